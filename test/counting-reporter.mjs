@@ -1,0 +1,28 @@
+// Writes the browser run's passed/failed/skipped counts to a file so that
+// test/run.mjs can print one closing summary for browser and Node tests.
+import { writeFileSync } from 'node:fs';
+
+export const BROWSER_COUNTS_FILE = process.env.LLM_PLAYGROUND_COUNTS ?? 'test-results/browser-counts.json';
+
+function countResults(suite, counts) {
+  for (const test of suite.tests) {
+    if (test.skipped) counts.skipped++;
+    else if (test.passed) counts.passed++;
+    else counts.failed++;
+  }
+  for (const child of suite.suites) countResults(child, counts);
+}
+
+export function countingReporter() {
+  return {
+    onTestRunFinished({ sessions }) {
+      const counts = { passed: 0, failed: 0, skipped: 0, fileErrors: 0 };
+      for (const session of sessions) {
+        if (session.testResults) countResults(session.testResults, counts);
+        // A file that failed to load or threw outside a test counts as a failure.
+        if (!session.passed && (session.errors?.length ?? 0) > 0) counts.fileErrors++;
+      }
+      writeFileSync(BROWSER_COUNTS_FILE, JSON.stringify(counts));
+    },
+  };
+}
