@@ -1,0 +1,167 @@
+/**
+ * The .safetensors format (Hugging Face's), read and written in plain
+ * TypeScript so it works the same in a browser and in Node:
+ *
+ *   8 bytes    header length N, unsigned 64-bit little-endian
+ *   N bytes    JSON header: { "<name>": { "dtype": "F32", "shape": [2, 3],
+ *                                          "data_offsets": [begin, end] }, ...,
+ *                             "__metadata__": { "<key>": "<string>" } }
+ *   the rest   the data buffer; offsets are relative to its start
+ *
+ * We read F32, F16 and BF16 (converted to Float32Array) and write F32.
+ */
+
+export type Dtype = 'F32' | 'F16' | 'BF16';
+
+const BYTES_PER_ELEMENT: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const SUPPORTED_DTYPES = Object.keys(BYTES_PER_ELEMENT) as Dtype[];
+
+/** The spec caps the header at 100 MB; a bigger length means a corrupt or foreign file. */
+const MAX_HEADER_BYTES = 100_000_000;
+
+export interface TensorEntry {
+  dtype: Dtype;
+  shape: number[];
+  /** Where this tensor's bytes start and end, counted from the start of the file. */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsFile {
+  bytes: Uint8Array;
+  /** Tensors in the order the header lists them. */
+  tensors: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+}
+
+export interface NamedTensor {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function fail(message: string): never {
+  throw new Error(`safetensors: ${message}`);
+}
+
+const isNonNegativeInteger = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** Parses and validates the header; tensor data stays in `bytes` until `readTensor` decodes it. */
+export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short to hold the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(bytes.length - 8)) {
+    fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated, or not a safetensors file)`);
+  }
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength} is over the 100 MB limit`);
+  const dataStart = 8 + Number(headerLength);
+  const dataLength = bytes.length - dataStart;
+
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+  } catch (error) {
+    fail(`header is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
+
+  const { __metadata__: rawMetadata = {}, ...rawTensors } = header as Record<string, unknown>;
+  if (typeof rawMetadata !== 'object' || rawMetadata === null || Array.isArray(rawMetadata)) {
+    fail('__metadata__ must be an object of strings');
+  }
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(rawMetadata as object)) {
+    if (typeof value !== 'string') fail(`__metadata__ "${key}" must be a string, got ${JSON.stringify(value)}`);
+    metadata[key] = value;
+  }
+
+  const tensors = new Map<string, TensorEntry>();
+  for (const [name, raw] of Object.entries(rawTensors)) {
+    const { dtype, shape, data_offsets: offsets } = (raw ?? {}) as Record<string, unknown>;
+    if (!SUPPORTED_DTYPES.includes(dtype as Dtype)) {
+      fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}; supported: ${SUPPORTED_DTYPES.join(', ')}`);
+    }
+    if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
+      fail(`tensor "${name}" shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
+      fail(`tensor "${name}" data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end || end > dataLength) {
+      fail(`tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLength}-byte data buffer`);
+    }
+    const needed = elementCount(shape as number[]) * BYTES_PER_ELEMENT[dtype as Dtype];
+    if (end - begin !== needed) {
+      fail(`tensor "${name}" has ${end - begin} bytes but shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${needed}`);
+    }
+    tensors.set(name, { dtype: dtype as Dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
+  }
+  return { bytes, tensors, metadata };
+}
+
+/** IEEE half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
+export function float16ToFloat32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** bfloat16 is the top half of a float32, so widening is a 16-bit shift. */
+export function bfloat16ToFloat32(bits: number): number {
+  BFLOAT_SCRATCH_BITS[0] = bits << 16;
+  return BFLOAT_SCRATCH[0]!;
+}
+const BFLOAT_SCRATCH = new Float32Array(1);
+const BFLOAT_SCRATCH_BITS = new Uint32Array(BFLOAT_SCRATCH.buffer);
+
+/** Decodes one tensor to float32, into `out` when given (e.g. a view of a flat parameter buffer). */
+export function readTensor(file: SafetensorsFile, name: string, out?: Float32Array): Float32Array {
+  const entry = file.tensors.get(name);
+  if (!entry) return fail(`no tensor named "${name}"`);
+  const count = elementCount(entry.shape);
+  const result = out ?? new Float32Array(count);
+  if (result.length !== count) fail(`tensor "${name}" has ${count} values but the destination holds ${result.length}`);
+  // DataView reads little-endian whatever the host, and tolerates unaligned offsets.
+  const view = new DataView(file.bytes.buffer, file.bytes.byteOffset + entry.begin, entry.end - entry.begin);
+  if (entry.dtype === 'F32') {
+    for (let i = 0; i < count; i++) result[i] = view.getFloat32(4 * i, true);
+  } else {
+    const widen = entry.dtype === 'F16' ? float16ToFloat32 : bfloat16ToFloat32;
+    for (let i = 0; i < count; i++) result[i] = widen(view.getUint16(2 * i, true));
+  }
+  return result;
+}
+
+/** Writes F32 tensors, in the given order, with string metadata. */
+export function writeSafetensors(tensors: readonly NamedTensor[], metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let dataLength = 0;
+  for (const { name, shape, data } of tensors) {
+    if (name in header) fail(`tensor name "${name}" is used twice`);
+    if (data.length !== elementCount(shape)) {
+      fail(`tensor "${name}" has ${data.length} values but shape [${shape.join(', ')}] needs ${elementCount(shape)}`);
+    }
+    header[name] = { dtype: 'F32', shape: [...shape], data_offsets: [dataLength, dataLength + 4 * data.length] };
+    dataLength += 4 * data.length;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Spaces pad the header so the data starts 8-byte aligned, as the spec recommends.
+  const headerLength = Math.ceil(json.length / 8) * 8;
+  const bytes = new Uint8Array(8 + headerLength + dataLength);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, BigInt(headerLength), true);
+  bytes.set(json, 8);
+  bytes.fill(0x20, 8 + json.length, 8 + headerLength);
+  let offset = 8 + headerLength;
+  for (const { data } of tensors) {
+    for (let i = 0; i < data.length; i++, offset += 4) view.setFloat32(offset, data[i]!, true);
+  }
+  return bytes;
+}
