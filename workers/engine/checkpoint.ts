@@ -1,0 +1,235 @@
+/**
+ * Checkpoints as .safetensors with Hugging Face GPT-2 tensor names, so our
+ * files open in other tools and GPT-2 files from the Hub open here.
+ *
+ * Our config and tokenizer travel in the header's __metadata__ as JSON
+ * strings. Hugging Face's own files have neither: their config comes from the
+ * config.json published beside them, and their BPE tokenizer is not one we
+ * implement, so such a model is driven with token ids.
+ */
+import { type GPTConfig, validateConfig } from './config.ts';
+import { createParameters, layerView, parameterShapes, type ParameterName, type ParameterTensors } from './params.ts';
+import { type NamedTensor, parseSafetensors, readTensor, type SafetensorsFile, writeSafetensors } from './safetensors.ts';
+import { CharTokenizer, type TokenizerJSON } from './tokenizer.ts';
+
+/** A model as the playground holds it. */
+export interface GPTModel {
+  config: GPTConfig;
+  params: ParameterTensors;
+  tokenizer: CharTokenizer;
+}
+
+/** What a checkpoint file holds: the tokenizer is missing from Hugging Face's files. */
+export interface Checkpoint {
+  config: GPTConfig;
+  params: ParameterTensors;
+  tokenizer?: CharTokenizer;
+}
+
+/** The fields of a Hugging Face GPT-2 config.json that decide the tensor shapes. */
+export interface HFConfigJSON {
+  vocab_size: number;
+  n_positions: number;
+  n_embd: number;
+  n_layer: number;
+  n_head: number;
+  /** Hugging Face's default is true (GPT-2 ties them). */
+  tie_word_embeddings?: boolean;
+  /** MLP width; null means 4·n_embd, the only width this engine builds. */
+  n_inner?: number | null;
+  activation_function?: string;
+  layer_norm_epsilon?: number;
+}
+
+export const CONFIG_METADATA_KEY = 'llm_playground_config';
+export const TOKENIZER_METADATA_KEY = 'tokenizer';
+
+/**
+ * Our parameter view ↔ Hugging Face name. Per-layer tensors are stored once per
+ * layer as `h.{i}.<hf>`. Both layouts are Conv1D (y = x·W), so no transposes.
+ * Reading and writing both walk this one table.
+ */
+const HF_NAMES: readonly { view: ParameterName; hf: string; perLayer: boolean }[] = [
+  { view: 'wte', hf: 'wte.weight', perLayer: false },
+  { view: 'wpe', hf: 'wpe.weight', perLayer: false },
+  { view: 'ln1w', hf: 'ln_1.weight', perLayer: true },
+  { view: 'ln1b', hf: 'ln_1.bias', perLayer: true },
+  { view: 'qkvw', hf: 'attn.c_attn.weight', perLayer: true },
+  { view: 'qkvb', hf: 'attn.c_attn.bias', perLayer: true },
+  { view: 'attprojw', hf: 'attn.c_proj.weight', perLayer: true },
+  { view: 'attprojb', hf: 'attn.c_proj.bias', perLayer: true },
+  { view: 'ln2w', hf: 'ln_2.weight', perLayer: true },
+  { view: 'ln2b', hf: 'ln_2.bias', perLayer: true },
+  { view: 'fcw', hf: 'mlp.c_fc.weight', perLayer: true },
+  { view: 'fcb', hf: 'mlp.c_fc.bias', perLayer: true },
+  { view: 'fcprojw', hf: 'mlp.c_proj.weight', perLayer: true },
+  { view: 'fcprojb', hf: 'mlp.c_proj.bias', perLayer: true },
+  { view: 'lnfw', hf: 'ln_f.weight', perLayer: false },
+  { view: 'lnfb', hf: 'ln_f.bias', perLayer: false },
+  { view: 'lmHead', hf: 'lm_head.weight', perLayer: false },
+];
+
+const LM_HEAD = 'lm_head.weight';
+/** GPT2LMHeadModel nests everything but the head under `transformer.`. */
+const TRANSFORMER_PREFIX = 'transformer.';
+/** GPT-2's causal-mask buffers: constants, not parameters. */
+const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
+
+interface HFTensor {
+  name: string;
+  shape: number[];
+  /** The slice of the flat parameter buffer this tensor fills. */
+  view: Float32Array;
+}
+
+/** Every tensor a checkpoint of `params.config` holds, named and shaped as in Hugging Face's GPT-2. */
+function hfTensors(params: ParameterTensors): HFTensor[] {
+  const { config } = params;
+  const shapes = parameterShapes(config);
+  const tensors: HFTensor[] = [];
+  for (const { view, hf, perLayer } of HF_NAMES) {
+    if (view === 'lmHead' && config.tied) continue;
+    if (!perLayer) {
+      tensors.push({ name: hf, shape: shapes[view], view: params[view] });
+      continue;
+    }
+    for (let layer = 0; layer < config.nLayer; layer++) {
+      tensors.push({ name: `h.${layer}.${hf}`, shape: shapes[view].slice(1), view: layerView(params[view], layer, config.nLayer) });
+    }
+  }
+  return tensors;
+}
+
+function fail(message: string): never {
+  throw new Error(`checkpoint: ${message}`);
+}
+
+const describeConfig = (c: GPTConfig): string =>
+  `vocabSize ${c.vocabSize}, blockSize ${c.blockSize}, nLayer ${c.nLayer}, nHead ${c.nHead}, nEmbd ${c.nEmbd}, ${c.tied ? 'tied' : 'untied'}`;
+
+const sameConfig = (a: GPTConfig, b: GPTConfig): boolean => describeConfig(a) === describeConfig(b);
+
+/** Keeps only GPTConfig's fields, so stray keys in a file never reach the model. */
+function pickConfig(value: unknown): GPTConfig {
+  const { vocabSize, blockSize, nLayer, nHead, nEmbd, tied } = (value ?? {}) as GPTConfig;
+  return validateConfig({ vocabSize, blockSize, nLayer, nHead, nEmbd, tied });
+}
+
+/**
+ * Hugging Face GPT-2 config → ours. When the file does not say whether the
+ * embeddings are tied, a separate lm_head.weight in the checkpoint means untied.
+ */
+export function configFromHF(hf: HFConfigJSON, hasLmHead: boolean): GPTConfig {
+  const sizes = ['vocab_size', 'n_positions', 'n_layer', 'n_head', 'n_embd'] as const;
+  for (const key of sizes) {
+    if (!Number.isInteger(hf[key]) || hf[key] < 1) fail(`config.json ${key} must be a positive integer, got ${JSON.stringify(hf[key])}`);
+  }
+  if (hf.n_inner != null && hf.n_inner !== 4 * hf.n_embd) {
+    fail(`config.json n_inner ${hf.n_inner} is not supported: this engine's MLP is 4·n_embd = ${4 * hf.n_embd} wide`);
+  }
+  if (hf.activation_function !== undefined && !['gelu_new', 'gelu_pytorch_tanh'].includes(hf.activation_function)) {
+    fail(`config.json activation_function "${hf.activation_function}" is not supported: this engine uses GPT-2's tanh GELU (gelu_new)`);
+  }
+  if (hf.layer_norm_epsilon !== undefined && hf.layer_norm_epsilon !== 1e-5) {
+    fail(`config.json layer_norm_epsilon ${hf.layer_norm_epsilon} is not supported: this engine uses 1e-5`);
+  }
+  return validateConfig({
+    vocabSize: hf.vocab_size,
+    blockSize: hf.n_positions,
+    nLayer: hf.n_layer,
+    nHead: hf.n_head,
+    nEmbd: hf.n_embd,
+    tied: hf.tie_word_embeddings ?? !hasLmHead,
+  });
+}
+
+function metadataJSON(file: SafetensorsFile, key: string): unknown {
+  try {
+    return JSON.parse(file.metadata[key]!);
+  } catch {
+    return fail(`__metadata__ "${key}" is not valid JSON`);
+  }
+}
+
+function checkTokenizerFits(tokenizer: CharTokenizer, config: GPTConfig): void {
+  if (tokenizer.size !== config.vocabSize) {
+    fail(`the tokenizer has ${tokenizer.size} tokens but the config's vocabSize is ${config.vocabSize}`);
+  }
+}
+
+/** The config stored in the file wins; a given one fills in when the file has none and must agree when it has. */
+function resolveConfig(file: SafetensorsFile, given: HFConfigJSON | GPTConfig | undefined, hasLmHead: boolean): GPTConfig {
+  const own = CONFIG_METADATA_KEY in file.metadata ? pickConfig(metadataJSON(file, CONFIG_METADATA_KEY)) : undefined;
+  const supplied = given === undefined ? undefined : 'vocab_size' in given ? configFromHF(given, hasLmHead) : pickConfig(given);
+  if (own && supplied && !sameConfig(own, supplied)) {
+    fail(`the file's own config (${describeConfig(own)}) differs from the one given (${describeConfig(supplied)})`);
+  }
+  const config = own ?? supplied;
+  if (!config) fail('the file has no config in its metadata; supply one (a Hugging Face config.json)');
+  return config;
+}
+
+const listNames = (names: string[]): string =>
+  names.length <= 8 ? names.join(', ') : `${names.slice(0, 8).join(', ')} and ${names.length - 8} more`;
+
+/** Serialises a model to .safetensors bytes (F32, Hugging Face GPT-2 names). */
+export function writeCheckpoint(model: Checkpoint): Uint8Array {
+  const { config, params, tokenizer } = model;
+  if (!sameConfig(config, params.config)) fail('model.config and model.params.config differ');
+  if (tokenizer) checkTokenizerFits(tokenizer, config);
+  const tensors: NamedTensor[] = hfTensors(params).map(({ name, shape, view }) => ({ name, shape, data: view }));
+  const metadata: Record<string, string> = { format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) };
+  if (tokenizer) metadata[TOKENIZER_METADATA_KEY] = JSON.stringify(tokenizer.toJSON());
+  return writeSafetensors(tensors, metadata);
+}
+
+/**
+ * Loads a checkpoint written by `writeCheckpoint` or a Hugging Face GPT-2
+ * file. `options.config` (ours or a Hugging Face config.json) is needed when the
+ * file carries no config of its own.
+ */
+export function readCheckpoint(bytes: Uint8Array, options: { config?: HFConfigJSON | GPTConfig } = {}): Checkpoint {
+  const file = parseSafetensors(bytes);
+
+  // Our name (no `transformer.` prefix) → the name in the file.
+  const inFile = new Map<string, string>();
+  for (const name of file.tensors.keys()) {
+    const ours = name.startsWith(TRANSFORMER_PREFIX) ? name.slice(TRANSFORMER_PREFIX.length) : name;
+    if (MASK_BUFFER.test(ours)) continue;
+    if (inFile.has(ours)) fail(`tensor ${ours} appears twice (with and without the "${TRANSFORMER_PREFIX}" prefix)`);
+    inFile.set(ours, name);
+  }
+
+  const config = resolveConfig(file, options.config, inFile.has(LM_HEAD));
+  const params = createParameters(config);
+  const expected = hfTensors(params);
+
+  const missing = expected.filter(({ name }) => !inFile.has(name)).map(({ name }) => name);
+  const expectedNames = new Set(expected.map(({ name }) => name));
+  const unexpected = [...inFile.keys()].filter((name) => !expectedNames.has(name));
+  if (missing.length || unexpected.length) {
+    const problems = [
+      missing.length ? `missing ${listNames(missing)}` : '',
+      unexpected.length ? `unexpected ${listNames(unexpected)}` : '',
+    ].filter(Boolean);
+    fail(`tensors do not match the config (${describeConfig(config)}): ${problems.join('; ')}`);
+  }
+
+  for (const { name, shape, view } of expected) {
+    const fileName = inFile.get(name)!;
+    const found = file.tensors.get(fileName)!.shape;
+    if (found.join() !== shape.join()) {
+      fail(`tensor ${fileName} has shape [${found.join(', ')}] but the config needs [${shape.join(', ')}]`);
+    }
+    readTensor(file, fileName, view);
+    const bad = view.findIndex((value) => !Number.isFinite(value));
+    if (bad >= 0) fail(`tensor ${fileName} holds ${view[bad]} at index ${bad}: the weights are corrupt`);
+  }
+
+  let tokenizer: CharTokenizer | undefined;
+  if (TOKENIZER_METADATA_KEY in file.metadata) {
+    tokenizer = CharTokenizer.fromJSON(metadataJSON(file, TOKENIZER_METADATA_KEY) as TokenizerJSON);
+    checkTokenizerFits(tokenizer, config);
+  }
+  return { config, params, tokenizer };
+}
