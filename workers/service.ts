@@ -1,0 +1,291 @@
+/**
+ * The engine service: everything the page may ask of the model, as one plain
+ * class. The worker (engine.worker.ts) exposes an instance through Comlink; tests
+ * can also call it directly. It never touches the DOM.
+ *
+ * Large arrays (probabilities, logits, captured activations) are returned through
+ * `transfer`, which the worker sets to Comlink.transfer so their buffers move to
+ * the page instead of being copied.
+ */
+import type { GPTConfig } from './engine/config.ts';
+import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
+import { generate as generateTokens } from './engine/generate.ts';
+import { type Capture, forward as forwardModel } from './engine/model.ts';
+import { countParameters, initParameters, type ParameterCounts, type ParameterTensors } from './engine/params.ts';
+import { nextTokenProbabilities, type SamplingOptions } from './engine/sampling.ts';
+import type { CharTokenizer } from './engine/tokenizer.ts';
+
+export type { SamplingOptions } from './engine/sampling.ts';
+export type { Capture, LayerCapture } from './engine/model.ts';
+
+/** Marks `value` so the listed buffers are moved, not copied, when it crosses to the page. */
+export type TransferFunction = <T>(value: T, transfers: Transferable[]) => T;
+
+export interface ModelInfo {
+  config: GPTConfig;
+  parameters: ParameterCounts;
+  /** Token strings in id order. */
+  vocabulary: string[];
+  /** Seed the weights were initialised from. */
+  seed: number;
+  /** 'random': freshly initialised weights, not trained yet. */
+  weights: 'random';
+}
+
+export interface Tokenization {
+  /** Ids of the tokens the model reads: the last blockSize tokens of the text. */
+  ids: number[];
+  /** Vocabulary string of each id (the unknown token for unknown characters). */
+  tokens: string[];
+  /** The piece of the input text each token came from. */
+  pieces: string[];
+  /** Distinct characters the vocabulary lacks; they are read as the unknown token. */
+  unknown: string[];
+  /** Tokens cut from the front because the text is longer than the context. */
+  dropped: number;
+  truncated: boolean;
+}
+
+export interface TokenProbability {
+  id: number;
+  token: string;
+  prob: number;
+}
+
+export interface PredictOptions extends SamplingOptions {
+  /** How many of the most likely tokens to list (default 15). */
+  top?: number;
+}
+
+export interface Prediction {
+  /** The most likely next tokens, most likely first. */
+  top: TokenProbability[];
+  /** Probability of every token not in `top`. */
+  rest: number;
+  /** The whole distribution [vocabSize] after temperature, top-k and top-p. */
+  probs: Float32Array;
+  /** Number of tokens the prediction was made from (including the start token of an empty prompt). */
+  contextLength: number;
+}
+
+export interface ForwardOutput {
+  ids: number[];
+  /** [ids.length, vocabSize] */
+  logits: Float32Array;
+  capture?: Capture;
+}
+
+export interface GenerateRequest extends SamplingOptions {
+  maxTokens: number;
+  seed: number;
+}
+
+export interface StreamedToken {
+  /** 0 for the first generated token, then 1, 2, … */
+  index: number;
+  id: number;
+  token: string;
+  /** Probability the token had in the distribution it was drawn from. */
+  prob: number;
+}
+
+export interface GenerateResult {
+  /** The generated text only (without the prompt). */
+  text: string;
+  ids: number[];
+  /** True when cancelled (by cancel() or a newer generate) before maxTokens. */
+  stopped: boolean;
+}
+
+interface ActiveModel {
+  config: GPTConfig;
+  params: ParameterTensors;
+  tokenizer: CharTokenizer;
+  seed: number;
+}
+
+const DEFAULT_TOP = 15;
+
+/**
+ * A character model has no "beginning of text" token, so an empty prompt is read
+ * as a single line break, the way a fresh document starts; a vocabulary without
+ * one falls back to the unknown token (id 0).
+ */
+export const EMPTY_PROMPT_START = '\n';
+
+export class EngineService {
+  private model: ActiveModel;
+  private readonly transfer: TransferFunction;
+  /** Id of the generation allowed to continue; anything else stops at its next token. */
+  private activeGeneration = 0;
+
+  constructor(options: { transfer?: TransferFunction } = {}) {
+    this.transfer = options.transfer ?? ((value) => value);
+    this.model = {
+      config: DEFAULT_CONFIG,
+      params: initParameters(DEFAULT_CONFIG, DEFAULT_SEED),
+      tokenizer: defaultTokenizer(),
+      seed: DEFAULT_SEED,
+    };
+  }
+
+  info(): ModelInfo {
+    const { config, tokenizer, seed } = this.model;
+    return {
+      config: { ...config },
+      parameters: countParameters(config),
+      vocabulary: [...tokenizer.vocab],
+      seed,
+      weights: 'random',
+    };
+  }
+
+  tokenize(text: string): Tokenization {
+    const { tokenizer, config } = this.model;
+    const { ids, unknown } = tokenizer.encodeWithReport(text);
+    const pieces = [...text];
+    const dropped = Math.max(0, ids.length - config.blockSize);
+    const kept = ids.slice(dropped);
+    return {
+      ids: kept,
+      tokens: kept.map((id) => tokenizer.token(id)),
+      pieces: pieces.slice(dropped),
+      unknown,
+      dropped,
+      truncated: dropped > 0,
+    };
+  }
+
+  /** The next-token distribution after the prompt's last token. */
+  predict(text: string, options: PredictOptions): Prediction {
+    const ids = this.contextIds(text);
+    const probs = nextTokenProbabilities(this.lastLogits(ids), options);
+    const top = this.mostLikely(probs, options.top ?? DEFAULT_TOP);
+    const rest = Math.max(0, 1 - top.reduce((sum, entry) => sum + entry.prob, 0));
+    const prediction = { top, rest, probs: ownedArray(probs), contextLength: ids.length };
+    return this.transfer(prediction, [prediction.probs.buffer as ArrayBuffer]);
+  }
+
+  /** Logits for every position (and, with capture, the model's insides) for text or token ids. */
+  forward(input: string | readonly number[], options: { capture?: boolean } = {}): ForwardOutput {
+    const ids = typeof input === 'string' ? this.contextIds(input) : [...input];
+    const result = forwardModel(this.model.params, ids, { capture: options.capture ?? false });
+    const output: ForwardOutput = { ids, logits: ownedArray(result.logits) };
+    if (result.capture) output.capture = ownCapture(result.capture);
+    return this.transfer(output, transferList(output));
+  }
+
+  /** Samples one next token; the same prompt, options and seed always give the same token. */
+  step(text: string, sampling: SamplingOptions, seed: number): StreamedToken {
+    const ids = this.contextIds(text);
+    const [drawn] = generateTokens(this.model.params, ids, { ...sampling, maxTokens: 1, seed });
+    return this.describe(0, drawn!.id, drawn!.probs);
+  }
+
+  /**
+   * Streams up to maxTokens tokens to onToken, in order. Between tokens it yields
+   * to the event loop so a cancel() (or a newer generate, which cancels this one)
+   * can arrive; it then returns what it has with stopped: true.
+   */
+  async generate(
+    prompt: string,
+    request: GenerateRequest,
+    onToken: (token: StreamedToken) => unknown,
+  ): Promise<GenerateResult> {
+    const generation = ++this.activeGeneration;
+    const tokens = generateTokens(this.model.params, this.contextIds(prompt), request);
+    const ids: number[] = [];
+    let stopped = false;
+    while (ids.length < request.maxTokens) {
+      await nextMacrotask();
+      if (generation !== this.activeGeneration) {
+        stopped = true;
+        break;
+      }
+      const next = tokens.next();
+      if (next.done) break;
+      ids.push(next.value.id);
+      onToken(this.describe(ids.length - 1, next.value.id, next.value.probs));
+    }
+    tokens.return(undefined);
+    return { text: this.model.tokenizer.decode(ids), ids, stopped };
+  }
+
+  /** Stops the running generation, if any, before its next token. */
+  cancel(): void {
+    this.activeGeneration++;
+  }
+
+  /** Token ids the model reads for a prompt: its last blockSize tokens, or the start token when empty. */
+  private contextIds(text: string): number[] {
+    const { tokenizer, config } = this.model;
+    const ids = text.length > 0 ? tokenizer.encode(text) : tokenizer.encode(EMPTY_PROMPT_START);
+    return ids.slice(-config.blockSize);
+  }
+
+  private lastLogits(ids: readonly number[]): Float32Array {
+    const { vocabSize } = this.model.config;
+    const { logits } = forwardModel(this.model.params, ids);
+    return logits.subarray((ids.length - 1) * vocabSize, ids.length * vocabSize);
+  }
+
+  private mostLikely(probs: Float32Array, count: number): TokenProbability[] {
+    const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+    return order.slice(0, count).map((id) => ({ id, token: this.model.tokenizer.token(id), prob: probs[id]! }));
+  }
+
+  private describe(index: number, id: number, probs: Float32Array): StreamedToken {
+    return { index, id, token: this.model.tokenizer.token(id), prob: probs[id]! };
+  }
+}
+
+/**
+ * A transferable copy of `array` unless it already owns its whole buffer:
+ * transferring a view would hand over (and detach) the larger buffer behind it.
+ */
+function ownedArray<T extends Float32Array | Uint8Array>(array: T): T {
+  const ownsBuffer = array.byteOffset === 0 && array.byteLength === array.buffer.byteLength;
+  return ownsBuffer ? array : (array.slice() as T);
+}
+
+function ownCapture(capture: Capture): Capture {
+  return {
+    tokenEmbedding: ownedArray(capture.tokenEmbedding),
+    positionEmbedding: ownedArray(capture.positionEmbedding),
+    layers: capture.layers.map((layer) => ({
+      scores: ownedArray(layer.scores),
+      mask: ownedArray(layer.mask),
+      pattern: ownedArray(layer.pattern),
+      mlpPre: ownedArray(layer.mlpPre),
+      mlpPost: ownedArray(layer.mlpPost),
+      residAfterAttn: ownedArray(layer.residAfterAttn),
+      residAfterMlp: ownedArray(layer.residAfterMlp),
+    })),
+  };
+}
+
+/** Every distinct buffer in a forward output (listing a buffer twice makes postMessage throw). */
+export function transferList(output: ForwardOutput): ArrayBuffer[] {
+  const arrays: (Float32Array | Uint8Array)[] = [output.logits];
+  if (output.capture) {
+    const { tokenEmbedding, positionEmbedding, layers } = output.capture;
+    arrays.push(tokenEmbedding, positionEmbedding);
+    for (const layer of layers) arrays.push(...Object.values(layer));
+  }
+  return [...new Set(arrays.map((array) => array.buffer as ArrayBuffer))];
+}
+
+/**
+ * Resolves on a new task. A MessageChannel message is used rather than
+ * setTimeout(0), which browsers clamp to 4 ms once calls nest.
+ */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
