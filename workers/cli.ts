@@ -1,0 +1,333 @@
+/**
+ * `llm-playground` on the command line: the engine the page uses, driven from Node.
+ *
+ *   init     write a freshly initialised checkpoint
+ *   forward  print the logits for a sequence of tokens
+ *   loss     print the mean cross-entropy of next-token predictions
+ *   sample   generate text
+ *
+ * Results go to stdout as JSON (sample prints text unless --json). Mistakes in
+ * the input are reported as one line on stderr with exit code 1.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type Checkpoint,
+  CONFIG_METADATA_KEY,
+  configFromHF,
+  type HFConfigJSON,
+  readCheckpoint,
+  writeCheckpoint,
+} from './engine/checkpoint.ts';
+import { type GPTConfig, validateConfig } from './engine/config.ts';
+import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
+import { generate } from './engine/generate.ts';
+import { crossEntropy, forward } from './engine/model.ts';
+import { initParameters } from './engine/params.ts';
+import { parseSafetensors } from './engine/safetensors.ts';
+import { CharTokenizer } from './engine/tokenizer.ts';
+
+type Values = Record<string, string | boolean | undefined>;
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** What the value looks like, for --help. */
+  placeholder?: string;
+  help: string;
+}
+
+interface Command {
+  summary: string;
+  options: Record<string, OptionSpec>;
+  run: (values: Values) => void;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+const print = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+};
+
+// ---- reading arguments ----
+
+function required(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string') fail(`--${name} is required`);
+  return value;
+}
+
+function readTextFile(path: string, flag: string): string {
+  if (!existsSync(path)) fail(`${flag}: no such file ${path}`);
+  return readFileSync(path, 'utf8');
+}
+
+/** A flag that takes either inline JSON or the path of a JSON file. */
+function readJSONArgument(value: string, flag: string): unknown {
+  const text = value.trimStart().startsWith('{') ? value : readTextFile(value, flag);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return fail(`${flag} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function wholeNumber(values: Values, name: string, fallback: number): number {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  if (typeof text !== 'string' || !/^\d+$/.test(text)) fail(`--${name} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+function decimal(values: Values, name: string, fallback: number): number {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value)) fail(`--${name} must be a number, got "${text}"`);
+  return value;
+}
+
+function tokenIds(text: string, flag: string): number[] {
+  const parts = text.split(',').map((part) => part.trim());
+  if (!parts.every((part) => /^\d+$/.test(part))) fail(`${flag} must be token ids separated by commas, like 1,2,3; got "${text}"`);
+  return parts.map(Number);
+}
+
+// ---- checkpoints ----
+
+/**
+ * A config for files that carry none in their metadata (Hugging Face's): the
+ * one named by --config, else a config.json in the checkpoint's folder.
+ */
+function suppliedConfig(bytes: Uint8Array, path: string, flag: string | undefined): HFConfigJSON | GPTConfig | undefined {
+  if (flag !== undefined) return readJSONArgument(flag, '--config') as HFConfigJSON | GPTConfig;
+  if (CONFIG_METADATA_KEY in parseSafetensors(bytes).metadata) return undefined;
+  const beside = join(dirname(path), 'config.json');
+  if (!existsSync(beside)) fail(`${path} has no config in its metadata: pass --config FILE or put a Hugging Face config.json beside it`);
+  return readJSONArgument(beside, beside) as HFConfigJSON;
+}
+
+function loadCheckpoint(values: Values): Checkpoint {
+  const path = required(values, 'checkpoint');
+  if (!existsSync(path)) fail(`checkpoint not found: ${path}`);
+  const bytes = readFileSync(path);
+  return readCheckpoint(bytes, { config: suppliedConfig(bytes, path, values.config as string | undefined) });
+}
+
+function encode(model: Checkpoint, text: string, flag: string): number[] {
+  if (!model.tokenizer) {
+    fail(`this checkpoint has no tokenizer in its metadata (Hugging Face GPT-2 files use BPE, which the playground does not read): give token ids with --tokens instead of ${flag}`);
+  }
+  const { ids, unknown } = model.tokenizer.encodeWithReport(text);
+  if (unknown.length) {
+    process.stderr.write(`note: ${unknown.map((c) => JSON.stringify(c)).join(' ')} not in the vocabulary, read as the unknown token (id 0)\n`);
+  }
+  return ids;
+}
+
+/** The input sequence: --tokens as ids, or --text (or `textFlag`) through the checkpoint's tokenizer. */
+function inputIds(values: Values, model: Checkpoint, textFlag = 'text'): number[] {
+  const tokens = values.tokens as string | undefined;
+  const text = values[textFlag] as string | undefined;
+  if (tokens !== undefined && text !== undefined) fail(`give --tokens or --${textFlag}, not both`);
+  if (tokens !== undefined) return tokenIds(tokens, '--tokens');
+  if (text !== undefined) return encode(model, text, `--${textFlag}`);
+  return fail(`give the input as --tokens 1,2,3 or --${textFlag} "..."`);
+}
+
+const CHECKPOINT_OPTIONS: Record<string, OptionSpec> = {
+  checkpoint: { type: 'string', placeholder: 'FILE', help: 'the .safetensors checkpoint (required)' },
+  config: {
+    type: 'string',
+    placeholder: 'FILE|JSON',
+    help: 'config for a checkpoint without one in its metadata (a Hugging Face config.json); default: config.json beside the checkpoint',
+  },
+};
+
+const TOKENS_OPTION: OptionSpec = { type: 'string', placeholder: '1,2,3', help: 'input token ids' };
+
+// ---- commands ----
+
+/** init's size flags and the config fields they set. */
+const SIZE_FLAGS = {
+  'vocab-size': 'vocabSize',
+  'block-size': 'blockSize',
+  'n-layer': 'nLayer',
+  'n-head': 'nHead',
+  'n-embd': 'nEmbd',
+} as const;
+
+/** --config for init: a Hugging Face config.json, or some of our config's fields over the defaults. */
+function initConfigArgument(value: string | undefined): Partial<GPTConfig> {
+  if (value === undefined) return {};
+  const json = readJSONArgument(value, '--config') as Record<string, unknown>;
+  if ('vocab_size' in json) return configFromHF(json as unknown as HFConfigJSON, false);
+  for (const key of Object.keys(json)) {
+    if (!(key in DEFAULT_CONFIG)) fail(`--config has an unknown field "${key}"; fields: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+  }
+  return json as Partial<GPTConfig>;
+}
+
+const init: Command = {
+  summary: 'write a freshly initialised checkpoint (GPT-2 initialisation)',
+  options: {
+    out: { type: 'string', placeholder: 'FILE', help: 'where to write the .safetensors checkpoint (required)' },
+    config: { type: 'string', placeholder: 'FILE|JSON', help: 'config: ours (any of its fields) or a Hugging Face config.json' },
+    ...Object.fromEntries(
+      Object.entries(SIZE_FLAGS).map(([flag, field]) => [flag, { type: 'string', placeholder: 'N', help: `${field} (default ${DEFAULT_CONFIG[field]})` }]),
+    ),
+    untied: { type: 'boolean', help: 'give the model its own unembedding matrix instead of reusing the token embedding' },
+    text: { type: 'string', placeholder: 'FILE', help: 'build the character vocabulary from this text (default: printable ASCII and newline)' },
+    seed: { type: 'string', placeholder: 'S', help: `random seed for the weights (default ${DEFAULT_SEED})` },
+  },
+  run(values) {
+    const out = required(values, 'out');
+    const fromText = typeof values.text === 'string';
+    const tokenizer = fromText ? CharTokenizer.fromText(readTextFile(values.text as string, '--text')) : defaultTokenizer();
+    const config: GPTConfig = { ...DEFAULT_CONFIG, vocabSize: tokenizer.size, ...initConfigArgument(values.config as string | undefined) };
+    for (const [flag, field] of Object.entries(SIZE_FLAGS)) config[field] = wholeNumber(values, flag, config[field]);
+    if (values.untied) config.tied = false;
+    validateConfig(config);
+    if (fromText && config.vocabSize !== tokenizer.size) {
+      fail(`vocabSize ${config.vocabSize} does not match the ${tokenizer.size} tokens built from --text`);
+    }
+    // A vocabulary other than the default one's (e.g. GPT-2's 50257) gets no tokenizer: it is driven with --tokens.
+    const fits = config.vocabSize === tokenizer.size;
+    if (!fits) process.stderr.write(`note: vocabSize ${config.vocabSize} is not the default tokenizer's ${tokenizer.size}, so the checkpoint has no tokenizer; use --tokens with it\n`);
+    const params = initParameters(config, wholeNumber(values, 'seed', DEFAULT_SEED));
+    writeFileSync(out, writeCheckpoint({ config, params, tokenizer: fits ? tokenizer : undefined }));
+    print({ out, config, parameters: params.data.length, tokenizer: fits ? { type: 'char', size: tokenizer.size } : null });
+  },
+};
+
+const forwardCommand: Command = {
+  summary: 'print the logits (T×V, one row per position) for a sequence of tokens',
+  options: {
+    ...CHECKPOINT_OPTIONS,
+    tokens: TOKENS_OPTION,
+    text: { type: 'string', placeholder: 'TEXT', help: "input text, encoded with the checkpoint's tokenizer" },
+  },
+  run(values) {
+    const model = loadCheckpoint(values);
+    const { logits } = forward(model.params, inputIds(values, model));
+    const V = model.config.vocabSize;
+    const rows = Array.from({ length: logits.length / V }, (_, t) => Array.from(logits.subarray(t * V, (t + 1) * V)));
+    print(rows);
+  },
+};
+
+const loss: Command = {
+  summary: 'print the mean cross-entropy of predicting each target from the tokens up to it',
+  options: {
+    ...CHECKPOINT_OPTIONS,
+    tokens: TOKENS_OPTION,
+    targets: { type: 'string', placeholder: '2,3,4', help: 'the token expected after each input position (required)' },
+    grads: { type: 'string', placeholder: 'FILE', help: 'write the gradient of every parameter (arrives with the trainer)' },
+  },
+  run(values) {
+    if (values.grads !== undefined) {
+      fail('--grads is not available yet: the backward pass arrives with the trainer; nothing was written');
+    }
+    const model = loadCheckpoint(values);
+    const tokens = tokenIds(required(values, 'tokens'), '--tokens');
+    const targets = tokenIds(required(values, 'targets'), '--targets');
+    if (targets.length !== tokens.length) {
+      fail(`--tokens has ${tokens.length} ids but --targets has ${targets.length}: give one target per token`);
+    }
+    const { logits } = forward(model.params, tokens);
+    print({ loss: crossEntropy(logits, targets, model.config.vocabSize) });
+  },
+};
+
+const sample: Command = {
+  summary: 'generate a continuation of a prompt',
+  options: {
+    ...CHECKPOINT_OPTIONS,
+    prompt: { type: 'string', placeholder: 'TEXT', help: "prompt text, encoded with the checkpoint's tokenizer" },
+    tokens: { type: 'string', placeholder: '1,2,3', help: 'prompt as token ids (for checkpoints without a tokenizer)' },
+    'max-tokens': { type: 'string', placeholder: 'N', help: 'how many tokens to generate (default 64)' },
+    temperature: { type: 'string', placeholder: 'T', help: '0 = always the likeliest token, 1 = the model as is, >1 more random (default 1)' },
+    'top-k': { type: 'string', placeholder: 'K', help: 'draw only from the K likeliest tokens (default 0 = off)' },
+    'top-p': { type: 'string', placeholder: 'P', help: 'draw only from the likeliest tokens that make up probability P (default 1 = off)' },
+    seed: { type: 'string', placeholder: 'S', help: `random seed: same seed, same text (default ${DEFAULT_SEED})` },
+    json: { type: 'boolean', help: 'print {"prompt": ids, "tokens": ids, "text": continuation} instead of the text' },
+  },
+  run(values) {
+    const model = loadCheckpoint(values);
+    const promptIds = inputIds(values, model, 'prompt');
+    const tokens = generate(model.params, promptIds, {
+      maxTokens: wholeNumber(values, 'max-tokens', 64),
+      temperature: decimal(values, 'temperature', 1),
+      topK: wholeNumber(values, 'top-k', 0),
+      topP: decimal(values, 'top-p', 1),
+      seed: wholeNumber(values, 'seed', DEFAULT_SEED),
+    });
+    const { tokenizer } = model;
+    if (values.json) {
+      const ids = Array.from(tokens, ({ id }) => id);
+      print({ prompt: promptIds, tokens: ids, text: tokenizer ? tokenizer.decode(ids) : null });
+    } else if (tokenizer) {
+      // Streams: each token appears as soon as it is drawn.
+      process.stdout.write(tokenizer.decode(promptIds));
+      for (const { id } of tokens) process.stdout.write(tokenizer.token(id));
+      process.stdout.write('\n');
+    } else {
+      print(Array.from(tokens, ({ id }) => id));
+    }
+  },
+};
+
+const COMMANDS: Record<string, Command> = { init, forward: forwardCommand, loss, sample };
+
+// ---- help and dispatch ----
+
+const PROGRAM = 'llm-playground';
+
+function overview(): string {
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(8)} ${summary}`);
+  return `Usage: ${PROGRAM} <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun ${PROGRAM} <command> --help for its options.\n`;
+}
+
+function commandHelp(name: string, command: Command): string {
+  const flags = Object.entries(command.options).map(([flag, { placeholder }]) => `--${flag}${placeholder ? ` ${placeholder}` : ''}`);
+  const width = Math.max(...flags.map((f) => f.length));
+  const lines = Object.values(command.options).map(({ help }, i) => `  ${flags[i]!.padEnd(width)}  ${help}`);
+  return `Usage: ${PROGRAM} ${name} [options]\n\n${command.summary}\n\nOptions:\n${lines.join('\n')}\n  ${'--help'.padEnd(width)}  show this help\n`;
+}
+
+function main(argv: string[]): void {
+  const [name, ...args] = argv;
+  if (name === undefined) {
+    process.stderr.write(overview());
+    process.exitCode = 1;
+    return;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(overview());
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) fail(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')} (see ${PROGRAM} --help)`);
+  let values: Values;
+  try {
+    ({ values } = parseArgs({ args, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (error) {
+    // Node's own wording, up to its hint about positionals, which does not apply here.
+    const reason = (error as Error).message.split('. To specify')[0];
+    return fail(`${name}: ${reason} (see ${PROGRAM} ${name} --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(name, command));
+    return;
+  }
+  command.run(values);
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${PROGRAM}: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+}
