@@ -1,0 +1,130 @@
+/**
+ * <llm-next-token-chart>: the model's next-token distribution as horizontal
+ * bars, the likeliest tokens first and everything else summed in one last bar.
+ * Spaces and line breaks are drawn as ␣ and ⏎ so they can be seen.
+ *
+ * Parts: bars (the list), bar (each row; the last also has part "rest"),
+ * bar-label, bar-fill, bar-value.
+ */
+import { css, html, LitElement } from 'lit';
+import type { Prediction } from '../client.ts';
+import { theme } from '../theme.ts';
+import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+
+export class NextTokenChart extends LitElement {
+  static override properties = {
+    prediction: { attribute: false },
+  };
+
+  declare prediction: Prediction | null;
+
+  constructor() {
+    super();
+    this.prediction = null;
+  }
+
+  static override styles = [
+    theme,
+    css`
+      :host {
+        display: block;
+      }
+      ol {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: grid;
+        grid-template-columns: auto minmax(0, 1fr) auto;
+        gap: 3px 0.5rem;
+        align-items: center;
+      }
+      li {
+        display: grid;
+        grid-column: 1 / -1;
+        grid-template-columns: subgrid;
+        align-items: center;
+      }
+      .label {
+        font-family: var(--_mono);
+        white-space: pre;
+        text-align: right;
+        min-width: 2.5rem;
+      }
+      .label .id {
+        color: var(--_muted);
+        font-size: 0.7rem;
+        margin-left: 0.35rem;
+      }
+      .track {
+        height: 1.1rem;
+        background: var(--_background);
+        border-radius: 3px;
+        overflow: hidden;
+      }
+      .fill {
+        display: block;
+        height: 100%;
+        background: var(--_accent);
+        transition: width 120ms ease-out;
+      }
+      .rest .fill {
+        background: var(--_muted);
+      }
+      .rest .label {
+        font-family: var(--_font);
+        font-size: 0.8rem;
+        color: var(--_muted);
+      }
+      .value {
+        font-family: var(--_mono);
+        font-size: 0.85rem;
+        text-align: right;
+        min-width: 4.2rem;
+      }
+      .waiting {
+        color: var(--_muted);
+        font-style: italic;
+        margin: 0;
+      }
+      @media (prefers-reduced-motion: reduce) {
+        .fill {
+          transition: none;
+        }
+      }
+    `,
+  ];
+
+  override render() {
+    const prediction = this.prediction;
+    if (!prediction) return html`<p class="waiting">Waiting for the model…</p>`;
+    const others = prediction.probs.length - prediction.top.length;
+    return html`
+      <ol part="bars" aria-label="Next-token probabilities">
+        ${prediction.top.map(
+          ({ id, token, prob }) => html`<li part="bar" aria-label="${describeToken(token)}: ${formatPercent(prob)}">
+            ${this.row(html`${visibleToken(token)}<span class="id">${id}</span>`, prob)}
+          </li>`,
+        )}
+        <li part="bar rest" class="rest" aria-label="all ${others} other tokens: ${formatPercent(prediction.rest)}">
+          ${this.row(html`all ${others} others`, prediction.rest)}
+        </li>
+      </ol>
+    `;
+  }
+
+  private row(label: unknown, prob: number) {
+    return html`
+      <span class="label" part="bar-label" aria-hidden="true">${label}</span>
+      <span class="track" aria-hidden="true"><span class="fill" part="bar-fill" style="width:${(prob * 100).toFixed(2)}%"></span></span>
+      <span class="value" part="bar-value" aria-hidden="true">${formatPercent(prob)}</span>
+    `;
+  }
+}
+
+customElements.define('llm-next-token-chart', NextTokenChart);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-next-token-chart': NextTokenChart;
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * <llm-playground>: type a prompt, see its tokens, watch the model score every
+ * token as the next one, and sample from it step by step or as a stream.
+ * Importing this module registers every element of the playground.
+ *
+ * All model work happens in one worker, reached through EngineClient; this
+ * element only shows results.
+ *
+ * Attributes / properties:
+ *   prompt   the text in the prompt box (reflects what the user types)
+ *   status   'loading' | 'ready' | 'error' (read-only, reflected)
+ * Events (bubble, composed):
+ *   llm-ready  detail: ModelInfo, once the worker answers
+ *   llm-token  detail: StreamedToken, for every token Step or Generate appends
+ *   llm-error  detail: { message }, when the worker fails
+ * Parts: header, model, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
+ *   and, forwarded from the inner elements: chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
+ *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
+ * Theming: the --llm-playground-* custom properties listed in theme.ts.
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { live } from 'lit/directives/live.js';
+import { EngineClient, type ModelInfo, type Prediction, type StreamedToken, type Tokenization } from './client.ts';
+import './elements/next-token-chart.ts';
+import './elements/prompt-tokens.ts';
+import { DEFAULT_SETTINGS, type SamplingSettings } from './elements/sampling-controls.ts';
+import { theme } from './theme.ts';
+import { describeToken, formatPercent } from './visible-token.ts';
+
+export type PlaygroundStatus = 'loading' | 'ready' | 'error';
+
+/** How many tokens the chart lists before summing the rest. */
+const CHART_TOKENS = 15;
+/** Typing and slider moves within this many milliseconds share one request. */
+const REFRESH_DELAY_MS = 40;
+
+export class LlmPlayground extends LitElement {
+  static override properties = {
+    prompt: { type: String },
+    status: { type: String, reflect: true },
+    info: { state: true },
+    error: { state: true },
+    tokenization: { state: true },
+    prediction: { state: true },
+    settings: { state: true },
+    generating: { state: true },
+    lastDrawn: { state: true },
+  };
+
+  declare prompt: string;
+  declare status: PlaygroundStatus;
+  declare private info: ModelInfo | null;
+  declare private error: string;
+  declare private tokenization: Tokenization | null;
+  declare private prediction: Prediction | null;
+  declare private settings: SamplingSettings;
+  declare private generating: boolean;
+  declare private lastDrawn: StreamedToken | null;
+
+  private client: EngineClient | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Number of the newest refresh; answers to older ones are dropped. */
+  private latestRefresh = 0;
+
+  constructor() {
+    super();
+    this.prompt = '';
+    this.status = 'loading';
+    this.info = null;
+    this.error = '';
+    this.tokenization = null;
+    this.prediction = null;
+    this.settings = { ...DEFAULT_SETTINGS };
+    this.generating = false;
+    this.lastDrawn = null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.start();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.refreshTimer);
+    this.client?.terminate();
+    this.client = null;
+    this.generating = false;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('prompt') && this.generating) {
+      const box = this.renderRoot.querySelector('textarea');
+      if (box) box.scrollTop = box.scrollHeight;
+    }
+  }
+
+  private async start(): Promise<void> {
+    this.status = 'loading';
+    this.error = '';
+    const client = new EngineClient();
+    this.client = client;
+    try {
+      const info = await client.info();
+      if (this.client !== client) return;
+      this.info = info;
+      this.status = 'ready';
+      this.emit('llm-ready', info);
+      await this.refresh();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (!this.client) return; // disconnected meanwhile: nothing to report
+    this.status = 'error';
+    this.generating = false;
+    this.error = error instanceof Error ? error.message : String(error);
+    this.emit('llm-error', { message: this.error });
+  }
+
+  private emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  private refreshSoon(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => this.refresh(), REFRESH_DELAY_MS);
+  }
+
+  /** Re-reads the tokens and the next-token distribution for the current prompt and settings. */
+  private async refresh(): Promise<void> {
+    const client = this.client;
+    if (!client || this.status !== 'ready') return;
+    const refresh = ++this.latestRefresh;
+    const { temperature, topK, topP } = this.settings;
+    try {
+      const [tokenization, prediction] = await Promise.all([
+        client.tokenize(this.prompt),
+        client.predict(this.prompt, { temperature, topK, topP, top: CHART_TOKENS }),
+      ]);
+      if (refresh !== this.latestRefresh) return;
+      this.tokenization = tokenization;
+      this.prediction = prediction;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private onPromptInput(event: Event): void {
+    this.prompt = (event.target as HTMLTextAreaElement).value;
+    this.refreshSoon();
+  }
+
+  private onPromptKeydown(event: KeyboardEvent): void {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      this.toggleGenerate();
+    } else if (event.key === 'Escape' && this.generating) {
+      event.preventDefault();
+      this.client?.cancel().catch((error) => this.fail(error));
+    }
+  }
+
+  private onSamplingChange(event: CustomEvent<SamplingSettings>): void {
+    this.settings = event.detail;
+    this.refreshSoon();
+  }
+
+  private appendToken(token: StreamedToken): void {
+    this.prompt += token.token;
+    this.lastDrawn = token;
+    this.emit('llm-token', token);
+    this.refreshSoon();
+  }
+
+  /** Draws one token with the current seed, appends it, and moves the seed on so the next draw is fresh. */
+  private async step(): Promise<void> {
+    const client = this.client;
+    if (!client || this.generating) return;
+    const { temperature, topK, topP, seed } = this.settings;
+    try {
+      const token = await client.step(this.prompt, { temperature, topK, topP }, seed);
+      this.settings = { ...this.settings, seed: (seed + 1) >>> 0 };
+      this.appendToken(token);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async toggleGenerate(): Promise<void> {
+    const client = this.client;
+    if (!client || this.status !== 'ready') return;
+    if (this.generating) {
+      await client.cancel().catch((error) => this.fail(error));
+      return;
+    }
+    this.generating = true;
+    const { temperature, topK, topP, seed, maxTokens } = this.settings;
+    try {
+      await client.generate(this.prompt, { temperature, topK, topP, seed, maxTokens }, (token) => this.appendToken(token));
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.generating = false;
+    }
+  }
+
+  static override styles = [
+    theme,
+    css`
+      :host {
+        display: block;
+        container-type: inline-size;
+        background: var(--_background);
+        border-radius: var(--_radius);
+        line-height: 1.5;
+      }
+      :host([hidden]) {
+        display: none;
+      }
+      .playground {
+        display: grid;
+        gap: 1.25rem;
+        padding: 1.25rem;
+      }
+      @container (min-width: 860px) {
+        .playground {
+          grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+        }
+        header,
+        .status {
+          grid-column: 1 / -1;
+        }
+      }
+      header h2 {
+        margin: 0;
+        font-size: 1.35rem;
+      }
+      .model {
+        margin: 0.35rem 0 0;
+        font-size: 0.9rem;
+      }
+      .model strong {
+        font-family: var(--_mono);
+        font-weight: 600;
+      }
+      section {
+        min-width: 0;
+      }
+      h3 {
+        margin: 0;
+        font-size: 1rem;
+      }
+      .panel {
+        background: var(--_surface);
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        padding: 0.9rem 1rem;
+      }
+      .panel + .panel {
+        margin-top: 1rem;
+      }
+      textarea {
+        box-sizing: border-box;
+        width: 100%;
+        min-height: 7rem;
+        resize: vertical;
+        font: inherit;
+        font-family: var(--_mono);
+        font-size: 1rem;
+        padding: 0.6rem 0.7rem;
+        color: var(--_foreground);
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+      }
+      textarea[readonly] {
+        opacity: 0.85;
+      }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.6rem;
+        margin-top: 0.6rem;
+      }
+      button {
+        font: inherit;
+        font-weight: 600;
+        min-width: 6.5rem;
+        padding: 0.45rem 1rem;
+        border-radius: calc(var(--_radius) / 2);
+        border: 1px solid var(--_accent);
+        cursor: pointer;
+      }
+      button.primary {
+        background: var(--_accent);
+        color: var(--_on-accent);
+      }
+      button.secondary {
+        background: transparent;
+        color: var(--_accent);
+      }
+      button:disabled {
+        opacity: 0.5;
+        cursor: not-allowed;
+      }
+      .drawn {
+        font-size: 0.85rem;
+        color: var(--_muted);
+      }
+      .status {
+        margin: 0;
+        color: var(--_muted);
+      }
+      .error {
+        margin: 0;
+        padding: 0.75rem 1rem;
+        border: 1px solid var(--_error);
+        border-radius: var(--_radius);
+        color: var(--_error);
+      }
+      .error strong {
+        display: block;
+      }
+    `,
+  ];
+
+  override render() {
+    const ready = this.status === 'ready';
+    return html`
+      <div class="playground">
+        <header part="header">
+          <h2>LLM playground</h2>
+          ${this.renderModel()}
+        </header>
+        ${this.renderStatus()}
+        <section aria-labelledby="prompt-heading">
+          <div class="panel">
+            <h3 id="prompt-heading"><label for="prompt">Prompt</label></h3>
+            <p class="caption">
+              Type anything. This model reads text one character at a time; an empty prompt starts from a line
+              break. Ctrl+Enter generates, Esc stops.
+            </p>
+            <textarea
+              id="prompt"
+              part="prompt"
+              spellcheck="false"
+              placeholder="Once upon a time"
+              .value=${live(this.prompt)}
+              ?readonly=${this.generating}
+              @input=${this.onPromptInput}
+              @keydown=${this.onPromptKeydown}
+            ></textarea>
+            <div class="actions" part="actions">
+              <button
+                class="secondary"
+                part="step-button"
+                ?disabled=${!ready || this.generating}
+                @click=${this.step}
+              >
+                Step
+              </button>
+              <button class="primary" part="generate-button" ?disabled=${!ready} @click=${this.toggleGenerate}>
+                ${this.generating ? 'Stop' : 'Generate'}
+              </button>
+              ${this.lastDrawn
+                ? html`<span class="drawn" aria-live="polite">
+                    Last drawn: ${describeToken(this.lastDrawn.token)} (had ${formatPercent(this.lastDrawn.prob)})
+                  </span>`
+                : nothing}
+            </div>
+            <p class="caption">
+              Step draws one token from the bars and appends it, then adds 1 to the seed so the next draw differs.
+              Generate keeps drawing until it has written the chosen number of tokens, or you stop it.
+            </p>
+          </div>
+          <div class="panel">
+            <h3>Tokens</h3>
+            <p class="caption">
+              What the model actually reads: one chip per token, with its id (its row in the vocabulary) under it.
+            </p>
+            <llm-prompt-tokens
+              part="tokens"
+              exportparts="chips, chip, chip-text, chip-id, notice"
+              .tokenization=${this.tokenization}
+              empty-note="Empty prompt: the model starts from a line break."
+            ></llm-prompt-tokens>
+          </div>
+        </section>
+        <section aria-labelledby="next-heading">
+          <div class="panel">
+            <h3 id="next-heading">Next token</h3>
+            <p class="caption">
+              The model reads these tokens and scores every token in its vocabulary as the next one. The bars show
+              the ${CHART_TOKENS} likeliest after temperature, top-k and top-p; the last bar sums all the others.
+            </p>
+            <llm-next-token-chart
+              part="chart"
+              exportparts="bars, bar, rest, bar-label, bar-fill, bar-value"
+              .prediction=${this.prediction}
+            ></llm-next-token-chart>
+          </div>
+          <div class="panel">
+            <h3>Sampling</h3>
+            <llm-sampling-controls
+              part="controls"
+              exportparts="field, temperature, top-k, top-p, seed, max-tokens"
+              .settings=${this.settings}
+              ?disabled=${!ready}
+              @sampling-change=${this.onSamplingChange}
+            ></llm-sampling-controls>
+          </div>
+        </section>
+      </div>
+    `;
+  }
+
+  private renderModel() {
+    const info = this.info;
+    if (!info) return nothing;
+    const { config, parameters, seed } = info;
+    return html`<p class="model" part="model">
+      Model: <strong>${parameters.total.toLocaleString('en-US')}</strong> parameters, ${config.nLayer} layers of
+      ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and a
+      vocabulary of ${config.vocabSize}. Its weights are freshly initialised at random (seed ${seed}) and not trained
+      yet, so its odds are close to even: the machinery is real, the knowledge is not there yet.
+    </p>`;
+  }
+
+  private renderStatus() {
+    if (this.status === 'loading') {
+      return html`<p class="status" part="status" role="status">Starting the model in a background thread…</p>`;
+    }
+    if (this.status === 'error') {
+      return html`<div class="error" part="error" role="alert">
+        <strong>The model stopped working.</strong>
+        ${this.error} Reload the page to start it again.
+      </div>`;
+    }
+    return nothing;
+  }
+}
+
+customElements.define('llm-playground', LlmPlayground);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-playground': LlmPlayground;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Shared look of the playground's elements. Every colour and font comes from a
+ * public custom property with a light and a dark default, so a page can retheme
+ * the element from outside its shadow DOM:
+ *
+ *   --llm-playground-background   element background
+ *   --llm-playground-surface      panels, chips and inputs
+ *   --llm-playground-foreground   text
+ *   --llm-playground-muted        captions and secondary text
+ *   --llm-playground-border       lines around panels, chips and inputs
+ *   --llm-playground-accent       buttons, bars, focus ring
+ *   --llm-playground-on-accent    text on accent-coloured buttons
+ *   --llm-playground-warning      unknown characters, cut-off context
+ *   --llm-playground-error        error messages
+ *   --llm-playground-font         body font
+ *   --llm-playground-mono-font    font of tokens and numbers
+ *   --llm-playground-radius       corner radius
+ *
+ * The defaults follow prefers-color-scheme. The internal --_* names are not API.
+ */
+import { css } from 'lit';
+
+export const theme = css`
+  :host {
+    --_background: var(--llm-playground-background, #ffffff);
+    --_surface: var(--llm-playground-surface, #f4f5f7);
+    --_foreground: var(--llm-playground-foreground, #1b1d22);
+    --_muted: var(--llm-playground-muted, #5b6170);
+    --_border: var(--llm-playground-border, #d3d6dd);
+    --_accent: var(--llm-playground-accent, #2f5fd0);
+    --_on-accent: var(--llm-playground-on-accent, #ffffff);
+    --_warning: var(--llm-playground-warning, #a5530a);
+    --_error: var(--llm-playground-error, #b3261e);
+    --_font: var(--llm-playground-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    --_mono: var(--llm-playground-mono-font, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
+    --_radius: var(--llm-playground-radius, 8px);
+    color: var(--_foreground);
+    font-family: var(--_font);
+  }
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --_background: var(--llm-playground-background, #16181d);
+      --_surface: var(--llm-playground-surface, #20232b);
+      --_foreground: var(--llm-playground-foreground, #e6e8ee);
+      --_muted: var(--llm-playground-muted, #a0a6b4);
+      --_border: var(--llm-playground-border, #3a3f4b);
+      --_accent: var(--llm-playground-accent, #7ea2ff);
+      --_on-accent: var(--llm-playground-on-accent, #0e1320);
+      --_warning: var(--llm-playground-warning, #f0a35c);
+      --_error: var(--llm-playground-error, #ff8a80);
+    }
+  }
+  :focus-visible {
+    outline: 2px solid var(--_accent);
+    outline-offset: 2px;
+  }
+  .caption {
+    color: var(--_muted);
+    font-size: 0.875rem;
+    line-height: 1.45;
+    margin: 0.25rem 0 0.5rem;
+  }
+`;
