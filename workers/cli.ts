@@ -269,10 +269,13 @@ const sample: Command = {
       const ids = Array.from(tokens, ({ id }) => id);
       print({ prompt: promptIds, tokens: ids, text: tokenizer ? tokenizer.decode(ids) : null });
     } else if (tokenizer) {
-      // Streams: each token appears as soon as it is drawn.
-      process.stdout.write(tokenizer.decode(promptIds));
-      for (const { id } of tokens) process.stdout.write(tokenizer.token(id));
-      process.stdout.write('\n');
+      // Streams each token as it is drawn; the prompt goes out with the first, so a bad option fails before any output.
+      let pending = tokenizer.decode(promptIds);
+      for (const { id } of tokens) {
+        process.stdout.write(pending + tokenizer.token(id));
+        pending = '';
+      }
+      process.stdout.write(`${pending}\n`);
     } else {
       print(Array.from(tokens, ({ id }) => id));
     }
