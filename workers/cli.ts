@@ -64,14 +64,17 @@ function readTextFile(path: string, flag: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** A flag that takes either inline JSON or the path of a JSON file. */
-function readJSONArgument(value: string, flag: string): unknown {
+/** A config given as inline JSON or as the path of a JSON file. */
+function readConfigArgument(value: string, flag: string): Record<string, unknown> {
   const text = value.trimStart().startsWith('{') ? value : readTextFile(value, flag);
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
-    return fail(`${flag} is not valid JSON (${(error as Error).message})`);
+    fail(`${flag} is not valid JSON (${(error as Error).message})`);
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(`${flag} must be a JSON object`);
+  return json as Record<string, unknown>;
 }
 
 function wholeNumber(values: Values, name: string, fallback: number): number {
@@ -102,11 +105,11 @@ function tokenIds(text: string, flag: string): number[] {
  * one named by --config, else a config.json in the checkpoint's folder.
  */
 function suppliedConfig(bytes: Uint8Array, path: string, flag: string | undefined): HFConfigJSON | GPTConfig | undefined {
-  if (flag !== undefined) return readJSONArgument(flag, '--config') as HFConfigJSON | GPTConfig;
+  if (flag !== undefined) return readConfigArgument(flag, '--config') as unknown as HFConfigJSON | GPTConfig;
   if (CONFIG_METADATA_KEY in parseSafetensors(bytes).metadata) return undefined;
   const beside = join(dirname(path), 'config.json');
   if (!existsSync(beside)) fail(`${path} has no config in its metadata: pass --config FILE or put a Hugging Face config.json beside it`);
-  return readJSONArgument(beside, beside) as HFConfigJSON;
+  return readConfigArgument(beside, beside) as unknown as HFConfigJSON;
 }
 
 function loadCheckpoint(values: Values): Checkpoint {
@@ -162,7 +165,7 @@ const SIZE_FLAGS = {
 /** --config for init: a Hugging Face config.json, or some of our config's fields over the defaults. */
 function initConfigArgument(value: string | undefined): Partial<GPTConfig> {
   if (value === undefined) return {};
-  const json = readJSONArgument(value, '--config') as Record<string, unknown>;
+  const json = readConfigArgument(value, '--config');
   if ('vocab_size' in json) return configFromHF(json as unknown as HFConfigJSON, false);
   for (const key of Object.keys(json)) {
     if (!(key in DEFAULT_CONFIG)) fail(`--config has an unknown field "${key}"; fields: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
