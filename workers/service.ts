@@ -183,7 +183,8 @@ export class EngineService {
   }
 
   /**
-   * Streams up to maxTokens tokens to onToken, in order. Between tokens it yields
+   * Streams up to maxTokens tokens to onToken, in order, waiting for each call to
+   * finish (a Comlink proxy answers once the page has run it). Between tokens it yields
    * to the event loop so a cancel() (or a newer generate, which cancels this one)
    * can arrive; it then returns what it has with stopped: true.
    */
@@ -205,7 +206,9 @@ export class EngineService {
       const next = tokens.next();
       if (next.done) break;
       ids.push(next.value.id);
-      onToken(this.describe(ids.length - 1, next.value.id, next.value.probs));
+      // Waiting for the page to take each token keeps it in step, and every token is
+      // delivered before the result (callbacks and results travel on different ports).
+      await onToken(this.describe(ids.length - 1, next.value.id, next.value.probs));
     }
     tokens.return(undefined);
     return { text: this.model.tokenizer.decode(ids), ids, stopped };

@@ -1,0 +1,162 @@
+// <llm-playground> in a real page with its real worker: typing, the bars, the
+// temperature slider, Step, Generate/Stop, the keyboard and the colour scheme.
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
+import { expect } from 'chai';
+import '../../src/llm-playground.ts';
+import type { LlmPlayground } from '../../src/llm-playground.ts';
+
+/** Polls until `check` returns something truthy; fails with `what` after `timeout` ms. */
+async function waitFor<T>(check: () => T | null | undefined | false, what: string, timeout = 15000): Promise<T> {
+  const deadline = performance.now() + timeout;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The focused element, looking inside shadow roots. */
+function deepActiveElement(): Element | null {
+  let active = document.activeElement;
+  while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+  return active;
+}
+
+/** Default vocabulary, by construction: 1 is the line break, printable ASCII from space (code 32) starts at id 2. */
+const expectedId = (char: string): number => (char === '\n' ? 1 : char.charCodeAt(0) - 30);
+
+describe('<llm-playground>', function () {
+  let playground: LlmPlayground;
+  const root = () => playground.shadowRoot!;
+  const promptBox = () => root().querySelector('textarea')!;
+  const stepButton = () => root().querySelector<HTMLButtonElement>('[part~="step-button"]')!;
+  const generateButton = () => root().querySelector<HTMLButtonElement>('[part~="generate-button"]')!;
+  const chips = () => [...root().querySelector('llm-prompt-tokens')!.shadowRoot!.querySelectorAll('[part~="chip"]')];
+  const chart = () => root().querySelector('llm-next-token-chart')!;
+  const bars = () => [...chart().shadowRoot!.querySelectorAll('[part~="bar"]')];
+  const barValues = () => bars().map((bar) => bar.querySelector('[part~="bar-value"]')!.textContent!.trim());
+  const control = (id: string) =>
+    root().querySelector('llm-sampling-controls')!.shadowRoot!.querySelector<HTMLInputElement>(`#${id}`)!;
+
+  function type(text: string): void {
+    promptBox().value = text;
+    promptBox().dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+  }
+
+  function setControl(id: string, value: string, event: 'input' | 'change'): void {
+    control(id).value = value;
+    control(id).dispatchEvent(new Event(event, { bubbles: true, composed: true }));
+  }
+
+  before(async () => {
+    playground = document.createElement('llm-playground');
+    playground.setAttribute('prompt', 'abc');
+    const ready = new Promise<CustomEvent>((resolve) => document.addEventListener('llm-ready', resolve as EventListener, { once: true }));
+    document.body.append(playground);
+    const event = await ready;
+    expect(event.detail.parameters.total).to.be.greaterThan(0);
+  });
+
+  after(async () => {
+    playground.remove();
+    await emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('shows the model it runs and the initial prompt as chips', async () => {
+    expect(playground.status).to.equal('ready');
+    expect(playground.getAttribute('status')).to.equal('ready');
+    expect(root().querySelector('[part~="model"]')!.textContent).to.match(/random/);
+    await waitFor(() => chips().length === 3, 'three chips for "abc"');
+  });
+
+  it('updates the token chips and the bars as you type', async () => {
+    const text = 'hello wörld';
+    type(text);
+    await waitFor(() => chart().prediction?.contextLength === text.length, 'a prediction for the typed prompt');
+    const ids = chips().map((chip) => chip.querySelector('[part~="chip-id"]')!.textContent!.trim());
+    expect(ids).to.deep.equal([...text].map((char) => String(char === 'ö' ? 0 : expectedId(char))));
+    expect(chips()[7]!.classList.contains('unknown')).to.equal(true);
+    expect(chips()[5]!.textContent).to.contain('␣');
+
+    // 15 likeliest tokens and one bar for all the rest, each with a percentage, together 100%.
+    expect(bars()).to.have.length(16);
+    const percents = barValues().map((value) => {
+      expect(value).to.match(/^\d+\.\d+%$/);
+      return parseFloat(value);
+    });
+    expect(percents.reduce((a, b) => a + b, 0)).to.be.closeTo(100, 0.2);
+  });
+
+  it('puts 100% on one bar when the temperature slider goes to 0', async () => {
+    setControl('temperature', '0', 'input');
+    await waitFor(() => barValues()[0] === '100.0%', 'the top bar at 100%');
+    expect(barValues().slice(1).every((value) => parseFloat(value) === 0)).to.equal(true);
+    expect(control('temperature').closest('div')!.querySelector('output')!.textContent).to.equal('0.00');
+  });
+
+  it('Step appends the sampled token (the top one at temperature 0) and moves the seed on', async () => {
+    const before = promptBox().value;
+    const top = chart().prediction!.top[0]!.token;
+    const seed = Number(control('seed').value);
+    stepButton().click();
+    await waitFor(() => promptBox().value.length === before.length + 1, 'one appended token');
+    expect(promptBox().value).to.equal(before + top);
+    await waitFor(() => Number(control('seed').value) === seed + 1, 'the seed moved on');
+  });
+
+  it('Generate streams tokens into the prompt and becomes Stop, which stops it', async () => {
+    setControl('temperature', '1', 'input');
+    setControl('maxTokens', '2000', 'change');
+    const before = promptBox().value.length;
+    let streamed = 0;
+    const count = () => streamed++;
+    document.addEventListener('llm-token', count);
+
+    generateButton().click();
+    await waitFor(() => generateButton().textContent!.trim() === 'Stop', 'the button to read Stop');
+    await waitFor(() => promptBox().value.length >= before + 5, 'five streamed tokens');
+    expect(promptBox().readOnly).to.equal(true);
+
+    generateButton().click();
+    await waitFor(() => generateButton().textContent!.trim() === 'Generate', 'the button to read Generate again');
+    document.removeEventListener('llm-token', count);
+    const grown = promptBox().value.length - before;
+    expect(grown).to.be.at.least(5).and.below(2000);
+    expect(streamed).to.equal(grown);
+    expect(promptBox().readOnly).to.equal(false);
+  });
+
+  it('is usable by keyboard: Tab reaches real buttons, focus shows, Space presses', async () => {
+    promptBox().focus();
+    const reached: Element[] = [];
+    for (let i = 0; i < 4; i++) {
+      await sendKeys({ press: 'Tab' });
+      reached.push(deepActiveElement()!);
+    }
+    expect(reached[0]).to.equal(stepButton());
+    expect(reached[1]).to.equal(generateButton());
+    expect(reached[2]).to.equal(control('temperature'));
+    for (const element of reached.slice(0, 2)) expect(element.tagName).to.equal('BUTTON');
+
+    // Back from the fourth stop (top-k) to Step.
+    await sendKeys({ down: 'Shift' });
+    for (let i = 0; i < 3; i++) await sendKeys({ press: 'Tab' });
+    await sendKeys({ up: 'Shift' });
+    expect(deepActiveElement()).to.equal(stepButton());
+    expect(getComputedStyle(stepButton()).outlineStyle).to.equal('solid');
+
+    const before = promptBox().value.length;
+    await sendKeys({ press: 'Space' });
+    await waitFor(() => promptBox().value.length === before + 1, 'a token appended by Space on Step');
+  });
+
+  it('follows the colour scheme', async () => {
+    await emulateMedia({ colorScheme: 'light' });
+    const light = getComputedStyle(playground).backgroundColor;
+    await emulateMedia({ colorScheme: 'dark' });
+    const dark = getComputedStyle(playground).backgroundColor;
+    expect(light).to.equal('rgb(255, 255, 255)');
+    expect(dark).to.not.equal(light);
+  });
+});
