@@ -1,0 +1,261 @@
+/**
+ * The GPT-2 forward pass, one plain function per layer kind, over flat row-major
+ * Float32Arrays with explicit sizes (llm.c's train_gpt2.c). Letters name sizes:
+ * B batch, T time (positions), C channels, NH heads, hs = C/NH head size,
+ * V vocabulary, N = B·T rows, OC output channels.
+ *
+ * Outputs never alias inputs unless a function says so. Inner loops run over the
+ * contiguous axis of both operands and allocate nothing: the page recomputes the
+ * forward pass on every keystroke and training runs on this same code.
+ */
+
+export const LAYERNORM_EPS = 1e-5;
+
+/** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; out is [B,T,C], wte [V,C], wpe [≥T,C]. */
+export function encoderForward(
+  out: Float32Array, tokens: ArrayLike<number>, wte: Float32Array, wpe: Float32Array,
+  B: number, T: number, C: number,
+): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const outOff = (b * T + t) * C;
+      const tokenOff = tokens[b * T + t] * C;
+      const positionOff = t * C;
+      for (let c = 0; c < C; c++) out[outOff + c] = wte[tokenOff + c] + wpe[positionOff + c];
+    }
+  }
+}
+
+/**
+ * LayerNorm over the last axis of inp [N,C]: normalise each row to mean 0 and
+ * variance 1 (biased variance, eps 1e-5), then scale by weight and shift by bias.
+ * Saves each row's mean and 1/std [N]: the backward pass needs them.
+ */
+export function layernormForward(
+  out: Float32Array, mean: Float32Array, rstd: Float32Array,
+  inp: Float32Array, weight: Float32Array, bias: Float32Array, N: number, C: number,
+): void {
+  for (let n = 0; n < N; n++) {
+    const off = n * C;
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += inp[off + c];
+    const m = sum / C;
+    let squares = 0;
+    for (let c = 0; c < C; c++) {
+      const d = inp[off + c] - m;
+      squares += d * d;
+    }
+    const s = 1 / Math.sqrt(squares / C + LAYERNORM_EPS);
+    for (let c = 0; c < C; c++) out[off + c] = (inp[off + c] - m) * s * weight[c] + bias[c];
+    mean[n] = m;
+    rstd[n] = s;
+  }
+}
+
+/**
+ * out[n,o] = bias[o] + Σ_i inp[n,i]·weight[i,o]: inp [N,C], weight [C,OC] (Hugging
+ * Face's Conv1D layout, x·W), out [N,OC].
+ */
+export function matmulForward(
+  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array,
+  N: number, C: number, OC: number,
+): void {
+  tiledMatmul(out, inp, weight, bias, N, C, OC, OC, 1);
+}
+
+/**
+ * logits[n,v] = Σ_c inp[n,c]·weight[v,c]: the unembedding, with weight [V,C] in
+ * the token embedding's layout (so it can be the same matrix), i.e. x·Wᵀ.
+ */
+export function unembedForward(
+  logits: Float32Array, inp: Float32Array, weight: Float32Array, N: number, C: number, V: number,
+): void {
+  tiledMatmul(logits, inp, weight, null, N, C, V, 1, C);
+}
+
+/**
+ * out[n,o] = bias[o] + Σ_i inp[n,i]·weight[i·iStride + o·oStride]. Works on tiles
+ * of 4 rows × 4 columns whose 16 sums stay in registers, so each weight read
+ * serves 4 rows and each input read 4 columns: several times faster in
+ * JavaScript than one sum at a time. Leftover rows go one at a time.
+ */
+function tiledMatmul(
+  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+  N: number, C: number, OC: number, iStride: number, oStride: number,
+): void {
+  let n = 0;
+  for (; n + 4 <= N; n += 4) {
+    for (let o = 0; o < OC; o += 4) tile4x4(out, inp, weight, bias, n, o, C, OC, iStride, oStride);
+  }
+  for (; n < N; n++) {
+    for (let o = 0; o < OC; o += 4) tile1x4(out, inp, weight, bias, n, o, C, OC, iStride, oStride);
+  }
+}
+
+/** Offsets of the 4 weight columns of the tile starting at column o; past the right edge, the last column repeats. */
+function columnOffset(o: number, k: number, OC: number, oStride: number): number {
+  return Math.min(o + k, OC - 1) * oStride;
+}
+
+function tile4x4(
+  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+  n: number, o: number, C: number, OC: number, iStride: number, oStride: number,
+): void {
+  const c0 = o * oStride;
+  const c1 = columnOffset(o, 1, OC, oStride);
+  const c2 = columnOffset(o, 2, OC, oStride);
+  const c3 = columnOffset(o, 3, OC, oStride);
+  const in0 = n * C;
+  const in1 = in0 + C;
+  const in2 = in1 + C;
+  const in3 = in2 + C;
+  let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+  let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+  for (let i = 0; i < C; i++) {
+    const wi = i * iStride;
+    const w0 = weight[c0 + wi], w1 = weight[c1 + wi], w2 = weight[c2 + wi], w3 = weight[c3 + wi];
+    const x0 = inp[in0 + i], x1 = inp[in1 + i], x2 = inp[in2 + i], x3 = inp[in3 + i];
+    s00 += x0 * w0; s01 += x0 * w1; s02 += x0 * w2; s03 += x0 * w3;
+    s10 += x1 * w0; s11 += x1 * w1; s12 += x1 * w2; s13 += x1 * w3;
+    s20 += x2 * w0; s21 += x2 * w1; s22 += x2 * w2; s23 += x2 * w3;
+    s30 += x3 * w0; s31 += x3 * w1; s32 += x3 * w2; s33 += x3 * w3;
+  }
+  storeTileRow(out, n, o, OC, bias, s00, s01, s02, s03);
+  storeTileRow(out, n + 1, o, OC, bias, s10, s11, s12, s13);
+  storeTileRow(out, n + 2, o, OC, bias, s20, s21, s22, s23);
+  storeTileRow(out, n + 3, o, OC, bias, s30, s31, s32, s33);
+}
+
+/** One row: for the rows left over, and for a single position (KV cache). */
+function tile1x4(
+  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
+  n: number, o: number, C: number, OC: number, iStride: number, oStride: number,
+): void {
+  const c0 = o * oStride;
+  const c1 = columnOffset(o, 1, OC, oStride);
+  const c2 = columnOffset(o, 2, OC, oStride);
+  const c3 = columnOffset(o, 3, OC, oStride);
+  const inOff = n * C;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (let i = 0; i < C; i++) {
+    const wi = i * iStride;
+    const x = inp[inOff + i];
+    s0 += x * weight[c0 + wi]; s1 += x * weight[c1 + wi]; s2 += x * weight[c2 + wi]; s3 += x * weight[c3 + wi];
+  }
+  storeTileRow(out, n, o, OC, bias, s0, s1, s2, s3);
+}
+
+/** Writes one tile row's sums (plus bias) to out[n, o..o+3], dropping columns past OC. */
+function storeTileRow(
+  out: Float32Array, n: number, o: number, OC: number, bias: Float32Array | null,
+  s0: number, s1: number, s2: number, s3: number,
+): void {
+  const offset = n * OC + o;
+  out[offset] = s0 + (bias ? bias[o] : 0);
+  if (o + 1 < OC) out[offset + 1] = s1 + (bias ? bias[o + 1] : 0);
+  if (o + 2 < OC) out[offset + 2] = s2 + (bias ? bias[o + 2] : 0);
+  if (o + 3 < OC) out[offset + 3] = s3 + (bias ? bias[o + 3] : 0);
+}
+
+/**
+ * One query of one attention head. Scores it against nKeys keys (all of them, so
+ * a caller can show what the causal mask hides), softmaxes the first nVisible
+ * (later ones get exactly 0), and writes the weighted sum of their values.
+ *   q[qOff..+hs]                     the query
+ *   keys[keyOff + j·stride ..+hs]    key j; values likewise from valueOff
+ *   scores/pattern[rowOff + j]       scaled score and attention weight of key j
+ *   out[outOff..+hs]                 the head's output for this query
+ */
+export function attendForward(
+  out: Float32Array, outOff: number, scores: Float32Array, pattern: Float32Array, rowOff: number,
+  q: Float32Array, qOff: number, keys: Float32Array, keyOff: number, values: Float32Array, valueOff: number,
+  stride: number, nKeys: number, nVisible: number, hs: number,
+): void {
+  const scale = 1 / Math.sqrt(hs);
+  let max = -Infinity;
+  for (let j = 0; j < nKeys; j++) {
+    const kOff = keyOff + j * stride;
+    let dot = 0;
+    for (let i = 0; i < hs; i++) dot += q[qOff + i] * keys[kOff + i];
+    const score = dot * scale;
+    scores[rowOff + j] = score;
+    if (j < nVisible && score > max) max = score;
+  }
+  let sum = 0;
+  for (let j = 0; j < nVisible; j++) {
+    const e = Math.exp(scores[rowOff + j] - max);
+    pattern[rowOff + j] = e;
+    sum += e;
+  }
+  const inverse = 1 / sum;
+  for (let j = 0; j < nVisible; j++) pattern[rowOff + j] *= inverse;
+  for (let j = nVisible; j < nKeys; j++) pattern[rowOff + j] = 0;
+
+  for (let i = 0; i < hs; i++) out[outOff + i] = 0;
+  for (let j = 0; j < nVisible; j++) {
+    const weight = pattern[rowOff + j];
+    const vOff = valueOff + j * stride;
+    for (let i = 0; i < hs; i++) out[outOff + i] += weight * values[vOff + i];
+  }
+}
+
+/**
+ * Causal multi-head self-attention. qkv [B,T,3C] holds each position's query,
+ * key and value (heads side by side within each); writes
+ *   preatt [B,NH,T,T]  q·k/√hs for every (query, key) pair, future keys included
+ *   att    [B,NH,T,T]  softmax over keys ≤ query; keys after the query exactly 0
+ *   out    [B,T,C]     each head's weighted sum of values, heads side by side
+ */
+export function attentionForward(
+  out: Float32Array, preatt: Float32Array, att: Float32Array, qkv: Float32Array,
+  B: number, T: number, C: number, NH: number,
+): void {
+  const hs = C / NH;
+  const C3 = 3 * C;
+  for (let b = 0; b < B; b++) {
+    const sequenceOff = b * T * C3;
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < NH; h++) {
+        const headOff = h * hs;
+        attendForward(
+          out, (b * T + t) * C + headOff, preatt, att, ((b * NH + h) * T + t) * T,
+          qkv, sequenceOff + t * C3 + headOff,
+          qkv, sequenceOff + C + headOff, qkv, sequenceOff + 2 * C + headOff,
+          C3, T, t + 1, hs,
+        );
+      }
+    }
+  }
+}
+
+const GELU_SCALE = Math.sqrt(2 / Math.PI);
+
+/** GPT-2's GELU, the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function geluForward(out: Float32Array, inp: Float32Array, N: number): void {
+  for (let i = 0; i < N; i++) {
+    const x = inp[i];
+    out[i] = 0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + 0.044715 * x * x * x)));
+  }
+}
+
+/** out = a + b elementwise over N floats; out may be a or b. */
+export function residualForward(out: Float32Array, a: Float32Array, b: Float32Array, N: number): void {
+  for (let i = 0; i < N; i++) out[i] = a[i] + b[i];
+}
+
+/**
+ * losses[n] = −log softmax(logits[n,:])[targets[n]], computed as
+ * logsumexp − logit so that very unlikely targets give a large finite loss.
+ */
+export function crossEntropyForward(
+  losses: Float32Array, logits: Float32Array, targets: ArrayLike<number>, N: number, V: number,
+): void {
+  for (let n = 0; n < N; n++) {
+    const off = n * V;
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) if (logits[off + v] > max) max = logits[off + v];
+    let sum = 0;
+    for (let v = 0; v < V; v++) sum += Math.exp(logits[off + v] - max);
+    losses[n] = max + Math.log(sum) - logits[off + targets[n]];
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * The GPT-2 forward pass built from the kernels: embeddings, nLayer pre-LayerNorm
+ * blocks (attention, then MLP, each added to the residual stream), final
+ * LayerNorm, unembedding. Also the per-layer "insides" the page shows, and a
+ * KV cache for generating one token at a time.
+ */
+import { type GPTConfig, headSize } from './config.ts';
+import {
+  attendForward, attentionForward, crossEntropyForward, encoderForward, geluForward,
+  layernormForward, matmulForward, residualForward, unembedForward,
+} from './kernels.ts';
+import { layerView, type ParameterTensors, product, unembedding } from './params.ts';
+
+/** Named activations of one forward pass (llm.c's ActivationTensors). */
+export const ACTIVATION_NAMES = [
+  'encoded', 'ln1', 'ln1Mean', 'ln1Rstd', 'qkv', 'atty', 'preatt', 'att', 'attproj', 'residual2',
+  'ln2', 'ln2Mean', 'ln2Rstd', 'fch', 'fchGelu', 'fcproj', 'residual3', 'lnf', 'lnfMean', 'lnfRstd', 'logits',
+] as const;
+export type ActivationName = (typeof ACTIVATION_NAMES)[number];
+
+/** The activations one block writes; stacked over layers with a leading nLayer axis. */
+export const LAYER_ACTIVATION_NAMES = [
+  'ln1', 'ln1Mean', 'ln1Rstd', 'qkv', 'atty', 'preatt', 'att', 'attproj', 'residual2',
+  'ln2', 'ln2Mean', 'ln2Rstd', 'fch', 'fchGelu', 'fcproj', 'residual3',
+] as const satisfies readonly ActivationName[];
+export type LayerActivationName = (typeof LAYER_ACTIVATION_NAMES)[number];
+export type LayerActivations = Record<LayerActivationName, Float32Array>;
+
+/** Shapes of the activations for B sequences of T tokens. */
+export function activationShapes(config: GPTConfig, B: number, T: number): Record<ActivationName, number[]> {
+  const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C } = config;
+  return {
+    encoded: [B, T, C],
+    ln1: [L, B, T, C],
+    ln1Mean: [L, B, T],
+    ln1Rstd: [L, B, T],
+    qkv: [L, B, T, 3 * C],
+    atty: [L, B, T, C],
+    preatt: [L, B, NH, T, T],
+    att: [L, B, NH, T, T],
+    attproj: [L, B, T, C],
+    residual2: [L, B, T, C],
+    ln2: [L, B, T, C],
+    ln2Mean: [L, B, T],
+    ln2Rstd: [L, B, T],
+    fch: [L, B, T, 4 * C],
+    fchGelu: [L, B, T, 4 * C],
+    fcproj: [L, B, T, C],
+    residual3: [L, B, T, C],
+    lnf: [B, T, C],
+    lnfMean: [B, T],
+    lnfRstd: [B, T],
+    logits: [B, T, V],
+  };
+}
+
+/** Every activation of a forward pass, each in its own array. */
+export interface ActivationTensors extends Record<ActivationName, Float32Array> {
+  /** The config the arrays are sized for; nLayer is 1 for a one-layer scratch set. */
+  readonly config: GPTConfig;
+  readonly B: number;
+  readonly T: number;
+}
+
+export function createActivations(config: GPTConfig, B: number, T: number): ActivationTensors {
+  const shapes = activationShapes(config, B, T);
+  const arrays = {} as Record<ActivationName, Float32Array>;
+  for (const name of ACTIVATION_NAMES) arrays[name] = new Float32Array(product(shapes[name]));
+  return { ...arrays, config, B, T };
+}
+
+/** One layer's slice of each stacked activation. */
+export function layerActivations(acts: ActivationTensors, layer: number): LayerActivations {
+  const views = {} as LayerActivations;
+  for (const name of LAYER_ACTIVATION_NAMES) views[name] = layerView(acts[name], layer, acts.config.nLayer);
+  return views;
+}
+
+/** One layer's slice of each stacked parameter tensor. */
+function layerParameters(params: ParameterTensors, layer: number) {
+  const L = params.config.nLayer;
+  const view = (stacked: Float32Array) => layerView(stacked, layer, L);
+  return {
+    ln1w: view(params.ln1w), ln1b: view(params.ln1b),
+    qkvw: view(params.qkvw), qkvb: view(params.qkvb),
+    attprojw: view(params.attprojw), attprojb: view(params.attprojb),
+    ln2w: view(params.ln2w), ln2b: view(params.ln2b),
+    fcw: view(params.fcw), fcb: view(params.fcb),
+    fcprojw: view(params.fcprojw), fcprojb: view(params.fcprojb),
+  };
+}
+type LayerParameters = ReturnType<typeof layerParameters>;
+
+/** First half of a block: LayerNorm the residual stream, project to queries, keys, values. */
+function blockQKV(p: LayerParameters, residual: Float32Array, a: LayerActivations, N: number, C: number): void {
+  layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, residual, p.ln1w, p.ln1b, N, C);
+  matmulForward(a.qkv, a.ln1, p.qkvw, p.qkvb, N, C, 3 * C);
+}
+
+/**
+ * Second half of a block, once a.atty holds the attention output: project it,
+ * add to the residual stream, then the MLP sub-block. residual may be a.residual3
+ * (the scratch path feeds a layer's output back as the next layer's input).
+ */
+function blockOutput(p: LayerParameters, residual: Float32Array, a: LayerActivations, N: number, C: number): void {
+  matmulForward(a.attproj, a.atty, p.attprojw, p.attprojb, N, C, C);
+  residualForward(a.residual2, residual, a.attproj, N * C);
+  layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.residual2, p.ln2w, p.ln2b, N, C);
+  matmulForward(a.fch, a.ln2, p.fcw, p.fcb, N, C, 4 * C);
+  geluForward(a.fchGelu, a.fch, N * 4 * C);
+  matmulForward(a.fcproj, a.fchGelu, p.fcprojw, p.fcprojb, N, 4 * C, C);
+  residualForward(a.residual3, a.residual2, a.fcproj, N * C);
+}
+
+/** Final LayerNorm and unembedding of the last block's output [N,C] into acts.logits [N,V]. */
+function headForward(params: ParameterTensors, residual: Float32Array, acts: ActivationTensors, N: number): void {
+  const { nEmbd: C, vocabSize: V } = params.config;
+  layernormForward(acts.lnf, acts.lnfMean, acts.lnfRstd, residual, params.lnfw, params.lnfb, N, C);
+  unembedForward(acts.logits, acts.lnf, unembedding(params), N, C, V);
+}
+
+function checkTokens(tokens: ArrayLike<number>, vocabSize: number, what: string): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const id = tokens[i];
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw new Error(`${what} ${i} is ${id}, outside the vocabulary [0, ${vocabSize})`);
+    }
+  }
+}
+
+/** One sequence the model can read: 1..blockSize valid token ids. */
+function checkSequence(tokens: ArrayLike<number>, config: GPTConfig): void {
+  if (tokens.length === 0) throw new Error('the model needs at least one token');
+  if (tokens.length > config.blockSize) {
+    throw new Error(`${tokens.length} tokens do not fit the model's context of ${config.blockSize}`);
+  }
+  checkTokens(tokens, config.vocabSize, 'token');
+}
+
+/**
+ * Runs the model over B sequences of T tokens into acts. With a full set of
+ * activations every layer keeps its own; with a one-layer set (acts.config.nLayer
+ * 1) every layer reuses the same buffers and only the logits are meaningful.
+ * Given a cache (B = 1), also stores every position's keys and values in it.
+ */
+function runForward(
+  params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors, cache?: KVCache,
+): ActivationTensors {
+  const { config } = params;
+  const { B, T } = acts;
+  const { nLayer: L, nHead: NH, nEmbd: C } = config;
+  const N = B * T;
+  encoderForward(acts.encoded, tokens, params.wte, params.wpe, B, T, C);
+  let residual = acts.encoded;
+  for (let l = 0; l < L; l++) {
+    const p = layerParameters(params, l);
+    const a = layerActivations(acts, acts.config.nLayer === L ? l : 0);
+    blockQKV(p, residual, a, N, C);
+    cache?.store(l, a.qkv, 0, T);
+    attentionForward(a.atty, a.preatt, a.att, a.qkv, B, T, C, NH);
+    blockOutput(p, residual, a, N, C);
+    residual = a.residual3;
+  }
+  headForward(params, residual, acts, N);
+  return acts;
+}
+
+/**
+ * The full forward pass over B sequences of T tokens (tokens [B,T]), keeping every
+ * layer's activations: what a backward pass needs. Pass `acts` to reuse buffers.
+ */
+export function forwardActivations(
+  params: ParameterTensors, tokens: ArrayLike<number>, B: number, T: number,
+  acts: ActivationTensors = createActivations(params.config, B, T),
+): ActivationTensors {
+  const { config } = params;
+  if (!Number.isInteger(T) || T < 1 || T > config.blockSize) {
+    throw new Error(`sequence length ${T} must be between 1 and the block size ${config.blockSize}`);
+  }
+  if (tokens.length !== B * T) throw new Error(`expected ${B}×${T} tokens, got ${tokens.length}`);
+  if (acts.B !== B || acts.T !== T || acts.config.nLayer !== config.nLayer) {
+    throw new Error('activation buffers were sized for a different batch, length or model');
+  }
+  checkTokens(tokens, config.vocabSize, 'token');
+  return runForward(params, tokens, acts);
+}
+
+export interface LayerCapture {
+  /** [nHead, T, T] QKᵀ/√d_head for every (query, key) pair, BEFORE masking. */
+  scores: Float32Array;
+  /** [nHead, T, T] 1 where the causal mask sets the score to −∞ (key > query), else 0. */
+  mask: Uint8Array;
+  /** [nHead, T, T] softmax of the masked scores: masked entries exactly 0, rows sum to 1. */
+  pattern: Float32Array;
+  /** [T, 4C] MLP pre-activation (before GELU). */
+  mlpPre: Float32Array;
+  /** [T, 4C] after GELU. */
+  mlpPost: Float32Array;
+  /** [T, C] residual stream after the attention sub-block. */
+  residAfterAttn: Float32Array;
+  /** [T, C] residual stream after the MLP sub-block (the block's output). */
+  residAfterMlp: Float32Array;
+}
+
+export interface Capture {
+  /** [T, C] rows of wte for the input tokens. */
+  tokenEmbedding: Float32Array;
+  /** [T, C] rows of wpe for positions 0..T-1. */
+  positionEmbedding: Float32Array;
+  /** One per layer. */
+  layers: LayerCapture[];
+}
+
+export interface ForwardResult {
+  /** [T, V] */
+  logits: Float32Array;
+  capture?: Capture;
+}
+
+/** [NH,T,T]: 1 where the key comes after the query. */
+function causalMask(NH: number, T: number): Uint8Array {
+  const mask = new Uint8Array(NH * T * T);
+  for (let h = 0; h < NH; h++) {
+    for (let t = 0; t < T; t++) mask.fill(1, (h * T + t) * T + t + 1, (h * T + t + 1) * T);
+  }
+  return mask;
+}
+
+/** Copies (each in its own buffer, so it can be transferred) of what the page shows. */
+function captureOf(params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors): Capture {
+  const { nLayer: L, nHead: NH, nEmbd: C } = params.config;
+  const T = tokens.length;
+  const tokenEmbedding = new Float32Array(T * C);
+  for (let t = 0; t < T; t++) tokenEmbedding.set(params.wte.subarray(tokens[t] * C, (tokens[t] + 1) * C), t * C);
+  const mask = causalMask(NH, T);
+  const layers: LayerCapture[] = [];
+  for (let l = 0; l < L; l++) {
+    const a = layerActivations(acts, l);
+    layers.push({
+      scores: a.preatt.slice(),
+      mask: mask.slice(),
+      pattern: a.att.slice(),
+      mlpPre: a.fch.slice(),
+      mlpPost: a.fchGelu.slice(),
+      residAfterAttn: a.residual2.slice(),
+      residAfterMlp: a.residual3.slice(),
+    });
+  }
+  return { tokenEmbedding, positionEmbedding: params.wpe.slice(0, T * C), layers };
+}
+
+/**
+ * Logits [T,V] for one sequence: row t predicts the token after position t.
+ * With `capture`, also the per-layer insides; without it, every layer reuses one
+ * layer's worth of buffers and nothing else is kept.
+ */
+export function forward(
+  params: ParameterTensors, tokens: ArrayLike<number>, options: { capture?: boolean } = {},
+): ForwardResult {
+  const { config } = params;
+  const T = tokens.length;
+  checkSequence(tokens, config);
+  if (!options.capture) {
+    const scratch = createActivations({ ...config, nLayer: 1 }, 1, T);
+    return { logits: runForward(params, tokens, scratch).logits };
+  }
+  const acts = forwardActivations(params, tokens, 1, T);
+  return { logits: acts.logits, capture: captureOf(params, tokens, acts) };
+}
+
+/** Mean over positions of −log p(target) under softmax(logits); logits [N,V], targets [N]. */
+export function crossEntropy(logits: Float32Array, targets: ArrayLike<number>, vocabSize: number): number {
+  const N = targets.length;
+  if (N === 0 || logits.length !== N * vocabSize) {
+    throw new Error(`cross-entropy needs ${N}×${vocabSize} logits for ${N} targets, got ${logits.length}`);
+  }
+  checkTokens(targets, vocabSize, 'target');
+  const losses = new Float32Array(N);
+  crossEntropyForward(losses, logits, targets, N, vocabSize);
+  let sum = 0;
+  for (let n = 0; n < N; n++) sum += losses[n];
+  return sum / N;
+}
+
+/**
+ * Keys and values [L, blockSize, C] of the positions seen so far, so that each new
+ * token costs one position's work instead of the whole sequence's.
+ */
+export class KVCache {
+  readonly config: GPTConfig;
+  readonly keys: Float32Array;
+  readonly values: Float32Array;
+  private filled = 0;
+  /** One position's activations, reused by every layer and every step. */
+  readonly scratch: ActivationTensors;
+  /** One row of scores and weights per head, [NH, blockSize]. */
+  readonly scores: Float32Array;
+  readonly pattern: Float32Array;
+
+  constructor(config: GPTConfig) {
+    const { nLayer: L, nHead: NH, nEmbd: C, blockSize } = config;
+    this.config = config;
+    this.keys = new Float32Array(L * blockSize * C);
+    this.values = new Float32Array(L * blockSize * C);
+    this.scratch = createActivations({ ...config, nLayer: 1 }, 1, 1);
+    this.scores = new Float32Array(NH * blockSize);
+    this.pattern = new Float32Array(NH * blockSize);
+  }
+
+  /** Number of positions cached: the position the next token will take. */
+  get length(): number {
+    return this.filled;
+  }
+
+  reset(): void {
+    this.filled = 0;
+  }
+
+  /** Copies the keys and values of `count` positions from qkv [count, 3C] into layer `layer` from `position` on. */
+  store(layer: number, qkv: Float32Array, position: number, count: number): void {
+    const { nEmbd: C, blockSize } = this.config;
+    for (let i = 0; i < count; i++) {
+      const from = i * 3 * C;
+      const to = (layer * blockSize + position + i) * C;
+      this.keys.set(qkv.subarray(from + C, from + 2 * C), to);
+      this.values.set(qkv.subarray(from + 2 * C, from + 3 * C), to);
+    }
+  }
+
+  /** Marks `count` more positions as stored (in every layer). */
+  grow(count: number): void {
+    this.filled += count;
+  }
+}
+
+function checkCacheFits(params: ParameterTensors, cache: KVCache): void {
+  const { nLayer, nHead, nEmbd, blockSize } = params.config;
+  const c = cache.config;
+  if (c.nLayer !== nLayer || c.nHead !== nHead || c.nEmbd !== nEmbd || c.blockSize !== blockSize) {
+    throw new Error('the KV cache was made for a model of a different shape');
+  }
+}
+
+/**
+ * Empties the cache and feeds a whole sequence at once (faster than one token at
+ * a time), storing its keys and values. Returns the logits [V] after its last token.
+ */
+export function prefill(params: ParameterTensors, cache: KVCache, tokens: ArrayLike<number>): Float32Array {
+  const { config } = params;
+  const T = tokens.length;
+  checkCacheFits(params, cache);
+  checkSequence(tokens, config);
+  cache.reset();
+  const acts = runForward(params, tokens, createActivations({ ...config, nLayer: 1 }, 1, T), cache);
+  cache.grow(T);
+  return acts.logits.slice((T - 1) * config.vocabSize);
+}
+
+/**
+ * Feeds one more token: computes its position only, attending to the cached keys
+ * and values, appends its own, and returns the logits [V] for the next token.
+ */
+export function forwardCached(params: ParameterTensors, cache: KVCache, token: number): Float32Array {
+  const { config } = params;
+  const { nLayer: L, nHead: NH, nEmbd: C, blockSize } = config;
+  checkCacheFits(params, cache);
+  const position = cache.length;
+  if (position >= blockSize) {
+    throw new Error(`the KV cache is full (${blockSize} positions): reset it and feed the last tokens again`);
+  }
+  checkTokens([token], config.vocabSize, 'token');
+  const hs = headSize(config);
+  const acts = cache.scratch;
+  const a = layerActivations(acts, 0);
+  encoderForward(acts.encoded, [token], params.wte, params.wpe.subarray(position * C), 1, 1, C);
+  let residual = acts.encoded;
+  for (let l = 0; l < L; l++) {
+    const p = layerParameters(params, l);
+    blockQKV(p, residual, a, 1, C);
+    cache.store(l, a.qkv, position, 1);
+    const layerOff = l * blockSize * C;
+    for (let h = 0; h < NH; h++) {
+      attendForward(
+        a.atty, h * hs, cache.scores, cache.pattern, h * blockSize,
+        a.qkv, h * hs, cache.keys, layerOff + h * hs, cache.values, layerOff + h * hs,
+        C, position + 1, position + 1, hs,
+      );
+    }
+    blockOutput(p, residual, a, 1, C);
+    residual = a.residual3;
+  }
+  cache.grow(1);
+  headForward(params, residual, acts, 1);
+  return acts.logits.slice();
+}
