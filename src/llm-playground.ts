@@ -31,7 +31,7 @@ export type PlaygroundStatus = 'loading' | 'ready' | 'error';
 
 /** How many tokens the chart lists before summing the rest. */
 const CHART_TOKENS = 15;
-/** Typing and slider moves within this many milliseconds share one request. */
+/** Changes (typing, slider moves, streamed tokens) within this many milliseconds share one request. */
 const REFRESH_DELAY_MS = 40;
 
 export class LlmPlayground extends LitElement {
@@ -83,6 +83,7 @@ export class LlmPlayground extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
     this.client?.terminate();
     this.client = null;
     this.generating = false;
@@ -124,9 +125,16 @@ export class LlmPlayground extends LitElement {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
   }
 
+  /**
+   * At most one refresh per REFRESH_DELAY_MS, reading the state when it runs. (A
+   * debounce would starve while tokens stream in faster than the delay.)
+   */
   private refreshSoon(): void {
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => this.refresh(), REFRESH_DELAY_MS);
+    if (this.refreshTimer !== undefined) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh();
+    }, REFRESH_DELAY_MS);
   }
 
   /** Re-reads the tokens and the next-token distribution for the current prompt and settings. */
@@ -230,7 +238,8 @@ export class LlmPlayground extends LitElement {
           grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
         }
         header,
-        .status {
+        .status,
+        .error {
           grid-column: 1 / -1;
         }
       }
@@ -322,8 +331,8 @@ export class LlmPlayground extends LitElement {
         border-radius: var(--_radius);
         color: var(--_error);
       }
-      .error strong {
-        display: block;
+      .error p {
+        margin: 0.25rem 0 0;
       }
     `,
   ];
@@ -437,7 +446,8 @@ export class LlmPlayground extends LitElement {
     if (this.status === 'error') {
       return html`<div class="error" part="error" role="alert">
         <strong>The model stopped working.</strong>
-        ${this.error} Reload the page to start it again.
+        <p>${this.error}</p>
+        <p>Reload the page to start it again.</p>
       </div>`;
     }
     return nothing;

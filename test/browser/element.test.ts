@@ -117,6 +117,9 @@ describe('<llm-playground>', function () {
     await waitFor(() => generateButton().textContent!.trim() === 'Stop', 'the button to read Stop');
     await waitFor(() => promptBox().value.length >= before + 5, 'five streamed tokens');
     expect(promptBox().readOnly).to.equal(true);
+    // The chips keep up while tokens stream in, not only once generation ends.
+    await waitFor(() => chips().length >= before + 5, 'chips for the streamed tokens');
+    expect(generateButton().textContent!.trim()).to.equal('Stop');
 
     generateButton().click();
     await waitFor(() => generateButton().textContent!.trim() === 'Generate', 'the button to read Generate again');
@@ -125,6 +128,8 @@ describe('<llm-playground>', function () {
     expect(grown).to.be.at.least(5).and.below(2000);
     expect(streamed).to.equal(grown);
     expect(promptBox().readOnly).to.equal(false);
+    const read = Math.min(promptBox().value.length, 64);
+    await waitFor(() => chart().prediction?.contextLength === read && chips().length === read, 'bars and chips for the final prompt');
   });
 
   it('is usable by keyboard: Tab reaches real buttons, focus shows, Space presses', async () => {
