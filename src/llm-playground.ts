@@ -219,14 +219,10 @@ export class LlmPlayground extends LitElement {
     theme,
     css`
       :host {
-        display: block;
         container-type: inline-size;
         background: var(--_background);
         border-radius: var(--_radius);
         line-height: 1.5;
-      }
-      :host([hidden]) {
-        display: none;
       }
       .playground {
         display: grid;

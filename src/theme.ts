@@ -34,8 +34,12 @@ export const theme = css`
     --_font: var(--llm-playground-font, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
     --_mono: var(--llm-playground-mono-font, ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace);
     --_radius: var(--llm-playground-radius, 8px);
+    display: block;
     color: var(--_foreground);
     font-family: var(--_font);
+  }
+  :host([hidden]) {
+    display: none;
   }
   @media (prefers-color-scheme: dark) {
     :host {

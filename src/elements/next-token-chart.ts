@@ -26,9 +26,6 @@ export class NextTokenChart extends LitElement {
   static override styles = [
     theme,
     css`
-      :host {
-        display: block;
-      }
       ol {
         list-style: none;
         margin: 0;

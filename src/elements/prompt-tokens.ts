@@ -30,9 +30,6 @@ export class PromptTokens extends LitElement {
   static override styles = [
     theme,
     css`
-      :host {
-        display: block;
-      }
       ol {
         display: flex;
         flex-wrap: wrap;

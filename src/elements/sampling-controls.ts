@@ -58,9 +58,6 @@ export class SamplingControls extends LitElement {
   static override styles = [
     theme,
     css`
-      :host {
-        display: block;
-      }
       .temperature {
         display: grid;
         grid-template-columns: auto minmax(0, 1fr) 3rem;
