@@ -61,6 +61,7 @@ export class LlmPlayground extends LitElement {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** Number of the newest refresh; answers to older ones are dropped. */
   private latestRefresh = 0;
+  private stepping = false;
 
   constructor() {
     super();
@@ -89,7 +90,9 @@ export class LlmPlayground extends LitElement {
     this.generating = false;
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
+  protected override updated(changed: PropertyValues): void {
+    // Typing, streamed tokens, a page setting `prompt`, and the sampling controls all land here.
+    if (changed.has('prompt') || changed.has('settings')) this.refreshSoon();
     if (changed.has('prompt') && this.generating) {
       const box = this.renderRoot.querySelector('textarea');
       if (box) box.scrollTop = box.scrollHeight;
@@ -158,7 +161,6 @@ export class LlmPlayground extends LitElement {
 
   private onPromptInput(event: Event): void {
     this.prompt = (event.target as HTMLTextAreaElement).value;
-    this.refreshSoon();
   }
 
   private onPromptKeydown(event: KeyboardEvent): void {
@@ -173,20 +175,20 @@ export class LlmPlayground extends LitElement {
 
   private onSamplingChange(event: CustomEvent<SamplingSettings>): void {
     this.settings = event.detail;
-    this.refreshSoon();
   }
 
   private appendToken(token: StreamedToken): void {
     this.prompt += token.token;
     this.lastDrawn = token;
     this.emit('llm-token', token);
-    this.refreshSoon();
   }
 
   /** Draws one token with the current seed, appends it, and moves the seed on so the next draw is fresh. */
   private async step(): Promise<void> {
     const client = this.client;
-    if (!client || this.generating) return;
+    // One step at a time: a second click before the first answers would draw with the same seed.
+    if (!client || this.generating || this.stepping) return;
+    this.stepping = true;
     const { temperature, topK, topP, seed } = this.settings;
     try {
       const token = await client.step(this.prompt, { temperature, topK, topP }, seed);
@@ -194,6 +196,8 @@ export class LlmPlayground extends LitElement {
       this.appendToken(token);
     } catch (error) {
       this.fail(error);
+    } finally {
+      this.stepping = false;
     }
   }
 

@@ -88,6 +88,12 @@ describe('<llm-playground>', function () {
     expect(percents.reduce((a, b) => a + b, 0)).to.be.closeTo(100, 0.2);
   });
 
+  it('follows a prompt set by the page', async () => {
+    playground.prompt = 'Set from outside';
+    await waitFor(() => chart().prediction?.contextLength === 16 && chips().length === 16, 'chips and bars for it');
+    expect(promptBox().value).to.equal('Set from outside');
+  });
+
   it('puts 100% on one bar when the temperature slider goes to 0', async () => {
     setControl('temperature', '0', 'input');
     await waitFor(() => barValues()[0] === '100.0%', 'the top bar at 100%');
