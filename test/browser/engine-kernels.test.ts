@@ -74,8 +74,8 @@ describe('matmulForward', () => {
     expectClose(out, [9.5, 12, 14], 0);
   });
 
-  // Sizes cover whole 4×4 tiles, leftover rows and ragged right edges.
-  for (const [N, C, OC] of [[1, 3, 5], [7, 6, 18], [8, 16, 4], [5, 13, 11], [12, 32, 128], [4, 1, 1]] as const) {
+  // Sizes cover whole 4×4 tiles, leftover rows, ragged right edges, and (C = 1024) several row blocks.
+  for (const [N, C, OC] of [[1, 3, 5], [7, 6, 18], [8, 16, 4], [5, 13, 11], [12, 32, 128], [4, 1, 1], [38, 1024, 6]] as const) {
     it(`matches the reference x·W + b (N=${N}, C=${C}, OC=${OC})`, () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);

@@ -73,38 +73,39 @@ export function unembedForward(
   tiledMatmul(logits, inp, weight, null, N, C, V, 1, C);
 }
 
+/** Rows go in blocks of about this many input floats (128 KB): a block stays in cache while every weight column passes over it. */
+const ROW_BLOCK_FLOATS = 32768;
+
 /**
  * out[n,o] = bias[o] + Σ_i inp[n,i]·weight[i·iStride + o·oStride]. Works on tiles
  * of 4 rows × 4 columns whose 16 sums stay in registers, so each weight read
  * serves 4 rows and each input read 4 columns: several times faster in
- * JavaScript than one sum at a time. Leftover rows go one at a time.
+ * JavaScript than one sum at a time. Leftover rows of a block go one at a time.
  */
 function tiledMatmul(
   out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
   N: number, C: number, OC: number, iStride: number, oStride: number,
 ): void {
-  let n = 0;
-  for (; n + 4 <= N; n += 4) {
-    for (let o = 0; o < OC; o += 4) tile4x4(out, inp, weight, bias, n, o, C, OC, iStride, oStride);
+  const rowBlock = Math.max(4, Math.floor(ROW_BLOCK_FLOATS / C / 4) * 4);
+  for (let start = 0; start < N; start += rowBlock) {
+    const end = Math.min(start + rowBlock, N);
+    for (let o = 0; o < OC; o += 4) {
+      // Offsets of the tile's 4 weight columns; past the right edge the last column repeats (its sums are dropped).
+      const c0 = o * oStride;
+      const c1 = Math.min(o + 1, OC - 1) * oStride;
+      const c2 = Math.min(o + 2, OC - 1) * oStride;
+      const c3 = Math.min(o + 3, OC - 1) * oStride;
+      let n = start;
+      for (; n + 4 <= end; n += 4) tile4x4(out, inp, weight, bias, n, o, C, OC, iStride, c0, c1, c2, c3);
+      for (; n < end; n++) tile1x4(out, inp, weight, bias, n, o, C, OC, iStride, c0, c1, c2, c3);
+    }
   }
-  for (; n < N; n++) {
-    for (let o = 0; o < OC; o += 4) tile1x4(out, inp, weight, bias, n, o, C, OC, iStride, oStride);
-  }
-}
-
-/** Offsets of the 4 weight columns of the tile starting at column o; past the right edge, the last column repeats. */
-function columnOffset(o: number, k: number, OC: number, oStride: number): number {
-  return Math.min(o + k, OC - 1) * oStride;
 }
 
 function tile4x4(
   out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-  n: number, o: number, C: number, OC: number, iStride: number, oStride: number,
+  n: number, o: number, C: number, OC: number, iStride: number, c0: number, c1: number, c2: number, c3: number,
 ): void {
-  const c0 = o * oStride;
-  const c1 = columnOffset(o, 1, OC, oStride);
-  const c2 = columnOffset(o, 2, OC, oStride);
-  const c3 = columnOffset(o, 3, OC, oStride);
   const in0 = n * C;
   const in1 = in0 + C;
   const in2 = in1 + C;
@@ -129,12 +130,8 @@ function tile4x4(
 /** One row: for the rows left over, and for a single position (KV cache). */
 function tile1x4(
   out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-  n: number, o: number, C: number, OC: number, iStride: number, oStride: number,
+  n: number, o: number, C: number, OC: number, iStride: number, c0: number, c1: number, c2: number, c3: number,
 ): void {
-  const c0 = o * oStride;
-  const c1 = columnOffset(o, 1, OC, oStride);
-  const c2 = columnOffset(o, 2, OC, oStride);
-  const c3 = columnOffset(o, 3, OC, oStride);
   const inOff = n * C;
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   for (let i = 0; i < C; i++) {
