@@ -99,8 +99,9 @@ function blockQKV(p: LayerParameters, residual: Float32Array, a: LayerActivation
 
 /**
  * Second half of a block, once a.atty holds the attention output: project it,
- * add to the residual stream, then the MLP sub-block. residual may be a.residual3
- * (the scratch path feeds a layer's output back as the next layer's input).
+ * add to the residual stream, then the MLP sub-block. residual may be a.residual3:
+ * with one-layer buffers each layer's output is the next layer's input, and it
+ * is read for the last time before residual3 is written.
  */
 function blockOutput(p: LayerParameters, residual: Float32Array, a: LayerActivations, N: number, C: number): void {
   matmulForward(a.attproj, a.atty, p.attprojw, p.attprojb, N, C, C);
@@ -118,6 +119,10 @@ function headForward(params: ParameterTensors, residual: Float32Array, acts: Act
   layernormForward(acts.lnf, acts.lnfMean, acts.lnfRstd, residual, params.lnfw, params.lnfb, N, C);
   unembedForward(acts.logits, acts.lnf, unembedding(params), N, C, V);
 }
+
+const sameShape = (a: GPTConfig, b: GPTConfig): boolean =>
+  a.vocabSize === b.vocabSize && a.blockSize === b.blockSize && a.nLayer === b.nLayer
+  && a.nHead === b.nHead && a.nEmbd === b.nEmbd;
 
 function checkTokens(tokens: ArrayLike<number>, vocabSize: number, what: string): void {
   for (let i = 0; i < tokens.length; i++) {
@@ -178,7 +183,7 @@ export function forwardActivations(
     throw new Error(`sequence length ${T} must be between 1 and the block size ${config.blockSize}`);
   }
   if (tokens.length !== B * T) throw new Error(`expected ${B}×${T} tokens, got ${tokens.length}`);
-  if (acts.B !== B || acts.T !== T || acts.config.nLayer !== config.nLayer) {
+  if (acts.B !== B || acts.T !== T || !sameShape(acts.config, config)) {
     throw new Error('activation buffers were sized for a different batch, length or model');
   }
   checkTokens(tokens, config.vocabSize, 'token');
@@ -334,11 +339,7 @@ export class KVCache {
 }
 
 function checkCacheFits(params: ParameterTensors, cache: KVCache): void {
-  const { nLayer, nHead, nEmbd, blockSize } = params.config;
-  const c = cache.config;
-  if (c.nLayer !== nLayer || c.nHead !== nHead || c.nEmbd !== nEmbd || c.blockSize !== blockSize) {
-    throw new Error('the KV cache was made for a model of a different shape');
-  }
+  if (!sameShape(cache.config, params.config)) throw new Error('the KV cache was made for a model of a different shape');
 }
 
 /**
