@@ -128,7 +128,7 @@ function checkTokens(tokens: ArrayLike<number>, vocabSize: number, what: string)
   for (let i = 0; i < tokens.length; i++) {
     const id = tokens[i];
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-      throw new Error(`${what} ${i} is ${id}, outside the vocabulary [0, ${vocabSize})`);
+      throw new Error(`${what} at position ${i} is ${id}, outside the vocabulary [0, ${vocabSize})`);
     }
   }
 }
