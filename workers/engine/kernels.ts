@@ -9,6 +9,8 @@
  * forward pass on every keystroke and training runs on this same code.
  */
 
+import { gemm } from './gemm.ts';
+
 export const LAYERNORM_EPS = 1e-5;
 
 /** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; out is [B,T,C], wte [V,C], wpe [≥T,C]. */
@@ -60,7 +62,7 @@ export function matmulForward(
   out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array,
   N: number, C: number, OC: number,
 ): void {
-  tiledMatmul(out, inp, weight, bias, N, C, OC, OC, 1);
+  gemm(out, inp, weight, bias, N, C, OC, C, 1, OC, 1, false);
 }
 
 /**
@@ -70,88 +72,7 @@ export function matmulForward(
 export function unembedForward(
   logits: Float32Array, inp: Float32Array, weight: Float32Array, N: number, C: number, V: number,
 ): void {
-  tiledMatmul(logits, inp, weight, null, N, C, V, 1, C);
-}
-
-/** Rows go in blocks of about this many input floats (128 KB): a block stays in cache while every weight column passes over it. */
-const ROW_BLOCK_FLOATS = 32768;
-
-/**
- * out[n,o] = bias[o] + Σ_i inp[n,i]·weight[i·iStride + o·oStride]. Works on tiles
- * of 4 rows × 4 columns whose 16 sums stay in registers, so each weight read
- * serves 4 rows and each input read 4 columns: several times faster in
- * JavaScript than one sum at a time. Leftover rows of a block go one at a time.
- */
-function tiledMatmul(
-  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-  N: number, C: number, OC: number, iStride: number, oStride: number,
-): void {
-  const rowBlock = Math.max(4, Math.floor(ROW_BLOCK_FLOATS / C / 4) * 4);
-  for (let start = 0; start < N; start += rowBlock) {
-    const end = Math.min(start + rowBlock, N);
-    for (let o = 0; o < OC; o += 4) {
-      // Offsets of the tile's 4 weight columns; past the right edge the last column repeats (its sums are dropped).
-      const c0 = o * oStride;
-      const c1 = Math.min(o + 1, OC - 1) * oStride;
-      const c2 = Math.min(o + 2, OC - 1) * oStride;
-      const c3 = Math.min(o + 3, OC - 1) * oStride;
-      let n = start;
-      for (; n + 4 <= end; n += 4) tile4x4(out, inp, weight, bias, n, o, C, OC, iStride, c0, c1, c2, c3);
-      for (; n < end; n++) tile1x4(out, inp, weight, bias, n, o, C, OC, iStride, c0, c1, c2, c3);
-    }
-  }
-}
-
-function tile4x4(
-  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-  n: number, o: number, C: number, OC: number, iStride: number, c0: number, c1: number, c2: number, c3: number,
-): void {
-  const in0 = n * C;
-  const in1 = in0 + C;
-  const in2 = in1 + C;
-  const in3 = in2 + C;
-  let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-  let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-  for (let i = 0; i < C; i++) {
-    const wi = i * iStride;
-    const w0 = weight[c0 + wi], w1 = weight[c1 + wi], w2 = weight[c2 + wi], w3 = weight[c3 + wi];
-    const x0 = inp[in0 + i], x1 = inp[in1 + i], x2 = inp[in2 + i], x3 = inp[in3 + i];
-    s00 += x0 * w0; s01 += x0 * w1; s02 += x0 * w2; s03 += x0 * w3;
-    s10 += x1 * w0; s11 += x1 * w1; s12 += x1 * w2; s13 += x1 * w3;
-    s20 += x2 * w0; s21 += x2 * w1; s22 += x2 * w2; s23 += x2 * w3;
-    s30 += x3 * w0; s31 += x3 * w1; s32 += x3 * w2; s33 += x3 * w3;
-  }
-  storeTileRow(out, n, o, OC, bias, s00, s01, s02, s03);
-  storeTileRow(out, n + 1, o, OC, bias, s10, s11, s12, s13);
-  storeTileRow(out, n + 2, o, OC, bias, s20, s21, s22, s23);
-  storeTileRow(out, n + 3, o, OC, bias, s30, s31, s32, s33);
-}
-
-/** One row: for the rows left over, and for a single position (KV cache). */
-function tile1x4(
-  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array | null,
-  n: number, o: number, C: number, OC: number, iStride: number, c0: number, c1: number, c2: number, c3: number,
-): void {
-  const inOff = n * C;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (let i = 0; i < C; i++) {
-    const wi = i * iStride;
-    const x = inp[inOff + i];
-    s0 += x * weight[c0 + wi]; s1 += x * weight[c1 + wi]; s2 += x * weight[c2 + wi]; s3 += x * weight[c3 + wi];
-  }
-  storeTileRow(out, n, o, OC, bias, s0, s1, s2, s3);
-}
-
-/** Writes one tile row's sums (plus bias) to out[n, o..o+3], dropping columns past OC. */
-function storeTileRow(
-  out: Float32Array, n: number, o: number, OC: number, bias: Float32Array | null,
-  s0: number, s1: number, s2: number, s3: number,
-): void {
-  const offset = n * OC + o;
-  out[offset] = s0 + (bias ? bias[o] : 0);
-  if (o + 1 < OC) out[offset + 1] = s1 + (bias ? bias[o + 1] : 0);
-  if (o + 2 < OC) out[offset + 2] = s2 + (bias ? bias[o + 2] : 0);
-  if (o + 3 < OC) out[offset + 3] = s3 + (bias ? bias[o + 3] : 0);
+  gemm(logits, inp, weight, null, N, C, V, C, 1, 1, C, false);
 }
 
 /**
