@@ -20,15 +20,30 @@ import type {
 
 export type * from '../workers/service.ts';
 
+/**
+ * The trained model the playground opens with. Bundlers see this URL and ship the
+ * file with the code (the site and the library builds both copy it).
+ */
+export const DEFAULT_MODEL_URL = new URL('../public/default-model.safetensors', import.meta.url).href;
+
+export interface EngineClientOptions {
+  /** Checkpoint to start from; null: random weights. Default: the shipped trained model. */
+  modelUrl?: string | null;
+  /** For tests; the playground always starts the engine worker. */
+  worker?: Worker;
+}
+
 export class EngineClient {
   private readonly worker: Worker;
   private readonly remote: Comlink.Remote<EngineService>;
   /** Rejects when the worker fails; every call races against it. */
   private readonly failure: Promise<never>;
+  /** Settles once the starting model is in place; info() waits for it. */
+  private readonly started: Promise<unknown>;
 
-  /** `worker` is for tests; the playground always starts the engine worker. */
-  constructor(worker = new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' })) {
-    this.worker = worker;
+  constructor(options: EngineClientOptions = {}) {
+    this.worker =
+      options.worker ?? new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
     this.remote = Comlink.wrap<EngineService>(this.worker);
     this.failure = new Promise((_, reject) => {
       this.worker.addEventListener('error', (event) => {
@@ -41,36 +56,40 @@ export class EngineClient {
     });
     // Calls nobody is waiting on must not surface as unhandled rejections.
     this.failure.catch(() => {});
+    const modelUrl = options.modelUrl === undefined ? DEFAULT_MODEL_URL : options.modelUrl;
+    const loading = modelUrl === null ? Promise.resolve() : this.remote.loadCheckpoint(modelUrl);
+    this.started = Promise.race([loading, this.failure]);
+    this.started.catch(() => {});
   }
 
   info(): Promise<ModelInfo> {
-    return this.call(this.remote.info());
+    return this.call((remote) => remote.info());
   }
 
   tokenize(text: string): Promise<Tokenization> {
-    return this.call(this.remote.tokenize(text));
+    return this.call((remote) => remote.tokenize(text));
   }
 
   predict(text: string, options: PredictOptions): Promise<Prediction> {
-    return this.call(this.remote.predict(text, options));
+    return this.call((remote) => remote.predict(text, options));
   }
 
   forward(input: string | readonly number[], options: { capture?: boolean } = {}): Promise<ForwardOutput> {
-    return this.call(this.remote.forward(input, options));
+    return this.call((remote) => remote.forward(input, options));
   }
 
   step(text: string, sampling: SamplingOptions, seed: number): Promise<StreamedToken> {
-    return this.call(this.remote.step(text, sampling, seed));
+    return this.call((remote) => remote.step(text, sampling, seed));
   }
 
   /** Streams tokens to onToken as they are drawn; a newer generate cancels this one. */
   generate(prompt: string, request: GenerateRequest, onToken: (token: StreamedToken) => void): Promise<GenerateResult> {
     const callback = Comlink.proxy(onToken);
-    return this.call(this.remote.generate(prompt, request, callback));
+    return this.call((remote) => remote.generate(prompt, request, callback));
   }
 
   cancel(): Promise<void> {
-    return this.call(this.remote.cancel());
+    return this.call((remote) => remote.cancel());
   }
 
   /** Stops the worker; the client cannot be used afterwards. */
@@ -79,7 +98,8 @@ export class EngineClient {
     this.worker.terminate();
   }
 
-  private call<T>(pending: Promise<T>): Promise<T> {
-    return Promise.race([pending, this.failure]);
+  /** Calls wait for the starting model, so no answer comes from the model it replaces. */
+  private call<T>(request: (remote: Comlink.Remote<EngineService>) => Promise<T>): Promise<T> {
+    return Promise.race([this.started.then(() => request(this.remote)), this.failure]);
   }
 }

@@ -8,6 +8,8 @@
  *
  * Attributes / properties:
  *   prompt   the text in the prompt box (reflects what the user types)
+ *   model    URL of the .safetensors checkpoint to open (default: the shipped trained model);
+ *            "random" starts from random weights. Read when the element connects.
  *   status   'loading' | 'ready' | 'error' (read-only, reflected)
  * Events (bubble, composed):
  *   llm-ready  detail: ModelInfo, once the worker answers
@@ -37,6 +39,7 @@ const REFRESH_DELAY_MS = 40;
 export class LlmPlayground extends LitElement {
   static override properties = {
     prompt: { type: String },
+    model: { type: String },
     status: { type: String, reflect: true },
     info: { state: true },
     error: { state: true },
@@ -48,6 +51,7 @@ export class LlmPlayground extends LitElement {
   };
 
   declare prompt: string;
+  declare model: string;
   declare status: PlaygroundStatus;
   declare private info: ModelInfo | null;
   declare private error: string;
@@ -66,6 +70,7 @@ export class LlmPlayground extends LitElement {
   constructor() {
     super();
     this.prompt = '';
+    this.model = '';
     this.status = 'loading';
     this.info = null;
     this.error = '';
@@ -102,7 +107,7 @@ export class LlmPlayground extends LitElement {
   private async start(): Promise<void> {
     this.status = 'loading';
     this.error = '';
-    const client = new EngineClient();
+    const client = new EngineClient({ modelUrl: this.modelUrl() });
     this.client = client;
     try {
       const info = await client.info();
@@ -114,6 +119,12 @@ export class LlmPlayground extends LitElement {
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  /** The `model` attribute as the client takes it: relative to the page, null for random weights. */
+  private modelUrl(): string | null | undefined {
+    if (this.model === 'random') return null;
+    return this.model ? new URL(this.model, document.baseURI).href : undefined;
   }
 
   private fail(error: unknown): void {
@@ -250,6 +261,11 @@ export class LlmPlayground extends LitElement {
       .model {
         margin: 0.35rem 0 0;
         font-size: 0.9rem;
+      }
+      .notice {
+        margin: 0.35rem 0 0;
+        font-size: 0.9rem;
+        color: var(--_warning);
       }
       .model strong {
         font-family: var(--_mono);
@@ -430,13 +446,13 @@ export class LlmPlayground extends LitElement {
   private renderModel() {
     const info = this.info;
     if (!info) return nothing;
-    const { config, parameters, seed } = info;
+    const { config, parameters } = info;
     return html`<p class="model" part="model">
-      Model: <strong>${parameters.total.toLocaleString('en-US')}</strong> parameters, ${config.nLayer} layers of
-      ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and a
-      vocabulary of ${config.vocabSize}. Its weights are freshly initialised at random (seed ${seed}) and not trained
-      yet, so its odds are close to even: the machinery is real, the knowledge is not there yet.
-    </p>`;
+        Model: <strong>${parameters.total.toLocaleString('en-US')}</strong> parameters, ${config.nLayer} layers of
+        ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and
+        a vocabulary of ${config.vocabSize}. ${describeWeights(info)}
+      </p>
+      ${info.notice ? html`<p class="notice" part="notice" role="status">${info.notice}</p>` : nothing}`;
   }
 
   private renderStatus() {
@@ -452,6 +468,21 @@ export class LlmPlayground extends LitElement {
     }
     return nothing;
   }
+}
+
+/** Where the weights came from and what that means for the odds, in a sentence or two. */
+function describeWeights(info: ModelInfo): string {
+  const steps = `${info.step.toLocaleString('en-US')} training ${info.step === 1 ? 'step' : 'steps'}`;
+  if (info.weights === 'training') {
+    return `It is being trained on ${info.corpus} (${steps} so far): its odds change as it learns.`;
+  }
+  if (info.weights === 'trained') {
+    return info.checkpoint
+      ? `Its weights were trained beforehand and read from ${info.checkpoint}.`
+      : `It was trained here on ${info.corpus} (${steps}).`;
+  }
+  return `Its weights are freshly initialised at random (seed ${info.seed}) and not trained yet, so its odds are close to
+    even: the machinery is real, the knowledge is not there yet.`;
 }
 
 customElements.define('llm-playground', LlmPlayground);

@@ -7,6 +7,8 @@
  * `transfer`, which the worker sets to Comlink.transfer so their buffers move to
  * the page instead of being copied.
  */
+import { download, fileName } from './download.ts';
+import { readCheckpoint } from './engine/checkpoint.ts';
 import type { GPTConfig } from './engine/config.ts';
 import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
 import { generate as generateTokens } from './engine/generate.ts';
@@ -21,15 +23,28 @@ export type { Capture, LayerCapture } from './engine/model.ts';
 /** Marks `value` so the listed buffers are moved, not copied, when it crosses to the page. */
 export type TransferFunction = <T>(value: T, transfers: Transferable[]) => T;
 
+/**
+ * 'random': freshly initialised, not trained; 'training': being trained here, part way;
+ * 'trained': read from a checkpoint, or trained here to the last step.
+ */
+export type WeightsState = 'random' | 'training' | 'trained';
+
 export interface ModelInfo {
   config: GPTConfig;
   parameters: ParameterCounts;
   /** Token strings in id order. */
   vocabulary: string[];
-  /** Seed the weights were initialised from. */
+  /** Seed the weights were initialised from (for a checkpoint: the seed of the fallback). */
   seed: number;
-  /** 'random': freshly initialised weights, not trained yet. */
-  weights: 'random';
+  weights: WeightsState;
+  /** Training steps taken in this tab. */
+  step: number;
+  /** File name of the checkpoint the weights came from, when they did. */
+  checkpoint?: string;
+  /** Name of the corpus the model is being trained on, when it is. */
+  corpus?: string;
+  /** Something the page should tell the user, e.g. why the default model did not load. */
+  notice?: string;
 }
 
 export interface Tokenization {
@@ -102,6 +117,7 @@ interface ActiveModel {
   params: ParameterTensors;
   tokenizer: CharTokenizer;
   seed: number;
+  checkpoint?: string;
 }
 
 const DEFAULT_TOP = 15;
@@ -115,6 +131,7 @@ export const EMPTY_PROMPT_START = '\n';
 
 export class EngineService {
   private model: ActiveModel;
+  private notice: string | undefined;
   private readonly transfer: TransferFunction;
   /** Id of the generation allowed to continue; anything else stops at its next token. */
   private activeGeneration = 0;
@@ -130,14 +147,37 @@ export class EngineService {
   }
 
   info(): ModelInfo {
-    const { config, tokenizer, seed } = this.model;
-    return {
+    const { config, tokenizer, seed, checkpoint } = this.model;
+    const info: ModelInfo = {
       config: { ...config },
       parameters: countParameters(config),
       vocabulary: [...tokenizer.vocab],
       seed,
-      weights: 'random',
+      weights: checkpoint ? 'trained' : 'random',
+      step: 0,
     };
+    if (checkpoint) info.checkpoint = checkpoint;
+    if (this.notice) info.notice = this.notice;
+    return info;
+  }
+
+  /**
+   * Replaces the model with the checkpoint at `url` (one with our config and
+   * tokenizer in its metadata). When it cannot be fetched or read, the current
+   * model stays and info().notice says why.
+   */
+  async loadCheckpoint(url: string): Promise<ModelInfo> {
+    const name = fileName(url);
+    try {
+      const checkpoint = readCheckpoint(await download(url));
+      if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
+      this.model = { ...checkpoint, tokenizer: checkpoint.tokenizer, seed: this.model.seed, checkpoint: name };
+      this.notice = undefined;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.notice = `The trained model ${name} could not be loaded (${reason}), so this model starts from random weights.`;
+    }
+    return this.info();
   }
 
   tokenize(text: string): Tokenization {

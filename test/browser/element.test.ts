@@ -52,6 +52,8 @@ describe('<llm-playground>', function () {
   before(async () => {
     playground = document.createElement('llm-playground');
     playground.setAttribute('prompt', 'abc');
+    // Random weights over printable ASCII: the ids below are known by construction.
+    playground.setAttribute('model', 'random');
     const ready = new Promise<CustomEvent>((resolve) => document.addEventListener('llm-ready', resolve as EventListener, { once: true }));
     document.body.append(playground);
     const event = await ready;
