@@ -5,7 +5,8 @@
  * shares code with workers/engine/kernels.ts or model.ts.
  */
 import { expect } from 'chai';
-import type { ParameterTensors } from '../../workers/engine/params.ts';
+import type { GPTConfig } from '../../workers/engine/config.ts';
+import type { ParameterName, ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 
 export type Matrix = number[][];
@@ -148,10 +149,13 @@ export interface RefLayer {
   residAfterMlp: Matrix;
 }
 
+/** Named parameter tensors in float32 (the engine's) or float64 (for finite differences). */
+export type RefParameters = { config: GPTConfig } & Record<ParameterName, Float32Array | Float64Array>;
+
 /** GPT-2 forward of one sequence, straight from the formulas. */
-export function refForward(params: ParameterTensors, tokens: number[]): { logits: Matrix; layers: RefLayer[] } {
+export function refForward(params: RefParameters, tokens: number[]): { logits: Matrix; layers: RefLayer[] } {
   const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C, tied } = params.config;
-  const row = (flat: Float32Array, index: number, width: number) => Array.from(flat.subarray(index * width, (index + 1) * width));
+  const row = (flat: Float32Array | Float64Array, index: number, width: number) => Array.from(flat.subarray(index * width, (index + 1) * width));
   let x: Matrix = tokens.map((token, t) => row(params.wte, token, C).map((v, c) => v + params.wpe[t * C + c]!));
   const layers: RefLayer[] = [];
   for (let l = 0; l < L; l++) {

@@ -147,12 +147,13 @@ export function attentionForward(
 }
 
 const GELU_SCALE = Math.sqrt(2 / Math.PI);
+const GELU_CUBIC = 0.044715;
 
 /** GPT-2's GELU, the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
 export function geluForward(out: Float32Array, inp: Float32Array, N: number): void {
   for (let i = 0; i < N; i++) {
     const x = inp[i];
-    out[i] = 0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + 0.044715 * x * x * x)));
+    out[i] = 0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
   }
 }
 
@@ -175,5 +176,198 @@ export function crossEntropyForward(
     let sum = 0;
     for (let v = 0; v < V; v++) sum += Math.exp(logits[off + v] - max);
     losses[n] = max + Math.log(sum) - logits[off + targets[n]];
+  }
+}
+
+// ---- Backward pass ----
+// Each function takes the gradient of the loss with respect to its forward
+// function's output (dout) and ADDS the gradients with respect to that
+// function's inputs into the d-buffers (+=, as llm.c): a tensor used twice
+// (the residual stream, tied embeddings) collects both contributions, and the
+// caller zeroes the buffers once per step. crossEntropySoftmaxBackward, the
+// first one called, writes instead, as does attentionBackward to its scratch.
+
+/** Scatters dout [B,T,C] back onto the rows of wte [V,C] and wpe [T,C] that encoderForward added. */
+export function encoderBackward(
+  dwte: Float32Array, dwpe: Float32Array, dout: Float32Array, tokens: ArrayLike<number>,
+  B: number, T: number, C: number,
+): void {
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const outOff = (b * T + t) * C;
+      const tokenOff = tokens[b * T + t] * C;
+      const positionOff = t * C;
+      for (let c = 0; c < C; c++) {
+        const d = dout[outOff + c];
+        dwte[tokenOff + c] += d;
+        dwpe[positionOff + c] += d;
+      }
+    }
+  }
+}
+
+/**
+ * LayerNorm backward from the mean and 1/std the forward pass saved. With
+ * x̂ = (x − mean)·rstd and g = weight·dout, the input gradient is
+ * rstd·(g − mean(g) − x̂·mean(g·x̂)): normalising removes the part of the
+ * gradient that only shifts or scales the whole row.
+ */
+export function layernormBackward(
+  dinp: Float32Array, dweight: Float32Array, dbias: Float32Array, dout: Float32Array,
+  inp: Float32Array, weight: Float32Array, mean: Float32Array, rstd: Float32Array, N: number, C: number,
+): void {
+  for (let n = 0; n < N; n++) {
+    const off = n * C;
+    const m = mean[n];
+    const s = rstd[n];
+    let gMean = 0;
+    let gNormMean = 0;
+    for (let c = 0; c < C; c++) {
+      const g = weight[c] * dout[off + c];
+      gMean += g;
+      gNormMean += g * (inp[off + c] - m) * s;
+    }
+    gMean /= C;
+    gNormMean /= C;
+    for (let c = 0; c < C; c++) {
+      const norm = (inp[off + c] - m) * s;
+      const d = dout[off + c];
+      dbias[c] += d;
+      dweight[c] += norm * d;
+      dinp[off + c] += s * (weight[c] * d - gMean - norm * gNormMean);
+    }
+  }
+}
+
+/** Σ over the N rows of dout [N,OC], added into dbias [OC]. */
+function addColumnSums(dbias: Float32Array, dout: Float32Array, N: number, OC: number): void {
+  for (let n = 0; n < N; n++) {
+    const off = n * OC;
+    for (let o = 0; o < OC; o++) dbias[o] += dout[off + o];
+  }
+}
+
+/**
+ * Backward of out = inp·weight + bias (inp [N,C], weight [C,OC]):
+ * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout.
+ */
+export function matmulBackward(
+  dinp: Float32Array, dweight: Float32Array, dbias: Float32Array | null, dout: Float32Array,
+  inp: Float32Array, weight: Float32Array, N: number, C: number, OC: number,
+): void {
+  gemm(dinp, dout, weight, null, N, OC, C, OC, 1, 1, OC, true);
+  gemm(dweight, inp, dout, null, C, N, OC, 1, C, OC, 1, true);
+  if (dbias) addColumnSums(dbias, dout, N, OC);
+}
+
+/**
+ * Backward of logits = inp·weightᵀ (inp [N,C], weight [V,C]):
+ * dinp += dlogits·weight, dweight += dlogitsᵀ·inp.
+ */
+export function unembedBackward(
+  dinp: Float32Array, dweight: Float32Array, dlogits: Float32Array,
+  inp: Float32Array, weight: Float32Array, N: number, C: number, V: number,
+): void {
+  gemm(dinp, dlogits, weight, null, N, V, C, V, 1, C, 1, true);
+  gemm(dweight, dlogits, inp, null, V, N, C, 1, V, C, 1, true);
+}
+
+/**
+ * Causal attention backward, from the qkv and att [B,NH,T,T] the forward pass
+ * kept. Per query row: through the weighted sum of values (datt, dvalues), the
+ * softmax (dpreatt = att·(datt − Σ att·datt), zero for hidden keys), then the
+ * scaled dot products (dquery, dkeys). dqkv [B,T,3C] collects the result;
+ * datt and dpreatt [B,NH,T,T] are this function's working space, written (not
+ * added to), so the softmax step sees only this call's gradient.
+ */
+export function attentionBackward(
+  dqkv: Float32Array, dpreatt: Float32Array, datt: Float32Array, dout: Float32Array,
+  qkv: Float32Array, att: Float32Array, B: number, T: number, C: number, NH: number,
+): void {
+  const hs = C / NH;
+  const C3 = 3 * C;
+  const scale = 1 / Math.sqrt(hs);
+  for (let b = 0; b < B; b++) {
+    const sequenceOff = b * T * C3;
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < NH; h++) {
+        const rowOff = ((b * NH + h) * T + t) * T;
+        const outOff = (b * T + t) * C + h * hs;
+        const queryOff = sequenceOff + t * C3 + h * hs;
+        const keyOff = sequenceOff + C + h * hs;
+        const valueOff = sequenceOff + 2 * C + h * hs;
+
+        let weightedSum = 0; // Σ_j att·datt, the softmax's shared term
+        for (let j = 0; j <= t; j++) {
+          const vOff = valueOff + j * C3;
+          const weight = att[rowOff + j];
+          let d = 0;
+          for (let i = 0; i < hs; i++) {
+            const g = dout[outOff + i];
+            d += qkv[vOff + i] * g;
+            dqkv[vOff + i] += weight * g;
+          }
+          datt[rowOff + j] = d;
+          weightedSum += weight * d;
+        }
+        for (let j = t + 1; j < T; j++) {
+          datt[rowOff + j] = 0;
+          dpreatt[rowOff + j] = 0;
+        }
+        for (let j = 0; j <= t; j++) {
+          const dScore = att[rowOff + j] * (datt[rowOff + j] - weightedSum);
+          dpreatt[rowOff + j] = dScore;
+          const kOff = keyOff + j * C3;
+          const d = dScore * scale;
+          for (let i = 0; i < hs; i++) {
+            dqkv[queryOff + i] += qkv[kOff + i] * d;
+            dqkv[kOff + i] += qkv[queryOff + i] * d;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** GELU backward: dinp += gelu′(inp)·dout, differentiating the tanh form geluForward uses. */
+export function geluBackward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, N: number): void {
+  for (let i = 0; i < N; i++) {
+    const x = inp[i];
+    const tanh = Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x));
+    const sech2 = 1 - tanh * tanh;
+    const grad = 0.5 * (1 + tanh) + 0.5 * x * sech2 * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x);
+    dinp[i] += grad * dout[i];
+  }
+}
+
+/** A sum passes its gradient unchanged to both terms. */
+export function residualBackward(da: Float32Array, db: Float32Array, dout: Float32Array, N: number): void {
+  for (let i = 0; i < N; i++) {
+    da[i] += dout[i];
+    db[i] += dout[i];
+  }
+}
+
+/**
+ * Gradient of scale·Σ_n losses[n] with respect to the logits [N,V]: per row
+ * (softmax(logits) − onehot(target))·scale. Writes dlogits (no +=): it starts
+ * the backward pass. scale = 1/N makes the loss the mean over positions.
+ */
+export function crossEntropySoftmaxBackward(
+  dlogits: Float32Array, logits: Float32Array, targets: ArrayLike<number>, N: number, V: number, scale: number,
+): void {
+  for (let n = 0; n < N; n++) {
+    const off = n * V;
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) if (logits[off + v] > max) max = logits[off + v];
+    let sum = 0;
+    for (let v = 0; v < V; v++) {
+      const e = Math.exp(logits[off + v] - max);
+      dlogits[off + v] = e;
+      sum += e;
+    }
+    const norm = scale / sum;
+    for (let v = 0; v < V; v++) dlogits[off + v] *= norm;
+    dlogits[off + targets[n]] -= scale;
   }
 }

@@ -6,8 +6,9 @@
  */
 import { type GPTConfig, headSize } from './config.ts';
 import {
-  attendForward, attentionForward, crossEntropyForward, encoderForward, geluForward,
-  layernormForward, matmulForward, residualForward, unembedForward,
+  attendForward, attentionBackward, attentionForward, crossEntropyForward, crossEntropySoftmaxBackward,
+  encoderBackward, encoderForward, geluBackward, geluForward, layernormBackward, layernormForward,
+  matmulBackward, matmulForward, residualBackward, residualForward, unembedBackward, unembedForward,
 } from './kernels.ts';
 import { layerView, type ParameterTensors, product, unembedding } from './params.ts';
 
@@ -285,6 +286,81 @@ export function crossEntropy(logits: Float32Array, targets: ArrayLike<number>, v
   let sum = 0;
   for (let n = 0; n < N; n++) sum += losses[n];
   return sum / N;
+}
+
+/**
+ * Buffers for the gradients of one layer's activations (and the head's), reused
+ * by every layer on the way back down: the backward pass needs one layer's
+ * worth at a time, which keeps them small enough to stay in cache.
+ */
+export function createActivationGradients(config: GPTConfig, B: number, T: number): ActivationTensors {
+  return createActivations({ ...config, nLayer: 1 }, B, T);
+}
+
+/** The activation gradients a block's backward pass adds into (the rest are written or unused). */
+const SUMMED_LAYER_GRADIENTS = [
+  'ln1', 'qkv', 'atty', 'attproj', 'residual2', 'ln2', 'fch', 'fchGelu', 'fcproj',
+] as const satisfies readonly LayerActivationName[];
+
+/**
+ * One training step's forward and backward pass over B sequences of T tokens
+ * (tokens and targets [B,T], targets[i] the token that follows tokens[i]).
+ * Zeroes grads, then fills it with the gradient of the returned loss: the mean
+ * cross-entropy over all B·T positions, each one a next-token example.
+ * Pass acts (full, from createActivations) and dacts (createActivationGradients)
+ * to reuse buffers from step to step.
+ */
+export function lossAndGradients(
+  params: ParameterTensors, tokens: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number,
+  grads: ParameterTensors, acts: ActivationTensors = createActivations(params.config, B, T),
+  dacts: ActivationTensors = createActivationGradients(params.config, B, T),
+): number {
+  const { config } = params;
+  const { nLayer: L, nHead: NH, nEmbd: C, vocabSize: V } = config;
+  const N = B * T;
+  if (!sameShape(grads.config, config) || grads.config.tied !== config.tied) throw new Error('gradient buffers were made for a model of a different shape');
+  if (dacts.B !== B || dacts.T !== T || dacts.config.nLayer !== 1 || !sameShape({ ...config, nLayer: 1 }, dacts.config)) {
+    throw new Error('activation-gradient buffers were sized for a different batch, length or model');
+  }
+  forwardActivations(params, tokens, B, T, acts);
+  const loss = crossEntropy(acts.logits, targets, V);
+
+  grads.data.fill(0);
+  const d = layerActivations(dacts, 0);
+  // dresidual: the gradient of the residual stream where the walk down has reached.
+  const dresidual = d.residual3;
+  crossEntropySoftmaxBackward(dacts.logits, acts.logits, targets, N, V, 1 / N);
+  dacts.lnf.fill(0);
+  unembedBackward(dacts.lnf, unembedding(grads), dacts.logits, acts.lnf, unembedding(params), N, C, V);
+  dresidual.fill(0);
+  const lastOutput = layerActivations(acts, L - 1).residual3;
+  layernormBackward(dresidual, grads.lnfw, grads.lnfb, dacts.lnf, lastOutput, params.lnfw, acts.lnfMean, acts.lnfRstd, N, C);
+
+  for (let l = L - 1; l >= 0; l--) {
+    const p = layerParameters(params, l);
+    const g = layerParameters(grads, l);
+    const a = layerActivations(acts, l);
+    const input = l === 0 ? acts.encoded : layerActivations(acts, l - 1).residual3;
+    for (const name of SUMMED_LAYER_GRADIENTS) d[name].fill(0);
+
+    // MLP sub-block: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))).
+    residualBackward(d.residual2, d.fcproj, dresidual, N * C);
+    matmulBackward(d.fchGelu, g.fcprojw, g.fcprojb, d.fcproj, a.fchGelu, p.fcprojw, N, 4 * C, C);
+    geluBackward(d.fch, a.fch, d.fchGelu, N * 4 * C);
+    matmulBackward(d.ln2, g.fcw, g.fcb, d.fch, a.ln2, p.fcw, N, C, 4 * C);
+    layernormBackward(d.residual2, g.ln2w, g.ln2b, d.ln2, a.residual2, p.ln2w, a.ln2Mean, a.ln2Rstd, N, C);
+
+    // Attention sub-block: residual2 = input + attproj(attention(qkv(ln1(input)))).
+    // dresidual is read for the last time above, so it now collects the block input's gradient.
+    dresidual.fill(0);
+    residualBackward(dresidual, d.attproj, d.residual2, N * C);
+    matmulBackward(d.atty, g.attprojw, g.attprojb, d.attproj, a.atty, p.attprojw, N, C, C);
+    attentionBackward(d.qkv, d.preatt, d.att, d.atty, a.qkv, a.att, B, T, C, NH);
+    matmulBackward(d.ln1, g.qkvw, g.qkvb, d.qkv, a.ln1, p.qkvw, N, C, 3 * C);
+    layernormBackward(dresidual, g.ln1w, g.ln1b, d.ln1, input, p.ln1w, a.ln1Mean, a.ln1Rstd, N, C);
+  }
+  encoderBackward(grads.wte, grads.wpe, dresidual, tokens, B, T, C);
+  return loss;
 }
 
 /**
