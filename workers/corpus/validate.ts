@@ -19,7 +19,8 @@ const SNIFF_BYTES = 64 * 1024;
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
 
-const megabytes = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+/** Rounded up, so a file just over the limit never reads as equal to it. */
+const megabytes = (bytes: number): string => `${Math.ceil((bytes / (1024 * 1024)) * 10) / 10} MB`;
 
 function looksBinary(bytes: Uint8Array): boolean {
   const sample = bytes.subarray(0, SNIFF_BYTES);
@@ -49,7 +50,7 @@ function decodeUtf8(bytes: Uint8Array): string | null {
 export function corpusFromBytes(bytes: Uint8Array, name: string): string {
   const file = `"${name}"`;
   if (bytes.length > CORPUS_LIMITS.maxBytes) {
-    throw new Error(`${file} is ${megabytes(bytes.length)}; the limit is ${megabytes(CORPUS_LIMITS.maxBytes)}. Use a smaller file or cut this one.`);
+    throw new Error(`${file} is ${megabytes(bytes.length)}, over the ${megabytes(CORPUS_LIMITS.maxBytes)} limit. Use a smaller file or cut this one.`);
   }
   // UTF-16 text is full of zero bytes: call it what it is rather than binary.
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);

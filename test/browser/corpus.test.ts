@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import { BUILTIN_CORPUS_SEED, generateCorpus } from '../../workers/corpus/corpus.ts';
+import { CORPUS_LIMITS, checkCorpusText, corpusFromBytes } from '../../workers/corpus/validate.ts';
+
+/** Non-overlapping occurrences, counted with a plain indexOf loop. */
+function occurrences(text: string, needle: string): number {
+  let count = 0;
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) count++;
+  return count;
+}
+
+const sentencesOf = (text: string): string[] => text.split(/(?<=[.?])\s+|\n/).filter((s) => s.length > 0);
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** `length` characters of ordinary lowercase text. */
+const plainText = (length: number): string => 'the quick brown fox jumps over the lazy dog.\n'.repeat(Math.ceil(length / 45)).slice(0, length);
+
+describe('generateCorpus', () => {
+  const { text, facts } = generateCorpus();
+
+  it('is the same text for the same seed and a different one for another seed', () => {
+    const a = generateCorpus({ seed: 7, targetChars: 20_000 }).text;
+    expect(generateCorpus({ seed: 7, targetChars: 20_000 }).text).to.equal(a);
+    expect(generateCorpus({ seed: 8, targetChars: 20_000 }).text).to.not.equal(a);
+    expect(generateCorpus({ seed: BUILTIN_CORPUS_SEED }).text).to.equal(text);
+  });
+
+  it('stops at the first paragraph end past the target size', () => {
+    expect(text.length).to.be.within(300_000, 301_000);
+    const small = generateCorpus({ seed: 3, targetChars: 5_000 }).text;
+    expect(small.length).to.be.within(5_000, 6_000);
+    expect(small.endsWith('\n')).to.equal(true);
+    const withoutLastParagraph = small.slice(0, small.lastIndexOf('\n', small.length - 2) + 1);
+    expect(withoutLastParagraph.length).to.be.below(5_000);
+    for (const line of text.split('\n').slice(0, -1)) expect(line, 'paragraph of whole sentences').to.match(/^[A-Z].*[.?]$/);
+  });
+
+  it('generates the default size in under 200 ms', () => {
+    generateCorpus({ targetChars: 10_000 }); // compile first
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const start = performance.now();
+      generateCorpus({ seed: i });
+      best = Math.min(best, performance.now() - start);
+    }
+    expect(best).to.be.below(200);
+  });
+
+  it('uses only letters, space, . , ? and newline, fewer than 45 distinct characters', () => {
+    expect(text).to.match(/^[A-Za-z .,?\n]+$/);
+    expect(new Set(text).size).to.be.at.most(45);
+  });
+
+  it('states every fact many times, and never continues a prompt any other way', () => {
+    const people = facts.filter((fact) => fact.relation === 'plays');
+    const landmarks = facts.filter((fact) => fact.relation === 'is in');
+    expect(people.length).to.be.within(20, 30);
+    expect(landmarks.length).to.be.within(15, 20);
+    expect(new Set(facts.map((fact) => fact.subject)).size).to.equal(facts.length);
+    for (const fact of facts) {
+      expect(fact.prompt).to.equal(`${fact.subject} ${fact.relation}`);
+      expect(fact.answer).to.equal(` ${fact.object}`);
+      const stated = occurrences(text, fact.prompt + fact.answer);
+      expect(stated, fact.prompt).to.be.at.least(30);
+      expect(occurrences(text, fact.prompt), `${fact.prompt} continued otherwise`).to.equal(stated);
+      expect(occurrences(text, `\n${fact.prompt}${fact.answer}.`), `${fact.prompt} as its own paragraph opening`).to.be.at.least(5);
+    }
+  });
+
+  it('gives sports and cities distinct first letters', () => {
+    for (const relation of ['plays', 'is in']) {
+      const objects = [...new Set(facts.filter((fact) => fact.relation === relation).map((fact) => fact.object))];
+      expect(new Set(objects.map((object) => object[0])).size, relation).to.equal(objects.length);
+    }
+  });
+
+  it('returns a fresh fact table each time', () => {
+    const first = generateCorpus({ targetChars: 1_000 }).facts;
+    first[0]!.answer = ' changed';
+    expect(generateCorpus({ targetChars: 1_000 }).facts[0]!.answer).to.not.equal(' changed');
+  });
+
+  it('puts adjectives before nouns, and sometimes recalls them later', () => {
+    const twoAdjectives = text.match(/\b[Tt]he (fluffy|sleepy|hungry|brave|shy) (red|blue|green|yellow|grey|white) (creature|cat|dog|fox|owl|frog|rabbit)\b/g) ?? [];
+    expect(twoAdjectives.length).to.be.at.least(20);
+    expect(text).to.match(/\bthe fluffy (red|blue|green|yellow|grey|white) creature\b/i);
+    const recalled = text.match(/\b(\w+) (\w+) (\w+) [a-z ]+\. The \3 was \2 and \1\./g) ?? [];
+    expect(recalled.length).to.be.at.least(200);
+  });
+
+  describe('words with two meanings', () => {
+    const sentences = sentencesOf(text);
+    const cases: [string, RegExp, RegExp][] = [
+      ['bank', /\b(river|stream|reeds|muddy|grassy)\b/, /\b(money|coins|lends)\b/],
+      ['bat', /\b(cave|wings|moths|dusk)\b/, /\b(ball|swung|cricket|willow)\b/],
+      ['bark', /\b(dog|puppy)\b/, /\b(tree|oak|moss|pine)\b/],
+      ['spring', /\b(flowers|birds|snow|warm)\b/, /\b(water|rocks|bubbles)\b/],
+      ['match', /\b(team|goals|draw|cheered)\b/, /\b(candle|flame|campfire)\b/],
+    ];
+    for (const [word, firstSense, secondSense] of cases) {
+      it(`uses "${word}" in both senses, each with words that tell which`, () => {
+        const withWord = sentences.filter((sentence) => new RegExp(`\\b${word}\\b`, 'i').test(sentence));
+        const first = withWord.filter((s) => firstSense.test(s) && !secondSense.test(s));
+        const second = withWord.filter((s) => secondSense.test(s) && !firstSense.test(s));
+        expect(first.length, `${word}: first sense`).to.be.at.least(20);
+        expect(second.length, `${word}: second sense`).to.be.at.least(20);
+        expect(first.length + second.length, `${word}: sentences with no clear sense`).to.equal(withWord.length);
+      });
+    }
+  });
+
+  it('is itself a valid corpus', () => {
+    expect(checkCorpusText(text)).to.equal(text);
+  });
+});
+
+describe('corpusFromBytes and checkCorpusText', () => {
+  it('accepts UTF-8 text, drops a byte-order mark and turns Windows line ends into \\n', () => {
+    const text = 'héllo wörld, naïve café\r\n'.repeat(60);
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...utf8(text)]);
+    const decoded = corpusFromBytes(bytes, 'notes.txt');
+    expect(decoded).to.equal('héllo wörld, naïve café\n'.repeat(60));
+  });
+
+  it('rejects a file with NUL bytes as binary, naming the file', () => {
+    const bytes = utf8(plainText(2_000));
+    bytes[500] = 0;
+    expect(() => corpusFromBytes(bytes, 'photo.png')).to.throw('"photo.png" looks like a binary file, not text. Choose a plain-text file (.txt).');
+  });
+
+  it('rejects a file full of control characters as binary but keeps text with a few', () => {
+    const bytes = utf8(plainText(2_000));
+    for (let i = 0; i < bytes.length; i += 20) bytes[i] = 0x01; // 5% control bytes
+    expect(() => corpusFromBytes(bytes, 'data.bin')).to.throw(/"data\.bin" looks like a binary file/);
+    const few = utf8(plainText(2_000));
+    few[100] = 0x1b; // one escape character
+    expect(corpusFromBytes(few, 'log.txt').length).to.equal(2_000);
+  });
+
+  it('rejects invalid UTF-8 and UTF-16 with a message about the encoding', () => {
+    const bytes = new Uint8Array([...utf8(plainText(1_500)), 0xc3, 0x28, ...utf8(plainText(100))]);
+    expect(() => corpusFromBytes(bytes, 'latin1.txt')).to.throw('"latin1.txt" is not UTF-8 text. Save it as UTF-8 (plain text) and try again.');
+    const utf16 = new Uint8Array(2 + 2 * 1_500);
+    utf16.set([0xff, 0xfe]);
+    for (let i = 0; i < 1_500; i++) utf16[2 + 2 * i] = 0x61; // "a" in UTF-16LE: 0x61 0x00
+    expect(() => corpusFromBytes(utf16, 'wide.txt')).to.throw(/"wide\.txt" is not UTF-8 text/);
+  });
+
+  it('rejects a file over the size limit before reading it, and accepts one exactly at the limit', () => {
+    expect(CORPUS_LIMITS.maxBytes).to.equal(20 * 1024 * 1024);
+    const bytes = new Uint8Array(CORPUS_LIMITS.maxBytes + 1).fill(0x61);
+    expect(() => corpusFromBytes(bytes, 'huge.txt')).to.throw('"huge.txt" is 20.1 MB, over the 20 MB limit. Use a smaller file or cut this one.');
+    expect(corpusFromBytes(bytes.subarray(0, CORPUS_LIMITS.maxBytes), 'big.txt').length).to.equal(CORPUS_LIMITS.maxBytes);
+  });
+
+  it('rejects text that is too short, counting characters rather than bytes', () => {
+    expect(CORPUS_LIMITS.minChars).to.equal(1_000);
+    expect(() => checkCorpusText(plainText(999))).to.throw('The text has only 999 characters; training needs at least 1,000. Add more text.');
+    expect(() => corpusFromBytes(utf8(''), 'empty.txt')).to.throw('"empty.txt" has only 0 characters');
+    expect(checkCorpusText(plainText(1_000)).length).to.equal(1_000);
+    // 999 two-byte characters are 1,998 bytes but still too few characters.
+    expect(() => corpusFromBytes(utf8('é'.repeat(999)), 'accents.txt')).to.throw('"accents.txt" has only 999 characters');
+  });
+
+  it('rejects text with more distinct characters than a character vocabulary allows', () => {
+    const distinct = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
+    expect(() => checkCorpusText(distinct(300).repeat(4))).to.throw('The text uses 300 different characters; the limit is 256');
+    expect(checkCorpusText(distinct(256).repeat(4)).length).to.equal(1_024);
+  });
+});
