@@ -1,3 +1,5 @@
+import { GEMM_RELAXED_SIMD_WASM, GEMM_SIMD_WASM } from './wasm/gemm-wasm.ts';
+
 /**
  * General matrix multiply, the one routine every matmul of the model goes through
  * (forward and backward):
@@ -15,7 +17,115 @@ export function gemm(
   M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
   accumulate: boolean,
 ): void {
-  gemmJs(out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate);
+  if (kernel && K > 0 && M * N * K >= WASM_MIN_WORK) {
+    gemmWasm(kernel, out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate);
+  } else {
+    gemmJs(out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate);
+  }
+}
+
+/** The ways gemm() can run, fastest first: WebAssembly with fused multiply-add, plain WebAssembly SIMD, JavaScript. */
+export type GemmPath = 'relaxed-simd' | 'simd' | 'js';
+
+const WASM_BYTES: Record<Exclude<GemmPath, 'js'>, string> = {
+  'relaxed-simd': GEMM_RELAXED_SIMD_WASM,
+  simd: GEMM_SIMD_WASM,
+};
+
+/** Products smaller than this many multiply-adds stay in JavaScript: copying into the module would cost more than it saves. */
+const WASM_MIN_WORK = 4096;
+
+interface WasmKernel {
+  path: GemmPath;
+  memory: WebAssembly.Memory;
+  gemm: (
+    out: number, a: number, b: number, bias: number, hasBias: number,
+    M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
+    accumulate: number, scratch: number,
+  ) => void;
+  scratchBytes: (M: number, N: number) => number;
+}
+
+let kernel: WasmKernel | null = null;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The paths this runtime can run, fastest first ('js' always). */
+export function supportedGemmPaths(): GemmPath[] {
+  const paths: GemmPath[] = [];
+  if (typeof WebAssembly === 'object') {
+    for (const path of ['relaxed-simd', 'simd'] as const) {
+      if (WebAssembly.validate(decodeBase64(WASM_BYTES[path]))) paths.push(path);
+    }
+  }
+  paths.push('js');
+  return paths;
+}
+
+/** The path gemm() takes now (before initGemm() resolves: 'js'). */
+export function gemmPath(): GemmPath {
+  return kernel ? kernel.path : 'js';
+}
+
+/**
+ * Compiles the fastest WebAssembly kernel this runtime validates (asynchronously:
+ * browsers refuse large synchronous compiles on the main thread) and makes gemm()
+ * use it; resolves to the path chosen. Until then, and where WebAssembly or SIMD
+ * is missing, gemm() runs in JavaScript. `path` forces one path (tests, the
+ * benchmark); asking for one this runtime cannot run throws.
+ */
+export async function initGemm(path?: GemmPath): Promise<GemmPath> {
+  const supported = supportedGemmPaths();
+  const chosen = path ?? supported[0];
+  if (!supported.includes(chosen)) throw new Error(`gemm path '${chosen}' is not supported here (supported: ${supported.join(', ')})`);
+  if (chosen === 'js') {
+    kernel = null;
+    return chosen;
+  }
+  const { instance } = await WebAssembly.instantiate(decodeBase64(WASM_BYTES[chosen]));
+  const exports = instance.exports as unknown as Omit<WasmKernel, 'path'>;
+  kernel = { path: chosen, memory: exports.memory, gemm: exports.gemm, scratchBytes: exports.scratchBytes };
+  return chosen;
+}
+
+/**
+ * Copies the operands into the module's memory (growing it when needed), runs the
+ * kernel there and copies the result back: O(n²) copying against O(n³) work.
+ * Only the span of each array the strides reach is copied.
+ */
+function gemmWasm(
+  wasm: WasmKernel, out: Float32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null,
+  M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
+  accumulate: boolean,
+): void {
+  const aSpan = (M - 1) * aRow + (K - 1) * aCol + 1;
+  const bSpan = (K - 1) * bRow + (N - 1) * bCol + 1;
+  const outSize = M * N;
+  // Float offsets, each buffer 16-byte aligned.
+  const align = (floats: number) => Math.ceil(floats / 4) * 4;
+  const aOff = 0;
+  const bOff = aOff + align(aSpan);
+  const outOff = bOff + align(bSpan);
+  const biasOff = outOff + align(outSize);
+  const scratchOff = biasOff + align(N);
+  const bytes = scratchOff * 4 + wasm.scratchBytes(M, N);
+  const memory = wasm.memory;
+  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  const heap = new Float32Array(memory.buffer);
+  heap.set(a.subarray(0, aSpan), aOff);
+  heap.set(b.subarray(0, bSpan), bOff);
+  if (accumulate) heap.set(out.subarray(0, outSize), outOff);
+  if (bias) heap.set(bias.subarray(0, N), biasOff);
+  wasm.gemm(
+    outOff * 4, aOff * 4, bOff * 4, biasOff * 4, bias ? 1 : 0,
+    M, K, N, aRow, aCol, bRow, bCol, accumulate ? 1 : 0, scratchOff * 4,
+  );
+  out.set(heap.subarray(outOff, outOff + outSize));
 }
 
 /** Rows go in blocks of about this many A floats (128 KB): a block stays in cache while every B column passes over it. */
