@@ -2,11 +2,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSafetensors } from '../../workers/engine/safetensors.ts';
+import { readCheckpoint } from '../../workers/engine/checkpoint.ts';
+import { lossAndGradients } from '../../workers/engine/model.ts';
+import { createParameters, layerView, type ParameterName } from '../../workers/engine/params.ts';
+import { parseSafetensors, readTensor, type SafetensorsFile, writeSafetensors } from '../../workers/engine/safetensors.ts';
 import { Random } from '../../workers/engine/random.ts';
 
 const CLI = fileURLToPath(new URL('../../workers/cli.mjs', import.meta.url));
@@ -109,14 +112,119 @@ describe('loss', () => {
     assert.ok(Math.abs(loss - Math.log(VOCAB.length)) < 0.5);
   });
 
-  test('--grads says the backward pass is not there yet and writes nothing', () => {
-    const message = fails('loss', '--checkpoint', 'model.safetensors', '--tokens', '1,2', '--targets', '2,3', '--grads', 'grads.safetensors');
-    assert.equal(message, 'llm-playground: --grads is not available yet: the backward pass arrives with the trainer; nothing was written');
-    assert.ok(!existsSync(join(dir, 'grads.safetensors')));
-  });
-
   test('targets must match the tokens one for one', () => {
     assert.match(fails('loss', '--checkpoint', 'model.safetensors', '--tokens', '1,2,3', '--targets', '2,3'), /--tokens has 3 ids but --targets has 2/);
+  });
+});
+
+describe('loss --grads', () => {
+  const tokens = [5, 9, 2, 14, 7, 3, 5];
+  const targets = [9, 2, 14, 7, 3, 11, 1];
+  const lossArgs = (checkpoint: string) => ['loss', '--checkpoint', checkpoint, '--tokens', tokens.join(','), '--targets', targets.join(',')];
+  const readFile = (name: string): SafetensorsFile => parseSafetensors(readFileSync(join(dir, name)));
+  let grads: SafetensorsFile;
+
+  before(() => {
+    const report = JSON.parse(ok(...lossArgs('model.safetensors'), '--grads', 'grads.safetensors'));
+    assert.equal(report.grads, 'grads.safetensors');
+    close(report.loss, JSON.parse(ok(...lossArgs('model.safetensors'))).loss, 'loss with --grads');
+    grads = readFile('grads.safetensors');
+  });
+
+  test('writes one gradient per tensor of the checkpoint, same names and shapes', () => {
+    const model = readFile('model.safetensors');
+    assert.deepEqual([...grads.tensors.keys()].sort(), [...model.tensors.keys()].sort());
+    for (const [name, { shape }] of model.tensors) assert.deepEqual(grads.tensors.get(name)!.shape, shape, name);
+  });
+
+  test('each named tensor holds the gradient of the parameter it names', () => {
+    // Hugging Face GPT-2 names, spelled out here: per-layer ones as h.{layer}.<name>.
+    const names: [string, ParameterName][] = [
+      ['ln_1.weight', 'ln1w'], ['ln_1.bias', 'ln1b'], ['attn.c_attn.weight', 'qkvw'], ['attn.c_attn.bias', 'qkvb'],
+      ['attn.c_proj.weight', 'attprojw'], ['attn.c_proj.bias', 'attprojb'], ['ln_2.weight', 'ln2w'], ['ln_2.bias', 'ln2b'],
+      ['mlp.c_fc.weight', 'fcw'], ['mlp.c_fc.bias', 'fcb'], ['mlp.c_proj.weight', 'fcprojw'], ['mlp.c_proj.bias', 'fcprojb'],
+    ];
+    const model = readCheckpoint(readFileSync(join(dir, 'model.safetensors')));
+    const expected = createParameters(model.config);
+    lossAndGradients(model.params, tokens, targets, 1, tokens.length, expected);
+    const L = model.config.nLayer;
+    const pairs: [string, Float32Array][] = [
+      ['wte.weight', expected.wte], ['wpe.weight', expected.wpe], ['ln_f.weight', expected.lnfw], ['ln_f.bias', expected.lnfb],
+      ...names.flatMap(([hf, view]) => Array.from({ length: L }, (_, l) => [`h.${l}.${hf}`, layerView(expected[view], l, L)] as [string, Float32Array])),
+    ];
+    assert.equal(pairs.length, grads.tensors.size);
+    for (const [name, values] of pairs) assert.deepEqual(Array.from(readTensor(grads, name)), Array.from(values), name);
+  });
+
+  test('agrees with finite differences of the loss command on the largest entries', () => {
+    const model = readFile('model.safetensors');
+    const h = 1e-2;
+    for (const name of ['h.0.attn.c_attn.weight', 'h.1.mlp.c_fc.weight', 'wte.weight']) {
+      const gradient = readTensor(grads, name);
+      let index = 0;
+      gradient.forEach((g, i) => { if (Math.abs(g) > Math.abs(gradient[index]!)) index = i; });
+      const lossWith = (delta: number): number => {
+        const tensors = [...model.tensors.keys()].map((tensorName) => {
+          const data = readTensor(model, tensorName);
+          if (tensorName === name) data[index]! += delta;
+          return { name: tensorName, shape: model.tensors.get(tensorName)!.shape, data };
+        });
+        writeFileSync(join(dir, 'nudged.safetensors'), writeSafetensors(tensors, model.metadata));
+        return JSON.parse(ok(...lossArgs('nudged.safetensors'))).loss;
+      };
+      const numeric = (lossWith(h) - lossWith(-h)) / (2 * h);
+      assert.ok(Math.abs(numeric - gradient[index]!) <= 0.02 * Math.abs(numeric) + 1e-4, `${name}[${index}]: ${gradient[index]} vs ${numeric}`);
+    }
+  });
+});
+
+describe('train', () => {
+  // Long enough for the corpus checks (1,000 characters) and for a validation window.
+  const TEXT = 'the quick brown fox jumps over the lazy dog. the lazy dog sleeps in the sun.\n'.repeat(30);
+  const args = ['--corpus', 'train.txt', '--preset', 'tiny', '--seed', '5', '--batch-size', '4', '--eval-interval', '10'];
+
+  before(() => writeFileSync(join(dir, 'train.txt'), TEXT));
+
+  test('writes a checkpoint whose loss is well below that of its starting weights, with progress on stderr', () => {
+    const { status, stdout, stderr } = cli('train', ...args, '--steps', '30', '--out', 'trained.safetensors');
+    assert.equal(status, 0, stderr);
+    const lines = stderr.trim().split('\n');
+    assert.equal(lines.length, 3, stderr);
+    lines.forEach((line, i) => assert.match(line, new RegExp(`^step ${10 * (i + 1)}/30  loss \\d+\\.\\d{3}  val \\d+\\.\\d{3}  \\d+ tok/s  \\d+s left$`)));
+    const report = JSON.parse(stdout);
+    assert.deepEqual(report.config, { vocabSize: new Set(TEXT).size + 1, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32, tied: true });
+    assert.equal(report.tokens, 30 * 4 * 64);
+    assert.ok(report.tokensPerSecond > 0 && Number.isFinite(report.validationLoss));
+
+    // The same config and seed through init: the weights training started from.
+    ok('init', '--text', 'train.txt', '--block-size', '64', '--n-layer', '2', '--n-head', '4', '--n-embd', '32', '--seed', '5', '--out', 'start.safetensors');
+    const ids = JSON.parse(ok('sample', '--checkpoint', 'trained.safetensors', '--prompt', TEXT.slice(0, 41), '--max-tokens', '1', '--json')).prompt as number[];
+    const lossOf = (checkpoint: string): number =>
+      JSON.parse(ok('loss', '--checkpoint', checkpoint, '--tokens', ids.slice(0, -1).join(','), '--targets', ids.slice(1).join(','))).loss;
+    const before = lossOf('start.safetensors');
+    assert.ok(Math.abs(before - Math.log(report.config.vocabSize)) < 0.3, `start loss ${before}`);
+    assert.ok(lossOf('trained.safetensors') < before - 0.5, 'training lowered the loss');
+  });
+
+  test('the same seed gives the same checkpoint', () => {
+    ok('train', ...args, '--steps', '3', '--out', 'a.safetensors');
+    ok('train', ...args, '--steps', '3', '--out', 'b.safetensors');
+    assert.deepEqual(readFileSync(join(dir, 'a.safetensors')), readFileSync(join(dir, 'b.safetensors')));
+  });
+
+  test('trains on the built-in corpus', () => {
+    const report = JSON.parse(ok('train', '--corpus', 'builtin', '--preset', 'tiny', '--steps', '1', '--batch-size', '2', '--eval-batches', '1', '--out', 'builtin.safetensors'));
+    assert.equal(report.steps, 1);
+    assert.ok(existsSync(join(dir, 'builtin.safetensors')));
+  });
+
+  test('says clearly what is wrong with its input', () => {
+    assert.match(fails('train', '--corpus', 'missing.txt', '--out', 'x.safetensors'), /--corpus: no such file missing.txt/);
+    assert.match(fails('train', '--corpus', 'corpus.txt', '--out', 'x.safetensors'), /has only \d+ characters; training needs at least 1,000/);
+    assert.match(fails('train', '--corpus', 'train.txt', '--preset', 'huge', '--out', 'x.safetensors'), /unknown model preset "huge"/);
+    assert.match(fails('train', '--corpus', 'train.txt', '--lr', 'fast', '--out', 'x.safetensors'), /--lr must be a number/);
+    assert.match(fails('train', '--corpus', 'train.txt'), /--out is required/);
+    assert.ok(!existsSync(join(dir, 'x.safetensors')));
   });
 });
 
@@ -259,7 +367,7 @@ describe('mistakes get one clear line and exit code 1', () => {
   });
 
   test('an unknown command or option', () => {
-    assert.match(fails('train'), /unknown command "train"; commands: init, forward, loss, sample/);
+    assert.match(fails('fly'), /unknown command "fly"; commands: init, forward, loss, sample, train/);
     assert.match(fails('forward', '--tokenz', '1'), /forward: Unknown option '--tokenz'/);
   });
 
@@ -276,12 +384,13 @@ describe('mistakes get one clear line and exit code 1', () => {
 
 describe('help', () => {
   test('each command lists its options', () => {
-    assert.match(ok('--help'), /Commands:\n {2}init .*\n {2}forward .*\n {2}loss .*\n {2}sample /);
+    assert.match(ok('--help'), /Commands:\n {2}init .*\n {2}forward .*\n {2}loss .*\n {2}sample .*\n {2}train /);
     const expected: Record<string, string[]> = {
       init: ['--out', '--config', '--vocab-size', '--seed', '--text'],
       forward: ['--checkpoint', '--config', '--tokens', '--text'],
       loss: ['--checkpoint', '--tokens', '--targets', '--grads'],
       sample: ['--checkpoint', '--prompt', '--max-tokens', '--temperature', '--top-k', '--top-p', '--seed'],
+      train: ['--corpus', '--preset', '--steps', '--seed', '--out', '--batch-size', '--lr', '--min-lr', '--warmup', '--weight-decay', '--grad-clip', '--eval-interval', '--eval-batches'],
     };
     for (const [command, flags] of Object.entries(expected)) {
       const help = ok(command, '--help');
