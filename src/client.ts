@@ -6,17 +6,28 @@
  */
 import * as Comlink from 'comlink';
 import type {
+  CorpusSource,
+  CorpusSummary,
   EngineService,
   ForwardOutput,
   GenerateRequest,
   GenerateResult,
   ModelInfo,
+  ModelPreset,
+  NewModelRequest,
+  NewModelResult,
+  ParameterCounts,
   Prediction,
   PredictOptions,
   SamplingOptions,
   StreamedToken,
   Tokenization,
+  TrainingOutcome,
+  TrainingProgress,
+  TrainingSettings,
+  TrainingState,
 } from '../workers/service.ts';
+import type { GPTConfig } from '../workers/engine/config.ts';
 
 export type * from '../workers/service.ts';
 
@@ -92,6 +103,52 @@ export class EngineClient {
     return this.call((remote) => remote.cancel());
   }
 
+  countParameters(config: GPTConfig): Promise<ParameterCounts> {
+    return this.call((remote) => remote.countParameters(config));
+  }
+
+  modelPresets(): Promise<ModelPreset[]> {
+    return this.call((remote) => remote.modelPresets());
+  }
+
+  trainingDefaults(): Promise<TrainingSettings & { sampleInterval: number }> {
+    return this.call((remote) => remote.trainingDefaults());
+  }
+
+  /** Reads and checks a corpus in the worker: its size, vocabulary and split, or an Error saying what is wrong. */
+  describeCorpus(source: CorpusSource): Promise<CorpusSummary> {
+    const corpus = ownCopy(source);
+    return this.call((remote) => remote.describeCorpus(transferring(corpus, corpus)));
+  }
+
+  /** Replaces the model with a fresh one to train on the corpus. */
+  newModel(request: NewModelRequest): Promise<NewModelResult> {
+    const corpus = ownCopy(request.corpus);
+    return this.call((remote) => remote.newModel(transferring({ ...request, corpus }, corpus)));
+  }
+
+  /** Trains until paused, finished or diverged; progress arrives a few times a second. */
+  play(onProgress: (progress: TrainingProgress) => void): Promise<TrainingOutcome> {
+    const callback = Comlink.proxy(onProgress);
+    return this.call((remote) => remote.play(callback));
+  }
+
+  pause(): Promise<void> {
+    return this.call((remote) => remote.pause());
+  }
+
+  stepOnce(): Promise<TrainingProgress> {
+    return this.call((remote) => remote.stepOnce());
+  }
+
+  reset(): Promise<ModelInfo> {
+    return this.call((remote) => remote.reset());
+  }
+
+  trainingState(): Promise<TrainingState | null> {
+    return this.call((remote) => remote.trainingState());
+  }
+
   /** Stops the worker; the client cannot be used afterwards. */
   terminate(): void {
     this.remote[Comlink.releaseProxy]();
@@ -103,3 +160,11 @@ export class EngineClient {
     return Promise.race([this.started.then(() => request(this.remote)), this.failure]);
   }
 }
+
+/** A file's bytes travel to the worker as a copy, so the caller keeps its own. */
+const ownCopy = (source: CorpusSource): CorpusSource =>
+  source.kind === 'file' ? { ...source, bytes: source.bytes.slice(0) } : source;
+
+/** Marks a file corpus's bytes to be moved with `message` (Comlink only looks at the top-level argument). */
+const transferring = <T>(message: T, corpus: CorpusSource): T =>
+  corpus.kind === 'file' ? Comlink.transfer(message, [corpus.bytes]) : message;

@@ -9,16 +9,46 @@
  */
 import { download, fileName } from './download.ts';
 import { readCheckpoint } from './engine/checkpoint.ts';
-import type { GPTConfig } from './engine/config.ts';
+import { type GPTConfig, validateConfig } from './engine/config.ts';
 import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
 import { generate as generateTokens } from './engine/generate.ts';
 import { type Capture, forward as forwardModel } from './engine/model.ts';
 import { countParameters, initParameters, type ParameterCounts, type ParameterTensors } from './engine/params.ts';
 import { nextTokenProbabilities, type SamplingOptions } from './engine/sampling.ts';
+import type { ModelPreset } from './engine/presets.ts';
 import type { CharTokenizer } from './engine/tokenizer.ts';
+import {
+  type CorpusSource,
+  type CorpusSummary,
+  MODEL_PRESETS,
+  type NewModelRequest,
+  nextMacrotask,
+  PreparedCorpus,
+  readCorpus,
+  TRAINING_DEFAULTS,
+  type TrainingOutcome,
+  type TrainingProgress,
+  TrainingSession,
+  type TrainingState,
+} from './training-session.ts';
 
 export type { SamplingOptions } from './engine/sampling.ts';
 export type { Capture, LayerCapture } from './engine/model.ts';
+export type { ParameterCounts } from './engine/params.ts';
+export type { ModelPreset } from './engine/presets.ts';
+export type { TrainingSettings } from './engine/train.ts';
+export type {
+  CorpusSource,
+  CorpusSummary,
+  LossPoint,
+  ModelShape,
+  NewModelRequest,
+  TrainingOutcome,
+  TrainingPlan,
+  TrainingProgress,
+  TrainingSample,
+  TrainingState,
+} from './training-session.ts';
 
 /** Marks `value` so the listed buffers are moved, not copied, when it crosses to the page. */
 export type TransferFunction = <T>(value: T, transfers: Transferable[]) => T;
@@ -112,6 +142,11 @@ export interface GenerateResult {
   stopped: boolean;
 }
 
+export interface NewModelResult {
+  corpus: CorpusSummary;
+  model: ModelInfo;
+}
+
 interface ActiveModel {
   config: GPTConfig;
   params: ParameterTensors;
@@ -132,6 +167,8 @@ export const EMPTY_PROMPT_START = '\n';
 export class EngineService {
   private model: ActiveModel;
   private notice: string | undefined;
+  /** The model being trained, once the page asked for one; it is also `model`. */
+  private session: TrainingSession | null = null;
   private readonly transfer: TransferFunction;
   /** Id of the generation allowed to continue; anything else stops at its next token. */
   private activeGeneration = 0;
@@ -148,17 +185,90 @@ export class EngineService {
 
   info(): ModelInfo {
     const { config, tokenizer, seed, checkpoint } = this.model;
+    const session = this.session;
+    const step = session?.step ?? 0;
     const info: ModelInfo = {
       config: { ...config },
       parameters: countParameters(config),
       vocabulary: [...tokenizer.vocab],
       seed,
-      weights: checkpoint ? 'trained' : 'random',
-      step: 0,
+      weights: session ? (step === 0 ? 'random' : session.finished ? 'trained' : 'training') : checkpoint ? 'trained' : 'random',
+      step,
     };
-    if (checkpoint) info.checkpoint = checkpoint;
+    if (session) info.corpus = session.corpus.name;
+    else if (checkpoint) info.checkpoint = checkpoint;
     if (this.notice) info.notice = this.notice;
     return info;
+  }
+
+  /** Parameter counts by category for any config (the panel shows them for each model size). */
+  countParameters(config: GPTConfig): ParameterCounts {
+    return countParameters(validateConfig(config));
+  }
+
+  modelPresets(): ModelPreset[] {
+    return MODEL_PRESETS.map((preset) => ({ ...preset }));
+  }
+
+  /** The training settings a new model gets unless the page sets them. */
+  trainingDefaults(): typeof TRAINING_DEFAULTS {
+    return { ...TRAINING_DEFAULTS };
+  }
+
+  /** Reads and checks a corpus without training on it: its size, vocabulary and split. */
+  async describeCorpus(source: CorpusSource): Promise<CorpusSummary> {
+    const { name, text } = await readCorpus(source);
+    return new PreparedCorpus(name, text).summary;
+  }
+
+  /**
+   * Replaces the model with a freshly initialised one to train on a corpus. The
+   * running training, if any, stops. Everything else (predict, generate, …) then
+   * uses the new model.
+   */
+  async newModel(request: NewModelRequest): Promise<NewModelResult> {
+    const { name, text } = await readCorpus(request.corpus);
+    const session = new TrainingSession(new PreparedCorpus(name, text), request.size, request.seed, request.training);
+    this.session?.pause();
+    this.cancel();
+    this.session = session;
+    this.model = { config: session.config, params: session.params, tokenizer: session.corpus.tokenizer, seed: session.seed };
+    this.notice = undefined;
+    return { corpus: session.corpus.summary, model: this.info() };
+  }
+
+  /**
+   * Trains until pause(), reset(), a new model, the last step, or a loss that is
+   * not finite. Progress goes to onProgress (a few times a second, and whenever
+   * a validation loss or a sample is new); between steps other requests are answered.
+   */
+  play(onProgress: (progress: TrainingProgress) => unknown): Promise<TrainingOutcome> {
+    return this.training().play(onProgress);
+  }
+
+  pause(): void {
+    this.session?.pause();
+  }
+
+  /** One training step (a running play stops first). */
+  stepOnce(): TrainingProgress {
+    return this.training().stepOnce();
+  }
+
+  /** Back to the initial weights of the same seed; the history starts again. */
+  reset(): ModelInfo {
+    this.training().reset();
+    return this.info();
+  }
+
+  /** Everything the training panel shows, to redraw it. */
+  trainingState(): TrainingState | null {
+    return this.session?.state() ?? null;
+  }
+
+  private training(): TrainingSession {
+    if (!this.session) throw new Error('There is no model to train yet: create one first.');
+    return this.session;
   }
 
   /**
@@ -316,19 +426,4 @@ export function transferList(output: ForwardOutput): ArrayBuffer[] {
     for (const layer of layers) arrays.push(...Object.values(layer));
   }
   return [...new Set(arrays.map((array) => array.buffer as ArrayBuffer))];
-}
-
-/**
- * Resolves on a new task. A MessageChannel message is used rather than
- * setTimeout(0), which browsers clamp to 4 ms once calls nest.
- */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => {
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = () => {
-      port1.close();
-      resolve();
-    };
-    port2.postMessage(null);
-  });
 }

@@ -1,6 +1,7 @@
-// The engine worker as a trainer, through the real client: the starting checkpoint.
+// The engine worker as a trainer, through the real client: the starting
+// checkpoint, corpora and their errors, and play / pause / step / reset.
 import { expect } from 'chai';
-import { EngineClient } from '../../src/client.ts';
+import { EngineClient, type NewModelRequest, type TrainingProgress } from '../../src/client.ts';
 import { writeCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { DEFAULT_CONFIG } from '../../workers/engine/defaults.ts';
 import { createParameters } from '../../workers/engine/params.ts';
@@ -74,3 +75,164 @@ describe('starting checkpoint', () => {
     }
   });
 });
+
+const WORDS = ['the', 'cat', 'sat', 'on', 'a', 'red', 'mat', 'and', 'dog', 'ran', 'to', 'big', 'hat'];
+
+/** A small text of random sentences over a few words: easy to learn, fresh for every seed. */
+function sentences(random: Random, characters: number): string {
+  let text = '';
+  while (text.length < characters) {
+    const length = 3 + random.int(5);
+    const words = Array.from({ length }, () => WORDS[random.int(WORDS.length)]!);
+    text += `${words.join(' ')}.\n`;
+  }
+  return text;
+}
+
+describe('training in the worker', function () {
+  const random = new Random(9001);
+  const text = sentences(random, 6000);
+  const shape = { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 };
+  const request = (totalSteps: number): NewModelRequest => ({
+    corpus: { kind: 'text', text, name: 'sentences' },
+    size: shape,
+    seed: 5,
+    training: { totalSteps, batchSize: 8, learningRate: 1e-2, warmupSteps: 2, evalInterval: 10, sampleInterval: 10 },
+  });
+  let client: EngineClient;
+
+  beforeEach(() => {
+    client = new EngineClient({ modelUrl: null });
+  });
+  afterEach(() => client.terminate());
+
+  it('builds a model for the corpus: its vocabulary, split and parameter counts', async () => {
+    const { corpus, model } = await client.newModel(request(30));
+    const characters = [...new Set(text)].sort();
+    expect(corpus.vocabulary).to.deep.equal(['\uFFFD', ...characters]);
+    expect(corpus.characters).to.equal(text.length);
+    expect(corpus.trainTokens + corpus.validationTokens).to.equal(text.length);
+    expect(corpus.validationTokens / text.length).to.be.closeTo(0.1, 0.01);
+    const V = characters.length + 1;
+    const C = shape.nEmbd;
+    expect(model.config).to.deep.equal({ ...shape, vocabSize: V, tied: true });
+    // Tied: wte + wpe + one layer (qkv 3C²+3C, proj C²+C, fc 4C²+4C, fcproj 4C²+C, two LayerNorms 4C) + final LayerNorm
+    expect(model.parameters.total).to.equal(V * C + shape.blockSize * C + 12 * C * C + 13 * C + 2 * C);
+    expect(model).to.include({ weights: 'random', step: 0, corpus: 'sentences' });
+    expect(await client.countParameters(model.config)).to.deep.equal(model.parameters);
+  });
+
+  it('trains: the loss starts near ln(V) and falls; progress arrives in order; predictions change', async () => {
+    const { model } = await client.newModel(request(30));
+    const before = await client.predict('the cat ', { temperature: 1 });
+    const reports: TrainingProgress[] = [];
+    const outcome = await client.play((progress) => reports.push(progress));
+    expect(outcome).to.deep.equal({ reason: 'finished', step: 30 });
+
+    const steps = reports.map((report) => report.step);
+    expect(steps).to.deep.equal([...steps].sort((a, b) => a - b));
+    expect(new Set(steps).size).to.equal(steps.length);
+    expect(steps.at(-1)).to.equal(30);
+    // Every step's loss arrives exactly once, in order.
+    const points = reports.flatMap((report) => report.points);
+    expect(points.map((point) => point.step)).to.deep.equal([...Array(30).keys()].map((i) => i + 1));
+    expect(points.filter((point) => 'validationLoss' in point).map((point) => point.step)).to.deep.equal([10, 20, 30]);
+
+    // Untrained GPT-2-style weights give nearly even odds: a loss of about ln(vocabulary size).
+    expect(points[0]!.loss).to.be.closeTo(Math.log(model.config.vocabSize), 0.15);
+    const lastFive = points.slice(-5).reduce((sum, point) => sum + point.loss, 0) / 5;
+    expect(lastFive).to.be.below(points[0]!.loss - 0.5);
+
+    const last = reports.at(-1)!;
+    expect(last).to.include({ totalSteps: 30, tokensSeen: 30 * 8 * shape.blockSize, secondsLeft: 0 });
+    expect(last.tokensPerSecond).to.be.greaterThan(0);
+    expect(last.validationLoss).to.equal(points[29]!.validationLoss);
+    const samples = reports.flatMap((report) => (report.sample ? [report.sample] : []));
+    expect(samples.map((sample) => sample.step)).to.deep.equal([0, 10, 20, 30]);
+    expect(samples[0]!.prompt).to.equal(text.slice(0, 24).slice(0, text.slice(0, 24).lastIndexOf(' ')));
+
+    const info = await client.info();
+    expect(info).to.include({ weights: 'trained', step: 30 });
+    const after = await client.predict('the cat ', { temperature: 1 });
+    const change = after.probs.reduce((sum, p, id) => sum + Math.abs(p - before.probs[id]!), 0);
+    expect(change).to.be.greaterThan(0.1);
+    const state = (await client.trainingState())!;
+    expect(state.history).to.deep.equal(points);
+    expect(state.samples.map((sample) => sample.step)).to.deep.equal([0, 10, 20, 30]);
+  });
+
+  it('pauses within a step, steps exactly one, and resets to the same start', async () => {
+    await client.newModel(request(1000));
+    const first = await client.stepOnce();
+    expect(first.step).to.equal(1);
+    expect(first.points.map((point) => point.step)).to.deep.equal([1]);
+    const second = await client.stepOnce();
+    expect(second.step).to.equal(2);
+    expect((await client.info()).weights).to.equal('training');
+
+    let pausedAt = -1;
+    let lastReported = -1;
+    const outcome = await client.play((progress) => {
+      lastReported = progress.step;
+      if (pausedAt < 0 && progress.step >= 5) {
+        pausedAt = progress.step;
+        void client.pause();
+      }
+    });
+    expect(outcome.reason).to.equal('paused');
+    expect(outcome.step).to.be.within(pausedAt, pausedAt + 1);
+    // The page hears of every step taken, also the one the pause caught.
+    expect(lastReported).to.equal(outcome.step);
+    expect((await client.stepOnce()).step).to.equal(outcome.step + 1);
+
+    const info = await client.reset();
+    expect(info).to.include({ weights: 'random', step: 0 });
+    const again = await client.stepOnce();
+    expect(again.step).to.equal(1);
+    expect(again.loss).to.equal(first.loss);
+    expect((await client.stepOnce()).loss).to.equal(second.loss);
+  });
+
+  it('stops with a clear message when the loss is no longer a number, and stays stopped', async () => {
+    await client.newModel({ ...request(50), training: { ...request(50).training, learningRate: 1e30, warmupSteps: 0 } });
+    const outcome = await client.play(() => {});
+    expect(outcome.reason).to.equal('diverged');
+    expect(outcome.message).to.match(/training stopped at step \d+/);
+    const state = (await client.trainingState())!;
+    expect(state.diverged).to.equal(outcome.message);
+    expect(state.step).to.equal(outcome.step);
+    // Another play does not run past it.
+    expect((await client.play(() => {})).reason).to.equal('diverged');
+  });
+
+  it('reads a corpus file sent as bytes, and leaves the caller its copy', async () => {
+    const bytes = new TextEncoder().encode(text).buffer as ArrayBuffer;
+    const summary = await client.describeCorpus({ kind: 'file', bytes, name: 'words.txt' });
+    expect(summary).to.include({ name: 'words.txt', characters: text.length });
+    expect(bytes.byteLength).to.equal(text.length);
+  });
+
+  it('says what is wrong with a corpus that cannot be trained on', async () => {
+    const tooShort = client.describeCorpus({ kind: 'text', text: 'the cat sat', name: 'Your text' });
+    await expectRejection(tooShort, /Your text has only 11 characters/);
+    const binary = new Uint8Array(4000).map(() => random.int(256));
+    binary[10] = 0;
+    await expectRejection(client.describeCorpus({ kind: 'file', bytes: binary.buffer, name: 'photo.txt' }), /photo\.txt.*binary/);
+    const latin1 = new Uint8Array([...new TextEncoder().encode(text.slice(0, 2000)), 0xe9, 0x20]);
+    await expectRejection(client.describeCorpus({ kind: 'file', bytes: latin1.buffer, name: 'old.txt' }), /old\.txt.*not UTF-8/);
+    const missing = new URL('/no-such-corpus.txt', location.href).href;
+    await expectRejection(client.describeCorpus({ kind: 'url', url: missing }), /no-such-corpus\.txt answered 404/);
+    await expectRejection(client.describeCorpus({ kind: 'url', url: 'http://127.0.0.1:9/corpus.txt' }), /could not be reached/);
+    await expectRejection(client.stepOnce(), /no model to train/);
+  });
+});
+
+async function expectRejection(pending: Promise<unknown>, message: RegExp): Promise<void> {
+  try {
+    await pending;
+  } catch (error) {
+    expect((error as Error).message).to.match(message);
+    return;
+  }
+  expect.fail(`expected a rejection matching ${message}`);
+}

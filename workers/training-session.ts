@@ -1,0 +1,404 @@
+/**
+ * Training in the worker: a corpus, a fresh model and its Trainer, run step by
+ * step so the page can play, pause, single-step and reset, and watch the loss,
+ * the speed and a sample of the model's writing as it learns.
+ *
+ * The play loop yields to the worker's event loop after every step, so a pause,
+ * a reset, or any other request (a prediction for the page's chart, say) is
+ * answered between two steps.
+ */
+import { generateCorpus } from './corpus/corpus.ts';
+import { checkCorpusText, CORPUS_LIMITS, corpusFromBytes } from './corpus/validate.ts';
+import { download, fileName } from './download.ts';
+import { type GPTConfig, validateConfig } from './engine/config.ts';
+import { splitTokens, type TokenDataset } from './engine/data.ts';
+import { generate } from './engine/generate.ts';
+import { initParameters, type ParameterTensors } from './engine/params.ts';
+import { MODEL_PRESETS, presetConfig } from './engine/presets.ts';
+import { CharTokenizer } from './engine/tokenizer.ts';
+import {
+  DEFAULT_TRAINING,
+  type StepReport,
+  Trainer,
+  TrainingDivergedError,
+  type TrainingSettings,
+} from './engine/train.ts';
+
+/** Where the training text comes from. A file's bytes are checked here, in the worker. */
+export type CorpusSource =
+  | { kind: 'builtin' }
+  | { kind: 'text'; text: string; name: string }
+  | { kind: 'file'; bytes: ArrayBuffer; name: string }
+  | { kind: 'url'; url: string };
+
+export interface CorpusSummary {
+  name: string;
+  /** Length in characters (= tokens: one token per character). */
+  characters: number;
+  /** The tokens a model of this corpus knows, in id order (id 0 is the unknown token). */
+  vocabulary: string[];
+  /** Tokens in the training split and in the held-out validation split. */
+  trainTokens: number;
+  validationTokens: number;
+}
+
+/** A custom model size; the vocabulary comes from the corpus. */
+export interface ModelShape {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  blockSize: number;
+}
+
+/** Everything the training panel sets; anything left out takes its default. */
+export interface TrainingPlan extends Partial<TrainingSettings> {
+  /** A sample of the model's writing every this many steps. */
+  sampleInterval?: number;
+}
+
+export interface NewModelRequest {
+  corpus: CorpusSource;
+  /** A preset id from MODEL_PRESETS, or a custom shape. */
+  size: string | ModelShape;
+  /** Seeds the initial weights and the order of the training batches. */
+  seed: number;
+  training?: TrainingPlan;
+}
+
+export interface LossPoint {
+  step: number;
+  loss: number;
+  validationLoss?: number;
+}
+
+export interface TrainingSample {
+  step: number;
+  prompt: string;
+  /** What the model wrote after the prompt. */
+  text: string;
+}
+
+export interface TrainingProgress {
+  /** Steps taken so far (the step just finished). */
+  step: number;
+  totalSteps: number;
+  /** Training loss of the last step (mean cross-entropy, in nats). */
+  loss: number;
+  /** The newest validation loss, once one was measured. */
+  validationLoss?: number;
+  learningRate: number;
+  tokensSeen: number;
+  /** Smoothed over recent steps. */
+  tokensPerSecond: number;
+  /** At the current speed. */
+  secondsLeft: number;
+  /** Loss of every step since the previous report (the chart appends them). */
+  points: LossPoint[];
+  /** A sample drawn since the previous report. */
+  sample?: TrainingSample;
+  /** Set when the last step's loss or gradients were not finite: why training stopped. The weights are the last good ones. */
+  diverged?: string;
+}
+
+export interface TrainingOutcome {
+  /** paused: by pause(), reset() or a new model; finished: all steps done; diverged: see message. */
+  reason: 'paused' | 'finished' | 'diverged';
+  step: number;
+  message?: string;
+}
+
+/** Everything needed to redraw the panel from scratch. */
+export interface TrainingState {
+  corpus: CorpusSummary;
+  config: GPTConfig;
+  settings: TrainingSettings;
+  sampleInterval: number;
+  step: number;
+  playing: boolean;
+  finished: boolean;
+  diverged?: string;
+  history: LossPoint[];
+  samples: TrainingSample[];
+}
+
+/** The defaults the panel starts from: enough steps to see the tiny model learn words in a minute or two. */
+export const TRAINING_DEFAULTS: TrainingSettings & { sampleInterval: number } = {
+  ...DEFAULT_TRAINING,
+  sampleInterval: 50,
+};
+
+export const BUILTIN_CORPUS_NAME = 'the built-in corpus';
+
+/** Share of the corpus held out to measure the validation loss. */
+const VALIDATION_FRACTION = 0.1;
+/** Length of each sample, in characters. */
+const SAMPLE_TOKENS = 120;
+/** Low enough to show what the model has learnt, above 0 so it does not loop on one word. */
+const SAMPLE_TEMPERATURE = 0.6;
+/** While playing, progress goes to the page at most this often (plus on every validation and sample). */
+const REPORT_INTERVAL_MS = 100;
+/** Weight of the newest step in the smoothed speed. */
+const SPEED_SMOOTHING = 0.2;
+
+let builtinCorpus: ReturnType<typeof generateCorpus> | undefined;
+/** Generated once per worker: the same seed always gives the same text. */
+const builtin = () => (builtinCorpus ??= generateCorpus());
+
+/** The text of a corpus source, checked; throws an Error that says what is wrong. */
+export async function readCorpus(source: CorpusSource): Promise<{ name: string; text: string }> {
+  switch (source.kind) {
+    case 'builtin':
+      return { name: BUILTIN_CORPUS_NAME, text: builtin().text };
+    case 'text':
+      return { name: source.name, text: checkCorpusText(source.text.replace(/\r\n?/g, '\n'), source.name) };
+    case 'file':
+      return { name: source.name, text: corpusFromBytes(new Uint8Array(source.bytes), source.name) };
+    case 'url': {
+      const name = fileName(source.url);
+      return { name, text: corpusFromBytes(await download(source.url, CORPUS_LIMITS.maxBytes), name) };
+    }
+  }
+}
+
+/** A corpus as a model sees it: its vocabulary and its tokens, split into training and validation. */
+export class PreparedCorpus {
+  readonly tokenizer: CharTokenizer;
+  readonly dataset: TokenDataset;
+  readonly summary: CorpusSummary;
+
+  constructor(
+    readonly name: string,
+    readonly text: string,
+  ) {
+    this.tokenizer = CharTokenizer.fromText(text);
+    this.dataset = splitTokens(this.tokenizer.encode(text), VALIDATION_FRACTION);
+    this.summary = {
+      name,
+      characters: this.dataset.train.length + this.dataset.validation.length,
+      vocabulary: [...this.tokenizer.vocab],
+      trainTokens: this.dataset.train.length,
+      validationTokens: this.dataset.validation.length,
+    };
+  }
+
+  /** The fixed prompt of the samples: a fact for the built-in corpus, else the text's opening words. */
+  samplePrompt(): string {
+    if (this.name === BUILTIN_CORPUS_NAME) return builtin().facts[0]!.prompt;
+    const opening = this.text.slice(0, 24);
+    const wordEnd = opening.lastIndexOf(' ');
+    return wordEnd > 0 ? opening.slice(0, wordEnd) : opening;
+  }
+}
+
+/** The config of a preset id or a custom shape for a vocabulary. */
+export function modelConfig(size: string | ModelShape, vocabSize: number): GPTConfig {
+  if (typeof size === 'string') return presetConfig(size, vocabSize);
+  const { nLayer, nHead, nEmbd, blockSize } = size;
+  return validateConfig({ vocabSize, blockSize, nLayer, nHead, nEmbd, tied: true });
+}
+
+export { MODEL_PRESETS };
+
+export class TrainingSession {
+  readonly config: GPTConfig;
+  readonly params: ParameterTensors;
+  readonly settings: TrainingSettings;
+  readonly sampleInterval: number;
+  readonly samplePrompt: string;
+  // Set by restart(): everything that a reset starts afresh.
+  private trainer!: Trainer;
+  private lastStep: StepReport | undefined;
+  private latestValidationLoss: number | undefined;
+  private samples!: TrainingSample[];
+  /** Points of trainer.history and samples already sent to the page. */
+  private reportedPoints = 0;
+  private reportedSamples = 0;
+  private secondsPerStep = 0;
+  private diverged: string | undefined;
+  /** Id of the play loop allowed to run; pause() and reset() move it on. */
+  private activeRun = 0;
+  private playing = false;
+
+  constructor(
+    readonly corpus: PreparedCorpus,
+    size: string | ModelShape,
+    readonly seed: number,
+    plan: TrainingPlan = {},
+  ) {
+    this.config = modelConfig(size, corpus.tokenizer.size);
+    const { sampleInterval, ...settings } = { ...TRAINING_DEFAULTS, ...plan, seed };
+    // One sequence fills the model's whole context.
+    this.settings = { ...settings, seqLen: this.config.blockSize };
+    this.sampleInterval = sampleInterval;
+    this.samplePrompt = corpus.samplePrompt();
+    this.params = initParameters(this.config, seed);
+    this.restart();
+  }
+
+  get step(): number {
+    return this.trainer.stepCount;
+  }
+
+  get finished(): boolean {
+    return this.step >= this.settings.totalSteps;
+  }
+
+  /** Weights back to their initial values (same seed, same start), the optimizer and history cleared. */
+  reset(): void {
+    this.pause();
+    this.params.data.set(initParameters(this.config, this.seed).data);
+    this.restart();
+  }
+
+  pause(): void {
+    this.activeRun++;
+  }
+
+  /**
+   * Trains until paused, finished or diverged, sending progress to onProgress
+   * (and waiting for the page to take it, which keeps the page in step).
+   */
+  async play(onProgress: (progress: TrainingProgress) => unknown): Promise<TrainingOutcome> {
+    const run = ++this.activeRun;
+    this.playing = true;
+    let lastReport = performance.now();
+    try {
+      while (!this.finished && !this.diverged) {
+        await nextMacrotask();
+        if (run !== this.activeRun) {
+          // Steps since the last report still reach the page, so it shows where training paused.
+          if (this.trainer.history.length > this.reportedPoints) await onProgress(this.takeReport(this.latestProgress()));
+          return { reason: 'paused', step: this.step };
+        }
+        const { progress, notable } = this.advance();
+        const now = performance.now();
+        if (notable || now - lastReport >= REPORT_INTERVAL_MS) {
+          lastReport = now;
+          await onProgress(this.takeReport(progress));
+        }
+      }
+    } finally {
+      if (run === this.activeRun) this.playing = false;
+    }
+    if (this.diverged) return { reason: 'diverged', step: this.step, message: this.diverged };
+    return { reason: 'finished', step: this.step };
+  }
+
+  /** One training step (pausing a running loop first). */
+  stepOnce(): TrainingProgress {
+    this.pause();
+    if (this.finished || this.diverged) return this.takeReport(this.latestProgress());
+    return this.takeReport(this.advance().progress);
+  }
+
+  state(): TrainingState {
+    const state: TrainingState = {
+      corpus: this.corpus.summary,
+      config: { ...this.config },
+      settings: { ...this.settings },
+      sampleInterval: this.sampleInterval,
+      step: this.step,
+      playing: this.playing,
+      finished: this.finished,
+      history: this.trainer.history.map(lossPoint),
+      samples: [...this.samples],
+    };
+    if (this.diverged) state.diverged = this.diverged;
+    return state;
+  }
+
+  /** A fresh optimizer and history for the current weights, and a first sample of what they write. */
+  private restart(): void {
+    this.trainer = new Trainer(this.params, this.corpus.dataset, this.settings);
+    this.lastStep = undefined;
+    this.latestValidationLoss = undefined;
+    this.samples = [];
+    this.reportedPoints = 0;
+    this.reportedSamples = 0;
+    this.secondsPerStep = 0;
+    this.diverged = undefined;
+    this.drawSample();
+  }
+
+  /** Takes one step; notable when it measured the validation loss, drew a sample, or ended training. */
+  private advance(): { progress: TrainingProgress; notable: boolean } {
+    const started = performance.now();
+    try {
+      this.lastStep = this.trainer.step();
+    } catch (error) {
+      if (!(error instanceof TrainingDivergedError)) throw error;
+      this.diverged = error.message;
+      return { progress: this.latestProgress(), notable: true };
+    }
+    const sampled = this.step % this.sampleInterval === 0 || this.finished;
+    if (sampled) this.drawSample();
+    const seconds = (performance.now() - started) / 1000;
+    this.secondsPerStep =
+      this.secondsPerStep === 0 ? seconds : this.secondsPerStep + SPEED_SMOOTHING * (seconds - this.secondsPerStep);
+    const validated = this.lastStep.validationLoss !== undefined;
+    if (validated) this.latestValidationLoss = this.lastStep.validationLoss;
+    return { progress: this.latestProgress(), notable: validated || sampled || this.finished };
+  }
+
+  private latestProgress(): TrainingProgress {
+    const tokensPerStep = this.settings.batchSize * this.settings.seqLen;
+    const progress: TrainingProgress = {
+      step: this.step,
+      totalSteps: this.settings.totalSteps,
+      loss: this.lastStep?.loss ?? NaN,
+      learningRate: this.lastStep?.learningRate ?? 0,
+      tokensSeen: this.trainer.tokensSeen,
+      tokensPerSecond: this.secondsPerStep > 0 ? tokensPerStep / this.secondsPerStep : 0,
+      secondsLeft: (this.settings.totalSteps - this.step) * this.secondsPerStep,
+      points: [],
+    };
+    if (this.latestValidationLoss !== undefined) progress.validationLoss = this.latestValidationLoss;
+    if (this.diverged) progress.diverged = this.diverged;
+    return progress;
+  }
+
+  /** Adds the points and the newest sample the page has not had yet. */
+  private takeReport(progress: TrainingProgress): TrainingProgress {
+    const { history } = this.trainer;
+    progress.points = history.slice(this.reportedPoints).map(lossPoint);
+    this.reportedPoints = history.length;
+    if (this.samples.length > this.reportedSamples) {
+      progress.sample = this.samples.at(-1);
+      this.reportedSamples = this.samples.length;
+    }
+    return progress;
+  }
+
+  private drawSample(): void {
+    const promptIds = this.corpus.tokenizer.encode(this.samplePrompt).slice(-this.config.blockSize);
+    const ids: number[] = [];
+    for (const token of generate(this.params, promptIds, {
+      temperature: SAMPLE_TEMPERATURE,
+      maxTokens: SAMPLE_TOKENS,
+      seed: this.seed,
+    })) {
+      ids.push(token.id);
+    }
+    this.samples.push({ step: this.step, prompt: this.samplePrompt, text: this.corpus.tokenizer.decode(ids) });
+  }
+}
+
+/** A history entry without an undefined validationLoss key (the page tests `in`, and it is smaller). */
+function lossPoint({ step, loss, validationLoss }: LossPoint): LossPoint {
+  return validationLoss === undefined ? { step, loss } : { step, loss, validationLoss };
+}
+
+/**
+ * Resolves on a new task. A MessageChannel message is used rather than
+ * setTimeout(0), which browsers clamp to 4 ms once calls nest.
+ */
+export function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
