@@ -90,24 +90,13 @@ export function attendForward(
   stride: number, nKeys: number, nVisible: number, hs: number,
 ): void {
   const scale = 1 / Math.sqrt(hs);
-  let max = -Infinity;
   for (let j = 0; j < nKeys; j++) {
     const kOff = keyOff + j * stride;
     let dot = 0;
     for (let i = 0; i < hs; i++) dot += q[qOff + i] * keys[kOff + i];
-    const score = dot * scale;
-    scores[rowOff + j] = score;
-    if (j < nVisible && score > max) max = score;
+    scores[rowOff + j] = dot * scale;
   }
-  let sum = 0;
-  for (let j = 0; j < nVisible; j++) {
-    const e = Math.exp(scores[rowOff + j] - max);
-    pattern[rowOff + j] = e;
-    sum += e;
-  }
-  const inverse = 1 / sum;
-  for (let j = 0; j < nVisible; j++) pattern[rowOff + j] *= inverse;
-  for (let j = nVisible; j < nKeys; j++) pattern[rowOff + j] = 0;
+  maskedSoftmax(pattern, scores, rowOff, nKeys, nVisible);
 
   for (let i = 0; i < hs; i++) out[outOff + i] = 0;
   for (let j = 0; j < nVisible; j++) {
@@ -117,12 +106,54 @@ export function attendForward(
   }
 }
 
+/** pattern[rowOff + j] = softmax of scores over the first nVisible keys; the rest of the nKeys exactly 0. */
+function maskedSoftmax(pattern: Float32Array, scores: Float32Array, rowOff: number, nKeys: number, nVisible: number): void {
+  let max = -Infinity;
+  for (let j = 0; j < nVisible; j++) if (scores[rowOff + j] > max) max = scores[rowOff + j];
+  let sum = 0;
+  for (let j = 0; j < nVisible; j++) {
+    const e = Math.exp(scores[rowOff + j] - max);
+    pattern[rowOff + j] = e;
+    sum += e;
+  }
+  const inverse = 1 / sum;
+  for (let j = 0; j < nVisible; j++) pattern[rowOff + j] *= inverse;
+  for (let j = nVisible; j < nKeys; j++) pattern[rowOff + j] = 0;
+}
+
+/**
+ * One head's [T, hs] result before it is spread into the [T, C] (or [T, 3C])
+ * rows it belongs to: gemm writes dense rows. Grown on demand and reused, so
+ * steady-state training allocates nothing here.
+ */
+let headScratch = new Float32Array(0);
+
+function headBuffer(size: number): Float32Array {
+  if (headScratch.length < size) headScratch = new Float32Array(size);
+  return headScratch;
+}
+
+/** Spreads one head's rows into dest: dest[t·stride + i] (+)= scale·head[t·hs + i] for t < T. */
+function spreadHeadRows(
+  dest: Float32Array, destOff: number, stride: number, head: Float32Array, T: number, hs: number,
+  scale: number, accumulate: boolean,
+): void {
+  for (let t = 0; t < T; t++) {
+    const rowOff = destOff + t * stride;
+    const headOff = t * hs;
+    if (accumulate) for (let i = 0; i < hs; i++) dest[rowOff + i] += scale * head[headOff + i];
+    else for (let i = 0; i < hs; i++) dest[rowOff + i] = scale * head[headOff + i];
+  }
+}
+
 /**
  * Causal multi-head self-attention. qkv [B,T,3C] holds each position's query,
  * key and value (heads side by side within each); writes
  *   preatt [B,NH,T,T]  q·k/√hs for every (query, key) pair, future keys included
  *   att    [B,NH,T,T]  softmax over keys ≤ query; keys after the query exactly 0
  *   out    [B,T,C]     each head's weighted sum of values, heads side by side
+ * Each head's Q·Kᵀ and att·V are matrix products (strided views of qkv), so
+ * they run on the fast gemm; the hidden scores come at no extra cost.
  */
 export function attentionForward(
   out: Float32Array, preatt: Float32Array, att: Float32Array, qkv: Float32Array,
@@ -130,18 +161,22 @@ export function attentionForward(
 ): void {
   const hs = C / NH;
   const C3 = 3 * C;
+  const scale = 1 / Math.sqrt(hs);
+  const head = headBuffer(T * hs);
   for (let b = 0; b < B; b++) {
     const sequenceOff = b * T * C3;
-    for (let t = 0; t < T; t++) {
-      for (let h = 0; h < NH; h++) {
-        const headOff = h * hs;
-        attendForward(
-          out, (b * T + t) * C + headOff, preatt, att, ((b * NH + h) * T + t) * T,
-          qkv, sequenceOff + t * C3 + headOff,
-          qkv, sequenceOff + C + headOff, qkv, sequenceOff + 2 * C + headOff,
-          C3, T, t + 1, hs,
-        );
-      }
+    for (let h = 0; h < NH; h++) {
+      const blockOff = (b * NH + h) * T * T;
+      const scores = preatt.subarray(blockOff, blockOff + T * T);
+      const weights = att.subarray(blockOff, blockOff + T * T);
+      const queries = qkv.subarray(sequenceOff + h * hs);
+      const keys = qkv.subarray(sequenceOff + C + h * hs);
+      const values = qkv.subarray(sequenceOff + 2 * C + h * hs);
+      gemm(scores, queries, keys, null, T, hs, T, C3, 1, 1, C3, false);
+      for (let i = 0; i < T * T; i++) scores[i] *= scale;
+      for (let t = 0; t < T; t++) maskedSoftmax(weights, scores, t * T, T, t + 1);
+      gemm(head, weights, values, null, T, T, hs, T, 1, C3, 1, false);
+      spreadHeadRows(out, b * T * C + h * hs, C, head, T, hs, 1, false);
     }
   }
 }
@@ -149,11 +184,15 @@ export function attentionForward(
 const GELU_SCALE = Math.sqrt(2 / Math.PI);
 const GELU_CUBIC = 0.044715;
 
-/** GPT-2's GELU, the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+/**
+ * GPT-2's GELU, the tanh approximation: 0.5·x·(1 + tanh(u)) with
+ * u = √(2/π)·(x + 0.044715·x³). Computed as x·σ(2u), the same function
+ * (0.5·(1 + tanh u) = σ(2u)), because one exp is much cheaper than tanh.
+ */
 export function geluForward(out: Float32Array, inp: Float32Array, N: number): void {
   for (let i = 0; i < N; i++) {
     const x = inp[i];
-    out[i] = 0.5 * x * (1 + Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
+    out[i] = x / (1 + Math.exp(-2 * GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
   }
 }
 
@@ -274,11 +313,12 @@ export function unembedBackward(
 
 /**
  * Causal attention backward, from the qkv and att [B,NH,T,T] the forward pass
- * kept. Per query row: through the weighted sum of values (datt, dvalues), the
- * softmax (dpreatt = att·(datt − Σ att·datt), zero for hidden keys), then the
- * scaled dot products (dquery, dkeys). dqkv [B,T,3C] collects the result;
- * datt and dpreatt [B,NH,T,T] are this function's working space, written (not
- * added to), so the softmax step sees only this call's gradient.
+ * kept, one head at a time as matrix products:
+ *   datt = dout·Vᵀ, dV += attᵀ·dout                      (the weighted sum of values)
+ *   dpreatt = att·(datt − Σ_keys att·datt)                (the softmax; 0 for hidden keys)
+ *   dQ += dpreatt·K/√hs, dK += dpreattᵀ·Q/√hs             (the scaled dot products)
+ * dqkv [B,T,3C] collects the result; datt and dpreatt are this function's
+ * working space, written (not added to), hidden keys' entries 0.
  */
 export function attentionBackward(
   dqkv: Float32Array, dpreatt: Float32Array, datt: Float32Array, dout: Float32Array,
@@ -287,55 +327,51 @@ export function attentionBackward(
   const hs = C / NH;
   const C3 = 3 * C;
   const scale = 1 / Math.sqrt(hs);
+  const head = headBuffer(T * hs);
   for (let b = 0; b < B; b++) {
     const sequenceOff = b * T * C3;
-    for (let t = 0; t < T; t++) {
-      for (let h = 0; h < NH; h++) {
-        const rowOff = ((b * NH + h) * T + t) * T;
-        const outOff = (b * T + t) * C + h * hs;
-        const queryOff = sequenceOff + t * C3 + h * hs;
-        const keyOff = sequenceOff + C + h * hs;
-        const valueOff = sequenceOff + 2 * C + h * hs;
+    for (let h = 0; h < NH; h++) {
+      const blockOff = (b * NH + h) * T * T;
+      const weights = att.subarray(blockOff, blockOff + T * T);
+      const dweights = datt.subarray(blockOff, blockOff + T * T);
+      const dscores = dpreatt.subarray(blockOff, blockOff + T * T);
+      const dheadOut = dout.subarray(b * T * C + h * hs);
+      const queryOff = sequenceOff + h * hs;
+      const keyOff = queryOff + C;
+      const valueOff = queryOff + 2 * C;
 
-        let weightedSum = 0; // Σ_j att·datt, the softmax's shared term
-        for (let j = 0; j <= t; j++) {
-          const vOff = valueOff + j * C3;
-          const weight = att[rowOff + j];
-          let d = 0;
-          for (let i = 0; i < hs; i++) {
-            const g = dout[outOff + i];
-            d += qkv[vOff + i] * g;
-            dqkv[vOff + i] += weight * g;
-          }
-          datt[rowOff + j] = d;
-          weightedSum += weight * d;
-        }
+      gemm(dweights, dheadOut, qkv.subarray(valueOff), null, T, hs, T, C, 1, 1, C3, false);
+      gemm(head, weights, dheadOut, null, T, T, hs, 1, T, C, 1, false);
+      spreadHeadRows(dqkv, valueOff, C3, head, T, hs, 1, true);
+
+      for (let t = 0; t < T; t++) {
+        const rowOff = t * T;
+        let shared = 0; // Σ att·datt over the visible keys
+        for (let j = 0; j <= t; j++) shared += weights[rowOff + j] * dweights[rowOff + j];
+        for (let j = 0; j <= t; j++) dscores[rowOff + j] = weights[rowOff + j] * (dweights[rowOff + j] - shared);
         for (let j = t + 1; j < T; j++) {
-          datt[rowOff + j] = 0;
-          dpreatt[rowOff + j] = 0;
-        }
-        for (let j = 0; j <= t; j++) {
-          const dScore = att[rowOff + j] * (datt[rowOff + j] - weightedSum);
-          dpreatt[rowOff + j] = dScore;
-          const kOff = keyOff + j * C3;
-          const d = dScore * scale;
-          for (let i = 0; i < hs; i++) {
-            dqkv[queryOff + i] += qkv[kOff + i] * d;
-            dqkv[kOff + i] += qkv[queryOff + i] * d;
-          }
+          dweights[rowOff + j] = 0;
+          dscores[rowOff + j] = 0;
         }
       }
+
+      gemm(head, dscores, qkv.subarray(keyOff), null, T, T, hs, T, 1, C3, 1, false);
+      spreadHeadRows(dqkv, queryOff, C3, head, T, hs, scale, true);
+      gemm(head, dscores, qkv.subarray(queryOff), null, T, T, hs, 1, T, C3, 1, false);
+      spreadHeadRows(dqkv, keyOff, C3, head, T, hs, scale, true);
     }
   }
 }
 
-/** GELU backward: dinp += gelu′(inp)·dout, differentiating the tanh form geluForward uses. */
+/**
+ * GELU backward: dinp += gelu′(inp)·dout. With s = σ(2u) (see geluForward),
+ * gelu = x·s and gelu′ = s + 2x·s·(1 − s)·u′, u′ = √(2/π)·(1 + 3·0.044715·x²).
+ */
 export function geluBackward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, N: number): void {
   for (let i = 0; i < N; i++) {
     const x = inp[i];
-    const tanh = Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x));
-    const sech2 = 1 - tanh * tanh;
-    const grad = 0.5 * (1 + tanh) + 0.5 * x * sech2 * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x);
+    const s = 1 / (1 + Math.exp(-2 * GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
+    const grad = s + 2 * x * s * (1 - s) * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x);
     dinp[i] += grad * dout[i];
   }
 }
