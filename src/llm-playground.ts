@@ -10,12 +10,15 @@
  *   prompt   the text in the prompt box (reflects what the user types)
  *   model    URL of the .safetensors checkpoint to open (default: the shipped trained model);
  *            "random" starts from random weights. Read when the element connects.
+ *   train    (boolean, reflected) the training panel is open
  *   status   'loading' | 'ready' | 'error' (read-only, reflected)
  * Events (bubble, composed):
  *   llm-ready  detail: ModelInfo, once the worker answers
  *   llm-token  detail: StreamedToken, for every token Step or Generate appends
  *   llm-error  detail: { message }, when the worker fails
- * Parts: header, model, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
+ *   llm-model-change, llm-training-progress, llm-training-end: from the training panel (see training-panel.ts)
+ * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
+ *   train-toggle, training,
  *   and, forwarded from the inner elements: chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
  * Theming: the --llm-playground-* custom properties listed in theme.ts.
@@ -25,8 +28,9 @@ import { live } from 'lit/directives/live.js';
 import { EngineClient, type ModelInfo, type Prediction, type StreamedToken, type Tokenization } from './client.ts';
 import './elements/next-token-chart.ts';
 import './elements/prompt-tokens.ts';
+import './elements/training-panel.ts';
 import { DEFAULT_SETTINGS, type SamplingSettings } from './elements/sampling-controls.ts';
-import { theme } from './theme.ts';
+import { buttons, inputs, theme } from './theme.ts';
 import { describeToken, formatPercent } from './visible-token.ts';
 
 export type PlaygroundStatus = 'loading' | 'ready' | 'error';
@@ -35,11 +39,14 @@ export type PlaygroundStatus = 'loading' | 'ready' | 'error';
 const CHART_TOKENS = 15;
 /** Changes (typing, slider moves, streamed tokens) within this many milliseconds share one request. */
 const REFRESH_DELAY_MS = 40;
+/** While a model trains, its odds are re-read at most this often: enough to watch, cheap for the page. */
+const TRAINING_REFRESH_MS = 400;
 
 export class LlmPlayground extends LitElement {
   static override properties = {
     prompt: { type: String },
     model: { type: String },
+    train: { type: Boolean, reflect: true },
     status: { type: String, reflect: true },
     info: { state: true },
     error: { state: true },
@@ -52,6 +59,7 @@ export class LlmPlayground extends LitElement {
 
   declare prompt: string;
   declare model: string;
+  declare train: boolean;
   declare status: PlaygroundStatus;
   declare private info: ModelInfo | null;
   declare private error: string;
@@ -66,11 +74,14 @@ export class LlmPlayground extends LitElement {
   /** Number of the newest refresh; answers to older ones are dropped. */
   private latestRefresh = 0;
   private stepping = false;
+  /** The training panel was opened once, so it exists. */
+  private trainingShown = false;
 
   constructor() {
     super();
     this.prompt = '';
     this.model = '';
+    this.train = false;
     this.status = 'loading';
     this.info = null;
     this.error = '';
@@ -143,26 +154,28 @@ export class LlmPlayground extends LitElement {
    * At most one refresh per REFRESH_DELAY_MS, reading the state when it runs. (A
    * debounce would starve while tokens stream in faster than the delay.)
    */
-  private refreshSoon(): void {
+  private refreshSoon(delay = REFRESH_DELAY_MS): void {
     if (this.refreshTimer !== undefined) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       this.refresh();
-    }, REFRESH_DELAY_MS);
+    }, delay);
   }
 
-  /** Re-reads the tokens and the next-token distribution for the current prompt and settings. */
+  /** Re-reads the model's description, the tokens and the next-token distribution for the current prompt and settings. */
   private async refresh(): Promise<void> {
     const client = this.client;
     if (!client || this.status !== 'ready') return;
     const refresh = ++this.latestRefresh;
     const { temperature, topK, topP } = this.settings;
     try {
-      const [tokenization, prediction] = await Promise.all([
+      const [info, tokenization, prediction] = await Promise.all([
+        client.info(),
         client.tokenize(this.prompt),
         client.predict(this.prompt, { temperature, topK, topP, top: CHART_TOKENS }),
       ]);
       if (refresh !== this.latestRefresh) return;
+      this.info = info;
       this.tokenization = tokenization;
       this.prediction = prediction;
     } catch (error) {
@@ -186,6 +199,13 @@ export class LlmPlayground extends LitElement {
 
   private onSamplingChange(event: CustomEvent<SamplingSettings>): void {
     this.settings = event.detail;
+  }
+
+  /** A new model (or the same one reset) is in use: everything shown is re-read at once. */
+  private onModelChange(event: CustomEvent<ModelInfo>): void {
+    this.info = event.detail;
+    this.lastDrawn = null;
+    this.refresh();
   }
 
   private appendToken(token: StreamedToken): void {
@@ -232,6 +252,8 @@ export class LlmPlayground extends LitElement {
 
   static override styles = [
     theme,
+    buttons,
+    inputs,
     css`
       :host {
         container-type: inline-size;
@@ -250,7 +272,8 @@ export class LlmPlayground extends LitElement {
         }
         header,
         .status,
-        .error {
+        .error,
+        .training {
           grid-column: 1 / -1;
         }
       }
@@ -287,19 +310,11 @@ export class LlmPlayground extends LitElement {
       .panel + .panel {
         margin-top: 1rem;
       }
-      textarea {
-        box-sizing: border-box;
-        width: 100%;
+      #prompt {
         min-height: 7rem;
         resize: vertical;
-        font: inherit;
-        font-family: var(--_mono);
         font-size: 1rem;
         padding: 0.6rem 0.7rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       textarea[readonly] {
         opacity: 0.85;
@@ -311,26 +326,35 @@ export class LlmPlayground extends LitElement {
         gap: 0.6rem;
         margin-top: 0.6rem;
       }
-      button {
-        font: inherit;
-        font-weight: 600;
+      .actions button {
         min-width: 6.5rem;
-        padding: 0.45rem 1rem;
-        border-radius: calc(var(--_radius) / 2);
-        border: 1px solid var(--_accent);
-        cursor: pointer;
       }
-      button.primary {
-        background: var(--_accent);
-        color: var(--_on-accent);
+      .train-toggle {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        width: 100%;
+        text-align: left;
+        font-size: 1.05rem;
+        background: var(--_surface);
+        color: var(--_foreground);
+        border-color: var(--_border);
+        padding: 0.7rem 1rem;
       }
-      button.secondary {
-        background: transparent;
-        color: var(--_accent);
+      .train-toggle .arrow {
+        display: inline-block;
+        transition: transform 0.15s;
       }
-      button:disabled {
-        opacity: 0.5;
-        cursor: not-allowed;
+      .train-toggle[aria-expanded='true'] .arrow {
+        transform: rotate(90deg);
+      }
+      .train-toggle .hint {
+        font-weight: normal;
+        font-size: 0.875rem;
+        color: var(--_muted);
+      }
+      llm-training-panel {
+        margin-top: 0.75rem;
       }
       .drawn {
         font-size: 0.85rem;
@@ -381,7 +405,6 @@ export class LlmPlayground extends LitElement {
             ></textarea>
             <div class="actions" part="actions">
               <button
-                class="secondary"
                 part="step-button"
                 ?disabled=${!ready || this.generating}
                 @click=${this.step}
@@ -439,8 +462,40 @@ export class LlmPlayground extends LitElement {
             ></llm-sampling-controls>
           </div>
         </section>
+        ${this.renderTraining(ready)}
       </div>
     `;
+  }
+
+  /** Built the first time it opens, then kept (hidden when closed) so training goes on and nothing is lost. */
+  private renderTraining(ready: boolean) {
+    if (this.train) this.trainingShown = true;
+    return html`<section class="training" aria-labelledby="train-toggle">
+      <h3>
+        <button
+          id="train-toggle"
+          class="train-toggle"
+          part="train-toggle"
+          aria-expanded=${this.train ? 'true' : 'false'}
+          aria-controls="training"
+          ?disabled=${!ready}
+          @click=${() => (this.train = !this.train)}
+        >
+          <span class="arrow" aria-hidden="true">▸</span> Train a model from scratch
+          <span class="hint">in this tab: pick a text, a size, press Play</span>
+        </button>
+      </h3>
+      ${this.trainingShown
+        ? html`<llm-training-panel
+            id="training"
+            part="training"
+            ?hidden=${!this.train}
+            .client=${this.client}
+            @llm-model-change=${this.onModelChange}
+            @llm-training-progress=${() => this.refreshSoon(TRAINING_REFRESH_MS)}
+          ></llm-training-panel>`
+        : nothing}
+    </section>`;
   }
 
   private renderModel() {

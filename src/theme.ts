@@ -64,4 +64,49 @@ export const theme = css`
     line-height: 1.45;
     margin: 0.25rem 0 0.5rem;
   }
+  /* What an element shows before it has anything to show. */
+  .empty {
+    color: var(--_muted);
+    font-style: italic;
+    margin: 0;
+  }
+`;
+
+/** Text boxes and number fields: monospace, on the page background. */
+export const inputs = css`
+  textarea,
+  input[type='number'],
+  input[type='url'] {
+    box-sizing: border-box;
+    width: 100%;
+    font: inherit;
+    font-family: var(--_mono);
+    padding: 0.3rem 0.45rem;
+    color: var(--_foreground);
+    background: var(--_background);
+    border: 1px solid var(--_border);
+    border-radius: calc(var(--_radius) / 2);
+  }
+`;
+
+/** Buttons: outlined by default, filled with class "primary". */
+export const buttons = css`
+  button {
+    font: inherit;
+    font-weight: 600;
+    padding: 0.45rem 1rem;
+    border-radius: calc(var(--_radius) / 2);
+    border: 1px solid var(--_accent);
+    background: transparent;
+    color: var(--_accent);
+    cursor: pointer;
+  }
+  button.primary {
+    background: var(--_accent);
+    color: var(--_on-accent);
+  }
+  button:disabled {
+    opacity: 0.5;
+    cursor: not-allowed;
+  }
 `;

@@ -78,11 +78,6 @@ export class NextTokenChart extends LitElement {
         text-align: right;
         min-width: 4.2rem;
       }
-      .waiting {
-        color: var(--_muted);
-        font-style: italic;
-        margin: 0;
-      }
       @media (prefers-reduced-motion: reduce) {
         .fill {
           transition: none;
@@ -93,7 +88,7 @@ export class NextTokenChart extends LitElement {
 
   override render() {
     const prediction = this.prediction;
-    if (!prediction) return html`<p class="waiting">Waiting for the model…</p>`;
+    if (!prediction) return html`<p class="empty">Waiting for the model…</p>`;
     const others = prediction.probs.length - prediction.top.length;
     return html`
       <ol part="bars" aria-label="Next-token probabilities">

@@ -73,11 +73,6 @@ export class PromptTokens extends LitElement {
         font-size: 0.875rem;
         margin: 0 0 0.5rem;
       }
-      .empty {
-        color: var(--_muted);
-        font-style: italic;
-        margin: 0;
-      }
     `,
   ];
 

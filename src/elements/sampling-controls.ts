@@ -8,6 +8,7 @@
  */
 import { css, html, LitElement } from 'lit';
 import { theme } from '../theme.ts';
+import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 
 export interface SamplingSettings {
   temperature: number;
@@ -21,24 +22,12 @@ export interface SamplingSettings {
 
 export const DEFAULT_SETTINGS: SamplingSettings = { temperature: 1, topK: 0, topP: 1, seed: 42, maxTokens: 100 };
 
-type NumericField = {
-  key: keyof SamplingSettings;
-  label: string;
-  min: number;
-  max: number;
-  step: number;
-  caption: string;
-};
-
-const NUMBER_FIELDS: NumericField[] = [
+const NUMBER_FIELDS: NumberField<keyof SamplingSettings>[] = [
   { key: 'topK', label: 'Top-k', min: 0, max: 100000, step: 1, caption: 'Keep only the k likeliest tokens. 0: off.' },
   { key: 'topP', label: 'Top-p', min: 0.05, max: 1, step: 0.05, caption: 'Keep the likeliest until they add up to p. 1: off.' },
   { key: 'seed', label: 'Seed', min: 0, max: 4294967295, step: 1, caption: 'Same seed and prompt, same text.' },
   { key: 'maxTokens', label: 'Max tokens', min: 1, max: 2000, step: 1, caption: 'How many Generate writes.' },
 ];
-
-/** part names use dashes: topK -> top-k */
-const partName = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export class SamplingControls extends LitElement {
   static override properties = {
@@ -57,6 +46,7 @@ export class SamplingControls extends LitElement {
 
   static override styles = [
     theme,
+    numberFieldStyles,
     css`
       .temperature {
         display: grid;
@@ -72,34 +62,9 @@ export class SamplingControls extends LitElement {
         font-family: var(--_mono);
         text-align: right;
       }
-      .fields {
-        display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(7.5rem, 1fr));
-        gap: 0.75rem;
-        margin-top: 0.5rem;
-      }
       label {
         font-weight: 600;
         font-size: 0.9rem;
-      }
-      .field label {
-        display: block;
-        margin-bottom: 0.2rem;
-      }
-      input[type='number'] {
-        box-sizing: border-box;
-        width: 100%;
-        font: inherit;
-        font-family: var(--_mono);
-        padding: 0.3rem 0.45rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
-      }
-      .field .caption {
-        font-size: 0.78rem;
-        margin: 0.2rem 0 0;
       }
     `,
   ];
@@ -126,40 +91,11 @@ export class SamplingControls extends LitElement {
         Temperature reshapes the scores before a token is drawn: 0 always picks the top one, 1 keeps the model's own
         odds, higher flattens them towards equal.
       </p>
-      <div class="fields">
-        ${NUMBER_FIELDS.map(
-          (field) => html`<div class="field" part="field ${partName(field.key)}">
-            <label for=${field.key}>${field.label}</label>
-            <input
-              id=${field.key}
-              type="number"
-              min=${field.min}
-              max=${field.max}
-              step=${field.step}
-              .value=${String(this.settings[field.key])}
-              ?disabled=${this.disabled}
-              aria-describedby="${field.key}-caption"
-              @input=${(event: Event) => this.changeNumber(field, event.target as HTMLInputElement, false)}
-              @change=${(event: Event) => this.changeNumber(field, event.target as HTMLInputElement, true)}
-            />
-            <p class="caption" id="${field.key}-caption">${field.caption}</p>
-          </div>`,
-        )}
-      </div>
+      ${renderNumberFields(NUMBER_FIELDS, this.settings, {
+        disabled: this.disabled,
+        onChange: (key, value) => this.change(key, value),
+      })}
     `;
-  }
-
-  /**
-   * While typing, only readable in-range numbers apply; when the field is left
-   * (change), anything else is clamped or restored, so the model never gets a bad value.
-   */
-  private changeNumber(field: NumericField, input: HTMLInputElement, leaving: boolean): void {
-    const typed = field.step === 1 ? Math.round(input.valueAsNumber) : input.valueAsNumber;
-    const inRange = typed >= field.min && typed <= field.max;
-    if (!leaving && !inRange) return;
-    const value = Number.isFinite(typed) ? Math.min(field.max, Math.max(field.min, typed)) : this.settings[field.key];
-    if (leaving) input.value = String(value);
-    if (value !== this.settings[field.key]) this.change(field.key, value);
   }
 
   private change(key: keyof SamplingSettings, value: number): void {

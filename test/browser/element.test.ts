@@ -4,17 +4,7 @@ import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../src/llm-playground.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
-
-/** Polls until `check` returns something truthy; fails with `what` after `timeout` ms. */
-async function waitFor<T>(check: () => T | null | undefined | false, what: string, timeout = 15000): Promise<T> {
-  const deadline = performance.now() + timeout;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { waitFor } from './wait-for.ts';
 
 /** The focused element, looking inside shadow roots. */
 function deepActiveElement(): Element | null {

@@ -1,0 +1,250 @@
+/**
+ * <llm-corpus-picker>: the text a model will learn from: the built-in corpus,
+ * pasted text, a .txt file (chosen or dropped), or a file at a URL. It reads a
+ * file's bytes but checks nothing itself: the worker does, and the panel passes
+ * back a summary or an error to show.
+ *
+ * Properties: summary (CorpusSummary | null), error (string), busy, disabled.
+ * Events: corpus-change (bubbles, composed; detail: CorpusSource).
+ * Parts: kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error.
+ */
+import { css, html, LitElement, nothing } from 'lit';
+import type { CorpusSource, CorpusSummary } from '../client.ts';
+import { buttons, inputs, theme } from '../theme.ts';
+import { describeToken, visibleToken } from '../visible-token.ts';
+
+type Kind = CorpusSource['kind'];
+
+const KINDS: { kind: Kind; label: string }[] = [
+  { kind: 'builtin', label: 'Built-in' },
+  { kind: 'text', label: 'Paste text' },
+  { kind: 'file', label: 'A .txt file' },
+  { kind: 'url', label: 'From a URL' },
+];
+
+const count = (value: number): string => value.toLocaleString('en-US');
+
+export class CorpusPicker extends LitElement {
+  static override properties = {
+    summary: { attribute: false },
+    error: { type: String },
+    busy: { type: Boolean },
+    disabled: { type: Boolean },
+    kind: { state: true },
+    dragging: { state: true },
+  };
+
+  declare summary: CorpusSummary | null;
+  declare error: string;
+  declare busy: boolean;
+  declare disabled: boolean;
+  declare private kind: Kind;
+  declare private dragging: boolean;
+
+  constructor() {
+    super();
+    this.summary = null;
+    this.error = '';
+    this.busy = false;
+    this.disabled = false;
+    this.kind = 'builtin';
+    this.dragging = false;
+  }
+
+  static override styles = [
+    theme,
+    buttons,
+    inputs,
+    css`
+      fieldset {
+        border: 0;
+        padding: 0;
+        margin: 0;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem 1rem;
+      }
+      legend {
+        font-weight: 600;
+        margin-bottom: 0.3rem;
+      }
+      .source {
+        margin-top: 0.6rem;
+      }
+      textarea {
+        min-height: 6rem;
+        resize: vertical;
+      }
+      .row {
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+        margin-top: 0.4rem;
+      }
+      .drop {
+        border: 2px dashed var(--_border);
+        border-radius: var(--_radius);
+        padding: 1rem;
+        text-align: center;
+      }
+      .drop.dragging {
+        border-color: var(--_accent);
+      }
+      button {
+        white-space: nowrap;
+      }
+      .summary {
+        margin: 0.6rem 0 0;
+        font-size: 0.9rem;
+      }
+      .vocabulary {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 3px;
+        list-style: none;
+        margin: 0.4rem 0 0;
+        padding: 0;
+        max-height: 7rem;
+        overflow-y: auto;
+      }
+      .vocabulary li {
+        min-width: 1.2rem;
+        padding: 0 3px;
+        text-align: center;
+        font-family: var(--_mono);
+        font-size: 0.85rem;
+        border: 1px solid var(--_border);
+        border-radius: 3px;
+        background: var(--_background);
+        white-space: pre;
+      }
+      .error {
+        margin: 0.6rem 0 0;
+        color: var(--_error);
+      }
+    `,
+  ];
+
+  override render() {
+    return html`
+      <fieldset part="kinds" ?disabled=${this.disabled}>
+        <legend>Corpus: the text the model learns from</legend>
+        ${KINDS.map(
+          ({ kind, label }) => html`<label>
+            <input type="radio" name="kind" value=${kind} .checked=${this.kind === kind} @change=${() => this.choose(kind)} />
+            ${label}
+          </label>`,
+        )}
+      </fieldset>
+      <div class="source">${this.renderSource()}</div>
+      ${this.busy ? html`<p class="summary" role="status">Reading the text…</p>` : this.renderResult()}
+    `;
+  }
+
+  private renderSource() {
+    switch (this.kind) {
+      case 'builtin':
+        return html`<p class="caption">
+          Simple English made up by our own code: little scenes where adjectives come before their nouns ("the fluffy
+          blue creature"), words whose meaning depends on the words around them, and facts stated in many ways (who
+          plays which sport, which landmark is in which city).
+        </p>`;
+      case 'text':
+        return html`<label class="caption" for="paste">Paste at least a page of text (more is better).</label>
+          <textarea id="paste" part="paste" spellcheck="false" ?disabled=${this.disabled}></textarea>
+          <div class="row">
+            <button ?disabled=${this.disabled} @click=${this.usePasted}>Use this text</button>
+          </div>`;
+      case 'file':
+        return html`<div
+          class="drop ${this.dragging ? 'dragging' : ''}"
+          part="drop-zone"
+          @dragover=${this.onDragOver}
+          @dragleave=${() => (this.dragging = false)}
+          @drop=${this.onDrop}
+        >
+          <label for="file">Drop a plain-text file here, or choose one:</label>
+          <input id="file" part="file" type="file" accept=".txt,text/plain" ?disabled=${this.disabled} @change=${this.onFileChosen} />
+        </div>`;
+      case 'url':
+        return html`<label class="caption" for="url">
+            The address of a plain-text file. Your browser downloads it, so it needs a network, and the site must allow
+            other pages to read its files.
+          </label>
+          <div class="row">
+            <input id="url" part="url" type="url" placeholder="https://example.org/book.txt" ?disabled=${this.disabled}
+              @keydown=${(event: KeyboardEvent) => event.key === 'Enter' && this.useUrl()} />
+            <button ?disabled=${this.disabled} @click=${this.useUrl}>Fetch</button>
+          </div>`;
+    }
+  }
+
+  private renderResult() {
+    if (this.error) return html`<p class="error" part="corpus-error" role="alert">${this.error}</p>`;
+    const summary = this.summary;
+    if (!summary) return nothing;
+    const share = (summary.validationTokens / summary.characters) * 100;
+    return html`
+      <p class="summary" part="corpus-summary">
+        <strong>${summary.name}</strong>: ${count(summary.characters)} characters, so as many tokens. The model learns
+        from the first ${count(summary.trainTokens)}; the last ${count(summary.validationTokens)}
+        (${share.toFixed(0)}%) are held out to check it on text it never trained on. Its vocabulary is the
+        ${summary.vocabulary.length} tokens below (the first, "${visibleToken(summary.vocabulary[0] ?? '')}", stands
+        for any other character):
+      </p>
+      <ol class="vocabulary" part="vocabulary" aria-label="Vocabulary">
+        ${summary.vocabulary.map((token) => html`<li title=${describeToken(token)}>${visibleToken(token)}</li>`)}
+      </ol>
+    `;
+  }
+
+  private choose(kind: Kind): void {
+    this.kind = kind;
+    if (kind === 'builtin') this.emit({ kind: 'builtin' });
+  }
+
+  private usePasted(): void {
+    const text = this.renderRoot.querySelector<HTMLTextAreaElement>('#paste')!.value;
+    this.emit({ kind: 'text', text, name: 'Your text' });
+  }
+
+  private useUrl(): void {
+    const typed = this.renderRoot.querySelector<HTMLInputElement>('#url')!.value.trim();
+    if (!typed) return;
+    // The worker fetches it; relative addresses mean the page's.
+    this.emit({ kind: 'url', url: new URL(typed, document.baseURI).href });
+  }
+
+  private onDragOver(event: DragEvent): void {
+    event.preventDefault();
+    this.dragging = true;
+  }
+
+  private onDrop(event: DragEvent): void {
+    event.preventDefault();
+    this.dragging = false;
+    const file = event.dataTransfer?.files[0];
+    if (file && !this.disabled) void this.readFile(file);
+  }
+
+  private onFileChosen(event: Event): void {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    if (file) void this.readFile(file);
+  }
+
+  private async readFile(file: File): Promise<void> {
+    this.emit({ kind: 'file', bytes: await file.arrayBuffer(), name: file.name });
+  }
+
+  private emit(source: CorpusSource): void {
+    this.dispatchEvent(new CustomEvent<CorpusSource>('corpus-change', { detail: source, bubbles: true, composed: true }));
+  }
+}
+
+customElements.define('llm-corpus-picker', CorpusPicker);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-corpus-picker': CorpusPicker;
+  }
+}

@@ -1,0 +1,511 @@
+/**
+ * <llm-training-panel>: train a model from scratch in the tab. Choose a corpus,
+ * a model size and the training settings, then play, pause, take single steps,
+ * or reset; watch the progress, the loss chart and samples of what the model
+ * writes. The training itself runs in the worker, through `client`.
+ *
+ * Properties: client (EngineClient, set by <llm-playground>).
+ * Events (bubble, composed):
+ *   llm-model-change      detail: ModelInfo, when a new model replaces the old one or is reset
+ *   llm-training-progress detail: TrainingProgress, a few times a second while training
+ *   llm-training-end      detail: TrainingOutcome, when play stops (paused, finished or diverged)
+ * Parts: play-button, step-button, reset-button, training-error, sample, settings, and those of the inner
+ *   elements (corpus picker, size picker, progress, loss chart).
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import type {
+  CorpusSource,
+  CorpusSummary,
+  EngineClient,
+  LossPoint,
+  ModelInfo,
+  ModelPreset,
+  ModelShape,
+  ParameterCounts,
+  TrainingProgress,
+  TrainingSample,
+} from '../client.ts';
+import { buttons, theme } from '../theme.ts';
+import './corpus-picker.ts';
+import './loss-chart.ts';
+import { CUSTOM } from './model-size-picker.ts';
+import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import './training-progress.ts';
+
+export interface TrainingFormSettings {
+  learningRate: number;
+  batchSize: number;
+  totalSteps: number;
+  warmupSteps: number;
+  weightDecay: number;
+  evalInterval: number;
+  sampleInterval: number;
+  seed: number;
+}
+
+const SETTING_FIELDS: NumberField<keyof TrainingFormSettings>[] = [
+  { key: 'learningRate', label: 'Learning rate', min: 1e-5, max: 1, step: 'any', caption: 'How big each nudge to the weights is.' },
+  { key: 'batchSize', label: 'Batch size', min: 1, max: 64, step: 1, caption: 'Snippets of text per step, each one context long.' },
+  { key: 'totalSteps', label: 'Steps', min: 1, max: 100000, step: 1, caption: 'How long to train.' },
+  { key: 'warmupSteps', label: 'Warm-up', min: 0, max: 10000, step: 1, caption: 'Steps over which the learning rate rises; then it eases off.' },
+  { key: 'weightDecay', label: 'Weight decay', min: 0, max: 1, step: 'any', caption: 'Pulls the weights gently towards 0 each step.' },
+  { key: 'evalInterval', label: 'Validate every', min: 1, max: 10000, step: 1, caption: 'Steps between checks on the held-out text.' },
+  { key: 'sampleInterval', label: 'Sample every', min: 1, max: 10000, step: 1, caption: "Steps between samples of the model's writing." },
+  { key: 'seed', label: 'Seed', min: 0, max: 4294967295, step: 1, caption: 'Same seed: same first weights, same batches.' },
+];
+
+/** Samples listed under the chart, newest first. */
+const SHOWN_SAMPLES = 4;
+
+export class TrainingPanel extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    presets: { state: true },
+    source: { state: true },
+    summary: { state: true },
+    corpusError: { state: true },
+    corpusBusy: { state: true },
+    size: { state: true },
+    custom: { state: true },
+    counts: { state: true },
+    settings: { state: true },
+    created: { state: true },
+    changed: { state: true },
+    busy: { state: true },
+    playing: { state: true },
+    progress: { state: true },
+    points: { state: true },
+    samples: { state: true },
+    error: { state: true },
+  };
+
+  declare client: EngineClient | null;
+  declare private presets: ModelPreset[];
+  declare private source: CorpusSource;
+  declare private summary: CorpusSummary | null;
+  declare private corpusError: string;
+  declare private corpusBusy: boolean;
+  declare private size: string | ModelShape;
+  /** The custom shape, kept while a preset is chosen. */
+  declare private custom: ModelShape;
+  declare private counts: Record<string, ParameterCounts | string>;
+  declare private settings: TrainingFormSettings | null;
+  /** A model was built from this panel (before that, the playground runs its starting model). */
+  declare private created: boolean;
+  /** The setup changed since the model was built: Reset applies it. */
+  declare private changed: boolean;
+  /** Building a model or taking a single step. */
+  declare private busy: boolean;
+  declare private playing: boolean;
+  declare private progress: TrainingProgress | null;
+  declare private points: LossPoint[];
+  declare private samples: TrainingSample[];
+  declare private error: string;
+
+  /** Number of the newest corpus request; answers to older ones are dropped. */
+  private latestCorpus = 0;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.presets = [];
+    this.source = { kind: 'builtin' };
+    this.summary = null;
+    this.corpusError = '';
+    this.corpusBusy = false;
+    this.size = 'tiny';
+    this.custom = { nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 64 };
+    this.counts = {};
+    this.settings = null;
+    this.created = false;
+    this.changed = false;
+    this.busy = false;
+    this.playing = false;
+    this.progress = null;
+    this.points = [];
+    this.samples = [];
+    this.error = '';
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('client') && this.client) void this.load(this.client);
+  }
+
+  /** Presets, default settings and the built-in corpus's summary, from the worker. */
+  private async load(client: EngineClient): Promise<void> {
+    try {
+      const [presets, defaults] = await Promise.all([client.modelPresets(), client.trainingDefaults()]);
+      const { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed } = defaults;
+      this.presets = presets;
+      this.settings = { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed };
+      await this.describe(this.source);
+    } catch (error) {
+      this.error = messageOf(error);
+    }
+  }
+
+  private async describe(source: CorpusSource): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const request = ++this.latestCorpus;
+    this.corpusBusy = true;
+    this.corpusError = '';
+    try {
+      const summary = await client.describeCorpus(source);
+      if (request !== this.latestCorpus) return;
+      this.source = source;
+      this.summary = summary;
+      await this.countAll(summary.vocabulary.length);
+    } catch (error) {
+      if (request === this.latestCorpus) this.corpusError = messageOf(error);
+    } finally {
+      if (request === this.latestCorpus) this.corpusBusy = false;
+    }
+  }
+
+  /** Parameter counts of every preset and the custom shape for this vocabulary (errors say why a shape fails). */
+  private async countAll(vocabSize: number): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const shapes: [string, GPTShape][] = [
+      ...this.presets.map((preset): [string, GPTShape] => [preset.id, preset]),
+      [CUSTOM, { ...this.custom, tied: true }],
+    ];
+    const counts = await Promise.all(
+      shapes.map(([, shape]) =>
+        client.countParameters({ vocabSize, ...pickShape(shape), tied: shape.tied }).catch(messageOf),
+      ),
+    );
+    this.counts = Object.fromEntries(shapes.map(([id], i) => [id, counts[i]!]));
+  }
+
+  private onCorpusChange(event: CustomEvent<CorpusSource>): void {
+    this.changed = this.created;
+    void this.describe(event.detail);
+  }
+
+  private onSizeChange(event: CustomEvent<string | ModelShape>): void {
+    this.size = event.detail;
+    this.changed = this.created;
+    if (typeof event.detail === 'string') return;
+    this.custom = event.detail;
+    if (this.summary) void this.countAll(this.summary.vocabulary.length);
+  }
+
+  private onSetting(key: keyof TrainingFormSettings, value: number): void {
+    this.settings = { ...this.settings!, [key]: value };
+    this.changed = this.created;
+  }
+
+  /** Replaces the playground's model with a fresh one built from the setup above. */
+  private async build(client: EngineClient): Promise<void> {
+    const { sampleInterval, ...training } = this.settings!;
+    const { model, corpus } = await client.newModel({
+      corpus: this.source,
+      size: this.size,
+      seed: training.seed,
+      training: { ...training, sampleInterval },
+    });
+    this.summary = corpus;
+    this.created = true;
+    this.changed = false;
+    await this.startOver(client, model);
+  }
+
+  /** Clears the progress and chart, shows the untrained model's sample, and tells the playground. */
+  private async startOver(client: EngineClient, model: ModelInfo): Promise<void> {
+    const state = await client.trainingState();
+    this.progress = null;
+    this.points = [];
+    this.samples = state?.samples ?? [];
+    this.error = '';
+    this.emit('llm-model-change', model);
+  }
+
+  /** Builds the first model from the setup, unless there is one; the buttons wait meanwhile. */
+  private async ensureModel(client: EngineClient): Promise<void> {
+    if (this.created) return;
+    this.busy = true;
+    try {
+      await this.build(client);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Runs `action` (after building the first model if needed) with the buttons disabled, showing any error. */
+  private async guarded(action: (client: EngineClient) => Promise<void>): Promise<void> {
+    const client = this.client;
+    if (!client || this.busy || this.playing) return;
+    this.error = '';
+    try {
+      await this.ensureModel(client);
+      this.busy = true;
+      await action(client);
+    } catch (error) {
+      this.error = messageOf(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async togglePlay(): Promise<void> {
+    const client = this.client;
+    if (!client || this.busy) return;
+    if (this.playing) {
+      await client.pause().catch((error) => (this.error = messageOf(error)));
+      return;
+    }
+    this.playing = true;
+    this.error = '';
+    try {
+      await this.ensureModel(client);
+      const outcome = await client.play((progress) => this.apply(progress));
+      if (outcome.reason === 'diverged') this.error = outcome.message ?? 'Training stopped: the loss is not a number.';
+      this.emit('llm-training-end', outcome);
+    } catch (error) {
+      this.error = messageOf(error);
+    } finally {
+      this.playing = false;
+    }
+  }
+
+  private stepOnce(): Promise<void> {
+    return this.guarded(async (client) => {
+      const progress = await client.stepOnce();
+      this.apply(progress);
+      if (progress.diverged) this.error = progress.diverged;
+    });
+  }
+
+  /** Fresh random weights: the same start again, or a new model when the setup changed. */
+  private reset(): Promise<void> {
+    return this.guarded(async (client) => {
+      if (this.changed) await this.build(client);
+      else await this.startOver(client, await client.reset());
+    });
+  }
+
+  private apply(progress: TrainingProgress): void {
+    this.progress = progress;
+    if (progress.points.length) this.points = [...this.points, ...progress.points];
+    // The untrained model's sample is already shown (from trainingState) when the first report brings it too.
+    const sample = progress.sample;
+    if (sample && sample.step !== this.samples.at(-1)?.step) this.samples = [...this.samples, sample];
+    this.emit('llm-training-progress', progress);
+  }
+
+  private emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  static override styles = [
+    theme,
+    buttons,
+    numberFieldStyles,
+    css`
+      .columns {
+        display: grid;
+        gap: 1rem;
+      }
+      @container (min-width: 860px) {
+        .columns {
+          grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+        }
+      }
+      .block {
+        background: var(--_surface);
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        padding: 0.9rem 1rem;
+        min-width: 0;
+      }
+      .block + .block {
+        margin-top: 1rem;
+      }
+      h4 {
+        margin: 0;
+        font-size: 1rem;
+      }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.6rem;
+        align-items: center;
+        margin: 0.6rem 0;
+      }
+      .actions button {
+        min-width: 5.5rem;
+      }
+      .note {
+        font-size: 0.85rem;
+        color: var(--_muted);
+        margin: 0;
+      }
+      .error {
+        margin: 0.5rem 0;
+        padding: 0.6rem 0.8rem;
+        border: 1px solid var(--_error);
+        border-radius: var(--_radius);
+        color: var(--_error);
+      }
+      .samples {
+        list-style: none;
+        margin: 0.4rem 0 0;
+        padding: 0;
+      }
+      .samples li {
+        margin-top: 0.5rem;
+      }
+      .samples .when {
+        font-size: 0.8rem;
+        color: var(--_muted);
+      }
+      .samples pre {
+        margin: 0.15rem 0 0;
+        font-family: var(--_mono);
+        white-space: pre-wrap;
+        word-break: break-word;
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+        padding: 0.4rem 0.55rem;
+      }
+      .samples strong {
+        color: var(--_accent);
+      }
+    `,
+  ];
+
+  override render() {
+    const settings = this.settings;
+    if (!settings) return html`<p class="note" role="status">${this.error || 'Asking the model for its options…'}</p>`;
+    const locked = this.playing || this.busy;
+    return html`
+      <p class="caption">
+        Training starts from random weights. Each step shows the model a batch of text, measures how surprised it was
+        by every next character (the loss), and nudges every weight to be a little less surprised next time. Watch the
+        loss fall and the samples turn from noise into words.
+      </p>
+      <div class="columns">
+        <div>
+          <div class="block">
+            <llm-corpus-picker
+              exportparts="kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error"
+              .summary=${this.summary}
+              .error=${this.corpusError}
+              ?busy=${this.corpusBusy}
+              ?disabled=${locked}
+              @corpus-change=${this.onCorpusChange}
+            ></llm-corpus-picker>
+          </div>
+          <div class="block">
+            <llm-model-size-picker
+              exportparts="sizes, size, custom, breakdown"
+              .presets=${this.presets}
+              .counts=${this.counts}
+              .size=${this.size}
+              .custom=${this.custom}
+              ?disabled=${locked}
+              @size-change=${this.onSizeChange}
+            ></llm-model-size-picker>
+          </div>
+          <div class="block" part="settings">
+            <h4>Training settings</h4>
+            ${renderNumberFields(SETTING_FIELDS, settings, {
+              disabled: locked,
+              idPrefix: 'train-',
+              onChange: (key, value) => this.onSetting(key, value),
+            })}
+          </div>
+        </div>
+        <div>
+          <div class="block">
+            <h4>Train</h4>
+            ${this.renderActions()}
+            ${this.error ? html`<p class="error" part="training-error" role="alert">${this.error}</p>` : nothing}
+            <llm-training-progress
+              exportparts="progress-bar, stats, stat"
+              .progress=${this.progress}
+              ?playing=${this.playing}
+            ></llm-training-progress>
+          </div>
+          <div class="block">
+            <h4>Loss</h4>
+            <p class="caption">
+              Lower is better. A loss of ln(vocabulary size) is pure guessing; the validation line, measured on text the
+              model never trains on, shows whether it learns the language or only memorises its batches.
+            </p>
+            <llm-loss-chart
+              exportparts="chart, train-line, validation-line, legend"
+              .points=${this.points}
+              total-steps=${this.progress?.totalSteps ?? settings.totalSteps}
+            ></llm-loss-chart>
+          </div>
+          <div class="block">
+            <h4>What it writes</h4>
+            <p class="caption">
+              Every ${settings.sampleInterval} steps the model continues the same prompt, drawing with a low temperature
+              and the same seed, so the only thing that changes is what it has learnt.
+            </p>
+            ${this.renderSamples()}
+          </div>
+        </div>
+      </div>
+    `;
+  }
+
+  private renderActions() {
+    const ready = !!this.client && !this.busy;
+    const finished = !!this.progress && this.progress.step >= this.progress.totalSteps;
+    const note = !this.created
+      ? 'Play or Step builds a new model from the choices on the left; it replaces the model above.'
+      : this.changed
+        ? 'You changed the setup: Reset starts a new model with it.'
+        : finished
+          ? 'Training is done. Reset to train again from the same start.'
+          : '';
+    return html`
+      <div class="actions">
+        <button
+          class="primary"
+          part="play-button"
+          ?disabled=${!ready || (finished && !this.playing)}
+          @click=${this.togglePlay}
+        >
+          ${this.playing ? 'Pause' : 'Play'}
+        </button>
+        <button part="step-button" ?disabled=${!ready || this.playing || finished} @click=${this.stepOnce}>Step</button>
+        <button part="reset-button" ?disabled=${!ready || this.playing} @click=${this.reset}>Reset</button>
+      </div>
+      ${note ? html`<p class="note">${note}</p>` : nothing}
+    `;
+  }
+
+  private renderSamples() {
+    if (this.samples.length === 0) return html`<p class="note">Samples appear here once a model is built.</p>`;
+    const newest = this.samples.slice(-SHOWN_SAMPLES).reverse();
+    return html`<ol class="samples" aria-live="polite">
+      ${newest.map(
+        (sample) => html`<li part="sample">
+          <span class="when">after ${sample.step.toLocaleString('en-US')} ${sample.step === 1 ? 'step' : 'steps'}</span>
+          <pre><strong>${sample.prompt}</strong>${sample.text}</pre>
+        </li>`,
+      )}
+    </ol>`;
+  }
+}
+
+type GPTShape = ModelShape & { tied: boolean };
+
+const pickShape = ({ nLayer, nHead, nEmbd, blockSize }: ModelShape): ModelShape => ({ nLayer, nHead, nEmbd, blockSize });
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+customElements.define('llm-training-panel', TrainingPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-training-panel': TrainingPanel;
+  }
+}

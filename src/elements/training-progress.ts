@@ -1,0 +1,98 @@
+/**
+ * <llm-training-progress>: how far training has got: a progress bar over the
+ * steps, the tokens seen, the speed, the time left, and the latest losses.
+ *
+ * Properties: progress (TrainingProgress | null), playing (boolean).
+ * Parts: progress-bar, stats, stat.
+ */
+import { css, html, LitElement } from 'lit';
+import type { TrainingProgress } from '../client.ts';
+import { theme } from '../theme.ts';
+
+const count = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+/** Seconds as "45 s", "3 min 20 s" or "1 h 5 min". */
+export function formatDuration(seconds: number): string {
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole} s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} min ${whole % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export class TrainingProgressView extends LitElement {
+  static override properties = {
+    progress: { attribute: false },
+    playing: { type: Boolean },
+  };
+
+  declare progress: TrainingProgress | null;
+  declare playing: boolean;
+
+  constructor() {
+    super();
+    this.progress = null;
+    this.playing = false;
+  }
+
+  static override styles = [
+    theme,
+    css`
+      progress {
+        width: 100%;
+        height: 0.9rem;
+        accent-color: var(--_accent);
+      }
+      dl {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(8.5rem, 1fr));
+        gap: 0.4rem 1rem;
+        margin: 0.5rem 0 0;
+      }
+      dt {
+        font-size: 0.78rem;
+        color: var(--_muted);
+      }
+      dd {
+        margin: 0;
+        font-family: var(--_mono);
+        font-size: 0.95rem;
+      }
+    `,
+  ];
+
+  override render() {
+    const progress = this.progress;
+    if (!progress) return html`<progress part="progress-bar" max="1" value="0" aria-label="Training progress"></progress>`;
+    const { step, totalSteps, loss, validationLoss, learningRate, tokensSeen, tokensPerSecond, secondsLeft } = progress;
+    const measured = tokensPerSecond > 0;
+    const stats: [string, string][] = [
+      ['Step', `${count(step)} of ${count(totalSteps)}`],
+      ['Loss', Number.isFinite(loss) ? loss.toFixed(3) : '–'],
+      ['Validation loss', validationLoss === undefined ? 'not yet' : validationLoss.toFixed(3)],
+      ['Learning rate', learningRate > 0 ? learningRate.toExponential(2) : '–'],
+      ['Tokens seen', count(tokensSeen)],
+      ['Tokens per second', measured ? count(tokensPerSecond) : '–'],
+      ['Time left', step >= totalSteps ? 'done' : measured && this.playing ? `about ${formatDuration(secondsLeft)}` : '–'],
+    ];
+    return html`
+      <progress
+        part="progress-bar"
+        max=${totalSteps}
+        .value=${step}
+        aria-label="Training progress: step ${step} of ${totalSteps}"
+      ></progress>
+      <dl part="stats">
+        ${stats.map(([label, value]) => html`<div part="stat"><dt>${label}</dt><dd>${value}</dd></div>`)}
+      </dl>
+    `;
+  }
+}
+
+customElements.define('llm-training-progress', TrainingProgressView);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-training-progress': TrainingProgressView;
+  }
+}

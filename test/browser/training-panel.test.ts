@@ -1,0 +1,117 @@
+// The training panel of <llm-playground> in a real page with its real worker:
+// built-in corpus, tiny preset, Play, progress and chart, Pause, Step, Reset.
+import { sendKeys } from '@web/test-runner-commands';
+import { expect } from 'chai';
+import '../../src/llm-playground.ts';
+import type { LlmPlayground } from '../../src/llm-playground.ts';
+import type { ModelInfo, TrainingProgress } from '../../src/client.ts';
+import { waitFor } from './wait-for.ts';
+
+describe('training panel', function () {
+  let playground: LlmPlayground;
+  const root = () => playground.shadowRoot!;
+  const panel = () => root().querySelector('llm-training-panel')!;
+  const inPanel = <E extends Element>(selector: string) => panel().shadowRoot!.querySelector<E>(selector);
+  const inner = (tag: string) => inPanel(tag)!.shadowRoot!;
+  const button = (part: string) => inPanel<HTMLButtonElement>(`[part~="${part}"]`)!;
+  const progressBar = () => inner('llm-training-progress').querySelector('progress');
+  const trainLine = () => inner('llm-loss-chart').querySelector('[part~="train-line"]');
+  const linePoints = () => (trainLine()?.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length;
+  const chartPoints = () => panel().shadowRoot!.querySelector('llm-loss-chart')!.points.length;
+  const setField = (id: string, value: string) => {
+    const input = inPanel<HTMLInputElement>(`#${id}`)!;
+    input.value = value;
+    input.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+  };
+  const reports: TrainingProgress[] = [];
+  const record = (event: Event) => reports.push((event as CustomEvent<TrainingProgress>).detail);
+
+  before(async () => {
+    playground = document.createElement('llm-playground');
+    playground.setAttribute('model', 'random');
+    playground.setAttribute('prompt', 'Mara');
+    const ready = new Promise((resolve) => document.addEventListener('llm-ready', resolve, { once: true }));
+    document.body.append(playground);
+    await ready;
+    document.addEventListener('llm-training-progress', record);
+  });
+
+  after(() => {
+    document.removeEventListener('llm-training-progress', record);
+    playground.remove();
+  });
+
+  it('opens from a real button and shows the built-in corpus and the sizes with their parameter counts', async () => {
+    expect(root().querySelector('llm-training-panel')).to.equal(null);
+    const toggle = root().querySelector<HTMLButtonElement>('[part~="train-toggle"]')!;
+    expect(toggle.getAttribute('aria-expanded')).to.equal('false');
+    toggle.click();
+    await waitFor(() => playground.train && panel(), 'the panel');
+    expect(toggle.getAttribute('aria-expanded')).to.equal('true');
+
+    const summary = await waitFor(() => inner('llm-corpus-picker').querySelector('[part~="corpus-summary"]'), 'the corpus summary');
+    expect(summary.textContent).to.match(/built-in corpus.*characters/s);
+    const vocabulary = inner('llm-corpus-picker').querySelectorAll('[part~="vocabulary"] li');
+    expect(vocabulary.length).to.be.within(20, 100);
+
+    const sizes = inner('llm-model-size-picker');
+    await waitFor(() => sizes.querySelector('[part~="breakdown"]'), 'the parameter breakdown');
+    const tiny = [...sizes.querySelectorAll('[part~="size"]')].find((label) => label.textContent!.includes('Tiny'))!;
+    tiny.querySelector('input')!.click();
+    // Every category in the breakdown adds up to the total shown beside the preset.
+    const cells = [...sizes.querySelectorAll('[part~="breakdown"] tbody td:nth-of-type(1)')].map((cell) =>
+      Number(cell.textContent!.replace(/,/g, '')),
+    );
+    expect(cells).to.have.length(9);
+    const total = Number(tiny.querySelector('.total')!.textContent!.replace(/[^0-9]/g, ''));
+    expect(cells.reduce((a, b) => a + b, 0)).to.equal(total);
+    expect(total).to.be.within(15000, 40000);
+  });
+
+  it('plays: the progress bar and the loss chart move, and the playground uses the model being trained', async () => {
+    setField('train-totalSteps', '400');
+    setField('train-evalInterval', '5');
+    setField('train-sampleInterval', '5');
+    const changed = new Promise<ModelInfo>((resolve) =>
+      document.addEventListener('llm-model-change', (event) => resolve((event as CustomEvent).detail), { once: true }),
+    );
+    expect(button('play-button').tagName).to.equal('BUTTON');
+    button('play-button').click();
+    const model = await changed;
+    expect(model.corpus).to.equal('the built-in corpus');
+    await waitFor(() => button('play-button').textContent!.trim() === 'Pause', 'Play to become Pause');
+    await waitFor(() => progressBar()!.value >= 6 && linePoints() >= 6, 'six steps on the bar and the chart', 90000);
+    expect(progressBar()!.max).to.equal(400);
+    expect(inner('llm-loss-chart').querySelector('[part~="validation-line"]')).to.not.equal(null);
+    await waitFor(() => inPanel('[part~="sample"]'), 'a sample');
+    await waitFor(
+      () => /being trained on the built-in corpus/.test(root().querySelector('[part~="model"]')!.textContent!),
+      'the playground to describe the model being trained',
+    );
+    const steps = reports.map((report) => report.step);
+    expect(steps).to.deep.equal([...steps].sort((a, b) => a - b));
+  });
+
+  it('pauses, steps once, and resets to the start', async () => {
+    button('play-button').click();
+    await waitFor(() => button('play-button').textContent!.trim() === 'Play', 'Pause to become Play');
+    const paused = progressBar()!.value;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(progressBar()!.value).to.equal(paused);
+    expect(chartPoints()).to.equal(paused);
+
+    // Keyboard: Space on the focused Step button takes one step.
+    button('step-button').focus();
+    await sendKeys({ press: 'Space' });
+    await waitFor(() => progressBar()!.value === paused + 1, 'one more step');
+    expect(chartPoints()).to.equal(paused + 1);
+
+    button('reset-button').click();
+    await waitFor(() => chartPoints() === 0, 'the chart to empty');
+    await waitFor(() => /freshly initialised at random/.test(root().querySelector('[part~="model"]')!.textContent!), 'random weights again');
+    expect(inner('llm-loss-chart').querySelector('svg')).to.equal(null);
+    const samples = panel().shadowRoot!.querySelectorAll('[part~="sample"]');
+    expect(samples).to.have.length(1);
+    expect(samples[0]!.textContent).to.match(/after 0 steps/);
+  });
+});
