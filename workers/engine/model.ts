@@ -318,8 +318,10 @@ export function lossAndGradients(
   const { config } = params;
   const { nLayer: L, nHead: NH, nEmbd: C, vocabSize: V } = config;
   const N = B * T;
-  if (!sameShape(grads.config, config) || grads.config.tied !== config.tied) throw new Error('gradient buffers were made for a model of a different shape');
-  if (dacts.B !== B || dacts.T !== T || dacts.config.nLayer !== 1 || !sameShape({ ...config, nLayer: 1 }, dacts.config)) {
+  if (!sameShape(grads.config, config) || grads.config.tied !== config.tied) {
+    throw new Error('gradient buffers were made for a model of a different shape');
+  }
+  if (dacts.B !== B || dacts.T !== T || !sameShape({ ...config, nLayer: 1 }, dacts.config)) {
     throw new Error('activation-gradient buffers were sized for a different batch, length or model');
   }
   forwardActivations(params, tokens, B, T, acts);
