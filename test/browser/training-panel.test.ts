@@ -114,4 +114,34 @@ describe('training panel', function () {
     expect(samples).to.have.length(1);
     expect(samples[0]!.textContent).to.match(/after 0 steps/);
   });
+  it('says what is wrong with pasted text, reads a dropped file, and explains a custom size that cannot work', async () => {
+    const picker = inner('llm-corpus-picker');
+    const kind = (value: string) => picker.querySelector<HTMLInputElement>(`input[value="${value}"]`)!;
+    kind('text').click();
+    await waitFor(() => picker.querySelector('#paste'), 'the paste box');
+    picker.querySelector<HTMLTextAreaElement>('#paste')!.value = 'far too short';
+    picker.querySelector<HTMLButtonElement>('.row button')!.click();
+    const error = await waitFor(() => picker.querySelector('[part~="corpus-error"]'), 'the corpus error');
+    expect(error.getAttribute('role')).to.equal('alert');
+    expect(error.textContent).to.match(/has only 13 characters/);
+
+    kind('file').click();
+    const zone = await waitFor(() => picker.querySelector('[part~="drop-zone"]'), 'the drop zone');
+    const story = 'Once there was a lighthouse by the sea. '.repeat(40);
+    const dropped = new DataTransfer();
+    dropped.items.add(new File([story], 'story.txt', { type: 'text/plain' }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+    const summary = await waitFor(() => picker.querySelector('[part~="corpus-summary"]'), 'the summary of the file');
+    expect(summary.textContent).to.contain('story.txt').and.contain(story.length.toLocaleString('en-US'));
+    const distinct = new Set(story).size;
+    expect(picker.querySelectorAll('[part~="vocabulary"] li')).to.have.length(distinct + 1);
+
+    const sizes = inner('llm-model-size-picker');
+    const custom = [...sizes.querySelectorAll('[part~="size"]')].find((label) => label.textContent!.includes('Custom'))!;
+    custom.querySelector('input')!.click();
+    const width = await waitFor(() => sizes.querySelector<HTMLInputElement>('#custom-nEmbd'), 'the custom fields');
+    width.value = '30';
+    width.dispatchEvent(new Event('change'));
+    await waitFor(() => /divisible/.test(sizes.querySelector('[role="alert"]')?.textContent ?? ''), 'why 30 wide with 4 heads fails');
+  });
 });
