@@ -15,12 +15,11 @@ import { generate as generateTokens } from './engine/generate.ts';
 import { type Capture, forward as forwardModel } from './engine/model.ts';
 import { countParameters, initParameters, type ParameterCounts, type ParameterTensors } from './engine/params.ts';
 import { nextTokenProbabilities, type SamplingOptions } from './engine/sampling.ts';
-import type { ModelPreset } from './engine/presets.ts';
+import { MODEL_PRESETS, type ModelPreset } from './engine/presets.ts';
 import type { CharTokenizer } from './engine/tokenizer.ts';
 import {
   type CorpusSource,
   type CorpusSummary,
-  MODEL_PRESETS,
   type NewModelRequest,
   nextMacrotask,
   PreparedCorpus,
@@ -283,6 +282,8 @@ export class EngineService {
       if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
       this.model = { ...checkpoint, tokenizer: checkpoint.tokenizer, seed: this.model.seed, checkpoint: name };
       this.notice = undefined;
+      this.session?.pause();
+      this.session = null;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.notice = `The trained model ${name} could not be loaded (${reason}), so this model starts from random weights.`;

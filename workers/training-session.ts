@@ -14,7 +14,7 @@ import { type GPTConfig, validateConfig } from './engine/config.ts';
 import { splitTokens, type TokenDataset } from './engine/data.ts';
 import { generate } from './engine/generate.ts';
 import { initParameters, type ParameterTensors } from './engine/params.ts';
-import { MODEL_PRESETS, presetConfig } from './engine/presets.ts';
+import { presetConfig } from './engine/presets.ts';
 import { CharTokenizer } from './engine/tokenizer.ts';
 import {
   DEFAULT_TRAINING,
@@ -197,8 +197,6 @@ export function modelConfig(size: string | ModelShape, vocabSize: number): GPTCo
   return validateConfig({ vocabSize, blockSize, nLayer, nHead, nEmbd, tied: true });
 }
 
-export { MODEL_PRESETS };
-
 export class TrainingSession {
   readonly config: GPTConfig;
   readonly params: ParameterTensors;
@@ -217,7 +215,8 @@ export class TrainingSession {
   private diverged: string | undefined;
   /** Id of the play loop allowed to run; pause() and reset() move it on. */
   private activeRun = 0;
-  private playing = false;
+  /** Id of the play loop still running (0: none); it may lag activeRun until that loop notices. */
+  private runningLoop = 0;
 
   constructor(
     readonly corpus: PreparedCorpus,
@@ -260,7 +259,7 @@ export class TrainingSession {
    */
   async play(onProgress: (progress: TrainingProgress) => unknown): Promise<TrainingOutcome> {
     const run = ++this.activeRun;
-    this.playing = true;
+    this.runningLoop = run;
     let lastReport = performance.now();
     try {
       while (!this.finished && !this.diverged) {
@@ -278,7 +277,7 @@ export class TrainingSession {
         }
       }
     } finally {
-      if (run === this.activeRun) this.playing = false;
+      if (this.runningLoop === run) this.runningLoop = 0;
     }
     if (this.diverged) return { reason: 'diverged', step: this.step, message: this.diverged };
     return { reason: 'finished', step: this.step };
@@ -298,7 +297,7 @@ export class TrainingSession {
       settings: { ...this.settings },
       sampleInterval: this.sampleInterval,
       step: this.step,
-      playing: this.playing,
+      playing: this.runningLoop !== 0 && this.runningLoop === this.activeRun,
       finished: this.finished,
       history: this.trainer.history.map(lossPoint),
       samples: [...this.samples],

@@ -183,6 +183,7 @@ describe('training in the worker', function () {
     expect(outcome.step).to.be.within(pausedAt, pausedAt + 1);
     // The page hears of every step taken, also the one the pause caught.
     expect(lastReported).to.equal(outcome.step);
+    expect((await client.trainingState())!.playing).to.equal(false);
     expect((await client.stepOnce()).step).to.equal(outcome.step + 1);
 
     const info = await client.reset();
