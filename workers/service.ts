@@ -191,7 +191,7 @@ export class EngineService {
       parameters: countParameters(config),
       vocabulary: [...tokenizer.vocab],
       seed,
-      weights: session ? (step === 0 ? 'random' : session.finished ? 'trained' : 'training') : checkpoint ? 'trained' : 'random',
+      weights: this.weightsState(),
       step,
     };
     if (session) info.corpus = session.corpus.name;
@@ -263,6 +263,13 @@ export class EngineService {
   /** Everything the training panel shows, to redraw it. */
   trainingState(): TrainingState | null {
     return this.session?.state() ?? null;
+  }
+
+  private weightsState(): WeightsState {
+    const session = this.session;
+    if (!session) return this.model.checkpoint ? 'trained' : 'random';
+    if (session.step === 0) return 'random';
+    return session.finished ? 'trained' : 'training';
   }
 
   private training(): TrainingSession {
