@@ -17,7 +17,8 @@ export function gemm(
   M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
   accumulate: boolean,
 ): void {
-  if (kernel && K > 0 && M * N * K >= WASM_MIN_WORK) {
+  // With K = 0 there is nothing to sum: out is the bias (plus out when accumulating), done in JavaScript.
+  if (kernel && K > 0) {
     gemmWasm(kernel, out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate);
   } else {
     gemmJs(out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate);
@@ -31,9 +32,6 @@ const WASM_BYTES: Record<Exclude<GemmPath, 'js'>, string> = {
   'relaxed-simd': GEMM_RELAXED_SIMD_WASM,
   simd: GEMM_SIMD_WASM,
 };
-
-/** Products smaller than this many multiply-adds stay in JavaScript: copying into the module would cost more than it saves. */
-const WASM_MIN_WORK = 4096;
 
 interface WasmKernel {
   path: GemmPath;

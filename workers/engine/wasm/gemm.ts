@@ -11,15 +11,19 @@
  * - K goes in slices of KC. For each slice both operands are packed into panels,
  *   so the inner loop reads memory strictly in order whatever the strides were:
  *   B into panels of NR = 8 columns (k-major, 8 floats per k, zero past N),
- *   A into panels of MR = 6 rows (k-major, 6 floats per k); left-over rows alone.
- * - A 6×8 micro-kernel keeps its 48 sums in 12 f32x4 registers: per k it loads
- *   two vectors of B and six broadcast A values and does 12 multiply-adds, so
+ *   A into panels of MR = 4 rows (k-major, 4 floats per k); left-over rows alone.
+ * - A 4×8 micro-kernel keeps its 32 sums in 8 f32x4 registers: per k it loads
+ *   two vectors of B and four broadcast A values and does 8 multiply-adds, so
  *   every load feeds at least 2 multiply-adds and sums never leave registers.
+ *   8 independent sums hide the multiply-add latency; bigger tiles (5×8, 6×8)
+ *   measured slower in V8.
+ * - A product of fewer than MR rows (one position with the KV cache) skips the
+ *   packing, which would cost as much as the product: it reads B in place.
  * - With relaxed SIMD (build flag) multiply-add is one fused instruction (FMA);
  *   without it a multiply then an add. The rounding may differ in the last bit.
  */
 
-const MR = 6;
+const MR = 4;
 const NR = 8;
 const KC = 256;
 
@@ -38,6 +42,7 @@ export function gemm(
   const packedA = scratch;
   const packedB = packedA + <usize>(M * KC * 4);
   const tile = packedB + <usize>(panelsB * NR * KC * 4);
+  if (M < MR && fewRows(out, a, b, bias, hasBias, M, K, N, aRow, aCol, bRow, bCol, accumulate, tile)) return;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     // The first slice overwrites (unless accumulating) and adds the bias; later slices add.
@@ -51,8 +56,8 @@ export function gemm(
       const pa = packedA + <usize>(m0 * kc * 4);
       for (let p = 0; p < panelsB; p++) {
         const pb = packedB + <usize>(p * kc * NR * 4);
-        if (rows == MR) kernel6x8(pa, pb, kc, tile);
-        else kernel1x8(pa, pb, kc, tile);
+        if (rows == MR) kernel4x8(pa, pb, kc, tile);
+        else kernel1x8(pa, 4, pb, NR * 4, kc, tile);
         const n0 = p * NR;
         storeTile(out, tile, bias, withBias, add, m0, n0, rows, min(NR, N - n0), N);
       }
@@ -65,33 +70,71 @@ export function gemm(
 function packB(dst: usize, b: usize, k0: i32, kc: i32, N: i32, bRow: i32, bCol: i32): void {
   for (let n0 = 0; n0 < N; n0 += NR) {
     const cols = min(NR, N - n0);
-    for (let k = 0; k < kc; k++) {
-      const src = b + <usize>(((k0 + k) * bRow + n0 * bCol) * 4);
-      if (cols == NR && bCol == 1) {
-        v128.store(dst, v128.load(src));
-        v128.store(dst, v128.load(src, 16), 16);
-      } else {
-        for (let j = 0; j < NR; j++) {
-          store<f32>(dst + <usize>(j * 4), j < cols ? load<f32>(src + <usize>(j * bCol * 4)) : 0);
-        }
+    const src = b + <usize>((k0 * bRow + n0 * bCol) * 4);
+    let k = 0;
+    if (cols == NR && bCol == 1) {
+      for (; k < kc; k++) {
+        const from = src + <usize>(k * bRow * 4);
+        const to = dst + <usize>(k * NR * 4);
+        v128.store(to, v128.load(from));
+        v128.store(to, v128.load(from, 16), 16);
       }
-      dst += NR * 4;
+    } else if (cols == NR && bRow == 1) {
+      // Columns run along k (B is a transposed matrix): 4×4 blocks turned around in registers.
+      for (; k + 4 <= kc; k += 4) {
+        const to = dst + <usize>(k * NR * 4);
+        transpose4x4(src + <usize>(k * 4), <usize>(bCol * 4), to, NR * 4);
+        transpose4x4(src + <usize>((k + 4 * bCol) * 4), <usize>(bCol * 4), to + 16, NR * 4);
+      }
     }
+    for (; k < kc; k++) {
+      const to = dst + <usize>(k * NR * 4);
+      for (let j = 0; j < NR; j++) {
+        store<f32>(to + <usize>(j * 4), j < cols ? load<f32>(src + <usize>((k * bRow + j * bCol) * 4)) : 0);
+      }
+    }
+    dst += <usize>(kc * NR * 4);
   }
 }
 
-/** A(:, k0..k0+kc) into panels of MR rows (for each k, A(m..m+5, k)); left-over rows one by one (the row's kc values). */
+/** A(:, k0..k0+kc) into panels of MR rows (for each k, A(m..m+3, k)); left-over rows one by one (the row's kc values). */
 function packA(dst: usize, a: usize, k0: i32, kc: i32, M: i32, aRow: i32, aCol: i32): void {
   let m0 = 0;
   while (m0 < M) {
     const rows = M - m0 >= MR ? MR : 1;
-    for (let k = 0; k < kc; k++) {
-      const src = a + <usize>((m0 * aRow + (k0 + k) * aCol) * 4);
-      for (let r = 0; r < rows; r++) store<f32>(dst + <usize>(r * 4), load<f32>(src + <usize>(r * aRow * 4)));
-      dst += <usize>(rows * 4);
+    const src = a + <usize>((m0 * aRow + k0 * aCol) * 4);
+    let k = 0;
+    if (rows == MR && aRow == 1) {
+      // A is a transposed matrix: the 4 values for each k are side by side already.
+      for (; k < kc; k++) v128.store(dst + <usize>(k * MR * 4), v128.load(src + <usize>(k * aCol * 4)));
+    } else if (rows == MR && aCol == 1) {
+      // Rows run along k: 4×4 blocks turned around in registers.
+      for (; k + 4 <= kc; k += 4) transpose4x4(src + <usize>(k * 4), <usize>(aRow * 4), dst + <usize>(k * MR * 4), MR * 4);
     }
+    for (; k < kc; k++) {
+      const to = dst + <usize>(k * rows * 4);
+      for (let r = 0; r < rows; r++) store<f32>(to + <usize>(r * 4), load<f32>(src + <usize>((r * aRow + k * aCol) * 4)));
+    }
+    dst += <usize>(kc * rows * 4);
     m0 += rows;
   }
+}
+
+/** Reads 4 floats at each of src, src + srcStep, src + 2·srcStep, src + 3·srcStep and writes them transposed at dst, dst + dstStep, …. */
+// @ts-ignore: decorator
+@inline function transpose4x4(src: usize, srcStep: usize, dst: usize, dstStep: usize): void {
+  const r0 = v128.load(src);
+  const r1 = v128.load(src + srcStep);
+  const r2 = v128.load(src + 2 * srcStep);
+  const r3 = v128.load(src + 3 * srcStep);
+  const low01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const low23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const high01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const high23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(low01, low23, 0, 1, 4, 5));
+  v128.store(dst + dstStep, v128.shuffle<f32>(low01, low23, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStep, v128.shuffle<f32>(high01, high23, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStep, v128.shuffle<f32>(high01, high23, 2, 3, 6, 7));
 }
 
 // @ts-ignore: decorator
@@ -100,11 +143,10 @@ function packA(dst: usize, a: usize, k0: i32, kc: i32, M: i32, aRow: i32, aCol: 
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
-/** The 6×8 tile of sums over kc steps of packed A (6 floats per k) and packed B (8 floats per k), written to tile [6,8]. */
-function kernel6x8(pa: usize, pb: usize, kc: i32, tile: usize): void {
+/** The 4×8 tile of sums over kc steps of packed A (4 floats per k) and packed B (8 floats per k), written to tile [4,8]. */
+function kernel4x8(pa: usize, pb: usize, kc: i32, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -116,10 +158,6 @@ function kernel6x8(pa: usize, pb: usize, kc: i32, tile: usize): void {
     c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
     x = v128.load32_splat(pa, 12);
     c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
-    x = v128.load32_splat(pa, 16);
-    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
-    x = v128.load32_splat(pa, 20);
-    c50 = madd(x, b0, c50); c51 = madd(x, b1, c51);
     pa += MR * 4;
     pb += NR * 4;
   }
@@ -127,24 +165,23 @@ function kernel6x8(pa: usize, pb: usize, kc: i32, tile: usize): void {
   v128.store(tile, c10, 32); v128.store(tile, c11, 48);
   v128.store(tile, c20, 64); v128.store(tile, c21, 80);
   v128.store(tile, c30, 96); v128.store(tile, c31, 112);
-  v128.store(tile, c40, 128); v128.store(tile, c41, 144);
-  v128.store(tile, c50, 160); v128.store(tile, c51, 176);
 }
 
 /**
- * One row × 8 columns, for rows left over and single positions (KV cache). Even
- * and odd k go to separate sums so two multiply-add chains run side by side.
+ * One row × 8 columns: 8 floats of B every bStep bytes, one float of A every aStep
+ * bytes (packed panels, or the operands in place). Even and odd k go to separate
+ * sums so that twice as many multiply-adds run side by side.
  */
-function kernel1x8(pa: usize, pb: usize, kc: i32, tile: usize): void {
+function kernel1x8(pa: usize, aStep: usize, pb: usize, bStep: usize, kc: i32, tile: usize): void {
   let even0 = f32x4.splat(0), even1 = f32x4.splat(0), odd0 = f32x4.splat(0), odd1 = f32x4.splat(0);
   let k = 0;
   for (; k + 2 <= kc; k += 2) {
     let x = v128.load32_splat(pa);
     even0 = madd(x, v128.load(pb), even0); even1 = madd(x, v128.load(pb, 16), even1);
-    x = v128.load32_splat(pa, 4);
-    odd0 = madd(x, v128.load(pb, 32), odd0); odd1 = madd(x, v128.load(pb, 48), odd1);
-    pa += 8;
-    pb += 2 * NR * 4;
+    x = v128.load32_splat(pa + aStep);
+    odd0 = madd(x, v128.load(pb + bStep), odd0); odd1 = madd(x, v128.load(pb + bStep, 16), odd1);
+    pa += 2 * aStep;
+    pb += 2 * bStep;
   }
   if (k < kc) {
     const x = v128.load32_splat(pa);
@@ -154,6 +191,76 @@ function kernel1x8(pa: usize, pb: usize, kc: i32, tile: usize): void {
   v128.store(tile, f32x4.add(even1, odd1), 16);
 }
 
+/**
+ * A few rows without packing, where B's layout allows it; false (nothing done) where not.
+ * Rows of B contiguous (x·W): out[m, n..n+7] = Σ_k A(m,k)·B(k, n..n+7), in place.
+ * Columns of B contiguous (x·Wᵀ) and rows of A contiguous: each entry is a dot product.
+ */
+function fewRows(
+  out: usize, a: usize, b: usize, bias: usize, hasBias: bool,
+  M: i32, K: i32, N: i32, aRow: i32, aCol: i32, bRow: i32, bCol: i32, accumulate: bool, tile: usize,
+): bool {
+  if (bCol == 1) {
+    for (let m = 0; m < M; m++) {
+      const row = a + <usize>(m * aRow * 4);
+      let n = 0;
+      for (; n + NR <= N; n += NR) {
+        kernel1x8(row, <usize>(aCol * 4), b + <usize>(n * 4), <usize>(bRow * 4), K, tile);
+        storeTile(out, tile, bias, hasBias, accumulate, m, n, 1, NR, N);
+      }
+      const dst = out + <usize>(m * N * 4);
+      for (; n < N; n++) {
+        let sum: f32 = 0;
+        for (let k = 0; k < K; k++) sum += load<f32>(row + <usize>(k * aCol * 4)) * load<f32>(b + <usize>((k * bRow + n) * 4));
+        storeSum(dst, bias, hasBias, accumulate, n, sum);
+      }
+    }
+    return true;
+  }
+  if (bRow == 1 && aCol == 1) {
+    for (let m = 0; m < M; m++) {
+      const row = a + <usize>(m * aRow * 4);
+      const dst = out + <usize>(m * N * 4);
+      for (let n = 0; n < N; n++) storeSum(dst, bias, hasBias, accumulate, n, dot(row, b + <usize>(n * bCol * 4), K));
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Σ_k x[k]·y[k] over K contiguous floats, with two vector sums side by side. */
+function dot(x: usize, y: usize, K: i32): f32 {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 8 <= K; k += 8) {
+    const offset = <usize>(k * 4);
+    s0 = madd(v128.load(x + offset), v128.load(y + offset), s0);
+    s1 = madd(v128.load(x + offset, 16), v128.load(y + offset, 16), s1);
+  }
+  const s = f32x4.add(s0, s1);
+  let sum = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+  for (; k < K; k++) sum += load<f32>(x + <usize>(k * 4)) * load<f32>(y + <usize>(k * 4));
+  return sum;
+}
+
+/** row[n..n+3] = sums (+ bias[n..n+3]) (+ what row held, when accumulating). */
+// @ts-ignore: decorator
+@inline function storeSums(row: usize, bias: usize, hasBias: bool, accumulate: bool, n: i32, sums: v128): void {
+  const at = row + <usize>(n * 4);
+  if (hasBias) sums = f32x4.add(sums, v128.load(bias + <usize>(n * 4)));
+  if (accumulate) sums = f32x4.add(sums, v128.load(at));
+  v128.store(at, sums);
+}
+
+/** row[n] = sum (+ bias[n]) (+ what row held, when accumulating). */
+// @ts-ignore: decorator
+@inline function storeSum(row: usize, bias: usize, hasBias: bool, accumulate: bool, n: i32, sum: f32): void {
+  const at = row + <usize>(n * 4);
+  if (hasBias) sum += load<f32>(bias + <usize>(n * 4));
+  if (accumulate) sum += load<f32>(at);
+  store<f32>(at, sum);
+}
+
 /** Moves a tile's rows × cols sums (plus bias, plus what out holds when adding) to out[m0.., n0..]. */
 function storeTile(
   out: usize, tile: usize, bias: usize, withBias: bool, add: bool,
@@ -161,28 +268,12 @@ function storeTile(
 ): void {
   for (let r = 0; r < rows; r++) {
     const src = tile + <usize>(r * NR * 4);
-    const dst = out + <usize>(((m0 + r) * N + n0) * 4);
+    const row = out + <usize>((m0 + r) * N * 4);
     if (cols == NR) {
-      let v0 = v128.load(src);
-      let v1 = v128.load(src, 16);
-      if (withBias) {
-        const bp = bias + <usize>(n0 * 4);
-        v0 = f32x4.add(v0, v128.load(bp));
-        v1 = f32x4.add(v1, v128.load(bp, 16));
-      }
-      if (add) {
-        v0 = f32x4.add(v0, v128.load(dst));
-        v1 = f32x4.add(v1, v128.load(dst, 16));
-      }
-      v128.store(dst, v0);
-      v128.store(dst, v1, 16);
+      storeSums(row, bias, withBias, add, n0, v128.load(src));
+      storeSums(row, bias, withBias, add, n0 + 4, v128.load(src, 16));
     } else {
-      for (let j = 0; j < cols; j++) {
-        let v = load<f32>(src + <usize>(j * 4));
-        if (withBias) v += load<f32>(bias + <usize>((n0 + j) * 4));
-        if (add) v += load<f32>(dst + <usize>(j * 4));
-        store<f32>(dst + <usize>(j * 4), v);
-      }
+      for (let j = 0; j < cols; j++) storeSum(row, bias, withBias, add, n0 + j, load<f32>(src + <usize>(j * 4)));
     }
   }
 }
