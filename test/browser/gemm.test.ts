@@ -104,10 +104,12 @@ describe('gemm', () => {
         });
       }
 
-      it('reads sub-blocks of bigger matrices (row strides larger than the width)', () => {
-        for (const transposeA of [false, true]) {
-          for (const transposeB of [false, true]) {
-            check({ M: 14, K: 70, N: 19, transposeA, transposeB, accumulate: true, withBias: true, padding: 5 }, 1e-5);
+      it('reads sub-blocks of bigger matrices (row strides larger than the width, a little or a lot)', () => {
+        for (const padding of [5, 100]) {
+          for (const transposeA of [false, true]) {
+            for (const transposeB of [false, true]) {
+              check({ M: 14, K: 70, N: 19, transposeA, transposeB, accumulate: true, withBias: true, padding }, 1e-5);
+            }
           }
         }
       });
