@@ -27,6 +27,7 @@ import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/default
 import { generateCorpus } from './corpus/corpus.ts';
 import { corpusFromBytes } from './corpus/validate.ts';
 import { splitTokens } from './engine/data.ts';
+import { initGemm } from './engine/gemm.ts';
 import { generate } from './engine/generate.ts';
 import { crossEntropy, forward, lossAndGradients } from './engine/model.ts';
 import { createParameters, initParameters } from './engine/params.ts';
@@ -407,7 +408,7 @@ function commandHelp(name: string, command: Command): string {
   return `Usage: ${PROGRAM} ${name} [options]\n\n${command.summary}\n\nOptions:\n${lines.join('\n')}\n  ${'--help'.padEnd(width)}  show this help\n`;
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const [name, ...args] = argv;
   if (name === undefined) {
     process.stderr.write(overview());
@@ -432,11 +433,12 @@ function main(argv: string[]): void {
     process.stdout.write(commandHelp(name, command));
     return;
   }
+  await initGemm(); // the WebAssembly matrix multiply, when this Node has SIMD; JavaScript otherwise
   command.run(values);
 }
 
 try {
-  main(process.argv.slice(2));
+  await main(process.argv.slice(2));
 } catch (error) {
   process.stderr.write(`${PROGRAM}: ${(error as Error).message}\n`);
   process.exitCode = 1;

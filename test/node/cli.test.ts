@@ -153,7 +153,12 @@ describe('loss --grads', () => {
       ...names.flatMap(([hf, view]) => Array.from({ length: L }, (_, l) => [`h.${l}.${hf}`, layerView(expected[view], l, L)] as [string, Float32Array])),
     ];
     assert.equal(pairs.length, grads.tensors.size);
-    for (const [name, values] of pairs) assert.deepEqual(Array.from(readTensor(grads, name)), Array.from(values), name);
+    for (const [name, values] of pairs) {
+      // The CLI may multiply matrices in WebAssembly, this process in JavaScript: equal up to rounding.
+      const written = readTensor(grads, name);
+      const scale = Math.max(...Array.from(values, Math.abs));
+      values.forEach((value, i) => assert.ok(Math.abs(written[i]! - value) <= 1e-5 * scale, `${name}[${i}]: ${written[i]} vs ${value}`));
+    }
   });
 
   test('agrees with finite differences of the loss command on the largest entries', () => {
