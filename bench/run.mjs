@@ -3,7 +3,7 @@
 // the benchmark worker reports and writes them to bench/RESULTS.md with the
 // machine and the date. Not a test: figures depend on the machine and its load.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { createServer } from 'vite';
@@ -26,7 +26,7 @@ function cpuModel() {
 const fixed = (value, digits) => (value === undefined ? '–' : value.toFixed(digits));
 const figure = (figures, path) => figures.find((f) => f.path === path);
 
-function report(result, browserVersion) {
+function report(result, browserVersion, load) {
   const { paths } = result;
   const date = new Date().toISOString().slice(0, 10);
   const lines = [
@@ -34,9 +34,10 @@ function report(result, browserVersion) {
     '',
     `Written by \`npm run bench\` on ${date}.`,
     '',
-    `- Machine: ${cpuModel()}, ${cpus().length} cores (the browser reports ${result.hardwareConcurrency})`,
+    `- Machine: ${cpuModel()}, ${cpus().length} cores (the browser reports ${result.hardwareConcurrency}); load average ${load.toFixed(2)} when the run started (other work on the machine slows every figure)`,
     `- Browser: ${browserVersion}, headless, the engine in a dedicated worker`,
     `- gemm paths this browser runs: ${paths.join(', ')}`,
+    '- Targets of the CPU backend: at least 3,000 training tokens/s and 1,000 generated tokens/s',
     `- Model: nano-cpu (4 layers, 4 heads, 128 wide, context 64, character vocabulary 65), ${result.parameters.toLocaleString('en-US')} parameters`,
     '',
     '## Matmul kernel, GFLOP/s (2·M·K·N per call)',
@@ -64,6 +65,7 @@ function report(result, browserVersion) {
   return lines.join('\n');
 }
 
+const load = loadavg()[0];
 const server = await createServer({
   root,
   configFile: false,
@@ -92,7 +94,7 @@ try {
   });
   const { result, error } = await page.evaluate(() => ({ result: window.benchResult, error: window.benchError }));
   if (error) throw new Error(`the benchmark failed in the browser: ${error}`);
-  const markdown = report(result, browserVersion);
+  const markdown = report(result, browserVersion, load);
   writeFileSync(resultsFile, markdown);
   console.log(`\n${markdown}\nwrote bench/RESULTS.md`);
 } finally {
