@@ -141,7 +141,7 @@ const ROW_BLOCK_FLOATS = 32768;
  * several times faster in JavaScript than one sum at a time. Leftover rows of a
  * block go one at a time.
  */
-export function gemmJs(
+function gemmJs(
   out: Float32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null,
   M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
   accumulate: boolean,
