@@ -20,9 +20,13 @@ export interface GeneratedToken {
 
 /**
  * Yields up to maxTokens sampled tokens, each with its distribution. Same seed,
- * same options, same model ⇒ same tokens. When the context would outgrow the
- * model's blockSize, the model sees only the last blockSize tokens: positions
- * shift, so the cache is rebuilt from that window.
+ * same options, same model ⇒ same tokens.
+ *
+ * The model reads at most blockSize tokens. When the context is full, it slides
+ * forward by half: the newest half of the tokens (the new one last) is kept and
+ * the cache is rebuilt from them, since every position shifts. Sliding by half
+ * rather than by one token costs one rebuild per blockSize/2 tokens instead of
+ * one per token, and the model always sees at least half a window of context.
  */
 export function* generate(
   params: ParameterTensors, promptIds: readonly number[], options: GenerateOptions,
@@ -35,18 +39,19 @@ export function* generate(
   const { blockSize } = params.config;
   const random = new Random(seed);
   const cache = new KVCache(params.config);
-  const context = promptIds.slice(-blockSize);
+  const keptOnSlide = Math.max(1, Math.floor(blockSize / 2));
+  let context = promptIds.slice(-blockSize);
   let logits = prefill(params, cache, context);
   for (let i = 0; i < maxTokens; i++) {
     const probs = nextTokenProbabilities(logits, options);
     const id = sampleFrom(probs, random);
     yield { id, probs };
     if (i === maxTokens - 1) break; // the logits after the last token are never used
-    context.push(id);
-    if (cache.length < blockSize) {
+    if (context.length < blockSize) {
+      context.push(id);
       logits = forwardCached(params, cache, id);
     } else {
-      context.shift();
+      context = [...context.slice(context.length - keptOnSlide + 1), id];
       logits = prefill(params, cache, context);
     }
   }
