@@ -94,8 +94,8 @@ export interface TrainingProgress {
   secondsLeft: number;
   /** Loss of every step since the previous report (the chart appends them). */
   points: LossPoint[];
-  /** A sample drawn since the previous report. */
-  sample?: TrainingSample;
+  /** Samples drawn since the previous report (several when steps outrun the reports). */
+  samples: TrainingSample[];
   /** Set when the last step's loss or gradients were not finite: why training stopped. The weights are the last good ones. */
   diverged?: string;
 }
@@ -350,21 +350,20 @@ export class TrainingSession {
       tokensPerSecond: this.secondsPerStep > 0 ? tokensPerStep / this.secondsPerStep : 0,
       secondsLeft: (this.settings.totalSteps - this.step) * this.secondsPerStep,
       points: [],
+      samples: [],
     };
     if (this.latestValidationLoss !== undefined) progress.validationLoss = this.latestValidationLoss;
     if (this.diverged) progress.diverged = this.diverged;
     return progress;
   }
 
-  /** Adds the points and the newest sample the page has not had yet. */
+  /** Adds the points and the samples the page has not had yet. */
   private takeReport(progress: TrainingProgress): TrainingProgress {
     const { history } = this.trainer;
     progress.points = history.slice(this.reportedPoints).map(lossPoint);
     this.reportedPoints = history.length;
-    if (this.samples.length > this.reportedSamples) {
-      progress.sample = this.samples.at(-1);
-      this.reportedSamples = this.samples.length;
-    }
+    progress.samples = this.samples.slice(this.reportedSamples);
+    this.reportedSamples = this.samples.length;
     return progress;
   }
 

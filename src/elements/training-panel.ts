@@ -290,8 +290,9 @@ export class TrainingPanel extends LitElement {
     this.progress = progress;
     if (progress.points.length) this.points = [...this.points, ...progress.points];
     // The untrained model's sample is already shown (from trainingState) when the first report brings it too.
-    const sample = progress.sample;
-    if (sample && sample.step !== this.samples.at(-1)?.step) this.samples = [...this.samples, sample];
+    const lastShown = this.samples.at(-1)?.step ?? -1;
+    const fresh = progress.samples.filter((sample) => sample.step > lastShown);
+    if (fresh.length) this.samples = [...this.samples, ...fresh];
     this.emit('llm-training-progress', progress);
   }
 

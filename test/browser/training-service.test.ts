@@ -147,7 +147,7 @@ describe('training in the worker', function () {
     expect(last).to.include({ totalSteps: 30, tokensSeen: 30 * 8 * shape.blockSize, secondsLeft: 0 });
     expect(last.tokensPerSecond).to.be.greaterThan(0);
     expect(last.validationLoss).to.equal(points[29]!.validationLoss);
-    const samples = reports.flatMap((report) => (report.sample ? [report.sample] : []));
+    const samples = reports.flatMap((report) => report.samples);
     expect(samples.map((sample) => sample.step)).to.deep.equal([0, 10, 20, 30]);
     expect(samples[0]!.prompt).to.equal(text.slice(0, 24).slice(0, text.slice(0, 24).lastIndexOf(' ')));
 
