@@ -35,7 +35,7 @@ export type * from '../workers/service.ts';
  * The trained model the playground opens with. Bundlers see this URL and ship the
  * file with the code (the site and the library builds both copy it).
  */
-export const DEFAULT_MODEL_URL = new URL('../public/default-model.safetensors', import.meta.url).href;
+export const DEFAULT_MODEL_URL = new URL('../public/default-model.safetensors?no-inline', import.meta.url).href;
 
 export interface EngineClientOptions {
   /** Checkpoint to start from; null: random weights. Default: the shipped trained model. */
