@@ -44,9 +44,10 @@ describe('vite builds', () => {
   });
   after(() => rmSync(out, { recursive: true, force: true }));
 
-  test('the site build holds the full-page demo and the article page', () => {
+  test('the site build holds the full-page demo, the article page and the default model', () => {
     assert.ok(existsSync(join(out, 'site', 'index.html')));
     assert.ok(existsSync(join(out, 'site', 'src', 'demo', 'article.html')));
+    assert.ok(existsSync(join(out, 'site', 'default-model.safetensors')));
   });
 
   test('the library is one ES module with its worker as a separate file loaded by URL', () => {
@@ -56,6 +57,10 @@ describe('vite builds', () => {
     assert.ok(library.includes(`new URL("assets/${workers[0]}", import.meta.url)`), 'worker referenced by URL');
     assert.ok(!library.includes('data:text/javascript') && !library.includes('Blob(['), 'worker not inlined');
     assert.match(library, /customElements\.define\("llm-playground"/);
+    // The default model ships as a file beside the module, not inlined into it.
+    assert.ok(library.includes('new URL("default-model.safetensors", import.meta.url)'));
+    assert.ok(existsSync(join(out, 'lib', 'default-model.safetensors')));
+    assert.ok(library.length < 500_000, `library is ${library.length} bytes`);
   });
 
   test('a plain page that loads the library with one script tag gets a working playground', async () => {
@@ -72,6 +77,8 @@ describe('vite builds', () => {
       page.on('pageerror', (error) => errors.push(String(error)));
       await page.goto(`http://127.0.0.1:${port}/host.html`);
       await page.waitForSelector('llm-playground[status="ready"]', { timeout: 30000 });
+      const description = await page.evaluate(() => document.querySelector('llm-playground')!.shadowRoot!.textContent!);
+      assert.match(description, /trained beforehand and read from default-model\.safetensors/);
       // The next-token chart fills in from the worker: its bars' percentages add up to 100.
       const total = await page.waitForFunction(() => {
         const root = document.querySelector('llm-playground')!.shadowRoot!;
