@@ -1,4 +1,6 @@
-import { GEMM_RELAXED_SIMD_WASM, GEMM_SIMD_WASM } from './wasm/gemm-wasm.ts';
+// The matrix multiply and the WebAssembly module behind it, which also holds the
+// GELU kernels (wasm/gelu.ts): the two are most of a training step's arithmetic.
+import { KERNELS_RELAXED_SIMD_WASM, KERNELS_SIMD_WASM } from './wasm/gemm-wasm.ts';
 
 /**
  * General matrix multiply, the one routine every matmul of the model goes through
@@ -29,8 +31,8 @@ export function gemm(
 export type GemmPath = 'relaxed-simd' | 'simd' | 'js';
 
 const WASM_BYTES: Record<Exclude<GemmPath, 'js'>, string> = {
-  'relaxed-simd': GEMM_RELAXED_SIMD_WASM,
-  simd: GEMM_SIMD_WASM,
+  'relaxed-simd': KERNELS_RELAXED_SIMD_WASM,
+  simd: KERNELS_SIMD_WASM,
 };
 
 interface WasmKernel {
@@ -42,6 +44,8 @@ interface WasmKernel {
     accumulate: number, scratch: number,
   ) => void;
   scratchBytes: (M: number, N: number) => number;
+  geluForward: (out: number, inp: number, n: number) => void;
+  geluBackward: (dinp: number, inp: number, dout: number, n: number) => void;
   /** A view of memory, renewed when the memory grows (growing detaches the old buffer). */
   heap: Float32Array;
 }
@@ -88,9 +92,8 @@ export async function initGemm(path?: GemmPath): Promise<GemmPath> {
     return chosen;
   }
   const { instance } = await WebAssembly.instantiate(decodeBase64(WASM_BYTES[chosen]));
-  const exports = instance.exports as unknown as Pick<WasmKernel, 'memory' | 'gemm' | 'scratchBytes'>;
-  const { memory, gemm: run, scratchBytes } = exports;
-  kernel = { path: chosen, memory, gemm: run, scratchBytes, heap: new Float32Array(memory.buffer) };
+  const exports = instance.exports as unknown as Omit<WasmKernel, 'path' | 'heap'>;
+  kernel = { ...exports, path: chosen, heap: new Float32Array(exports.memory.buffer) };
   return chosen;
 }
 
@@ -116,11 +119,7 @@ function gemmWasm(
   const outOff = bOff + align(bSpan);
   const biasOff = outOff + align(outSize);
   const scratchOff = biasOff + align(N);
-  const bytes = scratchOff * 4 + wasm.scratchBytes(M, N);
-  const { memory } = wasm;
-  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-  if (wasm.heap.buffer !== memory.buffer) wasm.heap = new Float32Array(memory.buffer);
-  const { heap } = wasm;
+  const heap = reserve(wasm, scratchOff * 4 + wasm.scratchBytes(M, N));
   heap.set(a.subarray(0, aSpan), aOff);
   heap.set(b.subarray(0, bSpan), bOff);
   if (accumulate) heap.set(out.subarray(0, outSize), outOff);
@@ -130,6 +129,56 @@ function gemmWasm(
     M, K, N, aRow, aCol, bRow, bCol, accumulate ? 1 : 0, scratchOff * 4,
   );
   out.set(heap.subarray(outOff, outOff + outSize));
+}
+
+/** Grows the module's memory to at least `bytes` and returns a view of it (growing detaches the old one). */
+function reserve(wasm: WasmKernel, bytes: number): Float32Array {
+  const { memory } = wasm;
+  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+  if (wasm.heap.buffer !== memory.buffer) wasm.heap = new Float32Array(memory.buffer);
+  return wasm.heap;
+}
+
+/**
+ * Elementwise kernels go over in chunks of this many floats (16 KB per array):
+ * each chunk's copies in, work and copy out stay in the first-level cache.
+ */
+const CHUNK_FLOATS = 4096;
+
+/**
+ * out = gelu(inp) over N floats in WebAssembly (wasm/gelu.ts), the function
+ * kernels.ts's geluForward computes. False, with nothing done, when no module is loaded.
+ */
+export function geluForwardWasm(out: Float32Array, inp: Float32Array, N: number): boolean {
+  const wasm = kernel;
+  if (!wasm) return false;
+  const heap = reserve(wasm, 2 * CHUNK_FLOATS * 4);
+  const outOff = CHUNK_FLOATS;
+  for (let start = 0; start < N; start += CHUNK_FLOATS) {
+    const end = Math.min(start + CHUNK_FLOATS, N);
+    heap.set(inp.subarray(start, end), 0);
+    wasm.geluForward(outOff * 4, 0, end - start);
+    out.set(heap.subarray(outOff, outOff + end - start), start);
+  }
+  return true;
+}
+
+/** dinp += gelu′(inp)·dout over N floats in WebAssembly, as geluForwardWasm. */
+export function geluBackwardWasm(dinp: Float32Array, inp: Float32Array, dout: Float32Array, N: number): boolean {
+  const wasm = kernel;
+  if (!wasm) return false;
+  const heap = reserve(wasm, 3 * CHUNK_FLOATS * 4);
+  const doutOff = CHUNK_FLOATS;
+  const dinpOff = 2 * CHUNK_FLOATS;
+  for (let start = 0; start < N; start += CHUNK_FLOATS) {
+    const end = Math.min(start + CHUNK_FLOATS, N);
+    heap.set(inp.subarray(start, end), 0);
+    heap.set(dout.subarray(start, end), doutOff);
+    heap.set(dinp.subarray(start, end), dinpOff);
+    wasm.geluBackward(dinpOff * 4, 0, doutOff * 4, end - start);
+    dinp.set(heap.subarray(dinpOff, dinpOff + end - start), start);
+  }
+  return true;
 }
 
 /** Rows go in blocks of about this many A floats (128 KB): a block stays in cache while every B column passes over it. */

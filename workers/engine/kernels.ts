@@ -9,7 +9,7 @@
  * forward pass on every keystroke and training runs on this same code.
  */
 
-import { gemm } from './gemm.ts';
+import { gemm, geluBackwardWasm, geluForwardWasm } from './gemm.ts';
 
 export const LAYERNORM_EPS = 1e-5;
 
@@ -188,8 +188,11 @@ const GELU_CUBIC = 0.044715;
  * GPT-2's GELU, the tanh approximation: 0.5·x·(1 + tanh(u)) with
  * u = √(2/π)·(x + 0.044715·x³). Computed as x·σ(2u), the same function
  * (0.5·(1 + tanh u) = σ(2u)), because one exp is much cheaper than tanh.
+ * In WebAssembly SIMD once the module is loaded (the same function, with a
+ * float-precision exp), several times faster than Math.exp.
  */
 export function geluForward(out: Float32Array, inp: Float32Array, N: number): void {
+  if (geluForwardWasm(out, inp, N)) return;
   for (let i = 0; i < N; i++) {
     const x = inp[i];
     out[i] = x / (1 + Math.exp(-2 * GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
@@ -366,8 +369,10 @@ export function attentionBackward(
 /**
  * GELU backward: dinp += gelu′(inp)·dout. With s = σ(2u) (see geluForward),
  * gelu = x·s and gelu′ = s + 2x·s·(1 − s)·u′, u′ = √(2/π)·(1 + 3·0.044715·x²).
+ * In WebAssembly once loaded, as geluForward.
  */
 export function geluBackward(dinp: Float32Array, inp: Float32Array, dout: Float32Array, N: number): void {
+  if (geluBackwardWasm(dinp, inp, dout, N)) return;
   for (let i = 0; i < N; i++) {
     const x = inp[i];
     const s = 1 / (1 + Math.exp(-2 * GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
