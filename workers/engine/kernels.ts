@@ -281,17 +281,20 @@ export function layernormBackward(
   }
 }
 
-/** Σ over the N rows of dout [N,OC], added into dbias [OC]. */
-function addColumnSums(dbias: Float32Array, dout: Float32Array, N: number, OC: number): void {
-  for (let n = 0; n < N; n++) {
-    const off = n * OC;
-    for (let o = 0; o < OC; o++) dbias[o] += dout[off + o];
-  }
+/**
+ * A row of N ones, grown on demand: the column sums of dout [N,OC] are the
+ * product 1ᵀ·dout, so the bias gradient runs on the fast gemm too.
+ */
+let onesScratch = new Float32Array(0);
+
+function ones(N: number): Float32Array {
+  if (onesScratch.length < N) onesScratch = new Float32Array(N).fill(1);
+  return onesScratch;
 }
 
 /**
  * Backward of out = inp·weight + bias (inp [N,C], weight [C,OC]):
- * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout.
+ * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout (1ᵀ·dout).
  */
 export function matmulBackward(
   dinp: Float32Array, dweight: Float32Array, dbias: Float32Array | null, dout: Float32Array,
@@ -299,7 +302,7 @@ export function matmulBackward(
 ): void {
   gemm(dinp, dout, weight, null, N, OC, C, OC, 1, 1, OC, true);
   gemm(dweight, inp, dout, null, C, N, OC, 1, C, OC, 1, true);
-  if (dbias) addColumnSums(dbias, dout, N, OC);
+  if (dbias) gemm(dbias, ones(N), dout, null, 1, N, OC, N, 1, OC, 1, true);
 }
 
 /**
