@@ -120,7 +120,8 @@ async function generationFigures(paths: readonly GemmPath[]): Promise<Generation
   };
   return sequence(paths, async (path) => {
     await initGemm(path);
-    // 200 tokens from a 1-token prompt: past 64 positions every token rebuilds the window (a 64-token forward).
+    // 200 tokens from a 1-token prompt: each time the 64 positions are full, the context slides forward by half
+    // and the cache is rebuilt from the newest 32 tokens (one 32-token forward per 32 generated tokens).
     const all = tokensPerSecond(GENERATED_TOKENS);
     // The first 63 tokens fit the 64-position cache: one position's work per token.
     const window = tokensPerSecond(CONTEXT - 1);
