@@ -57,8 +57,9 @@ export class AdamW {
   update(params: ParameterTensors, grads: ParameterTensors, learningRate: number): void {
     const { beta1, beta2, eps, weightDecay } = this.settings;
     this.step++;
-    const correction1 = 1 - beta1 ** this.step;
-    const correction2 = 1 - beta2 ** this.step;
+    // Multiplying by the inverse corrections saves two divisions per parameter.
+    const mScale = 1 / (1 - beta1 ** this.step);
+    const vScale = 1 / (1 - beta2 ** this.step);
     const p = params.data;
     const g = grads.data;
     const m = this.m.data;
@@ -71,7 +72,7 @@ export class AdamW {
         const vi = beta2 * v[i] + (1 - beta2) * grad * grad;
         m[i] = mi;
         v[i] = vi;
-        p[i] -= learningRate * (mi / correction1 / (Math.sqrt(vi / correction2) + eps) + decayRate * p[i]);
+        p[i] -= learningRate * ((mi * mScale) / (Math.sqrt(vi * vScale) + eps) + decayRate * p[i]);
       }
     }
   }
