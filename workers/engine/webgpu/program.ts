@@ -1,0 +1,144 @@
+/**
+ * The dispatch machinery every GPU kernel uses. A kernel function compiles its
+ * WGSL once (cached by name), binds its buffers and a small uniform block once,
+ * and returns Dispatches; a training step is a list of them recorded into one
+ * compute pass and replayed every step, so steady state allocates nothing.
+ *
+ * Binding convention: storage buffers at bindings 0..n-1 of group 0, in the
+ * order given, then the uniform block at binding n.
+ */
+
+import type { GPUContext } from './device.ts';
+
+export interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+  /** The uniform block bound at binding n, for the few kernels whose constants change between steps. */
+  uniformBuffer: GPUBuffer;
+}
+
+/** Storage buffers are also copy sources and targets (uploads, readback). A function: Node has no GPUBufferUsage. */
+function storageUsage(): GPUBufferUsageFlags {
+  return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+}
+
+/**
+ * WGSL for a flat workgroup id over a 2-D grid (see Program.grid): a dispatch
+ * with more workgroups than one dimension allows spills into y.
+ */
+export const FLAT_WORKGROUP_WGSL = /* wgsl */ `
+fn flatWorkgroup(wid: vec3u, nwg: vec3u) -> u32 { return wid.y * nwg.x + wid.x; }
+`;
+
+export class Program {
+  readonly ctx: GPUContext;
+  readonly device: GPUDevice;
+  /** Bound where an optional buffer (a bias) is absent; kernels get a flag in their uniforms. */
+  readonly dummy: GPUBuffer;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly owned: GPUBuffer[] = [];
+
+  constructor(ctx: GPUContext) {
+    this.ctx = ctx;
+    this.device = ctx.device;
+    this.dummy = this.buffer(4);
+  }
+
+  pipeline(name: string, wgsl: string): GPUComputePipeline {
+    let pipeline = this.pipelines.get(name);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ label: name, code: wgsl });
+      pipeline = this.device.createComputePipeline({ label: name, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      this.pipelines.set(name, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Binds buffers (storage, bindings 0..n-1) and uniforms (binding n, copied into a buffer made here once). */
+  dispatch(
+    pipeline: GPUComputePipeline, buffers: GPUBuffer[], uniforms: Uint32Array | ArrayBuffer,
+    workgroups: [number, number, number],
+  ): Dispatch {
+    const bytes = uniforms instanceof ArrayBuffer
+      ? new Uint8Array(uniforms)
+      : new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength).slice();
+    // Uniform blocks are sized in multiples of 16 bytes.
+    const uniformBuffer = this.track(this.device.createBuffer({
+      label: `${pipeline.label} uniforms`,
+      size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16),
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    }));
+    this.device.queue.writeBuffer(uniformBuffer, 0, bytes);
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    entries.push({ binding: buffers.length, resource: { buffer: uniformBuffer } });
+    const bindGroup = this.device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries });
+    return { pipeline, bindGroup, workgroups, uniformBuffer };
+  }
+
+  /** Records the dispatches, in order, as one compute pass. */
+  encode(encoder: GPUCommandEncoder, dispatches: Dispatch[]): void {
+    const pass = encoder.beginComputePass();
+    for (const d of dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    pass.end();
+  }
+
+  /** Submits the dispatches as one command buffer. */
+  run(dispatches: Dispatch[]): void {
+    const encoder = this.device.createCommandEncoder();
+    this.encode(encoder, dispatches);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * A [x, y, 1] grid of at least `count` workgroups that fits
+   * maxComputeWorkgroupsPerDimension; shaders flatten it with flatWorkgroup()
+   * and skip ids ≥ count.
+   */
+  grid(count: number): [number, number, number] {
+    const max = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    if (count <= max) return [Math.max(1, count), 1, 1];
+    const y = Math.ceil(count / max);
+    return [Math.ceil(count / y), y, 1];
+  }
+
+  /** A storage buffer of `bytes` (rounded up to 4), readable and writable by copies too. */
+  buffer(bytes: number, label?: string): GPUBuffer {
+    return this.track(this.device.createBuffer({ label, size: Math.max(4, Math.ceil(bytes / 4) * 4), usage: storageUsage() }));
+  }
+
+  upload(data: Float32Array | Int32Array | Uint32Array, usage: GPUBufferUsageFlags = storageUsage()): GPUBuffer {
+    const buffer = this.track(this.device.createBuffer({ size: Math.max(4, data.byteLength), usage, mappedAtCreation: true }));
+    new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    buffer.unmap();
+    return buffer;
+  }
+
+  /** Copies `length` floats from `buffer` (starting at float `offset`) back to the CPU. */
+  async read(buffer: GPUBuffer, length: number, offset = 0): Promise<Float32Array> {
+    const bytes = length * 4;
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const result = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.destroy();
+    return result;
+  }
+
+  /** Frees every buffer this Program made (its uniforms, the dummy, and buffer()/upload() results). */
+  destroy(): void {
+    for (const buffer of this.owned) buffer.destroy();
+    this.owned.length = 0;
+  }
+
+  private track(buffer: GPUBuffer): GPUBuffer {
+    this.owned.push(buffer);
+    return buffer;
+  }
+}
