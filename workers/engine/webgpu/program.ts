@@ -18,6 +18,19 @@ export interface Dispatch {
   uniformBuffer: GPUBuffer;
 }
 
+/**
+ * A tensor on the GPU: a whole buffer, or the floats from `offset` on in one
+ * (a layer's slice of a stacked parameter or activation).
+ */
+export type GPUTensor = GPUBuffer | { buffer: GPUBuffer; offset: number };
+
+/**
+ * A tensor as a kernel binds it: the binding (a range starting at an offset the
+ * device accepts) and where the tensor starts inside it, in floats, which the
+ * kernel passes to its shader in the uniforms.
+ */
+export interface BoundTensor { binding: GPUBufferBinding; offset: number }
+
 /** Storage buffers are also copy sources and targets (uploads, readback). A function: Node has no GPUBufferUsage. */
 function storageUsage(): GPUBufferUsageFlags {
   return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -57,7 +70,7 @@ export class Program {
 
   /** Binds buffers (storage, bindings 0..n-1) and uniforms (binding n, copied into a buffer made here once). */
   dispatch(
-    pipeline: GPUComputePipeline, buffers: GPUBuffer[], uniforms: Uint32Array | ArrayBuffer,
+    pipeline: GPUComputePipeline, buffers: (GPUBuffer | GPUBufferBinding)[], uniforms: Uint32Array | ArrayBuffer,
     workgroups: [number, number, number],
   ): Dispatch {
     const bytes = uniforms instanceof ArrayBuffer
@@ -70,10 +83,27 @@ export class Program {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     }));
     this.device.queue.writeBuffer(uniformBuffer, 0, bytes);
-    const entries: GPUBindGroupEntry[] = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const entries: GPUBindGroupEntry[] = buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } }));
     entries.push({ binding: buffers.length, resource: { buffer: uniformBuffer } });
     const bindGroup = this.device.createBindGroup({ label: pipeline.label, layout: pipeline.getBindGroupLayout(0), entries });
     return { pipeline, bindGroup, workgroups, uniformBuffer };
+  }
+
+  /**
+   * Binds `length` floats of a tensor: the range starts at the nearest offset
+   * below it that the device allows (minStorageBufferOffsetAlignment), so any
+   * slice works and no binding is larger than it needs to be.
+   */
+  bind(tensor: GPUTensor, length: number): BoundTensor {
+    const buffer = 'buffer' in tensor ? tensor.buffer : tensor;
+    const startByte = ('buffer' in tensor ? tensor.offset : 0) * 4;
+    const alignment = this.device.limits.minStorageBufferOffsetAlignment;
+    const bindingStart = Math.floor(startByte / alignment) * alignment;
+    const size = Math.min(buffer.size - bindingStart, Math.max(4, startByte - bindingStart + length * 4));
+    if (size > this.ctx.limits.maxStorageBufferBindingSize) {
+      throw new Error(`${buffer.label || 'a buffer'}: ${size} bytes exceed the device's binding limit of ${this.ctx.limits.maxStorageBufferBindingSize}`);
+    }
+    return { binding: { buffer, offset: bindingStart, size }, offset: (startByte - bindingStart) / 4 };
   }
 
   /** Records the dispatches, in order, as one compute pass. */
