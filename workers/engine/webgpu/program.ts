@@ -62,6 +62,12 @@ export class Program {
     let pipeline = this.pipelines.get(name);
     if (!pipeline) {
       const module = this.device.createShaderModule({ label: name, code: wgsl });
+      // A shader error otherwise surfaces only as "invalid pipeline" at the first dispatch.
+      void module.getCompilationInfo().then((info) => {
+        for (const m of info.messages) {
+          if (m.type === 'error') console.error(`WGSL ${name}:${m.lineNum}: ${m.message}\n${wgsl.split('\n')[m.lineNum - 1]}`);
+        }
+      });
       pipeline = this.device.createComputePipeline({ label: name, layout: 'auto', compute: { module, entryPoint: 'main' } });
       this.pipelines.set(name, pipeline);
     }
@@ -90,16 +96,18 @@ export class Program {
   }
 
   /**
-   * Binds `length` floats of a tensor: the range starts at the nearest offset
-   * below it that the device allows (minStorageBufferOffsetAlignment), so any
-   * slice works and no binding is larger than it needs to be.
+   * Binds `length` floats of a tensor (by default all up to the buffer's end):
+   * the range starts at the nearest offset below it that the device allows
+   * (minStorageBufferOffsetAlignment), so any slice works and no binding is
+   * larger than it needs to be.
    */
-  bind(tensor: GPUTensor, length: number): BoundTensor {
+  bind(tensor: GPUTensor, length?: number): BoundTensor {
     const buffer = 'buffer' in tensor ? tensor.buffer : tensor;
     const startByte = ('buffer' in tensor ? tensor.offset : 0) * 4;
     const alignment = this.device.limits.minStorageBufferOffsetAlignment;
     const bindingStart = Math.floor(startByte / alignment) * alignment;
-    const size = Math.min(buffer.size - bindingStart, Math.max(4, startByte - bindingStart + length * 4));
+    const end = length === undefined ? buffer.size : startByte + Math.max(1, length) * 4;
+    const size = Math.min(buffer.size, end) - bindingStart;
     if (size > this.ctx.limits.maxStorageBufferBindingSize) {
       throw new Error(`${buffer.label || 'a buffer'}: ${size} bytes exceed the device's binding limit of ${this.ctx.limits.maxStorageBufferBindingSize}`);
     }

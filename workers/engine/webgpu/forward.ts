@@ -1,0 +1,408 @@
+/**
+ * The forward kernels of kernels.ts in WGSL: the same names, the same argument
+ * order and the same results, over GPU tensors (a buffer, or a float offset into
+ * one) instead of arrays, with a Program first. Each function binds its tensors
+ * once and RETURNS the Dispatches that compute it, so a whole step is built once
+ * and replayed.
+ *
+ * SwiftShader (the software adapter in tests) runs each workgroup on a CPU
+ * thread and barriers are costly there, so kernels give each invocation a small
+ * block of outputs and use no workgroup memory; the same shape is reasonable on
+ * a real GPU (coalesced rows, no synchronisation).
+ */
+
+import { type BoundTensor, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, type Program } from './program.ts';
+
+const WORKGROUP = 64;
+
+/** Storage declaration for binding `binding`: `array<type>`, writable or read-only. */
+const storage = (binding: number, name: string, type: string, writable = false): string =>
+  `@group(0) @binding(${binding}) var<storage, ${writable ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
+
+/**
+ * A kernel's u32 constants: the WGSL struct bound as `u` at `binding` (after the
+ * storage buffers) and the values in the same order. Field names are fixed per
+ * kernel, so the WGSL (cached by name) never depends on the values.
+ */
+function uniforms(binding: number, fields: Record<string, number>): { wgsl: string; data: Uint32Array } {
+  const names = Object.keys(fields);
+  return {
+    wgsl: `struct Params { ${names.map((n) => `${n}: u32`).join(', ')} }\n`
+      + `@group(0) @binding(${binding}) var<uniform> u: Params;`,
+    data: Uint32Array.from(Object.values(fields)),
+  };
+}
+
+/** Entry point over a flat invocation id (2-D grid of workgroups, see Program.grid). */
+const ENTRY = /* wgsl */ `${FLAT_WORKGROUP_WGSL}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let id = flatWorkgroup(wid, nwg) * ${WORKGROUP}u + lid;`;
+
+/** Workgroups for `invocations` invocations of a kernel built on ENTRY. */
+const gridFor = (p: Program, invocations: number): [number, number, number] => p.grid(Math.ceil(invocations / WORKGROUP));
+
+/** Chunks [start, count) of `total` rows such that `floatsPerRow`·count fits one binding. */
+function chunks(p: Program, total: number, floatsPerRow: number): [number, number][] {
+  // A binding may start up to one offset alignment before its tensor (Program.bind).
+  const bytes = p.ctx.limits.maxStorageBufferBindingSize - p.device.limits.minStorageBufferOffsetAlignment;
+  const perChunk = Math.max(1, Math.floor(bytes / 4 / Math.max(1, floatsPerRow)));
+  const result: [number, number][] = [];
+  for (let start = 0; start < total; start += perChunk) result.push([start, Math.min(perChunk, total - start)]);
+  return result;
+}
+
+/** `tensor` moved on by `floats` floats. */
+function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
+  return 'buffer' in tensor ? { buffer: tensor.buffer, offset: tensor.offset + floats } : { buffer: tensor, offset: floats };
+}
+
+/** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; tokens are int32 [B,T]. */
+export function encoderForward(
+  p: Program, out: GPUTensor, tokens: GPUTensor, wte: GPUTensor, wpe: GPUTensor, B: number, T: number, C: number,
+): Dispatch[] {
+  const N = B * T;
+  // wte is bound to the end of its buffer: any row can be read.
+  const [o, tok, embedding, pos] = [p.bind(out, N * C), p.bind(tokens, N), p.bind(wte), p.bind(wpe, T * C)];
+  const u = uniforms(4, { total: N * C, T, C, outOff: o.offset, tokOff: tok.offset, wteOff: embedding.offset, wpeOff: pos.offset });
+  const pipeline = p.pipeline('encoderForward', `
+${storage(0, 'out', 'f32', true)}
+${storage(1, 'tokens', 'i32')}
+${storage(2, 'wte', 'f32')}
+${storage(3, 'wpe', 'f32')}
+${u.wgsl}
+${ENTRY}
+  if (id >= u.total) { return; }
+  let row = id / u.C;
+  let c = id % u.C;
+  let token = u32(tokens[u.tokOff + row]);
+  out[u.outOff + id] = wte[u.wteOff + token * u.C + c] + wpe[u.wpeOff + (row % u.T) * u.C + c];
+}`);
+  return [p.dispatch(pipeline, [o.binding, tok.binding, embedding.binding, pos.binding], u.data, gridFor(p, N * C))];
+}
+
+/**
+ * LayerNorm of each row of inp [N,C] (biased variance, eps 1e-5), scaled by
+ * weight and shifted by bias; saves each row's mean and 1/std [N]. One row per
+ * invocation, two passes over it as on the CPU.
+ */
+export function layernormForward(
+  p: Program, out: GPUTensor, mean: GPUTensor, rstd: GPUTensor,
+  inp: GPUTensor, weight: GPUTensor, bias: GPUTensor, N: number, C: number,
+): Dispatch[] {
+  const t = [p.bind(out, N * C), p.bind(mean, N), p.bind(rstd, N), p.bind(inp, N * C), p.bind(weight, C), p.bind(bias, C)];
+  const u = uniforms(6, {
+    N, C, outOff: t[0].offset, meanOff: t[1].offset, rstdOff: t[2].offset, inpOff: t[3].offset, wOff: t[4].offset, bOff: t[5].offset,
+  });
+  const pipeline = p.pipeline('layernormForward', `
+${storage(0, 'out', 'f32', true)}
+${storage(1, 'mean', 'f32', true)}
+${storage(2, 'rstd', 'f32', true)}
+${storage(3, 'inp', 'f32')}
+${storage(4, 'weight', 'f32')}
+${storage(5, 'bias', 'f32')}
+${u.wgsl}
+${ENTRY}
+  if (id >= u.N) { return; }
+  let x = u.inpOff + id * u.C;
+  var sum = 0.0;
+  for (var c = 0u; c < u.C; c++) { sum += inp[x + c]; }
+  let m = sum / f32(u.C);
+  var squares = 0.0;
+  for (var c = 0u; c < u.C; c++) { let d = inp[x + c] - m; squares += d * d; }
+  let s = 1.0 / sqrt(squares / f32(u.C) + 1e-5);
+  let y = u.outOff + id * u.C;
+  for (var c = 0u; c < u.C; c++) { out[y + c] = (inp[x + c] - m) * s * weight[u.wOff + c] + bias[u.bOff + c]; }
+  mean[u.meanOff + id] = m;
+  rstd[u.rstdOff + id] = s;
+}`);
+  return [p.dispatch(pipeline, t.map((b) => b.binding), u.data, gridFor(p, N))];
+}
+
+/**
+ * How one operand of a product is read: as vec4s when its rows (and offset) are
+ * whole vec4s, else as scalars (4 per vec4, with the tail guarded).
+ */
+function vec4Loader(name: string, vec4: boolean): string {
+  if (vec4) return `fn load_${name}(start: u32, k: u32, limit: u32) -> vec4f { return ${name}[(start + k) / 4u]; }`;
+  return `fn load_${name}(start: u32, k: u32, limit: u32) -> vec4f {
+  return vec4f(select(0.0, ${name}[start + k], k < limit), select(0.0, ${name}[start + k + 1u], k + 1u < limit),
+               select(0.0, ${name}[start + k + 2u], k + 2u < limit), select(0.0, ${name}[start + k + 3u], k + 3u < limit));
+}`;
+}
+
+interface GemmLayout { transposed: boolean; vecA: boolean; vecB: boolean; vecOut: boolean }
+
+/**
+ * WGSL of out[n, col] = bias[col] + Σ_k a[n,k]·B(k, col), where B is b[k, col]
+ * (b [K, ldb], matmulForward) or b[col, k] (b [M, K] with `transposed`,
+ * unembedForward). Each invocation computes a 4×4 block of out in registers:
+ * per step of 4 along k it loads 4 vec4s of a and a 4×4 tile of b (vec4 rows of
+ * b, as a mat4x4), 64 multiply-adds for 8 loads and no workgroup memory.
+ * Rows past N and columns past M read clamped (valid) indices and are not stored.
+ */
+function gemmWGSL({ transposed, vecA, vecB, vecOut }: GemmLayout, uniformWGSL: string): string {
+  const rows = [0, 1, 2, 3];
+  // Row n's vec4 of a at k, and the product of that vec4 with the b tile.
+  const loadA = (r: number) => `load_a(u.aOff + min(row0 + ${r}u, u.N - 1u) * u.K, k, u.K)`;
+  const tile = transposed
+    ? rows.map((j) => `load_b(u.bOff + min(col0 + ${j}u, u.M - 1u) * u.K, k, u.K)`)
+    : rows.map((j) => `load_b_row(k + ${j}u, col0)`);
+  const madd = (r: number) => transposed ? `acc${r} += a${r} * tile;` : `acc${r} += tile * a${r};`;
+  const bRowLoader = transposed ? '' : vecB
+    ? `fn load_b_row(k: u32, col: u32) -> vec4f {
+  if (k >= u.K) { return vec4f(0.0); }
+  return b[(u.bOff + k * u.ldb + col) / 4u];
+}`
+    : `fn load_b_row(k: u32, col: u32) -> vec4f {
+  if (k >= u.K) { return vec4f(0.0); }
+  let start = u.bOff + k * u.ldb;
+  let last = u.M - 1u;
+  return vec4f(b[start + min(col, last)], b[start + min(col + 1u, last)], b[start + min(col + 2u, last)], b[start + min(col + 3u, last)]);
+}`;
+  const store = vecOut
+    ? `out[(start + col0) / 4u] = value;`
+    : `for (var j = 0u; j < 4u; j++) { if (col0 + j < u.M) { out[start + col0 + j] = value[j]; } }`;
+  return `
+${storage(0, 'out', vecOut ? 'vec4f' : 'f32', true)}
+${storage(1, 'a', vecA ? 'vec4f' : 'f32')}
+${storage(2, 'b', vecB ? 'vec4f' : 'f32')}
+${storage(3, 'bias', 'f32')}
+${uniformWGSL}
+${vec4Loader('a', vecA)}
+${transposed ? vec4Loader('b', vecB) : ''}
+${bRowLoader}
+${ENTRY}
+  let colBlocks = (u.M + 3u) / 4u;
+  if (id >= colBlocks * ((u.N + 3u) / 4u)) { return; }
+  let row0 = (id / colBlocks) * 4u;
+  let col0 = (id % colBlocks) * 4u;
+  ${rows.map((r) => `var acc${r} = vec4f(0.0);`).join(' ')}
+  for (var k = 0u; k < u.K; k += 4u) {
+    let tile = mat4x4f(${tile.join(', ')});
+    ${rows.map((r) => `let a${r} = ${loadA(r)}; ${madd(r)}`).join('\n    ')}
+  }
+  var biasValue = vec4f(0.0);
+  if (u.hasBias != 0u) {
+    let last = u.M - 1u;
+    biasValue = vec4f(bias[u.biasOff + min(col0, last)], bias[u.biasOff + min(col0 + 1u, last)],
+                      bias[u.biasOff + min(col0 + 2u, last)], bias[u.biasOff + min(col0 + 3u, last)]);
+  }
+  ${rows.map((r) => `if (row0 + ${r}u < u.N) { let start = u.outOff + (row0 + ${r}u) * u.ldOut; let value = acc${r} + biasValue; ${store} }`).join('\n  ')}
+}`;
+}
+
+const isVec4 = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
+
+/**
+ * Shared by matmulForward and unembedForward: out [N, ldOut] = a [N, K] times B
+ * (see gemmWGSL), split into row chunks (and, transposed, column chunks of b)
+ * that each fit one binding.
+ */
+function gemm(
+  p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, bias: GPUTensor | null,
+  N: number, K: number, M: number, transposed: boolean,
+): Dispatch[] {
+  const dispatches: Dispatch[] = [];
+  const columnChunks = transposed ? chunks(p, M, K) : [[0, M] as [number, number]];
+  for (const [col, cols] of columnChunks) {
+    const bBound: BoundTensor = transposed ? p.bind(offsetBy(b, col * K), cols * K) : p.bind(b, K * M);
+    const biasBound = bias ? p.bind(offsetBy(bias, col), cols) : { binding: { buffer: p.dummy }, offset: 0 };
+    for (const [row, rows] of chunks(p, N, Math.max(K, M))) {
+      const aBound = p.bind(offsetBy(a, row * K), rows * K);
+      const outBound = p.bind(offsetBy(out, row * M + col), (rows - 1) * M + cols);
+      const layout: GemmLayout = {
+        transposed,
+        vecA: isVec4(K, aBound.offset),
+        vecB: isVec4(transposed ? K : M, bBound.offset),
+        vecOut: isVec4(M, cols, outBound.offset),
+      };
+      const u = uniforms(4, {
+        N: rows, K, M: cols, ldb: M, ldOut: M, hasBias: bias ? 1 : 0,
+        aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset,
+      });
+      const name = `gemm t${+transposed} a${+layout.vecA} b${+layout.vecB} o${+layout.vecOut}`;
+      const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl));
+      dispatches.push(p.dispatch(
+        pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding], u.data,
+        gridFor(p, Math.ceil(rows / 4) * Math.ceil(cols / 4)),
+      ));
+    }
+  }
+  return dispatches;
+}
+
+/** out[n,o] = bias[o] + Σ_i inp[n,i]·weight[i,o]: inp [N,C], weight [C,OC] (x·W), bias [OC] or null. */
+export function matmulForward(
+  p: Program, out: GPUTensor, inp: GPUTensor, weight: GPUTensor, bias: GPUTensor | null, N: number, C: number, OC: number,
+): Dispatch[] {
+  return gemm(p, out, inp, weight, bias, N, C, OC, false);
+}
+
+/**
+ * logits[n,v] = Σ_c inp[n,c]·weight[v,c] (x·Wᵀ, weight [V,C] in the embedding's
+ * layout). A vocabulary too large for one binding is split into several dispatches.
+ */
+export function unembedForward(
+  p: Program, logits: GPUTensor, inp: GPUTensor, weight: GPUTensor, N: number, C: number, V: number,
+): Dispatch[] {
+  return gemm(p, logits, inp, weight, null, N, C, V, true);
+}
+
+/**
+ * Causal multi-head self-attention over qkv [B,T,3C] (each position's query, key
+ * and value, heads side by side), as two dispatches:
+ *   1. one invocation per (b, h, query t): preatt[b,h,t,:] = q·k/√hs for every
+ *      key (future ones too, so the page can show what the mask hides) and
+ *      att[b,h,t,:] = softmax over keys ≤ t, later keys exactly 0;
+ *   2. one invocation per (b, t, h, 4 channels of the head): out = att·v.
+ */
+export function attentionForward(
+  p: Program, out: GPUTensor, preatt: GPUTensor, att: GPUTensor, qkv: GPUTensor,
+  B: number, T: number, C: number, NH: number,
+): Dispatch[] {
+  const hs = C / NH;
+  const rows = B * NH * T;
+  const o = p.bind(out, B * T * C);
+  const pre = p.bind(preatt, rows * T);
+  const weights = p.bind(att, rows * T);
+  const x = p.bind(qkv, B * T * 3 * C);
+  const sizes = { T, C, NH, hs, qkvOff: x.offset, preOff: pre.offset, attOff: weights.offset };
+
+  const scoresU = uniforms(3, { rows, ...sizes });
+  const scores = p.pipeline('attentionForward scores', `
+${storage(0, 'preatt', 'f32', true)}
+${storage(1, 'att', 'f32', true)}
+${storage(2, 'qkv', 'f32')}
+${scoresU.wgsl}
+${ENTRY}
+  if (id >= u.rows) { return; }
+  let t = id % u.T;
+  let h = (id / u.T) % u.NH;
+  let b = id / (u.T * u.NH);
+  let stride = 3u * u.C;
+  let q = u.qkvOff + (b * u.T + t) * stride + h * u.hs;
+  let keys = u.qkvOff + b * u.T * stride + u.C + h * u.hs;
+  let row = id * u.T;
+  let scale = 1.0 / sqrt(f32(u.hs));
+  var maxScore = -0x1.fffffep+127f;
+  for (var j = 0u; j < u.T; j++) {
+    let k = keys + j * stride;
+    var dot = 0.0;
+    for (var i = 0u; i < u.hs; i++) { dot += qkv[q + i] * qkv[k + i]; }
+    let score = dot * scale;
+    preatt[u.preOff + row + j] = score;
+    if (j <= t) { maxScore = max(maxScore, score); }
+  }
+  var sum = 0.0;
+  for (var j = 0u; j <= t; j++) {
+    let e = exp(preatt[u.preOff + row + j] - maxScore);
+    att[u.attOff + row + j] = e;
+    sum += e;
+  }
+  let inverse = 1.0 / sum;
+  for (var j = 0u; j <= t; j++) { att[u.attOff + row + j] *= inverse; }
+  for (var j = t + 1u; j < u.T; j++) { att[u.attOff + row + j] = 0.0; }
+}`);
+
+  const groups = Math.ceil(hs / 4);
+  const valuesU = uniforms(3, { total: B * T * NH * groups, groups, outOff: o.offset, ...sizes });
+  const values = p.pipeline('attentionForward values', `
+${storage(0, 'out', 'f32', true)}
+${storage(1, 'att', 'f32')}
+${storage(2, 'qkv', 'f32')}
+${valuesU.wgsl}
+${ENTRY}
+  if (id >= u.total) { return; }
+  let i0 = (id % u.groups) * 4u;
+  let h = (id / u.groups) % u.NH;
+  let position = id / (u.groups * u.NH); // b·T + t
+  let t = position % u.T;
+  let b = position / u.T;
+  let stride = 3u * u.C;
+  let row = u.attOff + ((b * u.NH + h) * u.T + t) * u.T;
+  let last = u.hs - 1u;
+  let v = u.qkvOff + b * u.T * stride + 2u * u.C + h * u.hs;
+  var acc = vec4f(0.0);
+  for (var j = 0u; j <= t; j++) {
+    let vj = v + j * stride;
+    acc += att[row + j] * vec4f(qkv[vj + min(i0, last)], qkv[vj + min(i0 + 1u, last)], qkv[vj + min(i0 + 2u, last)], qkv[vj + min(i0 + 3u, last)]);
+  }
+  let y = u.outOff + position * u.C + h * u.hs;
+  for (var i = 0u; i < 4u; i++) { if (i0 + i < u.hs) { out[y + i0 + i] = acc[i]; } }
+}`);
+  return [
+    p.dispatch(scores, [pre.binding, weights.binding, x.binding], scoresU.data, gridFor(p, rows)),
+    p.dispatch(values, [o.binding, weights.binding, x.binding], valuesU.data, gridFor(p, B * T * NH * groups)),
+  ];
+}
+
+/**
+ * An elementwise kernel over N floats, 4 per invocation: out[i] = expression of
+ * in0[i], in1[i], ... An input that is `out` itself (same buffer and offset) is
+ * read from out, which makes in-place updates legal (WebGPU forbids binding a
+ * written buffer twice).
+ */
+function elementwise(p: Program, name: string, expression: string, out: GPUTensor, inputs: GPUTensor[], N: number): Dispatch[] {
+  const o = p.bind(out, N);
+  const start = (t: GPUTensor) => ('buffer' in t ? [t.buffer, t.offset] : [t, 0]) as [GPUBuffer, number];
+  const sameAsOut = (t: GPUTensor) => start(t)[0] === start(out)[0] && start(t)[1] === start(out)[1];
+  const separate = inputs.filter((t) => !sameAsOut(t)).map((t) => p.bind(t, N));
+  const fields: Record<string, number> = { N, outOff: o.offset };
+  separate.forEach((b, i) => { fields[`off${i}`] = b.offset; });
+  const u = uniforms(1 + separate.length, fields);
+  // The name records which inputs are read from out: it changes the WGSL.
+  const aliasing = inputs.map((t) => (sameAsOut(t) ? 'o' : 's')).join('');
+  let next = 0;
+  const reads = inputs.map((t) => (sameAsOut(t) ? `out[u.outOff + i]` : `in${next}[u.off${next++} + i]`));
+  const pipeline = p.pipeline(`${name} ${aliasing}`, `
+${storage(0, 'out', 'f32', true)}
+${separate.map((_, i) => storage(i + 1, `in${i}`, 'f32')).join('\n')}
+${u.wgsl}
+${ENTRY}
+  for (var i = id * 4u; i < min(id * 4u + 4u, u.N); i++) {
+    ${reads.map((read, i) => `let x${i} = ${read};`).join(' ')}
+    out[u.outOff + i] = ${expression};
+  }
+}`);
+  return [p.dispatch(pipeline, [o.binding, ...separate.map((b) => b.binding)], u.data, gridFor(p, Math.ceil(N / 4)))];
+}
+
+/** GPT-2's GELU (tanh approximation) as x·σ(2u), u = √(2/π)·(x + 0.044715·x³): the CPU's formula. */
+export function geluForward(p: Program, out: GPUTensor, inp: GPUTensor, N: number): Dispatch[] {
+  return elementwise(p, 'geluForward', 'x0 / (1.0 + exp(-1.5957691216057308 * (x0 + 0.044715 * x0 * x0 * x0)))', out, [inp], N);
+}
+
+/** out = a + b elementwise over N floats; out may be a or b. */
+export function residualForward(p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, N: number): Dispatch[] {
+  return elementwise(p, 'residualForward', 'x0 + x1', out, [a, b], N);
+}
+
+/**
+ * losses[n] = logsumexp(logits[n,:]) − logits[n, targets[n]] (targets int32
+ * [N]), one row per invocation; rows split into chunks that fit one binding.
+ */
+export function crossEntropyForward(
+  p: Program, losses: GPUTensor, logits: GPUTensor, targets: GPUTensor, N: number, V: number,
+): Dispatch[] {
+  return chunks(p, N, V).map(([row, rows]) => {
+    const t = [p.bind(offsetBy(losses, row), rows), p.bind(offsetBy(logits, row * V), rows * V), p.bind(offsetBy(targets, row), rows)];
+    const u = uniforms(3, { N: rows, V, lossOff: t[0].offset, logitOff: t[1].offset, targetOff: t[2].offset });
+    const pipeline = p.pipeline('crossEntropyForward', `
+${storage(0, 'losses', 'f32', true)}
+${storage(1, 'logits', 'f32')}
+${storage(2, 'targets', 'i32')}
+${u.wgsl}
+${ENTRY}
+  if (id >= u.N) { return; }
+  let row = u.logitOff + id * u.V;
+  var maxLogit = -0x1.fffffep+127f;
+  for (var v = 0u; v < u.V; v++) { maxLogit = max(maxLogit, logits[row + v]); }
+  var sum = 0.0;
+  for (var v = 0u; v < u.V; v++) { sum += exp(logits[row + v] - maxLogit); }
+  losses[u.lossOff + id] = maxLogit + log(sum) - logits[row + u32(targets[u.targetOff + id])];
+}`);
+    return p.dispatch(pipeline, t.map((b) => b.binding), u.data, gridFor(p, rows));
+  });
+}
