@@ -4,6 +4,9 @@ import { Program, type Dispatch } from '../../workers/engine/webgpu/program.ts';
 import * as gpu from '../../workers/engine/webgpu/forward.ts';
 import * as cpu from '../../workers/engine/kernels.ts';
 import { Random } from '../../workers/engine/random.ts';
+import { initParameters, parameterLayout, type ParameterName } from '../../workers/engine/params.ts';
+import { activationShapes, createActivations, forwardActivations, type ActivationName } from '../../workers/engine/model.ts';
+import type { GPTConfig } from '../../workers/engine/config.ts';
 
 const TOLERANCE = 1e-4;
 
@@ -213,5 +216,70 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
       await run(dispatches);
       expectClose(await program.read(losses, N), expected, `cross-entropy ${N}×${V}`);
     }
+  });
+
+  it('a whole-model forward pass in one command encoder gives the CPU model\'s logits', async () => {
+    const config: GPTConfig = { vocabSize: 37, blockSize: 16, nLayer: 2, nHead: 3, nEmbd: 24, tied: true };
+    const [B, T] = [2, 11];
+    const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C } = config;
+    const N = B * T;
+    const params = initParameters(config, 19);
+    // Perturb biases and LayerNorm parameters away from their 0/1 initial values so every input matters.
+    const random = new Random(20);
+    for (let i = 0; i < params.data.length; i++) params.data[i] += 0.05 * random.normal();
+    const tokens = randomTokens(random, N, V);
+    const expected = forwardActivations(params, tokens, B, T, createActivations(config, B, T)).logits;
+
+    // Parameters in one flat buffer, as the integration will keep them; each activation in its own.
+    const { offsets, sizes } = parameterLayout(config);
+    const flat = p.upload(params.data);
+    const param = (name: ParameterName, layer = 0) => ({ buffer: flat, offset: offsets[name] + layer * sizes[name] / L });
+    const shapes = activationShapes(config, B, T);
+    const acts = {} as Record<ActivationName, GPUBuffer>;
+    for (const name of Object.keys(shapes) as ActivationName[]) acts[name] = p.buffer(shapes[name].reduce((a, b) => a * b, 1) * 4);
+    const act = (name: ActivationName, layer: number) => ({ buffer: acts[name], offset: layer * shapes[name].slice(1).reduce((a, b) => a * b, 1) });
+
+    const d: Dispatch[] = [];
+    d.push(...gpu.encoderForward(p, acts.encoded, p.upload(tokens), param('wte'), param('wpe'), B, T, C));
+    let residual: { buffer: GPUBuffer; offset: number } = { buffer: acts.encoded, offset: 0 };
+    for (let l = 0; l < L; l++) {
+      const a = (name: ActivationName) => act(name, l);
+      const w = (name: ParameterName) => param(name, l);
+      d.push(...gpu.layernormForward(p, a('ln1'), a('ln1Mean'), a('ln1Rstd'), residual, w('ln1w'), w('ln1b'), N, C));
+      d.push(...gpu.matmulForward(p, a('qkv'), a('ln1'), w('qkvw'), w('qkvb'), N, C, 3 * C));
+      d.push(...gpu.attentionForward(p, a('atty'), a('preatt'), a('att'), a('qkv'), B, T, C, NH));
+      d.push(...gpu.matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C));
+      d.push(...gpu.residualForward(p, a('residual2'), residual, a('attproj'), N * C));
+      d.push(...gpu.layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C));
+      d.push(...gpu.matmulForward(p, a('fch'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C));
+      d.push(...gpu.geluForward(p, a('fchGelu'), a('fch'), N * 4 * C));
+      d.push(...gpu.matmulForward(p, a('fcproj'), a('fchGelu'), w('fcprojw'), w('fcprojb'), N, 4 * C, C));
+      d.push(...gpu.residualForward(p, a('residual3'), a('residual2'), a('fcproj'), N * C));
+      residual = a('residual3');
+    }
+    d.push(...gpu.layernormForward(p, acts.lnf, acts.lnfMean, acts.lnfRstd, residual, param('lnfw'), param('lnfb'), N, C));
+    d.push(...gpu.unembedForward(p, acts.logits, acts.lnf, param('wte'), N, C, V));
+    const encoder = p.device.createCommandEncoder();
+    p.encode(encoder, d);
+    p.device.pushErrorScope('validation');
+    p.device.queue.submit([encoder.finish()]);
+    const error = await p.device.popErrorScope();
+    if (error) throw new Error(error.message);
+    expectClose(await p.read(acts.logits, N * V), expected, 'logits');
+  });
+
+  it('matmulForward speed (logged): 768×128 · 128×512', async () => {
+    const random = new Random(21);
+    const [N, C, OC] = [768, 128, 512];
+    const out = p.buffer(N * OC * 4);
+    const dispatches = gpu.matmulForward(p, out, p.upload(randomArray(random, N * C)), p.upload(randomArray(random, C * OC)), p.upload(randomArray(random, OC)), N, C, OC);
+    p.run(dispatches);
+    await p.device.queue.onSubmittedWorkDone();
+    const repeats = 20;
+    const start = performance.now();
+    p.run(Array.from({ length: repeats }, () => dispatches).flat());
+    await p.device.queue.onSubmittedWorkDone();
+    const seconds = (performance.now() - start) / 1000;
+    console.log(`matmulForward ${N}×${C}·${C}×${OC} on ${ctx!.adapterInfo.architecture || ctx!.adapterInfo.vendor}: ${(2 * N * C * OC * repeats / seconds / 1e9).toFixed(2)} GFLOP/s`);
   });
 });
