@@ -11,13 +11,15 @@ import { Random } from '../../workers/engine/random.ts';
 import * as gpu from '../../workers/engine/webgpu/backward.ts';
 import { requestGPU } from '../../workers/engine/webgpu/device.ts';
 import { AdamWGPU, clipGradientNorm as clipGradientNormGPU, decaySegments } from '../../workers/engine/webgpu/optimizer.ts';
-import { type Dispatch, Program } from '../../workers/engine/webgpu/program.ts';
+import { type Dispatch, type GPUTensor, Program } from '../../workers/engine/webgpu/program.ts';
 import { expectClose, expectCloseToScale, randomArray, randomTokens } from './engine-reference.ts';
 
 const random = new Random(27_182_818);
 const TOLERANCE = 1e-4;
 
 type HostArray = Float32Array | Int32Array;
+/** Tensors start this many floats into their buffers: kernels must honour offsets and stay inside. */
+const PAD = 5;
 
 describe('WebGPU backward kernels', () => {
   let program: Program;
@@ -31,19 +33,31 @@ describe('WebGPU backward kernels', () => {
   after(() => program?.destroy());
 
   /**
-   * Uploads `arrays`, runs the dispatches `build` makes on them and returns what
-   * the buffers at `outputs` hold afterwards; the CPU kernel then runs on the
-   * host arrays themselves.
+   * Uploads `arrays`, each PAD floats into its own buffer between random
+   * floats, runs the dispatches `build` makes on those slices and returns what
+   * the slices at `outputs` hold afterwards (checking the floats around them
+   * were left alone); the CPU kernel then runs on the host arrays themselves.
    */
   async function onGPU(
-    arrays: HostArray[], outputs: number[], build: (buffers: GPUBuffer[]) => Dispatch[],
+    arrays: HostArray[], outputs: number[], build: (tensors: GPUTensor[]) => Dispatch[], p = program,
   ): Promise<Float32Array[]> {
-    const buffers = arrays.map((a) => program.upload(a));
-    program.device.pushErrorScope('validation');
-    program.run(build(buffers));
-    const error = await program.device.popErrorScope();
+    const padded = arrays.map((a) => {
+      const whole = a instanceof Int32Array ? new Int32Array(a.length + 2 * PAD) : randomArray(random, a.length + 2 * PAD);
+      whole.set(a, PAD);
+      return whole;
+    });
+    const buffers = padded.map((a) => p.upload(a));
+    p.device.pushErrorScope('validation');
+    p.run(build(buffers.map((buffer) => ({ buffer, offset: PAD }))));
+    const error = await p.device.popErrorScope();
     if (error) expect.fail(`WebGPU validation error: ${error.message}`);
-    return Promise.all(outputs.map((i) => program.read(buffers[i]!, arrays[i]!.length)));
+    return Promise.all(outputs.map(async (i) => {
+      const whole = await p.read(buffers[i]!, padded[i]!.length);
+      const n = arrays[i]!.length;
+      expect(Array.from(whole.subarray(0, PAD)), 'floats before the tensor').to.deep.equal(Array.from(padded[i]!.subarray(0, PAD)));
+      expect(Array.from(whole.subarray(PAD + n)), 'floats after the tensor').to.deep.equal(Array.from(padded[i]!.subarray(PAD + n)));
+      return whole.slice(PAD, PAD + n);
+    }));
   }
 
   function expectAllClose(actual: Float32Array[], expected: Float32Array[], rtol = TOLERANCE): void {
@@ -157,6 +171,58 @@ describe('WebGPU backward kernels', () => {
       expectAllClose(got, [dlogits]);
     });
   }
+
+  describe('on a device that binds only 1 KiB at a time', () => {
+    let tiny: Program;
+    before(function () {
+      if (!program) this.skip();
+      // 1 KiB minus the offset alignment leaves very few floats per binding.
+      const limit = program.device.limits.minStorageBufferOffsetAlignment + 1024;
+      tiny = new Program({ ...program.ctx, limits: { ...program.ctx.limits, maxStorageBufferBindingSize: limit } });
+    });
+    after(() => tiny?.destroy());
+
+    it('unembedBackward splits rows and vocabulary into blocks', async () => {
+      const [N, C, V] = [13, 6, 67];
+      const dinp = randomArray(random, N * C);
+      const dweight = randomArray(random, V * C);
+      const dlogits = randomArray(random, N * V);
+      const inp = randomArray(random, N * C);
+      const weight = randomArray(random, V * C);
+      let dispatchCount = 0;
+      const got = await onGPU([dinp, dweight, dlogits, inp, weight], [0, 1], (b) => {
+        const dispatches = gpu.unembedBackward(tiny, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, N, C, V);
+        dispatchCount = dispatches.length;
+        return dispatches;
+      }, tiny);
+      expect(dispatchCount).to.be.greaterThan(2);
+      cpu.unembedBackward(dinp, dweight, dlogits, inp, weight, N, C, V);
+      expectAllClose(got, [dinp, dweight]);
+    });
+
+    it('crossEntropySoftmaxBackward in row pieces', async () => {
+      const [N, V] = [29, 67];
+      const dlogits = randomArray(random, N * V);
+      const logits = randomArray(random, N * V, 4);
+      const targets = Int32Array.from(randomTokens(random, N, V));
+      const got = await onGPU([dlogits, logits, targets], [0], (b) =>
+        gpu.crossEntropySoftmaxBackward(tiny, b[0]!, b[1]!, b[2]!, N, V, 1 / N), tiny);
+      cpu.crossEntropySoftmaxBackward(dlogits, logits, targets, N, V, 1 / N);
+      expectAllClose(got, [dlogits]);
+    });
+
+    it('clipGradientNorm reduces and scales in pieces', async () => {
+      const length = 3001;
+      const grads = randomArray(random, length);
+      const buffer = tiny.upload(grads);
+      const clip = clipGradientNormGPU(tiny, buffer, length, 3);
+      expect(clip.dispatches.length).to.be.greaterThan(3);
+      tiny.run(clip.dispatches);
+      const norm = clipGradientNorm(grads, 3);
+      expect((await tiny.read(clip.norm, 1))[0]).to.be.closeTo(norm, 1e-5 * norm);
+      expectClose(await tiny.read(buffer, length), grads, 1e-5, 1e-7);
+    });
+  });
 
   describe('optimizer', () => {
     const config: GPTConfig = { vocabSize: 11, blockSize: 7, nLayer: 2, nHead: 2, nEmbd: 6, tied: false };

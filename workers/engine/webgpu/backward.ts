@@ -1,8 +1,8 @@
 /**
  * The backward kernels on the GPU: one function per backward function of
- * kernels.ts, same name, same arguments (GPUBuffers instead of arrays, a Program
- * first), each returning the Dispatches that perform it. Same rules as there:
- * they ADD into the gradient buffers, except crossEntropySoftmaxBackward (it
+ * kernels.ts, same name, same arguments (GPU tensors, a buffer or a float offset
+ * into one, instead of arrays; a Program first), each returning the Dispatches
+ * that perform it. Same rules as there: they ADD into the gradient buffers, except crossEntropySoftmaxBackward (it
  * starts the pass) and attentionBackward's scratch (datt, dpreatt), which write.
  *
  * Two shapes of kernel cover everything:
@@ -14,41 +14,60 @@
  *    an embedding row) is owned by one invocation, so no two ever race on it.
  */
 
-import { FLAT_WORKGROUP_WGSL, type Dispatch, type Program } from './program.ts';
+import { type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, type Program } from './program.ts';
 
 const WORKGROUP_SIZE = 64;
 
+/** `tensor` moved on by `floats` floats. */
+export function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
+  return 'buffer' in tensor ? { buffer: tensor.buffer, offset: tensor.offset + floats } : { buffer: tensor, offset: floats };
+}
+
+/** [start, count) pieces of `total` items, `perPiece` (≥ 1) at most in each. */
+export function pieces(total: number, perPiece: number): [number, number][] {
+  const size = Math.max(1, Math.floor(perPiece));
+  const result: [number, number][] = [];
+  for (let start = 0; start < total; start += size) result.push([start, Math.min(size, total - start)]);
+  return result;
+}
+
+/**
+ * How many floats of a tensor one binding can always hold on this device: a
+ * binding starts at an aligned offset, up to one alignment before the tensor.
+ */
+export const bindingFloats = (p: Program): number =>
+  Math.floor((p.ctx.limits.maxStorageBufferBindingSize - p.device.limits.minStorageBufferOffsetAlignment) / 4);
+
 /** Packs a uniform block: the u32 fields first, then the f32 fields, in WGSL struct order. */
-export function uniformBlock(words: number[], floats: number[] = []): ArrayBuffer {
+function uniformBlock(words: number[], floats: number[] = []): ArrayBuffer {
   const data = new ArrayBuffer(4 * (words.length + floats.length));
   new Uint32Array(data, 0, words.length).set(words);
   new Float32Array(data, 4 * words.length, floats.length).set(floats);
   return data;
 }
 
-/** Program.dispatch, after checking each buffer fits one binding (whole buffers are bound). */
-function bind(
-  p: Program, pipeline: GPUComputePipeline, buffers: GPUBuffer[], uniforms: ArrayBuffer, workgroups: [number, number, number],
-): Dispatch {
-  const limit = p.ctx.limits.maxStorageBufferBindingSize;
-  for (const buffer of buffers) {
-    if (buffer.size > limit) {
-      throw new Error(`A ${buffer.size}-byte buffer is larger than this GPU can bind (${limit} bytes): the model is too big for the WebGPU backend here.`);
-    }
-  }
-  const max = p.ctx.limits.maxComputeWorkgroupsPerDimension;
-  if (workgroups.some((n) => n > max)) throw new Error(`Dispatch of ${workgroups.join('×')} workgroups exceeds this GPU's ${max} per dimension.`);
-  return p.dispatch(pipeline, buffers, uniforms, workgroups);
-}
-
 /**
  * A kernel run once for each index i < u.count (an element, a row or a
- * channel). `declarations` binds the buffers and declares `struct Uniforms`
- * (its first field `count`) at the binding after them; `body` uses i.
+ * channel). Each buffer is `name` (read-only f32), `name: rw` (written) or
+ * `name: i32`; the body reads it as name[u.nameOff + …], its offset in floats
+ * within the binding. `fields` (u32) and `floats` (f32) name the other uniforms.
  */
-export function perIndexWGSL(declarations: string, body: string): string {
-  return /* wgsl */ `
-${declarations}
+export interface PerIndexKernel { name: string; wgsl: string }
+
+export function perIndexKernel(
+  name: string, buffers: string[], fields: string[], floats: string[], body: string,
+): PerIndexKernel {
+  const parsed = buffers.map((spec) => {
+    const [bufferName, kind] = spec.split(':').map((part) => part.trim());
+    return { name: bufferName!, writable: kind === 'rw', type: kind === 'i32' ? 'i32' : 'f32' };
+  });
+  const members = [
+    'count: u32', ...fields.map((f) => `${f}: u32`), ...parsed.map((b) => `${b.name}Off: u32`), ...floats.map((f) => `${f}: f32`),
+  ];
+  const wgsl = /* wgsl */ `
+${parsed.map((b, i) => `@group(0) @binding(${i}) var<storage, ${b.writable ? 'read_write' : 'read'}> ${b.name}: array<${b.type}>;`).join('\n')}
+struct Uniforms { ${members.join(', ')} }
+@group(0) @binding(${parsed.length}) var<uniform> u: Uniforms;
 ${FLAT_WORKGROUP_WGSL}
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -56,20 +75,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (i >= u.count) { return; }
 ${body}
 }`;
+  return { name, wgsl };
 }
 
-/** Dispatches a perIndexWGSL kernel over `count` indices (uniforms must start with count). */
+/**
+ * Dispatches a perIndexKernel over `count` indices: `tensors` in the kernel's
+ * buffer order, each with the number of floats it touches (what gets bound;
+ * none: to the end of its buffer),
+ * then the values of its u32 `fields` and f32 `floats`.
+ */
 export function perIndex(
-  p: Program, name: string, wgsl: string, buffers: GPUBuffer[], uniforms: ArrayBuffer, count: number,
+  p: Program, kernel: PerIndexKernel, tensors: [GPUTensor, number?][], fields: number[], floats: number[], count: number,
 ): Dispatch {
-  return bind(p, p.pipeline(name, wgsl), buffers, uniforms, p.grid(Math.ceil(count / WORKGROUP_SIZE)));
+  const bound = tensors.map(([tensor, length]) => p.bind(tensor, length));
+  const uniforms = uniformBlock([count, ...fields, ...bound.map((b) => b.offset)], floats);
+  return p.dispatch(
+    p.pipeline(kernel.name, kernel.wgsl), bound.map((b) => b.binding), uniforms, p.grid(Math.ceil(count / WORKGROUP_SIZE)),
+  );
 }
 
 // ---- gemm ----
 
 /**
  * Where a matrix's element (row r, column c) of batch b, head h sits in its
- * buffer: offset + b·batch + h·head + r·row + c·col. Strides let one kernel read
+ * tensor: offset + b·batch + h·head + r·row + c·col. Strides let one kernel read
  * transposes and one head's columns out of [T, 3C] rows without copies.
  */
 interface View { offset: number; row: number; col: number; batch: number; head: number }
@@ -148,162 +177,162 @@ interface GemmOptions {
 
 /**
  * c[M,N] (+)= alpha·a[M,K]·b[K,N] for every (batch, head), each matrix read
- * through its View (c's columns contiguous).
+ * through its View (c's columns contiguous). Binds each tensor from its first
+ * to its last element used.
  */
 function gemm(
-  p: Program, c: GPUBuffer, cView: View, a: GPUBuffer, aView: View, b: GPUBuffer, bView: View,
+  p: Program, c: GPUTensor, cView: View, a: GPUTensor, aView: View, b: GPUTensor, bView: View,
   M: number, K: number, N: number, options: GemmOptions,
 ): Dispatch {
   const { accumulate, alpha = 1, batches = 1, heads = 1 } = options;
+  const bindView = (tensor: GPUTensor, v: View, rows: number, cols: number) => {
+    const last = (batches - 1) * v.batch + (heads - 1) * v.head + (rows - 1) * v.row + (cols - 1) * v.col;
+    const bound = p.bind(offsetBy(tensor, v.offset), last + 1);
+    return { binding: bound.binding, view: { ...v, offset: bound.offset } };
+  };
+  const [cb, ab, bb] = [bindView(c, { ...cView, col: 1 }, M, N), bindView(a, aView, M, K), bindView(b, bView, K, N)];
   const uniforms = uniformBlock([
     M, N, K, heads,
-    aView.offset, aView.row, aView.col, aView.batch, aView.head,
-    bView.offset, bView.row, bView.col, bView.batch, bView.head,
-    cView.offset, cView.row, cView.batch, cView.head,
+    ab.view.offset, ab.view.row, ab.view.col, ab.view.batch, ab.view.head,
+    bb.view.offset, bb.view.row, bb.view.col, bb.view.batch, bb.view.head,
+    cb.view.offset, cb.view.row, cb.view.batch, cb.view.head,
     accumulate ? 1 : 0,
   ], [alpha]);
   const span = BLOCK * GEMM_TILE;
-  return bind(p, p.pipeline('gemm', GEMM_WGSL), [c, a, b], uniforms, [Math.ceil(N / span), Math.ceil(M / span), batches * heads]);
+  const workgroups: [number, number, number] = [Math.ceil(N / span), Math.ceil(M / span), batches * heads];
+  const max = p.ctx.limits.maxComputeWorkgroupsPerDimension;
+  if (workgroups.some((n) => n > max)) throw new Error(`gemm: ${workgroups.join('×')} workgroups exceed the device's ${max} per dimension`);
+  return p.dispatch(p.pipeline('gemm', GEMM_WGSL), [cb.binding, ab.binding, bb.binding], uniforms, workgroups);
 }
 
 // ---- the backward kernels ----
 
-const ENCODER_BACKWARD_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, positions: u32, T: u32 }
-@group(0) @binding(0) var<storage, read_write> dwte: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dwpe: array<f32>;
-@group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<storage, read> tokens: array<u32>;
-@group(0) @binding(4) var<uniform> u: Uniforms;`, /* wgsl */ `
+const ENCODER_BACKWARD = perIndexKernel('encoderBackward', ['dwte: rw', 'dwpe: rw', 'dout', 'tokens: i32'], ['positions', 'T'], [], /* wgsl */ `
   // i is a channel: this invocation alone writes column i of dwte and dwpe,
   // so repeated tokens add up without races.
   let C = u.count;
   for (var n = 0u; n < u.positions; n++) {
-    let d = dout[n * C + i];
-    dwte[tokens[n] * C + i] += d;
-    dwpe[(n % u.T) * C + i] += d;
+    let d = dout[u.doutOff + n * C + i];
+    dwte[u.dwteOff + u32(tokens[u.tokensOff + n]) * C + i] += d;
+    dwpe[u.dwpeOff + (n % u.T) * C + i] += d;
   }`);
 
-/** Scatters dout [B,T,C] back onto the rows of wte [V,C] and wpe [T,C] (tokens: a u32/i32 buffer [B·T]). */
+/** Scatters dout [B,T,C] back onto the rows of wte [V,C] and wpe [T,C] (tokens: int32 [B·T]); dwte is bound to its buffer's end. */
 export function encoderBackward(
-  p: Program, dwte: GPUBuffer, dwpe: GPUBuffer, dout: GPUBuffer, tokens: GPUBuffer, B: number, T: number, C: number,
+  p: Program, dwte: GPUTensor, dwpe: GPUTensor, dout: GPUTensor, tokens: GPUTensor, B: number, T: number, C: number,
 ): Dispatch[] {
-  return [perIndex(p, 'encoderBackward', ENCODER_BACKWARD_WGSL, [dwte, dwpe, dout, tokens], uniformBlock([C, B * T, T]), C)];
+  const N = B * T;
+  return [perIndex(p, ENCODER_BACKWARD, [[dwte], [dwpe, T * C], [dout, N * C], [tokens, N]], [N, T], [], C)];
 }
 
-const LAYERNORM_BACKWARD_INPUT_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, C: u32 }
-@group(0) @binding(0) var<storage, read_write> dinp: array<f32>;
-@group(0) @binding(1) var<storage, read> dout: array<f32>;
-@group(0) @binding(2) var<storage, read> inp: array<f32>;
-@group(0) @binding(3) var<storage, read> weight: array<f32>;
-@group(0) @binding(4) var<storage, read> mean: array<f32>;
-@group(0) @binding(5) var<storage, read> rstd: array<f32>;
-@group(0) @binding(6) var<uniform> u: Uniforms;`, /* wgsl */ `
+const LAYERNORM_BACKWARD_INPUT = perIndexKernel(
+  'layernormBackwardInput', ['dinp: rw', 'dout', 'inp', 'weight', 'mean', 'rstd'], ['C'], [], /* wgsl */ `
   // i is a row.
-  let off = i * u.C;
-  let m = mean[i];
-  let s = rstd[i];
+  let x = u.inpOff + i * u.C;
+  let dy = u.doutOff + i * u.C;
+  let m = mean[u.meanOff + i];
+  let s = rstd[u.rstdOff + i];
   var gMean = 0.0;
   var gNormMean = 0.0;
   for (var c = 0u; c < u.C; c++) {
-    let g = weight[c] * dout[off + c];
+    let g = weight[u.weightOff + c] * dout[dy + c];
     gMean += g;
-    gNormMean += g * (inp[off + c] - m) * s;
+    gNormMean += g * (inp[x + c] - m) * s;
   }
   gMean /= f32(u.C);
   gNormMean /= f32(u.C);
+  let dx = u.dinpOff + i * u.C;
   for (var c = 0u; c < u.C; c++) {
-    let norm = (inp[off + c] - m) * s;
-    dinp[off + c] += s * (weight[c] * dout[off + c] - gMean - norm * gNormMean);
+    let norm = (inp[x + c] - m) * s;
+    dinp[dx + c] += s * (weight[u.weightOff + c] * dout[dy + c] - gMean - norm * gNormMean);
   }`);
 
-const LAYERNORM_BACKWARD_PARAMS_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, N: u32 }
-@group(0) @binding(0) var<storage, read_write> dweight: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dbias: array<f32>;
-@group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<storage, read> inp: array<f32>;
-@group(0) @binding(4) var<storage, read> mean: array<f32>;
-@group(0) @binding(5) var<storage, read> rstd: array<f32>;
-@group(0) @binding(6) var<uniform> u: Uniforms;`, /* wgsl */ `
+const LAYERNORM_BACKWARD_PARAMS = perIndexKernel(
+  'layernormBackwardParams', ['dweight: rw', 'dbias: rw', 'dout', 'inp', 'mean', 'rstd'], ['N'], [], /* wgsl */ `
   // i is a channel; the sums over rows are this invocation's alone.
   let C = u.count;
   var weightSum = 0.0;
   var biasSum = 0.0;
   for (var n = 0u; n < u.N; n++) {
-    let d = dout[n * C + i];
-    weightSum += (inp[n * C + i] - mean[n]) * rstd[n] * d;
+    let d = dout[u.doutOff + n * C + i];
+    weightSum += (inp[u.inpOff + n * C + i] - mean[u.meanOff + n]) * rstd[u.rstdOff + n] * d;
     biasSum += d;
   }
-  dweight[i] += weightSum;
-  dbias[i] += biasSum;`);
+  dweight[u.dweightOff + i] += weightSum;
+  dbias[u.dbiasOff + i] += biasSum;`);
 
 /** LayerNorm backward from the saved mean and rstd [N]: one pass per row for dinp, one per channel for dweight and dbias. */
 export function layernormBackward(
-  p: Program, dinp: GPUBuffer, dweight: GPUBuffer, dbias: GPUBuffer, dout: GPUBuffer,
-  inp: GPUBuffer, weight: GPUBuffer, mean: GPUBuffer, rstd: GPUBuffer, N: number, C: number,
+  p: Program, dinp: GPUTensor, dweight: GPUTensor, dbias: GPUTensor, dout: GPUTensor,
+  inp: GPUTensor, weight: GPUTensor, mean: GPUTensor, rstd: GPUTensor, N: number, C: number,
 ): Dispatch[] {
+  const rows: [GPUTensor, number][] = [[dout, N * C], [inp, N * C]];
+  const stats: [GPUTensor, number][] = [[mean, N], [rstd, N]];
   return [
-    perIndex(p, 'layernormBackwardInput', LAYERNORM_BACKWARD_INPUT_WGSL, [dinp, dout, inp, weight, mean, rstd], uniformBlock([N, C]), N),
-    perIndex(p, 'layernormBackwardParams', LAYERNORM_BACKWARD_PARAMS_WGSL, [dweight, dbias, dout, inp, mean, rstd], uniformBlock([C, N]), C),
+    perIndex(p, LAYERNORM_BACKWARD_INPUT, [[dinp, N * C], ...rows, [weight, C], ...stats], [C], [], N),
+    perIndex(p, LAYERNORM_BACKWARD_PARAMS, [[dweight, C], [dbias, C], ...rows, ...stats], [N], [], C),
   ];
 }
 
-const COLUMN_SUMS_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, N: u32 }
-@group(0) @binding(0) var<storage, read_write> sums: array<f32>;
-@group(0) @binding(1) var<storage, read> matrix: array<f32>;
-@group(0) @binding(2) var<uniform> u: Uniforms;`, /* wgsl */ `
+const COLUMN_SUMS = perIndexKernel('columnSums', ['sums: rw', 'matrix'], ['N'], [], /* wgsl */ `
   var sum = 0.0;
-  for (var n = 0u; n < u.N; n++) { sum += matrix[n * u.count + i]; }
-  sums[i] += sum;`);
+  for (var n = 0u; n < u.N; n++) { sum += matrix[u.matrixOff + n * u.count + i]; }
+  sums[u.sumsOff + i] += sum;`);
 
 /**
  * Backward of out = inp·weight + bias (inp [N,C], weight [C,OC]):
  * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout.
  */
 export function matmulBackward(
-  p: Program, dinp: GPUBuffer, dweight: GPUBuffer, dbias: GPUBuffer | null, dout: GPUBuffer,
-  inp: GPUBuffer, weight: GPUBuffer, N: number, C: number, OC: number,
+  p: Program, dinp: GPUTensor, dweight: GPUTensor, dbias: GPUTensor | null, dout: GPUTensor,
+  inp: GPUTensor, weight: GPUTensor, N: number, C: number, OC: number,
 ): Dispatch[] {
   const dispatches = [
     gemm(p, dinp, rowMajor(C), dout, rowMajor(OC), weight, transposed(rowMajor(OC)), N, OC, C, { accumulate: true }),
     gemm(p, dweight, rowMajor(OC), inp, transposed(rowMajor(C)), dout, rowMajor(OC), C, N, OC, { accumulate: true }),
   ];
-  if (dbias) dispatches.push(perIndex(p, 'columnSums', COLUMN_SUMS_WGSL, [dbias, dout], uniformBlock([OC, N]), OC));
+  if (dbias) dispatches.push(perIndex(p, COLUMN_SUMS, [[dbias, OC], [dout, N * OC]], [N], [], OC));
   return dispatches;
 }
 
 /**
  * Backward of logits = inp·weightᵀ (inp [N,C], weight [V,C]):
- * dinp += dlogits·weight, dweight += dlogitsᵀ·inp.
+ * dinp += dlogits·weight, dweight += dlogitsᵀ·inp. A vocabulary too big for
+ * one binding is done in blocks of rows and of the vocabulary, each adding its part.
  */
 export function unembedBackward(
-  p: Program, dinp: GPUBuffer, dweight: GPUBuffer, dlogits: GPUBuffer,
-  inp: GPUBuffer, weight: GPUBuffer, N: number, C: number, V: number,
+  p: Program, dinp: GPUTensor, dweight: GPUTensor, dlogits: GPUTensor,
+  inp: GPUTensor, weight: GPUTensor, N: number, C: number, V: number,
 ): Dispatch[] {
-  return [
-    gemm(p, dinp, rowMajor(C), dlogits, rowMajor(V), weight, rowMajor(C), N, V, C, { accumulate: true }),
-    gemm(p, dweight, rowMajor(C), dlogits, transposed(rowMajor(V)), inp, rowMajor(C), V, N, C, { accumulate: true }),
-  ];
+  const limit = bindingFloats(p);
+  const dispatches: Dispatch[] = [];
+  for (const [v0, vocab] of pieces(V, limit / C)) {
+    for (const [n0, rows] of pieces(N, limit / Math.max(V, C))) {
+      const dlogitsBlock = offsetBy(dlogits, n0 * V + v0);
+      const weightRows = offsetBy(weight, v0 * C);
+      dispatches.push(
+        gemm(p, offsetBy(dinp, n0 * C), rowMajor(C), dlogitsBlock, rowMajor(V), weightRows, rowMajor(C), rows, vocab, C, { accumulate: true }),
+        gemm(p, offsetBy(dweight, v0 * C), rowMajor(C), dlogitsBlock, transposed(rowMajor(V)), offsetBy(inp, n0 * C), rowMajor(C),
+          vocab, rows, C, { accumulate: true }),
+      );
+    }
+  }
+  return dispatches;
 }
 
-const SOFTMAX_BACKWARD_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, T: u32 }
-@group(0) @binding(0) var<storage, read_write> datt: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dpreatt: array<f32>;
-@group(0) @binding(2) var<storage, read> att: array<f32>;
-@group(0) @binding(3) var<uniform> u: Uniforms;`, /* wgsl */ `
+const SOFTMAX_BACKWARD = perIndexKernel('softmaxBackward', ['datt: rw', 'dpreatt: rw', 'att'], ['T'], [], /* wgsl */ `
   // i is one query's row of one head; keys after the query are hidden.
   let t = i % u.T;
-  let off = i * u.T;
+  let row = i * u.T;
+  let w = u.attOff + row;
+  let dw = u.dattOff + row;
+  let ds = u.dpreattOff + row;
   var weighted = 0.0; // Σ att·datt over the visible keys
-  for (var j = 0u; j <= t; j++) { weighted += att[off + j] * datt[off + j]; }
-  for (var j = 0u; j <= t; j++) { dpreatt[off + j] = att[off + j] * (datt[off + j] - weighted); }
+  for (var j = 0u; j <= t; j++) { weighted += att[w + j] * datt[dw + j]; }
+  for (var j = 0u; j <= t; j++) { dpreatt[ds + j] = att[w + j] * (datt[dw + j] - weighted); }
   for (var j = t + 1u; j < u.T; j++) {
-    datt[off + j] = 0.0;
-    dpreatt[off + j] = 0.0;
+    datt[dw + j] = 0.0;
+    dpreatt[ds + j] = 0.0;
   }`);
 
 /**
@@ -314,11 +343,12 @@ struct Uniforms { count: u32, T: u32 }
  * datt and dpreatt [B,NH,T,T] are written (hidden keys' entries 0).
  */
 export function attentionBackward(
-  p: Program, dqkv: GPUBuffer, dpreatt: GPUBuffer, datt: GPUBuffer, dout: GPUBuffer,
-  qkv: GPUBuffer, att: GPUBuffer, B: number, T: number, C: number, NH: number,
+  p: Program, dqkv: GPUTensor, dpreatt: GPUTensor, datt: GPUTensor, dout: GPUTensor,
+  qkv: GPUTensor, att: GPUTensor, B: number, T: number, C: number, NH: number,
 ): Dispatch[] {
   const hs = C / NH;
   const C3 = 3 * C;
+  const rows = B * NH * T;
   const everyHead = { batches: B, heads: NH };
   // One head's [T, hs] slice of the [T, C] rows and of the q, k, v thirds of the [T, 3C] rows.
   const headOut: View = { offset: 0, row: C, col: 1, batch: T * C, head: hs };
@@ -330,71 +360,63 @@ export function attentionBackward(
   return [
     gemm(p, datt, scores, dout, headOut, qkv, transposed(value), T, hs, T, { accumulate: false, ...everyHead }),
     gemm(p, dqkv, value, att, transposed(scores), dout, headOut, T, T, hs, { accumulate: true, ...everyHead }),
-    perIndex(p, 'softmaxBackward', SOFTMAX_BACKWARD_WGSL, [datt, dpreatt, att], uniformBlock([B * NH * T, T]), B * NH * T),
+    perIndex(p, SOFTMAX_BACKWARD, [[datt, rows * T], [dpreatt, rows * T], [att, rows * T]], [T], [], rows),
     gemm(p, dqkv, query, dpreatt, scores, qkv, key, T, T, hs, { accumulate: true, alpha: scale, ...everyHead }),
     gemm(p, dqkv, key, dpreatt, transposed(scores), qkv, query, T, T, hs, { accumulate: true, alpha: scale, ...everyHead }),
   ];
 }
 
-const GELU_BACKWARD_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32 }
-@group(0) @binding(0) var<storage, read_write> dinp: array<f32>;
-@group(0) @binding(1) var<storage, read> inp: array<f32>;
-@group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<uniform> u: Uniforms;
-const GELU_SCALE = 0.7978845608028654; // √(2/π)
-const GELU_CUBIC = 0.044715;`, /* wgsl */ `
+const GELU_BACKWARD = perIndexKernel('geluBackward', ['dinp: rw', 'inp', 'dout'], [], [], /* wgsl */ `
   // gelu = x·s with s = σ(2u), u = √(2/π)·(x + 0.044715·x³) (see kernels.ts).
-  let x = inp[i];
-  let s = 1.0 / (1.0 + exp(-2.0 * GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
-  let grad = s + 2.0 * x * s * (1.0 - s) * GELU_SCALE * (1.0 + 3.0 * GELU_CUBIC * x * x);
-  dinp[i] += grad * dout[i];`);
+  let scale = 0.7978845608028654; // √(2/π)
+  let cubic = 0.044715;
+  let x = inp[u.inpOff + i];
+  let s = 1.0 / (1.0 + exp(-2.0 * scale * (x + cubic * x * x * x)));
+  let grad = s + 2.0 * x * s * (1.0 - s) * scale * (1.0 + 3.0 * cubic * x * x);
+  dinp[u.dinpOff + i] += grad * dout[u.doutOff + i];`);
 
 /** GELU backward: dinp += gelu′(inp)·dout over N floats. */
-export function geluBackward(p: Program, dinp: GPUBuffer, inp: GPUBuffer, dout: GPUBuffer, N: number): Dispatch[] {
-  return [perIndex(p, 'geluBackward', GELU_BACKWARD_WGSL, [dinp, inp, dout], uniformBlock([N]), N)];
+export function geluBackward(p: Program, dinp: GPUTensor, inp: GPUTensor, dout: GPUTensor, N: number): Dispatch[] {
+  return [perIndex(p, GELU_BACKWARD, [[dinp, N], [inp, N], [dout, N]], [], [], N)];
 }
 
-const RESIDUAL_BACKWARD_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32 }
-@group(0) @binding(0) var<storage, read_write> da: array<f32>;
-@group(0) @binding(1) var<storage, read_write> db: array<f32>;
-@group(0) @binding(2) var<storage, read> dout: array<f32>;
-@group(0) @binding(3) var<uniform> u: Uniforms;`, /* wgsl */ `
-  da[i] += dout[i];
-  db[i] += dout[i];`);
+const RESIDUAL_BACKWARD = perIndexKernel('residualBackward', ['da: rw', 'db: rw', 'dout'], [], [], /* wgsl */ `
+  let d = dout[u.doutOff + i];
+  da[u.daOff + i] += d;
+  db[u.dbOff + i] += d;`);
 
 /** A sum passes its gradient unchanged to both terms. */
-export function residualBackward(p: Program, da: GPUBuffer, db: GPUBuffer, dout: GPUBuffer, N: number): Dispatch[] {
-  return [perIndex(p, 'residualBackward', RESIDUAL_BACKWARD_WGSL, [da, db, dout], uniformBlock([N]), N)];
+export function residualBackward(p: Program, da: GPUTensor, db: GPUTensor, dout: GPUTensor, N: number): Dispatch[] {
+  return [perIndex(p, RESIDUAL_BACKWARD, [[da, N], [db, N], [dout, N]], [], [], N)];
 }
 
-const CROSS_ENTROPY_SOFTMAX_BACKWARD_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, V: u32, scale: f32 }
-@group(0) @binding(0) var<storage, read_write> dlogits: array<f32>;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> targets: array<u32>;
-@group(0) @binding(3) var<uniform> u: Uniforms;`, /* wgsl */ `
+const CROSS_ENTROPY_SOFTMAX_BACKWARD = perIndexKernel(
+  'crossEntropySoftmaxBackward', ['dlogits: rw', 'logits', 'targets: i32'], ['V'], ['scale'], /* wgsl */ `
   // i is a row (a position).
-  let off = i * u.V;
-  var maxLogit = logits[off];
-  for (var v = 1u; v < u.V; v++) { maxLogit = max(maxLogit, logits[off + v]); }
+  let x = u.logitsOff + i * u.V;
+  let dx = u.dlogitsOff + i * u.V;
+  var maxLogit = logits[x];
+  for (var v = 1u; v < u.V; v++) { maxLogit = max(maxLogit, logits[x + v]); }
   var sum = 0.0;
   for (var v = 0u; v < u.V; v++) {
-    let e = exp(logits[off + v] - maxLogit);
-    dlogits[off + v] = e;
+    let e = exp(logits[x + v] - maxLogit);
+    dlogits[dx + v] = e;
     sum += e;
   }
   let norm = u.scale / sum;
-  for (var v = 0u; v < u.V; v++) { dlogits[off + v] *= norm; }
-  dlogits[off + targets[i]] -= u.scale;`);
+  for (var v = 0u; v < u.V; v++) { dlogits[dx + v] *= norm; }
+  dlogits[dx + u32(targets[u.targetsOff + i])] -= u.scale;`);
 
 /**
  * dlogits [N,V] = (softmax(logits) − onehot(targets))·scale per row: WRITES (it
- * starts the backward pass). targets: a u32/i32 buffer [N].
+ * starts the backward pass). targets: int32 [N]. Rows in pieces that fit a binding.
  */
 export function crossEntropySoftmaxBackward(
-  p: Program, dlogits: GPUBuffer, logits: GPUBuffer, targets: GPUBuffer, N: number, V: number, scale: number,
+  p: Program, dlogits: GPUTensor, logits: GPUTensor, targets: GPUTensor, N: number, V: number, scale: number,
 ): Dispatch[] {
-  return [perIndex(p, 'crossEntropySoftmaxBackward', CROSS_ENTROPY_SOFTMAX_BACKWARD_WGSL, [dlogits, logits, targets], uniformBlock([N, V], [scale]), N)];
+  return pieces(N, bindingFloats(p) / V).map(([n0, rows]) => perIndex(
+    p, CROSS_ENTROPY_SOFTMAX_BACKWARD,
+    [[offsetBy(dlogits, n0 * V), rows * V], [offsetBy(logits, n0 * V), rows * V], [offsetBy(targets, n0), rows]],
+    [V], [scale], rows,
+  ));
 }

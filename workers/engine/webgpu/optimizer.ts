@@ -8,8 +8,8 @@
 import type { GPTConfig } from '../config.ts';
 import { DECAYED_PARAMETERS, DEFAULT_ADAMW, type AdamWSettings } from '../optimizer.ts';
 import { PARAMETER_NAMES, parameterLayout } from '../params.ts';
-import { perIndex, perIndexWGSL, uniformBlock } from './backward.ts';
-import type { Dispatch, Program } from './program.ts';
+import { bindingFloats, offsetBy, perIndex, perIndexKernel, pieces } from './backward.ts';
+import type { Dispatch, GPUTensor, Program } from './program.ts';
 
 /** [start, end) of the flat parameter buffer and whether that range gets weight decay. */
 export interface DecaySegment { start: number; end: number; decay: boolean }
@@ -30,24 +30,19 @@ export function decaySegments(config: GPTConfig): DecaySegment[] {
   return runs;
 }
 
-const ADAMW_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, offset: u32, beta1: f32, beta2: f32, eps: f32, decay: f32 }
-// What changes every step, written by AdamWGPU.beginUpdate: learning rate and
-// the inverse bias corrections 1/(1 − β1^t), 1/(1 − β2^t).
-struct Step { learningRate: f32, mScale: f32, vScale: f32 }
-@group(0) @binding(0) var<storage, read_write> params: array<f32>;
-@group(0) @binding(1) var<storage, read_write> m: array<f32>;
-@group(0) @binding(2) var<storage, read_write> v: array<f32>;
-@group(0) @binding(3) var<storage, read> grads: array<f32>;
-@group(0) @binding(4) var<storage, read> step: Step;
-@group(0) @binding(5) var<uniform> u: Uniforms;`, /* wgsl */ `
-  let j = u.offset + i;
-  let grad = grads[j];
-  let mj = u.beta1 * m[j] + (1.0 - u.beta1) * grad;
-  let vj = u.beta2 * v[j] + (1.0 - u.beta2) * grad * grad;
-  m[j] = mj;
-  v[j] = vj;
-  params[j] -= step.learningRate * ((mj * step.mScale) / (sqrt(vj * step.vScale) + u.eps) + u.decay * params[j]);`);
+const ADAMW = perIndexKernel('adamw', ['params: rw', 'm: rw', 'v: rw', 'grads', 'step'], [], ['beta1', 'beta2', 'eps', 'decay'], /* wgsl */ `
+  // step holds what changes every step (AdamWGPU.beginUpdate): the learning
+  // rate and the inverse bias corrections 1/(1 − β1^t), 1/(1 − β2^t).
+  let learningRate = step[u.stepOff];
+  let mScale = step[u.stepOff + 1u];
+  let vScale = step[u.stepOff + 2u];
+  let grad = grads[u.gradsOff + i];
+  let mi = u.beta1 * m[u.mOff + i] + (1.0 - u.beta1) * grad;
+  let vi = u.beta2 * v[u.vOff + i] + (1.0 - u.beta2) * grad * grad;
+  m[u.mOff + i] = mi;
+  v[u.vOff + i] = vi;
+  let p = u.paramsOff + i;
+  params[p] -= learningRate * ((mi * mScale) / (sqrt(vi * vScale) + u.eps) + u.decay * params[p]);`);
 
 /**
  * AdamW over a flat parameter buffer and its gradient buffer (the layout of
@@ -65,7 +60,7 @@ export class AdamWGPU {
   private readonly program: Program;
   private readonly stepValues: GPUBuffer;
 
-  constructor(p: Program, config: GPTConfig, params: GPUBuffer, grads: GPUBuffer, settings: Partial<AdamWSettings> = {}) {
+  constructor(p: Program, config: GPTConfig, params: GPUTensor, grads: GPUTensor, settings: Partial<AdamWSettings> = {}) {
     this.program = p;
     this.settings = { ...DEFAULT_ADAMW, ...settings };
     const { beta1, beta2, eps, weightDecay } = this.settings;
@@ -73,10 +68,15 @@ export class AdamWGPU {
     this.m = p.buffer(4 * total, 'adamw m');
     this.v = p.buffer(4 * total, 'adamw v');
     this.stepValues = p.buffer(16, 'adamw step');
-    this.dispatches = decaySegments(config).map(({ start, end, decay }) => perIndex(
-      p, 'adamw', ADAMW_WGSL, [params, this.m, this.v, grads, this.stepValues],
-      uniformBlock([end - start, start], [beta1, beta2, eps, decay ? weightDecay : 0]), end - start,
-    ));
+    // One dispatch per run of equal decay, in pieces that fit a binding.
+    this.dispatches = decaySegments(config).flatMap(({ start, end, decay }) =>
+      pieces(end - start, bindingFloats(p)).map(([offset, count]) => {
+        const at = start + offset;
+        return perIndex(
+          p, ADAMW, [[offsetBy(params, at), count], [offsetBy(this.m, at), count], [offsetBy(this.v, at), count], [offsetBy(grads, at), count], [this.stepValues, 4]],
+          [], [beta1, beta2, eps, decay ? weightDecay : 0], count,
+        );
+      }));
   }
 
   /** Advances the step count and writes this step's learning rate and bias corrections to the GPU. */
@@ -88,54 +88,49 @@ export class AdamWGPU {
   }
 }
 
-/** Invocations of the first reduction pass: each sums the squares of every PARTIALS-th gradient. */
+/** Invocations of the first reduction pass (per piece, at most): each sums the squares of every PARTIALS-th gradient. */
 const PARTIALS = 1024;
 
-const SQUARE_SUMS_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, length: u32 }
-@group(0) @binding(0) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(1) var<storage, read> grads: array<f32>;
-@group(0) @binding(2) var<uniform> u: Uniforms;`, /* wgsl */ `
+const SQUARE_SUMS = perIndexKernel('squareSums', ['partials: rw', 'grads'], ['length'], [], /* wgsl */ `
   // Strided so that neighbouring invocations read neighbouring floats.
   var sum = 0.0;
-  for (var j = i; j < u.length; j += u.count) { sum += grads[j] * grads[j]; }
-  partials[i] = sum;`);
+  for (var j = i; j < u.length; j += u.count) { sum += grads[u.gradsOff + j] * grads[u.gradsOff + j]; }
+  partials[u.partialsOff + i] = sum;`);
 
-const NORM_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32, partials: u32, maxNorm: f32 }
-@group(0) @binding(0) var<storage, read_write> norm: array<f32>;
-@group(0) @binding(1) var<storage, read> partials: array<f32>;
-@group(0) @binding(2) var<uniform> u: Uniforms;`, /* wgsl */ `
+const GRADIENT_NORM = perIndexKernel('gradientNorm', ['norm: rw', 'partials'], ['partialCount'], ['maxNorm'], /* wgsl */ `
   var squares = 0.0;
-  for (var j = 0u; j < u.partials; j++) { squares += partials[j]; }
+  for (var j = 0u; j < u.partialCount; j++) { squares += partials[u.partialsOff + j]; }
   let n = sqrt(squares);
-  norm[0] = n;
+  norm[u.normOff] = n;
   // Scale only a finite norm above the maximum; finiteness from the exponent
   // bits, which no fast-math assumption can fold away.
   let finite = (bitcast<u32>(n) & 0x7f800000u) != 0x7f800000u;
-  norm[1] = select(1.0, u.maxNorm / n, finite && n > u.maxNorm);`);
+  norm[u.normOff + 1u] = select(1.0, u.maxNorm / n, finite && n > u.maxNorm);`);
 
-const SCALE_WGSL = perIndexWGSL(/* wgsl */ `
-struct Uniforms { count: u32 }
-@group(0) @binding(0) var<storage, read_write> grads: array<f32>;
-@group(0) @binding(1) var<storage, read> norm: array<f32>;
-@group(0) @binding(2) var<uniform> u: Uniforms;`, /* wgsl */ `
-  grads[i] *= norm[1];`);
+const CLIP_SCALE = perIndexKernel('clipScale', ['grads: rw', 'norm'], [], [], /* wgsl */ `
+  grads[u.gradsOff + i] *= norm[u.normOff + 1u];`);
 
 /**
  * Scales grads [length] so their L2 norm is at most maxNorm, as
  * ../optimizer.ts clipGradientNorm, without leaving the GPU: `norm` holds
  * [norm before clipping, the scale applied] for whoever wants to read it.
+ * Gradients too many for one binding are reduced and scaled in pieces.
  */
 export function clipGradientNorm(
-  p: Program, grads: GPUBuffer, length: number, maxNorm: number,
+  p: Program, grads: GPUTensor, length: number, maxNorm: number,
 ): { dispatches: Dispatch[]; norm: GPUBuffer } {
-  const partials = p.buffer(4 * PARTIALS, 'gradient norm partials');
+  const parts = pieces(length, bindingFloats(p));
+  // All partial sums must fit the one binding the norm pass reads.
+  const perPart = Math.min(PARTIALS, Math.floor(bindingFloats(p) / parts.length));
+  const partialCount = perPart * parts.length;
+  const partials = p.buffer(4 * partialCount, 'gradient norm partials');
   const norm = p.buffer(8, 'gradient norm');
   const dispatches = [
-    perIndex(p, 'squareSums', SQUARE_SUMS_WGSL, [partials, grads], uniformBlock([PARTIALS, length]), PARTIALS),
-    perIndex(p, 'gradientNorm', NORM_WGSL, [norm, partials], uniformBlock([1, PARTIALS], [maxNorm]), 1),
-    perIndex(p, 'clipScale', SCALE_WGSL, [grads, norm], uniformBlock([length]), length),
+    ...parts.map(([start, count], k) => perIndex(
+      p, SQUARE_SUMS, [[offsetBy(partials, k * perPart), perPart], [offsetBy(grads, start), count]], [count], [], perPart,
+    )),
+    perIndex(p, GRADIENT_NORM, [[norm, 2], [partials, partialCount]], [partialCount], [maxNorm], 1),
+    ...parts.map(([start, count]) => perIndex(p, CLIP_SCALE, [[offsetBy(grads, start), count], [norm, 2]], [], [], count)),
   ];
   return { dispatches, norm };
 }
