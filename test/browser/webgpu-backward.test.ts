@@ -18,8 +18,12 @@ const random = new Random(27_182_818);
 const TOLERANCE = 1e-4;
 
 type HostArray = Float32Array | Int32Array;
-/** Tensors start this many floats into their buffers: kernels must honour offsets and stay inside. */
-const PAD = 5;
+/**
+ * Tensors start this many floats into their buffers: kernels must honour
+ * offsets and stay inside. A multiple of 4 where the sizes are too, so the
+ * gemm's vec4 paths run.
+ */
+const padFor = (...sizes: number[]): number => (sizes.every((n) => n % 4 === 0) ? 8 : 5);
 
 describe('WebGPU backward kernels', () => {
   let program: Program;
@@ -33,30 +37,33 @@ describe('WebGPU backward kernels', () => {
   after(() => program?.destroy());
 
   /**
-   * Uploads `arrays`, each PAD floats into its own buffer between random
+   * Uploads `arrays`, each `pad` floats into its own buffer between random
    * floats, runs the dispatches `build` makes on those slices and returns what
    * the slices at `outputs` hold afterwards (checking the floats around them
    * were left alone); the CPU kernel then runs on the host arrays themselves.
    */
   async function onGPU(
-    arrays: HostArray[], outputs: number[], build: (tensors: GPUTensor[]) => Dispatch[], p = program,
+    arrays: HostArray[], outputs: number[], build: (tensors: GPUTensor[]) => Dispatch[], p = program, pads: number | number[] = 5,
   ): Promise<Float32Array[]> {
-    const padded = arrays.map((a) => {
-      const whole = a instanceof Int32Array ? new Int32Array(a.length + 2 * PAD) : randomArray(random, a.length + 2 * PAD);
-      whole.set(a, PAD);
+    const padOf = (i: number): number => (typeof pads === 'number' ? pads : pads[i]!);
+    const padded = arrays.map((a, i) => {
+      const pad = padOf(i);
+      const whole = a instanceof Int32Array ? new Int32Array(a.length + 2 * pad) : randomArray(random, a.length + 2 * pad);
+      whole.set(a, pad);
       return whole;
     });
     const buffers = padded.map((a) => p.upload(a));
     p.device.pushErrorScope('validation');
-    p.run(build(buffers.map((buffer) => ({ buffer, offset: PAD }))));
+    p.run(build(buffers.map((buffer, i) => ({ buffer, offset: padOf(i) }))));
     const error = await p.device.popErrorScope();
     if (error) expect.fail(`WebGPU validation error: ${error.message}`);
     return Promise.all(outputs.map(async (i) => {
       const whole = await p.read(buffers[i]!, padded[i]!.length);
       const n = arrays[i]!.length;
-      expect(Array.from(whole.subarray(0, PAD)), 'floats before the tensor').to.deep.equal(Array.from(padded[i]!.subarray(0, PAD)));
-      expect(Array.from(whole.subarray(PAD + n)), 'floats after the tensor').to.deep.equal(Array.from(padded[i]!.subarray(PAD + n)));
-      return whole.slice(PAD, PAD + n);
+      const pad = padOf(i);
+      expect(Array.from(whole.subarray(0, pad)), 'floats before the tensor').to.deep.equal(Array.from(padded[i]!.subarray(0, pad)));
+      expect(Array.from(whole.subarray(pad + n)), 'floats after the tensor').to.deep.equal(Array.from(padded[i]!.subarray(pad + n)));
+      return whole.slice(pad, pad + n);
     }));
   }
 
@@ -94,8 +101,14 @@ describe('WebGPU backward kernels', () => {
     });
   }
 
-  for (const [N, C, OC, withBias] of [[37, 13, 70, true], [70, 45, 99, false], [5, 3, 1, true]] as const) {
-    it(`matmulBackward N=${N} C=${C} OC=${OC} ${withBias ? 'with' : 'without'} bias`, async () => {
+  // Aligned sizes take the gemm's vec4 paths; the last case offsets some tensors
+  // onto vec4 boundaries and some off them, mixing vec4 and scalar loads.
+  const matmulCases: [number, number, number, boolean, number[]?][] = [
+    [37, 13, 70, true], [70, 45, 99, false], [5, 3, 1, true], [36, 12, 40, true], [68, 20, 8, false],
+    [24, 16, 12, true, [8, 4, 3, 8, 5, 5]],
+  ];
+  for (const [N, C, OC, withBias, pads] of matmulCases) {
+    it(`matmulBackward N=${N} C=${C} OC=${OC} ${withBias ? 'with' : 'without'} bias${pads ? ', mixed offsets' : ''}`, async () => {
       const dinp = randomArray(random, N * C);
       const dweight = randomArray(random, C * OC);
       const dbias = randomArray(random, OC);
@@ -103,14 +116,14 @@ describe('WebGPU backward kernels', () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);
       const got = await onGPU([dinp, dweight, dbias, dout, inp, weight], [0, 1, 2], (b) =>
-        gpu.matmulBackward(program, b[0]!, b[1]!, withBias ? b[2]! : null, b[3]!, b[4]!, b[5]!, N, C, OC));
+        gpu.matmulBackward(program, b[0]!, b[1]!, withBias ? b[2]! : null, b[3]!, b[4]!, b[5]!, N, C, OC), program, pads ?? padFor(N, C, OC));
       const untouchedBias = dbias.slice();
       cpu.matmulBackward(dinp, dweight, withBias ? dbias : null, dout, inp, weight, N, C, OC);
       expectAllClose(got, [dinp, dweight, withBias ? dbias : untouchedBias]);
     });
   }
 
-  for (const [N, C, V] of [[13, 6, 67], [40, 33, 5]] as const) {
+  for (const [N, C, V] of [[13, 6, 67], [40, 33, 5], [12, 16, 44]] as const) {
     it(`unembedBackward N=${N} C=${C} V=${V}`, async () => {
       const dinp = randomArray(random, N * C);
       const dweight = randomArray(random, V * C);
@@ -118,13 +131,13 @@ describe('WebGPU backward kernels', () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, V * C);
       const got = await onGPU([dinp, dweight, dlogits, inp, weight], [0, 1], (b) =>
-        gpu.unembedBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, N, C, V));
+        gpu.unembedBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, N, C, V), program, padFor(N, C, V));
       cpu.unembedBackward(dinp, dweight, dlogits, inp, weight, N, C, V);
       expectAllClose(got, [dinp, dweight]);
     });
   }
 
-  for (const [B, T, C, NH] of [[2, 7, 12, 3], [1, 11, 10, 2], [3, 37, 18, 2]] as const) {
+  for (const [B, T, C, NH] of [[2, 7, 12, 3], [1, 11, 10, 2], [3, 37, 18, 2], [2, 12, 16, 2]] as const) {
     it(`attentionBackward B=${B} T=${T} C=${C} NH=${NH}: dqkv added, datt and dpreatt written`, async () => {
       const qkv = randomArray(random, B * T * 3 * C);
       const att = new Float32Array(B * NH * T * T);
@@ -134,7 +147,7 @@ describe('WebGPU backward kernels', () => {
       const datt = randomArray(random, B * NH * T * T);
       const dout = randomArray(random, B * T * C);
       const got = await onGPU([dqkv, dpreatt, datt, dout, qkv, att], [0, 1, 2], (b) =>
-        gpu.attentionBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, B, T, C, NH));
+        gpu.attentionBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, B, T, C, NH), program, padFor(T, C / NH));
       cpu.attentionBackward(dqkv, dpreatt, datt, dout, qkv, att, B, T, C, NH);
       expectAllClose(got, [dqkv, dpreatt, datt]);
     });
@@ -171,6 +184,33 @@ describe('WebGPU backward kernels', () => {
       expectAllClose(got, [dlogits]);
     });
   }
+
+  /** Runs `dispatches` `repeats` times in one submission and returns the seconds per run. */
+  async function timed(dispatches: Dispatch[], repeats = 10): Promise<number> {
+    program.device.pushErrorScope('validation');
+    program.run(dispatches);
+    const error = await program.device.popErrorScope();
+    if (error) expect.fail(`WebGPU validation error: ${error.message}`);
+    await program.device.queue.onSubmittedWorkDone();
+    const start = performance.now();
+    program.run(Array.from({ length: repeats }, () => dispatches).flat());
+    await program.device.queue.onSubmittedWorkDone();
+    return (performance.now() - start) / 1000 / repeats;
+  }
+
+  it('speed at nano-cpu training sizes (logged)', async () => {
+    const [B, T, C, NH] = [12, 64, 128, 4];
+    const N = B * T;
+    const floats = (n: number) => program.upload(randomArray(random, n));
+    const matmul = gpu.matmulBackward(program, floats(N * C), floats(C * 4 * C), floats(4 * C), floats(N * 4 * C), floats(N * C), floats(C * 4 * C), N, C, 4 * C);
+    const matmulSeconds = await timed(matmul);
+    const attention = gpu.attentionBackward(
+      program, floats(N * 3 * C), floats(B * NH * T * T), floats(B * NH * T * T), floats(N * C), floats(N * 3 * C), floats(B * NH * T * T), B, T, C, NH,
+    );
+    const attentionSeconds = await timed(attention);
+    console.log(`matmulBackward ${N}×${C}→${4 * C}: ${(matmulSeconds * 1e3).toFixed(1)} ms, ${(4 * N * C * 4 * C / matmulSeconds / 1e9).toFixed(2)} GFLOP/s; `
+      + `attentionBackward B=${B} T=${T} C=${C} NH=${NH}: ${(attentionSeconds * 1e3).toFixed(1)} ms`);
+  });
 
   describe('on a device that binds only 1 KiB at a time', () => {
     let tiny: Program;

@@ -109,7 +109,20 @@ const transposed = (v: View): View => ({ ...v, row: v.col, col: v.row });
 const BLOCK = 4; // outputs per invocation along each axis
 const GEMM_TILE = 8; // invocations per workgroup along each axis
 
-const GEMM_WGSL = /* wgsl */ `
+/**
+ * How the gemm reads an operand: as vec4s of four adjacent, aligned floats
+ * along k ('k'), or along the block's rows of a / columns of b ('mn'), or as
+ * scalars through the strides ('scalar').
+ */
+type OperandLoad = 'k' | 'mn' | 'scalar';
+
+/**
+ * The gemm's WGSL. Each invocation keeps a 4×4 block of c in registers. When
+ * an operand is contiguous along k, the loop steps k by 4 and multiplies 4×4
+ * tiles (8 vec4 loads for 64 multiply-adds); otherwise it steps k by 1 with a
+ * column of a times a row of b (an outer product).
+ */
+const gemmWGSL = (aLoad: OperandLoad, bLoad: OperandLoad): string => /* wgsl */ `
 struct Uniforms {
   M: u32, N: u32, K: u32, heads: u32,
   aOffset: u32, aRow: u32, aCol: u32, aBatch: u32, aHead: u32,
@@ -118,9 +131,19 @@ struct Uniforms {
   accumulate: u32, alpha: f32,
 }
 @group(0) @binding(0) var<storage, read_write> c: array<f32>;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<${aLoad === 'scalar' ? 'f32' : 'vec4f'}>;
+@group(0) @binding(2) var<storage, read> b: array<${bLoad === 'scalar' ? 'f32' : 'vec4f'}>;
 @group(0) @binding(3) var<uniform> u: Uniforms;
+
+// a[m0..m0+3, k] for the block's rows (their offsets in aRows), b[k, n0..n0+3].
+${aLoad === 'k' ? '' : /* wgsl */ `fn aColumn(aRows: vec4u, k: u32) -> vec4f {
+  let ak = aRows + k * u.aCol;
+  return ${aLoad === 'mn' ? 'a[ak.x / 4u]' : 'vec4f(a[ak.x], a[ak.y], a[ak.z], a[ak.w])'};
+}`}
+${bLoad === 'k' ? '' : /* wgsl */ `fn bRow(bCols: vec4u, k: u32) -> vec4f {
+  let bk = bCols + k * u.bRow;
+  return ${bLoad === 'mn' ? 'b[bk.x / 4u]' : 'vec4f(b[bk.x], b[bk.y], b[bk.z], b[bk.w])'};
+}`}
 
 fn store(cBase: u32, row: u32, values: vec4f, n0: u32) {
   if (row >= u.M) { return; }
@@ -150,15 +173,28 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
+${aLoad === 'k' || bLoad === 'k' ? /* wgsl */ `
+  for (var k = 0u; k < u.K; k += 4u) {
+    // Row i of aTile is a[m0 + i, k..k+3]; column j of bTile is b[k + j, n0..n0+3].
+    let aTile = ${aLoad === 'k'
+      ? 'mat4x4f(a[(aRows.x + k) / 4u], a[(aRows.y + k) / 4u], a[(aRows.z + k) / 4u], a[(aRows.w + k) / 4u])'
+      : 'transpose(mat4x4f(aColumn(aRows, k), aColumn(aRows, k + 1u), aColumn(aRows, k + 2u), aColumn(aRows, k + 3u)))'};
+    let bTile = ${bLoad === 'k'
+      ? 'transpose(mat4x4f(b[(bCols.x + k) / 4u], b[(bCols.y + k) / 4u], b[(bCols.z + k) / 4u], b[(bCols.w + k) / 4u]))'
+      : 'mat4x4f(bRow(bCols, k), bRow(bCols, k + 1u), bRow(bCols, k + 2u), bRow(bCols, k + 3u))'};
+    acc0 += bTile * aTile[0];
+    acc1 += bTile * aTile[1];
+    acc2 += bTile * aTile[2];
+    acc3 += bTile * aTile[3];
+  }` : /* wgsl */ `
   for (var k = 0u; k < u.K; k++) {
-    let ak = aRows + k * u.aCol;
-    let bk = bCols + k * u.bRow;
-    let bRow = vec4f(b[bk.x], b[bk.y], b[bk.z], b[bk.w]);
-    acc0 += a[ak.x] * bRow;
-    acc1 += a[ak.y] * bRow;
-    acc2 += a[ak.z] * bRow;
-    acc3 += a[ak.w] * bRow;
-  }
+    let column = aColumn(aRows, k);
+    let row = bRow(bCols, k);
+    acc0 += column.x * row;
+    acc1 += column.y * row;
+    acc2 += column.z * row;
+    acc3 += column.w * row;
+  }`}
   let cBase = u.cOffset + batch * u.cBatch + head * u.cHead;
   store(cBase, m0, acc0, n0);
   store(cBase, m0 + 1u, acc1, n0);
@@ -191,6 +227,13 @@ function gemm(
     return { binding: bound.binding, view: { ...v, offset: bound.offset } };
   };
   const [cb, ab, bb] = [bindView(c, { ...cView, col: 1 }, M, N), bindView(a, aView, M, K), bindView(b, bView, K, N)];
+  // vec4s along an axis: its stride 1, and every vec4 starting on a multiple of 4 floats.
+  const aligned = (v: View, along: number, across: number, count: number): boolean =>
+    along === 1 && [v.offset, v.batch, v.head, across, count].every((n) => n % 4 === 0);
+  const load = (v: View, kStride: number, otherStride: number, count: number): OperandLoad =>
+    aligned(v, kStride, otherStride, K) ? 'k' : aligned(v, otherStride, kStride, count) ? 'mn' : 'scalar';
+  const aLoad = load(ab.view, ab.view.col, ab.view.row, M);
+  const bLoad = load(bb.view, bb.view.row, bb.view.col, N);
   const uniforms = uniformBlock([
     M, N, K, heads,
     ab.view.offset, ab.view.row, ab.view.col, ab.view.batch, ab.view.head,
@@ -202,7 +245,8 @@ function gemm(
   const workgroups: [number, number, number] = [Math.ceil(N / span), Math.ceil(M / span), batches * heads];
   const max = p.ctx.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups.some((n) => n > max)) throw new Error(`gemm: ${workgroups.join('×')} workgroups exceed the device's ${max} per dimension`);
-  return p.dispatch(p.pipeline('gemm', GEMM_WGSL), [cb.binding, ab.binding, bb.binding], uniforms, workgroups);
+  const pipeline = p.pipeline(`gemm a:${aLoad} b:${bLoad}`, gemmWGSL(aLoad, bLoad));
+  return p.dispatch(pipeline, [cb.binding, ab.binding, bb.binding], uniforms, workgroups);
 }
 
 // ---- the backward kernels ----
