@@ -2,13 +2,15 @@
  * The backward kernels on the GPU: one function per backward function of
  * kernels.ts, same name, same arguments (GPU tensors, a buffer or a float offset
  * into one, instead of arrays; a Program first), each returning the Dispatches
- * that perform it. Same rules as there: they ADD into the gradient buffers, except crossEntropySoftmaxBackward (it
- * starts the pass) and attentionBackward's scratch (datt, dpreatt), which write.
+ * that perform it. Same rules as there: they ADD into the gradient buffers,
+ * except crossEntropySoftmaxBackward (it starts the pass) and attentionBackward's
+ * scratch (datt, dpreatt), which write.
  *
  * Two shapes of kernel cover everything:
  *  - gemm: a strided, batched matrix product with a 4×4 block of outputs per
- *    invocation held in registers (no workgroup memory, no barriers), which
- *    serves every matmul, unembedding and attention product and their transposes;
+ *    invocation held in registers (no workgroup memory, no barriers; vec4 loads
+ *    where an operand is contiguous and aligned), which serves every matmul,
+ *    unembedding and attention product and their transposes;
  *  - one invocation per index (an element, a row or a channel) looping over the
  *    rest: a gradient that many positions add into (a bias, a LayerNorm gain,
  *    an embedding row) is owned by one invocation, so no two ever race on it.
