@@ -41,6 +41,9 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string)
 let ctx: GPUContext | null = null;
 let p: Program;
 
+/** Whether every dispatch runs the gemm's aligned (all-vec4) loop; its pipelines are named so. */
+const usesAlignedLoop = (dispatches: Dispatch[]): boolean => dispatches.every((d) => d.pipeline.label.includes('aligned'));
+
 async function run(dispatches: Dispatch[]): Promise<void> {
   p.device.pushErrorScope('validation');
   p.run(dispatches);
@@ -97,7 +100,7 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
   it('matmulForward, with and without bias, at sizes that are and are not multiples of 4', async () => {
     const random = new Random(13);
-    for (const [N, C, OC] of [[1, 1, 1], [5, 3, 7], [8, 16, 12], [13, 64, 192], [130, 67, 61], [64, 256, 64]]) {
+    for (const [N, C, OC] of [[1, 1, 1], [5, 3, 7], [8, 16, 12], [13, 64, 192], [130, 67, 61], [64, 256, 64], [3, 4, 4], [70, 36, 8], [9, 12, 13]]) {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);
       for (const withBias of [true, false]) {
@@ -105,41 +108,63 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
         const expected = new Float32Array(N * OC);
         cpu.matmulForward(expected, inp, weight, bias, N, C, OC);
         const out = p.buffer(N * OC * 4);
-        await run(gpu.matmulForward(p, out, p.upload(inp), p.upload(weight), withBias ? p.upload(bias) : null, N, C, OC));
+        const dispatches = gpu.matmulForward(p, out, p.upload(inp), p.upload(weight), withBias ? p.upload(bias) : null, N, C, OC);
+        // Whole buffers start aligned: C and OC alone decide between the two loops.
+        expect(usesAlignedLoop(dispatches), `aligned loop at ${N}×${C}×${OC}`).to.equal(C % 4 === 0 && OC % 4 === 0);
+        await run(dispatches);
         expectClose(await p.read(out, N * OC), expected, `matmul ${N}×${C}×${OC} bias ${withBias}`);
       }
     }
   });
 
-  it('matmulForward on slices of shared buffers at unaligned offsets', async () => {
+  it('matmulForward and unembedForward on slices of shared buffers, at offsets off and on multiples of 4', async () => {
     const random = new Random(14);
     const [N, C, OC] = [9, 8, 12];
-    const inp = randomArray(random, N * C);
-    const weight = randomArray(random, C * OC);
-    const bias = randomArray(random, OC);
-    const expected = new Float32Array(N * OC);
-    cpu.matmulForward(expected, inp, weight, bias, N, C, OC);
-    // inp, weight and bias side by side in one buffer, at offsets that are not multiples of 4.
-    const packed = new Float32Array(3 + N * C + 1 + C * OC + 2 + OC);
-    const [inpOff, weightOff, biasOff] = [3, 3 + N * C + 1, 3 + N * C + 1 + C * OC + 2];
-    packed.set(inp, inpOff);
-    packed.set(weight, weightOff);
-    packed.set(bias, biasOff);
-    const buffer = p.upload(packed);
-    const out = p.buffer((5 + N * OC) * 4);
-    await run(gpu.matmulForward(p, { buffer: out, offset: 5 }, { buffer, offset: inpOff }, { buffer, offset: weightOff }, { buffer, offset: biasOff }, N, C, OC));
-    expectClose(await p.read(out, N * OC, 5), expected, 'matmul on slices');
+    // Gaps before inp, weight and bias in one buffer, and where out starts in its own.
+    for (const [gaps, outOff, aligned] of [[[3, 1, 2], 5, false], [[4, 8, 1], 3, true], [[68, 4, 4], 20, true]] as const) {
+      const inp = randomArray(random, N * C);
+      const weight = randomArray(random, C * OC);
+      const bias = randomArray(random, OC);
+      const inpOff = gaps[0];
+      const weightOff = inpOff + N * C + gaps[1];
+      const biasOff = weightOff + C * OC + gaps[2];
+      const packed = new Float32Array(biasOff + OC);
+      packed.set(inp, inpOff);
+      packed.set(weight, weightOff);
+      packed.set(bias, biasOff);
+      const buffer = p.upload(packed);
+      const out = p.buffer((outOff + N * OC) * 4);
+      const what = `at offsets ${inpOff}, ${weightOff}, ${biasOff} → ${outOff}`;
+
+      const expected = new Float32Array(N * OC);
+      cpu.matmulForward(expected, inp, weight, bias, N, C, OC);
+      const matmul = gpu.matmulForward(p, { buffer: out, offset: outOff }, { buffer, offset: inpOff }, { buffer, offset: weightOff }, { buffer, offset: biasOff }, N, C, OC);
+      expect(usesAlignedLoop(matmul), `matmul aligned loop ${what}`).to.equal(aligned);
+      await run(matmul);
+      expectClose(await p.read(out, N * OC, outOff), expected, `matmul ${what}`);
+
+      // The same weight read as [OC, C], the unembedding's layout.
+      const logits = new Float32Array(N * OC);
+      cpu.unembedForward(logits, inp, weight, N, C, OC);
+      const unembed = gpu.unembedForward(p, { buffer: out, offset: outOff }, { buffer, offset: inpOff }, { buffer, offset: weightOff }, N, C, OC);
+      expect(usesAlignedLoop(unembed), `unembed aligned loop ${what}`).to.equal(aligned);
+      await run(unembed);
+      expectClose(await p.read(out, N * OC, outOff), logits, `unembed ${what}`);
+    }
   });
 
   it('unembedForward, also split over the vocabulary when the matrix exceeds one binding', async () => {
     const random = new Random(15);
-    for (const [N, C, V] of [[1, 4, 1], [6, 7, 13], [20, 64, 97], [9, 32, 1001]]) {
+    for (const [N, C, V] of [[1, 4, 1], [6, 7, 13], [20, 64, 97], [9, 32, 1001], [5, 12, 8], [7, 18, 16]]) {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, V * C);
       const expected = new Float32Array(N * V);
       cpu.unembedForward(expected, inp, weight, N, C, V);
       const logits = p.buffer(N * V * 4);
-      await run(gpu.unembedForward(p, logits, p.upload(inp), p.upload(weight), N, C, V));
+      const dispatches = gpu.unembedForward(p, logits, p.upload(inp), p.upload(weight), N, C, V);
+      // Columns past V are clamped, so only C decides between the two loops.
+      expect(usesAlignedLoop(dispatches), `aligned loop at ${N}×${C}×${V}`).to.equal(C % 4 === 0);
+      await run(dispatches);
       expectClose(await p.read(logits, N * V), expected, `unembed ${N}×${C}×${V}`);
     }
     // A device whose bindings hold only 4 KiB: the weight [1001, 32] needs 34 chunks.
@@ -268,18 +293,22 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
     expectClose(await p.read(acts.logits, N * V), expected, 'logits');
   });
 
-  it('matmulForward speed (logged): 768×128 · 128×512', async () => {
+  it('matmulForward and unembedForward speed (logged, not checked)', async () => {
     const random = new Random(21);
-    const [N, C, OC] = [768, 128, 512];
-    const out = p.buffer(N * OC * 4);
-    const dispatches = gpu.matmulForward(p, out, p.upload(randomArray(random, N * C)), p.upload(randomArray(random, C * OC)), p.upload(randomArray(random, OC)), N, C, OC);
-    p.run(dispatches);
-    await p.device.queue.onSubmittedWorkDone();
-    const repeats = 20;
-    const start = performance.now();
-    p.run(Array.from({ length: repeats }, () => dispatches).flat());
-    await p.device.queue.onSubmittedWorkDone();
-    const seconds = (performance.now() - start) / 1000;
-    console.log(`matmulForward ${N}×${C}·${C}×${OC} on ${ctx!.adapterInfo.architecture || ctx!.adapterInfo.vendor}: ${(2 * N * C * OC * repeats / seconds / 1e9).toFixed(2)} GFLOP/s`);
+    const logSpeed = async (what: string, dispatches: Dispatch[], flops: number) => {
+      p.run(dispatches);
+      await p.device.queue.onSubmittedWorkDone();
+      const repeats = 10;
+      const start = performance.now();
+      p.run(Array.from({ length: repeats }, () => dispatches).flat());
+      await p.device.queue.onSubmittedWorkDone();
+      const seconds = (performance.now() - start) / 1000;
+      console.log(`${what} on ${ctx!.adapterInfo.architecture || ctx!.adapterInfo.vendor}: ${(flops * repeats / seconds / 1e9).toFixed(2)} GFLOP/s`);
+    };
+    for (const [N, C, OC] of [[768, 128, 512], [512, 512, 512]]) {
+      const [out, inp, weight] = [p.buffer(N * OC * 4), p.upload(randomArray(random, N * C)), p.upload(randomArray(random, C * OC))];
+      await logSpeed(`matmulForward ${N}×${C}·${C}×${OC}`, gpu.matmulForward(p, out, inp, weight, p.upload(randomArray(random, OC)), N, C, OC), 2 * N * C * OC);
+      await logSpeed(`unembedForward ${N}×${C}·(${OC}×${C})ᵀ`, gpu.unembedForward(p, out, inp, weight, N, C, OC), 2 * N * C * OC);
+    }
   });
 });
