@@ -1,0 +1,226 @@
+/**
+ * A whole training step on the GPU: forward, cross-entropy, backward, gradient
+ * clipping and AdamW over parameters, gradients, moments and activations that
+ * never leave it. The step's dispatches are built once; each step writes the
+ * batch, sets the learning rate, records everything in one command encoder and
+ * reads back two floats: the mean loss and the gradient norm.
+ *
+ * Buffers: parameters and their flat gradient copy follow params.ts's layout
+ * (what AdamWGPU and clipping read). The backward pass adds each parameter's
+ * gradient into a buffer of its own and the step then copies them into the flat
+ * one: kernels that write two gradients at once (a LayerNorm's gain and shift,
+ * wte and wpe) must not write two ranges of one buffer, which WebGPU forbids.
+ * Activations and their gradients get one buffer per name, stacked over layers
+ * like model.ts's, so nothing needs zeroing between layers.
+ */
+
+import { ACTIVATION_NAMES, type ActivationName, activationShapes } from '../model.ts';
+import { learningRateAt } from '../optimizer.ts';
+import { PARAMETER_NAMES, type ParameterName, type ParameterTensors, parameterLayout, product } from '../params.ts';
+import { DEFAULT_TRAINING, type TrainingSettings } from '../train.ts';
+import {
+  attentionBackward, crossEntropySoftmaxBackward, encoderBackward, geluBackward, layernormBackward, matmulBackward,
+  offsetBy, perIndex, perIndexKernel, residualBackward, unembedBackward,
+} from './backward.ts';
+import type { GPUContext } from './device.ts';
+import {
+  attentionForward, crossEntropyForward, encoderForward, geluForward, layernormForward, matmulForward,
+  residualForward, unembedForward,
+} from './forward.ts';
+import { AdamWGPU, clipGradientNorm } from './optimizer.ts';
+import { type Dispatch, type GPUTensor, Program } from './program.ts';
+
+/** The activation gradients the backward pass uses (the saved means and 1/stds have none). */
+const GRADIENT_NAMES = ACTIVATION_NAMES.filter((name) => !/Mean|Rstd/.test(name));
+
+const MEAN_LOSS = perIndexKernel('meanLoss', ['mean: rw', 'losses'], ['N'], [], /* wgsl */ `
+  var sum = 0.0;
+  for (var n = 0u; n < u.N; n++) { sum += losses[u.lossesOff + n]; }
+  mean[u.meanOff] = sum / f32(u.N);`);
+
+export interface GPUStepReport {
+  /** Mean cross-entropy of the batch, before this step's update. */
+  loss: number;
+  /** Gradient norm before clipping. */
+  gradNorm: number;
+  learningRate: number;
+}
+
+export class GPUTrainer {
+  readonly settings: TrainingSettings;
+  readonly optimizer: AdamWGPU;
+  /** The flat parameters on the GPU (params.ts layout). */
+  readonly params: GPUBuffer;
+  private readonly program: Program;
+  private readonly total: number;
+  private readonly inputs: GPUBuffer;
+  private readonly targets: GPUBuffer;
+  private readonly meanLoss: GPUBuffer;
+  private readonly gradNorm: GPUBuffer;
+  private readonly readback: GPUBuffer;
+  /** Buffers the step clears before it starts: every gradient is added into. */
+  private readonly cleared: GPUBuffer[];
+  /** [per-tensor gradient, its offset in the flat gradients in floats, length]. */
+  private readonly gradientCopies: [GPUBuffer, number, number][];
+  private readonly flatGrads: GPUBuffer;
+  private readonly passes: { backprop: Dispatch[]; update: Dispatch[] };
+  private steps = 0;
+  private busy = false;
+
+  /** Copies params to the GPU; settings as Trainer's (batchSize × seqLen per step, schedule, AdamW, clipping). */
+  constructor(ctx: GPUContext, params: ParameterTensors, settings: Partial<TrainingSettings> = {}) {
+    const { config } = params;
+    const seqLen = settings.seqLen ?? Math.min(DEFAULT_TRAINING.seqLen, config.blockSize);
+    this.settings = { ...DEFAULT_TRAINING, ...settings, seqLen };
+    const { batchSize: B, gradClip } = this.settings;
+    const T = seqLen;
+    if (!(Number.isInteger(B) && B >= 1 && Number.isInteger(T) && T >= 1 && T <= config.blockSize)) {
+      throw new Error(`batches of ${B} × ${T} tokens do not fit a model with a context of ${config.blockSize}`);
+    }
+    const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C, tied } = config;
+    const N = B * T;
+    const p = new Program(ctx);
+    this.program = p;
+    const { offsets, sizes, total } = parameterLayout(config);
+    this.total = total;
+    this.params = p.upload(params.data);
+    this.inputs = p.buffer(4 * N, 'inputs');
+    this.targets = p.buffer(4 * N, 'targets');
+
+    const shapes = activationShapes(config, B, T);
+    const stack = (names: readonly ActivationName[], label: string) =>
+      Object.fromEntries(names.map((name) => [name, p.buffer(4 * product(shapes[name]), `${label} ${name}`)])) as Record<ActivationName, GPUBuffer>;
+    const acts = stack(ACTIVATION_NAMES, 'activation');
+    const dacts = stack(GRADIENT_NAMES, 'activation gradient');
+    const stored = PARAMETER_NAMES.filter((name) => sizes[name] > 0);
+    const grads = Object.fromEntries(stored.map((name) => [name, p.buffer(4 * sizes[name], `gradient ${name}`)])) as Record<ParameterName, GPUBuffer>;
+    this.cleared = [...GRADIENT_NAMES.map((name) => dacts[name]), ...stored.map((name) => grads[name])];
+    this.flatGrads = p.buffer(4 * total, 'gradients');
+    this.gradientCopies = stored.map((name) => [grads[name], offsets[name], sizes[name]]);
+
+    // Layer l's slice of a stacked tensor: a parameter (in the flat buffer), its gradient, an activation.
+    // Tensors that are not per layer are only ever asked for at l = 0.
+    const param = (name: ParameterName, l = 0): GPUTensor => offsetBy(this.params, offsets[name] + l * (sizes[name] / L));
+    const grad = (name: ParameterName, l = 0): GPUTensor => offsetBy(grads[name], l * (sizes[name] / L));
+    const act = (set: Record<ActivationName, GPUBuffer>, name: ActivationName, l = 0): GPUTensor =>
+      offsetBy(set[name], l * (product(shapes[name]) / L));
+    const unembedding: ParameterName = tied ? 'wte' : 'lmHead';
+    const losses = p.buffer(4 * N, 'losses');
+    this.meanLoss = p.buffer(4, 'mean loss');
+
+    const forward: Dispatch[] = [...encoderForward(p, acts.encoded, this.inputs, param('wte'), param('wpe'), B, T, C)];
+    for (let l = 0; l < L; l++) {
+      const a = (name: ActivationName) => act(acts, name, l);
+      const w = (name: ParameterName) => param(name, l);
+      const input = l === 0 ? acts.encoded : act(acts, 'residual3', l - 1);
+      forward.push(
+        ...layernormForward(p, a('ln1'), a('ln1Mean'), a('ln1Rstd'), input, w('ln1w'), w('ln1b'), N, C),
+        ...matmulForward(p, a('qkv'), a('ln1'), w('qkvw'), w('qkvb'), N, C, 3 * C),
+        ...attentionForward(p, a('atty'), a('preatt'), a('att'), a('qkv'), B, T, C, NH),
+        ...matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C),
+        ...residualForward(p, a('residual2'), input, a('attproj'), N * C),
+        ...layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C),
+        ...matmulForward(p, a('fch'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C),
+        ...geluForward(p, a('fchGelu'), a('fch'), N * 4 * C),
+        ...matmulForward(p, a('fcproj'), a('fchGelu'), w('fcprojw'), w('fcprojb'), N, 4 * C, C),
+        ...residualForward(p, a('residual3'), a('residual2'), a('fcproj'), N * C),
+      );
+    }
+    const lastOutput = act(acts, 'residual3', L - 1);
+    forward.push(
+      ...layernormForward(p, acts.lnf, acts.lnfMean, acts.lnfRstd, lastOutput, param('lnfw'), param('lnfb'), N, C),
+      ...unembedForward(p, acts.logits, acts.lnf, param(unembedding), N, C, V),
+      ...crossEntropyForward(p, losses, acts.logits, this.targets, N, V),
+      perIndex(p, MEAN_LOSS, [[this.meanLoss, 1], [losses, N]], [N], [], 1),
+    );
+
+    // Backward, as model.ts lossAndGradients; layer l's output gradient is
+    // dresidual3[l], and its input gradient goes to dresidual3[l − 1] (dencoded for l = 0).
+    const backward: Dispatch[] = [
+      ...crossEntropySoftmaxBackward(p, dacts.logits, acts.logits, this.targets, N, V, 1 / N),
+      ...unembedBackward(p, dacts.lnf, grad(unembedding), dacts.logits, acts.lnf, param(unembedding), N, C, V),
+      ...layernormBackward(p, act(dacts, 'residual3', L - 1), grad('lnfw'), grad('lnfb'), dacts.lnf, lastOutput, param('lnfw'),
+        acts.lnfMean, acts.lnfRstd, N, C),
+    ];
+    for (let l = L - 1; l >= 0; l--) {
+      const a = (name: ActivationName) => act(acts, name, l);
+      const d = (name: ActivationName) => act(dacts, name, l);
+      const w = (name: ParameterName) => param(name, l);
+      const g = (name: ParameterName) => grad(name, l);
+      const input = l === 0 ? acts.encoded : act(acts, 'residual3', l - 1);
+      const dinput = l === 0 ? dacts.encoded : act(dacts, 'residual3', l - 1);
+      backward.push(
+        ...residualBackward(p, d('residual2'), d('fcproj'), d('residual3'), N * C),
+        ...matmulBackward(p, d('fchGelu'), g('fcprojw'), g('fcprojb'), d('fcproj'), a('fchGelu'), w('fcprojw'), N, 4 * C, C),
+        ...geluBackward(p, d('fch'), a('fch'), d('fchGelu'), N * 4 * C),
+        ...matmulBackward(p, d('ln2'), g('fcw'), g('fcb'), d('fch'), a('ln2'), w('fcw'), N, C, 4 * C),
+        ...layernormBackward(p, d('residual2'), g('ln2w'), g('ln2b'), d('ln2'), a('residual2'), w('ln2w'), a('ln2Mean'), a('ln2Rstd'), N, C),
+        ...residualBackward(p, dinput, d('attproj'), d('residual2'), N * C),
+        ...matmulBackward(p, d('atty'), g('attprojw'), g('attprojb'), d('attproj'), a('atty'), w('attprojw'), N, C, C),
+        ...attentionBackward(p, d('qkv'), d('preatt'), d('att'), d('atty'), a('qkv'), a('att'), B, T, C, NH),
+        ...matmulBackward(p, d('ln1'), g('qkvw'), g('qkvb'), d('qkv'), a('ln1'), w('qkvw'), N, C, 3 * C),
+        ...layernormBackward(p, dinput, g('ln1w'), g('ln1b'), d('ln1'), input, w('ln1w'), a('ln1Mean'), a('ln1Rstd'), N, C),
+      );
+    }
+    backward.push(...encoderBackward(p, grad('wte'), grad('wpe'), dacts.encoded, this.inputs, B, T, C));
+
+    const clip = clipGradientNorm(p, this.flatGrads, total, gradClip);
+    this.gradNorm = clip.norm;
+    this.optimizer = new AdamWGPU(p, config, this.params, this.flatGrads, this.settings);
+    this.passes = { backprop: [...forward, ...backward], update: [...clip.dispatches, ...this.optimizer.dispatches] };
+    this.readback = p.device.createBuffer({ label: 'step readback', size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /** Dispatches per step (both compute passes). */
+  get dispatchCount(): number {
+    return this.passes.backprop.length + this.passes.update.length;
+  }
+
+  /**
+   * One optimisation step on inputs and targets [batchSize·seqLen] (targets[i]
+   * the token after inputs[i]). Await each step before the next.
+   */
+  async step(inputs: Int32Array<ArrayBuffer>, targets: Int32Array<ArrayBuffer>): Promise<GPUStepReport> {
+    const { batchSize, seqLen } = this.settings;
+    const N = batchSize * seqLen;
+    if (inputs.length !== N || targets.length !== N) throw new Error(`a step needs ${N} inputs and targets, got ${inputs.length} and ${targets.length}`);
+    if (this.busy) throw new Error('the previous GPU step has not finished');
+    this.busy = true;
+    try {
+      const { device } = this.program;
+      device.queue.writeBuffer(this.inputs, 0, inputs);
+      device.queue.writeBuffer(this.targets, 0, targets);
+      const learningRate = learningRateAt(this.steps, this.settings);
+      this.optimizer.beginUpdate(learningRate);
+      const encoder = device.createCommandEncoder();
+      for (const buffer of this.cleared) encoder.clearBuffer(buffer);
+      this.program.encode(encoder, this.passes.backprop);
+      for (const [buffer, offset, length] of this.gradientCopies) encoder.copyBufferToBuffer(buffer, 0, this.flatGrads, 4 * offset, 4 * length);
+      this.program.encode(encoder, this.passes.update);
+      encoder.copyBufferToBuffer(this.meanLoss, 0, this.readback, 0, 4);
+      encoder.copyBufferToBuffer(this.gradNorm, 0, this.readback, 4, 4);
+      device.queue.submit([encoder.finish()]);
+      await this.readback.mapAsync(GPUMapMode.READ);
+      const [loss, gradNorm] = new Float32Array(this.readback.getMappedRange().slice(0));
+      this.readback.unmap();
+      this.steps++;
+      return { loss: loss!, gradNorm: gradNorm!, learningRate };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The flat parameters (params.ts layout), copied back to the CPU. */
+  readParameters(): Promise<Float32Array> {
+    return this.program.read(this.params, this.total);
+  }
+
+  destroy(): void {
+    this.readback.destroy();
+    this.program.destroy();
+  }
+}
