@@ -4,11 +4,14 @@
 import { expect } from 'chai';
 import { type GPTConfig, validateConfig } from '../../workers/engine/config.ts';
 import { sampleBatch, splitTokens, type TokenDataset } from '../../workers/engine/data.ts';
+import { createActivations, crossEntropy, forwardActivations } from '../../workers/engine/model.ts';
 import { createParameters, PARAMETER_NAMES, parameterLayout, type ParameterTensors } from '../../workers/engine/params.ts';
 import { presetConfig } from '../../workers/engine/presets.ts';
 import { Random } from '../../workers/engine/random.ts';
-import { Trainer, type TrainingSettings } from '../../workers/engine/train.ts';
+import { Trainer, TrainingDivergedError, type TrainingSettings } from '../../workers/engine/train.ts';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
+import { AdamWGPU, clipGradientNorm } from '../../workers/engine/webgpu/optimizer.ts';
+import { Program } from '../../workers/engine/webgpu/program.ts';
 import { GPUTrainer } from '../../workers/engine/webgpu/trainer.ts';
 import { randomizeParameters, randomTokens } from './engine-reference.ts';
 
@@ -54,8 +57,11 @@ function trainers(ctx: GPUContext, config: GPTConfig, settings: Partial<Training
     sampleBatch(dataset.train, B, T, batches, inputs, targets);
     return { inputs, targets };
   };
-  return { cpu, gpu, nextBatch };
+  return { cpu, gpu, nextBatch, dataset };
 }
+
+/** Float bits, so that NaNs compare too. */
+const bits = (data: Float32Array): Uint32Array => new Uint32Array(data.buffer, data.byteOffset, data.length);
 
 describe('WebGPU trainer', function () {
   this.timeout(120_000);
@@ -111,6 +117,122 @@ describe('WebGPU trainer', function () {
       }
     });
   }
+
+  it('a NaN weight: the step throws TrainingDivergedError and changes nothing; the next step goes on as the CPU does', async () => {
+    const config = tinyConfig(false);
+    const { cpu, gpu, nextBatch } = trainers(ctx, config, SETTINGS);
+    const reader = new Program(ctx);
+    try {
+      const { total, offsets } = parameterLayout(config);
+      const first = nextBatch();
+      await gpu.step(first.inputs, first.targets);
+      cpu.step();
+      // A LayerNorm gain reaches every position: the loss becomes NaN.
+      const poisoned = offsets.ln1w + 3;
+      const good = new Float32Array([cpu.params.data[poisoned]!]);
+      ctx.device.queue.writeBuffer(gpu.params, 4 * poisoned, new Float32Array([NaN]));
+      const state = () => Promise.all([gpu.params, gpu.optimizer.m, gpu.optimizer.v].map((buffer) => reader.read(buffer, total)));
+      const before = await state();
+      // The first step must have set the moments, or "unchanged" would prove little.
+      expect(before[1]!.some((m) => m !== 0) && before[2]!.some((v) => v !== 0)).to.equal(true);
+      const second = nextBatch();
+      let thrown: unknown;
+      try {
+        await gpu.step(second.inputs, second.targets);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).to.be.instanceOf(TrainingDivergedError);
+      expect((thrown as Error).message).to.match(/step 2: the loss became NaN/);
+      expect(gpu.stepCount).to.equal(1);
+      expect(gpu.optimizer.step).to.equal(1);
+      const after = await state();
+      for (const k of [0, 1, 2]) expect(bits(after[k]!), ['parameters', 'm', 'v'][k]).to.deep.equal(bits(before[k]!));
+      expect(bits(await gpu.readParameters())).to.deep.equal(bits(before[0]!));
+      // Restored, the same batch gives the CPU's second step: learning rate, bias corrections and all.
+      ctx.device.queue.writeBuffer(gpu.params, 4 * poisoned, good);
+      const report = await gpu.step(second.inputs, second.targets);
+      const cpuReport = cpu.step();
+      expect(report.learningRate).to.equal(cpuReport.learningRate);
+      expect(relativeError(await gpu.readParameters(), cpu.params.data, 0, total)).to.be.below(1e-4);
+    } finally {
+      reader.destroy();
+      gpu.destroy();
+    }
+  });
+
+  for (const loss of [Infinity, NaN, 2.5]) {
+    it(`clipping's finite flag with finite gradients and a loss of ${loss} ${Number.isFinite(loss) ? 'lets' : 'stops'} the AdamW update`, async () => {
+      const config = tinyConfig(true);
+      const { total } = parameterLayout(config);
+      const p = new Program(ctx);
+      try {
+        const params = randomModel(config).data;
+        const grads = randomModel(config).data; // norm far above gradClip 1: clipping would scale them
+        const paramsBuffer = p.upload(params);
+        const gradsBuffer = p.upload(grads);
+        const clip = clipGradientNorm(p, gradsBuffer, total, 1, p.upload(new Float32Array([loss])));
+        const adam = new AdamWGPU(p, config, paramsBuffer, gradsBuffer, {}, { buffer: clip.norm, offset: 2 });
+        adam.beginUpdate(1e-2);
+        p.run([...clip.dispatches, ...adam.dispatches]);
+        const [norm, scale, finite] = await p.read(clip.norm, 3);
+        expect(Number.isFinite(norm) && norm! > 1).to.equal(true);
+        const after = await p.read(paramsBuffer, total);
+        if (Number.isFinite(loss)) {
+          expect(scale).to.be.closeTo(1 / norm!, 1e-6 / norm!);
+          expect(finite).to.equal(1);
+          expect(relativeError(after, params, 0, total)).to.be.above(1e-3);
+        } else {
+          expect([scale, finite]).to.deep.equal([1, 0]);
+          expect(bits(await p.read(gradsBuffer, total))).to.deep.equal(bits(grads));
+          expect(bits(after)).to.deep.equal(bits(params));
+          expect((await p.read(adam.m, total)).every((m) => m === 0)).to.equal(true);
+        }
+      } finally {
+        p.destroy();
+      }
+    });
+  }
+
+  it("evaluate gives the CPU's mean loss over validation batches and leaves the weights alone", async () => {
+    const config = tinyConfig(true);
+    const { cpu, gpu, nextBatch, dataset } = trainers(ctx, config, SETTINGS);
+    try {
+      // Trained a little first, so the weights are not the ones the GPU started from.
+      for (let s = 0; s < 2; s++) {
+        const { inputs, targets } = nextBatch();
+        await gpu.step(inputs, targets);
+        cpu.step();
+      }
+      const { batchSize: B, seqLen: T } = cpu.settings;
+      const draws = new Random(99);
+      const batches = Array.from({ length: 3 }, () => {
+        const inputs = new Int32Array(B * T);
+        const targets = new Int32Array(B * T);
+        sampleBatch(dataset.validation, B, T, draws, inputs, targets);
+        return { inputs, targets };
+      });
+      const acts = createActivations(config, B, T);
+      const cpuLosses = batches.map(({ inputs, targets }) => {
+        forwardActivations(cpu.params, inputs, B, T, acts);
+        return crossEntropy(acts.logits, targets, config.vocabSize);
+      });
+      // Different batches, different losses: the mean must see each one.
+      expect(new Set(cpuLosses).size).to.equal(3);
+      const cpuMean = cpuLosses.reduce((a, b) => a + b) / cpuLosses.length;
+      const weights = await gpu.readParameters();
+      const gpuMean = await gpu.evaluate(batches);
+      expect(Math.abs(gpuMean - cpuMean) / cpuMean, `GPU ${gpuMean}, CPU ${cpuMean}`).to.be.below(1e-5);
+      expect(bits(await gpu.readParameters())).to.deep.equal(bits(weights));
+      // The same dispatches again: the same answer.
+      expect(await gpu.evaluate(batches)).to.equal(gpuMean);
+      // One batch alone: its own loss.
+      const single = await gpu.evaluate([batches[1]!]);
+      expect(Math.abs(single - cpuLosses[1]!) / cpuLosses[1]!).to.be.below(1e-5);
+    } finally {
+      gpu.destroy();
+    }
+  });
 
   it('logs the speed of nano-cpu on this adapter (no assertion: SwiftShader is only a proxy)', async () => {
     const config = presetConfig('nano-cpu', 65);

@@ -2,7 +2,8 @@
  * AdamW and gradient-norm clipping on GPU buffers: the same formulas as
  * ../optimizer.ts, with parameters, gradients and both moments staying on the
  * GPU. Nothing is read back: clipping reduces the gradients to a norm buffer
- * that the scaling pass reads directly.
+ * that the scaling pass reads directly, and also decides there whether the
+ * step is finite, a flag AdamW reads to skip a diverged update.
  */
 
 import type { GPTConfig } from '../config.ts';
@@ -30,7 +31,9 @@ export function decaySegments(config: GPTConfig): DecaySegment[] {
   return runs;
 }
 
-const ADAMW = perIndexKernel('adamw', ['params: rw', 'm: rw', 'v: rw', 'grads', 'step'], [], ['beta1', 'beta2', 'eps', 'decay'], /* wgsl */ `
+const ADAMW = perIndexKernel('adamw', ['params: rw', 'm: rw', 'v: rw', 'grads', 'step', 'apply'], [], ['beta1', 'beta2', 'eps', 'decay'], /* wgsl */ `
+  // A diverged step (apply = 0) leaves parameters and moments as they were.
+  if (apply[u.applyOff] == 0.0) { return; }
   // step holds what changes every step (AdamWGPU.beginUpdate): the learning
   // rate and the inverse bias corrections 1/(1 − β1^t), 1/(1 − β2^t).
   let learningRate = step[u.stepOff];
@@ -47,7 +50,9 @@ const ADAMW = perIndexKernel('adamw', ['params: rw', 'm: rw', 'v: rw', 'grads', 
 /**
  * AdamW over a flat parameter buffer and its gradient buffer (the layout of
  * params.ts), with weight decay on the matrices only. The dispatches are made
- * once; each step call beginUpdate(lr) and then run `dispatches`.
+ * once; each step call beginUpdate(lr) and then run `dispatches`. `apply`, when
+ * given, is a float on the GPU that skips the update where it is 0 (clipping's
+ * finite flag); call cancelUpdate() after a skipped one.
  */
 export class AdamWGPU {
   readonly settings: AdamWSettings;
@@ -60,7 +65,10 @@ export class AdamWGPU {
   private readonly program: Program;
   private readonly stepValues: GPUBuffer;
 
-  constructor(p: Program, config: GPTConfig, params: GPUTensor, grads: GPUTensor, settings: Partial<AdamWSettings> = {}) {
+  constructor(
+    p: Program, config: GPTConfig, params: GPUTensor, grads: GPUTensor, settings: Partial<AdamWSettings> = {},
+    apply: GPUTensor = p.upload(new Float32Array([1])),
+  ) {
     this.program = p;
     this.settings = { ...DEFAULT_ADAMW, ...settings };
     const { beta1, beta2, eps, weightDecay } = this.settings;
@@ -73,7 +81,7 @@ export class AdamWGPU {
       pieces(end - start, bindingFloats(p)).map(([offset, count]) => {
         const at = start + offset;
         return perIndex(
-          p, ADAMW, [[offsetBy(params, at), count], [offsetBy(this.m, at), count], [offsetBy(this.v, at), count], [offsetBy(grads, at), count], [this.stepValues, 4]],
+          p, ADAMW, [[offsetBy(params, at), count], [offsetBy(this.m, at), count], [offsetBy(this.v, at), count], [offsetBy(grads, at), count], [this.stepValues, 4], [apply, 1]],
           [], [beta1, beta2, eps, decay ? weightDecay : 0], count,
         );
       }));
@@ -86,6 +94,11 @@ export class AdamWGPU {
     const values = new Float32Array([learningRate, 1 / (1 - beta1 ** this.step), 1 / (1 - beta2 ** this.step), 0]);
     this.program.device.queue.writeBuffer(this.stepValues, 0, values);
   }
+
+  /** Takes back the step count of an update the GPU skipped, so the next one uses its bias corrections. */
+  cancelUpdate(): void {
+    this.step--;
+  }
 }
 
 /** Invocations of the first reduction pass (per piece, at most): each sums the squares of every PARTIALS-th gradient. */
@@ -97,40 +110,48 @@ const SQUARE_SUMS = perIndexKernel('squareSums', ['partials: rw', 'grads'], ['le
   for (var j = i; j < u.length; j += u.count) { sum += grads[u.gradsOff + j] * grads[u.gradsOff + j]; }
   partials[u.partialsOff + i] = sum;`);
 
-const GRADIENT_NORM = perIndexKernel('gradientNorm', ['norm: rw', 'partials'], ['partialCount'], ['maxNorm'], /* wgsl */ `
+const GRADIENT_NORM = perIndexKernel('gradientNorm', ['norm: rw', 'partials', 'loss'], ['partialCount'], ['maxNorm'], /* wgsl */ `
   var squares = 0.0;
   for (var j = 0u; j < u.partialCount; j++) { squares += partials[u.partialsOff + j]; }
   let n = sqrt(squares);
   norm[u.normOff] = n;
-  // Scale only a finite norm above the maximum; finiteness from the exponent
-  // bits, which no fast-math assumption can fold away.
-  let finite = (bitcast<u32>(n) & 0x7f800000u) != 0x7f800000u;
-  norm[u.normOff + 1u] = select(1.0, u.maxNorm / n, finite && n > u.maxNorm);`);
+  // Finiteness from the exponent bits (all ones: ±∞ or NaN), which no
+  // fast-math assumption can fold away.
+  let exponent = 0x7f800000u;
+  let finite = (bitcast<u32>(n) & exponent) != exponent && (bitcast<u32>(loss[u.lossOff]) & exponent) != exponent;
+  // Scale only a finite step's norm above the maximum.
+  norm[u.normOff + 1u] = select(1.0, u.maxNorm / n, finite && n > u.maxNorm);
+  norm[u.normOff + 2u] = select(0.0, 1.0, finite);`);
 
 const CLIP_SCALE = perIndexKernel('clipScale', ['grads: rw', 'norm'], [], [], /* wgsl */ `
+  // A diverged step's gradients are left as they came, like the CPU's.
+  if (norm[u.normOff + 2u] == 0.0) { return; }
   grads[u.gradsOff + i] *= norm[u.normOff + 1u];`);
 
 /**
  * Scales grads [length] so their L2 norm is at most maxNorm, as
  * ../optimizer.ts clipGradientNorm, without leaving the GPU: `norm` holds
- * [norm before clipping, the scale applied] for whoever wants to read it.
+ * [norm before clipping, the scale applied, finite flag] for whoever wants to
+ * read it. The flag is 1 when both the norm and the float at `loss` are finite,
+ * else 0 (and the scale is 1): AdamWGPU's `apply`. Without a loss, the
+ * program's dummy buffer (a 0) stands in.
  * Gradients too many for one binding are reduced and scaled in pieces.
  */
 export function clipGradientNorm(
-  p: Program, grads: GPUTensor, length: number, maxNorm: number,
+  p: Program, grads: GPUTensor, length: number, maxNorm: number, loss: GPUTensor = p.dummy,
 ): { dispatches: Dispatch[]; norm: GPUBuffer } {
   const parts = pieces(length, bindingFloats(p));
   // All partial sums must fit the one binding the norm pass reads.
   const perPart = Math.min(PARTIALS, Math.floor(bindingFloats(p) / parts.length));
   const partialCount = perPart * parts.length;
   const partials = p.buffer(4 * partialCount, 'gradient norm partials');
-  const norm = p.buffer(8, 'gradient norm');
+  const norm = p.buffer(12, 'gradient norm');
   const dispatches = [
     ...parts.map(([start, count], k) => perIndex(
       p, SQUARE_SUMS, [[offsetBy(partials, k * perPart), perPart], [offsetBy(grads, start), count]], [count], [], perPart,
     )),
-    perIndex(p, GRADIENT_NORM, [[norm, 2], [partials, partialCount]], [partialCount], [maxNorm], 1),
-    ...parts.map(([start, count]) => perIndex(p, CLIP_SCALE, [[offsetBy(grads, start), count], [norm, 2]], [], [], count)),
+    perIndex(p, GRADIENT_NORM, [[norm, 3], [partials, partialCount], [loss, 1]], [partialCount], [maxNorm], 1),
+    ...parts.map(([start, count]) => perIndex(p, CLIP_SCALE, [[offsetBy(grads, start), count], [norm, 3]], [], [], count)),
   ];
   return { dispatches, norm };
 }

@@ -3,7 +3,9 @@
  * clipping and AdamW over parameters, gradients, moments and activations that
  * never leave it. The step's dispatches are built once; each step writes the
  * batch, sets the learning rate, records everything in one command encoder and
- * reads back two floats: the mean loss and the gradient norm.
+ * reads back two floats: the mean loss and the gradient norm. A step whose loss
+ * or gradient norm is not finite changes nothing: the GPU decides that itself,
+ * between clipping and AdamW, so no readback stands before the update.
  *
  * Buffers: parameters and their flat gradient copy follow params.ts's layout
  * (what AdamWGPU and clipping read). The backward pass adds each parameter's
@@ -17,7 +19,7 @@
 import { ACTIVATION_NAMES, type ActivationName, activationShapes } from '../model.ts';
 import { learningRateAt } from '../optimizer.ts';
 import { PARAMETER_NAMES, type ParameterName, type ParameterTensors, parameterLayout, product } from '../params.ts';
-import { DEFAULT_TRAINING, type TrainingSettings } from '../train.ts';
+import { DEFAULT_TRAINING, TrainingDivergedError, type TrainingSettings } from '../train.ts';
 import {
   attentionBackward, crossEntropySoftmaxBackward, encoderBackward, geluBackward, layernormBackward, matmulBackward,
   offsetBy, perIndex, perIndexKernel, residualBackward, unembedBackward,
@@ -63,7 +65,8 @@ export class GPUTrainer {
   /** [per-tensor gradient, its offset in the flat gradients in floats, length]. */
   private readonly gradientCopies: [GPUBuffer, number, number][];
   private readonly flatGrads: GPUBuffer;
-  private readonly passes: { backprop: Dispatch[]; update: Dispatch[] };
+  /** forward: the loss alone (evaluate); backprop: forward and backward; update: clipping and AdamW. */
+  private readonly passes: { forward: Dispatch[]; backprop: Dispatch[]; update: Dispatch[] };
   private steps = 0;
   private busy = false;
 
@@ -164,10 +167,11 @@ export class GPUTrainer {
     }
     backward.push(...encoderBackward(p, grad('wte'), grad('wpe'), dacts.encoded, this.inputs, B, T, C));
 
-    const clip = clipGradientNorm(p, this.flatGrads, total, gradClip);
+    const clip = clipGradientNorm(p, this.flatGrads, total, gradClip, this.meanLoss);
     this.gradNorm = clip.norm;
-    this.optimizer = new AdamWGPU(p, config, this.params, this.flatGrads, this.settings);
-    this.passes = { backprop: [...forward, ...backward], update: [...clip.dispatches, ...this.optimizer.dispatches] };
+    // AdamW reads clipping's finite flag (norm[2]) and skips a diverged update.
+    this.optimizer = new AdamWGPU(p, config, this.params, this.flatGrads, this.settings, offsetBy(clip.norm, 2));
+    this.passes = { forward, backprop: [...forward, ...backward], update: [...clip.dispatches, ...this.optimizer.dispatches] };
     this.readback = p.device.createBuffer({ label: 'step readback', size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
@@ -175,25 +179,22 @@ export class GPUTrainer {
     return this.steps;
   }
 
-  /** Dispatches per step (both compute passes). */
+  /** Dispatches per step (the backprop and update compute passes). */
   get dispatchCount(): number {
     return this.passes.backprop.length + this.passes.update.length;
   }
 
   /**
    * One optimisation step on inputs and targets [batchSize·seqLen] (targets[i]
-   * the token after inputs[i]). Await each step before the next.
+   * the token after inputs[i]). Await each step before the next. Rejects with
+   * TrainingDivergedError, the parameters, moments and step count untouched,
+   * when the loss or the gradients are not finite.
    */
   async step(inputs: Int32Array<ArrayBuffer>, targets: Int32Array<ArrayBuffer>): Promise<GPUStepReport> {
-    const { batchSize, seqLen } = this.settings;
-    const N = batchSize * seqLen;
-    if (inputs.length !== N || targets.length !== N) throw new Error(`a step needs ${N} inputs and targets, got ${inputs.length} and ${targets.length}`);
-    if (this.busy) throw new Error('the previous GPU step has not finished');
-    this.busy = true;
+    this.begin();
     try {
       const { device } = this.program;
-      device.queue.writeBuffer(this.inputs, 0, inputs);
-      device.queue.writeBuffer(this.targets, 0, targets);
+      this.writeBatch(inputs, targets);
       const learningRate = learningRateAt(this.steps, this.settings);
       this.optimizer.beginUpdate(learningRate);
       const encoder = device.createCommandEncoder();
@@ -207,6 +208,14 @@ export class GPUTrainer {
       await this.readback.mapAsync(GPUMapMode.READ);
       const [loss, gradNorm] = new Float32Array(this.readback.getMappedRange().slice(0));
       this.readback.unmap();
+      // The same test the GPU made on the same two floats: it skipped the update.
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        this.optimizer.cancelUpdate();
+        const what = Number.isFinite(loss) ? `the gradients became ${gradNorm}` : `the loss became ${loss}`;
+        throw new TrainingDivergedError(
+          `training stopped at step ${this.steps + 1}: ${what}. The weights are kept as they were before this step; try a lower learning rate.`,
+        );
+      }
       this.steps++;
       return { loss: loss!, gradNorm: gradNorm!, learningRate };
     } finally {
@@ -214,9 +223,51 @@ export class GPUTrainer {
     }
   }
 
+  /**
+   * Mean loss over batches of inputs and targets [batchSize·seqLen] each, the
+   * parameters unchanged: the forward dispatches alone, every batch queued
+   * before one readback.
+   */
+  async evaluate(batches: { inputs: Int32Array<ArrayBuffer>; targets: Int32Array<ArrayBuffer> }[]): Promise<number> {
+    if (batches.length === 0) throw new Error('evaluate needs at least one batch');
+    this.begin();
+    const { device } = this.program;
+    const losses = device.createBuffer({ label: 'evaluation losses', size: 4 * batches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      batches.forEach(({ inputs, targets }, i) => {
+        this.writeBatch(inputs, targets);
+        const encoder = device.createCommandEncoder();
+        this.program.encode(encoder, this.passes.forward);
+        encoder.copyBufferToBuffer(this.meanLoss, 0, losses, 4 * i, 4);
+        device.queue.submit([encoder.finish()]);
+      });
+      await losses.mapAsync(GPUMapMode.READ);
+      let total = 0;
+      for (const loss of new Float32Array(losses.getMappedRange())) total += loss;
+      return total / batches.length;
+    } finally {
+      losses.destroy();
+      this.busy = false;
+    }
+  }
+
   /** The flat parameters (params.ts layout), copied back to the CPU. */
   readParameters(): Promise<Float32Array> {
     return this.program.read(this.params, this.total);
+  }
+
+  /** Claims the trainer for one step or evaluation: GPU work on its buffers must not interleave. */
+  private begin(): void {
+    if (this.busy) throw new Error('the previous GPU step has not finished');
+    this.busy = true;
+  }
+
+  /** Queues a batch's upload; checks its size first. */
+  private writeBatch(inputs: Int32Array<ArrayBuffer>, targets: Int32Array<ArrayBuffer>): void {
+    const N = this.settings.batchSize * this.settings.seqLen;
+    if (inputs.length !== N || targets.length !== N) throw new Error(`a batch needs ${N} inputs and targets, got ${inputs.length} and ${targets.length}`);
+    this.program.device.queue.writeBuffer(this.inputs, 0, inputs);
+    this.program.device.queue.writeBuffer(this.targets, 0, targets);
   }
 
   destroy(): void {
