@@ -53,6 +53,8 @@ function chunks(p: Program, total: number, floatsPerRow: number): [number, numbe
   return result;
 }
 
+const isVec4 = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
+
 /** `tensor` moved on by `floats` floats. */
 function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
   return 'buffer' in tensor ? { buffer: tensor.buffer, offset: tensor.offset + floats } : { buffer: tensor, offset: floats };
@@ -245,8 +247,6 @@ ${ENTRY}
 }`;
 }
 
-const isVec4 = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
-
 /**
  * Shared by matmulForward and unembedForward: out [N, ldOut] = a [N, K] times B
  * (see gemmWGSL), split into row chunks (and, transposed, column chunks of b)
@@ -324,11 +324,25 @@ export function attentionForward(
   const sizes = { T, C, NH, hs, qkvOff: x.offset, preOff: pre.offset, attOff: weights.offset };
 
   const scoresU = uniforms(3, { rows, ...sizes });
-  const scores = p.pipeline('attentionForward scores', `
+  // Whole, aligned vec4s along a head (the usual case) make q·k 4× fewer loads and loop steps.
+  const vec4Heads = isVec4(hs, C, x.offset);
+  const dotWGSL = vec4Heads
+    ? `fn qk(q: u32, k: u32) -> f32 {
+  var sum = vec4f(0.0);
+  for (var i = 0u; i < u.hs / 4u; i++) { sum += qkv[q / 4u + i] * qkv[k / 4u + i]; }
+  return sum.x + sum.y + sum.z + sum.w;
+}`
+    : `fn qk(q: u32, k: u32) -> f32 {
+  var sum = 0.0;
+  for (var i = 0u; i < u.hs; i++) { sum += qkv[q + i] * qkv[k + i]; }
+  return sum;
+}`;
+  const scores = p.pipeline(`attentionForward scores v${+vec4Heads}`, `
 ${storage(0, 'preatt', 'f32', true)}
 ${storage(1, 'att', 'f32', true)}
-${storage(2, 'qkv', 'f32')}
+${storage(2, 'qkv', vec4Heads ? 'vec4f' : 'f32')}
 ${scoresU.wgsl}
+${dotWGSL}
 ${ENTRY}
   if (id >= u.rows) { return; }
   let t = id % u.T;
@@ -341,10 +355,7 @@ ${ENTRY}
   let scale = 1.0 / sqrt(f32(u.hs));
   var maxScore = -0x1.fffffep+127f;
   for (var j = 0u; j < u.T; j++) {
-    let k = keys + j * stride;
-    var dot = 0.0;
-    for (var i = 0u; i < u.hs; i++) { dot += qkv[q + i] * qkv[k + i]; }
-    let score = dot * scale;
+    let score = qk(q, keys + j * stride) * scale;
     preatt[u.preOff + row + j] = score;
     if (j <= t) { maxScore = max(maxScore, score); }
   }
