@@ -103,10 +103,10 @@ export function perIndex(
  * tensor: offset + b·batch + h·head + r·row + c·col. Strides let one kernel read
  * transposes and one head's columns out of [T, 3C] rows without copies.
  */
-interface View { offset: number; row: number; col: number; batch: number; head: number }
+export interface View { offset: number; row: number; col: number; batch: number; head: number }
 
-const rowMajor = (columns: number, offset = 0): View => ({ offset, row: columns, col: 1, batch: 0, head: 0 });
-const transposed = (v: View): View => ({ ...v, row: v.col, col: v.row });
+export const rowMajor = (columns: number, offset = 0): View => ({ offset, row: columns, col: 1, batch: 0, head: 0 });
+export const transposed = (v: View): View => ({ ...v, row: v.col, col: v.row });
 
 const BLOCK = 4; // outputs per invocation along each axis
 const GEMM_TILE = 8; // invocations per workgroup along each axis
@@ -225,7 +225,7 @@ ${aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
   store(cBase, m0 + 3u, acc3, n0);
 }`;
 
-interface GemmOptions {
+export interface GemmOptions {
   accumulate: boolean;
   /** Multiplies the product (before it is added). */
   alpha?: number;
@@ -239,7 +239,7 @@ interface GemmOptions {
  * through its View (c's columns contiguous). Binds each tensor from its first
  * to its last element used.
  */
-function gemm(
+export function gemm(
   p: Program, c: GPUTensor, cView: View, a: GPUTensor, aView: View, b: GPUTensor, bView: View,
   M: number, K: number, N: number, options: GemmOptions,
 ): Dispatch {

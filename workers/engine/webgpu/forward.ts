@@ -11,6 +11,7 @@
  * a real GPU (coalesced rows, no synchronisation).
  */
 
+import { gemm as stridedGemm, transposed, type View } from './backward.ts';
 import { type BoundTensor, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, type Program } from './program.ts';
 
 const WORKGROUP = 64;
@@ -305,11 +306,12 @@ export function unembedForward(
 
 /**
  * Causal multi-head self-attention over qkv [B,T,3C] (each position's query, key
- * and value, heads side by side), as two dispatches:
- *   1. one invocation per (b, h, query t): preatt[b,h,t,:] = q·k/√hs for every
- *      key (future ones too, so the page can show what the mask hides) and
- *      att[b,h,t,:] = softmax over keys ≤ t, later keys exactly 0;
- *   2. one invocation per (b, t, h, 4 channels of the head): out = att·v.
+ * and value, heads side by side), as three dispatches:
+ *   1. a batched product over (b, h): preatt[b,h,t,:] = q·k/√hs for every key
+ *      (future ones too, so the page can show what the mask hides);
+ *   2. one invocation per (b, h, query t): att[b,h,t,:] = softmax over keys ≤ t,
+ *      later keys exactly 0;
+ *   3. one invocation per (b, t, h, 4 channels of the head): out = att·v.
  */
 export function attentionForward(
   p: Program, out: GPUTensor, preatt: GPUTensor, att: GPUTensor, qkv: GPUTensor,
@@ -323,51 +325,34 @@ export function attentionForward(
   const x = p.bind(qkv, B * T * 3 * C);
   const sizes = { T, C, NH, hs, qkvOff: x.offset, preOff: pre.offset, attOff: weights.offset };
 
-  const scoresU = uniforms(3, { rows, ...sizes });
-  // Whole, aligned vec4s along a head (the usual case) make q·k 4× fewer loads and loop steps.
-  const vec4Heads = isVec4(hs, C, x.offset);
-  const dotWGSL = vec4Heads
-    ? `fn qk(q: u32, k: u32) -> f32 {
-  var sum = vec4f(0.0);
-  for (var i = 0u; i < u.hs / 4u; i++) { sum += qkv[q / 4u + i] * qkv[k / 4u + i]; }
-  return sum.x + sum.y + sum.z + sum.w;
-}`
-    : `fn qk(q: u32, k: u32) -> f32 {
-  var sum = 0.0;
-  for (var i = 0u; i < u.hs; i++) { sum += qkv[q + i] * qkv[k + i]; }
-  return sum;
-}`;
-  const scores = p.pipeline(`attentionForward scores v${+vec4Heads}`, `
-${storage(0, 'preatt', 'f32', true)}
-${storage(1, 'att', 'f32', true)}
-${storage(2, 'qkv', vec4Heads ? 'vec4f' : 'f32')}
-${scoresU.wgsl}
-${dotWGSL}
+  // One head's queries and keys: [T, hs] slices of the [T, 3C] rows (the same views as attentionBackward's).
+  const query: View = { offset: 0, row: 3 * C, col: 1, batch: T * 3 * C, head: hs };
+  const key: View = { ...query, offset: C };
+  const scoreRows: View = { offset: 0, row: T, col: 1, batch: NH * T * T, head: T * T };
+  const scores = stridedGemm(p, preatt, scoreRows, qkv, query, qkv, transposed(key), T, hs, T,
+    { accumulate: false, alpha: 1 / Math.sqrt(hs), batches: B, heads: NH });
+
+  const softmaxU = uniforms(2, { rows, T, preOff: pre.offset, attOff: weights.offset });
+  const softmax = p.pipeline('attentionForward softmax', `
+${storage(0, 'att', 'f32', true)}
+${storage(1, 'preatt', 'f32')}
+${softmaxU.wgsl}
 ${ENTRY}
   if (id >= u.rows) { return; }
   let t = id % u.T;
-  let h = (id / u.T) % u.NH;
-  let b = id / (u.T * u.NH);
-  let stride = 3u * u.C;
-  let q = u.qkvOff + (b * u.T + t) * stride + h * u.hs;
-  let keys = u.qkvOff + b * u.T * stride + u.C + h * u.hs;
-  let row = id * u.T;
-  let scale = 1.0 / sqrt(f32(u.hs));
+  let scores = u.preOff + id * u.T;
+  let weights = u.attOff + id * u.T;
   var maxScore = -0x1.fffffep+127f;
-  for (var j = 0u; j < u.T; j++) {
-    let score = qk(q, keys + j * stride) * scale;
-    preatt[u.preOff + row + j] = score;
-    if (j <= t) { maxScore = max(maxScore, score); }
-  }
+  for (var j = 0u; j <= t; j++) { maxScore = max(maxScore, preatt[scores + j]); }
   var sum = 0.0;
   for (var j = 0u; j <= t; j++) {
-    let e = exp(preatt[u.preOff + row + j] - maxScore);
-    att[u.attOff + row + j] = e;
+    let e = exp(preatt[scores + j] - maxScore);
+    att[weights + j] = e;
     sum += e;
   }
   let inverse = 1.0 / sum;
-  for (var j = 0u; j <= t; j++) { att[u.attOff + row + j] *= inverse; }
-  for (var j = t + 1u; j < u.T; j++) { att[u.attOff + row + j] = 0.0; }
+  for (var j = 0u; j <= t; j++) { att[weights + j] *= inverse; }
+  for (var j = t + 1u; j < u.T; j++) { att[weights + j] = 0.0; }
 }`);
 
   const groups = Math.ceil(hs / 4);
@@ -397,7 +382,8 @@ ${ENTRY}
   for (var i = 0u; i < 4u; i++) { if (i0 + i < u.hs) { out[y + i0 + i] = acc[i]; } }
 }`);
   return [
-    p.dispatch(scores, [pre.binding, weights.binding, x.binding], scoresU.data, gridFor(p, rows)),
+    scores,
+    p.dispatch(softmax, [weights.binding, pre.binding], softmaxU.data, gridFor(p, rows)),
     p.dispatch(values, [o.binding, weights.binding, x.binding], valuesU.data, gridFor(p, B * T * NH * groups)),
   ];
 }
