@@ -202,9 +202,20 @@ ${aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
   }` : /* wgsl */ `
   // Outer products, 4 steps of k per iteration (a quarter of the loop overhead), then the rest.
   var k = 0u;
+  ${aLoad === 'mn' && bLoad === 'mn' ? /* wgsl */ `
+  // Both read as vec4s across the block: one index each, moved on by a row per step of k.
+  var aIndex = aRows.x / 4u;
+  var bIndex = bCols.x / 4u;
+  let aStep = u.aCol / 4u;
+  let bStep = u.bRow / 4u;
+  for (; k + 4u <= u.K; k += 4u) {
+    let c0 = a[aIndex]; let c1 = a[aIndex + aStep]; let c2 = a[aIndex + 2u * aStep]; let c3 = a[aIndex + 3u * aStep];
+    let r0 = b[bIndex]; let r1 = b[bIndex + bStep]; let r2 = b[bIndex + 2u * bStep]; let r3 = b[bIndex + 3u * bStep];
+    aIndex += 4u * aStep;
+    bIndex += 4u * bStep;` : /* wgsl */ `
   for (; k + 4u <= u.K; k += 4u) {
     let c0 = aColumn(aRows, k); let c1 = aColumn(aRows, k + 1u); let c2 = aColumn(aRows, k + 2u); let c3 = aColumn(aRows, k + 3u);
-    let r0 = bRow(bCols, k); let r1 = bRow(bCols, k + 1u); let r2 = bRow(bCols, k + 2u); let r3 = bRow(bCols, k + 3u);
+    let r0 = bRow(bCols, k); let r1 = bRow(bCols, k + 1u); let r2 = bRow(bCols, k + 2u); let r3 = bRow(bCols, k + 3u);`}
     acc0 += c0.x * r0 + c1.x * r1 + c2.x * r2 + c3.x * r3;
     acc1 += c0.y * r0 + c1.y * r1 + c2.y * r2 + c3.y * r3;
     acc2 += c0.z * r0 + c1.z * r1 + c2.z * r2 + c3.z * r3;
