@@ -16,29 +16,9 @@
  *    an embedding row) is owned by one invocation, so no two ever race on it.
  */
 
-import { type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, type Program } from './program.ts';
+import { bindingFloats, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, offsetBy, pieces, type Program } from './program.ts';
 
 const WORKGROUP_SIZE = 64;
-
-/** `tensor` moved on by `floats` floats. */
-export function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
-  return 'buffer' in tensor ? { buffer: tensor.buffer, offset: tensor.offset + floats } : { buffer: tensor, offset: floats };
-}
-
-/** [start, count) pieces of `total` items, `perPiece` (≥ 1) at most in each. */
-export function pieces(total: number, perPiece: number): [number, number][] {
-  const size = Math.max(1, Math.floor(perPiece));
-  const result: [number, number][] = [];
-  for (let start = 0; start < total; start += size) result.push([start, Math.min(size, total - start)]);
-  return result;
-}
-
-/**
- * How many floats of a tensor one binding can always hold on this device: a
- * binding starts at an aligned offset, up to one alignment before the tensor.
- */
-export const bindingFloats = (p: Program): number =>
-  Math.floor((p.ctx.limits.maxStorageBufferBindingSize - p.device.limits.minStorageBufferOffsetAlignment) / 4);
 
 /** Packs a uniform block: the u32 fields first, then the f32 fields, in WGSL struct order. */
 function uniformBlock(words: number[], floats: number[] = []): ArrayBuffer {

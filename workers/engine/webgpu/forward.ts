@@ -12,7 +12,9 @@
  */
 
 import { gemm as stridedGemm, transposed, type View } from './backward.ts';
-import { type BoundTensor, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, type Program } from './program.ts';
+import {
+  bindingFloats, type BoundTensor, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, offsetBy, pieces, type Program,
+} from './program.ts';
 
 const WORKGROUP = 64;
 
@@ -45,21 +47,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 const gridFor = (p: Program, invocations: number): [number, number, number] => p.grid(Math.ceil(invocations / WORKGROUP));
 
 /** Chunks [start, count) of `total` rows such that `floatsPerRow`·count fits one binding. */
-function chunks(p: Program, total: number, floatsPerRow: number): [number, number][] {
-  // A binding may start up to one offset alignment before its tensor (Program.bind).
-  const bytes = p.ctx.limits.maxStorageBufferBindingSize - p.device.limits.minStorageBufferOffsetAlignment;
-  const perChunk = Math.max(1, Math.floor(bytes / 4 / Math.max(1, floatsPerRow)));
-  const result: [number, number][] = [];
-  for (let start = 0; start < total; start += perChunk) result.push([start, Math.min(perChunk, total - start)]);
-  return result;
-}
+const chunks = (p: Program, total: number, floatsPerRow: number): [number, number][] =>
+  pieces(total, bindingFloats(p) / Math.max(1, floatsPerRow));
 
 const isVec4 = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
-
-/** `tensor` moved on by `floats` floats. */
-function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
-  return 'buffer' in tensor ? { buffer: tensor.buffer, offset: tensor.offset + floats } : { buffer: tensor, offset: floats };
-}
 
 /** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; tokens are int32 [B,T]. */
 export function encoderForward(

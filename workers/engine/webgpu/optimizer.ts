@@ -9,8 +9,8 @@
 import type { GPTConfig } from '../config.ts';
 import { DECAYED_PARAMETERS, DEFAULT_ADAMW, type AdamWSettings } from '../optimizer.ts';
 import { PARAMETER_NAMES, parameterLayout } from '../params.ts';
-import { bindingFloats, offsetBy, perIndex, perIndexKernel, pieces } from './backward.ts';
-import type { Dispatch, GPUTensor, Program } from './program.ts';
+import { perIndex, perIndexKernel } from './backward.ts';
+import { bindingFloats, type Dispatch, type GPUTensor, offsetBy, pieces, type Program } from './program.ts';
 
 /** [start, end) of the flat parameter buffer and whether that range gets weight decay. */
 export interface DecaySegment { start: number; end: number; decay: boolean }

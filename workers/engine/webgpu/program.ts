@@ -44,6 +44,26 @@ export const FLAT_WORKGROUP_WGSL = /* wgsl */ `
 fn flatWorkgroup(wid: vec3u, nwg: vec3u) -> u32 { return wid.y * nwg.x + wid.x; }
 `;
 
+/** `tensor` moved on by `floats` floats. */
+export function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
+  return 'buffer' in tensor ? { buffer: tensor.buffer, offset: tensor.offset + floats } : { buffer: tensor, offset: floats };
+}
+
+/** [start, count) pieces of `total` items, `perPiece` (≥ 1) at most in each. */
+export function pieces(total: number, perPiece: number): [number, number][] {
+  const size = Math.max(1, Math.floor(perPiece));
+  const result: [number, number][] = [];
+  for (let start = 0; start < total; start += size) result.push([start, Math.min(size, total - start)]);
+  return result;
+}
+
+/**
+ * How many floats of a tensor one binding can always hold on this device: a
+ * binding starts at an aligned offset, up to one alignment before the tensor.
+ */
+export const bindingFloats = (p: Program): number =>
+  Math.floor((p.ctx.limits.maxStorageBufferBindingSize - p.device.limits.minStorageBufferOffsetAlignment) / 4);
+
 export class Program {
   readonly ctx: GPUContext;
   readonly device: GPUDevice;

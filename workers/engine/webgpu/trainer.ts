@@ -22,7 +22,7 @@ import { PARAMETER_NAMES, type ParameterName, type ParameterTensors, parameterLa
 import { DEFAULT_TRAINING, TrainingDivergedError, type TrainingSettings } from '../train.ts';
 import {
   attentionBackward, crossEntropySoftmaxBackward, encoderBackward, geluBackward, layernormBackward, matmulBackward,
-  offsetBy, perIndex, perIndexKernel, residualBackward, unembedBackward,
+  perIndex, perIndexKernel, residualBackward, unembedBackward,
 } from './backward.ts';
 import type { GPUContext } from './device.ts';
 import {
@@ -30,7 +30,7 @@ import {
   residualForward, unembedForward,
 } from './forward.ts';
 import { AdamWGPU, clipGradientNorm } from './optimizer.ts';
-import { type Dispatch, type GPUTensor, Program } from './program.ts';
+import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
 
 /** The activation gradients the backward pass uses (the saved means and 1/stds have none). */
 const GRADIENT_NAMES = ACTIVATION_NAMES.filter((name) => !/Mean|Rstd/.test(name));
