@@ -11,21 +11,35 @@
  *   model    URL of the .safetensors checkpoint to open (default: the shipped trained model);
  *            "random" starts from random weights. Read when the element connects.
  *   train    (boolean, reflected) the training panel is open
+ *   backend  'auto' | 'cpu' | 'webgpu' (default 'auto'): what runs the model. Auto takes WebGPU on a hardware
+ *            GPU and the CPU otherwise. Applied once the model is ready; follows what the user picks.
  *   status   'loading' | 'ready' | 'error' (read-only, reflected)
  * Events (bubble, composed):
  *   llm-ready  detail: ModelInfo, once the worker answers
  *   llm-token  detail: StreamedToken, for every token Step or Generate appends
  *   llm-error  detail: { message }, when the worker fails
+ *   llm-backend-change  detail: BackendInfo, after the user (or the `backend` attribute) switched backend
  *   llm-model-change, llm-training-progress, llm-training-end: from the training panel (see training-panel.ts)
  * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
- *   train-toggle, training,
- *   and, forwarded from the inner elements: chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
+ *   train-toggle, training, backend,
+ *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
+ *   backend-software, backend-reason, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
  * Theming: the --llm-playground-* custom properties listed in theme.ts.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { EngineClient, type ModelInfo, type Prediction, type StreamedToken, type Tokenization } from './client.ts';
+import {
+  type BackendChoice,
+  type BackendInfo,
+  EngineClient,
+  type ModelInfo,
+  type Prediction,
+  type StreamedToken,
+  type Tokenization,
+  type TrainingProgress,
+} from './client.ts';
+import './elements/backend-picker.ts';
 import './elements/next-token-chart.ts';
 import './elements/prompt-tokens.ts';
 import './elements/training-panel.ts';
@@ -47,8 +61,10 @@ export class LlmPlayground extends LitElement {
     prompt: { type: String },
     model: { type: String },
     train: { type: Boolean, reflect: true },
+    backend: { type: String },
     status: { type: String, reflect: true },
     info: { state: true },
+    backendInfo: { state: true },
     error: { state: true },
     tokenization: { state: true },
     prediction: { state: true },
@@ -60,8 +76,11 @@ export class LlmPlayground extends LitElement {
   declare prompt: string;
   declare model: string;
   declare train: boolean;
+  declare backend: BackendChoice;
   declare status: PlaygroundStatus;
   declare private info: ModelInfo | null;
+  /** What runs the model, when the worker switched by itself (from a training report) or the user switched. */
+  declare private backendInfo: BackendInfo | null;
   declare private error: string;
   declare private tokenization: Tokenization | null;
   declare private prediction: Prediction | null;
@@ -82,8 +101,10 @@ export class LlmPlayground extends LitElement {
     this.prompt = '';
     this.model = '';
     this.train = false;
+    this.backend = 'auto';
     this.status = 'loading';
     this.info = null;
+    this.backendInfo = null;
     this.error = '';
     this.tokenization = null;
     this.prediction = null;
@@ -113,6 +134,24 @@ export class LlmPlayground extends LitElement {
       const box = this.renderRoot.querySelector('textarea');
       if (box) box.scrollTop = box.scrollHeight;
     }
+    if ((changed.has('backend') || changed.has('status')) && this.status === 'ready') this.applyBackend();
+  }
+
+  /** Switches to the `backend` attribute's choice unless it already runs; the picker shows the switch and any error. */
+  private applyBackend(): void {
+    const picker = this.renderRoot.querySelector('llm-backend-picker');
+    if (picker && this.backend !== (picker.info?.choice ?? 'auto')) void picker.choose(this.backend);
+  }
+
+  private onBackendChange(event: CustomEvent<BackendInfo>): void {
+    this.backendInfo = event.detail;
+    this.backend = event.detail.choice;
+  }
+
+  /** Training reports carry the backend when it changed by itself (a GPU failure moved training to the CPU). */
+  private onTrainingProgress(event: CustomEvent<TrainingProgress>): void {
+    if (event.detail.backend) this.backendInfo = event.detail.backend;
+    this.refreshSoon(TRAINING_REFRESH_MS);
   }
 
   private async start(): Promise<void> {
@@ -281,6 +320,9 @@ export class LlmPlayground extends LitElement {
         margin: 0;
         font-size: 1.35rem;
       }
+      llm-backend-picker {
+        margin-top: 0.6rem;
+      }
       .model {
         margin: 0.35rem 0 0;
         font-size: 0.9rem;
@@ -384,6 +426,14 @@ export class LlmPlayground extends LitElement {
         <header part="header">
           <h2>LLM playground</h2>
           ${this.renderModel()}
+          <llm-backend-picker
+            part="backend"
+            exportparts="picker: backend-picker, select: backend-select, status: backend-status, adapter: backend-adapter,
+              software: backend-software, reason: backend-reason, error: backend-error"
+            .client=${this.client}
+            .info=${this.backendInfo}
+            @llm-backend-change=${this.onBackendChange}
+          ></llm-backend-picker>
         </header>
         ${this.renderStatus()}
         <section aria-labelledby="prompt-heading">
@@ -492,7 +542,7 @@ export class LlmPlayground extends LitElement {
             ?hidden=${!this.train}
             .client=${this.client}
             @llm-model-change=${this.onModelChange}
-            @llm-training-progress=${() => this.refreshSoon(TRAINING_REFRESH_MS)}
+            @llm-training-progress=${this.onTrainingProgress}
           ></llm-training-panel>`
         : nothing}
     </section>`;

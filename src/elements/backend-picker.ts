@@ -1,0 +1,273 @@
+/**
+ * <llm-backend-picker>: what runs the model, the CPU or WebGPU, and on which
+ * GPU adapter, with a choice of Auto / CPU / WebGPU. It asks `client` which
+ * backend runs as soon as it gets one, and switches through it; the switch
+ * itself (weights and optimizer state carried across) happens in the worker.
+ *
+ * Properties:
+ *   client  the engine client (EngineClient, or anything with its backend() and setBackend())
+ *   info    BackendInfo | null: what runs now. Set from outside too, e.g. when training fell back
+ *           to the CPU by itself; the reason is then shown as a warning.
+ * Method: choose(choice) switches, as the user picking it does (the playground's `backend` attribute uses it).
+ * Events: llm-backend-change (bubbles, composed; detail: BackendInfo), after a switch the user asked for.
+ * Parts: picker, select, status, adapter, software, reason, error.
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { live } from 'lit/directives/live.js';
+import type { BackendChoice, BackendInfo, EngineClient } from '../client.ts';
+import { theme } from '../theme.ts';
+
+/** The part of the client this element talks to. */
+export type BackendClient = Pick<EngineClient, 'backend' | 'setBackend'>;
+
+const CHOICES: { choice: BackendChoice; label: string }[] = [
+  { choice: 'auto', label: 'Auto' },
+  { choice: 'cpu', label: 'CPU' },
+  { choice: 'webgpu', label: 'WebGPU' },
+];
+
+const NO_WEBGPU = 'WebGPU is not available here: this browser has no WebGPU or found no GPU adapter.';
+
+export class BackendPicker extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    info: { attribute: false },
+    pending: { state: true },
+    error: { state: true },
+    changedItself: { state: true },
+  };
+
+  declare client: BackendClient | null;
+  declare info: BackendInfo | null;
+  /** The choice being switched to; null when no switch is in flight. */
+  declare private pending: BackendChoice | null;
+  declare private error: string;
+  /** The last info came from outside and moved to another backend: the worker switched by itself. */
+  declare private changedItself: boolean;
+
+  /** Number of the newest request; an older answer must not overwrite a newer switch. */
+  private latestRequest = 0;
+  /** The info this element set itself, to tell it apart from info set from outside. */
+  private ownInfo: BackendInfo | null = null;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.info = null;
+    this.pending = null;
+    this.error = '';
+    this.changedItself = false;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('info') && this.info !== this.ownInfo) {
+      const before = changed.get('info') as BackendInfo | null | undefined;
+      this.changedItself = !!before && !!this.info && before.active !== this.info.active;
+    }
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('client') && this.client) void this.ask(this.client);
+  }
+
+  private async ask(client: BackendClient): Promise<void> {
+    const request = ++this.latestRequest;
+    try {
+      const info = await client.backend();
+      if (request === this.latestRequest && client === this.client) this.show(info);
+    } catch (error) {
+      if (request === this.latestRequest) this.error = `Could not tell which backend runs: ${messageOf(error)}`;
+    }
+  }
+
+  /** Switches to `choice`; on failure the error is shown and the backend that ran before stays shown. */
+  async choose(choice: BackendChoice): Promise<void> {
+    const client = this.client;
+    if (!client || this.pending) return;
+    if (!CHOICES.some((entry) => entry.choice === choice)) {
+      this.error = `There is no backend called "${choice}": use auto, cpu or webgpu.`;
+      return;
+    }
+    const request = ++this.latestRequest;
+    this.pending = choice;
+    this.error = '';
+    try {
+      const info = await client.setBackend(choice);
+      if (client !== this.client) return;
+      this.show(info);
+      this.dispatchEvent(
+        new CustomEvent<BackendInfo>('llm-backend-change', { detail: info, bubbles: true, composed: true }),
+      );
+    } catch (error) {
+      if (request === this.latestRequest) this.error = `Could not switch to ${labelOf(choice)}: ${messageOf(error)}`;
+    } finally {
+      this.pending = null;
+    }
+  }
+
+  private show(info: BackendInfo): void {
+    this.ownInfo = info;
+    this.info = info;
+    this.changedItself = false;
+  }
+
+  static override styles = [
+    theme,
+    css`
+      .picker {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.35rem 0.6rem;
+      }
+      label {
+        font-weight: 600;
+        font-size: 0.9rem;
+      }
+      select {
+        font: inherit;
+        font-size: 0.9rem;
+        padding: 0.2rem 0.4rem;
+        color: var(--_foreground);
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+      }
+      select:disabled {
+        opacity: 0.6;
+      }
+      .status {
+        font-size: 0.9rem;
+      }
+      .adapter {
+        font-family: var(--_mono);
+        font-size: 0.85rem;
+        color: var(--_muted);
+      }
+      .software {
+        display: inline-block;
+        margin-left: 0.35rem;
+        padding: 0 0.4rem;
+        border: 1px solid var(--_warning);
+        border-radius: 999px;
+        font-family: var(--_font);
+        font-size: 0.75rem;
+        color: var(--_warning);
+      }
+      .spinner {
+        display: inline-block;
+        width: 0.8em;
+        height: 0.8em;
+        margin-right: 0.3em;
+        vertical-align: -0.1em;
+        border: 2px solid var(--_border);
+        border-top-color: var(--_accent);
+        border-radius: 50%;
+        animation: spin 0.8s linear infinite;
+      }
+      @keyframes spin {
+        to {
+          transform: rotate(360deg);
+        }
+      }
+      @media (prefers-reduced-motion: reduce) {
+        .spinner {
+          animation: none;
+        }
+      }
+      .reason,
+      .caption,
+      .error {
+        margin: 0.2rem 0 0;
+        font-size: 0.8rem;
+      }
+      .reason {
+        color: var(--_muted);
+      }
+      .reason.warning {
+        color: var(--_warning);
+      }
+      .error {
+        color: var(--_error);
+      }
+    `,
+  ];
+
+  override render() {
+    const info = this.info;
+    const busy = this.pending !== null;
+    const webgpuAvailable = info?.webgpuAvailable ?? false;
+    // While switching, the choice being switched to; after a failed switch, the one that still runs.
+    const shown = this.pending ?? info?.choice ?? 'auto';
+    return html`
+      <div class="picker" part="picker" aria-busy=${busy ? 'true' : 'false'}>
+        <label for="backend">Runs on</label>
+        <select
+          id="backend"
+          part="select"
+          aria-describedby="status reason"
+          ?disabled=${busy || !this.client || !info}
+          @change=${(event: Event) => this.choose((event.target as HTMLSelectElement).value as BackendChoice)}
+        >
+          ${CHOICES.map(
+            ({ choice, label }) => html`<option
+              value=${choice}
+              .selected=${live(choice === shown)}
+              ?disabled=${choice === 'webgpu' && !webgpuAvailable}
+              title=${choice === 'webgpu' && !webgpuAvailable ? NO_WEBGPU : nothing}
+            >
+              ${choice === 'webgpu' && info && !webgpuAvailable ? `${label} (not available)` : label}
+            </option>`,
+          )}
+        </select>
+        <span id="status" class="status" part="status" role="status">${this.renderStatus()}</span>
+      </div>
+      ${info && !busy
+        ? html`<p
+            id="reason"
+            class="reason ${this.changedItself ? 'warning' : ''}"
+            part="reason"
+            role=${this.changedItself ? 'alert' : nothing}
+          >
+            ${info.reason}
+          </p>`
+        : nothing}
+      ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+      <p class="caption">
+        ${info && !webgpuAvailable
+          ? NO_WEBGPU
+          : `Auto uses WebGPU on a real graphics card and the CPU otherwise: a software GPU only imitates one on the
+            CPU, and is slower than running on the CPU directly.`}
+      </p>
+    `;
+  }
+
+  private renderStatus() {
+    if (this.pending) return html`<span class="spinner" aria-hidden="true"></span>Switching to ${labelOf(this.pending)}…`;
+    const info = this.info;
+    if (!info) return this.client ? 'Asking which backend runs…' : 'Not connected to the model yet.';
+    const adapter = info.adapter
+      ? html`<span class="adapter" part="adapter"
+          >${info.adapter.name}${info.adapter.software
+            ? html` <span class="software" part="software" title="This GPU is imitated in software on the CPU."
+                  >software</span
+                >`
+            : nothing}</span
+        >`
+      : nothing;
+    if (info.active === 'webgpu') return html`Running on WebGPU · ${adapter}`;
+    return info.adapter ? html`Running on the CPU (GPU adapter ${adapter}, not used)` : 'Running on the CPU';
+  }
+}
+
+const labelOf = (choice: BackendChoice): string => CHOICES.find((entry) => entry.choice === choice)!.label;
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+customElements.define('llm-backend-picker', BackendPicker);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-backend-picker': BackendPicker;
+  }
+}

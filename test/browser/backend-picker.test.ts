@@ -1,0 +1,204 @@
+// <llm-backend-picker> against a stand-in client at the interface boundary
+// (backend() / setBackend()): what it says runs, the WebGPU option, switching,
+// a failed switch, a switch the worker made by itself, and the keyboard.
+import { sendKeys } from '@web/test-runner-commands';
+import { expect } from 'chai';
+import type { BackendChoice, BackendInfo } from '../../src/client.ts';
+import '../../src/elements/backend-picker.ts';
+import type { BackendClient, BackendPicker } from '../../src/elements/backend-picker.ts';
+import { waitFor } from './wait-for.ts';
+
+const SWIFTSHADER = { name: 'SwiftShader Device (Subzero)', software: true };
+const HARDWARE = { name: 'NVIDIA GeForce RTX 3060', software: false };
+
+const AUTO_ON_SOFTWARE_GPU: BackendInfo = {
+  choice: 'auto',
+  active: 'cpu',
+  adapter: SWIFTSHADER,
+  reason: 'Auto picked the CPU: the only GPU adapter, SwiftShader, is software and slower than the CPU here.',
+  webgpuAvailable: true,
+};
+const NO_GPU: BackendInfo = {
+  choice: 'auto',
+  active: 'cpu',
+  reason: 'Auto picked the CPU: this browser has no GPU adapter.',
+  webgpuAvailable: false,
+};
+
+/** What a worker with `adapter` would answer to setBackend(choice). */
+function switched(choice: BackendChoice, adapter = SWIFTSHADER): BackendInfo {
+  const active = choice === 'webgpu' || (choice === 'auto' && !adapter.software) ? 'webgpu' : 'cpu';
+  return { choice, active, adapter, reason: `You chose ${choice}.`, webgpuAvailable: true };
+}
+
+/** Answers backend() with `info`; setBackend() waits for `release()`, then answers or fails with `failure`. */
+class FakeClient implements BackendClient {
+  readonly requested: BackendChoice[] = [];
+  private gate: Promise<void> = Promise.resolve();
+  private open = () => {};
+
+  constructor(
+    public info: BackendInfo,
+    private readonly failure?: string,
+  ) {}
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open();
+  }
+
+  async backend(): Promise<BackendInfo> {
+    return this.info;
+  }
+
+  async setBackend(choice: BackendChoice): Promise<BackendInfo> {
+    this.requested.push(choice);
+    await this.gate;
+    if (this.failure) throw new Error(this.failure);
+    this.info = switched(choice, this.info.adapter);
+    return this.info;
+  }
+}
+
+describe('<llm-backend-picker>', function () {
+  let picker: BackendPicker;
+  const root = () => picker.shadowRoot!;
+  const part = (name: string) => root().querySelector<HTMLElement>(`[part~="${name}"]`);
+  const text = (name: string) => part(name)?.textContent!.replace(/\s+/g, ' ').trim() ?? '';
+  const select = () => part('select') as HTMLSelectElement;
+  const option = (choice: BackendChoice) => select().querySelector<HTMLOptionElement>(`option[value="${choice}"]`)!;
+
+  async function mount(client: BackendClient): Promise<void> {
+    picker = document.createElement('llm-backend-picker');
+    picker.client = client;
+    document.body.append(picker);
+    await waitFor(() => picker.info, 'the first answer');
+    await picker.updateComplete;
+  }
+
+  function pick(choice: BackendChoice): void {
+    select().value = choice;
+    select().dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+  }
+
+  afterEach(() => picker?.remove());
+
+  it('says the CPU runs and names the unused software adapter, with the reason', async () => {
+    await mount(new FakeClient(AUTO_ON_SOFTWARE_GPU));
+    expect(select().value).to.equal('auto');
+    expect(text('status')).to.match(/^Running on the CPU \(GPU adapter SwiftShader Device \(Subzero\) software, not used\)$/);
+    expect(text('software')).to.equal('software');
+    expect(text('reason')).to.equal(AUTO_ON_SOFTWARE_GPU.reason);
+    expect(option('webgpu').disabled).to.equal(false);
+    expect(root().textContent).to.match(/software GPU only imitates one on the\s+CPU/);
+    expect(part('error')).to.equal(null);
+  });
+
+  it('says WebGPU runs and on which adapter, with a software badge only for a software one', async () => {
+    await mount(new FakeClient(switched('webgpu', HARDWARE)));
+    expect(text('status')).to.equal(`Running on WebGPU · ${HARDWARE.name}`);
+    expect(part('software')).to.equal(null);
+    picker.remove();
+
+    await mount(new FakeClient(switched('webgpu', SWIFTSHADER)));
+    expect(select().value).to.equal('webgpu');
+    expect(text('status')).to.equal(`Running on WebGPU · ${SWIFTSHADER.name} software`);
+    expect(part('software')!.title).to.match(/imitated in software/);
+  });
+
+  it('disables WebGPU, and says why, when there is no adapter', async () => {
+    await mount(new FakeClient(NO_GPU));
+    expect(text('status')).to.equal('Running on the CPU');
+    expect(part('adapter')).to.equal(null);
+    expect(option('webgpu').disabled).to.equal(true);
+    expect(option('webgpu').textContent!.trim()).to.equal('WebGPU (not available)');
+    expect(option('webgpu').title).to.match(/no GPU adapter/);
+    expect(root().textContent).to.match(/WebGPU is not available here/);
+    expect(option('cpu').disabled).to.equal(false);
+  });
+
+  it('switches on change: busy while it runs, then the new info and an llm-backend-change event', async () => {
+    const client = new FakeClient(AUTO_ON_SOFTWARE_GPU);
+    await mount(client);
+    const events: BackendInfo[] = [];
+    document.addEventListener('llm-backend-change', (event) => events.push((event as CustomEvent).detail), { once: true });
+
+    client.hold();
+    pick('webgpu');
+    await picker.updateComplete;
+    expect(client.requested).to.deep.equal(['webgpu']);
+    expect(select().disabled).to.equal(true);
+    expect(part('picker')!.getAttribute('aria-busy')).to.equal('true');
+    expect(text('status')).to.equal('Switching to WebGPU…');
+
+    client.release();
+    await waitFor(() => events.length === 1, 'the event');
+    await picker.updateComplete;
+    expect(events[0]).to.deep.equal(client.info);
+    expect(picker.info).to.deep.equal(client.info);
+    expect(select().disabled).to.equal(false);
+    expect(select().value).to.equal('webgpu');
+    expect(text('status')).to.equal(`Running on WebGPU · ${SWIFTSHADER.name} software`);
+  });
+
+  it('shows a failed switch as an alert and keeps what ran before', async () => {
+    const client = new FakeClient(AUTO_ON_SOFTWARE_GPU, 'The GPU device could not be created.');
+    await mount(client);
+    let fired = false;
+    const onChange = () => (fired = true);
+    document.addEventListener('llm-backend-change', onChange);
+
+    pick('webgpu');
+    await waitFor(() => part('error'), 'the error');
+    document.removeEventListener('llm-backend-change', onChange);
+    await picker.updateComplete;
+    expect(part('error')!.getAttribute('role')).to.equal('alert');
+    expect(text('error')).to.equal('Could not switch to WebGPU: The GPU device could not be created.');
+    expect(fired).to.equal(false);
+    expect(picker.info).to.equal(AUTO_ON_SOFTWARE_GPU);
+    expect(select().value).to.equal('auto');
+    expect(select().disabled).to.equal(false);
+    expect(text('status')).to.match(/^Running on the CPU/);
+
+    // The next switch clears the old error.
+    pick('cpu');
+    await waitFor(() => text('error').startsWith('Could not switch to CPU'), 'the error of the new try');
+    expect(client.requested).to.deep.equal(['webgpu', 'cpu']);
+  });
+
+  it('shows info set from outside, and a backend change it did not ask for as a warning', async () => {
+    await mount(new FakeClient(switched('webgpu')));
+    expect(part('reason')!.hasAttribute('role')).to.equal(false);
+    const fallback: BackendInfo = {
+      ...switched('webgpu'),
+      active: 'cpu',
+      reason: 'The GPU was lost (device destroyed); training went on on the CPU from step 100.',
+    };
+    picker.info = fallback;
+    await picker.updateComplete;
+    expect(text('status')).to.match(/^Running on the CPU/);
+    expect(text('reason')).to.equal(fallback.reason);
+    expect(part('reason')!.getAttribute('role')).to.equal('alert');
+    expect(part('reason')!.classList.contains('warning')).to.equal(true);
+  });
+
+  it('is usable by keyboard: Tab reaches the choice and the arrow keys switch', async () => {
+    const client = new FakeClient(AUTO_ON_SOFTWARE_GPU);
+    await mount(client);
+    const before = document.createElement('button');
+    picker.before(before);
+    before.focus();
+    await sendKeys({ press: 'Tab' });
+    expect(root().activeElement).to.equal(select());
+    expect(getComputedStyle(select()).outlineStyle).to.equal('solid');
+
+    await sendKeys({ press: 'ArrowDown' });
+    await waitFor(() => client.requested.length === 1, 'a switch');
+    expect(client.requested).to.deep.equal(['cpu']);
+    await waitFor(() => picker.info?.choice === 'cpu', 'the new info');
+    before.remove();
+  });
+});
