@@ -48,7 +48,7 @@ interface OptionSpec {
 interface Command {
   summary: string;
   options: Record<string, OptionSpec>;
-  run: (values: Values) => void;
+  run: (values: Values) => void | Promise<void>;
 }
 
 function fail(message: string): never {
@@ -193,7 +193,7 @@ const init: Command = {
     text: { type: 'string', placeholder: 'FILE', help: 'build the character vocabulary from this text (default: printable ASCII and newline)' },
     seed: { type: 'string', placeholder: 'S', help: `random seed for the weights (default ${DEFAULT_SEED})` },
   },
-  run(values) {
+  async run(values) {
     const out = required(values, 'out');
     const fromText = typeof values.text === 'string';
     const tokenizer = fromText ? CharTokenizer.fromText(readTextFile(values.text as string, '--text')) : defaultTokenizer();
@@ -351,7 +351,7 @@ const trainCommand: Command = {
       Object.entries(TRAINING_FLAGS).map(([flag, { key, whole, help }]) => [flag, { type: 'string', placeholder: whole ? 'N' : 'X', help: `${help} (default ${DEFAULT_TRAINING[key]})` }]),
     ),
   },
-  run(values) {
+  async run(values) {
     const out = required(values, 'out');
     const seed = wholeNumber(values, 'seed', DEFAULT_SEED);
     const settings: Partial<TrainingSettings> = { seed, totalSteps: wholeNumber(values, 'steps', DEFAULT_TRAINING.totalSteps) };
@@ -370,7 +370,7 @@ const trainCommand: Command = {
     let last: StepReport | undefined;
     let validationLoss: number | undefined;
     while (trainer.stepCount < totalSteps) {
-      last = trainer.step();
+      last = await trainer.step();
       trainingMs += last.milliseconds;
       validationLoss = last.validationLoss ?? validationLoss;
       reportProgress(last, totalSteps, validationLoss, trainingMs / 1000, (performance.now() - started) / 1000);
@@ -434,7 +434,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   await initGemm(); // the WebAssembly matrix multiply, when this Node has SIMD; JavaScript otherwise
-  command.run(values);
+  await command.run(values);
 }
 
 try {

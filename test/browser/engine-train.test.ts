@@ -8,7 +8,9 @@ import { AdamW, clipGradientNorm, DEFAULT_ADAMW, learningRateAt } from '../../wo
 import { createParameters, initParameters, PARAMETER_NAMES, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
-import { DEFAULT_TRAINING, Trainer, TrainingDivergedError, type TrainingSettings } from '../../workers/engine/train.ts';
+import {
+  type BackendFactory, CPUTrainingBackend, DEFAULT_TRAINING, type StepReport, Trainer, TrainingDivergedError, type TrainingSettings,
+} from '../../workers/engine/train.ts';
 import { expectClose, randomArray } from './engine-reference.ts';
 
 const random = new Random(2_718_281);
@@ -170,10 +172,17 @@ describe('Trainer', () => {
     batchSize: 8, learningRate: 1e-2, minLearningRate: 1e-3, warmupSteps: 10, totalSteps: 120, evalInterval: 50, evalBatches: 4, seed: 9,
   };
 
-  it('drives the loss from about ln V to well below 1, with validation on schedule', () => {
+  /** `count` steps in order (each waits for the one before, as the trainer requires of its backend). */
+  async function steps(trainer: Trainer, count: number): Promise<StepReport[]> {
+    const reports: StepReport[] = [];
+    for (let i = 0; i < count; i++) reports.push(await trainer.step());
+    return reports;
+  }
+
+  it('drives the loss from about ln V to well below 1, with validation on schedule', async () => {
     const trainer = new Trainer(initParameters(config, 3), dataset, settings);
     expect(trainer.settings.seqLen).to.equal(16); // the model's context, shorter than the default 64
-    const reports = Array.from({ length: 120 }, () => trainer.step());
+    const reports = await steps(trainer, 120);
     expect(reports[0]!.loss).to.be.closeTo(Math.log(tokenizer.size), 0.3);
     const lastTen = reports.slice(-10).reduce((sum, r) => sum + r.loss, 0) / 10;
     expect(lastTen).to.be.below(0.8);
@@ -187,28 +196,30 @@ describe('Trainer', () => {
     expect(reports[5]!.learningRate).to.be.closeTo(6e-3, 1e-12);
   });
 
-  it('gives identical losses for the same seed and different ones for another', () => {
-    const run = (seed: number) => {
+  it('gives identical losses for the same seed and different ones for another', async () => {
+    const run = async (seed: number) => {
       const trainer = new Trainer(initParameters(config, 3), dataset, { ...settings, seed });
-      return Array.from({ length: 15 }, () => trainer.step().loss);
+      return (await steps(trainer, 15)).map((report) => report.loss);
     };
-    const first = run(9);
-    expect(run(9)).to.deep.equal(first);
-    expect(run(10)).to.not.deep.equal(first);
+    const first = await run(9);
+    expect(await run(9)).to.deep.equal(first);
+    expect(await run(10)).to.not.deep.equal(first);
   });
 
-  it('stops with TrainingDivergedError on a NaN weight and leaves the weights as they were', () => {
+  it('stops with TrainingDivergedError on a NaN weight and leaves the weights as they were', async () => {
     const params = initParameters(config, 3);
     const trainer = new Trainer(params, dataset, settings);
-    trainer.step();
+    await trainer.step();
     params.lnfw[2] = Number.NaN; // every position goes through the final LayerNorm
     const before = new Uint32Array(params.data.slice().buffer); // bit patterns: NaN compares equal to itself
-    expect(() => trainer.step()).to.throw(TrainingDivergedError, /step 2: the loss became NaN/);
+    const error = await trainer.step().catch((caught: unknown) => caught);
+    expect(error).to.be.instanceOf(TrainingDivergedError);
+    expect((error as Error).message).to.match(/step 2: the loss became NaN/);
     expect(Array.from(new Uint32Array(params.data.buffer, params.data.byteOffset, params.data.length))).to.deep.equal(Array.from(before));
     expect(trainer.stepCount).to.equal(1);
   });
 
-  it('stops when an absurd learning rate blows the numbers up, keeping the last finite weights', () => {
+  it('stops when an absurd learning rate blows the numbers up, keeping the last finite weights', async () => {
     const params = initParameters(config, 3);
     const trainer = new Trainer(params, dataset, { ...settings, learningRate: 1e30, minLearningRate: 1e30, warmupSteps: 0 });
     let error: unknown;
@@ -216,7 +227,7 @@ describe('Trainer', () => {
     for (let i = 0; i < 10 && error === undefined; i++) {
       before = params.data.slice();
       try {
-        trainer.step();
+        await trainer.step();
       } catch (caught) {
         error = caught;
       }
@@ -225,6 +236,79 @@ describe('Trainer', () => {
     expect((error as Error).message).to.match(/lower learning rate/);
     expect(Array.from(params.data)).to.deep.equal(Array.from(before));
     expect(params.data.every(Number.isFinite)).to.equal(true);
+  });
+
+  /**
+   * A stand-in for the GPU at the backend boundary: the CPU kernels on a copy of
+   * the weights of its own (as GPU memory would be), failing like a lost device
+   * on its failAt-th step.
+   */
+  function otherDevice(failAt = Infinity, destroyed: string[] = []): BackendFactory {
+    return (params, trainerSettings) => {
+      const own = createParameters(params.config);
+      own.data.set(params.data);
+      const inner = new CPUTrainingBackend(own, trainerSettings);
+      let taken = 0;
+      return {
+        kind: 'webgpu',
+        step: async (batch, learningRate) => {
+          if (++taken === failAt) throw new Error('the GPU was lost (simulated)');
+          return inner.step(batch, learningRate);
+        },
+        evaluate: (batches) => inner.evaluate(batches),
+        parameters: () => inner.parameters(),
+        snapshot: () => inner.snapshot(),
+        restore: (snapshot) => inner.restore(snapshot),
+        destroy: () => void destroyed.push('destroyed'),
+      };
+    };
+  }
+
+  it('carries weights and AdamW moments across backend switches: the run is the same as one that never switched', async () => {
+    const reference = new Trainer(initParameters(config, 3), dataset, settings);
+    const expected = await steps(reference, 30);
+
+    const params = initParameters(config, 3);
+    const trainer = new Trainer(params, dataset, settings);
+    const reports = await steps(trainer, 10);
+    await trainer.useBackend(otherDevice());
+    expect(trainer.backend.kind).to.equal('webgpu');
+    const atSwitch = params.data.slice();
+    reports.push(...(await steps(trainer, 10)));
+    // The trainer's own copy waits for a sync while another device trains.
+    expect(Array.from(params.data)).to.deep.equal(Array.from(atSwitch));
+    await trainer.syncParameters();
+    expect(Array.from(params.data)).to.not.deep.equal(Array.from(atSwitch));
+    await trainer.useBackend((p, s) => new CPUTrainingBackend(p, s));
+    reports.push(...(await steps(trainer, 10)));
+
+    expect(reports.map((r) => r.loss)).to.deep.equal(expected.map((r) => r.loss));
+    expect(reports.map((r) => r.step)).to.deep.equal(expected.map((r) => r.step));
+    expect(trainer.history.map((h) => h.loss)).to.deep.equal(reference.history.map((h) => h.loss));
+    expect(Array.from(params.data)).to.deep.equal(Array.from(reference.params.data));
+  });
+
+  it('falls back to the CPU from the last backup when the backend fails, and the run goes on as if nothing happened', async () => {
+    const reference = new Trainer(initParameters(config, 3), dataset, settings);
+    const expected = await steps(reference, 30);
+
+    const destroyed: string[] = [];
+    const trainer = new Trainer(initParameters(config, 3), dataset, settings, { backupInterval: 4 });
+    await steps(trainer, 10);
+    // Backups at the switch (step 10), then steps 12 and 16; the device fails on its 8th step (step 18).
+    await trainer.useBackend(otherDevice(8, destroyed));
+    await steps(trainer, 7);
+    const fallback = await trainer.step();
+    expect(fallback.fellBack?.resumedFrom).to.equal(16);
+    expect(fallback.fellBack?.message).to.match(/the GPU was lost \(simulated\); training went on on the CPU from step 16/);
+    expect(fallback.step).to.equal(17);
+    expect(trainer.backend.kind).to.equal('cpu');
+    expect(destroyed).to.deep.equal(['destroyed']);
+    expect(trainer.history.map((h) => h.step)).to.deep.equal(Array.from({ length: 17 }, (_, i) => i + 1));
+    await steps(trainer, 13);
+    expect(trainer.history.map((h) => h.loss)).to.deep.equal(expected.map((r) => r.loss));
+    expect(trainer.tokensSeen).to.equal(reference.tokensSeen);
+    expect(Array.from(trainer.params.data)).to.deep.equal(Array.from(reference.params.data));
   });
 
   it('refuses settings it cannot use and texts too short for a window', () => {

@@ -8,7 +8,10 @@ import { createActivations, crossEntropy, forwardActivations } from '../../worke
 import { createParameters, PARAMETER_NAMES, parameterLayout, type ParameterTensors } from '../../workers/engine/params.ts';
 import { presetConfig } from '../../workers/engine/presets.ts';
 import { Random } from '../../workers/engine/random.ts';
-import { Trainer, TrainingDivergedError, type TrainingSettings } from '../../workers/engine/train.ts';
+import { learningRateAt } from '../../workers/engine/optimizer.ts';
+import {
+  type BackendFactory, cpuBackend, Trainer, TrainingDivergedError, type TrainerOptions, type TrainingSettings,
+} from '../../workers/engine/train.ts';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
 import { AdamWGPU, clipGradientNorm } from '../../workers/engine/webgpu/optimizer.ts';
 import { Program } from '../../workers/engine/webgpu/program.ts';
@@ -43,12 +46,19 @@ function relativeError(a: Float32Array, b: Float32Array, start: number, length: 
   return Math.sqrt(diff / norm);
 }
 
-/** The CPU Trainer and a GPUTrainer from the same weights, and the batches the CPU one will draw, in order. */
-function trainers(ctx: GPUContext, config: GPTConfig, settings: Partial<TrainingSettings>) {
+const onGPU = (ctx: GPUContext): BackendFactory => (params, settings) => new GPUTrainer(ctx, params, settings);
+
+/**
+ * A CPU Trainer and a Trainer on the GPU from the same weights and seed (so the
+ * same batches), its GPUTrainer backend, and the batches they will draw, in order.
+ */
+function trainers(ctx: GPUContext, config: GPTConfig, settings: Partial<TrainingSettings>, options: TrainerOptions = {}) {
   const dataset = randomDataset(config.vocabSize, 3000);
   const cpuParams = randomModel(config);
-  const gpu = new GPUTrainer(ctx, cpuParams, settings);
+  const gpuParams = createParameters(config);
+  gpuParams.data.set(cpuParams.data);
   const cpu = new Trainer(cpuParams, dataset, settings);
+  const gpu = new Trainer(gpuParams, dataset, settings, { backend: onGPU(ctx), ...options });
   const { batchSize: B, seqLen: T, seed } = cpu.settings;
   const batches = new Random(seed);
   const nextBatch = () => {
@@ -57,7 +67,7 @@ function trainers(ctx: GPUContext, config: GPTConfig, settings: Partial<Training
     sampleBatch(dataset.train, B, T, batches, inputs, targets);
     return { inputs, targets };
   };
-  return { cpu, gpu, nextBatch, dataset };
+  return { cpu, gpu, backend: gpu.backend as GPUTrainer, nextBatch, dataset };
 }
 
 /** Float bits, so that NaNs compare too. */
@@ -76,21 +86,17 @@ describe('WebGPU trainer', function () {
   for (const tied of [true, false]) {
     it(`one step's updated parameters, loss and gradient norm match the CPU (${tied ? 'tied' : 'untied'})`, async () => {
       const config = tinyConfig(tied);
-      const { cpu, gpu, nextBatch } = trainers(ctx, config, SETTINGS);
+      const { cpu, gpu, backend } = trainers(ctx, config, SETTINGS);
       try {
         const before = cpu.params.data.slice();
-        const { inputs, targets } = nextBatch();
-        ctx.device.pushErrorScope('validation');
-        const gpuReport = await gpu.step(inputs, targets);
-        const error = await ctx.device.popErrorScope();
-        if (error) expect.fail(`WebGPU validation error: ${error.message}`);
-        const cpuReport = cpu.step();
+        const gpuReport = await gpu.step();
+        const cpuReport = await cpu.step();
         expect(gpuReport.learningRate).to.equal(cpuReport.learningRate);
         expect(Math.abs(gpuReport.loss - cpuReport.loss) / cpuReport.loss).to.be.below(1e-5);
         expect(Math.abs(gpuReport.gradNorm - cpuReport.gradNorm) / cpuReport.gradNorm).to.be.below(1e-4);
         // The step must have moved the weights, or agreeing would prove nothing.
         expect(relativeError(cpu.params.data, before, 0, before.length)).to.be.above(1e-2);
-        const updated = await gpu.readParameters();
+        const updated = await backend.parameters();
         const { offsets, sizes } = parameterLayout(config);
         for (const name of PARAMETER_NAMES.filter((n) => sizes[n] > 0)) {
           expect(relativeError(updated, cpu.params.data, offsets[name], sizes[name]), name).to.be.below(1e-4);
@@ -101,15 +107,15 @@ describe('WebGPU trainer', function () {
     });
 
     it(`20 steps give the CPU's loss curve (${tied ? 'tied' : 'untied'})`, async () => {
-      const { cpu, gpu, nextBatch } = trainers(ctx, tinyConfig(tied), SETTINGS);
+      const { cpu, gpu } = trainers(ctx, tinyConfig(tied), SETTINGS);
       try {
         for (let s = 0; s < 20; s++) {
-          const { inputs, targets } = nextBatch();
-          const gpuLoss = (await gpu.step(inputs, targets)).loss;
-          const cpuLoss = cpu.step().loss;
+          const gpuLoss = (await gpu.step()).loss;
+          const cpuLoss = (await cpu.step()).loss;
           expect(Math.abs(gpuLoss - cpuLoss), `step ${s + 1}: GPU ${gpuLoss}, CPU ${cpuLoss}`).to.be.below(1e-3);
         }
         expect(gpu.stepCount).to.equal(20);
+        expect(gpu.backend.kind).to.equal('webgpu');
         // Training on it must have lowered the loss, or the curves agree trivially.
         expect(cpu.history[19]!.loss).to.be.below(cpu.history[0]!.loss);
       } finally {
@@ -118,15 +124,16 @@ describe('WebGPU trainer', function () {
     });
   }
 
-  it('a NaN weight: the step throws TrainingDivergedError and changes nothing; the next step goes on as the CPU does', async () => {
+  it('a NaN weight: the step reports it and changes nothing; the Trainer stops; the next step goes on as the CPU does', async () => {
     const config = tinyConfig(false);
-    const { cpu, gpu, nextBatch } = trainers(ctx, config, SETTINGS);
+    const { cpu, gpu: trainer, backend: gpu, nextBatch } = trainers(ctx, config, SETTINGS);
     const reader = new Program(ctx);
+    const rate = (step: number) => learningRateAt(step, cpu.settings);
     try {
       const { total, offsets } = parameterLayout(config);
       const first = nextBatch();
-      await gpu.step(first.inputs, first.targets);
-      cpu.step();
+      await gpu.step(first, rate(0));
+      await cpu.step();
       // A LayerNorm gain reaches every position: the loss becomes NaN.
       const poisoned = offsets.ln1w + 3;
       const good = new Float32Array([cpu.params.data[poisoned]!]);
@@ -136,25 +143,21 @@ describe('WebGPU trainer', function () {
       // The first step must have set the moments, or "unchanged" would prove little.
       expect(before[1]!.some((m) => m !== 0) && before[2]!.some((v) => v !== 0)).to.equal(true);
       const second = nextBatch();
-      let thrown: unknown;
-      try {
-        await gpu.step(second.inputs, second.targets);
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).to.be.instanceOf(TrainingDivergedError);
-      expect((thrown as Error).message).to.match(/step 2: the loss became NaN/);
-      expect(gpu.stepCount).to.equal(1);
+      expect(Number.isNaN((await gpu.step(second, rate(1))).loss)).to.equal(true);
       expect(gpu.optimizer.step).to.equal(1);
       const after = await state();
       for (const k of [0, 1, 2]) expect(bits(after[k]!), ['parameters', 'm', 'v'][k]).to.deep.equal(bits(before[k]!));
-      expect(bits(await gpu.readParameters())).to.deep.equal(bits(before[0]!));
+      expect(bits(await gpu.parameters())).to.deep.equal(bits(before[0]!));
+      // The Trainer around it stops with the CPU's message, its step count unchanged.
+      const thrown = await trainer.step().catch((error: unknown) => error);
+      expect(thrown).to.be.instanceOf(TrainingDivergedError);
+      expect((thrown as Error).message).to.match(/step 1: the loss became NaN/);
+      expect(trainer.stepCount).to.equal(0);
       // Restored, the same batch gives the CPU's second step: learning rate, bias corrections and all.
       ctx.device.queue.writeBuffer(gpu.params, 4 * poisoned, good);
-      const report = await gpu.step(second.inputs, second.targets);
-      const cpuReport = cpu.step();
-      expect(report.learningRate).to.equal(cpuReport.learningRate);
-      expect(relativeError(await gpu.readParameters(), cpu.params.data, 0, total)).to.be.below(1e-4);
+      await gpu.step(second, rate(1));
+      await cpu.step();
+      expect(relativeError(await gpu.parameters(), cpu.params.data, 0, total)).to.be.below(1e-4);
     } finally {
       reader.destroy();
       gpu.destroy();
@@ -196,13 +199,12 @@ describe('WebGPU trainer', function () {
 
   it("evaluate gives the CPU's mean loss over validation batches and leaves the weights alone", async () => {
     const config = tinyConfig(true);
-    const { cpu, gpu, nextBatch, dataset } = trainers(ctx, config, SETTINGS);
+    const { cpu, gpu: trainer, backend: gpu, dataset } = trainers(ctx, config, SETTINGS);
     try {
       // Trained a little first, so the weights are not the ones the GPU started from.
       for (let s = 0; s < 2; s++) {
-        const { inputs, targets } = nextBatch();
-        await gpu.step(inputs, targets);
-        cpu.step();
+        await trainer.step();
+        await cpu.step();
       }
       const { batchSize: B, seqLen: T } = cpu.settings;
       const draws = new Random(99);
@@ -220,10 +222,10 @@ describe('WebGPU trainer', function () {
       // Different batches, different losses: the mean must see each one.
       expect(new Set(cpuLosses).size).to.equal(3);
       const cpuMean = cpuLosses.reduce((a, b) => a + b) / cpuLosses.length;
-      const weights = await gpu.readParameters();
+      const weights = await gpu.parameters();
       const gpuMean = await gpu.evaluate(batches);
       expect(Math.abs(gpuMean - cpuMean) / cpuMean, `GPU ${gpuMean}, CPU ${cpuMean}`).to.be.below(1e-5);
-      expect(bits(await gpu.readParameters())).to.deep.equal(bits(weights));
+      expect(bits(await gpu.parameters())).to.deep.equal(bits(weights));
       // The same dispatches again: the same answer.
       expect(await gpu.evaluate(batches)).to.equal(gpuMean);
       // One batch alone: its own loss.
@@ -231,6 +233,52 @@ describe('WebGPU trainer', function () {
       expect(Math.abs(single - cpuLosses[1]!) / cpuLosses[1]!).to.be.below(1e-5);
     } finally {
       gpu.destroy();
+    }
+  });
+
+  it('switching CPU → GPU → CPU mid-training carries weights and AdamW state: the loss curve goes on as on the CPU alone', async () => {
+    const config = tinyConfig(true);
+    const { cpu, gpu: trainer } = trainers(ctx, config, SETTINGS);
+    try {
+      await trainer.useBackend(cpuBackend);
+      const losses: number[] = [];
+      for (let s = 0; s < 24; s++) {
+        if (s === 8) await trainer.useBackend(onGPU(ctx));
+        if (s === 16) await trainer.useBackend(cpuBackend);
+        expect(trainer.backend.kind).to.equal(s >= 8 && s < 16 ? 'webgpu' : 'cpu');
+        losses.push((await trainer.step()).loss);
+        const cpuLoss = (await cpu.step()).loss;
+        expect(Math.abs(losses[s]! - cpuLoss), `step ${s + 1}: switched ${losses[s]}, CPU ${cpuLoss}`).to.be.below(1e-3);
+      }
+      // AdamW's moments came along: restarting them would jolt the curve far more than 1e-3.
+      expect(trainer.history.map((h) => h.step)).to.deep.equal(Array.from({ length: 24 }, (_, i) => i + 1));
+      expect(relativeError(trainer.params.data, cpu.params.data, 0, cpu.params.data.length)).to.be.below(1e-3);
+    } finally {
+      trainer.destroy();
+    }
+  });
+
+  it('a lost device (device.destroy()) mid-training: training goes on on the CPU from the last backup, nothing lost', async () => {
+    const lost = await requestGPU(); // a device of its own, to destroy
+    if (!lost) expect.fail('a second device was refused');
+    const config = tinyConfig(true);
+    const { cpu, gpu: trainer } = trainers(lost, config, SETTINGS, { backupInterval: 3 });
+    try {
+      for (let s = 0; s < 7; s++) await trainer.step();
+      lost.device.destroy();
+      const report = await trainer.step();
+      expect(report.fellBack?.resumedFrom).to.equal(6);
+      expect(report.fellBack?.message).to.match(/GPU was lost.*training went on on the CPU from step 6/);
+      expect(report.step).to.equal(7);
+      expect(trainer.backend.kind).to.equal('cpu');
+      for (let s = 0; s < 5; s++) await trainer.step();
+      const reference: number[] = [];
+      for (let s = 0; s < 12; s++) reference.push((await cpu.step()).loss);
+      const curve = trainer.history.map((h) => h.loss);
+      expect(trainer.history.map((h) => h.step)).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 1));
+      curve.forEach((loss, s) => expect(Math.abs(loss - reference[s]!), `step ${s + 1}`).to.be.below(1e-3));
+    } finally {
+      trainer.destroy();
     }
   });
 
@@ -245,11 +293,11 @@ describe('WebGPU trainer', function () {
       const targets = new Int32Array(12 * 64);
       const steps = 3;
       sampleBatch(dataset.train, 12, 64, batches, inputs, targets);
-      await gpu.step(inputs, targets); // compiles the pipelines
+      await gpu.step({ inputs, targets }, 1e-3); // compiles the pipelines
       const started = performance.now();
       for (let s = 0; s < steps; s++) {
         sampleBatch(dataset.train, 12, 64, batches, inputs, targets);
-        await gpu.step(inputs, targets);
+        await gpu.step({ inputs, targets }, 1e-3);
       }
       const ms = (performance.now() - started) / steps;
       console.log(`GPUTrainer nano-cpu on ${ctx.adapterInfo.architecture || ctx.adapterInfo.description}: ${ms.toFixed(0)} ms/step, `

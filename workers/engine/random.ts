@@ -3,6 +3,11 @@
  * same samples in every browser and in Node. sfc32 state, seeded by splitmix32;
  * only integer ops (Math.imul, >>>) so results are bit-identical everywhere.
  */
+export interface RandomState {
+  words: [number, number, number, number];
+  spareNormal: number | null;
+}
+
 export class Random {
   private a: number;
   private b: number;
@@ -24,6 +29,16 @@ export class Random {
     this.c = splitmix();
     this.d = splitmix();
     for (let i = 0; i < 12; i++) this.nextUint32();
+  }
+
+  /** The generator's whole state, to carry it elsewhere (restore() continues the same sequence). */
+  state(): RandomState {
+    return { words: [this.a, this.b, this.c, this.d], spareNormal: this.spareNormal };
+  }
+
+  restore({ words, spareNormal }: RandomState): void {
+    [this.a, this.b, this.c, this.d] = words;
+    this.spareNormal = spareNormal;
   }
 
   /** Uniform integer in [0, 2^32). */

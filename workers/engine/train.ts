@@ -10,7 +10,7 @@ import { type TokenDataset, sampleBatch } from './data.ts';
 import { DEFAULT_SEED } from './defaults.ts';
 import { AdamW, type AdamWSettings, clipGradientNorm, DEFAULT_ADAMW, learningRateAt, type Schedule } from './optimizer.ts';
 import { createParameters, type ParameterTensors } from './params.ts';
-import { Random } from './random.ts';
+import { Random, type RandomState } from './random.ts';
 
 export interface TrainingSettings extends Schedule, AdamWSettings {
   /** Sequences per step. */
@@ -55,6 +55,8 @@ export interface StepReport {
   milliseconds: number;
   /** Present on steps where step % evalInterval === 0, and on step totalSteps. */
   validationLoss?: number;
+  /** Set when the backend failed before this step: training went back to `resumedFrom` and went on on the CPU. */
+  fellBack?: { message: string; resumedFrom: number };
 }
 
 /** The loss or a gradient stopped being a finite number. */
@@ -62,8 +64,124 @@ export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
 }
 
+/** Weights and AdamW moments, as flat arrays in params.ts layout: what one backend hands to another. */
+export interface TrainingSnapshot {
+  params: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  /** AdamW updates made so far (its bias corrections depend on it). */
+  updates: number;
+}
+
+export interface BatchPair {
+  inputs: Int32Array<ArrayBuffer>;
+  targets: Int32Array<ArrayBuffer>;
+}
+
+/** Where a trainer's arithmetic runs: the CPU here, or the GPU (webgpu/trainer.ts). */
+export interface TrainingBackend {
+  readonly kind: 'cpu' | 'webgpu';
+  /**
+   * Forward, backward, clipping and AdamW at learningRate on one batch. When the
+   * loss or the gradient norm it returns is not finite, nothing was changed.
+   */
+  step(batch: BatchPair, learningRate: number): Promise<{ loss: number; gradNorm: number }>;
+  /** Mean loss over the batches; the weights unchanged. */
+  evaluate(batches: BatchPair[]): Promise<number>;
+  /** The current weights (params.ts layout). */
+  parameters(): Promise<Float32Array>;
+  snapshot(): Promise<TrainingSnapshot>;
+  /** Takes weights and moments over from another backend. */
+  restore(snapshot: TrainingSnapshot): void;
+  destroy(): void;
+}
+
+/** Makes a backend training `params` (its start weights) with these settings. */
+export type BackendFactory = (params: ParameterTensors, settings: TrainingSettings) => TrainingBackend;
+
+/** Training on the CPU, in place on `params`: the kernels of model.ts and the AdamW of optimizer.ts. */
+export class CPUTrainingBackend implements TrainingBackend {
+  readonly kind = 'cpu';
+  readonly optimizer: AdamW;
+  private readonly grads: ParameterTensors;
+  private readonly acts: ActivationTensors;
+  private readonly dacts: ActivationTensors;
+
+  constructor(
+    readonly params: ParameterTensors,
+    readonly settings: TrainingSettings,
+  ) {
+    const { config } = params;
+    const { batchSize: B, seqLen: T } = settings;
+    this.optimizer = new AdamW(config, settings);
+    this.grads = createParameters(config);
+    this.acts = createActivations(config, B, T);
+    this.dacts = createActivationGradients(config, B, T);
+  }
+
+  async step({ inputs, targets }: BatchPair, learningRate: number): Promise<{ loss: number; gradNorm: number }> {
+    const { batchSize: B, seqLen: T, gradClip } = this.settings;
+    const loss = lossAndGradients(this.params, inputs, targets, B, T, this.grads, this.acts, this.dacts);
+    if (!Number.isFinite(loss)) return { loss, gradNorm: NaN };
+    const gradNorm = clipGradientNorm(this.grads.data, gradClip);
+    if (Number.isFinite(gradNorm)) this.optimizer.update(this.params, this.grads, learningRate);
+    return { loss, gradNorm };
+  }
+
+  async evaluate(batches: BatchPair[]): Promise<number> {
+    const { batchSize: B, seqLen: T } = this.settings;
+    let total = 0;
+    for (const { inputs, targets } of batches) {
+      forwardActivations(this.params, inputs, B, T, this.acts);
+      total += crossEntropy(this.acts.logits, targets, this.params.config.vocabSize);
+    }
+    return total / batches.length;
+  }
+
+  async parameters(): Promise<Float32Array> {
+    return this.params.data;
+  }
+
+  async snapshot(): Promise<TrainingSnapshot> {
+    const { params, optimizer } = this;
+    return { params: params.data.slice(), m: optimizer.m.data.slice(), v: optimizer.v.data.slice(), updates: optimizer.step };
+  }
+
+  restore({ params, m, v, updates }: TrainingSnapshot): void {
+    this.params.data.set(params);
+    this.optimizer.m.data.set(m);
+    this.optimizer.v.data.set(v);
+    this.optimizer.step = updates;
+  }
+
+  destroy(): void {}
+}
+
+export const cpuBackend: BackendFactory = (params, settings) => new CPUTrainingBackend(params, settings);
+
+export interface TrainerOptions {
+  /** Where the arithmetic runs (default: the CPU). */
+  backend?: BackendFactory;
+  /**
+   * A backend other than the CPU's is copied back every this many steps (and
+   * when it is switched to), so that if it fails training goes on on the CPU
+   * from that copy. Default 50.
+   */
+  backupInterval?: number;
+}
+
+/** Everything a trainer needs to go back to a step: a backend's snapshot and the trainer's own counters. */
+interface Backup {
+  snapshot: TrainingSnapshot;
+  steps: number;
+  tokens: number;
+  historyLength: number;
+  random: RandomState;
+}
+
 /** Validation batches come from their own seed, the same every time, so validation losses compare. */
 const VALIDATION_SEED = 0x5eed;
+const DEFAULT_BACKUP_INTERVAL = 50;
 
 function checkSettings(s: TrainingSettings, blockSize: number): void {
   const wholeNumbers = ['batchSize', 'seqLen', 'evalInterval', 'evalBatches', 'totalSteps'] as const;
@@ -81,28 +199,34 @@ function checkSettings(s: TrainingSettings, blockSize: number): void {
   if (!(s.gradClip > 0)) throw new Error(`gradClip must be > 0, got ${s.gradClip}`);
 }
 
+/**
+ * Draws the batches, follows the schedule, keeps the history, and hands the
+ * arithmetic to a backend that can be swapped between steps. Calls are
+ * queued: a step, an evaluation or a switch never overlaps another.
+ */
 export class Trainer {
+  /** The weights on the CPU; while a GPU backend trains, up to date only after syncParameters(). */
   readonly params: ParameterTensors;
   readonly dataset: TokenDataset;
   readonly settings: TrainingSettings;
-  readonly optimizer: AdamW;
-  readonly grads: ParameterTensors;
   readonly history: { step: number; loss: number; validationLoss?: number }[] = [];
+  private backendInUse: TrainingBackend;
+  private readonly backupInterval: number;
+  private backup: Backup | null = null;
   private readonly random: Random;
-  private readonly inputs: Int32Array;
-  private readonly targets: Int32Array;
-  private readonly acts: ActivationTensors;
-  private readonly dacts: ActivationTensors;
   private steps = 0;
   private tokens = 0;
+  /** The tail of the queue of calls. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   /** Trains params in place. seqLen defaults to the smaller of 64 and the model's context. */
-  constructor(params: ParameterTensors, dataset: TokenDataset, settings: Partial<TrainingSettings> = {}) {
+  constructor(
+    params: ParameterTensors, dataset: TokenDataset, settings: Partial<TrainingSettings> = {}, options: TrainerOptions = {},
+  ) {
     const { config } = params;
     const seqLen = settings.seqLen ?? Math.min(DEFAULT_TRAINING.seqLen, config.blockSize);
     this.settings = { ...DEFAULT_TRAINING, ...settings, seqLen };
     checkSettings(this.settings, config.blockSize);
-    const { batchSize: B, seed } = this.settings;
     for (const [part, tokens] of [['training', dataset.train], ['validation', dataset.validation]] as const) {
       if (tokens.length < seqLen + 1) {
         throw new Error(`the ${part} text has ${tokens.length} tokens; windows of ${seqLen} need at least ${seqLen + 1}: use a longer text`);
@@ -110,13 +234,14 @@ export class Trainer {
     }
     this.params = params;
     this.dataset = dataset;
-    this.optimizer = new AdamW(config, this.settings);
-    this.grads = createParameters(config);
-    this.random = new Random(seed);
-    this.inputs = new Int32Array(B * seqLen);
-    this.targets = new Int32Array(B * seqLen);
-    this.acts = createActivations(config, B, seqLen);
-    this.dacts = createActivationGradients(config, B, seqLen);
+    this.random = new Random(this.settings.seed);
+    this.backupInterval = options.backupInterval ?? DEFAULT_BACKUP_INTERVAL;
+    this.backendInUse = (options.backend ?? cpuBackend)(params, this.settings);
+    if (this.backendInUse.kind !== 'cpu') {
+      // The start weights and zero moments: nothing needs reading back yet.
+      const zeros = () => new Float32Array(params.data.length);
+      this.keepBackup({ params: params.data.slice(), m: zeros(), v: zeros(), updates: 0 });
+    }
   }
 
   get stepCount(): number {
@@ -127,42 +252,127 @@ export class Trainer {
     return this.tokens;
   }
 
+  get backend(): TrainingBackend {
+    return this.backendInUse;
+  }
+
   /**
-   * One optimisation step. Throws TrainingDivergedError, before touching the
-   * weights, if the loss or the gradients are not finite.
+   * One optimisation step. Rejects with TrainingDivergedError, before touching
+   * the weights, if the loss or the gradients are not finite. When a backend
+   * other than the CPU's fails, training goes back to its last backup and on
+   * on the CPU; the report says so.
    */
-  step(): StepReport {
+  step(): Promise<StepReport> {
+    return this.exclusive(async () => {
+      try {
+        return await this.stepOn(this.backendInUse);
+      } catch (error) {
+        if (!this.canFallBack(error)) throw error;
+        const fellBack = this.fallBack(error);
+        return { ...(await this.stepOn(this.backendInUse)), fellBack };
+      }
+    });
+  }
+
+  /** Mean loss over evalBatches batches of the validation text (the same batches every time). */
+  evaluate(): Promise<number> {
+    return this.exclusive(() => this.evaluateOn());
+  }
+
+  /** Moves training to another backend, carrying the weights and AdamW's moments; the history goes on. */
+  useBackend(factory: BackendFactory): Promise<void> {
+    return this.exclusive(async () => {
+      const snapshot = await this.backendInUse.snapshot();
+      this.backendInUse.destroy();
+      this.params.data.set(snapshot.params);
+      const next = factory(this.params, this.settings);
+      next.restore(snapshot);
+      this.backendInUse = next;
+      this.backup = null;
+      if (next.kind !== 'cpu') this.keepBackup(snapshot);
+    });
+  }
+
+  /** Brings this.params up to date with the backend's weights (a no-op on the CPU). */
+  syncParameters(): Promise<ParameterTensors> {
+    return this.exclusive(async () => {
+      const weights = await this.backendInUse.parameters();
+      if (weights !== this.params.data) this.params.data.set(weights);
+      return this.params;
+    });
+  }
+
+  /** Frees what the backend holds (GPU buffers); the trainer is not used after. */
+  destroy(): void {
+    this.backendInUse.destroy();
+  }
+
+  private async stepOn(backend: TrainingBackend): Promise<StepReport> {
     const started = performance.now();
-    const { batchSize: B, seqLen: T, gradClip, evalInterval, totalSteps } = this.settings;
+    const { batchSize: B, seqLen: T, evalInterval, totalSteps } = this.settings;
     const stepNumber = this.steps + 1;
-    sampleBatch(this.dataset.train, B, T, this.random, this.inputs, this.targets);
-    const loss = lossAndGradients(this.params, this.inputs, this.targets, B, T, this.grads, this.acts, this.dacts);
-    if (!Number.isFinite(loss)) this.diverged(`the loss became ${loss}`, stepNumber);
-    const gradNorm = clipGradientNorm(this.grads.data, gradClip);
-    if (!Number.isFinite(gradNorm)) this.diverged(`the gradients became ${gradNorm}`, stepNumber);
+    const batch = this.batch(this.dataset.train, this.random);
     const learningRate = learningRateAt(this.steps, this.settings);
-    this.optimizer.update(this.params, this.grads, learningRate);
+    const { loss, gradNorm } = await backend.step(batch, learningRate);
+    if (!Number.isFinite(loss)) this.diverged(`the loss became ${loss}`, stepNumber);
+    if (!Number.isFinite(gradNorm)) this.diverged(`the gradients became ${gradNorm}`, stepNumber);
     this.steps = stepNumber;
     this.tokens += B * T;
     const report: StepReport = {
       step: stepNumber, loss, learningRate, gradNorm, tokensSeen: this.tokens, milliseconds: performance.now() - started,
     };
-    if (stepNumber % evalInterval === 0 || stepNumber === totalSteps) report.validationLoss = this.evaluate();
+    if (stepNumber % evalInterval === 0 || stepNumber === totalSteps) report.validationLoss = await this.evaluateOn();
     this.history.push({ step: stepNumber, loss, validationLoss: report.validationLoss });
+    if (backend.kind !== 'cpu' && stepNumber % this.backupInterval === 0) this.keepBackup(await backend.snapshot());
     return report;
   }
 
-  /** Mean loss over evalBatches batches of the validation text (the same batches every time). */
-  evaluate(): number {
-    const { batchSize: B, seqLen: T, evalBatches } = this.settings;
+  private evaluateOn(): Promise<number> {
     const random = new Random(VALIDATION_SEED);
-    let total = 0;
-    for (let i = 0; i < evalBatches; i++) {
-      sampleBatch(this.dataset.validation, B, T, random, this.inputs, this.targets);
-      forwardActivations(this.params, this.inputs, B, T, this.acts);
-      total += crossEntropy(this.acts.logits, this.targets, this.params.config.vocabSize);
+    const batches = Array.from({ length: this.settings.evalBatches }, () => this.batch(this.dataset.validation, random));
+    return this.backendInUse.evaluate(batches);
+  }
+
+  private batch(tokens: Uint16Array, random: Random): BatchPair {
+    const { batchSize: B, seqLen: T } = this.settings;
+    const inputs = new Int32Array(B * T);
+    const targets = new Int32Array(B * T);
+    sampleBatch(tokens, B, T, random, inputs, targets);
+    return { inputs, targets };
+  }
+
+  private keepBackup(snapshot: TrainingSnapshot): void {
+    this.backup = { snapshot, steps: this.steps, tokens: this.tokens, historyLength: this.history.length, random: this.random.state() };
+  }
+
+  private canFallBack(error: unknown): boolean {
+    return this.backendInUse.kind !== 'cpu' && this.backup !== null && !(error instanceof TrainingDivergedError);
+  }
+
+  /** The failed backend is dropped; the CPU takes over from the last backup. */
+  private fallBack(error: unknown): { message: string; resumedFrom: number } {
+    const backup = this.backup!;
+    try {
+      this.backendInUse.destroy();
+    } catch {
+      // A lost device may refuse even that; its buffers go with it.
     }
-    return total / evalBatches;
+    const cpu = new CPUTrainingBackend(this.params, this.settings);
+    cpu.restore(backup.snapshot);
+    this.backendInUse = cpu;
+    this.backup = null;
+    this.steps = backup.steps;
+    this.tokens = backup.tokens;
+    this.history.length = backup.historyLength;
+    this.random.restore(backup.random);
+    const reason = error instanceof Error ? error.message : String(error);
+    return { message: `${reason}; training went on on the CPU from step ${backup.steps}`, resumedFrom: backup.steps };
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   private diverged(what: string, step: number): never {

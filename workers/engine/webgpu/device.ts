@@ -5,6 +5,8 @@
 
 export interface GPUContext {
   device: GPUDevice;
+  /** Why the device was lost (device.lost resolved), or null while it works. */
+  lostReason: string | null;
   adapterInfo: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean };
   limits: {
     maxStorageBufferBindingSize: number;
@@ -39,8 +41,9 @@ export async function requestGPU(): Promise<GPUContext | null> {
     for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
     const device = await adapter.requestDevice({ requiredLimits });
     const info = adapter.info;
-    return {
+    const ctx: GPUContext = {
       device,
+      lostReason: null,
       adapterInfo: {
         vendor: info.vendor,
         architecture: info.architecture,
@@ -55,7 +58,56 @@ export async function requestGPU(): Promise<GPUContext | null> {
         maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
       },
     };
+    void device.lost.then((lost) => {
+      ctx.lostReason = lost.message || (lost.reason === 'destroyed' ? 'the device was destroyed' : 'the GPU stopped responding');
+    });
+    return ctx;
   } catch {
     return null;
   }
+}
+
+/** The GPU could not do what was asked (device lost, out of memory, invalid work); the message says which. */
+export class GPUFailure extends Error {
+  override name = 'GPUFailure';
+}
+
+/** True for an adapter that runs on the CPU (SwiftShader, llvmpipe, WARP): slower than our CPU backend. */
+export function isSoftwareAdapter(info: GPUContext['adapterInfo']): boolean {
+  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software|warp|microsoft basic render/i.test(
+    `${info.architecture} ${info.description} ${info.vendor}`,
+  );
+}
+
+/** "Google SwiftShader" or the like: the adapter in words for the page. */
+export function adapterName(info: GPUContext['adapterInfo']): string {
+  const named = [info.vendor, info.architecture].filter(Boolean).join(' ');
+  return info.description || named || 'an unnamed GPU adapter';
+}
+
+/**
+ * Runs GPU work (which submits and awaits its own readback) under error scopes,
+ * so a lost device, an out-of-memory or a validation error rejects with a
+ * GPUFailure that says what went wrong, instead of silently wrong numbers or a
+ * promise that never settles.
+ */
+export async function checkedGPUWork<T>(ctx: GPUContext, work: () => Promise<T>): Promise<T> {
+  const lost = (reason: string) => new GPUFailure(`the GPU was lost (${reason})`);
+  if (ctx.lostReason) throw lost(ctx.lostReason);
+  const { device } = ctx;
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let outcome: { value: T } | { error: unknown };
+  try {
+    outcome = { value: await Promise.race([work(), device.lost.then((info) => Promise.reject(lost(info.message || info.reason)))]) };
+  } catch (error) {
+    outcome = { error };
+  }
+  // Popped in every case so the scopes stay balanced (innermost first).
+  const [invalid, outOfMemory] = await Promise.all([device.popErrorScope(), device.popErrorScope()]).catch(() => [null, null]);
+  if (ctx.lostReason) throw lost(ctx.lostReason);
+  if (outOfMemory) throw new GPUFailure(`the GPU ran out of memory (${outOfMemory.message})`);
+  if (invalid) throw new GPUFailure(`the GPU rejected the work as invalid (${invalid.message})`);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }

@@ -3,7 +3,9 @@
  * clipping and AdamW over parameters, gradients, moments and activations that
  * never leave it. The step's dispatches are built once; each step writes the
  * batch, sets the learning rate, records everything in one command encoder and
- * reads back two floats: the mean loss and the gradient norm. A step whose loss
+ * reads back two floats: the mean loss and the gradient norm. It is a
+ * TrainingBackend: Trainer (../train.ts) draws the batches and keeps the
+ * schedule and the history. A step whose loss
  * or gradient norm is not finite changes nothing: the GPU decides that itself,
  * between clipping and AdamW, so no readback stands before the update.
  *
@@ -17,14 +19,13 @@
  */
 
 import { ACTIVATION_NAMES, type ActivationName, activationShapes } from '../model.ts';
-import { learningRateAt } from '../optimizer.ts';
 import { PARAMETER_NAMES, type ParameterName, type ParameterTensors, parameterLayout, product } from '../params.ts';
-import { DEFAULT_TRAINING, TrainingDivergedError, type TrainingSettings } from '../train.ts';
+import { type BatchPair, DEFAULT_TRAINING, type TrainingBackend, type TrainingSettings, type TrainingSnapshot } from '../train.ts';
 import {
   attentionBackward, crossEntropySoftmaxBackward, encoderBackward, geluBackward, layernormBackward, matmulBackward,
   perIndex, perIndexKernel, residualBackward, unembedBackward,
 } from './backward.ts';
-import type { GPUContext } from './device.ts';
+import { checkedGPUWork, type GPUContext } from './device.ts';
 import {
   attentionForward, crossEntropyForward, encoderForward, geluForward, layernormForward, matmulForward,
   residualForward, unembedForward,
@@ -40,15 +41,8 @@ const MEAN_LOSS = perIndexKernel('meanLoss', ['mean: rw', 'losses'], ['N'], [], 
   for (var n = 0u; n < u.N; n++) { sum += losses[u.lossesOff + n]; }
   mean[u.meanOff] = sum / f32(u.N);`);
 
-export interface GPUStepReport {
-  /** Mean cross-entropy of the batch, before this step's update. */
-  loss: number;
-  /** Gradient norm before clipping. */
-  gradNorm: number;
-  learningRate: number;
-}
-
-export class GPUTrainer {
+export class GPUTrainer implements TrainingBackend {
+  readonly kind = 'webgpu';
   readonly settings: TrainingSettings;
   readonly optimizer: AdamWGPU;
   /** The flat parameters on the GPU (params.ts layout). */
@@ -67,11 +61,12 @@ export class GPUTrainer {
   private readonly flatGrads: GPUBuffer;
   /** forward: the loss alone (evaluate); backprop: forward and backward; update: clipping and AdamW. */
   private readonly passes: { forward: Dispatch[]; backprop: Dispatch[]; update: Dispatch[] };
-  private steps = 0;
-  private busy = false;
+  private queue: Promise<unknown> = Promise.resolve();
 
   /** Copies params to the GPU; settings as Trainer's (batchSize × seqLen per step, schedule, AdamW, clipping). */
-  constructor(ctx: GPUContext, params: ParameterTensors, settings: Partial<TrainingSettings> = {}) {
+  constructor(
+    private readonly ctx: GPUContext, params: ParameterTensors, settings: Partial<TrainingSettings> = {},
+  ) {
     const { config } = params;
     const seqLen = settings.seqLen ?? Math.min(DEFAULT_TRAINING.seqLen, config.blockSize);
     this.settings = { ...DEFAULT_TRAINING, ...settings, seqLen };
@@ -175,27 +170,27 @@ export class GPUTrainer {
     this.readback = p.device.createBuffer({ label: 'step readback', size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
-  get stepCount(): number {
-    return this.steps;
-  }
-
   /** Dispatches per step (the backprop and update compute passes). */
   get dispatchCount(): number {
     return this.passes.backprop.length + this.passes.update.length;
   }
 
+  /** Bytes a step reads back: the mean loss and the gradient norm. */
+  get readbackBytesPerStep(): number {
+    return this.readback.size;
+  }
+
   /**
-   * One optimisation step on inputs and targets [batchSize·seqLen] (targets[i]
-   * the token after inputs[i]). Await each step before the next. Rejects with
-   * TrainingDivergedError, the parameters, moments and step count untouched,
-   * when the loss or the gradients are not finite.
+   * One optimisation step on a batch of inputs and targets [batchSize·seqLen]
+   * (targets[i] the token after inputs[i]) at learningRate. When the loss or the
+   * gradient norm it returns is not finite, the GPU skipped the update: the
+   * parameters, moments and step count are as they were. Rejects with a
+   * GPUFailure when the GPU fails.
    */
-  async step(inputs: Int32Array<ArrayBuffer>, targets: Int32Array<ArrayBuffer>): Promise<GPUStepReport> {
-    this.begin();
-    try {
+  step({ inputs, targets }: BatchPair, learningRate: number): Promise<{ loss: number; gradNorm: number }> {
+    return this.exclusive(async () => {
       const { device } = this.program;
       this.writeBatch(inputs, targets);
-      const learningRate = learningRateAt(this.steps, this.settings);
       this.optimizer.beginUpdate(learningRate);
       const encoder = device.createCommandEncoder();
       for (const buffer of this.cleared) encoder.clearBuffer(buffer);
@@ -209,18 +204,9 @@ export class GPUTrainer {
       const [loss, gradNorm] = new Float32Array(this.readback.getMappedRange().slice(0));
       this.readback.unmap();
       // The same test the GPU made on the same two floats: it skipped the update.
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        this.optimizer.cancelUpdate();
-        const what = Number.isFinite(loss) ? `the gradients became ${gradNorm}` : `the loss became ${loss}`;
-        throw new TrainingDivergedError(
-          `training stopped at step ${this.steps + 1}: ${what}. The weights are kept as they were before this step; try a lower learning rate.`,
-        );
-      }
-      this.steps++;
-      return { loss: loss!, gradNorm: gradNorm!, learningRate };
-    } finally {
-      this.busy = false;
-    }
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) this.optimizer.cancelUpdate();
+      return { loss: loss!, gradNorm: gradNorm! };
+    });
   }
 
   /**
@@ -228,38 +214,70 @@ export class GPUTrainer {
    * parameters unchanged: the forward dispatches alone, every batch queued
    * before one readback.
    */
-  async evaluate(batches: { inputs: Int32Array<ArrayBuffer>; targets: Int32Array<ArrayBuffer> }[]): Promise<number> {
-    if (batches.length === 0) throw new Error('evaluate needs at least one batch');
-    this.begin();
-    const { device } = this.program;
-    const losses = device.createBuffer({ label: 'evaluation losses', size: 4 * batches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    try {
-      batches.forEach(({ inputs, targets }, i) => {
-        this.writeBatch(inputs, targets);
+  evaluate(batches: BatchPair[]): Promise<number> {
+    if (batches.length === 0) return Promise.reject(new Error('evaluate needs at least one batch'));
+    return this.exclusive(async () => {
+      const { device } = this.program;
+      const losses = device.createBuffer({ label: 'evaluation losses', size: 4 * batches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
+        batches.forEach(({ inputs, targets }, i) => {
+          this.writeBatch(inputs, targets);
+          const encoder = device.createCommandEncoder();
+          this.program.encode(encoder, this.passes.forward);
+          encoder.copyBufferToBuffer(this.meanLoss, 0, losses, 4 * i, 4);
+          device.queue.submit([encoder.finish()]);
+        });
+        await losses.mapAsync(GPUMapMode.READ);
+        let total = 0;
+        for (const loss of new Float32Array(losses.getMappedRange())) total += loss;
+        return total / batches.length;
+      } finally {
+        losses.destroy();
+      }
+    });
+  }
+
+  /** The weights and both moments, read back in one copy. */
+  snapshot(): Promise<TrainingSnapshot> {
+    return this.exclusive(async () => {
+      const { device } = this.program;
+      const bytes = 4 * this.total;
+      const staging = device.createBuffer({ label: 'snapshot readback', size: 3 * bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
         const encoder = device.createCommandEncoder();
-        this.program.encode(encoder, this.passes.forward);
-        encoder.copyBufferToBuffer(this.meanLoss, 0, losses, 4 * i, 4);
+        [this.params, this.optimizer.m, this.optimizer.v].forEach((buffer, i) => encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes));
         device.queue.submit([encoder.finish()]);
-      });
-      await losses.mapAsync(GPUMapMode.READ);
-      let total = 0;
-      for (const loss of new Float32Array(losses.getMappedRange())) total += loss;
-      return total / batches.length;
-    } finally {
-      losses.destroy();
-      this.busy = false;
-    }
+        await staging.mapAsync(GPUMapMode.READ);
+        const all = new Float32Array(staging.getMappedRange().slice(0));
+        const [params, m, v] = [0, 1, 2].map((i) => all.subarray(i * this.total, (i + 1) * this.total)) as [Float32Array, Float32Array, Float32Array];
+        return { params, m, v, updates: this.optimizer.step };
+      } finally {
+        staging.destroy();
+      }
+    });
+  }
+
+  restore({ params, m, v, updates }: TrainingSnapshot): void {
+    const { queue } = this.program.device;
+    queue.writeBuffer(this.params, 0, params as Float32Array<ArrayBuffer>);
+    queue.writeBuffer(this.optimizer.m, 0, m as Float32Array<ArrayBuffer>);
+    queue.writeBuffer(this.optimizer.v, 0, v as Float32Array<ArrayBuffer>);
+    this.optimizer.step = updates;
   }
 
   /** The flat parameters (params.ts layout), copied back to the CPU. */
-  readParameters(): Promise<Float32Array> {
-    return this.program.read(this.params, this.total);
+  parameters(): Promise<Float32Array> {
+    return this.exclusive(() => this.program.read(this.params, this.total));
   }
 
-  /** Claims the trainer for one step or evaluation: GPU work on its buffers must not interleave. */
-  private begin(): void {
-    if (this.busy) throw new Error('the previous GPU step has not finished');
-    this.busy = true;
+  /**
+   * Runs GPU work on the trainer's buffers, one call at a time (they must not
+   * interleave), under error scopes: a GPU failure rejects with a GPUFailure.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(() => checkedGPUWork(this.ctx, work));
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   /** Queues a batch's upload; checks its size first. */
