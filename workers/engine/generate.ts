@@ -19,40 +19,72 @@ export interface GeneratedToken {
 }
 
 /**
- * Yields up to maxTokens sampled tokens, each with its distribution. Same seed,
- * same options, same model ⇒ same tokens.
+ * What every generation loop shares, whatever runs the model: the checks, the
+ * seeded draws, and the context the model reads.
  *
  * The model reads at most blockSize tokens. When the context is full, it slides
  * forward by half: the newest half of the tokens (the new one last) is kept and
- * the cache is rebuilt from them, since every position shifts. Sliding by half
- * rather than by one token costs one rebuild per blockSize/2 tokens instead of
- * one per token, and the model always sees at least half a window of context.
+ * the model reads them afresh, since every position shifts. Sliding by half
+ * rather than by one token costs one rebuild of a KV cache per blockSize/2
+ * tokens instead of one per token, and the model always sees at least half a
+ * window of context.
+ */
+export class GenerationContext {
+  private tokens: number[];
+  private readonly blockSize: number;
+  private readonly keptOnSlide: number;
+  private readonly random: Random;
+  private readonly options: GenerateOptions;
+
+  constructor(promptIds: readonly number[], blockSize: number, options: GenerateOptions) {
+    const { maxTokens, seed } = options;
+    if (promptIds.length === 0) throw new Error('generation needs a prompt of at least one token');
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) {
+      throw new Error(`maxTokens must be a whole number ≥ 0, got ${maxTokens}`);
+    }
+    this.tokens = promptIds.slice(-blockSize);
+    this.blockSize = blockSize;
+    this.keptOnSlide = Math.max(1, Math.floor(blockSize / 2));
+    this.random = new Random(seed);
+    this.options = options;
+  }
+
+  /** The tokens the model reads next (1..blockSize of them). */
+  get ids(): readonly number[] {
+    return this.tokens;
+  }
+
+  /** Draws a token from the logits [V] after the context's last token. */
+  draw(logits: ArrayLike<number>): GeneratedToken {
+    const probs = nextTokenProbabilities(logits, this.options);
+    return { id: sampleFrom(probs, this.random), probs };
+  }
+
+  /** Appends a drawn token. True when the context slid: every position moved, so cached keys and values are stale. */
+  append(id: number): boolean {
+    if (this.tokens.length < this.blockSize) {
+      this.tokens.push(id);
+      return false;
+    }
+    this.tokens = [...this.tokens.slice(this.tokens.length - this.keptOnSlide + 1), id];
+    return true;
+  }
+}
+
+/**
+ * Yields up to maxTokens sampled tokens, each with its distribution. Same seed,
+ * same options, same model ⇒ same tokens. The context slides as GenerationContext says.
  */
 export function* generate(
   params: ParameterTensors, promptIds: readonly number[], options: GenerateOptions,
 ): Generator<GeneratedToken> {
-  const { maxTokens, seed } = options;
-  if (promptIds.length === 0) throw new Error('generation needs a prompt of at least one token');
-  if (!Number.isInteger(maxTokens) || maxTokens < 0) {
-    throw new Error(`maxTokens must be a whole number ≥ 0, got ${maxTokens}`);
-  }
-  const { blockSize } = params.config;
-  const random = new Random(seed);
+  const context = new GenerationContext(promptIds, params.config.blockSize, options);
   const cache = new KVCache(params.config);
-  const keptOnSlide = Math.max(1, Math.floor(blockSize / 2));
-  let context = promptIds.slice(-blockSize);
-  let logits = prefill(params, cache, context);
-  for (let i = 0; i < maxTokens; i++) {
-    const probs = nextTokenProbabilities(logits, options);
-    const id = sampleFrom(probs, random);
-    yield { id, probs };
-    if (i === maxTokens - 1) break; // the logits after the last token are never used
-    if (context.length < blockSize) {
-      context.push(id);
-      logits = forwardCached(params, cache, id);
-    } else {
-      context = [...context.slice(context.length - keptOnSlide + 1), id];
-      logits = prefill(params, cache, context);
-    }
+  let logits = prefill(params, cache, context.ids);
+  for (let i = 0; i < options.maxTokens; i++) {
+    const token = context.draw(logits);
+    yield token;
+    if (i === options.maxTokens - 1) break; // the logits after the last token are never used
+    logits = context.append(token.id) ? prefill(params, cache, context.ids) : forwardCached(params, cache, token.id);
   }
 }
