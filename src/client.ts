@@ -6,6 +6,8 @@
  */
 import * as Comlink from 'comlink';
 import type {
+  BackendChoice,
+  BackendInfo,
   CorpusSource,
   CorpusSummary,
   EngineService,
@@ -147,6 +149,16 @@ export class EngineClient {
 
   trainingState(): Promise<TrainingState | null> {
     return this.call((remote) => remote.trainingState());
+  }
+
+  /** Which backend runs the model (CPU or WebGPU), on what adapter, and why. */
+  backend(): Promise<BackendInfo> {
+    return this.call((remote) => remote.backend());
+  }
+
+  /** Moves the model (and a training run, weights and optimizer state) to the chosen backend. */
+  setBackend(choice: BackendChoice): Promise<BackendInfo> {
+    return this.call((remote) => remote.setBackend(choice));
   }
 
   /** Stops the worker; the client cannot be used afterwards. */

@@ -7,16 +7,21 @@
  * `transfer`, which the worker sets to Comlink.transfer so their buffers move to
  * the page instead of being copied.
  */
+import { backendInfo, type BackendChoice, type BackendInfo, type BackendKind, decideBackend } from './backend-choice.ts';
 import { download, fileName } from './download.ts';
 import { readCheckpoint } from './engine/checkpoint.ts';
 import { type GPTConfig, validateConfig } from './engine/config.ts';
 import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
-import { generate as generateTokens } from './engine/generate.ts';
-import { type Capture, forward as forwardModel } from './engine/model.ts';
+import { type GeneratedToken, generate as generateTokens } from './engine/generate.ts';
+import { type Capture, forward as forwardModel, type ForwardResult } from './engine/model.ts';
 import { countParameters, initParameters, type ParameterCounts, type ParameterTensors } from './engine/params.ts';
 import { nextTokenProbabilities, type SamplingOptions } from './engine/sampling.ts';
 import { MODEL_PRESETS, type ModelPreset } from './engine/presets.ts';
 import type { CharTokenizer } from './engine/tokenizer.ts';
+import { type BackendFactory, cpuBackend } from './engine/train.ts';
+import { type GPUContext, GPUFailure, requestGPU } from './engine/webgpu/device.ts';
+import { generateOnGPU, GPUModel } from './engine/webgpu/model.ts';
+import { GPUTrainer } from './engine/webgpu/trainer.ts';
 import {
   type CorpusSource,
   type CorpusSummary,
@@ -26,10 +31,12 @@ import {
   readCorpus,
   TRAINING_DEFAULTS,
   type TrainingOutcome,
-  type TrainingProgress,
+  type TrainingProgress as SessionProgress,
   TrainingSession,
   type TrainingState,
 } from './training-session.ts';
+
+export type { BackendChoice, BackendInfo, BackendKind } from './backend-choice.ts';
 
 export type { SamplingOptions } from './engine/sampling.ts';
 export type { Capture, LayerCapture } from './engine/model.ts';
@@ -44,10 +51,14 @@ export type {
   NewModelRequest,
   TrainingOutcome,
   TrainingPlan,
-  TrainingProgress,
   TrainingSample,
   TrainingState,
 } from './training-session.ts';
+
+export interface TrainingProgress extends SessionProgress {
+  /** Present on the first report after the backend changed by itself (the GPU failed and the CPU took over). */
+  backend?: BackendInfo;
+}
 
 /** Marks `value` so the listed buffers are moved, not copied, when it crosses to the page. */
 export type TransferFunction = <T>(value: T, transfers: Transferable[]) => T;
@@ -154,6 +165,15 @@ interface ActiveModel {
   checkpoint?: string;
 }
 
+export interface ServiceOptions {
+  /** Marks buffers to move to the page (the worker passes Comlink.transfer). */
+  transfer?: TransferFunction;
+  /** The backend to start on (default auto). */
+  backend?: BackendChoice;
+  /** How to get a GPU (default requestGPU); tests pass their own to hold the device. */
+  findGPU?: () => Promise<GPUContext | null>;
+}
+
 const DEFAULT_TOP = 15;
 
 /**
@@ -171,15 +191,39 @@ export class EngineService {
   private readonly transfer: TransferFunction;
   /** Id of the generation allowed to continue; anything else stops at its next token. */
   private activeGeneration = 0;
+  private backendChoice: BackendChoice = 'auto';
+  private activeBackend: BackendKind = 'cpu';
+  private backendReason = '';
+  /** The backend changed by itself since the last training report (which tells the page). */
+  private backendNews = false;
+  /** Settles once the first choice is made: until then everything runs on the CPU. */
+  private readonly backendReady: Promise<void>;
+  /** The GPU once looked for (null: there is none), looked for again after it is lost. */
+  private gpu: Promise<GPUContext | null> | null = null;
+  /** What the last look found. */
+  private gpuFound: GPUContext | null = null;
+  /** Inference on the GPU, for the current model's shape. */
+  private gpuModel: GPUModel | null = null;
+  /** Which weights gpuModel holds (see weightsKey); null: none yet. */
+  private gpuWeights: string | null = null;
+  /** Moves on whenever the model's weights are replaced (a new model, a checkpoint, a reset). */
+  private modelVersion = 0;
 
-  constructor(options: { transfer?: TransferFunction } = {}) {
+  private readonly findGPU: () => Promise<GPUContext | null>;
+
+  constructor(options: ServiceOptions = {}) {
     this.transfer = options.transfer ?? ((value) => value);
+    this.findGPU = options.findGPU ?? requestGPU;
     this.model = {
       config: DEFAULT_CONFIG,
       params: initParameters(DEFAULT_CONFIG, DEFAULT_SEED),
       tokenizer: defaultTokenizer(),
       seed: DEFAULT_SEED,
     };
+    // A forced WebGPU with no adapter leaves the CPU running; backend() says why.
+    this.backendReady = this.choose(options.backend ?? 'auto').catch((error: unknown) => {
+      this.backendReason = error instanceof Error ? error.message : String(error);
+    });
   }
 
   info(): ModelInfo {
@@ -198,6 +242,25 @@ export class EngineService {
     else if (checkpoint) info.checkpoint = checkpoint;
     if (this.notice) info.notice = this.notice;
     return info;
+  }
+
+  /** Which backend runs the model (CPU or WebGPU), on what adapter, and why. */
+  async backend(): Promise<BackendInfo> {
+    await this.backendReady;
+    return this.describeBackend();
+  }
+
+  /**
+   * Runs the model (inference and training) on the backend chosen: 'auto' (WebGPU
+   * on a hardware adapter, else the CPU), 'cpu' or 'webgpu'. Mid-training the
+   * weights and optimizer state move across between two steps and the loss
+   * curve goes on. Rejects, the backend unchanged, when WebGPU is forced and
+   * there is none.
+   */
+  async setBackend(choice: BackendChoice): Promise<BackendInfo> {
+    await this.backendReady;
+    await this.choose(choice);
+    return this.describeBackend();
   }
 
   /** Parameter counts by category for any config (the panel shows them for each model size). */
@@ -227,11 +290,14 @@ export class EngineService {
    */
   async newModel(request: NewModelRequest): Promise<NewModelResult> {
     const { name, text } = await readCorpus(request.corpus);
-    const session = new TrainingSession(new PreparedCorpus(name, text), request.size, request.seed, request.training);
-    this.session?.pause();
+    await this.backendReady;
+    const corpus = new PreparedCorpus(name, text);
+    const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, await this.trainingBackend());
     this.cancel();
+    this.session?.destroy();
     this.session = session;
     this.model = { config: session.config, params: session.params, tokenizer: session.corpus.tokenizer, seed: session.seed };
+    this.modelVersion++;
     this.notice = undefined;
     return { corpus: session.corpus.summary, model: this.info() };
   }
@@ -242,7 +308,7 @@ export class EngineService {
    * a validation loss or a sample is new); between steps other requests are answered.
    */
   play(onProgress: (progress: TrainingProgress) => unknown): Promise<TrainingOutcome> {
-    return this.training().play(onProgress);
+    return this.training().play((progress) => onProgress(this.withBackend(progress)));
   }
 
   pause(): void {
@@ -250,13 +316,14 @@ export class EngineService {
   }
 
   /** One training step (a running play stops first). */
-  stepOnce(): TrainingProgress {
-    return this.training().stepOnce();
+  async stepOnce(): Promise<TrainingProgress> {
+    return this.withBackend(await this.training().stepOnce());
   }
 
   /** Back to the initial weights of the same seed; the history starts again. */
-  reset(): ModelInfo {
-    this.training().reset();
+  async reset(): Promise<ModelInfo> {
+    await this.training().reset();
+    this.modelVersion++;
     return this.info();
   }
 
@@ -288,8 +355,9 @@ export class EngineService {
       const checkpoint = readCheckpoint(await download(url));
       if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
       this.model = { ...checkpoint, tokenizer: checkpoint.tokenizer, seed: this.model.seed, checkpoint: name };
+      this.modelVersion++;
       this.notice = undefined;
-      this.session?.pause();
+      this.session?.destroy();
       this.session = null;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -315,9 +383,10 @@ export class EngineService {
   }
 
   /** The next-token distribution after the prompt's last token. */
-  predict(text: string, options: PredictOptions): Prediction {
+  async predict(text: string, options: PredictOptions): Promise<Prediction> {
     const ids = this.contextIds(text);
-    const probs = nextTokenProbabilities(this.lastLogits(ids), options);
+    const { logits } = await this.run(ids, { lastOnly: true });
+    const probs = nextTokenProbabilities(logits, options);
     const top = this.mostLikely(probs, options.top ?? DEFAULT_TOP);
     const rest = Math.max(0, 1 - top.reduce((sum, entry) => sum + entry.prob, 0));
     const prediction = { top, rest, probs: ownedArray(probs), contextLength: ids.length };
@@ -325,19 +394,20 @@ export class EngineService {
   }
 
   /** Logits for every position (and, with capture, the model's insides) for text or token ids. */
-  forward(input: string | readonly number[], options: { capture?: boolean } = {}): ForwardOutput {
+  async forward(input: string | readonly number[], options: { capture?: boolean } = {}): Promise<ForwardOutput> {
     const ids = typeof input === 'string' ? this.contextIds(input) : [...input];
-    const result = forwardModel(this.model.params, ids, { capture: options.capture ?? false });
+    const result = await this.run(ids, { capture: options.capture ?? false });
     const output: ForwardOutput = { ids, logits: ownedArray(result.logits) };
     if (result.capture) output.capture = ownCapture(result.capture);
     return this.transfer(output, transferList(output));
   }
 
   /** Samples one next token; the same prompt, options and seed always give the same token. */
-  step(text: string, sampling: SamplingOptions, seed: number): StreamedToken {
-    const ids = this.contextIds(text);
-    const [drawn] = generateTokens(this.model.params, ids, { ...sampling, maxTokens: 1, seed });
-    return this.describe(0, drawn!.id, drawn!.probs);
+  async step(text: string, sampling: SamplingOptions, seed: number): Promise<StreamedToken> {
+    for await (const drawn of this.sample(this.contextIds(text), { ...sampling, maxTokens: 1, seed })) {
+      return this.describe(0, drawn.id, drawn.probs);
+    }
+    throw new Error('no token was drawn');
   }
 
   /**
@@ -352,7 +422,7 @@ export class EngineService {
     onToken: (token: StreamedToken) => unknown,
   ): Promise<GenerateResult> {
     const generation = ++this.activeGeneration;
-    const tokens = generateTokens(this.model.params, this.contextIds(prompt), request);
+    const tokens = this.sample(this.contextIds(prompt), request);
     const ids: number[] = [];
     let stopped = false;
     while (ids.length < request.maxTokens) {
@@ -361,14 +431,14 @@ export class EngineService {
         stopped = true;
         break;
       }
-      const next = tokens.next();
+      const next = await tokens.next();
       if (next.done) break;
       ids.push(next.value.id);
       // Waiting for the page to take each token keeps it in step, and every token is
       // delivered before the result (callbacks and results travel on different ports).
       await onToken(this.describe(ids.length - 1, next.value.id, next.value.probs));
     }
-    tokens.return(undefined);
+    await tokens.return(undefined);
     return { text: this.model.tokenizer.decode(ids), ids, stopped };
   }
 
@@ -384,10 +454,129 @@ export class EngineService {
     return ids.slice(-config.blockSize);
   }
 
-  private lastLogits(ids: readonly number[]): Float32Array {
+  /**
+   * One forward pass on the active backend: all logits [T, V], or with lastOnly
+   * the last row [V]. When the GPU fails, the CPU takes over and answers.
+   */
+  private async run(ids: readonly number[], options: { capture?: boolean; lastOnly?: boolean }): Promise<ForwardResult> {
+    await this.backendReady;
+    if (this.activeBackend === 'webgpu') {
+      try {
+        return await (await this.inferenceOnGPU()).forward(ids, options);
+      } catch (error) {
+        if (!(error instanceof GPUFailure)) throw error;
+        await this.fallBackToCPU(error.message);
+      }
+    }
+    const result = forwardModel(await this.cpuParameters(), ids, { capture: options.capture ?? false });
+    if (!options.lastOnly) return result;
     const { vocabSize } = this.model.config;
-    const { logits } = forwardModel(this.model.params, ids);
-    return logits.subarray((ids.length - 1) * vocabSize, ids.length * vocabSize);
+    return { logits: result.logits.subarray((ids.length - 1) * vocabSize) };
+  }
+
+  /** Sampled tokens after ids, on the active backend; a GPU failure part way hands the rest to the CPU. */
+  private async *sample(ids: readonly number[], request: GenerateRequest): AsyncGenerator<GeneratedToken> {
+    await this.backendReady;
+    const drawn: number[] = [];
+    if (this.activeBackend === 'webgpu') {
+      try {
+        for await (const token of generateOnGPU(await this.inferenceOnGPU(), ids, request)) {
+          drawn.push(token.id);
+          yield token;
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof GPUFailure)) throw error;
+        await this.fallBackToCPU(error.message);
+      }
+    }
+    const context = [...ids, ...drawn].slice(-this.model.config.blockSize);
+    yield* generateTokens(await this.cpuParameters(), context, { ...request, maxTokens: request.maxTokens - drawn.length });
+  }
+
+  /** The weights on the CPU: the trainer's, read back first if the GPU trains them. */
+  private async cpuParameters(): Promise<ParameterTensors> {
+    return this.session ? this.session.currentParameters() : this.model.params;
+  }
+
+  /** The GPU inference model for the current shape, holding the current weights. */
+  private async inferenceOnGPU(): Promise<GPUModel> {
+    const gpu = await this.gpuContext();
+    if (!gpu) throw new GPUFailure('the GPU is no longer available');
+    const { config } = this.model;
+    if (!this.gpuModel || !sameShape(this.gpuModel.config, config)) {
+      this.gpuModel?.destroy();
+      this.gpuModel = new GPUModel(gpu, config);
+      this.gpuWeights = null;
+    }
+    const key = `${this.modelVersion}:${this.session?.step ?? 0}`;
+    if (this.gpuWeights !== key) {
+      const trainer = this.session?.trainingBackend;
+      // Weights the GPU trains are copied on the GPU; nothing comes back to the CPU.
+      if (trainer instanceof GPUTrainer) this.gpuModel.copyParametersFrom(trainer.params);
+      else this.gpuModel.setParameters((await this.cpuParameters()).data);
+      this.gpuWeights = key;
+    }
+    return this.gpuModel;
+  }
+
+  /** Looks for a GPU once, and again after the one found was lost. */
+  private async gpuContext(): Promise<GPUContext | null> {
+    this.gpu ??= this.findGPU();
+    let gpu = await this.gpu;
+    if (gpu?.lostReason) {
+      this.gpu = this.findGPU();
+      this.gpuModel = null;
+      gpu = await this.gpu;
+    }
+    this.gpuFound = gpu;
+    return gpu;
+  }
+
+  /** Applies a choice: decides the backend and moves inference and training there. */
+  private async choose(choice: BackendChoice): Promise<void> {
+    const gpu = await this.gpuContext();
+    const { active, reason } = decideBackend(choice, gpu);
+    if (active !== this.activeBackend) {
+      if (this.session) await this.session.useBackend(active === 'webgpu' ? gpuTrainer(gpu!) : cpuBackend);
+      this.activeBackend = active;
+      this.gpuWeights = null;
+    }
+    this.backendChoice = choice;
+    this.backendReason = reason;
+  }
+
+  /** Where a new model trains: the active backend. */
+  private async trainingBackend(): Promise<BackendFactory> {
+    const gpu = this.activeBackend === 'webgpu' ? await this.gpuContext() : null;
+    return gpu ? gpuTrainer(gpu) : cpuBackend;
+  }
+
+  /** The GPU failed: the CPU takes over inference, and training from its last backup. */
+  private async fallBackToCPU(message: string): Promise<void> {
+    if (this.activeBackend === 'cpu') return;
+    this.activeBackend = 'cpu';
+    this.backendReason = `${capitalize(message)}; the CPU took over.`;
+    this.backendNews = true;
+    this.gpuModel = null;
+    this.gpuWeights = null;
+    await this.session?.useBackend(cpuBackend);
+  }
+
+  /** Adds what the page must know about the backend to a training report. */
+  private withBackend(progress: SessionProgress): TrainingProgress {
+    if (progress.fellBack) {
+      this.activeBackend = 'cpu';
+      this.backendReason = `${capitalize(progress.fellBack.message)}.`;
+      this.backendNews = true;
+    }
+    if (!this.backendNews) return progress;
+    this.backendNews = false;
+    return { ...progress, backend: this.describeBackend() };
+  }
+
+  private describeBackend(): BackendInfo {
+    return backendInfo(this.backendChoice, this.activeBackend, this.backendReason, this.gpuFound);
   }
 
   private mostLikely(probs: Float32Array, count: number): TokenProbability[] {
@@ -398,6 +587,15 @@ export class EngineService {
   private describe(index: number, id: number, probs: Float32Array): StreamedToken {
     return { index, id, token: this.model.tokenizer.token(id), prob: probs[id]! };
   }
+}
+
+const gpuTrainer = (gpu: GPUContext): BackendFactory => (params, settings) => new GPUTrainer(gpu, params, settings);
+
+const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+function sameShape(a: GPTConfig, b: GPTConfig): boolean {
+  return a.vocabSize === b.vocabSize && a.blockSize === b.blockSize && a.nLayer === b.nLayer && a.nHead === b.nHead
+    && a.nEmbd === b.nEmbd && a.tied === b.tied;
 }
 
 /**

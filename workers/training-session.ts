@@ -17,7 +17,10 @@ import { initParameters, type ParameterTensors } from './engine/params.ts';
 import { presetConfig } from './engine/presets.ts';
 import { CharTokenizer } from './engine/tokenizer.ts';
 import {
+  type BackendFactory,
+  cpuBackend,
   DEFAULT_TRAINING,
+  type Fallback,
   type StepReport,
   Trainer,
   TrainingDivergedError,
@@ -98,6 +101,11 @@ export interface TrainingProgress {
   samples: TrainingSample[];
   /** Set when the last step's loss or gradients were not finite: why training stopped. The weights are the last good ones. */
   diverged?: string;
+  /**
+   * Set when the GPU failed and training went back to its last backup on the CPU:
+   * the step it went back to (the page drops later points and samples) and why.
+   */
+  fellBack?: Fallback;
 }
 
 export interface TrainingOutcome {
@@ -205,6 +213,10 @@ export class TrainingSession {
   readonly samplePrompt: string;
   // Set by restart(): everything that a reset starts afresh.
   private trainer!: Trainer;
+  /** Where the next Trainer (after a reset) runs: the backend in use. */
+  private backendFactory: BackendFactory;
+  /** A fallback the page has not been told of yet. */
+  private fallback: Fallback | null = null;
   private lastStep: StepReport | undefined;
   private latestValidationLoss: number | undefined;
   private samples!: TrainingSample[];
@@ -218,12 +230,14 @@ export class TrainingSession {
   /** Id of the play loop still running (0: none); it may lag activeRun until that loop notices. */
   private runningLoop = 0;
 
-  constructor(
+  private constructor(
     readonly corpus: PreparedCorpus,
     size: string | ModelShape,
     readonly seed: number,
     plan: TrainingPlan = {},
+    backend: BackendFactory = cpuBackend,
   ) {
+    this.backendFactory = backend;
     this.config = modelConfig(size, corpus.tokenizer.size);
     const { sampleInterval, ...settings } = { ...TRAINING_DEFAULTS, ...plan, seed };
     // One sequence fills the model's whole context.
@@ -242,11 +256,41 @@ export class TrainingSession {
     return this.step >= this.settings.totalSteps;
   }
 
+  /** Which backend trains now. */
+  get backend(): 'cpu' | 'webgpu' {
+    return this.trainer.backend.kind;
+  }
+
+  /** The trainer's backend (the GPU's buffers, for GPU inference from the same weights). */
+  get trainingBackend(): Trainer['backend'] {
+    return this.trainer.backend;
+  }
+
   /** Weights back to their initial values (same seed, same start), the optimizer and history cleared. */
-  reset(): void {
+  async reset(): Promise<void> {
     this.pause();
     this.params.data.set(initParameters(this.config, this.seed).data);
     this.restart();
+    await this.drawSample();
+  }
+
+  /** Moves training to another backend between two steps; weights, optimizer state and history carry over. */
+  async useBackend(factory: BackendFactory): Promise<void> {
+    await this.trainer.useBackend(factory);
+    this.noteFallback(); // the backend in use may have failed on the way
+    this.backendFactory = factory;
+  }
+
+  /** The weights as they are now, on the CPU (read back from the GPU when it trains). */
+  async currentParameters(): Promise<ParameterTensors> {
+    await this.trainer.syncParameters();
+    this.noteFallback();
+    return this.params;
+  }
+
+  destroy(): void {
+    this.pause();
+    this.trainer.destroy();
   }
 
   pause(): void {
@@ -266,10 +310,10 @@ export class TrainingSession {
         await nextMacrotask();
         if (run !== this.activeRun) {
           // Steps since the last report still reach the page, so it shows where training paused.
-          if (this.trainer.history.length > this.reportedPoints) await onProgress(this.takeReport(this.latestProgress()));
+          if (this.trainer.history.length !== this.reportedPoints || this.fallback) await onProgress(this.takeReport(this.latestProgress()));
           return { reason: 'paused', step: this.step };
         }
-        const { progress, notable } = this.advance();
+        const { progress, notable } = await this.advance();
         const now = performance.now();
         if (notable || now - lastReport >= REPORT_INTERVAL_MS) {
           lastReport = now;
@@ -284,10 +328,10 @@ export class TrainingSession {
   }
 
   /** One training step (pausing a running loop first). */
-  stepOnce(): TrainingProgress {
+  async stepOnce(): Promise<TrainingProgress> {
     this.pause();
     if (this.finished || this.diverged) return this.takeReport(this.latestProgress());
-    return this.takeReport(this.advance().progress);
+    return this.takeReport((await this.advance()).progress);
   }
 
   state(): TrainingState {
@@ -306,9 +350,20 @@ export class TrainingSession {
     return state;
   }
 
-  /** A fresh optimizer and history for the current weights, and a first sample of what they write. */
+  /** A new session, with a first sample of what its untrained model writes. */
+  static async create(
+    corpus: PreparedCorpus, size: string | ModelShape, seed: number, plan: TrainingPlan = {}, backend: BackendFactory = cpuBackend,
+  ): Promise<TrainingSession> {
+    const session = new TrainingSession(corpus, size, seed, plan, backend);
+    await session.drawSample();
+    return session;
+  }
+
+  /** A fresh optimizer and history for the current weights (the caller draws their first sample). */
   private restart(): void {
-    this.trainer = new Trainer(this.params, this.corpus.dataset, this.settings);
+    this.trainer?.destroy();
+    this.trainer = new Trainer(this.params, this.corpus.dataset, this.settings, { backend: this.backendFactory });
+    this.fallback = null;
     this.lastStep = undefined;
     this.latestValidationLoss = undefined;
     this.samples = [];
@@ -316,27 +371,27 @@ export class TrainingSession {
     this.reportedSamples = 0;
     this.secondsPerStep = 0;
     this.diverged = undefined;
-    this.drawSample();
   }
 
   /** Takes one step; notable when it measured the validation loss, drew a sample, or ended training. */
-  private advance(): { progress: TrainingProgress; notable: boolean } {
+  private async advance(): Promise<{ progress: TrainingProgress; notable: boolean }> {
     const started = performance.now();
     try {
-      this.lastStep = this.trainer.step();
+      this.lastStep = await this.trainer.step();
     } catch (error) {
       if (!(error instanceof TrainingDivergedError)) throw error;
       this.diverged = error.message;
       return { progress: this.latestProgress(), notable: true };
     }
+    const fellBack = this.noteFallback();
     const sampled = this.step % this.sampleInterval === 0 || this.finished;
-    if (sampled) this.drawSample();
+    if (sampled) await this.drawSample();
     const seconds = (performance.now() - started) / 1000;
     this.secondsPerStep =
       this.secondsPerStep === 0 ? seconds : this.secondsPerStep + SPEED_SMOOTHING * (seconds - this.secondsPerStep);
     const validated = this.lastStep.validationLoss !== undefined;
     if (validated) this.latestValidationLoss = this.lastStep.validationLoss;
-    return { progress: this.latestProgress(), notable: validated || sampled || this.finished };
+    return { progress: this.latestProgress(), notable: validated || sampled || this.finished || fellBack || this.fallback !== null };
   }
 
   private latestProgress(): TrainingProgress {
@@ -357,8 +412,27 @@ export class TrainingSession {
     return progress;
   }
 
+  /**
+   * Takes the trainer's fallback, if it had one: training went back to an earlier
+   * step, so later samples go, and the next report tells the page. True if it had.
+   */
+  private noteFallback(): boolean {
+    const fallback = this.trainer.takeFallback();
+    if (!fallback) return false;
+    this.fallback = fallback;
+    this.backendFactory = cpuBackend;
+    this.samples = this.samples.filter((sample) => sample.step <= fallback.resumedFrom);
+    this.reportedPoints = Math.min(this.reportedPoints, fallback.resumedFrom);
+    this.reportedSamples = Math.min(this.reportedSamples, this.samples.length);
+    return true;
+  }
+
   /** Adds the points and the samples the page has not had yet. */
   private takeReport(progress: TrainingProgress): TrainingProgress {
+    if (this.fallback) {
+      progress.fellBack = this.fallback;
+      this.fallback = null;
+    }
     const { history } = this.trainer;
     progress.points = history.slice(this.reportedPoints).map(lossPoint);
     this.reportedPoints = history.length;
@@ -367,10 +441,12 @@ export class TrainingSession {
     return progress;
   }
 
-  private drawSample(): void {
+  /** A sample of the current weights' writing, drawn on the CPU (from weights read back when the GPU trains). */
+  private async drawSample(): Promise<void> {
+    const params = await this.currentParameters();
     const promptIds = this.corpus.tokenizer.encode(this.samplePrompt).slice(-this.config.blockSize);
     const ids: number[] = [];
-    for (const token of generate(this.params, promptIds, {
+    for (const token of generate(params, promptIds, {
       temperature: SAMPLE_TEMPERATURE,
       maxTokens: SAMPLE_TOKENS,
       seed: this.seed,

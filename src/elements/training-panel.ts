@@ -288,6 +288,12 @@ export class TrainingPanel extends LitElement {
 
   private apply(progress: TrainingProgress): void {
     this.progress = progress;
+    if (progress.fellBack) {
+      // Training went back to the GPU's last backup: what came after it is redone on the CPU.
+      const { resumedFrom } = progress.fellBack;
+      this.points = this.points.filter((point) => point.step <= resumedFrom);
+      this.samples = this.samples.filter((sample) => sample.step <= resumedFrom);
+    }
     if (progress.points.length) this.points = [...this.points, ...progress.points];
     // The untrained model's sample is already shown (from trainingState) when the first report brings it too.
     const lastShown = this.samples.at(-1)?.step ?? -1;

@@ -267,8 +267,9 @@ describe('WebGPU trainer', function () {
       for (let s = 0; s < 7; s++) await trainer.step();
       lost.device.destroy();
       const report = await trainer.step();
-      expect(report.fellBack?.resumedFrom).to.equal(6);
-      expect(report.fellBack?.message).to.match(/GPU was lost.*training went on on the CPU from step 6/);
+      const fallback = trainer.takeFallback();
+      expect(fallback?.resumedFrom).to.equal(6);
+      expect(fallback?.message).to.match(/GPU was lost.*training went on on the CPU from step 6/);
       expect(report.step).to.equal(7);
       expect(trainer.backend.kind).to.equal('cpu');
       for (let s = 0; s < 5; s++) await trainer.step();

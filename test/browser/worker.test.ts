@@ -203,23 +203,23 @@ describe('engine service transfers', () => {
     return { service, lists };
   }
 
-  it('moves the probabilities of predict instead of copying them', () => {
+  it('moves the probabilities of predict instead of copying them', async () => {
     const { service, lists } = recordingService();
     const prompt = randomPrompt(random, 10);
-    const prediction = service.predict(prompt, { temperature: 1 });
+    const prediction = await service.predict(prompt, { temperature: 1 });
     expect(lists).to.have.length(1);
     expect(lists[0]).to.deep.equal([prediction.probs.buffer]);
     // Transferring really detaches it, and the service answers the same afterwards.
     const copy = Array.from(prediction.probs);
     structuredClone(prediction, { transfer: lists[0] });
     expect(prediction.probs.length).to.equal(0);
-    expect(Array.from(service.predict(prompt, { temperature: 1 }).probs)).to.deep.equal(copy);
+    expect(Array.from((await service.predict(prompt, { temperature: 1 })).probs)).to.deep.equal(copy);
   });
 
-  it('lists every buffer of forward, each once, and none the model still uses', () => {
+  it('lists every buffer of forward, each once, and none the model still uses', async () => {
     const { service, lists } = recordingService();
     const ids = Array.from({ length: 11 }, () => random.int(V));
-    const output = service.forward(ids, { capture: true });
+    const output = await service.forward(ids, { capture: true });
     const list = lists[0]!;
     const arrays = [
       output.logits,
@@ -235,7 +235,7 @@ describe('engine service transfers', () => {
     structuredClone(output, { transfer: list });
     for (const array of arrays) expect(array.byteLength).to.equal(0);
     // The parameters and the engine's scratch memory were not handed away: same input, same logits.
-    const again = service.forward(ids, { capture: true });
+    const again = await service.forward(ids, { capture: true });
     expect(Array.from(again.logits)).to.deep.equal(logitsBefore);
   });
 });

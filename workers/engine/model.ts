@@ -135,11 +135,14 @@ function checkTokens(tokens: ArrayLike<number>, vocabSize: number, what: string)
 }
 
 /** One sequence the model can read: 1..blockSize valid token ids. */
-function checkSequence(tokens: ArrayLike<number>, config: GPTConfig): void {
-  if (tokens.length === 0) throw new Error('the model needs at least one token');
-  if (tokens.length > config.blockSize) {
-    throw new Error(`${tokens.length} tokens do not fit the model's context of ${config.blockSize}`);
-  }
+/** A length the model reads in one pass: 1..blockSize tokens. */
+export function checkLength(T: number, config: GPTConfig): void {
+  if (!Number.isInteger(T) || T < 1) throw new Error('the model needs at least one token');
+  if (T > config.blockSize) throw new Error(`${T} tokens do not fit the model's context of ${config.blockSize}`);
+}
+
+export function checkSequence(tokens: ArrayLike<number>, config: GPTConfig): void {
+  checkLength(tokens.length, config);
   checkTokens(tokens, config.vocabSize, 'token');
 }
 
@@ -224,7 +227,7 @@ export interface ForwardResult {
 }
 
 /** [NH,T,T]: 1 where the key comes after the query. */
-function causalMask(NH: number, T: number): Uint8Array {
+export function causalMask(NH: number, T: number): Uint8Array {
   const mask = new Uint8Array(NH * T * T);
   for (let h = 0; h < NH; h++) {
     for (let t = 0; t < T; t++) mask.fill(1, (h * T + t) * T + t + 1, (h * T + t + 1) * T);

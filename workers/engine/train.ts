@@ -55,8 +55,12 @@ export interface StepReport {
   milliseconds: number;
   /** Present on steps where step % evalInterval === 0, and on step totalSteps. */
   validationLoss?: number;
-  /** Set when the backend failed before this step: training went back to `resumedFrom` and went on on the CPU. */
-  fellBack?: { message: string; resumedFrom: number };
+}
+
+/** What happened when a backend failed: training went back to step `resumedFrom` and went on on the CPU. */
+export interface Fallback {
+  message: string;
+  resumedFrom: number;
 }
 
 /** The loss or a gradient stopped being a finite number. */
@@ -216,6 +220,7 @@ export class Trainer {
   private readonly random: Random;
   private steps = 0;
   private tokens = 0;
+  private fallback: Fallback | null = null;
   /** The tail of the queue of calls. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -258,35 +263,37 @@ export class Trainer {
 
   /**
    * One optimisation step. Rejects with TrainingDivergedError, before touching
-   * the weights, if the loss or the gradients are not finite. When a backend
-   * other than the CPU's fails, training goes back to its last backup and on
-   * on the CPU; the report says so.
+   * the weights, if the loss or the gradients are not finite.
+   *
+   * Here and in every other call: when a backend other than the CPU's fails,
+   * training goes back to its last backup and on on the CPU, and takeFallback()
+   * says so.
    */
   step(): Promise<StepReport> {
-    return this.exclusive(async () => {
-      try {
-        return await this.stepOn(this.backendInUse);
-      } catch (error) {
-        if (!this.canFallBack(error)) throw error;
-        const fellBack = this.fallBack(error);
-        return { ...(await this.stepOn(this.backendInUse)), fellBack };
-      }
-    });
+    return this.exclusive(() => this.withFallback(() => this.stepOn()));
   }
 
   /** Mean loss over evalBatches batches of the validation text (the same batches every time). */
   evaluate(): Promise<number> {
-    return this.exclusive(() => this.evaluateOn());
+    return this.exclusive(() => this.withFallback(() => this.evaluateOn()));
+  }
+
+  /** The last fallback to the CPU, once: null when there was none since the last call. */
+  takeFallback(): Fallback | null {
+    const fallback = this.fallback;
+    this.fallback = null;
+    return fallback;
   }
 
   /** Moves training to another backend, carrying the weights and AdamW's moments; the history goes on. */
   useBackend(factory: BackendFactory): Promise<void> {
     return this.exclusive(async () => {
-      const snapshot = await this.backendInUse.snapshot();
-      this.backendInUse.destroy();
+      const snapshot = await this.withFallback(() => this.backendInUse.snapshot());
       this.params.data.set(snapshot.params);
+      // Made before the old one goes: if it cannot be made, training stays where it was.
       const next = factory(this.params, this.settings);
       next.restore(snapshot);
+      this.backendInUse.destroy();
       this.backendInUse = next;
       this.backup = null;
       if (next.kind !== 'cpu') this.keepBackup(snapshot);
@@ -296,7 +303,7 @@ export class Trainer {
   /** Brings this.params up to date with the backend's weights (a no-op on the CPU). */
   syncParameters(): Promise<ParameterTensors> {
     return this.exclusive(async () => {
-      const weights = await this.backendInUse.parameters();
+      const weights = await this.withFallback(() => this.backendInUse.parameters());
       if (weights !== this.params.data) this.params.data.set(weights);
       return this.params;
     });
@@ -307,7 +314,8 @@ export class Trainer {
     this.backendInUse.destroy();
   }
 
-  private async stepOn(backend: TrainingBackend): Promise<StepReport> {
+  private async stepOn(): Promise<StepReport> {
+    const backend = this.backendInUse;
     const started = performance.now();
     const { batchSize: B, seqLen: T, evalInterval, totalSteps } = this.settings;
     const stepNumber = this.steps + 1;
@@ -345,12 +353,20 @@ export class Trainer {
     this.backup = { snapshot, steps: this.steps, tokens: this.tokens, historyLength: this.history.length, random: this.random.state() };
   }
 
-  private canFallBack(error: unknown): boolean {
-    return this.backendInUse.kind !== 'cpu' && this.backup !== null && !(error instanceof TrainingDivergedError);
+  /** Runs work; if the backend fails, falls back to the CPU and runs it again there. */
+  private async withFallback<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const canFallBack = this.backendInUse.kind !== 'cpu' && this.backup !== null && !(error instanceof TrainingDivergedError);
+      if (!canFallBack) throw error;
+      this.fallBack(error);
+      return work();
+    }
   }
 
   /** The failed backend is dropped; the CPU takes over from the last backup. */
-  private fallBack(error: unknown): { message: string; resumedFrom: number } {
+  private fallBack(error: unknown): void {
     const backup = this.backup!;
     try {
       this.backendInUse.destroy();
@@ -366,7 +382,7 @@ export class Trainer {
     this.history.length = backup.historyLength;
     this.random.restore(backup.random);
     const reason = error instanceof Error ? error.message : String(error);
-    return { message: `${reason}; training went on on the CPU from step ${backup.steps}`, resumedFrom: backup.steps };
+    this.fallback = { message: `${reason}; training went on on the CPU from step ${backup.steps}`, resumedFrom: backup.steps };
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

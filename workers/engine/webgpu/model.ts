@@ -13,7 +13,8 @@
 import type { GPTConfig } from '../config.ts';
 import { GenerationContext, type GenerateOptions, type GeneratedToken } from '../generate.ts';
 import {
-  ACTIVATION_NAMES, type ActivationName, activationShapes, type ForwardResult, type LayerCapture,
+  ACTIVATION_NAMES, type ActivationName, activationShapes, causalMask, checkLength, checkSequence, type ForwardResult,
+  type LayerCapture,
 } from '../model.ts';
 import { type ParameterName, parameterLayout, product } from '../params.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
@@ -69,15 +70,6 @@ const CAPTURED = {
   scores: 'preatt', pattern: 'att', mlpPre: 'fch', mlpPost: 'fchGelu', residAfterAttn: 'residual2', residAfterMlp: 'residual3',
 } as const satisfies Partial<Record<keyof LayerCapture, ActivationName>>;
 const CAPTURED_FIELDS = Object.keys(CAPTURED) as (keyof typeof CAPTURED)[];
-
-/** [NH,T,T]: 1 where the key comes after the query (model.ts's causal mask). */
-function causalMask(NH: number, T: number): Uint8Array {
-  const mask = new Uint8Array(NH * T * T);
-  for (let h = 0; h < NH; h++) {
-    for (let t = 0; t < T; t++) mask.fill(1, (h * T + t) * T + t + 1, (h * T + t + 1) * T);
-  }
-  return mask;
-}
 
 export class GPUModel {
   readonly config: GPTConfig;
@@ -156,19 +148,14 @@ export class GPUModel {
    * Rejects with GPUFailure when the GPU fails or is lost.
    */
   async forward(ids: ArrayLike<number>, options: { capture?: boolean; lastOnly?: boolean } = {}): Promise<ForwardResult> {
-    this.checkLength(ids.length);
-    const V = this.config.vocabSize;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`token at position ${i} is ${id}, outside the vocabulary [0, ${V})`);
-    }
+    checkSequence(ids, this.config);
     const tokens = Array.from(ids);
     return this.serialize(() => checkedGPUWork(this.ctx, () => this.run(tokens, options)));
   }
 
   /** Dispatches of one forward over T tokens. */
   dispatchCount(T: number): number {
-    this.checkLength(T);
+    checkLength(T, this.config);
     return this.dispatchesFor(T).length;
   }
 
@@ -177,10 +164,6 @@ export class GPUModel {
     this.program.destroy();
   }
 
-  private checkLength(T: number): void {
-    if (!Number.isInteger(T) || T < 1) throw new Error('the model needs at least one token');
-    if (T > this.config.blockSize) throw new Error(`${T} tokens do not fit the model's context of ${this.config.blockSize}`);
-  }
 
   private serialize<T>(work: () => Promise<T>): Promise<T> {
     const result = this.queue.then(work);

@@ -26,10 +26,8 @@ import {
   perIndex, perIndexKernel, residualBackward, unembedBackward,
 } from './backward.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
-import {
-  attentionForward, crossEntropyForward, encoderForward, geluForward, layernormForward, matmulForward,
-  residualForward, unembedForward,
-} from './forward.ts';
+import { crossEntropyForward } from './forward.ts';
+import { forwardDispatches } from './model.ts';
 import { AdamWGPU, clipGradientNorm } from './optimizer.ts';
 import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
 
@@ -106,32 +104,13 @@ export class GPUTrainer implements TrainingBackend {
     const losses = p.buffer(4 * N, 'losses');
     this.meanLoss = p.buffer(4, 'mean loss');
 
-    const forward: Dispatch[] = [...encoderForward(p, acts.encoded, this.inputs, param('wte'), param('wpe'), B, T, C)];
-    for (let l = 0; l < L; l++) {
-      const a = (name: ActivationName) => act(acts, name, l);
-      const w = (name: ParameterName) => param(name, l);
-      const input = l === 0 ? acts.encoded : act(acts, 'residual3', l - 1);
-      forward.push(
-        ...layernormForward(p, a('ln1'), a('ln1Mean'), a('ln1Rstd'), input, w('ln1w'), w('ln1b'), N, C),
-        ...matmulForward(p, a('qkv'), a('ln1'), w('qkvw'), w('qkvb'), N, C, 3 * C),
-        ...attentionForward(p, a('atty'), a('preatt'), a('att'), a('qkv'), B, T, C, NH),
-        ...matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C),
-        ...residualForward(p, a('residual2'), input, a('attproj'), N * C),
-        ...layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C),
-        ...matmulForward(p, a('fch'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C),
-        ...geluForward(p, a('fchGelu'), a('fch'), N * 4 * C),
-        ...matmulForward(p, a('fcproj'), a('fchGelu'), w('fcprojw'), w('fcprojb'), N, 4 * C, C),
-        ...residualForward(p, a('residual3'), a('residual2'), a('fcproj'), N * C),
-      );
-    }
-    const lastOutput = act(acts, 'residual3', L - 1);
-    forward.push(
-      ...layernormForward(p, acts.lnf, acts.lnfMean, acts.lnfRstd, lastOutput, param('lnfw'), param('lnfb'), N, C),
-      ...unembedForward(p, acts.logits, acts.lnf, param(unembedding), N, C, V),
+    const forward: Dispatch[] = [
+      ...forwardDispatches(p, config, B, T, acts, param, this.inputs),
       ...crossEntropyForward(p, losses, acts.logits, this.targets, N, V),
       perIndex(p, MEAN_LOSS, [[this.meanLoss, 1], [losses, N]], [N], [], 1),
-    );
+    ];
 
+    const lastOutput = act(acts, 'residual3', L - 1);
     // Backward, as model.ts lossAndGradients; layer l's output gradient is
     // dresidual3[l], and its input gradient goes to dresidual3[l − 1] (dencoded for l = 0).
     const backward: Dispatch[] = [

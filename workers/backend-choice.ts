@@ -1,0 +1,49 @@
+/**
+ * Which backend runs the model: the user's choice (auto, CPU, WebGPU) and the
+ * adapter the browser offers, decided in one place with a sentence that says why.
+ */
+import { adapterName, type GPUContext, isSoftwareAdapter } from './engine/webgpu/device.ts';
+
+export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
+export type BackendKind = 'cpu' | 'webgpu';
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu'];
+
+export interface BackendInfo {
+  /** What the user asked for. */
+  choice: BackendChoice;
+  /** What runs now, inference and training. */
+  active: BackendKind;
+  /** The WebGPU adapter when there is one, whether or not it is used. */
+  adapter?: { name: string; software: boolean };
+  /** One short sentence for the page: why this backend runs. */
+  reason: string;
+  /** False where the browser has no WebGPU or no adapter. */
+  webgpuAvailable: boolean;
+}
+
+/** The backend a choice gives with this GPU (null: none), and why; throws when WebGPU is forced and there is none. */
+export function decideBackend(choice: BackendChoice, gpu: GPUContext | null): { active: BackendKind; reason: string } {
+  if (!BACKEND_CHOICES.includes(choice)) throw new Error(`unknown backend "${choice}": choose auto, cpu or webgpu`);
+  const software = gpu !== null && isSoftwareAdapter(gpu.adapterInfo);
+  const name = gpu ? adapterName(gpu.adapterInfo) : '';
+  if (choice === 'cpu') return { active: 'cpu', reason: 'You chose the CPU.' };
+  if (!gpu) {
+    if (choice === 'webgpu') throw new Error('WebGPU is not available in this browser (no GPU adapter), so the CPU runs the model.');
+    return { active: 'cpu', reason: 'Auto picked the CPU: this browser offers no WebGPU adapter.' };
+  }
+  if (choice === 'webgpu') {
+    return {
+      active: 'webgpu',
+      reason: software ? `You chose WebGPU. ${name} is a software GPU that runs on the CPU, so expect it to be slower than the CPU backend.` : 'You chose WebGPU.',
+    };
+  }
+  if (software) return { active: 'cpu', reason: `Auto picked the CPU: the only GPU adapter, ${name}, is software and slower than the CPU backend.` };
+  return { active: 'webgpu', reason: `Auto picked WebGPU on ${name}.` };
+}
+
+export function backendInfo(choice: BackendChoice, active: BackendKind, reason: string, gpu: GPUContext | null): BackendInfo {
+  const info: BackendInfo = { choice, active, reason, webgpuAvailable: gpu !== null };
+  if (gpu) info.adapter = { name: adapterName(gpu.adapterInfo), software: isSoftwareAdapter(gpu.adapterInfo) };
+  return info;
+}
