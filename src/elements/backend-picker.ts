@@ -245,7 +245,10 @@ export class BackendPicker extends LitElement {
   private renderStatus() {
     if (this.pending) return html`<span class="spinner" aria-hidden="true"></span>Switching to ${labelOf(this.pending)}…`;
     const info = this.info;
-    if (!info) return this.client ? 'Asking which backend runs…' : 'Not connected to the model yet.';
+    if (!info) {
+      if (!this.client) return 'Not connected to the model yet.';
+      return this.error ? 'Which backend runs is not known.' : 'Asking which backend runs…';
+    }
     const adapter = info.adapter
       ? html`<span class="adapter" part="adapter"
           >${info.adapter.name}${info.adapter.software

@@ -3,7 +3,7 @@
 // a failed switch, a switch the worker made by itself, and the keyboard.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import type { BackendChoice, BackendInfo } from '../../src/client.ts';
+import { type BackendChoice, type BackendInfo, EngineClient } from '../../src/client.ts';
 import '../../src/elements/backend-picker.ts';
 import type { BackendClient, BackendPicker } from '../../src/elements/backend-picker.ts';
 import { waitFor } from './wait-for.ts';
@@ -200,5 +200,48 @@ describe('<llm-backend-picker>', function () {
     expect(client.requested).to.deep.equal(['cpu']);
     await waitFor(() => picker.info?.choice === 'cpu', 'the new info');
     before.remove();
+  });
+});
+
+describe('<llm-backend-picker> with the real worker', function () {
+  let client: EngineClient;
+  let picker: BackendPicker;
+  const status = () => picker.shadowRoot!.querySelector('[part~="status"]')!.textContent!.replace(/\s+/g, ' ').trim();
+
+  before(() => {
+    client = new EngineClient({ modelUrl: null });
+  });
+
+  after(() => {
+    picker?.remove();
+    client.terminate();
+  });
+
+  it('Auto takes WebGPU only on a hardware adapter (SwiftShader here: the CPU), and WebGPU can be forced', async () => {
+    // The page's own look at WebGPU, independent of the worker's.
+    const adapter = await navigator.gpu?.requestAdapter();
+    picker = document.createElement('llm-backend-picker');
+    picker.client = client;
+    document.body.append(picker);
+    const auto = await waitFor(() => picker.info, 'the first answer', 60000);
+    expect(auto.choice).to.equal('auto');
+    expect(auto.webgpuAvailable).to.equal(!!adapter);
+    expect(auto.active).to.equal(auto.adapter && !auto.adapter.software ? 'webgpu' : 'cpu');
+    if (auto.adapter?.software) expect(status()).to.match(/^Running on the CPU \(GPU adapter .+ software, not used\)$/);
+    expect(auto.reason).to.not.equal('');
+    if (!adapter) return;
+
+    const changed = new Promise<CustomEvent<BackendInfo>>((resolve) =>
+      picker.addEventListener('llm-backend-change', resolve as EventListener, { once: true }),
+    );
+    const select = picker.shadowRoot!.querySelector('select')!;
+    select.value = 'webgpu';
+    select.dispatchEvent(new Event('change'));
+    const { detail } = await changed;
+    expect(detail).to.include({ choice: 'webgpu', active: 'webgpu' });
+    expect(detail.adapter!.name).to.equal(auto.adapter!.name);
+    await picker.updateComplete;
+    expect(status().startsWith(`Running on WebGPU · ${detail.adapter!.name}`)).to.equal(true, status());
+    expect(await client.backend()).to.deep.equal(detail);
   });
 });

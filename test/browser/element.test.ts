@@ -1,8 +1,9 @@
 // <llm-playground> in a real page with its real worker: typing, the bars, the
-// temperature slider, Step, Generate/Stop, the keyboard and the colour scheme.
+// temperature slider, Step, Generate/Stop, the keyboard, the backend picker and the colour scheme.
 import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../src/llm-playground.ts';
+import type { BackendInfo } from '../../src/client.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -152,6 +153,46 @@ describe('<llm-playground>', function () {
     const before = promptBox().value.length;
     await sendKeys({ press: 'Space' });
     await waitFor(() => promptBox().value.length === before + 1, 'a token appended by Space on Step');
+  });
+
+  it('shows in its header which backend runs, and takes a backend change from a training report', async () => {
+    const picker = root().querySelector('llm-backend-picker')!;
+    expect(picker.closest('header')).to.not.equal(null);
+    const status = () => picker.shadowRoot!.querySelector('[part~="status"]')!.textContent!;
+    await waitFor(() => status().startsWith('Running on'), 'the backend status');
+    expect(picker.client).to.not.equal(null);
+
+    root().querySelector<HTMLButtonElement>('[part~="train-toggle"]')!.click();
+    const panel = await waitFor(() => root().querySelector('llm-training-panel'), 'the training panel');
+    const fellBack: BackendInfo = {
+      choice: 'webgpu',
+      active: 'cpu',
+      reason: 'The GPU was lost; training went on on the CPU from step 100.',
+      webgpuAvailable: true,
+    };
+    panel.dispatchEvent(new CustomEvent('llm-training-progress', { detail: { backend: fellBack }, bubbles: true, composed: true }));
+    await waitFor(() => picker.info === fellBack, 'the reported backend in the picker');
+    playground.train = false;
+  });
+
+  it('applies the backend attribute once the model is ready', async () => {
+    const forced = document.createElement('llm-playground');
+    forced.setAttribute('model', 'random');
+    forced.setAttribute('backend', 'cpu');
+    const changed = new Promise<CustomEvent<BackendInfo>>((resolve) =>
+      forced.addEventListener('llm-backend-change', resolve as EventListener, { once: true }),
+    );
+    document.body.append(forced);
+    try {
+      const { detail } = await changed;
+      expect(detail).to.include({ choice: 'cpu', active: 'cpu' });
+      const picker = forced.shadowRoot!.querySelector('llm-backend-picker')!;
+      await picker.updateComplete;
+      expect(picker.shadowRoot!.querySelector<HTMLSelectElement>('select')!.value).to.equal('cpu');
+      expect(forced.backend).to.equal('cpu');
+    } finally {
+      forced.remove();
+    }
   });
 
   it('follows the colour scheme', async () => {
