@@ -293,7 +293,7 @@ describe('Trainer', () => {
     const expected = await steps(reference, 30);
 
     const destroyed: string[] = [];
-    const trainer = new Trainer(initParameters(config, 3), dataset, settings, { backupInterval: 4 });
+    const trainer = new Trainer(initParameters(config, 3), dataset, settings, { backupInterval: 4, backupSeconds: Infinity });
     await steps(trainer, 10);
     // Backups at the switch (step 10), then steps 12 and 16; the device fails on its 8th step (step 18).
     await trainer.useBackend(otherDevice(8, destroyed));

@@ -262,7 +262,7 @@ describe('WebGPU trainer', function () {
     const lost = await requestGPU(); // a device of its own, to destroy
     if (!lost) expect.fail('a second device was refused');
     const config = tinyConfig(true);
-    const { cpu, gpu: trainer } = trainers(lost, config, SETTINGS, { backupInterval: 3 });
+    const { cpu, gpu: trainer } = trainers(lost, config, SETTINGS, { backupInterval: 3, backupSeconds: Infinity });
     try {
       for (let s = 0; s < 7; s++) await trainer.step();
       lost.device.destroy();

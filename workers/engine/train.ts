@@ -167,11 +167,13 @@ export interface TrainerOptions {
   /** Where the arithmetic runs (default: the CPU). */
   backend?: BackendFactory;
   /**
-   * A backend other than the CPU's is copied back every this many steps (and
-   * when it is switched to), so that if it fails training goes on on the CPU
-   * from that copy. Default 50.
+   * A backend other than the CPU's is copied back every this many steps, or
+   * sooner once backupSeconds have passed since the last copy (and when it is
+   * switched to), so that if it fails training goes on on the CPU from that
+   * copy. Defaults: 50 steps, 5 seconds.
    */
   backupInterval?: number;
+  backupSeconds?: number;
 }
 
 /** Everything a trainer needs to go back to a step: a backend's snapshot and the trainer's own counters. */
@@ -181,11 +183,14 @@ interface Backup {
   tokens: number;
   historyLength: number;
   random: RandomState;
+  /** performance.now() when it was taken. */
+  takenAt: number;
 }
 
 /** Validation batches come from their own seed, the same every time, so validation losses compare. */
 const VALIDATION_SEED = 0x5eed;
 const DEFAULT_BACKUP_INTERVAL = 50;
+const DEFAULT_BACKUP_SECONDS = 5;
 
 function checkSettings(s: TrainingSettings, blockSize: number): void {
   const wholeNumbers = ['batchSize', 'seqLen', 'evalInterval', 'evalBatches', 'totalSteps'] as const;
@@ -216,6 +221,7 @@ export class Trainer {
   readonly history: { step: number; loss: number; validationLoss?: number }[] = [];
   private backendInUse: TrainingBackend;
   private readonly backupInterval: number;
+  private readonly backupSeconds: number;
   private backup: Backup | null = null;
   private readonly random: Random;
   private steps = 0;
@@ -241,6 +247,7 @@ export class Trainer {
     this.dataset = dataset;
     this.random = new Random(this.settings.seed);
     this.backupInterval = options.backupInterval ?? DEFAULT_BACKUP_INTERVAL;
+    this.backupSeconds = options.backupSeconds ?? DEFAULT_BACKUP_SECONDS;
     this.backendInUse = (options.backend ?? cpuBackend)(params, this.settings);
     if (this.backendInUse.kind !== 'cpu') {
       // The start weights and zero moments: nothing needs reading back yet.
@@ -331,7 +338,7 @@ export class Trainer {
     };
     if (stepNumber % evalInterval === 0 || stepNumber === totalSteps) report.validationLoss = await this.evaluateOn();
     this.history.push({ step: stepNumber, loss, validationLoss: report.validationLoss });
-    if (backend.kind !== 'cpu' && stepNumber % this.backupInterval === 0) this.keepBackup(await backend.snapshot());
+    if (backend.kind !== 'cpu' && this.backupDue()) this.keepBackup(await backend.snapshot());
     return report;
   }
 
@@ -349,8 +356,15 @@ export class Trainer {
     return { inputs, targets };
   }
 
+  private backupDue(): boolean {
+    const age = (performance.now() - (this.backup?.takenAt ?? -Infinity)) / 1000;
+    return this.steps % this.backupInterval === 0 || age >= this.backupSeconds;
+  }
+
   private keepBackup(snapshot: TrainingSnapshot): void {
-    this.backup = { snapshot, steps: this.steps, tokens: this.tokens, historyLength: this.history.length, random: this.random.state() };
+    this.backup = {
+      snapshot, steps: this.steps, tokens: this.tokens, historyLength: this.history.length, random: this.random.state(), takenAt: performance.now(),
+    };
   }
 
   /** Runs work; if the backend fails, falls back to the CPU and runs it again there. */

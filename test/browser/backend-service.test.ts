@@ -1,0 +1,182 @@
+// The engine service on each backend: what Auto picks and why, the same answers
+// (predictions, captured insides, greedy text) on the CPU and on WebGPU, switching
+// mid-training without a jolt in the loss curve, and a lost GPU handing over to
+// the CPU without losing the model or the training run.
+import { expect } from 'chai';
+import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
+import { EngineService, type NewModelRequest, type TrainingProgress } from '../../workers/service.ts';
+
+const TRAINED_MODEL = new URL('/public/default-model.safetensors', location.href).href;
+const PROMPT = 'The capital of France is';
+
+/** ‖a − b‖ / ‖b‖ */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff += (a[i]! - b[i]!) ** 2;
+    norm += b[i]! ** 2;
+  }
+  return Math.sqrt(diff / norm);
+}
+
+/** A service whose GPU the test can reach (to destroy it), each device its own. */
+function serviceWithGPU(): { service: EngineService; gpu: () => GPUContext } {
+  let found: GPUContext | null = null;
+  const service = new EngineService({
+    findGPU: async () => (found = await requestGPU()),
+  });
+  return { service, gpu: () => found! };
+}
+
+async function greedyText(service: EngineService, prompt: string, maxTokens: number): Promise<string> {
+  return (await service.generate(prompt, { temperature: 0, maxTokens, seed: 1 }, () => {})).text;
+}
+
+const MODEL: NewModelRequest = {
+  corpus: { kind: 'builtin' },
+  size: 'tiny',
+  seed: 11,
+  training: { batchSize: 4, totalSteps: 500, evalInterval: 1000, sampleInterval: 1000, learningRate: 3e-3, warmupSteps: 2 },
+};
+
+async function steps(service: EngineService, count: number): Promise<TrainingProgress[]> {
+  const reports: TrainingProgress[] = [];
+  for (let i = 0; i < count; i++) reports.push(await service.stepOnce());
+  return reports;
+}
+
+describe('backend choice', function () {
+  this.timeout(180_000);
+
+  it('with no GPU adapter, Auto runs on the CPU, says why, and refuses a forced WebGPU', async () => {
+    const service = new EngineService({ findGPU: async () => null });
+    const info = await service.backend();
+    expect(info).to.include({ choice: 'auto', active: 'cpu', webgpuAvailable: false });
+    expect(info.adapter).to.equal(undefined);
+    expect(info.reason).to.match(/no WebGPU adapter/);
+    const refused = await service.setBackend('webgpu').catch((error: Error) => error);
+    expect(refused).to.be.instanceOf(Error);
+    expect((refused as Error).message).to.match(/WebGPU is not available/);
+    expect((await service.backend()).active).to.equal('cpu');
+    const unknown = await service.setBackend('quantum' as 'cpu').catch((error: Error) => error);
+    expect((unknown as Error).message).to.match(/unknown backend "quantum"/);
+    // Still answers.
+    expect((await service.predict('a', { temperature: 1 })).probs.length).to.be.above(0);
+  });
+
+  it("on this browser's adapter, Auto picks WebGPU only for a hardware GPU, and the user can force either", async () => {
+    const adapter = await requestGPU();
+    const service = new EngineService();
+    const auto = await service.backend();
+    if (!adapter) {
+      expect(auto).to.include({ active: 'cpu', webgpuAvailable: false });
+      return;
+    }
+    expect(auto.webgpuAvailable).to.equal(true);
+    expect(auto.adapter!.name).to.be.a('string').and.not.equal('');
+    expect(auto.active).to.equal(auto.adapter!.software ? 'cpu' : 'webgpu');
+    if (auto.adapter!.software) expect(auto.reason).to.match(/software/);
+    expect(await service.setBackend('webgpu')).to.include({ choice: 'webgpu', active: 'webgpu' });
+    expect(await service.setBackend('cpu')).to.include({ choice: 'cpu', active: 'cpu' });
+  });
+});
+
+describe('the same model on both backends', function () {
+  this.timeout(300_000);
+  let gpuAvailable = false;
+
+  before(async function () {
+    gpuAvailable = (await requestGPU()) !== null;
+    if (!gpuAvailable) this.skip();
+  });
+
+  it('predictions, captured attention and MLP activations, and greedy text agree', async () => {
+    const service = new EngineService();
+    await service.loadCheckpoint(TRAINED_MODEL);
+    expect((await service.info()).weights).to.equal('trained');
+    await service.setBackend('cpu');
+    const cpuPrediction = await service.predict(PROMPT, { temperature: 1 });
+    const cpuForward = await service.forward(PROMPT, { capture: true });
+    const cpuText = await greedyText(service, PROMPT, 80);
+
+    expect((await service.setBackend('webgpu')).active).to.equal('webgpu');
+    const gpuPrediction = await service.predict(PROMPT, { temperature: 1 });
+    const gpuForward = await service.forward(PROMPT, { capture: true });
+    const gpuText = await greedyText(service, PROMPT, 80);
+
+    expect(relativeError(gpuPrediction.probs, cpuPrediction.probs)).to.be.below(1e-4);
+    expect(gpuPrediction.top.map((t) => t.id)).to.deep.equal(cpuPrediction.top.map((t) => t.id));
+    expect(relativeError(gpuForward.logits, cpuForward.logits)).to.be.below(1e-4);
+    const cpuLayers = cpuForward.capture!.layers;
+    gpuForward.capture!.layers.forEach((layer, l) => {
+      expect(layer.pattern.length).to.equal(cpuLayers[l]!.pattern.length);
+      expect(Array.from(layer.mask)).to.deep.equal(Array.from(cpuLayers[l]!.mask));
+      for (const name of ['scores', 'pattern', 'mlpPre', 'mlpPost', 'residAfterAttn', 'residAfterMlp'] as const) {
+        expect(relativeError(layer[name], cpuLayers[l]![name]), `layer ${l} ${name}`).to.be.below(1e-4);
+      }
+    });
+    // 80 tokens from a context of 64: the window slides on both.
+    expect(gpuText).to.equal(cpuText);
+    expect(gpuText.length).to.be.above(40);
+  });
+
+  it('switching CPU → WebGPU → CPU mid-training: the loss curve goes on as on the CPU alone', async () => {
+    const reference = new EngineService({ findGPU: async () => null });
+    await reference.newModel(MODEL);
+    const expected = (await steps(reference, 12)).map((r) => r.loss);
+
+    const service = new EngineService();
+    await service.setBackend('cpu');
+    await service.newModel(MODEL);
+    const losses = (await steps(service, 4)).map((r) => r.loss);
+    await service.setBackend('webgpu');
+    losses.push(...(await steps(service, 4)).map((r) => r.loss));
+    // Predictions while the GPU trains come from the GPU's weights.
+    const duringGPU = await service.predict(PROMPT, { temperature: 1 });
+    await service.setBackend('cpu');
+    const afterSwitch = await service.predict(PROMPT, { temperature: 1 });
+    expect(relativeError(duringGPU.probs, afterSwitch.probs)).to.be.below(1e-4);
+    losses.push(...(await steps(service, 4)).map((r) => r.loss));
+
+    losses.forEach((loss, s) => expect(Math.abs(loss - expected[s]!), `step ${s + 1}: ${loss} vs ${expected[s]}`).to.be.below(1e-3));
+    expect(service.trainingState()!.history.map((point) => point.step)).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(expected[11]).to.be.below(expected[0]!); // it learnt something, so agreeing means something
+  });
+
+  it('a lost GPU mid-training: the next report says so and training goes on on the CPU, the history unbroken', async () => {
+    const { service, gpu } = serviceWithGPU();
+    await service.setBackend('webgpu');
+    await service.newModel(MODEL);
+    await steps(service, 3);
+    gpu().device.destroy();
+    const report = await service.stepOnce();
+    expect(report.fellBack, 'a fallback report').to.not.equal(undefined);
+    expect(report.fellBack!.resumedFrom).to.be.within(0, 3);
+    expect(report.backend).to.include({ active: 'cpu', choice: 'webgpu' });
+    expect(report.backend!.reason).to.match(/GPU was lost.*CPU/);
+    expect(report.step).to.equal(report.fellBack!.resumedFrom + 1);
+    await steps(service, 3);
+    const history = service.trainingState()!.history;
+    expect(history.map((point) => point.step)).to.deep.equal(Array.from({ length: history.length }, (_, i) => i + 1));
+    expect(history.every((point) => Number.isFinite(point.loss))).to.equal(true);
+    expect((await service.backend()).active).to.equal('cpu');
+  });
+
+  it('a lost GPU while predicting: the CPU answers the same, and the backend says why', async () => {
+    const { service, gpu } = serviceWithGPU();
+    await service.loadCheckpoint(TRAINED_MODEL);
+    await service.setBackend('webgpu');
+    const before = await service.predict(PROMPT, { temperature: 1 });
+    gpu().device.destroy();
+    const after = await service.predict(PROMPT, { temperature: 1 });
+    expect(relativeError(after.probs, before.probs)).to.be.below(1e-4);
+    const info = await service.backend();
+    expect(info.active).to.equal('cpu');
+    expect(info.reason).to.match(/GPU was lost.*the CPU took over/);
+    // Asked for again, WebGPU comes back on a fresh device.
+    expect((await service.setBackend('webgpu')).active).to.equal('webgpu');
+    const again = await service.predict(PROMPT, { temperature: 1 });
+    expect(relativeError(again.probs, before.probs)).to.be.below(1e-4);
+  });
+});
