@@ -1,14 +1,22 @@
 /**
  * The benchmark itself, in a dedicated worker like the playground's engine: the
  * matmul kernel's GFLOP/s on the nano-cpu model's shapes, training and
- * generation speed of that model, each on every gemm path this browser runs.
+ * generation speed of that model, on every gemm path this browser runs and on
+ * WebGPU when the browser has an adapter.
  */
+import type { TokenDataset } from '../workers/engine/data.ts';
 import { gemm, initGemm, supportedGemmPaths, type GemmPath } from '../workers/engine/gemm.ts';
 import { generate } from '../workers/engine/generate.ts';
 import { initParameters } from '../workers/engine/params.ts';
 import { presetConfig } from '../workers/engine/presets.ts';
 import { Random } from '../workers/engine/random.ts';
-import { Trainer } from '../workers/engine/train.ts';
+import { Trainer, type TrainerOptions } from '../workers/engine/train.ts';
+import { gemm as stridedGemm, rowMajor } from '../workers/engine/webgpu/backward.ts';
+import { adapterName, checkedGPUWork, type GPUContext, isSoftwareAdapter, requestGPU } from '../workers/engine/webgpu/device.ts';
+import { matmulForward, unembedForward } from '../workers/engine/webgpu/forward.ts';
+import { generateOnGPU, GPUModel } from '../workers/engine/webgpu/model.ts';
+import { type Dispatch, Program } from '../workers/engine/webgpu/program.ts';
+import { GPUTrainer } from '../workers/engine/webgpu/trainer.ts';
 
 /** The reference config of the issue: nano-cpu with a 65-character vocabulary, batch 12 of 64 positions. */
 export const VOCAB = 65;
@@ -16,13 +24,26 @@ export const BATCH = 12;
 export const CONTEXT = 64;
 export const GENERATED_TOKENS = 200;
 
-export interface MatmulFigure { name: string; M: number; K: number; N: number; gflops: Partial<Record<GemmPath, number>> }
-export interface GenerationFigure { path: GemmPath; tokensPerSecond: number; windowTokensPerSecond: number }
-export interface TrainingFigure { path: GemmPath; tokensPerSecond: number; millisecondsPerStep: number; steps: number }
+/** A column of the tables: a gemm path of the CPU backend, or the WebGPU backend. */
+export type Column = GemmPath | 'webgpu';
+export interface WebGPUAdapter { name: string; software: boolean }
+export interface MatmulFigure { name: string; M: number; K: number; N: number; gflops: Partial<Record<Column, number>> }
+export interface GenerationFigure { column: Column; tokensPerSecond: number; windowTokensPerSecond: number }
+export interface TrainingFigure {
+  column: Column;
+  tokensPerSecond: number;
+  millisecondsPerStep: number;
+  steps: number;
+  /** WebGPU only: compute dispatches and bytes read back per step. */
+  dispatchesPerStep?: number;
+  readbackBytesPerStep?: number;
+}
 export interface BenchResult {
   userAgent: string;
   hardwareConcurrency: number;
   paths: GemmPath[];
+  /** null: no WebGPU adapter in this browser, and no WebGPU figures. */
+  webgpu: WebGPUAdapter | null;
   parameters: number;
   matmul: MatmulFigure[];
   generation: GenerationFigure[];
@@ -36,26 +57,60 @@ export type BenchMessage =
 const post = (message: BenchMessage) => postMessage(message);
 const progress = (line: string) => post({ kind: 'progress', line });
 
-/** Milliseconds per call of run, averaged over at least minMs after one warm-up call. */
-function millisecondsPer(run: () => void, minMs: number): number {
-  run();
+/**
+ * Milliseconds per call of run, averaged over at least minMs after one warm-up
+ * call. A run that returns nothing is timed without an await between calls.
+ */
+async function millisecondsPer(run: () => void | Promise<void>, minMs: number): Promise<number> {
+  await run();
   let calls = 0;
   const start = performance.now();
   let elapsed = 0;
   do {
-    run();
+    const pending = run();
+    if (pending) await pending;
     calls++;
     elapsed = performance.now() - start;
   } while (elapsed < minMs);
   return elapsed / calls;
 }
 
-interface MatmulShape { name: string; M: number; K: number; N: number; aRow: number; aCol: number; bRow: number; bCol: number }
+/**
+ * Milliseconds per submission of GPU work, averaged over at least minMs after
+ * one warm-up (pipeline compilation): submissions are queued back to back in
+ * batches of doubling size with one wait for the queue after each batch, so the
+ * round trip to the GPU is not what is measured.
+ */
+async function gpuMillisecondsPer(device: GPUDevice, submit: () => void, minMs: number): Promise<number> {
+  submit();
+  await device.queue.onSubmittedWorkDone();
+  let calls = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  for (let batch = 1; elapsed < minMs; batch *= 2) {
+    for (let i = 0; i < batch; i++) submit();
+    calls += batch;
+    await device.queue.onSubmittedWorkDone();
+    elapsed = performance.now() - start;
+  }
+  return elapsed / calls;
+}
+
+/**
+ * The GPU kernel the WebGPU backend runs for a product: forward.ts's gemm for
+ * x·W (matmulForward) and for the unembedding x·Wᵀ (unembedForward), backward.ts's
+ * strided gemm for the backward products and the attention heads.
+ */
+type GPUKernel = 'matmulForward' | 'unembedForward' | 'strided';
+
+interface MatmulShape {
+  name: string; M: number; K: number; N: number; aRow: number; aCol: number; bRow: number; bCol: number; gpu: GPUKernel;
+}
 
 /**
  * Every kind of matmul a nano-cpu training step and a generated token do, with the
  * strides the engine passes (N = B·T = 768 rows, C = 128, V = 65, heads of 32
- * columns inside the 384-wide qkv rows).
+ * columns inside the 384-wide qkv rows), and a square 512³ for reference.
  */
 function nanoCpuShapes(): MatmulShape[] {
   const rows = BATCH * CONTEXT;
@@ -63,71 +118,124 @@ function nanoCpuShapes(): MatmulShape[] {
   const C3 = 3 * C;
   const hs = 32;
   const T = CONTEXT;
-  const shape = (name: string, M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number) =>
-    ({ name, M, K, N, aRow, aCol, bRow, bCol });
+  const shape = (
+    name: string, M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number, gpu: GPUKernel = 'strided',
+  ) => ({ name, M, K, N, aRow, aCol, bRow, bCol, gpu });
   // x·W (A [M,K], B [K,N]), x·Wᵀ (B stored [N,K]), xᵀ·dy (A stored [K,M]).
-  const plain = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, K, 1, N, 1);
-  const transposedB = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, K, 1, 1, K);
+  const plain = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, K, 1, N, 1, 'matmulForward');
+  const transposedB = (name: string, M: number, K: number, N: number, gpu: GPUKernel) => shape(name, M, K, N, K, 1, 1, K, gpu);
   const transposedA = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, 1, M, N, 1);
   return [
     plain('qkv x·W', rows, C, C3),
     plain('attn proj x·W', rows, C, C),
     plain('mlp fc x·W', rows, C, 4 * C),
     plain('mlp proj x·W', rows, 4 * C, C),
-    transposedB('unembed x·Wᵀ', rows, C, VOCAB),
-    transposedB('qkv dx = dy·Wᵀ', rows, C3, C),
+    transposedB('unembed x·Wᵀ', rows, C, VOCAB, 'unembedForward'),
+    transposedB('qkv dx = dy·Wᵀ', rows, C3, C, 'strided'),
     transposedA('qkv dW = xᵀ·dy', C, rows, C3),
     transposedA('mlp proj dW = xᵀ·dy', 4 * C, rows, C),
     shape('head q·kᵀ', T, hs, T, C3, 1, 1, C3),
     shape('head att·v', T, T, hs, T, 1, C3, 1),
     plain('1 token qkv', 1, C, C3),
     plain('1 token mlp fc', 1, C, 4 * C),
-    transposedB('1 token unembed', 1, C, VOCAB),
+    transposedB('1 token unembed', 1, C, VOCAB, 'unembedForward'),
+    plain('square 512³', 512, 512, 512),
   ];
 }
 
-function matmulFigures(paths: readonly GemmPath[]): Promise<MatmulFigure[]> {
+/** The dispatches of one product on the GPU: out [M, N] from a and b read with the shape's strides. */
+function gpuMatmul(p: Program, shape: MatmulShape, out: GPUBuffer, a: GPUBuffer, b: GPUBuffer): Dispatch[] {
+  const { M, K, N, aRow, aCol, bRow, bCol } = shape;
+  switch (shape.gpu) {
+    case 'matmulForward': return matmulForward(p, out, a, b, null, M, K, N);
+    case 'unembedForward': return unembedForward(p, out, a, b, M, K, N);
+    case 'strided': {
+      const view = (row: number, col: number) => ({ offset: 0, row, col, batch: 0, head: 0 });
+      return [stridedGemm(p, out, rowMajor(N), a, view(aRow, aCol), b, view(bRow, bCol), M, K, N, { accumulate: false })];
+    }
+  }
+}
+
+async function gpuGflops(ctx: GPUContext, shape: MatmulShape, a: Float32Array, b: Float32Array): Promise<number> {
+  const p = new Program(ctx);
+  try {
+    const dispatches = gpuMatmul(p, shape, p.buffer(4 * shape.M * shape.N, 'out'), p.upload(a), p.upload(b));
+    const ms = await checkedGPUWork(ctx, () => gpuMillisecondsPer(ctx.device, () => p.run(dispatches), 300));
+    return (2 * shape.M * shape.K * shape.N) / ms / 1e6;
+  } finally {
+    p.destroy();
+  }
+}
+
+function matmulFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Promise<MatmulFigure[]> {
   const random = new Random(1);
   const filled = (length: number) => {
     const values = new Float32Array(length);
     random.fillNormal(values, 1);
     return values;
   };
-  return sequence(nanoCpuShapes(), async ({ name, M, K, N, aRow, aCol, bRow, bCol }) => {
+  return sequence(nanoCpuShapes(), async (shape) => {
+    const { name, M, K, N, aRow, aCol, bRow, bCol } = shape;
     const a = filled((M - 1) * aRow + (K - 1) * aCol + 1);
     const b = filled((K - 1) * bRow + (N - 1) * bCol + 1);
     const out = new Float32Array(M * N);
-    const gflops: Partial<Record<GemmPath, number>> = {};
+    const gflops: Partial<Record<Column, number>> = {};
     for (const path of paths) {
       await initGemm(path);
-      const ms = millisecondsPer(() => gemm(out, a, b, null, M, K, N, aRow, aCol, bRow, bCol, false), 300);
+      const ms = await millisecondsPer(() => gemm(out, a, b, null, M, K, N, aRow, aCol, bRow, bCol, false), 300);
       gflops[path] = (2 * M * K * N) / ms / 1e6;
     }
-    progress(`matmul ${name.padEnd(22)} ${M}×${K}·${K}×${N}  ${paths.map((p) => `${p} ${gflops[p]!.toFixed(1)}`).join('  ')} GFLOP/s`);
+    if (gpu) gflops.webgpu = await gpuGflops(gpu, shape, a, b);
+    const columns = Object.keys(gflops) as Column[];
+    progress(`matmul ${name.padEnd(22)} ${M}×${K}·${K}×${N}  ${columns.map((c) => `${c} ${gflops[c]!.toFixed(1)}`).join('  ')} GFLOP/s`);
     return { name, M, K, N, gflops };
   });
 }
 
-async function generationFigures(paths: readonly GemmPath[]): Promise<GenerationFigure[]> {
+async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Promise<GenerationFigure[]> {
   const params = initParameters(presetConfig('nano-cpu', VOCAB), 1);
-  const tokensPerSecond = (maxTokens: number) => {
-    const ms = millisecondsPer(() => {
-      let count = 0;
-      for (const _token of generate(params, [1], { maxTokens, temperature: 1, seed: 7 })) count++;
-      if (count !== maxTokens) throw new Error(`generated ${count} tokens, expected ${maxTokens}`);
-    }, 1000);
-    return (1000 * maxTokens) / ms;
+  const options = (maxTokens: number) => ({ maxTokens, temperature: 1, seed: 7 });
+  const checkCount = (count: number, maxTokens: number) => {
+    if (count !== maxTokens) throw new Error(`generated ${count} tokens, expected ${maxTokens}`);
   };
-  return sequence(paths, async (path) => {
+  // Both figures of one column: 200 tokens from a 1-token prompt (each time the 64 positions are full, the
+  // context slides forward by half), and the first 63 tokens, which fit the 64-position context.
+  const figure = async (column: Column, tokensPerSecond: (maxTokens: number) => Promise<number>): Promise<GenerationFigure> => {
+    const all = await tokensPerSecond(GENERATED_TOKENS);
+    const window = await tokensPerSecond(CONTEXT - 1);
+    progress(`generation ${column}: ${all.toFixed(0)} tokens/s over ${GENERATED_TOKENS} tokens, ${window.toFixed(0)} tokens/s within the ${CONTEXT}-position context`);
+    return { column, tokensPerSecond: all, windowTokensPerSecond: window };
+  };
+  const figures = await sequence(paths, async (path) => {
     await initGemm(path);
-    // 200 tokens from a 1-token prompt: each time the 64 positions are full, the context slides forward by half
-    // and the cache is rebuilt from the newest 32 tokens (one 32-token forward per 32 generated tokens).
-    const all = tokensPerSecond(GENERATED_TOKENS);
-    // The first 63 tokens fit the 64-position cache: one position's work per token.
-    const window = tokensPerSecond(CONTEXT - 1);
-    progress(`generation ${path}: ${all.toFixed(0)} tokens/s over ${GENERATED_TOKENS} tokens, ${window.toFixed(0)} tokens/s within the ${CONTEXT}-position cache`);
-    return { path, tokensPerSecond: all, windowTokensPerSecond: window };
+    // With the KV cache: one position's work per token, and one 32-token forward per slide.
+    return figure(path, async (maxTokens) => {
+      const ms = await millisecondsPer(() => {
+        let count = 0;
+        for (const _token of generate(params, [1], options(maxTokens))) count++;
+        checkCount(count, maxTokens);
+      }, 1000);
+      return (1000 * maxTokens) / ms;
+    });
   });
+  if (gpu) {
+    // No KV cache on the GPU: each token is a full forward of the whole context, reading back its last row of logits.
+    const model = new GPUModel(gpu, params.config);
+    try {
+      model.setParameters(params.data);
+      figures.push(await figure('webgpu', async (maxTokens) => {
+        const ms = await millisecondsPer(async () => {
+          let count = 0;
+          for await (const _token of generateOnGPU(model, [1], options(maxTokens))) count++;
+          checkCount(count, maxTokens);
+        }, 1000);
+        return (1000 * maxTokens) / ms;
+      }));
+    } finally {
+      model.destroy();
+    }
+  }
+  return figures;
 }
 
 /** Random token data is enough: the time of a step does not depend on what the tokens say. */
@@ -137,29 +245,55 @@ function randomTokens(length: number, random: Random): Uint16Array {
   return tokens;
 }
 
-async function trainingFigures(paths: readonly GemmPath[]): Promise<TrainingFigure[]> {
+/** A nano-cpu trainer on batches of 12 × 64 that never evaluates during the bench. */
+function benchTrainer(dataset: TokenDataset, options: TrainerOptions = {}): Trainer {
+  return new Trainer(initParameters(presetConfig('nano-cpu', VOCAB), 1), dataset, {
+    batchSize: BATCH, seqLen: CONTEXT, totalSteps: 1_000_000, evalInterval: 1_000_000,
+  }, options);
+}
+
+/** Times trainer's steps after a warm-up step (code paths, pipelines): at least 3 steps and 3 seconds. */
+async function timeSteps(trainer: Trainer): Promise<Omit<TrainingFigure, 'column'>> {
+  await trainer.step();
+  let steps = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  do {
+    await trainer.step();
+    steps++;
+    elapsed = performance.now() - start;
+  } while (steps < 3 || elapsed < 3000);
+  const millisecondsPerStep = elapsed / steps;
+  return { tokensPerSecond: (BATCH * CONTEXT * 1000) / millisecondsPerStep, millisecondsPerStep, steps };
+}
+
+const stepsLine = (figure: Omit<TrainingFigure, 'column'>) =>
+  `${figure.tokensPerSecond.toFixed(0)} tokens/s, ${figure.millisecondsPerStep.toFixed(1)} ms/step (${figure.steps} steps of ${BATCH}×${CONTEXT} tokens)`;
+
+async function trainingFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Promise<TrainingFigure[]> {
   const random = new Random(3);
   const dataset = { train: randomTokens(200_000, random), validation: randomTokens(10_000, random) };
-  return sequence(paths, async (path) => {
+  const figures: TrainingFigure[] = await sequence(paths, async (path) => {
     await initGemm(path);
-    const trainer = new Trainer(initParameters(presetConfig('nano-cpu', VOCAB), 1), dataset, {
-      batchSize: BATCH, seqLen: CONTEXT, totalSteps: 1_000_000, evalInterval: 1_000_000,
-    });
-    trainer.step(); // warm-up: compiles the code paths
-    let steps = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    // At least 3 steps and 3 seconds.
-    do {
-      trainer.step();
-      steps++;
-      elapsed = performance.now() - start;
-    } while (steps < 3 || elapsed < 3000);
-    const millisecondsPerStep = elapsed / steps;
-    const tokensPerSecond = (BATCH * CONTEXT * 1000) / millisecondsPerStep;
-    progress(`training ${path}: ${tokensPerSecond.toFixed(0)} tokens/s, ${millisecondsPerStep.toFixed(1)} ms/step (${steps} steps of ${BATCH}×${CONTEXT} tokens)`);
-    return { path, tokensPerSecond, millisecondsPerStep, steps };
+    const figure = await timeSteps(benchTrainer(dataset));
+    progress(`training ${path}: ${stepsLine(figure)}`);
+    return { column: path, ...figure };
   });
+  if (gpu) {
+    // The step alone: the trainer's periodic copy of the weights back to the CPU (its fallback backup) is left out.
+    const trainer = benchTrainer(dataset, { backend: (params, settings) => new GPUTrainer(gpu, params, settings), backupInterval: 1_000_000 });
+    try {
+      const figure = await timeSteps(trainer);
+      const backend = trainer.backend;
+      if (!(backend instanceof GPUTrainer)) throw new Error(`WebGPU training fell back to the CPU: ${trainer.takeFallback()?.message}`);
+      const { dispatchCount: dispatchesPerStep, readbackBytesPerStep } = backend;
+      progress(`training webgpu: ${stepsLine(figure)}, ${dispatchesPerStep} dispatches and ${readbackBytesPerStep} bytes read back per step`);
+      figures.push({ column: 'webgpu', ...figure, dispatchesPerStep, readbackBytesPerStep });
+    } finally {
+      trainer.destroy();
+    }
+  }
+  return figures;
 }
 
 /** Runs step on each item one after another (not in parallel: timings must not overlap). */
@@ -172,14 +306,20 @@ async function sequence<T, R>(items: readonly T[], step: (item: T) => Promise<R>
 async function run(): Promise<BenchResult> {
   const paths = supportedGemmPaths();
   progress(`gemm paths in this browser: ${paths.join(', ')}`);
+  const gpu = await requestGPU();
+  const webgpu = gpu && { name: adapterName(gpu.adapterInfo), software: isSoftwareAdapter(gpu.adapterInfo) };
+  progress(webgpu
+    ? `WebGPU adapter: ${webgpu.name} (${webgpu.software ? 'software: it runs on the CPU' : 'hardware'})`
+    : 'WebGPU: no adapter in this browser');
   const config = presetConfig('nano-cpu', VOCAB);
   const parameters = initParameters(config, 1).data.length;
-  const matmul = await matmulFigures(paths);
-  const training = await trainingFigures(paths);
-  const generation = await generationFigures(paths);
+  const matmul = await matmulFigures(paths, gpu);
+  const training = await trainingFigures(paths, gpu);
+  const generation = await generationFigures(paths, gpu);
+  gpu?.device.destroy();
   return {
     userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency,
-    paths, parameters, matmul, training, generation,
+    paths, webgpu, parameters, matmul, training, generation,
   };
 }
 
