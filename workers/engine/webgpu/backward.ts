@@ -99,12 +99,26 @@ const GEMM_TILE = 8; // invocations per workgroup along each axis
 type OperandLoad = 'k' | 'mn' | 'scalar';
 
 /**
- * The gemm's WGSL. Each invocation keeps a 4×4 block of c in registers. When
- * an operand is contiguous along k, the loop steps k by 4 and multiplies 4×4
- * tiles (8 vec4 loads for 64 multiply-adds); otherwise it steps k by 1 with a
- * column of a times a row of b (an outer product).
+ * Rows and columns of c per invocation: 8×8 when both operands are read as
+ * vec4s across the block (4 vec4 loads per 64 multiply-adds: on SwiftShader,
+ * where each load costs several multiply-adds, this runs in about half the
+ * time of a 4×4 block), 4×4 otherwise (a larger block there keeps more vec4s
+ * live than the CPU has registers and is no faster).
  */
-const gemmWGSL = (aLoad: OperandLoad, bLoad: OperandLoad): string => /* wgsl */ `
+const blockSize = (aLoad: OperandLoad, bLoad: OperandLoad): number => (aLoad === 'mn' && bLoad === 'mn' ? 8 : BLOCK);
+
+/**
+ * The gemm's WGSL. Each invocation keeps a block of c in registers (see
+ * blockSize). When an operand is contiguous along k, the loop steps k by 4 and
+ * multiplies 4×4 tiles (8 vec4 loads for 64 multiply-adds); otherwise it steps
+ * k by 1 with a column of a times a row of b (an outer product).
+ */
+function gemmWGSL(aLoad: OperandLoad, bLoad: OperandLoad): string {
+  const block = blockSize(aLoad, bLoad);
+  const rows = [...Array(block).keys()];
+  // Accumulator of row r, columns n0 + 4q .. n0 + 4q + 3.
+  const acc = (r: number, q: number) => `acc${r}${q ? '_4' : ''}`;
+  return /* wgsl */ `
 struct Uniforms {
   M: u32, N: u32, K: u32, heads: u32,
   aOffset: u32, aRow: u32, aCol: u32, aBatch: u32, aHead: u32,
@@ -118,11 +132,11 @@ struct Uniforms {
 @group(0) @binding(3) var<uniform> u: Uniforms;
 
 // a[m0..m0+3, k] for the block's rows (their offsets in aRows), b[k, n0..n0+3].
-${aLoad === 'k' ? '' : /* wgsl */ `fn aColumn(aRows: vec4u, k: u32) -> vec4f {
+${aLoad === 'k' || block === 8 ? '' : /* wgsl */ `fn aColumn(aRows: vec4u, k: u32) -> vec4f {
   let ak = aRows + k * u.aCol;
   return ${aLoad === 'mn' ? 'a[ak.x / 4u]' : 'vec4f(a[ak.x], a[ak.y], a[ak.z], a[ak.w])'};
 }`}
-${bLoad === 'k' ? '' : /* wgsl */ `fn bRow(bCols: vec4u, k: u32) -> vec4f {
+${bLoad === 'k' || block === 8 ? '' : /* wgsl */ `fn bRow(bCols: vec4u, k: u32) -> vec4f {
   let bk = bCols + k * u.bRow;
   return ${bLoad === 'mn' ? 'b[bk.x / 4u]' : 'vec4f(b[bk.x], b[bk.y], b[bk.z], b[bk.w])'};
 }`}
@@ -141,8 +155,8 @@ fn store(cBase: u32, row: u32, values: vec4f, n0: u32) {
 
 @compute @workgroup_size(${GEMM_TILE}, ${GEMM_TILE})
 fn main(@builtin(global_invocation_id) id: vec3u) {
-  let m0 = id.y * 4u;
-  let n0 = id.x * 4u;
+  let m0 = id.y * ${block}u;
+  let n0 = id.x * ${block}u;
   if (m0 >= u.M || n0 >= u.N) { return; }
   let batch = id.z / u.heads;
   let head = id.z % u.heads;
@@ -151,11 +165,24 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let offsets = vec4u(0u, 1u, 2u, 3u);
   let aRows = u.aOffset + batch * u.aBatch + head * u.aHead + min(m0 + offsets, vec4u(u.M - 1u)) * u.aRow;
   let bCols = u.bOffset + batch * u.bBatch + head * u.bHead + min(n0 + offsets, vec4u(u.N - 1u)) * u.bCol;
-  var acc0 = vec4f(0.0);
-  var acc1 = vec4f(0.0);
-  var acc2 = vec4f(0.0);
-  var acc3 = vec4f(0.0);
-${aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
+  ${rows.map((r) => [...Array(block / 4).keys()].map((q) => `var ${acc(r, q)} = vec4f(0.0);`).join(' ')).join('\n  ')}
+${block === 8 ? /* wgsl */ `
+  // Both read as vec4s across the block: per step of k, rows m0..m0+7 of a's
+  // column and columns n0..n0+7 of b's row. A second half past the edge reads
+  // the last whole vec4 instead (M and N are multiples of 4); store() drops it.
+  let aStep = u.aCol / 4u;
+  let bStep = u.bRow / 4u;
+  var aIndex = aRows.x / 4u;
+  var bIndex = bCols.x / 4u;
+  let aHigh = (min(m0 + 4u, u.M - 4u) - m0) / 4u;
+  let bHigh = (min(n0 + 4u, u.N - 4u) - n0) / 4u;
+  for (var k = 0u; k < u.K; k++) {
+    let column = a[aIndex]; let columnHigh = a[aIndex + aHigh];
+    let row = b[bIndex]; let rowHigh = b[bIndex + bHigh];
+    ${rows.map((r) => `${acc(r, 0)} += ${r < 4 ? 'column' : 'columnHigh'}[${r % 4}] * row; ${acc(r, 1)} += ${r < 4 ? 'column' : 'columnHigh'}[${r % 4}] * rowHigh;`).join('\n    ')}
+    aIndex += aStep;
+    bIndex += bStep;
+  }` : aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
   // Both operands contiguous along k: 4 rows of a and 4 columns of b as vec4s,
   // 16 dot products (no tile construction; 1.5× the mat4x4 form on SwiftShader).
   let aIndex = aRows / 4u;
@@ -182,20 +209,9 @@ ${aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
   }` : /* wgsl */ `
   // Outer products, 4 steps of k per iteration (a quarter of the loop overhead), then the rest.
   var k = 0u;
-  ${aLoad === 'mn' && bLoad === 'mn' ? /* wgsl */ `
-  // Both read as vec4s across the block: one index each, moved on by a row per step of k.
-  var aIndex = aRows.x / 4u;
-  var bIndex = bCols.x / 4u;
-  let aStep = u.aCol / 4u;
-  let bStep = u.bRow / 4u;
-  for (; k + 4u <= u.K; k += 4u) {
-    let c0 = a[aIndex]; let c1 = a[aIndex + aStep]; let c2 = a[aIndex + 2u * aStep]; let c3 = a[aIndex + 3u * aStep];
-    let r0 = b[bIndex]; let r1 = b[bIndex + bStep]; let r2 = b[bIndex + 2u * bStep]; let r3 = b[bIndex + 3u * bStep];
-    aIndex += 4u * aStep;
-    bIndex += 4u * bStep;` : /* wgsl */ `
   for (; k + 4u <= u.K; k += 4u) {
     let c0 = aColumn(aRows, k); let c1 = aColumn(aRows, k + 1u); let c2 = aColumn(aRows, k + 2u); let c3 = aColumn(aRows, k + 3u);
-    let r0 = bRow(bCols, k); let r1 = bRow(bCols, k + 1u); let r2 = bRow(bCols, k + 2u); let r3 = bRow(bCols, k + 3u);`}
+    let r0 = bRow(bCols, k); let r1 = bRow(bCols, k + 1u); let r2 = bRow(bCols, k + 2u); let r3 = bRow(bCols, k + 3u);
     acc0 += c0.x * r0 + c1.x * r1 + c2.x * r2 + c3.x * r3;
     acc1 += c0.y * r0 + c1.y * r1 + c2.y * r2 + c3.y * r3;
     acc2 += c0.z * r0 + c1.z * r1 + c2.z * r2 + c3.z * r3;
@@ -210,11 +226,9 @@ ${aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
     acc3 += column.w * row;
   }`}
   let cBase = u.cOffset + batch * u.cBatch + head * u.cHead;
-  store(cBase, m0, acc0, n0);
-  store(cBase, m0 + 1u, acc1, n0);
-  store(cBase, m0 + 2u, acc2, n0);
-  store(cBase, m0 + 3u, acc3, n0);
+  ${rows.map((r) => [...Array(block / 4).keys()].map((q) => `store(cBase, m0 + ${r}u, ${acc(r, q)}, n0 + ${4 * q}u);`).join(' ')).join('\n  ')}
 }`;
+}
 
 export interface GemmOptions {
   accumulate: boolean;
@@ -255,7 +269,7 @@ export function gemm(
     cb.view.offset, cb.view.row, cb.view.batch, cb.view.head,
     accumulate ? 1 : 0,
   ], [alpha]);
-  const span = BLOCK * GEMM_TILE;
+  const span = blockSize(aLoad, bLoad) * GEMM_TILE;
   const workgroups: [number, number, number] = [Math.ceil(N / span), Math.ceil(M / span), batches * heads];
   const max = p.ctx.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups.some((n) => n > max)) throw new Error(`gemm: ${workgroups.join('×')} workgroups exceed the device's ${max} per dimension`);
