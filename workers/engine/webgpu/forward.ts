@@ -128,45 +128,68 @@ function vec4Loader(name: string, vec4: boolean): string {
 
 interface GemmLayout { transposed: boolean; vecA: boolean; vecB: boolean; vecOut: boolean }
 
-/** A gemm's loop over k, accumulating into acc0..acc3, and the WGSL functions it calls. */
+/**
+ * Which k loop a layout gets: 'aligned' when a and b are read as vec4s (K, M
+ * and the offsets multiples of 4, the common case), with an 8×8 block of out
+ * per invocation for x·W (wideGemmLoop) and 4×4 for x·Wᵀ (alignedGemmLoop);
+ * 'general', 4×4, otherwise.
+ */
+function gemmKind({ transposed, vecA, vecB }: GemmLayout): { kind: 'aligned' | 'general'; block: number } {
+  if (!(vecA && vecB)) return { kind: 'general', block: 4 };
+  return { kind: 'aligned', block: transposed ? 4 : 8 };
+}
+
+/** Accumulator of block row r, columns col0 + 4q .. col0 + 4q + 3. */
+const acc = (r: number, q: number): string => `acc${r}${q ? '_4' : ''}`;
+
+/** A gemm's loop over k, accumulating into acc(r, q), and the WGSL functions it calls. */
 interface GemmLoop { functions: string; loop: string }
 
 /**
- * The k loop when a and b are read as vec4s (K, the offsets and, for b [K, M],
- * M are multiples of 4), the common case: every index is computed before the
- * loop, which then holds only 8 vec4 loads and 64 multiply-adds per step of 4
- * along k, with no clamps, branches or mat4x4 construction. On SwiftShader this
- * is 1.5–2× as fast as the general loop (about 3 GFLOP/s on two cores). On a
- * real GPU neighbouring invocations share a's rows (one broadcast load) and read
- * consecutive vec4s of b [K, M]; b [M, K] (transposed) rows are read at a stride
- * of K, left to the cache. There, workgroup-memory tiles would be several times
- * faster still; this loop is the simple, barrier-free one that suits both.
+ * The aligned k loop for out = a·b (b [K, M]), an 8×8 block: per step of k, 8
+ * scalars of a's rows and 2 vec4s of b's row for 64 multiply-adds. On
+ * SwiftShader, where every load costs several multiply-adds and vec4s held
+ * across steps of k spill out of the CPU's registers, this is 1.2–1.4× as fast
+ * as a 4×4 block reading 4×4 tiles. On a real GPU neighbouring invocations read
+ * consecutive vec4s of b and share a's rows. Columns past M read the last vec4
+ * of the row (M is a multiple of 4) and rows past N the last row; neither is stored.
  */
-function alignedGemmLoop(transposed: boolean): GemmLoop {
-  const rows = [0, 1, 2, 3];
-  // Columns past M read (clamped) row M-1 of b [M, K]; b [K, M] has whole vec4 columns.
-  const bIndices = transposed
-    ? rows.map((j) => `let b${j}Row = (u.bOff + min(col0 + ${j}u, u.M - 1u) * u.K) / 4u;`)
-    : ['let ldb4 = u.ldb / 4u;', 'let bColumn = (u.bOff + col0) / 4u;'];
-  const loadB = transposed
-    ? rows.map((j) => `let b${j} = b[b${j}Row + k];`)
-    : ['let bk = bColumn + k * 4u * ldb4;', ...rows.map((j) => `let b${j} = b[bk + ${j}u * ldb4];`)];
-  const madd = (r: number) => transposed
-    ? `acc${r} += vec4f(dot(a${r}, b0), dot(a${r}, b1), dot(a${r}, b2), dot(a${r}, b3));`
-    : `acc${r} += b0 * a${r}.x + b1 * a${r}.y + b2 * a${r}.z + b3 * a${r}.w;`;
+function wideGemmLoop(): GemmLoop {
+  const rows = [...Array(8).keys()];
   return { functions: '', loop: `
-  ${rows.map((r) => `let a${r}Row = (u.aOff + min(row0 + ${r}u, u.N - 1u) * u.K) / 4u;`).join(' ')}
-  ${bIndices.join(' ')}
-  let kSteps = u.K / 4u;
-  for (var k = 0u; k < kSteps; k++) {
-    ${loadB.join(' ')}
-    ${rows.map((r) => `let a${r} = a[a${r}Row + k]; ${madd(r)}`).join('\n    ')}
+  ${rows.map((r) => `let a${r}Row = u.aOff + min(row0 + ${r}u, u.N - 1u) * u.K;`).join(' ')}
+  let ldb4 = u.ldb / 4u;
+  var bIndex = (u.bOff + col0) / 4u;
+  let bHigh = (min(col0 + 4u, u.M - 4u) - col0) / 4u;
+  for (var k = 0u; k < u.K; k++) {
+    let b0 = b[bIndex]; let b1 = b[bIndex + bHigh];
+    ${rows.map((r) => `let a${r} = a[a${r}Row + k]; ${acc(r, 0)} += a${r} * b0; ${acc(r, 1)} += a${r} * b1;`).join('\n    ')}
+    bIndex += ldb4;
   }` };
 }
 
 /**
- * The k loop for any layout, and the loaders it calls: per step of 4 along k it
- * loads 4 vec4s of a and a 4×4 tile of b (vec4 rows of b, as a mat4x4), reading
+ * The aligned k loop for out = a·bᵀ (b [M, K]): every index is computed
+ * before the loop, which then holds only 8 vec4 loads and 16 dot products per
+ * step of 4 along k, with no clamps, branches or mat4x4 construction (1.5–2×
+ * the general loop on SwiftShader). Rows of b are read at a stride of K, left
+ * to the cache.
+ */
+function alignedGemmLoop(): GemmLoop {
+  const rows = [0, 1, 2, 3];
+  return { functions: '', loop: `
+  ${rows.map((r) => `let a${r}Row = (u.aOff + min(row0 + ${r}u, u.N - 1u) * u.K) / 4u;`).join(' ')}
+  ${rows.map((j) => `let b${j}Row = (u.bOff + min(col0 + ${j}u, u.M - 1u) * u.K) / 4u;`).join(' ')}
+  let kSteps = u.K / 4u;
+  for (var k = 0u; k < kSteps; k++) {
+    ${rows.map((j) => `let b${j} = b[b${j}Row + k];`).join(' ')}
+    ${rows.map((r) => `let a${r} = a[a${r}Row + k]; ${acc(r, 0)} += vec4f(dot(a${r}, b0), dot(a${r}, b1), dot(a${r}, b2), dot(a${r}, b3));`).join('\n    ')}
+  }` };
+}
+
+/**
+ * The k loop for any other layout, and the loaders it calls: per step of 4
+ * along k it loads 4 vec4s of a and a 4×4 tile of b (as a mat4x4), reading
  * scalars where a row or offset is not a whole vec4 and zeros past K.
  */
 function generalGemmLoop({ transposed, vecA, vecB }: GemmLayout): GemmLoop {
@@ -175,7 +198,7 @@ function generalGemmLoop({ transposed, vecA, vecB }: GemmLayout): GemmLoop {
   const tile = transposed
     ? rows.map((j) => `load_b(u.bOff + min(col0 + ${j}u, u.M - 1u) * u.K, k, u.K)`)
     : rows.map((j) => `load_b_row(k + ${j}u, col0)`);
-  const madd = (r: number) => transposed ? `acc${r} += a${r} * tile;` : `acc${r} += tile * a${r};`;
+  const madd = (r: number) => transposed ? `${acc(r, 0)} += a${r} * tile;` : `${acc(r, 0)} += tile * a${r};`;
   const bRowLoader = transposed ? '' : vecB
     ? `fn load_b_row(k: u32, col: u32) -> vec4f {
   if (k >= u.K) { return vec4f(0.0); }
@@ -197,45 +220,46 @@ function generalGemmLoop({ transposed, vecA, vecB }: GemmLayout): GemmLoop {
   };
 }
 
-/** Whether the aligned loop applies: a and b both read as vec4s. */
-const isAligned = ({ vecA, vecB }: GemmLayout): boolean => vecA && vecB;
-
 /**
  * WGSL of out[n, col] = bias[col] + Σ_k a[n,k]·B(k, col), where B is b[k, col]
  * (b [K, ldb], matmulForward) or b[col, k] (b [M, K] with `transposed`,
- * unembedForward). Each invocation computes a 4×4 block of out in registers
- * (64 multiply-adds for 8 vec4 loads, no workgroup memory), with the aligned
- * loop where it applies and the general one otherwise. Rows past N and columns
+ * unembedForward). Each invocation computes a block of out in registers (no
+ * workgroup memory), with the loop gemmKind picks. Rows past N and columns
  * past M read clamped (valid) indices and are not stored.
  */
 function gemmWGSL(layout: GemmLayout, uniformWGSL: string): string {
   const { vecA, vecB, vecOut } = layout;
-  const rows = [0, 1, 2, 3];
-  const kLoop = isAligned(layout) ? alignedGemmLoop(layout.transposed) : generalGemmLoop(layout);
-  const store = vecOut
-    ? `out[(start + col0) / 4u] = value;`
-    : `for (var j = 0u; j < 4u; j++) { if (col0 + j < u.M) { out[start + col0 + j] = value[j]; } }`;
+  const { kind, block } = gemmKind(layout);
+  const rows = [...Array(block).keys()];
+  const quads = [...Array(block / 4).keys()];
+  const wide = block === 8;
+  const kLoop = kind === 'general' ? generalGemmLoop(layout) : wide ? wideGemmLoop() : alignedGemmLoop();
+  const store = (q: number) => vecOut
+    ? `if (col0 + ${4 * q}u < u.M) { out[(start + col0 + ${4 * q}u) / 4u] = value; }`
+    : `for (var j = ${4 * q}u; j < ${4 * q + 4}u; j++) { if (col0 + j < u.M) { out[start + col0 + j] = value[j - ${4 * q}u]; } }`;
   return `
 ${storage(0, 'out', vecOut ? 'vec4f' : 'f32', true)}
-${storage(1, 'a', vecA ? 'vec4f' : 'f32')}
+${storage(1, 'a', vecA && !wide ? 'vec4f' : 'f32')}
 ${storage(2, 'b', vecB ? 'vec4f' : 'f32')}
 ${storage(3, 'bias', 'f32')}
 ${uniformWGSL}
 ${kLoop.functions}
 ${ENTRY}
-  let colBlocks = (u.M + 3u) / 4u;
-  if (id >= colBlocks * ((u.N + 3u) / 4u)) { return; }
-  let row0 = (id / colBlocks) * 4u;
-  let col0 = (id % colBlocks) * 4u;
-  ${rows.map((r) => `var acc${r} = vec4f(0.0);`).join(' ')}
+  let colBlocks = (u.M + ${block - 1}u) / ${block}u;
+  if (id >= colBlocks * ((u.N + ${block - 1}u) / ${block}u)) { return; }
+  let row0 = (id / colBlocks) * ${block}u;
+  let col0 = (id % colBlocks) * ${block}u;
+  ${rows.map((r) => quads.map((q) => `var ${acc(r, q)} = vec4f(0.0);`).join(' ')).join(' ')}
   ${kLoop.loop}
-  var biasValue = vec4f(0.0);
+  let last = u.M - 1u;
+  ${quads.map((q) => `var bias${q} = vec4f(0.0);
   if (u.hasBias != 0u) {
-    let last = u.M - 1u;
-    biasValue = vec4f(bias[u.biasOff + min(col0, last)], bias[u.biasOff + min(col0 + 1u, last)],
-                      bias[u.biasOff + min(col0 + 2u, last)], bias[u.biasOff + min(col0 + 3u, last)]);
-  }
-  ${rows.map((r) => `if (row0 + ${r}u < u.N) { let start = u.outOff + (row0 + ${r}u) * u.ldOut; let value = acc${r} + biasValue; ${store} }`).join('\n  ')}
+    ${[0, 1, 2, 3].map((j) => `bias${q}[${j}] = bias[u.biasOff + min(col0 + ${4 * q + j}u, last)];`).join(' ')}
+  }`).join('\n  ')}
+  ${rows.map((r) => `if (row0 + ${r}u < u.N) {
+    let start = u.outOff + (row0 + ${r}u) * u.ldOut;
+    ${quads.map((q) => `{ let value = ${acc(r, q)} + bias${q}; ${store(q)} }`).join('\n    ')}
+  }`).join('\n  ')}
 }`;
 }
 
@@ -266,12 +290,13 @@ function gemm(
         N: rows, K, M: cols, ldb: M, ldOut: M, hasBias: bias ? 1 : 0,
         aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset,
       });
-      const loop = isAligned(layout) ? 'aligned' : `general a${+layout.vecA} b${+layout.vecB}`;
+      const { kind, block } = gemmKind(layout);
+      const loop = kind === 'general' ? `general a${+layout.vecA} b${+layout.vecB}` : kind;
       const name = `gemm t${+transposed} ${loop} o${+layout.vecOut}`;
       const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl));
       dispatches.push(p.dispatch(
         pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding], u.data,
-        gridFor(p, Math.ceil(rows / 4) * Math.ceil(cols / 4)),
+        gridFor(p, Math.ceil(rows / block) * Math.ceil(cols / block)),
       ));
     }
   }
