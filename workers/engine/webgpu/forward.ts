@@ -234,9 +234,18 @@ function gemmWGSL(layout: GemmLayout, uniformWGSL: string): string {
   const quads = [...Array(block / 4).keys()];
   const wide = block === 8;
   const kLoop = kind === 'general' ? generalGemmLoop(layout) : wide ? wideGemmLoop() : alignedGemmLoop();
+  // With accumulate, the product is added to what out holds (a backward pass's gradient).
   const store = (q: number) => vecOut
-    ? `if (col0 + ${4 * q}u < u.M) { out[(start + col0 + ${4 * q}u) / 4u] = value; }`
-    : `for (var j = ${4 * q}u; j < ${4 * q + 4}u; j++) { if (col0 + j < u.M) { out[start + col0 + j] = value[j - ${4 * q}u]; } }`;
+    ? `if (col0 + ${4 * q}u < u.M) {
+      let index = (start + col0 + ${4 * q}u) / 4u;
+      if (u.accumulate != 0u) { out[index] += value; } else { out[index] = value; }
+    }`
+    : `for (var j = ${4 * q}u; j < ${4 * q + 4}u; j++) {
+      if (col0 + j < u.M) {
+        let index = start + col0 + j;
+        if (u.accumulate != 0u) { out[index] += value[j - ${4 * q}u]; } else { out[index] = value[j - ${4 * q}u]; }
+      }
+    }`;
   return `
 ${storage(0, 'out', vecOut ? 'vec4f' : 'f32', true)}
 ${storage(1, 'a', vecA && !wide ? 'vec4f' : 'f32')}
@@ -270,7 +279,7 @@ ${ENTRY}
  */
 function gemm(
   p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, bias: GPUTensor | null,
-  N: number, K: number, M: number, transposed: boolean,
+  N: number, K: number, M: number, transposed: boolean, accumulate = false,
 ): Dispatch[] {
   const dispatches: Dispatch[] = [];
   const columnChunks = transposed ? chunks(p, M, K) : [[0, M] as [number, number]];
@@ -287,7 +296,7 @@ function gemm(
         vecOut: isVec4(M, cols, outBound.offset),
       };
       const u = uniforms(4, {
-        N: rows, K, M: cols, ldb: M, ldOut: M, hasBias: bias ? 1 : 0,
+        N: rows, K, M: cols, ldb: M, ldOut: M, hasBias: bias ? 1 : 0, accumulate: accumulate ? 1 : 0,
         aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset,
       });
       const { kind, block } = gemmKind(layout);
@@ -308,6 +317,14 @@ export function matmulForward(
   p: Program, out: GPUTensor, inp: GPUTensor, weight: GPUTensor, bias: GPUTensor | null, N: number, C: number, OC: number,
 ): Dispatch[] {
   return gemm(p, out, inp, weight, bias, N, C, OC, false);
+}
+
+/**
+ * out [N, M] += a [N, K]·b [K, M] with matmulForward's blocked loop: the input
+ * gradient of a matmul (backward.ts), from a transposed copy of its weight.
+ */
+export function matmulAccumulate(p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, N: number, K: number, M: number): Dispatch[] {
+  return gemm(p, out, a, b, null, N, K, M, false, true);
 }
 
 /**
