@@ -281,7 +281,7 @@ async function trainingFigures(paths: readonly GemmPath[], gpu: GPUContext | nul
   });
   if (gpu) {
     // The step alone: the trainer's periodic copy of the weights back to the CPU (its fallback backup) is left out.
-    const trainer = benchTrainer(dataset, { backend: (params, settings) => new GPUTrainer(gpu, params, settings), backupInterval: 1_000_000 });
+    const trainer = benchTrainer(dataset, { backend: (params, settings) => new GPUTrainer(gpu, params, settings), backupInterval: Infinity, backupSeconds: Infinity });
     try {
       const figure = await timeSteps(trainer);
       const backend = trainer.backend;
