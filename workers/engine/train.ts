@@ -316,9 +316,9 @@ export class Trainer {
     });
   }
 
-  /** Frees what the backend holds (GPU buffers); the trainer is not used after. */
+  /** Frees what the backend holds (GPU buffers) once the call in flight, if any, is done; the trainer is not used after. */
   destroy(): void {
-    this.backendInUse.destroy();
+    void this.exclusive(async () => this.backendInUse.destroy());
   }
 
   private async stepOn(): Promise<StepReport> {
