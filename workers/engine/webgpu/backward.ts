@@ -114,7 +114,7 @@ const blockSize = (aLoad: OperandLoad, bLoad: OperandLoad): number => (aLoad ===
  * multiplies 4×4 tiles (8 vec4 loads for 64 multiply-adds); otherwise it steps
  * k by 1 with a column of a times a row of b (an outer product).
  */
-function gemmWGSL(aLoad: OperandLoad, bLoad: OperandLoad): string {
+function gemmWGSL(aLoad: OperandLoad, bLoad: OperandLoad, sums: boolean): string {
   const block = blockSize(aLoad, bLoad);
   const rows = [...Array(block).keys()];
   // Accumulator of row r, columns n0 + 4q .. n0 + 4q + 3.
@@ -125,12 +125,13 @@ struct Uniforms {
   aOffset: u32, aRow: u32, aCol: u32, aBatch: u32, aHead: u32,
   bOffset: u32, bRow: u32, bCol: u32, bBatch: u32, bHead: u32,
   cOffset: u32, cRow: u32, cBatch: u32, cHead: u32,
-  accumulate: u32, alpha: f32,
+  accumulate: u32, sumsOffset: u32, causal: u32, alpha: f32,
 }
 @group(0) @binding(0) var<storage, read_write> c: array<f32>;
 @group(0) @binding(1) var<storage, read> a: array<${aLoad === 'scalar' ? 'f32' : 'vec4f'}>;
 @group(0) @binding(2) var<storage, read> b: array<${bLoad === 'scalar' ? 'f32' : 'vec4f'}>;
-@group(0) @binding(3) var<uniform> u: Uniforms;
+${sums ? '@group(0) @binding(3) var<storage, read_write> sums: array<f32>;' : ''}
+@group(0) @binding(${sums ? 4 : 3}) var<uniform> u: Uniforms;
 
 // a[m0..m0+3, k] for the block's rows (their offsets in aRows), b[k, n0..n0+3].
 ${aLoad === 'k' || block === 8 ? '' : /* wgsl */ `fn aColumn(aRows: vec4u, k: u32) -> vec4f {
@@ -159,6 +160,11 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   let m0 = id.y * ${block}u;
   let n0 = id.x * ${block}u;
   if (m0 >= u.M || n0 >= u.N) { return; }
+  // Causal products (see Causal): a block wholly above the diagonal is skipped,
+  // or k runs only where a's row holds nonzeros (k ≥ or ≤ the block's rows).
+  if (u.causal == ${CAUSAL.skipAbove}u && n0 >= m0 + ${block}u) { return; }
+  let kBegin = select(0u, m0, u.causal == ${CAUSAL.kFromRow}u);
+  let kEnd = select(u.K, min(u.K, m0 + ${block}u), u.causal == ${CAUSAL.kToRow}u);
   let batch = id.z / u.heads;
   let head = id.z % u.heads;
   // Rows and columns past the edge read the last valid one (no branch in the
@@ -173,29 +179,38 @@ ${block === 8 ? /* wgsl */ `
   // the last whole vec4 instead (M and N are multiples of 4); store() drops it.
   let aStep = u.aCol / 4u;
   let bStep = u.bRow / 4u;
-  var aIndex = aRows.x / 4u;
-  var bIndex = bCols.x / 4u;
+  var aIndex = aRows.x / 4u + kBegin * aStep;
+  var bIndex = bCols.x / 4u + kBegin * bStep;
   let aHigh = (min(m0 + 4u, u.M - 4u) - m0) / 4u;
   let bHigh = (min(n0 + 4u, u.N - 4u) - n0) / 4u;
-  for (var k = 0u; k < u.K; k++) {
+  ${sums ? 'var sum = vec4f(0.0); var sumHigh = vec4f(0.0);' : ''}
+  for (var k = kBegin; k < kEnd; k++) {
     let column = a[aIndex]; let columnHigh = a[aIndex + aHigh];
     let row = b[bIndex]; let rowHigh = b[bIndex + bHigh];
     ${rows.map((r) => `${acc(r, 0)} += ${r < 4 ? 'column' : 'columnHigh'}[${r % 4}] * row; ${acc(r, 1)} += ${r < 4 ? 'column' : 'columnHigh'}[${r % 4}] * rowHigh;`).join('\n    ')}
+    ${sums ? 'sum += row; sumHigh += rowHigh;' : ''}
     aIndex += aStep;
     bIndex += bStep;
-  }` : aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
+  }
+  ${sums ? /* wgsl */ `// b's column sums ride along the loaded rows: the first block row adds them.
+  if (m0 == 0u) {
+    for (var j = 0u; j < 4u; j++) {
+      if (n0 + j < u.N) { sums[u.sumsOffset + n0 + j] += sum[j]; }
+      if (n0 + 4u + j < u.N) { sums[u.sumsOffset + n0 + 4u + j] += sumHigh[j]; }
+    }
+  }` : ''}` : aLoad === 'k' && bLoad === 'k' ? /* wgsl */ `
   // Both operands contiguous along k: 4 rows of a and 4 columns of b as vec4s,
   // 16 dot products (no tile construction; 1.5× the mat4x4 form on SwiftShader).
   let aIndex = aRows / 4u;
   let bIndex = bCols / 4u;
-  for (var k = 0u; k < u.K / 4u; k++) {
+  for (var k = kBegin / 4u; k < kEnd / 4u; k++) {
     let b0 = b[bIndex.x + k]; let b1 = b[bIndex.y + k]; let b2 = b[bIndex.z + k]; let b3 = b[bIndex.w + k];
     let a0 = a[aIndex.x + k]; acc0 += vec4f(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
     let a1 = a[aIndex.y + k]; acc1 += vec4f(dot(a1, b0), dot(a1, b1), dot(a1, b2), dot(a1, b3));
     let a2 = a[aIndex.z + k]; acc2 += vec4f(dot(a2, b0), dot(a2, b1), dot(a2, b2), dot(a2, b3));
     let a3 = a[aIndex.w + k]; acc3 += vec4f(dot(a3, b0), dot(a3, b1), dot(a3, b2), dot(a3, b3));
   }` : aLoad === 'k' || bLoad === 'k' ? /* wgsl */ `
-  for (var k = 0u; k < u.K; k += 4u) {
+  for (var k = kBegin; k < kEnd; k += 4u) {
     // Row i of aTile is a[m0 + i, k..k+3]; column j of bTile is b[k + j, n0..n0+3].
     let aTile = ${aLoad === 'k'
       ? 'mat4x4f(a[(aRows.x + k) / 4u], a[(aRows.y + k) / 4u], a[(aRows.z + k) / 4u], a[(aRows.w + k) / 4u])'
@@ -209,8 +224,8 @@ ${block === 8 ? /* wgsl */ `
     acc3 += bTile * aTile[3];
   }` : /* wgsl */ `
   // Outer products, 4 steps of k per iteration (a quarter of the loop overhead), then the rest.
-  var k = 0u;
-  for (; k + 4u <= u.K; k += 4u) {
+  var k = kBegin;
+  for (; k + 4u <= kEnd; k += 4u) {
     let c0 = aColumn(aRows, k); let c1 = aColumn(aRows, k + 1u); let c2 = aColumn(aRows, k + 2u); let c3 = aColumn(aRows, k + 3u);
     let r0 = bRow(bCols, k); let r1 = bRow(bCols, k + 1u); let r2 = bRow(bCols, k + 2u); let r3 = bRow(bCols, k + 3u);
     acc0 += c0.x * r0 + c1.x * r1 + c2.x * r2 + c3.x * r3;
@@ -218,7 +233,7 @@ ${block === 8 ? /* wgsl */ `
     acc2 += c0.z * r0 + c1.z * r1 + c2.z * r2 + c3.z * r3;
     acc3 += c0.w * r0 + c1.w * r1 + c2.w * r2 + c3.w * r3;
   }
-  for (; k < u.K; k++) {
+  for (; k < kEnd; k++) {
     let column = aColumn(aRows, k);
     let row = bRow(bCols, k);
     acc0 += column.x * row;
@@ -238,7 +253,27 @@ export interface GemmOptions {
   /** Independent products, indexed (batch, head): batches·heads of them in one dispatch. */
   batches?: number;
   heads?: number;
+  /**
+   * Adds b's column sums (Σ_k b[k, n]) into this tensor too, from the rows the
+   * 8×8 loop loads anyway (a bias gradient without reading b again); only for
+   * one product whose a and b are both read across the block (blockSize 8).
+   */
+  columnSums?: GPUTensor;
+  /** Skips work that a causal mask makes zero (see Causal); none by default. */
+  causal?: Causal;
 }
+
+/**
+ * Causal attention's products, where a [T, T] matrix of query rows and key
+ * columns is zero above its diagonal (keys after the query):
+ *  - skipAbove: c is such a matrix and its entries above the diagonal are not
+ *    needed (blocks wholly above it are left as they were);
+ *  - kToRow: a is such a matrix (k ≤ row matters);
+ *  - kFromRow: a is one transposed (k ≥ row matters).
+ * Rows and k count from the same origin (both index positions in the sequence).
+ */
+export type Causal = 'skipAbove' | 'kToRow' | 'kFromRow';
+const CAUSAL: Record<Causal | 'none', number> = { none: 0, skipAbove: 1, kToRow: 2, kFromRow: 3 };
 
 /**
  * c[M,N] (+)= alpha·a[M,K]·b[K,N] for every (batch, head), each matrix read
@@ -249,7 +284,7 @@ export function gemm(
   p: Program, c: GPUTensor, cView: View, a: GPUTensor, aView: View, b: GPUTensor, bView: View,
   M: number, K: number, N: number, options: GemmOptions,
 ): Dispatch {
-  const { accumulate, alpha = 1, batches = 1, heads = 1 } = options;
+  const { accumulate, alpha = 1, batches = 1, heads = 1, columnSums, causal = 'none' } = options;
   const bindView = (tensor: GPUTensor, v: View, rows: number, cols: number) => {
     const last = (batches - 1) * v.batch + (heads - 1) * v.head + (rows - 1) * v.row + (cols - 1) * v.col;
     const bound = p.bind(offsetBy(tensor, v.offset), last + 1);
@@ -263,19 +298,21 @@ export function gemm(
     aligned(v, kStride, otherStride, K) ? 'k' : aligned(v, otherStride, kStride, count) ? 'mn' : 'scalar';
   const aLoad = load(ab.view, ab.view.col, ab.view.row, M);
   const bLoad = load(bb.view, bb.view.row, bb.view.col, N);
+  if (columnSums && !(blockSize(aLoad, bLoad) === 8 && batches * heads === 1)) throw new Error('gemm: column sums need the 8×8 loop and one product');
+  const sums = columnSums ? p.bind(columnSums, N) : null;
   const uniforms = uniformBlock([
     M, N, K, heads,
     ab.view.offset, ab.view.row, ab.view.col, ab.view.batch, ab.view.head,
     bb.view.offset, bb.view.row, bb.view.col, bb.view.batch, bb.view.head,
     cb.view.offset, cb.view.row, cb.view.batch, cb.view.head,
-    accumulate ? 1 : 0,
+    accumulate ? 1 : 0, sums?.offset ?? 0, CAUSAL[causal],
   ], [alpha]);
   const span = blockSize(aLoad, bLoad) * GEMM_TILE;
   const workgroups: [number, number, number] = [Math.ceil(N / span), Math.ceil(M / span), batches * heads];
   const max = p.ctx.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups.some((n) => n > max)) throw new Error(`gemm: ${workgroups.join('×')} workgroups exceed the device's ${max} per dimension`);
-  const pipeline = p.pipeline(`gemm a:${aLoad} b:${bLoad}`, gemmWGSL(aLoad, bLoad));
-  return p.dispatch(pipeline, [cb.binding, ab.binding, bb.binding], uniforms, workgroups);
+  const pipeline = p.pipeline(`gemm a:${aLoad} b:${bLoad}${sums ? ' sums' : ''}`, gemmWGSL(aLoad, bLoad, sums !== null));
+  return p.dispatch(pipeline, [cb.binding, ab.binding, bb.binding, ...(sums ? [sums.binding] : [])], uniforms, workgroups);
 }
 
 // ---- the backward kernels ----
@@ -379,13 +416,18 @@ export function matmulBackward(
   // (made once per step, allocated once) it is the forward's 8×8-blocked x·W loop
   // instead: 1.1–1.4× as fast on SwiftShader, the transpose costing ~2 ms.
   const weightT = C % 4 === 0 && OC % 4 === 0 ? p.buffer(4 * C * OC, 'transposed weight') : null;
+  // dbias comes with dweight's 8×8 loop, which reads dout's rows as vec4s, when
+  // both are aligned (a separate pass over dout cost ~2% of a step on SwiftShader).
+  const floatOffset = (t: GPUTensor) => ('buffer' in t ? t.offset : 0);
+  const fusedSums = dbias !== null && C % 4 === 0 && OC % 4 === 0 && [inp, dout].every((t) => floatOffset(t) % 4 === 0);
   const dispatches = [
     ...(weightT
       ? [perIndex(p, TRANSPOSE, [[weightT, C * OC], [weight, C * OC]], [C, OC], [], (C * OC) / 16), ...matmulAccumulate(p, dinp, dout, weightT, N, OC, C)]
       : [gemm(p, dinp, rowMajor(C), dout, rowMajor(OC), weight, transposed(rowMajor(OC)), N, OC, C, { accumulate: true })]),
-    gemm(p, dweight, rowMajor(OC), inp, transposed(rowMajor(C)), dout, rowMajor(OC), C, N, OC, { accumulate: true }),
+    gemm(p, dweight, rowMajor(OC), inp, transposed(rowMajor(C)), dout, rowMajor(OC), C, N, OC,
+      { accumulate: true, ...(fusedSums ? { columnSums: dbias } : {}) }),
   ];
-  if (dbias) dispatches.push(perIndex(p, COLUMN_SUMS, [[dbias, OC], [dout, N * OC]], [N], [], OC));
+  if (dbias && !fusedSums) dispatches.push(perIndex(p, COLUMN_SUMS, [[dbias, OC], [dout, N * OC]], [N], [], OC));
   return dispatches;
 }
 
@@ -452,11 +494,12 @@ export function attentionBackward(
   const scores: View = { offset: 0, row: T, col: 1, batch: NH * T * T, head: T * T };
   const scale = 1 / Math.sqrt(hs);
   return [
-    gemm(p, datt, scores, dout, headOut, qkv, transposed(value), T, hs, T, { accumulate: false, ...everyHead }),
-    gemm(p, dqkv, value, att, transposed(scores), dout, headOut, T, T, hs, { accumulate: true, ...everyHead }),
+    // softmaxBackward reads datt at visible keys only, and writes the rest.
+    gemm(p, datt, scores, dout, headOut, qkv, transposed(value), T, hs, T, { accumulate: false, causal: 'skipAbove', ...everyHead }),
+    gemm(p, dqkv, value, att, transposed(scores), dout, headOut, T, T, hs, { accumulate: true, causal: 'kFromRow', ...everyHead }),
     perIndex(p, SOFTMAX_BACKWARD, [[datt, rows * T], [dpreatt, rows * T], [att, rows * T]], [T], [], rows),
-    gemm(p, dqkv, query, dpreatt, scores, qkv, key, T, T, hs, { accumulate: true, alpha: scale, ...everyHead }),
-    gemm(p, dqkv, key, dpreatt, transposed(scores), qkv, query, T, T, hs, { accumulate: true, alpha: scale, ...everyHead }),
+    gemm(p, dqkv, query, dpreatt, scores, qkv, key, T, T, hs, { accumulate: true, alpha: scale, causal: 'kToRow', ...everyHead }),
+    gemm(p, dqkv, key, dpreatt, transposed(scores), qkv, query, T, T, hs, { accumulate: true, alpha: scale, causal: 'kFromRow', ...everyHead }),
   ];
 }
 
