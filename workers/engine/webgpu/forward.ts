@@ -341,29 +341,31 @@ export function unembedForward(
  * Causal multi-head self-attention over qkv [B,T,3C] (each position's query, key
  * and value, heads side by side), as three dispatches:
  *   1. a batched product over (b, h): preatt[b,h,t,:] = q·k/√hs for every key
- *      (future ones too, so the page can show what the mask hides);
+ *      (future ones too, so the page can show what the mask hides; with
+ *      `futureScores` false, as in training, where nothing reads them, blocks
+ *      of them are skipped and left as they were);
  *   2. one invocation per (b, h, query t): att[b,h,t,:] = softmax over keys ≤ t,
  *      later keys exactly 0;
- *   3. one invocation per (b, t, h, 4 channels of the head): out = att·v.
+ *   3. a batched product over (b, h): out = att·v over the keys ≤ t.
  */
 export function attentionForward(
   p: Program, out: GPUTensor, preatt: GPUTensor, att: GPUTensor, qkv: GPUTensor,
-  B: number, T: number, C: number, NH: number,
+  B: number, T: number, C: number, NH: number, futureScores = true,
 ): Dispatch[] {
   const hs = C / NH;
   const rows = B * NH * T;
-  const o = p.bind(out, B * T * C);
   const pre = p.bind(preatt, rows * T);
   const weights = p.bind(att, rows * T);
-  const x = p.bind(qkv, B * T * 3 * C);
-  const sizes = { T, C, NH, hs, qkvOff: x.offset, preOff: pre.offset, attOff: weights.offset };
+  const everyHead = { batches: B, heads: NH };
 
-  // One head's queries and keys: [T, hs] slices of the [T, 3C] rows (the same views as attentionBackward's).
+  // One head's queries, keys and values: [T, hs] slices of the [T, 3C] rows (the same views as attentionBackward's).
   const query: View = { offset: 0, row: 3 * C, col: 1, batch: T * 3 * C, head: hs };
   const key: View = { ...query, offset: C };
+  const value: View = { ...query, offset: 2 * C };
+  const headOut: View = { offset: 0, row: C, col: 1, batch: T * C, head: hs };
   const scoreRows: View = { offset: 0, row: T, col: 1, batch: NH * T * T, head: T * T };
   const scores = stridedGemm(p, preatt, scoreRows, qkv, query, qkv, transposed(key), T, hs, T,
-    { accumulate: false, alpha: 1 / Math.sqrt(hs), batches: B, heads: NH });
+    { accumulate: false, alpha: 1 / Math.sqrt(hs), ...everyHead, ...(futureScores ? {} : { causal: 'skipAbove' as const }) });
 
   const softmaxU = uniforms(2, { rows, T, preOff: pre.offset, attOff: weights.offset });
   const softmax = p.pipeline('attentionForward softmax', `
@@ -387,38 +389,9 @@ ${ENTRY}
   for (var j = 0u; j <= t; j++) { att[weights + j] *= inverse; }
   for (var j = t + 1u; j < u.T; j++) { att[weights + j] = 0.0; }
 }`);
-
-  const groups = Math.ceil(hs / 4);
-  const valuesU = uniforms(3, { total: B * T * NH * groups, groups, outOff: o.offset, ...sizes });
-  const values = p.pipeline('attentionForward values', `
-${storage(0, 'out', 'f32', true)}
-${storage(1, 'att', 'f32')}
-${storage(2, 'qkv', 'f32')}
-${valuesU.wgsl}
-${ENTRY}
-  if (id >= u.total) { return; }
-  let i0 = (id % u.groups) * 4u;
-  let h = (id / u.groups) % u.NH;
-  let position = id / (u.groups * u.NH); // b·T + t
-  let t = position % u.T;
-  let b = position / u.T;
-  let stride = 3u * u.C;
-  let row = u.attOff + ((b * u.NH + h) * u.T + t) * u.T;
-  let last = u.hs - 1u;
-  let v = u.qkvOff + b * u.T * stride + 2u * u.C + h * u.hs;
-  var acc = vec4f(0.0);
-  for (var j = 0u; j <= t; j++) {
-    let vj = v + j * stride;
-    acc += att[row + j] * vec4f(qkv[vj + min(i0, last)], qkv[vj + min(i0 + 1u, last)], qkv[vj + min(i0 + 2u, last)], qkv[vj + min(i0 + 3u, last)]);
-  }
-  let y = u.outOff + position * u.C + h * u.hs;
-  for (var i = 0u; i < 4u; i++) { if (i0 + i < u.hs) { out[y + i0 + i] = acc[i]; } }
-}`);
-  return [
-    scores,
-    p.dispatch(softmax, [weights.binding, pre.binding], softmaxU.data, gridFor(p, rows)),
-    p.dispatch(values, [o.binding, weights.binding, x.binding], valuesU.data, gridFor(p, B * T * NH * groups)),
-  ];
+  // att is 0 past each query: the product stops at the block's last query.
+  const values = stridedGemm(p, out, headOut, att, scoreRows, qkv, value, T, T, hs, { accumulate: false, causal: 'kToRow', ...everyHead });
+  return [scores, p.dispatch(softmax, [weights.binding, pre.binding], softmaxU.data, gridFor(p, rows)), values];
 }
 
 /**

@@ -31,10 +31,12 @@ export type ParameterAccessor = (name: ParameterName, layer?: number) => GPUTens
  * dispatches, up to and including the logits. Each activation tensor is laid
  * out as activationShapes(config, B, T) says (stacked ones with layer l at
  * l × its per-layer size) from the start of its buffer, which may be larger.
+ * With `futureScores` false, preatt's scores of keys after the query are not
+ * all computed (see attentionForward).
  */
 export function forwardDispatches(
   p: Program, config: GPTConfig, B: number, T: number,
-  acts: Readonly<Record<ActivationName, GPUTensor>>, param: ParameterAccessor, inputs: GPUTensor,
+  acts: Readonly<Record<ActivationName, GPUTensor>>, param: ParameterAccessor, inputs: GPUTensor, futureScores = true,
 ): Dispatch[] {
   const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C, tied } = config;
   const N = B * T;
@@ -48,7 +50,7 @@ export function forwardDispatches(
     dispatches.push(
       ...layernormForward(p, a('ln1'), a('ln1Mean'), a('ln1Rstd'), input, w('ln1w'), w('ln1b'), N, C),
       ...matmulForward(p, a('qkv'), a('ln1'), w('qkvw'), w('qkvb'), N, C, 3 * C),
-      ...attentionForward(p, a('atty'), a('preatt'), a('att'), a('qkv'), B, T, C, NH),
+      ...attentionForward(p, a('atty'), a('preatt'), a('att'), a('qkv'), B, T, C, NH, futureScores),
       ...matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C),
       ...residualForward(p, a('residual2'), input, a('attproj'), N * C),
       ...layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C),

@@ -105,7 +105,8 @@ export class GPUTrainer implements TrainingBackend {
     this.meanLoss = p.buffer(4, 'mean loss');
 
     const forward: Dispatch[] = [
-      ...forwardDispatches(p, config, B, T, acts, param, this.inputs),
+      // The scores of keys after each query are for the page to show only: training skips them.
+      ...forwardDispatches(p, config, B, T, acts, param, this.inputs, false),
       ...crossEntropyForward(p, losses, acts.logits, this.targets, N, V),
       perIndex(p, MEAN_LOSS, [[this.meanLoss, 1], [losses, N]], [N], [], 1),
     ];
