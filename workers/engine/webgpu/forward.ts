@@ -52,6 +52,9 @@ const chunks = (p: Program, total: number, floatsPerRow: number): [number, numbe
 
 const isVec4 = (...values: number[]): boolean => values.every((v) => v % 4 === 0);
 
+/** GELU of a WGSL f32 or vec4f expression `x` (a name: it is repeated), as geluForward defines it. */
+const GELU_WGSL = (x: string): string => `${x} / (1.0 + exp(-1.5957691216057308 * (${x} + 0.044715 * ${x} * ${x} * ${x})))`;
+
 /** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; tokens are int32 [B,T]. */
 export function encoderForward(
   p: Program, out: GPUTensor, tokens: GPUTensor, wte: GPUTensor, wpe: GPUTensor, B: number, T: number, C: number,
@@ -227,7 +230,7 @@ function generalGemmLoop({ transposed, vecA, vecB }: GemmLayout): GemmLoop {
  * workgroup memory), with the loop gemmKind picks. Rows past N and columns
  * past M read clamped (valid) indices and are not stored.
  */
-function gemmWGSL(layout: GemmLayout, uniformWGSL: string): string {
+function gemmWGSL(layout: GemmLayout, uniformWGSL: string, gelu: boolean): string {
   const { vecA, vecB, vecOut } = layout;
   const { kind, block } = gemmKind(layout);
   const rows = [...Array(block).keys()];
@@ -235,15 +238,18 @@ function gemmWGSL(layout: GemmLayout, uniformWGSL: string): string {
   const wide = block === 8;
   const kLoop = kind === 'general' ? generalGemmLoop(layout) : wide ? wideGemmLoop() : alignedGemmLoop();
   // With accumulate, the product is added to what out holds (a backward pass's gradient).
+  // With gelu, gelu(value) also goes to geluOut, at the same place past its own offset.
   const store = (q: number) => vecOut
     ? `if (col0 + ${4 * q}u < u.M) {
       let index = (start + col0 + ${4 * q}u) / 4u;
       if (u.accumulate != 0u) { out[index] += value; } else { out[index] = value; }
+      ${gelu ? `geluOut[(start - u.outOff + u.geluOff + col0 + ${4 * q}u) / 4u] = ${GELU_WGSL('value')};` : ''}
     }`
     : `for (var j = ${4 * q}u; j < ${4 * q + 4}u; j++) {
       if (col0 + j < u.M) {
         let index = start + col0 + j;
         if (u.accumulate != 0u) { out[index] += value[j - ${4 * q}u]; } else { out[index] = value[j - ${4 * q}u]; }
+        ${gelu ? `let x = value[j - ${4 * q}u]; geluOut[index - u.outOff + u.geluOff] = ${GELU_WGSL('x')};` : ''}
       }
     }`;
   return `
@@ -251,6 +257,7 @@ ${storage(0, 'out', vecOut ? 'vec4f' : 'f32', true)}
 ${storage(1, 'a', vecA && !wide ? 'vec4f' : 'f32')}
 ${storage(2, 'b', vecB ? 'vec4f' : 'f32')}
 ${storage(3, 'bias', 'f32')}
+${gelu ? storage(4, 'geluOut', vecOut ? 'vec4f' : 'f32', true) : ''}
 ${uniformWGSL}
 ${kLoop.functions}
 ${ENTRY}
@@ -279,7 +286,7 @@ ${ENTRY}
  */
 function gemm(
   p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, bias: GPUTensor | null,
-  N: number, K: number, M: number, transposed: boolean, accumulate = false,
+  N: number, K: number, M: number, transposed: boolean, accumulate = false, geluOut: GPUTensor | null = null,
 ): Dispatch[] {
   const dispatches: Dispatch[] = [];
   const columnChunks = transposed ? chunks(p, M, K) : [[0, M] as [number, number]];
@@ -289,22 +296,23 @@ function gemm(
     for (const [row, rows] of chunks(p, N, Math.max(K, M))) {
       const aBound = p.bind(offsetBy(a, row * K), rows * K);
       const outBound = p.bind(offsetBy(out, row * M + col), (rows - 1) * M + cols);
+      const geluBound = geluOut ? p.bind(offsetBy(geluOut, row * M + col), (rows - 1) * M + cols) : null;
       const layout: GemmLayout = {
         transposed,
         vecA: isVec4(K, aBound.offset),
         vecB: isVec4(transposed ? K : M, bBound.offset),
-        vecOut: isVec4(M, cols, outBound.offset),
+        vecOut: isVec4(M, cols, outBound.offset, geluBound?.offset ?? 0),
       };
-      const u = uniforms(4, {
+      const u = uniforms(geluBound ? 5 : 4, {
         N: rows, K, M: cols, ldb: M, ldOut: M, hasBias: bias ? 1 : 0, accumulate: accumulate ? 1 : 0,
-        aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset,
+        aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset, geluOff: geluBound?.offset ?? 0,
       });
       const { kind, block } = gemmKind(layout);
       const loop = kind === 'general' ? `general a${+layout.vecA} b${+layout.vecB}` : kind;
-      const name = `gemm t${+transposed} ${loop} o${+layout.vecOut}`;
-      const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl));
+      const name = `gemm t${+transposed} ${loop} o${+layout.vecOut}${geluBound ? ' gelu' : ''}`;
+      const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl, geluBound !== null));
       dispatches.push(p.dispatch(
-        pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding], u.data,
+        pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding, ...(geluBound ? [geluBound.binding] : [])], u.data,
         gridFor(p, Math.ceil(rows / block) * Math.ceil(cols / block)),
       ));
     }
@@ -317,6 +325,16 @@ export function matmulForward(
   p: Program, out: GPUTensor, inp: GPUTensor, weight: GPUTensor, bias: GPUTensor | null, N: number, C: number, OC: number,
 ): Dispatch[] {
   return gemm(p, out, inp, weight, bias, N, C, OC, false);
+}
+
+/**
+ * matmulForward, and GELU of its result into geluOut [N, OC] as it is stored
+ * (the MLP's first layer: one pass over the activations less).
+ */
+export function matmulGeluForward(
+  p: Program, out: GPUTensor, geluOut: GPUTensor, inp: GPUTensor, weight: GPUTensor, bias: GPUTensor | null, N: number, C: number, OC: number,
+): Dispatch[] {
+  return gemm(p, out, inp, weight, bias, N, C, OC, false, false, geluOut);
 }
 
 /**
@@ -427,7 +445,7 @@ ${ENTRY}
 
 /** GPT-2's GELU (tanh approximation) as x·σ(2u), u = √(2/π)·(x + 0.044715·x³): the CPU's formula. */
 export function geluForward(p: Program, out: GPUTensor, inp: GPUTensor, N: number): Dispatch[] {
-  return elementwise(p, 'geluForward', 'x0 / (1.0 + exp(-1.5957691216057308 * (x0 + 0.044715 * x0 * x0 * x0)))', out, [inp], N);
+  return elementwise(p, 'geluForward', GELU_WGSL('x0'), out, [inp], N);
 }
 
 /** out = a + b elementwise over N floats; out may be a or b. */

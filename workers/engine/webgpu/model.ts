@@ -19,7 +19,7 @@ import {
 import { type ParameterName, parameterLayout, product } from '../params.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
 import {
-  attentionForward, encoderForward, geluForward, layernormForward, matmulForward, residualForward, unembedForward,
+  attentionForward, encoderForward, layernormForward, matmulForward, matmulGeluForward, residualForward, unembedForward,
 } from './forward.ts';
 import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
 
@@ -54,8 +54,7 @@ export function forwardDispatches(
       ...matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C),
       ...residualForward(p, a('residual2'), input, a('attproj'), N * C),
       ...layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C),
-      ...matmulForward(p, a('fch'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C),
-      ...geluForward(p, a('fchGelu'), a('fch'), N * 4 * C),
+      ...matmulGeluForward(p, a('fch'), a('fchGelu'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C),
       ...matmulForward(p, a('fcproj'), a('fchGelu'), w('fcprojw'), w('fcprojb'), N, 4 * C, C),
       ...residualForward(p, a('residual3'), a('residual2'), a('fcproj'), N * C),
     );
