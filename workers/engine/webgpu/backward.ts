@@ -16,7 +16,7 @@
  *    an embedding row) is owned by one invocation, so no two ever race on it.
  */
 
-import { matmulAccumulate } from './forward.ts';
+import { geluGradWGSL, matmulAccumulate } from './forward.ts';
 import { bindingFloats, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, offsetBy, pieces, type Program } from './program.ts';
 
 const WORKGROUP_SIZE = 64;
@@ -389,10 +389,6 @@ const COLUMN_SUMS = perIndexKernel('columnSums', ['sums: rw', 'matrix'], ['N'], 
   for (var n = 0u; n < u.N; n++) { sum += matrix[u.matrixOff + n * u.count + i]; }
   sums[u.sumsOff + i] += sum;`);
 
-/**
- * Backward of out = inp·weight + bias (inp [N,C], weight [C,OC]):
- * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout.
- */
 const TRANSPOSE = perIndexKernel('transpose', ['out: rw', 'inp'], ['rows', 'cols'], [], /* wgsl */ `
   // out [cols, rows] = inpᵀ, a 4×4 block per invocation (rows and cols multiples of 4):
   // 4 loads of consecutive floats per row of the block.
@@ -408,9 +404,21 @@ const TRANSPOSE = perIndexKernel('transpose', ['out: rw', 'inp'], ['rows', 'cols
     out[destination + 3u * u.rows] = inp[source + 3u];
   }`);
 
+/**
+ * When a matmul's input is gelu(x) (the MLP's second layer): x and its gradient,
+ * which gets gelu′(x)·dinp as the input gradient dinp is stored, with the
+ * transposed-weight path (nothing may add to dinp after).
+ */
+export interface GeluInput { dinp: GPUTensor; inp: GPUTensor }
+
+/**
+ * Backward of out = inp·weight + bias (inp [N,C], weight [C,OC]):
+ * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout;
+ * with throughGelu, then the GELU backward (geluBackward) from dinp.
+ */
 export function matmulBackward(
   p: Program, dinp: GPUTensor, dweight: GPUTensor, dbias: GPUTensor | null, dout: GPUTensor,
-  inp: GPUTensor, weight: GPUTensor, N: number, C: number, OC: number,
+  inp: GPUTensor, weight: GPUTensor, N: number, C: number, OC: number, throughGelu: GeluInput | null = null,
 ): Dispatch[] {
   // dinp += dout·weightᵀ reads the weight along its rows; from a transposed copy
   // (made once per step, allocated once) it is the forward's 8×8-blocked x·W loop
@@ -422,8 +430,10 @@ export function matmulBackward(
   const fusedSums = dbias !== null && C % 4 === 0 && OC % 4 === 0 && [inp, dout].every((t) => floatOffset(t) % 4 === 0);
   const dispatches = [
     ...(weightT
-      ? [perIndex(p, TRANSPOSE, [[weightT, C * OC], [weight, C * OC]], [C, OC], [], (C * OC) / 16), ...matmulAccumulate(p, dinp, dout, weightT, N, OC, C)]
-      : [gemm(p, dinp, rowMajor(C), dout, rowMajor(OC), weight, transposed(rowMajor(OC)), N, OC, C, { accumulate: true })]),
+      ? [perIndex(p, TRANSPOSE, [[weightT, C * OC], [weight, C * OC]], [C, OC], [], (C * OC) / 16),
+        ...matmulAccumulate(p, dinp, dout, weightT, N, OC, C, throughGelu && { kind: 'geluBackward', ...throughGelu })]
+      : [gemm(p, dinp, rowMajor(C), dout, rowMajor(OC), weight, transposed(rowMajor(OC)), N, OC, C, { accumulate: true }),
+        ...(throughGelu ? geluBackward(p, throughGelu.dinp, throughGelu.inp, dinp, N * C) : [])]),
     gemm(p, dweight, rowMajor(OC), inp, transposed(rowMajor(C)), dout, rowMajor(OC), C, N, OC,
       { accumulate: true, ...(fusedSums ? { columnSums: dbias } : {}) }),
   ];
@@ -504,12 +514,8 @@ export function attentionBackward(
 }
 
 const GELU_BACKWARD = perIndexKernel('geluBackward', ['dinp: rw', 'inp', 'dout'], [], [], /* wgsl */ `
-  // gelu = x·s with s = σ(2u), u = √(2/π)·(x + 0.044715·x³) (see kernels.ts).
-  let scale = 0.7978845608028654; // √(2/π)
-  let cubic = 0.044715;
   let x = inp[u.inpOff + i];
-  let s = 1.0 / (1.0 + exp(-2.0 * scale * (x + cubic * x * x * x)));
-  let grad = s + 2.0 * x * s * (1.0 - s) * scale * (1.0 + 3.0 * cubic * x * x);
+  ${geluGradWGSL('x')}
   dinp[u.dinpOff + i] += grad * dout[u.doutOff + i];`);
 
 /** GELU backward: dinp += gelu′(inp)·dout over N floats. */

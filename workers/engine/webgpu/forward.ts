@@ -55,6 +55,25 @@ const isVec4 = (...values: number[]): boolean => values.every((v) => v % 4 === 0
 /** GELU of a WGSL f32 or vec4f expression `x` (a name: it is repeated), as geluForward defines it. */
 const GELU_WGSL = (x: string): string => `${x} / (1.0 + exp(-1.5957691216057308 * (${x} + 0.044715 * ${x} * ${x} * ${x})))`;
 
+/**
+ * WGSL statements that declare `grad` = gelu′(x) for a name x (f32 or vec4f):
+ * with s = σ(2u), u = √(2/π)·(x + 0.044715·x³), gelu = x·s (see kernels.ts).
+ * A function declaration: backward.ts builds a kernel with it while the two
+ * modules (which import each other) are still loading.
+ */
+export function geluGradWGSL(x: string): string {
+  return `let s = 1.0 / (1.0 + exp(-1.5957691216057308 * (${x} + 0.044715 * ${x} * ${x} * ${x})));
+  let grad = s + 1.5957691216057308 * ${x} * s * (1.0 - s) * (1.0 + 0.134145 * ${x} * ${x});`;
+}
+
+/**
+ * What a gemm does besides storing out (the stored value: with accumulate, the sum):
+ * 'gelu' writes GELU of it to `out` (the MLP's forward), 'geluBackward' adds
+ * gelu′(inp)·it into `dinp` (the gradient through the MLP's GELU), both at
+ * the same index as out's.
+ */
+export type Epilogue = { kind: 'gelu'; out: GPUTensor } | { kind: 'geluBackward'; dinp: GPUTensor; inp: GPUTensor };
+
 /** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; tokens are int32 [B,T]. */
 export function encoderForward(
   p: Program, out: GPUTensor, tokens: GPUTensor, wte: GPUTensor, wpe: GPUTensor, B: number, T: number, C: number,
@@ -230,7 +249,7 @@ function generalGemmLoop({ transposed, vecA, vecB }: GemmLayout): GemmLoop {
  * workgroup memory), with the loop gemmKind picks. Rows past N and columns
  * past M read clamped (valid) indices and are not stored.
  */
-function gemmWGSL(layout: GemmLayout, uniformWGSL: string, gelu: boolean): string {
+function gemmWGSL(layout: GemmLayout, uniformWGSL: string, epilogue: Epilogue['kind'] | null): string {
   const { vecA, vecB, vecOut } = layout;
   const { kind, block } = gemmKind(layout);
   const rows = [...Array(block).keys()];
@@ -238,18 +257,28 @@ function gemmWGSL(layout: GemmLayout, uniformWGSL: string, gelu: boolean): strin
   const wide = block === 8;
   const kLoop = kind === 'general' ? generalGemmLoop(layout) : wide ? wideGemmLoop() : alignedGemmLoop();
   // With accumulate, the product is added to what out holds (a backward pass's gradient).
-  // With gelu, gelu(value) also goes to geluOut, at the same place past its own offset.
+  // The epilogue's tensors (e0 written, e1 read) sit at out's index past their own offsets.
+  const epilogueStore = (value: string) => {
+    const at = (e: number) => (vecOut ? `(index - u.outOff + u.e${e}Off) / 4u` : `index - u.outOff + u.e${e}Off`);
+    if (epilogue === 'gelu') return `e0[${at(0)}] = ${GELU_WGSL(value)};`;
+    if (epilogue === 'geluBackward') return `{ let x = e1[${at(1)}]; ${geluGradWGSL('x')} e0[${at(0)}] += grad * ${value}; }`;
+    return '';
+  };
   const store = (q: number) => vecOut
     ? `if (col0 + ${4 * q}u < u.M) {
-      let index = (start + col0 + ${4 * q}u) / 4u;
-      if (u.accumulate != 0u) { out[index] += value; } else { out[index] = value; }
-      ${gelu ? `geluOut[(start - u.outOff + u.geluOff + col0 + ${4 * q}u) / 4u] = ${GELU_WGSL('value')};` : ''}
+      let index = start + col0 + ${4 * q}u;
+      var stored = value;
+      if (u.accumulate != 0u) { stored += out[index / 4u]; }
+      out[index / 4u] = stored;
+      ${epilogueStore('stored')}
     }`
     : `for (var j = ${4 * q}u; j < ${4 * q + 4}u; j++) {
       if (col0 + j < u.M) {
         let index = start + col0 + j;
-        if (u.accumulate != 0u) { out[index] += value[j - ${4 * q}u]; } else { out[index] = value[j - ${4 * q}u]; }
-        ${gelu ? `let x = value[j - ${4 * q}u]; geluOut[index - u.outOff + u.geluOff] = ${GELU_WGSL('x')};` : ''}
+        var stored = value[j - ${4 * q}u];
+        if (u.accumulate != 0u) { stored += out[index]; }
+        out[index] = stored;
+        ${epilogueStore('stored')}
       }
     }`;
   return `
@@ -257,7 +286,8 @@ ${storage(0, 'out', vecOut ? 'vec4f' : 'f32', true)}
 ${storage(1, 'a', vecA && !wide ? 'vec4f' : 'f32')}
 ${storage(2, 'b', vecB ? 'vec4f' : 'f32')}
 ${storage(3, 'bias', 'f32')}
-${gelu ? storage(4, 'geluOut', vecOut ? 'vec4f' : 'f32', true) : ''}
+${epilogue ? storage(4, 'e0', vecOut ? 'vec4f' : 'f32', true) : ''}
+${epilogue === 'geluBackward' ? storage(5, 'e1', vecOut ? 'vec4f' : 'f32') : ''}
 ${uniformWGSL}
 ${kLoop.functions}
 ${ENTRY}
@@ -286,7 +316,7 @@ ${ENTRY}
  */
 function gemm(
   p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, bias: GPUTensor | null,
-  N: number, K: number, M: number, transposed: boolean, accumulate = false, geluOut: GPUTensor | null = null,
+  N: number, K: number, M: number, transposed: boolean, accumulate = false, epilogue: Epilogue | null = null,
 ): Dispatch[] {
   const dispatches: Dispatch[] = [];
   const columnChunks = transposed ? chunks(p, M, K) : [[0, M] as [number, number]];
@@ -296,23 +326,25 @@ function gemm(
     for (const [row, rows] of chunks(p, N, Math.max(K, M))) {
       const aBound = p.bind(offsetBy(a, row * K), rows * K);
       const outBound = p.bind(offsetBy(out, row * M + col), (rows - 1) * M + cols);
-      const geluBound = geluOut ? p.bind(offsetBy(geluOut, row * M + col), (rows - 1) * M + cols) : null;
+      const extra = !epilogue ? [] : epilogue.kind === 'gelu' ? [epilogue.out] : [epilogue.dinp, epilogue.inp];
+      const extraBound = extra.map((t) => p.bind(offsetBy(t, row * M + col), (rows - 1) * M + cols));
       const layout: GemmLayout = {
         transposed,
         vecA: isVec4(K, aBound.offset),
         vecB: isVec4(transposed ? K : M, bBound.offset),
-        vecOut: isVec4(M, cols, outBound.offset, geluBound?.offset ?? 0),
+        vecOut: isVec4(M, cols, outBound.offset, ...extraBound.map((b) => b.offset)),
       };
-      const u = uniforms(geluBound ? 5 : 4, {
+      const u = uniforms(4 + extraBound.length, {
         N: rows, K, M: cols, ldb: M, ldOut: M, hasBias: bias ? 1 : 0, accumulate: accumulate ? 1 : 0,
-        aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset, geluOff: geluBound?.offset ?? 0,
+        aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset,
+        e0Off: extraBound[0]?.offset ?? 0, e1Off: extraBound[1]?.offset ?? 0,
       });
       const { kind, block } = gemmKind(layout);
       const loop = kind === 'general' ? `general a${+layout.vecA} b${+layout.vecB}` : kind;
-      const name = `gemm t${+transposed} ${loop} o${+layout.vecOut}${geluBound ? ' gelu' : ''}`;
-      const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl, geluBound !== null));
+      const name = `gemm t${+transposed} ${loop} o${+layout.vecOut}${epilogue ? ` ${epilogue.kind}` : ''}`;
+      const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl, epilogue?.kind ?? null));
       dispatches.push(p.dispatch(
-        pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding, ...(geluBound ? [geluBound.binding] : [])], u.data,
+        pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding, ...extraBound.map((b) => b.binding)], u.data,
         gridFor(p, Math.ceil(rows / block) * Math.ceil(cols / block)),
       ));
     }
@@ -334,15 +366,18 @@ export function matmulForward(
 export function matmulGeluForward(
   p: Program, out: GPUTensor, geluOut: GPUTensor, inp: GPUTensor, weight: GPUTensor, bias: GPUTensor | null, N: number, C: number, OC: number,
 ): Dispatch[] {
-  return gemm(p, out, inp, weight, bias, N, C, OC, false, false, geluOut);
+  return gemm(p, out, inp, weight, bias, N, C, OC, false, false, { kind: 'gelu', out: geluOut });
 }
 
 /**
  * out [N, M] += a [N, K]·b [K, M] with matmulForward's blocked loop: the input
- * gradient of a matmul (backward.ts), from a transposed copy of its weight.
+ * gradient of a matmul (backward.ts), from a transposed copy of its weight;
+ * an epilogue may take the sums on (see Epilogue).
  */
-export function matmulAccumulate(p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, N: number, K: number, M: number): Dispatch[] {
-  return gemm(p, out, a, b, null, N, K, M, false, true);
+export function matmulAccumulate(
+  p: Program, out: GPUTensor, a: GPUTensor, b: GPUTensor, N: number, K: number, M: number, epilogue: Epilogue | null = null,
+): Dispatch[] {
+  return gemm(p, out, a, b, null, N, K, M, false, true, epilogue);
 }
 
 /**

@@ -22,7 +22,7 @@ import { ACTIVATION_NAMES, type ActivationName, activationShapes } from '../mode
 import { PARAMETER_NAMES, type ParameterName, type ParameterTensors, parameterLayout, product } from '../params.ts';
 import { type BatchPair, DEFAULT_TRAINING, type TrainingBackend, type TrainingSettings, type TrainingSnapshot } from '../train.ts';
 import {
-  attentionBackward, crossEntropySoftmaxBackward, encoderBackward, geluBackward, layernormBackward, matmulBackward,
+  attentionBackward, crossEntropySoftmaxBackward, encoderBackward, layernormBackward, matmulBackward,
   perIndex, perIndexKernel, residualBackward, unembedBackward,
 } from './backward.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
@@ -129,8 +129,8 @@ export class GPUTrainer implements TrainingBackend {
       const dinput = l === 0 ? dacts.encoded : act(dacts, 'residual3', l - 1);
       backward.push(
         ...residualBackward(p, d('residual2'), d('fcproj'), d('residual3'), N * C),
-        ...matmulBackward(p, d('fchGelu'), g('fcprojw'), g('fcprojb'), d('fcproj'), a('fchGelu'), w('fcprojw'), N, 4 * C, C),
-        ...geluBackward(p, d('fch'), a('fch'), d('fchGelu'), N * 4 * C),
+        ...matmulBackward(p, d('fchGelu'), g('fcprojw'), g('fcprojb'), d('fcproj'), a('fchGelu'), w('fcprojw'), N, 4 * C, C,
+          { dinp: d('fch'), inp: a('fch') }),
         ...matmulBackward(p, d('ln2'), g('fcw'), g('fcb'), d('fch'), a('ln2'), w('fcw'), N, C, 4 * C),
         ...layernormBackward(p, d('residual2'), g('ln2w'), g('ln2b'), d('ln2'), a('residual2'), w('ln2w'), a('ln2Mean'), a('ln2Rstd'), N, C),
         ...residualBackward(p, dinput, d('attproj'), d('residual2'), N * C),
