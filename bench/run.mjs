@@ -77,7 +77,7 @@ function report(result, browserVersion, load) {
     '',
     '## Training (batch 12 × context 64 = 768 tokens a step, AdamW, random tokens)',
     '',
-    'WebGPU: the whole step runs on the GPU and reads back the mean loss and the gradient norm; the trainer\'s periodic copy of the weights back to the CPU (its fallback backup, every 50 steps) is left out.',
+    'WebGPU: the whole step runs on the GPU and reads back the mean loss and the gradient norm; the trainer\'s periodic copy of the weights back to the CPU (its fallback backup, every 50 steps or 5 seconds) is left out.',
     '',
     `| | ${header}`,
     `|---|${align}`,
