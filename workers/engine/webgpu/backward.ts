@@ -421,7 +421,7 @@ export function matmulBackward(
   inp: GPUTensor, weight: GPUTensor, N: number, C: number, OC: number, throughGelu: GeluInput | null = null,
 ): Dispatch[] {
   // dinp += dout·weightᵀ reads the weight along its rows; from a transposed copy
-  // (made once per step, allocated once) it is the forward's 8×8-blocked x·W loop
+  // (made once per step, allocated once) it is the forward's blocked x·W loop
   // instead: 1.1–1.4× as fast on SwiftShader, the transpose costing ~2 ms.
   const weightT = C % 4 === 0 && OC % 4 === 0 ? p.buffer(4 * C * OC, 'transposed weight') : null;
   // dbias comes with dweight's 8×8 loop, which reads dout's rows as vec4s, when

@@ -151,14 +151,23 @@ function vec4Loader(name: string, vec4: boolean): string {
 interface GemmLayout { transposed: boolean; vecA: boolean; vecB: boolean; vecOut: boolean }
 
 /**
- * Which k loop a layout gets: 'aligned' when a and b are read as vec4s (K, M
- * and the offsets multiples of 4, the common case), with an 8×8 block of out
- * per invocation for x·W (wideGemmLoop) and 4×4 for x·Wᵀ (alignedGemmLoop);
- * 'general', 4×4, otherwise.
+ * Rows of out per invocation in the x·W loop (wideGemmLoop), 8 columns each:
+ * 12 rows load 20 floats per 96 multiply-adds, against 16 per 64 for 8 rows,
+ * and ran the training step 5–30% faster on SwiftShader; 96 accumulators
+ * still fit a GPU's registers.
  */
-function gemmKind({ transposed, vecA, vecB }: GemmLayout): { kind: 'aligned' | 'general'; block: number } {
-  if (!(vecA && vecB)) return { kind: 'general', block: 4 };
-  return { kind: 'aligned', block: transposed ? 4 : 8 };
+const WIDE_ROWS = 12;
+
+/**
+ * Which k loop a layout gets: 'aligned' when a and b are read as vec4s (K, M
+ * and the offsets multiples of 4, the common case), with a WIDE_ROWS×8 block
+ * of out per invocation for x·W (wideGemmLoop) and 4×4 for x·Wᵀ
+ * (alignedGemmLoop); 'general', 4×4, otherwise. `block` counts columns,
+ * `rowBlock` rows.
+ */
+function gemmKind({ transposed, vecA, vecB }: GemmLayout): { kind: 'aligned' | 'general'; block: number; rowBlock: number } {
+  if (!(vecA && vecB)) return { kind: 'general', block: 4, rowBlock: 4 };
+  return transposed ? { kind: 'aligned', block: 4, rowBlock: 4 } : { kind: 'aligned', block: 8, rowBlock: WIDE_ROWS };
 }
 
 /** Accumulator of block row r, columns col0 + 4q .. col0 + 4q + 3. */
@@ -168,16 +177,16 @@ const acc = (r: number, q: number): string => `acc${r}${q ? '_4' : ''}`;
 interface GemmLoop { functions: string; loop: string }
 
 /**
- * The aligned k loop for out = a·b (b [K, M]), an 8×8 block: per step of k, 8
- * scalars of a's rows and 2 vec4s of b's row for 64 multiply-adds. On
+ * The aligned k loop for out = a·b (b [K, M]), a rowBlock×8 block: per step of
+ * k, rowBlock scalars of a's rows and 2 vec4s of b's row. On
  * SwiftShader, where every load costs several multiply-adds and vec4s held
  * across steps of k spill out of the CPU's registers, this is 1.2–1.4× as fast
  * as a 4×4 block reading 4×4 tiles. On a real GPU neighbouring invocations read
  * consecutive vec4s of b and share a's rows. Columns past M read the last vec4
  * of the row (M is a multiple of 4) and rows past N the last row; neither is stored.
  */
-function wideGemmLoop(): GemmLoop {
-  const rows = [...Array(8).keys()];
+function wideGemmLoop(rowBlock: number): GemmLoop {
+  const rows = [...Array(rowBlock).keys()];
   return { functions: '', loop: `
   ${rows.map((r) => `let a${r}Row = u.aOff + min(row0 + ${r}u, u.N - 1u) * u.K;`).join(' ')}
   let ldb4 = u.ldb / 4u;
@@ -251,11 +260,11 @@ function generalGemmLoop({ transposed, vecA, vecB }: GemmLayout): GemmLoop {
  */
 function gemmWGSL(layout: GemmLayout, uniformWGSL: string, epilogue: Epilogue['kind'] | null): string {
   const { vecA, vecB, vecOut } = layout;
-  const { kind, block } = gemmKind(layout);
-  const rows = [...Array(block).keys()];
+  const { kind, block, rowBlock } = gemmKind(layout);
+  const rows = [...Array(rowBlock).keys()];
   const quads = [...Array(block / 4).keys()];
   const wide = block === 8;
-  const kLoop = kind === 'general' ? generalGemmLoop(layout) : wide ? wideGemmLoop() : alignedGemmLoop();
+  const kLoop = kind === 'general' ? generalGemmLoop(layout) : wide ? wideGemmLoop(rowBlock) : alignedGemmLoop();
   // With accumulate, the product is added to what out holds (a backward pass's gradient).
   // The epilogue's tensors (e0 written, e1 read) sit at out's index past their own offsets.
   const epilogueStore = (value: string) => {
@@ -292,8 +301,8 @@ ${uniformWGSL}
 ${kLoop.functions}
 ${ENTRY}
   let colBlocks = (u.M + ${block - 1}u) / ${block}u;
-  if (id >= colBlocks * ((u.N + ${block - 1}u) / ${block}u)) { return; }
-  let row0 = (id / colBlocks) * ${block}u;
+  if (id >= colBlocks * ((u.N + ${rowBlock - 1}u) / ${rowBlock}u)) { return; }
+  let row0 = (id / colBlocks) * ${rowBlock}u;
   let col0 = (id % colBlocks) * ${block}u;
   ${rows.map((r) => quads.map((q) => `var ${acc(r, q)} = vec4f(0.0);`).join(' ')).join(' ')}
   ${kLoop.loop}
@@ -339,13 +348,13 @@ function gemm(
         aOff: aBound.offset, bOff: bBound.offset, outOff: outBound.offset, biasOff: biasBound.offset,
         e0Off: extraBound[0]?.offset ?? 0, e1Off: extraBound[1]?.offset ?? 0,
       });
-      const { kind, block } = gemmKind(layout);
-      const loop = kind === 'general' ? `general a${+layout.vecA} b${+layout.vecB}` : kind;
+      const { kind, block, rowBlock } = gemmKind(layout);
+      const loop = kind === 'general' ? `general a${+layout.vecA} b${+layout.vecB}` : `${kind} ${rowBlock}×${block}`;
       const name = `gemm t${+transposed} ${loop} o${+layout.vecOut}${epilogue ? ` ${epilogue.kind}` : ''}`;
       const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl, epilogue?.kind ?? null));
       dispatches.push(p.dispatch(
         pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding, ...extraBound.map((b) => b.binding)], u.data,
-        gridFor(p, Math.ceil(rows / block) * Math.ceil(cols / block)),
+        gridFor(p, Math.ceil(rows / rowBlock) * Math.ceil(cols / block)),
       ));
     }
   }
