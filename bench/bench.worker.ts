@@ -11,7 +11,7 @@ import { initParameters } from '../workers/engine/params.ts';
 import { presetConfig } from '../workers/engine/presets.ts';
 import { Random } from '../workers/engine/random.ts';
 import { Trainer, type TrainerOptions } from '../workers/engine/train.ts';
-import { gemm as stridedGemm, rowMajor } from '../workers/engine/webgpu/backward.ts';
+import { gemm as stridedGemm, rowMajor, transpose } from '../workers/engine/webgpu/backward.ts';
 import { adapterName, checkedGPUWork, type GPUContext, isSoftwareAdapter, requestGPU } from '../workers/engine/webgpu/device.ts';
 import { matmulForward, unembedForward } from '../workers/engine/webgpu/forward.ts';
 import { generateOnGPU, GPUModel } from '../workers/engine/webgpu/model.ts';
@@ -98,10 +98,12 @@ async function gpuMillisecondsPer(device: GPUDevice, submit: () => void, minMs: 
 
 /**
  * The GPU kernel the WebGPU backend runs for a product: forward.ts's gemm for
- * x·W (matmulForward) and for the unembedding x·Wᵀ (unembedForward), backward.ts's
- * strided gemm for the backward products and the attention heads.
+ * x·W (matmulForward) and for the unembedding x·Wᵀ (unembedForward), the same
+ * x·W gemm after a transpose for a matmul's input gradient dy·Wᵀ
+ * ('transposedWeight', as matmulBackward does), backward.ts's strided gemm for
+ * the weight gradients and the attention heads.
  */
-type GPUKernel = 'matmulForward' | 'unembedForward' | 'strided';
+type GPUKernel = 'matmulForward' | 'unembedForward' | 'transposedWeight' | 'strided';
 
 interface MatmulShape {
   name: string; M: number; K: number; N: number; aRow: number; aCol: number; bRow: number; bCol: number; gpu: GPUKernel;
@@ -131,7 +133,7 @@ function nanoCpuShapes(): MatmulShape[] {
     plain('mlp fc x·W', rows, C, 4 * C),
     plain('mlp proj x·W', rows, 4 * C, C),
     transposedB('unembed x·Wᵀ', rows, C, VOCAB, 'unembedForward'),
-    transposedB('qkv dx = dy·Wᵀ', rows, C3, C, 'strided'),
+    transposedB('qkv dx = dy·Wᵀ', rows, C3, C, 'transposedWeight'),
     transposedA('qkv dW = xᵀ·dy', C, rows, C3),
     transposedA('mlp proj dW = xᵀ·dy', 4 * C, rows, C),
     shape('head q·kᵀ', T, hs, T, C3, 1, 1, C3),
@@ -149,6 +151,10 @@ function gpuMatmul(p: Program, shape: MatmulShape, out: GPUBuffer, a: GPUBuffer,
   switch (shape.gpu) {
     case 'matmulForward': return matmulForward(p, out, a, b, null, M, K, N);
     case 'unembedForward': return unembedForward(p, out, a, b, M, K, N);
+    case 'transposedWeight': {
+      const bT = p.buffer(4 * K * N, 'transposed b');
+      return [transpose(p, bT, b, N, K), ...matmulForward(p, out, a, bT, null, M, K, N)];
+    }
     case 'strided': {
       const view = (row: number, col: number) => ({ offset: 0, row, col, batch: 0, head: 0 });
       return [stridedGemm(p, out, rowMajor(N), a, view(aRow, aCol), b, view(bRow, bCol), M, K, N, { accumulate: false })];
@@ -252,7 +258,10 @@ function benchTrainer(dataset: TokenDataset, options: TrainerOptions = {}): Trai
   }, options);
 }
 
-/** Times trainer's steps after a warm-up step (code paths, pipelines): at least 3 steps and 3 seconds. */
+/**
+ * Times trainer's steps after a warm-up step (code paths, pipelines): at least 5
+ * steps and 8 seconds, so a slow path's mean is not two or three steps' worth of this host's noise.
+ */
 async function timeSteps(trainer: Trainer): Promise<Omit<TrainingFigure, 'column'>> {
   await trainer.step();
   let steps = 0;
@@ -262,7 +271,7 @@ async function timeSteps(trainer: Trainer): Promise<Omit<TrainingFigure, 'column
     await trainer.step();
     steps++;
     elapsed = performance.now() - start;
-  } while (steps < 3 || elapsed < 3000);
+  } while (steps < 5 || elapsed < 8000);
   const millisecondsPerStep = elapsed / steps;
   return { tokensPerSecond: (BATCH * CONTEXT * 1000) / millisecondsPerStep, millisecondsPerStep, steps };
 }

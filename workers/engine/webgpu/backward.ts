@@ -411,6 +411,12 @@ const TRANSPOSE = perIndexKernel('transpose', ['out: rw', 'inp'], ['rows', 'cols
  */
 export interface GeluInput { dinp: GPUTensor; inp: GPUTensor }
 
+/** out [cols, rows] = inpᵀ for inp [rows, cols], both multiples of 4. */
+export function transpose(p: Program, out: GPUTensor, inp: GPUTensor, rows: number, cols: number): Dispatch {
+  if (rows % 4 !== 0 || cols % 4 !== 0) throw new Error(`transpose: ${rows}×${cols} is not made of 4×4 blocks`);
+  return perIndex(p, TRANSPOSE, [[out, rows * cols], [inp, rows * cols]], [rows, cols], [], (rows * cols) / 16);
+}
+
 /**
  * Backward of out = inp·weight + bias (inp [N,C], weight [C,OC]):
  * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout;
@@ -430,7 +436,7 @@ export function matmulBackward(
   const fusedSums = dbias !== null && C % 4 === 0 && OC % 4 === 0 && [inp, dout].every((t) => floatOffset(t) % 4 === 0);
   const dispatches = [
     ...(weightT
-      ? [perIndex(p, TRANSPOSE, [[weightT, C * OC], [weight, C * OC]], [C, OC], [], (C * OC) / 16),
+      ? [transpose(p, weightT, weight, C, OC),
         ...matmulAccumulate(p, dinp, dout, weightT, N, OC, C, throughGelu && { kind: 'geluBackward', ...throughGelu })]
       : [gemm(p, dinp, rowMajor(C), dout, rowMajor(OC), weight, transposed(rowMajor(OC)), N, OC, C, { accumulate: true }),
         ...(throughGelu ? geluBackward(p, throughGelu.dinp, throughGelu.inp, dinp, N * C) : [])]),
