@@ -10,6 +10,7 @@ import { type TokenDataset, sampleBatch } from './data.ts';
 import { DEFAULT_SEED } from './defaults.ts';
 import { AdamW, type AdamWSettings, clipGradientNorm, DEFAULT_ADAMW, learningRateAt, type Schedule } from './optimizer.ts';
 import { createParameters, type ParameterTensors } from './params.ts';
+import { OneAtATime } from './one-at-a-time.ts';
 import { Random, type RandomState } from './random.ts';
 
 export interface TrainingSettings extends Schedule, AdamWSettings {
@@ -227,8 +228,7 @@ export class Trainer {
   private steps = 0;
   private tokens = 0;
   private fallback: Fallback | null = null;
-  /** The tail of the queue of calls. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly calls = new OneAtATime();
 
   /** Trains params in place. seqLen defaults to the smaller of 64 and the model's context. */
   constructor(
@@ -400,9 +400,7 @@ export class Trainer {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work);
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.calls.run(work);
   }
 
   private diverged(what: string, step: number): never {

@@ -17,6 +17,7 @@ import {
   type LayerCapture,
 } from '../model.ts';
 import { type ParameterName, parameterLayout, product } from '../params.ts';
+import { OneAtATime } from '../one-at-a-time.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
 import {
   attentionForward, encoderForward, layernormForward, matmulForward, matmulGeluForward, residualForward, unembedForward,
@@ -87,8 +88,8 @@ export class GPUModel {
   /** Where every readback lands: sized for a full capture at blockSize. */
   private readonly staging: GPUBuffer;
   private readonly dispatches = new Map<number, Dispatch[]>();
-  /** The end of the last queued piece of work: GPU work on the shared buffers runs one at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** GPU work on the shared buffers runs one call at a time. */
+  private readonly calls = new OneAtATime();
   private readbackBytes = 0;
 
   constructor(ctx: GPUContext, config: GPTConfig) {
@@ -128,14 +129,14 @@ export class GPUModel {
     }
     // A copy: the write waits for forwards already called, and the caller may reuse its array meanwhile.
     const copy = data.slice();
-    void this.serialize(async () => this.ctx.device.queue.writeBuffer(this.params, 0, copy));
+    void this.calls.run(async () => this.ctx.device.queue.writeBuffer(this.params, 0, copy));
   }
 
   /** Copies flat parameters of the same config (GPUTrainer.params) on the GPU, for every forward called after this. */
   copyParametersFrom(buffer: GPUBuffer): void {
     const bytes = 4 * this.paramFloats;
     if (buffer.size < bytes) throw new Error(`a parameter buffer of ${buffer.size} bytes is smaller than the ${bytes} this model needs`);
-    void this.serialize(async () => {
+    void this.calls.run(async () => {
       const encoder = this.ctx.device.createCommandEncoder();
       encoder.copyBufferToBuffer(buffer, 0, this.params, 0, bytes);
       this.ctx.device.queue.submit([encoder.finish()]);
@@ -151,7 +152,7 @@ export class GPUModel {
   async forward(ids: ArrayLike<number>, options: { capture?: boolean; lastOnly?: boolean } = {}): Promise<ForwardResult> {
     checkSequence(ids, this.config);
     const tokens = Array.from(ids);
-    return this.serialize(() => checkedGPUWork(this.ctx, () => this.run(tokens, options)));
+    return this.calls.run(() => checkedGPUWork(this.ctx, () => this.run(tokens, options)));
   }
 
   /** Dispatches of one forward over T tokens. */
@@ -165,12 +166,6 @@ export class GPUModel {
     this.program.destroy();
   }
 
-
-  private serialize<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
 
   private dispatchesFor(T: number): Dispatch[] {
     let list = this.dispatches.get(T);

@@ -25,6 +25,7 @@ import {
   attentionBackward, crossEntropySoftmaxBackward, encoderBackward, layernormBackward, matmulBackward,
   perIndex, perIndexKernel, residualBackward, unembedBackward,
 } from './backward.ts';
+import { OneAtATime } from '../one-at-a-time.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
 import { crossEntropyForward } from './forward.ts';
 import { forwardDispatches } from './model.ts';
@@ -59,7 +60,7 @@ export class GPUTrainer implements TrainingBackend {
   private readonly flatGrads: GPUBuffer;
   /** forward: the loss alone (evaluate); backprop: forward and backward; update: clipping and AdamW. */
   private readonly passes: { forward: Dispatch[]; backprop: Dispatch[]; update: Dispatch[] };
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly calls = new OneAtATime();
 
   /** Copies params to the GPU; settings as Trainer's (batchSize × seqLen per step, schedule, AdamW, clipping). */
   constructor(
@@ -255,9 +256,7 @@ export class GPUTrainer implements TrainingBackend {
    * interleave), under error scopes: a GPU failure rejects with a GPUFailure.
    */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => checkedGPUWork(this.ctx, work));
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.calls.run(() => checkedGPUWork(this.ctx, work));
   }
 
   /** Queues a batch's upload; checks its size first. */
