@@ -16,7 +16,7 @@ import { adapterName, checkedGPUWork, type GPUContext, isSoftwareAdapter, reques
 import { matmulForward, unembedForward } from '../workers/engine/webgpu/forward.ts';
 import { generateOnGPU, GPUModel } from '../workers/engine/webgpu/model.ts';
 import { type Dispatch, Program } from '../workers/engine/webgpu/program.ts';
-import { GPUTrainer } from '../workers/engine/webgpu/trainer.ts';
+import { gpuBackend, GPUTrainer } from '../workers/engine/webgpu/trainer.ts';
 
 /** The reference config of the issue: nano-cpu with a 65-character vocabulary, batch 12 of 64 positions. */
 export const VOCAB = 65;
@@ -290,7 +290,7 @@ async function trainingFigures(paths: readonly GemmPath[], gpu: GPUContext | nul
   });
   if (gpu) {
     // The step alone: the trainer's periodic copy of the weights back to the CPU (its fallback backup) is left out.
-    const trainer = benchTrainer(dataset, { backend: (params, settings) => new GPUTrainer(gpu, params, settings), backupInterval: Infinity, backupSeconds: Infinity });
+    const trainer = benchTrainer(dataset, { backend: gpuBackend(gpu), backupInterval: Infinity, backupSeconds: Infinity });
     try {
       const figure = await timeSteps(trainer);
       const backend = trainer.backend;

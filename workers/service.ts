@@ -10,7 +10,7 @@
 import { backendInfo, type BackendChoice, type BackendInfo, type BackendKind, decideBackend } from './backend-choice.ts';
 import { download, fileName } from './download.ts';
 import { readCheckpoint } from './engine/checkpoint.ts';
-import { type GPTConfig, validateConfig } from './engine/config.ts';
+import { type GPTConfig, sameShape, validateConfig } from './engine/config.ts';
 import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
 import { type GeneratedToken, generate as generateTokens } from './engine/generate.ts';
 import { type Capture, forward as forwardModel, type ForwardResult } from './engine/model.ts';
@@ -21,7 +21,7 @@ import type { CharTokenizer } from './engine/tokenizer.ts';
 import { type BackendFactory, cpuBackend } from './engine/train.ts';
 import { type GPUContext, GPUFailure, requestGPU } from './engine/webgpu/device.ts';
 import { generateOnGPU, GPUModel } from './engine/webgpu/model.ts';
-import { GPUTrainer } from './engine/webgpu/trainer.ts';
+import { gpuBackend, GPUTrainer } from './engine/webgpu/trainer.ts';
 import {
   type CorpusSource,
   type CorpusSummary,
@@ -292,7 +292,7 @@ export class EngineService {
     const { name, text } = await readCorpus(request.corpus);
     await this.backendReady;
     const corpus = new PreparedCorpus(name, text);
-    const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, await this.trainingBackend());
+    const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, await this.activeBackendFactory());
     this.cancel();
     this.session?.destroy();
     this.session = session;
@@ -504,7 +504,7 @@ export class EngineService {
     const gpu = await this.gpuContext();
     if (!gpu) throw new GPUFailure('the GPU is no longer available');
     const { config } = this.model;
-    if (!this.gpuModel || !sameShape(this.gpuModel.config, config)) {
+    if (!this.gpuModel || !(sameShape(this.gpuModel.config, config) && this.gpuModel.config.tied === config.tied)) {
       this.gpuModel?.destroy();
       this.gpuModel = new GPUModel(gpu, config);
       this.gpuWeights = null;
@@ -538,7 +538,7 @@ export class EngineService {
     const gpu = await this.gpuContext();
     const { active, reason } = decideBackend(choice, gpu);
     if (active !== this.activeBackend) {
-      if (this.session) await this.session.useBackend(active === 'webgpu' ? gpuTrainer(gpu!) : cpuBackend);
+      if (this.session) await this.session.useBackend(active === 'webgpu' ? gpuBackend(gpu!) : cpuBackend);
       this.activeBackend = active;
       this.gpuWeights = null;
     }
@@ -547,9 +547,9 @@ export class EngineService {
   }
 
   /** Where a new model trains: the active backend. */
-  private async trainingBackend(): Promise<BackendFactory> {
+  private async activeBackendFactory(): Promise<BackendFactory> {
     const gpu = this.activeBackend === 'webgpu' ? await this.gpuContext() : null;
-    return gpu ? gpuTrainer(gpu) : cpuBackend;
+    return gpu ? gpuBackend(gpu) : cpuBackend;
   }
 
   /** The GPU failed: the CPU takes over inference, and training from its last backup. */
@@ -589,14 +589,7 @@ export class EngineService {
   }
 }
 
-const gpuTrainer = (gpu: GPUContext): BackendFactory => (params, settings) => new GPUTrainer(gpu, params, settings);
-
 const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
-
-function sameShape(a: GPTConfig, b: GPTConfig): boolean {
-  return a.vocabSize === b.vocabSize && a.blockSize === b.blockSize && a.nLayer === b.nLayer && a.nHead === b.nHead
-    && a.nEmbd === b.nEmbd && a.tied === b.tied;
-}
 
 /**
  * A transferable copy of `array` unless it already owns its whole buffer:

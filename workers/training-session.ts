@@ -256,11 +256,6 @@ export class TrainingSession {
     return this.step >= this.settings.totalSteps;
   }
 
-  /** Which backend trains now. */
-  get backend(): 'cpu' | 'webgpu' {
-    return this.trainer.backend.kind;
-  }
-
   /** The trainer's backend (the GPU's buffers, for GPU inference from the same weights). */
   get trainingBackend(): Trainer['backend'] {
     return this.trainer.backend;

@@ -5,20 +5,10 @@
 import { expect } from 'chai';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
 import { EngineService, type NewModelRequest, type TrainingProgress } from '../../workers/service.ts';
+import { relativeError } from './engine-reference.ts';
 
 const TRAINED_MODEL = new URL('/public/default-model.safetensors', location.href).href;
 const PROMPT = 'The capital of France is';
-
-/** ‖a − b‖ / ‖b‖ */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff += (a[i]! - b[i]!) ** 2;
-    norm += b[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 /** A service whose GPU the test can reach (to destroy it), each device its own. */
 function serviceWithGPU(): { service: EngineService; gpu: () => GPUContext } {

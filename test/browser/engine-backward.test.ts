@@ -15,7 +15,7 @@ import {
 import { Random } from '../../workers/engine/random.ts';
 import {
   expectCloseToScale, type Matrix, randomArray, randomizeParameters, randomTokens, refAttention, refForward,
-  refGelu, refLayerNorm, refMatmul, type RefParameters, refSoftmax, toMatrix, transpose,
+  refGelu, refLayerNorm, refMatmul, type RefParameters, refSoftmax, relativeError, toMatrix, transpose,
 } from './engine-reference.ts';
 
 const random = new Random(31_415_926);
@@ -274,17 +274,6 @@ function referenceLoss(params: RefParameters, tokens: number[], targets: number[
     });
   }
   return total / (B * T);
-}
-
-/** ‖a − b‖ / ‖b‖: one number per tensor, so tiny entries do not dominate. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += (actual[i]! - expected[i]!) ** 2;
-    norm += expected[i]! ** 2;
-  }
-  return Math.sqrt(diff) / Math.sqrt(norm);
 }
 
 describe('lossAndGradients', () => {

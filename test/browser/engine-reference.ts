@@ -49,6 +49,17 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 /** Tolerance "relative to the array's scale": atol = rtol · max|expected|. */
+/** ‖actual − expected‖ / ‖expected‖: one number per tensor, so tiny entries do not dominate. */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff += (actual[i]! - expected[i]!) ** 2;
+    norm += expected[i]! ** 2;
+  }
+  return Math.sqrt(diff / norm);
+}
+
 export function expectCloseToScale(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number): void {
   let scale = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));

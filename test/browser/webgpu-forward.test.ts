@@ -155,30 +155,26 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
   it('unembedForward, also split over the vocabulary when the matrix exceeds one binding', async () => {
     const random = new Random(15);
-    for (const [N, C, V] of [[1, 4, 1], [6, 7, 13], [20, 64, 97], [9, 32, 1001], [5, 12, 8], [7, 18, 16]]) {
+    /** Fresh inputs through unembedForward on `program`; checked against the CPU. */
+    const unembedOn = async (program: Program, N: number, C: number, V: number): Promise<Dispatch[]> => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, V * C);
       const expected = new Float32Array(N * V);
       cpu.unembedForward(expected, inp, weight, N, C, V);
-      const logits = p.buffer(N * V * 4);
-      const dispatches = gpu.unembedForward(p, logits, p.upload(inp), p.upload(weight), N, C, V);
+      const logits = program.buffer(N * V * 4);
+      const dispatches = gpu.unembedForward(program, logits, program.upload(inp), program.upload(weight), N, C, V);
+      await run(dispatches); // the same device as p: its validation errors are caught too
+      expectClose(await program.read(logits, N * V), expected, `unembed ${N}×${C}×${V}`);
+      return dispatches;
+    };
+    for (const [N, C, V] of [[1, 4, 1], [6, 7, 13], [20, 64, 97], [9, 32, 1001], [5, 12, 8], [7, 18, 16]] as const) {
+      const dispatches = await unembedOn(p, N, C, V);
       // Columns past V are clamped, so only C decides between the two loops.
       expect(usesAlignedLoop(dispatches), `aligned loop at ${N}×${C}×${V}`).to.equal(C % 4 === 0);
-      await run(dispatches);
-      expectClose(await p.read(logits, N * V), expected, `unembed ${N}×${C}×${V}`);
     }
     // A device whose bindings hold only 4 KiB: the weight [1001, 32] needs 34 chunks.
     const small = new Program({ ...ctx!, limits: { ...ctx!.limits, maxStorageBufferBindingSize: 4096 } });
-    const [N, C, V] = [5, 32, 1001];
-    const inp = randomArray(random, N * C);
-    const weight = randomArray(random, V * C);
-    const expected = new Float32Array(N * V);
-    cpu.unembedForward(expected, inp, weight, N, C, V);
-    const logits = small.buffer(N * V * 4);
-    const dispatches = gpu.unembedForward(small, logits, small.upload(inp), small.upload(weight), N, C, V);
-    expect(dispatches.length).to.be.greaterThan(1);
-    small.run(dispatches);
-    expectClose(await small.read(logits, N * V), expected, 'unembed in chunks');
+    expect((await unembedOn(small, 5, 32, 1001)).length).to.be.greaterThan(1);
     small.destroy();
   });
 

@@ -11,7 +11,7 @@ import { Random } from '../../workers/engine/random.ts';
 import { type GPUContext, GPUFailure, requestGPU } from '../../workers/engine/webgpu/device.ts';
 import { generateOnGPU, GPUModel } from '../../workers/engine/webgpu/model.ts';
 import { Program } from '../../workers/engine/webgpu/program.ts';
-import { randomizeParameters, randomTokens } from './engine-reference.ts';
+import { randomizeParameters, randomTokens, relativeError } from './engine-reference.ts';
 
 const random = new Random(27_182_818);
 
@@ -22,17 +22,6 @@ const CONFIGS = (tied: boolean): GPTConfig[] => [
 ];
 
 const randomModel = (config: GPTConfig): ParameterTensors => randomizeParameters(createParameters(config), random, 0.1);
-
-/** ‖a − b‖ / ‖b‖. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff += (a[i]! - b[i]!) ** 2;
-    norm += b[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
 
 function expectMatch(actual: Float32Array, expected: Float32Array, what: string): void {
   expect(actual.length, `${what}: length`).to.equal(expected.length);

@@ -10,13 +10,13 @@ import { presetConfig } from '../../workers/engine/presets.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { learningRateAt } from '../../workers/engine/optimizer.ts';
 import {
-  type BackendFactory, cpuBackend, Trainer, TrainingDivergedError, type TrainerOptions, type TrainingSettings,
+  cpuBackend, Trainer, TrainingDivergedError, type TrainerOptions, type TrainingSettings,
 } from '../../workers/engine/train.ts';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
 import { AdamWGPU, clipGradientNorm } from '../../workers/engine/webgpu/optimizer.ts';
 import { Program } from '../../workers/engine/webgpu/program.ts';
-import { GPUTrainer } from '../../workers/engine/webgpu/trainer.ts';
-import { randomizeParameters, randomTokens } from './engine-reference.ts';
+import { gpuBackend, GPUTrainer } from '../../workers/engine/webgpu/trainer.ts';
+import { randomizeParameters, randomTokens, relativeError } from './engine-reference.ts';
 
 const random = new Random(16_180_339);
 
@@ -35,18 +35,9 @@ function randomDataset(vocabSize: number, length: number): TokenDataset {
 /** Fresh random weights (not GPT-2's init: LayerNorm gains and biases must not be 1 and 0). */
 const randomModel = (config: GPTConfig): ParameterTensors => randomizeParameters(createParameters(config), random, 0.1);
 
-/** ‖a − b‖ / ‖b‖ over data[start, start + length). */
-function relativeError(a: Float32Array, b: Float32Array, start: number, length: number): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = start; i < start + length; i++) {
-    diff += (a[i]! - b[i]!) ** 2;
-    norm += b[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
-
-const onGPU = (ctx: GPUContext): BackendFactory => (params, settings) => new GPUTrainer(ctx, params, settings);
+/** relativeError over data[start, start + length). */
+const relativeErrorOf = (a: Float32Array, b: Float32Array, start: number, length: number): number =>
+  relativeError(a.subarray(start, start + length), b.subarray(start, start + length));
 
 /**
  * A CPU Trainer and a Trainer on the GPU from the same weights and seed (so the
@@ -58,7 +49,7 @@ function trainers(ctx: GPUContext, config: GPTConfig, settings: Partial<Training
   const gpuParams = createParameters(config);
   gpuParams.data.set(cpuParams.data);
   const cpu = new Trainer(cpuParams, dataset, settings);
-  const gpu = new Trainer(gpuParams, dataset, settings, { backend: onGPU(ctx), ...options });
+  const gpu = new Trainer(gpuParams, dataset, settings, { backend: gpuBackend(ctx), ...options });
   const { batchSize: B, seqLen: T, seed } = cpu.settings;
   const batches = new Random(seed);
   const nextBatch = () => {
@@ -95,11 +86,11 @@ describe('WebGPU trainer', function () {
         expect(Math.abs(gpuReport.loss - cpuReport.loss) / cpuReport.loss).to.be.below(1e-5);
         expect(Math.abs(gpuReport.gradNorm - cpuReport.gradNorm) / cpuReport.gradNorm).to.be.below(1e-4);
         // The step must have moved the weights, or agreeing would prove nothing.
-        expect(relativeError(cpu.params.data, before, 0, before.length)).to.be.above(1e-2);
+        expect(relativeErrorOf(cpu.params.data, before, 0, before.length)).to.be.above(1e-2);
         const updated = await backend.parameters();
         const { offsets, sizes } = parameterLayout(config);
         for (const name of PARAMETER_NAMES.filter((n) => sizes[n] > 0)) {
-          expect(relativeError(updated, cpu.params.data, offsets[name], sizes[name]), name).to.be.below(1e-4);
+          expect(relativeErrorOf(updated, cpu.params.data, offsets[name], sizes[name]), name).to.be.below(1e-4);
         }
       } finally {
         gpu.destroy();
@@ -157,7 +148,7 @@ describe('WebGPU trainer', function () {
       ctx.device.queue.writeBuffer(gpu.params, 4 * poisoned, good);
       await gpu.step(second, rate(1));
       await cpu.step();
-      expect(relativeError(await gpu.parameters(), cpu.params.data, 0, total)).to.be.below(1e-4);
+      expect(relativeErrorOf(await gpu.parameters(), cpu.params.data, 0, total)).to.be.below(1e-4);
     } finally {
       reader.destroy();
       gpu.destroy();
@@ -184,7 +175,7 @@ describe('WebGPU trainer', function () {
         if (Number.isFinite(loss)) {
           expect(scale).to.be.closeTo(1 / norm!, 1e-6 / norm!);
           expect(finite).to.equal(1);
-          expect(relativeError(after, params, 0, total)).to.be.above(1e-3);
+          expect(relativeErrorOf(after, params, 0, total)).to.be.above(1e-3);
         } else {
           expect([scale, finite]).to.deep.equal([1, 0]);
           expect(bits(await p.read(gradsBuffer, total))).to.deep.equal(bits(grads));
@@ -243,7 +234,7 @@ describe('WebGPU trainer', function () {
       await trainer.useBackend(cpuBackend);
       const losses: number[] = [];
       for (let s = 0; s < 24; s++) {
-        if (s === 8) await trainer.useBackend(onGPU(ctx));
+        if (s === 8) await trainer.useBackend(gpuBackend(ctx));
         if (s === 16) await trainer.useBackend(cpuBackend);
         expect(trainer.backend.kind).to.equal(s >= 8 && s < 16 ? 'webgpu' : 'cpu');
         losses.push((await trainer.step()).loss);
@@ -252,7 +243,7 @@ describe('WebGPU trainer', function () {
       }
       // AdamW's moments came along: restarting them would jolt the curve far more than 1e-3.
       expect(trainer.history.map((h) => h.step)).to.deep.equal(Array.from({ length: 24 }, (_, i) => i + 1));
-      expect(relativeError(trainer.params.data, cpu.params.data, 0, cpu.params.data.length)).to.be.below(1e-3);
+      expect(relativeErrorOf(trainer.params.data, cpu.params.data, 0, cpu.params.data.length)).to.be.below(1e-3);
     } finally {
       trainer.destroy();
     }

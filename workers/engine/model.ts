@@ -4,7 +4,7 @@
  * LayerNorm, unembedding. Also the per-layer "insides" the page shows, and a
  * KV cache for generating one token at a time.
  */
-import { type GPTConfig, headSize } from './config.ts';
+import { type GPTConfig, headSize, sameShape } from './config.ts';
 import {
   attendForward, attentionBackward, attentionForward, crossEntropyForward, crossEntropySoftmaxBackward,
   encoderBackward, encoderForward, geluBackward, geluForward, layernormBackward, layernormForward,
@@ -120,10 +120,6 @@ function headForward(params: ParameterTensors, residual: Float32Array, acts: Act
   layernormForward(acts.lnf, acts.lnfMean, acts.lnfRstd, residual, params.lnfw, params.lnfb, N, C);
   unembedForward(acts.logits, acts.lnf, unembedding(params), N, C, V);
 }
-
-const sameShape = (a: GPTConfig, b: GPTConfig): boolean =>
-  a.vocabSize === b.vocabSize && a.blockSize === b.blockSize && a.nLayer === b.nLayer
-  && a.nHead === b.nHead && a.nEmbd === b.nEmbd;
 
 function checkTokens(tokens: ArrayLike<number>, vocabSize: number, what: string): void {
   for (let i = 0; i < tokens.length; i++) {

@@ -166,7 +166,6 @@ export class GPUModel {
     this.program.destroy();
   }
 
-
   private dispatchesFor(T: number): Dispatch[] {
     let list = this.dispatches.get(T);
     if (!list) {

@@ -20,7 +20,7 @@
 
 import { ACTIVATION_NAMES, type ActivationName, activationShapes } from '../model.ts';
 import { PARAMETER_NAMES, type ParameterName, type ParameterTensors, parameterLayout, product } from '../params.ts';
-import { type BatchPair, DEFAULT_TRAINING, type TrainingBackend, type TrainingSettings, type TrainingSnapshot } from '../train.ts';
+import { type BackendFactory, type BatchPair, DEFAULT_TRAINING, type TrainingBackend, type TrainingSettings, type TrainingSnapshot } from '../train.ts';
 import {
   attentionBackward, crossEntropySoftmaxBackward, encoderBackward, layernormBackward, matmulBackward,
   perIndex, perIndexKernel, residualBackward, unembedBackward,
@@ -272,3 +272,6 @@ export class GPUTrainer implements TrainingBackend {
     this.program.destroy();
   }
 }
+
+/** Trains on this GPU (Trainer's `backend` option; cpuBackend's counterpart). */
+export const gpuBackend = (ctx: GPUContext): BackendFactory => (params, settings) => new GPUTrainer(ctx, params, settings);
