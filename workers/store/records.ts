@@ -1,0 +1,114 @@
+/**
+ * What a saved model is in IndexedDB: one whole record per save, so a record
+ * is either all there or not there (see checkpoint-store.ts for the pointer
+ * switch that makes saving crash-safe).
+ *
+ * Schema versions:
+ *   1  { version: 1, name, config, vocab, weights (ArrayBuffer), step, history: [step, loss][], savedAt }
+ *      (weights and a loss curve only; no optimizer state, no corpus)
+ *   2  CheckpointRecord below: adds the id, the tokenizer as JSON, the optimizer
+ *      state and everything else needed to resume training, the corpus, and
+ *      created/updated times.
+ * migrateRecord() reads any of them as the newest.
+ */
+import type { GPTConfig } from '../engine/config.ts';
+import type { RandomState } from '../engine/random.ts';
+import type { TokenizerJSON } from '../engine/tokenizer.ts';
+import type { TrainingSettings } from '../engine/train.ts';
+
+export const SCHEMA_VERSION = 2;
+
+/** The text a model was trained on. Built-in text is made again from its seed; any other is kept, to resume training. */
+export interface StoredCorpus {
+  name: string;
+  kind: 'builtin' | 'text';
+  /** Present when kind is 'text'. */
+  text?: string;
+  characters: number;
+}
+
+export interface StoredLossPoint {
+  step: number;
+  loss: number;
+  validationLoss?: number;
+}
+
+export interface StoredSample {
+  step: number;
+  prompt: string;
+  text: string;
+}
+
+/** Where training stood: enough to go on exactly as if it had never stopped. */
+export interface StoredTraining {
+  /** The schedule (learning rate, warm-up, total steps), AdamW and batch settings, and the seed. */
+  settings: TrainingSettings;
+  sampleInterval: number;
+  /** Steps taken: the position in the learning-rate schedule. */
+  step: number;
+  tokensSeen: number;
+  /** The batch sampler's state after `step` steps. */
+  random: RandomState;
+  /** AdamW's moments (params.ts layout) and its update count. */
+  optimizer: { m: Float32Array; v: Float32Array; updates: number };
+  history: StoredLossPoint[];
+  samples: StoredSample[];
+  /** Set when training stopped because the loss stopped being finite. */
+  diverged?: string;
+}
+
+export interface CheckpointRecord {
+  schema: typeof SCHEMA_VERSION;
+  id: string;
+  name: string;
+  config: GPTConfig;
+  tokenizer: TokenizerJSON;
+  /** The weights, params.ts layout. */
+  params: Float32Array;
+  /** Seed the weights were initialised from. */
+  seed: number;
+  /** Null for a model that was not trained here (imported, or the shipped one). */
+  training: StoredTraining | null;
+  corpus: StoredCorpus | null;
+  /** Where the weights came from when not trained here: a file name or URL. */
+  source?: string;
+  /** Milliseconds since 1970 (Date.now()). */
+  created: number;
+  updated: number;
+}
+
+/** A line of the saved-models list: everything but the arrays. */
+export interface CheckpointSummary {
+  id: string;
+  name: string;
+  config: GPTConfig;
+  /** Training steps taken (0 for a model not trained here). */
+  step: number;
+  /** Size of the record's arrays in bytes (weights, optimizer state, corpus text). */
+  bytes: number;
+  corpus?: string;
+  source?: string;
+  created: number;
+  updated: number;
+}
+
+/** What the page shows about the browser's storage. */
+export interface StorageInfo {
+  /** False when IndexedDB cannot be used here (a private window, blocked storage): models then live in memory only. */
+  available: boolean;
+  /** Bytes this origin uses and may use (navigator.storage.estimate()), when the browser says. */
+  usage?: number;
+  quota?: number;
+  /** Whether the browser promised not to evict this origin's data (navigator.storage.persisted()). */
+  persisted?: boolean;
+  /** Why saving is off, or why the last save failed, in words for the user. */
+  problem?: string;
+}
+
+/** The saved-models list as the page shows it. */
+export interface SavedModels {
+  models: CheckpointSummary[];
+  /** The saved model the playground holds now (it reopens on reload); null: none. */
+  activeId: string | null;
+  storage: StorageInfo;
+}
