@@ -110,5 +110,10 @@ export interface SavedModels {
   models: CheckpointSummary[];
   /** The saved model the playground holds now (it reopens on reload); null: none. */
   activeId: string | null;
+  /** Training saves itself every this many steps (and on pause); 0: only when asked. */
+  autosaveEvery: number;
   storage: StorageInfo;
 }
+
+/** A .safetensors file to import: picked or dropped (its bytes), or at a URL. */
+export type ImportSource = { kind: 'file'; name: string; bytes: ArrayBuffer } | { kind: 'url'; url: string };
