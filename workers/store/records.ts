@@ -53,6 +53,8 @@ export interface StoredTraining {
   optimizer: { m: Float32Array; v: Float32Array; updates: number };
   history: StoredLossPoint[];
   samples: StoredSample[];
+  /** The vocabulary of the corpus (checked against it when training resumes). */
+  vocabulary: string[];
   /** Set when training stopped because the loss stopped being finite. */
   diverged?: string;
 }
