@@ -9,6 +9,9 @@
  *   the rest   the data buffer; offsets are relative to its start
  *
  * We read F32, F16 and BF16 (converted to Float32Array) and write F32.
+ * Reading checks everything the spec requires (a header of UTF-8 JSON that
+ * starts with "{", no key given twice, tensors that tile the data buffer
+ * exactly), so a damaged file fails with a message that says where.
  */
 
 export type Dtype = 'F32' | 'F16' | 'BF16';
@@ -53,6 +56,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short to hold the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
+  if (headerLength === 0n) fail('header length is 0: the file has no header (truncated, or not a safetensors file)');
   if (headerLength > BigInt(bytes.length - 8)) {
     fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated, or not a safetensors file)`);
   }
@@ -60,15 +64,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const dataStart = 8 + Number(headerLength);
   const dataLength = bytes.length - dataStart;
 
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
-  } catch (error) {
-    fail(`header is not valid JSON (${(error as Error).message})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
-
-  const { __metadata__: rawMetadata = {}, ...rawTensors } = header as Record<string, unknown>;
+  const header = parseHeader(bytes.subarray(8, dataStart));
+  const { __metadata__: rawMetadata = {}, ...rawTensors } = header;
   if (typeof rawMetadata !== 'object' || rawMetadata === null || Array.isArray(rawMetadata)) {
     fail('__metadata__ must be an object of strings');
   }
@@ -80,7 +77,10 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
 
   const tensors = new Map<string, TensorEntry>();
   for (const [name, raw] of Object.entries(rawTensors)) {
-    const { dtype, shape, data_offsets: offsets } = (raw ?? {}) as Record<string, unknown>;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      fail(`tensor "${name}" must be an object with dtype, shape and data_offsets, got ${JSON.stringify(raw)}`);
+    }
+    const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (!SUPPORTED_DTYPES.includes(dtype as Dtype)) {
       fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}; supported: ${SUPPORTED_DTYPES.join(', ')}`);
     }
@@ -100,7 +100,93 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     tensors.set(name, { dtype: dtype as Dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
+  checkCoverage(tensors, dataStart, dataLength);
   return { bytes, tensors, metadata };
+}
+
+/** The header as an object: UTF-8 JSON starting with "{" (trailing spaces pad it), no key given twice. */
+function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
+  if (headerBytes[0] !== 0x7b) {
+    fail(`header must start with "{" but starts with byte 0x${headerBytes[0]!.toString(16).padStart(2, '0')} (not a safetensors file, or the header length is wrong)`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    fail(`header of ${headerBytes.length} bytes is not UTF-8 text (the file is damaged, or the header length is wrong)`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (error) {
+    fail(`header is not valid JSON (${(error as Error).message})`);
+  }
+  // Valid JSON that starts with "{" is an object.
+  const twice = duplicateKey(text);
+  if (twice) fail(`header gives the key "${twice.key}" twice${twice.within ? ` in "${twice.within}"` : ''}`);
+  return header as Record<string, unknown>;
+}
+
+/**
+ * The first key that some object of valid JSON `text` gives twice, and the key
+ * of that object (undefined at the top). JSON.parse silently keeps the last of
+ * two, which would hide a tensor, so the header is scanned for them.
+ */
+function duplicateKey(text: string): { key: string; within?: string } | undefined {
+  // One entry per open object or array: the keys seen so far (null for an array) and the key the container sits under.
+  const open: { keys: Set<string> | null; under?: string }[] = [];
+  let lastKey: string | undefined;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '{' || char === '[') {
+      open.push({ keys: char === '{' ? new Set() : null, under: lastKey });
+      expectKey = char === '{';
+    } else if (char === '}' || char === ']') {
+      open.pop();
+      expectKey = false;
+    } else if (char === ',') {
+      expectKey = open.at(-1)?.keys != null;
+    } else if (char === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (!expectKey) continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      const { keys, under } = open.at(-1)!;
+      if (keys!.has(key)) return { key, within: under };
+      keys!.add(key);
+      lastKey = key;
+      expectKey = false;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The spec requires the tensors to tile the data buffer: no byte shared by two
+ * tensors, none left over. Anything else means offsets were damaged, and
+ * reading on would hand back the wrong bytes.
+ */
+function checkCoverage(tensors: Map<string, TensorEntry>, dataStart: number, dataLength: number): void {
+  const byOffset = [...tensors].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let previous: string | undefined;
+  for (const [name, { begin, end }] of byOffset) {
+    const [from, to] = [begin - dataStart, end - dataStart];
+    if (from < covered) {
+      fail(`tensor "${name}" data_offsets [${from}, ${to}] overlap tensor "${previous}", which ends at ${covered}`);
+    }
+    if (from > covered) {
+      const where = previous === undefined ? `before "${name}"` : `between "${previous}" and "${name}"`;
+      fail(`bytes ${covered} to ${from} of the data buffer belong to no tensor (a gap ${where})`);
+    }
+    covered = to;
+    previous = name;
+  }
+  if (covered < dataLength) {
+    const where = previous === undefined ? 'the file has no tensors' : `after the last tensor, "${previous}"`;
+    fail(`the last ${dataLength - covered} bytes of the data buffer belong to no tensor (${where})`);
+  }
 }
 
 /** IEEE half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
