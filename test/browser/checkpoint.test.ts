@@ -3,7 +3,14 @@ import type { GPTConfig } from '../../workers/engine/config.ts';
 import { createParameters, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
-import { readCheckpoint, writeCheckpoint, type HFConfigJSON } from '../../workers/engine/checkpoint.ts';
+import {
+  importCheckpoint,
+  IMPORT_ERROR_PREFIX,
+  MAX_IMPORT_BYTES,
+  readCheckpoint,
+  writeCheckpoint,
+  type HFConfigJSON,
+} from '../../workers/engine/checkpoint.ts';
 import {
   bfloat16ToFloat32,
   float16ToFloat32,
@@ -323,7 +330,16 @@ describe('safetensors validation', () => {
     ['a file shorter than 8 bytes', new Uint8Array(5), 'safetensors: file is 5 bytes, too short to hold the 8-byte header length'],
     ['a header length past the end', good.subarray(0, 20), /safetensors: header length \d+ runs past the end of the 20-byte file/],
     ['a header that is not JSON', withHeader('{"x": '), /safetensors: header is not valid JSON/],
-    ['a header that is not an object', withHeader('[1, 2]'), 'safetensors: header must be a JSON object'],
+    ['a header that does not start with "{"', withHeader('[1, 2]'), 'safetensors: header must start with "{" but starts with byte 0x5b'],
+    ['a header length of 0', withHeader(''), 'safetensors: header length is 0: the file has no header'],
+    ['a header that is not UTF-8', withHeader('{"x": "ab"}').map((byte, i) => (i === 8 + 7 ? 0xff : byte)), /safetensors: header of \d+ bytes is not UTF-8 text/],
+    ['a tensor given twice', withHeader('{"x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}'), 'safetensors: header gives the key "x" twice'],
+    [
+      'a field given twice inside a tensor',
+      withHeader('{"x": {"dtype": "F32", "shape": [0], "dtype": "F16", "data_offsets": [0, 0]}}'),
+      'safetensors: header gives the key "dtype" twice in "x"',
+    ],
+    ['a tensor entry that is not an object', withHeader('{"x": [1]}'), 'safetensors: tensor "x" must be an object with dtype, shape and data_offsets, got [1]'],
     [
       'offsets beyond the data',
       buildFile([{ name: 'x', dtype: 'F32', shape: [3], bytes: f32Bytes([1, 2, 3]) }]).subarray(0, -4),
@@ -351,10 +367,160 @@ describe('safetensors validation', () => {
     });
   }
 
+  it('tells escaped keys from plain ones when looking for keys given twice', () => {
+    // "\u0078" is "x": the same key spelled two ways.
+    const twice = withHeader('{"x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "\\u0078": {}}');
+    expect(() => parseSafetensors(twice)).to.throw('safetensors: header gives the key "x" twice');
+    // Equal strings as values, or in different objects, are fine.
+    const fine = withHeader('{"__metadata__": {"a": "F32", "b": "F32"}, "a": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}');
+    expect(parseSafetensors(fine).metadata).to.deep.equal({ a: 'F32', b: 'F32' });
+  });
+
+  /** A header with the given data_offsets for three 3-float tensors a, b, c, over a 36-byte buffer. */
+  const withOffsets = (offsets: Record<string, [number, number]>, dataLength = 36): Uint8Array => {
+    const header = Object.fromEntries(
+      Object.entries(offsets).map(([name, data_offsets]) => [name, { dtype: 'F32', shape: [3], data_offsets }]),
+    );
+    return withHeader(JSON.stringify(header), [f32Bytes(Float32Array.from({ length: dataLength / 4 }, (_, i) => i + 0.5))], dataLength);
+  };
+
+  it('reads tensors stored in any order, as long as they tile the buffer', () => {
+    const parsed = parseSafetensors(withOffsets({ c: [24, 36], a: [0, 12], b: [12, 24] }));
+    expect(Array.from(readTensor(parsed, 'c'))).to.deep.equal([6.5, 7.5, 8.5]);
+    expect([...parsed.tensors.keys()]).to.deep.equal(['c', 'a', 'b']);
+  });
+
+  const coverage: [string, Uint8Array, string][] = [
+    [
+      'overlapping tensors',
+      withOffsets({ a: [0, 12], b: [8, 20], c: [24, 36] }),
+      'safetensors: tensor "b" data_offsets [8, 20] overlap tensor "a", which ends at 12',
+    ],
+    [
+      'two tensors on the same bytes',
+      withOffsets({ a: [0, 12], b: [12, 24], c: [12, 24] }),
+      'safetensors: tensor "c" data_offsets [12, 24] overlap tensor "b", which ends at 24',
+    ],
+    [
+      'a gap between tensors',
+      withOffsets({ a: [0, 12], b: [16, 28], c: [28, 40] }, 40),
+      'safetensors: bytes 12 to 16 of the data buffer belong to no tensor (a gap between "a" and "b")',
+    ],
+    [
+      'a gap before the first tensor',
+      withOffsets({ a: [4, 16], b: [16, 28], c: [28, 40] }, 40),
+      'safetensors: bytes 0 to 4 of the data buffer belong to no tensor (a gap before "a")',
+    ],
+    [
+      'bytes after the last tensor',
+      withOffsets({ a: [0, 12], b: [12, 24], c: [24, 36] }, 40),
+      'safetensors: the last 4 bytes of the data buffer belong to no tensor (after the last tensor, "c")',
+    ],
+    [
+      'data and no tensors',
+      withOffsets({}, 8),
+      'safetensors: the last 8 bytes of the data buffer belong to no tensor (the file has no tensors)',
+    ],
+  ];
+  for (const [what, file, message] of coverage) {
+    it(`rejects ${what}`, () => {
+      expect(() => parseSafetensors(file)).to.throw(message);
+    });
+  }
+
   it('rejects a checkpoint cut short in its data', () => {
     const tokenizer = CharTokenizer.fromText('ab');
     const config: GPTConfig = { vocabSize: 3, blockSize: 2, nLayer: 1, nHead: 1, nEmbd: 2, tied: true };
     const bytes = writeCheckpoint({ config, params: randomParams(config, 5), tokenizer });
     expect(() => readCheckpoint(bytes.subarray(0, bytes.length - 1))).to.throw(/safetensors: tensor "[^"]+" data_offsets .* fall outside/);
   });
+});
+
+// ---- importing: the one entry point for files from outside ----
+
+describe('importCheckpoint', () => {
+  const tokenizer = CharTokenizer.fromText(TEXT);
+  const config: GPTConfig = { vocabSize: tokenizer.size, blockSize: 5, nLayer: 2, nHead: 2, nEmbd: 4, tied: false };
+  const params = randomParams(config, 31);
+  const good = writeCheckpoint({ config, params, tokenizer });
+
+  /** The same checkpoint with its metadata replaced (the tensors stay as written). */
+  const withMetadata = (metadata: Record<string, string>): Uint8Array => {
+    const { length, json } = headerOf(good);
+    return withHeader(JSON.stringify({ ...json, __metadata__: metadata }), [good.subarray(8 + length)], good.length - 8 - length);
+  };
+  const ourMetadata = (): Record<string, string> => ({ ...headerOf(good).json.__metadata__ });
+
+  it('returns the whole model, bit for bit, and leaves the bytes alone', () => {
+    const copy = good.slice();
+    const model = importCheckpoint(good);
+    expect(model.config).to.deep.equal(config);
+    expect(model.tokenizer.vocab).to.deep.equal(tokenizer.vocab);
+    expect(Array.from(bitsOf(model.params.data))).to.deep.equal(Array.from(bitsOf(params.data)));
+    expect(Array.from(good)).to.deep.equal(Array.from(copy));
+    expect(model.params.data.buffer).to.not.equal(good.buffer);
+  });
+
+  it('refuses a file over the size limit before reading it', () => {
+    expect(MAX_IMPORT_BYTES).to.equal(512 * 1024 * 1024);
+    expect(() => importCheckpoint(good, { maxBytes: good.length - 1 })).to.throw(
+      `${IMPORT_ERROR_PREFIX}it is ${good.length} bytes, over the ${good.length - 1} bytes limit`,
+    );
+    expect(() => importCheckpoint(new Uint8Array(1.5 * 2 ** 20), { maxBytes: 2 ** 20 })).to.throw(
+      `${IMPORT_ERROR_PREFIX}it is 1.5 MiB, over the 1 MiB limit`,
+    );
+    expect(importCheckpoint(good, { maxBytes: good.length }).config).to.deep.equal(config);
+  });
+
+  it('says what to do with a Hugging Face GPT-2 file', () => {
+    expect(() => importCheckpoint(hfFile())).to.throw(
+      /^This file can't be imported: it has no playground config or tokenizer in its metadata, as with a Hugging Face GPT-2 file\. .*exported from the playground/,
+    );
+  });
+
+  it('drops the module prefix and keeps the cause', () => {
+    try {
+      importCheckpoint(good.subarray(0, 5));
+      expect.fail('imported a 5-byte file');
+    } catch (error) {
+      expect((error as Error).message).to.equal(`${IMPORT_ERROR_PREFIX}file is 5 bytes, too short to hold the 8-byte header length`);
+      expect(((error as Error).cause as Error).message).to.match(/^safetensors: /);
+    }
+  });
+
+  const metadataCases: [string, () => Record<string, string>, string | RegExp][] = [
+    ['no tokenizer', () => ({ ...ourMetadata(), tokenizer: undefined! }), "This file can't be imported: it has no tokenizer in its metadata"],
+    ['no config', () => ({ ...ourMetadata(), llm_playground_config: undefined! }), "This file can't be imported: it has a tokenizer but no playground config"],
+    [
+      'a tokenizer that does not fit the vocabulary',
+      () => ({ ...ourMetadata(), tokenizer: JSON.stringify(CharTokenizer.fromText('abc').toJSON()) }),
+      `This file can't be imported: the tokenizer has 4 tokens but the config's vocabSize is ${config.vocabSize}`,
+    ],
+    [
+      'a tokenizer that is not one',
+      () => ({ ...ourMetadata(), tokenizer: JSON.stringify({ type: 'char', vocab: ['\uFFFD', 'ab'] }) }),
+      `This file can't be imported: the tokenizer in the file's metadata is invalid: token 1 is not a single character: "ab"`,
+    ],
+    [
+      'a tokenizer that is not JSON',
+      () => ({ ...ourMetadata(), tokenizer: '{"type": "char", ' }),
+      `This file can't be imported: the tokenizer in the file's metadata (__metadata__ "tokenizer") is not valid JSON`,
+    ],
+    [
+      'a config with a bad field',
+      () => ({ ...ourMetadata(), llm_playground_config: JSON.stringify({ ...config, nHead: 3 }) }),
+      "This file can't be imported: the config in the file's metadata is invalid: config.nEmbd (4) must be divisible by config.nHead (3)",
+    ],
+    [
+      'a config far bigger than the file',
+      () => ({ ...ourMetadata(), llm_playground_config: JSON.stringify({ ...config, nLayer: 1e9 }) }),
+      /^This file can't be imported: the config \(.*nLayer 1000000000.*\) needs \d+ weights, more than the file's \d+ bytes of tensors hold$/,
+    ],
+  ];
+  for (const [what, metadata, message] of metadataCases) {
+    it(`refuses ${what}`, () => {
+      const entries = Object.entries(metadata()).filter(([, value]) => value !== undefined);
+      expect(() => importCheckpoint(withMetadata(Object.fromEntries(entries)))).to.throw(message);
+    });
+  }
 });

@@ -8,7 +8,14 @@
  * implement, so such a model is driven with token ids.
  */
 import { type GPTConfig, validateConfig } from './config.ts';
-import { createParameters, layerView, parameterShapes, type ParameterName, type ParameterTensors } from './params.ts';
+import {
+  countParameters,
+  createParameters,
+  layerView,
+  parameterShapes,
+  type ParameterName,
+  type ParameterTensors,
+} from './params.ts';
 import { type NamedTensor, parseSafetensors, readTensor, type SafetensorsFile, writeSafetensors } from './safetensors.ts';
 import { CharTokenizer, type TokenizerJSON } from './tokenizer.ts';
 
@@ -78,27 +85,35 @@ const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 interface HFTensor {
   name: string;
   shape: number[];
-  /** The slice of the flat parameter buffer this tensor fills. */
-  view: Float32Array;
+  /** Where it lives in the flat parameter buffer: a named view, and the layer for per-layer views. */
+  view: ParameterName;
+  layer?: number;
 }
 
-/** Every tensor a checkpoint of `params.config` holds, named and shaped as in Hugging Face's GPT-2. */
-function hfTensors(params: ParameterTensors): HFTensor[] {
-  const { config } = params;
+/**
+ * Every tensor a checkpoint of `config` holds, named and shaped as in Hugging
+ * Face's GPT-2. Nothing is allocated, so a file can be checked against its
+ * config before the weights get a buffer.
+ */
+function hfTensors(config: GPTConfig): HFTensor[] {
   const shapes = parameterShapes(config);
   const tensors: HFTensor[] = [];
   for (const { view, hf, perLayer } of HF_NAMES) {
     if (view === 'lmHead' && config.tied) continue;
     if (!perLayer) {
-      tensors.push({ name: hf, shape: shapes[view], view: params[view] });
+      tensors.push({ name: hf, shape: shapes[view], view });
       continue;
     }
     for (let layer = 0; layer < config.nLayer; layer++) {
-      tensors.push({ name: `h.${layer}.${hf}`, shape: shapes[view].slice(1), view: layerView(params[view], layer, config.nLayer) });
+      tensors.push({ name: `h.${layer}.${hf}`, shape: shapes[view].slice(1), view, layer });
     }
   }
   return tensors;
 }
+
+/** The slice of `params`' flat buffer that tensor fills. */
+const viewOf = (params: ParameterTensors, { view, layer }: HFTensor): Float32Array =>
+  layer === undefined ? params[view] : layerView(params[view], layer, params.config.nLayer);
 
 function fail(message: string): never {
   throw new Error(`checkpoint: ${message}`);
@@ -143,11 +158,18 @@ export function configFromHF(hf: HFConfigJSON, hasLmHead: boolean): GPTConfig {
   });
 }
 
-function metadataJSON(file: SafetensorsFile, key: string): unknown {
+/** Decodes one of the JSON entries we write into __metadata__, saying which one when it is not what we write. */
+function fromMetadata<T>(file: SafetensorsFile, key: string, what: string, read: (json: unknown) => T): T {
+  let json: unknown;
   try {
-    return JSON.parse(file.metadata[key]!);
+    json = JSON.parse(file.metadata[key]!);
   } catch {
-    return fail(`__metadata__ "${key}" is not valid JSON`);
+    return fail(`the ${what} in the file's metadata (__metadata__ "${key}") is not valid JSON`);
+  }
+  try {
+    return read(json);
+  } catch (error) {
+    return fail(`the ${what} in the file's metadata is invalid: ${(error as Error).message}`);
   }
 }
 
@@ -159,7 +181,9 @@ function checkTokenizerFits(tokenizer: CharTokenizer, config: GPTConfig): void {
 
 /** The config stored in the file wins; a given one fills in when the file has none and must agree when it has. */
 function resolveConfig(file: SafetensorsFile, given: HFConfigJSON | GPTConfig | undefined, hasLmHead: boolean): GPTConfig {
-  const own = CONFIG_METADATA_KEY in file.metadata ? pickConfig(metadataJSON(file, CONFIG_METADATA_KEY)) : undefined;
+  const own = CONFIG_METADATA_KEY in file.metadata
+    ? fromMetadata(file, CONFIG_METADATA_KEY, 'config', pickConfig)
+    : undefined;
   const supplied = given === undefined ? undefined : 'vocab_size' in given ? configFromHF(given, hasLmHead) : pickConfig(given);
   if (own && supplied && !sameConfig(own, supplied)) {
     fail(`the file's own config (${describeConfig(own)}) differs from the one given (${describeConfig(supplied)})`);
@@ -177,7 +201,7 @@ export function writeCheckpoint(model: Checkpoint): Uint8Array {
   const { config, params, tokenizer } = model;
   if (!sameConfig(config, params.config)) fail('model.config and model.params.config differ');
   if (tokenizer) checkTokenizerFits(tokenizer, config);
-  const tensors: NamedTensor[] = hfTensors(params).map(({ name, shape, view }) => ({ name, shape, data: view }));
+  const tensors: NamedTensor[] = hfTensors(config).map((tensor) => ({ ...tensor, data: viewOf(params, tensor) }));
   const metadata: Record<string, string> = { format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) };
   if (tokenizer) metadata[TOKENIZER_METADATA_KEY] = JSON.stringify(tokenizer.toJSON());
   return writeSafetensors(tensors, metadata);
@@ -189,8 +213,50 @@ export function writeCheckpoint(model: Checkpoint): Uint8Array {
  * file carries no config of its own.
  */
 export function readCheckpoint(bytes: Uint8Array, options: { config?: HFConfigJSON | GPTConfig } = {}): Checkpoint {
-  const file = parseSafetensors(bytes);
+  return readTensors(parseSafetensors(bytes), options.config);
+}
 
+/** Files bigger than this are refused before they are read: they would not fit a browser tab's memory next to training. */
+export const MAX_IMPORT_BYTES = 512 * 2 ** 20;
+
+const describeBytes = (bytes: number): string =>
+  bytes < 2 ** 20 ? `${bytes} bytes` : `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MiB`;
+
+/** What importCheckpoint's errors start with; the rest says what is wrong with the file. */
+export const IMPORT_ERROR_PREFIX = "This file can't be imported: ";
+
+/**
+ * The one way a file from outside becomes a model: the whole file is checked
+ * (size, header, offsets, dtypes, tensors against the config, finite weights,
+ * a tokenizer that fits) before anything is returned, and nothing outside is
+ * changed. Throws an Error whose message starts with IMPORT_ERROR_PREFIX and
+ * says what is wrong, in words for the user.
+ */
+export function importCheckpoint(bytes: Uint8Array, options: { maxBytes?: number } = {}): GPTModel {
+  try {
+    const maxBytes = options.maxBytes ?? MAX_IMPORT_BYTES;
+    if (bytes.length > maxBytes) fail(`it is ${describeBytes(bytes.length)}, over the ${describeBytes(maxBytes)} limit`);
+    const file = parseSafetensors(bytes);
+    const hasConfig = CONFIG_METADATA_KEY in file.metadata;
+    if (!hasConfig && !(TOKENIZER_METADATA_KEY in file.metadata)) {
+      fail(
+        'it has no playground config or tokenizer in its metadata, as with a Hugging Face GPT-2 file. '
+          + 'The playground reads text one character at a time, so import a .safetensors exported from the playground '
+          + 'or made with `npx llm-playground train`',
+      );
+    }
+    if (!hasConfig) fail('it has a tokenizer but no playground config in its metadata');
+    const { config, params, tokenizer } = readTensors(file, undefined);
+    if (!tokenizer) fail('it has no tokenizer in its metadata, so its token ids cannot be turned into text');
+    return { config, params, tokenizer };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^(safetensors|checkpoint): /, '') : String(error);
+    throw new Error(IMPORT_ERROR_PREFIX + reason, { cause: error });
+  }
+}
+
+/** The checks and decoding behind readCheckpoint and importCheckpoint, for a parsed file. */
+function readTensors(file: SafetensorsFile, givenConfig: HFConfigJSON | GPTConfig | undefined): Checkpoint {
   // Our name (no `transformer.` prefix) → the name in the file.
   const inFile = new Map<string, string>();
   for (const name of file.tensors.keys()) {
@@ -200,9 +266,14 @@ export function readCheckpoint(bytes: Uint8Array, options: { config?: HFConfigJS
     inFile.set(ours, name);
   }
 
-  const config = resolveConfig(file, options.config, inFile.has(LM_HEAD));
-  const params = createParameters(config);
-  const expected = hfTensors(params);
+  const config = resolveConfig(file, givenConfig, inFile.has(LM_HEAD));
+  // The smallest dtype takes 2 bytes a value; a config needing more cannot describe this file, and listing its tensors could take forever.
+  const needed = countParameters(config).total;
+  const dataBytes = [...inFile.values()].reduce((sum, name) => sum + file.tensors.get(name)!.end - file.tensors.get(name)!.begin, 0);
+  if (2 * needed > dataBytes) {
+    fail(`the config (${describeConfig(config)}) needs ${needed} weights, more than the file's ${dataBytes} bytes of tensors hold`);
+  }
+  const expected = hfTensors(config);
 
   const missing = expected.filter(({ name }) => !inFile.has(name)).map(({ name }) => name);
   const expectedNames = new Set(expected.map(({ name }) => name));
@@ -214,22 +285,28 @@ export function readCheckpoint(bytes: Uint8Array, options: { config?: HFConfigJS
     ].filter(Boolean);
     fail(`tensors do not match the config (${describeConfig(config)}): ${problems.join('; ')}`);
   }
-
-  for (const { name, shape, view } of expected) {
+  for (const { name, shape } of expected) {
     const fileName = inFile.get(name)!;
     const found = file.tensors.get(fileName)!.shape;
     if (found.join() !== shape.join()) {
       fail(`tensor ${fileName} has shape [${found.join(', ')}] but the config needs [${shape.join(', ')}]`);
     }
-    readTensor(file, fileName, view);
-    const bad = view.findIndex((value) => !Number.isFinite(value));
-    if (bad >= 0) fail(`tensor ${fileName} holds ${view[bad]} at index ${bad}: the weights are corrupt`);
   }
 
   let tokenizer: CharTokenizer | undefined;
   if (TOKENIZER_METADATA_KEY in file.metadata) {
-    tokenizer = CharTokenizer.fromJSON(metadataJSON(file, TOKENIZER_METADATA_KEY) as TokenizerJSON);
+    tokenizer = fromMetadata(file, TOKENIZER_METADATA_KEY, 'tokenizer', (json) => CharTokenizer.fromJSON(json as TokenizerJSON));
     checkTokenizerFits(tokenizer, config);
+  }
+
+  // Only now, with every name and shape checked, do the weights get a buffer.
+  const params = createParameters(config);
+  for (const tensor of expected) {
+    const fileName = inFile.get(tensor.name)!;
+    const view = viewOf(params, tensor);
+    readTensor(file, fileName, view);
+    const bad = view.findIndex((value) => !Number.isFinite(value));
+    if (bad >= 0) fail(`tensor ${fileName} holds ${view[bad]} at index ${bad}: the weights are corrupt`);
   }
   return { config, params, tokenizer };
 }
