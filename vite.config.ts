@@ -1,10 +1,68 @@
 /**
- * `vite build`             the demo site: index.html and the article page into dist/
+ * `vite build`             the demo site: index.html and the article page into dist/, with
+ *                          a service worker (sw.js) that keeps the site for offline use
  * `vite build --mode lib`  the library: dist/lib/llm-playground.js (an ES module that
  *                          registers <llm-playground>) plus its worker as a separate file
  *                          beside it, loaded by URL, so one <script type="module"> is enough.
+ *                          No service worker: the page that hosts it decides what it caches.
  */
-import { defineConfig, type UserConfig } from 'vite';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
+
+const SERVICE_WORKER = 'sw.js';
+/** Files of public/ that the pages never load (the README's picture): not worth a place in every visitor's cache. */
+const NOT_PRECACHED = new Set(['screenshot.png']);
+
+/**
+ * Builds src/offline/service-worker.ts into sw.js at the site's root and puts in front
+ * of it the list of every file the build writes (pages, chunks, the engine worker)
+ * and of public/ (the default model, the icon), with a hash of their names and
+ * contents, which names the cache: a new build with any file changed gets a new cache.
+ */
+function serviceWorker(): Plugin {
+  let publicDir = '';
+  return {
+    name: 'llm-playground-service-worker',
+    apply: 'build',
+    configResolved(config) {
+      publicDir = config.publicDir;
+    },
+    buildStart() {
+      this.emitFile({ type: 'chunk', id: 'src/offline/service-worker.ts', fileName: SERVICE_WORKER });
+    },
+    generateBundle: {
+      // After the other plugins: the engine worker's chunk is added to the bundle on the way.
+      order: 'post',
+      handler(_options, bundle) {
+        const files = new Map<string, string | Uint8Array>();
+        for (const [name, output] of Object.entries(bundle)) {
+          if (name === SERVICE_WORKER) continue;
+          files.set(name, output.type === 'chunk' ? output.code : output.source);
+        }
+        for (const name of publicFiles(publicDir)) {
+          if (!NOT_PRECACHED.has(name)) files.set(name, readFileSync(join(publicDir, name)));
+        }
+        const names = [...files.keys()].sort();
+        const hash = createHash('sha256');
+        for (const name of names) hash.update(name).update('\0').update(files.get(name)!).update('\0');
+        const precache = { version: hash.digest('hex').slice(0, 16), files: names };
+        const worker = bundle[SERVICE_WORKER];
+        if (worker?.type !== 'chunk') throw new Error(`${SERVICE_WORKER} is missing from the build`);
+        worker.code = `const PRECACHE = ${JSON.stringify(precache)};\n${worker.code}`;
+      },
+    },
+  };
+}
+
+/** The files under public/ (copied to the site's root as they are), as paths with forward slashes. */
+function publicFiles(dir: string): string[] {
+  if (!dir) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => statSync(join(dir, name)).isFile())
+    .map((name) => name.split('\\').join('/'));
+}
 
 const shared: UserConfig = {
   // Relative URLs: the site and the library work from any folder, not only a domain's root,
@@ -16,6 +74,7 @@ const shared: UserConfig = {
 
 const site: UserConfig = {
   ...shared,
+  plugins: [serviceWorker()],
   build: {
     outDir: 'dist',
     rolldownOptions: {
