@@ -1,30 +1,37 @@
 /**
  * The typed client of the engine worker: the only thing components talk to.
- * It starts the one dedicated worker, forwards calls through Comlink, and turns a
- * worker that fails to start or crashes into rejected promises (a dead worker
- * would otherwise leave every call waiting forever).
+ * It starts the one dedicated worker and forwards calls through Comlink.
+ *
+ * A worker that fails to start rejects every call. One that dies later
+ * (crashed, out of memory, terminated) is noticed at once through a Web Lock it
+ * holds while alive: calls in flight reject with a clear error (a dead worker
+ * would otherwise leave them waiting forever), a new worker starts and reopens
+ * the last saved model, and a 'restart' event says what happened.
  */
 import * as Comlink from 'comlink';
 import type {
   BackendChoice,
   BackendInfo,
+  CheckpointSummary,
   CorpusSource,
   CorpusSummary,
   EngineService,
   ForwardOutput,
   GenerateRequest,
   GenerateResult,
+  ImportSource,
   ModelInfo,
   ModelPreset,
   NewModelRequest,
   NewModelResult,
   ParameterCounts,
+  PlayOutcome,
   Prediction,
   PredictOptions,
+  SavedModels,
   SamplingOptions,
   StreamedToken,
   Tokenization,
-  TrainingOutcome,
   TrainingProgress,
   TrainingSettings,
   TrainingState,
@@ -40,39 +47,52 @@ export type * from '../workers/service.ts';
 export const DEFAULT_MODEL_URL = new URL('../public/default-model.safetensors?no-inline', import.meta.url).href;
 
 export interface EngineClientOptions {
-  /** Checkpoint to start from; null: random weights. Default: the shipped trained model. */
+  /** Checkpoint to start from when no saved model is reopened; null: random weights. Default: the shipped trained model. */
   modelUrl?: string | null;
-  /** For tests; the playground always starts the engine worker. */
-  worker?: Worker;
+  /** Reopen the model saved last (default true). */
+  restore?: boolean;
+  /** IndexedDB database for saved models (default 'llm-playground'; tests use their own). */
+  database?: string;
+  /** Makes the worker; the playground's default starts engine.worker.ts (tests count the workers made). */
+  createWorker?: () => Worker;
 }
 
-export class EngineClient {
-  private readonly worker: Worker;
-  private readonly remote: Comlink.Remote<EngineService>;
-  /** Rejects when the worker fails; every call races against it. */
-  private readonly failure: Promise<never>;
-  /** Settles once the starting model is in place; info() waits for it. */
-  private readonly started: Promise<unknown>;
+/** The 'restart' event's detail: what happened, in words for the user. */
+export type RestartEvent = CustomEvent<{ message: string; model: ModelInfo | null }>;
+
+/** More restarts than this within RESTART_WINDOW_MS and the client gives up (a worker that dies at once would loop). */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
+const startEngineWorker = (): Worker =>
+  new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
+
+/** One worker and what the client knows of it. */
+interface Connection {
+  worker: Worker;
+  remote: Comlink.Remote<EngineService>;
+  /** Rejects when the worker fails to start or dies; every call races against it. */
+  failure: Promise<never>;
+  /** Settles once the starting model is in place; calls wait for it. */
+  started: Promise<ModelInfo | null>;
+  /** Stops watching for this worker's death (when the client ends it on purpose). */
+  stopWatching: AbortController;
+}
+
+export class EngineClient extends EventTarget {
+  private connection: Connection;
+  private readonly options: EngineClientOptions;
+  private readonly restarts: number[] = [];
+  private ended = false;
+  /** Settings the page made, applied again to a restarted worker. */
+  private backendChoice: BackendChoice | null = null;
+  private autosaveEvery: number | null = null;
+  private persistenceAsked: Promise<boolean> | null = null;
 
   constructor(options: EngineClientOptions = {}) {
-    this.worker =
-      options.worker ?? new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
-    this.remote = Comlink.wrap<EngineService>(this.worker);
-    this.failure = new Promise((_, reject) => {
-      this.worker.addEventListener('error', (event) => {
-        event.preventDefault();
-        reject(new Error(`The model's worker failed: ${event.message || 'it could not be loaded'}`));
-      });
-      this.worker.addEventListener('messageerror', () => {
-        reject(new Error("A message from the model's worker could not be read."));
-      });
-    });
-    // Calls nobody is waiting on must not surface as unhandled rejections.
-    this.failure.catch(() => {});
-    const modelUrl = options.modelUrl === undefined ? DEFAULT_MODEL_URL : options.modelUrl;
-    const loading = modelUrl === null ? Promise.resolve() : this.remote.loadCheckpoint(modelUrl);
-    this.started = Promise.race([loading, this.failure]);
-    this.started.catch(() => {});
+    super();
+    this.options = options;
+    this.connection = this.connect();
   }
 
   info(): Promise<ModelInfo> {
@@ -130,7 +150,7 @@ export class EngineClient {
   }
 
   /** Trains until paused, finished or diverged; progress arrives a few times a second. */
-  play(onProgress: (progress: TrainingProgress) => void): Promise<TrainingOutcome> {
+  play(onProgress: (progress: TrainingProgress) => void): Promise<PlayOutcome> {
     const callback = Comlink.proxy(onProgress);
     return this.call((remote) => remote.play(callback));
   }
@@ -157,19 +177,163 @@ export class EngineClient {
   }
 
   /** Moves the model (and a training run, weights and optimizer state) to the chosen backend. */
-  setBackend(choice: BackendChoice): Promise<BackendInfo> {
-    return this.call((remote) => remote.setBackend(choice));
+  async setBackend(choice: BackendChoice): Promise<BackendInfo> {
+    const info = await this.call((remote) => remote.setBackend(choice));
+    this.backendChoice = choice;
+    return info;
+  }
+
+  /** The saved models, the one in use, the autosave interval and the storage used. */
+  listModels(): Promise<SavedModels> {
+    return this.call((remote) => remote.listModels());
+  }
+
+  /** Saves the model in use; rejects with a message for the user when storage fails (the model stays in memory). */
+  saveModel(name?: string): Promise<CheckpointSummary> {
+    return this.call((remote) => remote.saveModel(name));
+  }
+
+  openModel(id: string): Promise<ModelInfo> {
+    return this.call((remote) => remote.openModel(id));
+  }
+
+  renameModel(id: string, name: string): Promise<CheckpointSummary> {
+    return this.call((remote) => remote.renameModel(id, name));
+  }
+
+  duplicateModel(id: string): Promise<CheckpointSummary> {
+    return this.call((remote) => remote.duplicateModel(id));
+  }
+
+  deleteModel(id: string): Promise<void> {
+    return this.call((remote) => remote.deleteModel(id));
+  }
+
+  /** The model in use as a .safetensors file. */
+  exportModel(): Promise<{ fileName: string; bytes: Uint8Array }> {
+    return this.call((remote) => remote.exportModel());
+  }
+
+  /** Checks a .safetensors file in the worker; only a valid one replaces the model (and is saved). */
+  importModel(source: ImportSource): Promise<ModelInfo> {
+    if (source.kind === 'url') return this.call((remote) => remote.importModel(source));
+    const copy = { ...source, bytes: source.bytes.slice(0) };
+    return this.call((remote) => remote.importModel(Comlink.transfer(copy, [copy.bytes])));
+  }
+
+  /** Training saves itself every this many steps and when it pauses; 0: only when asked. */
+  async setAutosave(everySteps: number): Promise<void> {
+    await this.call((remote) => remote.setAutosave(everySteps));
+    this.autosaveEvery = everySteps;
+  }
+
+  /**
+   * Asks the browser not to evict saved models (navigator.storage.persist(), on
+   * the page: workers can't). Asked once; true when granted.
+   */
+  requestPersistence(): Promise<boolean> {
+    this.persistenceAsked ??= navigator.storage?.persist ? navigator.storage.persist().catch(() => false) : Promise.resolve(false);
+    return this.persistenceAsked;
   }
 
   /** Stops the worker; the client cannot be used afterwards. */
   terminate(): void {
-    this.remote[Comlink.releaseProxy]();
-    this.worker.terminate();
+    this.ended = true;
+    this.end(this.connection);
   }
 
   /** Calls wait for the starting model, so no answer comes from the model it replaces. */
   private call<T>(request: (remote: Comlink.Remote<EngineService>) => Promise<T>): Promise<T> {
-    return Promise.race([this.started.then(() => request(this.remote)), this.failure]);
+    const { started, remote, failure } = this.connection;
+    return Promise.race([started.then(() => request(remote)), failure]);
+  }
+
+  /** Starts a worker, watches for its death, and puts the starting model in place. */
+  private connect(): Connection {
+    const worker = (this.options.createWorker ?? startEngineWorker)();
+    const remote = Comlink.wrap<EngineService>(worker);
+    const stopWatching = new AbortController();
+    let fail!: (error: Error) => void;
+    const failure = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    // Calls nobody is waiting on must not surface as unhandled rejections.
+    failure.catch(() => {});
+    let running = false;
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      if (!running) fail(new Error(`The model's worker failed: ${event.message || 'it could not be loaded'}`));
+    });
+    worker.addEventListener('messageerror', () => fail(new Error("A message from the model's worker could not be read.")));
+    const connection: Connection = { worker, remote, failure, started: Promise.resolve(null), stopWatching };
+    const starting = (async () => {
+      await this.watch(connection, () => {
+        fail(new Error("The model's worker stopped (it crashed, ran out of memory or was ended) while this was running."));
+      });
+      running = true;
+      return this.startModel(remote);
+    })();
+    connection.started = Promise.race([starting, failure]);
+    connection.started.catch(() => {});
+    return connection;
+  }
+
+  /**
+   * The worker holds a Web Lock while it lives; asking for the same lock here is
+   * granted when it dies. Browsers without Web Locks only learn of load failures.
+   */
+  private async watch(connection: Connection, died: () => void): Promise<void> {
+    const locks = globalThis.navigator?.locks;
+    if (!locks) return;
+    const name = `llm-playground-engine-${crypto.randomUUID()}`;
+    await connection.remote.holdLifeLock(name);
+    locks.request(name, { signal: connection.stopWatching.signal }, () => {
+      if (connection !== this.connection || this.ended) return;
+      died();
+      this.restart(connection);
+    }).catch(() => {}); // aborted: the client ended the worker itself
+  }
+
+  /** Settings the page made, then the saved model, else the starting checkpoint. */
+  private async startModel(remote: Comlink.Remote<EngineService>): Promise<ModelInfo | null> {
+    const { database, restore = true } = this.options;
+    if (database) await remote.useDatabase(database);
+    if (this.autosaveEvery !== null) await remote.setAutosave(this.autosaveEvery);
+    if (this.backendChoice) await remote.setBackend(this.backendChoice).catch(() => {});
+    const restored = restore ? await remote.restoreActive() : null;
+    if (restored) return restored;
+    const modelUrl = this.options.modelUrl === undefined ? DEFAULT_MODEL_URL : this.options.modelUrl;
+    return modelUrl === null ? null : remote.loadCheckpoint(modelUrl);
+  }
+
+  /** A new worker for a dead one, with the last saved model; gives up after a few in a row. */
+  private restart(dead: Connection): void {
+    this.end(dead);
+    const now = Date.now();
+    this.restarts.push(now);
+    while (this.restarts[0]! < now - RESTART_WINDOW_MS) this.restarts.shift();
+    if (this.restarts.length > MAX_RESTARTS) {
+      this.ended = true;
+      this.dispatchRestart(`The model's worker stopped ${this.restarts.length} times in a minute, so it was not started again. Reload the page to try again.`, null);
+      return;
+    }
+    this.connection = this.connect();
+    void this.connection.started.then(
+      (model) => this.dispatchRestart(model?.saved
+        ? `The model's worker stopped unexpectedly and was restarted; "${model.name}" was reopened as saved at step ${model.saved.step}.`
+        : "The model's worker stopped unexpectedly and was restarted; there was no saved model to reopen, so it starts from the default model.", model),
+      (error: Error) => this.dispatchRestart(`The model's worker stopped and could not be restarted: ${error.message}`, null),
+    );
+  }
+
+  private dispatchRestart(message: string, model: ModelInfo | null): void {
+    this.dispatchEvent(new CustomEvent('restart', { detail: { message, model } }));
+  }
+
+  private end(connection: Connection): void {
+    connection.stopWatching.abort();
+    connection.remote[Comlink.releaseProxy]();
+    connection.worker.terminate();
   }
 }
 

@@ -11,6 +11,10 @@
  *   model    URL of the .safetensors checkpoint to open (default: the shipped trained model);
  *            "random" starts from random weights. Read when the element connects.
  *   train    (boolean, reflected) the training panel is open
+ *   library  (boolean, reflected) the saved-models panel is open
+ *   database name of the IndexedDB database this playground saves models in (default 'llm-playground');
+ *            two playgrounds on one page with different databases keep their models apart. Read when it connects.
+ *            The model saved last reopens when the page loads again (before the `model` attribute's checkpoint).
  *   backend  'auto' | 'cpu' | 'webgpu' (default 'auto'): what runs the model. Auto takes WebGPU on a hardware
  *            GPU and the CPU otherwise. Applied once the model is ready; follows what the user picks.
  *   status   'loading' | 'ready' | 'error' (read-only, reflected)
@@ -20,6 +24,8 @@
  *   llm-error  detail: { message }, when the worker fails
  *   llm-backend-change  detail: BackendInfo, after the user (or the `backend` attribute) switched backend
  *   llm-model-change, llm-training-progress, llm-training-end: from the training panel (see training-panel.ts)
+ *     and the saved-models panel (model-library.ts), which also sends llm-models-change
+ *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model
  * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
  *   train-toggle, training, backend,
  *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
@@ -35,11 +41,13 @@ import {
   EngineClient,
   type ModelInfo,
   type Prediction,
+  type RestartEvent,
   type StreamedToken,
   type Tokenization,
   type TrainingProgress,
 } from './client.ts';
 import './elements/backend-picker.ts';
+import './elements/model-library.ts';
 import './elements/next-token-chart.ts';
 import './elements/prompt-tokens.ts';
 import './elements/training-panel.ts';
@@ -61,6 +69,8 @@ export class LlmPlayground extends LitElement {
     prompt: { type: String },
     model: { type: String },
     train: { type: Boolean, reflect: true },
+    library: { type: Boolean, reflect: true },
+    database: { type: String },
     backend: { type: String },
     status: { type: String, reflect: true },
     info: { state: true },
@@ -76,6 +86,8 @@ export class LlmPlayground extends LitElement {
   declare prompt: string;
   declare model: string;
   declare train: boolean;
+  declare library: boolean;
+  declare database: string;
   declare backend: BackendChoice;
   declare status: PlaygroundStatus;
   declare private info: ModelInfo | null;
@@ -95,12 +107,16 @@ export class LlmPlayground extends LitElement {
   private stepping = false;
   /** The training panel was opened once, so it exists. */
   private trainingShown = false;
+  /** The same for the saved-models panel. */
+  private libraryShown = false;
 
   constructor() {
     super();
     this.prompt = '';
     this.model = '';
     this.train = false;
+    this.library = false;
+    this.database = '';
     this.backend = 'auto';
     this.status = 'loading';
     this.info = null;
@@ -157,7 +173,8 @@ export class LlmPlayground extends LitElement {
   private async start(): Promise<void> {
     this.status = 'loading';
     this.error = '';
-    const client = new EngineClient({ modelUrl: this.modelUrl() });
+    const client = new EngineClient({ modelUrl: this.modelUrl(), ...(this.database ? { database: this.database } : {}) });
+    client.addEventListener('restart', (event) => this.onRestart(event as RestartEvent));
     this.client = client;
     try {
       const info = await client.info();
@@ -214,7 +231,8 @@ export class LlmPlayground extends LitElement {
         client.predict(this.prompt, { temperature, topK, topP, top: CHART_TOKENS }),
       ]);
       if (refresh !== this.latestRefresh) return;
-      this.info = info;
+      // A restart's notice stays until the model changes.
+      this.info = this.info?.notice && !info.notice && this.info.name === info.name ? { ...info, notice: this.info.notice } : info;
       this.tokenization = tokenization;
       this.prediction = prediction;
     } catch (error) {
@@ -240,11 +258,32 @@ export class LlmPlayground extends LitElement {
     this.settings = event.detail;
   }
 
-  /** A new model (or the same one reset) is in use: everything shown is re-read at once. */
+  /** A new model (or the same one reset, opened or imported) is in use: everything shown is re-read at once. */
   private onModelChange(event: CustomEvent<ModelInfo>): void {
     this.info = event.detail;
     this.lastDrawn = null;
     this.refresh();
+    // Opened from the saved models: the training panel shows that model's training, if it has one.
+    if (event.target !== this.renderRoot.querySelector('llm-training-panel')) void this.trainingPanel()?.syncWithWorker();
+  }
+
+  /** The worker died and a new one took over (with the last saved model): say so and show what it holds now. */
+  private onRestart(event: RestartEvent): void {
+    const { message, model } = event.detail;
+    if (!model) {
+      this.fail(new Error(message));
+      return;
+    }
+    this.info = { ...model, notice: message };
+    this.generating = false;
+    this.lastDrawn = null;
+    this.emit('llm-restart', event.detail);
+    void this.trainingPanel()?.syncWithWorker();
+    this.refresh();
+  }
+
+  private trainingPanel() {
+    return this.renderRoot.querySelector('llm-training-panel');
   }
 
   private appendToken(token: StreamedToken): void {
@@ -512,7 +551,7 @@ export class LlmPlayground extends LitElement {
             ></llm-sampling-controls>
           </div>
         </section>
-        ${this.renderTraining(ready)}
+        ${this.renderTraining(ready)} ${this.renderLibrary(ready)}
       </div>
     `;
   }
@@ -548,6 +587,37 @@ export class LlmPlayground extends LitElement {
     </section>`;
   }
 
+  /** Built the first time it opens, like the training panel. */
+  private renderLibrary(ready: boolean) {
+    if (this.library) this.libraryShown = true;
+    return html`<section class="training" aria-labelledby="library-toggle">
+      <h3>
+        <button
+          id="library-toggle"
+          class="train-toggle"
+          part="library-toggle"
+          aria-expanded=${this.library ? 'true' : 'false'}
+          aria-controls="library"
+          ?disabled=${!ready}
+          @click=${() => (this.library = !this.library)}
+        >
+          <span class="arrow" aria-hidden="true">▸</span> Saved models
+          <span class="hint">kept in this browser, offline too: open, rename, export, import</span>
+        </button>
+      </h3>
+      ${this.libraryShown
+        ? html`<llm-model-library
+            id="library"
+            part="library"
+            ?hidden=${!this.library}
+            .client=${this.client}
+            .active=${this.info}
+            @llm-model-change=${this.onModelChange}
+          ></llm-model-library>`
+        : nothing}
+    </section>`;
+  }
+
   private renderModel() {
     const info = this.info;
     if (!info) return nothing;
@@ -555,8 +625,9 @@ export class LlmPlayground extends LitElement {
     return html`<p class="model" part="model">
         Model: <strong>${parameters.total.toLocaleString('en-US')}</strong> parameters, ${config.nLayer} layers of
         ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and
-        a vocabulary of ${config.vocabSize}. ${describeWeights(info)}
+        a vocabulary of ${config.vocabSize}. ${describeWeights(info)} ${describeSaved(info)}
       </p>
+      ${info.storageProblem ? html`<p class="notice" part="storage-notice" role="status">${info.storageProblem}</p>` : nothing}
       ${info.notice ? html`<p class="notice" part="notice" role="status">${info.notice}</p>` : nothing}`;
   }
 
@@ -573,6 +644,13 @@ export class LlmPlayground extends LitElement {
     }
     return nothing;
   }
+}
+
+/** Whether the model is saved in this browser, and as what. */
+function describeSaved(info: ModelInfo): string {
+  if (!info.saved) return info.weights === 'training' ? 'Not saved yet.' : '';
+  const at = info.saved.step > 0 ? ` at step ${info.saved.step.toLocaleString('en-US')}` : '';
+  return `Saved in this browser as "${info.saved.name}"${at}.`;
 }
 
 /** Where the weights came from and what that means for the odds, in a sentence or two. */

@@ -9,19 +9,21 @@
  */
 import { backendInfo, type BackendChoice, type BackendInfo, type BackendKind, decideBackend } from './backend-choice.ts';
 import { download, fileName } from './download.ts';
-import { readCheckpoint } from './engine/checkpoint.ts';
+import { importCheckpoint, readCheckpoint, writeCheckpoint } from './engine/checkpoint.ts';
 import { type GPTConfig, sameShape, validateConfig } from './engine/config.ts';
 import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
 import { type GeneratedToken, generate as generateTokens } from './engine/generate.ts';
 import { type Capture, forward as forwardModel, type ForwardResult } from './engine/model.ts';
-import { countParameters, initParameters, type ParameterCounts, type ParameterTensors } from './engine/params.ts';
+import { countParameters, createParameters, initParameters, type ParameterCounts, type ParameterTensors } from './engine/params.ts';
 import { nextTokenProbabilities, type SamplingOptions } from './engine/sampling.ts';
 import { MODEL_PRESETS, type ModelPreset } from './engine/presets.ts';
-import type { CharTokenizer } from './engine/tokenizer.ts';
+import { CharTokenizer } from './engine/tokenizer.ts';
 import { type BackendFactory, cpuBackend } from './engine/train.ts';
 import { type GPUContext, GPUFailure, requestGPU } from './engine/webgpu/device.ts';
 import { generateOnGPU, GPUModel } from './engine/webgpu/model.ts';
 import { gpuBackend, GPUTrainer } from './engine/webgpu/trainer.ts';
+import { ModelLibrary, type ModelToSave } from './model-library.ts';
+import type { CheckpointRecord, CheckpointSummary, ImportSource, SavedModels } from './store/records.ts';
 import {
   type CorpusSource,
   type CorpusSummary,
@@ -37,6 +39,7 @@ import {
 } from './training-session.ts';
 
 export type { BackendChoice, BackendInfo, BackendKind } from './backend-choice.ts';
+export type { CheckpointSummary, ImportSource, SavedModels, StorageInfo } from './store/records.ts';
 
 export type { SamplingOptions } from './engine/sampling.ts';
 export type { Capture, LayerCapture } from './engine/model.ts';
@@ -55,10 +58,19 @@ export type {
   TrainingState,
 } from './training-session.ts';
 
-export interface TrainingProgress extends SessionProgress {
+/** What an autosave did: the model as saved, or why it could not be. */
+export interface AutosaveReport {
+  saved?: CheckpointSummary;
+  saveProblem?: string;
+}
+
+export interface TrainingProgress extends SessionProgress, AutosaveReport {
   /** Present on the first report after the backend changed by itself (the GPU failed and the CPU took over). */
   backend?: BackendInfo;
 }
+
+/** How play() ended, and the save made when it did. */
+export type PlayOutcome = TrainingOutcome & AutosaveReport;
 
 /** Marks `value` so the listed buffers are moved, not copied, when it crosses to the page. */
 export type TransferFunction = <T>(value: T, transfers: Transferable[]) => T;
@@ -70,6 +82,8 @@ export type TransferFunction = <T>(value: T, transfers: Transferable[]) => T;
 export type WeightsState = 'random' | 'training' | 'trained';
 
 export interface ModelInfo {
+  /** What the model is called (and saved as). */
+  name: string;
   config: GPTConfig;
   parameters: ParameterCounts;
   /** Token strings in id order. */
@@ -83,6 +97,10 @@ export interface ModelInfo {
   checkpoint?: string;
   /** Name of the corpus the model is being trained on, when it is. */
   corpus?: string;
+  /** The saved model this is, once saved (it reopens on reload). */
+  saved?: { id: string; name: string; updated: number; step: number };
+  /** Why saving failed or is off (storage full, a private window), or that another tab's save was replaced. */
+  storageProblem?: string;
   /** Something the page should tell the user, e.g. why the default model did not load. */
   notice?: string;
 }
@@ -158,6 +176,7 @@ export interface NewModelResult {
 }
 
 interface ActiveModel {
+  name: string;
   config: GPTConfig;
   params: ParameterTensors;
   tokenizer: CharTokenizer;
@@ -172,7 +191,12 @@ export interface ServiceOptions {
   backend?: BackendChoice;
   /** How to get a GPU (default requestGPU); tests pass their own to hold the device. */
   findGPU?: () => Promise<GPUContext | null>;
+  /** Where models are saved (default: the IndexedDB database 'llm-playground'). */
+  library?: ModelLibrary;
 }
+
+/** Largest .safetensors file an import reads: far above any model this engine trains, well below a tab's memory. */
+export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
 
 const DEFAULT_TOP = 15;
 
@@ -210,11 +234,14 @@ export class EngineService {
   private modelVersion = 0;
 
   private readonly findGPU: () => Promise<GPUContext | null>;
+  private readonly library: ModelLibrary;
 
   constructor(options: ServiceOptions = {}) {
     this.transfer = options.transfer ?? ((value) => value);
     this.findGPU = options.findGPU ?? requestGPU;
+    this.library = options.library ?? new ModelLibrary();
     this.model = {
+      name: 'untrained model',
       config: DEFAULT_CONFIG,
       params: initParameters(DEFAULT_CONFIG, DEFAULT_SEED),
       tokenizer: defaultTokenizer(),
@@ -227,10 +254,11 @@ export class EngineService {
   }
 
   info(): ModelInfo {
-    const { config, tokenizer, seed, checkpoint } = this.model;
+    const { name, config, tokenizer, seed, checkpoint } = this.model;
     const session = this.session;
     const step = session?.step ?? 0;
     const info: ModelInfo = {
+      name,
       config: { ...config },
       parameters: countParameters(config),
       vocabulary: [...tokenizer.vocab],
@@ -240,6 +268,9 @@ export class EngineService {
     };
     if (session) info.corpus = session.corpus.name;
     else if (checkpoint) info.checkpoint = checkpoint;
+    const saved = this.library.active;
+    if (saved) info.saved = { id: saved.id, name: saved.name, updated: saved.updated, step: saved.step };
+    if (this.library.problem) info.storageProblem = this.library.problem;
     if (this.notice) info.notice = this.notice;
     return info;
   }
@@ -296,9 +327,11 @@ export class EngineService {
     this.cancel();
     this.session?.destroy();
     this.session = session;
-    this.model = { config: session.config, params: session.params, tokenizer: session.corpus.tokenizer, seed: session.seed };
-    this.modelVersion++;
-    this.notice = undefined;
+    const size = typeof request.size === 'string' ? request.size : 'custom';
+    this.model = {
+      name: `${size} model on ${corpus.name}`, config: session.config, params: session.params, tokenizer: session.corpus.tokenizer, seed: session.seed,
+    };
+    this.replacedModel();
     return { corpus: session.corpus.summary, model: this.info() };
   }
 
@@ -307,8 +340,16 @@ export class EngineService {
    * not finite. Progress goes to onProgress (a few times a second, and whenever
    * a validation loss or a sample is new); between steps other requests are answered.
    */
-  play(onProgress: (progress: TrainingProgress) => unknown): Promise<TrainingOutcome> {
-    return this.training().play((progress) => onProgress(this.withBackend(progress)));
+  async play(onProgress: (progress: TrainingProgress) => unknown): Promise<PlayOutcome> {
+    const session = this.training();
+    const outcome = await session.play(async (progress) => {
+      const report: TrainingProgress = this.withBackend(progress);
+      if (this.library.autosaveDue(session.step)) Object.assign(report, await this.autosave(session));
+      return onProgress(report);
+    });
+    // Pausing (or finishing) saves, unless nothing was trained since the last save.
+    const due = this.library.autosaveEvery > 0 && session.step !== (this.library.active?.step ?? 0);
+    return due && this.session === session ? { ...outcome, ...(await this.autosave(session)) } : outcome;
   }
 
   pause(): void {
@@ -317,14 +358,129 @@ export class EngineService {
 
   /** One training step (a running play stops first). */
   async stepOnce(): Promise<TrainingProgress> {
-    return this.withBackend(await this.training().stepOnce());
+    const session = this.training();
+    const report: TrainingProgress = this.withBackend(await session.stepOnce());
+    if (this.library.autosaveDue(session.step)) Object.assign(report, await this.autosave(session));
+    return report;
   }
 
-  /** Back to the initial weights of the same seed; the history starts again. */
+  /** Back to the initial weights of the same seed; the history starts again (and the next save is a new saved model). */
   async reset(): Promise<ModelInfo> {
     await this.training().reset();
-    this.modelVersion++;
+    this.replacedModel();
     return this.info();
+  }
+
+  /** The saved models, the one in use, the autosave interval and the storage left. */
+  listModels(): Promise<SavedModels> {
+    return this.library.list();
+  }
+
+  /**
+   * Saves the model in use (weights, and when it trains here its optimizer,
+   * schedule, history and corpus), replacing its previous save; it reopens on
+   * reload. Rejects with a message for the user when storage fails; the model
+   * stays as it is in memory.
+   */
+  async saveModel(name?: string): Promise<CheckpointSummary> {
+    const model = await this.modelToSave();
+    if (name !== undefined && name.trim()) model.name = name.trim();
+    const summary = await this.library.save(model);
+    this.model.name = summary.name;
+    return summary;
+  }
+
+  /** Replaces the model in use with a saved one; a model that was training resumes exactly where it was saved. */
+  async openModel(id: string): Promise<ModelInfo> {
+    await this.adopt(await this.library.open(id));
+    return this.info();
+  }
+
+  /**
+   * Opens the saved model the page last used (on start, and after the worker
+   * was restarted). Null, the model unchanged, when there is none; when it cannot
+   * be read, info().notice says why.
+   */
+  async restoreActive(): Promise<ModelInfo | null> {
+    try {
+      const record = await this.library.activeRecord();
+      if (!record) return null;
+      await this.adopt(record);
+      return this.info();
+    } catch (error) {
+      this.library.forget();
+      this.notice = `Your saved model could not be reopened (${messageOf(error)}).`;
+      return null;
+    }
+  }
+
+  async renameModel(id: string, name: string): Promise<CheckpointSummary> {
+    const summary = await this.library.rename(id, name);
+    if (this.library.active?.id === id) this.model.name = summary.name;
+    return summary;
+  }
+
+  duplicateModel(id: string): Promise<CheckpointSummary> {
+    return this.library.duplicate(id);
+  }
+
+  /** Deletes a saved model; if it is the one in use, that stays in memory, unsaved. */
+  deleteModel(id: string): Promise<void> {
+    return this.library.delete(id);
+  }
+
+  /** The model in use as .safetensors (Hugging Face GPT-2 names, our config and tokenizer in the metadata). */
+  async exportModel(): Promise<{ fileName: string; bytes: Uint8Array }> {
+    const params = await this.cpuParameters();
+    const bytes = writeCheckpoint({ config: this.model.config, params, tokenizer: this.model.tokenizer });
+    const result = { fileName: `${safeFileName(this.model.name)}.safetensors`, bytes };
+    return this.transfer(result, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * Reads a .safetensors file (its bytes, or from a URL), checks all of it, and
+   * only then makes it the model in use and saves it. A file that fails any
+   * check is refused with a message that says what is wrong; nothing changes.
+   */
+  async importModel(source: ImportSource): Promise<ModelInfo> {
+    const name = source.kind === 'file' ? source.name : fileName(source.url);
+    const bytes = source.kind === 'file' ? new Uint8Array(source.bytes) : await download(source.url, MAX_IMPORT_BYTES);
+    const imported = importCheckpoint(bytes, { maxBytes: MAX_IMPORT_BYTES });
+    this.cancel();
+    this.session?.destroy();
+    this.session = null;
+    this.model = { ...imported, name: name.replace(/\.safetensors$/i, ''), seed: this.model.seed, checkpoint: name };
+    this.replacedModel();
+    try {
+      await this.saveModel();
+    } catch {
+      // Kept in memory; info().storageProblem says why it is not saved.
+    }
+    return this.info();
+  }
+
+  /** Training saves itself every this many steps and when it pauses; 0: only when asked. */
+  setAutosave(everySteps: number): void {
+    this.library.setAutosave(everySteps);
+  }
+
+  /**
+   * Holds a Web Lock for as long as this worker lives. The page then asks for the
+   * same lock, which it is granted only once the worker is gone (terminated,
+   * crashed, out of memory): how it notices.
+   */
+  holdLifeLock(name: string): Promise<void> {
+    return new Promise((held, failed) => {
+      navigator.locks.request(name, () => {
+        held();
+        return new Promise<never>(() => {});
+      }).catch(failed);
+    });
+  }
+
+  /** Saves in another IndexedDB database (tests use their own). */
+  useDatabase(dbName: string): void {
+    this.library.useDatabase(dbName);
   }
 
   /** Everything the training panel shows, to redraw it. */
@@ -354,11 +510,10 @@ export class EngineService {
     try {
       const checkpoint = readCheckpoint(await download(url));
       if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
-      this.model = { ...checkpoint, tokenizer: checkpoint.tokenizer, seed: this.model.seed, checkpoint: name };
-      this.modelVersion++;
-      this.notice = undefined;
+      this.model = { ...checkpoint, name: name.replace(/\.safetensors$/i, ''), tokenizer: checkpoint.tokenizer, seed: this.model.seed, checkpoint: name };
       this.session?.destroy();
       this.session = null;
+      this.replacedModel();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.notice = `The trained model ${name} could not be loaded (${reason}), so this model starts from random weights.`;
@@ -445,6 +600,52 @@ export class EngineService {
   /** Stops the running generation, if any, before its next token. */
   cancel(): void {
     this.activeGeneration++;
+  }
+
+  /** The weights were replaced: caches move on, and the next save is a new saved model. */
+  private replacedModel(): void {
+    this.modelVersion++;
+    this.notice = undefined;
+    this.library.forget();
+  }
+
+  /** Saves during or after training; a failure is reported, never thrown into the training loop. */
+  private async autosave(session: TrainingSession): Promise<AutosaveReport> {
+    if (this.session !== session) return {};
+    try {
+      return { saved: await this.saveModel() };
+    } catch (error) {
+      return { saveProblem: messageOf(error) };
+    }
+  }
+
+  /** The model in use, with its training state when it trains here. */
+  private async modelToSave(): Promise<ModelToSave> {
+    const { name, config, tokenizer, seed, checkpoint } = this.model;
+    const model: ModelToSave = { name, config, tokenizer, seed, params: this.model.params.data, training: null, corpus: null };
+    if (this.session) Object.assign(model, await this.session.saveState());
+    else if (checkpoint) model.source = checkpoint;
+    return model;
+  }
+
+  /** Makes a saved record the model in use; one saved while training resumes its training. */
+  private async adopt(record: CheckpointRecord): Promise<void> {
+    const config = validateConfig(record.config);
+    const tokenizer = CharTokenizer.fromJSON(record.tokenizer);
+    const params = createParameters(config, record.params);
+    let session: TrainingSession | null = null;
+    if (record.training && record.corpus) {
+      await this.backendReady;
+      const corpus = PreparedCorpus.fromStored(record.corpus);
+      session = await TrainingSession.resume(corpus, config, record.seed, record.training, record.params, await this.activeBackendFactory());
+    }
+    this.cancel();
+    this.session?.destroy();
+    this.session = session;
+    this.model = { name: record.name, config, params: session?.params ?? params, tokenizer, seed: record.seed };
+    if (record.source) this.model.checkpoint = record.source;
+    this.modelVersion++;
+    this.notice = undefined;
   }
 
   /** Token ids the model reads for a prompt: its last blockSize tokens, or the start token when empty. */
@@ -590,6 +791,11 @@ export class EngineService {
 }
 
 const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** A model name as a file name: letters, digits, dashes. */
+const safeFileName = (name: string): string => name.trim().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'model';
 
 /**
  * A transferable copy of `array` unless it already owns its whole buffer:

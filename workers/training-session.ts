@@ -16,6 +16,7 @@ import { generate } from './engine/generate.ts';
 import { initParameters, type ParameterTensors } from './engine/params.ts';
 import { presetConfig } from './engine/presets.ts';
 import { CharTokenizer } from './engine/tokenizer.ts';
+import type { StoredCorpus, StoredTraining } from './store/records.ts';
 import {
   type BackendFactory,
   cpuBackend,
@@ -189,9 +190,26 @@ export class PreparedCorpus {
     };
   }
 
+  get builtin(): boolean {
+    return this.name === BUILTIN_CORPUS_NAME;
+  }
+
+  /** How a saved model keeps its corpus: the built-in text is made again from its seed, any other is kept whole. */
+  stored(): StoredCorpus {
+    const characters = this.summary.characters;
+    return this.builtin ? { name: this.name, kind: 'builtin', characters } : { name: this.name, kind: 'text', text: this.text, characters };
+  }
+
+  /** The corpus a saved model was trained on. */
+  static fromStored(stored: StoredCorpus): PreparedCorpus {
+    if (stored.kind === 'builtin') return new PreparedCorpus(BUILTIN_CORPUS_NAME, builtin().text);
+    if (stored.text === undefined) throw new Error(`the saved model has lost the text of ${stored.name}`);
+    return new PreparedCorpus(stored.name, stored.text);
+  }
+
   /** The fixed prompt of the samples: a fact for the built-in corpus, else the text's opening words. */
   samplePrompt(): string {
-    if (this.name === BUILTIN_CORPUS_NAME) return builtin().facts[0]!.prompt;
+    if (this.builtin) return builtin().facts[0]!.prompt;
     const opening = this.text.slice(0, 24);
     const wordEnd = opening.lastIndexOf(' ');
     return wordEnd > 0 ? opening.slice(0, wordEnd) : opening;
@@ -232,13 +250,13 @@ export class TrainingSession {
 
   private constructor(
     readonly corpus: PreparedCorpus,
-    size: string | ModelShape,
+    config: GPTConfig,
     readonly seed: number,
     plan: TrainingPlan = {},
     backend: BackendFactory = cpuBackend,
   ) {
     this.backendFactory = backend;
-    this.config = modelConfig(size, corpus.tokenizer.size);
+    this.config = config;
     const { sampleInterval, ...settings } = { ...TRAINING_DEFAULTS, ...plan, seed };
     // One sequence fills the model's whole context.
     this.settings = { ...settings, seqLen: this.config.blockSize };
@@ -349,9 +367,49 @@ export class TrainingSession {
   static async create(
     corpus: PreparedCorpus, size: string | ModelShape, seed: number, plan: TrainingPlan = {}, backend: BackendFactory = cpuBackend,
   ): Promise<TrainingSession> {
-    const session = new TrainingSession(corpus, size, seed, plan, backend);
+    const session = new TrainingSession(corpus, modelConfig(size, corpus.tokenizer.size), seed, plan, backend);
     await session.drawSample();
     return session;
+  }
+
+  /** A session that goes on from a saved one: the same weights, optimizer, schedule position, history and samples. */
+  static async resume(
+    corpus: PreparedCorpus, config: GPTConfig, seed: number, saved: StoredTraining, params: Float32Array, backend: BackendFactory = cpuBackend,
+  ): Promise<TrainingSession> {
+    if (corpus.tokenizer.vocab.join('') !== saved.vocabulary.join('')) {
+      throw new Error(`the saved model's vocabulary does not match the text of ${corpus.name}`);
+    }
+    const { seqLen: _seqLen, ...settings } = saved.settings;
+    const session = new TrainingSession(corpus, config, seed, { ...settings, sampleInterval: saved.sampleInterval }, backend);
+    await session.trainer.resume({
+      snapshot: { params, m: saved.optimizer.m, v: saved.optimizer.v, updates: saved.optimizer.updates },
+      steps: saved.step,
+      tokens: saved.tokensSeen,
+      history: saved.history,
+      random: saved.random,
+    });
+    session.samples = saved.samples.map((sample) => ({ ...sample }));
+    if (saved.diverged) session.diverged = saved.diverged;
+    return session;
+  }
+
+  /** Everything needed to resume this run later (weights read back from the GPU when it trains). */
+  async saveState(): Promise<{ params: Float32Array; training: StoredTraining; corpus: StoredCorpus }> {
+    const state = await this.trainer.state();
+    this.noteFallback();
+    const training: StoredTraining = {
+      settings: { ...this.settings },
+      sampleInterval: this.sampleInterval,
+      step: state.steps,
+      tokensSeen: state.tokens,
+      random: state.random,
+      optimizer: { m: state.snapshot.m, v: state.snapshot.v, updates: state.snapshot.updates },
+      history: state.history.map(lossPoint),
+      samples: this.samples.map((sample) => ({ ...sample })),
+      vocabulary: [...this.corpus.tokenizer.vocab],
+    };
+    if (this.diverged) training.diverged = this.diverged;
+    return { params: state.snapshot.params, training, corpus: this.corpus.stored() };
   }
 
   /** A fresh optimizer and history for the current weights (the caller draws their first sample). */

@@ -24,6 +24,7 @@ import type {
   ParameterCounts,
   TrainingProgress,
   TrainingSample,
+  TrainingState,
 } from '../client.ts';
 import { buttons, theme } from '../theme.ts';
 import './corpus-picker.ts';
@@ -53,6 +54,31 @@ const SETTING_FIELDS: NumberField<keyof TrainingFormSettings>[] = [
   { key: 'sampleInterval', label: 'Sample every', min: 1, max: 10000, step: 1, caption: "Steps between samples of the model's writing." },
   { key: 'seed', label: 'Seed', min: 0, max: 4294967295, step: 1, caption: 'Same seed: same first weights, same batches.' },
 ];
+
+/** The panel's fields from a full set of training settings. */
+function formSettings(all: TrainingFormSettings): TrainingFormSettings {
+  const { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed } = all;
+  return { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed };
+}
+
+/** A progress line for training that stopped earlier (no speed known yet). */
+function progressOf(state: TrainingState): TrainingProgress {
+  const last = state.history.at(-1);
+  const validated = [...state.history].reverse().find((point) => point.validationLoss !== undefined);
+  const progress: TrainingProgress = {
+    step: state.step,
+    totalSteps: state.settings.totalSteps,
+    loss: last?.loss ?? NaN,
+    learningRate: 0,
+    tokensSeen: state.step * state.settings.batchSize * state.settings.seqLen,
+    tokensPerSecond: 0,
+    secondsLeft: 0,
+    points: [],
+    samples: [],
+  };
+  if (validated?.validationLoss !== undefined) progress.validationLoss = validated.validationLoss;
+  return progress;
+}
 
 /** Samples listed under the chart, newest first. */
 const SHOWN_SAMPLES = 4;
@@ -131,16 +157,38 @@ export class TrainingPanel extends LitElement {
     if (changed.has('client') && this.client) void this.load(this.client);
   }
 
-  /** Presets, default settings and the built-in corpus's summary, from the worker. */
+  /** Presets, default settings and the built-in corpus's summary, from the worker, then the training it holds, if any. */
   private async load(client: EngineClient): Promise<void> {
     try {
       const [presets, defaults] = await Promise.all([client.modelPresets(), client.trainingDefaults()]);
-      const { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed } = defaults;
       this.presets = presets;
-      this.settings = { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed };
+      this.settings = formSettings(defaults);
       await this.describe(this.source);
+      await this.syncWithWorker();
     } catch (error) {
       this.error = messageOf(error);
+    }
+  }
+
+  /**
+   * Shows the training the worker holds (a saved model reopened on reload, from
+   * the saved-models list, or after the worker restarted): its chart, samples,
+   * step and settings, so Play goes on from there. With none, the panel waits
+   * to build a new model again.
+   */
+  async syncWithWorker(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const state = await client.trainingState();
+    this.created = state !== null;
+    this.changed = false;
+    this.points = state?.history ?? [];
+    this.samples = state?.samples ?? [];
+    this.progress = state && state.step > 0 ? progressOf(state) : null;
+    if (state) {
+      this.summary = state.corpus;
+      this.settings = formSettings({ ...state.settings, sampleInterval: state.sampleInterval });
+      if (state.diverged) this.error = state.diverged;
     }
   }
 

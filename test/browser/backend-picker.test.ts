@@ -209,7 +209,7 @@ describe('<llm-backend-picker> with the real worker', function () {
   const status = () => picker.shadowRoot!.querySelector('[part~="status"]')!.textContent!.replace(/\s+/g, ' ').trim();
 
   before(() => {
-    client = new EngineClient({ modelUrl: null });
+    client = new EngineClient({ modelUrl: null, database: `test-${crypto.randomUUID()}` });
   });
 
   after(() => {

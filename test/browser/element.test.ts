@@ -45,6 +45,7 @@ describe('<llm-playground>', function () {
     playground.setAttribute('prompt', 'abc');
     // Random weights over printable ASCII: the ids below are known by construction.
     playground.setAttribute('model', 'random');
+    playground.setAttribute('database', `test-${crypto.randomUUID()}`);
     const ready = new Promise<CustomEvent>((resolve) => document.addEventListener('llm-ready', resolve as EventListener, { once: true }));
     document.body.append(playground);
     const event = await ready;
@@ -178,6 +179,7 @@ describe('<llm-playground>', function () {
   it('applies the backend attribute once the model is ready', async () => {
     const forced = document.createElement('llm-playground');
     forced.setAttribute('model', 'random');
+    forced.setAttribute('database', `test-${crypto.randomUUID()}`);
     forced.setAttribute('backend', 'cpu');
     const changed = new Promise<CustomEvent<BackendInfo>>((resolve) =>
       forced.addEventListener('llm-backend-change', resolve as EventListener, { once: true }),

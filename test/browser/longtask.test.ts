@@ -15,6 +15,7 @@ describe('main thread while the worker trains', function () {
   before(async () => {
     playground = document.createElement('llm-playground');
     playground.setAttribute('model', 'random');
+    playground.setAttribute('database', `test-${crypto.randomUUID()}`);
     playground.setAttribute('train', '');
     playground.setAttribute('prompt', 'The fluffy');
     document.body.append(playground);

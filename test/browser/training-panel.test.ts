@@ -29,6 +29,7 @@ describe('training panel', function () {
   before(async () => {
     playground = document.createElement('llm-playground');
     playground.setAttribute('model', 'random');
+    playground.setAttribute('database', `test-${crypto.randomUUID()}`);
     playground.setAttribute('prompt', 'Mara');
     const ready = new Promise((resolve) => document.addEventListener('llm-ready', resolve, { once: true }));
     document.body.append(playground);

@@ -23,7 +23,7 @@ describe('starting checkpoint', () => {
     const params = createParameters(config);
     for (const name of ['wte', 'wpe', 'lnfw', 'lnfb', 'lmHead'] as const) random.fillNormal(params[name], 0.5);
     const url = serveBytes(writeCheckpoint({ config, params, tokenizer }));
-    const client = new EngineClient({ modelUrl: url });
+    const client = new EngineClient({ modelUrl: url, database: `test-${crypto.randomUUID()}` });
     try {
       const info = await client.info();
       expect(info.config).to.deep.equal(config);
@@ -51,7 +51,7 @@ describe('starting checkpoint', () => {
 
   it('falls back to random weights with a notice when the file is not a checkpoint', async () => {
     const url = serveBytes(new TextEncoder().encode('<!doctype html><p>Not found</p>'));
-    const client = new EngineClient({ modelUrl: url });
+    const client = new EngineClient({ modelUrl: url, database: `test-${crypto.randomUUID()}` });
     try {
       const info = await client.info();
       expect(info.config).to.deep.equal(DEFAULT_CONFIG);
@@ -65,7 +65,7 @@ describe('starting checkpoint', () => {
 
   it('falls back with a notice naming the status when the file is missing', async () => {
     const url = new URL('/no-such-model.safetensors', location.href).href;
-    const client = new EngineClient({ modelUrl: url });
+    const client = new EngineClient({ modelUrl: url, database: `test-${crypto.randomUUID()}` });
     try {
       const info = await client.info();
       expect(info.weights).to.equal('random');
@@ -102,7 +102,7 @@ describe('training in the worker', function () {
   let client: EngineClient;
 
   beforeEach(() => {
-    client = new EngineClient({ modelUrl: null });
+    client = new EngineClient({ modelUrl: null, database: `test-${crypto.randomUUID()}` });
   });
   afterEach(() => client.terminate());
 
@@ -127,7 +127,9 @@ describe('training in the worker', function () {
     const before = await client.predict('the cat ', { temperature: 1 });
     const reports: TrainingProgress[] = [];
     const outcome = await client.play((progress) => reports.push(progress));
-    expect(outcome).to.deep.equal({ reason: 'finished', step: 30 });
+    expect(outcome).to.include({ reason: 'finished', step: 30 });
+    // Finishing saves the model (autosave is on by default).
+    expect(outcome.saved).to.include({ step: 30, name: model.name });
 
     const steps = reports.map((report) => report.step);
     expect(steps).to.deep.equal([...steps].sort((a, b) => a - b));

@@ -38,7 +38,7 @@ describe('engine worker through the client', function () {
   const random = new Random(20240611);
 
   before(() => {
-    client = new EngineClient({ modelUrl: null });
+    client = new EngineClient({ modelUrl: null, database: `test-${crypto.randomUUID()}` });
   });
   after(() => client.terminate());
 
@@ -175,7 +175,7 @@ describe('engine worker through the client', function () {
 
   it('turns a worker that fails to start into a rejected call with its error', async () => {
     const source = URL.createObjectURL(new Blob(['throw new Error("engine exploded")'], { type: 'text/javascript' }));
-    const broken = new EngineClient({ worker: new Worker(source, { type: 'module' }), modelUrl: null });
+    const broken = new EngineClient({ createWorker: () => new Worker(source, { type: 'module' }), modelUrl: null });
     try {
       await broken.info();
       expect.fail('info() should have rejected');

@@ -188,6 +188,15 @@ interface Backup {
   takenAt: number;
 }
 
+/** Where a run stands, whole: saved with a model, it lets training go on later exactly as if it had not stopped. */
+export interface TrainerState {
+  snapshot: TrainingSnapshot;
+  steps: number;
+  tokens: number;
+  history: { step: number; loss: number; validationLoss?: number }[];
+  random: RandomState;
+}
+
 /** Validation batches come from their own seed, the same every time, so validation losses compare. */
 const VALIDATION_SEED = 0x5eed;
 const DEFAULT_BACKUP_INTERVAL = 50;
@@ -304,6 +313,31 @@ export class Trainer {
       this.backendInUse = next;
       this.backup = null;
       if (next.kind !== 'cpu') this.keepBackup(snapshot);
+    });
+  }
+
+  /** A copy of where training stands (read back from the backend), for saving. */
+  state(): Promise<TrainerState> {
+    return this.exclusive(async () => {
+      const snapshot = await this.withFallback(() => this.backendInUse.snapshot());
+      return {
+        snapshot, steps: this.steps, tokens: this.tokens, history: this.history.map((point) => ({ ...point })), random: this.random.state(),
+      };
+    });
+  }
+
+  /** Goes on from a saved state: weights, AdamW's moments, the schedule's position, the history and the batch order. */
+  resume(state: TrainerState): Promise<void> {
+    return this.exclusive(async () => {
+      this.params.data.set(state.snapshot.params);
+      this.backendInUse.restore(state.snapshot);
+      this.steps = state.steps;
+      this.tokens = state.tokens;
+      this.history.length = 0;
+      this.history.push(...state.history.map((point) => ({ ...point })));
+      this.random.restore(state.random);
+      this.backup = null;
+      if (this.backendInUse.kind !== 'cpu') this.keepBackup(state.snapshot);
     });
   }
 

@@ -1,0 +1,145 @@
+/**
+ * The worker's saved models: IndexedDB through CheckpointStore, and what the
+ * model in use is saved as (its id, so the next save replaces that record).
+ * When storage fails (quota, a private window) the message is kept for the
+ * page and the model simply stays in memory.
+ */
+import type { GPTConfig } from './engine/config.ts';
+import type { CharTokenizer } from './engine/tokenizer.ts';
+import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
+import type { CheckpointRecord, CheckpointSummary, SavedModels, StoredCorpus, StoredTraining } from './store/records.ts';
+
+/** Training saves itself this often by default (and whenever it pauses). */
+export const DEFAULT_AUTOSAVE_STEPS = 50;
+
+/** What the model in use was last saved as. */
+export interface SavedAs {
+  id: string;
+  name: string;
+  created: number;
+  updated: number;
+  step: number;
+}
+
+/** A model as the service holds it, ready to be saved. */
+export interface ModelToSave {
+  name: string;
+  config: GPTConfig;
+  tokenizer: CharTokenizer;
+  seed: number;
+  params: Float32Array;
+  training: StoredTraining | null;
+  corpus: StoredCorpus | null;
+  source?: string;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export class ModelLibrary {
+  autosaveEvery = DEFAULT_AUTOSAVE_STEPS;
+  /** The model in use as saved; null until it is. */
+  active: SavedAs | null = null;
+  /** Why the last save failed; cleared by the next save that works. */
+  problem: string | undefined;
+  private store: CheckpointStore;
+
+  constructor(store: CheckpointStore = new CheckpointStore()) {
+    this.store = store;
+  }
+
+  /** Another database (tests keep theirs apart). */
+  useDatabase(dbName: string): void {
+    this.store = new CheckpointStore({ dbName });
+    this.active = null;
+  }
+
+  setAutosave(everySteps: number): void {
+    if (!Number.isInteger(everySteps) || everySteps < 0) throw new Error(`autosave needs a whole number of steps ≥ 0, got ${everySteps}`);
+    this.autosaveEvery = everySteps;
+  }
+
+  /** True when training at `step` has gone autosaveEvery steps past the last save. */
+  autosaveDue(step: number): boolean {
+    return this.autosaveEvery > 0 && step - (this.active?.step ?? 0) >= this.autosaveEvery;
+  }
+
+  /** Saves the model in use (replacing its previous save) and makes it the one reopened on reload. */
+  async save(model: ModelToSave): Promise<CheckpointSummary> {
+    const previous = this.active;
+    const record: Omit<CheckpointRecord, 'schema' | 'created' | 'updated'> & { created?: number } = {
+      id: previous?.id ?? CheckpointStore.newId(),
+      name: model.name,
+      config: { ...model.config },
+      tokenizer: model.tokenizer.toJSON(),
+      params: model.params,
+      seed: model.seed,
+      training: model.training,
+      corpus: model.corpus,
+    };
+    if (model.source !== undefined) record.source = model.source;
+    if (previous) record.created = previous.created;
+    try {
+      const { summary, replaced } = await this.store.save(record, previous ? { baseUpdated: previous.updated } : {});
+      await this.store.setActive(summary.id);
+      this.active = { id: summary.id, name: summary.name, created: summary.created, updated: summary.updated, step: summary.step };
+      this.problem = replaced
+        ? `Another tab had saved "${summary.name}" at ${new Date(replaced.updated).toLocaleTimeString()}; this save replaced it.`
+        : undefined;
+      return summary;
+    } catch (error) {
+      this.problem = messageOf(error);
+      throw new Error(this.problem);
+    }
+  }
+
+  async list(): Promise<SavedModels> {
+    const storage = await this.store.info();
+    if (this.problem && !storage.problem) storage.problem = this.problem;
+    if (!storage.available) return { models: [], activeId: null, autosaveEvery: this.autosaveEvery, storage };
+    const [models, activeId] = await Promise.all([this.store.list(), this.store.activeId()]);
+    return { models, activeId, autosaveEvery: this.autosaveEvery, storage };
+  }
+
+  /** A saved model, which becomes the one in use. */
+  async open(id: string): Promise<CheckpointRecord> {
+    const record = await this.store.load(id);
+    if (!record) throw new Error('That saved model is gone (deleted in another tab?).');
+    await this.store.setActive(id);
+    this.active = { id, name: record.name, created: record.created, updated: record.updated, step: record.training?.step ?? 0 };
+    return record;
+  }
+
+  /** The saved model to reopen on start, if there is one and storage works. */
+  async activeRecord(): Promise<CheckpointRecord | null> {
+    try {
+      const id = await this.store.activeId();
+      return id ? await this.open(id) : null;
+    } catch (error) {
+      if (error instanceof StorageProblem) return null;
+      throw error;
+    }
+  }
+
+  async rename(id: string, name: string): Promise<CheckpointSummary> {
+    const summary = await this.store.rename(id, name);
+    if (this.active?.id === id) this.active = { ...this.active, name: summary.name, updated: summary.updated };
+    return summary;
+  }
+
+  duplicate(id: string): Promise<CheckpointSummary> {
+    return this.store.duplicate(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.store.delete(id);
+    if (this.active?.id === id) {
+      this.active = null;
+      await this.store.setActive(null);
+    }
+  }
+
+  /** The model in use is a new one: its next save is a new record. */
+  forget(): void {
+    this.active = null;
+  }
+}
