@@ -1,0 +1,133 @@
+// Offline after one visit: the built site is served, opened once in headless
+// Chromium (its service worker caches the site), then the server goes away and
+// the network is switched off, and the reloaded page must still predict and
+// generate. Each stage is a helper, so a stage can be added between two others
+// (e.g. training a few steps before going offline).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build, preview, type PreviewServer } from 'vite';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'llm-playground-offline-'));
+const WAIT_MS = 30_000;
+
+let browser: Browser;
+let server: PreviewServer | undefined;
+
+before(async () => {
+  await build({ root, logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
+  browser = await puppeteer.launch({
+    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  if (server?.httpServer.listening) await server.close();
+  await browser?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+/** The built site on 127.0.0.1 (a secure context, so service workers are allowed). */
+async function serveSite(): Promise<{ server: PreviewServer; url: string }> {
+  server = await preview({
+    root,
+    logLevel: 'error',
+    build: { outDir: out },
+    preview: { host: '127.0.0.1', port: 0 },
+  });
+  const url = server.resolvedUrls?.local[0];
+  assert.ok(url, 'the preview server has an address');
+  return { server, url };
+}
+
+/** Opens the page and waits until its service worker controls it (the site is cached by then). */
+async function visit(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  // It takes control once it is active, which is after everything has been cached.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, { timeout: WAIT_MS });
+}
+
+/** No server and no network: whatever loads now comes from the service worker's cache. */
+async function goOffline(page: Page, server: PreviewServer): Promise<void> {
+  await server.close();
+  await page.setOfflineMode(true);
+}
+
+/** Waits for the playground to be ready and its next-token chart to show bars whose percentages add up to 100. */
+async function expectPrediction(page: Page): Promise<void> {
+  await page.waitForSelector('llm-playground[status="ready"]', { timeout: WAIT_MS });
+  const total = await page.waitForFunction(
+    () => {
+      const chart = document.querySelector('llm-playground')!.shadowRoot!.querySelector('llm-next-token-chart')?.shadowRoot;
+      const values = [...(chart?.querySelectorAll('[part~="bar-value"]') ?? [])].map((e) => parseFloat(e.textContent!));
+      return values.length > 10 ? values.reduce((a, b) => a + b, 0) : 0;
+    },
+    { timeout: WAIT_MS },
+  );
+  assert.ok(Math.abs((await total.jsonValue()) - 100) < 0.5);
+}
+
+/**
+ * Checks which weights the playground runs: without them it would still predict, from
+ * random weights, with a notice saying why.
+ */
+async function expectWeightsFrom(page: Page, checkpoint: string): Promise<void> {
+  const { model, notice } = await page.evaluate(() => {
+    const root = document.querySelector('llm-playground')!.shadowRoot!;
+    return {
+      model: root.querySelector('[part~="model"]')?.textContent ?? '',
+      notice: root.querySelector('[part~="notice"]')?.textContent ?? null,
+    };
+  });
+  assert.equal(notice, null);
+  assert.ok(model.replace(/\s+/g, ' ').includes(`read from ${checkpoint}.`), model);
+}
+
+/** Clicks Generate and waits until it is done: the prompt must have grown by the text the model wrote. */
+async function generate(page: Page): Promise<string> {
+  const promptOf = () => page.evaluate(() => document.querySelector('llm-playground')!.prompt);
+  const before = await promptOf();
+  await page.evaluate(() => {
+    const button = document.querySelector('llm-playground')!.shadowRoot!.querySelector<HTMLButtonElement>('[part~="generate-button"]')!;
+    button.click();
+  });
+  await page.waitForFunction(
+    (start: string) => {
+      const playground = document.querySelector('llm-playground')!;
+      const button = playground.shadowRoot!.querySelector('[part~="generate-button"]')!;
+      return playground.prompt.length > start.length && button.textContent!.trim() === 'Generate';
+    },
+    { timeout: WAIT_MS },
+    before,
+  );
+  const after = await promptOf();
+  assert.ok(after.startsWith(before));
+  return after.slice(before.length);
+}
+
+test('after one visit the site loads, predicts and generates with the network off', { timeout: 90_000 }, async () => {
+  const { server, url } = await serveSite();
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+
+  await visit(page, url);
+  await expectPrediction(page);
+  await expectWeightsFrom(page, 'default-model.safetensors');
+
+  await goOffline(page, server);
+  await page.reload();
+  await expectPrediction(page);
+  await expectWeightsFrom(page, 'default-model.safetensors');
+  assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null), 'served by the service worker');
+  const written = await generate(page);
+  assert.ok(written.length > 0);
+  assert.deepEqual(errors, []);
+});
