@@ -331,6 +331,7 @@ export class EngineClient extends EventTarget {
   }
 
   private end(connection: Connection): void {
+    if (connection.stopWatching.signal.aborted) return; // ended already
     connection.stopWatching.abort();
     connection.remote[Comlink.releaseProxy]();
     connection.worker.terminate();

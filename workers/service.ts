@@ -346,7 +346,7 @@ export class EngineService {
       const report: TrainingProgress = this.withBackend(progress);
       if (this.library.autosaveDue(session.step)) Object.assign(report, await this.autosave(session));
       return onProgress(report);
-    });
+    }, (step) => this.library.autosaveDue(step));
     // Pausing (or finishing) saves, unless nothing was trained since the last save.
     const due = this.library.autosaveEvery > 0 && session.step !== (this.library.active?.step ?? 0);
     return due && this.session === session ? { ...outcome, ...(await this.autosave(session)) } : outcome;

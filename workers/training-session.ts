@@ -312,9 +312,10 @@ export class TrainingSession {
 
   /**
    * Trains until paused, finished or diverged, sending progress to onProgress
-   * (and waiting for the page to take it, which keeps the page in step).
+   * (and waiting for the page to take it, which keeps the page in step): a few
+   * times a second, and after every step for which reportAfter is true.
    */
-  async play(onProgress: (progress: TrainingProgress) => unknown): Promise<TrainingOutcome> {
+  async play(onProgress: (progress: TrainingProgress) => unknown, reportAfter?: (step: number) => boolean): Promise<TrainingOutcome> {
     const run = ++this.activeRun;
     this.runningLoop = run;
     let lastReport = performance.now();
@@ -328,7 +329,7 @@ export class TrainingSession {
         }
         const { progress, notable } = await this.advance();
         const now = performance.now();
-        if (notable || now - lastReport >= REPORT_INTERVAL_MS) {
+        if (notable || reportAfter?.(this.step) || now - lastReport >= REPORT_INTERVAL_MS) {
           lastReport = now;
           await onProgress(this.takeReport(progress));
         }
@@ -389,6 +390,9 @@ export class TrainingSession {
       random: saved.random,
     });
     session.samples = saved.samples.map((sample) => ({ ...sample }));
+    // The page gets what came before from state(); reports carry what is new.
+    session.reportedPoints = saved.history.length;
+    session.reportedSamples = session.samples.length;
     if (saved.diverged) session.diverged = saved.diverged;
     return session;
   }

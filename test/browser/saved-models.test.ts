@@ -1,0 +1,274 @@
+// Saved models through the real client and worker: training that resumes
+// exactly where it was saved, the saved-models list, export and import (and
+// imports that must change nothing), storage that fails, and a worker that dies.
+import { expect } from 'chai';
+import { EngineClient, type NewModelRequest, type RestartEvent, type TrainingProgress } from '../../src/client.ts';
+import { importCheckpoint } from '../../workers/engine/checkpoint.ts';
+import { Random } from '../../workers/engine/random.ts';
+import { ModelLibrary } from '../../workers/model-library.ts';
+import { EngineService } from '../../workers/service.ts';
+import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
+import { waitFor } from './wait-for.ts';
+
+const database = (): string => `test-${crypto.randomUUID()}`;
+
+/** Words in a fresh random order: a corpus no other test trains on. */
+function randomText(random: Random): string {
+  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'dog', 'ran', 'to', 'sun', 'and', 'hid', 'red', 'box'];
+  let text = '';
+  while (text.length < 3000) text += `${words[Math.floor(random.uniform() * words.length)]} `;
+  return text;
+}
+
+/** Every worker a client makes, so a test can kill the one in use. */
+function workerFactory() {
+  const workers: Worker[] = [];
+  const createWorker = () => {
+    const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module' });
+    workers.push(worker);
+    return worker;
+  };
+  return { workers, createWorker };
+}
+
+const nextRestart = (client: EngineClient): Promise<RestartEvent['detail']> =>
+  new Promise((resolve) => client.addEventListener('restart', (event) => resolve((event as RestartEvent).detail), { once: true }));
+
+describe('saved models', function () {
+  this.timeout(120_000);
+  const random = new Random(Date.now() >>> 0);
+  const shape = { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 };
+  let text: string;
+  let seed: number;
+  const request = (totalSteps: number): NewModelRequest => ({
+    corpus: { kind: 'text', text, name: 'words' },
+    size: shape,
+    seed,
+    training: { totalSteps, batchSize: 4, learningRate: 1e-2, warmupSteps: 3, evalInterval: 5, sampleInterval: 6 },
+  });
+  const clients: EngineClient[] = [];
+  const client = (options: ConstructorParameters<typeof EngineClient>[0] = {}): EngineClient => {
+    const made = new EngineClient({ modelUrl: null, ...options });
+    clients.push(made);
+    return made;
+  };
+
+  beforeEach(() => {
+    text = randomText(random);
+    seed = 1 + Math.floor(random.uniform() * 1e6);
+  });
+  afterEach(() => {
+    for (const made of clients.splice(0)) made.terminate();
+  });
+
+  /** Plays to the end, collecting every loss point. */
+  async function playToEnd(engine: EngineClient): Promise<TrainingProgress['points']> {
+    const points: TrainingProgress['points'] = [];
+    await engine.play((progress) => points.push(...progress.points));
+    return points;
+  }
+
+  it('resumes training exactly: saved on pause and reopened in a new worker, the losses equal an unbroken run', async () => {
+    const unbroken = client({ database: database() });
+    await unbroken.setAutosave(0);
+    await unbroken.newModel(request(15));
+    const reference = await playToEnd(unbroken);
+    expect(reference).to.have.length(15);
+
+    const db = database();
+    const first = client({ database: db });
+    await first.setAutosave(4);
+    await first.newModel(request(15));
+    const autosaves: number[] = [];
+    const outcome = await first.play((progress) => {
+      if (progress.saved) autosaves.push(progress.saved.step);
+      if (progress.step >= 9) void first.pause();
+    });
+    // Every 4 steps exactly, and once more when paused.
+    expect(autosaves).to.deep.equal([4, 8]);
+    const savedAt = outcome.saved!.step;
+    expect(savedAt).to.be.within(9, 14);
+    first.terminate();
+
+    const second = client({ database: db });
+    const reopened = await second.info();
+    expect(reopened).to.include({ weights: 'training', step: savedAt, corpus: 'words' });
+    expect(reopened.saved).to.include({ step: savedAt });
+    const state = await second.trainingState();
+    expect(state!.history).to.deep.equal(reference.slice(0, savedAt));
+    const rest = await playToEnd(second);
+    // Same weights, AdamW moments, schedule position and batch order: the same numbers, bit for bit.
+    expect(rest).to.deep.equal(reference.slice(savedAt));
+  });
+
+  it('lists, renames, duplicates, opens and deletes saved models; the active one reopens in a new client', async () => {
+    const db = database();
+    const engine = client({ database: db });
+    const { model } = await engine.newModel(request(4));
+    await engine.stepOnce();
+    const saved = await engine.saveModel('first run');
+    expect(saved).to.include({ name: 'first run', step: 1 });
+    expect(saved.bytes).to.be.greaterThan(model.parameters.total * 4 * 3); // weights and two moments
+    const copy = await engine.duplicateModel(saved.id);
+    expect(copy.id).to.not.equal(saved.id);
+    const renamed = await engine.renameModel(copy.id, 'a copy');
+    expect(renamed.name).to.equal('a copy');
+
+    let list = await engine.listModels();
+    expect(list.models.map((m) => m.name).sort()).to.deep.equal(['a copy', 'first run']);
+    expect(list.activeId).to.equal(saved.id);
+    expect(list.storage.available).to.equal(true);
+
+    const opened = await engine.openModel(copy.id);
+    expect(opened).to.include({ name: 'a copy', step: 1 });
+    list = await engine.listModels();
+    expect(list.activeId).to.equal(copy.id);
+
+    const later = client({ database: db });
+    expect(await later.info()).to.include({ name: 'a copy', step: 1 });
+    await later.deleteModel(copy.id);
+    expect((await later.listModels()).models.map((m) => m.id)).to.deep.equal([saved.id]);
+    expect((await later.info()).saved).to.equal(undefined); // still in memory, no longer saved
+  });
+
+  it('exports the model as .safetensors and imports it back: same weights, same predictions', async () => {
+    const engine = client({ database: database() });
+    await engine.newModel(request(3));
+    await engine.stepOnce();
+    const prompt = text.slice(0, 12);
+    const before = await engine.predict(prompt, { temperature: 1 });
+    const { fileName, bytes } = await engine.exportModel();
+    expect(fileName).to.match(/\.safetensors$/);
+    const model = importCheckpoint(bytes);
+    expect(model.config.nEmbd).to.equal(shape.nEmbd);
+
+    const other = client({ database: database() });
+    const imported = await other.importModel({ kind: 'file', name: 'mine.safetensors', bytes: bytes.slice().buffer });
+    expect(imported).to.include({ name: 'mine', weights: 'trained', checkpoint: 'mine.safetensors' });
+    expect(imported.saved).to.include({ name: 'mine' });
+    const after = await other.predict(prompt, { temperature: 1 });
+    expect([...after.probs]).to.deep.equal([...before.probs]);
+  });
+
+  it('refuses malformed files with a specific message and changes nothing: not the list, not the model', async () => {
+    const engine = client({ database: database() });
+    await engine.newModel(request(3));
+    await engine.stepOnce();
+    await engine.saveModel();
+    const { bytes } = await engine.exportModel();
+    const listBefore = await engine.listModels();
+    const infoBefore = await engine.info();
+    const prompt = text.slice(0, 10);
+    const predictionBefore = await engine.predict(prompt, { temperature: 1 });
+
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const withNaN = bytes.slice();
+    new DataView(withNaN.buffer).setFloat32(8 + headerLength + 4 * Math.floor(random.uniform() * 100), NaN, true);
+    const notJSON = bytes.slice();
+    notJSON[8] = 0x7a; // 'z' where the header's '{' was
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['truncated', bytes.slice(0, 8 + headerLength + Math.floor(random.uniform() * 100)), /data|truncat|past the end|outside/i],
+      ['NaN weight', withNaN, /NaN/],
+      ['header not JSON', notJSON, /JSON|header/i],
+      ['too short', bytes.slice(0, 5), /too short|8-byte/i],
+    ];
+    for (const [what, file, message] of cases) {
+      const refused = await engine.importModel({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer }).then(
+        () => null,
+        (error: Error) => error,
+      );
+      expect(refused, what).to.be.an('error');
+      expect(refused!.message, what).to.match(message);
+    }
+    const listAfter = await engine.listModels();
+    expect(listAfter.models).to.deep.equal(listBefore.models);
+    expect(listAfter.activeId).to.equal(listBefore.activeId);
+    expect((await engine.info()).name).to.equal(infoBefore.name);
+    expect([...(await engine.predict(prompt, { temperature: 1 })).probs]).to.deep.equal([...predictionBefore.probs]);
+  });
+
+  it('keeps training in memory when storage is unavailable, and says why saving failed', async () => {
+    const blocked = () => {
+      throw new DOMException('The user denied permission to access the database.', 'SecurityError');
+    };
+    const service = new EngineService({ library: new ModelLibrary(new CheckpointStore({ dbName: database(), indexedDB: blocked })) });
+    await service.newModel(request(4));
+    const report = await service.stepOnce();
+    expect(report.step).to.equal(1);
+    const refused = await service.saveModel().then(() => null, (error: Error) => error);
+    expect(refused!.message).to.match(/private window|blocked storage|stay in memory/i);
+    expect(service.info().storageProblem).to.equal(refused!.message);
+    const list = await service.listModels();
+    expect(list.storage.available).to.equal(false);
+    expect(list.models).to.deep.equal([]);
+    // Training goes on; its autosave reports the problem instead of stopping.
+    await service.setAutosave(1);
+    const next = await service.stepOnce();
+    expect(next.step).to.equal(2);
+    expect(next.saveProblem).to.match(/private window|blocked storage|stay in memory/i);
+  });
+
+  it('survives a worker killed mid-generation: the call fails clearly, a new worker reopens the saved model', async () => {
+    const { workers, createWorker } = workerFactory();
+    const engine = client({ database: database(), createWorker });
+    await engine.newModel(request(5));
+    await engine.stepOnce();
+    await engine.stepOnce();
+    const saved = await engine.saveModel('before the crash');
+    const restarted = nextRestart(engine);
+    let tokens = 0;
+    const generation = engine.generate('the ', { temperature: 1, maxTokens: 100_000, seed: 3 }, () => {
+      tokens++;
+      if (tokens === 5) workers.at(-1)!.terminate();
+    });
+    const failure = await generation.then(() => null, (error: Error) => error);
+    expect(failure!.message).to.match(/worker stopped/);
+    const { message, model } = await restarted;
+    expect(message).to.match(/restarted.*"before the crash".*step 2/);
+    expect(model).to.include({ name: 'before the crash', step: 2 });
+    expect(workers).to.have.length(2);
+    // The new worker answers, from the saved weights and training state.
+    expect((await engine.info()).saved?.id).to.equal(saved.id);
+    expect((await engine.trainingState())!.step).to.equal(2);
+    const token = await engine.step('the ', { temperature: 1 }, 1);
+    expect(token.token).to.be.a('string');
+  });
+
+  it('survives a worker killed mid-training: play fails clearly, training goes on from the last autosave', async () => {
+    const { workers, createWorker } = workerFactory();
+    const engine = client({ database: database(), createWorker });
+    await engine.setAutosave(3);
+    await engine.newModel(request(400));
+    const restarted = nextRestart(engine);
+    let lastSaved = 0;
+    const playing = engine.play((progress) => {
+      if (progress.saved) lastSaved = progress.saved.step;
+      if (lastSaved >= 6 && progress.step > lastSaved) workers.at(-1)!.terminate();
+    });
+    const failure = await playing.then(() => null, (error: Error) => error);
+    expect(failure!.message).to.match(/worker stopped/);
+    const { model } = await restarted;
+    expect(model!.step).to.equal(lastSaved);
+    // The restarted worker still autosaves every 3 steps (the setting was applied again) and trains on.
+    await engine.stepOnce();
+    await engine.stepOnce();
+    const report = await engine.stepOnce();
+    expect(report.step).to.equal(lastSaved + 3);
+    expect(report.saved?.step).to.equal(lastSaved + 3);
+  });
+
+  it('gives up after repeated deaths instead of restarting forever', async () => {
+    const { workers, createWorker } = workerFactory();
+    const engine = client({ database: database(), createWorker });
+    await engine.info();
+    const messages: string[] = [];
+    engine.addEventListener('restart', (event) => messages.push((event as RestartEvent).detail.message));
+    for (let death = 0; death < 4; death++) {
+      workers.at(-1)!.terminate();
+      await waitFor(() => messages.length > death, `restart ${death + 1}`);
+      if (death < 3) await engine.info();
+    }
+    expect(messages.at(-1)).to.match(/stopped 4 times in a minute/);
+    expect(workers).to.have.length(4);
+  });
+});
