@@ -119,3 +119,67 @@ export interface SavedModels {
 
 /** A .safetensors file to import: picked or dropped (its bytes), or at a URL. */
 export type ImportSource = { kind: 'file'; name: string; bytes: ArrayBuffer } | { kind: 'url'; url: string };
+
+/** What schema 1 wrote. */
+interface RecordV1 {
+  version: 1;
+  name: string;
+  config: GPTConfig;
+  vocab: string[];
+  weights: ArrayBuffer;
+  step: number;
+  history: [number, number][];
+  savedAt: number;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/**
+ * A stored record as the newest schema. `id` is the key it was stored under
+ * (schema 1 did not hold one). Schema 1 kept weights and a loss curve but no
+ * optimizer state or sampler position, so it cannot resume training: it comes
+ * back as a model not trained here (training null), its seed unknown (0).
+ */
+export function migrateRecord(raw: unknown, id: string): CheckpointRecord {
+  if (isObject(raw) && raw['schema'] === SCHEMA_VERSION) return raw as unknown as CheckpointRecord;
+  if (isObject(raw) && raw['version'] === 1) {
+    const old = raw as unknown as RecordV1;
+    return {
+      schema: SCHEMA_VERSION,
+      id,
+      name: old.name,
+      config: old.config,
+      tokenizer: { type: 'char', vocab: old.vocab },
+      params: new Float32Array(old.weights),
+      seed: 0,
+      training: null,
+      corpus: null,
+      created: old.savedAt,
+      updated: old.savedAt,
+    };
+  }
+  const version = isObject(raw) ? (raw['schema'] ?? raw['version']) : undefined;
+  throw new Error(
+    version === undefined
+      ? `saved model ${id} is not a model record`
+      : `saved model ${id} has schema version ${String(version)}; this version of the playground reads 1 to ${SCHEMA_VERSION}`,
+  );
+}
+
+/** The list line of a record. Text counts 2 bytes a character: JavaScript and IndexedDB hold it as UTF-16. */
+export function summarize(record: CheckpointRecord): CheckpointSummary {
+  const { training, corpus } = record;
+  const arrays = record.params.byteLength + (training ? training.optimizer.m.byteLength + training.optimizer.v.byteLength : 0);
+  const summary: CheckpointSummary = {
+    id: record.id,
+    name: record.name,
+    config: record.config,
+    step: training?.step ?? 0,
+    bytes: arrays + 2 * (corpus?.text?.length ?? 0),
+    created: record.created,
+    updated: record.updated,
+  };
+  if (corpus) summary.corpus = corpus.name;
+  if (record.source !== undefined) summary.source = record.source;
+  return summary;
+}
