@@ -3,6 +3,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { countingReporter } from './test/counting-reporter.mjs';
+import { storageQuotaPlugin } from './test/storage-quota-plugin.mjs';
 
 export default {
   files: ['test/browser/**/*.test.ts'],
@@ -10,7 +11,7 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 120000 } },
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' })],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' }), storageQuotaPlugin()],
   browsers: [
     chromeLauncher({
       launchOptions: {
