@@ -77,7 +77,8 @@ async function networkFirst(event: FetchEvent): Promise<Response> {
     if (response.status === 200) event.waitUntil(cache.put(request, response.clone()).catch(() => {}));
     return response;
   } catch (error) {
-    const cached = await cache.match(request);
+    // ignoreVary: servers often say Vary: Origin, and a module script's request has an Origin header.
+    const cached = await cache.match(request, { ignoreVary: true });
     if (cached) return cached;
     throw error;
   }
