@@ -414,7 +414,7 @@ describe('CheckpointStore', function () {
       const problem = (tooBig as { problem: { kind: string; message: string } }).problem;
       expect(problem.kind).to.equal('quota');
       expect(problem.message).to.match(
-        /^Not enough storage space to save "too big" \(used [\d.]+ [MG]B of [\d.]+ [MG]B\)\. Delete saved models or free space; training goes on in memory\.$/,
+        /^Not enough storage space to save "too big": the browser refused to store more\. Delete saved models or free disk space; training goes on in memory\.$/,
       );
       const resave = await call('save', { ...kept, params: randomFloats(2_000_000) });
       expect(resave).to.have.nested.property('problem.kind', 'quota');

@@ -74,9 +74,6 @@ const UNAVAILABLE_MESSAGE = 'This browser does not let the page store data here 
 /** Names of the errors a browser gives when it keeps IndexedDB from a page. */
 const BLOCKED_ERRORS = new Set(['SecurityError', 'InvalidStateError']);
 
-export const formatBytes = (bytes: number): string =>
-  bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
-
 const errorName = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
 
@@ -140,7 +137,7 @@ export class CheckpointStore {
     try {
       await get(INDEX_KEY, this.store);
     } catch (error) {
-      this.problem = await this.problemOf(error, 'read the saved models');
+      this.problem = this.problemOf(error, 'read the saved models');
       info.available = this.problem.kind !== 'unavailable';
     }
     const figures = await estimate();
@@ -292,21 +289,18 @@ export class CheckpointStore {
     try {
       return await work();
     } catch (error) {
-      throw await this.problemOf(error, action);
+      throw this.problemOf(error, action);
     }
   }
 
-  private async problemOf(error: unknown, action: string): Promise<StorageProblem> {
+  private problemOf(error: unknown, action: string): StorageProblem {
     if (error instanceof StorageProblem) return error;
     const name = errorName(error);
     if (name === 'QuotaExceededError') {
-      const figures = await estimate();
-      const used = figures?.usage !== undefined && figures.quota !== undefined
-        ? ` (used ${formatBytes(figures.usage)} of ${formatBytes(figures.quota)})`
-        : '';
+      // No figures here: what estimate() reports as the quota is not the limit that was hit.
       return new StorageProblem(
         'quota',
-        `Not enough storage space to ${action}${used}. Delete saved models or free space; training goes on in memory.`,
+        `Not enough storage space to ${action}: the browser refused to store more. Delete saved models or free disk space; training goes on in memory.`,
         { cause: error },
       );
     }
