@@ -392,6 +392,11 @@ describe('safetensors validation', () => {
 
   const coverage: [string, Uint8Array, string][] = [
     [
+      'offsets that end before they begin',
+      withOffsets({ a: [0, 12], b: [24, 12], c: [24, 36] }),
+      'safetensors: tensor "b" data_offsets [24, 12] end before they begin',
+    ],
+    [
       'overlapping tensors',
       withOffsets({ a: [0, 12], b: [8, 20], c: [24, 36] }),
       'safetensors: tensor "b" data_offsets [8, 20] overlap tensor "a", which ends at 12',

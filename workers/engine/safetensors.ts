@@ -91,7 +91,8 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
       fail(`tensor "${name}" data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
-    if (begin > end || end > dataLength) {
+    if (begin > end) fail(`tensor "${name}" data_offsets [${begin}, ${end}] end before they begin`);
+    if (end > dataLength) {
       fail(`tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLength}-byte data buffer`);
     }
     const needed = elementCount(shape as number[]) * BYTES_PER_ELEMENT[dtype as Dtype];
