@@ -131,3 +131,92 @@ test('after one visit the site loads, predicts and generates with the network of
   assert.ok(written.length > 0);
   assert.deepEqual(errors, []);
 });
+
+/** The playground's line about its model, whitespace collapsed. */
+const modelLine = (page: Page): Promise<string> =>
+  page.evaluate(() => document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="model"]')?.textContent?.replace(/\s+/g, ' ') ?? '');
+
+/** The next-token chart's percentages, in order. */
+const barValues = (page: Page): Promise<string[]> =>
+  page.evaluate(() => {
+    const chart = document.querySelector('llm-playground')!.shadowRoot!.querySelector('llm-next-token-chart')!.shadowRoot!;
+    return [...chart.querySelectorAll('[part~="bar-label"], [part~="bar-value"]')].map((e) => e.textContent!.trim());
+  });
+
+/** The bars once they stop changing (the playground refreshes them a moment after training or typing). */
+async function settledBars(page: Page): Promise<string[]> {
+  let previous = await barValues(page);
+  for (let tries = 0; tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const now = await barValues(page);
+    if (now.length > 0 && now.join() === previous.join()) return now;
+    previous = now;
+  }
+  throw new Error('the next-token chart kept changing');
+}
+
+/** Opens the training panel, plays until a few steps are done, and pauses: pausing saves the model in IndexedDB. */
+async function trainAndPause(page: Page, steps: number): Promise<number> {
+  const clickPlay = () => page.evaluate(() => {
+    const playground = document.querySelector('llm-playground')!;
+    const panel = playground.shadowRoot!.querySelector('llm-training-panel')!;
+    panel.shadowRoot!.querySelector<HTMLButtonElement>('[part~="play-button"]')!.click();
+  });
+  await page.evaluate(() => document.querySelector('llm-playground')!.setAttribute('train', ''));
+  await page.waitForFunction(
+    () => document.querySelector('llm-playground')!.shadowRoot!.querySelector('llm-training-panel')?.shadowRoot?.querySelector('[part~="play-button"]:not([disabled])'),
+    { timeout: WAIT_MS },
+  );
+  await clickPlay();
+  await page.waitForFunction(
+    (least: number) => {
+      const text = document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="model"]')?.textContent ?? '';
+      const done = /\(([\d,]+) training steps? so far\)/.exec(text);
+      return done !== null && Number(done[1]!.replace(/,/g, '')) >= least;
+    },
+    { timeout: WAIT_MS },
+    steps,
+  );
+  await clickPlay();
+  const saved = await page.waitForFunction(
+    () => {
+      const text = document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="model"]')?.textContent ?? '';
+      return /Saved in this browser as "[^"]+" at step ([\d,]+)/.exec(text.replace(/\s+/g, ' '))?.[1];
+    },
+    { timeout: WAIT_MS },
+  );
+  return Number((await saved.jsonValue())!.replace(/,/g, ''));
+}
+
+test('a model trained here reopens from IndexedDB with the network off, and samples', { timeout: 120_000 }, async () => {
+  const { server, url } = await serveSite();
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+
+  await visit(page, url);
+  await expectPrediction(page);
+  const step = await trainAndPause(page, 3);
+  assert.ok(step >= 3, `saved at step ${step}`);
+  // The chart shows the trained weights once the playground has refreshed after the pause.
+  await page.evaluate(() => {
+    const playground = document.querySelector('llm-playground')!;
+    playground.prompt = 'the ';
+  });
+  await expectPrediction(page);
+  const trained = await settledBars(page);
+
+  await goOffline(page, server);
+  await page.reload();
+  await page.evaluate(() => {
+    document.querySelector('llm-playground')!.prompt = 'the ';
+  });
+  await expectPrediction(page);
+  const line = await modelLine(page);
+  assert.ok(line.includes(`(${step} training steps so far)`), line);
+  assert.ok(line.includes(`at step ${step}.`), line);
+  assert.deepEqual(await settledBars(page), trained, 'the same weights: the same odds');
+  const written = await generate(page);
+  assert.ok(written.length > 0);
+  assert.deepEqual(errors, []);
+});
