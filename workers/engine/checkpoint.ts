@@ -181,9 +181,7 @@ function checkTokenizerFits(tokenizer: CharTokenizer, config: GPTConfig): void {
 
 /** The config stored in the file wins; a given one fills in when the file has none and must agree when it has. */
 function resolveConfig(file: SafetensorsFile, given: HFConfigJSON | GPTConfig | undefined, hasLmHead: boolean): GPTConfig {
-  const own = CONFIG_METADATA_KEY in file.metadata
-    ? fromMetadata(file, CONFIG_METADATA_KEY, 'config', pickConfig)
-    : undefined;
+  const own = CONFIG_METADATA_KEY in file.metadata ? fromMetadata(file, CONFIG_METADATA_KEY, 'config', pickConfig) : undefined;
   const supplied = given === undefined ? undefined : 'vocab_size' in given ? configFromHF(given, hasLmHead) : pickConfig(given);
   if (own && supplied && !sameConfig(own, supplied)) {
     fail(`the file's own config (${describeConfig(own)}) differs from the one given (${describeConfig(supplied)})`);
@@ -201,7 +199,7 @@ export function writeCheckpoint(model: Checkpoint): Uint8Array {
   const { config, params, tokenizer } = model;
   if (!sameConfig(config, params.config)) fail('model.config and model.params.config differ');
   if (tokenizer) checkTokenizerFits(tokenizer, config);
-  const tensors: NamedTensor[] = hfTensors(config).map((tensor) => ({ ...tensor, data: viewOf(params, tensor) }));
+  const tensors: NamedTensor[] = hfTensors(config).map((tensor) => ({ name: tensor.name, shape: tensor.shape, data: viewOf(params, tensor) }));
   const metadata: Record<string, string> = { format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) };
   if (tokenizer) metadata[TOKENIZER_METADATA_KEY] = JSON.stringify(tokenizer.toJSON());
   return writeSafetensors(tensors, metadata);
@@ -238,7 +236,8 @@ export function importCheckpoint(bytes: Uint8Array, options: { maxBytes?: number
     if (bytes.length > maxBytes) fail(`it is ${describeBytes(bytes.length)}, over the ${describeBytes(maxBytes)} limit`);
     const file = parseSafetensors(bytes);
     const hasConfig = CONFIG_METADATA_KEY in file.metadata;
-    if (!hasConfig && !(TOKENIZER_METADATA_KEY in file.metadata)) {
+    const hasTokenizer = TOKENIZER_METADATA_KEY in file.metadata;
+    if (!hasConfig && !hasTokenizer) {
       fail(
         'it has no playground config or tokenizer in its metadata, as with a Hugging Face GPT-2 file. '
           + 'The playground reads text one character at a time, so import a .safetensors exported from the playground '
@@ -246,9 +245,9 @@ export function importCheckpoint(bytes: Uint8Array, options: { maxBytes?: number
       );
     }
     if (!hasConfig) fail('it has a tokenizer but no playground config in its metadata');
+    if (!hasTokenizer) fail('it has no tokenizer in its metadata, so its token ids cannot be turned into text');
     const { config, params, tokenizer } = readTensors(file, undefined);
-    if (!tokenizer) fail('it has no tokenizer in its metadata, so its token ids cannot be turned into text');
-    return { config, params, tokenizer };
+    return { config, params, tokenizer: tokenizer! };
   } catch (error) {
     const reason = error instanceof Error ? error.message.replace(/^(safetensors|checkpoint): /, '') : String(error);
     throw new Error(IMPORT_ERROR_PREFIX + reason, { cause: error });
@@ -269,7 +268,7 @@ function readTensors(file: SafetensorsFile, givenConfig: HFConfigJSON | GPTConfi
   const config = resolveConfig(file, givenConfig, inFile.has(LM_HEAD));
   // The smallest dtype takes 2 bytes a value; a config needing more cannot describe this file, and listing its tensors could take forever.
   const needed = countParameters(config).total;
-  const dataBytes = [...inFile.values()].reduce((sum, name) => sum + file.tensors.get(name)!.end - file.tensors.get(name)!.begin, 0);
+  const dataBytes = [...inFile.values()].map((name) => file.tensors.get(name)!).reduce((sum, { begin, end }) => sum + end - begin, 0);
   if (2 * needed > dataBytes) {
     fail(`the config (${describeConfig(config)}) needs ${needed} weights, more than the file's ${dataBytes} bytes of tensors hold`);
   }
