@@ -9,7 +9,7 @@
  */
 import { backendInfo, type BackendChoice, type BackendInfo, type BackendKind, decideBackend } from './backend-choice.ts';
 import { download, fileName } from './download.ts';
-import { importCheckpoint, readCheckpoint, writeCheckpoint } from './engine/checkpoint.ts';
+import { importCheckpoint, MAX_IMPORT_BYTES, readCheckpoint, writeCheckpoint } from './engine/checkpoint.ts';
 import { type GPTConfig, sameShape, validateConfig } from './engine/config.ts';
 import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
 import { type GeneratedToken, generate as generateTokens } from './engine/generate.ts';
@@ -195,8 +195,6 @@ export interface ServiceOptions {
   library?: ModelLibrary;
 }
 
-/** Largest .safetensors file an import reads: far above any model this engine trains, well below a tab's memory. */
-export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
 
 const DEFAULT_TOP = 15;
 
@@ -445,7 +443,7 @@ export class EngineService {
   async importModel(source: ImportSource): Promise<ModelInfo> {
     const name = source.kind === 'file' ? source.name : fileName(source.url);
     const bytes = source.kind === 'file' ? new Uint8Array(source.bytes) : await download(source.url, MAX_IMPORT_BYTES);
-    const imported = importCheckpoint(bytes, { maxBytes: MAX_IMPORT_BYTES });
+    const imported = importCheckpoint(bytes);
     this.cancel();
     this.session?.destroy();
     this.session = null;
