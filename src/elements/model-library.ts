@@ -1,0 +1,789 @@
+/**
+ * <llm-model-library>: the models saved in this browser. Save the model the
+ * playground holds (by hand, or every N training steps), open, rename,
+ * duplicate or delete a saved one, export the active model as .safetensors and
+ * import one (file, drop or URL), and see how much storage they take. The
+ * storing and every check of an imported file happen in the worker, through
+ * `client`; this element shows what it answers.
+ *
+ * Properties:
+ *   client  anything with the ModelLibraryClient methods (EngineClient, set by <llm-playground>)
+ *   active  ModelInfo | null: the model the playground holds. Set anew when it changes (training, an autosave);
+ *           the list is read again then.
+ *   saved   SavedModels | null (read-only): the list as last read.
+ * Events (bubble, composed):
+ *   llm-model-change   detail: ModelInfo, after a model was opened or imported (the playground swaps to it)
+ *   llm-models-change  detail: SavedModels, whenever the list (or the storage it reports) changed
+ * Parts: library, active-model, storage, persisted, storage-problem, save-name, save-button, autosave,
+ *   export-button, status, error, models, model, active-badge, model-name, model-meta, open-button,
+ *   rename-button, rename-field, rename-save, rename-cancel, duplicate-button, delete-button, confirm-delete,
+ *   confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button.
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { live } from 'lit/directives/live.js';
+import { repeat } from 'lit/directives/repeat.js';
+import type { ModelInfo } from '../client.ts';
+import type { CheckpointSummary, ImportSource, SavedModels } from '../../workers/store/records.ts';
+import { buttons, inputs, theme } from '../theme.ts';
+
+/** The part of the client this element talks to (EngineClient has them all). */
+export interface ModelLibraryClient {
+  listModels(): Promise<SavedModels>;
+  saveModel(name?: string): Promise<CheckpointSummary>;
+  openModel(id: string): Promise<ModelInfo>;
+  renameModel(id: string, name: string): Promise<CheckpointSummary>;
+  duplicateModel(id: string): Promise<CheckpointSummary>;
+  deleteModel(id: string): Promise<void>;
+  exportModel(): Promise<{ fileName: string; bytes: Uint8Array }>;
+  importModel(source: ImportSource): Promise<ModelInfo>;
+  setAutosave(everySteps: number): Promise<void>;
+  requestPersistence(): Promise<boolean>;
+}
+
+/** Autosave choices in steps; 0 is off. */
+const AUTOSAVE_STEPS = [0, 25, 50, 100, 500];
+
+const NO_STORAGE = 'Saving is off: this browser gives the page no storage. The model stays in memory until the tab closes.';
+
+/** The download reads the blob after the click returns in some browsers, so its URL lives a moment longer. */
+const REVOKE_DELAY_MS = 1000;
+
+/** Relative times ("5 minutes ago") are redrawn this often. */
+const CLOCK_MS = 60_000;
+
+/** What is running: one action at a time, named so its button can say so (and the status line, with `doing`). */
+type Busy =
+  | { action: 'save' | 'export' | 'autosave' }
+  | { action: 'import'; doing: string }
+  | { action: 'open' | 'rename' | 'duplicate' | 'delete'; id: string };
+
+export class ModelLibrary extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    active: { attribute: false },
+    saved: { state: true },
+    busy: { state: true },
+    status: { state: true },
+    error: { state: true },
+    saveName: { state: true },
+    renaming: { state: true },
+    confirmingDelete: { state: true },
+    dragging: { state: true },
+  };
+
+  declare client: ModelLibraryClient | null;
+  declare active: ModelInfo | null;
+  /** The last list the worker gave; null before the first. */
+  declare saved: SavedModels | null;
+  declare private busy: Busy | null;
+  /** What the last action did (or what the running one does), for the status line. */
+  declare private status: string;
+  declare private error: string;
+  /** The name typed for Save; null: the active model's own name. */
+  declare private saveName: string | null;
+  /** Id of the model whose name is being edited. */
+  declare private renaming: string | null;
+  /** Id of the model whose delete waits for a yes. */
+  declare private confirmingDelete: string | null;
+  declare private dragging: boolean;
+
+  /** Persistence is asked for once, on the first save. */
+  private persistenceAsked = false;
+  /** Number of the newest list request; older answers are dropped. */
+  private latestList = 0;
+  /** Drag enters and leaves of the panel's children, so moving over them keeps the highlight. */
+  private dragDepth = 0;
+  private clock: ReturnType<typeof setInterval> | undefined;
+  /** Where focus goes once the next render is done, first match wins (what they name may be new in it). */
+  private focusNext: string[] = [];
+  /** What had focus when an action started: it gets focus back if disabling the buttons lost it. */
+  private restoreFocus: HTMLElement | null = null;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.active = null;
+    this.saved = null;
+    this.busy = null;
+    this.status = '';
+    this.error = '';
+    this.saveName = null;
+    this.renaming = null;
+    this.confirmingDelete = null;
+    this.dragging = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.clock = setInterval(() => this.requestUpdate(), CLOCK_MS);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.clock);
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if ((changed.has('client') || changed.has('active')) && this.client) void this.refresh(this.client);
+    if (this.busy) return;
+    const lost = !this.shadowRoot!.activeElement && document.activeElement === document.body;
+    const restore = lost && this.restoreFocus?.isConnected ? this.restoreFocus : undefined;
+    const target = this.focusNext.map((selector) => this.renderRoot.querySelector<HTMLElement>(selector)).find(Boolean) ?? restore;
+    this.focusNext = [];
+    this.restoreFocus = null;
+    target?.focus();
+    if (target instanceof HTMLInputElement && target.type === 'text') target.select();
+  }
+
+  private focusAfterRender(...selectors: string[]): void {
+    this.focusNext = selectors;
+    this.requestUpdate();
+  }
+
+  /** Reads the list again; tells the page when it differs from the one shown. */
+  private async refresh(client: ModelLibraryClient): Promise<void> {
+    const request = ++this.latestList;
+    try {
+      const saved = await client.listModels();
+      if (request !== this.latestList || client !== this.client) return;
+      const changed = JSON.stringify(saved) !== JSON.stringify(this.saved);
+      if (activeSummary(saved)?.id !== activeSummary(this.saved)?.id) this.saveName = null;
+      this.saved = saved;
+      if (changed) this.emit('llm-models-change', saved);
+    } catch (error) {
+      if (request === this.latestList && !this.error) this.error = `Could not read the saved models: ${messageOf(error)}`;
+    }
+  }
+
+  /**
+   * Runs one action with every action button disabled, then reads the list again and says what happened
+   * (`done` sees the new list, and may say where focus goes) or shows the worker's error.
+   */
+  private async run<T>(busy: Busy, work: (client: ModelLibraryClient) => Promise<T>, done: (result: T) => string): Promise<void> {
+    const client = this.client;
+    if (!client || this.busy) return;
+    const focused = this.shadowRoot!.activeElement as HTMLElement | null;
+    this.focusNext = [];
+    this.busy = busy;
+    this.error = '';
+    this.status = '';
+    try {
+      const result = await work(client);
+      await this.refresh(client);
+      this.status = done(result);
+    } catch (error) {
+      this.error = messageOf(error);
+      await this.refresh(client);
+    } finally {
+      this.restoreFocus = focused;
+      this.busy = null;
+    }
+  }
+
+  private save(): Promise<void> {
+    const name = this.currentSaveName();
+    if (!name) return Promise.resolve();
+    return this.run(
+      { action: 'save' },
+      async (client) => {
+        if (!this.persistenceAsked) {
+          this.persistenceAsked = true;
+          // Saving goes ahead whatever the browser answers; the storage line shows whether it promised.
+          await client.requestPersistence().catch(() => false);
+        }
+        return client.saveModel(name);
+      },
+      (summary) => {
+        this.saveName = null;
+        return `Saved '${summary.name}' at step ${count(summary.step)}`;
+      },
+    );
+  }
+
+  private open(model: CheckpointSummary): Promise<void> {
+    return this.run(
+      { action: 'open', id: model.id },
+      async (client) => this.emit('llm-model-change', await client.openModel(model.id)),
+      () => `Opened '${model.name}'`,
+    );
+  }
+
+  private startRename(id: string): void {
+    this.renaming = id;
+    this.confirmingDelete = null;
+    this.focusAfterRender(rowSelector(id, 'rename-field'));
+  }
+
+  private stopRename(id: string): void {
+    this.renaming = null;
+    this.focusAfterRender(rowSelector(id, 'rename-button'));
+  }
+
+  private async commitRename(model: CheckpointSummary): Promise<void> {
+    const field = this.renderRoot.querySelector<HTMLInputElement>(rowSelector(model.id, 'rename-field'));
+    const name = field?.value.trim() ?? '';
+    if (!name || name === model.name) return this.stopRename(model.id);
+    await this.run(
+      { action: 'rename', id: model.id },
+      (client) => client.renameModel(model.id, name),
+      (summary) => {
+        this.stopRename(model.id);
+        return `Renamed '${model.name}' to '${summary.name}'`;
+      },
+    );
+  }
+
+  private onRenameKey(event: KeyboardEvent, model: CheckpointSummary): void {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      void this.commitRename(model);
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      void this.stopRename(model.id);
+    }
+  }
+
+  private duplicate(model: CheckpointSummary): Promise<void> {
+    return this.run(
+      { action: 'duplicate', id: model.id },
+      (client) => client.duplicateModel(model.id),
+      (copy) => `Duplicated '${model.name}' as '${copy.name}'`,
+    );
+  }
+
+  private askDelete(id: string): void {
+    this.confirmingDelete = id;
+    this.renaming = null;
+    this.focusAfterRender(rowSelector(id, 'cancel-delete-button'));
+  }
+
+  private cancelDelete(id: string): void {
+    this.confirmingDelete = null;
+    this.focusAfterRender(rowSelector(id, 'delete-button'));
+  }
+
+  private confirmDelete(model: CheckpointSummary): Promise<void> {
+    const models = this.saved?.models ?? [];
+    const index = models.findIndex((entry) => entry.id === model.id);
+    // Focus moves to the row that takes its place (or the one above), else to the name to save under.
+    const neighbours = [models[index + 1], models[index - 1]].filter((entry) => entry !== undefined);
+    return this.run(
+      { action: 'delete', id: model.id },
+      (client) => client.deleteModel(model.id),
+      () => {
+        this.confirmingDelete = null;
+        this.focusAfterRender(...neighbours.map((entry) => rowSelector(entry.id, 'open-button')), '[part~="save-name"]');
+        return `Deleted '${model.name}'`;
+      },
+    );
+  }
+
+  private setAutosave(everySteps: number): Promise<void> {
+    return this.run(
+      { action: 'autosave' },
+      (client) => client.setAutosave(everySteps),
+      () => (everySteps ? `Saves itself every ${count(everySteps)} training steps` : 'Saves only when you ask'),
+    );
+  }
+
+  private export(): Promise<void> {
+    return this.run(
+      { action: 'export' },
+      async (client) => {
+        const { fileName, bytes } = await client.exportModel();
+        // Bytes from the worker arrive in a plain ArrayBuffer (structured clone), never a shared one.
+        const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+        const link = document.createElement('a');
+        link.href = url;
+        link.download = fileName;
+        link.hidden = true;
+        this.renderRoot.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), REVOKE_DELAY_MS);
+        return fileName;
+      },
+      (fileName) => `Exported ${fileName}`,
+    );
+  }
+
+  /** Sends the file whatever its size: the worker checks it and says what is wrong. */
+  private importFile(file: File): Promise<void> {
+    return this.importFrom(`Importing ${file.name} (${formatBytes(file.size)})…`, file.name, async () => ({
+      kind: 'file',
+      name: file.name,
+      bytes: await file.arrayBuffer(),
+    }));
+  }
+
+  private importUrl(): Promise<void> {
+    const typed = this.renderRoot.querySelector<HTMLInputElement>('[part~="import-url"]')!.value.trim();
+    if (!typed) return Promise.resolve();
+    // The worker fetches it; a relative address means the page's.
+    const url = new URL(typed, document.baseURI).href;
+    return this.importFrom(`Importing ${url}…`, url, async () => ({ kind: 'url', url }));
+  }
+
+  /** `read` runs once the panel is busy, so a big file is read with the buttons already disabled. */
+  private importFrom(doing: string, fallbackName: string, read: () => Promise<ImportSource>): Promise<void> {
+    return this.run(
+      { action: 'import', doing },
+      async (client) => {
+        const info = await client.importModel(await read());
+        this.emit('llm-model-change', info);
+        return info;
+      },
+      () => `Imported '${activeSummary(this.saved)?.name ?? fallbackName}'`,
+    );
+  }
+
+  private onFileChosen(event: Event): void {
+    const input = event.target as HTMLInputElement;
+    const file = input.files?.[0];
+    // Cleared, so choosing the same file again (after fixing it) imports again.
+    input.value = '';
+    if (file) void this.importFile(file);
+  }
+
+  private onDragEnter(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    this.dragDepth++;
+    this.dragging = true;
+  }
+
+  private onDragOver(event: DragEvent): void {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = this.busy ? 'none' : 'copy';
+  }
+
+  private onDragLeave(): void {
+    this.dragDepth = Math.max(0, this.dragDepth - 1);
+    this.dragging = this.dragDepth > 0;
+  }
+
+  private onDrop(event: DragEvent): void {
+    event.preventDefault();
+    this.dragDepth = 0;
+    this.dragging = false;
+    const file = event.dataTransfer?.files[0];
+    if (file) void this.importFile(file);
+  }
+
+  private currentSaveName(): string {
+    return (this.saveName ?? this.suggestedName()).trim();
+  }
+
+  /** The name the active model is saved under, or goes by. */
+  private suggestedName(): string {
+    return activeSummary(this.saved)?.name ?? (this.active?.name || 'My model');
+  }
+
+  private emit<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+  }
+
+  static override styles = [
+    theme,
+    buttons,
+    inputs,
+    css`
+      .library {
+        border: 2px solid transparent;
+        border-radius: var(--_radius);
+        padding: 0.25rem;
+      }
+      .library.dragging {
+        border: 2px dashed var(--_accent);
+        background: var(--_surface);
+      }
+      h4 {
+        margin: 0.8rem 0 0.3rem;
+        font-size: 1rem;
+      }
+      .line {
+        margin: 0.2rem 0;
+        font-size: 0.9rem;
+      }
+      .badge {
+        display: inline-block;
+        margin-left: 0.4rem;
+        padding: 0 0.45rem;
+        border: 1px solid var(--_accent);
+        border-radius: 999px;
+        font-size: 0.75rem;
+        font-weight: 600;
+        color: var(--_accent);
+        vertical-align: 0.1em;
+      }
+      .notice {
+        margin: 0.4rem 0;
+        padding: 0.5rem 0.7rem;
+        border: 1px solid var(--_warning);
+        border-radius: var(--_radius);
+        color: var(--_warning);
+        font-size: 0.9rem;
+      }
+      .row {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        margin: 0.4rem 0;
+      }
+      .row label {
+        font-weight: 600;
+        font-size: 0.9rem;
+      }
+      input[type='text'] {
+        box-sizing: border-box;
+        font: inherit;
+        padding: 0.3rem 0.45rem;
+        color: var(--_foreground);
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+      }
+      .row input[type='text'],
+      .row input[type='url'] {
+        flex: 1 1 12rem;
+        width: auto;
+      }
+      select {
+        font: inherit;
+        font-size: 0.9rem;
+        padding: 0.2rem 0.4rem;
+        color: var(--_foreground);
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+      }
+      .status {
+        margin: 0.3rem 0;
+        min-height: 1.3em;
+        font-size: 0.9rem;
+      }
+      .error {
+        margin: 0.4rem 0;
+        padding: 0.5rem 0.7rem;
+        border: 1px solid var(--_error);
+        border-radius: var(--_radius);
+        color: var(--_error);
+      }
+      .models {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      .models li {
+        padding: 0.55rem 0.7rem;
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+        background: var(--_surface);
+      }
+      .models li + li {
+        margin-top: 0.5rem;
+      }
+      .models li[aria-current='true'] {
+        border-color: var(--_accent);
+      }
+      .name {
+        font-weight: 600;
+        word-break: break-word;
+      }
+      .meta {
+        margin: 0.15rem 0 0.35rem;
+        font-size: 0.85rem;
+        color: var(--_muted);
+      }
+      .model-actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        align-items: center;
+      }
+      .model-actions button {
+        padding: 0.2rem 0.65rem;
+        font-size: 0.85rem;
+      }
+      button.danger {
+        border-color: var(--_error);
+        color: var(--_error);
+      }
+    `,
+  ];
+
+  override render() {
+    const saved = this.saved;
+    const storage = saved?.storage;
+    const canSave = storage?.available ?? false;
+    const locked = !this.client || !!this.busy;
+    const notice = storage?.problem || (storage && !storage.available ? NO_STORAGE : '');
+    return html`
+      <div
+        class="library ${this.dragging ? 'dragging' : ''}"
+        part="library"
+        aria-busy=${this.busy ? 'true' : 'false'}
+        @dragenter=${this.onDragEnter}
+        @dragover=${this.onDragOver}
+        @dragleave=${this.onDragLeave}
+        @drop=${this.onDrop}
+      >
+        ${this.renderActive()} ${this.renderStorage()}
+        ${notice ? html`<p id="storage-problem" class="notice" part="storage-problem" role="status">${notice}</p>` : nothing}
+        <div class="row">
+          <label for="save-name">Save as</label>
+          <input
+            id="save-name"
+            part="save-name"
+            type="text"
+            .value=${live(this.saveName ?? this.suggestedName())}
+            @input=${(event: Event) => (this.saveName = (event.target as HTMLInputElement).value)}
+            @keydown=${(event: KeyboardEvent) => event.key === 'Enter' && canSave && this.save()}
+          />
+          <button
+            class="primary"
+            part="save-button"
+            ?disabled=${locked || !canSave || !this.currentSaveName()}
+            aria-busy=${String(this.isBusy('save'))}
+            aria-describedby=${notice ? 'storage-problem' : nothing}
+            @click=${this.save}
+          >
+            ${this.isBusy('save') ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+        <div class="row">
+          <label for="autosave">Autosave</label>
+          <select
+            id="autosave"
+            part="autosave"
+            ?disabled=${locked || !saved || !canSave}
+            aria-busy=${String(this.isBusy('autosave'))}
+            aria-describedby=${notice ? 'storage-problem' : nothing}
+            @change=${(event: Event) => this.setAutosave(Number((event.target as HTMLSelectElement).value))}
+          >
+            ${autosaveChoices(saved?.autosaveEvery ?? 0).map(
+              (steps) => html`<option value=${steps} .selected=${live(steps === (saved?.autosaveEvery ?? 0))}>
+                ${steps ? `every ${count(steps)} steps` : 'Off'}
+              </option>`,
+            )}
+          </select>
+          <button part="export-button" ?disabled=${locked} aria-busy=${String(this.isBusy('export'))} @click=${this.export}>
+            ${this.isBusy('export') ? 'Exporting…' : 'Export .safetensors'}
+          </button>
+        </div>
+        <p class="status" part="status" role="status">${this.busy && 'doing' in this.busy ? this.busy.doing : this.status}</p>
+        ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+        <h4>Saved models</h4>
+        ${this.renderModels(locked, canSave)} ${this.renderImport(locked)}
+      </div>
+    `;
+  }
+
+  private renderActive() {
+    const saved = activeSummary(this.saved);
+    if (saved) return html`<p class="line" part="active-model">In the playground: <strong>${saved.name}</strong></p>`;
+    if (!this.active) return nothing;
+    return html`<p class="line" part="active-model">The model in the playground is not saved yet.</p>`;
+  }
+
+  private renderStorage() {
+    const storage = this.saved?.storage;
+    if (!storage?.available) return nothing;
+    const { usage, quota, persisted } = storage;
+    const used =
+      usage === undefined
+        ? 'The browser does not say how much storage the page uses.'
+        : quota === undefined
+          ? `Using ${formatBytes(usage)}`
+          : `Using ${formatBytes(usage)} of ${formatBytes(quota)}`;
+    return html`<p class="line" part="storage">
+      ${used} ${persisted
+        ? html`<span class="badge" part="persisted" title="The browser promised not to clear these models to free space."
+            >persistent</span
+          >`
+        : nothing}
+    </p>`;
+  }
+
+  private renderModels(locked: boolean, canSave: boolean) {
+    const saved = this.saved;
+    if (!saved) return html`<p class="empty">${this.client ? 'Reading the saved models…' : 'Not connected to the model yet.'}</p>`;
+    if (!saved.models.length) {
+      return html`<p class="empty" part="empty">No saved models yet. Save the one in the playground, or import one.</p>`;
+    }
+    return html`<ul class="models" part="models" aria-label="Saved models">
+      ${repeat(
+        saved.models,
+        (model) => model.id,
+        (model) => this.renderModel(model, model.id === saved.activeId, locked, canSave),
+      )}
+    </ul>`;
+  }
+
+  private renderModel(model: CheckpointSummary, active: boolean, locked: boolean, canSave: boolean) {
+    const busy = (action: Busy['action']) => this.isBusy(action, model.id);
+    const origin = model.corpus ? `trained on ${model.corpus}` : model.source ? `from ${model.source}` : '';
+    return html`<li part="model" data-id=${model.id} aria-current=${active ? 'true' : nothing}>
+      ${this.renaming === model.id
+        ? html`<div class="row">
+            <input
+              type="text"
+              part="rename-field"
+              aria-label="New name for ${model.name}"
+              .value=${model.name}
+              ?disabled=${locked}
+              @keydown=${(event: KeyboardEvent) => this.onRenameKey(event, model)}
+            />
+            <button part="rename-save" ?disabled=${locked} aria-busy=${String(busy('rename'))} @click=${() => this.commitRename(model)}>
+              ${busy('rename') ? 'Renaming…' : 'Rename'}
+            </button>
+            <button part="rename-cancel" ?disabled=${locked} @click=${() => this.stopRename(model.id)}>Cancel</button>
+          </div>`
+        : html`<span class="name" part="model-name">${model.name}</span>${active
+              ? html`<span class="badge" part="active-badge">in use</span>`
+              : nothing}`}
+      <p class="meta" part="model-meta">
+        ${count(model.step)} ${model.step === 1 ? 'step' : 'steps'} · ${formatBytes(model.bytes)} · updated
+        <time datetime=${new Date(model.updated).toISOString()} title=${new Date(model.updated).toLocaleString('en-US')}
+          >${relativeTime(model.updated)}</time
+        >${origin ? ` · ${origin}` : ''}
+      </p>
+      ${this.confirmingDelete === model.id
+        ? html`<div
+            class="model-actions"
+            part="confirm-delete"
+            role="group"
+            aria-label="Delete ${model.name}?"
+            @keydown=${(event: KeyboardEvent) => event.key === 'Escape' && this.cancelDelete(model.id)}
+          >
+            <span>Delete '${model.name}'? This cannot be undone.</span>
+            <button
+              class="danger"
+              part="confirm-delete-button"
+              ?disabled=${locked}
+              aria-busy=${String(busy('delete'))}
+              @click=${() => this.confirmDelete(model)}
+            >
+              ${busy('delete') ? 'Deleting…' : 'Delete'}
+            </button>
+            <button part="cancel-delete-button" ?disabled=${locked} @click=${() => this.cancelDelete(model.id)}>Keep</button>
+          </div>`
+        : html`<div class="model-actions">
+            <button part="open-button" ?disabled=${locked} aria-busy=${String(busy('open'))} @click=${() => this.open(model)}>
+              ${busy('open') ? 'Opening…' : 'Open'}
+            </button>
+            <button part="rename-button" ?disabled=${locked} @click=${() => this.startRename(model.id)}>Rename</button>
+            <button
+              part="duplicate-button"
+              ?disabled=${locked || !canSave}
+              aria-busy=${String(busy('duplicate'))}
+              aria-describedby=${canSave ? nothing : 'storage-problem'}
+              @click=${() => this.duplicate(model)}
+            >
+              ${busy('duplicate') ? 'Duplicating…' : 'Duplicate'}
+            </button>
+            <button class="danger" part="delete-button" ?disabled=${locked} @click=${() => this.askDelete(model.id)}>
+              Delete
+            </button>
+          </div>`}
+    </li>`;
+  }
+
+  private renderImport(locked: boolean) {
+    return html`<section part="import">
+      <h4>Import</h4>
+      <p class="caption">
+        A .safetensors file of a GPT like the ones here, such as one exported above. Drop it on this panel, choose it, or
+        give its address; it is checked before anything is stored.
+      </p>
+      <div class="row">
+        <label for="import-file">File</label>
+        <input
+          id="import-file"
+          part="import-file"
+          type="file"
+          accept=".safetensors"
+          ?disabled=${locked}
+          aria-busy=${String(this.isBusy('import'))}
+          @change=${this.onFileChosen}
+        />
+      </div>
+      <div class="row">
+        <label for="import-url">URL</label>
+        <input
+          id="import-url"
+          part="import-url"
+          type="url"
+          placeholder="https://example.org/model.safetensors"
+          ?disabled=${locked}
+          @keydown=${(event: KeyboardEvent) => event.key === 'Enter' && this.importUrl()}
+        />
+        <button part="import-url-button" ?disabled=${locked} aria-busy=${String(this.isBusy('import'))} @click=${this.importUrl}>
+          ${this.isBusy('import') ? 'Importing…' : 'Fetch'}
+        </button>
+      </div>
+    </section>`;
+  }
+
+  private isBusy(action: Busy['action'], id?: string): boolean {
+    const busy = this.busy;
+    return busy?.action === action && (!('id' in busy) || busy.id === id);
+  }
+}
+
+const activeSummary = (saved: SavedModels | null): CheckpointSummary | undefined =>
+  saved?.models.find((model) => model.id === saved.activeId);
+
+/** The fixed choices, plus the current interval when it is another one. */
+const autosaveChoices = (current: number): number[] =>
+  AUTOSAVE_STEPS.includes(current) ? AUTOSAVE_STEPS : [...AUTOSAVE_STEPS, current].sort((a, b) => a - b);
+
+const rowSelector = (id: string, part: string): string => `li[data-id="${CSS.escape(id)}"] [part~="${part}"]`;
+
+const count = (value: number): string => value.toLocaleString('en-US');
+
+const UNITS = ['KB', 'MB', 'GB', 'TB'];
+
+/** 1.2 MB, 2.0 GB: binary multiples, one decimal. */
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['second', 60],
+  ['minute', 60],
+  ['hour', 24],
+  ['day', 30],
+  ['month', 12],
+  ['year', Infinity],
+];
+
+/** "just now", "5 minutes ago", "yesterday". */
+function relativeTime(time: number): string {
+  let value = (time - Date.now()) / 1000;
+  if (Math.abs(value) < 45) return 'just now';
+  let index = 0;
+  while (Math.abs(value) >= STEPS[index]![1]) value /= STEPS[index++]![1];
+  // Whole units passed: 59.6 minutes is still "59 minutes ago".
+  return RELATIVE.format(Math.trunc(value), STEPS[index]![0]);
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+customElements.define('llm-model-library', ModelLibrary);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-model-library': ModelLibrary;
+  }
+}
