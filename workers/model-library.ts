@@ -8,6 +8,7 @@ import type { GPTConfig } from './engine/config.ts';
 import type { CharTokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
 import type { CheckpointRecord, CheckpointSummary, SavedModels, StoredCorpus, StoredTraining } from './store/records.ts';
+import { messageOf } from './message-of.ts';
 
 /** Training saves itself this often by default (and whenever it pauses). */
 export const DEFAULT_AUTOSAVE_STEPS = 50;
@@ -33,7 +34,6 @@ export interface ModelToSave {
   source?: string;
 }
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export class ModelLibrary {
   autosaveEvery = DEFAULT_AUTOSAVE_STEPS;

@@ -37,6 +37,7 @@ import {
   TrainingSession,
   type TrainingState,
 } from './training-session.ts';
+import { messageOf } from './message-of.ts';
 
 export type { BackendChoice, BackendInfo, BackendKind } from './backend-choice.ts';
 export type { CheckpointSummary, ImportSource, SavedModels, StorageInfo } from './store/records.ts';
@@ -790,7 +791,6 @@ export class EngineService {
 
 const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** A model name as a file name: letters, digits, dashes. */
 const safeFileName = (name: string): string => name.trim().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'model';

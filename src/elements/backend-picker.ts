@@ -16,6 +16,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { BackendChoice, BackendInfo, EngineClient } from '../client.ts';
 import { theme } from '../theme.ts';
+import { messageOf } from '../../workers/message-of.ts';
 
 /** The part of the client this element talks to. */
 export type BackendClient = Pick<EngineClient, 'backend' | 'setBackend'>;
@@ -265,7 +266,6 @@ export class BackendPicker extends LitElement {
 
 const labelOf = (choice: BackendChoice): string => CHOICES.find((entry) => entry.choice === choice)!.label;
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 customElements.define('llm-backend-picker', BackendPicker);
 

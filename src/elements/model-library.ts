@@ -25,6 +25,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import type { ModelInfo } from '../client.ts';
 import type { CheckpointSummary, ImportSource, SavedModels } from '../../workers/store/records.ts';
 import { buttons, inputs, theme } from '../theme.ts';
+import { messageOf } from '../../workers/message-of.ts';
 
 /** The part of the client this element talks to (EngineClient has them all). */
 export interface ModelLibraryClient {
@@ -778,7 +779,6 @@ function relativeTime(time: number): string {
   return RELATIVE.format(Math.trunc(value), STEPS[index]![0]);
 }
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 customElements.define('llm-model-library', ModelLibrary);
 

@@ -32,6 +32,7 @@ import './loss-chart.ts';
 import { CUSTOM } from './model-size-picker.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 import './training-progress.ts';
+import { messageOf } from '../../workers/message-of.ts';
 
 export interface TrainingFormSettings {
   learningRate: number;
@@ -555,7 +556,6 @@ type GPTShape = ModelShape & { tied: boolean };
 
 const pickShape = ({ nLayer, nHead, nEmbd, blockSize }: ModelShape): ModelShape => ({ nLayer, nHead, nEmbd, blockSize });
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 customElements.define('llm-training-panel', TrainingPanel);
 

@@ -16,6 +16,7 @@ import { del, delMany, get, keys, promisifyRequest, set, update, type UseStore }
 import {
   type CheckpointRecord, type CheckpointSummary, migrateRecord, SCHEMA_VERSION, type StorageInfo, summarize,
 } from './records.ts';
+import { messageOf } from '../message-of.ts';
 
 export const DEFAULT_DB_NAME = 'llm-playground';
 const STORE_NAME = 'models';
@@ -76,8 +77,6 @@ const BLOCKED_ERRORS = new Set(['SecurityError', 'InvalidStateError']);
 
 const errorName = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
-
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 async function estimate(): Promise<StorageEstimate | undefined> {
   try {
@@ -307,6 +306,6 @@ export class CheckpointStore {
     if (name !== undefined && BLOCKED_ERRORS.has(name)) {
       return new StorageProblem('unavailable', UNAVAILABLE_MESSAGE, { cause: error });
     }
-    return new StorageProblem('failed', `Could not ${action}: ${errorMessage(error)}.`, { cause: error });
+    return new StorageProblem('failed', `Could not ${action}: ${messageOf(error)}.`, { cause: error });
   }
 }
