@@ -11,6 +11,9 @@ import { createParameters } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer, UNKNOWN_TOKEN } from '../../workers/engine/tokenizer.ts';
 import { importCheckpoint, IMPORT_ERROR_PREFIX, writeCheckpoint } from '../../workers/engine/checkpoint.ts';
+import { ModelLibrary } from '../../workers/model-library.ts';
+import { EngineService } from '../../workers/service.ts';
+import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
 
 const SEED = (Math.random() * 2 ** 31) >>> 0;
 const random = new Random(SEED);
@@ -610,6 +613,31 @@ describe(`import fuzz: malformed .safetensors files (seed ${SEED})`, () => {
       expectGoodStillImports();
     });
   }
+
+  it('through the service, with a saved model in IndexedDB: every file refused, the store and the model in use unchanged', async () => {
+    const service = new EngineService({
+      findGPU: async () => null,
+      library: new ModelLibrary(new CheckpointStore({ dbName: `test-${crypto.randomUUID()}` })),
+    });
+    const good = await service.importModel({ kind: 'file', name: 'good.safetensors', bytes: valid.slice().buffer });
+    const listBefore = await service.listModels();
+    const prompt = TEXT.slice(0, 1 + random.int(TEXT.length - 1));
+    const oddsBefore = (await service.predict(prompt, { temperature: 1 })).probs;
+    // The size-limit files are only over the limits their tests set, far below the service's.
+    const files = CATEGORIES.filter(([category]) => category !== 'over the size limit').flatMap(([, make]) => make());
+    const imported: string[] = [];
+    for (const { what, file } of files) {
+      const refused = await service.importModel({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer }).then(() => false, () => true);
+      if (!refused) imported.push(what);
+    }
+    expect(imported).to.deep.equal([]);
+    const listAfter = await service.listModels();
+    expect(listAfter.models).to.deep.equal(listBefore.models);
+    expect(listAfter.activeId).to.equal(listBefore.activeId);
+    expect(service.info()).to.deep.equal(good);
+    expect(Array.from((await service.predict(prompt, { temperature: 1 })).probs)).to.deep.equal(Array.from(oddsBefore));
+    console.log(`import fuzz (seed ${SEED}): ${files.length} malformed files refused by the service, its store and model unchanged`);
+  });
 
   after(() => {
     const total = counts.reduce((sum, [, count]) => sum + count, 0);
