@@ -1,0 +1,149 @@
+/**
+ * What the inspector panels ask of the model, and what they get back: the
+ * contract between the UI (src/elements/*) and the worker (the functions in
+ * engine/inspect.ts, served by EngineService). Every array is computed in the
+ * worker and transferred. Positions and token ids index the prompt's tokens as
+ * tokenize() returns them (the last blockSize characters; an empty prompt is
+ * one line break).
+ */
+import type { GPTConfig } from './engine/config.ts';
+import type { Capture } from './engine/model.ts';
+
+/** Interventions that change the forward pass, for experiments. */
+export interface Interventions {
+  /** false: every token may attend to every other, later ones too (default true). */
+  causalMask?: boolean;
+  /** Heads whose output is zeroed before the attention projection, as [layer, head] pairs. */
+  ablate?: [layer: number, head: number][];
+}
+
+export interface TokenScore {
+  id: number;
+  token: string;
+  /** A probability, a logit or a dot product: what each result says. */
+  score: number;
+}
+
+/** One prompt run with capture (and the interventions asked for). */
+export interface Inspection {
+  ids: number[];
+  tokens: string[];
+  config: GPTConfig;
+  /** Everything the forward pass kept: per layer scores, mask (all 0 with causalMask false), pattern, MLP, residuals. */
+  capture: Capture;
+  /** [V] next-token probabilities after the last token (softmax of its logits, temperature 1). */
+  next: Float32Array;
+  /** The likeliest next tokens, most likely first (score: probability). */
+  top: TokenScore[];
+}
+
+/** What one head adds for one query position. */
+export interface HeadUpdate {
+  layer: number;
+  head: number;
+  /** [T] the query's attention weights over the keys (0 after it under the causal mask). */
+  weights: Float32Array;
+  /** [C] Σ_k weight_k·v_k, projected by this head's slice of the attention output matrix: what it adds to the residual stream. */
+  update: Float32Array;
+  /** Euclidean norm of `update`. */
+  norm: number;
+  /** Tokens whose unembedding rows have the largest dot product with `update` (score: the dot product). */
+  promotes: TokenScore[];
+}
+
+export interface Neuron {
+  /** Index in the layer's 4·C MLP neurons. */
+  index: number;
+  /** Before GELU, and after. */
+  pre: number;
+  post: number;
+  /** Tokens the neuron's down-projection row pushes up most through the unembedding (score: the dot product). */
+  promotes: TokenScore[];
+}
+
+export interface NeuronReport {
+  layer: number;
+  position: number;
+  /** The most active neurons (largest post-GELU value), most active first. */
+  neurons: Neuron[];
+}
+
+/** A fact prompt from the built-in corpus, where the person's name ends. */
+export interface FactPrompt {
+  prompt: string;
+  answer: string;
+  /** Position of the name's last token in the prompt's tokens. */
+  namePosition: number;
+}
+
+export interface Neighbour {
+  id: number;
+  token: string;
+  cosine: number;
+}
+
+export interface TokenAngle {
+  dot: number;
+  cosine: number;
+  /** The angle between the two embeddings, in degrees. */
+  degrees: number;
+}
+
+export interface EmbeddingMap {
+  tokens: string[];
+  /** [V, 2] each token's embedding projected on the first two principal components. */
+  points: Float32Array;
+  /** Share of the variance each of the two components explains. */
+  explained: [number, number];
+}
+
+export interface ContextualSimilarity {
+  /** Token at each chosen position. */
+  tokens: [string, string];
+  /** Cosine similarity of the two residual vectors: [0] the input embeddings (token + position), [l] after layer l. */
+  cosines: number[];
+}
+
+export interface LensLayer {
+  /** 0: the embeddings; l: after layer l. */
+  layer: number;
+  /** Final LayerNorm then unembedding applied to the residual stream there (score: probability). */
+  top: TokenScore[];
+  /** Euclidean norm of the residual vector there. */
+  norm: number;
+}
+
+/** A time-lapse frame: one prompt's next-token odds and attention patterns at a training step. */
+export interface TimelapseFrame {
+  step: number;
+  /** The likeliest next tokens after the prompt (score: probability). */
+  top: TokenScore[];
+  /** Per layer, [nHead, T, T] attention patterns for the prompt. */
+  patterns: Float32Array[];
+}
+
+export interface TimelapseSettings {
+  prompt: string;
+  /** A frame every this many steps (and at step 0). */
+  every: number;
+}
+
+/** The methods the inspector panels call (EngineClient has them all). */
+export interface InspectorClient {
+  inspect(text: string, interventions?: Interventions): Promise<Inspection>;
+  headUpdates(text: string, position: number): Promise<HeadUpdate[]>;
+  topNeurons(text: string, position: number, layer: number, count: number): Promise<NeuronReport>;
+  factPrompts(): Promise<FactPrompt[]>;
+  nearestTokens(token: number, count: number): Promise<Neighbour[]>;
+  /** Tokens nearest (cosine) to wte[a] − wte[b] + wte[c], leaving out a, b and c. */
+  tokenArithmetic(a: number, b: number, c: number, count: number): Promise<Neighbour[]>;
+  tokenAngle(a: number, b: number): Promise<TokenAngle>;
+  embeddingMap(): Promise<EmbeddingMap>;
+  /** [blockSize, blockSize] cosine similarity of every pair of position embeddings. */
+  positionSimilarity(): Promise<Float32Array>;
+  contextualSimilarity(first: { text: string; position: number }, second: { text: string; position: number }): Promise<ContextualSimilarity>;
+  logitLens(text: string, position: number, count: number): Promise<LensLayer[]>;
+  /** Frames recorded while training (since the model was made or reset). */
+  timelapse(): Promise<TimelapseFrame[]>;
+  setTimelapse(settings: TimelapseSettings): Promise<void>;
+}
