@@ -154,10 +154,11 @@ function spreadHeadRows(
  *   out    [B,T,C]     each head's weighted sum of values, heads side by side
  * Each head's Q·Kᵀ and att·V are matrix products (strided views of qkv), so
  * they run on the fast gemm; the hidden scores come at no extra cost.
+ * causal false (an experiment, never trained): every query softmaxes over all T keys.
  */
 export function attentionForward(
   out: Float32Array, preatt: Float32Array, att: Float32Array, qkv: Float32Array,
-  B: number, T: number, C: number, NH: number,
+  B: number, T: number, C: number, NH: number, causal = true,
 ): void {
   const hs = C / NH;
   const C3 = 3 * C;
@@ -174,7 +175,7 @@ export function attentionForward(
       const values = qkv.subarray(sequenceOff + 2 * C + h * hs);
       gemm(scores, queries, keys, null, T, hs, T, C3, 1, 1, C3, false);
       for (let i = 0; i < T * T; i++) scores[i] *= scale;
-      for (let t = 0; t < T; t++) maskedSoftmax(weights, scores, t * T, T, t + 1);
+      for (let t = 0; t < T; t++) maskedSoftmax(weights, scores, t * T, T, causal ? t + 1 : T);
       gemm(head, weights, values, null, T, T, hs, T, 1, C3, 1, false);
       spreadHeadRows(out, b * T * C + h * hs, C, head, T, hs, 1, false);
     }

@@ -11,6 +11,7 @@ import {
   matmulBackward, matmulForward, residualBackward, residualForward, unembedBackward, unembedForward,
 } from './kernels.ts';
 import { layerView, type ParameterTensors, product, unembedding } from './params.ts';
+import type { Interventions } from '../inspection.ts';
 
 /** Named activations of one forward pass (llm.c's ActivationTensors). */
 export const ACTIVATION_NAMES = [
@@ -142,19 +143,46 @@ export function checkSequence(tokens: ArrayLike<number>, config: GPTConfig): voi
   checkTokens(tokens, config.vocabSize, 'token');
 }
 
+/** Per layer, the heads whose output is zeroed; throws when a pair names no head of the model. */
+function ablatedHeads(ablate: readonly (readonly [number, number])[], config: GPTConfig): number[][] {
+  const { nLayer: L, nHead: NH } = config;
+  const heads: number[][] = Array.from({ length: L }, () => []);
+  for (const [layer, head] of ablate) {
+    if (!Number.isInteger(layer) || !Number.isInteger(head) || layer < 0 || layer >= L || head < 0 || head >= NH) {
+      throw new Error(`there is no head ${head} in layer ${layer}: the model has ${L} layers of ${NH} heads`);
+    }
+    heads[layer].push(head);
+  }
+  return heads;
+}
+
+/** Zeroes the listed heads' columns of atty [N,C] (heads side by side, hs wide each). */
+function zeroHeads(atty: Float32Array, heads: readonly number[], N: number, C: number, hs: number): void {
+  for (const h of heads) {
+    for (let n = 0; n < N; n++) atty.fill(0, n * C + h * hs, n * C + (h + 1) * hs);
+  }
+}
+
+interface RunOptions extends Interventions {
+  /** B = 1: also store every position's keys and values here. */
+  cache?: KVCache;
+}
+
 /**
  * Runs the model over B sequences of T tokens into acts. With a full set of
  * activations every layer keeps its own; with a one-layer set (acts.config.nLayer
  * 1) every layer reuses the same buffers and only the logits are meaningful.
- * Given a cache (B = 1), also stores every position's keys and values in it.
+ * Interventions (the inspector's experiments) change the attention sub-blocks.
  */
 function runForward(
-  params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors, cache?: KVCache,
+  params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors,
+  { cache, causalMask = true, ablate = [] }: RunOptions = {},
 ): ActivationTensors {
   const { config } = params;
   const { B, T } = acts;
   const { nLayer: L, nHead: NH, nEmbd: C } = config;
   const N = B * T;
+  const ablated = ablate.length > 0 ? ablatedHeads(ablate, config) : null;
   encoderForward(acts.encoded, tokens, params.wte, params.wpe, B, T, C);
   let residual = acts.encoded;
   for (let l = 0; l < L; l++) {
@@ -162,7 +190,8 @@ function runForward(
     const a = layerActivations(acts, acts.config.nLayer === L ? l : 0);
     blockQKV(p, residual, a, N, C);
     cache?.store(l, a.qkv, 0, T);
-    attentionForward(a.atty, a.preatt, a.att, a.qkv, B, T, C, NH);
+    attentionForward(a.atty, a.preatt, a.att, a.qkv, B, T, C, NH, causalMask);
+    if (ablated) zeroHeads(a.atty, ablated[l], N, C, headSize(config));
     blockOutput(p, residual, a, N, C);
     residual = a.residual3;
   }
@@ -231,13 +260,16 @@ export function causalMask(NH: number, T: number): Uint8Array {
   return mask;
 }
 
-/** Copies (each in its own buffer, so it can be transferred) of what the page shows. */
-function captureOf(params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors): Capture {
+/**
+ * Copies (each in its own buffer, so it can be transferred) of what the page shows.
+ * Without the causal mask nothing is masked.
+ */
+function captureOf(params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors, causal: boolean): Capture {
   const { nLayer: L, nHead: NH, nEmbd: C } = params.config;
   const T = tokens.length;
   const tokenEmbedding = new Float32Array(T * C);
   for (let t = 0; t < T; t++) tokenEmbedding.set(params.wte.subarray(tokens[t] * C, (tokens[t] + 1) * C), t * C);
-  const mask = causalMask(NH, T);
+  const mask = causal ? causalMask(NH, T) : new Uint8Array(NH * T * T);
   const layers: LayerCapture[] = [];
   for (let l = 0; l < L; l++) {
     const a = layerActivations(acts, l);
@@ -254,23 +286,31 @@ function captureOf(params: ParameterTensors, tokens: ArrayLike<number>, acts: Ac
   return { tokenEmbedding, positionEmbedding: params.wpe.slice(0, T * C), layers };
 }
 
+export interface ForwardOptions extends Interventions {
+  /** Keep the per-layer insides (Capture). */
+  capture?: boolean;
+}
+
 /**
  * Logits [T,V] for one sequence: row t predicts the token after position t.
  * With `capture`, also the per-layer insides; without it, every layer reuses one
- * layer's worth of buffers and nothing else is kept.
+ * layer's worth of buffers and nothing else is kept. causalMask and ablate are
+ * the inspector's experiments (see Interventions); training never uses them.
  */
 export function forward(
-  params: ParameterTensors, tokens: ArrayLike<number>, options: { capture?: boolean } = {},
+  params: ParameterTensors, tokens: ArrayLike<number>, options: ForwardOptions = {},
 ): ForwardResult {
   const { config } = params;
   const T = tokens.length;
+  const { capture, causalMask: causal = true, ablate } = options;
   checkSequence(tokens, config);
-  if (!options.capture) {
+  const interventions = { causalMask: causal, ablate };
+  if (!capture) {
     const scratch = createActivations({ ...config, nLayer: 1 }, 1, T);
-    return { logits: runForward(params, tokens, scratch).logits };
+    return { logits: runForward(params, tokens, scratch, interventions).logits };
   }
-  const acts = forwardActivations(params, tokens, 1, T);
-  return { logits: acts.logits, capture: captureOf(params, tokens, acts) };
+  const acts = runForward(params, tokens, createActivations(config, 1, T), interventions);
+  return { logits: acts.logits, capture: captureOf(params, tokens, acts, causal) };
 }
 
 /** Mean over positions of −log p(target) under softmax(logits); logits [N,V], targets [N]. */
@@ -429,7 +469,7 @@ export function prefill(params: ParameterTensors, cache: KVCache, tokens: ArrayL
   checkCacheFits(params, cache);
   checkSequence(tokens, config);
   cache.reset();
-  const acts = runForward(params, tokens, createActivations({ ...config, nLayer: 1 }, 1, T), cache);
+  const acts = runForward(params, tokens, createActivations({ ...config, nLayer: 1 }, 1, T), { cache });
   cache.grow(T);
   return acts.logits.slice((T - 1) * config.vocabSize);
 }
