@@ -1,0 +1,360 @@
+/**
+ * The inspector's numbers (issue 6), as plain functions over the CPU model: one
+ * prompt's insides with experiments, what each head and MLP neuron adds, the
+ * embeddings' geometry, the logit lens. Types and meanings: ../inspection.ts.
+ * Prompts arrive as token ids that fit the model (the service tokenizes them).
+ */
+import type {
+  ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, Interventions, LensLayer,
+  Neighbour, NeuronReport, TimelapseFrame, TokenAngle, TokenScore,
+} from '../inspection.ts';
+import type { Fact } from '../corpus/facts.ts';
+import { layernormForward, matmulForward, unembedForward } from './kernels.ts';
+import { type ActivationTensors, checkSequence, forward, forwardActivations, layerActivations } from './model.ts';
+import { layerView, type ParameterTensors, unembedding } from './params.ts';
+import { Random } from './random.ts';
+import { softmax } from './sampling.ts';
+import { type CharTokenizer, UNKNOWN_ID } from './tokenizer.ts';
+
+type Ids = readonly number[];
+
+/** The `count` ids with the largest scores, largest first (equal scores: lower id first), leaving out `leaveOut`. */
+function largest(scores: ArrayLike<number>, count: number, leaveOut: ReadonlySet<number> = new Set()): number[] {
+  checkCount(count);
+  const ids: number[] = [];
+  for (let id = 0; id < scores.length; id++) if (!leaveOut.has(id)) ids.push(id);
+  return ids.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, count);
+}
+
+function topTokens(tokenizer: CharTokenizer, scores: ArrayLike<number>, count: number): TokenScore[] {
+  return largest(scores, count).map((id) => ({ id, token: tokenizer.token(id), score: scores[id] }));
+}
+
+/** Tokens whose unembedding rows have the largest dot product with `vector` [C]: what it pushes up. */
+function promotedBy(params: ParameterTensors, tokenizer: CharTokenizer, vector: Float32Array, count: number): TokenScore[] {
+  const { nEmbd: C, vocabSize: V } = params.config;
+  const dots = new Float32Array(V);
+  unembedForward(dots, vector, unembedding(params), 1, C, V);
+  return topTokens(tokenizer, dots, count);
+}
+
+function checkCount(count: number): void {
+  if (!Number.isInteger(count) || count < 0) throw new Error(`the number of results must be a whole number ≥ 0, got ${count}`);
+}
+
+function checkIndex(index: number, size: number, what: string): void {
+  if (!Number.isInteger(index) || index < 0 || index >= size) {
+    throw new Error(`${what} ${index} is outside 0..${size - 1}`);
+  }
+}
+
+/** Every activation of the prompt's forward pass (each layer its own). */
+function activationsOf(params: ParameterTensors, ids: Ids): ActivationTensors {
+  checkSequence(ids, params.config);
+  return forwardActivations(params, ids, 1, ids.length);
+}
+
+/** softmax of the logits after the prompt's last token. */
+function nextTokenOdds(logits: Float32Array, T: number, V: number): Float32Array {
+  return softmax(logits.subarray((T - 1) * V, T * V));
+}
+
+/** The prompt run with capture and the interventions asked for; the `top` likeliest next tokens. */
+export function inspect(
+  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, interventions: Interventions = {}, top = 10,
+): Inspection {
+  const { config } = params;
+  const { logits, capture } = forward(params, ids, { ...interventions, capture: true });
+  const next = nextTokenOdds(logits, ids.length, config.vocabSize);
+  return {
+    ids: [...ids],
+    tokens: ids.map((id) => tokenizer.token(id)),
+    config: { ...config },
+    capture: capture!,
+    next,
+    top: topTokens(tokenizer, next, top),
+  };
+}
+
+/** What every head (layer-major) adds to the residual stream at `position`, and the tokens that pushes up. */
+export function headUpdates(
+  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, position: number, promoteCount = 5,
+): HeadUpdate[] {
+  const { nLayer: L, nHead: NH, nEmbd: C } = params.config;
+  const T = ids.length;
+  const hs = C / NH;
+  const acts = activationsOf(params, ids);
+  checkIndex(position, T, 'position');
+  const noBias = new Float32Array(C);
+  const updates: HeadUpdate[] = [];
+  for (let layer = 0; layer < L; layer++) {
+    const a = layerActivations(acts, layer);
+    const attprojw = layerView(params.attprojw, layer, L);
+    for (let head = 0; head < NH; head++) {
+      const rowOff = (head * T + position) * T;
+      // The head's weighted sum of values times its hs rows of the output projection.
+      const headOut = a.atty.subarray(position * C + head * hs, position * C + (head + 1) * hs);
+      const update = new Float32Array(C);
+      matmulForward(update, headOut, attprojw.subarray(head * hs * C, (head + 1) * hs * C), noBias, 1, hs, C);
+      updates.push({
+        layer,
+        head,
+        weights: a.att.slice(rowOff, rowOff + T),
+        update,
+        norm: norm(update),
+        promotes: promotedBy(params, tokenizer, update, promoteCount),
+      });
+    }
+  }
+  return updates;
+}
+
+/** The `count` most active MLP neurons (post-GELU) of `layer` at `position`, and what each pushes up. */
+export function topNeurons(
+  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, position: number, layer: number, count: number,
+  promoteCount = 5,
+): NeuronReport {
+  const { nLayer: L, nEmbd: C } = params.config;
+  const acts = activationsOf(params, ids);
+  checkIndex(position, ids.length, 'position');
+  checkIndex(layer, L, 'layer');
+  const a = layerActivations(acts, layer);
+  const rowOff = position * 4 * C;
+  const pre = a.fch.subarray(rowOff, rowOff + 4 * C);
+  const post = a.fchGelu.subarray(rowOff, rowOff + 4 * C);
+  const fcprojw = layerView(params.fcprojw, layer, L);
+  const neurons = largest(post, count).map((index) => ({
+    index,
+    pre: pre[index],
+    post: post[index],
+    promotes: promotedBy(params, tokenizer, fcprojw.subarray(index * C, (index + 1) * C), promoteCount),
+  }));
+  return { layer, position, neurons };
+}
+
+/**
+ * The facts as prompts the model reads, with where the subject's name ends in
+ * the prompt's tokens. Leaves out facts the tokenizer cannot spell and those
+ * whose name falls outside the last blockSize tokens.
+ */
+export function factPrompts(tokenizer: CharTokenizer, facts: readonly Fact[], blockSize: number): FactPrompt[] {
+  const prompts: FactPrompt[] = [];
+  for (const { subject, prompt, answer } of facts) {
+    const nameStart = prompt.indexOf(subject);
+    if (nameStart < 0 || tokenizer.encodeWithReport(prompt + answer).unknown.length > 0) continue;
+    const dropped = Math.max(0, tokenizer.encode(prompt).length - blockSize);
+    const namePosition = tokenizer.encode(prompt.slice(0, nameStart + subject.length)).length - 1 - dropped;
+    if (namePosition >= 0) prompts.push({ prompt, answer, namePosition });
+  }
+  return prompts;
+}
+
+function dot(a: ArrayLike<number>, aOff: number, b: ArrayLike<number>, bOff: number, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += a[aOff + i] * b[bOff + i];
+  return sum;
+}
+
+const norm = (v: ArrayLike<number>): number => Math.sqrt(dot(v, 0, v, 0, v.length));
+
+/** a·b / (|a|·|b|); 0 when either is the zero vector (it has no direction). */
+const cosineOf = (dotProduct: number, normA: number, normB: number): number =>
+  normA > 0 && normB > 0 ? dotProduct / (normA * normB) : 0;
+
+/** [rows] cosine of `vector` [C] with each row of `matrix` [rows, C]. */
+function cosinesWithRows(matrix: Float32Array, vector: ArrayLike<number>, C: number): Float64Array {
+  const rows = matrix.length / C;
+  const vectorNorm = norm(vector);
+  const cosines = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    cosines[r] = cosineOf(dot(matrix, r * C, vector, 0, C), Math.sqrt(dot(matrix, r * C, matrix, r * C, C)), vectorNorm);
+  }
+  return cosines;
+}
+
+/** The `count` tokens whose embeddings point most nearly along `vector`, leaving out the query tokens and the unknown token. */
+function nearestEmbeddings(
+  params: ParameterTensors, tokenizer: CharTokenizer, vector: ArrayLike<number>, query: Ids, count: number,
+): Neighbour[] {
+  const cosines = cosinesWithRows(params.wte, vector, params.config.nEmbd);
+  return largest(cosines, count, new Set([UNKNOWN_ID, ...query]))
+    .map((id) => ({ id, token: tokenizer.token(id), cosine: cosines[id] }));
+}
+
+function embeddingRow(params: ParameterTensors, id: number): Float32Array {
+  const { vocabSize: V, nEmbd: C } = params.config;
+  checkIndex(id, V, 'token');
+  return params.wte.subarray(id * C, (id + 1) * C);
+}
+
+/** Tokens nearest (cosine) to token `id` in the embedding matrix. */
+export function nearestTokens(params: ParameterTensors, tokenizer: CharTokenizer, id: number, count: number): Neighbour[] {
+  return nearestEmbeddings(params, tokenizer, embeddingRow(params, id), [id], count);
+}
+
+/** Tokens nearest (cosine) to wte[a] − wte[b] + wte[c]. */
+export function tokenArithmetic(
+  params: ParameterTensors, tokenizer: CharTokenizer, a: number, b: number, c: number, count: number,
+): Neighbour[] {
+  const [rowA, rowB, rowC] = [a, b, c].map((id) => embeddingRow(params, id));
+  const target = new Float64Array(params.config.nEmbd);
+  for (let i = 0; i < target.length; i++) target[i] = rowA[i] - rowB[i] + rowC[i];
+  return nearestEmbeddings(params, tokenizer, target, [a, b, c], count);
+}
+
+/** Dot product, cosine and angle of two tokens' embeddings. */
+export function tokenAngle(params: ParameterTensors, a: number, b: number): TokenAngle {
+  const [rowA, rowB] = [embeddingRow(params, a), embeddingRow(params, b)];
+  const dotProduct = dot(rowA, 0, rowB, 0, rowA.length);
+  const cosine = cosineOf(dotProduct, norm(rowA), norm(rowB));
+  const degrees = (Math.acos(Math.min(1, Math.max(-1, cosine))) * 180) / Math.PI;
+  return { dot: dotProduct, cosine, degrees };
+}
+
+/** Power iteration stops when the direction moves less than this, or after MAX_POWER_ITERATIONS. */
+const POWER_TOLERANCE = 1e-10;
+const MAX_POWER_ITERATIONS = 5000;
+/** A fixed start vector, so the same embeddings always give the same map. */
+const POWER_SEED = 6;
+
+/**
+ * The `count` leading eigenvectors and eigenvalues of a symmetric positive
+ * semi-definite matrix [n, n], by power iteration, deflating each one found.
+ * Each vector's largest-magnitude coordinate is made positive (a fixed sign).
+ */
+function leadingEigenvectors(matrix: Float64Array, n: number, count: number): { vectors: Float64Array[]; values: number[] } {
+  const deflated = matrix.slice();
+  const random = new Random(POWER_SEED);
+  const vectors: Float64Array[] = [];
+  const values: number[] = [];
+  for (let k = 0; k < count; k++) {
+    let v = Float64Array.from({ length: n }, () => random.normal());
+    let w = new Float64Array(n);
+    scale(v, 1 / norm(v));
+    for (let iteration = 0; iteration < MAX_POWER_ITERATIONS; iteration++) {
+      multiply(w, deflated, v);
+      const length = norm(w);
+      if (length === 0) break; // nothing left: v spans a zero-variance direction
+      scale(w, 1 / length);
+      let moved = 0;
+      for (let i = 0; i < n; i++) moved += (w[i] - v[i]) ** 2;
+      [v, w] = [w, v];
+      if (Math.sqrt(moved) < POWER_TOLERANCE) break;
+    }
+    multiply(w, deflated, v);
+    const value = dot(v, 0, w, 0, n); // the Rayleigh quotient: v's eigenvalue
+    for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) deflated[r * n + c] -= value * v[r] * v[c];
+    const largestAt = largest(v.map(Math.abs), 1)[0];
+    if (v[largestAt] < 0) scale(v, -1);
+    vectors.push(v);
+    values.push(value);
+  }
+  return { vectors, values };
+}
+
+/** out = matrix [n, n] · v [n]. */
+function multiply(out: Float64Array, matrix: Float64Array, v: Float64Array): void {
+  const n = v.length;
+  for (let r = 0; r < n; r++) {
+    let sum = 0;
+    for (let c = 0; c < n; c++) sum += matrix[r * n + c] * v[c];
+    out[r] = sum;
+  }
+}
+
+function scale(v: Float64Array, factor: number): void {
+  for (let i = 0; i < v.length; i++) v[i] *= factor;
+}
+
+/** Every token's embedding on the first two principal components of the (centred) embedding matrix. */
+export function embeddingMap(params: ParameterTensors, tokenizer: CharTokenizer): EmbeddingMap {
+  const { vocabSize: V, nEmbd: C } = params.config;
+  const mean = new Float64Array(C);
+  for (let v = 0; v < V; v++) for (let c = 0; c < C; c++) mean[c] += params.wte[v * C + c] / V;
+  const centred = new Float64Array(V * C);
+  for (let v = 0; v < V; v++) for (let c = 0; c < C; c++) centred[v * C + c] = params.wte[v * C + c] - mean[c];
+  const covariance = new Float64Array(C * C);
+  for (let v = 0; v < V; v++) {
+    for (let r = 0; r < C; r++) {
+      const x = centred[v * C + r] / V;
+      for (let c = 0; c < C; c++) covariance[r * C + c] += x * centred[v * C + c];
+    }
+  }
+  let totalVariance = 0;
+  for (let c = 0; c < C; c++) totalVariance += covariance[c * C + c];
+  const { vectors, values } = leadingEigenvectors(covariance, C, 2);
+  const points = new Float32Array(V * 2);
+  for (let v = 0; v < V; v++) {
+    for (let k = 0; k < 2; k++) points[v * 2 + k] = dot(centred, v * C, vectors[k], 0, C);
+  }
+  const share = (value: number) => (totalVariance > 0 ? Math.max(0, value) / totalVariance : 0);
+  return {
+    tokens: Array.from({ length: V }, (_, id) => tokenizer.token(id)),
+    points,
+    explained: [share(values[0]), share(values[1])],
+  };
+}
+
+/** [blockSize, blockSize] cosine similarity of every pair of position embeddings. */
+export function positionSimilarity(params: ParameterTensors): Float32Array {
+  const { blockSize, nEmbd: C } = params.config;
+  const similarity = new Float32Array(blockSize * blockSize);
+  for (let p = 0; p < blockSize; p++) {
+    similarity.set(cosinesWithRows(params.wpe, params.wpe.subarray(p * C, (p + 1) * C), C), p * blockSize);
+  }
+  return similarity;
+}
+
+/** [L+1] the residual stream at `position`: [0] token + position embedding, [l] after layer l. */
+function residualStream(params: ParameterTensors, ids: Ids, position: number): Float32Array[] {
+  const { nLayer: L, nEmbd: C } = params.config;
+  const acts = activationsOf(params, ids);
+  checkIndex(position, ids.length, 'position');
+  const row = (stream: Float32Array) => stream.slice(position * C, (position + 1) * C);
+  const stream = [row(acts.encoded)];
+  for (let l = 0; l < L; l++) stream.push(row(layerActivations(acts, l).residual3));
+  return stream;
+}
+
+interface PromptPosition {
+  ids: Ids;
+  position: number;
+}
+
+/** Cosine similarity of two positions' residual vectors, at the input and after every layer. */
+export function contextualSimilarity(
+  params: ParameterTensors, tokenizer: CharTokenizer, first: PromptPosition, second: PromptPosition,
+): ContextualSimilarity {
+  const a = residualStream(params, first.ids, first.position);
+  const b = residualStream(params, second.ids, second.position);
+  return {
+    tokens: [tokenizer.token(first.ids[first.position]), tokenizer.token(second.ids[second.position])],
+    cosines: a.map((x, l) => cosineOf(dot(x, 0, b[l], 0, x.length), norm(x), norm(b[l]))),
+  };
+}
+
+/** The model's final LayerNorm and unembedding applied to the residual stream at `position` after every layer. */
+export function logitLens(
+  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, position: number, count: number,
+): LensLayer[] {
+  const { nEmbd: C, vocabSize: V } = params.config;
+  const normalised = new Float32Array(C);
+  const [mean, rstd] = [new Float32Array(1), new Float32Array(1)];
+  const logits = new Float32Array(V);
+  return residualStream(params, ids, position).map((residual, layer) => {
+    layernormForward(normalised, mean, rstd, residual, params.lnfw, params.lnfb, 1, C);
+    unembedForward(logits, normalised, unembedding(params), 1, C, V);
+    return { layer, top: topTokens(tokenizer, softmax(logits), count), norm: norm(residual) };
+  });
+}
+
+/** The prompt's likeliest next tokens and every layer's attention patterns, for the time-lapse at `step`. */
+export function timelapseFrame(
+  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, step: number, count: number,
+): TimelapseFrame {
+  const { nLayer: L, vocabSize: V } = params.config;
+  const acts = activationsOf(params, ids);
+  const next = nextTokenOdds(acts.logits, ids.length, V);
+  const patterns = Array.from({ length: L }, (_, l) => layerActivations(acts, l).att.slice());
+  return { step, top: topTokens(tokenizer, next, count), patterns };
+}
