@@ -37,6 +37,10 @@ import type {
   TrainingState,
 } from '../workers/service.ts';
 import type { GPTConfig } from '../workers/engine/config.ts';
+import type {
+  ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, InspectorClient, Interventions, LensLayer, Neighbour,
+  NeuronReport, TimelapseFrame, TimelapseSettings, TokenAngle,
+} from '../workers/inspection.ts';
 
 export type * from '../workers/service.ts';
 
@@ -79,7 +83,7 @@ interface Connection {
   stopWatching: AbortController;
 }
 
-export class EngineClient extends EventTarget {
+export class EngineClient extends EventTarget implements InspectorClient {
   private connection: Connection;
   private readonly options: EngineClientOptions;
   private readonly restarts: number[] = [];
@@ -87,6 +91,7 @@ export class EngineClient extends EventTarget {
   /** Settings the page made, applied again to a restarted worker. */
   private backendChoice: BackendChoice | null = null;
   private autosaveEvery: number | null = null;
+  private timelapseSettings: TimelapseSettings | null = null;
   private persistenceAsked: Promise<boolean> | null = null;
 
   constructor(options: EngineClientOptions = {}) {
@@ -236,6 +241,62 @@ export class EngineClient extends EventTarget {
     return this.persistenceAsked;
   }
 
+  // The inspector's questions (workers/inspection.ts says what each answers).
+
+  inspect(text: string, interventions: Interventions = {}): Promise<Inspection> {
+    return this.call((remote) => remote.inspect(text, interventions));
+  }
+
+  headUpdates(text: string, position: number): Promise<HeadUpdate[]> {
+    return this.call((remote) => remote.headUpdates(text, position));
+  }
+
+  topNeurons(text: string, position: number, layer: number, count: number): Promise<NeuronReport> {
+    return this.call((remote) => remote.topNeurons(text, position, layer, count));
+  }
+
+  factPrompts(): Promise<FactPrompt[]> {
+    return this.call((remote) => remote.factPrompts());
+  }
+
+  nearestTokens(token: number, count: number): Promise<Neighbour[]> {
+    return this.call((remote) => remote.nearestTokens(token, count));
+  }
+
+  tokenArithmetic(a: number, b: number, c: number, count: number): Promise<Neighbour[]> {
+    return this.call((remote) => remote.tokenArithmetic(a, b, c, count));
+  }
+
+  tokenAngle(a: number, b: number): Promise<TokenAngle> {
+    return this.call((remote) => remote.tokenAngle(a, b));
+  }
+
+  embeddingMap(): Promise<EmbeddingMap> {
+    return this.call((remote) => remote.embeddingMap());
+  }
+
+  positionSimilarity(): Promise<Float32Array> {
+    return this.call((remote) => remote.positionSimilarity());
+  }
+
+  contextualSimilarity(first: { text: string; position: number }, second: { text: string; position: number }): Promise<ContextualSimilarity> {
+    return this.call((remote) => remote.contextualSimilarity(first, second));
+  }
+
+  logitLens(text: string, position: number, count: number): Promise<LensLayer[]> {
+    return this.call((remote) => remote.logitLens(text, position, count));
+  }
+
+  timelapse(): Promise<TimelapseFrame[]> {
+    return this.call((remote) => remote.timelapse());
+  }
+
+  /** Watches a prompt while training; applied again to a restarted worker. */
+  async setTimelapse(settings: TimelapseSettings): Promise<void> {
+    await this.call((remote) => remote.setTimelapse(settings));
+    this.timelapseSettings = settings;
+  }
+
   /** Stops the worker; the client cannot be used afterwards. */
   terminate(): void {
     this.ended = true;
@@ -300,6 +361,7 @@ export class EngineClient extends EventTarget {
     if (database) await remote.useDatabase(database);
     if (this.autosaveEvery !== null) await remote.setAutosave(this.autosaveEvery);
     if (this.backendChoice) await remote.setBackend(this.backendChoice).catch(() => {});
+    if (this.timelapseSettings) await remote.setTimelapse(this.timelapseSettings);
     const restored = restore ? await remote.restoreActive() : null;
     if (restored) return restored;
     const modelUrl = this.options.modelUrl === undefined ? DEFAULT_MODEL_URL : this.options.modelUrl;

@@ -22,6 +22,15 @@ import { type BackendFactory, cpuBackend } from './engine/train.ts';
 import { type GPUContext, GPUFailure, requestGPU } from './engine/webgpu/device.ts';
 import { generateOnGPU, GPUModel } from './engine/webgpu/model.ts';
 import { gpuBackend, GPUTrainer } from './engine/webgpu/trainer.ts';
+import { FACTS } from './corpus/facts.ts';
+import {
+  contextualSimilarity, embeddingMap, factPrompts, headUpdates, inspect, logitLens, nearestTokens, positionSimilarity,
+  tokenAngle, tokenArithmetic, topNeurons,
+} from './engine/inspect.ts';
+import type {
+  ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, Interventions, LensLayer, Neighbour, NeuronReport,
+  TimelapseFrame, TimelapseSettings, TokenAngle,
+} from './inspection.ts';
 import { ModelLibrary, type ModelToSave } from './model-library.ts';
 import type { CheckpointRecord, CheckpointSummary, ImportSource, SavedModels } from './store/records.ts';
 import {
@@ -41,6 +50,7 @@ import { messageOf } from './message-of.ts';
 
 export type { BackendChoice, BackendInfo, BackendKind } from './backend-choice.ts';
 export type { CheckpointSummary, ImportSource, SavedModels, StorageInfo } from './store/records.ts';
+export type * from './inspection.ts';
 
 export type { SamplingOptions } from './engine/sampling.ts';
 export type { Capture, LayerCapture } from './engine/model.ts';
@@ -234,6 +244,8 @@ export class EngineService {
 
   private readonly findGPU: () => Promise<GPUContext | null>;
   private readonly library: ModelLibrary;
+  /** What the time-lapse watches: given to each model trained here. */
+  private timelapseSettings: TimelapseSettings | null = null;
 
   constructor(options: ServiceOptions = {}) {
     this.transfer = options.transfer ?? ((value) => value);
@@ -323,6 +335,7 @@ export class EngineService {
     await this.backendReady;
     const corpus = new PreparedCorpus(name, text);
     const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, await this.activeBackendFactory());
+    if (this.timelapseSettings) await session.setTimelapse(this.timelapseSettings);
     this.cancel();
     this.session?.destroy();
     this.session = session;
@@ -461,6 +474,78 @@ export class EngineService {
   /** Training saves itself every this many steps and when it pauses; 0: only when asked. */
   setAutosave(everySteps: number): void {
     this.library.setAutosave(everySteps);
+  }
+
+  // The inspector's questions (see inspection.ts), answered on the CPU from the weights in use.
+
+  /** The prompt run with capture, and with the interventions asked for (the model itself is not changed). */
+  async inspect(text: string, interventions: Interventions = {}): Promise<Inspection> {
+    return this.transferAll(inspect(await this.cpuParameters(), this.model.tokenizer, this.contextIds(text), interventions));
+  }
+
+  async headUpdates(text: string, position: number): Promise<HeadUpdate[]> {
+    return this.transferAll(headUpdates(await this.cpuParameters(), this.model.tokenizer, this.contextIds(text), position));
+  }
+
+  async topNeurons(text: string, position: number, layer: number, count: number): Promise<NeuronReport> {
+    return topNeurons(await this.cpuParameters(), this.model.tokenizer, this.contextIds(text), position, layer, count);
+  }
+
+  /** The built-in corpus's facts as prompts for this model's vocabulary. */
+  factPrompts(): FactPrompt[] {
+    return factPrompts(this.model.tokenizer, FACTS, this.model.config.blockSize);
+  }
+
+  async nearestTokens(token: number, count: number): Promise<Neighbour[]> {
+    return nearestTokens(await this.cpuParameters(), this.model.tokenizer, token, count);
+  }
+
+  async tokenArithmetic(a: number, b: number, c: number, count: number): Promise<Neighbour[]> {
+    return tokenArithmetic(await this.cpuParameters(), this.model.tokenizer, a, b, c, count);
+  }
+
+  async tokenAngle(a: number, b: number): Promise<TokenAngle> {
+    return tokenAngle(await this.cpuParameters(), a, b);
+  }
+
+  async embeddingMap(): Promise<EmbeddingMap> {
+    return this.transferAll(embeddingMap(await this.cpuParameters(), this.model.tokenizer));
+  }
+
+  async positionSimilarity(): Promise<Float32Array> {
+    return this.transferAll(positionSimilarity(await this.cpuParameters()));
+  }
+
+  async contextualSimilarity(
+    first: { text: string; position: number }, second: { text: string; position: number },
+  ): Promise<ContextualSimilarity> {
+    const at = ({ text, position }: { text: string; position: number }) => ({ ids: this.contextIds(text), position });
+    return contextualSimilarity(await this.cpuParameters(), this.model.tokenizer, at(first), at(second));
+  }
+
+  async logitLens(text: string, position: number, count: number): Promise<LensLayer[]> {
+    return logitLens(await this.cpuParameters(), this.model.tokenizer, this.contextIds(text), position, count);
+  }
+
+  /** Frames recorded while training (none without a model being trained). */
+  timelapse(): TimelapseFrame[] {
+    return this.transferAll(this.session?.timelapse() ?? []);
+  }
+
+  /** Watches a prompt while training: now, for the model being trained, and for every model trained after. */
+  async setTimelapse(settings: TimelapseSettings): Promise<void> {
+    this.timelapseSettings = { ...settings };
+    await this.session?.setTimelapse(this.timelapseSettings);
+  }
+
+  /**
+   * Moves every typed array in `value` to the page rather than copying it. They
+   * are copied here first: one may be a view of a larger buffer (a scratch
+   * buffer, a stored time-lapse frame) that must stay in the worker.
+   */
+  private transferAll<T>(value: T): T {
+    const copy = ownCopy(value);
+    return this.transfer(copy, buffersIn(copy));
   }
 
   /**
@@ -637,6 +722,7 @@ export class EngineService {
       await this.backendReady;
       const corpus = PreparedCorpus.fromStored(record.corpus);
       session = await TrainingSession.resume(corpus, config, record.seed, record.training, record.params, await this.activeBackendFactory());
+      if (this.timelapseSettings) await session.setTimelapse(this.timelapseSettings);
     }
     this.cancel();
     this.session?.destroy();
@@ -818,6 +904,21 @@ function ownCapture(capture: Capture): Capture {
       residAfterMlp: ownedArray(layer.residAfterMlp),
     })),
   };
+}
+
+/** A deep copy in which every typed array has a buffer of its own. */
+function ownCopy<T>(value: T): T {
+  if (ArrayBuffer.isView(value)) return (value as unknown as Float32Array).slice() as T;
+  if (Array.isArray(value)) return value.map(ownCopy) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, ownCopy(item)])) as T;
+  return value;
+}
+
+/** Every distinct buffer behind the typed arrays in a value (listing a buffer twice makes postMessage throw). */
+function buffersIn(value: unknown, found = new Set<ArrayBuffer>()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) found.add(value.buffer as ArrayBuffer);
+  else if (value && typeof value === 'object') for (const item of Object.values(value)) buffersIn(item, found);
+  return [...found];
 }
 
 /** Every distinct buffer in a forward output (listing a buffer twice makes postMessage throw). */

@@ -16,6 +16,8 @@ import { generate } from './engine/generate.ts';
 import { initParameters, type ParameterTensors } from './engine/params.ts';
 import { presetConfig } from './engine/presets.ts';
 import { CharTokenizer } from './engine/tokenizer.ts';
+import { timelapseFrame } from './engine/inspect.ts';
+import type { TimelapseFrame, TimelapseSettings } from './inspection.ts';
 import type { StoredCorpus, StoredTraining } from './store/records.ts';
 import {
   type BackendFactory,
@@ -146,6 +148,8 @@ const SAMPLE_TOKENS = 120;
 const SAMPLE_TEMPERATURE = 0.6;
 /** While playing, progress goes to the page at most this often (plus on every validation and sample). */
 const REPORT_INTERVAL_MS = 100;
+/** Next tokens each time-lapse frame keeps. */
+const TIMELAPSE_TOP = 8;
 /** Weight of the newest step in the smoothed speed. */
 const SPEED_SMOOTHING = 0.2;
 
@@ -238,6 +242,9 @@ export class TrainingSession {
   private lastStep: StepReport | undefined;
   private latestValidationLoss: number | undefined;
   private samples!: TrainingSample[];
+  /** What the time-lapse watches, and the frames recorded (since the last settings, reset or new model). */
+  private timelapseSettings: TimelapseSettings | null = null;
+  private frames: TimelapseFrame[] = [];
   /** Points of trainer.history and samples already sent to the page. */
   private reportedPoints = 0;
   private reportedSamples = 0;
@@ -285,6 +292,7 @@ export class TrainingSession {
     this.params.data.set(initParameters(this.config, this.seed).data);
     this.restart();
     await this.drawSample();
+    if (this.timelapseSettings) await this.recordFrame();
   }
 
   /** Moves training to another backend between two steps; weights, optimizer state and history carry over. */
@@ -424,6 +432,7 @@ export class TrainingSession {
     this.lastStep = undefined;
     this.latestValidationLoss = undefined;
     this.samples = [];
+    this.frames = [];
     this.reportedPoints = 0;
     this.reportedSamples = 0;
     this.secondsPerStep = 0;
@@ -443,6 +452,7 @@ export class TrainingSession {
     const fellBack = this.noteFallback();
     const sampled = this.step % this.sampleInterval === 0 || this.finished;
     if (sampled) await this.drawSample();
+    if (this.timelapseSettings && this.step % this.timelapseSettings.every === 0) await this.recordFrame();
     const seconds = (performance.now() - started) / 1000;
     this.secondsPerStep =
       this.secondsPerStep === 0 ? seconds : this.secondsPerStep + SPEED_SMOOTHING * (seconds - this.secondsPerStep);
@@ -496,6 +506,30 @@ export class TrainingSession {
     progress.samples = this.samples.slice(this.reportedSamples);
     this.reportedSamples = this.samples.length;
     return progress;
+  }
+
+  /**
+   * Watches a prompt while training: a frame (its next-token odds and attention
+   * patterns) now and every `every` steps. New settings start the frames afresh.
+   */
+  async setTimelapse(settings: TimelapseSettings): Promise<void> {
+    if (!Number.isInteger(settings.every) || settings.every < 1) throw new Error(`a time-lapse frame every ${settings.every} steps is not a whole number ≥ 1`);
+    this.timelapseSettings = { ...settings };
+    this.frames = [];
+    await this.recordFrame();
+  }
+
+  /** The frames recorded so far, oldest first. */
+  timelapse(): TimelapseFrame[] {
+    return [...this.frames];
+  }
+
+  private async recordFrame(): Promise<void> {
+    const { prompt } = this.timelapseSettings!;
+    const params = await this.currentParameters();
+    const ids = this.corpus.tokenizer.encode(prompt || '\n').slice(-this.config.blockSize);
+    if (this.frames.at(-1)?.step === this.step) this.frames.pop();
+    this.frames.push(timelapseFrame(params, this.corpus.tokenizer, ids, this.step, TIMELAPSE_TOP));
   }
 
   /** A sample of the current weights' writing, drawn on the CPU (from weights read back when the GPU trains). */
