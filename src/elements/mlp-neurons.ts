@@ -1,0 +1,692 @@
+/**
+ * <llm-mlp-neurons>: inside the MLPs. For a token of the prompt and a layer, the
+ * neurons that fire most (largest value after GELU), each with its
+ * pre-activation, the GELU curve with its point marked, and the tokens its
+ * output pushes up. The facts view does the same for a fact prompt of the
+ * built-in corpus, on the last token of the person's name, in every layer, with
+ * what the model predicts next. Every number comes from `client`; the element
+ * only draws the GELU formula itself. The curves are SVG, so they stay sharp
+ * at any device pixel ratio.
+ *
+ * Properties:
+ *   client  InspectorClient | null (EngineClient, set by the playground)
+ *   text    string: the prompt
+ *   view    'prompt' | 'facts' (attribute view, reflected): which of the two views shows
+ * Keyboard: the token chips are a radio group (arrow keys, Home, End move the chosen token).
+ * Parts: view-switch, prompt-view-button, facts-view-button, explanation, status, error,
+ *   tokens, token (the chosen one also token-chosen), layer-select,
+ *   neurons, neuron, neuron-index, neuron-pre, neuron-post, gelu, gelu-curve, gelu-point,
+ *   promotes, promote (also answer when it starts the fact's answer), promote-token, promote-score,
+ *   fact-select, fact-prompt, fact-token (also name on the name's last token), predictions, prediction,
+ *   fact-layers, fact-layer, fact-neurons, fact-neuron.
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import type { FactPrompt, InspectorClient, Neuron, NeuronReport, TokenScore } from '../../workers/inspection.ts';
+import { messageOf } from '../../workers/message-of.ts';
+import { buttons, theme } from '../theme.ts';
+import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+
+export type NeuronView = 'prompt' | 'facts';
+
+/** Neurons listed for the chosen token and layer. */
+const NEURON_COUNT = 8;
+/** Neurons listed per layer in the facts view (every layer shows at once). */
+const FACT_NEURON_COUNT = 4;
+
+/** The GELU chart's size in CSS pixels, its margin, and how many points draw the curve. */
+const CHART_WIDTH = 132;
+const CHART_HEIGHT = 84;
+const CHART_MARGIN = 8;
+const CURVE_POINTS = 61;
+
+/**
+ * GPT-2's tanh GELU, x·σ(2√(2/π)·(x + 0.044715·x³)), the function the engine
+ * applies (kernels.ts geluForward). Here only to draw the curve: the values
+ * shown are the client's.
+ */
+const gelu = (x: number): number => x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+
+/**
+ * Where a report's curves are drawn: x from −reach to reach, y from low to high,
+ * the same for every neuron of the report so their points can be compared.
+ */
+interface ChartFrame {
+  reach: number;
+  low: number;
+  high: number;
+  /** Data to pixels: X = scaleX·x + shiftX, Y = shiftY − scaleY·y. */
+  scaleX: number;
+  scaleY: number;
+  shiftX: number;
+  shiftY: number;
+  /** The curve as an SVG path in data coordinates (drawn through the same transform). */
+  path: string;
+}
+
+function chartFrame(neurons: readonly Neuron[]): ChartFrame {
+  const reach = Math.max(3, ...neurons.map((neuron) => Math.abs(neuron.pre) * 1.1));
+  const high = Math.max(gelu(reach), ...neurons.map((neuron) => neuron.post));
+  const low = -0.2 - 0.1 * reach;
+  const scaleX = (CHART_WIDTH - 2 * CHART_MARGIN) / (2 * reach);
+  const scaleY = (CHART_HEIGHT - 2 * CHART_MARGIN) / (high - low);
+  const points = Array.from({ length: CURVE_POINTS }, (_, i) => {
+    const x = -reach + (2 * reach * i) / (CURVE_POINTS - 1);
+    return `${x.toFixed(4)},${gelu(x).toFixed(4)}`;
+  });
+  return {
+    reach, low, high, scaleX, scaleY,
+    shiftX: CHART_MARGIN + reach * scaleX,
+    shiftY: CHART_MARGIN + high * scaleY,
+    path: `M${points.join('L')}`,
+  };
+}
+
+/** Numbers as the panel prints them (and reads them out). */
+const formatValue = (value: number): string => value.toFixed(3);
+const formatScore = (score: number): string => score.toFixed(2);
+
+/**
+ * Whether a promoted token begins the fact's answer word: its first letter, which
+ * is where a character model commits to one sport or city (the space before it
+ * is the same for every fact).
+ */
+export const startsAnswer = (token: string, answer: string): boolean =>
+  token.trim() !== '' && answer.trimStart().startsWith(token);
+
+/** The fact shown, with everything read for it. */
+interface FactReading {
+  fact: FactPrompt;
+  tokens: string[];
+  top: TokenScore[];
+  /** One per layer, in layer order. */
+  reports: NeuronReport[];
+}
+
+export class MlpNeurons extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    text: {},
+    view: { reflect: true },
+    tokens: { state: true },
+    layers: { state: true },
+    neuronsPerLayer: { state: true },
+    position: { state: true },
+    layer: { state: true },
+    report: { state: true },
+    busy: { state: true },
+    error: { state: true },
+    facts: { state: true },
+    factIndex: { state: true },
+    reading: { state: true },
+    factBusy: { state: true },
+    factError: { state: true },
+  };
+
+  declare client: InspectorClient | null;
+  declare text: string;
+  declare view: NeuronView;
+  /** The prompt's tokens and the model's shape, once read. */
+  declare private tokens: string[];
+  declare private layers: number;
+  declare private neuronsPerLayer: number;
+  /** The chosen token's position; null follows the last token as the prompt grows. */
+  declare private position: number | null;
+  declare private layer: number;
+  declare private report: NeuronReport | null;
+  declare private busy: boolean;
+  declare private error: string;
+  declare private facts: FactPrompt[] | null;
+  declare private factIndex: number;
+  declare private reading: FactReading | null;
+  declare private factBusy: boolean;
+  declare private factError: string;
+
+  /** What `tokens` were read for; a different prompt or client reads them again. */
+  private tokensOf: { client: InspectorClient; text: string } | null = null;
+  /** The client `facts` came from. */
+  private factsOf: InspectorClient | null = null;
+  /** Numbers of the newest requests; older answers are dropped. */
+  private latestNeurons = 0;
+  private latestFact = 0;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.text = '';
+    this.view = 'prompt';
+    this.tokens = [];
+    this.layers = 0;
+    this.neuronsPerLayer = 0;
+    this.position = null;
+    this.layer = 0;
+    this.report = null;
+    this.busy = false;
+    this.error = '';
+    this.facts = null;
+    this.factIndex = 0;
+    this.reading = null;
+    this.factBusy = false;
+    this.factError = '';
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!this.client || !(changed.has('client') || changed.has('text') || changed.has('view'))) return;
+    if (this.view === 'facts') {
+      if (this.factsOf !== this.client) void this.showFact(0);
+    } else if (this.tokensOf?.client !== this.client || this.tokensOf.text !== this.text) {
+      void this.showNeurons();
+    }
+  }
+
+  /** The position asked about: the chosen one while the prompt still has it, else the last token. */
+  private shownPosition(): number {
+    return this.position !== null && this.position < this.tokens.length ? this.position : this.tokens.length - 1;
+  }
+
+  /** Reads the prompt's tokens when they are not read yet, then the chosen token's neurons in the chosen layer. */
+  private async showNeurons(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const text = this.text;
+    const request = ++this.latestNeurons;
+    this.busy = true;
+    this.error = '';
+    try {
+      if (this.tokensOf?.client !== client || this.tokensOf.text !== text) {
+        const { tokens, config } = await client.inspect(text);
+        if (request !== this.latestNeurons) return;
+        this.tokens = tokens;
+        this.layers = config.nLayer;
+        this.neuronsPerLayer = 4 * config.nEmbd;
+        this.layer = Math.min(this.layer, config.nLayer - 1);
+        this.tokensOf = { client, text };
+      }
+      const report = await client.topNeurons(text, this.shownPosition(), this.layer, NEURON_COUNT);
+      if (request === this.latestNeurons) this.report = report;
+    } catch (error) {
+      if (request === this.latestNeurons) this.error = messageOf(error);
+    } finally {
+      if (request === this.latestNeurons) this.busy = false;
+    }
+  }
+
+  /** Reads the fact prompts (once per client), then the chosen fact's prediction and its name's neurons in every layer. */
+  private async showFact(index: number): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const request = ++this.latestFact;
+    this.factIndex = index;
+    this.factBusy = true;
+    this.factError = '';
+    try {
+      if (this.factsOf !== client) {
+        const facts = await client.factPrompts();
+        if (request !== this.latestFact) return;
+        this.facts = facts;
+        this.factsOf = client;
+        this.reading = null;
+      }
+      const fact = this.facts?.[index];
+      if (!fact) return;
+      const { tokens, top, config } = await client.inspect(fact.prompt);
+      const layers = Array.from({ length: config.nLayer }, (_, layer) => layer);
+      const reports = await Promise.all(
+        layers.map((layer) => client.topNeurons(fact.prompt, fact.namePosition, layer, FACT_NEURON_COUNT)),
+      );
+      if (request === this.latestFact) this.reading = { fact, tokens, top, reports };
+    } catch (error) {
+      if (request === this.latestFact) this.factError = messageOf(error);
+    } finally {
+      if (request === this.latestFact) this.factBusy = false;
+    }
+  }
+
+  private chooseToken(position: number): void {
+    this.position = position;
+    void this.showNeurons();
+  }
+
+  private chooseLayer(layer: number): void {
+    this.layer = layer;
+    void this.showNeurons();
+  }
+
+  private chooseView(view: NeuronView): void {
+    this.view = view;
+  }
+
+  /** Arrow keys, Home and End move the chosen token, and focus goes with it (a radio group). */
+  private async onTokenKey(event: KeyboardEvent): Promise<void> {
+    const last = this.tokens.length - 1;
+    const current = this.shownPosition();
+    const moves: Record<string, number> = {
+      ArrowLeft: current - 1, ArrowUp: current - 1, ArrowRight: current + 1, ArrowDown: current + 1, Home: 0, End: last,
+    };
+    const target = moves[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    const next = Math.min(last, Math.max(0, target));
+    if (next !== current) this.chooseToken(next);
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>('[part~="token-chosen"]')?.focus();
+  }
+
+  static override styles = [
+    theme,
+    buttons,
+    css`
+      .switch {
+        display: flex;
+        gap: 0.4rem;
+        margin-bottom: 0.4rem;
+      }
+      .switch button {
+        padding: 0.3rem 0.8rem;
+      }
+      .switch button[aria-pressed='true'] {
+        background: var(--_accent);
+        color: var(--_on-accent);
+      }
+      .row {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        margin: 0.4rem 0;
+      }
+      label,
+      .label {
+        font-weight: 600;
+        font-size: 0.9rem;
+      }
+      select {
+        font: inherit;
+        font-size: 0.9rem;
+        padding: 0.2rem 0.4rem;
+        color: var(--_foreground);
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+      }
+      .tokens {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 3px;
+        max-height: 9rem;
+        overflow-y: auto;
+        margin: 0.3rem 0;
+      }
+      .token {
+        min-width: 1.6rem;
+        padding: 0.15rem 0.3rem;
+        font-family: var(--_mono);
+        font-weight: 400;
+        white-space: pre;
+        color: var(--_foreground);
+        border-color: var(--_border);
+      }
+      .token[aria-checked='true'] {
+        background: var(--_accent);
+        border-color: var(--_accent);
+        color: var(--_on-accent);
+      }
+      .status {
+        margin: 0.3rem 0;
+        min-height: 1.3em;
+        font-size: 0.9rem;
+      }
+      .error {
+        margin: 0.4rem 0;
+        padding: 0.5rem 0.7rem;
+        border: 1px solid var(--_error);
+        border-radius: var(--_radius);
+        color: var(--_error);
+        font-size: 0.9rem;
+      }
+      .stale {
+        opacity: 0.55;
+      }
+      ol.neurons {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr));
+        gap: 0.5rem;
+      }
+      .neuron {
+        display: grid;
+        grid-template-columns: auto 1fr;
+        gap: 0.2rem 0.6rem;
+        padding: 0.5rem;
+        background: var(--_surface);
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+      }
+      .neuron h5 {
+        grid-column: 1 / -1;
+        margin: 0;
+        font-size: 0.95rem;
+      }
+      .values {
+        margin: 0;
+        font-size: 0.85rem;
+      }
+      .values dt {
+        color: var(--_muted);
+      }
+      .values dd {
+        margin: 0 0 0.2rem;
+        font-family: var(--_mono);
+      }
+      .promotes-line {
+        grid-column: 1 / -1;
+        margin: 0;
+        font-size: 0.85rem;
+      }
+      ul.promotes {
+        display: inline-flex;
+        flex-wrap: wrap;
+        gap: 3px;
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        vertical-align: top;
+      }
+      .promote {
+        padding: 0 0.3rem;
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+        background: var(--_background);
+        font-family: var(--_mono);
+        font-size: 0.8rem;
+      }
+      .promote .token-text {
+        white-space: pre;
+      }
+      .promote .score {
+        color: var(--_muted);
+        margin-left: 0.25rem;
+      }
+      .promote.answer {
+        border: 2px solid var(--_accent);
+        font-weight: 700;
+      }
+      svg {
+        display: block;
+        overflow: visible;
+      }
+      .axis {
+        stroke: var(--_border);
+        stroke-width: 1;
+      }
+      .curve {
+        fill: none;
+        stroke: var(--_muted);
+        stroke-width: 1.5;
+      }
+      .drop {
+        stroke: var(--_accent);
+        stroke-width: 1;
+        stroke-dasharray: 2 2;
+      }
+      .point {
+        fill: var(--_accent);
+        stroke: var(--_background);
+        stroke-width: 1.5;
+      }
+      .fact-prompt {
+        font-family: var(--_mono);
+        white-space: pre;
+        margin: 0.3rem 0;
+      }
+      .fact-prompt .name {
+        background: var(--_accent);
+        color: var(--_on-accent);
+        border-radius: 2px;
+      }
+      ol.predictions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.3rem 0.8rem;
+        list-style: none;
+        margin: 0.2rem 0 0.6rem;
+        padding: 0;
+        font-size: 0.9rem;
+      }
+      .prediction .token-text {
+        font-family: var(--_mono);
+        white-space: pre;
+      }
+      .prediction.answer .token-text {
+        font-weight: 700;
+        color: var(--_accent);
+      }
+      ol.fact-layers {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      .fact-layer {
+        margin: 0.4rem 0;
+        padding: 0.4rem 0.5rem;
+        border: 1px solid var(--_border);
+        border-radius: var(--_radius);
+      }
+      .fact-layer h5 {
+        margin: 0 0 0.2rem;
+        font-size: 0.9rem;
+      }
+      ol.fact-neurons {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      .fact-neuron {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.2rem 0.5rem;
+        align-items: baseline;
+        font-size: 0.85rem;
+        margin: 0.15rem 0;
+      }
+      .fact-neuron .numbers {
+        font-family: var(--_mono);
+        min-width: 12rem;
+      }
+    `,
+  ];
+
+  override render() {
+    const facts = this.view === 'facts';
+    return html`
+      <div class="switch" part="view-switch" role="group" aria-label="What to look at">
+        <button part="prompt-view-button" aria-pressed=${String(!facts)} @click=${() => this.chooseView('prompt')}>Your prompt</button>
+        <button part="facts-view-button" aria-pressed=${String(facts)} @click=${() => this.chooseView('facts')}>Facts</button>
+      </div>
+      <p class="caption" part="explanation">
+        Each layer's MLP has a row of neurons. A neuron reads one direction of the residual stream, fires when the token
+        lines up with it (GELU lets positive values through and nearly silences negative ones), and adds its own direction
+        back. Read through the unembedding, that direction pushes some next tokens up. A neuron that fires on a person's
+        name and pushes up the first letter of their sport is a fact stored in the weights.
+      </p>
+      ${!this.client ? html`<p class="empty">Waiting for the model…</p>` : facts ? this.renderFacts() : this.renderPrompt()}
+    `;
+  }
+
+  private renderPrompt() {
+    const position = this.shownPosition();
+    const report = this.report;
+    return html`
+      <section aria-busy=${String(this.busy)}>
+        ${this.tokens.length
+          ? html`
+              <div class="row"><span class="label" id="token-label">Token</span></div>
+              <div class="tokens" part="tokens" role="radiogroup" aria-labelledby="token-label" @keydown=${this.onTokenKey}>
+                ${this.tokens.map((token, i) => {
+                  const chosen = i === position;
+                  return html`<button
+                    class="token"
+                    part=${chosen ? 'token token-chosen' : 'token'}
+                    role="radio"
+                    aria-checked=${String(chosen)}
+                    tabindex=${chosen ? 0 : -1}
+                    aria-label="${describeToken(token)}, position ${i}"
+                    title="position ${i}"
+                    @click=${() => this.chooseToken(i)}
+                  >${visibleToken(token)}</button>`;
+                })}
+              </div>
+              <div class="row">
+                <label for="layer">Layer</label>
+                <select id="layer" part="layer-select" @change=${(event: Event) => this.chooseLayer(Number((event.target as HTMLSelectElement).value))}>
+                  ${Array.from({ length: this.layers }, (_, layer) => html`<option value=${layer} ?selected=${layer === this.layer}>${layer + 1} of ${this.layers}</option>`)}
+                </select>
+              </div>
+            `
+          : nothing}
+        <p class="status" part="status" role="status">${this.busy ? 'Reading the neurons…' : report ? this.reportSummary(report) : ''}</p>
+        ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+        ${report ? this.renderNeurons(report) : nothing}
+      </section>
+    `;
+  }
+
+  private reportSummary(report: NeuronReport): string {
+    const token = this.tokens[report.position];
+    const at = token === undefined ? `position ${report.position}` : `${describeToken(token)} (position ${report.position})`;
+    return `Layer ${report.layer + 1}, at ${at}: the ${report.neurons.length} most active of its ${this.neuronsPerLayer} neurons.`;
+  }
+
+  private renderNeurons(report: NeuronReport) {
+    const frame = chartFrame(report.neurons);
+    return html`
+      <ol class="neurons ${this.busy ? 'stale' : ''}" part="neurons" aria-label="Most active neurons, most active first">
+        ${report.neurons.map(
+          (neuron) => html`<li class="neuron" part="neuron">
+            <h5>Neuron <span part="neuron-index">${neuron.index}</span></h5>
+            <dl class="values">
+              <dt>before GELU</dt>
+              <dd part="neuron-pre">${formatValue(neuron.pre)}</dd>
+              <dt>after</dt>
+              <dd part="neuron-post">${formatValue(neuron.post)}</dd>
+            </dl>
+            ${this.renderCurve(neuron, frame)}
+            <p class="promotes-line">Pushes up ${this.renderPromotes(neuron.promotes, null)}</p>
+          </li>`,
+        )}
+      </ol>
+    `;
+  }
+
+  /** The GELU curve in data coordinates under one transform, the neuron's point in pixels through the same map. */
+  private renderCurve(neuron: Neuron, frame: ChartFrame) {
+    const { scaleX, scaleY, shiftX, shiftY, reach, low, high } = frame;
+    const pointX = scaleX * neuron.pre + shiftX;
+    const pointY = shiftY - scaleY * neuron.post;
+    return html`<svg
+      part="gelu"
+      role="img"
+      aria-label="GELU curve: ${formatValue(neuron.pre)} before GELU gives ${formatValue(neuron.post)} after"
+      width=${CHART_WIDTH}
+      height=${CHART_HEIGHT}
+      viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}"
+    >
+      <g transform="matrix(${scaleX} 0 0 ${-scaleY} ${shiftX} ${shiftY})">
+        <line class="axis" x1=${-reach} y1="0" x2=${reach} y2="0" vector-effect="non-scaling-stroke"></line>
+        <line class="axis" x1="0" y1=${low} x2="0" y2=${high} vector-effect="non-scaling-stroke"></line>
+        <line class="drop" x1=${neuron.pre} y1="0" x2=${neuron.pre} y2=${neuron.post} vector-effect="non-scaling-stroke"></line>
+        <path class="curve" part="gelu-curve" d=${frame.path} vector-effect="non-scaling-stroke"></path>
+      </g>
+      <circle class="point" part="gelu-point" cx=${pointX.toFixed(2)} cy=${pointY.toFixed(2)} r="3.5"></circle>
+    </svg>`;
+  }
+
+  /** Promoted tokens with their scores; those that start `answer` are marked. */
+  private renderPromotes(promotes: readonly TokenScore[], answer: string | null) {
+    return html`<ul class="promotes" part="promotes">
+      ${promotes.map(({ token, score }) => {
+        const starts = answer !== null && startsAnswer(token, answer);
+        return html`<li
+          class="promote ${starts ? 'answer' : ''}"
+          part=${starts ? 'promote answer' : 'promote'}
+          aria-label="${describeToken(token)}: ${formatScore(score)}${starts ? ', starts the answer' : ''}"
+        ><span class="token-text" part="promote-token">${visibleToken(token)}</span><span class="score" part="promote-score">${formatScore(score)}</span></li>`;
+      })}
+    </ul>`;
+  }
+
+  private renderFacts() {
+    const facts = this.facts;
+    const reading = this.reading;
+    return html`
+      <section aria-busy=${String(this.factBusy)}>
+        ${facts?.length
+          ? html`<div class="row">
+              <label for="fact">Fact</label>
+              <select id="fact" part="fact-select" @change=${(event: Event) => void this.showFact(Number((event.target as HTMLSelectElement).value))}>
+                ${facts.map((fact, i) => html`<option value=${i} ?selected=${i === this.factIndex}>${fact.prompt} →${fact.answer}</option>`)}
+              </select>
+            </div>`
+          : facts
+            ? html`<p class="empty">No fact prompts for this model.</p>`
+            : nothing}
+        <p class="status" part="status" role="status">${this.factBusy ? 'Reading the fact…' : ''}</p>
+        ${this.factError ? html`<p class="error" part="error" role="alert">${this.factError}</p>` : nothing}
+        ${reading ? this.renderReading(reading) : nothing}
+      </section>
+    `;
+  }
+
+  private renderReading({ fact, tokens, top, reports }: FactReading) {
+    const name = tokens[fact.namePosition] ?? '';
+    const first = fact.answer.trimStart()[0] ?? '';
+    return html`
+      <div class=${this.factBusy ? 'stale' : ''}>
+        <p class="fact-prompt" part="fact-prompt">${tokens.map(
+          (token, i) => html`<span class=${i === fact.namePosition ? 'name' : ''} part=${i === fact.namePosition ? 'fact-token name' : 'fact-token'}>${token}</span>`,
+        )}<span aria-hidden="true"> →${fact.answer}</span></p>
+        <p class="caption">The model's next token after the prompt:</p>
+        <ol class="predictions" part="predictions" aria-label="Next-token predictions">
+          ${top.map(({ token, score }) => {
+            const starts = startsAnswer(token, fact.answer);
+            return html`<li
+              class="prediction ${starts ? 'answer' : ''}"
+              part=${starts ? 'prediction answer' : 'prediction'}
+              aria-label="${describeToken(token)}: ${formatPercent(score)}${starts ? ', starts the answer' : ''}"
+            ><span class="token-text">${visibleToken(token)}</span> ${formatPercent(score)}</li>`;
+          })}
+        </ol>
+        <p class="caption">
+          The neurons that fire most on ${describeToken(name)}, where the name ends, in each layer, and the tokens they
+          push up. Outlined: ${describeToken(first)}, the first letter of the answer.
+        </p>
+        <ol class="fact-layers" part="fact-layers">
+          ${reports.map(
+            (report) => html`<li class="fact-layer" part="fact-layer">
+              <h5>Layer ${report.layer + 1}</h5>
+              <ol class="fact-neurons" part="fact-neurons">
+                ${report.neurons.map(
+                  (neuron) => html`<li class="fact-neuron" part="fact-neuron">
+                    <span class="numbers">neuron <span part="neuron-index">${neuron.index}</span>:
+                      <span part="neuron-pre">${formatValue(neuron.pre)}</span> →
+                      <span part="neuron-post">${formatValue(neuron.post)}</span></span>
+                    <span>pushes up ${this.renderPromotes(neuron.promotes, fact.answer)}</span>
+                  </li>`,
+                )}
+              </ol>
+            </li>`,
+          )}
+        </ol>
+      </div>
+    `;
+  }
+}
+
+customElements.define('llm-mlp-neurons', MlpNeurons);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-mlp-neurons': MlpNeurons;
+  }
+}
