@@ -109,6 +109,7 @@ export class LogitLens extends LitElement {
         margin: 0 0 0.75rem;
         padding: 0;
         border: 0;
+        min-width: 0;
         max-height: 9rem;
         overflow-y: auto;
       }
@@ -119,11 +120,11 @@ export class LogitLens extends LitElement {
         padding: 0;
       }
       .positions label {
+        position: relative;
         min-width: 1.4rem;
         padding: 2px 5px;
         text-align: center;
         font-family: var(--_mono);
-        white-space: pre;
         border: 1px solid var(--_border);
         border-radius: calc(var(--_radius) / 2);
         background: var(--_background);
@@ -249,7 +250,7 @@ export class LogitLens extends LitElement {
               .checked=${position === this.position}
               aria-label="${describeToken(token)}, position ${position}"
               @change=${() => this.choose(position)}
-            />${visibleToken(token)}
+            /><span class="token">${visibleToken(token)}</span>
           </label>`,
         )}
       </fieldset>
