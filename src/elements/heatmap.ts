@@ -18,7 +18,6 @@
  * Parts: canvas, readout, table, row-label, col-label, row-axis, col-axis.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { theme } from '../theme.ts';
 
 export type HeatmapScale = 'sequential' | 'diverging';
@@ -64,6 +63,42 @@ const THUMBNAIL = 64;
 /** Period of the hatch stripes in CSS pixels. */
 const HATCH = 6;
 
+/** One canvas reused by every heatmap for its one-pixel-per-cell image (drawing is synchronous, so it is never shared at once). */
+let scratch: HTMLCanvasElement | undefined;
+function scratchCanvas(width: number, height: number): HTMLCanvasElement {
+  scratch ??= document.createElement('canvas');
+  scratch.width = width;
+  scratch.height = height;
+  return scratch;
+}
+
+/** Longest stretch of painting in one task: a page of heatmaps never blocks the main thread for long. */
+const PAINT_BUDGET_MS = 12;
+/** Heatmaps whose data changed, waiting to be painted (a few per task, in order). */
+const paintQueue = new Set<Heatmap>();
+let paintScheduled = false;
+
+function schedulePaint(heatmap: Heatmap): void {
+  paintQueue.add(heatmap);
+  if (paintScheduled) return;
+  paintScheduled = true;
+  setTimeout(paintSome);
+}
+
+function paintSome(): void {
+  paintScheduled = false;
+  const start = performance.now();
+  for (const heatmap of paintQueue) {
+    if (performance.now() - start > PAINT_BUDGET_MS) break;
+    paintQueue.delete(heatmap);
+    heatmap.paint();
+  }
+  if (paintQueue.size > 0) {
+    paintScheduled = true;
+    setTimeout(paintSome);
+  }
+}
+
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
@@ -107,8 +142,11 @@ export class Heatmap extends LitElement {
   declare selectedRow: number | null;
   declare private focusCell: { row: number; col: number } | null;
 
-  /** The values table as HTML, rebuilt only when the data changes (a 64×64 table is 4096 cells). */
-  private tableHtml = '';
+  /** The data changed: canvas and table are painted in a later task (a 64×64 table is 4096 cells). */
+  private dataChanged = false;
+  /** Resolves once the latest data is painted; updateComplete waits for it. */
+  private painted: Promise<void> = Promise.resolve();
+  private resolvePainted = () => {};
   /** Latest pointer position waiting for the next animation frame (hover is throttled to one per frame). */
   private pendingPointer: { x: number; y: number } | null = null;
 
@@ -216,13 +254,14 @@ export class Heatmap extends LitElement {
         margin: 0.35rem 0 0;
         white-space: pre;
       }
+      /* Off screen for the eye, still read by screen readers; content-visibility skips laying out its thousands of cells. */
       .visually-hidden {
         position: absolute;
+        left: -10000px;
         width: 1px;
         height: 1px;
         overflow: hidden;
-        clip-path: inset(50%);
-        white-space: nowrap;
+        content-visibility: auto;
       }
     `,
   ];
@@ -235,9 +274,10 @@ export class Heatmap extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    if (!this.compact && (['values', 'rows', 'cols', 'rowLabels', 'colLabels', 'masked', 'label', 'rowAxis', 'colAxis', 'compact'] as const)
-      .some((name) => changed.has(name))) {
-      this.tableHtml = this.buildTable();
+    const data = ['values', 'rows', 'cols', 'rowLabels', 'colLabels', 'masked', 'scale', 'min', 'max', 'label', 'rowAxis', 'colAxis', 'compact'] as const;
+    if (data.some((name) => changed.has(name)) && !this.dataChanged) {
+      this.dataChanged = true;
+      this.painted = new Promise((resolve) => (this.resolvePainted = resolve));
     }
     if ((changed.has('rows') || changed.has('cols')) && this.focusCell
       && (this.focusCell.row >= this.rows || this.focusCell.col >= this.cols)) {
@@ -282,12 +322,31 @@ export class Heatmap extends LitElement {
         ${canvas}
       </div>
       <p class="readout" part="readout" aria-live="polite">${this.readout()}</p>
-      <div class="visually-hidden">${unsafeHTML(this.tableHtml)}</div>
+      <div class="visually-hidden table-holder"></div>
     `;
   }
 
   override updated(): void {
+    // New data waits for its turn; a moved focus cell or row outline is drawn at once.
+    if (this.dataChanged) schedulePaint(this);
+    else this.draw();
+  }
+
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    await this.painted;
+    return done;
+  }
+
+  /** Draws the canvas and fills the values table (called by the paint queue). */
+  paint(): void {
+    if (!this.dataChanged) return;
+    this.dataChanged = false;
     this.draw();
+    const holder = this.renderRoot.querySelector('.table-holder');
+    // Parsed from one string: far faster than a template per cell.
+    if (holder) holder.innerHTML = this.buildTable();
+    this.resolvePainted();
   }
 
   private cellAt(row: number, col: number): CellDetail {
@@ -354,8 +413,9 @@ export class Heatmap extends LitElement {
     canvas.height = Math.max(1, Math.round(cell * rows * ratio));
     const context = canvas.getContext('2d');
     if (!context || rows === 0 || cols === 0) return;
-    const style = getComputedStyle(this);
-    const color = (name: string) => style.getPropertyValue(name).trim();
+    // Theme colours only for the hatch and the outlines (reading styles costs time, and thumbnails rarely need them).
+    let style: CSSStyleDeclaration | undefined;
+    const color = (name: string) => (style ??= getComputedStyle(this)).getPropertyValue(name).trim();
 
     // One pixel per cell, then scaled up without smoothing: far cheaper than a fillRect per cell.
     const pixels = new ImageData(cols, rows);
@@ -367,9 +427,7 @@ export class Heatmap extends LitElement {
       pixels.data[4 * i + 2] = b;
       pixels.data[4 * i + 3] = 255;
     }
-    const source = document.createElement('canvas');
-    source.width = cols;
-    source.height = rows;
+    const source = scratchCanvas(cols, rows);
     source.getContext('2d')!.putImageData(pixels, 0, 0);
     context.imageSmoothingEnabled = false;
     context.drawImage(source, 0, 0, canvas.width, canvas.height);

@@ -1,0 +1,495 @@
+/**
+ * <llm-attention-inspector>: what every attention head does with the prompt.
+ * An overview of all heads' patterns as thumbnails (layers down, heads across);
+ * the chosen head large, in three stages (scaled scores, after the causal mask,
+ * after softmax); and, for one chosen query token, what each head takes from
+ * the earlier tokens and what it adds to the residual stream. The numbers come
+ * from the worker through `client`.
+ *
+ * Properties: client (InspectorClient), text (the prompt).
+ * Parts: status, error, overview, layer-label, head-label, thumbnail (also "selected" on the chosen head),
+ *   head-view, head-title, stages, stage (each radio), stage-caption, head-heatmap, queries (the token chips),
+ *   query (each chip; also "selected"), updates (the table), update-row, update-head (the head's button),
+ *   updates-status, updates-error.
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import type { HeadUpdate, InspectorClient, Inspection } from '../../workers/inspection.ts';
+import { headSize } from '../../workers/engine/config.ts';
+import { messageOf } from '../../workers/message-of.ts';
+import { buttons, theme } from '../theme.ts';
+import { describeToken, visibleToken } from '../visible-token.ts';
+import { type CellDetail, formatValue } from './heatmap.ts';
+import './heatmap.ts';
+
+/** Typing pauses this long before the prompt is run again. */
+const DEBOUNCE_MS = 150;
+/** Earlier tokens listed per head for the chosen query. */
+const TOP_KEYS = 3;
+/** Tokens listed per head's update. */
+const TOP_PROMOTED = 5;
+
+type Stage = 'scores' | 'masked' | 'pattern';
+
+const STAGES: { id: Stage; label: string; caption: (dHead: number) => string }[] = [
+  {
+    id: 'scores',
+    label: '1. Scaled scores',
+    caption: (dHead) =>
+      `How well each query matches each key: the dot product of the two vectors, divided by √${dHead} ` +
+      `(the square root of the head's width, d_head = ${dHead}), QKᵀ/√d_head. Blue is below 0, red above. ` +
+      'Nothing is hidden yet: every token also scores against the tokens after it.',
+  },
+  {
+    id: 'masked',
+    label: '2. After the causal mask',
+    caption: () =>
+      'A token may not look ahead, so its scores for later tokens become −∞: the hatched cells. ' +
+      'Softmax turns −∞ into a weight of exactly 0.',
+  },
+  {
+    id: 'pattern',
+    label: '3. After softmax',
+    caption: () =>
+      "Softmax of each row: the query's attention weights over the keys, from 0 (dark) to 1 (yellow). " +
+      'Each row sums to 1: the head mixes the value vectors of the tokens in these proportions.',
+  },
+];
+
+const ROW_AXIS = 'query: the token being updated';
+const COL_AXIS = 'key: the token looked at';
+
+/** One head's [T, T] arrays, views into the capture. */
+interface HeadArrays {
+  scores: Float32Array;
+  mask: Uint8Array;
+  pattern: Float32Array;
+}
+
+const headName = (layer: number, head: number): string => `Layer ${layer + 1}, head ${head + 1}`;
+
+export class AttentionInspector extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    text: {},
+    inspection: { state: true },
+    busy: { state: true },
+    error: { state: true },
+    layer: { state: true },
+    head: { state: true },
+    stage: { state: true },
+    query: { state: true },
+    updates: { state: true },
+    updatesBusy: { state: true },
+    updatesError: { state: true },
+  };
+
+  declare client: InspectorClient | null;
+  declare text: string;
+  declare private inspection: Inspection | null;
+  declare private busy: boolean;
+  declare private error: string;
+  declare private layer: number;
+  declare private head: number;
+  declare private stage: Stage;
+  /** The chosen query position, or null. */
+  declare private query: number | null;
+  /** What each head adds at `query`, largest norm first. */
+  declare private updates: HeadUpdate[];
+  declare private updatesBusy: boolean;
+  declare private updatesError: string;
+
+  /** Per layer, per head: views of the capture, made once per inspection so thumbnails don't redraw on every render. */
+  private heads: HeadArrays[][] = [];
+  /** Tokens as shown on the axes (spaces and line breaks visible). */
+  private labels: string[] = [];
+  /** The text the shown inspection was made from (head updates ask about the same text). */
+  private inspectedText = '';
+  private debounce: ReturnType<typeof setTimeout> | undefined;
+  /** Numbers of the newest requests; answers to older ones are dropped. */
+  private latest = 0;
+  private latestUpdates = 0;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.text = '';
+    this.inspection = null;
+    this.busy = false;
+    this.error = '';
+    this.layer = 0;
+    this.head = 0;
+    this.stage = 'pattern';
+    this.query = null;
+    this.updates = [];
+    this.updatesBusy = false;
+    this.updatesError = '';
+  }
+
+  static override styles = [
+    theme,
+    buttons,
+    css`
+      h3 {
+        font-size: 1rem;
+        margin: 1rem 0 0.25rem;
+      }
+      .overview {
+        display: grid;
+        gap: 4px;
+        justify-content: start;
+        align-items: center;
+        overflow-x: auto;
+        padding: 3px;
+      }
+      .overview .axis {
+        color: var(--_muted);
+        font-size: 0.8rem;
+        text-align: center;
+      }
+      llm-heatmap[compact] {
+        outline: 1px solid var(--_border);
+        outline-offset: 1px;
+      }
+      llm-heatmap[compact].selected {
+        outline: 3px solid var(--_accent);
+        outline-offset: 1px;
+      }
+      fieldset {
+        border: none;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 1rem;
+        margin: 0.25rem 0;
+        padding: 0;
+      }
+      legend {
+        font-weight: 600;
+        padding: 0;
+        margin-bottom: 0.25rem;
+      }
+      .stage-caption {
+        max-width: 42rem;
+      }
+      .queries {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 3px;
+        margin: 0.25rem 0 0.5rem;
+        max-height: 9rem;
+        overflow-y: auto;
+      }
+      .queries button {
+        font-family: var(--_mono);
+        font-weight: 400;
+        white-space: pre;
+        min-width: 1.6rem;
+        padding: 1px 5px;
+        border-color: var(--_border);
+        color: var(--_foreground);
+      }
+      .queries button[aria-checked='true'] {
+        background: var(--_accent);
+        border-color: var(--_accent);
+        color: var(--_on-accent);
+      }
+      table {
+        border-collapse: collapse;
+        font-size: 0.875rem;
+      }
+      th,
+      td {
+        text-align: left;
+        padding: 0.2rem 0.6rem 0.2rem 0;
+        border-bottom: 1px solid var(--_border);
+        vertical-align: top;
+      }
+      td.number {
+        text-align: right;
+        font-family: var(--_mono);
+      }
+      .token {
+        font-family: var(--_mono);
+        white-space: pre;
+      }
+      tr.current th button {
+        background: var(--_accent);
+        color: var(--_on-accent);
+      }
+      td button,
+      th button {
+        padding: 0.1rem 0.5rem;
+        font-weight: 600;
+      }
+      .error {
+        color: var(--_error);
+      }
+    `,
+  ];
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.debounce);
+  }
+
+  // willUpdate: the busy state goes into this render, not a second one.
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('client') || changed.has('text')) {
+      clearTimeout(this.debounce);
+      if (this.client) {
+        this.busy = true;
+        this.debounce = setTimeout(() => void this.inspect(), DEBOUNCE_MS);
+      }
+    }
+  }
+
+  private async inspect(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const request = ++this.latest;
+    const text = this.text;
+    try {
+      const inspection = await client.inspect(text);
+      if (request !== this.latest) return;
+      this.show(inspection, text);
+      this.error = '';
+    } catch (error) {
+      if (request === this.latest) this.error = `Could not run the prompt: ${messageOf(error)}`;
+    } finally {
+      if (request === this.latest) this.busy = false;
+    }
+  }
+
+  private show(inspection: Inspection, text: string): void {
+    const { nLayer, nHead } = inspection.config;
+    const T = inspection.tokens.length;
+    this.heads = inspection.capture.layers.map((layer) =>
+      Array.from({ length: nHead }, (_, h) => {
+        const [start, end] = [h * T * T, (h + 1) * T * T];
+        return { scores: layer.scores.subarray(start, end), mask: layer.mask.subarray(start, end), pattern: layer.pattern.subarray(start, end) };
+      }),
+    );
+    this.labels = inspection.tokens.map(visibleToken);
+    this.inspection = inspection;
+    this.inspectedText = text;
+    this.layer = Math.min(this.layer, nLayer - 1);
+    this.head = Math.min(this.head, nHead - 1);
+    if (this.query !== null && this.query < T) void this.loadUpdates(this.query);
+    else this.clearQuery();
+  }
+
+  private clearQuery(): void {
+    this.latestUpdates++;
+    this.query = null;
+    this.updates = [];
+    this.updatesBusy = false;
+    this.updatesError = '';
+  }
+
+  private async loadUpdates(position: number): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const request = ++this.latestUpdates;
+    this.query = position;
+    this.updatesBusy = true;
+    this.updatesError = '';
+    try {
+      const updates = await client.headUpdates(this.inspectedText, position);
+      if (request !== this.latestUpdates) return;
+      this.updates = [...updates].sort((a, b) => b.norm - a.norm);
+    } catch (error) {
+      if (request === this.latestUpdates) {
+        this.updates = [];
+        this.updatesError = `Could not work out the heads' updates: ${messageOf(error)}`;
+      }
+    } finally {
+      if (request === this.latestUpdates) this.updatesBusy = false;
+    }
+  }
+
+  private selectHead(layer: number, head: number): void {
+    this.layer = layer;
+    this.head = head;
+  }
+
+  private selectQuery(position: number): void {
+    if (position !== this.query) void this.loadUpdates(position);
+  }
+
+  override render() {
+    const inspection = this.inspection;
+    const status = this.busy ? html`<p class="caption" part="status" role="status">Running the prompt…</p>` : nothing;
+    const error = this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing;
+    if (!inspection) {
+      return html`${status}${error}${this.busy || this.error ? nothing : html`<p class="empty">Waiting for the model…</p>`}`;
+    }
+    return html`
+      ${status}${error}
+      <h3>Every head</h3>
+      <p class="caption">Each square is one head's attention pattern (after softmax) for this prompt. Choose one to see it large.</p>
+      ${this.renderOverview(inspection)}
+      ${this.renderHead(inspection)}
+      ${this.renderQuery(inspection)}
+    `;
+  }
+
+  private renderOverview(inspection: Inspection) {
+    const T = inspection.tokens.length;
+    const { nHead } = inspection.config;
+    return html`
+      <div class="overview" part="overview" role="group" aria-label="Attention patterns of every head"
+        style="grid-template-columns: auto repeat(${nHead}, auto)">
+        <span></span>
+        ${Array.from({ length: nHead }, (_, h) => html`<span class="axis" part="head-label">H${h + 1}</span>`)}
+        ${this.heads.map((heads, l) => html`
+          <span class="axis" part="layer-label">L${l + 1}</span>
+          ${heads.map(({ pattern }, h) => {
+            const selected = l === this.layer && h === this.head;
+            return html`<llm-heatmap
+              compact
+              part=${selected ? 'thumbnail selected' : 'thumbnail'}
+              class=${selected ? 'selected' : ''}
+              .values=${pattern}
+              .rows=${T}
+              .cols=${T}
+              .min=${0}
+              .max=${1}
+              .selected=${selected}
+              label=${headName(l, h)}
+              @llm-heatmap-select=${() => this.selectHead(l, h)}
+            ></llm-heatmap>`;
+          })}
+        `)}
+      </div>
+    `;
+  }
+
+  private renderHead(inspection: Inspection) {
+    const T = inspection.tokens.length;
+    const arrays = this.heads[this.layer]![this.head]!;
+    const stage = STAGES.find(({ id }) => id === this.stage)!;
+    const isPattern = this.stage === 'pattern';
+    return html`
+      <section part="head-view" aria-labelledby="head-title">
+        <h3 id="head-title" part="head-title">${headName(this.layer, this.head)}</h3>
+        <fieldset part="stages">
+          <legend>Stage</legend>
+          ${STAGES.map(({ id, label }) => html`<label>
+            <input type="radio" name="stage" part="stage" value=${id} .checked=${id === this.stage}
+              @change=${() => (this.stage = id)} />
+            ${label}
+          </label>`)}
+        </fieldset>
+        <p class="caption stage-caption" part="stage-caption">${stage.caption(headSize(inspection.config))}</p>
+        <llm-heatmap
+          part="head-heatmap"
+          .values=${isPattern ? arrays.pattern : arrays.scores}
+          .rows=${T}
+          .cols=${T}
+          .rowLabels=${this.labels}
+          .colLabels=${this.labels}
+          .masked=${this.stage === 'masked' ? arrays.mask : null}
+          .scale=${isPattern ? 'sequential' : 'diverging'}
+          .min=${isPattern ? 0 : null}
+          .max=${isPattern ? 1 : null}
+          .selectedRow=${this.query}
+          label="${headName(this.layer, this.head)}: ${stage.label.slice(3).toLowerCase()}"
+          row-axis=${ROW_AXIS}
+          col-axis=${COL_AXIS}
+          @llm-row-select=${(event: CustomEvent<{ row: number }>) => this.selectQuery(event.detail.row)}
+          @llm-cell-select=${(event: CustomEvent<CellDetail>) => this.selectQuery(event.detail.row)}
+        ></llm-heatmap>
+      </section>
+    `;
+  }
+
+  private renderQuery(inspection: Inspection) {
+    const tokens = inspection.tokens;
+    const focusable = this.query ?? 0;
+    return html`
+      <h3>One query token</h3>
+      <p class="caption">
+        Choose the token being updated (here, a row label above, or Enter on a cell) to see, across all layers and heads,
+        which earlier tokens it draws from and what each head adds to it.
+      </p>
+      <div class="queries" part="queries" role="radiogroup" aria-label="Query token" @keydown=${this.onQueryKeydown}>
+        ${tokens.map((token, position) => {
+          const checked = position === this.query;
+          return html`<button
+            role="radio"
+            part=${checked ? 'query selected' : 'query'}
+            aria-checked=${String(checked)}
+            aria-label="${describeToken(token)}, position ${position + 1}"
+            tabindex=${position === focusable ? 0 : -1}
+            data-position=${position}
+            @click=${() => this.selectQuery(position)}
+          >${this.labels[position]}</button>`;
+        })}
+      </div>
+      ${this.query === null ? nothing : this.renderUpdates(tokens, this.query)}
+    `;
+  }
+
+  private renderUpdates(tokens: string[], query: number) {
+    return html`
+      ${this.updatesBusy ? html`<p class="caption" part="updates-status" role="status">Working out what each head adds…</p>` : nothing}
+      ${this.updatesError ? html`<p class="error" part="updates-error" role="alert">${this.updatesError}</p>` : nothing}
+      ${this.updates.length === 0 ? nothing : html`
+        <table part="updates">
+          <caption class="caption">
+            What each head adds to ${describeToken(tokens[query] ?? '')} (position ${query + 1}), largest update first.
+            The update is the head's weighted mix of value vectors, projected back into the residual stream.
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Head</th>
+              <th scope="col">Looks at most</th>
+              <th scope="col">Update size (norm)</th>
+              <th scope="col">Tokens it pushes up</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${this.updates.map((update) => this.renderUpdate(update, tokens, query))}
+          </tbody>
+        </table>
+      `}
+    `;
+  }
+
+  private renderUpdate(update: HeadUpdate, tokens: string[], query: number) {
+    const current = update.layer === this.layer && update.head === this.head;
+    // Only keys up to the query can have weight under the causal mask.
+    const keys = Array.from({ length: query + 1 }, (_, key) => key)
+      .sort((a, b) => update.weights[b]! - update.weights[a]!)
+      .slice(0, TOP_KEYS);
+    return html`<tr part="update-row" class=${current ? 'current' : ''}>
+      <th scope="row">
+        <button part="update-head" aria-pressed=${String(current)} aria-label="Show ${headName(update.layer, update.head)}"
+          @click=${() => this.selectHead(update.layer, update.head)}>L${update.layer + 1} H${update.head + 1}</button>
+      </th>
+      <td>${keys.map((key, i) => html`${i ? ', ' : ''}<span class="token">${visibleToken(tokens[key] ?? '')}</span>
+        <span class="caption">(${key + 1}) ${formatValue(update.weights[key]!)}</span>`)}</td>
+      <td class="number">${formatValue(update.norm)}</td>
+      <td>${update.promotes.slice(0, TOP_PROMOTED).map((promoted, i) => html`${i ? ', ' : ''}<span class="token">${visibleToken(promoted.token)}</span>`)}</td>
+    </tr>`;
+  }
+
+  private onQueryKeydown(event: KeyboardEvent): void {
+    const count = this.inspection?.tokens.length ?? 0;
+    const current = this.query ?? 0;
+    const next = { ArrowRight: current + 1, ArrowDown: current + 1, ArrowLeft: current - 1, ArrowUp: current - 1, Home: 0, End: count - 1 }[event.key];
+    if (next === undefined || count === 0) return;
+    event.preventDefault();
+    const position = Math.min(count - 1, Math.max(0, next));
+    this.selectQuery(position);
+    void this.updateComplete.then(() =>
+      this.renderRoot.querySelector<HTMLElement>(`[part~="query"][data-position="${position}"]`)?.focus());
+  }
+}
+
+customElements.define('llm-attention-inspector', AttentionInspector);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-attention-inspector': AttentionInspector;
+  }
+}
