@@ -196,6 +196,9 @@ export class AttentionInspector extends LitElement {
         border-collapse: collapse;
         font-size: 0.875rem;
       }
+      caption {
+        text-align: left;
+      }
       th,
       td {
         text-align: left;

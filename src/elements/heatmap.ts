@@ -236,7 +236,6 @@ export class Heatmap extends LitElement {
         justify-content: center;
       }
       .col-labels span {
-        writing-mode: vertical-rl;
         padding-bottom: 2px;
       }
       .row-labels span {
