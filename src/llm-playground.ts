@@ -12,6 +12,8 @@
  *            "random" starts from random weights. Read when the element connects.
  *   train    (boolean, reflected) the training panel is open
  *   library  (boolean, reflected) the saved-models panel is open
+ *   inspect  (boolean, reflected) the "look inside" panels are open (attention, experiments, MLP neurons, embeddings,
+ *            logit lens, training time-lapse) for the prompt in the box
  *   database name of the IndexedDB database this playground saves models in (default 'llm-playground');
  *            two playgrounds on one page with different databases keep their models apart. Read when it connects.
  *            The model saved last reopens when the page loads again (before the `model` attribute's checkpoint).
@@ -27,7 +29,7 @@
  *     and the saved-models panel (model-library.ts), which also sends llm-models-change
  *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model
  * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
- *   train-toggle, training, backend,
+ *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, storage-notice, backend,
  *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
  *   backend-software, backend-reason, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
@@ -47,6 +49,7 @@ import {
   type TrainingProgress,
 } from './client.ts';
 import './elements/backend-picker.ts';
+import './elements/inspector-panel.ts';
 import './elements/model-library.ts';
 import './elements/next-token-chart.ts';
 import './elements/prompt-tokens.ts';
@@ -70,6 +73,7 @@ export class LlmPlayground extends LitElement {
     model: { type: String },
     train: { type: Boolean, reflect: true },
     library: { type: Boolean, reflect: true },
+    inspect: { type: Boolean, reflect: true },
     database: { type: String },
     backend: { type: String },
     status: { type: String, reflect: true },
@@ -87,6 +91,7 @@ export class LlmPlayground extends LitElement {
   declare model: string;
   declare train: boolean;
   declare library: boolean;
+  declare inspect: boolean;
   declare database: string;
   declare backend: BackendChoice;
   declare status: PlaygroundStatus;
@@ -107,8 +112,9 @@ export class LlmPlayground extends LitElement {
   private stepping = false;
   /** The training panel was opened once, so it exists. */
   private trainingShown = false;
-  /** The same for the saved-models panel. */
+  /** The same for the saved-models panel and the inspector. */
   private libraryShown = false;
+  private inspectorShown = false;
 
   constructor() {
     super();
@@ -116,6 +122,7 @@ export class LlmPlayground extends LitElement {
     this.model = '';
     this.train = false;
     this.library = false;
+    this.inspect = false;
     this.database = '';
     this.backend = 'auto';
     this.status = 'loading';
@@ -551,7 +558,7 @@ export class LlmPlayground extends LitElement {
             ></llm-sampling-controls>
           </div>
         </section>
-        ${this.renderTraining(ready)} ${this.renderLibrary(ready)}
+        ${this.renderInspector(ready)} ${this.renderTraining(ready)} ${this.renderLibrary(ready)}
       </div>
     `;
   }
@@ -588,6 +595,36 @@ export class LlmPlayground extends LitElement {
   }
 
   /** Built the first time it opens, like the training panel. */
+  private renderInspector(ready: boolean) {
+    if (this.inspect) this.inspectorShown = true;
+    return html`<section class="training" aria-labelledby="inspect-toggle">
+      <h3>
+        <button
+          id="inspect-toggle"
+          class="train-toggle"
+          part="inspect-toggle"
+          aria-expanded=${this.inspect ? 'true' : 'false'}
+          aria-controls="inspector"
+          ?disabled=${!ready}
+          @click=${() => (this.inspect = !this.inspect)}
+        >
+          <span class="arrow" aria-hidden="true">▸</span> Look inside the model
+          <span class="hint">attention, neurons, embeddings, the logit lens, for the prompt above</span>
+        </button>
+      </h3>
+      ${this.inspectorShown
+        ? html`<llm-inspector-panel
+            id="inspector"
+            part="inspector"
+            ?hidden=${!this.inspect}
+            .client=${this.client}
+            .text=${this.prompt}
+            .model=${this.info}
+          ></llm-inspector-panel>`
+        : nothing}
+    </section>`;
+  }
+
   private renderLibrary(ready: boolean) {
     if (this.library) this.libraryShown = true;
     return html`<section class="training" aria-labelledby="library-toggle">

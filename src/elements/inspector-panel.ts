@@ -1,0 +1,205 @@
+/**
+ * <llm-inspector-panel>: the "look inside" panels of the playground behind one
+ * row of tabs: attention, experiments, MLP neurons, embeddings, logit lens and
+ * the training time-lapse. Only the open tab's panel exists, so the others cost
+ * nothing; it is made afresh when the model changes (at most every few seconds
+ * while training), so what it shows is always the model in use.
+ *
+ * Properties: client (EngineClient), text (the prompt), model (ModelInfo, set by <llm-playground>).
+ * Attributes: tab ('attention' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
+ * Parts: tabs, tab, panel.
+ * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
+ */
+import { css, html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
+import type { EngineClient, LossPoint, ModelInfo } from '../client.ts';
+import { theme } from '../theme.ts';
+import './attention-experiments.ts';
+import './attention-inspector.ts';
+import './embedding-explorer.ts';
+import './logit-lens.ts';
+import './mlp-neurons.ts';
+import './training-timelapse.ts';
+
+const TABS = [
+  { id: 'attention', label: 'Attention' },
+  { id: 'experiments', label: 'Experiments' },
+  { id: 'mlp', label: 'MLP neurons' },
+  { id: 'embeddings', label: 'Embeddings' },
+  { id: 'lens', label: 'Logit lens' },
+  { id: 'timelapse', label: 'Time-lapse' },
+] as const;
+
+export type InspectorTab = (typeof TABS)[number]['id'];
+
+/** While training, the open panel follows the new weights at most this often. */
+const TRAINING_FOLLOW_MS = 3000;
+
+export class InspectorPanel extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    text: { type: String },
+    model: { attribute: false },
+    tab: { type: String, reflect: true },
+    shownVersion: { state: true },
+    points: { state: true },
+  };
+
+  declare client: EngineClient | null;
+  declare text: string;
+  declare model: ModelInfo | null;
+  declare tab: InspectorTab;
+  /** The model the open panel shows (it is made again when this changes). */
+  declare private shownVersion: string;
+  /** The loss history, for the time-lapse's curve. */
+  declare private points: LossPoint[];
+  private followTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The model's vocabulary, the same array until its tokens change (a new array makes the explorer ask again). */
+  private vocabulary: string[] = [];
+
+  constructor() {
+    super();
+    this.client = null;
+    this.text = '';
+    this.model = null;
+    this.tab = 'attention';
+    this.shownVersion = '';
+    this.points = [];
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.followTimer);
+    this.followTimer = undefined;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('model') && !changed.has('client')) return;
+    const tokens = this.model?.vocabulary ?? [];
+    if (tokens.join('\u0000') !== this.vocabulary.join('\u0000')) this.vocabulary = tokens;
+    const version = versionOf(this.model);
+    if (version === this.shownVersion) return;
+    // A new model shows at once; training steps of the same one at most every few seconds.
+    const sameModel = this.shownVersion.split('|')[0] === version.split('|')[0];
+    if (!sameModel || this.model?.weights !== 'training') {
+      clearTimeout(this.followTimer);
+      this.followTimer = undefined;
+      this.follow();
+    } else {
+      this.followTimer ??= setTimeout(() => {
+        this.followTimer = undefined;
+        this.follow();
+      }, TRAINING_FOLLOW_MS);
+    }
+  }
+
+  /** Shows the model as it is now: the panel is made again, the time-lapse re-read with its loss curve. */
+  private follow(): void {
+    this.shownVersion = versionOf(this.model);
+    if (this.tab === 'timelapse') void this.refreshTimelapse();
+  }
+
+  private async refreshTimelapse(): Promise<void> {
+    const state = await this.client?.trainingState().catch(() => null);
+    this.points = state?.history ?? [];
+    await this.updateComplete;
+    await this.renderRoot.querySelector('llm-training-timelapse')?.refresh();
+  }
+
+  private select(tab: InspectorTab, focus = false): void {
+    this.tab = tab;
+    if (tab === 'timelapse') void this.refreshTimelapse();
+    if (focus) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${tab}`)?.focus());
+  }
+
+  private onTabKeydown(event: KeyboardEvent): void {
+    const index = TABS.findIndex((t) => t.id === this.tab);
+    const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TABS.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    this.select(TABS[(next + TABS.length) % TABS.length]!.id, true);
+  }
+
+  private renderTab(): TemplateResult {
+    const { client, text } = this;
+    switch (this.tab) {
+      case 'attention':
+        return html`<llm-attention-inspector .client=${client} .text=${text}></llm-attention-inspector>`;
+      case 'experiments':
+        return html`<llm-attention-experiments .client=${client} .text=${text}></llm-attention-experiments>`;
+      case 'mlp':
+        return html`<llm-mlp-neurons .client=${client} .text=${text}></llm-mlp-neurons>`;
+      case 'embeddings':
+        return html`<llm-embedding-explorer .client=${client} .text=${text} .vocabulary=${this.vocabulary}
+          .blockSize=${this.model?.config.blockSize ?? 0}></llm-embedding-explorer>`;
+      case 'lens':
+        return html`<llm-logit-lens .client=${client} .text=${text}></llm-logit-lens>`;
+      case 'timelapse':
+        return html`<llm-training-timelapse .client=${client} .points=${this.points}></llm-training-timelapse>`;
+    }
+  }
+
+  override render() {
+    return html`
+      <div class="tabs" role="tablist" aria-label="Look inside the model" part="tabs" @keydown=${this.onTabKeydown}>
+        ${TABS.map(({ id, label }) => html`<button
+          id="tab-${id}"
+          role="tab"
+          part="tab"
+          aria-selected=${this.tab === id ? 'true' : 'false'}
+          aria-controls="panel"
+          tabindex=${this.tab === id ? 0 : -1}
+          @click=${() => this.select(id)}
+        >${label}</button>`)}
+      </div>
+      <div id="panel" role="tabpanel" aria-labelledby="tab-${this.tab}" part="panel">
+        ${this.client
+          // The time-lapse keeps its slider position; it is re-read rather than made again.
+          ? keyed(this.tab === 'timelapse' ? 'timelapse' : `${this.tab}|${this.shownVersion}`, this.renderTab())
+          : html`<p class="caption">Starting the model…</p>`}
+      </div>
+    `;
+  }
+
+  static override styles = [
+    theme,
+    css`
+      .tabs {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem;
+        border-bottom: 1px solid var(--_border);
+        margin-bottom: 0.9rem;
+      }
+      [role='tab'] {
+        font: inherit;
+        color: var(--_muted);
+        background: none;
+        border: none;
+        border-bottom: 3px solid transparent;
+        padding: 0.45rem 0.8rem;
+        cursor: pointer;
+      }
+      [role='tab'][aria-selected='true'] {
+        color: var(--_foreground);
+        border-bottom-color: var(--_accent);
+        font-weight: 600;
+      }
+      .caption {
+        color: var(--_muted);
+      }
+    `,
+  ];
+}
+
+/** Which weights a ModelInfo describes: the model, and how far it is trained. */
+const versionOf = (model: ModelInfo | null): string =>
+  model ? `${model.saved?.id ?? model.name}:${model.config.vocabSize}:${model.parameters.total}|${model.step}` : '';
+
+customElements.define('llm-inspector-panel', InspectorPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-inspector-panel': InspectorPanel;
+  }
+}
