@@ -25,6 +25,7 @@ import type { FactPrompt, InspectorClient, Neuron, NeuronReport, TokenScore } fr
 import { messageOf } from '../../workers/message-of.ts';
 import { buttons, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+import { gelu } from '../../workers/engine/gelu.ts';
 
 export type NeuronView = 'prompt' | 'facts';
 
@@ -38,13 +39,6 @@ const CHART_WIDTH = 132;
 const CHART_HEIGHT = 84;
 const CHART_MARGIN = 8;
 const CURVE_POINTS = 61;
-
-/**
- * GPT-2's tanh GELU, x·σ(2√(2/π)·(x + 0.044715·x³)), the function the engine
- * applies (kernels.ts geluForward). Here only to draw the curve: the values
- * shown are the client's.
- */
-const gelu = (x: number): number => x / (1 + Math.exp(-2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
 /**
  * Where a report's curves are drawn: x from −reach to reach, y from low to high,

@@ -10,6 +10,7 @@
  */
 
 import { gemm, geluBackwardWasm, geluForwardWasm } from './gemm.ts';
+import { gelu, GELU_CUBIC, GELU_SCALE } from './gelu.ts';
 
 export const LAYERNORM_EPS = 1e-5;
 
@@ -182,21 +183,15 @@ export function attentionForward(
   }
 }
 
-const GELU_SCALE = Math.sqrt(2 / Math.PI);
-const GELU_CUBIC = 0.044715;
-
 /**
- * GPT-2's GELU, the tanh approximation: 0.5·x·(1 + tanh(u)) with
- * u = √(2/π)·(x + 0.044715·x³). Computed as x·σ(2u), the same function
- * (0.5·(1 + tanh u) = σ(2u)), because one exp is much cheaper than tanh.
- * In WebAssembly SIMD once the module is loaded (the same function, with a
- * float-precision exp), several times faster than Math.exp.
+ * GPT-2's GELU (gelu.ts) over an array: in WebAssembly SIMD once the module is
+ * loaded (the same function, with a float-precision exp), several times faster
+ * than Math.exp.
  */
 export function geluForward(out: Float32Array, inp: Float32Array, N: number): void {
   if (geluForwardWasm(out, inp, N)) return;
   for (let i = 0; i < N; i++) {
-    const x = inp[i];
-    out[i] = x / (1 + Math.exp(-2 * GELU_SCALE * (x + GELU_CUBIC * x * x * x)));
+    out[i] = gelu(inp[i]);
   }
 }
 
