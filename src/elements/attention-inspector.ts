@@ -150,10 +150,6 @@ export class AttentionInspector extends LitElement {
         outline: 1px solid var(--_border);
         outline-offset: 1px;
       }
-      llm-heatmap[compact].selected {
-        outline: 3px solid var(--_accent);
-        outline-offset: 1px;
-      }
       fieldset {
         border: none;
         display: flex;
@@ -350,7 +346,6 @@ export class AttentionInspector extends LitElement {
             return html`<llm-heatmap
               compact
               part=${selected ? 'thumbnail selected' : 'thumbnail'}
-              class=${selected ? 'selected' : ''}
               .values=${pattern}
               .rows=${T}
               .cols=${T}

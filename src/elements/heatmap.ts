@@ -195,6 +195,11 @@ export class Heatmap extends LitElement {
         cursor: pointer;
         border-radius: 2px;
       }
+      /* The chosen thumbnail, as every panel that shows thumbnails marks it. */
+      :host([compact]) canvas[aria-pressed='true'] {
+        outline: 3px solid var(--_accent);
+        outline-offset: 1px;
+      }
       .col-axis {
         grid-column: 3;
         grid-row: 1;
