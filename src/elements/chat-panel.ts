@@ -13,10 +13,10 @@
  *              client.setChatAppConfig; null: web-llm's small prebuilt models
  * Events: none.
  * Parts: chat-panel, environment, environment-problem, status, error (data-kind: the ChatErrorKind), error-title,
- *   error-message, retry-button, models, model (data-id), model-name, loaded-badge, cache-state, model-meta,
+ *   error-message, retry-button, models, empty, model (data-id), model-name, loaded-badge, cache-state, model-meta,
  *   download-size, gpu-memory, disabled-reason, load-button, delete-button, confirm-delete, confirm-delete-button,
  *   cancel-delete-button, progress, progress-bar, progress-fill, progress-numbers, progress-text, system-prompt,
- *   template, template-text, special-token, template-note, messages, message (data-role), message-text, finish,
+ *   template, template-text, special-token, template-note, messages, messages-empty, message (data-role), message-text, finish,
  *   message-input, send-button, clear-button, settings, and those of the number fields (field, temperature, top-p,
  *   max-tokens) and of <llm-chat-reply> (tokens, token, selected-token, alternatives, alternative, chosen, …).
  */
@@ -32,7 +32,7 @@ import type {
   ChatMessage,
   ChatModelInfo,
   ChatModels,
-  ChatReply as Reply,
+  ChatReply,
   ChatSettings,
   ChatToken,
 } from '../../workers/chat/types.ts';
@@ -99,7 +99,7 @@ type Turn =
       content: string;
       tokens: ChatToken[];
       /** Absent while it streams; 'failed' when an error cut it off (it is not sent back to the model). */
-      finish?: Reply['finish'] | 'failed';
+      finish?: ChatReply['finish'] | 'failed';
     };
 
 type AssistantTurn = Extract<Turn, { role: 'assistant' }>;
@@ -673,7 +673,9 @@ export class ChatPanel extends LitElement {
           .value=${live(this.systemPrompt)}
           @input=${(event: Event) => (this.systemPrompt = (event.target as HTMLTextAreaElement).value)}
         ></textarea>
-        <p class="caption" id="system-prompt-caption">Sent first, before every turn: it tells the model who to be. Edits apply to the next reply.</p>
+        <p class="caption" id="system-prompt-caption">
+          Sent first, before every turn: it tells the model who to be. Edits apply to the next reply.
+        </p>
         ${this.renderTemplate()} ${this.renderConversation()}
         <div part="settings">${renderNumberFields(SETTING_FIELDS, this.settings, {
           disabled: this.streaming,
@@ -875,20 +877,35 @@ export class ChatPanel extends LitElement {
     if (turn.role === 'user') {
       return html`<li part="message" data-role="user"><span class="who">You</span><span part="message-text">${turn.content}</span></li>`;
     }
-    const note = turn.finish && FINISH_NOTES[turn.finish];
+    const note = turn.finish ? FINISH_NOTES[turn.finish] : 'writing…';
     return html`<li part="message" data-role="assistant">
       <span class="who">Model</span>
       ${turn.tokens.length || !turn.content
         ? html`<llm-chat-reply
             part="message-text"
-            exportparts="tokens, token, selected-token, alternatives, alternatives-caption, alternative, chosen, alternative-label, alternative-fill, alternative-value, outside-top"
+            exportparts=${REPLY_PARTS}
             .tokens=${turn.tokens}
           ></llm-chat-reply>`
         : html`<span part="message-text">${turn.content}</span>`}
-      ${!turn.finish ? html`<span class="finish" part="finish">writing…</span>` : note ? html`<span class="finish" part="finish">${note}</span>` : nothing}
+      ${note ? html`<span class="finish" part="finish">${note}</span>` : nothing}
     </li>`;
   }
 }
+
+/** The parts of <llm-chat-reply> this element passes on. */
+const REPLY_PARTS = [
+  'tokens',
+  'token',
+  'selected-token',
+  'alternatives',
+  'alternatives-caption',
+  'alternative',
+  'chosen',
+  'alternative-label',
+  'alternative-fill',
+  'alternative-value',
+  'outside-top',
+].join(', ');
 
 /** How a reply ended, when it did not end on its own. */
 const FINISH_NOTES: Partial<Record<NonNullable<AssistantTurn['finish']>, string>> = {

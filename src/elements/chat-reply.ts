@@ -22,7 +22,7 @@ const shownToken = (token: string): string => token.replace(/\n/g, '⏎').replac
 
 const lineBreaks = (token: string): number => token.split('\n').length - 1;
 
-export class ChatReply extends LitElement {
+export class ChatReplyView extends LitElement {
   static override properties = {
     tokens: { attribute: false },
     selected: { state: true },
@@ -246,10 +246,10 @@ export class ChatReply extends LitElement {
   }
 }
 
-customElements.define('llm-chat-reply', ChatReply);
+customElements.define('llm-chat-reply', ChatReplyView);
 
 declare global {
   interface HTMLElementTagNameMap {
-    'llm-chat-reply': ChatReply;
+    'llm-chat-reply': ChatReplyView;
   }
 }
