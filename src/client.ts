@@ -36,6 +36,10 @@ import type {
   TrainingSettings,
   TrainingState,
 } from '../workers/service.ts';
+import type { AppConfig } from '@mlc-ai/web-llm';
+import type {
+  ChatClient, ChatLoadProgress, ChatMessage, ChatModels, ChatReply, ChatSettings, ChatToken,
+} from '../workers/chat/types.ts';
 import type { GPTConfig } from '../workers/engine/config.ts';
 import type {
   ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, InspectorClient, Interventions, LensLayer, Neighbour,
@@ -83,7 +87,7 @@ interface Connection {
   stopWatching: AbortController;
 }
 
-export class EngineClient extends EventTarget implements InspectorClient {
+export class EngineClient extends EventTarget implements InspectorClient, ChatClient {
   private connection: Connection;
   private readonly options: EngineClientOptions;
   private readonly restarts: number[] = [];
@@ -92,6 +96,7 @@ export class EngineClient extends EventTarget implements InspectorClient {
   private backendChoice: BackendChoice | null = null;
   private autosaveEvery: number | null = null;
   private timelapseSettings: TimelapseSettings | null = null;
+  private chatAppConfig: AppConfig | null = null;
   private persistenceAsked: Promise<boolean> | null = null;
 
   constructor(options: EngineClientOptions = {}) {
@@ -297,6 +302,40 @@ export class EngineClient extends EventTarget implements InspectorClient {
     this.timelapseSettings = settings;
   }
 
+  // The chat with a pretrained model (workers/chat/types.ts says what each answers).
+
+  chatModels(): Promise<ChatModels> {
+    return this.call((remote) => remote.chatModels());
+  }
+
+  /** The host page's own model list (null: the default one); applied again to a restarted worker. */
+  async setChatAppConfig(appConfig: AppConfig | null): Promise<void> {
+    await this.call((remote) => remote.setChatAppConfig(appConfig));
+    this.chatAppConfig = appConfig;
+  }
+
+  loadChatModel(id: string, onProgress: (progress: ChatLoadProgress) => void): Promise<void> {
+    const callback = Comlink.proxy(onProgress);
+    return this.call((remote) => remote.loadChatModel(id, callback));
+  }
+
+  chatPrompt(messages: ChatMessage[]): Promise<string> {
+    return this.call((remote) => remote.chatPrompt(messages));
+  }
+
+  chat(messages: ChatMessage[], settings: ChatSettings, onToken: (token: ChatToken) => void): Promise<ChatReply> {
+    const callback = Comlink.proxy(onToken);
+    return this.call((remote) => remote.chat(messages, settings, callback));
+  }
+
+  stopChat(): Promise<void> {
+    return this.call((remote) => remote.stopChat());
+  }
+
+  deleteChatModel(id: string): Promise<void> {
+    return this.call((remote) => remote.deleteChatModel(id));
+  }
+
   /** Stops the worker; the client cannot be used afterwards. */
   terminate(): void {
     this.ended = true;
@@ -362,6 +401,7 @@ export class EngineClient extends EventTarget implements InspectorClient {
     if (this.autosaveEvery !== null) await remote.setAutosave(this.autosaveEvery);
     if (this.backendChoice) await remote.setBackend(this.backendChoice).catch(() => {});
     if (this.timelapseSettings) await remote.setTimelapse(this.timelapseSettings);
+    if (this.chatAppConfig) await remote.setChatAppConfig(this.chatAppConfig);
     const restored = restore ? await remote.restoreActive() : null;
     if (restored) return restored;
     const modelUrl = this.options.modelUrl === undefined ? DEFAULT_MODEL_URL : this.options.modelUrl;

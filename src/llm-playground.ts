@@ -12,6 +12,9 @@
  *            "random" starts from random weights. Read when the element connects.
  *   train    (boolean, reflected) the training panel is open
  *   library  (boolean, reflected) the saved-models panel is open
+ *   chat     (boolean, reflected) the chat with a real pretrained model (through web-llm, on WebGPU) is open
+ *   chatAppConfig  (property only) a web-llm AppConfig: the host page's own list of chat models (default: small
+ *            prebuilt ones that fit a laptop)
  *   inspect  (boolean, reflected) the "look inside" panels are open (attention, experiments, MLP neurons, embeddings,
  *            logit lens, training time-lapse) for the prompt in the box
  *   database name of the IndexedDB database this playground saves models in (default 'llm-playground');
@@ -29,12 +32,13 @@
  *     and the saved-models panel (model-library.ts), which also sends llm-models-change
  *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model
  * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
- *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, storage-notice, backend,
+ *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, chat-toggle, chat, storage-notice, backend,
  *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
  *   backend-software, backend-reason, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
  * Theming: the --llm-playground-* custom properties listed in theme.ts.
  */
+import type { AppConfig } from '@mlc-ai/web-llm';
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import {
@@ -49,6 +53,7 @@ import {
   type TrainingProgress,
 } from './client.ts';
 import './elements/backend-picker.ts';
+import './elements/chat-panel.ts';
 import './elements/inspector-panel.ts';
 import './elements/model-library.ts';
 import './elements/next-token-chart.ts';
@@ -74,6 +79,8 @@ export class LlmPlayground extends LitElement {
     train: { type: Boolean, reflect: true },
     library: { type: Boolean, reflect: true },
     inspect: { type: Boolean, reflect: true },
+    chat: { type: Boolean, reflect: true },
+    chatAppConfig: { attribute: false },
     database: { type: String },
     backend: { type: String },
     status: { type: String, reflect: true },
@@ -92,6 +99,8 @@ export class LlmPlayground extends LitElement {
   declare train: boolean;
   declare library: boolean;
   declare inspect: boolean;
+  declare chat: boolean;
+  declare chatAppConfig: AppConfig | null;
   declare database: string;
   declare backend: BackendChoice;
   declare status: PlaygroundStatus;
@@ -115,6 +124,7 @@ export class LlmPlayground extends LitElement {
   /** The same for the saved-models panel and the inspector. */
   private libraryShown = false;
   private inspectorShown = false;
+  private chatShown = false;
 
   constructor() {
     super();
@@ -123,6 +133,8 @@ export class LlmPlayground extends LitElement {
     this.train = false;
     this.library = false;
     this.inspect = false;
+    this.chat = false;
+    this.chatAppConfig = null;
     this.database = '';
     this.backend = 'auto';
     this.status = 'loading';
@@ -558,7 +570,7 @@ export class LlmPlayground extends LitElement {
             ></llm-sampling-controls>
           </div>
         </section>
-        ${this.renderInspector(ready)} ${this.renderTraining(ready)} ${this.renderLibrary(ready)}
+        ${this.renderInspector(ready)} ${this.renderTraining(ready)} ${this.renderLibrary(ready)} ${this.renderChat(ready)}
       </div>
     `;
   }
@@ -621,6 +633,36 @@ export class LlmPlayground extends LitElement {
             .text=${this.prompt}
             .model=${this.info}
           ></llm-inspector-panel>`
+        : nothing}
+    </section>`;
+  }
+
+  /** Built the first time it opens; web-llm itself loads only when a model is. */
+  private renderChat(ready: boolean) {
+    if (this.chat) this.chatShown = true;
+    return html`<section class="training" aria-labelledby="chat-toggle">
+      <h3>
+        <button
+          id="chat-toggle"
+          class="train-toggle"
+          part="chat-toggle"
+          aria-expanded=${this.chat ? 'true' : 'false'}
+          aria-controls="chat"
+          ?disabled=${!ready}
+          @click=${() => (this.chat = !this.chat)}
+        >
+          <span class="arrow" aria-hidden="true">▸</span> Chat with a real model
+          <span class="hint">a small pretrained LLM on your GPU, with the odds of every token it writes</span>
+        </button>
+      </h3>
+      ${this.chatShown
+        ? html`<llm-chat-panel
+            id="chat"
+            part="chat"
+            ?hidden=${!this.chat}
+            .client=${this.client}
+            .appConfig=${this.chatAppConfig}
+          ></llm-chat-panel>`
         : nothing}
     </section>`;
   }

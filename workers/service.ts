@@ -22,6 +22,9 @@ import { type BackendFactory, cpuBackend } from './engine/train.ts';
 import { type GPUContext, GPUFailure, requestGPU } from './engine/webgpu/device.ts';
 import { generateOnGPU, GPUModel } from './engine/webgpu/model.ts';
 import { gpuBackend, GPUTrainer } from './engine/webgpu/trainer.ts';
+import type { AppConfig } from '@mlc-ai/web-llm';
+import { ChatService } from './chat/chat-service.ts';
+import type { ChatLoadProgress, ChatMessage, ChatModels, ChatReply, ChatSettings, ChatToken } from './chat/types.ts';
 import { FACTS } from './corpus/facts.ts';
 import {
   contextualSimilarity, embeddingMap, factPrompts, headUpdates, inspect, logitLens, nearestTokens, positionSimilarity,
@@ -51,6 +54,7 @@ import { messageOf } from './message-of.ts';
 export type { BackendChoice, BackendInfo, BackendKind } from './backend-choice.ts';
 export type { CheckpointSummary, ImportSource, SavedModels, StorageInfo } from './store/records.ts';
 export type * from './inspection.ts';
+export type * from './chat/types.ts';
 
 export type { SamplingOptions } from './engine/sampling.ts';
 export type { Capture, LayerCapture } from './engine/model.ts';
@@ -204,6 +208,8 @@ export interface ServiceOptions {
   findGPU?: () => Promise<GPUContext | null>;
   /** Where models are saved (default: the IndexedDB database 'llm-playground'). */
   library?: ModelLibrary;
+  /** The chat with a pretrained model (default: web-llm, loaded when first used). */
+  chat?: ChatService;
 }
 
 
@@ -244,6 +250,7 @@ export class EngineService {
 
   private readonly findGPU: () => Promise<GPUContext | null>;
   private readonly library: ModelLibrary;
+  private readonly chatService: ChatService;
   /** What the time-lapse watches: given to each model trained here. */
   private timelapseSettings: TimelapseSettings | null = null;
 
@@ -251,6 +258,7 @@ export class EngineService {
     this.transfer = options.transfer ?? ((value) => value);
     this.findGPU = options.findGPU ?? requestGPU;
     this.library = options.library ?? new ModelLibrary();
+    this.chatService = options.chat ?? new ChatService();
     this.model = {
       name: 'untrained model',
       config: DEFAULT_CONFIG,
@@ -546,6 +554,36 @@ export class EngineService {
   private transferAll<T>(value: T): T {
     const copy = ownCopy(value);
     return this.transfer(copy, buffersIn(copy));
+  }
+
+  // The chat with a real pretrained model (chat/types.ts says what each answers), through web-llm in this worker.
+
+  chatModels(): Promise<ChatModels> {
+    return this.chatService.chatModels();
+  }
+
+  setChatAppConfig(appConfig: AppConfig | null): Promise<void> {
+    return this.chatService.setChatAppConfig(appConfig);
+  }
+
+  loadChatModel(id: string, onProgress: (progress: ChatLoadProgress) => unknown): Promise<void> {
+    return this.chatService.loadChatModel(id, onProgress);
+  }
+
+  chatPrompt(messages: ChatMessage[]): Promise<string> {
+    return this.chatService.chatPrompt(messages);
+  }
+
+  chat(messages: ChatMessage[], settings: ChatSettings, onToken: (token: ChatToken) => unknown): Promise<ChatReply> {
+    return this.chatService.chat(messages, settings, onToken);
+  }
+
+  stopChat(): Promise<void> {
+    return this.chatService.stopChat();
+  }
+
+  deleteChatModel(id: string): Promise<void> {
+    return this.chatService.deleteChatModel(id);
   }
 
   /**

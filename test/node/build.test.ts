@@ -64,6 +64,19 @@ describe('vite builds', () => {
     assert.ok(library.length < 500_000, `library is ${library.length} bytes`);
   });
 
+  test('web-llm is not in the library\'s initial chunk nor in the worker\'s: it is a chunk of its own, loaded when the chat is used', () => {
+    // web-llm's code names the repository of its compiled model libraries.
+    const WEB_LLM = 'binary-mlc-llm-libs';
+    const assets = readdirSync(join(out, 'lib', 'assets'));
+    const read = (name: string) => readFileSync(join(out, 'lib', 'assets', name), 'utf8');
+    assert.ok(!readFileSync(join(out, 'lib', 'llm-playground.js'), 'utf8').includes(WEB_LLM), 'not in the initial chunk');
+    const worker = assets.find((f) => f.startsWith('engine.worker'))!;
+    assert.ok(!read(worker).includes(WEB_LLM), 'not in the worker chunk');
+    const chunks = assets.filter((f) => f.endsWith('.js') && read(f).includes(WEB_LLM));
+    assert.equal(chunks.length, 1, `one chunk holds web-llm: ${chunks.join(', ')}`);
+    assert.ok(read(worker).includes(chunks[0]!), 'the worker imports it by name (dynamically)');
+  });
+
   test('a plain page that loads the library with one script tag gets a working playground', async () => {
     const server = await serve(out);
     const { port } = server.address() as { port: number };
