@@ -1,0 +1,138 @@
+/**
+ * The concept labs: what each lab element asks of the worker and what comes
+ * back. The math lives in workers/labs/*.ts (served by EngineService); the
+ * elements only show it. EngineClient implements LabsClient.
+ */
+import type { GPTConfig } from '../engine/config.ts';
+import type { ParameterCounts } from '../engine/params.ts';
+
+// ---- Softmax and temperature ----
+
+export interface SoftmaxResult {
+  /** logits / T (at T = 0: the largest stays, the others are −∞), as the engine's sampling uses them. */
+  scaled: number[];
+  /** exp(scaled − max), the numerators. */
+  exps: number[];
+  /** Their sum, the denominator. */
+  sum: number;
+  /** The probabilities: exps / sum (all weight on the largest at T = 0, shared among ties). */
+  probs: number[];
+}
+
+/** The model's real next-token logits for a prompt: the `count` largest, largest first. */
+export interface ModelLogits {
+  tokens: string[];
+  logits: number[];
+}
+
+// ---- Counting the parameters ----
+
+/** One row of a breakdown: a category, its count, how it is counted, and its share of the eight categories' total. */
+export interface ParameterRow {
+  category: 'embedding' | 'query' | 'key' | 'value' | 'output' | 'mlpUp' | 'mlpDown' | 'unembedding';
+  label: string;
+  count: number;
+  /** In words and numbers, e.g. "96 layers × 96 heads × 128 × 12,288". */
+  formula: string;
+  share: number;
+}
+
+export interface ParameterBreakdown {
+  config: GPTConfig;
+  rows: ParameterRow[];
+  /** countParameters' figures (rows' counts come from them), rest and total included. */
+  counts: ParameterCounts;
+  /** Sum of the eight rows. */
+  categoriesTotal: number;
+  /** Bytes to hold every parameter at float32, float16 and int4. */
+  memory: { float32: number; float16: number; int4: number };
+  /** Attention scores per head for a full context: blockSize², and for the whole model nLayer·nHead·blockSize². */
+  attentionPerHead: number;
+  attentionPerModel: number;
+}
+
+export interface NamedConfig {
+  id: string;
+  label: string;
+  config: GPTConfig;
+}
+
+/** The model in use, counted, and the length of its real parameter buffer (they must agree). */
+export interface ActiveModelCount {
+  breakdown: ParameterBreakdown;
+  bufferLength: number;
+}
+
+// ---- Superposition ----
+
+export interface AngleHistogram {
+  /** Bin edges in degrees, bins + 1 of them, from 0 to 180. */
+  edges: number[];
+  /** Pairs per bin. */
+  counts: number[];
+  pairs: number;
+  meanDegrees: number;
+  /** Standard deviation of the angles, degrees. */
+  spreadDegrees: number;
+  /** Largest |angle − 90°|. */
+  maxDeviation: number;
+}
+
+export interface PackingRequest {
+  dimension: number;
+  count: number;
+  steps: number;
+  /** ε in degrees: a pair "fits" when its angle is within 90° ± ε. */
+  tolerance: number;
+  seed: number;
+}
+
+export interface PackingFrame {
+  step: number;
+  histogram: AngleHistogram;
+  /** Share of pairs within 90° ± ε. */
+  withinTolerance: number;
+}
+
+// ---- An MLP that stores a fact ----
+
+export interface FactMlpSetup {
+  /** Named unit-ish directions in a small embedding space (all of the same dimension). */
+  directions: { michael: number[]; jordan: number[]; basketball: number[] };
+  /** Which names the input vector carries (input = Σ of the chosen directions). */
+  input: { michael: boolean; jordan: boolean };
+  /** The neuron's up-projection row, its bias, and its down-projection column. */
+  up: number[];
+  bias: number;
+  down: number[];
+  activation: 'relu' | 'gelu';
+}
+
+export interface FactMlpResult {
+  input: number[];
+  /** up · input + bias, then the activation. */
+  pre: number;
+  post: number;
+  /** post · down: what the MLP adds to the residual stream. */
+  output: number[];
+  /** The input plus the output. */
+  residual: number[];
+  /** output · basketball / |basketball|²: how much of the basketball direction was added. */
+  basketball: number;
+}
+
+/** The methods the lab elements call (EngineClient has them all). */
+export interface LabsClient {
+  softmax(logits: number[], temperature: number): Promise<SoftmaxResult>;
+  /** Draws `draws` tokens from softmax(logits / T) with a seed; counts per token. Same seed, same counts. */
+  sampleCounts(logits: number[], temperature: number, draws: number, seed: number): Promise<number[]>;
+  modelLogits(text: string, count: number): Promise<ModelLogits>;
+  /** GPT-2 small/medium/large/XL and GPT-3 175B. */
+  knownConfigs(): Promise<NamedConfig[]>;
+  parameterBreakdown(config: GPTConfig): Promise<ParameterBreakdown>;
+  activeModelCount(): Promise<ActiveModelCount>;
+  randomAngles(dimension: number, count: number, seed: number, bins: number): Promise<AngleHistogram>;
+  /** Gradient descent pushing `count` unit vectors toward orthogonality; a frame every few steps, and the last. */
+  packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => void): Promise<PackingFrame>;
+  factMlp(setup: FactMlpSetup): Promise<FactMlpResult>;
+}
