@@ -35,6 +35,7 @@ import { messageOf } from '../../workers/message-of.ts';
 import { buttons, inputs, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
+import { tabList, tabStyles } from './tabs.ts';
 
 /** What each section shows once the client answers. */
 interface Answers {
@@ -178,25 +179,8 @@ export class EmbeddingExplorer extends LitElement {
     theme,
     buttons,
     inputs,
+    tabStyles,
     css`
-      [role='tablist'] {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.25rem;
-        border-bottom: 1px solid var(--_border);
-        margin-bottom: 0.75rem;
-      }
-      [role='tab'] {
-        border: 0;
-        border-bottom: 3px solid transparent;
-        border-radius: 0;
-        color: var(--_muted);
-        padding: 0.4rem 0.7rem;
-      }
-      [role='tab'][aria-selected='true'] {
-        color: var(--_foreground);
-        border-bottom-color: var(--_accent);
-      }
       .pickers {
         display: flex;
         flex-wrap: wrap;
@@ -488,21 +472,7 @@ export class EmbeddingExplorer extends LitElement {
 
   override render() {
     return html`
-      <div role="tablist" part="tabs" aria-label="Embeddings" @keydown=${this.onTabKey}>
-        ${SECTIONS.map(
-          ({ id, label }) => html`<button
-            role="tab"
-            part="tab tab-${id}"
-            id="tab-${id}"
-            aria-selected=${id === this.section ? 'true' : 'false'}
-            aria-controls="panel"
-            tabindex=${id === this.section ? 0 : -1}
-            @click=${() => this.open(id)}
-          >
-            ${label}
-          </button>`,
-        )}
-      </div>
+      ${tabList(this, SECTIONS, this.section, 'Embeddings', (section) => this.open(section))}
       <div role="tabpanel" id="panel" part="panel" aria-labelledby="tab-${this.section}">
         ${this.vocabulary.length === 0 ? html`<p class="empty">Waiting for the model…</p>` : this.renderSection()}
       </div>
@@ -512,17 +482,6 @@ export class EmbeddingExplorer extends LitElement {
   private open(section: EmbeddingSection): void {
     this.section = section;
     this.hovered = null;
-  }
-
-  /** Arrow keys, Home and End move between the tabs, as in any tab list. */
-  private onTabKey(event: KeyboardEvent): void {
-    const index = SECTIONS.findIndex(({ id }) => id === this.section);
-    const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: SECTIONS.length - 1 };
-    const next = moves[event.key];
-    if (next === undefined) return;
-    event.preventDefault();
-    this.open(SECTIONS[(next + SECTIONS.length) % SECTIONS.length]!.id);
-    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${this.section}`)?.focus());
   }
 
   private renderSection(): TemplateResult {

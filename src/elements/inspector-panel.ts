@@ -14,6 +14,7 @@ import { css, html, LitElement, type PropertyValues, type TemplateResult } from 
 import { keyed } from 'lit/directives/keyed.js';
 import type { EngineClient, LossPoint, ModelInfo } from '../client.ts';
 import { theme } from '../theme.ts';
+import { tabList, tabStyles } from './tabs.ts';
 import './attention-experiments.ts';
 import './attention-inspector.ts';
 import './embedding-explorer.ts';
@@ -106,18 +107,9 @@ export class InspectorPanel extends LitElement {
     await this.renderRoot.querySelector('llm-training-timelapse')?.refresh();
   }
 
-  private select(tab: InspectorTab, focus = false): void {
+  private select(tab: InspectorTab): void {
     this.tab = tab;
     if (tab === 'timelapse') void this.refreshTimelapse();
-    if (focus) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${tab}`)?.focus());
-  }
-
-  private onTabKeydown(event: KeyboardEvent): void {
-    const index = TABS.findIndex((t) => t.id === this.tab);
-    const next = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TABS.length - 1 }[event.key];
-    if (next === undefined) return;
-    event.preventDefault();
-    this.select(TABS[(next + TABS.length) % TABS.length]!.id, true);
   }
 
   private renderTab(): TemplateResult {
@@ -141,17 +133,7 @@ export class InspectorPanel extends LitElement {
 
   override render() {
     return html`
-      <div class="tabs" role="tablist" aria-label="Look inside the model" part="tabs" @keydown=${this.onTabKeydown}>
-        ${TABS.map(({ id, label }) => html`<button
-          id="tab-${id}"
-          role="tab"
-          part="tab"
-          aria-selected=${this.tab === id ? 'true' : 'false'}
-          aria-controls="panel"
-          tabindex=${this.tab === id ? 0 : -1}
-          @click=${() => this.select(id)}
-        >${label}</button>`)}
-      </div>
+      ${tabList(this, TABS, this.tab, 'Look inside the model', (tab) => this.select(tab))}
       <div id="panel" role="tabpanel" aria-labelledby="tab-${this.tab}" part="panel">
         ${this.client
           // The time-lapse keeps its slider position; it is re-read rather than made again.
@@ -163,28 +145,8 @@ export class InspectorPanel extends LitElement {
 
   static override styles = [
     theme,
+    tabStyles,
     css`
-      .tabs {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.25rem;
-        border-bottom: 1px solid var(--_border);
-        margin-bottom: 0.9rem;
-      }
-      [role='tab'] {
-        font: inherit;
-        color: var(--_muted);
-        background: none;
-        border: none;
-        border-bottom: 3px solid transparent;
-        padding: 0.45rem 0.8rem;
-        cursor: pointer;
-      }
-      [role='tab'][aria-selected='true'] {
-        color: var(--_foreground);
-        border-bottom-color: var(--_accent);
-        font-weight: 600;
-      }
       .caption {
         color: var(--_muted);
       }
