@@ -1,0 +1,590 @@
+/**
+ * <llm-fact-mlp-lab>: an MLP with one neuron that stores "Michael Jordan plays
+ * basketball", small enough to see whole. Three named directions in a
+ * six-dimensional space, the names the input carries, the neuron's
+ * up-projection row, bias, activation and down-projection column — all
+ * editable. After every change the worker runs the neuron (through `client`)
+ * for all four combinations of names: the chosen one is shown step by step
+ * (input, pre-activation, post, output, residual after, how much basketball was
+ * added), all four as a truth table, so the AND is visible at once. The
+ * element does no model math; it only scales the bars.
+ *
+ * Properties:
+ *   client  FactMlpClient | null: anything with LabsClient's factMlp (EngineClient). When none is set by the
+ *           time the element connects, it starts its own EngineClient, and ends it when the element disconnects
+ *           or another client is set.
+ *   setup   FactMlpSetup: the vectors and weights. Replaced by a new object on every edit; defaults to the
+ *           story's numbers (michael = e1, jordan = e2, basketball = e3, up = michael + jordan, bias −1,
+ *           down = basketball, ReLU).
+ * Keyboard: every number is a number field, the names are checkboxes, the activation a radio group.
+ * Parts: explanation, directions, weights, vector (each editable or result row; also its name: michael, jordan,
+ *   basketball, up, down, input, output, residual), vector-label, bars, cells, cell, field bias (the bias field; its input's id is fact-bias),
+ *   names, name-michael, name-jordan, activation, activation-relu, activation-gelu, reset,
+ *   result, status, error, pre, post, neuron, basketball-added, truth-table, truth-row (the chosen input's row also
+ *   current), truth-pre, truth-post, truth-basketball.
+ */
+import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
+import { EngineClient } from '../client.ts';
+import type { FactMlpResult, FactMlpSetup, LabsClient } from '../../workers/labs/types.ts';
+import { messageOf } from '../../workers/message-of.ts';
+import { buttons, inputs, theme } from '../theme.ts';
+import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
+
+/** Edits pause this long before the neuron runs again. */
+const DEBOUNCE_MS = 120;
+/** Vector entries and the bias stay within ±LIMIT, so the bars keep a readable scale. */
+const LIMIT = 10;
+
+/** The part of LabsClient this element calls. */
+export type FactMlpClient = Pick<LabsClient, 'factMlp'>;
+
+/** The story's numbers, as data: six dimensions, one axis per name. */
+export const defaultFactSetup = (): FactMlpSetup => ({
+  directions: {
+    michael: [1, 0, 0, 0, 0, 0],
+    jordan: [0, 1, 0, 0, 0, 0],
+    basketball: [0, 0, 1, 0, 0, 0],
+  },
+  input: { michael: true, jordan: true },
+  up: [1, 1, 0, 0, 0, 0],
+  bias: -1,
+  down: [0, 0, 1, 0, 0, 0],
+  activation: 'relu',
+});
+
+type Name = keyof FactMlpSetup['input'];
+type Direction = keyof FactMlpSetup['directions'];
+type Editable = Direction | 'up' | 'down';
+
+/** The truth table's rows, in order. */
+const COMBINATIONS: FactMlpSetup['input'][] = [
+  { michael: false, jordan: false },
+  { michael: true, jordan: false },
+  { michael: false, jordan: true },
+  { michael: true, jordan: true },
+];
+
+const combinationIndex = (input: FactMlpSetup['input']): number =>
+  COMBINATIONS.findIndex(({ michael, jordan }) => michael === input.michael && jordan === input.jordan);
+
+const DIRECTIONS: { key: Direction; label: string }[] = [
+  { key: 'michael', label: 'Michael' },
+  { key: 'jordan', label: 'Jordan' },
+  { key: 'basketball', label: 'Basketball' },
+];
+
+const ACTIVATIONS: { id: FactMlpSetup['activation']; label: string }[] = [
+  { id: 'relu', label: 'ReLU' },
+  { id: 'gelu', label: 'GELU' },
+];
+
+const BIAS_FIELD: NumberField<'bias'> = {
+  key: 'bias',
+  label: 'Bias',
+  min: -LIMIT,
+  max: LIMIT,
+  step: 'any',
+  caption: 'Added after the dot product. At −1, one name alone is not enough.',
+};
+
+/** 1.00, −0.16: two decimals, a true minus sign, no "−0.00". */
+export function formatNumber(value: number): string {
+  const text = Math.abs(value).toFixed(2);
+  return value < 0 && Number(text) !== 0 ? `−${text}` : text;
+}
+
+const describeVector = (label: string, values: readonly number[]): string => `${label}: ${values.map(formatNumber).join(', ')}`;
+
+const namesOf = ({ michael, jordan }: FactMlpSetup['input']): string =>
+  michael && jordan ? 'Michael and Jordan' : michael ? 'Michael only' : jordan ? 'Jordan only' : 'neither name';
+
+export class FactMlpLab extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    setup: { attribute: false },
+    results: { state: true },
+    busy: { state: true },
+    error: { state: true },
+  };
+
+  declare client: FactMlpClient | null;
+  declare setup: FactMlpSetup;
+  /** The neuron's answers for COMBINATIONS (same order), for the weights last run; null before the first. */
+  declare private results: FactMlpResult[] | null;
+  declare private busy: boolean;
+  declare private error: string;
+
+  /** The client this element started itself (no page gave one); ended with the element. */
+  private ownClient: EngineClient | null = null;
+  private debounce: ReturnType<typeof setTimeout> | undefined;
+  /** Number of the newest run; answers to older ones are dropped. */
+  private latest = 0;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.setup = defaultFactSetup();
+    this.results = null;
+    this.busy = false;
+    this.error = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (!this.client) this.client = this.ownClient = new EngineClient();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearTimeout(this.debounce);
+    if (this.ownClient && this.client === this.ownClient) this.client = null;
+    this.endOwnClient();
+  }
+
+  private endOwnClient(): void {
+    this.ownClient?.terminate();
+    this.ownClient = null;
+  }
+
+  // willUpdate: the busy state goes into this render, not a second one.
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('client') && this.ownClient && this.client !== this.ownClient) this.endOwnClient();
+    if (changed.has('client') || changed.has('setup')) {
+      clearTimeout(this.debounce);
+      if (this.client) {
+        this.busy = true;
+        this.debounce = setTimeout(() => void this.run(), DEBOUNCE_MS);
+      }
+    }
+  }
+
+  /** One call per combination of names, the chosen one first so it is not kept waiting behind the others. */
+  private async run(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const request = ++this.latest;
+    const setup = this.setup;
+    const chosen = combinationIndex(setup.input);
+    const order = [chosen, ...COMBINATIONS.keys()].filter((index, position) => position === 0 || index !== chosen);
+    try {
+      const answers = await Promise.all(order.map((index) => client.factMlp({ ...setup, input: { ...COMBINATIONS[index]! } })));
+      if (request !== this.latest) return;
+      const results: FactMlpResult[] = [];
+      order.forEach((index, position) => (results[index] = answers[position]!));
+      this.results = results;
+      this.error = '';
+    } catch (error) {
+      if (request === this.latest) this.error = `Could not run the neuron: ${messageOf(error)}`;
+    } finally {
+      if (request === this.latest) this.busy = false;
+    }
+  }
+
+  private setName(name: Name, carried: boolean): void {
+    this.setup = { ...this.setup, input: { ...this.setup.input, [name]: carried } };
+  }
+
+  private setEntry(vector: Editable, index: number, value: number): void {
+    const setup = this.setup;
+    const replaced = (values: number[]) => values.map((old, i) => (i === index ? value : old));
+    this.setup =
+      vector === 'up' || vector === 'down'
+        ? { ...setup, [vector]: replaced(setup[vector]) }
+        : { ...setup, directions: { ...setup.directions, [vector]: replaced(setup.directions[vector]) } };
+  }
+
+  static override styles = [
+    theme,
+    buttons,
+    inputs,
+    numberFieldStyles,
+    css`
+      h3 {
+        font-size: 1rem;
+        margin: 1rem 0 0.25rem;
+      }
+      .explanation {
+        max-width: 44rem;
+      }
+      .vectors {
+        display: grid;
+        grid-template-columns: 12rem max-content;
+        gap: 0.5rem 0.75rem;
+        align-items: end;
+        overflow-x: auto;
+      }
+      .vector {
+        display: grid;
+        grid-column: 1 / -1;
+        grid-template-columns: subgrid;
+        align-items: end;
+      }
+      .vector-label {
+        font-weight: 600;
+        font-size: 0.9rem;
+        padding-bottom: 0.35rem;
+      }
+      .vector-label .note {
+        display: block;
+        font-weight: 400;
+        font-size: 0.78rem;
+        color: var(--_muted);
+      }
+      .plot {
+        display: grid;
+        grid-template-columns: repeat(var(--dims), 3.6rem);
+        gap: 2px 3px;
+      }
+      .bars {
+        grid-column: 1 / -1;
+        width: 100%;
+        height: 2.6rem;
+        display: block;
+      }
+      .bars .baseline {
+        stroke: var(--_border);
+      }
+      .bars .positive {
+        fill: var(--_accent);
+      }
+      .bars .negative {
+        fill: var(--_warning);
+      }
+      .plot input[type='number'] {
+        padding: 0.2rem 0.25rem;
+        font-size: 0.85rem;
+        text-align: right;
+      }
+      .plot .value {
+        font-family: var(--_mono);
+        font-size: 0.85rem;
+        text-align: right;
+        padding: 0.2rem 0.3rem;
+      }
+      .controls {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.75rem 2rem;
+        align-items: start;
+      }
+      .controls {
+        margin-top: 0.75rem;
+      }
+      .controls .fields {
+        margin-top: 0;
+        grid-template-columns: 16rem;
+      }
+      fieldset {
+        border: none;
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 1rem;
+        margin: 0;
+        padding: 0;
+      }
+      legend {
+        font-weight: 600;
+        font-size: 0.9rem;
+        padding: 0;
+        margin-bottom: 0.3rem;
+      }
+      .result {
+        transition: opacity 120ms;
+      }
+      .result[aria-busy='true'] {
+        opacity: 0.6;
+      }
+      .steps {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem 1.5rem;
+        align-items: center;
+        font-family: var(--_mono);
+        margin: 0.5rem 0;
+      }
+      .neuron {
+        --lit: 0;
+        display: inline-block;
+        width: 1.6rem;
+        height: 1.6rem;
+        border-radius: 50%;
+        border: 2px solid var(--_accent);
+        background: color-mix(in srgb, var(--_accent) calc(var(--lit) * 100%), transparent);
+        vertical-align: middle;
+      }
+      .neuron.small {
+        width: 0.9rem;
+        height: 0.9rem;
+      }
+      .basketball {
+        font-size: 1.1rem;
+        font-weight: 600;
+        margin: 0.5rem 0;
+      }
+      .basketball output {
+        font-family: var(--_mono);
+      }
+      table {
+        border-collapse: collapse;
+        font-size: 0.875rem;
+      }
+      caption {
+        text-align: left;
+      }
+      th,
+      td {
+        text-align: left;
+        padding: 0.25rem 0.8rem 0.25rem 0;
+        border-bottom: 1px solid var(--_border);
+      }
+      td.number {
+        text-align: right;
+        font-family: var(--_mono);
+      }
+      tr[aria-current='true'] {
+        background: var(--_surface);
+        font-weight: 600;
+      }
+      .error {
+        color: var(--_error);
+      }
+      @media (prefers-reduced-motion: reduce) {
+        .result {
+          transition: none;
+        }
+      }
+    `,
+  ];
+
+  override render() {
+    const setup = this.setup;
+    const results = this.results;
+    const result = results?.[combinationIndex(setup.input)];
+    // One scale for every bar, so lengths compare across rows.
+    const shown = [...Object.values(setup.directions), setup.up, setup.down];
+    if (result) shown.push(result.input, result.output, result.residual);
+    const scale = Math.max(1, ...shown.flat().map(Math.abs));
+    const vector = (name: string, label: string, values: readonly number[], options: VectorOptions = {}) =>
+      this.renderVector(name, label, values, scale, options);
+    return html`
+      <p class="caption explanation" part="explanation">
+        <strong>MLP as fact storage.</strong> A token's vector in the residual stream can hold several directions at
+        once; here one means "first name Michael", one "last name Jordan". A neuron reads the vector through its
+        up-projection row, which points along Michael + Jordan: the dot product is 2 with both names and 1 with one. The
+        bias of −1 brings that to 1 or 0, and ReLU turns everything up to 0 into 0, so the neuron fires only for both
+        names: an AND. When it fires, it adds its down-projection column, which points along basketball, to the stream,
+        where later layers can read the fact. Real models spread a fact over many neurons and many nearly orthogonal
+        directions, but this is the idea. Change any number and watch.
+      </p>
+
+      <h3>Directions</h3>
+      <div class="vectors" part="directions" style="--dims:${setup.up.length}">
+        ${DIRECTIONS.map(({ key, label }) =>
+          vector(key, label, setup.directions[key], { edit: (index, value) => this.setEntry(key, index, value) }),
+        )}
+      </div>
+
+      <h3>The input</h3>
+      <fieldset part="names">
+        <legend>Names it carries</legend>
+        ${DIRECTIONS.filter((entry): entry is { key: Name; label: string } => entry.key !== 'basketball').map(
+          ({ key, label }) => html`<label>
+            <input
+              type="checkbox"
+              part="name-${key}"
+              .checked=${setup.input[key]}
+              @change=${(event: Event) => this.setName(key, (event.target as HTMLInputElement).checked)}
+            />
+            ${label}
+          </label>`,
+        )}
+      </fieldset>
+
+      <h3>The neuron</h3>
+      <div class="vectors" part="weights" style="--dims:${setup.up.length}">
+        ${vector('up', 'Up-projection row', setup.up, {
+          note: 'what the neuron looks for',
+          edit: (index, value) => this.setEntry('up', index, value),
+        })}
+        ${vector('down', 'Down-projection column', setup.down, {
+          note: 'what it adds when it fires',
+          edit: (index, value) => this.setEntry('down', index, value),
+        })}
+      </div>
+      <div class="controls">
+        ${renderNumberFields([BIAS_FIELD], { bias: setup.bias }, {
+          disabled: false,
+          idPrefix: 'fact-',
+          onChange: (_, bias) => (this.setup = { ...this.setup, bias }),
+        })}
+        <fieldset part="activation">
+          <legend>Activation</legend>
+          ${ACTIVATIONS.map(
+            ({ id, label }) => html`<label>
+              <input
+                type="radio"
+                name="activation"
+                part="activation-${id}"
+                value=${id}
+                .checked=${setup.activation === id}
+                @change=${() => (this.setup = { ...this.setup, activation: id })}
+              />
+              ${label}
+            </label>`,
+          )}
+        </fieldset>
+        <button part="reset" @click=${() => (this.setup = defaultFactSetup())}>Back to the first numbers</button>
+      </div>
+
+      ${this.renderResult(setup, result, vector)} ${results ? this.renderTruthTable(setup, results) : nothing}
+    `;
+  }
+
+  private renderResult(setup: FactMlpSetup, result: FactMlpResult | undefined, vector: VectorRenderer) {
+    const status = this.busy ? 'Running the neuron…' : '';
+    const activation = ACTIVATIONS.find(({ id }) => id === setup.activation)!.label;
+    return html`
+      <section class="result" part="result" aria-busy=${String(this.busy)} aria-labelledby="result-title">
+        <h3 id="result-title">What the MLP does with ${namesOf(setup.input)}</h3>
+        <p class="caption" part="status" role="status">${status}</p>
+        ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+        ${result
+          ? html`
+              <div class="vectors" style="--dims:${result.input.length}">${vector('input', 'Input', result.input)}</div>
+              <div class="steps">
+                <span>up · input + bias = <output part="pre">${formatNumber(result.pre)}</output></span>
+                <span>${activation}(${formatNumber(result.pre)}) = <output part="post">${formatNumber(result.post)}</output></span>
+                ${this.renderNeuron(result.post, this.brightestPost(), false)}
+              </div>
+              <div class="vectors" style="--dims:${result.output.length}">
+                ${vector('output', 'Output', result.output, { note: 'post × down' })}
+                ${vector('residual', 'Residual after', result.residual, { note: 'input + output' })}
+              </div>
+              <p class="basketball">
+                Basketball added: <output part="basketball-added">${formatNumber(result.basketball)}</output>
+              </p>
+            `
+          : nothing}
+      </section>
+    `;
+  }
+
+  private renderTruthTable(setup: FactMlpSetup, results: FactMlpResult[]) {
+    const chosen = combinationIndex(setup.input);
+    const brightest = this.brightestPost();
+    const mark = (carried: boolean) => (carried ? '✓' : '–');
+    return html`
+      <table part="truth-table">
+        <caption class="caption">Every input at once: the neuron fires only when both names are there.</caption>
+        <thead>
+          <tr>
+            <th scope="col">Michael</th>
+            <th scope="col">Jordan</th>
+            <th scope="col">Pre</th>
+            <th scope="col">Post</th>
+            <th scope="col">Neuron</th>
+            <th scope="col">Basketball added</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${COMBINATIONS.map(({ michael, jordan }, index) => {
+            const result = results[index]!;
+            const current = index === chosen;
+            return html`<tr part=${current ? 'truth-row current' : 'truth-row'} aria-current=${current ? 'true' : nothing}>
+              <td aria-label=${michael ? 'yes' : 'no'}>${mark(michael)}</td>
+              <td aria-label=${jordan ? 'yes' : 'no'}>${mark(jordan)}</td>
+              <td class="number" part="truth-pre">${formatNumber(result.pre)}</td>
+              <td class="number" part="truth-post">${formatNumber(result.post)}</td>
+              <td>${this.renderNeuron(result.post, brightest, true)}</td>
+              <td class="number" part="truth-basketball">${formatNumber(result.basketball)}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+    `;
+  }
+
+  /** The largest post of the four, at least 1: the brightness of a fully lit neuron. */
+  private brightestPost(): number {
+    return Math.max(1, ...(this.results ?? []).map(({ post }) => post));
+  }
+
+  /** A circle filled as far as post reaches toward the brightest; dark at 0 or below. */
+  private renderNeuron(post: number, brightest: number, small: boolean) {
+    const lit = Math.min(1, Math.max(0, post / brightest));
+    return html`<span
+      class="neuron ${small ? 'small' : ''}"
+      part="neuron"
+      style="--lit:${lit.toFixed(3)}"
+      aria-hidden="true"
+    ></span>`;
+  }
+
+  private renderVector(name: string, label: string, values: readonly number[], scale: number, options: VectorOptions) {
+    const { edit, note } = options;
+    return html`<div class="vector" part="vector ${name}">
+      <span class="vector-label" part="vector-label">${label}${note ? html`<span class="note">${note}</span>` : nothing}</span>
+      <div class="plot">
+        ${barRow(values, scale, describeVector(label, values))}
+        ${values.map((value, index) =>
+          edit
+            ? html`<input
+                type="number"
+                part="cell"
+                step="0.1"
+                min=${-LIMIT}
+                max=${LIMIT}
+                aria-label="${label}, dimension ${index + 1}"
+                .value=${String(value)}
+                @input=${(event: Event) => applyCell(event, value, false, (typed) => edit(index, typed))}
+                @change=${(event: Event) => applyCell(event, value, true, (typed) => edit(index, typed))}
+              />`
+            : html`<span class="value" part="cell" aria-hidden="true">${formatNumber(value)}</span>`,
+        )}
+      </div>
+    </div>`;
+  }
+}
+
+interface VectorOptions {
+  /** A second line under the label. */
+  note?: string;
+  /** Makes the entries number fields; called with an entry's index and its new value. */
+  edit?: (index: number, value: number) => void;
+}
+
+type VectorRenderer = (name: string, label: string, values: readonly number[], options?: VectorOptions) => unknown;
+
+/** One bar per entry, up from the middle line for positive values, down for negative; its values as the label. */
+function barRow(values: readonly number[], scale: number, label: string) {
+  const half = 0.92;
+  return html`<svg class="bars" part="bars" role="img" aria-label=${label} viewBox="0 -1 ${values.length} 2" preserveAspectRatio="none">
+    ${values.map((value, index) => {
+      const height = (Math.abs(value) / scale) * half;
+      return svg`<rect class=${value < 0 ? 'negative' : 'positive'} x=${index + 0.12} width="0.76"
+        y=${value < 0 ? 0 : -height} height=${height}></rect>`;
+    })}
+    <line class="baseline" x1="0" x2=${values.length} y1="0" y2="0" vector-effect="non-scaling-stroke"></line>
+  </svg>`;
+}
+
+/**
+ * While typing, only readable numbers within ±LIMIT apply; when the field is left, anything else is clamped or
+ * restored. Calls `apply` only when the value differs from `current`.
+ */
+function applyCell(event: Event, current: number, leaving: boolean, apply: (value: number) => void): void {
+  const input = event.target as HTMLInputElement;
+  const typed = input.valueAsNumber;
+  if (!leaving && !(Math.abs(typed) <= LIMIT)) return;
+  const value = Number.isFinite(typed) ? Math.min(LIMIT, Math.max(-LIMIT, typed)) : current;
+  if (leaving) input.value = String(value);
+  if (value !== current) apply(value);
+}
+
+customElements.define('llm-fact-mlp-lab', FactMlpLab);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-fact-mlp-lab': FactMlpLab;
+  }
+}
