@@ -1,0 +1,648 @@
+/**
+ * <llm-parameter-lab>: where a GPT's parameters are. Pick GPT-2 (small to XL),
+ * GPT-3 175B (the default), the model in this playground or a shape of your
+ * own, and see each category's count, formula and share as a table and a
+ * stacked bar, the memory it takes at float32/float16/int4, and how the
+ * attention scores grow with the square of the context. Every number comes
+ * from `client` (the worker counts); this element only lays them out.
+ *
+ * Usable on its own: with no client set by the time it connects, it starts
+ * its own EngineClient (the engine worker with the shipped model) and ends it
+ * when disconnected.
+ *
+ * Properties:
+ *   client  LabsClient (EngineClient, set by <llm-playground>)
+ *   choice  which model: a known config's id, 'active' (the model in this playground) or 'custom'.
+ *           Empty until the known configs arrive; then GPT-3 175B.
+ *   custom  GPTConfig: the custom shape (kept while another model is chosen).
+ * Parts: lab, models, model, custom, field, n-layer, n-head, n-embd, block-size, vocab-size, tied, status, error,
+ *   buffer-check, breakdown, row, total-row, rest, share-summary, picture, block, legend, memory, context,
+ *   scores-per-head, scores-per-model, context-try, tried, ratio.
+ */
+import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
+import { EngineClient } from '../client.ts';
+import type { GPTConfig } from '../../workers/engine/config.ts';
+import type { ActiveModelCount, LabsClient, NamedConfig, ParameterBreakdown, ParameterRow } from '../../workers/labs/types.ts';
+import { messageOf } from '../../workers/message-of.ts';
+import { theme } from '../theme.ts';
+import { formatPercent } from '../visible-token.ts';
+import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+
+export const ACTIVE = 'active';
+export const CUSTOM = 'custom';
+
+/** Chosen first: the model whose breakdown the lab is about. */
+const DEFAULT_MODEL = /GPT-3/;
+
+type Shape = Omit<GPTConfig, 'tied'>;
+
+const CUSTOM_FIELDS: NumberField<keyof Shape>[] = [
+  { key: 'nLayer', label: 'Layers', min: 1, max: 1000, step: 1, caption: 'Blocks of attention + MLP.' },
+  { key: 'nHead', label: 'Heads', min: 1, max: 1000, step: 1, caption: 'Attention heads per layer; they split the width.' },
+  { key: 'nEmbd', label: 'Width', min: 1, max: 100_000, step: 1, caption: 'Numbers per token in the residual stream.' },
+  { key: 'blockSize', label: 'Context', min: 1, max: 1_000_000, step: 1, caption: 'Tokens it reads at once.' },
+  { key: 'vocabSize', label: 'Vocabulary', min: 1, max: 10_000_000, step: 1, caption: 'Distinct tokens.' },
+];
+
+const CONTEXT_FIELD: NumberField<'contextTry'>[] = [
+  { key: 'contextTry', label: 'Try a context of', min: 1, max: 10_000_000, step: 1, caption: 'Tokens; the parameters barely change.' },
+];
+
+/** How each category is drawn: attention in the accent colour, the MLP in the warning colour, embeddings muted. */
+const LOOK: Record<ParameterRow['category'], { group: string; opacity: number }> = {
+  embedding: { group: 'embeddings', opacity: 0.9 },
+  query: { group: 'attention', opacity: 1 },
+  key: { group: 'attention', opacity: 0.8 },
+  value: { group: 'attention', opacity: 0.62 },
+  output: { group: 'attention', opacity: 0.45 },
+  mlpUp: { group: 'mlp', opacity: 1 },
+  mlpDown: { group: 'mlp', opacity: 0.7 },
+  unembedding: { group: 'embeddings', opacity: 0.55 },
+};
+
+const ATTENTION: ParameterRow['category'][] = ['query', 'key', 'value', 'output'];
+const MLP: ParameterRow['category'][] = ['mlpUp', 'mlpDown'];
+
+const BAR_WIDTH = 640;
+const BAR_HEIGHT = 56;
+/** Roughly the width one character of a block's label takes, in the bar's units. */
+const CHARACTER_WIDTH = 7.5;
+
+const MEMORY: { key: keyof ParameterBreakdown['memory']; label: string; each: string }[] = [
+  { key: 'float32', label: 'float32', each: '4 bytes a number, as trained' },
+  { key: 'float16', label: 'float16', each: '2 bytes, as usually served' },
+  { key: 'int4', label: 'int4', each: 'half a byte, quantized' },
+];
+
+export class ParameterLab extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    choice: { attribute: false },
+    custom: { attribute: false },
+    configs: { state: true },
+    breakdown: { state: true },
+    active: { state: true },
+    contextTry: { state: true },
+    tried: { state: true },
+    busy: { state: true },
+    error: { state: true },
+  };
+
+  declare client: LabsClient | null;
+  declare choice: string;
+  declare custom: GPTConfig;
+  declare private configs: NamedConfig[] | null;
+  /** The chosen model's breakdown; null while the first one is counted. */
+  declare private breakdown: ParameterBreakdown | null;
+  /** The playground's model counted, with its buffer's length, when that is the choice. */
+  declare private active: ActiveModelCount | null;
+  /** The context length tried beside the model's own. */
+  declare private contextTry: number;
+  declare private tried: ParameterBreakdown | null;
+  declare private busy: boolean;
+  declare private error: string;
+
+  /** The client this element started itself (ended when it disconnects). */
+  private ownClient: EngineClient | null = null;
+  /** The known models as asked of the current client (a named choice waits for them). */
+  private configsLoad: Promise<NamedConfig[]> | null = null;
+  /** Numbers of the newest requests: older answers are dropped. */
+  private latestCount = 0;
+  private latestTry = 0;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.choice = '';
+    this.custom = { nLayer: 12, nHead: 12, nEmbd: 768, blockSize: 1024, vocabSize: 50257, tied: true };
+    this.configs = null;
+    this.breakdown = null;
+    this.active = null;
+    this.contextTry = 0;
+    this.tried = null;
+    this.busy = false;
+    this.error = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // EngineClient answers every LabsClient call from the engine worker.
+    if (!this.client) this.client = this.ownClient = new EngineClient();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.endOwnClient();
+  }
+
+  private endOwnClient(): void {
+    if (!this.ownClient) return;
+    this.ownClient.terminate();
+    if (this.client === this.ownClient) this.client = null;
+    this.ownClient = null;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('client')) {
+      // A client given by the page replaces the one this element started.
+      if (this.ownClient && this.client !== this.ownClient) this.endOwnClient();
+      this.configs = null;
+      this.configsLoad = this.client ? this.client.knownConfigs() : null;
+      if (this.configsLoad) void this.showConfigs(this.configsLoad);
+    }
+    const recount = changed.has('client') || changed.has('choice') || (changed.has('custom') && this.choice === CUSTOM);
+    if (recount && this.client && this.choice) void this.count(this.client);
+  }
+
+  /** Lists the known models and, when none is chosen yet, chooses GPT-3. */
+  private async showConfigs(load: Promise<NamedConfig[]>): Promise<void> {
+    try {
+      const configs = await load;
+      if (load !== this.configsLoad) return;
+      this.configs = configs;
+      if (!this.choice) this.choice = (configs.find((named) => DEFAULT_MODEL.test(named.label)) ?? configs[0])?.id ?? ACTIVE;
+    } catch (error) {
+      if (load === this.configsLoad) this.error = `Could not list the models: ${messageOf(error)}`;
+    }
+  }
+
+  /** Counts the chosen model, then tries twice its context. */
+  private async count(client: LabsClient): Promise<void> {
+    const request = ++this.latestCount;
+    const choice = this.choice;
+    this.busy = true;
+    this.error = '';
+    try {
+      let active: ActiveModelCount | null = null;
+      let breakdown: ParameterBreakdown;
+      if (choice === ACTIVE) {
+        active = await client.activeModelCount();
+        breakdown = active.breakdown;
+      } else {
+        const config = choice === CUSTOM ? this.custom : (await this.configsLoad)?.find((named) => named.id === choice)?.config;
+        if (!config) throw new Error(`No model called '${choice}'.`);
+        breakdown = await client.parameterBreakdown(config);
+      }
+      if (request !== this.latestCount || client !== this.client) return;
+      this.active = active;
+      this.breakdown = breakdown;
+      this.busy = false;
+      await this.tryContext(client, 2 * breakdown.config.blockSize);
+    } catch (error) {
+      if (request !== this.latestCount || client !== this.client) return;
+      this.error = messageOf(error);
+      this.busy = false;
+    }
+  }
+
+  /** The same model with another context length, to compare its attention scores. */
+  private async tryContext(client: LabsClient, blockSize: number): Promise<void> {
+    const base = this.breakdown;
+    if (!base) return;
+    const request = ++this.latestTry;
+    this.contextTry = blockSize;
+    this.tried = null;
+    try {
+      const tried = await client.parameterBreakdown({ ...base.config, blockSize });
+      if (request === this.latestTry && base === this.breakdown) this.tried = tried;
+    } catch (error) {
+      if (request === this.latestTry && base === this.breakdown) this.error = messageOf(error);
+    }
+  }
+
+  static override styles = [
+    theme,
+    numberFieldStyles,
+    css`
+      h4 {
+        margin: 1rem 0 0.3rem;
+        font-size: 1rem;
+      }
+      fieldset {
+        border: 0;
+        padding: 0;
+        margin: 0;
+      }
+      legend {
+        font-weight: 600;
+        margin-bottom: 0.3rem;
+      }
+      .models {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.3rem 1rem;
+      }
+      .models label {
+        display: flex;
+        gap: 0.4rem;
+        align-items: baseline;
+      }
+      .custom {
+        margin-top: 0.4rem;
+      }
+      .tied {
+        display: flex;
+        gap: 0.4rem;
+        align-items: baseline;
+        margin-top: 0.5rem;
+        font-size: 0.9rem;
+      }
+      .status {
+        min-height: 1.3em;
+        margin: 0.4rem 0;
+        font-size: 0.9rem;
+        color: var(--_muted);
+      }
+      .error,
+      .mismatch {
+        margin: 0.4rem 0;
+        padding: 0.5rem 0.7rem;
+        border: 1px solid var(--_error);
+        border-radius: var(--_radius);
+        color: var(--_error);
+      }
+      .match {
+        margin: 0.4rem 0;
+        font-size: 0.9rem;
+      }
+      .match .mark {
+        color: var(--_accent);
+        font-weight: 700;
+      }
+      .numbers {
+        font-family: var(--_mono);
+      }
+      .table-wrap {
+        overflow-x: auto;
+      }
+      table {
+        width: 100%;
+        border-collapse: collapse;
+        font-size: 0.88rem;
+      }
+      th,
+      td {
+        padding: 0.2rem 0.4rem;
+        text-align: left;
+        vertical-align: baseline;
+      }
+      thead th {
+        font-weight: 600;
+        border-bottom: 1px solid var(--_border);
+      }
+      tbody th {
+        font-weight: normal;
+      }
+      td.number {
+        font-family: var(--_mono);
+        text-align: right;
+        white-space: nowrap;
+      }
+      td.formula {
+        color: var(--_muted);
+      }
+      tfoot th,
+      tfoot td {
+        font-weight: 600;
+        border-top: 1px solid var(--_border);
+      }
+      svg {
+        display: block;
+        width: 100%;
+        height: auto;
+        margin-top: 0.6rem;
+        font-family: var(--_font);
+        font-size: 13px;
+      }
+      .attention {
+        fill: var(--_accent);
+        background: var(--_accent);
+      }
+      .mlp {
+        fill: var(--_warning);
+        background: var(--_warning);
+      }
+      .embeddings {
+        fill: var(--_muted);
+        background: var(--_muted);
+      }
+      rect {
+        stroke: var(--_background);
+        stroke-width: 1;
+      }
+      svg text {
+        fill: var(--_background);
+        font-weight: 600;
+        pointer-events: none;
+      }
+      .legend {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.2rem 1rem;
+        list-style: none;
+        margin: 0.4rem 0 0;
+        padding: 0;
+        font-size: 0.82rem;
+        color: var(--_muted);
+      }
+      .swatch {
+        display: inline-block;
+        width: 0.8rem;
+        height: 0.8rem;
+        margin-right: 0.3rem;
+        border-radius: 2px;
+        vertical-align: -0.1em;
+      }
+      dl {
+        display: grid;
+        grid-template-columns: auto auto 1fr;
+        gap: 0.2rem 0.8rem;
+        margin: 0;
+        font-size: 0.9rem;
+      }
+      dt {
+        font-weight: 600;
+      }
+      dd {
+        margin: 0;
+      }
+      dd.number {
+        font-family: var(--_mono);
+        text-align: right;
+      }
+      dd.note {
+        color: var(--_muted);
+      }
+      .line {
+        margin: 0.25rem 0;
+        font-size: 0.9rem;
+      }
+      .tried {
+        margin-top: 0.4rem;
+      }
+    `,
+  ];
+
+  override render() {
+    const breakdown = this.breakdown;
+    return html`<div part="lab" aria-busy=${String(this.busy)}>
+      ${this.renderChoice()}
+      <p class="status" part="status" role="status">${this.busy ? 'Counting…' : ''}</p>
+      ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+      ${breakdown
+        ? html`${this.renderBufferCheck(breakdown)} ${this.renderTable(breakdown)} ${this.renderPicture(breakdown)}
+          ${this.renderMemory(breakdown)} ${this.renderContext(breakdown)}`
+        : this.busy || this.error
+          ? nothing
+          : html`<p class="empty">${this.client ? 'Reading the models…' : 'Not connected to the model yet.'}</p>`}
+    </div>`;
+  }
+
+  private renderChoice() {
+    const models = [
+      ...(this.configs ?? []).map((named) => ({ id: named.id, label: named.label })),
+      { id: ACTIVE, label: 'The model in this playground' },
+      { id: CUSTOM, label: 'Custom' },
+    ];
+    return html`<fieldset part="models" ?disabled=${!this.client}>
+        <legend>Model</legend>
+        <div class="models">
+          ${models.map(
+            ({ id, label }) => html`<label part="model">
+              <input type="radio" name="model" value=${id} .checked=${this.choice === id} @change=${() => (this.choice = id)} />
+              ${label}
+            </label>`,
+          )}
+        </div>
+      </fieldset>
+      ${this.choice === CUSTOM ? this.renderCustom() : nothing}`;
+  }
+
+  private renderCustom() {
+    return html`<div class="custom" part="custom">
+      ${renderNumberFields(CUSTOM_FIELDS, this.custom, {
+        disabled: !this.client,
+        idPrefix: 'custom-',
+        onChange: (key, value) => {
+          if (value !== this.custom[key]) this.custom = { ...this.custom, [key]: value };
+        },
+      })}
+      <label class="tied">
+        <input
+          type="checkbox"
+          part="tied"
+          .checked=${this.custom.tied}
+          ?disabled=${!this.client}
+          @change=${(event: Event) => (this.custom = { ...this.custom, tied: (event.target as HTMLInputElement).checked })}
+        />
+        Tied: the unembedding reuses the token embedding (as in GPT-2)
+      </label>
+    </div>`;
+  }
+
+  private renderBufferCheck(breakdown: ParameterBreakdown) {
+    const active = this.active;
+    if (!active || active.breakdown !== breakdown) return nothing;
+    const counted = count(breakdown.counts.total);
+    const held = count(active.bufferLength);
+    if (active.bufferLength === breakdown.counts.total) {
+      return html`<p class="match" part="buffer-check">
+        <span class="mark" aria-hidden="true">✓</span> Counted <span class="numbers">${counted}</span> parameters; its
+        parameter buffer holds <span class="numbers">${held}</span> numbers: the same.
+      </p>`;
+    }
+    return html`<p class="mismatch" part="buffer-check" role="alert">
+      ⚠ Counted <span class="numbers">${counted}</span> parameters, but its parameter buffer holds
+      <span class="numbers">${held}</span> numbers.
+    </p>`;
+  }
+
+  private renderTable(breakdown: ParameterBreakdown) {
+    const { rows, counts, categoriesTotal } = breakdown;
+    return html`<h4>Where the parameters are</h4>
+      <div class="table-wrap">
+        <table part="breakdown">
+          <thead>
+            <tr>
+              <th scope="col">Category</th>
+              <th scope="col">Count</th>
+              <th scope="col">Formula</th>
+              <th scope="col">Share</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              (row) => html`<tr part="row" data-category=${row.category}>
+                <th scope="row">${row.label}</th>
+                <td class="number">${count(row.count)}</td>
+                <td class="formula">${row.formula}</td>
+                <td class="number">${formatPercent(row.share)}</td>
+              </tr>`,
+            )}
+          </tbody>
+          <tfoot>
+            <tr part="total-row">
+              <th scope="row">These ${rows.length}</th>
+              <td class="number">${count(categoriesTotal)}</td>
+              <td></td>
+              <td class="number">100%</td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+      <p class="line" part="rest">
+        Plus <span class="numbers">${count(counts.rest)}</span> in positions, biases and LayerNorms:
+        <strong class="numbers">${count(counts.total)}</strong> parameters in all.
+      </p>
+      <p class="line" part="share-summary">${shareSummary(rows)}</p>`;
+  }
+
+  private renderPicture(breakdown: ParameterBreakdown) {
+    let x = 0;
+    const blocks = breakdown.rows.map((row) => {
+      const width = row.share * BAR_WIDTH;
+      const block = { row, x, width };
+      x += width;
+      return block;
+    });
+    const described = breakdown.rows.map((row) => `${row.label} ${formatPercent(row.share)}`).join(', ');
+    return html`<svg part="picture" viewBox="0 0 ${BAR_WIDTH} ${BAR_HEIGHT}" role="img" aria-label="Shares of the parameters: ${described}.">
+        ${blocks.map(({ row, x, width }) => {
+          // The label and its share where they fit, else the label alone, else nothing (the legend has them all).
+          const text = [`${row.label} ${formatPercent(row.share)}`, row.label].find((label) => fits(label, width));
+          return svg`<rect part="block" data-category=${row.category} class=${LOOK[row.category].group}
+              fill-opacity=${LOOK[row.category].opacity} x=${x} y="0" width=${width} height=${BAR_HEIGHT}>
+              <title>${row.label}: ${count(row.count)} (${formatPercent(row.share)})</title>
+            </rect>
+            ${text
+              ? svg`<text x=${x + width / 2} y=${BAR_HEIGHT / 2 + 5} text-anchor="middle">${text}</text>`
+              : nothing}`;
+        })}
+      </svg>
+      <ul class="legend" part="legend" aria-hidden="true">
+        ${breakdown.rows.map(
+          (row) => html`<li>
+            <span class="swatch ${LOOK[row.category].group}" style="opacity:${LOOK[row.category].opacity}"></span>${row.label}
+            ${formatPercent(row.share)}
+          </li>`,
+        )}
+      </ul>`;
+  }
+
+  private renderMemory(breakdown: ParameterBreakdown) {
+    return html`<h4>Memory for the parameters</h4>
+      <dl part="memory">
+        ${MEMORY.map(
+          ({ key, label, each }) => html`<dt>${label}</dt>
+            <dd class="number" data-precision=${key}>${formatBytes(breakdown.memory[key])}</dd>
+            <dd class="note">${each}</dd>`,
+        )}
+      </dl>`;
+  }
+
+  private renderContext(breakdown: ParameterBreakdown) {
+    const { nLayer, nHead, blockSize } = breakdown.config;
+    return html`<section part="context" aria-labelledby="context-title">
+      <h4 id="context-title">Context window</h4>
+      <p class="caption">
+        Each head scores every position of the context against every other: the pattern is context × context, so it grows
+        with the square.
+      </p>
+      <p class="line" part="scores-per-head">
+        Attention scores per head: ${count(blockSize)}² = <span class="numbers">${count(breakdown.attentionPerHead)}</span>
+      </p>
+      <p class="line" part="scores-per-model">
+        For the whole model (${count(nLayer)} layers × ${count(nHead)} heads):
+        <span class="numbers">${count(breakdown.attentionPerModel)}</span>
+      </p>
+      ${renderNumberFields(CONTEXT_FIELD, { contextTry: this.contextTry }, {
+        disabled: !this.client || this.busy,
+        idPrefix: 'try-',
+        onChange: (_, value) => {
+          if (this.client && value !== this.contextTry) void this.tryContext(this.client, value);
+        },
+      })}
+      ${this.renderTried(breakdown)}
+    </section>`;
+  }
+
+  private renderTried(breakdown: ParameterBreakdown) {
+    const tried = this.tried;
+    if (!tried) return nothing;
+    const contextRatio = tried.config.blockSize / breakdown.config.blockSize;
+    const scoresRatio = tried.attentionPerHead / breakdown.attentionPerHead;
+    return html`<div class="tried" part="tried" role="status">
+      <p class="line">
+        At ${count(tried.config.blockSize)} tokens: <span class="numbers">${count(tried.attentionPerHead)}</span> scores per
+        head, <span class="numbers">${count(tried.attentionPerModel)}</span> for the whole model.
+      </p>
+      <p class="line" part="ratio">
+        <strong>${formatRatio(contextRatio)} the context, ${formatRatio(scoresRatio)} the scores.</strong>
+        Parameters: ${count(tried.counts.total)} (${count(breakdown.counts.total)} at ${count(breakdown.config.blockSize)}).
+      </p>
+    </div>`;
+  }
+}
+
+const count = (value: number): string => value.toLocaleString('en-US');
+
+const fits = (label: string, width: number): boolean => label.length * CHARACTER_WIDTH + 8 < width;
+
+/** 4×, 2.25×, 0.5×: up to two decimals, none when whole. */
+const formatRatio = (ratio: number): string => `${Number(ratio.toFixed(2)).toLocaleString('en-US')}×`;
+
+/** Decimal units, as memory for models is usually quoted (GPT-3 at float16: about 350 GB). */
+const BYTE_UNITS: [number, string][] = [
+  [1e12, 'TB'],
+  [1e9, 'GB'],
+  [1e6, 'MB'],
+  [1e3, 'kB'],
+];
+
+function formatBytes(bytes: number): string {
+  const unit = BYTE_UNITS.find(([size]) => bytes >= size);
+  return unit ? `${(bytes / unit[0]).toFixed(1)} ${unit[1]}` : `${count(bytes)} bytes`;
+}
+
+/** Simple fractions a share can be "about", in words. */
+const FRACTIONS: [number, string][] = [
+  [1 / 10, 'a tenth'],
+  [1 / 5, 'a fifth'],
+  [1 / 4, 'a quarter'],
+  [1 / 3, 'a third'],
+  [1 / 2, 'half'],
+  [2 / 3, 'two thirds'],
+  [3 / 4, 'three quarters'],
+  [4 / 5, 'four fifths'],
+  [9 / 10, 'nine tenths'],
+];
+/** A share counts as "about" a fraction within this part of it. */
+const ABOUT = 0.08;
+
+/** "about a third", or '' when the share is near no simple fraction. */
+function aboutFraction(share: number): string {
+  const [, words] = FRACTIONS.find(([fraction]) => Math.abs(share - fraction) <= ABOUT * fraction) ?? [0, ''];
+  return words && `about ${words}`;
+}
+
+/** Attention against the MLP (and the embeddings), from the rows' shares. */
+function shareSummary(rows: readonly ParameterRow[]): string {
+  const shareOf = (categories: ParameterRow['category'][]) =>
+    rows.filter((row) => categories.includes(row.category)).reduce((sum, row) => sum + row.share, 0);
+  const attention = shareOf(ATTENTION);
+  const mlp = shareOf(MLP);
+  const rest = rows.reduce((sum, row) => sum + row.share, 0) - attention - mlp;
+  const part = (name: string, share: number) => {
+    const about = aboutFraction(share);
+    return `${name} ${formatPercent(share)}${about ? ` (${about})` : ''}`;
+  };
+  return `${part('Attention (query, key, value, output):', attention)}; ${part('the MLP (up, down):', mlp)}; embeddings ${formatPercent(Math.max(0, rest))}.`;
+}
+
+customElements.define('llm-parameter-lab', ParameterLab);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-parameter-lab': ParameterLab;
+  }
+}
