@@ -136,3 +136,10 @@ export interface LabsClient {
   packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => void): Promise<PackingFrame>;
   factMlp(setup: FactMlpSetup): Promise<FactMlpResult>;
 }
+
+/**
+ * The packing lab's starting point: three times as many vectors as dimensions.
+ * On this seed the largest deviation from 90° falls from 27.5° to 8.9° and
+ * 99.5% of the 18,336 pairs end within 90° ± 8° (random vectors: 73%).
+ */
+export const DEFAULT_PACKING: PackingRequest = { dimension: 64, count: 192, steps: 200, tolerance: 8, seed: 1 };
