@@ -42,6 +42,10 @@ import type {
 } from '../workers/chat/types.ts';
 import type { GPTConfig } from '../workers/engine/config.ts';
 import type {
+  ActiveModelCount, AngleHistogram, FactMlpResult, FactMlpSetup, LabsClient, ModelLogits, NamedConfig, PackingFrame,
+  PackingRequest, ParameterBreakdown, SoftmaxResult,
+} from '../workers/labs/types.ts';
+import type {
   ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, InspectorClient, Interventions, LensLayer, Neighbour,
   NeuronReport, TimelapseFrame, TimelapseSettings, TokenAngle,
 } from '../workers/inspection.ts';
@@ -87,7 +91,7 @@ interface Connection {
   stopWatching: AbortController;
 }
 
-export class EngineClient extends EventTarget implements InspectorClient, ChatClient {
+export class EngineClient extends EventTarget implements InspectorClient, ChatClient, LabsClient {
   private connection: Connection;
   private readonly options: EngineClientOptions;
   private readonly restarts: number[] = [];
@@ -300,6 +304,45 @@ export class EngineClient extends EventTarget implements InspectorClient, ChatCl
   async setTimelapse(settings: TimelapseSettings): Promise<void> {
     await this.call((remote) => remote.setTimelapse(settings));
     this.timelapseSettings = settings;
+  }
+
+  // The concept labs (workers/labs/types.ts says what each answers).
+
+  softmax(logits: number[], temperature: number): Promise<SoftmaxResult> {
+    return this.call((remote) => remote.softmax(logits, temperature));
+  }
+
+  sampleCounts(logits: number[], temperature: number, draws: number, seed: number): Promise<number[]> {
+    return this.call((remote) => remote.sampleCounts(logits, temperature, draws, seed));
+  }
+
+  modelLogits(text: string, count: number): Promise<ModelLogits> {
+    return this.call((remote) => remote.modelLogits(text, count));
+  }
+
+  knownConfigs(): Promise<NamedConfig[]> {
+    return this.call((remote) => remote.knownConfigs());
+  }
+
+  parameterBreakdown(config: GPTConfig): Promise<ParameterBreakdown> {
+    return this.call((remote) => remote.parameterBreakdown(config));
+  }
+
+  activeModelCount(): Promise<ActiveModelCount> {
+    return this.call((remote) => remote.activeModelCount());
+  }
+
+  randomAngles(dimension: number, count: number, seed: number, bins: number): Promise<AngleHistogram> {
+    return this.call((remote) => remote.randomAngles(dimension, count, seed, bins));
+  }
+
+  packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => void): Promise<PackingFrame> {
+    const callback = Comlink.proxy(onFrame);
+    return this.call((remote) => remote.packVectors(request, callback));
+  }
+
+  factMlp(setup: FactMlpSetup): Promise<FactMlpResult> {
+    return this.call((remote) => remote.factMlp(setup));
   }
 
   // The chat with a pretrained model (workers/chat/types.ts says what each answers).

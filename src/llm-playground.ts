@@ -15,6 +15,8 @@
  *   chat     (boolean, reflected) the chat with a real pretrained model (through web-llm, on WebGPU) is open
  *   chatAppConfig  (property only) a web-llm AppConfig: the host page's own list of chat models (default: small
  *            prebuilt ones that fit a laptop)
+ *   labs     (boolean, reflected) the concept labs are open (softmax and temperature, counting parameters,
+ *            superposition, an MLP that stores a fact)
  *   inspect  (boolean, reflected) the "look inside" panels are open (attention, experiments, MLP neurons, embeddings,
  *            logit lens, training time-lapse) for the prompt in the box
  *   database name of the IndexedDB database this playground saves models in (default 'llm-playground');
@@ -32,7 +34,8 @@
  *     and the saved-models panel (model-library.ts), which also sends llm-models-change
  *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model
  * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
- *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, chat-toggle, chat, storage-notice, backend,
+ *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat,
+ *   storage-notice, backend,
  *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
  *   backend-software, backend-reason, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
@@ -55,6 +58,7 @@ import {
 import './elements/backend-picker.ts';
 import './elements/chat-panel.ts';
 import './elements/inspector-panel.ts';
+import './elements/labs-panel.ts';
 import './elements/model-library.ts';
 import './elements/next-token-chart.ts';
 import './elements/prompt-tokens.ts';
@@ -80,6 +84,7 @@ export class LlmPlayground extends LitElement {
     library: { type: Boolean, reflect: true },
     inspect: { type: Boolean, reflect: true },
     chat: { type: Boolean, reflect: true },
+    labs: { type: Boolean, reflect: true },
     chatAppConfig: { attribute: false },
     database: { type: String },
     backend: { type: String },
@@ -100,6 +105,7 @@ export class LlmPlayground extends LitElement {
   declare library: boolean;
   declare inspect: boolean;
   declare chat: boolean;
+  declare labs: boolean;
   declare chatAppConfig: AppConfig | null;
   declare database: string;
   declare backend: BackendChoice;
@@ -125,6 +131,7 @@ export class LlmPlayground extends LitElement {
   private libraryShown = false;
   private inspectorShown = false;
   private chatShown = false;
+  private labsShown = false;
 
   constructor() {
     super();
@@ -134,6 +141,7 @@ export class LlmPlayground extends LitElement {
     this.library = false;
     this.inspect = false;
     this.chat = false;
+    this.labs = false;
     this.chatAppConfig = null;
     this.database = '';
     this.backend = 'auto';
@@ -570,7 +578,8 @@ export class LlmPlayground extends LitElement {
             ></llm-sampling-controls>
           </div>
         </section>
-        ${this.renderInspector(ready)} ${this.renderTraining(ready)} ${this.renderLibrary(ready)} ${this.renderChat(ready)}
+        ${this.renderInspector(ready)} ${this.renderTraining(ready)} ${this.renderLibrary(ready)} ${this.renderLabs(ready)}
+        ${this.renderChat(ready)}
       </div>
     `;
   }
@@ -633,6 +642,30 @@ export class LlmPlayground extends LitElement {
             .text=${this.prompt}
             .model=${this.info}
           ></llm-inspector-panel>`
+        : nothing}
+    </section>`;
+  }
+
+  /** Built the first time it opens, like the other panels. */
+  private renderLabs(ready: boolean) {
+    if (this.labs) this.labsShown = true;
+    return html`<section class="training" aria-labelledby="labs-toggle">
+      <h3>
+        <button
+          id="labs-toggle"
+          class="train-toggle"
+          part="labs-toggle"
+          aria-expanded=${this.labs ? 'true' : 'false'}
+          aria-controls="labs"
+          ?disabled=${!ready}
+          @click=${() => (this.labs = !this.labs)}
+        >
+          <span class="arrow" aria-hidden="true">▸</span> Concept labs
+          <span class="hint">softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP</span>
+        </button>
+      </h3>
+      ${this.labsShown
+        ? html`<llm-labs-panel id="labs" part="labs" ?hidden=${!this.labs} .client=${this.client} .text=${this.prompt}></llm-labs-panel>`
         : nothing}
     </section>`;
   }

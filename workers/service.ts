@@ -34,6 +34,14 @@ import type {
   ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, Interventions, LensLayer, Neighbour, NeuronReport,
   TimelapseFrame, TimelapseSettings, TokenAngle,
 } from './inspection.ts';
+import { factMlp } from './labs/fact-mlp.ts';
+import { activeModelCount, knownConfigs, parameterBreakdown } from './labs/parameters.ts';
+import { modelLogits, sampleCounts, softmax } from './labs/softmax.ts';
+import { packVectors, randomAngles } from './labs/superposition.ts';
+import type {
+  ActiveModelCount, AngleHistogram, FactMlpResult, FactMlpSetup, ModelLogits, NamedConfig, PackingFrame, PackingRequest,
+  ParameterBreakdown, SoftmaxResult,
+} from './labs/types.ts';
 import { ModelLibrary, type ModelToSave } from './model-library.ts';
 import type { CheckpointRecord, CheckpointSummary, ImportSource, SavedModels } from './store/records.ts';
 import {
@@ -55,6 +63,7 @@ export type { BackendChoice, BackendInfo, BackendKind } from './backend-choice.t
 export type { CheckpointSummary, ImportSource, SavedModels, StorageInfo } from './store/records.ts';
 export type * from './inspection.ts';
 export type * from './chat/types.ts';
+export type * from './labs/types.ts';
 
 export type { SamplingOptions } from './engine/sampling.ts';
 export type { Capture, LayerCapture } from './engine/model.ts';
@@ -554,6 +563,46 @@ export class EngineService {
   private transferAll<T>(value: T): T {
     const copy = ownCopy(value);
     return this.transfer(copy, buffersIn(copy));
+  }
+
+  // The concept labs (labs/types.ts says what each answers).
+
+  softmax(logits: number[], temperature: number): SoftmaxResult {
+    return softmax(logits, temperature);
+  }
+
+  sampleCounts(logits: number[], temperature: number, draws: number, seed: number): number[] {
+    return sampleCounts(logits, temperature, draws, seed);
+  }
+
+  /** The model in use's largest next-token logits for a prompt. */
+  async modelLogits(text: string, count: number): Promise<ModelLogits> {
+    return modelLogits(await this.cpuParameters(), this.model.tokenizer, this.contextIds(text), count);
+  }
+
+  knownConfigs(): NamedConfig[] {
+    return knownConfigs();
+  }
+
+  parameterBreakdown(config: GPTConfig): ParameterBreakdown {
+    return parameterBreakdown(validateConfig(config));
+  }
+
+  /** The model in use counted, beside the length of its real parameter buffer. */
+  activeModelCount(): ActiveModelCount {
+    return activeModelCount(this.model.params);
+  }
+
+  randomAngles(dimension: number, count: number, seed: number, bins: number): AngleHistogram {
+    return randomAngles(dimension, count, seed, bins);
+  }
+
+  packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => unknown): Promise<PackingFrame> {
+    return packVectors(request, (frame) => void onFrame(frame));
+  }
+
+  factMlp(setup: FactMlpSetup): FactMlpResult {
+    return factMlp(setup);
   }
 
   // The chat with a real pretrained model (chat/types.ts says what each answers), through web-llm in this worker.

@@ -21,7 +21,7 @@
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import { EngineClient } from '../client.ts';
-import type { AngleHistogram, LabsClient, PackingFrame, PackingRequest } from '../../workers/labs/types.ts';
+import { type AngleHistogram, DEFAULT_PACKING, type LabsClient, type PackingFrame, type PackingRequest } from '../../workers/labs/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import { buttons, theme } from '../theme.ts';
 import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
@@ -50,12 +50,6 @@ const PACKING_FIELDS: readonly NumberField<keyof PackingRequest>[] = [
   { key: 'steps', label: 'Steps', min: 10, max: 5000, step: 1, caption: 'Gradient descent steps.' },
   { key: 'seed', label: 'Seed', min: 0, max: 2 ** 31 - 1, step: 1, caption: 'Same seed, same start.' },
 ];
-
-/**
- * Three times as many directions as dimensions. No arrangement of 96 in 32 keeps every pair within about
- * 8.3° of 90° (the Welch bound), so ε = 10° is reachable and still shows N far above d.
- */
-const DEFAULT_PACKING: PackingRequest = { dimension: 32, count: 96, tolerance: 10, steps: 400, seed: 1 };
 
 /** The histogram's size in CSS pixels and its margins. */
 const WIDTH = 480;

@@ -5,6 +5,7 @@
 // replace the histogram and the within-ε count as they arrive, Run is disabled
 // while running, stale answers are dropped, and errors show.
 import { expect } from 'chai';
+import { DEFAULT_PACKING } from '../../workers/labs/types.ts';
 import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/superposition-lab.ts';
 import type { SuperpositionLab } from '../../src/elements/superposition-lab.ts';
@@ -219,7 +220,7 @@ describe('<llm-superposition-lab>', () => {
     const lab = await makeLab(client);
     client.answerAngles();
     await settle(lab);
-    expect(text(lab, 'pack-explanation')).to.contain('96 directions in 32 dimensions');
+    expect(text(lab, 'pack-explanation')).to.contain(`${DEFAULT_PACKING.count} directions in ${DEFAULT_PACKING.dimension} dimensions`);
 
     const request: PackingRequest = {
       dimension: randomInt(4, 64),

@@ -15,7 +15,7 @@ export interface SoftmaxResult {
   exps: number[];
   /** Their sum, the denominator. */
   sum: number;
-  /** The probabilities: exps / sum (all weight on the largest at T = 0, shared among ties). */
+  /** The probabilities: exps / sum (at T = 0 all weight on the largest, the first among equals, as the engine samples). */
   probs: number[];
 }
 

@@ -1,0 +1,79 @@
+/**
+ * <llm-labs-panel>: the concept labs behind one row of tabs: softmax and
+ * temperature, counting the parameters, superposition, and an MLP that stores a
+ * fact. Each lab is an element of its own (usable alone in any page); here they
+ * share the playground's worker. Only the open lab exists.
+ *
+ * Properties: client (EngineClient), text (the prompt, for the softmax lab's real logits).
+ * Attributes: lab ('softmax' | 'parameters' | 'superposition' | 'fact', reflected).
+ * Parts: tabs, tab, tab-<id>, panel.
+ */
+import { html, LitElement, type TemplateResult } from 'lit';
+import type { EngineClient } from '../client.ts';
+import { theme } from '../theme.ts';
+import './fact-mlp-lab.ts';
+import './parameter-lab.ts';
+import './softmax-lab.ts';
+import './superposition-lab.ts';
+import { tabList, tabStyles } from './tabs.ts';
+
+const LABS = [
+  { id: 'softmax', label: 'Softmax and temperature' },
+  { id: 'parameters', label: 'Counting parameters' },
+  { id: 'superposition', label: 'Superposition' },
+  { id: 'fact', label: 'An MLP that stores a fact' },
+] as const;
+
+export type Lab = (typeof LABS)[number]['id'];
+
+export class LabsPanel extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    text: { type: String },
+    lab: { type: String, reflect: true },
+  };
+
+  declare client: EngineClient | null;
+  declare text: string;
+  declare lab: Lab;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.text = '';
+    this.lab = 'softmax';
+  }
+
+  private renderLab(): TemplateResult {
+    const { client } = this;
+    switch (this.lab) {
+      case 'softmax':
+        return html`<llm-softmax-lab .client=${client} .text=${this.text}></llm-softmax-lab>`;
+      case 'parameters':
+        return html`<llm-parameter-lab .client=${client}></llm-parameter-lab>`;
+      case 'superposition':
+        return html`<llm-superposition-lab .client=${client}></llm-superposition-lab>`;
+      case 'fact':
+        return html`<llm-fact-mlp-lab .client=${client}></llm-fact-mlp-lab>`;
+    }
+  }
+
+  override render() {
+    return html`
+      ${tabList(this, LABS, this.lab, 'Concept labs', (lab) => (this.lab = lab))}
+      <div id="panel" role="tabpanel" aria-labelledby="tab-${this.lab}" part="panel">
+        ${this.client ? this.renderLab() : html`<p>Starting the model…</p>`}
+      </div>
+    `;
+  }
+
+  static override styles = [theme, tabStyles];
+}
+
+customElements.define('llm-labs-panel', LabsPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-labs-panel': LabsPanel;
+  }
+}
