@@ -18,17 +18,18 @@
  *           down = basketball, ReLU).
  * Keyboard: every number is a number field, the names are checkboxes, the activation a radio group.
  * Parts: explanation, directions, weights, vector (each editable or result row; also its name: michael, jordan,
- *   basketball, up, down, input, output, residual), vector-label, bars, cells, cell, field bias (the bias field; its input's id is fact-bias),
+ *   basketball, up, down, input, output, residual), vector-label, bars, cell, bias-field, bias,
  *   names, name-michael, name-jordan, activation, activation-relu, activation-gelu, reset,
  *   result, status, error, pre, post, neuron, basketball-added, truth-table, truth-row (the chosen input's row also
  *   current), truth-pre, truth-post, truth-basketball.
  */
-import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
+import { css, html, LitElement, noChange, nothing, svg, type PropertyValues } from 'lit';
+import { Directive, directive, type ElementPart } from 'lit/directive.js';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { EngineClient } from '../client.ts';
 import type { FactMlpResult, FactMlpSetup, LabsClient } from '../../workers/labs/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import { buttons, inputs, theme } from '../theme.ts';
-import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
 
 /** Edits pause this long before the neuron runs again. */
 const DEBOUNCE_MS = 120;
@@ -78,14 +79,6 @@ const ACTIVATIONS: { id: FactMlpSetup['activation']; label: string }[] = [
   { id: 'gelu', label: 'GELU' },
 ];
 
-const BIAS_FIELD: NumberField<'bias'> = {
-  key: 'bias',
-  label: 'Bias',
-  min: -LIMIT,
-  max: LIMIT,
-  step: 'any',
-  caption: 'Added after the dot product. At −1, one name alone is not enough.',
-};
 
 /** 1.00, −0.16: two decimals, a true minus sign, no "−0.00". */
 export function formatNumber(value: number): string {
@@ -197,7 +190,6 @@ export class FactMlpLab extends LitElement {
     theme,
     buttons,
     inputs,
-    numberFieldStyles,
     css`
       h3 {
         font-size: 1rem;
@@ -270,9 +262,18 @@ export class FactMlpLab extends LitElement {
       .controls {
         margin-top: 0.75rem;
       }
-      .controls .fields {
-        margin-top: 0;
-        grid-template-columns: 16rem;
+      .bias {
+        width: 16rem;
+      }
+      .bias label {
+        display: block;
+        margin-bottom: 0.2rem;
+        font-weight: 600;
+        font-size: 0.9rem;
+      }
+      .bias .caption {
+        font-size: 0.78rem;
+        margin: 0.2rem 0 0;
       }
       fieldset {
         border: none;
@@ -412,11 +413,11 @@ export class FactMlpLab extends LitElement {
         })}
       </div>
       <div class="controls">
-        ${renderNumberFields([BIAS_FIELD], { bias: setup.bias }, {
-          disabled: false,
-          idPrefix: 'fact-',
-          onChange: (_, bias) => (this.setup = { ...this.setup, bias }),
-        })}
+        <div class="bias" part="bias-field">
+          <label for="bias">Bias</label>
+          ${numberInput(setup.bias, (bias) => (this.setup = { ...this.setup, bias }), { part: 'bias', id: 'bias', describedBy: 'bias-caption' })}
+          <p class="caption" id="bias-caption">Added after the dot product. At −1, one name alone is not enough.</p>
+        </div>
         <fieldset part="activation">
           <legend>Activation</legend>
           ${ACTIVATIONS.map(
@@ -528,17 +529,7 @@ export class FactMlpLab extends LitElement {
         ${barRow(values, scale, describeVector(label, values))}
         ${values.map((value, index) =>
           edit
-            ? html`<input
-                type="number"
-                part="cell"
-                step="0.1"
-                min=${-LIMIT}
-                max=${LIMIT}
-                aria-label="${label}, dimension ${index + 1}"
-                .value=${String(value)}
-                @input=${(event: Event) => applyCell(event, value, false, (typed) => edit(index, typed))}
-                @change=${(event: Event) => applyCell(event, value, true, (typed) => edit(index, typed))}
-              />`
+            ? numberInput(value, (typed) => edit(index, typed), { part: 'cell', label: `${label}, dimension ${index + 1}` })
             : html`<span class="value" part="cell" aria-hidden="true">${formatNumber(value)}</span>`,
         )}
       </div>
@@ -568,11 +559,51 @@ function barRow(values: readonly number[], scale: number, label: string) {
   </svg>`;
 }
 
+/** A number field for `value`; `apply` gets each new value (see applyTyped). */
+function numberInput(
+  value: number,
+  apply: (value: number) => void,
+  { part, id, label, describedBy }: { part: string; id?: string; label?: string; describedBy?: string },
+) {
+  return html`<input
+    type="number"
+    part=${part}
+    id=${ifDefined(id)}
+    step="0.1"
+    min=${-LIMIT}
+    max=${LIMIT}
+    aria-label=${ifDefined(label)}
+    aria-describedby=${ifDefined(describedBy)}
+    ${numberValue(value)}
+    @input=${(event: Event) => applyTyped(event, value, false, apply)}
+    @change=${(event: Event) => applyTyped(event, value, true, apply)}
+  />`;
+}
+
+/**
+ * Sets a number field's value, but leaves alone text that already reads as it ("-0" on the way to "-0.5",
+ * "2.50") and a half-typed number in the focused field ("-"): rewriting them would undo the typing.
+ */
+class NumberValue extends Directive {
+  render(_value: number) {
+    return noChange;
+  }
+
+  override update(part: ElementPart, [value]: [number]) {
+    const input = part.element as HTMLInputElement;
+    const shown = input.valueAsNumber;
+    if (shown !== value && !(Number.isNaN(shown) && input.matches(':focus'))) input.value = String(value);
+    return noChange;
+  }
+}
+
+const numberValue = directive(NumberValue);
+
 /**
  * While typing, only readable numbers within ±LIMIT apply; when the field is left, anything else is clamped or
  * restored. Calls `apply` only when the value differs from `current`.
  */
-function applyCell(event: Event, current: number, leaving: boolean, apply: (value: number) => void): void {
+function applyTyped(event: Event, current: number, leaving: boolean, apply: (value: number) => void): void {
   const input = event.target as HTMLInputElement;
   const typed = input.valueAsNumber;
   if (!leaving && !(Math.abs(typed) <= LIMIT)) return;

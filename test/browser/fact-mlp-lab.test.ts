@@ -80,7 +80,7 @@ describe('<llm-fact-mlp-lab>', function () {
   ];
   const text = (name: string, within?: ParentNode) => part(name, within).textContent!.trim();
   const vectorRow = (name: string) => root().querySelector<HTMLElement>(`[part~="vector"][part~="${name}"]`)!;
-  const biasField = () => root().querySelector<HTMLInputElement>('#fact-bias')!;
+  const biasField = () => part<HTMLInputElement>('bias');
   const cells = (vector: string) => parts<HTMLInputElement>('cell', vectorRow(vector));
   /** No run pending or waiting for the debounce, and the last answers drawn. */
   const settled = async () => {
@@ -277,6 +277,18 @@ describe('<llm-fact-mlp-lab>', function () {
     expect(cell.valueAsNumber).to.equal(10);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(fake.calls).to.have.length(calls);
+  });
+
+  it('a negative number under 1 keeps its minus while it is typed', async function () {
+    const bias = -(0.01 + Math.round(Math.random() * 98) / 100);
+    const entry = -(0.01 + Math.round(Math.random() * 98) / 100);
+    await typeInto(biasField(), bias);
+    await typeInto(cells('up')[0]!, entry);
+    await waitFor(() => lastBatch()[0]!.up[0] === entry, 'a run with the new entry');
+    await settled();
+    expect(biasField().valueAsNumber).to.equal(bias);
+    expect(cells('up')[0]!.valueAsNumber).to.equal(entry);
+    for (const setup of lastBatch()) expect(setup).to.deep.include({ bias, up: [entry, 1, 0, 0, 0, 0] });
   });
 
   it('reset brings back the first numbers', async function () {
