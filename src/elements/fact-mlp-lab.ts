@@ -14,8 +14,8 @@
  *           time the element connects, it starts its own EngineClient, and ends it when the element disconnects
  *           or another client is set.
  *   setup   FactMlpSetup: the vectors and weights. Replaced by a new object on every edit; defaults to the
- *           story's numbers (michael = e1, jordan = e2, basketball = e3, up = michael + jordan, bias −1,
- *           down = basketball, ReLU).
+ *           story's numbers, defaultFactMlp() (six dimensions, michael = e1, jordan = e2, basketball = e3,
+ *           up = michael + jordan, bias −1, down = basketball, ReLU); "Back to the first numbers" restores them.
  * Keyboard: every number is a number field, the names are checkboxes, the activation a radio group.
  * Parts: explanation, directions, weights, vector (each editable or result row; also its name: michael, jordan,
  *   basketball, up, down, input, output, residual), vector-label, bars, cell, bias-field, bias,
@@ -27,6 +27,7 @@ import { css, html, LitElement, noChange, nothing, svg, type PropertyValues } fr
 import { Directive, directive, type ElementPart } from 'lit/directive.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { EngineClient } from '../client.ts';
+import { defaultFactMlp } from '../../workers/labs/fact-mlp.ts';
 import type { FactMlpResult, FactMlpSetup, LabsClient } from '../../workers/labs/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import { buttons, inputs, theme } from '../theme.ts';
@@ -38,20 +39,6 @@ const LIMIT = 10;
 
 /** The part of LabsClient this element calls. */
 export type FactMlpClient = Pick<LabsClient, 'factMlp'>;
-
-/** The story's numbers, as data: six dimensions, one axis per name. */
-export const defaultFactSetup = (): FactMlpSetup => ({
-  directions: {
-    michael: [1, 0, 0, 0, 0, 0],
-    jordan: [0, 1, 0, 0, 0, 0],
-    basketball: [0, 0, 1, 0, 0, 0],
-  },
-  input: { michael: true, jordan: true },
-  up: [1, 1, 0, 0, 0, 0],
-  bias: -1,
-  down: [0, 0, 1, 0, 0, 0],
-  activation: 'relu',
-});
 
 type Name = keyof FactMlpSetup['input'];
 type Direction = keyof FactMlpSetup['directions'];
@@ -116,7 +103,7 @@ export class FactMlpLab extends LitElement {
   constructor() {
     super();
     this.client = null;
-    this.setup = defaultFactSetup();
+    this.setup = defaultFactMlp();
     this.results = null;
     this.busy = false;
     this.error = '';
@@ -434,7 +421,7 @@ export class FactMlpLab extends LitElement {
             </label>`,
           )}
         </fieldset>
-        <button part="reset" @click=${() => (this.setup = defaultFactSetup())}>Back to the first numbers</button>
+        <button part="reset" @click=${() => (this.setup = defaultFactMlp())}>Back to the first numbers</button>
       </div>
 
       ${this.renderResult(setup, result, vector)} ${results ? this.renderTruthTable(setup, results) : nothing}
