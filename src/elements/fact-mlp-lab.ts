@@ -26,11 +26,11 @@
 import { css, html, LitElement, noChange, nothing, svg, type PropertyValues } from 'lit';
 import { Directive, directive, type ElementPart } from 'lit/directive.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
-import { EngineClient } from '../client.ts';
 import { defaultFactMlp } from '../../workers/labs/fact-mlp.ts';
 import type { FactMlpResult, FactMlpSetup, LabsClient } from '../../workers/labs/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import { buttons, inputs, theme } from '../theme.ts';
+import { OwnClient } from './own-client.ts';
 
 /** Edits pause this long before the neuron runs again. */
 const DEBOUNCE_MS = 120;
@@ -94,14 +94,13 @@ export class FactMlpLab extends LitElement {
   declare private busy: boolean;
   declare private error: string;
 
-  /** The client this element started itself (no page gave one); ended with the element. */
-  private ownClient: EngineClient | null = null;
   private debounce: ReturnType<typeof setTimeout> | undefined;
   /** Number of the newest run; answers to older ones are dropped. */
   private latest = 0;
 
   constructor() {
     super();
+    new OwnClient(this); // a worker of its own when the page gives none
     this.client = null;
     this.setup = defaultFactMlp();
     this.results = null;
@@ -109,26 +108,13 @@ export class FactMlpLab extends LitElement {
     this.error = '';
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (!this.client) this.client = this.ownClient = new EngineClient();
-  }
-
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     clearTimeout(this.debounce);
-    if (this.ownClient && this.client === this.ownClient) this.client = null;
-    this.endOwnClient();
-  }
-
-  private endOwnClient(): void {
-    this.ownClient?.terminate();
-    this.ownClient = null;
   }
 
   // willUpdate: the busy state goes into this render, not a second one.
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('client') && this.ownClient && this.client !== this.ownClient) this.endOwnClient();
     if (changed.has('client') || changed.has('setup')) {
       clearTimeout(this.debounce);
       if (this.client) {

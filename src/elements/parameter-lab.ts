@@ -20,11 +20,11 @@
  *   scores-per-head, scores-per-model, context-try, tried, ratio.
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
-import { EngineClient } from '../client.ts';
 import type { GPTConfig } from '../../workers/engine/config.ts';
 import type { ActiveModelCount, LabsClient, NamedConfig, ParameterBreakdown, ParameterRow } from '../../workers/labs/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import { theme } from '../theme.ts';
+import { OwnClient } from './own-client.ts';
 import { formatPercent } from '../visible-token.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 
@@ -102,8 +102,6 @@ export class ParameterLab extends LitElement {
   declare private busy: boolean;
   declare private error: string;
 
-  /** The client this element started itself (ended when it disconnects). */
-  private ownClient: EngineClient | null = null;
   /** The known models as asked of the current client (a named choice waits for them). */
   private configsLoad: Promise<NamedConfig[]> | null = null;
   /** Numbers of the newest requests: older answers are dropped. */
@@ -112,6 +110,7 @@ export class ParameterLab extends LitElement {
 
   constructor() {
     super();
+    new OwnClient(this); // a worker of its own when the page gives none
     this.client = null;
     this.choice = '';
     this.custom = { nLayer: 12, nHead: 12, nEmbd: 768, blockSize: 1024, vocabSize: 50257, tied: true };
@@ -124,28 +123,8 @@ export class ParameterLab extends LitElement {
     this.error = '';
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    // EngineClient answers every LabsClient call from the engine worker.
-    if (!this.client) this.client = this.ownClient = new EngineClient();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.endOwnClient();
-  }
-
-  private endOwnClient(): void {
-    if (!this.ownClient) return;
-    this.ownClient.terminate();
-    if (this.client === this.ownClient) this.client = null;
-    this.ownClient = null;
-  }
-
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client')) {
-      // A client given by the page replaces the one this element started.
-      if (this.ownClient && this.client !== this.ownClient) this.endOwnClient();
       this.configs = null;
       this.configsLoad = this.client ? this.client.knownConfigs() : null;
       if (this.configsLoad) void this.showConfigs(this.configsLoad);

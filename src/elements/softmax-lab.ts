@@ -21,12 +21,12 @@
  *   sampling, draws, seed, draw-button, status, error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { EngineClient } from '../client.ts';
 import { theme, buttons } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import type { LabsClient, SoftmaxResult } from '../../workers/labs/types.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { OwnClient } from './own-client.ts';
 
 const EXAMPLE_TOKENS = ['cat', 'dog', 'mat', 'hat', 'bat'];
 const EXAMPLE_LOGITS = [2.0, 1.0, 0.5, 0.1, -1.0];
@@ -112,13 +112,12 @@ export class SoftmaxLab extends LitElement {
   declare private error: string;
   declare private drag: Drag | null;
 
-  /** The client this element started itself, when the page gave none. */
-  private ownClient: EngineClient | null = null;
   /** Number of the newest softmax request; older answers are dropped. */
   private latestSoftmax = 0;
 
   constructor() {
     super();
+    new OwnClient(this); // a worker of its own when the page gives none
     this.client = null;
     this.text = '';
     this.tokens = [...EXAMPLE_TOKENS];
@@ -135,25 +134,7 @@ export class SoftmaxLab extends LitElement {
     this.drag = null;
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (!this.client) this.client = this.ownClient = new EngineClient();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.endOwnClient();
-  }
-
-  private endOwnClient(): void {
-    if (!this.ownClient) return;
-    this.ownClient.terminate();
-    if (this.client === this.ownClient) this.client = null;
-    this.ownClient = null;
-  }
-
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('client') && this.ownClient && this.client !== this.ownClient) this.endOwnClient();
     if (changed.has('tokens')) this.formulaIndex = Math.min(this.formulaIndex, Math.max(0, this.tokens.length - 1));
     if (changed.has('client') || changed.has('logits') || changed.has('temperature')) void this.computeSoftmax();
   }

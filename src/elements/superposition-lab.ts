@@ -20,10 +20,10 @@
  *   histogram (each chart, also angles-histogram or pack-histogram), bar, right-angle, tolerance-band, histogram-table.
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
-import { EngineClient } from '../client.ts';
 import { type AngleHistogram, DEFAULT_PACKING, type LabsClient, type PackingFrame, type PackingRequest } from '../../workers/labs/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import { buttons, theme } from '../theme.ts';
+import { OwnClient } from './own-client.ts';
 import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
 
 /** The slider's stops: roughly even steps on a log scale from 2 to 10,000. */
@@ -102,14 +102,13 @@ export class SuperpositionLab extends LitElement {
   declare private packBusy: boolean;
   declare private packError: string;
 
-  /** The client this element started because none was given; ended when it disconnects. */
-  private ownClient: EngineClient | null = null;
   /** Numbers of the newest requests; older answers are dropped. */
   private latestAngles = 0;
   private latestPacking = 0;
 
   constructor() {
     super();
+    new OwnClient(this); // a worker of its own when the page gives none
     this.client = null;
     this.dimension = 100;
     this.angles = { count: 100, seed: 1 };
@@ -237,22 +236,6 @@ export class SuperpositionLab extends LitElement {
       }
     `,
   ];
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (!this.client) {
-      this.ownClient = new EngineClient();
-      this.client = this.ownClient;
-    }
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    if (!this.ownClient) return;
-    this.ownClient.terminate();
-    if (this.client === this.ownClient) this.client = null;
-    this.ownClient = null;
-  }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client') && this.client) void this.drawAngles();
