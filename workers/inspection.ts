@@ -116,6 +116,8 @@ export interface LensLayer {
 /** A time-lapse frame: one prompt's next-token odds and attention patterns at a training step. */
 export interface TimelapseFrame {
   step: number;
+  /** The prompt's tokens: the rows and columns of each head's pattern. */
+  tokens: string[];
   /** The likeliest next tokens after the prompt (score: probability). */
   top: TokenScore[];
   /** Per layer, [nHead, T, T] attention patterns for the prompt. */

@@ -19,19 +19,17 @@ import './heatmap.ts';
 export const DEFAULT_PROMPT = 'The cat sat on the';
 export const INTERVALS = [10, 25, 50, 100] as const;
 
-/** What the frames' flat pattern arrays need to be cut into heads: the model's head count and the prompt's tokens. */
+/** How a frame's flat [nHead, T, T] patterns are cut into heads: T is its prompt's length, the head count follows. */
 interface PatternShape {
-  nLayer: number;
   nHead: number;
   tokens: string[];
 }
 
-/** The prompt's length in tokens if `frame`'s patterns are [nHead, T, T] per layer of this shape; else 0. */
-function tokensPerPattern(shape: PatternShape, frame: TimelapseFrame): number {
+function shapeOf(frame: TimelapseFrame): PatternShape | null {
+  const t = frame.tokens.length;
   const first = frame.patterns[0];
-  if (!first || frame.patterns.length !== shape.nLayer) return 0;
-  const t = Math.round(Math.sqrt(first.length / shape.nHead));
-  return t > 0 && shape.nHead * t * t === first.length ? t : 0;
+  if (!first || t === 0 || first.length % (t * t) !== 0) return null;
+  return { nHead: first.length / (t * t), tokens: frame.tokens };
 }
 
 const CURVE = { width: 320, height: 110, left: 34, right: 8, top: 8, bottom: 20 };
@@ -46,7 +44,6 @@ export class TrainingTimelapse extends LitElement {
     every: { state: true },
     frames: { state: true },
     index: { state: true },
-    shape: { state: true },
     chosen: { state: true },
     busy: { state: true },
     error: { state: true },
@@ -60,7 +57,6 @@ export class TrainingTimelapse extends LitElement {
   declare private frames: TimelapseFrame[];
   /** The frame the slider shows. */
   declare private index: number;
-  declare private shape: PatternShape | null;
   /** The head shown large (its thumbnail chosen), if any. */
   declare private chosen: { layer: number; head: number } | null;
   declare private busy: 'watch' | 'refresh' | null;
@@ -80,7 +76,6 @@ export class TrainingTimelapse extends LitElement {
     this.every = 25;
     this.frames = [];
     this.index = 0;
-    this.shape = null;
     this.chosen = null;
     this.busy = null;
     this.error = '';
@@ -105,11 +100,9 @@ export class TrainingTimelapse extends LitElement {
     this.busy ??= 'refresh';
     try {
       const frames = await client.timelapse();
-      const shape = await this.shapeFor(client, frames[0]);
       if (request <= this.applied) return;
       this.applied = request;
       const following = this.index >= this.frames.length - 1;
-      this.shape = shape;
       this.frames = frames;
       this.index = following ? Math.max(0, frames.length - 1) : Math.min(this.index, frames.length - 1);
       this.error = '';
@@ -118,14 +111,6 @@ export class TrainingTimelapse extends LitElement {
     } finally {
       if (request === this.asked && this.busy === 'refresh') this.busy = null;
     }
-  }
-
-  /** The known shape if it fits the frame; else the model's head count and the prompt's tokens from the worker. */
-  private async shapeFor(client: InspectorClient, frame: TimelapseFrame | undefined): Promise<PatternShape | null> {
-    if (!frame) return this.shape;
-    if (this.shape && tokensPerPattern(this.shape, frame)) return this.shape;
-    const { config, tokens } = await client.inspect(this.prompt);
-    return { nLayer: config.nLayer, nHead: config.nHead, tokens };
   }
 
   private onSubmit(event: SubmitEvent): void {
@@ -141,8 +126,6 @@ export class TrainingTimelapse extends LitElement {
     this.error = '';
     try {
       await client.setTimelapse({ prompt: this.prompt, every: this.every });
-      // The tokens are the new prompt's: read them again with the next frames.
-      this.shape = null;
       this.chosen = null;
       this.busy = null;
       await this.refresh();
@@ -367,8 +350,8 @@ export class TrainingTimelapse extends LitElement {
 
   private renderFrame(frame: TimelapseFrame) {
     const last = this.frames.length - 1;
-    const shape = this.shape;
-    const t = shape ? tokensPerPattern(shape, frame) : 0;
+    const shape = shapeOf(frame);
+    const t = shape?.tokens.length ?? 0;
     return html`
       <div class="scrub">
         <input
@@ -437,8 +420,7 @@ export class TrainingTimelapse extends LitElement {
     const chosen = this.chosen;
     const pattern = chosen && frame.patterns[chosen.layer];
     if (!chosen || !pattern) return nothing;
-    // Token labels only when the frames are of the prompt typed here (another tab or a reload may have set another).
-    const labels = shape.tokens.length === t ? shape.tokens.map(visibleToken) : Array.from({ length: t }, (_, i) => String(i));
+    const labels = shape.tokens.map(visibleToken);
     return html`<div class="chosen">
       <llm-heatmap
         part="head"

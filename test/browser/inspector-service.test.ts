@@ -57,6 +57,7 @@ describe('inspector through the worker', function () {
     // The last frame is the trained model's view of the prompt.
     const now = await client.inspect(prompt);
     expect(frames.at(-1)!.top.map((t) => t.token)).to.deep.equal(now.top.slice(0, frames.at(-1)!.top.length).map((t) => t.token));
+    expect(frames.at(-1)!.tokens).to.deep.equal(now.tokens);
     expect(frames.at(-1)!.patterns).to.have.length(2);
     expect(Array.from(frames.at(-1)!.patterns[1]!)).to.deep.equal(Array.from(now.capture.layers[1]!.pattern));
     await client.reset();

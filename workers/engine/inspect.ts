@@ -356,5 +356,5 @@ export function timelapseFrame(
   const acts = activationsOf(params, ids);
   const next = nextTokenOdds(acts.logits, ids.length, V);
   const patterns = Array.from({ length: L }, (_, l) => layerActivations(acts, l).att.slice());
-  return { step, top: topTokens(tokenizer, next, count), patterns };
+  return { step, tokens: ids.map((id) => tokenizer.token(id)), top: topTokens(tokenizer, next, count), patterns };
 }
