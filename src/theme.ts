@@ -110,3 +110,14 @@ export const buttons = css`
     cursor: not-allowed;
   }
 `;
+
+/** What went wrong (role=alert), boxed in the error colour: class "error". */
+export const alerts = css`
+  .error {
+    margin: 0.5rem 0;
+    padding: 0.6rem 0.8rem;
+    border: 1px solid var(--_error);
+    border-radius: var(--_radius);
+    color: var(--_error);
+  }
+`;

@@ -20,7 +20,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { Prediction, TokenProbability } from '../client.ts';
 import type { Inspection, InspectorClient, Interventions } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { buttons, theme } from '../theme.ts';
+import { alerts, buttons, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
 import './next-token-chart.ts';
 
@@ -205,6 +205,7 @@ export class AttentionExperiments extends LitElement {
 
   static override styles = [
     theme,
+    alerts,
     buttons,
     css`
       section {
@@ -274,13 +275,6 @@ export class AttentionExperiments extends LitElement {
         color: var(--_muted);
         margin: 0.4rem 0 0;
         min-height: 1.2em;
-      }
-      .error {
-        margin: 0.5rem 0;
-        padding: 0.6rem 0.8rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
       }
       @media (prefers-reduced-motion: no-preference) {
         .compare llm-next-token-chart {

@@ -37,7 +37,7 @@ import type {
   ChatToken,
 } from '../../workers/chat/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { buttons, theme } from '../theme.ts';
+import { alerts, buttons, theme } from '../theme.ts';
 import './chat-reply.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 
@@ -410,6 +410,7 @@ export class ChatPanel extends LitElement {
 
   static override styles = [
     theme,
+    alerts,
     buttons,
     numberFieldStyles,
     css`
@@ -448,11 +449,6 @@ export class ChatPanel extends LitElement {
         font-size: 0.9rem;
       }
       .error {
-        margin: 0.5rem 0;
-        padding: 0.6rem 0.8rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
         display: flex;
         flex-wrap: wrap;
         gap: 0.3rem 0.6rem;

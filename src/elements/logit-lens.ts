@@ -12,7 +12,7 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { InspectorClient, LensLayer } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { theme } from '../theme.ts';
+import { alerts, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 
 /** Predictions read out per layer. */
@@ -101,6 +101,7 @@ export class LogitLens extends LitElement {
 
   static override styles = [
     theme,
+    alerts,
     css`
       .positions {
         display: flex;
@@ -211,13 +212,6 @@ export class LogitLens extends LitElement {
         font-size: 0.85rem;
         color: var(--_muted);
         margin: 0.5rem 0 0;
-      }
-      .error {
-        margin: 0.5rem 0;
-        padding: 0.6rem 0.8rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
       }
     `,
   ];

@@ -23,7 +23,7 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { FactPrompt, InspectorClient, Neuron, NeuronReport, TokenScore } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { buttons, theme } from '../theme.ts';
+import { alerts, buttons, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import { gelu } from '../../workers/engine/gelu.ts';
 
@@ -267,6 +267,7 @@ export class MlpNeurons extends LitElement {
 
   static override styles = [
     theme,
+    alerts,
     buttons,
     css`
       .switch {
@@ -327,14 +328,6 @@ export class MlpNeurons extends LitElement {
       .status {
         margin: 0.3rem 0;
         min-height: 1.3em;
-        font-size: 0.9rem;
-      }
-      .error {
-        margin: 0.4rem 0;
-        padding: 0.5rem 0.7rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
         font-size: 0.9rem;
       }
       .stale {

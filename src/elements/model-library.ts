@@ -24,7 +24,7 @@ import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { ModelInfo } from '../client.ts';
 import type { CheckpointSummary, ImportSource, SavedModels } from '../../workers/store/records.ts';
-import { buttons, inputs, theme } from '../theme.ts';
+import { alerts, buttons, inputs, theme } from '../theme.ts';
 import { messageOf } from '../../workers/message-of.ts';
 
 /** The part of the client this element talks to (EngineClient has them all). */
@@ -387,6 +387,7 @@ export class ModelLibrary extends LitElement {
 
   static override styles = [
     theme,
+    alerts,
     buttons,
     inputs,
     css`
@@ -464,13 +465,6 @@ export class ModelLibrary extends LitElement {
         margin: 0.3rem 0;
         min-height: 1.3em;
         font-size: 0.9rem;
-      }
-      .error {
-        margin: 0.4rem 0;
-        padding: 0.5rem 0.7rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
       }
       .models {
         list-style: none;

@@ -26,7 +26,7 @@ import type {
   TrainingSample,
   TrainingState,
 } from '../client.ts';
-import { buttons, theme } from '../theme.ts';
+import { alerts, buttons, theme } from '../theme.ts';
 import './corpus-picker.ts';
 import './loss-chart.ts';
 import { CUSTOM } from './model-size-picker.ts';
@@ -357,6 +357,7 @@ export class TrainingPanel extends LitElement {
 
   static override styles = [
     theme,
+    alerts,
     buttons,
     numberFieldStyles,
     css`
@@ -397,13 +398,6 @@ export class TrainingPanel extends LitElement {
         font-size: 0.85rem;
         color: var(--_muted);
         margin: 0;
-      }
-      .error {
-        margin: 0.5rem 0;
-        padding: 0.6rem 0.8rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
       }
       .samples {
         list-style: none;

@@ -12,7 +12,7 @@ import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import type { LossPoint } from '../client.ts';
 import type { InspectorClient, TimelapseFrame } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { buttons, inputs, theme } from '../theme.ts';
+import { alerts, buttons, inputs, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
 
@@ -149,6 +149,7 @@ export class TrainingTimelapse extends LitElement {
 
   static override styles = [
     theme,
+    alerts,
     buttons,
     inputs,
     css`
@@ -293,13 +294,6 @@ export class TrainingTimelapse extends LitElement {
         color: var(--_muted);
         margin: 0.25rem 0 0;
         min-height: 1.2em;
-      }
-      .error {
-        margin: 0.5rem 0;
-        padding: 0.6rem 0.8rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
       }
     `,
   ];
