@@ -102,22 +102,28 @@ export class ModelLibrary {
 
   /** A saved model, which becomes the one in use. */
   async open(id: string): Promise<CheckpointRecord> {
-    const record = await this.store.load(id);
-    if (!record) throw new Error('That saved model is gone (deleted in another tab?).');
+    const record = await this.take(id);
     await this.store.setActive(id);
-    this.active = { id, name: record.name, created: record.created, updated: record.updated, step: record.training?.step ?? 0 };
     return record;
   }
 
-  /** The saved model to reopen on start, if there is one and storage works. */
+  /** The saved model to reopen on start, if there is one and storage works (it is the active one already). */
   async activeRecord(): Promise<CheckpointRecord | null> {
     try {
       const id = await this.store.activeId();
-      return id ? await this.open(id) : null;
+      return id ? await this.take(id) : null;
     } catch (error) {
       if (error instanceof StorageProblem) return null;
       throw error;
     }
+  }
+
+  /** Reads a saved model and makes it the one in use here. */
+  private async take(id: string): Promise<CheckpointRecord> {
+    const record = await this.store.load(id);
+    if (!record) throw new Error('That saved model is gone (deleted in another tab?).');
+    this.active = { id, name: record.name, created: record.created, updated: record.updated, step: record.training?.step ?? 0 };
+    return record;
   }
 
   async rename(id: string, name: string): Promise<CheckpointSummary> {
