@@ -121,3 +121,42 @@ export const alerts = css`
     color: var(--_error);
   }
 `;
+
+/**
+ * Rows of labelled bars (token, bar, value) in one grid so the bars line up:
+ * an <ol class="bar-rows"> of <li>s, each with .label, .track > .fill, and a value.
+ */
+export const barRows = css`
+  .bar-rows {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+    display: grid;
+    grid-template-columns: auto minmax(0, 1fr) auto;
+    gap: 3px 0.5rem;
+    align-items: center;
+  }
+  .bar-rows > li {
+    display: grid;
+    grid-column: 1 / -1;
+    grid-template-columns: subgrid;
+    align-items: center;
+  }
+  .bar-rows .label {
+    font-family: var(--_mono);
+    white-space: pre;
+    text-align: right;
+    min-width: 2.5rem;
+  }
+  .bar-rows .track {
+    height: 1.1rem;
+    background: var(--_background);
+    border-radius: 3px;
+    overflow: hidden;
+  }
+  .bar-rows .fill {
+    display: block;
+    height: 100%;
+    background: var(--_accent);
+  }
+`;

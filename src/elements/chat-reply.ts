@@ -11,7 +11,7 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { ChatToken } from '../../workers/chat/types.ts';
-import { theme } from '../theme.ts';
+import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
 
 /** How much of the text before a token the alternatives' caption quotes. */
@@ -60,6 +60,7 @@ export class ChatReplyView extends LitElement {
 
   static override styles = [
     theme,
+    barRows,
     css`
       .tokens {
         margin: 0;
@@ -103,36 +104,15 @@ export class ChatReplyView extends LitElement {
         white-space: pre-wrap;
         color: var(--_foreground);
       }
-      ol {
-        list-style: none;
-        margin: 0;
-        padding: 0;
-        display: grid;
+      /* The bars of the alternatives sit on the reply's panel; the chosen one alone is in the accent colour. */
+      .bar-rows {
         grid-template-columns: auto minmax(4rem, 1fr) auto;
-        gap: 3px 0.5rem;
-        align-items: center;
       }
-      li {
-        display: grid;
-        grid-column: 1 / -1;
-        grid-template-columns: subgrid;
-        align-items: center;
-      }
-      .label {
-        font-family: var(--_mono);
-        white-space: pre;
-        text-align: right;
-        min-width: 2.5rem;
-      }
-      .track {
+      .bar-rows .track {
         height: 1rem;
         background: var(--_surface);
-        border-radius: 3px;
-        overflow: hidden;
       }
-      .fill {
-        display: block;
-        height: 100%;
+      .bar-rows .fill {
         background: var(--_muted);
       }
       .chosen .fill {
@@ -189,7 +169,7 @@ export class ChatReplyView extends LitElement {
         ${quote ? html`After <span class="quote">${quote}</span> the` : 'At the start, the'} model weighed these tokens and drew
         <span class="quote">${shownToken(picked.token)}</span> (${formatPercent(picked.prob)}).
       </p>
-      <ol aria-label="Alternatives, likeliest first">
+      <ol class="bar-rows" aria-label="Alternatives, likeliest first">
         ${picked.alternatives.map((alternative) => {
           const chosen = alternative.token === picked.token;
           return html`<li

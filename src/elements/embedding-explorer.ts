@@ -32,7 +32,7 @@ import type {
   TokenAngle,
 } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { buttons, inputs, theme } from '../theme.ts';
+import { barRows, buttons, inputs, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
 import { tabList, tabStyles } from './tabs.ts';
@@ -177,6 +177,7 @@ export class EmbeddingExplorer extends LitElement {
 
   static override styles = [
     theme,
+    barRows,
     buttons,
     inputs,
     tabStyles,
@@ -210,42 +211,13 @@ export class EmbeddingExplorer extends LitElement {
         font-size: 1.2rem;
         padding-bottom: 0.3rem;
       }
-      ol.bars {
-        list-style: none;
+      .bar-rows {
         margin: 0.5rem 0;
-        padding: 0;
-        display: grid;
-        grid-template-columns: auto minmax(0, 1fr) auto;
-        gap: 3px 0.5rem;
-        align-items: center;
       }
-      ol.bars li {
-        display: grid;
-        grid-column: 1 / -1;
-        grid-template-columns: subgrid;
-        align-items: center;
-      }
-      .token {
-        font-family: var(--_mono);
-        white-space: pre;
-        text-align: right;
-        min-width: 2.5rem;
-      }
-      .token .id {
+      .label .id {
         color: var(--_muted);
         font-size: 0.7rem;
         margin-left: 0.35rem;
-      }
-      .track {
-        height: 1.1rem;
-        background: var(--_background);
-        border-radius: 3px;
-        overflow: hidden;
-      }
-      .fill {
-        display: block;
-        height: 100%;
-        background: var(--_accent);
       }
       .negative .fill {
         background: var(--_warning);
@@ -530,14 +502,14 @@ export class EmbeddingExplorer extends LitElement {
 
   /** Tokens with their cosine as a bar (negative ones in the warning colour, from the left all the same). */
   private renderCosines(neighbours: Neighbour[], part: string, label: string) {
-    return html`<ol class="bars" part=${part} aria-label=${label}>
+    return html`<ol class="bar-rows" part=${part} aria-label=${label}>
       ${neighbours.map(
         ({ id, token, cosine }) => html`<li
           part="neighbour"
           class=${cosine < 0 ? 'negative' : ''}
           aria-label="${describeToken(token)}, id ${id}: cosine ${formatNumber(cosine, 4)}"
         >
-          <span class="token" part="neighbour-token" aria-hidden="true">${visibleToken(token)}<span class="id">${id}</span></span>
+          <span class="label" part="neighbour-token" aria-hidden="true">${visibleToken(token)}<span class="id">${id}</span></span>
           <span class="track" aria-hidden="true"
             ><span class="fill" part="neighbour-bar" style="width:${(Math.min(1, Math.abs(cosine)) * 100).toFixed(2)}%"></span
           ></span>

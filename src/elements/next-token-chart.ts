@@ -8,7 +8,7 @@
  */
 import { css, html, LitElement } from 'lit';
 import type { Prediction } from '../client.ts';
-import { theme } from '../theme.ts';
+import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 
 export class NextTokenChart extends LitElement {
@@ -25,43 +25,14 @@ export class NextTokenChart extends LitElement {
 
   static override styles = [
     theme,
+    barRows,
     css`
-      ol {
-        list-style: none;
-        margin: 0;
-        padding: 0;
-        display: grid;
-        grid-template-columns: auto minmax(0, 1fr) auto;
-        gap: 3px 0.5rem;
-        align-items: center;
-      }
-      li {
-        display: grid;
-        grid-column: 1 / -1;
-        grid-template-columns: subgrid;
-        align-items: center;
-      }
-      .label {
-        font-family: var(--_mono);
-        white-space: pre;
-        text-align: right;
-        min-width: 2.5rem;
-      }
       .label .id {
         color: var(--_muted);
         font-size: 0.7rem;
         margin-left: 0.35rem;
       }
-      .track {
-        height: 1.1rem;
-        background: var(--_background);
-        border-radius: 3px;
-        overflow: hidden;
-      }
-      .fill {
-        display: block;
-        height: 100%;
-        background: var(--_accent);
+      .bar-rows .fill {
         transition: width 120ms ease-out;
       }
       .rest .fill {
@@ -91,7 +62,7 @@ export class NextTokenChart extends LitElement {
     if (!prediction) return html`<p class="empty">Waiting for the model…</p>`;
     const others = prediction.probs.length - prediction.top.length;
     return html`
-      <ol part="bars" aria-label="Next-token probabilities">
+      <ol class="bar-rows" part="bars" aria-label="Next-token probabilities">
         ${prediction.top.map(
           ({ id, token, prob }) => html`<li part="bar" aria-label="${describeToken(token)}: ${formatPercent(prob)}">
             ${this.row(html`${visibleToken(token)}<span class="id">${id}</span>`, prob)}

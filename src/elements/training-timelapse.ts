@@ -12,7 +12,7 @@ import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import type { LossPoint } from '../client.ts';
 import type { InspectorClient, TimelapseFrame } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { alerts, buttons, inputs, theme } from '../theme.ts';
+import { alerts, barRows, buttons, inputs, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
 
@@ -149,6 +149,7 @@ export class TrainingTimelapse extends LitElement {
 
   static override styles = [
     theme,
+    barRows,
     alerts,
     buttons,
     inputs,
@@ -214,38 +215,6 @@ export class TrainingTimelapse extends LitElement {
       .chosen {
         margin-top: 1rem;
         overflow-x: auto;
-      }
-      ol {
-        list-style: none;
-        margin: 0;
-        padding: 0;
-        display: grid;
-        grid-template-columns: auto minmax(0, 1fr) auto;
-        gap: 3px 0.5rem;
-        align-items: center;
-      }
-      li {
-        display: grid;
-        grid-column: 1 / -1;
-        grid-template-columns: subgrid;
-        align-items: center;
-      }
-      .token {
-        font-family: var(--_mono);
-        white-space: pre;
-        text-align: right;
-        min-width: 1.5rem;
-      }
-      .track {
-        height: 0.9rem;
-        background: var(--_background);
-        border-radius: 3px;
-        overflow: hidden;
-      }
-      .fill {
-        display: block;
-        height: 100%;
-        background: var(--_accent);
       }
       .value {
         font-family: var(--_mono);
@@ -365,10 +334,10 @@ export class TrainingTimelapse extends LitElement {
       <div class="columns">
         <div>
           <h4>Next token</h4>
-          <ol part="bars" aria-label="Next-token probabilities at step ${frame.step}">
+          <ol class="bar-rows" part="bars" aria-label="Next-token probabilities at step ${frame.step}">
             ${frame.top.map(
               ({ token, score }) => html`<li part="bar" aria-label="${describeToken(token)}: ${formatPercent(score)}">
-                <span class="token" aria-hidden="true">${visibleToken(token)}</span>
+                <span class="label" aria-hidden="true">${visibleToken(token)}</span>
                 <span class="track" aria-hidden="true"><span class="fill" part="bar-fill" style="width:${(score * 100).toFixed(2)}%"></span></span>
                 <span class="value" aria-hidden="true">${formatPercent(score)}</span>
               </li>`,
