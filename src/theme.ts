@@ -160,3 +160,16 @@ export const barRows = css`
     background: var(--_accent);
   }
 `;
+
+/** Drop-down lists, on the page background like the text boxes. */
+export const selects = css`
+  select {
+    font: inherit;
+    font-size: 0.9rem;
+    padding: 0.2rem 0.4rem;
+    color: var(--_foreground);
+    background: var(--_background);
+    border: 1px solid var(--_border);
+    border-radius: calc(var(--_radius) / 2);
+  }
+`;

@@ -15,7 +15,7 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import type { BackendChoice, BackendInfo, EngineClient } from '../client.ts';
-import { theme } from '../theme.ts';
+import { selects, theme } from '../theme.ts';
 import { messageOf } from '../../workers/message-of.ts';
 
 /** The part of the client this element talks to. */
@@ -114,6 +114,7 @@ export class BackendPicker extends LitElement {
 
   static override styles = [
     theme,
+    selects,
     css`
       .picker {
         display: flex;
@@ -124,15 +125,6 @@ export class BackendPicker extends LitElement {
       label {
         font-weight: 600;
         font-size: 0.9rem;
-      }
-      select {
-        font: inherit;
-        font-size: 0.9rem;
-        padding: 0.2rem 0.4rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       select:disabled {
         opacity: 0.6;

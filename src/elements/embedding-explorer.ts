@@ -32,7 +32,7 @@ import type {
   TokenAngle,
 } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { barRows, buttons, inputs, theme } from '../theme.ts';
+import { barRows, buttons, inputs, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
 import { tabList, tabStyles } from './tabs.ts';
@@ -177,6 +177,7 @@ export class EmbeddingExplorer extends LitElement {
 
   static override styles = [
     theme,
+    selects,
     barRows,
     buttons,
     inputs,
@@ -197,12 +198,8 @@ export class EmbeddingExplorer extends LitElement {
         color: var(--_muted);
       }
       select {
-        font: inherit;
         font-family: var(--_mono);
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
+        font-size: inherit;
         padding: 0.25rem 0.35rem;
         max-width: 100%;
       }

@@ -23,7 +23,7 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { FactPrompt, InspectorClient, Neuron, NeuronReport, TokenScore } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { alerts, buttons, theme } from '../theme.ts';
+import { alerts, buttons, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import { gelu } from '../../workers/engine/gelu.ts';
 
@@ -267,6 +267,7 @@ export class MlpNeurons extends LitElement {
 
   static override styles = [
     theme,
+    selects,
     alerts,
     buttons,
     css`
@@ -293,15 +294,6 @@ export class MlpNeurons extends LitElement {
       .label {
         font-weight: 600;
         font-size: 0.9rem;
-      }
-      select {
-        font: inherit;
-        font-size: 0.9rem;
-        padding: 0.2rem 0.4rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       .tokens {
         display: flex;

@@ -24,7 +24,7 @@ import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { ModelInfo } from '../client.ts';
 import type { CheckpointSummary, ImportSource, SavedModels } from '../../workers/store/records.ts';
-import { alerts, buttons, inputs, theme } from '../theme.ts';
+import { alerts, buttons, inputs, selects, theme } from '../theme.ts';
 import { messageOf } from '../../workers/message-of.ts';
 
 /** The part of the client this element talks to (EngineClient has them all). */
@@ -387,6 +387,7 @@ export class ModelLibrary extends LitElement {
 
   static override styles = [
     theme,
+    selects,
     alerts,
     buttons,
     inputs,
@@ -451,15 +452,6 @@ export class ModelLibrary extends LitElement {
       .row input[type='url'] {
         flex: 1 1 12rem;
         width: auto;
-      }
-      select {
-        font: inherit;
-        font-size: 0.9rem;
-        padding: 0.2rem 0.4rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       .status {
         margin: 0.3rem 0;

@@ -21,7 +21,7 @@
  *   sampling, draws, seed, draw-button, status, error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { theme, buttons } from '../theme.ts';
+import { buttons, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import { messageOf } from '../../workers/message-of.ts';
 import type { LabsClient, SoftmaxResult } from '../../workers/labs/types.ts';
@@ -214,6 +214,7 @@ export class SoftmaxLab extends LitElement {
 
   static override styles = [
     theme,
+    selects,
     buttons,
     numberFieldStyles,
     css`
@@ -357,12 +358,8 @@ export class SoftmaxLab extends LitElement {
         margin-bottom: 0.2rem;
       }
       select {
-        font: inherit;
+        font-size: inherit;
         padding: 0.3rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       .legend-sample {
         color: var(--_warning);

@@ -12,7 +12,7 @@ import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import type { LossPoint } from '../client.ts';
 import type { InspectorClient, TimelapseFrame } from '../../workers/inspection.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { alerts, barRows, buttons, inputs, theme } from '../theme.ts';
+import { alerts, barRows, buttons, inputs, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
 
@@ -149,6 +149,7 @@ export class TrainingTimelapse extends LitElement {
 
   static override styles = [
     theme,
+    selects,
     barRows,
     alerts,
     buttons,
@@ -174,12 +175,8 @@ export class TrainingTimelapse extends LitElement {
       input[type='text'],
       select {
         box-sizing: border-box;
-        font: inherit;
+        font-size: inherit;
         padding: 0.3rem 0.45rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       input[type='text'] {
         width: 100%;
