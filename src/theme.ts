@@ -173,3 +173,24 @@ export const selects = css`
     border-radius: calc(var(--_radius) / 2);
   }
 `;
+
+/** A list of cards, one per item (a model), the current one (aria-current) outlined: <ul class="cards">. */
+export const cards = css`
+  .cards {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+  }
+  .cards > li {
+    padding: 0.55rem 0.7rem;
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    background: var(--_background);
+  }
+  .cards > li + li {
+    margin-top: 0.5rem;
+  }
+  .cards > li[aria-current='true'] {
+    border-color: var(--_accent);
+  }
+`;

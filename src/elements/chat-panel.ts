@@ -37,7 +37,7 @@ import type {
   ChatToken,
 } from '../../workers/chat/types.ts';
 import { messageOf } from '../../workers/message-of.ts';
-import { alerts, buttons, theme } from '../theme.ts';
+import { alerts, buttons, cards, theme } from '../theme.ts';
 import './chat-reply.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 
@@ -410,6 +410,7 @@ export class ChatPanel extends LitElement {
 
   static override styles = [
     theme,
+    cards,
     alerts,
     buttons,
     numberFieldStyles,
@@ -462,23 +463,6 @@ export class ChatPanel extends LitElement {
         font-size: 0.85rem;
         border-color: var(--_error);
         color: var(--_error);
-      }
-      .models {
-        list-style: none;
-        margin: 0;
-        padding: 0;
-      }
-      .models li {
-        padding: 0.55rem 0.7rem;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        background: var(--_background);
-      }
-      .models li + li {
-        margin-top: 0.5rem;
-      }
-      .models li[aria-current='true'] {
-        border-color: var(--_accent);
       }
       .name {
         font-weight: 600;
@@ -721,7 +705,7 @@ export class ChatPanel extends LitElement {
     const models = this.models;
     if (!models) return html`<p class="empty">${this.client ? 'Reading the models…' : 'Not connected to the model yet.'}</p>`;
     if (!models.models.length) return html`<p class="empty" part="empty">No models on offer.</p>`;
-    return html`<ul class="models" part="models" aria-label="Models">
+    return html`<ul class="cards" part="models" aria-label="Models">
       ${repeat(
         models.models,
         (model) => model.id,

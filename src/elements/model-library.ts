@@ -24,7 +24,7 @@ import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { ModelInfo } from '../client.ts';
 import type { CheckpointSummary, ImportSource, SavedModels } from '../../workers/store/records.ts';
-import { alerts, buttons, inputs, selects, theme } from '../theme.ts';
+import { alerts, buttons, cards, inputs, selects, theme } from '../theme.ts';
 import { messageOf } from '../../workers/message-of.ts';
 
 /** The part of the client this element talks to (EngineClient has them all). */
@@ -387,6 +387,7 @@ export class ModelLibrary extends LitElement {
 
   static override styles = [
     theme,
+    cards,
     selects,
     alerts,
     buttons,
@@ -458,22 +459,9 @@ export class ModelLibrary extends LitElement {
         min-height: 1.3em;
         font-size: 0.9rem;
       }
-      .models {
-        list-style: none;
-        margin: 0;
-        padding: 0;
-      }
-      .models li {
-        padding: 0.55rem 0.7rem;
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
+      /* The saved models stand out from the panel's background. */
+      .cards > li {
         background: var(--_surface);
-      }
-      .models li + li {
-        margin-top: 0.5rem;
-      }
-      .models li[aria-current='true'] {
-        border-color: var(--_accent);
       }
       .name {
         font-weight: 600;
@@ -600,7 +588,7 @@ export class ModelLibrary extends LitElement {
     if (!saved.models.length) {
       return html`<p class="empty" part="empty">No saved models yet. Save the one in the playground, or import one.</p>`;
     }
-    return html`<ul class="models" part="models" aria-label="Saved models">
+    return html`<ul class="cards" part="models" aria-label="Saved models">
       ${repeat(
         saved.models,
         (model) => model.id,
