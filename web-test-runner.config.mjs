@@ -5,12 +5,18 @@ import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { countingReporter } from './test/counting-reporter.mjs';
 import { storageQuotaPlugin } from './test/storage-quota-plugin.mjs';
 
+// One seed for the run's random test inputs (test/browser/seeded.ts): TEST_SEED replays a failure.
+const seed = Number(process.env.TEST_SEED) || 1 + Math.floor(Math.random() * 2 ** 31);
+console.log(`Random test inputs use TEST_SEED=${seed}`);
+
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: true,
   concurrency: 1,
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 120000 } },
+  testRunnerHtml: (testFramework) =>
+    `<html><body><script>globalThis.TEST_SEED = ${seed};</script><script type="module" src="${testFramework}"></script></body></html>`,
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' }), storageQuotaPlugin()],
   browsers: [
     chromeLauncher({

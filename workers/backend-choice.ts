@@ -2,25 +2,8 @@
  * Which backend runs the model: the user's choice (auto, CPU, WebGPU) and the
  * adapter the browser offers, decided in one place with a sentence that says why.
  */
+import { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type BackendKind } from './api/backend.ts';
 import { adapterName, type GPUContext, isSoftwareAdapter } from './engine/webgpu/device.ts';
-
-export type BackendChoice = 'auto' | 'cpu' | 'webgpu';
-export type BackendKind = 'cpu' | 'webgpu';
-
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'cpu', 'webgpu'];
-
-export interface BackendInfo {
-  /** What the user asked for. */
-  choice: BackendChoice;
-  /** What runs now, inference and training. */
-  active: BackendKind;
-  /** The WebGPU adapter when there is one, whether or not it is used. */
-  adapter?: { name: string; software: boolean };
-  /** One short sentence for the page: why this backend runs. */
-  reason: string;
-  /** False where the browser has no WebGPU or no adapter. */
-  webgpuAvailable: boolean;
-}
 
 /** The backend a choice gives with this GPU (null: none), and why; throws when WebGPU is forced and there is none. */
 export function decideBackend(choice: BackendChoice, gpu: GPUContext | null): { active: BackendKind; reason: string } {

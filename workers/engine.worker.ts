@@ -1,8 +1,8 @@
-/** The one engine worker: serves EngineService to the page through Comlink. */
+/** The one engine worker: serves the engine's areas to the page through Comlink. */
 import * as Comlink from 'comlink';
 import { initGemm } from './engine/gemm.ts';
-import { EngineService } from './service.ts';
+import { createEngine } from './engine.ts';
 
 // Compiles the WebAssembly matmul in the background; until it is ready, matmuls run in JavaScript.
 void initGemm();
-Comlink.expose(new EngineService({ transfer: Comlink.transfer }));
+Comlink.expose(createEngine({ transfer: Comlink.transfer }));

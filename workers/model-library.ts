@@ -7,8 +7,9 @@
 import type { GPTConfig } from './engine/config.ts';
 import type { CharTokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
-import type { CheckpointRecord, CheckpointSummary, SavedModels, StoredCorpus, StoredTraining } from './store/records.ts';
-import { messageOf } from './message-of.ts';
+import type { CheckpointSummary, SavedModels } from './api/library.ts';
+import type { CheckpointRecord, StoredCorpus, StoredTraining } from './store/records.ts';
+import { messageOf } from './api/errors.ts';
 
 /** Training saves itself this often by default (and whenever it pauses). */
 export const DEFAULT_AUTOSAVE_STEPS = 50;
@@ -100,30 +101,34 @@ export class ModelLibrary {
     return { models, activeId, autosaveEvery: this.autosaveEvery, storage };
   }
 
-  /** A saved model, which becomes the one in use. */
-  async open(id: string): Promise<CheckpointRecord> {
-    const record = await this.take(id);
-    await this.store.setActive(id);
+  /** A saved model's record; rejects when it is gone. */
+  async read(id: string): Promise<CheckpointRecord> {
+    const record = await this.store.load(id);
+    if (!record) throw new Error('That saved model is gone (deleted in another tab?).');
     return record;
   }
 
-  /** The saved model to reopen on start, if there is one and storage works (it is the active one already). */
+  /** The saved model to reopen on start, if there is one and storage works. */
   async activeRecord(): Promise<CheckpointRecord | null> {
     try {
       const id = await this.store.activeId();
-      return id ? await this.take(id) : null;
+      return id ? await this.read(id) : null;
     } catch (error) {
       if (error instanceof StorageProblem) return null;
       throw error;
     }
   }
 
-  /** Reads a saved model and makes it the one in use here. */
-  private async take(id: string): Promise<CheckpointRecord> {
-    const record = await this.store.load(id);
-    if (!record) throw new Error('That saved model is gone (deleted in another tab?).');
-    this.active = { id, name: record.name, created: record.created, updated: record.updated, step: record.training?.step ?? 0 };
-    return record;
+  /** A saved model is now the one in use here: the next save replaces its record, and it reopens on reload. */
+  async opened(record: CheckpointRecord): Promise<void> {
+    this.reopened(record);
+    await this.store.setActive(record.id);
+  }
+
+  /** The saved model reopened on start is in use here (the store points at it already). */
+  reopened(record: CheckpointRecord): void {
+    const { id, name, created, updated } = record;
+    this.active = { id, name, created, updated, step: record.training?.step ?? 0 };
   }
 
   async rename(id: string, name: string): Promise<CheckpointSummary> {

@@ -17,7 +17,10 @@ import { initParameters, type ParameterTensors } from './engine/params.ts';
 import { presetConfig } from './engine/presets.ts';
 import { CharTokenizer } from './engine/tokenizer.ts';
 import { timelapseFrame } from './engine/inspect.ts';
-import type { TimelapseFrame, TimelapseSettings } from './inspection.ts';
+import type { TimelapseFrame, TimelapseSettings } from './api/inspector.ts';
+import type {
+  CorpusSource, CorpusSummary, LossPoint, ModelShape, StepProgress, TrainingOutcome, TrainingPlan, TrainingSample, TrainingState,
+} from './api/training.ts';
 import type { StoredCorpus, StoredTraining } from './store/records.ts';
 import {
   type BackendFactory,
@@ -29,108 +32,6 @@ import {
   TrainingDivergedError,
   type TrainingSettings,
 } from './engine/train.ts';
-
-/** Where the training text comes from. A file's bytes are checked here, in the worker. */
-export type CorpusSource =
-  | { kind: 'builtin' }
-  | { kind: 'text'; text: string; name: string }
-  | { kind: 'file'; bytes: ArrayBuffer; name: string }
-  | { kind: 'url'; url: string };
-
-export interface CorpusSummary {
-  name: string;
-  /** Length in characters (= tokens: one token per character). */
-  characters: number;
-  /** The tokens a model of this corpus knows, in id order (id 0 is the unknown token). */
-  vocabulary: string[];
-  /** Tokens in the training split and in the held-out validation split. */
-  trainTokens: number;
-  validationTokens: number;
-}
-
-/** A custom model size; the vocabulary comes from the corpus. */
-export interface ModelShape {
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  blockSize: number;
-}
-
-/** Everything the training panel sets; anything left out takes its default. */
-export interface TrainingPlan extends Partial<TrainingSettings> {
-  /** A sample of the model's writing every this many steps. */
-  sampleInterval?: number;
-}
-
-export interface NewModelRequest {
-  corpus: CorpusSource;
-  /** A preset id from MODEL_PRESETS, or a custom shape. */
-  size: string | ModelShape;
-  /** Seeds the initial weights and the order of the training batches. */
-  seed: number;
-  training?: TrainingPlan;
-}
-
-export interface LossPoint {
-  step: number;
-  loss: number;
-  validationLoss?: number;
-}
-
-export interface TrainingSample {
-  step: number;
-  prompt: string;
-  /** What the model wrote after the prompt. */
-  text: string;
-}
-
-export interface TrainingProgress {
-  /** Steps taken so far (the step just finished). */
-  step: number;
-  totalSteps: number;
-  /** Training loss of the last step (mean cross-entropy, in nats). */
-  loss: number;
-  /** The newest validation loss, once one was measured. */
-  validationLoss?: number;
-  learningRate: number;
-  tokensSeen: number;
-  /** Smoothed over recent steps. */
-  tokensPerSecond: number;
-  /** At the current speed. */
-  secondsLeft: number;
-  /** Loss of every step since the previous report (the chart appends them). */
-  points: LossPoint[];
-  /** Samples drawn since the previous report (several when steps outrun the reports). */
-  samples: TrainingSample[];
-  /** Set when the last step's loss or gradients were not finite: why training stopped. The weights are the last good ones. */
-  diverged?: string;
-  /**
-   * Set when the GPU failed and training went back to its last backup on the CPU:
-   * the step it went back to (the page drops later points and samples) and why.
-   */
-  fellBack?: Fallback;
-}
-
-export interface TrainingOutcome {
-  /** paused: by pause(), reset() or a new model; finished: all steps done; diverged: see message. */
-  reason: 'paused' | 'finished' | 'diverged';
-  step: number;
-  message?: string;
-}
-
-/** Everything needed to redraw the panel from scratch. */
-export interface TrainingState {
-  corpus: CorpusSummary;
-  config: GPTConfig;
-  settings: TrainingSettings;
-  sampleInterval: number;
-  step: number;
-  playing: boolean;
-  finished: boolean;
-  diverged?: string;
-  history: LossPoint[];
-  samples: TrainingSample[];
-}
 
 /** The defaults the panel starts from: enough steps to see the tiny model learn words in a minute or two. */
 export const TRAINING_DEFAULTS: TrainingSettings & { sampleInterval: number } = {
@@ -323,7 +224,7 @@ export class TrainingSession {
    * (and waiting for the page to take it, which keeps the page in step): a few
    * times a second, and after every step for which reportAfter is true.
    */
-  async play(onProgress: (progress: TrainingProgress) => unknown, reportAfter?: (step: number) => boolean): Promise<TrainingOutcome> {
+  async play(onProgress: (progress: StepProgress) => unknown, reportAfter?: (step: number) => boolean): Promise<TrainingOutcome> {
     const run = ++this.activeRun;
     this.runningLoop = run;
     let lastReport = performance.now();
@@ -350,7 +251,7 @@ export class TrainingSession {
   }
 
   /** One training step (pausing a running loop first). */
-  async stepOnce(): Promise<TrainingProgress> {
+  async stepOnce(): Promise<StepProgress> {
     this.pause();
     if (this.finished || this.diverged) return this.takeReport(this.latestProgress());
     return this.takeReport((await this.advance()).progress);
@@ -440,7 +341,7 @@ export class TrainingSession {
   }
 
   /** Takes one step; notable when it measured the validation loss, drew a sample, or ended training. */
-  private async advance(): Promise<{ progress: TrainingProgress; notable: boolean }> {
+  private async advance(): Promise<{ progress: StepProgress; notable: boolean }> {
     const started = performance.now();
     try {
       this.lastStep = await this.trainer.step();
@@ -461,9 +362,9 @@ export class TrainingSession {
     return { progress: this.latestProgress(), notable: validated || sampled || this.finished || fellBack || this.fallback !== null };
   }
 
-  private latestProgress(): TrainingProgress {
+  private latestProgress(): StepProgress {
     const tokensPerStep = this.settings.batchSize * this.settings.seqLen;
-    const progress: TrainingProgress = {
+    const progress: StepProgress = {
       step: this.step,
       totalSteps: this.settings.totalSteps,
       loss: this.lastStep?.loss ?? NaN,
@@ -495,7 +396,7 @@ export class TrainingSession {
   }
 
   /** Adds the points and the samples the page has not had yet. */
-  private takeReport(progress: TrainingProgress): TrainingProgress {
+  private takeReport(progress: StepProgress): StepProgress {
     if (this.fallback) {
       progress.fellBack = this.fallback;
       this.fallback = null;

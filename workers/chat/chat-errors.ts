@@ -3,8 +3,8 @@
  * the name and the message across the worker boundary), and how web-llm's own
  * failures map onto those kinds.
  */
-import { messageOf } from '../message-of.ts';
-import type { ChatErrorKind } from './types.ts';
+import { messageOf } from '../api/errors.ts';
+import type { ChatErrorKind } from '../api/chat.ts';
 
 export function chatError(kind: ChatErrorKind, message: string): Error {
   const error = new Error(message);

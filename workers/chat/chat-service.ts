@@ -17,7 +17,7 @@ import type {
   ModelRecord,
 } from '@mlc-ai/web-llm';
 import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
-import { messageOf } from '../message-of.ts';
+import { messageOf } from '../api/errors.ts';
 import {
   chatError,
   interrupted,
@@ -35,7 +35,7 @@ import {
 import { DEFAULT_CACHE_BACKEND, defaultAppConfig, findRecord, modelFiles, modelLabel, needsShaderF16 } from './chat-models.ts';
 import { conversationTemplate, renderChatPrompt } from './chat-template.ts';
 import type {
-  ChatClient,
+  ChatApi,
   ChatEnvironment,
   ChatLoadProgress,
   ChatMessage,
@@ -44,7 +44,7 @@ import type {
   ChatReply,
   ChatSettings,
   ChatToken,
-} from './types.ts';
+} from '../api/chat.ts';
 
 /** The parts of web-llm's engine the chat uses (what a test's fake engine implements). */
 export type ChatEngine = Pick<MLCEngineInterface, 'setAppConfig' | 'setInitProgressCallback' | 'reload' | 'unload' | 'interruptGenerate'> & {
@@ -87,7 +87,7 @@ interface ModelSizes {
   wasm?: number;
 }
 
-export class ChatService implements ChatClient {
+export class ChatService implements ChatApi {
   private readonly loadWebLLM: () => Promise<ChatWebLLM>;
   private readonly gpu: () => GPU | undefined;
   private readonly fetch: typeof fetch;
@@ -109,7 +109,7 @@ export class ChatService implements ChatClient {
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
-  async chatModels(): Promise<ChatModels> {
+  async models(): Promise<ChatModels> {
     const webllm = await this.module();
     const appConfig = this.appConfig(webllm);
     const { environment } = await this.checkGPU();
@@ -133,13 +133,13 @@ export class ChatService implements ChatClient {
     return { models, environment: { ...environment, cacheBackend: this.cacheBackend(appConfig) }, loaded: this.loaded };
   }
 
-  async setChatAppConfig(appConfig: AppConfig | null): Promise<void> {
+  async setAppConfig(appConfig: AppConfig | null): Promise<void> {
     this.hostAppConfig = appConfig;
     this.sizes.clear();
     this.templates.clear();
   }
 
-  async loadChatModel(id: string, onProgress: (progress: ChatLoadProgress) => void): Promise<void> {
+  async load(id: string, onProgress: (progress: ChatLoadProgress) => unknown): Promise<void> {
     const webllm = await this.module();
     const appConfig = this.appConfig(webllm);
     const record = findRecord(appConfig, id);
@@ -173,7 +173,7 @@ export class ChatService implements ChatClient {
     this.loaded = id;
   }
 
-  async chatPrompt(messages: ChatMessage[]): Promise<string> {
+  async prompt(messages: ChatMessage[]): Promise<string> {
     const webllm = await this.module();
     if (this.loaded === null) throw chatError('NoModelLoaded', NO_MODEL_LOADED);
     const record = findRecord(this.appConfig(webllm), this.loaded);
@@ -186,7 +186,7 @@ export class ChatService implements ChatClient {
     return renderChatPrompt(await template, messages);
   }
 
-  async chat(messages: ChatMessage[], settings: ChatSettings, onToken: (token: ChatToken) => void): Promise<ChatReply> {
+  async reply(messages: ChatMessage[], settings: ChatSettings, onToken: (token: ChatToken) => unknown): Promise<ChatReply> {
     const engine = this.engine;
     if (this.loaded === null || !engine) throw chatError('NoModelLoaded', NO_MODEL_LOADED);
     this.stopRequested = false;
@@ -227,19 +227,19 @@ export class ChatService implements ChatClient {
     return { text, tokens, finish };
   }
 
-  async stopChat(): Promise<void> {
+  async stop(): Promise<void> {
     this.stopRequested = true;
     await this.engine?.interruptGenerate();
   }
 
-  async deleteChatModel(id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
     const webllm = await this.module();
     const appConfig = this.appConfig(webllm);
     findRecord(appConfig, id);
     if (this.engine && (this.loaded === id || this.loading === id)) {
       this.loadAttempt++;
       this.loaded = this.loading = null;
-      await this.stopChat();
+      await this.stop();
       await this.engine.unload();
     }
     await webllm.deleteModelAllInfoInCache(id, appConfig);

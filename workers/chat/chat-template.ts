@@ -6,7 +6,7 @@
  * included, so the panel shows what the model really gets.
  */
 import type { ChatConfig, ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
-import type { ChatMessage } from './types.ts';
+import type { ChatMessage } from '../api/chat.ts';
 
 const PLACEHOLDER = {
   system: '{system_message}',

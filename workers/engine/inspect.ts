@@ -7,7 +7,7 @@
 import type {
   ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, Interventions, LensLayer,
   Neighbour, NeuronReport, TimelapseFrame, TokenAngle, TokenScore,
-} from '../inspection.ts';
+} from '../api/inspector.ts';
 import type { Fact } from '../corpus/facts.ts';
 import { layernormForward, matmulForward, unembedForward } from './kernels.ts';
 import { type ActivationTensors, checkSequence, forward, forwardActivations, layerActivations } from './model.ts';

@@ -11,7 +11,7 @@ import {
   matmulBackward, matmulForward, residualBackward, residualForward, unembedBackward, unembedForward,
 } from './kernels.ts';
 import { layerView, type ParameterTensors, product, unembedding } from './params.ts';
-import type { Interventions } from '../inspection.ts';
+import type { Interventions } from '../api/inspector.ts';
 
 /** Named activations of one forward pass (llm.c's ActivationTensors). */
 export const ACTIVATION_NAMES = [

@@ -3,7 +3,7 @@
  * stream and writes "basketball" back, small enough to see every number.
  */
 import { gelu } from '../engine/gelu.ts';
-import type { FactMlpResult, FactMlpSetup } from './types.ts';
+import type { FactMlpResult, FactMlpSetup } from '../api/labs.ts';
 
 const dot = (a: readonly number[], b: readonly number[]): number => a.reduce((sum, x, i) => sum + x * b[i], 0);
 
@@ -33,24 +33,5 @@ export function factMlp(setup: FactMlpSetup): FactMlpResult {
     output,
     residual: input.map((x, i) => x + output[i]),
     basketball: basketballLength > 0 ? dot(output, directions.basketball) / basketballLength : 0,
-  };
-}
-
-/**
- * Michael, Jordan and basketball along the first three axes (orthonormal, so
- * each is read without the others leaking in); the neuron sums the two names,
- * so with the bias of −1 only both together get past the ReLU.
- */
-export function defaultFactMlp(dimension = 6): FactMlpSetup {
-  if (!Number.isInteger(dimension) || dimension < 3) throw new Error(`the fact needs at least 3 dimensions, got ${dimension}`);
-  const axis = (index: number): number[] => Array.from({ length: dimension }, (_, i) => (i === index ? 1 : 0));
-  const [michael, jordan, basketball] = [axis(0), axis(1), axis(2)];
-  return {
-    directions: { michael, jordan, basketball },
-    input: { michael: true, jordan: true },
-    up: michael.map((x, i) => x + jordan[i]),
-    bias: -1,
-    down: basketball,
-    activation: 'relu',
   };
 }

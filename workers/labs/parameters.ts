@@ -5,7 +5,7 @@
  */
 import { type GPTConfig, headSize, validateConfig } from '../engine/config.ts';
 import { countParameters, KNOWN_CONFIGS, type ParameterTensors } from '../engine/params.ts';
-import type { ActiveModelCount, NamedConfig, ParameterBreakdown, ParameterRow } from './types.ts';
+import type { ActiveModelCount, NamedConfig, ParameterBreakdown, ParameterRow } from '../api/labs.ts';
 
 const BYTES_PER_PARAMETER = { float32: 4, float16: 2, int4: 0.5 };
 

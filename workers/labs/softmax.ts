@@ -8,7 +8,7 @@ import type { ParameterTensors } from '../engine/params.ts';
 import { Random } from '../engine/random.ts';
 import { argmax, nextTokenProbabilities, sampleFrom, softmax as engineSoftmax } from '../engine/sampling.ts';
 import type { CharTokenizer } from '../engine/tokenizer.ts';
-import type { ModelLogits, SoftmaxResult } from './types.ts';
+import type { ModelLogits, SoftmaxResult } from '../api/labs.ts';
 
 /**
  * softmax(logits / T) step by step. The probabilities are the engine's (its

@@ -5,7 +5,7 @@
  */
 import { Random } from '../engine/random.ts';
 import { nextMacrotask } from '../training-session.ts';
-import type { AngleHistogram, PackingFrame, PackingRequest } from './types.ts';
+import type { AngleHistogram, PackingFrame, PackingRequest } from '../api/labs.ts';
 
 const DEGREES_PER_RADIAN = 180 / Math.PI;
 /** The range of dimensions, and a count whose pairs stay a few seconds of work. */

@@ -13,10 +13,9 @@
  * other's entries; the later switch wins, whole.
  */
 import { del, delMany, get, keys, promisifyRequest, set, update, type UseStore } from 'idb-keyval';
-import {
-  type CheckpointRecord, type CheckpointSummary, migrateRecord, SCHEMA_VERSION, type StorageInfo, summarize,
-} from './records.ts';
-import { messageOf } from '../message-of.ts';
+import { type CheckpointRecord, migrateRecord, SCHEMA_VERSION, summarize } from './records.ts';
+import type { CheckpointSummary, StorageInfo } from '../api/library.ts';
+import { messageOf } from '../api/errors.ts';
 
 export const DEFAULT_DB_NAME = 'llm-playground';
 const STORE_NAME = 'models';

@@ -15,6 +15,7 @@ import type { GPTConfig } from '../engine/config.ts';
 import type { RandomState } from '../engine/random.ts';
 import type { TokenizerJSON } from '../engine/tokenizer.ts';
 import type { TrainingSettings } from '../engine/train.ts';
+import type { CheckpointSummary } from '../api/library.ts';
 
 export const SCHEMA_VERSION = 2;
 
@@ -78,47 +79,6 @@ export interface CheckpointRecord {
   created: number;
   updated: number;
 }
-
-/** A line of the saved-models list: everything but the arrays. */
-export interface CheckpointSummary {
-  id: string;
-  name: string;
-  config: GPTConfig;
-  /** Training steps taken (0 for a model not trained here). */
-  step: number;
-  /** Size of the record's arrays in bytes (weights, optimizer state, corpus text). */
-  bytes: number;
-  corpus?: string;
-  source?: string;
-  created: number;
-  updated: number;
-}
-
-/** What the page shows about the browser's storage. */
-export interface StorageInfo {
-  /** False when IndexedDB cannot be used here (a private window, blocked storage): models then live in memory only. */
-  available: boolean;
-  /** Bytes this origin uses and may use (navigator.storage.estimate()), when the browser says. */
-  usage?: number;
-  quota?: number;
-  /** Whether the browser promised not to evict this origin's data (navigator.storage.persisted()). */
-  persisted?: boolean;
-  /** Why saving is off, or why the last save failed, in words for the user. */
-  problem?: string;
-}
-
-/** The saved-models list as the page shows it. */
-export interface SavedModels {
-  models: CheckpointSummary[];
-  /** The saved model the playground holds now (it reopens on reload); null: none. */
-  activeId: string | null;
-  /** Training saves itself every this many steps (and on pause); 0: only when asked. */
-  autosaveEvery: number;
-  storage: StorageInfo;
-}
-
-/** A .safetensors file to import: picked or dropped (its bytes), or at a URL. */
-export type ImportSource = { kind: 'file'; name: string; bytes: ArrayBuffer } | { kind: 'url'; url: string };
 
 /** What schema 1 wrote. */
 interface RecordV1 {

@@ -1,8 +1,7 @@
 /**
- * The chat with a real pretrained model (through @mlc-ai/web-llm, in the engine
- * worker): what the chat panel asks and what comes back. The contract between
- * the UI (src/elements/chat-panel.ts) and the worker (chat-service.ts, served by
- * EngineService); EngineClient implements ChatClient.
+ * The chat's area of the contract: a real pretrained model (through
+ * @mlc-ai/web-llm, in the engine worker), what the chat panel asks and what
+ * comes back. chat/chat-service.ts implements it.
  */
 import type { AppConfig } from '@mlc-ai/web-llm';
 
@@ -86,7 +85,7 @@ export interface ChatToken {
 export interface ChatReply {
   text: string;
   tokens: ChatToken[];
-  /** 'stop': the model ended its turn; 'length': maxTokens reached; 'abort': stopped by stopChat(). */
+  /** 'stop': the model ended its turn; 'length': maxTokens reached; 'abort': stopped by stop(). */
   finish: 'stop' | 'length' | 'abort';
 }
 
@@ -103,22 +102,21 @@ export type ChatErrorKind =
   | 'NetworkUnreachable' // no network, and the model is not cached
   | 'StorageFull' // the cache could not store the model (quota)
   | 'Interrupted' // generation or loading stopped part way (e.g. the device was lost)
-  | 'NoModelLoaded'; // chat() before a model was loaded
+  | 'NoModelLoaded'; // reply() before a model was loaded
 
-/** The methods the chat panel calls (EngineClient has them all). */
-export interface ChatClient {
+export interface ChatApi {
   /** The models on offer (the host page's AppConfig, or web-llm's small prebuilt ones), whether cached, and what this browser offers. */
-  chatModels(): Promise<ChatModels>;
+  models(): Promise<ChatModels>;
   /** The host page's own model list; null goes back to the default list. */
-  setChatAppConfig(appConfig: AppConfig | null): Promise<void>;
+  setAppConfig(appConfig: AppConfig | null): Promise<void>;
   /** Downloads (unless cached) and loads a model, reporting progress; rejects with a ChatErrorKind-named Error. */
-  loadChatModel(id: string, onProgress: (progress: ChatLoadProgress) => void): Promise<void>;
+  load(id: string, onProgress: (progress: ChatLoadProgress) => unknown): Promise<void>;
   /** The exact text the loaded model continues for these messages (its chat template around each turn, ending where the assistant's reply starts). */
-  chatPrompt(messages: ChatMessage[]): Promise<string>;
+  prompt(messages: ChatMessage[]): Promise<string>;
   /** Streams a reply to the messages (the system prompt first): every token with its alternatives. */
-  chat(messages: ChatMessage[], settings: ChatSettings, onToken: (token: ChatToken) => void): Promise<ChatReply>;
-  /** Stops the reply being streamed; chat() then resolves with finish 'abort'. */
-  stopChat(): Promise<void>;
+  reply(messages: ChatMessage[], settings: ChatSettings, onToken: (token: ChatToken) => unknown): Promise<ChatReply>;
+  /** Stops the reply being streamed; reply() then resolves with finish 'abort'. */
+  stop(): Promise<void>;
   /** Removes a model from the browser's cache (unloading it first if loaded). */
-  deleteChatModel(id: string): Promise<void>;
+  delete(id: string): Promise<void>;
 }

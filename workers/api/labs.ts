@@ -1,7 +1,7 @@
 /**
- * The concept labs: what each lab element asks of the worker and what comes
- * back. The math lives in workers/labs/*.ts (served by EngineService); the
- * elements only show it. EngineClient implements LabsClient.
+ * The concept labs' area of the contract: what each lab element asks of the
+ * worker and what comes back. The math lives in workers/labs/*.ts (served by
+ * areas/labs.ts); the elements only show it.
  */
 import type { GPTConfig } from '../engine/config.ts';
 import type { ParameterCounts } from '../engine/params.ts';
@@ -121,8 +121,7 @@ export interface FactMlpResult {
   basketball: number;
 }
 
-/** The methods the lab elements call (EngineClient has them all). */
-export interface LabsClient {
+export interface LabsApi {
   softmax(logits: number[], temperature: number): Promise<SoftmaxResult>;
   /** Draws `draws` tokens from softmax(logits / T) with a seed; counts per token. Same seed, same counts. */
   sampleCounts(logits: number[], temperature: number, draws: number, seed: number): Promise<number[]>;
@@ -133,7 +132,7 @@ export interface LabsClient {
   activeModelCount(): Promise<ActiveModelCount>;
   randomAngles(dimension: number, count: number, seed: number, bins: number): Promise<AngleHistogram>;
   /** Gradient descent pushing `count` unit vectors toward orthogonality; a frame every few steps, and the last. */
-  packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => void): Promise<PackingFrame>;
+  packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => unknown): Promise<PackingFrame>;
   factMlp(setup: FactMlpSetup): Promise<FactMlpResult>;
 }
 
@@ -143,3 +142,22 @@ export interface LabsClient {
  * 99.5% of the 18,336 pairs end within 90° ± 8° (random vectors: 73%).
  */
 export const DEFAULT_PACKING: PackingRequest = { dimension: 64, count: 192, steps: 200, tolerance: 8, seed: 1 };
+
+/**
+ * Michael, Jordan and basketball along the first three axes (orthonormal, so
+ * each is read without the others leaking in); the neuron sums the two names,
+ * so with the bias of −1 only both together get past the ReLU.
+ */
+export function defaultFactMlp(dimension = 6): FactMlpSetup {
+  if (!Number.isInteger(dimension) || dimension < 3) throw new Error(`the fact needs at least 3 dimensions, got ${dimension}`);
+  const axis = (index: number): number[] => Array.from({ length: dimension }, (_, i) => (i === index ? 1 : 0));
+  const [michael, jordan, basketball] = [axis(0), axis(1), axis(2)];
+  return {
+    directions: { michael, jordan, basketball },
+    input: { michael: true, jordan: true },
+    up: michael.map((x, i) => x + jordan[i]),
+    bias: -1,
+    down: basketball,
+    activation: 'relu',
+  };
+}

@@ -1,13 +1,14 @@
 /**
- * What the inspector panels ask of the model, and what they get back: the
- * contract between the UI (src/elements/*) and the worker (the functions in
- * engine/inspect.ts, served by EngineService). Every array is computed in the
- * worker and transferred. Positions and token ids index the prompt's tokens as
+ * The inspector's area of the contract: what the panels that look inside the
+ * model ask, and what they get back (computed by engine/inspect.ts, served by
+ * areas/inspector.ts). Every array is computed in the worker and transferred. Positions and token ids index the prompt's tokens as
  * tokenize() returns them (the last blockSize characters; an empty prompt is
  * one line break).
  */
-import type { GPTConfig } from './engine/config.ts';
-import type { Capture } from './engine/model.ts';
+import type { GPTConfig } from '../engine/config.ts';
+import type { Capture } from '../engine/model.ts';
+
+export { gelu } from '../engine/gelu.ts';
 
 /** Interventions that change the forward pass, for experiments. */
 export interface Interventions {
@@ -130,11 +131,12 @@ export interface TimelapseSettings {
   every: number;
 }
 
-/** The methods the inspector panels call (EngineClient has them all). */
-export interface InspectorClient {
+export interface InspectorApi {
+  /** The prompt run with capture, and with the interventions asked for (the model itself is not changed). */
   inspect(text: string, interventions?: Interventions): Promise<Inspection>;
   headUpdates(text: string, position: number): Promise<HeadUpdate[]>;
   topNeurons(text: string, position: number, layer: number, count: number): Promise<NeuronReport>;
+  /** The built-in corpus's facts as prompts for this model's vocabulary. */
   factPrompts(): Promise<FactPrompt[]>;
   nearestTokens(token: number, count: number): Promise<Neighbour[]>;
   /** Tokens nearest (cosine) to wte[a] − wte[b] + wte[c], leaving out a, b and c. */
@@ -147,5 +149,6 @@ export interface InspectorClient {
   logitLens(text: string, position: number, count: number): Promise<LensLayer[]>;
   /** Frames recorded while training (since the model was made or reset). */
   timelapse(): Promise<TimelapseFrame[]>;
+  /** Watches a prompt while training: now, for the model being trained, and for every model trained after. */
   setTimelapse(settings: TimelapseSettings): Promise<void>;
 }

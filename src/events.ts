@@ -1,0 +1,56 @@
+/**
+ * Every event the playground's elements send, with its detail's type, and the
+ * one way to send them: emit(). They all bubble out of shadow roots (composed),
+ * so a page can listen on <llm-playground> or any ancestor. The README lists the
+ * public ones.
+ */
+import type {
+  BackendInfo, CorpusSource, ModelInfo, ModelShape, PlayOutcome, SavedModels, StreamedToken, TrainingProgress,
+} from '../workers/api/index.ts';
+import type { CellDetail } from './elements/heatmap.ts';
+import type { SamplingSettings } from './elements/sampling-controls.ts';
+
+export interface LlmEvents {
+  /** The model is in place and answers. */
+  'llm-ready': ModelInfo;
+  /** A token Step or Generate appended to the prompt. */
+  'llm-token': StreamedToken;
+  /** The worker failed. */
+  'llm-error': { message: string };
+  /** The backend was switched (by the user or the `backend` attribute). */
+  'llm-backend-change': BackendInfo;
+  /** Another model is in use (new, reset, opened, imported). */
+  'llm-model-change': ModelInfo;
+  /** The saved models changed. */
+  'llm-models-change': SavedModels;
+  'llm-training-progress': TrainingProgress;
+  'llm-training-end': PlayOutcome;
+  /** The worker died and a new one reopened the last saved model (model: null when none could be). */
+  'llm-restart': { message: string; model: ModelInfo | null };
+  'llm-sampling-change': SamplingSettings;
+  'llm-corpus-change': CorpusSource;
+  /** A preset's id, or a custom shape. */
+  'llm-size-change': string | ModelShape;
+  /** A heatmap cell got focus (arrow keys) or was picked (click, Enter). */
+  'llm-cell-focus': CellDetail;
+  'llm-cell-select': CellDetail;
+  /** A heatmap thumbnail was picked. */
+  'llm-heatmap-select': Record<string, never>;
+  /** A heatmap row's label was picked. */
+  'llm-row-select': { row: number };
+}
+
+export type LlmEvent<K extends keyof LlmEvents> = CustomEvent<LlmEvents[K]>;
+
+/** Sends one of the playground's events from `element`: it bubbles and crosses shadow roots. */
+export function emit<K extends keyof LlmEvents>(element: EventTarget, type: K, detail: LlmEvents[K]): void {
+  element.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}
+
+type LlmEventMap = { [K in keyof LlmEvents]: LlmEvent<K> };
+
+declare global {
+  // addEventListener('llm-…') on any element knows the detail's type.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface HTMLElementEventMap extends LlmEventMap {}
+}

@@ -1,0 +1,88 @@
+/**
+ * Newest answer wins: a panel that asks the worker while the user types or
+ * drags asks through one of these. Each ask supersedes the ones before it; the
+ * answer (or error) to a superseded ask is dropped, and so is a ModelReplaced
+ * one (the panel asks again for the new model). With a delay, asks close
+ * together share one request: a debounce waits until they stop, a throttle
+ * runs at most once per delay (a debounce would starve while tokens stream in).
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { isModelReplaced } from '../workers/api/index.ts';
+
+export type Answer<T> = { value: T; error?: undefined } | { error: unknown; value?: undefined };
+
+export interface NewestOptions {
+  /** Milliseconds asks wait for the next one (default 0: none). */
+  delay?: number;
+  /** 'debounce' (default): the wait starts again at each ask; 'throttle': asks join the wait under way. */
+  mode?: 'debounce' | 'throttle';
+}
+
+export class Newest<T> implements ReactiveController {
+  /** True from an ask until its answer (or until it is dropped). */
+  busy = false;
+  private latest = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private wait: Promise<void> | undefined;
+  private endWait: (() => void) | undefined;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly options: NewestOptions = {},
+  ) {
+    host.addController(this);
+  }
+
+  /** Runs `request` (after the delay); its answer, or null when a newer ask or a new model superseded it. */
+  async ask(request: () => Promise<T>): Promise<Answer<T> | null> {
+    const ask = ++this.latest;
+    this.setBusy(true);
+    if (this.options.delay) {
+      await this.delayed();
+      if (ask !== this.latest) return null;
+    }
+    let answer: Answer<T>;
+    try {
+      answer = { value: await request() };
+    } catch (error) {
+      answer = { error };
+    }
+    if (ask !== this.latest) return null;
+    this.setBusy(false);
+    return isModelReplaced(answer.error) ? null : answer;
+  }
+
+  /** Drops whatever was asked: its answer will not be shown. */
+  drop(): void {
+    this.latest++;
+    this.stopWaiting();
+    this.setBusy(false);
+  }
+
+  hostDisconnected(): void {
+    this.drop();
+  }
+
+  private delayed(): Promise<void> {
+    if (this.wait && this.options.mode === 'throttle') return this.wait;
+    this.stopWaiting();
+    this.wait = new Promise((resolve) => {
+      this.endWait = resolve;
+      this.timer = setTimeout(() => this.stopWaiting(), this.options.delay);
+    });
+    return this.wait;
+  }
+
+  /** Ends the wait under way: the asks in it go on (and all but the newest stop there). */
+  private stopWaiting(): void {
+    clearTimeout(this.timer);
+    this.endWait?.();
+    this.wait = this.endWait = this.timer = undefined;
+  }
+
+  private setBusy(busy: boolean): void {
+    if (this.busy === busy) return;
+    this.busy = busy;
+    this.host.requestUpdate();
+  }
+}

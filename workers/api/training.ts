@@ -1,0 +1,161 @@
+/**
+ * The training area of the contract: a corpus, a fresh model to train on it,
+ * and play, pause, step and reset while the loss falls. areas/training.ts
+ * implements it.
+ */
+import type { GPTConfig } from '../engine/config.ts';
+import type { Fallback, TrainingSettings } from '../engine/train.ts';
+import type { BackendInfo } from './backend.ts';
+import type { CheckpointSummary } from './library.ts';
+import type { ModelInfo } from './model.ts';
+
+export type { TrainingSettings } from '../engine/train.ts';
+
+/** Where the training text comes from. A file's bytes are checked in the worker. */
+export type CorpusSource =
+  | { kind: 'builtin' }
+  | { kind: 'text'; text: string; name: string }
+  | { kind: 'file'; bytes: ArrayBuffer; name: string }
+  | { kind: 'url'; url: string };
+
+export interface CorpusSummary {
+  name: string;
+  /** Length in characters (= tokens: one token per character). */
+  characters: number;
+  /** The tokens a model of this corpus knows, in id order (id 0 is the unknown token). */
+  vocabulary: string[];
+  /** Tokens in the training split and in the held-out validation split. */
+  trainTokens: number;
+  validationTokens: number;
+}
+
+/** A custom model size; the vocabulary comes from the corpus. */
+export interface ModelShape {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  blockSize: number;
+}
+
+/** Everything the training panel sets; anything left out takes its default. */
+export interface TrainingPlan extends Partial<TrainingSettings> {
+  /** A sample of the model's writing every this many steps. */
+  sampleInterval?: number;
+}
+
+export interface NewModelRequest {
+  corpus: CorpusSource;
+  /** A preset id from MODEL_PRESETS, or a custom shape. */
+  size: string | ModelShape;
+  /** Seeds the initial weights and the order of the training batches. */
+  seed: number;
+  training?: TrainingPlan;
+}
+
+export interface NewModelResult {
+  corpus: CorpusSummary;
+  model: ModelInfo;
+}
+
+export interface LossPoint {
+  step: number;
+  loss: number;
+  validationLoss?: number;
+}
+
+export interface TrainingSample {
+  step: number;
+  prompt: string;
+  /** What the model wrote after the prompt. */
+  text: string;
+}
+
+/** Where training stands after a step, as the training run reports it. */
+export interface StepProgress {
+  /** Steps taken so far (the step just finished). */
+  step: number;
+  totalSteps: number;
+  /** Training loss of the last step (mean cross-entropy, in nats). */
+  loss: number;
+  /** The newest validation loss, once one was measured. */
+  validationLoss?: number;
+  learningRate: number;
+  tokensSeen: number;
+  /** Smoothed over recent steps. */
+  tokensPerSecond: number;
+  /** At the current speed. */
+  secondsLeft: number;
+  /** Loss of every step since the previous report (the chart appends them). */
+  points: LossPoint[];
+  /** Samples drawn since the previous report (several when steps outrun the reports). */
+  samples: TrainingSample[];
+  /** Set when the last step's loss or gradients were not finite: why training stopped. The weights are the last good ones. */
+  diverged?: string;
+  /**
+   * Set when the GPU failed and training went back to its last backup on the CPU:
+   * the step it went back to (the page drops later points and samples) and why.
+   */
+  fellBack?: Fallback;
+}
+
+/** What an autosave did: the model as saved, or why it could not be. */
+export interface AutosaveReport {
+  saved?: CheckpointSummary;
+  saveProblem?: string;
+}
+
+/** A report the page gets while training. */
+export interface TrainingProgress extends StepProgress, AutosaveReport {
+  /** Present on the first report after the backend changed by itself (the GPU failed and the CPU took over). */
+  backend?: BackendInfo;
+}
+
+export interface TrainingOutcome {
+  /** paused: by pause(), reset() or a new model; finished: all steps done; diverged: see message. */
+  reason: 'paused' | 'finished' | 'diverged';
+  step: number;
+  message?: string;
+}
+
+/** How play() ended, and the save made when it did. */
+export type PlayOutcome = TrainingOutcome & AutosaveReport;
+
+/** Everything needed to redraw the panel from scratch. */
+export interface TrainingState {
+  corpus: CorpusSummary;
+  config: GPTConfig;
+  settings: TrainingSettings;
+  sampleInterval: number;
+  step: number;
+  playing: boolean;
+  finished: boolean;
+  diverged?: string;
+  history: LossPoint[];
+  samples: TrainingSample[];
+}
+
+export interface TrainingApi {
+  /** The training settings a new model gets unless the page sets them. */
+  defaults(): Promise<TrainingSettings & { sampleInterval: number }>;
+  /** Reads and checks a corpus without training on it: its size, vocabulary and split, or an Error saying what is wrong. */
+  describeCorpus(source: CorpusSource): Promise<CorpusSummary>;
+  /**
+   * Replaces the model with a freshly initialised one to train on a corpus.
+   * Whatever ran on the model before stops. Everything else (predict, generate,
+   * …) then uses the new model.
+   */
+  newModel(request: NewModelRequest): Promise<NewModelResult>;
+  /**
+   * Trains until pause(), reset(), a new model, the last step, or a loss that is
+   * not finite. Progress goes to onProgress (a few times a second, and whenever
+   * a validation loss or a sample is new); between steps other requests are answered.
+   */
+  play(onProgress: (progress: TrainingProgress) => unknown): Promise<PlayOutcome>;
+  pause(): Promise<void>;
+  /** One training step (a running play stops first). */
+  step(): Promise<TrainingProgress>;
+  /** Back to the initial weights of the same seed; the history starts again (and the next save is a new saved model). */
+  reset(): Promise<ModelInfo>;
+  /** Everything the training panel shows, to redraw it; null when no model trains here. */
+  state(): Promise<TrainingState | null>;
+}

@@ -1,0 +1,151 @@
+/** The model area: what the model in use is, its tokens, its next-token odds, and sampling from it. */
+import type {
+  ForwardOutput, GenerateRequest, GenerateResult, ModelApi, ModelInfo, PredictOptions, Prediction, SamplingOptions,
+  StreamedToken, Tokenization, TokenProbability,
+} from '../api/model.ts';
+import { download, fileName } from '../download.ts';
+import { readCheckpoint } from '../engine/checkpoint.ts';
+import { type GPTConfig, validateConfig } from '../engine/config.ts';
+import { countParameters, type ParameterCounts } from '../engine/params.ts';
+import { MODEL_PRESETS, type ModelPreset } from '../engine/presets.ts';
+import { nextTokenProbabilities } from '../engine/sampling.ts';
+import type { ModelLibrary } from '../model-library.ts';
+import { nextMacrotask } from '../training-session.ts';
+import { type ActiveModel, contextIds } from './active-model.ts';
+import type { Backends } from './backends.ts';
+import { type TransferFunction, transferFresh } from './transfer.ts';
+
+/** How many of the likeliest tokens predict() lists unless asked. */
+const DEFAULT_TOP = 15;
+
+export class ModelArea implements ModelApi {
+  /** Id of the generation allowed to continue; anything else stops at its next token. */
+  private activeGeneration = 0;
+
+  constructor(
+    private readonly active: ActiveModel,
+    private readonly backends: Backends,
+    private readonly saves: ModelLibrary,
+    private readonly transfer: TransferFunction,
+  ) {}
+
+  async info(): Promise<ModelInfo> {
+    return this.describe();
+  }
+
+  /** The model in use, as info() gives it (the other areas answer with it too). */
+  describe(): ModelInfo {
+    const { name, config, tokenizer, seed, checkpoint, session } = this.active.model;
+    const info: ModelInfo = {
+      name,
+      config: { ...config },
+      parameters: countParameters(config),
+      vocabulary: [...tokenizer.vocab],
+      seed,
+      weights: this.active.weights(),
+      step: session?.step ?? 0,
+    };
+    if (session) info.corpus = session.corpus.name;
+    else if (checkpoint) info.checkpoint = checkpoint;
+    const saved = this.saves.active;
+    if (saved) info.saved = { id: saved.id, name: saved.name, updated: saved.updated, step: saved.step };
+    if (this.saves.problem) info.storageProblem = this.saves.problem;
+    if (this.active.notice) info.notice = this.active.notice;
+    return info;
+  }
+
+  async tokenize(text: string): Promise<Tokenization> {
+    const { tokenizer, config } = this.active.model;
+    const { ids, unknown } = tokenizer.encodeWithReport(text);
+    const pieces = [...text];
+    const dropped = Math.max(0, ids.length - config.blockSize);
+    const kept = ids.slice(dropped);
+    return {
+      ids: kept,
+      tokens: kept.map((id) => tokenizer.token(id)),
+      pieces: pieces.slice(dropped),
+      unknown,
+      dropped,
+      truncated: dropped > 0,
+    };
+  }
+
+  async predict(text: string, options: PredictOptions): Promise<Prediction> {
+    const model = this.active.model;
+    const ids = contextIds(model, text);
+    const { logits } = await this.backends.run(ids, { lastOnly: true });
+    const probs = nextTokenProbabilities(logits, options);
+    const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
+    const top: TokenProbability[] = order
+      .slice(0, options.top ?? DEFAULT_TOP)
+      .map((id) => ({ id, token: model.tokenizer.token(id), prob: probs[id]! }));
+    const rest = Math.max(0, 1 - top.reduce((sum, entry) => sum + entry.prob, 0));
+    return transferFresh(this.transfer, { top, rest, probs, contextLength: ids.length });
+  }
+
+  async forward(input: string | readonly number[], options: { capture?: boolean } = {}): Promise<ForwardOutput> {
+    const ids = typeof input === 'string' ? contextIds(this.active.model, input) : [...input];
+    const { logits, capture } = await this.backends.run(ids, { capture: options.capture ?? false });
+    return transferFresh(this.transfer, capture ? { ids, logits, capture } : { ids, logits });
+  }
+
+  async sample(text: string, sampling: SamplingOptions, seed: number): Promise<StreamedToken> {
+    const model = this.active.model;
+    for await (const drawn of this.backends.sample(contextIds(model, text), { ...sampling, maxTokens: 1, seed })) {
+      return { index: 0, id: drawn.id, token: model.tokenizer.token(drawn.id), prob: drawn.probs[drawn.id]! };
+    }
+    throw new Error('no token was drawn');
+  }
+
+  async generate(prompt: string, request: GenerateRequest, onToken: (token: StreamedToken) => unknown): Promise<GenerateResult> {
+    const generation = ++this.activeGeneration;
+    const { model, signal } = this.active;
+    const tokens = this.backends.sample(contextIds(model, prompt), request);
+    const ids: number[] = [];
+    let stopped = false;
+    while (ids.length < request.maxTokens) {
+      // A cancel, a newer generate or a new model can arrive between two tokens.
+      await nextMacrotask();
+      if (generation !== this.activeGeneration || signal.aborted) {
+        stopped = true;
+        break;
+      }
+      const next = await tokens.next();
+      if (next.done) break;
+      const { id, probs } = next.value;
+      ids.push(id);
+      // Waiting for the page to take each token keeps it in step, and every token is
+      // delivered before the result (callbacks and results travel on different ports).
+      await onToken({ index: ids.length - 1, id, token: model.tokenizer.token(id), prob: probs[id]! });
+    }
+    await tokens.return(undefined);
+    return { text: model.tokenizer.decode(ids), ids, stopped };
+  }
+
+  async cancel(): Promise<void> {
+    this.activeGeneration++;
+  }
+
+  async countParameters(config: GPTConfig): Promise<ParameterCounts> {
+    return countParameters(validateConfig(config));
+  }
+
+  async presets(): Promise<ModelPreset[]> {
+    return MODEL_PRESETS.map((preset) => ({ ...preset }));
+  }
+
+  async loadCheckpoint(url: string): Promise<ModelInfo> {
+    const name = fileName(url);
+    try {
+      const checkpoint = readCheckpoint(await download(url));
+      if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
+      const { config, params, tokenizer } = checkpoint;
+      const { seed } = this.active.model;
+      this.active.replace({ name: name.replace(/\.safetensors$/i, ''), config, params, tokenizer, seed, checkpoint: name });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.active.notice = `The trained model ${name} could not be loaded (${reason}), so this model starts from random weights.`;
+    }
+    return this.describe();
+  }
+}

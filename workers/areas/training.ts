@@ -1,0 +1,145 @@
+/**
+ * The training area: a fresh model trained on a corpus in the tab (play, pause,
+ * step, reset), saved as it goes, and the time-lapse it records.
+ */
+import { messageOf } from '../api/errors.ts';
+import type { TimelapseFrame, TimelapseSettings } from '../api/inspector.ts';
+import type { ModelInfo } from '../api/model.ts';
+import type {
+  AutosaveReport, CorpusSource, CorpusSummary, NewModelRequest, NewModelResult, PlayOutcome, TrainingApi, TrainingProgress,
+  TrainingSettings, TrainingState,
+} from '../api/training.ts';
+import { validateConfig } from '../engine/config.ts';
+import { createParameters } from '../engine/params.ts';
+import { CharTokenizer } from '../engine/tokenizer.ts';
+import type { ModelLibrary } from '../model-library.ts';
+import type { CheckpointRecord } from '../store/records.ts';
+import { PreparedCorpus, readCorpus, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
+import type { ActiveModel, LoadedModel } from './active-model.ts';
+import type { Backends } from './backends.ts';
+
+export class TrainingArea implements TrainingApi {
+  /** What the time-lapse watches: given to each model trained here. */
+  private timelapseSettings: TimelapseSettings | null = null;
+
+  constructor(
+    private readonly active: ActiveModel,
+    private readonly backends: Backends,
+    private readonly saves: ModelLibrary,
+    /** The model in use as the model area describes it. */
+    private readonly describe: () => ModelInfo,
+    /** Saves the model in use (the library area's save). */
+    private readonly save: () => Promise<AutosaveReport['saved']>,
+  ) {}
+
+  async defaults(): Promise<TrainingSettings & { sampleInterval: number }> {
+    return { ...TRAINING_DEFAULTS };
+  }
+
+  async describeCorpus(source: CorpusSource): Promise<CorpusSummary> {
+    const { name, text } = await readCorpus(source);
+    return new PreparedCorpus(name, text).summary;
+  }
+
+  async newModel(request: NewModelRequest): Promise<NewModelResult> {
+    const { name, text } = await readCorpus(request.corpus);
+    const corpus = new PreparedCorpus(name, text);
+    const backend = await this.backends.trainingBackend();
+    const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, backend);
+    if (this.timelapseSettings) await session.setTimelapse(this.timelapseSettings);
+    const size = typeof request.size === 'string' ? request.size : 'custom';
+    this.active.replace({
+      name: `${size} model on ${corpus.name}`,
+      config: session.config,
+      params: session.params,
+      tokenizer: corpus.tokenizer,
+      seed: session.seed,
+      session,
+    });
+    return { corpus: corpus.summary, model: this.describe() };
+  }
+
+  /** A saved model as the model in use: one saved while training gets its training run back, exactly where it was. */
+  async loadedFrom(record: CheckpointRecord): Promise<LoadedModel> {
+    const config = validateConfig(record.config);
+    const model: LoadedModel = {
+      name: record.name,
+      config,
+      params: createParameters(config, record.params),
+      tokenizer: CharTokenizer.fromJSON(record.tokenizer),
+      seed: record.seed,
+    };
+    if (record.source) model.checkpoint = record.source;
+    if (record.training && record.corpus) {
+      const corpus = PreparedCorpus.fromStored(record.corpus);
+      const backend = await this.backends.trainingBackend();
+      const session = await TrainingSession.resume(corpus, config, record.seed, record.training, record.params, backend);
+      if (this.timelapseSettings) await session.setTimelapse(this.timelapseSettings);
+      model.session = session;
+      model.params = session.params;
+    }
+    return model;
+  }
+
+  async play(onProgress: (progress: TrainingProgress) => unknown): Promise<PlayOutcome> {
+    const session = this.session();
+    const outcome = await session.play(
+      async (progress) => onProgress(await this.reportOn(session, await this.backends.report(progress))),
+      (step) => this.saves.autosaveDue(step),
+    );
+    // Pausing (or finishing) saves, unless nothing was trained since the last save.
+    const due = this.saves.autosaveEvery > 0 && session.step !== (this.saves.active?.step ?? 0);
+    return due && this.active.session === session ? { ...outcome, ...(await this.autosave(session)) } : outcome;
+  }
+
+  async pause(): Promise<void> {
+    this.active.session?.pause();
+  }
+
+  async step(): Promise<TrainingProgress> {
+    const session = this.session();
+    return this.reportOn(session, await this.backends.report(await session.stepOnce()));
+  }
+
+  async reset(): Promise<ModelInfo> {
+    await this.session().reset();
+    this.active.changed();
+    return this.describe();
+  }
+
+  async state(): Promise<TrainingState | null> {
+    return this.active.session?.state() ?? null;
+  }
+
+  /** Watches a prompt while training: now, for the model being trained, and for every model trained after. */
+  async setTimelapse(settings: TimelapseSettings): Promise<void> {
+    this.timelapseSettings = { ...settings };
+    await this.active.session?.setTimelapse(this.timelapseSettings);
+  }
+
+  /** Frames recorded while training (none without a model being trained). */
+  timelapse(): TimelapseFrame[] {
+    return this.active.session?.timelapse() ?? [];
+  }
+
+  /** Adds an autosave to a report when one is due. */
+  private async reportOn(session: TrainingSession, report: TrainingProgress): Promise<TrainingProgress> {
+    return this.saves.autosaveDue(session.step) ? { ...report, ...(await this.autosave(session)) } : report;
+  }
+
+  /** Saves during or after training; a failure is reported, never thrown into the training loop. */
+  private async autosave(session: TrainingSession): Promise<AutosaveReport> {
+    if (this.active.session !== session) return {};
+    try {
+      return { saved: await this.save() };
+    } catch (error) {
+      return { saveProblem: messageOf(error) };
+    }
+  }
+
+  private session(): TrainingSession {
+    const session = this.active.session;
+    if (!session) throw new Error('There is no model to train yet: create one first.');
+    return session;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The engine: every area of the contract (api/), wired to the one model in use
+ * and the one owner of the backends. The worker (engine.worker.ts) exposes it
+ * through Comlink; tests can also call it directly. It never touches the DOM.
+ */
+import type { BackendChoice } from './api/backend.ts';
+import type { EngineWorker } from './api/index.ts';
+import { ActiveModel } from './areas/active-model.ts';
+import { Backends } from './areas/backends.ts';
+import { InspectorArea } from './areas/inspector.ts';
+import { LabsArea } from './areas/labs.ts';
+import { LibraryArea } from './areas/library.ts';
+import { ModelArea } from './areas/model.ts';
+import { TrainingArea } from './areas/training.ts';
+import { noTransfer, type TransferFunction } from './areas/transfer.ts';
+import { ChatService } from './chat/chat-service.ts';
+import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
+import { initParameters } from './engine/params.ts';
+import { type GPUContext, requestGPU } from './engine/webgpu/device.ts';
+import { ModelLibrary } from './model-library.ts';
+
+export type { TransferFunction } from './areas/transfer.ts';
+
+export interface EngineOptions {
+  /** Marks buffers to move to the page (the worker passes Comlink.transfer). */
+  transfer?: TransferFunction;
+  /** The backend to start on (default auto). */
+  backend?: BackendChoice;
+  /** How to get a GPU (default requestGPU); tests pass their own to hold the device. */
+  findGPU?: () => Promise<GPUContext | null>;
+  /** Where models are saved (default: the IndexedDB database 'llm-playground'). */
+  library?: ModelLibrary;
+  /** The chat with a pretrained model (default: web-llm, loaded when first used). */
+  chat?: ChatService;
+}
+
+export function createEngine(options: EngineOptions = {}): EngineWorker {
+  const transfer = options.transfer ?? noTransfer;
+  const saves = options.library ?? new ModelLibrary();
+  const active = new ActiveModel({
+    name: 'untrained model',
+    config: DEFAULT_CONFIG,
+    params: initParameters(DEFAULT_CONFIG, DEFAULT_SEED),
+    tokenizer: defaultTokenizer(),
+    seed: DEFAULT_SEED,
+  });
+  // A replaced or reset model is a new one: its next save is a new saved model.
+  active.onChange(() => saves.forget());
+  const backend = new Backends(active, options.findGPU ?? requestGPU, options.backend ?? 'auto');
+  const model = new ModelArea(active, backend, saves, transfer);
+  const describe = () => model.describe();
+  const training: TrainingArea = new TrainingArea(active, backend, saves, describe, () => library.save());
+  const library: LibraryArea = new LibraryArea(active, saves, training, describe, transfer);
+  return {
+    model,
+    backend,
+    training,
+    library,
+    inspector: new InspectorArea(active, training, transfer),
+    labs: new LabsArea(active),
+    chat: options.chat ?? new ChatService(),
+    holdLifeLock,
+  };
+}
+
+function holdLifeLock(name: string): Promise<void> {
+  return new Promise((held, failed) => {
+    navigator.locks
+      .request(name, () => {
+        held();
+        return new Promise<never>(() => {});
+      })
+      .catch(failed);
+  });
+}
