@@ -414,8 +414,7 @@ export class TrainingSession {
    * patterns) now and every `every` steps. New settings start the frames afresh.
    */
   async setTimelapse(settings: TimelapseSettings): Promise<void> {
-    if (!Number.isInteger(settings.every) || settings.every < 1) throw new Error(`a time-lapse frame every ${settings.every} steps is not a whole number ≥ 1`);
-    this.timelapseSettings = { ...settings };
+    this.timelapseSettings = checkTimelapse(settings);
     this.frames = [];
     await this.recordFrame();
   }
@@ -447,6 +446,12 @@ export class TrainingSession {
     }
     this.samples.push({ step: this.step, prompt: this.samplePrompt, text: this.corpus.tokenizer.decode(ids) });
   }
+}
+
+/** A copy of time-lapse settings; throws when they cannot be followed. */
+export function checkTimelapse(settings: TimelapseSettings): TimelapseSettings {
+  if (!Number.isInteger(settings.every) || settings.every < 1) throw new Error(`a time-lapse frame every ${settings.every} steps is not a whole number ≥ 1`);
+  return { ...settings };
 }
 
 /** A history entry without an undefined validationLoss key (the page tests `in`, and it is smaller). */

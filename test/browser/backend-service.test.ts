@@ -4,23 +4,24 @@
 // the CPU without losing the model or the training run.
 import { expect } from 'chai';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
-import { EngineService, type NewModelRequest, type TrainingProgress } from '../../workers/service.ts';
+import type { EngineApi, NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
+import { createEngine } from '../../workers/engine.ts';
 import { relativeError } from './engine-reference.ts';
 
 const TRAINED_MODEL = new URL('/public/default-model.safetensors', location.href).href;
 const PROMPT = 'The capital of France is';
 
 /** A service whose GPU the test can reach (to destroy it), each device its own. */
-function serviceWithGPU(): { service: EngineService; gpu: () => GPUContext } {
+function serviceWithGPU(): { service: EngineApi; gpu: () => GPUContext } {
   let found: GPUContext | null = null;
-  const service = new EngineService({
+  const service = createEngine({
     findGPU: async () => (found = await requestGPU()),
   });
   return { service, gpu: () => found! };
 }
 
-async function greedyText(service: EngineService, prompt: string, maxTokens: number): Promise<string> {
-  return (await service.generate(prompt, { temperature: 0, maxTokens, seed: 1 }, () => {})).text;
+async function greedyText(service: EngineApi, prompt: string, maxTokens: number): Promise<string> {
+  return (await service.model.generate(prompt, { temperature: 0, maxTokens, seed: 1 }, () => {})).text;
 }
 
 const MODEL: NewModelRequest = {
@@ -30,9 +31,9 @@ const MODEL: NewModelRequest = {
   training: { batchSize: 4, totalSteps: 500, evalInterval: 1000, sampleInterval: 1000, learningRate: 3e-3, warmupSteps: 2 },
 };
 
-async function steps(service: EngineService, count: number): Promise<TrainingProgress[]> {
+async function steps(service: EngineApi, count: number): Promise<TrainingProgress[]> {
   const reports: TrainingProgress[] = [];
-  for (let i = 0; i < count; i++) reports.push(await service.stepOnce());
+  for (let i = 0; i < count; i++) reports.push(await service.training.step());
   return reports;
 }
 
@@ -40,25 +41,25 @@ describe('backend choice', function () {
   this.timeout(180_000);
 
   it('with no GPU adapter, Auto runs on the CPU, says why, and refuses a forced WebGPU', async () => {
-    const service = new EngineService({ findGPU: async () => null });
-    const info = await service.backend();
+    const service = createEngine({ findGPU: async () => null });
+    const info = await service.backend.info();
     expect(info).to.include({ choice: 'auto', active: 'cpu', webgpuAvailable: false });
     expect(info.adapter).to.equal(undefined);
     expect(info.reason).to.match(/no WebGPU adapter/);
-    const refused = await service.setBackend('webgpu').catch((error: Error) => error);
+    const refused = await service.backend.choose('webgpu').catch((error: Error) => error);
     expect(refused).to.be.instanceOf(Error);
     expect((refused as Error).message).to.match(/WebGPU is not available/);
-    expect((await service.backend()).active).to.equal('cpu');
-    const unknown = await service.setBackend('quantum' as 'cpu').catch((error: Error) => error);
+    expect((await service.backend.info()).active).to.equal('cpu');
+    const unknown = await service.backend.choose('quantum' as 'cpu').catch((error: Error) => error);
     expect((unknown as Error).message).to.match(/unknown backend "quantum"/);
     // Still answers.
-    expect((await service.predict('a', { temperature: 1 })).probs.length).to.be.above(0);
+    expect((await service.model.predict('a', { temperature: 1 })).probs.length).to.be.above(0);
   });
 
   it("on this browser's adapter, Auto picks WebGPU only for a hardware GPU, and the user can force either", async () => {
     const adapter = await requestGPU();
-    const service = new EngineService();
-    const auto = await service.backend();
+    const service = createEngine();
+    const auto = await service.backend.info();
     if (!adapter) {
       expect(auto).to.include({ active: 'cpu', webgpuAvailable: false });
       return;
@@ -67,8 +68,8 @@ describe('backend choice', function () {
     expect(auto.adapter!.name).to.be.a('string').and.not.equal('');
     expect(auto.active).to.equal(auto.adapter!.software ? 'cpu' : 'webgpu');
     if (auto.adapter!.software) expect(auto.reason).to.match(/software/);
-    expect(await service.setBackend('webgpu')).to.include({ choice: 'webgpu', active: 'webgpu' });
-    expect(await service.setBackend('cpu')).to.include({ choice: 'cpu', active: 'cpu' });
+    expect(await service.backend.choose('webgpu')).to.include({ choice: 'webgpu', active: 'webgpu' });
+    expect(await service.backend.choose('cpu')).to.include({ choice: 'cpu', active: 'cpu' });
   });
 });
 
@@ -82,17 +83,17 @@ describe('the same model on both backends', function () {
   });
 
   it('predictions, captured attention and MLP activations, and greedy text agree', async () => {
-    const service = new EngineService();
-    await service.loadCheckpoint(TRAINED_MODEL);
-    expect((await service.info()).weights).to.equal('trained');
-    await service.setBackend('cpu');
-    const cpuPrediction = await service.predict(PROMPT, { temperature: 1 });
-    const cpuForward = await service.forward(PROMPT, { capture: true });
+    const service = createEngine();
+    await service.model.loadCheckpoint(TRAINED_MODEL);
+    expect((await service.model.info()).weights).to.equal('trained');
+    await service.backend.choose('cpu');
+    const cpuPrediction = await service.model.predict(PROMPT, { temperature: 1 });
+    const cpuForward = await service.model.forward(PROMPT, { capture: true });
     const cpuText = await greedyText(service, PROMPT, 80);
 
-    expect((await service.setBackend('webgpu')).active).to.equal('webgpu');
-    const gpuPrediction = await service.predict(PROMPT, { temperature: 1 });
-    const gpuForward = await service.forward(PROMPT, { capture: true });
+    expect((await service.backend.choose('webgpu')).active).to.equal('webgpu');
+    const gpuPrediction = await service.model.predict(PROMPT, { temperature: 1 });
+    const gpuForward = await service.model.forward(PROMPT, { capture: true });
     const gpuText = await greedyText(service, PROMPT, 80);
 
     expect(relativeError(gpuPrediction.probs, cpuPrediction.probs)).to.be.below(1e-4);
@@ -112,61 +113,61 @@ describe('the same model on both backends', function () {
   });
 
   it('switching CPU → WebGPU → CPU mid-training: the loss curve goes on as on the CPU alone', async () => {
-    const reference = new EngineService({ findGPU: async () => null });
-    await reference.newModel(MODEL);
+    const reference = createEngine({ findGPU: async () => null });
+    await reference.training.newModel(MODEL);
     const expected = (await steps(reference, 12)).map((r) => r.loss);
 
-    const service = new EngineService();
-    await service.setBackend('cpu');
-    await service.newModel(MODEL);
+    const service = createEngine();
+    await service.backend.choose('cpu');
+    await service.training.newModel(MODEL);
     const losses = (await steps(service, 4)).map((r) => r.loss);
-    await service.setBackend('webgpu');
+    await service.backend.choose('webgpu');
     losses.push(...(await steps(service, 4)).map((r) => r.loss));
     // Predictions while the GPU trains come from the GPU's weights.
-    const duringGPU = await service.predict(PROMPT, { temperature: 1 });
-    await service.setBackend('cpu');
-    const afterSwitch = await service.predict(PROMPT, { temperature: 1 });
+    const duringGPU = await service.model.predict(PROMPT, { temperature: 1 });
+    await service.backend.choose('cpu');
+    const afterSwitch = await service.model.predict(PROMPT, { temperature: 1 });
     expect(relativeError(duringGPU.probs, afterSwitch.probs)).to.be.below(1e-4);
     losses.push(...(await steps(service, 4)).map((r) => r.loss));
 
     losses.forEach((loss, s) => expect(Math.abs(loss - expected[s]!), `step ${s + 1}: ${loss} vs ${expected[s]}`).to.be.below(1e-3));
-    expect(service.trainingState()!.history.map((point) => point.step)).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect((await service.training.state())!.history.map((point) => point.step)).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(expected[11]).to.be.below(expected[0]!); // it learnt something, so agreeing means something
   });
 
   it('a lost GPU mid-training: the next report says so and training goes on on the CPU, the history unbroken', async () => {
     const { service, gpu } = serviceWithGPU();
-    await service.setBackend('webgpu');
-    await service.newModel(MODEL);
+    await service.backend.choose('webgpu');
+    await service.training.newModel(MODEL);
     await steps(service, 3);
     gpu().device.destroy();
-    const report = await service.stepOnce();
+    const report = await service.training.step();
     expect(report.fellBack, 'a fallback report').to.not.equal(undefined);
     expect(report.fellBack!.resumedFrom).to.be.within(0, 3);
     expect(report.backend).to.include({ active: 'cpu', choice: 'webgpu' });
     expect(report.backend!.reason).to.match(/GPU was lost.*CPU/);
     expect(report.step).to.equal(report.fellBack!.resumedFrom + 1);
     await steps(service, 3);
-    const history = service.trainingState()!.history;
+    const history = (await service.training.state())!.history;
     expect(history.map((point) => point.step)).to.deep.equal(Array.from({ length: history.length }, (_, i) => i + 1));
     expect(history.every((point) => Number.isFinite(point.loss))).to.equal(true);
-    expect((await service.backend()).active).to.equal('cpu');
+    expect((await service.backend.info()).active).to.equal('cpu');
   });
 
   it('a lost GPU while predicting: the CPU answers the same, and the backend says why', async () => {
     const { service, gpu } = serviceWithGPU();
-    await service.loadCheckpoint(TRAINED_MODEL);
-    await service.setBackend('webgpu');
-    const before = await service.predict(PROMPT, { temperature: 1 });
+    await service.model.loadCheckpoint(TRAINED_MODEL);
+    await service.backend.choose('webgpu');
+    const before = await service.model.predict(PROMPT, { temperature: 1 });
     gpu().device.destroy();
-    const after = await service.predict(PROMPT, { temperature: 1 });
+    const after = await service.model.predict(PROMPT, { temperature: 1 });
     expect(relativeError(after.probs, before.probs)).to.be.below(1e-4);
-    const info = await service.backend();
+    const info = await service.backend.info();
     expect(info.active).to.equal('cpu');
     expect(info.reason).to.match(/GPU was lost.*the CPU took over/);
     // Asked for again, WebGPU comes back on a fresh device.
-    expect((await service.setBackend('webgpu')).active).to.equal('webgpu');
-    const again = await service.predict(PROMPT, { temperature: 1 });
+    expect((await service.backend.choose('webgpu')).active).to.equal('webgpu');
+    const again = await service.model.predict(PROMPT, { temperature: 1 });
     expect(relativeError(again.probs, before.probs)).to.be.below(1e-4);
   });
 });

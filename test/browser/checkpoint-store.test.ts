@@ -9,7 +9,8 @@ import { DEFAULT_TRAINING } from '../../workers/engine/train.ts';
 import {
   type CheckpointInput, CheckpointStore, ORPHAN_AGE_MS, StorageProblem,
 } from '../../workers/store/checkpoint-store.ts';
-import { type CheckpointRecord, type CheckpointSummary, SCHEMA_VERSION, type StorageInfo } from '../../workers/store/records.ts';
+import type { CheckpointSummary, StorageInfo } from '../../workers/api/library.ts';
+import { type CheckpointRecord, SCHEMA_VERSION } from '../../workers/store/records.ts';
 import type { RemoteCall, RemoteReply } from './store-remote.ts';
 import type { SaveReport, SaveRequest } from './store-save.worker.ts';
 

@@ -8,15 +8,15 @@
 import { expect } from 'chai';
 import type { GPTConfig } from '../../workers/engine/config.ts';
 import { createParameters } from '../../workers/engine/params.ts';
-import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer, UNKNOWN_TOKEN } from '../../workers/engine/tokenizer.ts';
 import { importCheckpoint, IMPORT_ERROR_PREFIX, writeCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { ModelLibrary } from '../../workers/model-library.ts';
-import { EngineService } from '../../workers/service.ts';
+import { createEngine } from '../../workers/engine.ts';
+import { RUN_SEED, randomFor } from './seeded.ts';
 import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
 
-const SEED = (Math.random() * 2 ** 31) >>> 0;
-const random = new Random(SEED);
+const SEED = RUN_SEED;
+const random = randomFor('import fuzz');
 
 const TEXT = 'the quick brown fox jumps over the lazy dog';
 const tokenizer = CharTokenizer.fromText(TEXT);
@@ -615,27 +615,27 @@ describe(`import fuzz: malformed .safetensors files (seed ${SEED})`, () => {
   }
 
   it('through the service, with a saved model in IndexedDB: every file refused, the store and the model in use unchanged', async () => {
-    const service = new EngineService({
+    const service = createEngine({
       findGPU: async () => null,
       library: new ModelLibrary(new CheckpointStore({ dbName: `test-${crypto.randomUUID()}` })),
     });
-    const good = await service.importModel({ kind: 'file', name: 'good.safetensors', bytes: valid.slice().buffer });
-    const listBefore = await service.listModels();
+    const good = await service.library.import({ kind: 'file', name: 'good.safetensors', bytes: valid.slice().buffer });
+    const listBefore = await service.library.list();
     const prompt = TEXT.slice(0, 1 + random.int(TEXT.length - 1));
-    const oddsBefore = (await service.predict(prompt, { temperature: 1 })).probs;
+    const oddsBefore = (await service.model.predict(prompt, { temperature: 1 })).probs;
     // The size-limit files are only over the limits their tests set, far below the service's.
     const files = CATEGORIES.filter(([category]) => category !== 'over the size limit').flatMap(([, make]) => make());
     const imported: string[] = [];
     for (const { what, file } of files) {
-      const refused = await service.importModel({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer }).then(() => false, () => true);
+      const refused = await service.library.import({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer }).then(() => false, () => true);
       if (!refused) imported.push(what);
     }
     expect(imported).to.deep.equal([]);
-    const listAfter = await service.listModels();
+    const listAfter = await service.library.list();
     expect(listAfter.models).to.deep.equal(listBefore.models);
     expect(listAfter.activeId).to.equal(listBefore.activeId);
-    expect(service.info()).to.deep.equal(good);
-    expect(Array.from((await service.predict(prompt, { temperature: 1 })).probs)).to.deep.equal(Array.from(oddsBefore));
+    expect(service.model.info()).to.deep.equal(good);
+    expect(Array.from((await service.model.predict(prompt, { temperature: 1 })).probs)).to.deep.equal(Array.from(oddsBefore));
     console.log(`import fuzz (seed ${SEED}): ${files.length} malformed files refused by the service, its store and model unchanged`);
   });
 

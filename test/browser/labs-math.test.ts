@@ -4,11 +4,11 @@ import { createParameters } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { nextTokenProbabilities } from '../../workers/engine/sampling.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
-import { defaultFactMlp, factMlp } from '../../workers/labs/fact-mlp.ts';
+import { factMlp } from '../../workers/labs/fact-mlp.ts';
 import { activeModelCount, knownConfigs, parameterBreakdown } from '../../workers/labs/parameters.ts';
 import { modelLogits, sampleCounts, softmax } from '../../workers/labs/softmax.ts';
 import { packVectors, randomAngles } from '../../workers/labs/superposition.ts';
-import { DEFAULT_PACKING, type FactMlpSetup, type PackingFrame } from '../../workers/labs/types.ts';
+import { DEFAULT_PACKING, defaultFactMlp, type FactMlpSetup, type PackingFrame } from '../../workers/api/labs.ts';
 import { expectClose, randomArray, randomizeParameters, refForward } from './engine-reference.ts';
 
 const random = new Random(8_008);

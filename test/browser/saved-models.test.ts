@@ -2,21 +2,22 @@
 // exactly where it was saved, the saved-models list, export and import (and
 // imports that must change nothing), storage that fails, and a worker that dies.
 import { expect } from 'chai';
-import { EngineClient, type NewModelRequest, type RestartEvent, type TrainingProgress } from '../../src/client.ts';
+import { EngineClient, type RestartEvent } from '../../src/client.ts';
+import type { NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
 import { importCheckpoint } from '../../workers/engine/checkpoint.ts';
-import { Random } from '../../workers/engine/random.ts';
+import { pick, randomInt } from './seeded.ts';
 import { ModelLibrary } from '../../workers/model-library.ts';
-import { EngineService } from '../../workers/service.ts';
+import { createEngine } from '../../workers/engine.ts';
 import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
 import { waitFor } from './wait-for.ts';
 
 const database = (): string => `test-${crypto.randomUUID()}`;
 
 /** Words in a fresh random order: a corpus no other test trains on. */
-function randomText(random: Random): string {
+function randomText(): string {
   const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'dog', 'ran', 'to', 'sun', 'and', 'hid', 'red', 'box'];
   let text = '';
-  while (text.length < 3000) text += `${words[Math.floor(random.uniform() * words.length)]} `;
+  while (text.length < 3000) text += `${pick(words)} `;
   return text;
 }
 
@@ -36,7 +37,6 @@ const nextRestart = (client: EngineClient): Promise<RestartEvent['detail']> =>
 
 describe('saved models', function () {
   this.timeout(120_000);
-  const random = new Random(Date.now() >>> 0);
   const shape = { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 };
   let text: string;
   let seed: number;
@@ -54,8 +54,8 @@ describe('saved models', function () {
   };
 
   beforeEach(() => {
-    text = randomText(random);
-    seed = 1 + Math.floor(random.uniform() * 1e6);
+    text = randomText();
+    seed = randomInt(1, 1e6);
   });
   afterEach(() => {
     for (const made of clients.splice(0)) made.terminate();
@@ -64,25 +64,25 @@ describe('saved models', function () {
   /** Plays to the end, collecting every loss point. */
   async function playToEnd(engine: EngineClient): Promise<TrainingProgress['points']> {
     const points: TrainingProgress['points'] = [];
-    await engine.play((progress) => points.push(...progress.points));
+    await engine.training.play((progress) => points.push(...progress.points));
     return points;
   }
 
   it('resumes training exactly: saved on pause and reopened in a new worker, the losses equal an unbroken run', async () => {
     const unbroken = client({ database: database() });
-    await unbroken.setAutosave(0);
-    await unbroken.newModel(request(15));
+    await unbroken.library.setAutosave(0);
+    await unbroken.training.newModel(request(15));
     const reference = await playToEnd(unbroken);
     expect(reference).to.have.length(15);
 
     const db = database();
     const first = client({ database: db });
-    await first.setAutosave(4);
-    await first.newModel(request(15));
+    await first.library.setAutosave(4);
+    await first.training.newModel(request(15));
     const autosaves: number[] = [];
-    const outcome = await first.play((progress) => {
+    const outcome = await first.training.play((progress) => {
       if (progress.saved) autosaves.push(progress.saved.step);
-      if (progress.step >= 9) void first.pause();
+      if (progress.step >= 9) void first.training.pause();
     });
     // Every 4 steps exactly, and once more when paused.
     expect(autosaves).to.deep.equal([4, 8]);
@@ -91,10 +91,10 @@ describe('saved models', function () {
     first.terminate();
 
     const second = client({ database: db });
-    const reopened = await second.info();
+    const reopened = await second.model.info();
     expect(reopened).to.include({ weights: 'training', step: savedAt, corpus: 'words' });
     expect(reopened.saved).to.include({ step: savedAt });
-    const state = await second.trainingState();
+    const state = await second.training.state();
     expect(state!.history).to.deep.equal(reference.slice(0, savedAt));
     const rest = await playToEnd(second);
     // Same weights, AdamW moments, schedule position and batch order: the same numbers, bit for bit.
@@ -104,106 +104,106 @@ describe('saved models', function () {
   it('lists, renames, duplicates, opens and deletes saved models; the active one reopens in a new client', async () => {
     const db = database();
     const engine = client({ database: db });
-    const { model } = await engine.newModel(request(4));
-    await engine.stepOnce();
-    const saved = await engine.saveModel('first run');
+    const { model } = await engine.training.newModel(request(4));
+    await engine.training.step();
+    const saved = await engine.library.save('first run');
     expect(saved).to.include({ name: 'first run', step: 1 });
     expect(saved.bytes).to.be.greaterThan(model.parameters.total * 4 * 3); // weights and two moments
-    const copy = await engine.duplicateModel(saved.id);
+    const copy = await engine.library.duplicate(saved.id);
     expect(copy.id).to.not.equal(saved.id);
-    const renamed = await engine.renameModel(copy.id, 'a copy');
+    const renamed = await engine.library.rename(copy.id, 'a copy');
     expect(renamed.name).to.equal('a copy');
 
-    let list = await engine.listModels();
+    let list = await engine.library.list();
     expect(list.models.map((m) => m.name).sort()).to.deep.equal(['a copy', 'first run']);
     expect(list.activeId).to.equal(saved.id);
     expect(list.storage.available).to.equal(true);
 
-    const opened = await engine.openModel(copy.id);
+    const opened = await engine.library.open(copy.id);
     expect(opened).to.include({ name: 'a copy', step: 1 });
-    list = await engine.listModels();
+    list = await engine.library.list();
     expect(list.activeId).to.equal(copy.id);
 
     const later = client({ database: db });
-    expect(await later.info()).to.include({ name: 'a copy', step: 1 });
-    await later.deleteModel(copy.id);
-    expect((await later.listModels()).models.map((m) => m.id)).to.deep.equal([saved.id]);
-    expect((await later.info()).saved).to.equal(undefined); // still in memory, no longer saved
+    expect(await later.model.info()).to.include({ name: 'a copy', step: 1 });
+    await later.library.delete(copy.id);
+    expect((await later.library.list()).models.map((m) => m.id)).to.deep.equal([saved.id]);
+    expect((await later.model.info()).saved).to.equal(undefined); // still in memory, no longer saved
   });
 
   it('exports the model as .safetensors and imports it back: same weights, same predictions', async () => {
     const engine = client({ database: database() });
-    await engine.newModel(request(3));
-    await engine.stepOnce();
+    await engine.training.newModel(request(3));
+    await engine.training.step();
     const prompt = text.slice(0, 12);
-    const before = await engine.predict(prompt, { temperature: 1 });
-    const { fileName, bytes } = await engine.exportModel();
+    const before = await engine.model.predict(prompt, { temperature: 1 });
+    const { fileName, bytes } = await engine.library.export();
     expect(fileName).to.match(/\.safetensors$/);
     const model = importCheckpoint(bytes);
     expect(model.config.nEmbd).to.equal(shape.nEmbd);
 
     const other = client({ database: database() });
-    const imported = await other.importModel({ kind: 'file', name: 'mine.safetensors', bytes: bytes.slice().buffer });
+    const imported = await other.library.import({ kind: 'file', name: 'mine.safetensors', bytes: bytes.slice().buffer });
     expect(imported).to.include({ name: 'mine', weights: 'trained', checkpoint: 'mine.safetensors' });
     expect(imported.saved).to.include({ name: 'mine' });
-    const after = await other.predict(prompt, { temperature: 1 });
+    const after = await other.model.predict(prompt, { temperature: 1 });
     expect([...after.probs]).to.deep.equal([...before.probs]);
   });
 
   it('refuses malformed files with a specific message and changes nothing: not the list, not the model', async () => {
     const engine = client({ database: database() });
-    await engine.newModel(request(3));
-    await engine.stepOnce();
-    await engine.saveModel();
-    const { bytes } = await engine.exportModel();
-    const listBefore = await engine.listModels();
-    const infoBefore = await engine.info();
+    await engine.training.newModel(request(3));
+    await engine.training.step();
+    await engine.library.save();
+    const { bytes } = await engine.library.export();
+    const listBefore = await engine.library.list();
+    const infoBefore = await engine.model.info();
     const prompt = text.slice(0, 10);
-    const predictionBefore = await engine.predict(prompt, { temperature: 1 });
+    const predictionBefore = await engine.model.predict(prompt, { temperature: 1 });
 
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     const withNaN = bytes.slice();
-    new DataView(withNaN.buffer).setFloat32(8 + headerLength + 4 * Math.floor(random.uniform() * 100), NaN, true);
+    new DataView(withNaN.buffer).setFloat32(8 + headerLength + 4 * randomInt(0, 100), NaN, true);
     const notJSON = bytes.slice();
     notJSON[8] = 0x7a; // 'z' where the header's '{' was
     const cases: [string, Uint8Array, RegExp][] = [
-      ['truncated', bytes.slice(0, 8 + headerLength + Math.floor(random.uniform() * 100)), /data|truncat|past the end|outside/i],
+      ['truncated', bytes.slice(0, 8 + headerLength + randomInt(0, 100)), /data|truncat|past the end|outside/i],
       ['NaN weight', withNaN, /NaN/],
       ['header not JSON', notJSON, /JSON|header/i],
       ['too short', bytes.slice(0, 5), /too short|8-byte/i],
     ];
     for (const [what, file, message] of cases) {
-      const refused = await engine.importModel({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer }).then(
+      const refused = await engine.library.import({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer }).then(
         () => null,
         (error: Error) => error,
       );
       expect(refused, what).to.be.an('error');
       expect(refused!.message, what).to.match(message);
     }
-    const listAfter = await engine.listModels();
+    const listAfter = await engine.library.list();
     expect(listAfter.models).to.deep.equal(listBefore.models);
     expect(listAfter.activeId).to.equal(listBefore.activeId);
-    expect((await engine.info()).name).to.equal(infoBefore.name);
-    expect([...(await engine.predict(prompt, { temperature: 1 })).probs]).to.deep.equal([...predictionBefore.probs]);
+    expect((await engine.model.info()).name).to.equal(infoBefore.name);
+    expect([...(await engine.model.predict(prompt, { temperature: 1 })).probs]).to.deep.equal([...predictionBefore.probs]);
   });
 
   it('keeps training in memory when storage is unavailable, and says why saving failed', async () => {
     const blocked = () => {
       throw new DOMException('The user denied permission to access the database.', 'SecurityError');
     };
-    const service = new EngineService({ library: new ModelLibrary(new CheckpointStore({ dbName: database(), indexedDB: blocked })) });
-    await service.newModel(request(4));
-    const report = await service.stepOnce();
+    const service = createEngine({ library: new ModelLibrary(new CheckpointStore({ dbName: database(), indexedDB: blocked })) });
+    await service.training.newModel(request(4));
+    const report = await service.training.step();
     expect(report.step).to.equal(1);
-    const refused = await service.saveModel().then(() => null, (error: Error) => error);
+    const refused = await service.library.save().then(() => null, (error: Error) => error);
     expect(refused!.message).to.match(/private window|blocked storage|stay in memory/i);
-    expect(service.info().storageProblem).to.equal(refused!.message);
-    const list = await service.listModels();
+    expect((await service.model.info()).storageProblem).to.equal(refused!.message);
+    const list = await service.library.list();
     expect(list.storage.available).to.equal(false);
     expect(list.models).to.deep.equal([]);
     // Training goes on; its autosave reports the problem instead of stopping.
-    await service.setAutosave(1);
-    const next = await service.stepOnce();
+    await service.library.setAutosave(1);
+    const next = await service.training.step();
     expect(next.step).to.equal(2);
     expect(next.saveProblem).to.match(/private window|blocked storage|stay in memory/i);
   });
@@ -211,13 +211,13 @@ describe('saved models', function () {
   it('survives a worker killed mid-generation: the call fails clearly, a new worker reopens the saved model', async () => {
     const { workers, createWorker } = workerFactory();
     const engine = client({ database: database(), createWorker });
-    await engine.newModel(request(5));
-    await engine.stepOnce();
-    await engine.stepOnce();
-    const saved = await engine.saveModel('before the crash');
+    await engine.training.newModel(request(5));
+    await engine.training.step();
+    await engine.training.step();
+    const saved = await engine.library.save('before the crash');
     const restarted = nextRestart(engine);
     let tokens = 0;
-    const generation = engine.generate('the ', { temperature: 1, maxTokens: 100_000, seed: 3 }, () => {
+    const generation = engine.model.generate('the ', { temperature: 1, maxTokens: 100_000, seed: 3 }, () => {
       tokens++;
       if (tokens === 5) workers.at(-1)!.terminate();
     });
@@ -228,20 +228,20 @@ describe('saved models', function () {
     expect(model).to.include({ name: 'before the crash', step: 2 });
     expect(workers).to.have.length(2);
     // The new worker answers, from the saved weights and training state.
-    expect((await engine.info()).saved?.id).to.equal(saved.id);
-    expect((await engine.trainingState())!.step).to.equal(2);
-    const token = await engine.step('the ', { temperature: 1 }, 1);
+    expect((await engine.model.info()).saved?.id).to.equal(saved.id);
+    expect((await engine.training.state())!.step).to.equal(2);
+    const token = await engine.model.sample('the ', { temperature: 1 }, 1);
     expect(token.token).to.be.a('string');
   });
 
   it('survives a worker killed mid-training: play fails clearly, training goes on from the last autosave', async () => {
     const { workers, createWorker } = workerFactory();
     const engine = client({ database: database(), createWorker });
-    await engine.setAutosave(3);
-    await engine.newModel(request(400));
+    await engine.library.setAutosave(3);
+    await engine.training.newModel(request(400));
     const restarted = nextRestart(engine);
     let lastSaved = 0;
-    const playing = engine.play((progress) => {
+    const playing = engine.training.play((progress) => {
       if (progress.saved) lastSaved = progress.saved.step;
       if (lastSaved >= 6 && progress.step > lastSaved) workers.at(-1)!.terminate();
     });
@@ -250,23 +250,44 @@ describe('saved models', function () {
     const { model } = await restarted;
     expect(model!.step).to.equal(lastSaved);
     // The restarted worker still autosaves every 3 steps (the setting was applied again) and trains on.
-    await engine.stepOnce();
-    await engine.stepOnce();
-    const report = await engine.stepOnce();
+    await engine.training.step();
+    await engine.training.step();
+    const report = await engine.training.step();
     expect(report.step).to.equal(lastSaved + 3);
     expect(report.saved?.step).to.equal(lastSaved + 3);
+  });
+
+  it('gives a restarted worker every setting the page made, the last of each, and none that was refused', async () => {
+    const { workers, createWorker } = workerFactory();
+    const engine = client({ database: database(), createWorker });
+    const every = randomInt(2, 6);
+    await engine.library.setAutosave(randomInt(7, 50));
+    await engine.library.setAutosave(0);
+    await engine.backend.choose('cpu');
+    await engine.inspector.setTimelapse({ prompt: 'the', every });
+    const refused = await engine.inspector.setTimelapse({ prompt: 'the', every: 0 }).then(() => null, (error: Error) => error);
+    expect(refused!.message).to.match(/whole number/);
+    const restarted = nextRestart(engine);
+    workers.at(-1)!.terminate();
+    await restarted;
+    expect(workers).to.have.length(2);
+    expect((await engine.library.list()).autosaveEvery).to.equal(0);
+    expect(await engine.backend.info()).to.include({ choice: 'cpu', active: 'cpu' });
+    await engine.training.newModel(request(2 * every));
+    await engine.training.play(() => {});
+    expect((await engine.inspector.timelapse()).map((frame) => frame.step)).to.deep.equal([0, every, 2 * every]);
   });
 
   it('gives up after repeated deaths instead of restarting forever', async () => {
     const { workers, createWorker } = workerFactory();
     const engine = client({ database: database(), createWorker });
-    await engine.info();
+    await engine.model.info();
     const messages: string[] = [];
     engine.addEventListener('restart', (event) => messages.push((event as RestartEvent).detail.message));
     for (let death = 0; death < 4; death++) {
       workers.at(-1)!.terminate();
       await waitFor(() => messages.length > death, `restart ${death + 1}`);
-      if (death < 3) await engine.info();
+      if (death < 3) await engine.model.info();
     }
     expect(messages.at(-1)).to.match(/stopped 4 times in a minute/);
     expect(workers).to.have.length(4);

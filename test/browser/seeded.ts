@@ -12,7 +12,8 @@ declare global {
   var TEST_SEED: number | undefined;
 }
 
-const RUN_SEED = globalThis.TEST_SEED ?? 1;
+/** The run's seed, for messages. */
+export const RUN_SEED = globalThis.TEST_SEED ?? 1;
 
 /** A 32-bit hash of the run's seed and a title (FNV-1a). */
 function seedFor(title: string): number {
@@ -31,6 +32,9 @@ afterEach(function () {
   const test = this.currentTest;
   if (test?.state === 'failed') console.error(`"${test.fullTitle()}" failed with random inputs of TEST_SEED=${RUN_SEED}`);
 });
+
+/** A generator of its own for inputs a test file makes once, outside its tests (seeded by the run's seed and `label`). */
+export const randomFor = (label: string): Random => new Random(seedFor(label));
 
 /** A number in [0, 1), like Math.random(), from the test's seeded generator. */
 export const random = (): number => generator.uniform();

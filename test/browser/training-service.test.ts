@@ -1,7 +1,8 @@
 // The engine worker as a trainer, through the real client: the starting
 // checkpoint, corpora and their errors, and play / pause / step / reset.
 import { expect } from 'chai';
-import { EngineClient, type NewModelRequest, type TrainingProgress } from '../../src/client.ts';
+import { EngineClient } from '../../src/client.ts';
+import type { NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
 import { writeCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { DEFAULT_CONFIG } from '../../workers/engine/defaults.ts';
 import { createParameters } from '../../workers/engine/params.ts';
@@ -25,14 +26,14 @@ describe('starting checkpoint', () => {
     const url = serveBytes(writeCheckpoint({ config, params, tokenizer }));
     const client = new EngineClient({ modelUrl: url, database: `test-${crypto.randomUUID()}` });
     try {
-      const info = await client.info();
+      const info = await client.model.info();
       expect(info.config).to.deep.equal(config);
       expect(info.vocabulary).to.deep.equal([...tokenizer.vocab]);
       expect(info).to.include({ weights: 'trained', step: 0, checkpoint: url.slice(url.lastIndexOf('/') + 1) });
       expect(info.notice).to.equal(undefined);
 
       const ids = Array.from({ length: 5 }, () => random.int(V));
-      const { logits } = await client.forward(ids);
+      const { logits } = await client.model.forward(ids);
       ids.forEach((id, t) => {
         const x = Array.from({ length: C }, (_, c) => params.wte[id * C + c]! + params.wpe[t * C + c]!);
         const mean = x.reduce((a, b) => a + b, 0) / C;
@@ -53,7 +54,7 @@ describe('starting checkpoint', () => {
     const url = serveBytes(new TextEncoder().encode('<!doctype html><p>Not found</p>'));
     const client = new EngineClient({ modelUrl: url, database: `test-${crypto.randomUUID()}` });
     try {
-      const info = await client.info();
+      const info = await client.model.info();
       expect(info.config).to.deep.equal(DEFAULT_CONFIG);
       expect(info.weights).to.equal('random');
       expect(info.notice).to.match(/could not be loaded .* random weights/);
@@ -67,7 +68,7 @@ describe('starting checkpoint', () => {
     const url = new URL('/no-such-model.safetensors', location.href).href;
     const client = new EngineClient({ modelUrl: url, database: `test-${crypto.randomUUID()}` });
     try {
-      const info = await client.info();
+      const info = await client.model.info();
       expect(info.weights).to.equal('random');
       expect(info.notice).to.contain('no-such-model.safetensors').and.match(/404/);
     } finally {
@@ -107,7 +108,7 @@ describe('training in the worker', function () {
   afterEach(() => client.terminate());
 
   it('builds a model for the corpus: its vocabulary, split and parameter counts', async () => {
-    const { corpus, model } = await client.newModel(request(30));
+    const { corpus, model } = await client.training.newModel(request(30));
     const characters = [...new Set(text)].sort();
     expect(corpus.vocabulary).to.deep.equal(['\uFFFD', ...characters]);
     expect(corpus.characters).to.equal(text.length);
@@ -119,14 +120,14 @@ describe('training in the worker', function () {
     // Tied: wte + wpe + one layer (qkv 3C²+3C, proj C²+C, fc 4C²+4C, fcproj 4C²+C, two LayerNorms 4C) + final LayerNorm
     expect(model.parameters.total).to.equal(V * C + shape.blockSize * C + 12 * C * C + 13 * C + 2 * C);
     expect(model).to.include({ weights: 'random', step: 0, corpus: 'sentences' });
-    expect(await client.countParameters(model.config)).to.deep.equal(model.parameters);
+    expect(await client.model.countParameters(model.config)).to.deep.equal(model.parameters);
   });
 
   it('trains: the loss starts near ln(V) and falls; progress arrives in order; predictions change', async () => {
-    const { model } = await client.newModel(request(30));
-    const before = await client.predict('the cat ', { temperature: 1 });
+    const { model } = await client.training.newModel(request(30));
+    const before = await client.model.predict('the cat ', { temperature: 1 });
     const reports: TrainingProgress[] = [];
-    const outcome = await client.play((progress) => reports.push(progress));
+    const outcome = await client.training.play((progress) => reports.push(progress));
     expect(outcome).to.include({ reason: 'finished', step: 30 });
     // Finishing saves the model (autosave is on by default).
     expect(outcome.saved).to.include({ step: 30, name: model.name });
@@ -153,80 +154,80 @@ describe('training in the worker', function () {
     expect(samples.map((sample) => sample.step)).to.deep.equal([0, 10, 20, 30]);
     expect(samples[0]!.prompt).to.equal(text.slice(0, 24).slice(0, text.slice(0, 24).lastIndexOf(' ')));
 
-    const info = await client.info();
+    const info = await client.model.info();
     expect(info).to.include({ weights: 'trained', step: 30 });
-    const after = await client.predict('the cat ', { temperature: 1 });
+    const after = await client.model.predict('the cat ', { temperature: 1 });
     const change = after.probs.reduce((sum, p, id) => sum + Math.abs(p - before.probs[id]!), 0);
     expect(change).to.be.greaterThan(0.1);
-    const state = (await client.trainingState())!;
+    const state = (await client.training.state())!;
     expect(state.history).to.deep.equal(points);
     expect(state.samples.map((sample) => sample.step)).to.deep.equal([0, 10, 20, 30]);
   });
 
   it('pauses within a step, steps exactly one, and resets to the same start', async () => {
-    await client.newModel(request(1000));
-    const first = await client.stepOnce();
+    await client.training.newModel(request(1000));
+    const first = await client.training.step();
     expect(first.step).to.equal(1);
     expect(first.points.map((point) => point.step)).to.deep.equal([1]);
-    const second = await client.stepOnce();
+    const second = await client.training.step();
     expect(second.step).to.equal(2);
-    expect((await client.info()).weights).to.equal('training');
+    expect((await client.model.info()).weights).to.equal('training');
 
     let pausedAt = -1;
     let lastReported = -1;
-    const outcome = await client.play((progress) => {
+    const outcome = await client.training.play((progress) => {
       lastReported = progress.step;
       if (pausedAt < 0 && progress.step >= 5) {
         pausedAt = progress.step;
-        void client.pause();
+        void client.training.pause();
       }
     });
     expect(outcome.reason).to.equal('paused');
     expect(outcome.step).to.be.within(pausedAt, pausedAt + 1);
     // The page hears of every step taken, also the one the pause caught.
     expect(lastReported).to.equal(outcome.step);
-    expect((await client.trainingState())!.playing).to.equal(false);
-    expect((await client.stepOnce()).step).to.equal(outcome.step + 1);
+    expect((await client.training.state())!.playing).to.equal(false);
+    expect((await client.training.step()).step).to.equal(outcome.step + 1);
 
-    const info = await client.reset();
+    const info = await client.training.reset();
     expect(info).to.include({ weights: 'random', step: 0 });
-    const again = await client.stepOnce();
+    const again = await client.training.step();
     expect(again.step).to.equal(1);
     expect(again.loss).to.equal(first.loss);
-    expect((await client.stepOnce()).loss).to.equal(second.loss);
+    expect((await client.training.step()).loss).to.equal(second.loss);
   });
 
   it('stops with a clear message when the loss is no longer a number, and stays stopped', async () => {
-    await client.newModel({ ...request(50), training: { ...request(50).training, learningRate: 1e30, warmupSteps: 0 } });
-    const outcome = await client.play(() => {});
+    await client.training.newModel({ ...request(50), training: { ...request(50).training, learningRate: 1e30, warmupSteps: 0 } });
+    const outcome = await client.training.play(() => {});
     expect(outcome.reason).to.equal('diverged');
     expect(outcome.message).to.match(/training stopped at step \d+/);
-    const state = (await client.trainingState())!;
+    const state = (await client.training.state())!;
     expect(state.diverged).to.equal(outcome.message);
     expect(state.step).to.equal(outcome.step);
     // Another play does not run past it.
-    expect((await client.play(() => {})).reason).to.equal('diverged');
+    expect((await client.training.play(() => {})).reason).to.equal('diverged');
   });
 
   it('reads a corpus file sent as bytes, and leaves the caller its copy', async () => {
     const bytes = new TextEncoder().encode(text).buffer as ArrayBuffer;
-    const summary = await client.describeCorpus({ kind: 'file', bytes, name: 'words.txt' });
+    const summary = await client.training.describeCorpus({ kind: 'file', bytes, name: 'words.txt' });
     expect(summary).to.include({ name: 'words.txt', characters: text.length });
     expect(bytes.byteLength).to.equal(text.length);
   });
 
   it('says what is wrong with a corpus that cannot be trained on', async () => {
-    const tooShort = client.describeCorpus({ kind: 'text', text: 'the cat sat', name: 'Your text' });
+    const tooShort = client.training.describeCorpus({ kind: 'text', text: 'the cat sat', name: 'Your text' });
     await expectRejection(tooShort, /Your text has only 11 characters/);
     const binary = new Uint8Array(4000).map(() => random.int(256));
     binary[10] = 0;
-    await expectRejection(client.describeCorpus({ kind: 'file', bytes: binary.buffer, name: 'photo.txt' }), /photo\.txt.*binary/);
+    await expectRejection(client.training.describeCorpus({ kind: 'file', bytes: binary.buffer, name: 'photo.txt' }), /photo\.txt.*binary/);
     const latin1 = new Uint8Array([...new TextEncoder().encode(text.slice(0, 2000)), 0xe9, 0x20]);
-    await expectRejection(client.describeCorpus({ kind: 'file', bytes: latin1.buffer, name: 'old.txt' }), /old\.txt.*not UTF-8/);
+    await expectRejection(client.training.describeCorpus({ kind: 'file', bytes: latin1.buffer, name: 'old.txt' }), /old\.txt.*not UTF-8/);
     const missing = new URL('/no-such-corpus.txt', location.href).href;
-    await expectRejection(client.describeCorpus({ kind: 'url', url: missing }), /no-such-corpus\.txt answered 404/);
-    await expectRejection(client.describeCorpus({ kind: 'url', url: 'http://127.0.0.1:9/corpus.txt' }), /could not be reached/);
-    await expectRejection(client.stepOnce(), /no model to train/);
+    await expectRejection(client.training.describeCorpus({ kind: 'url', url: missing }), /no-such-corpus\.txt answered 404/);
+    await expectRejection(client.training.describeCorpus({ kind: 'url', url: 'http://127.0.0.1:9/corpus.txt' }), /could not be reached/);
+    await expectRejection(client.training.step(), /no model to train/);
   });
 });
 

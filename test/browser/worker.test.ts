@@ -1,10 +1,11 @@
 // The engine worker through the real client (Comlink, a real module worker), and
 // the service class directly where the page cannot see what happens (transfers).
 import { expect } from 'chai';
-import { EngineClient, type StreamedToken } from '../../src/client.ts';
+import { EngineClient } from '../../src/client.ts';
+import type { StreamedToken } from '../../workers/api/index.ts';
 import { DEFAULT_CONFIG } from '../../workers/engine/defaults.ts';
 import { Random } from '../../workers/engine/random.ts';
-import { EngineService } from '../../workers/service.ts';
+import { createEngine } from '../../workers/engine.ts';
 
 const { vocabSize: V, blockSize: T, nLayer: L, nHead: NH, nEmbd: C } = DEFAULT_CONFIG;
 
@@ -43,7 +44,7 @@ describe('engine worker through the client', function () {
   after(() => client.terminate());
 
   it('answers info: the default config and its parameter count', async () => {
-    const info = await client.info();
+    const info = await client.model.info();
     expect(info.config).to.deep.equal(DEFAULT_CONFIG);
     // wte + wpe + per layer (qkv 3C²+3C, proj C²+C, fc 4C²+4C, fcproj 4C²+C, two LayerNorms 4C) + final LayerNorm
     const expected = V * C + T * C + L * (12 * C * C + 13 * C) + 2 * C;
@@ -55,7 +56,7 @@ describe('engine worker through the client', function () {
 
   it('tokenizes: ids by character, unknown characters reported, long text cut to the context', async () => {
     const prompt = randomPrompt(random, 12) + '\né';
-    const result = await client.tokenize(prompt);
+    const result = await client.model.tokenize(prompt);
     expect(result.ids).to.deep.equal([...prompt].map(expectedId));
     expect(result.pieces).to.deep.equal([...prompt]);
     expect(result.tokens.at(-1)).to.equal('\uFFFD');
@@ -63,7 +64,7 @@ describe('engine worker through the client', function () {
     expect(result.truncated).to.equal(false);
 
     const long = randomPrompt(random, T + 9);
-    const cut = await client.tokenize(long);
+    const cut = await client.model.tokenize(long);
     expect(cut.truncated).to.equal(true);
     expect(cut.dropped).to.equal(9);
     expect(cut.ids).to.deep.equal([...long.slice(9)].map(expectedId));
@@ -72,8 +73,8 @@ describe('engine worker through the client', function () {
   it('predicts softmax(logits / T) of the last position, summing to 1', async () => {
     const prompt = randomPrompt(random, 20);
     const temperature = 0.6 + random.uniform();
-    const prediction = await client.predict(prompt, { temperature, top: 12 });
-    const { logits } = await client.forward(prompt);
+    const prediction = await client.model.predict(prompt, { temperature, top: 12 });
+    const { logits } = await client.model.forward(prompt);
     const expected = referenceSoftmax(logits.subarray((prompt.length - 1) * V), temperature);
 
     expect(prediction.probs).to.be.instanceOf(Float32Array);
@@ -90,8 +91,8 @@ describe('engine worker through the client', function () {
 
   it('puts all probability on the largest logit at temperature 0', async () => {
     const prompt = randomPrompt(random, 9);
-    const prediction = await client.predict(prompt, { temperature: 0 });
-    const { logits } = await client.forward(prompt);
+    const prediction = await client.model.predict(prompt, { temperature: 0 });
+    const { logits } = await client.model.forward(prompt);
     const last = Array.from(logits.subarray((prompt.length - 1) * V));
     const best = last.indexOf(Math.max(...last));
     expect(prediction.top[0]).to.include({ id: best, prob: 1 });
@@ -99,15 +100,15 @@ describe('engine worker through the client', function () {
   });
 
   it('reads an empty prompt as a single line break', async () => {
-    const empty = await client.predict('', { temperature: 1 });
-    const lineBreak = await client.predict('\n', { temperature: 1 });
+    const empty = await client.model.predict('', { temperature: 1 });
+    const lineBreak = await client.model.predict('\n', { temperature: 1 });
     expect(empty.contextLength).to.equal(1);
     expect(Array.from(empty.probs)).to.deep.equal(Array.from(lineBreak.probs));
   });
 
   it('returns forward logits and captured insides with their documented sizes', async () => {
     const ids = Array.from({ length: 7 }, () => random.int(V));
-    const { logits, capture } = await client.forward(ids, { capture: true });
+    const { logits, capture } = await client.model.forward(ids, { capture: true });
     expect(logits).to.be.instanceOf(Float32Array).with.length(7 * V);
     expect(capture!.tokenEmbedding).to.have.length(7 * C);
     expect(capture!.layers).to.have.length(L);
@@ -117,7 +118,7 @@ describe('engine worker through the client', function () {
 
   it('streams generated tokens to the callback in order', async () => {
     const streamed: StreamedToken[] = [];
-    const result = await client.generate(
+    const result = await client.model.generate(
       randomPrompt(random, 5),
       { temperature: 1, maxTokens: 20, seed: 7 },
       (token) => streamed.push(token),
@@ -132,9 +133,9 @@ describe('engine worker through the client', function () {
 
   it('stops early when cancelled, keeping what it streamed', async () => {
     const streamed: number[] = [];
-    const result = await client.generate('Hello', { temperature: 1, maxTokens: 5000, seed: 1 }, (token) => {
+    const result = await client.model.generate('Hello', { temperature: 1, maxTokens: 5000, seed: 1 }, (token) => {
       streamed.push(token.id);
-      if (streamed.length === 3) void client.cancel();
+      if (streamed.length === 3) void client.model.cancel();
     });
     expect(result.stopped).to.equal(true);
     expect(result.ids.length).to.be.at.least(3).and.below(5000);
@@ -142,8 +143,8 @@ describe('engine worker through the client', function () {
   });
 
   it('cancels a running generation when a new one starts', async () => {
-    const first = client.generate('abc', { temperature: 1, maxTokens: 5000, seed: 2 }, () => {});
-    const second = client.generate('abc', { temperature: 1, maxTokens: 6, seed: 2 }, () => {});
+    const first = client.model.generate('abc', { temperature: 1, maxTokens: 5000, seed: 2 }, () => {});
+    const second = client.model.generate('abc', { temperature: 1, maxTokens: 6, seed: 2 }, () => {});
     const [a, b] = await Promise.all([first, second]);
     expect(a.stopped).to.equal(true);
     expect(a.ids.length).to.be.below(5000);
@@ -154,9 +155,9 @@ describe('engine worker through the client', function () {
   it('gives the same text for the same seed, and another for another seed', async () => {
     const prompt = randomPrompt(random, 8);
     const request = { temperature: 1.2, topK: 40, topP: 0.95, maxTokens: 30 };
-    const a = await client.generate(prompt, { ...request, seed: 99 }, () => {});
-    const b = await client.generate(prompt, { ...request, seed: 99 }, () => {});
-    const c = await client.generate(prompt, { ...request, seed: 100 }, () => {});
+    const a = await client.model.generate(prompt, { ...request, seed: 99 }, () => {});
+    const b = await client.model.generate(prompt, { ...request, seed: 99 }, () => {});
+    const c = await client.model.generate(prompt, { ...request, seed: 100 }, () => {});
     expect(a.text).to.have.length(30);
     expect(b.text).to.equal(a.text);
     expect(c.text).to.not.equal(a.text);
@@ -165,9 +166,9 @@ describe('engine worker through the client', function () {
   it('steps one token: the first token Generate would draw with that seed', async () => {
     const prompt = randomPrompt(random, 6);
     const sampling = { temperature: 0.9 };
-    const step = await client.step(prompt, sampling, 31);
-    const again = await client.step(prompt, sampling, 31);
-    const generated = await client.generate(prompt, { ...sampling, maxTokens: 1, seed: 31 }, () => {});
+    const step = await client.model.sample(prompt, sampling, 31);
+    const again = await client.model.sample(prompt, sampling, 31);
+    const generated = await client.model.generate(prompt, { ...sampling, maxTokens: 1, seed: 31 }, () => {});
     expect(again).to.deep.equal(step);
     expect(step.id).to.equal(generated.ids[0]);
     expect(step.token).to.equal(generated.text);
@@ -177,7 +178,7 @@ describe('engine worker through the client', function () {
     const source = URL.createObjectURL(new Blob(['throw new Error("engine exploded")'], { type: 'text/javascript' }));
     const broken = new EngineClient({ createWorker: () => new Worker(source, { type: 'module' }), modelUrl: null });
     try {
-      await broken.info();
+      await broken.model.info();
       expect.fail('info() should have rejected');
     } catch (error) {
       expect((error as Error).message).to.match(/worker failed.*engine exploded/);
@@ -194,7 +195,7 @@ describe('engine service transfers', () => {
   /** A service that records the transfer list of every answer. */
   function recordingService() {
     const lists: Transferable[][] = [];
-    const service = new EngineService({
+    const service = createEngine({
       transfer: (value, transfers) => {
         lists.push(transfers);
         return value;
@@ -206,20 +207,20 @@ describe('engine service transfers', () => {
   it('moves the probabilities of predict instead of copying them', async () => {
     const { service, lists } = recordingService();
     const prompt = randomPrompt(random, 10);
-    const prediction = await service.predict(prompt, { temperature: 1 });
+    const prediction = await service.model.predict(prompt, { temperature: 1 });
     expect(lists).to.have.length(1);
     expect(lists[0]).to.deep.equal([prediction.probs.buffer]);
     // Transferring really detaches it, and the service answers the same afterwards.
     const copy = Array.from(prediction.probs);
     structuredClone(prediction, { transfer: lists[0] });
     expect(prediction.probs.length).to.equal(0);
-    expect(Array.from((await service.predict(prompt, { temperature: 1 })).probs)).to.deep.equal(copy);
+    expect(Array.from((await service.model.predict(prompt, { temperature: 1 })).probs)).to.deep.equal(copy);
   });
 
   it('lists every buffer of forward, each once, and none the model still uses', async () => {
     const { service, lists } = recordingService();
     const ids = Array.from({ length: 11 }, () => random.int(V));
-    const output = await service.forward(ids, { capture: true });
+    const output = await service.model.forward(ids, { capture: true });
     const list = lists[0]!;
     const arrays = [
       output.logits,
@@ -235,7 +236,7 @@ describe('engine service transfers', () => {
     structuredClone(output, { transfer: list });
     for (const array of arrays) expect(array.byteLength).to.equal(0);
     // The parameters and the engine's scratch memory were not handed away: same input, same logits.
-    const again = await service.forward(ids, { capture: true });
+    const again = await service.model.forward(ids, { capture: true });
     expect(Array.from(again.logits)).to.deep.equal(logitsBefore);
   });
 });

@@ -14,7 +14,7 @@ import { createParameters } from '../engine/params.ts';
 import { CharTokenizer } from '../engine/tokenizer.ts';
 import type { ModelLibrary } from '../model-library.ts';
 import type { CheckpointRecord } from '../store/records.ts';
-import { PreparedCorpus, readCorpus, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
+import { checkTimelapse, PreparedCorpus, readCorpus, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { Backends } from './backends.ts';
 
@@ -113,7 +113,7 @@ export class TrainingArea implements TrainingApi {
 
   /** Watches a prompt while training: now, for the model being trained, and for every model trained after. */
   async setTimelapse(settings: TimelapseSettings): Promise<void> {
-    this.timelapseSettings = { ...settings };
+    this.timelapseSettings = checkTimelapse(settings);
     await this.active.session?.setTimelapse(this.timelapseSettings);
   }
 

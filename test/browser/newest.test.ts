@@ -1,0 +1,107 @@
+// Newest answer wins (src/newest.ts): stale answers and errors are dropped, so
+// is a ModelReplaced one, a debounce shares one request among asks close
+// together, a throttle runs at most once per delay, and `busy` follows it all.
+import { expect } from 'chai';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { Newest } from '../../src/newest.ts';
+import { ModelReplaced } from '../../workers/api/index.ts';
+import { randomInt } from './seeded.ts';
+
+/** A Lit host that counts the updates it is asked for. */
+function host(): ReactiveControllerHost & { updates: number; controllers: ReactiveController[] } {
+  const made = {
+    updates: 0,
+    controllers: [] as ReactiveController[],
+    addController: (controller: ReactiveController) => made.controllers.push(controller),
+    removeController: () => {},
+    requestUpdate: () => made.updates++,
+    updateComplete: Promise.resolve(true),
+  };
+  return made;
+}
+
+/** A request the test answers (or fails) when it likes. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ([resolve, reject] = [res, rej]));
+  return { promise, resolve, reject };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Newest', () => {
+  it('gives only the newest ask its answer, whatever order the answers come in', async () => {
+    const newest = new Newest<number>(host());
+    const requests = Array.from({ length: randomInt(2, 8) }, () => deferred<number>());
+    const asks = requests.map((request) => newest.ask(() => request.promise));
+    expect(newest.busy).to.equal(true);
+    // Answer in a random order: only the last ask's answer counts.
+    const order = requests.map((_, i) => i).sort(() => randomInt(-1, 2));
+    order.forEach((i) => requests[i]!.resolve(i * 10));
+    const answers = await Promise.all(asks);
+    expect(answers.slice(0, -1)).to.deep.equal(requests.slice(0, -1).map(() => null));
+    expect(answers.at(-1)).to.deep.equal({ value: (requests.length - 1) * 10 });
+    expect(newest.busy).to.equal(false);
+  });
+
+  it('hands the newest ask its error, drops a stale one, and drops ModelReplaced', async () => {
+    const newest = new Newest<string>(host());
+    const stale = newest.ask(() => Promise.reject(new Error('old')));
+    const failing = newest.ask(() => Promise.reject(new Error('new')));
+    expect(await stale).to.equal(null);
+    expect((await failing)!.error).to.be.instanceOf(Error).with.property('message', 'new');
+    expect(await newest.ask(() => Promise.reject(new ModelReplaced()))).to.equal(null);
+    // Also as it arrives from the worker: a plain Error named ModelReplaced.
+    const crossed = Object.assign(new Error('replaced'), { name: 'ModelReplaced' });
+    expect(await newest.ask(() => Promise.reject(crossed))).to.equal(null);
+    expect(newest.busy).to.equal(false);
+  });
+
+  it('debounces: asks within the delay make one request, the last one', async () => {
+    const newest = new Newest<number>(host(), { delay: 30 });
+    const made: number[] = [];
+    const count = randomInt(2, 6);
+    const asks = Array.from({ length: count }, (_, i) => newest.ask(async () => (made.push(i), i)));
+    expect(newest.busy).to.equal(true);
+    const answers = await Promise.all(asks);
+    expect(made).to.deep.equal([count - 1]);
+    expect(answers.at(-1)).to.deep.equal({ value: count - 1 });
+    expect(answers.slice(0, -1).every((answer) => answer === null)).to.equal(true);
+  });
+
+  it('throttles: a steady stream of asks is answered every delay, not starved', async () => {
+    const newest = new Newest<number>(host(), { delay: 20, mode: 'throttle' });
+    const made: number[] = [];
+    const answered: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      void newest.ask(async () => (made.push(i), i)).then((answer) => answer && answered.push(answer.value!));
+      await sleep(5);
+    }
+    await sleep(40);
+    // 100 ms of asks every 5 ms with a 20 ms throttle: a request every few asks, never one per ask.
+    expect(made.length).to.be.within(2, 10);
+    expect(answered.length).to.be.above(1);
+    expect(answered.at(-1)).to.equal(19);
+  });
+
+  it('drop() and the host disconnecting drop what is pending and end busy', async () => {
+    const owner = host();
+    const newest = new Newest<number>(owner, { delay: 10 });
+    expect(owner.controllers).to.deep.equal([newest]);
+    const request = deferred<number>();
+    const pending = newest.ask(() => request.promise);
+    await sleep(20);
+    owner.updates = 0;
+    newest.hostDisconnected();
+    expect(newest.busy).to.equal(false);
+    expect(owner.updates).to.equal(1);
+    request.resolve(1);
+    expect(await pending).to.equal(null);
+    let asked = false;
+    const waiting = newest.ask(async () => ((asked = true), 2));
+    newest.drop();
+    expect(await waiting).to.equal(null);
+    expect(asked, 'a dropped ask still waiting for its delay is never sent').to.equal(false);
+  });
+});
