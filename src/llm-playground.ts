@@ -42,19 +42,10 @@
  * Theming: the --llm-playground-* custom properties listed in theme.ts.
  */
 import type { AppConfig } from '@mlc-ai/web-llm';
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
-import {
-  type BackendChoice,
-  type BackendInfo,
-  EngineClient,
-  type ModelInfo,
-  type Prediction,
-  type RestartEvent,
-  type StreamedToken,
-  type Tokenization,
-  type TrainingProgress,
-} from './client.ts';
+import { EngineClient, type RestartEvent } from './client.ts';
+import { CollapsibleSections } from './collapsible-sections.ts';
 import './elements/backend-picker.ts';
 import './elements/chat-panel.ts';
 import './elements/inspector-panel.ts';
@@ -64,8 +55,14 @@ import './elements/next-token-chart.ts';
 import './elements/prompt-tokens.ts';
 import './elements/training-panel.ts';
 import { DEFAULT_SETTINGS, type SamplingSettings } from './elements/sampling-controls.ts';
-import { buttons, inputs, theme } from './theme.ts';
+import { emit, type LlmEvent } from './events.ts';
+import { playgroundStyles } from './llm-playground.styles.ts';
+import { Newest } from './newest.ts';
+import { states } from './states.ts';
 import { describeToken, formatPercent } from './visible-token.ts';
+import {
+  type BackendChoice, type BackendInfo, messageOf, type ModelInfo, type Prediction, type StreamedToken, type Tokenization,
+} from '../workers/api/index.ts';
 
 export type PlaygroundStatus = 'loading' | 'ready' | 'error';
 
@@ -75,6 +72,22 @@ const CHART_TOKENS = 15;
 const REFRESH_DELAY_MS = 40;
 /** While a model trains, its odds are re-read at most this often: enough to watch, cheap for the page. */
 const TRAINING_REFRESH_MS = 400;
+
+/** The collapsible sections under the prompt, in page order: the property that opens each, its button and its panel. */
+const SECTIONS = [
+  { flag: 'inspect', toggle: 'inspect-toggle', panel: 'inspector', title: 'Look inside the model',
+    hint: 'attention, neurons, embeddings, the logit lens, for the prompt above' },
+  { flag: 'train', toggle: 'train-toggle', panel: 'training', title: 'Train a model from scratch',
+    hint: 'in this tab: pick a text, a size, press Play' },
+  { flag: 'library', toggle: 'library-toggle', panel: 'library', title: 'Saved models',
+    hint: 'kept in this browser, offline too: open, rename, export, import' },
+  { flag: 'labs', toggle: 'labs-toggle', panel: 'labs', title: 'Concept labs',
+    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP" },
+  { flag: 'chat', toggle: 'chat-toggle', panel: 'chat', title: 'Chat with a real model',
+    hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes' },
+] as const;
+
+type SectionPanel = (typeof SECTIONS)[number]['panel'];
 
 export class LlmPlayground extends LitElement {
   static override properties = {
@@ -89,15 +102,10 @@ export class LlmPlayground extends LitElement {
     database: { type: String },
     backend: { type: String },
     status: { type: String, reflect: true },
-    info: { state: true },
-    backendInfo: { state: true },
-    error: { state: true },
-    tokenization: { state: true },
-    prediction: { state: true },
-    settings: { state: true },
-    generating: { state: true },
-    lastDrawn: { state: true },
+    ...states('info', 'backendInfo', 'error', 'tokenization', 'prediction', 'settings', 'generating', 'lastDrawn'),
   };
+
+  static override styles = playgroundStyles;
 
   declare prompt: string;
   declare model: string;
@@ -120,18 +128,12 @@ export class LlmPlayground extends LitElement {
   declare private generating: boolean;
   declare private lastDrawn: StreamedToken | null;
 
+  /** The whole engine: the playground hands it to every panel, each of which uses its own slice. */
   private client: EngineClient | null = null;
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Number of the newest refresh; answers to older ones are dropped. */
-  private latestRefresh = 0;
+  /** Re-reading what is shown: changes close together (typing, slider moves, streamed tokens) share one request. */
+  private readonly refreshAsk = new Newest<[ModelInfo, Tokenization, Prediction]>(this, { delay: REFRESH_DELAY_MS, mode: 'throttle' });
   private stepping = false;
-  /** The training panel was opened once, so it exists. */
-  private trainingShown = false;
-  /** The same for the saved-models panel and the inspector. */
-  private libraryShown = false;
-  private inspectorShown = false;
-  private chatShown = false;
-  private labsShown = false;
+  private readonly sections = new CollapsibleSections();
 
   constructor() {
     super();
@@ -163,16 +165,18 @@ export class LlmPlayground extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    clearTimeout(this.refreshTimer);
-    this.refreshTimer = undefined;
     this.client?.terminate();
     this.client = null;
     this.generating = false;
   }
 
+  protected override willUpdate(changed: PropertyValues): void {
+    // Typing, streamed tokens, a page setting `prompt`, and the sampling controls all land here (not in updated(),
+    // where the refresh marking itself busy would cost one more update).
+    if (changed.has('prompt') || changed.has('settings')) void this.refresh();
+  }
+
   protected override updated(changed: PropertyValues): void {
-    // Typing, streamed tokens, a page setting `prompt`, and the sampling controls all land here.
-    if (changed.has('prompt') || changed.has('settings')) this.refreshSoon();
     if (changed.has('prompt') && this.generating) {
       const box = this.renderRoot.querySelector('textarea');
       if (box) box.scrollTop = box.scrollHeight;
@@ -186,15 +190,15 @@ export class LlmPlayground extends LitElement {
     if (picker && this.backend !== (picker.info?.choice ?? 'auto')) void picker.choose(this.backend);
   }
 
-  private onBackendChange(event: CustomEvent<BackendInfo>): void {
+  private onBackendChange(event: LlmEvent<'llm-backend-change'>): void {
     this.backendInfo = event.detail;
     this.backend = event.detail.choice;
   }
 
   /** Training reports carry the backend when it changed by itself (a GPU failure moved training to the CPU). */
-  private onTrainingProgress(event: CustomEvent<TrainingProgress>): void {
+  private onTrainingProgress(event: LlmEvent<'llm-training-progress'>): void {
     if (event.detail.backend) this.backendInfo = event.detail.backend;
-    this.refreshSoon(TRAINING_REFRESH_MS);
+    void this.refresh(TRAINING_REFRESH_MS);
   }
 
   private async start(): Promise<void> {
@@ -204,12 +208,12 @@ export class LlmPlayground extends LitElement {
     client.addEventListener('restart', (event) => this.onRestart(event as RestartEvent));
     this.client = client;
     try {
-      const info = await client.info();
+      const info = await client.model.info();
       if (this.client !== client) return;
       this.info = info;
       this.status = 'ready';
-      this.emit('llm-ready', info);
-      await this.refresh();
+      emit(this, 'llm-ready', info);
+      await this.refresh(0);
     } catch (error) {
       this.fail(error);
     }
@@ -225,46 +229,32 @@ export class LlmPlayground extends LitElement {
     if (!this.client) return; // disconnected meanwhile: nothing to report
     this.status = 'error';
     this.generating = false;
-    this.error = error instanceof Error ? error.message : String(error);
-    this.emit('llm-error', { message: this.error });
-  }
-
-  private emit<T>(type: string, detail: T): void {
-    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+    this.error = messageOf(error);
+    emit(this, 'llm-error', { message: this.error });
   }
 
   /**
-   * At most one refresh per REFRESH_DELAY_MS, reading the state when it runs. (A
-   * debounce would starve while tokens stream in faster than the delay.)
+   * Re-reads the model's description, the tokens and the next-token distribution for the prompt and settings as
+   * they are when it runs: at most once per `delay` ms (0: at once). A debounce would starve while tokens stream in.
    */
-  private refreshSoon(delay = REFRESH_DELAY_MS): void {
-    if (this.refreshTimer !== undefined) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = undefined;
-      this.refresh();
-    }, delay);
-  }
-
-  /** Re-reads the model's description, the tokens and the next-token distribution for the current prompt and settings. */
-  private async refresh(): Promise<void> {
+  private async refresh(delay = REFRESH_DELAY_MS): Promise<void> {
     const client = this.client;
     if (!client || this.status !== 'ready') return;
-    const refresh = ++this.latestRefresh;
-    const { temperature, topK, topP } = this.settings;
-    try {
-      const [info, tokenization, prediction] = await Promise.all([
-        client.info(),
-        client.tokenize(this.prompt),
-        client.predict(this.prompt, { temperature, topK, topP, top: CHART_TOKENS }),
+    const answer = await this.refreshAsk.ask(() => {
+      const { temperature, topK, topP } = this.settings;
+      return Promise.all([
+        client.model.info(),
+        client.model.tokenize(this.prompt),
+        client.model.predict(this.prompt, { temperature, topK, topP, top: CHART_TOKENS }),
       ]);
-      if (refresh !== this.latestRefresh) return;
-      // A restart's notice stays until the model changes.
-      this.info = this.info?.notice && !info.notice && this.info.name === info.name ? { ...info, notice: this.info.notice } : info;
-      this.tokenization = tokenization;
-      this.prediction = prediction;
-    } catch (error) {
-      this.fail(error);
-    }
+    }, delay);
+    if (!answer) return;
+    if (answer.error !== undefined) return this.fail(answer.error);
+    const [info, tokenization, prediction] = answer.value;
+    // A restart's notice stays until the model changes.
+    this.info = this.info?.notice && !info.notice && this.info.name === info.name ? { ...info, notice: this.info.notice } : info;
+    this.tokenization = tokenization;
+    this.prediction = prediction;
   }
 
   private onPromptInput(event: Event): void {
@@ -277,19 +267,19 @@ export class LlmPlayground extends LitElement {
       this.toggleGenerate();
     } else if (event.key === 'Escape' && this.generating) {
       event.preventDefault();
-      this.client?.cancel().catch((error) => this.fail(error));
+      this.client?.model.cancel().catch((error) => this.fail(error));
     }
   }
 
-  private onSamplingChange(event: CustomEvent<SamplingSettings>): void {
+  private onSamplingChange(event: LlmEvent<'llm-sampling-change'>): void {
     this.settings = event.detail;
   }
 
   /** A new model (or the same one reset, opened or imported) is in use: everything shown is re-read at once. */
-  private onModelChange(event: CustomEvent<ModelInfo>): void {
+  private onModelChange(event: LlmEvent<'llm-model-change'>): void {
     this.info = event.detail;
     this.lastDrawn = null;
-    this.refresh();
+    void this.refresh(0);
     // Opened from the saved models: the training panel shows that model's training, if it has one.
     if (event.target !== this.renderRoot.querySelector('llm-training-panel')) void this.trainingPanel()?.syncWithWorker();
   }
@@ -304,9 +294,9 @@ export class LlmPlayground extends LitElement {
     this.info = { ...model, notice: message };
     this.generating = false;
     this.lastDrawn = null;
-    this.emit('llm-restart', event.detail);
+    emit(this, 'llm-restart', event.detail);
     void this.trainingPanel()?.syncWithWorker();
-    this.refresh();
+    void this.refresh(0);
   }
 
   private trainingPanel() {
@@ -316,7 +306,7 @@ export class LlmPlayground extends LitElement {
   private appendToken(token: StreamedToken): void {
     this.prompt += token.token;
     this.lastDrawn = token;
-    this.emit('llm-token', token);
+    emit(this, 'llm-token', token);
   }
 
   /** Draws one token with the current seed, appends it, and moves the seed on so the next draw is fresh. */
@@ -327,7 +317,7 @@ export class LlmPlayground extends LitElement {
     this.stepping = true;
     const { temperature, topK, topP, seed } = this.settings;
     try {
-      const token = await client.step(this.prompt, { temperature, topK, topP }, seed);
+      const token = await client.model.sample(this.prompt, { temperature, topK, topP }, seed);
       this.settings = { ...this.settings, seed: (seed + 1) >>> 0 };
       this.appendToken(token);
     } catch (error) {
@@ -341,149 +331,19 @@ export class LlmPlayground extends LitElement {
     const client = this.client;
     if (!client || this.status !== 'ready') return;
     if (this.generating) {
-      await client.cancel().catch((error) => this.fail(error));
+      await client.model.cancel().catch((error) => this.fail(error));
       return;
     }
     this.generating = true;
     const { temperature, topK, topP, seed, maxTokens } = this.settings;
     try {
-      await client.generate(this.prompt, { temperature, topK, topP, seed, maxTokens }, (token) => this.appendToken(token));
+      await client.model.generate(this.prompt, { temperature, topK, topP, seed, maxTokens }, (token) => this.appendToken(token));
     } catch (error) {
       this.fail(error);
     } finally {
       this.generating = false;
     }
   }
-
-  static override styles = [
-    theme,
-    buttons,
-    inputs,
-    css`
-      :host {
-        container-type: inline-size;
-        background: var(--_background);
-        border-radius: var(--_radius);
-        line-height: 1.5;
-      }
-      .playground {
-        display: grid;
-        gap: 1.25rem;
-        padding: 1.25rem;
-      }
-      @container (min-width: 860px) {
-        .playground {
-          grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
-        }
-        header,
-        .status,
-        .error,
-        .training {
-          grid-column: 1 / -1;
-        }
-      }
-      header h2 {
-        margin: 0;
-        font-size: 1.35rem;
-      }
-      llm-backend-picker {
-        margin-top: 0.6rem;
-      }
-      .model {
-        margin: 0.35rem 0 0;
-        font-size: 0.9rem;
-      }
-      .notice {
-        margin: 0.35rem 0 0;
-        font-size: 0.9rem;
-        color: var(--_warning);
-      }
-      .model strong {
-        font-family: var(--_mono);
-        font-weight: 600;
-      }
-      section {
-        min-width: 0;
-      }
-      h3 {
-        margin: 0;
-        font-size: 1rem;
-      }
-      .panel {
-        background: var(--_surface);
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        padding: 0.9rem 1rem;
-      }
-      .panel + .panel {
-        margin-top: 1rem;
-      }
-      #prompt {
-        min-height: 7rem;
-        resize: vertical;
-        font-size: 1rem;
-        padding: 0.6rem 0.7rem;
-      }
-      textarea[readonly] {
-        opacity: 0.85;
-      }
-      .actions {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: center;
-        gap: 0.6rem;
-        margin-top: 0.6rem;
-      }
-      .actions button {
-        min-width: 6.5rem;
-      }
-      .train-toggle {
-        display: flex;
-        align-items: center;
-        gap: 0.5rem;
-        width: 100%;
-        text-align: left;
-        font-size: 1.05rem;
-        background: var(--_surface);
-        color: var(--_foreground);
-        border-color: var(--_border);
-        padding: 0.7rem 1rem;
-      }
-      .train-toggle .arrow {
-        display: inline-block;
-        transition: transform 0.15s;
-      }
-      .train-toggle[aria-expanded='true'] .arrow {
-        transform: rotate(90deg);
-      }
-      .train-toggle .hint {
-        font-weight: normal;
-        font-size: 0.875rem;
-        color: var(--_muted);
-      }
-      llm-training-panel {
-        margin-top: 0.75rem;
-      }
-      .drawn {
-        font-size: 0.85rem;
-        color: var(--_muted);
-      }
-      .status {
-        margin: 0;
-        color: var(--_muted);
-      }
-      .error {
-        margin: 0;
-        padding: 0.75rem 1rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
-      }
-      .error p {
-        margin: 0.25rem 0 0;
-      }
-    `,
-  ];
 
   override render() {
     const ready = this.status === 'ready';
@@ -574,160 +434,41 @@ export class LlmPlayground extends LitElement {
               exportparts="field, temperature, top-k, top-p, seed, max-tokens"
               .settings=${this.settings}
               ?disabled=${!ready}
-              @sampling-change=${this.onSamplingChange}
+              @llm-sampling-change=${this.onSamplingChange}
             ></llm-sampling-controls>
           </div>
         </section>
-        ${this.renderInspector(ready)} ${this.renderTraining(ready)} ${this.renderLibrary(ready)} ${this.renderLabs(ready)}
-        ${this.renderChat(ready)}
+        ${SECTIONS.map(({ flag, ...section }) =>
+          this.sections.render({
+            ...section,
+            open: this[flag],
+            disabled: !ready,
+            onToggle: () => (this[flag] = !this[flag]),
+            content: (hidden) => this.renderPanel(section.panel, hidden),
+          }),
+        )}
       </div>
     `;
   }
 
-  /** Built the first time it opens, then kept (hidden when closed) so training goes on and nothing is lost. */
-  private renderTraining(ready: boolean) {
-    if (this.train) this.trainingShown = true;
-    return html`<section class="training" aria-labelledby="train-toggle">
-      <h3>
-        <button
-          id="train-toggle"
-          class="train-toggle"
-          part="train-toggle"
-          aria-expanded=${this.train ? 'true' : 'false'}
-          aria-controls="training"
-          ?disabled=${!ready}
-          @click=${() => (this.train = !this.train)}
-        >
-          <span class="arrow" aria-hidden="true">▸</span> Train a model from scratch
-          <span class="hint">in this tab: pick a text, a size, press Play</span>
-        </button>
-      </h3>
-      ${this.trainingShown
-        ? html`<llm-training-panel
-            id="training"
-            part="training"
-            ?hidden=${!this.train}
-            .client=${this.client}
-            @llm-model-change=${this.onModelChange}
-            @llm-training-progress=${this.onTrainingProgress}
-          ></llm-training-panel>`
-        : nothing}
-    </section>`;
-  }
-
-  /** Built the first time it opens, like the training panel. */
-  private renderInspector(ready: boolean) {
-    if (this.inspect) this.inspectorShown = true;
-    return html`<section class="training" aria-labelledby="inspect-toggle">
-      <h3>
-        <button
-          id="inspect-toggle"
-          class="train-toggle"
-          part="inspect-toggle"
-          aria-expanded=${this.inspect ? 'true' : 'false'}
-          aria-controls="inspector"
-          ?disabled=${!ready}
-          @click=${() => (this.inspect = !this.inspect)}
-        >
-          <span class="arrow" aria-hidden="true">▸</span> Look inside the model
-          <span class="hint">attention, neurons, embeddings, the logit lens, for the prompt above</span>
-        </button>
-      </h3>
-      ${this.inspectorShown
-        ? html`<llm-inspector-panel
-            id="inspector"
-            part="inspector"
-            ?hidden=${!this.inspect}
-            .client=${this.client}
-            .text=${this.prompt}
-            .model=${this.info}
-          ></llm-inspector-panel>`
-        : nothing}
-    </section>`;
-  }
-
-  /** Built the first time it opens, like the other panels. */
-  private renderLabs(ready: boolean) {
-    if (this.labs) this.labsShown = true;
-    return html`<section class="training" aria-labelledby="labs-toggle">
-      <h3>
-        <button
-          id="labs-toggle"
-          class="train-toggle"
-          part="labs-toggle"
-          aria-expanded=${this.labs ? 'true' : 'false'}
-          aria-controls="labs"
-          ?disabled=${!ready}
-          @click=${() => (this.labs = !this.labs)}
-        >
-          <span class="arrow" aria-hidden="true">▸</span> Concept labs
-          <span class="hint">softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP</span>
-        </button>
-      </h3>
-      ${this.labsShown
-        ? html`<llm-labs-panel id="labs" part="labs" ?hidden=${!this.labs} .client=${this.client} .text=${this.prompt}></llm-labs-panel>`
-        : nothing}
-    </section>`;
-  }
-
-  /** Built the first time it opens; web-llm itself loads only when a model is. */
-  private renderChat(ready: boolean) {
-    if (this.chat) this.chatShown = true;
-    return html`<section class="training" aria-labelledby="chat-toggle">
-      <h3>
-        <button
-          id="chat-toggle"
-          class="train-toggle"
-          part="chat-toggle"
-          aria-expanded=${this.chat ? 'true' : 'false'}
-          aria-controls="chat"
-          ?disabled=${!ready}
-          @click=${() => (this.chat = !this.chat)}
-        >
-          <span class="arrow" aria-hidden="true">▸</span> Chat with a real model
-          <span class="hint">a small pretrained LLM on your GPU, with the odds of every token it writes</span>
-        </button>
-      </h3>
-      ${this.chatShown
-        ? html`<llm-chat-panel
-            id="chat"
-            part="chat"
-            ?hidden=${!this.chat}
-            .client=${this.client}
-            .appConfig=${this.chatAppConfig}
-          ></llm-chat-panel>`
-        : nothing}
-    </section>`;
-  }
-
-  private renderLibrary(ready: boolean) {
-    if (this.library) this.libraryShown = true;
-    return html`<section class="training" aria-labelledby="library-toggle">
-      <h3>
-        <button
-          id="library-toggle"
-          class="train-toggle"
-          part="library-toggle"
-          aria-expanded=${this.library ? 'true' : 'false'}
-          aria-controls="library"
-          ?disabled=${!ready}
-          @click=${() => (this.library = !this.library)}
-        >
-          <span class="arrow" aria-hidden="true">▸</span> Saved models
-          <span class="hint">kept in this browser, offline too: open, rename, export, import</span>
-        </button>
-      </h3>
-      ${this.libraryShown
-        ? html`<llm-model-library
-            id="library"
-            part="library"
-            ?hidden=${!this.library}
-            .client=${this.client}
-            .active=${this.info}
-            @llm-model-change=${this.onModelChange}
-          ></llm-model-library>`
-        : nothing}
-    </section>`;
+  /** The panel of a collapsible section, given the whole client. */
+  private renderPanel(panel: SectionPanel, hidden: boolean) {
+    switch (panel) {
+      case 'inspector':
+        return html`<llm-inspector-panel id="inspector" part="inspector" ?hidden=${hidden} .client=${this.client}
+          .text=${this.prompt} .model=${this.info}></llm-inspector-panel>`;
+      case 'training':
+        return html`<llm-training-panel id="training" part="training" ?hidden=${hidden} .client=${this.client}
+          @llm-model-change=${this.onModelChange} @llm-training-progress=${this.onTrainingProgress}></llm-training-panel>`;
+      case 'library':
+        return html`<llm-model-library id="library" part="library" ?hidden=${hidden} .client=${this.client}
+          .active=${this.info} @llm-model-change=${this.onModelChange}></llm-model-library>`;
+      case 'labs':
+        return html`<llm-labs-panel id="labs" part="labs" ?hidden=${hidden} .client=${this.client} .text=${this.prompt}></llm-labs-panel>`;
+      case 'chat':
+        return html`<llm-chat-panel id="chat" part="chat" ?hidden=${hidden} .client=${this.client}
+          .appConfig=${this.chatAppConfig}></llm-chat-panel>`;
+    }
   }
 
   private renderModel() {

@@ -9,7 +9,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { isModelReplaced } from '../workers/api/index.ts';
 
-export type Answer<T> = { value: T; error?: undefined } | { error: unknown; value?: undefined };
+/** An answer or what was thrown; `if (answer.error !== undefined)` tells them apart (so a thrown undefined becomes an Error). */
+export type Answer<T> = { value: T; error?: undefined } | { error: NonNullable<unknown>; value?: undefined };
 
 export interface NewestOptions {
   /** Milliseconds asks wait for the next one (default 0: none). */
@@ -33,19 +34,22 @@ export class Newest<T> implements ReactiveController {
     host.addController(this);
   }
 
-  /** Runs `request` (after the delay); its answer, or null when a newer ask or a new model superseded it. */
-  async ask(request: () => Promise<T>): Promise<Answer<T> | null> {
+  /**
+   * Runs `request` (after the delay); its answer, or null when a newer ask or a new model superseded it.
+   * `delay` overrides the options' for this ask (a throttled ask still joins a wait under way).
+   */
+  async ask(request: () => Promise<T>, delay = this.options.delay): Promise<Answer<T> | null> {
     const ask = ++this.latest;
     this.setBusy(true);
-    if (this.options.delay) {
-      await this.delayed();
+    if (delay) {
+      await this.delayed(delay);
       if (ask !== this.latest) return null;
     }
     let answer: Answer<T>;
     try {
       answer = { value: await request() };
     } catch (error) {
-      answer = { error };
+      answer = { error: error ?? new Error(String(error)) };
     }
     if (ask !== this.latest) return null;
     this.setBusy(false);
@@ -63,12 +67,12 @@ export class Newest<T> implements ReactiveController {
     this.drop();
   }
 
-  private delayed(): Promise<void> {
+  private delayed(delay: number): Promise<void> {
     if (this.wait && this.options.mode === 'throttle') return this.wait;
     this.stopWaiting();
     this.wait = new Promise((resolve) => {
       this.endWait = resolve;
-      this.timer = setTimeout(() => this.stopWaiting(), this.options.delay);
+      this.timer = setTimeout(() => this.stopWaiting(), delay);
     });
     return this.wait;
   }

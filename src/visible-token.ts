@@ -1,4 +1,4 @@
-import { UNKNOWN_TOKEN } from '../workers/engine/tokenizer.ts';
+import { UNKNOWN_TOKEN } from '../workers/api/index.ts';
 
 /** Characters that would be invisible (or break the layout) on a chip or bar label. */
 const VISIBLE_FORMS: Record<string, string> = {

@@ -5,7 +5,7 @@
  * itself (weights and optimizer state carried across) happens in the worker.
  *
  * Properties:
- *   client  the engine client (EngineClient, or anything with its backend() and setBackend())
+ *   client  the engine client (EngineClient, or anything with the BackendClient slice: backend.info() and backend.choose())
  *   info    BackendInfo | null: what runs now. Set from outside too, e.g. when training fell back
  *           to the CPU by itself; the reason is then shown as a warning.
  * Method: choose(choice) switches, as the user picking it does (the playground's `backend` attribute uses it).
@@ -14,12 +14,14 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
-import type { BackendChoice, BackendInfo, EngineClient } from '../client.ts';
+import { emit } from '../events.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { selects, theme } from '../theme.ts';
-import { messageOf } from '../../workers/message-of.ts';
+import { type BackendChoice, type BackendInfo, messageOf, type Uses } from '../../workers/api/index.ts';
 
-/** The part of the client this element talks to. */
-export type BackendClient = Pick<EngineClient, 'backend' | 'setBackend'>;
+/** The part of the engine this element talks to. */
+export type BackendClient = Uses<'backend', 'info' | 'choose'>;
 
 const CHOICES: { choice: BackendChoice; label: string }[] = [
   { choice: 'auto', label: 'Auto' },
@@ -33,9 +35,7 @@ export class BackendPicker extends LitElement {
   static override properties = {
     client: { attribute: false },
     info: { attribute: false },
-    pending: { state: true },
-    error: { state: true },
-    changedItself: { state: true },
+    ...states('pending', 'error', 'changedItself'),
   };
 
   declare client: BackendClient | null;
@@ -46,8 +46,8 @@ export class BackendPicker extends LitElement {
   /** The last info came from outside and moved to another backend: the worker switched by itself. */
   declare private changedItself: boolean;
 
-  /** Number of the newest request; an older answer must not overwrite a newer switch. */
-  private latestRequest = 0;
+  /** Asking what runs and switching: an older answer must not overwrite a newer switch, nor an old client's a new one's. */
+  private readonly backendAsk = new Newest<BackendInfo>(this);
   /** The info this element set itself, to tell it apart from info set from outside. */
   private ownInfo: BackendInfo | null = null;
 
@@ -65,20 +65,17 @@ export class BackendPicker extends LitElement {
       const before = changed.get('info') as BackendInfo | null | undefined;
       this.changedItself = !!before && !!this.info && before.active !== this.info.active;
     }
+    // Asked here, not in updated(): the ask marks the element busy, which this update then includes.
+    if (changed.has('client')) void this.ask();
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
-    if (changed.has('client') && this.client) void this.ask(this.client);
-  }
-
-  private async ask(client: BackendClient): Promise<void> {
-    const request = ++this.latestRequest;
-    try {
-      const info = await client.backend();
-      if (request === this.latestRequest && client === this.client) this.show(info);
-    } catch (error) {
-      if (request === this.latestRequest) this.error = `Could not tell which backend runs: ${messageOf(error)}`;
-    }
+  private async ask(): Promise<void> {
+    const client = this.client;
+    if (!client) return this.backendAsk.drop();
+    const answer = await this.backendAsk.ask(() => client.backend.info());
+    if (!answer) return;
+    if (answer.error !== undefined) this.error = `Could not tell which backend runs: ${messageOf(answer.error)}`;
+    else this.show(answer.value);
   }
 
   /** Switches to `choice`; on failure the error is shown and the backend that ran before stays shown. */
@@ -89,20 +86,16 @@ export class BackendPicker extends LitElement {
       this.error = `There is no backend called "${choice}": use auto, cpu or webgpu.`;
       return;
     }
-    const request = ++this.latestRequest;
     this.pending = choice;
     this.error = '';
-    try {
-      const info = await client.setBackend(choice);
-      if (client !== this.client) return;
-      this.show(info);
-      this.dispatchEvent(
-        new CustomEvent<BackendInfo>('llm-backend-change', { detail: info, bubbles: true, composed: true }),
-      );
-    } catch (error) {
-      if (request === this.latestRequest) this.error = `Could not switch to ${labelOf(choice)}: ${messageOf(error)}`;
-    } finally {
-      this.pending = null;
+    const answer = await this.backendAsk.ask(() => client.backend.choose(choice));
+    this.pending = null;
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = `Could not switch to ${labelOf(choice)}: ${messageOf(answer.error)}`;
+    } else {
+      this.show(answer.value);
+      emit(this, 'llm-backend-change', answer.value);
     }
   }
 
@@ -257,7 +250,6 @@ export class BackendPicker extends LitElement {
 }
 
 const labelOf = (choice: BackendChoice): string => CHOICES.find((entry) => entry.choice === choice)!.label;
-
 
 customElements.define('llm-backend-picker', BackendPicker);
 

@@ -7,9 +7,9 @@
  * bar-label, bar-fill, bar-value.
  */
 import { css, html, LitElement } from 'lit';
-import type { Prediction } from '../client.ts';
 import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+import type { Prediction } from '../../workers/api/index.ts';
 
 export class NextTokenChart extends LitElement {
   static override properties = {

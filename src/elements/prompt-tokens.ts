@@ -6,10 +6,9 @@
  * Parts: chips (the list), chip, chip-text, chip-id, notice.
  */
 import { css, html, LitElement, nothing } from 'lit';
-import type { Tokenization } from '../client.ts';
 import { theme } from '../theme.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
-import { UNKNOWN_ID } from '../../workers/engine/tokenizer.ts';
+import { type Tokenization, UNKNOWN_ID } from '../../workers/api/index.ts';
 
 export class PromptTokens extends LitElement {
   static override properties = {

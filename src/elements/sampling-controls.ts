@@ -2,11 +2,12 @@
  * <llm-sampling-controls>: how the next token is picked: temperature, top-k,
  * top-p, the seed of the random draws, and how many tokens Generate writes.
  * It holds no state of its own: it shows `settings` and fires
- * `sampling-change` (bubbles, composed; detail: the new SamplingSettings).
+ * `llm-sampling-change` (bubbles, composed; detail: the new SamplingSettings).
  *
  * Parts: field, temperature, top-k, top-p, seed, max-tokens.
  */
 import { css, html, LitElement } from 'lit';
+import { emit } from '../events.ts';
 import { theme } from '../theme.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 
@@ -100,9 +101,7 @@ export class SamplingControls extends LitElement {
 
   private change(key: keyof SamplingSettings, value: number): void {
     this.settings = { ...this.settings, [key]: value };
-    this.dispatchEvent(
-      new CustomEvent<SamplingSettings>('sampling-change', { detail: this.settings, bubbles: true, composed: true }),
-    );
+    emit(this, 'llm-sampling-change', this.settings);
   }
 }
 

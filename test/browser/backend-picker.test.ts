@@ -1,11 +1,12 @@
 // <llm-backend-picker> against a stand-in client at the interface boundary
-// (backend() / setBackend()): what it says runs, the WebGPU option, switching,
+// (backend.info() / backend.choose()): what it says runs, the WebGPU option, switching,
 // a failed switch, a switch the worker made by itself, and the keyboard.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import { type BackendChoice, type BackendInfo, EngineClient } from '../../src/client.ts';
+import { EngineClient } from '../../src/client.ts';
 import '../../src/elements/backend-picker.ts';
 import type { BackendClient, BackendPicker } from '../../src/elements/backend-picker.ts';
+import type { BackendChoice, BackendInfo } from '../../workers/api/index.ts';
 import { waitFor } from './wait-for.ts';
 
 const SWIFTSHADER = { name: 'SwiftShader Device (Subzero)', software: true };
@@ -25,13 +26,16 @@ const NO_GPU: BackendInfo = {
   webgpuAvailable: false,
 };
 
-/** What a worker with `adapter` would answer to setBackend(choice). */
+/** What a worker with `adapter` would answer to backend.choose(choice). */
 function switched(choice: BackendChoice, adapter = SWIFTSHADER): BackendInfo {
   const active = choice === 'webgpu' || (choice === 'auto' && !adapter.software) ? 'webgpu' : 'cpu';
   return { choice, active, adapter, reason: `You chose ${choice}.`, webgpuAvailable: true };
 }
 
-/** Answers backend() with `info`; setBackend() waits for `release()`, then answers or fails with `failure`. */
+// The playground hands its EngineClient to the picker.
+const engineClientFits: EngineClient extends BackendClient ? true : never = true;
+
+/** Answers backend.info() with `info`; backend.choose() waits for `release()`, then answers or fails with `failure`. */
 class FakeClient implements BackendClient {
   readonly requested: BackendChoice[] = [];
   private gate: Promise<void> = Promise.resolve();
@@ -50,17 +54,16 @@ class FakeClient implements BackendClient {
     this.open();
   }
 
-  async backend(): Promise<BackendInfo> {
-    return this.info;
-  }
-
-  async setBackend(choice: BackendChoice): Promise<BackendInfo> {
-    this.requested.push(choice);
-    await this.gate;
-    if (this.failure) throw new Error(this.failure);
-    this.info = switched(choice, this.info.adapter);
-    return this.info;
-  }
+  readonly backend = {
+    info: async (): Promise<BackendInfo> => this.info,
+    choose: async (choice: BackendChoice): Promise<BackendInfo> => {
+      this.requested.push(choice);
+      await this.gate;
+      if (this.failure) throw new Error(this.failure);
+      this.info = switched(choice, this.info.adapter);
+      return this.info;
+    },
+  };
 }
 
 describe('<llm-backend-picker>', function () {
@@ -85,6 +88,10 @@ describe('<llm-backend-picker>', function () {
   }
 
   afterEach(() => picker?.remove());
+
+  it('fits the EngineClient, which the playground hands it', () => {
+    expect(engineClientFits).to.equal(true);
+  });
 
   it('says the CPU runs and names the unused software adapter, with the reason', async () => {
     await mount(new FakeClient(AUTO_ON_SOFTWARE_GPU));
@@ -242,6 +249,6 @@ describe('<llm-backend-picker> with the real worker', function () {
     expect(detail.adapter!.name).to.equal(auto.adapter!.name);
     await picker.updateComplete;
     expect(status().startsWith(`Running on WebGPU · ${detail.adapter!.name}`)).to.equal(true, status());
-    expect(await client.backend()).to.deep.equal(detail);
+    expect(await client.backend.info()).to.deep.equal(detail);
   });
 });

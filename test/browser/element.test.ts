@@ -3,8 +3,8 @@
 import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../src/llm-playground.ts';
-import type { BackendInfo } from '../../src/client.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
+import type { BackendInfo } from '../../workers/api/index.ts';
 import { waitFor } from './wait-for.ts';
 
 /** The focused element, looking inside shadow roots. */

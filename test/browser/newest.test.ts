@@ -1,6 +1,7 @@
 // Newest answer wins (src/newest.ts): stale answers and errors are dropped, so
 // is a ModelReplaced one, a debounce shares one request among asks close
-// together, a throttle runs at most once per delay, and `busy` follows it all.
+// together, a throttle runs at most once per delay, one ask may wait longer (or
+// not at all) than the others, and `busy` follows it all.
 import { expect } from 'chai';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { Newest } from '../../src/newest.ts';
@@ -37,7 +38,11 @@ describe('Newest', () => {
     const asks = requests.map((request) => newest.ask(() => request.promise));
     expect(newest.busy).to.equal(true);
     // Answer in a random order: only the last ask's answer counts.
-    const order = requests.map((_, i) => i).sort(() => randomInt(-1, 2));
+    const order = requests.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = randomInt(0, i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
     order.forEach((i) => requests[i]!.resolve(i * 10));
     const answers = await Promise.all(asks);
     expect(answers.slice(0, -1)).to.deep.equal(requests.slice(0, -1).map(() => null));
@@ -56,6 +61,8 @@ describe('Newest', () => {
     const crossed = Object.assign(new Error('replaced'), { name: 'ModelReplaced' });
     expect(await newest.ask(() => Promise.reject(crossed))).to.equal(null);
     expect(newest.busy).to.equal(false);
+    // Whatever was thrown is the error; a thrown undefined becomes an Error, so `error !== undefined` tells the two apart.
+    expect((await newest.ask(() => Promise.reject(undefined)))!.error).to.be.instanceOf(Error);
   });
 
   it('debounces: asks within the delay make one request, the last one', async () => {
@@ -70,19 +77,49 @@ describe('Newest', () => {
     expect(answers.slice(0, -1).every((answer) => answer === null)).to.equal(true);
   });
 
-  it('throttles: a steady stream of asks is answered every delay, not starved', async () => {
+  it('throttles: asks within the delay share one request, made with the newest ask', async () => {
+    const newest = new Newest<string>(host(), { delay: 60, mode: 'throttle' });
+    const made: string[] = [];
+    const ask = (name: string) => newest.ask(async () => (made.push(name), name));
+    const started = performance.now();
+    const answers = [ask('a'), ask('b'), ask('c')];
+    expect(await Promise.all(answers)).to.deep.equal([null, null, { value: 'c' }]);
+    expect(performance.now() - started).to.be.at.least(55);
+    expect(made).to.deep.equal(['c']);
+  });
+
+  it('throttles: a steady stream of asks gets answers while it lasts (a debounce would starve)', async () => {
     const newest = new Newest<number>(host(), { delay: 20, mode: 'throttle' });
-    const made: number[] = [];
     const answered: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      void newest.ask(async () => (made.push(i), i)).then((answer) => answer && answered.push(answer.value!));
+    let asks = 0;
+    while (answered.length === 0 && asks < 1000) {
+      const ask = asks++;
+      void newest.ask(async () => ask).then((answer) => answer && answered.push(answer.value!));
       await sleep(5);
     }
-    await sleep(40);
-    // 100 ms of asks every 5 ms with a 20 ms throttle: a request every few asks, never one per ask.
-    expect(made.length).to.be.within(2, 10);
-    expect(answered.length).to.be.above(1);
-    expect(answered.at(-1)).to.equal(19);
+    expect(answered.length, `answered while ${asks} asks kept coming`).to.equal(1);
+    expect(asks).to.be.below(1000);
+  });
+
+  it('takes a delay for one ask: longer, none, or joining the wait under way', async () => {
+    const newest = new Newest<string>(host(), { delay: 100, mode: 'throttle' });
+    let started = performance.now();
+    expect(await newest.ask(async () => 'slow', 250)).to.deep.equal({ value: 'slow' });
+    expect(performance.now() - started).to.be.at.least(245);
+
+    let asked = false;
+    const now = newest.ask(async () => ((asked = true), 'now'), 0);
+    expect(asked, 'no delay: the request goes out at once').to.equal(true);
+    expect(await now).to.deep.equal({ value: 'now' });
+
+    // An ask with the usual delay, made during a longer wait, joins it rather than cutting it short.
+    started = performance.now();
+    const long = newest.ask(async () => 'long', 250);
+    await sleep(10);
+    const usual = newest.ask(async () => 'usual');
+    expect(await usual).to.deep.equal({ value: 'usual' });
+    expect(await long).to.equal(null);
+    expect(performance.now() - started).to.be.at.least(245);
   });
 
   it('drop() and the host disconnecting drop what is pending and end busy', async () => {

@@ -1,0 +1,111 @@
+/** <llm-playground>'s own look; theme.ts holds what the panels share. */
+import { css } from 'lit';
+import { collapsibleStyles } from './collapsible-sections.ts';
+import { buttons, inputs, theme } from './theme.ts';
+
+export const playgroundStyles = [
+  theme,
+  buttons,
+  inputs,
+  collapsibleStyles,
+  css`
+    :host {
+      container-type: inline-size;
+      background: var(--_background);
+      border-radius: var(--_radius);
+      line-height: 1.5;
+    }
+    .playground {
+      display: grid;
+      gap: 1.25rem;
+      padding: 1.25rem;
+    }
+    @container (min-width: 860px) {
+      .playground {
+        grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+      }
+      header,
+      .status,
+      .error,
+      .collapsible {
+        grid-column: 1 / -1;
+      }
+    }
+    header h2 {
+      margin: 0;
+      font-size: 1.35rem;
+    }
+    llm-backend-picker {
+      margin-top: 0.6rem;
+    }
+    .model {
+      margin: 0.35rem 0 0;
+      font-size: 0.9rem;
+    }
+    .notice {
+      margin: 0.35rem 0 0;
+      font-size: 0.9rem;
+      color: var(--_warning);
+    }
+    .model strong {
+      font-family: var(--_mono);
+      font-weight: 600;
+    }
+    section {
+      min-width: 0;
+    }
+    h3 {
+      margin: 0;
+      font-size: 1rem;
+    }
+    .panel {
+      background: var(--_surface);
+      border: 1px solid var(--_border);
+      border-radius: var(--_radius);
+      padding: 0.9rem 1rem;
+    }
+    .panel + .panel {
+      margin-top: 1rem;
+    }
+    #prompt {
+      min-height: 7rem;
+      resize: vertical;
+      font-size: 1rem;
+      padding: 0.6rem 0.7rem;
+    }
+    textarea[readonly] {
+      opacity: 0.85;
+    }
+    .actions {
+      display: flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: 0.6rem;
+      margin-top: 0.6rem;
+    }
+    .actions button {
+      min-width: 6.5rem;
+    }
+    llm-training-panel {
+      margin-top: 0.75rem;
+    }
+    .drawn {
+      font-size: 0.85rem;
+      color: var(--_muted);
+    }
+    .status {
+      margin: 0;
+      color: var(--_muted);
+    }
+    .error {
+      margin: 0;
+      padding: 0.75rem 1rem;
+      border: 1px solid var(--_error);
+      border-radius: var(--_radius);
+      color: var(--_error);
+    }
+    .error p {
+      margin: 0.25rem 0 0;
+    }
+  `,
+];
