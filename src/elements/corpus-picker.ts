@@ -5,11 +5,14 @@
  * back a summary or an error to show.
  *
  * Properties: summary (CorpusSummary | null), error (string), busy, disabled.
- * Events: corpus-change (bubbles, composed; detail: CorpusSource).
+ * Events: llm-corpus-change (bubbles, composed; detail: CorpusSource).
  * Parts: kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error.
  */
 import { css, html, LitElement, nothing } from 'lit';
-import type { CorpusSource, CorpusSummary } from '../client.ts';
+import type { CorpusSource, CorpusSummary } from '../../workers/api/index.ts';
+import { emit } from '../events.ts';
+import { count } from '../format.ts';
+import { states } from '../states.ts';
 import { buttons, inputs, theme } from '../theme.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
 
@@ -22,16 +25,13 @@ const KINDS: { kind: Kind; label: string }[] = [
   { kind: 'url', label: 'From a URL' },
 ];
 
-const count = (value: number): string => value.toLocaleString('en-US');
-
 export class CorpusPicker extends LitElement {
   static override properties = {
     summary: { attribute: false },
     error: { type: String },
     busy: { type: Boolean },
     disabled: { type: Boolean },
-    kind: { state: true },
-    dragging: { state: true },
+    ...states('kind', 'dragging'),
   };
 
   declare summary: CorpusSummary | null;
@@ -200,19 +200,19 @@ export class CorpusPicker extends LitElement {
 
   private choose(kind: Kind): void {
     this.kind = kind;
-    if (kind === 'builtin') this.emit({ kind: 'builtin' });
+    if (kind === 'builtin') emit(this, 'llm-corpus-change', { kind: 'builtin' });
   }
 
   private usePasted(): void {
     const text = this.renderRoot.querySelector<HTMLTextAreaElement>('#paste')!.value;
-    this.emit({ kind: 'text', text, name: 'Your text' });
+    emit(this, 'llm-corpus-change', { kind: 'text', text, name: 'Your text' });
   }
 
   private useUrl(): void {
     const typed = this.renderRoot.querySelector<HTMLInputElement>('#url')!.value.trim();
     if (!typed) return;
     // The worker fetches it; relative addresses mean the page's.
-    this.emit({ kind: 'url', url: new URL(typed, document.baseURI).href });
+    emit(this, 'llm-corpus-change', { kind: 'url', url: new URL(typed, document.baseURI).href });
   }
 
   private onDragOver(event: DragEvent): void {
@@ -233,11 +233,7 @@ export class CorpusPicker extends LitElement {
   }
 
   private async readFile(file: File): Promise<void> {
-    this.emit({ kind: 'file', bytes: await file.arrayBuffer(), name: file.name });
-  }
-
-  private emit(source: CorpusSource): void {
-    this.dispatchEvent(new CustomEvent<CorpusSource>('corpus-change', { detail: source, bubbles: true, composed: true }));
+    emit(this, 'llm-corpus-change', { kind: 'file', bytes: await file.arrayBuffer(), name: file.name });
   }
 }
 

@@ -6,7 +6,7 @@
  * Parts: chart, train-line, validation-line, legend.
  */
 import { css, html, LitElement, nothing, svg } from 'lit';
-import type { LossPoint } from '../client.ts';
+import type { LossPoint } from '../../workers/api/index.ts';
 import { theme } from '../theme.ts';
 
 const WIDTH = 640;

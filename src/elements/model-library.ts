@@ -4,10 +4,11 @@
  * duplicate or delete a saved one, export the active model as .safetensors and
  * import one (file, drop or URL), and see how much storage they take. The
  * storing and every check of an imported file happen in the worker, through
- * `client`; this element shows what it answers.
+ * `client`; this element shows what it answers. Each saved model is drawn
+ * by saved-model-card.ts; the look is in model-library.styles.ts.
  *
  * Properties:
- *   client  anything with the ModelLibraryClient methods (EngineClient, set by <llm-playground>)
+ *   client  ModelLibraryClient: the engine's library area and requestPersistence (EngineClient, set by <llm-playground>)
  *   active  ModelInfo | null: the model the playground holds. Set anew when it changes (training, an autosave);
  *           the list is read again then.
  *   saved   SavedModels | null (read-only): the list as last read.
@@ -19,27 +20,28 @@
  *   rename-button, rename-field, rename-save, rename-cancel, duplicate-button, delete-button, confirm-delete,
  *   confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button.
  */
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { ModelInfo } from '../client.ts';
-import type { CheckpointSummary, ImportSource, SavedModels } from '../../workers/store/records.ts';
-import { alerts, buttons, cards, inputs, selects, theme } from '../theme.ts';
-import { messageOf } from '../../workers/message-of.ts';
+import {
+  type CheckpointSummary,
+  type ImportSource,
+  messageOf,
+  type ModelInfo,
+  type SavedModels,
+  type Uses,
+} from '../../workers/api/index.ts';
+import type { EngineClient } from '../client.ts';
+import { emit } from '../events.ts';
+import { count, formatBytes } from '../format.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
+import { modelLibraryStyles } from './model-library.styles.ts';
+import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
 
-/** The part of the client this element talks to (EngineClient has them all). */
-export interface ModelLibraryClient {
-  listModels(): Promise<SavedModels>;
-  saveModel(name?: string): Promise<CheckpointSummary>;
-  openModel(id: string): Promise<ModelInfo>;
-  renameModel(id: string, name: string): Promise<CheckpointSummary>;
-  duplicateModel(id: string): Promise<CheckpointSummary>;
-  deleteModel(id: string): Promise<void>;
-  exportModel(): Promise<{ fileName: string; bytes: Uint8Array }>;
-  importModel(source: ImportSource): Promise<ModelInfo>;
-  setAutosave(everySteps: number): Promise<void>;
-  requestPersistence(): Promise<boolean>;
-}
+/** What the element asks of the engine (EngineClient has it all). */
+export type ModelLibraryClient = Uses<'library', 'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'setAutosave'> &
+  Pick<EngineClient, 'requestPersistence'>;
 
 /** Autosave choices in steps; 0 is off. */
 const AUTOSAVE_STEPS = [0, 25, 50, 100, 500];
@@ -56,20 +58,13 @@ const CLOCK_MS = 60_000;
 type Busy =
   | { action: 'save' | 'export' | 'autosave' }
   | { action: 'import'; doing: string }
-  | { action: 'open' | 'rename' | 'duplicate' | 'delete'; id: string };
+  | { action: CardAction; id: string };
 
 export class ModelLibrary extends LitElement {
   static override properties = {
     client: { attribute: false },
     active: { attribute: false },
-    saved: { state: true },
-    busy: { state: true },
-    status: { state: true },
-    error: { state: true },
-    saveName: { state: true },
-    renaming: { state: true },
-    confirmingDelete: { state: true },
-    dragging: { state: true },
+    ...states('saved', 'busy', 'status', 'error', 'saveName', 'renaming', 'confirmingDelete', 'dragging'),
   };
 
   declare client: ModelLibraryClient | null;
@@ -90,8 +85,8 @@ export class ModelLibrary extends LitElement {
 
   /** Persistence is asked for once, on the first save. */
   private persistenceAsked = false;
-  /** Number of the newest list request; older answers are dropped. */
-  private latestList = 0;
+  /** The newest reading of the list; older answers are dropped. */
+  private readonly listAsk = new Newest<SavedModels>(this);
   /** Drag enters and leaves of the panel's children, so moving over them keeps the highlight. */
   private dragDepth = 0;
   private clock: ReturnType<typeof setInterval> | undefined;
@@ -99,6 +94,17 @@ export class ModelLibrary extends LitElement {
   private focusNext: string[] = [];
   /** What had focus when an action started: it gets focus back if disabling the buttons lost it. */
   private restoreFocus: HTMLElement | null = null;
+  /** What the buttons on a saved model's card do. */
+  private readonly cardActions: SavedModelActions = {
+    open: (model) => this.open(model),
+    startRename: (model) => this.startRename(model.id),
+    commitRename: (model) => this.commitRename(model),
+    stopRename: (model) => this.stopRename(model.id),
+    duplicate: (model) => this.duplicate(model),
+    askDelete: (model) => this.askDelete(model.id),
+    cancelDelete: (model) => this.cancelDelete(model.id),
+    confirmDelete: (model) => this.confirmDelete(model),
+  };
 
   constructor() {
     super();
@@ -124,8 +130,12 @@ export class ModelLibrary extends LitElement {
     clearInterval(this.clock);
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
+  // willUpdate: the list's busy state goes into this render, not a second one.
+  protected override willUpdate(changed: PropertyValues<this>): void {
     if ((changed.has('client') || changed.has('active')) && this.client) void this.refresh(this.client);
+  }
+
+  protected override updated(): void {
     if (this.busy) return;
     const lost = !this.shadowRoot!.activeElement && document.activeElement === document.body;
     const restore = lost && this.restoreFocus?.isConnected ? this.restoreFocus : undefined;
@@ -143,17 +153,18 @@ export class ModelLibrary extends LitElement {
 
   /** Reads the list again; tells the page when it differs from the one shown. */
   private async refresh(client: ModelLibraryClient): Promise<void> {
-    const request = ++this.latestList;
-    try {
-      const saved = await client.listModels();
-      if (request !== this.latestList || client !== this.client) return;
-      const changed = JSON.stringify(saved) !== JSON.stringify(this.saved);
-      if (activeSummary(saved)?.id !== activeSummary(this.saved)?.id) this.saveName = null;
-      this.saved = saved;
-      if (changed) this.emit('llm-models-change', saved);
-    } catch (error) {
-      if (request === this.latestList && !this.error) this.error = `Could not read the saved models: ${messageOf(error)}`;
+    const answer = await this.listAsk.ask(() => client.library.list());
+    if (!answer) return;
+    const saved = answer.value;
+    if (saved === undefined) {
+      if (!this.error) this.error = `Could not read the saved models: ${messageOf(answer.error)}`;
+      return;
     }
+    if (client !== this.client) return;
+    const changed = JSON.stringify(saved) !== JSON.stringify(this.saved);
+    if (activeSummary(saved)?.id !== activeSummary(this.saved)?.id) this.saveName = null;
+    this.saved = saved;
+    if (changed) emit(this, 'llm-models-change', saved);
   }
 
   /**
@@ -192,7 +203,7 @@ export class ModelLibrary extends LitElement {
           // Saving goes ahead whatever the browser answers; the storage line shows whether it promised.
           await client.requestPersistence().catch(() => false);
         }
-        return client.saveModel(name);
+        return client.library.save(name);
       },
       (summary) => {
         this.saveName = null;
@@ -204,7 +215,7 @@ export class ModelLibrary extends LitElement {
   private open(model: CheckpointSummary): Promise<void> {
     return this.run(
       { action: 'open', id: model.id },
-      async (client) => this.emit('llm-model-change', await client.openModel(model.id)),
+      async (client) => emit(this, 'llm-model-change', await client.library.open(model.id)),
       () => `Opened '${model.name}'`,
     );
   }
@@ -212,21 +223,21 @@ export class ModelLibrary extends LitElement {
   private startRename(id: string): void {
     this.renaming = id;
     this.confirmingDelete = null;
-    this.focusAfterRender(rowSelector(id, 'rename-field'));
+    this.focusAfterRender(cardPart(id, 'rename-field'));
   }
 
   private stopRename(id: string): void {
     this.renaming = null;
-    this.focusAfterRender(rowSelector(id, 'rename-button'));
+    this.focusAfterRender(cardPart(id, 'rename-button'));
   }
 
   private async commitRename(model: CheckpointSummary): Promise<void> {
-    const field = this.renderRoot.querySelector<HTMLInputElement>(rowSelector(model.id, 'rename-field'));
+    const field = this.renderRoot.querySelector<HTMLInputElement>(cardPart(model.id, 'rename-field'));
     const name = field?.value.trim() ?? '';
     if (!name || name === model.name) return this.stopRename(model.id);
     await this.run(
       { action: 'rename', id: model.id },
-      (client) => client.renameModel(model.id, name),
+      (client) => client.library.rename(model.id, name),
       (summary) => {
         this.stopRename(model.id);
         return `Renamed '${model.name}' to '${summary.name}'`;
@@ -234,20 +245,10 @@ export class ModelLibrary extends LitElement {
     );
   }
 
-  private onRenameKey(event: KeyboardEvent, model: CheckpointSummary): void {
-    if (event.key === 'Enter') {
-      event.preventDefault();
-      void this.commitRename(model);
-    } else if (event.key === 'Escape') {
-      event.preventDefault();
-      void this.stopRename(model.id);
-    }
-  }
-
   private duplicate(model: CheckpointSummary): Promise<void> {
     return this.run(
       { action: 'duplicate', id: model.id },
-      (client) => client.duplicateModel(model.id),
+      (client) => client.library.duplicate(model.id),
       (copy) => `Duplicated '${model.name}' as '${copy.name}'`,
     );
   }
@@ -255,12 +256,12 @@ export class ModelLibrary extends LitElement {
   private askDelete(id: string): void {
     this.confirmingDelete = id;
     this.renaming = null;
-    this.focusAfterRender(rowSelector(id, 'cancel-delete-button'));
+    this.focusAfterRender(cardPart(id, 'cancel-delete-button'));
   }
 
   private cancelDelete(id: string): void {
     this.confirmingDelete = null;
-    this.focusAfterRender(rowSelector(id, 'delete-button'));
+    this.focusAfterRender(cardPart(id, 'delete-button'));
   }
 
   private confirmDelete(model: CheckpointSummary): Promise<void> {
@@ -270,10 +271,10 @@ export class ModelLibrary extends LitElement {
     const neighbours = [models[index + 1], models[index - 1]].filter((entry) => entry !== undefined);
     return this.run(
       { action: 'delete', id: model.id },
-      (client) => client.deleteModel(model.id),
+      (client) => client.library.delete(model.id),
       () => {
         this.confirmingDelete = null;
-        this.focusAfterRender(...neighbours.map((entry) => rowSelector(entry.id, 'open-button')), '[part~="save-name"]');
+        this.focusAfterRender(...neighbours.map((entry) => cardPart(entry.id, 'open-button')), '[part~="save-name"]');
         return `Deleted '${model.name}'`;
       },
     );
@@ -282,7 +283,7 @@ export class ModelLibrary extends LitElement {
   private setAutosave(everySteps: number): Promise<void> {
     return this.run(
       { action: 'autosave' },
-      (client) => client.setAutosave(everySteps),
+      (client) => client.library.setAutosave(everySteps),
       () => (everySteps ? `Saves itself every ${count(everySteps)} training steps` : 'Saves only when you ask'),
     );
   }
@@ -291,7 +292,7 @@ export class ModelLibrary extends LitElement {
     return this.run(
       { action: 'export' },
       async (client) => {
-        const { fileName, bytes } = await client.exportModel();
+        const { fileName, bytes } = await client.library.export();
         // Bytes from the worker arrive in a plain ArrayBuffer (structured clone), never a shared one.
         const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
         const link = document.createElement('a');
@@ -330,8 +331,8 @@ export class ModelLibrary extends LitElement {
     return this.run(
       { action: 'import', doing },
       async (client) => {
-        const info = await client.importModel(await read());
-        this.emit('llm-model-change', info);
+        const info = await client.library.import(await read());
+        emit(this, 'llm-model-change', info);
         return info;
       },
       () => `Imported '${activeSummary(this.saved)?.name ?? fallbackName}'`,
@@ -381,113 +382,7 @@ export class ModelLibrary extends LitElement {
     return activeSummary(this.saved)?.name ?? (this.active?.name || 'My model');
   }
 
-  private emit<T>(type: string, detail: T): void {
-    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
-  }
-
-  static override styles = [
-    theme,
-    cards,
-    selects,
-    alerts,
-    buttons,
-    inputs,
-    css`
-      .library {
-        border: 2px solid transparent;
-        border-radius: var(--_radius);
-        padding: 0.25rem;
-      }
-      .library.dragging {
-        border: 2px dashed var(--_accent);
-        background: var(--_surface);
-      }
-      h4 {
-        margin: 0.8rem 0 0.3rem;
-        font-size: 1rem;
-      }
-      .line {
-        margin: 0.2rem 0;
-        font-size: 0.9rem;
-      }
-      .badge {
-        display: inline-block;
-        margin-left: 0.4rem;
-        padding: 0 0.45rem;
-        border: 1px solid var(--_accent);
-        border-radius: 999px;
-        font-size: 0.75rem;
-        font-weight: 600;
-        color: var(--_accent);
-        vertical-align: 0.1em;
-      }
-      .notice {
-        margin: 0.4rem 0;
-        padding: 0.5rem 0.7rem;
-        border: 1px solid var(--_warning);
-        border-radius: var(--_radius);
-        color: var(--_warning);
-        font-size: 0.9rem;
-      }
-      .row {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.5rem;
-        align-items: center;
-        margin: 0.4rem 0;
-      }
-      .row label {
-        font-weight: 600;
-        font-size: 0.9rem;
-      }
-      input[type='text'] {
-        box-sizing: border-box;
-        font: inherit;
-        padding: 0.3rem 0.45rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
-      }
-      .row input[type='text'],
-      .row input[type='url'] {
-        flex: 1 1 12rem;
-        width: auto;
-      }
-      .status {
-        margin: 0.3rem 0;
-        min-height: 1.3em;
-        font-size: 0.9rem;
-      }
-      /* The saved models stand out from the panel's background. */
-      .cards > li {
-        background: var(--_surface);
-      }
-      .name {
-        font-weight: 600;
-        word-break: break-word;
-      }
-      .meta {
-        margin: 0.15rem 0 0.35rem;
-        font-size: 0.85rem;
-        color: var(--_muted);
-      }
-      .model-actions {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem;
-        align-items: center;
-      }
-      .model-actions button {
-        padding: 0.2rem 0.65rem;
-        font-size: 0.85rem;
-      }
-      button.danger {
-        border-color: var(--_error);
-        color: var(--_error);
-      }
-    `,
-  ];
+  static override styles = modelLibraryStyles;
 
   override render() {
     const saved = this.saved;
@@ -575,7 +470,7 @@ export class ModelLibrary extends LitElement {
           : `Using ${formatBytes(usage)} of ${formatBytes(quota)}`;
     return html`<p class="line" part="storage">
       ${used} ${persisted
-        ? html`<span class="badge" part="persisted" title="The browser promised not to clear these models to free space."
+        ? html`<span class="badge accent" part="persisted" title="The browser promised not to clear these models to free space."
             >persistent</span
           >`
         : nothing}
@@ -598,72 +493,9 @@ export class ModelLibrary extends LitElement {
   }
 
   private renderModel(model: CheckpointSummary, active: boolean, locked: boolean, canSave: boolean) {
-    const busy = (action: Busy['action']) => this.isBusy(action, model.id);
-    const origin = model.corpus ? `trained on ${model.corpus}` : model.source ? `from ${model.source}` : '';
-    return html`<li part="model" data-id=${model.id} aria-current=${active ? 'true' : nothing}>
-      ${this.renaming === model.id
-        ? html`<div class="row">
-            <input
-              type="text"
-              part="rename-field"
-              aria-label="New name for ${model.name}"
-              .value=${model.name}
-              ?disabled=${locked}
-              @keydown=${(event: KeyboardEvent) => this.onRenameKey(event, model)}
-            />
-            <button part="rename-save" ?disabled=${locked} aria-busy=${String(busy('rename'))} @click=${() => this.commitRename(model)}>
-              ${busy('rename') ? 'Renaming…' : 'Rename'}
-            </button>
-            <button part="rename-cancel" ?disabled=${locked} @click=${() => this.stopRename(model.id)}>Cancel</button>
-          </div>`
-        : html`<span class="name" part="model-name">${model.name}</span>${active
-              ? html`<span class="badge" part="active-badge">in use</span>`
-              : nothing}`}
-      <p class="meta" part="model-meta">
-        ${count(model.step)} ${model.step === 1 ? 'step' : 'steps'} · ${formatBytes(model.bytes)} · updated
-        <time datetime=${new Date(model.updated).toISOString()} title=${new Date(model.updated).toLocaleString('en-US')}
-          >${relativeTime(model.updated)}</time
-        >${origin ? ` · ${origin}` : ''}
-      </p>
-      ${this.confirmingDelete === model.id
-        ? html`<div
-            class="model-actions"
-            part="confirm-delete"
-            role="group"
-            aria-label="Delete ${model.name}?"
-            @keydown=${(event: KeyboardEvent) => event.key === 'Escape' && this.cancelDelete(model.id)}
-          >
-            <span>Delete '${model.name}'? This cannot be undone.</span>
-            <button
-              class="danger"
-              part="confirm-delete-button"
-              ?disabled=${locked}
-              aria-busy=${String(busy('delete'))}
-              @click=${() => this.confirmDelete(model)}
-            >
-              ${busy('delete') ? 'Deleting…' : 'Delete'}
-            </button>
-            <button part="cancel-delete-button" ?disabled=${locked} @click=${() => this.cancelDelete(model.id)}>Keep</button>
-          </div>`
-        : html`<div class="model-actions">
-            <button part="open-button" ?disabled=${locked} aria-busy=${String(busy('open'))} @click=${() => this.open(model)}>
-              ${busy('open') ? 'Opening…' : 'Open'}
-            </button>
-            <button part="rename-button" ?disabled=${locked} @click=${() => this.startRename(model.id)}>Rename</button>
-            <button
-              part="duplicate-button"
-              ?disabled=${locked || !canSave}
-              aria-busy=${String(busy('duplicate'))}
-              aria-describedby=${canSave ? nothing : 'storage-problem'}
-              @click=${() => this.duplicate(model)}
-            >
-              ${busy('duplicate') ? 'Duplicating…' : 'Duplicate'}
-            </button>
-            <button class="danger" part="delete-button" ?disabled=${locked} @click=${() => this.askDelete(model.id)}>
-              Delete
-            </button>
-          </div>`}
-    </li>`;
+    const mode = this.renaming === model.id ? 'rename' : this.confirmingDelete === model.id ? 'confirm-delete' : 'view';
+    const running = this.busy && 'id' in this.busy && this.busy.id === model.id ? this.busy.action : null;
+    return renderSavedModel({ model, active, locked, canSave, mode, running }, this.cardActions);
   }
 
   private renderImport(locked: boolean) {
@@ -702,9 +534,9 @@ export class ModelLibrary extends LitElement {
     </section>`;
   }
 
-  private isBusy(action: Busy['action'], id?: string): boolean {
-    const busy = this.busy;
-    return busy?.action === action && (!('id' in busy) || busy.id === id);
+  /** Whether the panel-wide action runs (a card's own action is the card's `running`). */
+  private isBusy(action: Exclude<Busy['action'], CardAction>): boolean {
+    return this.busy?.action === action;
   }
 }
 
@@ -714,45 +546,6 @@ const activeSummary = (saved: SavedModels | null): CheckpointSummary | undefined
 /** The fixed choices, plus the current interval when it is another one. */
 const autosaveChoices = (current: number): number[] =>
   AUTOSAVE_STEPS.includes(current) ? AUTOSAVE_STEPS : [...AUTOSAVE_STEPS, current].sort((a, b) => a - b);
-
-const rowSelector = (id: string, part: string): string => `li[data-id="${CSS.escape(id)}"] [part~="${part}"]`;
-
-const count = (value: number): string => value.toLocaleString('en-US');
-
-const UNITS = ['KB', 'MB', 'GB', 'TB'];
-
-/** 1.2 MB, 2.0 GB: binary multiples, one decimal. */
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${UNITS[unit]}`;
-}
-
-const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
-const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ['second', 60],
-  ['minute', 60],
-  ['hour', 24],
-  ['day', 30],
-  ['month', 12],
-  ['year', Infinity],
-];
-
-/** "just now", "5 minutes ago", "yesterday". */
-function relativeTime(time: number): string {
-  let value = (time - Date.now()) / 1000;
-  if (Math.abs(value) < 45) return 'just now';
-  let index = 0;
-  while (Math.abs(value) >= STEPS[index]![1]) value /= STEPS[index++]![1];
-  // Whole units passed: 59.6 minutes is still "59 minutes ago".
-  return RELATIVE.format(Math.trunc(value), STEPS[index]![0]);
-}
-
 
 customElements.define('llm-model-library', ModelLibrary);
 

@@ -7,11 +7,13 @@
  * Properties: presets (ModelPreset[]), counts (parameter counts or an error
  *   message per preset id and for 'custom'), size (preset id or ModelShape),
  *   custom (the custom shape, kept while a preset is chosen), disabled.
- * Events: size-change (bubbles, composed; detail: preset id or ModelShape).
+ * Events: llm-size-change (bubbles, composed; detail: preset id or ModelShape).
  * Parts: sizes, size, custom, breakdown, field, n-layer, n-head, n-embd, block-size.
  */
 import { css, html, LitElement, nothing } from 'lit';
-import type { ModelPreset, ModelShape, ParameterCounts } from '../client.ts';
+import type { ModelPreset, ModelShape, ParameterCounts } from '../../workers/api/index.ts';
+import { emit } from '../events.ts';
+import { count } from '../format.ts';
 import { theme } from '../theme.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 
@@ -24,19 +26,20 @@ const CUSTOM_FIELDS: NumberField<keyof ModelShape>[] = [
   { key: 'blockSize', label: 'Context', min: 4, max: 256, step: 1, caption: 'How many tokens it reads at once.' },
 ];
 
-const CATEGORIES: { key: keyof Omit<ParameterCounts, 'total'>; label: string }[] = [
-  { key: 'embedding', label: 'Token embedding' },
-  { key: 'query', label: 'Attention: query' },
-  { key: 'key', label: 'Attention: key' },
-  { key: 'value', label: 'Attention: value' },
-  { key: 'output', label: 'Attention: output' },
-  { key: 'mlpUp', label: 'MLP up' },
-  { key: 'mlpDown', label: 'MLP down' },
-  { key: 'unembedding', label: 'Unembedding (0: it reuses the token embedding)' },
-  { key: 'rest', label: 'Rest: positions, biases, LayerNorms' },
-];
+type Category = Exclude<keyof ParameterCounts, 'total'>;
 
-const count = (value: number): string => value.toLocaleString('en-US');
+/** The label of every category, in the breakdown's order: each one listed, so the rows add up to the total. */
+const CATEGORIES: Record<Category, string> = {
+  embedding: 'Token embedding',
+  query: 'Attention: query',
+  key: 'Attention: key',
+  value: 'Attention: value',
+  output: 'Attention: output',
+  mlpUp: 'MLP up',
+  mlpDown: 'MLP down',
+  unembedding: 'Unembedding (0: it reuses the token embedding)',
+  rest: 'Rest: positions, biases, LayerNorms',
+};
 
 export class ModelSizePicker extends LitElement {
   static override properties = {
@@ -134,13 +137,13 @@ export class ModelSizePicker extends LitElement {
         <legend>Model size</legend>
         ${this.presets.map(
           (preset) => html`<label part="size">
-            <input type="radio" name="size" .checked=${chosen === preset.id} @change=${() => this.emit(preset.id)} />
+            <input type="radio" name="size" .checked=${chosen === preset.id} @change=${() => this.choose(preset.id)} />
             <span>${preset.label}</span>
             <span class="total">${this.totalOf(preset.id)}</span>
           </label>`,
         )}
         <label part="size">
-          <input type="radio" name="size" .checked=${chosen === CUSTOM} @change=${() => this.emit({ ...this.custom })} />
+          <input type="radio" name="size" .checked=${chosen === CUSTOM} @change=${() => this.choose({ ...this.custom })} />
           <span>Custom</span>
           <span class="total">${this.totalOf(CUSTOM)}</span>
         </label>
@@ -152,7 +155,7 @@ export class ModelSizePicker extends LitElement {
               idPrefix: 'custom-',
               onChange: (key, value) => {
                 this.custom = { ...this.custom, [key]: value };
-                this.emit({ ...this.custom });
+                this.choose({ ...this.custom });
               },
             })}
           </div>`
@@ -172,7 +175,7 @@ export class ModelSizePicker extends LitElement {
     return html`<table part="breakdown">
       <caption class="caption">Where the parameters are (every one is a number training adjusts):</caption>
       <tbody>
-        ${CATEGORIES.map(({ key, label }) => {
+        ${(Object.entries(CATEGORIES) as [Category, string][]).map(([key, label]) => {
           const share = counts.total > 0 ? counts[key] / counts.total : 0;
           return html`<tr>
             <th scope="row">${label}</th>
@@ -187,9 +190,9 @@ export class ModelSizePicker extends LitElement {
     </table>`;
   }
 
-  private emit(size: string | ModelShape): void {
+  private choose(size: string | ModelShape): void {
     this.size = size;
-    this.dispatchEvent(new CustomEvent<string | ModelShape>('size-change', { detail: size, bubbles: true, composed: true }));
+    emit(this, 'llm-size-change', size);
   }
 }
 

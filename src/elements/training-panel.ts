@@ -4,35 +4,42 @@
  * or reset; watch the progress, the loss chart and samples of what the model
  * writes. The training itself runs in the worker, through `client`.
  *
- * Properties: client (EngineClient, set by <llm-playground>).
+ * Properties: client (TrainingPanelClient: EngineClient, set by <llm-playground>).
  * Events (bubble, composed):
  *   llm-model-change      detail: ModelInfo, when a new model replaces the old one or is reset
  *   llm-training-progress detail: TrainingProgress, a few times a second while training
- *   llm-training-end      detail: TrainingOutcome, when play stops (paused, finished or diverged)
+ *   llm-training-end      detail: PlayOutcome, when play stops (paused, finished or diverged)
  * Parts: play-button, step-button, reset-button, training-error, sample, settings, and those of the inner
  *   elements (corpus picker, size picker, progress, loss chart).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import type {
-  CorpusSource,
-  CorpusSummary,
-  EngineClient,
-  LossPoint,
-  ModelInfo,
-  ModelPreset,
-  ModelShape,
-  ParameterCounts,
-  TrainingProgress,
-  TrainingSample,
-  TrainingState,
-} from '../client.ts';
+import {
+  type CorpusSource,
+  type CorpusSummary,
+  type LossPoint,
+  messageOf,
+  type ModelInfo,
+  type ModelPreset,
+  type ModelShape,
+  type ParameterCounts,
+  type TrainingProgress,
+  type TrainingSample,
+  type TrainingState,
+  type Uses,
+} from '../../workers/api/index.ts';
+import { emit } from '../events.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { alerts, buttons, theme } from '../theme.ts';
 import './corpus-picker.ts';
 import './loss-chart.ts';
 import { CUSTOM } from './model-size-picker.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 import './training-progress.ts';
-import { messageOf } from '../../workers/message-of.ts';
+
+/** What the panel asks of the engine (its inner elements ask nothing). */
+export type TrainingPanelClient = Uses<'training', 'defaults' | 'describeCorpus' | 'newModel' | 'play' | 'pause' | 'step' | 'reset' | 'state'> &
+  Uses<'model', 'presets' | 'countParameters'>;
 
 export interface TrainingFormSettings {
   learningRate: number;
@@ -87,31 +94,15 @@ const SHOWN_SAMPLES = 4;
 export class TrainingPanel extends LitElement {
   static override properties = {
     client: { attribute: false },
-    presets: { state: true },
-    source: { state: true },
-    summary: { state: true },
-    corpusError: { state: true },
-    corpusBusy: { state: true },
-    size: { state: true },
-    custom: { state: true },
-    counts: { state: true },
-    settings: { state: true },
-    created: { state: true },
-    changed: { state: true },
-    busy: { state: true },
-    playing: { state: true },
-    progress: { state: true },
-    points: { state: true },
-    samples: { state: true },
-    error: { state: true },
+    ...states('presets', 'source', 'summary', 'corpusError', 'size', 'custom', 'counts', 'settings'),
+    ...states('created', 'changed', 'busy', 'playing', 'progress', 'points', 'samples', 'error'),
   };
 
-  declare client: EngineClient | null;
+  declare client: TrainingPanelClient | null;
   declare private presets: ModelPreset[];
   declare private source: CorpusSource;
   declare private summary: CorpusSummary | null;
   declare private corpusError: string;
-  declare private corpusBusy: boolean;
   declare private size: string | ModelShape;
   /** The custom shape, kept while a preset is chosen. */
   declare private custom: ModelShape;
@@ -129,8 +120,10 @@ export class TrainingPanel extends LitElement {
   declare private samples: TrainingSample[];
   declare private error: string;
 
-  /** Number of the newest corpus request; answers to older ones are dropped. */
-  private latestCorpus = 0;
+  /** The newest corpus asked for; while it is read, the picker says so. */
+  private readonly corpusAsk = new Newest<CorpusSummary>(this);
+  /** Counts for the shapes as they are now (the corpus or the custom shape may change while they are counted). */
+  private readonly countsAsk = new Newest<(ParameterCounts | string)[]>(this);
 
   constructor() {
     super();
@@ -139,7 +132,6 @@ export class TrainingPanel extends LitElement {
     this.source = { kind: 'builtin' };
     this.summary = null;
     this.corpusError = '';
-    this.corpusBusy = false;
     this.size = 'tiny';
     this.custom = { nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 64 };
     this.counts = {};
@@ -159,9 +151,9 @@ export class TrainingPanel extends LitElement {
   }
 
   /** Presets, default settings and the built-in corpus's summary, from the worker, then the training it holds, if any. */
-  private async load(client: EngineClient): Promise<void> {
+  private async load(client: TrainingPanelClient): Promise<void> {
     try {
-      const [presets, defaults] = await Promise.all([client.modelPresets(), client.trainingDefaults()]);
+      const [presets, defaults] = await Promise.all([client.model.presets(), client.training.defaults()]);
       this.presets = presets;
       this.settings = formSettings(defaults);
       await this.describe(this.source);
@@ -180,7 +172,7 @@ export class TrainingPanel extends LitElement {
   async syncWithWorker(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const state = await client.trainingState();
+    const state = await client.training.state();
     this.created = state !== null;
     this.changed = false;
     this.points = state?.history ?? [];
@@ -196,20 +188,16 @@ export class TrainingPanel extends LitElement {
   private async describe(source: CorpusSource): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const request = ++this.latestCorpus;
-    this.corpusBusy = true;
     this.corpusError = '';
-    try {
-      const summary = await client.describeCorpus(source);
-      if (request !== this.latestCorpus) return;
-      this.source = source;
-      this.summary = summary;
-      await this.countAll(summary.vocabulary.length);
-    } catch (error) {
-      if (request === this.latestCorpus) this.corpusError = messageOf(error);
-    } finally {
-      if (request === this.latestCorpus) this.corpusBusy = false;
+    const answer = await this.corpusAsk.ask(() => client.training.describeCorpus(source));
+    if (!answer) return;
+    if (answer.value === undefined) {
+      this.corpusError = messageOf(answer.error);
+      return;
     }
+    this.source = source;
+    this.summary = answer.value;
+    await this.countAll(answer.value.vocabulary.length);
   }
 
   /** Parameter counts of every preset and the custom shape for this vocabulary (errors say why a shape fails). */
@@ -220,12 +208,15 @@ export class TrainingPanel extends LitElement {
       ...this.presets.map((preset): [string, GPTShape] => [preset.id, preset]),
       [CUSTOM, { ...this.custom, tied: true }],
     ];
-    const counts = await Promise.all(
-      shapes.map(([, shape]) =>
-        client.countParameters({ vocabSize, ...pickShape(shape), tied: shape.tied }).catch(messageOf),
+    const answer = await this.countsAsk.ask(() =>
+      Promise.all(
+        shapes.map(([, shape]) =>
+          client.model.countParameters({ vocabSize, ...pickShape(shape), tied: shape.tied }).catch(messageOf),
+        ),
       ),
     );
-    this.counts = Object.fromEntries(shapes.map(([id], i) => [id, counts[i]!]));
+    // Each count catches its own error (it says why that shape fails), so an answer always has a value.
+    if (answer?.value) this.counts = Object.fromEntries(shapes.map(([id], i) => [id, answer.value[i]!]));
   }
 
   private onCorpusChange(event: CustomEvent<CorpusSource>): void {
@@ -247,9 +238,9 @@ export class TrainingPanel extends LitElement {
   }
 
   /** Replaces the playground's model with a fresh one built from the setup above. */
-  private async build(client: EngineClient): Promise<void> {
+  private async build(client: TrainingPanelClient): Promise<void> {
     const { sampleInterval, ...training } = this.settings!;
-    const { model, corpus } = await client.newModel({
+    const { model, corpus } = await client.training.newModel({
       corpus: this.source,
       size: this.size,
       seed: training.seed,
@@ -262,17 +253,17 @@ export class TrainingPanel extends LitElement {
   }
 
   /** Clears the progress and chart, shows the untrained model's sample, and tells the playground. */
-  private async startOver(client: EngineClient, model: ModelInfo): Promise<void> {
-    const state = await client.trainingState();
+  private async startOver(client: TrainingPanelClient, model: ModelInfo): Promise<void> {
+    const state = await client.training.state();
     this.progress = null;
     this.points = [];
     this.samples = state?.samples ?? [];
     this.error = '';
-    this.emit('llm-model-change', model);
+    emit(this, 'llm-model-change', model);
   }
 
   /** Builds the first model from the setup, unless there is one; the buttons wait meanwhile. */
-  private async ensureModel(client: EngineClient): Promise<void> {
+  private async ensureModel(client: TrainingPanelClient): Promise<void> {
     if (this.created) return;
     this.busy = true;
     try {
@@ -283,7 +274,7 @@ export class TrainingPanel extends LitElement {
   }
 
   /** Runs `action` (after building the first model if needed) with the buttons disabled, showing any error. */
-  private async guarded(action: (client: EngineClient) => Promise<void>): Promise<void> {
+  private async guarded(action: (client: TrainingPanelClient) => Promise<void>): Promise<void> {
     const client = this.client;
     if (!client || this.busy || this.playing) return;
     this.error = '';
@@ -302,16 +293,16 @@ export class TrainingPanel extends LitElement {
     const client = this.client;
     if (!client || this.busy) return;
     if (this.playing) {
-      await client.pause().catch((error) => (this.error = messageOf(error)));
+      await client.training.pause().catch((error) => (this.error = messageOf(error)));
       return;
     }
     this.playing = true;
     this.error = '';
     try {
       await this.ensureModel(client);
-      const outcome = await client.play((progress) => this.apply(progress));
+      const outcome = await client.training.play((progress) => this.apply(progress));
       if (outcome.reason === 'diverged') this.error = outcome.message ?? 'Training stopped: the loss is not a number.';
-      this.emit('llm-training-end', outcome);
+      emit(this, 'llm-training-end', outcome);
     } catch (error) {
       this.error = messageOf(error);
     } finally {
@@ -321,7 +312,7 @@ export class TrainingPanel extends LitElement {
 
   private stepOnce(): Promise<void> {
     return this.guarded(async (client) => {
-      const progress = await client.stepOnce();
+      const progress = await client.training.step();
       this.apply(progress);
       if (progress.diverged) this.error = progress.diverged;
     });
@@ -331,7 +322,7 @@ export class TrainingPanel extends LitElement {
   private reset(): Promise<void> {
     return this.guarded(async (client) => {
       if (this.changed) await this.build(client);
-      else await this.startOver(client, await client.reset());
+      else await this.startOver(client, await client.training.reset());
     });
   }
 
@@ -344,15 +335,11 @@ export class TrainingPanel extends LitElement {
       this.samples = this.samples.filter((sample) => sample.step <= resumedFrom);
     }
     if (progress.points.length) this.points = [...this.points, ...progress.points];
-    // The untrained model's sample is already shown (from trainingState) when the first report brings it too.
+    // The untrained model's sample is already shown (from training.state) when the first report brings it too.
     const lastShown = this.samples.at(-1)?.step ?? -1;
     const fresh = progress.samples.filter((sample) => sample.step > lastShown);
     if (fresh.length) this.samples = [...this.samples, ...fresh];
-    this.emit('llm-training-progress', progress);
-  }
-
-  private emit<T>(type: string, detail: T): void {
-    this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));
+    emit(this, 'llm-training-progress', progress);
   }
 
   static override styles = [
@@ -444,9 +431,9 @@ export class TrainingPanel extends LitElement {
               exportparts="kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error"
               .summary=${this.summary}
               .error=${this.corpusError}
-              ?busy=${this.corpusBusy}
+              ?busy=${this.corpusAsk.busy}
               ?disabled=${locked}
-              @corpus-change=${this.onCorpusChange}
+              @llm-corpus-change=${this.onCorpusChange}
             ></llm-corpus-picker>
           </div>
           <div class="block">
@@ -457,7 +444,7 @@ export class TrainingPanel extends LitElement {
               .size=${this.size}
               .custom=${this.custom}
               ?disabled=${locked}
-              @size-change=${this.onSizeChange}
+              @llm-size-change=${this.onSizeChange}
             ></llm-model-size-picker>
           </div>
           <div class="block" part="settings">
@@ -549,7 +536,6 @@ export class TrainingPanel extends LitElement {
 type GPTShape = ModelShape & { tied: boolean };
 
 const pickShape = ({ nLayer, nHead, nEmbd, blockSize }: ModelShape): ModelShape => ({ nLayer, nHead, nEmbd, blockSize });
-
 
 customElements.define('llm-training-panel', TrainingPanel);
 

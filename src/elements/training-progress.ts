@@ -6,7 +6,7 @@
  * Parts: progress-bar, stats, stat.
  */
 import { css, html, LitElement } from 'lit';
-import type { TrainingProgress } from '../client.ts';
+import type { TrainingProgress } from '../../workers/api/index.ts';
 import { theme } from '../theme.ts';
 
 const count = (value: number): string => Math.round(value).toLocaleString('en-US');

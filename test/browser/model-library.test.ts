@@ -1,14 +1,15 @@
 // <llm-model-library> against an in-memory client at the interface boundary
-// (ModelLibraryClient): the list, open, rename, duplicate, delete, save,
-// autosave, export, import (file, drop, URL), errors and the storage line.
+// (ModelLibraryClient: the library area and requestPersistence): the list, open,
+// rename, duplicate, delete, save, autosave, export, import (file, drop, URL),
+// errors and the storage line.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import type { EngineClient, ModelInfo } from '../../src/client.ts';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/model-library.ts';
 import type { ModelLibrary, ModelLibraryClient } from '../../src/elements/model-library.ts';
-import type { GPTConfig } from '../../workers/engine/config.ts';
+import type { CheckpointSummary, GPTConfig, ImportSource, ModelInfo, SavedModels, StorageInfo } from '../../workers/api/index.ts';
 import { countParameters } from '../../workers/engine/params.ts';
-import type { CheckpointSummary, ImportSource, SavedModels, StorageInfo } from '../../workers/store/records.ts';
+import { pick, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The playground hands its EngineClient to the element: it must have every method the element calls.
@@ -19,9 +20,8 @@ const MB = 1024 * KB;
 const GB = 1024 * MB;
 const WORDS = ['Otter', 'Lantern', 'Harbour', 'Quartz', 'Meadow', 'Cobalt', 'Fable', 'Juniper', 'Tundra', 'Saffron'];
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const randomName = (): string => `${WORDS[randomInt(0, WORDS.length)]} ${randomInt(100, 10000)}`;
-const randomId = (): string => `id-${Math.random().toString(36).slice(2, 10)}`;
+const randomName = (): string => `${pick(WORDS)} ${randomInt(100, 10000)}`;
+const randomId = (): string => `id-${randomInt(0, 36 ** 8).toString(36).padStart(8, '0')}`;
 const randomConfig = (): GPTConfig => ({ vocabSize: randomInt(20, 90), blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16, tied: true });
 
 function randomModel(overrides: Partial<CheckpointSummary> = {}): CheckpointSummary {
@@ -53,7 +53,7 @@ function modelInfo(summary: Pick<CheckpointSummary, 'name' | 'config' | 'step'>,
   return info;
 }
 
-type Method = keyof ModelLibraryClient;
+type Method = keyof ModelLibraryClient['library'] | 'requestPersistence';
 
 /** Keeps the saved models in memory; records every call; fails a method on request; can hold calls until released. */
 class FakeLibrary implements ModelLibraryClient {
@@ -90,7 +90,7 @@ class FakeLibrary implements ModelLibraryClient {
 
   private async enter(method: Method, ...args: unknown[]): Promise<void> {
     this.calls.push({ method, args });
-    if (method !== 'listModels') await this.gate;
+    if (method !== 'list') await this.gate;
     const failure = this.failures[method];
     if (failure) throw new Error(failure);
   }
@@ -101,65 +101,59 @@ class FakeLibrary implements ModelLibraryClient {
     return model;
   }
 
-  async listModels(): Promise<SavedModels> {
-    await this.enter('listModels');
-    return structuredClone({ models: this.models, activeId: this.activeId, autosaveEvery: this.autosaveEvery, storage: this.storage });
-  }
-
-  async saveModel(name?: string): Promise<CheckpointSummary> {
-    await this.enter('saveModel', name);
-    const active = this.models.find((model) => model.id === this.activeId);
-    const saved = { ...(active ?? randomModel()), name: name ?? randomName(), updated: Date.now() };
-    this.models = active ? this.models.map((model) => (model === active ? saved : model)) : [...this.models, saved];
-    this.activeId = saved.id;
-    return saved;
-  }
-
-  async openModel(id: string): Promise<ModelInfo> {
-    await this.enter('openModel', id);
-    this.activeId = this.find(id).id;
-    return modelInfo(this.find(id));
-  }
-
-  async renameModel(id: string, name: string): Promise<CheckpointSummary> {
-    await this.enter('renameModel', id, name);
-    const renamed = { ...this.find(id), name };
-    this.models = this.models.map((model) => (model.id === id ? renamed : model));
-    return renamed;
-  }
-
-  async duplicateModel(id: string): Promise<CheckpointSummary> {
-    await this.enter('duplicateModel', id);
-    const copy = { ...this.find(id), id: randomId(), name: `${this.find(id).name} (copy)` };
-    this.models = [...this.models, copy];
-    return copy;
-  }
-
-  async deleteModel(id: string): Promise<void> {
-    await this.enter('deleteModel', id);
-    this.find(id);
-    this.models = this.models.filter((model) => model.id !== id);
-    if (this.activeId === id) this.activeId = null;
-  }
-
-  async exportModel(): Promise<{ fileName: string; bytes: Uint8Array }> {
-    await this.enter('exportModel');
-    return this.exported;
-  }
-
-  async importModel(source: ImportSource): Promise<ModelInfo> {
-    await this.enter('importModel', source);
-    const imported = randomModel({ name: this.importedName, step: 0, source: source.kind === 'file' ? source.name : source.url });
-    delete imported.corpus;
-    this.models = [...this.models, imported];
-    this.activeId = imported.id;
-    return modelInfo(imported, source.kind === 'file' ? source.name : undefined);
-  }
-
-  async setAutosave(everySteps: number): Promise<void> {
-    await this.enter('setAutosave', everySteps);
-    this.autosaveEvery = everySteps;
-  }
+  readonly library: ModelLibraryClient['library'] = {
+    list: async () => {
+      await this.enter('list');
+      return structuredClone({ models: this.models, activeId: this.activeId, autosaveEvery: this.autosaveEvery, storage: this.storage });
+    },
+    save: async (name) => {
+      await this.enter('save', name);
+      const active = this.models.find((model) => model.id === this.activeId);
+      const saved = { ...(active ?? randomModel()), name: name ?? randomName(), updated: Date.now() };
+      this.models = active ? this.models.map((model) => (model === active ? saved : model)) : [...this.models, saved];
+      this.activeId = saved.id;
+      return saved;
+    },
+    open: async (id) => {
+      await this.enter('open', id);
+      this.activeId = this.find(id).id;
+      return modelInfo(this.find(id));
+    },
+    rename: async (id, name) => {
+      await this.enter('rename', id, name);
+      const renamed = { ...this.find(id), name };
+      this.models = this.models.map((model) => (model.id === id ? renamed : model));
+      return renamed;
+    },
+    duplicate: async (id) => {
+      await this.enter('duplicate', id);
+      const copy = { ...this.find(id), id: randomId(), name: `${this.find(id).name} (copy)` };
+      this.models = [...this.models, copy];
+      return copy;
+    },
+    delete: async (id) => {
+      await this.enter('delete', id);
+      this.find(id);
+      this.models = this.models.filter((model) => model.id !== id);
+      if (this.activeId === id) this.activeId = null;
+    },
+    export: async () => {
+      await this.enter('export');
+      return this.exported;
+    },
+    import: async (source) => {
+      await this.enter('import', source);
+      const imported = randomModel({ name: this.importedName, step: 0, source: source.kind === 'file' ? source.name : source.url });
+      delete imported.corpus;
+      this.models = [...this.models, imported];
+      this.activeId = imported.id;
+      return modelInfo(imported, source.kind === 'file' ? source.name : undefined);
+    },
+    setAutosave: async (everySteps) => {
+      await this.enter('setAutosave', everySteps);
+      this.autosaveEvery = everySteps;
+    },
+  };
 
   async requestPersistence(): Promise<boolean> {
     await this.enter('requestPersistence');
@@ -254,7 +248,7 @@ describe('<llm-model-library>', function () {
     const listed = nextEvent<SavedModels>('llm-models-change');
     inRow(target.id, 'open-button')!.click();
     const info = await changed;
-    expect(client.called('openModel')).to.deep.equal([[target.id]]);
+    expect(client.called('open')).to.deep.equal([[target.id]]);
     expect(info.config).to.deep.equal(target.config);
     expect(info.step).to.equal(target.step);
     expect((await listed).activeId).to.equal(target.id);
@@ -278,7 +272,7 @@ describe('<llm-model-library>', function () {
     await sendKeys({ press: 'Enter' });
     await waitFor(() => names()[0] === renamed, 'the new name');
     await settled();
-    expect(client.called('renameModel')).to.deep.equal([[target.id, renamed]]);
+    expect(client.called('rename')).to.deep.equal([[target.id, renamed]]);
     expect(inRow(target.id, 'rename-field')).to.equal(null);
     expect(focused()).to.equal(`${target.id} rename-button`);
     expect(text(part('status'))).to.equal(`Renamed '${target.name}' to '${renamed}'`);
@@ -290,7 +284,7 @@ describe('<llm-model-library>', function () {
     await library.updateComplete;
     expect(inRow(target.id, 'rename-field')).to.equal(null);
     expect(names()[0]).to.equal(renamed);
-    expect(client.called('renameModel')).to.have.length(1);
+    expect(client.called('rename')).to.have.length(1);
     expect(focused()).to.equal(`${target.id} rename-button`);
   });
 
@@ -301,7 +295,7 @@ describe('<llm-model-library>', function () {
     inRow(target.id, 'duplicate-button')!.click();
     const saved = await listed;
     await settled();
-    expect(client.called('duplicateModel')).to.deep.equal([[target.id]]);
+    expect(client.called('duplicate')).to.deep.equal([[target.id]]);
     expect(saved.models).to.have.length(4);
     expect(names()).to.deep.equal([...client.models.slice(0, 3).map((model) => model.name), `${target.name} (copy)`]);
     expect(text(part('status'))).to.equal(`Duplicated '${target.name}' as '${target.name} (copy)'`);
@@ -319,14 +313,14 @@ describe('<llm-model-library>', function () {
     await library.updateComplete;
     expect(inRow(target.id, 'confirm-delete')).to.equal(null);
     expect(focused()).to.equal(`${target.id} delete-button`);
-    expect(client.called('deleteModel')).to.have.length(0);
+    expect(client.called('delete')).to.have.length(0);
 
     inRow(target.id, 'delete-button')!.click();
     await library.updateComplete;
     inRow(target.id, 'confirm-delete-button')!.click();
     await waitFor(() => !row(target.id), 'the row to go');
     await settled();
-    expect(client.called('deleteModel')).to.deep.equal([[target.id]]);
+    expect(client.called('delete')).to.deep.equal([[target.id]]);
     expect(names()).to.deep.equal([first.name, last.name]);
     expect(text(part('status'))).to.equal(`Deleted '${target.name}'`);
     // Focus goes to the row that took its place.
@@ -342,11 +336,11 @@ describe('<llm-model-library>', function () {
 
     part('save-button')!.click();
     await waitFor(() => text(part('status')).startsWith('Saved'), 'the first save');
-    expect(client.calls.filter((call) => call.method !== 'listModels').map((call) => call.method)).to.deep.equal([
+    expect(client.calls.filter((call) => call.method !== 'list').map((call) => call.method)).to.deep.equal([
       'requestPersistence',
-      'saveModel',
+      'save',
     ]);
-    expect(client.called('saveModel')).to.deep.equal([[active.name]]);
+    expect(client.called('save')).to.deep.equal([[active.name]]);
     expect(text(part('status'))).to.equal(`Saved '${active.name}' at step ${active.step.toLocaleString('en-US')}`);
     await settled();
     expect(text(part('persisted'))).to.equal('persistent');
@@ -356,9 +350,9 @@ describe('<llm-model-library>', function () {
     field.select();
     await sendKeys({ type: other });
     await sendKeys({ press: 'Enter' });
-    await waitFor(() => client.called('saveModel').length === 2, 'the second save');
+    await waitFor(() => client.called('save').length === 2, 'the second save');
     await settled();
-    expect(client.called('saveModel')[1]).to.deep.equal([other]);
+    expect(client.called('save')[1]).to.deep.equal([other]);
     expect(client.called('requestPersistence')).to.have.length(1);
     expect(text(part('status'))).to.match(new RegExp(`^Saved '${other}' at step`));
     expect(part<HTMLInputElement>('save-name')!.value).to.equal(other);
@@ -367,7 +361,7 @@ describe('<llm-model-library>', function () {
   it('shows a failed save in role=alert, with the buttons back and the list untouched', async () => {
     const fake = new FakeLibrary();
     const quota = `The browser's storage is full (${randomInt(10, 99)} MB used): delete a saved model to make room. The model is still here.`;
-    fake.failures.saveModel = quota;
+    fake.failures.save = quota;
     await mount(fake);
     const before = names();
     part('save-button')!.click();
@@ -470,7 +464,7 @@ describe('<llm-model-library>', function () {
     async function expectImported(file: File, changed: Promise<ModelInfo>): Promise<void> {
       const info = await changed;
       expect(info.checkpoint).to.equal(file.name);
-      const [[source]] = client.called('importModel') as [[ImportSource]];
+      const [[source]] = client.called('import') as [[ImportSource]];
       expect(source.kind).to.equal('file');
       if (source.kind !== 'file') return;
       expect(source.name).to.equal(file.name);
@@ -520,14 +514,14 @@ describe('<llm-model-library>', function () {
       part('import-url-button')!.click();
       await changed;
       await settled();
-      expect(client.called('importModel')).to.deep.equal([[{ kind: 'url', url: new URL(path, document.baseURI).href }]]);
+      expect(client.called('import')).to.deep.equal([[{ kind: 'url', url: new URL(path, document.baseURI).href }]]);
       expect(text(part('status'))).to.equal(`Imported '${client.importedName}'`);
     });
 
     it('is busy while the worker checks the file, and shows its error word for word', async () => {
       const fake = new FakeLibrary();
       const reason = `model.safetensors is not a model: tensor "wte" has shape [${randomInt(2, 99)}, 16]; the header says [65, 16].`;
-      fake.failures.importModel = reason;
+      fake.failures.import = reason;
       await mount(fake);
       let changes = 0;
       const count = () => changes++;
@@ -579,7 +573,7 @@ describe('<llm-model-library>', function () {
     expect(part('storage')).to.equal(null);
     part('save-name')!.focus();
     await sendKeys({ press: 'Enter' });
-    expect(client.called('saveModel')).to.have.length(0);
+    expect(client.called('save')).to.have.length(0);
   });
 
   it('reads the list again when the playground sets a new active model', async () => {

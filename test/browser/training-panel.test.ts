@@ -2,10 +2,15 @@
 // built-in corpus, tiny preset, Play, progress and chart, Pause, Step, Reset.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
+import type { TrainingPanelClient } from '../../src/elements/training-panel.ts';
 import '../../src/llm-playground.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
-import type { ModelInfo, TrainingProgress } from '../../src/client.ts';
+import type { ModelInfo, TrainingProgress } from '../../workers/api/index.ts';
 import { waitFor } from './wait-for.ts';
+
+// The playground hands its EngineClient to the panel: it must have every method the panel calls.
+const engineClientFits: EngineClient extends TrainingPanelClient ? true : never = true;
 
 describe('training panel', function () {
   let playground: LlmPlayground;
@@ -42,6 +47,10 @@ describe('training panel', function () {
     playground.remove();
   });
 
+  it('EngineClient has every method the panel calls', () => {
+    expect(engineClientFits).to.equal(true);
+  });
+
   it('opens from a real button and shows the built-in corpus and the sizes with their parameter counts', async () => {
     expect(root().querySelector('llm-training-panel')).to.equal(null);
     const toggle = root().querySelector<HTMLButtonElement>('[part~="train-toggle"]')!;
@@ -49,6 +58,8 @@ describe('training panel', function () {
     toggle.click();
     await waitFor(() => playground.train && panel(), 'the panel');
     expect(toggle.getAttribute('aria-expanded')).to.equal('true');
+    // The setup shows once the worker has sent the sizes and the default settings (a busy machine takes a while).
+    await waitFor(() => inPanel('llm-corpus-picker'), 'the setup');
 
     const summary = await waitFor(() => inner('llm-corpus-picker').querySelector('[part~="corpus-summary"]'), 'the corpus summary');
     expect(summary.textContent).to.match(/built-in corpus.*characters/s);
