@@ -65,7 +65,7 @@ async function millisecondsPer(run: () => void | Promise<void>, minMs: number): 
   await run();
   let calls = 0;
   const start = performance.now();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     const pending = run();
     if (pending) await pending;
@@ -266,7 +266,7 @@ async function timeSteps(trainer: Trainer): Promise<Omit<TrainingFigure, 'column
   await trainer.step();
   let steps = 0;
   const start = performance.now();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     await trainer.step();
     steps++;

@@ -89,7 +89,7 @@ export class ModelLibrary {
       return summary;
     } catch (error) {
       this.problem = messageOf(error);
-      throw new Error(this.problem);
+      throw new Error(this.problem, { cause: error });
     }
   }
 

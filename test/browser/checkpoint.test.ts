@@ -66,6 +66,7 @@ function withHeader(headerText: string, chunks: Uint8Array[] = [], dataLength = 
   return file;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON that the tests reshape at will
 function headerOf(file: Uint8Array): { length: number; json: Record<string, any> } {
   const length = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
   return { length, json: JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + length))) };

@@ -41,6 +41,7 @@ interface TensorJSON {
 }
 
 interface Parts {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON that the tests reshape at will
   header: Record<string, any>;
   data: Uint8Array;
 }
