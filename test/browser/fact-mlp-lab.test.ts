@@ -37,8 +37,10 @@ interface Call {
   release: () => void;
 }
 
+type Labs = FactMlpLabClient['labs'];
+
 /** Records each setup; answers with fresh random numbers; can hold answers until released; fails on request. */
-class FakeLabs implements FactMlpLabClient['labs'] {
+class FakeLabs implements Labs {
   readonly calls: Call[] = [];
   holding = false;
   failure = '';

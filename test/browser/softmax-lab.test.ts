@@ -20,8 +20,10 @@ const randomBetween = (low: number, high: number): number => low + random() * (h
 /** A number as the formula shows it (− for minus), back to a number. */
 const shownNumber = (element: Element): number => Number(element.textContent!.trim().replace('−', '-'));
 
+type Labs = SoftmaxLabClient['labs'];
+
 /** The labs methods the softmax lab calls: fresh random answers, every call recorded; fails or holds on request. */
-class FakeLabs implements SoftmaxLabClient['labs'] {
+class FakeLabs implements Labs {
   readonly softmaxCalls: { logits: number[]; temperature: number }[] = [];
   readonly sampleCalls: { logits: number[]; temperature: number; draws: number; seed: number }[] = [];
   readonly logitCalls: { text: string; count: number }[] = [];

@@ -38,8 +38,10 @@ interface Held<T> {
   reject: (error: Error) => void;
 }
 
+type Labs = SuperpositionLabClient['labs'];
+
 /** Random answers for the superposition methods; holds each call until the test answers it; records every call. */
-class FakeLabs implements SuperpositionLabClient['labs'] {
+class FakeLabs implements Labs {
   readonly angleCalls: { args: [number, number, number, number]; answer: Held<AngleHistogram> }[] = [];
   readonly packCalls: { request: PackingRequest; onFrame: (frame: PackingFrame) => void; answer: Held<PackingFrame> }[] = [];
 
