@@ -29,7 +29,7 @@ import { ifDefined } from 'lit/directives/if-defined.js';
 import { defaultFactMlp, type FactMlpResult, type FactMlpSetup, messageOf, type Uses } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
-import { buttons, inputs, theme } from '../theme.ts';
+import { buttons, inputs, tables, theme } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
 
 /** Edits pause this long before the neuron runs again. */
@@ -146,6 +146,7 @@ export class FactMlpLab extends LitElement {
     theme,
     buttons,
     inputs,
+    tables,
     css`
       h3 {
         font-size: 1rem;
@@ -279,23 +280,6 @@ export class FactMlpLab extends LitElement {
         margin: 0.5rem 0;
       }
       .basketball output {
-        font-family: var(--_mono);
-      }
-      table {
-        border-collapse: collapse;
-        font-size: 0.875rem;
-      }
-      caption {
-        text-align: left;
-      }
-      th,
-      td {
-        text-align: left;
-        padding: 0.25rem 0.8rem 0.25rem 0;
-        border-bottom: 1px solid var(--_border);
-      }
-      td.number {
-        text-align: right;
         font-family: var(--_mono);
       }
       tr[aria-current='true'] {

@@ -273,10 +273,7 @@ export class ParameterLab extends LitElement {
         <table part="breakdown">
           <thead>
             <tr>
-              <th scope="col">Category</th>
-              <th scope="col">Count</th>
-              <th scope="col">Formula</th>
-              <th scope="col">Share</th>
+              ${['Category', 'Count', 'Formula', 'Share'].map((heading) => html`<th scope="col">${heading}</th>`)}
             </tr>
           </thead>
           <tbody>
