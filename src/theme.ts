@@ -230,3 +230,22 @@ export const tables = css`
     font-family: var(--_mono);
   }
 `;
+
+/** Small rounded labels beside a name ("loaded", "cached"): class "badge", muted; with "accent", in the accent colour. */
+export const badges = css`
+  .badge {
+    display: inline-block;
+    margin-left: 0.4rem;
+    padding: 0 0.45rem;
+    border: 1px solid var(--_muted);
+    border-radius: 999px;
+    font-size: 0.75rem;
+    font-weight: 600;
+    color: var(--_muted);
+    vertical-align: 0.1em;
+  }
+  .badge.accent {
+    border-color: var(--_accent);
+    color: var(--_accent);
+  }
+`;
