@@ -9,7 +9,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { isModelReplaced } from '../workers/api/index.ts';
 
-/** An answer or what was thrown; `if (answer.error !== undefined)` tells them apart (so a thrown undefined becomes an Error). */
+/** The value, or what was thrown instead; never a nullish error, so `answer.error !== undefined` tells the two apart. */
 export type Answer<T> = { value: T; error?: undefined } | { error: NonNullable<unknown>; value?: undefined };
 
 export interface NewestOptions {
@@ -36,9 +36,10 @@ export class Newest<T> implements ReactiveController {
 
   /**
    * Runs `request` (after the delay); its answer, or null when a newer ask or a new model superseded it.
-   * `delay` overrides the options' for this ask (a throttled ask still joins a wait under way).
+   * `delay` overrides the options' for this ask (a throttled ask still joins a wait under way). `request` gets
+   * `isNewest`, for what it hears before its answer (progress, frames): true while no newer ask came.
    */
-  async ask(request: () => Promise<T>, delay = this.options.delay): Promise<Answer<T> | null> {
+  async ask(request: (isNewest: () => boolean) => Promise<T>, delay = this.options.delay): Promise<Answer<T> | null> {
     const ask = ++this.latest;
     this.setBusy(true);
     if (delay) {
@@ -47,9 +48,9 @@ export class Newest<T> implements ReactiveController {
     }
     let answer: Answer<T>;
     try {
-      answer = { value: await request() };
+      answer = { value: await request(() => ask === this.latest) };
     } catch (error) {
-      answer = { error: error ?? new Error(String(error)) };
+      answer = { error: error ?? new Error(`The request failed with ${error}.`) };
     }
     if (ask !== this.latest) return null;
     this.setBusy(false);

@@ -195,7 +195,43 @@ export const cards = css`
   }
 `;
 
-/** Small rounded labels beside a name ("in use", "cached"): class "badge", muted; "badge accent" in the accent colour. */
+/** For screen readers only (a chart's table of numbers): class "visually-hidden". */
+export const visuallyHidden = css`
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    margin: -1px;
+    padding: 0;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
+  }
+`;
+
+/** Tables of figures: ruled rows, the caption at the left, numbers (td class "number") at the right in the mono font. */
+export const tables = css`
+  table {
+    border-collapse: collapse;
+    font-size: 0.875rem;
+  }
+  caption {
+    text-align: left;
+  }
+  th,
+  td {
+    text-align: left;
+    padding: 0.25rem 0.8rem 0.25rem 0;
+    border-bottom: 1px solid var(--_border);
+  }
+  td.number {
+    text-align: right;
+    font-family: var(--_mono);
+  }
+`;
+
+/** Small rounded labels beside a name ("loaded", "cached"): class "badge", muted; with "accent", in the accent colour. */
 export const badges = css`
   .badge {
     display: inline-block;

@@ -8,38 +8,38 @@
  * answers, and every failure in role=alert with a Retry.
  *
  * Properties:
- *   client     ChatClient | null (EngineClient, set by <llm-playground>)
+ *   client     ChatPanelClient | null (EngineClient, set by <llm-playground>)
  *   appConfig  AppConfig | null: the host page's own model list (web-llm's AppConfig), handed to
- *              client.setChatAppConfig; null: web-llm's small prebuilt models
+ *              client.chat.setAppConfig; null: web-llm's small prebuilt models
  * Events: none.
  * Parts: chat-panel, environment, environment-problem, status, error (data-kind: the ChatErrorKind), error-title,
  *   error-message, retry-button, models, empty, model (data-id), model-name, loaded-badge, cache-state, model-meta,
  *   download-size, gpu-memory, disabled-reason, load-button, delete-button, confirm-delete, confirm-delete-button,
- *   cancel-delete-button, progress, progress-bar, progress-fill, progress-numbers, progress-text, system-prompt,
- *   template, template-text, special-token, template-note, messages, messages-empty, message (data-role), message-text, finish,
+ *   cancel-delete-button, progress, progress-bar, progress-fill, progress-numbers, progress-text (a model's card:
+ *   chat-model-card.ts), system-prompt, messages, messages-empty, message (data-role), message-text, finish,
  *   message-input, send-button, clear-button, settings, and those of the number fields (field, temperature, top-p,
- *   max-tokens) and of <llm-chat-reply> (tokens, token, selected-token, alternatives, alternative, chosen, …).
+ *   max-tokens), of <llm-chat-template> (template, template-text, special-token, template-note) and of
+ *   <llm-chat-reply> (tokens, token, selected-token, alternatives, alternative, chosen, …).
  */
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { AppConfig } from '@mlc-ai/web-llm';
-import type {
-  ChatClient,
-  ChatEnvironment,
-  ChatErrorKind,
-  ChatLoadProgress,
-  ChatMessage,
-  ChatModelInfo,
-  ChatModels,
-  ChatReply,
-  ChatSettings,
-  ChatToken,
-} from '../../workers/chat/types.ts';
-import { messageOf } from '../../workers/message-of.ts';
-import { alerts, buttons, cards, theme } from '../theme.ts';
+import {
+  type ChatEnvironment, type ChatErrorKind, type ChatLoadProgress, type ChatMessage, type ChatModelInfo, type ChatModels, type ChatReply,
+  type ChatSettings, type ChatToken, messageOf, type Uses,
+} from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
+import { renderModelCard } from './chat-model-card.ts';
+import { chatPanelStyles } from './chat-panel.styles.ts';
 import './chat-reply.ts';
-import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import './chat-template.ts';
+import type { ChatTemplateClient } from './chat-template.ts';
+import { type NumberField, renderNumberFields } from './number-fields.ts';
+
+/** What the panel asks of the engine, with what its template asks (it hands the template its client). */
+export type ChatPanelClient = Uses<'chat', 'models' | 'setAppConfig' | 'load' | 'reply' | 'stop' | 'delete'> & ChatTemplateClient;
 
 export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant. Answer briefly.';
 
@@ -70,9 +70,6 @@ const CACHE_PLACES: Record<ChatEnvironment['cacheBackend'], string> = {
   'cross-origin': 'a cache shared across sites',
   opfs: "the browser's private file system",
 };
-
-/** Special tokens of common chat templates (<|im_start|>, <|eot_id|>, <s>, [INST], <start_of_turn>…). */
-const SPECIAL_TOKEN = /<\|[^|<>\s]+\|>|<\/?s>|\[\/?INST\]|<(?:start|end)_of_turn>|<bos>|<eos>/g;
 
 /** A reply scrolled to within this many pixels of the end keeps following new tokens. */
 const FOLLOW_SLACK_PX = 40;
@@ -108,23 +105,11 @@ export class ChatPanel extends LitElement {
   static override properties = {
     client: { attribute: false },
     appConfig: { attribute: false },
-    models: { state: true },
-    busy: { state: true },
-    progress: { state: true },
-    status: { state: true },
-    failure: { state: true },
-    confirmingDelete: { state: true },
-    systemPrompt: { state: true },
-    draft: { state: true },
-    turns: { state: true },
-    settings: { state: true },
-    streaming: { state: true },
-    stopping: { state: true },
-    templateOpen: { state: true },
-    template: { state: true },
+    ...states('models', 'busy', 'progress', 'status', 'failure', 'confirmingDelete'),
+    ...states('systemPrompt', 'draft', 'turns', 'settings', 'streaming', 'stopping'),
   };
 
-  declare client: ChatClient | null;
+  declare client: ChatPanelClient | null;
   declare appConfig: AppConfig | null;
   /** The last list the worker gave; null before the first. */
   declare private models: ChatModels | null;
@@ -142,17 +127,10 @@ export class ChatPanel extends LitElement {
   declare private settings: ChatSettings;
   declare private streaming: boolean;
   declare private stopping: boolean;
-  declare private templateOpen: boolean;
-  /** What chatPrompt gave for the messages shown (or why it could not). */
-  declare private template: { text: string } | { error: string } | null;
 
-  /** What each client was told by setChatAppConfig (a client starts on the default list). */
-  private configured = new WeakMap<ChatClient, AppConfig | null>();
-  /** Number of the newest list request; older answers are dropped. */
-  private latestList = 0;
-  /** The model and messages the shown template belongs to, and the newest request for one. */
-  private templateKey = '';
-  private latestTemplate = 0;
+  /** What each client was told by chat.setAppConfig (a client starts on the default list). */
+  private configured = new WeakMap<ChatPanelClient, AppConfig | null>();
+  private readonly listing = new Newest<ChatModels>(this);
   /** The message list was scrolled to its end before this update: it follows the reply. */
   private following = true;
   /** Where focus goes once the next render is done. */
@@ -174,19 +152,18 @@ export class ChatPanel extends LitElement {
     this.settings = { ...DEFAULT_CHAT_SETTINGS };
     this.streaming = false;
     this.stopping = false;
-    this.templateOpen = false;
-    this.template = null;
   }
 
-  protected override willUpdate(): void {
+  // willUpdate: asking sets Newest's busy flag, which goes into this render, not a second one.
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // A list the client before was asked for is not this one's.
+    if (changed.has('client')) this.listing.drop();
+    if ((changed.has('client') || changed.has('appConfig')) && this.client) void this.connect(this.client);
     const list = this.renderRoot.querySelector('[part~="messages"]');
     this.following = !list || list.scrollHeight - list.scrollTop - list.clientHeight < FOLLOW_SLACK_PX;
   }
 
   protected override updated(changed: PropertyValues): void {
-    const client = this.client;
-    if ((changed.has('client') || changed.has('appConfig')) && client) void this.connect(client);
-    if (this.templateOpen) this.readTemplate();
     const list = this.renderRoot.querySelector('[part~="messages"]');
     if (list && this.following && changed.has('turns')) list.scrollTop = list.scrollHeight;
     if (this.focusNext) {
@@ -201,11 +178,11 @@ export class ChatPanel extends LitElement {
   }
 
   /** Tells the client the host page's model list when it differs from what it was told, then reads the list. */
-  private async connect(client: ChatClient): Promise<void> {
+  private async connect(client: ChatPanelClient): Promise<void> {
     const appConfig = this.appConfig;
     if ((this.configured.get(client) ?? null) !== appConfig) {
       try {
-        await client.setChatAppConfig(appConfig);
+        await client.chat.setAppConfig(appConfig);
       } catch (error) {
         this.fail(error, 'models', () => this.connect(client));
         return;
@@ -216,15 +193,11 @@ export class ChatPanel extends LitElement {
   }
 
   /** Reads the models again. */
-  private async refresh(client: ChatClient): Promise<void> {
-    const request = ++this.latestList;
-    try {
-      const models = await client.chatModels();
-      if (request !== this.latestList || client !== this.client) return;
-      this.models = models;
-    } catch (error) {
-      if (request === this.latestList && !this.failure) this.fail(error, 'models', () => this.refresh(client));
-    }
+  private async refresh(client: ChatPanelClient): Promise<void> {
+    const answer = await this.listing.ask(() => client.chat.models());
+    if (!answer) return;
+    if (answer.error === undefined) this.models = answer.value;
+    else if (!this.failure) this.fail(answer.error, 'models', () => this.refresh(client));
   }
 
   private fail(error: unknown, about: Failure['about'], retry: () => Promise<void>): void {
@@ -236,7 +209,12 @@ export class ChatPanel extends LitElement {
    * Runs one action on the models with the others (and chatting) disabled, saying what it does, then reads
    * the list again; a failure shows in the alert, whose Retry is `retry`. Resolves with whether it succeeded.
    */
-  private async act(busy: Busy, doing: string, work: (client: ChatClient) => Promise<void>, retry: () => Promise<void>): Promise<boolean> {
+  private async act(
+    busy: Busy,
+    doing: string,
+    work: (client: ChatPanelClient) => Promise<void>,
+    retry: () => Promise<void>,
+  ): Promise<boolean> {
     const client = this.client;
     if (!client || this.busy || this.streaming) return false;
     this.busy = busy;
@@ -262,7 +240,7 @@ export class ChatPanel extends LitElement {
       { action: 'load', id: model.id },
       `Loading ${model.label}…`,
       (client) =>
-        client.loadChatModel(model.id, (progress) => {
+        client.chat.load(model.id, (progress) => {
           // A report that arrives after the load ended is dropped.
           if (this.isBusy('load', model.id)) this.progress = progress;
         }),
@@ -287,7 +265,7 @@ export class ChatPanel extends LitElement {
     const deleted = await this.act(
       { action: 'delete', id: model.id },
       `Deleting ${model.label}…`,
-      (client) => client.deleteChatModel(model.id),
+      (client) => client.chat.delete(model.id),
       () => this.confirmDelete(model),
     );
     this.confirmingDelete = null;
@@ -327,7 +305,7 @@ export class ChatPanel extends LitElement {
     this.failure = null;
     this.status = '';
     try {
-      const reply = await client.chat(messages, { ...this.settings }, (token) =>
+      const reply = await client.chat.reply(messages, { ...this.settings }, (token) =>
         this.updateReply((turn) => ({ ...turn, content: turn.content + token.token, tokens: [...turn.tokens, token] })),
       );
       this.updateReply(() => ({ role: 'assistant', content: reply.text, tokens: reply.tokens, finish: reply.finish }));
@@ -360,7 +338,7 @@ export class ChatPanel extends LitElement {
     if (!client || !this.streaming || this.stopping) return;
     this.stopping = true;
     try {
-      await client.stopChat();
+      await client.chat.stop();
     } catch (error) {
       this.stopping = false;
       this.fail(error, 'chat', () => this.stop());
@@ -388,246 +366,11 @@ export class ChatPanel extends LitElement {
     return pending ? [...messages, { role: 'user', content: pending }] : messages;
   }
 
-  /** Asks for the template text when the model or the messages changed since the one shown. */
-  private readTemplate(): void {
-    const client = this.client;
-    const loaded = this.models?.loaded;
-    if (!client || !loaded) return;
-    const messages = this.templateMessages();
-    const key = JSON.stringify([loaded, messages]);
-    if (key === this.templateKey) return;
-    this.templateKey = key;
-    const request = ++this.latestTemplate;
-    client.chatPrompt(messages).then(
-      (text) => request === this.latestTemplate && (this.template = { text }),
-      (error) => request === this.latestTemplate && (this.template = { error: messageOf(error) }),
-    );
-  }
-
   private isBusy(action: Busy['action'], id: string): boolean {
     return this.busy?.action === action && this.busy.id === id;
   }
 
-  static override styles = [
-    theme,
-    cards,
-    alerts,
-    buttons,
-    numberFieldStyles,
-    css`
-      .block {
-        background: var(--_surface);
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        padding: 0.9rem 1rem;
-        min-width: 0;
-      }
-      .block + .block {
-        margin-top: 1rem;
-      }
-      h4 {
-        margin: 0 0 0.4rem;
-        font-size: 1rem;
-      }
-      .line {
-        margin: 0.2rem 0;
-        font-size: 0.9rem;
-      }
-      .problem {
-        margin: 0.5rem 0;
-        padding: 0.7rem 0.9rem;
-        border: 2px solid var(--_warning);
-        border-radius: var(--_radius);
-      }
-      .problem strong {
-        display: block;
-        color: var(--_warning);
-        margin-bottom: 0.2rem;
-      }
-      .status {
-        margin: 0.3rem 0;
-        min-height: 1.3em;
-        font-size: 0.9rem;
-      }
-      .error {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.3rem 0.6rem;
-        align-items: baseline;
-      }
-      .error span {
-        flex: 1 1 16rem;
-      }
-      .error button {
-        padding: 0.2rem 0.65rem;
-        font-size: 0.85rem;
-        border-color: var(--_error);
-        color: var(--_error);
-      }
-      .name {
-        font-weight: 600;
-      }
-      .badge {
-        display: inline-block;
-        margin-left: 0.4rem;
-        padding: 0 0.45rem;
-        border: 1px solid var(--_muted);
-        border-radius: 999px;
-        font-size: 0.75rem;
-        font-weight: 600;
-        color: var(--_muted);
-        vertical-align: 0.1em;
-      }
-      .badge.accent {
-        border-color: var(--_accent);
-        color: var(--_accent);
-      }
-      .meta {
-        margin: 0.15rem 0 0.35rem;
-        font-size: 0.85rem;
-        color: var(--_muted);
-      }
-      .reason {
-        margin: 0.15rem 0 0.35rem;
-        font-size: 0.85rem;
-        color: var(--_warning);
-      }
-      .actions {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem;
-        align-items: center;
-      }
-      .actions button,
-      .confirm button {
-        padding: 0.2rem 0.65rem;
-        font-size: 0.85rem;
-      }
-      .confirm {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.4rem;
-        align-items: center;
-        margin-top: 0.3rem;
-      }
-      button.danger {
-        border-color: var(--_error);
-        color: var(--_error);
-      }
-      .progress {
-        margin-top: 0.5rem;
-      }
-      .track {
-        height: 0.8rem;
-        background: var(--_surface);
-        border: 1px solid var(--_border);
-        border-radius: 999px;
-        overflow: hidden;
-      }
-      .fill {
-        display: block;
-        height: 100%;
-        background: var(--_accent);
-        transition: width 150ms ease-out;
-      }
-      .numbers {
-        margin: 0.25rem 0 0;
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-      }
-      .web-llm-line {
-        margin: 0.1rem 0 0;
-        font-size: 0.8rem;
-        color: var(--_muted);
-        word-break: break-word;
-      }
-      label.heading {
-        display: block;
-        font-weight: 600;
-        font-size: 0.9rem;
-        margin-bottom: 0.2rem;
-      }
-      textarea {
-        resize: vertical;
-      }
-      details {
-        margin-top: 0.6rem;
-      }
-      summary {
-        cursor: pointer;
-        font-weight: 600;
-        font-size: 0.9rem;
-      }
-      pre {
-        margin: 0.3rem 0 0;
-        max-height: 18rem;
-        overflow: auto;
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-        white-space: pre-wrap;
-        word-break: break-word;
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
-        padding: 0.45rem 0.6rem;
-      }
-      mark {
-        background: transparent;
-        color: var(--_accent);
-        font-weight: 700;
-      }
-      .messages {
-        list-style: none;
-        margin: 0 0 0.6rem;
-        padding: 0;
-        max-height: 28rem;
-        overflow-y: auto;
-      }
-      .messages li {
-        margin: 0.4rem 0;
-        padding: 0.5rem 0.7rem;
-        border-radius: var(--_radius);
-        max-width: 90%;
-      }
-      .messages li[data-role='user'] {
-        margin-left: auto;
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        white-space: pre-wrap;
-        word-break: break-word;
-      }
-      .messages li[data-role='assistant'] {
-        background: var(--_background);
-        border: 1px solid var(--_accent);
-      }
-      .who {
-        display: block;
-        font-size: 0.75rem;
-        font-weight: 600;
-        color: var(--_muted);
-        margin-bottom: 0.15rem;
-      }
-      .finish {
-        display: block;
-        margin-top: 0.2rem;
-        font-size: 0.8rem;
-        color: var(--_muted);
-      }
-      .compose {
-        display: flex;
-        gap: 0.5rem;
-        align-items: flex-end;
-      }
-      .compose textarea {
-        flex: 1 1 auto;
-      }
-      @media (prefers-reduced-motion: reduce) {
-        .fill {
-          transition: none;
-        }
-      }
-    `,
-  ];
+  static override styles = chatPanelStyles;
 
   override render() {
     const working = !!this.busy || this.streaming;
@@ -656,7 +399,13 @@ export class ChatPanel extends LitElement {
         <p class="caption" id="system-prompt-caption">
           Sent first, before every turn: it tells the model who to be. Edits apply to the next reply.
         </p>
-        ${this.renderTemplate()} ${this.renderConversation()}
+        <llm-chat-template
+          exportparts=${TEMPLATE_PARTS}
+          .client=${this.client}
+          .model=${this.models?.loaded ?? null}
+          .messages=${this.templateMessages()}
+        ></llm-chat-template>
+        ${this.renderConversation()}
         <div part="settings">${renderNumberFields(SETTING_FIELDS, this.settings, {
           disabled: this.streaming,
           idPrefix: 'chat-',
@@ -705,119 +454,26 @@ export class ChatPanel extends LitElement {
     const models = this.models;
     if (!models) return html`<p class="empty">${this.client ? 'Reading the models…' : 'Not connected to the model yet.'}</p>`;
     if (!models.models.length) return html`<p class="empty" part="empty">No models on offer.</p>`;
+    const locked = !this.client || !!this.busy || this.streaming;
     return html`<ul class="cards" part="models" aria-label="Models">
       ${repeat(
         models.models,
         (model) => model.id,
-        (model, index) => this.renderModel(model, index, model.id === models.loaded, models.environment),
+        (model, index) =>
+          renderModelCard(model, index, {
+            loaded: model.id === models.loaded,
+            environment: models.environment,
+            locked,
+            busy: this.busy?.id === model.id ? this.busy.action : null,
+            confirmingDelete: this.confirmingDelete === model.id,
+            progress: this.progress,
+            load: () => this.load(model),
+            askDelete: () => this.askDelete(model.id),
+            cancelDelete: () => this.cancelDelete(model.id),
+            confirmDelete: () => this.confirmDelete(model),
+          }),
       )}
     </ul>`;
-  }
-
-  private renderModel(model: ChatModelInfo, index: number, loaded: boolean, environment: ChatEnvironment) {
-    const locked = !this.client || !!this.busy || this.streaming;
-    const unusable = !!environment.problem || !!model.disabled;
-    const reasons = [environment.problem ? 'environment-problem' : '', model.disabled ? `disabled-${index}` : ''].filter(Boolean);
-    const size = model.downloadBytes === undefined ? 'size unknown' : megabytes(model.downloadBytes);
-    const loading = this.isBusy('load', model.id);
-    return html`<li part="model" data-id=${model.id} aria-current=${loaded ? 'true' : nothing}>
-      <span class="name" part="model-name">${model.label}</span>
-      ${loaded ? html`<span class="badge accent" part="loaded-badge">loaded</span>` : nothing}
-      <span class="badge ${model.cached ? 'accent' : ''}" part="cache-state">${model.cached ? 'cached' : 'download'}</span>
-      <p class="meta" part="model-meta">
-        <span part="download-size">${size}</span>${model.vramMB === undefined
-          ? nothing
-          : html` · needs <span part="gpu-memory">${Math.round(model.vramMB).toLocaleString('en-US')} MB</span> of GPU memory`}
-      </p>
-      ${model.disabled ? html`<p class="reason" part="disabled-reason" id="disabled-${index}">${model.disabled}</p>` : nothing}
-      ${this.confirmingDelete === model.id
-        ? html`<div
-            class="confirm"
-            part="confirm-delete"
-            role="group"
-            aria-label="Delete ${model.label} from the cache?"
-            @keydown=${(event: KeyboardEvent) => event.key === 'Escape' && this.cancelDelete(model.id)}
-          >
-            <span>Delete ${model.label} from this browser? Using it again downloads ${size} again.</span>
-            <button
-              class="danger"
-              part="confirm-delete-button"
-              ?disabled=${locked}
-              aria-busy=${String(this.isBusy('delete', model.id))}
-              @click=${() => this.confirmDelete(model)}
-            >
-              ${this.isBusy('delete', model.id) ? 'Deleting…' : 'Delete'}
-            </button>
-            <button part="cancel-delete-button" ?disabled=${locked} @click=${() => this.cancelDelete(model.id)}>Keep</button>
-          </div>`
-        : html`<div class="actions">
-            ${loaded
-              ? nothing
-              : html`<button
-                  class="primary"
-                  part="load-button"
-                  ?disabled=${locked || unusable}
-                  aria-busy=${String(loading)}
-                  aria-describedby=${reasons.length ? reasons.join(' ') : nothing}
-                  @click=${() => this.load(model)}
-                >
-                  ${loading ? 'Loading…' : model.cached ? 'Load' : 'Download & load'}
-                </button>`}
-            ${model.cached
-              ? html`<button class="danger" part="delete-button" ?disabled=${locked} @click=${() => this.askDelete(model.id)}>
-                  Delete from cache
-                </button>`
-              : nothing}
-          </div>`}
-      ${loading ? this.renderProgress(model) : nothing}
-    </li>`;
-  }
-
-  private renderProgress(model: ChatModelInfo) {
-    const progress = this.progress;
-    const percent = Math.floor((progress?.progress ?? 0) * 100);
-    const { loadedBytes, totalBytes } = progress ?? {};
-    const bytes = loadedBytes === undefined || totalBytes === undefined ? '' : `${megabytes(loadedBytes)} of ${megabytes(totalBytes)}`;
-    const numbers = [`${percent}%`, bytes, progress ? `${Math.round(progress.seconds)} s` : ''].filter(Boolean).join(' · ');
-    return html`<div class="progress" part="progress">
-      <div
-        class="track"
-        part="progress-bar"
-        role="progressbar"
-        aria-label="Loading ${model.label}"
-        aria-valuemin="0"
-        aria-valuemax="100"
-        aria-valuenow=${percent}
-        aria-valuetext=${bytes ? `${percent}%, ${bytes}` : `${percent}%`}
-      >
-        <span class="fill" part="progress-fill" style="width:${percent}%"></span>
-      </div>
-      <p class="numbers" part="progress-numbers">${numbers}</p>
-      <p class="web-llm-line" part="progress-text">${progress?.text ?? 'Starting…'}</p>
-    </div>`;
-  }
-
-  private renderTemplate() {
-    const template = this.template;
-    const loaded = this.models?.loaded;
-    return html`<details
-      part="template"
-      .open=${this.templateOpen}
-      @toggle=${(event: Event) => (this.templateOpen = (event.target as HTMLDetailsElement).open)}
-    >
-      <summary>What the model receives</summary>
-      <p class="caption">
-        The model gets only this text, its chat template around each turn, and writes its reply by continuing it one
-        token at a time. The <mark>marked</mark> pieces are special tokens.
-      </p>
-      ${!loaded
-        ? html`<p class="empty" part="template-note">Load a model to see the text it receives.</p>`
-        : !template
-          ? html`<p class="empty" part="template-note">Reading the template…</p>`
-          : 'error' in template
-            ? html`<p class="reason" part="template-note" role="status">Could not read the template: ${template.error}</p>`
-            : html`<pre part="template-text">${markSpecialTokens(template.text)}</pre>`}
-    </details>`;
   }
 
   private renderConversation() {
@@ -872,6 +528,9 @@ export class ChatPanel extends LitElement {
   }
 }
 
+/** The parts of <llm-chat-template> this element passes on. */
+const TEMPLATE_PARTS = 'template, template-text, special-token, template-note';
+
 /** The parts of <llm-chat-reply> this element passes on. */
 const REPLY_PARTS = [
   'tokens',
@@ -893,26 +552,6 @@ const FINISH_NOTES: Partial<Record<NonNullable<AssistantTurn['finish']>, string>
   abort: 'Stopped.',
   failed: 'Cut off by an error.',
 };
-
-const MB = 1024 * 1024;
-
-/** "270 MB", "0.4 MB": whole megabytes, or one decimal below 10. */
-function megabytes(bytes: number): string {
-  const value = bytes / MB;
-  return `${value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')} MB`;
-}
-
-/** The template text with its special tokens marked, so they stand out from the words around them. */
-function markSpecialTokens(text: string) {
-  const pieces: unknown[] = [];
-  let from = 0;
-  for (const match of text.matchAll(SPECIAL_TOKEN)) {
-    pieces.push(text.slice(from, match.index), html`<mark part="special-token">${match[0]}</mark>`);
-    from = match.index + match[0].length;
-  }
-  pieces.push(text.slice(from));
-  return pieces;
-}
 
 const rowSelector = (id: string): string => `[part~="model"][data-id="${CSS.escape(id)}"]`;
 

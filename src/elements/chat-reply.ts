@@ -10,7 +10,7 @@
  *   alternative-label, alternative-fill, alternative-value, outside-top.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { ChatToken } from '../../workers/chat/types.ts';
+import type { ChatToken } from '../../workers/api/index.ts';
 import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
 

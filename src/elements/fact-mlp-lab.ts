@@ -10,7 +10,7 @@
  * element does no model math; it only scales the bars.
  *
  * Properties:
- *   client  FactMlpClient | null: anything with LabsClient's factMlp (EngineClient). When none is set by the
+ *   client  FactMlpLabClient | null: anything with the labs area's factMlp (EngineClient). When none is set by the
  *           time the element connects, it starts its own EngineClient, and ends it when the element disconnects
  *           or another client is set.
  *   setup   FactMlpSetup: the vectors and weights. Replaced by a new object on every edit; defaults to the
@@ -26,10 +26,10 @@
 import { css, html, LitElement, noChange, nothing, svg, type PropertyValues } from 'lit';
 import { Directive, directive, type ElementPart } from 'lit/directive.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
-import { defaultFactMlp } from '../../workers/labs/fact-mlp.ts';
-import type { FactMlpResult, FactMlpSetup, LabsClient } from '../../workers/labs/types.ts';
-import { messageOf } from '../../workers/message-of.ts';
-import { buttons, inputs, theme } from '../theme.ts';
+import { defaultFactMlp, type FactMlpResult, type FactMlpSetup, messageOf, type Uses } from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
+import { buttons, inputs, tables, theme } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
 
 /** Edits pause this long before the neuron runs again. */
@@ -37,8 +37,8 @@ const DEBOUNCE_MS = 120;
 /** Vector entries and the bias stay within ±LIMIT, so the bars keep a readable scale. */
 const LIMIT = 10;
 
-/** The part of LabsClient this element calls. */
-export type FactMlpClient = Pick<LabsClient, 'factMlp'>;
+/** What the fact lab asks of the engine. */
+export type FactMlpLabClient = Uses<'labs', 'factMlp'>;
 
 type Name = keyof FactMlpSetup['input'];
 type Direction = keyof FactMlpSetup['directions'];
@@ -82,21 +82,17 @@ export class FactMlpLab extends LitElement {
   static override properties = {
     client: { attribute: false },
     setup: { attribute: false },
-    results: { state: true },
-    busy: { state: true },
-    error: { state: true },
+    ...states('results', 'error'),
   };
 
-  declare client: FactMlpClient | null;
+  declare client: FactMlpLabClient | null;
   declare setup: FactMlpSetup;
   /** The neuron's answers for COMBINATIONS (same order), for the weights last run; null before the first. */
   declare private results: FactMlpResult[] | null;
-  declare private busy: boolean;
   declare private error: string;
 
-  private debounce: ReturnType<typeof setTimeout> | undefined;
-  /** Number of the newest run; answers to older ones are dropped. */
-  private latest = 0;
+  /** Busy from an edit until the neuron's answers for it; quick edits share one run. */
+  private readonly running = new Newest<FactMlpResult[]>(this, { delay: DEBOUNCE_MS });
 
   constructor() {
     super();
@@ -104,45 +100,32 @@ export class FactMlpLab extends LitElement {
     this.client = null;
     this.setup = defaultFactMlp();
     this.results = null;
-    this.busy = false;
     this.error = '';
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    clearTimeout(this.debounce);
   }
 
   // willUpdate: the busy state goes into this render, not a second one.
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('client') || changed.has('setup')) {
-      clearTimeout(this.debounce);
-      if (this.client) {
-        this.busy = true;
-        this.debounce = setTimeout(() => void this.run(), DEBOUNCE_MS);
-      }
-    }
+    if (!changed.has('client') && !changed.has('setup')) return;
+    if (this.client) void this.run(this.client, this.setup);
+    else this.running.drop();
   }
 
   /** One call per combination of names, the chosen one first so it is not kept waiting behind the others. */
-  private async run(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    const request = ++this.latest;
-    const setup = this.setup;
+  private async run(client: FactMlpLabClient, setup: FactMlpSetup): Promise<void> {
     const chosen = combinationIndex(setup.input);
     const order = [chosen, ...COMBINATIONS.keys()].filter((index, position) => position === 0 || index !== chosen);
-    try {
-      const answers = await Promise.all(order.map((index) => client.factMlp({ ...setup, input: { ...COMBINATIONS[index]! } })));
-      if (request !== this.latest) return;
+    const answer = await this.running.ask(async () => {
+      const answers = await Promise.all(order.map((index) => client.labs.factMlp({ ...setup, input: { ...COMBINATIONS[index]! } })));
       const results: FactMlpResult[] = [];
       order.forEach((index, position) => (results[index] = answers[position]!));
-      this.results = results;
+      return results;
+    });
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = `Could not run the neuron: ${messageOf(answer.error)}`;
+    } else {
+      this.results = answer.value;
       this.error = '';
-    } catch (error) {
-      if (request === this.latest) this.error = `Could not run the neuron: ${messageOf(error)}`;
-    } finally {
-      if (request === this.latest) this.busy = false;
     }
   }
 
@@ -163,6 +146,7 @@ export class FactMlpLab extends LitElement {
     theme,
     buttons,
     inputs,
+    tables,
     css`
       h3 {
         font-size: 1rem;
@@ -298,23 +282,6 @@ export class FactMlpLab extends LitElement {
       .basketball output {
         font-family: var(--_mono);
       }
-      table {
-        border-collapse: collapse;
-        font-size: 0.875rem;
-      }
-      caption {
-        text-align: left;
-      }
-      th,
-      td {
-        text-align: left;
-        padding: 0.25rem 0.8rem 0.25rem 0;
-        border-bottom: 1px solid var(--_border);
-      }
-      td.number {
-        text-align: right;
-        font-family: var(--_mono);
-      }
       tr[aria-current='true'] {
         background: var(--_surface);
         font-weight: 600;
@@ -415,10 +382,11 @@ export class FactMlpLab extends LitElement {
   }
 
   private renderResult(setup: FactMlpSetup, result: FactMlpResult | undefined, vector: VectorRenderer) {
-    const status = this.busy ? 'Running the neuron…' : '';
+    const busy = this.running.busy;
+    const status = busy ? 'Running the neuron…' : '';
     const activation = ACTIVATIONS.find(({ id }) => id === setup.activation)!.label;
     return html`
-      <section class="result" part="result" aria-busy=${String(this.busy)} aria-labelledby="result-title">
+      <section class="result" part="result" aria-busy=${String(busy)} aria-labelledby="result-title">
         <h3 id="result-title">What the MLP does with ${namesOf(setup.input)}</h3>
         <p class="caption" part="status" role="status">${status}</p>
         ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}

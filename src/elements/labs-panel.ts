@@ -4,18 +4,24 @@
  * fact. Each lab is an element of its own (usable alone in any page); here they
  * share the playground's worker. Only the open lab exists.
  *
- * Properties: client (EngineClient), text (the prompt, for the softmax lab's real logits).
+ * Properties: client (LabsPanelClient: what the four labs ask, an EngineClient), text (the prompt, for the softmax lab's real logits).
  * Attributes: lab ('softmax' | 'parameters' | 'superposition' | 'fact', reflected).
  * Parts: tabs, tab, tab-<id>, panel.
  */
 import { html, LitElement, type TemplateResult } from 'lit';
-import type { EngineClient } from '../client.ts';
 import { theme } from '../theme.ts';
 import './fact-mlp-lab.ts';
+import type { FactMlpLabClient } from './fact-mlp-lab.ts';
 import './parameter-lab.ts';
+import type { ParameterLabClient } from './parameter-lab.ts';
 import './softmax-lab.ts';
+import type { SoftmaxLabClient } from './softmax-lab.ts';
 import './superposition-lab.ts';
+import type { SuperpositionLabClient } from './superposition-lab.ts';
 import { tabList, tabStyles } from './tabs.ts';
+
+/** The panel hands its client to each lab: it asks what they all ask. */
+export type LabsPanelClient = SoftmaxLabClient & ParameterLabClient & SuperpositionLabClient & FactMlpLabClient;
 
 const LABS = [
   { id: 'softmax', label: 'Softmax and temperature' },
@@ -33,7 +39,7 @@ export class LabsPanel extends LitElement {
     lab: { type: String, reflect: true },
   };
 
-  declare client: EngineClient | null;
+  declare client: LabsPanelClient | null;
   declare text: string;
   declare lab: Lab;
 

@@ -11,7 +11,7 @@
  * when disconnected.
  *
  * Properties:
- *   client  LabsClient (EngineClient, set by <llm-playground>)
+ *   client  ParameterLabClient | null (EngineClient, set by <llm-playground>)
  *   choice  which model: a known config's id, 'active' (the model in this playground) or 'custom'.
  *           Empty until the known configs arrive; then GPT-3 175B.
  *   custom  GPTConfig: the custom shape (kept while another model is chosen).
@@ -19,14 +19,19 @@
  *   buffer-check, breakdown, row, total-row, rest, share-summary, picture, block, legend, memory, context,
  *   scores-per-head, scores-per-model, context-try, tried, ratio.
  */
-import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
-import type { GPTConfig } from '../../workers/engine/config.ts';
-import type { ActiveModelCount, LabsClient, NamedConfig, ParameterBreakdown, ParameterRow } from '../../workers/labs/types.ts';
-import { messageOf } from '../../workers/message-of.ts';
-import { theme } from '../theme.ts';
-import { OwnClient } from './own-client.ts';
+import { html, LitElement, nothing, svg, type PropertyValues } from 'lit';
+import {
+  type ActiveModelCount, type GPTConfig, messageOf, type NamedConfig, type ParameterBreakdown, type ParameterRow, type Uses,
+} from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { formatPercent } from '../visible-token.ts';
-import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { type NumberField, renderNumberFields } from './number-fields.ts';
+import { OwnClient } from './own-client.ts';
+import { parameterLabStyles } from './parameter-lab.styles.ts';
+
+/** What the parameter lab asks of the engine. */
+export type ParameterLabClient = Uses<'labs', 'knownConfigs' | 'parameterBreakdown' | 'activeModelCount'>;
 
 export const ACTIVE = 'active';
 export const CUSTOM = 'custom';
@@ -68,6 +73,12 @@ const BAR_HEIGHT = 56;
 /** Roughly the width one character of a block's label takes, in the bar's units. */
 const CHARACTER_WIDTH = 7.5;
 
+/** A count's answer: the breakdown, and for the model in use its buffer too. */
+interface Counted {
+  breakdown: ParameterBreakdown;
+  active: ActiveModelCount | null;
+}
+
 const MEMORY: { key: keyof ParameterBreakdown['memory']; label: string; each: string }[] = [
   { key: 'float32', label: 'float32', each: '4 bytes a number, as trained' },
   { key: 'float16', label: 'float16', each: '2 bytes, as usually served' },
@@ -79,16 +90,10 @@ export class ParameterLab extends LitElement {
     client: { attribute: false },
     choice: { attribute: false },
     custom: { attribute: false },
-    configs: { state: true },
-    breakdown: { state: true },
-    active: { state: true },
-    contextTry: { state: true },
-    tried: { state: true },
-    busy: { state: true },
-    error: { state: true },
+    ...states('configs', 'breakdown', 'active', 'contextTry', 'tried', 'error'),
   };
 
-  declare client: LabsClient | null;
+  declare client: ParameterLabClient | null;
   declare choice: string;
   declare custom: GPTConfig;
   declare private configs: NamedConfig[] | null;
@@ -99,14 +104,14 @@ export class ParameterLab extends LitElement {
   /** The context length tried beside the model's own. */
   declare private contextTry: number;
   declare private tried: ParameterBreakdown | null;
-  declare private busy: boolean;
   declare private error: string;
 
   /** The known models as asked of the current client (a named choice waits for them). */
   private configsLoad: Promise<NamedConfig[]> | null = null;
-  /** Numbers of the newest requests: older answers are dropped. */
-  private latestCount = 0;
-  private latestTry = 0;
+  private readonly listing = new Newest<NamedConfig[]>(this);
+  /** Busy while the chosen model is counted. */
+  private readonly counting = new Newest<Counted>(this);
+  private readonly trying = new Newest<ParameterBreakdown>(this);
 
   constructor() {
     super();
@@ -119,14 +124,15 @@ export class ParameterLab extends LitElement {
     this.active = null;
     this.contextTry = 0;
     this.tried = null;
-    this.busy = false;
     this.error = '';
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client')) {
+      // What the client before answers is not this one's.
+      for (const asked of [this.listing, this.counting, this.trying]) asked.drop();
       this.configs = null;
-      this.configsLoad = this.client ? this.client.knownConfigs() : null;
+      this.configsLoad = this.client ? this.client.labs.knownConfigs() : null;
       if (this.configsLoad) void this.showConfigs(this.configsLoad);
     }
     const recount = changed.has('client') || changed.has('choice') || (changed.has('custom') && this.choice === CUSTOM);
@@ -135,243 +141,67 @@ export class ParameterLab extends LitElement {
 
   /** Lists the known models and, when none is chosen yet, chooses GPT-3. */
   private async showConfigs(load: Promise<NamedConfig[]>): Promise<void> {
-    try {
-      const configs = await load;
-      if (load !== this.configsLoad) return;
-      this.configs = configs;
-      if (!this.choice) this.choice = (configs.find((named) => DEFAULT_MODEL.test(named.label)) ?? configs[0])?.id ?? ACTIVE;
-    } catch (error) {
-      if (load === this.configsLoad) this.error = `Could not list the models: ${messageOf(error)}`;
+    const answer = await this.listing.ask(() => load);
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = `Could not list the models: ${messageOf(answer.error)}`;
+      return;
     }
+    const configs = answer.value;
+    this.configs = configs;
+    if (!this.choice) this.choice = (configs.find((named) => DEFAULT_MODEL.test(named.label)) ?? configs[0])?.id ?? ACTIVE;
   }
 
   /** Counts the chosen model, then tries twice its context. */
-  private async count(client: LabsClient): Promise<void> {
-    const request = ++this.latestCount;
+  private async count(client: ParameterLabClient): Promise<void> {
     const choice = this.choice;
-    this.busy = true;
     this.error = '';
-    try {
-      let active: ActiveModelCount | null = null;
-      let breakdown: ParameterBreakdown;
+    const answer = await this.counting.ask(async () => {
       if (choice === ACTIVE) {
-        active = await client.activeModelCount();
-        breakdown = active.breakdown;
-      } else {
-        const config = choice === CUSTOM ? this.custom : (await this.configsLoad)?.find((named) => named.id === choice)?.config;
-        if (!config) throw new Error(`No model called '${choice}'.`);
-        breakdown = await client.parameterBreakdown(config);
+        const active = await client.labs.activeModelCount();
+        return { breakdown: active.breakdown, active };
       }
-      if (request !== this.latestCount || client !== this.client) return;
-      this.active = active;
-      this.breakdown = breakdown;
-      this.busy = false;
-      await this.tryContext(client, 2 * breakdown.config.blockSize);
-    } catch (error) {
-      if (request !== this.latestCount || client !== this.client) return;
-      this.error = messageOf(error);
-      this.busy = false;
+      const config = choice === CUSTOM ? this.custom : (await this.configsLoad)?.find((named) => named.id === choice)?.config;
+      if (!config) throw new Error(`No model called '${choice}'.`);
+      return { breakdown: await client.labs.parameterBreakdown(config), active: null };
+    });
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = messageOf(answer.error);
+      return;
     }
+    const { breakdown, active } = answer.value;
+    this.active = active;
+    this.breakdown = breakdown;
+    await this.tryContext(client, 2 * breakdown.config.blockSize);
   }
 
   /** The same model with another context length, to compare its attention scores. */
-  private async tryContext(client: LabsClient, blockSize: number): Promise<void> {
+  private async tryContext(client: ParameterLabClient, blockSize: number): Promise<void> {
     const base = this.breakdown;
     if (!base) return;
-    const request = ++this.latestTry;
     this.contextTry = blockSize;
     this.tried = null;
-    try {
-      const tried = await client.parameterBreakdown({ ...base.config, blockSize });
-      if (request === this.latestTry && base === this.breakdown) this.tried = tried;
-    } catch (error) {
-      if (request === this.latestTry && base === this.breakdown) this.error = messageOf(error);
-    }
+    // Each new breakdown asks anew, so the newest answer is always about the breakdown shown.
+    const answer = await this.trying.ask(() => client.labs.parameterBreakdown({ ...base.config, blockSize }));
+    if (!answer) return;
+    if (answer.error !== undefined) this.error = messageOf(answer.error);
+    else this.tried = answer.value;
   }
 
-  static override styles = [
-    theme,
-    numberFieldStyles,
-    css`
-      h4 {
-        margin: 1rem 0 0.3rem;
-        font-size: 1rem;
-      }
-      fieldset {
-        border: 0;
-        padding: 0;
-        margin: 0;
-      }
-      legend {
-        font-weight: 600;
-        margin-bottom: 0.3rem;
-      }
-      .models {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.3rem 1rem;
-      }
-      .models label {
-        display: flex;
-        gap: 0.4rem;
-        align-items: baseline;
-      }
-      .custom {
-        margin-top: 0.4rem;
-      }
-      .tied {
-        display: flex;
-        gap: 0.4rem;
-        align-items: baseline;
-        margin-top: 0.5rem;
-        font-size: 0.9rem;
-      }
-      .status {
-        min-height: 1.3em;
-        margin: 0.4rem 0;
-        font-size: 0.9rem;
-        color: var(--_muted);
-      }
-      .error,
-      .mismatch {
-        margin: 0.4rem 0;
-        padding: 0.5rem 0.7rem;
-        border: 1px solid var(--_error);
-        border-radius: var(--_radius);
-        color: var(--_error);
-      }
-      .match {
-        margin: 0.4rem 0;
-        font-size: 0.9rem;
-      }
-      .match .mark {
-        color: var(--_accent);
-        font-weight: 700;
-      }
-      .numbers {
-        font-family: var(--_mono);
-      }
-      .table-wrap {
-        overflow-x: auto;
-      }
-      table {
-        width: 100%;
-        border-collapse: collapse;
-        font-size: 0.88rem;
-      }
-      th,
-      td {
-        padding: 0.2rem 0.4rem;
-        text-align: left;
-        vertical-align: baseline;
-      }
-      thead th {
-        font-weight: 600;
-        border-bottom: 1px solid var(--_border);
-      }
-      tbody th {
-        font-weight: normal;
-      }
-      td.number {
-        font-family: var(--_mono);
-        text-align: right;
-        white-space: nowrap;
-      }
-      td.formula {
-        color: var(--_muted);
-      }
-      tfoot th,
-      tfoot td {
-        font-weight: 600;
-        border-top: 1px solid var(--_border);
-      }
-      svg {
-        display: block;
-        width: 100%;
-        height: auto;
-        margin-top: 0.6rem;
-        font-family: var(--_font);
-        font-size: 13px;
-      }
-      .attention {
-        fill: var(--_accent);
-        background: var(--_accent);
-      }
-      .mlp {
-        fill: var(--_warning);
-        background: var(--_warning);
-      }
-      .embeddings {
-        fill: var(--_muted);
-        background: var(--_muted);
-      }
-      rect {
-        stroke: var(--_background);
-        stroke-width: 1;
-      }
-      svg text {
-        fill: var(--_background);
-        font-weight: 600;
-        pointer-events: none;
-      }
-      .legend {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.2rem 1rem;
-        list-style: none;
-        margin: 0.4rem 0 0;
-        padding: 0;
-        font-size: 0.82rem;
-        color: var(--_muted);
-      }
-      .swatch {
-        display: inline-block;
-        width: 0.8rem;
-        height: 0.8rem;
-        margin-right: 0.3rem;
-        border-radius: 2px;
-        vertical-align: -0.1em;
-      }
-      dl {
-        display: grid;
-        grid-template-columns: auto auto 1fr;
-        gap: 0.2rem 0.8rem;
-        margin: 0;
-        font-size: 0.9rem;
-      }
-      dt {
-        font-weight: 600;
-      }
-      dd {
-        margin: 0;
-      }
-      dd.number {
-        font-family: var(--_mono);
-        text-align: right;
-      }
-      dd.note {
-        color: var(--_muted);
-      }
-      .line {
-        margin: 0.25rem 0;
-        font-size: 0.9rem;
-      }
-      .tried {
-        margin-top: 0.4rem;
-      }
-    `,
-  ];
+  static override styles = parameterLabStyles;
 
   override render() {
     const breakdown = this.breakdown;
-    return html`<div part="lab" aria-busy=${String(this.busy)}>
+    const busy = this.counting.busy;
+    return html`<div part="lab" aria-busy=${String(busy)}>
       ${this.renderChoice()}
-      <p class="status" part="status" role="status">${this.busy ? 'Counting…' : ''}</p>
+      <p class="status" part="status" role="status">${busy ? 'Counting…' : ''}</p>
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
       ${breakdown
         ? html`${this.renderBufferCheck(breakdown)} ${this.renderTable(breakdown)} ${this.renderPicture(breakdown)}
           ${this.renderMemory(breakdown)} ${this.renderContext(breakdown)}`
-        : this.busy || this.error
+        : busy || this.error
           ? nothing
           : html`<p class="empty">${this.client ? 'Reading the models…' : 'Not connected to the model yet.'}</p>`}
     </div>`;
@@ -443,10 +273,7 @@ export class ParameterLab extends LitElement {
         <table part="breakdown">
           <thead>
             <tr>
-              <th scope="col">Category</th>
-              <th scope="col">Count</th>
-              <th scope="col">Formula</th>
-              <th scope="col">Share</th>
+              ${['Category', 'Count', 'Formula', 'Share'].map((heading) => html`<th scope="col">${heading}</th>`)}
             </tr>
           </thead>
           <tbody>
@@ -535,7 +362,7 @@ export class ParameterLab extends LitElement {
         <span class="numbers">${count(breakdown.attentionPerModel)}</span>
       </p>
       ${renderNumberFields(CONTEXT_FIELD, { contextTry: this.contextTry }, {
-        disabled: !this.client || this.busy,
+        disabled: !this.client || this.counting.busy,
         idPrefix: 'try-',
         onChange: (_, value) => {
           if (this.client && value !== this.contextTry) void this.tryContext(this.client, value);

@@ -8,7 +8,7 @@
  * them out.
  *
  * Properties:
- *   client       LabsClient | null. When none is set by the time the element connects, it starts its own
+ *   client       SoftmaxLabClient | null. When none is set by the time the element connects, it starts its own
  *                EngineClient (the shipped model) and ends it when disconnected.
  *   text         string: the playground's prompt, for "Load the model's real logits"
  *   tokens       string[]: the tokens' names
@@ -20,13 +20,17 @@
  *   formula, formula-token, scaled, numerator, denominator, formula-probability, load-button, reset-button,
  *   sampling, draws, seed, draw-button, status, error.
  */
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { buttons, selects, theme } from '../theme.ts';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { messageOf, type SoftmaxResult, type Uses } from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
-import { messageOf } from '../../workers/message-of.ts';
-import type { LabsClient, SoftmaxResult } from '../../workers/labs/types.ts';
-import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { type NumberField, renderNumberFields } from './number-fields.ts';
 import { OwnClient } from './own-client.ts';
+import { softmaxLabStyles } from './softmax-lab.styles.ts';
+
+/** What the softmax lab asks of the engine. */
+export type SoftmaxLabClient = Uses<'labs', 'softmax' | 'sampleCounts' | 'modelLogits'>;
 
 const EXAMPLE_TOKENS = ['cat', 'dog', 'mat', 'hat', 'bat'];
 const EXAMPLE_LOGITS = [2.0, 1.0, 0.5, 0.1, -1.0];
@@ -84,18 +88,10 @@ export class SoftmaxLab extends LitElement {
     tokens: { attribute: false },
     logits: { attribute: false },
     temperature: { type: Number },
-    result: { state: true },
-    sample: { state: true },
-    draws: { state: true },
-    seed: { state: true },
-    formulaIndex: { state: true },
-    busy: { state: true },
-    status: { state: true },
-    error: { state: true },
-    drag: { state: true },
+    ...states('result', 'sample', 'draws', 'seed', 'formulaIndex', 'busy', 'status', 'error', 'drag'),
   };
 
-  declare client: LabsClient | null;
+  declare client: SoftmaxLabClient | null;
   declare text: string;
   declare tokens: string[];
   declare logits: number[];
@@ -112,8 +108,7 @@ export class SoftmaxLab extends LitElement {
   declare private error: string;
   declare private drag: Drag | null;
 
-  /** Number of the newest softmax request; older answers are dropped. */
-  private latestSoftmax = 0;
+  private readonly softmaxAsk = new Newest<SoftmaxResult>(this);
 
   constructor() {
     super();
@@ -142,14 +137,13 @@ export class SoftmaxLab extends LitElement {
   private async computeSoftmax(): Promise<void> {
     const { client, logits, temperature } = this;
     if (!client) return;
-    const request = ++this.latestSoftmax;
-    try {
-      const result = await client.softmax(logits, temperature);
-      if (request !== this.latestSoftmax) return;
-      this.result = result;
+    const answer = await this.softmaxAsk.ask(() => client.labs.softmax(logits, temperature));
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = `Could not compute the softmax: ${messageOf(answer.error)}`;
+    } else {
+      this.result = answer.value;
       this.error = '';
-    } catch (error) {
-      if (request === this.latestSoftmax) this.error = `Could not compute the softmax: ${messageOf(error)}`;
     }
   }
 
@@ -171,7 +165,7 @@ export class SoftmaxLab extends LitElement {
     this.status = '';
     this.error = '';
     try {
-      const { tokens, logits } = await client.modelLogits(this.text, MODEL_TOKEN_COUNT);
+      const { tokens, logits } = await client.labs.modelLogits(this.text, MODEL_TOKEN_COUNT);
       this.tokens = tokens;
       this.logits = logits;
       this.status = `The model's ${tokens.length} likeliest next tokens after the prompt, with their logits.`;
@@ -196,7 +190,7 @@ export class SoftmaxLab extends LitElement {
     this.status = '';
     this.error = '';
     try {
-      const counts = await client.sampleCounts(logits, temperature, draws, seed);
+      const counts = await client.labs.sampleCounts(logits, temperature, draws, seed);
       this.sample = { logits, temperature, draws, seed, counts };
       this.status = `Drew ${formatCount(draws)} tokens with seed ${seed}.`;
     } catch (error) {
@@ -212,168 +206,7 @@ export class SoftmaxLab extends LitElement {
     return sample && sample.logits === this.logits && sample.temperature === this.temperature ? sample : null;
   }
 
-  static override styles = [
-    theme,
-    selects,
-    buttons,
-    numberFieldStyles,
-    css`
-      .temperature {
-        display: grid;
-        grid-template-columns: auto minmax(0, 1fr) 3rem;
-        align-items: center;
-        gap: 0.75rem;
-        margin: 0.75rem 0 0.25rem;
-      }
-      input[type='range'] {
-        width: 100%;
-        accent-color: var(--_accent);
-      }
-      output,
-      .number {
-        font-family: var(--_mono);
-        text-align: right;
-      }
-      label,
-      th {
-        font-weight: 600;
-        font-size: 0.9rem;
-      }
-      table {
-        width: 100%;
-        border-collapse: collapse;
-        margin: 0.5rem 0;
-      }
-      thead th {
-        text-align: left;
-        color: var(--_muted);
-        padding: 0 0.4rem 0.3rem;
-      }
-      td {
-        padding: 0.2rem 0.4rem;
-        vertical-align: middle;
-      }
-      .name {
-        padding: 0.2rem 0.4rem;
-        font-family: var(--_mono);
-        white-space: pre;
-        text-align: right;
-      }
-      input.logit {
-        width: 5.5rem;
-      }
-      /* The logit bar: 0 in the middle, the fill from 0 to the logit. */
-      .logit-bar {
-        position: relative;
-        height: 1.4rem;
-        min-width: 8rem;
-        background: var(--_surface);
-        border: 1px solid var(--_border);
-        border-radius: 3px;
-        cursor: ew-resize;
-        touch-action: none;
-      }
-      .logit-bar::before {
-        content: '';
-        position: absolute;
-        left: 50%;
-        top: 0;
-        bottom: 0;
-        border-left: 1px solid var(--_muted);
-      }
-      .logit-fill {
-        position: absolute;
-        top: 3px;
-        bottom: 3px;
-        background: var(--_accent);
-        border-radius: 2px;
-      }
-      .shares {
-        min-width: 8rem;
-      }
-      .track {
-        height: 0.7rem;
-        background: var(--_surface);
-        border-radius: 3px;
-        overflow: hidden;
-      }
-      .track + .track {
-        margin-top: 2px;
-      }
-      .fill {
-        display: block;
-        height: 100%;
-        background: var(--_accent);
-        transition: width 120ms ease-out;
-      }
-      .sample .fill {
-        background: var(--_warning);
-      }
-      .values {
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-        text-align: right;
-        white-space: nowrap;
-      }
-      .values .sample-value {
-        display: block;
-        color: var(--_warning);
-      }
-      .formula {
-        font-family: var(--_mono);
-        font-size: 0.9rem;
-        background: var(--_surface);
-        border-radius: calc(var(--_radius) / 2);
-        padding: 0.5rem 0.75rem;
-        line-height: 1.8;
-        overflow-x: auto;
-      }
-      .formula p {
-        margin: 0;
-        white-space: nowrap;
-      }
-      .formula p.caption {
-        white-space: normal;
-      }
-      .formula select {
-        font: inherit;
-      }
-      .actions,
-      .sampling {
-        display: flex;
-        flex-wrap: wrap;
-        align-items: end;
-        gap: 0.75rem;
-        margin: 0.75rem 0;
-      }
-      .sampling {
-        align-items: center;
-      }
-      .sampling .fields {
-        margin: 0;
-        grid-template-columns: 9rem;
-      }
-      .draws label {
-        display: block;
-        margin-bottom: 0.2rem;
-      }
-      select {
-        font-size: inherit;
-        padding: 0.3rem;
-      }
-      .legend-sample {
-        color: var(--_warning);
-      }
-      .error {
-        color: var(--_error);
-      }
-      @media (prefers-reduced-motion: reduce) {
-        .fill {
-          transition: none;
-        }
-      }
-    `,
-  ];
+  static override styles = softmaxLabStyles;
 
   override render() {
     return html`

@@ -10,7 +10,7 @@
  * and each has a hidden table of its bins.
  *
  * Properties:
- *   client  LabsClient | null (EngineClient, set by the playground). When none is set by the time the
+ *   client  SuperpositionLabClient | null (EngineClient, set by the playground). When none is set by the time the
  *           element connects, it starts its own EngineClient and ends it when disconnected.
  * Keyboard: the dimension slider takes arrow keys, Page Up/Down, Home and End.
  * Parts: angles, dimension, dimension-slider, dimension-value, field (each number field, also angles-count,
@@ -20,11 +20,17 @@
  *   histogram (each chart, also angles-histogram or pack-histogram), bar, right-angle, tolerance-band, histogram-table.
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
-import { type AngleHistogram, DEFAULT_PACKING, type LabsClient, type PackingFrame, type PackingRequest } from '../../workers/labs/types.ts';
-import { messageOf } from '../../workers/message-of.ts';
-import { buttons, theme } from '../theme.ts';
+import {
+  type AngleHistogram, DEFAULT_PACKING, messageOf, type PackingFrame, type PackingRequest, type Uses,
+} from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
+import { buttons, theme, visuallyHidden } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
 import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
+
+/** What the superposition lab asks of the engine. */
+export type SuperpositionLabClient = Uses<'labs', 'randomAngles' | 'packVectors'>;
 
 /** The slider's stops: roughly even steps on a log scale from 2 to 10,000. */
 const DIMENSIONS = [2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000];
@@ -76,35 +82,25 @@ interface SpreadEntry {
 export class SuperpositionLab extends LitElement {
   static override properties = {
     client: { attribute: false },
-    dimension: { state: true },
-    angles: { state: true },
-    histogram: { state: true },
-    spreads: { state: true },
-    anglesBusy: { state: true },
-    anglesError: { state: true },
-    packing: { state: true },
-    frame: { state: true },
-    packBusy: { state: true },
-    packError: { state: true },
+    ...states('dimension', 'angles', 'histogram', 'spreads', 'anglesError', 'packing', 'frame', 'packError'),
   };
 
-  declare client: LabsClient | null;
+  declare client: SuperpositionLabClient | null;
   declare private dimension: number;
   declare private angles: AnglesSettings;
   declare private histogram: AngleHistogram | null;
   /** The latest spread of each dimension drawn, smallest dimension first. */
   declare private spreads: SpreadEntry[];
-  declare private anglesBusy: boolean;
   declare private anglesError: string;
   declare private packing: PackingRequest;
   /** The newest frame of the running (or last) packing, with the request it belongs to. */
   declare private frame: { request: PackingRequest; frame: PackingFrame } | null;
-  declare private packBusy: boolean;
   declare private packError: string;
 
-  /** Numbers of the newest requests; older answers are dropped. */
-  private latestAngles = 0;
-  private latestPacking = 0;
+  /** Busy while random angles are measured; a newer draw drops the one before. */
+  private readonly drawing = new Newest<AngleHistogram>(this);
+  /** Busy while the vectors are packed (one run at a time). */
+  private readonly packRun = new Newest<PackingFrame>(this);
 
   constructor() {
     super();
@@ -114,11 +110,9 @@ export class SuperpositionLab extends LitElement {
     this.angles = { count: 100, seed: 1 };
     this.histogram = null;
     this.spreads = [];
-    this.anglesBusy = false;
     this.anglesError = '';
     this.packing = { ...DEFAULT_PACKING };
     this.frame = null;
-    this.packBusy = false;
     this.packError = '';
   }
 
@@ -126,6 +120,7 @@ export class SuperpositionLab extends LitElement {
     theme,
     buttons,
     numberFieldStyles,
+    visuallyHidden,
     css`
       section + section {
         margin-top: 1.5rem;
@@ -223,17 +218,6 @@ export class SuperpositionLab extends LitElement {
         color: var(--_error);
         margin: 0.5rem 0 0;
       }
-      .visually-hidden {
-        position: absolute;
-        width: 1px;
-        height: 1px;
-        margin: -1px;
-        padding: 0;
-        overflow: hidden;
-        clip: rect(0 0 0 0);
-        white-space: nowrap;
-        border: 0;
-      }
     `,
   ];
 
@@ -247,43 +231,36 @@ export class SuperpositionLab extends LitElement {
     if (!client) return;
     const dimension = this.dimension;
     const { count, seed } = this.angles;
-    const request = ++this.latestAngles;
-    this.anglesBusy = true;
     this.anglesError = '';
-    try {
-      const histogram = await client.randomAngles(dimension, count, seed, BINS);
-      if (request !== this.latestAngles) return;
-      this.histogram = histogram;
-      const others = this.spreads.filter((entry) => entry.dimension !== dimension);
-      const entry = { dimension, count, spreadDegrees: histogram.spreadDegrees };
-      // The newest dimensions stay when the list is full.
-      this.spreads = [...others.slice(-(SPREADS_KEPT - 1)), entry].sort((a, b) => a.dimension - b.dimension);
-    } catch (error) {
-      if (request === this.latestAngles) this.anglesError = messageOf(error);
-    } finally {
-      if (request === this.latestAngles) this.anglesBusy = false;
+    const answer = await this.drawing.ask(() => client.labs.randomAngles(dimension, count, seed, BINS));
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.anglesError = messageOf(answer.error);
+      return;
     }
+    const histogram = answer.value;
+    this.histogram = histogram;
+    const others = this.spreads.filter((entry) => entry.dimension !== dimension);
+    const entry = { dimension, count, spreadDegrees: histogram.spreadDegrees };
+    // The newest dimensions stay when the list is full.
+    this.spreads = [...others.slice(-(SPREADS_KEPT - 1)), entry].sort((a, b) => a.dimension - b.dimension);
   }
 
   /** Runs the packing; frames replace the histogram as they arrive. */
   private async runPacking(): Promise<void> {
     const client = this.client;
-    if (!client || this.packBusy) return;
+    if (!client || this.packRun.busy) return;
     const request = { ...this.packing };
-    const run = ++this.latestPacking;
-    this.packBusy = true;
     this.packError = '';
     this.frame = null;
-    const show = (frame: PackingFrame) => {
-      if (run === this.latestPacking) this.frame = { request, frame };
-    };
-    try {
-      show(await client.packVectors(request, show));
-    } catch (error) {
-      if (run === this.latestPacking) this.packError = messageOf(error);
-    } finally {
-      if (run === this.latestPacking) this.packBusy = false;
-    }
+    const answer = await this.packRun.ask((isNewest) =>
+      client.labs.packVectors(request, (frame) => {
+        if (isNewest()) this.frame = { request, frame };
+      }),
+    );
+    if (!answer) return;
+    if (answer.error !== undefined) this.packError = messageOf(answer.error);
+    else this.frame = { request, frame: answer.value };
   }
 
   override render() {
@@ -324,18 +301,18 @@ export class SuperpositionLab extends LitElement {
           void this.drawAngles();
         },
       })}
-      <div class="chart" aria-busy=${this.anglesBusy ? 'true' : 'false'}>
+      <div class="chart" aria-busy=${this.drawing.busy ? 'true' : 'false'}>
         ${histogram
           ? html`${renderHistogram(histogram, 'angles-histogram', `Angles between ${count(histogram.pairs)} pairs of random vectors`)}
               <p class="numbers" part="angles-summary">
                 ${count(histogram.pairs)} pairs: mean ${histogram.meanDegrees.toFixed(2)}°, spread ±${degrees(histogram.spreadDegrees)}
               </p>`
-          : this.anglesBusy
+          : this.drawing.busy
             ? nothing
             : html`<p class="empty">The angles appear here.</p>`}
       </div>
       <p class="caption" part="angles-status" role="status">
-        ${this.anglesBusy ? `Measuring ${count(this.angles.count)} random vectors in ${count(this.dimension)} dimensions…` : ''}
+        ${this.drawing.busy ? `Measuring ${count(this.angles.count)} random vectors in ${count(this.dimension)} dimensions…` : ''}
       </p>
       ${this.anglesError ? html`<p class="error" part="angles-error" role="alert">${this.anglesError}</p>` : nothing}
       ${this.renderSpreads()}
@@ -371,17 +348,17 @@ export class SuperpositionLab extends LitElement {
         Gradient descent pushes every pair toward 90°; watch the angles narrow.
       </p>
       ${renderNumberFields(PACKING_FIELDS, this.packing, {
-        disabled: this.packBusy,
+        disabled: this.packRun.busy,
         idPrefix: 'pack-',
         onChange: (key, value) => (this.packing = { ...this.packing, [key]: value }),
       })}
       <div class="actions">
-        <button class="primary" part="run-button" ?disabled=${this.packBusy || !this.client} @click=${() => void this.runPacking()}>
-          ${this.packBusy ? 'Running…' : 'Run'}
+        <button class="primary" part="run-button" ?disabled=${this.packRun.busy || !this.client} @click=${() => void this.runPacking()}>
+          ${this.packRun.busy ? 'Running…' : 'Run'}
         </button>
       </div>
-      <p class="caption" part="pack-status" role="status">${this.packBusy ? 'Pushing the vectors apart…' : ''}</p>
-      ${shown ? renderPackingFrame(shown.request, shown.frame) : this.packBusy ? nothing : html`<p class="empty">Run to watch the angles narrow.</p>`}
+      <p class="caption" part="pack-status" role="status">${this.packRun.busy ? 'Pushing the vectors apart…' : ''}</p>
+      ${shown ? renderPackingFrame(shown.request, shown.frame) : this.packRun.busy ? nothing : html`<p class="empty">Run to watch the angles narrow.</p>`}
       ${this.packError ? html`<p class="error" part="pack-error" role="alert">${this.packError}</p>` : nothing}
     </section>`;
   }

@@ -1,27 +1,22 @@
-// <llm-chat-panel> against an in-memory ChatClient at the contract's boundary
-// (workers/chat/types.ts): the model list and the browser's WebGPU, loading
+// <llm-chat-panel> against an in-memory chat area at the contract's boundary
+// (workers/api/chat.ts): the model list and the browser's WebGPU, loading
 // with progress, deleting from the cache, the system prompt and the template
 // text, streaming, stopping, each token's alternatives, the settings sent,
 // every error kind in role=alert with a working Retry, and the keyboard.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import type { AppConfig } from '@mlc-ai/web-llm';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/chat-panel.ts';
-import type { ChatPanel } from '../../src/elements/chat-panel.ts';
+import type { ChatPanel, ChatPanelClient } from '../../src/elements/chat-panel.ts';
 import type {
-  ChatAlternative,
-  ChatClient,
-  ChatEnvironment,
-  ChatErrorKind,
-  ChatLoadProgress,
-  ChatMessage,
-  ChatModelInfo,
-  ChatModels,
-  ChatReply,
-  ChatSettings,
-  ChatToken,
-} from '../../workers/chat/types.ts';
+  ChatAlternative, ChatEnvironment, ChatErrorKind, ChatLoadProgress, ChatMessage, ChatModelInfo, ChatToken,
+} from '../../workers/api/index.ts';
+import { pick, random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
+
+// The playground hands its EngineClient to the element: it must have every method the element calls.
+const engineClientFits: EngineClient extends ChatPanelClient ? true : never = true;
 
 const MB = 1024 * 1024;
 const WORDS = ['otter', 'lantern', 'harbour', 'quartz', 'meadow', 'cobalt', 'fable', 'juniper', 'tundra', 'saffron', 'ember', 'willow'];
@@ -37,8 +32,6 @@ const ERROR_KINDS: ChatErrorKind[] = [
   'NoModelLoaded',
 ];
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const pick = <T>(items: readonly T[]): T => items[randomInt(0, items.length)]!;
 const randomWord = (): string => pick(WORDS);
 const randomSentence = (words = randomInt(3, 8)): string => Array.from({ length: words }, randomWord).join(' ');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,7 +42,7 @@ function randomModel(overrides: Partial<ChatModelInfo> = {}): ChatModelInfo {
     id: `${name}-Instruct-q4f32_1-MLC`,
     label: `${name} Instruct (q4f32)`,
     downloadBytes: randomInt(20 * MB, 900 * MB),
-    vramMB: randomInt(200, 3000) + Math.random(),
+    vramMB: randomInt(200, 3000) + random(),
     cached: false,
     ...overrides,
   };
@@ -58,11 +51,11 @@ function randomModel(overrides: Partial<ChatModelInfo> = {}): ChatModelInfo {
 /** A generated token: the drawn one among 3–6 alternatives with decreasing probabilities that add up to less than 1. */
 function randomToken(): ChatToken {
   const count = randomInt(3, 7);
-  let left = 0.5 + Math.random() * 0.45;
+  let left = 0.5 + random() * 0.45;
   const alternatives: ChatAlternative[] = Array.from({ length: count }, (_, index) => {
-    const prob = left * (0.4 + Math.random() * 0.4);
+    const prob = left * (0.4 + random() * 0.4);
     left -= prob;
-    const token = index === 0 && Math.random() < 0.15 ? '\n' : `${Math.random() < 0.7 ? ' ' : ''}${randomWord()}${index}`;
+    const token = index === 0 && random() < 0.15 ? '\n' : `${random() < 0.7 ? ' ' : ''}${randomWord()}${index}`;
     return { token, logprob: Math.log(prob), prob };
   });
   const drawn = alternatives[randomInt(0, count)]!;
@@ -71,13 +64,14 @@ function randomToken(): ChatToken {
 
 const chatError = (kind: string, message: string): Error => Object.assign(new Error(message), { name: kind });
 
-type Method = keyof ChatClient;
+type Chat = ChatPanelClient['chat'];
+type Method = keyof Chat;
 
 /**
  * Keeps the models in memory and records every call. A method fails once, with a named error, on request;
  * loads can be held (reporting progress by hand) until released; replies stream a token every `tokenDelayMs`.
  */
-class FakeChat implements ChatClient {
+class FakeChat implements ChatPanelClient {
   readonly calls: { method: Method; args: unknown[] }[] = [];
   readonly failures: Partial<Record<Method, { kind: string; message: string }>> = {};
   models: ChatModelInfo[];
@@ -86,9 +80,9 @@ class FakeChat implements ChatClient {
   /** The tokens of the next reply. */
   reply: ChatToken[] = Array.from({ length: randomInt(5, 12) }, randomToken);
   tokenDelayMs = 0;
-  /** The text chatPrompt answers. */
+  /** The text chat.prompt answers. */
   template = '';
-  private onProgress: ((progress: ChatLoadProgress) => void) | null = null;
+  private onProgress: ((progress: ChatLoadProgress) => unknown) | null = null;
   private stopped = false;
   private gate: Promise<void> = Promise.resolve();
   private open = () => {};
@@ -131,52 +125,49 @@ class FakeChat implements ChatClient {
     throw chatError(failure.kind, failure.message);
   }
 
-  async chatModels(): Promise<ChatModels> {
-    await this.enter('chatModels');
-    return structuredClone({ models: this.models, environment: this.environment, loaded: this.loaded });
-  }
-
-  async setChatAppConfig(appConfig: AppConfig | null): Promise<void> {
-    await this.enter('setChatAppConfig', appConfig);
-    if (appConfig) this.models = appConfig.model_list.map((record) => randomModel({ id: record.model_id, label: record.model_id }));
-  }
-
-  async loadChatModel(id: string, onProgress: (progress: ChatLoadProgress) => void): Promise<void> {
-    this.onProgress = onProgress;
-    await this.enter('loadChatModel', id);
-    await this.gate;
-    this.loaded = id;
-    this.models = this.models.map((model) => (model.id === id ? { ...model, cached: true } : model));
-  }
-
-  async chatPrompt(messages: ChatMessage[]): Promise<string> {
-    await this.enter('chatPrompt', messages);
-    return this.template;
-  }
-
-  async chat(messages: ChatMessage[], settings: ChatSettings, onToken: (token: ChatToken) => void): Promise<ChatReply> {
-    await this.enter('chat', structuredClone(messages), { ...settings });
-    this.stopped = false;
-    const tokens: ChatToken[] = [];
-    for (const token of this.reply) {
-      if (this.tokenDelayMs) await sleep(this.tokenDelayMs);
-      if (this.stopped) break;
-      tokens.push(token);
-      onToken(token);
-    }
-    return { text: tokens.map((token) => token.token).join(''), tokens, finish: this.stopped ? 'abort' : 'stop' };
-  }
-
-  async stopChat(): Promise<void> {
-    await this.enter('stopChat');
-    this.stopped = true;
-  }
-
-  async deleteChatModel(id: string): Promise<void> {
-    await this.enter('deleteChatModel', id);
-    if (this.loaded === id) this.loaded = null;
-    this.models = this.models.map((model) => (model.id === id ? { ...model, cached: false } : model));
-  }
+  /** The chat area, as the panel calls it. */
+  readonly chat: Chat = {
+    models: async () => {
+      await this.enter('models');
+      return structuredClone({ models: this.models, environment: this.environment, loaded: this.loaded });
+    },
+    setAppConfig: async (appConfig) => {
+      await this.enter('setAppConfig', appConfig);
+      if (appConfig) this.models = appConfig.model_list.map((record) => randomModel({ id: record.model_id, label: record.model_id }));
+    },
+    load: async (id, onProgress) => {
+      this.onProgress = onProgress;
+      await this.enter('load', id);
+      await this.gate;
+      this.loaded = id;
+      this.models = this.models.map((model) => (model.id === id ? { ...model, cached: true } : model));
+    },
+    prompt: async (messages) => {
+      await this.enter('prompt', messages);
+      return this.template;
+    },
+    reply: async (messages, settings, onToken) => {
+      await this.enter('reply', structuredClone(messages), { ...settings });
+      this.stopped = false;
+      const tokens: ChatToken[] = [];
+      for (const token of this.reply) {
+        if (this.tokenDelayMs) await sleep(this.tokenDelayMs);
+        if (this.stopped) break;
+        tokens.push(token);
+        onToken(token);
+      }
+      return { text: tokens.map((token) => token.token).join(''), tokens, finish: this.stopped ? 'abort' : 'stop' };
+    },
+    stop: async () => {
+      await this.enter('stop');
+      this.stopped = true;
+    },
+    delete: async (id) => {
+      await this.enter('delete', id);
+      if (this.loaded === id) this.loaded = null;
+      this.models = this.models.map((model) => (model.id === id ? { ...model, cached: false } : model));
+    },
+  };
 }
 
 describe('<llm-chat-panel>', function () {
@@ -196,6 +187,10 @@ describe('<llm-chat-panel>', function () {
     return [...(reply?.shadowRoot?.querySelectorAll<HTMLButtonElement>('[part~="token"]') ?? [])];
   };
   const input = () => part<HTMLTextAreaElement>('message-input')!;
+  /** "What the model receives": <llm-chat-template>, and a part inside it. */
+  const templateElement = () => root().querySelector('llm-chat-template')!;
+  const inTemplate = (name: string) => part(name, templateElement().shadowRoot!);
+  const openTemplate = () => inTemplate('template')!.querySelector('summary')!.click();
   const settled = async () => {
     await waitFor(() => part('chat-panel')?.getAttribute('aria-busy') === 'false', 'the panel to be idle');
     await panel.updateComplete;
@@ -225,14 +220,18 @@ describe('<llm-chat-panel>', function () {
   }
 
   async function ask(question: string): Promise<void> {
-    const calls = client.called('chat').length;
+    const calls = client.called('reply').length;
     await type(input(), question);
     await sendKeys({ press: 'Enter' });
-    await waitFor(() => client.called('chat').length > calls, 'the chat call');
+    await waitFor(() => client.called('reply').length > calls, 'the chat call');
     await settled();
   }
 
   afterEach(() => panel?.remove());
+
+  it('has every method it calls on the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
+  });
 
   it('lists the models: label, download size, GPU memory, cached or not, and why one cannot run; names the adapter', async () => {
     await mount(new FakeChat());
@@ -296,9 +295,9 @@ describe('<llm-chat-panel>', function () {
     const target = client.models[0]!;
     client.hold();
     inRow(target.id, 'load-button')!.click();
-    await waitFor(() => client.called('loadChatModel').length, 'loadChatModel');
+    await waitFor(() => client.called('load').length, 'load');
     await panel.updateComplete;
-    expect(client.called('loadChatModel')[0]![0]).to.equal(target.id);
+    expect(client.called('load')[0]![0]).to.equal(target.id);
     expect(text(part('status'))).to.equal(`Loading ${target.label}…`);
     expect(text(inRow(target.id, 'load-button'))).to.equal('Loading…');
     expect(inRow(target.id, 'load-button')!.getAttribute('aria-busy')).to.equal('true');
@@ -312,7 +311,7 @@ describe('<llm-chat-panel>', function () {
       const loadedBytes = randomInt(10 * MB, totalBytes);
       const progress = loadedBytes / totalBytes;
       const line = `Fetching param cache[${randomInt(1, 20)}/20]: ${randomInt(10, 900)}MB fetched. ${randomSentence()}`;
-      const seconds = Math.random() * 90;
+      const seconds = random() * 90;
       client.report({ progress, text: line, loadedBytes, totalBytes, seconds });
       await panel.updateComplete;
       const bar = inRow<HTMLElement>(target.id, 'progress-bar')!;
@@ -346,14 +345,14 @@ describe('<llm-chat-panel>', function () {
     await panel.updateComplete;
     expect(inRow(model.id, 'confirm-delete')).to.equal(null);
     expect(root().activeElement).to.equal(inRow(model.id, 'delete-button'));
-    expect(client.called('deleteChatModel')).to.have.length(0);
+    expect(client.called('delete')).to.have.length(0);
 
     inRow(model.id, 'delete-button')!.click();
     await panel.updateComplete;
     inRow(model.id, 'confirm-delete-button')!.click();
     await waitFor(() => text(inRow(model.id, 'cache-state')) === 'download', 'the model to leave the cache');
     await settled();
-    expect(client.called('deleteChatModel')).to.deep.equal([[model.id]]);
+    expect(client.called('delete')).to.deep.equal([[model.id]]);
     expect(text(part('status'))).to.equal(`Deleted ${model.label} from the cache.`);
     expect(inRow(model.id, 'delete-button')).to.equal(null);
     expect(inRow(model.id, 'loaded-badge')).to.equal(null);
@@ -375,7 +374,7 @@ describe('<llm-chat-panel>', function () {
     expect(input().value).to.equal('');
     await settled();
 
-    expect(client.called('chat')[0]![0]).to.deep.equal([
+    expect(client.called('reply')[0]![0]).to.deep.equal([
       { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
       { role: 'user', content: question },
     ]);
@@ -392,7 +391,7 @@ describe('<llm-chat-panel>', function () {
     client.reply = Array.from({ length: 4 }, randomToken);
     const follow = randomSentence();
     await ask(follow);
-    expect(client.called('chat')[1]![0]).to.deep.equal([
+    expect(client.called('reply')[1]![0]).to.deep.equal([
       { role: 'system', content: 'You are a helpful assistant. Answer briefly.' },
       { role: 'user', content: question },
       { role: 'assistant', content: reply },
@@ -401,7 +400,7 @@ describe('<llm-chat-panel>', function () {
     expect(messages()).to.have.length(4);
   });
 
-  it('Stop calls stopChat; the reply ends where it was, marked stopped', async () => {
+  it('Stop calls chat.stop; the reply ends where it was, marked stopped', async () => {
     await mountLoaded();
     client.reply = Array.from({ length: 60 }, randomToken);
     client.tokenDelayMs = 30;
@@ -410,7 +409,7 @@ describe('<llm-chat-panel>', function () {
     await waitFor(() => tokenButtons().length >= 3, 'some tokens');
     part('send-button')!.click();
     await settled();
-    expect(client.called('stopChat')).to.have.length(1);
+    expect(client.called('stop')).to.have.length(1);
     const shown = tokenButtons().length;
     expect(shown).to.be.within(3, 59);
     expect(tokenButtons().map((button) => button.textContent)).to.deep.equal(
@@ -466,7 +465,7 @@ describe('<llm-chat-panel>', function () {
     expect(text(part('outside-top', reply))).to.match(/^The drawn token was not among the likeliest/);
   });
 
-  it('shows the text the model receives: chatPrompt of the conversation and the message being typed, special tokens marked', async () => {
+  it('shows the text the model receives: chat.prompt of the conversation and the message being typed, special tokens marked', async () => {
     const fake = new FakeChat();
     const system = randomSentence();
     const user = randomSentence();
@@ -474,11 +473,11 @@ describe('<llm-chat-panel>', function () {
     await mountLoaded(fake);
     await type(part<HTMLTextAreaElement>('system-prompt')!, system);
     await type(input(), user);
-    expect(client.called('chatPrompt')).to.have.length(0);
+    expect(client.called('prompt')).to.have.length(0);
 
-    const details = part<HTMLDetailsElement>('template')!;
-    details.querySelector('summary')!.click();
-    const pre = await waitFor(() => part('template-text'), 'the template text');
+    const details = inTemplate('template')!;
+    openTemplate();
+    const pre = await waitFor(() => inTemplate('template-text'), 'the template text');
     expect(pre.textContent).to.equal(client.template);
     expect([...pre.querySelectorAll('[part~="special-token"]')].map((mark) => mark.textContent)).to.deep.equal([
       '<|im_start|>',
@@ -487,7 +486,7 @@ describe('<llm-chat-panel>', function () {
       '<|im_end|>',
       '<|im_start|>',
     ]);
-    expect(client.called('chatPrompt').at(-1)).to.deep.equal([
+    expect(client.called('prompt').at(-1)).to.deep.equal([
       [
         { role: 'system', content: system },
         { role: 'user', content: user },
@@ -498,23 +497,23 @@ describe('<llm-chat-panel>', function () {
     // Typing more asks again.
     const more = randomWord();
     await sendKeys({ type: ` ${more}` });
-    await waitFor(() => (client.called('chatPrompt').at(-1)![0] as ChatMessage[]).at(-1)!.content === `${user} ${more}`, 'the new template');
+    await waitFor(() => (client.called('prompt').at(-1)![0] as ChatMessage[]).at(-1)!.content === `${user} ${more}`, 'the new template');
   });
 
   it('asks for no template before a model is loaded, and shows why one could not be read', async () => {
     await mount(new FakeChat());
-    part('template')!.querySelector('summary')!.click();
-    await panel.updateComplete;
-    expect(text(part('template-note'))).to.equal('Load a model to see the text it receives.');
-    expect(client.called('chatPrompt')).to.have.length(0);
+    openTemplate();
+    await templateElement().updateComplete;
+    expect(text(inTemplate('template-note'))).to.equal('Load a model to see the text it receives.');
+    expect(client.called('prompt')).to.have.length(0);
     panel.remove();
 
     const fake = new FakeChat();
-    const message = fake.failOnce('chatPrompt', 'NoModelLoaded');
+    const message = fake.failOnce('prompt', 'NoModelLoaded');
     await mountLoaded(fake);
-    part('template')!.querySelector('summary')!.click();
-    await waitFor(() => text(part('template-note')).startsWith('Could not'), 'the template error');
-    expect(text(part('template-note'))).to.equal(`Could not read the template: ${message}`.replace(/\s+/g, ' '));
+    openTemplate();
+    await waitFor(() => text(inTemplate('template-note')).startsWith('Could not'), 'the template error');
+    expect(text(inTemplate('template-note'))).to.equal(`Could not read the template: ${message}`.replace(/\s+/g, ' '));
   });
 
   it('sends the system prompt as edited, and none when it is empty', async () => {
@@ -523,7 +522,7 @@ describe('<llm-chat-panel>', function () {
     await type(part<HTMLTextAreaElement>('system-prompt')!, system);
     const question = randomSentence();
     await ask(question);
-    expect(client.called('chat')[0]![0]).to.deep.equal([
+    expect(client.called('reply')[0]![0]).to.deep.equal([
       { role: 'system', content: system },
       { role: 'user', content: question },
     ]);
@@ -532,7 +531,7 @@ describe('<llm-chat-panel>', function () {
     await sendKeys({ press: 'Backspace' });
     part('clear-button')!.click();
     await ask(question);
-    expect(client.called('chat')[1]![0]).to.deep.equal([{ role: 'user', content: question }]);
+    expect(client.called('reply')[1]![0]).to.deep.equal([{ role: 'user', content: question }]);
   });
 
   it('sends temperature, top-p and max tokens as set', async () => {
@@ -548,7 +547,7 @@ describe('<llm-chat-panel>', function () {
       field.dispatchEvent(new Event('change'));
     }
     await ask(randomSentence());
-    expect(client.called('chat')[0]![1]).to.deep.equal(settings);
+    expect(client.called('reply')[0]![1]).to.deep.equal(settings);
   });
 
   it('Clear empties the conversation', async () => {
@@ -563,7 +562,7 @@ describe('<llm-chat-panel>', function () {
     expect(text(part('messages-empty'))).to.equal('No messages yet.');
     expect(part<HTMLButtonElement>('clear-button')!.disabled).to.equal(true);
     await ask(randomSentence());
-    expect(client.called('chat')[2]![0]).to.have.length(2);
+    expect(client.called('reply')[2]![0]).to.have.length(2);
   });
 
   describe('errors: each in role=alert with its title and message, and Retry works', () => {
@@ -581,7 +580,7 @@ describe('<llm-chat-panel>', function () {
       const target = client.models[0]!;
       const titles = new Set<string>();
       for (const kind of ERROR_KINDS) {
-        const message = client.failOnce('loadChatModel', kind);
+        const message = client.failOnce('load', kind);
         inRow(target.id, 'load-button')!.click();
         await waitFor(() => alert()?.dataset['kind'] === kind, `the ${kind} alert`);
         await settled();
@@ -596,24 +595,24 @@ describe('<llm-chat-panel>', function () {
       await waitFor(() => inRow(target.id, 'loaded-badge'), 'the retried load');
       await settled();
       expect(alert()).to.equal(null);
-      expect(client.called('loadChatModel').at(-1)![0]).to.equal(target.id);
+      expect(client.called('load').at(-1)![0]).to.equal(target.id);
     });
 
     it('a reply cut off by an error is marked, not sent back, and Retry asks again', async () => {
       await mountLoaded();
       for (const kind of ['Interrupted', 'OutOfMemory', 'NoModelLoaded'] as const) {
-        const message = client.failOnce('chat', kind);
+        const message = client.failOnce('reply', kind);
         const question = randomSentence();
         await ask(question);
         expectAlert(kind, message);
         expect(text(part('finish', messages().at(-1)!))).to.equal('Cut off by an error.');
         expect(text(part('send-button'))).to.equal('Send');
-        const calls = client.called('chat').length;
+        const calls = client.called('reply').length;
         part('retry-button')!.click();
-        await waitFor(() => client.called('chat').length === calls + 1, 'the retried chat');
+        await waitFor(() => client.called('reply').length === calls + 1, 'the retried chat');
         await settled();
         expect(alert()).to.equal(null);
-        const sent = client.called('chat').at(-1)![0] as ChatMessage[];
+        const sent = client.called('reply').at(-1)![0] as ChatMessage[];
         expect(sent.at(-1)).to.deep.equal({ role: 'user', content: question });
         expect(tokenButtons()).to.have.length(client.reply.length);
         expect(part('finish', messages().at(-1)!)).to.equal(null);
@@ -625,7 +624,7 @@ describe('<llm-chat-panel>', function () {
     it('reading the models, deleting and stopping fail with a message, and Retry does them again', async () => {
       const fake = new FakeChat();
       fake.loaded = fake.models[1]!.id;
-      let message = fake.failOnce('chatModels', 'NoAdapter');
+      let message = fake.failOnce('models', 'NoAdapter');
       await mount(fake, null, false);
       await waitFor(() => alert(), 'the list alert');
       expectAlert('NoAdapter', message);
@@ -635,7 +634,7 @@ describe('<llm-chat-panel>', function () {
       expect(alert()).to.equal(null);
 
       const model = client.models[1]!;
-      message = client.failOnce('deleteChatModel', 'StorageFull');
+      message = client.failOnce('delete', 'StorageFull');
       inRow(model.id, 'delete-button')!.click();
       await panel.updateComplete;
       inRow(model.id, 'confirm-delete-button')!.click();
@@ -652,7 +651,7 @@ describe('<llm-chat-panel>', function () {
       await mountLoaded();
       client.reply = Array.from({ length: 40 }, randomToken);
       client.tokenDelayMs = 30;
-      message = client.failOnce('stopChat', 'Interrupted');
+      message = client.failOnce('stop', 'Interrupted');
       await type(input(), randomSentence());
       await sendKeys({ press: 'Enter' });
       await waitFor(() => tokenButtons().length >= 2, 'some tokens');
@@ -661,13 +660,13 @@ describe('<llm-chat-panel>', function () {
       expectAlert('Interrupted', message);
       part('retry-button')!.click();
       await settled();
-      expect(client.called('stopChat')).to.have.length(2);
+      expect(client.called('stop')).to.have.length(2);
       expect(text(part('finish', messages().at(-1)!))).to.equal('Stopped.');
     });
 
     it('an unnamed error still shows its message, without a title', async () => {
       await mountLoaded();
-      const message = client.failOnce('chat', 'TypeError');
+      const message = client.failOnce('reply', 'TypeError');
       await ask(randomSentence());
       expect(alert()!.dataset['kind']).to.equal('TypeError');
       expect(text(part('error-message'))).to.equal(message.replace(/\s+/g, ' '));
@@ -675,7 +674,7 @@ describe('<llm-chat-panel>', function () {
     });
   });
 
-  it('hands the appConfig property to setChatAppConfig (and null back), then lists its models', async () => {
+  it('hands the appConfig property to chat.setAppConfig (and null back), then lists its models', async () => {
     const records = (count: number): AppConfig => ({
       model_list: Array.from({ length: count }, () => ({
         model: `https://example.org/${randomWord()}`,
@@ -685,8 +684,8 @@ describe('<llm-chat-panel>', function () {
     });
     const first = records(randomInt(1, 4));
     await mount(new FakeChat(), first);
-    expect(client.called('setChatAppConfig')).to.deep.equal([[first]]);
-    expect(client.calls[0]!.method).to.equal('setChatAppConfig');
+    expect(client.called('setAppConfig')).to.deep.equal([[first]]);
+    expect(client.calls[0]!.method).to.equal('setAppConfig');
     await waitFor(() => root().querySelectorAll('[part~="model"]').length === first.model_list.length, 'the host models');
     expect([...root().querySelectorAll('[part~="model-name"]')].map((name) => text(name))).to.deep.equal(
       first.model_list.map((record) => record.model_id),
@@ -696,25 +695,25 @@ describe('<llm-chat-panel>', function () {
     panel.appConfig = second;
     await waitFor(() => root().querySelectorAll('[part~="model"]').length === second.model_list.length, 'the new host models');
     panel.appConfig = null;
-    await waitFor(() => client.called('setChatAppConfig').length === 3, 'the default list');
-    expect(client.called('setChatAppConfig')).to.deep.equal([[first], [second], [null]]);
+    await waitFor(() => client.called('setAppConfig').length === 3, 'the default list');
+    expect(client.called('setAppConfig')).to.deep.equal([[first], [second], [null]]);
 
     // A failed hand-over says so, and Retry hands it over again.
     const third = records(1);
-    const message = client.failOnce('setChatAppConfig', 'NetworkUnreachable');
+    const message = client.failOnce('setAppConfig', 'NetworkUnreachable');
     panel.appConfig = third;
     await waitFor(() => part('error'), 'the alert');
     expect(text(part('error-message'))).to.equal(message.replace(/\s+/g, ' '));
     part('retry-button')!.click();
-    await waitFor(() => client.called('setChatAppConfig').length === 5, 'the retry');
-    expect(client.called('setChatAppConfig').at(-1)).to.deep.equal([third]);
+    await waitFor(() => client.called('setAppConfig').length === 5, 'the retry');
+    expect(client.called('setAppConfig').at(-1)).to.deep.equal([third]);
     await waitFor(() => !part('error'), 'the alert to go');
   });
 
-  it('without appConfig, the default list is used: setChatAppConfig is not called', async () => {
+  it('without appConfig, the default list is used: chat.setAppConfig is not called', async () => {
     await mount(new FakeChat());
-    expect(client.called('setChatAppConfig')).to.have.length(0);
-    expect(client.called('chatModels')).to.have.length(1);
+    expect(client.called('setAppConfig')).to.have.length(0);
+    expect(client.called('models')).to.have.length(1);
   });
 
   it('keyboard: Enter sends, Shift+Enter adds a line; Tab reaches the tokens, arrows move, Enter opens, Escape closes', async () => {
@@ -729,11 +728,11 @@ describe('<llm-chat-panel>', function () {
     await sendKeys({ up: 'Shift' });
     await sendKeys({ type: second });
     expect(input().value).to.equal(`${first}\n${second}`);
-    expect(client.called('chat')).to.have.length(0);
+    expect(client.called('reply')).to.have.length(0);
     await sendKeys({ press: 'Enter' });
-    await waitFor(() => client.called('chat').length, 'the chat call');
+    await waitFor(() => client.called('reply').length, 'the chat call');
     await settled();
-    expect((client.called('chat')[0]![0] as ChatMessage[]).at(-1)).to.deep.equal({ role: 'user', content: `${first}\n${second}` });
+    expect((client.called('reply')[0]![0] as ChatMessage[]).at(-1)).to.deep.equal({ role: 'user', content: `${first}\n${second}` });
 
     // From the system prompt, Tab goes to the template's summary and then to the reply's tokens (one stop).
     part<HTMLTextAreaElement>('system-prompt')!.focus();
@@ -767,13 +766,13 @@ describe('<llm-chat-panel>', function () {
     expect(part<HTMLButtonElement>('send-button')!.disabled).to.equal(true);
     await sendKeys({ press: 'Enter' });
     await panel.updateComplete;
-    expect(client.called('chat')).to.have.length(0);
+    expect(client.called('reply')).to.have.length(0);
     panel.remove();
 
     await mountLoaded();
     await type(input(), '   ');
     expect(part<HTMLButtonElement>('send-button')!.disabled).to.equal(true);
     await sendKeys({ press: 'Enter' });
-    expect(client.called('chat')).to.have.length(0);
+    expect(client.called('reply')).to.have.length(0);
   });
 });

@@ -4,13 +4,14 @@
 import { expect } from 'chai';
 import type { AppConfig, ChatCompletionChunk, ChatCompletionRequestStreaming, InitProgressCallback, ModelRecord } from '@mlc-ai/web-llm';
 import { ChatService, type ChatEngine, type ChatWebLLM } from '../../workers/chat/chat-service.ts';
-import type { ChatLoadProgress, ChatMessage, ChatSettings, ChatToken } from '../../workers/chat/types.ts';
+import type { ChatLoadProgress, ChatMessage, ChatSettings, ChatToken } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 
 const HUB = 'https://models.test/mlc-ai/';
 const LIBS = 'https://libs.test/';
 
 function record(id: string, fields: Partial<ModelRecord> = {}): ModelRecord {
-  return { model: `${HUB}${id}`, model_id: id, model_lib: `${LIBS}${id}.wasm`, vram_required_MB: 100 + Math.random() * 900, ...fields };
+  return { model: `${HUB}${id}`, model_id: id, model_lib: `${LIBS}${id}.wasm`, vram_required_MB: 100 + random() * 900, ...fields };
 }
 
 const F16 = { required_features: ['shader-f16'] };
@@ -31,8 +32,6 @@ const PREBUILT: AppConfig = {
 };
 const SMALL = PREBUILT.model_list.filter((r) => /^(SmolLM2-(135M|360M)|Qwen2\.5-0\.5B)-/.test(r.model_id));
 const F32_MODEL = 'SmolLM2-135M-Instruct-q0f32-MLC';
-
-const randomInt = (low: number, high: number) => low + Math.floor(Math.random() * (high - low));
 
 /** A model's files on the fake hub: random shard sizes, a wasm with its length, and a chat config. */
 interface ModelFiles {
@@ -80,13 +79,13 @@ interface StreamedToken {
 function randomTokens(count: number): StreamedToken[] {
   const words = ['The', ' cat', ' sat', ' on', ' a', ' mat', '.', ' It', ' was', ' warm', '!', ' very'];
   return Array.from({ length: count }, () => {
-    const logits = words.map(() => Math.random() * 6);
+    const logits = words.map(() => random() * 6);
     const norm = Math.log(logits.reduce((sum, l) => sum + Math.exp(l), 0));
     const ranked = words.map((token, i) => ({ token, logprob: logits[i] - norm })).sort((a, b) => b.logprob - a.logprob);
     const top = ranked.slice(0, 5);
     const chosen = ranked[randomInt(0, 8)];
     // web-llm sends them most likely first; shuffled here, so the order is ours to make.
-    return { token: chosen.token, logprob: chosen.logprob, top: top.sort(() => Math.random() - 0.5) };
+    return { token: chosen.token, logprob: chosen.logprob, top: top.sort(() => random() - 0.5) };
   });
 }
 
@@ -232,7 +231,7 @@ const CONVERSATION: ChatMessage[] = [
 
 async function loaded(s: Setup, id = F32_MODEL, chatConfig: unknown = {}): Promise<void> {
   s.network.add(id, chatConfig);
-  await s.service.loadChatModel(id, () => {});
+  await s.service.load(id, () => {});
 }
 
 describe('ChatService: the model list', () => {
@@ -240,7 +239,7 @@ describe('ChatService: the model list', () => {
     const s = setup({ gpu: fakeGPU([]) });
     const files = new Map(SMALL.map((r) => [r.model_id, s.network.add(r.model_id)]));
     s.cached.add('SmolLM2-360M-Instruct-q4f32_1-MLC');
-    const { models, environment, loaded: loadedId } = await s.service.chatModels();
+    const { models, environment, loaded: loadedId } = await s.service.models();
 
     expect(loadedId).to.equal(null);
     expect(environment).to.deep.equal({ webgpu: true, adapter: 'Fake GPU 9000', shaderF16: false, cacheBackend: 'cache' });
@@ -268,19 +267,19 @@ describe('ChatService: the model list', () => {
     const s = setup({ gpu: fakeGPU(['shader-f16']) });
     for (const r of SMALL) s.network.add(r.model_id);
     s.network.offline = true;
-    const offline = await s.service.chatModels();
+    const offline = await s.service.models();
     expect(offline.environment.shaderF16).to.equal(true);
     expect(offline.models.every((m) => m.disabled === undefined && m.downloadBytes === undefined)).to.equal(true);
     s.network.offline = false;
-    const online = await s.service.chatModels();
+    const online = await s.service.models();
     expect(online.models.every((m) => (m.downloadBytes ?? 0) > 1e6)).to.equal(true);
   });
 
   it("a host page's AppConfig replaces the list (its cacheBackend too); null goes back to the default", async () => {
     const s = setup();
     const host: AppConfig = { model_list: [record('My-Tiny-Chat-q4f32_1-MLC'), record('Other-Model')], cacheBackend: 'indexeddb' };
-    await s.service.setChatAppConfig(host);
-    const mine = await s.service.chatModels();
+    await s.service.setAppConfig(host);
+    const mine = await s.service.models();
     expect(mine.models.map((m) => [m.id, m.label])).to.deep.equal([
       ['My-Tiny-Chat-q4f32_1-MLC', 'My Tiny Chat (q4f32_1)'],
       ['Other-Model', 'Other Model'],
@@ -288,8 +287,8 @@ describe('ChatService: the model list', () => {
     expect(mine.environment.cacheBackend).to.equal('indexeddb');
     await loaded(s, 'My-Tiny-Chat-q4f32_1-MLC');
     expect(s.engine.appConfig).to.deep.equal(host);
-    await s.service.setChatAppConfig(null);
-    const back = await s.service.chatModels();
+    await s.service.setAppConfig(null);
+    const back = await s.service.models();
     expect(back.models.map((m) => m.id)).to.have.members(SMALL.map((r) => r.model_id));
     expect(back.environment.cacheBackend).to.equal('cache');
   });
@@ -297,8 +296,8 @@ describe('ChatService: the model list', () => {
   it('loads web-llm only when first used, and once', async () => {
     const s = setup();
     expect(s.moduleLoads()).to.equal(0);
-    await s.service.chatModels();
-    await s.service.chatModels();
+    await s.service.models();
+    await s.service.models();
     expect(s.moduleLoads()).to.equal(1);
   });
 });
@@ -307,7 +306,7 @@ describe('ChatService: loading', () => {
   it("turns web-llm's progress reports into bytes, percent and seconds", async () => {
     const s = setup();
     const files = s.network.add(F32_MODEL);
-    await s.service.chatModels(); // the shard list is read by now
+    await s.service.models(); // the shard list is read by now
     const total = files.shards.reduce((a, b) => a + b, 0);
     let fetched = 0;
     s.engine.reloadReports = [{ progress: 0, text: 'Start to fetch params' }];
@@ -320,7 +319,7 @@ describe('ChatService: loading', () => {
     }
     s.engine.reloadReports.push({ progress: 1, text: 'Finish loading on WebGPU - fake' });
     const reports: ChatLoadProgress[] = [];
-    await s.service.loadChatModel(F32_MODEL, (report) => reports.push(report));
+    await s.service.load(F32_MODEL, (report) => reports.push(report));
 
     expect(reports.map((r) => r.text)).to.deep.equal(s.engine.reloadReports.map((r) => r.text));
     expect(reports[0].loadedBytes).to.equal(undefined);
@@ -331,7 +330,7 @@ describe('ChatService: loading', () => {
     });
     expect(reports.at(-1)).to.include({ progress: 1 });
     for (let i = 1; i < reports.length; i++) expect(reports[i].seconds).to.be.at.least(reports[i - 1].seconds);
-    expect((await s.service.chatModels()).loaded).to.equal(F32_MODEL);
+    expect((await s.service.models()).loaded).to.equal(F32_MODEL);
     expect(s.engine.reloads).to.deep.equal([F32_MODEL]);
   });
 
@@ -339,10 +338,10 @@ describe('ChatService: loading', () => {
     const s = setup();
     s.network.offline = true;
     const mb = randomInt(20, 400);
-    const progress = Math.random() * 0.8 + 0.1;
+    const progress = random() * 0.8 + 0.1;
     s.engine.reloadReports = [{ progress, text: `Loading model from cache[3/9]: ${mb}MB loaded. 40% completed, 2 secs elapsed.` }];
     const reports: ChatLoadProgress[] = [];
-    await s.service.loadChatModel(F32_MODEL, (report) => reports.push(report));
+    await s.service.load(F32_MODEL, (report) => reports.push(report));
     expect(reports[0].totalBytes).to.be.closeTo((mb * 1048576) / progress, 1);
     expect(reports[0].loadedBytes).to.be.closeTo(mb * 1048576, 1);
   });
@@ -351,17 +350,17 @@ describe('ChatService: loading', () => {
 describe('ChatService: errors', () => {
   it('no navigator.gpu: NoWebGPU, before web-llm loads anything', async () => {
     const s = setup({ gpu: () => undefined });
-    const error = await rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('NoWebGPU');
     expect(error.message).to.match(/no WebGPU/).and.match(/Chrome or Edge/);
     expect(s.engine.reloads).to.deep.equal([]);
-    const { environment } = await s.service.chatModels();
+    const { environment } = await s.service.models();
     expect(environment).to.deep.include({ webgpu: false, problem: error.message });
   });
 
   it('no adapter: NoAdapter', async () => {
     const s = setup({ gpu: () => ({ requestAdapter: async () => null }) as unknown as GPU });
-    const error = await rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('NoAdapter');
     expect(error.message).to.match(/WebGPU/).and.match(/hardware acceleration/);
     expect(s.engine.reloads).to.deep.equal([]);
@@ -370,7 +369,7 @@ describe('ChatService: errors', () => {
   it('an f16 model without shader-f16: NeedsShaderF16, naming the way out', async () => {
     const s = setup({ gpu: fakeGPU([]) });
     for (const id of ['SmolLM2-360M-Instruct-q0f16-MLC', 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC']) {
-      const error = await rejection(s.service.loadChatModel(id, () => {}));
+      const error = await rejection(s.service.load(id, () => {}));
       expect(error.name).to.equal('NeedsShaderF16');
       expect(error.message).to.match(/shader-f16/).and.match(/q4f32 or q0f32/);
     }
@@ -386,24 +385,24 @@ describe('ChatService: errors', () => {
     const lost = new Error('The WebGPU device was lost while loading the model.');
     lost.name = 'DeviceLostError';
     s.engine.reloadFailure = lost;
-    const error = await rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('OutOfMemory');
     const vram = Math.round(SMALL.find((r) => r.model_id === F32_MODEL)!.vram_required_MB!);
     expect(error.message).to.include(`${vram} MB`).and.match(/smaller model/);
-    expect((await s.service.chatModels()).loaded).to.equal(null);
+    expect((await s.service.models()).loaded).to.equal(null);
   });
 
   it("the Cache API's failed add() on a 404: ModelFilesMissing, naming the missing file", async () => {
     const s = setup();
     s.engine.reloadFailure = new TypeError("Failed to execute 'add' on 'Cache': Request failed");
     // No files at all: the config is the first one web-llm asks for.
-    const noFiles = await rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const noFiles = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(noFiles.name).to.equal('ModelFilesMissing');
     expect(noFiles.message).to.include(`${HUB}${F32_MODEL}/resolve/main/mlc-chat-config.json answered 404`);
     // The config is there, the model library is not.
     s.network.add(F32_MODEL);
     s.network.missing.add(`${LIBS}${F32_MODEL}.wasm`);
-    const noWasm = await rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const noWasm = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(noWasm.name).to.equal('ModelFilesMissing');
     expect(noWasm.message).to.include(`${LIBS}${F32_MODEL}.wasm answered 404`);
   });
@@ -412,7 +411,7 @@ describe('ChatService: errors', () => {
     const s = setup();
     s.network.offline = true;
     s.engine.reloadFailure = new TypeError('Failed to fetch');
-    const error = await rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('NetworkUnreachable');
     expect(error.message).to.include('models.test').and.match(/internet connection/);
   });
@@ -421,7 +420,7 @@ describe('ChatService: errors', () => {
     const s = setup();
     s.network.add(F32_MODEL);
     s.engine.reloadFailure = new DOMException('Quota exceeded.', 'QuotaExceededError');
-    const error = await rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('StorageFull');
     expect(error.message).to.match(/no room/).and.match(/Delete a downloaded model/);
   });
@@ -430,28 +429,28 @@ describe('ChatService: errors', () => {
     const s = setup();
     s.network.add(F32_MODEL);
     s.engine.hangReload = true;
-    const loading = rejection(s.service.loadChatModel(F32_MODEL, () => {}));
+    const loading = rejection(s.service.load(F32_MODEL, () => {}));
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await s.service.deleteChatModel(F32_MODEL);
+    await s.service.delete(F32_MODEL);
     const error = await loading;
     expect(error.name).to.equal('Interrupted');
     expect(error.message).to.match(/Loading SmolLM2 135M Instruct \(q0f32\) stopped part way/);
     expect(s.engine.unloads).to.equal(1);
     expect(s.deleted.map((d) => d.id)).to.deep.equal([F32_MODEL]);
-    expect((await s.service.chatModels()).loaded).to.equal(null);
+    expect((await s.service.models()).loaded).to.equal(null);
   });
 
   it('an aborted fetch: Interrupted', async () => {
     const s = setup();
     s.network.add(F32_MODEL);
     s.engine.reloadFailure = new DOMException('The operation was aborted.', 'AbortError');
-    expect((await rejection(s.service.loadChatModel(F32_MODEL, () => {}))).name).to.equal('Interrupted');
+    expect((await rejection(s.service.load(F32_MODEL, () => {}))).name).to.equal('Interrupted');
   });
 
   it('chatting or asking for the prompt before loading: NoModelLoaded', async () => {
     const s = setup();
-    expect((await rejection(s.service.chat(CONVERSATION, SETTINGS, () => {}))).name).to.equal('NoModelLoaded');
-    expect((await rejection(s.service.chatPrompt(CONVERSATION))).name).to.equal('NoModelLoaded');
+    expect((await rejection(s.service.reply(CONVERSATION, SETTINGS, () => {}))).name).to.equal('NoModelLoaded');
+    expect((await rejection(s.service.prompt(CONVERSATION))).name).to.equal('NoModelLoaded');
   });
 
   it('the device lost mid-reply: OutOfMemory and the model unloaded; another failure: Interrupted, still loaded', async () => {
@@ -460,17 +459,17 @@ describe('ChatService: errors', () => {
     s.engine.reply = randomTokens(6);
     s.engine.failAfter = { tokens: 2, error: new Error('Device was lost. This can happen due to insufficient memory.') };
     const tokens: ChatToken[] = [];
-    const lost = await rejection(s.service.chat(CONVERSATION, SETTINGS, (token) => tokens.push(token)));
+    const lost = await rejection(s.service.reply(CONVERSATION, SETTINGS, (token) => tokens.push(token)));
     expect(lost.name).to.equal('OutOfMemory');
     expect(tokens.length).to.equal(2);
-    expect((await s.service.chatModels()).loaded).to.equal(null);
+    expect((await s.service.models()).loaded).to.equal(null);
 
     await loaded(s);
     s.engine.failAfter = { tokens: 3, error: new Error('something odd') };
-    const odd = await rejection(s.service.chat(CONVERSATION, SETTINGS, () => {}));
+    const odd = await rejection(s.service.reply(CONVERSATION, SETTINGS, () => {}));
     expect(odd.name).to.equal('Interrupted');
     expect(odd.message).to.include('something odd');
-    expect((await s.service.chatModels()).loaded).to.equal(F32_MODEL);
+    expect((await s.service.models()).loaded).to.equal(F32_MODEL);
   });
 });
 
@@ -481,7 +480,7 @@ describe('ChatService: chatting', () => {
     const script = randomTokens(randomInt(5, 12));
     s.engine.reply = script;
     const streamed: ChatToken[] = [];
-    const reply = await s.service.chat(CONVERSATION, SETTINGS, (token) => streamed.push(token));
+    const reply = await s.service.reply(CONVERSATION, SETTINGS, (token) => streamed.push(token));
 
     expect(s.engine.requests[0]).to.deep.equal({
       messages: CONVERSATION,
@@ -513,7 +512,7 @@ describe('ChatService: chatting', () => {
     await loaded(s);
     s.engine.reply = randomTokens(4);
     s.engine.replyFinish = 'length';
-    expect((await s.service.chat(CONVERSATION, SETTINGS, () => {})).finish).to.equal('length');
+    expect((await s.service.reply(CONVERSATION, SETTINGS, () => {})).finish).to.equal('length');
   });
 
   it("stopChat mid-reply: finish 'abort', fewer tokens, the engine interrupted", async () => {
@@ -522,8 +521,8 @@ describe('ChatService: chatting', () => {
     s.engine.reply = randomTokens(50);
     s.engine.tokenDelayMs = 2;
     let count = 0;
-    const reply = await s.service.chat(CONVERSATION, SETTINGS, () => {
-      if (++count === 3) void s.service.stopChat();
+    const reply = await s.service.reply(CONVERSATION, SETTINGS, () => {
+      if (++count === 3) void s.service.stop();
     });
     expect(reply.finish).to.equal('abort');
     expect(reply.tokens.length).to.be.within(3, 5);
@@ -535,8 +534,8 @@ describe('ChatService: chatting', () => {
     const s = setup();
     await loaded(s);
     s.engine.reply = randomTokens(50);
-    const replying = s.service.chat(CONVERSATION, SETTINGS, () => {});
-    await s.service.stopChat();
+    const replying = s.service.reply(CONVERSATION, SETTINGS, () => {});
+    await s.service.stop();
     const reply = await replying;
     expect(reply.finish).to.equal('abort');
     expect(reply.tokens.length).to.be.at.most(1);
@@ -547,14 +546,14 @@ describe('ChatService: the text the model receives', () => {
   it('a chatml template (SmolLM2): system, turns, and the assistant prefix; the default system prompt without one', async () => {
     const s = setup();
     await loaded(s, F32_MODEL, await fixture('chatml-chat-config.json'));
-    expect(await s.service.chatPrompt(CONVERSATION)).to.equal(
+    expect(await s.service.prompt(CONVERSATION)).to.equal(
       '<|im_start|>system\nYou are a pirate.<|im_end|>\n' +
         '<|im_start|>user\nHi<|im_end|>\n' +
         '<|im_start|>assistant\nAhoy!<|im_end|>\n' +
         '<|im_start|>user\nWhere is the gold?<|im_end|>\n' +
         '<|im_start|>assistant\n',
     );
-    expect(await s.service.chatPrompt([{ role: 'user', content: 'Hi' }])).to.equal(
+    expect(await s.service.prompt([{ role: 'user', content: 'Hi' }])).to.equal(
       '<|im_start|>system\nYou are a helpful AI assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n',
     );
   });
@@ -562,7 +561,7 @@ describe('ChatService: the text the model receives', () => {
   it('a Llama 3 template', async () => {
     const s = setup();
     await loaded(s, F32_MODEL, await fixture('llama3-chat-config.json'));
-    expect(await s.service.chatPrompt([{ role: 'user', content: 'Hi' }])).to.equal(
+    expect(await s.service.prompt([{ role: 'user', content: 'Hi' }])).to.equal(
       '<|start_header_id|>system<|end_header_id|>\n\nYou are a helpful, respectful and honest assistant.<|eot_id|>' +
         '<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>' +
         '<|start_header_id|>assistant<|end_header_id|>\n\n',
@@ -573,19 +572,19 @@ describe('ChatService: the text the model receives', () => {
     const s = setup();
     await loaded(s, F32_MODEL, await fixture('plain-chat-config.json'));
     const [, ...turns] = CONVERSATION;
-    expect(await s.service.chatPrompt([{ role: 'system', content: 'Be brief.' }, ...turns])).to.equal(
+    expect(await s.service.prompt([{ role: 'system', content: 'Be brief.' }, ...turns])).to.equal(
       '[SYSTEM] Be brief.\n"Hi" ASSISTANT: Ahoy!</s>USER: "Where is the gold?" ASSISTANT: ',
     );
     // An empty system message is not rendered, so the first turn keeps its role.
-    expect(await s.service.chatPrompt(turns)).to.equal('USER: "Hi" ASSISTANT: Ahoy!</s>USER: "Where is the gold?" ASSISTANT: ');
+    expect(await s.service.prompt(turns)).to.equal('USER: "Hi" ASSISTANT: Ahoy!</s>USER: "Where is the gold?" ASSISTANT: ');
   });
 
   it("the model record's overrides count, as in web-llm", async () => {
     const s = setup();
     const id = 'Pirate-Chat-q4f32_1-MLC';
-    await s.service.setChatAppConfig({ model_list: [record(id, { overrides: { conv_config: { system_message: 'Arr.' } } })] });
+    await s.service.setAppConfig({ model_list: [record(id, { overrides: { conv_config: { system_message: 'Arr.' } } })] });
     await loaded(s, id, await fixture('chatml-chat-config.json'));
-    expect(await s.service.chatPrompt([{ role: 'user', content: 'Hi' }])).to.match(/^<\|im_start\|>system\nArr\.<\|im_end\|>\n/);
+    expect(await s.service.prompt([{ role: 'user', content: 'Hi' }])).to.match(/^<\|im_start\|>system\nArr\.<\|im_end\|>\n/);
   });
 });
 
@@ -594,23 +593,23 @@ describe('ChatService: deleting', () => {
     const s = setup();
     await loaded(s);
     s.cached.add(F32_MODEL);
-    await s.service.deleteChatModel(F32_MODEL);
+    await s.service.delete(F32_MODEL);
     expect(s.engine.unloads).to.equal(1);
     expect(s.deleted).to.have.length(1);
     expect(s.deleted[0].id).to.equal(F32_MODEL);
     expect(s.deleted[0].appConfig!.model_list.map((r) => r.model_id)).to.include(F32_MODEL);
-    const after = await s.service.chatModels();
+    const after = await s.service.models();
     expect(after.loaded).to.equal(null);
     expect(after.models.find((m) => m.id === F32_MODEL)!.cached).to.equal(false);
-    expect((await rejection(s.service.chat(CONVERSATION, SETTINGS, () => {}))).name).to.equal('NoModelLoaded');
+    expect((await rejection(s.service.reply(CONVERSATION, SETTINGS, () => {}))).name).to.equal('NoModelLoaded');
   });
 
   it('a model that is not loaded is removed without unloading the one that is', async () => {
     const s = setup();
     await loaded(s);
-    await s.service.deleteChatModel('Qwen2.5-0.5B-Instruct-q4f32_1-MLC');
+    await s.service.delete('Qwen2.5-0.5B-Instruct-q4f32_1-MLC');
     expect(s.engine.unloads).to.equal(0);
     expect(s.deleted.map((d) => d.id)).to.deep.equal(['Qwen2.5-0.5B-Instruct-q4f32_1-MLC']);
-    expect((await s.service.chatModels()).loaded).to.equal(F32_MODEL);
+    expect((await s.service.models()).loaded).to.equal(F32_MODEL);
   });
 });

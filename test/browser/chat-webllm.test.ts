@@ -33,25 +33,25 @@ describe('chat with the real web-llm package', function () {
     if (!navigator.gpu || !(await navigator.gpu.requestAdapter())) this.skip();
     const service = new ChatService({ loadWebLLM });
     const appConfig = localModel(`no-such-model-${Date.now()}`);
-    await service.setChatAppConfig(appConfig);
+    await service.setAppConfig(appConfig);
     const progress: unknown[] = [];
-    const error = await rejection(service.loadChatModel(appConfig.model_list[0].model_id, (report) => progress.push(report)));
+    const error = await rejection(service.load(appConfig.model_list[0].model_id, (report) => progress.push(report)));
     expect(error.name).to.equal('ModelFilesMissing');
     const configUrl = `${appConfig.model_list[0].model}resolve/main/mlc-chat-config.json`;
     expect(error.message).to.include(configUrl).and.include('answered 404').and.include('model list');
-    expect((await service.chatModels()).loaded).to.equal(null);
+    expect((await service.models()).loaded).to.equal(null);
   });
 
   it('no WebGPU adapter ends in NoAdapter, before web-llm fetches anything', async () => {
     const service = new ChatService({ loadWebLLM, gpu: () => ({ requestAdapter: async () => null }) as unknown as GPU });
     const appConfig = localModel(`no-adapter-${Date.now()}`);
-    await service.setChatAppConfig(appConfig);
-    const error = await rejection(service.loadChatModel(appConfig.model_list[0].model_id, () => {}));
+    await service.setAppConfig(appConfig);
+    const error = await rejection(service.load(appConfig.model_list[0].model_id, () => {}));
     expect(error.name).to.equal('NoAdapter');
     expect(error.message).to.match(/WebGPU/).and.match(/no GPU/);
     const fetched = performance.getEntriesByType('resource').filter((entry) => entry.name.startsWith(appConfig.model_list[0].model));
     expect(fetched).to.deep.equal([]);
-    const { environment } = await service.chatModels();
+    const { environment } = await service.models();
     expect(environment).to.include({ webgpu: false, shaderF16: false, cacheBackend: 'cache' });
     expect(environment.problem).to.equal(error.message);
   });
@@ -61,7 +61,7 @@ describe('chat with the real web-llm package', function () {
       throw new TypeError('Failed to fetch');
     };
     const service = new ChatService({ loadWebLLM, fetch: offline });
-    const { models, environment } = await service.chatModels();
+    const { models, environment } = await service.models();
     const { prebuiltAppConfig } = await loadWebLLM();
     const expected = prebuiltAppConfig.model_list
       .map((record) => record.model_id)

@@ -7,17 +7,17 @@
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import type { EngineClient } from '../../src/client.ts';
-import { formatNumber, type FactMlpClient, type FactMlpLab } from '../../src/elements/fact-mlp-lab.ts';
-import { defaultFactMlp } from '../../workers/labs/fact-mlp.ts';
+import { formatNumber, type FactMlpLab, type FactMlpLabClient } from '../../src/elements/fact-mlp-lab.ts';
 import '../../src/elements/fact-mlp-lab.ts';
-import type { FactMlpResult, FactMlpSetup } from '../../workers/labs/types.ts';
+import { defaultFactMlp, type FactMlpResult, type FactMlpSetup } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The playground hands its EngineClient to the element.
-const engineClientFits: EngineClient extends FactMlpClient ? true : never = true;
+const engineClientFits: EngineClient extends FactMlpLabClient ? true : never = true;
 
 /** A random number in ±2, two decimals, never 0. */
-const randomValue = (): number => (Math.random() < 0.5 ? -1 : 1) * (0.01 + Math.round(Math.random() * 199) / 100);
+const randomValue = (): number => (random() < 0.5 ? -1 : 1) * (0.01 + randomInt(0, 200) / 100);
 const randomVector = (length: number): number[] => Array.from({ length }, randomValue);
 
 function randomResult(dimension: number): FactMlpResult {
@@ -37,8 +37,10 @@ interface Call {
   release: () => void;
 }
 
+type Labs = FactMlpLabClient['labs'];
+
 /** Records each setup; answers with fresh random numbers; can hold answers until released; fails on request. */
-class FakeLabs implements FactMlpClient {
+class FakeLabs implements Labs {
   readonly calls: Call[] = [];
   holding = false;
   failure = '';
@@ -129,7 +131,7 @@ describe('<llm-fact-mlp-lab>', function () {
   beforeEach(async function () {
     fake = new FakeLabs();
     element = document.createElement('llm-fact-mlp-lab');
-    element.client = fake;
+    element.client = { labs: fake };
     document.body.append(element);
     await settled();
   });
@@ -178,7 +180,7 @@ describe('<llm-fact-mlp-lab>', function () {
 
   for (const vector of ['michael', 'jordan', 'basketball', 'up', 'down'] as const) {
     it(`typing into ${vector} sends the new entry`, async function () {
-      const index = Math.floor(Math.random() * 6);
+      const index = randomInt(0, 6);
       const value = randomValue();
       await typeInto(cells(vector)[index]!, value);
       await settled();
@@ -282,8 +284,8 @@ describe('<llm-fact-mlp-lab>', function () {
   });
 
   it('a negative number under 1 keeps its minus while it is typed', async function () {
-    const bias = -(0.01 + Math.round(Math.random() * 98) / 100);
-    const entry = -(0.01 + Math.round(Math.random() * 98) / 100);
+    const bias = -(0.01 + randomInt(0, 99) / 100);
+    const entry = -(0.01 + randomInt(0, 99) / 100);
     await typeInto(biasField(), bias);
     await typeInto(cells('up')[0]!, entry);
     await waitFor(() => lastBatch()[0]!.up[0] === entry, 'a run with the new entry');

@@ -3,19 +3,23 @@
 // function's, the softmax lab's odds are the engine's softmax, and the playground
 // reaches all four labs.
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
+import type { LabsPanelClient } from '../../src/elements/labs-panel.ts';
 import '../../src/elements/parameter-lab.ts';
 import '../../src/elements/softmax-lab.ts';
 import { ACTIVE } from '../../src/elements/parameter-lab.ts';
 import '../../src/llm-playground.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
-import { Random } from '../../workers/engine/random.ts';
 import { softmax } from '../../workers/engine/sampling.ts';
 import { formatPercent } from '../../src/visible-token.ts';
+import { random } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
+
+// The playground hands its EngineClient to the labs panel, which hands it to each lab.
+const engineClientFits: EngineClient extends LabsPanelClient ? true : never = true;
 
 describe('concept labs with the real worker', function () {
   this.timeout(120_000);
-  const random = new Random(Date.now() >>> 0);
   const shadow = (element: Element, selector: string) => element.shadowRoot!.querySelector(selector);
   const texts = (element: Element, selector: string) => [...element.shadowRoot!.querySelectorAll(selector)].map((e) => e.textContent!.trim());
 
@@ -38,8 +42,8 @@ describe('concept labs with the real worker', function () {
     const lab = document.createElement('llm-softmax-lab');
     document.body.append(lab);
     try {
-      const logits = Array.from({ length: 5 }, () => Math.round((random.uniform() * 8 - 4) * 10) / 10);
-      const temperature = Math.round((0.2 + random.uniform() * 1.6) * 100) / 100;
+      const logits = Array.from({ length: 5 }, () => Math.round((random() * 8 - 4) * 10) / 10);
+      const temperature = Math.round((0.2 + random() * 1.6) * 100) / 100;
       lab.logits = logits;
       lab.temperature = temperature;
       const expected = Array.from(softmax(logits, temperature), formatPercent);
@@ -50,6 +54,7 @@ describe('concept labs with the real worker', function () {
   });
 
   it('the playground opens the four labs, sharing its worker', async () => {
+    expect(engineClientFits).to.equal(true);
     const playground = document.createElement('llm-playground') as LlmPlayground;
     playground.setAttribute('database', `test-${crypto.randomUUID()}`);
     playground.setAttribute('labs', '');

@@ -1,29 +1,21 @@
-// <llm-parameter-lab> against a fake LabsClient that answers fresh random
+// <llm-parameter-lab> against a fake of its labs slice that answers fresh random
 // breakdowns: the table, the share sentence, the stacked bar, memory, the
 // active model's buffer check, the custom shape, the context control, stale
 // answers and errors.
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/parameter-lab.ts';
-import type { ParameterLab } from '../../src/elements/parameter-lab.ts';
-import type { GPTConfig } from '../../workers/engine/config.ts';
-import type {
-  ActiveModelCount,
-  AngleHistogram,
-  FactMlpResult,
-  LabsClient,
-  ModelLogits,
-  NamedConfig,
-  PackingFrame,
-  ParameterBreakdown,
-  ParameterRow,
-  SoftmaxResult,
-} from '../../workers/labs/types.ts';
+import type { ParameterLab, ParameterLabClient } from '../../src/elements/parameter-lab.ts';
+import type { ActiveModelCount, GPTConfig, NamedConfig, ParameterBreakdown, ParameterRow } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
+
+// The playground hands its EngineClient to the element: it must have every method the element calls.
+const engineClientFits: EngineClient extends ParameterLabClient ? true : never = true;
 
 const CATEGORIES: ParameterRow['category'][] = ['embedding', 'query', 'key', 'value', 'output', 'mlpUp', 'mlpDown', 'unembedding'];
 const WORDS = ['Otter', 'Lantern', 'Harbour', 'Quartz', 'Meadow', 'Cobalt', 'Fable', 'Juniper'];
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
 const randomWord = (): string => WORDS[randomInt(0, WORDS.length)]!;
 const count = (value: number): string => value.toLocaleString('en-US');
 
@@ -35,7 +27,7 @@ function randomConfig(): GPTConfig {
     nLayer: randomInt(2, 100),
     nHead,
     nEmbd: nHead * randomInt(16, 200),
-    tied: Math.random() < 0.5,
+    tied: random() < 0.5,
   };
 }
 
@@ -78,10 +70,11 @@ function shapedCounts(matrix: number, embedding: number): Record<ParameterRow['c
   };
 }
 
-type Method = keyof LabsClient;
+type Labs = ParameterLabClient['labs'];
+type Method = keyof Labs;
 
 /** Answers the parameter lab's calls with fresh random breakdowns; records calls; fails or holds them on request. */
-class FakeLabs implements LabsClient {
+class FakeLabs implements Labs {
   readonly calls: { method: Method; args: unknown[] }[] = [];
   readonly failures: Partial<Record<Method, string>> = {};
   readonly configs: NamedConfig[];
@@ -98,7 +91,7 @@ class FakeLabs implements LabsClient {
 
   constructor() {
     const names = ['GPT-2 small', 'GPT-2 medium', 'GPT-2 large', 'GPT-2 XL', 'GPT-3 175B'];
-    this.configs = names.map((label) => ({ id: `id-${Math.random().toString(36).slice(2, 8)}`, label, config: randomConfig() }));
+    this.configs = names.map((label) => ({ id: `id-${randomInt(0, 36 ** 6).toString(36)}`, label, config: randomConfig() }));
   }
 
   get gpt3(): NamedConfig {
@@ -134,32 +127,13 @@ class FakeLabs implements LabsClient {
     this.breakdowns.push(breakdown);
     return { breakdown, bufferLength: breakdown.counts.total + this.bufferDifference };
   }
-
-  softmax(): Promise<SoftmaxResult> {
-    throw new Error('not used by the parameter lab');
-  }
-  sampleCounts(): Promise<number[]> {
-    throw new Error('not used by the parameter lab');
-  }
-  modelLogits(): Promise<ModelLogits> {
-    throw new Error('not used by the parameter lab');
-  }
-  randomAngles(): Promise<AngleHistogram> {
-    throw new Error('not used by the parameter lab');
-  }
-  packVectors(): Promise<PackingFrame> {
-    throw new Error('not used by the parameter lab');
-  }
-  factMlp(): Promise<FactMlpResult> {
-    throw new Error('not used by the parameter lab');
-  }
 }
 
 const mounted: ParameterLab[] = [];
 
 async function mount(fake: FakeLabs): Promise<ParameterLab> {
   const lab = document.createElement('llm-parameter-lab');
-  lab.client = fake;
+  lab.client = { labs: fake };
   document.body.append(lab);
   mounted.push(lab);
   await lab.updateComplete;
@@ -207,6 +181,10 @@ const triedWith = (fake: FakeLabs, blockSize: number): ParameterBreakdown | unde
 describe('<llm-parameter-lab>', () => {
   afterEach(() => {
     for (const lab of mounted.splice(0)) lab.remove();
+  });
+
+  it('has every method it calls on the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
   });
 
   it('counts GPT-3 175B first and shows its rows: count, formula and share, and the eight categories total', async () => {

@@ -1,23 +1,29 @@
-// <llm-softmax-lab> against an in-memory LabsClient that answers fresh random
+// <llm-softmax-lab> against an in-memory slice of the labs area that answers fresh random
 // numbers: what is shown equals what the client answered, every way of editing
 // a logit sends the new logits, the formula carries the client's numbers,
 // loading the model's logits and drawing samples ask the client with the
 // right arguments, and failures are shown.
 import { resetMouse, sendKeys, sendMouse } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/softmax-lab.ts';
-import type { SoftmaxLab } from '../../src/elements/softmax-lab.ts';
+import type { SoftmaxLab, SoftmaxLabClient } from '../../src/elements/softmax-lab.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
-import type { LabsClient, ModelLogits, SoftmaxResult } from '../../workers/labs/types.ts';
+import type { ModelLogits, SoftmaxResult } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const randomBetween = (low: number, high: number): number => low + Math.random() * (high - low);
-const unused = () => Promise.reject(new Error('the softmax lab does not call this'));
+// The playground hands its EngineClient to the element: it must have every method the element calls.
+const engineClientFits: EngineClient extends SoftmaxLabClient ? true : never = true;
+
+const randomBetween = (low: number, high: number): number => low + random() * (high - low);
 /** A number as the formula shows it (− for minus), back to a number. */
 const shownNumber = (element: Element): number => Number(element.textContent!.trim().replace('−', '-'));
 
-class FakeLabs implements LabsClient {
+type Labs = SoftmaxLabClient['labs'];
+
+/** The labs methods the softmax lab calls: fresh random answers, every call recorded; fails or holds on request. */
+class FakeLabs implements Labs {
   readonly softmaxCalls: { logits: number[]; temperature: number }[] = [];
   readonly sampleCalls: { logits: number[]; temperature: number; draws: number; seed: number }[] = [];
   readonly logitCalls: { text: string; count: number }[] = [];
@@ -63,13 +69,6 @@ class FakeLabs implements LabsClient {
     this.loaded = { tokens, logits };
     return this.loaded;
   }
-
-  knownConfigs = unused;
-  parameterBreakdown = unused;
-  activeModelCount = unused;
-  randomAngles = unused;
-  packVectors = unused;
-  factMlp = unused;
 }
 
 describe('<llm-softmax-lab>', function () {
@@ -103,7 +102,7 @@ describe('<llm-softmax-lab>', function () {
   beforeEach(async () => {
     client = new FakeLabs();
     lab = document.createElement('llm-softmax-lab');
-    lab.client = client;
+    lab.client = { labs: client };
     document.body.append(lab);
     await lab.updateComplete;
   });
@@ -111,6 +110,10 @@ describe('<llm-softmax-lab>', function () {
   afterEach(async () => {
     lab.remove();
     await resetMouse();
+  });
+
+  it('has every method it calls on the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
   });
 
   it('shows the example tokens and the client\'s probabilities for them', async () => {

@@ -1,27 +1,26 @@
-// <llm-superposition-lab> against a fake LabsClient with fresh random
+// <llm-superposition-lab> against a fake of its labs slice with fresh random
 // histograms: the bars are the counts (heights in proportion, a table of the
 // bins), mean and spread are shown, the dimension, count and seed chosen are the
 // ones asked for, each dimension's spread stays in a list, packing frames
 // replace the histogram and the within-ε count as they arrive, Run is disabled
 // while running, stale answers are dropped, and errors show.
 import { expect } from 'chai';
-import { DEFAULT_PACKING } from '../../workers/labs/types.ts';
 import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/superposition-lab.ts';
-import type { SuperpositionLab } from '../../src/elements/superposition-lab.ts';
-import type { AngleHistogram, LabsClient, PackingFrame, PackingRequest } from '../../workers/labs/types.ts';
+import type { SuperpositionLab, SuperpositionLabClient } from '../../src/elements/superposition-lab.ts';
+import { type AngleHistogram, DEFAULT_PACKING, type PackingFrame, type PackingRequest } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The playground hands its EngineClient to the element: it must have every method the element calls.
-const engineClientFits: EngineClient extends LabsClient ? true : never = true;
+const engineClientFits: EngineClient extends SuperpositionLabClient ? true : never = true;
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const randomIn = (low: number, high: number): number => low + Math.random() * (high - low);
+const randomIn = (low: number, high: number): number => low + random() * (high - low);
 
 /** A histogram of `bins` bins with random counts (some empty), its statistics random too. */
 function randomHistogram(bins: number): AngleHistogram {
   const edges = Array.from({ length: bins + 1 }, (_, i) => (180 * i) / bins);
-  const counts = Array.from({ length: bins }, () => (Math.random() < 0.2 ? 0 : randomInt(1, 500)));
+  const counts = Array.from({ length: bins }, () => (random() < 0.2 ? 0 : randomInt(1, 500)));
   return {
     edges,
     counts,
@@ -32,15 +31,17 @@ function randomHistogram(bins: number): AngleHistogram {
   };
 }
 
-const randomFrame = (step: number): PackingFrame => ({ step, histogram: randomHistogram(randomInt(20, 90)), withinTolerance: Math.random() });
+const randomFrame = (step: number): PackingFrame => ({ step, histogram: randomHistogram(randomInt(20, 90)), withinTolerance: random() });
 
 interface Held<T> {
   resolve: (value: T) => void;
   reject: (error: Error) => void;
 }
 
+type Labs = SuperpositionLabClient['labs'];
+
 /** Random answers for the superposition methods; holds each call until the test answers it; records every call. */
-class FakeLabs implements LabsClient {
+class FakeLabs implements Labs {
   readonly angleCalls: { args: [number, number, number, number]; answer: Held<AngleHistogram> }[] = [];
   readonly packCalls: { request: PackingRequest; onFrame: (frame: PackingFrame) => void; answer: Held<PackingFrame> }[] = [];
 
@@ -58,23 +59,11 @@ class FakeLabs implements LabsClient {
     call.answer.resolve(histogram);
     return histogram;
   }
-
-  softmax = unused;
-  sampleCounts = unused;
-  modelLogits = unused;
-  knownConfigs = unused;
-  parameterBreakdown = unused;
-  activeModelCount = unused;
-  factMlp = unused;
-}
-
-function unused(): Promise<never> {
-  return Promise.reject(new Error('not part of the superposition lab'));
 }
 
 async function makeLab(client: FakeLabs): Promise<SuperpositionLab> {
   const lab = document.createElement('llm-superposition-lab');
-  lab.client = client;
+  lab.client = { labs: client };
   document.body.append(lab);
   await lab.updateComplete;
   return lab;
