@@ -1,5 +1,6 @@
-// `npm test`: browser tests in headless Chromium, then Node tests (the CLI),
-// then one closing line with the counts of both.
+// `npm test`: the typecheck and the lint first (either failing fails the run at
+// once), then browser tests in headless Chromium, then Node tests (the CLI), then
+// one closing line with the counts of both.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,14 @@ if (!existsSync(chrome)) {
       '  CHROME_PATH=/path/to/chrome npm test',
   );
   process.exit(1);
+}
+
+for (const check of ['typecheck', 'lint']) {
+  console.log(`npm run ${check}`);
+  if (spawnSync('npm', ['run', '--silent', check], { stdio: 'inherit' }).status !== 0) {
+    console.error(`\nnpm test stopped: \`npm run ${check}\` failed (see above).`);
+    process.exit(1);
+  }
 }
 
 mkdirSync('test-results', { recursive: true });

@@ -13,8 +13,9 @@ import type { CheckpointSummary, StorageInfo } from '../../workers/api/library.t
 import { type CheckpointRecord, SCHEMA_VERSION } from '../../workers/store/records.ts';
 import type { RemoteCall, RemoteReply } from './store-remote.ts';
 import type { SaveReport, SaveRequest } from './store-save.worker.ts';
+import { randomFor } from './seeded.ts';
 
-const random = new Random(Date.now() >>> 0);
+const random = randomFor('checkpoint store');
 const VOCAB = ['\uFFFD', ...DEFAULT_CHARACTERS];
 
 /** Fresh random floats in (-1, 1), never zero. */

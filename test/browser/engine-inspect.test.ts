@@ -15,7 +15,7 @@ import { type Capture, forward } from '../../workers/engine/model.ts';
 import { createParameters, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer, UNKNOWN_TOKEN } from '../../workers/engine/tokenizer.ts';
-import type { TokenScore } from '../../workers/inspection.ts';
+import type { TokenScore } from '../../workers/api/inspector.ts';
 import {
   expectClose, expectCloseToScale, flatten, type Matrix, randomizeParameters, randomTokens, refAdd, refGelu,
   refLayerNorm, refMatmul, refSoftmax, relativeError, toMatrix, transpose,
