@@ -33,8 +33,11 @@ export class Newest<T> implements ReactiveController {
     host.addController(this);
   }
 
-  /** Runs `request` (after the delay); its answer, or null when a newer ask or a new model superseded it. */
-  async ask(request: () => Promise<T>): Promise<Answer<T> | null> {
+  /**
+   * Runs `request` (after the delay); its answer, or null when a newer ask or a new model superseded it.
+   * `request` gets `isNewest`, for what it hears before its answer (progress, frames): true while no newer ask came.
+   */
+  async ask(request: (isNewest: () => boolean) => Promise<T>): Promise<Answer<T> | null> {
     const ask = ++this.latest;
     this.setBusy(true);
     if (this.options.delay) {
@@ -43,7 +46,7 @@ export class Newest<T> implements ReactiveController {
     }
     let answer: Answer<T>;
     try {
-      answer = { value: await request() };
+      answer = { value: await request(() => ask === this.latest) };
     } catch (error) {
       answer = { error };
     }
