@@ -9,7 +9,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { isModelReplaced } from '../workers/api/index.ts';
 
-export type Answer<T> = { value: T; error?: undefined } | { error: unknown; value?: undefined };
+/** The value, or what was thrown instead; never a nullish error, so `answer.error !== undefined` tells the two apart. */
+export type Answer<T> = { value: T; error?: undefined } | { error: NonNullable<unknown>; value?: undefined };
 
 export interface NewestOptions {
   /** Milliseconds asks wait for the next one (default 0: none). */
@@ -48,7 +49,7 @@ export class Newest<T> implements ReactiveController {
     try {
       answer = { value: await request(() => ask === this.latest) };
     } catch (error) {
-      answer = { error };
+      answer = { error: error ?? new Error(`The request failed with ${error}.`) };
     }
     if (ask !== this.latest) return null;
     this.setBusy(false);
