@@ -194,3 +194,18 @@ export const cards = css`
     border-color: var(--_accent);
   }
 `;
+
+/** For screen readers only (a chart's table of numbers): class "visually-hidden". */
+export const visuallyHidden = css`
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    margin: -1px;
+    padding: 0;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
+  }
+`;
