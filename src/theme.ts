@@ -209,3 +209,24 @@ export const visuallyHidden = css`
     border: 0;
   }
 `;
+
+/** Tables of figures: ruled rows, the caption at the left, numbers (td class "number") at the right in the mono font. */
+export const tables = css`
+  table {
+    border-collapse: collapse;
+    font-size: 0.875rem;
+  }
+  caption {
+    text-align: left;
+  }
+  th,
+  td {
+    text-align: left;
+    padding: 0.25rem 0.8rem 0.25rem 0;
+    border-bottom: 1px solid var(--_border);
+  }
+  td.number {
+    text-align: right;
+    font-family: var(--_mono);
+  }
+`;
