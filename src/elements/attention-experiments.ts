@@ -10,22 +10,24 @@
  * All numbers come from the client (the worker); this element only compares them.
  *
  * Properties:
- *   client  anything with InspectorClient's inspect (EngineClient, set by <llm-playground>)
+ *   client  ExperimentsClient (EngineClient, set by the inspector panel)
  *   text    the prompt
  * Parts: mask-experiment, mask-toggle, mask-normal-chart, mask-off-chart, mask-change,
  *   ablate-experiment, heads, head, layer-all, clear, ablate-before-chart, ablate-after-chart, ablate-change,
  *   status, error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { Prediction, TokenProbability } from '../client.ts';
-import type { Inspection, InspectorClient, Interventions } from '../../workers/inspection.ts';
-import { messageOf } from '../../workers/message-of.ts';
+import {
+  type Inspection, type Interventions, messageOf, type Prediction, type TokenProbability, type Uses,
+} from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { alerts, buttons, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
 import './next-token-chart.ts';
 
-/** The part of the client this element talks to. */
-export type ExperimentsClient = Pick<InspectorClient, 'inspect'>;
+/** The part of the engine this element talks to. */
+export type ExperimentsClient = Uses<'inspector', 'inspect'>;
 
 /** The three forward passes shown: the model as trained, without the mask, with the chosen heads zeroed. */
 type Run = 'normal' | 'unmasked' | 'ablated';
@@ -34,11 +36,10 @@ const RUNS: Run[] = ['normal', 'unmasked', 'ablated'];
 
 interface RunState {
   inspection: Inspection | null;
-  pending: boolean;
   error: string;
 }
 
-const IDLE: RunState = { inspection: null, pending: false, error: '' };
+const IDLE: RunState = { inspection: null, error: '' };
 
 /** Total variation distance: half the summed absolute differences, i.e. how much probability moved. */
 export function totalVariation(p: Float32Array, q: Float32Array): number {
@@ -88,9 +89,7 @@ export class AttentionExperiments extends LitElement {
   static override properties = {
     client: { attribute: false },
     text: {},
-    maskOff: { state: true },
-    ablated: { state: true },
-    runs: { state: true },
+    ...states('maskOff', 'ablated', 'runs'),
   };
 
   declare client: ExperimentsClient | null;
@@ -100,8 +99,12 @@ export class AttentionExperiments extends LitElement {
   declare private ablated: ReadonlySet<number>;
   declare private runs: Record<Run, RunState>;
 
-  /** Number of the newest request of each run; answers to older ones are dropped. */
-  private latest: Record<Run, number> = { normal: 0, unmasked: 0, ablated: 0 };
+  /** Each run's newest request wins; answers to older ones are dropped. */
+  private readonly asks: Record<Run, Newest<Inspection>> = {
+    normal: new Newest(this),
+    unmasked: new Newest(this),
+    ablated: new Newest(this),
+  };
 
   constructor() {
     super();
@@ -130,22 +133,23 @@ export class AttentionExperiments extends LitElement {
 
   /** Inspects the prompt for one run (null interventions: that experiment is off, nothing to run). */
   private async load(run: Run): Promise<void> {
-    const request = ++this.latest[run];
+    const ask = this.asks[run];
     const client = this.client;
     const interventions = this.interventions(run);
     if (!client || interventions === null) {
+      ask.drop();
       this.setRun(run, IDLE);
       return;
     }
-    this.setRun(run, { pending: true, error: '' });
-    try {
-      const inspection = await client.inspect(this.text, interventions);
-      if (request !== this.latest[run]) return;
-      if (run === 'normal') this.keepHeadsOf(inspection);
-      this.setRun(run, { inspection, pending: false });
-    } catch (error) {
-      if (request === this.latest[run]) this.setRun(run, { pending: false, error: messageOf(error) });
+    this.setRun(run, { error: '' });
+    const answer = await ask.ask(() => client.inspector.inspect(this.text, interventions));
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.setRun(run, { error: messageOf(answer.error) });
+      return;
     }
+    if (run === 'normal') this.keepHeadsOf(answer.value);
+    this.setRun(run, { inspection: answer.value });
   }
 
   /** Another model has other heads: the chosen ones no longer mean anything, so none stay chosen. */
@@ -405,7 +409,7 @@ export class AttentionExperiments extends LitElement {
     const { before, after, titles, parts } = shown;
     const ready = before && after && sameTokens(before, after);
     const [left, right] = ready ? comparedPredictions(before, after) : [null, null];
-    const busy = this.runs.normal.pending || this.runs[shown.run].pending;
+    const busy = this.asks.normal.busy || this.asks[shown.run].busy;
     return html`
       <div class="compare" aria-busy=${busy ? 'true' : 'false'}>
         <div>

@@ -6,20 +6,23 @@
  * the earlier tokens and what it adds to the residual stream. The numbers come
  * from the worker through `client`.
  *
- * Properties: client (InspectorClient), text (the prompt).
+ * Properties: client (AttentionInspectorClient: EngineClient, set by the inspector panel), text (the prompt).
  * Parts: status, error, overview, layer-label, head-label, thumbnail (also "selected" on the chosen head),
  *   head-view, head-title, stages, stage (each radio), stage-caption, head-heatmap, queries (the token chips),
  *   query (each chip; also "selected"), updates (the table), update-row, update-head (the head's button),
  *   updates-status, updates-error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { HeadUpdate, InspectorClient, Inspection } from '../../workers/inspection.ts';
-import { headSize } from '../../workers/engine/config.ts';
-import { messageOf } from '../../workers/message-of.ts';
-import { buttons, theme } from '../theme.ts';
+import { type HeadUpdate, headSize, type Inspection, messageOf, type Uses } from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
+import { buttons, tables, theme } from '../theme.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
 import { type CellDetail, formatValue } from './heatmap.ts';
 import './heatmap.ts';
+
+/** The part of the engine this element talks to. */
+export type AttentionInspectorClient = Uses<'inspector', 'inspect' | 'headUpdates'>;
 
 /** Typing pauses this long before the prompt is run again. */
 const DEBOUNCE_MS = 150;
@@ -71,22 +74,12 @@ export class AttentionInspector extends LitElement {
   static override properties = {
     client: { attribute: false },
     text: {},
-    inspection: { state: true },
-    busy: { state: true },
-    error: { state: true },
-    layer: { state: true },
-    head: { state: true },
-    stage: { state: true },
-    query: { state: true },
-    updates: { state: true },
-    updatesBusy: { state: true },
-    updatesError: { state: true },
+    ...states('inspection', 'error', 'layer', 'head', 'stage', 'query', 'updates', 'updatesError'),
   };
 
-  declare client: InspectorClient | null;
+  declare client: AttentionInspectorClient | null;
   declare text: string;
   declare private inspection: Inspection | null;
-  declare private busy: boolean;
   declare private error: string;
   declare private layer: number;
   declare private head: number;
@@ -95,7 +88,6 @@ export class AttentionInspector extends LitElement {
   declare private query: number | null;
   /** What each head adds at `query`, largest norm first. */
   declare private updates: HeadUpdate[];
-  declare private updatesBusy: boolean;
   declare private updatesError: string;
 
   /** Per layer, per head: views of the capture, made once per inspection so thumbnails don't redraw on every render. */
@@ -104,30 +96,28 @@ export class AttentionInspector extends LitElement {
   private labels: string[] = [];
   /** The text the shown inspection was made from (head updates ask about the same text). */
   private inspectedText = '';
-  private debounce: ReturnType<typeof setTimeout> | undefined;
-  /** Numbers of the newest requests; answers to older ones are dropped. */
-  private latest = 0;
-  private latestUpdates = 0;
+  /** The prompt runs once typing pauses; head updates follow the newest query chosen. */
+  private readonly inspectAsk = new Newest<Inspection>(this, { delay: DEBOUNCE_MS });
+  private readonly updatesAsk = new Newest<HeadUpdate[]>(this);
 
   constructor() {
     super();
     this.client = null;
     this.text = '';
     this.inspection = null;
-    this.busy = false;
     this.error = '';
     this.layer = 0;
     this.head = 0;
     this.stage = 'pattern';
     this.query = null;
     this.updates = [];
-    this.updatesBusy = false;
     this.updatesError = '';
   }
 
   static override styles = [
     theme,
     buttons,
+    tables,
     css`
       h3 {
         font-size: 1rem;
@@ -188,23 +178,10 @@ export class AttentionInspector extends LitElement {
         border-color: var(--_accent);
         color: var(--_on-accent);
       }
-      table {
-        border-collapse: collapse;
-        font-size: 0.875rem;
-      }
-      caption {
-        text-align: left;
-      }
       th,
       td {
-        text-align: left;
         padding: 0.2rem 0.6rem 0.2rem 0;
-        border-bottom: 1px solid var(--_border);
         vertical-align: top;
-      }
-      td.number {
-        text-align: right;
-        font-family: var(--_mono);
       }
       .token {
         font-family: var(--_mono);
@@ -225,37 +202,23 @@ export class AttentionInspector extends LitElement {
     `,
   ];
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    clearTimeout(this.debounce);
-  }
-
   // willUpdate: the busy state goes into this render, not a second one.
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('client') || changed.has('text')) {
-      clearTimeout(this.debounce);
-      if (this.client) {
-        this.busy = true;
-        this.debounce = setTimeout(() => void this.inspect(), DEBOUNCE_MS);
-      }
-    }
+    if (!changed.has('client') && !changed.has('text')) return;
+    if (this.client) void this.inspect(this.client);
+    else this.inspectAsk.drop();
   }
 
-  private async inspect(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    const request = ++this.latest;
+  private async inspect(client: AttentionInspectorClient): Promise<void> {
     const text = this.text;
-    try {
-      const inspection = await client.inspect(text);
-      if (request !== this.latest) return;
-      this.show(inspection, text);
-      this.error = '';
-    } catch (error) {
-      if (request === this.latest) this.error = `Could not run the prompt: ${messageOf(error)}`;
-    } finally {
-      if (request === this.latest) this.busy = false;
+    const answer = await this.inspectAsk.ask(() => client.inspector.inspect(text));
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = `Could not run the prompt: ${messageOf(answer.error)}`;
+      return;
     }
+    this.show(answer.value, text);
+    this.error = '';
   }
 
   private show(inspection: Inspection, text: string): void {
@@ -277,31 +240,24 @@ export class AttentionInspector extends LitElement {
   }
 
   private clearQuery(): void {
-    this.latestUpdates++;
+    this.updatesAsk.drop();
     this.query = null;
     this.updates = [];
-    this.updatesBusy = false;
     this.updatesError = '';
   }
 
   private async loadUpdates(position: number): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const request = ++this.latestUpdates;
     this.query = position;
-    this.updatesBusy = true;
     this.updatesError = '';
-    try {
-      const updates = await client.headUpdates(this.inspectedText, position);
-      if (request !== this.latestUpdates) return;
-      this.updates = [...updates].sort((a, b) => b.norm - a.norm);
-    } catch (error) {
-      if (request === this.latestUpdates) {
-        this.updates = [];
-        this.updatesError = `Could not work out the heads' updates: ${messageOf(error)}`;
-      }
-    } finally {
-      if (request === this.latestUpdates) this.updatesBusy = false;
+    const answer = await this.updatesAsk.ask(() => client.inspector.headUpdates(this.inspectedText, position));
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.updates = [];
+      this.updatesError = `Could not work out the heads' updates: ${messageOf(answer.error)}`;
+    } else {
+      this.updates = [...answer.value].sort((a, b) => b.norm - a.norm);
     }
   }
 
@@ -316,10 +272,11 @@ export class AttentionInspector extends LitElement {
 
   override render() {
     const inspection = this.inspection;
-    const status = this.busy ? html`<p class="caption" part="status" role="status">Running the prompt…</p>` : nothing;
+    const busy = this.inspectAsk.busy;
+    const status = busy ? html`<p class="caption" part="status" role="status">Running the prompt…</p>` : nothing;
     const error = this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing;
     if (!inspection) {
-      return html`${status}${error}${this.busy || this.error ? nothing : html`<p class="empty">Waiting for the model…</p>`}`;
+      return html`${status}${error}${busy || this.error ? nothing : html`<p class="empty">Waiting for the model…</p>`}`;
     }
     return html`
       ${status}${error}
@@ -429,7 +386,7 @@ export class AttentionInspector extends LitElement {
 
   private renderUpdates(tokens: string[], query: number) {
     return html`
-      ${this.updatesBusy ? html`<p class="caption" part="updates-status" role="status">Working out what each head adds…</p>` : nothing}
+      ${this.updatesAsk.busy ? html`<p class="caption" part="updates-status" role="status">Working out what each head adds…</p>` : nothing}
       ${this.updatesError ? html`<p class="error" part="updates-error" role="alert">${this.updatesError}</p>` : nothing}
       ${this.updates.length === 0 ? nothing : html`
         <table part="updates">

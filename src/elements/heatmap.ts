@@ -18,6 +18,7 @@
  * Parts: canvas, readout, table, row-label, col-label, row-axis, col-axis.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { emit } from '../events.ts';
 import { theme } from '../theme.ts';
 
 export type HeatmapScale = 'sequential' | 'diverging';
@@ -495,11 +496,7 @@ export class Heatmap extends LitElement {
     const next = { row: Math.min(this.rows - 1, Math.max(0, row)), col: Math.min(this.cols - 1, Math.max(0, col)) };
     if (this.focusCell?.row === next.row && this.focusCell.col === next.col) return;
     this.focusCell = next;
-    this.emit('llm-cell-focus', this.cellAt(next.row, next.col));
-  }
-
-  private emit(type: string, detail: unknown): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+    emit(this, 'llm-cell-focus', this.cellAt(next.row, next.col));
   }
 
   private cellFromPoint(x: number, y: number): { row: number; col: number } | null {
@@ -529,13 +526,13 @@ export class Heatmap extends LitElement {
 
   private onClick = (event: MouseEvent): void => {
     if (this.compact) {
-      this.emit('llm-heatmap-select', {});
+      emit(this, 'llm-heatmap-select', {});
       return;
     }
     const cell = this.cellFromPoint(event.offsetX, event.offsetY);
     if (!cell) return;
     this.moveFocus(cell.row, cell.col);
-    this.emit('llm-cell-select', this.cellAt(cell.row, cell.col));
+    emit(this, 'llm-cell-select', this.cellAt(cell.row, cell.col));
   };
 
   private onFocus = (): void => {
@@ -546,7 +543,7 @@ export class Heatmap extends LitElement {
     if (this.compact) {
       if (event.key === 'Enter' || event.key === ' ') {
         event.preventDefault();
-        this.emit('llm-heatmap-select', {});
+        emit(this, 'llm-heatmap-select', {});
       }
       return;
     }
@@ -567,13 +564,13 @@ export class Heatmap extends LitElement {
       this.moveFocus(...move);
     } else if (event.key === 'Enter' && this.focusCell) {
       event.preventDefault();
-      this.emit('llm-cell-select', this.cellAt(row, col));
+      emit(this, 'llm-cell-select', this.cellAt(row, col));
     }
   };
 
   private onRowLabelClick = (event: MouseEvent): void => {
     const row = (event.target as HTMLElement).closest<HTMLElement>('[data-row]')?.dataset['row'];
-    if (row !== undefined) this.emit('llm-row-select', { row: Number(row) });
+    if (row !== undefined) emit(this, 'llm-row-select', { row: Number(row) });
   };
 }
 

@@ -5,15 +5,23 @@
  * nothing; it is made afresh when the model changes (at most every few seconds
  * while training), so what it shows is always the model in use.
  *
- * Properties: client (EngineClient), text (the prompt), model (ModelInfo, set by <llm-playground>).
+ * Properties: client (InspectorPanelClient: the EngineClient, set by <llm-playground>; every panel gets it),
+ *   text (the prompt), model (ModelInfo, set by <llm-playground>).
  * Attributes: tab ('attention' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
  * Parts: tabs, tab, panel.
  * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
  */
 import { css, html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
-import type { EngineClient, LossPoint, ModelInfo } from '../client.ts';
+import type { LossPoint, ModelInfo, Uses } from '../../workers/api/index.ts';
+import { states } from '../states.ts';
 import { theme } from '../theme.ts';
+import type { ExperimentsClient } from './attention-experiments.ts';
+import type { AttentionInspectorClient } from './attention-inspector.ts';
+import type { EmbeddingExplorerClient } from './embedding-explorer.ts';
+import type { LogitLensClient } from './logit-lens.ts';
+import type { MlpNeuronsClient } from './mlp-neurons.ts';
+import type { TimelapseClient } from './training-timelapse.ts';
 import { tabList, tabStyles } from './tabs.ts';
 import './attention-experiments.ts';
 import './attention-inspector.ts';
@@ -21,6 +29,10 @@ import './embedding-explorer.ts';
 import './logit-lens.ts';
 import './mlp-neurons.ts';
 import './training-timelapse.ts';
+
+/** What every panel uses, and the training's loss history for the time-lapse's curve. */
+export type InspectorPanelClient = AttentionInspectorClient & ExperimentsClient & MlpNeuronsClient & EmbeddingExplorerClient &
+  LogitLensClient & TimelapseClient & Uses<'training', 'state'>;
 
 const TABS = [
   { id: 'attention', label: 'Attention' },
@@ -42,11 +54,10 @@ export class InspectorPanel extends LitElement {
     text: { type: String },
     model: { attribute: false },
     tab: { type: String, reflect: true },
-    shownVersion: { state: true },
-    points: { state: true },
+    ...states('shownVersion', 'points'),
   };
 
-  declare client: EngineClient | null;
+  declare client: InspectorPanelClient | null;
   declare text: string;
   declare model: ModelInfo | null;
   declare tab: InspectorTab;
@@ -101,7 +112,7 @@ export class InspectorPanel extends LitElement {
   }
 
   private async refreshTimelapse(): Promise<void> {
-    const state = await this.client?.trainingState().catch(() => null);
+    const state = await this.client?.training.state().catch(() => null);
     this.points = state?.history ?? [];
     await this.updateComplete;
     await this.renderRoot.querySelector('llm-training-timelapse')?.refresh();

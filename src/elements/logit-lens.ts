@@ -5,15 +5,19 @@
  * that depth and lists the likeliest next tokens, with the residual vector's
  * length beside them. The numbers come from the worker through `client`.
  *
- * Properties: client (InspectorClient), text (the prompt).
+ * Properties: client (LogitLensClient: EngineClient, set by the inspector panel), text (the prompt).
  * Parts: positions (the token chips), position (each chip), lens (the table), layer-row, prediction (each top
  *   token; also "final" when it is the last layer's first choice), prediction-fill, norm, norm-fill, status, error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { InspectorClient, LensLayer } from '../../workers/inspection.ts';
-import { messageOf } from '../../workers/message-of.ts';
+import { type Inspection, type LensLayer, messageOf, type Uses } from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { alerts, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+
+/** The part of the engine this element talks to. */
+export type LogitLensClient = Uses<'inspector', 'inspect' | 'logitLens'>;
 
 /** Predictions read out per layer. */
 const TOP_COUNT = 5;
@@ -25,25 +29,21 @@ export class LogitLens extends LitElement {
   static override properties = {
     client: { attribute: false },
     text: {},
-    tokens: { state: true },
-    position: { state: true },
-    layers: { state: true },
-    busy: { state: true },
-    error: { state: true },
+    ...states('tokens', 'position', 'layers', 'error'),
   };
 
-  declare client: InspectorClient | null;
+  declare client: LogitLensClient | null;
   declare text: string;
   /** The prompt's tokens, as the model reads them. */
   declare private tokens: string[];
   /** The token whose next-token prediction is read out (an index in `tokens`). */
   declare private position: number;
   declare private layers: LensLayer[];
-  declare private busy: boolean;
   declare private error: string;
 
-  /** Number of the newest request; answers to older ones are dropped. */
-  private latest = 0;
+  /** Reading the prompt's tokens, then the lens at one of them: the newest question wins. */
+  private readonly tokensAsk = new Newest<Inspection>(this);
+  private readonly lensAsk = new Newest<LensLayer[]>(this);
 
   constructor() {
     super();
@@ -52,8 +52,11 @@ export class LogitLens extends LitElement {
     this.tokens = [];
     this.position = 0;
     this.layers = [];
-    this.busy = false;
     this.error = '';
+  }
+
+  private get busy(): boolean {
+    return this.tokensAsk.busy || this.lensAsk.busy;
   }
 
   // willUpdate: the busy state it sets goes into this render, not a second one.
@@ -62,41 +65,35 @@ export class LogitLens extends LitElement {
   }
 
   /** The prompt's tokens, then the lens at its last token. */
-  private readPrompt(client: InspectorClient): Promise<void> {
-    return this.request(async (isLatest) => {
-      const { tokens } = await client.inspect(this.text);
-      if (!isLatest()) return;
-      this.tokens = tokens;
-      this.position = tokens.length - 1;
-      this.layers = [];
-      const layers = await client.logitLens(this.text, this.position, TOP_COUNT);
-      if (isLatest()) this.layers = layers;
-    });
+  private async readPrompt(client: LogitLensClient): Promise<void> {
+    this.lensAsk.drop();
+    this.error = '';
+    const text = this.text;
+    const answer = await this.tokensAsk.ask(() => client.inspector.inspect(text));
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = messageOf(answer.error);
+      return;
+    }
+    this.tokens = answer.value.tokens;
+    this.position = this.tokens.length - 1;
+    this.layers = [];
+    await this.readLens(client, this.position);
   }
 
   private choose(position: number): void {
-    const client = this.client;
-    if (!client || position === this.position) return;
+    if (!this.client || position === this.position) return;
+    this.tokensAsk.drop();
     this.position = position;
-    void this.request(async (isLatest) => {
-      const layers = await client.logitLens(this.text, position, TOP_COUNT);
-      if (isLatest()) this.layers = layers;
-    });
+    void this.readLens(this.client, position);
   }
 
-  /** Runs `work` as the newest request: busy meanwhile, its error shown, answers to older requests dropped. */
-  private async request(work: (isLatest: () => boolean) => Promise<void>): Promise<void> {
-    const request = ++this.latest;
-    const isLatest = () => request === this.latest;
-    this.busy = true;
+  private async readLens(client: LogitLensClient, position: number): Promise<void> {
     this.error = '';
-    try {
-      await work(isLatest);
-    } catch (error) {
-      if (isLatest()) this.error = messageOf(error);
-    } finally {
-      if (isLatest()) this.busy = false;
-    }
+    const answer = await this.lensAsk.ask(() => client.inspector.logitLens(this.text, position, TOP_COUNT));
+    if (!answer) return;
+    if (answer.error !== undefined) this.error = messageOf(answer.error);
+    else this.layers = answer.value;
   }
 
   static override styles = [

@@ -4,12 +4,11 @@
  * pre-activation, the GELU curve with its point marked, and the tokens its
  * output pushes up. The facts view does the same for a fact prompt of the
  * built-in corpus, on the last token of the person's name, in every layer, with
- * what the model predicts next. Every number comes from `client`; the element
- * only draws the GELU formula itself. The curves are SVG, so they stay sharp
- * at any device pixel ratio.
+ * what the model predicts next. Every number comes from `client`; how a
+ * neuron is drawn is in neuron-drawing.ts.
  *
  * Properties:
- *   client  InspectorClient | null (EngineClient, set by the playground)
+ *   client  MlpNeuronsClient | null (EngineClient, set by the inspector panel)
  *   text    string: the prompt
  *   view    'prompt' | 'facts' (attribute view, reflected): which of the two views shows
  * Keyboard: the token chips are a radio group (arrow keys, Home, End move the chosen token).
@@ -21,11 +20,17 @@
  *   fact-layers, fact-layer, fact-neurons, fact-neuron.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { FactPrompt, InspectorClient, Neuron, NeuronReport, TokenScore } from '../../workers/inspection.ts';
-import { messageOf } from '../../workers/message-of.ts';
+import {
+  type FactPrompt, type Inspection, messageOf, type NeuronReport, type TokenScore, type Uses,
+} from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { alerts, buttons, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
-import { gelu } from '../../workers/engine/gelu.ts';
+import { chartFrame, formatValue, geluCurve, neuronDrawingStyles, promotedTokens, startsAnswer } from './neuron-drawing.ts';
+
+/** The part of the engine this element talks to. */
+export type MlpNeuronsClient = Uses<'inspector', 'inspect' | 'topNeurons' | 'factPrompts'>;
 
 export type NeuronView = 'prompt' | 'facts';
 
@@ -33,59 +38,6 @@ export type NeuronView = 'prompt' | 'facts';
 const NEURON_COUNT = 8;
 /** Neurons listed per layer in the facts view (every layer shows at once). */
 const FACT_NEURON_COUNT = 4;
-
-/** The GELU chart's size in CSS pixels, its margin, and how many points draw the curve. */
-const CHART_WIDTH = 132;
-const CHART_HEIGHT = 84;
-const CHART_MARGIN = 8;
-const CURVE_POINTS = 61;
-
-/**
- * Where a report's curves are drawn: x from −reach to reach, y from low to high,
- * the same for every neuron of the report so their points can be compared.
- */
-interface ChartFrame {
-  reach: number;
-  low: number;
-  high: number;
-  /** Data to pixels: X = scaleX·x + shiftX, Y = shiftY − scaleY·y. */
-  scaleX: number;
-  scaleY: number;
-  shiftX: number;
-  shiftY: number;
-  /** The curve as an SVG path in data coordinates (drawn through the same transform). */
-  path: string;
-}
-
-function chartFrame(neurons: readonly Neuron[]): ChartFrame {
-  const reach = Math.max(3, ...neurons.map((neuron) => Math.abs(neuron.pre) * 1.1));
-  const high = Math.max(gelu(reach), ...neurons.map((neuron) => neuron.post));
-  const low = -0.2 - 0.1 * reach;
-  const scaleX = (CHART_WIDTH - 2 * CHART_MARGIN) / (2 * reach);
-  const scaleY = (CHART_HEIGHT - 2 * CHART_MARGIN) / (high - low);
-  const points = Array.from({ length: CURVE_POINTS }, (_, i) => {
-    const x = -reach + (2 * reach * i) / (CURVE_POINTS - 1);
-    return `${x.toFixed(4)},${gelu(x).toFixed(4)}`;
-  });
-  return {
-    reach, low, high, scaleX, scaleY,
-    shiftX: CHART_MARGIN + reach * scaleX,
-    shiftY: CHART_MARGIN + high * scaleY,
-    path: `M${points.join('L')}`,
-  };
-}
-
-/** Numbers as the panel prints them (and reads them out). */
-const formatValue = (value: number): string => value.toFixed(3);
-const formatScore = (score: number): string => score.toFixed(2);
-
-/**
- * Whether a promoted token begins the fact's answer word: its first letter, which
- * is where a character model commits to one sport or city (the space before it
- * is the same for every fact).
- */
-export const startsAnswer = (token: string, answer: string): boolean =>
-  token.trim() !== '' && answer.trimStart().startsWith(token);
 
 /** The fact shown, with everything read for it. */
 interface FactReading {
@@ -101,22 +53,11 @@ export class MlpNeurons extends LitElement {
     client: { attribute: false },
     text: {},
     view: { reflect: true },
-    tokens: { state: true },
-    layers: { state: true },
-    neuronsPerLayer: { state: true },
-    position: { state: true },
-    layer: { state: true },
-    report: { state: true },
-    busy: { state: true },
-    error: { state: true },
-    facts: { state: true },
-    factIndex: { state: true },
-    reading: { state: true },
-    factBusy: { state: true },
-    factError: { state: true },
+    ...states('tokens', 'layers', 'neuronsPerLayer', 'position', 'layer', 'report', 'error'),
+    ...states('facts', 'factIndex', 'reading', 'factError'),
   };
 
-  declare client: InspectorClient | null;
+  declare client: MlpNeuronsClient | null;
   declare text: string;
   declare view: NeuronView;
   /** The prompt's tokens and the model's shape, once read. */
@@ -127,21 +68,21 @@ export class MlpNeurons extends LitElement {
   declare private position: number | null;
   declare private layer: number;
   declare private report: NeuronReport | null;
-  declare private busy: boolean;
   declare private error: string;
   declare private facts: FactPrompt[] | null;
   declare private factIndex: number;
   declare private reading: FactReading | null;
-  declare private factBusy: boolean;
   declare private factError: string;
 
   /** What `tokens` were read for; a different prompt or client reads them again. */
-  private tokensOf: { client: InspectorClient; text: string } | null = null;
+  private tokensOf: { client: MlpNeuronsClient; text: string } | null = null;
   /** The client `facts` came from. */
-  private factsOf: InspectorClient | null = null;
-  /** Numbers of the newest requests; older answers are dropped. */
-  private latestNeurons = 0;
-  private latestFact = 0;
+  private factsOf: MlpNeuronsClient | null = null;
+  /** Each view reads in two steps; the newest reading wins, and a new one drops both steps of the older. */
+  private readonly tokensAsk = new Newest<Inspection>(this);
+  private readonly reportAsk = new Newest<NeuronReport>(this);
+  private readonly factsAsk = new Newest<FactPrompt[]>(this);
+  private readonly readingAsk = new Newest<FactReading>(this);
 
   constructor() {
     super();
@@ -154,12 +95,10 @@ export class MlpNeurons extends LitElement {
     this.position = null;
     this.layer = 0;
     this.report = null;
-    this.busy = false;
     this.error = '';
     this.facts = null;
     this.factIndex = 0;
     this.reading = null;
-    this.factBusy = false;
     this.factError = '';
   }
 
@@ -177,62 +116,75 @@ export class MlpNeurons extends LitElement {
     return this.position !== null && this.position < this.tokens.length ? this.position : this.tokens.length - 1;
   }
 
+  private get busy(): boolean {
+    return this.tokensAsk.busy || this.reportAsk.busy;
+  }
+
+  private get factBusy(): boolean {
+    return this.factsAsk.busy || this.readingAsk.busy;
+  }
+
   /** Reads the prompt's tokens when they are not read yet, then the chosen token's neurons in the chosen layer. */
   private async showNeurons(): Promise<void> {
     const client = this.client;
     if (!client) return;
     const text = this.text;
-    const request = ++this.latestNeurons;
-    this.busy = true;
+    this.tokensAsk.drop();
+    this.reportAsk.drop();
     this.error = '';
-    try {
-      if (this.tokensOf?.client !== client || this.tokensOf.text !== text) {
-        const { tokens, config } = await client.inspect(text);
-        if (request !== this.latestNeurons) return;
-        this.tokens = tokens;
-        this.layers = config.nLayer;
-        this.neuronsPerLayer = 4 * config.nEmbd;
-        this.layer = Math.min(this.layer, config.nLayer - 1);
-        this.tokensOf = { client, text };
+    if (this.tokensOf?.client !== client || this.tokensOf.text !== text) {
+      const read = await this.tokensAsk.ask(() => client.inspector.inspect(text));
+      if (!read) return;
+      if (read.error !== undefined) {
+        this.error = messageOf(read.error);
+        return;
       }
-      const report = await client.topNeurons(text, this.shownPosition(), this.layer, NEURON_COUNT);
-      if (request === this.latestNeurons) this.report = report;
-    } catch (error) {
-      if (request === this.latestNeurons) this.error = messageOf(error);
-    } finally {
-      if (request === this.latestNeurons) this.busy = false;
+      const { tokens, config } = read.value;
+      this.tokens = tokens;
+      this.layers = config.nLayer;
+      this.neuronsPerLayer = 4 * config.nEmbd;
+      this.layer = Math.min(this.layer, config.nLayer - 1);
+      this.tokensOf = { client, text };
     }
+    const position = this.shownPosition();
+    const answer = await this.reportAsk.ask(() => client.inspector.topNeurons(text, position, this.layer, NEURON_COUNT));
+    if (!answer) return;
+    if (answer.error !== undefined) this.error = messageOf(answer.error);
+    else this.report = answer.value;
   }
 
   /** Reads the fact prompts (once per client), then the chosen fact's prediction and its name's neurons in every layer. */
   private async showFact(index: number): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const request = ++this.latestFact;
+    this.factsAsk.drop();
+    this.readingAsk.drop();
     this.factIndex = index;
-    this.factBusy = true;
     this.factError = '';
-    try {
-      if (this.factsOf !== client) {
-        const facts = await client.factPrompts();
-        if (request !== this.latestFact) return;
-        this.facts = facts;
-        this.factsOf = client;
-        this.reading = null;
+    if (this.factsOf !== client) {
+      const read = await this.factsAsk.ask(() => client.inspector.factPrompts());
+      if (!read) return;
+      if (read.error !== undefined) {
+        this.factError = messageOf(read.error);
+        return;
       }
-      const fact = this.facts?.[index];
-      if (!fact) return;
-      const { tokens, top, config } = await client.inspect(fact.prompt);
+      this.facts = read.value;
+      this.factsOf = client;
+      this.reading = null;
+    }
+    const fact = this.facts?.[index];
+    if (!fact) return;
+    const answer = await this.readingAsk.ask(async () => {
+      const { tokens, top, config } = await client.inspector.inspect(fact.prompt);
       const layers = Array.from({ length: config.nLayer }, (_, layer) => layer);
       const reports = await Promise.all(
-        layers.map((layer) => client.topNeurons(fact.prompt, fact.namePosition, layer, FACT_NEURON_COUNT)),
+        layers.map((layer) => client.inspector.topNeurons(fact.prompt, fact.namePosition, layer, FACT_NEURON_COUNT)),
       );
-      if (request === this.latestFact) this.reading = { fact, tokens, top, reports };
-    } catch (error) {
-      if (request === this.latestFact) this.factError = messageOf(error);
-    } finally {
-      if (request === this.latestFact) this.factBusy = false;
-    }
+      return { fact, tokens, top, reports };
+    });
+    if (!answer) return;
+    if (answer.error !== undefined) this.factError = messageOf(answer.error);
+    else this.reading = answer.value;
   }
 
   private chooseToken(position: number): void {
@@ -270,6 +222,7 @@ export class MlpNeurons extends LitElement {
     selects,
     alerts,
     buttons,
+    neuronDrawingStyles,
     css`
       .switch {
         display: flex;
@@ -362,57 +315,6 @@ export class MlpNeurons extends LitElement {
         grid-column: 1 / -1;
         margin: 0;
         font-size: 0.85rem;
-      }
-      ul.promotes {
-        display: inline-flex;
-        flex-wrap: wrap;
-        gap: 3px;
-        list-style: none;
-        margin: 0;
-        padding: 0;
-        vertical-align: top;
-      }
-      .promote {
-        padding: 0 0.3rem;
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
-        background: var(--_background);
-        font-family: var(--_mono);
-        font-size: 0.8rem;
-      }
-      .promote .token-text {
-        white-space: pre;
-      }
-      .promote .score {
-        color: var(--_muted);
-        margin-left: 0.25rem;
-      }
-      .promote.answer {
-        border: 2px solid var(--_accent);
-        font-weight: 700;
-      }
-      svg {
-        display: block;
-        overflow: visible;
-      }
-      .axis {
-        stroke: var(--_border);
-        stroke-width: 1;
-      }
-      .curve {
-        fill: none;
-        stroke: var(--_muted);
-        stroke-width: 1.5;
-      }
-      .drop {
-        stroke: var(--_accent);
-        stroke-width: 1;
-        stroke-dasharray: 2 2;
-      }
-      .point {
-        fill: var(--_accent);
-        stroke: var(--_background);
-        stroke-width: 1.5;
       }
       .fact-prompt {
         font-family: var(--_mono);
@@ -550,49 +452,12 @@ export class MlpNeurons extends LitElement {
               <dt>after</dt>
               <dd part="neuron-post">${formatValue(neuron.post)}</dd>
             </dl>
-            ${this.renderCurve(neuron, frame)}
-            <p class="promotes-line">Pushes up ${this.renderPromotes(neuron.promotes, null)}</p>
+            ${geluCurve(neuron, frame)}
+            <p class="promotes-line">Pushes up ${promotedTokens(neuron.promotes, null)}</p>
           </li>`,
         )}
       </ol>
     `;
-  }
-
-  /** The GELU curve in data coordinates under one transform, the neuron's point in pixels through the same map. */
-  private renderCurve(neuron: Neuron, frame: ChartFrame) {
-    const { scaleX, scaleY, shiftX, shiftY, reach, low, high } = frame;
-    const pointX = scaleX * neuron.pre + shiftX;
-    const pointY = shiftY - scaleY * neuron.post;
-    return html`<svg
-      part="gelu"
-      role="img"
-      aria-label="GELU curve: ${formatValue(neuron.pre)} before GELU gives ${formatValue(neuron.post)} after"
-      width=${CHART_WIDTH}
-      height=${CHART_HEIGHT}
-      viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}"
-    >
-      <g transform="matrix(${scaleX} 0 0 ${-scaleY} ${shiftX} ${shiftY})">
-        <line class="axis" x1=${-reach} y1="0" x2=${reach} y2="0" vector-effect="non-scaling-stroke"></line>
-        <line class="axis" x1="0" y1=${low} x2="0" y2=${high} vector-effect="non-scaling-stroke"></line>
-        <line class="drop" x1=${neuron.pre} y1="0" x2=${neuron.pre} y2=${neuron.post} vector-effect="non-scaling-stroke"></line>
-        <path class="curve" part="gelu-curve" d=${frame.path} vector-effect="non-scaling-stroke"></path>
-      </g>
-      <circle class="point" part="gelu-point" cx=${pointX.toFixed(2)} cy=${pointY.toFixed(2)} r="3.5"></circle>
-    </svg>`;
-  }
-
-  /** Promoted tokens with their scores; those that start `answer` are marked. */
-  private renderPromotes(promotes: readonly TokenScore[], answer: string | null) {
-    return html`<ul class="promotes" part="promotes">
-      ${promotes.map(({ token, score }) => {
-        const starts = answer !== null && startsAnswer(token, answer);
-        return html`<li
-          class="promote ${starts ? 'answer' : ''}"
-          part=${starts ? 'promote answer' : 'promote'}
-          aria-label="${describeToken(token)}: ${formatScore(score)}${starts ? ', starts the answer' : ''}"
-        ><span class="token-text" part="promote-token">${visibleToken(token)}</span><span class="score" part="promote-score">${formatScore(score)}</span></li>`;
-      })}
-    </ul>`;
   }
 
   private renderFacts() {
@@ -650,7 +515,7 @@ export class MlpNeurons extends LitElement {
                     <span class="numbers">neuron <span part="neuron-index">${neuron.index}</span>:
                       <span part="neuron-pre">${formatValue(neuron.pre)}</span> →
                       <span part="neuron-post">${formatValue(neuron.post)}</span></span>
-                    <span>pushes up ${this.renderPromotes(neuron.promotes, fact.answer)}</span>
+                    <span>pushes up ${promotedTokens(neuron.promotes, fact.answer)}</span>
                   </li>`,
                 )}
               </ol>

@@ -3,18 +3,22 @@
  * patterns changed while the model trained. The worker records a frame every
  * N steps (and at step 0); a slider scrubs through them beside the loss curve.
  *
- * Properties: client (InspectorClient), points (LossPoint[] from the training panel, optional).
+ * Properties: client (TimelapseClient: EngineClient, set by the inspector panel),
+ *   points (LossPoint[] from the training panel, optional).
  * Methods: refresh() (fetches the frames recorded so far; the playground calls it as training goes on).
  * Parts: settings, prompt-input, every-select, apply-button, refresh-button, slider, frame-step, bars, bar, bar-fill,
  *   thumbnails, thumbnail (each <llm-heatmap>), head (the chosen head, large), loss-curve, loss-marker, empty, status, error.
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
-import type { LossPoint } from '../client.ts';
-import type { InspectorClient, TimelapseFrame } from '../../workers/inspection.ts';
-import { messageOf } from '../../workers/message-of.ts';
+import { type LossPoint, messageOf, type TimelapseFrame, type Uses } from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
 import { alerts, barRows, buttons, inputs, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
+
+/** The part of the engine this element talks to. */
+export type TimelapseClient = Uses<'inspector', 'timelapse' | 'setTimelapse'>;
 
 export const DEFAULT_PROMPT = 'The cat sat on the';
 export const INTERVALS = [10, 25, 50, 100] as const;
@@ -40,16 +44,10 @@ export class TrainingTimelapse extends LitElement {
   static override properties = {
     client: { attribute: false },
     points: { attribute: false },
-    prompt: { state: true },
-    every: { state: true },
-    frames: { state: true },
-    index: { state: true },
-    chosen: { state: true },
-    busy: { state: true },
-    error: { state: true },
+    ...states('prompt', 'every', 'frames', 'index', 'chosen', 'watching', 'error'),
   };
 
-  declare client: InspectorClient | null;
+  declare client: TimelapseClient | null;
   declare points: readonly LossPoint[];
   /** The settings as typed; sent to the worker with Watch. */
   declare private prompt: string;
@@ -59,12 +57,12 @@ export class TrainingTimelapse extends LitElement {
   declare private index: number;
   /** The head shown large (its thumbnail chosen), if any. */
   declare private chosen: { layer: number; head: number } | null;
-  declare private busy: 'watch' | 'refresh' | null;
+  /** The settings are on their way to the worker. */
+  declare private watching: boolean;
   declare private error: string;
 
-  /** Numbers of the newest refresh asked for and the newest applied: answers arrive in order, stale ones are dropped. */
-  private asked = 0;
-  private applied = 0;
+  /** The newest refresh wins: the frames an older one fetched are older still. */
+  private readonly framesAsk = new Newest<TimelapseFrame[]>(this);
   /** Each head's [T, T] view of a layer's patterns, made once per frame so the thumbnails redraw only on a new frame. */
   private heads = new WeakMap<Float32Array, Float32Array[]>();
 
@@ -77,7 +75,7 @@ export class TrainingTimelapse extends LitElement {
     this.frames = [];
     this.index = 0;
     this.chosen = null;
-    this.busy = null;
+    this.watching = false;
     this.error = '';
   }
 
@@ -96,21 +94,17 @@ export class TrainingTimelapse extends LitElement {
   async refresh(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const request = ++this.asked;
-    this.busy ??= 'refresh';
-    try {
-      const frames = await client.timelapse();
-      if (request <= this.applied) return;
-      this.applied = request;
-      const following = this.index >= this.frames.length - 1;
-      this.frames = frames;
-      this.index = following ? Math.max(0, frames.length - 1) : Math.min(this.index, frames.length - 1);
-      this.error = '';
-    } catch (error) {
-      if (request === this.asked) this.error = messageOf(error);
-    } finally {
-      if (request === this.asked && this.busy === 'refresh') this.busy = null;
+    const answer = await this.framesAsk.ask(() => client.inspector.timelapse());
+    if (!answer) return;
+    if (answer.error !== undefined) {
+      this.error = messageOf(answer.error);
+      return;
     }
+    const frames = answer.value;
+    const following = this.index >= this.frames.length - 1;
+    this.frames = frames;
+    this.index = following ? Math.max(0, frames.length - 1) : Math.min(this.index, frames.length - 1);
+    this.error = '';
   }
 
   private onSubmit(event: SubmitEvent): void {
@@ -121,19 +115,19 @@ export class TrainingTimelapse extends LitElement {
   /** Sends the settings to the worker (which starts the frames afresh with one now), then fetches them. */
   private async watch(): Promise<void> {
     const client = this.client;
-    if (!client || this.busy === 'watch') return;
-    this.busy = 'watch';
+    if (!client || this.watching) return;
+    this.watching = true;
     this.error = '';
     try {
-      await client.setTimelapse({ prompt: this.prompt, every: this.every });
-      this.chosen = null;
-      this.busy = null;
-      await this.refresh();
+      await client.inspector.setTimelapse({ prompt: this.prompt, every: this.every });
     } catch (error) {
       this.error = messageOf(error);
+      return;
     } finally {
-      if (this.busy === 'watch') this.busy = null;
+      this.watching = false;
     }
+    this.chosen = null;
+    await this.refresh();
   }
 
   /** Views of one layer's [nHead, T, T] patterns, one per head. */
@@ -282,7 +276,7 @@ export class TrainingTimelapse extends LitElement {
   }
 
   private renderSettings() {
-    const locked = !this.client || this.busy === 'watch';
+    const locked = !this.client || this.watching;
     return html`
       <form part="settings" @submit=${this.onSubmit}>
         <label class="prompt"
@@ -299,12 +293,12 @@ export class TrainingTimelapse extends LitElement {
             ${INTERVALS.map((steps) => html`<option .value=${String(steps)} ?selected=${steps === this.every}>${steps} steps</option>`)}
           </select></label
         >
-        <button part="apply-button" class="primary" type="submit" ?disabled=${locked} aria-busy=${String(this.busy === 'watch')}>
-          ${this.busy === 'watch' ? 'Setting…' : 'Watch'}
+        <button part="apply-button" class="primary" type="submit" ?disabled=${locked} aria-busy=${String(this.watching)}>
+          ${this.watching ? 'Setting…' : 'Watch'}
         </button>
         <button part="refresh-button" type="button" ?disabled=${!this.client} @click=${() => this.refresh()}>Refresh</button>
       </form>
-      <p class="status" part="status" role="status">${this.busy === 'refresh' ? 'Fetching the frames…' : ''}</p>
+      <p class="status" part="status" role="status">${this.framesAsk.busy && !this.watching ? 'Fetching the frames…' : ''}</p>
     `;
   }
 

@@ -9,14 +9,13 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/attention-experiments.ts';
 import type { AttentionExperiments, ExperimentsClient } from '../../src/elements/attention-experiments.ts';
 import { describeToken, formatPercent } from '../../src/visible-token.ts';
-import type { GPTConfig } from '../../workers/engine/config.ts';
-import type { Inspection, Interventions } from '../../workers/inspection.ts';
+import type { GPTConfig, Inspection, Interventions } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
-// The playground will hand its EngineClient (an InspectorClient) to the element.
+// The inspector panel hands its EngineClient to the element.
 const engineClientFits: EngineClient extends ExperimentsClient ? true : never = true;
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
 const randomConfig = (): GPTConfig => ({
   vocabSize: randomInt(24, 60),
   blockSize: 64,
@@ -35,7 +34,7 @@ const vocabularyOf = (size: number): string[] =>
 
 /** A peaked random distribution, so the top tokens are well apart. */
 function randomNext(size: number): Float32Array {
-  const logits = Array.from({ length: size }, () => Math.random() * 6);
+  const logits = Array.from({ length: size }, () => random() * 6);
   const peak = Math.max(...logits);
   const weights = logits.map((logit) => Math.exp(logit - peak));
   const total = weights.reduce((sum, weight) => sum + weight, 0);
@@ -72,16 +71,18 @@ class FakeInspector implements ExperimentsClient {
   /** Shapes the next answers' distribution (to force a case); fresh random when null. */
   shape: ((size: number) => Float32Array) | null = null;
 
-  async inspect(text: string, interventions?: Interventions): Promise<Inspection> {
-    const answer = inspectionOf(text, this.config, (this.shape ?? randomNext)(this.config.vocabSize));
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    this.calls.push({ text, interventions: structuredClone(interventions), answer, release });
-    if (!this.holding) release();
-    await released;
-    if (this.failure) throw new Error(this.failure);
-    return answer;
-  }
+  readonly inspector = {
+    inspect: async (text: string, interventions?: Interventions): Promise<Inspection> => {
+      const answer = inspectionOf(text, this.config, (this.shape ?? randomNext)(this.config.vocabSize));
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      this.calls.push({ text, interventions: structuredClone(interventions), answer, release });
+      if (!this.holding) release();
+      await released;
+      if (this.failure) throw new Error(this.failure);
+      return answer;
+    },
+  };
 
   /** The newest call of one kind: 'normal' (no interventions), 'unmasked' or 'ablated'. */
   last(kind: 'normal' | 'unmasked' | 'ablated'): Call | undefined {

@@ -1,18 +1,21 @@
-// <llm-attention-inspector> against an in-memory InspectorClient with fresh
+// <llm-attention-inspector> against an in-memory client of its slice with fresh
 // random captures (4 layers × 4 heads, up to 64 tokens): the thumbnails, the
 // three stages' numbers (table and readout) equal the capture's arrays, masked
 // cells read −∞ and are hatched, keyboard selection, the chosen query's head
 // updates sorted by norm, the newest prompt winning, errors, and no long task.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/attention-inspector.ts';
-import type { AttentionInspector } from '../../src/elements/attention-inspector.ts';
+import type { AttentionInspector, AttentionInspectorClient } from '../../src/elements/attention-inspector.ts';
 import { formatValue, type Heatmap } from '../../src/elements/heatmap.ts';
-import type { GPTConfig } from '../../workers/engine/config.ts';
-import type { Capture } from '../../workers/engine/model.ts';
 import { visibleToken } from '../../src/visible-token.ts';
-import type { HeadUpdate, InspectorClient, Inspection } from '../../workers/inspection.ts';
+import type { Capture, GPTConfig, HeadUpdate, Inspection } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
+
+// The inspector panel hands its EngineClient to the element.
+const engineClientFits: EngineClient extends AttentionInspectorClient ? true : never = true;
 
 const L = 4;
 const NH = 4;
@@ -20,8 +23,7 @@ const C = 32;
 const BLOCK = 64;
 const CHARS = 'abcdefghijklmnopqrstuvwxyz .,\n';
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const randomArray = (length: number, spread = 1): Float32Array => Float32Array.from({ length }, () => (Math.random() - 0.5) * 2 * spread);
+const randomArray = (length: number, spread = 1): Float32Array => Float32Array.from({ length }, () => (random() - 0.5) * 2 * spread);
 const randomText = (length: number): string => Array.from({ length }, () => CHARS[randomInt(0, CHARS.length)]).join('');
 
 /** [NH, T, T] causal scores → mask and softmax pattern, as the engine keeps them. */
@@ -43,7 +45,7 @@ function randomAttention(T: number) {
   return { scores, mask, pattern };
 }
 
-class FakeInspector implements Pick<InspectorClient, 'inspect' | 'headUpdates'> {
+class FakeInspector implements AttentionInspectorClient {
   readonly inspectCalls: string[] = [];
   readonly updateCalls: [string, number][] = [];
   readonly inspections = new Map<string, Inspection>();
@@ -53,15 +55,18 @@ class FakeInspector implements Pick<InspectorClient, 'inspect' | 'headUpdates'> 
   delays = new Map<string, number>();
   readonly config: GPTConfig = { vocabSize: CHARS.length, blockSize: BLOCK, nLayer: L, nHead: NH, nEmbd: C, tied: true };
 
-  async inspect(text: string): Promise<Inspection> {
-    this.inspectCalls.push(text);
-    const inspection = this.randomInspection(text);
-    // The answer comes in a later task, as a worker's message would.
-    await new Promise((resolve) => setTimeout(resolve, this.delays.get(text) ?? 0));
-    if (this.failure) throw new Error(this.failure);
-    this.inspections.set(text, inspection);
-    return inspection;
-  }
+  readonly inspector = {
+    inspect: async (text: string): Promise<Inspection> => {
+      this.inspectCalls.push(text);
+      const inspection = this.randomInspection(text);
+      // The answer comes in a later task, as a worker's message would.
+      await new Promise((resolve) => setTimeout(resolve, this.delays.get(text) ?? 0));
+      if (this.failure) throw new Error(this.failure);
+      this.inspections.set(text, inspection);
+      return inspection;
+    },
+    headUpdates: async (text: string, position: number): Promise<HeadUpdate[]> => this.headUpdates(text, position),
+  };
 
   private randomInspection(text: string): Inspection {
     const tokens = text === '' ? ['\n'] : [...text].slice(-BLOCK);
@@ -77,7 +82,7 @@ class FakeInspector implements Pick<InspectorClient, 'inspect' | 'headUpdates'> 
         residAfterMlp: randomArray(T * C),
       })),
     };
-    const next = Float32Array.from({ length: CHARS.length }, () => Math.random());
+    const next = Float32Array.from({ length: CHARS.length }, random);
     return {
       ids: tokens.map((token) => CHARS.indexOf(token)),
       tokens,
@@ -88,7 +93,7 @@ class FakeInspector implements Pick<InspectorClient, 'inspect' | 'headUpdates'> 
     };
   }
 
-  async headUpdates(text: string, position: number): Promise<HeadUpdate[]> {
+  private headUpdates(text: string, position: number): HeadUpdate[] {
     this.updateCalls.push([text, position]);
     const inspection = this.inspections.get(text)!;
     const T = inspection.tokens.length;
@@ -105,7 +110,7 @@ class FakeInspector implements Pick<InspectorClient, 'inspect' | 'headUpdates'> 
           norm: Math.hypot(...update),
           promotes: Array.from({ length: 5 }, () => {
             const id = randomInt(0, CHARS.length);
-            return { id, token: CHARS[id]!, score: Math.random() * 3 };
+            return { id, token: CHARS[id]!, score: random() * 3 };
           }),
         });
       }
@@ -120,7 +125,7 @@ const parts = <E extends Element = HTMLElement>(root: Element, name: string) => 
 
 async function inspectorWith(text: string, client = new FakeInspector()) {
   const inspector = document.createElement('llm-attention-inspector');
-  inspector.client = client as unknown as InspectorClient;
+  inspector.client = client;
   inspector.text = text;
   document.body.append(inspector);
   const heatmap = await waitFor(() => part<Heatmap>(inspector, 'head-heatmap'), 'the large heatmap');
@@ -150,6 +155,10 @@ async function chooseStage(inspector: AttentionInspector, stage: string): Promis
 
 describe('<llm-attention-inspector>', () => {
   afterEach(() => document.querySelectorAll('llm-attention-inspector').forEach((element) => element.remove()));
+
+  it('fits the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
+  });
 
   it('shows one labelled thumbnail per head, layers down and heads across, the first chosen', async () => {
     const { inspector } = await inspectorWith(randomText(randomInt(10, 40)));
@@ -315,7 +324,7 @@ describe('<llm-attention-inspector>', () => {
     const client = new FakeInspector();
     client.failure = `no model loaded ${randomInt(0, 1000)}`;
     const inspector = document.createElement('llm-attention-inspector');
-    inspector.client = client as unknown as InspectorClient;
+    inspector.client = client;
     inspector.text = 'hello';
     document.body.append(inspector);
     const alert = await waitFor(() => part(inspector, 'error'), 'the error');

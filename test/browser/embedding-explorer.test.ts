@@ -1,36 +1,33 @@
-// <llm-embedding-explorer> against an in-memory InspectorClient that answers
+// <llm-embedding-explorer> against an in-memory client of its slice that answers
 // with fresh random numbers: each section asks for the right tokens, shows
 // exactly what came back, draws every token on the map, hands the position
 // matrix to <llm-heatmap>, and shows the client's errors.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/embedding-explorer.ts';
-import type { EmbeddingExplorer, EmbeddingSection } from '../../src/elements/embedding-explorer.ts';
+import type { EmbeddingExplorer, EmbeddingExplorerClient, EmbeddingSectionId } from '../../src/elements/embedding-explorer.ts';
 import type { Heatmap } from '../../src/elements/heatmap.ts';
-import type {
-  ContextualSimilarity,
-  EmbeddingMap,
-  InspectorClient,
-  Neighbour,
-  TokenAngle,
-} from '../../workers/inspection.ts';
+import type { ContextualSimilarity, EmbeddingMap, Neighbour, TokenAngle } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
+
+// The inspector panel hands its EngineClient to the element, which hands it to its sections.
+const engineClientFits: EngineClient extends EmbeddingExplorerClient ? true : never = true;
 
 const VOCABULARY = ['\uFFFD', '\n', ' ', '.', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', ...'abcdefghijklmnopqrstuvwxyz'];
 const BLOCK_SIZE = 24;
 const LAYERS = 4;
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const randomCosine = (): number => Math.random() * 2 - 1;
+const randomCosine = (): number => random() * 2 - 1;
 /** How the element writes a number: fixed digits, a real minus sign. */
 const shown = (value: number, digits: number): string => value.toFixed(digits).replace('-', '−');
 
-type Method = keyof InspectorClient;
-type Used = 'nearestTokens' | 'tokenArithmetic' | 'tokenAngle' | 'embeddingMap' | 'positionSimilarity' | 'contextualSimilarity';
+type Used = keyof EmbeddingExplorerClient['inspector'];
 
 /** Answers the embedding methods with fresh random numbers and remembers each call and its answer; fails on request. */
-class FakeInspector implements InspectorClient {
-  readonly calls: { method: Method; args: unknown[] }[] = [];
+class FakeInspector implements EmbeddingExplorerClient {
+  readonly calls: { method: Used; args: unknown[] }[] = [];
   readonly failures: Partial<Record<Used, string>> = {};
   readonly answers: unknown[] = [];
   /** While set, calls wait until the hold that set it is released. */
@@ -38,7 +35,7 @@ class FakeInspector implements InspectorClient {
 
   constructor(readonly vocabulary: string[] = VOCABULARY) {}
 
-  called(method: Method): unknown[][] {
+  called(method: Used): unknown[][] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
   }
 
@@ -71,60 +68,52 @@ class FakeInspector implements InspectorClient {
     }).sort((a, b) => b.cosine - a.cosine);
   }
 
-  nearestTokens(token: number, count: number): Promise<Neighbour[]> {
-    return this.answer('nearestTokens', [token, count], () => this.neighbours(count, [token]));
-  }
+  readonly inspector = {
+    nearestTokens: (token: number, count: number): Promise<Neighbour[]> =>
+      this.answer('nearestTokens', [token, count], () => this.neighbours(count, [token])),
 
-  tokenArithmetic(a: number, b: number, c: number, count: number): Promise<Neighbour[]> {
-    return this.answer('tokenArithmetic', [a, b, c, count], () => this.neighbours(count, [a, b, c]));
-  }
+    tokenArithmetic: (a: number, b: number, c: number, count: number): Promise<Neighbour[]> =>
+      this.answer('tokenArithmetic', [a, b, c, count], () => this.neighbours(count, [a, b, c])),
 
-  tokenAngle(a: number, b: number): Promise<TokenAngle> {
-    return this.answer('tokenAngle', [a, b], () => {
-      const cosine = randomCosine();
-      return { dot: cosine * (1 + Math.random() * 20), cosine, degrees: (Math.acos(cosine) * 180) / Math.PI };
-    });
-  }
+    tokenAngle: (a: number, b: number): Promise<TokenAngle> =>
+      this.answer('tokenAngle', [a, b], () => {
+        const cosine = randomCosine();
+        return { dot: cosine * (1 + random() * 20), cosine, degrees: (Math.acos(cosine) * 180) / Math.PI };
+      }),
 
-  embeddingMap(): Promise<EmbeddingMap> {
-    return this.answer('embeddingMap', [], () => {
-      const first = 0.2 + Math.random() * 0.5;
-      return {
-        tokens: [...this.vocabulary],
-        points: Float32Array.from({ length: 2 * this.vocabulary.length }, () => (Math.random() - 0.5) * 6),
-        explained: [first, Math.random() * (1 - first)] as [number, number],
-      };
-    });
-  }
+    embeddingMap: (): Promise<EmbeddingMap> =>
+      this.answer('embeddingMap', [], () => {
+        const first = 0.2 + random() * 0.5;
+        return {
+          tokens: [...this.vocabulary],
+          points: Float32Array.from({ length: 2 * this.vocabulary.length }, () => (random() - 0.5) * 6),
+          explained: [first, random() * (1 - first)] as [number, number],
+        };
+      }),
 
-  positionSimilarity(): Promise<Float32Array> {
-    return this.answer('positionSimilarity', [], () => Float32Array.from({ length: BLOCK_SIZE * BLOCK_SIZE }, randomCosine));
-  }
+    positionSimilarity: (): Promise<Float32Array> =>
+      this.answer('positionSimilarity', [], () => Float32Array.from({ length: BLOCK_SIZE * BLOCK_SIZE }, randomCosine)),
 
-  contextualSimilarity(first: { text: string; position: number }, second: { text: string; position: number }): Promise<ContextualSimilarity> {
-    return this.answer('contextualSimilarity', [first, second], () => ({
-      tokens: [[...first.text].at(first.position - first.text.length) ?? '', [...second.text].at(second.position - second.text.length) ?? ''] as [string, string],
-      cosines: Array.from({ length: LAYERS + 1 }, randomCosine),
-    }));
-  }
-
-  private unused(): Promise<never> {
-    return Promise.reject(new Error('not part of the embeddings'));
-  }
-  inspect = () => this.unused();
-  headUpdates = () => this.unused();
-  topNeurons = () => this.unused();
-  factPrompts = () => this.unused();
-  logitLens = () => this.unused();
-  timelapse = () => this.unused();
-  setTimelapse = () => this.unused();
+    contextualSimilarity: (first: { text: string; position: number }, second: { text: string; position: number }): Promise<ContextualSimilarity> =>
+      this.answer('contextualSimilarity', [first, second], () => ({
+        tokens: [[...first.text].at(first.position - first.text.length) ?? '', [...second.text].at(second.position - second.text.length) ?? ''] as [
+          string,
+          string,
+        ],
+        cosines: Array.from({ length: LAYERS + 1 }, randomCosine),
+      })),
+  };
 }
 
 describe('<llm-embedding-explorer>', function () {
   let explorer: EmbeddingExplorer;
   let client: FakeInspector;
   const root = () => explorer.shadowRoot!;
-  const part = <E extends Element = HTMLElement>(name: string) => root().querySelector<E>(`[part~="${name}"]`);
+  /** The open section: an element of its own in the explorer's panel. */
+  const section = () => root().querySelector('#panel > [active]')!.shadowRoot!;
+  /** A part of the explorer's own (its tabs), else of the open section. */
+  const part = <E extends Element = HTMLElement>(name: string) =>
+    root().querySelector<E>(`[part~="${name}"]`) ?? section().querySelector<E>(`[part~="${name}"]`);
   const text = (element: Element | null) => element?.textContent!.replace(/\s+/g, ' ').trim() ?? '';
   const settled = async () => {
     await waitFor(() => !text(part('status')), 'the answer');
@@ -136,8 +125,8 @@ describe('<llm-embedding-explorer>', function () {
     select.dispatchEvent(new Event('change', { bubbles: true }));
     await explorer.updateComplete;
   };
-  const open = async (section: EmbeddingSection) => {
-    part<HTMLButtonElement>(`tab-${section}`)!.click();
+  const open = async (id: EmbeddingSectionId) => {
+    part<HTMLButtonElement>(`tab-${id}`)!.click();
     await explorer.updateComplete;
   };
   /** The rows of a cosine list as shown: id, visible token, cosine text, bar width. */
@@ -172,6 +161,10 @@ describe('<llm-embedding-explorer>', function () {
 
   afterEach(() => explorer?.remove());
 
+  it('fits the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
+  });
+
   it('opens on the neighbours of a token and shows the cosines the client gave, as bars', async () => {
     await mount();
     await settled();
@@ -186,6 +179,21 @@ describe('<llm-embedding-explorer>', function () {
     expect(listed('neighbours')).to.deep.equal(expected(answer));
     const labels = [...part('neighbours')!.querySelectorAll('[part~="neighbour"]')].map((row) => row.getAttribute('aria-label'));
     expect(labels[0]).to.contain(`id ${answer[0]!.id}: cosine ${shown(answer[0]!.cosine, 4)}`);
+  });
+
+  it("keeps a section's pick and answer while another section is open", async () => {
+    await mount();
+    await settled();
+    const token = randomInt(1, VOCABULARY.length);
+    await choose('token-picker', token);
+    await settled();
+    const shown = listed('neighbours');
+    await open('angle');
+    await settled();
+    await open('neighbours');
+    expect(client.called('nearestTokens')).to.have.length(2);
+    expect(part<HTMLSelectElement>('token-picker')!.value).to.equal(String(token));
+    expect(listed('neighbours')).to.deep.equal(shown);
   });
 
   it('shows invisible tokens visibly in the token picker', async () => {
@@ -287,10 +295,10 @@ describe('<llm-embedding-explorer>', function () {
     // alone at the canvas's right edge, less the 28 px the map keeps clear, half-way down.
     const fake = new FakeInspector();
     const loner = randomInt(3, VOCABULARY.length);
-    const points = Float32Array.from({ length: 2 * VOCABULARY.length }, () => Math.random() * 2 - 1);
+    const points = Float32Array.from({ length: 2 * VOCABULARY.length }, () => random() * 2 - 1);
     points.set([-1, -1, -1, 1], 0);
     points.set([10, 0], 2 * loner);
-    fake.embeddingMap = () => Promise.resolve({ tokens: [...VOCABULARY], points, explained: [0.5, 0.25] });
+    fake.inspector.embeddingMap = () => Promise.resolve({ tokens: [...VOCABULARY], points, explained: [0.5, 0.25] });
     await mount(fake);
     await open('map');
     await settled();
@@ -393,7 +401,7 @@ describe('<llm-embedding-explorer>', function () {
     expect(part<HTMLButtonElement>('compare-button')!.disabled).to.equal(false);
   });
 
-  const failing: [EmbeddingSection, Used][] = [
+  const failing: [EmbeddingSectionId, Used][] = [
     ['neighbours', 'nearestTokens'],
     ['arithmetic', 'tokenArithmetic'],
     ['angle', 'tokenAngle'],
@@ -404,7 +412,7 @@ describe('<llm-embedding-explorer>', function () {
   for (const [section, method] of failing) {
     it(`shows the client's error in ${section}`, async () => {
       const fake = new FakeInspector();
-      const message = `${method} failed ${Math.random().toString(36).slice(2)}`;
+      const message = `${method} failed ${random().toString(36).slice(2)}`;
       fake.failures[method] = message;
       await mount(fake);
       await open(section);

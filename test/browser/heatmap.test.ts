@@ -5,13 +5,13 @@ import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../src/elements/heatmap.ts';
 import { type CellDetail, formatValue, type Heatmap, scaleColor } from '../../src/elements/heatmap.ts';
+import { random, randomInt } from './seeded.ts';
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 
 /** A fresh square of random scores with a causal mask (1 above the diagonal). */
 function randomSquare(size: number) {
-  const values = Float32Array.from({ length: size * size }, () => (Math.random() - 0.5) * 8);
+  const values = Float32Array.from({ length: size * size }, () => (random() - 0.5) * 8);
   const masked = Uint8Array.from({ length: size * size }, (_, i) => (i % size > Math.floor(i / size) ? 1 : 0));
   const labels = Array.from({ length: size }, () => LETTERS[randomInt(0, LETTERS.length)]!);
   return { values, masked, labels };
@@ -81,8 +81,8 @@ describe('<llm-heatmap>', () => {
     const heatmap = await heatmapOf(size, { masked: true });
     const focused: CellDetail[] = [];
     const selected: CellDetail[] = [];
-    heatmap.addEventListener('llm-cell-focus', (event) => focused.push((event as CustomEvent<CellDetail>).detail));
-    heatmap.addEventListener('llm-cell-select', (event) => selected.push((event as CustomEvent<CellDetail>).detail));
+    heatmap.addEventListener('llm-cell-focus', (event) => focused.push(event.detail));
+    heatmap.addEventListener('llm-cell-select', (event) => selected.push(event.detail));
     canvasOf(heatmap).focus();
     await heatmap.updateComplete;
     expect(focused.at(-1)).to.include({ row: 0, col: 0 });
@@ -182,7 +182,7 @@ describe('<llm-heatmap>', () => {
   it('reports a row label click', async () => {
     const heatmap = await heatmapOf(7);
     const rows: number[] = [];
-    heatmap.addEventListener('llm-row-select', (event) => rows.push((event as CustomEvent<{ row: number }>).detail.row));
+    heatmap.addEventListener('llm-row-select', (event) => rows.push(event.detail.row));
     heatmap.shadowRoot!.querySelectorAll<HTMLElement>('[part~="row-label"]')[4]!.click();
     expect(rows).to.deep.equal([4]);
   });

@@ -6,8 +6,11 @@ import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import '../../src/llm-playground.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
-import type { InspectorTab } from '../../src/elements/inspector-panel.ts';
+import type { InspectorPanelClient, InspectorTab } from '../../src/elements/inspector-panel.ts';
 import { waitFor } from './wait-for.ts';
+
+// The playground hands its EngineClient to the panel, which hands it to every panel of its own.
+const engineClientFits: EngineClient extends InspectorPanelClient ? true : never = true;
 
 /** Sentences of the built-in corpus's kind: characters the shipped model knows. */
 const PROMPT = 'the fluffy blue creature sat by the river. mara pell plays tennis';
@@ -32,19 +35,27 @@ describe('<llm-playground> inspector', function () {
     const button = await waitFor(() => panel().shadowRoot!.querySelector<HTMLButtonElement>(`#tab-${tab}`), `the ${tab} tab`);
     button.click();
   };
-  /** An element inside the open panel's own shadow root, once it is there. */
-  const inside = (tag: string, selector: string, what: string) =>
-    waitFor(() => panel().shadowRoot!.querySelector(tag)?.shadowRoot?.querySelector(selector), what, 60_000);
+  /** An element inside the shadow root of the open panel (tags: it, then any element of its own holding the element), once there. */
+  const inside = (tags: string[], selector: string, what: string) =>
+    waitFor(() => {
+      let root: ShadowRoot | null | undefined = panel().shadowRoot;
+      for (const tag of tags) root = root?.querySelector(tag)?.shadowRoot;
+      return root?.querySelector(selector);
+    }, what, 60_000);
+
+  it("fits the playground's EngineClient", () => {
+    expect(engineClientFits).to.equal(true);
+  });
 
   it('shows the engine\'s own attention numbers for the selected head, masked cells as −∞', async () => {
     await open('attention');
-    const big = await inside('llm-attention-inspector', '[part~="head-heatmap"]', 'the large heatmap') as HTMLElement & { updateComplete: Promise<boolean> };
+    const big = await inside(['llm-attention-inspector'], '[part~="head-heatmap"]', 'the large heatmap') as HTMLElement & { updateComplete: Promise<boolean> };
     const inspector = panel().shadowRoot!.querySelector('llm-attention-inspector')!;
     await waitFor(() => inspector.shadowRoot!.querySelectorAll('[part~="thumbnail"]').length === 16, '16 thumbnails');
 
     const reference = new EngineClient({ database: `test-${crypto.randomUUID()}` });
     try {
-      const { capture, ids } = await reference.forward(PROMPT.slice(0, 64), { capture: true });
+      const { capture, ids } = await reference.model.forward(PROMPT.slice(0, 64), { capture: true });
       const T = ids.length;
       const stages = [...inspector.shadowRoot!.querySelectorAll<HTMLInputElement>('[part~="stage"]')];
       expect(stages).to.have.length(3);
@@ -71,21 +82,21 @@ describe('<llm-playground> inspector', function () {
   });
 
   it('goes through every panel with a 64-token prompt and no main-thread task over 50 ms', async () => {
-    const ready: [InspectorTab, string, string][] = [
-      ['attention', 'llm-attention-inspector', '[part~="thumbnail"]'],
-      ['experiments', 'llm-attention-experiments', '[part~="head"]'],
-      ['mlp', 'llm-mlp-neurons', '[part~="neuron"]'],
-      ['embeddings', 'llm-embedding-explorer', '[part~="neighbour"]'],
-      ['lens', 'llm-logit-lens', '[part~="layer-row"]'],
-      ['timelapse', 'llm-training-timelapse', '[part~="slider"], [part~="empty"]'],
+    const ready: [InspectorTab, string[], string][] = [
+      ['attention', ['llm-attention-inspector'], '[part~="thumbnail"]'],
+      ['experiments', ['llm-attention-experiments'], '[part~="head"]'],
+      ['mlp', ['llm-mlp-neurons'], '[part~="neuron"]'],
+      ['embeddings', ['llm-embedding-explorer', 'llm-embedding-neighbours'], '[part~="neighbour"]'],
+      ['lens', ['llm-logit-lens'], '[part~="layer-row"]'],
+      ['timelapse', ['llm-training-timelapse'], '[part~="slider"], [part~="empty"]'],
     ];
     const longTasks: PerformanceEntry[] = [];
     const observer = new PerformanceObserver((list) => longTasks.push(...list.getEntries()));
     observer.observe({ type: 'longtask', buffered: false });
     const start = performance.now();
-    for (const [tab, tag, selector] of ready) {
+    for (const [tab, tags, selector] of ready) {
       await open(tab);
-      await inside(tag, selector, `the ${tab} panel`);
+      await inside(tags, selector, `the ${tab} panel`);
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     const end = performance.now();

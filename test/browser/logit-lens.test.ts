@@ -1,34 +1,37 @@
-// <llm-logit-lens> against an in-memory InspectorClient with fresh random
+// <llm-logit-lens> against an in-memory client of its slice with fresh random
 // layers: the rows equal what the client returned, picking a token asks for
 // its position, busy and error states.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/logit-lens.ts';
-import type { LogitLens } from '../../src/elements/logit-lens.ts';
+import type { LogitLens, LogitLensClient } from '../../src/elements/logit-lens.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
-import type { Inspection, InspectorClient, LensLayer } from '../../workers/inspection.ts';
+import type { Inspection, LensLayer } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
+// The inspector panel hands its EngineClient to the element.
+const engineClientFits: EngineClient extends LogitLensClient ? true : never = true;
+
 const VOCABULARY = [...'abcdefghijklmnopqrstuvwxyz .,\n'];
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
 const randomText = (): string => Array.from({ length: randomInt(6, 20) }, () => VOCABULARY[randomInt(0, 26)]).join('');
-const unused = () => Promise.reject(new Error('the logit lens does not call this'));
 
 /** Random layers: descending probabilities that leave some mass to other tokens, positive norms. */
 function randomLens(nLayer: number, count: number): LensLayer[] {
   return Array.from({ length: nLayer + 1 }, (_, layer) => {
-    let left = 0.3 + Math.random() * 0.7;
-    const ids = [...VOCABULARY.keys()].sort(() => Math.random() - 0.5).slice(0, count);
+    let left = 0.3 + random() * 0.7;
+    const ids = [...VOCABULARY.keys()].sort(() => random() - 0.5).slice(0, count);
     const top = ids.map((id) => {
-      const score = left * (0.3 + Math.random() * 0.6);
+      const score = left * (0.3 + random() * 0.6);
       left -= score;
       return { id, token: VOCABULARY[id]!, score };
     });
-    return { layer, top, norm: 0.5 + Math.random() * 40 };
+    return { layer, top, norm: 0.5 + random() * 40 };
   });
 }
 
-class FakeInspector implements InspectorClient {
+class FakeInspector implements LogitLensClient {
   readonly nLayer = randomInt(2, 7);
   readonly lensCalls: { text: string; position: number; count: number }[] = [];
   /** What the last logitLens call answered. */
@@ -38,32 +41,22 @@ class FakeInspector implements InspectorClient {
   holding = false;
   readonly held: (() => void)[] = [];
 
-  async inspect(text: string): Promise<Inspection> {
-    const tokens = text ? [...text] : ['\n'];
-    const config = { vocabSize: VOCABULARY.length, blockSize: 64, nLayer: this.nLayer, nHead: 2, nEmbd: 8, tied: true };
-    const capture = { tokenEmbedding: new Float32Array(0), positionEmbedding: new Float32Array(0), layers: [] };
-    return { ids: tokens.map((token) => VOCABULARY.indexOf(token)), tokens, config, capture, next: new Float32Array(0), top: [] };
-  }
+  readonly inspector = {
+    inspect: async (text: string): Promise<Inspection> => {
+      const tokens = text ? [...text] : ['\n'];
+      const config = { vocabSize: VOCABULARY.length, blockSize: 64, nLayer: this.nLayer, nHead: 2, nEmbd: 8, tied: true };
+      const capture = { tokenEmbedding: new Float32Array(0), positionEmbedding: new Float32Array(0), layers: [] };
+      return { ids: tokens.map((token) => VOCABULARY.indexOf(token)), tokens, config, capture, next: new Float32Array(0), top: [] };
+    },
 
-  async logitLens(text: string, position: number, count: number): Promise<LensLayer[]> {
-    this.lensCalls.push({ text, position, count });
-    if (this.holding) await new Promise<void>((resolve) => this.held.push(resolve));
-    if (this.failure) throw new Error(this.failure);
-    this.answered = randomLens(this.nLayer, count);
-    return this.answered;
-  }
-
-  headUpdates = unused;
-  topNeurons = unused;
-  factPrompts = unused;
-  nearestTokens = unused;
-  tokenArithmetic = unused;
-  tokenAngle = unused;
-  embeddingMap = unused;
-  positionSimilarity = unused;
-  contextualSimilarity = unused;
-  timelapse = unused;
-  setTimelapse = unused;
+    logitLens: async (text: string, position: number, count: number): Promise<LensLayer[]> => {
+      this.lensCalls.push({ text, position, count });
+      if (this.holding) await new Promise<void>((resolve) => this.held.push(resolve));
+      if (this.failure) throw new Error(this.failure);
+      this.answered = randomLens(this.nLayer, count);
+      return this.answered;
+    },
+  };
 }
 
 describe('<llm-logit-lens>', function () {
@@ -106,6 +99,10 @@ describe('<llm-logit-lens>', function () {
   });
 
   afterEach(() => lens.remove());
+
+  it('fits the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
+  });
 
   it('reads out the last token by default: one row per layer, with its top tokens, probabilities and norm', async () => {
     const text = randomText();

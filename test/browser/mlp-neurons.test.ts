@@ -1,25 +1,26 @@
-// <llm-mlp-neurons> against an in-memory InspectorClient with fresh random
+// <llm-mlp-neurons> against an in-memory client of its slice with fresh random
 // numbers: the neurons listed are the client's, choosing a token or a layer asks
 // for the right neurons, the GELU point sits on the curve where the formula puts
 // it, the facts view reads the name's neurons in every layer and marks the
 // tokens that start the answer, and busy and error states show.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/mlp-neurons.ts';
-import type { MlpNeurons } from '../../src/elements/mlp-neurons.ts';
+import type { MlpNeurons, MlpNeuronsClient } from '../../src/elements/mlp-neurons.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
-import type { GPTConfig } from '../../workers/engine/config.ts';
-import type { Capture } from '../../workers/engine/model.ts';
-import type { FactPrompt, InspectorClient, Inspection, Neuron, NeuronReport, TokenScore } from '../../workers/inspection.ts';
+import type { Capture, FactPrompt, GPTConfig, Inspection, Neuron, NeuronReport, TokenScore } from '../../workers/api/index.ts';
+import { pick, random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
+
+// The inspector panel hands its EngineClient to the element.
+const engineClientFits: EngineClient extends MlpNeuronsClient ? true : never = true;
 
 const VOCAB = [' ', '\n', ...'abcdefghijklmnopqrstuvwxyz', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', ','];
 const WORDS = ['tennis', 'rugby', 'golf', 'cricket', 'hockey', 'polo', 'squash', 'darts'];
 
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const randomIn = (low: number, high: number): number => low + Math.random() * (high - low);
+const randomIn = (low: number, high: number): number => low + random() * (high - low);
 const LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
-const pick = <T>(items: readonly T[]): T => items[randomInt(0, items.length)]!;
 const randomWord = (length: number): string => Array.from({ length }, () => pick(LETTERS)).join('');
 const randomPrompt = (): string => Array.from({ length: randomInt(3, 6) }, () => randomWord(randomInt(2, 6))).join(' ');
 const capitalized = (word: string): string => word[0]!.toUpperCase() + word.slice(1);
@@ -37,7 +38,7 @@ interface Call {
 }
 
 /** Answers with fresh random numbers; records every call and what it returned; fails a method on request; can hold answers. */
-class FakeInspector implements InspectorClient {
+class FakeInspector implements MlpNeuronsClient {
   readonly calls: Call[] = [];
   readonly reports: { args: [string, number, number, number]; report: NeuronReport }[] = [];
   readonly inspections = new Map<string, Inspection>();
@@ -69,7 +70,13 @@ class FakeInspector implements InspectorClient {
     return make();
   }
 
-  inspect(text: string): Promise<Inspection> {
+  readonly inspector = {
+    inspect: (text: string) => this.inspect(text),
+    topNeurons: (text: string, position: number, layer: number, count: number) => this.topNeurons(text, position, layer, count),
+    factPrompts: () => this.answer('factPrompts', [], () => this.facts),
+  };
+
+  private inspect(text: string): Promise<Inspection> {
     return this.answer('inspect', [text], () => {
       const tokens = [...(text || '\n')].slice(-this.config.blockSize);
       let left = 1;
@@ -91,7 +98,7 @@ class FakeInspector implements InspectorClient {
     });
   }
 
-  topNeurons(text: string, position: number, layer: number, count: number): Promise<NeuronReport> {
+  private topNeurons(text: string, position: number, layer: number, count: number): Promise<NeuronReport> {
     return this.answer('topNeurons', [text, position, layer, count], () => {
       const indices = new Set<number>();
       while (indices.size < count) indices.add(randomInt(0, 4 * this.config.nEmbd));
@@ -107,21 +114,6 @@ class FakeInspector implements InspectorClient {
     });
   }
 
-  factPrompts(): Promise<FactPrompt[]> {
-    return this.answer('factPrompts', [], () => this.facts);
-  }
-
-  headUpdates = unused;
-  nearestTokens = unused;
-  tokenArithmetic = unused;
-  tokenAngle = unused;
-  embeddingMap = unused;
-  positionSimilarity = unused;
-  contextualSimilarity = unused;
-  logitLens = unused;
-  timelapse = unused;
-  setTimelapse = unused;
-
   callsOf(method: Method): unknown[][] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
   }
@@ -129,10 +121,6 @@ class FakeInspector implements InspectorClient {
   lastReport(): NeuronReport {
     return this.reports.at(-1)!.report;
   }
-}
-
-function unused(): Promise<never> {
-  return Promise.reject(new Error('not used by this panel'));
 }
 
 /** Distinct random tokens (`include` among them) with scores, highest first. */
@@ -189,6 +177,8 @@ async function mount(fake: FakeInspector, text: string, view?: 'facts'): Promise
 
 /** Waits until the panel shows the report of the newest topNeurons call. */
 async function settled(element: MlpNeurons, fake: FakeInspector): Promise<void> {
+  // A task first: by then the panel shows the read it started (busy, or done), not the one before it.
+  await new Promise((resolve) => setTimeout(resolve));
   await waitFor(() => idle(element) && fake.reports.length > 0, 'the neurons');
   await element.updateComplete;
 }
@@ -198,6 +188,10 @@ afterEach(() => {
 });
 
 describe('<llm-mlp-neurons>', () => {
+  it('fits the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
+  });
+
   it('lists the neurons the client reports for the last token in layer 1: indices, values, promoted tokens, in order', async () => {
     const fake = new FakeInspector();
     const text = randomPrompt();

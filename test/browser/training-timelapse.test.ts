@@ -1,34 +1,36 @@
-// <llm-training-timelapse> against an in-memory InspectorClient that records
+// <llm-training-timelapse> against an in-memory client of its slice that records
 // frames of fresh random odds and attention patterns as a fake training goes
 // on: the settings sent, the slider moving between frames, the thumbnails,
 // the loss curve's marker, the empty state and errors.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import type { LossPoint } from '../../src/client.ts';
+import type { EngineClient } from '../../src/client.ts';
 import type { Heatmap } from '../../src/elements/heatmap.ts';
 import '../../src/elements/training-timelapse.ts';
-import { DEFAULT_PROMPT, type TrainingTimelapse } from '../../src/elements/training-timelapse.ts';
+import { DEFAULT_PROMPT, type TimelapseClient, type TrainingTimelapse } from '../../src/elements/training-timelapse.ts';
 import { describeToken, formatPercent } from '../../src/visible-token.ts';
-import type { InspectorClient, TimelapseFrame, TimelapseSettings } from '../../workers/inspection.ts';
+import type { LossPoint, TimelapseFrame, TimelapseSettings } from '../../workers/api/index.ts';
+import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
+// The inspector panel hands its EngineClient to the element.
+const engineClientFits: EngineClient extends TimelapseClient ? true : never = true;
+
 const VOCABULARY = [...'abcdefghijklmnopqrstuvwxyz .,\n'];
-const randomInt = (low: number, high: number): number => low + Math.floor(Math.random() * (high - low));
-const unused = () => Promise.reject(new Error('the time-lapse does not call this'));
 
 /** [nHead, T, T] attention patterns: random causal rows that sum to 1. */
 function randomPattern(nHead: number, t: number): Float32Array {
   const pattern = new Float32Array(nHead * t * t);
   for (let row = 0; row < nHead * t; row++) {
     const query = row % t;
-    const weights = Array.from({ length: query + 1 }, () => 0.05 + Math.random());
+    const weights = Array.from({ length: query + 1 }, () => 0.05 + random());
     const sum = weights.reduce((a, b) => a + b, 0);
     weights.forEach((weight, key) => (pattern[row * t + key] = weight / sum));
   }
   return pattern;
 }
 
-class FakeInspector implements InspectorClient {
+class FakeInspector implements TimelapseClient {
   readonly nLayer = randomInt(1, 5);
   readonly nHead = randomInt(1, 5);
   readonly settingsSent: TimelapseSettings[] = [];
@@ -40,19 +42,21 @@ class FakeInspector implements InspectorClient {
   failures: { timelapse?: string; setTimelapse?: string } = {};
   private settings: TimelapseSettings | null = null;
 
-  async setTimelapse(settings: TimelapseSettings): Promise<void> {
-    this.settingsSent.push(settings);
-    if (this.failures.setTimelapse) throw new Error(this.failures.setTimelapse);
-    this.settings = { ...settings };
-    this.frames = [];
-    this.record();
-  }
+  readonly inspector = {
+    setTimelapse: async (settings: TimelapseSettings): Promise<void> => {
+      this.settingsSent.push(settings);
+      if (this.failures.setTimelapse) throw new Error(this.failures.setTimelapse);
+      this.settings = { ...settings };
+      this.frames = [];
+      this.record();
+    },
 
-  async timelapse(): Promise<TimelapseFrame[]> {
-    this.timelapseCalls++;
-    if (this.failures.timelapse) throw new Error(this.failures.timelapse);
-    return [...this.frames];
-  }
+    timelapse: async (): Promise<TimelapseFrame[]> => {
+      this.timelapseCalls++;
+      if (this.failures.timelapse) throw new Error(this.failures.timelapse);
+      return [...this.frames];
+    },
+  };
 
   /** Training goes on for `steps` steps, with a frame at every multiple of the interval. */
   train(steps: number): void {
@@ -65,12 +69,12 @@ class FakeInspector implements InspectorClient {
   private record(): void {
     if (!this.training || !this.settings) return;
     const t = [...this.settings.prompt].length || 1;
-    let left = 0.4 + Math.random() * 0.6;
+    let left = 0.4 + random() * 0.6;
     const top = [...VOCABULARY.keys()]
-      .sort(() => Math.random() - 0.5)
+      .sort(() => random() - 0.5)
       .slice(0, 5)
       .map((id) => {
-        const score = left * (0.3 + Math.random() * 0.6);
+        const score = left * (0.3 + random() * 0.6);
         left -= score;
         return { id, token: VOCABULARY[id]!, score };
       });
@@ -78,19 +82,6 @@ class FakeInspector implements InspectorClient {
     const tokens = this.settings.prompt ? [...this.settings.prompt] : ['\n'];
     this.frames.push({ step: this.step, tokens, top, patterns });
   }
-
-  // The frames carry their tokens: the element asks nothing else.
-  inspect = unused;
-  headUpdates = unused;
-  topNeurons = unused;
-  factPrompts = unused;
-  nearestTokens = unused;
-  tokenArithmetic = unused;
-  tokenAngle = unused;
-  embeddingMap = unused;
-  positionSimilarity = unused;
-  contextualSimilarity = unused;
-  logitLens = unused;
 }
 
 describe('<llm-training-timelapse>', function () {
@@ -132,7 +123,11 @@ describe('<llm-training-timelapse>', function () {
     client = new FakeInspector();
   });
 
-  afterEach(() => element.remove());
+  afterEach(() => element?.remove());
+
+  it('fits the EngineClient', () => {
+    expect(engineClientFits).to.equal(true);
+  });
 
   it('starts watching the default prompt when the worker has no frames, and shows the first frame', async () => {
     await connect();
@@ -143,7 +138,7 @@ describe('<llm-training-timelapse>', function () {
   });
 
   it('shows the frames the worker already has without changing its settings', async () => {
-    await client.setTimelapse({ prompt: 'abc', every: 10 });
+    await client.inspector.setTimelapse({ prompt: 'abc', every: 10 });
     client.train(35);
     client.settingsSent.length = 0;
     await connect();
@@ -205,7 +200,7 @@ describe('<llm-training-timelapse>', function () {
   it('marks the frame’s step on the loss curve', async () => {
     await connect();
     client.train(25 * randomInt(4, 8) + randomInt(0, 20));
-    const points: LossPoint[] = Array.from({ length: client.step }, (_, i) => ({ step: i + 1, loss: 4 * Math.exp(-i / 60) + Math.random() * 0.5 }));
+    const points: LossPoint[] = Array.from({ length: client.step }, (_, i) => ({ step: i + 1, loss: 4 * Math.exp(-i / 60) + random() * 0.5 }));
     element.points = points;
     await element.refresh();
     const lastStep = client.step;

@@ -1,0 +1,91 @@
+/**
+ * <llm-embedding-arithmetic>: vector arithmetic on the token embeddings. The
+ * tokens nearest to a − b + c (leaving out a, b and c), starting on a case
+ * analogy such as 'A' − 'a' + 'b'.
+ *
+ * Properties: those of every section (embedding-section.ts).
+ * Parts: explanation, status, error, arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
+ *   neighbour, neighbour-token, neighbour-bar, neighbour-value.
+ */
+import { css, html } from 'lit';
+import type { Neighbour, Uses } from '../../workers/api/index.ts';
+import { states } from '../states.ts';
+import { cosineList, EmbeddingSection, firstOf, RESULT_COUNT, tokenPicker } from './embedding-section.ts';
+
+export type ArithmeticClient = Uses<'inspector', 'tokenArithmetic'>;
+
+type Terms = [a: number, b: number, c: number];
+
+/** The letters whose capital the vocabulary also has: the analogy 'K' − 'k' + 'a' ≈ 'A' needs two. */
+function casePairs(vocabulary: readonly string[]): string[] {
+  return vocabulary.filter((token) => /^\p{Ll}$/u.test(token) && token.toUpperCase() !== token && vocabulary.includes(token.toUpperCase()));
+}
+
+export class ArithmeticSection extends EmbeddingSection<Neighbour[], ArithmeticClient> {
+  static override properties = states('terms');
+
+  declare private terms: Terms;
+
+  constructor() {
+    super();
+    this.terms = [0, 0, 0];
+  }
+
+  protected override chooseTokens(): void {
+    const vocabulary = this.vocabulary;
+    const [x, y] = casePairs(vocabulary);
+    this.terms =
+      x && y
+        ? [vocabulary.indexOf(x.toUpperCase()), vocabulary.indexOf(x), vocabulary.indexOf(y)]
+        : [firstOf(vocabulary, [], 1), firstOf(vocabulary, [], 2), firstOf(vocabulary, [], 3)];
+  }
+
+  protected override request(client: ArithmeticClient) {
+    const terms = this.terms;
+    return () => client.inspector.tokenArithmetic(...terms, RESULT_COUNT);
+  }
+
+  private choose(index: number, id: number): void {
+    this.terms = this.terms.map((old, i) => (i === index ? id : old)) as Terms;
+    void this.load();
+  }
+
+  override render() {
+    const picker = (index: number, name: string) =>
+      tokenPicker(this.vocabulary, `arithmetic-${name}`, name, this.terms[index]!, (id) => this.choose(index, id));
+    return html`
+      <p class="caption" part="explanation">
+        a − b keeps what tells a from b; adding c applies that difference to c. With letters, 'K' − 'k' + 'a' asks for
+        "'a', but the way 'K' differs from 'k'": a model that learned capitals may answer 'A'. The results are the tokens
+        nearest to that sum, leaving out a, b and c.
+      </p>
+      <div class="pickers">
+        ${picker(0, 'a')}
+        <span class="operator" aria-hidden="true">−</span>
+        ${picker(1, 'b')}
+        <span class="operator" aria-hidden="true">+</span>
+        ${picker(2, 'c')}
+      </div>
+      ${this.renderAnswer((results) => cosineList(results, 'arithmetic-results', 'Tokens nearest to a − b + c'))}
+    `;
+  }
+
+  static override styles = [
+    EmbeddingSection.styles,
+    css`
+      .operator {
+        font-family: var(--_mono);
+        font-size: 1.2rem;
+        padding-bottom: 0.3rem;
+      }
+    `,
+  ];
+}
+
+customElements.define('llm-embedding-arithmetic', ArithmeticSection);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-embedding-arithmetic': ArithmeticSection;
+  }
+}

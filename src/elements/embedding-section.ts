@@ -1,0 +1,203 @@
+/**
+ * What the sections of <llm-embedding-explorer> share: the base class of a
+ * section element (it asks the client for its numbers when it is open and has
+ * none, shows the busy line, the error and the answer, and starts over for
+ * another model), token pickers, the list of tokens with their cosines, and
+ * their styles.
+ *
+ * Properties of every section:
+ *   client      the slice of the EngineClient it uses (set by the explorer)
+ *   vocabulary  string[]: the token strings in id order. A new array (a new model, trained weights)
+ *               drops what is shown; the tokens picked stay while it has the same tokens.
+ *   active      boolean (attribute, reflected): the section is the open tab. Only then is it shown,
+ *               and only then does it ask.
+ * Parts (each section): explanation, status, error.
+ */
+import { css, type CSSResultGroup, html, LitElement, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { messageOf, type Neighbour } from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
+import { barRows, selects, theme } from '../theme.ts';
+import { describeToken, visibleToken } from '../visible-token.ts';
+
+/** Results asked for in the neighbour and arithmetic lists. */
+export const RESULT_COUNT = 10;
+
+/** A number with a real minus sign, as every figure in the explorer is shown. */
+export const formatNumber = (value: number, digits: number): string => value.toFixed(digits).replace('-', '−');
+
+/** A token in a picker or list: its visible form, and in words what an invisible one is. */
+export const tokenLabel = (token: string): string => {
+  const visible = visibleToken(token);
+  return visible === token ? token : `${visible} ${describeToken(token)}`;
+};
+
+/** The first of `wanted` the vocabulary has, else `fallback` (kept inside it). */
+export function firstOf(vocabulary: readonly string[], wanted: readonly string[], fallback: number): number {
+  const found = wanted.map((token) => vocabulary.indexOf(token)).find((id) => id >= 0);
+  return found ?? Math.min(fallback, Math.max(0, vocabulary.length - 1));
+}
+
+const sameTokens = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
+  a !== undefined && a.length === b.length && a.every((token, id) => token === b[id]);
+
+/** A drop-down of every token of the vocabulary, by id. */
+export function tokenPicker(
+  vocabulary: readonly string[], part: string, label: string, selected: number, choose: (id: number) => void,
+) {
+  return html`<label>
+    ${label}
+    <select part=${part} @change=${(event: Event) => choose(Number((event.target as HTMLSelectElement).value))}>
+      ${vocabulary.map((token, id) => html`<option value=${id} ?selected=${id === selected}>${tokenLabel(token)} · ${id}</option>`)}
+    </select>
+  </label>`;
+}
+
+/** Tokens with their cosine as a bar (negative ones in the warning colour, from the left all the same). */
+export function cosineList(neighbours: Neighbour[], part: string, label: string) {
+  return html`<ol class="bar-rows" part=${part} aria-label=${label}>
+    ${neighbours.map(
+      ({ id, token, cosine }) => html`<li
+        part="neighbour"
+        class=${cosine < 0 ? 'negative' : ''}
+        aria-label="${describeToken(token)}, id ${id}: cosine ${formatNumber(cosine, 4)}"
+      >
+        <span class="label" part="neighbour-token" aria-hidden="true">${visibleToken(token)}<span class="id">${id}</span></span>
+        <span class="track" aria-hidden="true"
+          ><span class="fill" part="neighbour-bar" style="width:${(Math.min(1, Math.abs(cosine)) * 100).toFixed(2)}%"></span
+        ></span>
+        <span class="value" part="neighbour-value" aria-hidden="true">${formatNumber(cosine, 4)}</span>
+      </li>`,
+    )}
+  </ol>`;
+}
+
+/** One section of the explorer: asks `request()` of the client when it is open and has no answer. */
+export abstract class EmbeddingSection<Value, Client> extends LitElement {
+  static override properties: PropertyDeclarations = {
+    client: { attribute: false },
+    vocabulary: { attribute: false },
+    active: { type: Boolean, reflect: true },
+    ...states('value', 'error'),
+  };
+
+  declare client: Client | null;
+  declare vocabulary: readonly string[];
+  declare active: boolean;
+  /** The answer shown (kept while a newer one is asked for). */
+  declare protected value: Value | undefined;
+  declare protected error: string;
+
+  private readonly asking = new Newest<Value>(this);
+  /** Asked for this model's numbers already (the answer is on its way or shown): opening the section again does not ask. */
+  private asked = false;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.vocabulary = [];
+    this.active = false;
+    this.value = undefined;
+    this.error = '';
+  }
+
+  /** The client call for the numbers with what is picked now, or null when there is nothing to ask yet. */
+  protected abstract request(client: Client): (() => Promise<Value>) | null;
+
+  /** Picks the starting tokens for another vocabulary (sections with token pickers). */
+  protected chooseTokens(): void {}
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    const previous = changed.get('vocabulary') as readonly string[] | undefined;
+    // The same tokens with new weights (training) keep the picks; another vocabulary starts over.
+    if (changed.has('vocabulary') && !sameTokens(previous, this.vocabulary)) this.chooseTokens();
+    if (changed.has('client') || changed.has('vocabulary')) {
+      // Another model (or the same one with new weights): nothing shown still holds.
+      this.asking.drop();
+      this.asked = false;
+      this.value = undefined;
+      this.error = '';
+    }
+    // Asked here, not after rendering, so the busy line is in this very update.
+    if (this.active && !this.asked) void this.load();
+  }
+
+  /** Asks for the numbers with what is picked now; shows them unless a newer request came. */
+  protected async load(): Promise<void> {
+    const client = this.client;
+    const request = client && this.vocabulary.length > 0 ? this.request(client) : null;
+    if (!request) return;
+    this.asked = true;
+    this.error = '';
+    const answer = await this.asking.ask(request);
+    if (!answer) return;
+    this.value = answer.value;
+    this.error = answer.error === undefined ? '' : messageOf(answer.error);
+  }
+
+  /** The busy line and the error, and the answer once there is one. */
+  protected renderAnswer(show: (value: Value) => unknown) {
+    return html`
+      <p class="status" part="status" role="status">${this.asking.busy ? 'Asking the model…' : ''}</p>
+      ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+      ${this.value === undefined ? nothing : show(this.value)}
+    `;
+  }
+
+  static override styles: CSSResultGroup = [
+    theme,
+    selects,
+    barRows,
+    css`
+      :host(:not([active])) {
+        display: none;
+      }
+      .pickers {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: end;
+        gap: 0.5rem 0.75rem;
+        margin: 0.5rem 0;
+      }
+      label {
+        display: flex;
+        flex-direction: column;
+        gap: 0.2rem;
+        font-size: 0.85rem;
+        color: var(--_muted);
+      }
+      select {
+        font-family: var(--_mono);
+        font-size: inherit;
+        padding: 0.25rem 0.35rem;
+        max-width: 100%;
+      }
+      .bar-rows {
+        margin: 0.5rem 0;
+      }
+      .label .id {
+        color: var(--_muted);
+        font-size: 0.7rem;
+        margin-left: 0.35rem;
+      }
+      .negative .fill {
+        background: var(--_warning);
+      }
+      .value {
+        font-family: var(--_mono);
+        font-size: 0.85rem;
+        text-align: right;
+        min-width: 4.5rem;
+      }
+      .status {
+        color: var(--_muted);
+        margin: 0.25rem 0;
+        min-height: 1.2em;
+      }
+      .error {
+        color: var(--_error);
+        margin: 0.25rem 0;
+      }
+    `,
+  ];
+}
