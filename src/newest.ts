@@ -53,7 +53,9 @@ export class Newest<T> implements ReactiveController {
       answer = { error: error ?? new Error(`The request failed with ${error}.`) };
     }
     if (ask !== this.latest) return null;
-    this.setBusy(false);
+    // Not busy, but the render waits a task: the caller stores the answer first, so no render shows "done" with the old data.
+    this.busy = false;
+    setTimeout(() => this.host.requestUpdate());
     return isModelReplaced(answer.error) ? null : answer;
   }
 

@@ -122,6 +122,18 @@ describe('Newest', () => {
     expect(performance.now() - started).to.be.at.least(245);
   });
 
+  it('never has the host render "done" before the caller has stored the answer', async () => {
+    let shown = 'old';
+    const renders: { busy: boolean; shown: string }[] = [];
+    // Like Lit: a requested update renders a microtask later.
+    const owner = { ...host(), requestUpdate: () => queueMicrotask(() => renders.push({ busy: newest.busy, shown })) };
+    const newest: Newest<string> = new Newest<string>(owner);
+    const answer = await newest.ask(async () => 'new');
+    shown = answer!.value!;
+    await sleep(10);
+    expect(renders.filter((render) => !render.busy).map((render) => render.shown)).to.deep.equal(['new']);
+  });
+
   it('drop() and the host disconnecting drop what is pending and end busy', async () => {
     const owner = host();
     const newest = new Newest<number>(owner, { delay: 10 });
