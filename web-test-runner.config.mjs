@@ -16,7 +16,7 @@ export default {
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 120000 } },
   testRunnerHtml: (testFramework) =>
-    `<html><body><script>globalThis.TEST_SEED = ${seed};</script><script type="module" src="${testFramework}"></script></body></html>`,
+    `<!DOCTYPE html><html><head><script>globalThis.TEST_SEED = ${seed};</script></head><body><script type="module" src="${testFramework}"></script></body></html>`,
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'tsconfig.json' }), storageQuotaPlugin()],
   browsers: [
     chromeLauncher({

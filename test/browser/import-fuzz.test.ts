@@ -635,7 +635,7 @@ describe(`import fuzz: malformed .safetensors files (seed ${SEED})`, () => {
     const listAfter = await service.library.list();
     expect(listAfter.models).to.deep.equal(listBefore.models);
     expect(listAfter.activeId).to.equal(listBefore.activeId);
-    expect(service.model.info()).to.deep.equal(good);
+    expect(await service.model.info()).to.deep.equal(good);
     expect(Array.from((await service.model.predict(prompt, { temperature: 1 })).probs)).to.deep.equal(Array.from(oddsBefore));
     console.log(`import fuzz (seed ${SEED}): ${files.length} malformed files refused by the service, its store and model unchanged`);
   });
