@@ -1,8 +1,8 @@
 /**
  * Newest answer wins: a panel that asks the worker while the user types or
  * drags asks through one of these. Each ask supersedes the ones before it; the
- * answer (or error) to a superseded ask is dropped, and so is a ModelReplaced
- * one (the panel asks again for the new model). With a delay, asks close
+ * answer (or error) to a superseded ask is never shown, and neither is a
+ * ModelReplaced one (the panel asks again for the new model). With a delay, asks close
  * together share one request: a debounce waits until they stop, a throttle
  * runs at most once per delay (a debounce would starve while tokens stream in).
  */
@@ -35,16 +35,22 @@ export class Newest<T> implements ReactiveController {
   }
 
   /**
-   * Runs `request` (after the delay); its answer, or null when a newer ask or a new model superseded it.
-   * `delay` overrides the options' for this ask (a throttled ask still joins a wait under way). `request` gets
-   * `isNewest`, for what it hears before its answer (progress, frames): true while no newer ask came.
+   * Runs `request` (after the delay) and hands its answer to `show` the moment it comes, unless a newer ask
+   * or a new model superseded it: then `show` never runs. Nothing can run between the check and `show`, so
+   * a stale answer is never shown, not even for a moment. Resolves once the answer was shown (or dropped).
+   * `delay` overrides the options' for this ask (a throttled ask still joins a wait under way). `request`
+   * gets `isNewest`, for what it hears before its answer (progress, frames): true while no newer ask came.
    */
-  async ask(request: (isNewest: () => boolean) => Promise<T>, delay = this.options.delay): Promise<Answer<T> | null> {
+  async ask(
+    request: (isNewest: () => boolean) => Promise<T>,
+    show: (answer: Answer<T>) => unknown,
+    delay = this.options.delay,
+  ): Promise<void> {
     const ask = ++this.latest;
     this.setBusy(true);
     if (delay) {
       await this.delayed(delay);
-      if (ask !== this.latest) return null;
+      if (ask !== this.latest) return;
     }
     let answer: Answer<T>;
     try {
@@ -52,11 +58,10 @@ export class Newest<T> implements ReactiveController {
     } catch (error) {
       answer = { error: error ?? new Error(`The request failed with ${error}.`) };
     }
-    if (ask !== this.latest) return null;
-    // Not busy, but the render waits a task: the caller stores the answer first, so no render shows "done" with the old data.
-    this.busy = false;
-    setTimeout(() => this.host.requestUpdate());
-    return isModelReplaced(answer.error) ? null : answer;
+    if (ask !== this.latest) return;
+    // Not busy any more, in the same task as show() stores the answer: a render shows both or neither.
+    this.setBusy(false);
+    if (!isModelReplaced(answer.error)) await show(answer);
   }
 
   /** Drops whatever was asked: its answer will not be shown. */

@@ -4,7 +4,7 @@
 // not at all) than the others, and `busy` follows it all.
 import { expect } from 'chai';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { Newest } from '../../src/newest.ts';
+import { type Answer, Newest } from '../../src/newest.ts';
 import { ModelReplaced } from '../../workers/api/index.ts';
 import { randomInt } from './seeded.ts';
 
@@ -31,11 +31,16 @@ function deferred<T>() {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Asks, and resolves with the answer `show` was given, or null when it was not shown. */
+function shown<T>(newest: Newest<T>, request: () => Promise<T>, delay?: number): Promise<Answer<T> | null> {
+  return new Promise((resolve) => void newest.ask(request, resolve, delay).then(() => resolve(null)));
+}
+
 describe('Newest', () => {
   it('gives only the newest ask its answer, whatever order the answers come in', async () => {
     const newest = new Newest<number>(host());
     const requests = Array.from({ length: randomInt(2, 8) }, () => deferred<number>());
-    const asks = requests.map((request) => newest.ask(() => request.promise));
+    const asks = requests.map((request) => shown(newest, () => request.promise));
     expect(newest.busy).to.equal(true);
     // Answer in a random order: only the last ask's answer counts.
     const order = requests.map((_, i) => i);
@@ -52,24 +57,24 @@ describe('Newest', () => {
 
   it('hands the newest ask its error, drops a stale one, and drops ModelReplaced', async () => {
     const newest = new Newest<string>(host());
-    const stale = newest.ask(() => Promise.reject(new Error('old')));
-    const failing = newest.ask(() => Promise.reject(new Error('new')));
+    const stale = shown(newest, () => Promise.reject(new Error('old')));
+    const failing = shown(newest, () => Promise.reject(new Error('new')));
     expect(await stale).to.equal(null);
     expect((await failing)!.error).to.be.instanceOf(Error).with.property('message', 'new');
-    expect(await newest.ask(() => Promise.reject(new ModelReplaced()))).to.equal(null);
+    expect(await shown(newest, () => Promise.reject(new ModelReplaced()))).to.equal(null);
     // Also as it arrives from the worker: a plain Error named ModelReplaced.
     const crossed = Object.assign(new Error('replaced'), { name: 'ModelReplaced' });
-    expect(await newest.ask(() => Promise.reject(crossed))).to.equal(null);
+    expect(await shown(newest, () => Promise.reject(crossed))).to.equal(null);
     expect(newest.busy).to.equal(false);
     // Whatever was thrown is the error; a thrown undefined becomes an Error, so `error !== undefined` tells the two apart.
-    expect((await newest.ask(() => Promise.reject(undefined)))!.error).to.be.instanceOf(Error);
+    expect((await shown(newest, () => Promise.reject(undefined)))!.error).to.be.instanceOf(Error);
   });
 
   it('debounces: asks within the delay make one request, the last one', async () => {
     const newest = new Newest<number>(host(), { delay: 30 });
     const made: number[] = [];
     const count = randomInt(2, 6);
-    const asks = Array.from({ length: count }, (_, i) => newest.ask(async () => (made.push(i), i)));
+    const asks = Array.from({ length: count }, (_, i) => shown(newest, async () => (made.push(i), i)));
     expect(newest.busy).to.equal(true);
     const answers = await Promise.all(asks);
     expect(made).to.deep.equal([count - 1]);
@@ -80,7 +85,7 @@ describe('Newest', () => {
   it('throttles: asks within the delay share one request, made with the newest ask', async () => {
     const newest = new Newest<string>(host(), { delay: 60, mode: 'throttle' });
     const made: string[] = [];
-    const ask = (name: string) => newest.ask(async () => (made.push(name), name));
+    const ask = (name: string) => shown(newest, async () => (made.push(name), name));
     const started = performance.now();
     const answers = [ask('a'), ask('b'), ask('c')];
     expect(await Promise.all(answers)).to.deep.equal([null, null, { value: 'c' }]);
@@ -94,7 +99,7 @@ describe('Newest', () => {
     let asks = 0;
     while (answered.length === 0 && asks < 1000) {
       const ask = asks++;
-      void newest.ask(async () => ask).then((answer) => answer && answered.push(answer.value!));
+      void shown(newest, async () => ask).then((answer) => answer && answered.push(answer.value!));
       await sleep(5);
     }
     expect(answered.length, `answered while ${asks} asks kept coming`).to.equal(1);
@@ -104,34 +109,51 @@ describe('Newest', () => {
   it('takes a delay for one ask: longer, none, or joining the wait under way', async () => {
     const newest = new Newest<string>(host(), { delay: 100, mode: 'throttle' });
     let started = performance.now();
-    expect(await newest.ask(async () => 'slow', 250)).to.deep.equal({ value: 'slow' });
+    expect(await shown(newest, async () => 'slow', 250)).to.deep.equal({ value: 'slow' });
     expect(performance.now() - started).to.be.at.least(245);
 
     let asked = false;
-    const now = newest.ask(async () => ((asked = true), 'now'), 0);
+    const now = shown(newest, async () => ((asked = true), 'now'), 0);
     expect(asked, 'no delay: the request goes out at once').to.equal(true);
     expect(await now).to.deep.equal({ value: 'now' });
 
     // An ask with the usual delay, made during a longer wait, joins it rather than cutting it short.
     started = performance.now();
-    const long = newest.ask(async () => 'long', 250);
+    const long = shown(newest, async () => 'long', 250);
     await sleep(10);
-    const usual = newest.ask(async () => 'usual');
+    const usual = shown(newest, async () => 'usual');
     expect(await usual).to.deep.equal({ value: 'usual' });
     expect(await long).to.equal(null);
     expect(performance.now() - started).to.be.at.least(245);
   });
 
-  it('never has the host render "done" before the caller has stored the answer', async () => {
-    let shown = 'old';
-    const renders: { busy: boolean; shown: string }[] = [];
+  it('never has the host render "done" before the answer is stored', async () => {
+    let stored = 'old';
+    const renders: { busy: boolean; stored: string }[] = [];
     // Like Lit: a requested update renders a microtask later.
-    const owner = { ...host(), requestUpdate: () => queueMicrotask(() => renders.push({ busy: newest.busy, shown })) };
+    const owner = { ...host(), requestUpdate: () => queueMicrotask(() => renders.push({ busy: newest.busy, stored })) };
     const newest: Newest<string> = new Newest<string>(owner);
-    const answer = await newest.ask(async () => 'new');
-    shown = answer!.value!;
+    await newest.ask(async () => 'new', (answer) => (stored = answer.value!));
     await sleep(10);
-    expect(renders.filter((render) => !render.busy).map((render) => render.shown)).to.deep.equal(['new']);
+    expect(renders.filter((render) => !render.busy).map((render) => render.stored)).to.deep.equal(['new']);
+  });
+
+  it('shows an answer only while its ask is the newest: nothing runs between the check and show', async () => {
+    const newest = new Newest<number>(host());
+    let started = 0;
+    const stale: number[] = [];
+    const ask = (request: () => Promise<number>) => {
+      const mine = ++started;
+      return newest.ask(request, (answer) => mine !== started && stale.push(answer.value!));
+    };
+    const first = deferred<number>();
+    const asking = ask(() => first.promise);
+    // The answer comes, and a newer ask starts in the very next microtask (as a Lit update would start one).
+    first.resolve(1);
+    queueMicrotask(() => void ask(async () => 2));
+    await asking;
+    await sleep(10);
+    expect(stale).to.deep.equal([]);
   });
 
   it('drop() and the host disconnecting drop what is pending and end busy', async () => {
@@ -139,7 +161,7 @@ describe('Newest', () => {
     const newest = new Newest<number>(owner, { delay: 10 });
     expect(owner.controllers).to.deep.equal([newest]);
     const request = deferred<number>();
-    const pending = newest.ask(() => request.promise);
+    const pending = shown(newest, () => request.promise);
     await sleep(20);
     owner.updates = 0;
     newest.hostDisconnected();
@@ -148,7 +170,7 @@ describe('Newest', () => {
     request.resolve(1);
     expect(await pending).to.equal(null);
     let asked = false;
-    const waiting = newest.ask(async () => ((asked = true), 2));
+    const waiting = shown(newest, async () => ((asked = true), 2));
     newest.drop();
     expect(await waiting).to.equal(null);
     expect(asked, 'a dropped ask still waiting for its delay is never sent').to.equal(false);
