@@ -240,21 +240,26 @@ export class LlmPlayground extends LitElement {
   private async refresh(delay = REFRESH_DELAY_MS): Promise<void> {
     const client = this.client;
     if (!client || this.status !== 'ready') return;
-    const answer = await this.refreshAsk.ask(() => {
-      const { temperature, topK, topP } = this.settings;
-      return Promise.all([
-        client.model.info(),
-        client.model.tokenize(this.prompt),
-        client.model.predict(this.prompt, { temperature, topK, topP, top: CHART_TOKENS }),
-      ]);
-    }, delay);
-    if (!answer) return;
-    if (answer.error !== undefined) return this.fail(answer.error);
-    const [info, tokenization, prediction] = answer.value;
-    // A restart's notice stays until the model changes.
-    this.info = this.info?.notice && !info.notice && this.info.name === info.name ? { ...info, notice: this.info.notice } : info;
-    this.tokenization = tokenization;
-    this.prediction = prediction;
+    await this.refreshAsk.ask(
+      () => {
+        const { temperature, topK, topP } = this.settings;
+        return Promise.all([
+          client.model.info(),
+          client.model.tokenize(this.prompt),
+          client.model.predict(this.prompt, { temperature, topK, topP, top: CHART_TOKENS }),
+        ]);
+      },
+      (answer) => {
+        if (answer.error !== undefined) return this.fail(answer.error);
+        const [info, tokenization, prediction] = answer.value;
+        // A restart's notice stays until the model changes.
+        this.info =
+          this.info?.notice && !info.notice && this.info.name === info.name ? { ...info, notice: this.info.notice } : info;
+        this.tokenization = tokenization;
+        this.prediction = prediction;
+      },
+      delay,
+    );
   }
 
   private onPromptInput(event: Event): void {

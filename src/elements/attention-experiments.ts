@@ -142,14 +142,17 @@ export class AttentionExperiments extends LitElement {
       return;
     }
     this.setRun(run, { error: '' });
-    const answer = await ask.ask(() => client.inspector.inspect(this.text, interventions));
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.setRun(run, { error: messageOf(answer.error) });
-      return;
-    }
-    if (run === 'normal') this.keepHeadsOf(answer.value);
-    this.setRun(run, { inspection: answer.value });
+    await ask.ask(
+      () => client.inspector.inspect(this.text, interventions),
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.setRun(run, { error: messageOf(answer.error) });
+          return;
+        }
+        if (run === 'normal') this.keepHeadsOf(answer.value);
+        this.setRun(run, { inspection: answer.value });
+      },
+    );
   }
 
   /** Another model has other heads: the chosen ones no longer mean anything, so none stay chosen. */

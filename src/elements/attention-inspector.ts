@@ -211,14 +211,17 @@ export class AttentionInspector extends LitElement {
 
   private async inspect(client: AttentionInspectorClient): Promise<void> {
     const text = this.text;
-    const answer = await this.inspectAsk.ask(() => client.inspector.inspect(text));
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = `Could not run the prompt: ${messageOf(answer.error)}`;
-      return;
-    }
-    this.show(answer.value, text);
-    this.error = '';
+    await this.inspectAsk.ask(
+      () => client.inspector.inspect(text),
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.error = `Could not run the prompt: ${messageOf(answer.error)}`;
+          return;
+        }
+        this.show(answer.value, text);
+        this.error = '';
+      },
+    );
   }
 
   private show(inspection: Inspection, text: string): void {
@@ -251,14 +254,17 @@ export class AttentionInspector extends LitElement {
     if (!client) return;
     this.query = position;
     this.updatesError = '';
-    const answer = await this.updatesAsk.ask(() => client.inspector.headUpdates(this.inspectedText, position));
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.updates = [];
-      this.updatesError = `Could not work out the heads' updates: ${messageOf(answer.error)}`;
-    } else {
-      this.updates = [...answer.value].sort((a, b) => b.norm - a.norm);
-    }
+    await this.updatesAsk.ask(
+      () => client.inspector.headUpdates(this.inspectedText, position),
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.updates = [];
+          this.updatesError = `Could not work out the heads' updates: ${messageOf(answer.error)}`;
+        } else {
+          this.updates = [...answer.value].sort((a, b) => b.norm - a.norm);
+        }
+      },
+    );
   }
 
   private selectHead(layer: number, head: number): void {

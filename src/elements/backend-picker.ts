@@ -72,10 +72,13 @@ export class BackendPicker extends LitElement {
   private async ask(): Promise<void> {
     const client = this.client;
     if (!client) return this.backendAsk.drop();
-    const answer = await this.backendAsk.ask(() => client.backend.info());
-    if (!answer) return;
-    if (answer.error !== undefined) this.error = `Could not tell which backend runs: ${messageOf(answer.error)}`;
-    else this.show(answer.value);
+    await this.backendAsk.ask(
+      () => client.backend.info(),
+      (answer) => {
+        if (answer.error !== undefined) this.error = `Could not tell which backend runs: ${messageOf(answer.error)}`;
+        else this.show(answer.value);
+      },
+    );
   }
 
   /** Switches to `choice`; on failure the error is shown and the backend that ran before stays shown. */
@@ -88,15 +91,21 @@ export class BackendPicker extends LitElement {
     }
     this.pending = choice;
     this.error = '';
-    const answer = await this.backendAsk.ask(() => client.backend.choose(choice));
+    await this.backendAsk.ask(
+      () => client.backend.choose(choice),
+      (answer) => {
+        // Done switching in the same task as the answer shows: a render shows both or neither.
+        this.pending = null;
+        if (answer.error !== undefined) {
+          this.error = `Could not switch to ${labelOf(choice)}: ${messageOf(answer.error)}`;
+        } else {
+          this.show(answer.value);
+          emit(this, 'llm-backend-change', answer.value);
+        }
+      },
+    );
+    // Also when the answer was dropped (a newer ask, or a new model): the switch is no longer under way.
     this.pending = null;
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = `Could not switch to ${labelOf(choice)}: ${messageOf(answer.error)}`;
-    } else {
-      this.show(answer.value);
-      emit(this, 'llm-backend-change', answer.value);
-    }
   }
 
   private show(info: BackendInfo): void {

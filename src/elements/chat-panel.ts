@@ -194,10 +194,13 @@ export class ChatPanel extends LitElement {
 
   /** Reads the models again. */
   private async refresh(client: ChatPanelClient): Promise<void> {
-    const answer = await this.listing.ask(() => client.chat.models());
-    if (!answer) return;
-    if (answer.error === undefined) this.models = answer.value;
-    else if (!this.failure) this.fail(answer.error, 'models', () => this.refresh(client));
+    await this.listing.ask(
+      () => client.chat.models(),
+      (answer) => {
+        if (answer.error === undefined) this.models = answer.value;
+        else if (!this.failure) this.fail(answer.error, 'models', () => this.refresh(client));
+      },
+    );
   }
 
   private fail(error: unknown, about: Failure['about'], retry: () => Promise<void>): void {

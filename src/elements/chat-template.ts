@@ -63,8 +63,12 @@ export class ChatTemplate extends LitElement {
     const key = JSON.stringify([model, messages]);
     if (key === this.asked) return;
     this.asked = key;
-    const answer = await this.reading.ask(() => client.chat.prompt(messages));
-    if (answer) this.template = answer.error !== undefined ? { error: messageOf(answer.error) } : { text: answer.value };
+    await this.reading.ask(
+      () => client.chat.prompt(messages),
+      (answer) => {
+        this.template = answer.error !== undefined ? { error: messageOf(answer.error) } : { text: answer.value };
+      },
+    );
   }
 
   static override styles = [

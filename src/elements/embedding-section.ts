@@ -129,10 +129,10 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     if (!request) return;
     this.asked = true;
     this.error = '';
-    const answer = await this.asking.ask(request);
-    if (!answer) return;
-    this.value = answer.value;
-    this.error = answer.error === undefined ? '' : messageOf(answer.error);
+    await this.asking.ask(request, (answer) => {
+      this.value = answer.value;
+      this.error = answer.error === undefined ? '' : messageOf(answer.error);
+    });
   }
 
   /** The busy line and the error, and the answer once there is one. */

@@ -114,19 +114,24 @@ export class FactMlpLab extends LitElement {
   private async run(client: FactMlpLabClient, setup: FactMlpSetup): Promise<void> {
     const chosen = combinationIndex(setup.input);
     const order = [chosen, ...COMBINATIONS.keys()].filter((index, position) => position === 0 || index !== chosen);
-    const answer = await this.running.ask(async () => {
-      const answers = await Promise.all(order.map((index) => client.labs.factMlp({ ...setup, input: { ...COMBINATIONS[index]! } })));
-      const results: FactMlpResult[] = [];
-      order.forEach((index, position) => (results[index] = answers[position]!));
-      return results;
-    });
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = `Could not run the neuron: ${messageOf(answer.error)}`;
-    } else {
-      this.results = answer.value;
-      this.error = '';
-    }
+    await this.running.ask(
+      async () => {
+        const answers = await Promise.all(
+          order.map((index) => client.labs.factMlp({ ...setup, input: { ...COMBINATIONS[index]! } })),
+        );
+        const results: FactMlpResult[] = [];
+        order.forEach((index, position) => (results[index] = answers[position]!));
+        return results;
+      },
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.error = `Could not run the neuron: ${messageOf(answer.error)}`;
+        } else {
+          this.results = answer.value;
+          this.error = '';
+        }
+      },
+    );
   }
 
   private setName(name: Name, carried: boolean): void {

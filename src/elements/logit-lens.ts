@@ -69,16 +69,19 @@ export class LogitLens extends LitElement {
     this.lensAsk.drop();
     this.error = '';
     const text = this.text;
-    const answer = await this.tokensAsk.ask(() => client.inspector.inspect(text));
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = messageOf(answer.error);
-      return;
-    }
-    this.tokens = answer.value.tokens;
-    this.position = this.tokens.length - 1;
-    this.layers = [];
-    await this.readLens(client, this.position);
+    await this.tokensAsk.ask(
+      () => client.inspector.inspect(text),
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.error = messageOf(answer.error);
+          return;
+        }
+        this.tokens = answer.value.tokens;
+        this.position = this.tokens.length - 1;
+        this.layers = [];
+        return this.readLens(client, this.position);
+      },
+    );
   }
 
   private choose(position: number): void {
@@ -90,10 +93,13 @@ export class LogitLens extends LitElement {
 
   private async readLens(client: LogitLensClient, position: number): Promise<void> {
     this.error = '';
-    const answer = await this.lensAsk.ask(() => client.inspector.logitLens(this.text, position, TOP_COUNT));
-    if (!answer) return;
-    if (answer.error !== undefined) this.error = messageOf(answer.error);
-    else this.layers = answer.value;
+    await this.lensAsk.ask(
+      () => client.inspector.logitLens(this.text, position, TOP_COUNT),
+      (answer) => {
+        if (answer.error !== undefined) this.error = messageOf(answer.error);
+        else this.layers = answer.value;
+      },
+    );
   }
 
   static override styles = [

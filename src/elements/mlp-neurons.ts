@@ -132,25 +132,35 @@ export class MlpNeurons extends LitElement {
     this.tokensAsk.drop();
     this.reportAsk.drop();
     this.error = '';
-    if (this.tokensOf?.client !== client || this.tokensOf.text !== text) {
-      const read = await this.tokensAsk.ask(() => client.inspector.inspect(text));
-      if (!read) return;
-      if (read.error !== undefined) {
-        this.error = messageOf(read.error);
-        return;
-      }
-      const { tokens, config } = read.value;
-      this.tokens = tokens;
-      this.layers = config.nLayer;
-      this.neuronsPerLayer = 4 * config.nEmbd;
-      this.layer = Math.min(this.layer, config.nLayer - 1);
-      this.tokensOf = { client, text };
-    }
+    if (this.tokensOf?.client === client && this.tokensOf.text === text) return this.readNeurons(client, text);
+    await this.tokensAsk.ask(
+      () => client.inspector.inspect(text),
+      (read) => {
+        if (read.error !== undefined) {
+          this.error = messageOf(read.error);
+          return;
+        }
+        const { tokens, config } = read.value;
+        this.tokens = tokens;
+        this.layers = config.nLayer;
+        this.neuronsPerLayer = 4 * config.nEmbd;
+        this.layer = Math.min(this.layer, config.nLayer - 1);
+        this.tokensOf = { client, text };
+        return this.readNeurons(client, text);
+      },
+    );
+  }
+
+  /** The chosen token's neurons in the chosen layer, for the prompt whose tokens are read. */
+  private async readNeurons(client: MlpNeuronsClient, text: string): Promise<void> {
     const position = this.shownPosition();
-    const answer = await this.reportAsk.ask(() => client.inspector.topNeurons(text, position, this.layer, NEURON_COUNT));
-    if (!answer) return;
-    if (answer.error !== undefined) this.error = messageOf(answer.error);
-    else this.report = answer.value;
+    await this.reportAsk.ask(
+      () => client.inspector.topNeurons(text, position, this.layer, NEURON_COUNT),
+      (answer) => {
+        if (answer.error !== undefined) this.error = messageOf(answer.error);
+        else this.report = answer.value;
+      },
+    );
   }
 
   /** Reads the fact prompts (once per client), then the chosen fact's prediction and its name's neurons in every layer. */
@@ -161,30 +171,40 @@ export class MlpNeurons extends LitElement {
     this.readingAsk.drop();
     this.factIndex = index;
     this.factError = '';
-    if (this.factsOf !== client) {
-      const read = await this.factsAsk.ask(() => client.inspector.factPrompts());
-      if (!read) return;
-      if (read.error !== undefined) {
-        this.factError = messageOf(read.error);
-        return;
-      }
-      this.facts = read.value;
-      this.factsOf = client;
-      this.reading = null;
-    }
+    if (this.factsOf === client) return this.readFact(client, index);
+    await this.factsAsk.ask(
+      () => client.inspector.factPrompts(),
+      (read) => {
+        if (read.error !== undefined) {
+          this.factError = messageOf(read.error);
+          return;
+        }
+        this.facts = read.value;
+        this.factsOf = client;
+        this.reading = null;
+        return this.readFact(client, index);
+      },
+    );
+  }
+
+  /** The fact's prediction and its name's neurons in every layer, once the fact prompts are read. */
+  private async readFact(client: MlpNeuronsClient, index: number): Promise<void> {
     const fact = this.facts?.[index];
     if (!fact) return;
-    const answer = await this.readingAsk.ask(async () => {
-      const { tokens, top, config } = await client.inspector.inspect(fact.prompt);
-      const layers = Array.from({ length: config.nLayer }, (_, layer) => layer);
-      const reports = await Promise.all(
-        layers.map((layer) => client.inspector.topNeurons(fact.prompt, fact.namePosition, layer, FACT_NEURON_COUNT)),
-      );
-      return { fact, tokens, top, reports };
-    });
-    if (!answer) return;
-    if (answer.error !== undefined) this.factError = messageOf(answer.error);
-    else this.reading = answer.value;
+    await this.readingAsk.ask(
+      async () => {
+        const { tokens, top, config } = await client.inspector.inspect(fact.prompt);
+        const layers = Array.from({ length: config.nLayer }, (_, layer) => layer);
+        const reports = await Promise.all(
+          layers.map((layer) => client.inspector.topNeurons(fact.prompt, fact.namePosition, layer, FACT_NEURON_COUNT)),
+        );
+        return { fact, tokens, top, reports };
+      },
+      (answer) => {
+        if (answer.error !== undefined) this.factError = messageOf(answer.error);
+        else this.reading = answer.value;
+      },
+    );
   }
 
   private chooseToken(position: number): void {

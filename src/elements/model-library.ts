@@ -34,7 +34,7 @@ import {
 import type { EngineClient } from '../client.ts';
 import { emit } from '../events.ts';
 import { count, formatBytes } from '../format.ts';
-import { Newest } from '../newest.ts';
+import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { modelLibraryStyles } from './model-library.styles.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
@@ -153,8 +153,14 @@ export class ModelLibrary extends LitElement {
 
   /** Reads the list again; tells the page when it differs from the one shown. */
   private async refresh(client: ModelLibraryClient): Promise<void> {
-    const answer = await this.listAsk.ask(() => client.library.list());
-    if (!answer) return;
+    await this.listAsk.ask(
+      () => client.library.list(),
+      (answer) => this.showList(client, answer),
+    );
+  }
+
+  /** Shows the list read (or why it could not be read), unless it is another client's. */
+  private showList(client: ModelLibraryClient, answer: Answer<SavedModels>): void {
     const saved = answer.value;
     if (saved === undefined) {
       if (!this.error) this.error = `Could not read the saved models: ${messageOf(answer.error)}`;

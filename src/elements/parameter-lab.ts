@@ -141,39 +141,45 @@ export class ParameterLab extends LitElement {
 
   /** Lists the known models and, when none is chosen yet, chooses GPT-3. */
   private async showConfigs(load: Promise<NamedConfig[]>): Promise<void> {
-    const answer = await this.listing.ask(() => load);
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = `Could not list the models: ${messageOf(answer.error)}`;
-      return;
-    }
-    const configs = answer.value;
-    this.configs = configs;
-    if (!this.choice) this.choice = (configs.find((named) => DEFAULT_MODEL.test(named.label)) ?? configs[0])?.id ?? ACTIVE;
+    await this.listing.ask(
+      () => load,
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.error = `Could not list the models: ${messageOf(answer.error)}`;
+          return;
+        }
+        const configs = answer.value;
+        this.configs = configs;
+        if (!this.choice) this.choice = (configs.find((named) => DEFAULT_MODEL.test(named.label)) ?? configs[0])?.id ?? ACTIVE;
+      },
+    );
   }
 
   /** Counts the chosen model, then tries twice its context. */
   private async count(client: ParameterLabClient): Promise<void> {
     const choice = this.choice;
     this.error = '';
-    const answer = await this.counting.ask(async () => {
-      if (choice === ACTIVE) {
-        const active = await client.labs.activeModelCount();
-        return { breakdown: active.breakdown, active };
-      }
-      const config = choice === CUSTOM ? this.custom : (await this.configsLoad)?.find((named) => named.id === choice)?.config;
-      if (!config) throw new Error(`No model called '${choice}'.`);
-      return { breakdown: await client.labs.parameterBreakdown(config), active: null };
-    });
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = messageOf(answer.error);
-      return;
-    }
-    const { breakdown, active } = answer.value;
-    this.active = active;
-    this.breakdown = breakdown;
-    await this.tryContext(client, 2 * breakdown.config.blockSize);
+    await this.counting.ask(
+      async () => {
+        if (choice === ACTIVE) {
+          const active = await client.labs.activeModelCount();
+          return { breakdown: active.breakdown, active };
+        }
+        const config = choice === CUSTOM ? this.custom : (await this.configsLoad)?.find((named) => named.id === choice)?.config;
+        if (!config) throw new Error(`No model called '${choice}'.`);
+        return { breakdown: await client.labs.parameterBreakdown(config), active: null };
+      },
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.error = messageOf(answer.error);
+          return;
+        }
+        const { breakdown, active } = answer.value;
+        this.active = active;
+        this.breakdown = breakdown;
+        return this.tryContext(client, 2 * breakdown.config.blockSize);
+      },
+    );
   }
 
   /** The same model with another context length, to compare its attention scores. */
@@ -183,10 +189,13 @@ export class ParameterLab extends LitElement {
     this.contextTry = blockSize;
     this.tried = null;
     // Each new breakdown asks anew, so the newest answer is always about the breakdown shown.
-    const answer = await this.trying.ask(() => client.labs.parameterBreakdown({ ...base.config, blockSize }));
-    if (!answer) return;
-    if (answer.error !== undefined) this.error = messageOf(answer.error);
-    else this.tried = answer.value;
+    await this.trying.ask(
+      () => client.labs.parameterBreakdown({ ...base.config, blockSize }),
+      (answer) => {
+        if (answer.error !== undefined) this.error = messageOf(answer.error);
+        else this.tried = answer.value;
+      },
+    );
   }
 
   static override styles = parameterLabStyles;

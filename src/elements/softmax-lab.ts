@@ -137,14 +137,17 @@ export class SoftmaxLab extends LitElement {
   private async computeSoftmax(): Promise<void> {
     const { client, logits, temperature } = this;
     if (!client) return;
-    const answer = await this.softmaxAsk.ask(() => client.labs.softmax(logits, temperature));
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = `Could not compute the softmax: ${messageOf(answer.error)}`;
-    } else {
-      this.result = answer.value;
-      this.error = '';
-    }
+    await this.softmaxAsk.ask(
+      () => client.labs.softmax(logits, temperature),
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.error = `Could not compute the softmax: ${messageOf(answer.error)}`;
+        } else {
+          this.result = answer.value;
+          this.error = '';
+        }
+      },
+    );
   }
 
   private setLogit(index: number, value: number): void {

@@ -23,7 +23,7 @@ import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import {
   type AngleHistogram, DEFAULT_PACKING, messageOf, type PackingFrame, type PackingRequest, type Uses,
 } from '../../workers/api/index.ts';
-import { Newest } from '../newest.ts';
+import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, theme, visuallyHidden } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
@@ -232,8 +232,14 @@ export class SuperpositionLab extends LitElement {
     const dimension = this.dimension;
     const { count, seed } = this.angles;
     this.anglesError = '';
-    const answer = await this.drawing.ask(() => client.labs.randomAngles(dimension, count, seed, BINS));
-    if (!answer) return;
+    await this.drawing.ask(
+      () => client.labs.randomAngles(dimension, count, seed, BINS),
+      (answer) => this.showAngles(dimension, count, answer),
+    );
+  }
+
+  /** Shows the histogram, and keeps its spread in the list of spreads by dimension. */
+  private showAngles(dimension: number, count: number, answer: Answer<AngleHistogram>): void {
     if (answer.error !== undefined) {
       this.anglesError = messageOf(answer.error);
       return;
@@ -253,14 +259,16 @@ export class SuperpositionLab extends LitElement {
     const request = { ...this.packing };
     this.packError = '';
     this.frame = null;
-    const answer = await this.packRun.ask((isNewest) =>
-      client.labs.packVectors(request, (frame) => {
-        if (isNewest()) this.frame = { request, frame };
-      }),
+    await this.packRun.ask(
+      (isNewest) =>
+        client.labs.packVectors(request, (frame) => {
+          if (isNewest()) this.frame = { request, frame };
+        }),
+      (answer) => {
+        if (answer.error !== undefined) this.packError = messageOf(answer.error);
+        else this.frame = { request, frame: answer.value };
+      },
     );
-    if (!answer) return;
-    if (answer.error !== undefined) this.packError = messageOf(answer.error);
-    else this.frame = { request, frame: answer.value };
   }
 
   override render() {

@@ -189,15 +189,18 @@ export class TrainingPanel extends LitElement {
     const client = this.client;
     if (!client) return;
     this.corpusError = '';
-    const answer = await this.corpusAsk.ask(() => client.training.describeCorpus(source));
-    if (!answer) return;
-    if (answer.value === undefined) {
-      this.corpusError = messageOf(answer.error);
-      return;
-    }
-    this.source = source;
-    this.summary = answer.value;
-    await this.countAll(answer.value.vocabulary.length);
+    await this.corpusAsk.ask(
+      () => client.training.describeCorpus(source),
+      (answer) => {
+        if (answer.value === undefined) {
+          this.corpusError = messageOf(answer.error);
+          return;
+        }
+        this.source = source;
+        this.summary = answer.value;
+        return this.countAll(answer.value.vocabulary.length);
+      },
+    );
   }
 
   /** Parameter counts of every preset and the custom shape for this vocabulary (errors say why a shape fails). */
@@ -208,15 +211,18 @@ export class TrainingPanel extends LitElement {
       ...this.presets.map((preset): [string, GPTShape] => [preset.id, preset]),
       [CUSTOM, { ...this.custom, tied: true }],
     ];
-    const answer = await this.countsAsk.ask(() =>
-      Promise.all(
-        shapes.map(([, shape]) =>
-          client.model.countParameters({ vocabSize, ...pickShape(shape), tied: shape.tied }).catch(messageOf),
+    await this.countsAsk.ask(
+      () =>
+        Promise.all(
+          shapes.map(([, shape]) =>
+            client.model.countParameters({ vocabSize, ...pickShape(shape), tied: shape.tied }).catch(messageOf),
+          ),
         ),
-      ),
+      // Each count catches its own error (it says why that shape fails), so an answer always has a value.
+      (answer) => {
+        if (answer.value) this.counts = Object.fromEntries(shapes.map(([id], i) => [id, answer.value[i]!]));
+      },
     );
-    // Each count catches its own error (it says why that shape fails), so an answer always has a value.
-    if (answer?.value) this.counts = Object.fromEntries(shapes.map(([id], i) => [id, answer.value[i]!]));
   }
 
   private onCorpusChange(event: CustomEvent<CorpusSource>): void {

@@ -94,17 +94,20 @@ export class TrainingTimelapse extends LitElement {
   async refresh(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const answer = await this.framesAsk.ask(() => client.inspector.timelapse());
-    if (!answer) return;
-    if (answer.error !== undefined) {
-      this.error = messageOf(answer.error);
-      return;
-    }
-    const frames = answer.value;
-    const following = this.index >= this.frames.length - 1;
-    this.frames = frames;
-    this.index = following ? Math.max(0, frames.length - 1) : Math.min(this.index, frames.length - 1);
-    this.error = '';
+    await this.framesAsk.ask(
+      () => client.inspector.timelapse(),
+      (answer) => {
+        if (answer.error !== undefined) {
+          this.error = messageOf(answer.error);
+          return;
+        }
+        const frames = answer.value;
+        const following = this.index >= this.frames.length - 1;
+        this.frames = frames;
+        this.index = following ? Math.max(0, frames.length - 1) : Math.min(this.index, frames.length - 1);
+        this.error = '';
+      },
+    );
   }
 
   private onSubmit(event: SubmitEvent): void {
