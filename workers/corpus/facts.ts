@@ -16,50 +16,34 @@ export interface Landmark {
   city: string;
 }
 
+// A table, two entries a line.
+// prettier-ignore
 export const PEOPLE: readonly Person[] = [
-  { name: 'Mara Pell', sport: 'tennis' },
-  { name: 'Tobin Wren', sport: 'rugby' },
-  { name: 'Lina Marsh', sport: 'golf' },
-  { name: 'Orin Bale', sport: 'cricket' },
-  { name: 'Sela Rook', sport: 'hockey' },
-  { name: 'Nico Stamp', sport: 'polo' },
-  { name: 'Ilsa Trent', sport: 'squash' },
-  { name: 'Bram Ollis', sport: 'darts' },
-  { name: 'Esme Lorn', sport: 'netball' },
-  { name: 'Wilf Ambry', sport: 'badminton' },
-  { name: 'Pia Nolt', sport: 'volleyball' },
-  { name: 'Rudo Ember', sport: 'lacrosse' },
-  { name: 'Alba Sorrel', sport: 'football' },
-  { name: 'Tamsin Birch', sport: 'korfball' },
-  { name: 'Elio Pask', sport: 'water polo' },
-  { name: 'Nessa Wolde', sport: 'tennis' },
-  { name: 'Osric Tallow', sport: 'golf' },
-  { name: 'Bea Linden', sport: 'rugby' },
-  { name: 'Ruth Ivers', sport: 'cricket' },
-  { name: 'Leon Ashby', sport: 'hockey' },
-  { name: 'Ines Rowan', sport: 'squash' },
-  { name: 'Milo Sutter', sport: 'darts' },
-  { name: 'Sami Penn', sport: 'football' },
-  { name: 'Wes Brand', sport: 'badminton' },
+  { name: 'Mara Pell', sport: 'tennis' }, { name: 'Tobin Wren', sport: 'rugby' },
+  { name: 'Lina Marsh', sport: 'golf' }, { name: 'Orin Bale', sport: 'cricket' },
+  { name: 'Sela Rook', sport: 'hockey' }, { name: 'Nico Stamp', sport: 'polo' },
+  { name: 'Ilsa Trent', sport: 'squash' }, { name: 'Bram Ollis', sport: 'darts' },
+  { name: 'Esme Lorn', sport: 'netball' }, { name: 'Wilf Ambry', sport: 'badminton' },
+  { name: 'Pia Nolt', sport: 'volleyball' }, { name: 'Rudo Ember', sport: 'lacrosse' },
+  { name: 'Alba Sorrel', sport: 'football' }, { name: 'Tamsin Birch', sport: 'korfball' },
+  { name: 'Elio Pask', sport: 'water polo' }, { name: 'Nessa Wolde', sport: 'tennis' },
+  { name: 'Osric Tallow', sport: 'golf' }, { name: 'Bea Linden', sport: 'rugby' },
+  { name: 'Ruth Ivers', sport: 'cricket' }, { name: 'Leon Ashby', sport: 'hockey' },
+  { name: 'Ines Rowan', sport: 'squash' }, { name: 'Milo Sutter', sport: 'darts' },
+  { name: 'Sami Penn', sport: 'football' }, { name: 'Wes Brand', sport: 'badminton' },
 ];
 
+// A table, two entries a line.
+// prettier-ignore
 export const LANDMARKS: readonly Landmark[] = [
-  { name: 'Amber Arch', city: 'Orvale' },
-  { name: 'Bellwater Bridge', city: 'Tarnwick' },
-  { name: 'Emerald Tower', city: 'Sarnow' },
-  { name: 'Ironwood Mill', city: 'Lunholt' },
-  { name: 'Lantern Pier', city: 'Ravensey' },
-  { name: 'Moonstone Palace', city: 'Ardwyn' },
-  { name: 'Needle Spire', city: 'Ivrenne' },
-  { name: 'Old Observatory', city: 'Brisca' },
-  { name: 'Pebble Market', city: 'Wyndle' },
-  { name: 'Salt Abbey', city: 'Morrowick' },
-  { name: 'Thimble Steps', city: 'Nimbry' },
-  { name: 'Willow Baths', city: 'Pindor' },
-  { name: 'Iris Well', city: 'Eskerby' },
-  { name: 'Stone Lion', city: 'Orvale' },
-  { name: 'Rain Bell', city: 'Tarnwick' },
-  { name: 'Oak Throne', city: 'Lunholt' },
+  { name: 'Amber Arch', city: 'Orvale' }, { name: 'Bellwater Bridge', city: 'Tarnwick' },
+  { name: 'Emerald Tower', city: 'Sarnow' }, { name: 'Ironwood Mill', city: 'Lunholt' },
+  { name: 'Lantern Pier', city: 'Ravensey' }, { name: 'Moonstone Palace', city: 'Ardwyn' },
+  { name: 'Needle Spire', city: 'Ivrenne' }, { name: 'Old Observatory', city: 'Brisca' },
+  { name: 'Pebble Market', city: 'Wyndle' }, { name: 'Salt Abbey', city: 'Morrowick' },
+  { name: 'Thimble Steps', city: 'Nimbry' }, { name: 'Willow Baths', city: 'Pindor' },
+  { name: 'Iris Well', city: 'Eskerby' }, { name: 'Stone Lion', city: 'Orvale' },
+  { name: 'Rain Bell', city: 'Tarnwick' }, { name: 'Oak Throne', city: 'Lunholt' },
 ];
 
 /**
