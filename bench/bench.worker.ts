@@ -188,7 +188,7 @@ function matmulFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Prom
     const gflops: Partial<Record<Column, number>> = {};
     for (const path of paths) {
       await initGemm(path);
-      const ms = await millisecondsPer(() => gemm(out, a, b, null, M, K, N, aRow, aCol, bRow, bCol, false), 300);
+      const ms = await millisecondsPer(() => gemm({ out, a, b, M, K, N, aRow, aCol, bRow, bCol }), 300);
       gflops[path] = (2 * M * K * N) / ms / 1e6;
     }
     if (gpu) gflops.webgpu = await gpuGflops(gpu, shape, a, b);
