@@ -17,17 +17,9 @@
  */
 
 import { geluGradWGSL, matmulAccumulate } from './forward.ts';
-import { bindingFloats, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, offsetBy, pieces, type Program } from './program.ts';
-
-const WORKGROUP_SIZE = 64;
-
-/** Packs a uniform block: the u32 fields first, then the f32 fields, in WGSL struct order. */
-function uniformBlock(words: number[], floats: number[] = []): ArrayBuffer {
-  const data = new ArrayBuffer(4 * (words.length + floats.length));
-  new Uint32Array(data, 0, words.length).set(words);
-  new Float32Array(data, 4 * words.length, floats.length).set(floats);
-  return data;
-}
+import {
+  bindingFloats, type Dispatch, ENTRY_WGSL, type GPUTensor, offsetBy, packUniforms, pieces, type Program, storage, uniformsWGSL,
+} from './program.ts';
 
 /**
  * A kernel run once for each index i < u.count (an element, a row or a
@@ -44,17 +36,11 @@ export function perIndexKernel(
     const [bufferName, kind] = spec.split(':').map((part) => part.trim());
     return { name: bufferName!, writable: kind === 'rw', type: kind === 'i32' ? 'i32' : 'f32' };
   });
-  const members = [
-    'count: u32', ...fields.map((f) => `${f}: u32`), ...parsed.map((b) => `${b.name}Off: u32`), ...floats.map((f) => `${f}: f32`),
-  ];
   const wgsl = /* wgsl */ `
-${parsed.map((b, i) => `@group(0) @binding(${i}) var<storage, ${b.writable ? 'read_write' : 'read'}> ${b.name}: array<${b.type}>;`).join('\n')}
-struct Uniforms { ${members.join(', ')} }
-@group(0) @binding(${parsed.length}) var<uniform> u: Uniforms;
-${FLAT_WORKGROUP_WGSL}
-@compute @workgroup_size(${WORKGROUP_SIZE})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = flatWorkgroup(wid, nwg) * ${WORKGROUP_SIZE}u + lid;
+${parsed.map((b, i) => storage(i, b.name, b.type, b.writable)).join('\n')}
+${uniformsWGSL(parsed.length, ['count', ...fields, ...parsed.map((b) => `${b.name}Off`)], floats)}
+${ENTRY_WGSL}
+  let i = id;
   if (i >= u.count) { return; }
 ${body}
 }`;
@@ -71,9 +57,9 @@ export function perIndex(
   p: Program, kernel: PerIndexKernel, tensors: [GPUTensor, number?][], fields: number[], floats: number[], count: number,
 ): Dispatch {
   const bound = tensors.map(([tensor, length]) => p.bind(tensor, length));
-  const uniforms = uniformBlock([count, ...fields, ...bound.map((b) => b.offset)], floats);
+  const uniforms = packUniforms([count, ...fields, ...bound.map((b) => b.offset)], floats);
   return p.dispatch(
-    p.pipeline(kernel.name, kernel.wgsl), bound.map((b) => b.binding), uniforms, p.grid(Math.ceil(count / WORKGROUP_SIZE)),
+    p.pipeline(kernel.name, kernel.wgsl), bound.map((b) => b.binding), uniforms, p.grid(count),
   );
 }
 
@@ -300,7 +286,7 @@ export function gemm(
   const bLoad = load(bb.view, bb.view.row, bb.view.col, N);
   if (columnSums && !(blockSize(aLoad, bLoad) === 8 && batches * heads === 1)) throw new Error('gemm: column sums need the 8×8 loop and one product');
   const sums = columnSums ? p.bind(columnSums, N) : null;
-  const uniforms = uniformBlock([
+  const uniforms = packUniforms([
     M, N, K, heads,
     ab.view.offset, ab.view.row, ab.view.col, ab.view.batch, ab.view.head,
     bb.view.offset, bb.view.row, bb.view.col, bb.view.batch, bb.view.head,

@@ -13,38 +13,8 @@
 
 import { gemm as stridedGemm, transposed, type View } from './backward.ts';
 import {
-  bindingFloats, type BoundTensor, type Dispatch, FLAT_WORKGROUP_WGSL, type GPUTensor, offsetBy, pieces, type Program,
+  bindingFloats, type BoundTensor, type Dispatch, ENTRY_WGSL, type GPUTensor, offsetBy, pieces, type Program, storage, uniforms,
 } from './program.ts';
-
-const WORKGROUP = 64;
-
-/** Storage declaration for binding `binding`: `array<type>`, writable or read-only. */
-const storage = (binding: number, name: string, type: string, writable = false): string =>
-  `@group(0) @binding(${binding}) var<storage, ${writable ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
-
-/**
- * A kernel's u32 constants: the WGSL struct bound as `u` at `binding` (after the
- * storage buffers) and the values in the same order. Field names are fixed per
- * kernel, so the WGSL (cached by name) never depends on the values.
- */
-function uniforms(binding: number, fields: Record<string, number>): { wgsl: string; data: Uint32Array } {
-  const names = Object.keys(fields);
-  return {
-    wgsl: `struct Params { ${names.map((n) => `${n}: u32`).join(', ')} }\n`
-      + `@group(0) @binding(${binding}) var<uniform> u: Params;`,
-    data: Uint32Array.from(Object.values(fields)),
-  };
-}
-
-/** Entry point over a flat invocation id (2-D grid of workgroups, see Program.grid). */
-const ENTRY = /* wgsl */ `${FLAT_WORKGROUP_WGSL}
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let id = flatWorkgroup(wid, nwg) * ${WORKGROUP}u + lid;`;
-
-/** Workgroups for `invocations` invocations of a kernel built on ENTRY. */
-const gridFor = (p: Program, invocations: number): [number, number, number] => p.grid(Math.ceil(invocations / WORKGROUP));
 
 /** Chunks [start, count) of `total` rows such that `floatsPerRow`·count fits one binding. */
 const chunks = (p: Program, total: number, floatsPerRow: number): [number, number][] =>
@@ -88,14 +58,14 @@ ${storage(1, 'tokens', 'i32')}
 ${storage(2, 'wte', 'f32')}
 ${storage(3, 'wpe', 'f32')}
 ${u.wgsl}
-${ENTRY}
+${ENTRY_WGSL}
   if (id >= u.total) { return; }
   let row = id / u.C;
   let c = id % u.C;
   let token = u32(tokens[u.tokOff + row]);
   out[u.outOff + id] = wte[u.wteOff + token * u.C + c] + wpe[u.wpeOff + (row % u.T) * u.C + c];
 }`);
-  return [p.dispatch(pipeline, [o.binding, tok.binding, embedding.binding, pos.binding], u.data, gridFor(p, N * C))];
+  return [p.dispatch(pipeline, [o.binding, tok.binding, embedding.binding, pos.binding], u.data, p.grid(N * C))];
 }
 
 /**
@@ -119,7 +89,7 @@ ${storage(3, 'inp', 'f32')}
 ${storage(4, 'weight', 'f32')}
 ${storage(5, 'bias', 'f32')}
 ${u.wgsl}
-${ENTRY}
+${ENTRY_WGSL}
   if (id >= u.N) { return; }
   let x = u.inpOff + id * u.C;
   var sum = 0.0;
@@ -133,7 +103,7 @@ ${ENTRY}
   mean[u.meanOff + id] = m;
   rstd[u.rstdOff + id] = s;
 }`);
-  return [p.dispatch(pipeline, t.map((b) => b.binding), u.data, gridFor(p, N))];
+  return [p.dispatch(pipeline, t.map((b) => b.binding), u.data, p.grid(N))];
 }
 
 /**
@@ -299,7 +269,7 @@ ${epilogue ? storage(4, 'e0', vecOut ? 'vec4f' : 'f32', true) : ''}
 ${epilogue === 'geluBackward' ? storage(5, 'e1', vecOut ? 'vec4f' : 'f32') : ''}
 ${uniformWGSL}
 ${kLoop.functions}
-${ENTRY}
+${ENTRY_WGSL}
   let colBlocks = (u.M + ${block - 1}u) / ${block}u;
   if (id >= colBlocks * ((u.N + ${rowBlock - 1}u) / ${rowBlock}u)) { return; }
   let row0 = (id / colBlocks) * ${rowBlock}u;
@@ -354,7 +324,7 @@ function gemm(
       const pipeline = p.pipeline(name, gemmWGSL(layout, u.wgsl, epilogue?.kind ?? null));
       dispatches.push(p.dispatch(
         pipeline, [outBound.binding, aBound.binding, bBound.binding, biasBound.binding, ...extraBound.map((b) => b.binding)], u.data,
-        gridFor(p, Math.ceil(rows / rowBlock) * Math.ceil(cols / block)),
+        p.grid(Math.ceil(rows / rowBlock) * Math.ceil(cols / block)),
       ));
     }
   }
@@ -434,7 +404,7 @@ export function attentionForward(
 ${storage(0, 'att', 'f32', true)}
 ${storage(1, 'preatt', 'f32')}
 ${softmaxU.wgsl}
-${ENTRY}
+${ENTRY_WGSL}
   if (id >= u.rows) { return; }
   let t = id % u.T;
   let scores = u.preOff + id * u.T;
@@ -453,7 +423,7 @@ ${ENTRY}
 }`);
   // att is 0 past each query: the product stops at the block's last query.
   const values = stridedGemm(p, out, headOut, att, scoreRows, qkv, value, T, T, hs, { accumulate: false, causal: 'kToRow', ...everyHead });
-  return [scores, p.dispatch(softmax, [weights.binding, pre.binding], softmaxU.data, gridFor(p, rows)), values];
+  return [scores, p.dispatch(softmax, [weights.binding, pre.binding], softmaxU.data, p.grid(rows)), values];
 }
 
 /**
@@ -478,13 +448,13 @@ function elementwise(p: Program, name: string, expression: string, out: GPUTenso
 ${storage(0, 'out', 'f32', true)}
 ${separate.map((_, i) => storage(i + 1, `in${i}`, 'f32')).join('\n')}
 ${u.wgsl}
-${ENTRY}
+${ENTRY_WGSL}
   for (var i = id * 4u; i < min(id * 4u + 4u, u.N); i++) {
     ${reads.map((read, i) => `let x${i} = ${read};`).join(' ')}
     out[u.outOff + i] = ${expression};
   }
 }`);
-  return [p.dispatch(pipeline, [o.binding, ...separate.map((b) => b.binding)], u.data, gridFor(p, Math.ceil(N / 4)))];
+  return [p.dispatch(pipeline, [o.binding, ...separate.map((b) => b.binding)], u.data, p.grid(Math.ceil(N / 4)))];
 }
 
 /** GPT-2's GELU (tanh approximation) as x·σ(2u), u = √(2/π)·(x + 0.044715·x³): the CPU's formula. */
@@ -512,7 +482,7 @@ ${storage(0, 'losses', 'f32', true)}
 ${storage(1, 'logits', 'f32')}
 ${storage(2, 'targets', 'i32')}
 ${u.wgsl}
-${ENTRY}
+${ENTRY_WGSL}
   if (id >= u.N) { return; }
   let row = u.logitOff + id * u.V;
   var maxLogit = -0x1.fffffep+127f;
@@ -521,6 +491,6 @@ ${ENTRY}
   for (var v = 0u; v < u.V; v++) { sum += exp(logits[row + v] - maxLogit); }
   losses[u.lossOff + id] = maxLogit + log(sum) - logits[row + u32(targets[u.targetOff + id])];
 }`);
-    return p.dispatch(pipeline, t.map((b) => b.binding), u.data, gridFor(p, rows));
+    return p.dispatch(pipeline, t.map((b) => b.binding), u.data, p.grid(rows));
   });
 }
