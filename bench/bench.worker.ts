@@ -11,9 +11,9 @@ import { initParameters } from '../workers/engine/params.ts';
 import { presetConfig } from '../workers/engine/presets.ts';
 import { Random } from '../workers/engine/random.ts';
 import { Trainer, type TrainerOptions } from '../workers/engine/train.ts';
-import { gemm as stridedGemm, rowMajor, transpose } from '../workers/engine/webgpu/backward.ts';
+import { transpose } from '../workers/engine/webgpu/backward.ts';
 import { adapterName, checkedGPUWork, type GPUContext, isSoftwareAdapter, requestGPU } from '../workers/engine/webgpu/device.ts';
-import { matmulForward, unembedForward } from '../workers/engine/webgpu/forward.ts';
+import { gemm as gpuGemm } from '../workers/engine/webgpu/matmul.ts';
 import { generateOnGPU, GPUModel } from '../workers/engine/webgpu/model.ts';
 import { type Dispatch, Program } from '../workers/engine/webgpu/program.ts';
 import { gpuBackend, GPUTrainer } from '../workers/engine/webgpu/trainer.ts';
@@ -97,13 +97,11 @@ async function gpuMillisecondsPer(device: GPUDevice, submit: () => void, minMs: 
 }
 
 /**
- * The GPU kernel the WebGPU backend runs for a product: forward.ts's gemm for
- * x·W (matmulForward) and for the unembedding x·Wᵀ (unembedForward), the same
- * x·W gemm after a transpose for a matmul's input gradient dy·Wᵀ
- * ('transposedWeight', as matmulBackward does), backward.ts's strided gemm for
- * the weight gradients and the attention heads.
+ * How the WebGPU backend runs a product: matmul.ts's gemm reading the operands
+ * with the shape's strides, or for a matmul's input gradient dy·Wᵀ a transpose
+ * of W and then the x·W gemm ('transposedWeight', as matmulBackward does).
  */
-type GPUKernel = 'matmulForward' | 'unembedForward' | 'transposedWeight' | 'strided';
+type GPUKernel = 'gemm' | 'transposedWeight';
 
 interface MatmulShape {
   name: string; M: number; K: number; N: number; aRow: number; aCol: number; bRow: number; bCol: number; gpu: GPUKernel;
@@ -121,18 +119,18 @@ function nanoCpuShapes(): MatmulShape[] {
   const hs = 32;
   const T = CONTEXT;
   const shape = (
-    name: string, M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number, gpu: GPUKernel = 'strided',
+    name: string, M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number, gpu: GPUKernel = 'gemm',
   ) => ({ name, M, K, N, aRow, aCol, bRow, bCol, gpu });
   // x·W (A [M,K], B [K,N]), x·Wᵀ (B stored [N,K]), xᵀ·dy (A stored [K,M]).
-  const plain = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, K, 1, N, 1, 'matmulForward');
-  const transposedB = (name: string, M: number, K: number, N: number, gpu: GPUKernel) => shape(name, M, K, N, K, 1, 1, K, gpu);
+  const plain = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, K, 1, N, 1);
+  const transposedB = (name: string, M: number, K: number, N: number, gpu?: GPUKernel) => shape(name, M, K, N, K, 1, 1, K, gpu);
   const transposedA = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, 1, M, N, 1);
   return [
     plain('qkv x·W', rows, C, C3),
     plain('attn proj x·W', rows, C, C),
     plain('mlp fc x·W', rows, C, 4 * C),
     plain('mlp proj x·W', rows, 4 * C, C),
-    transposedB('unembed x·Wᵀ', rows, C, VOCAB, 'unembedForward'),
+    transposedB('unembed x·Wᵀ', rows, C, VOCAB),
     transposedB('qkv dx = dy·Wᵀ', rows, C3, C, 'transposedWeight'),
     transposedA('qkv dW = xᵀ·dy', C, rows, C3),
     transposedA('mlp proj dW = xᵀ·dy', 4 * C, rows, C),
@@ -140,7 +138,7 @@ function nanoCpuShapes(): MatmulShape[] {
     shape('head att·v', T, T, hs, T, 1, C3, 1),
     plain('1 token qkv', 1, C, C3),
     plain('1 token mlp fc', 1, C, 4 * C),
-    transposedB('1 token unembed', 1, C, VOCAB, 'unembedForward'),
+    transposedB('1 token unembed', 1, C, VOCAB),
     plain('square 512³', 512, 512, 512),
   ];
 }
@@ -148,18 +146,12 @@ function nanoCpuShapes(): MatmulShape[] {
 /** The dispatches of one product on the GPU: out [M, N] from a and b read with the shape's strides. */
 function gpuMatmul(p: Program, shape: MatmulShape, out: GPUBuffer, a: GPUBuffer, b: GPUBuffer): Dispatch[] {
   const { M, K, N, aRow, aCol, bRow, bCol } = shape;
-  switch (shape.gpu) {
-    case 'matmulForward': return matmulForward(p, out, a, b, null, M, K, N);
-    case 'unembedForward': return unembedForward(p, out, a, b, M, K, N);
-    case 'transposedWeight': {
-      const bT = p.buffer(4 * K * N, 'transposed b');
-      return [transpose(p, bT, b, N, K), ...matmulForward(p, out, a, bT, null, M, K, N)];
-    }
-    case 'strided': {
-      const view = (row: number, col: number) => ({ offset: 0, row, col, batch: 0, head: 0 });
-      return [stridedGemm(p, out, rowMajor(N), a, view(aRow, aCol), b, view(bRow, bCol), M, K, N, { accumulate: false })];
-    }
+  if (shape.gpu === 'transposedWeight') {
+    const bT = p.buffer(4 * K * N, 'transposed b');
+    return [transpose(p, bT, b, N, K), ...gpuGemm(p, { out, a, b: bT, M, K, N })];
   }
+  const view = (row: number, col: number) => ({ offset: 0, row, col, batch: 0, head: 0 });
+  return gpuGemm(p, { out, a, b, M, K, N, aView: view(aRow, aCol), bView: view(bRow, bCol) });
 }
 
 async function gpuGflops(ctx: GPUContext, shape: MatmulShape, a: Float32Array, b: Float32Array): Promise<number> {
@@ -188,7 +180,7 @@ function matmulFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Prom
     const gflops: Partial<Record<Column, number>> = {};
     for (const path of paths) {
       await initGemm(path);
-      const ms = await millisecondsPer(() => gemm(out, a, b, null, M, K, N, aRow, aCol, bRow, bCol, false), 300);
+      const ms = await millisecondsPer(() => gemm({ out, a, b, M, K, N, aRow, aCol, bRow, bCol }), 300);
       gflops[path] = (2 * M * K * N) / ms / 1e6;
     }
     if (gpu) gflops.webgpu = await gpuGflops(gpu, shape, a, b);

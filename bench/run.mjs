@@ -68,7 +68,7 @@ function report(result, browserVersion, load) {
     '',
     '## Matmul kernel, GFLOP/s (2·M·K·N per call)',
     '',
-    'WebGPU: the x·W rows run matmulForward and the unembedding rows unembedForward (forward.ts), the dx = dy·Wᵀ row a transpose of W and then matmulForward\'s loop, the others the strided gemm of backward.ts, as the WebGPU backend does; each is timed over many runs queued back to back with one wait at the end.',
+    'WebGPU: every row runs the gemm of matmul.ts reading the operands with the row\'s strides, except the dx = dy·Wᵀ row: a transpose of W and then the x·W gemm, as the WebGPU backend does; each is timed over many runs queued back to back with one wait at the end.',
     '',
     `| matmul | M×K·K×N | ${header}`,
     `|---|---|${align}`,

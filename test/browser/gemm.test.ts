@@ -53,7 +53,7 @@ function check(c: Case, tolerance: number): void {
   out.fill(sentinel, M * N);
   const out0 = out.slice();
   const expected = reference(out0, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, c.accumulate);
-  gemm(out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, c.accumulate);
+  gemm({ out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate: c.accumulate });
   for (let i = 0; i < M * N; i++) {
     const error = Math.abs(out[i]! - expected.value[i]!);
     if (!(error <= tolerance * expected.scale[i]!)) {
@@ -119,10 +119,10 @@ describe('gemm', () => {
         const a = randomArray(random, M * K);
         const b = randomArray(random, K * N);
         const first = new Float32Array(M * N);
-        gemm(first, a, b, null, M, K, N, K, 1, N, 1, false);
-        gemm(new Float32Array(500 * 500), randomArray(random, 500 * 300), randomArray(random, 300 * 500), null, 500, 300, 500, 300, 1, 500, 1, false);
+        gemm({ out: first, a, b, M, K, N });
+        gemm({ out: new Float32Array(500 * 500), a: randomArray(random, 500 * 300), b: randomArray(random, 300 * 500), M: 500, K: 300, N: 500 });
         const second = new Float32Array(M * N);
-        gemm(second, a, b, null, M, K, N, K, 1, N, 1, false);
+        gemm({ out: second, a, b, M, K, N });
         expect(Array.from(second)).to.deep.equal(Array.from(first));
       });
     });

@@ -123,6 +123,27 @@ describe('WebGPU backward kernels', () => {
     });
   }
 
+  // Through a GELU the input gradient also takes the GELU's backward as it is stored: on the
+  // transposed-weight path (multiples of 4) and on the strided one.
+  for (const [N, C, OC] of [[36, 12, 40], [37, 13, 70]] as const) {
+    it(`matmulBackward through GELU N=${N} C=${C} OC=${OC}`, async () => {
+      const dinp = randomArray(random, N * C);
+      const dweight = randomArray(random, C * OC);
+      const dbias = randomArray(random, OC);
+      const dout = randomArray(random, N * OC);
+      const inp = randomArray(random, N * C);
+      const weight = randomArray(random, C * OC);
+      const dpre = randomArray(random, N * C);
+      const pre = randomArray(random, N * C, 2);
+      const got = await onGPU([dinp, dweight, dbias, dout, inp, weight, dpre, pre], [0, 1, 2, 6], (b) =>
+        gpu.matmulBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, N, C, OC, { dinp: b[6]!, inp: b[7]! }),
+      program, padFor(N, C, OC));
+      cpu.matmulBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+      cpu.geluBackward(dpre, pre, dinp, N * C);
+      expectAllClose(got, [dinp, dweight, dbias, dpre]);
+    });
+  }
+
   for (const [N, C, V] of [[13, 6, 67], [40, 33, 5], [12, 16, 44]] as const) {
     it(`unembedBackward N=${N} C=${C} V=${V}`, async () => {
       const dinp = randomArray(random, N * C);

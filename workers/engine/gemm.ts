@@ -3,27 +3,51 @@
 import { KERNELS_RELAXED_SIMD_WASM, KERNELS_SIMD_WASM } from './wasm/gemm-wasm.ts';
 
 /**
- * General matrix multiply, the one routine every matmul of the model goes through
- * (forward and backward):
+ * One product for gemm():
  *
  *   out[m,n] (+)= bias[n] + Σ_k A(m,k)·B(k,n)
  *   A(m,k) = a[m·aRow + k·aCol],  B(k,n) = b[k·bRow + n·bCol],  out row-major [M,N]
  *
- * Strides let one routine take either operand transposed without copying it:
- * x·W is (aRow K, aCol 1, bRow N, bCol 1), x·Wᵀ is (bRow 1, bCol K), xᵀ·dy is
- * (aRow 1, aCol M). With accumulate false out is overwritten, with true the
- * product is added to what out holds (gradients); bias, if given, is added either way.
+ * Strides let one routine take either operand transposed without copying it;
+ * they default to row-major storage, x·W: (aRow K, aCol 1, bRow N, bCol 1).
+ * x·Wᵀ is (bRow 1, bCol K), xᵀ·dy is (aRow 1, aCol M).
  */
-export function gemm(
-  out: Float32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null,
-  M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
-  accumulate: boolean,
-): void {
+export interface GemmArgs {
+  out: Float32Array;
+  a: Float32Array;
+  b: Float32Array;
+  M: number;
+  K: number;
+  N: number;
+  aRow?: number;
+  aCol?: number;
+  bRow?: number;
+  bCol?: number;
+  /** [N], added to every row of out, with or without accumulate; none by default. */
+  bias?: Float32Array | null;
+  /** Adds the product to what out holds (gradients) instead of overwriting it; false by default. */
+  accumulate?: boolean;
+}
+
+/** GemmArgs with every default filled in: one object shape for the kernels. */
+type Product = Required<GemmArgs>;
+
+/**
+ * General matrix multiply, the one routine every matmul of the model goes through
+ * (forward and backward); see GemmArgs.
+ */
+export function gemm(args: GemmArgs): void {
+  const { M, K, N } = args;
+  const product: Product = {
+    out: args.out, a: args.a, b: args.b, M, K, N,
+    aRow: args.aRow ?? K, aCol: args.aCol ?? 1, bRow: args.bRow ?? N, bCol: args.bCol ?? 1,
+    bias: args.bias ?? null, accumulate: args.accumulate ?? false,
+  };
   // With K = 0 there is nothing to sum: out is the bias (plus out when accumulating), done in JavaScript.
   if (kernel && K > 0) {
-    gemmWasm(kernel, out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate);
+    gemmWasm(kernel, product);
   } else {
-    gemmJs(out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate);
+    gemmJs(product);
   }
 }
 
@@ -104,11 +128,8 @@ export async function initGemm(path?: GemmPath): Promise<GemmPath> {
  * even for an attention head's 32 columns of the 384-wide qkv rows that is
  * faster than gathering its values one by one in JavaScript.
  */
-function gemmWasm(
-  wasm: WasmKernel, out: Float32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null,
-  M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
-  accumulate: boolean,
-): void {
+function gemmWasm(wasm: WasmKernel, product: Product): void {
+  const { out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate } = product;
   const aSpan = (M - 1) * aRow + (K - 1) * aCol + 1;
   const bSpan = (K - 1) * bRow + (N - 1) * bCol + 1;
   const outSize = M * N;
@@ -190,13 +211,9 @@ const ROW_BLOCK_FLOATS = 32768;
  * several times faster in JavaScript than one sum at a time. Leftover rows of a
  * block go one at a time.
  */
-function gemmJs(
-  out: Float32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null,
-  M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
-  accumulate: boolean,
-): void {
+function gemmJs(product: Product): void {
+  const { M, K, N, bCol } = product;
   const rowBlock = Math.max(4, Math.floor(ROW_BLOCK_FLOATS / Math.max(K, 1) / 4) * 4);
-  const tile: TileArgs = { out, a, b, bias, K, N, aRow, aCol, bRow, accumulate };
   for (let start = 0; start < M; start += rowBlock) {
     const end = Math.min(start + rowBlock, M);
     for (let n = 0; n < N; n += 4) {
@@ -206,18 +223,13 @@ function gemmJs(
       const c2 = Math.min(n + 2, N - 1) * bCol;
       const c3 = Math.min(n + 3, N - 1) * bCol;
       let m = start;
-      for (; m + 4 <= end; m += 4) tile4x4(tile, m, n, c0, c1, c2, c3);
-      for (; m < end; m++) tile1x4(tile, m, n, c0, c1, c2, c3);
+      for (; m + 4 <= end; m += 4) tile4x4(product, m, n, c0, c1, c2, c3);
+      for (; m < end; m++) tile1x4(product, m, n, c0, c1, c2, c3);
     }
   }
 }
 
-interface TileArgs {
-  out: Float32Array; a: Float32Array; b: Float32Array; bias: Float32Array | null;
-  K: number; N: number; aRow: number; aCol: number; bRow: number; accumulate: boolean;
-}
-
-function tile4x4(t: TileArgs, m: number, n: number, c0: number, c1: number, c2: number, c3: number): void {
+function tile4x4(t: Product, m: number, n: number, c0: number, c1: number, c2: number, c3: number): void {
   const { a, b, K, aCol, bRow } = t;
   const r0 = m * t.aRow;
   const r1 = r0 + t.aRow;
@@ -242,7 +254,7 @@ function tile4x4(t: TileArgs, m: number, n: number, c0: number, c1: number, c2: 
 }
 
 /** One row: for the rows left over, and for a single position (KV cache). */
-function tile1x4(t: TileArgs, m: number, n: number, c0: number, c1: number, c2: number, c3: number): void {
+function tile1x4(t: Product, m: number, n: number, c0: number, c1: number, c2: number, c3: number): void {
   const { a, b, K, aCol, bRow } = t;
   const r = m * t.aRow;
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -255,7 +267,7 @@ function tile1x4(t: TileArgs, m: number, n: number, c0: number, c1: number, c2: 
 }
 
 /** Writes (or adds) one tile row's sums plus bias to out[m, n..n+3], dropping columns past N. */
-function storeTileRow(t: TileArgs, m: number, n: number, s0: number, s1: number, s2: number, s3: number): void {
+function storeTileRow(t: Product, m: number, n: number, s0: number, s1: number, s2: number, s3: number): void {
   const offset = m * t.N + n;
   storeOne(t, offset, n, s0);
   if (n + 1 < t.N) storeOne(t, offset + 1, n + 1, s1);
@@ -263,7 +275,7 @@ function storeTileRow(t: TileArgs, m: number, n: number, s0: number, s1: number,
   if (n + 3 < t.N) storeOne(t, offset + 3, n + 3, s3);
 }
 
-function storeOne(t: TileArgs, offset: number, n: number, sum: number): void {
+function storeOne(t: Product, offset: number, n: number, sum: number): void {
   const value = t.bias ? sum + t.bias[n] : sum;
   t.out[offset] = t.accumulate ? t.out[offset] + value : value;
 }

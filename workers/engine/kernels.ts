@@ -63,7 +63,7 @@ export function matmulForward(
   out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array,
   N: number, C: number, OC: number,
 ): void {
-  gemm(out, inp, weight, bias, N, C, OC, C, 1, OC, 1, false);
+  gemm({ out, a: inp, b: weight, bias, M: N, K: C, N: OC });
 }
 
 /**
@@ -73,7 +73,7 @@ export function matmulForward(
 export function unembedForward(
   logits: Float32Array, inp: Float32Array, weight: Float32Array, N: number, C: number, V: number,
 ): void {
-  gemm(logits, inp, weight, null, N, C, V, C, 1, 1, C, false);
+  gemm({ out: logits, a: inp, b: weight, M: N, K: C, N: V, bRow: 1, bCol: C });
 }
 
 /**
@@ -174,10 +174,10 @@ export function attentionForward(
       const queries = qkv.subarray(sequenceOff + h * hs);
       const keys = qkv.subarray(sequenceOff + C + h * hs);
       const values = qkv.subarray(sequenceOff + 2 * C + h * hs);
-      gemm(scores, queries, keys, null, T, hs, T, C3, 1, 1, C3, false);
+      gemm({ out: scores, a: queries, b: keys, M: T, K: hs, N: T, aRow: C3, bRow: 1, bCol: C3 });
       for (let i = 0; i < T * T; i++) scores[i] *= scale;
       for (let t = 0; t < T; t++) maskedSoftmax(weights, scores, t * T, T, causal ? t + 1 : T);
-      gemm(head, weights, values, null, T, T, hs, T, 1, C3, 1, false);
+      gemm({ out: head, a: weights, b: values, M: T, K: T, N: hs, bRow: C3 });
       spreadHeadRows(out, b * T * C + h * hs, C, head, T, hs, 1, false);
     }
   }
@@ -296,9 +296,9 @@ export function matmulBackward(
   dinp: Float32Array, dweight: Float32Array, dbias: Float32Array | null, dout: Float32Array,
   inp: Float32Array, weight: Float32Array, N: number, C: number, OC: number,
 ): void {
-  gemm(dinp, dout, weight, null, N, OC, C, OC, 1, 1, OC, true);
-  gemm(dweight, inp, dout, null, C, N, OC, 1, C, OC, 1, true);
-  if (dbias) gemm(dbias, ones(N), dout, null, 1, N, OC, N, 1, OC, 1, true);
+  gemm({ out: dinp, a: dout, b: weight, M: N, K: OC, N: C, bRow: 1, bCol: OC, accumulate: true });
+  gemm({ out: dweight, a: inp, b: dout, M: C, K: N, N: OC, aRow: 1, aCol: C, accumulate: true });
+  if (dbias) gemm({ out: dbias, a: ones(N), b: dout, M: 1, K: N, N: OC, accumulate: true });
 }
 
 /**
@@ -309,8 +309,8 @@ export function unembedBackward(
   dinp: Float32Array, dweight: Float32Array, dlogits: Float32Array,
   inp: Float32Array, weight: Float32Array, N: number, C: number, V: number,
 ): void {
-  gemm(dinp, dlogits, weight, null, N, V, C, V, 1, C, 1, true);
-  gemm(dweight, dlogits, inp, null, V, N, C, 1, V, C, 1, true);
+  gemm({ out: dinp, a: dlogits, b: weight, M: N, K: V, N: C, accumulate: true });
+  gemm({ out: dweight, a: dlogits, b: inp, M: V, K: N, N: C, aRow: 1, aCol: V, accumulate: true });
 }
 
 /**
@@ -342,8 +342,8 @@ export function attentionBackward(
       const keyOff = queryOff + C;
       const valueOff = queryOff + 2 * C;
 
-      gemm(dweights, dheadOut, qkv.subarray(valueOff), null, T, hs, T, C, 1, 1, C3, false);
-      gemm(head, weights, dheadOut, null, T, T, hs, 1, T, C, 1, false);
+      gemm({ out: dweights, a: dheadOut, b: qkv.subarray(valueOff), M: T, K: hs, N: T, aRow: C, bRow: 1, bCol: C3 });
+      gemm({ out: head, a: weights, b: dheadOut, M: T, K: T, N: hs, aRow: 1, aCol: T, bRow: C });
       spreadHeadRows(dqkv, valueOff, C3, head, T, hs, 1, true);
 
       for (let t = 0; t < T; t++) {
@@ -357,9 +357,9 @@ export function attentionBackward(
         }
       }
 
-      gemm(head, dscores, qkv.subarray(keyOff), null, T, T, hs, T, 1, C3, 1, false);
+      gemm({ out: head, a: dscores, b: qkv.subarray(keyOff), M: T, K: T, N: hs, bRow: C3 });
       spreadHeadRows(dqkv, queryOff, C3, head, T, hs, scale, true);
-      gemm(head, dscores, qkv.subarray(queryOff), null, T, T, hs, 1, T, C3, 1, false);
+      gemm({ out: head, a: dscores, b: qkv.subarray(queryOff), M: T, K: T, N: hs, aRow: 1, aCol: T, bRow: C3 });
       spreadHeadRows(dqkv, keyOff, C3, head, T, hs, scale, true);
     }
   }

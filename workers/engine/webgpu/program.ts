@@ -36,13 +36,52 @@ function storageUsage(): GPUBufferUsageFlags {
   return GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 }
 
+/** Invocations per workgroup of a kernel that starts with ENTRY_WGSL. */
+const WORKGROUP_SIZE = 64;
+
 /**
- * WGSL for a flat workgroup id over a 2-D grid (see Program.grid): a dispatch
- * with more workgroups than one dimension allows spills into y.
+ * The head of a kernel's entry point: `id` numbers its invocations over the
+ * grid of workgroups Program.grid makes (2-D when there are more workgroups
+ * than one dimension allows). The kernel's body and closing brace follow; it
+ * skips ids past its count.
  */
-export const FLAT_WORKGROUP_WGSL = /* wgsl */ `
-fn flatWorkgroup(wid: vec3u, nwg: vec3u) -> u32 { return wid.y * nwg.x + wid.x; }
-`;
+export const ENTRY_WGSL = /* wgsl */ `
+@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let id = (wid.y * nwg.x + wid.x) * ${WORKGROUP_SIZE}u + lid;`;
+
+/** WGSL declaration of storage buffer `name` at `binding`, an array of `type`: read-only unless `writable`. */
+export const storage = (binding: number, name: string, type: string, writable = false): string =>
+  `@group(0) @binding(${binding}) var<storage, ${writable ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
+
+/** WGSL declaration of a kernel's uniform block `u` at `binding` (after its storage buffers): u32 `words`, then f32 `floats`. */
+export function uniformsWGSL(binding: number, words: string[], floats: string[] = []): string {
+  const members = [...words.map((name) => `${name}: u32`), ...floats.map((name) => `${name}: f32`)];
+  return `struct Uniforms { ${members.join(', ')} }\n@group(0) @binding(${binding}) var<uniform> u: Uniforms;`;
+}
+
+/** The values of a uniform block in uniformsWGSL's order: the u32 words, then the f32 floats. */
+export function packUniforms(words: number[], floats: number[] = []): ArrayBuffer {
+  const data = new ArrayBuffer(4 * (words.length + floats.length));
+  new Uint32Array(data, 0, words.length).set(words);
+  new Float32Array(data, 4 * words.length, floats.length).set(floats);
+  return data;
+}
+
+/**
+ * A kernel's uniform block from named values: its WGSL (uniformsWGSL) and its
+ * data (packUniforms). Names are fixed per kernel, so the WGSL (cached by name)
+ * never depends on the values.
+ */
+export function uniforms(
+  binding: number, words: Record<string, number>, floats: Record<string, number> = {},
+): { wgsl: string; data: ArrayBuffer } {
+  return {
+    wgsl: uniformsWGSL(binding, Object.keys(words), Object.keys(floats)),
+    data: packUniforms(Object.values(words), Object.values(floats)),
+  };
+}
 
 /** `tensor` moved on by `floats` floats. */
 export function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
@@ -96,12 +135,9 @@ export class Program {
 
   /** Binds buffers (storage, bindings 0..n-1) and uniforms (binding n, copied into a buffer made here once). */
   dispatch(
-    pipeline: GPUComputePipeline, buffers: (GPUBuffer | GPUBufferBinding)[], uniforms: Uint32Array | ArrayBuffer,
-    workgroups: [number, number, number],
+    pipeline: GPUComputePipeline, buffers: (GPUBuffer | GPUBufferBinding)[], uniforms: ArrayBuffer, workgroups: [number, number, number],
   ): Dispatch {
-    const bytes = uniforms instanceof ArrayBuffer
-      ? new Uint8Array(uniforms)
-      : new Uint8Array(uniforms.buffer, uniforms.byteOffset, uniforms.byteLength).slice();
+    const bytes = new Uint8Array(uniforms);
     // Uniform blocks are sized in multiples of 16 bytes.
     const uniformBuffer = this.track(this.device.createBuffer({
       label: `${pipeline.label} uniforms`,
@@ -153,11 +189,11 @@ export class Program {
   }
 
   /**
-   * A [x, y, 1] grid of at least `count` workgroups that fits
-   * maxComputeWorkgroupsPerDimension; shaders flatten it with flatWorkgroup()
-   * and skip ids ≥ count.
+   * A [x, y, 1] grid of workgroups for `invocations` invocations of a kernel
+   * (see ENTRY_WGSL) that fits maxComputeWorkgroupsPerDimension.
    */
-  grid(count: number): [number, number, number] {
+  grid(invocations: number): [number, number, number] {
+    const count = Math.ceil(invocations / WORKGROUP_SIZE);
     const max = this.ctx.limits.maxComputeWorkgroupsPerDimension;
     if (count <= max) return [Math.max(1, count), 1, 1];
     const y = Math.ceil(count / max);
