@@ -147,6 +147,24 @@ function spreadHeadRows(
   }
 }
 
+/** The sizes every attention kernel uses, and the scratch [T, hs] of one head. */
+function attentionSizes(T: number, C: number, NH: number): { hs: number; C3: number; scale: number; head: Float32Array } {
+  const hs = C / NH;
+  return { hs, C3: 3 * C, scale: 1 / Math.sqrt(hs), head: headBuffer(T * hs) };
+}
+
+/**
+ * Every (sequence, head) of a batch: where its queries start in qkv [B,T,3C]
+ * (its keys and values C and 2C further), its [T,T] block in the scores, and
+ * its columns in out [B,T,C].
+ */
+function* eachHead(B: number, T: number, C: number, NH: number): Generator<{ queryOff: number; block: number; outOff: number }> {
+  const hs = C / NH;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) yield { queryOff: b * T * 3 * C + h * hs, block: (b * NH + h) * T * T, outOff: b * T * C + h * hs };
+  }
+}
+
 /**
  * Causal multi-head self-attention. qkv [B,T,3C] holds each position's query,
  * key and value (heads side by side within each); writes
@@ -161,25 +179,18 @@ export function attentionForward(
   out: Float32Array, preatt: Float32Array, att: Float32Array, qkv: Float32Array,
   B: number, T: number, C: number, NH: number, causal = true,
 ): void {
-  const hs = C / NH;
-  const C3 = 3 * C;
-  const scale = 1 / Math.sqrt(hs);
-  const head = headBuffer(T * hs);
-  for (let b = 0; b < B; b++) {
-    const sequenceOff = b * T * C3;
-    for (let h = 0; h < NH; h++) {
-      const blockOff = (b * NH + h) * T * T;
-      const scores = preatt.subarray(blockOff, blockOff + T * T);
-      const weights = att.subarray(blockOff, blockOff + T * T);
-      const queries = qkv.subarray(sequenceOff + h * hs);
-      const keys = qkv.subarray(sequenceOff + C + h * hs);
-      const values = qkv.subarray(sequenceOff + 2 * C + h * hs);
-      gemm({ out: scores, a: queries, b: keys, M: T, K: hs, N: T, aRow: C3, bRow: 1, bCol: C3 });
-      for (let i = 0; i < T * T; i++) scores[i] *= scale;
-      for (let t = 0; t < T; t++) maskedSoftmax(weights, scores, t * T, T, causal ? t + 1 : T);
-      gemm({ out: head, a: weights, b: values, M: T, K: T, N: hs, bRow: C3 });
-      spreadHeadRows(out, b * T * C + h * hs, C, head, T, hs, 1, false);
-    }
+  const { hs, C3, scale, head } = attentionSizes(T, C, NH);
+  for (const { queryOff, block, outOff } of eachHead(B, T, C, NH)) {
+    const scores = preatt.subarray(block, block + T * T);
+    const weights = att.subarray(block, block + T * T);
+    const queries = qkv.subarray(queryOff);
+    const keys = qkv.subarray(queryOff + C);
+    const values = qkv.subarray(queryOff + 2 * C);
+    gemm({ out: scores, a: queries, b: keys, M: T, K: hs, N: T, aRow: C3, bRow: 1, bCol: C3 });
+    for (let i = 0; i < T * T; i++) scores[i] *= scale;
+    for (let t = 0; t < T; t++) maskedSoftmax(weights, scores, t * T, T, causal ? t + 1 : T);
+    gemm({ out: head, a: weights, b: values, M: T, K: T, N: hs, bRow: C3 });
+    spreadHeadRows(out, outOff, C, head, T, hs, 1, false);
   }
 }
 
@@ -326,42 +337,34 @@ export function attentionBackward(
   dqkv: Float32Array, dpreatt: Float32Array, datt: Float32Array, dout: Float32Array,
   qkv: Float32Array, att: Float32Array, B: number, T: number, C: number, NH: number,
 ): void {
-  const hs = C / NH;
-  const C3 = 3 * C;
-  const scale = 1 / Math.sqrt(hs);
-  const head = headBuffer(T * hs);
-  for (let b = 0; b < B; b++) {
-    const sequenceOff = b * T * C3;
-    for (let h = 0; h < NH; h++) {
-      const blockOff = (b * NH + h) * T * T;
-      const weights = att.subarray(blockOff, blockOff + T * T);
-      const dweights = datt.subarray(blockOff, blockOff + T * T);
-      const dscores = dpreatt.subarray(blockOff, blockOff + T * T);
-      const dheadOut = dout.subarray(b * T * C + h * hs);
-      const queryOff = sequenceOff + h * hs;
-      const keyOff = queryOff + C;
-      const valueOff = queryOff + 2 * C;
+  const { hs, C3, scale, head } = attentionSizes(T, C, NH);
+  for (const { queryOff, block, outOff } of eachHead(B, T, C, NH)) {
+    const weights = att.subarray(block, block + T * T);
+    const dweights = datt.subarray(block, block + T * T);
+    const dscores = dpreatt.subarray(block, block + T * T);
+    const dheadOut = dout.subarray(outOff);
+    const keyOff = queryOff + C;
+    const valueOff = queryOff + 2 * C;
 
-      gemm({ out: dweights, a: dheadOut, b: qkv.subarray(valueOff), M: T, K: hs, N: T, aRow: C, bRow: 1, bCol: C3 });
-      gemm({ out: head, a: weights, b: dheadOut, M: T, K: T, N: hs, aRow: 1, aCol: T, bRow: C });
-      spreadHeadRows(dqkv, valueOff, C3, head, T, hs, 1, true);
+    gemm({ out: dweights, a: dheadOut, b: qkv.subarray(valueOff), M: T, K: hs, N: T, aRow: C, bRow: 1, bCol: C3 });
+    gemm({ out: head, a: weights, b: dheadOut, M: T, K: T, N: hs, aRow: 1, aCol: T, bRow: C });
+    spreadHeadRows(dqkv, valueOff, C3, head, T, hs, 1, true);
 
-      for (let t = 0; t < T; t++) {
-        const rowOff = t * T;
-        let shared = 0; // Σ att·datt over the visible keys
-        for (let j = 0; j <= t; j++) shared += weights[rowOff + j] * dweights[rowOff + j];
-        for (let j = 0; j <= t; j++) dscores[rowOff + j] = weights[rowOff + j] * (dweights[rowOff + j] - shared);
-        for (let j = t + 1; j < T; j++) {
-          dweights[rowOff + j] = 0;
-          dscores[rowOff + j] = 0;
-        }
+    for (let t = 0; t < T; t++) {
+      const rowOff = t * T;
+      let shared = 0; // Σ att·datt over the visible keys
+      for (let j = 0; j <= t; j++) shared += weights[rowOff + j] * dweights[rowOff + j];
+      for (let j = 0; j <= t; j++) dscores[rowOff + j] = weights[rowOff + j] * (dweights[rowOff + j] - shared);
+      for (let j = t + 1; j < T; j++) {
+        dweights[rowOff + j] = 0;
+        dscores[rowOff + j] = 0;
       }
-
-      gemm({ out: head, a: dscores, b: qkv.subarray(keyOff), M: T, K: T, N: hs, bRow: C3 });
-      spreadHeadRows(dqkv, queryOff, C3, head, T, hs, scale, true);
-      gemm({ out: head, a: dscores, b: qkv.subarray(queryOff), M: T, K: T, N: hs, aRow: 1, aCol: T, bRow: C3 });
-      spreadHeadRows(dqkv, keyOff, C3, head, T, hs, scale, true);
     }
+
+    gemm({ out: head, a: dscores, b: qkv.subarray(keyOff), M: T, K: T, N: hs, bRow: C3 });
+    spreadHeadRows(dqkv, queryOff, C3, head, T, hs, scale, true);
+    gemm({ out: head, a: dscores, b: qkv.subarray(queryOff), M: T, K: T, N: hs, aRow: 1, aCol: T, bRow: C3 });
+    spreadHeadRows(dqkv, keyOff, C3, head, T, hs, scale, true);
   }
 }
 
