@@ -26,8 +26,16 @@ import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { AppConfig } from '@mlc-ai/web-llm';
 import {
-  type ChatEnvironment, type ChatErrorKind, type ChatLoadProgress, type ChatMessage, type ChatModelInfo, type ChatModels, type ChatReply,
-  type ChatSettings, type ChatToken, messageOf, type Uses,
+  type ChatErrorKind,
+  type ChatLoadProgress,
+  type ChatMessage,
+  type ChatModelInfo,
+  type ChatModels,
+  type ChatReply,
+  type ChatSettings,
+  type ChatToken,
+  messageOf,
+  type Uses,
 } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -36,40 +44,18 @@ import { chatPanelStyles } from './chat-panel.styles.ts';
 import './chat-reply.ts';
 import './chat-template.ts';
 import type { ChatTemplateClient } from './chat-template.ts';
-import { type NumberField, renderNumberFields } from './number-fields.ts';
+import {
+  CACHE_PLACES,
+  DEFAULT_CHAT_SETTINGS,
+  DEFAULT_SYSTEM_PROMPT,
+  ERROR_TITLES,
+  FINISH_NOTES,
+  SETTING_FIELDS,
+} from './chat-panel.words.ts';
+import { renderNumberFields } from './number-fields.ts';
 
 /** What the panel asks of the engine, with what its template asks (it hands the template its client). */
 export type ChatPanelClient = Uses<'chat', 'models' | 'setAppConfig' | 'load' | 'reply' | 'stop' | 'delete'> & ChatTemplateClient;
-
-export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant. Answer briefly.';
-
-export const DEFAULT_CHAT_SETTINGS: ChatSettings = { temperature: 0.7, topP: 0.9, maxTokens: 256 };
-
-const SETTING_FIELDS: NumberField<keyof ChatSettings>[] = [
-  { key: 'temperature', label: 'Temperature', min: 0, max: 2, step: 0.05, caption: '0 always takes the likeliest token; higher evens out the odds.' },
-  { key: 'topP', label: 'Top-p', min: 0.05, max: 1, step: 0.05, caption: 'Draw only from the likeliest tokens that add up to p. 1: off.' },
-  { key: 'maxTokens', label: 'Max tokens', min: 1, max: 4096, step: 1, caption: 'The longest a reply may get.' },
-];
-
-/** A heading for each kind of failure; the error's message says what happened and what to do. */
-const ERROR_TITLES: Record<ChatErrorKind, string> = {
-  NoWebGPU: 'No WebGPU',
-  NoAdapter: 'No GPU adapter',
-  NeedsShaderF16: 'This GPU lacks shader-f16',
-  OutOfMemory: 'Not enough GPU memory',
-  ModelFilesMissing: "The model's files are missing",
-  NetworkUnreachable: 'No network',
-  StorageFull: 'Storage is full',
-  Interrupted: 'Interrupted',
-  NoModelLoaded: 'No model loaded',
-};
-
-const CACHE_PLACES: Record<ChatEnvironment['cacheBackend'], string> = {
-  cache: "the browser's Cache Storage",
-  indexeddb: "the browser's IndexedDB",
-  'cross-origin': 'a cache shared across sites',
-  opfs: "the browser's private file system",
-};
 
 /** A reply scrolled to within this many pixels of the end keeps following new tokens. */
 const FOLLOW_SLACK_PX = 40;
@@ -424,11 +410,13 @@ export class ChatPanel extends LitElement {
     const gpu = environment.adapter ?? (environment.webgpu ? 'an unnamed adapter' : 'none found');
     const f16 = environment.shaderF16 ? 'has shader-f16' : 'no shader-f16, so f32 models only';
     return html`
-      ${environment.problem
-        ? html`<div class="problem" part="environment-problem" id="environment-problem">
+      ${
+        environment.problem
+          ? html`<div class="problem" part="environment-problem" id="environment-problem">
             <strong>The chat cannot run in this browser</strong>${environment.problem}
           </div>`
-        : nothing}
+          : nothing
+      }
       <p class="line" part="environment">
         GPU: ${gpu}${environment.webgpu ? ` (${f16})` : ''}. Downloaded models are kept in ${CACHE_PLACES[environment.cacheBackend]}.
       </p>
@@ -483,11 +471,13 @@ export class ChatPanel extends LitElement {
     const ready = !!this.models?.loaded;
     const sendable = this.canSend() && !!this.draft.trim();
     return html`
-      ${this.turns.length
-        ? html`<ol class="messages" part="messages" aria-label="Conversation" aria-live="polite" aria-busy=${String(this.streaming)}>
+      ${
+        this.turns.length
+          ? html`<ol class="messages" part="messages" aria-label="Conversation" aria-live="polite" aria-busy=${String(this.streaming)}>
             ${this.turns.map((turn) => this.renderTurn(turn))}
           </ol>`
-        : html`<p class="empty" part="messages-empty">${ready ? 'No messages yet.' : 'Load a model to chat with it.'}</p>`}
+          : html`<p class="empty" part="messages-empty">${ready ? 'No messages yet.' : 'Load a model to chat with it.'}</p>`
+      }
       <div class="compose">
         <textarea
           part="message-input"
@@ -519,13 +509,15 @@ export class ChatPanel extends LitElement {
     const note = turn.finish ? FINISH_NOTES[turn.finish] : 'writing…';
     return html`<li part="message" data-role="assistant">
       <span class="who">Model</span>
-      ${turn.tokens.length || !turn.content
-        ? html`<llm-chat-reply
+      ${
+        turn.tokens.length || !turn.content
+          ? html`<llm-chat-reply
             part="message-text"
             exportparts=${REPLY_PARTS}
             .tokens=${turn.tokens}
           ></llm-chat-reply>`
-        : html`<span part="message-text">${turn.content}</span>`}
+          : html`<span part="message-text">${turn.content}</span>`
+      }
       ${note ? html`<span class="finish" part="finish">${note}</span>` : nothing}
     </li>`;
   }
@@ -548,13 +540,6 @@ const REPLY_PARTS = [
   'alternative-value',
   'outside-top',
 ].join(', ');
-
-/** How a reply ended, when it did not end on its own. */
-const FINISH_NOTES: Partial<Record<NonNullable<AssistantTurn['finish']>, string>> = {
-  length: 'Cut off at the max tokens.',
-  abort: 'Stopped.',
-  failed: 'Cut off by an error.',
-};
 
 const rowSelector = (id: string): string => `[part~="model"][data-id="${CSS.escape(id)}"]`;
 

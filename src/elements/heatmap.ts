@@ -17,9 +17,9 @@
  *   llm-heatmap-select (compact only), on click, Enter or Space
  * Parts: canvas, readout, table, row-label, col-label, row-axis, col-axis.
  */
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { emit } from '../events.ts';
-import { theme } from '../theme.ts';
+import { heatmapStyles } from './heatmap.styles.ts';
 
 export type HeatmapScale = 'sequential' | 'diverging';
 
@@ -33,9 +33,21 @@ export interface CellDetail {
 type Rgb = [number, number, number];
 
 /** Viridis: perceptually even, readable in colour blindness, the same in light and dark themes. */
-const SEQUENTIAL: Rgb[] = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const SEQUENTIAL: Rgb[] = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
 /** Red–blue (ColorBrewer RdBu): blue below zero, near-white at zero, red above. */
-const DIVERGING: Rgb[] = [[33, 102, 172], [103, 169, 207], [247, 247, 247], [239, 138, 98], [178, 24, 43]];
+const DIVERGING: Rgb[] = [
+  [33, 102, 172],
+  [103, 169, 207],
+  [247, 247, 247],
+  [239, 138, 98],
+  [178, 24, 43],
+];
 
 /** The colour at t ∈ [0, 1] along a scale's stops (t outside is clamped). */
 export function scaleColor(scale: HeatmapScale, t: number): Rgb {
@@ -100,8 +112,7 @@ function paintSome(): void {
   }
 }
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 /** "query: the token being updated" → "query". */
 const axisName = (title: string): string => title.split(':')[0]!.trim();
@@ -171,105 +182,7 @@ export class Heatmap extends LitElement {
     this.focusCell = null;
   }
 
-  static override styles = [
-    theme,
-    css`
-      :host {
-        display: inline-block;
-        max-width: 100%;
-      }
-      .chart {
-        display: grid;
-        grid-template-columns: auto auto auto;
-        grid-template-rows: auto auto auto;
-        align-items: end;
-        justify-content: start;
-      }
-      canvas {
-        display: block;
-        grid-column: 3;
-        grid-row: 3;
-        image-rendering: pixelated;
-        cursor: crosshair;
-      }
-      :host([compact]) canvas {
-        cursor: pointer;
-        border-radius: 2px;
-      }
-      /* The chosen thumbnail, as every panel that shows thumbnails marks it. */
-      :host([compact]) canvas[aria-pressed='true'] {
-        outline: 3px solid var(--_accent);
-        outline-offset: 1px;
-      }
-      .col-axis {
-        grid-column: 3;
-        grid-row: 1;
-      }
-      .row-axis {
-        grid-column: 1;
-        grid-row: 3;
-        writing-mode: vertical-rl;
-        transform: rotate(180deg);
-        align-self: center;
-      }
-      .col-axis,
-      .row-axis {
-        color: var(--_muted);
-        font-size: 0.8rem;
-        text-align: center;
-        padding: 2px;
-      }
-      .col-labels {
-        grid-column: 3;
-        grid-row: 2;
-        display: flex;
-      }
-      .row-labels {
-        grid-column: 2;
-        grid-row: 3;
-        display: flex;
-        flex-direction: column;
-        align-items: end;
-      }
-      .col-labels span,
-      .row-labels span {
-        font-family: var(--_mono);
-        white-space: pre;
-        overflow: hidden;
-        line-height: 1;
-        display: flex;
-        align-items: center;
-        justify-content: center;
-      }
-      .col-labels span {
-        padding-bottom: 2px;
-      }
-      .row-labels span {
-        padding-right: 4px;
-        cursor: pointer;
-      }
-      .row-labels span.selected {
-        color: var(--_accent);
-        font-weight: 700;
-      }
-      .readout {
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-        min-height: 1.3em;
-        margin: 0.35rem 0 0;
-        white-space: pre;
-      }
-      /* Off screen for the eye, still read by screen readers; content-visibility skips laying out its thousands of cells. */
-      .visually-hidden {
-        position: absolute;
-        left: -10000px;
-        width: 1px;
-        height: 1px;
-        overflow: hidden;
-        content-visibility: auto;
-      }
-    `,
-  ];
+  static override styles = heatmapStyles;
 
   /** Size of one cell in CSS pixels. */
   private get cellSize(): number {
@@ -279,13 +192,30 @@ export class Heatmap extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    const data = ['values', 'rows', 'cols', 'rowLabels', 'colLabels', 'masked', 'scale', 'min', 'max', 'label', 'rowAxis', 'colAxis', 'compact'] as const;
+    const data = [
+      'values',
+      'rows',
+      'cols',
+      'rowLabels',
+      'colLabels',
+      'masked',
+      'scale',
+      'min',
+      'max',
+      'label',
+      'rowAxis',
+      'colAxis',
+      'compact',
+    ] as const;
     if (data.some((name) => changed.has(name)) && !this.dataChanged) {
       this.dataChanged = true;
       this.painted = new Promise((resolve) => (this.resolvePainted = resolve));
     }
-    if ((changed.has('rows') || changed.has('cols')) && this.focusCell
-      && (this.focusCell.row >= this.rows || this.focusCell.col >= this.cols)) {
+    if (
+      (changed.has('rows') || changed.has('cols')) &&
+      this.focusCell &&
+      (this.focusCell.row >= this.rows || this.focusCell.col >= this.cols)
+    ) {
       this.focusCell = null;
     }
   }
@@ -317,12 +247,14 @@ export class Heatmap extends LitElement {
           ${this.colLabels.map((text) => html`<span part="col-label" style="width:${cell}px">${text}</span>`)}
         </div>
         <div class="row-labels" aria-hidden="true" style="font-size:${fontSize}px" @click=${this.onRowLabelClick}>
-          ${this.rowLabels.map((text, row) => html`<span
+          ${this.rowLabels.map(
+            (text, row) => html`<span
             part="row-label"
             class=${row === this.selectedRow ? 'selected' : ''}
             data-row=${row}
             style="height:${cell}px"
-          >${text}</span>`)}
+          >${text}</span>`,
+          )}
         </div>
         ${canvas}
       </div>
@@ -458,7 +390,12 @@ export class Heatmap extends LitElement {
     if (this.selectedRow !== null && this.selectedRow < rows) {
       context.strokeStyle = color('--_accent');
       context.lineWidth = 2 * ratio;
-      context.strokeRect(ratio, y(this.selectedRow) + ratio, canvas.width - 2 * ratio, y(this.selectedRow + 1) - y(this.selectedRow) - 2 * ratio);
+      context.strokeRect(
+        ratio,
+        y(this.selectedRow) + ratio,
+        canvas.width - 2 * ratio,
+        y(this.selectedRow + 1) - y(this.selectedRow) - 2 * ratio,
+      );
     }
     if (this.focusCell && !this.compact) {
       const { row, col } = this.focusCell;
