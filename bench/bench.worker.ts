@@ -26,9 +26,22 @@ export const GENERATED_TOKENS = 200;
 
 /** A column of the tables: a gemm path of the CPU backend, or the WebGPU backend. */
 export type Column = GemmPath | 'webgpu';
-export interface WebGPUAdapter { name: string; software: boolean }
-export interface MatmulFigure { name: string; M: number; K: number; N: number; gflops: Partial<Record<Column, number>> }
-export interface GenerationFigure { column: Column; tokensPerSecond: number; windowTokensPerSecond: number }
+export interface WebGPUAdapter {
+  name: string;
+  software: boolean;
+}
+export interface MatmulFigure {
+  name: string;
+  M: number;
+  K: number;
+  N: number;
+  gflops: Partial<Record<Column, number>>;
+}
+export interface GenerationFigure {
+  column: Column;
+  tokensPerSecond: number;
+  windowTokensPerSecond: number;
+}
 export interface TrainingFigure {
   column: Column;
   tokensPerSecond: number;
@@ -50,9 +63,7 @@ export interface BenchResult {
   training: TrainingFigure[];
 }
 export type BenchMessage =
-  | { kind: 'progress'; line: string }
-  | { kind: 'done'; result: BenchResult }
-  | { kind: 'failed'; error: string };
+  { kind: 'progress'; line: string } | { kind: 'done'; result: BenchResult } | { kind: 'failed'; error: string };
 
 const post = (message: BenchMessage) => postMessage(message);
 const progress = (line: string) => post({ kind: 'progress', line });
@@ -104,7 +115,15 @@ async function gpuMillisecondsPer(device: GPUDevice, submit: () => void, minMs: 
 type GPUKernel = 'gemm' | 'transposedWeight';
 
 interface MatmulShape {
-  name: string; M: number; K: number; N: number; aRow: number; aCol: number; bRow: number; bCol: number; gpu: GPUKernel;
+  name: string;
+  M: number;
+  K: number;
+  N: number;
+  aRow: number;
+  aCol: number;
+  bRow: number;
+  bCol: number;
+  gpu: GPUKernel;
 }
 
 /**
@@ -119,7 +138,15 @@ function nanoCpuShapes(): MatmulShape[] {
   const hs = 32;
   const T = CONTEXT;
   const shape = (
-    name: string, M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number, gpu: GPUKernel = 'gemm',
+    name: string,
+    M: number,
+    K: number,
+    N: number,
+    aRow: number,
+    aCol: number,
+    bRow: number,
+    bCol: number,
+    gpu: GPUKernel = 'gemm',
   ) => ({ name, M, K, N, aRow, aCol, bRow, bCol, gpu });
   // x·W (A [M,K], B [K,N]), x·Wᵀ (B stored [N,K]), xᵀ·dy (A stored [K,M]).
   const plain = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, K, 1, N, 1);
@@ -185,7 +212,9 @@ function matmulFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Prom
     }
     if (gpu) gflops.webgpu = await gpuGflops(gpu, shape, a, b);
     const columns = Object.keys(gflops) as Column[];
-    progress(`matmul ${name.padEnd(22)} ${M}×${K}·${K}×${N}  ${columns.map((c) => `${c} ${gflops[c]!.toFixed(1)}`).join('  ')} GFLOP/s`);
+    progress(
+      `matmul ${name.padEnd(22)} ${M}×${K}·${K}×${N}  ${columns.map((c) => `${c} ${gflops[c]!.toFixed(1)}`).join('  ')} GFLOP/s`,
+    );
     return { name, M, K, N, gflops };
   });
 }
@@ -201,7 +230,9 @@ async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | n
   const figure = async (column: Column, tokensPerSecond: (maxTokens: number) => Promise<number>): Promise<GenerationFigure> => {
     const all = await tokensPerSecond(GENERATED_TOKENS);
     const window = await tokensPerSecond(CONTEXT - 1);
-    progress(`generation ${column}: ${all.toFixed(0)} tokens/s over ${GENERATED_TOKENS} tokens, ${window.toFixed(0)} tokens/s within the ${CONTEXT}-position context`);
+    progress(
+      `generation ${column}: ${all.toFixed(0)} tokens/s over ${GENERATED_TOKENS} tokens, ${window.toFixed(0)} tokens/s within the ${CONTEXT}-position context`,
+    );
     return { column, tokensPerSecond: all, windowTokensPerSecond: window };
   };
   const figures = await sequence(paths, async (path) => {
@@ -221,14 +252,16 @@ async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | n
     const model = new GPUModel(gpu, params.config);
     try {
       model.setParameters(params.data);
-      figures.push(await figure('webgpu', async (maxTokens) => {
-        const ms = await millisecondsPer(async () => {
-          let count = 0;
-          for await (const _token of generateOnGPU(model, [1], options(maxTokens))) count++;
-          checkCount(count, maxTokens);
-        }, 1000);
-        return (1000 * maxTokens) / ms;
-      }));
+      figures.push(
+        await figure('webgpu', async (maxTokens) => {
+          const ms = await millisecondsPer(async () => {
+            let count = 0;
+            for await (const _token of generateOnGPU(model, [1], options(maxTokens))) count++;
+            checkCount(count, maxTokens);
+          }, 1000);
+          return (1000 * maxTokens) / ms;
+        }),
+      );
     } finally {
       model.destroy();
     }
@@ -245,9 +278,17 @@ function randomTokens(length: number, random: Random): Uint16Array {
 
 /** A nano-cpu trainer on batches of 12 × 64 that never evaluates during the bench. */
 function benchTrainer(dataset: TokenDataset, options: TrainerOptions = {}): Trainer {
-  return new Trainer(initParameters(presetConfig('nano-cpu', VOCAB), 1), dataset, {
-    batchSize: BATCH, seqLen: CONTEXT, totalSteps: 1_000_000, evalInterval: 1_000_000,
-  }, options);
+  return new Trainer(
+    initParameters(presetConfig('nano-cpu', VOCAB), 1),
+    dataset,
+    {
+      batchSize: BATCH,
+      seqLen: CONTEXT,
+      totalSteps: 1_000_000,
+      evalInterval: 1_000_000,
+    },
+    options,
+  );
 }
 
 /**
@@ -286,9 +327,12 @@ async function trainingFigures(paths: readonly GemmPath[], gpu: GPUContext | nul
     try {
       const figure = await timeSteps(trainer);
       const backend = trainer.backend;
-      if (!(backend instanceof GPUTrainer)) throw new Error(`WebGPU training fell back to the CPU: ${trainer.takeFallback()?.message}`);
+      if (!(backend instanceof GPUTrainer))
+        throw new Error(`WebGPU training fell back to the CPU: ${trainer.takeFallback()?.message}`);
       const { dispatchCount: dispatchesPerStep, readbackBytesPerStep } = backend;
-      progress(`training webgpu: ${stepsLine(figure)}, ${dispatchesPerStep} dispatches and ${readbackBytesPerStep} bytes read back per step`);
+      progress(
+        `training webgpu: ${stepsLine(figure)}, ${dispatchesPerStep} dispatches and ${readbackBytesPerStep} bytes read back per step`,
+      );
       figures.push({ column: 'webgpu', ...figure, dispatchesPerStep, readbackBytesPerStep });
     } finally {
       trainer.destroy();
@@ -309,9 +353,11 @@ async function run(): Promise<BenchResult> {
   progress(`gemm paths in this browser: ${paths.join(', ')}`);
   const gpu = await requestGPU();
   const webgpu = gpu && { name: adapterName(gpu.adapterInfo), software: isSoftwareAdapter(gpu.adapterInfo) };
-  progress(webgpu
-    ? `WebGPU adapter: ${webgpu.name} (${webgpu.software ? 'software: it runs on the CPU' : 'hardware'})`
-    : 'WebGPU: no adapter in this browser');
+  progress(
+    webgpu
+      ? `WebGPU adapter: ${webgpu.name} (${webgpu.software ? 'software: it runs on the CPU' : 'hardware'})`
+      : 'WebGPU: no adapter in this browser',
+  );
   const config = presetConfig('nano-cpu', VOCAB);
   const parameters = initParameters(config, 1).data.length;
   const matmul = await matmulFigures(paths, gpu);
@@ -319,12 +365,19 @@ async function run(): Promise<BenchResult> {
   const generation = await generationFigures(paths, gpu);
   gpu?.device.destroy();
   return {
-    userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency,
-    paths, webgpu, parameters, matmul, training, generation,
+    userAgent: navigator.userAgent,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    paths,
+    webgpu,
+    parameters,
+    matmul,
+    training,
+    generation,
   };
 }
 
 run().then(
   (result) => post({ kind: 'done', result }),
-  (error: unknown) => post({ kind: 'failed', error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) }),
+  (error: unknown) =>
+    post({ kind: 'failed', error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) }),
 );

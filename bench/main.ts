@@ -6,7 +6,10 @@
 import type { BenchMessage } from './bench.worker.ts';
 
 declare global {
-  interface Window { benchResult?: unknown; benchError?: string }
+  interface Window {
+    benchResult?: unknown;
+    benchError?: string;
+  }
 }
 
 const log = document.getElementById('log')!;

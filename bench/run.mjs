@@ -17,7 +17,9 @@ const TIMEOUT_MS = 15 * 60 * 1000;
 
 function cpuModel() {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
     if (line) return line.split(':')[1].trim();
   } catch {
     // not Linux: fall back to what Node reports
@@ -36,7 +38,9 @@ function webgpuLines(webgpu, training) {
   const measured = `${fixed(tokensPerSecond, 0)} tokens/s`;
   const verdict = !webgpu.software
     ? `this adapter is not a software one, so the target does not apply: ${measured}`
-    : tokensPerSecond >= TRAINING_TARGET ? `met, ${measured}` : `not met, ${measured}`;
+    : tokensPerSecond >= TRAINING_TARGET
+      ? `met, ${measured}`
+      : `not met, ${measured}`;
   return [
     webgpu.software
       ? `- WebGPU adapter: ${webgpu.name}, a software adapter: it runs on the CPU, so the WebGPU figures are a proxy for a GPU, not a measure of one`
@@ -68,16 +72,17 @@ function report(result, browserVersion, load) {
     '',
     '## Matmul kernel, GFLOP/s (2·M·K·N per call)',
     '',
-    'WebGPU: every row runs the gemm of matmul.ts reading the operands with the row\'s strides, except the dx = dy·Wᵀ row: a transpose of W and then the x·W gemm, as the WebGPU backend does; each is timed over many runs queued back to back with one wait at the end.',
+    "WebGPU: every row runs the gemm of matmul.ts reading the operands with the row's strides, except the dx = dy·Wᵀ row: a transpose of W and then the x·W gemm, as the WebGPU backend does; each is timed over many runs queued back to back with one wait at the end.",
     '',
     `| matmul | M×K·K×N | ${header}`,
     `|---|---|${align}`,
-    ...result.matmul.map((m) =>
-      `| ${m.name} | ${m.M}×${m.K}·${m.K}×${m.N} | ${columns.map((c) => cell(c, m.gflops[c], 1)).join(' | ')} |`),
+    ...result.matmul.map(
+      (m) => `| ${m.name} | ${m.M}×${m.K}·${m.K}×${m.N} | ${columns.map((c) => cell(c, m.gflops[c], 1)).join(' | ')} |`,
+    ),
     '',
     '## Training (batch 12 × context 64 = 768 tokens a step, AdamW, random tokens)',
     '',
-    'WebGPU: the whole step runs on the GPU and reads back the mean loss and the gradient norm; the trainer\'s periodic copy of the weights back to the CPU (its fallback backup, every 50 steps or 5 seconds) is left out.',
+    "WebGPU: the whole step runs on the GPU and reads back the mean loss and the gradient norm; the trainer's periodic copy of the weights back to the CPU (its fallback backup, every 50 steps or 5 seconds) is left out.",
     '',
     `| | ${header}`,
     `|---|${align}`,
@@ -88,12 +93,15 @@ function report(result, browserVersion, load) {
     '',
     '## Generation, tokens/s (temperature 1, 1-token prompt)',
     '',
-    'The CPU keeps a KV cache: one position\'s work per token. WebGPU has none: each token is a full forward of the whole context (up to 64 positions), reading back the last row of logits.',
+    "The CPU keeps a KV cache: one position's work per token. WebGPU has none: each token is a full forward of the whole context (up to 64 positions), reading back the last row of logits.",
     '',
     `| | ${header}`,
     `|---|${align}`,
-    row('200 tokens (a full 64-position context slides forward by half: on the CPU the cache is rebuilt every 32 tokens)',
-      (c) => figure(result.generation, c)?.tokensPerSecond, 0),
+    row(
+      '200 tokens (a full 64-position context slides forward by half: on the CPU the cache is rebuilt every 32 tokens)',
+      (c) => figure(result.generation, c)?.tokensPerSecond,
+      0,
+    ),
     row('63 tokens (within the 64-position context)', (c) => figure(result.generation, c)?.windowTokensPerSecond, 0),
     '',
   ];
@@ -114,7 +122,13 @@ const url = `http://127.0.0.1:${address.port}/bench/index.html`;
 const browser = await puppeteer.launch({
   executablePath: chrome,
   headless: true,
-  args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  args: [
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
 });
 try {
   const browserVersion = await browser.version();

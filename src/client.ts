@@ -35,8 +35,7 @@ export type RestartEvent = CustomEvent<{ message: string; model: ModelInfo | nul
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
 
-const startEngineWorker = (): Worker =>
-  new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
+const startEngineWorker = (): Worker => new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
 
 /** Any method of any area, as the worker answers it. */
 type RemoteArea = Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -90,7 +89,9 @@ export class EngineClient extends EventTarget implements EngineApi {
    * the page: workers can't). Asked once; true when granted.
    */
   requestPersistence(): Promise<boolean> {
-    this.persistenceAsked ??= navigator.storage?.persist ? navigator.storage.persist().catch(() => false) : Promise.resolve(false);
+    this.persistenceAsked ??= navigator.storage?.persist
+      ? navigator.storage.persist().catch(() => false)
+      : Promise.resolve(false);
     return this.persistenceAsked;
   }
 
@@ -103,10 +104,16 @@ export class EngineClient extends EventTarget implements EngineApi {
   /** An area whose every method is forwarded to the worker by its name. */
   private area<A extends Area>(area: A): EngineApi[A] {
     const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-    const method = (name: string) => (...args: unknown[]) => this.call(area, name, args);
+    const method =
+      (name: string) =>
+      (...args: unknown[]) =>
+        this.call(area, name, args);
     return new Proxy({} as EngineApi[A], {
       // Not `then`: an area is not a promise (awaiting one must not call the worker).
-      get: (_, name) => (typeof name !== 'string' || name === 'then' ? undefined : methods.get(name) ?? methods.set(name, method(name)).get(name)),
+      get: (_, name) =>
+        typeof name !== 'string' || name === 'then'
+          ? undefined
+          : (methods.get(name) ?? methods.set(name, method(name)).get(name)),
     });
   }
 
@@ -158,11 +165,13 @@ export class EngineClient extends EventTarget implements EngineApi {
     if (!locks) return;
     const name = `llm-playground-engine-${crypto.randomUUID()}`;
     await connection.remote.holdLifeLock(name);
-    locks.request(name, { signal: connection.stopWatching.signal }, () => {
-      if (connection !== this.connection || this.ended) return;
-      died();
-      this.restart(connection);
-    }).catch(() => {}); // aborted: the client ended the worker itself
+    locks
+      .request(name, { signal: connection.stopWatching.signal }, () => {
+        if (connection !== this.connection || this.ended) return;
+        died();
+        this.restart(connection);
+      })
+      .catch(() => {}); // aborted: the client ended the worker itself
   }
 
   /** Settings the page made, then the saved model, else the starting checkpoint. */
@@ -188,14 +197,21 @@ export class EngineClient extends EventTarget implements EngineApi {
     while (this.restarts[0]! < now - RESTART_WINDOW_MS) this.restarts.shift();
     if (this.restarts.length > MAX_RESTARTS) {
       this.ended = true;
-      this.dispatchRestart(`The model's worker stopped ${this.restarts.length} times in a minute, so it was not started again. Reload the page to try again.`, null);
+      this.dispatchRestart(
+        `The model's worker stopped ${this.restarts.length} times in a minute, so it was not started again. Reload the page to try again.`,
+        null,
+      );
       return;
     }
     this.connection = this.connect();
     void this.connection.started.then(
-      (model) => this.dispatchRestart(model?.saved
-        ? `The model's worker stopped unexpectedly and was restarted; "${model.name}" was reopened as saved at step ${model.saved.step}.`
-        : "The model's worker stopped unexpectedly and was restarted; there was no saved model to reopen, so it starts from the default model.", model),
+      (model) =>
+        this.dispatchRestart(
+          model?.saved
+            ? `The model's worker stopped unexpectedly and was restarted; "${model.name}" was reopened as saved at step ${model.saved.step}.`
+            : "The model's worker stopped unexpectedly and was restarted; there was no saved model to reopen, so it starts from the default model.",
+          model,
+        ),
       (error: Error) => this.dispatchRestart(`The model's worker stopped and could not be restarted: ${error.message}`, null),
     );
   }

@@ -5,7 +5,14 @@
  * public ones.
  */
 import type {
-  BackendInfo, CorpusSource, ModelInfo, ModelShape, PlayOutcome, SavedModels, StreamedToken, TrainingProgress,
+  BackendInfo,
+  CorpusSource,
+  ModelInfo,
+  ModelShape,
+  PlayOutcome,
+  SavedModels,
+  StreamedToken,
+  TrainingProgress,
 } from '../workers/api/index.ts';
 import type { CellDetail } from './elements/heatmap.ts';
 import type { SamplingSettings } from './elements/sampling-controls.ts';

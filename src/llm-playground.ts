@@ -61,7 +61,13 @@ import { Newest } from './newest.ts';
 import { states } from './states.ts';
 import { describeToken, formatPercent } from './visible-token.ts';
 import {
-  type BackendChoice, type BackendInfo, messageOf, type ModelInfo, type Prediction, type StreamedToken, type Tokenization,
+  type BackendChoice,
+  type BackendInfo,
+  messageOf,
+  type ModelInfo,
+  type Prediction,
+  type StreamedToken,
+  type Tokenization,
 } from '../workers/api/index.ts';
 
 export type PlaygroundStatus = 'loading' | 'ready' | 'error';
@@ -75,16 +81,41 @@ const TRAINING_REFRESH_MS = 400;
 
 /** The collapsible sections under the prompt, in page order: the property that opens each, its button and its panel. */
 const SECTIONS = [
-  { flag: 'inspect', toggle: 'inspect-toggle', panel: 'inspector', title: 'Look inside the model',
-    hint: 'attention, neurons, embeddings, the logit lens, for the prompt above' },
-  { flag: 'train', toggle: 'train-toggle', panel: 'training', title: 'Train a model from scratch',
-    hint: 'in this tab: pick a text, a size, press Play' },
-  { flag: 'library', toggle: 'library-toggle', panel: 'library', title: 'Saved models',
-    hint: 'kept in this browser, offline too: open, rename, export, import' },
-  { flag: 'labs', toggle: 'labs-toggle', panel: 'labs', title: 'Concept labs',
-    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP" },
-  { flag: 'chat', toggle: 'chat-toggle', panel: 'chat', title: 'Chat with a real model',
-    hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes' },
+  {
+    flag: 'inspect',
+    toggle: 'inspect-toggle',
+    panel: 'inspector',
+    title: 'Look inside the model',
+    hint: 'attention, neurons, embeddings, the logit lens, for the prompt above',
+  },
+  {
+    flag: 'train',
+    toggle: 'train-toggle',
+    panel: 'training',
+    title: 'Train a model from scratch',
+    hint: 'in this tab: pick a text, a size, press Play',
+  },
+  {
+    flag: 'library',
+    toggle: 'library-toggle',
+    panel: 'library',
+    title: 'Saved models',
+    hint: 'kept in this browser, offline too: open, rename, export, import',
+  },
+  {
+    flag: 'labs',
+    toggle: 'labs-toggle',
+    panel: 'labs',
+    title: 'Concept labs',
+    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP",
+  },
+  {
+    flag: 'chat',
+    toggle: 'chat-toggle',
+    panel: 'chat',
+    title: 'Chat with a real model',
+    hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes',
+  },
 ] as const;
 
 type SectionPanel = (typeof SECTIONS)[number]['panel'];
@@ -131,7 +162,10 @@ export class LlmPlayground extends LitElement {
   /** The whole engine: the playground hands it to every panel, each of which uses its own slice. */
   private client: EngineClient | null = null;
   /** Re-reading what is shown: changes close together (typing, slider moves, streamed tokens) share one request. */
-  private readonly refreshAsk = new Newest<[ModelInfo, Tokenization, Prediction]>(this, { delay: REFRESH_DELAY_MS, mode: 'throttle' });
+  private readonly refreshAsk = new Newest<[ModelInfo, Tokenization, Prediction]>(this, {
+    delay: REFRESH_DELAY_MS,
+    mode: 'throttle',
+  });
   private stepping = false;
   private readonly sections = new CollapsibleSections();
 
@@ -395,11 +429,13 @@ export class LlmPlayground extends LitElement {
               <button class="primary" part="generate-button" ?disabled=${!ready} @click=${this.toggleGenerate}>
                 ${this.generating ? 'Stop' : 'Generate'}
               </button>
-              ${this.lastDrawn
-                ? html`<span class="drawn" aria-live="polite">
+              ${
+                this.lastDrawn
+                  ? html`<span class="drawn" aria-live="polite">
                     Last drawn: ${describeToken(this.lastDrawn.token)} (had ${formatPercent(this.lastDrawn.prob)})
                   </span>`
-                : nothing}
+                  : nothing
+              }
             </div>
             <p class="caption">
               Step draws one token from the bars and appends it, then adds 1 to the seed so the next draw differs.

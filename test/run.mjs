@@ -37,14 +37,19 @@ const browser = spawnSync('npx', ['web-test-runner', '--config', 'web-test-runne
   env: { ...process.env, CHROME_PATH: chrome },
 });
 
-const nodeFiles = readdirSync('test/node').filter((f) => f.endsWith('.test.ts')).map((f) => join('test/node', f));
+const nodeFiles = readdirSync('test/node')
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => join('test/node', f));
 const node = spawnSync(
   process.execPath,
   [
-    '--import', 'tsx',
+    '--import',
+    'tsx',
     '--test',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=./test/node-counting-reporter.mjs', `--test-reporter-destination=${nodeCounts}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=./test/node-counting-reporter.mjs',
+    `--test-reporter-destination=${nodeCounts}`,
     ...nodeFiles,
   ],
   { stdio: 'inherit' },

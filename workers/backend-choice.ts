@@ -12,16 +12,23 @@ export function decideBackend(choice: BackendChoice, gpu: GPUContext | null): { 
   const name = gpu ? adapterName(gpu.adapterInfo) : '';
   if (choice === 'cpu') return { active: 'cpu', reason: 'You chose the CPU.' };
   if (!gpu) {
-    if (choice === 'webgpu') throw new Error('WebGPU is not available in this browser (no GPU adapter), so the CPU runs the model.');
+    if (choice === 'webgpu')
+      throw new Error('WebGPU is not available in this browser (no GPU adapter), so the CPU runs the model.');
     return { active: 'cpu', reason: 'Auto picked the CPU: this browser offers no WebGPU adapter.' };
   }
   if (choice === 'webgpu') {
     return {
       active: 'webgpu',
-      reason: software ? `You chose WebGPU. ${name} is a software GPU that runs on the CPU, so expect it to be slower than the CPU backend.` : 'You chose WebGPU.',
+      reason: software
+        ? `You chose WebGPU. ${name} is a software GPU that runs on the CPU, so expect it to be slower than the CPU backend.`
+        : 'You chose WebGPU.',
     };
   }
-  if (software) return { active: 'cpu', reason: `Auto picked the CPU: the only GPU adapter, ${name}, is software and slower than the CPU backend.` };
+  if (software)
+    return {
+      active: 'cpu',
+      reason: `Auto picked the CPU: the only GPU adapter, ${name}, is software and slower than the CPU backend.`,
+    };
   return { active: 'webgpu', reason: `Auto picked WebGPU on ${name}.` };
 }
 

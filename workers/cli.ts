@@ -96,13 +96,15 @@ function decimal(values: Values, name: string, fallback: number): number {
   const text = values[name];
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value)) fail(`--${name} must be a number, got "${text}"`);
+  if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value))
+    fail(`--${name} must be a number, got "${text}"`);
   return value;
 }
 
 function tokenIds(text: string, flag: string): number[] {
   const parts = text.split(',').map((part) => part.trim());
-  if (!parts.every((part) => /^\d+$/.test(part))) fail(`${flag} must be token ids separated by commas, like 1,2,3; got "${text}"`);
+  if (!parts.every((part) => /^\d+$/.test(part)))
+    fail(`${flag} must be token ids separated by commas, like 1,2,3; got "${text}"`);
   return parts.map(Number);
 }
 
@@ -116,7 +118,8 @@ function suppliedConfig(bytes: Uint8Array, path: string, flag: string | undefine
   if (flag !== undefined) return readConfigArgument(flag, '--config') as unknown as HFConfigJSON | GPTConfig;
   if (CONFIG_METADATA_KEY in parseSafetensors(bytes).metadata) return undefined;
   const beside = join(dirname(path), 'config.json');
-  if (!existsSync(beside)) fail(`${path} has no config in its metadata: pass --config FILE or put a Hugging Face config.json beside it`);
+  if (!existsSync(beside))
+    fail(`${path} has no config in its metadata: pass --config FILE or put a Hugging Face config.json beside it`);
   return readConfigArgument(beside, beside) as unknown as HFConfigJSON;
 }
 
@@ -129,11 +132,15 @@ function loadCheckpoint(values: Values): Checkpoint {
 
 function encode(model: Checkpoint, text: string, flag: string): number[] {
   if (!model.tokenizer) {
-    fail(`this checkpoint has no tokenizer in its metadata (Hugging Face GPT-2 files use BPE, which the playground does not read): give token ids with --tokens instead of ${flag}`);
+    fail(
+      `this checkpoint has no tokenizer in its metadata (Hugging Face GPT-2 files use BPE, which the playground does not read): give token ids with --tokens instead of ${flag}`,
+    );
   }
   const { ids, unknown } = model.tokenizer.encodeWithReport(text);
   if (unknown.length) {
-    process.stderr.write(`note: ${unknown.map((c) => JSON.stringify(c)).join(' ')} not in the vocabulary, read as the unknown token (id 0)\n`);
+    process.stderr.write(
+      `note: ${unknown.map((c) => JSON.stringify(c)).join(' ')} not in the vocabulary, read as the unknown token (id 0)\n`,
+    );
   }
   return ids;
 }
@@ -176,7 +183,8 @@ function initConfigArgument(value: string | undefined): Partial<GPTConfig> {
   const json = readConfigArgument(value, '--config');
   if ('vocab_size' in json) return configFromHF(json as unknown as HFConfigJSON, false);
   for (const key of Object.keys(json)) {
-    if (!(key in DEFAULT_CONFIG)) fail(`--config has an unknown field "${key}"; fields: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
+    if (!(key in DEFAULT_CONFIG))
+      fail(`--config has an unknown field "${key}"; fields: ${Object.keys(DEFAULT_CONFIG).join(', ')}`);
   }
   return json as Partial<GPTConfig>;
 }
@@ -187,17 +195,28 @@ const init: Command = {
     out: { type: 'string', placeholder: 'FILE', help: 'where to write the .safetensors checkpoint (required)' },
     config: { type: 'string', placeholder: 'FILE|JSON', help: 'config: ours (any of its fields) or a Hugging Face config.json' },
     ...Object.fromEntries(
-      Object.entries(SIZE_FLAGS).map(([flag, field]) => [flag, { type: 'string', placeholder: 'N', help: `${field} (default ${DEFAULT_CONFIG[field]})` }]),
+      Object.entries(SIZE_FLAGS).map(([flag, field]) => [
+        flag,
+        { type: 'string', placeholder: 'N', help: `${field} (default ${DEFAULT_CONFIG[field]})` },
+      ]),
     ),
     untied: { type: 'boolean', help: 'give the model its own unembedding matrix instead of reusing the token embedding' },
-    text: { type: 'string', placeholder: 'FILE', help: 'build the character vocabulary from this text (default: printable ASCII and newline)' },
+    text: {
+      type: 'string',
+      placeholder: 'FILE',
+      help: 'build the character vocabulary from this text (default: printable ASCII and newline)',
+    },
     seed: { type: 'string', placeholder: 'S', help: `random seed for the weights (default ${DEFAULT_SEED})` },
   },
   async run(values) {
     const out = required(values, 'out');
     const fromText = typeof values.text === 'string';
     const tokenizer = fromText ? CharTokenizer.fromText(readTextFile(values.text as string, '--text')) : defaultTokenizer();
-    const config: GPTConfig = { ...DEFAULT_CONFIG, vocabSize: tokenizer.size, ...initConfigArgument(values.config as string | undefined) };
+    const config: GPTConfig = {
+      ...DEFAULT_CONFIG,
+      vocabSize: tokenizer.size,
+      ...initConfigArgument(values.config as string | undefined),
+    };
     for (const [flag, field] of Object.entries(SIZE_FLAGS)) config[field] = wholeNumber(values, flag, config[field]);
     if (values.untied) config.tied = false;
     validateConfig(config);
@@ -206,7 +225,10 @@ const init: Command = {
     }
     // A vocabulary other than the default one's (e.g. GPT-2's 50257) gets no tokenizer: it is driven with --tokens.
     const fits = config.vocabSize === tokenizer.size;
-    if (!fits) process.stderr.write(`note: vocabSize ${config.vocabSize} is not the default tokenizer's ${tokenizer.size}, so the checkpoint has no tokenizer; use --tokens with it\n`);
+    if (!fits)
+      process.stderr.write(
+        `note: vocabSize ${config.vocabSize} is not the default tokenizer's ${tokenizer.size}, so the checkpoint has no tokenizer; use --tokens with it\n`,
+      );
     const params = initParameters(config, wholeNumber(values, 'seed', DEFAULT_SEED));
     writeFileSync(out, writeCheckpoint({ config, params, tokenizer: fits ? tokenizer : undefined }));
     print({ out, config, parameters: params.data.length, tokenizer: fits ? { type: 'char', size: tokenizer.size } : null });
@@ -235,7 +257,11 @@ const loss: Command = {
     ...CHECKPOINT_OPTIONS,
     tokens: TOKENS_OPTION,
     targets: { type: 'string', placeholder: '2,3,4', help: 'the token expected after each input position (required)' },
-    grads: { type: 'string', placeholder: 'FILE', help: 'also write the gradient of the loss for every parameter, as .safetensors with the checkpoint\'s tensor names' },
+    grads: {
+      type: 'string',
+      placeholder: 'FILE',
+      help: "also write the gradient of the loss for every parameter, as .safetensors with the checkpoint's tensor names",
+    },
   },
   run(values) {
     const model = loadCheckpoint(values);
@@ -264,9 +290,17 @@ const sample: Command = {
     prompt: { type: 'string', placeholder: 'TEXT', help: "prompt text, encoded with the checkpoint's tokenizer" },
     tokens: { type: 'string', placeholder: '1,2,3', help: 'prompt as token ids (for checkpoints without a tokenizer)' },
     'max-tokens': { type: 'string', placeholder: 'N', help: 'how many tokens to generate (default 64)' },
-    temperature: { type: 'string', placeholder: 'T', help: '0 = always the likeliest token, 1 = the model as is, >1 more random (default 1)' },
+    temperature: {
+      type: 'string',
+      placeholder: 'T',
+      help: '0 = always the likeliest token, 1 = the model as is, >1 more random (default 1)',
+    },
     'top-k': { type: 'string', placeholder: 'K', help: 'draw only from the K likeliest tokens (default 0 = off)' },
-    'top-p': { type: 'string', placeholder: 'P', help: 'draw only from the likeliest tokens that make up probability P (default 1 = off)' },
+    'top-p': {
+      type: 'string',
+      placeholder: 'P',
+      help: 'draw only from the likeliest tokens that make up probability P (default 1 = off)',
+    },
     seed: { type: 'string', placeholder: 'S', help: `random seed: same seed, same text (default ${DEFAULT_SEED})` },
     json: { type: 'boolean', help: 'print {"prompt": ids, "tokens": ids, "text": continuation} instead of the text' },
   },
@@ -326,7 +360,13 @@ const formatDuration = (seconds: number): string => {
  * Progress on stderr: on a terminal one line rewritten every step, otherwise
  * (a log, a test) a new line at every validation.
  */
-function reportProgress(report: StepReport, totalSteps: number, lastValidation: number | undefined, trainingSeconds: number, elapsedSeconds: number): void {
+function reportProgress(
+  report: StepReport,
+  totalSteps: number,
+  lastValidation: number | undefined,
+  trainingSeconds: number,
+  elapsedSeconds: number,
+): void {
   const interactive = process.stderr.isTTY;
   if (!interactive && report.validationLoss === undefined) return;
   const parts = [
@@ -336,19 +376,32 @@ function reportProgress(report: StepReport, totalSteps: number, lastValidation: 
     `${Math.round(report.tokensSeen / trainingSeconds)} tok/s`,
     `${formatDuration((elapsedSeconds / report.step) * (totalSteps - report.step))} left`,
   ];
-  process.stderr.write(interactive ? `\r${parts.join('  ')}\x1b[K${report.step === totalSteps ? '\n' : ''}` : `${parts.join('  ')}\n`);
+  process.stderr.write(
+    interactive ? `\r${parts.join('  ')}\x1b[K${report.step === totalSteps ? '\n' : ''}` : `${parts.join('  ')}\n`,
+  );
 }
 
 const trainCommand: Command = {
   summary: 'train a model from scratch (character tokenizer of the corpus, a size preset) and write it as a checkpoint',
   options: {
-    corpus: { type: 'string', placeholder: 'FILE|builtin', help: 'UTF-8 text to train on, or "builtin" for the built-in corpus (default builtin)' },
-    preset: { type: 'string', placeholder: 'P', help: `model size: ${MODEL_PRESETS.map((p) => p.id).join(', ')} (default small)` },
+    corpus: {
+      type: 'string',
+      placeholder: 'FILE|builtin',
+      help: 'UTF-8 text to train on, or "builtin" for the built-in corpus (default builtin)',
+    },
+    preset: {
+      type: 'string',
+      placeholder: 'P',
+      help: `model size: ${MODEL_PRESETS.map((p) => p.id).join(', ')} (default small)`,
+    },
     steps: { type: 'string', placeholder: 'N', help: `optimisation steps (default ${DEFAULT_TRAINING.totalSteps})` },
     seed: { type: 'string', placeholder: 'S', help: `random seed for the weights and the batches (default ${DEFAULT_SEED})` },
     out: { type: 'string', placeholder: 'FILE', help: 'where to write the .safetensors checkpoint (required)' },
     ...Object.fromEntries(
-      Object.entries(TRAINING_FLAGS).map(([flag, { key, whole, help }]) => [flag, { type: 'string', placeholder: whole ? 'N' : 'X', help: `${help} (default ${DEFAULT_TRAINING[key]})` }]),
+      Object.entries(TRAINING_FLAGS).map(([flag, { key, whole, help }]) => [
+        flag,
+        { type: 'string', placeholder: whole ? 'N' : 'X', help: `${help} (default ${DEFAULT_TRAINING[key]})` },
+      ]),
     ),
   },
   async run(values) {
@@ -402,7 +455,9 @@ function overview(): string {
 }
 
 function commandHelp(name: string, command: Command): string {
-  const flags = Object.entries(command.options).map(([flag, { placeholder }]) => `--${flag}${placeholder ? ` ${placeholder}` : ''}`);
+  const flags = Object.entries(command.options).map(
+    ([flag, { placeholder }]) => `--${flag}${placeholder ? ` ${placeholder}` : ''}`,
+  );
   const width = Math.max(...flags.map((f) => f.length));
   const lines = Object.values(command.options).map(({ help }, i) => `  ${flags[i]!.padEnd(width)}  ${help}`);
   return `Usage: ${PROGRAM} ${name} [options]\n\n${command.summary}\n\nOptions:\n${lines.join('\n')}\n  ${'--help'.padEnd(width)}  show this help\n`;

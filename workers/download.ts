@@ -9,7 +9,9 @@ export async function download(url: string, maxBytes = Infinity): Promise<Uint8A
   try {
     response = await fetch(url);
   } catch {
-    throw new Error(`${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`);
+    throw new Error(
+      `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,
+    );
   }
   if (!response.ok) throw new Error(`${url} answered ${`${response.status} ${response.statusText}`.trim()}`);
   if (!response.body || maxBytes === Infinity) return new Uint8Array(await response.arrayBuffer());

@@ -35,7 +35,6 @@ export interface ModelToSave {
   source?: string;
 }
 
-
 export class ModelLibrary {
   autosaveEvery = DEFAULT_AUTOSAVE_STEPS;
   /** The model in use as saved; null until it is. */
@@ -55,7 +54,8 @@ export class ModelLibrary {
   }
 
   setAutosave(everySteps: number): void {
-    if (!Number.isInteger(everySteps) || everySteps < 0) throw new Error(`autosave needs a whole number of steps ≥ 0, got ${everySteps}`);
+    if (!Number.isInteger(everySteps) || everySteps < 0)
+      throw new Error(`autosave needs a whole number of steps ≥ 0, got ${everySteps}`);
     this.autosaveEvery = everySteps;
   }
 
@@ -82,7 +82,13 @@ export class ModelLibrary {
     try {
       const { summary, replaced } = await this.store.save(record, previous ? { baseUpdated: previous.updated } : {});
       await this.store.setActive(summary.id);
-      this.active = { id: summary.id, name: summary.name, created: summary.created, updated: summary.updated, step: summary.step };
+      this.active = {
+        id: summary.id,
+        name: summary.name,
+        created: summary.created,
+        updated: summary.updated,
+        step: summary.step,
+      };
       this.problem = replaced
         ? `Another tab had saved "${summary.name}" at ${new Date(replaced.updated).toLocaleTimeString()}; this save replaced it.`
         : undefined;

@@ -19,7 +19,15 @@ import { CharTokenizer } from './engine/tokenizer.ts';
 import { timelapseFrame } from './engine/inspect.ts';
 import type { TimelapseFrame, TimelapseSettings } from './api/inspector.ts';
 import type {
-  CorpusSource, CorpusSummary, LossPoint, ModelShape, StepProgress, TrainingOutcome, TrainingPlan, TrainingSample, TrainingState,
+  CorpusSource,
+  CorpusSummary,
+  LossPoint,
+  ModelShape,
+  StepProgress,
+  TrainingOutcome,
+  TrainingPlan,
+  TrainingSample,
+  TrainingState,
 } from './api/training.ts';
 import type { StoredCorpus, StoredTraining } from './store/records.ts';
 import {
@@ -102,7 +110,9 @@ export class PreparedCorpus {
   /** How a saved model keeps its corpus: the built-in text is made again from its seed, any other is kept whole. */
   stored(): StoredCorpus {
     const characters = this.summary.characters;
-    return this.builtin ? { name: this.name, kind: 'builtin', characters } : { name: this.name, kind: 'text', text: this.text, characters };
+    return this.builtin
+      ? { name: this.name, kind: 'builtin', characters }
+      : { name: this.name, kind: 'text', text: this.text, characters };
   }
 
   /** The corpus a saved model was trained on. */
@@ -233,7 +243,8 @@ export class TrainingSession {
         await nextMacrotask();
         if (run !== this.activeRun) {
           // Steps since the last report still reach the page, so it shows where training paused.
-          if (this.trainer.history.length !== this.reportedPoints || this.fallback) await onProgress(this.takeReport(this.latestProgress()));
+          if (this.trainer.history.length !== this.reportedPoints || this.fallback)
+            await onProgress(this.takeReport(this.latestProgress()));
           return { reason: 'paused', step: this.step };
         }
         const { progress, notable } = await this.advance();
@@ -275,7 +286,11 @@ export class TrainingSession {
 
   /** A new session, with a first sample of what its untrained model writes. */
   static async create(
-    corpus: PreparedCorpus, size: string | ModelShape, seed: number, plan: TrainingPlan = {}, backend: BackendFactory = cpuBackend,
+    corpus: PreparedCorpus,
+    size: string | ModelShape,
+    seed: number,
+    plan: TrainingPlan = {},
+    backend: BackendFactory = cpuBackend,
   ): Promise<TrainingSession> {
     const session = new TrainingSession(corpus, modelConfig(size, corpus.tokenizer.size), seed, plan, backend);
     await session.drawSample();
@@ -284,7 +299,12 @@ export class TrainingSession {
 
   /** A session that goes on from a saved one: the same weights, optimizer, schedule position, history and samples. */
   static async resume(
-    corpus: PreparedCorpus, config: GPTConfig, seed: number, saved: StoredTraining, params: Float32Array, backend: BackendFactory = cpuBackend,
+    corpus: PreparedCorpus,
+    config: GPTConfig,
+    seed: number,
+    saved: StoredTraining,
+    params: Float32Array,
+    backend: BackendFactory = cpuBackend,
   ): Promise<TrainingSession> {
     if (corpus.tokenizer.vocab.join('') !== saved.vocabulary.join('')) {
       throw new Error(`the saved model's vocabulary does not match the text of ${corpus.name}`);
@@ -359,7 +379,10 @@ export class TrainingSession {
       this.secondsPerStep === 0 ? seconds : this.secondsPerStep + SPEED_SMOOTHING * (seconds - this.secondsPerStep);
     const validated = this.lastStep.validationLoss !== undefined;
     if (validated) this.latestValidationLoss = this.lastStep.validationLoss;
-    return { progress: this.latestProgress(), notable: validated || sampled || this.finished || fellBack || this.fallback !== null };
+    return {
+      progress: this.latestProgress(),
+      notable: validated || sampled || this.finished || fellBack || this.fallback !== null,
+    };
   }
 
   private latestProgress(): StepProgress {
@@ -450,7 +473,8 @@ export class TrainingSession {
 
 /** A copy of time-lapse settings; throws when they cannot be followed. */
 export function checkTimelapse(settings: TimelapseSettings): TimelapseSettings {
-  if (!Number.isInteger(settings.every) || settings.every < 1) throw new Error(`a time-lapse frame every ${settings.every} steps is not a whole number ≥ 1`);
+  if (!Number.isInteger(settings.every) || settings.every < 1)
+    throw new Error(`a time-lapse frame every ${settings.every} steps is not a whole number ≥ 1`);
   return { ...settings };
 }
 

@@ -18,7 +18,12 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
-  type Inspection, type Interventions, messageOf, type Prediction, type TokenProbability, type Uses,
+  type Inspection,
+  type Interventions,
+  messageOf,
+  type Prediction,
+  type TokenProbability,
+  type Uses,
 } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -198,7 +203,12 @@ export class AttentionExperiments extends LitElement {
 
   /** Arrow keys move between the head buttons, as in a table. */
   private onGridKey(event: KeyboardEvent): void {
-    const steps: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const steps: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+    };
     const step = steps[event.key];
     const from = (event.target as HTMLElement).closest<HTMLElement>('[data-layer]');
     if (!step || !from) return;
@@ -313,17 +323,19 @@ export class AttentionExperiments extends LitElement {
           </button>
         </div>
         ${this.renderError(normal.error || unmasked.error)}
-        ${this.maskOff
-          ? this.renderComparison({
-              run: 'unmasked',
-              before: normal.inspection,
-              after: unmasked.inspection,
-              titles: ['With the mask (as trained)', 'Without the mask'],
-              parts: ['mask-normal-chart', 'mask-off-chart', 'mask-change'],
-              subject: 'Without the mask',
-              doing: 'Running the prompt without the mask…',
-            })
-          : html`<p class="status" part="status">Press “Mask off” to run the prompt without it.</p>`}
+        ${
+          this.maskOff
+            ? this.renderComparison({
+                run: 'unmasked',
+                before: normal.inspection,
+                after: unmasked.inspection,
+                titles: ['With the mask (as trained)', 'Without the mask'],
+                parts: ['mask-normal-chart', 'mask-off-chart', 'mask-change'],
+                subject: 'Without the mask',
+                doing: 'Running the prompt without the mask…',
+              })
+            : html`<p class="status" part="status">Press “Mask off” to run the prompt without it.</p>`
+        }
       </section>
     `;
   }
@@ -341,19 +353,21 @@ export class AttentionExperiments extends LitElement {
         </p>
         ${shape ? this.renderGrid(shape.nLayer, shape.nHead) : nothing}
         ${this.renderError(normal.error || ablated.error)}
-        ${count
-          ? this.renderComparison({
-              run: 'ablated',
-              before: normal.inspection,
-              after: ablated.inspection,
-              titles: ['All heads', `${plural(count, 'head', 'heads')} zeroed`],
-              parts: ['ablate-before-chart', 'ablate-after-chart', 'ablate-change'],
-              subject: `With ${plural(count, 'head', 'heads')} zeroed`,
-              doing: `Running the prompt with ${plural(count, 'head', 'heads')} zeroed…`,
-            })
-          : html`<p class="status" part="status">
+        ${
+          count
+            ? this.renderComparison({
+                run: 'ablated',
+                before: normal.inspection,
+                after: ablated.inspection,
+                titles: ['All heads', `${plural(count, 'head', 'heads')} zeroed`],
+                parts: ['ablate-before-chart', 'ablate-after-chart', 'ablate-change'],
+                subject: `With ${plural(count, 'head', 'heads')} zeroed`,
+                doing: `Running the prompt with ${plural(count, 'head', 'heads')} zeroed…`,
+              })
+            : html`<p class="status" part="status">
               ${shape ? 'Choose heads to zero.' : normal.error ? '' : 'Waiting for the model…'}
-            </p>`}
+            </p>`
+        }
       </section>
     `;
   }

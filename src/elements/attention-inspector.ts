@@ -230,7 +230,11 @@ export class AttentionInspector extends LitElement {
     this.heads = inspection.capture.layers.map((layer) =>
       Array.from({ length: nHead }, (_, h) => {
         const [start, end] = [h * T * T, (h + 1) * T * T];
-        return { scores: layer.scores.subarray(start, end), mask: layer.mask.subarray(start, end), pattern: layer.pattern.subarray(start, end) };
+        return {
+          scores: layer.scores.subarray(start, end),
+          mask: layer.mask.subarray(start, end),
+          pattern: layer.pattern.subarray(start, end),
+        };
       }),
     );
     this.labels = inspection.tokens.map(visibleToken);
@@ -302,7 +306,8 @@ export class AttentionInspector extends LitElement {
         style="grid-template-columns: auto repeat(${nHead}, auto)">
         <span></span>
         ${Array.from({ length: nHead }, (_, h) => html`<span class="axis" part="head-label">H${h + 1}</span>`)}
-        ${this.heads.map((heads, l) => html`
+        ${this.heads.map(
+          (heads, l) => html`
           <span class="axis" part="layer-label">L${l + 1}</span>
           ${heads.map(({ pattern }, h) => {
             const selected = l === this.layer && h === this.head;
@@ -319,7 +324,8 @@ export class AttentionInspector extends LitElement {
               @llm-heatmap-select=${() => this.selectHead(l, h)}
             ></llm-heatmap>`;
           })}
-        `)}
+        `,
+        )}
       </div>
     `;
   }
@@ -334,11 +340,13 @@ export class AttentionInspector extends LitElement {
         <h3 id="head-title" part="head-title">${headName(this.layer, this.head)}</h3>
         <fieldset part="stages">
           <legend>Stage</legend>
-          ${STAGES.map(({ id, label }) => html`<label>
+          ${STAGES.map(
+            ({ id, label }) => html`<label>
             <input type="radio" name="stage" part="stage" value=${id} .checked=${id === this.stage}
               @change=${() => (this.stage = id)} />
             ${label}
-          </label>`)}
+          </label>`,
+          )}
         </fieldset>
         <p class="caption stage-caption" part="stage-caption">${stage.caption(headSize(inspection.config))}</p>
         <llm-heatmap
@@ -394,7 +402,10 @@ export class AttentionInspector extends LitElement {
     return html`
       ${this.updatesAsk.busy ? html`<p class="caption" part="updates-status" role="status">Working out what each head adds…</p>` : nothing}
       ${this.updatesError ? html`<p class="error" part="updates-error" role="alert">${this.updatesError}</p>` : nothing}
-      ${this.updates.length === 0 ? nothing : html`
+      ${
+        this.updates.length === 0
+          ? nothing
+          : html`
         <table part="updates">
           <caption class="caption">
             What each head adds to ${describeToken(tokens[query] ?? '')} (position ${query + 1}), largest update first.
@@ -412,7 +423,8 @@ export class AttentionInspector extends LitElement {
             ${this.updates.map((update) => this.renderUpdate(update, tokens, query))}
           </tbody>
         </table>
-      `}
+      `
+      }
     `;
   }
 
@@ -427,8 +439,10 @@ export class AttentionInspector extends LitElement {
         <button part="update-head" aria-pressed=${String(current)} aria-label="Show ${headName(update.layer, update.head)}"
           @click=${() => this.selectHead(update.layer, update.head)}>L${update.layer + 1} H${update.head + 1}</button>
       </th>
-      <td>${keys.map((key, i) => html`${i ? ', ' : ''}<span class="token">${visibleToken(tokens[key] ?? '')}</span>
-        <span class="caption">(${key + 1}) ${formatValue(update.weights[key]!)}</span>`)}</td>
+      <td>${keys.map(
+        (key, i) => html`${i ? ', ' : ''}<span class="token">${visibleToken(tokens[key] ?? '')}</span>
+        <span class="caption">(${key + 1}) ${formatValue(update.weights[key]!)}</span>`,
+      )}</td>
       <td class="number">${formatValue(update.norm)}</td>
       <td>${update.promotes.slice(0, TOP_PROMOTED).map((promoted, i) => html`${i ? ', ' : ''}<span class="token">${visibleToken(promoted.token)}</span>`)}</td>
     </tr>`;
@@ -437,13 +451,21 @@ export class AttentionInspector extends LitElement {
   private onQueryKeydown(event: KeyboardEvent): void {
     const count = this.inspection?.tokens.length ?? 0;
     const current = this.query ?? 0;
-    const next = { ArrowRight: current + 1, ArrowDown: current + 1, ArrowLeft: current - 1, ArrowUp: current - 1, Home: 0, End: count - 1 }[event.key];
+    const next = {
+      ArrowRight: current + 1,
+      ArrowDown: current + 1,
+      ArrowLeft: current - 1,
+      ArrowUp: current - 1,
+      Home: 0,
+      End: count - 1,
+    }[event.key];
     if (next === undefined || count === 0) return;
     event.preventDefault();
     const position = Math.min(count - 1, Math.max(0, next));
     this.selectQuery(position);
     void this.updateComplete.then(() =>
-      this.renderRoot.querySelector<HTMLElement>(`[part~="query"][data-position="${position}"]`)?.focus());
+      this.renderRoot.querySelector<HTMLElement>(`[part~="query"][data-position="${position}"]`)?.focus(),
+    );
   }
 }
 

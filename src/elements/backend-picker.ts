@@ -217,8 +217,9 @@ export class BackendPicker extends LitElement {
         </select>
         <span id="status" class="status" part="status" role="status">${this.renderStatus()}</span>
       </div>
-      ${info && !busy
-        ? html`<p
+      ${
+        info && !busy
+          ? html`<p
             id="reason"
             class="reason ${this.changedItself ? 'warning' : ''}"
             part="reason"
@@ -226,13 +227,16 @@ export class BackendPicker extends LitElement {
           >
             ${info.reason}
           </p>`
-        : nothing}
+          : nothing
+      }
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
       <p class="caption">
-        ${info && !webgpuAvailable
-          ? NO_WEBGPU
-          : `Auto uses WebGPU on a real graphics card and the CPU otherwise: a software GPU only imitates one on the
-            CPU, and is slower than running on the CPU directly.`}
+        ${
+          info && !webgpuAvailable
+            ? NO_WEBGPU
+            : `Auto uses WebGPU on a real graphics card and the CPU otherwise: a software GPU only imitates one on the
+            CPU, and is slower than running on the CPU directly.`
+        }
       </p>
     `;
   }
@@ -246,11 +250,13 @@ export class BackendPicker extends LitElement {
     }
     const adapter = info.adapter
       ? html`<span class="adapter" part="adapter"
-          >${info.adapter.name}${info.adapter.software
-            ? html` <span class="software" part="software" title="This GPU is imitated in software on the CPU."
+          >${info.adapter.name}${
+            info.adapter.software
+              ? html` <span class="software" part="software" title="This GPU is imitated in software on the CPU."
                   >software</span
                 >`
-            : nothing}</span
+              : nothing
+          }</span
         >`
       : nothing;
     if (info.active === 'webgpu') return html`Running on WebGPU · ${adapter}`;

@@ -47,13 +47,16 @@ export function renderModelCard(model: ChatModelInfo, index: number, card: Model
     ${loaded ? html`<span class="badge accent" part="loaded-badge">loaded</span>` : nothing}
     <span class="badge ${model.cached ? 'accent' : ''}" part="cache-state">${model.cached ? 'cached' : 'download'}</span>
     <p class="meta" part="model-meta">
-      <span part="download-size">${size}</span>${model.vramMB === undefined
-        ? nothing
-        : html` · needs <span part="gpu-memory">${Math.round(model.vramMB).toLocaleString('en-US')} MB</span> of GPU memory`}
+      <span part="download-size">${size}</span>${
+        model.vramMB === undefined
+          ? nothing
+          : html` · needs <span part="gpu-memory">${Math.round(model.vramMB).toLocaleString('en-US')} MB</span> of GPU memory`
+      }
     </p>
     ${model.disabled ? html`<p class="reason" part="disabled-reason" id="disabled-${index}">${model.disabled}</p>` : nothing}
-    ${card.confirmingDelete
-      ? html`<div
+    ${
+      card.confirmingDelete
+        ? html`<div
           class="confirm"
           part="confirm-delete"
           role="group"
@@ -72,10 +75,11 @@ export function renderModelCard(model: ChatModelInfo, index: number, card: Model
           </button>
           <button part="cancel-delete-button" ?disabled=${locked} @click=${() => card.cancelDelete()}>Keep</button>
         </div>`
-      : html`<div class="actions">
-          ${loaded
-            ? nothing
-            : html`<button
+        : html`<div class="actions">
+          ${
+            loaded
+              ? nothing
+              : html`<button
                 class="primary"
                 part="load-button"
                 ?disabled=${locked || unusable}
@@ -84,13 +88,17 @@ export function renderModelCard(model: ChatModelInfo, index: number, card: Model
                 @click=${() => card.load()}
               >
                 ${loading ? 'Loading…' : model.cached ? 'Load' : 'Download & load'}
-              </button>`}
-          ${model.cached
-            ? html`<button class="danger" part="delete-button" ?disabled=${locked} @click=${() => card.askDelete()}>
+              </button>`
+          }
+          ${
+            model.cached
+              ? html`<button class="danger" part="delete-button" ?disabled=${locked} @click=${() => card.askDelete()}>
                 Delete from cache
               </button>`
-            : nothing}
-        </div>`}
+              : nothing
+          }
+        </div>`
+    }
     ${loading ? renderProgress(model, card.progress) : nothing}
   </li>`;
 }
@@ -98,7 +106,8 @@ export function renderModelCard(model: ChatModelInfo, index: number, card: Model
 function renderProgress(model: ChatModelInfo, progress: ChatLoadProgress | null) {
   const percent = Math.floor((progress?.progress ?? 0) * 100);
   const { loadedBytes, totalBytes } = progress ?? {};
-  const bytes = loadedBytes === undefined || totalBytes === undefined ? '' : `${megabytes(loadedBytes)} of ${megabytes(totalBytes)}`;
+  const bytes =
+    loadedBytes === undefined || totalBytes === undefined ? '' : `${megabytes(loadedBytes)} of ${megabytes(totalBytes)}`;
   const numbers = [`${percent}%`, bytes, progress ? `${Math.round(progress.seconds)} s` : ''].filter(Boolean).join(' · ');
   return html`<div class="progress" part="progress">
     <div

@@ -187,9 +187,11 @@ export class ChatReplyView extends LitElement {
           </li>`;
         })}
       </ol>
-      ${listed
-        ? nothing
-        : html`<p part="outside-top">The drawn token was not among the likeliest: sampling still gives unlikely tokens a chance.</p>`}
+      ${
+        listed
+          ? nothing
+          : html`<p part="outside-top">The drawn token was not among the likeliest: sampling still gives unlikely tokens a chance.</p>`
+      }
     </div>`;
   }
 

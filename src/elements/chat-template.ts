@@ -120,13 +120,15 @@ export class ChatTemplate extends LitElement {
         The model gets only this text, its chat template around each turn, and writes its reply by continuing it one
         token at a time. The <mark>marked</mark> pieces are special tokens.
       </p>
-      ${!this.model
-        ? html`<p class="empty" part="template-note">Load a model to see the text it receives.</p>`
-        : !template
-          ? html`<p class="empty" part="template-note">Reading the template…</p>`
-          : 'error' in template
-            ? html`<p class="reason" part="template-note" role="status">Could not read the template: ${template.error}</p>`
-            : html`<pre part="template-text">${markSpecialTokens(template.text)}</pre>`}
+      ${
+        !this.model
+          ? html`<p class="empty" part="template-note">Load a model to see the text it receives.</p>`
+          : !template
+            ? html`<p class="empty" part="template-note">Reading the template…</p>`
+            : 'error' in template
+              ? html`<p class="reason" part="template-note" role="status">Could not read the template: ${template.error}</p>`
+              : html`<pre part="template-text">${markSpecialTokens(template.text)}</pre>`
+      }
     </details>`;
   }
 }

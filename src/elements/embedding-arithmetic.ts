@@ -18,7 +18,9 @@ type Terms = [a: number, b: number, c: number];
 
 /** The letters whose capital the vocabulary also has: the analogy 'K' − 'k' + 'a' ≈ 'A' needs two. */
 function casePairs(vocabulary: readonly string[]): string[] {
-  return vocabulary.filter((token) => /^\p{Ll}$/u.test(token) && token.toUpperCase() !== token && vocabulary.includes(token.toUpperCase()));
+  return vocabulary.filter(
+    (token) => /^\p{Ll}$/u.test(token) && token.toUpperCase() !== token && vocabulary.includes(token.toUpperCase()),
+  );
 }
 
 export class ArithmeticSection extends EmbeddingSection<Neighbour[], ArithmeticClient> {

@@ -93,7 +93,10 @@ export class ContextSection extends EmbeddingSection<ContextualSimilarity, Conte
     const { first, second } = this;
     if (first.position === null || second.position === null) return null;
     return () =>
-      client.inspector.contextualSimilarity({ text: first.text, position: first.position! }, { text: second.text, position: second.position! });
+      client.inspector.contextualSimilarity(
+        { text: first.text, position: first.position! },
+        { text: second.text, position: second.position! },
+      );
   }
 
   override render() {

@@ -43,7 +43,11 @@ import './embedding-positions.ts';
 import { tabList, tabStyles } from './tabs.ts';
 
 /** Every section's slice: the explorer hands its client to each. */
-export type EmbeddingExplorerClient = NeighboursClient & ArithmeticClient & AngleClient & MapClient & PositionsClient &
+export type EmbeddingExplorerClient = NeighboursClient &
+  ArithmeticClient &
+  AngleClient &
+  MapClient &
+  PositionsClient &
   ContextClient;
 
 const SECTIONS = [
@@ -111,35 +115,52 @@ export class EmbeddingExplorer extends LitElement {
   private renderSections() {
     const { client, vocabulary } = this;
     const open = (section: EmbeddingSectionId) => this.section === section;
-    const made = (section: EmbeddingSectionId, element: () => TemplateResult) =>
-      (this.opened.has(section) ? element() : nothing);
+    const made = (section: EmbeddingSectionId, element: () => TemplateResult) => (this.opened.has(section) ? element() : nothing);
     return html`
-      ${made('neighbours', () => html`<llm-embedding-neighbours
+      ${made(
+        'neighbours',
+        () => html`<llm-embedding-neighbours
         .client=${client} .vocabulary=${vocabulary} ?active=${open('neighbours')}
         exportparts="${SHARED_PARTS}, token-picker, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value"
-      ></llm-embedding-neighbours>`)}
-      ${made('arithmetic', () => html`<llm-embedding-arithmetic
+      ></llm-embedding-neighbours>`,
+      )}
+      ${made(
+        'arithmetic',
+        () => html`<llm-embedding-arithmetic
         .client=${client} .vocabulary=${vocabulary} ?active=${open('arithmetic')}
         exportparts="${SHARED_PARTS}, arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
           neighbour, neighbour-token, neighbour-bar, neighbour-value"
-      ></llm-embedding-arithmetic>`)}
-      ${made('angle', () => html`<llm-embedding-angle
+      ></llm-embedding-arithmetic>`,
+      )}
+      ${made(
+        'angle',
+        () => html`<llm-embedding-angle
         .client=${client} .vocabulary=${vocabulary} ?active=${open('angle')}
         exportparts="${SHARED_PARTS}, angle-a, angle-b, angle-values, angle-drawing"
-      ></llm-embedding-angle>`)}
-      ${made('map', () => html`<llm-embedding-map
+      ></llm-embedding-angle>`,
+      )}
+      ${made(
+        'map',
+        () => html`<llm-embedding-map
         .client=${client} .vocabulary=${vocabulary} ?active=${open('map')}
         exportparts="${SHARED_PARTS}, scatter, scatter-readout, scatter-table, explained"
-      ></llm-embedding-map>`)}
-      ${made('positions', () => html`<llm-embedding-positions
+      ></llm-embedding-map>`,
+      )}
+      ${made(
+        'positions',
+        () => html`<llm-embedding-positions
         .client=${client} .vocabulary=${vocabulary} ?active=${open('positions')}
         exportparts="${SHARED_PARTS}, position-heatmap"
-      ></llm-embedding-positions>`)}
-      ${made('context', () => html`<llm-embedding-context
+      ></llm-embedding-positions>`,
+      )}
+      ${made(
+        'context',
+        () => html`<llm-embedding-context
         .client=${client} .vocabulary=${vocabulary} ?active=${open('context')} .text=${this.text} .blockSize=${this.blockSize}
         exportparts="${SHARED_PARTS}, context-word, context-first, context-second, context-first-position,
           context-second-position, compare-button, context-chart, context-table, context-summary"
-      ></llm-embedding-context>`)}
+      ></llm-embedding-context>`,
+      )}
     `;
   }
 

@@ -98,9 +98,11 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
         @keydown=${this.onKey}
       ></canvas>
       <p class="readout" part="scatter-readout" aria-live="polite">
-        ${hovered === null
-          ? html`<span class="empty">Point at a dot (or use the arrow keys) to see its token.</span>`
-          : `${tokenLabel(tokens[hovered] ?? '')} · id ${hovered}: (${coordinates(hovered).join(', ')})`}
+        ${
+          hovered === null
+            ? html`<span class="empty">Point at a dot (or use the arrow keys) to see its token.</span>`
+            : `${tokenLabel(tokens[hovered] ?? '')} · id ${hovered}: (${coordinates(hovered).join(', ')})`
+        }
       </p>
       <table class="visually-hidden" part="scatter-table">
         <caption>
@@ -136,9 +138,15 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
       minY = Math.min(minY, points[i + 1]!);
       maxY = Math.max(maxY, points[i + 1]!);
     }
-    const scale = Math.min((width - 2 * SCATTER_PADDING) / (maxX - minX || 1), (height - 2 * SCATTER_PADDING) / (maxY - minY || 1));
+    const scale = Math.min(
+      (width - 2 * SCATTER_PADDING) / (maxX - minX || 1),
+      (height - 2 * SCATTER_PADDING) / (maxY - minY || 1),
+    );
     const centre = { x: (minX + maxX) / 2, y: (minY + maxY) / 2 };
-    return (i) => ({ x: width / 2 + (points[2 * i]! - centre.x) * scale, y: height / 2 - (points[2 * i + 1]! - centre.y) * scale });
+    return (i) => ({
+      x: width / 2 + (points[2 * i]! - centre.x) * scale,
+      y: height / 2 - (points[2 * i + 1]! - centre.y) * scale,
+    });
   }
 
   private draw(): void {

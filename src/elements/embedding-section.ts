@@ -43,7 +43,11 @@ const sameTokens = (a: readonly string[] | undefined, b: readonly string[]): boo
 
 /** A drop-down of every token of the vocabulary, by id. */
 export function tokenPicker(
-  vocabulary: readonly string[], part: string, label: string, selected: number, choose: (id: number) => void,
+  vocabulary: readonly string[],
+  part: string,
+  label: string,
+  selected: number,
+  choose: (id: number) => void,
 ) {
   return html`<label>
     ${label}

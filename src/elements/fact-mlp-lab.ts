@@ -66,7 +66,6 @@ const ACTIVATIONS: { id: FactMlpSetup['activation']; label: string }[] = [
   { id: 'gelu', label: 'GELU' },
 ];
 
-
 /** 1.00, −0.16: two decimals, a true minus sign, no "−0.00". */
 export function formatNumber(value: number): string {
   const text = Math.abs(value).toFixed(2);
@@ -395,8 +394,9 @@ export class FactMlpLab extends LitElement {
         <h3 id="result-title">What the MLP does with ${namesOf(setup.input)}</h3>
         <p class="caption" part="status" role="status">${status}</p>
         ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
-        ${result
-          ? html`
+        ${
+          result
+            ? html`
               <div class="vectors" style="--dims:${result.input.length}">${vector('input', 'Input', result.input)}</div>
               <div class="steps">
                 <span>up · input + bias = <output part="pre">${formatNumber(result.pre)}</output></span>
@@ -411,7 +411,8 @@ export class FactMlpLab extends LitElement {
                 Basketball added: <output part="basketball-added">${formatNumber(result.basketball)}</output>
               </p>
             `
-          : nothing}
+            : nothing
+        }
       </section>
     `;
   }

@@ -31,8 +31,13 @@ import './mlp-neurons.ts';
 import './training-timelapse.ts';
 
 /** What every panel uses, and the training's loss history for the time-lapse's curve. */
-export type InspectorPanelClient = AttentionInspectorClient & ExperimentsClient & MlpNeuronsClient & EmbeddingExplorerClient &
-  LogitLensClient & TimelapseClient & Uses<'training', 'state'>;
+export type InspectorPanelClient = AttentionInspectorClient &
+  ExperimentsClient &
+  MlpNeuronsClient &
+  EmbeddingExplorerClient &
+  LogitLensClient &
+  TimelapseClient &
+  Uses<'training', 'state'>;
 
 const TABS = [
   { id: 'attention', label: 'Attention' },
@@ -146,10 +151,12 @@ export class InspectorPanel extends LitElement {
     return html`
       ${tabList(this, TABS, this.tab, 'Look inside the model', (tab) => this.select(tab))}
       <div id="panel" role="tabpanel" aria-labelledby="tab-${this.tab}" part="panel">
-        ${this.client
-          // The time-lapse keeps its slider position; it is re-read rather than made again.
-          ? keyed(this.tab === 'timelapse' ? 'timelapse' : `${this.tab}|${this.shownVersion}`, this.renderTab())
-          : html`<p class="caption">Starting the model…</p>`}
+        ${
+          this.client
+            ? // The time-lapse keeps its slider position; it is re-read rather than made again.
+              keyed(this.tab === 'timelapse' ? 'timelapse' : `${this.tab}|${this.shownVersion}`, this.renderTab())
+            : html`<p class="caption">Starting the model…</p>`
+        }
       </div>
     `;
   }

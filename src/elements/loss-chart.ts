@@ -137,19 +137,22 @@ export class LossChart extends LitElement {
             <text x=${MARGIN.left - 6} y=${y(tick) + 4} text-anchor="end">${formatTick(tick)}</text>`,
         )}
         ${xTicks.map(
-          (tick) => svg`<text x=${x(tick)} y=${HEIGHT - MARGIN.bottom + 16} text-anchor="middle">${tick.toLocaleString('en-US')}</text>`,
+          (tick) =>
+            svg`<text x=${x(tick)} y=${HEIGHT - MARGIN.bottom + 16} text-anchor="middle">${tick.toLocaleString('en-US')}</text>`,
         )}
         <line class="axis" x1=${MARGIN.left} x2=${MARGIN.left} y1=${MARGIN.top} y2=${HEIGHT - MARGIN.bottom}></line>
         <line class="axis" x1=${MARGIN.left} x2=${WIDTH - MARGIN.right} y1=${HEIGHT - MARGIN.bottom} y2=${HEIGHT - MARGIN.bottom}></line>
         <text x=${MARGIN.left + PLOT_WIDTH / 2} y=${HEIGHT - 4} text-anchor="middle">training step</text>
         <text transform="translate(12 ${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)" text-anchor="middle">loss</text>
         <polyline part="train-line" class="train" points=${line(thin(points, MAX_LINE_POINTS))}></polyline>
-        ${validationSeries.length
-          ? svg`<polyline part="validation-line" class="validation" points=${line(validationSeries)}></polyline>
+        ${
+          validationSeries.length
+            ? svg`<polyline part="validation-line" class="validation" points=${line(validationSeries)}></polyline>
               ${validationSeries.map(
                 (point) => svg`<circle class="validation-dot" cx=${x(point.step)} cy=${y(point.loss)} r="3"></circle>`,
               )}`
-          : nothing}
+            : nothing
+        }
       </svg>
       <p class="legend" part="legend">
         <span><span class="swatch"></span>training loss (each step's batch)</span>

@@ -21,7 +21,12 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
-  type FactPrompt, type Inspection, messageOf, type NeuronReport, type TokenScore, type Uses,
+  type FactPrompt,
+  type Inspection,
+  messageOf,
+  type NeuronReport,
+  type TokenScore,
+  type Uses,
 } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -226,7 +231,12 @@ export class MlpNeurons extends LitElement {
     const last = this.tokens.length - 1;
     const current = this.shownPosition();
     const moves: Record<string, number> = {
-      ArrowLeft: current - 1, ArrowUp: current - 1, ArrowRight: current + 1, ArrowDown: current + 1, Home: 0, End: last,
+      ArrowLeft: current - 1,
+      ArrowUp: current - 1,
+      ArrowRight: current + 1,
+      ArrowDown: current + 1,
+      Home: 0,
+      End: last,
     };
     const target = moves[event.key];
     if (target === undefined) return;
@@ -420,8 +430,9 @@ export class MlpNeurons extends LitElement {
     const report = this.report;
     return html`
       <section aria-busy=${String(this.busy)}>
-        ${this.tokens.length
-          ? html`
+        ${
+          this.tokens.length
+            ? html`
               <div class="row"><span class="label" id="token-label">Token</span></div>
               <div class="tokens" part="tokens" role="radiogroup" aria-labelledby="token-label" @keydown=${this.onTokenKey}>
                 ${this.tokens.map((token, i) => {
@@ -445,7 +456,8 @@ export class MlpNeurons extends LitElement {
                 </select>
               </div>
             `
-          : nothing}
+            : nothing
+        }
         <p class="status" part="status" role="status">${this.busy ? 'Reading the neurons…' : report ? this.reportSummary(report) : ''}</p>
         ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
         ${report ? this.renderNeurons(report) : nothing}
@@ -485,16 +497,18 @@ export class MlpNeurons extends LitElement {
     const reading = this.reading;
     return html`
       <section aria-busy=${String(this.factBusy)}>
-        ${facts?.length
-          ? html`<div class="row">
+        ${
+          facts?.length
+            ? html`<div class="row">
               <label for="fact">Fact</label>
               <select id="fact" part="fact-select" @change=${(event: Event) => void this.showFact(Number((event.target as HTMLSelectElement).value))}>
                 ${facts.map((fact, i) => html`<option value=${i} ?selected=${i === this.factIndex}>${fact.prompt} →${fact.answer}</option>`)}
               </select>
             </div>`
-          : facts
-            ? html`<p class="empty">No fact prompts for this model.</p>`
-            : nothing}
+            : facts
+              ? html`<p class="empty">No fact prompts for this model.</p>`
+              : nothing
+        }
         <p class="status" part="status" role="status">${this.factBusy ? 'Reading the fact…' : ''}</p>
         ${this.factError ? html`<p class="error" part="error" role="alert">${this.factError}</p>` : nothing}
         ${reading ? this.renderReading(reading) : nothing}
@@ -508,7 +522,8 @@ export class MlpNeurons extends LitElement {
     return html`
       <div class=${this.factBusy ? 'stale' : ''}>
         <p class="fact-prompt" part="fact-prompt">${tokens.map(
-          (token, i) => html`<span class=${i === fact.namePosition ? 'name' : ''} part=${i === fact.namePosition ? 'fact-token name' : 'fact-token'}>${token}</span>`,
+          (token, i) =>
+            html`<span class=${i === fact.namePosition ? 'name' : ''} part=${i === fact.namePosition ? 'fact-token name' : 'fact-token'}>${token}</span>`,
         )}<span aria-hidden="true"> →${fact.answer}</span></p>
         <p class="caption">The model's next token after the prompt:</p>
         <ol class="predictions" part="predictions" aria-label="Next-token predictions">

@@ -40,7 +40,10 @@ import { modelLibraryStyles } from './model-library.styles.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
 
 /** What the element asks of the engine (EngineClient has it all). */
-export type ModelLibraryClient = Uses<'library', 'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'setAutosave'> &
+export type ModelLibraryClient = Uses<
+  'library',
+  'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'setAutosave'
+> &
   Pick<EngineClient, 'requestPersistence'>;
 
 /** Autosave choices in steps; 0 is off. */
@@ -55,10 +58,7 @@ const REVOKE_DELAY_MS = 1000;
 const CLOCK_MS = 60_000;
 
 /** What is running: one action at a time, named so its button can say so (and the status line, with `doing`). */
-type Busy =
-  | { action: 'save' | 'export' | 'autosave' }
-  | { action: 'import'; doing: string }
-  | { action: CardAction; id: string };
+type Busy = { action: 'save' | 'export' | 'autosave' } | { action: 'import'; doing: string } | { action: CardAction; id: string };
 
 export class ModelLibrary extends LitElement {
   static override properties = {
@@ -139,7 +139,8 @@ export class ModelLibrary extends LitElement {
     if (this.busy) return;
     const lost = !this.shadowRoot!.activeElement && document.activeElement === document.body;
     const restore = lost && this.restoreFocus?.isConnected ? this.restoreFocus : undefined;
-    const target = this.focusNext.map((selector) => this.renderRoot.querySelector<HTMLElement>(selector)).find(Boolean) ?? restore;
+    const target =
+      this.focusNext.map((selector) => this.renderRoot.querySelector<HTMLElement>(selector)).find(Boolean) ?? restore;
     this.focusNext = [];
     this.restoreFocus = null;
     target?.focus();
@@ -475,17 +476,20 @@ export class ModelLibrary extends LitElement {
           ? `Using ${formatBytes(usage)}`
           : `Using ${formatBytes(usage)} of ${formatBytes(quota)}`;
     return html`<p class="line" part="storage">
-      ${used} ${persisted
-        ? html`<span class="badge accent" part="persisted" title="The browser promised not to clear these models to free space."
+      ${used} ${
+        persisted
+          ? html`<span class="badge accent" part="persisted" title="The browser promised not to clear these models to free space."
             >persistent</span
           >`
-        : nothing}
+          : nothing
+      }
     </p>`;
   }
 
   private renderModels(locked: boolean, canSave: boolean) {
     const saved = this.saved;
-    if (!saved) return html`<p class="empty">${this.client ? 'Reading the saved models…' : 'Not connected to the model yet.'}</p>`;
+    if (!saved)
+      return html`<p class="empty">${this.client ? 'Reading the saved models…' : 'Not connected to the model yet.'}</p>`;
     if (!saved.models.length) {
       return html`<p class="empty" part="empty">No saved models yet. Save the one in the playground, or import one.</p>`;
     }

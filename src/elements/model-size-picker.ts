@@ -148,8 +148,9 @@ export class ModelSizePicker extends LitElement {
           <span class="total">${this.totalOf(CUSTOM)}</span>
         </label>
       </fieldset>
-      ${chosen === CUSTOM
-        ? html`<div class="custom" part="custom">
+      ${
+        chosen === CUSTOM
+          ? html`<div class="custom" part="custom">
             ${renderNumberFields(CUSTOM_FIELDS, this.custom, {
               disabled: this.disabled,
               idPrefix: 'custom-',
@@ -159,7 +160,8 @@ export class ModelSizePicker extends LitElement {
               },
             })}
           </div>`
-        : nothing}
+          : nothing
+      }
       ${this.renderBreakdown(this.counts[chosen])}
     `;
   }

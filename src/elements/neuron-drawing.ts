@@ -42,7 +42,11 @@ export function chartFrame(neurons: readonly Neuron[]): ChartFrame {
     return `${x.toFixed(4)},${gelu(x).toFixed(4)}`;
   });
   return {
-    reach, low, high, scaleX, scaleY,
+    reach,
+    low,
+    high,
+    scaleX,
+    scaleY,
     shiftX: CHART_MARGIN + reach * scaleX,
     shiftY: CHART_MARGIN + high * scaleY,
     path: `M${points.join('L')}`,

@@ -21,7 +21,13 @@
  */
 import { html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import {
-  type ActiveModelCount, type GPTConfig, messageOf, type NamedConfig, type ParameterBreakdown, type ParameterRow, type Uses,
+  type ActiveModelCount,
+  type GPTConfig,
+  messageOf,
+  type NamedConfig,
+  type ParameterBreakdown,
+  type ParameterRow,
+  type Uses,
 } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -50,7 +56,14 @@ const CUSTOM_FIELDS: NumberField<keyof Shape>[] = [
 ];
 
 const CONTEXT_FIELD: NumberField<'contextTry'>[] = [
-  { key: 'contextTry', label: 'Try a context of', min: 1, max: 10_000_000, step: 1, caption: 'Tokens; the parameters barely change.' },
+  {
+    key: 'contextTry',
+    label: 'Try a context of',
+    min: 1,
+    max: 10_000_000,
+    step: 1,
+    caption: 'Tokens; the parameters barely change.',
+  },
 ];
 
 /** How each category is drawn: attention in the accent colour, the MLP in the warning colour, embeddings muted. */
@@ -207,12 +220,14 @@ export class ParameterLab extends LitElement {
       ${this.renderChoice()}
       <p class="status" part="status" role="status">${busy ? 'Counting…' : ''}</p>
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
-      ${breakdown
-        ? html`${this.renderBufferCheck(breakdown)} ${this.renderTable(breakdown)} ${this.renderPicture(breakdown)}
+      ${
+        breakdown
+          ? html`${this.renderBufferCheck(breakdown)} ${this.renderTable(breakdown)} ${this.renderPicture(breakdown)}
           ${this.renderMemory(breakdown)} ${this.renderContext(breakdown)}`
-        : busy || this.error
-          ? nothing
-          : html`<p class="empty">${this.client ? 'Reading the models…' : 'Not connected to the model yet.'}</p>`}
+          : busy || this.error
+            ? nothing
+            : html`<p class="empty">${this.client ? 'Reading the models…' : 'Not connected to the model yet.'}</p>`
+      }
     </div>`;
   }
 
@@ -329,9 +344,7 @@ export class ParameterLab extends LitElement {
               fill-opacity=${LOOK[row.category].opacity} x=${x} y="0" width=${width} height=${BAR_HEIGHT}>
               <title>${row.label}: ${count(row.count)} (${formatPercent(row.share)})</title>
             </rect>
-            ${text
-              ? svg`<text x=${x + width / 2} y=${BAR_HEIGHT / 2 + 5} text-anchor="middle">${text}</text>`
-              : nothing}`;
+            ${text ? svg`<text x=${x + width / 2} y=${BAR_HEIGHT / 2 + 5} text-anchor="middle">${text}</text>` : nothing}`;
         })}
       </svg>
       <ul class="legend" part="legend" aria-hidden="true">
@@ -370,13 +383,17 @@ export class ParameterLab extends LitElement {
         For the whole model (${count(nLayer)} layers × ${count(nHead)} heads):
         <span class="numbers">${count(breakdown.attentionPerModel)}</span>
       </p>
-      ${renderNumberFields(CONTEXT_FIELD, { contextTry: this.contextTry }, {
-        disabled: !this.client || this.counting.busy,
-        idPrefix: 'try-',
-        onChange: (_, value) => {
-          if (this.client && value !== this.contextTry) void this.tryContext(this.client, value);
+      ${renderNumberFields(
+        CONTEXT_FIELD,
+        { contextTry: this.contextTry },
+        {
+          disabled: !this.client || this.counting.busy,
+          idPrefix: 'try-',
+          onChange: (_, value) => {
+            if (this.client && value !== this.contextTry) void this.tryContext(this.client, value);
+          },
         },
-      })}
+      )}
       ${this.renderTried(breakdown)}
     </section>`;
   }

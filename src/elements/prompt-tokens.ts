@@ -82,12 +82,14 @@ export class PromptTokens extends LitElement {
     }
     const { ids, pieces, unknown, dropped } = tokenization;
     return html`
-      ${dropped > 0
-        ? html`<p class="notice" part="notice">
+      ${
+        dropped > 0
+          ? html`<p class="notice" part="notice">
             ${dropped} earlier ${dropped === 1 ? 'token is' : 'tokens are'} beyond the model's context of
             ${ids.length} tokens and ${dropped === 1 ? 'is' : 'are'} not read.
           </p>`
-        : nothing}
+          : nothing
+      }
       <ol part="chips" aria-label="Prompt tokens">
         ${ids.map((id, i) => {
           const piece = pieces[i] ?? '';
@@ -99,12 +101,14 @@ export class PromptTokens extends LitElement {
           </li>`;
         })}
       </ol>
-      ${unknown.length > 0
-        ? html`<p class="notice" part="notice">
+      ${
+        unknown.length > 0
+          ? html`<p class="notice" part="notice">
             Not in the vocabulary: ${unknown.map((char) => visibleToken(char)).join(' ')}. The model reads
             ${unknown.length === 1 ? 'it' : 'each'} as the unknown token (id ${UNKNOWN_ID}).
           </p>`
-        : nothing}
+          : nothing
+      }
     `;
   }
 }

@@ -49,19 +49,22 @@ export function renderSavedModel(card: SavedModelCard, actions: SavedModelAction
   const { model, active, locked, mode } = card;
   const origin = model.corpus ? `trained on ${model.corpus}` : model.source ? `from ${model.source}` : '';
   return html`<li part="model" data-id=${model.id} aria-current=${active ? 'true' : nothing}>
-    ${mode === 'rename'
-      ? renderRename(card, actions)
-      : html`<span class="name" part="model-name">${model.name}</span>${active
-            ? html`<span class="badge accent" part="active-badge">in use</span>`
-            : nothing}`}
+    ${
+      mode === 'rename'
+        ? renderRename(card, actions)
+        : html`<span class="name" part="model-name">${model.name}</span>${
+            active ? html`<span class="badge accent" part="active-badge">in use</span>` : nothing
+          }`
+    }
     <p class="meta" part="model-meta">
       ${count(model.step)} ${model.step === 1 ? 'step' : 'steps'} · ${formatBytes(model.bytes)} · updated
       <time datetime=${new Date(model.updated).toISOString()} title=${new Date(model.updated).toLocaleString('en-US')}
         >${relativeTime(model.updated)}</time
       >${origin ? ` · ${origin}` : ''}
     </p>
-    ${mode === 'confirm-delete'
-      ? html`<div
+    ${
+      mode === 'confirm-delete'
+        ? html`<div
           class="model-actions"
           part="confirm-delete"
           role="group"
@@ -80,7 +83,8 @@ export function renderSavedModel(card: SavedModelCard, actions: SavedModelAction
           </button>
           <button part="cancel-delete-button" ?disabled=${locked} @click=${() => actions.cancelDelete(model)}>Keep</button>
         </div>`
-      : renderButtons(card, actions)}
+        : renderButtons(card, actions)
+    }
   </li>`;
 }
 

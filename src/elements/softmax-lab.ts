@@ -320,19 +320,23 @@ export class SoftmaxLab extends LitElement {
         <div class="track">
           <span class="fill" part="probability-fill" style="width:${((probability ?? 0) * 100).toFixed(2)}%"></span>
         </div>
-        ${share === null
-          ? nothing
-          : html`<div class="track sample">
+        ${
+          share === null
+            ? nothing
+            : html`<div class="track sample">
               <span class="fill" part="sample-fill" style="width:${(share * 100).toFixed(2)}%"></span>
-            </div>`}
+            </div>`
+        }
       </td>
       <td class="values">
         <span part="probability">${probability === undefined ? '…' : formatPercent(probability)}</span>
-        ${share === null
-          ? nothing
-          : html`<span class="sample-value" part="sample-value"
+        ${
+          share === null
+            ? nothing
+            : html`<span class="sample-value" part="sample-value"
               >${formatPercent(share)} (${formatCount(sample!.counts[index] ?? 0)})</span
-            >`}
+            >`
+        }
       </td>
     </tr>`;
   }
@@ -427,11 +431,15 @@ export class SoftmaxLab extends LitElement {
             ${DRAW_CHOICES.map((n) => html`<option value=${n} ?selected=${n === this.draws}>${formatCount(n)}</option>`)}
           </select>
         </div>
-        ${renderNumberFields(SEED_FIELD, { seed: this.seed }, {
-          disabled: false,
-          idPrefix: 'sample-',
-          onChange: (_key, value) => (this.seed = value),
-        })}
+        ${renderNumberFields(
+          SEED_FIELD,
+          { seed: this.seed },
+          {
+            disabled: false,
+            idPrefix: 'sample-',
+            onChange: (_key, value) => (this.seed = value),
+          },
+        )}
         <button class="primary" part="draw-button" ?disabled=${!this.client || !!this.busy} @click=${() => this.drawSample()}>
           ${this.busy === 'draw' ? 'Drawing…' : `Draw ${formatCount(this.draws)} times`}
         </button>

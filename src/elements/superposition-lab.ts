@@ -21,7 +21,12 @@
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import {
-  type AngleHistogram, DEFAULT_PACKING, messageOf, type PackingFrame, type PackingRequest, type Uses,
+  type AngleHistogram,
+  DEFAULT_PACKING,
+  messageOf,
+  type PackingFrame,
+  type PackingRequest,
+  type Uses,
 } from '../../workers/api/index.ts';
 import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -310,14 +315,16 @@ export class SuperpositionLab extends LitElement {
         },
       })}
       <div class="chart" aria-busy=${this.drawing.busy ? 'true' : 'false'}>
-        ${histogram
-          ? html`${renderHistogram(histogram, 'angles-histogram', `Angles between ${count(histogram.pairs)} pairs of random vectors`)}
+        ${
+          histogram
+            ? html`${renderHistogram(histogram, 'angles-histogram', `Angles between ${count(histogram.pairs)} pairs of random vectors`)}
               <p class="numbers" part="angles-summary">
                 ${count(histogram.pairs)} pairs: mean ${histogram.meanDegrees.toFixed(2)}°, spread ±${degrees(histogram.spreadDegrees)}
               </p>`
-          : this.drawing.busy
-            ? nothing
-            : html`<p class="empty">The angles appear here.</p>`}
+            : this.drawing.busy
+              ? nothing
+              : html`<p class="empty">The angles appear here.</p>`
+        }
       </div>
       <p class="caption" part="angles-status" role="status">
         ${this.drawing.busy ? `Measuring ${count(this.angles.count)} random vectors in ${count(this.dimension)} dimensions…` : ''}
@@ -350,9 +357,11 @@ export class SuperpositionLab extends LitElement {
       <h3>Packing more directions than dimensions</h3>
       <p class="caption" part="pack-explanation">
         ${count(vectors)} directions in ${count(dimension)} dimensions.
-        ${vectors > dimension
-          ? `Only ${count(dimension)} can be exactly perpendicular, but if “nearly” means within a few degrees of 90°, far more fit. `
-          : ''}
+        ${
+          vectors > dimension
+            ? `Only ${count(dimension)} can be exactly perpendicular, but if “nearly” means within a few degrees of 90°, far more fit. `
+            : ''
+        }
         Gradient descent pushes every pair toward 90°; watch the angles narrow.
       </p>
       ${renderNumberFields(PACKING_FIELDS, this.packing, {
@@ -376,11 +385,11 @@ function renderPackingFrame(request: PackingRequest, frame: PackingFrame) {
   const { histogram } = frame;
   const within = Math.round(frame.withinTolerance * histogram.pairs);
   return html`${renderHistogram(
-      histogram,
-      'pack-histogram',
-      `Angles between ${count(request.count)} vectors in ${count(request.dimension)} dimensions at step ${count(frame.step)}`,
-      request.tolerance,
-    )}
+    histogram,
+    'pack-histogram',
+    `Angles between ${count(request.count)} vectors in ${count(request.dimension)} dimensions at step ${count(frame.step)}`,
+    request.tolerance,
+  )}
     <p class="numbers" part="pack-progress">Step ${count(frame.step)} of ${count(request.steps)}</p>
     <p class="numbers" part="pack-deviation">Largest distance from 90°: ${degrees(histogram.maxDeviation)}</p>
     <p class="numbers" part="pack-within">
@@ -400,10 +409,12 @@ function renderHistogram(histogram: AngleHistogram, part: string, title: string,
   const bottom = MARGIN.top + PLOT_HEIGHT;
   const label = `${title}: mean ${histogram.meanDegrees.toFixed(2)}°, spread ±${degrees(histogram.spreadDegrees)}.`;
   return html`<svg part="histogram ${part}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label=${label}>
-      ${tolerance === undefined
-        ? nothing
-        : svg`<rect part="tolerance-band" class="band" x=${x(90 - tolerance)} y=${MARGIN.top}
-            width=${x(90 + tolerance) - x(90 - tolerance)} height=${PLOT_HEIGHT}></rect>`}
+      ${
+        tolerance === undefined
+          ? nothing
+          : svg`<rect part="tolerance-band" class="band" x=${x(90 - tolerance)} y=${MARGIN.top}
+            width=${x(90 + tolerance) - x(90 - tolerance)} height=${PLOT_HEIGHT}></rect>`
+      }
       ${counts.map((pairs, bin) => {
         const height = (pairs / tallest) * PLOT_HEIGHT;
         const left = x(edges[bin]!);

@@ -12,11 +12,17 @@ export interface Tab<T extends string> {
 }
 
 export function tabList<T extends string>(
-  host: LitElement, tabs: readonly Tab<T>[], selected: T, label: string, select: (id: T) => void,
+  host: LitElement,
+  tabs: readonly Tab<T>[],
+  selected: T,
+  label: string,
+  select: (id: T) => void,
 ): TemplateResult {
   const onKeydown = (event: KeyboardEvent) => {
     const index = tabs.findIndex((tab) => tab.id === selected);
-    const next = ({ ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 } as Record<string, number>)[event.key];
+    const next = ({ ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 } as Record<string, number>)[
+      event.key
+    ];
     if (next === undefined) return;
     event.preventDefault();
     const id = tabs[(next + tabs.length) % tabs.length]!.id;
@@ -24,7 +30,8 @@ export function tabList<T extends string>(
     void host.updateComplete.then(() => host.renderRoot.querySelector<HTMLElement>(`#tab-${id}`)?.focus());
   };
   return html`<div role="tablist" part="tabs" aria-label=${label} @keydown=${onKeydown}>
-    ${tabs.map(({ id, label: text }) => html`<button
+    ${tabs.map(
+      ({ id, label: text }) => html`<button
       id="tab-${id}"
       role="tab"
       part="tab tab-${id}"
@@ -32,7 +39,8 @@ export function tabList<T extends string>(
       aria-controls="panel"
       tabindex=${id === selected ? 0 : -1}
       @click=${() => select(id)}
-    >${text}</button>`)}
+    >${text}</button>`,
+    )}
   </div>`;
 }
 

@@ -270,11 +270,13 @@ export class TrainingTimelapse extends LitElement {
       </p>
       ${this.renderSettings()}
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
-      ${frame
-        ? this.renderFrame(frame)
-        : html`<p class="empty" part="empty" role="status">
+      ${
+        frame
+          ? this.renderFrame(frame)
+          : html`<p class="empty" part="empty" role="status">
             No frames yet. Train a model and they appear here: one when watching starts, then one every ${this.every} steps.
-          </p>`}
+          </p>`
+      }
     `;
   }
 

@@ -31,7 +31,10 @@ interface InFlight {
 async function startWork(engine: EngineWorker): Promise<InFlight> {
   let tokenArrived!: () => void;
   let reported!: () => void;
-  const started = Promise.all([new Promise<void>((resolve) => (tokenArrived = resolve)), new Promise<void>((resolve) => (reported = resolve))]);
+  const started = Promise.all([
+    new Promise<void>((resolve) => (tokenArrived = resolve)),
+    new Promise<void>((resolve) => (reported = resolve)),
+  ]);
   const generating = engine.model.generate('the ', { temperature: 1, maxTokens: 100_000, seed: 7 }, () => tokenArrived());
   const playing = engine.training.play(() => reported());
   await started;
@@ -61,7 +64,8 @@ const PATHS: { name: string; prepare: (engine: EngineWorker) => Promise<(engine:
     prepare: async (engine) => {
       const { bytes } = await engine.library.export();
       await engine.training.newModel(request(6));
-      return (engine) => engine.library.import({ kind: 'file', name: 'imported.safetensors', bytes: bytes.buffer as ArrayBuffer });
+      return (engine) =>
+        engine.library.import({ kind: 'file', name: 'imported.safetensors', bytes: bytes.buffer as ArrayBuffer });
     },
   },
   {
@@ -117,10 +121,20 @@ describe('ActiveModel', () => {
     const params = initParameters(DEFAULT_CONFIG, 1);
     // A training run whose weights are still being read back (as from a GPU).
     const session = { currentParameters: async () => (await readBack, params), destroy: () => {} } as unknown as TrainingSession;
-    const active = new ActiveModel({ name: 'old', config: DEFAULT_CONFIG, params, tokenizer: defaultTokenizer(), seed: 1, session });
+    const active = new ActiveModel({
+      name: 'old',
+      config: DEFAULT_CONFIG,
+      params,
+      tokenizer: defaultTokenizer(),
+      seed: 1,
+      session,
+    });
     const changes: number[] = [];
     active.onChange(() => changes.push(active.version));
-    const reading = active.use().then(() => 'answered', (error: unknown) => error);
+    const reading = active.use().then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
     active.replace({ name: 'new', config: DEFAULT_CONFIG, params, tokenizer: defaultTokenizer(), seed: 2 });
     release();
     expect(isModelReplaced(await reading)).to.equal(true);

@@ -87,7 +87,11 @@ class FakeInspector implements ExperimentsClient {
   /** The newest call of one kind: 'normal' (no interventions), 'unmasked' or 'ablated'. */
   last(kind: 'normal' | 'unmasked' | 'ablated'): Call | undefined {
     const matches = ({ interventions }: Call) =>
-      kind === 'normal' ? interventions === undefined : kind === 'unmasked' ? interventions?.causalMask === false : !!interventions?.ablate;
+      kind === 'normal'
+        ? interventions === undefined
+        : kind === 'unmasked'
+          ? interventions?.causalMask === false
+          : !!interventions?.ablate;
     return this.calls.filter(matches).at(-1);
   }
 }
@@ -126,11 +130,16 @@ describe('<llm-attention-experiments>', function () {
     const larger = (id: number) => Math.max(before.next[id]!, after.next[id]!);
     const expectedIds = [...union].sort((a, b) => larger(b) - larger(a));
     const token = (id: number) => [...before.top, ...after.top].find((entry) => entry.id === id)!.token;
-    for (const [name, inspection] of [[beforeChart, before], [afterChart, after]] as const) {
+    for (const [name, inspection] of [
+      [beforeChart, before],
+      [afterChart, after],
+    ] as const) {
       const rows = chartRows(name);
       expect(rows.ids, name).to.deep.equal(expectedIds);
       expect(rows.values, name).to.deep.equal(expectedIds.map((id) => formatPercent(inspection.next[id]!)));
-      expect(rows.labels, name).to.deep.equal(expectedIds.map((id) => `${describeToken(token(id))}: ${formatPercent(inspection.next[id]!)}`));
+      expect(rows.labels, name).to.deep.equal(
+        expectedIds.map((id) => `${describeToken(token(id))}: ${formatPercent(inspection.next[id]!)}`),
+      );
       const shown = expectedIds.reduce((sum, id) => sum + inspection.next[id]!, 0);
       expect(rows.rest, name).to.equal(formatPercent(1 - shown));
     }
@@ -150,7 +159,9 @@ describe('<llm-attention-experiments>', function () {
     if (was.id === now.id) {
       expect(text).to.contain(`the top token stays ${describeToken(was.token)} (${odds(was.id)})`);
     } else {
-      expect(text).to.contain(`the top token changes from ${describeToken(was.token)} (${odds(was.id)}) to ${describeToken(now.token)} (${odds(now.id)})`);
+      expect(text).to.contain(
+        `the top token changes from ${describeToken(was.token)} (${odds(was.id)}) to ${describeToken(now.token)} (${odds(now.id)})`,
+      );
     }
   }
 
@@ -295,7 +306,12 @@ describe('<llm-attention-experiments>', function () {
     expect(root().activeElement).to.equal(headButton(1, 1));
     await sendKeys({ press: 'Enter' });
     await settled();
-    expect(fake.calls.at(-1)!.interventions).to.deep.equal({ ablate: [[0, 0], [1, 1]] });
+    expect(fake.calls.at(-1)!.interventions).to.deep.equal({
+      ablate: [
+        [0, 0],
+        [1, 1],
+      ],
+    });
     // The grid's edges hold the focus.
     headButton(nLayer - 1, nHead - 1).focus();
     await sendKeys({ press: 'ArrowDown' });
@@ -309,7 +325,9 @@ describe('<llm-attention-experiments>', function () {
     await waitFor(() => fake.calls.length === 2, 'the first ablation call');
     await element.updateComplete;
     expect(root().querySelector('.compare')!.getAttribute('aria-busy')).to.equal('true');
-    expect(part('ablate-experiment')!.querySelector('[role="status"]')!.textContent).to.contain('Running the prompt with 1 head zeroed');
+    expect(part('ablate-experiment')!.querySelector('[role="status"]')!.textContent).to.contain(
+      'Running the prompt with 1 head zeroed',
+    );
     headButton(1, 0).click();
     await waitFor(() => fake.calls.length === 3, 'the second ablation call');
     const [, older, newer] = fake.calls;
@@ -332,7 +350,11 @@ describe('<llm-attention-experiments>', function () {
     await settled();
     const fresh = fake.calls.slice(calls);
     expect(fresh.map(({ text }) => text)).to.deep.equal([element.text, element.text, element.text]);
-    expect(fresh.map(({ interventions }) => interventions)).to.deep.equal([undefined, { causalMask: false }, { ablate: [[1, 1]] }]);
+    expect(fresh.map(({ interventions }) => interventions)).to.deep.equal([
+      undefined,
+      { causalMask: false },
+      { ablate: [[1, 1]] },
+    ]);
     expectCharts('mask-normal-chart', 'mask-off-chart', fresh[0]!.answer, fresh[1]!.answer);
     expectCharts('ablate-before-chart', 'ablate-after-chart', fresh[0]!.answer, fresh[2]!.answer);
   });

@@ -23,7 +23,8 @@ const C = 32;
 const BLOCK = 64;
 const CHARS = 'abcdefghijklmnopqrstuvwxyz .,\n';
 
-const randomArray = (length: number, spread = 1): Float32Array => Float32Array.from({ length }, () => (random() - 0.5) * 2 * spread);
+const randomArray = (length: number, spread = 1): Float32Array =>
+  Float32Array.from({ length }, () => (random() - 0.5) * 2 * spread);
 const randomText = (length: number): string => Array.from({ length }, () => CHARS[randomInt(0, CHARS.length)]).join('');
 
 /** [NH, T, T] causal scores → mask and softmax pattern, as the engine keeps them. */
@@ -120,8 +121,11 @@ class FakeInspector implements AttentionInspectorClient {
   }
 }
 
-const part = <E extends Element = HTMLElement>(root: Element, name: string) => root.shadowRoot!.querySelector<E>(`[part~="${name}"]`);
-const parts = <E extends Element = HTMLElement>(root: Element, name: string) => [...root.shadowRoot!.querySelectorAll<E>(`[part~="${name}"]`)];
+const part = <E extends Element = HTMLElement>(root: Element, name: string) =>
+  root.shadowRoot!.querySelector<E>(`[part~="${name}"]`);
+const parts = <E extends Element = HTMLElement>(root: Element, name: string) => [
+  ...root.shadowRoot!.querySelectorAll<E>(`[part~="${name}"]`),
+];
 
 async function inspectorWith(text: string, client = new FakeInspector()) {
   const inspector = document.createElement('llm-attention-inspector');
@@ -148,7 +152,9 @@ function headSlice<A extends Float32Array | Uint8Array>(array: A, head: number, 
 }
 
 async function chooseStage(inspector: AttentionInspector, stage: string): Promise<void> {
-  parts<HTMLInputElement>(inspector, 'stage').find((input) => input.value === stage)!.click();
+  parts<HTMLInputElement>(inspector, 'stage')
+    .find((input) => input.value === stage)!
+    .click();
   await inspector.updateComplete;
   await bigHeatmap(inspector).updateComplete;
 }
@@ -189,20 +195,27 @@ describe('<llm-attention-inspector>', () => {
 
     await chooseStage(inspector, 'scores');
     expect(heatmap.masked).to.equal(null);
-    tableCells(heatmap).forEach((row, q) => row.forEach((cell, k) => expect(number(cell)).to.be.closeTo(scores[q * T + k]!, 5e-5)));
+    tableCells(heatmap).forEach((row, q) =>
+      row.forEach((cell, k) => expect(number(cell)).to.be.closeTo(scores[q * T + k]!, 5e-5)),
+    );
     part(heatmap, 'canvas')!.focus();
     // Row 2 looking at key 4: later than the query, yet scored in this stage.
-    expect(await readoutAfter(['ArrowDown', 'ArrowDown', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowRight']))
-      .to.equal(`query '${tokenAt(2)}' ← key '${tokenAt(4)}': ${formatValue(scores[2 * T + 4]!)}`);
+    expect(await readoutAfter(['ArrowDown', 'ArrowDown', 'ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowRight'])).to.equal(
+      `query '${tokenAt(2)}' ← key '${tokenAt(4)}': ${formatValue(scores[2 * T + 4]!)}`,
+    );
 
     await chooseStage(inspector, 'masked');
     expect(heatmap.masked).to.deep.equal(headSlice(mask, 0, T));
-    tableCells(heatmap).forEach((row, q) => row.forEach((cell, k) => {
-      if (k > q) expect(cell).to.equal('−∞');
-      else expect(number(cell)).to.be.closeTo(scores[q * T + k]!, 5e-5);
-    }));
+    tableCells(heatmap).forEach((row, q) =>
+      row.forEach((cell, k) => {
+        if (k > q) expect(cell).to.equal('−∞');
+        else expect(number(cell)).to.be.closeTo(scores[q * T + k]!, 5e-5);
+      }),
+    );
     expect(part(heatmap, 'readout')!.textContent).to.equal(`query '${tokenAt(2)}' ← key '${tokenAt(4)}': −∞ (masked)`);
-    expect(await readoutAfter(['ArrowLeft', 'ArrowLeft'])).to.equal(`query '${tokenAt(2)}' ← key '${tokenAt(2)}': ${formatValue(scores[2 * T + 2]!)}`);
+    expect(await readoutAfter(['ArrowLeft', 'ArrowLeft'])).to.equal(
+      `query '${tokenAt(2)}' ← key '${tokenAt(2)}': ${formatValue(scores[2 * T + 2]!)}`,
+    );
 
     await chooseStage(inspector, 'pattern');
     expect(part(inspector, 'stage-caption')!.textContent).to.contain('Each row sums to 1');
@@ -210,7 +223,9 @@ describe('<llm-attention-inspector>', () => {
       row.forEach((cell, k) => expect(number(cell)).to.be.closeTo(pattern[q * T + k]!, 5e-5));
       expect(row.reduce((sum, cell) => sum + number(cell), 0)).to.be.closeTo(1, T * 5e-5);
     });
-    expect(await readoutAfter(['ArrowDown'])).to.equal(`query '${tokenAt(3)}' ← key '${tokenAt(2)}': ${formatValue(pattern[3 * T + 2]!)}`);
+    expect(await readoutAfter(['ArrowDown'])).to.equal(
+      `query '${tokenAt(3)}' ← key '${tokenAt(2)}': ${formatValue(pattern[3 * T + 2]!)}`,
+    );
   });
 
   it('draws masked cells hatched, not in a colour of the scale', async () => {
@@ -221,7 +236,9 @@ describe('<llm-attention-inspector>', () => {
     const T = inspection.tokens.length;
     const cell = canvas.width / T;
     // The top-right cell: key 7 for query 0, masked. Its inside shows both stripe colours.
-    const data = canvas.getContext('2d')!.getImageData(Math.ceil((T - 1) * cell) + 1, 1, Math.floor(cell) - 2, Math.floor(cell) - 2).data;
+    const data = canvas
+      .getContext('2d')!
+      .getImageData(Math.ceil((T - 1) * cell) + 1, 1, Math.floor(cell) - 2, Math.floor(cell) - 2).data;
     const colours = new Set<string>();
     for (let i = 0; i < data.length; i += 4) colours.add(`${data[i]},${data[i + 1]},${data[i + 2]}`);
     const probe = document.createElement('canvas').getContext('2d')!;
@@ -249,7 +266,9 @@ describe('<llm-attention-inspector>', () => {
     await heatmap.updateComplete;
     const pattern = headSlice(inspection.capture.layers[layer]!.pattern, head, T);
     expect(heatmap.values).to.deep.equal(pattern);
-    tableCells(heatmap).forEach((row, q) => row.forEach((cell, k) => expect(Number(cell)).to.be.closeTo(pattern[q * T + k]!, 5e-5)));
+    tableCells(heatmap).forEach((row, q) =>
+      row.forEach((cell, k) => expect(Number(cell)).to.be.closeTo(pattern[q * T + k]!, 5e-5)),
+    );
   });
 
   it("lists the chosen query's head updates by norm, and a head there becomes the large one", async () => {
@@ -278,7 +297,9 @@ describe('<llm-attention-inspector>', () => {
     const pick = randomInt(1, rows.length);
     rows[pick]!.querySelector<HTMLButtonElement>('[part~="update-head"]')!.click();
     await inspector.updateComplete;
-    expect(part(inspector, 'head-title')!.textContent).to.equal(`Layer ${expected[pick]!.layer + 1}, head ${expected[pick]!.head + 1}`);
+    expect(part(inspector, 'head-title')!.textContent).to.equal(
+      `Layer ${expected[pick]!.layer + 1}, head ${expected[pick]!.head + 1}`,
+    );
   });
 
   it('moves the query along the token chips with the arrow keys', async () => {
@@ -291,7 +312,10 @@ describe('<llm-attention-inspector>', () => {
     await sendKeys({ press: 'ArrowRight' });
     await sendKeys({ press: 'ArrowRight' });
     await waitFor(() => client.updateCalls.length === 2 && parts(inspector, 'update-row').length, 'two queries');
-    expect(client.updateCalls).to.deep.equal([[text, 1], [text, 2]]);
+    expect(client.updateCalls).to.deep.equal([
+      [text, 1],
+      [text, 2],
+    ]);
     const selected = inspector.shadowRoot!.querySelector<HTMLElement>('[part~="query"][part~="selected"]')!;
     expect(selected.getAttribute('aria-checked')).to.equal('true');
     expect(selected.dataset['position']).to.equal('2');
@@ -359,7 +383,8 @@ describe('<llm-attention-inspector>', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     observer.disconnect();
     expect(bigHeatmap(inspector).rows).to.equal(BLOCK);
-    const over = longTasks.filter((task) => task.startTime >= start && task.duration > 50)
+    const over = longTasks
+      .filter((task) => task.startTime >= start && task.duration > 50)
       .map((task) => `${task.duration.toFixed(0)} ms at ${(task.startTime - start).toFixed(0)} ms`);
     expect(over, 'long tasks').to.deep.equal([]);
   });

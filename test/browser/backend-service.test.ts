@@ -130,8 +130,12 @@ describe('the same model on both backends', function () {
     expect(relativeError(duringGPU.probs, afterSwitch.probs)).to.be.below(1e-4);
     losses.push(...(await steps(service, 4)).map((r) => r.loss));
 
-    losses.forEach((loss, s) => expect(Math.abs(loss - expected[s]!), `step ${s + 1}: ${loss} vs ${expected[s]}`).to.be.below(1e-3));
-    expect((await service.training.state())!.history.map((point) => point.step)).to.deep.equal(Array.from({ length: 12 }, (_, i) => i + 1));
+    losses.forEach((loss, s) =>
+      expect(Math.abs(loss - expected[s]!), `step ${s + 1}: ${loss} vs ${expected[s]}`).to.be.below(1e-3),
+    );
+    expect((await service.training.state())!.history.map((point) => point.step)).to.deep.equal(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
     expect(expected[11]).to.be.below(expected[0]!); // it learnt something, so agreeing means something
   });
 

@@ -10,7 +10,13 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/chat-panel.ts';
 import type { ChatPanel, ChatPanelClient } from '../../src/elements/chat-panel.ts';
 import type {
-  ChatAlternative, ChatEnvironment, ChatErrorKind, ChatLoadProgress, ChatMessage, ChatModelInfo, ChatToken,
+  ChatAlternative,
+  ChatEnvironment,
+  ChatErrorKind,
+  ChatLoadProgress,
+  ChatMessage,
+  ChatModelInfo,
+  ChatToken,
 } from '../../workers/api/index.ts';
 import { pick, random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
@@ -19,7 +25,20 @@ import { waitFor } from './wait-for.ts';
 const engineClientFits: EngineClient extends ChatPanelClient ? true : never = true;
 
 const MB = 1024 * 1024;
-const WORDS = ['otter', 'lantern', 'harbour', 'quartz', 'meadow', 'cobalt', 'fable', 'juniper', 'tundra', 'saffron', 'ember', 'willow'];
+const WORDS = [
+  'otter',
+  'lantern',
+  'harbour',
+  'quartz',
+  'meadow',
+  'cobalt',
+  'fable',
+  'juniper',
+  'tundra',
+  'saffron',
+  'ember',
+  'willow',
+];
 const ERROR_KINDS: ChatErrorKind[] = [
   'NoWebGPU',
   'NoAdapter',
@@ -133,7 +152,8 @@ class FakeChat implements ChatPanelClient {
     },
     setAppConfig: async (appConfig) => {
       await this.enter('setAppConfig', appConfig);
-      if (appConfig) this.models = appConfig.model_list.map((record) => randomModel({ id: record.model_id, label: record.model_id }));
+      if (appConfig)
+        this.models = appConfig.model_list.map((record) => randomModel({ id: record.model_id, label: record.model_id }));
     },
     load: async (id, onProgress) => {
       this.onProgress = onProgress;
@@ -178,7 +198,8 @@ describe('<llm-chat-panel>', function () {
     within.querySelector<E>(`[part~="${name}"]`);
   const text = (element: Element | null | undefined) => element?.textContent!.replace(/\s+/g, ' ').trim() ?? '';
   const row = (id: string) => root().querySelector<HTMLLIElement>(`[part~="model"][data-id="${id}"]`);
-  const inRow = <E extends HTMLElement = HTMLButtonElement>(id: string, name: string) => (row(id) ? part<E>(name, row(id)!) : null);
+  const inRow = <E extends HTMLElement = HTMLButtonElement>(id: string, name: string) =>
+    row(id) ? part<E>(name, row(id)!) : null;
   const messages = () => [...root().querySelectorAll<HTMLLIElement>('[part~="message"]')];
   const lastReply = () => messages().at(-1)!.querySelector('llm-chat-reply')!;
   /** The tokens of the last reply (none before there is one). */
@@ -382,7 +403,9 @@ describe('<llm-chat-panel>', function () {
     expect(user!.dataset['role']).to.equal('user');
     expect(text(part('message-text', user!))).to.equal(question);
     expect(assistant!.dataset['role']).to.equal('assistant');
-    expect(tokenButtons().map((button) => button.textContent)).to.deep.equal(client.reply.map((token) => token.token.replace(/\n/g, '⏎')));
+    expect(tokenButtons().map((button) => button.textContent)).to.deep.equal(
+      client.reply.map((token) => token.token.replace(/\n/g, '⏎')),
+    );
     expect(part('finish', assistant!)).to.equal(null);
     expect(text(part('send-button'))).to.equal('Send');
 
@@ -444,8 +467,13 @@ describe('<llm-chat-panel>', function () {
     expect(chosen).to.have.length(1);
     expect(chosen[0]!.getAttribute('aria-current')).to.equal('true');
     expect(text(part('alternative-label', chosen[0]!))).to.match(/✓$/);
-    const before = client.reply.slice(0, index).map((t) => t.token).join('');
-    expect(part('alternatives-caption', reply)!.textContent!.replace(/\s+/g, ' ')).to.include(before.slice(-40).replace(/\s+/g, ' '));
+    const before = client.reply
+      .slice(0, index)
+      .map((t) => t.token)
+      .join('');
+    expect(part('alternatives-caption', reply)!.textContent!.replace(/\s+/g, ' ')).to.include(
+      before.slice(-40).replace(/\s+/g, ' '),
+    );
 
     // The same token again closes them.
     tokenButtons()[index]!.click();
@@ -497,7 +525,10 @@ describe('<llm-chat-panel>', function () {
     // Typing more asks again.
     const more = randomWord();
     await sendKeys({ type: ` ${more}` });
-    await waitFor(() => (client.called('prompt').at(-1)![0] as ChatMessage[]).at(-1)!.content === `${user} ${more}`, 'the new template');
+    await waitFor(
+      () => (client.called('prompt').at(-1)![0] as ChatMessage[]).at(-1)!.content === `${user} ${more}`,
+      'the new template',
+    );
   });
 
   it('asks for no template before a model is loaded, and shows why one could not be read', async () => {
@@ -618,7 +649,14 @@ describe('<llm-chat-panel>', function () {
         expect(part('finish', messages().at(-1)!)).to.equal(null);
       }
       // Three questions, three replies: the cut-off ones are gone.
-      expect(messages().map((li) => li.dataset['role'])).to.deep.equal(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+      expect(messages().map((li) => li.dataset['role'])).to.deep.equal([
+        'user',
+        'assistant',
+        'user',
+        'assistant',
+        'user',
+        'assistant',
+      ]);
     });
 
     it('reading the models, deleting and stopping fail with a message, and Retry does them again', async () => {
@@ -732,7 +770,10 @@ describe('<llm-chat-panel>', function () {
     await sendKeys({ press: 'Enter' });
     await waitFor(() => client.called('reply').length, 'the chat call');
     await settled();
-    expect((client.called('reply')[0]![0] as ChatMessage[]).at(-1)).to.deep.equal({ role: 'user', content: `${first}\n${second}` });
+    expect((client.called('reply')[0]![0] as ChatMessage[]).at(-1)).to.deep.equal({
+      role: 'user',
+      content: `${first}\n${second}`,
+    });
 
     // From the system prompt, Tab goes to the template's summary and then to the reply's tokens (one stop).
     part<HTMLTextAreaElement>('system-prompt')!.focus();

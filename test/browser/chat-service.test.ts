@@ -2,7 +2,13 @@
 // list, load progress in bytes, streamed tokens with their alternatives, stopping,
 // every error kind, the chat template's exact text, and deleting a model.
 import { expect } from 'chai';
-import type { AppConfig, ChatCompletionChunk, ChatCompletionRequestStreaming, InitProgressCallback, ModelRecord } from '@mlc-ai/web-llm';
+import type {
+  AppConfig,
+  ChatCompletionChunk,
+  ChatCompletionRequestStreaming,
+  InitProgressCallback,
+  ModelRecord,
+} from '@mlc-ai/web-llm';
 import { ChatService, type ChatEngine, type ChatWebLLM } from '../../workers/chat/chat-service.ts';
 import type { ChatLoadProgress, ChatMessage, ChatSettings, ChatToken } from '../../workers/api/index.ts';
 import { random, randomInt } from './seeded.ts';
@@ -11,7 +17,13 @@ const HUB = 'https://models.test/mlc-ai/';
 const LIBS = 'https://libs.test/';
 
 function record(id: string, fields: Partial<ModelRecord> = {}): ModelRecord {
-  return { model: `${HUB}${id}`, model_id: id, model_lib: `${LIBS}${id}.wasm`, vram_required_MB: 100 + random() * 900, ...fields };
+  return {
+    model: `${HUB}${id}`,
+    model_id: id,
+    model_lib: `${LIBS}${id}.wasm`,
+    vram_required_MB: 100 + random() * 900,
+    ...fields,
+  };
 }
 
 const F16 = { required_features: ['shader-f16'] };
@@ -49,7 +61,11 @@ class FakeNetwork {
   missing = new Set<string>();
 
   add(id: string, chatConfig: unknown = {}): ModelFiles {
-    const files = { shards: Array.from({ length: randomInt(2, 9) }, () => randomInt(1, 40) * 1_048_576 + randomInt(0, 9999)), wasmBytes: randomInt(1e6, 9e6), chatConfig };
+    const files = {
+      shards: Array.from({ length: randomInt(2, 9) }, () => randomInt(1, 40) * 1_048_576 + randomInt(0, 9999)),
+      wasmBytes: randomInt(1e6, 9e6),
+      chatConfig,
+    };
     this.files.set(id, files);
     return files;
   }
@@ -161,7 +177,9 @@ class FakeEngine implements ChatEngine {
       yield chunk({
         delta: { content: token.token, role: 'assistant' },
         logprobs: {
-          content: [{ token: token.token, bytes: [], logprob: token.logprob, top_logprobs: token.top.map((t) => ({ ...t, bytes: [] })) }],
+          content: [
+            { token: token.token, bytes: [], logprob: token.logprob, top_logprobs: token.top.map((t) => ({ ...t, bytes: [] })) },
+          ],
         },
       });
     }
@@ -171,7 +189,10 @@ class FakeEngine implements ChatEngine {
 }
 
 function fakeGPU(features: string[]): () => GPU {
-  const adapter = { features: new Set(features), info: { vendor: 'fakevendor', architecture: 'fakearch', description: 'Fake GPU 9000' } };
+  const adapter = {
+    features: new Set(features),
+    info: { vendor: 'fakevendor', architecture: 'fakearch', description: 'Fake GPU 9000' },
+  };
   return () => ({ requestAdapter: async () => adapter }) as unknown as GPU;
 }
 
@@ -256,7 +277,10 @@ describe('ChatService: the model list', () => {
       // Qwen's f16 record has no required_features, but its kernels need shader-f16 all the same.
       const f16 = /q\df16/.test(r.model_id);
       expect(model.disabled === undefined, r.model_id).to.equal(!f16);
-      if (f16) expect(model.disabled).to.match(/shader-f16/).and.match(/q4f32 or q0f32/);
+      if (f16)
+        expect(model.disabled)
+          .to.match(/shader-f16/)
+          .and.match(/q4f32 or q0f32/);
     }
     // The usable ones first.
     const firstDisabled = models.findIndex((m) => m.disabled !== undefined);
@@ -277,7 +301,10 @@ describe('ChatService: the model list', () => {
 
   it("a host page's AppConfig replaces the list (its cacheBackend too); null goes back to the default", async () => {
     const s = setup();
-    const host: AppConfig = { model_list: [record('My-Tiny-Chat-q4f32_1-MLC'), record('Other-Model')], cacheBackend: 'indexeddb' };
+    const host: AppConfig = {
+      model_list: [record('My-Tiny-Chat-q4f32_1-MLC'), record('Other-Model')],
+      cacheBackend: 'indexeddb',
+    };
     await s.service.setAppConfig(host);
     const mine = await s.service.models();
     expect(mine.models.map((m) => [m.id, m.label])).to.deep.equal([
@@ -339,7 +366,9 @@ describe('ChatService: loading', () => {
     s.network.offline = true;
     const mb = randomInt(20, 400);
     const progress = random() * 0.8 + 0.1;
-    s.engine.reloadReports = [{ progress, text: `Loading model from cache[3/9]: ${mb}MB loaded. 40% completed, 2 secs elapsed.` }];
+    s.engine.reloadReports = [
+      { progress, text: `Loading model from cache[3/9]: ${mb}MB loaded. 40% completed, 2 secs elapsed.` },
+    ];
     const reports: ChatLoadProgress[] = [];
     await s.service.load(F32_MODEL, (report) => reports.push(report));
     expect(reports[0].totalBytes).to.be.closeTo((mb * 1048576) / progress, 1);
@@ -352,7 +381,9 @@ describe('ChatService: errors', () => {
     const s = setup({ gpu: () => undefined });
     const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('NoWebGPU');
-    expect(error.message).to.match(/no WebGPU/).and.match(/Chrome or Edge/);
+    expect(error.message)
+      .to.match(/no WebGPU/)
+      .and.match(/Chrome or Edge/);
     expect(s.engine.reloads).to.deep.equal([]);
     const { environment } = await s.service.models();
     expect(environment).to.deep.include({ webgpu: false, problem: error.message });
@@ -362,7 +393,9 @@ describe('ChatService: errors', () => {
     const s = setup({ gpu: () => ({ requestAdapter: async () => null }) as unknown as GPU });
     const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('NoAdapter');
-    expect(error.message).to.match(/WebGPU/).and.match(/hardware acceleration/);
+    expect(error.message)
+      .to.match(/WebGPU/)
+      .and.match(/hardware acceleration/);
     expect(s.engine.reloads).to.deep.equal([]);
   });
 
@@ -371,7 +404,9 @@ describe('ChatService: errors', () => {
     for (const id of ['SmolLM2-360M-Instruct-q0f16-MLC', 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC']) {
       const error = await rejection(s.service.load(id, () => {}));
       expect(error.name).to.equal('NeedsShaderF16');
-      expect(error.message).to.match(/shader-f16/).and.match(/q4f32 or q0f32/);
+      expect(error.message)
+        .to.match(/shader-f16/)
+        .and.match(/q4f32 or q0f32/);
     }
     expect(s.engine.reloads).to.deep.equal([]);
     // With shader-f16 it loads.
@@ -388,7 +423,9 @@ describe('ChatService: errors', () => {
     const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('OutOfMemory');
     const vram = Math.round(SMALL.find((r) => r.model_id === F32_MODEL)!.vram_required_MB!);
-    expect(error.message).to.include(`${vram} MB`).and.match(/smaller model/);
+    expect(error.message)
+      .to.include(`${vram} MB`)
+      .and.match(/smaller model/);
     expect((await s.service.models()).loaded).to.equal(null);
   });
 
@@ -413,7 +450,9 @@ describe('ChatService: errors', () => {
     s.engine.reloadFailure = new TypeError('Failed to fetch');
     const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('NetworkUnreachable');
-    expect(error.message).to.include('models.test').and.match(/internet connection/);
+    expect(error.message)
+      .to.include('models.test')
+      .and.match(/internet connection/);
   });
 
   it("the browser's quota: StorageFull", async () => {
@@ -422,7 +461,9 @@ describe('ChatService: errors', () => {
     s.engine.reloadFailure = new DOMException('Quota exceeded.', 'QuotaExceededError');
     const error = await rejection(s.service.load(F32_MODEL, () => {}));
     expect(error.name).to.equal('StorageFull');
-    expect(error.message).to.match(/no room/).and.match(/Delete a downloaded model/);
+    expect(error.message)
+      .to.match(/no room/)
+      .and.match(/Delete a downloaded model/);
   });
 
   it('deleting the model while it loads: the load ends Interrupted, the engine unloads, the cache is emptied', async () => {

@@ -48,8 +48,12 @@ describe('chat with the real web-llm package', function () {
     await service.setAppConfig(appConfig);
     const error = await rejection(service.load(appConfig.model_list[0].model_id, () => {}));
     expect(error.name).to.equal('NoAdapter');
-    expect(error.message).to.match(/WebGPU/).and.match(/no GPU/);
-    const fetched = performance.getEntriesByType('resource').filter((entry) => entry.name.startsWith(appConfig.model_list[0].model));
+    expect(error.message)
+      .to.match(/WebGPU/)
+      .and.match(/no GPU/);
+    const fetched = performance
+      .getEntriesByType('resource')
+      .filter((entry) => entry.name.startsWith(appConfig.model_list[0].model));
     expect(fetched).to.deep.equal([]);
     const { environment } = await service.models();
     expect(environment).to.include({ webgpu: false, shaderF16: false, cacheBackend: 'cache' });

@@ -25,7 +25,12 @@ describe('chat through the worker', function () {
     expect(models.map((model) => model.id)).to.deep.equal([`${folder}-q4f32_1-MLC`]);
     if (!environment.webgpu) this.skip();
     const progress: number[] = [];
-    const error = await chat.load(models[0]!.id, (report) => progress.push(report.progress)).then(() => null, (e: Error) => e);
+    const error = await chat
+      .load(models[0]!.id, (report) => progress.push(report.progress))
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     expect(error?.name).to.equal('ModelFilesMissing');
     expect(error?.message).to.include(base).and.include('404');
     expect((await chat.models()).loaded).to.equal(null);

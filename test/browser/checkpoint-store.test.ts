@@ -6,9 +6,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { Random } from '../../workers/engine/random.ts';
 import { DEFAULT_CHARACTERS, DEFAULT_CONFIG } from '../../workers/engine/defaults.ts';
 import { DEFAULT_TRAINING } from '../../workers/engine/train.ts';
-import {
-  type CheckpointInput, CheckpointStore, ORPHAN_AGE_MS, StorageProblem,
-} from '../../workers/store/checkpoint-store.ts';
+import { type CheckpointInput, CheckpointStore, ORPHAN_AGE_MS, StorageProblem } from '../../workers/store/checkpoint-store.ts';
 import type { CheckpointSummary, StorageInfo } from '../../workers/api/library.ts';
 import { type CheckpointRecord, SCHEMA_VERSION } from '../../workers/store/records.ts';
 import type { RemoteCall, RemoteReply } from './store-remote.ts';
@@ -21,7 +19,7 @@ const VOCAB = ['\uFFFD', ...DEFAULT_CHARACTERS];
 /** Fresh random floats in (-1, 1), never zero. */
 function randomFloats(length: number): Float32Array {
   const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) out[i] = (random.uniform() * 2 - 1) || 0.5;
+  for (let i = 0; i < length; i++) out[i] = random.uniform() * 2 - 1 || 0.5;
   return out;
 }
 
@@ -45,7 +43,11 @@ function trainedRecord(name: string, floats: number, id = CheckpointStore.newId(
       tokensSeen: step * 768,
       random: new Random(random.int(1 << 30)).state(),
       optimizer: { m: randomFloats(floats), v: randomFloats(floats), updates: step },
-      history: Array.from({ length: 20 }, (_, i) => ({ step: i * 10, loss: 4 - random.uniform(), validationLoss: 4 - random.uniform() })),
+      history: Array.from({ length: 20 }, (_, i) => ({
+        step: i * 10,
+        loss: 4 - random.uniform(),
+        validationLoss: 4 - random.uniform(),
+      })),
       samples: [{ step: 100, prompt: randomText(5), text: randomText(40) }],
       vocabulary: VOCAB,
       diverged: 'loss was NaN at step 4',
@@ -136,7 +138,9 @@ async function raw<T>(dbName: string, work: (store: IDBObjectStore) => IDBReques
 }
 
 const dataKeys = async (dbName: string): Promise<IDBValidKey[][]> =>
-  ((await raw(dbName, (store) => store.getAllKeys())) ?? []).filter((key): key is IDBValidKey[] => Array.isArray(key) && key[0] === 'data');
+  ((await raw(dbName, (store) => store.getAllKeys())) ?? []).filter(
+    (key): key is IDBValidKey[] => Array.isArray(key) && key[0] === 'data',
+  );
 
 function deleteDatabase(dbName: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -235,7 +239,7 @@ describe('CheckpointStore', function () {
     const loaded = await store.load(original.id);
     expectSameRecord(loaded, { ...original, name: 'renamed' });
     expect(loaded!.updated).to.equal(renamed.updated);
-    expect((await rejection(store.rename(CheckpointStore.newId(), 'x')) as StorageProblem).kind).to.equal('failed');
+    expect(((await rejection(store.rename(CheckpointStore.newId(), 'x'))) as StorageProblem).kind).to.equal('failed');
 
     await tick();
     const copy = await store.duplicate(original.id);
@@ -341,14 +345,19 @@ describe('CheckpointStore', function () {
       run.worker.terminate();
 
       const list = await store.list();
-      expect(list.map((s) => s.id), `kill ${i} after ${delay.toFixed(0)} ms`).to.deep.equal([id]);
+      expect(
+        list.map((s) => s.id),
+        `kill ${i} after ${delay.toFixed(0)} ms`,
+      ).to.deep.equal([id]);
       const loaded = await store.load(id);
       const isNew = loaded?.params.length === big.params.length;
       expectSameRecord(loaded, isNew ? big : good, `kill ${i} after ${delay.toFixed(0)} ms (${isNew ? 'new' : 'old'})`);
       expect(list[0]!.name).to.equal(isNew ? 'big' : good.name);
       outcomes[isNew ? 'new' : 'old']++;
     }
-    console.log(`worker killed ${kills} times over a ${saveMs.toFixed(0)} ms save: old record ${outcomes.old}, new ${outcomes.new}`);
+    console.log(
+      `worker killed ${kills} times over a ${saveMs.toFixed(0)} ms save: old record ${outcomes.old}, new ${outcomes.new}`,
+    );
     expect(outcomes.old, 'kills early in the save keep the old record').to.be.above(0);
   });
 
@@ -358,7 +367,10 @@ describe('CheckpointStore', function () {
     const id = CheckpointStore.newId();
     const base = await stores[0]!.save(trainedRecord('base', 1000, id));
     for (let round = 0; round < 3; round++) {
-      const records = [trainedRecord('tab A', 200_000 + random.int(1000), id), trainedRecord('tab B', 200_000 + random.int(1000), id)];
+      const records = [
+        trainedRecord('tab A', 200_000 + random.int(1000), id),
+        trainedRecord('tab B', 200_000 + random.int(1000), id),
+      ];
       const baseUpdated = round === 0 ? base.summary.updated : (await stores[0]!.list())[0]!.updated;
       const results = await Promise.all(stores.map((store, i) => store.save(records[i]!, { baseUpdated })));
 
@@ -440,11 +452,21 @@ describe('CheckpointStore', function () {
       () => {
         throw new DOMException('The operation is insecure.', 'SecurityError');
       },
-      () => ({ open: () => { throw new DOMException('IndexedDB is off', 'InvalidStateError'); } }) as unknown as IDBFactory,
+      () =>
+        ({
+          open: () => {
+            throw new DOMException('IndexedDB is off', 'InvalidStateError');
+          },
+        }) as unknown as IDBFactory,
     ];
     for (const indexedDB of blocked) {
       const store = new CheckpointStore({ dbName: 'never-opened', indexedDB });
-      const calls = [() => store.save(importedRecord('x', 10)), () => store.list(), () => store.load('x'), () => store.activeId()];
+      const calls = [
+        () => store.save(importedRecord('x', 10)),
+        () => store.list(),
+        () => store.load('x'),
+        () => store.activeId(),
+      ];
       for (const call of calls) {
         const problem = await rejection(call());
         expect(problem).to.be.instanceOf(StorageProblem);
@@ -471,10 +493,28 @@ describe('CheckpointStore', function () {
     const weights = randomFloats(4321);
     const savedAt = Date.now() - 86_400_000;
     const v1 = {
-      version: 1, name: 'old model', config: DEFAULT_CONFIG, vocab: VOCAB, weights: weights.slice().buffer,
-      step: 300, history: [[0, 4.5], [100, 3.2], [300, 2.5]], savedAt,
+      version: 1,
+      name: 'old model',
+      config: DEFAULT_CONFIG,
+      vocab: VOCAB,
+      weights: weights.slice().buffer,
+      step: 300,
+      history: [
+        [0, 4.5],
+        [100, 3.2],
+        [300, 2.5],
+      ],
+      savedAt,
     };
-    const summary = { id, name: 'old model', config: DEFAULT_CONFIG, step: 300, bytes: weights.byteLength, created: savedAt, updated: savedAt };
+    const summary = {
+      id,
+      name: 'old model',
+      config: DEFAULT_CONFIG,
+      step: 300,
+      bytes: weights.byteLength,
+      created: savedAt,
+      updated: savedAt,
+    };
     await raw(dbName, (s) => {
       s.put(v1, ['data', id, `${savedAt}:v1`]);
       s.put({ [id]: { revision: `${savedAt}:v1`, summary } }, 'index');
@@ -482,8 +522,16 @@ describe('CheckpointStore', function () {
     const store = new CheckpointStore({ dbName });
     const loaded = await store.load(id);
     expect(loaded).to.deep.include({
-      schema: 2, id, name: 'old model', config: DEFAULT_CONFIG, tokenizer: { type: 'char', vocab: VOCAB },
-      seed: 0, training: null, corpus: null, created: savedAt, updated: savedAt,
+      schema: 2,
+      id,
+      name: 'old model',
+      config: DEFAULT_CONFIG,
+      tokenizer: { type: 'char', vocab: VOCAB },
+      seed: 0,
+      training: null,
+      corpus: null,
+      created: savedAt,
+      updated: savedAt,
     });
     expectSameBits(loaded!.params, weights, 'schema-1 weights');
     // Saved again, it is a schema-2 record.
@@ -495,7 +543,8 @@ describe('CheckpointStore', function () {
     await raw(dbName, (s) => {
       s.put({ schema: 3, id: 'future' }, ['data', 'future', `${savedAt}:v3`]);
       const request = s.get('index');
-      request.onsuccess = () => s.put({ ...request.result, future: { revision: `${savedAt}:v3`, summary: { ...summary, id: 'future' } } }, 'index');
+      request.onsuccess = () =>
+        s.put({ ...request.result, future: { revision: `${savedAt}:v3`, summary: { ...summary, id: 'future' } } }, 'index');
     });
     const problem = await rejection(store.load('future'));
     expect((problem as StorageProblem).kind).to.equal('failed');

@@ -50,7 +50,11 @@ function buildFile(tensors: RawTensor[], metadata?: Record<string, string>): Uin
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
     offset += t.bytes.length;
   }
-  return withHeader(JSON.stringify(header), tensors.map((t) => t.bytes), offset);
+  return withHeader(
+    JSON.stringify(header),
+    tensors.map((t) => t.bytes),
+    offset,
+  );
 }
 
 function withHeader(headerText: string, chunks: Uint8Array[] = [], dataLength = 0): Uint8Array {
@@ -117,12 +121,25 @@ describe('checkpoint round trip', () => {
     expect(length % 8, 'header padded to 8 bytes').to.equal(0);
     // Hugging Face suffix → our stacked view, written out independently of checkpoint.ts's table.
     const perLayer: [string, keyof ParameterTensors][] = [
-      ['ln_1.weight', 'ln1w'], ['ln_1.bias', 'ln1b'], ['attn.c_attn.weight', 'qkvw'], ['attn.c_attn.bias', 'qkvb'],
-      ['attn.c_proj.weight', 'attprojw'], ['attn.c_proj.bias', 'attprojb'], ['ln_2.weight', 'ln2w'], ['ln_2.bias', 'ln2b'],
-      ['mlp.c_fc.weight', 'fcw'], ['mlp.c_fc.bias', 'fcb'], ['mlp.c_proj.weight', 'fcprojw'], ['mlp.c_proj.bias', 'fcprojb'],
+      ['ln_1.weight', 'ln1w'],
+      ['ln_1.bias', 'ln1b'],
+      ['attn.c_attn.weight', 'qkvw'],
+      ['attn.c_attn.bias', 'qkvb'],
+      ['attn.c_proj.weight', 'attprojw'],
+      ['attn.c_proj.bias', 'attprojb'],
+      ['ln_2.weight', 'ln2w'],
+      ['ln_2.bias', 'ln2b'],
+      ['mlp.c_fc.weight', 'fcw'],
+      ['mlp.c_fc.bias', 'fcb'],
+      ['mlp.c_proj.weight', 'fcprojw'],
+      ['mlp.c_proj.bias', 'fcprojb'],
     ];
     const global: [string, keyof ParameterTensors][] = [
-      ['wte.weight', 'wte'], ['wpe.weight', 'wpe'], ['ln_f.weight', 'lnfw'], ['ln_f.bias', 'lnfb'], ['lm_head.weight', 'lmHead'],
+      ['wte.weight', 'wte'],
+      ['wpe.weight', 'wpe'],
+      ['ln_f.weight', 'lnfw'],
+      ['ln_f.bias', 'lnfb'],
+      ['lm_head.weight', 'lmHead'],
     ];
     const { __metadata__: metadata, ...tensors } = json;
     const expectedNames = [...global.map(([name]) => name), ...[0, 1].flatMap((i) => perLayer.map(([s]) => `h.${i}.${s}`))];
@@ -305,7 +322,9 @@ describe('reading a Hugging Face GPT-2 file', () => {
     const config: GPTConfig = { vocabSize: 5, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 4, tied: false };
     const ours = writeCheckpoint({ config, params: randomParams(config, 3), tokenizer });
     expect(readCheckpoint(ours, { config: { ...HF_CONFIG, tie_word_embeddings: false } }).config).to.deep.equal(config);
-    expect(() => readCheckpoint(ours, { config: { ...HF_CONFIG, tie_word_embeddings: true } })).to.throw(/the file's own config \(.*untied\) differs/);
+    expect(() => readCheckpoint(ours, { config: { ...HF_CONFIG, tie_word_embeddings: true } })).to.throw(
+      /the file's own config \(.*untied\) differs/,
+    );
   });
 
   it('rejects architectures this engine does not build', () => {
@@ -328,19 +347,45 @@ describe('safetensors validation', () => {
   });
 
   const cases: [string, Uint8Array, string | RegExp][] = [
-    ['a file shorter than 8 bytes', new Uint8Array(5), 'safetensors: file is 5 bytes, too short to hold the 8-byte header length'],
-    ['a header length past the end', good.subarray(0, 20), /safetensors: header length \d+ runs past the end of the 20-byte file/],
+    [
+      'a file shorter than 8 bytes',
+      new Uint8Array(5),
+      'safetensors: file is 5 bytes, too short to hold the 8-byte header length',
+    ],
+    [
+      'a header length past the end',
+      good.subarray(0, 20),
+      /safetensors: header length \d+ runs past the end of the 20-byte file/,
+    ],
     ['a header that is not JSON', withHeader('{"x": '), /safetensors: header is not valid JSON/],
-    ['a header that does not start with "{"', withHeader('[1, 2]'), 'safetensors: header must start with "{" but starts with byte 0x5b'],
+    [
+      'a header that does not start with "{"',
+      withHeader('[1, 2]'),
+      'safetensors: header must start with "{" but starts with byte 0x5b',
+    ],
     ['a header length of 0', withHeader(''), 'safetensors: header length is 0: the file has no header'],
-    ['a header that is not UTF-8', withHeader('{"x": "ab"}').map((byte, i) => (i === 8 + 7 ? 0xff : byte)), /safetensors: header of \d+ bytes is not UTF-8 text/],
-    ['a tensor given twice', withHeader('{"x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}'), 'safetensors: header gives the key "x" twice'],
+    [
+      'a header that is not UTF-8',
+      withHeader('{"x": "ab"}').map((byte, i) => (i === 8 + 7 ? 0xff : byte)),
+      /safetensors: header of \d+ bytes is not UTF-8 text/,
+    ],
+    [
+      'a tensor given twice',
+      withHeader(
+        '{"x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}',
+      ),
+      'safetensors: header gives the key "x" twice',
+    ],
     [
       'a field given twice inside a tensor',
       withHeader('{"x": {"dtype": "F32", "shape": [0], "dtype": "F16", "data_offsets": [0, 0]}}'),
       'safetensors: header gives the key "dtype" twice in "x"',
     ],
-    ['a tensor entry that is not an object', withHeader('{"x": [1]}'), 'safetensors: tensor "x" must be an object with dtype, shape and data_offsets, got [1]'],
+    [
+      'a tensor entry that is not an object',
+      withHeader('{"x": [1]}'),
+      'safetensors: tensor "x" must be an object with dtype, shape and data_offsets, got [1]',
+    ],
     [
       'offsets beyond the data',
       buildFile([{ name: 'x', dtype: 'F32', shape: [3], bytes: f32Bytes([1, 2, 3]) }]).subarray(0, -4),
@@ -356,11 +401,7 @@ describe('safetensors validation', () => {
       buildFile([{ name: 'ids', dtype: 'I64', shape: [1], bytes: new Uint8Array(8) }]),
       'safetensors: tensor "ids" has dtype "I64"; supported: F32, F16, BF16',
     ],
-    [
-      'non-string metadata',
-      withHeader('{"__metadata__": {"n": 3}}'),
-      'safetensors: __metadata__ "n" must be a string, got 3',
-    ],
+    ['non-string metadata', withHeader('{"__metadata__": {"n": 3}}'), 'safetensors: __metadata__ "n" must be a string, got 3'],
   ];
   for (const [what, file, message] of cases) {
     it(`rejects ${what}`, () => {
@@ -373,7 +414,9 @@ describe('safetensors validation', () => {
     const twice = withHeader('{"x": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, "\\u0078": {}}');
     expect(() => parseSafetensors(twice)).to.throw('safetensors: header gives the key "x" twice');
     // Equal strings as values, or in different objects, are fine.
-    const fine = withHeader('{"__metadata__": {"a": "F32", "b": "F32"}, "a": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}');
+    const fine = withHeader(
+      '{"__metadata__": {"a": "F32", "b": "F32"}, "a": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}',
+    );
     expect(parseSafetensors(fine).metadata).to.deep.equal({ a: 'F32', b: 'F32' });
   });
 
@@ -382,7 +425,11 @@ describe('safetensors validation', () => {
     const header = Object.fromEntries(
       Object.entries(offsets).map(([name, data_offsets]) => [name, { dtype: 'F32', shape: [3], data_offsets }]),
     );
-    return withHeader(JSON.stringify(header), [f32Bytes(Float32Array.from({ length: dataLength / 4 }, (_, i) => i + 0.5))], dataLength);
+    return withHeader(
+      JSON.stringify(header),
+      [f32Bytes(Float32Array.from({ length: dataLength / 4 }, (_, i) => i + 0.5))],
+      dataLength,
+    );
   };
 
   it('reads tensors stored in any order, as long as they tile the buffer', () => {
@@ -438,7 +485,9 @@ describe('safetensors validation', () => {
     const tokenizer = CharTokenizer.fromText('ab');
     const config: GPTConfig = { vocabSize: 3, blockSize: 2, nLayer: 1, nHead: 1, nEmbd: 2, tied: true };
     const bytes = writeCheckpoint({ config, params: randomParams(config, 5), tokenizer });
-    expect(() => readCheckpoint(bytes.subarray(0, bytes.length - 1))).to.throw(/safetensors: tensor "[^"]+" data_offsets .* fall outside/);
+    expect(() => readCheckpoint(bytes.subarray(0, bytes.length - 1))).to.throw(
+      /safetensors: tensor "[^"]+" data_offsets .* fall outside/,
+    );
   });
 });
 
@@ -489,14 +538,24 @@ describe('importCheckpoint', () => {
       importCheckpoint(good.subarray(0, 5));
       expect.fail('imported a 5-byte file');
     } catch (error) {
-      expect((error as Error).message).to.equal(`${IMPORT_ERROR_PREFIX}file is 5 bytes, too short to hold the 8-byte header length`);
+      expect((error as Error).message).to.equal(
+        `${IMPORT_ERROR_PREFIX}file is 5 bytes, too short to hold the 8-byte header length`,
+      );
       expect(((error as Error).cause as Error).message).to.match(/^safetensors: /);
     }
   });
 
   const metadataCases: [string, () => Record<string, string>, string | RegExp][] = [
-    ['no tokenizer', () => ({ ...ourMetadata(), tokenizer: undefined! }), "This file can't be imported: it has no tokenizer in its metadata"],
-    ['no config', () => ({ ...ourMetadata(), llm_playground_config: undefined! }), "This file can't be imported: it has a tokenizer but no playground config"],
+    [
+      'no tokenizer',
+      () => ({ ...ourMetadata(), tokenizer: undefined! }),
+      "This file can't be imported: it has no tokenizer in its metadata",
+    ],
+    [
+      'no config',
+      () => ({ ...ourMetadata(), llm_playground_config: undefined! }),
+      "This file can't be imported: it has a tokenizer but no playground config",
+    ],
     [
       'a tokenizer that does not fit the vocabulary',
       () => ({ ...ourMetadata(), tokenizer: JSON.stringify(CharTokenizer.fromText('abc').toJSON()) }),

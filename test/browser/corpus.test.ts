@@ -14,7 +14,8 @@ const sentencesOf = (text: string): string[] => text.split(/(?<=[.?])\s+|\n/).fi
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** `length` characters of ordinary lowercase text. */
-const plainText = (length: number): string => 'the quick brown fox jumps over the lazy dog.\n'.repeat(Math.ceil(length / 45)).slice(0, length);
+const plainText = (length: number): string =>
+  'the quick brown fox jumps over the lazy dog.\n'.repeat(Math.ceil(length / 45)).slice(0, length);
 
 describe('generateCorpus', () => {
   const { text, facts } = generateCorpus();
@@ -64,7 +65,9 @@ describe('generateCorpus', () => {
       const stated = occurrences(text, fact.prompt + fact.answer);
       expect(stated, fact.prompt).to.be.at.least(30);
       expect(occurrences(text, fact.prompt), `${fact.prompt} continued otherwise`).to.equal(stated);
-      expect(occurrences(text, `\n${fact.prompt}${fact.answer}.`), `${fact.prompt} as its own paragraph opening`).to.be.at.least(5);
+      expect(occurrences(text, `\n${fact.prompt}${fact.answer}.`), `${fact.prompt} as its own paragraph opening`).to.be.at.least(
+        5,
+      );
     }
   });
 
@@ -82,7 +85,10 @@ describe('generateCorpus', () => {
   });
 
   it('puts adjectives before nouns, and sometimes recalls them later', () => {
-    const twoAdjectives = text.match(/\b[Tt]he (fluffy|sleepy|hungry|brave|shy) (red|blue|green|yellow|grey|white) (creature|cat|dog|fox|owl|frog|rabbit)\b/g) ?? [];
+    const twoAdjectives =
+      text.match(
+        /\b[Tt]he (fluffy|sleepy|hungry|brave|shy) (red|blue|green|yellow|grey|white) (creature|cat|dog|fox|owl|frog|rabbit)\b/g,
+      ) ?? [];
     expect(twoAdjectives.length).to.be.at.least(20);
     expect(text).to.match(/\bthe fluffy (red|blue|green|yellow|grey|white) creature\b/i);
     const recalled = text.match(/\b(\w+) (\w+) (\w+) [a-z ]+\. The \3 was \2 and \1\./g) ?? [];
@@ -126,7 +132,9 @@ describe('corpusFromBytes and checkCorpusText', () => {
   it('rejects a file with NUL bytes as binary, naming the file', () => {
     const bytes = utf8(plainText(2_000));
     bytes[500] = 0;
-    expect(() => corpusFromBytes(bytes, 'photo.png')).to.throw('"photo.png" looks like a binary file, not text. Choose a plain-text file (.txt).');
+    expect(() => corpusFromBytes(bytes, 'photo.png')).to.throw(
+      '"photo.png" looks like a binary file, not text. Choose a plain-text file (.txt).',
+    );
   });
 
   it('rejects a file full of control characters as binary but keeps text with a few', () => {
@@ -140,7 +148,9 @@ describe('corpusFromBytes and checkCorpusText', () => {
 
   it('rejects invalid UTF-8 and UTF-16 with a message about the encoding', () => {
     const bytes = new Uint8Array([...utf8(plainText(1_500)), 0xc3, 0x28, ...utf8(plainText(100))]);
-    expect(() => corpusFromBytes(bytes, 'latin1.txt')).to.throw('"latin1.txt" is not UTF-8 text. Save it as UTF-8 (plain text) and try again.');
+    expect(() => corpusFromBytes(bytes, 'latin1.txt')).to.throw(
+      '"latin1.txt" is not UTF-8 text. Save it as UTF-8 (plain text) and try again.',
+    );
     const utf16 = new Uint8Array(2 + 2 * 1_500);
     utf16.set([0xff, 0xfe]);
     for (let i = 0; i < 1_500; i++) utf16[2 + 2 * i] = 0x61; // "a" in UTF-16LE: 0x61 0x00
@@ -150,13 +160,17 @@ describe('corpusFromBytes and checkCorpusText', () => {
   it('rejects a file over the size limit before reading it, and accepts one exactly at the limit', () => {
     expect(CORPUS_LIMITS.maxBytes).to.equal(20 * 1024 * 1024);
     const bytes = new Uint8Array(CORPUS_LIMITS.maxBytes + 1).fill(0x61);
-    expect(() => corpusFromBytes(bytes, 'huge.txt')).to.throw('"huge.txt" is 20.1 MB, over the 20 MB limit. Use a smaller file or cut this one.');
+    expect(() => corpusFromBytes(bytes, 'huge.txt')).to.throw(
+      '"huge.txt" is 20.1 MB, over the 20 MB limit. Use a smaller file or cut this one.',
+    );
     expect(corpusFromBytes(bytes.subarray(0, CORPUS_LIMITS.maxBytes), 'big.txt').length).to.equal(CORPUS_LIMITS.maxBytes);
   });
 
   it('rejects text that is too short, counting characters rather than bytes', () => {
     expect(CORPUS_LIMITS.minChars).to.equal(1_000);
-    expect(() => checkCorpusText(plainText(999))).to.throw('The text has only 999 characters; training needs at least 1,000. Add more text.');
+    expect(() => checkCorpusText(plainText(999))).to.throw(
+      'The text has only 999 characters; training needs at least 1,000. Add more text.',
+    );
     expect(() => corpusFromBytes(utf8(''), 'empty.txt')).to.throw('"empty.txt" has only 0 characters');
     expect(checkCorpusText(plainText(1_000)).length).to.equal(1_000);
     // 999 two-byte characters are 1,998 bytes but still too few characters.

@@ -46,7 +46,9 @@ describe('<llm-playground>', function () {
     // Random weights over printable ASCII: the ids below are known by construction.
     playground.setAttribute('model', 'random');
     playground.setAttribute('database', `test-${crypto.randomUUID()}`);
-    const ready = new Promise<CustomEvent>((resolve) => document.addEventListener('llm-ready', resolve as EventListener, { once: true }));
+    const ready = new Promise<CustomEvent>((resolve) =>
+      document.addEventListener('llm-ready', resolve as EventListener, { once: true }),
+    );
     document.body.append(playground);
     const event = await ready;
     expect(event.detail.parameters.total).to.be.greaterThan(0);
@@ -91,7 +93,11 @@ describe('<llm-playground>', function () {
   it('puts 100% on one bar when the temperature slider goes to 0', async () => {
     setControl('temperature', '0', 'input');
     await waitFor(() => barValues()[0] === '100.0%', 'the top bar at 100%');
-    expect(barValues().slice(1).every((value) => parseFloat(value) === 0)).to.equal(true);
+    expect(
+      barValues()
+        .slice(1)
+        .every((value) => parseFloat(value) === 0),
+    ).to.equal(true);
     expect(control('temperature').closest('div')!.querySelector('output')!.textContent).to.equal('0.00');
   });
 
@@ -129,7 +135,10 @@ describe('<llm-playground>', function () {
     expect(streamed).to.equal(grown);
     expect(promptBox().readOnly).to.equal(false);
     const read = Math.min(promptBox().value.length, 64);
-    await waitFor(() => chart().prediction?.contextLength === read && chips().length === read, 'bars and chips for the final prompt');
+    await waitFor(
+      () => chart().prediction?.contextLength === read && chips().length === read,
+      'bars and chips for the final prompt',
+    );
   });
 
   it('is usable by keyboard: Tab reaches real buttons, focus shows, Space presses', async () => {
@@ -171,7 +180,9 @@ describe('<llm-playground>', function () {
       reason: 'The GPU was lost; training went on on the CPU from step 100.',
       webgpuAvailable: true,
     };
-    panel.dispatchEvent(new CustomEvent('llm-training-progress', { detail: { backend: fellBack }, bubbles: true, composed: true }));
+    panel.dispatchEvent(
+      new CustomEvent('llm-training-progress', { detail: { backend: fellBack }, bubbles: true, composed: true }),
+    );
     await waitFor(() => picker.info === fellBack, 'the reported backend in the picker');
     playground.train = false;
   });

@@ -94,12 +94,15 @@ class FakeInspector implements EmbeddingExplorerClient {
     positionSimilarity: (): Promise<Float32Array> =>
       this.answer('positionSimilarity', [], () => Float32Array.from({ length: BLOCK_SIZE * BLOCK_SIZE }, randomCosine)),
 
-    contextualSimilarity: (first: { text: string; position: number }, second: { text: string; position: number }): Promise<ContextualSimilarity> =>
+    contextualSimilarity: (
+      first: { text: string; position: number },
+      second: { text: string; position: number },
+    ): Promise<ContextualSimilarity> =>
       this.answer('contextualSimilarity', [first, second], () => ({
-        tokens: [[...first.text].at(first.position - first.text.length) ?? '', [...second.text].at(second.position - second.text.length) ?? ''] as [
-          string,
-          string,
-        ],
+        tokens: [
+          [...first.text].at(first.position - first.text.length) ?? '',
+          [...second.text].at(second.position - second.text.length) ?? '',
+        ] as [string, string],
         cosines: Array.from({ length: LAYERS + 1 }, randomCosine),
       })),
   };
@@ -304,7 +307,12 @@ describe('<llm-embedding-explorer>', function () {
     await settled();
     const canvas = part<HTMLCanvasElement>('scatter')!;
     const bounds = canvas.getBoundingClientRect();
-    canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: bounds.left + canvas.clientWidth - 30, clientY: bounds.top + canvas.clientHeight / 2 + 3 }));
+    canvas.dispatchEvent(
+      new PointerEvent('pointermove', {
+        clientX: bounds.left + canvas.clientWidth - 30,
+        clientY: bounds.top + canvas.clientHeight / 2 + 3,
+      }),
+    );
     await waitFor(() => text(part('scatter-readout')).includes('id'), 'the readout of the point');
     expect(text(part('scatter-readout'))).to.equal(`${VOCABULARY[loner]} · id ${loner}: (10.000, 0.000)`);
 
@@ -348,7 +356,12 @@ describe('<llm-embedding-explorer>', function () {
     expect(part<HTMLInputElement>('context-word')!.value).to.equal('bank');
     expect(part<HTMLTextAreaElement>('context-first')!.value).to.equal(prompt);
     expect(part<HTMLSelectElement>('context-first-position')!.options).to.have.length(BLOCK_SIZE);
-    expect(client.called('contextualSimilarity')).to.deep.equal([[{ text: prompt, position: 23 }, { text: 'bank', position: 3 }]]);
+    expect(client.called('contextualSimilarity')).to.deep.equal([
+      [
+        { text: prompt, position: 23 },
+        { text: 'bank', position: 3 },
+      ],
+    ]);
 
     const second = 'Money in the bank, a bank by the sea';
     const field = part<HTMLTextAreaElement>('context-second')!;
@@ -371,15 +384,25 @@ describe('<llm-embedding-explorer>', function () {
     await choose('context-second-position', 5);
     part<HTMLButtonElement>('compare-button')!.click();
     await settled();
-    expect(client.called('contextualSimilarity').at(-1)).to.deep.equal([{ text: prompt, position: firstAt }, { text: second, position: 5 }]);
+    expect(client.called('contextualSimilarity').at(-1)).to.deep.equal([
+      { text: prompt, position: firstAt },
+      { text: second, position: 5 },
+    ]);
     expect(secondAt).to.not.equal(5);
 
     const { cosines } = client.lastAnswer<ContextualSimilarity>();
-    const rows = [...part('context-table')!.querySelectorAll('tr')].map((row) => [text(row.querySelector('th')), text(row.querySelector('td'))]);
-    expect(rows).to.deep.equal(cosines.map((cosine, layer) => [layer === 0 ? 'embeddings' : `after layer ${layer}`, shown(cosine, 4)]));
+    const rows = [...part('context-table')!.querySelectorAll('tr')].map((row) => [
+      text(row.querySelector('th')),
+      text(row.querySelector('td')),
+    ]);
+    expect(rows).to.deep.equal(
+      cosines.map((cosine, layer) => [layer === 0 ? 'embeddings' : `after layer ${layer}`, shown(cosine, 4)]),
+    );
     expect(part('context-chart')!.querySelectorAll('rect.bar')).to.have.length(LAYERS + 1);
     const summary = text(part('context-summary'));
-    expect(summary).to.contain(`cosine ${shown(cosines[0]!, 4)} in the embeddings, ${shown(cosines[LAYERS]!, 4)} after layer ${LAYERS}`);
+    expect(summary).to.contain(
+      `cosine ${shown(cosines[0]!, 4)} in the embeddings, ${shown(cosines[LAYERS]!, 4)} after layer ${LAYERS}`,
+    );
     expect(summary).to.match(/context/);
   });
 
@@ -437,7 +460,10 @@ describe('<llm-embedding-explorer>', function () {
     releaseFirst();
     await waitFor(() => client.answers.length === 3, 'the late answer');
     await explorer.updateComplete;
-    expect(client.called('nearestTokens').slice(1)).to.deep.equal([[5, 10], [7, 10]]);
+    expect(client.called('nearestTokens').slice(1)).to.deep.equal([
+      [5, 10],
+      [7, 10],
+    ]);
     expect(listed('neighbours')).to.deep.equal(expected(second));
 
     // New weights, the same tokens: asked again for the token picked.

@@ -3,19 +3,36 @@
 import { expect } from 'chai';
 import type { GPTConfig } from '../../workers/engine/config.ts';
 import {
-  attentionBackward, attentionForward, crossEntropySoftmaxBackward, encoderBackward, geluBackward,
-  layernormBackward, layernormForward, matmulBackward, residualBackward, unembedBackward,
+  attentionBackward,
+  attentionForward,
+  crossEntropySoftmaxBackward,
+  encoderBackward,
+  geluBackward,
+  layernormBackward,
+  layernormForward,
+  matmulBackward,
+  residualBackward,
+  unembedBackward,
 } from '../../workers/engine/kernels.ts';
-import {
-  createActivationGradients, createActivations, lossAndGradients,
-} from '../../workers/engine/model.ts';
-import {
-  createParameters, PARAMETER_NAMES, parameterLayout, type ParameterTensors,
-} from '../../workers/engine/params.ts';
+import { createActivationGradients, createActivations, lossAndGradients } from '../../workers/engine/model.ts';
+import { createParameters, PARAMETER_NAMES, parameterLayout, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import {
-  expectCloseToScale, type Matrix, randomArray, randomizeParameters, randomTokens, refAttention, refForward,
-  refGelu, refLayerNorm, refMatmul, type RefParameters, refSoftmax, relativeError, toMatrix, transpose,
+  expectCloseToScale,
+  type Matrix,
+  randomArray,
+  randomizeParameters,
+  randomTokens,
+  refAttention,
+  refForward,
+  refGelu,
+  refLayerNorm,
+  refMatmul,
+  type RefParameters,
+  refSoftmax,
+  relativeError,
+  toMatrix,
+  transpose,
 } from './engine-reference.ts';
 
 const random = new Random(31_415_926);
@@ -71,13 +88,25 @@ describe('encoderBackward', () => {
     const dwte = gradientBuffer(V * C);
     const dwpe = gradientBuffer(T * C);
     encoderBackward(dwte.buffer, dwpe.buffer, dout, tokens, B, T, C);
-    expectCloseToScale(dwte.added(), numericGradient((x) => weightedSum(dout, refEncode(x, wpe)), wte), TOLERANCE);
-    expectCloseToScale(dwpe.added(), numericGradient((x) => weightedSum(dout, refEncode(wte, x)), wpe), TOLERANCE);
+    expectCloseToScale(
+      dwte.added(),
+      numericGradient((x) => weightedSum(dout, refEncode(x, wpe)), wte),
+      TOLERANCE,
+    );
+    expectCloseToScale(
+      dwpe.added(),
+      numericGradient((x) => weightedSum(dout, refEncode(wte, x)), wpe),
+      TOLERANCE,
+    );
   });
 });
 
 describe('layernormBackward', () => {
-  for (const [N, C] of [[5, 7], [3, 13], [2, 1]] as const) {
+  for (const [N, C] of [
+    [5, 7],
+    [3, 13],
+    [2, 1],
+  ] as const) {
     it(`matches finite differences of the reference LayerNorm (N=${N}, C=${C})`, () => {
       const inp = randomArray(random, N * C, 2);
       for (let i = 0; i < inp.length; i++) inp[i]! += 1.5;
@@ -93,15 +122,32 @@ describe('layernormBackward', () => {
       layernormBackward(dinp.buffer, dweight.buffer, dbias.buffer, dout, inp, weight, mean, rstd, N, C);
       const loss = (x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) =>
         weightedSum(dout, refLayerNorm(toMatrix(x, N, C), Array.from(w), Array.from(b)).out);
-      expectCloseToScale(dinp.added(), numericGradient((x) => loss(x, weight, bias), inp), TOLERANCE);
-      expectCloseToScale(dweight.added(), numericGradient((w) => loss(inp, w, bias), weight), TOLERANCE);
-      expectCloseToScale(dbias.added(), numericGradient((b) => loss(inp, weight, b), bias), TOLERANCE);
+      expectCloseToScale(
+        dinp.added(),
+        numericGradient((x) => loss(x, weight, bias), inp),
+        TOLERANCE,
+      );
+      expectCloseToScale(
+        dweight.added(),
+        numericGradient((w) => loss(inp, w, bias), weight),
+        TOLERANCE,
+      );
+      expectCloseToScale(
+        dbias.added(),
+        numericGradient((b) => loss(inp, weight, b), bias),
+        TOLERANCE,
+      );
     });
   }
 });
 
 describe('matmulBackward', () => {
-  for (const [N, C, OC] of [[7, 5, 6], [5, 13, 11], [1, 3, 9], [10, 6, 1]] as const) {
+  for (const [N, C, OC] of [
+    [7, 5, 6],
+    [5, 13, 11],
+    [1, 3, 9],
+    [10, 6, 1],
+  ] as const) {
     it(`matches finite differences of x·W + b (N=${N}, C=${C}, OC=${OC})`, () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);
@@ -113,9 +159,21 @@ describe('matmulBackward', () => {
       matmulBackward(dinp.buffer, dweight.buffer, dbias.buffer, dout, inp, weight, N, C, OC);
       const loss = (x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) =>
         weightedSum(dout, refMatmul(toMatrix(x, N, C), toMatrix(w, C, OC), Array.from(b)));
-      expectCloseToScale(dinp.added(), numericGradient((x) => loss(x, weight, bias), inp), TOLERANCE);
-      expectCloseToScale(dweight.added(), numericGradient((w) => loss(inp, w, bias), weight), TOLERANCE);
-      expectCloseToScale(dbias.added(), numericGradient((b) => loss(inp, weight, b), bias), TOLERANCE);
+      expectCloseToScale(
+        dinp.added(),
+        numericGradient((x) => loss(x, weight, bias), inp),
+        TOLERANCE,
+      );
+      expectCloseToScale(
+        dweight.added(),
+        numericGradient((w) => loss(inp, w, bias), weight),
+        TOLERANCE,
+      );
+      expectCloseToScale(
+        dbias.added(),
+        numericGradient((b) => loss(inp, weight, b), bias),
+        TOLERANCE,
+      );
     });
   }
 
@@ -127,14 +185,26 @@ describe('matmulBackward', () => {
     const dinp = gradientBuffer(N * C);
     const dweight = gradientBuffer(C * OC);
     matmulBackward(dinp.buffer, dweight.buffer, null, dout, inp, weight, N, C, OC);
-    const loss = (x: ArrayLike<number>, w: ArrayLike<number>) => weightedSum(dout, refMatmul(toMatrix(x, N, C), toMatrix(w, C, OC)));
-    expectCloseToScale(dinp.added(), numericGradient((x) => loss(x, weight), inp), TOLERANCE);
-    expectCloseToScale(dweight.added(), numericGradient((w) => loss(inp, w), weight), TOLERANCE);
+    const loss = (x: ArrayLike<number>, w: ArrayLike<number>) =>
+      weightedSum(dout, refMatmul(toMatrix(x, N, C), toMatrix(w, C, OC)));
+    expectCloseToScale(
+      dinp.added(),
+      numericGradient((x) => loss(x, weight), inp),
+      TOLERANCE,
+    );
+    expectCloseToScale(
+      dweight.added(),
+      numericGradient((w) => loss(inp, w), weight),
+      TOLERANCE,
+    );
   });
 });
 
 describe('unembedBackward', () => {
-  for (const [N, C, V] of [[7, 5, 11], [3, 9, 2]] as const) {
+  for (const [N, C, V] of [
+    [7, 5, 11],
+    [3, 9, 2],
+  ] as const) {
     it(`matches finite differences of x·Wᵀ with W [V, C] (N=${N}, C=${C}, V=${V})`, () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, V * C);
@@ -144,8 +214,16 @@ describe('unembedBackward', () => {
       unembedBackward(dinp.buffer, dweight.buffer, dlogits, inp, weight, N, C, V);
       const loss = (x: ArrayLike<number>, w: ArrayLike<number>) =>
         weightedSum(dlogits, refMatmul(toMatrix(x, N, C), transpose(toMatrix(w, V, C))));
-      expectCloseToScale(dinp.added(), numericGradient((x) => loss(x, weight), inp), TOLERANCE);
-      expectCloseToScale(dweight.added(), numericGradient((w) => loss(inp, w), weight), TOLERANCE);
+      expectCloseToScale(
+        dinp.added(),
+        numericGradient((x) => loss(x, weight), inp),
+        TOLERANCE,
+      );
+      expectCloseToScale(
+        dweight.added(),
+        numericGradient((w) => loss(inp, w), weight),
+        TOLERANCE,
+      );
     });
   }
 });
@@ -157,7 +235,11 @@ describe('attentionBackward', () => {
     return values[0]!.map((_, i) => weights.reduce((sum, w, j) => sum + w * values[j]![i]!, 0));
   }
 
-  for (const [B, T, C, NH] of [[2, 5, 6, 2], [1, 7, 9, 3], [3, 3, 5, 1]] as const) {
+  for (const [B, T, C, NH] of [
+    [2, 5, 6, 2],
+    [1, 7, 9, 3],
+    [3, 3, 5, 1],
+  ] as const) {
     it(`matches finite differences of the per-head reference (B=${B}, T=${T}, C=${C}, NH=${NH})`, () => {
       const hs = C / NH;
       const qkv = randomArray(random, B * T * 3 * C);
@@ -214,7 +296,11 @@ describe('geluBackward', () => {
     const dout = randomArray(random, N);
     const dinp = gradientBuffer(N);
     geluBackward(dinp.buffer, inp, dout, N);
-    expectCloseToScale(dinp.added(), numericGradient((x) => weightedSum(dout, Array.from(x, refGelu)), inp), TOLERANCE);
+    expectCloseToScale(
+      dinp.added(),
+      numericGradient((x) => weightedSum(dout, Array.from(x, refGelu)), inp),
+      TOLERANCE,
+    );
   });
 });
 
@@ -243,11 +329,12 @@ describe('crossEntropySoftmaxBackward', () => {
     const targets = randomTokens(random, N, V);
     const dlogits = new Float32Array(N * V).fill(Number.NaN); // written, not added to
     crossEntropySoftmaxBackward(dlogits, logits, targets, N, V, scale);
-    const loss = (x: ArrayLike<number>) => toMatrix(x, N, V).reduce((sum, row, n) => {
-      const max = Math.max(...row);
-      const logSumExp = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
-      return sum + scale * (logSumExp - row[targets[n]!]!);
-    }, 0);
+    const loss = (x: ArrayLike<number>) =>
+      toMatrix(x, N, V).reduce((sum, row, n) => {
+        const max = Math.max(...row);
+        const logSumExp = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+        return sum + scale * (logSumExp - row[targets[n]!]!);
+      }, 0);
     expectCloseToScale(dlogits, numericGradient(loss, logits), TOLERANCE);
   });
 });
@@ -258,7 +345,9 @@ describe('crossEntropySoftmaxBackward', () => {
 function float64Parameters(params: ParameterTensors): RefParameters & { data: Float64Array } {
   const data = Float64Array.from(params.data);
   const { offsets, sizes } = parameterLayout(params.config);
-  const views = Object.fromEntries(PARAMETER_NAMES.map((name) => [name, data.subarray(offsets[name], offsets[name] + sizes[name])]));
+  const views = Object.fromEntries(
+    PARAMETER_NAMES.map((name) => [name, data.subarray(offsets[name], offsets[name] + sizes[name])]),
+  );
   return { ...views, config: params.config, data } as RefParameters & { data: Float64Array };
 }
 

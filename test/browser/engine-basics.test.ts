@@ -25,8 +25,15 @@ describe('countParameters', () => {
     expect(counts.mlpUp).to.equal(57_982_058_496);
     expect(counts.mlpDown).to.equal(57_982_058_496);
     expect(counts.unembedding).to.equal(617_558_016);
-    const eight = counts.embedding + counts.query + counts.key + counts.value + counts.output
-      + counts.mlpUp + counts.mlpDown + counts.unembedding;
+    const eight =
+      counts.embedding +
+      counts.query +
+      counts.key +
+      counts.value +
+      counts.output +
+      counts.mlpUp +
+      counts.mlpDown +
+      counts.unembedding;
     expect(eight).to.equal(175_181_291_520);
   });
 
@@ -67,15 +74,23 @@ describe('initParameters', () => {
       expect(std, name).to.be.closeTo(0.02, 0.001);
     }
     const residualStd = 0.02 / Math.sqrt(2 * config.nLayer);
-    for (const name of ['attprojw', 'fcprojw'] as const) expect(stats(params[name]).std, name).to.be.closeTo(residualStd, residualStd * 0.05);
+    for (const name of ['attprojw', 'fcprojw'] as const)
+      expect(stats(params[name]).std, name).to.be.closeTo(residualStd, residualStd * 0.05);
   });
 
   it('starts biases at 0 and LayerNorm gains at 1', () => {
     const params = initParameters(config, 7);
     for (const name of ['qkvb', 'attprojb', 'fcb', 'fcprojb', 'ln1b', 'ln2b', 'lnfb'] as const) {
-      expect(params[name].every((v) => v === 0), name).to.equal(true);
+      expect(
+        params[name].every((v) => v === 0),
+        name,
+      ).to.equal(true);
     }
-    for (const name of ['ln1w', 'ln2w', 'lnfw'] as const) expect(params[name].every((v) => v === 1), name).to.equal(true);
+    for (const name of ['ln1w', 'ln2w', 'lnfw'] as const)
+      expect(
+        params[name].every((v) => v === 1),
+        name,
+      ).to.equal(true);
   });
 });
 

@@ -8,8 +8,18 @@ import { generateCorpus } from '../../workers/corpus/corpus.ts';
 import { FACTS } from '../../workers/corpus/facts.ts';
 import type { GPTConfig } from '../../workers/engine/config.ts';
 import {
-  contextualSimilarity, embeddingMap, factPrompts, headUpdates, inspect, logitLens, nearestTokens,
-  positionSimilarity, timelapseFrame, tokenAngle, tokenArithmetic, topNeurons,
+  contextualSimilarity,
+  embeddingMap,
+  factPrompts,
+  headUpdates,
+  inspect,
+  logitLens,
+  nearestTokens,
+  positionSimilarity,
+  timelapseFrame,
+  tokenAngle,
+  tokenArithmetic,
+  topNeurons,
 } from '../../workers/engine/inspect.ts';
 import { type Capture, forward } from '../../workers/engine/model.ts';
 import { createParameters, type ParameterTensors } from '../../workers/engine/params.ts';
@@ -17,8 +27,20 @@ import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer, UNKNOWN_TOKEN } from '../../workers/engine/tokenizer.ts';
 import type { TokenScore } from '../../workers/api/inspector.ts';
 import {
-  expectClose, expectCloseToScale, flatten, type Matrix, randomizeParameters, randomTokens, refAdd, refGelu,
-  refLayerNorm, refMatmul, refSoftmax, relativeError, toMatrix, transpose,
+  expectClose,
+  expectCloseToScale,
+  flatten,
+  type Matrix,
+  randomizeParameters,
+  randomTokens,
+  refAdd,
+  refGelu,
+  refLayerNorm,
+  refMatmul,
+  refSoftmax,
+  relativeError,
+  toMatrix,
+  transpose,
 } from './engine-reference.ts';
 
 const random = new Random(60_000_017);
@@ -29,7 +51,8 @@ const CONFIGS: GPTConfig[] = [
   { vocabSize: 13, blockSize: 9, nLayer: 3, nHead: 3, nEmbd: 12, tied: false },
   { vocabSize: 9, blockSize: 6, nLayer: 1, nHead: 4, nEmbd: 8, tied: false },
 ];
-const nameOf = (config: GPTConfig) => `${config.nLayer}×${config.nHead} heads, C ${config.nEmbd}, ${config.tied ? 'tied' : 'untied'}`;
+const nameOf = (config: GPTConfig) =>
+  `${config.nLayer}×${config.nHead} heads, C ${config.nEmbd}, ${config.tied ? 'tied' : 'untied'}`;
 
 const randomModel = (config: GPTConfig): ParameterTensors => randomizeParameters(createParameters(config), random);
 
@@ -46,15 +69,23 @@ const cosine = (a: readonly number[], b: readonly number[]): number => dot(a, b)
 
 /** Ids of the `count` largest scores, largest first. */
 const topIds = (scores: readonly number[], count: number, leaveOut: readonly number[] = []): number[] =>
-  scores.map((score, id) => ({ score, id })).filter(({ id }) => !leaveOut.includes(id))
-    .sort((a, b) => b.score - a.score || a.id - b.id).slice(0, count).map(({ id }) => id);
+  scores
+    .map((score, id) => ({ score, id }))
+    .filter(({ id }) => !leaveOut.includes(id))
+    .sort((a, b) => b.score - a.score || a.id - b.id)
+    .slice(0, count)
+    .map(({ id }) => id);
 
 /** Expects scored tokens to be exactly these ids with these scores (float32 rounding allowed). */
 function expectScores(actual: TokenScore[], scores: readonly number[], count: number, tokenizer: CharTokenizer): void {
   const ids = topIds(scores, count);
   expect(actual.map((t) => t.id)).to.deep.equal(ids);
   expect(actual.map((t) => t.token)).to.deep.equal(ids.map((id) => tokenizer.token(id)));
-  expectCloseToScale(actual.map((t) => t.score), ids.map((id) => scores[id]!), 1e-5);
+  expectCloseToScale(
+    actual.map((t) => t.score),
+    ids.map((id) => scores[id]!),
+    1e-5,
+  );
 }
 
 interface RefRun {
@@ -173,7 +204,10 @@ describe('forward with interventions', () => {
         // The head still attends: only its output is gone.
         expectCloseToScale(capture!.layers[l]!.pattern, ref.layers[l]!.pattern.flatMap(flatten), 1e-4);
       }
-      const twoLayers = [[0, 0], [L - 1, NH - 1]] as [number, number][];
+      const twoLayers = [
+        [0, 0],
+        [L - 1, NH - 1],
+      ] as [number, number][];
       const ref = refRun(params, tokens, true, new Set(twoLayers.map(([l, h]) => `${l},${h}`)));
       expectCloseToScale(forward(params, tokens, { ablate: twoLayers }).logits, flatten(ref.logits), 1e-4);
     });
@@ -187,12 +221,18 @@ describe('forward with interventions', () => {
       expectCloseToScale(forward(params, tokens, { causalMask: false }).logits, flatten(ref.logits), 1e-4);
       for (let l = 0; l < L; l++) {
         const layer = capture!.layers[l]!;
-        expect(layer.mask.every((m) => m === 0), `layer ${l} mask`).to.equal(true);
+        expect(
+          layer.mask.every((m) => m === 0),
+          `layer ${l} mask`,
+        ).to.equal(true);
         expectCloseToScale(layer.scores, ref.layers[l]!.scores.flatMap(flatten), 1e-4);
         expectCloseToScale(layer.pattern, ref.layers[l]!.pattern.flatMap(flatten), 1e-4);
         for (let r = 0; r < NH * T; r++) {
           const weights = row(layer.pattern, r, T);
-          expect(weights.every((w) => w > 0), 'later keys get weight too').to.equal(true);
+          expect(
+            weights.every((w) => w > 0),
+            'later keys get weight too',
+          ).to.equal(true);
           expect(weights.reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-5);
         }
       }
@@ -203,7 +243,12 @@ describe('forward with interventions', () => {
   it('refuses heads the model does not have', () => {
     const params = randomModel(CONFIGS[0]!);
     const tokens = [1, 2, 3];
-    for (const pair of [[2, 0], [0, 2], [-1, 0], [0, 0.5]] as [number, number][]) {
+    for (const pair of [
+      [2, 0],
+      [0, 2],
+      [-1, 0],
+      [0, 0.5],
+    ] as [number, number][]) {
       expect(() => forward(params, tokens, { ablate: [pair] })).to.throw(/there is no head/);
     }
   });
@@ -254,7 +299,9 @@ describe('headUpdates', () => {
           const summed = row(params.attprojb, l, C);
           for (let h = 0; h < NH; h++) {
             const update = updates[l * NH + h]!;
-            expect(Array.from(update.weights)).to.deep.equal(row(capture!.layers[l]!.pattern, h * ids.length + position, ids.length));
+            expect(Array.from(update.weights)).to.deep.equal(
+              row(capture!.layers[l]!.pattern, h * ids.length + position, ids.length),
+            );
             // Σ_i (Σ_k w_k·v_k)_i · attprojw[h·hs + i, c], from the reference's head output.
             const out = ref.layers[l]!.headOutputs[position]!;
             const expected = Array.from({ length: C }, (_, c) => {
@@ -269,8 +316,9 @@ describe('headUpdates', () => {
             update.update.forEach((v, c) => (summed[c] += v));
           }
           // The heads' updates and the projection's bias are everything attention adds.
-          const added = row(capture!.layers[l]!.residAfterAttn, position, C)
-            .map((v, c) => v - capturedResidual(capture!, l, position, C)[c]!);
+          const added = row(capture!.layers[l]!.residAfterAttn, position, C).map(
+            (v, c) => v - capturedResidual(capture!, l, position, C)[c]!,
+          );
           expectCloseToScale(summed, added, 1e-4);
         }
       }
@@ -359,7 +407,12 @@ describe('token embeddings', () => {
       const near = nearestTokens(params, tokenizer, id, 4);
       const expected = byCosine(embedding(params, id), [id], 4);
       expect(near.map((n) => [n.id, n.token])).to.deep.equal(expected.map((n) => [n.id, n.token]));
-      expectClose(near.map((n) => n.cosine), expected.map((n) => n.cosine), 1e-5, 1e-6);
+      expectClose(
+        near.map((n) => n.cosine),
+        expected.map((n) => n.cosine),
+        1e-5,
+        1e-6,
+      );
       expect(nearestTokens(params, tokenizer, id, V + 3).length, 'all but the query and the unknown token').to.equal(V - 2);
 
       const [a, b, c] = [1, 2, 3];
@@ -367,7 +420,12 @@ describe('token embeddings', () => {
       const sum = tokenArithmetic(params, tokenizer, a, b, c, 3);
       const expectedSum = byCosine(target, [a, b, c], 3);
       expect(sum.map((n) => n.id)).to.deep.equal(expectedSum.map((n) => n.id));
-      expectClose(sum.map((n) => n.cosine), expectedSum.map((n) => n.cosine), 1e-5, 1e-6);
+      expectClose(
+        sum.map((n) => n.cosine),
+        expectedSum.map((n) => n.cosine),
+        1e-5,
+        1e-6,
+      );
       expect(() => nearestTokens(params, tokenizer, V, 3)).to.throw(/token/);
     });
 
@@ -398,9 +456,14 @@ describe('token embeddings', () => {
       const map = embeddingMap(params, tokenizer);
       expect(map.tokens).to.deep.equal(Array.from({ length: V }, (_, id) => tokenizer.token(id)));
       expect(map.points.length).to.equal(2 * V);
-      const mean = Array.from({ length: C }, (_, c) => Array.from({ length: V }, (_, v) => params.wte[v * C + c]!).reduce((s, x) => s + x, 0) / V);
+      const mean = Array.from(
+        { length: C },
+        (_, c) => Array.from({ length: V }, (_, v) => params.wte[v * C + c]!).reduce((s, x) => s + x, 0) / V,
+      );
       const centred = Array.from({ length: V }, (_, v) => embedding(params, v).map((x, c) => x - mean[c]!));
-      const covariance = Array.from({ length: C }, (_, r) => Array.from({ length: C }, (_, c) => centred.reduce((s, x) => s + x[r]! * x[c]!, 0) / V));
+      const covariance = Array.from({ length: C }, (_, r) =>
+        Array.from({ length: C }, (_, c) => centred.reduce((s, x) => s + x[r]! * x[c]!, 0) / V),
+      );
       const total = covariance.reduce((s, r, i) => s + r[i]!, 0);
       const eigenvalues = jacobiEigenvalues(covariance);
       const [first, second] = map.explained;
@@ -414,8 +477,18 @@ describe('token embeddings', () => {
         const u = Array.from({ length: C }, (_, c) => centred.reduce((s, x, v) => s + x[c]! * points[v]!, 0) / (V * value));
         expect(length(u), 'unit length').to.be.closeTo(1, 1e-4);
         const covU = covariance.map((r) => dot(r, u));
-        expectClose(covU, u.map((x) => value * x), 1e-4, 1e-4 * value);
-        expectClose(points, centred.map((x) => dot(x, u)), 1e-4, 1e-5);
+        expectClose(
+          covU,
+          u.map((x) => value * x),
+          1e-4,
+          1e-4 * value,
+        );
+        expectClose(
+          points,
+          centred.map((x) => dot(x, u)),
+          1e-4,
+          1e-5,
+        );
         const largest = u.reduce((best, x, i) => (Math.abs(x) > Math.abs(u[best]!) ? i : best), 0);
         expect(u[largest], 'the largest coordinate is positive').to.be.above(0);
       }
@@ -468,7 +541,8 @@ describe('contextualSimilarity', () => {
       expect(result.tokens).to.deep.equal([tokenizer.token(first.ids[first.position]!), tokenizer.token(second.ids[2]!)]);
       const [a, b] = [first, second].map(({ ids }) => forward(params, ids, { capture: true }).capture!);
       const expected = Array.from({ length: L + 1 }, (_, l) =>
-        cosine(capturedResidual(a!, l, first.position, C), capturedResidual(b!, l, second.position, C)));
+        cosine(capturedResidual(a!, l, first.position, C), capturedResidual(b!, l, second.position, C)),
+      );
       expectClose(result.cosines, expected, 1e-5, 1e-6);
       const same = contextualSimilarity(params, tokenizer, first, first);
       expectClose(same.cosines, new Array(L + 1).fill(1), 0, 1e-6);
@@ -512,7 +586,10 @@ describe('factPrompts', () => {
     const kept = FACTS.filter((f) => f.subject.length > f.prompt.length - blockSize);
     expect(prompts.map((p) => p.prompt)).to.deep.equal(kept.map((f) => f.prompt));
     prompts.forEach(({ prompt, namePosition }, i) => {
-      const tokens = corpusTokenizer.encode(prompt).slice(-blockSize).map((id) => corpusTokenizer.token(id));
+      const tokens = corpusTokenizer
+        .encode(prompt)
+        .slice(-blockSize)
+        .map((id) => corpusTokenizer.token(id));
       expect(tokens.length).to.be.at.most(blockSize);
       expect(tokens[namePosition], prompt).to.equal(kept[i]!.subject.at(-1));
       expect(tokens[namePosition + 1], prompt).to.equal(' ');

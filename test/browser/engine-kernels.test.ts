@@ -1,12 +1,26 @@
 import { expect } from 'chai';
 import {
-  attentionForward, crossEntropyForward, encoderForward, geluForward, layernormForward,
-  matmulForward, residualForward, unembedForward,
+  attentionForward,
+  crossEntropyForward,
+  encoderForward,
+  geluForward,
+  layernormForward,
+  matmulForward,
+  residualForward,
+  unembedForward,
 } from '../../workers/engine/kernels.ts';
 import { Random } from '../../workers/engine/random.ts';
 import {
-  expectClose, flatten, randomArray, randomTokens, refAttention, refGelu, refLayerNorm, refMatmul,
-  toMatrix, transpose,
+  expectClose,
+  flatten,
+  randomArray,
+  randomTokens,
+  refAttention,
+  refGelu,
+  refLayerNorm,
+  refMatmul,
+  toMatrix,
+  transpose,
 } from './engine-reference.ts';
 
 const random = new Random(20240611);
@@ -43,12 +57,24 @@ describe('layernormForward', () => {
 
   it('applies the gain and shift: [1, 2, 3] with weight 2, bias 1', () => {
     const out = new Float32Array(3);
-    layernormForward(out, new Float32Array(1), new Float32Array(1), new Float32Array([1, 2, 3]),
-      new Float32Array([2, 2, 2]), new Float32Array([1, 1, 1]), 1, 3);
+    layernormForward(
+      out,
+      new Float32Array(1),
+      new Float32Array(1),
+      new Float32Array([1, 2, 3]),
+      new Float32Array([2, 2, 2]),
+      new Float32Array([1, 1, 1]),
+      1,
+      3,
+    );
     expectClose(out, [1 - 2 * 1.2247356859, 1, 1 + 2 * 1.2247356859], 1e-6);
   });
 
-  for (const [N, C] of [[6, 5], [3, 64], [1, 1]] as const) {
+  for (const [N, C] of [
+    [6, 5],
+    [3, 64],
+    [1, 1],
+  ] as const) {
     it(`matches the reference on random rows (N=${N}, C=${C})`, () => {
       const inp = randomArray(random, N * C, 3);
       for (let i = 0; i < inp.length; i++) inp[i]! += 2; // a nonzero mean to remove
@@ -75,7 +101,15 @@ describe('matmulForward', () => {
   });
 
   // Sizes cover whole 4×4 tiles, leftover rows, ragged right edges, and (C = 1024) several row blocks.
-  for (const [N, C, OC] of [[1, 3, 5], [7, 6, 18], [8, 16, 4], [5, 13, 11], [12, 32, 128], [4, 1, 1], [38, 1024, 6]] as const) {
+  for (const [N, C, OC] of [
+    [1, 3, 5],
+    [7, 6, 18],
+    [8, 16, 4],
+    [5, 13, 11],
+    [12, 32, 128],
+    [4, 1, 1],
+    [38, 1024, 6],
+  ] as const) {
     it(`matches the reference x·W + b (N=${N}, C=${C}, OC=${OC})`, () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);
@@ -89,7 +123,11 @@ describe('matmulForward', () => {
 });
 
 describe('unembedForward', () => {
-  for (const [N, C, V] of [[3, 5, 7], [9, 8, 13], [1, 16, 97]] as const) {
+  for (const [N, C, V] of [
+    [3, 5, 7],
+    [9, 8, 13],
+    [1, 16, 97],
+  ] as const) {
     it(`matches the reference x·Wᵀ with W [V, C] (N=${N}, C=${C}, V=${V})`, () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, V * C);
@@ -123,7 +161,11 @@ describe('residualForward', () => {
     const b = randomArray(random, 50);
     const out = new Float32Array(50);
     residualForward(out, a, b, 50);
-    expectClose(out, Array.from(a, (v, i) => v + b[i]!), 1e-7);
+    expectClose(
+      out,
+      Array.from(a, (v, i) => v + b[i]!),
+      1e-7,
+    );
   });
 });
 
@@ -145,7 +187,11 @@ describe('attentionForward', () => {
     expectClose(out, [1, 2, w0 * 1 + w1 * 3, w0 * 2 + w1 * 4], 1e-6);
   });
 
-  for (const [B, T, C, NH] of [[2, 5, 8, 2], [1, 7, 6, 3], [3, 4, 12, 4]] as const) {
+  for (const [B, T, C, NH] of [
+    [2, 5, 8, 2],
+    [1, 7, 6, 3],
+    [3, 4, 12, 4],
+  ] as const) {
     it(`matches the per-head reference (B=${B}, T=${T}, C=${C}, NH=${NH})`, () => {
       const qkv = randomArray(random, B * T * 3 * C);
       const out = new Float32Array(B * T * C).fill(Number.NaN);

@@ -2,12 +2,24 @@ import { expect } from 'chai';
 import type { GPTConfig } from '../../workers/engine/config.ts';
 import { generate } from '../../workers/engine/generate.ts';
 import {
-  activationShapes, crossEntropy, forward, forwardActivations, forwardCached, KVCache, prefill,
+  activationShapes,
+  crossEntropy,
+  forward,
+  forwardActivations,
+  forwardCached,
+  KVCache,
+  prefill,
 } from '../../workers/engine/model.ts';
 import { createParameters, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import {
-  expectClose, expectCloseToScale, flatten, randomizeParameters, randomTokens, refForward, refSoftmax,
+  expectClose,
+  expectCloseToScale,
+  flatten,
+  randomizeParameters,
+  randomTokens,
+  refForward,
+  refSoftmax,
 } from './engine-reference.ts';
 
 const random = new Random(7_000_003);
@@ -96,7 +108,11 @@ describe('forward with capture', () => {
 
   it('captures the token and position embeddings of the input', () => {
     for (let t = 0; t < T; t++) {
-      expectClose(capture!.tokenEmbedding.subarray(t * C, (t + 1) * C), params.wte.subarray(tokens[t]! * C, (tokens[t]! + 1) * C), 0);
+      expectClose(
+        capture!.tokenEmbedding.subarray(t * C, (t + 1) * C),
+        params.wte.subarray(tokens[t]! * C, (tokens[t]! + 1) * C),
+        0,
+      );
       expectClose(capture!.positionEmbedding.subarray(t * C, (t + 1) * C), params.wpe.subarray(t * C, (t + 1) * C), 0);
     }
   });

@@ -97,8 +97,7 @@ export function refMatmul(x: Matrix, W: Matrix, bias?: number[]): Matrix {
 
 export const transpose = (m: Matrix): Matrix => m[0]!.map((_, c) => m.map((row) => row[c]!));
 
-export const refGelu = (x: number): number =>
-  0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+export const refGelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 
 export const refAdd = (a: Matrix, b: Matrix): Matrix => a.map((row, r) => row.map((v, c) => v + b[r]![c]!));
 
@@ -166,7 +165,8 @@ export type RefParameters = { config: GPTConfig } & Record<ParameterName, Float3
 /** GPT-2 forward of one sequence, straight from the formulas. */
 export function refForward(params: RefParameters, tokens: number[]): { logits: Matrix; layers: RefLayer[] } {
   const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C, tied } = params.config;
-  const row = (flat: Float32Array | Float64Array, index: number, width: number) => Array.from(flat.subarray(index * width, (index + 1) * width));
+  const row = (flat: Float32Array | Float64Array, index: number, width: number) =>
+    Array.from(flat.subarray(index * width, (index + 1) * width));
   let x: Matrix = tokens.map((token, t) => row(params.wte, token, C).map((v, c) => v + params.wpe[t * C + c]!));
   const layers: RefLayer[] = [];
   for (let l = 0; l < L; l++) {

@@ -8,8 +8,7 @@ import { expectClose, randomArray, randomizeParameters, randomTokens, refForward
 
 const random = new Random(31_337);
 
-const nonzeroIds = (probs: ArrayLike<number>): number[] =>
-  Array.from(probs).flatMap((p, i) => (p > 0 ? [i] : []));
+const nonzeroIds = (probs: ArrayLike<number>): number[] => Array.from(probs).flatMap((p, i) => (p > 0 ? [i] : []));
 
 const sum = (values: ArrayLike<number>): number => Array.from(values).reduce((a, b) => a + b, 0);
 
@@ -85,7 +84,8 @@ describe('nextTokenProbabilities', () => {
       [0.76, [0.5 / 0.9, 0.25 / 0.9, 0.15 / 0.9, 0]],
       [0.95, [0.5, 0.25, 0.15, 0.1]],
     ];
-    for (const [p, expected] of cases) expectClose(nextTokenProbabilities(logits, { temperature: 1, topP: p }), expected, 1e-5, 1e-7);
+    for (const [p, expected] of cases)
+      expectClose(nextTokenProbabilities(logits, { temperature: 1, topP: p }), expected, 1e-5, 1e-7);
   });
 
   it('top-p always keeps at least one token', () => {

@@ -9,7 +9,13 @@ import { createParameters, initParameters, PARAMETER_NAMES, type ParameterTensor
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
 import {
-  type BackendFactory, CPUTrainingBackend, DEFAULT_TRAINING, type StepReport, Trainer, TrainingDivergedError, type TrainingSettings,
+  type BackendFactory,
+  CPUTrainingBackend,
+  DEFAULT_TRAINING,
+  type StepReport,
+  Trainer,
+  TrainingDivergedError,
+  type TrainingSettings,
 } from '../../workers/engine/train.ts';
 import { expectClose, randomArray } from './engine-reference.ts';
 
@@ -26,7 +32,7 @@ function randomTensors(config: GPTConfig): ParameterTensors {
 }
 
 describe('AdamW', () => {
-  it('has the issue\'s defaults', () => {
+  it("has the issue's defaults", () => {
     expect(DEFAULT_ADAMW).to.deep.equal({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
   });
 
@@ -68,7 +74,9 @@ describe('AdamW', () => {
     new AdamW(SMALL).update(params, createParameters(SMALL), 0.1);
     for (const name of PARAMETER_NAMES) {
       const offset = params[name].byteOffset / 4;
-      const expected = Array.from(before.subarray(offset, offset + params[name].length), (p) => (MATRICES.has(name) ? p * (1 - 0.1 * 0.1) : p));
+      const expected = Array.from(before.subarray(offset, offset + params[name].length), (p) =>
+        MATRICES.has(name) ? p * (1 - 0.1 * 0.1) : p,
+      );
       expectClose(params[name], expected, 1e-6);
     }
   });
@@ -83,7 +91,12 @@ describe('clipGradientNorm', () => {
     const copy = grads.slice();
     expect(clipGradientNorm(grads, 1)).to.be.closeTo(before, 1e-5 * before);
     expect(norm(grads)).to.be.closeTo(1, 1e-6);
-    expectClose(grads, Array.from(copy, (g) => g / before), 1e-5, 1e-8);
+    expectClose(
+      grads,
+      Array.from(copy, (g) => g / before),
+      1e-5,
+      1e-8,
+    );
   });
 
   it('leaves gradients within the limit unchanged', () => {
@@ -107,12 +120,15 @@ describe('learningRateAt', () => {
 
   it('rises linearly through the warm-up, then follows half a cosine to the minimum and stays there', () => {
     const cases: [number, number][] = [
-      [0, 0.1], [4, 0.5], [9, 1], // warm-up: (step + 1)/10
+      [0, 0.1],
+      [4, 0.5],
+      [9, 1], // warm-up: (step + 1)/10
       [10, 1], // decay starts at the peak
       [35, 0.1 + 0.45 * (1 + Math.cos(Math.PI / 4))],
       [60, 0.55], // halfway: the mean of peak and minimum
       [85, 0.1 + 0.45 * (1 + Math.cos((3 * Math.PI) / 4))],
-      [110, 0.1], [1000, 0.1],
+      [110, 0.1],
+      [1000, 0.1],
     ];
     for (const [step, expected] of cases) expect(learningRateAt(step, schedule), `step ${step}`).to.be.closeTo(expected, 1e-12);
   });
@@ -169,7 +185,14 @@ describe('Trainer', () => {
   const config: GPTConfig = { vocabSize: tokenizer.size, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, tied: true };
   const dataset = splitTokens(tokenizer.encode(TEXT));
   const settings: Partial<TrainingSettings> = {
-    batchSize: 8, learningRate: 1e-2, minLearningRate: 1e-3, warmupSteps: 10, totalSteps: 120, evalInterval: 50, evalBatches: 4, seed: 9,
+    batchSize: 8,
+    learningRate: 1e-2,
+    minLearningRate: 1e-3,
+    warmupSteps: 10,
+    totalSteps: 120,
+    evalInterval: 50,
+    evalBatches: 4,
+    seed: 9,
   };
 
   /** `count` steps in order (each waits for the one before, as the trainer requires of its backend). */
@@ -215,7 +238,9 @@ describe('Trainer', () => {
     const error = await trainer.step().catch((caught: unknown) => caught);
     expect(error).to.be.instanceOf(TrainingDivergedError);
     expect((error as Error).message).to.match(/step 2: the loss became NaN/);
-    expect(Array.from(new Uint32Array(params.data.buffer, params.data.byteOffset, params.data.length))).to.deep.equal(Array.from(before));
+    expect(Array.from(new Uint32Array(params.data.buffer, params.data.byteOffset, params.data.length))).to.deep.equal(
+      Array.from(before),
+    );
     expect(trainer.stepCount).to.equal(1);
   });
 
@@ -322,7 +347,7 @@ describe('Trainer', () => {
     expect(() => new Trainer(params, short, {})).to.throw(/validation text has 10 tokens/);
   });
 
-  it('defaults to the issue\'s optimiser settings and gradient clipping at 1', () => {
+  it("defaults to the issue's optimiser settings and gradient clipping at 1", () => {
     expect(DEFAULT_TRAINING).to.include({ beta1: 0.9, beta2: 0.95, eps: 1e-8, gradClip: 1 });
   });
 });

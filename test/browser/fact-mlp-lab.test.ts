@@ -58,7 +58,9 @@ class FakeLabs implements Labs {
 
   /** The newest call for one combination of names. */
   last(input: FactMlpSetup['input']): Call {
-    return this.calls.filter((call) => call.setup.input.michael === input.michael && call.setup.input.jordan === input.jordan).at(-1)!;
+    return this.calls
+      .filter((call) => call.setup.input.michael === input.michael && call.setup.input.jordan === input.jordan)
+      .at(-1)!;
   }
 }
 
@@ -87,7 +89,10 @@ describe('<llm-fact-mlp-lab>', function () {
   const cells = (vector: string) => parts<HTMLInputElement>('cell', vectorRow(vector));
   /** No run pending or waiting for the debounce, and the last answers drawn. */
   const settled = async () => {
-    await waitFor(() => element.shadowRoot && part('result')?.getAttribute('aria-busy') === 'false' && fake.calls.length > 0, 'the lab to settle');
+    await waitFor(
+      () => element.shadowRoot && part('result')?.getAttribute('aria-busy') === 'false' && fake.calls.length > 0,
+      'the lab to settle',
+    );
     await element.updateComplete;
   };
   /** Waits for `count` calls in all. */
@@ -266,7 +271,9 @@ describe('<llm-fact-mlp-lab>', function () {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await element.updateComplete;
     expectShown(fake.last({ michael: true, jordan: true }).answer);
-    expect(text('truth-pre', parts('truth-row')[1]!)).to.equal(formatNumber(fake.calls.slice(8).find((call) => call.setup.input.michael && !call.setup.input.jordan)!.answer.pre));
+    expect(text('truth-pre', parts('truth-row')[1]!)).to.equal(
+      formatNumber(fake.calls.slice(8).find((call) => call.setup.input.michael && !call.setup.input.jordan)!.answer.pre),
+    );
   });
 
   it('values out of range are clamped when the field is left, unreadable ones restored', async function () {
@@ -324,7 +331,7 @@ describe('<llm-fact-mlp-lab>', function () {
     expectShown(fake.last(setup.input).answer);
   });
 
-  it('shows the worker\'s error, and clears it on the next answer', async function () {
+  it("shows the worker's error, and clears it on the next answer", async function () {
     fake.failure = 'the labs are closed';
     part<HTMLInputElement>('name-jordan').click();
     await waitFor(() => root().querySelector('[role="alert"]'), 'the error');

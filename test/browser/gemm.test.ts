@@ -6,8 +6,13 @@ import { randomArray } from './engine-reference.ts';
 const random = new Random(31337);
 
 interface Case {
-  M: number; K: number; N: number;
-  transposeA: boolean; transposeB: boolean; accumulate: boolean; withBias: boolean;
+  M: number;
+  K: number;
+  N: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  accumulate: boolean;
+  withBias: boolean;
   /** Extra floats between rows of the stored matrices (a sub-block of a bigger one). */
   padding: number;
 }
@@ -18,8 +23,18 @@ interface Case {
  * relative to that, not to the result, which can cancel to near zero.
  */
 function reference(
-  out0: Float32Array, a: Float32Array, b: Float32Array, bias: Float32Array | null,
-  M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number, accumulate: boolean,
+  out0: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array | null,
+  M: number,
+  K: number,
+  N: number,
+  aRow: number,
+  aCol: number,
+  bRow: number,
+  bCol: number,
+  accumulate: boolean,
 ): { value: Float64Array; scale: Float64Array } {
   const value = new Float64Array(M * N);
   const scale = new Float64Array(M * N);
@@ -57,7 +72,9 @@ function check(c: Case, tolerance: number): void {
   for (let i = 0; i < M * N; i++) {
     const error = Math.abs(out[i]! - expected.value[i]!);
     if (!(error <= tolerance * expected.scale[i]!)) {
-      expect.fail(`${JSON.stringify(c)}: out[${i}] = ${out[i]}, expected ${expected.value[i]} (error ${error}, scale ${expected.scale[i]})`);
+      expect.fail(
+        `${JSON.stringify(c)}: out[${i}] = ${out[i]}, expected ${expected.value[i]} (error ${error}, scale ${expected.scale[i]})`,
+      );
     }
   }
   expect(Array.from(out.subarray(M * N)), 'floats past M·N untouched').to.deep.equal([sentinel, sentinel, sentinel]);
@@ -66,8 +83,21 @@ function check(c: Case, tolerance: number): void {
 // 1×1, an empty sum (K = 0: out is the bias), sizes around the kernel's blocks (6 rows, 8 columns, K slices of 256), odd
 // sizes, a single row (KV cache) and the nano-cpu model's shapes.
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [4, 0, 9], [2, 3, 4], [5, 7, 3], [6, 8, 8], [7, 9, 9], [13, 17, 11], [1, 128, 384], [3, 200, 65],
-  [12, 255, 16], [19, 256, 24], [25, 257, 33], [37, 600, 7], [64, 128, 65], [96, 64, 130],
+  [1, 1, 1],
+  [4, 0, 9],
+  [2, 3, 4],
+  [5, 7, 3],
+  [6, 8, 8],
+  [7, 9, 9],
+  [13, 17, 11],
+  [1, 128, 384],
+  [3, 200, 65],
+  [12, 255, 16],
+  [19, 256, 24],
+  [25, 257, 33],
+  [37, 600, 7],
+  [64, 128, 65],
+  [96, 64, 130],
 ];
 
 const PATHS = supportedGemmPaths();
@@ -120,7 +150,14 @@ describe('gemm', () => {
         const b = randomArray(random, K * N);
         const first = new Float32Array(M * N);
         gemm({ out: first, a, b, M, K, N });
-        gemm({ out: new Float32Array(500 * 500), a: randomArray(random, 500 * 300), b: randomArray(random, 300 * 500), M: 500, K: 300, N: 500 });
+        gemm({
+          out: new Float32Array(500 * 500),
+          a: randomArray(random, 500 * 300),
+          b: randomArray(random, 300 * 500),
+          M: 500,
+          K: 300,
+          N: 500,
+        });
         const second = new Float32Array(M * N);
         gemm({ out: second, a, b, M, K, N });
         expect(Array.from(second)).to.deep.equal(Array.from(first));

@@ -17,13 +17,24 @@ function randomSquare(size: number) {
   return { values, masked, labels };
 }
 
-async function heatmapOf(size: number, options: { masked?: boolean; compact?: boolean } = {}): Promise<Heatmap & { data: ReturnType<typeof randomSquare> }> {
+async function heatmapOf(
+  size: number,
+  options: { masked?: boolean; compact?: boolean } = {},
+): Promise<Heatmap & { data: ReturnType<typeof randomSquare> }> {
   const data = randomSquare(size);
   const heatmap = document.createElement('llm-heatmap');
   Object.assign(heatmap, {
-    values: data.values, rows: size, cols: size, rowLabels: data.labels, colLabels: data.labels,
-    masked: options.masked ? data.masked : null, scale: 'diverging', label: 'Scores',
-    rowAxis: 'query: the token being updated', colAxis: 'key: the token looked at', compact: options.compact ?? false,
+    values: data.values,
+    rows: size,
+    cols: size,
+    rowLabels: data.labels,
+    colLabels: data.labels,
+    masked: options.masked ? data.masked : null,
+    scale: 'diverging',
+    label: 'Scores',
+    rowAxis: 'query: the token being updated',
+    colAxis: 'key: the token looked at',
+    compact: options.compact ?? false,
   });
   document.body.append(heatmap);
   await heatmap.updateComplete;
@@ -87,14 +98,18 @@ describe('<llm-heatmap>', () => {
     await heatmap.updateComplete;
     expect(focused.at(-1)).to.include({ row: 0, col: 0 });
     const { labels, values } = heatmap.data;
-    expect(part(heatmap, 'readout')!.textContent).to.equal(`query '${labels[0]}' ← key '${labels[0]}': ${formatValue(values[0]!)}`);
+    expect(part(heatmap, 'readout')!.textContent).to.equal(
+      `query '${labels[0]}' ← key '${labels[0]}': ${formatValue(values[0]!)}`,
+    );
 
     await sendKeys({ press: 'ArrowDown' });
     await sendKeys({ press: 'ArrowDown' });
     await sendKeys({ press: 'ArrowRight' });
     await heatmap.updateComplete;
     expect(focused.at(-1)).to.deep.equal({ row: 2, col: 1, value: values[2 * size + 1], masked: false });
-    expect(part(heatmap, 'readout')!.textContent).to.equal(`query '${labels[2]}' ← key '${labels[1]}': ${formatValue(values[2 * size + 1]!)}`);
+    expect(part(heatmap, 'readout')!.textContent).to.equal(
+      `query '${labels[2]}' ← key '${labels[1]}': ${formatValue(values[2 * size + 1]!)}`,
+    );
 
     await sendKeys({ press: 'End' });
     await heatmap.updateComplete;
@@ -116,7 +131,9 @@ describe('<llm-heatmap>', () => {
     await new Promise((resolve) => requestAnimationFrame(resolve));
     await heatmap.updateComplete;
     const { labels, values } = heatmap.data;
-    expect(part(heatmap, 'readout')!.textContent).to.equal(`query '${labels[row]}' ← key '${labels[col]}': ${formatValue(values[row * size + col]!)}`);
+    expect(part(heatmap, 'readout')!.textContent).to.equal(
+      `query '${labels[row]}' ← key '${labels[col]}': ${formatValue(values[row * size + col]!)}`,
+    );
   });
 
   it('hatches masked cells and colours the others by the scale', async () => {

@@ -41,10 +41,15 @@ describe('inspector through the worker', function () {
     const { probs } = await client.model.predict(prompt, { temperature: 1 });
     Array.from(probs).forEach((p, id) => expect(inspection.next[id]).to.be.closeTo(p, 1e-6));
     // Interventions change the answer, not the model.
-    const ablated = await client.inspector.inspect(prompt, { ablate: [[0, 0], [1, 1]] });
+    const ablated = await client.inspector.inspect(prompt, {
+      ablate: [
+        [0, 0],
+        [1, 1],
+      ],
+    });
     expect(Array.from(ablated.next)).to.not.deep.equal(Array.from(inspection.next));
     expect(Array.from((await client.inspector.inspect(prompt)).next)).to.deep.equal(Array.from(inspection.next));
-    expect((await client.inspector.headUpdates(prompt, ids.length - 1))).to.have.length(4);
+    expect(await client.inspector.headUpdates(prompt, ids.length - 1)).to.have.length(4);
   });
 
   it('records a time-lapse frame now and every N steps while training; a reset starts again', async () => {

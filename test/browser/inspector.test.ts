@@ -37,19 +37,25 @@ describe('<llm-playground> inspector', function () {
   };
   /** An element inside the shadow root of the open panel (tags: it, then any element of its own holding the element), once there. */
   const inside = (tags: string[], selector: string, what: string) =>
-    waitFor(() => {
-      let root: ShadowRoot | null | undefined = panel().shadowRoot;
-      for (const tag of tags) root = root?.querySelector(tag)?.shadowRoot;
-      return root?.querySelector(selector);
-    }, what, 60_000);
+    waitFor(
+      () => {
+        let root: ShadowRoot | null | undefined = panel().shadowRoot;
+        for (const tag of tags) root = root?.querySelector(tag)?.shadowRoot;
+        return root?.querySelector(selector);
+      },
+      what,
+      60_000,
+    );
 
   it("fits the playground's EngineClient", () => {
     expect(engineClientFits).to.equal(true);
   });
 
-  it('shows the engine\'s own attention numbers for the selected head, masked cells as −∞', async () => {
+  it("shows the engine's own attention numbers for the selected head, masked cells as −∞", async () => {
     await open('attention');
-    const big = await inside(['llm-attention-inspector'], '[part~="head-heatmap"]', 'the large heatmap') as HTMLElement & { updateComplete: Promise<boolean> };
+    const big = (await inside(['llm-attention-inspector'], '[part~="head-heatmap"]', 'the large heatmap')) as HTMLElement & {
+      updateComplete: Promise<boolean>;
+    };
     const inspector = panel().shadowRoot!.querySelector('llm-attention-inspector')!;
     await waitFor(() => inspector.shadowRoot!.querySelectorAll('[part~="thumbnail"]').length === 16, '16 thumbnails');
 
@@ -72,7 +78,11 @@ describe('<llm-playground> inspector', function () {
             const shown = cells[q * T + k]!;
             if (index === 0) expect(Number(shown.replace('−', '-'))).to.be.closeTo(layer.scores[q * T + k]!, 5e-5);
             else if (k > q) expect(shown, `query ${q}, key ${k}`).to.equal(index === 1 ? '−∞' : '0.0000');
-            else expect(Number(shown.replace('−', '-'))).to.be.closeTo(index === 1 ? layer.scores[q * T + k]! : layer.pattern[q * T + k]!, 5e-5);
+            else
+              expect(Number(shown.replace('−', '-'))).to.be.closeTo(
+                index === 1 ? layer.scores[q * T + k]! : layer.pattern[q * T + k]!,
+                5e-5,
+              );
           }
         }
       }

@@ -31,8 +31,17 @@ describe('softmax lab', () => {
       const result = softmax(logits, temperature);
       expectClose(result.probs, nextTokenProbabilities(logits, { temperature }), 0, 1e-6);
       expectClose(result.probs, referenceSoftmax(logits, temperature), 0, 1e-6);
-      expectClose(result.scaled, logits.map((x) => x / temperature), 1e-12);
-      expectClose(result.exps.map((e) => e / result.sum), result.probs, 0, 1e-6);
+      expectClose(
+        result.scaled,
+        logits.map((x) => x / temperature),
+        1e-12,
+      );
+      expectClose(
+        result.exps.map((e) => e / result.sum),
+        result.probs,
+        0,
+        1e-6,
+      );
       expect(Math.max(...result.exps)).to.equal(1); // shifted by the largest
     }
   });
@@ -71,9 +80,17 @@ describe('softmax lab', () => {
     const { tokens, logits } = modelLogits(params, tokenizer, ids, 5);
     // The model reads the last blockSize tokens.
     const reference = refForward(params, ids.slice(-8)).logits.at(-1)!;
-    const expected = reference.map((logit, id) => ({ logit, id })).sort((a, b) => b.logit - a.logit).slice(0, 5);
+    const expected = reference
+      .map((logit, id) => ({ logit, id }))
+      .sort((a, b) => b.logit - a.logit)
+      .slice(0, 5);
     expect(tokens).to.deep.equal(expected.map(({ id }) => tokenizer.token(id)));
-    expectClose(logits, expected.map(({ logit }) => logit), 1e-4, 1e-5);
+    expectClose(
+      logits,
+      expected.map(({ logit }) => logit),
+      1e-4,
+      1e-5,
+    );
   });
 });
 
@@ -104,7 +121,10 @@ describe('parameter lab', () => {
     expect(formula('embedding')).to.equal('50,257 tokens × 12,288');
     expect(formula('mlpUp')).to.equal('96 layers × 12,288 × 49,152');
     for (const row of breakdown.rows) {
-      const product = row.formula.match(/[\d,]+/g)!.map((n) => Number(n.replaceAll(',', ''))).reduce((a, b) => a * b, 1);
+      const product = row.formula
+        .match(/[\d,]+/g)!
+        .map((n) => Number(n.replaceAll(',', '')))
+        .reduce((a, b) => a * b, 1);
       expect(product, row.category).to.equal(row.count);
     }
     const share = (...categories: string[]) =>
@@ -125,12 +145,16 @@ describe('parameter lab', () => {
     expect(small.categoriesTotal).to.equal(sum(small.rows.map((row) => row.count)));
   });
 
-  it("counts random models exactly as long as their parameter buffers", () => {
+  it('counts random models exactly as long as their parameter buffers', () => {
     for (let trial = 0; trial < 10; trial++) {
       const nHead = 1 + random.int(4);
       const config: GPTConfig = {
-        vocabSize: 2 + random.int(100), blockSize: 1 + random.int(64), nLayer: 1 + random.int(4),
-        nHead, nEmbd: nHead * (1 + random.int(8)), tied: random.uniform() < 0.5,
+        vocabSize: 2 + random.int(100),
+        blockSize: 1 + random.int(64),
+        nLayer: 1 + random.int(4),
+        nHead,
+        nEmbd: nHead * (1 + random.int(8)),
+        tied: random.uniform() < 0.5,
       };
       const params = createParameters(config);
       const { breakdown, bufferLength } = activeModelCount(params);
@@ -165,7 +189,9 @@ describe('superposition lab', () => {
     expect(histogram.edges[0]).to.equal(0);
     expect(histogram.edges[18]).to.equal(180);
     expect(histogram.pairs).to.equal(435);
-    expect(histogram.counts).to.deep.equal(histogram.edges.slice(0, -1).map((low) => angles.filter((a) => a >= low && a < low + 10).length));
+    expect(histogram.counts).to.deep.equal(
+      histogram.edges.slice(0, -1).map((low) => angles.filter((a) => a >= low && a < low + 10).length),
+    );
     const mean = sum(angles) / angles.length;
     expect(histogram.meanDegrees).to.be.closeTo(mean, 1e-4);
     expect(histogram.spreadDegrees).to.be.closeTo(Math.sqrt(sum(angles.map((a) => (a - mean) ** 2)) / angles.length), 1e-4);
@@ -204,7 +230,7 @@ describe('superposition lab', () => {
     expect(frames).to.have.length(51);
     expect(frames.at(-1)).to.equal(last);
     expect(last.step).to.equal(200);
-    expect(sum(last.histogram.counts)).to.equal(192 * 191 / 2);
+    expect(sum(last.histogram.counts)).to.equal((192 * 191) / 2);
     const worst = frames.map((f) => f.histogram.maxDeviation);
     // Stated in DEFAULT_PACKING: 27.5° → 8.9°, 99.5% of pairs within ε (random vectors: 73%).
     expect(worst[0]).to.be.greaterThan(20);
@@ -216,7 +242,13 @@ describe('superposition lab', () => {
   });
 
   it('brings the worst pair closer to 90° for other shapes too', async () => {
-    const request = { dimension: 8 + random.int(16), count: 30 + random.int(30), steps: 60, tolerance: 10, seed: random.int(1000) };
+    const request = {
+      dimension: 8 + random.int(16),
+      count: 30 + random.int(30),
+      steps: 60,
+      tolerance: 10,
+      seed: random.int(1000),
+    };
     const frames: PackingFrame[] = [];
     const last = await packVectors(request, (frame) => frames.push(frame));
     // The share within ε need not grow: with few dimensions, squeezing the worst pairs spreads the rest.
@@ -259,7 +291,11 @@ describe('fact MLP lab', () => {
         const both = input.michael && input.jordan;
         expect(result.basketball > 0.5, `${activation} ${JSON.stringify(input)}: ${result.basketball}`).to.equal(both);
         expect(result.pre).to.equal(Number(input.michael) + Number(input.jordan) - 1);
-        expectClose(result.residual, result.input.map((x, i) => x + result.output[i]), 1e-12);
+        expectClose(
+          result.residual,
+          result.input.map((x, i) => x + result.output[i]),
+          1e-12,
+        );
       }
     }
     const fired = factMlp(defaultFactMlp());

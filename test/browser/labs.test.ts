@@ -21,13 +21,18 @@ const engineClientFits: EngineClient extends LabsPanelClient ? true : never = tr
 describe('concept labs with the real worker', function () {
   this.timeout(120_000);
   const shadow = (element: Element, selector: string) => element.shadowRoot!.querySelector(selector);
-  const texts = (element: Element, selector: string) => [...element.shadowRoot!.querySelectorAll(selector)].map((e) => e.textContent!.trim());
+  const texts = (element: Element, selector: string) =>
+    [...element.shadowRoot!.querySelectorAll(selector)].map((e) => e.textContent!.trim());
 
-  it('the parameter lab alone: GPT-3 175B\'s eight categories total 175,181,291,520; the model in use matches its buffer', async () => {
+  it("the parameter lab alone: GPT-3 175B's eight categories total 175,181,291,520; the model in use matches its buffer", async () => {
     const lab = document.createElement('llm-parameter-lab');
     document.body.append(lab);
     try {
-      await waitFor(() => shadow(lab, '[part~="total-row"]')?.textContent?.includes('175,181,291,520'), 'the GPT-3 total', 60_000);
+      await waitFor(
+        () => shadow(lab, '[part~="total-row"]')?.textContent?.includes('175,181,291,520'),
+        'the GPT-3 total',
+        60_000,
+      );
       lab.choice = ACTIVE;
       const check = await waitFor(() => shadow(lab, '[part~="buffer-check"]'), 'the buffer check', 60_000);
       expect(check.textContent).to.include('the same');
@@ -47,7 +52,11 @@ describe('concept labs with the real worker', function () {
       lab.logits = logits;
       lab.temperature = temperature;
       const expected = Array.from(softmax(logits, temperature), formatPercent);
-      await waitFor(() => texts(lab, '[part~="probability"]').join() === expected.join(), `the odds ${expected.join(' ')}`, 60_000);
+      await waitFor(
+        () => texts(lab, '[part~="probability"]').join() === expected.join(),
+        `the odds ${expected.join(' ')}`,
+        60_000,
+      );
     } finally {
       lab.remove();
     }

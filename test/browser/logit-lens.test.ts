@@ -46,7 +46,14 @@ class FakeInspector implements LogitLensClient {
       const tokens = text ? [...text] : ['\n'];
       const config = { vocabSize: VOCABULARY.length, blockSize: 64, nLayer: this.nLayer, nHead: 2, nEmbd: 8, tied: true };
       const capture = { tokenEmbedding: new Float32Array(0), positionEmbedding: new Float32Array(0), layers: [] };
-      return { ids: tokens.map((token) => VOCABULARY.indexOf(token)), tokens, config, capture, next: new Float32Array(0), top: [] };
+      return {
+        ids: tokens.map((token) => VOCABULARY.indexOf(token)),
+        tokens,
+        config,
+        capture,
+        next: new Float32Array(0),
+        top: [],
+      };
     },
 
     logitLens: async (text: string, position: number, count: number): Promise<LensLayer[]> => {
@@ -79,9 +86,13 @@ describe('<llm-logit-lens>', function () {
       const layer = answered[i]!;
       expect(row.querySelector('th')!.textContent!.trim()).to.equal(i === 0 ? 'embeddings' : `after layer ${i}`);
       const cells = [...row.querySelectorAll<HTMLElement>('[part~="prediction"]')];
-      expect(cells.map((cell) => cell.querySelector('.token')!.textContent)).to.deep.equal(layer.top.map((t) => visibleToken(t.token)));
+      expect(cells.map((cell) => cell.querySelector('.token')!.textContent)).to.deep.equal(
+        layer.top.map((t) => visibleToken(t.token)),
+      );
       expect(cells.map((cell) => Number(cell.dataset['id']))).to.deep.equal(layer.top.map((t) => t.id));
-      expect(cells.map((cell) => cell.querySelector('.value')!.textContent)).to.deep.equal(layer.top.map((t) => formatPercent(t.score)));
+      expect(cells.map((cell) => cell.querySelector('.value')!.textContent)).to.deep.equal(
+        layer.top.map((t) => formatPercent(t.score)),
+      );
       const widths = cells.map((cell) => parseFloat(cell.querySelector<HTMLElement>('[part~="prediction-fill"]')!.style.width));
       widths.forEach((width, rank) => expect(width).to.be.closeTo(layer.top[rank]!.score * 100, 0.01));
       expect(cells.map((cell) => cell.part.contains('final'))).to.deep.equal(layer.top.map((t) => t.id === finalChoice));
@@ -113,10 +124,14 @@ describe('<llm-logit-lens>', function () {
     expect(rows()).to.have.length(client.nLayer + 1);
     const chosen = chips().filter((chip) => chip.checked);
     expect(chosen.map((chip) => chip.value)).to.deep.equal([String(text.length - 1)]);
-    expect(chips().map((chip) => chip.parentElement!.textContent!.trim())).to.deep.equal([...text].map((c) => visibleToken(c).trim()));
+    expect(chips().map((chip) => chip.parentElement!.textContent!.trim())).to.deep.equal(
+      [...text].map((c) => visibleToken(c).trim()),
+    );
     // The text alternative: a real table, each prediction named with its token and probability.
     const first = client.answered[0]!.top[0]!;
-    expect(root().querySelector('[part~="prediction"]')!.getAttribute('aria-label')).to.match(new RegExp(`${formatPercent(first.score).replace('.', '\\.')}$`));
+    expect(root().querySelector('[part~="prediction"]')!.getAttribute('aria-label')).to.match(
+      new RegExp(`${formatPercent(first.score).replace('.', '\\.')}$`),
+    );
   });
 
   it('asks for the position of a clicked chip, and moves with the arrow keys', async () => {

@@ -56,7 +56,9 @@ describe('main thread while the worker trains', function () {
 
     expect(reports).to.be.greaterThan(5);
     const during = longTasks.filter((task) => task.startTime >= start && task.startTime <= end);
-    const over = during.filter((task) => task.duration > 50).map((task) => `${task.duration.toFixed(0)} ms at ${(task.startTime - start).toFixed(0)} ms`);
+    const over = during
+      .filter((task) => task.duration > 50)
+      .map((task) => `${task.duration.toFixed(0)} ms at ${(task.startTime - start).toFixed(0)} ms`);
     expect(over, 'long tasks while training').to.deep.equal([]);
   });
 });

@@ -43,7 +43,14 @@ class FakeInspector implements MlpNeuronsClient {
   readonly reports: { args: [string, number, number, number]; report: NeuronReport }[] = [];
   readonly inspections = new Map<string, Inspection>();
   readonly failures: Partial<Record<Method, string>> = {};
-  readonly config: GPTConfig = { vocabSize: VOCAB.length, blockSize: 48, nLayer: randomInt(2, 6), nHead: 2, nEmbd: 8 * randomInt(2, 6), tied: true };
+  readonly config: GPTConfig = {
+    vocabSize: VOCAB.length,
+    blockSize: 48,
+    nLayer: randomInt(2, 6),
+    nHead: 2,
+    nEmbd: 8 * randomInt(2, 6),
+    tied: true,
+  };
   readonly facts: FactPrompt[] = Array.from({ length: randomInt(3, 6) }, () => {
     const name = `${capitalized(randomWord(randomInt(3, 6)))} ${capitalized(randomWord(randomInt(3, 6)))}`;
     return { prompt: `${name} plays`, answer: ` ${pick(WORDS)}`, namePosition: name.length - 1 };
@@ -171,7 +178,10 @@ async function mount(fake: FakeInspector, text: string, view?: 'facts'): Promise
   element.text = text;
   document.body.append(element);
   elements.push(element);
-  await waitFor(() => idle(element) && (view || parts(shadow(element), 'neuron').length > 0 || part(shadow(element), 'error')), 'the first neurons');
+  await waitFor(
+    () => idle(element) && (view || parts(shadow(element), 'neuron').length > 0 || part(shadow(element), 'error')),
+    'the first neurons',
+  );
   return element;
 }
 
@@ -227,7 +237,9 @@ describe('<llm-mlp-neurons>', () => {
       await settled(element, fake);
       expect(fake.reports.at(-1)!.args).to.deep.equal([text, position, layer, 8]);
       expectShown(parts(shadow(element), 'neuron'), fake.lastReport());
-      expect(part(shadow(element), 'status')!.textContent).to.contain(`Layer ${layer + 1}, at`).and.contain(`(position ${position})`);
+      expect(part(shadow(element), 'status')!.textContent)
+        .to.contain(`Layer ${layer + 1}, at`)
+        .and.contain(`(position ${position})`);
     }
     expect(fake.callsOf('inspect').length, 'the prompt is read once').to.equal(1);
   });
@@ -238,7 +250,16 @@ describe('<llm-mlp-neurons>', () => {
     const last = text.length - 1;
     const element = await mount(fake, text);
     part(shadow(element), 'token-chosen')!.focus();
-    const steps: [string, number][] = [['ArrowLeft', last - 1], ['ArrowLeft', last - 2], ['Home', 0], ['ArrowLeft', 0], ['ArrowRight', 1], ['ArrowDown', 2], ['ArrowUp', 1], ['End', last]];
+    const steps: [string, number][] = [
+      ['ArrowLeft', last - 1],
+      ['ArrowLeft', last - 2],
+      ['Home', 0],
+      ['ArrowLeft', 0],
+      ['ArrowRight', 1],
+      ['ArrowDown', 2],
+      ['ArrowUp', 1],
+      ['End', last],
+    ];
     for (const [key, position] of steps) {
       const before = fake.reports.length;
       await sendKeys({ press: key });
@@ -253,7 +274,7 @@ describe('<llm-mlp-neurons>', () => {
     expect(fake.reports.map(({ args }) => args[1])).to.deep.equal([last, last - 1, last - 2, 0, 1, 2, 1, last]);
   });
 
-  it('draws each neuron\'s point on the GELU curve where x·σ(1.5957691·(x + 0.044715x³)) puts it', async () => {
+  it("draws each neuron's point on the GELU curve where x·σ(1.5957691·(x + 0.044715x³)) puts it", async () => {
     const fake = new FakeInspector();
     const element = await mount(fake, randomPrompt());
     const report = fake.lastReport();
@@ -264,7 +285,11 @@ describe('<llm-mlp-neurons>', () => {
       const curve = part(row, 'gelu-curve') as unknown as SVGPathElement;
       const point = part(row, 'gelu-point') as unknown as SVGCircleElement;
       // The curve's vertices, in data coordinates, are the formula's values.
-      const vertices = curve.getAttribute('d')!.slice(1).split('L').map((pair) => pair.split(',').map(Number) as [number, number]);
+      const vertices = curve
+        .getAttribute('d')!
+        .slice(1)
+        .split('L')
+        .map((pair) => pair.split(',').map(Number) as [number, number]);
       expect(vertices.length).to.be.greaterThan(30);
       for (const [x, y] of vertices) expect(y, `gelu(${x})`).to.be.closeTo(geluReference(x), 1e-3);
       expect(vertices[0]![0]).to.be.below(neuron.pre);
@@ -302,7 +327,7 @@ describe('<llm-mlp-neurons>', () => {
     expect(fake.reports.at(-1)!.args).to.deep.equal([text, 1, 0, 8]);
   });
 
-  it('shows the newest prompt\'s neurons when older answers arrive late', async () => {
+  it("shows the newest prompt's neurons when older answers arrive late", async () => {
     const fake = new FakeInspector();
     const element = await mount(fake, randomPrompt());
     fake.hold();
@@ -333,7 +358,7 @@ describe('<llm-mlp-neurons>', () => {
     expect(part(shadow(element), 'status')!.textContent).to.contain('(position 0)');
   });
 
-  it('shows the client\'s error, and clears it when a later read works', async () => {
+  it("shows the client's error, and clears it when a later read works", async () => {
     const fake = new FakeInspector();
     fake.failures.inspect = `No model loaded ${randomInt(1, 1e6)}`;
     const element = await mount(fake, randomPrompt());
@@ -359,7 +384,10 @@ describe('<llm-mlp-neurons>', () => {
   describe('facts view', () => {
     /** Every layer's neurons for the fact, read at the name's end, shown per layer; answer-starting tokens marked. */
     async function expectFact(element: MlpNeurons, fake: FakeInspector, fact: FactPrompt): Promise<void> {
-      await waitFor(() => idle(element) && fake.reports.filter(({ args }) => args[0] === fact.prompt).length === fake.config.nLayer, 'every layer');
+      await waitFor(
+        () => idle(element) && fake.reports.filter(({ args }) => args[0] === fact.prompt).length === fake.config.nLayer,
+        'every layer',
+      );
       await element.updateComplete;
       const reports = fake.reports.filter(({ args }) => args[0] === fact.prompt);
       expect(reports.map(({ args }) => [args[1], args[3]])).to.deep.equal(reports.map(() => [fact.namePosition, 4]));
@@ -377,7 +405,9 @@ describe('<llm-mlp-neurons>', () => {
         const tokens = report.neurons.flatMap((neuron) => neuron.promotes.map(({ token }) => token));
         chips.forEach((chip, k) => {
           const starts = startsAnswerReference(tokens[k]!, fact.answer);
-          expect(chip.part.contains('answer'), `${JSON.stringify(tokens[k])} for ${JSON.stringify(fact.answer)}`).to.equal(starts);
+          expect(chip.part.contains('answer'), `${JSON.stringify(tokens[k])} for ${JSON.stringify(fact.answer)}`).to.equal(
+            starts,
+          );
           if (starts) marked++;
           if (tokens[k] === ' ' && !starts) unmarkedSpaces++;
         });
@@ -393,7 +423,7 @@ describe('<llm-mlp-neurons>', () => {
       );
     }
 
-    it('reads the first fact\'s name neurons in every layer, marks answer-starting tokens, shows the prediction', async () => {
+    it("reads the first fact's name neurons in every layer, marks answer-starting tokens, shows the prediction", async () => {
       const fake = new FakeInspector();
       const fact = fake.facts[0]!;
       fake.promoteAlso = [fact.answer.trim()[0]!, ' '];
@@ -430,7 +460,7 @@ describe('<llm-mlp-neurons>', () => {
       expect(parts(shadow(element), 'fact-layer').length).to.equal(fake.config.nLayer);
     });
 
-    it('shows the client\'s error for the facts', async () => {
+    it("shows the client's error for the facts", async () => {
       const fake = new FakeInspector();
       fake.failures.factPrompts = `No fact corpus ${randomInt(1, 1e6)}`;
       const element = await mount(fake, randomPrompt(), 'facts');

@@ -21,8 +21,18 @@ const GB = 1024 * MB;
 const WORDS = ['Otter', 'Lantern', 'Harbour', 'Quartz', 'Meadow', 'Cobalt', 'Fable', 'Juniper', 'Tundra', 'Saffron'];
 
 const randomName = (): string => `${pick(WORDS)} ${randomInt(100, 10000)}`;
-const randomId = (): string => `id-${randomInt(0, 36 ** 8).toString(36).padStart(8, '0')}`;
-const randomConfig = (): GPTConfig => ({ vocabSize: randomInt(20, 90), blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16, tied: true });
+const randomId = (): string =>
+  `id-${randomInt(0, 36 ** 8)
+    .toString(36)
+    .padStart(8, '0')}`;
+const randomConfig = (): GPTConfig => ({
+  vocabSize: randomInt(20, 90),
+  blockSize: 32,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 16,
+  tied: true,
+});
 
 function randomModel(overrides: Partial<CheckpointSummary> = {}): CheckpointSummary {
   const updated = Date.now() - randomInt(2, 50) * 60_000 - 10_000;
@@ -63,7 +73,10 @@ class FakeLibrary implements ModelLibraryClient {
   activeId: string | null;
   autosaveEvery: number;
   storage: StorageInfo;
-  exported = { fileName: `${randomName()}.safetensors`, bytes: Uint8Array.from({ length: randomInt(64, 512) }, () => randomInt(0, 256)) };
+  exported = {
+    fileName: `${randomName()}.safetensors`,
+    bytes: Uint8Array.from({ length: randomInt(64, 512) }, () => randomInt(0, 256)),
+  };
   /** Name the next import is stored under. */
   importedName = randomName();
   private gate: Promise<void> = Promise.resolve();
@@ -73,7 +86,12 @@ class FakeLibrary implements ModelLibraryClient {
     this.models = saved.models ?? [randomModel(), randomModel({ bytes: randomInt(200 * KB, 900 * KB) }), randomModel()];
     this.activeId = saved.activeId === undefined ? this.models[1]!.id : saved.activeId;
     this.autosaveEvery = saved.autosaveEvery ?? 50;
-    this.storage = saved.storage ?? { available: true, usage: randomInt(2 * MB, 900 * MB), quota: randomInt(2 * GB, 9 * GB), persisted: false };
+    this.storage = saved.storage ?? {
+      available: true,
+      usage: randomInt(2 * MB, 900 * MB),
+      quota: randomInt(2 * GB, 9 * GB),
+      persisted: false,
+    };
   }
 
   hold(): void {
@@ -104,7 +122,12 @@ class FakeLibrary implements ModelLibraryClient {
   readonly library: ModelLibraryClient['library'] = {
     list: async () => {
       await this.enter('list');
-      return structuredClone({ models: this.models, activeId: this.activeId, autosaveEvery: this.autosaveEvery, storage: this.storage });
+      return structuredClone({
+        models: this.models,
+        activeId: this.activeId,
+        autosaveEvery: this.autosaveEvery,
+        storage: this.storage,
+      });
     },
     save: async (name) => {
       await this.enter('save', name);
@@ -143,7 +166,11 @@ class FakeLibrary implements ModelLibraryClient {
     },
     import: async (source) => {
       await this.enter('import', source);
-      const imported = randomModel({ name: this.importedName, step: 0, source: source.kind === 'file' ? source.name : source.url });
+      const imported = randomModel({
+        name: this.importedName,
+        step: 0,
+        source: source.kind === 'file' ? source.name : source.url,
+      });
       delete imported.corpus;
       this.models = [...this.models, imported];
       this.activeId = imported.id;
@@ -196,7 +223,9 @@ describe('<llm-model-library>', function () {
 
   /** Resolves with the detail of the next `type` event that reaches the document. */
   const nextEvent = <T>(type: string) =>
-    new Promise<T>((resolve) => document.addEventListener(type, (event) => resolve((event as CustomEvent<T>).detail), { once: true }));
+    new Promise<T>((resolve) =>
+      document.addEventListener(type, (event) => resolve((event as CustomEvent<T>).detail), { once: true }),
+    );
 
   afterEach(() => library?.remove());
 
@@ -225,7 +254,11 @@ describe('<llm-model-library>', function () {
     }
     // The one in use is marked, and only it.
     const active = fake.models[1]!;
-    expect(rows().filter((li) => li.getAttribute('aria-current') === 'true').map((li) => li.dataset['id'])).to.deep.equal([active.id]);
+    expect(
+      rows()
+        .filter((li) => li.getAttribute('aria-current') === 'true')
+        .map((li) => li.dataset['id']),
+    ).to.deep.equal([active.id]);
     expect(root().querySelectorAll('[part~="active-badge"]')).to.have.length(1);
     expect(text(inRow(active.id, 'active-badge'))).to.equal('in use');
     expect(text(part('active-model'))).to.equal(`In the playground: ${active.name}`);
@@ -386,7 +419,11 @@ describe('<llm-model-library>', function () {
     expect(part('library')!.getAttribute('aria-busy')).to.equal('true');
     expect(part('save-button')!.getAttribute('aria-busy')).to.equal('true');
     expect(text(part('save-button'))).to.equal('Saving…');
-    const controls = [...root().querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLSelectElement>('button, select, input[type="file"], input[type="url"]')];
+    const controls = [
+      ...root().querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLSelectElement>(
+        'button, select, input[type="file"], input[type="url"]',
+      ),
+    ];
     expect(controls.filter((control) => !control.disabled)).to.deep.equal([]);
     expect(labels().filter((label) => label.endsWith('…'))).to.deep.equal(['Saving…']);
     client.release();
@@ -562,7 +599,10 @@ describe('<llm-model-library>', function () {
 
   it('disables Save, Duplicate and autosave, and says why, when there is no storage', async () => {
     const problem = 'This is a private window: the browser keeps no saved models here. Training and sampling go on in memory.';
-    await mount(new FakeLibrary({ models: [randomModel()], activeId: null, storage: { available: false, problem } }), modelInfo(randomModel()));
+    await mount(
+      new FakeLibrary({ models: [randomModel()], activeId: null, storage: { available: false, problem } }),
+      modelInfo(randomModel()),
+    );
     const save = part<HTMLButtonElement>('save-button')!;
     expect(save.disabled).to.equal(true);
     expect(save.getAttribute('aria-describedby')).to.equal('storage-problem');

@@ -60,7 +60,9 @@ describe('Newest', () => {
     const stale = shown(newest, () => Promise.reject(new Error('old')));
     const failing = shown(newest, () => Promise.reject(new Error('new')));
     expect(await stale).to.equal(null);
-    expect((await failing)!.error).to.be.instanceOf(Error).with.property('message', 'new');
+    expect((await failing)!.error)
+      .to.be.instanceOf(Error)
+      .with.property('message', 'new');
     expect(await shown(newest, () => Promise.reject(new ModelReplaced()))).to.equal(null);
     // Also as it arrives from the worker: a plain Error named ModelReplaced.
     const crossed = Object.assign(new Error('replaced'), { name: 'ModelReplaced' });
@@ -133,7 +135,10 @@ describe('Newest', () => {
     // Like Lit: a requested update renders a microtask later.
     const owner = { ...host(), requestUpdate: () => queueMicrotask(() => renders.push({ busy: newest.busy, stored })) };
     const newest: Newest<string> = new Newest<string>(owner);
-    await newest.ask(async () => 'new', (answer) => (stored = answer.value!));
+    await newest.ask(
+      async () => 'new',
+      (answer) => (stored = answer.value!),
+    );
     await sleep(10);
     expect(renders.filter((render) => !render.busy).map((render) => render.stored)).to.deep.equal(['new']);
   });

@@ -13,7 +13,16 @@ import { waitFor } from './wait-for.ts';
 // The playground hands its EngineClient to the element: it must have every method the element calls.
 const engineClientFits: EngineClient extends ParameterLabClient ? true : never = true;
 
-const CATEGORIES: ParameterRow['category'][] = ['embedding', 'query', 'key', 'value', 'output', 'mlpUp', 'mlpDown', 'unembedding'];
+const CATEGORIES: ParameterRow['category'][] = [
+  'embedding',
+  'query',
+  'key',
+  'value',
+  'output',
+  'mlpUp',
+  'mlpDown',
+  'unembedding',
+];
 const WORDS = ['Otter', 'Lantern', 'Harbour', 'Quartz', 'Meadow', 'Cobalt', 'Fable', 'Juniper'];
 
 const randomWord = (): string => WORDS[randomInt(0, WORDS.length)]!;
@@ -36,7 +45,12 @@ function randomConfig(): GPTConfig {
  * figures follow the config (T² per head, L·H·T² per model) so the context ratio can be checked.
  */
 function randomBreakdown(config: GPTConfig, given?: Record<ParameterRow['category'], number>): ParameterBreakdown {
-  const counts = given ?? (Object.fromEntries(CATEGORIES.map((category) => [category, randomInt(1e5, 1e9)])) as Record<ParameterRow['category'], number>);
+  const counts =
+    given ??
+    (Object.fromEntries(CATEGORIES.map((category) => [category, randomInt(1e5, 1e9)])) as Record<
+      ParameterRow['category'],
+      number
+    >);
   const categoriesTotal = CATEGORIES.reduce((sum, category) => sum + counts[category], 0);
   const rest = randomInt(1000, 1e6);
   return {
@@ -321,7 +335,10 @@ describe('<llm-parameter-lab>', () => {
     }
     const tied = one(lab, 'input[part~="tied"]') as HTMLInputElement;
     if (tied.checked !== wanted.tied) tied.click();
-    await waitFor(() => sameConfig(fake.lastBreakdownCall(), { ...wanted, blockSize: 2 * wanted.blockSize }), 'the custom shape counted');
+    await waitFor(
+      () => sameConfig(fake.lastBreakdownCall(), { ...wanted, blockSize: 2 * wanted.blockSize }),
+      'the custom shape counted',
+    );
     const customCall = fake.calls.filter((call) => call.method === 'parameterBreakdown').at(-2)!.args[0];
     expect(customCall).to.deep.equal(wanted);
     expect(lab.custom).to.deep.equal(wanted);
@@ -370,7 +387,10 @@ describe('<llm-parameter-lab>', () => {
     const shown = await waitFor(() => fake.breakdowns.find((breakdown) => breakdown.config === xl.config), 'GPT-2 XL counted');
     await showing(lab, shown);
     fake.held[0]!();
-    await waitFor(() => fake.breakdowns.some((breakdown) => breakdown.config === fake.configs[0]!.config), 'GPT-2 small answered');
+    await waitFor(
+      () => fake.breakdowns.some((breakdown) => breakdown.config === fake.configs[0]!.config),
+      'GPT-2 small answered',
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     await showing(lab, shown);
     expect(fake.held.length).to.equal(3);
@@ -395,7 +415,10 @@ describe('<llm-parameter-lab>', () => {
     await waitFor(() => text(one(second, '[part~="error"]')).includes(broken.failures.parameterBreakdown!), 'the context error');
     broken.failures.parameterBreakdown = `config.nHead must be a positive integer, got ${-randomInt(1, 99)}`;
     choose(second, 'GPT-2 medium');
-    await waitFor(() => text(one(second, '[part~="error"][role="alert"]')).includes(broken.failures.parameterBreakdown!), 'the count error');
+    await waitFor(
+      () => text(one(second, '[part~="error"][role="alert"]')).includes(broken.failures.parameterBreakdown!),
+      'the count error',
+    );
     expect(text(one(second, '[part~="status"]'))).to.equal('');
   });
 });

@@ -42,7 +42,14 @@ describe('MODEL_PRESETS', () => {
   });
 
   it('makes nano-cpu the benchmark reference: 4 layers, 4 heads, 128 wide, context 64', () => {
-    expect(presetConfig('nano-cpu', 65)).to.deep.equal({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, tied: true });
+    expect(presetConfig('nano-cpu', 65)).to.deep.equal({
+      vocabSize: 65,
+      blockSize: 64,
+      nLayer: 4,
+      nHead: 4,
+      nEmbd: 128,
+      tied: true,
+    });
     expect(countParameters(presetConfig('nano-cpu', 65)).total).to.equal(809_856);
   });
 
@@ -53,7 +60,9 @@ describe('MODEL_PRESETS', () => {
   });
 
   it('names the choices when the preset is unknown, and rejects impossible shapes', () => {
-    expect(() => presetConfig('huge', 65)).to.throw('unknown model preset "huge"; choose one of tiny, small, medium, large, nano-cpu');
+    expect(() => presetConfig('huge', 65)).to.throw(
+      'unknown model preset "huge"; choose one of tiny, small, medium, large, nano-cpu',
+    );
     expect(() => presetConfig('tiny', 0)).to.throw('config.vocabSize must be a positive integer');
     const uneven = { id: 'uneven', label: 'Uneven', nLayer: 1, nHead: 3, nEmbd: 32, blockSize: 16, tied: true };
     expect(() => presetConfig(uneven, 65)).to.throw('must be divisible');

@@ -33,7 +33,9 @@ function workerFactory() {
 }
 
 const nextRestart = (client: EngineClient): Promise<RestartEvent['detail']> =>
-  new Promise((resolve) => client.addEventListener('restart', (event) => resolve((event as RestartEvent).detail), { once: true }));
+  new Promise((resolve) =>
+    client.addEventListener('restart', (event) => resolve((event as RestartEvent).detail), { once: true }),
+  );
 
 describe('saved models', function () {
   this.timeout(120_000);
@@ -195,7 +197,10 @@ describe('saved models', function () {
     await service.training.newModel(request(4));
     const report = await service.training.step();
     expect(report.step).to.equal(1);
-    const refused = await service.library.save().then(() => null, (error: Error) => error);
+    const refused = await service.library.save().then(
+      () => null,
+      (error: Error) => error,
+    );
     expect(refused!.message).to.match(/private window|blocked storage|stay in memory/i);
     expect((await service.model.info()).storageProblem).to.equal(refused!.message);
     const list = await service.library.list();
@@ -221,7 +226,10 @@ describe('saved models', function () {
       tokens++;
       if (tokens === 5) workers.at(-1)!.terminate();
     });
-    const failure = await generation.then(() => null, (error: Error) => error);
+    const failure = await generation.then(
+      () => null,
+      (error: Error) => error,
+    );
     expect(failure!.message).to.match(/worker stopped/);
     const { message, model } = await restarted;
     expect(message).to.match(/restarted.*"before the crash".*step 2/);
@@ -245,7 +253,10 @@ describe('saved models', function () {
       if (progress.saved) lastSaved = progress.saved.step;
       if (lastSaved >= 6 && progress.step > lastSaved) workers.at(-1)!.terminate();
     });
-    const failure = await playing.then(() => null, (error: Error) => error);
+    const failure = await playing.then(
+      () => null,
+      (error: Error) => error,
+    );
     expect(failure!.message).to.match(/worker stopped/);
     const { model } = await restarted;
     expect(model!.step).to.equal(lastSaved);
@@ -265,7 +276,10 @@ describe('saved models', function () {
     await engine.library.setAutosave(0);
     await engine.backend.choose('cpu');
     await engine.inspector.setTimelapse({ prompt: 'the', every });
-    const refused = await engine.inspector.setTimelapse({ prompt: 'the', every: 0 }).then(() => null, (error: Error) => error);
+    const refused = await engine.inspector.setTimelapse({ prompt: 'the', every: 0 }).then(
+      () => null,
+      (error: Error) => error,
+    );
     expect(refused!.message).to.match(/whole number/);
     const restarted = nextRestart(engine);
     workers.at(-1)!.terminate();

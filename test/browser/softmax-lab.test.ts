@@ -64,7 +64,9 @@ class FakeLabs implements Labs {
   async modelLogits(text: string, count: number): Promise<ModelLogits> {
     this.logitCalls.push({ text, count });
     if (this.failure) throw new Error(this.failure);
-    const tokens = Array.from({ length: count }, (_, i) => (i === 0 ? ' ' : `t${i}${String.fromCharCode(97 + randomInt(0, 26))}`));
+    const tokens = Array.from({ length: count }, (_, i) =>
+      i === 0 ? ' ' : `t${i}${String.fromCharCode(97 + randomInt(0, 26))}`,
+    );
     const logits = Array.from({ length: count }, () => randomBetween(-20, 20)).sort((a, b) => b - a);
     this.loaded = { tokens, logits };
     return this.loaded;
@@ -86,7 +88,9 @@ describe('<llm-softmax-lab>', function () {
       return answer && all('probability')[0]?.textContent === formatPercent(answer.probs[0]!) && answer;
     }, 'the latest softmax');
     expect(all('probability').map((cell) => cell.textContent)).to.deep.equal(answered.probs.map(formatPercent));
-    all('probability-fill').forEach((fill, i) => expect(parseFloat(fill.style.width)).to.be.closeTo(answered.probs[i]! * 100, 0.01));
+    all('probability-fill').forEach((fill, i) =>
+      expect(parseFloat(fill.style.width)).to.be.closeTo(answered.probs[i]! * 100, 0.01),
+    );
     return answered;
   }
 
@@ -116,7 +120,7 @@ describe('<llm-softmax-lab>', function () {
     expect(engineClientFits).to.equal(true);
   });
 
-  it('shows the example tokens and the client\'s probabilities for them', async () => {
+  it("shows the example tokens and the client's probabilities for them", async () => {
     await expectAsked([2, 1, 0.5, 0.1, -1], 1);
     expect(all('token-name').map((cell) => cell.textContent)).to.deep.equal(['cat', 'dog', 'mat', 'hat', 'bat']);
     expect(all('logit-input').map((input) => (input as HTMLInputElement).value)).to.deep.equal(['2', '1', '0.5', '0.1', '-1']);
@@ -171,7 +175,7 @@ describe('<llm-softmax-lab>', function () {
     await sendMouse({ type: 'move', position: [end, y + 40] });
     await waitFor(() => Math.abs(lastSoftmax().logits[index]! - logitAt(end)) < 0.011, 'the logit after the move');
     await sendMouse({ type: 'move', position: [Math.round(box.right + 200), y] });
-    await waitFor(() => lastSoftmax().logits[index] === reach, 'the bar\'s end');
+    await waitFor(() => lastSoftmax().logits[index] === reach, "the bar's end");
     await sendMouse({ type: 'up' });
     const dragged = lastSoftmax().logits;
     expect(dragged.filter((_, i) => i !== index)).to.deep.equal([2, 1, 0.5, 0.1, -1].filter((_, i) => i !== index));
@@ -224,18 +228,22 @@ describe('<llm-softmax-lab>', function () {
     slider.value = '0';
     slider.dispatchEvent(new Event('input'));
     await expectAsked(logits, 0);
-    expect(all('probability').map((cell) => cell.textContent)).to.deep.equal(logits.map((_, i) => (i === largest ? '100.0%' : '0.00%')));
+    expect(all('probability').map((cell) => cell.textContent)).to.deep.equal(
+      logits.map((_, i) => (i === largest ? '100.0%' : '0.00%')),
+    );
     expect(one('formula').textContent).to.contain('At T = 0');
   });
 
-  it('puts the client\'s numbers for the chosen token into the formula', async () => {
+  it("puts the client's numbers for the chosen token into the formula", async () => {
     let answer = await expectShownAnswer();
     const check = (index: number) => {
       expect(shownNumber(one('scaled'))).to.be.closeTo(answer.scaled[index]!, 1e-4);
       expect(shownNumber(one('numerator'))).to.be.closeTo(answer.exps[index]!, 1e-4);
       expect(shownNumber(one('denominator'))).to.be.closeTo(answer.sum, 1e-4);
       expect(one('formula-probability').textContent).to.equal(formatPercent(answer.probs[index]!));
-      expect(one('formula').textContent!.replace(/\s+/g, ' ')).to.contain(`p(${lab.tokens[index]}) = exp(${lab.logits[index]} / ${lab.temperature.toFixed(2)})`);
+      expect(one('formula').textContent!.replace(/\s+/g, ' ')).to.contain(
+        `p(${lab.tokens[index]}) = exp(${lab.logits[index]} / ${lab.temperature.toFixed(2)})`,
+      );
     };
     check(0);
     const index = randomInt(1, 5);
@@ -251,22 +259,26 @@ describe('<llm-softmax-lab>', function () {
     check(index);
   });
 
-  it('loads the model\'s logits for the prompt: the client\'s tokens and logits replace the example', async () => {
+  it("loads the model's logits for the prompt: the client's tokens and logits replace the example", async () => {
     const load = one<HTMLButtonElement>('load-button');
     expect(load.disabled, 'no prompt, nothing to load').to.be.true;
     const text = `Once upon a time ${randomInt(0, 1000)}`;
     lab.text = text;
     await lab.updateComplete;
     load.click();
-    await waitFor(() => client.loaded, 'the model\'s logits');
+    await waitFor(() => client.loaded, "the model's logits");
     expect(client.logitCalls).to.deep.equal([{ text, count: 8 }]);
     const { tokens, logits } = client.loaded!;
     await expectAsked(logits);
     expect(all('token-name').map((cell) => cell.textContent)).to.deep.equal(tokens.map(visibleToken));
-    expect(all('logit-input').map((input) => Number((input as HTMLInputElement).value))).to.deep.equal(logits.map((z) => Number(z.toFixed(4))));
+    expect(all('logit-input').map((input) => Number((input as HTMLInputElement).value))).to.deep.equal(
+      logits.map((z) => Number(z.toFixed(4))),
+    );
     expect(one('status').textContent).to.contain('8 likeliest');
     // The bars widen to hold the largest logit.
-    expect(Number(one('logit-bar').getAttribute('aria-valuemax'))).to.equal(Math.max(5, Math.ceil(Math.max(...logits.map(Math.abs)))));
+    expect(Number(one('logit-bar').getAttribute('aria-valuemax'))).to.equal(
+      Math.max(5, Math.ceil(Math.max(...logits.map(Math.abs)))),
+    );
 
     one<HTMLButtonElement>('reset-button').click();
     await expectAsked([2, 1, 0.5, 0.1, -1]);

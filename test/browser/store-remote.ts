@@ -12,8 +12,7 @@ export interface RemoteCall {
 }
 
 export type RemoteReply =
-  | { call: number; result: unknown }
-  | { call: number; problem: { kind: string; message: string } | null; error: string };
+  { call: number; result: unknown } | { call: number; problem: { kind: string; message: string } | null; error: string };
 
 const stores = new Map<string, CheckpointStore>();
 
@@ -22,9 +21,10 @@ addEventListener('message', async ({ data, source, origin }: MessageEvent<Remote
   if (!store) stores.set(data.dbName, (store = new CheckpointStore({ dbName: data.dbName })));
   let reply: RemoteReply;
   try {
-    const result = data.method === 'deleteDatabase'
-      ? await promisifyRequest(indexedDB.deleteDatabase(data.dbName))
-      : await (store[data.method] as (...args: unknown[]) => Promise<unknown>).apply(store, data.args);
+    const result =
+      data.method === 'deleteDatabase'
+        ? await promisifyRequest(indexedDB.deleteDatabase(data.dbName))
+        : await (store[data.method] as (...args: unknown[]) => Promise<unknown>).apply(store, data.args);
     reply = { call: data.call, result };
   } catch (error) {
     const problem = error instanceof StorageProblem ? { kind: error.kind, message: error.message } : null;

@@ -24,4 +24,7 @@ self.onmessage = async ({ data }: MessageEvent<SaveRequest>) => {
 };
 
 // Open the database before the test starts timing, so kills land in the save itself.
-store.list().then(() => post('ready'), (error: unknown) => post({ error: String(error) }));
+store.list().then(
+  () => post('ready'),
+  (error: unknown) => post({ error: String(error) }),
+);

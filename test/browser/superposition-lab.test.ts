@@ -31,7 +31,11 @@ function randomHistogram(bins: number): AngleHistogram {
   };
 }
 
-const randomFrame = (step: number): PackingFrame => ({ step, histogram: randomHistogram(randomInt(20, 90)), withinTolerance: random() });
+const randomFrame = (step: number): PackingFrame => ({
+  step,
+  histogram: randomHistogram(randomInt(20, 90)),
+  withinTolerance: random(),
+});
 
 interface Held<T> {
   resolve: (value: T) => void;
@@ -46,11 +50,15 @@ class FakeLabs implements Labs {
   readonly packCalls: { request: PackingRequest; onFrame: (frame: PackingFrame) => void; answer: Held<PackingFrame> }[] = [];
 
   randomAngles(dimension: number, count: number, seed: number, bins: number): Promise<AngleHistogram> {
-    return new Promise((resolve, reject) => this.angleCalls.push({ args: [dimension, count, seed, bins], answer: { resolve, reject } }));
+    return new Promise((resolve, reject) =>
+      this.angleCalls.push({ args: [dimension, count, seed, bins], answer: { resolve, reject } }),
+    );
   }
 
   packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => void): Promise<PackingFrame> {
-    return new Promise((resolve, reject) => this.packCalls.push({ request: { ...request }, onFrame, answer: { resolve, reject } }));
+    return new Promise((resolve, reject) =>
+      this.packCalls.push({ request: { ...request }, onFrame, answer: { resolve, reject } }),
+    );
   }
 
   /** Answers the newest angles call with a fresh histogram of the bins asked for. */
@@ -70,7 +78,9 @@ async function makeLab(client: FakeLabs): Promise<SuperpositionLab> {
 }
 
 const part = (lab: SuperpositionLab, name: string): HTMLElement | null => lab.shadowRoot!.querySelector(`[part~="${name}"]`);
-const parts = (lab: SuperpositionLab, name: string): HTMLElement[] => [...lab.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`)];
+const parts = (lab: SuperpositionLab, name: string): HTMLElement[] => [
+  ...lab.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`),
+];
 const text = (lab: SuperpositionLab, name: string): string => part(lab, name)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 
 /** Settles the answer's promise chain, then the render. */
@@ -87,7 +97,9 @@ function expectBars(chart: Element, table: Element, histogram: AngleHistogram): 
   const full = heights[histogram.counts.indexOf(tallest)]!;
   expect(full).to.be.greaterThan(0);
   histogram.counts.forEach((pairs, bin) => expect(heights[bin]! / full).to.be.closeTo(pairs / tallest, 1e-6));
-  const rows = [...table.querySelectorAll('tbody tr')].map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent));
+  const rows = [...table.querySelectorAll('tbody tr')].map((row) =>
+    [...row.querySelectorAll('td')].map((cell) => cell.textContent),
+  );
   expect(rows).to.have.length(histogram.counts.length);
   rows.forEach(([, pairs], bin) => expect(pairs).to.equal(histogram.counts[bin]!.toLocaleString('en-US')));
   expect(rows[0]![0]).to.equal(`0°–${Number(histogram.edges[1]!.toFixed(1))}°`);
@@ -149,7 +161,9 @@ describe('<llm-superposition-lab>', () => {
     // 90° is marked in the middle of the axis.
     const mark = part(lab, 'right-angle')!;
     const bars = parts(lab, 'bar');
-    const middle = (Number(bars[0]!.getAttribute('x')) + Number(bars.at(-1)!.getAttribute('x')) + Number(bars.at(-1)!.getAttribute('width'))) / 2;
+    const middle =
+      (Number(bars[0]!.getAttribute('x')) + Number(bars.at(-1)!.getAttribute('x')) + Number(bars.at(-1)!.getAttribute('width'))) /
+      2;
     expect(Number(mark.getAttribute('x1'))).to.be.closeTo(middle, 1);
   });
 
@@ -175,7 +189,9 @@ describe('<llm-superposition-lab>', () => {
       entries.forEach((entry, i) => expect(entry).to.contain(`d = ${expected[i]![0].toLocaleString('en-US')}`));
       // Bar widths in proportion to the spreads.
       const widest = Math.max(...expected.map(([, spread]) => spread));
-      parts(lab, 'spread-bar').forEach((bar, i) => expect(parseFloat(bar.style.width)).to.be.closeTo((100 * expected[i]![1]) / widest, 1e-3));
+      parts(lab, 'spread-bar').forEach((bar, i) =>
+        expect(parseFloat(bar.style.width)).to.be.closeTo((100 * expected[i]![1]) / widest, 1e-3),
+      );
     }
 
     const count = randomInt(10, 301);
@@ -209,7 +225,9 @@ describe('<llm-superposition-lab>', () => {
     const lab = await makeLab(client);
     client.answerAngles();
     await settle(lab);
-    expect(text(lab, 'pack-explanation')).to.contain(`${DEFAULT_PACKING.count} directions in ${DEFAULT_PACKING.dimension} dimensions`);
+    expect(text(lab, 'pack-explanation')).to.contain(
+      `${DEFAULT_PACKING.count} directions in ${DEFAULT_PACKING.dimension} dimensions`,
+    );
 
     const request: PackingRequest = {
       dimension: randomInt(4, 64),
@@ -218,7 +236,8 @@ describe('<llm-superposition-lab>', () => {
       steps: randomInt(100, 2000),
       seed: randomInt(2, 1e6),
     };
-    for (const key of ['dimension', 'count', 'tolerance', 'steps', 'seed'] as const) await typeNumber(lab, `pack-${key}`, request[key]);
+    for (const key of ['dimension', 'count', 'tolerance', 'steps', 'seed'] as const)
+      await typeNumber(lab, `pack-${key}`, request[key]);
     expect(text(lab, 'pack-explanation')).to.contain(`${request.count} directions in ${request.dimension} dimensions`);
     const run = part(lab, 'run-button') as HTMLButtonElement;
     expect(run.disabled).to.equal(false);
@@ -234,8 +253,14 @@ describe('<llm-superposition-lab>', () => {
     const pairsWithin = (frame: PackingFrame) =>
       `${Math.round(frame.withinTolerance * frame.histogram.pairs).toLocaleString('en-US')} of ${frame.histogram.pairs.toLocaleString('en-US')} pairs within 90° ± ${request.tolerance}°`;
     const expectFrame = (frame: PackingFrame) => {
-      expectBars(part(lab, 'pack-histogram')!, lab.shadowRoot!.querySelectorAll('[part~="histogram-table"]')[1]!, frame.histogram);
-      expect(text(lab, 'pack-progress')).to.equal(`Step ${frame.step.toLocaleString('en-US')} of ${request.steps.toLocaleString('en-US')}`);
+      expectBars(
+        part(lab, 'pack-histogram')!,
+        lab.shadowRoot!.querySelectorAll('[part~="histogram-table"]')[1]!,
+        frame.histogram,
+      );
+      expect(text(lab, 'pack-progress')).to.equal(
+        `Step ${frame.step.toLocaleString('en-US')} of ${request.steps.toLocaleString('en-US')}`,
+      );
       const deviation = frame.histogram.maxDeviation;
       expect(text(lab, 'pack-deviation')).to.contain(`${deviation < 10 ? deviation.toFixed(2) : deviation.toFixed(1)}°`);
       expect(text(lab, 'pack-within')).to.contain(pairsWithin(frame));

@@ -61,7 +61,10 @@ describe('training panel', function () {
     // The setup shows once the worker has sent the sizes and the default settings (a busy machine takes a while).
     await waitFor(() => inPanel('llm-corpus-picker'), 'the setup');
 
-    const summary = await waitFor(() => inner('llm-corpus-picker').querySelector('[part~="corpus-summary"]'), 'the corpus summary');
+    const summary = await waitFor(
+      () => inner('llm-corpus-picker').querySelector('[part~="corpus-summary"]'),
+      'the corpus summary',
+    );
     expect(summary.textContent).to.match(/built-in corpus.*characters/s);
     const vocabulary = inner('llm-corpus-picker').querySelectorAll('[part~="vocabulary"] li');
     expect(vocabulary.length).to.be.within(20, 100);
@@ -120,7 +123,10 @@ describe('training panel', function () {
 
     button('reset-button').click();
     await waitFor(() => chartPoints() === 0, 'the chart to empty');
-    await waitFor(() => /freshly initialised at random/.test(root().querySelector('[part~="model"]')!.textContent!), 'random weights again');
+    await waitFor(
+      () => /freshly initialised at random/.test(root().querySelector('[part~="model"]')!.textContent!),
+      'random weights again',
+    );
     expect(inner('llm-loss-chart').querySelector('svg')).to.equal(null);
     const samples = panel().shadowRoot!.querySelectorAll('[part~="sample"]');
     expect(samples).to.have.length(1);
@@ -154,6 +160,9 @@ describe('training panel', function () {
     const width = await waitFor(() => sizes.querySelector<HTMLInputElement>('#custom-nEmbd'), 'the custom fields');
     width.value = '30';
     width.dispatchEvent(new Event('change'));
-    await waitFor(() => /divisible/.test(sizes.querySelector('[role="alert"]')?.textContent ?? ''), 'why 30 wide with 4 heads fails');
+    await waitFor(
+      () => /divisible/.test(sizes.querySelector('[role="alert"]')?.textContent ?? ''),
+      'why 30 wide with 4 heads fails',
+    );
   });
 });

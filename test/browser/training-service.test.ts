@@ -221,12 +221,21 @@ describe('training in the worker', function () {
     await expectRejection(tooShort, /Your text has only 11 characters/);
     const binary = new Uint8Array(4000).map(() => random.int(256));
     binary[10] = 0;
-    await expectRejection(client.training.describeCorpus({ kind: 'file', bytes: binary.buffer, name: 'photo.txt' }), /photo\.txt.*binary/);
+    await expectRejection(
+      client.training.describeCorpus({ kind: 'file', bytes: binary.buffer, name: 'photo.txt' }),
+      /photo\.txt.*binary/,
+    );
     const latin1 = new Uint8Array([...new TextEncoder().encode(text.slice(0, 2000)), 0xe9, 0x20]);
-    await expectRejection(client.training.describeCorpus({ kind: 'file', bytes: latin1.buffer, name: 'old.txt' }), /old\.txt.*not UTF-8/);
+    await expectRejection(
+      client.training.describeCorpus({ kind: 'file', bytes: latin1.buffer, name: 'old.txt' }),
+      /old\.txt.*not UTF-8/,
+    );
     const missing = new URL('/no-such-corpus.txt', location.href).href;
     await expectRejection(client.training.describeCorpus({ kind: 'url', url: missing }), /no-such-corpus\.txt answered 404/);
-    await expectRejection(client.training.describeCorpus({ kind: 'url', url: 'http://127.0.0.1:9/corpus.txt' }), /could not be reached/);
+    await expectRejection(
+      client.training.describeCorpus({ kind: 'url', url: 'http://127.0.0.1:9/corpus.txt' }),
+      /could not be reached/,
+    );
     await expectRejection(client.training.step(), /no model to train/);
   });
 });

@@ -162,7 +162,9 @@ describe('<llm-training-timelapse>', function () {
     await expectShows(client.frames[0]!);
     client.train(160);
     await element.refresh();
-    expect(client.frames.map((frame) => frame.step % 50)).to.deep.equal(client.frames.map((_, i) => (i === 0 ? client.frames[0]!.step % 50 : 0)));
+    expect(client.frames.map((frame) => frame.step % 50)).to.deep.equal(
+      client.frames.map((_, i) => (i === 0 ? client.frames[0]!.step % 50 : 0)),
+    );
     await expectShows(client.frames.at(-1)!);
   });
 
@@ -178,7 +180,9 @@ describe('<llm-training-timelapse>', function () {
     slider().value = String(middle);
     slider().dispatchEvent(new Event('input'));
     await expectShows(client.frames[middle]!);
-    expect(slider().getAttribute('aria-valuetext')).to.equal(`step ${client.frames[middle]!.step}, frame ${middle + 1} of ${client.frames.length}`);
+    expect(slider().getAttribute('aria-valuetext')).to.equal(
+      `step ${client.frames[middle]!.step}, frame ${middle + 1} of ${client.frames.length}`,
+    );
 
     slider().focus();
     await sendKeys({ press: 'ArrowLeft' });
@@ -200,7 +204,10 @@ describe('<llm-training-timelapse>', function () {
   it('marks the frame’s step on the loss curve', async () => {
     await connect();
     client.train(25 * randomInt(4, 8) + randomInt(0, 20));
-    const points: LossPoint[] = Array.from({ length: client.step }, (_, i) => ({ step: i + 1, loss: 4 * Math.exp(-i / 60) + random() * 0.5 }));
+    const points: LossPoint[] = Array.from({ length: client.step }, (_, i) => ({
+      step: i + 1,
+      loss: 4 * Math.exp(-i / 60) + random() * 0.5,
+    }));
     element.points = points;
     await element.refresh();
     const lastStep = client.step;
@@ -243,7 +250,9 @@ describe('<llm-training-timelapse>', function () {
     await connect();
     const empty = await waitFor(() => part('empty'), 'the empty state');
     expect(empty.getAttribute('role')).to.equal('status');
-    expect(empty.textContent).to.match(/Train a model/).and.match(/every 25 steps/);
+    expect(empty.textContent)
+      .to.match(/Train a model/)
+      .and.match(/every 25 steps/);
     expect(part('slider')).to.equal(null);
     expect(thumbnails()).to.have.length(0);
   });

@@ -43,7 +43,11 @@ describe('WebGPU backward kernels', () => {
    * were left alone); the CPU kernel then runs on the host arrays themselves.
    */
   async function onGPU(
-    arrays: HostArray[], outputs: number[], build: (tensors: GPUTensor[]) => Dispatch[], p = program, pads: number | number[] = 5,
+    arrays: HostArray[],
+    outputs: number[],
+    build: (tensors: GPUTensor[]) => Dispatch[],
+    p = program,
+    pads: number | number[] = 5,
   ): Promise<Float32Array[]> {
     const padOf = (i: number): number => (typeof pads === 'number' ? pads : pads[i]!);
     const padded = arrays.map((a, i) => {
@@ -57,33 +61,48 @@ describe('WebGPU backward kernels', () => {
     p.run(build(buffers.map((buffer, i) => ({ buffer, offset: padOf(i) }))));
     const error = await p.device.popErrorScope();
     if (error) expect.fail(`WebGPU validation error: ${error.message}`);
-    return Promise.all(outputs.map(async (i) => {
-      const whole = await p.read(buffers[i]!, padded[i]!.length);
-      const n = arrays[i]!.length;
-      const pad = padOf(i);
-      expect(Array.from(whole.subarray(0, pad)), 'floats before the tensor').to.deep.equal(Array.from(padded[i]!.subarray(0, pad)));
-      expect(Array.from(whole.subarray(pad + n)), 'floats after the tensor').to.deep.equal(Array.from(padded[i]!.subarray(pad + n)));
-      return whole.slice(pad, pad + n);
-    }));
+    return Promise.all(
+      outputs.map(async (i) => {
+        const whole = await p.read(buffers[i]!, padded[i]!.length);
+        const n = arrays[i]!.length;
+        const pad = padOf(i);
+        expect(Array.from(whole.subarray(0, pad)), 'floats before the tensor').to.deep.equal(
+          Array.from(padded[i]!.subarray(0, pad)),
+        );
+        expect(Array.from(whole.subarray(pad + n)), 'floats after the tensor').to.deep.equal(
+          Array.from(padded[i]!.subarray(pad + n)),
+        );
+        return whole.slice(pad, pad + n);
+      }),
+    );
   }
 
   function expectAllClose(actual: Float32Array[], expected: Float32Array[], rtol = TOLERANCE): void {
     expected.forEach((e, i) => expectCloseToScale(actual[i]!, e, rtol));
   }
 
-  for (const [B, T, C, V] of [[2, 5, 7, 3], [3, 9, 70, 5]] as const) {
+  for (const [B, T, C, V] of [
+    [2, 5, 7, 3],
+    [3, 9, 70, 5],
+  ] as const) {
     it(`encoderBackward B=${B} T=${T} C=${C} V=${V}: repeated tokens add up`, async () => {
       const tokens = Int32Array.from(randomTokens(random, B * T, V));
       const dwte = randomArray(random, V * C);
       const dwpe = randomArray(random, T * C);
       const dout = randomArray(random, B * T * C);
-      const got = await onGPU([dwte, dwpe, dout, tokens], [0, 1], ([a, b, d, t]) => gpu.encoderBackward(program, a!, b!, d!, t!, B, T, C));
+      const got = await onGPU([dwte, dwpe, dout, tokens], [0, 1], ([a, b, d, t]) =>
+        gpu.encoderBackward(program, a!, b!, d!, t!, B, T, C),
+      );
       cpu.encoderBackward(dwte, dwpe, dout, tokens, B, T, C);
       expectAllClose(got, [dwte, dwpe]);
     });
   }
 
-  for (const [N, C] of [[9, 77], [70, 13], [3, 1]] as const) {
+  for (const [N, C] of [
+    [9, 77],
+    [70, 13],
+    [3, 1],
+  ] as const) {
     it(`layernormBackward N=${N} C=${C}`, async () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C);
@@ -95,7 +114,8 @@ describe('WebGPU backward kernels', () => {
       const dbias = randomArray(random, C);
       const dout = randomArray(random, N * C);
       const got = await onGPU([dinp, dweight, dbias, dout, inp, weight, mean, rstd], [0, 1, 2], (b) =>
-        gpu.layernormBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!, N, C));
+        gpu.layernormBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!, N, C),
+      );
       cpu.layernormBackward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
       expectAllClose(got, [dinp, dweight, dbias]);
     });
@@ -104,7 +124,11 @@ describe('WebGPU backward kernels', () => {
   // Aligned sizes take the gemm's vec4 paths; the last case offsets some tensors
   // onto vec4 boundaries and some off them, mixing vec4 and scalar loads.
   const matmulCases: [number, number, number, boolean, number[]?][] = [
-    [37, 13, 70, true], [70, 45, 99, false], [5, 3, 1, true], [36, 12, 40, true], [68, 20, 8, false],
+    [37, 13, 70, true],
+    [70, 45, 99, false],
+    [5, 3, 1, true],
+    [36, 12, 40, true],
+    [68, 20, 8, false],
     [24, 16, 12, true, [8, 4, 3, 8, 5, 5]],
   ];
   for (const [N, C, OC, withBias, pads] of matmulCases) {
@@ -115,8 +139,13 @@ describe('WebGPU backward kernels', () => {
       const dout = randomArray(random, N * OC);
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);
-      const got = await onGPU([dinp, dweight, dbias, dout, inp, weight], [0, 1, 2], (b) =>
-        gpu.matmulBackward(program, b[0]!, b[1]!, withBias ? b[2]! : null, b[3]!, b[4]!, b[5]!, N, C, OC), program, pads ?? padFor(N, C, OC));
+      const got = await onGPU(
+        [dinp, dweight, dbias, dout, inp, weight],
+        [0, 1, 2],
+        (b) => gpu.matmulBackward(program, b[0]!, b[1]!, withBias ? b[2]! : null, b[3]!, b[4]!, b[5]!, N, C, OC),
+        program,
+        pads ?? padFor(N, C, OC),
+      );
       const untouchedBias = dbias.slice();
       cpu.matmulBackward(dinp, dweight, withBias ? dbias : null, dout, inp, weight, N, C, OC);
       expectAllClose(got, [dinp, dweight, withBias ? dbias : untouchedBias]);
@@ -125,7 +154,10 @@ describe('WebGPU backward kernels', () => {
 
   // Through a GELU the input gradient also takes the GELU's backward as it is stored: on the
   // transposed-weight path (multiples of 4) and on the strided one.
-  for (const [N, C, OC] of [[36, 12, 40], [37, 13, 70]] as const) {
+  for (const [N, C, OC] of [
+    [36, 12, 40],
+    [37, 13, 70],
+  ] as const) {
     it(`matmulBackward through GELU N=${N} C=${C} OC=${OC}`, async () => {
       const dinp = randomArray(random, N * C);
       const dweight = randomArray(random, C * OC);
@@ -135,30 +167,48 @@ describe('WebGPU backward kernels', () => {
       const weight = randomArray(random, C * OC);
       const dpre = randomArray(random, N * C);
       const pre = randomArray(random, N * C, 2);
-      const got = await onGPU([dinp, dweight, dbias, dout, inp, weight, dpre, pre], [0, 1, 2, 6], (b) =>
-        gpu.matmulBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, N, C, OC, { dinp: b[6]!, inp: b[7]! }),
-      program, padFor(N, C, OC));
+      const got = await onGPU(
+        [dinp, dweight, dbias, dout, inp, weight, dpre, pre],
+        [0, 1, 2, 6],
+        (b) => gpu.matmulBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, N, C, OC, { dinp: b[6]!, inp: b[7]! }),
+        program,
+        padFor(N, C, OC),
+      );
       cpu.matmulBackward(dinp, dweight, dbias, dout, inp, weight, N, C, OC);
       cpu.geluBackward(dpre, pre, dinp, N * C);
       expectAllClose(got, [dinp, dweight, dbias, dpre]);
     });
   }
 
-  for (const [N, C, V] of [[13, 6, 67], [40, 33, 5], [12, 16, 44]] as const) {
+  for (const [N, C, V] of [
+    [13, 6, 67],
+    [40, 33, 5],
+    [12, 16, 44],
+  ] as const) {
     it(`unembedBackward N=${N} C=${C} V=${V}`, async () => {
       const dinp = randomArray(random, N * C);
       const dweight = randomArray(random, V * C);
       const dlogits = randomArray(random, N * V);
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, V * C);
-      const got = await onGPU([dinp, dweight, dlogits, inp, weight], [0, 1], (b) =>
-        gpu.unembedBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, N, C, V), program, padFor(N, C, V));
+      const got = await onGPU(
+        [dinp, dweight, dlogits, inp, weight],
+        [0, 1],
+        (b) => gpu.unembedBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, N, C, V),
+        program,
+        padFor(N, C, V),
+      );
       cpu.unembedBackward(dinp, dweight, dlogits, inp, weight, N, C, V);
       expectAllClose(got, [dinp, dweight]);
     });
   }
 
-  for (const [B, T, C, NH] of [[2, 7, 12, 3], [1, 11, 10, 2], [3, 37, 18, 2], [2, 12, 16, 2]] as const) {
+  for (const [B, T, C, NH] of [
+    [2, 7, 12, 3],
+    [1, 11, 10, 2],
+    [3, 37, 18, 2],
+    [2, 12, 16, 2],
+  ] as const) {
     it(`attentionBackward B=${B} T=${T} C=${C} NH=${NH}: dqkv added, datt and dpreatt written`, async () => {
       const qkv = randomArray(random, B * T * 3 * C);
       const att = new Float32Array(B * NH * T * T);
@@ -167,8 +217,13 @@ describe('WebGPU backward kernels', () => {
       const dpreatt = randomArray(random, B * NH * T * T);
       const datt = randomArray(random, B * NH * T * T);
       const dout = randomArray(random, B * T * C);
-      const got = await onGPU([dqkv, dpreatt, datt, dout, qkv, att], [0, 1, 2], (b) =>
-        gpu.attentionBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, B, T, C, NH), program, padFor(T, C / NH));
+      const got = await onGPU(
+        [dqkv, dpreatt, datt, dout, qkv, att],
+        [0, 1, 2],
+        (b) => gpu.attentionBackward(program, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, B, T, C, NH),
+        program,
+        padFor(T, C / NH),
+      );
       cpu.attentionBackward(dqkv, dpreatt, datt, dout, qkv, att, B, T, C, NH);
       expectAllClose(got, [dqkv, dpreatt, datt]);
     });
@@ -194,13 +249,17 @@ describe('WebGPU backward kernels', () => {
     expectAllClose(got, [da, db]);
   });
 
-  for (const [N, V] of [[13, 67], [70, 3]] as const) {
+  for (const [N, V] of [
+    [13, 67],
+    [70, 3],
+  ] as const) {
     it(`crossEntropySoftmaxBackward N=${N} V=${V} writes over what dlogits held`, async () => {
       const dlogits = randomArray(random, N * V);
       const logits = randomArray(random, N * V, 4);
       const targets = Int32Array.from(randomTokens(random, N, V));
       const got = await onGPU([dlogits, logits, targets], [0], (b) =>
-        gpu.crossEntropySoftmaxBackward(program, b[0]!, b[1]!, b[2]!, N, V, 1 / N));
+        gpu.crossEntropySoftmaxBackward(program, b[0]!, b[1]!, b[2]!, N, V, 1 / N),
+      );
       cpu.crossEntropySoftmaxBackward(dlogits, logits, targets, N, V, 1 / N);
       expectAllClose(got, [dlogits]);
     });
@@ -223,14 +282,37 @@ describe('WebGPU backward kernels', () => {
     const [B, T, C, NH] = [12, 64, 128, 4];
     const N = B * T;
     const floats = (n: number) => program.upload(randomArray(random, n));
-    const matmul = gpu.matmulBackward(program, floats(N * C), floats(C * 4 * C), floats(4 * C), floats(N * 4 * C), floats(N * C), floats(C * 4 * C), N, C, 4 * C);
+    const matmul = gpu.matmulBackward(
+      program,
+      floats(N * C),
+      floats(C * 4 * C),
+      floats(4 * C),
+      floats(N * 4 * C),
+      floats(N * C),
+      floats(C * 4 * C),
+      N,
+      C,
+      4 * C,
+    );
     const matmulSeconds = await timed(matmul);
     const attention = gpu.attentionBackward(
-      program, floats(N * 3 * C), floats(B * NH * T * T), floats(B * NH * T * T), floats(N * C), floats(N * 3 * C), floats(B * NH * T * T), B, T, C, NH,
+      program,
+      floats(N * 3 * C),
+      floats(B * NH * T * T),
+      floats(B * NH * T * T),
+      floats(N * C),
+      floats(N * 3 * C),
+      floats(B * NH * T * T),
+      B,
+      T,
+      C,
+      NH,
     );
     const attentionSeconds = await timed(attention);
-    console.log(`matmulBackward ${N}×${C}→${4 * C}: ${(matmulSeconds * 1e3).toFixed(1)} ms, ${(4 * N * C * 4 * C / matmulSeconds / 1e9).toFixed(2)} GFLOP/s; `
-      + `attentionBackward B=${B} T=${T} C=${C} NH=${NH}: ${(attentionSeconds * 1e3).toFixed(1)} ms`);
+    console.log(
+      `matmulBackward ${N}×${C}→${4 * C}: ${(matmulSeconds * 1e3).toFixed(1)} ms, ${((4 * N * C * 4 * C) / matmulSeconds / 1e9).toFixed(2)} GFLOP/s; ` +
+        `attentionBackward B=${B} T=${T} C=${C} NH=${NH}: ${(attentionSeconds * 1e3).toFixed(1)} ms`,
+    );
   });
 
   describe('on a device that binds only 1 KiB at a time', () => {
@@ -251,11 +333,16 @@ describe('WebGPU backward kernels', () => {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, V * C);
       let dispatchCount = 0;
-      const got = await onGPU([dinp, dweight, dlogits, inp, weight], [0, 1], (b) => {
-        const dispatches = gpu.unembedBackward(tiny, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, N, C, V);
-        dispatchCount = dispatches.length;
-        return dispatches;
-      }, tiny);
+      const got = await onGPU(
+        [dinp, dweight, dlogits, inp, weight],
+        [0, 1],
+        (b) => {
+          const dispatches = gpu.unembedBackward(tiny, b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, N, C, V);
+          dispatchCount = dispatches.length;
+          return dispatches;
+        },
+        tiny,
+      );
       expect(dispatchCount).to.be.greaterThan(2);
       cpu.unembedBackward(dinp, dweight, dlogits, inp, weight, N, C, V);
       expectAllClose(got, [dinp, dweight]);
@@ -266,8 +353,12 @@ describe('WebGPU backward kernels', () => {
       const dlogits = randomArray(random, N * V);
       const logits = randomArray(random, N * V, 4);
       const targets = Int32Array.from(randomTokens(random, N, V));
-      const got = await onGPU([dlogits, logits, targets], [0], (b) =>
-        gpu.crossEntropySoftmaxBackward(tiny, b[0]!, b[1]!, b[2]!, N, V, 1 / N), tiny);
+      const got = await onGPU(
+        [dlogits, logits, targets],
+        [0],
+        (b) => gpu.crossEntropySoftmaxBackward(tiny, b[0]!, b[1]!, b[2]!, N, V, 1 / N),
+        tiny,
+      );
       cpu.crossEntropySoftmaxBackward(dlogits, logits, targets, N, V, 1 / N);
       expectAllClose(got, [dlogits]);
     });

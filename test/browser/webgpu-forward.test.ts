@@ -69,7 +69,11 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
   it('encoderForward', async () => {
     const random = new Random(11);
-    for (const [B, T, C, V] of [[1, 1, 1, 2], [2, 5, 7, 13], [3, 17, 64, 97]]) {
+    for (const [B, T, C, V] of [
+      [1, 1, 1, 2],
+      [2, 5, 7, 13],
+      [3, 17, 64, 97],
+    ]) {
       const tokens = randomTokens(random, B * T, V);
       const wte = randomArray(random, V * C);
       const wpe = randomArray(random, T * C);
@@ -83,7 +87,12 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
   it('layernormForward writes out, mean and rstd', async () => {
     const random = new Random(12);
-    for (const [N, C] of [[1, 3], [7, 13], [70, 64], [33, 768]]) {
+    for (const [N, C] of [
+      [1, 3],
+      [7, 13],
+      [70, 64],
+      [33, 768],
+    ]) {
       const inp = randomArray(random, N * C, 2);
       for (let i = 0; i < inp.length; i++) inp[i] += 0.5; // rows with a nonzero mean
       const weight = randomArray(random, C);
@@ -100,7 +109,17 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
   it('matmulForward, with and without bias, at sizes that are and are not multiples of 4', async () => {
     const random = new Random(13);
-    for (const [N, C, OC] of [[1, 1, 1], [5, 3, 7], [8, 16, 12], [13, 64, 192], [130, 67, 61], [64, 256, 64], [3, 4, 4], [70, 36, 8], [9, 12, 13]]) {
+    for (const [N, C, OC] of [
+      [1, 1, 1],
+      [5, 3, 7],
+      [8, 16, 12],
+      [13, 64, 192],
+      [130, 67, 61],
+      [64, 256, 64],
+      [3, 4, 4],
+      [70, 36, 8],
+      [9, 12, 13],
+    ]) {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);
       for (const withBias of [true, false]) {
@@ -121,7 +140,11 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
     const random = new Random(14);
     const [N, C, OC] = [9, 8, 12];
     // Gaps before inp, weight and bias in one buffer, and where out starts in its own.
-    for (const [gaps, outOff, aligned] of [[[3, 2, 2], 5, false], [[4, 8, 1], 3, true], [[68, 4, 4], 20, true]] as const) {
+    for (const [gaps, outOff, aligned] of [
+      [[3, 2, 2], 5, false],
+      [[4, 8, 1], 3, true],
+      [[68, 4, 4], 20, true],
+    ] as const) {
       const inp = randomArray(random, N * C);
       const weight = randomArray(random, C * OC);
       const bias = randomArray(random, OC);
@@ -138,7 +161,16 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
       const expected = new Float32Array(N * OC);
       cpu.matmulForward(expected, inp, weight, bias, N, C, OC);
-      const matmul = gpu.matmulForward(p, { buffer: out, offset: outOff }, { buffer, offset: inpOff }, { buffer, offset: weightOff }, { buffer, offset: biasOff }, N, C, OC);
+      const matmul = gpu.matmulForward(
+        p,
+        { buffer: out, offset: outOff },
+        { buffer, offset: inpOff },
+        { buffer, offset: weightOff },
+        { buffer, offset: biasOff },
+        N,
+        C,
+        OC,
+      );
       expect(usesVec4Loop(matmul), `matmul vec4 loop ${what}`).to.equal(aligned);
       await run(matmul);
       expectClose(await p.read(out, N * OC, outOff), expected, `matmul ${what}`);
@@ -146,7 +178,15 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
       // The same weight read as [OC, C], the unembedding's layout.
       const logits = new Float32Array(N * OC);
       cpu.unembedForward(logits, inp, weight, N, C, OC);
-      const unembed = gpu.unembedForward(p, { buffer: out, offset: outOff }, { buffer, offset: inpOff }, { buffer, offset: weightOff }, N, C, OC);
+      const unembed = gpu.unembedForward(
+        p,
+        { buffer: out, offset: outOff },
+        { buffer, offset: inpOff },
+        { buffer, offset: weightOff },
+        N,
+        C,
+        OC,
+      );
       expect(usesVec4Loop(unembed), `unembed vec4 loop ${what}`).to.equal(aligned);
       await run(unembed);
       expectClose(await p.read(out, N * OC, outOff), logits, `unembed ${what}`);
@@ -167,7 +207,14 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
       expectClose(await program.read(logits, N * V), expected, `unembed ${N}×${C}×${V}`);
       return dispatches;
     };
-    for (const [N, C, V] of [[1, 4, 1], [6, 7, 13], [20, 64, 97], [9, 32, 1001], [5, 12, 8], [7, 18, 16]] as const) {
+    for (const [N, C, V] of [
+      [1, 4, 1],
+      [6, 7, 13],
+      [20, 64, 97],
+      [9, 32, 1001],
+      [5, 12, 8],
+      [7, 18, 16],
+    ] as const) {
       const dispatches = await unembedOn(p, N, C, V);
       // Columns past V are clamped, so only C decides between the two loops.
       expect(usesVec4Loop(dispatches), `vec4 loop at ${N}×${C}×${V}`).to.equal(C % 4 === 0);
@@ -180,9 +227,18 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
   it('attentionForward: scores for every key, masked weights exactly 0', async () => {
     const random = new Random(16);
-    for (const [B, T, C, NH] of [[1, 1, 4, 1], [2, 5, 6, 2], [1, 13, 15, 3], [4, 64, 64, 4]]) {
+    for (const [B, T, C, NH] of [
+      [1, 1, 4, 1],
+      [2, 5, 6, 2],
+      [1, 13, 15, 3],
+      [4, 64, 64, 4],
+    ]) {
       const qkv = randomArray(random, B * T * 3 * C);
-      const [out, preatt, att] = [new Float32Array(B * T * C), new Float32Array(B * NH * T * T), new Float32Array(B * NH * T * T)];
+      const [out, preatt, att] = [
+        new Float32Array(B * T * C),
+        new Float32Array(B * NH * T * T),
+        new Float32Array(B * NH * T * T),
+      ];
       cpu.attentionForward(out, preatt, att, qkv, B, T, C, NH);
       const [gOut, gPre, gAtt] = [p.buffer(out.length * 4), p.buffer(preatt.length * 4), p.buffer(att.length * 4)];
       await run(gpu.attentionForward(p, gOut, gPre, gAtt, p.upload(qkv), B, T, C, NH));
@@ -225,12 +281,19 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
 
   it('crossEntropyForward, also in row chunks', async () => {
     const random = new Random(18);
-    for (const [N, V, bindingLimit] of [[1, 2, 0], [9, 97, 0], [65, 1000, 0], [13, 37, 256 + 37 * 4 * 3]]) {
+    for (const [N, V, bindingLimit] of [
+      [1, 2, 0],
+      [9, 97, 0],
+      [65, 1000, 0],
+      [13, 37, 256 + 37 * 4 * 3],
+    ]) {
       const logits = randomArray(random, N * V, 4);
       const targets = randomTokens(random, N, V);
       const expected = new Float32Array(N);
       cpu.crossEntropyForward(expected, logits, targets, N, V);
-      const program = bindingLimit ? new Program({ ...ctx!, limits: { ...ctx!.limits, maxStorageBufferBindingSize: bindingLimit } }) : p;
+      const program = bindingLimit
+        ? new Program({ ...ctx!, limits: { ...ctx!.limits, maxStorageBufferBindingSize: bindingLimit } })
+        : p;
       const losses = program.buffer(N * 4);
       const dispatches = gpu.crossEntropyForward(program, losses, program.upload(logits), program.upload(targets), N, V);
       if (bindingLimit) expect(dispatches.length).to.equal(5);
@@ -239,7 +302,7 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
     }
   });
 
-  it('a whole-model forward pass in one command encoder gives the CPU model\'s logits', async () => {
+  it("a whole-model forward pass in one command encoder gives the CPU model's logits", async () => {
     const config: GPTConfig = { vocabSize: 37, blockSize: 16, nLayer: 2, nHead: 3, nEmbd: 24, tied: true };
     const [B, T] = [2, 11];
     const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C } = config;
@@ -254,11 +317,15 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
     // Parameters in one flat buffer, as the integration will keep them; each activation in its own.
     const { offsets, sizes } = parameterLayout(config);
     const flat = p.upload(params.data);
-    const param = (name: ParameterName, layer = 0) => ({ buffer: flat, offset: offsets[name] + layer * sizes[name] / L });
+    const param = (name: ParameterName, layer = 0) => ({ buffer: flat, offset: offsets[name] + (layer * sizes[name]) / L });
     const shapes = activationShapes(config, B, T);
     const acts = {} as Record<ActivationName, GPUBuffer>;
-    for (const name of Object.keys(shapes) as ActivationName[]) acts[name] = p.buffer(shapes[name].reduce((a, b) => a * b, 1) * 4);
-    const act = (name: ActivationName, layer: number) => ({ buffer: acts[name], offset: layer * shapes[name].slice(1).reduce((a, b) => a * b, 1) });
+    for (const name of Object.keys(shapes) as ActivationName[])
+      acts[name] = p.buffer(shapes[name].reduce((a, b) => a * b, 1) * 4);
+    const act = (name: ActivationName, layer: number) => ({
+      buffer: acts[name],
+      offset: layer * shapes[name].slice(1).reduce((a, b) => a * b, 1),
+    });
 
     const d: Dispatch[] = [];
     d.push(...gpu.encoderForward(p, acts.encoded, p.upload(tokens), param('wte'), param('wpe'), B, T, C));
@@ -299,11 +366,24 @@ describe('WebGPU forward kernels against the CPU kernels', function () {
       p.run(Array.from({ length: repeats }, () => dispatches).flat());
       await p.device.queue.onSubmittedWorkDone();
       const seconds = (performance.now() - start) / 1000;
-      console.log(`${what} on ${ctx!.adapterInfo.architecture || ctx!.adapterInfo.vendor}: ${(flops * repeats / seconds / 1e9).toFixed(2)} GFLOP/s`);
+      console.log(
+        `${what} on ${ctx!.adapterInfo.architecture || ctx!.adapterInfo.vendor}: ${((flops * repeats) / seconds / 1e9).toFixed(2)} GFLOP/s`,
+      );
     };
-    for (const [N, C, OC] of [[768, 128, 512], [512, 512, 512]]) {
-      const [out, inp, weight] = [p.buffer(N * OC * 4), p.upload(randomArray(random, N * C)), p.upload(randomArray(random, C * OC))];
-      await logSpeed(`matmulForward ${N}×${C}·${C}×${OC}`, gpu.matmulForward(p, out, inp, weight, p.upload(randomArray(random, OC)), N, C, OC), 2 * N * C * OC);
+    for (const [N, C, OC] of [
+      [768, 128, 512],
+      [512, 512, 512],
+    ]) {
+      const [out, inp, weight] = [
+        p.buffer(N * OC * 4),
+        p.upload(randomArray(random, N * C)),
+        p.upload(randomArray(random, C * OC)),
+      ];
+      await logSpeed(
+        `matmulForward ${N}×${C}·${C}×${OC}`,
+        gpu.matmulForward(p, out, inp, weight, p.upload(randomArray(random, OC)), N, C, OC),
+        2 * N * C * OC,
+      );
       await logSpeed(`unembedForward ${N}×${C}·(${OC}×${C})ᵀ`, gpu.unembedForward(p, out, inp, weight, N, C, OC), 2 * N * C * OC);
     }
   });

@@ -28,7 +28,14 @@ function expectMatch(actual: Float32Array, expected: Float32Array, what: string)
   expect(relativeError(actual, expected), what).to.be.at.most(1e-4);
 }
 
-const LAYER_FIELDS = ['scores', 'pattern', 'mlpPre', 'mlpPost', 'residAfterAttn', 'residAfterMlp'] as const satisfies readonly (keyof LayerCapture)[];
+const LAYER_FIELDS = [
+  'scores',
+  'pattern',
+  'mlpPre',
+  'mlpPost',
+  'residAfterAttn',
+  'residAfterMlp',
+] as const satisfies readonly (keyof LayerCapture)[];
 
 function expectSameCapture(actual: Capture, expected: Capture): void {
   expectMatch(actual.tokenEmbedding, expected.tokenEmbedding, 'tokenEmbedding');
@@ -39,18 +46,29 @@ function expectSameCapture(actual: Capture, expected: Capture): void {
     expect(layer.mask).to.deep.equal(expected.layers[l]!.mask);
     for (const field of LAYER_FIELDS) expectMatch(layer[field], expected.layers[l]![field], `layer ${l} ${field}`);
     // Masked entries are exactly 0, as on the CPU.
-    layer.mask.forEach((masked, i) => { if (masked) expect(layer.pattern[i]).to.equal(0); });
+    layer.mask.forEach((masked, i) => {
+      if (masked) expect(layer.pattern[i]).to.equal(0);
+    });
   });
 }
 
 /** Every array of a capture in its own buffer (they get transferred one by one). */
 function expectOwnBuffers(logits: Float32Array, capture: Capture): void {
-  const arrays = [logits, capture.tokenEmbedding, capture.positionEmbedding, ...capture.layers.flatMap((layer) => [layer.mask, ...LAYER_FIELDS.map((f) => layer[f])])];
+  const arrays = [
+    logits,
+    capture.tokenEmbedding,
+    capture.positionEmbedding,
+    ...capture.layers.flatMap((layer) => [layer.mask, ...LAYER_FIELDS.map((f) => layer[f])]),
+  ];
   for (const array of arrays) expect(array.byteLength).to.equal(array.buffer.byteLength);
   expect(new Set(arrays.map((array) => array.buffer)).size).to.equal(arrays.length);
 }
 
-const rejection = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => null, (error: unknown) => error);
+const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
 
 /** The CPU's generate() and the GPU's on the same weights and options: ids, and the distributions they came from. */
 async function generateBoth(model: GPUModel, params: ParameterTensors, prompt: number[], options: GenerateOptions) {
@@ -61,7 +79,10 @@ async function generateBoth(model: GPUModel, params: ParameterTensors, prompt: n
 }
 
 function expectSameTokens(gpu: GeneratedToken[], cpu: GeneratedToken[], what: string): void {
-  expect(gpu.map((t) => t.id), what).to.deep.equal(cpu.map((t) => t.id));
+  expect(
+    gpu.map((t) => t.id),
+    what,
+  ).to.deep.equal(cpu.map((t) => t.id));
   gpu.forEach((token, i) => expect(relativeError(token.probs, cpu[i]!.probs), `${what}: distribution ${i}`).to.be.at.most(1e-4));
 }
 
@@ -108,7 +129,7 @@ describe('WebGPU model (inference)', function () {
     }
   }
 
-  it('greedy and seeded sampled generation give the CPU generate()\'s tokens, also once the context slides', async () => {
+  it("greedy and seeded sampled generation give the CPU generate()'s tokens, also once the context slides", async () => {
     for (const tied of [true, false]) {
       const config = CONFIGS(tied)[0]!;
       const params = randomModel(config);
@@ -117,7 +138,10 @@ describe('WebGPU model (inference)', function () {
         model.setParameters(params.data);
         const prompt = randomTokens(random, 5, config.vocabSize);
         // 5 + 20 tokens pass blockSize 16: the context slides at least once.
-        for (const options of [{ temperature: 0, seed: 1 }, { temperature: 1, seed: 42 }]) {
+        for (const options of [
+          { temperature: 0, seed: 1 },
+          { temperature: 1, seed: 42 },
+        ]) {
           const { cpu, gpu } = await generateBoth(model, params, prompt, { maxTokens: 20, ...options });
           expectSameTokens(gpu, cpu, `temperature ${options.temperature}`);
         }
@@ -190,11 +214,15 @@ describe('WebGPU model (inference)', function () {
     const model = new GPUModel(ctx, config);
     try {
       model.setParameters(randomModel(config).data);
-      expect(String(await rejection(model.forward([1, 2, config.vocabSize])))).to.match(/token at position 2 is 29, outside the vocabulary/);
+      expect(String(await rejection(model.forward([1, 2, config.vocabSize])))).to.match(
+        /token at position 2 is 29, outside the vocabulary/,
+      );
       expect(String(await rejection(model.forward([1, -1])))).to.match(/position 1 is -1/);
       expect(String(await rejection(model.forward([0.5])))).to.match(/position 0 is 0.5/);
       expect(String(await rejection(model.forward([])))).to.match(/at least one token/);
-      expect(String(await rejection(model.forward(new Array(config.blockSize + 1).fill(0))))).to.match(/do not fit the model's context of 11/);
+      expect(String(await rejection(model.forward(new Array(config.blockSize + 1).fill(0))))).to.match(
+        /do not fit the model's context of 11/,
+      );
       expect(() => model.setParameters(new Float32Array(3))).to.throw(/floats/);
       // The model still works after refusing.
       expect((await model.forward([1, 2])).logits).to.have.length(2 * config.vocabSize);

@@ -10,7 +10,11 @@ import { presetConfig } from '../../workers/engine/presets.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { learningRateAt } from '../../workers/engine/optimizer.ts';
 import {
-  cpuBackend, Trainer, TrainingDivergedError, type TrainerOptions, type TrainingSettings,
+  cpuBackend,
+  Trainer,
+  TrainingDivergedError,
+  type TrainerOptions,
+  type TrainingSettings,
 } from '../../workers/engine/train.ts';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
 import { AdamWGPU, clipGradientNorm } from '../../workers/engine/webgpu/optimizer.ts';
@@ -24,8 +28,15 @@ const tinyConfig = (tied: boolean): GPTConfig =>
   validateConfig({ vocabSize: 37, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, tied });
 
 const SETTINGS: Partial<TrainingSettings> = {
-  batchSize: 4, seqLen: 16, learningRate: 1e-2, minLearningRate: 1e-3, warmupSteps: 3, totalSteps: 100,
-  gradClip: 1, evalInterval: 1000, seed: 4242,
+  batchSize: 4,
+  seqLen: 16,
+  learningRate: 1e-2,
+  minLearningRate: 1e-3,
+  warmupSteps: 3,
+  totalSteps: 100,
+  gradClip: 1,
+  evalInterval: 1000,
+  seed: 4242,
 };
 
 function randomDataset(vocabSize: number, length: number): TokenDataset {
@@ -292,8 +303,10 @@ describe('WebGPU trainer', function () {
         await gpu.step({ inputs, targets }, 1e-3);
       }
       const ms = (performance.now() - started) / steps;
-      console.log(`GPUTrainer nano-cpu on ${ctx.adapterInfo.architecture || ctx.adapterInfo.description}: ${ms.toFixed(0)} ms/step, `
-        + `${((12 * 64 * 1000) / ms).toFixed(0)} tokens/s, ${gpu.dispatchCount} dispatches, 8 bytes read back per step`);
+      console.log(
+        `GPUTrainer nano-cpu on ${ctx.adapterInfo.architecture || ctx.adapterInfo.description}: ${ms.toFixed(0)} ms/step, ` +
+          `${((12 * 64 * 1000) / ms).toFixed(0)} tokens/s, ${gpu.dispatchCount} dispatches, 8 bytes read back per step`,
+      );
     } finally {
       gpu.destroy();
     }

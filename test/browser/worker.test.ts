@@ -109,19 +109,21 @@ describe('engine worker through the client', function () {
   it('returns forward logits and captured insides with their documented sizes', async () => {
     const ids = Array.from({ length: 7 }, () => random.int(V));
     const { logits, capture } = await client.model.forward(ids, { capture: true });
-    expect(logits).to.be.instanceOf(Float32Array).with.length(7 * V);
+    expect(logits)
+      .to.be.instanceOf(Float32Array)
+      .with.length(7 * V);
     expect(capture!.tokenEmbedding).to.have.length(7 * C);
     expect(capture!.layers).to.have.length(L);
-    expect(capture!.layers[0]!.mask).to.be.instanceOf(Uint8Array).with.length(NH * 7 * 7);
+    expect(capture!.layers[0]!.mask)
+      .to.be.instanceOf(Uint8Array)
+      .with.length(NH * 7 * 7);
     expect(capture!.layers[L - 1]!.mlpPost).to.have.length(7 * 4 * C);
   });
 
   it('streams generated tokens to the callback in order', async () => {
     const streamed: StreamedToken[] = [];
-    const result = await client.model.generate(
-      randomPrompt(random, 5),
-      { temperature: 1, maxTokens: 20, seed: 7 },
-      (token) => streamed.push(token),
+    const result = await client.model.generate(randomPrompt(random, 5), { temperature: 1, maxTokens: 20, seed: 7 }, (token) =>
+      streamed.push(token),
     );
     expect(result.stopped).to.equal(false);
     expect(result.ids).to.have.length(20);

@@ -56,7 +56,10 @@ describe('vite builds', () => {
     assert.equal(workers.length, 1);
     assert.ok(library.includes(`new URL("assets/${workers[0]}", import.meta.url)`), 'worker referenced by URL');
     // Vite inlines a worker as a data: URL or as a Blob of its source typed text/javascript (the export button's Blob is another).
-    assert.ok(!library.includes('data:text/javascript') && !library.includes('text/javascript;charset=utf-8'), 'worker not inlined');
+    assert.ok(
+      !library.includes('data:text/javascript') && !library.includes('text/javascript;charset=utf-8'),
+      'worker not inlined',
+    );
     assert.match(library, /customElements\.define\("llm-playground"/);
     // The default model ships as a file beside the module, not inlined into it.
     assert.ok(library.includes('new URL("default-model.safetensors", import.meta.url)'));
@@ -64,7 +67,7 @@ describe('vite builds', () => {
     assert.ok(library.length < 500_000, `library is ${library.length} bytes`);
   });
 
-  test('web-llm is not in the library\'s initial chunk nor in the worker\'s: it is a chunk of its own, loaded when the chat is used', () => {
+  test("web-llm is not in the library's initial chunk nor in the worker's: it is a chunk of its own, loaded when the chat is used", () => {
     // web-llm's code names the repository of its compiled model libraries.
     const WEB_LLM = 'binary-mlc-llm-libs';
     const assets = readdirSync(join(out, 'lib', 'assets'));
@@ -94,12 +97,15 @@ describe('vite builds', () => {
       const description = await page.evaluate(() => document.querySelector('llm-playground')!.shadowRoot!.textContent!);
       assert.match(description, /trained beforehand and read from default-model\.safetensors/);
       // The next-token chart fills in from the worker: its bars' percentages add up to 100.
-      const total = await page.waitForFunction(() => {
-        const root = document.querySelector('llm-playground')!.shadowRoot!;
-        const chart = root.querySelector('llm-next-token-chart')?.shadowRoot;
-        const values = [...(chart?.querySelectorAll('[part~="bar-value"]') ?? [])].map((e) => parseFloat(e.textContent!));
-        return values.length > 10 ? values.reduce((a, b) => a + b, 0) : 0;
-      }, { timeout: 30000 });
+      const total = await page.waitForFunction(
+        () => {
+          const root = document.querySelector('llm-playground')!.shadowRoot!;
+          const chart = root.querySelector('llm-next-token-chart')?.shadowRoot;
+          const values = [...(chart?.querySelectorAll('[part~="bar-value"]') ?? [])].map((e) => parseFloat(e.textContent!));
+          return values.length > 10 ? values.reduce((a, b) => a + b, 0) : 0;
+        },
+        { timeout: 30000 },
+      );
       assert.ok(Math.abs((await total.jsonValue()) - 100) < 0.5);
       assert.deepEqual(errors, []);
     } finally {

@@ -49,7 +49,23 @@ const VOCAB = ['\uFFFD', ...[...new Set(CORPUS)].sort()];
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'llm-playground-cli-'));
   writeFileSync(join(dir, 'corpus.txt'), CORPUS);
-  ok('init', '--text', 'corpus.txt', '--block-size', '16', '--n-layer', '2', '--n-head', '2', '--n-embd', '8', '--seed', '77', '--out', 'model.safetensors');
+  ok(
+    'init',
+    '--text',
+    'corpus.txt',
+    '--block-size',
+    '16',
+    '--n-layer',
+    '2',
+    '--n-head',
+    '2',
+    '--n-embd',
+    '8',
+    '--seed',
+    '77',
+    '--out',
+    'model.safetensors',
+  );
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,7 +96,23 @@ describe('init and forward', () => {
   });
 
   test('seeds decide the weights', () => {
-    ok('init', '--text', 'corpus.txt', '--block-size', '16', '--n-layer', '2', '--n-head', '2', '--n-embd', '8', '--seed', '78', '--out', 'other.safetensors');
+    ok(
+      'init',
+      '--text',
+      'corpus.txt',
+      '--block-size',
+      '16',
+      '--n-layer',
+      '2',
+      '--n-head',
+      '2',
+      '--n-embd',
+      '8',
+      '--seed',
+      '78',
+      '--out',
+      'other.safetensors',
+    );
     const a = ok('forward', '--checkpoint', 'model.safetensors', '--tokens', '2,7');
     const b = ok('forward', '--checkpoint', 'other.safetensors', '--tokens', '2,7');
     assert.notEqual(a, b);
@@ -106,21 +138,34 @@ describe('loss', () => {
       const logSumExp = max + Math.log(row.reduce((sum, x) => sum + Math.exp(x - max), 0));
       total += logSumExp - row[targets[t]!]!;
     });
-    const { loss } = JSON.parse(ok('loss', '--checkpoint', 'model.safetensors', '--tokens', tokens.join(','), '--targets', targets.join(',')));
+    const { loss } = JSON.parse(
+      ok('loss', '--checkpoint', 'model.safetensors', '--tokens', tokens.join(','), '--targets', targets.join(',')),
+    );
     close(loss, total / tokens.length, 'loss');
     // A near-untrained model is close to guessing uniformly.
     assert.ok(Math.abs(loss - Math.log(VOCAB.length)) < 0.5);
   });
 
   test('targets must match the tokens one for one', () => {
-    assert.match(fails('loss', '--checkpoint', 'model.safetensors', '--tokens', '1,2,3', '--targets', '2,3'), /--tokens has 3 ids but --targets has 2/);
+    assert.match(
+      fails('loss', '--checkpoint', 'model.safetensors', '--tokens', '1,2,3', '--targets', '2,3'),
+      /--tokens has 3 ids but --targets has 2/,
+    );
   });
 });
 
 describe('loss --grads', () => {
   const tokens = [5, 9, 2, 14, 7, 3, 5];
   const targets = [9, 2, 14, 7, 3, 11, 1];
-  const lossArgs = (checkpoint: string) => ['loss', '--checkpoint', checkpoint, '--tokens', tokens.join(','), '--targets', targets.join(',')];
+  const lossArgs = (checkpoint: string) => [
+    'loss',
+    '--checkpoint',
+    checkpoint,
+    '--tokens',
+    tokens.join(','),
+    '--targets',
+    targets.join(','),
+  ];
   const readFile = (name: string): SafetensorsFile => parseSafetensors(readFileSync(join(dir, name)));
   let grads: SafetensorsFile;
 
@@ -140,24 +185,40 @@ describe('loss --grads', () => {
   test('each named tensor holds the gradient of the parameter it names', () => {
     // Hugging Face GPT-2 names, spelled out here: per-layer ones as h.{layer}.<name>.
     const names: [string, ParameterName][] = [
-      ['ln_1.weight', 'ln1w'], ['ln_1.bias', 'ln1b'], ['attn.c_attn.weight', 'qkvw'], ['attn.c_attn.bias', 'qkvb'],
-      ['attn.c_proj.weight', 'attprojw'], ['attn.c_proj.bias', 'attprojb'], ['ln_2.weight', 'ln2w'], ['ln_2.bias', 'ln2b'],
-      ['mlp.c_fc.weight', 'fcw'], ['mlp.c_fc.bias', 'fcb'], ['mlp.c_proj.weight', 'fcprojw'], ['mlp.c_proj.bias', 'fcprojb'],
+      ['ln_1.weight', 'ln1w'],
+      ['ln_1.bias', 'ln1b'],
+      ['attn.c_attn.weight', 'qkvw'],
+      ['attn.c_attn.bias', 'qkvb'],
+      ['attn.c_proj.weight', 'attprojw'],
+      ['attn.c_proj.bias', 'attprojb'],
+      ['ln_2.weight', 'ln2w'],
+      ['ln_2.bias', 'ln2b'],
+      ['mlp.c_fc.weight', 'fcw'],
+      ['mlp.c_fc.bias', 'fcb'],
+      ['mlp.c_proj.weight', 'fcprojw'],
+      ['mlp.c_proj.bias', 'fcprojb'],
     ];
     const model = readCheckpoint(readFileSync(join(dir, 'model.safetensors')));
     const expected = createParameters(model.config);
     lossAndGradients(model.params, tokens, targets, 1, tokens.length, expected);
     const L = model.config.nLayer;
     const pairs: [string, Float32Array][] = [
-      ['wte.weight', expected.wte], ['wpe.weight', expected.wpe], ['ln_f.weight', expected.lnfw], ['ln_f.bias', expected.lnfb],
-      ...names.flatMap(([hf, view]) => Array.from({ length: L }, (_, l) => [`h.${l}.${hf}`, layerView(expected[view], l, L)] as [string, Float32Array])),
+      ['wte.weight', expected.wte],
+      ['wpe.weight', expected.wpe],
+      ['ln_f.weight', expected.lnfw],
+      ['ln_f.bias', expected.lnfb],
+      ...names.flatMap(([hf, view]) =>
+        Array.from({ length: L }, (_, l) => [`h.${l}.${hf}`, layerView(expected[view], l, L)] as [string, Float32Array]),
+      ),
     ];
     assert.equal(pairs.length, grads.tensors.size);
     for (const [name, values] of pairs) {
       // The CLI may multiply matrices in WebAssembly, this process in JavaScript: equal up to rounding.
       const written = readTensor(grads, name);
       const scale = Math.max(...Array.from(values, Math.abs));
-      values.forEach((value, i) => assert.ok(Math.abs(written[i]! - value) <= 1e-5 * scale, `${name}[${i}]: ${written[i]} vs ${value}`));
+      values.forEach((value, i) =>
+        assert.ok(Math.abs(written[i]! - value) <= 1e-5 * scale, `${name}[${i}]: ${written[i]} vs ${value}`),
+      );
     }
   });
 
@@ -167,7 +228,9 @@ describe('loss --grads', () => {
     for (const name of ['h.0.attn.c_attn.weight', 'h.1.mlp.c_fc.weight', 'wte.weight']) {
       const gradient = readTensor(grads, name);
       let index = 0;
-      gradient.forEach((g, i) => { if (Math.abs(g) > Math.abs(gradient[index]!)) index = i; });
+      gradient.forEach((g, i) => {
+        if (Math.abs(g) > Math.abs(gradient[index]!)) index = i;
+      });
       const lossWith = (delta: number): number => {
         const tensors = [...model.tensors.keys()].map((tensorName) => {
           const data = readTensor(model, tensorName);
@@ -178,7 +241,10 @@ describe('loss --grads', () => {
         return JSON.parse(ok(...lossArgs('nudged.safetensors'))).loss;
       };
       const numeric = (lossWith(h) - lossWith(-h)) / (2 * h);
-      assert.ok(Math.abs(numeric - gradient[index]!) <= 0.02 * Math.abs(numeric) + 1e-4, `${name}[${index}]: ${gradient[index]} vs ${numeric}`);
+      assert.ok(
+        Math.abs(numeric - gradient[index]!) <= 0.02 * Math.abs(numeric) + 1e-4,
+        `${name}[${index}]: ${gradient[index]} vs ${numeric}`,
+      );
     }
   });
 });
@@ -195,17 +261,46 @@ describe('train', () => {
     assert.equal(status, 0, stderr);
     const lines = stderr.trim().split('\n');
     assert.equal(lines.length, 3, stderr);
-    lines.forEach((line, i) => assert.match(line, new RegExp(`^step ${10 * (i + 1)}/30  loss \\d+\\.\\d{3}  val \\d+\\.\\d{3}  \\d+ tok/s  \\d+s left$`)));
+    lines.forEach((line, i) =>
+      assert.match(line, new RegExp(`^step ${10 * (i + 1)}/30  loss \\d+\\.\\d{3}  val \\d+\\.\\d{3}  \\d+ tok/s  \\d+s left$`)),
+    );
     const report = JSON.parse(stdout);
-    assert.deepEqual(report.config, { vocabSize: new Set(TEXT).size + 1, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32, tied: true });
+    assert.deepEqual(report.config, {
+      vocabSize: new Set(TEXT).size + 1,
+      blockSize: 64,
+      nLayer: 2,
+      nHead: 4,
+      nEmbd: 32,
+      tied: true,
+    });
     assert.equal(report.tokens, 30 * 4 * 64);
     assert.ok(report.tokensPerSecond > 0 && Number.isFinite(report.validationLoss));
 
     // The same config and seed through init: the weights training started from.
-    ok('init', '--text', 'train.txt', '--block-size', '64', '--n-layer', '2', '--n-head', '4', '--n-embd', '32', '--seed', '5', '--out', 'start.safetensors');
-    const ids = JSON.parse(ok('sample', '--checkpoint', 'trained.safetensors', '--prompt', TEXT.slice(0, 41), '--max-tokens', '1', '--json')).prompt as number[];
+    ok(
+      'init',
+      '--text',
+      'train.txt',
+      '--block-size',
+      '64',
+      '--n-layer',
+      '2',
+      '--n-head',
+      '4',
+      '--n-embd',
+      '32',
+      '--seed',
+      '5',
+      '--out',
+      'start.safetensors',
+    );
+    const ids = JSON.parse(
+      ok('sample', '--checkpoint', 'trained.safetensors', '--prompt', TEXT.slice(0, 41), '--max-tokens', '1', '--json'),
+    ).prompt as number[];
     const lossOf = (checkpoint: string): number =>
-      JSON.parse(ok('loss', '--checkpoint', checkpoint, '--tokens', ids.slice(0, -1).join(','), '--targets', ids.slice(1).join(','))).loss;
+      JSON.parse(
+        ok('loss', '--checkpoint', checkpoint, '--tokens', ids.slice(0, -1).join(','), '--targets', ids.slice(1).join(',')),
+      ).loss;
     const before = lossOf('start.safetensors');
     assert.ok(Math.abs(before - Math.log(report.config.vocabSize)) < 0.3, `start loss ${before}`);
     assert.ok(lossOf('trained.safetensors') < before - 0.5, 'training lowered the loss');
@@ -218,15 +313,37 @@ describe('train', () => {
   });
 
   test('trains on the built-in corpus', () => {
-    const report = JSON.parse(ok('train', '--corpus', 'builtin', '--preset', 'tiny', '--steps', '1', '--batch-size', '2', '--eval-batches', '1', '--out', 'builtin.safetensors'));
+    const report = JSON.parse(
+      ok(
+        'train',
+        '--corpus',
+        'builtin',
+        '--preset',
+        'tiny',
+        '--steps',
+        '1',
+        '--batch-size',
+        '2',
+        '--eval-batches',
+        '1',
+        '--out',
+        'builtin.safetensors',
+      ),
+    );
     assert.equal(report.steps, 1);
     assert.ok(existsSync(join(dir, 'builtin.safetensors')));
   });
 
   test('says clearly what is wrong with its input', () => {
     assert.match(fails('train', '--corpus', 'missing.txt', '--out', 'x.safetensors'), /--corpus: no such file missing.txt/);
-    assert.match(fails('train', '--corpus', 'corpus.txt', '--out', 'x.safetensors'), /has only \d+ characters; training needs at least 1,000/);
-    assert.match(fails('train', '--corpus', 'train.txt', '--preset', 'huge', '--out', 'x.safetensors'), /unknown model preset "huge"/);
+    assert.match(
+      fails('train', '--corpus', 'corpus.txt', '--out', 'x.safetensors'),
+      /has only \d+ characters; training needs at least 1,000/,
+    );
+    assert.match(
+      fails('train', '--corpus', 'train.txt', '--preset', 'huge', '--out', 'x.safetensors'),
+      /unknown model preset "huge"/,
+    );
     assert.match(fails('train', '--corpus', 'train.txt', '--lr', 'fast', '--out', 'x.safetensors'), /--lr must be a number/);
     assert.match(fails('train', '--corpus', 'train.txt'), /--out is required/);
     assert.ok(!existsSync(join(dir, 'x.safetensors')));
@@ -243,7 +360,10 @@ describe('sample', () => {
     assert.notDeepEqual(sample('--seed', '2', '--temperature', '1.5').tokens, first.tokens);
     assert.equal(first.tokens.length, 12);
     assert.equal(first.text, first.tokens.map((id: number) => VOCAB[id]).join(''));
-    assert.deepEqual(first.prompt, [...'the '].map((c) => VOCAB.indexOf(c)));
+    assert.deepEqual(
+      first.prompt,
+      [...'the '].map((c) => VOCAB.indexOf(c)),
+    );
   });
 
   test('temperature 0 is greedy: each token is the argmax of forward over the text so far', () => {
@@ -303,7 +423,15 @@ describe('a Hugging Face GPT-2 file with config.json beside it', () => {
       [`${h}.mlp.c_proj.bias`]: tensor([C]),
     });
   }
-  const hfConfig = { model_type: 'gpt2', vocab_size: V, n_positions: T, n_embd: C, n_layer: L, n_head: 2, activation_function: 'gelu_new' };
+  const hfConfig = {
+    model_type: 'gpt2',
+    vocab_size: V,
+    n_positions: T,
+    n_embd: C,
+    n_layer: L,
+    n_head: 2,
+    activation_function: 'gelu_new',
+  };
 
   /** The reduced model above, computed in float64 with plain loops. */
   function expectedLogits(tokens: number[]): number[][] {
@@ -340,8 +468,13 @@ describe('a Hugging Face GPT-2 file with config.json beside it', () => {
   });
 
   test('has no tokenizer, so text is refused and token ids work', () => {
-    assert.match(fails('forward', '--checkpoint', 'gpt2/model.safetensors', '--text', 'hi'), /no tokenizer.*use --tokens|give token ids with --tokens/);
-    const ids = JSON.parse(ok('sample', '--checkpoint', 'gpt2/model.safetensors', '--tokens', '1,2', '--max-tokens', '3', '--seed', '4'));
+    assert.match(
+      fails('forward', '--checkpoint', 'gpt2/model.safetensors', '--text', 'hi'),
+      /no tokenizer.*use --tokens|give token ids with --tokens/,
+    );
+    const ids = JSON.parse(
+      ok('sample', '--checkpoint', 'gpt2/model.safetensors', '--tokens', '1,2', '--max-tokens', '3', '--seed', '4'),
+    );
     assert.equal(ids.length, 3);
     assert.ok(ids.every((id: number) => Number.isInteger(id) && id >= 0 && id < V));
   });
@@ -349,8 +482,13 @@ describe('a Hugging Face GPT-2 file with config.json beside it', () => {
   test('without config.json it asks for one; --config supplies it', () => {
     renameSync(join(dir, 'gpt2', 'config.json'), join(dir, 'hf-config.json'));
     try {
-      assert.match(fails('forward', '--checkpoint', 'gpt2/model.safetensors', '--tokens', '1'), /has no config in its metadata: pass --config FILE/);
-      const logits = JSON.parse(ok('forward', '--checkpoint', 'gpt2/model.safetensors', '--config', 'hf-config.json', '--tokens', '3'));
+      assert.match(
+        fails('forward', '--checkpoint', 'gpt2/model.safetensors', '--tokens', '1'),
+        /has no config in its metadata: pass --config FILE/,
+      );
+      const logits = JSON.parse(
+        ok('forward', '--checkpoint', 'gpt2/model.safetensors', '--config', 'hf-config.json', '--tokens', '3'),
+      );
       close(logits[0][5], expectedLogits([3])[0]![5]!, 'logit with --config');
     } finally {
       renameSync(join(dir, 'hf-config.json'), join(dir, 'gpt2', 'config.json'));
@@ -360,15 +498,24 @@ describe('a Hugging Face GPT-2 file with config.json beside it', () => {
 
 describe('mistakes get one clear line and exit code 1', () => {
   test('a missing checkpoint', () => {
-    assert.equal(fails('forward', '--checkpoint', 'nowhere.safetensors', '--tokens', '1'), 'llm-playground: checkpoint not found: nowhere.safetensors');
+    assert.equal(
+      fails('forward', '--checkpoint', 'nowhere.safetensors', '--tokens', '1'),
+      'llm-playground: checkpoint not found: nowhere.safetensors',
+    );
   });
 
   test('a token id outside the vocabulary', () => {
-    assert.match(fails('forward', '--checkpoint', 'model.safetensors', '--tokens', `1,${VOCAB.length}`), new RegExp(`${VOCAB.length}, outside the vocabulary \\[0, ${VOCAB.length}\\)`));
+    assert.match(
+      fails('forward', '--checkpoint', 'model.safetensors', '--tokens', `1,${VOCAB.length}`),
+      new RegExp(`${VOCAB.length}, outside the vocabulary \\[0, ${VOCAB.length}\\)`),
+    );
   });
 
   test('token ids that are not numbers', () => {
-    assert.match(fails('forward', '--checkpoint', 'model.safetensors', '--tokens', '1,x'), /--tokens must be token ids separated by commas/);
+    assert.match(
+      fails('forward', '--checkpoint', 'model.safetensors', '--tokens', '1,x'),
+      /--tokens must be token ids separated by commas/,
+    );
   });
 
   test('an unknown command or option', () => {
@@ -378,12 +525,21 @@ describe('mistakes get one clear line and exit code 1', () => {
 
   test('a file that is not a checkpoint', () => {
     writeFileSync(join(dir, 'notes.txt'), 'just some text, not tensors');
-    assert.match(fails('forward', '--checkpoint', 'notes.txt', '--tokens', '1'), /safetensors: header length \d+ runs past the end/);
+    assert.match(
+      fails('forward', '--checkpoint', 'notes.txt', '--tokens', '1'),
+      /safetensors: header length \d+ runs past the end/,
+    );
   });
 
   test('a bad sampling setting', () => {
-    assert.match(fails('sample', '--checkpoint', 'model.safetensors', '--prompt', 'a', '--top-p', '1.5'), /top-p must be between 0 and 1/);
-    assert.match(fails('sample', '--checkpoint', 'model.safetensors', '--prompt', 'a', '--max-tokens', 'many'), /--max-tokens must be a whole number/);
+    assert.match(
+      fails('sample', '--checkpoint', 'model.safetensors', '--prompt', 'a', '--top-p', '1.5'),
+      /top-p must be between 0 and 1/,
+    );
+    assert.match(
+      fails('sample', '--checkpoint', 'model.safetensors', '--prompt', 'a', '--max-tokens', 'many'),
+      /--max-tokens must be a whole number/,
+    );
   });
 });
 
@@ -395,7 +551,21 @@ describe('help', () => {
       forward: ['--checkpoint', '--config', '--tokens', '--text'],
       loss: ['--checkpoint', '--tokens', '--targets', '--grads'],
       sample: ['--checkpoint', '--prompt', '--max-tokens', '--temperature', '--top-k', '--top-p', '--seed'],
-      train: ['--corpus', '--preset', '--steps', '--seed', '--out', '--batch-size', '--lr', '--min-lr', '--warmup', '--weight-decay', '--grad-clip', '--eval-interval', '--eval-batches'],
+      train: [
+        '--corpus',
+        '--preset',
+        '--steps',
+        '--seed',
+        '--out',
+        '--batch-size',
+        '--lr',
+        '--min-lr',
+        '--warmup',
+        '--weight-decay',
+        '--grad-clip',
+        '--eval-interval',
+        '--eval-batches',
+      ],
     };
     for (const [command, flags] of Object.entries(expected)) {
       const help = ok(command, '--help');

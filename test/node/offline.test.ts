@@ -95,7 +95,9 @@ async function generate(page: Page): Promise<string> {
   const promptOf = () => page.evaluate(() => document.querySelector('llm-playground')!.prompt);
   const before = await promptOf();
   await page.evaluate(() => {
-    const button = document.querySelector('llm-playground')!.shadowRoot!.querySelector<HTMLButtonElement>('[part~="generate-button"]')!;
+    const button = document
+      .querySelector('llm-playground')!
+      .shadowRoot!.querySelector<HTMLButtonElement>('[part~="generate-button"]')!;
     button.click();
   });
   await page.waitForFunction(
@@ -134,7 +136,11 @@ test('after one visit the site loads, predicts and generates with the network of
 
 /** The playground's line about its model, whitespace collapsed. */
 const modelLine = (page: Page): Promise<string> =>
-  page.evaluate(() => document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="model"]')?.textContent?.replace(/\s+/g, ' ') ?? '');
+  page.evaluate(
+    () =>
+      document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="model"]')?.textContent?.replace(/\s+/g, ' ') ??
+      '',
+  );
 
 /** The next-token chart's percentages, in order. */
 const barValues = (page: Page): Promise<string[]> =>
@@ -157,14 +163,19 @@ async function settledBars(page: Page): Promise<string[]> {
 
 /** Opens the training panel, plays until a few steps are done, and pauses: pausing saves the model in IndexedDB. */
 async function trainAndPause(page: Page, steps: number): Promise<number> {
-  const clickPlay = () => page.evaluate(() => {
-    const playground = document.querySelector('llm-playground')!;
-    const panel = playground.shadowRoot!.querySelector('llm-training-panel')!;
-    panel.shadowRoot!.querySelector<HTMLButtonElement>('[part~="play-button"]')!.click();
-  });
+  const clickPlay = () =>
+    page.evaluate(() => {
+      const playground = document.querySelector('llm-playground')!;
+      const panel = playground.shadowRoot!.querySelector('llm-training-panel')!;
+      panel.shadowRoot!.querySelector<HTMLButtonElement>('[part~="play-button"]')!.click();
+    });
   await page.evaluate(() => document.querySelector('llm-playground')!.setAttribute('train', ''));
   await page.waitForFunction(
-    () => document.querySelector('llm-playground')!.shadowRoot!.querySelector('llm-training-panel')?.shadowRoot?.querySelector('[part~="play-button"]:not([disabled])'),
+    () =>
+      document
+        .querySelector('llm-playground')!
+        .shadowRoot!.querySelector('llm-training-panel')
+        ?.shadowRoot?.querySelector('[part~="play-button"]:not([disabled])'),
     { timeout: WAIT_MS },
   );
   await clickPlay();

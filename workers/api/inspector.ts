@@ -145,7 +145,10 @@ export interface InspectorApi {
   embeddingMap(): Promise<EmbeddingMap>;
   /** [blockSize, blockSize] cosine similarity of every pair of position embeddings. */
   positionSimilarity(): Promise<Float32Array>;
-  contextualSimilarity(first: { text: string; position: number }, second: { text: string; position: number }): Promise<ContextualSimilarity>;
+  contextualSimilarity(
+    first: { text: string; position: number },
+    second: { text: string; position: number },
+  ): Promise<ContextualSimilarity>;
   logitLens(text: string, position: number, count: number): Promise<LensLayer[]>;
   /** Frames recorded while training (since the model was made or reset). */
   timelapse(): Promise<TimelapseFrame[]>;

@@ -4,13 +4,33 @@
  * training time-lapse.
  */
 import type {
-  ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, InspectorApi, Interventions, LensLayer, Neighbour,
-  NeuronReport, TimelapseFrame, TimelapseSettings, TokenAngle,
+  ContextualSimilarity,
+  EmbeddingMap,
+  FactPrompt,
+  HeadUpdate,
+  Inspection,
+  InspectorApi,
+  Interventions,
+  LensLayer,
+  Neighbour,
+  NeuronReport,
+  TimelapseFrame,
+  TimelapseSettings,
+  TokenAngle,
 } from '../api/inspector.ts';
 import { FACTS } from '../corpus/facts.ts';
 import {
-  contextualSimilarity, embeddingMap, factPrompts, headUpdates, inspect, logitLens, nearestTokens, positionSimilarity,
-  tokenAngle, tokenArithmetic, topNeurons,
+  contextualSimilarity,
+  embeddingMap,
+  factPrompts,
+  headUpdates,
+  inspect,
+  logitLens,
+  nearestTokens,
+  positionSimilarity,
+  tokenAngle,
+  tokenArithmetic,
+  topNeurons,
 } from '../engine/inspect.ts';
 import type { ParameterTensors } from '../engine/params.ts';
 import type { CharTokenizer } from '../engine/tokenizer.ts';
@@ -70,7 +90,12 @@ export class InspectorArea implements InspectorApi {
     second: { text: string; position: number },
   ): Promise<ContextualSimilarity> {
     return this.answer((params, tokenizer, ids) =>
-      contextualSimilarity(params, tokenizer, { ids: ids(first.text), position: first.position }, { ids: ids(second.text), position: second.position }),
+      contextualSimilarity(
+        params,
+        tokenizer,
+        { ids: ids(first.text), position: first.position },
+        { ids: ids(second.text), position: second.position },
+      ),
     );
   }
 
@@ -89,6 +114,9 @@ export class InspectorArea implements InspectorApi {
   /** An answer from the model in use (its weights on the CPU); its arrays are copied to the page. */
   private async answer<T>(compute: Compute<T>): Promise<T> {
     const { model, params } = await this.active.use();
-    return transferCopy(this.transfer, compute(params, model.tokenizer, (text) => contextIds(model, text)));
+    return transferCopy(
+      this.transfer,
+      compute(params, model.tokenizer, (text) => contextIds(model, text)),
+    );
   }
 }

@@ -1,7 +1,16 @@
 /** The labs area: the concept labs' math (labs/*.ts), and the model in use where a lab asks about it. */
 import type {
-  ActiveModelCount, AngleHistogram, FactMlpResult, FactMlpSetup, LabsApi, ModelLogits, NamedConfig, PackingFrame, PackingRequest,
-  ParameterBreakdown, SoftmaxResult,
+  ActiveModelCount,
+  AngleHistogram,
+  FactMlpResult,
+  FactMlpSetup,
+  LabsApi,
+  ModelLogits,
+  NamedConfig,
+  PackingFrame,
+  PackingRequest,
+  ParameterBreakdown,
+  SoftmaxResult,
 } from '../api/labs.ts';
 import { type GPTConfig, validateConfig } from '../engine/config.ts';
 import { factMlp } from '../labs/fact-mlp.ts';

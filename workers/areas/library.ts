@@ -106,4 +106,8 @@ export class LibraryArea implements LibraryApi {
 }
 
 /** A model name as a file name: letters, digits, dashes. */
-const safeFileName = (name: string): string => name.trim().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '') || 'model';
+const safeFileName = (name: string): string =>
+  name
+    .trim()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-|-$/g, '') || 'model';

@@ -1,7 +1,16 @@
 /** The model area: what the model in use is, its tokens, its next-token odds, and sampling from it. */
 import type {
-  ForwardOutput, GenerateRequest, GenerateResult, ModelApi, ModelInfo, PredictOptions, Prediction, SamplingOptions,
-  StreamedToken, Tokenization, TokenProbability,
+  ForwardOutput,
+  GenerateRequest,
+  GenerateResult,
+  ModelApi,
+  ModelInfo,
+  PredictOptions,
+  Prediction,
+  SamplingOptions,
+  StreamedToken,
+  Tokenization,
+  TokenProbability,
 } from '../api/model.ts';
 import { download, fileName } from '../download.ts';
 import { readCheckpoint } from '../engine/checkpoint.ts';

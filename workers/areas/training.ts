@@ -6,8 +6,16 @@ import { messageOf } from '../api/errors.ts';
 import type { TimelapseFrame, TimelapseSettings } from '../api/inspector.ts';
 import type { ModelInfo } from '../api/model.ts';
 import type {
-  AutosaveReport, CorpusSource, CorpusSummary, NewModelRequest, NewModelResult, PlayOutcome, TrainingApi, TrainingProgress,
-  TrainingSettings, TrainingState,
+  AutosaveReport,
+  CorpusSource,
+  CorpusSummary,
+  NewModelRequest,
+  NewModelResult,
+  PlayOutcome,
+  TrainingApi,
+  TrainingProgress,
+  TrainingSettings,
+  TrainingState,
 } from '../api/training.ts';
 import { validateConfig } from '../engine/config.ts';
 import { createParameters } from '../engine/params.ts';

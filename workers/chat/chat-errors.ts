@@ -24,8 +24,7 @@ const CHAT_ERROR_KINDS: ReadonlySet<string> = new Set<ChatErrorKind>([
   'NoModelLoaded',
 ]);
 
-export const isChatError = (error: unknown): error is Error =>
-  error instanceof Error && CHAT_ERROR_KINDS.has(error.name);
+export const isChatError = (error: unknown): error is Error => error instanceof Error && CHAT_ERROR_KINDS.has(error.name);
 
 export const NO_WEBGPU =
   'This browser has no WebGPU, which the chat needs to run a model on the GPU. ' +
@@ -69,9 +68,9 @@ export const isAborted = (error: unknown): boolean => error instanceof Error && 
  */
 export const isDownloadFailure = (error: unknown): boolean =>
   error instanceof Error &&
-  (/Failed to fetch|Request failed|NetworkError|Load failed|Failed to store|Unable to fetch|Cannot fetch|Network response was not ok|failed to (fetch|hydrate)/i.test(
+  /Failed to fetch|Request failed|NetworkError|Load failed|Failed to store|Unable to fetch|Cannot fetch|Network response was not ok|failed to (fetch|hydrate)/i.test(
     error.message,
-  ));
+  );
 
 /** The file web-llm fetched was not what it expected: an HTML error page parsed as JSON or compiled as wasm. */
 export const isWrongFile = (error: unknown): boolean =>

@@ -50,7 +50,10 @@ export function findRecord(appConfig: AppConfig, modelId: string): ModelRecord {
  * "resolve/main/"), then the files it fetches; tensorCacheFile is web-llm's
  * TENSOR_CACHE_MANIFEST_FILENAME (the weights' shard list).
  */
-export function modelFiles(record: ModelRecord, tensorCacheFile: string): { base: string; chatConfig: string; tensorCache: string } {
+export function modelFiles(
+  record: ModelRecord,
+  tensorCacheFile: string,
+): { base: string; chatConfig: string; tensorCache: string } {
   let base = record.model.endsWith('/') ? record.model : `${record.model}/`;
   if (!/.+\/resolve\/.+\//.test(base)) base += 'resolve/main/';
   base = new URL(base, globalThis.location?.href).href;

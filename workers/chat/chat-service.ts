@@ -47,7 +47,10 @@ import type {
 } from '../api/chat.ts';
 
 /** The parts of web-llm's engine the chat uses (what a test's fake engine implements). */
-export type ChatEngine = Pick<MLCEngineInterface, 'setAppConfig' | 'setInitProgressCallback' | 'reload' | 'unload' | 'interruptGenerate'> & {
+export type ChatEngine = Pick<
+  MLCEngineInterface,
+  'setAppConfig' | 'setInitProgressCallback' | 'reload' | 'unload' | 'interruptGenerate'
+> & {
   chat: { completions: { create(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>> } };
 };
 
@@ -368,7 +371,8 @@ export class ChatService implements ChatApi {
       }
     }
     // Those are there: a file after them failed, or was not the model's (an error page instead).
-    if (!isWrongFile(error) && /Failed to fetch|NetworkError|Load failed/i.test(messageOf(error))) return unreachable(files.base, label);
+    if (!isWrongFile(error) && /Failed to fetch|NetworkError|Load failed/i.test(messageOf(error)))
+      return unreachable(files.base, label);
     return chatError(
       'ModelFilesMissing',
       `A file of ${label} under ${files.base} could not be downloaded or is not the model's (${messageOf(error)}). ` +

@@ -45,7 +45,9 @@ export function renderChatPrompt(template: ConvTemplateConfig, messages: ChatMes
     const role = turn.role as 'user' | 'assistant';
     const roleTemplate = template.role_templates?.[role];
     const text =
-      roleTemplate === undefined ? turn.content : roleTemplate.replace(PLACEHOLDER[role], turn.content).replace(PLACEHOLDER.function, '');
+      roleTemplate === undefined
+        ? turn.content
+        : roleTemplate.replace(PLACEHOLDER[role], turn.content).replace(PLACEHOLDER.function, '');
     const rolePrefix =
       template.add_role_after_system_message === false && systemPrompt !== '' && i === 0
         ? ''

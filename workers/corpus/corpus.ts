@@ -65,7 +65,10 @@ function shuffled<T>(items: readonly T[], random: Random): T[] {
 class Deck<T> {
   private remaining: T[] = [];
 
-  constructor(private readonly items: readonly T[], private readonly random: Random) {}
+  constructor(
+    private readonly items: readonly T[],
+    private readonly random: Random,
+  ) {}
 
   next(): T {
     if (this.remaining.length === 0) this.remaining = shuffled(this.items, this.random);
@@ -160,7 +163,13 @@ export function generateCorpus(options: CorpusOptions = {}): Corpus {
       sentences = factParagraph({ name, sport }, PERSON_CANONICAL, PERSON_FACT_TEMPLATES, PERSON_MENTION_TEMPLATES, random);
     } else if (roll < 0.5) {
       const { name, city } = landmarks.next();
-      sentences = factParagraph({ landmark: name, city }, LANDMARK_CANONICAL, LANDMARK_FACT_TEMPLATES, LANDMARK_MENTION_TEMPLATES, random);
+      sentences = factParagraph(
+        { landmark: name, city },
+        LANDMARK_CANONICAL,
+        LANDMARK_FACT_TEMPLATES,
+        LANDMARK_MENTION_TEMPLATES,
+        random,
+      );
     } else if (roll < 0.75) {
       sentences = [...sceneSentences(random), ...sceneSentences(random), ...sceneSentences(random)];
     } else {

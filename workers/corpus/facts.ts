@@ -61,9 +61,17 @@ export interface Fact {
 
 export const FACTS: readonly Fact[] = [
   ...PEOPLE.map(({ name, sport }) => ({
-    subject: name, relation: 'plays', object: sport, prompt: `${name} plays`, answer: ` ${sport}`,
+    subject: name,
+    relation: 'plays',
+    object: sport,
+    prompt: `${name} plays`,
+    answer: ` ${sport}`,
   })),
   ...LANDMARKS.map(({ name, city }) => ({
-    subject: name, relation: 'is in', object: city, prompt: `${name} is in`, answer: ` ${city}`,
+    subject: name,
+    relation: 'is in',
+    object: city,
+    prompt: `${name} is in`,
+    answer: ` ${city}`,
   })),
 ];

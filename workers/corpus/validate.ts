@@ -50,7 +50,9 @@ function decodeUtf8(bytes: Uint8Array): string | null {
 export function corpusFromBytes(bytes: Uint8Array, name: string): string {
   const file = `"${name}"`;
   if (bytes.length > CORPUS_LIMITS.maxBytes) {
-    throw new Error(`${file} is ${megabytes(bytes.length)}, over the ${megabytes(CORPUS_LIMITS.maxBytes)} limit. Use a smaller file or cut this one.`);
+    throw new Error(
+      `${file} is ${megabytes(bytes.length)}, over the ${megabytes(CORPUS_LIMITS.maxBytes)} limit. Use a smaller file or cut this one.`,
+    );
   }
   // UTF-16 text is full of zero bytes: call it what it is rather than binary.
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
@@ -74,10 +76,14 @@ export function checkCorpusText(text: string, source = 'The text'): string {
     characters.add(character);
   }
   if (length < CORPUS_LIMITS.minChars) {
-    throw new Error(`${source} has only ${formatCount(length)} characters; training needs at least ${formatCount(CORPUS_LIMITS.minChars)}. Add more text.`);
+    throw new Error(
+      `${source} has only ${formatCount(length)} characters; training needs at least ${formatCount(CORPUS_LIMITS.minChars)}. Add more text.`,
+    );
   }
   if (characters.size > CORPUS_LIMITS.maxVocabulary) {
-    throw new Error(`${source} uses ${formatCount(characters.size)} different characters; the limit is ${CORPUS_LIMITS.maxVocabulary}, because each one becomes a token. Use text in one language with few symbols.`);
+    throw new Error(
+      `${source} uses ${formatCount(characters.size)} different characters; the limit is ${CORPUS_LIMITS.maxVocabulary}, because each one becomes a token. Use text in one language with few symbols.`,
+    );
   }
   return text;
 }

@@ -137,13 +137,16 @@ function pickConfig(value: unknown): GPTConfig {
 export function configFromHF(hf: HFConfigJSON, hasLmHead: boolean): GPTConfig {
   const sizes = ['vocab_size', 'n_positions', 'n_layer', 'n_head', 'n_embd'] as const;
   for (const key of sizes) {
-    if (!Number.isInteger(hf[key]) || hf[key] < 1) fail(`config.json ${key} must be a positive integer, got ${JSON.stringify(hf[key])}`);
+    if (!Number.isInteger(hf[key]) || hf[key] < 1)
+      fail(`config.json ${key} must be a positive integer, got ${JSON.stringify(hf[key])}`);
   }
   if (hf.n_inner != null && hf.n_inner !== 4 * hf.n_embd) {
     fail(`config.json n_inner ${hf.n_inner} is not supported: this engine's MLP is 4·n_embd = ${4 * hf.n_embd} wide`);
   }
   if (hf.activation_function !== undefined && !['gelu_new', 'gelu_pytorch_tanh'].includes(hf.activation_function)) {
-    fail(`config.json activation_function "${hf.activation_function}" is not supported: this engine uses GPT-2's tanh GELU (gelu_new)`);
+    fail(
+      `config.json activation_function "${hf.activation_function}" is not supported: this engine uses GPT-2's tanh GELU (gelu_new)`,
+    );
   }
   if (hf.layer_norm_epsilon !== undefined && hf.layer_norm_epsilon !== 1e-5) {
     fail(`config.json layer_norm_epsilon ${hf.layer_norm_epsilon} is not supported: this engine uses 1e-5`);
@@ -199,7 +202,11 @@ export function writeCheckpoint(model: Checkpoint): Uint8Array {
   const { config, params, tokenizer } = model;
   if (!sameConfig(config, params.config)) fail('model.config and model.params.config differ');
   if (tokenizer) checkTokenizerFits(tokenizer, config);
-  const tensors: NamedTensor[] = hfTensors(config).map((tensor) => ({ name: tensor.name, shape: tensor.shape, data: viewOf(params, tensor) }));
+  const tensors: NamedTensor[] = hfTensors(config).map((tensor) => ({
+    name: tensor.name,
+    shape: tensor.shape,
+    data: viewOf(params, tensor),
+  }));
   const metadata: Record<string, string> = { format: 'pt', [CONFIG_METADATA_KEY]: JSON.stringify(config) };
   if (tokenizer) metadata[TOKENIZER_METADATA_KEY] = JSON.stringify(tokenizer.toJSON());
   return writeSafetensors(tensors, metadata);
@@ -239,9 +246,9 @@ export function importCheckpoint(bytes: Uint8Array, options: { maxBytes?: number
     const hasTokenizer = TOKENIZER_METADATA_KEY in file.metadata;
     if (!hasConfig && !hasTokenizer) {
       fail(
-        'it has no playground config or tokenizer in its metadata, as with a Hugging Face GPT-2 file. '
-          + 'The playground reads text one character at a time, so import a .safetensors exported from the playground '
-          + 'or made with `npx llm-playground train`',
+        'it has no playground config or tokenizer in its metadata, as with a Hugging Face GPT-2 file. ' +
+          'The playground reads text one character at a time, so import a .safetensors exported from the playground ' +
+          'or made with `npx llm-playground train`',
       );
     }
     if (!hasConfig) fail('it has a tokenizer but no playground config in its metadata');
@@ -268,9 +275,13 @@ function readTensors(file: SafetensorsFile, givenConfig: HFConfigJSON | GPTConfi
   const config = resolveConfig(file, givenConfig, inFile.has(LM_HEAD));
   // The smallest dtype takes 2 bytes a value; a config needing more cannot describe this file, and listing its tensors could take forever.
   const needed = countParameters(config).total;
-  const dataBytes = [...inFile.values()].map((name) => file.tensors.get(name)!).reduce((sum, { begin, end }) => sum + end - begin, 0);
+  const dataBytes = [...inFile.values()]
+    .map((name) => file.tensors.get(name)!)
+    .reduce((sum, { begin, end }) => sum + end - begin, 0);
   if (2 * needed > dataBytes) {
-    fail(`the config (${describeConfig(config)}) needs ${needed} weights, more than the file's ${dataBytes} bytes of tensors hold`);
+    fail(
+      `the config (${describeConfig(config)}) needs ${needed} weights, more than the file's ${dataBytes} bytes of tensors hold`,
+    );
   }
   const expected = hfTensors(config);
 

@@ -36,7 +36,10 @@ export function validateConfig(config: GPTConfig): GPTConfig {
 
 /** Same sizes (vocabulary, context, layers, heads, width); tied may differ. */
 export const sameShape = (a: GPTConfig, b: GPTConfig): boolean =>
-  a.vocabSize === b.vocabSize && a.blockSize === b.blockSize && a.nLayer === b.nLayer
-  && a.nHead === b.nHead && a.nEmbd === b.nEmbd;
+  a.vocabSize === b.vocabSize &&
+  a.blockSize === b.blockSize &&
+  a.nLayer === b.nLayer &&
+  a.nHead === b.nHead &&
+  a.nEmbd === b.nEmbd;
 
 export const headSize = (config: GPTConfig): number => config.nEmbd / config.nHead;

@@ -34,7 +34,12 @@ export function splitTokens(ids: ArrayLike<number>, validationFraction = 0.1): T
  * is T next-token examples.
  */
 export function sampleBatch(
-  tokens: Uint16Array, B: number, T: number, random: Random, inputs: Int32Array, targets: Int32Array,
+  tokens: Uint16Array,
+  B: number,
+  T: number,
+  random: Random,
+  inputs: Int32Array,
+  targets: Int32Array,
 ): void {
   if (tokens.length < T + 1) {
     throw new Error(`${tokens.length} tokens are too few for windows of ${T} tokens and their next tokens: ${T + 1} needed`);

@@ -2,8 +2,7 @@ import type { GPTConfig } from './config.ts';
 import { CharTokenizer } from './tokenizer.ts';
 
 /** Printable ASCII plus newline: enough to type English and code. */
-export const DEFAULT_CHARACTERS =
-  '\n' + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+export const DEFAULT_CHARACTERS = '\n' + Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
 
 export const defaultTokenizer = (): CharTokenizer => CharTokenizer.fromText(DEFAULT_CHARACTERS);
 

@@ -39,9 +39,18 @@ type Product = Required<GemmArgs>;
 export function gemm(args: GemmArgs): void {
   const { M, K, N } = args;
   const product: Product = {
-    out: args.out, a: args.a, b: args.b, M, K, N,
-    aRow: args.aRow ?? K, aCol: args.aCol ?? 1, bRow: args.bRow ?? N, bCol: args.bCol ?? 1,
-    bias: args.bias ?? null, accumulate: args.accumulate ?? false,
+    out: args.out,
+    a: args.a,
+    b: args.b,
+    M,
+    K,
+    N,
+    aRow: args.aRow ?? K,
+    aCol: args.aCol ?? 1,
+    bRow: args.bRow ?? N,
+    bCol: args.bCol ?? 1,
+    bias: args.bias ?? null,
+    accumulate: args.accumulate ?? false,
   };
   // With K = 0 there is nothing to sum: out is the bias (plus out when accumulating), done in JavaScript.
   if (kernel && K > 0) {
@@ -63,9 +72,20 @@ interface WasmKernel {
   path: GemmPath;
   memory: WebAssembly.Memory;
   gemm: (
-    out: number, a: number, b: number, bias: number, hasBias: number,
-    M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
-    accumulate: number, scratch: number,
+    out: number,
+    a: number,
+    b: number,
+    bias: number,
+    hasBias: number,
+    M: number,
+    K: number,
+    N: number,
+    aRow: number,
+    aCol: number,
+    bRow: number,
+    bCol: number,
+    accumulate: number,
+    scratch: number,
   ) => void;
   scratchBytes: (M: number, N: number) => number;
   geluForward: (out: number, inp: number, n: number) => void;
@@ -110,7 +130,8 @@ export function gemmPath(): GemmPath {
 export async function initGemm(path?: GemmPath): Promise<GemmPath> {
   const supported = supportedGemmPaths();
   const chosen = path ?? supported[0];
-  if (!supported.includes(chosen)) throw new Error(`gemm path '${chosen}' is not supported here (supported: ${supported.join(', ')})`);
+  if (!supported.includes(chosen))
+    throw new Error(`gemm path '${chosen}' is not supported here (supported: ${supported.join(', ')})`);
   if (chosen === 'js') {
     kernel = null;
     return chosen;
@@ -146,8 +167,20 @@ function gemmWasm(wasm: WasmKernel, product: Product): void {
   if (accumulate) heap.set(out.subarray(0, outSize), outOff);
   if (bias) heap.set(bias.subarray(0, N), biasOff);
   wasm.gemm(
-    outOff * 4, aOff * 4, bOff * 4, biasOff * 4, bias ? 1 : 0,
-    M, K, N, aRow, aCol, bRow, bCol, accumulate ? 1 : 0, scratchOff * 4,
+    outOff * 4,
+    aOff * 4,
+    bOff * 4,
+    biasOff * 4,
+    bias ? 1 : 0,
+    M,
+    K,
+    N,
+    aRow,
+    aCol,
+    bRow,
+    bCol,
+    accumulate ? 1 : 0,
+    scratchOff * 4,
   );
   out.set(heap.subarray(outOff, outOff + outSize));
 }
@@ -235,17 +268,49 @@ function tile4x4(t: Product, m: number, n: number, c0: number, c1: number, c2: n
   const r1 = r0 + t.aRow;
   const r2 = r1 + t.aRow;
   const r3 = r2 + t.aRow;
-  let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-  let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+  let s00 = 0,
+    s01 = 0,
+    s02 = 0,
+    s03 = 0,
+    s10 = 0,
+    s11 = 0,
+    s12 = 0,
+    s13 = 0;
+  let s20 = 0,
+    s21 = 0,
+    s22 = 0,
+    s23 = 0,
+    s30 = 0,
+    s31 = 0,
+    s32 = 0,
+    s33 = 0;
   for (let k = 0; k < K; k++) {
     const bk = k * bRow;
     const ak = k * aCol;
-    const w0 = b[c0 + bk], w1 = b[c1 + bk], w2 = b[c2 + bk], w3 = b[c3 + bk];
-    const x0 = a[r0 + ak], x1 = a[r1 + ak], x2 = a[r2 + ak], x3 = a[r3 + ak];
-    s00 += x0 * w0; s01 += x0 * w1; s02 += x0 * w2; s03 += x0 * w3;
-    s10 += x1 * w0; s11 += x1 * w1; s12 += x1 * w2; s13 += x1 * w3;
-    s20 += x2 * w0; s21 += x2 * w1; s22 += x2 * w2; s23 += x2 * w3;
-    s30 += x3 * w0; s31 += x3 * w1; s32 += x3 * w2; s33 += x3 * w3;
+    const w0 = b[c0 + bk],
+      w1 = b[c1 + bk],
+      w2 = b[c2 + bk],
+      w3 = b[c3 + bk];
+    const x0 = a[r0 + ak],
+      x1 = a[r1 + ak],
+      x2 = a[r2 + ak],
+      x3 = a[r3 + ak];
+    s00 += x0 * w0;
+    s01 += x0 * w1;
+    s02 += x0 * w2;
+    s03 += x0 * w3;
+    s10 += x1 * w0;
+    s11 += x1 * w1;
+    s12 += x1 * w2;
+    s13 += x1 * w3;
+    s20 += x2 * w0;
+    s21 += x2 * w1;
+    s22 += x2 * w2;
+    s23 += x2 * w3;
+    s30 += x3 * w0;
+    s31 += x3 * w1;
+    s32 += x3 * w2;
+    s33 += x3 * w3;
   }
   storeTileRow(t, m, n, s00, s01, s02, s03);
   storeTileRow(t, m + 1, n, s10, s11, s12, s13);
@@ -257,11 +322,17 @@ function tile4x4(t: Product, m: number, n: number, c0: number, c1: number, c2: n
 function tile1x4(t: Product, m: number, n: number, c0: number, c1: number, c2: number, c3: number): void {
   const { a, b, K, aCol, bRow } = t;
   const r = m * t.aRow;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   for (let k = 0; k < K; k++) {
     const bk = k * bRow;
     const x = a[r + k * aCol];
-    s0 += x * b[c0 + bk]; s1 += x * b[c1 + bk]; s2 += x * b[c2 + bk]; s3 += x * b[c3 + bk];
+    s0 += x * b[c0 + bk];
+    s1 += x * b[c1 + bk];
+    s2 += x * b[c2 + bk];
+    s3 += x * b[c3 + bk];
   }
   storeTileRow(t, m, n, s0, s1, s2, s3);
 }

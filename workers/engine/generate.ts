@@ -76,7 +76,9 @@ export class GenerationContext {
  * same options, same model ⇒ same tokens. The context slides as GenerationContext says.
  */
 export function* generate(
-  params: ParameterTensors, promptIds: readonly number[], options: GenerateOptions,
+  params: ParameterTensors,
+  promptIds: readonly number[],
+  options: GenerateOptions,
 ): Generator<GeneratedToken> {
   const context = new GenerationContext(promptIds, params.config.blockSize, options);
   const cache = new KVCache(params.config);

@@ -1,12 +1,22 @@
 /**
  * The inspector's numbers (issue 6), as plain functions over the CPU model: one
  * prompt's insides with experiments, what each head and MLP neuron adds, the
- * embeddings' geometry, the logit lens. Types and meanings: ../inspection.ts.
- * Prompts arrive as token ids that fit the model (the service tokenizes them).
+ * embeddings' geometry, the logit lens. Types and meanings: ../api/inspector.ts.
+ * Prompts arrive as token ids that fit the model (the inspector area tokenizes them).
  */
 import type {
-  ContextualSimilarity, EmbeddingMap, FactPrompt, HeadUpdate, Inspection, Interventions, LensLayer,
-  Neighbour, NeuronReport, TimelapseFrame, TokenAngle, TokenScore,
+  ContextualSimilarity,
+  EmbeddingMap,
+  FactPrompt,
+  HeadUpdate,
+  Inspection,
+  Interventions,
+  LensLayer,
+  Neighbour,
+  NeuronReport,
+  TimelapseFrame,
+  TokenAngle,
+  TokenScore,
 } from '../api/inspector.ts';
 import type { Fact } from '../corpus/facts.ts';
 import { layernormForward, matmulForward, unembedForward } from './kernels.ts';
@@ -61,7 +71,11 @@ function nextTokenOdds(logits: Float32Array, T: number, V: number): Float32Array
 
 /** The prompt run with capture and the interventions asked for; the `top` likeliest next tokens. */
 export function inspect(
-  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, interventions: Interventions = {}, top = 10,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  ids: Ids,
+  interventions: Interventions = {},
+  top = 10,
 ): Inspection {
   const { config } = params;
   const { logits, capture } = forward(params, ids, { ...interventions, capture: true });
@@ -78,7 +92,11 @@ export function inspect(
 
 /** What every head (layer-major) adds to the residual stream at `position`, and the tokens that pushes up. */
 export function headUpdates(
-  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, position: number, promoteCount = 5,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  ids: Ids,
+  position: number,
+  promoteCount = 5,
 ): HeadUpdate[] {
   const { nLayer: L, nHead: NH, nEmbd: C } = params.config;
   const T = ids.length;
@@ -111,7 +129,12 @@ export function headUpdates(
 
 /** The `count` most active MLP neurons (post-GELU) of `layer` at `position`, and what each pushes up. */
 export function topNeurons(
-  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, position: number, layer: number, count: number,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  ids: Ids,
+  position: number,
+  layer: number,
+  count: number,
   promoteCount = 5,
 ): NeuronReport {
   const { nLayer: L, nEmbd: C } = params.config;
@@ -174,11 +197,18 @@ function cosinesWithRows(matrix: Float32Array, vector: ArrayLike<number>, C: num
 
 /** The `count` tokens whose embeddings point most nearly along `vector`, leaving out the query tokens and the unknown token. */
 function nearestEmbeddings(
-  params: ParameterTensors, tokenizer: CharTokenizer, vector: ArrayLike<number>, query: Ids, count: number,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  vector: ArrayLike<number>,
+  query: Ids,
+  count: number,
 ): Neighbour[] {
   const cosines = cosinesWithRows(params.wte, vector, params.config.nEmbd);
-  return largest(cosines, count, new Set([UNKNOWN_ID, ...query]))
-    .map((id) => ({ id, token: tokenizer.token(id), cosine: cosines[id] }));
+  return largest(cosines, count, new Set([UNKNOWN_ID, ...query])).map((id) => ({
+    id,
+    token: tokenizer.token(id),
+    cosine: cosines[id],
+  }));
 }
 
 function embeddingRow(params: ParameterTensors, id: number): Float32Array {
@@ -194,7 +224,12 @@ export function nearestTokens(params: ParameterTensors, tokenizer: CharTokenizer
 
 /** Tokens nearest (cosine) to wte[a] − wte[b] + wte[c]. */
 export function tokenArithmetic(
-  params: ParameterTensors, tokenizer: CharTokenizer, a: number, b: number, c: number, count: number,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  a: number,
+  b: number,
+  c: number,
+  count: number,
 ): Neighbour[] {
   const [rowA, rowB, rowC] = [a, b, c].map((id) => embeddingRow(params, id));
   const target = new Float64Array(params.config.nEmbd);
@@ -323,7 +358,10 @@ interface PromptPosition {
 
 /** Cosine similarity of two positions' residual vectors, at the input and after every layer. */
 export function contextualSimilarity(
-  params: ParameterTensors, tokenizer: CharTokenizer, first: PromptPosition, second: PromptPosition,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  first: PromptPosition,
+  second: PromptPosition,
 ): ContextualSimilarity {
   const a = residualStream(params, first.ids, first.position);
   const b = residualStream(params, second.ids, second.position);
@@ -335,7 +373,11 @@ export function contextualSimilarity(
 
 /** The model's final LayerNorm and unembedding applied to the residual stream at `position` after every layer. */
 export function logitLens(
-  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, position: number, count: number,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  ids: Ids,
+  position: number,
+  count: number,
 ): LensLayer[] {
   const { nEmbd: C, vocabSize: V } = params.config;
   const normalised = new Float32Array(C);
@@ -350,7 +392,11 @@ export function logitLens(
 
 /** The prompt's likeliest next tokens and every layer's attention patterns, for the time-lapse at `step`. */
 export function timelapseFrame(
-  params: ParameterTensors, tokenizer: CharTokenizer, ids: Ids, step: number, count: number,
+  params: ParameterTensors,
+  tokenizer: CharTokenizer,
+  ids: Ids,
+  step: number,
+  count: number,
 ): TimelapseFrame {
   const { nLayer: L, vocabSize: V } = params.config;
   const acts = activationsOf(params, ids);

@@ -16,8 +16,13 @@ export const LAYERNORM_EPS = 1e-5;
 
 /** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; out is [B,T,C], wte [V,C], wpe [≥T,C]. */
 export function encoderForward(
-  out: Float32Array, tokens: ArrayLike<number>, wte: Float32Array, wpe: Float32Array,
-  B: number, T: number, C: number,
+  out: Float32Array,
+  tokens: ArrayLike<number>,
+  wte: Float32Array,
+  wpe: Float32Array,
+  B: number,
+  T: number,
+  C: number,
 ): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
@@ -35,8 +40,14 @@ export function encoderForward(
  * Saves each row's mean and 1/std [N]: the backward pass needs them.
  */
 export function layernormForward(
-  out: Float32Array, mean: Float32Array, rstd: Float32Array,
-  inp: Float32Array, weight: Float32Array, bias: Float32Array, N: number, C: number,
+  out: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  inp: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array,
+  N: number,
+  C: number,
 ): void {
   for (let n = 0; n < N; n++) {
     const off = n * C;
@@ -60,8 +71,13 @@ export function layernormForward(
  * Face's Conv1D layout, x·W), out [N,OC].
  */
 export function matmulForward(
-  out: Float32Array, inp: Float32Array, weight: Float32Array, bias: Float32Array,
-  N: number, C: number, OC: number,
+  out: Float32Array,
+  inp: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array,
+  N: number,
+  C: number,
+  OC: number,
 ): void {
   gemm({ out, a: inp, b: weight, bias, M: N, K: C, N: OC });
 }
@@ -71,7 +87,12 @@ export function matmulForward(
  * the token embedding's layout (so it can be the same matrix), i.e. x·Wᵀ.
  */
 export function unembedForward(
-  logits: Float32Array, inp: Float32Array, weight: Float32Array, N: number, C: number, V: number,
+  logits: Float32Array,
+  inp: Float32Array,
+  weight: Float32Array,
+  N: number,
+  C: number,
+  V: number,
 ): void {
   gemm({ out: logits, a: inp, b: weight, M: N, K: C, N: V, bRow: 1, bCol: C });
 }
@@ -86,9 +107,21 @@ export function unembedForward(
  *   out[outOff..+hs]                 the head's output for this query
  */
 export function attendForward(
-  out: Float32Array, outOff: number, scores: Float32Array, pattern: Float32Array, rowOff: number,
-  q: Float32Array, qOff: number, keys: Float32Array, keyOff: number, values: Float32Array, valueOff: number,
-  stride: number, nKeys: number, nVisible: number, hs: number,
+  out: Float32Array,
+  outOff: number,
+  scores: Float32Array,
+  pattern: Float32Array,
+  rowOff: number,
+  q: Float32Array,
+  qOff: number,
+  keys: Float32Array,
+  keyOff: number,
+  values: Float32Array,
+  valueOff: number,
+  stride: number,
+  nKeys: number,
+  nVisible: number,
+  hs: number,
 ): void {
   const scale = 1 / Math.sqrt(hs);
   for (let j = 0; j < nKeys; j++) {
@@ -136,8 +169,14 @@ function headBuffer(size: number): Float32Array {
 
 /** Spreads one head's rows into dest: dest[t·stride + i] (+)= scale·head[t·hs + i] for t < T. */
 function spreadHeadRows(
-  dest: Float32Array, destOff: number, stride: number, head: Float32Array, T: number, hs: number,
-  scale: number, accumulate: boolean,
+  dest: Float32Array,
+  destOff: number,
+  stride: number,
+  head: Float32Array,
+  T: number,
+  hs: number,
+  scale: number,
+  accumulate: boolean,
 ): void {
   for (let t = 0; t < T; t++) {
     const rowOff = destOff + t * stride;
@@ -161,7 +200,8 @@ function attentionSizes(T: number, C: number, NH: number): { hs: number; C3: num
 function* eachHead(B: number, T: number, C: number, NH: number): Generator<{ queryOff: number; block: number; outOff: number }> {
   const hs = C / NH;
   for (let b = 0; b < B; b++) {
-    for (let h = 0; h < NH; h++) yield { queryOff: b * T * 3 * C + h * hs, block: (b * NH + h) * T * T, outOff: b * T * C + h * hs };
+    for (let h = 0; h < NH; h++)
+      yield { queryOff: b * T * 3 * C + h * hs, block: (b * NH + h) * T * T, outOff: b * T * C + h * hs };
   }
 }
 
@@ -176,8 +216,15 @@ function* eachHead(B: number, T: number, C: number, NH: number): Generator<{ que
  * causal false (an experiment, never trained): every query softmaxes over all T keys.
  */
 export function attentionForward(
-  out: Float32Array, preatt: Float32Array, att: Float32Array, qkv: Float32Array,
-  B: number, T: number, C: number, NH: number, causal = true,
+  out: Float32Array,
+  preatt: Float32Array,
+  att: Float32Array,
+  qkv: Float32Array,
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
+  causal = true,
 ): void {
   const { hs, C3, scale, head } = attentionSizes(T, C, NH);
   for (const { queryOff, block, outOff } of eachHead(B, T, C, NH)) {
@@ -216,7 +263,11 @@ export function residualForward(out: Float32Array, a: Float32Array, b: Float32Ar
  * logsumexp − logit so that very unlikely targets give a large finite loss.
  */
 export function crossEntropyForward(
-  losses: Float32Array, logits: Float32Array, targets: ArrayLike<number>, N: number, V: number,
+  losses: Float32Array,
+  logits: Float32Array,
+  targets: ArrayLike<number>,
+  N: number,
+  V: number,
 ): void {
   for (let n = 0; n < N; n++) {
     const off = n * V;
@@ -238,8 +289,13 @@ export function crossEntropyForward(
 
 /** Scatters dout [B,T,C] back onto the rows of wte [V,C] and wpe [T,C] that encoderForward added. */
 export function encoderBackward(
-  dwte: Float32Array, dwpe: Float32Array, dout: Float32Array, tokens: ArrayLike<number>,
-  B: number, T: number, C: number,
+  dwte: Float32Array,
+  dwpe: Float32Array,
+  dout: Float32Array,
+  tokens: ArrayLike<number>,
+  B: number,
+  T: number,
+  C: number,
 ): void {
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
@@ -262,8 +318,16 @@ export function encoderBackward(
  * gradient that only shifts or scales the whole row.
  */
 export function layernormBackward(
-  dinp: Float32Array, dweight: Float32Array, dbias: Float32Array, dout: Float32Array,
-  inp: Float32Array, weight: Float32Array, mean: Float32Array, rstd: Float32Array, N: number, C: number,
+  dinp: Float32Array,
+  dweight: Float32Array,
+  dbias: Float32Array,
+  dout: Float32Array,
+  inp: Float32Array,
+  weight: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
+  N: number,
+  C: number,
 ): void {
   for (let n = 0; n < N; n++) {
     const off = n * C;
@@ -304,8 +368,15 @@ function ones(N: number): Float32Array {
  * dinp += dout·weightᵀ, dweight += inpᵀ·dout, dbias += column sums of dout (1ᵀ·dout).
  */
 export function matmulBackward(
-  dinp: Float32Array, dweight: Float32Array, dbias: Float32Array | null, dout: Float32Array,
-  inp: Float32Array, weight: Float32Array, N: number, C: number, OC: number,
+  dinp: Float32Array,
+  dweight: Float32Array,
+  dbias: Float32Array | null,
+  dout: Float32Array,
+  inp: Float32Array,
+  weight: Float32Array,
+  N: number,
+  C: number,
+  OC: number,
 ): void {
   gemm({ out: dinp, a: dout, b: weight, M: N, K: OC, N: C, bRow: 1, bCol: OC, accumulate: true });
   gemm({ out: dweight, a: inp, b: dout, M: C, K: N, N: OC, aRow: 1, aCol: C, accumulate: true });
@@ -317,8 +388,14 @@ export function matmulBackward(
  * dinp += dlogits·weight, dweight += dlogitsᵀ·inp.
  */
 export function unembedBackward(
-  dinp: Float32Array, dweight: Float32Array, dlogits: Float32Array,
-  inp: Float32Array, weight: Float32Array, N: number, C: number, V: number,
+  dinp: Float32Array,
+  dweight: Float32Array,
+  dlogits: Float32Array,
+  inp: Float32Array,
+  weight: Float32Array,
+  N: number,
+  C: number,
+  V: number,
 ): void {
   gemm({ out: dinp, a: dlogits, b: weight, M: N, K: V, N: C, accumulate: true });
   gemm({ out: dweight, a: dlogits, b: inp, M: V, K: N, N: C, aRow: 1, aCol: V, accumulate: true });
@@ -334,8 +411,16 @@ export function unembedBackward(
  * working space, written (not added to), hidden keys' entries 0.
  */
 export function attentionBackward(
-  dqkv: Float32Array, dpreatt: Float32Array, datt: Float32Array, dout: Float32Array,
-  qkv: Float32Array, att: Float32Array, B: number, T: number, C: number, NH: number,
+  dqkv: Float32Array,
+  dpreatt: Float32Array,
+  datt: Float32Array,
+  dout: Float32Array,
+  qkv: Float32Array,
+  att: Float32Array,
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
 ): void {
   const { hs, C3, scale, head } = attentionSizes(T, C, NH);
   for (const { queryOff, block, outOff } of eachHead(B, T, C, NH)) {
@@ -397,7 +482,12 @@ export function residualBackward(da: Float32Array, db: Float32Array, dout: Float
  * the backward pass. scale = 1/N makes the loss the mean over positions.
  */
 export function crossEntropySoftmaxBackward(
-  dlogits: Float32Array, logits: Float32Array, targets: ArrayLike<number>, N: number, V: number, scale: number,
+  dlogits: Float32Array,
+  logits: Float32Array,
+  targets: ArrayLike<number>,
+  N: number,
+  V: number,
+  scale: number,
 ): void {
   for (let n = 0; n < N; n++) {
     const off = n * V;

@@ -6,24 +6,71 @@
  */
 import { type GPTConfig, headSize, sameShape } from './config.ts';
 import {
-  attendForward, attentionBackward, attentionForward, crossEntropyForward, crossEntropySoftmaxBackward,
-  encoderBackward, encoderForward, geluBackward, geluForward, layernormBackward, layernormForward,
-  matmulBackward, matmulForward, residualBackward, residualForward, unembedBackward, unembedForward,
+  attendForward,
+  attentionBackward,
+  attentionForward,
+  crossEntropyForward,
+  crossEntropySoftmaxBackward,
+  encoderBackward,
+  encoderForward,
+  geluBackward,
+  geluForward,
+  layernormBackward,
+  layernormForward,
+  matmulBackward,
+  matmulForward,
+  residualBackward,
+  residualForward,
+  unembedBackward,
+  unembedForward,
 } from './kernels.ts';
 import { layerView, type ParameterTensors, product, unembedding } from './params.ts';
 import type { Interventions } from '../api/inspector.ts';
 
 /** Named activations of one forward pass (llm.c's ActivationTensors). */
 export const ACTIVATION_NAMES = [
-  'encoded', 'ln1', 'ln1Mean', 'ln1Rstd', 'qkv', 'atty', 'preatt', 'att', 'attproj', 'residual2',
-  'ln2', 'ln2Mean', 'ln2Rstd', 'fch', 'fchGelu', 'fcproj', 'residual3', 'lnf', 'lnfMean', 'lnfRstd', 'logits',
+  'encoded',
+  'ln1',
+  'ln1Mean',
+  'ln1Rstd',
+  'qkv',
+  'atty',
+  'preatt',
+  'att',
+  'attproj',
+  'residual2',
+  'ln2',
+  'ln2Mean',
+  'ln2Rstd',
+  'fch',
+  'fchGelu',
+  'fcproj',
+  'residual3',
+  'lnf',
+  'lnfMean',
+  'lnfRstd',
+  'logits',
 ] as const;
 export type ActivationName = (typeof ACTIVATION_NAMES)[number];
 
 /** The activations one block writes; stacked over layers with a leading nLayer axis. */
 export const LAYER_ACTIVATION_NAMES = [
-  'ln1', 'ln1Mean', 'ln1Rstd', 'qkv', 'atty', 'preatt', 'att', 'attproj', 'residual2',
-  'ln2', 'ln2Mean', 'ln2Rstd', 'fch', 'fchGelu', 'fcproj', 'residual3',
+  'ln1',
+  'ln1Mean',
+  'ln1Rstd',
+  'qkv',
+  'atty',
+  'preatt',
+  'att',
+  'attproj',
+  'residual2',
+  'ln2',
+  'ln2Mean',
+  'ln2Rstd',
+  'fch',
+  'fchGelu',
+  'fcproj',
+  'residual3',
 ] as const satisfies readonly ActivationName[];
 export type LayerActivationName = (typeof LAYER_ACTIVATION_NAMES)[number];
 export type LayerActivations = Record<LayerActivationName, Float32Array>;
@@ -83,12 +130,18 @@ function layerParameters(params: ParameterTensors, layer: number) {
   const L = params.config.nLayer;
   const view = (stacked: Float32Array) => layerView(stacked, layer, L);
   return {
-    ln1w: view(params.ln1w), ln1b: view(params.ln1b),
-    qkvw: view(params.qkvw), qkvb: view(params.qkvb),
-    attprojw: view(params.attprojw), attprojb: view(params.attprojb),
-    ln2w: view(params.ln2w), ln2b: view(params.ln2b),
-    fcw: view(params.fcw), fcb: view(params.fcb),
-    fcprojw: view(params.fcprojw), fcprojb: view(params.fcprojb),
+    ln1w: view(params.ln1w),
+    ln1b: view(params.ln1b),
+    qkvw: view(params.qkvw),
+    qkvb: view(params.qkvb),
+    attprojw: view(params.attprojw),
+    attprojb: view(params.attprojb),
+    ln2w: view(params.ln2w),
+    ln2b: view(params.ln2b),
+    fcw: view(params.fcw),
+    fcb: view(params.fcb),
+    fcprojw: view(params.fcprojw),
+    fcprojb: view(params.fcprojb),
   };
 }
 type LayerParameters = ReturnType<typeof layerParameters>;
@@ -175,7 +228,9 @@ interface RunOptions extends Interventions {
  * Interventions (the inspector's experiments) change the attention sub-blocks.
  */
 function runForward(
-  params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors,
+  params: ParameterTensors,
+  tokens: ArrayLike<number>,
+  acts: ActivationTensors,
   { cache, causalMask = true, ablate = [] }: RunOptions = {},
 ): ActivationTensors {
   const { config } = params;
@@ -204,7 +259,10 @@ function runForward(
  * layer's activations: what a backward pass needs. Pass `acts` to reuse buffers.
  */
 export function forwardActivations(
-  params: ParameterTensors, tokens: ArrayLike<number>, B: number, T: number,
+  params: ParameterTensors,
+  tokens: ArrayLike<number>,
+  B: number,
+  T: number,
   acts: ActivationTensors = createActivations(params.config, B, T),
 ): ActivationTensors {
   const { config } = params;
@@ -297,9 +355,7 @@ export interface ForwardOptions extends Interventions {
  * layer's worth of buffers and nothing else is kept. causalMask and ablate are
  * the inspector's experiments (see Interventions); training never uses them.
  */
-export function forward(
-  params: ParameterTensors, tokens: ArrayLike<number>, options: ForwardOptions = {},
-): ForwardResult {
+export function forward(params: ParameterTensors, tokens: ArrayLike<number>, options: ForwardOptions = {}): ForwardResult {
   const { config } = params;
   const T = tokens.length;
   const { capture, causalMask: causal = true, ablate } = options;
@@ -338,7 +394,15 @@ export function createActivationGradients(config: GPTConfig, B: number, T: numbe
 
 /** The activation gradients a block's backward pass adds into (the rest are written or unused). */
 const SUMMED_LAYER_GRADIENTS = [
-  'ln1', 'qkv', 'atty', 'attproj', 'residual2', 'ln2', 'fch', 'fchGelu', 'fcproj',
+  'ln1',
+  'qkv',
+  'atty',
+  'attproj',
+  'residual2',
+  'ln2',
+  'fch',
+  'fchGelu',
+  'fcproj',
 ] as const satisfies readonly LayerActivationName[];
 
 /**
@@ -350,8 +414,13 @@ const SUMMED_LAYER_GRADIENTS = [
  * to reuse buffers from step to step.
  */
 export function lossAndGradients(
-  params: ParameterTensors, tokens: ArrayLike<number>, targets: ArrayLike<number>, B: number, T: number,
-  grads: ParameterTensors, acts: ActivationTensors = createActivations(params.config, B, T),
+  params: ParameterTensors,
+  tokens: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  B: number,
+  T: number,
+  grads: ParameterTensors,
+  acts: ActivationTensors = createActivations(params.config, B, T),
   dacts: ActivationTensors = createActivationGradients(params.config, B, T),
 ): number {
   const { config } = params;
@@ -499,9 +568,21 @@ export function forwardCached(params: ParameterTensors, cache: KVCache, token: n
     const layerOff = l * blockSize * C;
     for (let h = 0; h < NH; h++) {
       attendForward(
-        a.atty, h * hs, cache.scores, cache.pattern, h * blockSize,
-        a.qkv, h * hs, cache.keys, layerOff + h * hs, cache.values, layerOff + h * hs,
-        C, position + 1, position + 1, hs,
+        a.atty,
+        h * hs,
+        cache.scores,
+        cache.pattern,
+        h * blockSize,
+        a.qkv,
+        h * hs,
+        cache.keys,
+        layerOff + h * hs,
+        cache.values,
+        layerOff + h * hs,
+        C,
+        position + 1,
+        position + 1,
+        hs,
       );
     }
     blockOutput(p, residual, a, 1, C);

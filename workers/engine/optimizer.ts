@@ -3,9 +3,7 @@
  * the learning-rate schedule: linear warm-up, then cosine decay.
  */
 import type { GPTConfig } from './config.ts';
-import {
-  createParameters, PARAMETER_NAMES, parameterLayout, type ParameterName, type ParameterTensors,
-} from './params.ts';
+import { createParameters, PARAMETER_NAMES, parameterLayout, type ParameterName, type ParameterTensors } from './params.ts';
 
 export interface AdamWSettings {
   /** How much of the running mean of gradients carries over each step. */

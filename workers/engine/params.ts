@@ -20,8 +20,23 @@ import { Random } from './random.ts';
  *   lmHead [V, C]   only when untied; otherwise the unembedding is wte
  */
 export const PARAMETER_NAMES = [
-  'wte', 'wpe', 'ln1w', 'ln1b', 'qkvw', 'qkvb', 'attprojw', 'attprojb',
-  'ln2w', 'ln2b', 'fcw', 'fcb', 'fcprojw', 'fcprojb', 'lnfw', 'lnfb', 'lmHead',
+  'wte',
+  'wpe',
+  'ln1w',
+  'ln1b',
+  'qkvw',
+  'qkvb',
+  'attprojw',
+  'attprojb',
+  'ln2w',
+  'ln2b',
+  'fcw',
+  'fcb',
+  'fcprojw',
+  'fcprojb',
+  'lnfw',
+  'lnfb',
+  'lmHead',
 ] as const;
 export type ParameterName = (typeof PARAMETER_NAMES)[number];
 
@@ -60,7 +75,11 @@ export interface ParameterTensors extends ParameterViews {
 }
 
 /** Offsets of each named tensor inside the flat buffer, and the total length. */
-export function parameterLayout(config: GPTConfig): { offsets: Record<ParameterName, number>; sizes: Record<ParameterName, number>; total: number } {
+export function parameterLayout(config: GPTConfig): {
+  offsets: Record<ParameterName, number>;
+  sizes: Record<ParameterName, number>;
+  total: number;
+} {
   const shapes = parameterShapes(validateConfig(config));
   const offsets = {} as Record<ParameterName, number>;
   const sizes = {} as Record<ParameterName, number>;
@@ -88,8 +107,7 @@ export function createParameters(config: GPTConfig, data?: Float32Array): Parame
 }
 
 /** The unembedding matrix [V, C]: the token embedding when tied. */
-export const unembedding = (params: ParameterTensors): Float32Array =>
-  params.config.tied ? params.wte : params.lmHead;
+export const unembedding = (params: ParameterTensors): Float32Array => (params.config.tied ? params.wte : params.lmHead);
 
 /** One layer's slice of a tensor stacked over layers. */
 export function layerView(stacked: Float32Array, layer: number, nLayer: number): Float32Array {

@@ -21,7 +21,15 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
   { id: 'small', label: 'Small: 4 layers, 64 wide', nLayer: 4, nHead: 4, nEmbd: 64, blockSize: 64, tied: true },
   { id: 'medium', label: 'Medium: 5 layers, 128 wide', nLayer: 5, nHead: 4, nEmbd: 128, blockSize: 128, tied: true },
   { id: 'large', label: 'Large: 6 layers, 256 wide', nLayer: 6, nHead: 8, nEmbd: 256, blockSize: 128, tied: true },
-  { id: 'nano-cpu', label: 'nano-cpu: 4 layers, 128 wide (benchmark)', nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, tied: true },
+  {
+    id: 'nano-cpu',
+    label: 'nano-cpu: 4 layers, 128 wide (benchmark)',
+    nLayer: 4,
+    nHead: 4,
+    nEmbd: 128,
+    blockSize: 64,
+    tied: true,
+  },
 ];
 
 /** The GPTConfig of a preset (or preset id) for a corpus's vocabulary size. */

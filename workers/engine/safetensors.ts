@@ -58,7 +58,9 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const headerLength = view.getBigUint64(0, true);
   if (headerLength === 0n) fail('header length is 0: the file has no header (truncated, or not a safetensors file)');
   if (headerLength > BigInt(bytes.length - 8)) {
-    fail(`header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated, or not a safetensors file)`);
+    fail(
+      `header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated, or not a safetensors file)`,
+    );
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength} is over the 100 MB limit`);
   const dataStart = 8 + Number(headerLength);
@@ -108,7 +110,9 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
 /** The header as an object: UTF-8 JSON starting with "{" (trailing spaces pad it), no key given twice. */
 function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
   if (headerBytes[0] !== 0x7b) {
-    fail(`header must start with "{" but starts with byte 0x${headerBytes[0]!.toString(16).padStart(2, '0')} (not a safetensors file, or the header length is wrong)`);
+    fail(
+      `header must start with "{" but starts with byte 0x${headerBytes[0]!.toString(16).padStart(2, '0')} (not a safetensors file, or the header length is wrong)`,
+    );
   }
   let text: string;
   try {

@@ -4,7 +4,12 @@
  * and every so often measure the loss on held-out text.
  */
 import {
-  type ActivationTensors, createActivationGradients, createActivations, crossEntropy, forwardActivations, lossAndGradients,
+  type ActivationTensors,
+  createActivationGradients,
+  createActivations,
+  crossEntropy,
+  forwardActivations,
+  lossAndGradients,
 } from './model.ts';
 import { type TokenDataset, sampleBatch } from './data.ts';
 import { DEFAULT_SEED } from './defaults.ts';
@@ -207,7 +212,8 @@ function checkSettings(s: TrainingSettings, blockSize: number): void {
   for (const key of wholeNumbers) {
     if (!Number.isInteger(s[key]) || s[key] < 1) throw new Error(`${key} must be a positive whole number, got ${s[key]}`);
   }
-  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0) throw new Error(`warmupSteps must be a whole number, got ${s.warmupSteps}`);
+  if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0)
+    throw new Error(`warmupSteps must be a whole number, got ${s.warmupSteps}`);
   if (s.seqLen > blockSize) throw new Error(`seqLen ${s.seqLen} is longer than the model's context of ${blockSize}`);
   for (const key of ['learningRate', 'minLearningRate', 'weightDecay', 'eps'] as const) {
     if (!(s[key] >= 0 && Number.isFinite(s[key]))) throw new Error(`${key} must be a number ≥ 0, got ${s[key]}`);
@@ -241,15 +247,23 @@ export class Trainer {
 
   /** Trains params in place. seqLen defaults to the smaller of 64 and the model's context. */
   constructor(
-    params: ParameterTensors, dataset: TokenDataset, settings: Partial<TrainingSettings> = {}, options: TrainerOptions = {},
+    params: ParameterTensors,
+    dataset: TokenDataset,
+    settings: Partial<TrainingSettings> = {},
+    options: TrainerOptions = {},
   ) {
     const { config } = params;
     const seqLen = settings.seqLen ?? Math.min(DEFAULT_TRAINING.seqLen, config.blockSize);
     this.settings = { ...DEFAULT_TRAINING, ...settings, seqLen };
     checkSettings(this.settings, config.blockSize);
-    for (const [part, tokens] of [['training', dataset.train], ['validation', dataset.validation]] as const) {
+    for (const [part, tokens] of [
+      ['training', dataset.train],
+      ['validation', dataset.validation],
+    ] as const) {
       if (tokens.length < seqLen + 1) {
-        throw new Error(`the ${part} text has ${tokens.length} tokens; windows of ${seqLen} need at least ${seqLen + 1}: use a longer text`);
+        throw new Error(
+          `the ${part} text has ${tokens.length} tokens; windows of ${seqLen} need at least ${seqLen + 1}: use a longer text`,
+        );
       }
     }
     this.params = params;
@@ -321,7 +335,11 @@ export class Trainer {
     return this.exclusive(async () => {
       const snapshot = await this.withFallback(() => this.backendInUse.snapshot());
       return {
-        snapshot, steps: this.steps, tokens: this.tokens, history: this.history.map((point) => ({ ...point })), random: this.random.state(),
+        snapshot,
+        steps: this.steps,
+        tokens: this.tokens,
+        history: this.history.map((point) => ({ ...point })),
+        random: this.random.state(),
       };
     });
   }
@@ -368,7 +386,12 @@ export class Trainer {
     this.steps = stepNumber;
     this.tokens += B * T;
     const report: StepReport = {
-      step: stepNumber, loss, learningRate, gradNorm, tokensSeen: this.tokens, milliseconds: performance.now() - started,
+      step: stepNumber,
+      loss,
+      learningRate,
+      gradNorm,
+      tokensSeen: this.tokens,
+      milliseconds: performance.now() - started,
     };
     if (stepNumber % evalInterval === 0 || stepNumber === totalSteps) report.validationLoss = await this.evaluateOn();
     this.history.push({ step: stepNumber, loss, validationLoss: report.validationLoss });
@@ -397,7 +420,12 @@ export class Trainer {
 
   private keepBackup(snapshot: TrainingSnapshot): void {
     this.backup = {
-      snapshot, steps: this.steps, tokens: this.tokens, historyLength: this.history.length, random: this.random.state(), takenAt: performance.now(),
+      snapshot,
+      steps: this.steps,
+      tokens: this.tokens,
+      historyLength: this.history.length,
+      random: this.random.state(),
+      takenAt: performance.now(),
     };
   }
 

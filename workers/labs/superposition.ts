@@ -25,7 +25,9 @@ const LAST_STEP_FRACTION = 0.02;
 
 function checkWhole(value: number, min: number, max: number, what: string): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${what} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${value}`);
+    throw new Error(
+      `${what} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${value}`,
+    );
   }
 }
 
@@ -38,7 +40,10 @@ function checkShape(dimension: number, count: number): void {
 function dotRows(vectors: Float32Array, a: number, b: number, d: number): number {
   const x = a * d;
   const y = b * d;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let k = 0;
   for (; k + 3 < d; k += 4) {
     s0 += vectors[x + k] * vectors[y + k];
@@ -68,7 +73,11 @@ function randomUnitVectors(dimension: number, count: number, seed: number): Floa
 
 /** Histogram (0° … 180°) and summary of the angles between every pair of unit rows. */
 function angleHistogram(
-  vectors: Float32Array, count: number, d: number, bins: number, tolerance = 0,
+  vectors: Float32Array,
+  count: number,
+  d: number,
+  bins: number,
+  tolerance = 0,
 ): { histogram: AngleHistogram; within: number } {
   const counts = new Array<number>(bins).fill(0);
   let [sum, sumSquares, maxDeviation, within] = [0, 0, 0, 0];

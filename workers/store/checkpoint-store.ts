@@ -68,8 +68,9 @@ export class StorageProblem extends Error {
   }
 }
 
-const UNAVAILABLE_MESSAGE = 'This browser does not let the page store data here (private window or blocked storage): '
-  + 'models stay in memory until the tab closes.';
+const UNAVAILABLE_MESSAGE =
+  'This browser does not let the page store data here (private window or blocked storage): ' +
+  'models stay in memory until the tab closes.';
 
 /** Names of the errors a browser gives when it keeps IndexedDB from a page. */
 const BLOCKED_ERRORS = new Set(['SecurityError', 'InvalidStateError']);
@@ -154,7 +155,9 @@ export class CheckpointStore {
   async list(): Promise<CheckpointSummary[]> {
     const index = await this.guard('read the saved models', () => this.readIndex());
     await this.removeOrphans();
-    return Object.values(index).map((entry) => entry.summary).sort((a, b) => b.updated - a.updated);
+    return Object.values(index)
+      .map((entry) => entry.summary)
+      .sort((a, b) => b.updated - a.updated);
   }
 
   /**
@@ -187,12 +190,16 @@ export class CheckpointStore {
   async rename(id: string, name: string): Promise<CheckpointSummary> {
     return this.guard(`rename "${name}"`, async () => {
       let renamed: CheckpointSummary | undefined;
-      await update<Index>(INDEX_KEY, (index = {}) => {
-        const entry = index[id];
-        if (!entry) return index;
-        renamed = { ...entry.summary, name, updated: Math.max(Date.now(), entry.summary.updated + 1) };
-        return { ...index, [id]: { ...entry, summary: renamed } };
-      }, this.store);
+      await update<Index>(
+        INDEX_KEY,
+        (index = {}) => {
+          const entry = index[id];
+          if (!entry) return index;
+          renamed = { ...entry.summary, name, updated: Math.max(Date.now(), entry.summary.updated + 1) };
+          return { ...index, [id]: { ...entry, summary: renamed } };
+        },
+        this.store,
+      );
       if (!renamed) throw new Error('that saved model is gone (deleted in another tab?)');
       return renamed;
     });
@@ -201,7 +208,8 @@ export class CheckpointStore {
   /** A copy under a new id. */
   async duplicate(id: string, name?: string): Promise<CheckpointSummary> {
     const original = await this.load(id);
-    if (!original) throw new StorageProblem('failed', 'Could not duplicate the saved model: it is gone (deleted in another tab?).');
+    if (!original)
+      throw new StorageProblem('failed', 'Could not duplicate the saved model: it is gone (deleted in another tab?).');
     const { schema: _schema, created: _created, updated: _updated, ...copy } = original;
     const { summary } = await this.save({ ...copy, id: CheckpointStore.newId(), name: name ?? `${original.name} (copy)` });
     return summary;
@@ -210,11 +218,15 @@ export class CheckpointStore {
   async delete(id: string): Promise<void> {
     await this.guard('delete the saved model', async () => {
       let removed: IndexEntry | undefined;
-      await update<Index>(INDEX_KEY, (index = {}) => {
-        const { [id]: entry, ...rest } = index;
-        removed = entry;
-        return rest;
-      }, this.store);
+      await update<Index>(
+        INDEX_KEY,
+        (index = {}) => {
+          const { [id]: entry, ...rest } = index;
+          removed = entry;
+          return rest;
+        },
+        this.store,
+      );
       if (removed) await del(dataKey(id, removed.revision), this.store);
     });
   }
@@ -228,7 +240,9 @@ export class CheckpointStore {
   }
 
   async setActive(id: string | null): Promise<void> {
-    await this.guard('remember the model in use', () => (id === null ? del(ACTIVE_KEY, this.store) : set(ACTIVE_KEY, id, this.store)));
+    await this.guard('remember the model in use', () =>
+      id === null ? del(ACTIVE_KEY, this.store) : set(ACTIVE_KEY, id, this.store),
+    );
   }
 
   private async readIndex(): Promise<Index> {
@@ -251,10 +265,14 @@ export class CheckpointStore {
     await set(dataKey(record.id, revision), stored, this.store);
     // 2. The switch.
     let replacedEntry: IndexEntry | undefined;
-    await update<Index>(INDEX_KEY, (index = {}) => {
-      replacedEntry = index[record.id];
-      return { ...index, [record.id]: { revision, summary } };
-    }, this.store);
+    await update<Index>(
+      INDEX_KEY,
+      (index = {}) => {
+        replacedEntry = index[record.id];
+        return { ...index, [record.id]: { revision, summary } };
+      },
+      this.store,
+    );
     const result: SaveResult = { summary };
     if (replacedEntry) {
       if (baseUpdated !== undefined && replacedEntry.summary.updated > baseUpdated) {

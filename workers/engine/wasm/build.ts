@@ -16,16 +16,13 @@ export const KERNEL_SOURCES = ['gemm.ts', 'gelu.ts'];
 export const GENERATED_MODULE = here('gemm-wasm.ts');
 
 async function compile(sources: Record<string, string>, relaxed: boolean): Promise<Uint8Array> {
-  const result = await asc.compileString(
-    sources,
-    {
-      optimizeLevel: 3,
-      shrinkLevel: 0,
-      noAssert: true,
-      runtime: 'stub',
-      enable: relaxed ? ['simd', 'relaxed-simd'] : ['simd'],
-    },
-  );
+  const result = await asc.compileString(sources, {
+    optimizeLevel: 3,
+    shrinkLevel: 0,
+    noAssert: true,
+    runtime: 'stub',
+    enable: relaxed ? ['simd', 'relaxed-simd'] : ['simd'],
+  });
   if (result.error || !result.binary) {
     throw new Error(`AssemblyScript build failed (${relaxed ? 'relaxed-simd' : 'simd'}):\n${result.stderr.toString()}`);
   }

@@ -16,7 +16,16 @@
 
 import { attentionViews, gemm, geluWGSL, rowMajor, transposed } from './matmul.ts';
 import {
-  bindingFloats, type Dispatch, ENTRY_WGSL, type GPUTensor, offsetBy, packUniforms, pieces, type Program, storage, uniformsWGSL,
+  bindingFloats,
+  type Dispatch,
+  ENTRY_WGSL,
+  type GPUTensor,
+  offsetBy,
+  packUniforms,
+  pieces,
+  type Program,
+  storage,
+  uniformsWGSL,
 } from './program.ts';
 
 /**
@@ -26,10 +35,18 @@ import {
  * within the binding. `fields` (u32) and `floats` (f32) name the other uniforms;
  * `functions` are WGSL functions the body calls.
  */
-export interface PerIndexKernel { name: string; wgsl: string }
+export interface PerIndexKernel {
+  name: string;
+  wgsl: string;
+}
 
 export function perIndexKernel(
-  name: string, buffers: string[], fields: string[], floats: string[], body: string, functions = '',
+  name: string,
+  buffers: string[],
+  fields: string[],
+  floats: string[],
+  body: string,
+  functions = '',
 ): PerIndexKernel {
   const parsed = buffers.map((spec) => {
     const [bufferName, kind] = spec.split(':').map((part) => part.trim());
@@ -54,18 +71,31 @@ ${body}
  * then the values of its u32 `fields` and f32 `floats`.
  */
 export function perIndex(
-  p: Program, kernel: PerIndexKernel, tensors: [GPUTensor, number?][], fields: number[], floats: number[], count: number,
+  p: Program,
+  kernel: PerIndexKernel,
+  tensors: [GPUTensor, number?][],
+  fields: number[],
+  floats: number[],
+  count: number,
 ): Dispatch {
   const bound = tensors.map(([tensor, length]) => p.bind(tensor, length));
   const uniforms = packUniforms([count, ...fields, ...bound.map((b) => b.offset)], floats);
   return p.dispatch(
-    p.pipeline(kernel.name, kernel.wgsl), bound.map((b) => b.binding), uniforms, p.grid(count),
+    p.pipeline(kernel.name, kernel.wgsl),
+    bound.map((b) => b.binding),
+    uniforms,
+    p.grid(count),
   );
 }
 
 // ---- the backward kernels ----
 
-const ENCODER_BACKWARD = perIndexKernel('encoderBackward', ['dwte: rw', 'dwpe: rw', 'dout', 'tokens: i32'], ['positions', 'T'], [], /* wgsl */ `
+const ENCODER_BACKWARD = perIndexKernel(
+  'encoderBackward',
+  ['dwte: rw', 'dwpe: rw', 'dout', 'tokens: i32'],
+  ['positions', 'T'],
+  [],
+  /* wgsl */ `
   // i is a channel: this invocation alone writes column i of dwte and dwpe,
   // so repeated tokens add up without races.
   let C = u.count;
@@ -73,18 +103,30 @@ const ENCODER_BACKWARD = perIndexKernel('encoderBackward', ['dwte: rw', 'dwpe: r
     let d = dout[u.doutOff + n * C + i];
     dwte[u.dwteOff + u32(tokens[u.tokensOff + n]) * C + i] += d;
     dwpe[u.dwpeOff + (n % u.T) * C + i] += d;
-  }`);
+  }`,
+);
 
 /** Scatters dout [B,T,C] back onto the rows of wte [V,C] and wpe [T,C] (tokens: int32 [B·T]); dwte is bound to its buffer's end. */
 export function encoderBackward(
-  p: Program, dwte: GPUTensor, dwpe: GPUTensor, dout: GPUTensor, tokens: GPUTensor, B: number, T: number, C: number,
+  p: Program,
+  dwte: GPUTensor,
+  dwpe: GPUTensor,
+  dout: GPUTensor,
+  tokens: GPUTensor,
+  B: number,
+  T: number,
+  C: number,
 ): Dispatch[] {
   const N = B * T;
   return [perIndex(p, ENCODER_BACKWARD, [[dwte], [dwpe, T * C], [dout, N * C], [tokens, N]], [N, T], [], C)];
 }
 
 const LAYERNORM_BACKWARD_INPUT = perIndexKernel(
-  'layernormBackwardInput', ['dinp: rw', 'dout', 'inp', 'weight', 'mean', 'rstd'], ['C'], [], /* wgsl */ `
+  'layernormBackwardInput',
+  ['dinp: rw', 'dout', 'inp', 'weight', 'mean', 'rstd'],
+  ['C'],
+  [],
+  /* wgsl */ `
   // i is a row.
   let x = u.inpOff + i * u.C;
   let dy = u.doutOff + i * u.C;
@@ -103,10 +145,15 @@ const LAYERNORM_BACKWARD_INPUT = perIndexKernel(
   for (var c = 0u; c < u.C; c++) {
     let norm = (inp[x + c] - m) * s;
     dinp[dx + c] += s * (weight[u.weightOff + c] * dout[dy + c] - gMean - norm * gNormMean);
-  }`);
+  }`,
+);
 
 const LAYERNORM_BACKWARD_PARAMS = perIndexKernel(
-  'layernormBackwardParams', ['dweight: rw', 'dbias: rw', 'dout', 'inp', 'mean', 'rstd'], ['N'], [], /* wgsl */ `
+  'layernormBackwardParams',
+  ['dweight: rw', 'dbias: rw', 'dout', 'inp', 'mean', 'rstd'],
+  ['N'],
+  [],
+  /* wgsl */ `
   // i is a channel; the sums over rows are this invocation's alone.
   let C = u.count;
   var weightSum = 0.0;
@@ -117,27 +164,54 @@ const LAYERNORM_BACKWARD_PARAMS = perIndexKernel(
     biasSum += d;
   }
   dweight[u.dweightOff + i] += weightSum;
-  dbias[u.dbiasOff + i] += biasSum;`);
+  dbias[u.dbiasOff + i] += biasSum;`,
+);
 
 /** LayerNorm backward from the saved mean and rstd [N]: one pass per row for dinp, one per channel for dweight and dbias. */
 export function layernormBackward(
-  p: Program, dinp: GPUTensor, dweight: GPUTensor, dbias: GPUTensor, dout: GPUTensor,
-  inp: GPUTensor, weight: GPUTensor, mean: GPUTensor, rstd: GPUTensor, N: number, C: number,
+  p: Program,
+  dinp: GPUTensor,
+  dweight: GPUTensor,
+  dbias: GPUTensor,
+  dout: GPUTensor,
+  inp: GPUTensor,
+  weight: GPUTensor,
+  mean: GPUTensor,
+  rstd: GPUTensor,
+  N: number,
+  C: number,
 ): Dispatch[] {
-  const rows: [GPUTensor, number][] = [[dout, N * C], [inp, N * C]];
-  const stats: [GPUTensor, number][] = [[mean, N], [rstd, N]];
+  const rows: [GPUTensor, number][] = [
+    [dout, N * C],
+    [inp, N * C],
+  ];
+  const stats: [GPUTensor, number][] = [
+    [mean, N],
+    [rstd, N],
+  ];
   return [
     perIndex(p, LAYERNORM_BACKWARD_INPUT, [[dinp, N * C], ...rows, [weight, C], ...stats], [C], [], N),
     perIndex(p, LAYERNORM_BACKWARD_PARAMS, [[dweight, C], [dbias, C], ...rows, ...stats], [N], [], C),
   ];
 }
 
-const COLUMN_SUMS = perIndexKernel('columnSums', ['sums: rw', 'matrix'], ['N'], [], /* wgsl */ `
+const COLUMN_SUMS = perIndexKernel(
+  'columnSums',
+  ['sums: rw', 'matrix'],
+  ['N'],
+  [],
+  /* wgsl */ `
   var sum = 0.0;
   for (var n = 0u; n < u.N; n++) { sum += matrix[u.matrixOff + n * u.count + i]; }
-  sums[u.sumsOff + i] += sum;`);
+  sums[u.sumsOff + i] += sum;`,
+);
 
-const TRANSPOSE = perIndexKernel('transpose', ['out: rw', 'inp'], ['rows', 'cols'], [], /* wgsl */ `
+const TRANSPOSE = perIndexKernel(
+  'transpose',
+  ['out: rw', 'inp'],
+  ['rows', 'cols'],
+  [],
+  /* wgsl */ `
   // out [cols, rows] = inpᵀ, a 4×4 block per invocation (rows and cols multiples of 4):
   // 4 loads of consecutive floats per row of the block.
   let blockCols = u.cols / 4u;
@@ -150,19 +224,33 @@ const TRANSPOSE = perIndexKernel('transpose', ['out: rw', 'inp'], ['rows', 'cols
     out[destination + u.rows] = inp[source + 1u];
     out[destination + 2u * u.rows] = inp[source + 2u];
     out[destination + 3u * u.rows] = inp[source + 3u];
-  }`);
+  }`,
+);
 
 /**
  * When a matmul's input is gelu(x) (the MLP's second layer): x and its gradient,
  * which gets gelu′(x)·dinp as the input gradient dinp is stored (nothing may
  * add to dinp after).
  */
-export interface GeluInput { dinp: GPUTensor; inp: GPUTensor }
+export interface GeluInput {
+  dinp: GPUTensor;
+  inp: GPUTensor;
+}
 
 /** out [cols, rows] = inpᵀ for inp [rows, cols], both multiples of 4. */
 export function transpose(p: Program, out: GPUTensor, inp: GPUTensor, rows: number, cols: number): Dispatch {
   if (rows % 4 !== 0 || cols % 4 !== 0) throw new Error(`transpose: ${rows}×${cols} is not made of 4×4 blocks`);
-  return perIndex(p, TRANSPOSE, [[out, rows * cols], [inp, rows * cols]], [rows, cols], [], (rows * cols) / 16);
+  return perIndex(
+    p,
+    TRANSPOSE,
+    [
+      [out, rows * cols],
+      [inp, rows * cols],
+    ],
+    [rows, cols],
+    [],
+    (rows * cols) / 16,
+  );
 }
 
 /**
@@ -171,8 +259,17 @@ export function transpose(p: Program, out: GPUTensor, inp: GPUTensor, rows: numb
  * with throughGelu, then the GELU backward from dinp (see GeluInput).
  */
 export function matmulBackward(
-  p: Program, dinp: GPUTensor, dweight: GPUTensor, dbias: GPUTensor | null, dout: GPUTensor,
-  inp: GPUTensor, weight: GPUTensor, N: number, C: number, OC: number, throughGelu: GeluInput | null = null,
+  p: Program,
+  dinp: GPUTensor,
+  dweight: GPUTensor,
+  dbias: GPUTensor | null,
+  dout: GPUTensor,
+  inp: GPUTensor,
+  weight: GPUTensor,
+  N: number,
+  C: number,
+  OC: number,
+  throughGelu: GeluInput | null = null,
 ): Dispatch[] {
   // dinp += dout·weightᵀ reads the weight along its rows; from a transposed copy
   // (made once per step, allocated once) it is the x·W loop of matmulForward
@@ -185,14 +282,41 @@ export function matmulBackward(
   const dispatches = [
     ...(weightT ? [transpose(p, weightT, weight, C, OC)] : []),
     ...gemm(p, {
-      out: dinp, a: dout, ...(weightT ? { b: weightT } : { b: weight, bView: transposed(rowMajor(OC)) }), M: N, K: OC, N: C,
-      accumulate: true, epilogue: throughGelu && { kind: 'geluBackward', ...throughGelu },
+      out: dinp,
+      a: dout,
+      ...(weightT ? { b: weightT } : { b: weight, bView: transposed(rowMajor(OC)) }),
+      M: N,
+      K: OC,
+      N: C,
+      accumulate: true,
+      epilogue: throughGelu && { kind: 'geluBackward', ...throughGelu },
     }),
     ...gemm(p, {
-      out: dweight, a: inp, aView: transposed(rowMajor(C)), b: dout, M: C, K: N, N: OC, accumulate: true, columnSums: fusedSums ? dbias : null,
+      out: dweight,
+      a: inp,
+      aView: transposed(rowMajor(C)),
+      b: dout,
+      M: C,
+      K: N,
+      N: OC,
+      accumulate: true,
+      columnSums: fusedSums ? dbias : null,
     }),
   ];
-  if (dbias && !fusedSums) dispatches.push(perIndex(p, COLUMN_SUMS, [[dbias, OC], [dout, N * OC]], [N], [], OC));
+  if (dbias && !fusedSums)
+    dispatches.push(
+      perIndex(
+        p,
+        COLUMN_SUMS,
+        [
+          [dbias, OC],
+          [dout, N * OC],
+        ],
+        [N],
+        [],
+        OC,
+      ),
+    );
   return dispatches;
 }
 
@@ -202,8 +326,15 @@ export function matmulBackward(
  * one binding is done in blocks of rows and of the vocabulary, each adding its part.
  */
 export function unembedBackward(
-  p: Program, dinp: GPUTensor, dweight: GPUTensor, dlogits: GPUTensor,
-  inp: GPUTensor, weight: GPUTensor, N: number, C: number, V: number,
+  p: Program,
+  dinp: GPUTensor,
+  dweight: GPUTensor,
+  dlogits: GPUTensor,
+  inp: GPUTensor,
+  weight: GPUTensor,
+  N: number,
+  C: number,
+  V: number,
 ): Dispatch[] {
   const limit = bindingFloats(p);
   const dispatches: Dispatch[] = [];
@@ -211,9 +342,25 @@ export function unembedBackward(
     for (const [n0, rows] of pieces(N, limit / Math.max(V, C))) {
       const dlogitsBlock = offsetBy(dlogits, n0 * V + v0);
       dispatches.push(
-        ...gemm(p, { out: offsetBy(dinp, n0 * C), a: dlogitsBlock, aView: rowMajor(V), b: offsetBy(weight, v0 * C), M: rows, K: vocab, N: C, accumulate: true }),
         ...gemm(p, {
-          out: offsetBy(dweight, v0 * C), a: dlogitsBlock, aView: transposed(rowMajor(V)), b: offsetBy(inp, n0 * C), M: vocab, K: rows, N: C, accumulate: true,
+          out: offsetBy(dinp, n0 * C),
+          a: dlogitsBlock,
+          aView: rowMajor(V),
+          b: offsetBy(weight, v0 * C),
+          M: rows,
+          K: vocab,
+          N: C,
+          accumulate: true,
+        }),
+        ...gemm(p, {
+          out: offsetBy(dweight, v0 * C),
+          a: dlogitsBlock,
+          aView: transposed(rowMajor(V)),
+          b: offsetBy(inp, n0 * C),
+          M: vocab,
+          K: rows,
+          N: C,
+          accumulate: true,
         }),
       );
     }
@@ -221,7 +368,12 @@ export function unembedBackward(
   return dispatches;
 }
 
-const SOFTMAX_BACKWARD = perIndexKernel('softmaxBackward', ['datt: rw', 'dpreatt: rw', 'att'], ['T'], [], /* wgsl */ `
+const SOFTMAX_BACKWARD = perIndexKernel(
+  'softmaxBackward',
+  ['datt: rw', 'dpreatt: rw', 'att'],
+  ['T'],
+  [],
+  /* wgsl */ `
   // i is one query's row of one head; keys after the query are hidden.
   let t = i % u.T;
   let row = i * u.T;
@@ -234,7 +386,8 @@ const SOFTMAX_BACKWARD = perIndexKernel('softmaxBackward', ['datt: rw', 'dpreatt
   for (var j = t + 1u; j < u.T; j++) {
     datt[dw + j] = 0.0;
     dpreatt[ds + j] = 0.0;
-  }`);
+  }`,
+);
 
 /**
  * Causal attention backward from the qkv [B,T,3C] and att [B,NH,T,T] the
@@ -244,8 +397,17 @@ const SOFTMAX_BACKWARD = perIndexKernel('softmaxBackward', ['datt: rw', 'dpreatt
  * datt and dpreatt [B,NH,T,T] are written (hidden keys' entries 0).
  */
 export function attentionBackward(
-  p: Program, dqkv: GPUTensor, dpreatt: GPUTensor, datt: GPUTensor, dout: GPUTensor,
-  qkv: GPUTensor, att: GPUTensor, B: number, T: number, C: number, NH: number,
+  p: Program,
+  dqkv: GPUTensor,
+  dpreatt: GPUTensor,
+  datt: GPUTensor,
+  dout: GPUTensor,
+  qkv: GPUTensor,
+  att: GPUTensor,
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
 ): Dispatch[] {
   const rows = B * NH * T;
   const { query, key, value, headOut, scores } = attentionViews(T, C, NH);
@@ -254,43 +416,129 @@ export function attentionBackward(
   const alpha = 1 / Math.sqrt(C / NH);
   return [
     // softmaxBackward reads datt at visible keys only, and writes the rest.
-    ...gemm(p, { out: datt, outView: scores, a: dout, aView: headOut, b: qkv, bView: transposed(value), ...perHead(T, C / NH, T), causal: 'skipAbove' }),
     ...gemm(p, {
-      out: dqkv, outView: value, a: att, aView: transposed(scores), b: dout, bView: headOut, ...perHead(T, T, C / NH),
-      accumulate: true, causal: 'kFromRow',
+      out: datt,
+      outView: scores,
+      a: dout,
+      aView: headOut,
+      b: qkv,
+      bView: transposed(value),
+      ...perHead(T, C / NH, T),
+      causal: 'skipAbove',
     }),
-    perIndex(p, SOFTMAX_BACKWARD, [[datt, rows * T], [dpreatt, rows * T], [att, rows * T]], [T], [], rows),
     ...gemm(p, {
-      out: dqkv, outView: query, a: dpreatt, aView: scores, b: qkv, bView: key, ...perHead(T, T, C / NH),
-      accumulate: true, alpha, causal: 'kToRow',
+      out: dqkv,
+      outView: value,
+      a: att,
+      aView: transposed(scores),
+      b: dout,
+      bView: headOut,
+      ...perHead(T, T, C / NH),
+      accumulate: true,
+      causal: 'kFromRow',
+    }),
+    perIndex(
+      p,
+      SOFTMAX_BACKWARD,
+      [
+        [datt, rows * T],
+        [dpreatt, rows * T],
+        [att, rows * T],
+      ],
+      [T],
+      [],
+      rows,
+    ),
+    ...gemm(p, {
+      out: dqkv,
+      outView: query,
+      a: dpreatt,
+      aView: scores,
+      b: qkv,
+      bView: key,
+      ...perHead(T, T, C / NH),
+      accumulate: true,
+      alpha,
+      causal: 'kToRow',
     }),
     ...gemm(p, {
-      out: dqkv, outView: key, a: dpreatt, aView: transposed(scores), b: qkv, bView: query, ...perHead(T, T, C / NH),
-      accumulate: true, alpha, causal: 'kFromRow',
+      out: dqkv,
+      outView: key,
+      a: dpreatt,
+      aView: transposed(scores),
+      b: qkv,
+      bView: query,
+      ...perHead(T, T, C / NH),
+      accumulate: true,
+      alpha,
+      causal: 'kFromRow',
     }),
   ];
 }
 
-const GELU_BACKWARD = perIndexKernel('geluBackward', ['dinp: rw', 'inp', 'dout'], [], [], /* wgsl */ `
-  dinp[u.dinpOff + i] += geluGrad(inp[u.inpOff + i]) * dout[u.doutOff + i];`, geluWGSL('f32'));
+const GELU_BACKWARD = perIndexKernel(
+  'geluBackward',
+  ['dinp: rw', 'inp', 'dout'],
+  [],
+  [],
+  /* wgsl */ `
+  dinp[u.dinpOff + i] += geluGrad(inp[u.inpOff + i]) * dout[u.doutOff + i];`,
+  geluWGSL('f32'),
+);
 
 /** GELU backward: dinp += gelu′(inp)·dout over N floats. */
 export function geluBackward(p: Program, dinp: GPUTensor, inp: GPUTensor, dout: GPUTensor, N: number): Dispatch[] {
-  return [perIndex(p, GELU_BACKWARD, [[dinp, N], [inp, N], [dout, N]], [], [], N)];
+  return [
+    perIndex(
+      p,
+      GELU_BACKWARD,
+      [
+        [dinp, N],
+        [inp, N],
+        [dout, N],
+      ],
+      [],
+      [],
+      N,
+    ),
+  ];
 }
 
-const RESIDUAL_BACKWARD = perIndexKernel('residualBackward', ['da: rw', 'db: rw', 'dout'], [], [], /* wgsl */ `
+const RESIDUAL_BACKWARD = perIndexKernel(
+  'residualBackward',
+  ['da: rw', 'db: rw', 'dout'],
+  [],
+  [],
+  /* wgsl */ `
   let d = dout[u.doutOff + i];
   da[u.daOff + i] += d;
-  db[u.dbOff + i] += d;`);
+  db[u.dbOff + i] += d;`,
+);
 
 /** A sum passes its gradient unchanged to both terms. */
 export function residualBackward(p: Program, da: GPUTensor, db: GPUTensor, dout: GPUTensor, N: number): Dispatch[] {
-  return [perIndex(p, RESIDUAL_BACKWARD, [[da, N], [db, N], [dout, N]], [], [], N)];
+  return [
+    perIndex(
+      p,
+      RESIDUAL_BACKWARD,
+      [
+        [da, N],
+        [db, N],
+        [dout, N],
+      ],
+      [],
+      [],
+      N,
+    ),
+  ];
 }
 
 const CROSS_ENTROPY_SOFTMAX_BACKWARD = perIndexKernel(
-  'crossEntropySoftmaxBackward', ['dlogits: rw', 'logits', 'targets: i32'], ['V'], ['scale'], /* wgsl */ `
+  'crossEntropySoftmaxBackward',
+  ['dlogits: rw', 'logits', 'targets: i32'],
+  ['V'],
+  ['scale'],
+  /* wgsl */ `
   // i is a row (a position).
   let x = u.logitsOff + i * u.V;
   let dx = u.dlogitsOff + i * u.V;
@@ -304,18 +552,34 @@ const CROSS_ENTROPY_SOFTMAX_BACKWARD = perIndexKernel(
   }
   let norm = u.scale / sum;
   for (var v = 0u; v < u.V; v++) { dlogits[dx + v] *= norm; }
-  dlogits[dx + u32(targets[u.targetsOff + i])] -= u.scale;`);
+  dlogits[dx + u32(targets[u.targetsOff + i])] -= u.scale;`,
+);
 
 /**
  * dlogits [N,V] = (softmax(logits) − onehot(targets))·scale per row: WRITES (it
  * starts the backward pass). targets: int32 [N]. Rows in pieces that fit a binding.
  */
 export function crossEntropySoftmaxBackward(
-  p: Program, dlogits: GPUTensor, logits: GPUTensor, targets: GPUTensor, N: number, V: number, scale: number,
+  p: Program,
+  dlogits: GPUTensor,
+  logits: GPUTensor,
+  targets: GPUTensor,
+  N: number,
+  V: number,
+  scale: number,
 ): Dispatch[] {
-  return pieces(N, bindingFloats(p) / V).map(([n0, rows]) => perIndex(
-    p, CROSS_ENTROPY_SOFTMAX_BACKWARD,
-    [[offsetBy(dlogits, n0 * V), rows * V], [offsetBy(logits, n0 * V), rows * V], [offsetBy(targets, n0), rows]],
-    [V], [scale], rows,
-  ));
+  return pieces(N, bindingFloats(p) / V).map(([n0, rows]) =>
+    perIndex(
+      p,
+      CROSS_ENTROPY_SOFTMAX_BACKWARD,
+      [
+        [offsetBy(dlogits, n0 * V), rows * V],
+        [offsetBy(logits, n0 * V), rows * V],
+        [offsetBy(targets, n0), rows],
+      ],
+      [V],
+      [scale],
+      rows,
+    ),
+  );
 }

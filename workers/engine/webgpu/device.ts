@@ -74,8 +74,11 @@ export class GPUFailure extends Error {
 
 /** True for an adapter that runs on the CPU (SwiftShader, llvmpipe, WARP): slower than our CPU backend. */
 export function isSoftwareAdapter(info: GPUContext['adapterInfo']): boolean {
-  return info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software|warp|microsoft basic render/i.test(
-    `${info.architecture} ${info.description} ${info.vendor}`,
+  return (
+    info.isFallbackAdapter ||
+    /swiftshader|llvmpipe|lavapipe|software|warp|microsoft basic render/i.test(
+      `${info.architecture} ${info.description} ${info.vendor}`,
+    )
   );
 }
 
@@ -99,7 +102,9 @@ export async function checkedGPUWork<T>(ctx: GPUContext, work: () => Promise<T>)
   device.pushErrorScope('validation');
   let outcome: { value: T } | { error: unknown };
   try {
-    outcome = { value: await Promise.race([work(), device.lost.then((info) => Promise.reject(lost(info.message || info.reason)))]) };
+    outcome = {
+      value: await Promise.race([work(), device.lost.then((info) => Promise.reject(lost(info.message || info.reason)))]),
+    };
   } catch (error) {
     outcome = { error };
   }

@@ -13,7 +13,15 @@
 
 import { attentionViews, gemm, geluWGSL, rowMajor, transposed } from './matmul.ts';
 import {
-  bindingFloats, type Dispatch, ENTRY_WGSL, type GPUTensor, offsetBy, pieces, type Program, storage, uniforms,
+  bindingFloats,
+  type Dispatch,
+  ENTRY_WGSL,
+  type GPUTensor,
+  offsetBy,
+  pieces,
+  type Program,
+  storage,
+  uniforms,
 } from './program.ts';
 
 /** Chunks [start, count) of `total` rows such that `floatsPerRow`·count fits one binding. */
@@ -22,13 +30,30 @@ const chunks = (p: Program, total: number, floatsPerRow: number): [number, numbe
 
 /** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; tokens are int32 [B,T]. */
 export function encoderForward(
-  p: Program, out: GPUTensor, tokens: GPUTensor, wte: GPUTensor, wpe: GPUTensor, B: number, T: number, C: number,
+  p: Program,
+  out: GPUTensor,
+  tokens: GPUTensor,
+  wte: GPUTensor,
+  wpe: GPUTensor,
+  B: number,
+  T: number,
+  C: number,
 ): Dispatch[] {
   const N = B * T;
   // wte is bound to the end of its buffer: any row can be read.
   const [o, tok, embedding, pos] = [p.bind(out, N * C), p.bind(tokens, N), p.bind(wte), p.bind(wpe, T * C)];
-  const u = uniforms(4, { total: N * C, T, C, outOff: o.offset, tokOff: tok.offset, wteOff: embedding.offset, wpeOff: pos.offset });
-  const pipeline = p.pipeline('encoderForward', `
+  const u = uniforms(4, {
+    total: N * C,
+    T,
+    C,
+    outOff: o.offset,
+    tokOff: tok.offset,
+    wteOff: embedding.offset,
+    wpeOff: pos.offset,
+  });
+  const pipeline = p.pipeline(
+    'encoderForward',
+    `
 ${storage(0, 'out', 'f32', true)}
 ${storage(1, 'tokens', 'i32')}
 ${storage(2, 'wte', 'f32')}
@@ -40,7 +65,8 @@ ${ENTRY_WGSL}
   let c = id % u.C;
   let token = u32(tokens[u.tokOff + row]);
   out[u.outOff + id] = wte[u.wteOff + token * u.C + c] + wpe[u.wpeOff + (row % u.T) * u.C + c];
-}`);
+}`,
+  );
   return [p.dispatch(pipeline, [o.binding, tok.binding, embedding.binding, pos.binding], u.data, p.grid(N * C))];
 }
 
@@ -50,14 +76,30 @@ ${ENTRY_WGSL}
  * invocation, two passes over it as on the CPU.
  */
 export function layernormForward(
-  p: Program, out: GPUTensor, mean: GPUTensor, rstd: GPUTensor,
-  inp: GPUTensor, weight: GPUTensor, bias: GPUTensor, N: number, C: number,
+  p: Program,
+  out: GPUTensor,
+  mean: GPUTensor,
+  rstd: GPUTensor,
+  inp: GPUTensor,
+  weight: GPUTensor,
+  bias: GPUTensor,
+  N: number,
+  C: number,
 ): Dispatch[] {
   const t = [p.bind(out, N * C), p.bind(mean, N), p.bind(rstd, N), p.bind(inp, N * C), p.bind(weight, C), p.bind(bias, C)];
   const u = uniforms(6, {
-    N, C, outOff: t[0].offset, meanOff: t[1].offset, rstdOff: t[2].offset, inpOff: t[3].offset, wOff: t[4].offset, bOff: t[5].offset,
+    N,
+    C,
+    outOff: t[0].offset,
+    meanOff: t[1].offset,
+    rstdOff: t[2].offset,
+    inpOff: t[3].offset,
+    wOff: t[4].offset,
+    bOff: t[5].offset,
   });
-  const pipeline = p.pipeline('layernormForward', `
+  const pipeline = p.pipeline(
+    'layernormForward',
+    `
 ${storage(0, 'out', 'f32', true)}
 ${storage(1, 'mean', 'f32', true)}
 ${storage(2, 'rstd', 'f32', true)}
@@ -78,13 +120,28 @@ ${ENTRY_WGSL}
   for (var c = 0u; c < u.C; c++) { out[y + c] = (inp[x + c] - m) * s * weight[u.wOff + c] + bias[u.bOff + c]; }
   mean[u.meanOff + id] = m;
   rstd[u.rstdOff + id] = s;
-}`);
-  return [p.dispatch(pipeline, t.map((b) => b.binding), u.data, p.grid(N))];
+}`,
+  );
+  return [
+    p.dispatch(
+      pipeline,
+      t.map((b) => b.binding),
+      u.data,
+      p.grid(N),
+    ),
+  ];
 }
 
 /** out[n,o] = bias[o] + Σ_i inp[n,i]·weight[i,o]: inp [N,C], weight [C,OC] (x·W), bias [OC] or null. */
 export function matmulForward(
-  p: Program, out: GPUTensor, inp: GPUTensor, weight: GPUTensor, bias: GPUTensor | null, N: number, C: number, OC: number,
+  p: Program,
+  out: GPUTensor,
+  inp: GPUTensor,
+  weight: GPUTensor,
+  bias: GPUTensor | null,
+  N: number,
+  C: number,
+  OC: number,
 ): Dispatch[] {
   return gemm(p, { out, a: inp, b: weight, bias, M: N, K: C, N: OC });
 }
@@ -94,7 +151,15 @@ export function matmulForward(
  * (the MLP's first layer: one pass over the activations less).
  */
 export function matmulGeluForward(
-  p: Program, out: GPUTensor, geluOut: GPUTensor, inp: GPUTensor, weight: GPUTensor, bias: GPUTensor | null, N: number, C: number, OC: number,
+  p: Program,
+  out: GPUTensor,
+  geluOut: GPUTensor,
+  inp: GPUTensor,
+  weight: GPUTensor,
+  bias: GPUTensor | null,
+  N: number,
+  C: number,
+  OC: number,
 ): Dispatch[] {
   return gemm(p, { out, a: inp, b: weight, bias, M: N, K: C, N: OC, epilogue: { kind: 'gelu', out: geluOut } });
 }
@@ -104,7 +169,13 @@ export function matmulGeluForward(
  * layout). A vocabulary too large for one binding is split into several dispatches.
  */
 export function unembedForward(
-  p: Program, logits: GPUTensor, inp: GPUTensor, weight: GPUTensor, N: number, C: number, V: number,
+  p: Program,
+  logits: GPUTensor,
+  inp: GPUTensor,
+  weight: GPUTensor,
+  N: number,
+  C: number,
+  V: number,
 ): Dispatch[] {
   return gemm(p, { out: logits, a: inp, b: weight, bView: transposed(rowMajor(C)), M: N, K: C, N: V });
 }
@@ -121,8 +192,16 @@ export function unembedForward(
  *   3. a batched product over (b, h): out = att·v over the keys ≤ t.
  */
 export function attentionForward(
-  p: Program, out: GPUTensor, preatt: GPUTensor, att: GPUTensor, qkv: GPUTensor,
-  B: number, T: number, C: number, NH: number, futureScores = true,
+  p: Program,
+  out: GPUTensor,
+  preatt: GPUTensor,
+  att: GPUTensor,
+  qkv: GPUTensor,
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
+  futureScores = true,
 ): Dispatch[] {
   const hs = C / NH;
   const rows = B * NH * T;
@@ -131,12 +210,24 @@ export function attentionForward(
   const everyHead = { batches: B, heads: NH };
   const { query, key, value, headOut, scores } = attentionViews(T, C, NH);
   const scoring = gemm(p, {
-    out: preatt, outView: scores, a: qkv, aView: query, b: qkv, bView: transposed(key), M: T, K: hs, N: T,
-    alpha: 1 / Math.sqrt(hs), ...everyHead, ...(futureScores ? {} : { causal: 'skipAbove' as const }),
+    out: preatt,
+    outView: scores,
+    a: qkv,
+    aView: query,
+    b: qkv,
+    bView: transposed(key),
+    M: T,
+    K: hs,
+    N: T,
+    alpha: 1 / Math.sqrt(hs),
+    ...everyHead,
+    ...(futureScores ? {} : { causal: 'skipAbove' as const }),
   });
 
   const softmaxU = uniforms(2, { rows, T, preOff: pre.offset, attOff: weights.offset });
-  const softmax = p.pipeline('attentionForward softmax', `
+  const softmax = p.pipeline(
+    'attentionForward softmax',
+    `
 ${storage(0, 'att', 'f32', true)}
 ${storage(1, 'preatt', 'f32')}
 ${softmaxU.wgsl}
@@ -156,9 +247,22 @@ ${ENTRY_WGSL}
   let inverse = 1.0 / sum;
   for (var j = 0u; j <= t; j++) { att[weights + j] *= inverse; }
   for (var j = t + 1u; j < u.T; j++) { att[weights + j] = 0.0; }
-}`);
+}`,
+  );
   // att is 0 past each query: the product stops at the block's last query.
-  const weighting = gemm(p, { out, outView: headOut, a: att, aView: scores, b: qkv, bView: value, M: T, K: T, N: hs, causal: 'kToRow', ...everyHead });
+  const weighting = gemm(p, {
+    out,
+    outView: headOut,
+    a: att,
+    aView: scores,
+    b: qkv,
+    bView: value,
+    M: T,
+    K: T,
+    N: hs,
+    causal: 'kToRow',
+    ...everyHead,
+  });
   return [...scoring, p.dispatch(softmax, [weights.binding, pre.binding], softmaxU.data, p.grid(rows)), ...weighting];
 }
 
@@ -169,20 +273,30 @@ ${ENTRY_WGSL}
  * in-place updates legal (WebGPU forbids binding a written buffer twice).
  */
 function elementwise(
-  p: Program, name: string, expression: string, out: GPUTensor, inputs: GPUTensor[], N: number, functions = '',
+  p: Program,
+  name: string,
+  expression: string,
+  out: GPUTensor,
+  inputs: GPUTensor[],
+  N: number,
+  functions = '',
 ): Dispatch[] {
   const o = p.bind(out, N);
   const start = (t: GPUTensor) => ('buffer' in t ? [t.buffer, t.offset] : [t, 0]) as [GPUBuffer, number];
   const sameAsOut = (t: GPUTensor) => start(t)[0] === start(out)[0] && start(t)[1] === start(out)[1];
   const separate = inputs.filter((t) => !sameAsOut(t)).map((t) => p.bind(t, N));
   const fields: Record<string, number> = { N, outOff: o.offset };
-  separate.forEach((b, i) => { fields[`off${i}`] = b.offset; });
+  separate.forEach((b, i) => {
+    fields[`off${i}`] = b.offset;
+  });
   const u = uniforms(1 + separate.length, fields);
   // The name records which inputs are read from out: it changes the WGSL.
   const aliasing = inputs.map((t) => (sameAsOut(t) ? 'o' : 's')).join('');
   let next = 0;
   const reads = inputs.map((t) => (sameAsOut(t) ? `out[u.outOff + i]` : `in${next}[u.off${next++} + i]`));
-  const pipeline = p.pipeline(`${name} ${aliasing}`, `
+  const pipeline = p.pipeline(
+    `${name} ${aliasing}`,
+    `
 ${storage(0, 'out', 'f32', true)}
 ${separate.map((_, i) => storage(i + 1, `in${i}`, 'f32')).join('\n')}
 ${u.wgsl}
@@ -192,7 +306,8 @@ ${ENTRY_WGSL}
     ${reads.map((read, i) => `let x${i} = ${read};`).join(' ')}
     out[u.outOff + i] = ${expression};
   }
-}`);
+}`,
+  );
   return [p.dispatch(pipeline, [o.binding, ...separate.map((b) => b.binding)], u.data, p.grid(Math.ceil(N / 4)))];
 }
 
@@ -211,12 +326,23 @@ export function residualForward(p: Program, out: GPUTensor, a: GPUTensor, b: GPU
  * [N]), one row per invocation; rows split into chunks that fit one binding.
  */
 export function crossEntropyForward(
-  p: Program, losses: GPUTensor, logits: GPUTensor, targets: GPUTensor, N: number, V: number,
+  p: Program,
+  losses: GPUTensor,
+  logits: GPUTensor,
+  targets: GPUTensor,
+  N: number,
+  V: number,
 ): Dispatch[] {
   return chunks(p, N, V).map(([row, rows]) => {
-    const t = [p.bind(offsetBy(losses, row), rows), p.bind(offsetBy(logits, row * V), rows * V), p.bind(offsetBy(targets, row), rows)];
+    const t = [
+      p.bind(offsetBy(losses, row), rows),
+      p.bind(offsetBy(logits, row * V), rows * V),
+      p.bind(offsetBy(targets, row), rows),
+    ];
     const u = uniforms(3, { N: rows, V, lossOff: t[0].offset, logitOff: t[1].offset, targetOff: t[2].offset });
-    const pipeline = p.pipeline('crossEntropyForward', `
+    const pipeline = p.pipeline(
+      'crossEntropyForward',
+      `
 ${storage(0, 'losses', 'f32', true)}
 ${storage(1, 'logits', 'f32')}
 ${storage(2, 'targets', 'i32')}
@@ -229,7 +355,13 @@ ${ENTRY_WGSL}
   var sum = 0.0;
   for (var v = 0u; v < u.V; v++) { sum += exp(logits[row + v] - maxLogit); }
   losses[u.lossOff + id] = maxLogit + log(sum) - logits[row + u32(targets[u.targetOff + id])];
-}`);
-    return p.dispatch(pipeline, t.map((b) => b.binding), u.data, p.grid(rows));
+}`,
+    );
+    return p.dispatch(
+      pipeline,
+      t.map((b) => b.binding),
+      u.data,
+      p.grid(rows),
+    );
   });
 }

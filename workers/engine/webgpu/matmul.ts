@@ -16,14 +16,28 @@
  */
 
 import {
-  bindingFloats, type Dispatch, ENTRY_WGSL, type GPUTensor, offsetBy, pieces, type Program, storage, uniforms,
+  bindingFloats,
+  type Dispatch,
+  ENTRY_WGSL,
+  type GPUTensor,
+  offsetBy,
+  pieces,
+  type Program,
+  storage,
+  uniforms,
 } from './program.ts';
 
 /**
  * Where a matrix's element (row r, column c) of batch b, head h sits in its
  * tensor: offset + b·batch + h·head + r·row + c·col.
  */
-export interface View { offset: number; row: number; col: number; batch: number; head: number }
+export interface View {
+  offset: number;
+  row: number;
+  col: number;
+  batch: number;
+  head: number;
+}
 
 export const rowMajor = (columns: number, offset = 0): View => ({ offset, row: columns, col: 1, batch: 0, head: 0 });
 export const transposed = (v: View): View => ({ ...v, row: v.col, col: v.row });
@@ -184,12 +198,17 @@ const DOT_LOOP = /* wgsl */ `
  */
 function outerLoop(rows: number, sums: boolean): string {
   const vec4A = rows === 8;
-  const aBefore = vec4A ? /* wgsl */ `
+  const aBefore = vec4A
+    ? /* wgsl */ `
   let aStep = u.aCol / 4u;
   var aIndex = (aStart + m0) / 4u + kBegin * aStep;
   let aHigh = (min(m0 + 4u, u.M - 4u) - m0) / 4u;`
-    : `${range(rows).map((r) => `
-  let aRow${r} = aStart + min(m0 + ${r}u, u.M - 1u) * u.aRow;`).join('')}
+    : `${range(rows)
+        .map(
+          (r) => `
+  let aRow${r} = aStart + min(m0 + ${r}u, u.M - 1u) * u.aRow;`,
+        )
+        .join('')}
   var ak = kBegin * u.aCol;`;
   const multiplyAdds = range(rows).map((r) => {
     const entry = vec4A ? `${r < 4 ? 'column' : 'columnHigh'}[${r % 4}]` : `a${r}`;
@@ -262,7 +281,9 @@ function storeWGSL(vec4Out: boolean, epilogue: Epilogue['kind'] | null): string 
   const type = vec4Out ? 'vec4f' : 'f32';
   // The epilogue's tensors lie as out does, from their own offsets.
   const at = (offset: string) => (vec4Out ? `e + u.${offset} / 4u` : `e + u.${offset}`);
-  const epilogueWGSL = !epilogue ? '' : /* wgsl */ `${geluWGSL(type)}
+  const epilogueWGSL = !epilogue
+    ? ''
+    : /* wgsl */ `${geluWGSL(type)}
 
 fn epilogue(index: u32, value: ${type}) {
   let e = index - u.outOffset${vec4Out ? ' / 4u' : ''};
@@ -272,12 +293,15 @@ fn epilogue(index: u32, value: ${type}) {
   return /* wgsl */ `${epilogueWGSL}
 
 fn store(outStart: u32, row: u32, n: u32, sum: vec4f, bias: vec4f) {
-  ${vec4Out ? /* wgsl */ `if (row >= u.M || n >= u.N) { return; }
+  ${
+    vec4Out
+      ? /* wgsl */ `if (row >= u.M || n >= u.N) { return; }
   let index = (outStart + row * u.outRow + n) / 4u;
   var value = u.alpha * sum + bias;
   if (u.accumulate != 0u) { value += out[index]; }
   out[index] = value;
-  ${then}` : /* wgsl */ `if (row >= u.M) { return; }
+  ${then}`
+      : /* wgsl */ `if (row >= u.M) { return; }
   let values = u.alpha * sum + bias;
   for (var j = 0u; j < 4u; j++) {
     if (n + j < u.N) {
@@ -287,7 +311,8 @@ fn store(outStart: u32, row: u32, n: u32, sum: vec4f, bias: vec4f) {
       out[index] = value;
       ${then}
     }
-  }`}
+  }`
+  }
 }
 
 // bias[n..n+3] (past the edge: the last one, not stored), or 0 without a bias.
@@ -336,11 +361,15 @@ ${ENTRY_WGSL}
   let head = product % u.heads;
   let aStart = u.aOffset + batch * u.aBatch + head * u.aHead;
   let bStart = u.bOffset + batch * u.bBatch + head * u.bHead;
-  ${range(rows).map((r) => quads.map((q) => `var ${acc(r, q)} = vec4f(0.0);`).join(' ')).join('\n  ')}
+  ${range(rows)
+    .map((r) => quads.map((q) => `var ${acc(r, q)} = vec4f(0.0);`).join(' '))
+    .join('\n  ')}
   ${loop === 'dot' ? DOT_LOOP : loop === 'outer' ? outerLoop(rows, sums) : SCALAR_LOOP}
   let outStart = u.outOffset + batch * u.outBatch + head * u.outHead;
   ${quads.map((q) => `let bias${4 * q} = biasAt(n0 + ${4 * q}u);`).join(' ')}
-  ${range(rows).map((r) => quads.map((q) => `store(outStart, m0 + ${r}u, n0 + ${4 * q}u, ${acc(r, q)}, bias${4 * q});`).join(' ')).join('\n  ')}
+  ${range(rows)
+    .map((r) => quads.map((q) => `store(outStart, m0 + ${r}u, n0 + ${4 * q}u, ${acc(r, q)}, bias${4 * q});`).join(' '))
+    .join('\n  ')}
 }`;
 }
 
@@ -361,17 +390,28 @@ export function gemm(p: Program, g: GemmArgs): Dispatch[] {
   for (const [n0, cols] of pieces(N, limit / bView.col)) {
     for (const [m0, rows] of pieces(M, limit / Math.max(aView.row, outView.row))) {
       const shift = (v: View, by: number) => ({ ...v, offset: v.offset + by });
-      dispatches.push(gemmPiece(p, g, rows, cols, {
-        out: shift(outView, m0 * outView.row + n0), a: shift(aView, m0 * aView.row), b: shift(bView, n0 * bView.col),
-        // The bias and the column sums are per column; the first row piece adds the sums.
-        firstColumn: n0, columnSums: m0 === 0 ? g.columnSums ?? null : null,
-      }));
+      dispatches.push(
+        gemmPiece(p, g, rows, cols, {
+          out: shift(outView, m0 * outView.row + n0),
+          a: shift(aView, m0 * aView.row),
+          b: shift(bView, n0 * bView.col),
+          // The bias and the column sums are per column; the first row piece adds the sums.
+          firstColumn: n0,
+          columnSums: m0 === 0 ? (g.columnSums ?? null) : null,
+        }),
+      );
     }
   }
   return dispatches;
 }
 
-interface Piece { out: View; a: View; b: View; firstColumn: number; columnSums: GPUTensor | null }
+interface Piece {
+  out: View;
+  a: View;
+  b: View;
+  firstColumn: number;
+  columnSums: GPUTensor | null;
+}
 
 function gemmPiece(p: Program, g: GemmArgs, M: number, N: number, piece: Piece): Dispatch {
   const { K, accumulate = false, alpha = 1, bias = null, batches = 1, heads = 1, causal = 'none', epilogue = null } = g;
@@ -382,8 +422,9 @@ function gemmPiece(p: Program, g: GemmArgs, M: number, N: number, piece: Piece):
   };
   const [out, a, b] = [bindView(g.out, piece.out, M, N), bindView(g.a, piece.a, M, K), bindView(g.b, piece.b, K, N)];
   // The epilogue's tensors lie as out does.
-  const extra = (!epilogue ? [] : epilogue.kind === 'gelu' ? [epilogue.out] : [epilogue.dinp, epilogue.inp])
-    .map((tensor) => bindView(tensor, piece.out, M, N));
+  const extra = (!epilogue ? [] : epilogue.kind === 'gelu' ? [epilogue.out] : [epilogue.dinp, epilogue.inp]).map((tensor) =>
+    bindView(tensor, piece.out, M, N),
+  );
   const biasBound = bias ? p.bind(offsetBy(bias, piece.firstColumn), N) : { binding: { buffer: p.dummy }, offset: 0 };
   const sums = piece.columnSums && p.bind(offsetBy(piece.columnSums, piece.firstColumn), N);
 
@@ -399,18 +440,49 @@ function gemmPiece(p: Program, g: GemmArgs, M: number, N: number, piece: Piece):
     sums: sums !== null,
   };
   if (sums && !(kernel.loop === 'outer' && batches * heads === 1 && causal === 'none')) {
-    throw new Error('gemm: column sums need the outer loop (b\'s rows whole aligned vec4s) and one product');
+    throw new Error("gemm: column sums need the outer loop (b's rows whole aligned vec4s) and one product");
   }
 
-  const bindings = [out.binding, a.binding, b.binding, biasBound.binding, ...extra.map((e) => e.binding), ...(sums ? [sums.binding] : [])];
-  const u = uniforms(bindings.length, {
-    M, N, K, batches, heads,
-    aOffset: a.view.offset, aRow: a.view.row, aCol: a.view.col, aBatch: a.view.batch, aHead: a.view.head,
-    bOffset: b.view.offset, bRow: b.view.row, bCol: b.view.col, bBatch: b.view.batch, bHead: b.view.head,
-    outOffset: out.view.offset, outRow: out.view.row, outBatch: out.view.batch, outHead: out.view.head,
-    hasBias: bias ? 1 : 0, biasOffset: biasBound.offset, accumulate: accumulate ? 1 : 0, causal: CAUSAL[causal],
-    e0Offset: extra[0]?.view.offset ?? 0, e1Offset: extra[1]?.view.offset ?? 0, sumsOffset: sums?.offset ?? 0,
-  }, { alpha });
+  const bindings = [
+    out.binding,
+    a.binding,
+    b.binding,
+    biasBound.binding,
+    ...extra.map((e) => e.binding),
+    ...(sums ? [sums.binding] : []),
+  ];
+  const u = uniforms(
+    bindings.length,
+    {
+      M,
+      N,
+      K,
+      batches,
+      heads,
+      aOffset: a.view.offset,
+      aRow: a.view.row,
+      aCol: a.view.col,
+      aBatch: a.view.batch,
+      aHead: a.view.head,
+      bOffset: b.view.offset,
+      bRow: b.view.row,
+      bCol: b.view.col,
+      bBatch: b.view.batch,
+      bHead: b.view.head,
+      outOffset: out.view.offset,
+      outRow: out.view.row,
+      outBatch: out.view.batch,
+      outHead: out.view.head,
+      hasBias: bias ? 1 : 0,
+      biasOffset: biasBound.offset,
+      accumulate: accumulate ? 1 : 0,
+      causal: CAUSAL[causal],
+      e0Offset: extra[0]?.view.offset ?? 0,
+      e1Offset: extra[1]?.view.offset ?? 0,
+      sumsOffset: sums?.offset ?? 0,
+    },
+    { alpha },
+  );
   const blocks = Math.ceil(M / kernel.rows) * Math.ceil(N / kernel.cols) * batches * heads;
   return p.dispatch(p.pipeline(kernelName(kernel), gemmWGSL(kernel, u.wgsl)), bindings, u.data, p.grid(blocks));
 }

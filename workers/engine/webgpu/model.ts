@@ -13,14 +13,26 @@
 import type { GPTConfig } from '../config.ts';
 import { GenerationContext, type GenerateOptions, type GeneratedToken } from '../generate.ts';
 import {
-  ACTIVATION_NAMES, type ActivationName, activationShapes, causalMask, checkLength, checkSequence, type ForwardResult,
+  ACTIVATION_NAMES,
+  type ActivationName,
+  activationShapes,
+  causalMask,
+  checkLength,
+  checkSequence,
+  type ForwardResult,
   type LayerCapture,
 } from '../model.ts';
 import { type ParameterName, parameterLayout, product } from '../params.ts';
 import { OneAtATime } from '../one-at-a-time.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
 import {
-  attentionForward, encoderForward, layernormForward, matmulForward, matmulGeluForward, residualForward, unembedForward,
+  attentionForward,
+  encoderForward,
+  layernormForward,
+  matmulForward,
+  matmulGeluForward,
+  residualForward,
+  unembedForward,
 } from './forward.ts';
 import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
 
@@ -36,8 +48,14 @@ export type ParameterAccessor = (name: ParameterName, layer?: number) => GPUTens
  * all computed (see attentionForward).
  */
 export function forwardDispatches(
-  p: Program, config: GPTConfig, B: number, T: number,
-  acts: Readonly<Record<ActivationName, GPUTensor>>, param: ParameterAccessor, inputs: GPUTensor, futureScores = true,
+  p: Program,
+  config: GPTConfig,
+  B: number,
+  T: number,
+  acts: Readonly<Record<ActivationName, GPUTensor>>,
+  param: ParameterAccessor,
+  inputs: GPUTensor,
+  futureScores = true,
 ): Dispatch[] {
   const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C, tied } = config;
   const N = B * T;
@@ -69,7 +87,12 @@ export function forwardDispatches(
 
 /** The per-layer captured fields, with the activation each one is read from (all stacked [L, ...]). */
 const CAPTURED = {
-  scores: 'preatt', pattern: 'att', mlpPre: 'fch', mlpPost: 'fchGelu', residAfterAttn: 'residual2', residAfterMlp: 'residual3',
+  scores: 'preatt',
+  pattern: 'att',
+  mlpPre: 'fch',
+  mlpPost: 'fchGelu',
+  residAfterAttn: 'residual2',
+  residAfterMlp: 'residual3',
 } as const satisfies Partial<Record<keyof LayerCapture, ActivationName>>;
 const CAPTURED_FIELDS = Object.keys(CAPTURED) as (keyof typeof CAPTURED)[];
 
@@ -107,13 +130,16 @@ export class GPUModel {
     this.inputs = p.buffer(4 * blockSize, 'tokens');
     this.tokens = new Int32Array(blockSize);
     const shapes = activationShapes(config, 1, blockSize);
-    this.acts = Object.fromEntries(ACTIVATION_NAMES.map((name) => [name, p.buffer(4 * product(shapes[name]), `activation ${name}`)])) as
-      Record<ActivationName, GPUBuffer>;
+    this.acts = Object.fromEntries(
+      ACTIVATION_NAMES.map((name) => [name, p.buffer(4 * product(shapes[name]), `activation ${name}`)]),
+    ) as Record<ActivationName, GPUBuffer>;
     // Logits, the two embeddings, and per layer two [NH, T, T] and four [T, 4C] or [T, C] tensors.
     const T = blockSize;
     const captureFloats = T * V + 2 * T * C + L * (2 * NH * T * T + 2 * T * 4 * C + 2 * T * C);
     this.staging = ctx.device.createBuffer({
-      label: 'forward readback', size: 4 * captureFloats, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: 'forward readback',
+      size: 4 * captureFloats,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
   }
 
@@ -135,7 +161,8 @@ export class GPUModel {
   /** Copies flat parameters of the same config (GPUTrainer.params) on the GPU, for every forward called after this. */
   copyParametersFrom(buffer: GPUBuffer): void {
     const bytes = 4 * this.paramFloats;
-    if (buffer.size < bytes) throw new Error(`a parameter buffer of ${buffer.size} bytes is smaller than the ${bytes} this model needs`);
+    if (buffer.size < bytes)
+      throw new Error(`a parameter buffer of ${buffer.size} bytes is smaller than the ${bytes} this model needs`);
     void this.calls.run(async () => {
       const encoder = this.ctx.device.createCommandEncoder();
       encoder.copyBufferToBuffer(buffer, 0, this.params, 0, bytes);
@@ -175,7 +202,10 @@ export class GPUModel {
     return list;
   }
 
-  private async run(ids: number[], { capture = false, lastOnly = false }: { capture?: boolean; lastOnly?: boolean }): Promise<ForwardResult> {
+  private async run(
+    ids: number[],
+    { capture = false, lastOnly = false }: { capture?: boolean; lastOnly?: boolean },
+  ): Promise<ForwardResult> {
     const { vocabSize: V, nLayer: L, nHead: NH, nEmbd: C } = this.config;
     const T = ids.length;
     const { device } = this.ctx;
@@ -196,12 +226,14 @@ export class GPUModel {
     const shapes = activationShapes(this.config, 1, T);
     const insides = capture
       ? {
-        // One copy per token's row of wte; the rows land one after the other: [T, C].
-        tokenEmbedding: [ids.map((id) => readBack(this.params, this.wteOffset + id * C, C))[0]![0], T * C] as [number, number],
-        positions: readBack(this.params, this.wpeOffset, T * C),
-        // Each field for every layer at once: the layers lie one after the other.
-        fields: CAPTURED_FIELDS.map((field) => [field, readBack(this.acts[CAPTURED[field]], 0, product(shapes[CAPTURED[field]]))] as const),
-      }
+          // One copy per token's row of wte; the rows land one after the other: [T, C].
+          tokenEmbedding: [ids.map((id) => readBack(this.params, this.wteOffset + id * C, C))[0]![0], T * C] as [number, number],
+          positions: readBack(this.params, this.wpeOffset, T * C),
+          // Each field for every layer at once: the layers lie one after the other.
+          fields: CAPTURED_FIELDS.map(
+            (field) => [field, readBack(this.acts[CAPTURED[field]], 0, product(shapes[CAPTURED[field]]))] as const,
+          ),
+        }
       : null;
     device.queue.submit([encoder.finish()]);
     this.readbackBytes = 4 * floats;
@@ -218,7 +250,11 @@ export class GPUModel {
           for (const [field, [start, length]] of insides.fields) layer[field] = piece(start + l * (length / L), length / L);
           return layer;
         });
-        result.capture = { tokenEmbedding: piece(...insides.tokenEmbedding), positionEmbedding: piece(...insides.positions), layers };
+        result.capture = {
+          tokenEmbedding: piece(...insides.tokenEmbedding),
+          positionEmbedding: piece(...insides.positions),
+          layers,
+        };
       }
       return result;
     } finally {
@@ -233,7 +269,9 @@ export class GPUModel {
  * current context that reads back only the last row of logits.
  */
 export async function* generateOnGPU(
-  model: GPUModel, promptIds: readonly number[], options: GenerateOptions,
+  model: GPUModel,
+  promptIds: readonly number[],
+  options: GenerateOptions,
 ): AsyncGenerator<GeneratedToken> {
   const context = new GenerationContext(promptIds, model.config.blockSize, options);
   for (let i = 0; i < options.maxTokens; i++) {

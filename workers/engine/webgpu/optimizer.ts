@@ -13,13 +13,16 @@ import { perIndex, perIndexKernel } from './backward.ts';
 import { bindingFloats, type Dispatch, type GPUTensor, offsetBy, pieces, type Program } from './program.ts';
 
 /** [start, end) of the flat parameter buffer and whether that range gets weight decay. */
-export interface DecaySegment { start: number; end: number; decay: boolean }
+export interface DecaySegment {
+  start: number;
+  end: number;
+  decay: boolean;
+}
 
 /** The parameter layout as runs of equal decay (adjacent tensors with the same setting merged). */
 export function decaySegments(config: GPTConfig): DecaySegment[] {
   const { offsets, sizes } = parameterLayout(config);
-  const ranges = PARAMETER_NAMES
-    .filter((name) => sizes[name] > 0)
+  const ranges = PARAMETER_NAMES.filter((name) => sizes[name] > 0)
     .map((name) => ({ start: offsets[name], end: offsets[name] + sizes[name], decay: DECAYED_PARAMETERS.includes(name) }))
     .sort((a, b) => a.start - b.start);
   const runs: DecaySegment[] = [];
@@ -31,7 +34,12 @@ export function decaySegments(config: GPTConfig): DecaySegment[] {
   return runs;
 }
 
-const ADAMW = perIndexKernel('adamw', ['params: rw', 'm: rw', 'v: rw', 'grads', 'step', 'apply'], [], ['beta1', 'beta2', 'eps', 'decay'], /* wgsl */ `
+const ADAMW = perIndexKernel(
+  'adamw',
+  ['params: rw', 'm: rw', 'v: rw', 'grads', 'step', 'apply'],
+  [],
+  ['beta1', 'beta2', 'eps', 'decay'],
+  /* wgsl */ `
   // A diverged step (apply = 0) leaves parameters and moments as they were.
   if (apply[u.applyOff] == 0.0) { return; }
   // step holds what changes every step (AdamWGPU.beginUpdate): the learning
@@ -45,7 +53,8 @@ const ADAMW = perIndexKernel('adamw', ['params: rw', 'm: rw', 'v: rw', 'grads', 
   m[u.mOff + i] = mi;
   v[u.vOff + i] = vi;
   let p = u.paramsOff + i;
-  params[p] -= learningRate * ((mi * mScale) / (sqrt(vi * vScale) + u.eps) + u.decay * params[p]);`);
+  params[p] -= learningRate * ((mi * mScale) / (sqrt(vi * vScale) + u.eps) + u.decay * params[p]);`,
+);
 
 /**
  * AdamW over a flat parameter buffer and its gradient buffer (the layout of
@@ -66,7 +75,11 @@ export class AdamWGPU {
   private readonly stepValues: GPUBuffer;
 
   constructor(
-    p: Program, config: GPTConfig, params: GPUTensor, grads: GPUTensor, settings: Partial<AdamWSettings> = {},
+    p: Program,
+    config: GPTConfig,
+    params: GPUTensor,
+    grads: GPUTensor,
+    settings: Partial<AdamWSettings> = {},
     apply: GPUTensor = p.upload(new Float32Array([1])),
   ) {
     this.program = p;
@@ -81,10 +94,22 @@ export class AdamWGPU {
       pieces(end - start, bindingFloats(p)).map(([offset, count]) => {
         const at = start + offset;
         return perIndex(
-          p, ADAMW, [[offsetBy(params, at), count], [offsetBy(this.m, at), count], [offsetBy(this.v, at), count], [offsetBy(grads, at), count], [this.stepValues, 4], [apply, 1]],
-          [], [beta1, beta2, eps, decay ? weightDecay : 0], count,
+          p,
+          ADAMW,
+          [
+            [offsetBy(params, at), count],
+            [offsetBy(this.m, at), count],
+            [offsetBy(this.v, at), count],
+            [offsetBy(grads, at), count],
+            [this.stepValues, 4],
+            [apply, 1],
+          ],
+          [],
+          [beta1, beta2, eps, decay ? weightDecay : 0],
+          count,
         );
-      }));
+      }),
+    );
   }
 
   /** Advances the step count and writes this step's learning rate and bias corrections to the GPU. */
@@ -104,13 +129,24 @@ export class AdamWGPU {
 /** Invocations of the first reduction pass (per piece, at most): each sums the squares of every PARTIALS-th gradient. */
 const PARTIALS = 1024;
 
-const SQUARE_SUMS = perIndexKernel('squareSums', ['partials: rw', 'grads'], ['length'], [], /* wgsl */ `
+const SQUARE_SUMS = perIndexKernel(
+  'squareSums',
+  ['partials: rw', 'grads'],
+  ['length'],
+  [],
+  /* wgsl */ `
   // Strided so that neighbouring invocations read neighbouring floats.
   var sum = 0.0;
   for (var j = i; j < u.length; j += u.count) { sum += grads[u.gradsOff + j] * grads[u.gradsOff + j]; }
-  partials[u.partialsOff + i] = sum;`);
+  partials[u.partialsOff + i] = sum;`,
+);
 
-const GRADIENT_NORM = perIndexKernel('gradientNorm', ['norm: rw', 'partials', 'loss'], ['partialCount'], ['maxNorm'], /* wgsl */ `
+const GRADIENT_NORM = perIndexKernel(
+  'gradientNorm',
+  ['norm: rw', 'partials', 'loss'],
+  ['partialCount'],
+  ['maxNorm'],
+  /* wgsl */ `
   var squares = 0.0;
   for (var j = 0u; j < u.partialCount; j++) { squares += partials[u.partialsOff + j]; }
   let n = sqrt(squares);
@@ -121,12 +157,19 @@ const GRADIENT_NORM = perIndexKernel('gradientNorm', ['norm: rw', 'partials', 'l
   let finite = (bitcast<u32>(n) & exponent) != exponent && (bitcast<u32>(loss[u.lossOff]) & exponent) != exponent;
   // Scale only a finite step's norm above the maximum.
   norm[u.normOff + 1u] = select(1.0, u.maxNorm / n, finite && n > u.maxNorm);
-  norm[u.normOff + 2u] = select(0.0, 1.0, finite);`);
+  norm[u.normOff + 2u] = select(0.0, 1.0, finite);`,
+);
 
-const CLIP_SCALE = perIndexKernel('clipScale', ['grads: rw', 'norm'], [], [], /* wgsl */ `
+const CLIP_SCALE = perIndexKernel(
+  'clipScale',
+  ['grads: rw', 'norm'],
+  [],
+  [],
+  /* wgsl */ `
   // A diverged step's gradients are left as they came, like the CPU's.
   if (norm[u.normOff + 2u] == 0.0) { return; }
-  grads[u.gradsOff + i] *= norm[u.normOff + 1u];`);
+  grads[u.gradsOff + i] *= norm[u.normOff + 1u];`,
+);
 
 /**
  * Scales grads [length] so their L2 norm is at most maxNorm, as
@@ -138,7 +181,11 @@ const CLIP_SCALE = perIndexKernel('clipScale', ['grads: rw', 'norm'], [], [], /*
  * Gradients too many for one binding are reduced and scaled in pieces.
  */
 export function clipGradientNorm(
-  p: Program, grads: GPUTensor, length: number, maxNorm: number, loss: GPUTensor = p.dummy,
+  p: Program,
+  grads: GPUTensor,
+  length: number,
+  maxNorm: number,
+  loss: GPUTensor = p.dummy,
 ): { dispatches: Dispatch[]; norm: GPUBuffer } {
   const parts = pieces(length, bindingFloats(p));
   // All partial sums must fit the one binding the norm pass reads.
@@ -147,11 +194,44 @@ export function clipGradientNorm(
   const partials = p.buffer(4 * partialCount, 'gradient norm partials');
   const norm = p.buffer(12, 'gradient norm');
   const dispatches = [
-    ...parts.map(([start, count], k) => perIndex(
-      p, SQUARE_SUMS, [[offsetBy(partials, k * perPart), perPart], [offsetBy(grads, start), count]], [count], [], perPart,
-    )),
-    perIndex(p, GRADIENT_NORM, [[norm, 3], [partials, partialCount], [loss, 1]], [partialCount], [maxNorm], 1),
-    ...parts.map(([start, count]) => perIndex(p, CLIP_SCALE, [[offsetBy(grads, start), count], [norm, 3]], [], [], count)),
+    ...parts.map(([start, count], k) =>
+      perIndex(
+        p,
+        SQUARE_SUMS,
+        [
+          [offsetBy(partials, k * perPart), perPart],
+          [offsetBy(grads, start), count],
+        ],
+        [count],
+        [],
+        perPart,
+      ),
+    ),
+    perIndex(
+      p,
+      GRADIENT_NORM,
+      [
+        [norm, 3],
+        [partials, partialCount],
+        [loss, 1],
+      ],
+      [partialCount],
+      [maxNorm],
+      1,
+    ),
+    ...parts.map(([start, count]) =>
+      perIndex(
+        p,
+        CLIP_SCALE,
+        [
+          [offsetBy(grads, start), count],
+          [norm, 3],
+        ],
+        [],
+        [],
+        count,
+      ),
+    ),
   ];
   return { dispatches, norm };
 }

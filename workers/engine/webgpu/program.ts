@@ -29,7 +29,10 @@ export type GPUTensor = GPUBuffer | { buffer: GPUBuffer; offset: number };
  * device accepts) and where the tensor starts inside it, in floats, which the
  * kernel passes to its shader in the uniforms.
  */
-export interface BoundTensor { binding: GPUBufferBinding; offset: number }
+export interface BoundTensor {
+  binding: GPUBufferBinding;
+  offset: number;
+}
 
 /** Storage buffers are also copy sources and targets (uploads, readback). A function: Node has no GPUBufferUsage. */
 function storageUsage(): GPUBufferUsageFlags {
@@ -75,7 +78,9 @@ export function packUniforms(words: number[], floats: number[] = []): ArrayBuffe
  * never depends on the values.
  */
 export function uniforms(
-  binding: number, words: Record<string, number>, floats: Record<string, number> = {},
+  binding: number,
+  words: Record<string, number>,
+  floats: Record<string, number> = {},
 ): { wgsl: string; data: ArrayBuffer } {
   return {
     wgsl: uniformsWGSL(binding, Object.keys(words), Object.keys(floats)),
@@ -135,15 +140,20 @@ export class Program {
 
   /** Binds buffers (storage, bindings 0..n-1) and uniforms (binding n, copied into a buffer made here once). */
   dispatch(
-    pipeline: GPUComputePipeline, buffers: (GPUBuffer | GPUBufferBinding)[], uniforms: ArrayBuffer, workgroups: [number, number, number],
+    pipeline: GPUComputePipeline,
+    buffers: (GPUBuffer | GPUBufferBinding)[],
+    uniforms: ArrayBuffer,
+    workgroups: [number, number, number],
   ): Dispatch {
     const bytes = new Uint8Array(uniforms);
     // Uniform blocks are sized in multiples of 16 bytes.
-    const uniformBuffer = this.track(this.device.createBuffer({
-      label: `${pipeline.label} uniforms`,
-      size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16),
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    }));
+    const uniformBuffer = this.track(
+      this.device.createBuffer({
+        label: `${pipeline.label} uniforms`,
+        size: Math.max(16, Math.ceil(bytes.byteLength / 16) * 16),
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      }),
+    );
     this.device.queue.writeBuffer(uniformBuffer, 0, bytes);
     const entries: GPUBindGroupEntry[] = buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } }));
     entries.push({ binding: buffers.length, resource: { buffer: uniformBuffer } });
@@ -165,7 +175,9 @@ export class Program {
     const end = length === undefined ? buffer.size : startByte + Math.max(1, length) * 4;
     const size = Math.min(buffer.size, end) - bindingStart;
     if (size > this.ctx.limits.maxStorageBufferBindingSize) {
-      throw new Error(`${buffer.label || 'a buffer'}: ${size} bytes exceed the device's binding limit of ${this.ctx.limits.maxStorageBufferBindingSize}`);
+      throw new Error(
+        `${buffer.label || 'a buffer'}: ${size} bytes exceed the device's binding limit of ${this.ctx.limits.maxStorageBufferBindingSize}`,
+      );
     }
     return { binding: { buffer, offset: bindingStart, size }, offset: (startByte - bindingStart) / 4 };
   }
@@ -215,7 +227,10 @@ export class Program {
   /** Copies `length` floats from `buffer` (starting at float `offset`) back to the CPU. */
   async read(buffer: GPUBuffer, length: number, offset = 0): Promise<Float32Array> {
     const bytes = length * 4;
-    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      size: Math.max(4, bytes),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     const encoder = this.device.createCommandEncoder();
     encoder.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
     this.device.queue.submit([encoder.finish()]);

@@ -20,10 +20,24 @@
 
 import { ACTIVATION_NAMES, type ActivationName, activationShapes } from '../model.ts';
 import { PARAMETER_NAMES, type ParameterName, type ParameterTensors, parameterLayout, product } from '../params.ts';
-import { type BackendFactory, type BatchPair, DEFAULT_TRAINING, type TrainingBackend, type TrainingSettings, type TrainingSnapshot } from '../train.ts';
 import {
-  attentionBackward, crossEntropySoftmaxBackward, encoderBackward, layernormBackward, matmulBackward,
-  perIndex, perIndexKernel, residualBackward, unembedBackward,
+  type BackendFactory,
+  type BatchPair,
+  DEFAULT_TRAINING,
+  type TrainingBackend,
+  type TrainingSettings,
+  type TrainingSnapshot,
+} from '../train.ts';
+import {
+  attentionBackward,
+  crossEntropySoftmaxBackward,
+  encoderBackward,
+  layernormBackward,
+  matmulBackward,
+  perIndex,
+  perIndexKernel,
+  residualBackward,
+  unembedBackward,
 } from './backward.ts';
 import { OneAtATime } from '../one-at-a-time.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
@@ -35,10 +49,16 @@ import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
 /** The activation gradients the backward pass uses (the saved means and 1/stds have none). */
 const GRADIENT_NAMES = ACTIVATION_NAMES.filter((name) => !/Mean|Rstd/.test(name));
 
-const MEAN_LOSS = perIndexKernel('meanLoss', ['mean: rw', 'losses'], ['N'], [], /* wgsl */ `
+const MEAN_LOSS = perIndexKernel(
+  'meanLoss',
+  ['mean: rw', 'losses'],
+  ['N'],
+  [],
+  /* wgsl */ `
   var sum = 0.0;
   for (var n = 0u; n < u.N; n++) { sum += losses[u.lossesOff + n]; }
-  mean[u.meanOff] = sum / f32(u.N);`);
+  mean[u.meanOff] = sum / f32(u.N);`,
+);
 
 export class GPUTrainer implements TrainingBackend {
   readonly kind = 'webgpu';
@@ -64,7 +84,9 @@ export class GPUTrainer implements TrainingBackend {
 
   /** Copies params to the GPU; settings as Trainer's (batchSize × seqLen per step, schedule, AdamW, clipping). */
   constructor(
-    private readonly ctx: GPUContext, params: ParameterTensors, settings: Partial<TrainingSettings> = {},
+    private readonly ctx: GPUContext,
+    params: ParameterTensors,
+    settings: Partial<TrainingSettings> = {},
   ) {
     const { config } = params;
     const seqLen = settings.seqLen ?? Math.min(DEFAULT_TRAINING.seqLen, config.blockSize);
@@ -86,11 +108,17 @@ export class GPUTrainer implements TrainingBackend {
 
     const shapes = activationShapes(config, B, T);
     const stack = (names: readonly ActivationName[], label: string) =>
-      Object.fromEntries(names.map((name) => [name, p.buffer(4 * product(shapes[name]), `${label} ${name}`)])) as Record<ActivationName, GPUBuffer>;
+      Object.fromEntries(names.map((name) => [name, p.buffer(4 * product(shapes[name]), `${label} ${name}`)])) as Record<
+        ActivationName,
+        GPUBuffer
+      >;
     const acts = stack(ACTIVATION_NAMES, 'activation');
     const dacts = stack(GRADIENT_NAMES, 'activation gradient');
     const stored = PARAMETER_NAMES.filter((name) => sizes[name] > 0);
-    const grads = Object.fromEntries(stored.map((name) => [name, p.buffer(4 * sizes[name], `gradient ${name}`)])) as Record<ParameterName, GPUBuffer>;
+    const grads = Object.fromEntries(stored.map((name) => [name, p.buffer(4 * sizes[name], `gradient ${name}`)])) as Record<
+      ParameterName,
+      GPUBuffer
+    >;
     this.cleared = [...GRADIENT_NAMES.map((name) => dacts[name]), ...stored.map((name) => grads[name])];
     this.flatGrads = p.buffer(4 * total, 'gradients');
     this.gradientCopies = stored.map((name) => [grads[name], offsets[name], sizes[name]]);
@@ -109,7 +137,17 @@ export class GPUTrainer implements TrainingBackend {
       // The scores of keys after each query are for the page to show only: training skips them.
       ...forwardDispatches(p, config, B, T, acts, param, this.inputs, false),
       ...crossEntropyForward(p, losses, acts.logits, this.targets, N, V),
-      perIndex(p, MEAN_LOSS, [[this.meanLoss, 1], [losses, N]], [N], [], 1),
+      perIndex(
+        p,
+        MEAN_LOSS,
+        [
+          [this.meanLoss, 1],
+          [losses, N],
+        ],
+        [N],
+        [],
+        1,
+      ),
     ];
 
     const lastOutput = act(acts, 'residual3', L - 1);
@@ -118,8 +156,19 @@ export class GPUTrainer implements TrainingBackend {
     const backward: Dispatch[] = [
       ...crossEntropySoftmaxBackward(p, dacts.logits, acts.logits, this.targets, N, V, 1 / N),
       ...unembedBackward(p, dacts.lnf, grad(unembedding), dacts.logits, acts.lnf, param(unembedding), N, C, V),
-      ...layernormBackward(p, act(dacts, 'residual3', L - 1), grad('lnfw'), grad('lnfb'), dacts.lnf, lastOutput, param('lnfw'),
-        acts.lnfMean, acts.lnfRstd, N, C),
+      ...layernormBackward(
+        p,
+        act(dacts, 'residual3', L - 1),
+        grad('lnfw'),
+        grad('lnfb'),
+        dacts.lnf,
+        lastOutput,
+        param('lnfw'),
+        acts.lnfMean,
+        acts.lnfRstd,
+        N,
+        C,
+      ),
     ];
     for (let l = L - 1; l >= 0; l--) {
       const a = (name: ActivationName) => act(acts, name, l);
@@ -130,10 +179,24 @@ export class GPUTrainer implements TrainingBackend {
       const dinput = l === 0 ? dacts.encoded : act(dacts, 'residual3', l - 1);
       backward.push(
         ...residualBackward(p, d('residual2'), d('fcproj'), d('residual3'), N * C),
-        ...matmulBackward(p, d('fchGelu'), g('fcprojw'), g('fcprojb'), d('fcproj'), a('fchGelu'), w('fcprojw'), N, 4 * C, C,
-          { dinp: d('fch'), inp: a('fch') }),
+        ...matmulBackward(p, d('fchGelu'), g('fcprojw'), g('fcprojb'), d('fcproj'), a('fchGelu'), w('fcprojw'), N, 4 * C, C, {
+          dinp: d('fch'),
+          inp: a('fch'),
+        }),
         ...matmulBackward(p, d('ln2'), g('fcw'), g('fcb'), d('fch'), a('ln2'), w('fcw'), N, C, 4 * C),
-        ...layernormBackward(p, d('residual2'), g('ln2w'), g('ln2b'), d('ln2'), a('residual2'), w('ln2w'), a('ln2Mean'), a('ln2Rstd'), N, C),
+        ...layernormBackward(
+          p,
+          d('residual2'),
+          g('ln2w'),
+          g('ln2b'),
+          d('ln2'),
+          a('residual2'),
+          w('ln2w'),
+          a('ln2Mean'),
+          a('ln2Rstd'),
+          N,
+          C,
+        ),
         ...residualBackward(p, dinput, d('attproj'), d('residual2'), N * C),
         ...matmulBackward(p, d('atty'), g('attprojw'), g('attprojb'), d('attproj'), a('atty'), w('attprojw'), N, C, C),
         ...attentionBackward(p, d('qkv'), d('preatt'), d('att'), d('atty'), a('qkv'), a('att'), B, T, C, NH),
@@ -148,7 +211,11 @@ export class GPUTrainer implements TrainingBackend {
     // AdamW reads clipping's finite flag (norm[2]) and skips a diverged update.
     this.optimizer = new AdamWGPU(p, config, this.params, this.flatGrads, this.settings, offsetBy(clip.norm, 2));
     this.passes = { forward, backprop: [...forward, ...backward], update: [...clip.dispatches, ...this.optimizer.dispatches] };
-    this.readback = p.device.createBuffer({ label: 'step readback', size: 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.readback = p.device.createBuffer({
+      label: 'step readback',
+      size: 8,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
   }
 
   /** Dispatches per step (the backprop and update compute passes). */
@@ -176,7 +243,8 @@ export class GPUTrainer implements TrainingBackend {
       const encoder = device.createCommandEncoder();
       for (const buffer of this.cleared) encoder.clearBuffer(buffer);
       this.program.encode(encoder, this.passes.backprop);
-      for (const [buffer, offset, length] of this.gradientCopies) encoder.copyBufferToBuffer(buffer, 0, this.flatGrads, 4 * offset, 4 * length);
+      for (const [buffer, offset, length] of this.gradientCopies)
+        encoder.copyBufferToBuffer(buffer, 0, this.flatGrads, 4 * offset, 4 * length);
       this.program.encode(encoder, this.passes.update);
       encoder.copyBufferToBuffer(this.meanLoss, 0, this.readback, 0, 4);
       encoder.copyBufferToBuffer(this.gradNorm, 0, this.readback, 4, 4);
@@ -199,7 +267,11 @@ export class GPUTrainer implements TrainingBackend {
     if (batches.length === 0) return Promise.reject(new Error('evaluate needs at least one batch'));
     return this.exclusive(async () => {
       const { device } = this.program;
-      const losses = device.createBuffer({ label: 'evaluation losses', size: 4 * batches.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const losses = device.createBuffer({
+        label: 'evaluation losses',
+        size: 4 * batches.length,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       try {
         batches.forEach(({ inputs, targets }, i) => {
           this.writeBatch(inputs, targets);
@@ -223,14 +295,24 @@ export class GPUTrainer implements TrainingBackend {
     return this.exclusive(async () => {
       const { device } = this.program;
       const bytes = 4 * this.total;
-      const staging = device.createBuffer({ label: 'snapshot readback', size: 3 * bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const staging = device.createBuffer({
+        label: 'snapshot readback',
+        size: 3 * bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       try {
         const encoder = device.createCommandEncoder();
-        [this.params, this.optimizer.m, this.optimizer.v].forEach((buffer, i) => encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes));
+        [this.params, this.optimizer.m, this.optimizer.v].forEach((buffer, i) =>
+          encoder.copyBufferToBuffer(buffer, 0, staging, i * bytes, bytes),
+        );
         device.queue.submit([encoder.finish()]);
         await staging.mapAsync(GPUMapMode.READ);
         const all = new Float32Array(staging.getMappedRange().slice(0));
-        const [params, m, v] = [0, 1, 2].map((i) => all.subarray(i * this.total, (i + 1) * this.total)) as [Float32Array, Float32Array, Float32Array];
+        const [params, m, v] = [0, 1, 2].map((i) => all.subarray(i * this.total, (i + 1) * this.total)) as [
+          Float32Array,
+          Float32Array,
+          Float32Array,
+        ];
         return { params, m, v, updates: this.optimizer.step };
       } finally {
         staging.destroy();
@@ -262,7 +344,8 @@ export class GPUTrainer implements TrainingBackend {
   /** Queues a batch's upload; checks its size first. */
   private writeBatch(inputs: Int32Array<ArrayBuffer>, targets: Int32Array<ArrayBuffer>): void {
     const N = this.settings.batchSize * this.settings.seqLen;
-    if (inputs.length !== N || targets.length !== N) throw new Error(`a batch needs ${N} inputs and targets, got ${inputs.length} and ${targets.length}`);
+    if (inputs.length !== N || targets.length !== N)
+      throw new Error(`a batch needs ${N} inputs and targets, got ${inputs.length} and ${targets.length}`);
     this.program.device.queue.writeBuffer(this.inputs, 0, inputs);
     this.program.device.queue.writeBuffer(this.targets, 0, targets);
   }
@@ -274,4 +357,7 @@ export class GPUTrainer implements TrainingBackend {
 }
 
 /** Trains on this GPU (Trainer's `backend` option; cpuBackend's counterpart). */
-export const gpuBackend = (ctx: GPUContext): BackendFactory => (params, settings) => new GPUTrainer(ctx, params, settings);
+export const gpuBackend =
+  (ctx: GPUContext): BackendFactory =>
+  (params, settings) =>
+    new GPUTrainer(ctx, params, settings);
