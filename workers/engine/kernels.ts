@@ -330,9 +330,9 @@ export function layernormBackward(
   C: number,
 ): void {
   for (let n = 0; n < N; n++) {
-    const off = n * C;
     const m = mean[n];
     const s = rstd[n];
+    const off = n * C;
     let gMean = 0;
     let gNormMean = 0;
     for (let c = 0; c < C; c++) {

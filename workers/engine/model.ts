@@ -27,32 +27,6 @@ import {
 import { layerView, type ParameterTensors, product, unembedding } from './params.ts';
 import type { Interventions } from '../api/inspector.ts';
 
-/** Named activations of one forward pass (llm.c's ActivationTensors). */
-export const ACTIVATION_NAMES = [
-  'encoded',
-  'ln1',
-  'ln1Mean',
-  'ln1Rstd',
-  'qkv',
-  'atty',
-  'preatt',
-  'att',
-  'attproj',
-  'residual2',
-  'ln2',
-  'ln2Mean',
-  'ln2Rstd',
-  'fch',
-  'fchGelu',
-  'fcproj',
-  'residual3',
-  'lnf',
-  'lnfMean',
-  'lnfRstd',
-  'logits',
-] as const;
-export type ActivationName = (typeof ACTIVATION_NAMES)[number];
-
 /** The activations one block writes; stacked over layers with a leading nLayer axis. */
 export const LAYER_ACTIVATION_NAMES = [
   'ln1',
@@ -71,7 +45,11 @@ export const LAYER_ACTIVATION_NAMES = [
   'fchGelu',
   'fcproj',
   'residual3',
-] as const satisfies readonly ActivationName[];
+] as const;
+
+/** Named activations of one forward pass (llm.c's ActivationTensors). */
+export const ACTIVATION_NAMES = ['encoded', ...LAYER_ACTIVATION_NAMES, 'lnf', 'lnfMean', 'lnfRstd', 'logits'] as const;
+export type ActivationName = (typeof ACTIVATION_NAMES)[number];
 export type LayerActivationName = (typeof LAYER_ACTIVATION_NAMES)[number];
 export type LayerActivations = Record<LayerActivationName, Float32Array>;
 
