@@ -249,3 +249,17 @@ export const badges = css`
     color: var(--_accent);
   }
 `;
+
+/** Boxed blocks of a panel, one under the other: class "block". */
+export const blocks = css`
+  .block {
+    background: var(--_surface);
+    border: 1px solid var(--_border);
+    border-radius: var(--_radius);
+    padding: 0.9rem 1rem;
+    min-width: 0;
+  }
+  .block + .block {
+    margin-top: 1rem;
+  }
+`;

@@ -1,6 +1,6 @@
 /** The look of <llm-chat-panel>: its two blocks, the models' cards, badges and load progress, the messages and the compose row. */
 import { css } from 'lit';
-import { alerts, badges, buttons, cards, theme } from '../theme.ts';
+import { alerts, badges, blocks, buttons, cards, theme } from '../theme.ts';
 import { numberFieldStyles } from './number-fields.ts';
 
 export const chatPanelStyles = [
@@ -10,17 +10,8 @@ export const chatPanelStyles = [
   alerts,
   buttons,
   numberFieldStyles,
+  blocks,
   css`
-    .block {
-      background: var(--_surface);
-      border: 1px solid var(--_border);
-      border-radius: var(--_radius);
-      padding: 0.9rem 1rem;
-      min-width: 0;
-    }
-    .block + .block {
-      margin-top: 1rem;
-    }
     h4 {
       margin: 0 0 0.4rem;
       font-size: 1rem;

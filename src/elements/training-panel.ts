@@ -30,7 +30,7 @@ import {
 import { emit } from '../events.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
-import { alerts, buttons, theme } from '../theme.ts';
+import { alerts, blocks, buttons, theme } from '../theme.ts';
 import './corpus-picker.ts';
 import './loss-chart.ts';
 import { CUSTOM } from './model-size-picker.ts';
@@ -398,6 +398,7 @@ export class TrainingPanel extends LitElement {
     alerts,
     buttons,
     numberFieldStyles,
+    blocks,
     css`
       .columns {
         display: grid;
@@ -407,16 +408,6 @@ export class TrainingPanel extends LitElement {
         .columns {
           grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
         }
-      }
-      .block {
-        background: var(--_surface);
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        padding: 0.9rem 1rem;
-        min-width: 0;
-      }
-      .block + .block {
-        margin-top: 1rem;
       }
       h4 {
         margin: 0;
