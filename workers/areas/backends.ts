@@ -3,6 +3,7 @@
  * (the CPU or WebGPU), and of the single way back to the CPU when the GPU fails.
  * The other areas run the model through it.
  */
+import { messageOf } from '../api/errors.ts';
 import { type BackendApi, type BackendChoice, type BackendInfo, type BackendKind } from '../api/backend.ts';
 import type { GenerateRequest } from '../api/model.ts';
 import type { StepProgress, TrainingProgress } from '../api/training.ts';
@@ -40,7 +41,7 @@ export class Backends implements BackendApi {
   ) {
     // A forced WebGPU with no adapter leaves the CPU running; info() says why.
     this.ready = this.apply(choice).catch((error: unknown) => {
-      this.reason = error instanceof Error ? error.message : String(error);
+      this.reason = messageOf(error);
     });
   }
 

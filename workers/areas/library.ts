@@ -5,7 +5,7 @@ import type { ModelInfo } from '../api/model.ts';
 import { download, fileName } from '../download.ts';
 import { importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
 import type { ModelLibrary, ModelToSave } from '../model-library.ts';
-import type { ActiveModel } from './active-model.ts';
+import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { TrainingArea } from './training.ts';
 import { type TransferFunction, transferFresh } from './transfer.ts';
 
@@ -25,7 +25,7 @@ export class LibraryArea implements LibraryApi {
 
   async save(name?: string): Promise<CheckpointSummary> {
     const model = this.active.model;
-    const toSave = await this.modelToSave();
+    const toSave = await toSaveFrom(model);
     if (name !== undefined && name.trim()) toSave.name = name.trim();
     const summary = await this.saves.save(toSave);
     model.name = summary.name;
@@ -94,15 +94,15 @@ export class LibraryArea implements LibraryApi {
   async useDatabase(dbName: string): Promise<void> {
     this.saves.useDatabase(dbName);
   }
+}
 
-  /** The model in use, with its training state when it trains here. */
-  private async modelToSave(): Promise<ModelToSave> {
-    const { name, config, tokenizer, seed, params, checkpoint, session } = this.active.model;
-    const model: ModelToSave = { name, config, tokenizer, seed, params: params.data, training: null, corpus: null };
-    if (session) Object.assign(model, await session.saveState());
-    else if (checkpoint) model.source = checkpoint;
-    return model;
-  }
+/** A model as saved: with its training state when it trains here. */
+async function toSaveFrom(loaded: LoadedModel): Promise<ModelToSave> {
+  const { name, config, tokenizer, seed, params, checkpoint, session } = loaded;
+  const model: ModelToSave = { name, config, tokenizer, seed, params: params.data, training: null, corpus: null };
+  if (session) Object.assign(model, await session.saveState());
+  else if (checkpoint) model.source = checkpoint;
+  return model;
 }
 
 /** A model name as a file name: letters, digits, dashes. */

@@ -12,6 +12,7 @@ import type {
   Tokenization,
   TokenProbability,
 } from '../api/model.ts';
+import { messageOf } from '../api/errors.ts';
 import { download, fileName } from '../download.ts';
 import { readCheckpoint } from '../engine/checkpoint.ts';
 import { type GPTConfig, validateConfig } from '../engine/config.ts';
@@ -152,8 +153,7 @@ export class ModelArea implements ModelApi {
       const { seed } = this.active.model;
       this.active.replace({ name: name.replace(/\.safetensors$/i, ''), config, params, tokenizer, seed, checkpoint: name });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.active.notice = `The trained model ${name} could not be loaded (${reason}), so this model starts from random weights.`;
+      this.active.notice = `The trained model ${name} could not be loaded (${messageOf(error)}), so this model starts from random weights.`;
     }
     return this.describe();
   }
