@@ -262,55 +262,25 @@ function gemmJs(product: Product): void {
   }
 }
 
+// The tile's sixteen sums are written a row of the tile a line.
+// prettier-ignore
 function tile4x4(t: Product, m: number, n: number, c0: number, c1: number, c2: number, c3: number): void {
   const { a, b, K, aCol, bRow } = t;
   const r0 = m * t.aRow;
   const r1 = r0 + t.aRow;
   const r2 = r1 + t.aRow;
   const r3 = r2 + t.aRow;
-  let s00 = 0,
-    s01 = 0,
-    s02 = 0,
-    s03 = 0,
-    s10 = 0,
-    s11 = 0,
-    s12 = 0,
-    s13 = 0;
-  let s20 = 0,
-    s21 = 0,
-    s22 = 0,
-    s23 = 0,
-    s30 = 0,
-    s31 = 0,
-    s32 = 0,
-    s33 = 0;
+  let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+  let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
   for (let k = 0; k < K; k++) {
     const bk = k * bRow;
     const ak = k * aCol;
-    const w0 = b[c0 + bk],
-      w1 = b[c1 + bk],
-      w2 = b[c2 + bk],
-      w3 = b[c3 + bk];
-    const x0 = a[r0 + ak],
-      x1 = a[r1 + ak],
-      x2 = a[r2 + ak],
-      x3 = a[r3 + ak];
-    s00 += x0 * w0;
-    s01 += x0 * w1;
-    s02 += x0 * w2;
-    s03 += x0 * w3;
-    s10 += x1 * w0;
-    s11 += x1 * w1;
-    s12 += x1 * w2;
-    s13 += x1 * w3;
-    s20 += x2 * w0;
-    s21 += x2 * w1;
-    s22 += x2 * w2;
-    s23 += x2 * w3;
-    s30 += x3 * w0;
-    s31 += x3 * w1;
-    s32 += x3 * w2;
-    s33 += x3 * w3;
+    const w0 = b[c0 + bk], w1 = b[c1 + bk], w2 = b[c2 + bk], w3 = b[c3 + bk];
+    const x0 = a[r0 + ak], x1 = a[r1 + ak], x2 = a[r2 + ak], x3 = a[r3 + ak];
+    s00 += x0 * w0; s01 += x0 * w1; s02 += x0 * w2; s03 += x0 * w3;
+    s10 += x1 * w0; s11 += x1 * w1; s12 += x1 * w2; s13 += x1 * w3;
+    s20 += x2 * w0; s21 += x2 * w1; s22 += x2 * w2; s23 += x2 * w3;
+    s30 += x3 * w0; s31 += x3 * w1; s32 += x3 * w2; s33 += x3 * w3;
   }
   storeTileRow(t, m, n, s00, s01, s02, s03);
   storeTileRow(t, m + 1, n, s10, s11, s12, s13);
