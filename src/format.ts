@@ -3,6 +3,15 @@
 /** 12,345: whole numbers with thousands separators. */
 export const count = (value: number): string => value.toLocaleString('en-US');
 
+/** "1 step", "1,200 steps". */
+export const steps = (value: number): string => `${count(value)} ${value === 1 ? 'step' : 'steps'}`;
+
+/** −0.25, 1.50: `digits` decimals and a real minus sign; a value that rounds to 0 has none. */
+export function signed(value: number, digits: number): string {
+  const text = Math.abs(value).toFixed(digits);
+  return value < 0 && Number(text) !== 0 ? `−${text}` : text;
+}
+
 const UNITS = ['KB', 'MB', 'GB', 'TB'];
 
 /** 1.2 MB, 2.0 GB: binary multiples, one decimal. */
