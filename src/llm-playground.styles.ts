@@ -1,12 +1,14 @@
 /** <llm-playground>'s own look; theme.ts holds what the panels share. */
 import { css } from 'lit';
 import { collapsibleStyles } from './collapsible-sections.ts';
-import { buttons, inputs, theme } from './theme.ts';
+import { alerts, blocks, buttons, inputs, theme } from './theme.ts';
 
 export const playgroundStyles = [
   theme,
   buttons,
   inputs,
+  blocks,
+  alerts,
   collapsibleStyles,
   css`
     :host {
@@ -58,15 +60,6 @@ export const playgroundStyles = [
       margin: 0;
       font-size: 1rem;
     }
-    .panel {
-      background: var(--_surface);
-      border: 1px solid var(--_border);
-      border-radius: var(--_radius);
-      padding: 0.9rem 1rem;
-    }
-    .panel + .panel {
-      margin-top: 1rem;
-    }
     #prompt {
       min-height: 7rem;
       resize: vertical;
@@ -100,9 +93,6 @@ export const playgroundStyles = [
     .error {
       margin: 0;
       padding: 0.75rem 1rem;
-      border: 1px solid var(--_error);
-      border-radius: var(--_radius);
-      color: var(--_error);
     }
     .error p {
       margin: 0.25rem 0 0;

@@ -402,7 +402,7 @@ export class LlmPlayground extends LitElement {
         </header>
         ${this.renderStatus()}
         <section aria-labelledby="prompt-heading">
-          <div class="panel">
+          <div class="block">
             <h3 id="prompt-heading"><label for="prompt">Prompt</label></h3>
             <p class="caption">
               Type anything. This model reads text one character at a time; an empty prompt starts from a line
@@ -442,7 +442,7 @@ export class LlmPlayground extends LitElement {
               Generate keeps drawing until it has written the chosen number of tokens, or you stop it.
             </p>
           </div>
-          <div class="panel">
+          <div class="block">
             <h3>Tokens</h3>
             <p class="caption">
               What the model actually reads: one chip per token, with its id (its row in the vocabulary) under it.
@@ -456,7 +456,7 @@ export class LlmPlayground extends LitElement {
           </div>
         </section>
         <section aria-labelledby="next-heading">
-          <div class="panel">
+          <div class="block">
             <h3 id="next-heading">Next token</h3>
             <p class="caption">
               The model reads these tokens and scores every token in its vocabulary as the next one. The bars show
@@ -468,7 +468,7 @@ export class LlmPlayground extends LitElement {
               .prediction=${this.prediction}
             ></llm-next-token-chart>
           </div>
-          <div class="panel">
+          <div class="block">
             <h3>Sampling</h3>
             <llm-sampling-controls
               part="controls"
