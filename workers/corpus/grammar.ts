@@ -6,19 +6,10 @@
  * small.
  */
 
+// A word list, twelve words a line.
+// prettier-ignore
 export const COLOURS: readonly string[] = [
-  'red',
-  'blue',
-  'green',
-  'yellow',
-  'grey',
-  'white',
-  'black',
-  'brown',
-  'golden',
-  'purple',
-  'orange',
-  'pink',
+  'red', 'blue', 'green', 'yellow', 'grey', 'white', 'black', 'brown', 'golden', 'purple', 'orange', 'pink',
 ];
 
 /**
@@ -34,20 +25,16 @@ export interface NounClass {
   verbs: readonly string[];
 }
 
+// Word lists, a few words or phrases a line.
+// prettier-ignore
 export const NOUN_CLASSES: readonly NounClass[] = [
   {
     nouns: ['creature', 'cat', 'dog', 'fox', 'owl', 'frog', 'rabbit', 'horse', 'bird', 'mouse', 'goat', 'duck', 'lamb'],
     adjectives: ['fluffy', 'tiny', 'sleepy', 'hungry', 'brave', 'clever', 'shy', 'wild', 'furry', 'noisy'],
     closeAdjectives: COLOURS,
     verbs: [
-      'sat by the river',
-      'slept under the oak tree',
-      'ran across the field',
-      'hid in the tall grass',
-      'drank from the pond',
-      'chased a butterfly',
-      'watched the moon',
-      'curled up by the fire',
+      'sat by the river', 'slept under the oak tree', 'ran across the field', 'hid in the tall grass',
+      'drank from the pond', 'chased a butterfly', 'watched the moon', 'curled up by the fire',
     ],
   },
   {
@@ -55,14 +42,8 @@ export const NOUN_CLASSES: readonly NounClass[] = [
     adjectives: ['cheerful', 'tired', 'kind', 'busy', 'proud', 'quiet', 'clever', 'grumpy'],
     closeAdjectives: ['old', 'young', 'tall', 'short', 'little'],
     verbs: [
-      'walked to the market',
-      'sang a song',
-      'waved at the children',
-      'read a book by the window',
-      'sold apples in the square',
-      'fixed the fence',
-      'baked fresh bread',
-      'laughed at the joke',
+      'walked to the market', 'sang a song', 'waved at the children', 'read a book by the window',
+      'sold apples in the square', 'fixed the fence', 'baked fresh bread', 'laughed at the joke',
     ],
   },
   {
@@ -70,44 +51,29 @@ export const NOUN_CLASSES: readonly NounClass[] = [
     adjectives: ['shiny', 'broken', 'heavy', 'small', 'round', 'soft', 'dusty', 'wooden'],
     closeAdjectives: COLOURS,
     verbs: [
-      'lay on the table',
-      'floated on the lake',
-      'stood in the corner',
-      'rolled down the hill',
-      'sat on the shelf',
-      'waited by the door',
+      'lay on the table', 'floated on the lake', 'stood in the corner', 'rolled down the hill',
+      'sat on the shelf', 'waited by the door',
     ],
   },
 ];
 
+// A list of phrases, a few a line.
+// prettier-ignore
 /** Phrases that may open a scene sentence; the noun phrase follows in lowercase. */
 export const OPENERS: readonly string[] = [
-  'In the morning,',
-  'Near the barn,',
-  'Last night,',
-  'On the hill,',
-  'After the rain,',
-  'When the sun rose,',
-  'Once,',
-  'Every day,',
-  'Later,',
-  'Suddenly,',
-  'By the old gate,',
+  'In the morning,', 'Near the barn,', 'Last night,', 'On the hill,', 'After the rain,', 'When the sun rose,',
+  'Once,', 'Every day,', 'Later,', 'Suddenly,', 'By the old gate,',
 ];
 
+// Word lists, a few words or phrases a line.
+// prettier-ignore
 /** Random picks for slots of the templates below. */
 export const WORDS: Readonly<Record<string, readonly string[]>> = {
   animal: ['dog', 'cat', 'fox', 'goat', 'horse', 'duck'],
   tiny: ['tiny', 'small', 'little', 'sleepy'],
   activity: [
-    'trains every morning',
-    'won a cup last summer',
-    'lives in a small house',
-    'walks to practice',
-    'never misses a game',
-    'owns a red bicycle',
-    'smiles after every game',
-    'travels with the team',
+    'trains every morning', 'won a cup last summer', 'lives in a small house', 'walks to practice',
+    'never misses a game', 'owns a red bicycle', 'smiles after every game', 'travels with the team',
   ],
   praise: ['very old', 'loved by painters', 'bright at sunset', 'busy every summer', 'built of pale stone'],
 };
