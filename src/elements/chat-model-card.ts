@@ -6,6 +6,7 @@
  */
 import { html, nothing } from 'lit';
 import type { ChatEnvironment, ChatLoadProgress, ChatModelInfo } from '../../workers/api/index.ts';
+import { count } from '../format.ts';
 
 /** What a model's card shows besides the model, and what its buttons do. */
 export interface ModelCard {
@@ -31,7 +32,7 @@ const MB = 1024 * 1024;
 /** "270 MB", "0.4 MB": whole megabytes, or one decimal below 10. */
 function megabytes(bytes: number): string {
   const value = bytes / MB;
-  return `${value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')} MB`;
+  return `${value < 10 ? value.toFixed(1) : count(Math.round(value))} MB`;
 }
 
 /** The card (an <li> of the panel's list of models); `index` makes its ids unique. */
@@ -50,7 +51,7 @@ export function renderModelCard(model: ChatModelInfo, index: number, card: Model
       <span part="download-size">${size}</span>${
         model.vramMB === undefined
           ? nothing
-          : html` · needs <span part="gpu-memory">${Math.round(model.vramMB).toLocaleString('en-US')} MB</span> of GPU memory`
+          : html` · needs <span part="gpu-memory">${count(Math.round(model.vramMB))} MB</span> of GPU memory`
       }
     </p>
     ${model.disabled ? html`<p class="reason" part="disabled-reason" id="disabled-${index}">${model.disabled}</p>` : nothing}

@@ -29,6 +29,7 @@ import {
   type ParameterRow,
   type Uses,
 } from '../../workers/api/index.ts';
+import { count } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { formatPercent } from '../visible-token.ts';
@@ -415,8 +416,6 @@ export class ParameterLab extends LitElement {
     </div>`;
   }
 }
-
-const count = (value: number): string => value.toLocaleString('en-US');
 
 const fits = (label: string, width: number): boolean => label.length * CHARACTER_WIDTH + 8 < width;
 

@@ -22,6 +22,7 @@
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { messageOf, type SoftmaxResult, type Uses } from '../../workers/api/index.ts';
+import { count } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
@@ -69,7 +70,6 @@ interface Drag {
 const tidy = (value: number): number => Number(value.toFixed(2));
 const clampLogit = (value: number): number => Math.min(LOGIT_LIMIT, Math.max(-LOGIT_LIMIT, value));
 const formatLogit = (value: number): string => String(Number(value.toFixed(4)));
-const formatCount = (value: number): string => value.toLocaleString('en-US');
 
 /** Numbers of the formula: fixed digits where they read well, exponents for the very small or large. */
 function formatNumber(value: number): string {
@@ -195,7 +195,7 @@ export class SoftmaxLab extends LitElement {
     try {
       const counts = await client.labs.sampleCounts(logits, temperature, draws, seed);
       this.sample = { logits, temperature, draws, seed, counts };
-      this.status = `Drew ${formatCount(draws)} tokens with seed ${seed}.`;
+      this.status = `Drew ${count(draws)} tokens with seed ${seed}.`;
     } catch (error) {
       this.error = `Could not draw: ${messageOf(error)}`;
     } finally {
@@ -262,7 +262,7 @@ export class SoftmaxLab extends LitElement {
           <th scope="col">Token</th>
           <th scope="col" colspan="2">Logit z (type or drag)</th>
           <th scope="col" colspan="2">
-            Probability p${sample ? html` <span class="legend-sample">and share of ${formatCount(sample.draws)} draws</span>` : nothing}
+            Probability p${sample ? html` <span class="legend-sample">and share of ${count(sample.draws)} draws</span>` : nothing}
           </th>
         </tr>
       </thead>
@@ -334,7 +334,7 @@ export class SoftmaxLab extends LitElement {
           share === null
             ? nothing
             : html`<span class="sample-value" part="sample-value"
-              >${formatPercent(share)} (${formatCount(sample!.counts[index] ?? 0)})</span
+              >${formatPercent(share)} (${count(sample!.counts[index] ?? 0)})</span
             >`
         }
       </td>
@@ -428,7 +428,7 @@ export class SoftmaxLab extends LitElement {
         <div class="draws">
           <label for="draws">Draws</label>
           <select id="draws" part="draws" @change=${(event: Event) => (this.draws = Number((event.target as HTMLSelectElement).value))}>
-            ${DRAW_CHOICES.map((n) => html`<option value=${n} ?selected=${n === this.draws}>${formatCount(n)}</option>`)}
+            ${DRAW_CHOICES.map((n) => html`<option value=${n} ?selected=${n === this.draws}>${count(n)}</option>`)}
           </select>
         </div>
         ${renderNumberFields(
@@ -441,7 +441,7 @@ export class SoftmaxLab extends LitElement {
           },
         )}
         <button class="primary" part="draw-button" ?disabled=${!this.client || !!this.busy} @click=${() => this.drawSample()}>
-          ${this.busy === 'draw' ? 'Drawing…' : `Draw ${formatCount(this.draws)} times`}
+          ${this.busy === 'draw' ? 'Drawing…' : `Draw ${count(this.draws)} times`}
         </button>
       </div>
       <p class="caption">

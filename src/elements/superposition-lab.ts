@@ -28,6 +28,7 @@ import {
   type PackingRequest,
   type Uses,
 } from '../../workers/api/index.ts';
+import { count } from '../format.ts';
 import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, theme, visuallyHidden } from '../theme.ts';
@@ -70,7 +71,6 @@ const PLOT_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
 const ANGLE_TICKS = [0, 45, 90, 135, 180];
 
-const count = (value: number): string => value.toLocaleString('en-US');
 /** Spreads at large d are well under a degree: two decimals there, one above 10°. */
 const degrees = (value: number): string => `${value < 10 ? value.toFixed(2) : value.toFixed(1)}°`;
 

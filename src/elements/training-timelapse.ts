@@ -11,6 +11,7 @@
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import { type LossPoint, messageOf, type TimelapseFrame, type Uses } from '../../workers/api/index.ts';
+import { count } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, barRows, buttons, inputs, selects, theme } from '../theme.ts';
@@ -325,7 +326,7 @@ export class TrainingTimelapse extends LitElement {
           ?disabled=${last === 0}
           @input=${(event: Event) => (this.index = Number((event.target as HTMLInputElement).value))}
         />
-        <span class="step" part="frame-step">step ${frame.step.toLocaleString('en-US')}</span>
+        <span class="step" part="frame-step">step ${count(frame.step)}</span>
       </div>
       <div class="columns">
         <div>
@@ -427,7 +428,7 @@ export class TrainingTimelapse extends LitElement {
         <line class="axis" x1=${left} x2=${width - right} y1=${height - bottom} y2=${height - bottom}></line>
         <text x=${left - 4} y=${top + 8} text-anchor="end">${highest.toFixed(1)}</text>
         <text x=${left - 4} y=${height - bottom} text-anchor="end">0</text>
-        <text x=${width - right} y=${height - 6} text-anchor="end">step ${lastStep.toLocaleString('en-US')}</text>
+        <text x=${width - right} y=${height - 6} text-anchor="end">step ${count(lastStep)}</text>
         <polyline class="curve" points=${line}></polyline>
         <g part="loss-marker" data-step=${step}>
           <line class="marker" x1=${x(step)} x2=${x(step)} y1=${top} y2=${height - bottom}></line>
