@@ -27,7 +27,7 @@ import {
 } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
-import { alerts, buttons, theme } from '../theme.ts';
+import { alerts, blocks, buttons, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
 import './next-token-chart.ts';
 
@@ -224,16 +224,8 @@ export class AttentionExperiments extends LitElement {
     theme,
     alerts,
     buttons,
+    blocks,
     css`
-      section {
-        background: var(--_surface);
-        border: 1px solid var(--_border);
-        border-radius: var(--_radius);
-        padding: 0.9rem 1rem;
-      }
-      section + section {
-        margin-top: 1rem;
-      }
       h4 {
         margin: 0;
         font-size: 1rem;
@@ -308,7 +300,7 @@ export class AttentionExperiments extends LitElement {
   private renderMask() {
     const { normal, unmasked } = this.runs;
     return html`
-      <section part="mask-experiment" aria-labelledby="mask-title">
+      <section class="block" part="mask-experiment" aria-labelledby="mask-title">
         <h4 id="mask-title">Switch the causal mask off</h4>
         <p class="caption">
           The mask lets each token look only at itself and the tokens before it. Switch it off and every token also
@@ -345,7 +337,7 @@ export class AttentionExperiments extends LitElement {
     const shape = normal.inspection?.config;
     const count = this.ablated.size;
     return html`
-      <section part="ablate-experiment" aria-labelledby="ablate-title">
+      <section class="block" part="ablate-experiment" aria-labelledby="ablate-title">
         <h4 id="ablate-title">Ablate heads</h4>
         <p class="caption">
           Zero a head's output and the rest of the model carries on without it. Heads that barely change the
