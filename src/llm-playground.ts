@@ -56,6 +56,7 @@ import './elements/prompt-tokens.ts';
 import './elements/training-panel.ts';
 import { DEFAULT_SETTINGS, type SamplingSettings } from './elements/sampling-controls.ts';
 import { emit, type LlmEvent } from './events.ts';
+import { count } from './format.ts';
 import { playgroundStyles } from './llm-playground.styles.ts';
 import { Newest } from './newest.ts';
 import { states } from './states.ts';
@@ -517,7 +518,7 @@ export class LlmPlayground extends LitElement {
     if (!info) return nothing;
     const { config, parameters } = info;
     return html`<p class="model" part="model">
-        Model: <strong>${parameters.total.toLocaleString('en-US')}</strong> parameters, ${config.nLayer} layers of
+        Model: <strong>${count(parameters.total)}</strong> parameters, ${config.nLayer} layers of
         ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and
         a vocabulary of ${config.vocabSize}. ${describeWeights(info)} ${describeSaved(info)}
       </p>
@@ -543,13 +544,13 @@ export class LlmPlayground extends LitElement {
 /** Whether the model is saved in this browser, and as what. */
 function describeSaved(info: ModelInfo): string {
   if (!info.saved) return info.weights === 'training' ? 'Not saved yet.' : '';
-  const at = info.saved.step > 0 ? ` at step ${info.saved.step.toLocaleString('en-US')}` : '';
+  const at = info.saved.step > 0 ? ` at step ${count(info.saved.step)}` : '';
   return `Saved in this browser as "${info.saved.name}"${at}.`;
 }
 
 /** Where the weights came from and what that means for the odds, in a sentence or two. */
 function describeWeights(info: ModelInfo): string {
-  const steps = `${info.step.toLocaleString('en-US')} training ${info.step === 1 ? 'step' : 'steps'}`;
+  const steps = `${count(info.step)} training ${info.step === 1 ? 'step' : 'steps'}`;
   if (info.weights === 'training') {
     return `It is being trained on ${info.corpus} (${steps} so far): its odds change as it learns.`;
   }

@@ -7,6 +7,7 @@
  */
 import { css, html, LitElement, nothing, svg } from 'lit';
 import type { LossPoint } from '../../workers/api/index.ts';
+import { count } from '../format.ts';
 import { theme } from '../theme.ts';
 
 const WIDTH = 640;
@@ -19,10 +20,10 @@ const MAX_LINE_POINTS = 320;
 const Y_TICKS = 4;
 const X_TICKS = 5;
 
-/** Points averaged in consecutive groups so at most `count` remain (each keeps its group's last step). */
-function thin(points: readonly { step: number; loss: number }[], count: number): { step: number; loss: number }[] {
-  if (points.length <= count) return [...points];
-  const group = Math.ceil(points.length / count);
+/** Points averaged in consecutive groups so at most `most` remain (each keeps its group's last step). */
+function thin(points: readonly { step: number; loss: number }[], most: number): { step: number; loss: number }[] {
+  if (points.length <= most) return [...points];
+  const group = Math.ceil(points.length / most);
   const thinned: { step: number; loss: number }[] = [];
   for (let start = 0; start < points.length; start += group) {
     const slice = points.slice(start, start + group);
@@ -137,8 +138,7 @@ export class LossChart extends LitElement {
             <text x=${MARGIN.left - 6} y=${y(tick) + 4} text-anchor="end">${formatTick(tick)}</text>`,
         )}
         ${xTicks.map(
-          (tick) =>
-            svg`<text x=${x(tick)} y=${HEIGHT - MARGIN.bottom + 16} text-anchor="middle">${tick.toLocaleString('en-US')}</text>`,
+          (tick) => svg`<text x=${x(tick)} y=${HEIGHT - MARGIN.bottom + 16} text-anchor="middle">${count(tick)}</text>`,
         )}
         <line class="axis" x1=${MARGIN.left} x2=${MARGIN.left} y1=${MARGIN.top} y2=${HEIGHT - MARGIN.bottom}></line>
         <line class="axis" x1=${MARGIN.left} x2=${WIDTH - MARGIN.right} y1=${HEIGHT - MARGIN.bottom} y2=${HEIGHT - MARGIN.bottom}></line>

@@ -10,7 +10,7 @@
  */
 import { html, nothing } from 'lit';
 import type { CheckpointSummary } from '../../workers/api/index.ts';
-import { count, formatBytes, relativeTime } from '../format.ts';
+import { formatBytes, relativeTime, steps } from '../format.ts';
 
 /** What a card's buttons start (the library runs one action at a time). */
 export type CardAction = 'open' | 'rename' | 'duplicate' | 'delete';
@@ -57,7 +57,7 @@ export function renderSavedModel(card: SavedModelCard, actions: SavedModelAction
           }`
     }
     <p class="meta" part="model-meta">
-      ${count(model.step)} ${model.step === 1 ? 'step' : 'steps'} · ${formatBytes(model.bytes)} · updated
+      ${steps(model.step)} · ${formatBytes(model.bytes)} · updated
       <time datetime=${new Date(model.updated).toISOString()} title=${new Date(model.updated).toLocaleString('en-US')}
         >${relativeTime(model.updated)}</time
       >${origin ? ` · ${origin}` : ''}

@@ -28,6 +28,7 @@ import {
   type Uses,
 } from '../../workers/api/index.ts';
 import { emit } from '../events.ts';
+import { steps } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, blocks, buttons, theme } from '../theme.ts';
@@ -567,7 +568,7 @@ export class TrainingPanel extends LitElement {
     return html`<ol class="samples" aria-live="polite">
       ${newest.map(
         (sample) => html`<li part="sample">
-          <span class="when">after ${sample.step.toLocaleString('en-US')} ${sample.step === 1 ? 'step' : 'steps'}</span>
+          <span class="when">after ${steps(sample.step)}</span>
           <pre><strong>${sample.prompt}</strong>${sample.text}</pre>
         </li>`,
       )}

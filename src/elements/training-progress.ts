@@ -7,9 +7,8 @@
  */
 import { css, html, LitElement } from 'lit';
 import type { TrainingProgress } from '../../workers/api/index.ts';
+import { count } from '../format.ts';
 import { theme } from '../theme.ts';
-
-const count = (value: number): string => Math.round(value).toLocaleString('en-US');
 
 /** Seconds as "45 s", "3 min 20 s" or "1 h 5 min". */
 export function formatDuration(seconds: number): string {
@@ -72,7 +71,7 @@ export class TrainingProgressView extends LitElement {
       ['Validation loss', validationLoss === undefined ? 'not yet' : validationLoss.toFixed(3)],
       ['Learning rate', learningRate > 0 ? learningRate.toExponential(2) : '–'],
       ['Tokens seen', count(tokensSeen)],
-      ['Tokens per second', measured ? count(tokensPerSecond) : '–'],
+      ['Tokens per second', measured ? count(Math.round(tokensPerSecond)) : '–'],
       ['Time left', step >= totalSteps ? 'done' : measured && this.playing ? `about ${formatDuration(secondsLeft)}` : '–'],
     ];
     return html`
