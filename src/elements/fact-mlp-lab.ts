@@ -27,6 +27,7 @@ import { css, html, LitElement, noChange, nothing, svg, type PropertyValues } fr
 import { Directive, directive, type ElementPart } from 'lit/directive.js';
 import { ifDefined } from 'lit/directives/if-defined.js';
 import { defaultFactMlp, type FactMlpResult, type FactMlpSetup, messageOf, type Uses } from '../../workers/api/index.ts';
+import { signed } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, inputs, tables, theme } from '../theme.ts';
@@ -67,10 +68,7 @@ const ACTIVATIONS: { id: FactMlpSetup['activation']; label: string }[] = [
 ];
 
 /** 1.00, −0.16: two decimals, a true minus sign, no "−0.00". */
-export function formatNumber(value: number): string {
-  const text = Math.abs(value).toFixed(2);
-  return value < 0 && Number(text) !== 0 ? `−${text}` : text;
-}
+export const formatNumber = (value: number): string => signed(value, 2);
 
 const describeVector = (label: string, values: readonly number[]): string => `${label}: ${values.map(formatNumber).join(', ')}`;
 

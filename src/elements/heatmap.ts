@@ -19,6 +19,7 @@
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { emit } from '../events.ts';
+import { signed } from '../format.ts';
 import { heatmapStyles } from './heatmap.styles.ts';
 
 export type HeatmapScale = 'sequential' | 'diverging';
@@ -63,8 +64,7 @@ export function scaleColor(scale: HeatmapScale, t: number): Rgb {
 export function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? '∞' : '−∞';
-  const text = Math.abs(value).toFixed(4);
-  return value < 0 && Number(text) !== 0 ? `−${text}` : text;
+  return signed(value, 4);
 }
 
 /** Largest side of the full-size chart in CSS pixels; cells stay between these sizes. */

@@ -32,7 +32,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, buttons, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
-import { chartFrame, formatValue, geluCurve, neuronDrawingStyles, promotedTokens, startsAnswer } from './neuron-drawing.ts';
+import { chartFrame, formatActivation, geluCurve, neuronDrawingStyles, promotedTokens, startsAnswer } from './neuron-drawing.ts';
 
 /** The part of the engine this element talks to. */
 export type MlpNeuronsClient = Uses<'inspector', 'inspect' | 'topNeurons' | 'factPrompts'>;
@@ -480,9 +480,9 @@ export class MlpNeurons extends LitElement {
             <h5>Neuron <span part="neuron-index">${neuron.index}</span></h5>
             <dl class="values">
               <dt>before GELU</dt>
-              <dd part="neuron-pre">${formatValue(neuron.pre)}</dd>
+              <dd part="neuron-pre">${formatActivation(neuron.pre)}</dd>
               <dt>after</dt>
-              <dd part="neuron-post">${formatValue(neuron.post)}</dd>
+              <dd part="neuron-post">${formatActivation(neuron.post)}</dd>
             </dl>
             ${geluCurve(neuron, frame)}
             <p class="promotes-line">Pushes up ${promotedTokens(neuron.promotes, null)}</p>
@@ -548,8 +548,8 @@ export class MlpNeurons extends LitElement {
                 ${report.neurons.map(
                   (neuron) => html`<li class="fact-neuron" part="fact-neuron">
                     <span class="numbers">neuron <span part="neuron-index">${neuron.index}</span>:
-                      <span part="neuron-pre">${formatValue(neuron.pre)}</span> →
-                      <span part="neuron-post">${formatValue(neuron.post)}</span></span>
+                      <span part="neuron-pre">${formatActivation(neuron.pre)}</span> →
+                      <span part="neuron-post">${formatActivation(neuron.post)}</span></span>
                     <span>pushes up ${promotedTokens(neuron.promotes, fact.answer)}</span>
                   </li>`,
                 )}

@@ -18,7 +18,7 @@ const CURVE_POINTS = 61;
  * Where a report's curves are drawn: x from −reach to reach, y from low to high,
  * the same for every neuron of the report so their points can be compared.
  */
-export interface ChartFrame {
+interface ChartFrame {
   reach: number;
   low: number;
   high: number;
@@ -53,8 +53,8 @@ export function chartFrame(neurons: readonly Neuron[]): ChartFrame {
   };
 }
 
-/** Numbers as the panel prints them (and reads them out). */
-export const formatValue = (value: number): string => value.toFixed(3);
+/** Activations as the panel prints them (and reads them out): three decimals, a plain hyphen-minus. */
+export const formatActivation = (value: number): string => value.toFixed(3);
 const formatScore = (score: number): string => score.toFixed(2);
 
 /**
@@ -73,7 +73,7 @@ export function geluCurve(neuron: Neuron, frame: ChartFrame) {
   return html`<svg
     part="gelu"
     role="img"
-    aria-label="GELU curve: ${formatValue(neuron.pre)} before GELU gives ${formatValue(neuron.post)} after"
+    aria-label="GELU curve: ${formatActivation(neuron.pre)} before GELU gives ${formatActivation(neuron.post)} after"
     width=${CHART_WIDTH}
     height=${CHART_HEIGHT}
     viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}"
