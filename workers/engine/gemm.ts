@@ -37,21 +37,8 @@ type Product = Required<GemmArgs>;
  * (forward and backward); see GemmArgs.
  */
 export function gemm(args: GemmArgs): void {
-  const { M, K, N } = args;
-  const product: Product = {
-    out: args.out,
-    a: args.a,
-    b: args.b,
-    M,
-    K,
-    N,
-    aRow: args.aRow ?? K,
-    aCol: args.aCol ?? 1,
-    bRow: args.bRow ?? N,
-    bCol: args.bCol ?? 1,
-    bias: args.bias ?? null,
-    accumulate: args.accumulate ?? false,
-  };
+  const { out, a, b, M, K, N, aRow = K, aCol = 1, bRow = N, bCol = 1, bias = null, accumulate = false } = args;
+  const product: Product = { out, a, b, M, K, N, aRow, aCol, bRow, bCol, bias, accumulate };
   // With K = 0 there is nothing to sum: out is the bias (plus out when accumulating), done in JavaScript.
   if (kernel && K > 0) {
     gemmWasm(kernel, product);
@@ -71,21 +58,12 @@ const WASM_BYTES: Record<Exclude<GemmPath, 'js'>, string> = {
 interface WasmKernel {
   path: GemmPath;
   memory: WebAssembly.Memory;
+  // The module's export, its arguments in the order it takes them (byte offsets, flags 0 or 1).
+  // prettier-ignore
   gemm: (
-    out: number,
-    a: number,
-    b: number,
-    bias: number,
-    hasBias: number,
-    M: number,
-    K: number,
-    N: number,
-    aRow: number,
-    aCol: number,
-    bRow: number,
-    bCol: number,
-    accumulate: number,
-    scratch: number,
+    out: number, a: number, b: number, bias: number, hasBias: number,
+    M: number, K: number, N: number, aRow: number, aCol: number, bRow: number, bCol: number,
+    accumulate: number, scratch: number,
   ) => void;
   scratchBytes: (M: number, N: number) => number;
   geluForward: (out: number, inp: number, n: number) => void;
@@ -166,21 +144,11 @@ function gemmWasm(wasm: WasmKernel, product: Product): void {
   heap.set(b.subarray(0, bSpan), bOff);
   if (accumulate) heap.set(out.subarray(0, outSize), outOff);
   if (bias) heap.set(bias.subarray(0, N), biasOff);
+  // Byte offsets and flags, then sizes and strides, as the module's gemm takes them.
+  // prettier-ignore
   wasm.gemm(
-    outOff * 4,
-    aOff * 4,
-    bOff * 4,
-    biasOff * 4,
-    bias ? 1 : 0,
-    M,
-    K,
-    N,
-    aRow,
-    aCol,
-    bRow,
-    bCol,
-    accumulate ? 1 : 0,
-    scratchOff * 4,
+    outOff * 4, aOff * 4, bOff * 4, biasOff * 4, bias ? 1 : 0,
+    M, K, N, aRow, aCol, bRow, bCol, accumulate ? 1 : 0, scratchOff * 4,
   );
   out.set(heap.subarray(outOff, outOff + outSize));
 }
@@ -288,21 +256,17 @@ function tile4x4(t: Product, m: number, n: number, c0: number, c1: number, c2: n
   storeTileRow(t, m + 3, n, s30, s31, s32, s33);
 }
 
+// The row's four sums are declared on one line and updated on one line, as in tile4x4.
+// prettier-ignore
 /** One row: for the rows left over, and for a single position (KV cache). */
 function tile1x4(t: Product, m: number, n: number, c0: number, c1: number, c2: number, c3: number): void {
   const { a, b, K, aCol, bRow } = t;
   const r = m * t.aRow;
-  let s0 = 0,
-    s1 = 0,
-    s2 = 0,
-    s3 = 0;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   for (let k = 0; k < K; k++) {
     const bk = k * bRow;
     const x = a[r + k * aCol];
-    s0 += x * b[c0 + bk];
-    s1 += x * b[c1 + bk];
-    s2 += x * b[c2 + bk];
-    s3 += x * b[c3 + bk];
+    s0 += x * b[c0 + bk]; s1 += x * b[c1 + bk]; s2 += x * b[c2 + bk]; s3 += x * b[c3 + bk];
   }
   storeTileRow(t, m, n, s0, s1, s2, s3);
 }
