@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { gemm, gemmPath, initGemm, supportedGemmPaths, type GemmPath } from '../../workers/engine/gemm.ts';
+import { gemm, gemmPath, initGemm, supportedGemmPaths, type GemmArgs, type GemmPath } from '../../workers/engine/gemm.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { randomArray } from './engine-reference.ts';
 
@@ -20,22 +20,12 @@ interface Case {
 /**
  * out (+)= bias + A·B as a float64 triple loop, plus each entry's scale
  * Σ_k |A(m,k)·B(k,n)| + |bias[n]| + |old out|: float32 rounding errors are
- * relative to that, not to the result, which can cancel to near zero.
+ * relative to that, not to the result, which can cancel to near zero. It reads
+ * the arguments given to gemm() with every stride spelled out, and out's values
+ * from before the call (out0).
  */
-function reference(
-  out0: Float32Array,
-  a: Float32Array,
-  b: Float32Array,
-  bias: Float32Array | null,
-  M: number,
-  K: number,
-  N: number,
-  aRow: number,
-  aCol: number,
-  bRow: number,
-  bCol: number,
-  accumulate: boolean,
-): { value: Float64Array; scale: Float64Array } {
+function reference(out0: Float32Array, args: Required<GemmArgs>): { value: Float64Array; scale: Float64Array } {
+  const { a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate } = args;
   const value = new Float64Array(M * N);
   const scale = new Float64Array(M * N);
   for (let m = 0; m < M; m++) {
@@ -67,8 +57,9 @@ function check(c: Case, tolerance: number): void {
   const out = randomArray(random, M * N + 3);
   out.fill(sentinel, M * N);
   const out0 = out.slice();
-  const expected = reference(out0, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, c.accumulate);
-  gemm({ out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate: c.accumulate });
+  const args: Required<GemmArgs> = { out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate: c.accumulate };
+  const expected = reference(out0, args);
+  gemm(args);
   for (let i = 0; i < M * N; i++) {
     const error = Math.abs(out[i]! - expected.value[i]!);
     if (!(error <= tolerance * expected.scale[i]!)) {
