@@ -545,22 +545,12 @@ export function forwardCached(params: ParameterTensors, cache: KVCache, token: n
     cache.store(l, a.qkv, position, 1);
     const layerOff = l * blockSize * C;
     for (let h = 0; h < NH; h++) {
+      // A line for the outputs (head output, scores, pattern), one for the query, keys and values, one for the sizes.
+      // prettier-ignore
       attendForward(
-        a.atty,
-        h * hs,
-        cache.scores,
-        cache.pattern,
-        h * blockSize,
-        a.qkv,
-        h * hs,
-        cache.keys,
-        layerOff + h * hs,
-        cache.values,
-        layerOff + h * hs,
-        C,
-        position + 1,
-        position + 1,
-        hs,
+        a.atty, h * hs, cache.scores, cache.pattern, h * blockSize,
+        a.qkv, h * hs, cache.keys, layerOff + h * hs, cache.values, layerOff + h * hs,
+        C, position + 1, position + 1, hs,
       );
     }
     blockOutput(p, residual, a, 1, C);
