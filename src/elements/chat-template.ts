@@ -51,7 +51,7 @@ export class ChatTemplate extends LitElement {
     this.template = null;
   }
 
-  // willUpdate: asking sets Newest's busy flag, which goes into this render, not a second one.
+  // willUpdate, not updated: asking sets Newest's busy flag, which requests an update; asked here it joins this one.
   protected override willUpdate(): void {
     if (this.open) void this.read();
   }

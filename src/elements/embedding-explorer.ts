@@ -16,7 +16,7 @@
  *   blockSize   the model's context length (attribute block-size): a prompt's positions are its last
  *               blockSize characters; 0 counts every character
  *   section     the open tab: neighbours | arithmetic | angle | map | positions | context (attribute, reflected)
- * Parts: tabs, tab, panel, and the sections' own (exported): explanation, status, error,
+ * Parts: tabs, tab, tab-<id>, panel, and the sections' own (exported): explanation, status, error,
  *   token-picker, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value,
  *   arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
  *   angle-a, angle-b, angle-values, angle-drawing,

@@ -8,7 +8,7 @@
  * Properties: client (InspectorPanelClient: the EngineClient, set by <llm-playground>; every panel gets it),
  *   text (the prompt), model (ModelInfo, set by <llm-playground>).
  * Attributes: tab ('attention' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
- * Parts: tabs, tab, panel.
+ * Parts: tabs, tab, tab-<id>, panel.
  * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
  */
 import { css, html, LitElement, type PropertyValues, type TemplateResult } from 'lit';

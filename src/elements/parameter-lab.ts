@@ -11,7 +11,7 @@
  * when disconnected.
  *
  * Properties:
- *   client  ParameterLabClient | null (EngineClient, set by <llm-playground>)
+ *   client  ParameterLabClient | null (EngineClient, set by <llm-labs-panel>)
  *   choice  which model: a known config's id, 'active' (the model in this playground) or 'custom'.
  *           Empty until the known configs arrive; then GPT-3 175B.
  *   custom  GPTConfig: the custom shape (kept while another model is chosen).

@@ -10,7 +10,7 @@
  * and each has a hidden table of its bins.
  *
  * Properties:
- *   client  SuperpositionLabClient | null (EngineClient, set by the playground). When none is set by the time the
+ *   client  SuperpositionLabClient | null (EngineClient, set by <llm-labs-panel>). When none is set by the time the
  *           element connects, it starts its own EngineClient and ends it when disconnected.
  * Keyboard: the dimension slider takes arrow keys, Page Up/Down, Home and End.
  * Parts: angles, dimension, dimension-slider, dimension-value, field (each number field, also angles-count,

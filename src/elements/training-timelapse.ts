@@ -4,8 +4,8 @@
  * N steps (and at step 0); a slider scrubs through them beside the loss curve.
  *
  * Properties: client (TimelapseClient: EngineClient, set by the inspector panel),
- *   points (LossPoint[] from the training panel, optional).
- * Methods: refresh() (fetches the frames recorded so far; the playground calls it as training goes on).
+ *   points (LossPoint[]: the loss history, training.state().history, set by the inspector panel; optional).
+ * Methods: refresh() (fetches the frames recorded so far; the inspector panel calls it as training goes on).
  * Parts: settings, prompt-input, every-select, apply-button, refresh-button, slider, frame-step, bars, bar, bar-fill,
  *   thumbnails, thumbnail (each <llm-heatmap>), head (the chosen head, large), loss-curve, loss-marker, empty, status, error.
  */
