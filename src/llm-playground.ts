@@ -80,43 +80,23 @@ const REFRESH_DELAY_MS = 40;
 /** While a model trains, its odds are re-read at most this often: enough to watch, cheap for the page. */
 const TRAINING_REFRESH_MS = 400;
 
-/** The collapsible sections under the prompt, in page order: the property that opens each, its button and its panel. */
+/**
+ * The collapsible sections under the prompt, in page order: the property that opens each (its button is
+ * `${flag}-toggle`), its panel, and the button's title and hint.
+ */
+// A table, an entry in two lines (the hint on the second).
+// prettier-ignore
 const SECTIONS = [
-  {
-    flag: 'inspect',
-    toggle: 'inspect-toggle',
-    panel: 'inspector',
-    title: 'Look inside the model',
-    hint: 'attention, neurons, embeddings, the logit lens, for the prompt above',
-  },
-  {
-    flag: 'train',
-    toggle: 'train-toggle',
-    panel: 'training',
-    title: 'Train a model from scratch',
-    hint: 'in this tab: pick a text, a size, press Play',
-  },
-  {
-    flag: 'library',
-    toggle: 'library-toggle',
-    panel: 'library',
-    title: 'Saved models',
-    hint: 'kept in this browser, offline too: open, rename, export, import',
-  },
-  {
-    flag: 'labs',
-    toggle: 'labs-toggle',
-    panel: 'labs',
-    title: 'Concept labs',
-    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP",
-  },
-  {
-    flag: 'chat',
-    toggle: 'chat-toggle',
-    panel: 'chat',
-    title: 'Chat with a real model',
-    hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes',
-  },
+  { flag: 'inspect', panel: 'inspector', title: 'Look inside the model',
+    hint: 'attention, neurons, embeddings, the logit lens, for the prompt above' },
+  { flag: 'train', panel: 'training', title: 'Train a model from scratch',
+    hint: 'in this tab: pick a text, a size, press Play' },
+  { flag: 'library', panel: 'library', title: 'Saved models',
+    hint: 'kept in this browser, offline too: open, rename, export, import' },
+  { flag: 'labs', panel: 'labs', title: 'Concept labs',
+    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP" },
+  { flag: 'chat', panel: 'chat', title: 'Chat with a real model',
+    hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes' },
 ] as const;
 
 type SectionPanel = (typeof SECTIONS)[number]['panel'];
@@ -483,6 +463,7 @@ export class LlmPlayground extends LitElement {
         ${SECTIONS.map(({ flag, ...section }) =>
           this.sections.render({
             ...section,
+            toggle: `${flag}-toggle`,
             open: this[flag],
             disabled: !ready,
             onToggle: () => (this[flag] = !this[flag]),

@@ -56,56 +56,16 @@ export interface TrainingFormSettings {
   seed: number;
 }
 
+// A table, one field a line.
+// prettier-ignore
 const SETTING_FIELDS: NumberField<keyof TrainingFormSettings>[] = [
-  {
-    key: 'learningRate',
-    label: 'Learning rate',
-    min: 1e-5,
-    max: 1,
-    step: 'any',
-    caption: 'How big each nudge to the weights is.',
-  },
-  {
-    key: 'batchSize',
-    label: 'Batch size',
-    min: 1,
-    max: 64,
-    step: 1,
-    caption: 'Snippets of text per step, each one context long.',
-  },
+  { key: 'learningRate', label: 'Learning rate', min: 1e-5, max: 1, step: 'any', caption: 'How big each nudge to the weights is.' },
+  { key: 'batchSize', label: 'Batch size', min: 1, max: 64, step: 1, caption: 'Snippets of text per step, each one context long.' },
   { key: 'totalSteps', label: 'Steps', min: 1, max: 100000, step: 1, caption: 'How long to train.' },
-  {
-    key: 'warmupSteps',
-    label: 'Warm-up',
-    min: 0,
-    max: 10000,
-    step: 1,
-    caption: 'Steps over which the learning rate rises; then it eases off.',
-  },
-  {
-    key: 'weightDecay',
-    label: 'Weight decay',
-    min: 0,
-    max: 1,
-    step: 'any',
-    caption: 'Pulls the weights gently towards 0 each step.',
-  },
-  {
-    key: 'evalInterval',
-    label: 'Validate every',
-    min: 1,
-    max: 10000,
-    step: 1,
-    caption: 'Steps between checks on the held-out text.',
-  },
-  {
-    key: 'sampleInterval',
-    label: 'Sample every',
-    min: 1,
-    max: 10000,
-    step: 1,
-    caption: "Steps between samples of the model's writing.",
-  },
+  { key: 'warmupSteps', label: 'Warm-up', min: 0, max: 10000, step: 1, caption: 'Steps over which the learning rate rises; then it eases off.' },
+  { key: 'weightDecay', label: 'Weight decay', min: 0, max: 1, step: 'any', caption: 'Pulls the weights gently towards 0 each step.' },
+  { key: 'evalInterval', label: 'Validate every', min: 1, max: 10000, step: 1, caption: 'Steps between checks on the held-out text.' },
+  { key: 'sampleInterval', label: 'Sample every', min: 1, max: 10000, step: 1, caption: "Steps between samples of the model's writing." },
   { key: 'seed', label: 'Seed', min: 0, max: 4294967295, step: 1, caption: 'Same seed: same first weights, same batches.' },
 ];
 
