@@ -1,5 +1,5 @@
 // The GPU backward kernels, AdamW and clipping against the CPU ones (themselves
-// tested against finite differences in engine-backward.test.ts) on the same fresh
+// tested against finite differences in engine-backward.test.ts) on the same fixed-seed
 // random inputs. Gradient buffers start random, not zero: the kernels must add.
 // Sizes are deliberately not multiples of 4 (the gemm block) or of the workgroups.
 import { expect } from 'chai';
