@@ -73,6 +73,11 @@ function gradientBuffer(length: number): { buffer: Float32Array; added: () => nu
 
 const TOLERANCE = 2e-4;
 
+/** Expects a kernel's gradient to match central differences of f at `at`, within TOLERANCE of their scale. */
+function expectGradient(actual: ArrayLike<number>, f: (x: Float64Array) => number, at: ArrayLike<number>): void {
+  expectCloseToScale(actual, numericGradient(f, at), TOLERANCE);
+}
+
 describe('encoderBackward', () => {
   it('adds dout into the wte rows of the tokens (repeats summed) and the wpe rows of the positions', () => {
     const [B, T, C, V] = [2, 5, 7, 3]; // 10 tokens from 3 ids: repeats are certain
@@ -88,16 +93,8 @@ describe('encoderBackward', () => {
     const dwte = gradientBuffer(V * C);
     const dwpe = gradientBuffer(T * C);
     encoderBackward(dwte.buffer, dwpe.buffer, dout, tokens, B, T, C);
-    expectCloseToScale(
-      dwte.added(),
-      numericGradient((x) => weightedSum(dout, refEncode(x, wpe)), wte),
-      TOLERANCE,
-    );
-    expectCloseToScale(
-      dwpe.added(),
-      numericGradient((x) => weightedSum(dout, refEncode(wte, x)), wpe),
-      TOLERANCE,
-    );
+    expectGradient(dwte.added(), (x) => weightedSum(dout, refEncode(x, wpe)), wte);
+    expectGradient(dwpe.added(), (x) => weightedSum(dout, refEncode(wte, x)), wpe);
   });
 });
 
@@ -122,21 +119,9 @@ describe('layernormBackward', () => {
       layernormBackward(dinp.buffer, dweight.buffer, dbias.buffer, dout, inp, weight, mean, rstd, N, C);
       const loss = (x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) =>
         weightedSum(dout, refLayerNorm(toMatrix(x, N, C), Array.from(w), Array.from(b)).out);
-      expectCloseToScale(
-        dinp.added(),
-        numericGradient((x) => loss(x, weight, bias), inp),
-        TOLERANCE,
-      );
-      expectCloseToScale(
-        dweight.added(),
-        numericGradient((w) => loss(inp, w, bias), weight),
-        TOLERANCE,
-      );
-      expectCloseToScale(
-        dbias.added(),
-        numericGradient((b) => loss(inp, weight, b), bias),
-        TOLERANCE,
-      );
+      expectGradient(dinp.added(), (x) => loss(x, weight, bias), inp);
+      expectGradient(dweight.added(), (w) => loss(inp, w, bias), weight);
+      expectGradient(dbias.added(), (b) => loss(inp, weight, b), bias);
     });
   }
 });
@@ -159,21 +144,9 @@ describe('matmulBackward', () => {
       matmulBackward(dinp.buffer, dweight.buffer, dbias.buffer, dout, inp, weight, N, C, OC);
       const loss = (x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) =>
         weightedSum(dout, refMatmul(toMatrix(x, N, C), toMatrix(w, C, OC), Array.from(b)));
-      expectCloseToScale(
-        dinp.added(),
-        numericGradient((x) => loss(x, weight, bias), inp),
-        TOLERANCE,
-      );
-      expectCloseToScale(
-        dweight.added(),
-        numericGradient((w) => loss(inp, w, bias), weight),
-        TOLERANCE,
-      );
-      expectCloseToScale(
-        dbias.added(),
-        numericGradient((b) => loss(inp, weight, b), bias),
-        TOLERANCE,
-      );
+      expectGradient(dinp.added(), (x) => loss(x, weight, bias), inp);
+      expectGradient(dweight.added(), (w) => loss(inp, w, bias), weight);
+      expectGradient(dbias.added(), (b) => loss(inp, weight, b), bias);
     });
   }
 
@@ -187,16 +160,8 @@ describe('matmulBackward', () => {
     matmulBackward(dinp.buffer, dweight.buffer, null, dout, inp, weight, N, C, OC);
     const loss = (x: ArrayLike<number>, w: ArrayLike<number>) =>
       weightedSum(dout, refMatmul(toMatrix(x, N, C), toMatrix(w, C, OC)));
-    expectCloseToScale(
-      dinp.added(),
-      numericGradient((x) => loss(x, weight), inp),
-      TOLERANCE,
-    );
-    expectCloseToScale(
-      dweight.added(),
-      numericGradient((w) => loss(inp, w), weight),
-      TOLERANCE,
-    );
+    expectGradient(dinp.added(), (x) => loss(x, weight), inp);
+    expectGradient(dweight.added(), (w) => loss(inp, w), weight);
   });
 });
 
@@ -214,16 +179,8 @@ describe('unembedBackward', () => {
       unembedBackward(dinp.buffer, dweight.buffer, dlogits, inp, weight, N, C, V);
       const loss = (x: ArrayLike<number>, w: ArrayLike<number>) =>
         weightedSum(dlogits, refMatmul(toMatrix(x, N, C), transpose(toMatrix(w, V, C))));
-      expectCloseToScale(
-        dinp.added(),
-        numericGradient((x) => loss(x, weight), inp),
-        TOLERANCE,
-      );
-      expectCloseToScale(
-        dweight.added(),
-        numericGradient((w) => loss(inp, w), weight),
-        TOLERANCE,
-      );
+      expectGradient(dinp.added(), (x) => loss(x, weight), inp);
+      expectGradient(dweight.added(), (w) => loss(inp, w), weight);
     });
   }
 });
@@ -260,7 +217,7 @@ describe('attentionBackward', () => {
         }
         return sum;
       };
-      expectCloseToScale(dqkv.added(), numericGradient(loss, qkv), TOLERANCE);
+      expectGradient(dqkv.added(), loss, qkv);
 
       // Per row, the gradients with respect to the weights and to the raw scores (hidden keys: 0).
       const expectedDatt: number[] = [];
@@ -296,11 +253,7 @@ describe('geluBackward', () => {
     const dout = randomArray(random, N);
     const dinp = gradientBuffer(N);
     geluBackward(dinp.buffer, inp, dout, N);
-    expectCloseToScale(
-      dinp.added(),
-      numericGradient((x) => weightedSum(dout, Array.from(x, refGelu)), inp),
-      TOLERANCE,
-    );
+    expectGradient(dinp.added(), (x) => weightedSum(dout, Array.from(x, refGelu)), inp);
   });
 });
 
@@ -335,7 +288,7 @@ describe('crossEntropySoftmaxBackward', () => {
         const logSumExp = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
         return sum + scale * (logSumExp - row[targets[n]!]!);
       }, 0);
-    expectCloseToScale(dlogits, numericGradient(loss, logits), TOLERANCE);
+    expectGradient(dlogits, loss, logits);
   });
 });
 
