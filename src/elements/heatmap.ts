@@ -34,21 +34,13 @@ export interface CellDetail {
 type Rgb = [number, number, number];
 
 /** Viridis: perceptually even, readable in colour blindness, the same in light and dark themes. */
-const SEQUENTIAL: Rgb[] = [
-  [68, 1, 84],
-  [59, 82, 139],
-  [33, 145, 140],
-  [94, 201, 98],
-  [253, 231, 37],
-];
+// A colour scale, its five stops on one line.
+// prettier-ignore
+const SEQUENTIAL: Rgb[] = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 /** Red–blue (ColorBrewer RdBu): blue below zero, near-white at zero, red above. */
-const DIVERGING: Rgb[] = [
-  [33, 102, 172],
-  [103, 169, 207],
-  [247, 247, 247],
-  [239, 138, 98],
-  [178, 24, 43],
-];
+// A colour scale, its five stops on one line.
+// prettier-ignore
+const DIVERGING: Rgb[] = [[33, 102, 172], [103, 169, 207], [247, 247, 247], [239, 138, 98], [178, 24, 43]];
 
 /** The colour at t ∈ [0, 1] along a scale's stops (t outside is clamped). */
 export function scaleColor(scale: HeatmapScale, t: number): Rgb {
@@ -66,6 +58,13 @@ export function formatValue(value: number): string {
   if (!Number.isFinite(value)) return value > 0 ? '∞' : '−∞';
   return signed(value, 4);
 }
+
+/** The properties that change what is drawn: a change to any of them makes `painted` wait for the next paint. */
+// A list of names, all on one line.
+// prettier-ignore
+const DATA_PROPERTIES = [
+  'values', 'rows', 'cols', 'rowLabels', 'colLabels', 'masked', 'scale', 'min', 'max', 'label', 'rowAxis', 'colAxis', 'compact',
+] as const;
 
 /** Largest side of the full-size chart in CSS pixels; cells stay between these sizes. */
 const MAX_SIDE = 480;
@@ -192,22 +191,7 @@ export class Heatmap extends LitElement {
   }
 
   override willUpdate(changed: PropertyValues<this>): void {
-    const data = [
-      'values',
-      'rows',
-      'cols',
-      'rowLabels',
-      'colLabels',
-      'masked',
-      'scale',
-      'min',
-      'max',
-      'label',
-      'rowAxis',
-      'colAxis',
-      'compact',
-    ] as const;
-    if (data.some((name) => changed.has(name)) && !this.dataChanged) {
+    if (DATA_PROPERTIES.some((name) => changed.has(name)) && !this.dataChanged) {
       this.dataChanged = true;
       this.painted = new Promise((resolve) => (this.resolvePainted = resolve));
     }

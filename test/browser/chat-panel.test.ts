@@ -25,19 +25,10 @@ import { waitFor } from './wait-for.ts';
 const engineClientFits: EngineClient extends ChatPanelClient ? true : never = true;
 
 const MB = 1024 * 1024;
+// A word list, twelve words a line.
+// prettier-ignore
 const WORDS = [
-  'otter',
-  'lantern',
-  'harbour',
-  'quartz',
-  'meadow',
-  'cobalt',
-  'fable',
-  'juniper',
-  'tundra',
-  'saffron',
-  'ember',
-  'willow',
+  'otter', 'lantern', 'harbour', 'quartz', 'meadow', 'cobalt', 'fable', 'juniper', 'tundra', 'saffron', 'ember', 'willow',
 ];
 const ERROR_KINDS: ChatErrorKind[] = [
   'NoWebGPU',
