@@ -10,6 +10,7 @@
  */
 import * as Comlink from 'comlink';
 import { type Area, type EngineApi, type EngineWorker, type ModelInfo, SETTINGS } from '../workers/api/index.ts';
+import type { LlmEvents } from './events.ts';
 
 /**
  * The trained model the playground opens with. Bundlers see this URL and ship the
@@ -28,8 +29,8 @@ export interface EngineClientOptions {
   createWorker?: () => Worker;
 }
 
-/** The 'restart' event's detail: what happened, in words for the user. */
-export type RestartEvent = CustomEvent<{ message: string; model: ModelInfo | null }>;
+/** The 'restart' event: what happened, in words for the user, and the model reopened (as <llm-playground>'s llm-restart says). */
+export type RestartEvent = CustomEvent<LlmEvents['llm-restart']>;
 
 /** More restarts than this within RESTART_WINDOW_MS and the client gives up (a worker that dies at once would loop). */
 const MAX_RESTARTS = 3;
@@ -37,9 +38,11 @@ const RESTART_WINDOW_MS = 60_000;
 
 const startEngineWorker = (): Worker => new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
 
-/** Any method of any area, as the worker answers it. */
+/** The worker as Comlink wraps it: the contract's areas and lock, typed, and the proxy's release. */
+type RemoteEngine = EngineWorker & { [Comlink.releaseProxy](): void };
+/** An area whose methods are called by a name only known at run time (forwarded calls, settings given again). */
 type RemoteArea = Record<string, (...args: unknown[]) => Promise<unknown>>;
-type RemoteEngine = Record<Area, RemoteArea> & Pick<EngineWorker, 'holdLifeLock'> & { [Comlink.releaseProxy](): void };
+const byName = (remote: RemoteEngine, area: Area): RemoteArea => remote[area] as unknown as RemoteArea;
 
 /** One worker and what the client knows of it. */
 interface Connection {
@@ -121,7 +124,7 @@ export class EngineClient extends EventTarget implements EngineApi {
   private async call(area: Area, method: string, args: unknown[]): Promise<unknown> {
     const { started, remote, failure } = this.connection;
     const sent = args.map((arg) => (typeof arg === 'function' ? Comlink.proxy(arg) : arg));
-    const answer = await Promise.race([started.then(() => remote[area][method]!(...sent)), failure]);
+    const answer = await Promise.race([started.then(() => byName(remote, area)[method]!(...sent)), failure]);
     if (SETTING_KEYS.has(settingKey(area, method))) this.settings.set(settingKey(area, method), args);
     return answer;
   }
@@ -177,16 +180,16 @@ export class EngineClient extends EventTarget implements EngineApi {
   /** Settings the page made, then the saved model, else the starting checkpoint. */
   private async startModel(remote: RemoteEngine): Promise<ModelInfo | null> {
     const { database, restore = true } = this.options;
-    if (database) await remote.library.useDatabase!(database);
+    if (database) await remote.library.useDatabase(database);
     for (const [area, method] of SETTINGS) {
       const args = this.settings.get(settingKey(area, method));
       // A setting the new worker refuses (WebGPU gone) leaves it at its default.
-      if (args) await remote[area][method]!(...args).catch(() => {});
+      if (args) await byName(remote, area)[method]!(...args).catch(() => {});
     }
-    const restored = restore ? ((await remote.library.restoreActive!()) as ModelInfo | null) : null;
+    const restored = restore ? await remote.library.restoreActive() : null;
     if (restored) return restored;
     const modelUrl = this.options.modelUrl === undefined ? DEFAULT_MODEL_URL : this.options.modelUrl;
-    return modelUrl === null ? null : ((await remote.model.loadCheckpoint!(modelUrl)) as ModelInfo);
+    return modelUrl === null ? null : remote.model.loadCheckpoint(modelUrl);
   }
 
   /** A new worker for a dead one, with the last saved model; gives up after a few in a row. */
