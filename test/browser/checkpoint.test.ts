@@ -119,27 +119,17 @@ describe('checkpoint round trip', () => {
     const { length, json } = headerOf(file);
 
     expect(length % 8, 'header padded to 8 bytes').to.equal(0);
-    // Hugging Face suffix → our stacked view, written out independently of checkpoint.ts's table.
+    // Hugging Face suffix → our stacked view, written out independently of checkpoint.ts's table: a table, four entries a line.
+    // prettier-ignore
     const perLayer: [string, keyof ParameterTensors][] = [
-      ['ln_1.weight', 'ln1w'],
-      ['ln_1.bias', 'ln1b'],
-      ['attn.c_attn.weight', 'qkvw'],
-      ['attn.c_attn.bias', 'qkvb'],
-      ['attn.c_proj.weight', 'attprojw'],
-      ['attn.c_proj.bias', 'attprojb'],
-      ['ln_2.weight', 'ln2w'],
-      ['ln_2.bias', 'ln2b'],
-      ['mlp.c_fc.weight', 'fcw'],
-      ['mlp.c_fc.bias', 'fcb'],
-      ['mlp.c_proj.weight', 'fcprojw'],
-      ['mlp.c_proj.bias', 'fcprojb'],
+      ['ln_1.weight', 'ln1w'], ['ln_1.bias', 'ln1b'], ['attn.c_attn.weight', 'qkvw'], ['attn.c_attn.bias', 'qkvb'],
+      ['attn.c_proj.weight', 'attprojw'], ['attn.c_proj.bias', 'attprojb'], ['ln_2.weight', 'ln2w'], ['ln_2.bias', 'ln2b'],
+      ['mlp.c_fc.weight', 'fcw'], ['mlp.c_fc.bias', 'fcb'], ['mlp.c_proj.weight', 'fcprojw'], ['mlp.c_proj.bias', 'fcprojb'],
     ];
+    // The tensors outside the layers, the same way: a table on one line.
+    // prettier-ignore
     const global: [string, keyof ParameterTensors][] = [
-      ['wte.weight', 'wte'],
-      ['wpe.weight', 'wpe'],
-      ['ln_f.weight', 'lnfw'],
-      ['ln_f.bias', 'lnfb'],
-      ['lm_head.weight', 'lmHead'],
+      ['wte.weight', 'wte'], ['wpe.weight', 'wpe'], ['ln_f.weight', 'lnfw'], ['ln_f.bias', 'lnfb'], ['lm_head.weight', 'lmHead'],
     ];
     const { __metadata__: metadata, ...tensors } = json;
     const expectedNames = [...global.map(([name]) => name), ...[0, 1].flatMap((i) => perLayer.map(([s]) => `h.${i}.${s}`))];
