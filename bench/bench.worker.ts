@@ -13,7 +13,7 @@ import { Random } from '../workers/engine/random.ts';
 import { Trainer, type TrainerOptions } from '../workers/engine/train.ts';
 import { transpose } from '../workers/engine/webgpu/backward.ts';
 import { adapterName, checkedGPUWork, type GPUContext, isSoftwareAdapter, requestGPU } from '../workers/engine/webgpu/device.ts';
-import { gemm as gpuGemm } from '../workers/engine/webgpu/matmul.ts';
+import { gemm as gpuGemm, rowMajor, transposed } from '../workers/engine/webgpu/matmul.ts';
 import { generateOnGPU, GPUModel } from '../workers/engine/webgpu/model.ts';
 import { type Dispatch, Program } from '../workers/engine/webgpu/program.ts';
 import { gpuBackend, GPUTrainer } from '../workers/engine/webgpu/trainer.ts';
@@ -114,15 +114,17 @@ async function gpuMillisecondsPer(device: GPUDevice, submit: () => void, minMs: 
  */
 type GPUKernel = 'gemm' | 'transposedWeight';
 
+/** Where A's or B's element (row, column) lies: matmul.ts's View (not exported there), made by rowMajor() and transposed(). */
+type View = ReturnType<typeof rowMajor>;
+
 interface MatmulShape {
   name: string;
   M: number;
   K: number;
   N: number;
-  aRow: number;
-  aCol: number;
-  bRow: number;
-  bCol: number;
+  /** How A [M, K] and B [K, N] lie in memory: the GPU gemm reads them so, and the CPU gemm with the same strides. */
+  aView: View;
+  bView: View;
   gpu: GPUKernel;
 }
 
@@ -137,21 +139,15 @@ function nanoCpuShapes(): MatmulShape[] {
   const C3 = 3 * C;
   const hs = 32;
   const T = CONTEXT;
-  const shape = (
-    name: string,
-    M: number,
-    K: number,
-    N: number,
-    aRow: number,
-    aCol: number,
-    bRow: number,
-    bCol: number,
-    gpu: GPUKernel = 'gemm',
-  ) => ({ name, M, K, N, aRow, aCol, bRow, bCol, gpu });
+  function shape(name: string, M: number, K: number, N: number, aView: View, bView: View, gpu: GPUKernel = 'gemm'): MatmulShape {
+    return { name, M, K, N, aView, bView, gpu };
+  }
   // x·W (A [M,K], B [K,N]), x·Wᵀ (B stored [N,K]), xᵀ·dy (A stored [K,M]).
-  const plain = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, K, 1, N, 1);
-  const transposedB = (name: string, M: number, K: number, N: number, gpu?: GPUKernel) => shape(name, M, K, N, K, 1, 1, K, gpu);
-  const transposedA = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, 1, M, N, 1);
+  const plain = (name: string, M: number, K: number, N: number) => shape(name, M, K, N, rowMajor(K), rowMajor(N));
+  const transposedB = (name: string, M: number, K: number, N: number, gpu?: GPUKernel) =>
+    shape(name, M, K, N, rowMajor(K), transposed(rowMajor(K)), gpu);
+  const transposedA = (name: string, M: number, K: number, N: number) =>
+    shape(name, M, K, N, transposed(rowMajor(M)), rowMajor(N));
   return [
     plain('qkv x·W', rows, C, C3),
     plain('attn proj x·W', rows, C, C),
@@ -161,8 +157,8 @@ function nanoCpuShapes(): MatmulShape[] {
     transposedB('qkv dx = dy·Wᵀ', rows, C3, C, 'transposedWeight'),
     transposedA('qkv dW = xᵀ·dy', C, rows, C3),
     transposedA('mlp proj dW = xᵀ·dy', 4 * C, rows, C),
-    shape('head q·kᵀ', T, hs, T, C3, 1, 1, C3),
-    shape('head att·v', T, T, hs, T, 1, C3, 1),
+    shape('head q·kᵀ', T, hs, T, rowMajor(C3), transposed(rowMajor(C3))),
+    shape('head att·v', T, T, hs, rowMajor(T), rowMajor(C3)),
     plain('1 token qkv', 1, C, C3),
     plain('1 token mlp fc', 1, C, 4 * C),
     transposedB('1 token unembed', 1, C, VOCAB),
@@ -170,15 +166,14 @@ function nanoCpuShapes(): MatmulShape[] {
   ];
 }
 
-/** The dispatches of one product on the GPU: out [M, N] from a and b read with the shape's strides. */
+/** The dispatches of one product on the GPU: out [M, N] from a and b read through the shape's views. */
 function gpuMatmul(p: Program, shape: MatmulShape, out: GPUBuffer, a: GPUBuffer, b: GPUBuffer): Dispatch[] {
-  const { M, K, N, aRow, aCol, bRow, bCol } = shape;
+  const { M, K, N, aView, bView } = shape;
   if (shape.gpu === 'transposedWeight') {
     const bT = p.buffer(4 * K * N, 'transposed b');
     return [transpose(p, bT, b, N, K), ...gpuGemm(p, { out, a, b: bT, M, K, N })];
   }
-  const view = (row: number, col: number) => ({ offset: 0, row, col, batch: 0, head: 0 });
-  return gpuGemm(p, { out, a, b, M, K, N, aView: view(aRow, aCol), bView: view(bRow, bCol) });
+  return gpuGemm(p, { out, a, b, M, K, N, aView, bView });
 }
 
 async function gpuGflops(ctx: GPUContext, shape: MatmulShape, a: Float32Array, b: Float32Array): Promise<number> {
@@ -200,7 +195,9 @@ function matmulFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Prom
     return values;
   };
   return sequence(nanoCpuShapes(), async (shape) => {
-    const { name, M, K, N, aRow, aCol, bRow, bCol } = shape;
+    const { name, M, K, N, aView, bView } = shape;
+    // The CPU gemm's strides are the views' (offsets 0).
+    const [aRow, aCol, bRow, bCol] = [aView.row, aView.col, bView.row, bView.col];
     const a = filled((M - 1) * aRow + (K - 1) * aCol + 1);
     const b = filled((K - 1) * bRow + (N - 1) * bCol + 1);
     const out = new Float32Array(M * N);
