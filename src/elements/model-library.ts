@@ -162,11 +162,11 @@ export class ModelLibrary extends LitElement {
 
   /** Shows the list read (or why it could not be read), unless it is another client's. */
   private showList(client: ModelLibraryClient, answer: Answer<SavedModels>): void {
-    const saved = answer.value;
-    if (saved === undefined) {
+    if (answer.error !== undefined) {
       if (!this.error) this.error = `Could not read the saved models: ${messageOf(answer.error)}`;
       return;
     }
+    const saved = answer.value;
     if (client !== this.client) return;
     const changed = JSON.stringify(saved) !== JSON.stringify(this.saved);
     if (activeSummary(saved)?.id !== activeSummary(this.saved)?.id) this.saveName = null;

@@ -27,7 +27,7 @@ import {
   type TrainingState,
   type Uses,
 } from '../../workers/api/index.ts';
-import { emit } from '../events.ts';
+import { emit, type LlmEvent } from '../events.ts';
 import { steps } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -198,7 +198,7 @@ export class TrainingPanel extends LitElement {
     await this.corpusAsk.ask(
       () => client.training.describeCorpus(source),
       (answer) => {
-        if (answer.value === undefined) {
+        if (answer.error !== undefined) {
           this.corpusError = messageOf(answer.error);
           return;
         }
@@ -231,12 +231,12 @@ export class TrainingPanel extends LitElement {
     );
   }
 
-  private onCorpusChange(event: CustomEvent<CorpusSource>): void {
+  private onCorpusChange(event: LlmEvent<'llm-corpus-change'>): void {
     this.changed = this.created;
     void this.describe(event.detail);
   }
 
-  private onSizeChange(event: CustomEvent<string | ModelShape>): void {
+  private onSizeChange(event: LlmEvent<'llm-size-change'>): void {
     this.size = event.detail;
     this.changed = this.created;
     if (typeof event.detail === 'string') return;
