@@ -132,7 +132,7 @@ export class ModelLibrary extends LitElement {
 
   // willUpdate: the list's busy state goes into this render, not a second one.
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if ((changed.has('client') || changed.has('active')) && this.client) void this.refresh(this.client);
+    if (changed.has('client') || changed.has('active')) void this.refresh();
   }
 
   protected override updated(): void {
@@ -152,22 +152,26 @@ export class ModelLibrary extends LitElement {
     this.requestUpdate();
   }
 
-  /** Reads the list again; tells the page when it differs from the one shown. */
-  private async refresh(client: ModelLibraryClient): Promise<void> {
+  /**
+   * Reads the current client's list again; tells the page when it differs from the one shown. Each ask drops the
+   * ones before it (every client change makes one), and with no client those under way are dropped.
+   */
+  private async refresh(): Promise<void> {
+    const client = this.client;
+    if (!client) return this.listAsk.drop();
     await this.listAsk.ask(
       () => client.library.list(),
-      (answer) => this.showList(client, answer),
+      (answer) => this.showList(answer),
     );
   }
 
-  /** Shows the list read (or why it could not be read), unless it is another client's. */
-  private showList(client: ModelLibraryClient, answer: Answer<SavedModels>): void {
+  /** Shows the list read (or why it could not be read). */
+  private showList(answer: Answer<SavedModels>): void {
     if (answer.error !== undefined) {
       if (!this.error) this.error = `Could not read the saved models: ${messageOf(answer.error)}`;
       return;
     }
     const saved = answer.value;
-    if (client !== this.client) return;
     const changed = JSON.stringify(saved) !== JSON.stringify(this.saved);
     if (activeSummary(saved)?.id !== activeSummary(this.saved)?.id) this.saveName = null;
     this.saved = saved;
@@ -188,11 +192,11 @@ export class ModelLibrary extends LitElement {
     this.status = '';
     try {
       const result = await work(client);
-      await this.refresh(client);
+      await this.refresh();
       this.status = done(result);
     } catch (error) {
       this.error = messageOf(error);
-      await this.refresh(client);
+      await this.refresh();
     } finally {
       this.restoreFocus = focused;
       this.busy = null;
