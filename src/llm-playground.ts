@@ -187,7 +187,7 @@ export class LlmPlayground extends LitElement {
 
   protected override willUpdate(changed: PropertyValues): void {
     // Typing, streamed tokens, a page setting `prompt`, and the sampling controls all land here (not in updated(),
-    // where the refresh marking itself busy would cost one more update).
+    // where the update Newest requests when the refresh starts would be one more, not this one).
     if (changed.has('prompt') || changed.has('settings')) void this.refresh();
   }
 

@@ -92,6 +92,7 @@ export class Newest<T> implements ReactiveController {
     this.wait = this.endWait = this.timer = undefined;
   }
 
+  /** Requests a host update: from the host's willUpdate() that is the update under way; from updated(), another one. */
   private setBusy(busy: boolean): void {
     if (this.busy === busy) return;
     this.busy = busy;

@@ -65,7 +65,7 @@ export class BackendPicker extends LitElement {
       const before = changed.get('info') as BackendInfo | null | undefined;
       this.changedItself = !!before && !!this.info && before.active !== this.info.active;
     }
-    // Asked here, not in updated(): the ask marks the element busy, which this update then includes.
+    // Asked here, not in updated(): the update Newest requests when the ask starts is this one, not a second.
     if (changed.has('client')) void this.ask();
   }
 

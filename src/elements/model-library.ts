@@ -130,7 +130,7 @@ export class ModelLibrary extends LitElement {
     clearInterval(this.clock);
   }
 
-  // willUpdate: the list's busy state goes into this render, not a second one.
+  // Asked here, not in updated(): the update Newest requests when the ask starts is this one, not a second.
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client') || changed.has('active')) void this.refresh();
   }
