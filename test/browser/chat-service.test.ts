@@ -11,7 +11,7 @@ import type {
 } from '@mlc-ai/web-llm';
 import { ChatService, type ChatEngine, type ChatWebLLM } from '../../workers/chat/chat-service.ts';
 import type { ChatLoadProgress, ChatMessage, ChatSettings, ChatToken } from '../../workers/api/index.ts';
-import { random, randomInt } from './seeded.ts';
+import { random, randomInt, shuffle } from './seeded.ts';
 
 const HUB = 'https://models.test/mlc-ai/';
 const LIBS = 'https://libs.test/';
@@ -101,7 +101,7 @@ function randomTokens(count: number): StreamedToken[] {
     const top = ranked.slice(0, 5);
     const chosen = ranked[randomInt(0, 8)];
     // web-llm sends them most likely first; shuffled here, so the order is ours to make.
-    return { token: chosen.token, logprob: chosen.logprob, top: top.sort(() => random() - 0.5) };
+    return { token: chosen.token, logprob: chosen.logprob, top: shuffle(top) };
   });
 }
 

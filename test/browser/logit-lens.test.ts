@@ -8,7 +8,7 @@ import '../../src/elements/logit-lens.ts';
 import type { LogitLens, LogitLensClient } from '../../src/elements/logit-lens.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
 import type { Inspection, LensLayer } from '../../workers/api/index.ts';
-import { random, randomInt } from './seeded.ts';
+import { random, randomInt, shuffle } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The inspector panel hands its EngineClient to the element.
@@ -21,7 +21,7 @@ const randomText = (): string => Array.from({ length: randomInt(6, 20) }, () => 
 function randomLens(nLayer: number, count: number): LensLayer[] {
   return Array.from({ length: nLayer + 1 }, (_, layer) => {
     let left = 0.3 + random() * 0.7;
-    const ids = [...VOCABULARY.keys()].sort(() => random() - 0.5).slice(0, count);
+    const ids = shuffle([...VOCABULARY.keys()]).slice(0, count);
     const top = ids.map((id) => {
       const score = left * (0.3 + random() * 0.6);
       left -= score;

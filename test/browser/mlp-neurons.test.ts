@@ -10,7 +10,7 @@ import '../../src/elements/mlp-neurons.ts';
 import type { MlpNeurons, MlpNeuronsClient } from '../../src/elements/mlp-neurons.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
 import type { Capture, FactPrompt, GPTConfig, Inspection, Neuron, NeuronReport, TokenScore } from '../../workers/api/index.ts';
-import { pick, random, randomInt } from './seeded.ts';
+import { pick, randomIn, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The inspector panel hands its EngineClient to the element.
@@ -19,7 +19,6 @@ const engineClientFits: EngineClient extends MlpNeuronsClient ? true : never = t
 const VOCAB = [' ', '\n', ...'abcdefghijklmnopqrstuvwxyz', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', ','];
 const WORDS = ['tennis', 'rugby', 'golf', 'cricket', 'hockey', 'polo', 'squash', 'darts'];
 
-const randomIn = (low: number, high: number): number => low + random() * (high - low);
 const LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
 const randomWord = (length: number): string => Array.from({ length }, () => pick(LETTERS)).join('');
 const randomPrompt = (): string => Array.from({ length: randomInt(3, 6) }, () => randomWord(randomInt(2, 6))).join(' ');

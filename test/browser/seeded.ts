@@ -44,3 +44,16 @@ export const randomInt = (low: number, high: number): number => low + Math.floor
 
 /** One of the items. */
 export const pick = <T>(items: readonly T[]): T => items[randomInt(0, items.length)]!;
+
+/** A number in [low, high). */
+export const randomIn = (low: number, high: number): number => low + random() * (high - low);
+
+/** The items in a random order, every order as likely (Fisher–Yates); `items` is left as it was. */
+export function shuffle<T>(items: readonly T[]): T[] {
+  const shuffled = [...items];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = randomInt(0, i + 1);
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  return shuffled;
+}

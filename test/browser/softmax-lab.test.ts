@@ -10,13 +10,12 @@ import '../../src/elements/softmax-lab.ts';
 import type { SoftmaxLab, SoftmaxLabClient } from '../../src/elements/softmax-lab.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
 import type { ModelLogits, SoftmaxResult } from '../../workers/api/index.ts';
-import { random, randomInt } from './seeded.ts';
+import { randomIn, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The playground hands its EngineClient to the element: it must have every method the element calls.
 const engineClientFits: EngineClient extends SoftmaxLabClient ? true : never = true;
 
-const randomBetween = (low: number, high: number): number => low + random() * (high - low);
 /** A number as the formula shows it (− for minus), back to a number. */
 const shownNumber = (element: Element): number => Number(element.textContent!.trim().replace('−', '-'));
 
@@ -43,11 +42,11 @@ class FakeLabs implements Labs {
     const n = logits.length;
     const largest = logits.indexOf(Math.max(...logits));
     // Random numbers, so only the client can be their source; at T = 0 all the weight on the largest, as the contract says.
-    const probs = temperature === 0 ? logits.map((_, i) => (i === largest ? 1 : 0)) : logits.map(() => randomBetween(0.001, 0.9));
+    const probs = temperature === 0 ? logits.map((_, i) => (i === largest ? 1 : 0)) : logits.map(() => randomIn(0.001, 0.9));
     const answer = {
-      scaled: logits.map(() => randomBetween(-8, 8)),
-      exps: logits.map(() => randomBetween(0.01, 1)),
-      sum: randomBetween(1, n),
+      scaled: logits.map(() => randomIn(-8, 8)),
+      exps: logits.map(() => randomIn(0.01, 1)),
+      sum: randomIn(1, n),
       probs,
     };
     this.answered = answer;
@@ -67,7 +66,7 @@ class FakeLabs implements Labs {
     const tokens = Array.from({ length: count }, (_, i) =>
       i === 0 ? ' ' : `t${i}${String.fromCharCode(97 + randomInt(0, 26))}`,
     );
-    const logits = Array.from({ length: count }, () => randomBetween(-20, 20)).sort((a, b) => b - a);
+    const logits = Array.from({ length: count }, () => randomIn(-20, 20)).sort((a, b) => b - a);
     this.loaded = { tokens, logits };
     return this.loaded;
   }
@@ -131,7 +130,7 @@ describe('<llm-softmax-lab>', function () {
   it('sends the new logits when one is typed, and clamps or restores it on leaving the field', async () => {
     await expectShownAnswer();
     const index = randomInt(0, 5);
-    const value = Number(randomBetween(-9, 9).toFixed(3));
+    const value = Number(randomIn(-9, 9).toFixed(3));
     const input = all('logit-input')[index] as HTMLInputElement;
     input.value = String(value);
     input.dispatchEvent(new Event('input'));
@@ -166,11 +165,11 @@ describe('<llm-softmax-lab>', function () {
     /** The logit under the pointer at x: −reach at the left end, +reach at the right. */
     const logitAt = (x: number) => ((x - box.left) / box.width) * 2 * reach - reach;
 
-    const start = pointAt(randomBetween(0.55, 0.95));
+    const start = pointAt(randomIn(0.55, 0.95));
     await sendMouse({ type: 'move', position: [start, y] });
     await sendMouse({ type: 'down' });
     await waitFor(() => Math.abs(lastSoftmax().logits[index]! - logitAt(start)) < 0.011, 'the logit under the pointer');
-    const end = pointAt(randomBetween(0.05, 0.45));
+    const end = pointAt(randomIn(0.05, 0.45));
     // Held, the drag follows the pointer even off the bar; the bar's scale stays as it was.
     await sendMouse({ type: 'move', position: [end, y + 40] });
     await waitFor(() => Math.abs(lastSoftmax().logits[index]! - logitAt(end)) < 0.011, 'the logit after the move');
@@ -214,14 +213,14 @@ describe('<llm-softmax-lab>', function () {
   it('sends the temperature from the slider; at 0 the client puts all the weight on the largest', async () => {
     await expectShownAnswer();
     const slider = one<HTMLInputElement>('temperature-input');
-    const temperature = Number(randomBetween(0.05, 2).toFixed(2));
+    const temperature = Number(randomIn(0.05, 2).toFixed(2));
     slider.value = String(temperature);
     slider.dispatchEvent(new Event('input'));
     await expectAsked(lab.logits, temperature);
     expect(one('temperature-value').textContent).to.equal(temperature.toFixed(2));
 
     // Random logits with one clear largest.
-    const logits = Array.from({ length: 5 }, () => Number(randomBetween(-4, 4).toFixed(2)));
+    const logits = Array.from({ length: 5 }, () => Number(randomIn(-4, 4).toFixed(2)));
     const largest = randomInt(0, 5);
     logits[largest] = 4.5;
     lab.logits = logits;
@@ -253,7 +252,7 @@ describe('<llm-softmax-lab>', function () {
     await lab.updateComplete;
     check(index);
 
-    lab.temperature = Number(randomBetween(0.1, 2).toFixed(2));
+    lab.temperature = Number(randomIn(0.1, 2).toFixed(2));
     await expectAsked(lab.logits);
     answer = client.answered!;
     check(index);
@@ -331,7 +330,7 @@ describe('<llm-softmax-lab>', function () {
       expect(error.getAttribute('role')).to.equal('alert');
       expect(error.textContent).to.contain(message);
       client.failure = '';
-      lab.temperature = Number(randomBetween(0.1, 2).toFixed(2));
+      lab.temperature = Number(randomIn(0.1, 2).toFixed(2));
       await waitFor(() => !root().querySelector('[part~="error"]'), 'the error to clear');
       await expectShownAnswer();
     }

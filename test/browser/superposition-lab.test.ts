@@ -9,13 +9,11 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/superposition-lab.ts';
 import type { SuperpositionLab, SuperpositionLabClient } from '../../src/elements/superposition-lab.ts';
 import { type AngleHistogram, DEFAULT_PACKING, type PackingFrame, type PackingRequest } from '../../workers/api/index.ts';
-import { random, randomInt } from './seeded.ts';
+import { random, randomIn, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The playground hands its EngineClient to the element: it must have every method the element calls.
 const engineClientFits: EngineClient extends SuperpositionLabClient ? true : never = true;
-
-const randomIn = (low: number, high: number): number => low + random() * (high - low);
 
 /** A histogram of `bins` bins with random counts (some empty), its statistics random too. */
 function randomHistogram(bins: number): AngleHistogram {

@@ -10,7 +10,7 @@ import '../../src/elements/training-timelapse.ts';
 import { DEFAULT_PROMPT, type TimelapseClient, type TrainingTimelapse } from '../../src/elements/training-timelapse.ts';
 import { describeToken, formatPercent } from '../../src/visible-token.ts';
 import type { LossPoint, TimelapseFrame, TimelapseSettings } from '../../workers/api/index.ts';
-import { random, randomInt } from './seeded.ts';
+import { random, randomInt, shuffle } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
 // The inspector panel hands its EngineClient to the element.
@@ -70,8 +70,7 @@ class FakeInspector implements TimelapseClient {
     if (!this.training || !this.settings) return;
     const t = [...this.settings.prompt].length || 1;
     let left = 0.4 + random() * 0.6;
-    const top = [...VOCABULARY.keys()]
-      .sort(() => random() - 0.5)
+    const top = shuffle([...VOCABULARY.keys()])
       .slice(0, 5)
       .map((id) => {
         const score = left * (0.3 + random() * 0.6);
