@@ -79,6 +79,11 @@ describe('<llm-softmax-lab>', function () {
   const all = (part: string) => [...root().querySelectorAll<HTMLElement>(`[part~="${part}"]`)];
   const one = <E extends HTMLElement = HTMLElement>(part: string) => root().querySelector<E>(`[part~="${part}"]`)!;
   const lastSoftmax = () => client.softmaxCalls.at(-1)!;
+  /** A temperature in 0.1 … 2 (two decimals) other than the lab's, so that setting it asks again. */
+  const newTemperature = (): number => {
+    const drawn = Number(randomIn(0.1, 1.9).toFixed(2));
+    return drawn === lab.temperature ? Number((drawn + 0.1).toFixed(2)) : drawn;
+  };
 
   /** Waits for the client's latest answer to be on screen, then checks every probability against it. */
   async function expectShownAnswer(): Promise<SoftmaxResult> {
@@ -252,7 +257,7 @@ describe('<llm-softmax-lab>', function () {
     await lab.updateComplete;
     check(index);
 
-    lab.temperature = Number(randomIn(0.1, 2).toFixed(2));
+    lab.temperature = newTemperature();
     await expectAsked(lab.logits);
     answer = client.answered!;
     check(index);
@@ -330,7 +335,7 @@ describe('<llm-softmax-lab>', function () {
       expect(error.getAttribute('role')).to.equal('alert');
       expect(error.textContent).to.contain(message);
       client.failure = '';
-      lab.temperature = Number(randomIn(0.1, 2).toFixed(2));
+      lab.temperature = newTemperature();
       await waitFor(() => !root().querySelector('[part~="error"]'), 'the error to clear');
       await expectShownAnswer();
     }
