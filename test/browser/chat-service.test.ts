@@ -556,7 +556,7 @@ describe('ChatService: chatting', () => {
     expect((await s.service.reply(CONVERSATION, SETTINGS, () => {})).finish).to.equal('length');
   });
 
-  it("stopChat mid-reply: finish 'abort', fewer tokens, the engine interrupted", async () => {
+  it("stop() mid-reply: finish 'abort', fewer tokens, the engine interrupted", async () => {
     const s = setup();
     await loaded(s);
     s.engine.reply = randomTokens(50);
@@ -571,7 +571,7 @@ describe('ChatService: chatting', () => {
     expect(s.engine.interrupts).to.equal(1);
   });
 
-  it("stopChat before the first token (web-llm forgets that interrupt): still 'abort'", async () => {
+  it("stop() before the first token (web-llm forgets that interrupt): still 'abort'", async () => {
     const s = setup();
     await loaded(s);
     s.engine.reply = randomTokens(50);
