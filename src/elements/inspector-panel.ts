@@ -11,9 +11,10 @@
  * Parts: tabs, tab, tab-<id>, panel.
  * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
  */
-import { css, html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
+import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
-import type { LossPoint, ModelInfo, Uses } from '../../workers/api/index.ts';
+import type { LossPoint, ModelInfo, TrainingState, Uses } from '../../workers/api/index.ts';
+import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { theme } from '../theme.ts';
 import type { ExperimentsClient } from './attention-experiments.ts';
@@ -70,6 +71,8 @@ export class InspectorPanel extends LitElement {
   declare private shownVersion: string;
   /** The loss history, for the time-lapse's curve. */
   declare private points: LossPoint[];
+  /** The training's state, asked for when the time-lapse is opened or follows the model: the newest ask's answer is shown. */
+  private readonly trainingState = new Newest<TrainingState | null>(this);
   private followTimer: ReturnType<typeof setTimeout> | undefined;
   /** The model's vocabulary, the same array until its tokens change (a new array makes the explorer ask again). */
   private vocabulary: string[] = [];
@@ -116,11 +119,17 @@ export class InspectorPanel extends LitElement {
     if (this.tab === 'timelapse') void this.refreshTimelapse();
   }
 
+  /** Reads the loss history again, then has the time-lapse re-read its frames. */
   private async refreshTimelapse(): Promise<void> {
-    const state = await this.client?.training.state().catch(() => null);
-    this.points = state?.history ?? [];
-    await this.updateComplete;
-    await this.renderRoot.querySelector('llm-training-timelapse')?.refresh();
+    const { client } = this;
+    await this.trainingState.ask(
+      async () => (client ? client.training.state() : null),
+      async (answer) => {
+        this.points = answer.value?.history ?? [];
+        await this.updateComplete;
+        await this.renderRoot.querySelector('llm-training-timelapse')?.refresh();
+      },
+    );
   }
 
   private select(tab: InspectorTab): void {
@@ -161,15 +170,7 @@ export class InspectorPanel extends LitElement {
     `;
   }
 
-  static override styles = [
-    theme,
-    tabStyles,
-    css`
-      .caption {
-        color: var(--_muted);
-      }
-    `,
-  ];
+  static override styles = [theme, tabStyles];
 }
 
 /** Which weights a ModelInfo describes: the model, and how far it is trained. */
