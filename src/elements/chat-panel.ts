@@ -140,7 +140,7 @@ export class ChatPanel extends LitElement {
     this.stopping = false;
   }
 
-  // willUpdate, not updated: asking sets Newest's busy flag, which requests an update; asked here it joins this one.
+  // Asked here, not in updated(): the update Newest requests when the ask starts is this one, not a second.
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A list the client before was asked for is not this one's.
     if (changed.has('client')) this.listing.drop();

@@ -51,7 +51,7 @@ export class ChatTemplate extends LitElement {
     this.template = null;
   }
 
-  // willUpdate, not updated: asking sets Newest's busy flag, which requests an update; asked here it joins this one.
+  // Asked here, not in updated(): the update Newest requests when the ask starts is this one, not a second.
   protected override willUpdate(): void {
     if (this.open) void this.read();
   }
