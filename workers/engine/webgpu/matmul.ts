@@ -71,6 +71,17 @@ export function attentionViews(T: number, C: number, NH: number): Record<'query'
 export type Causal = 'skipAbove' | 'kToRow' | 'kFromRow';
 const CAUSAL: Record<Causal | 'none', number> = { none: 0, skipAbove: 1, kToRow: 2, kFromRow: 3 };
 
+/** The CAUSAL values as WGSL constants: causalNone, causalSkipAbove, … */
+const CAUSAL_WGSL = Object.entries(CAUSAL)
+  .map(([name, value]) => `const causal${name[0].toUpperCase()}${name.slice(1)} = ${value}u;`)
+  .join('\n');
+
+/** WGSL fourFrom(first, last): the indices first .. first + 3, any past `last` replaced by it (a block's edge: read, not stored). */
+const FOUR_FROM = /* wgsl */ `
+fn fourFrom(first: u32, last: u32) -> vec4u {
+  return min(first + vec4u(0u, 1u, 2u, 3u), vec4u(last));
+}`;
+
 /**
  * What a gemm does with each value it stores in out (with accumulate, the sum),
  * at the same index in tensors laid out as out: 'gelu' writes GELU of it to
@@ -180,8 +191,8 @@ const range = (n: number): number[] => [...Array(n).keys()];
  * stored) as vec4s along k.
  */
 const DOT_LOOP = /* wgsl */ `
-  let aRows = (aStart + min(m0 + vec4u(0u, 1u, 2u, 3u), vec4u(u.M - 1u)) * u.aRow) / 4u;
-  let bCols = (bStart + min(n0 + vec4u(0u, 1u, 2u, 3u), vec4u(u.N - 1u)) * u.bCol) / 4u;
+  let aRows = (aStart + fourFrom(m0, u.M - 1u) * u.aRow) / 4u;
+  let bCols = (bStart + fourFrom(n0, u.N - 1u) * u.bCol) / 4u;
   for (var k = kBegin / 4u; k < kEnd / 4u; k++) {
     let b0 = b[bCols.x + k]; let b1 = b[bCols.y + k]; let b2 = b[bCols.z + k]; let b3 = b[bCols.w + k];
     let a0 = a[aRows.x + k]; acc0 += vec4f(dot(a0, b0), dot(a0, b1), dot(a0, b2), dot(a0, b3));
@@ -252,8 +263,8 @@ fn bRow(bCols: vec4u, k: u32) -> vec4f {
 
 /** The 'scalar' loop: outer products, 4 steps of k per iteration (a quarter of the loop overhead), then the rest. */
 const SCALAR_LOOP = /* wgsl */ `
-  let aRows = aStart + min(m0 + vec4u(0u, 1u, 2u, 3u), vec4u(u.M - 1u)) * u.aRow;
-  let bCols = bStart + min(n0 + vec4u(0u, 1u, 2u, 3u), vec4u(u.N - 1u)) * u.bCol;
+  let aRows = aStart + fourFrom(m0, u.M - 1u) * u.aRow;
+  let bCols = bStart + fourFrom(n0, u.N - 1u) * u.bCol;
   var k = kBegin;
   for (; k + 4u <= kEnd; k += 4u) {
     let c0 = aColumn(aRows, k); let c1 = aColumn(aRows, k + 1u); let c2 = aColumn(aRows, k + 2u); let c3 = aColumn(aRows, k + 3u);
@@ -318,7 +329,7 @@ fn store(outStart: u32, row: u32, n: u32, sum: vec4f, bias: vec4f) {
 // bias[n..n+3] (past the edge: the last one, not stored), or 0 without a bias.
 fn biasAt(n: u32) -> vec4f {
   if (u.hasBias == 0u) { return vec4f(0.0); }
-  let at = u.biasOffset + min(n + vec4u(0u, 1u, 2u, 3u), vec4u(u.N - 1u));
+  let at = u.biasOffset + fourFrom(n, u.N - 1u);
   return vec4f(bias[at.x], bias[at.y], bias[at.z], bias[at.w]);
 }`;
 }
@@ -341,6 +352,8 @@ ${storage(2, 'b', loop === 'scalar' ? 'f32' : 'vec4f')}
 ${storage(3, 'bias', 'f32')}
 ${optional.map((b, i) => storage(4 + i, b.name, b.type, b.writable)).join('\n')}
 ${uniformBlock}
+${CAUSAL_WGSL}
+${FOUR_FROM}
 ${loop === 'scalar' ? SCALAR_LOADS : ''}
 ${storeWGSL(vec4Out, epilogue)}
 
@@ -353,9 +366,9 @@ ${ENTRY_WGSL}
   let n0 = (id % colBlocks) * ${cols}u;
   // Causal products (see Causal): a block wholly above the diagonal is skipped,
   // or k runs only where a's row holds nonzeros (k ≥ or ≤ the block's rows).
-  if (u.causal == ${CAUSAL.skipAbove}u && n0 >= m0 + ${rows}u) { return; }
-  let kBegin = select(0u, m0, u.causal == ${CAUSAL.kFromRow}u);
-  let kEnd = select(u.K, min(u.K, m0 + ${rows}u), u.causal == ${CAUSAL.kToRow}u);
+  if (u.causal == causalSkipAbove && n0 >= m0 + ${rows}u) { return; }
+  let kBegin = select(0u, m0, u.causal == causalKFromRow);
+  let kEnd = select(u.K, min(u.K, m0 + ${rows}u), u.causal == causalKToRow);
   let product = id / blocks;
   let batch = product / u.heads;
   let head = product % u.heads;
@@ -374,10 +387,14 @@ ${ENTRY_WGSL}
 }
 
 /**
- * Dispatches out (+)= alpha·a·b + bias for every (batch, head) (see GemmArgs):
- * one dispatch per piece of out's rows and columns small enough that every
- * tensor's binding fits the device's limit (a vocabulary-sized weight, many
- * rows), each binding spanning the tensor's first to last element used.
+ * Dispatches out (+)= alpha·a·b + bias for every (batch, head) (see GemmArgs),
+ * each binding spanning the tensor's first to last element used. Out's rows
+ * and columns are split into pieces, one dispatch each, so that a piece's rows
+ * (times the row stride) of out and a, and its columns (times the column
+ * stride) of b, fit one binding: a vocabulary-sized weight, many rows. K is
+ * never split, nor are batches and heads: where a or b outgrows a binding
+ * along K, the caller splits the product (as unembedBackward does over the
+ * vocabulary), else bind() throws.
  */
 export function gemm(p: Program, g: GemmArgs): Dispatch[] {
   const { M, N } = g;

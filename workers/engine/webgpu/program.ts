@@ -60,8 +60,8 @@ export const storage = (binding: number, name: string, type: string, writable = 
 
 /** WGSL declaration of a kernel's uniform block `u` at `binding` (after its storage buffers): u32 `words`, then f32 `floats`. */
 export function uniformsWGSL(binding: number, words: string[], floats: string[] = []): string {
-  const members = [...words.map((name) => `${name}: u32`), ...floats.map((name) => `${name}: f32`)];
-  return `struct Uniforms { ${members.join(', ')} }\n@group(0) @binding(${binding}) var<uniform> u: Uniforms;`;
+  const members = [...words.map((name) => `  ${name}: u32,`), ...floats.map((name) => `  ${name}: f32,`)];
+  return `struct Uniforms {\n${members.join('\n')}\n}\n@group(0) @binding(${binding}) var<uniform> u: Uniforms;`;
 }
 
 /** The values of a uniform block in uniformsWGSL's order: the u32 words, then the f32 floats. */
