@@ -81,7 +81,7 @@ export function perIndex(
   const bound = tensors.map(([tensor, length]) => p.bind(tensor, length));
   const uniforms = packUniforms([count, ...fields, ...bound.map((b) => b.offset)], floats);
   return p.dispatch(
-    p.pipeline(kernel.name, kernel.wgsl),
+    p.pipeline(kernel.name, () => kernel.wgsl),
     bound.map((b) => b.binding),
     uniforms,
     p.grid(count),

@@ -53,12 +53,12 @@ export function encoderForward(
   });
   const pipeline = p.pipeline(
     'encoderForward',
-    `
+    () => `
 ${storage(0, 'out', 'f32', true)}
 ${storage(1, 'tokens', 'i32')}
 ${storage(2, 'wte', 'f32')}
 ${storage(3, 'wpe', 'f32')}
-${u.wgsl}
+${u.wgsl()}
 ${ENTRY_WGSL}
   if (id >= u.total) { return; }
   let row = id / u.C;
@@ -99,14 +99,14 @@ export function layernormForward(
   });
   const pipeline = p.pipeline(
     'layernormForward',
-    `
+    () => `
 ${storage(0, 'out', 'f32', true)}
 ${storage(1, 'mean', 'f32', true)}
 ${storage(2, 'rstd', 'f32', true)}
 ${storage(3, 'inp', 'f32')}
 ${storage(4, 'weight', 'f32')}
 ${storage(5, 'bias', 'f32')}
-${u.wgsl}
+${u.wgsl()}
 ${ENTRY_WGSL}
   if (id >= u.N) { return; }
   let x = u.inpOff + id * u.C;
@@ -227,10 +227,10 @@ export function attentionForward(
   const softmaxU = uniforms(2, { rows, T, preOff: pre.offset, attOff: weights.offset });
   const softmax = p.pipeline(
     'attentionForward softmax',
-    `
+    () => `
 ${storage(0, 'att', 'f32', true)}
 ${storage(1, 'preatt', 'f32')}
-${softmaxU.wgsl}
+${softmaxU.wgsl()}
 ${ENTRY_WGSL}
   if (id >= u.rows) { return; }
   let t = id % u.T;
@@ -296,10 +296,10 @@ function elementwise(
   const reads = inputs.map((t) => (sameAsOut(t) ? `out[u.outOff + i]` : `in${next}[u.off${next++} + i]`));
   const pipeline = p.pipeline(
     `${name} ${aliasing}`,
-    `
+    () => `
 ${storage(0, 'out', 'f32', true)}
 ${separate.map((_, i) => storage(i + 1, `in${i}`, 'f32')).join('\n')}
-${u.wgsl}
+${u.wgsl()}
 ${functions}
 ${ENTRY_WGSL}
   for (var i = id * 4u; i < min(id * 4u + 4u, u.N); i++) {
@@ -342,11 +342,11 @@ export function crossEntropyForward(
     const u = uniforms(3, { N: rows, V, lossOff: t[0].offset, logitOff: t[1].offset, targetOff: t[2].offset });
     const pipeline = p.pipeline(
       'crossEntropyForward',
-      `
+      () => `
 ${storage(0, 'losses', 'f32', true)}
 ${storage(1, 'logits', 'f32')}
 ${storage(2, 'targets', 'i32')}
-${u.wgsl}
+${u.wgsl()}
 ${ENTRY_WGSL}
   if (id >= u.N) { return; }
   let row = u.logitOff + id * u.V;

@@ -501,5 +501,6 @@ function gemmPiece(p: Program, g: GemmArgs, M: number, N: number, piece: Piece):
     { alpha },
   );
   const blocks = Math.ceil(M / kernel.rows) * Math.ceil(N / kernel.cols) * batches * heads;
-  return p.dispatch(p.pipeline(kernelName(kernel), gemmWGSL(kernel, u.wgsl)), bindings, u.data, p.grid(blocks));
+  const pipeline = p.pipeline(kernelName(kernel), () => gemmWGSL(kernel, u.wgsl()));
+  return p.dispatch(pipeline, bindings, u.data, p.grid(blocks));
 }

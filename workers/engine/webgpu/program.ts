@@ -73,17 +73,18 @@ export function packUniforms(words: number[], floats: number[] = []): ArrayBuffe
 }
 
 /**
- * A kernel's uniform block from named values: its WGSL (uniformsWGSL) and its
- * data (packUniforms). Names are fixed per kernel, so the WGSL (cached by name)
+ * A kernel's uniform block from named values: its WGSL (uniformsWGSL, built
+ * when called: only a pipeline that is not cached yet needs it) and its data
+ * (packUniforms). Names are fixed per kernel, so the WGSL (cached by name)
  * never depends on the values.
  */
 export function uniforms(
   binding: number,
   words: Record<string, number>,
   floats: Record<string, number> = {},
-): { wgsl: string; data: ArrayBuffer } {
+): { wgsl: () => string; data: ArrayBuffer } {
   return {
-    wgsl: uniformsWGSL(binding, Object.keys(words), Object.keys(floats)),
+    wgsl: () => uniformsWGSL(binding, Object.keys(words), Object.keys(floats)),
     data: packUniforms(Object.values(words), Object.values(floats)),
   };
 }
@@ -122,14 +123,16 @@ export class Program {
     this.dummy = this.buffer(4);
   }
 
-  pipeline(name: string, wgsl: string): GPUComputePipeline {
+  /** The pipeline called `name`, compiled from `wgsl()` the first time: the WGSL is built only then. */
+  pipeline(name: string, wgsl: () => string): GPUComputePipeline {
     let pipeline = this.pipelines.get(name);
     if (!pipeline) {
-      const module = this.device.createShaderModule({ label: name, code: wgsl });
+      const code = wgsl();
+      const module = this.device.createShaderModule({ label: name, code });
       // A shader error otherwise surfaces only as "invalid pipeline" at the first dispatch.
       void module.getCompilationInfo().then((info) => {
         for (const m of info.messages) {
-          if (m.type === 'error') console.error(`WGSL ${name}:${m.lineNum}: ${m.message}\n${wgsl.split('\n')[m.lineNum - 1]}`);
+          if (m.type === 'error') console.error(`WGSL ${name}:${m.lineNum}: ${m.message}\n${code.split('\n')[m.lineNum - 1]}`);
         }
       });
       pipeline = this.device.createComputePipeline({ label: name, layout: 'auto', compute: { module, entryPoint: 'main' } });
