@@ -9,86 +9,14 @@
  * Two shapes of kernel cover everything:
  *  - gemm (matmul.ts), for every matmul, unembedding and attention product and
  *    their transposes;
- *  - one invocation per index (an element, a row or a channel) looping over the
+ *  - perIndexKernel (program.ts): one invocation per index (an element, a row
+ *    or a channel) looping over the
  *    rest: a gradient that many positions add into (a bias, a LayerNorm gain,
  *    an embedding row) is owned by one invocation, so no two ever race on it.
  */
 
 import { attentionViews, gemm, geluWGSL, rowMajor, transposed } from './matmul.ts';
-import {
-  bindingFloats,
-  type Dispatch,
-  ENTRY_WGSL,
-  type GPUTensor,
-  offsetBy,
-  packUniforms,
-  pieces,
-  type Program,
-  storage,
-  uniformsWGSL,
-} from './program.ts';
-
-/**
- * A kernel run once for each index i < u.count (an element, a row or a
- * channel). Each buffer is `name` (read-only f32), `name: rw` (written) or
- * `name: i32`; the body reads it as name[u.nameOff + …], its offset in floats
- * within the binding. `fields` (u32) and `floats` (f32) name the other uniforms;
- * `functions` are WGSL functions the body calls.
- */
-export interface PerIndexKernel {
-  name: string;
-  wgsl: string;
-}
-
-export function perIndexKernel(
-  name: string,
-  buffers: string[],
-  fields: string[],
-  floats: string[],
-  body: string,
-  functions = '',
-): PerIndexKernel {
-  const parsed = buffers.map((spec) => {
-    const [bufferName, kind] = spec.split(':').map((part) => part.trim());
-    return { name: bufferName!, writable: kind === 'rw', type: kind === 'i32' ? 'i32' : 'f32' };
-  });
-  const wgsl = /* wgsl */ `
-${parsed.map((b, i) => storage(i, b.name, b.type, b.writable)).join('\n')}
-${uniformsWGSL(parsed.length, ['count', ...fields, ...parsed.map((b) => `${b.name}Off`)], floats)}
-${functions}
-${ENTRY_WGSL}
-  let i = id;
-  if (i >= u.count) { return; }
-${body}
-}`;
-  return { name, wgsl };
-}
-
-/**
- * Dispatches a perIndexKernel over `count` indices: `tensors` in the kernel's
- * buffer order, each with the number of floats it touches (what gets bound;
- * none: to the end of its buffer),
- * then the values of its u32 `fields` and f32 `floats`.
- */
-export function perIndex(
-  p: Program,
-  kernel: PerIndexKernel,
-  tensors: [GPUTensor, number?][],
-  fields: number[],
-  floats: number[],
-  count: number,
-): Dispatch {
-  const bound = tensors.map(([tensor, length]) => p.bind(tensor, length));
-  const uniforms = packUniforms([count, ...fields, ...bound.map((b) => b.offset)], floats);
-  return p.dispatch(
-    p.pipeline(kernel.name, () => kernel.wgsl),
-    bound.map((b) => b.binding),
-    uniforms,
-    p.grid(count),
-  );
-}
-
-// ---- the backward kernels ----
+import { bindingPieces, type Dispatch, type GPUTensor, offsetBy, perIndex, perIndexKernel, type Program } from './program.ts';
 
 const ENCODER_BACKWARD = perIndexKernel(
   'encoderBackward',
@@ -118,7 +46,7 @@ export function encoderBackward(
   C: number,
 ): Dispatch[] {
   const N = B * T;
-  return [perIndex(p, ENCODER_BACKWARD, [[dwte], [dwpe, T * C], [dout, N * C], [tokens, N]], [N, T], [], C)];
+  return [perIndex(p, ENCODER_BACKWARD, { count: C, fields: [N, T] }, [dwte], [dwpe, T * C], [dout, N * C], [tokens, N])];
 }
 
 const LAYERNORM_BACKWARD_INPUT = perIndexKernel(
@@ -181,17 +109,12 @@ export function layernormBackward(
   N: number,
   C: number,
 ): Dispatch[] {
-  const rows: [GPUTensor, number][] = [
-    [dout, N * C],
-    [inp, N * C],
-  ];
-  const stats: [GPUTensor, number][] = [
-    [mean, N],
-    [rstd, N],
-  ];
+  // What both passes read: dout and inp [N, C], mean and rstd [N].
+  // prettier-ignore
+  const [dy, x, m, s]: [GPUTensor, number][] = [[dout, N * C], [inp, N * C], [mean, N], [rstd, N]];
   return [
-    perIndex(p, LAYERNORM_BACKWARD_INPUT, [[dinp, N * C], ...rows, [weight, C], ...stats], [C], [], N),
-    perIndex(p, LAYERNORM_BACKWARD_PARAMS, [[dweight, C], [dbias, C], ...rows, ...stats], [N], [], C),
+    perIndex(p, LAYERNORM_BACKWARD_INPUT, { count: N, fields: [C] }, [dinp, N * C], dy, x, [weight, C], m, s),
+    perIndex(p, LAYERNORM_BACKWARD_PARAMS, { count: C, fields: [N] }, [dweight, C], [dbias, C], dy, x, m, s),
   ];
 }
 
@@ -232,7 +155,7 @@ const TRANSPOSE = perIndexKernel(
  * which gets gelu′(x)·dinp as the input gradient dinp is stored (nothing may
  * add to dinp after).
  */
-export interface GeluInput {
+interface GeluInput {
   dinp: GPUTensor;
   inp: GPUTensor;
 }
@@ -240,17 +163,7 @@ export interface GeluInput {
 /** out [cols, rows] = inpᵀ for inp [rows, cols], both multiples of 4. */
 export function transpose(p: Program, out: GPUTensor, inp: GPUTensor, rows: number, cols: number): Dispatch {
   if (rows % 4 !== 0 || cols % 4 !== 0) throw new Error(`transpose: ${rows}×${cols} is not made of 4×4 blocks`);
-  return perIndex(
-    p,
-    TRANSPOSE,
-    [
-      [out, rows * cols],
-      [inp, rows * cols],
-    ],
-    [rows, cols],
-    [],
-    (rows * cols) / 16,
-  );
+  return perIndex(p, TRANSPOSE, { count: (rows * cols) / 16, fields: [rows, cols] }, [out, rows * cols], [inp, rows * cols]);
 }
 
 /**
@@ -303,20 +216,7 @@ export function matmulBackward(
       columnSums: fusedSums ? dbias : null,
     }),
   ];
-  if (dbias && !fusedSums)
-    dispatches.push(
-      perIndex(
-        p,
-        COLUMN_SUMS,
-        [
-          [dbias, OC],
-          [dout, N * OC],
-        ],
-        [N],
-        [],
-        OC,
-      ),
-    );
+  if (dbias && !fusedSums) dispatches.push(perIndex(p, COLUMN_SUMS, { count: OC, fields: [N] }, [dbias, OC], [dout, N * OC]));
   return dispatches;
 }
 
@@ -336,10 +236,9 @@ export function unembedBackward(
   C: number,
   V: number,
 ): Dispatch[] {
-  const limit = bindingFloats(p);
   const dispatches: Dispatch[] = [];
-  for (const [v0, vocab] of pieces(V, limit / C)) {
-    for (const [n0, rows] of pieces(N, limit / Math.max(V, C))) {
+  for (const [v0, vocab] of bindingPieces(p, V, C)) {
+    for (const [n0, rows] of bindingPieces(p, N, Math.max(V, C))) {
       const dlogitsBlock = offsetBy(dlogits, n0 * V + v0);
       dispatches.push(
         ...gemm(p, {
@@ -437,18 +336,7 @@ export function attentionBackward(
       accumulate: true,
       causal: 'kFromRow',
     }),
-    perIndex(
-      p,
-      SOFTMAX_BACKWARD,
-      [
-        [datt, rows * T],
-        [dpreatt, rows * T],
-        [att, rows * T],
-      ],
-      [T],
-      [],
-      rows,
-    ),
+    perIndex(p, SOFTMAX_BACKWARD, { count: rows, fields: [T] }, [datt, rows * T], [dpreatt, rows * T], [att, rows * T]),
     ...gemm(p, {
       out: dqkv,
       outView: query,
@@ -488,20 +376,7 @@ const GELU_BACKWARD = perIndexKernel(
 
 /** GELU backward: dinp += gelu′(inp)·dout over N floats. */
 export function geluBackward(p: Program, dinp: GPUTensor, inp: GPUTensor, dout: GPUTensor, N: number): Dispatch[] {
-  return [
-    perIndex(
-      p,
-      GELU_BACKWARD,
-      [
-        [dinp, N],
-        [inp, N],
-        [dout, N],
-      ],
-      [],
-      [],
-      N,
-    ),
-  ];
+  return [perIndex(p, GELU_BACKWARD, { count: N }, [dinp, N], [inp, N], [dout, N])];
 }
 
 const RESIDUAL_BACKWARD = perIndexKernel(
@@ -517,20 +392,7 @@ const RESIDUAL_BACKWARD = perIndexKernel(
 
 /** A sum passes its gradient unchanged to both terms. */
 export function residualBackward(p: Program, da: GPUTensor, db: GPUTensor, dout: GPUTensor, N: number): Dispatch[] {
-  return [
-    perIndex(
-      p,
-      RESIDUAL_BACKWARD,
-      [
-        [da, N],
-        [db, N],
-        [dout, N],
-      ],
-      [],
-      [],
-      N,
-    ),
-  ];
+  return [perIndex(p, RESIDUAL_BACKWARD, { count: N }, [da, N], [db, N], [dout, N])];
 }
 
 const CROSS_ENTROPY_SOFTMAX_BACKWARD = perIndexKernel(
@@ -568,18 +430,10 @@ export function crossEntropySoftmaxBackward(
   V: number,
   scale: number,
 ): Dispatch[] {
-  return pieces(N, bindingFloats(p) / V).map(([n0, rows]) =>
-    perIndex(
-      p,
-      CROSS_ENTROPY_SOFTMAX_BACKWARD,
-      [
-        [offsetBy(dlogits, n0 * V), rows * V],
-        [offsetBy(logits, n0 * V), rows * V],
-        [offsetBy(targets, n0), rows],
-      ],
-      [V],
-      [scale],
-      rows,
-    ),
-  );
+  return bindingPieces(p, N, V).map(([n0, rows]) => {
+    // Rows n0 .. n0 + rows of a tensor of `width` floats a row.
+    const part = (t: GPUTensor, width = 1): [GPUTensor, number] => [offsetBy(t, n0 * width), rows * width];
+    const uniforms = { count: rows, fields: [V], floats: [scale] };
+    return perIndex(p, CROSS_ENTROPY_SOFTMAX_BACKWARD, uniforms, part(dlogits, V), part(logits, V), part(targets));
+  });
 }

@@ -13,20 +13,30 @@
 
 import { attentionViews, gemm, geluWGSL, rowMajor, transposed } from './matmul.ts';
 import {
-  bindingFloats,
+  bindingPieces,
   type Dispatch,
   ENTRY_WGSL,
   type GPUTensor,
   offsetBy,
-  pieces,
+  perIndex,
+  perIndexKernel,
   type Program,
   storage,
   uniforms,
 } from './program.ts';
 
-/** Chunks [start, count) of `total` rows such that `floatsPerRow`·count fits one binding. */
-const chunks = (p: Program, total: number, floatsPerRow: number): [number, number][] =>
-  pieces(total, bindingFloats(p) / Math.max(1, floatsPerRow));
+const ENCODER_FORWARD = perIndexKernel(
+  'encoderForward',
+  ['out: rw', 'tokens: i32', 'wte', 'wpe'],
+  ['T', 'C'],
+  [],
+  /* wgsl */ `
+  // i is an element of out.
+  let row = i / u.C;
+  let c = i % u.C;
+  let token = u32(tokens[u.tokensOff + row]);
+  out[u.outOff + i] = wte[u.wteOff + token * u.C + c] + wpe[u.wpeOff + (row % u.T) * u.C + c];`,
+);
 
 /** out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]; tokens are int32 [B,T]. */
 export function encoderForward(
@@ -41,34 +51,28 @@ export function encoderForward(
 ): Dispatch[] {
   const N = B * T;
   // wte is bound to the end of its buffer: any row can be read.
-  const [o, tok, embedding, pos] = [p.bind(out, N * C), p.bind(tokens, N), p.bind(wte), p.bind(wpe, T * C)];
-  const u = uniforms(4, {
-    total: N * C,
-    T,
-    C,
-    outOff: o.offset,
-    tokOff: tok.offset,
-    wteOff: embedding.offset,
-    wpeOff: pos.offset,
-  });
-  const pipeline = p.pipeline(
-    'encoderForward',
-    () => `
-${storage(0, 'out', 'f32', true)}
-${storage(1, 'tokens', 'i32')}
-${storage(2, 'wte', 'f32')}
-${storage(3, 'wpe', 'f32')}
-${u.wgsl()}
-${ENTRY_WGSL}
-  if (id >= u.total) { return; }
-  let row = id / u.C;
-  let c = id % u.C;
-  let token = u32(tokens[u.tokOff + row]);
-  out[u.outOff + id] = wte[u.wteOff + token * u.C + c] + wpe[u.wpeOff + (row % u.T) * u.C + c];
-}`,
-  );
-  return [p.dispatch(pipeline, [o.binding, tok.binding, embedding.binding, pos.binding], u.data, p.grid(N * C))];
+  return [perIndex(p, ENCODER_FORWARD, { count: N * C, fields: [T, C] }, [out, N * C], [tokens, N], [wte], [wpe, T * C])];
 }
+
+const LAYERNORM_FORWARD = perIndexKernel(
+  'layernormForward',
+  ['out: rw', 'mean: rw', 'rstd: rw', 'inp', 'weight', 'bias'],
+  ['C'],
+  [],
+  /* wgsl */ `
+  // i is a row.
+  let x = u.inpOff + i * u.C;
+  var sum = 0.0;
+  for (var c = 0u; c < u.C; c++) { sum += inp[x + c]; }
+  let m = sum / f32(u.C);
+  var squares = 0.0;
+  for (var c = 0u; c < u.C; c++) { let d = inp[x + c] - m; squares += d * d; }
+  let s = 1.0 / sqrt(squares / f32(u.C) + 1e-5);
+  let y = u.outOff + i * u.C;
+  for (var c = 0u; c < u.C; c++) { out[y + c] = (inp[x + c] - m) * s * weight[u.weightOff + c] + bias[u.biasOff + c]; }
+  mean[u.meanOff + i] = m;
+  rstd[u.rstdOff + i] = s;`,
+);
 
 /**
  * LayerNorm of each row of inp [N,C] (biased variance, eps 1e-5), scaled by
@@ -86,50 +90,8 @@ export function layernormForward(
   N: number,
   C: number,
 ): Dispatch[] {
-  const t = [p.bind(out, N * C), p.bind(mean, N), p.bind(rstd, N), p.bind(inp, N * C), p.bind(weight, C), p.bind(bias, C)];
-  const u = uniforms(6, {
-    N,
-    C,
-    outOff: t[0].offset,
-    meanOff: t[1].offset,
-    rstdOff: t[2].offset,
-    inpOff: t[3].offset,
-    wOff: t[4].offset,
-    bOff: t[5].offset,
-  });
-  const pipeline = p.pipeline(
-    'layernormForward',
-    () => `
-${storage(0, 'out', 'f32', true)}
-${storage(1, 'mean', 'f32', true)}
-${storage(2, 'rstd', 'f32', true)}
-${storage(3, 'inp', 'f32')}
-${storage(4, 'weight', 'f32')}
-${storage(5, 'bias', 'f32')}
-${u.wgsl()}
-${ENTRY_WGSL}
-  if (id >= u.N) { return; }
-  let x = u.inpOff + id * u.C;
-  var sum = 0.0;
-  for (var c = 0u; c < u.C; c++) { sum += inp[x + c]; }
-  let m = sum / f32(u.C);
-  var squares = 0.0;
-  for (var c = 0u; c < u.C; c++) { let d = inp[x + c] - m; squares += d * d; }
-  let s = 1.0 / sqrt(squares / f32(u.C) + 1e-5);
-  let y = u.outOff + id * u.C;
-  for (var c = 0u; c < u.C; c++) { out[y + c] = (inp[x + c] - m) * s * weight[u.wOff + c] + bias[u.bOff + c]; }
-  mean[u.meanOff + id] = m;
-  rstd[u.rstdOff + id] = s;
-}`,
-  );
-  return [
-    p.dispatch(
-      pipeline,
-      t.map((b) => b.binding),
-      u.data,
-      p.grid(N),
-    ),
-  ];
+  const perRow = { count: N, fields: [C] };
+  return [perIndex(p, LAYERNORM_FORWARD, perRow, [out, N * C], [mean, N], [rstd, N], [inp, N * C], [weight, C], [bias, C])];
 }
 
 /** out[n,o] = bias[o] + Σ_i inp[n,i]·weight[i,o]: inp [N,C], weight [C,OC] (x·W), bias [OC] or null. */
@@ -180,6 +142,29 @@ export function unembedForward(
   return gemm(p, { out: logits, a: inp, b: weight, bView: transposed(rowMajor(C)), M: N, K: C, N: V });
 }
 
+const ATTENTION_SOFTMAX = perIndexKernel(
+  'attentionForward softmax',
+  ['att: rw', 'preatt'],
+  ['T'],
+  [],
+  /* wgsl */ `
+  // i is one query's row of one head; keys after the query get weight 0.
+  let t = i % u.T;
+  let scores = u.preattOff + i * u.T;
+  let weights = u.attOff + i * u.T;
+  var maxScore = -0x1.fffffep+127f;
+  for (var j = 0u; j <= t; j++) { maxScore = max(maxScore, preatt[scores + j]); }
+  var sum = 0.0;
+  for (var j = 0u; j <= t; j++) {
+    let e = exp(preatt[scores + j] - maxScore);
+    att[weights + j] = e;
+    sum += e;
+  }
+  let inverse = 1.0 / sum;
+  for (var j = 0u; j <= t; j++) { att[weights + j] *= inverse; }
+  for (var j = t + 1u; j < u.T; j++) { att[weights + j] = 0.0; }`,
+);
+
 /**
  * Causal multi-head self-attention over qkv [B,T,3C] (each position's query, key
  * and value, heads side by side), as three dispatches:
@@ -205,8 +190,6 @@ export function attentionForward(
 ): Dispatch[] {
   const hs = C / NH;
   const rows = B * NH * T;
-  const pre = p.bind(preatt, rows * T);
-  const weights = p.bind(att, rows * T);
   const everyHead = { batches: B, heads: NH };
   const { query, key, value, headOut, scores } = attentionViews(T, C, NH);
   const scoring = gemm(p, {
@@ -224,31 +207,7 @@ export function attentionForward(
     ...(futureScores ? {} : { causal: 'skipAbove' as const }),
   });
 
-  const softmaxU = uniforms(2, { rows, T, preOff: pre.offset, attOff: weights.offset });
-  const softmax = p.pipeline(
-    'attentionForward softmax',
-    () => `
-${storage(0, 'att', 'f32', true)}
-${storage(1, 'preatt', 'f32')}
-${softmaxU.wgsl()}
-${ENTRY_WGSL}
-  if (id >= u.rows) { return; }
-  let t = id % u.T;
-  let scores = u.preOff + id * u.T;
-  let weights = u.attOff + id * u.T;
-  var maxScore = -0x1.fffffep+127f;
-  for (var j = 0u; j <= t; j++) { maxScore = max(maxScore, preatt[scores + j]); }
-  var sum = 0.0;
-  for (var j = 0u; j <= t; j++) {
-    let e = exp(preatt[scores + j] - maxScore);
-    att[weights + j] = e;
-    sum += e;
-  }
-  let inverse = 1.0 / sum;
-  for (var j = 0u; j <= t; j++) { att[weights + j] *= inverse; }
-  for (var j = t + 1u; j < u.T; j++) { att[weights + j] = 0.0; }
-}`,
-  );
+  const softmax = perIndex(p, ATTENTION_SOFTMAX, { count: rows, fields: [T] }, [att, rows * T], [preatt, rows * T]);
   // att is 0 past each query: the product stops at the block's last query.
   const weighting = gemm(p, {
     out,
@@ -263,7 +222,7 @@ ${ENTRY_WGSL}
     causal: 'kToRow',
     ...everyHead,
   });
-  return [...scoring, p.dispatch(softmax, [weights.binding, pre.binding], softmaxU.data, p.grid(rows)), ...weighting];
+  return [...scoring, softmax, ...weighting];
 }
 
 /**
@@ -321,9 +280,24 @@ export function residualForward(p: Program, out: GPUTensor, a: GPUTensor, b: GPU
   return elementwise(p, 'residualForward', 'x0 + x1', out, [a, b], N);
 }
 
+const CROSS_ENTROPY_FORWARD = perIndexKernel(
+  'crossEntropyForward',
+  ['losses: rw', 'logits', 'targets: i32'],
+  ['V'],
+  [],
+  /* wgsl */ `
+  // i is a row (a position).
+  let row = u.logitsOff + i * u.V;
+  var maxLogit = -0x1.fffffep+127f;
+  for (var v = 0u; v < u.V; v++) { maxLogit = max(maxLogit, logits[row + v]); }
+  var sum = 0.0;
+  for (var v = 0u; v < u.V; v++) { sum += exp(logits[row + v] - maxLogit); }
+  losses[u.lossesOff + i] = maxLogit + log(sum) - logits[row + u32(targets[u.targetsOff + i])];`,
+);
+
 /**
  * losses[n] = logsumexp(logits[n,:]) − logits[n, targets[n]] (targets int32
- * [N]), one row per invocation; rows split into chunks that fit one binding.
+ * [N]), one row per invocation; rows split into pieces that fit one binding.
  */
 export function crossEntropyForward(
   p: Program,
@@ -333,35 +307,9 @@ export function crossEntropyForward(
   N: number,
   V: number,
 ): Dispatch[] {
-  return chunks(p, N, V).map(([row, rows]) => {
-    const t = [
-      p.bind(offsetBy(losses, row), rows),
-      p.bind(offsetBy(logits, row * V), rows * V),
-      p.bind(offsetBy(targets, row), rows),
-    ];
-    const u = uniforms(3, { N: rows, V, lossOff: t[0].offset, logitOff: t[1].offset, targetOff: t[2].offset });
-    const pipeline = p.pipeline(
-      'crossEntropyForward',
-      () => `
-${storage(0, 'losses', 'f32', true)}
-${storage(1, 'logits', 'f32')}
-${storage(2, 'targets', 'i32')}
-${u.wgsl()}
-${ENTRY_WGSL}
-  if (id >= u.N) { return; }
-  let row = u.logitOff + id * u.V;
-  var maxLogit = -0x1.fffffep+127f;
-  for (var v = 0u; v < u.V; v++) { maxLogit = max(maxLogit, logits[row + v]); }
-  var sum = 0.0;
-  for (var v = 0u; v < u.V; v++) { sum += exp(logits[row + v] - maxLogit); }
-  losses[u.lossOff + id] = maxLogit + log(sum) - logits[row + u32(targets[u.targetOff + id])];
-}`,
-    );
-    return p.dispatch(
-      pipeline,
-      t.map((b) => b.binding),
-      u.data,
-      p.grid(rows),
-    );
+  return bindingPieces(p, N, V).map(([n0, rows]) => {
+    // Rows n0 .. n0 + rows of a tensor of `width` floats a row.
+    const part = (t: GPUTensor, width = 1): [GPUTensor, number] => [offsetBy(t, n0 * width), rows * width];
+    return perIndex(p, CROSS_ENTROPY_FORWARD, { count: rows, fields: [V] }, part(losses), part(logits, V), part(targets));
   });
 }

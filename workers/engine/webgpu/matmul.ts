@@ -16,12 +16,11 @@
  */
 
 import {
-  bindingFloats,
+  bindingPieces,
   type Dispatch,
   ENTRY_WGSL,
   type GPUTensor,
   offsetBy,
-  pieces,
   type Program,
   storage,
   uniforms,
@@ -31,7 +30,7 @@ import {
  * Where a matrix's element (row r, column c) of batch b, head h sits in its
  * tensor: offset + b·batch + h·head + r·row + c·col.
  */
-export interface View {
+interface View {
   offset: number;
   row: number;
   col: number;
@@ -88,7 +87,7 @@ fn fourFrom(first: u32, last: u32) -> vec4u {
  * `out` (the MLP's forward), 'geluBackward' adds gelu′(inp)·it into `dinp`
  * (the gradient through the MLP's GELU).
  */
-export type Epilogue = { kind: 'gelu'; out: GPUTensor } | { kind: 'geluBackward'; dinp: GPUTensor; inp: GPUTensor };
+type Epilogue = { kind: 'gelu'; out: GPUTensor } | { kind: 'geluBackward'; dinp: GPUTensor; inp: GPUTensor };
 
 /**
  * WGSL functions gelu(x) and geluGrad(x) = gelu′(x) for x of `type` (f32 or
@@ -402,10 +401,9 @@ export function gemm(p: Program, g: GemmArgs): Dispatch[] {
   const aView = g.aView ?? rowMajor(g.K);
   const bView = g.bView ?? rowMajor(N);
   if (outView.col !== 1) throw new Error('gemm: the columns of out must be adjacent');
-  const limit = bindingFloats(p);
   const dispatches: Dispatch[] = [];
-  for (const [n0, cols] of pieces(N, limit / bView.col)) {
-    for (const [m0, rows] of pieces(M, limit / Math.max(aView.row, outView.row))) {
+  for (const [n0, cols] of bindingPieces(p, N, bView.col)) {
+    for (const [m0, rows] of bindingPieces(p, M, Math.max(aView.row, outView.row))) {
       const shift = (v: View, by: number) => ({ ...v, offset: v.offset + by });
       dispatches.push(
         gemmPiece(p, g, rows, cols, {

@@ -9,8 +9,16 @@
 import type { GPTConfig } from '../config.ts';
 import { DECAYED_PARAMETERS, DEFAULT_ADAMW, type AdamWSettings } from '../optimizer.ts';
 import { PARAMETER_NAMES, parameterLayout } from '../params.ts';
-import { perIndex, perIndexKernel } from './backward.ts';
-import { bindingFloats, type Dispatch, type GPUTensor, offsetBy, pieces, type Program } from './program.ts';
+import {
+  bindingFloats,
+  bindingPieces,
+  type Dispatch,
+  type GPUTensor,
+  offsetBy,
+  perIndex,
+  perIndexKernel,
+  type Program,
+} from './program.ts';
 
 /** [start, end) of the flat parameter buffer and whether that range gets weight decay. */
 export interface DecaySegment {
@@ -89,25 +97,13 @@ export class AdamWGPU {
     this.m = p.buffer(4 * total, 'adamw m');
     this.v = p.buffer(4 * total, 'adamw v');
     this.stepValues = p.buffer(16, 'adamw step');
+    const step: [GPUTensor, number] = [this.stepValues, 4];
     // One dispatch per run of equal decay, in pieces that fit a binding.
     this.dispatches = decaySegments(config).flatMap(({ start, end, decay }) =>
-      pieces(end - start, bindingFloats(p)).map(([offset, count]) => {
-        const at = start + offset;
-        return perIndex(
-          p,
-          ADAMW,
-          [
-            [offsetBy(params, at), count],
-            [offsetBy(this.m, at), count],
-            [offsetBy(this.v, at), count],
-            [offsetBy(grads, at), count],
-            [this.stepValues, 4],
-            [apply, 1],
-          ],
-          [],
-          [beta1, beta2, eps, decay ? weightDecay : 0],
-          count,
-        );
+      bindingPieces(p, end - start).map(([offset, count]) => {
+        const part = (t: GPUTensor): [GPUTensor, number] => [offsetBy(t, start + offset), count];
+        const uniforms = { count, floats: [beta1, beta2, eps, decay ? weightDecay : 0] };
+        return perIndex(p, ADAMW, uniforms, part(params), part(this.m), part(this.v), part(grads), step, [apply, 1]);
       }),
     );
   }
@@ -187,51 +183,21 @@ export function clipGradientNorm(
   maxNorm: number,
   loss: GPUTensor = p.dummy,
 ): { dispatches: Dispatch[]; norm: GPUBuffer } {
-  const parts = pieces(length, bindingFloats(p));
+  const parts = bindingPieces(p, length);
   // All partial sums must fit the one binding the norm pass reads.
   const perPart = Math.min(PARTIALS, Math.floor(bindingFloats(p) / parts.length));
   const partialCount = perPart * parts.length;
   const partials = p.buffer(4 * partialCount, 'gradient norm partials');
   const norm = p.buffer(12, 'gradient norm');
+  // One invocation adds the partial sums up.
+  const once = { count: 1, fields: [partialCount], floats: [maxNorm] };
   const dispatches = [
-    ...parts.map(([start, count], k) =>
-      perIndex(
-        p,
-        SQUARE_SUMS,
-        [
-          [offsetBy(partials, k * perPart), perPart],
-          [offsetBy(grads, start), count],
-        ],
-        [count],
-        [],
-        perPart,
-      ),
-    ),
-    perIndex(
-      p,
-      GRADIENT_NORM,
-      [
-        [norm, 3],
-        [partials, partialCount],
-        [loss, 1],
-      ],
-      [partialCount],
-      [maxNorm],
-      1,
-    ),
-    ...parts.map(([start, count]) =>
-      perIndex(
-        p,
-        CLIP_SCALE,
-        [
-          [offsetBy(grads, start), count],
-          [norm, 3],
-        ],
-        [],
-        [],
-        count,
-      ),
-    ),
+    ...parts.map(([start, count], k) => {
+      const sums: [GPUTensor, number] = [offsetBy(partials, k * perPart), perPart];
+      return perIndex(p, SQUARE_SUMS, { count: perPart, fields: [count] }, sums, [offsetBy(grads, start), count]);
+    }),
+    perIndex(p, GRADIENT_NORM, once, [norm, 3], [partials, partialCount], [loss, 1]),
+    ...parts.map(([start, count]) => perIndex(p, CLIP_SCALE, { count }, [offsetBy(grads, start), count], [norm, 3])),
   ];
   return { dispatches, norm };
 }

@@ -29,7 +29,7 @@ export type GPUTensor = GPUBuffer | { buffer: GPUBuffer; offset: number };
  * device accepts) and where the tensor starts inside it, in floats, which the
  * kernel passes to its shader in the uniforms.
  */
-export interface BoundTensor {
+interface BoundTensor {
   binding: GPUBufferBinding;
   offset: number;
 }
@@ -59,13 +59,13 @@ export const storage = (binding: number, name: string, type: string, writable = 
   `@group(0) @binding(${binding}) var<storage, ${writable ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
 
 /** WGSL declaration of a kernel's uniform block `u` at `binding` (after its storage buffers): u32 `words`, then f32 `floats`. */
-export function uniformsWGSL(binding: number, words: string[], floats: string[] = []): string {
+function uniformsWGSL(binding: number, words: string[], floats: string[] = []): string {
   const members = [...words.map((name) => `  ${name}: u32,`), ...floats.map((name) => `  ${name}: f32,`)];
   return `struct Uniforms {\n${members.join('\n')}\n}\n@group(0) @binding(${binding}) var<uniform> u: Uniforms;`;
 }
 
 /** The values of a uniform block in uniformsWGSL's order: the u32 words, then the f32 floats. */
-export function packUniforms(words: number[], floats: number[] = []): ArrayBuffer {
+function packUniforms(words: number[], floats: number[] = []): ArrayBuffer {
   const data = new ArrayBuffer(4 * (words.length + floats.length));
   new Uint32Array(data, 0, words.length).set(words);
   new Float32Array(data, 4 * words.length, floats.length).set(floats);
@@ -94,20 +94,79 @@ export function offsetBy(tensor: GPUTensor, floats: number): GPUTensor {
   return 'buffer' in tensor ? { buffer: tensor.buffer, offset: tensor.offset + floats } : { buffer: tensor, offset: floats };
 }
 
-/** [start, count) pieces of `total` items, `perPiece` (≥ 1) at most in each. */
-export function pieces(total: number, perPiece: number): [number, number][] {
-  const size = Math.max(1, Math.floor(perPiece));
-  const result: [number, number][] = [];
-  for (let start = 0; start < total; start += size) result.push([start, Math.min(size, total - start)]);
-  return result;
-}
-
 /**
  * How many floats of a tensor one binding can always hold on this device: a
  * binding starts at an aligned offset, up to one alignment before the tensor.
  */
 export const bindingFloats = (p: Program): number =>
   Math.floor((p.ctx.limits.maxStorageBufferBindingSize - p.device.limits.minStorageBufferOffsetAlignment) / 4);
+
+/**
+ * [start, count) pieces of `total` items (rows, columns, floats) that lie
+ * `floatsEach` floats apart in a tensor: as many in each piece as one binding
+ * holds (at least one).
+ */
+export function bindingPieces(p: Program, total: number, floatsEach = 1): [number, number][] {
+  const size = Math.max(1, Math.floor(bindingFloats(p) / Math.max(1, floatsEach)));
+  const result: [number, number][] = [];
+  for (let start = 0; start < total; start += size) result.push([start, Math.min(size, total - start)]);
+  return result;
+}
+
+interface PerIndexKernel {
+  name: string;
+  wgsl: string;
+}
+
+/**
+ * A kernel run once for each index i < u.count (an element, a row or a
+ * channel). Each buffer is `name` (read-only f32), `name: rw` (written) or
+ * `name: i32`; the body reads it as name[u.nameOff + …], its offset in floats
+ * within the binding. `fields` (u32) and `floats` (f32) name the other uniforms;
+ * `functions` are WGSL functions the body calls.
+ */
+export function perIndexKernel(
+  name: string,
+  buffers: string[],
+  fields: string[],
+  floats: string[],
+  body: string,
+  functions = '',
+): PerIndexKernel {
+  const parsed = buffers.map((spec) => {
+    const [bufferName, kind] = spec.split(':').map((part) => part.trim());
+    return { name: bufferName!, writable: kind === 'rw', type: kind === 'i32' ? 'i32' : 'f32' };
+  });
+  const wgsl = /* wgsl */ `
+${parsed.map((b, i) => storage(i, b.name, b.type, b.writable)).join('\n')}
+${uniformsWGSL(parsed.length, ['count', ...fields, ...parsed.map((b) => `${b.name}Off`)], floats)}
+${functions}
+${ENTRY_WGSL}
+  let i = id;
+  if (i >= u.count) { return; }
+${body}
+}`;
+  return { name, wgsl };
+}
+
+/**
+ * Dispatches a perIndexKernel over `count` indices, with the values of its u32
+ * `fields` and f32 `floats`; then `tensors` in the kernel's buffer order, each
+ * with the number of floats it touches (what gets bound; none: to the end of its
+ * buffer).
+ */
+export function perIndex(
+  p: Program,
+  kernel: PerIndexKernel,
+  { count, fields = [], floats = [] }: { count: number; fields?: number[]; floats?: number[] },
+  ...tensors: [GPUTensor, number?][]
+): Dispatch {
+  const bound = tensors.map(([tensor, length]) => p.bind(tensor, length));
+  const uniforms = packUniforms([count, ...fields, ...bound.map((b) => b.offset)], floats);
+  const pipeline = p.pipeline(kernel.name, () => kernel.wgsl);
+  const bindings = bound.map((b) => b.binding);
+  return p.dispatch(pipeline, bindings, uniforms, p.grid(count));
+}
 
 export class Program {
   readonly ctx: GPUContext;

@@ -34,8 +34,6 @@ import {
   encoderBackward,
   layernormBackward,
   matmulBackward,
-  perIndex,
-  perIndexKernel,
   residualBackward,
   unembedBackward,
 } from './backward.ts';
@@ -44,7 +42,7 @@ import { checkedGPUWork, type GPUContext } from './device.ts';
 import { crossEntropyForward } from './forward.ts';
 import { forwardDispatches } from './model.ts';
 import { AdamWGPU, clipGradientNorm } from './optimizer.ts';
-import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
+import { type Dispatch, type GPUTensor, offsetBy, perIndex, perIndexKernel, Program } from './program.ts';
 
 /** The activation gradients the backward pass uses (the saved means and 1/stds have none). */
 const GRADIENT_NAMES = ACTIVATION_NAMES.filter((name) => !/Mean|Rstd/.test(name));
@@ -137,17 +135,7 @@ export class GPUTrainer implements TrainingBackend {
       // The scores of keys after each query are for the page to show only: training skips them.
       ...forwardDispatches(p, config, B, T, acts, param, this.inputs, false),
       ...crossEntropyForward(p, losses, acts.logits, this.targets, N, V),
-      perIndex(
-        p,
-        MEAN_LOSS,
-        [
-          [this.meanLoss, 1],
-          [losses, N],
-        ],
-        [N],
-        [],
-        1,
-      ),
+      perIndex(p, MEAN_LOSS, { count: 1, fields: [N] }, [this.meanLoss, 1], [losses, N]),
     ];
 
     const lastOutput = act(acts, 'residual3', L - 1);
