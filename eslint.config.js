@@ -22,6 +22,29 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     extends: [lit.configs['flat/recommended'], wc.configs['flat/best-practice']],
+    rules: {
+      // A page whose content security policy says style-src 'self' refuses style attributes: bars would draw full
+      // width. styleProperties() (src/style-properties.ts) sets the same properties through the CSSOM instead.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TaggedTemplateExpression[tag.name=/^(html|svg)$/] TemplateElement[value.raw=/\\sstyle=/]',
+          message: "A style attribute is refused under style-src 'self': use styleProperties() from src/style-properties.ts.",
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'lit/directives/style-map.js',
+              message:
+                "styleMap writes a style attribute on its first render, refused under style-src 'self': use styleProperties().",
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     languageOptions: { globals: { ...globals.browser, ...globals.worker, ...globals.node, ...globals.mocha } },

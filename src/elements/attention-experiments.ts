@@ -30,6 +30,7 @@ import { states } from '../states.ts';
 import { alerts, blocks, buttons, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
 import './next-token-chart.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** The part of the engine this element talks to. */
 export type ExperimentsClient = Uses<'inspector', 'inspect'>;
@@ -368,7 +369,7 @@ export class AttentionExperiments extends LitElement {
     const layers = Array.from({ length: nLayer }, (_, layer) => layer);
     const heads = Array.from({ length: nHead }, (_, head) => head);
     return html`
-      <div class="heads" part="heads" role="group" aria-label="Heads to zero" style="--heads:${nHead}" @keydown=${this.onGridKey}>
+      <div class="heads" part="heads" role="group" aria-label="Heads to zero" ${styleProperties({ '--heads': nHead })} @keydown=${this.onGridKey}>
         <span></span>
         <span class="heads-name" aria-hidden="true">heads</span>
         <span></span>

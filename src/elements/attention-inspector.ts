@@ -20,6 +20,7 @@ import { buttons, tables, theme } from '../theme.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
 import { type CellDetail, formatValue } from './heatmap.ts';
 import './heatmap.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** The part of the engine this element talks to. */
 export type AttentionInspectorClient = Uses<'inspector', 'inspect' | 'headUpdates'>;
@@ -303,7 +304,7 @@ export class AttentionInspector extends LitElement {
     const { nHead } = inspection.config;
     return html`
       <div class="overview" part="overview" role="group" aria-label="Attention patterns of every head"
-        style="grid-template-columns: auto repeat(${nHead}, auto)">
+        ${styleProperties({ 'grid-template-columns': `auto repeat(${nHead}, auto)` })}>
         <span></span>
         ${Array.from({ length: nHead }, (_, h) => html`<span class="axis" part="head-label">H${h + 1}</span>`)}
         ${this.heads.map(

@@ -7,6 +7,7 @@
 import { html, nothing } from 'lit';
 import type { ChatEnvironment, ChatLoadProgress, ChatModelInfo } from '../../workers/api/index.ts';
 import { count } from '../format.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** What a model's card shows besides the model, and what its buttons do. */
 export interface ModelCard {
@@ -121,7 +122,7 @@ function renderProgress(model: ChatModelInfo, progress: ChatLoadProgress | null)
       aria-valuenow=${percent}
       aria-valuetext=${bytes ? `${percent}%, ${bytes}` : `${percent}%`}
     >
-      <span class="fill" part="progress-fill" style="width:${percent}%"></span>
+      <span class="fill" part="progress-fill" ${styleProperties({ width: `${percent}%` })}></span>
     </div>
     <p class="numbers" part="progress-numbers">${numbers}</p>
     <p class="web-llm-line" part="progress-text">${progress?.text ?? 'Starting…'}</p>

@@ -13,6 +13,7 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { ChatToken } from '../../workers/api/index.ts';
 import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** How much of the text before a token the alternatives' caption quotes. */
 const CONTEXT_CHARS = 40;
@@ -181,7 +182,7 @@ export class ChatReplyView extends LitElement {
           >
             <span class="label" part="alternative-label" aria-hidden="true">${shownToken(alternative.token)}${chosen ? ' ✓' : ''}</span>
             <span class="track" aria-hidden="true"
-              ><span class="fill" part="alternative-fill" style="width:${(alternative.prob * 100).toFixed(2)}%"></span
+              ><span class="fill" part="alternative-fill" ${styleProperties({ width: `${(alternative.prob * 100).toFixed(2)}%` })}></span
             ></span>
             <span class="value" part="alternative-value" aria-hidden="true">${formatPercent(alternative.prob)}</span>
           </li>`;

@@ -19,6 +19,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { barRows, selects, theme } from '../theme.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** Results asked for in the neighbour and arithmetic lists. */
 export const RESULT_COUNT = 10;
@@ -68,7 +69,7 @@ export function cosineList(neighbours: Neighbour[], part: string, label: string)
       >
         <span class="label" part="neighbour-token" aria-hidden="true">${visibleToken(token)}<span class="id">${id}</span></span>
         <span class="track" aria-hidden="true"
-          ><span class="fill" part="neighbour-bar" style="width:${(Math.min(1, Math.abs(cosine)) * 100).toFixed(2)}%"></span
+          ><span class="fill" part="neighbour-bar" ${styleProperties({ width: `${(Math.min(1, Math.abs(cosine)) * 100).toFixed(2)}%` })}></span
         ></span>
         <span class="value" part="neighbour-value" aria-hidden="true">${formatNumber(cosine, 4)}</span>
       </li>`,

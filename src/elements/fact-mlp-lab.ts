@@ -32,6 +32,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, inputs, tables, theme } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** Edits pause this long before the neuron runs again. */
 const DEBOUNCE_MS = 120;
@@ -321,7 +322,7 @@ export class FactMlpLab extends LitElement {
       </p>
 
       <h3>Directions</h3>
-      <div class="vectors" part="directions" style="--dims:${setup.up.length}">
+      <div class="vectors" part="directions" ${styleProperties({ '--dims': setup.up.length })}>
         ${DIRECTIONS.map(({ key, label }) =>
           vector(key, label, setup.directions[key], { edit: (index, value) => this.setEntry(key, index, value) }),
         )}
@@ -344,7 +345,7 @@ export class FactMlpLab extends LitElement {
       </fieldset>
 
       <h3>The neuron</h3>
-      <div class="vectors" part="weights" style="--dims:${setup.up.length}">
+      <div class="vectors" part="weights" ${styleProperties({ '--dims': setup.up.length })}>
         ${vector('up', 'Up-projection row', setup.up, {
           note: 'what the neuron looks for',
           edit: (index, value) => this.setEntry('up', index, value),
@@ -395,13 +396,13 @@ export class FactMlpLab extends LitElement {
         ${
           result
             ? html`
-              <div class="vectors" style="--dims:${result.input.length}">${vector('input', 'Input', result.input)}</div>
+              <div class="vectors" ${styleProperties({ '--dims': result.input.length })}>${vector('input', 'Input', result.input)}</div>
               <div class="steps">
                 <span>up · input + bias = <output part="pre">${formatNumber(result.pre)}</output></span>
                 <span>${activation}(${formatNumber(result.pre)}) = <output part="post">${formatNumber(result.post)}</output></span>
                 ${this.renderNeuron(result.post, this.brightestPost(), false)}
               </div>
-              <div class="vectors" style="--dims:${result.output.length}">
+              <div class="vectors" ${styleProperties({ '--dims': result.output.length })}>
                 ${vector('output', 'Output', result.output, { note: 'post × down' })}
                 ${vector('residual', 'Residual after', result.residual, { note: 'input + output' })}
               </div>
@@ -461,7 +462,7 @@ export class FactMlpLab extends LitElement {
     return html`<span
       class="neuron ${small ? 'small' : ''}"
       part="neuron"
-      style="--lit:${lit.toFixed(3)}"
+      ${styleProperties({ '--lit': lit.toFixed(3) })}
       aria-hidden="true"
     ></span>`;
   }

@@ -15,6 +15,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** The part of the engine this element talks to. */
 export type LogitLensClient = Uses<'inspector', 'inspect' | 'logitLens'>;
@@ -290,14 +291,14 @@ export class LogitLens extends LitElement {
                 >
                   <span class="token">${visibleToken(prediction.token)}</span><span class="value">${formatPercent(prediction.score)}</span>
                   <span class="track" aria-hidden="true"
-                    ><span class="fill" part="prediction-fill" style="width:${(prediction.score * 100).toFixed(2)}%"></span
+                    ><span class="fill" part="prediction-fill" ${styleProperties({ width: `${(prediction.score * 100).toFixed(2)}%` })}></span
                   ></span>
                 </td>`;
               })}
               <td class="norm" part="norm">
                 <span class="norm-value">${layer.norm.toFixed(2)}</span>
                 <span class="track" aria-hidden="true"
-                  ><span class="fill" part="norm-fill" style="width:${((layer.norm / longest) * 100).toFixed(2)}%"></span
+                  ><span class="fill" part="norm-fill" ${styleProperties({ width: `${((layer.norm / longest) * 100).toFixed(2)}%` })}></span
                 ></span>
               </td>
             </tr>`,

@@ -16,6 +16,7 @@ import { emit } from '../events.ts';
 import { count } from '../format.ts';
 import { theme } from '../theme.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { styleProperties } from '../style-properties.ts';
 
 export const CUSTOM = 'custom';
 
@@ -182,7 +183,7 @@ export class ModelSizePicker extends LitElement {
           return html`<tr>
             <th scope="row">${label}</th>
             <td>${count(counts[key])}</td>
-            <td class="share" aria-hidden="true"><span class="bar" style="width:${(share * 100).toFixed(1)}%"></span></td>
+            <td class="share" aria-hidden="true"><span class="bar" ${styleProperties({ width: `${(share * 100).toFixed(1)}%` })}></span></td>
           </tr>`;
         })}
       </tbody>

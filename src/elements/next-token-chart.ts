@@ -10,6 +10,7 @@ import { css, html, LitElement } from 'lit';
 import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import type { Prediction } from '../../workers/api/index.ts';
+import { styleProperties } from '../style-properties.ts';
 
 export class NextTokenChart extends LitElement {
   static override properties = {
@@ -78,7 +79,7 @@ export class NextTokenChart extends LitElement {
   private row(label: unknown, prob: number) {
     return html`
       <span class="label" part="bar-label" aria-hidden="true">${label}</span>
-      <span class="track" aria-hidden="true"><span class="fill" part="bar-fill" style="width:${(prob * 100).toFixed(2)}%"></span></span>
+      <span class="track" aria-hidden="true"><span class="fill" part="bar-fill" ${styleProperties({ width: `${(prob * 100).toFixed(2)}%` })}></span></span>
       <span class="value" part="bar-value" aria-hidden="true">${formatPercent(prob)}</span>
     `;
   }

@@ -36,6 +36,7 @@ import { formatPercent } from '../visible-token.ts';
 import { type NumberField, renderNumberFields } from './number-fields.ts';
 import { OwnClient } from './own-client.ts';
 import { parameterLabStyles } from './parameter-lab.styles.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** What the parameter lab asks of the engine. */
 export type ParameterLabClient = Uses<'labs', 'knownConfigs' | 'parameterBreakdown' | 'activeModelCount'>;
@@ -351,7 +352,7 @@ export class ParameterLab extends LitElement {
       <ul class="legend" part="legend" aria-hidden="true">
         ${breakdown.rows.map(
           (row) => html`<li>
-            <span class="swatch ${LOOK[row.category].group}" style="opacity:${LOOK[row.category].opacity}"></span>${row.label}
+            <span class="swatch ${LOOK[row.category].group}" ${styleProperties({ opacity: LOOK[row.category].opacity })}></span>${row.label}
             ${formatPercent(row.share)}
           </li>`,
         )}

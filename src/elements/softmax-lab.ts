@@ -29,6 +29,7 @@ import { describeToken, formatPercent, visibleToken } from '../visible-token.ts'
 import { type NumberField, renderNumberFields } from './number-fields.ts';
 import { OwnClient } from './own-client.ts';
 import { softmaxLabStyles } from './softmax-lab.styles.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** What the softmax lab asks of the engine. */
 export type SoftmaxLabClient = Uses<'labs', 'softmax' | 'sampleCounts' | 'modelLogits'>;
@@ -313,18 +314,18 @@ export class SoftmaxLab extends LitElement {
           @lostpointercapture=${() => (this.drag = null)}
           @keydown=${(event: KeyboardEvent) => this.onBarKey(event, index)}
         >
-          <span class="logit-fill" part="logit-fill" style="left:${from.toFixed(2)}%;width:${(to - from).toFixed(2)}%"></span>
+          <span class="logit-fill" part="logit-fill" ${styleProperties({ left: `${from.toFixed(2)}%`, width: `${(to - from).toFixed(2)}%` })}></span>
         </div>
       </td>
       <td class="shares" aria-hidden="true">
         <div class="track">
-          <span class="fill" part="probability-fill" style="width:${((probability ?? 0) * 100).toFixed(2)}%"></span>
+          <span class="fill" part="probability-fill" ${styleProperties({ width: `${((probability ?? 0) * 100).toFixed(2)}%` })}></span>
         </div>
         ${
           share === null
             ? nothing
             : html`<div class="track sample">
-              <span class="fill" part="sample-fill" style="width:${(share * 100).toFixed(2)}%"></span>
+              <span class="fill" part="sample-fill" ${styleProperties({ width: `${(share * 100).toFixed(2)}%` })}></span>
             </div>`
         }
       </td>

@@ -34,6 +34,7 @@ import { states } from '../states.ts';
 import { buttons, theme, visuallyHidden } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
 import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** What the superposition lab asks of the engine. */
 export type SuperpositionLabClient = Uses<'labs', 'randomAngles' | 'packVectors'>;
@@ -343,7 +344,7 @@ export class SuperpositionLab extends LitElement {
         ${this.spreads.map(
           (entry) => html`<li part="spread">
             <span class="label">d = ${count(entry.dimension)}</span>
-            <span class="track"><span class="fill" part="spread-bar" style="width: ${(100 * entry.spreadDegrees) / widest}%"></span></span>
+            <span class="track"><span class="fill" part="spread-bar" ${styleProperties({ width: `${(100 * entry.spreadDegrees) / widest}%` })}></span></span>
             <span>±${degrees(entry.spreadDegrees)}</span>
           </li>`,
         )}

@@ -17,6 +17,7 @@ import { states } from '../states.ts';
 import { alerts, barRows, buttons, inputs, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
+import { styleProperties } from '../style-properties.ts';
 
 /** The part of the engine this element talks to. */
 export type TimelapseClient = Uses<'inspector', 'timelapse' | 'setTimelapse'>;
@@ -335,7 +336,7 @@ export class TrainingTimelapse extends LitElement {
             ${frame.top.map(
               ({ token, score }) => html`<li part="bar" aria-label="${describeToken(token)}: ${formatPercent(score)}">
                 <span class="label" aria-hidden="true">${visibleToken(token)}</span>
-                <span class="track" aria-hidden="true"><span class="fill" part="bar-fill" style="width:${(score * 100).toFixed(2)}%"></span></span>
+                <span class="track" aria-hidden="true"><span class="fill" part="bar-fill" ${styleProperties({ width: `${(score * 100).toFixed(2)}%` })}></span></span>
                 <span class="value" aria-hidden="true">${formatPercent(score)}</span>
               </li>`,
             )}
@@ -353,7 +354,7 @@ export class TrainingTimelapse extends LitElement {
     return html`
       <h4>Attention patterns</h4>
       <p class="caption">One per head, each query's weights over the keys; 0 is dark, 1 is bright, at every step alike. Choose one to see it large.</p>
-      <div class="thumbnails" part="thumbnails" style="grid-template-columns: auto repeat(${shape.nHead}, auto)">
+      <div class="thumbnails" part="thumbnails" ${styleProperties({ 'grid-template-columns': `auto repeat(${shape.nHead}, auto)` })}>
         ${frame.patterns.map(
           (pattern, layer) => html`<span class="layer">layer ${layer + 1}</span>
             ${this.headsOf(pattern, shape.nHead).map(
