@@ -11,6 +11,7 @@
 import * as Comlink from 'comlink';
 import { type Area, type EngineApi, type EngineWorker, type ModelInfo, SETTINGS } from '../workers/api/index.ts';
 import type { LlmEvents } from './events.ts';
+import { trustedScriptURL, workerStartProblem } from './trusted-script-url.ts';
 
 /**
  * The trained model the playground opens with. Bundlers see this URL and ship the
@@ -36,7 +37,16 @@ export type RestartEvent = CustomEvent<LlmEvents['llm-restart']>;
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
 
-const startEngineWorker = (): Worker => new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
+/** Worker, given its script URL through the playground's Trusted Types policy (pages that require them refuse a plain one). */
+const TrustedWorker = function (url: URL, options?: WorkerOptions): Worker {
+  return new Worker(trustedScriptURL(url), options);
+} as unknown as typeof Worker;
+
+const startEngineWorker = (): Worker => {
+  // Named Worker here because bundlers (Vite) build the worker file only where they see `new Worker(new URL(…))`.
+  const Worker = TrustedWorker;
+  return new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module' });
+};
 
 /** The worker as Comlink wraps it: the contract's areas and lock, typed, and the proxy's release. */
 type RemoteEngine = EngineWorker & { [Comlink.releaseProxy](): void };
@@ -46,8 +56,9 @@ const byName = (remote: RemoteEngine, area: Area): RemoteArea => remote[area] as
 
 /** One worker and what the client knows of it. */
 interface Connection {
-  worker: Worker;
-  remote: RemoteEngine;
+  /** Null when it could not be made (the page's content security policy refused it): every call rejects with why. */
+  worker: Worker | null;
+  remote: RemoteEngine | null;
   /** Rejects when the worker fails to start or dies; every call races against it. */
   failure: Promise<never>;
   /** Settles once the starting model is in place; calls wait for it. */
@@ -124,16 +135,24 @@ export class EngineClient extends EventTarget implements EngineApi {
   private async call(area: Area, method: string, args: unknown[]): Promise<unknown> {
     const { started, remote, failure } = this.connection;
     const sent = args.map((arg) => (typeof arg === 'function' ? Comlink.proxy(arg) : arg));
-    const answer = await Promise.race([started.then(() => byName(remote, area)[method]!(...sent)), failure]);
+    // A connection without a worker never starts, so remote is there whenever started resolves.
+    const answer = await Promise.race([started.then(() => byName(remote!, area)[method]!(...sent)), failure]);
     if (SETTING_KEYS.has(settingKey(area, method))) this.settings.set(settingKey(area, method), args);
     return answer;
   }
 
   /** Starts a worker, watches for its death, and puts the starting model in place. */
   private connect(): Connection {
-    const worker = (this.options.createWorker ?? startEngineWorker)();
-    const remote = Comlink.wrap(worker) as unknown as RemoteEngine;
     const stopWatching = new AbortController();
+    let worker: Worker;
+    try {
+      worker = (this.options.createWorker ?? startEngineWorker)();
+    } catch (error) {
+      const failure = Promise.reject(new Error(`The model's worker could not be started: ${workerStartProblem(error)}`));
+      failure.catch(() => {});
+      return { worker: null, remote: null, failure, started: failure, stopWatching };
+    }
+    const remote = Comlink.wrap(worker) as unknown as RemoteEngine;
     let fail!: (error: Error) => void;
     const failure = new Promise<never>((_, reject) => {
       fail = reject;
@@ -148,7 +167,7 @@ export class EngineClient extends EventTarget implements EngineApi {
     worker.addEventListener('messageerror', () => fail(new Error("A message from the model's worker could not be read.")));
     const connection: Connection = { worker, remote, failure, started: Promise.resolve(null), stopWatching };
     const starting = (async () => {
-      await this.watch(connection, () => {
+      await this.watch(connection, remote, () => {
         fail(new Error("The model's worker stopped (it crashed, ran out of memory or was ended) while this was running."));
       });
       running = true;
@@ -163,11 +182,11 @@ export class EngineClient extends EventTarget implements EngineApi {
    * The worker holds a Web Lock while it lives; asking for the same lock here is
    * granted when it dies. Browsers without Web Locks only learn of load failures.
    */
-  private async watch(connection: Connection, died: () => void): Promise<void> {
+  private async watch(connection: Connection, remote: RemoteEngine, died: () => void): Promise<void> {
     const locks = globalThis.navigator?.locks;
     if (!locks) return;
     const name = `llm-playground-engine-${crypto.randomUUID()}`;
-    await connection.remote.holdLifeLock(name);
+    await remote.holdLifeLock(name);
     locks
       .request(name, { signal: connection.stopWatching.signal }, () => {
         if (connection !== this.connection || this.ended) return;
@@ -226,7 +245,7 @@ export class EngineClient extends EventTarget implements EngineApi {
   private end(connection: Connection): void {
     if (connection.stopWatching.signal.aborted) return; // ended already
     connection.stopWatching.abort();
-    connection.remote[Comlink.releaseProxy]();
-    connection.worker.terminate();
+    connection.remote?.[Comlink.releaseProxy]();
+    connection.worker?.terminate();
   }
 }

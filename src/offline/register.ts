@@ -5,11 +5,13 @@
  * import this: the library leaves caching to the page that hosts it, and the dev
  * server has no service worker (the build makes sw.js).
  */
+import { trustedScriptURL } from '../trusted-script-url.ts';
+
 if (import.meta.env.PROD && 'serviceWorker' in navigator) {
   // The built chunk sits in assets/, one folder below the site's root, where sw.js is;
   // the worker's scope is that root, so it serves every page of the site.
   const script = new URL(/* @vite-ignore */ '../sw.js', import.meta.url);
-  navigator.serviceWorker.register(script).catch((error: unknown) => {
+  navigator.serviceWorker.register(trustedScriptURL(script)).catch((error: unknown) => {
     // Without it the playground works as before, only not offline.
     console.warn('The offline copy of the playground could not be set up:', error);
   });
