@@ -37,7 +37,7 @@
  *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat,
  *   storage-notice, backend,
  *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
- *   backend-software, backend-reason, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
+ *   backend-software, backend-reason, backend-cpu-refused, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
  * Theming: the --llm-playground-* custom properties listed in theme.ts.
  */
@@ -375,7 +375,7 @@ export class LlmPlayground extends LitElement {
           <llm-backend-picker
             part="backend"
             exportparts="picker: backend-picker, select: backend-select, status: backend-status, adapter: backend-adapter,
-              software: backend-software, reason: backend-reason, error: backend-error"
+              software: backend-software, reason: backend-reason, cpu-refused: backend-cpu-refused, error: backend-error"
             .client=${this.client}
             .info=${this.backendInfo}
             @llm-backend-change=${this.onBackendChange}

@@ -2,7 +2,8 @@
  * Which backend runs the model: the user's choice (auto, CPU, WebGPU) and the
  * adapter the browser offers, decided in one place with a sentence that says why.
  */
-import { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type BackendKind } from './api/backend.ts';
+import { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type BackendKind, type CpuCode } from './api/backend.ts';
+import { type GemmPath } from './engine/gemm.ts';
 import { adapterName, type GPUContext, isSoftwareAdapter } from './engine/webgpu/device.ts';
 
 /** The backend a choice gives with this GPU (null: none), and why; throws when WebGPU is forced and there is none. */
@@ -32,8 +33,33 @@ export function decideBackend(choice: BackendChoice, gpu: GPUContext | null): { 
   return { active: 'webgpu', reason: `Auto picked WebGPU on ${name}.` };
 }
 
-export function backendInfo(choice: BackendChoice, active: BackendKind, reason: string, gpu: GPUContext | null): BackendInfo {
-  const info: BackendInfo = { choice, active, reason, webgpuAvailable: gpu !== null };
+/**
+ * What the CPU runs in, given gemm()'s path and why WebAssembly was refused, if it was. Browsers word that error
+ * their own way; Chromium's names the directive ("…'wasm-unsafe-eval' is not an allowed source of script…").
+ */
+export function cpuCode(path: GemmPath, refusal: string | null): CpuCode {
+  if (path !== 'js') return { code: 'WebAssembly' };
+  if (refusal === null) return { code: 'JavaScript' };
+  const byPolicy = /content security policy|unsafe-eval/i.test(refusal);
+  return {
+    code: 'JavaScript',
+    refused: byPolicy
+      ? "The CPU runs JavaScript, several times slower than WebAssembly: this page's content security policy does not allow WebAssembly (its script-src needs 'wasm-unsafe-eval')."
+      : `The CPU runs JavaScript, several times slower than WebAssembly, which could not be started: ${excerpt(refusal)}`,
+  };
+}
+
+/** The start of a long browser message, enough to recognise it. */
+const excerpt = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
+
+export function backendInfo(
+  choice: BackendChoice,
+  active: BackendKind,
+  reason: string,
+  gpu: GPUContext | null,
+  cpu: CpuCode,
+): BackendInfo {
+  const info: BackendInfo = { choice, active, reason, webgpuAvailable: gpu !== null, cpu };
   if (gpu) info.adapter = { name: adapterName(gpu.adapterInfo), software: isSoftwareAdapter(gpu.adapterInfo) };
   return info;
 }

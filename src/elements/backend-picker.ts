@@ -10,7 +10,7 @@
  *           to the CPU by itself; the reason is then shown as a warning.
  * Method: choose(choice) switches, as the user picking it does (the playground's `backend` attribute uses it).
  * Events: llm-backend-change (bubbles, composed; detail: BackendInfo), after a switch the user asked for.
- * Parts: picker, select, status, adapter, software, reason, error.
+ * Parts: picker, select, status, adapter, software, reason, cpu-refused (why the CPU runs JavaScript, not WebAssembly), error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -229,6 +229,11 @@ export class BackendPicker extends LitElement {
           </p>`
           : nothing
       }
+      ${
+        info?.active === 'cpu' && info.cpu?.refused && !busy
+          ? html`<p class="reason warning" part="cpu-refused">${info.cpu.refused}</p>`
+          : nothing
+      }
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
       <p class="caption">
         ${
@@ -260,7 +265,8 @@ export class BackendPicker extends LitElement {
         >`
       : nothing;
     if (info.active === 'webgpu') return html`Running on WebGPU · ${adapter}`;
-    return info.adapter ? html`Running on the CPU (GPU adapter ${adapter}, not used)` : 'Running on the CPU';
+    const cpu = info.cpu ? ` in ${info.cpu.code}` : '';
+    return info.adapter ? html`Running on the CPU${cpu} (GPU adapter ${adapter}, not used)` : `Running on the CPU${cpu}`;
   }
 }
 

@@ -7,6 +7,7 @@ import { EngineClient } from '../../src/client.ts';
 import '../../src/elements/backend-picker.ts';
 import type { BackendClient, BackendPicker } from '../../src/elements/backend-picker.ts';
 import type { BackendChoice, BackendInfo } from '../../workers/api/index.ts';
+import { cpuCode } from '../../workers/backend-choice.ts';
 import { waitFor } from './wait-for.ts';
 
 const SWIFTSHADER = { name: 'SwiftShader Device (Subzero)', software: true };
@@ -114,6 +115,26 @@ describe('<llm-backend-picker>', function () {
     expect(select().value).to.equal('webgpu');
     expect(text('status')).to.equal(`Running on WebGPU · ${SWIFTSHADER.name} software`);
     expect(part('software')!.title).to.match(/imitated in software/);
+  });
+
+  it('says what the CPU runs in, and why JavaScript where WebAssembly was refused', async () => {
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly' } }));
+    expect(text('status')).to.equal('Running on the CPU in WebAssembly');
+    expect(part('cpu-refused')).to.equal(null);
+    picker.remove();
+
+    const refused = cpuCode(
+      'js',
+      "Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source",
+    );
+    await mount(new FakeClient({ ...AUTO_ON_SOFTWARE_GPU, cpu: refused }));
+    expect(text('status')).to.match(/^Running on the CPU in JavaScript \(GPU adapter /);
+    expect(text('cpu-refused')).to.match(/several times slower .* content security policy .*'wasm-unsafe-eval'/);
+    picker.remove();
+
+    // Only while the CPU runs the model.
+    await mount(new FakeClient({ ...switched('webgpu', HARDWARE), cpu: refused }));
+    expect(part('cpu-refused')).to.equal(null);
   });
 
   it('disables WebGPU, and says why, when there is no adapter', async () => {
@@ -234,7 +255,10 @@ describe('<llm-backend-picker> with the real worker', function () {
     expect(auto.choice).to.equal('auto');
     expect(auto.webgpuAvailable).to.equal(!!adapter);
     expect(auto.active).to.equal(auto.adapter && !auto.adapter.software ? 'webgpu' : 'cpu');
-    if (auto.adapter?.software) expect(status()).to.match(/^Running on the CPU \(GPU adapter .+ software, not used\)$/);
+    // The worker compiles its WebAssembly kernels, which Chromium runs (SIMD).
+    expect(auto.cpu).to.deep.equal({ code: 'WebAssembly' });
+    if (auto.adapter?.software)
+      expect(status()).to.match(/^Running on the CPU in WebAssembly \(GPU adapter .+ software, not used\)$/);
     expect(auto.reason).to.not.equal('');
     if (!adapter) return;
 

@@ -18,6 +18,17 @@ export interface BackendInfo {
   reason: string;
   /** False where the browser has no WebGPU or no adapter. */
   webgpuAvailable: boolean;
+  /** What the CPU backend runs its arithmetic in (absent: not known). */
+  cpu?: CpuCode;
+}
+
+/**
+ * WebAssembly, or JavaScript: several times slower, where the browser has no WebAssembly SIMD or the page
+ * refuses to compile WebAssembly; then `refused` is one sentence for the page saying why and what would fix it.
+ */
+export interface CpuCode {
+  code: 'WebAssembly' | 'JavaScript';
+  refused?: string;
 }
 
 export interface BackendApi {

@@ -7,9 +7,10 @@ import { messageOf } from '../api/errors.ts';
 import { type BackendApi, type BackendChoice, type BackendInfo, type BackendKind } from '../api/backend.ts';
 import type { GenerateRequest } from '../api/model.ts';
 import type { StepProgress, TrainingProgress } from '../api/training.ts';
-import { backendInfo, decideBackend } from '../backend-choice.ts';
+import { backendInfo, cpuCode, decideBackend } from '../backend-choice.ts';
 import { sameShape } from '../engine/config.ts';
 import { type GeneratedToken, generate } from '../engine/generate.ts';
+import { gemmChosen, gemmPath, gemmRefusal } from '../engine/gemm.ts';
 import { forward, type ForwardResult } from '../engine/model.ts';
 import { type BackendFactory, cpuBackend } from '../engine/train.ts';
 import { type GPUContext, GPUFailure } from '../engine/webgpu/device.ts';
@@ -39,10 +40,12 @@ export class Backends implements BackendApi {
     private readonly findGPU: () => Promise<GPUContext | null>,
     choice: BackendChoice,
   ) {
-    // A forced WebGPU with no adapter leaves the CPU running; info() says why.
-    this.ready = this.apply(choice).catch((error: unknown) => {
+    // A forced WebGPU with no adapter leaves the CPU running; info() says why. It also says what the CPU runs
+    // in, known once the worker's WebAssembly kernel is compiled or refused.
+    const applied = this.apply(choice).catch((error: unknown) => {
       this.reason = messageOf(error);
     });
+    this.ready = Promise.all([applied, gemmChosen()]).then(() => {});
   }
 
   async info(): Promise<BackendInfo> {
@@ -177,7 +180,7 @@ export class Backends implements BackendApi {
   }
 
   private describe(): BackendInfo {
-    return backendInfo(this.choice, this.active, this.reason, this.gpuFound);
+    return backendInfo(this.choice, this.active, this.reason, this.gpuFound, cpuCode(gemmPath(), gemmRefusal()));
   }
 }
 

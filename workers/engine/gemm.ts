@@ -73,6 +73,10 @@ interface WasmKernel {
 }
 
 let kernel: WasmKernel | null = null;
+/** Why the WebAssembly kernel this runtime validates could not be compiled (a content security policy without 'wasm-unsafe-eval'); null: it was not refused. */
+let refusal: string | null = null;
+/** The latest initGemm(), settled (also when it failed). */
+let deciding: Promise<unknown> = Promise.resolve();
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -98,26 +102,51 @@ export function gemmPath(): GemmPath {
   return kernel ? kernel.path : 'js';
 }
 
+/** Settles once the latest initGemm() has chosen its path (at once when none was called). */
+export async function gemmChosen(): Promise<void> {
+  await deciding.catch(() => {});
+}
+
+/** Why gemm() runs in JavaScript although WebAssembly SIMD validates here: the error that refused to compile it; null otherwise. */
+export function gemmRefusal(): string | null {
+  return refusal;
+}
+
 /**
  * Compiles the fastest WebAssembly kernel this runtime validates (asynchronously:
  * browsers refuse large synchronous compiles on the main thread) and makes gemm()
  * use it; resolves to the path chosen. Until then, and where WebAssembly or SIMD
- * is missing, gemm() runs in JavaScript. `path` forces one path (tests, the
- * benchmark); asking for one this runtime cannot run throws.
+ * is missing or refused, gemm() runs in JavaScript. `path` forces one path (tests,
+ * the benchmark); asking for one this runtime cannot run throws.
  */
-export async function initGemm(path?: GemmPath): Promise<GemmPath> {
+export function initGemm(path?: GemmPath): Promise<GemmPath> {
+  const chosen = choosePath(path);
+  deciding = chosen;
+  return chosen;
+}
+
+/**
+ * initGemm()'s work. Validating WebAssembly is allowed everywhere, but a content security policy without
+ * 'wasm-unsafe-eval' refuses to compile it: the path left is then JavaScript, and gemmRefusal() says why.
+ */
+async function choosePath(path: GemmPath | undefined): Promise<GemmPath> {
   const supported = supportedGemmPaths();
   const chosen = path ?? supported[0];
   if (!supported.includes(chosen))
     throw new Error(`gemm path '${chosen}' is not supported here (supported: ${supported.join(', ')})`);
-  if (chosen === 'js') {
-    kernel = null;
+  kernel = null;
+  refusal = null;
+  if (chosen === 'js') return chosen;
+  try {
+    const { instance } = await WebAssembly.instantiate(decodeBase64(WASM_BYTES[chosen]));
+    const exports = instance.exports as unknown as Omit<WasmKernel, 'path' | 'heap'>;
+    kernel = { ...exports, path: chosen, heap: new Float32Array(exports.memory.buffer) };
     return chosen;
+  } catch (error) {
+    if (path) throw error; // a path asked for by name runs or fails
+    refusal = error instanceof Error ? error.message : String(error);
+    return 'js';
   }
-  const { instance } = await WebAssembly.instantiate(decodeBase64(WASM_BYTES[chosen]));
-  const exports = instance.exports as unknown as Omit<WasmKernel, 'path' | 'heap'>;
-  kernel = { ...exports, path: chosen, heap: new Float32Array(exports.memory.buffer) };
-  return chosen;
 }
 
 /**
