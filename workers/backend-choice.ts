@@ -45,12 +45,9 @@ export function cpuCode(path: GemmPath, refusal: string | null): CpuCode {
     code: 'JavaScript',
     refused: byPolicy
       ? "The CPU runs JavaScript, several times slower than WebAssembly: this page's content security policy does not allow WebAssembly (its script-src needs 'wasm-unsafe-eval')."
-      : `The CPU runs JavaScript, several times slower than WebAssembly, which could not be started: ${excerpt(refusal)}`,
+      : `The CPU runs JavaScript, several times slower than WebAssembly, which could not be started: ${refusal}`,
   };
 }
-
-/** The start of a long browser message, enough to recognise it. */
-const excerpt = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 export function backendInfo(
   choice: BackendChoice,
