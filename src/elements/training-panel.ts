@@ -91,6 +91,7 @@ function progressOf(state: TrainingState): TrainingProgress {
     samples: [],
   };
   if (validated?.validationLoss !== undefined) progress.validationLoss = validated.validationLoss;
+  if (state.memorising) progress.memorising = state.memorising;
   return progress;
 }
 
@@ -465,7 +466,7 @@ export class TrainingPanel extends LitElement {
             ${this.renderActions()}
             ${this.error ? html`<p class="error" part="training-error" role="alert">${this.error}</p>` : nothing}
             <llm-training-progress
-              exportparts="progress-bar, stats, stat"
+              exportparts="progress-bar, stats, stat, memorising"
               .progress=${this.progress}
               ?playing=${this.playing}
             ></llm-training-progress>

@@ -4,11 +4,13 @@
  * implements it.
  */
 import type { GPTConfig } from '../engine/config.ts';
+import type { Memorising } from '../engine/memorising.ts';
 import type { Fallback, TrainingSettings } from '../engine/train.ts';
 import type { BackendInfo } from './backend.ts';
 import type { CheckpointSummary } from './library.ts';
 import type { ModelInfo } from './model.ts';
 
+export type { Memorising } from '../engine/memorising.ts';
 export type { TrainingSettings } from '../engine/train.ts';
 
 /** Where the training text comes from. A file's bytes are checked in the worker. */
@@ -96,6 +98,8 @@ export interface StepProgress {
    * the step it went back to (the page drops later points and samples) and why.
    */
   fellBack?: Fallback;
+  /** Set while the validation loss climbs as the training loss falls (engine/memorising.ts states the rule). */
+  memorising?: Memorising;
 }
 
 /** What an autosave did: the model as saved, or why it could not be. */
@@ -130,6 +134,7 @@ export interface TrainingState {
   playing: boolean;
   finished: boolean;
   diverged?: string;
+  memorising?: Memorising;
   history: LossPoint[];
   samples: TrainingSample[];
 }
