@@ -200,9 +200,13 @@ export class TrainingSession {
     return this.trainer.backend;
   }
 
-  /** Weights back to their initial values (same seed, same start), the optimizer and history cleared. */
+  /** Weights back to their initial values (same seed, same start), the optimizer and history cleared; the planned steps only. */
   async reset(): Promise<void> {
     this.pause();
+    if (this.settings.decaySteps !== undefined) {
+      this.settings.totalSteps = this.settings.decaySteps;
+      delete this.settings.decaySteps;
+    }
     this.params.data.set(initParameters(this.config, this.seed).data);
     this.restart();
     await this.drawSample();
@@ -262,6 +266,15 @@ export class TrainingSession {
     }
     if (this.diverged) return { reason: 'diverged', step: this.step, message: this.diverged };
     return { reason: 'finished', step: this.step };
+  }
+
+  /** Trains `moreSteps` past the planned end (see Trainer.keepGoing); the new last step. */
+  keepGoing(moreSteps: number): number {
+    if (this.diverged) throw new Error(`${this.diverged} Reset to train again.`);
+    this.trainer.keepGoing(moreSteps);
+    const { totalSteps, decaySteps } = this.trainer.settings;
+    Object.assign(this.settings, { totalSteps, decaySteps });
+    return totalSteps;
   }
 
   /** One training step (pausing a running loop first). */

@@ -181,6 +181,42 @@ describe('training panel', function () {
     await waitFor(() => !button('reset-button').disabled, 'the buttons after the new model');
   }
 
+  const stat = (label: string) =>
+    [...inner('llm-training-progress').querySelectorAll('[part~="stat"]')]
+      .find((item) => item.querySelector('dt')!.textContent === label)!
+      .querySelector('dd')!.textContent;
+
+  it('keeps going after the run ends: as many steps again, at the final learning rate, the chart going on', async () => {
+    await buildTiny({ totalSteps: '40', evalInterval: '10', sampleInterval: '10' });
+    expect(inPanel('[part~="keep-going-button"]')).to.equal(null);
+    button('play-button').click();
+    const keepGoing = await waitFor(() => inPanel<HTMLButtonElement>('[part~="keep-going-button"]'), 'Keep going', 90000);
+    expect(progressBar()!.value).to.equal(40);
+    expect(button('play-button').disabled).to.equal(true);
+    expect(panel().shadowRoot!.textContent).to.match(/Keep going trains 40 steps more at the final learning rate/);
+
+    keepGoing.click();
+    await waitFor(() => progressBar()!.max === 80, 'the longer run');
+    await waitFor(
+      () => progressBar()!.value === 80 && inPanel('[part~="keep-going-button"]'),
+      'the end of the longer run',
+      90000,
+    );
+    expect(chartPoints()).to.equal(80);
+    const steps = panel()
+      .shadowRoot!.querySelector('llm-loss-chart')!
+      .points.map((point) => point.step);
+    expect(steps).to.deep.equal([...Array(80).keys()].map((i) => i + 1));
+    expect([...inner('llm-loss-chart').querySelectorAll('text')].map((label) => label.textContent)).to.include('80');
+    expect(stat('Step')).to.equal('80 of 80');
+    expect(stat('Learning rate')).to.equal((3e-4).toExponential(2));
+    // The form keeps the plan; Reset goes back to it.
+    expect(inPanel<HTMLInputElement>('#train-totalSteps')!.value).to.equal('40');
+    button('reset-button').click();
+    await waitFor(() => chartPoints() === 0 && !inPanel('[part~="keep-going-button"]'), 'the reset');
+    expect(panel().shadowRoot!.querySelector('llm-loss-chart')!.totalSteps).to.equal(40);
+  });
+
   it('warns when a short pasted text is memorised: the validation loss climbs while the training loss falls', async () => {
     const paste =
       'The lighthouse keeper climbed the stairs every evening at dusk. He carried a lamp, a small tin of oil and a ' +

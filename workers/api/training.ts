@@ -157,9 +157,18 @@ export interface TrainingApi {
    */
   play(onProgress: (progress: TrainingProgress) => unknown): Promise<PlayOutcome>;
   pause(): Promise<void>;
+  /**
+   * Trains `moreSteps` past the planned end: the run now ends that many steps later
+   * (its new last step is the answer). The learning rate keeps its planned decay and
+   * stays at minLearningRate after it; a save after this keeps the longer plan.
+   */
+  keepGoing(moreSteps: number): Promise<number>;
   /** One training step (a running play stops first). */
   step(): Promise<TrainingProgress>;
-  /** Back to the initial weights of the same seed; the history starts again (and the next save is a new saved model). */
+  /**
+   * Back to the initial weights of the same seed and to the planned steps (those keepGoing added go);
+   * the history starts again (and the next save is a new saved model).
+   */
   reset(): Promise<ModelInfo>;
   /** Everything the training panel shows, to redraw it; null when no model trains here. */
   state(): Promise<TrainingState | null>;
