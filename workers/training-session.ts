@@ -13,6 +13,7 @@ import { download, fileName } from './download.ts';
 import { type GPTConfig, validateConfig } from './engine/config.ts';
 import { splitTokens, type TokenDataset } from './engine/data.ts';
 import { generate } from './engine/generate.ts';
+import { type Memorising, memorising } from './engine/memorising.ts';
 import { initParameters, type ParameterTensors } from './engine/params.ts';
 import { presetConfig } from './engine/presets.ts';
 import { CharTokenizer } from './engine/tokenizer.ts';
@@ -161,6 +162,8 @@ export class TrainingSession {
   private reportedSamples = 0;
   private secondsPerStep = 0;
   private diverged: string | undefined;
+  /** What memorising() found at the latest validation. */
+  private memorisingFound: Memorising | undefined;
   /** Id of the play loop allowed to run; pause() and reset() move it on. */
   private activeRun = 0;
   /** Id of the play loop still running (0: none); it may lag activeRun until that loop notices. */
@@ -197,9 +200,13 @@ export class TrainingSession {
     return this.trainer.backend;
   }
 
-  /** Weights back to their initial values (same seed, same start), the optimizer and history cleared. */
+  /** Weights back to their initial values (same seed, same start), the optimizer and history cleared; the planned steps only. */
   async reset(): Promise<void> {
     this.pause();
+    if (this.settings.decaySteps !== undefined) {
+      this.settings.totalSteps = this.settings.decaySteps;
+      delete this.settings.decaySteps;
+    }
     this.params.data.set(initParameters(this.config, this.seed).data);
     this.restart();
     await this.drawSample();
@@ -261,6 +268,15 @@ export class TrainingSession {
     return { reason: 'finished', step: this.step };
   }
 
+  /** Trains `moreSteps` past the planned end (see Trainer.keepGoing); the new last step. */
+  keepGoing(moreSteps: number): number {
+    if (this.diverged) throw new Error(`${this.diverged} Reset to train again.`);
+    this.trainer.keepGoing(moreSteps);
+    const { totalSteps, decaySteps } = this.trainer.settings;
+    Object.assign(this.settings, { totalSteps, decaySteps });
+    return totalSteps;
+  }
+
   /** One training step (pausing a running loop first). */
   async stepOnce(): Promise<StepProgress> {
     this.pause();
@@ -281,6 +297,7 @@ export class TrainingSession {
       samples: [...this.samples],
     };
     if (this.diverged) state.diverged = this.diverged;
+    if (this.memorisingFound) state.memorising = this.memorisingFound;
     return state;
   }
 
@@ -323,6 +340,7 @@ export class TrainingSession {
     session.reportedPoints = saved.history.length;
     session.reportedSamples = session.samples.length;
     if (saved.diverged) session.diverged = saved.diverged;
+    session.memorisingFound = memorising(saved.history);
     return session;
   }
 
@@ -358,6 +376,7 @@ export class TrainingSession {
     this.reportedSamples = 0;
     this.secondsPerStep = 0;
     this.diverged = undefined;
+    this.memorisingFound = undefined;
   }
 
   /** Takes one step; notable when it measured the validation loss, drew a sample, or ended training. */
@@ -378,7 +397,10 @@ export class TrainingSession {
     this.secondsPerStep =
       this.secondsPerStep === 0 ? seconds : this.secondsPerStep + SPEED_SMOOTHING * (seconds - this.secondsPerStep);
     const validated = this.lastStep.validationLoss !== undefined;
-    if (validated) this.latestValidationLoss = this.lastStep.validationLoss;
+    if (validated) {
+      this.latestValidationLoss = this.lastStep.validationLoss;
+      this.memorisingFound = memorising(this.trainer.history);
+    }
     return {
       progress: this.latestProgress(),
       notable: validated || sampled || this.finished || fellBack || this.fallback !== null,
@@ -400,6 +422,7 @@ export class TrainingSession {
     };
     if (this.latestValidationLoss !== undefined) progress.validationLoss = this.latestValidationLoss;
     if (this.diverged) progress.diverged = this.diverged;
+    if (this.memorisingFound) progress.memorising = this.memorisingFound;
     return progress;
   }
 
@@ -415,6 +438,7 @@ export class TrainingSession {
     this.samples = this.samples.filter((sample) => sample.step <= fallback.resumedFrom);
     this.reportedPoints = Math.min(this.reportedPoints, fallback.resumedFrom);
     this.reportedSamples = Math.min(this.reportedSamples, this.samples.length);
+    this.memorisingFound = memorising(this.trainer.history);
     return true;
   }
 

@@ -19,6 +19,9 @@ const PLOT_HEIGHT = HEIGHT - MARGIN.top - MARGIN.bottom;
 const MAX_LINE_POINTS = 320;
 const Y_TICKS = 4;
 const X_TICKS = 5;
+const FONT_SIZE = 12;
+/** A generous width of one character of a tick label (digits and commas), for keeping labels inside the chart. */
+const CHAR_WIDTH = 0.7 * FONT_SIZE;
 
 /** Points averaged in consecutive groups so at most `most` remain (each keeps its group's last step). */
 function thin(points: readonly { step: number; loss: number }[], most: number): { step: number; loss: number }[] {
@@ -64,7 +67,7 @@ export class LossChart extends LitElement {
         width: 100%;
         height: auto;
         font-family: var(--_font);
-        font-size: 12px;
+        font-size: ${FONT_SIZE}px;
       }
       .axis {
         stroke: var(--_border);
@@ -137,12 +140,15 @@ export class LossChart extends LitElement {
           (tick) => svg`<line class="grid" x1=${MARGIN.left} x2=${WIDTH - MARGIN.right} y1=${y(tick)} y2=${y(tick)}></line>
             <text x=${MARGIN.left - 6} y=${y(tick) + 4} text-anchor="end">${formatTick(tick)}</text>`,
         )}
-        ${xTicks.map(
-          (tick) => svg`<text x=${x(tick)} y=${HEIGHT - MARGIN.bottom + 16} text-anchor="middle">${count(tick)}</text>`,
-        )}
+        ${xTicks.map((tick) => {
+          const label = count(tick);
+          // A label centred on a tick near the right edge would be cut ("20,000" as "20,00"): it ends at its tick instead.
+          const anchor = x(tick) + (label.length * CHAR_WIDTH) / 2 > WIDTH ? 'end' : 'middle';
+          return svg`<text x=${x(tick)} y=${HEIGHT - MARGIN.bottom + 16} text-anchor=${anchor}>${label}</text>`;
+        })}
         <line class="axis" x1=${MARGIN.left} x2=${MARGIN.left} y1=${MARGIN.top} y2=${HEIGHT - MARGIN.bottom}></line>
         <line class="axis" x1=${MARGIN.left} x2=${WIDTH - MARGIN.right} y1=${HEIGHT - MARGIN.bottom} y2=${HEIGHT - MARGIN.bottom}></line>
-        <text x=${MARGIN.left + PLOT_WIDTH / 2} y=${HEIGHT - 4} text-anchor="middle">training step</text>
+        <text x=${MARGIN.left + PLOT_WIDTH / 2} y=${HEIGHT - 7} text-anchor="middle">training step</text>
         <text transform="translate(12 ${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)" text-anchor="middle">loss</text>
         <polyline part="train-line" class="train" points=${line(thin(points, MAX_LINE_POINTS))}></polyline>
         ${

@@ -9,8 +9,8 @@
  *   llm-model-change      detail: ModelInfo, when a new model replaces the old one or is reset
  *   llm-training-progress detail: TrainingProgress, a few times a second while training
  *   llm-training-end      detail: PlayOutcome, when play stops (paused, finished or diverged)
- * Parts: play-button, step-button, reset-button, training-error, sample, settings, and those of the inner
- *   elements (corpus picker, size picker, progress, loss chart).
+ * Parts: play-button, keep-going-button, step-button, reset-button, training-error, sample, settings, and
+ *   those of the inner elements (corpus picker, size picker, progress, loss chart).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
@@ -41,7 +41,7 @@ import './training-progress.ts';
 /** What the panel asks of the engine (its inner elements ask nothing). */
 export type TrainingPanelClient = Uses<
   'training',
-  'defaults' | 'describeCorpus' | 'newModel' | 'play' | 'pause' | 'step' | 'reset' | 'state'
+  'defaults' | 'describeCorpus' | 'newModel' | 'play' | 'pause' | 'keepGoing' | 'step' | 'reset' | 'state'
 > &
   Uses<'model', 'presets' | 'countParameters'>;
 
@@ -91,6 +91,7 @@ function progressOf(state: TrainingState): TrainingProgress {
     samples: [],
   };
   if (validated?.validationLoss !== undefined) progress.validationLoss = validated.validationLoss;
+  if (state.memorising) progress.memorising = state.memorising;
   return progress;
 }
 
@@ -186,7 +187,13 @@ export class TrainingPanel extends LitElement {
     this.progress = state && state.step > 0 ? progressOf(state) : null;
     if (state) {
       this.summary = state.corpus;
-      this.settings = formSettings({ ...state.settings, sampleInterval: state.sampleInterval });
+      // The form shows the plan; steps added by Keep going show in the progress only.
+      const { decaySteps, totalSteps } = state.settings;
+      this.settings = formSettings({
+        ...state.settings,
+        totalSteps: decaySteps ?? totalSteps,
+        sampleInterval: state.sampleInterval,
+      });
       if (state.diverged) this.error = state.diverged;
     }
   }
@@ -320,6 +327,24 @@ export class TrainingPanel extends LitElement {
     } finally {
       this.playing = false;
     }
+  }
+
+  /** Trains as many steps again as planned, at the final learning rate, from where training finished. */
+  private async keepGoing(): Promise<void> {
+    const client = this.client;
+    if (!client || this.busy || this.playing || !this.progress) return;
+    // Busy until Play takes over, so a second click cannot add the steps twice.
+    this.busy = true;
+    try {
+      const totalSteps = await client.training.keepGoing(this.settings!.totalSteps);
+      this.progress = { ...this.progress, totalSteps };
+    } catch (error) {
+      this.error = messageOf(error);
+      return;
+    } finally {
+      this.busy = false;
+    }
+    await this.togglePlay();
   }
 
   private stepOnce(): Promise<void> {
@@ -465,7 +490,7 @@ export class TrainingPanel extends LitElement {
             ${this.renderActions()}
             ${this.error ? html`<p class="error" part="training-error" role="alert">${this.error}</p>` : nothing}
             <llm-training-progress
-              exportparts="progress-bar, stats, stat"
+              exportparts="progress-bar, stats, stat, memorising"
               .progress=${this.progress}
               ?playing=${this.playing}
             ></llm-training-progress>
@@ -503,7 +528,7 @@ export class TrainingPanel extends LitElement {
       : this.changed
         ? 'You changed the setup: Reset starts a new model with it.'
         : finished
-          ? 'Training is done. Reset to train again from the same start.'
+          ? `Training is done. Keep going trains ${steps(this.settings!.totalSteps)} more at the final learning rate; Reset trains again from the same start.`
           : '';
     return html`
       <div class="actions">
@@ -515,6 +540,11 @@ export class TrainingPanel extends LitElement {
         >
           ${this.playing ? 'Pause' : 'Play'}
         </button>
+        ${
+          finished && !this.playing && !this.changed
+            ? html`<button part="keep-going-button" ?disabled=${!ready} @click=${this.keepGoing}>Keep going</button>`
+            : nothing
+        }
         <button part="step-button" ?disabled=${!ready || this.playing || finished} @click=${this.stepOnce}>Step</button>
         <button part="reset-button" ?disabled=${!ready || this.playing} @click=${this.reset}>Reset</button>
       </div>

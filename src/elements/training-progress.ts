@@ -1,11 +1,13 @@
 /**
  * <llm-training-progress>: how far training has got: a progress bar over the
- * steps, the tokens seen, the speed, the time left, and the latest losses.
+ * steps, the tokens seen, the speed, the time left, and the latest losses; and
+ * a warning when the model memorises its text instead of learning from it.
  *
  * Properties: progress (TrainingProgress | null), playing (boolean).
- * Parts: progress-bar, stats, stat.
+ * Parts: progress-bar, stats, stat, memorising.
  */
-import { css, html, LitElement } from 'lit';
+import { css, html, LitElement, nothing } from 'lit';
+import type { Memorising } from '../../workers/api/index.ts';
 import type { TrainingProgress } from '../../workers/api/index.ts';
 import { count } from '../format.ts';
 import { theme } from '../theme.ts';
@@ -57,6 +59,12 @@ export class TrainingProgressView extends LitElement {
         font-family: var(--_mono);
         font-size: 0.95rem;
       }
+      .warning {
+        margin: 0.6rem 0 0;
+        padding: 0.5rem 0.75rem;
+        border-left: 3px solid var(--_warning);
+        font-size: 0.9rem;
+      }
     `,
   ];
 
@@ -84,8 +92,18 @@ export class TrainingProgressView extends LitElement {
       <dl part="stats">
         ${stats.map(([label, value]) => html`<div part="stat"><dt>${label}</dt><dd>${value}</dd></div>`)}
       </dl>
+      ${progress.memorising ? memorisingWarning(progress.memorising) : nothing}
     `;
   }
+}
+
+/** What to say when the validation loss climbs while the training loss falls, and what to do about it. */
+function memorisingWarning({ bestStep, best, latest }: Memorising) {
+  return html`<p class="warning" part="memorising" role="status">
+    <strong>It is memorising this text</strong> rather than learning from it: the validation loss has risen from
+    ${best.toFixed(2)} at step ${count(bestStep)} to ${latest.toFixed(2)} while the training loss kept falling. Try a
+    longer text, a smaller model, or stopping at about step ${count(bestStep)}, where the validation loss was lowest.
+  </p>`;
 }
 
 customElements.define('llm-training-progress', TrainingProgressView);

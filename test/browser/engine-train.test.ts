@@ -136,6 +136,19 @@ describe('learningRateAt', () => {
   it('with no warm-up starts at the peak', () => {
     expect(learningRateAt(0, { ...schedule, warmupSteps: 0 })).to.equal(1);
   });
+
+  it('kept going past the planned end: the decay keeps its plan, then the minimum', () => {
+    const longer = { ...schedule, totalSteps: 300, decaySteps: 110 };
+    for (const [step, expected] of [
+      [4, 0.5],
+      [60, 0.55],
+      [110, 0.1],
+      [250, 0.1],
+      [299, 0.1],
+    ] as const) {
+      expect(learningRateAt(step, longer), `step ${step}`).to.be.closeTo(expected, 1e-12);
+    }
+  });
 });
 
 describe('splitTokens and sampleBatch', () => {
@@ -343,8 +356,24 @@ describe('Trainer', () => {
     expect(() => new Trainer(params, dataset, { seqLen: 17 })).to.throw(/longer than the model's context of 16/);
     expect(() => new Trainer(params, dataset, { batchSize: 0 })).to.throw(/batchSize must be a positive whole number/);
     expect(() => new Trainer(params, dataset, { beta2: 1 })).to.throw(/beta2/);
+    expect(() => new Trainer(params, dataset, { decaySteps: 0 })).to.throw(/decaySteps must be a positive whole number/);
     const short = { train: dataset.train, validation: dataset.validation.subarray(0, 10) };
     expect(() => new Trainer(params, short, {})).to.throw(/validation text has 10 tokens/);
+  });
+
+  it('keeps going: more steps, at the learning rate the planned decay ended on', async () => {
+    const trainer = new Trainer(initParameters(config, 3), dataset, { ...settings, totalSteps: 12 });
+    await steps(trainer, 12);
+    trainer.keepGoing(5);
+    expect(trainer.settings).to.include({ totalSteps: 17, decaySteps: 12 });
+    const more = await steps(trainer, 5);
+    expect(more.map((report) => report.step)).to.deep.equal([13, 14, 15, 16, 17]);
+    expect(more.map((report) => report.learningRate)).to.deep.equal(Array(5).fill(settings.minLearningRate));
+    // The last step of the longer run measures the validation loss, as the last step of any run does.
+    expect(more.filter((report) => report.validationLoss !== undefined).map((report) => report.step)).to.deep.equal([17]);
+    trainer.keepGoing(3);
+    expect(trainer.settings).to.include({ totalSteps: 20, decaySteps: 12 });
+    expect(() => trainer.keepGoing(0)).to.throw(/positive whole number/);
   });
 
   it("defaults to the issue's optimiser settings and gradient clipping at 1", () => {

@@ -165,4 +165,104 @@ describe('training panel', function () {
       'why 30 wide with 4 heads fails',
     );
   });
+
+  /** Chooses the Tiny size and the settings, then builds the model with Reset (the setup changed since the last one). */
+  async function buildTiny(settings: Record<string, string>): Promise<void> {
+    const sizes = inner('llm-model-size-picker');
+    [...sizes.querySelectorAll('[part~="size"]')]
+      .find((label) => label.textContent!.includes('Tiny'))!
+      .querySelector('input')!
+      .click();
+    for (const [key, value] of Object.entries(settings)) setField(`train-${key}`, value);
+    await waitFor(() => /Reset starts a new model/.test(panel().shadowRoot!.textContent!), 'the note that Reset builds');
+    const built = new Promise((resolve) => document.addEventListener('llm-model-change', resolve, { once: true }));
+    button('reset-button').click();
+    await built;
+    await waitFor(() => !button('reset-button').disabled, 'the buttons after the new model');
+  }
+
+  const stat = (label: string) =>
+    [...inner('llm-training-progress').querySelectorAll('[part~="stat"]')]
+      .find((item) => item.querySelector('dt')!.textContent === label)!
+      .querySelector('dd')!.textContent;
+
+  it('keeps going after the run ends: as many steps again, at the final learning rate, the chart going on', async () => {
+    await buildTiny({ totalSteps: '40', evalInterval: '10', sampleInterval: '10' });
+    expect(inPanel('[part~="keep-going-button"]')).to.equal(null);
+    button('play-button').click();
+    const keepGoing = await waitFor(() => inPanel<HTMLButtonElement>('[part~="keep-going-button"]'), 'Keep going', 90000);
+    expect(progressBar()!.value).to.equal(40);
+    expect(button('play-button').disabled).to.equal(true);
+    expect(panel().shadowRoot!.textContent).to.match(/Keep going trains 40 steps more at the final learning rate/);
+
+    keepGoing.click();
+    await waitFor(() => progressBar()!.max === 80, 'the longer run');
+    await waitFor(
+      () => progressBar()!.value === 80 && inPanel('[part~="keep-going-button"]'),
+      'the end of the longer run',
+      90000,
+    );
+    expect(chartPoints()).to.equal(80);
+    const steps = panel()
+      .shadowRoot!.querySelector('llm-loss-chart')!
+      .points.map((point) => point.step);
+    expect(steps).to.deep.equal([...Array(80).keys()].map((i) => i + 1));
+    expect([...inner('llm-loss-chart').querySelectorAll('text')].map((label) => label.textContent)).to.include('80');
+    expect(stat('Step')).to.equal('80 of 80');
+    expect(stat('Learning rate')).to.equal((3e-4).toExponential(2));
+    // The form keeps the plan; Reset goes back to it.
+    expect(inPanel<HTMLInputElement>('#train-totalSteps')!.value).to.equal('40');
+    button('reset-button').click();
+    await waitFor(() => chartPoints() === 0 && !inPanel('[part~="keep-going-button"]'), 'the reset');
+    expect(panel().shadowRoot!.querySelector('llm-loss-chart')!.totalSteps).to.equal(40);
+  });
+
+  it('warns when a short pasted text is memorised: the validation loss climbs while the training loss falls', async () => {
+    const paste =
+      'The lighthouse keeper climbed the stairs every evening at dusk. He carried a lamp, a small tin of oil and a ' +
+      'notebook in which he wrote down the weather, the ships he saw and the birds that rested on the rail. In winter ' +
+      'the wind came from the north and the waves broke over the rocks below, throwing spray as high as the gallery. ' +
+      'In summer the sea was calm and children from the village rowed out to wave at him. He had kept the light for ' +
+      'thirty years, and his father had kept it before him. Nobody in the village could remember a night when the lamp ' +
+      'had not been lit. One autumn a letter arrived from the harbour office saying that the light would soon be run ' +
+      'by a machine. The keeper read it twice, folded it into his notebook and went up the stairs as usual. That night ' +
+      'he wrote: wind from the west, three fishing boats, one heron, and a letter. Then he trimmed the wick, polished ' +
+      'the glass and watched the beam sweep across the dark water until the grey morning came again. In spring the ' +
+      'machine came by boat, and he showed the two engineers how to trim the wick.';
+    expect(paste.length).to.be.within(1000, 1100);
+    const picker = inner('llm-corpus-picker');
+    picker.querySelector<HTMLInputElement>('input[value="text"]')!.click();
+    await waitFor(() => picker.querySelector('#paste'), 'the paste box');
+    picker.querySelector<HTMLTextAreaElement>('#paste')!.value = paste;
+    picker.querySelector<HTMLButtonElement>('.row button')!.click();
+    await waitFor(
+      () => picker.querySelector('[part~="corpus-summary"]')?.textContent!.includes(paste.length.toLocaleString('en-US')),
+      'the summary of the paste',
+    );
+    await buildTiny({ totalSteps: '2000', evalInterval: '10' });
+    expect(inner('llm-training-progress').querySelector('[part~="memorising"]')).to.equal(null);
+    button('play-button').click();
+    const warning = await waitFor(
+      () => inner('llm-training-progress').querySelector('[part~="memorising"]'),
+      'the warning',
+      90000,
+    );
+    button('play-button').click();
+    await waitFor(() => button('play-button').textContent!.trim() === 'Play', 'the pause');
+
+    // The numbers it names are those of the chart: the lowest validation loss, its step, and the newest.
+    const validation = panel()
+      .shadowRoot!.querySelector('llm-loss-chart')!
+      .points.filter((point) => point.validationLoss !== undefined);
+    const lowest = validation.reduce((best, point) => (point.validationLoss! < best.validationLoss! ? point : best));
+    const latest = validation.at(-1)!.validationLoss!;
+    expect(latest - lowest.validationLoss!).to.be.at.least(0.05);
+    const text = warning.textContent!.replace(/\s+/g, ' ');
+    expect(text).to.contain('It is memorising this text');
+    expect(text).to.contain(`risen from ${lowest.validationLoss!.toFixed(2)} at step ${lowest.step} to ${latest.toFixed(2)}`);
+    expect(text).to.match(/longer text, a smaller model, or stopping at about step \d+/);
+    expect(warning.getAttribute('role')).to.equal('status');
+    // It came within a few hundred steps, long before the planned 2,000.
+    expect(progressBar()!.value).to.be.below(1000);
+  });
 });

@@ -4,11 +4,13 @@
  * implements it.
  */
 import type { GPTConfig } from '../engine/config.ts';
+import type { Memorising } from '../engine/memorising.ts';
 import type { Fallback, TrainingSettings } from '../engine/train.ts';
 import type { BackendInfo } from './backend.ts';
 import type { CheckpointSummary } from './library.ts';
 import type { ModelInfo } from './model.ts';
 
+export type { Memorising } from '../engine/memorising.ts';
 export type { TrainingSettings } from '../engine/train.ts';
 
 /** Where the training text comes from. A file's bytes are checked in the worker. */
@@ -96,6 +98,8 @@ export interface StepProgress {
    * the step it went back to (the page drops later points and samples) and why.
    */
   fellBack?: Fallback;
+  /** Set while the validation loss climbs as the training loss falls (engine/memorising.ts states the rule). */
+  memorising?: Memorising;
 }
 
 /** What an autosave did: the model as saved, or why it could not be. */
@@ -130,6 +134,7 @@ export interface TrainingState {
   playing: boolean;
   finished: boolean;
   diverged?: string;
+  memorising?: Memorising;
   history: LossPoint[];
   samples: TrainingSample[];
 }
@@ -152,9 +157,18 @@ export interface TrainingApi {
    */
   play(onProgress: (progress: TrainingProgress) => unknown): Promise<PlayOutcome>;
   pause(): Promise<void>;
+  /**
+   * Trains `moreSteps` past the planned end: the run now ends that many steps later
+   * (its new last step is the answer). The learning rate keeps its planned decay and
+   * stays at minLearningRate after it; a save after this keeps the longer plan.
+   */
+  keepGoing(moreSteps: number): Promise<number>;
   /** One training step (a running play stops first). */
   step(): Promise<TrainingProgress>;
-  /** Back to the initial weights of the same seed; the history starts again (and the next save is a new saved model). */
+  /**
+   * Back to the initial weights of the same seed and to the planned steps (those keepGoing added go);
+   * the history starts again (and the next save is a new saved model).
+   */
   reset(): Promise<ModelInfo>;
   /** Everything the training panel shows, to redraw it; null when no model trains here. */
   state(): Promise<TrainingState | null>;

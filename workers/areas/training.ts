@@ -104,6 +104,10 @@ export class TrainingArea implements TrainingApi {
     this.active.session?.pause();
   }
 
+  async keepGoing(moreSteps: number): Promise<number> {
+    return this.session().keepGoing(moreSteps);
+  }
+
   async step(): Promise<TrainingProgress> {
     const session = this.session();
     return this.reportOn(session, await this.backends.report(await session.stepOnce()));

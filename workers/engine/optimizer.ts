@@ -98,20 +98,26 @@ export interface Schedule {
   /** Where the cosine decay ends. */
   minLearningRate: number;
   warmupSteps: number;
-  /** The step at which the decay reaches minLearningRate (it stays there after). */
+  /** The last step of training. */
   totalSteps: number;
+  /**
+   * The step at which the decay reaches minLearningRate (it stays there after):
+   * totalSteps, unless training was made to go on past its planned end.
+   */
+  decaySteps?: number;
 }
 
 /**
  * Learning rate for step `step` (0-based): rises linearly over the warm-up steps
  * (step 0 gets learningRate/warmupSteps, so the first update is already a small
  * one), then follows half a cosine from learningRate down to minLearningRate
- * at totalSteps. Small steps first let Adam's moment estimates settle.
+ * at decaySteps (totalSteps unless set). Small steps first let Adam's moment
+ * estimates settle.
  */
 export function learningRateAt(step: number, schedule: Schedule): number {
-  const { learningRate, minLearningRate, warmupSteps, totalSteps } = schedule;
+  const { learningRate, minLearningRate, warmupSteps, totalSteps, decaySteps = totalSteps } = schedule;
   if (step < warmupSteps) return (learningRate * (step + 1)) / warmupSteps;
-  if (step >= totalSteps) return minLearningRate;
-  const progress = (step - warmupSteps) / (totalSteps - warmupSteps);
+  if (step >= decaySteps) return minLearningRate;
+  const progress = (step - warmupSteps) / (decaySteps - warmupSteps);
   return minLearningRate + 0.5 * (1 + Math.cos(Math.PI * progress)) * (learningRate - minLearningRate);
 }

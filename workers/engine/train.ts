@@ -214,6 +214,8 @@ function checkSettings(s: TrainingSettings, blockSize: number): void {
   }
   if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0)
     throw new Error(`warmupSteps must be a whole number, got ${s.warmupSteps}`);
+  if (s.decaySteps !== undefined && !(Number.isInteger(s.decaySteps) && s.decaySteps >= 1))
+    throw new Error(`decaySteps must be a positive whole number, got ${s.decaySteps}`);
   if (s.seqLen > blockSize) throw new Error(`seqLen ${s.seqLen} is longer than the model's context of ${blockSize}`);
   for (const key of ['learningRate', 'minLearningRate', 'weightDecay', 'eps'] as const) {
     if (!(s[key] >= 0 && Number.isFinite(s[key]))) throw new Error(`${key} must be a number ≥ 0, got ${s[key]}`);
@@ -306,6 +308,17 @@ export class Trainer {
   /** Mean loss over evalBatches batches of the validation text (the same batches every time). */
   evaluate(): Promise<number> {
     return this.exclusive(() => this.withFallback(() => this.evaluateOn()));
+  }
+
+  /**
+   * Moves the last step `moreSteps` later. The learning rate keeps the decay it
+   * was planned with, and stays at minLearningRate after it.
+   */
+  keepGoing(moreSteps: number): void {
+    if (!Number.isInteger(moreSteps) || moreSteps < 1)
+      throw new Error(`the steps to add must be a positive whole number, got ${moreSteps}`);
+    this.settings.decaySteps ??= this.settings.totalSteps;
+    this.settings.totalSteps += moreSteps;
   }
 
   /** The last fallback to the CPU, once: null when there was none since the last call. */
