@@ -9,7 +9,7 @@ import type { CharTokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
 import type { CheckpointSummary, SavedModels } from './api/library.ts';
 import type { CheckpointRecord, StoredCorpus, StoredTraining } from './store/records.ts';
-import { messageOf } from './api/errors.ts';
+import { excerpt, messageOf } from './api/errors.ts';
 
 /** Training saves itself this often by default (and whenever it pauses). */
 export const DEFAULT_AUTOSAVE_STEPS = 50;
@@ -55,7 +55,7 @@ export class ModelLibrary {
 
   setAutosave(everySteps: number): void {
     if (!Number.isInteger(everySteps) || everySteps < 0)
-      throw new Error(`autosave needs a whole number of steps ≥ 0, got ${everySteps}`);
+      throw new Error(`autosave needs a whole number of steps ≥ 0, got ${excerpt(everySteps)}`);
     this.autosaveEvery = everySteps;
   }
 
@@ -153,6 +153,16 @@ export class ModelLibrary {
       this.active = null;
       await this.store.setActive(null);
     }
+  }
+
+  /**
+   * The saved model to reopen on start could not be opened: the model in use is
+   * not it, and nothing reopens on start until a model is saved or opened. A
+   * storage problem here changes nothing worse than it already is.
+   */
+  async notReopened(): Promise<void> {
+    this.active = null;
+    await this.store.setActive(null).catch(() => {});
   }
 
   /** The model in use is a new one: its next save is a new record. */

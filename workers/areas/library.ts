@@ -1,10 +1,11 @@
 /** The library area: the models saved in this browser, opened, renamed, exported and imported. */
-import { messageOf } from '../api/errors.ts';
+import { cut, messageOf } from '../api/errors.ts';
 import type { CheckpointSummary, ImportSource, LibraryApi, SavedModels } from '../api/library.ts';
 import type { ModelInfo } from '../api/model.ts';
 import { download, fileName } from '../download.ts';
 import { importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
 import type { ModelLibrary, ModelToSave } from '../model-library.ts';
+import type { CheckpointRecord } from '../store/records.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { TrainingArea } from './training.ts';
 import { type TransferFunction, transferFresh } from './transfer.ts';
@@ -34,21 +35,36 @@ export class LibraryArea implements LibraryApi {
 
   async open(id: string): Promise<ModelInfo> {
     const record = await this.saves.read(id);
-    this.active.replace(await this.training.loadedFrom(record));
+    try {
+      this.active.replace(await this.training.loadedFrom(record));
+    } catch (error) {
+      throw new Error(`The saved model ${quoted(record.name)} could not be opened: ${reasonOf(error)}.`, { cause: error });
+    }
     await this.saves.opened(record);
     return this.describe();
   }
 
+  /**
+   * A save that cannot be opened (unreadable, or weights whose forward pass is
+   * not finite, saved before such weights were refused) must not trap the page on
+   * every start: the model stays as it is (the page then loads its starting
+   * model), the notice names the save and says why, and the save stays listed
+   * but no longer reopens on start.
+   */
   async restoreActive(): Promise<ModelInfo | null> {
+    let record: CheckpointRecord | null = null;
     try {
-      const record = await this.saves.activeRecord();
+      record = await this.saves.activeRecord();
       if (!record) return null;
       this.active.replace(await this.training.loadedFrom(record));
       this.saves.reopened(record);
       return this.describe();
     } catch (error) {
-      this.saves.forget();
-      this.active.notice = `Your saved model could not be reopened (${messageOf(error)}).`;
+      await this.saves.notReopened();
+      const which = record ? `Your saved model ${quoted(record.name)}` : 'Your saved model';
+      this.active.notice =
+        `${which} could not be reopened: ${reasonOf(error)}. The playground started without it; ` +
+        'it stays in Saved models, where you can delete it.';
       return null;
     }
   }
@@ -104,6 +120,12 @@ async function toSaveFrom(loaded: LoadedModel): Promise<ModelToSave> {
   else if (checkpoint) model.source = checkpoint;
   return model;
 }
+
+/** Why something failed, to go inside a sentence. */
+const reasonOf = (error: unknown): string => messageOf(error).replace(/\.$/, '');
+
+/** A saved model's name in a message, in quotes and cut short. */
+const quoted = (name: string): string => `"${cut(name)}"`;
 
 /** A model name as a file name: letters, digits, dashes. */
 const safeFileName = (name: string): string =>

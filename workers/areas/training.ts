@@ -17,6 +17,7 @@ import type {
   TrainingSettings,
   TrainingState,
 } from '../api/training.ts';
+import { weightsProblem } from '../engine/checkpoint.ts';
 import { validateConfig } from '../engine/config.ts';
 import { createParameters } from '../engine/params.ts';
 import { CharTokenizer } from '../engine/tokenizer.ts';
@@ -77,6 +78,8 @@ export class TrainingArea implements TrainingApi {
       tokenizer: CharTokenizer.fromJSON(record.tokenizer),
       seed: record.seed,
     };
+    const problem = weightsProblem(model.params);
+    if (problem) throw new Error(problem);
     if (record.source) model.checkpoint = record.source;
     if (record.training && record.corpus) {
       const corpus = PreparedCorpus.fromStored(record.corpus);
