@@ -4,8 +4,9 @@
  * When storage fails (quota, a private window) the message is kept for the
  * page and the model simply stays in memory.
  */
-import type { GPTConfig } from './engine/config.ts';
-import type { CharTokenizer } from './engine/tokenizer.ts';
+import { type GPTConfig, validateConfig } from './engine/config.ts';
+import { createParameters, type ParameterTensors } from './engine/params.ts';
+import { CharTokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
 import type { CheckpointSummary, SavedModels } from './api/library.ts';
 import type { CheckpointRecord, StoredCorpus, StoredTraining } from './store/records.ts';
@@ -33,6 +34,16 @@ export interface ModelToSave {
   training: StoredTraining | null;
   corpus: StoredCorpus | null;
   source?: string;
+}
+
+/** A saved model's weights, shape and tokenizer, as far as reading them checks them; throws when they do not fit. */
+export function savedWeights(record: CheckpointRecord): {
+  config: GPTConfig;
+  params: ParameterTensors;
+  tokenizer: CharTokenizer;
+} {
+  const config = validateConfig(record.config);
+  return { config, params: createParameters(config, record.params), tokenizer: CharTokenizer.fromJSON(record.tokenizer) };
 }
 
 export class ModelLibrary {

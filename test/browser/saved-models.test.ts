@@ -7,6 +7,7 @@ import '../../src/llm-playground.ts';
 import type { NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
 import { importCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { createParameters } from '../../workers/engine/params.ts';
+import { parseSafetensors, readTensor } from '../../workers/engine/safetensors.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
 import { pick, randomInt } from './seeded.ts';
@@ -193,7 +194,7 @@ describe('saved models', function () {
     expect([...(await engine.model.predict(prompt, { temperature: 1 })).probs]).to.deep.equal([...predictionBefore.probs]);
   });
 
-  it('starts from the shipped model when the saved one cannot be opened, names it and why, and keeps it listed', async () => {
+  it('starts from the shipped model when the saved one cannot be opened, names it and why, keeps it listed and downloadable', async () => {
     const tokenizer = CharTokenizer.fromText(text);
     const config = { ...shape, vocabSize: tokenizer.size, tied: false };
     const params = createParameters(config);
@@ -231,7 +232,7 @@ describe('saved models', function () {
       expect(info, what).to.include({ checkpoint: 'default-model.safetensors', weights: 'trained' });
       expect(info.notice, what).to.match(
         new RegExp(
-          `^Your saved model "${name}" could not be reopened: ${reason}.*\\. The playground started without it; it stays in Saved models, where you can delete it\\.$`,
+          `^Your saved model "${name}" could not be reopened: ${reason}.*\\. The playground started without it; it stays in Saved models, where you can download or delete it\\.$`,
         ),
       );
       const list = await engine.library.list();
@@ -251,6 +252,19 @@ describe('saved models', function () {
       expect(refused?.message, what).to.match(new RegExp(`^The saved model "${name}" could not be opened: ${reason}`));
       expect(await engine.model.info(), what).to.deep.equal(info);
       expect(Array.from((await engine.model.predict('the ', { temperature: 1 })).probs), what).to.deep.equal(Array.from(odds));
+
+      // It can still be downloaded as it is, when its parts can be read at all.
+      const exported = await engine.library.export(summary.id).then(
+        ({ bytes }) => bytes,
+        (error: Error) => error,
+      );
+      if (edit.params) {
+        const file = parseSafetensors(exported as Uint8Array);
+        expect(Array.from(readTensor(file, 'ln_f.weight')), what).to.deep.equal(new Array(shape.nEmbd).fill(Math.fround(3.4e38)));
+        expect(() => importCheckpoint(exported as Uint8Array), what).to.throw(new RegExp(reason));
+      } else {
+        expect((exported as Error).message, what).to.match(new RegExp(`^The saved model "${name}" could not be read: ${reason}`));
+      }
     }
   });
 

@@ -69,8 +69,12 @@ export interface LibraryApi {
   duplicate(id: string): Promise<CheckpointSummary>;
   /** Deletes a saved model; if it is the one in use, that stays in memory, unsaved. */
   delete(id: string): Promise<void>;
-  /** The model in use as .safetensors (Hugging Face GPT-2 names, our config and tokenizer in the metadata). */
-  export(): Promise<{ fileName: string; bytes: Uint8Array }>;
+  /**
+   * The model in use, or the saved model `id` without opening it (also one that
+   * cannot be opened), as .safetensors: Hugging Face GPT-2 names, our config and
+   * tokenizer in the metadata.
+   */
+  export(id?: string): Promise<{ fileName: string; bytes: Uint8Array }>;
   /**
    * Reads a .safetensors file (its bytes, or from a URL), checks all of it, and
    * only then makes it the model in use and saves it. A file that fails any

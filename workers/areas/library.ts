@@ -3,8 +3,8 @@ import { cut, messageOf } from '../api/errors.ts';
 import type { CheckpointSummary, ImportSource, LibraryApi, SavedModels } from '../api/library.ts';
 import type { ModelInfo } from '../api/model.ts';
 import { download, fileName } from '../download.ts';
-import { importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
-import type { ModelLibrary, ModelToSave } from '../model-library.ts';
+import { type Checkpoint, importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
+import { type ModelLibrary, type ModelToSave, savedWeights } from '../model-library.ts';
 import type { CheckpointRecord } from '../store/records.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { TrainingArea } from './training.ts';
@@ -64,7 +64,7 @@ export class LibraryArea implements LibraryApi {
       const which = record ? `Your saved model ${quoted(record.name)}` : 'Your saved model';
       this.active.notice =
         `${which} could not be reopened: ${reasonOf(error)}. The playground started without it; ` +
-        'it stays in Saved models, where you can delete it.';
+        'it stays in Saved models, where you can download or delete it.';
       return null;
     }
   }
@@ -83,10 +83,10 @@ export class LibraryArea implements LibraryApi {
     return this.saves.delete(id);
   }
 
-  async export(): Promise<{ fileName: string; bytes: Uint8Array }> {
-    const { model, params } = await this.active.use();
-    const bytes = writeCheckpoint({ config: model.config, params, tokenizer: model.tokenizer });
-    return transferFresh(this.transfer, { fileName: `${safeFileName(model.name)}.safetensors`, bytes });
+  async export(id?: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    const { name, ...weights } = id === undefined ? await this.inUse() : await this.saved(id);
+    const bytes = writeCheckpoint(weights);
+    return transferFresh(this.transfer, { fileName: `${safeFileName(name)}.safetensors`, bytes });
   }
 
   async import(source: ImportSource): Promise<ModelInfo> {
@@ -101,6 +101,22 @@ export class LibraryArea implements LibraryApi {
       // Kept in memory; info().storageProblem says why it is not saved.
     }
     return this.describe();
+  }
+
+  /** The model in use with its weights on the CPU. */
+  private async inUse(): Promise<Checkpoint & { name: string }> {
+    const { model, params } = await this.active.use();
+    return { name: model.name, config: model.config, params, tokenizer: model.tokenizer };
+  }
+
+  /** A saved model's weights, read without opening it. */
+  private async saved(id: string): Promise<Checkpoint & { name: string }> {
+    const record = await this.saves.read(id);
+    try {
+      return { name: record.name, ...savedWeights(record) };
+    } catch (error) {
+      throw new Error(`The saved model ${quoted(record.name)} could not be read: ${reasonOf(error)}.`, { cause: error });
+    }
   }
 
   async setAutosave(everySteps: number): Promise<void> {
