@@ -31,6 +31,12 @@ const MAX_HEADER_BYTES = 100_000_000;
 export const MAX_HEADER_DEPTH = 64;
 /** Most tensors a header may list: GPT-2 XL, the largest GPT-2, has under 700 (with its mask buffers). */
 export const MAX_TENSORS = 10_000;
+/**
+ * Most entries a list in the header may have. Its lists are shapes (one entry
+ * per dimension; GPT-2's have 1 or 2) and data_offsets (2): a shape of millions
+ * of entries is refused before JSON.parse spends a second reading it.
+ */
+export const MAX_LIST_ENTRIES = 64;
 /** The header's entry for the file's string metadata: every other entry is a tensor. */
 const METADATA_KEY = '__metadata__';
 
@@ -147,14 +153,16 @@ function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
 
 /**
  * One pass over the header's text before JSON.parse reads it: refuses nesting
- * deeper than MAX_HEADER_DEPTH and more than MAX_TENSORS tensors, and returns
+ * deeper than MAX_HEADER_DEPTH, more than MAX_TENSORS tensors and lists of more
+ * than MAX_LIST_ENTRIES entries, and returns
  * the first key some object gives twice, with the key of that object (undefined
  * at the top). JSON.parse silently keeps the last of two, which would hide a
  * tensor; the caller reports it once the text is known to be JSON.
  */
 function scanHeader(text: string): { key: string; within?: string } | undefined {
-  // One entry per open object or array: the keys seen so far (null for an array) and the key the container sits under.
-  const open: { keys: Set<string> | null; under?: string }[] = [];
+  // One entry per open object or array: the keys seen so far (null for an array), the entries
+  // after the first (an array's commas), and the key the container sits under.
+  const open: { keys: Set<string> | null; commas: number; under?: string }[] = [];
   let lastKey: string | undefined;
   let expectKey = false;
   let tensors = 0;
@@ -165,13 +173,21 @@ function scanHeader(text: string): { key: string; within?: string } | undefined 
       if (open.length === MAX_HEADER_DEPTH) {
         fail(`header nests more than ${MAX_HEADER_DEPTH} levels deep, where a safetensors header needs 3`);
       }
-      open.push({ keys: char === '{' ? new Set() : null, under: lastKey });
+      open.push({ keys: char === '{' ? new Set() : null, commas: 0, under: lastKey });
       expectKey = char === '{';
     } else if (char === '}' || char === ']') {
       open.pop();
       expectKey = false;
     } else if (char === ',') {
-      expectKey = open.at(-1)?.keys != null;
+      const container = open.at(-1);
+      expectKey = container?.keys != null;
+      if (container?.keys === null && ++container.commas === MAX_LIST_ENTRIES) {
+        const where = [container.under, open.at(-2)?.under].filter((key) => key !== undefined).map((key) => excerpt(key));
+        fail(
+          `header has a list of more than ${MAX_LIST_ENTRIES} entries${where.length ? ` (in ${where.join(' of ')})` : ''}, ` +
+            'where a shape has one per dimension',
+        );
+      }
     } else if (char === '"') {
       const start = i;
       for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
