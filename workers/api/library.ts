@@ -61,8 +61,10 @@ export interface LibraryApi {
   open(id: string): Promise<ModelInfo>;
   /**
    * Opens the saved model the page last used (on start, and after the worker
-   * was restarted). Null, the model unchanged, when there is none; when it cannot
-   * be read, the model's info().notice says why.
+   * was restarted). Null, the model unchanged, when there is none; also when it
+   * cannot be opened (unreadable, or weights whose forward pass is not finite):
+   * the model's info().notice then names it and says why, and it stays listed
+   * but no longer reopens on start.
    */
   restoreActive(): Promise<ModelInfo | null>;
   rename(id: string, name: string): Promise<CheckpointSummary>;
