@@ -14,6 +14,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { excerpt } from './api/errors.ts';
 import {
   type Checkpoint,
   CONFIG_METADATA_KEY,
@@ -88,7 +89,7 @@ function readConfigArgument(value: string, flag: string): Record<string, unknown
 function wholeNumber(values: Values, name: string, fallback: number): number {
   const text = values[name];
   if (text === undefined) return fallback;
-  if (typeof text !== 'string' || !/^\d+$/.test(text)) fail(`--${name} must be a whole number, got "${text}"`);
+  if (typeof text !== 'string' || !/^\d+$/.test(text)) fail(`--${name} must be a whole number, got ${excerpt(text)}`);
   return Number(text);
 }
 
@@ -97,14 +98,14 @@ function decimal(values: Values, name: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value))
-    fail(`--${name} must be a number, got "${text}"`);
+    fail(`--${name} must be a number, got ${excerpt(text)}`);
   return value;
 }
 
 function tokenIds(text: string, flag: string): number[] {
   const parts = text.split(',').map((part) => part.trim());
   if (!parts.every((part) => /^\d+$/.test(part)))
-    fail(`${flag} must be token ids separated by commas, like 1,2,3; got "${text}"`);
+    fail(`${flag} must be token ids separated by commas, like 1,2,3; got ${excerpt(text)}`);
   return parts.map(Number);
 }
 

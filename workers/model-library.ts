@@ -4,12 +4,13 @@
  * When storage fails (quota, a private window) the message is kept for the
  * page and the model simply stays in memory.
  */
-import type { GPTConfig } from './engine/config.ts';
-import type { CharTokenizer } from './engine/tokenizer.ts';
+import { type GPTConfig, validateConfig } from './engine/config.ts';
+import { createParameters, type ParameterTensors } from './engine/params.ts';
+import { CharTokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
 import type { CheckpointSummary, SavedModels } from './api/library.ts';
 import type { CheckpointRecord, StoredCorpus, StoredTraining } from './store/records.ts';
-import { messageOf } from './api/errors.ts';
+import { excerpt, messageOf } from './api/errors.ts';
 
 /** Training saves itself this often by default (and whenever it pauses). */
 export const DEFAULT_AUTOSAVE_STEPS = 50;
@@ -35,6 +36,16 @@ export interface ModelToSave {
   source?: string;
 }
 
+/** A saved model's weights, shape and tokenizer, as far as reading them checks them; throws when they do not fit. */
+export function savedWeights(record: CheckpointRecord): {
+  config: GPTConfig;
+  params: ParameterTensors;
+  tokenizer: CharTokenizer;
+} {
+  const config = validateConfig(record.config);
+  return { config, params: createParameters(config, record.params), tokenizer: CharTokenizer.fromJSON(record.tokenizer) };
+}
+
 export class ModelLibrary {
   autosaveEvery = DEFAULT_AUTOSAVE_STEPS;
   /** The model in use as saved; null until it is. */
@@ -55,7 +66,7 @@ export class ModelLibrary {
 
   setAutosave(everySteps: number): void {
     if (!Number.isInteger(everySteps) || everySteps < 0)
-      throw new Error(`autosave needs a whole number of steps ≥ 0, got ${everySteps}`);
+      throw new Error(`autosave needs a whole number of steps ≥ 0, got ${excerpt(everySteps)}`);
     this.autosaveEvery = everySteps;
   }
 
@@ -153,6 +164,16 @@ export class ModelLibrary {
       this.active = null;
       await this.store.setActive(null);
     }
+  }
+
+  /**
+   * The saved model to reopen on start could not be opened: the model in use is
+   * not it, and nothing reopens on start until a model is saved or opened. A
+   * storage problem here changes nothing worse than it already is.
+   */
+  async notReopened(): Promise<void> {
+    this.active = null;
+    await this.store.setActive(null).catch(() => {});
   }
 
   /** The model in use is a new one: its next save is a new record. */

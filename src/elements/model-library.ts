@@ -1,7 +1,7 @@
 /**
  * <llm-model-library>: the models saved in this browser. Save the model the
  * playground holds (by hand, or every N training steps), open, rename,
- * duplicate or delete a saved one, export the active model as .safetensors and
+ * duplicate, download or delete a saved one, export the active model as .safetensors and
  * import one (file, drop or URL), and see how much storage they take. The
  * storing and every check of an imported file happen in the worker, through
  * `client`; this element shows what it answers. Each saved model is drawn
@@ -17,8 +17,8 @@
  *   llm-models-change  detail: SavedModels, whenever the list (or the storage it reports) changed
  * Parts: library, active-model, storage, persisted, storage-problem, save-name, save-button, autosave,
  *   export-button, status, error, models, model, active-badge, model-name, model-meta, open-button,
- *   rename-button, rename-field, rename-save, rename-cancel, duplicate-button, delete-button, confirm-delete,
- *   confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button.
+ *   rename-button, rename-field, rename-save, rename-cancel, duplicate-button, download-button, delete-button,
+ *   confirm-delete, confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button.
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -101,6 +101,7 @@ export class ModelLibrary extends LitElement {
     commitRename: (model) => this.commitRename(model),
     stopRename: (model) => this.stopRename(model.id),
     duplicate: (model) => this.duplicate(model),
+    download: (model) => this.export(model),
     askDelete: (model) => this.askDelete(model.id),
     cancelDelete: (model) => this.cancelDelete(model.id),
     confirmDelete: (model) => this.confirmDelete(model),
@@ -299,11 +300,12 @@ export class ModelLibrary extends LitElement {
     );
   }
 
-  private export(): Promise<void> {
+  /** Downloads the model in use, or the saved model given, as .safetensors. */
+  private export(saved?: CheckpointSummary): Promise<void> {
     return this.run(
-      { action: 'export' },
+      saved ? { action: 'download', id: saved.id } : { action: 'export' },
       async (client) => {
-        const { fileName, bytes } = await client.library.export();
+        const { fileName, bytes } = await client.library.export(saved?.id);
         // Bytes from the worker arrive in a plain ArrayBuffer (structured clone), never a shared one.
         const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
         const link = document.createElement('a');
@@ -450,7 +452,7 @@ export class ModelLibrary extends LitElement {
               </option>`,
             )}
           </select>
-          <button part="export-button" ?disabled=${locked} aria-busy=${String(this.isBusy('export'))} @click=${this.export}>
+          <button part="export-button" ?disabled=${locked} aria-busy=${String(this.isBusy('export'))} @click=${() => this.export()}>
             ${this.isBusy('export') ? 'Exporting…' : 'Export .safetensors'}
           </button>
         </div>

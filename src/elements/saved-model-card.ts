@@ -6,14 +6,15 @@
  * handling reach every part.
  *
  * Parts: model, active-badge, model-name, model-meta, open-button, rename-button, rename-field, rename-save,
- *   rename-cancel, duplicate-button, delete-button, confirm-delete, confirm-delete-button, cancel-delete-button.
+ *   rename-cancel, duplicate-button, download-button, delete-button, confirm-delete, confirm-delete-button,
+ *   cancel-delete-button.
  */
 import { html, nothing } from 'lit';
 import type { CheckpointSummary } from '../../workers/api/index.ts';
 import { formatBytes, relativeTime, steps } from '../format.ts';
 
 /** What a card's buttons start (the library runs one action at a time). */
-export type CardAction = 'open' | 'rename' | 'duplicate' | 'delete';
+export type CardAction = 'open' | 'rename' | 'duplicate' | 'download' | 'delete';
 
 export interface SavedModelCard {
   model: CheckpointSummary;
@@ -37,6 +38,8 @@ export interface SavedModelActions {
   commitRename(model: CheckpointSummary): unknown;
   stopRename(model: CheckpointSummary): unknown;
   duplicate(model: CheckpointSummary): unknown;
+  /** Downloads the save as .safetensors without opening it (a save that cannot be opened too). */
+  download(model: CheckpointSummary): unknown;
   askDelete(model: CheckpointSummary): unknown;
   cancelDelete(model: CheckpointSummary): unknown;
   confirmDelete(model: CheckpointSummary): unknown;
@@ -119,6 +122,9 @@ function renderButtons({ model, locked, canSave, running }: SavedModelCard, acti
       @click=${() => actions.duplicate(model)}
     >
       ${running === 'duplicate' ? 'Duplicating…' : 'Duplicate'}
+    </button>
+    <button part="download-button" ?disabled=${locked} aria-busy=${String(running === 'download')} @click=${() => actions.download(model)}>
+      ${running === 'download' ? 'Downloading…' : 'Download'}
     </button>
     <button class="danger" part="delete-button" ?disabled=${locked} @click=${() => actions.askDelete(model)}>Delete</button>
   </div>`;

@@ -290,7 +290,7 @@ describe('reading a Hugging Face GPT-2 file', () => {
       /missing lm_head\.weight/,
     );
     expect(() => readCheckpoint(hfFile(), { config: { ...HF_CONFIG, n_positions: 3 } })).to.throw(
-      'checkpoint: tensor transformer.wpe.weight has shape [4, 4] but the config needs [3, 4]',
+      'checkpoint: tensor transformer.wpe.weight has shape [4,4] but the config needs [3,4]',
     );
   });
 
@@ -303,6 +303,15 @@ describe('reading a Hugging Face GPT-2 file', () => {
     );
     expect(() => readCheckpoint(hfFile(HF_TENSORS, poison(-Infinity)), { config: HF_CONFIG })).to.throw(
       'tensor transformer.h.0.mlp.c_fc.bias holds -Infinity at index 3',
+    );
+  });
+
+  it('rejects finite weights whose forward pass overflows, as the CLI reads the file', () => {
+    const huge = (name: string, values: Float32Array) => {
+      if (name === 'transformer.ln_f.weight') values.fill(3.4e38);
+    };
+    expect(() => readCheckpoint(hfFile(HF_TENSORS, huge), { config: HF_CONFIG })).to.throw(
+      /^checkpoint: its weights are too large to compute with \(running it on 4 tokens gives (NaN|-?Infinity) where odds/,
     );
   });
 

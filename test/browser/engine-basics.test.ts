@@ -101,6 +101,27 @@ describe('CharTokenizer', () => {
     expect(tokenizer.vocab).to.deep.equal([UNKNOWN_TOKEN, '\n', ' ', ',', 'd', 'e', 'h', 'l', 'o', 'r', 'w']);
   });
 
+  it('takes a token per code point, as encode splits text, and refuses any other entry by its index', () => {
+    const characters = ['\n', 'é', '😀', '\u{10FFFF}', '\uD800'];
+    const wide = new CharTokenizer([UNKNOWN_TOKEN, ...characters]);
+    const text = characters.join('');
+    expect(wide.encode(text)).to.deep.equal([...text].map((_, i) => i + 1));
+    const refused: [unknown, string][] = [
+      [['abc'], 'is not a string: ["abc"]'],
+      [['a'], 'is not a string: ["a"]'],
+      [null, 'is not a string: null'],
+      [5, 'is not a string: 5'],
+      ['', 'is not a single character: ""'],
+      ['ab', 'is not a single character: "ab"'],
+      ['e\u0301', 'is not a single character: "e\u0301"'],
+      ['😀😀', 'is not a single character: "😀😀"'],
+    ];
+    for (const [entry, problem] of refused) {
+      const vocab = [UNKNOWN_TOKEN, 'a', entry, 'b'];
+      expect(() => CharTokenizer.fromJSON({ type: 'char', vocab } as never), String(entry)).to.throw(`token 2 ${problem}`);
+    }
+  });
+
   it('round-trips text made of known characters', () => {
     const text = 'hello world, low rod\n';
     const ids = tokenizer.encode(text);

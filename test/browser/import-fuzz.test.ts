@@ -498,7 +498,7 @@ function shapes(): Malformed[] {
       what: `${name} as [${reshaped}]`,
       file: assemble(editTensor(good, name, { shape: reshaped })),
       problem: new RegExp(
-        `^tensor ${literal(name)} has shape \\[${reshaped.join(', ')}\\] but the config needs \\[${shape.join(', ')}\\]$`,
+        `^tensor ${literal(name)} has shape ${literal(JSON.stringify(reshaped))} but the config needs ${literal(JSON.stringify(shape))}$`,
       ),
     });
   }
@@ -506,7 +506,9 @@ function shapes(): Malformed[] {
   const configured = (edit: Partial<GPTConfig>): Uint8Array =>
     assemble(withMetadata(good, { llm_playground_config: JSON.stringify({ ...config, ...edit }) }));
   const needs = (name: string, found: number[], needed: number[]): RegExp =>
-    new RegExp(`^tensor ${literal(name)} has shape \\[${found.join(', ')}\\] but the config needs \\[${needed.join(', ')}\\]$`);
+    new RegExp(
+      `^tensor ${literal(name)} has shape ${literal(JSON.stringify(found))} but the config needs ${literal(JSON.stringify(needed))}$`,
+    );
   cases.push(
     { what: 'config blockSize 9', file: configured({ blockSize: 9 }), problem: needs('wpe.weight', [8, 8], [9, 8]) },
     { what: 'config blockSize 4', file: configured({ blockSize: 4 }), problem: needs('wpe.weight', [8, 8], [4, 8]) },
@@ -565,6 +567,80 @@ function nonFinite(): Malformed[] {
   return cases;
 }
 
+const TOO_LARGE =
+  /^its weights are too large to compute with \(running it on 8 tokens gives (NaN|-?Infinity) where odds should be\), so it could not predict anything$/;
+
+/** Finite weights so large that the forward pass overflows: the issue's two examples, and one layer's bias at random. */
+function overflowing(): Malformed[] {
+  const filled = (tensors: string[], value: number): Uint8Array => {
+    const parts = structuredClone(good);
+    for (const name of tensors) {
+      const [begin, end] = entry(parts, name).data_offsets;
+      new Float32Array(parts.data.buffer, parts.data.byteOffset + begin, (end - begin) / 4).fill(value);
+    }
+    return assemble(parts);
+  };
+  const biases = names.filter((name) => name.endsWith('.attn.c_attn.bias'));
+  const layer = between(0, config.nLayer);
+  return [
+    { what: 'every ln_f.weight 3.4e38', file: filled(['ln_f.weight'], 3.4e38), problem: TOO_LARGE },
+    { what: 'every c_attn.bias 3e38', file: filled(biases, 3e38), problem: TOO_LARGE },
+    { what: `every h.${layer}.attn.c_attn.bias 3e38`, file: filled([`h.${layer}.attn.c_attn.bias`], 3e38), problem: TOO_LARGE },
+  ];
+}
+
+/** What the header's parse is bounded by: its nesting and its number of tensors. Each message quotes only a short excerpt. */
+function headerBounds(): Malformed[] {
+  const withHeader = (text: string): Uint8Array => withHeaderBytes(new TextEncoder().encode(text), good.data);
+  const nested = (depth: number): string => `{"x":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+  const TOO_DEEP = /^header nests more than 64 levels deep, where a safetensors header needs 3$/;
+  const manyTensors = (count: number): string =>
+    `{${Array.from({ length: count }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(',')}}`;
+  // A shape padded with ones holds as many values: it passes the size checks and must still be quoted short.
+  const ones = (count: number, dtype = 'F32'): Parts =>
+    editTensor(good, 'ln_f.weight', { shape: [...new Array<number>(count).fill(1), config.nEmbd], dtype });
+  const TOO_LONG =
+    /^header has a list of more than 64 entries \(in "shape" of "ln_f\.weight"\), where a shape has one per dimension$/;
+  return [
+    { what: 'nested 100,000 deep', file: withHeader(nested(100_000)), problem: TOO_DEEP },
+    { what: 'nested 65 deep', file: withHeader(nested(65)), problem: TOO_DEEP },
+    // 64 levels are read, and refused for what they are.
+    {
+      what: 'nested 64 deep',
+      file: withHeader(nested(64)),
+      problem: /^tensor "x" must be an object with dtype, shape and data_offsets, got \[{20}\[*… \(1 entry\)$/,
+    },
+    {
+      what: '10,001 tensors',
+      file: withHeader(manyTensors(10_001)),
+      problem: /^header lists more than 10,000 tensors, the most this reads$/,
+    },
+    { what: 'a shape of 5,000,001 entries', file: assemble(ones(5_000_000)), problem: TOO_LONG },
+    { what: 'a shape of 65 entries', file: assemble(ones(64)), problem: TOO_LONG },
+    // 64 are read, and quoted short where they are wrong.
+    {
+      what: 'a shape of 64 entries',
+      file: assemble(ones(63)),
+      problem: /^tensor ln_f\.weight has shape \[1(,1)+,?… \(64 entries\) but the config needs \[8\]$/,
+    },
+    {
+      what: 'a shape of 64 entries and the wrong byte count',
+      file: assemble(ones(63, 'F16')),
+      problem: /^tensor "ln_f\.weight" has 32 bytes but shape \[1(,1)+,?… \(64 entries\) of F16 needs 16$/,
+    },
+    {
+      what: 'a dtype of a million characters',
+      file: assemble(editTensor(good, 'wte.weight', { dtype: 'F'.repeat(1_000_000) })),
+      problem: /^tensor "wte\.weight" has dtype "F+… \(1,000,000 characters\); supported: F32, F16, BF16$/,
+    },
+    {
+      what: 'a tensor name of a million characters',
+      file: assemble(appendTensor(good, 'n'.repeat(1_000_000), [1])),
+      problem: /^tensors do not match the config \(.*\): unexpected n+…$/,
+    },
+  ];
+}
+
 function overTheLimit(): Malformed[] {
   const limits = [0, 8, valid.length - 1, ...Array.from({ length: 9 }, () => between(1, valid.length))];
   return limits.map((maxBytes) => ({
@@ -577,7 +653,7 @@ function overTheLimit(): Malformed[] {
 
 function tokenizers(): Malformed[] {
   const metadata = (edit: Record<string, string | undefined>): Uint8Array => assemble(withMetadata(good, edit));
-  const vocabulary = (vocab: string[]): string => JSON.stringify({ type: 'char', vocab });
+  const vocabulary = (vocab: unknown[]): string => JSON.stringify({ type: 'char', vocab });
   const invalid = (reason: string): RegExp => new RegExp(`^the tokenizer in the file's metadata is invalid: ${reason}`);
   const ours = [...tokenizer.vocab];
   const cases: Malformed[] = [
@@ -609,6 +685,27 @@ function tokenizers(): Malformed[] {
       file: metadata({ tokenizer: vocabulary([...ours.slice(0, -1), 'ab']) }),
       problem: invalid(`token ${ours.length - 1} is not a single character`),
     },
+    // The issue's entries that slipped through or broke the check, and a long one: each named by its index, quoted short.
+    ...(
+      [
+        [['abc'], '["abc"]', 'is not a string: \\["abc"\\]'],
+        [null, 'null', 'is not a string: null'],
+        [5, '5', 'is not a string: 5'],
+        ['ab', '"ab"', 'is not a single character: "ab"'],
+        ['', 'empty', 'is not a single character: ""'],
+        ['x'.repeat(100_000), '100,000 x', 'is not a single character: "x+… \\(100,000 characters\\)'],
+        ['e\u0301', 'e and a combining accent', 'is not a single character: "e\u0301"'],
+      ] as const
+    ).map(([token, what, reason]) => {
+      const index = between(1, ours.length);
+      const vocab: unknown[] = [...ours];
+      vocab[index] = token;
+      return {
+        what: `token ${index} ${what}`,
+        file: metadata({ tokenizer: vocabulary(vocab) }),
+        problem: invalid(`token ${index} ${reason}$`),
+      };
+    }),
     {
       what: 'a tokenizer that is not JSON',
       file: metadata({ tokenizer: vocabulary(ours).slice(0, -3) }),
@@ -702,6 +799,8 @@ const CATEGORIES: [string, () => Malformed[]][] = [
   ['missing and extra tensors', missingAndExtra],
   ['shapes not matching the config', shapes],
   ['NaN and infinite weights', nonFinite],
+  ['weights too large to compute with', overflowing],
+  ['header bounds', headerBounds],
   ['over the size limit', overTheLimit],
   ['tokenizer missing or mismatched', tokenizers],
   ['config metadata invalid', configs],

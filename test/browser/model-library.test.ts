@@ -160,8 +160,8 @@ class FakeLibrary implements ModelLibraryClient {
       this.models = this.models.filter((model) => model.id !== id);
       if (this.activeId === id) this.activeId = null;
     },
-    export: async () => {
-      await this.enter('export');
+    export: async (id) => {
+      await this.enter('export', ...(id === undefined ? [] : [id]));
       return this.exported;
     },
     import: async (source) => {
@@ -456,8 +456,8 @@ describe('<llm-model-library>', function () {
     const { createObjectURL, revokeObjectURL } = URL;
     afterEach(() => Object.assign(URL, { createObjectURL, revokeObjectURL }));
 
-    it('downloads the active model as its .safetensors file, then lets the URL go', async () => {
-      await mount(new FakeLibrary());
+    /** Clicks `button` and catches the download it starts: the link, the file's bytes, and the URLs let go. */
+    async function download(button: HTMLElement) {
       const url = `blob:${location.origin}/${randomId()}`;
       const blobs: Blob[] = [];
       const revoked: string[] = [];
@@ -473,11 +473,18 @@ describe('<llm-model-library>', function () {
       };
       document.addEventListener('click', onClick, true);
       try {
-        part('export-button')!.click();
+        button.click();
         await waitFor(() => downloads.length, 'the download');
       } finally {
         document.removeEventListener('click', onClick, true);
       }
+      return { url, blobs, revoked, downloads };
+    }
+
+    it('downloads the active model as its .safetensors file, then lets the URL go', async () => {
+      await mount(new FakeLibrary());
+      const { url, blobs, revoked, downloads } = await download(part('export-button')!);
+      expect(client.called('export')).to.deep.equal([[]]);
       expect(downloads[0]!.download).to.equal(client.exported.fileName);
       expect(downloads[0]!.href).to.equal(url);
       expect(new Uint8Array(await blobs[0]!.arrayBuffer())).to.deep.equal(client.exported.bytes);
@@ -485,6 +492,17 @@ describe('<llm-model-library>', function () {
       expect(revoked).to.deep.equal([url]);
       expect(text(part('status'))).to.equal(`Exported ${client.exported.fileName}`);
       expect(downloads[0]!.isConnected).to.equal(false);
+    });
+
+    it('downloads any saved model from its card, without opening it', async () => {
+      await mount(new FakeLibrary());
+      const target = pick(client.models);
+      const { blobs, downloads } = await download(inRow(target.id, 'download-button')!);
+      expect(client.called('export')).to.deep.equal([[target.id]]);
+      expect(client.called('open')).to.deep.equal([]);
+      expect(downloads[0]!.download).to.equal(client.exported.fileName);
+      expect(new Uint8Array(await blobs[0]!.arrayBuffer())).to.deep.equal(client.exported.bytes);
+      await waitFor(() => text(part('status')) === `Exported ${client.exported.fileName}`, 'the status line');
     });
   });
 

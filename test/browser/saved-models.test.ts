@@ -2,13 +2,18 @@
 // exactly where it was saved, the saved-models list, export and import (and
 // imports that must change nothing), storage that fails, and a worker that dies.
 import { expect } from 'chai';
-import { EngineClient, type RestartEvent } from '../../src/client.ts';
+import { DEFAULT_MODEL_URL, EngineClient, type RestartEvent } from '../../src/client.ts';
+import '../../src/llm-playground.ts';
 import type { NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
 import { importCheckpoint } from '../../workers/engine/checkpoint.ts';
+import { createParameters } from '../../workers/engine/params.ts';
+import { parseSafetensors, readTensor } from '../../workers/engine/safetensors.ts';
+import { Random } from '../../workers/engine/random.ts';
+import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
 import { pick, randomInt } from './seeded.ts';
 import { ModelLibrary } from '../../workers/model-library.ts';
 import { createEngine } from '../../workers/engine.ts';
-import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
+import { type CheckpointInput, CheckpointStore } from '../../workers/store/checkpoint-store.ts';
 import { waitFor } from './wait-for.ts';
 
 const database = (): string => `test-${crypto.randomUUID()}`;
@@ -187,6 +192,114 @@ describe('saved models', function () {
     expect(listAfter.activeId).to.equal(listBefore.activeId);
     expect((await engine.model.info()).name).to.equal(infoBefore.name);
     expect([...(await engine.model.predict(prompt, { temperature: 1 })).probs]).to.deep.equal([...predictionBefore.probs]);
+  });
+
+  it('starts from the shipped model when the saved one cannot be opened, names it and why, keeps it listed and downloadable', async () => {
+    const tokenizer = CharTokenizer.fromText(text);
+    const config = { ...shape, vocabSize: tokenizer.size, tied: false };
+    const params = createParameters(config);
+    new Random(seed).fillNormal(params.data, 0.1);
+    // Saved before such saves were refused: finite weights that overflow, and a vocabulary entry that is no character.
+    const overflowing = params.data.slice();
+    createParameters(config, overflowing).lnfw.fill(3.4e38);
+    const broken: [string, Partial<CheckpointInput>, string][] = [
+      ['every ln_f.weight 3.4e38', { params: overflowing }, 'its weights are too large to compute with'],
+      [
+        'a vocabulary entry ["abc"]',
+        { tokenizer: { type: 'char', vocab: [...tokenizer.vocab.slice(0, -1), ['abc'] as never] } },
+        'token \\d+ is not a string: \\["abc"\\]',
+      ],
+    ];
+    for (const [what, edit, reason] of broken) {
+      const db = database();
+      const store = new CheckpointStore({ dbName: db });
+      const name = `${pick(['Mine', 'Old run', 'Tiny'])} ${randomInt(1, 1000)}`;
+      const record: CheckpointInput = {
+        id: CheckpointStore.newId(),
+        name,
+        config,
+        tokenizer: tokenizer.toJSON(),
+        params: params.data,
+        seed,
+        training: null,
+        corpus: null,
+      };
+      const { summary } = await store.save({ ...record, ...edit });
+      await store.setActive(summary.id);
+
+      const engine = client({ database: db, modelUrl: DEFAULT_MODEL_URL });
+      const info = await engine.model.info();
+      expect(info, what).to.include({ checkpoint: 'default-model.safetensors', weights: 'trained' });
+      expect(info.notice, what).to.match(
+        new RegExp(
+          `^Your saved model "${name}" could not be reopened: ${reason}.*\\. The playground started without it; it stays in Saved models, where you can download or delete it\\.$`,
+        ),
+      );
+      const list = await engine.library.list();
+      expect(
+        list.models.map(({ id }) => id),
+        what,
+      ).to.deep.equal([summary.id]);
+      expect(list.activeId, what).to.equal(null);
+      const odds = (await engine.model.predict('the ', { temperature: 1 })).probs;
+      expect(odds.every(Number.isFinite), what).to.equal(true);
+
+      // Opened by hand, it is refused for the same reason and the model in use stays.
+      const refused = await engine.library.open(summary.id).then(
+        () => null,
+        (error: Error) => error,
+      );
+      expect(refused?.message, what).to.match(new RegExp(`^The saved model "${name}" could not be opened: ${reason}`));
+      expect(await engine.model.info(), what).to.deep.equal(info);
+      expect(Array.from((await engine.model.predict('the ', { temperature: 1 })).probs), what).to.deep.equal(Array.from(odds));
+
+      // It can still be downloaded as it is, when its parts can be read at all.
+      const exported = await engine.library.export(summary.id).then(
+        ({ bytes }) => bytes,
+        (error: Error) => error,
+      );
+      if (edit.params) {
+        const file = parseSafetensors(exported as Uint8Array);
+        expect(Array.from(readTensor(file, 'ln_f.weight')), what).to.deep.equal(new Array(shape.nEmbd).fill(Math.fround(3.4e38)));
+        expect(() => importCheckpoint(exported as Uint8Array), what).to.throw(new RegExp(reason));
+      } else {
+        expect((exported as Error).message, what).to.match(new RegExp(`^The saved model "${name}" could not be read: ${reason}`));
+      }
+    }
+  });
+
+  it('shows the playground why its saved model was not reopened', async () => {
+    const db = database();
+    const store = new CheckpointStore({ dbName: db });
+    const tokenizer = CharTokenizer.fromText(text);
+    const config = { ...shape, vocabSize: tokenizer.size, tied: true };
+    const params = createParameters(config);
+    params.qkvb.fill(3e38);
+    const name = `Run ${randomInt(1, 1000)}`;
+    const record: CheckpointInput = {
+      id: CheckpointStore.newId(),
+      name,
+      config,
+      tokenizer: tokenizer.toJSON(),
+      params: params.data,
+      seed,
+      training: null,
+      corpus: null,
+    };
+    const { summary } = await store.save(record);
+    await store.setActive(summary.id);
+
+    const playground = document.createElement('llm-playground');
+    playground.setAttribute('database', db);
+    document.body.append(playground);
+    try {
+      const notice = () => playground.shadowRoot?.querySelector('[part="notice"]')?.textContent ?? '';
+      await waitFor(() => notice().includes(name), 'the notice naming the saved model');
+      expect(notice()).to.match(new RegExp(`^Your saved model "${name}" could not be reopened: its weights are too large`));
+      expect(playground.status).to.equal('ready');
+    } finally {
+      playground.remove();
+    }
   });
 
   it('keeps training in memory when storage is unavailable, and says why saving failed', async () => {

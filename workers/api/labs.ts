@@ -5,6 +5,7 @@
  */
 import type { GPTConfig } from '../engine/config.ts';
 import type { ParameterCounts } from '../engine/params.ts';
+import { excerpt } from './errors.ts';
 
 // ---- Softmax and temperature ----
 
@@ -149,7 +150,8 @@ export const DEFAULT_PACKING: PackingRequest = { dimension: 64, count: 192, step
  * so with the bias of −1 only both together get past the ReLU.
  */
 export function defaultFactMlp(dimension = 6): FactMlpSetup {
-  if (!Number.isInteger(dimension) || dimension < 3) throw new Error(`the fact needs at least 3 dimensions, got ${dimension}`);
+  if (!Number.isInteger(dimension) || dimension < 3)
+    throw new Error(`the fact needs at least 3 dimensions, got ${excerpt(dimension)}`);
   const axis = (index: number): number[] => Array.from({ length: dimension }, (_, i) => (i === index ? 1 : 0));
   const [michael, jordan, basketball] = [axis(0), axis(1), axis(2)];
   return {

@@ -61,16 +61,22 @@ export interface LibraryApi {
   open(id: string): Promise<ModelInfo>;
   /**
    * Opens the saved model the page last used (on start, and after the worker
-   * was restarted). Null, the model unchanged, when there is none; when it cannot
-   * be read, the model's info().notice says why.
+   * was restarted). Null, the model unchanged, when there is none; also when it
+   * cannot be opened (unreadable, or weights whose forward pass is not finite):
+   * the model's info().notice then names it and says why, and it stays listed
+   * but no longer reopens on start.
    */
   restoreActive(): Promise<ModelInfo | null>;
   rename(id: string, name: string): Promise<CheckpointSummary>;
   duplicate(id: string): Promise<CheckpointSummary>;
   /** Deletes a saved model; if it is the one in use, that stays in memory, unsaved. */
   delete(id: string): Promise<void>;
-  /** The model in use as .safetensors (Hugging Face GPT-2 names, our config and tokenizer in the metadata). */
-  export(): Promise<{ fileName: string; bytes: Uint8Array }>;
+  /**
+   * The model in use, or the saved model `id` without opening it (also one that
+   * cannot be opened), as .safetensors: Hugging Face GPT-2 names, our config and
+   * tokenizer in the metadata.
+   */
+  export(id?: string): Promise<{ fileName: string; bytes: Uint8Array }>;
   /**
    * Reads a .safetensors file (its bytes, or from a URL), checks all of it, and
    * only then makes it the model in use and saves it. A file that fails any

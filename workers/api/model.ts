@@ -138,7 +138,8 @@ export interface ModelApi {
   /**
    * Replaces the model with the checkpoint at `url` (one with our config and
    * tokenizer in its metadata). When it cannot be fetched or read, the current
-   * model stays and info().notice says why.
+   * model stays and info().notice says why. A notice given before (why the saved
+   * model was not reopened) is kept.
    */
   loadCheckpoint(url: string): Promise<ModelInfo>;
 }

@@ -1,10 +1,11 @@
 /** The library area: the models saved in this browser, opened, renamed, exported and imported. */
-import { messageOf } from '../api/errors.ts';
+import { cut, messageOf } from '../api/errors.ts';
 import type { CheckpointSummary, ImportSource, LibraryApi, SavedModels } from '../api/library.ts';
 import type { ModelInfo } from '../api/model.ts';
 import { download, fileName } from '../download.ts';
-import { importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
-import type { ModelLibrary, ModelToSave } from '../model-library.ts';
+import { type Checkpoint, importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
+import { type ModelLibrary, type ModelToSave, savedWeights } from '../model-library.ts';
+import type { CheckpointRecord } from '../store/records.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { TrainingArea } from './training.ts';
 import { type TransferFunction, transferFresh } from './transfer.ts';
@@ -34,21 +35,36 @@ export class LibraryArea implements LibraryApi {
 
   async open(id: string): Promise<ModelInfo> {
     const record = await this.saves.read(id);
-    this.active.replace(await this.training.loadedFrom(record));
+    try {
+      this.active.replace(await this.training.loadedFrom(record));
+    } catch (error) {
+      throw new Error(`The saved model ${quoted(record.name)} could not be opened: ${reasonOf(error)}.`, { cause: error });
+    }
     await this.saves.opened(record);
     return this.describe();
   }
 
+  /**
+   * A save that cannot be opened (unreadable, or weights whose forward pass is
+   * not finite, saved before such weights were refused) must not trap the page on
+   * every start: the model stays as it is (the page then loads its starting
+   * model), the notice names the save and says why, and the save stays listed
+   * but no longer reopens on start.
+   */
   async restoreActive(): Promise<ModelInfo | null> {
+    let record: CheckpointRecord | null = null;
     try {
-      const record = await this.saves.activeRecord();
+      record = await this.saves.activeRecord();
       if (!record) return null;
       this.active.replace(await this.training.loadedFrom(record));
       this.saves.reopened(record);
       return this.describe();
     } catch (error) {
-      this.saves.forget();
-      this.active.notice = `Your saved model could not be reopened (${messageOf(error)}).`;
+      await this.saves.notReopened();
+      const which = record ? `Your saved model ${quoted(record.name)}` : 'Your saved model';
+      this.active.notice =
+        `${which} could not be reopened: ${reasonOf(error)}. The playground started without it; ` +
+        'it stays in Saved models, where you can download or delete it.';
       return null;
     }
   }
@@ -67,10 +83,10 @@ export class LibraryArea implements LibraryApi {
     return this.saves.delete(id);
   }
 
-  async export(): Promise<{ fileName: string; bytes: Uint8Array }> {
-    const { model, params } = await this.active.use();
-    const bytes = writeCheckpoint({ config: model.config, params, tokenizer: model.tokenizer });
-    return transferFresh(this.transfer, { fileName: `${safeFileName(model.name)}.safetensors`, bytes });
+  async export(id?: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    const { name, ...weights } = id === undefined ? await this.inUse() : await this.saved(id);
+    const bytes = writeCheckpoint(weights);
+    return transferFresh(this.transfer, { fileName: `${safeFileName(name)}.safetensors`, bytes });
   }
 
   async import(source: ImportSource): Promise<ModelInfo> {
@@ -85,6 +101,22 @@ export class LibraryArea implements LibraryApi {
       // Kept in memory; info().storageProblem says why it is not saved.
     }
     return this.describe();
+  }
+
+  /** The model in use with its weights on the CPU. */
+  private async inUse(): Promise<Checkpoint & { name: string }> {
+    const { model, params } = await this.active.use();
+    return { name: model.name, config: model.config, params, tokenizer: model.tokenizer };
+  }
+
+  /** A saved model's weights, read without opening it. */
+  private async saved(id: string): Promise<Checkpoint & { name: string }> {
+    const record = await this.saves.read(id);
+    try {
+      return { name: record.name, ...savedWeights(record) };
+    } catch (error) {
+      throw new Error(`The saved model ${quoted(record.name)} could not be read: ${reasonOf(error)}.`, { cause: error });
+    }
   }
 
   async setAutosave(everySteps: number): Promise<void> {
@@ -104,6 +136,12 @@ async function toSaveFrom(loaded: LoadedModel): Promise<ModelToSave> {
   else if (checkpoint) model.source = checkpoint;
   return model;
 }
+
+/** Why something failed, to go inside a sentence. */
+const reasonOf = (error: unknown): string => messageOf(error).replace(/\.$/, '');
+
+/** A saved model's name in a message, in quotes and cut short. */
+const quoted = (name: string): string => `"${cut(name)}"`;
 
 /** A model name as a file name: letters, digits, dashes. */
 const safeFileName = (name: string): string =>

@@ -146,6 +146,8 @@ export class ModelArea implements ModelApi {
 
   async loadCheckpoint(url: string): Promise<ModelInfo> {
     const name = fileName(url);
+    // A notice from before (why the saved model was not reopened) says why this model loads: it stays.
+    const notices = [this.active.notice];
     try {
       const checkpoint = readCheckpoint(await download(url));
       if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
@@ -153,8 +155,11 @@ export class ModelArea implements ModelApi {
       const { seed } = this.active.model;
       this.active.replace({ name: name.replace(/\.safetensors$/i, ''), config, params, tokenizer, seed, checkpoint: name });
     } catch (error) {
-      this.active.notice = `The trained model ${name} could not be loaded (${messageOf(error)}), so this model starts from random weights.`;
+      notices.push(
+        `The trained model ${name} could not be loaded (${messageOf(error)}), so this model starts from random weights.`,
+      );
     }
+    this.active.notice = notices.filter(Boolean).join(' ') || undefined;
     return this.describe();
   }
 }

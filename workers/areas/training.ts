@@ -17,10 +17,8 @@ import type {
   TrainingSettings,
   TrainingState,
 } from '../api/training.ts';
-import { validateConfig } from '../engine/config.ts';
-import { createParameters } from '../engine/params.ts';
-import { CharTokenizer } from '../engine/tokenizer.ts';
-import type { ModelLibrary } from '../model-library.ts';
+import { weightsProblem } from '../engine/checkpoint.ts';
+import { type ModelLibrary, savedWeights } from '../model-library.ts';
 import type { CheckpointRecord } from '../store/records.ts';
 import { checkTimelapse, PreparedCorpus, readCorpus, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
@@ -69,14 +67,10 @@ export class TrainingArea implements TrainingApi {
 
   /** A saved model as the model in use: one saved while training gets its training run back, exactly where it was. */
   async loadedFrom(record: CheckpointRecord): Promise<LoadedModel> {
-    const config = validateConfig(record.config);
-    const model: LoadedModel = {
-      name: record.name,
-      config,
-      params: createParameters(config, record.params),
-      tokenizer: CharTokenizer.fromJSON(record.tokenizer),
-      seed: record.seed,
-    };
+    const { config, params, tokenizer } = savedWeights(record);
+    const model: LoadedModel = { name: record.name, config, params, tokenizer, seed: record.seed };
+    const problem = weightsProblem(model.params);
+    if (problem) throw new Error(problem);
     if (record.source) model.checkpoint = record.source;
     if (record.training && record.corpus) {
       const corpus = PreparedCorpus.fromStored(record.corpus);

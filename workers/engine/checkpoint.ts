@@ -7,11 +7,14 @@
  * config.json published beside them, and their BPE tokenizer is not one we
  * implement, so such a model is driven with token ids.
  */
+import { cut, excerpt } from '../api/errors.ts';
 import { type GPTConfig, validateConfig } from './config.ts';
+import { forward } from './model.ts';
 import {
   countParameters,
   createParameters,
   layerView,
+  PARAMETER_NAMES,
   parameterShapes,
   type ParameterName,
   type ParameterTensors,
@@ -137,19 +140,18 @@ function pickConfig(value: unknown): GPTConfig {
 export function configFromHF(hf: HFConfigJSON, hasLmHead: boolean): GPTConfig {
   const sizes = ['vocab_size', 'n_positions', 'n_layer', 'n_head', 'n_embd'] as const;
   for (const key of sizes) {
-    if (!Number.isInteger(hf[key]) || hf[key] < 1)
-      fail(`config.json ${key} must be a positive integer, got ${JSON.stringify(hf[key])}`);
+    if (!Number.isInteger(hf[key]) || hf[key] < 1) fail(`config.json ${key} must be a positive integer, got ${excerpt(hf[key])}`);
   }
   if (hf.n_inner != null && hf.n_inner !== 4 * hf.n_embd) {
-    fail(`config.json n_inner ${hf.n_inner} is not supported: this engine's MLP is 4·n_embd = ${4 * hf.n_embd} wide`);
+    fail(`config.json n_inner ${excerpt(hf.n_inner)} is not supported: this engine's MLP is 4·n_embd = ${4 * hf.n_embd} wide`);
   }
   if (hf.activation_function !== undefined && !['gelu_new', 'gelu_pytorch_tanh'].includes(hf.activation_function)) {
     fail(
-      `config.json activation_function "${hf.activation_function}" is not supported: this engine uses GPT-2's tanh GELU (gelu_new)`,
+      `config.json activation_function ${excerpt(hf.activation_function)} is not supported: this engine uses GPT-2's tanh GELU (gelu_new)`,
     );
   }
   if (hf.layer_norm_epsilon !== undefined && hf.layer_norm_epsilon !== 1e-5) {
-    fail(`config.json layer_norm_epsilon ${hf.layer_norm_epsilon} is not supported: this engine uses 1e-5`);
+    fail(`config.json layer_norm_epsilon ${excerpt(hf.layer_norm_epsilon)} is not supported: this engine uses 1e-5`);
   }
   return validateConfig({
     vocabSize: hf.vocab_size,
@@ -195,7 +197,7 @@ function resolveConfig(file: SafetensorsFile, given: HFConfigJSON | GPTConfig | 
 }
 
 const listNames = (names: string[]): string =>
-  names.length <= 8 ? names.join(', ') : `${names.slice(0, 8).join(', ')} and ${names.length - 8} more`;
+  names.length <= 8 ? names.map((name) => cut(name)).join(', ') : `${listNames(names.slice(0, 8))} and ${names.length - 8} more`;
 
 /** Serialises a model to .safetensors bytes (F32, Hugging Face GPT-2 names). */
 export function writeCheckpoint(model: Checkpoint): Uint8Array {
@@ -232,10 +234,10 @@ export const IMPORT_ERROR_PREFIX = "This file can't be imported: ";
 
 /**
  * The one way a file from outside becomes a model: the whole file is checked
- * (size, header, offsets, dtypes, tensors against the config, finite weights,
- * a tokenizer that fits) before anything is returned, and nothing outside is
- * changed. Throws an Error whose message starts with IMPORT_ERROR_PREFIX and
- * says what is wrong, in words for the user.
+ * (size, header, offsets, dtypes, tensors against the config, finite weights
+ * and a finite forward pass, a tokenizer that fits) before anything is
+ * returned, and nothing outside is changed. Throws an Error whose message
+ * starts with IMPORT_ERROR_PREFIX and says what is wrong, in words for the user.
  */
 export function importCheckpoint(bytes: Uint8Array, options: { maxBytes?: number } = {}): GPTModel {
   try {
@@ -268,7 +270,7 @@ function readTensors(file: SafetensorsFile, givenConfig: HFConfigJSON | GPTConfi
   for (const name of file.tensors.keys()) {
     const ours = name.startsWith(TRANSFORMER_PREFIX) ? name.slice(TRANSFORMER_PREFIX.length) : name;
     if (MASK_BUFFER.test(ours)) continue;
-    if (inFile.has(ours)) fail(`tensor ${ours} appears twice (with and without the "${TRANSFORMER_PREFIX}" prefix)`);
+    if (inFile.has(ours)) fail(`tensor ${cut(ours)} appears twice (with and without the "${TRANSFORMER_PREFIX}" prefix)`);
     inFile.set(ours, name);
   }
 
@@ -298,8 +300,8 @@ function readTensors(file: SafetensorsFile, givenConfig: HFConfigJSON | GPTConfi
   for (const { name, shape } of expected) {
     const fileName = inFile.get(name)!;
     const found = file.tensors.get(fileName)!.shape;
-    if (found.join() !== shape.join()) {
-      fail(`tensor ${fileName} has shape [${found.join(', ')}] but the config needs [${shape.join(', ')}]`);
+    if (found.length !== shape.length || found.some((size, axis) => size !== shape[axis])) {
+      fail(`tensor ${cut(fileName)} has shape ${excerpt(found)} but the config needs ${excerpt(shape)}`);
     }
   }
 
@@ -316,7 +318,35 @@ function readTensors(file: SafetensorsFile, givenConfig: HFConfigJSON | GPTConfi
     const view = viewOf(params, tensor);
     readTensor(file, fileName, view);
     const bad = view.findIndex((value) => !Number.isFinite(value));
-    if (bad >= 0) fail(`tensor ${fileName} holds ${view[bad]} at index ${bad}: the weights are corrupt`);
+    if (bad >= 0) fail(`tensor ${cut(fileName)} holds ${view[bad]} at index ${bad}: the weights are corrupt`);
   }
+  const problem = weightsProblem(params);
+  if (problem) fail(problem);
   return { config, params, tokenizer };
+}
+
+/** How many tokens the forward pass of weightsProblem reads. */
+const CHECKED_TOKENS = 8;
+
+/**
+ * Why these weights cannot make a working model, or undefined: a value that is
+ * not finite, or a forward pass that is not. Weights can be finite and still so
+ * large that the pass overflows (every ln_f.weight 3.4e38, a c_attn.bias of
+ * 3e38): such a model gives NaN odds and cannot draw a token. One pass over a
+ * few token ids spread over the vocabulary finds it at the cost of one prediction.
+ */
+export function weightsProblem(params: ParameterTensors): string | undefined {
+  for (const name of PARAMETER_NAMES) {
+    const values = params[name];
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) return `its weights hold ${values[i]} (${name}, index ${i}), so they are corrupt`;
+    }
+  }
+  const { vocabSize, blockSize } = params.config;
+  const count = Math.min(CHECKED_TOKENS, blockSize);
+  const tokens = Array.from({ length: count }, (_, i) => Math.floor((i * vocabSize) / count));
+  const { logits } = forward(params, tokens);
+  const bad = logits.find((value) => !Number.isFinite(value));
+  if (bad === undefined) return undefined;
+  return `its weights are too large to compute with (running it on ${count} tokens gives ${bad} where odds should be), so it could not predict anything`;
 }

@@ -1,3 +1,5 @@
+import { excerpt } from '../api/errors.ts';
+
 /** The whole shape of a GPT in one small object (nanoGPT's GPTConfig). */
 export interface GPTConfig {
   /** Number of distinct tokens the model can read and predict. */
@@ -24,7 +26,7 @@ export function validateConfig(config: GPTConfig): GPTConfig {
   ];
   for (const [name, value] of positive) {
     if (!Number.isInteger(value) || value < 1) {
-      throw new Error(`config.${name} must be a positive integer, got ${value}`);
+      throw new Error(`config.${name} must be a positive integer, got ${excerpt(value)}`);
     }
   }
   if (nEmbd % nHead !== 0) {

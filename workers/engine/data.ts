@@ -3,6 +3,7 @@
  * validation part, and random batches of windows from either.
  */
 import type { Random } from './random.ts';
+import { excerpt } from '../api/errors.ts';
 
 export interface TokenDataset {
   /** The first part of the corpus: what the model learns from. */
@@ -18,7 +19,7 @@ export interface TokenDataset {
  */
 export function splitTokens(ids: ArrayLike<number>, validationFraction = 0.1): TokenDataset {
   if (!(validationFraction > 0 && validationFraction < 1)) {
-    throw new Error(`the validation fraction must be between 0 and 1, got ${validationFraction}`);
+    throw new Error(`the validation fraction must be between 0 and 1, got ${excerpt(validationFraction)}`);
   }
   const all = Uint16Array.from(ids);
   for (let i = 0; i < ids.length; i++) {

@@ -6,6 +6,7 @@ import { forwardCached, KVCache, prefill } from './model.ts';
 import type { ParameterTensors } from './params.ts';
 import { Random } from './random.ts';
 import { nextTokenProbabilities, sampleFrom, type SamplingOptions } from './sampling.ts';
+import { excerpt } from '../api/errors.ts';
 
 export interface GenerateOptions extends SamplingOptions {
   maxTokens: number;
@@ -40,7 +41,7 @@ export class GenerationContext {
     const { maxTokens, seed } = options;
     if (promptIds.length === 0) throw new Error('generation needs a prompt of at least one token');
     if (!Number.isInteger(maxTokens) || maxTokens < 0) {
-      throw new Error(`maxTokens must be a whole number ≥ 0, got ${maxTokens}`);
+      throw new Error(`maxTokens must be a whole number ≥ 0, got ${excerpt(maxTokens)}`);
     }
     this.tokens = promptIds.slice(-blockSize);
     this.blockSize = blockSize;

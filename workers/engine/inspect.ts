@@ -25,6 +25,7 @@ import { layerView, type ParameterTensors, unembedding } from './params.ts';
 import { Random } from './random.ts';
 import { softmax } from './sampling.ts';
 import { type CharTokenizer, UNKNOWN_ID } from './tokenizer.ts';
+import { excerpt } from '../api/errors.ts';
 
 type Ids = readonly number[];
 
@@ -49,7 +50,8 @@ function promotedBy(params: ParameterTensors, tokenizer: CharTokenizer, vector: 
 }
 
 function checkCount(count: number): void {
-  if (!Number.isInteger(count) || count < 0) throw new Error(`the number of results must be a whole number ≥ 0, got ${count}`);
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`the number of results must be a whole number ≥ 0, got ${excerpt(count)}`);
 }
 
 function checkIndex(index: number, size: number, what: string): void {

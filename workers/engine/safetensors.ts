@@ -14,6 +14,8 @@
  * exactly), so a damaged file fails with a message that says where.
  */
 
+import { excerpt } from '../api/errors.ts';
+
 export type Dtype = 'F32' | 'F16' | 'BF16';
 
 const BYTES_PER_ELEMENT: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
@@ -21,6 +23,22 @@ const SUPPORTED_DTYPES = Object.keys(BYTES_PER_ELEMENT) as Dtype[];
 
 /** The spec caps the header at 100 MB; a bigger length means a corrupt or foreign file. */
 const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * Deepest nesting a header may have. A safetensors header is 3 deep (the header,
+ * a tensor, its shape); anything that walks a value recursively (JSON.stringify,
+ * structured cloning) overflows the stack on one nested 100,000 deep.
+ */
+export const MAX_HEADER_DEPTH = 64;
+/** Most tensors a header may list: GPT-2 XL, the largest GPT-2, has under 700 (with its mask buffers). */
+export const MAX_TENSORS = 10_000;
+/**
+ * Most entries a list in the header may have. Its lists are shapes (one entry
+ * per dimension; GPT-2's have 1 or 2) and data_offsets (2): a shape of millions
+ * of entries is refused before JSON.parse spends a second reading it.
+ */
+export const MAX_LIST_ENTRIES = 64;
+/** The header's entry for the file's string metadata: every other entry is a tensor. */
+const METADATA_KEY = '__metadata__';
 
 export interface TensorEntry {
   dtype: Dtype;
@@ -67,39 +85,40 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const dataLength = bytes.length - dataStart;
 
   const header = parseHeader(bytes.subarray(8, dataStart));
-  const { __metadata__: rawMetadata = {}, ...rawTensors } = header;
+  const { [METADATA_KEY]: rawMetadata = {}, ...rawTensors } = header;
   if (typeof rawMetadata !== 'object' || rawMetadata === null || Array.isArray(rawMetadata)) {
     fail('__metadata__ must be an object of strings');
   }
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(rawMetadata as object)) {
-    if (typeof value !== 'string') fail(`__metadata__ "${key}" must be a string, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'string') fail(`__metadata__ ${excerpt(key)} must be a string, got ${excerpt(value)}`);
     metadata[key] = value;
   }
 
   const tensors = new Map<string, TensorEntry>();
   for (const [name, raw] of Object.entries(rawTensors)) {
+    const tensor = `tensor ${excerpt(name)}`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      fail(`tensor "${name}" must be an object with dtype, shape and data_offsets, got ${JSON.stringify(raw)}`);
+      fail(`${tensor} must be an object with dtype, shape and data_offsets, got ${excerpt(raw)}`);
     }
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (!SUPPORTED_DTYPES.includes(dtype as Dtype)) {
-      fail(`tensor "${name}" has dtype ${JSON.stringify(dtype)}; supported: ${SUPPORTED_DTYPES.join(', ')}`);
+      fail(`${tensor} has dtype ${excerpt(dtype)}; supported: ${SUPPORTED_DTYPES.join(', ')}`);
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
-      fail(`tensor "${name}" shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+      fail(`${tensor} shape must be a list of non-negative integers, got ${excerpt(shape)}`);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
-      fail(`tensor "${name}" data_offsets must be [begin, end], got ${JSON.stringify(offsets)}`);
+      fail(`${tensor} data_offsets must be [begin, end], got ${excerpt(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
-    if (begin > end) fail(`tensor "${name}" data_offsets [${begin}, ${end}] end before they begin`);
+    if (begin > end) fail(`${tensor} data_offsets [${begin}, ${end}] end before they begin`);
     if (end > dataLength) {
-      fail(`tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLength}-byte data buffer`);
+      fail(`${tensor} data_offsets [${begin}, ${end}] fall outside the ${dataLength}-byte data buffer`);
     }
     const needed = elementCount(shape as number[]) * BYTES_PER_ELEMENT[dtype as Dtype];
     if (end - begin !== needed) {
-      fail(`tensor "${name}" has ${end - begin} bytes but shape [${(shape as number[]).join(', ')}] of ${dtype} needs ${needed}`);
+      fail(`${tensor} has ${end - begin} bytes but shape ${excerpt(shape)} of ${dtype} needs ${needed}`);
     }
     tensors.set(name, { dtype: dtype as Dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
@@ -120,6 +139,7 @@ function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
   } catch {
     fail(`header of ${headerBytes.length} bytes is not UTF-8 text (the file is damaged, or the header length is wrong)`);
   }
+  const twice = scanHeader(text);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -127,44 +147,72 @@ function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
     fail(`header is not valid JSON (${(error as Error).message})`);
   }
   // Valid JSON that starts with "{" is an object.
-  const twice = duplicateKey(text);
-  if (twice) fail(`header gives the key "${twice.key}" twice${twice.within ? ` in "${twice.within}"` : ''}`);
+  if (twice) fail(`header gives the key ${excerpt(twice.key)} twice${twice.within ? ` in ${excerpt(twice.within)}` : ''}`);
   return header as Record<string, unknown>;
 }
 
 /**
- * The first key that some object of valid JSON `text` gives twice, and the key
- * of that object (undefined at the top). JSON.parse silently keeps the last of
- * two, which would hide a tensor, so the header is scanned for them.
+ * One pass over the header's text before JSON.parse reads it: refuses nesting
+ * deeper than MAX_HEADER_DEPTH, more than MAX_TENSORS tensors and lists of more
+ * than MAX_LIST_ENTRIES entries, and returns
+ * the first key some object gives twice, with the key of that object (undefined
+ * at the top). JSON.parse silently keeps the last of two, which would hide a
+ * tensor; the caller reports it once the text is known to be JSON.
  */
-function duplicateKey(text: string): { key: string; within?: string } | undefined {
-  // One entry per open object or array: the keys seen so far (null for an array) and the key the container sits under.
-  const open: { keys: Set<string> | null; under?: string }[] = [];
+function scanHeader(text: string): { key: string; within?: string } | undefined {
+  // One entry per open object or array: the keys seen so far (null for an array), the entries
+  // after the first (an array's commas), and the key the container sits under.
+  const open: { keys: Set<string> | null; commas: number; under?: string }[] = [];
   let lastKey: string | undefined;
   let expectKey = false;
+  let tensors = 0;
+  let twice: { key: string; within?: string } | undefined;
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
     if (char === '{' || char === '[') {
-      open.push({ keys: char === '{' ? new Set() : null, under: lastKey });
+      if (open.length === MAX_HEADER_DEPTH) {
+        fail(`header nests more than ${MAX_HEADER_DEPTH} levels deep, where a safetensors header needs 3`);
+      }
+      open.push({ keys: char === '{' ? new Set() : null, commas: 0, under: lastKey });
       expectKey = char === '{';
     } else if (char === '}' || char === ']') {
       open.pop();
       expectKey = false;
     } else if (char === ',') {
-      expectKey = open.at(-1)?.keys != null;
+      const container = open.at(-1);
+      expectKey = container?.keys != null;
+      if (container?.keys === null && ++container.commas === MAX_LIST_ENTRIES) {
+        const where = [container.under, open.at(-2)?.under].filter((key) => key !== undefined).map((key) => excerpt(key));
+        fail(
+          `header has a list of more than ${MAX_LIST_ENTRIES} entries${where.length ? ` (in ${where.join(' of ')})` : ''}, ` +
+            'where a shape has one per dimension',
+        );
+      }
     } else if (char === '"') {
       const start = i;
-      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
-      if (!expectKey) continue;
-      const key = JSON.parse(text.slice(start, i + 1)) as string;
-      const { keys, under } = open.at(-1)!;
-      if (keys!.has(key)) return { key, within: under };
-      keys!.add(key);
-      lastKey = key;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      const keys = open.at(-1)?.keys;
+      if (!expectKey || !keys) continue;
       expectKey = false;
+      const key = stringLiteral(text.slice(start, i + 1));
+      if (open.length === 1 && key !== METADATA_KEY && ++tensors > MAX_TENSORS) {
+        fail(`header lists more than ${MAX_TENSORS.toLocaleString('en-US')} tensors, the most this reads`);
+      }
+      if (keys.has(key)) twice ??= { key, within: open.at(-1)!.under };
+      keys.add(key);
+      lastKey = key;
     }
   }
-  return undefined;
+  return twice;
+}
+
+/** A JSON string literal's value; text that is not one (the header is not JSON) stays as it is, for JSON.parse to refuse. */
+function stringLiteral(literal: string): string {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return literal;
+  }
 }
 
 /**
@@ -179,17 +227,17 @@ function checkCoverage(tensors: Map<string, TensorEntry>, dataStart: number, dat
   for (const [name, { begin, end }] of byOffset) {
     const [from, to] = [begin - dataStart, end - dataStart];
     if (from < covered) {
-      fail(`tensor "${name}" data_offsets [${from}, ${to}] overlap tensor "${previous}", which ends at ${covered}`);
+      fail(`tensor ${excerpt(name)} data_offsets [${from}, ${to}] overlap tensor ${excerpt(previous)}, which ends at ${covered}`);
     }
     if (from > covered) {
-      const where = previous === undefined ? `before "${name}"` : `between "${previous}" and "${name}"`;
+      const where = previous === undefined ? `before ${excerpt(name)}` : `between ${excerpt(previous)} and ${excerpt(name)}`;
       fail(`bytes ${covered} to ${from} of the data buffer belong to no tensor (a gap ${where})`);
     }
     covered = to;
     previous = name;
   }
   if (covered < dataLength) {
-    const where = previous === undefined ? 'the file has no tensors' : `after the last tensor, "${previous}"`;
+    const where = previous === undefined ? 'the file has no tensors' : `after the last tensor, ${excerpt(previous)}`;
     fail(`the last ${dataLength - covered} bytes of the data buffer belong to no tensor (${where})`);
   }
 }
@@ -215,10 +263,10 @@ const BFLOAT_SCRATCH_BITS = new Uint32Array(BFLOAT_SCRATCH.buffer);
 /** Decodes one tensor to float32, into `out` when given (e.g. a view of a flat parameter buffer). */
 export function readTensor(file: SafetensorsFile, name: string, out?: Float32Array): Float32Array {
   const entry = file.tensors.get(name);
-  if (!entry) return fail(`no tensor named "${name}"`);
+  if (!entry) return fail(`no tensor named ${excerpt(name)}`);
   const count = elementCount(entry.shape);
   const result = out ?? new Float32Array(count);
-  if (result.length !== count) fail(`tensor "${name}" has ${count} values but the destination holds ${result.length}`);
+  if (result.length !== count) fail(`tensor ${excerpt(name)} has ${count} values but the destination holds ${result.length}`);
   // DataView reads little-endian whatever the host, and tolerates unaligned offsets.
   const view = new DataView(file.bytes.buffer, file.bytes.byteOffset + entry.begin, entry.end - entry.begin);
   if (entry.dtype === 'F32') {

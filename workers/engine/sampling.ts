@@ -2,6 +2,7 @@
  * Turning logits into a choice: temperature, top-k, top-p, and a seeded draw.
  */
 import type { Random } from './random.ts';
+import { excerpt } from '../api/errors.ts';
 
 export interface SamplingOptions {
   /** 0 = always the most likely token; 1 = the model's own distribution; above 1 flatter. */
@@ -25,7 +26,7 @@ export function argmax(values: ArrayLike<number>): number {
  */
 export function softmax(logits: ArrayLike<number>, temperature = 1): Float32Array {
   if (!(temperature >= 0) || !Number.isFinite(temperature)) {
-    throw new Error(`temperature must be a finite number ≥ 0, got ${temperature}`);
+    throw new Error(`temperature must be a finite number ≥ 0, got ${excerpt(temperature)}`);
   }
   const probs = new Float32Array(logits.length);
   const top = argmax(logits);
@@ -68,8 +69,8 @@ const TOP_P_SLACK = 1e-6;
  */
 export function nextTokenProbabilities(logits: ArrayLike<number>, options: SamplingOptions): Float32Array {
   const { temperature, topK = 0, topP = 1 } = options;
-  if (!Number.isInteger(topK) || topK < 0) throw new Error(`top-k must be a whole number ≥ 0, got ${topK}`);
-  if (!(topP >= 0 && topP <= 1)) throw new Error(`top-p must be between 0 and 1, got ${topP}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new Error(`top-k must be a whole number ≥ 0, got ${excerpt(topK)}`);
+  if (!(topP >= 0 && topP <= 1)) throw new Error(`top-p must be between 0 and 1, got ${excerpt(topP)}`);
   const probs = softmax(logits, temperature);
   if (topK > 0 && topK < probs.length) keepOnly(probs, rankByProbability(probs).slice(0, topK));
   if (topP < 1) {

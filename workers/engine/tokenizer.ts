@@ -3,6 +3,8 @@
  * Token 0 is always UNKNOWN ("�"): characters the vocabulary lacks map to it,
  * so any text can be encoded and the caller can see which characters were lost.
  */
+import { excerpt } from '../api/errors.ts';
+
 export const UNKNOWN_TOKEN = '\uFFFD';
 export const UNKNOWN_ID = 0;
 
@@ -10,6 +12,29 @@ export interface TokenizerJSON {
   type: 'char';
   /** Token strings in id order; index 0 is UNKNOWN_TOKEN. */
   vocab: string[];
+}
+
+/** True for a string of exactly one code point: what `for (const char of text)` gives, so what encode() looks up. */
+const isOneCodePoint = (text: string): boolean => text.length === (text.codePointAt(0)! > 0xffff ? 2 : 1);
+
+/**
+ * What each tokenizer type allows as a vocabulary entry: why `entry` cannot be a
+ * token, or undefined. A vocabulary from a file or a saved model is checked entry
+ * by entry, so nothing but strings of the type's shape reaches chips and samples;
+ * another tokenizer type (BPE) brings its own rule.
+ */
+const ENTRY_RULES: Record<TokenizerJSON['type'], (entry: unknown) => string | undefined> = {
+  char: (entry) =>
+    typeof entry !== 'string' ? 'is not a string' : isOneCodePoint(entry) ? undefined : 'is not a single character',
+};
+
+/** Throws, naming the first entry that breaks `type`'s rule by its index and an excerpt of it. */
+function checkEntries(type: TokenizerJSON['type'], vocab: readonly unknown[]): void {
+  const rule = ENTRY_RULES[type];
+  vocab.forEach((entry, id) => {
+    const problem = rule(entry);
+    if (problem) throw new Error(`token ${id} ${problem}: ${excerpt(entry)}`);
+  });
 }
 
 export interface Encoding {
@@ -26,10 +51,10 @@ export class CharTokenizer {
     if (vocab[UNKNOWN_ID] !== UNKNOWN_TOKEN) {
       throw new Error(`tokenizer vocabulary must start with the unknown token "${UNKNOWN_TOKEN}"`);
     }
+    checkEntries('char', vocab);
     this.idOf = new Map();
     vocab.forEach((token, id) => {
-      if ([...token].length !== 1) throw new Error(`token ${id} is not a single character: ${JSON.stringify(token)}`);
-      if (this.idOf.has(token)) throw new Error(`token ${JSON.stringify(token)} appears twice in the vocabulary`);
+      if (this.idOf.has(token)) throw new Error(`token ${excerpt(token)} appears twice in the vocabulary`);
       this.idOf.set(token, id);
     });
     this.vocab = vocab;
@@ -44,7 +69,7 @@ export class CharTokenizer {
 
   static fromJSON(json: TokenizerJSON): CharTokenizer {
     if (json?.type !== 'char' || !Array.isArray(json.vocab)) {
-      throw new Error('tokenizer must be {"type":"char","vocab":[...]}');
+      throw new Error(`tokenizer must be {"type":"char","vocab":[...]}, got ${excerpt(json)}`);
     }
     return new CharTokenizer(json.vocab);
   }

@@ -4,6 +4,7 @@
  */
 import { gelu } from '../engine/gelu.ts';
 import type { FactMlpResult, FactMlpSetup } from '../api/labs.ts';
+import { excerpt } from '../api/errors.ts';
 
 const dot = (a: readonly number[], b: readonly number[]): number => a.reduce((sum, x, i) => sum + x * b[i], 0);
 
@@ -21,7 +22,7 @@ export function factMlp(setup: FactMlpSetup): FactMlpResult {
     if (setup.input[name]) directions[name].forEach((x, i) => (input[i] += x));
   }
   const activate = activations[activation];
-  if (!activate) throw new Error(`the activation must be relu or gelu, got ${activation}`);
+  if (!activate) throw new Error(`the activation must be relu or gelu, got ${excerpt(activation)}`);
   const pre = dot(up, input) + bias;
   const post = activate(pre);
   const output = down.map((x) => post * x);

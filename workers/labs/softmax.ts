@@ -9,6 +9,7 @@ import { Random } from '../engine/random.ts';
 import { argmax, nextTokenProbabilities, sampleFrom, softmax as engineSoftmax } from '../engine/sampling.ts';
 import type { CharTokenizer } from '../engine/tokenizer.ts';
 import type { ModelLogits, SoftmaxResult } from '../api/labs.ts';
+import { excerpt } from '../api/errors.ts';
 
 /**
  * softmax(logits / T) step by step. The probabilities are the engine's (its
@@ -31,7 +32,8 @@ export function softmax(logits: readonly number[], temperature: number): Softmax
 
 /** `draws` tokens drawn as the engine's generation draws them; how often each came up. */
 export function sampleCounts(logits: readonly number[], temperature: number, draws: number, seed: number): number[] {
-  if (!Number.isInteger(draws) || draws < 0) throw new Error(`the number of draws must be a whole number ≥ 0, got ${draws}`);
+  if (!Number.isInteger(draws) || draws < 0)
+    throw new Error(`the number of draws must be a whole number ≥ 0, got ${excerpt(draws)}`);
   const probs = nextTokenProbabilities(logits, { temperature });
   const random = new Random(seed);
   const counts = new Array<number>(logits.length).fill(0);
@@ -46,7 +48,8 @@ export function modelLogits(
   ids: readonly number[],
   count: number,
 ): ModelLogits {
-  if (!Number.isInteger(count) || count < 1) throw new Error(`the number of tokens must be a whole number ≥ 1, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`the number of tokens must be a whole number ≥ 1, got ${excerpt(count)}`);
   const { blockSize, vocabSize: V } = params.config;
   const context = ids.slice(-blockSize);
   const { logits } = forward(params, context);

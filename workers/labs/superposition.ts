@@ -6,6 +6,7 @@
 import { Random } from '../engine/random.ts';
 import { nextMacrotask } from '../training-session.ts';
 import type { AngleHistogram, PackingFrame, PackingRequest } from '../api/labs.ts';
+import { excerpt } from '../api/errors.ts';
 
 const DEGREES_PER_RADIAN = 180 / Math.PI;
 /** The issue's range of dimensions, and a count whose pairs stay a few seconds of work. */
@@ -26,7 +27,7 @@ const LAST_STEP_FRACTION = 0.02;
 function checkWhole(value: number, min: number, max: number, what: string): void {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(
-      `${what} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${value}`,
+      `${what} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, got ${excerpt(value)}`,
     );
   }
 }
@@ -161,7 +162,7 @@ export async function packVectors(request: PackingRequest, onFrame: (frame: Pack
   const { dimension: d, count, steps, tolerance, seed } = request;
   checkShape(d, count);
   checkWhole(steps, 0, 100_000, 'the number of steps');
-  if (!(tolerance > 0 && tolerance < 90)) throw new Error(`ε must be between 0° and 90°, got ${tolerance}`);
+  if (!(tolerance > 0 && tolerance < 90)) throw new Error(`ε must be between 0° and 90°, got ${excerpt(tolerance)}`);
   const vectors = randomUnitVectors(d, count, seed);
   const gradient = new Float32Array(vectors.length);
   const frameEvery = Math.max(1, Math.round(steps / FRAMES_PER_RUN));

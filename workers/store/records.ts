@@ -16,6 +16,7 @@ import type { RandomState } from '../engine/random.ts';
 import type { TokenizerJSON } from '../engine/tokenizer.ts';
 import type { TrainingSettings } from '../engine/train.ts';
 import type { CheckpointSummary } from '../api/library.ts';
+import { excerpt } from '../api/errors.ts';
 
 export const SCHEMA_VERSION = 2;
 
@@ -122,7 +123,7 @@ export function migrateRecord(raw: unknown, id: string): CheckpointRecord {
   throw new Error(
     version === undefined
       ? `saved model ${id} is not a model record`
-      : `saved model ${id} has schema version ${String(version)}; this version of the playground reads 1 to ${SCHEMA_VERSION}`,
+      : `saved model ${id} has schema version ${excerpt(version)}; this version of the playground reads 1 to ${SCHEMA_VERSION}`,
   );
 }
 
