@@ -169,12 +169,15 @@ class FakeLibrary implements ModelLibraryClient {
       const imported = randomModel({
         name: this.importedName,
         step: 0,
-        source: source.kind === 'file' ? source.name : source.url,
+        source: source.kind === 'file' ? source.file.name : source.url,
       });
       delete imported.corpus;
       this.models = [...this.models, imported];
       this.activeId = imported.id;
-      return modelInfo(imported, source.kind === 'file' ? source.name : undefined);
+      return modelInfo(imported, source.kind === 'file' ? source.file.name : undefined);
+    },
+    cancelImport: async () => {
+      await this.enter('cancelImport');
     },
     setAutosave: async (everySteps) => {
       await this.enter('setAutosave', everySteps);
@@ -504,8 +507,8 @@ describe('<llm-model-library>', function () {
       const [[source]] = client.called('import') as [[ImportSource]];
       expect(source.kind).to.equal('file');
       if (source.kind !== 'file') return;
-      expect(source.name).to.equal(file.name);
-      expect(new Uint8Array(source.bytes)).to.deep.equal(new Uint8Array(await file.arrayBuffer()));
+      // The File itself, unread: the worker reads it.
+      expect(source.file).to.equal(file);
       await settled();
       expect(text(part('status'))).to.equal(`Imported '${client.importedName}'`);
       expect(names()).to.include(client.importedName);

@@ -2,14 +2,18 @@
 import { messageOf } from '../api/errors.ts';
 import type { CheckpointSummary, ImportSource, LibraryApi, SavedModels } from '../api/library.ts';
 import type { ModelInfo } from '../api/model.ts';
-import { download, fileName } from '../download.ts';
-import { importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
+import { MAX_IMPORT_BYTES, ReadCancelled, type ReadProgress } from '../api/reading.ts';
+import { download, FETCH_TIMEOUT_MS, readFile } from '../download.ts';
+import { importCheckpoint, writeCheckpoint } from '../engine/checkpoint.ts';
 import type { ModelLibrary, ModelToSave } from '../model-library.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { TrainingArea } from './training.ts';
 import { type TransferFunction, transferFresh } from './transfer.ts';
 
 export class LibraryArea implements LibraryApi {
+  /** Aborts the import under way (cancelImport, or a newer import). */
+  private importing = new AbortController();
+
   constructor(
     private readonly active: ActiveModel,
     private readonly saves: ModelLibrary,
@@ -17,6 +21,8 @@ export class LibraryArea implements LibraryApi {
     /** The model in use as the model area describes it. */
     private readonly describe: () => ModelInfo,
     private readonly transfer: TransferFunction,
+    /** How long a URL import waits for an answer, or for more of the file (tests shorten it). */
+    private readonly fetchTimeoutMs = FETCH_TIMEOUT_MS,
   ) {}
 
   list(): Promise<SavedModels> {
@@ -73,10 +79,17 @@ export class LibraryArea implements LibraryApi {
     return transferFresh(this.transfer, { fileName: `${safeFileName(model.name)}.safetensors`, bytes });
   }
 
-  async import(source: ImportSource): Promise<ModelInfo> {
-    const name = source.kind === 'file' ? source.name : fileName(source.url);
-    const bytes = source.kind === 'file' ? new Uint8Array(source.bytes) : await download(source.url, MAX_IMPORT_BYTES);
+  async import(source: ImportSource, onProgress?: (progress: ReadProgress) => unknown): Promise<ModelInfo> {
+    this.importing.abort(); // one import at a time: a new one stops the last
+    const importing = (this.importing = new AbortController());
+    const reading = { maxBytes: MAX_IMPORT_BYTES, signal: importing.signal, onProgress };
+    const { name, bytes } =
+      source.kind === 'file'
+        ? { name: source.file.name, bytes: await readFile(source.file, source.file.name, reading) }
+        : await download(source.url, { ...reading, timeoutMs: this.fetchTimeoutMs });
     const imported = importCheckpoint(bytes);
+    // Cancelled while the file was checked: nothing changes.
+    if (importing.signal.aborted) throw new ReadCancelled();
     const { seed } = this.active.model;
     this.active.replace({ ...imported, name: name.replace(/\.safetensors$/i, ''), seed, checkpoint: name });
     try {
@@ -85,6 +98,10 @@ export class LibraryArea implements LibraryApi {
       // Kept in memory; info().storageProblem says why it is not saved.
     }
     return this.describe();
+  }
+
+  async cancelImport(): Promise<void> {
+    this.importing.abort();
   }
 
   async setAutosave(everySteps: number): Promise<void> {

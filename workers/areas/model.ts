@@ -147,7 +147,7 @@ export class ModelArea implements ModelApi {
   async loadCheckpoint(url: string): Promise<ModelInfo> {
     const name = fileName(url);
     try {
-      const checkpoint = readCheckpoint(await download(url));
+      const checkpoint = readCheckpoint((await download(url)).bytes);
       if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
       const { config, params, tokenizer } = checkpoint;
       const { seed } = this.active.model;

@@ -5,6 +5,7 @@
 import { messageOf } from '../api/errors.ts';
 import type { TimelapseFrame, TimelapseSettings } from '../api/inspector.ts';
 import type { ModelInfo } from '../api/model.ts';
+import type { ReadProgress } from '../api/reading.ts';
 import type {
   AutosaveReport,
   CorpusSource,
@@ -17,6 +18,7 @@ import type {
   TrainingSettings,
   TrainingState,
 } from '../api/training.ts';
+import { FETCH_TIMEOUT_MS } from '../download.ts';
 import { validateConfig } from '../engine/config.ts';
 import { createParameters } from '../engine/params.ts';
 import { CharTokenizer } from '../engine/tokenizer.ts';
@@ -30,6 +32,9 @@ export class TrainingArea implements TrainingApi {
   /** What the time-lapse watches: given to each model trained here. */
   private timelapseSettings: TimelapseSettings | null = null;
 
+  /** Aborted by cancelCorpus(): every corpus read under way stops. */
+  private reading = new AbortController();
+
   constructor(
     private readonly active: ActiveModel,
     private readonly backends: Backends,
@@ -38,19 +43,31 @@ export class TrainingArea implements TrainingApi {
     private readonly describe: () => ModelInfo,
     /** Saves the model in use (the library area's save). */
     private readonly save: () => Promise<AutosaveReport['saved']>,
+    /** How long a corpus download waits for an answer, or for more of the file (tests shorten it). */
+    private readonly fetchTimeoutMs = FETCH_TIMEOUT_MS,
   ) {}
 
   async defaults(): Promise<TrainingSettings & { sampleInterval: number }> {
     return { ...TRAINING_DEFAULTS };
   }
 
-  async describeCorpus(source: CorpusSource): Promise<CorpusSummary> {
-    const { name, text } = await readCorpus(source);
+  async describeCorpus(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<CorpusSummary> {
+    const { name, text } = await this.read(source, onProgress);
     return new PreparedCorpus(name, text).summary;
   }
 
+  async cancelCorpus(): Promise<void> {
+    this.reading.abort();
+    this.reading = new AbortController();
+  }
+
+  /** Reads a corpus; cancelCorpus() stops it. */
+  private read(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<{ name: string; text: string }> {
+    return readCorpus(source, { signal: this.reading.signal, onProgress, timeoutMs: this.fetchTimeoutMs });
+  }
+
   async newModel(request: NewModelRequest): Promise<NewModelResult> {
-    const { name, text } = await readCorpus(request.corpus);
+    const { name, text } = await this.read(request.corpus);
     const corpus = new PreparedCorpus(name, text);
     const backend = await this.backends.trainingBackend();
     const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, backend);
