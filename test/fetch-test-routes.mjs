@@ -7,12 +7,14 @@
 //     &name=X              a Content-Disposition file name
 //     &type=T              the Content-Type (default text/plain)
 //     &body=B              B as the text (repeated to N bytes; the whole of it when N is not given)
+//     &once=ID             answers 410 Gone to every request after the first with this ID
 //   redirect?to=PATH       a 302 to PATH
 // Each waits no longer than its connection: a cancelled or timed-out request ends it.
 
 const LINE = 'The quiet harbour keeps its boats and lanterns until the morning tide. ';
 
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const served = new Set();
 
 export async function fetchTestRoutes(ctx, next) {
   if (!ctx.path.startsWith('/fetch-test/')) return next();
@@ -34,11 +36,12 @@ export async function fetchTestRoutes(ctx, next) {
     await gone;
     return;
   }
-  if (route !== 'file') {
-    res.writeHead(404);
+  if (route !== 'file' || (query.once && served.has(query.once))) {
+    res.writeHead(route === 'file' ? 410 : 404);
     res.end();
     return;
   }
+  if (query.once) served.add(query.once);
   const text = Buffer.from(typeof query.body === 'string' ? query.body : LINE);
   const bytes = query.bytes === undefined ? text.length : Number(query.bytes);
   const send = query.send === undefined ? bytes : Math.min(bytes, Number(query.send));

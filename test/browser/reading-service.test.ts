@@ -100,6 +100,15 @@ describe('reading imports and corpora in the engine', function () {
       expect(book).to.include({ name: 'book.txt', characters: 5000 });
     });
 
+    it('builds a new model from the download it just described, without downloading it again', async () => {
+      const url = route(`file/book.txt?bytes=${randomInt(2000, 9000)}&once=${crypto.randomUUID()}`);
+      const described = await engine.training.describeCorpus({ kind: 'url', url });
+      const built = await engine.training.newModel({ corpus: { kind: 'url', url }, size: 'tiny', seed: randomInt(1, 1e6) });
+      expect(built.corpus).to.deep.equal(described);
+      // Describing it again reads it again (the file may have changed): the server now answers 410.
+      expect((await rejection(engine.training.describeCorpus({ kind: 'url', url }))).message).to.match(/answered 410/);
+    });
+
     it('refuses a download over 20 MB with its real size when the server gives it, under its real name', async () => {
       // The address ends in "30"; the server names the file.
       const declared = route(`file/30?bytes=${30 * MB}&name=big-book.txt`);

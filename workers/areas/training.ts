@@ -34,6 +34,8 @@ export class TrainingArea implements TrainingApi {
 
   /** Aborted by cancelCorpus(): every corpus read under way stops. */
   private reading = new AbortController();
+  /** The file or download read last: a new model on the same source (Play after choosing it) does not read it again. */
+  private lastRead: { key: string; corpus: { name: string; text: string } } | null = null;
 
   constructor(
     private readonly active: ActiveModel,
@@ -52,7 +54,7 @@ export class TrainingArea implements TrainingApi {
   }
 
   async describeCorpus(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<CorpusSummary> {
-    const { name, text } = await this.read(source, onProgress);
+    const { name, text } = await this.read(source, { onProgress });
     return new PreparedCorpus(name, text).summary;
   }
 
@@ -61,13 +63,23 @@ export class TrainingArea implements TrainingApi {
     this.reading = new AbortController();
   }
 
-  /** Reads a corpus; cancelCorpus() stops it. */
-  private read(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<{ name: string; text: string }> {
-    return readCorpus(source, { signal: this.reading.signal, onProgress, timeoutMs: this.fetchTimeoutMs });
+  /**
+   * Reads a corpus; cancelCorpus() stops it. With `reuse`, the file or download read last is not read again
+   * (describing one always reads it: the file at a URL may have changed).
+   */
+  private async read(
+    source: CorpusSource,
+    { onProgress, reuse = false }: { onProgress?: (progress: ReadProgress) => unknown; reuse?: boolean },
+  ): Promise<{ name: string; text: string }> {
+    const key = readKey(source);
+    if (reuse && key !== null && this.lastRead?.key === key) return this.lastRead.corpus;
+    const corpus = await readCorpus(source, { signal: this.reading.signal, onProgress, timeoutMs: this.fetchTimeoutMs });
+    this.lastRead = key === null ? null : { key, corpus };
+    return corpus;
   }
 
   async newModel(request: NewModelRequest): Promise<NewModelResult> {
-    const { name, text } = await this.read(request.corpus);
+    const { name, text } = await this.read(request.corpus, { reuse: true });
     const corpus = new PreparedCorpus(name, text);
     const backend = await this.backends.trainingBackend();
     const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, backend);
@@ -167,4 +179,15 @@ export class TrainingArea implements TrainingApi {
     if (!session) throw new Error('There is no model to train yet: create one first.');
     return session;
   }
+}
+
+/** What tells a file or a download from another (a File arrives as a new object each time); null for the rest. */
+function readKey(source: CorpusSource): string | null {
+  const asText = source.kind !== 'builtin' && source.htmlToText ? 'text of ' : '';
+  if (source.kind === 'url') return `${asText}url ${source.url}`;
+  if (source.kind === 'file') {
+    const { name, size, lastModified } = source.file;
+    return `${asText}file ${size} ${lastModified} ${name}`;
+  }
+  return null;
 }
