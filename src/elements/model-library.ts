@@ -334,13 +334,14 @@ export class ModelLibrary extends LitElement {
    * the worker (no copy here: the worker reads it).
    */
   private importFile(file: File): Promise<void> {
-    if (file.size > MAX_IMPORT_BYTES) {
-      if (this.busy) return Promise.resolve();
+    if (file.size <= MAX_IMPORT_BYTES) {
+      return this.importFrom(`Importing ${file.name} (${formatBytes(file.size)})…`, { kind: 'file', file });
+    }
+    if (!this.busy) {
       this.status = '';
       this.error = overLimit(file.name, file.size, MAX_IMPORT_BYTES);
-      return Promise.resolve();
     }
-    return this.importFrom(`Importing ${file.name} (${formatBytes(file.size)})…`, { kind: 'file', file });
+    return Promise.resolve();
   }
 
   private importUrl(): Promise<void> {
