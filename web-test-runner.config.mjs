@@ -3,6 +3,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { countingReporter } from './test/counting-reporter.mjs';
+import { fetchTestRoutes } from './test/fetch-test-routes.mjs';
 import { storageQuotaPlugin } from './test/storage-quota-plugin.mjs';
 
 // One seed for the run's random test inputs (test/browser/seeded.ts): TEST_SEED replays a failure.
@@ -12,6 +13,8 @@ console.log(`Random test inputs use TEST_SEED=${seed}`);
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: true,
+  // Servers that never answer, stall or trickle, for the download tests.
+  middleware: [fetchTestRoutes],
   concurrency: 1,
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 120000 } },

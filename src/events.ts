@@ -36,6 +36,8 @@ export interface LlmEvents {
   'llm-restart': { message: string; model: ModelInfo | null };
   'llm-sampling-change': SamplingSettings;
   'llm-corpus-change': CorpusSource;
+  /** Cancel while the corpus is read. */
+  'llm-corpus-cancel': Record<string, never>;
   /** A preset's id, or a custom shape. */
   'llm-size-change': string | ModelShape;
   /** A heatmap cell got focus (arrow keys) or was picked (click, Enter). */

@@ -1,32 +1,119 @@
-/** Fetching files for the worker (the default model, corpora from a URL), with plain-words errors. */
-
 /**
- * The bytes at `url`. With `maxBytes`, reading stops one byte past the limit, so
- * a caller can say "too big" without the whole file crossing the network.
+ * Reading files for the worker (the default model, imports, corpora from a file
+ * or a URL), with progress, a size limit, cancelling, timeouts and plain-words
+ * errors.
  */
-export async function download(url: string, maxBytes = Infinity): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch {
-    throw new Error(
-      `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,
-    );
-  }
-  if (!response.ok) throw new Error(`${url} answered ${`${response.status} ${response.statusText}`.trim()}`);
-  if (!response.body || maxBytes === Infinity) return new Uint8Array(await response.arrayBuffer());
+import { megabytes, overLimit, ReadCancelled, type ReadProgress } from './api/reading.ts';
 
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = response.body.getReader();
-  while (length <= maxBytes) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    length += value.length;
+/** A download gives up when its server sends no answer, or nothing more of the file, for this long. */
+export const FETCH_TIMEOUT_MS = 30_000;
+
+/** Progress goes to the page at most this often (and once at the end): each report crosses to the page. */
+const PROGRESS_INTERVAL_MS = 100;
+
+export interface ReadOptions {
+  /** A file bigger than this is refused: before reading when its size is known, else as soon as reading passes it. */
+  maxBytes?: number;
+  /** Cancels the read: it rejects with ReadCancelled. */
+  signal?: AbortSignal;
+  onProgress?: (progress: ReadProgress) => unknown;
+}
+
+export interface DownloadOptions extends ReadOptions {
+  /** How long to wait for the server's answer, and then for each next part of the file (default FETCH_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+export interface Downloaded {
+  bytes: Uint8Array;
+  /** The file's name as the server gives it (Content-Disposition), else the last part of the address it came from. */
+  name: string;
+  /** The Content-Type, '' when none. */
+  type: string;
+}
+
+/** The file at `url`. Rejects with a message that names the address and what went wrong. */
+export async function download(url: string, options: DownloadOptions = {}): Promise<Downloaded> {
+  const { timeoutMs = FETCH_TIMEOUT_MS, signal } = options;
+  const connection = new AbortController();
+  try {
+    const answer = fetch(url, { signal: connection.signal }).catch(() => {
+      throw new Error(
+        `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,
+      );
+    });
+    const noAnswer = () =>
+      new Error(`No answer from ${url} after ${duration(timeoutMs)}. Check the address, or try again later.`);
+    const response = await within(answer, timeoutMs, noAnswer, signal);
+    if (!response.ok) throw new Error(`${url} answered ${`${response.status} ${response.statusText}`.trim()}`);
+    const name = nameOf(response, url);
+    if (!response.body) return { bytes: new Uint8Array(0), name, type: '' };
+    const stalled = (loaded: number) =>
+      new Error(
+        `${url} stopped sending after ${megabytes(loaded)}: nothing more came for ${duration(timeoutMs)}. Try again later.`,
+      );
+    const { body } = response;
+    const bytes = await readStream(() => body, name, declaredLength(response), { ...options, stallMs: timeoutMs, stalled });
+    return { bytes, name, type: response.headers.get('content-type') ?? '' };
+  } finally {
+    // Closes the connection when reading stopped early (too big, timed out, cancelled); a no-op after a full read.
+    connection.abort();
   }
-  await reader.cancel();
-  const bytes = new Uint8Array(length);
+}
+
+/** A File's (or Blob's) bytes, read in the worker: its size is checked before anything is read. */
+export function readFile(file: Blob, name: string, options: ReadOptions = {}): Promise<Uint8Array> {
+  return readStream(() => file.stream(), name, file.size, options);
+}
+
+/** The last part of a URL's path, for messages. */
+export function fileName(url: string): string {
+  const path = new URL(url, 'file:///').pathname;
+  return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || url;
+}
+
+interface StreamOptions extends ReadOptions {
+  /** Gives up when no part of the file came for this long, with the error `stalled` makes. */
+  stallMs?: number;
+  stalled?: (loaded: number) => Error;
+}
+
+/** Reads a whole stream of `total` bytes (undefined: unknown), reporting progress; opens it only if the size fits. */
+async function readStream(
+  open: () => ReadableStream<Uint8Array>,
+  name: string,
+  total: number | undefined,
+  { maxBytes = Infinity, signal, onProgress, stallMs = Infinity, stalled }: StreamOptions,
+): Promise<Uint8Array> {
+  if (total !== undefined && total > maxBytes) throw new Error(overLimit(name, total, maxBytes));
+  const reader = open().getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let reportedAt = -Infinity;
+  const report = (force: boolean) => {
+    if (!onProgress || (!force && performance.now() - reportedAt < PROGRESS_INTERVAL_MS)) return;
+    reportedAt = performance.now();
+    // A compressed download's Content-Length counts what crossed the network: past it, the size is unknown.
+    void Promise.resolve(onProgress(total !== undefined && loaded <= total ? { loaded, total } : { loaded })).catch(() => {});
+  };
+  try {
+    report(true);
+    for (;;) {
+      const { done, value } = await within(reader.read(), stallMs, () => stalled!(loaded), signal);
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      // The real size is only known when the server said it; reading stops here either way.
+      if (loaded > maxBytes)
+        throw new Error(overLimit(name, total !== undefined && total > loaded ? total : undefined, maxBytes));
+      report(false);
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    throw error;
+  }
+  report(true);
+  const bytes = new Uint8Array(loaded);
   let offset = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
@@ -35,8 +122,53 @@ export async function download(url: string, maxBytes = Infinity): Promise<Uint8A
   return bytes;
 }
 
-/** The last part of a URL's path, for messages. */
-export function fileName(url: string): string {
-  const path = new URL(url, 'file:///').pathname;
-  return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || url;
+/** `work`, unless `ms` pass first (rejects with `late()`) or `signal` cancels it (rejects with ReadCancelled). */
+function within<T>(work: Promise<T>, ms: number, late: () => Error, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) return reject(new ReadCancelled());
+    const cancel = () => settle(() => reject(new ReadCancelled()));
+    const timer = Number.isFinite(ms) ? setTimeout(() => settle(() => reject(late())), ms) : undefined;
+    const settle = (how: () => void) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
+      how();
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    work.then(
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
+    );
+  });
+}
+
+/** "30 s", "0.2 s". */
+const duration = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
+
+/** Content-Length, when the server gave one that counts the file's own bytes (not a compressed form of them). */
+function declaredLength(response: Response): number | undefined {
+  const encoding = response.headers.get('content-encoding');
+  const length = response.headers.get('content-length');
+  if (length === null || (encoding && encoding !== 'identity')) return undefined;
+  const bytes = Number(length);
+  return Number.isSafeInteger(bytes) && bytes >= 0 ? bytes : undefined;
+}
+
+/**
+ * The name a server gives its file (Content-Disposition), else the last part of
+ * the address it finally came from: after a redirect, that is the file's, not
+ * the one asked for (an address like …/download/30 names no file).
+ */
+function nameOf(response: Response, url: string): string {
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const encoded = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded.trim());
+    } catch {
+      // Not valid percent-encoding: the plain filename, or the address, names it.
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/i.exec(disposition);
+  const named = (plain?.[1] ?? plain?.[2])?.trim();
+  return named || fileName(response.url || url);
 }

@@ -32,6 +32,8 @@ export interface EngineOptions {
   library?: ModelLibrary;
   /** The chat with a pretrained model (default: web-llm, loaded when first used). */
   chat?: ChatService;
+  /** How long a URL import or corpus download waits for an answer, or for more of the file (default 30 s; tests shorten it). */
+  fetchTimeoutMs?: number;
 }
 
 export function createEngine(options: EngineOptions = {}): EngineWorker {
@@ -49,8 +51,9 @@ export function createEngine(options: EngineOptions = {}): EngineWorker {
   const backend = new Backends(active, options.findGPU ?? requestGPU, options.backend ?? 'auto');
   const model = new ModelArea(active, backend, saves, transfer);
   const describe = () => model.describe();
-  const training: TrainingArea = new TrainingArea(active, backend, saves, describe, () => library.save());
-  const library: LibraryArea = new LibraryArea(active, saves, training, describe, transfer);
+  const { fetchTimeoutMs } = options;
+  const training: TrainingArea = new TrainingArea(active, backend, saves, describe, () => library.save(), fetchTimeoutMs);
+  const library: LibraryArea = new LibraryArea(active, saves, training, describe, transfer, fetchTimeoutMs);
   return {
     model,
     backend,

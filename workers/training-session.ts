@@ -8,8 +8,8 @@
  * answered between two steps.
  */
 import { generateCorpus } from './corpus/corpus.ts';
-import { checkCorpusText, CORPUS_LIMITS, corpusFromBytes } from './corpus/validate.ts';
-import { download, fileName } from './download.ts';
+import { CORPUS_LIMITS, corpusFromBytes, corpusFromText } from './corpus/validate.ts';
+import { download, type DownloadOptions, readFile } from './download.ts';
 import { type GPTConfig, validateConfig } from './engine/config.ts';
 import { splitTokens, type TokenDataset } from './engine/data.ts';
 import { generate } from './engine/generate.ts';
@@ -67,18 +67,29 @@ let builtinCorpus: ReturnType<typeof generateCorpus> | undefined;
 /** Generated once per worker: the same seed always gives the same text. */
 const builtin = () => (builtinCorpus ??= generateCorpus());
 
-/** The text of a corpus source, checked; throws an Error that says what is wrong. */
-export async function readCorpus(source: CorpusSource): Promise<{ name: string; text: string }> {
+/**
+ * The text of a corpus source, checked; throws an Error that says what is wrong.
+ * A file or a download is read with `reading`'s limit (the corpus limit),
+ * progress, cancel and timeout.
+ */
+export async function readCorpus(
+  source: CorpusSource,
+  reading: Omit<DownloadOptions, 'maxBytes'> = {},
+): Promise<{ name: string; text: string }> {
+  const options = { ...reading, maxBytes: CORPUS_LIMITS.maxBytes };
   switch (source.kind) {
     case 'builtin':
       return { name: BUILTIN_CORPUS_NAME, text: builtin().text };
     case 'text':
-      return { name: source.name, text: checkCorpusText(source.text.replace(/\r\n?/g, '\n'), source.name) };
-    case 'file':
-      return { name: source.name, text: corpusFromBytes(new Uint8Array(source.bytes), source.name) };
+      return { name: source.name, text: corpusFromText(source.text, source.name, { htmlToText: source.htmlToText }) };
+    case 'file': {
+      const { name, type } = source.file;
+      const bytes = await readFile(source.file, name, options);
+      return { name, text: corpusFromBytes(bytes, name, { type, htmlToText: source.htmlToText }) };
+    }
     case 'url': {
-      const name = fileName(source.url);
-      return { name, text: corpusFromBytes(await download(source.url, CORPUS_LIMITS.maxBytes), name) };
+      const { bytes, name, type } = await download(source.url, options);
+      return { name, text: corpusFromBytes(bytes, name, { type, htmlToText: source.htmlToText }) };
     }
   }
 }

@@ -1,20 +1,26 @@
 /**
  * <llm-corpus-picker>: the text a model will learn from: the built-in corpus,
- * pasted text, a .txt file (chosen or dropped), or a file at a URL. It reads a
- * file's bytes but checks nothing itself: the worker does, and the panel passes
- * back a summary or an error to show.
+ * pasted text, a .txt file (chosen or dropped), or a file at a URL. It hands a
+ * file over unread and checks only the size of pasted text itself (so a huge
+ * paste is never sent): the worker reads and checks the rest, and the panel
+ * passes back a summary or an error to show, and how far the reading got.
  *
- * Properties: summary (CorpusSummary | null), error (string), busy, disabled.
- * Events: llm-corpus-change (bubbles, composed; detail: CorpusSource).
- * Parts: kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error.
+ * Properties: summary (CorpusSummary | null), error (string), webPage (the error
+ *   says the corpus is a web page: offer its text), busy, progress (ReadProgress | null,
+ *   while busy), disabled.
+ * Events (bubble, composed): llm-corpus-change (detail: CorpusSource), llm-corpus-cancel
+ *   (Cancel while busy).
+ * Parts: kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error,
+ *   use-page-text, corpus-cancel, read-progress, read-progress-bar, read-progress-text.
  */
 import { css, html, LitElement, nothing } from 'lit';
-import type { CorpusSource, CorpusSummary } from '../../workers/api/index.ts';
+import { type CorpusSource, type CorpusSummary, pastedTextOverLimit, type ReadProgress } from '../../workers/api/index.ts';
 import { emit } from '../events.ts';
 import { count } from '../format.ts';
 import { states } from '../states.ts';
 import { buttons, inputs, theme } from '../theme.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
+import { readProgressStyles, renderReadProgress } from './read-progress.ts';
 
 type Kind = CorpusSource['kind'];
 
@@ -29,32 +35,44 @@ export class CorpusPicker extends LitElement {
   static override properties = {
     summary: { attribute: false },
     error: { type: String },
+    webPage: { type: Boolean },
     busy: { type: Boolean },
+    progress: { attribute: false },
     disabled: { type: Boolean },
-    ...states('kind', 'dragging'),
+    ...states('kind', 'dragging', 'refused'),
   };
 
   declare summary: CorpusSummary | null;
   declare error: string;
+  declare webPage: boolean;
   declare busy: boolean;
+  declare progress: ReadProgress | null;
   declare disabled: boolean;
   declare private kind: Kind;
   declare private dragging: boolean;
+  /** Why the picker itself refused the last text (too big to send); cleared by the next choice. */
+  declare private refused: string;
+  /** The last source sent: "Use its text" sends it again as a web page's text. */
+  private sent: CorpusSource | null = null;
 
   constructor() {
     super();
     this.summary = null;
     this.error = '';
+    this.webPage = false;
     this.busy = false;
+    this.progress = null;
     this.disabled = false;
     this.kind = 'builtin';
     this.dragging = false;
+    this.refused = '';
   }
 
   static override styles = [
     theme,
     buttons,
     inputs,
+    readProgressStyles,
     css`
       fieldset {
         border: 0;
@@ -137,7 +155,7 @@ export class CorpusPicker extends LitElement {
         )}
       </fieldset>
       <div class="source">${this.renderSource()}</div>
-      ${this.busy ? html`<p class="summary" role="status">Reading the text…</p>` : this.renderResult()}
+      ${this.busy ? this.renderReading() : this.renderResult()}
     `;
   }
 
@@ -179,8 +197,27 @@ export class CorpusPicker extends LitElement {
     }
   }
 
+  private renderReading() {
+    return html`<p class="summary" role="status">Reading the text…</p>
+      <div class="row">
+        ${renderReadProgress(this.progress, 'Corpus')}
+        <button part="corpus-cancel" @click=${() => emit(this, 'llm-corpus-cancel', {})}>Cancel</button>
+      </div>`;
+  }
+
   private renderResult() {
-    if (this.error) return html`<p class="error" part="corpus-error" role="alert">${this.error}</p>`;
+    if (this.refused) return html`<p class="error" part="corpus-error" role="alert">${this.refused}</p>`;
+    if (this.error) {
+      return html`<p class="error" part="corpus-error" role="alert">${this.error}</p>
+        ${
+          this.webPage && this.sent && this.sent.kind !== 'builtin'
+            ? html`<div class="row">
+              <button part="use-page-text" ?disabled=${this.disabled} @click=${this.usePageText}>Use its text</button>
+              <span class="caption">Tags, scripts and styles dropped.</span>
+            </div>`
+            : nothing
+        }`;
+    }
     const summary = this.summary;
     if (!summary) return nothing;
     const share = (summary.validationTokens / summary.characters) * 100;
@@ -200,19 +237,33 @@ export class CorpusPicker extends LitElement {
 
   private choose(kind: Kind): void {
     this.kind = kind;
-    if (kind === 'builtin') emit(this, 'llm-corpus-change', { kind: 'builtin' });
+    if (kind === 'builtin') this.send({ kind: 'builtin' });
+  }
+
+  private send(source: CorpusSource): void {
+    this.refused = '';
+    this.sent = source;
+    emit(this, 'llm-corpus-change', source);
   }
 
   private usePasted(): void {
     const text = this.renderRoot.querySelector<HTMLTextAreaElement>('#paste')!.value;
-    emit(this, 'llm-corpus-change', { kind: 'text', text, name: 'Your text' });
+    const name = 'Your text';
+    const tooBig = pastedTextOverLimit(text, name);
+    if (tooBig) this.refused = tooBig;
+    else this.send({ kind: 'text', text, name });
   }
 
   private useUrl(): void {
     const typed = this.renderRoot.querySelector<HTMLInputElement>('#url')!.value.trim();
     if (!typed) return;
     // The worker fetches it; relative addresses mean the page's.
-    emit(this, 'llm-corpus-change', { kind: 'url', url: new URL(typed, document.baseURI).href });
+    this.send({ kind: 'url', url: new URL(typed, document.baseURI).href });
+  }
+
+  /** The web page just refused, again, as its text. */
+  private usePageText(): void {
+    if (this.sent && this.sent.kind !== 'builtin') this.send({ ...this.sent, htmlToText: true });
   }
 
   private onDragOver(event: DragEvent): void {
@@ -224,16 +275,13 @@ export class CorpusPicker extends LitElement {
     event.preventDefault();
     this.dragging = false;
     const file = event.dataTransfer?.files[0];
-    if (file && !this.disabled) void this.readFile(file);
+    if (file && !this.disabled) this.send({ kind: 'file', file });
   }
 
   private onFileChosen(event: Event): void {
     const file = (event.target as HTMLInputElement).files?.[0];
-    if (file) void this.readFile(file);
-  }
-
-  private async readFile(file: File): Promise<void> {
-    emit(this, 'llm-corpus-change', { kind: 'file', bytes: await file.arrayBuffer(), name: file.name });
+    // The File itself: the worker checks its size before reading it.
+    if (file) this.send({ kind: 'file', file });
   }
 }
 

@@ -1,6 +1,7 @@
 /** The look of <llm-model-library> and its saved-model cards: the shared pieces, then its own. */
 import { css } from 'lit';
 import { alerts, badges, buttons, cards, inputs, selects, theme } from '../theme.ts';
+import { readProgressStyles } from './read-progress.ts';
 
 export const modelLibraryStyles = [
   theme,
@@ -10,6 +11,7 @@ export const modelLibraryStyles = [
   alerts,
   buttons,
   inputs,
+  readProgressStyles,
   css`
     .library {
       border: 2px solid transparent;

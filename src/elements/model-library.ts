@@ -18,7 +18,8 @@
  * Parts: library, active-model, storage, persisted, storage-problem, save-name, save-button, autosave,
  *   export-button, status, error, models, model, active-badge, model-name, model-meta, open-button,
  *   rename-button, rename-field, rename-save, rename-cancel, duplicate-button, download-button, delete-button,
- *   confirm-delete, confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button.
+ *   confirm-delete, confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button,
+ *   import-cancel, and read-progress, read-progress-bar, read-progress-text while a file is read.
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -26,8 +27,12 @@ import { repeat } from 'lit/directives/repeat.js';
 import {
   type CheckpointSummary,
   type ImportSource,
+  isReadCancelled,
+  MAX_IMPORT_BYTES,
   messageOf,
   type ModelInfo,
+  overLimit,
+  type ReadProgress,
   type SavedModels,
   type Uses,
 } from '../../workers/api/index.ts';
@@ -37,12 +42,13 @@ import { count, formatBytes } from '../format.ts';
 import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { modelLibraryStyles } from './model-library.styles.ts';
+import { renderReadProgress } from './read-progress.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
 
 /** What the element asks of the engine (EngineClient has it all). */
 export type ModelLibraryClient = Uses<
   'library',
-  'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'setAutosave'
+  'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'cancelImport' | 'setAutosave'
 > &
   Pick<EngineClient, 'requestPersistence'>;
 
@@ -64,7 +70,7 @@ export class ModelLibrary extends LitElement {
   static override properties = {
     client: { attribute: false },
     active: { attribute: false },
-    ...states('saved', 'busy', 'status', 'error', 'saveName', 'renaming', 'confirmingDelete', 'dragging'),
+    ...states('saved', 'busy', 'status', 'error', 'saveName', 'renaming', 'confirmingDelete', 'dragging', 'importProgress'),
   };
 
   declare client: ModelLibraryClient | null;
@@ -82,6 +88,8 @@ export class ModelLibrary extends LitElement {
   /** Id of the model whose delete waits for a yes. */
   declare private confirmingDelete: string | null;
   declare private dragging: boolean;
+  /** How much of the file being imported the worker has read; null before it says. */
+  declare private importProgress: ReadProgress | null;
 
   /** Persistence is asked for once, on the first save. */
   private persistenceAsked = false;
@@ -119,6 +127,7 @@ export class ModelLibrary extends LitElement {
     this.renaming = null;
     this.confirmingDelete = null;
     this.dragging = false;
+    this.importProgress = null;
   }
 
   override connectedCallback(): void {
@@ -322,13 +331,19 @@ export class ModelLibrary extends LitElement {
     );
   }
 
-  /** Sends the file whatever its size: the worker checks it and says what is wrong. */
+  /**
+   * Refuses a file over the limit by its size alone, before anything reads it; else hands the File itself to
+   * the worker (no copy here: the worker reads it).
+   */
   private importFile(file: File): Promise<void> {
-    return this.importFrom(`Importing ${file.name} (${formatBytes(file.size)})…`, file.name, async () => ({
-      kind: 'file',
-      name: file.name,
-      bytes: await file.arrayBuffer(),
-    }));
+    if (file.size <= MAX_IMPORT_BYTES) {
+      return this.importFrom(`Importing ${file.name} (${formatBytes(file.size)})…`, { kind: 'file', file });
+    }
+    if (!this.busy) {
+      this.status = '';
+      this.error = overLimit(file.name, file.size, MAX_IMPORT_BYTES);
+    }
+    return Promise.resolve();
   }
 
   private importUrl(): Promise<void> {
@@ -336,20 +351,31 @@ export class ModelLibrary extends LitElement {
     if (!typed) return Promise.resolve();
     // The worker fetches it; a relative address means the page's.
     const url = new URL(typed, document.baseURI).href;
-    return this.importFrom(`Importing ${url}…`, url, async () => ({ kind: 'url', url }));
+    return this.importFrom(`Importing ${url}…`, { kind: 'url', url });
   }
 
-  /** `read` runs once the panel is busy, so a big file is read with the buttons already disabled. */
-  private importFrom(doing: string, fallbackName: string, read: () => Promise<ImportSource>): Promise<void> {
+  /** The worker reads and checks the file, telling how far it got; Cancel stops it and nothing changes. */
+  private importFrom(doing: string, source: ImportSource): Promise<void> {
+    this.importProgress = null;
     return this.run(
       { action: 'import', doing },
       async (client) => {
-        const info = await client.library.import(await read());
-        emit(this, 'llm-model-change', info);
-        return info;
+        try {
+          const info = await client.library.import(source, (progress) => (this.importProgress = progress));
+          emit(this, 'llm-model-change', info);
+          return info;
+        } catch (error) {
+          if (isReadCancelled(error)) return null;
+          throw error;
+        }
       },
-      () => `Imported '${activeSummary(this.saved)?.name ?? fallbackName}'`,
+      // The worker's own name for it: the saved list may not have it (storage off) or not be read again yet.
+      (info) => (info ? `Imported '${info.name}'` : 'Import cancelled; nothing changed.'),
     );
+  }
+
+  private cancelImport(): void {
+    void this.client?.library.cancelImport();
   }
 
   private onFileChosen(event: Event): void {
@@ -547,6 +573,14 @@ export class ModelLibrary extends LitElement {
           ${this.isBusy('import') ? 'Importing…' : 'Fetch'}
         </button>
       </div>
+      ${
+        this.isBusy('import')
+          ? html`<div class="row">
+              ${renderReadProgress(this.importProgress, 'Import')}
+              <button part="import-cancel" @click=${this.cancelImport}>Cancel</button>
+            </div>`
+          : nothing
+      }
     </section>`;
   }
 

@@ -16,12 +16,15 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
   type CorpusSource,
   type CorpusSummary,
+  isCorpusWebPage,
+  isReadCancelled,
   type LossPoint,
   messageOf,
   type ModelInfo,
   type ModelPreset,
   type ModelShape,
   type ParameterCounts,
+  type ReadProgress,
   type TrainingProgress,
   type TrainingSample,
   type TrainingState,
@@ -41,7 +44,7 @@ import './training-progress.ts';
 /** What the panel asks of the engine (its inner elements ask nothing). */
 export type TrainingPanelClient = Uses<
   'training',
-  'defaults' | 'describeCorpus' | 'newModel' | 'play' | 'pause' | 'keepGoing' | 'step' | 'reset' | 'state'
+  'defaults' | 'describeCorpus' | 'cancelCorpus' | 'newModel' | 'play' | 'pause' | 'keepGoing' | 'step' | 'reset' | 'state'
 > &
   Uses<'model', 'presets' | 'countParameters'>;
 
@@ -101,7 +104,8 @@ const SHOWN_SAMPLES = 4;
 export class TrainingPanel extends LitElement {
   static override properties = {
     client: { attribute: false },
-    ...states('presets', 'source', 'summary', 'corpusError', 'size', 'custom', 'counts', 'settings'),
+    ...states('presets', 'source', 'summary', 'corpusError', 'corpusWebPage', 'corpusProgress'),
+    ...states('size', 'custom', 'counts', 'settings'),
     ...states('created', 'changed', 'busy', 'playing', 'progress', 'points', 'samples', 'error'),
   };
 
@@ -110,6 +114,10 @@ export class TrainingPanel extends LitElement {
   declare private source: CorpusSource;
   declare private summary: CorpusSummary | null;
   declare private corpusError: string;
+  /** The corpus error says it is a web page: the picker offers its text. */
+  declare private corpusWebPage: boolean;
+  /** How much of the corpus the worker has read, while it reads. */
+  declare private corpusProgress: ReadProgress | null;
   declare private size: string | ModelShape;
   /** The custom shape, kept while a preset is chosen. */
   declare private custom: ModelShape;
@@ -139,6 +147,8 @@ export class TrainingPanel extends LitElement {
     this.source = { kind: 'builtin' };
     this.summary = null;
     this.corpusError = '';
+    this.corpusWebPage = false;
+    this.corpusProgress = null;
     this.size = 'tiny';
     this.custom = { nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 64 };
     this.counts = {};
@@ -202,11 +212,16 @@ export class TrainingPanel extends LitElement {
     const client = this.client;
     if (!client) return;
     this.corpusError = '';
+    this.corpusWebPage = false;
+    this.corpusProgress = null;
     await this.corpusAsk.ask(
-      () => client.training.describeCorpus(source),
+      (isNewest) => client.training.describeCorpus(source, (progress) => isNewest() && (this.corpusProgress = progress)),
       (answer) => {
+        // Cancelled: the corpus read before stays.
+        if (isReadCancelled(answer.error)) return;
         if (answer.error !== undefined) {
           this.corpusError = messageOf(answer.error);
+          this.corpusWebPage = isCorpusWebPage(answer.error);
           return;
         }
         this.source = source;
@@ -459,9 +474,12 @@ export class TrainingPanel extends LitElement {
               exportparts="kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error"
               .summary=${this.summary}
               .error=${this.corpusError}
+              ?webPage=${this.corpusWebPage}
               ?busy=${this.corpusAsk.busy}
+              .progress=${this.corpusProgress}
               ?disabled=${locked}
               @llm-corpus-change=${this.onCorpusChange}
+              @llm-corpus-cancel=${() => this.client?.training.cancelCorpus()}
             ></llm-corpus-picker>
           </div>
           <div class="block">

@@ -65,7 +65,7 @@ const PATHS: { name: string; prepare: (engine: EngineWorker) => Promise<(engine:
       const { bytes } = await engine.library.export();
       await engine.training.newModel(request(6));
       return (engine) =>
-        engine.library.import({ kind: 'file', name: 'imported.safetensors', bytes: bytes.buffer as ArrayBuffer });
+        engine.library.import({ kind: 'file', file: new File([bytes as Uint8Array<ArrayBuffer>], 'imported.safetensors') });
     },
   },
   {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { BUILTIN_CORPUS_SEED, generateCorpus } from '../../workers/corpus/corpus.ts';
-import { CORPUS_LIMITS, checkCorpusText, corpusFromBytes } from '../../workers/corpus/validate.ts';
+import { isCorpusWebPage } from '../../workers/api/index.ts';
+import { looksLikeHtml, textOfHtml } from '../../workers/corpus/html.ts';
+import { CORPUS_LIMITS, checkCorpusText, corpusFromBytes, corpusFromText } from '../../workers/corpus/validate.ts';
 
 /** Non-overlapping occurrences, counted with a plain indexOf loop. */
 function occurrences(text: string, needle: string): number {
@@ -160,9 +162,7 @@ describe('corpusFromBytes and checkCorpusText', () => {
   it('rejects a file over the size limit before reading it, and accepts one exactly at the limit', () => {
     expect(CORPUS_LIMITS.maxBytes).to.equal(20 * 1024 * 1024);
     const bytes = new Uint8Array(CORPUS_LIMITS.maxBytes + 1).fill(0x61);
-    expect(() => corpusFromBytes(bytes, 'huge.txt')).to.throw(
-      '"huge.txt" is 20.1 MB, over the 20 MB limit. Use a smaller file or cut this one.',
-    );
+    expect(() => corpusFromBytes(bytes, 'huge.txt')).to.throw('"huge.txt" is 20.1 MB, over the 20 MB limit. Use a smaller file.');
     expect(corpusFromBytes(bytes.subarray(0, CORPUS_LIMITS.maxBytes), 'big.txt').length).to.equal(CORPUS_LIMITS.maxBytes);
   });
 
@@ -181,5 +181,74 @@ describe('corpusFromBytes and checkCorpusText', () => {
     const distinct = (n: number): string => Array.from({ length: n }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
     expect(() => checkCorpusText(distinct(300).repeat(4))).to.throw('The text uses 300 different characters; the limit is 256');
     expect(checkCorpusText(distinct(256).repeat(4)).length).to.equal(1_024);
+  });
+});
+
+describe('pasted text and web pages', () => {
+  it('caps pasted text at the file limit, counted in UTF-8 bytes', () => {
+    const limit = CORPUS_LIMITS.maxBytes;
+    const at = 'ab'.repeat(limit / 2);
+    expect(() => corpusFromText(at, 'Your text')).to.not.throw(/limit/);
+    expect(() => corpusFromText(`${at}c`, 'Your text')).to.throw(
+      '"Your text" is 20.1 MB, over the 20 MB limit. Paste less text.',
+    );
+    // Half as many characters, each two bytes in UTF-8 (é) or a four-byte pair (😀): the same bytes.
+    expect(() => corpusFromText('é'.repeat(limit / 2), 'x')).to.not.throw(/limit/);
+    expect(() => corpusFromText(`${'é'.repeat(limit / 2)}!`, 'x')).to.throw(/is 20\.1 MB/);
+    expect(() => corpusFromText(`${'😀'.repeat(limit / 4)}!`, 'x')).to.throw(/is 20\.1 MB/);
+  });
+
+  it('tells a web page by its start or its type, not by tags inside text', () => {
+    expect(looksLikeHtml('<!DOCTYPE html>\n<html lang="en">')).to.equal(true);
+    expect(looksLikeHtml('  \n<html><body>hi</body></html>')).to.equal(true);
+    expect(looksLikeHtml('<!-- saved page --><HTML>')).to.equal(true);
+    expect(looksLikeHtml('<body class="x">text')).to.equal(true);
+    expect(looksLikeHtml('Plain words, then <html> mentioned later.')).to.equal(false);
+    expect(looksLikeHtml('<htmlish> is not a tag we know')).to.equal(false);
+    expect(looksLikeHtml('plain text', 'text/html; charset=utf-8')).to.equal(true);
+    expect(looksLikeHtml('plain text', 'text/plain')).to.equal(false);
+  });
+
+  it("takes a page's text: scripts, styles and comments dropped, block tags end lines, entities decoded", () => {
+    const page = `<!doctype html><html><head><title>Tea &amp; Toast</title>
+      <style>body { font: 12px serif }</style><script type="module">alert("no")</script></head>
+      <body><!-- menu --><nav><a href="/">Home</a></nav>
+      <h1>On   <em>brewing</em></h1><p>Warm the pot.<br>Add leaves &#8212; one per cup &lt;or more&gt;.</p>
+      <ul><li>Black</li><li>Gr<b>ee</b>n&nbsp;tea</li></ul><p>Caf&eacute;? &#x263A; &constructor; &Uuml;ber</p></body></html>`;
+    expect(textOfHtml(page)).to.equal(
+      [
+        'Tea & Toast',
+        '',
+        'Home',
+        '',
+        'On brewing',
+        '',
+        'Warm the pot.',
+        'Add leaves — one per cup <or more>.',
+        '',
+        'Black',
+        '',
+        'Green tea',
+        '',
+        'Café? ☺ &constructor; Über',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a web page with CorpusIsWebPage, and trains on its text when asked', () => {
+    const body = 'The tide comes in and the tide goes out. '.repeat(40).trim();
+    const page = `<!DOCTYPE html><html><body><p>${body}</p><script>var x = 1;</script></body></html>`;
+    let refused: unknown;
+    try {
+      corpusFromBytes(new TextEncoder().encode(page), 'tides.txt');
+    } catch (error) {
+      refused = error;
+    }
+    expect(isCorpusWebPage(refused)).to.equal(true);
+    expect((refused as Error).message).to.equal(
+      '"tides.txt" looks like a web page (HTML), not plain text: a model trained on it would learn its tags.',
+    );
+    expect(corpusFromBytes(new TextEncoder().encode(page), 'tides.txt', { htmlToText: true })).to.equal(body);
+    expect(corpusFromText(page, 'Your text', { htmlToText: true })).to.equal(body);
   });
 });

@@ -848,7 +848,7 @@ describe(`import fuzz: malformed .safetensors files (seed ${SEED})`, () => {
       findGPU: async () => null,
       library: new ModelLibrary(new CheckpointStore({ dbName: `test-${crypto.randomUUID()}` })),
     });
-    const good = await service.library.import({ kind: 'file', name: 'good.safetensors', bytes: valid.slice().buffer });
+    const good = await service.library.import({ kind: 'file', file: new File([valid.slice()], 'good.safetensors') });
     const listBefore = await service.library.list();
     const prompt = TEXT.slice(0, 1 + random.int(TEXT.length - 1));
     const oddsBefore = (await service.model.predict(prompt, { temperature: 1 })).probs;
@@ -856,12 +856,10 @@ describe(`import fuzz: malformed .safetensors files (seed ${SEED})`, () => {
     const files = CATEGORIES.filter(([category]) => category !== 'over the size limit').flatMap(([, make]) => make());
     const imported: string[] = [];
     for (const { what, file } of files) {
-      const refused = await service.library
-        .import({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer })
-        .then(
-          () => false,
-          () => true,
-        );
+      const refused = await service.library.import({ kind: 'file', file: new File([file.slice()], `${what}.safetensors`) }).then(
+        () => false,
+        () => true,
+      );
       if (!refused) imported.push(what);
     }
     expect(imported).to.deep.equal([]);

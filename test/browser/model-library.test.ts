@@ -7,7 +7,16 @@ import { expect } from 'chai';
 import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/model-library.ts';
 import type { ModelLibrary, ModelLibraryClient } from '../../src/elements/model-library.ts';
-import type { CheckpointSummary, GPTConfig, ImportSource, ModelInfo, SavedModels, StorageInfo } from '../../workers/api/index.ts';
+import {
+  type CheckpointSummary,
+  type GPTConfig,
+  type ImportSource,
+  type ModelInfo,
+  ReadCancelled,
+  type ReadProgress,
+  type SavedModels,
+  type StorageInfo,
+} from '../../workers/api/index.ts';
 import { countParameters } from '../../workers/engine/params.ts';
 import { pick, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
@@ -169,12 +178,15 @@ class FakeLibrary implements ModelLibraryClient {
       const imported = randomModel({
         name: this.importedName,
         step: 0,
-        source: source.kind === 'file' ? source.name : source.url,
+        source: source.kind === 'file' ? source.file.name : source.url,
       });
       delete imported.corpus;
       this.models = [...this.models, imported];
       this.activeId = imported.id;
-      return modelInfo(imported, source.kind === 'file' ? source.name : undefined);
+      return modelInfo(imported, source.kind === 'file' ? source.file.name : undefined);
+    },
+    cancelImport: async () => {
+      await this.enter('cancelImport');
     },
     setAutosave: async (everySteps) => {
       await this.enter('setAutosave', everySteps);
@@ -522,8 +534,8 @@ describe('<llm-model-library>', function () {
       const [[source]] = client.called('import') as [[ImportSource]];
       expect(source.kind).to.equal('file');
       if (source.kind !== 'file') return;
-      expect(source.name).to.equal(file.name);
-      expect(new Uint8Array(source.bytes)).to.deep.equal(new Uint8Array(await file.arrayBuffer()));
+      // The File itself, unread: the worker reads it.
+      expect(source.file).to.equal(file);
       await settled();
       expect(text(part('status'))).to.equal(`Imported '${client.importedName}'`);
       expect(names()).to.include(client.importedName);
@@ -600,6 +612,95 @@ describe('<llm-model-library>', function () {
       expect(text(alert)).to.equal(reason);
       expect(changes).to.equal(0);
       expect(names()).to.not.include(client.importedName);
+    });
+    it('refuses a file over the import limit by its size, before anything reads it', async () => {
+      await mount(new FakeLibrary());
+      const file = new File(['tiny'], `${randomName()}.safetensors`);
+      const size = randomInt(513, 4000) * MB;
+      Object.defineProperty(file, 'size', { value: size });
+      for (const read of ['arrayBuffer', 'stream', 'text', 'slice', 'bytes']) {
+        Object.defineProperty(file, read, {
+          value: () => {
+            throw new Error(`${read}() was called`);
+          },
+        });
+      }
+      const input = part<HTMLInputElement>('import-file')!;
+      input.files = filesOf(file).files;
+      input.dispatchEvent(new Event('change'));
+      const alert = await waitFor(() => part('error'), 'the alert');
+      expect(text(alert)).to.equal(`"${file.name}" is ${size / MB} MB, over the 512 MB limit. Use a smaller file.`);
+      expect(client.called('import')).to.deep.equal([]);
+    });
+
+    it('shows how far the worker has read (MB and percent, or a moving bar with no size), and Cancel stops it', async () => {
+      const fake = new FakeLibrary();
+      await mount(fake);
+      let report!: (progress: ReadProgress) => unknown;
+      let cancel!: () => void;
+      fake.library.import = (source, onProgress) => {
+        fake.calls.push({ method: 'import', args: [source] });
+        report = onProgress!;
+        return new Promise((_, reject) => (cancel = () => reject(new ReadCancelled())));
+      };
+      fake.library.cancelImport = async () => {
+        fake.calls.push({ method: 'cancelImport', args: [] });
+        cancel();
+      };
+      let changes = 0;
+      const count = () => changes++;
+      document.addEventListener('llm-model-change', count);
+      part<HTMLInputElement>('import-url')!.value = `https://example.org/${randomId()}.safetensors`;
+      part('import-url-button')!.click();
+      const bar = await waitFor(() => part<HTMLProgressElement>('read-progress-bar'), 'the progress bar');
+      // Nothing heard yet: no size, so no value (an indeterminate bar).
+      expect(bar.hasAttribute('value')).to.equal(false);
+      expect(text(part('read-progress-text'))).to.equal('0 bytes so far');
+
+      const total = randomInt(20, 400) * MB;
+      const loaded = Math.round(total * (randomInt(5, 95) / 100));
+      report({ loaded, total });
+      await library.updateComplete;
+      expect([bar.value, bar.max]).to.deep.equal([loaded, total]);
+      const percent = Math.floor((loaded / total) * 100);
+      expect(text(part('read-progress-text'))).to.equal(
+        `${(loaded / MB).toFixed(1)} MB of ${(total / MB).toFixed(1)} MB (${percent}%)`,
+      );
+      report({ loaded: loaded + MB });
+      await library.updateComplete;
+      expect(bar.hasAttribute('value')).to.equal(false);
+      expect(text(part('read-progress-text'))).to.equal(`${((loaded + MB) / MB).toFixed(1)} MB so far`);
+
+      // The rest waits, but Cancel is there and works.
+      expect(part<HTMLButtonElement>('save-button')!.disabled).to.equal(true);
+      const cancelButton = part<HTMLButtonElement>('import-cancel')!;
+      expect(cancelButton.disabled).to.equal(false);
+      cancelButton.click();
+      await settled();
+      document.removeEventListener('llm-model-change', count);
+      expect(client.called('cancelImport')).to.have.length(1);
+      expect(text(part('status'))).to.equal('Import cancelled; nothing changed.');
+      expect(part('error')).to.equal(null);
+      expect(part('read-progress')).to.equal(null);
+      expect(part<HTMLButtonElement>('save-button')!.disabled).to.equal(false);
+      expect(changes).to.equal(0);
+    });
+
+    it("names the imported model as the worker does, without its extension, when the list can't say", async () => {
+      // Storage failed: the model is in use but not saved, so the list still marks the one before.
+      const fake = new FakeLibrary();
+      await mount(fake);
+      const name = randomName();
+      fake.library.import = async (source) => {
+        fake.calls.push({ method: 'import', args: [source] });
+        return modelInfo({ name, config: randomConfig(), step: 0 }, `${name}.safetensors`);
+      };
+      const input = part<HTMLInputElement>('import-file')!;
+      input.files = filesOf(new File(['x'], `${name}.safetensors`)).files;
+      input.dispatchEvent(new Event('change'));
+      await waitFor(() => client.called('import').length, 'the import');
+      await settled();
+      expect(text(part('status'))).to.equal(`Imported '${name}'`);
     });
   });
 

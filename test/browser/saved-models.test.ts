@@ -150,7 +150,7 @@ describe('saved models', function () {
     expect(model.config.nEmbd).to.equal(shape.nEmbd);
 
     const other = client({ database: database() });
-    const imported = await other.library.import({ kind: 'file', name: 'mine.safetensors', bytes: bytes.slice().buffer });
+    const imported = await other.library.import({ kind: 'file', file: new File([bytes.slice()], 'mine.safetensors') });
     expect(imported).to.include({ name: 'mine', weights: 'trained', checkpoint: 'mine.safetensors' });
     expect(imported.saved).to.include({ name: 'mine' });
     const after = await other.model.predict(prompt, { temperature: 1 });
@@ -180,7 +180,7 @@ describe('saved models', function () {
       ['too short', bytes.slice(0, 5), /too short|8-byte/i],
     ];
     for (const [what, file, message] of cases) {
-      const refused = await engine.library.import({ kind: 'file', name: `${what}.safetensors`, bytes: file.slice().buffer }).then(
+      const refused = await engine.library.import({ kind: 'file', file: new File([file.slice()], `${what}.safetensors`) }).then(
         () => null,
         (error: Error) => error,
       );

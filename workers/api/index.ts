@@ -24,7 +24,8 @@ export * from './inspector.ts';
 export * from './labs.ts';
 export type * from './library.ts';
 export * from './model.ts';
-export type * from './training.ts';
+export * from './reading.ts';
+export * from './training.ts';
 
 /** Everything the page may ask of the engine, by area. */
 export interface EngineApi {

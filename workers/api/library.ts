@@ -5,6 +5,7 @@
  */
 import type { GPTConfig } from '../engine/config.ts';
 import type { ModelInfo } from './model.ts';
+import type { ReadProgress } from './reading.ts';
 
 /** A line of the saved-models list: everything but the arrays. */
 export interface CheckpointSummary {
@@ -44,8 +45,11 @@ export interface SavedModels {
   storage: StorageInfo;
 }
 
-/** A .safetensors file to import: picked or dropped (its bytes), or at a URL. */
-export type ImportSource = { kind: 'file'; name: string; bytes: ArrayBuffer } | { kind: 'url'; url: string };
+/**
+ * A .safetensors file to import: picked or dropped (the File itself: the page
+ * hands it over unread, the worker reads it), or at a URL.
+ */
+export type ImportSource = { kind: 'file'; file: File } | { kind: 'url'; url: string };
 
 export interface LibraryApi {
   /** The saved models, the one in use, the autosave interval and the storage left. */
@@ -78,11 +82,15 @@ export interface LibraryApi {
    */
   export(id?: string): Promise<{ fileName: string; bytes: Uint8Array }>;
   /**
-   * Reads a .safetensors file (its bytes, or from a URL), checks all of it, and
+   * Reads a .safetensors file (a File, or from a URL), checks all of it, and
    * only then makes it the model in use and saves it. A file that fails any
    * check is refused with a message that says what is wrong; nothing changes.
+   * onProgress hears how much is read; a download that gets no answer, or no
+   * more bytes, for 30 s is refused with a message that says so.
    */
-  import(source: ImportSource): Promise<ModelInfo>;
+  import(source: ImportSource, onProgress?: (progress: ReadProgress) => unknown): Promise<ModelInfo>;
+  /** Stops the import under way: it rejects with ReadCancelled and nothing changes. */
+  cancelImport(): Promise<void>;
   /** Training saves itself every this many steps and when it pauses; 0: only when asked. */
   setAutosave(everySteps: number): Promise<void>;
   /** Saves in another IndexedDB database (tests, and playgrounds that keep their models apart). */

@@ -9,16 +9,34 @@ import type { Fallback, TrainingSettings } from '../engine/train.ts';
 import type { BackendInfo } from './backend.ts';
 import type { CheckpointSummary } from './library.ts';
 import type { ModelInfo } from './model.ts';
+import type { ReadProgress } from './reading.ts';
 
 export type { Memorising } from '../engine/memorising.ts';
 export type { TrainingSettings } from '../engine/train.ts';
 
-/** Where the training text comes from. A file's bytes are checked in the worker. */
+/**
+ * Where the training text comes from. A file (a File: the page hands it over
+ * unread) and a download are read and checked in the worker. A source that looks
+ * like a web page is refused with CorpusIsWebPage unless `htmlToText` asks for
+ * its text.
+ */
 export type CorpusSource =
   | { kind: 'builtin' }
-  | { kind: 'text'; text: string; name: string }
-  | { kind: 'file'; bytes: ArrayBuffer; name: string }
-  | { kind: 'url'; url: string };
+  | (({ kind: 'text'; text: string; name: string } | { kind: 'file'; file: File } | { kind: 'url'; url: string }) & {
+      htmlToText?: boolean;
+    });
+
+/** A corpus that looks like a web page (HTML): the page may offer to train on its text (CorpusSource's htmlToText). */
+export class CorpusIsWebPage extends Error {
+  override name = 'CorpusIsWebPage';
+
+  constructor(source: string) {
+    super(`${source} looks like a web page (HTML), not plain text: a model trained on it would learn its tags.`);
+  }
+}
+
+/** True for a CorpusIsWebPage error, also after it crossed from the worker. */
+export const isCorpusWebPage = (error: unknown): boolean => error instanceof Error && error.name === 'CorpusIsWebPage';
 
 export interface CorpusSummary {
   name: string;
@@ -143,7 +161,9 @@ export interface TrainingApi {
   /** The training settings a new model gets unless the page sets them. */
   defaults(): Promise<TrainingSettings & { sampleInterval: number }>;
   /** Reads and checks a corpus without training on it: its size, vocabulary and split, or an Error saying what is wrong. */
-  describeCorpus(source: CorpusSource): Promise<CorpusSummary>;
+  describeCorpus(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<CorpusSummary>;
+  /** Stops the corpus reads under way (describeCorpus, newModel): they reject with ReadCancelled. */
+  cancelCorpus(): Promise<void>;
   /**
    * Replaces the model with a freshly initialised one to train on a corpus.
    * Whatever ran on the model before stops. Everything else (predict, generate,

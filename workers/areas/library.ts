@@ -2,8 +2,9 @@
 import { cut, messageOf } from '../api/errors.ts';
 import type { CheckpointSummary, ImportSource, LibraryApi, SavedModels } from '../api/library.ts';
 import type { ModelInfo } from '../api/model.ts';
-import { download, fileName } from '../download.ts';
-import { type Checkpoint, importCheckpoint, MAX_IMPORT_BYTES, writeCheckpoint } from '../engine/checkpoint.ts';
+import { MAX_IMPORT_BYTES, ReadCancelled, type ReadProgress } from '../api/reading.ts';
+import { download, FETCH_TIMEOUT_MS, readFile } from '../download.ts';
+import { type Checkpoint, importCheckpoint, writeCheckpoint } from '../engine/checkpoint.ts';
 import { type ModelLibrary, type ModelToSave, savedWeights } from '../model-library.ts';
 import type { CheckpointRecord } from '../store/records.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
@@ -11,6 +12,9 @@ import type { TrainingArea } from './training.ts';
 import { type TransferFunction, transferFresh } from './transfer.ts';
 
 export class LibraryArea implements LibraryApi {
+  /** Aborts the import under way (cancelImport, or a newer import). */
+  private importing = new AbortController();
+
   constructor(
     private readonly active: ActiveModel,
     private readonly saves: ModelLibrary,
@@ -18,6 +22,8 @@ export class LibraryArea implements LibraryApi {
     /** The model in use as the model area describes it. */
     private readonly describe: () => ModelInfo,
     private readonly transfer: TransferFunction,
+    /** How long a URL import waits for an answer, or for more of the file (tests shorten it). */
+    private readonly fetchTimeoutMs = FETCH_TIMEOUT_MS,
   ) {}
 
   list(): Promise<SavedModels> {
@@ -89,10 +95,17 @@ export class LibraryArea implements LibraryApi {
     return transferFresh(this.transfer, { fileName: `${safeFileName(name)}.safetensors`, bytes });
   }
 
-  async import(source: ImportSource): Promise<ModelInfo> {
-    const name = source.kind === 'file' ? source.name : fileName(source.url);
-    const bytes = source.kind === 'file' ? new Uint8Array(source.bytes) : await download(source.url, MAX_IMPORT_BYTES);
+  async import(source: ImportSource, onProgress?: (progress: ReadProgress) => unknown): Promise<ModelInfo> {
+    this.importing.abort(); // one import at a time: a new one stops the last
+    const importing = (this.importing = new AbortController());
+    const reading = { maxBytes: MAX_IMPORT_BYTES, signal: importing.signal, onProgress };
+    const { name, bytes } =
+      source.kind === 'file'
+        ? { name: source.file.name, bytes: await readFile(source.file, source.file.name, reading) }
+        : await download(source.url, { ...reading, timeoutMs: this.fetchTimeoutMs });
     const imported = importCheckpoint(bytes);
+    // Cancelled while the file was checked: nothing changes.
+    if (importing.signal.aborted) throw new ReadCancelled();
     const { seed } = this.active.model;
     this.active.replace({ ...imported, name: name.replace(/\.safetensors$/i, ''), seed, checkpoint: name });
     try {
@@ -101,6 +114,18 @@ export class LibraryArea implements LibraryApi {
       // Kept in memory; info().storageProblem says why it is not saved.
     }
     return this.describe();
+  }
+
+  async cancelImport(): Promise<void> {
+    this.importing.abort();
+  }
+
+  async setAutosave(everySteps: number): Promise<void> {
+    this.saves.setAutosave(everySteps);
+  }
+
+  async useDatabase(dbName: string): Promise<void> {
+    this.saves.useDatabase(dbName);
   }
 
   /** The model in use with its weights on the CPU. */
@@ -117,14 +142,6 @@ export class LibraryArea implements LibraryApi {
     } catch (error) {
       throw new Error(`The saved model ${quoted(record.name)} could not be read: ${reasonOf(error)}.`, { cause: error });
     }
-  }
-
-  async setAutosave(everySteps: number): Promise<void> {
-    this.saves.setAutosave(everySteps);
-  }
-
-  async useDatabase(dbName: string): Promise<void> {
-    this.saves.useDatabase(dbName);
   }
 }
 

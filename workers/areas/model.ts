@@ -149,7 +149,7 @@ export class ModelArea implements ModelApi {
     // A notice from before (why the saved model was not reopened) says why this model loads: it stays.
     const notices = [this.active.notice];
     try {
-      const checkpoint = readCheckpoint(await download(url));
+      const checkpoint = readCheckpoint((await download(url)).bytes);
       if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
       const { config, params, tokenizer } = checkpoint;
       const { seed } = this.active.model;

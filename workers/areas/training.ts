@@ -5,6 +5,7 @@
 import { messageOf } from '../api/errors.ts';
 import type { TimelapseFrame, TimelapseSettings } from '../api/inspector.ts';
 import type { ModelInfo } from '../api/model.ts';
+import type { ReadProgress } from '../api/reading.ts';
 import type {
   AutosaveReport,
   CorpusSource,
@@ -19,6 +20,7 @@ import type {
 } from '../api/training.ts';
 import { weightsProblem } from '../engine/checkpoint.ts';
 import { type ModelLibrary, savedWeights } from '../model-library.ts';
+import { FETCH_TIMEOUT_MS } from '../download.ts';
 import type { CheckpointRecord } from '../store/records.ts';
 import { checkTimelapse, PreparedCorpus, readCorpus, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
@@ -28,6 +30,11 @@ export class TrainingArea implements TrainingApi {
   /** What the time-lapse watches: given to each model trained here. */
   private timelapseSettings: TimelapseSettings | null = null;
 
+  /** Aborted by cancelCorpus(): every corpus read under way stops. */
+  private reading = new AbortController();
+  /** The file or download read last: a new model on the same source (Play after choosing it) does not read it again. */
+  private lastRead: { key: string; corpus: { name: string; text: string } } | null = null;
+
   constructor(
     private readonly active: ActiveModel,
     private readonly backends: Backends,
@@ -36,19 +43,41 @@ export class TrainingArea implements TrainingApi {
     private readonly describe: () => ModelInfo,
     /** Saves the model in use (the library area's save). */
     private readonly save: () => Promise<AutosaveReport['saved']>,
+    /** How long a corpus download waits for an answer, or for more of the file (tests shorten it). */
+    private readonly fetchTimeoutMs = FETCH_TIMEOUT_MS,
   ) {}
 
   async defaults(): Promise<TrainingSettings & { sampleInterval: number }> {
     return { ...TRAINING_DEFAULTS };
   }
 
-  async describeCorpus(source: CorpusSource): Promise<CorpusSummary> {
-    const { name, text } = await readCorpus(source);
+  async describeCorpus(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<CorpusSummary> {
+    const { name, text } = await this.read(source, { onProgress });
     return new PreparedCorpus(name, text).summary;
   }
 
+  async cancelCorpus(): Promise<void> {
+    this.reading.abort();
+    this.reading = new AbortController();
+  }
+
+  /**
+   * Reads a corpus; cancelCorpus() stops it. With `reuse`, the file or download read last is not read again
+   * (describing one always reads it: the file at a URL may have changed).
+   */
+  private async read(
+    source: CorpusSource,
+    { onProgress, reuse = false }: { onProgress?: (progress: ReadProgress) => unknown; reuse?: boolean },
+  ): Promise<{ name: string; text: string }> {
+    const key = readKey(source);
+    if (reuse && key !== null && this.lastRead?.key === key) return this.lastRead.corpus;
+    const corpus = await readCorpus(source, { signal: this.reading.signal, onProgress, timeoutMs: this.fetchTimeoutMs });
+    this.lastRead = key === null ? null : { key, corpus };
+    return corpus;
+  }
+
   async newModel(request: NewModelRequest): Promise<NewModelResult> {
-    const { name, text } = await readCorpus(request.corpus);
+    const { name, text } = await this.read(request.corpus, { reuse: true });
     const corpus = new PreparedCorpus(name, text);
     const backend = await this.backends.trainingBackend();
     const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, backend);
@@ -148,4 +177,15 @@ export class TrainingArea implements TrainingApi {
     if (!session) throw new Error('There is no model to train yet: create one first.');
     return session;
   }
+}
+
+/** What tells a file or a download from another (a File arrives as a new object each time); null for the rest. */
+function readKey(source: CorpusSource): string | null {
+  const asText = source.kind !== 'builtin' && source.htmlToText ? 'text of ' : '';
+  if (source.kind === 'url') return `${asText}url ${source.url}`;
+  if (source.kind === 'file') {
+    const { name, size, lastModified } = source.file;
+    return `${asText}file ${size} ${lastModified} ${name}`;
+  }
+  return null;
 }

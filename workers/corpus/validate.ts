@@ -2,12 +2,15 @@
  * Checks a user's corpus (a file, a download or pasted text) before training,
  * with messages that say what is wrong and what to do.
  */
+import { MAX_CORPUS_BYTES, overLimit, pastedTextOverLimit } from '../api/reading.ts';
+import { CorpusIsWebPage } from '../api/training.ts';
+import { looksLikeHtml, textOfHtml } from './html.ts';
 
 export const CORPUS_LIMITS = {
   /** Fewer characters than this cannot fill even a few training batches. */
   minChars: 1_000,
-  /** Bigger files take too long to read and tokenize in a tab. */
-  maxBytes: 20 * 1024 * 1024,
+  /** Bigger files, downloads or pasted texts take too long to read and tokenize in a tab. */
+  maxBytes: MAX_CORPUS_BYTES,
   /** A character vocabulary must stay small: every character is a row of the embedding. */
   maxVocabulary: 256,
 } as const;
@@ -18,9 +21,6 @@ const MAX_CONTROL_SHARE = 0.01;
 const SNIFF_BYTES = 64 * 1024;
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
-
-/** Rounded up, so a file just over the limit never reads as equal to it. */
-const megabytes = (bytes: number): string => `${Math.ceil((bytes / (1024 * 1024)) * 10) / 10} MB`;
 
 function looksBinary(bytes: Uint8Array): boolean {
   const sample = bytes.subarray(0, SNIFF_BYTES);
@@ -42,18 +42,22 @@ function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
+/** How a corpus is read: the MIME type its server or file gave, and whether to train on a web page's text. */
+export interface CorpusReading {
+  type?: string;
+  /** The corpus is a web page: train on its text (scripts, styles and tags dropped) rather than refuse it. */
+  htmlToText?: boolean;
+}
+
 /**
  * Decodes a file's bytes to training text. Throws a clear Error when the file
- * is too big, binary, not UTF-8, too short or uses too many characters.
- * Windows line ends become "\n" so "\r" does not become a token.
+ * is too big, binary, not UTF-8, a web page (CorpusIsWebPage, unless
+ * `htmlToText`), too short or uses too many characters. Windows line ends
+ * become "\n" so "\r" does not become a token.
  */
-export function corpusFromBytes(bytes: Uint8Array, name: string): string {
+export function corpusFromBytes(bytes: Uint8Array, name: string, reading: CorpusReading = {}): string {
   const file = `"${name}"`;
-  if (bytes.length > CORPUS_LIMITS.maxBytes) {
-    throw new Error(
-      `${file} is ${megabytes(bytes.length)}, over the ${megabytes(CORPUS_LIMITS.maxBytes)} limit. Use a smaller file or cut this one.`,
-    );
-  }
+  if (bytes.length > CORPUS_LIMITS.maxBytes) throw new Error(overLimit(name, bytes.length, CORPUS_LIMITS.maxBytes));
   // UTF-16 text is full of zero bytes: call it what it is rather than binary.
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
   if (!utf16 && looksBinary(bytes)) {
@@ -61,7 +65,21 @@ export function corpusFromBytes(bytes: Uint8Array, name: string): string {
   }
   const text = utf16 ? null : decodeUtf8(bytes);
   if (text === null) throw new Error(`${file} is not UTF-8 text. Save it as UTF-8 (plain text) and try again.`);
-  return checkCorpusText(text.replace(/\r\n?/g, '\n'), file);
+  return trainingText(text, file, reading);
+}
+
+/** Pasted text as training text: the same size limit as a file (counted in UTF-8 bytes), then the same checks. */
+export function corpusFromText(text: string, name: string, reading: CorpusReading = {}): string {
+  const tooBig = pastedTextOverLimit(text, name);
+  if (tooBig) throw new Error(tooBig);
+  return trainingText(text, name, reading);
+}
+
+/** A web page is refused (or, with htmlToText, becomes its text); line ends become "\n"; then checkCorpusText. */
+function trainingText(text: string, source: string, reading: CorpusReading): string {
+  if (reading.htmlToText) text = textOfHtml(text);
+  else if (looksLikeHtml(text, reading.type)) throw new CorpusIsWebPage(source);
+  return checkCorpusText(text.replace(/\r\n?/g, '\n'), source);
 }
 
 /**

@@ -8,6 +8,7 @@
  * implement, so such a model is driven with token ids.
  */
 import { cut, excerpt } from '../api/errors.ts';
+import { MAX_IMPORT_BYTES } from '../api/reading.ts';
 import { type GPTConfig, validateConfig } from './config.ts';
 import { forward } from './model.ts';
 import {
@@ -223,8 +224,8 @@ export function readCheckpoint(bytes: Uint8Array, options: { config?: HFConfigJS
   return readTensors(parseSafetensors(bytes), options.config);
 }
 
-/** Files bigger than this are refused before they are read: they would not fit a browser tab's memory next to training. */
-export const MAX_IMPORT_BYTES = 512 * 2 ** 20;
+// The limit lives in the contract, so the page can check a file's size before it reads it.
+export { MAX_IMPORT_BYTES };
 
 const describeBytes = (bytes: number): string =>
   bytes < 2 ** 20 ? `${bytes} bytes` : `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MiB`;
