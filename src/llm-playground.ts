@@ -60,7 +60,7 @@ import { count } from './format.ts';
 import { playgroundStyles } from './llm-playground.styles.ts';
 import { Newest } from './newest.ts';
 import { states } from './states.ts';
-import { describeToken, formatPercent } from './visible-token.ts';
+import { describeToken, formatPercent, showText } from './visible-token.ts';
 import {
   type BackendChoice,
   type BackendInfo,
@@ -501,10 +501,10 @@ export class LlmPlayground extends LitElement {
     return html`<p class="model" part="model">
         Model: <strong>${count(parameters.total)}</strong> parameters, ${config.nLayer} layers of
         ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and
-        a vocabulary of ${config.vocabSize}. ${describeWeights(info)} ${describeSaved(info)}
+        a vocabulary of ${config.vocabSize}. ${showText(describeWeights(info))} ${showText(describeSaved(info))}
       </p>
-      ${info.storageProblem ? html`<p class="notice" part="storage-notice" role="status">${info.storageProblem}</p>` : nothing}
-      ${info.notice ? html`<p class="notice" part="notice" role="status">${info.notice}</p>` : nothing}`;
+      ${info.storageProblem ? html`<p class="notice" part="storage-notice" role="status">${showText(info.storageProblem)}</p>` : nothing}
+      ${info.notice ? html`<p class="notice" part="notice" role="status">${showText(info.notice)}</p>` : nothing}`;
   }
 
   private renderStatus() {
@@ -514,7 +514,7 @@ export class LlmPlayground extends LitElement {
     if (this.status === 'error') {
       return html`<div class="error" part="error" role="alert">
         <strong>The model stopped working.</strong>
-        <p>${this.error}</p>
+        <p>${showText(this.error)}</p>
         <p>Reload the page to start it again.</p>
       </div>`;
     }

@@ -36,6 +36,7 @@ import { emit } from '../events.ts';
 import { count, formatBytes } from '../format.ts';
 import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
+import { showText } from '../visible-token.ts';
 import { modelLibraryStyles } from './model-library.styles.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
 
@@ -412,7 +413,7 @@ export class ModelLibrary extends LitElement {
         @drop=${this.onDrop}
       >
         ${this.renderActive()} ${this.renderStorage()}
-        ${notice ? html`<p id="storage-problem" class="notice" part="storage-problem" role="status">${notice}</p>` : nothing}
+        ${notice ? html`<p id="storage-problem" class="notice" part="storage-problem" role="status">${showText(notice)}</p>` : nothing}
         <div class="row">
           <label for="save-name">Save as</label>
           <input
@@ -454,8 +455,8 @@ export class ModelLibrary extends LitElement {
             ${this.isBusy('export') ? 'Exporting…' : 'Export .safetensors'}
           </button>
         </div>
-        <p class="status" part="status" role="status">${this.busy && 'doing' in this.busy ? this.busy.doing : this.status}</p>
-        ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+        <p class="status" part="status" role="status">${showText(this.busy && 'doing' in this.busy ? this.busy.doing : this.status)}</p>
+        ${this.error ? html`<p class="error" part="error" role="alert">${showText(this.error)}</p>` : nothing}
         <h4>Saved models</h4>
         ${this.renderModels(locked, canSave)} ${this.renderImport(locked)}
       </div>
@@ -464,7 +465,7 @@ export class ModelLibrary extends LitElement {
 
   private renderActive() {
     const saved = activeSummary(this.saved);
-    if (saved) return html`<p class="line" part="active-model">In the playground: <strong>${saved.name}</strong></p>`;
+    if (saved) return html`<p class="line" part="active-model">In the playground: <strong>${showText(saved.name)}</strong></p>`;
     if (!this.active) return nothing;
     return html`<p class="line" part="active-model">The model in the playground is not saved yet.</p>`;
   }
