@@ -10,7 +10,7 @@
  * Properties:
  *   client  ModelLibraryClient: the engine's library area and requestPersistence (EngineClient, set by <llm-playground>)
  *   active  ModelInfo | null: the model the playground holds. Set anew when it changes (training, an autosave);
- *           the list is read again then.
+ *           the list is read again then, and whenever another engine on the same database changed it (client.library.watch).
  *   saved   SavedModels | null (read-only): the list as last read.
  * Events (bubble, composed):
  *   llm-model-change   detail: ModelInfo, after a model was opened or imported (the playground swaps to it)
@@ -43,7 +43,7 @@ import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } f
 /** What the element asks of the engine (EngineClient has it all). */
 export type ModelLibraryClient = Uses<
   'library',
-  'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'setAutosave'
+  'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'setAutosave' | 'watch'
 > &
   Pick<EngineClient, 'requestPersistence'>;
 
@@ -134,6 +134,8 @@ export class ModelLibrary extends LitElement {
   // Asked here, not in updated(): the update Newest requests when the ask starts is this one, not a second.
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client') || changed.has('active')) void this.refresh();
+    // Another playground (or tab) on the same database changed the saved models: the list follows at once.
+    if (changed.has('client')) this.client?.library.watch(() => void this.refresh()).catch(() => {});
   }
 
   protected override updated(): void {
