@@ -5,6 +5,7 @@
 // model's name. The expected codes come from the issue's list, written out here.
 import { expect } from 'chai';
 import { html, render } from 'lit';
+import '../../src/elements/chat-reply.ts';
 import '../../src/elements/next-token-chart.ts';
 import '../../src/elements/prompt-tokens.ts';
 import { renderSavedModel, type SavedModelActions } from '../../src/elements/saved-model-card.ts';
@@ -109,6 +110,31 @@ describe('hidden characters shown as their code', () => {
     } finally {
       chips.remove();
       chart.remove();
+    }
+  });
+
+  it("a chat reply's token with U+202E in it shows the code, in the text and among the alternatives", async () => {
+    const alternatives = [
+      { token: `ab${RLO}`, logprob: Math.log(0.7), prob: 0.7 },
+      { token: 'x', logprob: Math.log(0.2), prob: 0.2 },
+    ];
+    const reply = document.createElement('llm-chat-reply');
+    reply.tokens = [
+      { token: 'Hi ', logprob: 0, prob: 1, alternatives: [] },
+      { token: `ab${RLO}`, logprob: alternatives[0]!.logprob, prob: 0.7, alternatives },
+    ];
+    document.body.append(reply);
+    try {
+      await reply.updateComplete;
+      const tokens = [...reply.shadowRoot!.querySelectorAll<HTMLButtonElement>('[part~="token"]')];
+      expect(tokens[1]!.textContent).to.equal('abU+202E');
+      expect(tokens[1]!.querySelector('.escape')).to.not.equal(null);
+      tokens[1]!.click();
+      await reply.updateComplete;
+      expect(reply.shadowRoot!.querySelector('[part~="alternative-label"]')!.textContent).to.equal('abU+202E ✓');
+      expect(reply.shadowRoot!.textContent).to.not.include(RLO);
+    } finally {
+      reply.remove();
     }
   });
 
