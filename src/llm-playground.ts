@@ -20,7 +20,8 @@
  *   inspect  (boolean, reflected) the "look inside" panels are open (attention, experiments, MLP neurons, embeddings,
  *            logit lens, training time-lapse) for the prompt in the box
  *   database name of the IndexedDB database this playground saves models in (default 'llm-playground');
- *            two playgrounds on one page with different databases keep their models apart. Read when it connects.
+ *            two playgrounds on one page with different databases keep their models apart; on the same one they
+ *            share them, each list following the other's saves. Read when it connects.
  *            The model saved last reopens when the page loads again (before the `model` attribute's checkpoint).
  *   backend  'auto' | 'cpu' | 'webgpu' (default 'auto'): what runs the model. Auto takes WebGPU on a hardware
  *            GPU and the CPU otherwise. Applied once the model is ready; follows what the user picks.
@@ -60,7 +61,7 @@ import { count } from './format.ts';
 import { playgroundStyles } from './llm-playground.styles.ts';
 import { Newest } from './newest.ts';
 import { states } from './states.ts';
-import { describeToken, formatPercent } from './visible-token.ts';
+import { describeToken, formatPercent, showText } from './visible-token.ts';
 import {
   type BackendChoice,
   type BackendInfo,
@@ -114,10 +115,16 @@ export class LlmPlayground extends LitElement {
     database: { type: String },
     backend: { type: String },
     status: { type: String, reflect: true },
-    ...states('info', 'backendInfo', 'error', 'tokenization', 'prediction', 'settings', 'generating', 'lastDrawn'),
+    ...states('info', 'backendInfo', 'error', 'tokenization', 'prediction', 'settings', 'generating', 'stopShown', 'lastDrawn'),
   };
 
   static override styles = playgroundStyles;
+
+  /**
+   * After Generate, its button reads Stop for at least this long, even when the run is over sooner (100 tokens can
+   * take 0.15 s): a second click meant for Stop then lands on Stop, not on a Generate that starts another run.
+   */
+  static stopHoldMs = 600;
 
   declare prompt: string;
   declare model: string;
@@ -138,6 +145,8 @@ export class LlmPlayground extends LitElement {
   declare private prediction: Prediction | null;
   declare private settings: SamplingSettings;
   declare private generating: boolean;
+  /** The Generate button reads Stop: while generating, and a moment after a short run (see stopHoldMs). */
+  declare private stopShown: boolean;
   declare private lastDrawn: StreamedToken | null;
 
   /** The whole engine: the playground hands it to every panel, each of which uses its own slice. */
@@ -148,6 +157,7 @@ export class LlmPlayground extends LitElement {
     mode: 'throttle',
   });
   private stepping = false;
+  private stopHold: ReturnType<typeof setTimeout> | undefined;
   private readonly sections = new CollapsibleSections();
 
   constructor() {
@@ -170,6 +180,7 @@ export class LlmPlayground extends LitElement {
     this.prediction = null;
     this.settings = { ...DEFAULT_SETTINGS };
     this.generating = false;
+    this.stopShown = false;
     this.lastDrawn = null;
   }
 
@@ -183,6 +194,7 @@ export class LlmPlayground extends LitElement {
     this.client?.terminate();
     this.client = null;
     this.generating = false;
+    this.releaseStop();
   }
 
   protected override willUpdate(changed: PropertyValues): void {
@@ -304,6 +316,11 @@ export class LlmPlayground extends LitElement {
     if (event.target !== this.renderRoot.querySelector('llm-training-panel')) void this.trainingPanel()?.syncWithWorker();
   }
 
+  /** The saved models changed (a save under a new name, a rename, another playground's save): the header follows. */
+  private onModelsChange(): void {
+    void this.refresh(0);
+  }
+
   /** The worker died and a new one took over (with the last saved model): say so and show what it holds now. */
   private onRestart(event: RestartEvent): void {
     const { message, model } = event.detail;
@@ -354,7 +371,11 @@ export class LlmPlayground extends LitElement {
       await client.model.cancel().catch((error) => this.fail(error));
       return;
     }
+    // The run is over but Stop is still shown: the click meant Stop, so it only puts Generate back.
+    if (this.stopShown) return this.releaseStop();
     this.generating = true;
+    this.stopShown = true;
+    const started = performance.now();
     const { temperature, topK, topP, seed, maxTokens } = this.settings;
     try {
       await client.model.generate(this.prompt, { temperature, topK, topP, seed, maxTokens }, (token) => this.appendToken(token));
@@ -362,7 +383,15 @@ export class LlmPlayground extends LitElement {
       this.fail(error);
     } finally {
       this.generating = false;
+      const left = LlmPlayground.stopHoldMs - (performance.now() - started);
+      if (left > 0) this.stopHold = setTimeout(() => this.releaseStop(), left);
+      else this.releaseStop();
     }
+  }
+
+  private releaseStop(): void {
+    clearTimeout(this.stopHold);
+    this.stopShown = false;
   }
 
   override render() {
@@ -408,7 +437,7 @@ export class LlmPlayground extends LitElement {
                 Step
               </button>
               <button class="primary" part="generate-button" ?disabled=${!ready} @click=${this.toggleGenerate}>
-                ${this.generating ? 'Stop' : 'Generate'}
+                ${this.stopShown ? 'Stop' : 'Generate'}
               </button>
               ${
                 this.lastDrawn
@@ -485,7 +514,7 @@ export class LlmPlayground extends LitElement {
           @llm-model-change=${this.onModelChange} @llm-training-progress=${this.onTrainingProgress}></llm-training-panel>`;
       case 'library':
         return html`<llm-model-library id="library" part="library" ?hidden=${hidden} .client=${this.client}
-          .active=${this.info} @llm-model-change=${this.onModelChange}></llm-model-library>`;
+          .active=${this.info} @llm-model-change=${this.onModelChange} @llm-models-change=${this.onModelsChange}></llm-model-library>`;
       case 'labs':
         return html`<llm-labs-panel id="labs" part="labs" ?hidden=${hidden} .client=${this.client} .text=${this.prompt}></llm-labs-panel>`;
       case 'chat':
@@ -501,10 +530,10 @@ export class LlmPlayground extends LitElement {
     return html`<p class="model" part="model">
         Model: <strong>${count(parameters.total)}</strong> parameters, ${config.nLayer} layers of
         ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and
-        a vocabulary of ${config.vocabSize}. ${describeWeights(info)} ${describeSaved(info)}
+        a vocabulary of ${config.vocabSize}. ${showText(describeWeights(info))} ${showText(describeSaved(info))}
       </p>
-      ${info.storageProblem ? html`<p class="notice" part="storage-notice" role="status">${info.storageProblem}</p>` : nothing}
-      ${info.notice ? html`<p class="notice" part="notice" role="status">${info.notice}</p>` : nothing}`;
+      ${info.storageProblem ? html`<p class="notice" part="storage-notice" role="status">${showText(info.storageProblem)}</p>` : nothing}
+      ${info.notice ? html`<p class="notice" part="notice" role="status">${showText(info.notice)}</p>` : nothing}`;
   }
 
   private renderStatus() {
@@ -514,7 +543,7 @@ export class LlmPlayground extends LitElement {
     if (this.status === 'error') {
       return html`<div class="error" part="error" role="alert">
         <strong>The model stopped working.</strong>
-        <p>${this.error}</p>
+        <p>${showText(this.error)}</p>
         <p>Reload the page to start it again.</p>
       </div>`;
     }

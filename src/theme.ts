@@ -64,6 +64,17 @@ export const theme = css`
     line-height: 1.45;
     margin: 0.25rem 0 0.5rem;
   }
+  /* A character that would be invisible or reorder its line, shown as its code (visible-token.ts). */
+  .escape {
+    font-family: var(--_mono);
+    font-size: 0.8em;
+    font-style: normal;
+    color: var(--_warning);
+    border: 1px dashed currentColor;
+    border-radius: 3px;
+    padding: 0 0.15em;
+    unicode-bidi: isolate;
+  }
   /* What an element shows before it has anything to show. */
   .empty {
     color: var(--_muted);

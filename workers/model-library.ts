@@ -8,6 +8,7 @@ import { type GPTConfig, validateConfig } from './engine/config.ts';
 import { createParameters, type ParameterTensors } from './engine/params.ts';
 import { CharTokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
+import { SavedModelsChannel } from './store/saved-models-channel.ts';
 import type { CheckpointSummary, SavedModels } from './api/library.ts';
 import type { CheckpointRecord, StoredCorpus, StoredTraining } from './store/records.ts';
 import { excerpt, messageOf } from './api/errors.ts';
@@ -53,15 +54,28 @@ export class ModelLibrary {
   /** Why the last save failed; cleared by the next save that works. */
   problem: string | undefined;
   private store: CheckpointStore;
+  /** Tells the other engines on this database of each change here, and hears theirs. */
+  private channel: SavedModelsChannel;
+  private onOthersChange: () => unknown = () => {};
 
   constructor(store: CheckpointStore = new CheckpointStore()) {
     this.store = store;
+    this.channel = new SavedModelsChannel(store.dbName);
   }
 
   /** Another database (tests keep theirs apart). */
   useDatabase(dbName: string): void {
     this.store = new CheckpointStore({ dbName });
     this.active = null;
+    this.channel.close();
+    this.channel = new SavedModelsChannel(dbName);
+    this.channel.listen(this.onOthersChange);
+  }
+
+  /** `listener` runs whenever another engine on this database (another playground, another tab) changed its saved models. */
+  watch(listener: () => unknown): void {
+    this.onOthersChange = listener;
+    this.channel.listen(listener);
   }
 
   setAutosave(everySteps: number): void {
@@ -103,6 +117,7 @@ export class ModelLibrary {
       this.problem = replaced
         ? `Another tab had saved "${summary.name}" at ${new Date(replaced.updated).toLocaleTimeString()}; this save replaced it.`
         : undefined;
+      this.channel.changed();
       return summary;
     } catch (error) {
       this.problem = messageOf(error);
@@ -114,8 +129,8 @@ export class ModelLibrary {
     const storage = await this.store.info();
     if (this.problem && !storage.problem) storage.problem = this.problem;
     if (!storage.available) return { models: [], activeId: null, autosaveEvery: this.autosaveEvery, storage };
-    const [models, activeId] = await Promise.all([this.store.list(), this.store.activeId()]);
-    return { models, activeId, autosaveEvery: this.autosaveEvery, storage };
+    // The saved model held here, not the database's: another playground on the same database holds its own.
+    return { models: await this.store.list(), activeId: this.active?.id ?? null, autosaveEvery: this.autosaveEvery, storage };
   }
 
   /** A saved model's record; rejects when it is gone. */
@@ -151,15 +166,19 @@ export class ModelLibrary {
   async rename(id: string, name: string): Promise<CheckpointSummary> {
     const summary = await this.store.rename(id, name);
     if (this.active?.id === id) this.active = { ...this.active, name: summary.name, updated: summary.updated };
+    this.channel.changed();
     return summary;
   }
 
-  duplicate(id: string): Promise<CheckpointSummary> {
-    return this.store.duplicate(id);
+  async duplicate(id: string): Promise<CheckpointSummary> {
+    const copy = await this.store.duplicate(id);
+    this.channel.changed();
+    return copy;
   }
 
   async delete(id: string): Promise<void> {
     await this.store.delete(id);
+    this.channel.changed();
     if (this.active?.id === id) {
       this.active = null;
       await this.store.setActive(null);

@@ -298,6 +298,10 @@ export class AttentionExperiments extends LitElement {
     return html`${this.renderMask()}${this.renderAblation()}`;
   }
 
+  /**
+   * The mask toggle is pressed while the mask is on. Its accessible name stays "Causal mask" (a screen reader adds
+   * "pressed" or "not pressed"); its visible text adds the state in words.
+   */
   private renderMask() {
     const { normal, unmasked } = this.runs;
     return html`
@@ -311,8 +315,8 @@ export class AttentionExperiments extends LitElement {
           the same.)
         </p>
         <div class="actions">
-          <button part="mask-toggle" aria-pressed=${this.maskOff ? 'true' : 'false'} @click=${this.toggleMask}>
-            Mask off
+          <button part="mask-toggle" aria-label="Causal mask" aria-pressed=${this.maskOff ? 'false' : 'true'} @click=${this.toggleMask}>
+            Causal mask: ${this.maskOff ? 'off' : 'on'}
           </button>
         </div>
         ${this.renderError(normal.error || unmasked.error)}
@@ -327,7 +331,7 @@ export class AttentionExperiments extends LitElement {
                 subject: 'Without the mask',
                 doing: 'Running the prompt without the mask…',
               })
-            : html`<p class="status" part="status">Press “Mask off” to run the prompt without it.</p>`
+            : html`<p class="status" part="status">Switch the causal mask off to run the prompt without it.</p>`
         }
       </section>
     `;

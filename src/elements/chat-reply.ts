@@ -12,14 +12,17 @@
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { ChatToken } from '../../workers/api/index.ts';
 import { barRows, theme } from '../theme.ts';
-import { describeToken, formatPercent } from '../visible-token.ts';
+import { describeToken, formatPercent, showText } from '../visible-token.ts';
 import { styleProperties } from '../style-properties.ts';
 
 /** How much of the text before a token the alternatives' caption quotes. */
 const CONTEXT_CHARS = 40;
 
-/** A token inside running text: spaces stay spaces, line breaks and tabs get a symbol (the break itself follows). */
-const shownToken = (token: string): string => token.replace(/\n/g, '⏎').replace(/\t/g, '⇥');
+/**
+ * A token inside running text: spaces stay spaces, line breaks and tabs get a symbol (the break itself follows),
+ * hidden characters their code.
+ */
+const shownToken = (token: string) => showText(token.replace(/\n/g, '⏎').replace(/\t/g, '⇥'));
 
 const lineBreaks = (token: string): number => token.split('\n').length - 1;
 
@@ -167,7 +170,7 @@ export class ChatReplyView extends LitElement {
     const listed = picked.alternatives.some((alternative) => alternative.token === picked.token);
     return html`<div class="alternatives" part="alternatives" role="group" aria-labelledby="alternatives-caption">
       <p id="alternatives-caption" part="alternatives-caption">
-        ${quote ? html`After <span class="quote">${quote}</span> the` : 'At the start, the'} model weighed these tokens and drew
+        ${quote ? html`After <span class="quote">${showText(quote)}</span> the` : 'At the start, the'} model weighed these tokens and drew
         <span class="quote">${shownToken(picked.token)}</span> (${formatPercent(picked.prob)}).
       </p>
       <ol class="bar-rows" aria-label="Alternatives, likeliest first">

@@ -19,7 +19,7 @@ import { emit } from '../events.ts';
 import { count } from '../format.ts';
 import { states } from '../states.ts';
 import { buttons, inputs, theme } from '../theme.ts';
-import { describeToken, visibleToken } from '../visible-token.ts';
+import { describeToken, showText, visibleToken } from '../visible-token.ts';
 import { readProgressStyles, renderReadProgress } from './read-progress.ts';
 
 type Kind = CorpusSource['kind'];
@@ -206,9 +206,9 @@ export class CorpusPicker extends LitElement {
   }
 
   private renderResult() {
-    if (this.refused) return html`<p class="error" part="corpus-error" role="alert">${this.refused}</p>`;
+    if (this.refused) return html`<p class="error" part="corpus-error" role="alert">${showText(this.refused)}</p>`;
     if (this.error) {
-      return html`<p class="error" part="corpus-error" role="alert">${this.error}</p>
+      return html`<p class="error" part="corpus-error" role="alert">${showText(this.error)}</p>
         ${
           this.webPage && this.sent && this.sent.kind !== 'builtin'
             ? html`<div class="row">
@@ -223,7 +223,7 @@ export class CorpusPicker extends LitElement {
     const share = (summary.validationTokens / summary.characters) * 100;
     return html`
       <p class="summary" part="corpus-summary">
-        <strong>${summary.name}</strong>: ${count(summary.characters)} characters, so as many tokens. The model learns
+        <strong>${showText(summary.name)}</strong>: ${count(summary.characters)} characters, so as many tokens. The model learns
         from the first ${count(summary.trainTokens)}; the last ${count(summary.validationTokens)}
         (${share.toFixed(0)}%) are held out to check it on text it never trained on. Its vocabulary is the
         ${summary.vocabulary.length} tokens below (the first, "${visibleToken(summary.vocabulary[0] ?? '')}", stands

@@ -10,7 +10,7 @@
  * Properties:
  *   client  ModelLibraryClient: the engine's library area and requestPersistence (EngineClient, set by <llm-playground>)
  *   active  ModelInfo | null: the model the playground holds. Set anew when it changes (training, an autosave);
- *           the list is read again then.
+ *           the list is read again then, and whenever another engine on the same database changed it (client.library.watch).
  *   saved   SavedModels | null (read-only): the list as last read.
  * Events (bubble, composed):
  *   llm-model-change   detail: ModelInfo, after a model was opened or imported (the playground swaps to it)
@@ -41,6 +41,7 @@ import { emit } from '../events.ts';
 import { count, formatBytes } from '../format.ts';
 import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
+import { showText } from '../visible-token.ts';
 import { modelLibraryStyles } from './model-library.styles.ts';
 import { renderReadProgress } from './read-progress.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
@@ -48,7 +49,7 @@ import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } f
 /** What the element asks of the engine (EngineClient has it all). */
 export type ModelLibraryClient = Uses<
   'library',
-  'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'cancelImport' | 'setAutosave'
+  'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'cancelImport' | 'setAutosave' | 'watch'
 > &
   Pick<EngineClient, 'requestPersistence'>;
 
@@ -143,6 +144,8 @@ export class ModelLibrary extends LitElement {
   // Asked here, not in updated(): the update Newest requests when the ask starts is this one, not a second.
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client') || changed.has('active')) void this.refresh();
+    // Another playground (or tab) on the same database changed the saved models: the list follows at once.
+    if (changed.has('client')) this.client?.library.watch(() => void this.refresh()).catch(() => {});
   }
 
   protected override updated(): void {
@@ -440,7 +443,7 @@ export class ModelLibrary extends LitElement {
         @drop=${this.onDrop}
       >
         ${this.renderActive()} ${this.renderStorage()}
-        ${notice ? html`<p id="storage-problem" class="notice" part="storage-problem" role="status">${notice}</p>` : nothing}
+        ${notice ? html`<p id="storage-problem" class="notice" part="storage-problem" role="status">${showText(notice)}</p>` : nothing}
         <div class="row">
           <label for="save-name">Save as</label>
           <input
@@ -482,8 +485,8 @@ export class ModelLibrary extends LitElement {
             ${this.isBusy('export') ? 'Exporting…' : 'Export .safetensors'}
           </button>
         </div>
-        <p class="status" part="status" role="status">${this.busy && 'doing' in this.busy ? this.busy.doing : this.status}</p>
-        ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
+        <p class="status" part="status" role="status">${showText(this.busy && 'doing' in this.busy ? this.busy.doing : this.status)}</p>
+        ${this.error ? html`<p class="error" part="error" role="alert">${showText(this.error)}</p>` : nothing}
         <h4>Saved models</h4>
         ${this.renderModels(locked, canSave)} ${this.renderImport(locked)}
       </div>
@@ -492,7 +495,7 @@ export class ModelLibrary extends LitElement {
 
   private renderActive() {
     const saved = activeSummary(this.saved);
-    if (saved) return html`<p class="line" part="active-model">In the playground: <strong>${saved.name}</strong></p>`;
+    if (saved) return html`<p class="line" part="active-model">In the playground: <strong>${showText(saved.name)}</strong></p>`;
     if (!this.active) return nothing;
     return html`<p class="line" part="active-model">The model in the playground is not saved yet.</p>`;
   }

@@ -8,7 +8,7 @@
  */
 import { css, html, LitElement } from 'lit';
 import { barRows, theme } from '../theme.ts';
-import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import type { Prediction } from '../../workers/api/index.ts';
 import { styleProperties } from '../style-properties.ts';
 
@@ -66,7 +66,7 @@ export class NextTokenChart extends LitElement {
       <ol class="bar-rows" part="bars" aria-label="Next-token probabilities">
         ${prediction.top.map(
           ({ id, token, prob }) => html`<li part="bar" aria-label="${describeToken(token)}: ${formatPercent(prob)}">
-            ${this.row(html`${visibleToken(token)}<span class="id">${id}</span>`, prob)}
+            ${this.row(html`${showToken(token)}<span class="id">${id}</span>`, prob)}
           </li>`,
         )}
         <li part="bar rest" class="rest" aria-label="all ${others} other tokens: ${formatPercent(prediction.rest)}">

@@ -7,7 +7,7 @@
  */
 import { css, html, LitElement, nothing } from 'lit';
 import { theme } from '../theme.ts';
-import { describeToken, visibleToken } from '../visible-token.ts';
+import { describeToken, showToken } from '../visible-token.ts';
 import { type Tokenization, UNKNOWN_ID } from '../../workers/api/index.ts';
 
 export class PromptTokens extends LitElement {
@@ -96,7 +96,7 @@ export class PromptTokens extends LitElement {
           const isUnknown = id === UNKNOWN_ID;
           const label = `${describeToken(piece)}${isUnknown ? ', not in the vocabulary,' : ''} id ${id}`;
           return html`<li part="chip" class=${isUnknown ? 'unknown' : ''} title=${label} aria-label=${label}>
-            <span class="text" part="chip-text">${visibleToken(piece)}</span>
+            <span class="text" part="chip-text">${showToken(piece)}</span>
             <span class="id" part="chip-id">${id}</span>
           </li>`;
         })}
@@ -104,7 +104,7 @@ export class PromptTokens extends LitElement {
       ${
         unknown.length > 0
           ? html`<p class="notice" part="notice">
-            Not in the vocabulary: ${unknown.map((char) => visibleToken(char)).join(' ')}. The model reads
+            Not in the vocabulary: ${unknown.map((char, i) => html`${i ? ' ' : ''}${showToken(char)}`)}. The model reads
             ${unknown.length === 1 ? 'it' : 'each'} as the unknown token (id ${UNKNOWN_ID}).
           </p>`
           : nothing

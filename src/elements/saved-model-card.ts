@@ -12,6 +12,7 @@
 import { html, nothing } from 'lit';
 import type { CheckpointSummary } from '../../workers/api/index.ts';
 import { formatBytes, relativeTime, steps } from '../format.ts';
+import { showText, visibleText } from '../visible-token.ts';
 
 /** What a card's buttons start (the library runs one action at a time). */
 export type CardAction = 'open' | 'rename' | 'duplicate' | 'download' | 'delete';
@@ -55,7 +56,7 @@ export function renderSavedModel(card: SavedModelCard, actions: SavedModelAction
     ${
       mode === 'rename'
         ? renderRename(card, actions)
-        : html`<span class="name" part="model-name">${model.name}</span>${
+        : html`<span class="name" part="model-name">${showText(model.name)}</span>${
             active ? html`<span class="badge accent" part="active-badge">in use</span>` : nothing
           }`
     }
@@ -63,7 +64,7 @@ export function renderSavedModel(card: SavedModelCard, actions: SavedModelAction
       ${steps(model.step)} · ${formatBytes(model.bytes)} · updated
       <time datetime=${new Date(model.updated).toISOString()} title=${new Date(model.updated).toLocaleString('en-US')}
         >${relativeTime(model.updated)}</time
-      >${origin ? ` · ${origin}` : ''}
+      >${origin ? html` · ${showText(origin)}` : ''}
     </p>
     ${
       mode === 'confirm-delete'
@@ -71,10 +72,10 @@ export function renderSavedModel(card: SavedModelCard, actions: SavedModelAction
           class="model-actions"
           part="confirm-delete"
           role="group"
-          aria-label="Delete ${model.name}?"
+          aria-label="Delete ${visibleText(model.name)}?"
           @keydown=${(event: KeyboardEvent) => event.key === 'Escape' && actions.cancelDelete(model)}
         >
-          <span>Delete '${model.name}'? This cannot be undone.</span>
+          <span>Delete '${showText(model.name)}'? This cannot be undone.</span>
           <button
             class="danger"
             part="confirm-delete-button"
@@ -100,7 +101,7 @@ function renderRename({ model, locked, running }: SavedModelCard, actions: Saved
     else actions.stopRename(model);
   };
   return html`<div class="row">
-    <input type="text" part="rename-field" aria-label="New name for ${model.name}" .value=${model.name} ?disabled=${locked} @keydown=${onKey} />
+    <input type="text" part="rename-field" aria-label="New name for ${visibleText(model.name)}" .value=${model.name} ?disabled=${locked} @keydown=${onKey} />
     <button part="rename-save" ?disabled=${locked} aria-busy=${String(running === 'rename')} @click=${() => actions.commitRename(model)}>
       ${running === 'rename' ? 'Renaming…' : 'Rename'}
     </button>

@@ -35,6 +35,7 @@ import { steps } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, blocks, buttons, theme } from '../theme.ts';
+import { showText } from '../visible-token.ts';
 import './corpus-picker.ts';
 import './loss-chart.ts';
 import { CUSTOM } from './model-size-picker.ts';
@@ -506,7 +507,7 @@ export class TrainingPanel extends LitElement {
           <div class="block">
             <h4>Train</h4>
             ${this.renderActions()}
-            ${this.error ? html`<p class="error" part="training-error" role="alert">${this.error}</p>` : nothing}
+            ${this.error ? html`<p class="error" part="training-error" role="alert">${showText(this.error)}</p>` : nothing}
             <llm-training-progress
               exportparts="progress-bar, stats, stat, memorising"
               .progress=${this.progress}
@@ -577,7 +578,7 @@ export class TrainingPanel extends LitElement {
       ${newest.map(
         (sample) => html`<li part="sample">
           <span class="when">after ${steps(sample.step)}</span>
-          <pre><strong>${sample.prompt}</strong>${sample.text}</pre>
+          <pre><strong>${showText(sample.prompt)}</strong>${showText(sample.text)}</pre>
         </li>`,
       )}
     </ol>`;

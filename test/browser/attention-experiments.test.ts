@@ -198,10 +198,27 @@ describe('<llm-attention-experiments>', function () {
     expect(part('mask-off-chart')).to.equal(null);
   });
 
+  it('the mask toggle says its state ("Causal mask: on" / "off"), keeps its name, and works from the keyboard', async () => {
+    const toggle = part<HTMLButtonElement>('mask-toggle')!;
+    const shows = () => ({ text: toggle.textContent!.trim(), name: toggle.getAttribute('aria-label'), pressed: pressed(toggle) });
+    expect(toggle.tagName).to.equal('BUTTON');
+    expect(shows()).to.deep.equal({ text: 'Causal mask: on', name: 'Causal mask', pressed: true });
+    toggle.focus();
+    await sendKeys({ press: 'Space' });
+    await settled();
+    expect(shows()).to.deep.equal({ text: 'Causal mask: off', name: 'Causal mask', pressed: false });
+    expect(fake.last('unmasked')).to.not.equal(undefined);
+    expect(part('mask-off-chart')).to.not.equal(null);
+    await sendKeys({ press: 'Enter' });
+    await element.updateComplete;
+    expect(shows()).to.deep.equal({ text: 'Causal mask: on', name: 'Causal mask', pressed: true });
+    expect(part('mask-off-chart')).to.equal(null);
+  });
+
   it('mask off: asks for causalMask false, shows both predictions over the same tokens and what changed', async () => {
     part('mask-toggle')!.click();
     await settled();
-    expect(pressed(part('mask-toggle')!)).to.equal(true);
+    expect(pressed(part('mask-toggle')!)).to.equal(false);
     expect(fake.calls).to.have.length(2);
     expect(fake.calls[1]!.interventions).to.deep.equal({ causalMask: false });
     expect(fake.calls[1]!.text).to.equal(element.text);
@@ -212,7 +229,7 @@ describe('<llm-attention-experiments>', function () {
 
     part('mask-toggle')!.click();
     await element.updateComplete;
-    expect(pressed(part('mask-toggle')!)).to.equal(false);
+    expect(pressed(part('mask-toggle')!)).to.equal(true);
     expect(part('mask-off-chart')).to.equal(null);
     expect(fake.calls).to.have.length(2);
   });

@@ -2,8 +2,7 @@
 // temperature slider, Step, Generate/Stop, the keyboard, the backend picker and the colour scheme.
 import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
-import '../../src/llm-playground.ts';
-import type { LlmPlayground } from '../../src/llm-playground.ts';
+import { LlmPlayground } from '../../src/llm-playground.ts';
 import type { BackendInfo } from '../../workers/api/index.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -141,6 +140,34 @@ describe('<llm-playground>', function () {
     );
   });
 
+  it('keeps Stop in place after a short run, so a quick second click starts no second generation', async () => {
+    // Long enough that however slow this machine, the second click lands while Stop is held.
+    const hold = LlmPlayground.stopHoldMs;
+    LlmPlayground.stopHoldMs = 60_000;
+    let streamed = 0;
+    const count = () => streamed++;
+    document.addEventListener('llm-token', count);
+    try {
+      setControl('maxTokens', '3', 'change');
+      generateButton().click();
+      await waitFor(() => streamed === 3 && !promptBox().readOnly, 'the three-token run to end');
+      expect(generateButton().textContent!.trim()).to.equal('Stop');
+      // The second click of a double click, after the run ended: it only puts Generate back.
+      generateButton().click();
+      await playground.updateComplete;
+      expect(generateButton().textContent!.trim()).to.equal('Generate');
+      expect(promptBox().readOnly).to.equal(false);
+      // Step answers (one token) only once any run the click might have started would have streamed too.
+      stepButton().click();
+      await waitFor(() => streamed === 4, "Step's token");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(streamed).to.equal(4);
+    } finally {
+      document.removeEventListener('llm-token', count);
+      LlmPlayground.stopHoldMs = hold;
+    }
+  });
+
   it('is usable by keyboard: Tab reaches real buttons, focus shows, Space presses', async () => {
     promptBox().focus();
     const reached: Element[] = [];
@@ -206,6 +233,31 @@ describe('<llm-playground>', function () {
     } finally {
       forced.remove();
     }
+  });
+
+  it('Save as shows the new name in the header at once, hidden characters as their code', async () => {
+    playground.library = true;
+    const library = await waitFor(
+      () => root().querySelector('llm-model-library')?.saved && root().querySelector('llm-model-library'),
+      'the saved models',
+    );
+    const header = () => root().querySelector('[part~="model"]')!.textContent!.replace(/\s+/g, ' ');
+    const saveAs = async (name: string) => {
+      const field = library.shadowRoot!.querySelector<HTMLInputElement>('[part~="save-name"]')!;
+      field.value = name;
+      field.dispatchEvent(new Event('input'));
+      await library.updateComplete;
+      library.shadowRoot!.querySelector<HTMLButtonElement>('[part~="save-button"]')!.click();
+    };
+    await saveAs('first name');
+    await waitFor(() => header().includes('Saved in this browser as "first name"'), 'the first name in the header');
+    // Save as, under a new name: the same model, saved again; nothing else changes (no typing, no reload).
+    await saveAs('photo\u202egnp.exe');
+    await waitFor(() => header().includes('Saved in this browser as "photoU+202Egnp.exe"'), 'the new name in the header');
+    const model = root().querySelector('[part~="model"]')!;
+    expect(model.querySelector('.escape')!.textContent).to.equal('U+202E');
+    expect(model.textContent).to.not.include('\u202e');
+    playground.library = false;
   });
 
   it('follows the colour scheme', async () => {

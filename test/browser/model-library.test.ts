@@ -192,6 +192,15 @@ class FakeLibrary implements ModelLibraryClient {
       await this.enter('setAutosave', everySteps);
       this.autosaveEvery = everySteps;
     },
+    // Not among the recorded calls: the element makes it once, with its client, before any action.
+    watch: async (onChange) => {
+      this.othersChanged = onChange;
+    },
+  };
+
+  /** What the element gave watch(): the worker calls it when another engine changed the saved models. */
+  othersChanged: () => void = () => {
+    throw new Error('the element never called watch()');
   };
 
   async requestPersistence(): Promise<boolean> {
@@ -748,5 +757,18 @@ describe('<llm-model-library>', function () {
     await library.updateComplete;
     expect(text(inRow(target.id, 'model-meta'))).to.match(new RegExp(`^${step.toLocaleString('en-US')} steps`));
     expect(part<HTMLInputElement>('save-name')!.value).to.equal(target.name);
+  });
+
+  it('reads the list again when another engine on the database changed it, without a reload', async () => {
+    await mount(new FakeLibrary());
+    // Another playground saved a model and renamed one of these.
+    const theirs = randomModel();
+    const renamed = { ...client.models[0]!, name: randomName() };
+    client.models = [renamed, ...client.models.slice(1), theirs];
+    const listed = nextEvent<SavedModels>('llm-models-change');
+    client.othersChanged();
+    expect((await listed).models.map((model) => model.id)).to.include(theirs.id);
+    await library.updateComplete;
+    expect(names()).to.deep.equal(client.models.map((model) => model.name));
   });
 });

@@ -405,6 +405,32 @@ describe('saved models', function () {
     expect((await engine.inspector.timelapse()).map((frame) => frame.step)).to.deep.equal([0, every, 2 * every]);
   });
 
+  it('hears when another engine on its database changes the saved models, also after a restart', async () => {
+    const db = database();
+    const { workers, createWorker } = workerFactory();
+    const watching = client({ database: db, createWorker });
+    let heard = 0;
+    await watching.library.watch(() => heard++);
+    const other = client({ database: db });
+    await other.training.newModel(request(3));
+    const theirs = await other.library.save('theirs');
+    await waitFor(() => heard === 1, 'word of the save');
+    let list = await watching.library.list();
+    expect(list.models.map((model) => model.id)).to.deep.equal([theirs.id]);
+    // The list marks the saved model this engine holds, not the one the other saved.
+    expect(list.activeId).to.equal(null);
+
+    const restarted = nextRestart(watching);
+    workers.at(-1)!.terminate();
+    await restarted;
+    await other.library.rename(theirs.id, 'renamed');
+    await waitFor(() => heard === 2, 'word of the rename, heard by the restarted worker');
+    await other.library.delete(theirs.id);
+    await waitFor(() => heard === 3, 'word of the delete');
+    list = await watching.library.list();
+    expect(list.models).to.deep.equal([]);
+  });
+
   it('gives up after repeated deaths instead of restarting forever', async () => {
     const { workers, createWorker } = workerFactory();
     const engine = client({ database: database(), createWorker });

@@ -69,6 +69,7 @@ export type Uses<A extends Area, M extends keyof EngineApi[A]> = { [K in A]: Pic
  */
 export const SETTINGS = [
   ['library', 'setAutosave'],
+  ['library', 'watch'],
   ['backend', 'choose'],
   ['inspector', 'setTimelapse'],
   ['chat', 'setAppConfig'],

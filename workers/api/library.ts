@@ -38,7 +38,7 @@ export interface StorageInfo {
 /** The saved-models list as the page shows it. */
 export interface SavedModels {
   models: CheckpointSummary[];
-  /** The saved model the playground holds now (it reopens on reload); null: none. */
+  /** The saved model this playground holds now; null: none (its model is not saved). */
   activeId: string | null;
   /** Training saves itself every this many steps (and on pause); 0: only when asked. */
   autosaveEvery: number;
@@ -93,6 +93,11 @@ export interface LibraryApi {
   cancelImport(): Promise<void>;
   /** Training saves itself every this many steps and when it pauses; 0: only when asked. */
   setAutosave(everySteps: number): Promise<void>;
+  /**
+   * Calls `onChange` whenever another engine on the same database (another playground on the page, another tab)
+   * saved, renamed, duplicated or deleted a model, so the list shown can be read again. The last one given counts.
+   */
+  watch(onChange: () => void): Promise<void>;
   /** Saves in another IndexedDB database (tests, and playgrounds that keep their models apart). */
   useDatabase(dbName: string): Promise<void>;
 }

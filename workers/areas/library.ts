@@ -124,6 +124,10 @@ export class LibraryArea implements LibraryApi {
     this.saves.setAutosave(everySteps);
   }
 
+  async watch(onChange: () => void): Promise<void> {
+    this.saves.watch(onChange);
+  }
+
   async useDatabase(dbName: string): Promise<void> {
     this.saves.useDatabase(dbName);
   }

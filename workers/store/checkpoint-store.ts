@@ -118,12 +118,14 @@ function openStore(dbName: string, factory: () => IDBFactory): UseStore {
 }
 
 export class CheckpointStore {
+  readonly dbName: string;
   private readonly store: UseStore;
   /** The last failure, shown by info() until a save works. */
   private problem: StorageProblem | undefined;
 
   constructor(options: CheckpointStoreOptions = {}) {
-    this.store = openStore(options.dbName ?? DEFAULT_DB_NAME, options.indexedDB ?? (() => indexedDB));
+    this.dbName = options.dbName ?? DEFAULT_DB_NAME;
+    this.store = openStore(this.dbName, options.indexedDB ?? (() => indexedDB));
   }
 
   static newId(): string {
