@@ -1,6 +1,7 @@
 // Writes the browser run's passed/failed/skipped counts to a file so that
 // test/run.mjs can print one closing summary for browser and Node tests.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const BROWSER_COUNTS_FILE = process.env.LLM_PLAYGROUND_COUNTS ?? 'test-results/browser-counts.json';
 
@@ -22,6 +23,8 @@ export function countingReporter() {
         // A file that failed to load or threw outside a test counts as a failure.
         if (!session.passed && (session.errors?.length ?? 0) > 0) counts.fileErrors++;
       }
+      // web-test-runner run by hand has no test-results folder yet (npm test makes it).
+      mkdirSync(dirname(BROWSER_COUNTS_FILE), { recursive: true });
       writeFileSync(BROWSER_COUNTS_FILE, JSON.stringify(counts));
     },
   };

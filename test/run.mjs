@@ -1,9 +1,16 @@
-// `npm test`: the typecheck and the lint first (either failing fails the run at
-// once), then browser tests in headless Chromium, then Node tests (the CLI), then
-// one closing line with the counts of both.
+// `npm test`: the Node.js version, the typecheck and the lint first (any failing
+// fails the run at once), then browser tests in headless Chromium, then Node tests
+// (the CLI), then one closing line with the counts of both.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeProblem } from './check-node.mjs';
+
+const nodeTooOld = nodeProblem(process.versions.node);
+if (nodeTooOld) {
+  console.error(nodeTooOld);
+  process.exit(1);
+}
 
 const chrome = process.env.CHROME_PATH || '/usr/bin/chromium';
 if (!existsSync(chrome)) {

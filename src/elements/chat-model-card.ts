@@ -41,20 +41,26 @@ export function renderModelCard(model: ChatModelInfo, index: number, card: Model
   const { loaded, environment, locked } = card;
   const unusable = !!environment.problem || !!model.disabled;
   const reasons = [environment.problem ? 'environment-problem' : '', model.disabled ? `disabled-${index}` : ''].filter(Boolean);
-  const size = model.downloadBytes === undefined ? 'size unknown' : megabytes(model.downloadBytes);
+  // An unknown size (offline) is left out: the panel says once, above the cards, why.
+  const size = model.downloadBytes === undefined ? null : megabytes(model.downloadBytes);
+  const gpuMemory =
+    model.vramMB === undefined
+      ? nothing
+      : html`${size === null ? 'Needs' : ' · needs'} <span part="gpu-memory">${count(Math.round(model.vramMB))} MB</span> of
+        GPU memory`;
   const loading = card.busy === 'load';
   const deleting = card.busy === 'delete';
   return html`<li part="model" data-id=${model.id} aria-current=${loaded ? 'true' : nothing}>
     <span class="name" part="model-name">${model.label}</span>
     ${loaded ? html`<span class="badge accent" part="loaded-badge">loaded</span>` : nothing}
     <span class="badge ${model.cached ? 'accent' : ''}" part="cache-state">${model.cached ? 'cached' : 'download'}</span>
-    <p class="meta" part="model-meta">
-      <span part="download-size">${size}</span>${
-        model.vramMB === undefined
-          ? nothing
-          : html` · needs <span part="gpu-memory">${count(Math.round(model.vramMB))} MB</span> of GPU memory`
-      }
-    </p>
+    ${
+      size === null && model.vramMB === undefined
+        ? nothing
+        : html`<p class="meta" part="model-meta">
+          ${size === null ? nothing : html`<span part="download-size">${size}</span>`}${gpuMemory}
+        </p>`
+    }
     ${model.disabled ? html`<p class="reason" part="disabled-reason" id="disabled-${index}">${model.disabled}</p>` : nothing}
     ${
       card.confirmingDelete
@@ -65,7 +71,7 @@ export function renderModelCard(model: ChatModelInfo, index: number, card: Model
           aria-label="Delete ${model.label} from the cache?"
           @keydown=${(event: KeyboardEvent) => event.key === 'Escape' && card.cancelDelete()}
         >
-          <span>Delete ${model.label} from this browser? Using it again downloads ${size} again.</span>
+          <span>Delete ${model.label} from this browser? Using it again downloads ${size ?? 'it'} again.</span>
           <button
             class="danger"
             part="confirm-delete-button"

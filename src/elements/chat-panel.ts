@@ -1,11 +1,12 @@
 /**
  * <llm-chat-panel>: chat with a real pretrained model (web-llm, in the engine
- * worker). Pick a model (its download size, the GPU memory it needs, whether it
- * is cached), download and load it with a progress bar, delete it from the
- * cache; edit the system prompt and see the exact text the model continues;
- * chat with streamed replies whose every token opens the alternatives the
- * model weighed. Everything runs through `client`; this element shows what it
- * answers, and every failure in role=alert with a Retry.
+ * worker). Pick a model (smallest first, those this GPU cannot run behind Show
+ * all; its download size, the GPU memory it needs, whether it is cached),
+ * download and load it with a progress bar, delete it from the cache; edit the
+ * system prompt and see the exact text the model continues; chat with streamed
+ * replies whose every token opens the alternatives the model weighed.
+ * Everything runs through `client`; this element shows what it answers, and
+ * every failure in role=alert with a Retry.
  *
  * Properties:
  *   client     ChatPanelClient | null (EngineClient, set by <llm-playground>)
@@ -13,10 +14,10 @@
  *              client.chat.setAppConfig; null: web-llm's small prebuilt models
  * Events: none.
  * Parts: chat-panel, environment, environment-problem, status, error (data-kind: the ChatErrorKind), error-title,
- *   error-message, retry-button, models, empty, model (data-id), model-name, loaded-badge, cache-state, model-meta,
- *   download-size, gpu-memory, disabled-reason, load-button, delete-button, confirm-delete, confirm-delete-button,
- *   cancel-delete-button, progress, progress-bar, progress-fill, progress-numbers, progress-text (a model's card:
- *   chat-model-card.ts), system-prompt, messages, messages-empty, message (data-role), message-text, finish,
+ *   error-message, retry-button, offline-note, models, show-all-button, empty, model (data-id), model-name, loaded-badge,
+ *   cache-state, model-meta, download-size, gpu-memory, disabled-reason, load-button, delete-button, confirm-delete,
+ *   confirm-delete-button, cancel-delete-button, progress, progress-bar, progress-fill, progress-numbers, progress-text
+ *   (a model's card: chat-model-card.ts), system-prompt, messages, messages-empty, message (data-role), message-text, finish,
  *   message-input, send-button, clear-button, settings, and those of the number fields (field, temperature, top-p,
  *   max-tokens), of <llm-chat-template> (template, template-text, special-token, template-note) and of
  *   <llm-chat-reply> (tokens, token, selected-token, alternatives, alternative, chosen, …).
@@ -91,7 +92,7 @@ export class ChatPanel extends LitElement {
   static override properties = {
     client: { attribute: false },
     appConfig: { attribute: false },
-    ...states('models', 'busy', 'progress', 'status', 'failure', 'confirmingDelete'),
+    ...states('models', 'showAll', 'busy', 'progress', 'status', 'failure', 'confirmingDelete'),
     ...states('systemPrompt', 'draft', 'turns', 'settings', 'streaming', 'stopping'),
   };
 
@@ -99,6 +100,8 @@ export class ChatPanel extends LitElement {
   declare appConfig: AppConfig | null;
   /** The last list the worker gave; null before the first. */
   declare private models: ChatModels | null;
+  /** The models this browser cannot run are listed too. */
+  declare private showAll: boolean;
   declare private busy: Busy | null;
   /** The latest report of the load under way. */
   declare private progress: ChatLoadProgress | null;
@@ -127,6 +130,7 @@ export class ChatPanel extends LitElement {
     this.client = null;
     this.appConfig = null;
     this.models = null;
+    this.showAll = false;
     this.busy = null;
     this.progress = null;
     this.status = '';
@@ -446,25 +450,48 @@ export class ChatPanel extends LitElement {
     if (!models) return html`<p class="empty">${this.client ? 'Reading the models…' : 'Not connected to the model yet.'}</p>`;
     if (!models.models.length) return html`<p class="empty" part="empty">No models on offer.</p>`;
     const locked = !this.client || !!this.busy || this.streaming;
-    return html`<ul class="cards" part="models" aria-label="Models">
-      ${repeat(
-        models.models,
-        (model) => model.id,
-        (model, index) =>
-          renderModelCard(model, index, {
-            loaded: model.id === models.loaded,
-            environment: models.environment,
-            locked,
-            busy: this.busy?.id === model.id ? this.busy.action : null,
-            confirmingDelete: this.confirmingDelete === model.id,
-            progress: this.progress,
-            load: () => this.load(model),
-            askDelete: () => this.askDelete(model.id),
-            cancelDelete: () => this.cancelDelete(model.id),
-            confirmDelete: () => this.confirmDelete(model),
-          }),
-      )}
-    </ul>`;
+    const runnable = models.models.filter((model) => !model.disabled);
+    // Those this GPU cannot run wait behind "Show all", unless none can run (then each card says why).
+    const hidden = runnable.length ? models.models.length - runnable.length : 0;
+    const shown = this.showAll || !hidden ? models.models : runnable;
+    return html`${
+      models.offline
+        ? html`<p class="line" part="offline-note">
+          No network: each model needs the internet once, to download it. A downloaded one works offline.
+        </p>`
+        : nothing
+    }
+      <ul class="cards" part="models" id="chat-models" aria-label="Models">
+        ${repeat(
+          shown,
+          (model) => model.id,
+          (model, index) =>
+            renderModelCard(model, index, {
+              loaded: model.id === models.loaded,
+              environment: models.environment,
+              locked,
+              busy: this.busy?.id === model.id ? this.busy.action : null,
+              confirmingDelete: this.confirmingDelete === model.id,
+              progress: this.progress,
+              load: () => this.load(model),
+              askDelete: () => this.askDelete(model.id),
+              cancelDelete: () => this.cancelDelete(model.id),
+              confirmDelete: () => this.confirmDelete(model),
+            }),
+        )}
+      </ul>
+      ${
+        hidden
+          ? html`<button
+            part="show-all-button"
+            aria-expanded=${String(this.showAll)}
+            aria-controls="chat-models"
+            @click=${() => (this.showAll = !this.showAll)}
+          >
+            ${this.showAll ? 'Show only the models this GPU can run' : `Show all (${hidden} more this GPU cannot run)`}
+          </button>`
+          : nothing
+      }`;
   }
 
   private renderConversation() {

@@ -87,6 +87,8 @@ class FakeChat implements ChatPanelClient {
   models: ChatModelInfo[];
   environment: ChatEnvironment;
   loaded: string | null = null;
+  /** The models' files could not be reached (no network). */
+  offline = false;
   /** The tokens of the next reply. */
   reply: ChatToken[] = Array.from({ length: randomInt(5, 12) }, randomToken);
   tokenDelayMs = 0;
@@ -139,7 +141,7 @@ class FakeChat implements ChatPanelClient {
   readonly chat: Chat = {
     models: async () => {
       await this.enter('models');
-      return structuredClone({ models: this.models, environment: this.environment, loaded: this.loaded });
+      return structuredClone({ models: this.models, environment: this.environment, loaded: this.loaded, offline: this.offline });
     },
     setAppConfig: async (appConfig) => {
       await this.enter('setAppConfig', appConfig);
@@ -248,6 +250,8 @@ describe('<llm-chat-panel>', function () {
   it('lists the models: label, download size, GPU memory, cached or not, and why one cannot run; names the adapter', async () => {
     await mount(new FakeChat());
     const [fresh, cached, disabled] = client.models as [ChatModelInfo, ChatModelInfo, ChatModelInfo];
+    part('show-all-button')!.click();
+    await panel.updateComplete;
     for (const model of client.models) {
       expect(text(inRow(model.id, 'model-name'))).to.equal(model.label);
       expect(text(inRow(model.id, 'download-size'))).to.equal(`${Math.round(model.downloadBytes! / MB)} MB`);
@@ -273,23 +277,78 @@ describe('<llm-chat-panel>', function () {
     expect(text(part('messages-empty'))).to.equal('Load a model to chat with it.');
   });
 
-  it('says a model size is unknown, and marks the loaded model', async () => {
+  it('offers only the models this GPU can run, the others behind Show all, which toggles', async () => {
+    const cannot = (n: number) => randomModel({ disabled: `Needs shader-f16 (${n}), which this GPU lacks.` });
+    const models = [randomModel(), cannot(1), randomModel({ cached: true }), cannot(2), cannot(3)];
+    await mount(new FakeChat(models));
+    const listed = () => [...root().querySelectorAll('[part~="model"]')].map((card) => card.getAttribute('data-id'));
+    const runnable = models.filter((model) => !model.disabled).map((model) => model.id);
+    expect(listed()).to.deep.equal(runnable);
+    expect(part('disabled-reason')?.outerHTML).to.equal(undefined);
+
+    const toggle = part<HTMLButtonElement>('show-all-button')!;
+    expect(text(toggle)).to.equal('Show all (3 more this GPU cannot run)');
+    expect(toggle.getAttribute('aria-expanded')).to.equal('false');
+    expect(toggle.getAttribute('aria-controls')).to.equal(part('models')!.id);
+    toggle.click();
+    await panel.updateComplete;
+    expect(listed()).to.deep.equal(models.map((model) => model.id));
+    expect(toggle.getAttribute('aria-expanded')).to.equal('true');
+    expect(text(toggle)).to.equal('Show only the models this GPU can run');
+    expect([...root().querySelectorAll('[part~="disabled-reason"]')].map(text)).to.deep.equal(
+      models.filter((model) => model.disabled).map((model) => model.disabled),
+    );
+    toggle.click();
+    await panel.updateComplete;
+    expect(listed()).to.deep.equal(runnable);
+  });
+
+  it('when no model can run on this GPU, lists them all, each saying why, with no Show all', async () => {
+    const models = [1, 2].map((n) => randomModel({ disabled: `Needs shader-f16 (${n}).` }));
+    await mount(new FakeChat(models));
+    expect(root().querySelectorAll('[part~="model"]')).to.have.length(2);
+    expect(root().querySelectorAll('[part~="disabled-reason"]')).to.have.length(2);
+    expect(part('show-all-button')?.outerHTML).to.equal(undefined);
+  });
+
+  it('with no network, says once above the cards that the models need the internet once; no card says "size unknown"', async () => {
+    const models = [randomModel(), randomModel(), randomModel({ cached: true })].map(({ downloadBytes: _, ...model }) => model);
+    const fake = new FakeChat(models);
+    fake.offline = true;
+    await mount(fake);
+    const notes = root().querySelectorAll('[part~="offline-note"]');
+    expect(notes).to.have.length(1);
+    expect(text(notes[0])).to.equal(
+      'No network: each model needs the internet once, to download it. A downloaded one works offline.',
+    );
+    expect(notes[0]!.compareDocumentPosition(part('models')!) & Node.DOCUMENT_POSITION_FOLLOWING).to.not.equal(0);
+    expect(text(part('models'))).to.not.match(/unknown/i);
+    for (const model of models) {
+      expect(inRow(model.id, 'download-size')?.outerHTML).to.equal(undefined);
+      const memory = `${Math.round(model.vramMB!).toLocaleString('en-US')} MB`;
+      expect(text(inRow(model.id, 'model-meta'))).to.equal(`Needs ${memory} of GPU memory`);
+    }
+  });
+
+  it('a model of unknown size and memory shows neither, and the loaded model is marked', async () => {
     const unsized = randomModel({ cached: true });
     delete unsized.downloadBytes;
     delete unsized.vramMB;
     const fake = new FakeChat([randomModel(), unsized], { shaderF16: true });
     fake.loaded = unsized.id;
     await mount(fake);
-    expect(text(inRow(unsized.id, 'model-meta'))).to.equal('size unknown');
+    expect(inRow(unsized.id, 'model-meta')?.outerHTML).to.equal(undefined);
+    expect(part('offline-note')?.outerHTML).to.equal(undefined);
     expect(text(inRow(unsized.id, 'loaded-badge'))).to.equal('loaded');
     expect(row(unsized.id)!.getAttribute('aria-current')).to.equal('true');
-    expect(inRow(unsized.id, 'load-button')).to.equal(null);
+    expect(inRow(unsized.id, 'load-button')?.outerHTML).to.equal(undefined);
     expect(text(part('environment'))).to.include('(has shader-f16)');
   });
 
   it("shows the environment's problem first and prominently, and no model can be loaded", async () => {
     const problem = `This browser has no WebGPU (${randomInt(10, 99)}): use a recent Chrome or Edge, or turn WebGPU on.`;
-    const fake = new FakeChat(undefined, { webgpu: false, problem });
+    // Without an adapter no model is marked as needing a feature: the problem says it for all of them.
+    const fake = new FakeChat([randomModel(), randomModel({ cached: true })], { webgpu: false, problem });
     delete fake.environment.adapter;
     await mount(fake);
     const notice = part('environment-problem')!;

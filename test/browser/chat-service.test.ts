@@ -294,9 +294,42 @@ describe('ChatService: the model list', () => {
     const offline = await s.service.models();
     expect(offline.environment.shaderF16).to.equal(true);
     expect(offline.models.every((m) => m.disabled === undefined && m.downloadBytes === undefined)).to.equal(true);
+    expect(offline.offline).to.equal(true);
     s.network.offline = false;
     const online = await s.service.models();
     expect(online.models.every((m) => (m.downloadBytes ?? 0) > 1e6)).to.equal(true);
+    expect(online.offline).to.equal(false);
+  });
+
+  it('files that answer 404 leave the size unknown but are not "offline"', async () => {
+    const s = setup();
+    const { models, offline } = await s.service.models();
+    expect(models.every((m) => m.downloadBytes === undefined)).to.equal(true);
+    expect(offline).to.equal(false);
+  });
+
+  it('the default list: the models this GPU can run first, each group smallest first (the GPU memory it needs)', async () => {
+    // Listed largest first, as web-llm's own list may be: its order is never the right one here.
+    const prebuilt: AppConfig = {
+      model_list: PREBUILT.model_list.map((r, i) => ({ ...r, vram_required_MB: 3000 - 200 * i + random() * 100 })),
+    };
+    const small = prebuilt.model_list.filter((r) => SMALL.some((s) => s.model_id === r.model_id));
+    const ascending = (records: ModelRecord[]) => records.map((r) => r.vram_required_MB!).sort((a, b) => a - b);
+    const f16 = (r: ModelRecord) => /q\df16/.test(r.model_id);
+    const withoutF16 = await setup({ gpu: fakeGPU([]), prebuilt }).service.models();
+    expect(withoutF16.models.map((m) => m.vramMB)).to.deep.equal([
+      ...ascending(small.filter((r) => !f16(r))),
+      ...ascending(small.filter(f16)),
+    ]);
+    const withF16 = await setup({ gpu: fakeGPU(['shader-f16']), prebuilt }).service.models();
+    expect(withF16.models.map((m) => m.vramMB)).to.deep.equal(ascending(small));
+  });
+
+  it("a host page's list keeps its own order", async () => {
+    const s = setup({ gpu: fakeGPU(['shader-f16']) });
+    const ids = ['Big-q4f32_1-MLC', 'Middle-q4f32_1-MLC', 'Small-q4f32_1-MLC'];
+    await s.service.setAppConfig({ model_list: ids.map((id, i) => record(id, { vram_required_MB: 3000 - 1000 * i })) });
+    expect((await s.service.models()).models.map((m) => m.id)).to.deep.equal(ids);
   });
 
   it("a host page's AppConfig replaces the list (its cacheBackend too); null goes back to the default", async () => {

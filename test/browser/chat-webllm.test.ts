@@ -2,7 +2,7 @@
 // downloaded: a model whose files are not at its URL (this test server has none)
 // ends in our "files missing" error naming the file; a browser without a WebGPU
 // adapter ends in our "no WebGPU" error before anything is fetched; the default
-// list is web-llm's own small models.
+// list is web-llm's own small models, smallest first.
 import { expect } from 'chai';
 import type { AppConfig } from '@mlc-ai/web-llm';
 import { ChatService } from '../../workers/chat/chat-service.ts';
@@ -65,7 +65,7 @@ describe('chat with the real web-llm package', function () {
       throw new TypeError('Failed to fetch');
     };
     const service = new ChatService({ loadWebLLM, fetch: offline });
-    const { models, environment } = await service.models();
+    const { models, environment, offline: unreachable } = await service.models();
     const { prebuiltAppConfig } = await loadWebLLM();
     const expected = prebuiltAppConfig.model_list
       .map((record) => record.model_id)
@@ -79,5 +79,9 @@ describe('chat with the real web-llm package', function () {
       expect(model.vramMB).to.be.above(0);
     }
     expect(environment.cacheBackend).to.equal('cache');
+    expect(unreachable).to.equal(true);
+    // The first offer is the smallest this GPU can run (not web-llm's first, a 1.7 GB one).
+    const runnable = models.filter((model) => !model.disabled).map((model) => model.vramMB!);
+    expect(models[0]!.vramMB).to.equal(Math.min(...runnable));
   });
 });

@@ -142,26 +142,44 @@ const modelLine = (page: Page): Promise<string> =>
       '',
   );
 
-/** The next-token chart's percentages, in order. */
-const barValues = (page: Page): Promise<string[]> =>
-  page.evaluate(() => {
-    const chart = document.querySelector('llm-playground')!.shadowRoot!.querySelector('llm-next-token-chart')!.shadowRoot!;
-    return [...chart.querySelectorAll('[part~="bar-label"], [part~="bar-value"]')].map((e) => e.textContent!.trim());
-  });
+/**
+ * The next-token chart's labels and percentages, in order, once the tokens shown are those of `prompt`: the
+ * playground gets the tokens and the odds in one answer, so the bars are then the prompt's too.
+ */
+async function barValues(page: Page, prompt: string): Promise<string[]> {
+  const bars = await page.waitForFunction(
+    (prompt: string) => {
+      const root = document.querySelector('llm-playground')!.shadowRoot!;
+      const tokens = root.querySelector('llm-prompt-tokens') as unknown as { tokenization: { pieces: string[] } | null };
+      if (tokens.tokenization?.pieces.join('') !== prompt) return null;
+      const chart = root.querySelector('llm-next-token-chart')!.shadowRoot!;
+      const values = [...chart.querySelectorAll('[part~="bar-label"], [part~="bar-value"]')].map((e) => e.textContent!.trim());
+      return values.length ? values : null;
+    },
+    { timeout: WAIT_MS },
+    prompt,
+  );
+  return (await bars.jsonValue())!;
+}
 
-/** The bars once they stop changing (the playground refreshes them a moment after training or typing). */
-async function settledBars(page: Page): Promise<string[]> {
-  let previous = await barValues(page);
+/** The bars for `prompt` once they stop changing (the playground refreshes them a moment after training or typing). */
+async function settledBars(page: Page, prompt: string): Promise<string[]> {
+  let previous = await barValues(page, prompt);
   for (let tries = 0; tries < 50; tries++) {
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const now = await barValues(page);
-    if (now.length > 0 && now.join() === previous.join()) return now;
+    const now = await barValues(page, prompt);
+    if (now.join() === previous.join()) return now;
     previous = now;
   }
   throw new Error('the next-token chart kept changing');
 }
 
-/** Opens the training panel, plays until a few steps are done, and pauses: pausing saves the model in IndexedDB. */
+/**
+ * Opens the training panel, plays until a few steps are done, and pauses: pausing saves the model in IndexedDB.
+ * Returns the step it paused at, as the panel's llm-training-end says: the worker trains on while the pause is
+ * on its way, and may autosave (every 50 steps) before it lands, so the first "Saved … at step N" the page shows
+ * need not be the pause's save.
+ */
 async function trainAndPause(page: Page, steps: number): Promise<number> {
   const clickPlay = () =>
     page.evaluate(() => {
@@ -179,6 +197,14 @@ async function trainAndPause(page: Page, steps: number): Promise<number> {
     { timeout: WAIT_MS },
   );
   await clickPlay();
+  const ended = page.evaluate(
+    () =>
+      new Promise<number>((resolve) =>
+        document.addEventListener('llm-training-end', (event) => resolve((event as CustomEvent<{ step: number }>).detail.step), {
+          once: true,
+        }),
+      ),
+  );
   await page.waitForFunction(
     (least: number) => {
       const text = document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="model"]')?.textContent ?? '';
@@ -189,14 +215,17 @@ async function trainAndPause(page: Page, steps: number): Promise<number> {
     steps,
   );
   await clickPlay();
-  const saved = await page.waitForFunction(
-    () => {
+  const pausedAt = await ended;
+  // The playground shows the pause's save once it has re-read the model after the pause.
+  await page.waitForFunction(
+    (step: string) => {
       const text = document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="model"]')?.textContent ?? '';
-      return /Saved in this browser as "[^"]+" at step ([\d,]+)/.exec(text.replace(/\s+/g, ' '))?.[1];
+      return text.replace(/\s+/g, ' ').includes(`" at step ${step}.`);
     },
     { timeout: WAIT_MS },
+    pausedAt.toLocaleString('en-US'),
   );
-  return Number((await saved.jsonValue())!.replace(/,/g, ''));
+  return pausedAt;
 }
 
 test('a model trained here reopens from IndexedDB with the network off, and samples', { timeout: 120_000 }, async () => {
@@ -215,7 +244,7 @@ test('a model trained here reopens from IndexedDB with the network off, and samp
     playground.prompt = 'the ';
   });
   await expectPrediction(page);
-  const trained = await settledBars(page);
+  const trained = await settledBars(page, 'the ');
 
   await goOffline(page, server);
   await page.reload();
@@ -226,7 +255,7 @@ test('a model trained here reopens from IndexedDB with the network off, and samp
   const line = await modelLine(page);
   assert.ok(line.includes(`(${step} training steps so far)`), line);
   assert.ok(line.includes(`at step ${step}.`), line);
-  assert.deepEqual(await settledBars(page), trained, 'the same weights: the same odds');
+  assert.deepEqual(await settledBars(page, 'the '), trained, 'the same weights: the same odds');
   const written = await generate(page);
   assert.ok(written.length > 0);
   assert.deepEqual(errors, []);

@@ -40,6 +40,11 @@ export interface ChatModels {
   environment: ChatEnvironment;
   /** The model loaded and ready to chat, if any. */
   loaded: string | null;
+  /**
+   * The models' files could not be reached while listing them (no network, most likely): their sizes are
+   * unknown, and any model not yet cached needs the internet once to download.
+   */
+  offline: boolean;
 }
 
 /** Download and load progress, from web-llm's init progress reports. */
@@ -105,7 +110,10 @@ export type ChatErrorKind =
   | 'NoModelLoaded'; // reply() before a model was loaded
 
 export interface ChatApi {
-  /** The models on offer (the host page's AppConfig, or web-llm's small prebuilt ones), whether cached, and what this browser offers. */
+  /**
+   * The models on offer (the host page's AppConfig in its order, or web-llm's small prebuilt ones smallest
+   * first), those this browser can run before the others, whether cached, and what this browser offers.
+   */
   models(): Promise<ChatModels>;
   /** The host page's own model list; null goes back to the default list. */
   setAppConfig(appConfig: AppConfig | null): Promise<void>;

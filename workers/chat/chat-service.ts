@@ -88,6 +88,8 @@ interface ModelSizes {
   params?: number;
   /** The compiled model library. */
   wasm?: number;
+  /** A file could not be fetched at all (no answer: offline, or the host unreachable), not just refused. */
+  unreachable?: boolean;
 }
 
 export class ChatService implements ChatApi {
@@ -116,14 +118,13 @@ export class ChatService implements ChatApi {
     const webllm = await this.module();
     const appConfig = this.appConfig(webllm);
     const { environment } = await this.checkGPU();
+    const sizes = await Promise.all(appConfig.model_list.map((record) => this.modelSizes(webllm, record)));
     const models = await Promise.all(
-      appConfig.model_list.map(async (record): Promise<ChatModelInfo> => {
-        const [cached, sizes] = await Promise.all([
-          webllm.hasModelInCache(record.model_id, appConfig).catch(() => false),
-          this.modelSizes(webllm, record),
-        ]);
+      appConfig.model_list.map(async (record, index): Promise<ChatModelInfo> => {
+        const cached = await webllm.hasModelInCache(record.model_id, appConfig).catch(() => false);
         const info: ChatModelInfo = { id: record.model_id, label: modelLabel(record.model_id), cached };
-        if (sizes.params !== undefined) info.downloadBytes = sizes.params + (sizes.wasm ?? 0);
+        const { params, wasm } = sizes[index]!;
+        if (params !== undefined) info.downloadBytes = params + (wasm ?? 0);
         if (record.vram_required_MB !== undefined) info.vramMB = record.vram_required_MB;
         if (environment.webgpu && !environment.shaderF16 && needsShaderF16(record)) {
           info.disabled = 'Needs shader-f16 (16-bit floats on the GPU), which this GPU lacks: pick its q4f32 or q0f32 version.';
@@ -131,9 +132,16 @@ export class ChatService implements ChatApi {
         return info;
       }),
     );
-    // The ones that can run here first (on a GPU without shader-f16, the f32 versions).
-    models.sort((a, b) => Number(a.disabled !== undefined) - Number(b.disabled !== undefined));
-    return { models, environment: { ...environment, cacheBackend: this.cacheBackend(appConfig) }, loaded: this.loaded };
+    // The ones that can run here first (on a GPU without shader-f16, the f32 versions); the default list
+    // smallest first, so the first offer is the quickest download. A host page's list keeps its own order.
+    const bySize = this.hostAppConfig ? () => 0 : (a: ChatModelInfo, b: ChatModelInfo) => sizeMB(a) - sizeMB(b);
+    models.sort((a, b) => Number(a.disabled !== undefined) - Number(b.disabled !== undefined) || bySize(a, b));
+    return {
+      models,
+      environment: { ...environment, cacheBackend: this.cacheBackend(appConfig) },
+      loaded: this.loaded,
+      offline: sizes.some((modelSizes) => modelSizes.unreachable),
+    };
   }
 
   async setAppConfig(appConfig: AppConfig | null): Promise<void> {
@@ -303,16 +311,21 @@ export class ChatService implements ChatApi {
   private async readSizes(webllm: ChatWebLLM, record: ModelRecord): Promise<ModelSizes> {
     const appConfig = this.appConfig(webllm);
     const { tensorCache } = modelFiles(record, webllm.TENSOR_CACHE_MANIFEST_FILENAME);
+    let unreachable = false;
+    const orUnknown = (error: unknown): undefined => {
+      unreachable ||= noAnswer(error);
+      return undefined;
+    };
     const [params, wasm] = await Promise.all([
       this.readModelFile(appConfig, 'webllm/model', tensorCache)
         .then((response) => response.json() as Promise<{ records: { nbytes: number }[] }>)
         .then(({ records }) => records.reduce((sum, shard) => sum + shard.nbytes, 0))
-        .catch(() => undefined),
+        .catch(orUnknown),
       this.readModelFile(appConfig, 'webllm/wasm', record.model_lib, { method: 'HEAD' })
         .then((response) => Number(response.headers.get('content-length')) || undefined)
-        .catch(() => undefined),
+        .catch(orUnknown),
     ]);
-    return { params, wasm };
+    return { params, wasm, unreachable };
   }
 
   private async readTemplate(webllm: ChatWebLLM, record: ModelRecord): Promise<ConvTemplateConfig> {
@@ -410,6 +423,13 @@ function unreachable(url: string, label: string): Error {
     `Could not reach ${new URL(url).host} to download ${label}. Check the internet connection and try again; a model already downloaded works offline.`,
   );
 }
+
+/** fetch() got no answer: it rejects with a TypeError offline, and AbortSignal.timeout's TimeoutError when the network hangs. */
+const noAnswer = (error: unknown): boolean =>
+  error instanceof TypeError || (error instanceof Error && error.name === 'TimeoutError');
+
+/** The default list's order: the GPU memory its record says it needs, which grows with its download and is known offline too. */
+const sizeMB = (model: ChatModelInfo): number => model.vramMB ?? Number.MAX_VALUE;
 
 function adapterWords(adapter: GPUAdapter): string {
   const info = adapter.info as GPUAdapterInfo | undefined;
