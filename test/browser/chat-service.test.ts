@@ -12,6 +12,7 @@ import type {
 import { ChatService, type ChatEngine, type ChatWebLLM } from '../../workers/chat/chat-service.ts';
 import type { ChatLoadProgress, ChatMessage, ChatSettings, ChatToken } from '../../workers/api/index.ts';
 import { random, randomInt, shuffle } from './seeded.ts';
+import { rejection } from './wait-for.ts';
 
 const HUB = 'https://models.test/mlc-ai/';
 const LIBS = 'https://libs.test/';
@@ -231,15 +232,6 @@ function setup(options: { gpu?: () => GPU | undefined; prebuilt?: AppConfig } = 
     fetch: network.fetch,
   });
   return { service, engine, network, cached, deleted, moduleLoads: () => loads };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const SETTINGS: ChatSettings = { temperature: 0.7, topP: 0.9, maxTokens: 64 };

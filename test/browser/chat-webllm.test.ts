@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import type { AppConfig } from '@mlc-ai/web-llm';
 import { ChatService } from '../../workers/chat/chat-service.ts';
+import { rejection } from './wait-for.ts';
 
 const loadWebLLM = () => import('@mlc-ai/web-llm');
 
@@ -15,15 +16,6 @@ function localModel(folder: string): AppConfig {
   return {
     model_list: [{ model: base, model_id: `${folder}-q4f32_1-MLC`, model_lib: `${base}model.wasm`, vram_required_MB: 100 }],
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('chat with the real web-llm package', function () {

@@ -12,6 +12,7 @@ import { type CheckpointRecord, SCHEMA_VERSION } from '../../workers/store/recor
 import type { RemoteCall, RemoteReply } from './store-remote.ts';
 import type { SaveReport, SaveRequest } from './store-save.worker.ts';
 import { randomFor } from './seeded.ts';
+import { rejection } from './wait-for.ts';
 
 const random = randomFor('checkpoint store');
 const VOCAB = ['\uFFFD', ...DEFAULT_CHARACTERS];
@@ -152,15 +153,6 @@ function deleteDatabase(dbName: string): Promise<void> {
 
 /** A moment, so that saves made one after the other have different times. */
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 3));
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('CheckpointStore', function () {
   let dbNames: string[] = [];

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { isReadCancelled, type ReadProgress } from '../../workers/api/index.ts';
 import { download, readFile } from '../../workers/download.ts';
 import { randomInt } from './seeded.ts';
+import { rejection } from './wait-for.ts';
 
 /** What /fetch-test/file sends: this line over and over. */
 const LINE = 'The quiet harbour keeps its boats and lanterns until the morning tide. ';
@@ -12,15 +13,6 @@ const served = (bytes: number): string => LINE.repeat(Math.ceil(bytes / LINE.len
 const route = (path: string): string => new URL(`/fetch-test/${path}`, location.href).href;
 const MB = 2 ** 20;
 const TIMEOUT_MS = 200;
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => null,
-    (reason: Error) => reason,
-  );
-  expect(error, 'a rejection').to.be.an('error');
-  return error!;
-}
 
 describe('download', function () {
   this.timeout(30_000);

@@ -2,10 +2,12 @@
 // its final learning rate, exactly as a run planned that long from the start,
 // and a save made after it reopens with the longer run.
 import { expect } from 'chai';
-import { EngineClient } from '../../src/client.ts';
+import type { EngineClient } from '../../src/client.ts';
 import type { LossPoint, NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
 import { DEFAULT_TRAINING } from '../../workers/engine/train.ts';
+import { engineClients } from './engine-clients.ts';
 import { pick, randomInt } from './seeded.ts';
+import { expectRejection } from './wait-for.ts';
 
 /** Words in a random order: a corpus no other test trains on. */
 function randomText(): string {
@@ -34,19 +36,12 @@ describe('keep going', function () {
       sampleInterval: 10,
     },
   });
-  const clients: EngineClient[] = [];
-  const client = (database = `test-${crypto.randomUUID()}`): EngineClient => {
-    const made = new EngineClient({ modelUrl: null, database });
-    clients.push(made);
-    return made;
-  };
+  const engineClient = engineClients();
+  const client = (database = `test-${crypto.randomUUID()}`): EngineClient => engineClient({ database });
 
   beforeEach(() => {
     text = randomText();
     seed = randomInt(1, 1e6);
-  });
-  afterEach(() => {
-    for (const made of clients.splice(0)) made.terminate();
   });
 
   /** Plays to the end: every loss point, and the last report. */
@@ -108,13 +103,3 @@ describe('keep going', function () {
     await expectRejection(engine.training.keepGoing(10), /training stopped at step \d+.*Reset to train again/);
   });
 });
-
-async function expectRejection(pending: Promise<unknown>, message: RegExp): Promise<void> {
-  try {
-    await pending;
-  } catch (error) {
-    expect((error as Error).message).to.match(message);
-    return;
-  }
-  expect.fail(`expected a rejection matching ${message}`);
-}

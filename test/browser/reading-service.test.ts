@@ -7,19 +7,11 @@ import { createEngine } from '../../workers/engine.ts';
 import { ModelLibrary } from '../../workers/model-library.ts';
 import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
 import { pick, randomInt } from './seeded.ts';
+import { rejection } from './wait-for.ts';
 
 const route = (path: string): string => new URL(`/fetch-test/${path}`, location.href).href;
 const MB = 2 ** 20;
 const TIMEOUT_MS = 200;
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => null,
-    (reason: Error) => reason,
-  );
-  expect(error, 'a rejection').to.be.an('error');
-  return error!;
-}
 
 /** A File that says it is `size` bytes and throws if anything tries to read it. */
 function unreadableFile(name: string, size: number): File {

@@ -10,6 +10,7 @@ import { createParameters } from '../../workers/engine/params.ts';
 import { parseSafetensors, readTensor } from '../../workers/engine/safetensors.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
+import { engineClients } from './engine-clients.ts';
 import { pick, randomInt } from './seeded.ts';
 import { ModelLibrary } from '../../workers/model-library.ts';
 import { createEngine } from '../../workers/engine.ts';
@@ -53,20 +54,23 @@ describe('saved models', function () {
     seed,
     training: { totalSteps, batchSize: 4, learningRate: 1e-2, warmupSteps: 3, evalInterval: 5, sampleInterval: 6 },
   });
-  const clients: EngineClient[] = [];
-  const client = (options: ConstructorParameters<typeof EngineClient>[0] = {}): EngineClient => {
-    const made = new EngineClient({ modelUrl: null, ...options });
-    clients.push(made);
-    return made;
-  };
+  const client = engineClients();
 
   beforeEach(() => {
     text = randomText();
     seed = randomInt(1, 1e6);
   });
-  afterEach(() => {
-    for (const made of clients.splice(0)) made.terminate();
-  });
+
+  /** A record written straight into the store as the save to reopen, as an older version may have left it. */
+  async function savedAsActive(
+    db: string,
+    record: Pick<CheckpointInput, 'name' | 'config' | 'tokenizer' | 'params'>,
+  ): Promise<{ id: string }> {
+    const store = new CheckpointStore({ dbName: db });
+    const { summary } = await store.save({ id: CheckpointStore.newId(), seed, training: null, corpus: null, ...record });
+    await store.setActive(summary.id);
+    return summary;
+  }
 
   /** Plays to the end, collecting every loss point. */
   async function playToEnd(engine: EngineClient): Promise<TrainingProgress['points']> {
@@ -212,20 +216,8 @@ describe('saved models', function () {
     ];
     for (const [what, edit, reason] of broken) {
       const db = database();
-      const store = new CheckpointStore({ dbName: db });
       const name = `${pick(['Mine', 'Old run', 'Tiny'])} ${randomInt(1, 1000)}`;
-      const record: CheckpointInput = {
-        id: CheckpointStore.newId(),
-        name,
-        config,
-        tokenizer: tokenizer.toJSON(),
-        params: params.data,
-        seed,
-        training: null,
-        corpus: null,
-      };
-      const { summary } = await store.save({ ...record, ...edit });
-      await store.setActive(summary.id);
+      const summary = await savedAsActive(db, { name, config, tokenizer: tokenizer.toJSON(), params: params.data, ...edit });
 
       const engine = client({ database: db, modelUrl: DEFAULT_MODEL_URL });
       const info = await engine.model.info();
@@ -270,24 +262,12 @@ describe('saved models', function () {
 
   it('shows the playground why its saved model was not reopened', async () => {
     const db = database();
-    const store = new CheckpointStore({ dbName: db });
     const tokenizer = CharTokenizer.fromText(text);
     const config = { ...shape, vocabSize: tokenizer.size, tied: true };
     const params = createParameters(config);
     params.qkvb.fill(3e38);
     const name = `Run ${randomInt(1, 1000)}`;
-    const record: CheckpointInput = {
-      id: CheckpointStore.newId(),
-      name,
-      config,
-      tokenizer: tokenizer.toJSON(),
-      params: params.data,
-      seed,
-      training: null,
-      corpus: null,
-    };
-    const { summary } = await store.save(record);
-    await store.setActive(summary.id);
+    await savedAsActive(db, { name, config, tokenizer: tokenizer.toJSON(), params: params.data });
 
     const playground = document.createElement('llm-playground');
     playground.setAttribute('database', db);

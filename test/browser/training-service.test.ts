@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG } from '../../workers/engine/defaults.ts';
 import { createParameters } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
+import { expectRejection } from './wait-for.ts';
 
 /** A Blob URL serving `bytes`, as a web server would serve a .safetensors file. */
 const serveBytes = (bytes: Uint8Array): string => URL.createObjectURL(new Blob([bytes as BlobPart]));
@@ -237,13 +238,3 @@ describe('training in the worker', function () {
     await expectRejection(client.training.step(), /no model to train/);
   });
 });
-
-async function expectRejection(pending: Promise<unknown>, message: RegExp): Promise<void> {
-  try {
-    await pending;
-  } catch (error) {
-    expect((error as Error).message).to.match(message);
-    return;
-  }
-  expect.fail(`expected a rejection matching ${message}`);
-}
