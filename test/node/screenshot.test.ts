@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'puppeteer-core';
-import { captureFirstScreen, comparePngs, launchChromium, SCREENSHOT, VIEWPORT } from '../../scripts/first-screen.ts';
+import { captureFirstScreen, comparePngs, launchChromium, SCREENSHOT, VIEWPORT } from '../first-screen.ts';
 
 /** At most this share of the pixels may differ: a line of text changed or moved is already more. */
 const MOST_DIFFERING = 0.005;
