@@ -1,8 +1,9 @@
 // Training runs in the worker: while the page's main thread is blocked (a busy
-// loop of two seconds, so it runs no task at all), training still takes steps.
-// Training on the main thread could take none. No bound on time, so a busy
-// machine passes too; how long the main thread's tasks take while training is
-// a figure of `npm run bench` (bench/RESULTS.md, "Main thread").
+// loop of two seconds, so it runs no task at all), training still takes a step,
+// until its next report waits for the page (a step of this tiny model takes
+// milliseconds). Training on the main thread could take none. No bound on time,
+// so a busy machine passes too; how long the main thread's tasks take while
+// training is a figure of `npm run bench` (bench/RESULTS.md, "Main thread").
 import { expect } from 'chai';
 import type { TrainingProgress } from '../../workers/api/index.ts';
 import type { LlmEvent } from '../../src/events.ts';
