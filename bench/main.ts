@@ -1,9 +1,12 @@
 /**
  * The benchmark page: runs bench.worker.ts (the engine runs in a worker in the
- * playground too), shows its progress lines, and leaves the figures in
+ * playground too), then times the page's main thread with the real playground
+ * (main-thread.ts), shows the progress lines, and leaves the figures in
  * window.benchResult (or the error in window.benchError) for bench/run.mjs.
  */
 import type { BenchMessage } from './bench.worker.ts';
+import { messageOf } from '../workers/api/errors.ts';
+import { mainThreadCases } from './main-thread.ts';
 
 declare global {
   interface Window {
@@ -13,14 +16,23 @@ declare global {
 }
 
 const log = document.getElementById('log')!;
+const progress = (line: string) => {
+  log.textContent += `${line}\n`;
+  console.log(line);
+};
 const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
-worker.onmessage = (event: MessageEvent<BenchMessage>) => {
+worker.onmessage = async (event: MessageEvent<BenchMessage>) => {
   const message = event.data;
   if (message.kind === 'progress') {
-    log.textContent += `${message.line}\n`;
-    console.log(message.line);
+    progress(message.line);
   } else if (message.kind === 'done') {
-    window.benchResult = message.result;
+    // Its figures are in: nothing else runs beside the main-thread cases.
+    worker.terminate();
+    try {
+      window.benchResult = { ...message.result, mainThread: await mainThreadCases(progress) };
+    } catch (error) {
+      window.benchError = `main thread: ${messageOf(error)}`;
+    }
   } else {
     window.benchError = message.error;
   }

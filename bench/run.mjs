@@ -1,9 +1,10 @@
 // `npm run bench`: serves the repository with Vite, opens bench/index.html in
 // headless Chromium (CHROME_PATH, else /usr/bin/chromium), prints the figures
-// the benchmark worker reports and writes them to bench/RESULTS.md with the
-// machine and the date. Chromium gets WebGPU (--enable-unsafe-webgpu, on a
-// 127.0.0.1 page: a secure context); without an adapter the WebGPU columns say
-// so. Not a test: figures depend on the machine and its load.
+// the benchmark worker and the main-thread cases (main-thread.ts) report, and
+// writes them to bench/RESULTS.md with the machine and the date. Chromium gets
+// WebGPU (--enable-unsafe-webgpu, on a 127.0.0.1 page: a secure context);
+// without an adapter the WebGPU columns say so. Not a test: figures depend on
+// the machine and its load.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +50,49 @@ function webgpuLines(webgpu, training) {
   ];
 }
 
-function report(result, browserVersion, load) {
+const LONG_TASK_MS = 50;
+
+/**
+ * Per case (main-thread.ts), the page's main-thread tasks (RunTask in the trace) that overlap the
+ * window between its marks: the longest in wall-clock and in CPU time, and how many went over LONG_TASK_MS.
+ */
+function mainThreadFigures(cases, events) {
+  const mark = (name) => events.find((event) => event.cat === 'blink.user_timing' && event.name === name);
+  return cases.map(({ mark: id, name }) => {
+    const start = mark(`${id} start`);
+    const end = mark(`${id} end`);
+    const tasks = events
+      .filter((event) => event.name === 'RunTask' && event.ph === 'X' && event.pid === start.pid && event.tid === start.tid)
+      .filter((task) => task.ts < end.ts && task.ts + task.dur > start.ts);
+    return {
+      name,
+      longestMs: Math.max(...tasks.map((task) => task.dur)) / 1000,
+      // Wall-clock time counts while the operating system runs other work; CPU time does not.
+      longestCpuMs: Math.max(...tasks.map((task) => task.tdur ?? 0)) / 1000,
+      over: tasks.filter((task) => task.dur / 1000 > LONG_TASK_MS).length,
+    };
+  });
+}
+
+/** The "Main thread" section: per case, the longest task and how many went over the target. */
+function mainThreadLines(figures) {
+  const met = figures.every((f) => f.over === 0);
+  return [
+    '## Main thread',
+    '',
+    `The page's main thread while the real \`<llm-playground>\` works (its engine in the worker), driven as the tests drive it (test/browser/playground-drives.ts). Its tasks are read from a Chromium trace of the run, in wall-clock time and in CPU time, which leaves out the time the operating system gave to other work: on a busy machine the wall-clock figures grow, the CPU ones much less. Target: no main-thread task over ${LONG_TASK_MS} ms (wall-clock): ${met ? 'met' : 'not met'}.`,
+    '',
+    `| case | longest task, ms | longest CPU time of a task, ms | tasks over ${LONG_TASK_MS} ms | target |`,
+    '|---|---:|---:|---:|---|',
+    ...figures.map(
+      (f) =>
+        `| ${f.name} | ${fixed(f.longestMs, 0)} | ${fixed(f.longestCpuMs, 0)} | ${f.over} | ${f.over === 0 ? 'met' : 'not met'} |`,
+    ),
+    '',
+  ];
+}
+
+function report(result, mainThread, browserVersion, load) {
   const { paths, webgpu } = result;
   const columns = [...paths, 'webgpu'];
   const header = `${columns.map((c) => (c === 'webgpu' ? 'WebGPU' : c)).join(' | ')} |`;
@@ -104,6 +147,7 @@ function report(result, browserVersion, load) {
     ),
     row('63 tokens (within the 64-position context)', (c) => figure(result.generation, c)?.windowTokensPerSecond, 0),
     '',
+    ...mainThreadLines(mainThread),
   ];
   return lines.join('\n');
 }
@@ -136,6 +180,12 @@ try {
   page.on('console', (message) => console.log(message.text()));
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   console.log(`${browserVersion}, ${cpuModel()}, ${cpus().length} cores: ${url}`);
+  // The page starts and stops the trace around its main-thread cases (main-thread.ts).
+  let traceEvents = [];
+  await page.exposeFunction('benchTracing', async (on) => {
+    if (on) await page.tracing.start({ categories: ['-*', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] });
+    else traceEvents = JSON.parse(Buffer.from(await page.tracing.stop()).toString()).traceEvents;
+  });
   await page.goto(url);
   await page.waitForFunction(() => window.benchResult !== undefined || window.benchError !== undefined, {
     timeout: TIMEOUT_MS,
@@ -143,7 +193,7 @@ try {
   });
   const { result, error } = await page.evaluate(() => ({ result: window.benchResult, error: window.benchError }));
   if (error) throw new Error(`the benchmark failed in the browser: ${error}`);
-  const markdown = report(result, browserVersion, load);
+  const markdown = report(result, mainThreadFigures(result.mainThread, traceEvents), browserVersion, load);
   writeFileSync(resultsFile, markdown);
   console.log(`\n${markdown}\nwrote bench/RESULTS.md`);
 } finally {
