@@ -2,13 +2,14 @@
  * Which backend runs the model: the user's choice (auto, CPU, WebGPU) and the
  * adapter the browser offers, decided in one place with a sentence that says why.
  */
+import { excerpt } from './api/errors.ts';
 import { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type BackendKind, type CpuCode } from './api/backend.ts';
 import { type GemmPath } from './engine/gemm.ts';
 import { adapterName, type GPUContext, isSoftwareAdapter } from './engine/webgpu/device.ts';
 
 /** The backend a choice gives with this GPU (null: none), and why; throws when WebGPU is forced and there is none. */
 export function decideBackend(choice: BackendChoice, gpu: GPUContext | null): { active: BackendKind; reason: string } {
-  if (!BACKEND_CHOICES.includes(choice)) throw new Error(`unknown backend "${choice}": choose auto, cpu or webgpu`);
+  if (!BACKEND_CHOICES.includes(choice)) throw new Error(`unknown backend ${excerpt(choice)}: choose auto, cpu or webgpu`);
   const software = gpu !== null && isSoftwareAdapter(gpu.adapterInfo);
   const name = gpu ? adapterName(gpu.adapterInfo) : '';
   if (choice === 'cpu') return { active: 'cpu', reason: 'You chose the CPU.' };

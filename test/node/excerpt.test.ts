@@ -4,6 +4,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cut, excerpt, EXCERPT_LENGTH } from '../../workers/api/errors.ts';
+import { decideBackend } from '../../workers/backend-choice.ts';
+import { corpusFromBytes } from '../../workers/corpus/validate.ts';
+import { validateConfig } from '../../workers/engine/config.ts';
+import type { TokenDataset } from '../../workers/engine/data.ts';
+import { createParameters } from '../../workers/engine/params.ts';
+import { presetConfig } from '../../workers/engine/presets.ts';
+import { Trainer } from '../../workers/engine/train.ts';
 
 /** Longest quote excerpt() may give: the excerpt, "…" and a size such as " (5,000,000 entries)". */
 const MOST = EXCERPT_LENGTH + 40;
@@ -54,5 +61,27 @@ describe('cut', () => {
     assert.equal(cut('h.0.attn.c_attn.bias'), 'h.0.attn.c_attn.bias');
     assert.equal(cut('n'.repeat(1_000_000)), `${'n'.repeat(EXCERPT_LENGTH)}…`);
     assert.equal(cut('😀'.repeat(EXCERPT_LENGTH + 1)), `${'😀'.repeat(EXCERPT_LENGTH)}…`);
+  });
+});
+
+describe('messages about what a caller sends', () => {
+  test('quote a huge training setting, preset, backend or corpus name as an excerpt', () => {
+    const huge = 'z'.repeat(1_000_000);
+    const params = createParameters(validateConfig({ vocabSize: 4, blockSize: 4, nLayer: 1, nHead: 1, nEmbd: 4, tied: true }));
+    const dataset = { train: new Uint16Array(64), validation: new Uint16Array(64) } as unknown as TokenDataset;
+    const failures = [
+      () => new Trainer(params, dataset, { totalSteps: huge as never }),
+      () => new Trainer(params, dataset, { beta1: [huge] as never }),
+      () => presetConfig(huge, 10),
+      () => decideBackend(huge as never, null),
+      () => corpusFromBytes(new Uint8Array([0, 1, 2, 3, 0, 0, 0, 0]), huge),
+    ];
+    for (const fail of failures) {
+      assert.throws(fail, (error: Error) => {
+        assert.ok(error.message.length < 400, `${error.message.length} characters: ${error.message.slice(0, 120)}`);
+        assert.match(error.message, /zzzz/);
+        return true;
+      });
+    }
   });
 });

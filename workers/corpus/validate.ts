@@ -2,6 +2,7 @@
  * Checks a user's corpus (a file, a download or pasted text) before training,
  * with messages that say what is wrong and what to do.
  */
+import { cut } from '../api/errors.ts';
 import { MAX_CORPUS_BYTES, overLimit, pastedTextOverLimit } from '../api/reading.ts';
 import { CorpusIsWebPage } from '../api/training.ts';
 import { looksLikeHtml, textOfHtml } from './html.ts';
@@ -56,7 +57,7 @@ export interface CorpusReading {
  * become "\n" so "\r" does not become a token.
  */
 export function corpusFromBytes(bytes: Uint8Array, name: string, reading: CorpusReading = {}): string {
-  const file = `"${name}"`;
+  const file = `"${cut(name)}"`;
   if (bytes.length > CORPUS_LIMITS.maxBytes) throw new Error(overLimit(name, bytes.length, CORPUS_LIMITS.maxBytes));
   // UTF-16 text is full of zero bytes: call it what it is rather than binary.
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);

@@ -1,3 +1,4 @@
+import { excerpt } from '../api/errors.ts';
 import { validateConfig, type GPTConfig } from './config.ts';
 
 /** A model size the training panel offers; the vocabulary comes from the corpus. */
@@ -36,7 +37,7 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
 export function presetConfig(preset: ModelPreset | string, vocabSize: number): GPTConfig {
   const found = typeof preset === 'string' ? MODEL_PRESETS.find((candidate) => candidate.id === preset) : preset;
   if (!found) {
-    throw new Error(`unknown model preset "${preset}"; choose one of ${MODEL_PRESETS.map((p) => p.id).join(', ')}`);
+    throw new Error(`unknown model preset ${excerpt(preset)}; choose one of ${MODEL_PRESETS.map((p) => p.id).join(', ')}`);
   }
   const { nLayer, nHead, nEmbd, blockSize, tied } = found;
   return validateConfig({ vocabSize, blockSize, nLayer, nHead, nEmbd, tied });

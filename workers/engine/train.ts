@@ -11,6 +11,7 @@ import {
   forwardActivations,
   lossAndGradients,
 } from './model.ts';
+import { excerpt } from '../api/errors.ts';
 import { type TokenDataset, sampleBatch } from './data.ts';
 import { DEFAULT_SEED } from './defaults.ts';
 import { AdamW, type AdamWSettings, clipGradientNorm, DEFAULT_ADAMW, learningRateAt, type Schedule } from './optimizer.ts';
@@ -210,20 +211,21 @@ const DEFAULT_BACKUP_SECONDS = 5;
 function checkSettings(s: TrainingSettings, blockSize: number): void {
   const wholeNumbers = ['batchSize', 'seqLen', 'evalInterval', 'evalBatches', 'totalSteps'] as const;
   for (const key of wholeNumbers) {
-    if (!Number.isInteger(s[key]) || s[key] < 1) throw new Error(`${key} must be a positive whole number, got ${s[key]}`);
+    if (!Number.isInteger(s[key]) || s[key] < 1)
+      throw new Error(`${key} must be a positive whole number, got ${excerpt(s[key])}`);
   }
   if (!Number.isInteger(s.warmupSteps) || s.warmupSteps < 0)
-    throw new Error(`warmupSteps must be a whole number, got ${s.warmupSteps}`);
+    throw new Error(`warmupSteps must be a whole number, got ${excerpt(s.warmupSteps)}`);
   if (s.decaySteps !== undefined && !(Number.isInteger(s.decaySteps) && s.decaySteps >= 1))
-    throw new Error(`decaySteps must be a positive whole number, got ${s.decaySteps}`);
-  if (s.seqLen > blockSize) throw new Error(`seqLen ${s.seqLen} is longer than the model's context of ${blockSize}`);
+    throw new Error(`decaySteps must be a positive whole number, got ${excerpt(s.decaySteps)}`);
+  if (s.seqLen > blockSize) throw new Error(`seqLen ${excerpt(s.seqLen)} is longer than the model's context of ${blockSize}`);
   for (const key of ['learningRate', 'minLearningRate', 'weightDecay', 'eps'] as const) {
-    if (!(s[key] >= 0 && Number.isFinite(s[key]))) throw new Error(`${key} must be a number ≥ 0, got ${s[key]}`);
+    if (!(s[key] >= 0 && Number.isFinite(s[key]))) throw new Error(`${key} must be a number ≥ 0, got ${excerpt(s[key])}`);
   }
   for (const key of ['beta1', 'beta2'] as const) {
-    if (!(s[key] >= 0 && s[key] < 1)) throw new Error(`${key} must be in [0, 1), got ${s[key]}`);
+    if (!(s[key] >= 0 && s[key] < 1)) throw new Error(`${key} must be in [0, 1), got ${excerpt(s[key])}`);
   }
-  if (!(s.gradClip > 0)) throw new Error(`gradClip must be > 0, got ${s.gradClip}`);
+  if (!(s.gradClip > 0)) throw new Error(`gradClip must be > 0, got ${excerpt(s.gradClip)}`);
 }
 
 /**
@@ -316,7 +318,7 @@ export class Trainer {
    */
   keepGoing(moreSteps: number): void {
     if (!Number.isInteger(moreSteps) || moreSteps < 1)
-      throw new Error(`the steps to add must be a positive whole number, got ${moreSteps}`);
+      throw new Error(`the steps to add must be a positive whole number, got ${excerpt(moreSteps)}`);
     this.settings.decaySteps ??= this.settings.totalSteps;
     this.settings.totalSteps += moreSteps;
   }
