@@ -43,7 +43,7 @@ import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { showText } from '../visible-token.ts';
 import { modelLibraryStyles } from './model-library.styles.ts';
-import { renderReadProgress } from './read-progress.ts';
+import { type ImportActions, renderImport } from './model-import.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
 
 /** What the element asks of the engine (EngineClient has it all). */
@@ -114,6 +114,12 @@ export class ModelLibrary extends LitElement {
     askDelete: (model) => this.askDelete(model.id),
     cancelDelete: (model) => this.cancelDelete(model.id),
     confirmDelete: (model) => this.confirmDelete(model),
+  };
+
+  private readonly importActions: ImportActions = {
+    importFile: (file) => this.importFile(file),
+    importUrl: (url) => this.importUrl(url),
+    cancel: () => this.cancelImport(),
   };
 
   constructor() {
@@ -349,8 +355,7 @@ export class ModelLibrary extends LitElement {
     return Promise.resolve();
   }
 
-  private importUrl(): Promise<void> {
-    const typed = this.renderRoot.querySelector<HTMLInputElement>('[part~="import-url"]')!.value.trim();
+  private importUrl(typed: string): Promise<void> {
     if (!typed) return Promise.resolve();
     // The worker fetches it; a relative address means the page's.
     const url = new URL(typed, document.baseURI).href;
@@ -379,14 +384,6 @@ export class ModelLibrary extends LitElement {
 
   private cancelImport(): void {
     void this.client?.library.cancelImport();
-  }
-
-  private onFileChosen(event: Event): void {
-    const input = event.target as HTMLInputElement;
-    const file = input.files?.[0];
-    // Cleared, so choosing the same file again (after fixing it) imports again.
-    input.value = '';
-    if (file) void this.importFile(file);
   }
 
   private onDragEnter(event: DragEvent): void {
@@ -488,7 +485,8 @@ export class ModelLibrary extends LitElement {
         <p class="status" part="status" role="status">${showText(this.busy && 'doing' in this.busy ? this.busy.doing : this.status)}</p>
         ${this.error ? html`<p class="error" part="error" role="alert">${showText(this.error)}</p>` : nothing}
         <h4>Saved models</h4>
-        ${this.renderModels(locked, canSave)} ${this.renderImport(locked)}
+        ${this.renderModels(locked, canSave)}
+        ${renderImport({ locked, importing: this.isBusy('import'), progress: this.importProgress }, this.importActions)}
       </div>
     `;
   }
@@ -541,50 +539,6 @@ export class ModelLibrary extends LitElement {
     const mode = this.renaming === model.id ? 'rename' : this.confirmingDelete === model.id ? 'confirm-delete' : 'view';
     const running = this.busy && 'id' in this.busy && this.busy.id === model.id ? this.busy.action : null;
     return renderSavedModel({ model, active, locked, canSave, mode, running }, this.cardActions);
-  }
-
-  private renderImport(locked: boolean) {
-    return html`<section part="import">
-      <h4>Import</h4>
-      <p class="caption">
-        A .safetensors file of a GPT like the ones here, such as one exported above. Drop it on this panel, choose it, or
-        give its address; it is checked before anything is stored.
-      </p>
-      <div class="row">
-        <label for="import-file">File</label>
-        <input
-          id="import-file"
-          part="import-file"
-          type="file"
-          accept=".safetensors"
-          ?disabled=${locked}
-          aria-busy=${String(this.isBusy('import'))}
-          @change=${this.onFileChosen}
-        />
-      </div>
-      <div class="row">
-        <label for="import-url">URL</label>
-        <input
-          id="import-url"
-          part="import-url"
-          type="url"
-          placeholder="https://example.org/model.safetensors"
-          ?disabled=${locked}
-          @keydown=${(event: KeyboardEvent) => event.key === 'Enter' && this.importUrl()}
-        />
-        <button part="import-url-button" ?disabled=${locked} aria-busy=${String(this.isBusy('import'))} @click=${this.importUrl}>
-          ${this.isBusy('import') ? 'Importing…' : 'Fetch'}
-        </button>
-      </div>
-      ${
-        this.isBusy('import')
-          ? html`<div class="row">
-              ${renderReadProgress(this.importProgress, 'Import')}
-              <button part="import-cancel" @click=${this.cancelImport}>Cancel</button>
-            </div>`
-          : nothing
-      }
-    </section>`;
   }
 
   /** Whether the panel-wide action runs (a card's own action is the card's `running`). */
