@@ -106,10 +106,23 @@ const pickerText = (page: Page, name: string): Promise<string> =>
     element.textContent!.replace(/\s+/g, ' ').trim(),
   );
 
+/**
+ * Waits for a selector that reaches into shadow roots. Not page.waitForSelector: it re-checks only when the
+ * document's light DOM changes, so an element that appears inside a shadow root after the last such change is
+ * never seen (this test timed out that way now and then, with the bars on the screen).
+ */
+async function waitForInside(page: Page, selector: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await page.$(selector))) {
+    if (Date.now() > deadline) throw new Error(`${selector} did not appear within ${WAIT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The playground is ready and its next-token bars have the widths of their percentages. */
 async function expectBars(page: Page): Promise<void> {
   await page.waitForSelector('llm-playground[status="ready"]', { timeout: WAIT_MS });
-  await page.waitForSelector('llm-playground >>> llm-next-token-chart >>> [part~="bar-fill"]', { timeout: WAIT_MS });
+  await waitForInside(page, 'llm-playground >>> llm-next-token-chart >>> [part~="bar-fill"]');
   const bars = await page.$$eval('llm-playground >>> llm-next-token-chart >>> [part~="bar"]', (rows) =>
     rows.map((row) => ({
       percent: parseFloat(row.querySelector('[part~="bar-value"]')!.textContent!),
@@ -128,8 +141,8 @@ async function expectBars(page: Page): Promise<void> {
 
 /** The attention thumbnails sit in a grid with a column per head, after the layer labels, and a large heatmap with its values table. */
 async function expectAttentionGrid(page: Page): Promise<void> {
-  await page.waitForSelector('llm-playground >>> [part~="thumbnail"]', { timeout: WAIT_MS });
-  await page.waitForSelector('llm-playground >>> [part~="head-heatmap"] >>> [part~="table"]', { timeout: WAIT_MS });
+  await waitForInside(page, 'llm-playground >>> [part~="thumbnail"]');
+  await waitForInside(page, 'llm-playground >>> [part~="head-heatmap"] >>> [part~="table"]');
   const grid = await page.$eval('llm-playground >>> [part~="overview"]', (overview) => {
     const heads = overview.querySelectorAll('[part~="head-label"]').length;
     const lefts = [...overview.querySelectorAll('[part~="thumbnail"]')].map(
