@@ -46,9 +46,8 @@ const CORPUS = 'the quick brown fox jumps over the lazy dog\nTHE END.\n';
 /** The vocabulary a character tokenizer must build from CORPUS: unknown token, then the characters in order. */
 const VOCAB = ['\uFFFD', ...[...new Set(CORPUS)].sort()];
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'llm-playground-cli-'));
-  writeFileSync(join(dir, 'corpus.txt'), CORPUS);
+/** A small model of CORPUS's characters (2 layers, 2 heads, 8 wide, context 16) from `seed`, written to `out`. */
+const initSmall = (seed: number, out: string): string =>
   ok(
     'init',
     '--text',
@@ -62,10 +61,15 @@ before(() => {
     '--n-embd',
     '8',
     '--seed',
-    '77',
+    `${seed}`,
     '--out',
-    'model.safetensors',
+    out,
   );
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'llm-playground-cli-'));
+  writeFileSync(join(dir, 'corpus.txt'), CORPUS);
+  initSmall(77, 'model.safetensors');
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,23 +100,7 @@ describe('init and forward', () => {
   });
 
   test('seeds decide the weights', () => {
-    ok(
-      'init',
-      '--text',
-      'corpus.txt',
-      '--block-size',
-      '16',
-      '--n-layer',
-      '2',
-      '--n-head',
-      '2',
-      '--n-embd',
-      '8',
-      '--seed',
-      '78',
-      '--out',
-      'other.safetensors',
-    );
+    initSmall(78, 'other.safetensors');
     const a = ok('forward', '--checkpoint', 'model.safetensors', '--tokens', '2,7');
     const b = ok('forward', '--checkpoint', 'other.safetensors', '--tokens', '2,7');
     assert.notEqual(a, b);
