@@ -159,7 +159,7 @@ describe('generateCorpus', () => {
     for (const [word, senses] of cases) {
       it(`uses "${word}" in each sense, with a clue before it`, () => {
         const withWord = sentences.filter((sentence) => new RegExp(`\\b${word}\\b`).test(sentence));
-        for (const [index, sense] of senses.entries()) {
+        for (const index of senses.keys()) {
           const only = withWord.filter((s) => senses.every((other, j) => (j === index) === other.test(s)));
           expect(only.length, `${word}: sense ${index}`).to.be.at.least(40);
         }
