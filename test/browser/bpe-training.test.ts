@@ -1,0 +1,110 @@
+// Word pieces in the training area, through the real worker: learning a BPE vocabulary from a corpus (its merges
+// reported as they are learned), training a model on it, and a corpus too small for the vocabulary asked for.
+import { expect } from 'chai';
+import type { EngineClient } from '../../src/client.ts';
+import { isTokenizerProblem, type NewModelRequest, type TokenizerLearning } from '../../workers/api/index.ts';
+import { engineClients } from './engine-clients.ts';
+import { randomFor } from './seeded.ts';
+import { rejection } from './wait-for.ts';
+
+const WORDS = ['the', 'cat', 'sat', 'on', 'a', 'red', 'mat', 'and', 'dog', 'ran', 'to', 'big', 'hat'];
+
+/** Random sentences over a few words (none repeats a letter pair, so every merge shrinks the text by its count). */
+function sentences(characters: number): string {
+  const random = randomFor('bpe-training sentences');
+  let text = '';
+  while (text.length < characters) {
+    const words = Array.from({ length: 3 + random.int(5) }, () => WORDS[random.int(WORDS.length)]!);
+    text += `${words.join(' ')}.\n`;
+  }
+  return text;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** GPT-2's pre-tokenisation: a word keeps its leading space. */
+const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+
+/** The first merge, counted the slow, obvious way: the most frequent pair of bytes inside a word, ties to the smaller pair. */
+function firstMerge(text: string): { left: string; right: string; count: number } {
+  const counts = new Map<string, number>();
+  for (const word of text.match(GPT2_SPLIT)!) {
+    for (let i = 0; i + 1 < word.length; i++) counts.set(word.slice(i, i + 2), (counts.get(word.slice(i, i + 2)) ?? 0) + 1);
+  }
+  const [pair, count] = [...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]!;
+  return { left: pair[0]!, right: pair[1]!, count };
+}
+
+describe('word pieces in the training area', function () {
+  const text = sentences(8000);
+  const corpus = { kind: 'text', text, name: 'sentences' } as const;
+  const bpe = { type: 'bpe', vocabSize: 280 } as const;
+  const newClient = engineClients();
+  let client: EngineClient;
+
+  beforeEach(() => {
+    client = newClient({ database: `test-${crypto.randomUUID()}` });
+  });
+
+  it('learns a BPE vocabulary, reporting each merge, the new token and the corpus shrinking', async () => {
+    const reports: TokenizerLearning[] = [];
+    const summary = await client.training.describeCorpus(corpus, undefined, bpe, (report) => reports.push(report));
+    expect(summary).to.include({ tokenizer: 'bpe', characters: text.length, bytes: text.length });
+    expect(summary.vocabulary).to.have.length(280);
+    expect(summary.trainTokens + summary.validationTokens).to.equal(summary.tokens);
+
+    expect(reports.at(-1)!.done).to.equal(true);
+    expect(reports.slice(0, -1).every((report) => !report.done)).to.equal(true);
+    const merges = reports.flatMap((report) => report.merges);
+    const { baseTokens, corpusBytes, vocabSize } = reports.at(-1)!;
+    expect({ baseTokens, corpusBytes, vocabSize }).to.deep.equal({ baseTokens: 256, corpusBytes: text.length, vocabSize: 280 });
+    // Every merge once, in order: its new token is the next entry of the vocabulary, made of the pair.
+    expect(merges).to.have.length(280 - 256);
+    expect(merges.map((merge) => merge.token)).to.deep.equal(summary.vocabulary.slice(256));
+    for (const merge of merges) expect(merge.token).to.equal(merge.left + merge.right);
+    expect(merges[0]).to.include(firstMerge(text));
+    // Each merge joins `count` pairs into one token each: the corpus shrinks by exactly that much.
+    let tokens = corpusBytes;
+    for (const merge of merges) {
+      tokens -= merge.count;
+      expect(merge.corpusTokens).to.equal(tokens);
+    }
+    expect(tokens).to.equal(summary.tokens);
+  });
+
+  it('trains a model on the word pieces it learned: its vocabulary, its loss, samples that decode', async () => {
+    const request: NewModelRequest = {
+      corpus,
+      size: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 },
+      seed: 3,
+      tokenizer: bpe,
+      training: { totalSteps: 20, batchSize: 4, learningRate: 1e-2, warmupSteps: 2, evalInterval: 10, sampleInterval: 10 },
+    };
+    const { corpus: summary, model } = await client.training.newModel(request);
+    expect(summary.tokenizer).to.equal('bpe');
+    expect(model.config.vocabSize).to.equal(280);
+    expect(model.vocabulary).to.deep.equal(summary.vocabulary);
+    const outcome = await client.training.play(() => {});
+    expect(outcome).to.include({ reason: 'finished', step: 20 });
+    const state = (await client.training.state())!;
+    expect(state.history[0]!.loss).to.be.closeTo(Math.log(280), 0.2);
+    expect(state.samples.map((sample) => sample.step)).to.deep.equal([0, 10, 20]);
+    for (const sample of state.samples) {
+      expect(sample.text.length).to.be.greaterThan(0);
+      // Decoded as UTF-8 (a stray byte becomes U+FFFD), not joined from the readable token strings (\xNN).
+      expect(sample.text)
+        .to.not.match(LONE_SURROGATE)
+        .and.not.match(/\\x[0-9a-f]{2}/);
+    }
+  });
+
+  it('refuses a vocabulary the corpus cannot fill, and the model in use stays', async () => {
+    await client.training.newModel({ corpus, size: 'tiny', seed: 1 });
+    const before = await client.model.info();
+    const error = await rejection(client.training.describeCorpus(corpus, undefined, { type: 'bpe', vocabSize: 4096 }));
+    expect(isTokenizerProblem(error)).to.equal(true);
+    expect(error.message).to.match(/choose at most \d+/);
+    expect(await client.model.info()).to.deep.equal(before);
+    expect((await client.training.state())!.corpus.tokenizer).to.equal('char');
+  });
+});
