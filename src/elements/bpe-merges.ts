@@ -133,7 +133,7 @@ export class BpeMerges extends LitElement {
         ${newest.map(
           (merge) =>
             html`<tr>
-              <td class="number">${count(merge.rank)}</td>
+              <td class="number">${count(merge.rank + 1)}</td>
               <td>${mergeOf(merge)}</td>
               <td class="number">${count(merge.count)}</td>
             </tr>`,

@@ -4,6 +4,7 @@
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import type { EngineClient } from '../../src/client.ts';
+import '../../src/elements/bpe-merges.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
 import type { ModelInfo } from '../../workers/api/index.ts';
 import { addPlayground, trainingPanel } from './playground-drives.ts';
@@ -106,5 +107,32 @@ describe('tokenizer choice in the training panel', function () {
     expect(merges().textContent!.trim()).to.equal('');
     expect(vocabulary()).to.equal(new Set(STORY).size + 1);
     expect(panel().shadowRoot!.textContent).to.match(/You changed the setup: Reset starts a new model/);
+  });
+});
+
+describe('<llm-bpe-merges> while BPE learns', () => {
+  it('shows the pair merging now, its count and new token, the vocabulary so far and the corpus shrinking', async () => {
+    const view = document.createElement('llm-bpe-merges');
+    document.body.append(view);
+    const merges = [
+      { rank: 0, left: 't', right: 'h', token: 'th', count: 900, corpusTokens: 9100 },
+      { rank: 1, left: 'e', right: 'r', token: 'er', count: 700, corpusTokens: 8400 },
+      { rank: 2, left: 'th', right: 'e', token: 'the', count: 650, corpusTokens: 7750 },
+    ];
+    view.learning = { merges, vocabSize: 1024, baseTokens: 256, corpusBytes: 10000, done: false };
+    await view.updateComplete;
+    const root = view.shadowRoot!;
+    const text = (part: string) => root.querySelector(`[part~="${part}"]`)!.textContent!.replace(/\s+/g, ' ').trim();
+    expect(root.querySelector('h5')!.textContent).to.equal('Learning word pieces…');
+    expect(text('latest-merge')).to.equal('Merging now: the most frequent pair, th + e → the, found 650 times.');
+    expect(text('shrink')).to.equal('The corpus: 10,000 bytes at the start, 7,750 tokens now (78% as many).');
+    expect(root.querySelector<HTMLElement>('[part~="shrink-bar"]')!.style.width).to.equal('77.5%');
+    const progress = root.querySelector<HTMLProgressElement>('[part~="vocabulary-progress"]')!;
+    expect([progress.value, progress.max]).to.deep.equal([259, 1024]);
+    const rows = [...root.querySelectorAll('[part~="merges"] tbody tr')].map((row) =>
+      row.textContent!.replace(/\s+/g, ' ').trim(),
+    );
+    expect(rows).to.deep.equal(['3 th + e → the 650', '2 e + r → er 700', '1 t + h → th 900']);
+    view.remove();
   });
 });
