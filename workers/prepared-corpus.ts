@@ -3,12 +3,12 @@
  * from it (characters, or word pieces learned by BPE), and its tokens split into
  * training and validation.
  */
-import * as builtinCorpus from './corpus/corpus.ts';
+import { CORPUS_FAMILIES, generateCorpus } from './corpus/corpus.ts';
 import { CORPUS_LIMITS, corpusFromBytes, corpusFromText } from './corpus/validate.ts';
 import { download, type DownloadOptions, readFile } from './download.ts';
 import { messageOf } from './api/errors.ts';
 import {
-  type CorpusFamily,
+  type CorpusFamilySummary,
   type CorpusSource,
   type CorpusSummary,
   type MergeStep,
@@ -29,16 +29,14 @@ const VALIDATION_FRACTION = 0.1;
 /** While BPE learns, merges go to the page at most this often. */
 const LEARNING_REPORT_MS = 100;
 
-let generated: ReturnType<typeof builtinCorpus.generateCorpus> | undefined;
+let generated: ReturnType<typeof generateCorpus> | undefined;
 /** Generated once per worker: the same seed always gives the same text. */
-export const builtin = () => (generated ??= builtinCorpus.generateCorpus());
+const builtin = () => (generated ??= generateCorpus());
 
 /** The built-in corpus's families of paragraphs, named, with their share of the text. */
-function builtinFamilies(): CorpusFamily[] {
-  // The families come with the new built-in corpus; until it lands, the summary lists none.
-  const named = (builtinCorpus as { CORPUS_FAMILIES?: { id: string; name: string; example: string }[] }).CORPUS_FAMILIES ?? [];
-  const counted = (builtin() as { families?: { id: string; paragraphs: number; characters: number }[] }).families ?? [];
-  return named.map(({ id, name, example }) => {
+function builtinFamilies(): CorpusFamilySummary[] {
+  const counted = builtin().families;
+  return CORPUS_FAMILIES.map(({ id, name, example }) => {
     const { paragraphs = 0, characters = 0 } = counted.find((family) => family.id === id) ?? {};
     return { id, name, example, paragraphs, characters };
   });

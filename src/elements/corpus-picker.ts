@@ -15,7 +15,7 @@
  */
 import { css, html, LitElement, nothing } from 'lit';
 import {
-  type CorpusFamily,
+  type CorpusFamilySummary,
   type CorpusSource,
   type CorpusSummary,
   pastedTextOverLimit,
@@ -174,9 +174,9 @@ export class CorpusPicker extends LitElement {
     switch (this.kind) {
       case 'builtin':
         return html`<p class="caption">
-          Simple English made up by our own code: little scenes where adjectives come before their nouns ("the fluffy
-          blue creature"), words whose meaning depends on the words around them, and facts stated in many ways (who
-          plays which sport, which landmark is in which city).
+          Simple English made up by our own code: gendered pairs (the king, the queen), one and many (a cat, two cats),
+          adjectives before nouns ("the tall old tower"), words whose meaning depends on the words before them (mole,
+          tower, Harry, bank, bat), athletes and landmarks stated in many ways, and short dialogues.
         </p>`;
       case 'text':
         return html`<label class="caption" for="paste">Paste at least a page of text (more is better).</label>
@@ -258,7 +258,7 @@ export class CorpusPicker extends LitElement {
     return ` (the first, "${visibleToken(UNKNOWN_TOKEN)}", stands for any other ${other})`;
   }
 
-  private renderFamilies(families: CorpusFamily[]) {
+  private renderFamilies(families: CorpusFamilySummary[]) {
     return html`<table part="families">
       <caption>
         What the built-in corpus is made of

@@ -54,7 +54,7 @@ export class TokenizerProblem extends Error {
 export const isTokenizerProblem = (error: unknown): boolean => error instanceof Error && error.name === 'TokenizerProblem';
 
 /** One family of the built-in corpus's paragraphs, and how much of the text it makes. */
-export interface CorpusFamily {
+export interface CorpusFamilySummary {
   id: string;
   name: string;
   example: string;
@@ -77,7 +77,7 @@ export interface CorpusSummary {
   trainTokens: number;
   validationTokens: number;
   /** The kinds of paragraph the built-in corpus is made of (empty for any other text). */
-  families: CorpusFamily[];
+  families: CorpusFamilySummary[];
 }
 
 /** Word-piece vocabulary sizes the training panel offers. */
