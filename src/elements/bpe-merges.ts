@@ -87,14 +87,15 @@ export class BpeMerges extends LitElement {
     if (!learning) return nothing;
     const { merges, vocabSize, baseTokens, corpusBytes, done } = learning;
     const latest = merges.at(-1);
-    const tokens = baseTokens + merges.length;
+    // Two merges can spell the same bytes ("a" + "bc", "ab" + "c"): they add one token.
+    const tokens = baseTokens + new Set(merges.map((merge) => merge.token)).size;
     const corpusTokens = latest?.corpusTokens ?? corpusBytes;
     const share = corpusBytes > 0 ? corpusTokens / corpusBytes : 1;
     return html`
       <h5>${done ? 'Word pieces learned' : 'Learning word pieces…'}</h5>
       <p id="vocabulary-label">
-        Vocabulary: ${count(tokens)} of ${count(vocabSize)} tokens (${count(baseTokens)} to start with, ${count(merges.length)}
-        merged).
+        Vocabulary: ${count(tokens)} of ${count(vocabSize)} tokens (${count(baseTokens)} to start with, then
+        ${count(merges.length)} merges).
       </p>
       <progress part="vocabulary-progress" max=${vocabSize} .value=${tokens} aria-labelledby="vocabulary-label"></progress>
       ${
