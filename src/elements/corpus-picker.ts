@@ -244,7 +244,7 @@ export class CorpusPicker extends LitElement {
         (${share.toFixed(0)}%) are held out to check it on text it never trained on. Its vocabulary is the
         ${count(summary.vocabulary.length)} tokens below${this.vocabularyNote(summary.vocabulary)}:
       </p>
-      <ol class="vocabulary" part="vocabulary" aria-label="Vocabulary">
+      <ol class="vocabulary" part="vocabulary" aria-label="Vocabulary" tabindex="0">
         ${summary.vocabulary.map((token) => html`<li title=${describeToken(token)}>${visibleToken(token)}</li>`)}
       </ol>
       ${summary.families.length ? this.renderFamilies(summary.families) : nothing}

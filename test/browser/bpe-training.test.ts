@@ -2,7 +2,7 @@
 // reported as they are learned), training a model on it, and a corpus too small for the vocabulary asked for.
 import { expect } from 'chai';
 import type { EngineClient } from '../../src/client.ts';
-import { isTokenizerProblem, type NewModelRequest, type TokenizerLearning } from '../../workers/api/index.ts';
+import { isTokenizerProblem, type LossPoint, type NewModelRequest, type TokenizerLearning } from '../../workers/api/index.ts';
 import { engineClients } from './engine-clients.ts';
 import { randomFor } from './seeded.ts';
 import { rejection } from './wait-for.ts';
@@ -96,6 +96,62 @@ describe('word pieces in the training area', function () {
         .to.not.match(LONE_SURROGATE)
         .and.not.match(/\\x[0-9a-f]{2}/);
     }
+  });
+
+  it("learns the built-in corpus's word pieces in a few seconds, reporting as it goes", async () => {
+    const reports: { at: number; learning: TokenizerLearning }[] = [];
+    const started = performance.now();
+    const builtin = { type: 'bpe', vocabSize: 1024 } as const;
+    const summary = await client.training.describeCorpus({ kind: 'builtin' }, undefined, builtin, (learning) =>
+      reports.push({ at: performance.now(), learning }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    expect(summary.vocabulary).to.have.length(1024);
+    expect(summary.families.map((family) => family.id)).to.include.members(['gender', 'plural', 'athletes', 'dialogues']);
+    // Reports while it learns, a few a second (not one per merge), then the last one.
+    expect(reports.length).to.be.within(2, seconds * 10 + 2);
+    expect(reports.at(-1)!.learning.done).to.equal(true);
+    expect(reports.slice(0, -1).every(({ learning }) => !learning.done && learning.merges.length > 0)).to.equal(true);
+    expect(reports.flatMap(({ learning }) => learning.merges).at(-1)!.corpusTokens).to.equal(summary.tokens);
+    expect(summary.tokens).to.be.below(summary.bytes / 2);
+  });
+
+  it('saves a BPE model as it trains, and reopens it with its word pieces to go on as if it never stopped', async () => {
+    const request = (totalSteps: number, decaySteps?: number): NewModelRequest => ({
+      corpus,
+      size: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 },
+      seed: 11,
+      tokenizer: bpe,
+      training: {
+        totalSteps,
+        ...(decaySteps && { decaySteps }),
+        batchSize: 4,
+        learningRate: 1e-2,
+        warmupSteps: 2,
+        evalInterval: 5,
+      },
+    });
+    const lossesOf = async (engine: EngineClient) => {
+      const points: LossPoint[] = [];
+      expect((await engine.training.play((progress) => points.push(...progress.points))).reason).to.equal('finished');
+      return points;
+    };
+    await client.library.setAutosave(0);
+    await client.training.newModel(request(20, 10));
+    const reference = await lossesOf(client);
+
+    const database = `test-${crypto.randomUUID()}`;
+    const first = newClient({ database });
+    const { corpus: summary } = await first.training.newModel(request(10));
+    // Finishing saves it.
+    expect(await lossesOf(first)).to.deep.equal(reference.slice(0, 10));
+    first.terminate();
+    const second = newClient({ database });
+    expect(await second.model.info()).to.include({ weights: 'trained', step: 10 });
+    const reopened = (await second.training.state())!;
+    expect(reopened.corpus).to.deep.equal(summary);
+    expect(await second.training.keepGoing(10)).to.equal(20);
+    expect(await lossesOf(second)).to.deep.equal(reference.slice(10));
   });
 
   it('refuses a vocabulary the corpus cannot fill, and the model in use stays', async () => {
