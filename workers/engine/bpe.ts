@@ -339,6 +339,11 @@ export class BpeTokenizer implements Tokenizer {
     return utf8Decoder.decode(joined);
   }
 
+  streamDecoder(): (id: number) => string {
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+    return (id) => decoder.decode(this.bytesOf[id] ?? UNKNOWN_BYTES, { stream: true });
+  }
+
   token(id: number): string {
     return this.vocab[id] ?? UNKNOWN_TOKEN;
   }

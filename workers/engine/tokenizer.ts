@@ -23,6 +23,12 @@ export interface Tokenizer {
   encodeWithReport(text: string): Encoding;
   /** Text of the ids: BPE joins the bytes, then decodes UTF-8 (invalid sequences become U+FFFD). */
   decode(ids: Iterable<number>): string;
+  /**
+   * A decoder for ids that arrive one at a time (a stream of samples): each call gives the text the id adds.
+   * A character whose bytes span several tokens comes with its last one, so the pieces join to decode(ids)
+   * (less a last character still incomplete).
+   */
+  streamDecoder(): (id: number) => string;
   /** Readable string of one token (as in vocab); out-of-range ids read as the unknown token U+FFFD. */
   token(id: number): string;
   toJSON(): TokenizerJSON;
@@ -123,6 +129,10 @@ export class CharTokenizer implements Tokenizer {
     let text = '';
     for (const id of ids) text += this.token(id);
     return text;
+  }
+
+  streamDecoder(): (id: number) => string {
+    return (id) => this.token(id);
   }
 
   /** The string of one token; out-of-range ids read as the unknown token. */
