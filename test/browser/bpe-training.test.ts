@@ -82,6 +82,7 @@ describe('word pieces in the training area', function () {
     };
     const { corpus: summary, model } = await client.training.newModel(request);
     expect(summary.tokenizer).to.equal('bpe');
+    expect(model).to.include({ tokenizer: 'bpe' });
     expect(model.config.vocabSize).to.equal(280);
     expect(model.vocabulary).to.deep.equal(summary.vocabulary);
     const outcome = await client.training.play(() => {});
@@ -147,7 +148,7 @@ describe('word pieces in the training area', function () {
     expect(await lossesOf(first)).to.deep.equal(reference.slice(0, 10));
     first.terminate();
     const second = newClient({ database });
-    expect(await second.model.info()).to.include({ weights: 'trained', step: 10 });
+    expect(await second.model.info()).to.include({ weights: 'trained', step: 10, tokenizer: 'bpe' });
     const reopened = (await second.training.state())!;
     expect(reopened.corpus).to.deep.equal(summary);
     expect(await second.training.keepGoing(10)).to.equal(20);

@@ -73,6 +73,7 @@ describe('tokenizer choice in the training panel', function () {
     const play = panel().shadowRoot!.querySelector<HTMLButtonElement>('[part~="play-button"]')!;
     play.click();
     const model = await changed;
+    expect(model).to.include({ tokenizer: 'bpe' });
     expect(model.config.vocabSize).to.equal(300);
     expect(model.vocabulary).to.have.length(300);
     await waitFor(() => play.textContent!.trim() === 'Pause' && !play.disabled, 'training');
