@@ -106,6 +106,8 @@ function learnBpe(
     reported = merges.length;
     lastReport = performance.now();
   };
+  // The page hears at once that learning started (counting the pairs may take a second).
+  report(false);
   let tokenizer: BpeTokenizer;
   try {
     tokenizer = BpeTokenizer.train(text, vocabSize, (merge) => {

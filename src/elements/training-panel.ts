@@ -61,7 +61,7 @@ export class TrainingPanel extends LitElement {
   static override properties = {
     client: { attribute: false },
     ...states('presets', 'source', 'summary', 'corpusError', 'corpusWebPage', 'corpusProgress'),
-    ...states('tokenizer', 'vocabularySizes', 'tokenizerError', 'learning'),
+    ...states('tokenizer', 'vocabularySizes', 'tokenizerError', 'learning', 'learningNow'),
     ...states('size', 'custom', 'counts', 'settings'),
     ...states('created', 'changed', 'busy', 'playing', 'progress', 'points', 'samples', 'error'),
   };
@@ -82,6 +82,8 @@ export class TrainingPanel extends LitElement {
   declare private tokenizerError: string;
   /** Every merge of the BPE vocabulary being learned, or learned last; null for characters. */
   declare private learning: TokenizerLearning | null;
+  /** The corpus asked for last is read: the worker makes its tokenizer now. */
+  declare private learningNow: boolean;
   declare private size: string | ModelShape;
   /** The custom shape, kept while a preset is chosen. */
   declare private custom: ModelShape;
@@ -117,6 +119,7 @@ export class TrainingPanel extends LitElement {
     this.vocabularySizes = null;
     this.tokenizerError = '';
     this.learning = null;
+    this.learningNow = false;
     this.size = 'tiny';
     this.custom = { nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 64 };
     this.counts = {};
@@ -191,12 +194,12 @@ export class TrainingPanel extends LitElement {
     this.corpusWebPage = false;
     this.corpusProgress = null;
     this.tokenizerError = '';
+    this.learningNow = false;
     const learnedBefore = this.learning;
-    let fresh = true;
     const onLearn = (isNewest: () => boolean) => (report: TokenizerLearning) => {
       if (!isNewest()) return;
-      this.learning = fresh ? report : { ...report, merges: [...this.learning!.merges, ...report.merges] };
-      fresh = false;
+      this.learning = this.learningNow ? { ...report, merges: [...this.learning!.merges, ...report.merges] } : report;
+      this.learningNow = true;
     };
     await this.corpusAsk.ask(
       (isNewest) =>
@@ -207,6 +210,7 @@ export class TrainingPanel extends LitElement {
           onLearn(isNewest),
         ),
       (answer) => {
+        this.learningNow = false;
         // Cancelled: the corpus read before stays.
         if (isReadCancelled(answer.error)) return;
         if (answer.error !== undefined) {
@@ -415,7 +419,7 @@ export class TrainingPanel extends LitElement {
               .summary=${this.summary}
               .error=${this.corpusError}
               ?webPage=${this.corpusWebPage}
-              ?busy=${this.corpusAsk.busy && this.learning?.done !== false}
+              ?busy=${this.corpusAsk.busy && !this.learningNow}
               .progress=${this.corpusProgress}
               ?disabled=${locked}
               @llm-corpus-change=${this.onCorpusChange}

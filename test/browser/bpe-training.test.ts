@@ -53,6 +53,8 @@ describe('word pieces in the training area', function () {
     expect(summary.vocabulary).to.have.length(280);
     expect(summary.trainTokens + summary.validationTokens).to.equal(summary.tokens);
 
+    // The first report, at once, has no merge yet; the last says it is done.
+    expect(reports[0]!).to.deep.include({ merges: [], done: false });
     expect(reports.at(-1)!.done).to.equal(true);
     expect(reports.slice(0, -1).every((report) => !report.done)).to.equal(true);
     const merges = reports.flatMap((report) => report.merges);
@@ -110,9 +112,9 @@ describe('word pieces in the training area', function () {
     expect(summary.vocabulary).to.have.length(1024);
     expect(summary.families.map((family) => family.id)).to.include.members(['gender', 'plural', 'athletes', 'dialogues']);
     // Reports while it learns, a few a second (not one per merge), then the last one.
-    expect(reports.length).to.be.within(2, seconds * 10 + 2);
+    expect(reports.length).to.be.within(3, seconds * 10 + 3);
     expect(reports.at(-1)!.learning.done).to.equal(true);
-    expect(reports.slice(0, -1).every(({ learning }) => !learning.done && learning.merges.length > 0)).to.equal(true);
+    expect(reports.slice(1, -1).every(({ learning }) => !learning.done && learning.merges.length > 0)).to.equal(true);
     expect(reports.flatMap(({ learning }) => learning.merges).at(-1)!.corpusTokens).to.equal(summary.tokens);
     expect(summary.tokens).to.be.below(summary.bytes / 2);
   });

@@ -7,6 +7,7 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/bpe-merges.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
 import type { ModelInfo } from '../../workers/api/index.ts';
+import { BUILTIN_BPE_VOCAB } from '../../workers/engine/defaults.ts';
 import { addPlayground, trainingPanel } from './playground-drives.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -108,6 +109,32 @@ describe('tokenizer choice in the training panel', function () {
     expect(merges().textContent!.trim()).to.equal('');
     expect(vocabulary()).to.equal(new Set(STORY).size + 1);
     expect(panel().shadowRoot!.textContent).to.match(/You changed the setup: Reset starts a new model/);
+  });
+});
+
+describe('word pieces of the built-in corpus in the training panel', function () {
+  let playground: LlmPlayground;
+  after(() => playground.remove());
+
+  it('shows the merges while they are learned, then the vocabulary of the size the built-in model uses', async () => {
+    playground = await addPlayground({ model: 'random', train: '', prompt: 'The king' });
+    const { panel } = await trainingPanel(playground);
+    const picker = panel.shadowRoot!.querySelector('llm-tokenizer-picker')!.shadowRoot!;
+    const merges = picker.querySelector('llm-bpe-merges')!.shadowRoot!;
+    const corpus = panel.shadowRoot!.querySelector('llm-corpus-picker')!.shadowRoot!;
+    expect(picker.querySelector<HTMLInputElement>('[part~="vocab-size"]')!.value).to.equal(String(BUILTIN_BPE_VOCAB));
+    picker.querySelector<HTMLInputElement>('input[value="bpe"]')!.click();
+    // While it learns: the merge under way, and the corpus picker is not said to be reading.
+    await waitFor(() => /Merging now/.test(merges.textContent!), 'a merge under way', 60_000);
+    expect(merges.querySelector('h5')!.textContent).to.equal('Learning word pieces…');
+    expect(corpus.textContent).to.not.contain('Reading the text');
+    await waitFor(
+      () => /word-piece tokens/.test(corpus.querySelector('[part~="corpus-summary"]')?.textContent ?? ''),
+      'the summary',
+      60_000,
+    );
+    expect(merges.querySelector('h5')!.textContent).to.equal('Word pieces learned');
+    expect(corpus.querySelectorAll('[part~="vocabulary"] li')).to.have.length(BUILTIN_BPE_VOCAB);
   });
 });
 
