@@ -251,11 +251,11 @@ export class CorpusPicker extends LitElement {
     `;
   }
 
-  /** What the first token stands for, when it is the unknown token. */
+  /** What the first tokens are: the unknown token, or a word-piece vocabulary's 256 bytes. */
   private vocabularyNote(vocabulary: string[]): string {
-    if (vocabulary[0] !== UNKNOWN_TOKEN) return '';
-    const other = this.summary?.tokenizer === 'bpe' ? 'byte' : 'character';
-    return ` (the first, "${visibleToken(UNKNOWN_TOKEN)}", stands for any other ${other})`;
+    const bpe = this.summary?.tokenizer === 'bpe';
+    if (vocabulary[0] !== UNKNOWN_TOKEN) return bpe ? ' (the first 256 are the single bytes, then come the merged pieces)' : '';
+    return ` (the first, "${visibleToken(UNKNOWN_TOKEN)}", stands for any other ${bpe ? 'byte' : 'character'})`;
   }
 
   private renderFamilies(families: CorpusFamilySummary[]) {

@@ -66,7 +66,9 @@ describe('<llm-corpus-picker>', () => {
     expect(text(part('corpus-summary'))).to.contain(
       `12,000 characters (12,400 bytes), ${tokens.toLocaleString('en-US')} word-piece tokens: ${perToken} characters per token.`,
     );
-    expect(text(part('corpus-summary'))).to.not.contain('stands for');
+    expect(text(part('corpus-summary')))
+      .to.contain('the first 256 are the single bytes')
+      .and.not.contain('stands for');
     expect(part('vocabulary')!.querySelectorAll('li')).to.have.length(4);
     const rows = [...part('families')!.querySelectorAll('tbody tr')].map((row) => text(row));
     expect(rows).to.deep.equal([
