@@ -285,6 +285,14 @@ describe('BPE tokenizer', () => {
       const text = bpe.decode(ids);
       expect(text).to.equal(wellFormed(text));
     }
+    // Decoded one id at a time, a character split across tokens comes with its last byte.
+    const nextText = bpe.streamDecoder();
+    expect([...bytesOf('a€'), ...bytesOf('🎉')].map(nextText)).to.deep.equal(['a', '', '', '€', '', '', '', '🎉']);
+    for (let trial = 0; trial < 50; trial++) {
+      const text = randomText(randomInt(0, 20));
+      const ids = bpe.encode(text);
+      expect(ids.map(bpe.streamDecoder()).join('')).to.equal(bpe.decode(ids));
+    }
     // A multi-byte character split across tokens comes out whole when decoded together.
     const euro = bytesOf('€');
     expect(bpe.decode(euro)).to.equal('€');

@@ -31,7 +31,8 @@ const CACHE_LIMIT = 50_000;
 const utf8 = new TextEncoder();
 // ignoreBOM keeps a leading U+FEFF as text: without it the decoder would drop it and "\uFEFFx" would not round-trip.
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-const UNKNOWN_BYTES = utf8.encode(UNKNOWN_TOKEN);
+// UNKNOWN_TOKEN's UTF-8, spelled out: tokenizer.ts imports this module, so its values are not ready while this one loads.
+const UNKNOWN_BYTES = Uint8Array.of(0xef, 0xbf, 0xbd);
 
 const chunksOf = (text: string): string[] => text.match(CHUNK_PATTERN) ?? [];
 

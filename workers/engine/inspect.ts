@@ -157,18 +157,31 @@ export function topNeurons(
   return { layer, position, neurons };
 }
 
+/** True when `ids` starts with every id of `prefix`. */
+const startsWithIds = (ids: readonly number[], prefix: readonly number[]): boolean => prefix.every((id, i) => ids[i] === id);
+
 /**
  * The facts as prompts the model reads, with where the subject's name ends in
  * the prompt's tokens. Leaves out facts the tokenizer cannot spell and those
- * whose name falls outside the last blockSize tokens.
+ * whose name falls outside the last blockSize tokens. When the answer's leading
+ * whitespace is a token of its own (characters), it moves to the end of the
+ * prompt, so the answer's first token is a word's, not a space; a word piece
+ * that holds its space (" basketball") stays whole.
  */
 export function factPrompts(tokenizer: Tokenizer, facts: readonly Fact[], blockSize: number): FactPrompt[] {
   const prompts: FactPrompt[] = [];
-  for (const { subject, prompt, answer } of facts) {
-    const nameStart = prompt.indexOf(subject);
-    if (nameStart < 0 || tokenizer.encodeWithReport(prompt + answer).unknown.length > 0) continue;
+  for (const fact of facts) {
+    let { prompt, answer } = fact;
+    const nameStart = prompt.indexOf(fact.subject);
+    const whole = tokenizer.encodeWithReport(prompt + answer);
+    if (nameStart < 0 || whole.unknown.length > 0) continue;
+    const space = /^\s+/.exec(answer)?.[0] ?? '';
+    if (space && space !== answer && startsWithIds(whole.ids, tokenizer.encode(prompt + space))) {
+      prompt += space;
+      answer = answer.slice(space.length);
+    }
     const dropped = Math.max(0, tokenizer.encode(prompt).length - blockSize);
-    const namePosition = tokenizer.encode(prompt.slice(0, nameStart + subject.length)).length - 1 - dropped;
+    const namePosition = tokenizer.encode(prompt.slice(0, nameStart + fact.subject.length)).length - 1 - dropped;
     if (namePosition >= 0) prompts.push({ prompt, answer, namePosition });
   }
   return prompts;

@@ -5,7 +5,7 @@
  * so any text can be encoded and the caller can see which characters were lost.
  */
 import { excerpt } from '../api/errors.ts';
-import { BpeTokenizer } from './bpe.ts';
+import { BpeTokenizer, type MergeStep } from './bpe.ts';
 import { readableEntryProblem } from './token-bytes.ts';
 
 export const UNKNOWN_TOKEN = '\uFFFD';
@@ -139,6 +139,11 @@ export class CharTokenizer implements Tokenizer {
   token(id: number): string {
     return this.vocab[id] ?? UNKNOWN_TOKEN;
   }
+}
+
+/** A new model's tokenizer, made from its corpus: its characters, or BPE merges learned on it (`onMerge` hears each). */
+export function tokenizerForCorpus(text: string, choice: TokenizerChoice, onMerge?: (merge: MergeStep) => void): Tokenizer {
+  return choice.type === 'bpe' ? BpeTokenizer.train(text, choice.vocabSize, onMerge) : CharTokenizer.fromText(text);
 }
 
 /** The tokenizer a checkpoint or saved model describes; throws a clear Error naming what is wrong. */
