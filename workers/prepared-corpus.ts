@@ -15,9 +15,8 @@ import {
   type TokenizerLearning,
   TokenizerProblem,
 } from './api/training.ts';
-import { BpeTokenizer } from './engine/bpe.ts';
 import { splitTokens, type TokenDataset } from './engine/data.ts';
-import { CharTokenizer, type Tokenizer, type TokenizerChoice } from './engine/tokenizer.ts';
+import { CharTokenizer, type Tokenizer, type TokenizerChoice, tokenizerForCorpus } from './engine/tokenizer.ts';
 import type { StoredCorpus } from './store/records.ts';
 
 export const BUILTIN_CORPUS_NAME = 'the built-in corpus';
@@ -72,30 +71,20 @@ export async function readCorpus(
 /** Number of Unicode code points (what the page calls characters) in text. */
 function codePoints(text: string): number {
   let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    // A low surrogate after a high one is the second half of one character.
-    if (!(unit >= 0xdc00 && unit <= 0xdfff && i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff))
-      count++;
-  }
+  for (const _ of text) count++;
   return count;
 }
 
 type LearningReport = (learning: TokenizerLearning) => unknown;
 
 /**
- * A BPE vocabulary of `vocabSize` learned from text, its merges sent to onLearn a few times a second and
- * once at the end; and the whole learning as one report. Throws a TokenizerProblem when the text cannot
- * fill the vocabulary.
+ * Reports on BPE learning `vocabSize` tokens from text: at once, then its merges a few times a second
+ * (onMerge hears each), and at the end (finish(), which answers the whole learning as one report).
  */
-function learnBpe(
-  text: string,
-  vocabSize: number,
-  onLearn?: LearningReport,
-): { tokenizer: BpeTokenizer; learning: TokenizerLearning } {
+function learningReports(text: string, vocabSize: number, onLearn?: LearningReport) {
   const bytes = new TextEncoder().encode(text);
   const corpusBytes = bytes.length;
-  // The contract's base: all 256 bytes, or below 257 tokens the unknown token and the bytes the text uses.
+  // The tokenizer contract's base: all 256 bytes, or below 257 tokens the unknown token and the bytes the text uses.
   const baseTokens = vocabSize > 256 ? 256 : 1 + new Set(bytes).size;
   const merges: MergeStep[] = [];
   let reported = 0;
@@ -108,17 +97,16 @@ function learnBpe(
   };
   // The page hears at once that learning started (counting the pairs may take a second).
   report(false);
-  let tokenizer: BpeTokenizer;
-  try {
-    tokenizer = BpeTokenizer.train(text, vocabSize, (merge) => {
+  return {
+    onMerge(merge: MergeStep): void {
       merges.push(merge);
       if (onLearn && performance.now() - lastReport >= LEARNING_REPORT_MS) report(false);
-    });
-  } catch (error) {
-    throw new TokenizerProblem(messageOf(error));
-  }
-  report(true);
-  return { tokenizer, learning: { merges, vocabSize, baseTokens, corpusBytes, done: true } };
+    },
+    finish(): TokenizerLearning {
+      report(true);
+      return { merges, vocabSize, baseTokens, corpusBytes, done: true };
+    },
+  };
 }
 
 export class PreparedCorpus {
@@ -147,11 +135,19 @@ export class PreparedCorpus {
     };
   }
 
-  /** The corpus with a tokenizer made from it as chosen; learning BPE reports its merges to onLearn. */
+  /**
+   * The corpus with a tokenizer made from it as chosen; learning BPE reports its merges to onLearn.
+   * Throws a TokenizerProblem when the text cannot fill the vocabulary.
+   */
   static make(name: string, text: string, choice: TokenizerChoice, onLearn?: LearningReport): PreparedCorpus {
-    if (choice.type === 'char') return new PreparedCorpus(name, text, CharTokenizer.fromText(text));
-    const { tokenizer, learning } = learnBpe(text, choice.vocabSize, onLearn);
-    return new PreparedCorpus(name, text, tokenizer, learning);
+    const learning = choice.type === 'bpe' ? learningReports(text, choice.vocabSize, onLearn) : undefined;
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = tokenizerForCorpus(text, choice, learning?.onMerge);
+    } catch (error) {
+      throw new TokenizerProblem(messageOf(error));
+    }
+    return new PreparedCorpus(name, text, tokenizer, learning?.finish() ?? null);
   }
 
   /** True when this corpus is `text` with the tokenizer `choice` would make. */
