@@ -131,7 +131,7 @@ export class TokenizerPicker extends LitElement {
         ${
           bpe
             ? html`Word pieces start from the text's bytes and merge the most frequent pair of tokens, again and again, until
-              the vocabulary has ${count(this.size)} tokens: common words become one token, a leading space included.`
+              the vocabulary has ${count(this.size)} tokens, so frequent words can become single tokens, the space before them included.`
             : html`Every character is one token: the simplest start, with a small vocabulary. Word pieces take a few
               seconds to learn (${count(min)} to ${count(max)} tokens) and make the text shorter.`
         }
