@@ -132,8 +132,8 @@ export class TokenizerPicker extends LitElement {
           bpe
             ? html`Word pieces start from the text's bytes and merge the most frequent pair of tokens, again and again, until
               the vocabulary has ${count(this.size)} tokens, so frequent words can become single tokens, the space before them included.`
-            : html`Every character is one token: the simplest start, with a small vocabulary. Word pieces take a few
-              seconds to learn (${count(min)} to ${count(max)} tokens) and make the text shorter.`
+            : html`Every character is one token: the simplest start, with a small vocabulary. Word pieces (${count(min)} to
+              ${count(max)} tokens) are learned from the text, which can take a few seconds, and make it fewer tokens.`
         }
       </p>
       ${this.renderError()}
