@@ -1,8 +1,12 @@
 // Word pieces in the training area, through the real worker: learning a BPE vocabulary from a corpus (its merges
-// reported as they are learned), training a model on it, and a corpus too small for the vocabulary asked for.
+// reported as they are learned), training a model on it, saving and reopening it, and a corpus too small for the
+// vocabulary asked for; then the corpus of a saved model, made again with the model's own tokenizer.
 import { expect } from 'chai';
 import type { EngineClient } from '../../src/client.ts';
 import { isTokenizerProblem, type LossPoint, type NewModelRequest, type TokenizerLearning } from '../../workers/api/index.ts';
+import { BpeTokenizer } from '../../workers/engine/bpe.ts';
+import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
+import { PreparedCorpus } from '../../workers/prepared-corpus.ts';
 import { engineClients } from './engine-clients.ts';
 import { randomFor } from './seeded.ts';
 import { rejection } from './wait-for.ts';
@@ -165,5 +169,29 @@ describe('word pieces in the training area', function () {
     expect(error.message).to.match(/choose at most \d+/);
     expect(await client.model.info()).to.deep.equal(before);
     expect((await client.training.state())!.corpus.tokenizer).to.equal('char');
+  });
+});
+
+describe('the corpus of a saved model', () => {
+  const text = sentences(3000);
+  const stored = { name: 'sentences', kind: 'text', text, characters: text.length } as const;
+
+  it("comes back with the model's own tokenizer, characters or word pieces, its tokens as before", () => {
+    for (const tokenizer of [CharTokenizer.fromText(text), BpeTokenizer.train(text, 270)]) {
+      const made = new PreparedCorpus('sentences', text, tokenizer);
+      const reopened = PreparedCorpus.fromStored(made.stored(), tokenizer);
+      expect(reopened.tokenizer).to.equal(tokenizer);
+      expect(reopened.summary).to.deep.equal(made.summary);
+      expect([...reopened.dataset.train]).to.deep.equal([...made.dataset.train]);
+    }
+  });
+
+  it('refuses a text that is no longer the one the model was trained on', () => {
+    const changed = /the text of sentences has changed since the model was saved/;
+    expect(() => PreparedCorpus.fromStored({ ...stored, characters: text.length + 1 }, BpeTokenizer.train(text, 270))).to.throw(
+      changed,
+    );
+    // A character model's vocabulary is its text's characters: another text's will not do.
+    expect(() => PreparedCorpus.fromStored(stored, CharTokenizer.fromText(`${text}!`))).to.throw(changed);
   });
 });
