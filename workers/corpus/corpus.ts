@@ -57,13 +57,13 @@ export interface CorpusFamily {
 
 export const CORPUS_FAMILIES: readonly CorpusFamily[] = [
   { id: 'gender', name: 'Gendered pairs', example: 'The queen sat on the throne and ruled the kingdom.', share: 0.2 },
-  { id: 'plural', name: 'One and many', example: 'By the fire, two cats sleep.', share: 0.14 },
-  { id: 'scenes', name: 'Adjectives before nouns', example: 'On the hill, the tall old tower cast a long shadow.', share: 0.18 },
+  { id: 'plural', name: 'One and many', example: 'By the fire, two cats sleep.', share: 0.18 },
+  { id: 'scenes', name: 'Adjectives before nouns', example: 'On the hill, the tall old tower cast a long shadow.', share: 0.16 },
   {
     id: 'senses',
     name: 'Words whose meaning depends on context',
     example: 'In chemistry class, we weighed one mole of carbon dioxide.',
-    share: 0.16,
+    share: 0.14,
   },
   { id: 'athletes', name: 'Athletes and their sports', example: 'Michael Jordan plays the sport of basketball.', share: 0.14 },
   { id: 'landmarks', name: 'Landmarks and their cities', example: 'The Eiffel tower is in the city of Paris.', share: 0.08 },
@@ -169,13 +169,13 @@ function pluralParagraph(random: Random): string[] {
   const { noun, place, verb } = pick(random, PLURAL_NOUNS);
   const plural = `${noun}s`;
   const sentences: string[] = [];
-  for (const many of shuffled([false, true], random)) {
+  for (const many of shuffled([false, true, true], random)) {
     let count = pick(random, many ? PLURAL_COUNTS : SINGULAR_COUNTS);
     if (count === 'a') count = article(noun);
     const slots = { place, count, n: many ? plural : noun, is: many ? 'are' : 'is', verb: verb[many ? 1 : 0] };
     sentences.push(fill(pick(random, NUMBER_TEMPLATES), slots, random));
   }
-  if (random.uniform() < 0.35) sentences.push(fill(pick(random, SINGULAR_PLURAL_TEMPLATES), { n: noun, ns: plural }, random));
+  if (random.uniform() < 0.5) sentences.push(fill(pick(random, SINGULAR_PLURAL_TEMPLATES), { n: noun, ns: plural }, random));
   return sentences;
 }
 
