@@ -1,6 +1,7 @@
 /**
  * The tokenizer interface and its two kinds: characters (here) and byte-level BPE (bpe.ts).
- * Character-level tokenizer: one token per Unicode character (code point).
+ *
+ * The character tokenizer: one token per Unicode character (code point).
  * Token 0 is always UNKNOWN ("�"): characters the vocabulary lacks map to it,
  * so any text can be encoded and the caller can see which characters were lost.
  */
@@ -52,7 +53,7 @@ const isOneCodePoint = (text: string): boolean => text.length === (text.codePoin
 const ENTRY_RULES: Record<TokenizerType, (entry: unknown) => string | undefined> = {
   char: (entry) =>
     typeof entry !== 'string' ? 'is not a string' : isOneCodePoint(entry) ? undefined : 'is not a single character',
-  bpe: (entry) => readableEntryProblem(entry),
+  bpe: readableEntryProblem,
 };
 
 /** Throws, naming the first entry that breaks `type`'s rule by its index and an excerpt of it. */
