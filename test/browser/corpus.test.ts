@@ -125,7 +125,7 @@ describe('generateCorpus', () => {
     );
     expect(twoAdjectives?.length).to.be.at.least(20);
     expect(text).to.include('fluffy blue creature');
-    expect(text).to.include('the tall old tower');
+    expect(text).to.include('a tall old tower');
     const recalled = text.match(/\b(\w+) (\w+) (\w+) [a-z ]+\. The \3 was \2 and \1\./g) ?? [];
     expect(recalled.length).to.be.at.least(200);
   });

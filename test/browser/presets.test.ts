@@ -62,7 +62,7 @@ describe('MODEL_PRESETS', () => {
 
   it('names the choices when the preset is unknown, and rejects impossible shapes', () => {
     expect(() => presetConfig('huge', 65)).to.throw(
-      'unknown model preset "huge"; choose one of tiny, small, medium, large, nano-cpu',
+      'unknown model preset "huge"; choose one of tiny, small, medium, large, words, nano-cpu',
     );
     expect(() => presetConfig('tiny', 0)).to.throw('config.vocabSize must be a positive integer');
     const uneven = { id: 'uneven', label: 'Uneven', nLayer: 1, nHead: 3, nEmbd: 32, blockSize: 16, tied: true };

@@ -58,7 +58,7 @@ export interface CorpusFamily {
 export const CORPUS_FAMILIES: readonly CorpusFamily[] = [
   { id: 'gender', name: 'Gendered pairs', example: 'The queen sat on the throne and ruled the kingdom.', share: 0.2 },
   { id: 'plural', name: 'One and many', example: 'By the fire, two cats sleep.', share: 0.18 },
-  { id: 'scenes', name: 'Adjectives before nouns', example: 'On the hill, the tall old tower cast a long shadow.', share: 0.16 },
+  { id: 'scenes', name: 'Adjectives before nouns', example: 'Every day, a tall old tower stood on the hill.', share: 0.16 },
   {
     id: 'senses',
     name: 'Words whose meaning depends on context',
