@@ -30,6 +30,7 @@ import { theme } from '../theme.ts';
 import type { AngleClient } from './embedding-angle.ts';
 import type { ArithmeticClient } from './embedding-arithmetic.ts';
 import type { ContextClient } from './embedding-context.ts';
+import type { DirectionsClient } from './embedding-directions.ts';
 import type { MapClient } from './embedding-map.ts';
 import type { NeighboursClient } from './embedding-neighbours.ts';
 import type { PositionsClient } from './embedding-positions.ts';
@@ -37,6 +38,7 @@ import type { EmbeddingSection } from './embedding-section.ts';
 import './embedding-angle.ts';
 import './embedding-arithmetic.ts';
 import './embedding-context.ts';
+import './embedding-directions.ts';
 import './embedding-map.ts';
 import './embedding-neighbours.ts';
 import './embedding-positions.ts';
@@ -45,6 +47,7 @@ import { tabList, tabStyles } from './tabs.ts';
 /** Every section's slice: the explorer hands its client to each. */
 export type EmbeddingExplorerClient = NeighboursClient &
   ArithmeticClient &
+  DirectionsClient &
   AngleClient &
   MapClient &
   PositionsClient &
@@ -53,6 +56,7 @@ export type EmbeddingExplorerClient = NeighboursClient &
 const SECTIONS = [
   { id: 'neighbours', label: 'Neighbours' },
   { id: 'arithmetic', label: 'a − b + c' },
+  { id: 'directions', label: 'Directions' },
   { id: 'angle', label: 'Angle' },
   { id: 'map', label: 'Map' },
   { id: 'positions', label: 'Positions' },
@@ -63,6 +67,9 @@ export type EmbeddingSectionId = (typeof SECTIONS)[number]['id'];
 
 /** The parts every section has, exported to the explorer's own. */
 const SHARED_PARTS = 'explanation, status, error';
+
+/** A token picker's parts: the drop-down, its search box and the count of matches. */
+const pickerParts = (...names: string[]): string => names.map((name) => `${name}, ${name}-search, ${name}-found`).join(', ');
 
 export class EmbeddingExplorer extends LitElement {
   static override properties = {
@@ -121,22 +128,30 @@ export class EmbeddingExplorer extends LitElement {
         'neighbours',
         () => html`<llm-embedding-neighbours
         .client=${client} .vocabulary=${vocabulary} ?active=${open('neighbours')}
-        exportparts="${SHARED_PARTS}, token-picker, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value"
+        exportparts="${SHARED_PARTS}, ${pickerParts('token-picker')}, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value"
       ></llm-embedding-neighbours>`,
       )}
       ${made(
         'arithmetic',
         () => html`<llm-embedding-arithmetic
         .client=${client} .vocabulary=${vocabulary} ?active=${open('arithmetic')}
-        exportparts="${SHARED_PARTS}, arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
+        exportparts="${SHARED_PARTS}, ${pickerParts('arithmetic-a', 'arithmetic-b', 'arithmetic-c')}, arithmetic-results,
           neighbour, neighbour-token, neighbour-bar, neighbour-value"
       ></llm-embedding-arithmetic>`,
+      )}
+      ${made(
+        'directions',
+        () => html`<llm-embedding-directions
+        .client=${client} .vocabulary=${vocabulary} ?active=${open('directions')}
+        exportparts="${SHARED_PARTS}, ${pickerParts('directions-a', 'directions-b', 'directions-c', 'directions-d')},
+          directions-cosine, directions-first, directions-second, neighbour, neighbour-token, neighbour-bar, neighbour-value"
+      ></llm-embedding-directions>`,
       )}
       ${made(
         'angle',
         () => html`<llm-embedding-angle
         .client=${client} .vocabulary=${vocabulary} ?active=${open('angle')}
-        exportparts="${SHARED_PARTS}, angle-a, angle-b, angle-values, angle-drawing"
+        exportparts="${SHARED_PARTS}, ${pickerParts('angle-a', 'angle-b')}, angle-values, angle-drawing"
       ></llm-embedding-angle>`,
       )}
       ${made(
