@@ -1,11 +1,13 @@
 /**
  * <llm-embedding-explorer>: what the model's embedding vectors say about its
- * tokens, in six sections (tabs), each an element of its own: a token's nearest
- * neighbours, vector arithmetic a − b + c, the dot product and angle of two
- * tokens, a 2-D map of every token (PCA), the position embeddings' similarity
- * matrix, and one word's vector in two prompts, layer by layer. Every number
- * comes from `client`. A section is made when it is first opened (asking then)
- * and keeps its answer and picks while another is open.
+ * tokens, in seven sections (tabs), each an element of its own: a token's nearest
+ * neighbours, vector arithmetic a − b + c, two differences compared (directions),
+ * the dot product and angle of two tokens, a 2-D map of every token (PCA), the
+ * position embeddings' similarity matrix, and one word's vector in other prompts,
+ * layer by layer. Every number comes from `client`. A section is made when it is
+ * first opened (asking then) and keeps its answer and picks while another is open.
+ * With a word-piece vocabulary the sections open on the seed's examples (" tower",
+ * king − man + woman, cats − cat beside dogs − dog, mole / tower / Harry).
  *
  * Properties:
  *   client      EmbeddingExplorerClient (EngineClient, set by the inspector panel)
@@ -13,16 +15,17 @@
  *               changes (a new model, trained weights): the answers shown are asked for again; the tokens
  *               picked stay while the vocabulary has the same tokens.
  *   text        the playground's prompt: the first prompt of the "In context" section
- *   blockSize   the model's context length (attribute block-size): a prompt's positions are its last
- *               blockSize characters; 0 counts every character
- *   section     the open tab: neighbours | arithmetic | angle | map | positions | context (attribute, reflected)
+ *   blockSize   the model's context length (attribute block-size)
+ *   section     the open tab: neighbours | arithmetic | directions | angle | map | positions | context (attribute, reflected)
  * Parts: tabs, tab, tab-<id>, panel, and the sections' own (exported): explanation, status, error,
  *   token-picker, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value,
  *   arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
- *   angle-a, angle-b, angle-values, angle-drawing,
+ *   directions-a … directions-d, directions-cosine, directions-first, directions-second,
+ *   angle-a, angle-b, angle-values, angle-drawing (each token picker X also X-search and X-found),
  *   scatter, scatter-readout, scatter-table, explained,
  *   position-heatmap,
- *   context-word, context-first, context-second, context-first-position, context-second-position,
+ *   examples, example, example-note, context-word, context-first, context-second, context-third,
+ *   context-first-position, context-second-position, context-third-position,
  *   compare-button, context-chart, context-table, context-summary.
  */
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
@@ -172,8 +175,9 @@ export class EmbeddingExplorer extends LitElement {
         'context',
         () => html`<llm-embedding-context
         .client=${client} .vocabulary=${vocabulary} ?active=${open('context')} .text=${this.text} .blockSize=${this.blockSize}
-        exportparts="${SHARED_PARTS}, context-word, context-first, context-second, context-first-position,
-          context-second-position, compare-button, context-chart, context-table, context-summary"
+        exportparts="${SHARED_PARTS}, examples, example, example-note, context-word, context-first, context-second,
+          context-third, context-first-position, context-second-position, context-third-position, compare-button,
+          context-chart, context-table, context-summary"
       ></llm-embedding-context>`,
       )}
     `;

@@ -146,6 +146,12 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     if (this.active && !this.asked) void this.load();
   }
 
+  /** Asks again as soon as request() has something to ask (a section that first reads what it asks about). */
+  protected askWhenReady(): void {
+    this.asked = false;
+    this.requestUpdate();
+  }
+
   /** Asks for the numbers with what is picked now; shows them unless a newer request came. */
   protected async load(): Promise<void> {
     const client = this.client;
