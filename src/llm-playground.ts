@@ -422,7 +422,7 @@ export class LlmPlayground extends LitElement {
               id="prompt"
               part="prompt"
               spellcheck="false"
-              placeholder="Once upon a time"
+              placeholder="The king and the queen"
               .value=${live(this.prompt)}
               ?readonly=${this.generating}
               @input=${this.onPromptInput}
