@@ -437,6 +437,19 @@ describe('<llm-mlp-neurons>', () => {
       expect(options.map((option) => option.textContent)).to.deep.equal(fake.facts.map((f) => `${f.prompt} →${f.answer}`));
     });
 
+    it('opens on the seed\'s fact, "Michael Jordan plays the sport of", when the facts have it', async () => {
+      const fake = new FakeInspector();
+      const index = randomInt(1, fake.facts.length + 1);
+      const prompt = 'Michael Jordan plays the sport of';
+      // A character model's fact prompt keeps the space before the answer.
+      const fact = { prompt: `${prompt} `, answer: 'basketball', namePosition: 'Michael Jordan'.length - 1 };
+      fake.facts.splice(index, 0, fact);
+      fake.promoteAlso = ['b', ' '];
+      const element = await mount(fake, randomPrompt(), 'facts');
+      await expectFact(element, fake, fact);
+      expect((part(shadow(element), 'fact-select') as HTMLSelectElement).value).to.equal(String(index));
+    });
+
     it('reads another fact when one is chosen, and goes back to the prompt without reading it again', async () => {
       const fake = new FakeInspector();
       const element = await mount(fake, randomPrompt(), 'facts');
