@@ -1,5 +1,5 @@
 import { html, type TemplateResult } from 'lit';
-import { UNKNOWN_TOKEN } from '../workers/api/index.ts';
+import { type Tokenization, UNKNOWN_ID, UNKNOWN_TOKEN } from '../workers/api/index.ts';
 
 /** Characters that would be invisible (or break the layout) on a chip or bar label. */
 const VISIBLE_FORMS: Record<string, string> = {
@@ -145,6 +145,17 @@ export function describeToken(token: string): string {
     )
     .join(' then ');
 }
+
+/** A token of a prompt that the vocabulary lacks: read as the unknown token (a BPE with all 256 bytes has none). */
+export const isUnknownAt = ({ ids, tokens }: Tokenization, i: number): boolean =>
+  ids[i] === UNKNOWN_ID && tokens[i] === UNKNOWN_TOKEN;
+
+/**
+ * What a chip shows for a prompt's token i: the vocabulary's string (a word piece, \xNN for part of a character),
+ * or for an unknown character the character typed.
+ */
+export const tokenTextAt = (tokenization: Tokenization, i: number): string =>
+  (isUnknownAt(tokenization, i) ? tokenization.pieces[i] : tokenization.tokens[i]) ?? '';
 
 /** A probability as a percentage with enough digits to tell small ones apart. */
 export function formatPercent(probability: number): string {

@@ -18,7 +18,7 @@ import { type ContextualSimilarity, messageOf, type Tokenization, type Uses } fr
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, inputs, visuallyHidden } from '../theme.ts';
-import { describeToken, visibleToken } from '../visible-token.ts';
+import { describeToken, tokenTextAt, visibleToken } from '../visible-token.ts';
 import { EmbeddingSection, formatNumber } from './embedding-section.ts';
 
 export type ContextClient = Uses<'inspector', 'contextualSimilarity'> & Uses<'model', 'tokenize'>;
@@ -257,7 +257,8 @@ export class ContextSection extends EmbeddingSection<Comparisons, ContextClient>
 
   private renderPrompt(which: Which, title: string) {
     const prompt = this[which];
-    const shown = (prompt.tokens?.pieces ?? []).map(visibleToken);
+    const tokens = prompt.tokens;
+    const shown = tokens ? tokens.ids.map((_, i) => visibleToken(tokenTextAt(tokens, i))) : [];
     const before = (i: number) => shown.slice(0, i).join('').slice(-CONTEXT_BEFORE);
     const after = (i: number) =>
       shown
