@@ -6,7 +6,7 @@
  */
 import { type GPTConfig, validateConfig } from './engine/config.ts';
 import { createParameters, type ParameterTensors } from './engine/params.ts';
-import { CharTokenizer } from './engine/tokenizer.ts';
+import { tokenizerFromJSON, type Tokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
 import { SavedModelsChannel } from './store/saved-models-channel.ts';
 import type { CheckpointSummary, SavedModels } from './api/library.ts';
@@ -29,7 +29,7 @@ export interface SavedAs {
 export interface ModelToSave {
   name: string;
   config: GPTConfig;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
   seed: number;
   params: Float32Array;
   training: StoredTraining | null;
@@ -41,10 +41,10 @@ export interface ModelToSave {
 export function savedWeights(record: CheckpointRecord): {
   config: GPTConfig;
   params: ParameterTensors;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
 } {
   const config = validateConfig(record.config);
-  return { config, params: createParameters(config, record.params), tokenizer: CharTokenizer.fromJSON(record.tokenizer) };
+  return { config, params: createParameters(config, record.params), tokenizer: tokenizerFromJSON(record.tokenizer) };
 }
 
 export class ModelLibrary {

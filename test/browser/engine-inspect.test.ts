@@ -24,6 +24,7 @@ import {
 import { type Capture, forward } from '../../workers/engine/model.ts';
 import { createParameters, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
+import { BpeTokenizer } from '../../workers/engine/bpe.ts';
 import { CharTokenizer, UNKNOWN_TOKEN } from '../../workers/engine/tokenizer.ts';
 import type { TokenScore } from '../../workers/api/inspector.ts';
 import {
@@ -568,9 +569,12 @@ describe('timelapseFrame', () => {
 describe('factPrompts', () => {
   const corpusTokenizer = CharTokenizer.fromText(generateCorpus().text);
 
-  it('gives every built-in fact with the position of the last character of its name', () => {
+  it('gives every built-in fact with the position of the last character of its name, the space moved into the prompt', () => {
     const prompts = factPrompts(corpusTokenizer, FACTS, 64);
-    expect(prompts.map(({ prompt, answer }) => [prompt, answer])).to.deep.equal(FACTS.map((f) => [f.prompt, f.answer]));
+    expect(FACTS.every((f) => /^ \S/.test(f.answer))).to.be.true;
+    expect(prompts.map(({ prompt, answer }) => [prompt, answer])).to.deep.equal(
+      FACTS.map((f) => [f.prompt + ' ', f.answer.slice(1)]),
+    );
     prompts.forEach(({ prompt, namePosition }, i) => {
       const name = FACTS[i]!.subject;
       const tokens = corpusTokenizer.encode(prompt).map((id) => corpusTokenizer.token(id));
@@ -583,8 +587,8 @@ describe('factPrompts', () => {
   it('counts the name position in the last blockSize tokens, leaving out names cut off', () => {
     const blockSize = 12;
     const prompts = factPrompts(corpusTokenizer, FACTS, blockSize);
-    const kept = FACTS.filter((f) => f.subject.length > f.prompt.length - blockSize);
-    expect(prompts.map((p) => p.prompt)).to.deep.equal(kept.map((f) => f.prompt));
+    const kept = FACTS.filter((f) => f.subject.length > f.prompt.length + 1 - blockSize);
+    expect(prompts.map((p) => p.prompt)).to.deep.equal(kept.map((f) => f.prompt + ' '));
     prompts.forEach(({ prompt, namePosition }, i) => {
       const tokens = corpusTokenizer
         .encode(prompt)
@@ -600,8 +604,21 @@ describe('factPrompts', () => {
     const withoutK = new CharTokenizer(corpusTokenizer.vocab.filter((token) => token !== 'k'));
     const prompts = factPrompts(withoutK, FACTS, 64);
     expect(prompts.map((p) => p.prompt)).to.deep.equal(
-      FACTS.filter((f) => !(f.prompt + f.answer).includes('k')).map((f) => f.prompt),
+      FACTS.filter((f) => !(f.prompt + f.answer).includes('k')).map((f) => f.prompt + ' '),
     );
     expect(prompts.length).to.be.below(FACTS.length);
+  });
+
+  it('keeps the leading space in the answer when a word piece holds it', () => {
+    const bpe = BpeTokenizer.train(generateCorpus().text, 512);
+    const prompts = factPrompts(bpe, FACTS, 64);
+    expect(prompts.map(({ prompt, answer }) => [prompt, answer])).to.deep.equal(FACTS.map((f) => [f.prompt, f.answer]));
+    prompts.forEach(({ prompt, answer, namePosition }, i) => {
+      const promptIds = bpe.encode(prompt);
+      expect(bpe.decode(promptIds.slice(0, namePosition + 1)), prompt).to.equal(FACTS[i]!.subject);
+      // The answer's first token is a word piece that starts with the space, not a space alone.
+      const answerStart = bpe.token(bpe.encode(prompt + answer)[promptIds.length]!);
+      expect(answerStart, prompt).to.match(/^ \S/);
+    });
   });
 });

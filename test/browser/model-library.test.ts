@@ -62,6 +62,7 @@ function modelInfo(summary: Pick<CheckpointSummary, 'name' | 'config' | 'step'>,
   const info: ModelInfo = {
     name: summary.name,
     config: summary.config,
+    tokenizer: 'char',
     parameters: countParameters(summary.config),
     vocabulary: Array.from({ length: summary.config.vocabSize }, (_, i) => String.fromCharCode(64 + i)),
     seed: randomInt(1, 1e6),

@@ -8,6 +8,7 @@ import type { Capture } from '../engine/model.ts';
 import type { ParameterCounts } from '../engine/params.ts';
 import type { ModelPreset } from '../engine/presets.ts';
 import type { SamplingOptions } from '../engine/sampling.ts';
+import type { TokenizerType } from '../engine/tokenizer.ts';
 
 export type { GPTConfig } from '../engine/config.ts';
 export type { Capture, LayerCapture } from '../engine/model.ts';
@@ -28,6 +29,8 @@ export interface ModelInfo {
   name: string;
   config: GPTConfig;
   parameters: ParameterCounts;
+  /** Characters or word pieces (BPE): how the vocabulary's strings read. */
+  tokenizer: TokenizerType;
   /** Token strings in id order. */
   vocabulary: string[];
   /** Seed the weights were initialised from (for a checkpoint: the seed of the fallback). */
@@ -99,7 +102,10 @@ export interface StreamedToken {
   /** 0 for the first generated token, then 1, 2, … */
   index: number;
   id: number;
+  /** The token's readable string (a chip). */
   token: string;
+  /** The text this token adds to the generated text: a character whose bytes span tokens comes with its last one. */
+  text: string;
   /** Probability the token had in the distribution it was drawn from. */
   prob: number;
 }

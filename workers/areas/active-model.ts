@@ -8,7 +8,7 @@ import { ModelReplaced } from '../api/errors.ts';
 import type { WeightsState } from '../api/model.ts';
 import type { GPTConfig } from '../engine/config.ts';
 import type { ParameterTensors } from '../engine/params.ts';
-import type { CharTokenizer } from '../engine/tokenizer.ts';
+import type { Tokenizer } from '../engine/tokenizer.ts';
 import type { TrainingSession } from '../training-session.ts';
 
 export interface LoadedModel {
@@ -16,7 +16,7 @@ export interface LoadedModel {
   name: string;
   config: GPTConfig;
   params: ParameterTensors;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
   /** Seed the weights were initialised from. */
   seed: number;
   /** File the weights came from, when they did. */

@@ -33,13 +33,13 @@ import {
   topNeurons,
 } from '../engine/inspect.ts';
 import type { ParameterTensors } from '../engine/params.ts';
-import type { CharTokenizer } from '../engine/tokenizer.ts';
+import type { Tokenizer } from '../engine/tokenizer.ts';
 import { type ActiveModel, contextIds } from './active-model.ts';
 import type { TrainingArea } from './training.ts';
 import { type TransferFunction, transferCopy } from './transfer.ts';
 
 /** What an answer is computed from: the weights in use, the tokenizer, and a prompt's token ids. */
-type Compute<T> = (params: ParameterTensors, tokenizer: CharTokenizer, ids: (text: string) => number[]) => T;
+type Compute<T> = (params: ParameterTensors, tokenizer: Tokenizer, ids: (text: string) => number[]) => T;
 
 export class InspectorArea implements InspectorApi {
   constructor(

@@ -50,6 +50,7 @@ export class ModelArea implements ModelApi {
       name,
       config: { ...config },
       parameters: countParameters(config),
+      tokenizer: tokenizer.type,
       vocabulary: [...tokenizer.vocab],
       seed,
       weights: this.active.weights(),
@@ -67,13 +68,14 @@ export class ModelArea implements ModelApi {
   async tokenize(text: string): Promise<Tokenization> {
     const { tokenizer, config } = this.active.model;
     const { ids, unknown } = tokenizer.encodeWithReport(text);
-    const pieces = [...text];
     const dropped = Math.max(0, ids.length - config.blockSize);
     const kept = ids.slice(dropped);
+    // Characters keep the input's own (an unknown one included); word pieces are the text their bytes decode to.
+    const pieces = tokenizer.type === 'char' ? [...text].slice(dropped) : kept.map(tokenizer.streamDecoder());
     return {
       ids: kept,
       tokens: kept.map((id) => tokenizer.token(id)),
-      pieces: pieces.slice(dropped),
+      pieces,
       unknown,
       dropped,
       truncated: dropped > 0,
@@ -102,7 +104,14 @@ export class ModelArea implements ModelApi {
   async sample(text: string, sampling: SamplingOptions, seed: number): Promise<StreamedToken> {
     const model = this.active.model;
     for await (const drawn of this.backends.sample(contextIds(model, text), { ...sampling, maxTokens: 1, seed })) {
-      return { index: 0, id: drawn.id, token: model.tokenizer.token(drawn.id), prob: drawn.probs[drawn.id]! };
+      const { tokenizer } = model;
+      return {
+        index: 0,
+        id: drawn.id,
+        token: tokenizer.token(drawn.id),
+        text: tokenizer.decode([drawn.id]),
+        prob: drawn.probs[drawn.id]!,
+      };
     }
     throw new Error('no token was drawn');
   }
@@ -112,6 +121,7 @@ export class ModelArea implements ModelApi {
     const { model, signal } = this.active;
     const tokens = this.backends.sample(contextIds(model, prompt), request);
     const ids: number[] = [];
+    const textOf = model.tokenizer.streamDecoder();
     let stopped = false;
     while (ids.length < request.maxTokens) {
       // A cancel, a newer generate or a new model can arrive between two tokens.
@@ -126,7 +136,7 @@ export class ModelArea implements ModelApi {
       ids.push(id);
       // Waiting for the page to take each token keeps it in step, and every token is
       // delivered before the result (callbacks and results travel on different ports).
-      await onToken({ index: ids.length - 1, id, token: model.tokenizer.token(id), prob: probs[id]! });
+      await onToken({ index: ids.length - 1, id, token: model.tokenizer.token(id), text: textOf(id), prob: probs[id]! });
     }
     await tokens.return(undefined);
     return { text: model.tokenizer.decode(ids), ids, stopped };

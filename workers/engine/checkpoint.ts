@@ -21,20 +21,20 @@ import {
   type ParameterTensors,
 } from './params.ts';
 import { type NamedTensor, parseSafetensors, readTensor, type SafetensorsFile, writeSafetensors } from './safetensors.ts';
-import { CharTokenizer, type TokenizerJSON } from './tokenizer.ts';
+import { tokenizerFromJSON, type Tokenizer } from './tokenizer.ts';
 
 /** A model as the playground holds it. */
 export interface GPTModel {
   config: GPTConfig;
   params: ParameterTensors;
-  tokenizer: CharTokenizer;
+  tokenizer: Tokenizer;
 }
 
 /** What a checkpoint file holds: the tokenizer is missing from Hugging Face's files. */
 export interface Checkpoint {
   config: GPTConfig;
   params: ParameterTensors;
-  tokenizer?: CharTokenizer;
+  tokenizer?: Tokenizer;
 }
 
 /** The fields of a Hugging Face GPT-2 config.json that decide the tensor shapes. */
@@ -179,7 +179,7 @@ function fromMetadata<T>(file: SafetensorsFile, key: string, what: string, read:
   }
 }
 
-function checkTokenizerFits(tokenizer: CharTokenizer, config: GPTConfig): void {
+function checkTokenizerFits(tokenizer: Tokenizer, config: GPTConfig): void {
   if (tokenizer.size !== config.vocabSize) {
     fail(`the tokenizer has ${tokenizer.size} tokens but the config's vocabSize is ${config.vocabSize}`);
   }
@@ -306,9 +306,9 @@ function readTensors(file: SafetensorsFile, givenConfig: HFConfigJSON | GPTConfi
     }
   }
 
-  let tokenizer: CharTokenizer | undefined;
+  let tokenizer: Tokenizer | undefined;
   if (TOKENIZER_METADATA_KEY in file.metadata) {
-    tokenizer = fromMetadata(file, TOKENIZER_METADATA_KEY, 'tokenizer', (json) => CharTokenizer.fromJSON(json as TokenizerJSON));
+    tokenizer = fromMetadata(file, TOKENIZER_METADATA_KEY, 'tokenizer', tokenizerFromJSON);
     checkTokenizerFits(tokenizer, config);
   }
 

@@ -24,7 +24,7 @@ import { type ActivationTensors, checkSequence, forward, forwardActivations, lay
 import { layerView, type ParameterTensors, unembedding } from './params.ts';
 import { Random } from './random.ts';
 import { softmax } from './sampling.ts';
-import { type CharTokenizer, UNKNOWN_ID } from './tokenizer.ts';
+import { type Tokenizer, UNKNOWN_ID } from './tokenizer.ts';
 import { excerpt } from '../api/errors.ts';
 
 type Ids = readonly number[];
@@ -37,12 +37,12 @@ function largest(scores: ArrayLike<number>, count: number, leaveOut: ReadonlySet
   return ids.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, count);
 }
 
-function topTokens(tokenizer: CharTokenizer, scores: ArrayLike<number>, count: number): TokenScore[] {
+function topTokens(tokenizer: Tokenizer, scores: ArrayLike<number>, count: number): TokenScore[] {
   return largest(scores, count).map((id) => ({ id, token: tokenizer.token(id), score: scores[id] }));
 }
 
 /** Tokens whose unembedding rows have the largest dot product with `vector` [C]: what it pushes up. */
-function promotedBy(params: ParameterTensors, tokenizer: CharTokenizer, vector: Float32Array, count: number): TokenScore[] {
+function promotedBy(params: ParameterTensors, tokenizer: Tokenizer, vector: Float32Array, count: number): TokenScore[] {
   const { nEmbd: C, vocabSize: V } = params.config;
   const dots = new Float32Array(V);
   unembedForward(dots, vector, unembedding(params), 1, C, V);
@@ -74,7 +74,7 @@ function nextTokenOdds(logits: Float32Array, T: number, V: number): Float32Array
 /** The prompt run with capture and the interventions asked for; the `top` likeliest next tokens. */
 export function inspect(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   ids: Ids,
   interventions: Interventions = {},
   top = 10,
@@ -95,7 +95,7 @@ export function inspect(
 /** What every head (layer-major) adds to the residual stream at `position`, and the tokens that pushes up. */
 export function headUpdates(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   ids: Ids,
   position: number,
   promoteCount = 5,
@@ -132,7 +132,7 @@ export function headUpdates(
 /** The `count` most active MLP neurons (post-GELU) of `layer` at `position`, and what each pushes up. */
 export function topNeurons(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   ids: Ids,
   position: number,
   layer: number,
@@ -157,18 +157,31 @@ export function topNeurons(
   return { layer, position, neurons };
 }
 
+/** True when `ids` starts with every id of `prefix`. */
+const startsWithIds = (ids: readonly number[], prefix: readonly number[]): boolean => prefix.every((id, i) => ids[i] === id);
+
 /**
  * The facts as prompts the model reads, with where the subject's name ends in
  * the prompt's tokens. Leaves out facts the tokenizer cannot spell and those
- * whose name falls outside the last blockSize tokens.
+ * whose name falls outside the last blockSize tokens. When the answer's leading
+ * whitespace is a token of its own (characters), it moves to the end of the
+ * prompt, so the answer's first token is a word's, not a space; a word piece
+ * that holds its space (" basketball") stays whole.
  */
-export function factPrompts(tokenizer: CharTokenizer, facts: readonly Fact[], blockSize: number): FactPrompt[] {
+export function factPrompts(tokenizer: Tokenizer, facts: readonly Fact[], blockSize: number): FactPrompt[] {
   const prompts: FactPrompt[] = [];
-  for (const { subject, prompt, answer } of facts) {
-    const nameStart = prompt.indexOf(subject);
-    if (nameStart < 0 || tokenizer.encodeWithReport(prompt + answer).unknown.length > 0) continue;
+  for (const fact of facts) {
+    let { prompt, answer } = fact;
+    const nameStart = prompt.indexOf(fact.subject);
+    const whole = tokenizer.encodeWithReport(prompt + answer);
+    if (nameStart < 0 || whole.unknown.length > 0) continue;
+    const space = /^\s+/.exec(answer)?.[0] ?? '';
+    if (space && space !== answer && startsWithIds(whole.ids, tokenizer.encode(prompt + space))) {
+      prompt += space;
+      answer = answer.slice(space.length);
+    }
     const dropped = Math.max(0, tokenizer.encode(prompt).length - blockSize);
-    const namePosition = tokenizer.encode(prompt.slice(0, nameStart + subject.length)).length - 1 - dropped;
+    const namePosition = tokenizer.encode(prompt.slice(0, nameStart + fact.subject.length)).length - 1 - dropped;
     if (namePosition >= 0) prompts.push({ prompt, answer, namePosition });
   }
   return prompts;
@@ -200,7 +213,7 @@ function cosinesWithRows(matrix: Float32Array, vector: ArrayLike<number>, C: num
 /** The `count` tokens whose embeddings point most nearly along `vector`, leaving out the query tokens and the unknown token. */
 function nearestEmbeddings(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   vector: ArrayLike<number>,
   query: Ids,
   count: number,
@@ -220,14 +233,14 @@ function embeddingRow(params: ParameterTensors, id: number): Float32Array {
 }
 
 /** Tokens nearest (cosine) to token `id` in the embedding matrix. */
-export function nearestTokens(params: ParameterTensors, tokenizer: CharTokenizer, id: number, count: number): Neighbour[] {
+export function nearestTokens(params: ParameterTensors, tokenizer: Tokenizer, id: number, count: number): Neighbour[] {
   return nearestEmbeddings(params, tokenizer, embeddingRow(params, id), [id], count);
 }
 
 /** Tokens nearest (cosine) to wte[a] − wte[b] + wte[c]. */
 export function tokenArithmetic(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   a: number,
   b: number,
   c: number,
@@ -304,7 +317,7 @@ function scale(v: Float64Array, factor: number): void {
 }
 
 /** Every token's embedding on the first two principal components of the (centred) embedding matrix. */
-export function embeddingMap(params: ParameterTensors, tokenizer: CharTokenizer): EmbeddingMap {
+export function embeddingMap(params: ParameterTensors, tokenizer: Tokenizer): EmbeddingMap {
   const { vocabSize: V, nEmbd: C } = params.config;
   const mean = new Float64Array(C);
   for (let v = 0; v < V; v++) for (let c = 0; c < C; c++) mean[c] += params.wte[v * C + c] / V;
@@ -361,7 +374,7 @@ interface PromptPosition {
 /** Cosine similarity of two positions' residual vectors, at the input and after every layer. */
 export function contextualSimilarity(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   first: PromptPosition,
   second: PromptPosition,
 ): ContextualSimilarity {
@@ -376,7 +389,7 @@ export function contextualSimilarity(
 /** The model's final LayerNorm and unembedding applied to the residual stream at `position` after every layer. */
 export function logitLens(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   ids: Ids,
   position: number,
   count: number,
@@ -395,7 +408,7 @@ export function logitLens(
 /** The prompt's likeliest next tokens and every layer's attention patterns, for the time-lapse at `step`. */
 export function timelapseFrame(
   params: ParameterTensors,
-  tokenizer: CharTokenizer,
+  tokenizer: Tokenizer,
   ids: Ids,
   step: number,
   count: number,

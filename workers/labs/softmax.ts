@@ -7,7 +7,7 @@ import { forward } from '../engine/model.ts';
 import type { ParameterTensors } from '../engine/params.ts';
 import { Random } from '../engine/random.ts';
 import { argmax, nextTokenProbabilities, sampleFrom, softmax as engineSoftmax } from '../engine/sampling.ts';
-import type { CharTokenizer } from '../engine/tokenizer.ts';
+import type { Tokenizer } from '../engine/tokenizer.ts';
 import type { ModelLogits, SoftmaxResult } from '../api/labs.ts';
 import { excerpt } from '../api/errors.ts';
 
@@ -42,12 +42,7 @@ export function sampleCounts(logits: readonly number[], temperature: number, dra
 }
 
 /** The logits after the prompt's last token (the model reads at most its context): the `count` largest, largest first. */
-export function modelLogits(
-  params: ParameterTensors,
-  tokenizer: CharTokenizer,
-  ids: readonly number[],
-  count: number,
-): ModelLogits {
+export function modelLogits(params: ParameterTensors, tokenizer: Tokenizer, ids: readonly number[], count: number): ModelLogits {
   if (!Number.isInteger(count) || count < 1)
     throw new Error(`the number of tokens must be a whole number ≥ 1, got ${excerpt(count)}`);
   const { blockSize, vocabSize: V } = params.config;
