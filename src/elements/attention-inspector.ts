@@ -7,8 +7,8 @@
  * from the worker through `client`.
  *
  * Properties: client (AttentionInspectorClient: EngineClient, set by the inspector panel), text (the prompt),
- *   start ({layer, head} or null: the head chosen when the first inspection comes, if the model has it, with the
- *   last token as the query: the inspector panel names the default model's adjective head for its example).
+ *   start ({layer, head} or null: the head chosen when the next inspection comes after it is set, if the model has
+ *   it, with the last token as the query: the inspector panel names the default model's adjective head for its example).
  * Parts: status, error, overview, layer-label, head-label, thumbnail (also "selected" on the chosen head),
  *   head-view, head-title, stages, stage (each radio), stage-caption, head-heatmap, queries (the token chips),
  *   query (each chip; also "selected"), updates (the table), update-row, update-head (the head's button),
@@ -99,6 +99,8 @@ export class AttentionInspector extends LitElement {
   private heads: HeadArrays[][] = [];
   /** Tokens as shown on the axes (spaces and line breaks visible). */
   private labels: string[] = [];
+  /** `start` was set and the inspection that applies it has not come yet. */
+  private startPending = false;
   /** The text the shown inspection was made from (head updates ask about the same text). */
   private inspectedText = '';
   /** The prompt runs once typing pauses; head updates follow the newest query chosen. */
@@ -213,6 +215,7 @@ export class AttentionInspector extends LitElement {
 
   // willUpdate: the busy state goes into this render, not a second one.
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('start')) this.startPending = this.start !== null;
     if (!changed.has('client') && !changed.has('text')) return;
     if (this.client) void this.inspect(this.client);
     else this.inspectAsk.drop();
@@ -247,13 +250,13 @@ export class AttentionInspector extends LitElement {
       }),
     );
     this.labels = inspection.tokens.map(visibleToken);
-    const first = this.inspection === null;
     this.inspection = inspection;
     this.inspectedText = text;
     this.layer = Math.min(this.layer, nLayer - 1);
     this.head = Math.min(this.head, nHead - 1);
-    const preset = this.start;
-    if (first && preset && preset.layer < nLayer && preset.head < nHead) {
+    const preset = this.startPending ? this.start : null;
+    this.startPending = false;
+    if (preset && preset.layer < nLayer && preset.head < nHead) {
       this.selectHead(preset.layer, preset.head);
       void this.loadUpdates(T - 1);
     } else if (this.query !== null && this.query < T) void this.loadUpdates(this.query);

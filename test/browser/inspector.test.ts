@@ -92,7 +92,17 @@ describe('<llm-inspector-panel> examples while the prompt is empty', () => {
   const silent = { inspector: never, model: never, training: never } as unknown as InspectorPanelClient;
   const modelWith = (vocabulary: string[]): ModelInfo => {
     const config = { vocabSize: vocabulary.length, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, tied: true };
-    return { name: 'test', config, parameters: countParameters(config), vocabulary, seed: 1, weights: 'random', step: 0 };
+    const tokenizer = vocabulary.some((token) => token.length > 1) ? 'bpe' : 'char';
+    return {
+      name: 'test',
+      config,
+      parameters: countParameters(config),
+      tokenizer,
+      vocabulary,
+      seed: 1,
+      weights: 'random',
+      step: 0,
+    };
   };
   const WORDS = [
     '\uFFFD',
