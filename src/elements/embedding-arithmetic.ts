@@ -8,7 +8,7 @@
  * Parts: explanation, status, error, arithmetic-a, arithmetic-b, arithmetic-c (each with -search and -found),
  *   arithmetic-results, neighbour, neighbour-token, neighbour-bar, neighbour-value.
  */
-import { css, html } from 'lit';
+import { html } from 'lit';
 import type { Neighbour, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
 import { describeToken } from '../visible-token.ts';
@@ -77,17 +77,6 @@ export class ArithmeticSection extends EmbeddingSection<Neighbour[], ArithmeticC
       ${this.renderAnswer((results) => cosineList(results, 'arithmetic-results', 'Tokens nearest to a − b + c'))}
     `;
   }
-
-  static override styles = [
-    EmbeddingSection.styles,
-    css`
-      .operator {
-        font-family: var(--_mono);
-        font-size: 1.2rem;
-        padding-bottom: 0.3rem;
-      }
-    `,
-  ];
 }
 
 customElements.define('llm-embedding-arithmetic', ArithmeticSection);

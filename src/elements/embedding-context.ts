@@ -399,6 +399,9 @@ export class ContextSection extends EmbeddingSection<Comparisons, ContextClient>
     inputs,
     visuallyHidden,
     css`
+      .pickers {
+        align-items: end;
+      }
       textarea {
         min-height: 3.5rem;
         resize: vertical;

@@ -143,19 +143,13 @@ export class DirectionsSection extends EmbeddingSection<Directions, DirectionsCl
     css`
       .pair {
         display: flex;
-        align-items: end;
+        align-items: flex-start;
         gap: 0.5rem;
       }
-      .operator,
       .beside {
-        font-family: var(--_mono);
-        font-size: 1.2rem;
-        padding-bottom: 2.4rem;
-      }
-      .beside {
-        font-family: var(--_font);
         font-size: 0.85rem;
         color: var(--_muted);
+        padding-top: 1.5rem;
       }
       .number {
         font-family: var(--_mono);

@@ -219,10 +219,11 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
       :host(:not([active])) {
         display: none;
       }
+      /* Pickers line up at the top: under each drop-down sit its search box and count. */
       .pickers {
         display: flex;
         flex-wrap: wrap;
-        align-items: end;
+        align-items: flex-start;
         gap: 0.5rem 0.75rem;
         margin: 0.5rem 0;
       }
@@ -232,6 +233,12 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
         gap: 0.2rem;
         font-size: 0.85rem;
         color: var(--_muted);
+      }
+      /* An operator between pickers (a − b + c), level with the drop-downs under their labels. */
+      .operator {
+        font-family: var(--_mono);
+        font-size: 1.2rem;
+        padding-top: 1.25rem;
       }
       .picker {
         display: flex;
