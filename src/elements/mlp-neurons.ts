@@ -425,7 +425,7 @@ export class MlpNeurons extends LitElement {
         Each layer's MLP has a row of neurons. A neuron reads one direction of the residual stream, fires when the token
         lines up with it (GELU lets positive values through and nearly silences negative ones), and adds its own direction
         back. Read through the unembedding, that direction pushes some next tokens up. A neuron that fires on a person's
-        name and pushes up the first letter of their sport is a fact stored in the weights.
+        name and pushes up the start of their sport is a fact stored in the weights.
       </p>
       ${!this.client ? html`<p class="empty">Waiting for the model…</p>` : facts ? this.renderFacts() : this.renderPrompt()}
     `;
@@ -524,7 +524,6 @@ export class MlpNeurons extends LitElement {
 
   private renderReading({ fact, tokens, top, reports }: FactReading) {
     const name = tokens[fact.namePosition] ?? '';
-    const first = fact.answer.trimStart()[0] ?? '';
     return html`
       <div class=${this.factBusy ? 'stale' : ''}>
         <p class="fact-prompt" part="fact-prompt">${tokens.map(
@@ -544,7 +543,7 @@ export class MlpNeurons extends LitElement {
         </ol>
         <p class="caption">
           The neurons that fire most on ${describeToken(name)}, where the name ends, in each layer, and the tokens they
-          push up. Outlined: ${describeToken(first)}, the first letter of the answer.
+          push up. Outlined: tokens that start the answer, "${fact.answer.trim()}".
         </p>
         <ol class="fact-layers" part="fact-layers">
           ${reports.map(
