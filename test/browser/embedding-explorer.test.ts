@@ -627,6 +627,27 @@ describe('<llm-embedding-explorer>', function () {
       );
     });
 
+    it('a map of many tokens labels only the example words, and says so', async () => {
+      const many = [...WORDS, ...Array.from({ length: 200 }, (_, i) => ` w${i}`)];
+      const drawn: string[] = [];
+      const fillText = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (label: string, ...rest: [number, number]) {
+        drawn.push(label);
+        return fillText.call(this, label, ...rest);
+      };
+      try {
+        await mount(new FakeInspector(many, wordPieces), '');
+        await open('map');
+        await settled();
+        await waitFor(() => drawn.length > 0, 'the labels');
+        const labelled = [' tower', ' towers', ' king', ' queen', ' man', ' woman', ' cats', ' cat', ' dogs', ' dog'];
+        expect([...new Set(drawn)].sort()).to.deep.equal(labelled.map((word) => word.replace(' ', '␣')).sort());
+        expect(text(part('explained'))).to.contain(`Of the ${many.length} dots, only the ${labelled.length} words of pairs`);
+      } finally {
+        CanvasRenderingContext2D.prototype.fillText = fillText;
+      }
+    });
+
     it('a character model gets no word examples', async () => {
       await mount(new FakeInspector(), '');
       await open('context');
