@@ -5,6 +5,7 @@
  *   forward  print the logits for a sequence of tokens
  *   loss     print the mean cross-entropy of next-token predictions (and write its gradients)
  *   sample   generate text
+ *   tokenize print a text's token ids and token strings
  *   train    train a model from scratch on a text file or the built-in corpus
  *
  * Results go to stdout as JSON (sample prints text unless --json; train's
@@ -24,7 +25,7 @@ import {
   writeCheckpoint,
 } from './engine/checkpoint.ts';
 import { type GPTConfig, validateConfig } from './engine/config.ts';
-import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
+import { BUILTIN_BPE_VOCAB, DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
 import { generateCorpus } from './corpus/corpus.ts';
 import { corpusFromBytes } from './corpus/validate.ts';
 import { splitTokens } from './engine/data.ts';
@@ -34,7 +35,7 @@ import { crossEntropy, forward, lossAndGradients } from './engine/model.ts';
 import { createParameters, initParameters } from './engine/params.ts';
 import { MODEL_PRESETS, presetConfig } from './engine/presets.ts';
 import { parseSafetensors } from './engine/safetensors.ts';
-import { CharTokenizer } from './engine/tokenizer.ts';
+import { type TokenizerChoice, tokenizerForCorpus } from './engine/tokenizer.ts';
 import { DEFAULT_TRAINING, type StepReport, Trainer, type TrainingSettings } from './engine/train.ts';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -134,7 +135,7 @@ function loadCheckpoint(values: Values): Checkpoint {
 function encode(model: Checkpoint, text: string, flag: string): number[] {
   if (!model.tokenizer) {
     fail(
-      `this checkpoint has no tokenizer in its metadata (Hugging Face GPT-2 files use BPE, which the playground does not read): give token ids with --tokens instead of ${flag}`,
+      `this checkpoint has no tokenizer in its metadata (Hugging Face files keep theirs apart): give token ids with --tokens instead of ${flag}`,
     );
   }
   const { ids, unknown } = model.tokenizer.encodeWithReport(text);
@@ -166,6 +167,21 @@ const CHECKPOINT_OPTIONS: Record<string, OptionSpec> = {
 };
 
 const TOKENS_OPTION: OptionSpec = { type: 'string', placeholder: '1,2,3', help: 'input token ids' };
+
+/** --tokenizer and its --vocab-size (`vocabSize`: the size a BPE gets when none is given). */
+function tokenizerChoice(values: Values, vocabSize: number | undefined): TokenizerChoice {
+  const type = (values.tokenizer as string | undefined) ?? 'char';
+  if (type === 'char') return { type };
+  if (type !== 'bpe') fail(`--tokenizer must be char or bpe, got ${excerpt(type)}`);
+  if (values['vocab-size'] === undefined && vocabSize === undefined) fail('--tokenizer bpe needs --vocab-size N');
+  return { type, vocabSize: wholeNumber(values, 'vocab-size', vocabSize ?? 0) };
+}
+
+const TOKENIZER_OPTION: OptionSpec = {
+  type: 'string',
+  placeholder: 'char|bpe',
+  help: 'characters, or word pieces (byte-level BPE) learned from the text with --vocab-size tokens (default char)',
+};
 
 // ---- commands ----
 
@@ -205,14 +221,17 @@ const init: Command = {
     text: {
       type: 'string',
       placeholder: 'FILE',
-      help: 'build the character vocabulary from this text (default: printable ASCII and newline)',
+      help: 'build the vocabulary from this text (default: printable ASCII and newline)',
     },
+    tokenizer: TOKENIZER_OPTION,
     seed: { type: 'string', placeholder: 'S', help: `random seed for the weights (default ${DEFAULT_SEED})` },
   },
   async run(values) {
     const out = required(values, 'out');
     const fromText = typeof values.text === 'string';
-    const tokenizer = fromText ? CharTokenizer.fromText(readTextFile(values.text as string, '--text')) : defaultTokenizer();
+    const choice = tokenizerChoice(values, undefined);
+    if (choice.type === 'bpe' && !fromText) fail('--tokenizer bpe needs --text FILE to learn its merges from');
+    const tokenizer = fromText ? tokenizerForCorpus(readTextFile(values.text as string, '--text'), choice) : defaultTokenizer();
     const config: GPTConfig = {
       ...DEFAULT_CONFIG,
       vocabSize: tokenizer.size,
@@ -232,7 +251,12 @@ const init: Command = {
       );
     const params = initParameters(config, wholeNumber(values, 'seed', DEFAULT_SEED));
     writeFileSync(out, writeCheckpoint({ config, params, tokenizer: fits ? tokenizer : undefined }));
-    print({ out, config, parameters: params.data.length, tokenizer: fits ? { type: 'char', size: tokenizer.size } : null });
+    print({
+      out,
+      config,
+      parameters: params.data.length,
+      tokenizer: fits ? { type: tokenizer.type, size: tokenizer.size } : null,
+    });
   },
 };
 
@@ -320,16 +344,31 @@ const sample: Command = {
       const ids = Array.from(tokens, ({ id }) => id);
       print({ prompt: promptIds, tokens: ids, text: tokenizer ? tokenizer.decode(ids) : null });
     } else if (tokenizer) {
-      // Streams each token as it is drawn; the prompt goes out with the first, so a bad option fails before any output.
+      // Streams each token's text as it is drawn (a character split across tokens with its last one); the prompt
+      // goes out with the first, so a bad option fails before any output.
+      const textOf = tokenizer.streamDecoder();
       let pending = tokenizer.decode(promptIds);
       for (const { id } of tokens) {
-        process.stdout.write(pending + tokenizer.token(id));
+        process.stdout.write(pending + textOf(id));
         pending = '';
       }
       process.stdout.write(`${pending}\n`);
     } else {
       print(Array.from(tokens, ({ id }) => id));
     }
+  },
+};
+
+const tokenize: Command = {
+  summary: 'print the token ids and token strings of a text, as {"ids": [...], "tokens": [...]}',
+  options: {
+    ...CHECKPOINT_OPTIONS,
+    text: { type: 'string', placeholder: 'TEXT', help: "the text, encoded with the checkpoint's tokenizer (required)" },
+  },
+  run(values) {
+    const model = loadCheckpoint(values);
+    const ids = encode(model, required(values, 'text'), '--text');
+    print({ ids, tokens: ids.map((id) => model.tokenizer!.token(id)) });
   },
 };
 
@@ -383,7 +422,7 @@ function reportProgress(
 }
 
 const trainCommand: Command = {
-  summary: 'train a model from scratch (character tokenizer of the corpus, a size preset) and write it as a checkpoint',
+  summary: 'train a model from scratch (a tokenizer made from the corpus, a size preset) and write it as a checkpoint',
   options: {
     corpus: {
       type: 'string',
@@ -395,6 +434,8 @@ const trainCommand: Command = {
       placeholder: 'P',
       help: `model size: ${MODEL_PRESETS.map((p) => p.id).join(', ')} (default small)`,
     },
+    tokenizer: TOKENIZER_OPTION,
+    'vocab-size': { type: 'string', placeholder: 'N', help: `tokens of a BPE tokenizer (default ${BUILTIN_BPE_VOCAB})` },
     steps: { type: 'string', placeholder: 'N', help: `optimisation steps (default ${DEFAULT_TRAINING.totalSteps})` },
     seed: { type: 'string', placeholder: 'S', help: `random seed for the weights and the batches (default ${DEFAULT_SEED})` },
     out: { type: 'string', placeholder: 'FILE', help: 'where to write the .safetensors checkpoint (required)' },
@@ -412,8 +453,10 @@ const trainCommand: Command = {
     for (const [flag, { key, whole }] of Object.entries(TRAINING_FLAGS)) {
       if (values[flag] !== undefined) settings[key] = whole ? wholeNumber(values, flag, 0) : decimal(values, flag, 0);
     }
+    const choice = tokenizerChoice(values, BUILTIN_BPE_VOCAB);
+    if (choice.type === 'char' && values['vocab-size'] !== undefined) fail('--vocab-size is for --tokenizer bpe');
     const text = readCorpus((values.corpus as string | undefined) ?? 'builtin');
-    const tokenizer = CharTokenizer.fromText(text);
+    const tokenizer = tokenizerForCorpus(text, choice);
     const config = presetConfig((values.preset as string | undefined) ?? 'small', tokenizer.size);
     const params = initParameters(config, seed);
     const trainer = new Trainer(params, splitTokens(tokenizer.encode(text)), settings);
@@ -433,6 +476,7 @@ const trainCommand: Command = {
     print({
       out,
       config,
+      tokenizer: tokenizer.type,
       parameters: params.data.length,
       steps: totalSteps,
       tokens: trainer.tokensSeen,
@@ -444,7 +488,7 @@ const trainCommand: Command = {
   },
 };
 
-const COMMANDS: Record<string, Command> = { init, forward: forwardCommand, loss, sample, train: trainCommand };
+const COMMANDS: Record<string, Command> = { init, forward: forwardCommand, loss, sample, tokenize, train: trainCommand };
 
 // ---- help and dispatch ----
 

@@ -278,6 +278,12 @@ describe('BPE tokenizer', () => {
     }
   });
 
+  it('encodes a chunk of 200,000 characters (one word, no spaces) and decodes it back', () => {
+    const bpe = BpeTokenizer.train(randomSentences(300), 300);
+    const word = Array.from({ length: 200_000 }, () => pick(['k', 'i', 'n', 'g', 'é'])).join('');
+    expect(bpe.decode(bpe.encode(word))).to.equal(word);
+  });
+
   it('decodes any list of ids without throwing', () => {
     const bpe = BpeTokenizer.train(randomSentences(300), 300);
     for (let trial = 0; trial < 100; trial++) {

@@ -3,7 +3,9 @@
 // a real quota error, blocked storage, and a schema-1 record written by hand.
 import { expect } from 'chai';
 import { executeServerCommand } from '@web/test-runner-commands';
+import { BpeTokenizer } from '../../workers/engine/bpe.ts';
 import { Random } from '../../workers/engine/random.ts';
+import { tokenizerFromJSON } from '../../workers/engine/tokenizer.ts';
 import { DEFAULT_CHARACTERS, DEFAULT_CONFIG } from '../../workers/engine/defaults.ts';
 import { DEFAULT_TRAINING } from '../../workers/engine/train.ts';
 import { type CheckpointInput, CheckpointStore, ORPHAN_AGE_MS, StorageProblem } from '../../workers/store/checkpoint-store.ts';
@@ -184,6 +186,16 @@ describe('CheckpointStore', function () {
     expect(loaded!.created).to.equal(summary.created);
     expectSameRecord(await store.load(imported.id), imported, 'imported');
     expect(await store.load(CheckpointStore.newId())).to.equal(null);
+  });
+
+  it('gives back a word-piece (BPE) tokenizer as saved: vocabulary and merges', async () => {
+    const store = freshStore();
+    const tokenizer = BpeTokenizer.train(`${randomText(2000)} naïve 🎉`.repeat(3), 300);
+    const record = { ...importedRecord('Pieces', 1000), tokenizer: tokenizer.toJSON() };
+    await store.save(record);
+    const loaded = await store.load(record.id);
+    expectSameRecord(loaded, record);
+    expect(tokenizerFromJSON(loaded!.tokenizer).toJSON()).to.deep.equal(tokenizer.toJSON());
   });
 
   it('lists the models most recently saved first, with their sizes', async () => {

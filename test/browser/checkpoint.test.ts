@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { GPTConfig } from '../../workers/engine/config.ts';
 import { createParameters, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
+import { BpeTokenizer } from '../../workers/engine/bpe.ts';
 import { CharTokenizer } from '../../workers/engine/tokenizer.ts';
 import {
   importCheckpoint,
@@ -109,6 +110,17 @@ describe('checkpoint round trip', () => {
       expect(loaded.tokenizer!.vocab).to.deep.equal(tokenizer.vocab);
     });
   }
+
+  it('write → read keeps a BPE tokenizer: its vocabulary, merges and encodings', () => {
+    const tokenizer = BpeTokenizer.train(`${TEXT} — naïve 🎉\n`.repeat(20), 270);
+    const config: GPTConfig = { vocabSize: tokenizer.size, blockSize: 7, nLayer: 1, nHead: 2, nEmbd: 6, tied: true };
+    const loaded = readCheckpoint(writeCheckpoint({ config, params: randomParams(config, 13), tokenizer }));
+    expect(loaded.tokenizer!.type).to.equal('bpe');
+    expect(loaded.tokenizer!.toJSON()).to.deep.equal(tokenizer.toJSON());
+    for (const text of [TEXT, ' naïve 🎉 world', '\ud800 ½ \\x41']) {
+      expect(loaded.tokenizer!.encode(text)).to.deep.equal(tokenizer.encode(text));
+    }
+  });
 
   it('writes Hugging Face GPT-2 names and Conv1D layouts, checked byte by byte', () => {
     const C = 6;
@@ -564,6 +576,26 @@ describe('importCheckpoint', () => {
       'a tokenizer that is not one',
       () => ({ ...ourMetadata(), tokenizer: JSON.stringify({ type: 'char', vocab: ['\uFFFD', 'ab'] }) }),
       `This file can't be imported: the tokenizer in the file's metadata is invalid: token 1 is not a single character: "ab"`,
+    ],
+    [
+      'a BPE tokenizer whose merge makes a token not in its vocabulary',
+      () => ({
+        ...ourMetadata(),
+        tokenizer: JSON.stringify({
+          type: 'bpe',
+          vocab: Array.from({ length: config.vocabSize }, (_, i) => `t${i}`),
+          merges: [['t1', 't2']],
+        }),
+      }),
+      `This file can't be imported: the tokenizer in the file's metadata is invalid: a vocabulary without the unknown token`,
+    ],
+    [
+      'a BPE merge of tokens not in the vocabulary',
+      () => {
+        const vocab = ['\uFFFD', ...'abcdefghijklmnopqrstuvwxyz'].slice(0, config.vocabSize);
+        return { ...ourMetadata(), tokenizer: JSON.stringify({ type: 'bpe', vocab, merges: [['zz', 'q']] }) };
+      },
+      `This file can't be imported: the tokenizer in the file's metadata is invalid: merge 0 joins a token that is not in the vocabulary: ["zz","q"]`,
     ],
     [
       'a tokenizer that is not JSON',

@@ -706,6 +706,44 @@ function tokenizers(): Malformed[] {
         problem: invalid(`token ${index} ${reason}$`),
       };
     }),
+    // Word pieces (BPE): the same vocabulary read as bytes, with merges; each broken entry named by its index.
+    ...(
+      [
+        ['\\q', 'a backslash that escapes nothing', 'is not bytes in readable form.*"\\\\\\\\q"'],
+        ['\\x41', '\\x41 for a byte that reads as text', 'is not bytes in readable form'],
+        ['\ud800', 'a lone surrogate', 'is not bytes in readable form'],
+        ['', 'empty', 'is empty'],
+        [7, '7', 'is not a string: 7'],
+      ] as const
+    ).map(([token, what, reason]) => {
+      const index = between(1, ours.length);
+      const vocab: unknown[] = [...ours];
+      vocab[index] = token;
+      return {
+        what: `BPE token ${index} ${what}`,
+        file: metadata({ tokenizer: JSON.stringify({ type: 'bpe', vocab, merges: [] }) }),
+        problem: invalid(`token ${index} ${reason}`),
+      };
+    }),
+    {
+      what: 'a BPE merge of a token not in the vocabulary',
+      file: metadata({
+        tokenizer: JSON.stringify({
+          type: 'bpe',
+          vocab: ours,
+          merges: [
+            [ours[1], ours[2]],
+            [ours[1], '\u{1F600}'],
+          ],
+        }),
+      }),
+      problem: invalid(`merge 0 makes ${literal(JSON.stringify(ours[1]! + ours[2]!))}, which is not in the vocabulary`),
+    },
+    {
+      what: 'BPE merges that are not pairs',
+      file: metadata({ tokenizer: JSON.stringify({ type: 'bpe', vocab: ours, merges: [[ours[1]]] }) }),
+      problem: invalid('merge 0 is not a pair of tokens'),
+    },
     {
       what: 'a tokenizer that is not JSON',
       file: metadata({ tokenizer: vocabulary(ours).slice(0, -3) }),

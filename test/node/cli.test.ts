@@ -507,7 +507,7 @@ describe('mistakes get one clear line and exit code 1', () => {
   });
 
   test('an unknown command or option', () => {
-    assert.match(fails('fly'), /unknown command "fly"; commands: init, forward, loss, sample, train/);
+    assert.match(fails('fly'), /unknown command "fly"; commands: init, forward, loss, sample, tokenize, train/);
     assert.match(fails('forward', '--tokenz', '1'), /forward: Unknown option '--tokenz'/);
   });
 
@@ -531,16 +531,119 @@ describe('mistakes get one clear line and exit code 1', () => {
   });
 });
 
+describe('word pieces (BPE)', () => {
+  // A text where " king" and " queen" are frequent enough to become tokens of their own.
+  const TEXT = 'the king and the queen. the king saw the queen and the prince.\n'.repeat(40);
+  const small = ['--block-size', '16', '--n-layer', '1', '--n-head', '2', '--n-embd', '8'];
+
+  before(() => {
+    writeFileSync(join(dir, 'bpe.txt'), TEXT);
+    ok('init', '--tokenizer', 'bpe', '--vocab-size', '272', '--text', 'bpe.txt', ...small, '--out', 'bpe.safetensors');
+  });
+
+  test('init learns the merges from --text and keeps them in the checkpoint', () => {
+    const report = JSON.parse(
+      ok('init', '--tokenizer', 'bpe', '--vocab-size', '264', '--text', 'bpe.txt', ...small, '--out', 'bpe264.safetensors'),
+    );
+    assert.deepEqual(report.tokenizer, { type: 'bpe', size: 264 });
+    assert.equal(report.config.vocabSize, 264);
+    const metadata = parseSafetensors(readFileSync(join(dir, 'bpe264.safetensors'))).metadata;
+    const tokenizer = JSON.parse(metadata.tokenizer!);
+    assert.equal(tokenizer.type, 'bpe');
+    assert.equal(tokenizer.vocab.length, 264);
+    assert.equal(tokenizer.merges.length, 264 - 256);
+    // ids 0–255 are the bytes themselves.
+    assert.equal(tokenizer.vocab[0x41], 'A');
+    assert.equal(tokenizer.vocab[0xc3], '\\xC3');
+  });
+
+  test('tokenize prints ids and word pieces, a leading space kept with its word', () => {
+    const text = ' the king and the queen';
+    const { ids, tokens } = JSON.parse(ok('tokenize', '--checkpoint', 'bpe.safetensors', '--text', text));
+    assert.equal(tokens.join(''), text);
+    assert.ok(tokens.includes(' king') && tokens.includes(' queen'), tokens.join('|'));
+    assert.equal(ids.length, tokens.length);
+    assert.ok(ids.every((id: number) => Number.isInteger(id) && id >= 0 && id < 272));
+    // Bytes of a character the text never had: each byte its own token, written \xNN.
+    const emoji = JSON.parse(ok('tokenize', '--checkpoint', 'bpe.safetensors', '--text', '🎉'));
+    assert.deepEqual(emoji, { ids: [0xf0, 0x9f, 0x8e, 0x89], tokens: ['\\xF0', '\\x9F', '\\x8E', '\\x89'] });
+  });
+
+  test('tokenize on a character model prints its characters', () => {
+    const { ids, tokens } = JSON.parse(ok('tokenize', '--checkpoint', 'model.safetensors', '--text', 'the fox'));
+    assert.deepEqual(tokens, [...'the fox']);
+    assert.deepEqual(
+      ids,
+      [...'the fox'].map((c) => VOCAB.indexOf(c)),
+    );
+  });
+
+  test('sample streams the same UTF-8 text it decodes at once, bytes split across tokens included', () => {
+    const args = ['--checkpoint', 'bpe.safetensors', '--prompt', 'the king', '--max-tokens', '40', '--seed', '3'];
+    const { text, tokens } = JSON.parse(ok('sample', ...args, '--json'));
+    assert.ok(
+      tokens.some((id: number) => id >= 0x80 && id < 0x100),
+      'random weights draw bytes that are not ASCII',
+    );
+    assert.equal(ok('sample', ...args), `the king${text}\n`);
+  });
+
+  test('train --tokenizer bpe trains on word pieces of the corpus', () => {
+    writeFileSync(join(dir, 'bpe-train.txt'), TEXT.repeat(2));
+    const report = JSON.parse(
+      ok(
+        'train',
+        '--corpus',
+        'bpe-train.txt',
+        '--tokenizer',
+        'bpe',
+        '--vocab-size',
+        '272',
+        '--preset',
+        'tiny',
+        '--steps',
+        '2',
+        '--batch-size',
+        '2',
+        '--out',
+        'bpe-trained.safetensors',
+      ),
+    );
+    assert.equal(report.tokenizer, 'bpe');
+    assert.equal(report.config.vocabSize, 272);
+    const { tokens } = JSON.parse(ok('tokenize', '--checkpoint', 'bpe-trained.safetensors', '--text', ' the queen'));
+    assert.deepEqual(tokens, [' the', ' queen']);
+  });
+
+  test('says what is wrong with a tokenizer choice', () => {
+    assert.match(
+      fails('train', '--tokenizer', 'words', '--out', 'x.safetensors'),
+      /--tokenizer must be char or bpe, got "words"/,
+    );
+    assert.match(fails('train', '--vocab-size', '300', '--out', 'x.safetensors'), /--vocab-size is for --tokenizer bpe/);
+    assert.match(fails('init', '--tokenizer', 'bpe', '--vocab-size', '300', '--out', 'x.safetensors'), /needs --text FILE/);
+    assert.match(fails('init', '--tokenizer', 'bpe', '--text', 'bpe.txt', '--out', 'x.safetensors'), /needs --vocab-size N/);
+    assert.match(
+      fails('init', '--tokenizer', 'bpe', '--vocab-size', '4000', '--text', 'bpe.txt', '--out', 'x.safetensors'),
+      /too small for 4000 tokens.*choose at most \d+ tokens/,
+    );
+    assert.ok(!existsSync(join(dir, 'x.safetensors')));
+  });
+});
+
 describe('help', () => {
   test('each command lists its options', () => {
-    assert.match(ok('--help'), /Commands:\n {2}init .*\n {2}forward .*\n {2}loss .*\n {2}sample .*\n {2}train /);
+    assert.match(ok('--help'), /Commands:\n {2}init .*\n {2}forward .*\n {2}loss .*\n {2}sample .*\n {2}tokenize .*\n {2}train /);
     const expected: Record<string, string[]> = {
-      init: ['--out', '--config', '--vocab-size', '--seed', '--text'],
+      init: ['--out', '--config', '--vocab-size', '--seed', '--text', '--tokenizer'],
+      tokenize: ['--checkpoint', '--text'],
       forward: ['--checkpoint', '--config', '--tokens', '--text'],
       loss: ['--checkpoint', '--tokens', '--targets', '--grads'],
       sample: ['--checkpoint', '--prompt', '--max-tokens', '--temperature', '--top-k', '--top-p', '--seed'],
       train: [
         '--corpus',
+        '--tokenizer',
+        '--vocab-size',
         '--preset',
         '--steps',
         '--seed',

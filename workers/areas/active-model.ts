@@ -32,7 +32,7 @@ export interface ModelInUse {
 }
 
 /**
- * A character model has no "beginning of text" token, so an empty prompt is read
+ * The models here have no "beginning of text" token, so an empty prompt is read
  * as a single line break, the way a fresh document starts; a vocabulary without
  * one falls back to the unknown token (id 0).
  */

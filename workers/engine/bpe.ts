@@ -86,7 +86,9 @@ export class BpeTokenizer implements Tokenizer {
     const idOf = new Map<string, number>();
     this.bytesOf = vocab.map((token, id) => {
       if (id === this.unknownId) return UNKNOWN_BYTES;
-      if (idOf.has(token)) throw new Error(`token ${excerpt(token)} appears twice in the vocabulary`);
+      const first = idOf.get(token);
+      if (first !== undefined)
+        throw new Error(`token ${id} ${excerpt(token)} appears twice in the vocabulary (also token ${first})`);
       idOf.set(token, id);
       const bytes = bytesOfReadable(token)!;
       if (bytes.length === 1) this.idOfByte[bytes[0]] = id;
@@ -281,7 +283,7 @@ export class BpeTokenizer implements Tokenizer {
         if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
         this.cache.set(chunk, encoding);
       }
-      ids.push(...encoding.ids);
+      for (const id of encoding.ids) ids.push(id); // not push(...ids): a long chunk would overflow the call stack
       for (const char of encoding.unknown) unknown.add(char);
     }
     return { ids, unknown: [...unknown] };

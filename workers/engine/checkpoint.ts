@@ -4,8 +4,9 @@
  *
  * Our config and tokenizer travel in the header's __metadata__ as JSON
  * strings. Hugging Face's own files have neither: their config comes from the
- * config.json published beside them, and their BPE tokenizer is not one we
- * implement, so such a model is driven with token ids.
+ * config.json published beside them, and their tokenizer lives in files of its
+ * own (vocab.json, merges.txt: BpeTokenizer.fromGpt2), so such a model alone is
+ * driven with token ids.
  */
 import { cut, excerpt } from '../api/errors.ts';
 import { MAX_IMPORT_BYTES } from '../api/reading.ts';

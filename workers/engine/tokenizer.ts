@@ -1,11 +1,12 @@
 /**
  * The tokenizer interface and its two kinds: characters (here) and byte-level BPE (bpe.ts).
- * Character-level tokenizer: one token per Unicode character (code point).
+ *
+ * The character tokenizer: one token per Unicode character (code point).
  * Token 0 is always UNKNOWN ("�"): characters the vocabulary lacks map to it,
  * so any text can be encoded and the caller can see which characters were lost.
  */
 import { excerpt } from '../api/errors.ts';
-import { BpeTokenizer } from './bpe.ts';
+import { BpeTokenizer, type MergeStep } from './bpe.ts';
 import { readableEntryProblem } from './token-bytes.ts';
 
 export const UNKNOWN_TOKEN = '\uFFFD';
@@ -52,7 +53,7 @@ const isOneCodePoint = (text: string): boolean => text.length === (text.codePoin
 const ENTRY_RULES: Record<TokenizerType, (entry: unknown) => string | undefined> = {
   char: (entry) =>
     typeof entry !== 'string' ? 'is not a string' : isOneCodePoint(entry) ? undefined : 'is not a single character',
-  bpe: (entry) => readableEntryProblem(entry),
+  bpe: readableEntryProblem,
 };
 
 /** Throws, naming the first entry that breaks `type`'s rule by its index and an excerpt of it. */
@@ -139,6 +140,11 @@ export class CharTokenizer implements Tokenizer {
   token(id: number): string {
     return this.vocab[id] ?? UNKNOWN_TOKEN;
   }
+}
+
+/** A new model's tokenizer, made from its corpus: its characters, or BPE merges learned on it (`onMerge` hears each). */
+export function tokenizerForCorpus(text: string, choice: TokenizerChoice, onMerge?: (merge: MergeStep) => void): Tokenizer {
+  return choice.type === 'bpe' ? BpeTokenizer.train(text, choice.vocabSize, onMerge) : CharTokenizer.fromText(text);
 }
 
 /** The tokenizer a checkpoint or saved model describes; throws a clear Error naming what is wrong. */
