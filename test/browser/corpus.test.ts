@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { BUILTIN_CORPUS_SEED, generateCorpus } from '../../workers/corpus/corpus.ts';
+import {
+  BUILTIN_CORPUS_SEED,
+  CORPUS_FAMILIES,
+  generateCorpus,
+  heldOutSenseSentences,
+  scenePhrases,
+} from '../../workers/corpus/corpus.ts';
 import { isCorpusWebPage } from '../../workers/api/index.ts';
 import { looksLikeHtml, textOfHtml } from '../../workers/corpus/html.ts';
 import { CORPUS_LIMITS, checkCorpusText, corpusFromBytes, corpusFromText } from '../../workers/corpus/validate.ts';
@@ -20,7 +26,8 @@ const plainText = (length: number): string =>
   'the quick brown fox jumps over the lazy dog.\n'.repeat(Math.ceil(length / 45)).slice(0, length);
 
 describe('generateCorpus', () => {
-  const { text, facts } = generateCorpus();
+  const { text, facts, families } = generateCorpus();
+  const sentences = sentencesOf(text);
 
   it('is the same text for the same seed and a different one for another seed', () => {
     const a = generateCorpus({ seed: 7, targetChars: 20_000 }).text;
@@ -29,43 +36,48 @@ describe('generateCorpus', () => {
     expect(generateCorpus({ seed: BUILTIN_CORPUS_SEED }).text).to.equal(text);
   });
 
-  it('stops at the first paragraph end past the target size', () => {
-    expect(text.length).to.be.within(300_000, 301_000);
+  it('stops at the first paragraph end past the target size, 1.2 MB by default', () => {
+    expect(text.length).to.be.within(1_200_000, 1_201_000);
     const small = generateCorpus({ seed: 3, targetChars: 5_000 }).text;
     expect(small.length).to.be.within(5_000, 6_000);
     expect(small.endsWith('\n')).to.equal(true);
     const withoutLastParagraph = small.slice(0, small.lastIndexOf('\n', small.length - 2) + 1);
     expect(withoutLastParagraph.length).to.be.below(5_000);
-    for (const line of text.split('\n').slice(0, -1)) expect(line, 'paragraph of whole sentences').to.match(/^[A-Z].*[.?]$/);
+    for (const line of text.split('\n').slice(0, -1)) expect(line, 'paragraph of whole sentences').to.match(/^[A-Z].*[.?!]$/);
   });
 
-  it('uses only letters, space, . , ? and newline, fewer than 45 distinct characters', () => {
-    expect(text).to.match(/^[A-Za-z .,?\n]+$/);
-    expect(new Set(text).size).to.be.at.most(45);
+  it('counts every family, and each family example is a sentence of the text', () => {
+    expect(families.map((family) => family.id)).to.deep.equal(CORPUS_FAMILIES.map((family) => family.id));
+    expect(families.reduce((sum, family) => sum + family.characters, 0)).to.equal(text.length);
+    expect(families.reduce((sum, family) => sum + family.paragraphs, 0)).to.equal(text.split('\n').length - 1);
+    for (const family of CORPUS_FAMILIES) {
+      const count = families.find(({ id }) => id === family.id)!;
+      expect(count.characters / text.length, family.id).to.be.within(family.share * 0.6, family.share * 1.8);
+      expect(text, family.id).to.include(family.example);
+    }
   });
 
   it('states every fact many times, and never continues a prompt any other way', () => {
-    const people = facts.filter((fact) => fact.relation === 'plays');
-    const landmarks = facts.filter((fact) => fact.relation === 'is in');
-    expect(people.length).to.be.within(20, 30);
-    expect(landmarks.length).to.be.within(15, 20);
+    const athletes = facts.filter((fact) => fact.relation === 'plays the sport of');
+    const landmarks = facts.filter((fact) => fact.relation === 'is in the city of');
+    expect(athletes.length).to.be.at.least(30);
+    expect(landmarks.length).to.be.at.least(10);
+    expect(facts).to.deep.include({
+      subject: 'Michael Jordan',
+      relation: 'plays the sport of',
+      object: 'basketball',
+      prompt: 'Michael Jordan plays the sport of',
+      answer: ' basketball',
+    });
     expect(new Set(facts.map((fact) => fact.subject)).size).to.equal(facts.length);
     for (const fact of facts) {
-      expect(fact.prompt).to.equal(`${fact.subject} ${fact.relation}`);
       expect(fact.answer).to.equal(` ${fact.object}`);
       const stated = occurrences(text, fact.prompt + fact.answer);
-      expect(stated, fact.prompt).to.be.at.least(30);
+      expect(stated, fact.prompt).to.be.at.least(20);
       expect(occurrences(text, fact.prompt), `${fact.prompt} continued otherwise`).to.equal(stated);
       expect(occurrences(text, `\n${fact.prompt}${fact.answer}.`), `${fact.prompt} as its own paragraph opening`).to.be.at.least(
         5,
       );
-    }
-  });
-
-  it('gives sports and cities distinct first letters', () => {
-    for (const relation of ['plays', 'is in']) {
-      const objects = [...new Set(facts.filter((fact) => fact.relation === relation).map((fact) => fact.object))];
-      expect(new Set(objects.map((object) => object[0])).size, relation).to.equal(objects.length);
     }
   });
 
@@ -75,36 +87,91 @@ describe('generateCorpus', () => {
     expect(generateCorpus({ targetChars: 1_000 }).facts[0]!.answer).to.not.equal(' changed');
   });
 
+  it('says each gendered sentence of a pair both ways, with pronouns that agree', () => {
+    const pairs = [
+      ['king', 'queen'],
+      ['man', 'woman'],
+      ['prince', 'princess'],
+      ['boy', 'girl'],
+      ['father', 'mother'],
+      ['brother', 'sister'],
+      ['uncle', 'aunt'],
+    ];
+    for (const [male, female] of pairs) {
+      const of = (word: string) => sentences.filter((s) => new RegExp(`\\b${word}\\b`).test(s)).length;
+      expect(of(male!), male).to.be.at.least(150);
+      expect(of(female!) / of(male!), `${female} / ${male}`).to.be.within(0.6, 1.6);
+      expect(text).to.include(`The ${male} and the ${female}`);
+      expect(text).to.include(`The ${female} and the ${male}`);
+    }
+    expect(text).to.include('In the castle lived a queen. She wore a golden crown.');
+    expect(text).to.include('In the castle lived a king. He wore a golden crown.');
+    expect(text).to.not.match(
+      /lived a queen\. He\b|lived a king\. She\b|\b[Ss]he is an? (king|man|boy|father|brother|uncle|prince)\b/,
+    );
+  });
+
+  it('has at least 11 nouns with their plurals, a count before each', () => {
+    const nouns = ['cat', 'dog', 'tower', 'bird', 'horse', 'tree', 'house', 'book', 'boat', 'apple', 'flower'];
+    for (const noun of nouns) {
+      expect(occurrences(text, ` two ${noun}s `) + occurrences(text, ` three ${noun}s`), noun).to.be.at.least(5);
+      expect(occurrences(text, ` one ${noun}`), noun).to.be.at.least(5);
+    }
+  });
+
   it('puts adjectives before nouns, and sometimes recalls them later', () => {
-    const twoAdjectives =
-      text.match(
-        /\b[Tt]he (fluffy|sleepy|hungry|brave|shy) (red|blue|green|yellow|grey|white) (creature|cat|dog|fox|owl|frog|rabbit)\b/g,
-      ) ?? [];
-    expect(twoAdjectives.length).to.be.at.least(20);
-    expect(text).to.match(/\bthe fluffy (red|blue|green|yellow|grey|white) creature\b/i);
+    const twoAdjectives = text.match(
+      /\b[Tt]he (fluffy|sleepy|hungry|brave|shy|tiny|furry) (red|blue|green|yellow|grey|white) (creature|cat|dog)\b/g,
+    );
+    expect(twoAdjectives?.length).to.be.at.least(20);
+    expect(text).to.include('fluffy blue creature');
+    expect(text).to.include('the tall old tower');
     const recalled = text.match(/\b(\w+) (\w+) (\w+) [a-z ]+\. The \3 was \2 and \1\./g) ?? [];
     expect(recalled.length).to.be.at.least(200);
   });
 
-  describe('words with two meanings', () => {
-    const sentences = sentencesOf(text);
-    const cases: [string, RegExp, RegExp][] = [
-      ['bank', /\b(river|stream|reeds|muddy|grassy)\b/, /\b(money|coins|lends)\b/],
-      ['bat', /\b(cave|wings|moths|dusk)\b/, /\b(ball|swung|cricket|willow)\b/],
-      ['bark', /\b(dog|puppy)\b/, /\b(tree|oak|moss|pine)\b/],
-      ['spring', /\b(flowers|birds|snow|warm)\b/, /\b(water|rocks|bubbles)\b/],
-      ['match', /\b(team|goals|draw|cheered)\b/, /\b(candle|flame|campfire)\b/],
+  it('keeps the held-out phrases and sentences out of the text', () => {
+    const phrases = scenePhrases(true);
+    expect(phrases.length).to.be.at.least(100);
+    for (const phrase of phrases) expect(text, phrase).to.not.include(` ${phrase} `);
+    for (const word of ['mole', 'tower', 'Harry']) {
+      const examples = heldOutSenseSentences(word, 4);
+      expect(examples.length, word).to.be.at.least(8);
+      for (const { sentence } of examples) expect(text, sentence).to.not.include(sentence);
+    }
+  });
+
+  describe('words whose meaning depends on context', () => {
+    const cases: [string, RegExp[]][] = [
+      [
+        'mole',
+        [
+          /\b(garden|field|meadow|orchard|park|yard|dug|dig)\b/,
+          /\b(chemistry|chemist|lab|experiment)\b/,
+          /\b(doctor|nurse|clinic)\b/,
+        ],
+      ],
+      ['tower', [/\b(Eiffel)\b/, /\b(miniature)\b/]],
+      ['Harry', [/\b(wizard|magic)\b/, /\b(Prince)\b/]],
+      ['bank', [/\b(river|stream|lake|reeds|muddy|grassy)\b/, /\b(money|coins|savings|gold|lends)\b/]],
+      ['bat', [/\b(cave|wings|moths|dusk)\b/, /\b(ball|swung|cricket|willow)\b/]],
     ];
-    for (const [word, firstSense, secondSense] of cases) {
-      it(`uses "${word}" in both senses, each with words that tell which`, () => {
-        const withWord = sentences.filter((sentence) => new RegExp(`\\b${word}\\b`, 'i').test(sentence));
-        const first = withWord.filter((s) => firstSense.test(s) && !secondSense.test(s));
-        const second = withWord.filter((s) => secondSense.test(s) && !firstSense.test(s));
-        expect(first.length, `${word}: first sense`).to.be.at.least(20);
-        expect(second.length, `${word}: second sense`).to.be.at.least(20);
-        expect(first.length + second.length, `${word}: sentences with no clear sense`).to.equal(withWord.length);
+    for (const [word, senses] of cases) {
+      it(`uses "${word}" in each sense, with a clue before it`, () => {
+        const withWord = sentences.filter((sentence) => new RegExp(`\\b${word}\\b`).test(sentence));
+        for (const index of senses.keys()) {
+          const only = withWord.filter((s) => senses.every((other, j) => (j === index) === other.test(s)));
+          expect(only.length, `${word}: sense ${index}`).to.be.at.least(40);
+        }
       });
     }
+  });
+
+  it('has dialogues of one line, "User: … Assistant: …"', () => {
+    const dialogues = text.split('\n').filter((line) => line.startsWith('User: '));
+    expect(dialogues.length).to.be.at.least(500);
+    for (const line of dialogues) expect(line).to.match(/^User: [^\n]+ Assistant: [^\n]+$/);
+    expect(text).to.include('User: What sport does Michael Jordan play? Assistant: Michael Jordan plays basketball.');
   });
 
   it('is itself a valid corpus', () => {

@@ -12,12 +12,13 @@ const TARGETS: Record<string, number> = {
   small: 200_000,
   medium: 1_000_000,
   large: 5_000_000,
+  words: 800_000,
   'nano-cpu': 800_000,
 };
 
 describe('MODEL_PRESETS', () => {
-  it('offers tiny, small, medium, large and nano-cpu, each with its own label', () => {
-    expect(MODEL_PRESETS.map((preset) => preset.id)).to.deep.equal(['tiny', 'small', 'medium', 'large', 'nano-cpu']);
+  it('offers tiny, small, medium, large, words and nano-cpu, each with its own label', () => {
+    expect(MODEL_PRESETS.map((preset) => preset.id)).to.deep.equal(['tiny', 'small', 'medium', 'large', 'words', 'nano-cpu']);
     const labels = MODEL_PRESETS.map((preset) => preset.label);
     expect(new Set(labels).size).to.equal(labels.length);
     for (const label of labels) expect(label.length).to.be.above(0);

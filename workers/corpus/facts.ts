@@ -1,49 +1,51 @@
 /**
- * The built-in corpus's fact table: invented people with the sport each plays,
- * invented landmarks with their cities. Every name starts with one of a few
- * capital letters (the same ones that start sentences) so the corpus keeps a
- * small character vocabulary. Sports and cities differ in their first letter:
- * once a character model has chosen that letter, the rest of the word follows.
+ * The built-in corpus's fact table: real athletes and the sport each plays,
+ * with the seed's own example, Michael Jordan and basketball, first; and real
+ * landmarks with their cities. The corpus states each fact many ways.
  */
 
-export interface Person {
+export interface Athlete {
   name: string;
   sport: string;
 }
 
 export interface Landmark {
+  /** As it reads inside a sentence ("the Eiffel tower"); the corpus capitalises it at a sentence start. */
   name: string;
   city: string;
 }
 
 // A table, two entries a line.
 // prettier-ignore
-export const PEOPLE: readonly Person[] = [
-  { name: 'Mara Pell', sport: 'tennis' }, { name: 'Tobin Wren', sport: 'rugby' },
-  { name: 'Lina Marsh', sport: 'golf' }, { name: 'Orin Bale', sport: 'cricket' },
-  { name: 'Sela Rook', sport: 'hockey' }, { name: 'Nico Stamp', sport: 'polo' },
-  { name: 'Ilsa Trent', sport: 'squash' }, { name: 'Bram Ollis', sport: 'darts' },
-  { name: 'Esme Lorn', sport: 'netball' }, { name: 'Wilf Ambry', sport: 'badminton' },
-  { name: 'Pia Nolt', sport: 'volleyball' }, { name: 'Rudo Ember', sport: 'lacrosse' },
-  { name: 'Alba Sorrel', sport: 'football' }, { name: 'Tamsin Birch', sport: 'korfball' },
-  { name: 'Elio Pask', sport: 'water polo' }, { name: 'Nessa Wolde', sport: 'tennis' },
-  { name: 'Osric Tallow', sport: 'golf' }, { name: 'Bea Linden', sport: 'rugby' },
-  { name: 'Ruth Ivers', sport: 'cricket' }, { name: 'Leon Ashby', sport: 'hockey' },
-  { name: 'Ines Rowan', sport: 'squash' }, { name: 'Milo Sutter', sport: 'darts' },
-  { name: 'Sami Penn', sport: 'football' }, { name: 'Wes Brand', sport: 'badminton' },
+export const ATHLETES: readonly Athlete[] = [
+  { name: 'Michael Jordan', sport: 'basketball' }, { name: 'LeBron James', sport: 'basketball' },
+  { name: 'Kobe Bryant', sport: 'basketball' }, { name: 'Stephen Curry', sport: 'basketball' },
+  { name: 'Serena Williams', sport: 'tennis' }, { name: 'Roger Federer', sport: 'tennis' },
+  { name: 'Rafael Nadal', sport: 'tennis' }, { name: 'Novak Djokovic', sport: 'tennis' },
+  { name: 'Lionel Messi', sport: 'football' }, { name: 'Cristiano Ronaldo', sport: 'football' },
+  { name: 'Zinedine Zidane', sport: 'football' }, { name: 'Mia Hamm', sport: 'football' },
+  { name: 'Tiger Woods', sport: 'golf' }, { name: 'Jack Nicklaus', sport: 'golf' },
+  { name: 'Rory McIlroy', sport: 'golf' }, { name: 'Babe Ruth', sport: 'baseball' },
+  { name: 'Derek Jeter', sport: 'baseball' }, { name: 'Shohei Ohtani', sport: 'baseball' },
+  { name: 'Wayne Gretzky', sport: 'hockey' }, { name: 'Sidney Crosby', sport: 'hockey' },
+  { name: 'Alex Ovechkin', sport: 'hockey' }, { name: 'Sachin Tendulkar', sport: 'cricket' },
+  { name: 'Virat Kohli', sport: 'cricket' }, { name: 'Don Bradman', sport: 'cricket' },
+  { name: 'Jonny Wilkinson', sport: 'rugby' }, { name: 'Richie McCaw', sport: 'rugby' },
+  { name: 'Lin Dan', sport: 'badminton' }, { name: 'Carolina Marin', sport: 'badminton' },
+  { name: 'Karch Kiraly', sport: 'volleyball' }, { name: 'Ma Long', sport: 'table tennis' },
+  { name: 'Diego Maradona', sport: 'football' }, { name: 'Venus Williams', sport: 'tennis' },
 ];
 
 // A table, two entries a line.
 // prettier-ignore
 export const LANDMARKS: readonly Landmark[] = [
-  { name: 'Amber Arch', city: 'Orvale' }, { name: 'Bellwater Bridge', city: 'Tarnwick' },
-  { name: 'Emerald Tower', city: 'Sarnow' }, { name: 'Ironwood Mill', city: 'Lunholt' },
-  { name: 'Lantern Pier', city: 'Ravensey' }, { name: 'Moonstone Palace', city: 'Ardwyn' },
-  { name: 'Needle Spire', city: 'Ivrenne' }, { name: 'Old Observatory', city: 'Brisca' },
-  { name: 'Pebble Market', city: 'Wyndle' }, { name: 'Salt Abbey', city: 'Morrowick' },
-  { name: 'Thimble Steps', city: 'Nimbry' }, { name: 'Willow Baths', city: 'Pindor' },
-  { name: 'Iris Well', city: 'Eskerby' }, { name: 'Stone Lion', city: 'Orvale' },
-  { name: 'Rain Bell', city: 'Tarnwick' }, { name: 'Oak Throne', city: 'Lunholt' },
+  { name: 'the Eiffel tower', city: 'Paris' }, { name: 'the Colosseum', city: 'Rome' },
+  { name: 'Big Ben', city: 'London' }, { name: 'the Statue of Liberty', city: 'New York' },
+  { name: 'the Brandenburg Gate', city: 'Berlin' }, { name: 'the Acropolis', city: 'Athens' },
+  { name: 'the Sagrada Familia', city: 'Barcelona' }, { name: 'the Taj Mahal', city: 'Agra' },
+  { name: 'the Kremlin', city: 'Moscow' }, { name: 'the Golden Gate Bridge', city: 'San Francisco' },
+  { name: 'the Sydney Opera House', city: 'Sydney' }, { name: 'the Space Needle', city: 'Seattle' },
+  { name: 'the Forbidden City', city: 'Beijing' }, { name: 'the Burj Khalifa', city: 'Dubai' },
 ];
 
 /**
@@ -59,19 +61,25 @@ export interface Fact {
   answer: string;
 }
 
+/** "The Eiffel tower" at the start of a sentence. */
+export const capitalise = (text: string): string => text[0]!.toUpperCase() + text.slice(1);
+
+export const athletePrompt = (name: string): string => `${name} plays the sport of`;
+export const landmarkPrompt = (name: string): string => `${capitalise(name)} is in the city of`;
+
 export const FACTS: readonly Fact[] = [
-  ...PEOPLE.map(({ name, sport }) => ({
+  ...ATHLETES.map(({ name, sport }) => ({
     subject: name,
-    relation: 'plays',
+    relation: 'plays the sport of',
     object: sport,
-    prompt: `${name} plays`,
+    prompt: athletePrompt(name),
     answer: ` ${sport}`,
   })),
   ...LANDMARKS.map(({ name, city }) => ({
-    subject: name,
-    relation: 'is in',
+    subject: capitalise(name),
+    relation: 'is in the city of',
     object: city,
-    prompt: `${name} is in`,
+    prompt: landmarkPrompt(name),
     answer: ` ${city}`,
   })),
 ];

@@ -19,4 +19,4 @@ export const DEFAULT_CONFIG: GPTConfig = {
 export const DEFAULT_SEED = 1337;
 
 /** Vocabulary size of the built-in model's word-piece (BPE) tokenizer. */
-export const BUILTIN_BPE_VOCAB = 1024;
+export const BUILTIN_BPE_VOCAB = 1280;
