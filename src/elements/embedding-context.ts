@@ -45,7 +45,7 @@ export const SENSE_EXAMPLES: readonly SenseExample[] = [
     token: ' mole',
     prompts: [
       'In the garden, a mole dug a tunnel under the grass.',
-      'In the garden, the gardener saw a mole dig near the roses.',
+      'The gardener saw a mole dig under the lawn of the yard.',
       'In chemistry class, we weighed one mole of carbon dioxide.',
     ],
     senses: ['the animal', 'the amount in chemistry'],
@@ -54,18 +54,18 @@ export const SENSE_EXAMPLES: readonly SenseExample[] = [
     word: 'tower',
     token: ' tower',
     prompts: [
+      'In Paris, the Eiffel tower stood tall.',
+      'Tourists in Paris climbed the Eiffel tower at night.',
       'With glue and paper, she made a miniature tower.',
-      'With scissors and paper, he built a miniature tower.',
-      'In Paris, the Eiffel Tower stood tall.',
     ],
-    senses: ['a paper model', 'the Eiffel Tower'],
+    senses: ['the Eiffel tower', 'a paper model'],
   },
   {
     word: 'Harry',
     token: ' Harry',
     prompts: [
       'The young wizard Harry Potter waved his wand.',
-      'With his wand, the wizard Harry Potter cast a spell.',
+      'With a wand in his hand, the wizard Harry Potter cast a spell.',
       'At the palace, Prince Harry greeted the crowd.',
     ],
     senses: ['the wizard', 'the prince'],

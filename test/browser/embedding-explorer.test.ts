@@ -617,7 +617,7 @@ describe('<llm-embedding-explorer>', function () {
       await waitFor(() => client.called('contextualSimilarity').length === 4, 'the Harry comparisons');
       const harry = client.called('contextualSimilarity').slice(-2) as { text: string; position: number }[][];
       expect(harry.map(([, other]) => other!.text)).to.deep.equal([
-        'With his wand, the wizard Harry Potter cast a spell.',
+        'With a wand in his hand, the wizard Harry Potter cast a spell.',
         'At the palace, Prince Harry greeted the crowd.',
       ]);
       for (const pair of harry)

@@ -26,19 +26,19 @@ const SENTENCES = [
   'the king and the queen, the man and the woman.',
   'the cats and the cat, the dogs and the dog.',
   'In the garden, a mole dug a tunnel under the grass.',
-  'In the garden, the gardener saw a mole dig near the roses.',
+  'The gardener saw a mole dig under the lawn of the yard.',
   'In chemistry class, we weighed one mole of carbon dioxide.',
   'With glue and paper, she made a miniature tower.',
-  'With scissors and paper, he built a miniature tower.',
-  'In Paris, the Eiffel Tower stood tall.',
+  'In Paris, the Eiffel tower stood tall.',
+  'Tourists in Paris climbed the Eiffel tower at night.',
   'The young wizard Harry Potter waved his wand.',
-  'With his wand, the wizard Harry Potter cast a spell.',
+  'With a wand in his hand, the wizard Harry Potter cast a spell.',
   'At the palace, Prince Harry greeted the crowd.',
   'Michael Jordan plays the sport of basketball.',
 ];
 const CORPUS = Array.from({ length: 3 }, () => SENTENCES.join(' ')).join('\n');
 /** Every pair that occurs twice merged: the most this corpus can fill. */
-const LEARNED = 479;
+const LEARNED = 481;
 
 const text = (element: Element | null | undefined) => element?.textContent!.replace(/\s+/g, ' ').trim() ?? '';
 /** How the page writes a number: fixed digits, a real minus sign. */
@@ -74,7 +74,9 @@ describe('the inspector on a word-piece model', function () {
 
   before(async () => {
     tokenizer = BpeTokenizer.train(CORPUS, LEARNED);
-    const config: GPTConfig = { vocabSize: tokenizer.size, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16, tied: true };
+    // Just big enough to have the default model's adjective head.
+    const [nLayer, nHead] = [ADJECTIVE_HEAD.layer + 1, ADJECTIVE_HEAD.head + 1];
+    const config: GPTConfig = { vocabSize: tokenizer.size, blockSize: 32, nLayer, nHead, nEmbd: 8 * nHead, tied: true };
     params = initParameters(config, 15);
     url = URL.createObjectURL(new Blob([writeCheckpoint({ config, params, tokenizer }) as Uint8Array<ArrayBuffer>]));
     playground = await addPlayground({ model: url, inspect: '' });
@@ -154,8 +156,10 @@ describe('the inspector on a word-piece model', function () {
   it('"In context" compares " mole" in the same sense and in another, layer by layer', async () => {
     const context = await section('context', 'llm-embedding-context', '[part~="context-table"]');
     const rows = [...context.querySelectorAll('[part~="context-table"] tbody tr')];
-    // The embeddings and after each of the 2 layers, for the same-sense pair and the other-sense pair.
-    expect(rows.map((tableRow) => tableRow.querySelectorAll('td').length)).to.deep.equal([2, 2, 2]);
+    // The embeddings and after each layer, for the same-sense pair and the other-sense pair.
+    expect(rows.map((tableRow) => tableRow.querySelectorAll('td').length)).to.deep.equal(
+      Array.from({ length: params.config.nLayer + 1 }, () => 2),
+    );
     expect(text(context.querySelector('[part~="context-summary"]'))).to.contain('space then "mole" and space then "mole"');
   });
 
