@@ -31,7 +31,7 @@ const CONTEXT_AFTER = 4;
  * A word in three prompts: the second uses it in the first's sense, the third in another. The cue to the sense comes
  * before the word (the model reads left to right). Offered when the vocabulary has `token`.
  */
-export interface SenseExample {
+interface SenseExample {
   word: string;
   token: string;
   prompts: [string, string, string];
@@ -39,7 +39,7 @@ export interface SenseExample {
   senses: [string, string];
 }
 
-export const SENSE_EXAMPLES: readonly SenseExample[] = [
+const SENSE_EXAMPLES: readonly SenseExample[] = [
   {
     word: 'mole',
     token: ' mole',
@@ -74,10 +74,11 @@ export const SENSE_EXAMPLES: readonly SenseExample[] = [
 
 /** Where the model has read all of the last occurrence of `word` (any case): the token holding its last character. */
 function lastOccurrence(pieces: readonly string[], word: string): number | null {
-  const read = pieces.join('').toLowerCase();
-  const start = word ? read.lastIndexOf(word.toLowerCase()) : -1;
-  if (start < 0) return null;
-  const lastChar = start + word.length - 1;
+  if (!word) return null;
+  // A case-blind match found in the text itself, so its offsets are the pieces' (lowercasing can change a length).
+  const last = [...pieces.join('').matchAll(new RegExp(word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'giu'))].at(-1);
+  if (!last) return null;
+  const lastChar = last.index + last[0].length - 1;
   let end = 0;
   for (let i = 0; i < pieces.length; i++) {
     end += pieces[i]!.length;
