@@ -304,7 +304,8 @@ export class ContextSection extends EmbeddingSection<Comparisons, ContextClient>
 
   private renderChart(comparisons: Comparisons) {
     const stage = (layer: number) => (layer === 0 ? 'embeddings' : `after layer ${layer}`);
-    const names = ['first & second', 'first & third'];
+    // An example's pairs are named by sense (the note above says which is which) until a prompt is edited.
+    const names = this.example ? ['same sense', 'other sense'] : ['first & second', 'first & third'];
     const stages = comparisons[0]?.cosines.length ?? 0;
     const width = 360;
     const height = 180;

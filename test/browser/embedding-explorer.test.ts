@@ -608,6 +608,8 @@ describe('<llm-embedding-explorer>', function () {
       );
       expect(rows).to.deep.equal(same!.cosines.map((cosine, layer) => [shown(cosine, 4), shown(other!.cosines[layer]!, 4)]));
       expect(part('context-chart')!.querySelectorAll('rect.bar')).to.have.length(2 * (LAYERS + 1));
+      const columns = [...part('context-table')!.querySelectorAll('thead th')].map((heading) => heading.textContent);
+      expect(columns).to.deep.equal(['same sense', 'other sense']);
       const closer = same!.cosines[LAYERS]! >= other!.cosines[LAYERS]! ? 'second' : 'third';
       expect(text(part('context-summary'))).to.contain(
         `After layer ${LAYERS} the first prompt's vector is closer to the ${closer} prompt's`,
