@@ -33,23 +33,17 @@ export const tokenLabel = (token: string): string => {
   return visible === token || [...token].length > 1 ? visible : `${visible} ${describeToken(token)}`;
 };
 
-/** The id of `token`, or -1. */
-const idOf = (vocabulary: readonly string[], token: string): number => vocabulary.indexOf(token);
-
 /** The first of `wanted` the vocabulary has, else `fallback` (kept inside it). */
 export function firstOf(vocabulary: readonly string[], wanted: readonly string[], fallback: number): number {
-  const found = wanted.map((token) => idOf(vocabulary, token)).find((id) => id >= 0);
+  const found = wanted.map((token) => vocabulary.indexOf(token)).find((id) => id >= 0);
   return found ?? Math.min(fallback, Math.max(0, vocabulary.length - 1));
 }
 
 /** The ids of `tokens` when the vocabulary has every one of them (a word-piece model's example), else null. */
 export function idsOf(vocabulary: readonly string[], tokens: readonly string[]): number[] | null {
-  const ids = tokens.map((token) => idOf(vocabulary, token));
+  const ids = tokens.map((token) => vocabulary.indexOf(token));
   return ids.every((id) => id >= 0) ? ids : null;
 }
-
-/** Most options a filtered picker lists (the chosen token is always among them). */
-const PICKER_MATCHES = 200;
 
 /**
  * The ids of the tokens that match a search, best first: the token itself (with or without a leading space), then
@@ -173,8 +167,7 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     const vocabulary = this.vocabulary;
     const search = this.searches[part] ?? '';
     const matches = searchTokens(vocabulary, search);
-    const listed = matches.slice(0, PICKER_MATCHES);
-    if (!listed.includes(selected)) listed.unshift(selected);
+    const listed = matches.includes(selected) ? matches : [selected, ...matches];
     const found = search ? `${matches.length} ${matches.length === 1 ? 'match' : 'matches'}` : '';
     const onSearch = (event: Event) => (this.searches = { ...this.searches, [part]: (event.target as HTMLInputElement).value });
     const onKey = (event: KeyboardEvent) => {
