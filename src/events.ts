@@ -12,6 +12,7 @@ import type {
   PlayOutcome,
   SavedModels,
   StreamedToken,
+  TokenizerChoice,
   TrainingProgress,
 } from '../workers/api/index.ts';
 import type { CellDetail } from './elements/heatmap.ts';
@@ -38,6 +39,8 @@ export interface LlmEvents {
   'llm-corpus-change': CorpusSource;
   /** Cancel while the corpus is read. */
   'llm-corpus-cancel': Record<string, never>;
+  /** Characters, or word pieces of a vocabulary size. */
+  'llm-tokenizer-change': TokenizerChoice;
   /** A preset's id, or a custom shape. */
   'llm-size-change': string | ModelShape;
   /** A heatmap cell got focus (arrow keys) or was picked (click, Enter). */

@@ -7,21 +7,15 @@
  * a reset, or any other request (a prediction for the page's chart, say) is
  * answered between two steps.
  */
-import { generateCorpus } from './corpus/corpus.ts';
-import { CORPUS_LIMITS, corpusFromBytes, corpusFromText } from './corpus/validate.ts';
-import { download, type DownloadOptions, readFile } from './download.ts';
 import { type GPTConfig, validateConfig } from './engine/config.ts';
-import { splitTokens, type TokenDataset } from './engine/data.ts';
 import { generate } from './engine/generate.ts';
 import { type Memorising, memorising } from './engine/memorising.ts';
 import { initParameters, type ParameterTensors } from './engine/params.ts';
 import { presetConfig } from './engine/presets.ts';
-import { CharTokenizer } from './engine/tokenizer.ts';
 import { timelapseFrame } from './engine/inspect.ts';
 import type { TimelapseFrame, TimelapseSettings } from './api/inspector.ts';
+import type { PreparedCorpus } from './prepared-corpus.ts';
 import type {
-  CorpusSource,
-  CorpusSummary,
   LossPoint,
   ModelShape,
   StepProgress,
@@ -48,11 +42,7 @@ export const TRAINING_DEFAULTS: TrainingSettings & { sampleInterval: number } = 
   sampleInterval: 50,
 };
 
-export const BUILTIN_CORPUS_NAME = 'the built-in corpus';
-
-/** Share of the corpus held out to measure the validation loss. */
-const VALIDATION_FRACTION = 0.1;
-/** Length of each sample, in characters. */
+/** Length of each sample, in tokens. */
 const SAMPLE_TOKENS = 120;
 /** Low enough to show what the model has learnt, above 0 so it does not loop on one word. */
 const SAMPLE_TEMPERATURE = 0.6;
@@ -62,86 +52,6 @@ const REPORT_INTERVAL_MS = 100;
 const TIMELAPSE_TOP = 8;
 /** Weight of the newest step in the smoothed speed. */
 const SPEED_SMOOTHING = 0.2;
-
-let builtinCorpus: ReturnType<typeof generateCorpus> | undefined;
-/** Generated once per worker: the same seed always gives the same text. */
-const builtin = () => (builtinCorpus ??= generateCorpus());
-
-/**
- * The text of a corpus source, checked; throws an Error that says what is wrong.
- * A file or a download is read with `reading`'s limit (the corpus limit),
- * progress, cancel and timeout.
- */
-export async function readCorpus(
-  source: CorpusSource,
-  reading: Omit<DownloadOptions, 'maxBytes'> = {},
-): Promise<{ name: string; text: string }> {
-  const options = { ...reading, maxBytes: CORPUS_LIMITS.maxBytes };
-  switch (source.kind) {
-    case 'builtin':
-      return { name: BUILTIN_CORPUS_NAME, text: builtin().text };
-    case 'text':
-      return { name: source.name, text: corpusFromText(source.text, source.name, { htmlToText: source.htmlToText }) };
-    case 'file': {
-      const { name, type } = source.file;
-      const bytes = await readFile(source.file, name, options);
-      return { name, text: corpusFromBytes(bytes, name, { type, htmlToText: source.htmlToText }) };
-    }
-    case 'url': {
-      const { bytes, name, type } = await download(source.url, options);
-      return { name, text: corpusFromBytes(bytes, name, { type, htmlToText: source.htmlToText }) };
-    }
-  }
-}
-
-/** A corpus as a model sees it: its vocabulary and its tokens, split into training and validation. */
-export class PreparedCorpus {
-  readonly tokenizer: CharTokenizer;
-  readonly dataset: TokenDataset;
-  readonly summary: CorpusSummary;
-
-  constructor(
-    readonly name: string,
-    readonly text: string,
-  ) {
-    this.tokenizer = CharTokenizer.fromText(text);
-    this.dataset = splitTokens(this.tokenizer.encode(text), VALIDATION_FRACTION);
-    this.summary = {
-      name,
-      characters: this.dataset.train.length + this.dataset.validation.length,
-      vocabulary: [...this.tokenizer.vocab],
-      trainTokens: this.dataset.train.length,
-      validationTokens: this.dataset.validation.length,
-    };
-  }
-
-  get builtin(): boolean {
-    return this.name === BUILTIN_CORPUS_NAME;
-  }
-
-  /** How a saved model keeps its corpus: the built-in text is made again from its seed, any other is kept whole. */
-  stored(): StoredCorpus {
-    const characters = this.summary.characters;
-    return this.builtin
-      ? { name: this.name, kind: 'builtin', characters }
-      : { name: this.name, kind: 'text', text: this.text, characters };
-  }
-
-  /** The corpus a saved model was trained on. */
-  static fromStored(stored: StoredCorpus): PreparedCorpus {
-    if (stored.kind === 'builtin') return new PreparedCorpus(BUILTIN_CORPUS_NAME, builtin().text);
-    if (stored.text === undefined) throw new Error(`the saved model has lost the text of ${stored.name}`);
-    return new PreparedCorpus(stored.name, stored.text);
-  }
-
-  /** The fixed prompt of the samples: a fact for the built-in corpus, else the text's opening words. */
-  samplePrompt(): string {
-    if (this.builtin) return builtin().facts[0]!.prompt;
-    const opening = this.text.slice(0, 24);
-    const wordEnd = opening.lastIndexOf(' ');
-    return wordEnd > 0 ? opening.slice(0, wordEnd) : opening;
-  }
-}
 
 /** The config of a preset id or a custom shape for a vocabulary. */
 export function modelConfig(size: string | ModelShape, vocabSize: number): GPTConfig {
@@ -334,9 +244,6 @@ export class TrainingSession {
     params: Float32Array,
     backend: BackendFactory = cpuBackend,
   ): Promise<TrainingSession> {
-    if (corpus.tokenizer.vocab.join('') !== saved.vocabulary.join('')) {
-      throw new Error(`the saved model's vocabulary does not match the text of ${corpus.name}`);
-    }
     const { seqLen: _seqLen, ...settings } = saved.settings;
     const session = new TrainingSession(corpus, config, seed, { ...settings, sampleInterval: saved.sampleInterval }, backend);
     await session.trainer.resume({

@@ -10,15 +10,22 @@
  *   while busy), disabled.
  * Events (bubble, composed): llm-corpus-change (detail: CorpusSource), llm-corpus-cancel
  *   (Cancel while busy).
- * Parts: kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error,
+ * Parts: kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, families, corpus-error,
  *   use-page-text, corpus-cancel, read-progress, read-progress-bar, read-progress-text.
  */
 import { css, html, LitElement, nothing } from 'lit';
-import { type CorpusSource, type CorpusSummary, pastedTextOverLimit, type ReadProgress } from '../../workers/api/index.ts';
+import {
+  type CorpusFamilySummary,
+  type CorpusSource,
+  type CorpusSummary,
+  pastedTextOverLimit,
+  type ReadProgress,
+  UNKNOWN_TOKEN,
+} from '../../workers/api/index.ts';
 import { emit } from '../events.ts';
 import { count } from '../format.ts';
 import { states } from '../states.ts';
-import { buttons, inputs, theme } from '../theme.ts';
+import { buttons, inputs, tables, theme } from '../theme.ts';
 import { describeToken, showText, visibleToken } from '../visible-token.ts';
 import { readProgressStyles, renderReadProgress } from './read-progress.ts';
 
@@ -72,6 +79,7 @@ export class CorpusPicker extends LitElement {
     theme,
     buttons,
     inputs,
+    tables,
     readProgressStyles,
     css`
       fieldset {
@@ -140,6 +148,9 @@ export class CorpusPicker extends LitElement {
         margin: 0.6rem 0 0;
         color: var(--_error);
       }
+      table {
+        margin-top: 0.6rem;
+      }
     `,
   ];
 
@@ -163,9 +174,9 @@ export class CorpusPicker extends LitElement {
     switch (this.kind) {
       case 'builtin':
         return html`<p class="caption">
-          Simple English made up by our own code: little scenes where adjectives come before their nouns ("the fluffy
-          blue creature"), words whose meaning depends on the words around them, and facts stated in many ways (who
-          plays which sport, which landmark is in which city).
+          Simple English made up by our own code: gendered pairs (the king, the queen), one and many (a cat, two cats),
+          adjectives before nouns ("the tall old tower"), words whose meaning depends on the words before them (mole,
+          tower, Harry, bank, bat), athletes and landmarks stated in many ways, and short dialogues.
         </p>`;
       case 'text':
         return html`<label class="caption" for="paste">Paste at least a page of text (more is better).</label>
@@ -220,19 +231,58 @@ export class CorpusPicker extends LitElement {
     }
     const summary = this.summary;
     if (!summary) return nothing;
-    const share = (summary.validationTokens / summary.characters) * 100;
+    const share = (summary.validationTokens / summary.tokens) * 100;
     return html`
       <p class="summary" part="corpus-summary">
-        <strong>${showText(summary.name)}</strong>: ${count(summary.characters)} characters, so as many tokens. The model learns
-        from the first ${count(summary.trainTokens)}; the last ${count(summary.validationTokens)}
+        <strong>${showText(summary.name)}</strong>: ${count(summary.characters)} characters
+        ${
+          summary.tokenizer === 'bpe'
+            ? `(${count(summary.bytes)} bytes), ${count(summary.tokens)} word-piece tokens: ${(summary.characters / summary.tokens).toFixed(1)} characters per token.`
+            : 'so as many tokens.'
+        }
+        The model learns from the first ${count(summary.trainTokens)}; the last ${count(summary.validationTokens)}
         (${share.toFixed(0)}%) are held out to check it on text it never trained on. Its vocabulary is the
-        ${summary.vocabulary.length} tokens below (the first, "${visibleToken(summary.vocabulary[0] ?? '')}", stands
-        for any other character):
+        ${count(summary.vocabulary.length)} tokens below${this.vocabularyNote(summary.vocabulary)}:
       </p>
-      <ol class="vocabulary" part="vocabulary" aria-label="Vocabulary">
+      <ol class="vocabulary" part="vocabulary" aria-label="Vocabulary" tabindex="0">
         ${summary.vocabulary.map((token) => html`<li title=${describeToken(token)}>${visibleToken(token)}</li>`)}
       </ol>
+      ${summary.families.length ? this.renderFamilies(summary.families) : nothing}
     `;
+  }
+
+  /** What the first tokens are: the unknown token, or a word-piece vocabulary's 256 bytes. */
+  private vocabularyNote(vocabulary: string[]): string {
+    const bpe = this.summary?.tokenizer === 'bpe';
+    if (vocabulary[0] !== UNKNOWN_TOKEN) return bpe ? ' (the first 256 are the single bytes, then come the merged pieces)' : '';
+    return ` (the first, "${visibleToken(UNKNOWN_TOKEN)}", stands for any other ${bpe ? 'byte' : 'character'})`;
+  }
+
+  private renderFamilies(families: CorpusFamilySummary[]) {
+    return html`<table part="families">
+      <caption>
+        What the built-in corpus is made of
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Paragraphs of</th>
+          <th scope="col">For example</th>
+          <th scope="col">Paragraphs</th>
+          <th scope="col">Characters</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${families.map(
+          ({ name, example, paragraphs, characters }) =>
+            html`<tr>
+              <td>${showText(name)}</td>
+              <td>${showText(example)}</td>
+              <td class="number">${count(paragraphs)}</td>
+              <td class="number">${count(characters)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
   }
 
   private choose(kind: Kind): void {

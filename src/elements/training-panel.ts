@@ -10,14 +10,15 @@
  *   llm-training-progress detail: TrainingProgress, a few times a second while training
  *   llm-training-end      detail: PlayOutcome, when play stops (paused, finished or diverged)
  * Parts: play-button, keep-going-button, step-button, reset-button, training-error, sample, settings, and
- *   those of the inner elements (corpus picker, size picker, progress, loss chart).
+ *   those of the inner elements (corpus picker, tokenizer picker and merges, size picker, progress, loss chart).
  */
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
   type CorpusSource,
   type CorpusSummary,
   isCorpusWebPage,
   isReadCancelled,
+  isTokenizerProblem,
   type LossPoint,
   messageOf,
   type ModelInfo,
@@ -25,21 +26,25 @@ import {
   type ModelShape,
   type ParameterCounts,
   type ReadProgress,
+  type TokenizerChoice,
+  type TokenizerLearning,
   type TrainingProgress,
   type TrainingSample,
-  type TrainingState,
   type Uses,
+  type VocabularySizes,
 } from '../../workers/api/index.ts';
 import { emit, type LlmEvent } from '../events.ts';
 import { steps } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
-import { alerts, blocks, buttons, theme } from '../theme.ts';
 import { showText } from '../visible-token.ts';
 import './corpus-picker.ts';
 import './loss-chart.ts';
+import './tokenizer-picker.ts';
 import { CUSTOM } from './model-size-picker.ts';
-import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { renderNumberFields } from './number-fields.ts';
+import { trainingPanelStyles } from './training-panel.styles.ts';
+import { formSettings, progressOf, SETTING_FIELDS, type TrainingFormSettings } from './training-settings.ts';
 import './training-progress.ts';
 
 /** What the panel asks of the engine (its inner elements ask nothing). */
@@ -49,56 +54,6 @@ export type TrainingPanelClient = Uses<
 > &
   Uses<'model', 'presets' | 'countParameters'>;
 
-export interface TrainingFormSettings {
-  learningRate: number;
-  batchSize: number;
-  totalSteps: number;
-  warmupSteps: number;
-  weightDecay: number;
-  evalInterval: number;
-  sampleInterval: number;
-  seed: number;
-}
-
-// A table, one field a line.
-// prettier-ignore
-const SETTING_FIELDS: NumberField<keyof TrainingFormSettings>[] = [
-  { key: 'learningRate', label: 'Learning rate', min: 1e-5, max: 1, step: 'any', caption: 'How big each nudge to the weights is.' },
-  { key: 'batchSize', label: 'Batch size', min: 1, max: 64, step: 1, caption: 'Snippets of text per step, each one context long.' },
-  { key: 'totalSteps', label: 'Steps', min: 1, max: 100000, step: 1, caption: 'How long to train.' },
-  { key: 'warmupSteps', label: 'Warm-up', min: 0, max: 10000, step: 1, caption: 'Steps over which the learning rate rises; then it eases off.' },
-  { key: 'weightDecay', label: 'Weight decay', min: 0, max: 1, step: 'any', caption: 'Pulls the weights gently towards 0 each step.' },
-  { key: 'evalInterval', label: 'Validate every', min: 1, max: 10000, step: 1, caption: 'Steps between checks on the held-out text.' },
-  { key: 'sampleInterval', label: 'Sample every', min: 1, max: 10000, step: 1, caption: "Steps between samples of the model's writing." },
-  { key: 'seed', label: 'Seed', min: 0, max: 4294967295, step: 1, caption: 'Same seed: same first weights, same batches.' },
-];
-
-/** The panel's fields from a full set of training settings. */
-function formSettings(all: TrainingFormSettings): TrainingFormSettings {
-  const { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed } = all;
-  return { learningRate, batchSize, totalSteps, warmupSteps, weightDecay, evalInterval, sampleInterval, seed };
-}
-
-/** A progress line for training that stopped earlier (no speed known yet). */
-function progressOf(state: TrainingState): TrainingProgress {
-  const last = state.history.at(-1);
-  const validated = [...state.history].reverse().find((point) => point.validationLoss !== undefined);
-  const progress: TrainingProgress = {
-    step: state.step,
-    totalSteps: state.settings.totalSteps,
-    loss: last?.loss ?? NaN,
-    learningRate: 0,
-    tokensSeen: state.step * state.settings.batchSize * state.settings.seqLen,
-    tokensPerSecond: 0,
-    secondsLeft: 0,
-    points: [],
-    samples: [],
-  };
-  if (validated?.validationLoss !== undefined) progress.validationLoss = validated.validationLoss;
-  if (state.memorising) progress.memorising = state.memorising;
-  return progress;
-}
-
 /** Samples listed under the chart, newest first. */
 const SHOWN_SAMPLES = 4;
 
@@ -106,6 +61,7 @@ export class TrainingPanel extends LitElement {
   static override properties = {
     client: { attribute: false },
     ...states('presets', 'source', 'summary', 'corpusError', 'corpusWebPage', 'corpusProgress'),
+    ...states('tokenizer', 'vocabularySizes', 'tokenizerError', 'learning', 'learningNow'),
     ...states('size', 'custom', 'counts', 'settings'),
     ...states('created', 'changed', 'busy', 'playing', 'progress', 'points', 'samples', 'error'),
   };
@@ -119,6 +75,15 @@ export class TrainingPanel extends LitElement {
   declare private corpusWebPage: boolean;
   /** How much of the corpus the worker has read, while it reads. */
   declare private corpusProgress: ReadProgress | null;
+  /** The tokenizer of the corpus described (a new model gets it). */
+  declare private tokenizer: TokenizerChoice;
+  declare private vocabularySizes: VocabularySizes | null;
+  /** Why the tokenizer asked for last could not be made (the one before stays). */
+  declare private tokenizerError: string;
+  /** Every merge of the BPE vocabulary being learned, or learned last; null for characters. */
+  declare private learning: TokenizerLearning | null;
+  /** The corpus asked for last is read: the worker makes its tokenizer now. */
+  declare private learningNow: boolean;
   declare private size: string | ModelShape;
   /** The custom shape, kept while a preset is chosen. */
   declare private custom: ModelShape;
@@ -150,6 +115,11 @@ export class TrainingPanel extends LitElement {
     this.corpusError = '';
     this.corpusWebPage = false;
     this.corpusProgress = null;
+    this.tokenizer = { type: 'char' };
+    this.vocabularySizes = null;
+    this.tokenizerError = '';
+    this.learning = null;
+    this.learningNow = false;
     this.size = 'tiny';
     this.custom = { nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 64 };
     this.counts = {};
@@ -174,7 +144,8 @@ export class TrainingPanel extends LitElement {
       const [presets, defaults] = await Promise.all([client.model.presets(), client.training.defaults()]);
       this.presets = presets;
       this.settings = formSettings(defaults);
-      await this.describe(this.source);
+      this.vocabularySizes = defaults.vocabularySizes;
+      await this.describe(this.source, this.tokenizer);
       await this.syncWithWorker();
     } catch (error) {
       this.error = messageOf(error);
@@ -198,6 +169,9 @@ export class TrainingPanel extends LitElement {
     this.progress = state && state.step > 0 ? progressOf(state) : null;
     if (state) {
       this.summary = state.corpus;
+      const { tokenizer, vocabulary } = state.corpus;
+      this.tokenizer = tokenizer === 'bpe' ? { type: 'bpe', vocabSize: vocabulary.length } : { type: 'char' };
+      this.learning = null;
       // The form shows the plan; steps added by Keep going show in the progress only.
       const { decaySteps, totalSteps } = state.settings;
       this.settings = formSettings({
@@ -209,23 +183,48 @@ export class TrainingPanel extends LitElement {
     }
   }
 
-  private async describe(source: CorpusSource): Promise<void> {
+  /**
+   * Reads the corpus and makes its tokenizer in the worker, showing BPE's merges as they come. On an error,
+   * the corpus and tokenizer before stay (and so do their merges).
+   */
+  private async describe(source: CorpusSource, tokenizer: TokenizerChoice): Promise<void> {
     const client = this.client;
     if (!client) return;
     this.corpusError = '';
     this.corpusWebPage = false;
     this.corpusProgress = null;
+    this.tokenizerError = '';
+    this.learningNow = false;
+    const learnedBefore = this.learning;
+    const onLearn = (isNewest: () => boolean) => (report: TokenizerLearning) => {
+      if (!isNewest()) return;
+      this.learning = this.learningNow ? { ...report, merges: [...this.learning!.merges, ...report.merges] } : report;
+      this.learningNow = true;
+    };
     await this.corpusAsk.ask(
-      (isNewest) => client.training.describeCorpus(source, (progress) => isNewest() && (this.corpusProgress = progress)),
+      (isNewest) =>
+        client.training.describeCorpus(
+          source,
+          (progress) => isNewest() && (this.corpusProgress = progress),
+          tokenizer,
+          onLearn(isNewest),
+        ),
       (answer) => {
+        this.learningNow = false;
         // Cancelled: the corpus read before stays.
         if (isReadCancelled(answer.error)) return;
         if (answer.error !== undefined) {
-          this.corpusError = messageOf(answer.error);
+          this.learning = learnedBefore;
+          if (isTokenizerProblem(answer.error)) this.tokenizerError = messageOf(answer.error);
+          else this.corpusError = messageOf(answer.error);
           this.corpusWebPage = isCorpusWebPage(answer.error);
           return;
         }
+        // A model built before no longer matches the setup (the first describe comes before any).
+        this.changed ||= this.created;
         this.source = source;
+        this.tokenizer = tokenizer;
+        if (tokenizer.type === 'char') this.learning = null;
         this.summary = answer.value;
         return this.countAll(answer.value.vocabulary.length);
       },
@@ -255,8 +254,11 @@ export class TrainingPanel extends LitElement {
   }
 
   private onCorpusChange(event: LlmEvent<'llm-corpus-change'>): void {
-    this.changed = this.created;
-    void this.describe(event.detail);
+    void this.describe(event.detail, this.tokenizer);
+  }
+
+  private onTokenizerChange(event: LlmEvent<'llm-tokenizer-change'>): void {
+    void this.describe(this.source, event.detail);
   }
 
   private onSizeChange(event: LlmEvent<'llm-size-change'>): void {
@@ -280,6 +282,7 @@ export class TrainingPanel extends LitElement {
       size: this.size,
       seed: training.seed,
       training: { ...training, sampleInterval },
+      tokenizer: this.tokenizer,
     });
     this.summary = corpus;
     this.created = true;
@@ -395,93 +398,45 @@ export class TrainingPanel extends LitElement {
     emit(this, 'llm-training-progress', progress);
   }
 
-  static override styles = [
-    theme,
-    alerts,
-    buttons,
-    numberFieldStyles,
-    blocks,
-    css`
-      .columns {
-        display: grid;
-        gap: 1rem;
-      }
-      @container (min-width: 860px) {
-        .columns {
-          grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
-        }
-      }
-      h4 {
-        margin: 0;
-        font-size: 1rem;
-      }
-      .actions {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.6rem;
-        align-items: center;
-        margin: 0.6rem 0;
-      }
-      .actions button {
-        min-width: 5.5rem;
-      }
-      .note {
-        font-size: 0.85rem;
-        color: var(--_muted);
-        margin: 0;
-      }
-      .samples {
-        list-style: none;
-        margin: 0.4rem 0 0;
-        padding: 0;
-      }
-      .samples li {
-        margin-top: 0.5rem;
-      }
-      .samples .when {
-        font-size: 0.8rem;
-        color: var(--_muted);
-      }
-      .samples pre {
-        margin: 0.15rem 0 0;
-        font-family: var(--_mono);
-        white-space: pre-wrap;
-        word-break: break-word;
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
-        padding: 0.4rem 0.55rem;
-      }
-      .samples strong {
-        color: var(--_accent);
-      }
-    `,
-  ];
+  static override styles = trainingPanelStyles;
 
   override render() {
     const settings = this.settings;
-    if (!settings) return html`<p class="note" role="status">${this.error || 'Asking the model for its options…'}</p>`;
+    const sizes = this.vocabularySizes;
+    if (!settings || !sizes) return html`<p class="note" role="status">${this.error || 'Asking the model for its options…'}</p>`;
     const locked = this.playing || this.busy;
     return html`
       <p class="caption">
         Training starts from random weights. Each step shows the model a batch of text, measures how surprised it was
-        by every next character (the loss), and nudges every weight to be a little less surprised next time. Watch the
+        by every next token (the loss), and nudges every weight to be a little less surprised next time. Watch the
         loss fall and the samples turn from noise into words.
       </p>
       <div class="columns">
         <div>
           <div class="block">
             <llm-corpus-picker
-              exportparts="kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, corpus-error"
+              exportparts="kinds, paste, file, drop-zone, url, corpus-summary, vocabulary, families, corpus-error"
               .summary=${this.summary}
               .error=${this.corpusError}
               ?webPage=${this.corpusWebPage}
-              ?busy=${this.corpusAsk.busy}
+              ?busy=${this.corpusAsk.busy && !this.learningNow}
               .progress=${this.corpusProgress}
               ?disabled=${locked}
               @llm-corpus-change=${this.onCorpusChange}
               @llm-corpus-cancel=${() => this.client?.training.cancelCorpus()}
             ></llm-corpus-picker>
+          </div>
+          <div class="block">
+            <llm-tokenizer-picker
+              exportparts="tokenizer-kinds, vocab-size, tokenizer-error, vocabulary-progress, latest-merge, shrink, shrink-bar, merges"
+              .choice=${this.tokenizer}
+              .sizes=${sizes}
+              .learning=${this.learning}
+              .error=${this.tokenizerError}
+              ?busy=${this.corpusAsk.busy}
+              ?disabled=${locked}
+              @llm-tokenizer-change=${this.onTokenizerChange}
+            ></llm-tokenizer-picker>
           </div>
           <div class="block">
             <llm-model-size-picker

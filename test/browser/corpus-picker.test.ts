@@ -39,6 +39,44 @@ describe('<llm-corpus-picker>', () => {
     await picker.updateComplete;
   }
 
+  it('says how many characters, bytes and tokens a word-piece corpus has, and lists its families', async () => {
+    const tokens = randomInt(1000, 5000);
+    picker.summary = {
+      name: 'the built-in corpus',
+      characters: 12000,
+      bytes: 12400,
+      tokenizer: 'bpe',
+      tokens,
+      vocabulary: ['a', ' b', ' king', '\\xc3'],
+      trainTokens: tokens - 100,
+      validationTokens: 100,
+      families: [
+        {
+          id: 'facts',
+          name: 'Facts',
+          example: 'Michael Jordan plays the sport of basketball.',
+          paragraphs: 40,
+          characters: 3000,
+        },
+        { id: 'plural', name: 'Singular and plural', example: 'The cat saw two cats.', paragraphs: 12, characters: 900 },
+      ],
+    };
+    await picker.updateComplete;
+    const perToken = (12000 / tokens).toFixed(1);
+    expect(text(part('corpus-summary'))).to.contain(
+      `12,000 characters (12,400 bytes), ${tokens.toLocaleString('en-US')} word-piece tokens: ${perToken} characters per token.`,
+    );
+    expect(text(part('corpus-summary')))
+      .to.contain('the first 256 are the single bytes')
+      .and.not.contain('stands for');
+    expect(part('vocabulary')!.querySelectorAll('li')).to.have.length(4);
+    const rows = [...part('families')!.querySelectorAll('tbody tr')].map((row) => text(row));
+    expect(rows).to.deep.equal([
+      'Facts Michael Jordan plays the sport of basketball. 40 3,000',
+      'Singular and plural The cat saw two cats. 12 900',
+    ]);
+  });
+
   it('refuses pasted text over 20 MB itself, so it is never sent, counting UTF-8 bytes', async () => {
     await choose('text');
     const paste = part<HTMLTextAreaElement>('paste')!;

@@ -7,6 +7,7 @@ import type { TrainingPanelClient } from '../../src/elements/training-panel.ts';
 import '../../src/llm-playground.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
 import type { ModelInfo, TrainingProgress } from '../../workers/api/index.ts';
+import { CORPUS_FAMILIES, generateCorpus } from '../../workers/corpus/corpus.ts';
 import { waitFor } from './wait-for.ts';
 
 // The playground hands its EngineClient to the panel: it must have every method the panel calls.
@@ -68,6 +69,17 @@ describe('training panel', function () {
     expect(summary.textContent).to.match(/built-in corpus.*characters/s);
     const vocabulary = inner('llm-corpus-picker').querySelectorAll('[part~="vocabulary"] li');
     expect(vocabulary.length).to.be.within(20, 100);
+    // Its families, with the paragraphs and characters of each as the corpus made them.
+    const { families } = generateCorpus();
+    const rows = [...inner('llm-corpus-picker').querySelectorAll('[part~="families"] tbody tr')].map((row) =>
+      [...row.querySelectorAll('td')].map((cell) => cell.textContent!.trim()),
+    );
+    expect(rows).to.deep.equal(
+      CORPUS_FAMILIES.map(({ id, name, example }) => {
+        const { paragraphs, characters } = families.find((family) => family.id === id)!;
+        return [name, example, paragraphs.toLocaleString('en-US'), characters.toLocaleString('en-US')];
+      }),
+    );
 
     const sizes = inner('llm-model-size-picker');
     await waitFor(() => sizes.querySelector('[part~="breakdown"]'), 'the parameter breakdown');

@@ -113,7 +113,9 @@ describe('the shipped default model', () => {
       for (let key = adjectivesFrom; key < adjectivesTo; key++) share += pattern[(head * T + noun) * T + key]! / phrases.length;
       uniform += (adjectivesTo - adjectivesFrom) / T / phrases.length;
     });
-    t.diagnostic(`layer ${layer + 1} head ${head + 1}: ${(100 * share).toFixed(1)}% on adjectives (${(100 * uniform).toFixed(1)}% if uniform), ${phrases.length} phrases`);
+    t.diagnostic(
+      `layer ${layer + 1} head ${head + 1}: ${(100 * share).toFixed(1)}% on adjectives (${(100 * uniform).toFixed(1)}% if uniform), ${phrases.length} phrases`,
+    );
     assert.ok(share >= 0.5, `${(100 * share).toFixed(1)}% of the noun's attention on its adjectives`);
   });
 

@@ -55,7 +55,10 @@ export interface Tokenization {
   ids: number[];
   /** Vocabulary string of each id (the unknown token for unknown characters). */
   tokens: string[];
-  /** The piece of the input text each token came from. */
+  /**
+   * The piece of the input text each token came from. A character whose bytes span several
+   * word pieces belongs to the last of them: the others' pieces are "".
+   */
   pieces: string[];
   /** Distinct characters the vocabulary lacks; they are read as the unknown token. */
   unknown: string[];

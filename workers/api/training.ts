@@ -5,6 +5,8 @@
  */
 import type { GPTConfig } from '../engine/config.ts';
 import type { Memorising } from '../engine/memorising.ts';
+import type { MergeStep } from '../engine/bpe.ts';
+import type { TokenizerChoice, TokenizerType } from '../engine/tokenizer.ts';
 import type { Fallback, TrainingSettings } from '../engine/train.ts';
 import type { BackendInfo } from './backend.ts';
 import type { CheckpointSummary } from './library.ts';
@@ -13,6 +15,8 @@ import type { ReadProgress } from './reading.ts';
 
 export type { Memorising } from '../engine/memorising.ts';
 export type { TrainingSettings } from '../engine/train.ts';
+export type { MergeStep } from '../engine/bpe.ts';
+export type { TokenizerChoice, TokenizerType } from '../engine/tokenizer.ts';
 
 /**
  * Where the training text comes from. A file (a File: the page hands it over
@@ -38,15 +42,67 @@ export class CorpusIsWebPage extends Error {
 /** True for a CorpusIsWebPage error, also after it crossed from the worker. */
 export const isCorpusWebPage = (error: unknown): boolean => error instanceof Error && error.name === 'CorpusIsWebPage';
 
+/**
+ * A tokenizer that cannot be made from the corpus (too small for the vocabulary size asked for):
+ * the corpus itself was read fine.
+ */
+export class TokenizerProblem extends Error {
+  override name = 'TokenizerProblem';
+}
+
+/** True for a TokenizerProblem, also after it crossed from the worker. */
+export const isTokenizerProblem = (error: unknown): boolean => error instanceof Error && error.name === 'TokenizerProblem';
+
+/** One family of the built-in corpus's paragraphs, and how much of the text it makes. */
+export interface CorpusFamilySummary {
+  id: string;
+  name: string;
+  example: string;
+  paragraphs: number;
+  characters: number;
+}
+
 export interface CorpusSummary {
   name: string;
-  /** Length in characters (= tokens: one token per character). */
+  /** Length in characters (Unicode code points) and in UTF-8 bytes. */
   characters: number;
-  /** The tokens a model of this corpus knows, in id order (id 0 is the unknown token). */
+  bytes: number;
+  /** How the text becomes tokens: one per character, or word pieces (BPE). */
+  tokenizer: TokenizerType;
+  /** Length in tokens of that tokenizer. */
+  tokens: number;
+  /** The tokens a model of this corpus knows, in id order (id 0 is the unknown token of a character vocabulary). */
   vocabulary: string[];
   /** Tokens in the training split and in the held-out validation split. */
   trainTokens: number;
   validationTokens: number;
+  /** The kinds of paragraph the built-in corpus is made of (empty for any other text). */
+  families: CorpusFamilySummary[];
+}
+
+/** Word-piece vocabulary sizes the training panel offers. */
+export interface VocabularySizes {
+  /** What the built-in model uses: the panel's starting value. */
+  default: number;
+  min: number;
+  max: number;
+}
+
+/** The settings a new model gets unless the page sets them, and the vocabulary sizes a BPE tokenizer may have. */
+export type TrainingDefaults = TrainingSettings & { sampleInterval: number; vocabularySizes: VocabularySizes };
+
+/** How far learning a BPE tokenizer has got: sent a few times a second while it learns, and once at the end. */
+export interface TokenizerLearning {
+  /** Merges learned since the previous report, in order. */
+  merges: MergeStep[];
+  /** The vocabulary size asked for. */
+  vocabSize: number;
+  /** Tokens the vocabulary starts from (bytes, and the unknown token below 257), before any merge. */
+  baseTokens: number;
+  /** The corpus's length in UTF-8 bytes, what it is in tokens before any merge. */
+  corpusBytes: number;
+  /** True on the last report: the vocabulary is complete. */
+  done: boolean;
 }
 
 /** A custom model size; the vocabulary comes from the corpus. */
@@ -70,6 +126,8 @@ export interface NewModelRequest {
   /** Seeds the initial weights and the order of the training batches. */
   seed: number;
   training?: TrainingPlan;
+  /** How the corpus becomes tokens (default: one token per character). */
+  tokenizer?: TokenizerChoice;
 }
 
 export interface NewModelResult {
@@ -158,10 +216,20 @@ export interface TrainingState {
 }
 
 export interface TrainingApi {
-  /** The training settings a new model gets unless the page sets them. */
-  defaults(): Promise<TrainingSettings & { sampleInterval: number }>;
-  /** Reads and checks a corpus without training on it: its size, vocabulary and split, or an Error saying what is wrong. */
-  describeCorpus(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<CorpusSummary>;
+  /** The training settings a new model gets unless the page sets them, and the BPE vocabulary sizes offered. */
+  defaults(): Promise<TrainingDefaults>;
+  /**
+   * Reads and checks a corpus and makes its tokenizer (default: characters) without training on it: its size,
+   * vocabulary and split, or an Error saying what is wrong (a TokenizerProblem when only the tokenizer fails).
+   * Learning a BPE vocabulary reports its merges to onLearn as it goes; newModel on the same corpus and choice
+   * then uses that tokenizer.
+   */
+  describeCorpus(
+    source: CorpusSource,
+    onProgress?: (progress: ReadProgress) => unknown,
+    tokenizer?: TokenizerChoice,
+    onLearn?: (learning: TokenizerLearning) => unknown,
+  ): Promise<CorpusSummary>;
   /** Stops the corpus reads under way (describeCorpus, newModel): they reject with ReadCancelled. */
   cancelCorpus(): Promise<void>;
   /**

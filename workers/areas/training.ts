@@ -13,16 +13,21 @@ import type {
   NewModelRequest,
   NewModelResult,
   PlayOutcome,
+  TokenizerChoice,
+  TokenizerLearning,
   TrainingApi,
+  TrainingDefaults,
   TrainingProgress,
-  TrainingSettings,
   TrainingState,
 } from '../api/training.ts';
 import { weightsProblem } from '../engine/checkpoint.ts';
 import { type ModelLibrary, savedWeights } from '../model-library.ts';
 import { FETCH_TIMEOUT_MS } from '../download.ts';
 import type { CheckpointRecord } from '../store/records.ts';
-import { checkTimelapse, PreparedCorpus, readCorpus, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
+import { BpeTokenizer } from '../engine/bpe.ts';
+import { BUILTIN_BPE_VOCAB } from '../engine/defaults.ts';
+import { CHARACTER_TOKENS, PreparedCorpus, readCorpus } from '../prepared-corpus.ts';
+import { checkTimelapse, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { Backends } from './backends.ts';
 
@@ -34,6 +39,8 @@ export class TrainingArea implements TrainingApi {
   private reading = new AbortController();
   /** The file or download read last: a new model on the same source (Play after choosing it) does not read it again. */
   private lastRead: { key: string; corpus: { name: string; text: string } } | null = null;
+  /** The corpus described or trained on last: a new model on it with the same tokenizer does not learn its BPE again. */
+  private lastPrepared: PreparedCorpus | null = null;
 
   constructor(
     private readonly active: ActiveModel,
@@ -47,13 +54,37 @@ export class TrainingArea implements TrainingApi {
     private readonly fetchTimeoutMs = FETCH_TIMEOUT_MS,
   ) {}
 
-  async defaults(): Promise<TrainingSettings & { sampleInterval: number }> {
-    return { ...TRAINING_DEFAULTS };
+  async defaults(): Promise<TrainingDefaults> {
+    const vocabularySizes = { default: BUILTIN_BPE_VOCAB, min: BpeTokenizer.MIN_VOCAB, max: BpeTokenizer.MAX_VOCAB };
+    return { ...TRAINING_DEFAULTS, vocabularySizes };
   }
 
-  async describeCorpus(source: CorpusSource, onProgress?: (progress: ReadProgress) => unknown): Promise<CorpusSummary> {
+  async describeCorpus(
+    source: CorpusSource,
+    onProgress?: (progress: ReadProgress) => unknown,
+    tokenizer: TokenizerChoice = CHARACTER_TOKENS,
+    onLearn?: (learning: TokenizerLearning) => unknown,
+  ): Promise<CorpusSummary> {
     const { name, text } = await this.read(source, { onProgress });
-    return new PreparedCorpus(name, text).summary;
+    return this.prepare(name, text, tokenizer, onLearn).summary;
+  }
+
+  /**
+   * The corpus with its tokenizer: the one prepared last when it is the same text and choice (onLearn then
+   * gets its whole learning in one report).
+   */
+  private prepare(
+    name: string,
+    text: string,
+    choice: TokenizerChoice,
+    onLearn?: (learning: TokenizerLearning) => unknown,
+  ): PreparedCorpus {
+    const last = this.lastPrepared;
+    if (last?.matches(name, text, choice)) {
+      if (last.learning) void onLearn?.(last.learning);
+      return last;
+    }
+    return (this.lastPrepared = PreparedCorpus.make(name, text, choice, onLearn));
   }
 
   async cancelCorpus(): Promise<void> {
@@ -78,7 +109,7 @@ export class TrainingArea implements TrainingApi {
 
   async newModel(request: NewModelRequest): Promise<NewModelResult> {
     const { name, text } = await this.read(request.corpus, { reuse: true });
-    const corpus = new PreparedCorpus(name, text);
+    const corpus = this.prepare(name, text, request.tokenizer ?? CHARACTER_TOKENS);
     const backend = await this.backends.trainingBackend();
     const session = await TrainingSession.create(corpus, request.size, request.seed, request.training, backend);
     if (this.timelapseSettings) await session.setTimelapse(this.timelapseSettings);
@@ -102,7 +133,7 @@ export class TrainingArea implements TrainingApi {
     if (problem) throw new Error(problem);
     if (record.source) model.checkpoint = record.source;
     if (record.training && record.corpus) {
-      const corpus = PreparedCorpus.fromStored(record.corpus);
+      const corpus = PreparedCorpus.fromStored(record.corpus, tokenizer);
       const backend = await this.backends.trainingBackend();
       const session = await TrainingSession.resume(corpus, config, record.seed, record.training, record.params, backend);
       if (this.timelapseSettings) await session.setTimelapse(this.timelapseSettings);

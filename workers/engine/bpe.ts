@@ -57,6 +57,44 @@ function gpt2ByteOfChar(): Map<string, number> {
   return byteOf;
 }
 
+/** Heap entries are rank × POSITIONS + position: one number, ordered by rank, then position. */
+const POSITIONS = 2 ** 32;
+
+/** A binary min-heap of numbers. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  push(item: number): void {
+    const items = this.items;
+    let i = items.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent] <= item) break;
+      items[i] = items[parent];
+      i = parent;
+    }
+    items[i] = item;
+  }
+
+  pop(): number | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= items.length) break;
+      if (child + 1 < items.length && items[child + 1] < items[child]) child++;
+      if (items[child] >= last) break;
+      items[i] = items[child];
+      i = child;
+    }
+    items[i] = last;
+    return top;
+  }
+}
+
 interface ChunkEncoding {
   ids: number[];
   unknown: string[];
@@ -295,34 +333,52 @@ export class BpeTokenizer implements Tokenizer {
 
   /** One chunk: its bytes as tokens (a character with a byte the vocabulary lacks: one unknown token), then the merges. */
   private encodeChunk(chunk: string): ChunkEncoding {
-    let ids: number[] = [];
+    const ids = Array.from(utf8.encode(chunk), (byte) => this.idOfByte[byte]);
     const unknown: string[] = [];
-    for (const char of chunk) {
-      const charIds = Array.from(utf8.encode(char), (byte) => this.idOfByte[byte]);
-      if (charIds.includes(-1)) {
-        ids.push(this.unknownId!);
-        if (!unknown.includes(char)) unknown.push(char);
-      } else ids.push(...charIds);
-    }
-    // The pair of lowest rank merges first, everywhere in the chunk, as training merged it.
-    for (;;) {
-      let best: { rank: number; id: number } | undefined;
-      let bestKey = -1;
-      for (let i = 0; i + 1 < ids.length; i++) {
-        const key = ids[i] * this.size + ids[i + 1];
-        const merge = this.mergeOf.get(key);
-        if (merge && (!best || merge.rank < best.rank)) [best, bestKey] = [merge, key];
+    // Only a vocabulary without some bytes needs to look at characters one by one.
+    if (ids.includes(-1)) {
+      ids.length = 0;
+      for (const char of chunk) {
+        const charIds = Array.from(utf8.encode(char), (byte) => this.idOfByte[byte]);
+        if (charIds.includes(-1)) {
+          ids.push(this.unknownId!);
+          if (!unknown.includes(char)) unknown.push(char);
+        } else ids.push(...charIds);
       }
-      if (!best) return { ids, unknown };
-      const merged: number[] = [];
-      for (let i = 0; i < ids.length; i++) {
-        if (i + 1 < ids.length && ids[i] * this.size + ids[i + 1] === bestKey) {
-          merged.push(best.id);
-          i++;
-        } else merged.push(ids[i]);
-      }
-      ids = merged;
     }
+    return { ids: this.applyMerges(ids), unknown };
+  }
+
+  /**
+   * Applies the merges to a chunk's tokens: the pair of lowest rank first, leftmost first, as
+   * training merged them. Candidate pairs wait in a heap keyed by rank then position, over a
+   * linked list of the tokens, so a long chunk costs n log n rather than n per merge.
+   */
+  private applyMerges(ids: number[]): number[] {
+    const next = Array.from(ids, (_, i) => i + 1);
+    const previous = Array.from(ids, (_, i) => i - 1);
+    const heap = new MinHeap();
+    const consider = (left: number) => {
+      const right = next[left];
+      const merge = right < ids.length ? this.mergeOf.get(ids[left] * this.size + ids[right]) : undefined;
+      if (merge) heap.push(merge.rank * POSITIONS + left);
+    };
+    for (let i = 0; i + 1 < ids.length; i++) consider(i);
+    for (let entry = heap.pop(); entry !== undefined; entry = heap.pop()) {
+      const left = entry % POSITIONS;
+      const right = next[left];
+      // Stale entries: the left token was merged into its neighbour, or its pair changed since.
+      if (ids[left] < 0 || right >= ids.length) continue;
+      const merge = this.mergeOf.get(ids[left] * this.size + ids[right]);
+      if (!merge || merge.rank !== Math.floor(entry / POSITIONS)) continue;
+      ids[left] = merge.id;
+      ids[right] = -1;
+      next[left] = next[right];
+      if (next[left] < ids.length) previous[next[left]] = left;
+      if (previous[left] >= 0) consider(previous[left]);
+      consider(left);
+    }
+    return ids.filter((id) => id >= 0);
   }
 
   decode(ids: Iterable<number>): string {

@@ -5,4 +5,4 @@
  */
 
 /** The head whose noun queries put most of their attention on the noun's adjectives ("a fluffy blue creature"). */
-export const ADJECTIVE_HEAD = { layer: 2, head: 2 } as const;
+export const ADJECTIVE_HEAD = { layer: 1, head: 0 } as const;
