@@ -1,8 +1,10 @@
 // The "look inside" panels in the real playground with its real worker and the
 // shipped model (4 layers × 4 heads): the attention numbers shown are the
-// engine's captured arrays, masked cells read −∞, and every panel is drawn for a
-// 64-token prompt. How long the main thread's tasks take meanwhile is a figure of
-// `npm run bench` (bench/RESULTS.md, "Main thread"), not a test: it depends on the load.
+// engine's captured arrays, masked cells read −∞, every panel is drawn for a
+// long prompt, and with an empty prompt attention opens on the seed's example.
+// How long the main thread's tasks take meanwhile is a figure of `npm run bench`
+// (bench/RESULTS.md, "Main thread"), not a test: it depends on the load. Then the
+// inspector panel on a stand-in client: which example each tab opens on.
 import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
@@ -83,6 +85,23 @@ describe('<llm-playground> inspector', function () {
 
   it('draws every panel for a 64-token prompt', async () => {
     await goThroughInspectorPanels(playground);
+  });
+
+  it('with an empty prompt, the shipped model opens attention on "a fluffy blue creature" at its adjective head', async () => {
+    const empty = await addPlayground({ inspect: '' });
+    try {
+      await openInspectorTab(empty, 'attention');
+      await insideInspector(empty, ['llm-attention-inspector'], '[part~="update-row"]', "the heads' updates");
+      const inspector = inspectorPanel(empty).shadowRoot!.querySelector('llm-attention-inspector')!.shadowRoot!;
+      const queries = [...inspector.querySelectorAll('[part~="query"]')];
+      expect(queries.map((query) => query.textContent)).to.deep.equal(['a', '␣fluffy', '␣blue', '␣creature']);
+      expect(queries.at(-1)!.getAttribute('aria-checked')).to.equal('true');
+      expect(inspector.querySelector('[part~="head-title"]')!.textContent).to.equal(
+        `Layer ${ADJECTIVE_HEAD.layer + 1}, head ${ADJECTIVE_HEAD.head + 1}`,
+      );
+    } finally {
+      empty.remove();
+    }
   });
 });
 
