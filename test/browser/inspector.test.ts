@@ -83,7 +83,7 @@ describe('<llm-playground> inspector', function () {
     }
   });
 
-  it('draws every panel for a 64-token prompt', async () => {
+  it('draws every panel for a 64-character prompt', async () => {
     await goThroughInspectorPanels(playground);
   });
 
