@@ -341,7 +341,7 @@ export class LlmPlayground extends LitElement {
   }
 
   private appendToken(token: StreamedToken): void {
-    this.prompt += token.token;
+    this.prompt += token.text;
     this.lastDrawn = token;
     emit(this, 'llm-token', token);
   }
@@ -415,14 +415,15 @@ export class LlmPlayground extends LitElement {
           <div class="block">
             <h3 id="prompt-heading"><label for="prompt">Prompt</label></h3>
             <p class="caption">
-              Type anything. This model reads text one character at a time; an empty prompt starts from a line
-              break. Ctrl+Enter generates, Esc stops.
+              Type anything. This model reads text
+              ${this.info?.tokenizer === 'bpe' ? 'in word pieces (a space before a word is part of it, shown ␣)' : 'one character at a time'};
+              an empty prompt starts from a line break. Ctrl+Enter generates, Esc stops.
             </p>
             <textarea
               id="prompt"
               part="prompt"
               spellcheck="false"
-              placeholder="Once upon a time"
+              placeholder="The king and the queen"
               .value=${live(this.prompt)}
               ?readonly=${this.generating}
               @input=${this.onPromptInput}

@@ -75,6 +75,18 @@ export const theme = css`
     padding: 0 0.15em;
     unicode-bidi: isolate;
   }
+  /* A word piece's leading space or line break, as its symbol (visible-token.ts): there, but not part of the word. */
+  .space-mark {
+    color: var(--_muted);
+  }
+  /* A byte of a character split across tokens, written \\xNN (visible-token.ts). */
+  .byte {
+    font-family: var(--_mono);
+    font-size: 0.8em;
+    border: 1px dotted currentColor;
+    border-radius: 3px;
+    padding: 0 0.15em;
+  }
   /* What an element shows before it has anything to show. */
   .empty {
     color: var(--_muted);

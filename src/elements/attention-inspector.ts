@@ -6,7 +6,9 @@
  * the earlier tokens and what it adds to the residual stream. The numbers come
  * from the worker through `client`.
  *
- * Properties: client (AttentionInspectorClient: EngineClient, set by the inspector panel), text (the prompt).
+ * Properties: client (AttentionInspectorClient: EngineClient, set by the inspector panel), text (the prompt),
+ *   start ({layer, head} or null: the head chosen when the next inspection comes after it is set, if the model has
+ *   it, with the last token as the query: the inspector panel names the default model's adjective head for its example).
  * Parts: status, error, overview, layer-label, head-label, thumbnail (also "selected" on the chosen head),
  *   head-view, head-title, stages, stage (each radio), stage-caption, head-heatmap, queries (the token chips),
  *   query (each chip; also "selected"), updates (the table), update-row, update-head (the head's button),
@@ -17,7 +19,7 @@ import { type HeadUpdate, headSize, type Inspection, messageOf, type Uses } from
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, tables, theme } from '../theme.ts';
-import { describeToken, visibleToken } from '../visible-token.ts';
+import { describeToken, showToken, visibleToken } from '../visible-token.ts';
 import { type CellDetail, formatValue } from './heatmap.ts';
 import './heatmap.ts';
 import { styleProperties } from '../style-properties.ts';
@@ -75,11 +77,13 @@ export class AttentionInspector extends LitElement {
   static override properties = {
     client: { attribute: false },
     text: {},
+    start: { attribute: false },
     ...states('inspection', 'error', 'layer', 'head', 'stage', 'query', 'updates', 'updatesError'),
   };
 
   declare client: AttentionInspectorClient | null;
   declare text: string;
+  declare start: { readonly layer: number; readonly head: number } | null;
   declare private inspection: Inspection | null;
   declare private error: string;
   declare private layer: number;
@@ -95,6 +99,8 @@ export class AttentionInspector extends LitElement {
   private heads: HeadArrays[][] = [];
   /** Tokens as shown on the axes (spaces and line breaks visible). */
   private labels: string[] = [];
+  /** `start` was set and the inspection that applies it has not come yet. */
+  private startPending = false;
   /** The text the shown inspection was made from (head updates ask about the same text). */
   private inspectedText = '';
   /** The prompt runs once typing pauses; head updates follow the newest query chosen. */
@@ -105,6 +111,7 @@ export class AttentionInspector extends LitElement {
     super();
     this.client = null;
     this.text = '';
+    this.start = null;
     this.inspection = null;
     this.error = '';
     this.layer = 0;
@@ -179,6 +186,9 @@ export class AttentionInspector extends LitElement {
         border-color: var(--_accent);
         color: var(--_on-accent);
       }
+      .queries button[aria-checked='true'] .space-mark {
+        color: inherit;
+      }
       th,
       td {
         padding: 0.2rem 0.6rem 0.2rem 0;
@@ -205,6 +215,7 @@ export class AttentionInspector extends LitElement {
 
   // willUpdate: the busy state goes into this render, not a second one.
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('start')) this.startPending = this.start !== null;
     if (!changed.has('client') && !changed.has('text')) return;
     if (this.client) void this.inspect(this.client);
     else this.inspectAsk.drop();
@@ -243,7 +254,12 @@ export class AttentionInspector extends LitElement {
     this.inspectedText = text;
     this.layer = Math.min(this.layer, nLayer - 1);
     this.head = Math.min(this.head, nHead - 1);
-    if (this.query !== null && this.query < T) void this.loadUpdates(this.query);
+    const preset = this.startPending ? this.start : null;
+    this.startPending = false;
+    if (preset && preset.layer < nLayer && preset.head < nHead) {
+      this.selectHead(preset.layer, preset.head);
+      void this.loadUpdates(T - 1);
+    } else if (this.query !== null && this.query < T) void this.loadUpdates(this.query);
     else this.clearQuery();
   }
 
@@ -392,7 +408,7 @@ export class AttentionInspector extends LitElement {
             tabindex=${position === focusable ? 0 : -1}
             data-position=${position}
             @click=${() => this.selectQuery(position)}
-          >${this.labels[position]}</button>`;
+          >${showToken(token)}</button>`;
         })}
       </div>
       ${this.query === null ? nothing : this.renderUpdates(tokens, this.query)}
@@ -441,11 +457,11 @@ export class AttentionInspector extends LitElement {
           @click=${() => this.selectHead(update.layer, update.head)}>L${update.layer + 1} H${update.head + 1}</button>
       </th>
       <td>${keys.map(
-        (key, i) => html`${i ? ', ' : ''}<span class="token">${visibleToken(tokens[key] ?? '')}</span>
+        (key, i) => html`${i ? ', ' : ''}<span class="token">${showToken(tokens[key] ?? '')}</span>
         <span class="caption">(${key + 1}) ${formatValue(update.weights[key]!)}</span>`,
       )}</td>
       <td class="number">${formatValue(update.norm)}</td>
-      <td>${update.promotes.slice(0, TOP_PROMOTED).map((promoted, i) => html`${i ? ', ' : ''}<span class="token">${visibleToken(promoted.token)}</span>`)}</td>
+      <td>${update.promotes.slice(0, TOP_PROMOTED).map((promoted, i) => html`${i ? ', ' : ''}<span class="token">${showToken(promoted.token)}</span>`)}</td>
     </tr>`;
   }
 

@@ -9,7 +9,7 @@ import { css, html } from 'lit';
 import type { TokenAngle, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
-import { EmbeddingSection, firstOf, formatNumber, tokenPicker } from './embedding-section.ts';
+import { EmbeddingSection, firstOf, formatNumber, idsOf } from './embedding-section.ts';
 
 export type AngleClient = Uses<'inspector', 'tokenAngle'>;
 
@@ -25,9 +25,12 @@ export class AngleSection extends EmbeddingSection<TokenAngle, AngleClient> {
     this.pair = [0, 0];
   }
 
-  /** Two vowels. */
+  /** " king" and " queen" when the vocabulary has both, else two vowels. */
   protected override chooseTokens(): void {
-    this.pair = [firstOf(this.vocabulary, ['a'], 1), firstOf(this.vocabulary, ['e'], 2)];
+    this.pair = (idsOf(this.vocabulary, [' king', ' queen']) as Pair | null) ?? [
+      firstOf(this.vocabulary, ['a'], 1),
+      firstOf(this.vocabulary, ['e'], 2),
+    ];
   }
 
   protected override request(client: AngleClient) {
@@ -48,8 +51,8 @@ export class AngleSection extends EmbeddingSection<TokenAngle, AngleClient> {
         becomes the cosine of the angle between them, which no longer depends on how long they are.
       </p>
       <div class="pickers">
-        ${tokenPicker(this.vocabulary, 'angle-a', 'First token', a, (id) => this.choose(0, id))}
-        ${tokenPicker(this.vocabulary, 'angle-b', 'Second token', b, (id) => this.choose(1, id))}
+        ${this.tokenPicker('angle-a', 'First token', a, (id) => this.choose(0, id))}
+        ${this.tokenPicker('angle-b', 'Second token', b, (id) => this.choose(1, id))}
       </div>
       ${this.renderAnswer((angle) => this.renderValues(angle))}
     `;

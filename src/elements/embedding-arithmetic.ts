@@ -1,23 +1,28 @@
 /**
  * <llm-embedding-arithmetic>: vector arithmetic on the token embeddings. The
- * tokens nearest to a − b + c (leaving out a, b and c), starting on a case
+ * tokens nearest to a − b + c (leaving out a, b and c), starting on
+ * " king" − " man" + " woman" in a word-piece vocabulary, else on a case
  * analogy such as 'A' − 'a' + 'b'.
  *
  * Properties: those of every section (embedding-section.ts).
- * Parts: explanation, status, error, arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
- *   neighbour, neighbour-token, neighbour-bar, neighbour-value.
+ * Parts: explanation, status, error, arithmetic-a, arithmetic-b, arithmetic-c (each with -search and -found),
+ *   arithmetic-results, neighbour, neighbour-token, neighbour-bar, neighbour-value.
  */
-import { css, html } from 'lit';
+import { html } from 'lit';
 import type { Neighbour, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
-import { cosineList, EmbeddingSection, firstOf, RESULT_COUNT, tokenPicker } from './embedding-section.ts';
+import { describeToken } from '../visible-token.ts';
+import { cosineList, EmbeddingSection, firstOf, idsOf, RESULT_COUNT } from './embedding-section.ts';
 
 export type ArithmeticClient = Uses<'inspector', 'tokenArithmetic'>;
 
 type Terms = [a: number, b: number, c: number];
 
+/** The seed's example: a − b + c ≈ " queen". */
+const WORD_EXAMPLE = [' king', ' man', ' woman'];
+
 /** The letters whose capital the vocabulary also has: the analogy 'K' − 'k' + 'a' ≈ 'A' needs two. */
-function casePairs(vocabulary: readonly string[]): string[] {
+export function casePairs(vocabulary: readonly string[]): string[] {
   return vocabulary.filter(
     (token) => /^\p{Ll}$/u.test(token) && token.toUpperCase() !== token && vocabulary.includes(token.toUpperCase()),
   );
@@ -37,9 +42,10 @@ export class ArithmeticSection extends EmbeddingSection<Neighbour[], ArithmeticC
     const vocabulary = this.vocabulary;
     const [x, y] = casePairs(vocabulary);
     this.terms =
-      x && y
+      (idsOf(vocabulary, WORD_EXAMPLE) as Terms | null) ??
+      (x && y
         ? [vocabulary.indexOf(x.toUpperCase()), vocabulary.indexOf(x), vocabulary.indexOf(y)]
-        : [firstOf(vocabulary, [], 1), firstOf(vocabulary, [], 2), firstOf(vocabulary, [], 3)];
+        : [firstOf(vocabulary, [], 1), firstOf(vocabulary, [], 2), firstOf(vocabulary, [], 3)]);
   }
 
   protected override request(client: ArithmeticClient) {
@@ -54,12 +60,12 @@ export class ArithmeticSection extends EmbeddingSection<Neighbour[], ArithmeticC
 
   override render() {
     const picker = (index: number, name: string) =>
-      tokenPicker(this.vocabulary, `arithmetic-${name}`, name, this.terms[index]!, (id) => this.choose(index, id));
+      this.tokenPicker(`arithmetic-${name}`, name, this.terms[index]!, (id) => this.choose(index, id));
+    const [a, b, c] = this.terms.map((id) => describeToken(this.vocabulary[id] ?? ''));
     return html`
       <p class="caption" part="explanation">
-        a − b keeps what tells a from b; adding c applies that difference to c. With letters, 'K' − 'k' + 'a' asks for
-        "'a', but the way 'K' differs from 'k'": a model that learned capitals may answer 'A'. The results are the tokens
-        nearest to that sum, leaving out a, b and c.
+        a − b keeps what tells a from b; adding c applies that difference to c. Here ${a} − ${b} + ${c} asks for "${c}, but
+        the way ${a} differs from ${b}". The results are the tokens nearest to that sum, leaving out a, b and c.
       </p>
       <div class="pickers">
         ${picker(0, 'a')}
@@ -71,17 +77,6 @@ export class ArithmeticSection extends EmbeddingSection<Neighbour[], ArithmeticC
       ${this.renderAnswer((results) => cosineList(results, 'arithmetic-results', 'Tokens nearest to a − b + c'))}
     `;
   }
-
-  static override styles = [
-    EmbeddingSection.styles,
-    css`
-      .operator {
-        font-family: var(--_mono);
-        font-size: 1.2rem;
-        padding-bottom: 0.3rem;
-      }
-    `,
-  ];
 }
 
 customElements.define('llm-embedding-arithmetic', ArithmeticSection);

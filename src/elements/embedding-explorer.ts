@@ -1,11 +1,13 @@
 /**
  * <llm-embedding-explorer>: what the model's embedding vectors say about its
- * tokens, in six sections (tabs), each an element of its own: a token's nearest
- * neighbours, vector arithmetic a − b + c, the dot product and angle of two
- * tokens, a 2-D map of every token (PCA), the position embeddings' similarity
- * matrix, and one word's vector in two prompts, layer by layer. Every number
- * comes from `client`. A section is made when it is first opened (asking then)
- * and keeps its answer and picks while another is open.
+ * tokens, in seven sections (tabs), each an element of its own: a token's nearest
+ * neighbours, vector arithmetic a − b + c, two differences compared (directions),
+ * the dot product and angle of two tokens, a 2-D map of every token (PCA), the
+ * position embeddings' similarity matrix, and one word's vector in other prompts,
+ * layer by layer. Every number comes from `client`. A section is made when it is
+ * first opened (asking then) and keeps its answer and picks while another is open.
+ * With a word-piece vocabulary the sections open on the seed's examples (" tower",
+ * king − man + woman, cats − cat beside dogs − dog, mole / tower / Harry).
  *
  * Properties:
  *   client      EmbeddingExplorerClient (EngineClient, set by the inspector panel)
@@ -13,16 +15,17 @@
  *               changes (a new model, trained weights): the answers shown are asked for again; the tokens
  *               picked stay while the vocabulary has the same tokens.
  *   text        the playground's prompt: the first prompt of the "In context" section
- *   blockSize   the model's context length (attribute block-size): a prompt's positions are its last
- *               blockSize characters; 0 counts every character
- *   section     the open tab: neighbours | arithmetic | angle | map | positions | context (attribute, reflected)
+ *   blockSize   the model's context length (attribute block-size)
+ *   section     the open tab: neighbours | arithmetic | directions | angle | map | positions | context (attribute, reflected)
  * Parts: tabs, tab, tab-<id>, panel, and the sections' own (exported): explanation, status, error,
  *   token-picker, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value,
  *   arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
- *   angle-a, angle-b, angle-values, angle-drawing,
+ *   directions-a … directions-d, directions-cosine, directions-first, directions-second,
+ *   angle-a, angle-b, angle-values, angle-drawing (each token picker X also X-search and X-found),
  *   scatter, scatter-readout, scatter-table, explained,
  *   position-heatmap,
- *   context-word, context-first, context-second, context-first-position, context-second-position,
+ *   examples, example, example-note, context-word, context-first, context-second, context-third,
+ *   context-first-position, context-second-position, context-third-position,
  *   compare-button, context-chart, context-table, context-summary.
  */
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
@@ -30,6 +33,7 @@ import { theme } from '../theme.ts';
 import type { AngleClient } from './embedding-angle.ts';
 import type { ArithmeticClient } from './embedding-arithmetic.ts';
 import type { ContextClient } from './embedding-context.ts';
+import type { DirectionsClient } from './embedding-directions.ts';
 import type { MapClient } from './embedding-map.ts';
 import type { NeighboursClient } from './embedding-neighbours.ts';
 import type { PositionsClient } from './embedding-positions.ts';
@@ -37,6 +41,7 @@ import type { EmbeddingSection } from './embedding-section.ts';
 import './embedding-angle.ts';
 import './embedding-arithmetic.ts';
 import './embedding-context.ts';
+import './embedding-directions.ts';
 import './embedding-map.ts';
 import './embedding-neighbours.ts';
 import './embedding-positions.ts';
@@ -45,6 +50,7 @@ import { tabList, tabStyles } from './tabs.ts';
 /** Every section's slice: the explorer hands its client to each. */
 export type EmbeddingExplorerClient = NeighboursClient &
   ArithmeticClient &
+  DirectionsClient &
   AngleClient &
   MapClient &
   PositionsClient &
@@ -53,6 +59,7 @@ export type EmbeddingExplorerClient = NeighboursClient &
 const SECTIONS = [
   { id: 'neighbours', label: 'Neighbours' },
   { id: 'arithmetic', label: 'a − b + c' },
+  { id: 'directions', label: 'Directions' },
   { id: 'angle', label: 'Angle' },
   { id: 'map', label: 'Map' },
   { id: 'positions', label: 'Positions' },
@@ -63,6 +70,9 @@ export type EmbeddingSectionId = (typeof SECTIONS)[number]['id'];
 
 /** The parts every section has, exported to the explorer's own. */
 const SHARED_PARTS = 'explanation, status, error';
+
+/** A token picker's parts: the drop-down, its search box and the count of matches. */
+const pickerParts = (...names: string[]): string => names.map((name) => `${name}, ${name}-search, ${name}-found`).join(', ');
 
 export class EmbeddingExplorer extends LitElement {
   static override properties = {
@@ -121,22 +131,30 @@ export class EmbeddingExplorer extends LitElement {
         'neighbours',
         () => html`<llm-embedding-neighbours
         .client=${client} .vocabulary=${vocabulary} ?active=${open('neighbours')}
-        exportparts="${SHARED_PARTS}, token-picker, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value"
+        exportparts="${SHARED_PARTS}, ${pickerParts('token-picker')}, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value"
       ></llm-embedding-neighbours>`,
       )}
       ${made(
         'arithmetic',
         () => html`<llm-embedding-arithmetic
         .client=${client} .vocabulary=${vocabulary} ?active=${open('arithmetic')}
-        exportparts="${SHARED_PARTS}, arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
+        exportparts="${SHARED_PARTS}, ${pickerParts('arithmetic-a', 'arithmetic-b', 'arithmetic-c')}, arithmetic-results,
           neighbour, neighbour-token, neighbour-bar, neighbour-value"
       ></llm-embedding-arithmetic>`,
+      )}
+      ${made(
+        'directions',
+        () => html`<llm-embedding-directions
+        .client=${client} .vocabulary=${vocabulary} ?active=${open('directions')}
+        exportparts="${SHARED_PARTS}, ${pickerParts('directions-a', 'directions-b', 'directions-c', 'directions-d')},
+          directions-cosine, directions-first, directions-second, neighbour, neighbour-token, neighbour-bar, neighbour-value"
+      ></llm-embedding-directions>`,
       )}
       ${made(
         'angle',
         () => html`<llm-embedding-angle
         .client=${client} .vocabulary=${vocabulary} ?active=${open('angle')}
-        exportparts="${SHARED_PARTS}, angle-a, angle-b, angle-values, angle-drawing"
+        exportparts="${SHARED_PARTS}, ${pickerParts('angle-a', 'angle-b')}, angle-values, angle-drawing"
       ></llm-embedding-angle>`,
       )}
       ${made(
@@ -157,8 +175,9 @@ export class EmbeddingExplorer extends LitElement {
         'context',
         () => html`<llm-embedding-context
         .client=${client} .vocabulary=${vocabulary} ?active=${open('context')} .text=${this.text} .blockSize=${this.blockSize}
-        exportparts="${SHARED_PARTS}, context-word, context-first, context-second, context-first-position,
-          context-second-position, compare-button, context-chart, context-table, context-summary"
+        exportparts="${SHARED_PARTS}, examples, example, example-note, context-word, context-first, context-second,
+          context-third, context-first-position, context-second-position, context-third-position, compare-button,
+          context-chart, context-table, context-summary"
       ></llm-embedding-context>`,
       )}
     `;

@@ -2,7 +2,9 @@
  * <llm-embedding-map>: every token's embedding on a 2-D map (its first two
  * principal components), drawn on a canvas at the device's resolution, with
  * the token under the pointer (or stepped to with the arrow keys) read out,
- * and every token's coordinates in a visually hidden table.
+ * and every token's coordinates in a visually hidden table. A small vocabulary
+ * has every dot labelled; a word-piece one (about a thousand tokens) only the
+ * seed's example words, so the labels stay readable.
  *
  * Properties: those of every section (embedding-section.ts).
  * Parts: explanation, status, error, scatter, scatter-readout, scatter-table, explained.
@@ -13,6 +15,15 @@ import { states } from '../states.ts';
 import { visuallyHidden } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import { EmbeddingSection, formatNumber, tokenLabel } from './embedding-section.ts';
+
+/** Up to this many tokens, every dot is labelled. */
+const LABEL_ALL_UP_TO = 160;
+/** The words labelled on a bigger map, when the vocabulary has them: pairs that differ in gender or number. */
+const LABELLED_WORDS = new Set(
+  ['king', 'queen', 'man', 'woman', 'prince', 'princess', 'boy', 'girl', 'father', 'mother', 'he', 'she']
+    .concat(['cat', 'cats', 'dog', 'dogs', 'tower', 'towers'])
+    .map((word) => ` ${word}`),
+);
 
 export type MapClient = Uses<'inspector', 'embeddingMap'>;
 
@@ -80,6 +91,14 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
     `;
   }
 
+  /** What a big map labels, in words. */
+  private labelNote(tokens: readonly string[]): string {
+    const labelled = tokens.filter((token) => LABELLED_WORDS.has(token)).length;
+    return labelled === 0
+      ? `None of the ${tokens.length} dots is labelled.`
+      : `Of the ${tokens.length} dots, only the ${labelled} words of pairs such as king and queen are labelled.`;
+  }
+
   private renderScatter({ tokens, points, explained }: EmbeddingMap) {
     const hovered = this.hovered;
     const coordinates = (id: number) => [formatNumber(points[2 * id]!, 3), formatNumber(points[2 * id + 1]!, 3)];
@@ -87,6 +106,7 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
       <p part="explained">
         Across: ${formatPercent(explained[0])} of the variance; up: ${formatPercent(explained[1])}. The rest lies in
         directions the map cannot show.
+        ${tokens.length > LABEL_ALL_UP_TO ? this.labelNote(tokens) : ''}
       </p>
       <canvas
         part="scatter"
@@ -164,12 +184,14 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
     const colour = (name: string) => style.getPropertyValue(name).trim();
     context.font = `11px ${colour('--_mono')}`;
     context.textBaseline = 'middle';
+    const labelAll = tokens.length <= LABEL_ALL_UP_TO;
     for (let i = 0; i < tokens.length; i++) {
       const { x, y } = place(i);
       context.fillStyle = colour('--_accent');
       context.beginPath();
       context.arc(x, y, 2.5, 0, 2 * Math.PI);
       context.fill();
+      if (!labelAll && !LABELLED_WORDS.has(tokens[i]!)) continue;
       context.fillStyle = colour('--_foreground');
       context.fillText(visibleToken(tokens[i]!), x + 4, y - 5);
     }

@@ -9,7 +9,7 @@ import { html } from 'lit';
 import type { Neighbour, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
 import { describeToken } from '../visible-token.ts';
-import { cosineList, EmbeddingSection, firstOf, RESULT_COUNT, tokenPicker } from './embedding-section.ts';
+import { cosineList, EmbeddingSection, firstOf, RESULT_COUNT } from './embedding-section.ts';
 
 export type NeighboursClient = Uses<'inspector', 'nearestTokens'>;
 
@@ -23,9 +23,9 @@ export class NeighboursSection extends EmbeddingSection<Neighbour[], NeighboursC
     this.token = 0;
   }
 
-  /** A vowel's neighbours show something. */
+  /** " tower" in a word-piece vocabulary (its neighbours are words); with characters, a vowel's show something. */
   protected override chooseTokens(): void {
-    this.token = firstOf(this.vocabulary, ['e', 'a', 'o'], 1);
+    this.token = firstOf(this.vocabulary, [' tower', 'e', 'a', 'o'], 1);
   }
 
   protected override request(client: NeighboursClient) {
@@ -44,7 +44,7 @@ export class NeighboursSection extends EmbeddingSection<Neighbour[], NeighboursC
         Each token is a row of numbers in the embedding matrix: a vector. Tokens the model treats alike end up pointing the
         same way. The cosine of two vectors says how much: 1 is the same direction, 0 unrelated, −1 opposite.
       </p>
-      <div class="pickers">${tokenPicker(this.vocabulary, 'token-picker', 'Token', this.token, (id) => this.choose(id))}</div>
+      <div class="pickers">${this.tokenPicker('token-picker', 'Token', this.token, (id) => this.choose(id))}</div>
       ${this.renderAnswer((neighbours) =>
         cosineList(neighbours, 'neighbours', `Nearest tokens to ${describeToken(this.vocabulary[this.token] ?? '')}`),
       )}

@@ -18,7 +18,7 @@ import { messageOf, type Neighbour } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { barRows, selects, theme } from '../theme.ts';
-import { describeToken, visibleToken } from '../visible-token.ts';
+import { describeToken, showToken, visibleToken } from '../visible-token.ts';
 import { styleProperties } from '../style-properties.ts';
 
 /** Results asked for in the neighbour and arithmetic lists. */
@@ -27,10 +27,10 @@ export const RESULT_COUNT = 10;
 /** A number with a real minus sign, as every figure in the explorer is shown. */
 export const formatNumber = (value: number, digits: number): string => value.toFixed(digits).replace('-', '−');
 
-/** A token in a picker or list: its visible form, and in words what an invisible one is. */
+/** A token in a picker or list: its visible form, and for a single invisible character what it is in words. */
 export const tokenLabel = (token: string): string => {
   const visible = visibleToken(token);
-  return visible === token ? token : `${visible} ${describeToken(token)}`;
+  return visible === token || [...token].length > 1 ? visible : `${visible} ${describeToken(token)}`;
 };
 
 /** The first of `wanted` the vocabulary has, else `fallback` (kept inside it). */
@@ -39,24 +39,34 @@ export function firstOf(vocabulary: readonly string[], wanted: readonly string[]
   return found ?? Math.min(fallback, Math.max(0, vocabulary.length - 1));
 }
 
+/** The ids of `tokens` when the vocabulary has every one of them (a word-piece model's example), else null. */
+export function idsOf(vocabulary: readonly string[], tokens: readonly string[]): number[] | null {
+  const ids = tokens.map((token) => vocabulary.indexOf(token));
+  return ids.every((id) => id >= 0) ? ids : null;
+}
+
+/**
+ * The ids of the tokens that match a search, best first: the token itself (with or without a leading space), then
+ * those that start with it, then those that contain it, ignoring case. A space typed is a space in the token.
+ */
+export function searchTokens(vocabulary: readonly string[], search: string): number[] {
+  const wanted = search.toLowerCase();
+  if (!wanted) return vocabulary.map((_, id) => id);
+  const rank = (token: string): number => {
+    const lower = token.toLowerCase();
+    if (lower === wanted || lower === ` ${wanted}`) return 0;
+    if (lower.startsWith(wanted) || lower.startsWith(` ${wanted}`)) return 1;
+    return lower.includes(wanted) ? 2 : 3;
+  };
+  const ranks = vocabulary.map(rank);
+  return vocabulary
+    .map((_, id) => id)
+    .filter((id) => ranks[id]! < 3)
+    .sort((a, b) => ranks[a]! - ranks[b]! || a - b);
+}
+
 const sameTokens = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
   a !== undefined && a.length === b.length && a.every((token, id) => token === b[id]);
-
-/** A drop-down of every token of the vocabulary, by id. */
-export function tokenPicker(
-  vocabulary: readonly string[],
-  part: string,
-  label: string,
-  selected: number,
-  choose: (id: number) => void,
-) {
-  return html`<label>
-    ${label}
-    <select part=${part} @change=${(event: Event) => choose(Number((event.target as HTMLSelectElement).value))}>
-      ${vocabulary.map((token, id) => html`<option value=${id} ?selected=${id === selected}>${tokenLabel(token)} · ${id}</option>`)}
-    </select>
-  </label>`;
-}
 
 /** Tokens with their cosine as a bar (negative ones in the warning colour, from the left all the same). */
 export function cosineList(neighbours: Neighbour[], part: string, label: string) {
@@ -67,7 +77,7 @@ export function cosineList(neighbours: Neighbour[], part: string, label: string)
         class=${cosine < 0 ? 'negative' : ''}
         aria-label="${describeToken(token)}, id ${id}: cosine ${formatNumber(cosine, 4)}"
       >
-        <span class="label" part="neighbour-token" aria-hidden="true">${visibleToken(token)}<span class="id">${id}</span></span>
+        <span class="label" part="neighbour-token" aria-hidden="true">${showToken(token)}<span class="id">${id}</span></span>
         <span class="track" aria-hidden="true"
           ><span class="fill" part="neighbour-bar" ${styleProperties({ width: `${(Math.min(1, Math.abs(cosine)) * 100).toFixed(2)}%` })}></span
         ></span>
@@ -83,7 +93,7 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     client: { attribute: false },
     vocabulary: { attribute: false },
     active: { type: Boolean, reflect: true },
-    ...states('value', 'error'),
+    ...states('value', 'error', 'searches'),
   };
 
   declare client: Client | null;
@@ -92,6 +102,8 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
   /** The answer shown (kept while a newer one is asked for). */
   declare protected value: Value | undefined;
   declare protected error: string;
+  /** What is typed in each token picker's search box, by the picker's part name. */
+  declare private searches: Readonly<Record<string, string>>;
 
   private readonly asking = new Newest<Value>(this);
   /** Asked for this model's numbers already (the answer is on its way or shown): opening the section again does not ask. */
@@ -104,6 +116,7 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     this.active = false;
     this.value = undefined;
     this.error = '';
+    this.searches = {};
   }
 
   /** The client call for the numbers with what is picked now, or null when there is nothing to ask yet. */
@@ -127,6 +140,12 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     if (this.active && !this.asked) void this.load();
   }
 
+  /** Asks again as soon as request() has something to ask (a section that first reads what it asks about). */
+  protected askWhenReady(): void {
+    this.asked = false;
+    this.requestUpdate();
+  }
+
   /** Asks for the numbers with what is picked now; shows them unless a newer request came. */
   protected async load(): Promise<void> {
     const client = this.client;
@@ -138,6 +157,42 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
       this.value = answer.value;
       this.error = answer.error === undefined ? '' : messageOf(answer.error);
     });
+  }
+
+  /**
+   * A drop-down of the vocabulary's tokens with a search box: typing narrows the list (a word-piece vocabulary has
+   * about a thousand tokens), Enter in the box picks the best match. The chosen token is always listed.
+   */
+  protected tokenPicker(part: string, label: string, selected: number, choose: (id: number) => void) {
+    const vocabulary = this.vocabulary;
+    const search = this.searches[part] ?? '';
+    const matches = searchTokens(vocabulary, search);
+    const listed = matches.includes(selected) ? matches : [selected, ...matches];
+    const found = search ? `${matches.length} ${matches.length === 1 ? 'match' : 'matches'}` : '';
+    const onSearch = (event: Event) => (this.searches = { ...this.searches, [part]: (event.target as HTMLInputElement).value });
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Enter' || matches.length === 0) return;
+      event.preventDefault();
+      choose(matches[0]!);
+    };
+    return html`<span class="picker">
+      <label>
+        ${label}
+        <select part=${part} @change=${(event: Event) => choose(Number((event.target as HTMLSelectElement).value))}>
+          ${listed.map((id) => html`<option value=${id} ?selected=${id === selected}>${tokenLabel(vocabulary[id] ?? '')} · ${id}</option>`)}
+        </select>
+      </label>
+      <input
+        type="search"
+        part="${part}-search"
+        placeholder="Find a token"
+        aria-label="Find a token for ${label}"
+        .value=${search}
+        @input=${onSearch}
+        @keydown=${onKey}
+      />
+      <span class="found" part="${part}-found" role="status">${found}</span>
+    </span>`;
   }
 
   /** The busy line and the error, and the answer once there is one. */
@@ -157,10 +212,11 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
       :host(:not([active])) {
         display: none;
       }
+      /* Pickers line up at the top: under each drop-down sit its search box and count. */
       .pickers {
         display: flex;
         flex-wrap: wrap;
-        align-items: end;
+        align-items: flex-start;
         gap: 0.5rem 0.75rem;
         margin: 0.5rem 0;
       }
@@ -170,6 +226,32 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
         gap: 0.2rem;
         font-size: 0.85rem;
         color: var(--_muted);
+      }
+      /* An operator between pickers (a − b + c), level with the drop-downs under their labels. */
+      .operator {
+        font-family: var(--_mono);
+        font-size: 1.2rem;
+        padding-top: 1.25rem;
+      }
+      .picker {
+        display: flex;
+        flex-direction: column;
+        gap: 0.2rem;
+      }
+      input[type='search'] {
+        font: inherit;
+        font-family: var(--_mono);
+        font-size: 0.8rem;
+        padding: 0.15rem 0.35rem;
+        color: var(--_foreground);
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
+      }
+      .found {
+        color: var(--_muted);
+        font-size: 0.75rem;
+        min-height: 1em;
       }
       select {
         font-family: var(--_mono);

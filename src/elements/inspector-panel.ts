@@ -5,16 +5,22 @@
  * nothing; it is made afresh when the model changes (at most every few seconds
  * while training), so what it shows is always the model in use.
  *
+ * While the prompt is empty, a word-piece model's panels open on the seed's examples (panel-examples.ts):
+ * attention on "a fluffy blue creature" with the model's adjective head chosen, the experiments, MLP neurons and
+ * logit lens on "Michael Jordan plays the sport of"; a line above the panel says so.
+ *
  * Properties: client (InspectorPanelClient: the EngineClient, set by <llm-playground>; every panel gets it),
  *   text (the prompt), model (ModelInfo, set by <llm-playground>).
+ * Parts: tabs, tab, tab-<id>, panel, example-note.
  * Attributes: tab ('attention' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
- * Parts: tabs, tab, tab-<id>, panel.
  * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
  */
-import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
+import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
 import type { LossPoint, ModelInfo, TrainingState, Uses } from '../../workers/api/index.ts';
+import { ADJECTIVE_HEAD } from '../../workers/api/default-model.ts';
 import { Newest } from '../newest.ts';
+import { ADJECTIVES_EXAMPLE, type ExamplePrompt, FACT_EXAMPLE, usableExample } from '../panel-examples.ts';
 import { states } from '../states.ts';
 import { theme } from '../theme.ts';
 import type { ExperimentsClient } from './attention-experiments.ts';
@@ -50,6 +56,14 @@ const TABS = [
 ] as const;
 
 export type InspectorTab = (typeof TABS)[number]['id'];
+
+/** What a tab shows while the prompt is empty (the embeddings' sections have examples of their own). */
+const TAB_EXAMPLES: Partial<Record<InspectorTab, ExamplePrompt>> = {
+  attention: ADJECTIVES_EXAMPLE,
+  experiments: FACT_EXAMPLE,
+  mlp: FACT_EXAMPLE,
+  lens: FACT_EXAMPLE,
+};
 
 /** While training, the open panel follows the new weights at most this often. */
 const TRAINING_FOLLOW_MS = 3000;
@@ -137,17 +151,25 @@ export class InspectorPanel extends LitElement {
     if (tab === 'timelapse') void this.refreshTimelapse();
   }
 
-  private renderTab(): TemplateResult {
-    const { client, text } = this;
+  /** The open tab's example, when the prompt is empty and the model's vocabulary has the example's tokens. */
+  private get example(): ExamplePrompt | null {
+    const example = TAB_EXAMPLES[this.tab];
+    return this.text || !example ? null : usableExample(example, this.vocabulary);
+  }
+
+  private renderTab(example: ExamplePrompt | null): TemplateResult {
+    const { client } = this;
+    const text = this.text || example?.text || '';
     switch (this.tab) {
       case 'attention':
-        return html`<llm-attention-inspector .client=${client} .text=${text}></llm-attention-inspector>`;
+        return html`<llm-attention-inspector .client=${client} .text=${text}
+          .start=${example ? ADJECTIVE_HEAD : null}></llm-attention-inspector>`;
       case 'experiments':
         return html`<llm-attention-experiments .client=${client} .text=${text}></llm-attention-experiments>`;
       case 'mlp':
         return html`<llm-mlp-neurons .client=${client} .text=${text}></llm-mlp-neurons>`;
       case 'embeddings':
-        return html`<llm-embedding-explorer .client=${client} .text=${text} .vocabulary=${this.vocabulary}
+        return html`<llm-embedding-explorer .client=${client} .text=${this.text} .vocabulary=${this.vocabulary}
           .blockSize=${this.model?.config.blockSize ?? 0}></llm-embedding-explorer>`;
       case 'lens':
         return html`<llm-logit-lens .client=${client} .text=${text}></llm-logit-lens>`;
@@ -157,13 +179,21 @@ export class InspectorPanel extends LitElement {
   }
 
   override render() {
+    const example = this.example;
     return html`
       ${tabList(this, TABS, this.tab, 'Look inside the model', (tab) => this.select(tab))}
       <div id="panel" role="tabpanel" aria-labelledby="tab-${this.tab}" part="panel">
         ${
+          example && this.client
+            ? html`<p class="caption" part="example-note">
+                The prompt box is empty, so this shows the example "${example.text}". Type a prompt to see yours.
+              </p>`
+            : nothing
+        }
+        ${
           this.client
             ? // The time-lapse keeps its slider position; it is re-read rather than made again.
-              keyed(this.tab === 'timelapse' ? 'timelapse' : `${this.tab}|${this.shownVersion}`, this.renderTab())
+              keyed(this.tab === 'timelapse' ? 'timelapse' : `${this.tab}|${this.shownVersion}`, this.renderTab(example))
             : html`<p class="caption">Starting the model…</p>`
         }
       </div>

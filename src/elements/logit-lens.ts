@@ -14,7 +14,7 @@ import { type Inspection, type LensLayer, messageOf, type Uses } from '../../wor
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, theme } from '../theme.ts';
-import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import { styleProperties } from '../style-properties.ts';
 
 /** The part of the engine this element talks to. */
@@ -248,7 +248,7 @@ export class LogitLens extends LitElement {
               .checked=${position === this.position}
               aria-label="${describeToken(token)}, position ${position}"
               @change=${() => this.choose(position)}
-            /><span class="token">${visibleToken(token)}</span>
+            /><span class="token">${showToken(token)}</span>
           </label>`,
         )}
       </fieldset>
@@ -289,7 +289,7 @@ export class LogitLens extends LitElement {
                   data-id=${prediction.id}
                   aria-label="${describeToken(prediction.token)}: ${formatPercent(prediction.score)}"
                 >
-                  <span class="token">${visibleToken(prediction.token)}</span><span class="value">${formatPercent(prediction.score)}</span>
+                  <span class="token">${showToken(prediction.token)}</span><span class="value">${formatPercent(prediction.score)}</span>
                   <span class="track" aria-hidden="true"
                     ><span class="fill" part="prediction-fill" ${styleProperties({ width: `${(prediction.score * 100).toFixed(2)}%` })}></span
                   ></span>

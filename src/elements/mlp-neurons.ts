@@ -31,7 +31,8 @@ import {
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, buttons, selects, theme } from '../theme.ts';
-import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
+import { FACT_EXAMPLE } from '../panel-examples.ts';
+import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import { chartFrame, formatActivation, geluCurve, neuronDrawingStyles, promotedTokens, startsAnswer } from './neuron-drawing.ts';
 
 /** The part of the engine this element talks to. */
@@ -110,7 +111,7 @@ export class MlpNeurons extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!this.client || !(changed.has('client') || changed.has('text') || changed.has('view'))) return;
     if (this.view === 'facts') {
-      if (this.factsOf !== this.client) void this.showFact(0);
+      if (this.factsOf !== this.client) void this.showFact(null);
     } else if (this.tokensOf?.client !== this.client || this.tokensOf.text !== this.text) {
       void this.showNeurons();
     }
@@ -168,15 +169,18 @@ export class MlpNeurons extends LitElement {
     );
   }
 
-  /** Reads the fact prompts (once per client), then the chosen fact's prediction and its name's neurons in every layer. */
-  private async showFact(index: number): Promise<void> {
+  /**
+   * Reads the fact prompts (once per client), then the chosen fact's prediction and its name's neurons in every
+   * layer. No index: the seed's example ("Michael Jordan plays the sport of") when the facts have it, else the first.
+   */
+  private async showFact(index: number | null): Promise<void> {
     const client = this.client;
     if (!client) return;
     this.factsAsk.drop();
     this.readingAsk.drop();
-    this.factIndex = index;
+    this.factIndex = index ?? 0;
     this.factError = '';
-    if (this.factsOf === client) return this.readFact(client, index);
+    if (this.factsOf === client) return this.readFact(client, this.factIndex);
     await this.factsAsk.ask(
       () => client.inspector.factPrompts(),
       (read) => {
@@ -187,7 +191,9 @@ export class MlpNeurons extends LitElement {
         this.facts = read.value;
         this.factsOf = client;
         this.reading = null;
-        return this.readFact(client, index);
+        const example = read.value.findIndex((fact) => fact.prompt.trimEnd() === FACT_EXAMPLE.text);
+        this.factIndex = index ?? Math.max(0, example);
+        return this.readFact(client, this.factIndex);
       },
     );
   }
@@ -419,7 +425,7 @@ export class MlpNeurons extends LitElement {
         Each layer's MLP has a row of neurons. A neuron reads one direction of the residual stream, fires when the token
         lines up with it (GELU lets positive values through and nearly silences negative ones), and adds its own direction
         back. Read through the unembedding, that direction pushes some next tokens up. A neuron that fires on a person's
-        name and pushes up the first letter of their sport is a fact stored in the weights.
+        name and pushes up the start of their sport is a fact stored in the weights.
       </p>
       ${!this.client ? html`<p class="empty">Waiting for the model…</p>` : facts ? this.renderFacts() : this.renderPrompt()}
     `;
@@ -446,7 +452,7 @@ export class MlpNeurons extends LitElement {
                     aria-label="${describeToken(token)}, position ${i}"
                     title="position ${i}"
                     @click=${() => this.chooseToken(i)}
-                  >${visibleToken(token)}</button>`;
+                  >${showToken(token)}</button>`;
                 })}
               </div>
               <div class="row">
@@ -518,7 +524,6 @@ export class MlpNeurons extends LitElement {
 
   private renderReading({ fact, tokens, top, reports }: FactReading) {
     const name = tokens[fact.namePosition] ?? '';
-    const first = fact.answer.trimStart()[0] ?? '';
     return html`
       <div class=${this.factBusy ? 'stale' : ''}>
         <p class="fact-prompt" part="fact-prompt">${tokens.map(
@@ -533,12 +538,12 @@ export class MlpNeurons extends LitElement {
               class="prediction ${starts ? 'answer' : ''}"
               part=${starts ? 'prediction answer' : 'prediction'}
               aria-label="${describeToken(token)}: ${formatPercent(score)}${starts ? ', starts the answer' : ''}"
-            ><span class="token-text">${visibleToken(token)}</span> ${formatPercent(score)}</li>`;
+            ><span class="token-text">${showToken(token)}</span> ${formatPercent(score)}</li>`;
           })}
         </ol>
         <p class="caption">
           The neurons that fire most on ${describeToken(name)}, where the name ends, in each layer, and the tokens they
-          push up. Outlined: ${describeToken(first)}, the first letter of the answer.
+          push up. Outlined: tokens that start the answer, "${fact.answer.trim()}".
         </p>
         <ol class="fact-layers" part="fact-layers">
           ${reports.map(

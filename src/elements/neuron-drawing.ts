@@ -58,12 +58,13 @@ export const formatActivation = (value: number): string => value.toFixed(3);
 const formatScore = (score: number): string => score.toFixed(2);
 
 /**
- * Whether a promoted token begins the fact's answer word: its first letter, which
- * is where a character model commits to one sport or city (the space before it
- * is the same for every fact).
+ * Whether a promoted token begins the fact's answer: a word piece such as
+ * " basketball" (its leading space included), or for a character model its first
+ * letter, where it commits to one sport or city. A blank token never does (the
+ * space before the answer is the same for every fact).
  */
 export const startsAnswer = (token: string, answer: string): boolean =>
-  token.trim() !== '' && answer.trimStart().startsWith(token);
+  token.trim() !== '' && (answer.startsWith(token) || answer.trimStart().startsWith(token));
 
 /** The GELU curve in data coordinates under one transform, the neuron's point in pixels through the same map. */
 export function geluCurve(neuron: Neuron, frame: ChartFrame) {

@@ -1,13 +1,14 @@
 /**
  * <llm-prompt-tokens>: the prompt as the model reads it, one chip per token
- * with its id underneath. Characters the vocabulary lacks are marked, and so is
- * text cut off in front because it no longer fits in the context.
+ * with its id underneath: a character, or a word piece with its leading space
+ * as a dimmed mark. Characters the vocabulary lacks are marked, and so is text
+ * cut off in front because it no longer fits in the context.
  *
  * Parts: chips (the list), chip, chip-text, chip-id, notice.
  */
 import { css, html, LitElement, nothing } from 'lit';
 import { theme } from '../theme.ts';
-import { describeToken, showToken } from '../visible-token.ts';
+import { describeToken, isUnknownAt, showToken, tokenTextAt } from '../visible-token.ts';
 import { type Tokenization, UNKNOWN_ID } from '../../workers/api/index.ts';
 
 export class PromptTokens extends LitElement {
@@ -80,7 +81,7 @@ export class PromptTokens extends LitElement {
     if (!tokenization || tokenization.ids.length === 0) {
       return html`<p class="empty">${this.emptyNote}</p>`;
     }
-    const { ids, pieces, unknown, dropped } = tokenization;
+    const { ids, unknown, dropped } = tokenization;
     return html`
       ${
         dropped > 0
@@ -92,8 +93,8 @@ export class PromptTokens extends LitElement {
       }
       <ol part="chips" aria-label="Prompt tokens">
         ${ids.map((id, i) => {
-          const piece = pieces[i] ?? '';
-          const isUnknown = id === UNKNOWN_ID;
+          const piece = tokenTextAt(tokenization, i);
+          const isUnknown = isUnknownAt(tokenization, i);
           const label = `${describeToken(piece)}${isUnknown ? ', not in the vocabulary,' : ''} id ${id}`;
           return html`<li part="chip" class=${isUnknown ? 'unknown' : ''} title=${label} aria-label=${label}>
             <span class="text" part="chip-text">${showToken(piece)}</span>

@@ -130,10 +130,11 @@ const parts = <E extends Element = HTMLElement>(root: Element, name: string) => 
   ...root.shadowRoot!.querySelectorAll<E>(`[part~="${name}"]`),
 ];
 
-async function inspectorWith(text: string, client = new FakeInspector()) {
+async function inspectorWith(text: string, client = new FakeInspector(), start: { layer: number; head: number } | null = null) {
   const inspector = document.createElement('llm-attention-inspector');
   inspector.client = client;
   inspector.text = text;
+  inspector.start = start;
   document.body.append(inspector);
   const heatmap = await waitFor(() => part<Heatmap>(inspector, 'head-heatmap'), 'the large heatmap');
   await inspector.updateComplete;
@@ -242,6 +243,25 @@ describe('<llm-attention-inspector>', () => {
     };
     expect(colours).to.include(rgb('--_background'));
     expect(colours).to.include(rgb('--_muted'));
+  });
+
+  it('starts on the head it is given with the last token as the query, unless the model lacks that head', async () => {
+    const text = randomText(randomInt(4, 20));
+    const layer = randomInt(0, L);
+    const head = randomInt(0, NH);
+    const { inspector, client, inspection } = await inspectorWith(text, new FakeInspector(), { layer, head });
+    const T = inspection.tokens.length;
+    expect(part(inspector, 'head-title')!.textContent).to.equal(`Layer ${layer + 1}, head ${head + 1}`);
+    await waitFor(() => part(inspector, 'updates'), "the heads' updates");
+    expect(client.updateCalls).to.deep.equal([[text, T - 1]]);
+    expect(parts(inspector, 'query').map((chip) => chip.getAttribute('aria-checked'))).to.deep.equal(
+      inspection.tokens.map((_, i) => String(i === T - 1)),
+    );
+    inspector.remove();
+
+    const missing = await inspectorWith(text, new FakeInspector(), { layer: L, head: 0 });
+    expect(part(missing.inspector, 'head-title')!.textContent).to.equal('Layer 1, head 1');
+    expect(missing.client.updateCalls).to.deep.equal([]);
   });
 
   it('chooses a head with the keyboard and shows it large', async () => {

@@ -8,7 +8,7 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/embedding-explorer.ts';
 import type { EmbeddingExplorer, EmbeddingExplorerClient, EmbeddingSectionId } from '../../src/elements/embedding-explorer.ts';
 import type { Heatmap } from '../../src/elements/heatmap.ts';
-import type { ContextualSimilarity, EmbeddingMap, Neighbour, TokenAngle } from '../../workers/api/index.ts';
+import type { ContextualSimilarity, EmbeddingMap, Neighbour, TokenAngle, Tokenization } from '../../workers/api/index.ts';
 import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -23,7 +23,10 @@ const randomCosine = (): number => random() * 2 - 1;
 /** How the element writes a number: fixed digits, a real minus sign. */
 const shown = (value: number, digits: number): string => value.toFixed(digits).replace('-', '−');
 
-type Used = keyof EmbeddingExplorerClient['inspector'];
+type Used = keyof EmbeddingExplorerClient['inspector'] | 'tokenize';
+
+/** A character model's pieces: one per character. */
+const characters = (text: string): string[] => [...text];
 
 /** Answers the embedding methods with fresh random numbers and remembers each call and its answer; fails on request. */
 class FakeInspector implements EmbeddingExplorerClient {
@@ -33,7 +36,11 @@ class FakeInspector implements EmbeddingExplorerClient {
   /** While set, calls wait until the hold that set it is released. */
   private gate: Promise<void> | null = null;
 
-  constructor(readonly vocabulary: string[] = VOCABULARY) {}
+  /** `split`: how the fake tokenizer cuts a text into pieces (the model reads the last BLOCK_SIZE). */
+  constructor(
+    readonly vocabulary: string[] = VOCABULARY,
+    private readonly split: (text: string) => string[] = characters,
+  ) {}
 
   called(method: Used): unknown[][] {
     return this.calls.filter((call) => call.method === method).map((call) => call.args);
@@ -68,6 +75,17 @@ class FakeInspector implements EmbeddingExplorerClient {
     }).sort((a, b) => b.cosine - a.cosine);
   }
 
+  readonly model = {
+    tokenize: (text: string): Promise<Tokenization> =>
+      this.answer('tokenize', [text], () => {
+        const all = this.split(text);
+        const pieces = all.slice(-BLOCK_SIZE);
+        const ids = pieces.map((piece) => Math.max(0, this.vocabulary.indexOf(piece)));
+        const dropped = all.length - pieces.length;
+        return { ids, tokens: ids.map((id) => this.vocabulary[id]!), pieces, unknown: [], dropped, truncated: dropped > 0 };
+      }),
+  };
+
   readonly inspector = {
     nearestTokens: (token: number, count: number): Promise<Neighbour[]> =>
       this.answer('nearestTokens', [token, count], () => this.neighbours(count, [token])),
@@ -99,10 +117,10 @@ class FakeInspector implements EmbeddingExplorerClient {
       second: { text: string; position: number },
     ): Promise<ContextualSimilarity> =>
       this.answer('contextualSimilarity', [first, second], () => ({
-        tokens: [
-          [...first.text].at(first.position - first.text.length) ?? '',
-          [...second.text].at(second.position - second.text.length) ?? '',
-        ] as [string, string],
+        tokens: [first, second].map(({ text, position }) => this.split(text).slice(-BLOCK_SIZE)[position] ?? '') as [
+          string,
+          string,
+        ],
         cosines: Array.from({ length: LAYERS + 1 }, randomCosine),
       })),
   };
@@ -128,25 +146,36 @@ describe('<llm-embedding-explorer>', function () {
     select.dispatchEvent(new Event('change', { bubbles: true }));
     await explorer.updateComplete;
   };
+  /** Types into a prompt field, then waits until its tokens are read (its position list is filled). */
+  const type = async (name: 'first' | 'second' | 'third', value: string) => {
+    const field = part<HTMLTextAreaElement>(`context-${name}`)!;
+    field.value = value;
+    field.dispatchEvent(new Event('input'));
+    await waitFor(() => !value || part<HTMLSelectElement>(`context-${name}-position`)!.options.length > 0, 'the tokens');
+    await explorer.updateComplete;
+  };
   const open = async (id: EmbeddingSectionId) => {
     part<HTMLButtonElement>(`tab-${id}`)!.click();
     await explorer.updateComplete;
+  };
+  /** A token as shown in a list: its text without the id beside it. */
+  const tokenShown = (label: Element) => {
+    const copy = label.cloneNode(true) as Element;
+    copy.querySelector('.id')!.remove();
+    return copy.textContent!;
   };
   /** The rows of a cosine list as shown: id, visible token, cosine text, bar width. */
   const listed = (name: string) =>
     [...part(name)!.querySelectorAll('[part~="neighbour"]')].map((row) => ({
       id: Number(row.querySelector('.id')!.textContent),
-      token: [...row.querySelector('[part~="neighbour-token"]')!.childNodes]
-        .filter((node) => node.nodeType === Node.TEXT_NODE)
-        .map((node) => node.textContent)
-        .join(''),
+      token: tokenShown(row.querySelector('[part~="neighbour-token"]')!),
       value: text(row.querySelector('[part~="neighbour-value"]')),
       width: parseFloat(row.querySelector<HTMLElement>('[part~="neighbour-bar"]')!.style.width),
     }));
   const expected = (neighbours: Neighbour[]) =>
     neighbours.map(({ id, token, cosine }) => ({
       id,
-      token: token === ' ' ? '␣' : token === '\n' ? '⏎' : token,
+      token: token.replaceAll(' ', '␣').replaceAll('\n', '⏎'),
       value: shown(cosine, 4),
       width: Number((Math.abs(cosine) * 100).toFixed(2)),
     }));
@@ -364,10 +393,7 @@ describe('<llm-embedding-explorer>', function () {
     ]);
 
     const second = 'Money in the bank, a bank by the sea';
-    const field = part<HTMLTextAreaElement>('context-second')!;
-    field.value = second;
-    field.dispatchEvent(new Event('input'));
-    await explorer.updateComplete;
+    await type('second', second);
     const bankEnd = second.lastIndexOf('bank') + 3 - (second.length - BLOCK_SIZE);
     expect(part<HTMLSelectElement>('context-second-position')!.value).to.equal(String(bankEnd));
     const option = part<HTMLSelectElement>('context-second-position')!.selectedOptions[0]!;
@@ -412,28 +438,24 @@ describe('<llm-embedding-explorer>', function () {
     await explorer.updateComplete;
     expect(part<HTMLButtonElement>('compare-button')!.disabled).to.equal(true);
     expect(client.called('contextualSimilarity')).to.deep.equal([]);
-    const field = part<HTMLTextAreaElement>('context-first')!;
-    field.value = 'a cat';
-    field.dispatchEvent(new Event('input'));
-    await explorer.updateComplete;
+    await type('first', 'a cat');
     expect(part<HTMLButtonElement>('compare-button')!.disabled).to.equal(true);
-    const second = part<HTMLTextAreaElement>('context-second')!;
-    second.value = 'cat';
-    second.dispatchEvent(new Event('input'));
-    await explorer.updateComplete;
+    await type('second', 'cat');
     expect(part<HTMLButtonElement>('compare-button')!.disabled).to.equal(false);
   });
 
   const failing: [EmbeddingSectionId, Used][] = [
     ['neighbours', 'nearestTokens'],
     ['arithmetic', 'tokenArithmetic'],
+    ['directions', 'tokenAngle'],
+    ['directions', 'tokenArithmetic'],
     ['angle', 'tokenAngle'],
     ['map', 'embeddingMap'],
     ['positions', 'positionSimilarity'],
     ['context', 'contextualSimilarity'],
   ];
   for (const [section, method] of failing) {
-    it(`shows the client's error in ${section}`, async () => {
+    it(`shows the client's error in ${section} (${method})`, async () => {
       const fake = new FakeInspector();
       const message = `${method} failed ${random().toString(36).slice(2)}`;
       fake.failures[method] = message;
@@ -482,5 +504,158 @@ describe('<llm-embedding-explorer>', function () {
     await settled();
     expect(fresh.called('nearestTokens')).to.deep.equal([[4, 10]]);
     expect(listed('neighbours')).to.deep.equal(expected(fresh.lastAnswer<Neighbour[]>()));
+  });
+
+  describe('on word pieces', () => {
+    /** A word-piece vocabulary with the seed's example words (each with its leading space), some letters and marks. */
+    const WORDS = [
+      ...['\uFFFD', '.', ',', ' ', 'a', 'b', 'In', 'The', 'With', 'At'],
+      ...[' tower', ' towers', ' Tower', ' king', ' queen', ' man', ' woman', ' cats', ' cat', ' dogs', ' dog'],
+      ...[' mole', ' Harry', ' the', ' garden', ' a', ' dug', ' in', ' of', ' Paris', ' Prince', ' wizard', ' Potter'],
+    ];
+    /** GPT-2's pre-tokenisation in short: a word keeps its leading space. */
+    const wordPieces = (text: string): string[] => text.match(/ ?\p{L}+| ?[^\s\p{L}]+|\s+/gu) ?? [];
+    const id = (token: string) => WORDS.indexOf(token);
+
+    it('opens on the seed examples: neighbours of " tower", king − man + woman, shown with a space mark', async () => {
+      await mount(new FakeInspector(WORDS, wordPieces), '');
+      await settled();
+      expect(client.called('nearestTokens')).to.deep.equal([[id(' tower'), 10]]);
+      const answer = client.lastAnswer<Neighbour[]>();
+      expect(listed('neighbours')).to.deep.equal(expected(answer));
+      // A word piece's space is a dimmed mark, and said as "space".
+      const piece = answer.findIndex(({ token }) => /^ \S/.test(token));
+      const row = part('neighbours')!.querySelectorAll('[part~="neighbour"]')[piece]!;
+      expect(row.querySelector('[part~="neighbour-token"] .space-mark')!.textContent).to.equal('␣');
+      expect(row.getAttribute('aria-label')).to.equal(
+        `space then "${answer[piece]!.token.slice(1)}", id ${answer[piece]!.id}: cosine ${shown(answer[piece]!.cosine, 4)}`,
+      );
+
+      await open('arithmetic');
+      await settled();
+      expect(client.called('tokenArithmetic')).to.deep.equal([[id(' king'), id(' man'), id(' woman'), 10]]);
+      expect(text(part('explanation'))).to.contain('space then "king" − space then "man" + space then "woman"');
+
+      await open('angle');
+      await settled();
+      expect(client.called('tokenAngle')).to.deep.equal([[id(' king'), id(' queen')]]);
+    });
+
+    it('finds a token by typing in the picker; Enter picks the best match', async () => {
+      await mount(new FakeInspector(WORDS, wordPieces), '');
+      await settled();
+      const search = part<HTMLInputElement>('token-picker-search')!;
+      search.focus();
+      await sendKeys({ type: 'dog' });
+      await explorer.updateComplete;
+      const options = [...part<HTMLSelectElement>('token-picker')!.options].map((option) => option.text);
+      // The chosen token stays listed first, then " dog" (the word itself) before " dogs".
+      expect(options).to.deep.equal([`␣tower · ${id(' tower')}`, `␣dog · ${id(' dog')}`, `␣dogs · ${id(' dogs')}`]);
+      expect(text(part('token-picker-found'))).to.equal('2 matches');
+      await sendKeys({ press: 'Enter' });
+      await settled();
+      expect(client.called('nearestTokens').at(-1)).to.deep.equal([id(' dog'), 10]);
+      expect(part<HTMLSelectElement>('token-picker')!.value).to.equal(String(id(' dog')));
+    });
+
+    it('compares cats − cat with dogs − dog: the cosine of the two differences, and each applied to the other pair', async () => {
+      // Real vectors behind tokenAngle, so the cosine shown can be checked against one computed here directly.
+      const fake = new FakeInspector(WORDS, wordPieces);
+      const vectors = WORDS.map(() => Array.from({ length: 8 }, () => random() * 2 - 1));
+      const dotOf = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
+      fake.inspector.tokenAngle = async (a, b) => {
+        const dot = dotOf(vectors[a]!, vectors[b]!);
+        const cosine = dot / Math.sqrt(dotOf(vectors[a]!, vectors[a]!) * dotOf(vectors[b]!, vectors[b]!));
+        return { dot, cosine, degrees: (Math.acos(cosine) * 180) / Math.PI };
+      };
+      await mount(fake, '');
+      await open('directions');
+      await settled();
+      const [cats, cat, dogs, dog] = [' cats', ' cat', ' dogs', ' dog'].map(id);
+      const difference = (x: number, y: number) => vectors[x]!.map((value, i) => value - vectors[y]![i]!);
+      const [plural, plural2] = [difference(cats!, cat!), difference(dogs!, dog!)];
+      const cosine = dotOf(plural, plural2) / Math.sqrt(dotOf(plural, plural) * dotOf(plural2, plural2));
+      expect(text(part('directions-cosine'))).to.contain(
+        `: ${shown(cosine, 4)} (lengths ${shown(Math.sqrt(dotOf(plural, plural)), 3)}`,
+      );
+      expect(client.called('tokenArithmetic')).to.deep.equal([
+        [cats, cat, dog, 10],
+        [dogs, dog, cat, 10],
+      ]);
+      const [first, second] = client.answers.slice(-2) as Neighbour[][];
+      expect(listed('directions-first')).to.deep.equal(expected(first!));
+      expect(listed('directions-second')).to.deep.equal(expected(second!));
+    });
+
+    it('"In context" opens on mole: the first prompt against one in the same sense and one in another', async () => {
+      await mount(new FakeInspector(WORDS, wordPieces), '');
+      await open('context');
+      await settled();
+      const buttons = [...section().querySelectorAll<HTMLButtonElement>('[part~="example"]')];
+      expect(buttons.map((button) => text(button))).to.deep.equal(['mole', 'tower', 'Harry']);
+      expect(buttons[0]!.getAttribute('aria-pressed')).to.equal('true');
+      const prompts = ['first', 'second', 'third'].map((which) => part<HTMLTextAreaElement>(`context-${which}`)!.value);
+      expect(prompts[0]).to.equal('In the garden, a mole dug a tunnel under the grass.');
+      expect(prompts[2]).to.equal('In chemistry class, we weighed one mole of carbon dioxide.');
+      const at = (prompt: string) => ({ text: prompt, position: wordPieces(prompt).indexOf(' mole') });
+      expect(client.called('contextualSimilarity')).to.deep.equal([
+        [at(prompts[0]!), at(prompts[1]!)],
+        [at(prompts[0]!), at(prompts[2]!)],
+      ]);
+      const [same, other] = client.answers.slice(-2) as ContextualSimilarity[];
+      const rows = [...part('context-table')!.querySelectorAll('tbody tr')].map((row) =>
+        [...row.querySelectorAll('td')].map((cell) => cell.textContent),
+      );
+      expect(rows).to.deep.equal(same!.cosines.map((cosine, layer) => [shown(cosine, 4), shown(other!.cosines[layer]!, 4)]));
+      expect(part('context-chart')!.querySelectorAll('rect.bar')).to.have.length(2 * (LAYERS + 1));
+      const columns = [...part('context-table')!.querySelectorAll('thead th')].map((heading) => heading.textContent);
+      expect(columns).to.deep.equal(['same sense', 'other sense']);
+      const closer = same!.cosines[LAYERS]! >= other!.cosines[LAYERS]! ? 'second' : 'third';
+      expect(text(part('context-summary'))).to.contain(
+        `After layer ${LAYERS} the first prompt's vector is closer to the ${closer} prompt's`,
+      );
+
+      buttons[2]!.click();
+      await waitFor(() => client.called('contextualSimilarity').length === 4, 'the Harry comparisons');
+      const harry = client.called('contextualSimilarity').slice(-2) as { text: string; position: number }[][];
+      expect(harry.map(([, other]) => other!.text)).to.deep.equal([
+        'With a wand in his hand, the wizard Harry Potter cast a spell.',
+        'At the palace, Prince Harry greeted the crowd.',
+      ]);
+      for (const pair of harry)
+        for (const { text: prompt, position } of pair) expect(wordPieces(prompt)[position]).to.equal(' Harry');
+      expect(text(part('example-note'))).to.equal(
+        '"Harry" means the wizard in the first and second prompts, the prince in the third.',
+      );
+    });
+
+    it('a map of many tokens labels only the example words, and says so', async () => {
+      const many = [...WORDS, ...Array.from({ length: 200 }, (_, i) => ` w${i}`)];
+      const drawn: string[] = [];
+      const fillText = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (label: string, ...rest: [number, number]) {
+        drawn.push(label);
+        return fillText.call(this, label, ...rest);
+      };
+      try {
+        await mount(new FakeInspector(many, wordPieces), '');
+        await open('map');
+        await settled();
+        await waitFor(() => drawn.length > 0, 'the labels');
+        const labelled = [' tower', ' towers', ' king', ' queen', ' man', ' woman', ' cats', ' cat', ' dogs', ' dog'];
+        expect([...new Set(drawn)].sort()).to.deep.equal(labelled.map((word) => word.replace(' ', '␣')).sort());
+        expect(text(part('explained'))).to.contain(`Of the ${many.length} dots, only the ${labelled.length} words of pairs`);
+      } finally {
+        CanvasRenderingContext2D.prototype.fillText = fillText;
+      }
+    });
+
+    it('a character model gets no word examples', async () => {
+      await mount(new FakeInspector(), '');
+      await open('context');
+      await explorer.updateComplete;
+      expect(part('examples')).to.equal(null);
+      expect(part<HTMLTextAreaElement>('context-first')!.value).to.equal('');
+    });
   });
 });

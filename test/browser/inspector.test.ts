@@ -1,12 +1,17 @@
 // The "look inside" panels in the real playground with its real worker and the
 // shipped model (4 layers × 4 heads): the attention numbers shown are the
-// engine's captured arrays, masked cells read −∞, and every panel is drawn for a
-// 64-token prompt. How long the main thread's tasks take meanwhile is a figure of
-// `npm run bench` (bench/RESULTS.md, "Main thread"), not a test: it depends on the load.
+// engine's captured arrays, masked cells read −∞, every panel is drawn for a
+// long prompt, and with an empty prompt attention opens on the seed's example.
+// How long the main thread's tasks take meanwhile is a figure of `npm run bench`
+// (bench/RESULTS.md, "Main thread"), not a test: it depends on the load. Then the
+// inspector panel on a stand-in client: which example each tab opens on.
 import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
-import type { InspectorPanelClient } from '../../src/elements/inspector-panel.ts';
+import type { InspectorPanel, InspectorPanelClient, InspectorTab } from '../../src/elements/inspector-panel.ts';
+import { ADJECTIVE_HEAD } from '../../workers/api/default-model.ts';
+import type { ModelInfo } from '../../workers/api/index.ts';
+import { countParameters } from '../../workers/engine/params.ts';
 import {
   addPlayground,
   goThroughInspectorPanels,
@@ -78,7 +83,103 @@ describe('<llm-playground> inspector', function () {
     }
   });
 
-  it('draws every panel for a 64-token prompt', async () => {
+  it('draws every panel for a 64-character prompt', async () => {
     await goThroughInspectorPanels(playground);
+  });
+
+  it('with an empty prompt, the shipped model opens attention on "a fluffy blue creature" at its adjective head', async () => {
+    const empty = await addPlayground({ inspect: '' });
+    try {
+      await openInspectorTab(empty, 'attention');
+      await insideInspector(empty, ['llm-attention-inspector'], '[part~="update-row"]', "the heads' updates");
+      const inspector = inspectorPanel(empty).shadowRoot!.querySelector('llm-attention-inspector')!.shadowRoot!;
+      const queries = [...inspector.querySelectorAll('[part~="query"]')];
+      expect(queries.map((query) => query.textContent)).to.deep.equal(['a', '␣fluffy', '␣blue', '␣creature']);
+      expect(queries.at(-1)!.getAttribute('aria-checked')).to.equal('true');
+      expect(inspector.querySelector('[part~="head-title"]')!.textContent).to.equal(
+        `Layer ${ADJECTIVE_HEAD.layer + 1}, head ${ADJECTIVE_HEAD.head + 1}`,
+      );
+    } finally {
+      empty.remove();
+    }
+  });
+});
+
+describe('<llm-inspector-panel> examples while the prompt is empty', () => {
+  /** A client whose answers never come: these tests look only at what each panel is asked about. */
+  const never = new Proxy({}, { get: () => () => new Promise(() => {}) });
+  const silent = { inspector: never, model: never, training: never } as unknown as InspectorPanelClient;
+  const modelWith = (vocabulary: string[]): ModelInfo => {
+    const config = { vocabSize: vocabulary.length, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, tied: true };
+    const tokenizer = vocabulary.some((token) => token.length > 1) ? 'bpe' : 'char';
+    return {
+      name: 'test',
+      config,
+      parameters: countParameters(config),
+      tokenizer,
+      vocabulary,
+      seed: 1,
+      weights: 'random',
+      step: 0,
+    };
+  };
+  const WORDS = [
+    '\uFFFD',
+    'a',
+    'Michael',
+    ' Jordan',
+    ' plays',
+    ' the',
+    ' sport',
+    ' of',
+    ' basketball',
+    ' fluffy',
+    ' blue',
+    ' creature',
+  ];
+  let panel: InspectorPanel;
+
+  async function mount(vocabulary: string[], text: string, tab: InspectorTab) {
+    panel = document.createElement('llm-inspector-panel');
+    panel.client = silent;
+    panel.model = modelWith(vocabulary);
+    panel.text = text;
+    panel.tab = tab;
+    document.body.append(panel);
+    await panel.updateComplete;
+  }
+  const note = () => panel.shadowRoot!.querySelector('[part~="example-note"]')?.textContent!.replace(/\s+/g, ' ').trim();
+  afterEach(() => panel.remove());
+
+  it('a word-piece model opens attention on "a fluffy blue creature" with the adjective head, and says so', async () => {
+    await mount(WORDS, '', 'attention');
+    const attention = panel.shadowRoot!.querySelector('llm-attention-inspector')!;
+    expect(attention.text).to.equal('a fluffy blue creature');
+    expect(attention.start).to.deep.equal(ADJECTIVE_HEAD);
+    expect(note()).to.equal(
+      'The prompt box is empty, so this shows the example "a fluffy blue creature". Type a prompt to see yours.',
+    );
+  });
+
+  it('the logit lens, the experiments and the MLP neurons open on the fact prompt', async () => {
+    for (const [tab, tag] of [
+      ['lens', 'llm-logit-lens'],
+      ['experiments', 'llm-attention-experiments'],
+      ['mlp', 'llm-mlp-neurons'],
+    ] as const) {
+      await mount(WORDS, '', tab);
+      expect(panel.shadowRoot!.querySelector(tag)!.text, tab).to.equal('Michael Jordan plays the sport of');
+      panel.remove();
+    }
+  });
+
+  it("the user's prompt wins, and a character model keeps the empty prompt", async () => {
+    await mount(WORDS, 'a blue', 'attention');
+    let attention = panel.shadowRoot!.querySelector('llm-attention-inspector')!;
+    expect([attention.text, attention.start, note()]).to.deep.equal(['a blue', null, undefined]);
+    panel.remove();
+    await mount(['\uFFFD', ...'abcdefghijklmnopqrstuvwxyz '], '', 'attention');
+    attention = panel.shadowRoot!.querySelector('llm-attention-inspector')!;
+    expect([attention.text, attention.start, note()]).to.deep.equal(['', null, undefined]);
   });
 });

@@ -16,7 +16,8 @@ import { waitFor } from './wait-for.ts';
 // The inspector panel hands its EngineClient to the element.
 const engineClientFits: EngineClient extends MlpNeuronsClient ? true : never = true;
 
-const VOCAB = [' ', '\n', ...'abcdefghijklmnopqrstuvwxyz', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', ','];
+// Characters, and one word piece (a word-piece model's answer token).
+const VOCAB = [' ', '\n', ...'abcdefghijklmnopqrstuvwxyz', ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '.', ',', ' basketball'];
 const WORDS = ['tennis', 'rugby', 'golf', 'cricket', 'hockey', 'polo', 'squash', 'darts'];
 
 const LETTERS = [...'abcdefghijklmnopqrstuvwxyz'];
@@ -28,7 +29,9 @@ const capitalized = (word: string): string => word[0]!.toUpperCase() + word.slic
 const geluReference = (x: number): number => x / (1 + Math.exp(-1.5957691 * (x + 0.044715 * x ** 3)));
 
 /** A promoted token starts the answer when the answer's first letter is it. */
-const startsAnswerReference = (token: string, answer: string): boolean => /\S/.test(token) && answer.trim()[0] === token;
+/** A token starts the answer when the answer begins with it, with or without the answer's leading space; a blank one never does. */
+const startsAnswerReference = (token: string, answer: string): boolean =>
+  /\S/.test(token) && [answer, answer.replace(/^\s+/, '')].some((text) => text.slice(0, token.length) === token);
 
 type Method = 'inspect' | 'topNeurons' | 'factPrompts';
 interface Call {
@@ -435,6 +438,19 @@ describe('<llm-mlp-neurons>', () => {
       expect(fake.callsOf('inspect').at(-1)).to.deep.equal([fact.prompt]);
       const options = [...shadow(element).querySelectorAll('[part~="fact-select"] option')];
       expect(options.map((option) => option.textContent)).to.deep.equal(fake.facts.map((f) => `${f.prompt} →${f.answer}`));
+    });
+
+    it('opens on the seed\'s fact, "Michael Jordan plays the sport of", when the facts have it', async () => {
+      const fake = new FakeInspector();
+      const index = randomInt(1, fake.facts.length + 1);
+      const prompt = 'Michael Jordan plays the sport of';
+      // A word-piece model's answer keeps its leading space: " basketball" is one token, and starts it.
+      const fact = { prompt, answer: ' basketball', namePosition: 1 };
+      fake.facts.splice(index, 0, fact);
+      fake.promoteAlso = [' basketball', ' '];
+      const element = await mount(fake, randomPrompt(), 'facts');
+      await expectFact(element, fake, fact);
+      expect((part(shadow(element), 'fact-select') as HTMLSelectElement).value).to.equal(String(index));
     });
 
     it('reads another fact when one is chosen, and goes back to the prompt without reading it again', async () => {

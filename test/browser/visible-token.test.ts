@@ -179,3 +179,51 @@ describe('hidden characters shown as their code', () => {
     }
   });
 });
+
+describe('word pieces shown with their leading space', () => {
+  it('marks the space of a word piece, says it, and keeps everything else as written', () => {
+    expect(visibleToken(' king')).to.equal('␣king');
+    expect(describeToken(' king')).to.equal('space then "king"');
+    expect(visibleToken('\n\nThe')).to.equal('⏎⏎The');
+    expect(describeToken('   ')).to.equal('space then space then space');
+    // A BPE vocabulary writes a byte that is not a whole character as \xNN, and a backslash as \\.
+    expect(visibleToken(' \\xE2\\x82')).to.equal('␣\\xE2\\x82');
+    expect(describeToken('\\xE2\\x82')).to.equal('byte E2 then byte 82');
+    expect(visibleToken('a\\\\b')).to.equal('a\\b');
+    expect(visibleToken('\\\\xE2')).to.equal('\\xE2');
+    expect(describeToken('\\\\xE2')).to.equal('"\\xE2"');
+    // One character is itself, whatever it is: a character tokenizer's backslash stays one.
+    expect(visibleToken('\\')).to.equal('\\');
+    expect(describeToken(` a${RLO}`)).to.equal('space then "aU+202E"');
+  });
+
+  it('a chip shows the space as a dimmed mark before the word, a byte boxed, and says "space"', async () => {
+    const pieces = ['The', ' king', ' \\xE2', '\\x82\\xAC', ' '];
+    const chips = document.createElement('llm-prompt-tokens');
+    chips.tokenization = { ids: [1, 2, 3, 4, 5], tokens: pieces, pieces, unknown: [], dropped: 0, truncated: false };
+    document.body.append(chips);
+    try {
+      await chips.updateComplete;
+      const chip = (i: number) => chips.shadowRoot!.querySelectorAll('[part~="chip"]')[i]!;
+      const king = chip(1).querySelector('[part~="chip-text"]')!;
+      expect(king.textContent).to.equal('␣king');
+      const mark = king.querySelector<HTMLElement>('.space-mark')!;
+      expect(mark.textContent).to.equal('␣');
+      expect(mark.title).to.equal('space');
+      // Dimmed: drawn in another colour than the word.
+      expect(getComputedStyle(mark).color).to.not.equal(getComputedStyle(king).color);
+      expect(chip(1).getAttribute('aria-label')).to.equal('space then "king" id 2');
+      const bytes = [...chip(3).querySelectorAll<HTMLElement>('.byte')];
+      expect(bytes.map((byte) => [byte.textContent, byte.title])).to.deep.equal([
+        ['\\x82', 'byte 82'],
+        ['\\xAC', 'byte AC'],
+      ]);
+      expect(chip(2).getAttribute('aria-label')).to.equal('space then byte E2 id 3');
+      // A token that is one space keeps its symbol, undimmed.
+      expect(chip(4).querySelector('.space-mark')).to.equal(null);
+      expect(chip(4).querySelector('[part~="chip-text"]')!.textContent).to.equal('␣');
+    } finally {
+      chips.remove();
+    }
+  });
+});
