@@ -41,8 +41,10 @@ export async function trainingPanel(playground: LlmPlayground): Promise<{ panel:
   return { panel, playButton: part<HTMLButtonElement>(panel, 'play-button')! };
 }
 
-/** 64 characters of sentences of the built-in corpus's kind (characters the shipped model knows): a full context. */
-export const PROMPT_64 = 'the fluffy blue creature sat by the river. mara pell plays tennis'.slice(0, 64);
+/** Sentences of the built-in corpus's kind that are 64 tokens of the shipped model: a full context. */
+export const PROMPT_64 =
+  'The fluffy blue creature sat by the river. Michael Jordan plays the sport of basketball. In chemistry class, ' +
+  'we weighed one mole of carbon dioxide. The king and the queen walked in the garden. By the fire, two cats sleep. User: Hello!';
 
 /** Each inspector panel: its tab, the elements holding it (each inside the shadow root of the one before), and what shows it is drawn. */
 export const INSPECTOR_PANELS: [InspectorTab, string[], string][] = [
