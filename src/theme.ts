@@ -87,6 +87,18 @@ export const theme = css`
     border-radius: 3px;
     padding: 0 0.15em;
   }
+  /* One token as a small boxed chip: the merges view, the corpus's vocabulary. */
+  .token-chip {
+    min-width: 1.2rem;
+    padding: 0 3px;
+    text-align: center;
+    font-family: var(--_mono);
+    font-size: 0.85rem;
+    border: 1px solid var(--_border);
+    border-radius: 3px;
+    background: var(--_background);
+    white-space: pre;
+  }
   /* What an element shows before it has anything to show. */
   .empty {
     color: var(--_muted);

@@ -18,7 +18,7 @@ import { describeToken, visibleToken } from '../visible-token.ts';
 /** Merges listed, newest first. */
 const LISTED_MERGES = 8;
 
-const chip = (token: string) => html`<span class="chip" title=${describeToken(token)}>${visibleToken(token)}</span>`;
+const chip = (token: string) => html`<span class="token-chip" title=${describeToken(token)}>${visibleToken(token)}</span>`;
 
 /** "a" + "b" → "ab", as chips. */
 const mergeOf = ({ left, right, token }: MergeStep) => html`${chip(left)} + ${chip(right)} → ${chip(token)}`;
@@ -51,17 +51,8 @@ export class BpeMerges extends LitElement {
         width: 100%;
         accent-color: var(--_accent);
       }
-      .chip {
+      .token-chip {
         display: inline-block;
-        min-width: 1.2rem;
-        padding: 0 3px;
-        text-align: center;
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-        border: 1px solid var(--_border);
-        border-radius: 3px;
-        background: var(--_background);
-        white-space: pre;
       }
       .track {
         height: 0.9rem;

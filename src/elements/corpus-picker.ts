@@ -133,17 +133,6 @@ export class CorpusPicker extends LitElement {
         max-height: 7rem;
         overflow-y: auto;
       }
-      .vocabulary li {
-        min-width: 1.2rem;
-        padding: 0 3px;
-        text-align: center;
-        font-family: var(--_mono);
-        font-size: 0.85rem;
-        border: 1px solid var(--_border);
-        border-radius: 3px;
-        background: var(--_background);
-        white-space: pre;
-      }
       .error {
         margin: 0.6rem 0 0;
         color: var(--_error);
@@ -245,7 +234,7 @@ export class CorpusPicker extends LitElement {
         ${count(summary.vocabulary.length)} tokens below${this.vocabularyNote(summary.vocabulary)}:
       </p>
       <ol class="vocabulary" part="vocabulary" aria-label="Vocabulary" tabindex="0">
-        ${summary.vocabulary.map((token) => html`<li title=${describeToken(token)}>${visibleToken(token)}</li>`)}
+        ${summary.vocabulary.map((token) => html`<li class="token-chip" title=${describeToken(token)}>${visibleToken(token)}</li>`)}
       </ol>
       ${summary.families.length ? this.renderFamilies(summary.families) : nothing}
     `;
