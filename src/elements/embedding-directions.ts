@@ -5,66 +5,26 @@
  * the cosine of the two difference vectors, and what is nearest when each
  * difference is added to the other pair's second token (a − b + d, c − d + b).
  *
- * The cosine comes from the dot products of the four embeddings (tokenAngle):
- * (a − b)·(c − d) = a·c − a·d − b·c + b·d, and |a − b|² = a·a − 2a·b + b·b.
- *
  * Properties: those of every section (embedding-section.ts).
  * Parts: explanation, status, error, directions-a, directions-b, directions-c, directions-d (each with -search and
  *   -found), directions-cosine, directions-first, directions-second, neighbour, neighbour-token, neighbour-bar,
  *   neighbour-value.
  */
 import { css, html } from 'lit';
-import type { Neighbour, Uses } from '../../workers/api/index.ts';
+import type { Neighbour, TokenDirections, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
 import { describeToken } from '../visible-token.ts';
 import { casePairs } from './embedding-arithmetic.ts';
 import { cosineList, EmbeddingSection, firstOf, formatNumber, idsOf, RESULT_COUNT } from './embedding-section.ts';
 
-export type DirectionsClient = Uses<'inspector', 'tokenAngle' | 'tokenArithmetic'>;
+export type DirectionsClient = Uses<'inspector', 'tokenDirections'>;
 
 type Terms = [a: number, b: number, c: number, d: number];
 
 /** The seed's example: the plural direction twice. */
 const WORD_EXAMPLE = [' cats', ' cat', ' dogs', ' dog'];
 
-export interface Directions {
-  /** Cosine of a − b and c − d (0 when either is the zero vector). */
-  cosine: number;
-  /** |a − b| and |c − d|. */
-  lengths: [number, number];
-  /** Tokens nearest to a − b + d, and to c − d + b. */
-  applied: [Neighbour[], Neighbour[]];
-}
-
-/** The two differences compared, from the tokens' dot products and two arithmetic questions. */
-export async function compareDirections(client: DirectionsClient, [a, b, c, d]: Terms): Promise<Directions> {
-  const dot = async (x: number, y: number) => (await client.inspector.tokenAngle(x, y)).dot;
-  const [aa, bb, cc, dd, ab, cd, ac, ad, bc, bd] = await Promise.all(
-    [
-      [a, a],
-      [b, b],
-      [c, c],
-      [d, d],
-      [a, b],
-      [c, d],
-      [a, c],
-      [a, d],
-      [b, c],
-      [b, d],
-    ].map(([x, y]) => dot(x!, y!)),
-  );
-  // Rounding can leave a tiny negative square for two equal tokens.
-  const lengths: [number, number] = [Math.sqrt(Math.max(0, aa! - 2 * ab! + bb!)), Math.sqrt(Math.max(0, cc! - 2 * cd! + dd!))];
-  const product = ac! - ad! - bc! + bd!;
-  const cosine = lengths[0] > 0 && lengths[1] > 0 ? Math.max(-1, Math.min(1, product / (lengths[0] * lengths[1]))) : 0;
-  const applied = await Promise.all([
-    client.inspector.tokenArithmetic(a, b, d, RESULT_COUNT),
-    client.inspector.tokenArithmetic(c, d, b, RESULT_COUNT),
-  ]);
-  return { cosine, lengths, applied };
-}
-
-export class DirectionsSection extends EmbeddingSection<Directions, DirectionsClient> {
+export class DirectionsSection extends EmbeddingSection<TokenDirections, DirectionsClient> {
   static override properties = states('terms');
 
   declare private terms: Terms;
@@ -87,7 +47,7 @@ export class DirectionsSection extends EmbeddingSection<Directions, DirectionsCl
 
   protected override request(client: DirectionsClient) {
     const terms = this.terms;
-    return () => compareDirections(client, terms);
+    return () => client.inspector.tokenDirections(...terms, RESULT_COUNT);
   }
 
   private choose(index: number, id: number): void {

@@ -19,6 +19,7 @@ import {
   timelapseFrame,
   tokenAngle,
   tokenArithmetic,
+  tokenDirections,
   topNeurons,
 } from '../../workers/engine/inspect.ts';
 import { type Capture, forward } from '../../workers/engine/model.ts';
@@ -439,6 +440,24 @@ describe('token embeddings', () => {
       expect(angle.cosine).to.be.closeTo(cosine(x, y), 1e-6);
       expect(angle.degrees).to.be.closeTo((Math.acos(cosine(x, y)) * 180) / Math.PI, 1e-4);
       expect(tokenAngle(params, a, a).degrees).to.be.closeTo(0, 1e-2);
+    });
+
+    it(`tokenDirections compares a − b with c − d and applies each to the other pair (${nameOf(config)})`, () => {
+      const params = randomModel(config);
+      const tokenizer = letters(V);
+      const [a, b, c, d] = [1, 2, 3, 4].map(() => 1 + random.int(V - 1));
+      const difference = (x: number, y: number) => embedding(params, x).map((v, i) => v - embedding(params, y)[i]!);
+      const [first, second] = [difference(a!, b!), difference(c!, d!)];
+      const directions = tokenDirections(params, tokenizer, [a!, b!, c!, d!], 3);
+      expect(directions.lengths[0]).to.be.closeTo(length(first), 1e-5 * (1 + length(first)));
+      expect(directions.lengths[1]).to.be.closeTo(length(second), 1e-5 * (1 + length(second)));
+      const expected = length(first) > 0 && length(second) > 0 ? cosine(first, second) : 0;
+      expect(directions.cosine).to.be.closeTo(expected, 1e-6);
+      expect(directions.applied).to.deep.equal([
+        tokenArithmetic(params, tokenizer, a!, b!, d!, 3),
+        tokenArithmetic(params, tokenizer, c!, d!, b!, 3),
+      ]);
+      expect(tokenDirections(params, tokenizer, [a!, a!, c!, d!], 3).cosine, 'a zero difference').to.equal(0);
     });
 
     it(`positionSimilarity is the cosine of every pair of position embeddings (${nameOf(config)})`, () => {

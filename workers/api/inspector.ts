@@ -90,6 +90,16 @@ export interface TokenAngle {
   degrees: number;
 }
 
+/** Two differences of token embeddings side by side: wte[a] − wte[b] beside wte[c] − wte[d]. */
+export interface TokenDirections {
+  /** Cosine of a − b and c − d (0 when either is the zero vector). */
+  cosine: number;
+  /** |a − b| and |c − d|. */
+  lengths: [number, number];
+  /** Tokens nearest to a − b + d, and to c − d + b: each difference applied to the other pair. */
+  applied: [Neighbour[], Neighbour[]];
+}
+
 export interface EmbeddingMap {
   tokens: string[];
   /** [V, 2] each token's embedding projected on the first two principal components. */
@@ -142,6 +152,7 @@ export interface InspectorApi {
   /** Tokens nearest (cosine) to wte[a] − wte[b] + wte[c], leaving out a, b and c. */
   tokenArithmetic(a: number, b: number, c: number, count: number): Promise<Neighbour[]>;
   tokenAngle(a: number, b: number): Promise<TokenAngle>;
+  tokenDirections(a: number, b: number, c: number, d: number, count: number): Promise<TokenDirections>;
   embeddingMap(): Promise<EmbeddingMap>;
   /** [blockSize, blockSize] cosine similarity of every pair of position embeddings. */
   positionSimilarity(): Promise<Float32Array>;

@@ -17,6 +17,7 @@ import type {
   TimelapseFrame,
   TimelapseSettings,
   TokenAngle,
+  TokenDirections,
 } from '../api/inspector.ts';
 import { FACTS } from '../corpus/facts.ts';
 import {
@@ -30,6 +31,7 @@ import {
   positionSimilarity,
   tokenAngle,
   tokenArithmetic,
+  tokenDirections,
   topNeurons,
 } from '../engine/inspect.ts';
 import type { ParameterTensors } from '../engine/params.ts';
@@ -75,6 +77,10 @@ export class InspectorArea implements InspectorApi {
 
   tokenAngle(a: number, b: number): Promise<TokenAngle> {
     return this.answer((params) => tokenAngle(params, a, b));
+  }
+
+  tokenDirections(a: number, b: number, c: number, d: number, count: number): Promise<TokenDirections> {
+    return this.answer((params, tokenizer) => tokenDirections(params, tokenizer, [a, b, c, d], count));
   }
 
   embeddingMap(): Promise<EmbeddingMap> {

@@ -16,6 +16,7 @@ import type {
   NeuronReport,
   TimelapseFrame,
   TokenAngle,
+  TokenDirections,
   TokenScore,
 } from '../api/inspector.ts';
 import type { Fact } from '../corpus/facts.ts';
@@ -259,6 +260,32 @@ export function tokenAngle(params: ParameterTensors, a: number, b: number): Toke
   const cosine = cosineOf(dotProduct, norm(rowA), norm(rowB));
   const degrees = (Math.acos(Math.min(1, Math.max(-1, cosine))) * 180) / Math.PI;
   return { dot: dotProduct, cosine, degrees };
+}
+
+/** wte[a] − wte[b] beside wte[c] − wte[d]: their cosine and lengths, and each applied to the other pair (a − b + d, c − d + b). */
+export function tokenDirections(
+  params: ParameterTensors,
+  tokenizer: Tokenizer,
+  [a, b, c, d]: [number, number, number, number],
+  count: number,
+): TokenDirections {
+  const [rowA, rowB, rowC, rowD] = [a, b, c, d].map((id) => embeddingRow(params, id));
+  let product = 0;
+  let first = 0;
+  let second = 0;
+  for (let i = 0; i < rowA.length; i++) {
+    const x = rowA[i] - rowB[i];
+    const y = rowC[i] - rowD[i];
+    product += x * y;
+    first += x * x;
+    second += y * y;
+  }
+  const lengths: [number, number] = [Math.sqrt(first), Math.sqrt(second)];
+  return {
+    cosine: cosineOf(product, lengths[0], lengths[1]),
+    lengths,
+    applied: [tokenArithmetic(params, tokenizer, a, b, d, count), tokenArithmetic(params, tokenizer, c, d, b, count)],
+  };
 }
 
 /** Power iteration stops when the direction moves less than this, or after MAX_POWER_ITERATIONS. */
