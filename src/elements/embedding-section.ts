@@ -14,6 +14,7 @@
  * Parts (each section): explanation, status, error.
  */
 import { css, type CSSResultGroup, html, LitElement, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
+import { ref } from 'lit/directives/ref.js';
 import { messageOf, type Neighbour } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -32,6 +33,33 @@ export const tokenLabel = (token: string): string => {
   const visible = visibleToken(token);
   return visible === token || [...token].length > 1 ? visible : `${visible} ${describeToken(token)}`;
 };
+
+const labelsByVocabulary = new WeakMap<readonly string[], string[]>();
+/** Every token's label, worked out once per vocabulary for all the pickers. */
+function labelsOf(vocabulary: readonly string[]): string[] {
+  let labels = labelsByVocabulary.get(vocabulary);
+  if (!labels) labelsByVocabulary.set(vocabulary, (labels = vocabulary.map(tokenLabel)));
+  return labels;
+}
+
+/** What each picker's options were built from, so a render that changes neither list nor vocabulary keeps them. */
+const optionsBuiltFrom = new WeakMap<HTMLSelectElement, { vocabulary: readonly string[]; ids: string }>();
+
+/**
+ * A picker's options as plain elements, rebuilt only when its list changes: a Lit template per option took
+ * 60 ms of the main thread for the shipped model's 1,280 tokens; `new Option` takes a few.
+ */
+function fillOptions(select: HTMLSelectElement | undefined, vocabulary: readonly string[], ids: number[], selected: number) {
+  if (!select) return;
+  const key = ids.join(',');
+  const built = optionsBuiltFrom.get(select);
+  if (built?.vocabulary !== vocabulary || built.ids !== key) {
+    const labels = labelsOf(vocabulary);
+    select.replaceChildren(...ids.map((id) => new Option(`${labels[id] ?? ''} · ${id}`, String(id))));
+    optionsBuiltFrom.set(select, { vocabulary, ids: key });
+  }
+  select.value = String(selected);
+}
 
 /** The first of `wanted` the vocabulary has, else `fallback` (kept inside it). */
 export function firstOf(vocabulary: readonly string[], wanted: readonly string[], fallback: number): number {
@@ -178,9 +206,11 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     return html`<span class="picker">
       <label>
         ${label}
-        <select part=${part} @change=${(event: Event) => choose(Number((event.target as HTMLSelectElement).value))}>
-          ${listed.map((id) => html`<option value=${id} ?selected=${id === selected}>${tokenLabel(vocabulary[id] ?? '')} · ${id}</option>`)}
-        </select>
+        <select
+          part=${part}
+          ${ref((select) => fillOptions(select as HTMLSelectElement | undefined, vocabulary, listed, selected))}
+          @change=${(event: Event) => choose(Number((event.target as HTMLSelectElement).value))}
+        ></select>
       </label>
       <input
         type="search"
