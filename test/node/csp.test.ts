@@ -119,10 +119,24 @@ async function waitForInside(page: Page, selector: string): Promise<void> {
   }
 }
 
-/** The playground is ready and its next-token bars have the widths of their percentages. */
+/** The first bar's percentage, or NaN before there is one. */
+const topPercent = (page: Page): Promise<number> =>
+  page
+    .$eval('llm-playground >>> llm-next-token-chart >>> [part~="bar-value"]', (value) => parseFloat(value.textContent!))
+    .catch(() => NaN);
+
+/**
+ * The playground is ready and its next-token bars have the widths of their percentages. The page opens on a fact the
+ * model is sure of (one bar near 100%, the rest slivers), so the bars are read for "The", whose odds are spread out.
+ */
 async function expectBars(page: Page): Promise<void> {
   await page.waitForSelector('llm-playground[status="ready"]', { timeout: WAIT_MS });
-  await waitForInside(page, 'llm-playground >>> llm-next-token-chart >>> [part~="bar-fill"]');
+  await page.$eval('llm-playground', (playground) => ((playground as HTMLElement & { prompt: string }).prompt = 'The'));
+  const deadline = Date.now() + WAIT_MS;
+  while (!((await topPercent(page)) < 90)) {
+    if (Date.now() > deadline) throw new Error(`the bars for "The" did not come within ${WAIT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const bars = await page.$$eval('llm-playground >>> llm-next-token-chart >>> [part~="bar"]', (rows) =>
     rows.map((row) => ({
       percent: parseFloat(row.querySelector('[part~="bar-value"]')!.textContent!),
