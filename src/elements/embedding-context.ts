@@ -20,57 +20,13 @@ import { states } from '../states.ts';
 import { buttons, inputs, visuallyHidden } from '../theme.ts';
 import { describeToken, tokenTextAt, visibleToken } from '../visible-token.ts';
 import { EmbeddingSection, formatNumber } from './embedding-section.ts';
+import { SENSE_EXAMPLES, type SenseExample } from '../panel-examples.ts';
 
 export type ContextClient = Uses<'inspector', 'contextualSimilarity'> & Uses<'model', 'tokenize'>;
 
 /** Characters of a prompt shown before and after the chosen token in a position option. */
 const CONTEXT_BEFORE = 10;
 const CONTEXT_AFTER = 4;
-
-/**
- * A word in three prompts: the second uses it in the first's sense, the third in another. The cue to the sense comes
- * before the word (the model reads left to right). Offered when the vocabulary has `token`.
- */
-interface SenseExample {
-  word: string;
-  token: string;
-  prompts: [string, string, string];
-  /** The sense in the first (and second) prompt, and in the third. */
-  senses: [string, string];
-}
-
-const SENSE_EXAMPLES: readonly SenseExample[] = [
-  {
-    word: 'mole',
-    token: ' mole',
-    prompts: [
-      'In the garden, a mole dug a tunnel under the grass.',
-      'The gardener saw a mole dig under the lawn of the yard.',
-      'In chemistry class, we weighed one mole of carbon dioxide.',
-    ],
-    senses: ['the animal', 'the amount in chemistry'],
-  },
-  {
-    word: 'tower',
-    token: ' tower',
-    prompts: [
-      'In Paris, the Eiffel tower stood tall.',
-      'Tourists in Paris climbed the Eiffel tower at night.',
-      'With glue and paper, she made a miniature tower.',
-    ],
-    senses: ['the Eiffel tower', 'a paper model'],
-  },
-  {
-    word: 'Harry',
-    token: ' Harry',
-    prompts: [
-      'The young wizard Harry Potter waved his wand.',
-      'With a wand in his hand, the wizard Harry Potter cast a spell.',
-      'At the palace, Prince Harry greeted the crowd.',
-    ],
-    senses: ['the wizard', 'the prince'],
-  },
-];
 
 /** Where the model has read all of the last occurrence of `word` (any case): the token holding its last character. */
 function lastOccurrence(pieces: readonly string[], word: string): number | null {
@@ -384,10 +340,10 @@ export class ContextSection extends EmbeddingSection<Comparisons, ContextClient>
     const last = cosines.at(-1) ?? NaN;
     const drift =
       last < first - 0.05
-        ? 'The layers pull the two apart: the model reads the word differently in the two contexts.'
+        ? 'The layers pull the two apart.'
         : last > first + 0.05
-          ? 'The layers bring the two closer: the model reads the word much the same in both contexts.'
-          : 'The layers leave them about as alike as they started: here the context changes little.';
+          ? 'The layers bring the two closer.'
+          : 'The layers leave them about as alike as they started.';
     return html`<p>
       ${name ? html`<strong>${name}:</strong>` : nothing} ${describeToken(tokens[0])} and
       ${describeToken(tokens[1])}: cosine ${formatNumber(first, 4)} in the embeddings, ${formatNumber(last, 4)} after layer

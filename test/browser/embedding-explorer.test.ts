@@ -443,7 +443,9 @@ describe('<llm-embedding-explorer>', function () {
     expect(summary).to.contain(
       `cosine ${shown(cosines[0]!, 4)} in the embeddings, ${shown(cosines[LAYERS]!, 4)} after layer ${LAYERS}`,
     );
-    expect(summary).to.match(/context/);
+    const [first, last] = [cosines[0]!, cosines[LAYERS]!];
+    const drift = last < first - 0.05 ? 'pull the two apart' : last > first + 0.05 ? 'bring the two closer' : 'about as alike';
+    expect(summary).to.contain(drift);
   });
 
   it('cannot compare until both prompts have a character', async () => {
@@ -594,7 +596,7 @@ describe('<llm-embedding-explorer>', function () {
       expect(buttons.map((button) => text(button))).to.deep.equal(['mole', 'tower', 'Harry']);
       expect(buttons[0]!.getAttribute('aria-pressed')).to.equal('true');
       const prompts = ['first', 'second', 'third'].map((which) => part<HTMLTextAreaElement>(`context-${which}`)!.value);
-      expect(prompts[0]).to.equal('In the garden, a mole dug a tunnel under the grass.');
+      expect(prompts[0]).to.equal('In the meadow, a tiny mole dug a tunnel under the lawn.');
       expect(prompts[2]).to.equal('In chemistry class, we weighed one mole of carbon dioxide.');
       const at = (prompt: string) => ({ text: prompt, position: wordPieces(prompt).indexOf(' mole') });
       expect(client.called('contextualSimilarity')).to.deep.equal([

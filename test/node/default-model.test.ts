@@ -11,6 +11,7 @@ import { OPENERS } from '../../workers/corpus/grammar.ts';
 import { readCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { ADJECTIVE_HEAD } from '../../workers/engine/default-model.ts';
 import { crossEntropy, forward } from '../../workers/engine/model.ts';
+import { SENSE_EXAMPLES } from '../../src/panel-examples.ts';
 
 const FILE = fileURLToPath(new URL('../../public/default-model.safetensors', import.meta.url));
 const model = readCheckpoint(new Uint8Array(readFileSync(FILE)));
@@ -140,6 +141,20 @@ describe('the shipped default model', () => {
     }
     t.diagnostic(`senses: ${closer}/${pairs} (${((100 * closer) / pairs).toFixed(1)}%) over ${examples.length} sentences`);
     assert.ok(closer >= 0.9 * pairs, `${closer}/${pairs}`);
+  });
+
+  test("the In context panel's examples: the first prompt's word is nearer the same sense than the other", (t) => {
+    const lastResidual = (prompt: string, word: string) => {
+      const upTo = tokenizer.encode(prompt.slice(0, prompt.lastIndexOf(word) + word.length));
+      const residual = forward(model.params, upTo, { capture: true }).capture!.layers[L - 1]!.residAfterMlp;
+      return residual.subarray((upTo.length - 1) * C, upTo.length * C);
+    };
+    for (const { word, prompts } of SENSE_EXAMPLES) {
+      const [first, same, other] = prompts.map((prompt) => lastResidual(prompt, word));
+      const [toSame, toOther] = [cosine(first!, same!), cosine(first!, other!)];
+      t.diagnostic(`${word}: same sense ${toSame.toFixed(3)}, other sense ${toOther.toFixed(3)}`);
+      assert.ok(toSame > toOther, `${word}: ${toSame} against ${toOther}`);
+    }
   });
 
   test('predicts held-out text of the corpus far better than chance', (t) => {
