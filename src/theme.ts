@@ -124,7 +124,7 @@ export const inputs = css`
   }
 `;
 
-/** Buttons: outlined by default, filled with class "primary". */
+/** Buttons: outlined by default, filled with class "primary" or when pressed (aria-pressed="true"). */
 export const buttons = css`
   button {
     font: inherit;
@@ -136,7 +136,9 @@ export const buttons = css`
     color: var(--_accent);
     cursor: pointer;
   }
-  button.primary {
+  /* A primary action, and a toggle that is on (aria-pressed): filled. */
+  button.primary,
+  button[aria-pressed='true'] {
     background: var(--_accent);
     color: var(--_on-accent);
   }

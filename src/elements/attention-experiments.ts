@@ -243,10 +243,6 @@ export class AttentionExperiments extends LitElement {
         align-items: center;
         margin: 0.6rem 0;
       }
-      button[aria-pressed='true'] {
-        background: var(--_accent);
-        color: var(--_on-accent);
-      }
       .heads {
         display: grid;
         grid-template-columns: auto repeat(var(--heads), minmax(2.2rem, auto)) auto;

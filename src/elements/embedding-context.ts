@@ -419,10 +419,6 @@ export class ContextSection extends EmbeddingSection<Comparisons, ContextClient>
       .examples button {
         padding: 0.25rem 0.75rem;
       }
-      .examples button[aria-pressed='true'] {
-        background: var(--_accent);
-        color: var(--_on-accent);
-      }
       .legend {
         font-size: 0.85rem;
         color: var(--_muted);

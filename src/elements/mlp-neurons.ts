@@ -268,10 +268,6 @@ export class MlpNeurons extends LitElement {
       .switch button {
         padding: 0.3rem 0.8rem;
       }
-      .switch button[aria-pressed='true'] {
-        background: var(--_accent);
-        color: var(--_on-accent);
-      }
       .row {
         display: flex;
         flex-wrap: wrap;
