@@ -15,6 +15,7 @@ import {
   type TokenizerLearning,
   TokenizerProblem,
 } from './api/training.ts';
+import { BpeTokenizer } from './engine/bpe.ts';
 import { splitTokens, type TokenDataset } from './engine/data.ts';
 import { CharTokenizer, type Tokenizer, type TokenizerChoice, tokenizerForCorpus } from './engine/tokenizer.ts';
 import type { StoredCorpus } from './store/records.ts';
@@ -82,10 +83,8 @@ type LearningReport = (learning: TokenizerLearning) => unknown;
  * (onMerge hears each), and at the end (finish(), which answers the whole learning as one report).
  */
 function learningReports(text: string, vocabSize: number, onLearn?: LearningReport) {
-  const bytes = new TextEncoder().encode(text);
-  const corpusBytes = bytes.length;
-  // The tokenizer contract's base: all 256 bytes, or below 257 tokens the unknown token and the bytes the text uses.
-  const baseTokens = vocabSize > 256 ? 256 : 1 + new Set(bytes).size;
+  const corpusBytes = BpeTokenizer.corpusBytes(text);
+  const baseTokens = BpeTokenizer.baseSize(text, vocabSize);
   const merges: MergeStep[] = [];
   let reported = 0;
   let lastReport = performance.now();
@@ -125,7 +124,7 @@ export class PreparedCorpus {
     this.summary = {
       name,
       characters: codePoints(text),
-      bytes: new TextEncoder().encode(text).length,
+      bytes: BpeTokenizer.corpusBytes(text),
       tokenizer: tokenizer.type,
       tokens: ids.length,
       vocabulary: [...tokenizer.vocab],
@@ -140,9 +139,10 @@ export class PreparedCorpus {
    * Throws a TokenizerProblem when the text cannot fill the vocabulary.
    */
   static make(name: string, text: string, choice: TokenizerChoice, onLearn?: LearningReport): PreparedCorpus {
-    const learning = choice.type === 'bpe' ? learningReports(text, choice.vocabSize, onLearn) : undefined;
+    let learning: ReturnType<typeof learningReports> | undefined;
     let tokenizer: Tokenizer;
     try {
+      learning = choice.type === 'bpe' ? learningReports(text, choice.vocabSize, onLearn) : undefined;
       tokenizer = tokenizerForCorpus(text, choice, learning?.onMerge);
     } catch (error) {
       throw new TokenizerProblem(messageOf(error));

@@ -100,6 +100,21 @@ interface ChunkEncoding {
   unknown: string[];
 }
 
+/**
+ * The bytes learning starts from: all 256 (id = byte value), or, below 257 tokens, only the bytes `text` uses
+ * (after the unknown token at id 0). Throws when those do not fit in `vocabSize`.
+ */
+function baseBytesOf(text: string, vocabSize: number): number[] {
+  if (vocabSize > BYTE_COUNT) return Array.from({ length: BYTE_COUNT }, (_, byte) => byte);
+  const used = [...new Set(utf8.encode(text))].sort((a, b) => a - b);
+  if (used.length + 1 > vocabSize) {
+    throw new Error(
+      `the corpus uses ${used.length} different bytes: choose at least ${used.length + 1} tokens (the bytes and the unknown token)`,
+    );
+  }
+  return used;
+}
+
 export class BpeTokenizer implements Tokenizer {
   static readonly MIN_VOCAB = 64;
   static readonly MAX_VOCAB = 4096;
@@ -192,6 +207,11 @@ export class BpeTokenizer implements Tokenizer {
     return new BpeTokenizer(vocab, merges);
   }
 
+  /** Tokens a vocabulary of `vocabSize` learned from `text` starts with, before any merge (see train). */
+  static baseSize(text: string, vocabSize: number): number {
+    return baseBytesOf(text, vocabSize).length + (vocabSize > BYTE_COUNT ? 0 : 1);
+  }
+
   /** The corpus's length in tokens before any merge: its UTF-8 bytes. */
   static corpusBytes(text: string): number {
     return utf8.encode(text).length;
@@ -211,18 +231,7 @@ export class BpeTokenizer implements Tokenizer {
     const chunkBytes = [...chunkCounts.keys()].map((chunk) => utf8.encode(chunk));
     const weights = [...chunkCounts.values()];
 
-    // The base: all 256 bytes (id = byte value), or, below 257 tokens, the unknown token and the bytes the corpus uses.
-    let baseBytes = Array.from({ length: BYTE_COUNT }, (_, byte) => byte);
-    if (vocabSize <= BYTE_COUNT) {
-      const used = new Set<number>();
-      for (const bytes of chunkBytes) for (const byte of bytes) used.add(byte);
-      baseBytes = [...used].sort((a, b) => a - b);
-      if (baseBytes.length + 1 > vocabSize) {
-        throw new Error(
-          `the corpus uses ${baseBytes.length} different bytes: choose at least ${baseBytes.length + 1} tokens (the bytes and the unknown token)`,
-        );
-      }
-    }
+    const baseBytes = baseBytesOf(text, vocabSize);
     const vocab = vocabSize <= BYTE_COUNT ? [UNKNOWN_TOKEN] : [];
     const tokenBytes: Uint8Array[] = vocabSize <= BYTE_COUNT ? [UNKNOWN_BYTES] : [];
     const idOfByte = new Map<number, number>();
