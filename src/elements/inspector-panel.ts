@@ -17,8 +17,7 @@
  */
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
-import type { LossPoint, ModelInfo, TrainingState, Uses } from '../../workers/api/index.ts';
-import { ADJECTIVE_HEAD } from '../../workers/api/default-model.ts';
+import { ADJECTIVE_HEAD, type LossPoint, type ModelInfo, type TrainingState, type Uses } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { ADJECTIVES_EXAMPLE, type ExamplePrompt, FACT_EXAMPLE, usableExample } from '../panel-examples.ts';
 import { states } from '../states.ts';

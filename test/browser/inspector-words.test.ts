@@ -6,7 +6,7 @@
 // here from the checkpoint's own embedding matrix.
 import { expect } from 'chai';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
-import { ADJECTIVE_HEAD } from '../../workers/api/default-model.ts';
+import { ADJECTIVE_HEAD } from '../../workers/api/index.ts';
 import { BpeTokenizer } from '../../workers/engine/bpe.ts';
 import { writeCheckpoint } from '../../workers/engine/checkpoint.ts';
 import type { GPTConfig } from '../../workers/engine/config.ts';

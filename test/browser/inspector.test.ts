@@ -9,8 +9,7 @@ import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
 import type { InspectorPanel, InspectorPanelClient, InspectorTab } from '../../src/elements/inspector-panel.ts';
-import { ADJECTIVE_HEAD } from '../../workers/api/default-model.ts';
-import type { ModelInfo } from '../../workers/api/index.ts';
+import { ADJECTIVE_HEAD, type ModelInfo } from '../../workers/api/index.ts';
 import { countParameters } from '../../workers/engine/params.ts';
 import {
   addPlayground,

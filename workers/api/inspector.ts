@@ -166,3 +166,6 @@ export interface InspectorApi {
   /** Watches a prompt while training: now, for the model being trained, and for every model trained after. */
   setTimelapse(settings: TimelapseSettings): Promise<void>;
 }
+
+/** The head of the shipped model that the attention panel opens on (measured by its tests). */
+export { ADJECTIVE_HEAD } from '../engine/default-model.ts';
