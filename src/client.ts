@@ -81,6 +81,7 @@ export class EngineClient extends EventTarget implements EngineApi {
   readonly backend = this.area('backend');
   readonly training = this.area('training');
   readonly library = this.area('library');
+  readonly pretrained = this.area('pretrained');
   readonly inspector = this.area('inspector');
   readonly labs = this.area('labs');
   readonly chat = this.area('chat');

@@ -15,6 +15,7 @@ import type { InspectorApi } from './inspector.ts';
 import type { LabsApi } from './labs.ts';
 import type { LibraryApi } from './library.ts';
 import type { ModelApi } from './model.ts';
+import type { PretrainedApi } from './pretrained.ts';
 import type { TrainingApi } from './training.ts';
 
 export * from './backend.ts';
@@ -24,6 +25,7 @@ export * from './inspector.ts';
 export * from './labs.ts';
 export type * from './library.ts';
 export * from './model.ts';
+export * from './pretrained.ts';
 export * from './reading.ts';
 export * from './training.ts';
 
@@ -37,6 +39,8 @@ export interface EngineApi {
   training: TrainingApi;
   /** Saved models in this browser. */
   library: LibraryApi;
+  /** Pretrained models (GPT-2) downloaded once and kept in this browser. */
+  pretrained: PretrainedApi;
   /** Looking inside the model: attention, neurons, embeddings, the logit lens, the time-lapse. */
   inspector: InspectorApi;
   /** The concept labs' math. */
@@ -70,6 +74,7 @@ export type Uses<A extends Area, M extends keyof EngineApi[A]> = { [K in A]: Pic
 export const SETTINGS = [
   ['library', 'setAutosave'],
   ['library', 'watch'],
+  ['pretrained', 'setSources'],
   ['backend', 'choose'],
   ['inspector', 'setTimelapse'],
   ['chat', 'setAppConfig'],

@@ -38,6 +38,8 @@ export interface ModelInfo {
   weights: WeightsState;
   /** Training steps taken in this tab. */
   step: number;
+  /** The pretrained model this is (PretrainedSource id, e.g. 'gpt2'), when it is one. */
+  pretrained?: string;
   /** File name of the checkpoint the weights came from, when they did. */
   checkpoint?: string;
   /** Name of the corpus the model is being trained on, when it is. */

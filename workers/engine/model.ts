@@ -322,6 +322,30 @@ function captureOf(params: ParameterTensors, tokens: ArrayLike<number>, acts: Ac
   return { tokenEmbedding, positionEmbedding: params.wpe.slice(0, T * C), layers };
 }
 
+/**
+ * Bytes a forward with capture may fill. GPT-2 small captured over its whole
+ * 1,024-token context would take more than a gigabyte (12 layers × 12 heads ×
+ * 1,024² scores and as many pattern weights): its inspected context is cut instead.
+ */
+export const CAPTURE_BUDGET_BYTES = 256 * 2 ** 20;
+
+/**
+ * The most tokens a forward with capture reads for this config (its last tokens
+ * when the text is longer): blockSize for the small models, 293 for GPT-2
+ * small, so that what a capture holds (logits, scores and pattern, MLP and
+ * residual rows) stays within CAPTURE_BUDGET_BYTES.
+ */
+export function captureLength(config: GPTConfig): number {
+  const { vocabSize: V, blockSize, nLayer: L, nHead: NH, nEmbd: C } = config;
+  const perSquare = 4 * L * NH * 2; // scores and pattern, per (query, key) pair
+  const perToken = 4 * (V + 2 * C + L * (2 * 4 * C + 2 * C)) + L * NH; // logits, embeddings, MLP and residual rows, mask row
+  const fits = (T: number) => perSquare * T * T + perToken * T <= CAPTURE_BUDGET_BYTES;
+  if (fits(blockSize)) return blockSize;
+  let T = 1;
+  while (fits(T + 1)) T++;
+  return T;
+}
+
 export interface ForwardOptions extends Interventions {
   /** Keep the per-layer insides (Capture). */
   capture?: boolean;
