@@ -342,7 +342,7 @@ export class ModelPicker extends LitElement {
 
   private renderChoice(model: PretrainedModel, busy: boolean) {
     const inUse = this.active?.pretrained === model.id;
-    const state = this.opening === model.id ? 'opening…' : inUse ? 'in use' : describeState(model);
+    const state = this.opening === model.id ? 'opening…' : inUse ? 'in use' : describeState(model, true);
     return html`<button
       part="choice"
       data-id=${model.id}

@@ -18,11 +18,13 @@ export function formatDuration(seconds: number): string {
   return minutes % 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${Math.floor(minutes / 60)} h`;
 }
 
-/** What this browser keeps of it, in a few words. */
-export function describeState(model: PretrainedModel): string {
-  if (model.state === 'stored') return `kept in this browser (${formatBytes(model.storedBytes)}), opens offline`;
+/** What this browser keeps of it, in a few words (`short`: fewer, for the picker's buttons). */
+export function describeState(model: PretrainedModel, short = false): string {
+  const size = formatBytes(model.storedBytes);
+  if (model.state === 'stored') return short ? 'kept here, opens offline' : `kept in this browser (${size}), opens offline`;
   if (model.state === 'partial') {
-    return `partly downloaded: ${formatBytes(model.storedBytes)} of ${formatBytes(model.bytes)}, resumes from there`;
+    const part = `${size} of ${formatBytes(model.bytes)}`;
+    return short ? `partly downloaded, ${part}` : `partly downloaded: ${part}, resumes from there`;
   }
   return model.bytes ? `${formatBytes(model.bytes)} to download` : 'to download';
 }

@@ -70,8 +70,8 @@ describe('<llm-model-picker>', function () {
     await mount(fake);
     const names = [...root().querySelectorAll('[part~="choice"] [part~="choice-name"]')].map(text);
     expect(names).to.deep.equal(['Built-in', 'GPT-2 small', 'GPT-2 medium']);
-    expect(choiceState('gpt2')).to.equal(`kept in this browser (${mb(550_000_000)}), opens offline`);
-    expect(choiceState('gpt2-medium')).to.equal(`partly downloaded: ${mb(partial)} of 1.4 GB, resumes from there`);
+    expect(choiceState('gpt2')).to.equal('kept here, opens offline');
+    expect(choiceState('gpt2-medium')).to.equal(`partly downloaded, ${mb(partial)} of 1.4 GB`);
 
     fake.kept.clear();
     await picker.refresh();
@@ -165,7 +165,7 @@ describe('<llm-model-picker>', function () {
     expect(text(part('stopped'))).to.equal(
       `Stopped at 120.0 MB of ${mb(548_000_000)}. What was downloaded is kept: Resume download goes on from there.`,
     );
-    expect(choiceState('gpt2')).to.match(/^partly downloaded: 120\.0 MB of/);
+    expect(choiceState('gpt2')).to.match(/^partly downloaded, 120\.0 MB of/);
     expect(changed).to.equal(false);
   });
 
