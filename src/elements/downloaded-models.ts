@@ -7,7 +7,8 @@
  *
  * Properties:
  *   client  DownloadedModelsClient: the pretrained area's list, open, cancel and delete (EngineClient)
- *   active  ModelInfo | null: the model in use (its row is marked); set anew after a model change, the list is read again
+ *   active  ModelInfo | null: the model in use (its row is marked); when it becomes another pretrained model (or none),
+ *           the list is read again
  *   models  PretrainedModels | null: the list as last read; set from outside when another element read it anew
  * Method: refresh() reads the list again.
  * Events (bubble, composed):
@@ -73,7 +74,10 @@ export class DownloadedModels extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('client') || changed.has('active')) void this.refresh();
+    // A new model in use may be a pretrained one just downloaded; other changes to `active` (every refresh of the
+    // playground sets it anew) leave what is kept as it was.
+    const before = changed.get('active') as ModelInfo | null | undefined;
+    if (changed.has('client') || (changed.has('active') && before?.pretrained !== this.active?.pretrained)) void this.refresh();
   }
 
   protected override updated(): void {
