@@ -47,10 +47,10 @@
  * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
  *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat,
  *   storage-notice, backend, model-picker,
- *   and the model picker's parts, forwarded with a picker- prefix: picker-choices, picker-choice, picker-card,
- *   picker-card-size, picker-card-storage, picker-space-problem, picker-memory-warning, picker-stopped, picker-card-error,
- *   picker-download-button, picker-cancel-button, picker-close-button, picker-progress, picker-progress-bar,
- *   picker-progress-text, picker-error,
+ *   and the model picker's parts, forwarded with a picker- prefix: picker-choices, picker-choice, picker-builtin-choice,
+ *   picker-choice-name, picker-choice-state, picker-card, picker-card-title, picker-card-size, picker-card-storage,
+ *   picker-space-problem, picker-memory-warning, picker-stopped, picker-card-error, picker-download-button,
+ *   picker-cancel-button, picker-close-button, picker-progress, picker-progress-bar, picker-progress-text, picker-error,
  *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
  *   backend-software, backend-reason, backend-cpu-refused, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
@@ -423,7 +423,9 @@ export class LlmPlayground extends LitElement {
           ${this.renderModel()}
           <llm-model-picker
             part="model-picker"
-            exportparts="choices: picker-choices, choice: picker-choice, card: picker-card, card-size: picker-card-size,
+            exportparts="choices: picker-choices, choice: picker-choice, builtin-choice: picker-builtin-choice,
+              choice-name: picker-choice-name, choice-state: picker-choice-state, card: picker-card,
+              card-title: picker-card-title, card-size: picker-card-size,
               card-storage: picker-card-storage, space-problem: picker-space-problem, memory-warning: picker-memory-warning,
               stopped: picker-stopped, card-error: picker-card-error, download-button: picker-download-button,
               cancel-button: picker-cancel-button, close-button: picker-close-button, progress: picker-progress,
