@@ -69,7 +69,8 @@ export function renderPretrainedProgress(progress: PretrainedProgress | null, la
       max=${known ? progress.total : nothing}
       value=${known ? progress.loaded : nothing}
     ></progress>
-    <span part="progress-text" role="status">${progress ? describePretrainedProgress(progress) : 'Starting…'}</span>
+    <!-- Not a live region: it changes several times a second; the bar carries the value. -->
+    <span part="progress-text">${progress ? describePretrainedProgress(progress) : 'Starting…'}</span>
   </div>`;
 }
 
