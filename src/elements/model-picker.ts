@@ -323,7 +323,7 @@ export class ModelPicker extends LitElement {
     const chosen = this.chosen ? this.find(this.chosen) : undefined;
     return html`<div class="picker" part="picker" aria-busy=${busy ? 'true' : 'false'}>
       <div class="choices" part="choices" role="group" aria-labelledby="picker-label">
-        <span class="label" id="picker-label">Model</span>
+        <span class="label" id="picker-label">Choose a model</span>
         <button
           part="choice builtin-choice"
           aria-pressed=${this.builtInActive() ? 'true' : 'false'}
@@ -331,7 +331,7 @@ export class ModelPicker extends LitElement {
           @click=${this.chooseBuiltIn}
         >
           <span part="choice-name">Built-in</span>
-          <span class="choice-state" part="choice-state">${this.opening === BUILT_IN ? 'opening…' : 'small, trained here, opens at once'}</span>
+          <span class="choice-state" part="choice-state">${this.opening === BUILT_IN ? 'opening…' : 'small, comes with the page, opens at once'}</span>
         </button>
         ${(this.models?.models ?? []).map((model) => this.renderChoice(model, busy))}
       </div>
