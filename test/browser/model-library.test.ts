@@ -836,6 +836,31 @@ describe('<llm-model-library>', function () {
       expect(text(inGroup('downloaded-status'))).to.equal('Opened GPT-2 small');
     });
 
+    it('resumes a partial download with its progress, and Cancel stops it, keeping what came', async () => {
+      const fake = await mountKeeping();
+      inGroup('downloaded-open', 'gpt2-medium')!.click();
+      await waitFor(() => fake.downloads.pending, 'the open call');
+      const kept = fake.downloads.entry('gpt2-medium').storedBytes;
+      fake.downloads.progress({ loaded: kept + 10 * MB, total: 1_522_000_000, resumedFrom: kept, secondsLeft: 42 });
+      await group().updateComplete;
+      expect(text(inGroup('progress-text', 'gpt2-medium'))).to.match(/, about 42 s left, resuming from \d+\.\d MB$/);
+      inGroup('downloaded-cancel', 'gpt2-medium')!.click();
+      await settledGroup();
+      expect(fake.downloads.called('cancel')).to.have.length(1);
+      expect(text(inGroup('downloaded-status'))).to.equal('Stopped; what GPT-2 medium has downloaded is kept for a resume.');
+      expect(inGroup('downloaded-error')).to.equal(null);
+    });
+
+    it('works from the keyboard: Escape in the question keeps the model and puts focus back on Delete', async () => {
+      const fake = await mountKeeping();
+      inGroup('downloaded-delete', 'gpt2')!.focus();
+      await sendKeys({ press: 'Enter' });
+      await waitFor(() => group().shadowRoot!.activeElement === inGroup('downloaded-keep', 'gpt2'), 'focus on Keep');
+      await sendKeys({ press: 'Escape' });
+      await waitFor(() => group().shadowRoot!.activeElement === inGroup('downloaded-delete', 'gpt2'), 'focus on Delete');
+      expect(fake.downloads.called('delete')).to.deep.equal([]);
+    });
+
     it('deletes only after a yes; the one in use stays open in the playground', async () => {
       const fake = await mountKeeping();
       library.active = pretrainedInfo(fake.downloads.entry('gpt2'));
