@@ -15,8 +15,8 @@
  *   llm-model-change       detail: ModelInfo, after one was opened
  *   llm-pretrained-change  detail: PretrainedModels, when the list it read differs from the one shown
  * Parts: downloaded, downloaded-model, downloaded-name, downloaded-meta, downloaded-badge, downloaded-open,
- *   downloaded-delete, downloaded-confirm, downloaded-confirm-delete, downloaded-keep, downloaded-cancel,
- *   downloaded-status, downloaded-error, progress, progress-bar, progress-text.
+ *   downloaded-warning (GPT-2 medium's memory warning), downloaded-delete, downloaded-confirm, downloaded-confirm-delete,
+ *   downloaded-keep, downloaded-cancel, downloaded-status, downloaded-error, progress, progress-bar, progress-text.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
@@ -170,6 +170,11 @@ export class DownloadedModels extends LitElement {
       .name {
         font-weight: 600;
       }
+      .notice {
+        margin: 0.15rem 0 0.35rem;
+        font-size: 0.85rem;
+        color: var(--_warning);
+      }
       .meta,
       .status {
         margin: 0.15rem 0 0.35rem;
@@ -221,6 +226,7 @@ export class DownloadedModels extends LitElement {
       <p class="meta" part="downloaded-meta">
         ${model.state === 'partial' ? describeState(model) : `${formatBytes(model.storedBytes)}, opens offline`}
       </p>
+      ${model.memoryWarning ? html`<p class="notice" part="downloaded-warning">${model.memoryWarning}</p>` : nothing}
       ${running === 'open' ? renderPretrainedProgress(this.progress, `Opening ${model.name}`) : nothing}
       ${
         this.confirming === model.id

@@ -24,8 +24,8 @@
  *   confirm-delete, confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button,
  *   import-cancel, and read-progress, read-progress-bar, read-progress-text while a file is read;
  *   downloaded-models (the Downloaded group), and its own parts forwarded: downloaded, downloaded-model, downloaded-name,
- *   downloaded-meta, downloaded-badge, downloaded-open, downloaded-delete, downloaded-confirm, downloaded-confirm-delete,
- *   downloaded-keep, downloaded-cancel, downloaded-status, downloaded-error.
+ *   downloaded-meta, downloaded-badge, downloaded-warning, downloaded-open, downloaded-delete, downloaded-confirm,
+ *   downloaded-confirm-delete, downloaded-keep, downloaded-cancel, downloaded-status, downloaded-error.
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -501,7 +501,7 @@ export class ModelLibrary extends LitElement {
         ${this.renderModels(locked, canSave)}
         <llm-downloaded-models
           part="downloaded-models"
-          exportparts="downloaded, downloaded-model, downloaded-name, downloaded-meta, downloaded-badge, downloaded-open,
+          exportparts="downloaded, downloaded-model, downloaded-name, downloaded-meta, downloaded-badge, downloaded-warning, downloaded-open,
             downloaded-delete, downloaded-confirm, downloaded-confirm-delete, downloaded-keep, downloaded-cancel,
             downloaded-status, downloaded-error"
           .client=${this.client}

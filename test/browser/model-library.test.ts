@@ -817,6 +817,8 @@ describe('<llm-model-library>', function () {
       expect(text(inGroup('downloaded-meta', 'gpt2-medium'))).to.equal(
         `partly downloaded: ${(partial / MB).toFixed(1)} MB of 1.4 GB, resumes from there`,
       );
+      expect(inGroup('downloaded-warning', 'gpt2')).to.equal(null);
+      expect(text(inGroup('downloaded-warning', 'gpt2-medium'))).to.match(/^GPT-2 medium needs about 1\.5 GB of memory/);
       expect(text(inGroup('downloaded-open', 'gpt2'))).to.equal('Open');
       expect(text(inGroup('downloaded-open', 'gpt2-medium'))).to.equal('Resume download');
     });
