@@ -10,6 +10,7 @@ import type {
   ModelInfo,
   ModelShape,
   PlayOutcome,
+  PretrainedModels,
   SavedModels,
   StreamedToken,
   TokenizerChoice,
@@ -31,6 +32,8 @@ export interface LlmEvents {
   'llm-model-change': ModelInfo;
   /** The saved models changed. */
   'llm-models-change': SavedModels;
+  /** What this browser keeps of the pretrained models (GPT-2) changed: a download, a cancel, a delete. */
+  'llm-pretrained-change': PretrainedModels;
   'llm-training-progress': TrainingProgress;
   'llm-training-end': PlayOutcome;
   /** The worker died and a new one reopened the last saved model (model: null when none could be). */

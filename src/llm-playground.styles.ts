@@ -37,6 +37,7 @@ export const playgroundStyles = [
       margin: 0;
       font-size: 1.35rem;
     }
+    llm-model-picker,
     llm-backend-picker {
       margin-top: 0.6rem;
     }

@@ -10,6 +10,14 @@
  *   prompt   the text in the prompt box (reflects what the user types)
  *   model    URL of the .safetensors checkpoint to open (default: the shipped trained model);
  *            "random" starts from random weights. Read when the element connects.
+ *            Or a pretrained model's id: "gpt2" (GPT-2 small), "gpt2-medium", or one of `pretrainedSources`. It opens
+ *            as soon as the worker is up when this browser keeps it (offline too); when not, the model picker shows
+ *            its card (size, storage needed) and waits for the user's Download click: nothing downloads unasked.
+ *   model-base  base URL of a Hugging Face GPT-2-family repository (where model.safetensors, config.json, vocab.json
+ *            and merges.txt are, e.g. https://huggingface.co/openai-community/gpt2/resolve/main/) for the pretrained
+ *            id `model` names (default 'gpt2'); a relative one is read against the page.
+ *   pretrainedSources  (property only) PretrainedSource[]: the pretrained models the picker offers, instead of
+ *            GPT-2 small and medium from the Hugging Face hub.
  *   train    (boolean, reflected) the training panel is open
  *   library  (boolean, reflected) the saved-models panel is open
  *   chat     (boolean, reflected) the chat with a real pretrained model (through web-llm, on WebGPU) is open
@@ -31,12 +39,18 @@
  *   llm-token  detail: StreamedToken, for every token Step or Generate appends
  *   llm-error  detail: { message }, when the worker fails
  *   llm-backend-change  detail: BackendInfo, after the user (or the `backend` attribute) switched backend
- *   llm-model-change, llm-training-progress, llm-training-end: from the training panel (see training-panel.ts)
- *     and the saved-models panel (model-library.ts), which also sends llm-models-change
+ *   llm-model-change, llm-training-progress, llm-training-end: from the training panel (see training-panel.ts),
+ *     the model picker (model-picker.ts) and the saved-models panel (model-library.ts), which also sends llm-models-change
+ *   llm-pretrained-change  detail: PretrainedModels, when what this browser keeps of the pretrained models changed
+ *     (from the model picker and the saved models' Downloaded group)
  *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model
  * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
  *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat,
- *   storage-notice, backend,
+ *   storage-notice, backend, model-picker,
+ *   and the model picker's parts, forwarded with a picker- prefix: picker-choices, picker-choice, picker-builtin-choice,
+ *   picker-choice-name, picker-choice-state, picker-card, picker-card-title, picker-card-size, picker-card-storage,
+ *   picker-space-problem, picker-memory-warning, picker-stopped, picker-card-error, picker-download-button,
+ *   picker-cancel-button, picker-close-button, picker-progress, picker-progress-bar, picker-progress-text, picker-error,
  *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
  *   backend-software, backend-reason, backend-cpu-refused, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
  *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
@@ -45,21 +59,24 @@
 import type { AppConfig } from '@mlc-ai/web-llm';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { EngineClient, type RestartEvent } from './client.ts';
+import { DEFAULT_MODEL_URL, EngineClient, type RestartEvent } from './client.ts';
 import { CollapsibleSections } from './collapsible-sections.ts';
 import './elements/backend-picker.ts';
 import './elements/chat-panel.ts';
 import './elements/inspector-panel.ts';
 import './elements/labs-panel.ts';
 import './elements/model-library.ts';
+import './elements/model-picker.ts';
 import './elements/next-token-chart.ts';
 import './elements/prompt-tokens.ts';
 import './elements/training-panel.ts';
 import { DEFAULT_SETTINGS, type SamplingSettings } from './elements/sampling-controls.ts';
 import { emit, type LlmEvent } from './events.ts';
-import { count } from './format.ts';
 import { playgroundStyles } from './llm-playground.styles.ts';
+import { renderModelLine } from './model-description.ts';
 import { Newest } from './newest.ts';
+import { SECTIONS, type SectionPanel } from './playground-sections.ts';
+import { type PretrainedSetup, pretrainedSetup } from './pretrained-setup.ts';
 import { states } from './states.ts';
 import { describeToken, formatPercent, showText } from './visible-token.ts';
 import {
@@ -68,6 +85,8 @@ import {
   messageOf,
   type ModelInfo,
   type Prediction,
+  type PretrainedModels,
+  type PretrainedSource,
   type StreamedToken,
   type Tokenization,
 } from '../workers/api/index.ts';
@@ -81,31 +100,12 @@ const REFRESH_DELAY_MS = 40;
 /** While a model trains, its odds are re-read at most this often: enough to watch, cheap for the page. */
 const TRAINING_REFRESH_MS = 400;
 
-/**
- * The collapsible sections under the prompt, in page order: the property that opens each (its button is
- * `${flag}-toggle`), its panel, and the button's title and hint.
- */
-// A table, an entry in two lines (the hint on the second).
-// prettier-ignore
-const SECTIONS = [
-  { flag: 'inspect', panel: 'inspector', title: 'Look inside the model',
-    hint: 'attention, neurons, embeddings, the logit lens, for the prompt above' },
-  { flag: 'train', panel: 'training', title: 'Train a model from scratch',
-    hint: 'in this tab: pick a text, a size, press Play' },
-  { flag: 'library', panel: 'library', title: 'Saved models',
-    hint: 'kept in this browser, offline too: open, rename, export, import' },
-  { flag: 'labs', panel: 'labs', title: 'Concept labs',
-    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP" },
-  { flag: 'chat', panel: 'chat', title: 'Chat with a real model',
-    hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes' },
-] as const;
-
-type SectionPanel = (typeof SECTIONS)[number]['panel'];
-
 export class LlmPlayground extends LitElement {
   static override properties = {
     prompt: { type: String },
     model: { type: String },
+    modelBase: { type: String, attribute: 'model-base' },
+    pretrainedSources: { attribute: false },
     train: { type: Boolean, reflect: true },
     library: { type: Boolean, reflect: true },
     inspect: { type: Boolean, reflect: true },
@@ -116,6 +116,7 @@ export class LlmPlayground extends LitElement {
     backend: { type: String },
     status: { type: String, reflect: true },
     ...states('info', 'backendInfo', 'error', 'tokenization', 'prediction', 'settings', 'generating', 'stopShown', 'lastDrawn'),
+    ...states('pretrainedModels', 'setup'),
   };
 
   static override styles = playgroundStyles;
@@ -128,6 +129,8 @@ export class LlmPlayground extends LitElement {
 
   declare prompt: string;
   declare model: string;
+  declare modelBase: string;
+  declare pretrainedSources: PretrainedSource[] | null;
   declare train: boolean;
   declare library: boolean;
   declare inspect: boolean;
@@ -148,6 +151,10 @@ export class LlmPlayground extends LitElement {
   /** The Generate button reads Stop: while generating, and a moment after a short run (see stopHoldMs). */
   declare private stopShown: boolean;
   declare private lastDrawn: StreamedToken | null;
+  /** What this browser keeps of the pretrained models, as the picker or the Downloaded group last read it. */
+  declare private pretrainedModels: PretrainedModels | null;
+  /** The pretrained model `model` names and the sources the worker gets (from model, model-base, pretrainedSources). */
+  declare private setup: PretrainedSetup;
 
   /** The whole engine: the playground hands it to every panel, each of which uses its own slice. */
   private client: EngineClient | null = null;
@@ -164,6 +171,8 @@ export class LlmPlayground extends LitElement {
     super();
     this.prompt = '';
     this.model = '';
+    this.modelBase = '';
+    this.pretrainedSources = null;
     this.train = false;
     this.library = false;
     this.inspect = false;
@@ -182,6 +191,8 @@ export class LlmPlayground extends LitElement {
     this.generating = false;
     this.stopShown = false;
     this.lastDrawn = null;
+    this.pretrainedModels = null;
+    this.setup = { want: '', sources: null };
   }
 
   override connectedCallback(): void {
@@ -201,6 +212,9 @@ export class LlmPlayground extends LitElement {
     // Typing, streamed tokens, a page setting `prompt`, and the sampling controls all land here (not in updated(),
     // where the update Newest requests when the refresh starts would be one more, not this one).
     if (changed.has('prompt') || changed.has('settings')) void this.refresh();
+    if (changed.has('model') || changed.has('modelBase') || changed.has('pretrainedSources')) {
+      this.setup = pretrainedSetup(this.model, this.modelBase, this.pretrainedSources);
+    }
   }
 
   protected override updated(changed: PropertyValues): void {
@@ -246,9 +260,10 @@ export class LlmPlayground extends LitElement {
     }
   }
 
-  /** The `model` attribute as the client takes it: relative to the page, null for random weights. */
+  /** The `model` attribute as the client takes it: relative to the page, null for random weights (a pretrained id: the default; the picker opens it). */
   private modelUrl(): string | null | undefined {
     if (this.model === 'random') return null;
+    if (pretrainedSetup(this.model, this.modelBase, this.pretrainedSources).want) return undefined;
     return this.model ? new URL(this.model, document.baseURI).href : undefined;
   }
 
@@ -314,6 +329,11 @@ export class LlmPlayground extends LitElement {
     void this.refresh(0);
     // Opened from the saved models: the training panel shows that model's training, if it has one.
     if (event.target !== this.renderRoot.querySelector('llm-training-panel')) void this.trainingPanel()?.syncWithWorker();
+  }
+
+  /** What this browser keeps of the pretrained models changed: the picker and the Downloaded group both show it. */
+  private onPretrainedChange(event: LlmEvent<'llm-pretrained-change'>): void {
+    this.pretrainedModels = event.detail;
   }
 
   /** The saved models changed (a save under a new name, a rename, another playground's save): the header follows. */
@@ -401,6 +421,24 @@ export class LlmPlayground extends LitElement {
         <header part="header">
           <h2>LLM playground</h2>
           ${this.renderModel()}
+          <llm-model-picker
+            part="model-picker"
+            exportparts="choices: picker-choices, choice: picker-choice, builtin-choice: picker-builtin-choice,
+              choice-name: picker-choice-name, choice-state: picker-choice-state, card: picker-card,
+              card-title: picker-card-title, card-size: picker-card-size,
+              card-storage: picker-card-storage, space-problem: picker-space-problem, memory-warning: picker-memory-warning,
+              stopped: picker-stopped, card-error: picker-card-error, download-button: picker-download-button,
+              cancel-button: picker-cancel-button, close-button: picker-close-button, progress: picker-progress,
+              progress-bar: picker-progress-bar, progress-text: picker-progress-text, error: picker-error"
+            .client=${this.client}
+            .active=${this.info}
+            .models=${this.pretrainedModels}
+            .sources=${this.setup.sources}
+            .want=${this.setup.want}
+            .builtInUrl=${this.modelUrl() || DEFAULT_MODEL_URL}
+            @llm-model-change=${this.onModelChange}
+            @llm-pretrained-change=${this.onPretrainedChange}
+          ></llm-model-picker>
           <llm-backend-picker
             part="backend"
             exportparts="picker: backend-picker, select: backend-select, status: backend-status, adapter: backend-adapter,
@@ -515,7 +553,8 @@ export class LlmPlayground extends LitElement {
           @llm-model-change=${this.onModelChange} @llm-training-progress=${this.onTrainingProgress}></llm-training-panel>`;
       case 'library':
         return html`<llm-model-library id="library" part="library" ?hidden=${hidden} .client=${this.client}
-          .active=${this.info} @llm-model-change=${this.onModelChange} @llm-models-change=${this.onModelsChange}></llm-model-library>`;
+          .active=${this.info} .pretrained=${this.pretrainedModels} @llm-model-change=${this.onModelChange}
+          @llm-models-change=${this.onModelsChange} @llm-pretrained-change=${this.onPretrainedChange}></llm-model-library>`;
       case 'labs':
         return html`<llm-labs-panel id="labs" part="labs" ?hidden=${hidden} .client=${this.client} .text=${this.prompt}></llm-labs-panel>`;
       case 'chat':
@@ -525,16 +564,7 @@ export class LlmPlayground extends LitElement {
   }
 
   private renderModel() {
-    const info = this.info;
-    if (!info) return nothing;
-    const { config, parameters } = info;
-    return html`<p class="model" part="model">
-        Model: <strong>${count(parameters.total)}</strong> parameters, ${config.nLayer} layers of
-        ${config.nHead} attention heads, ${config.nEmbd} numbers per token, a context of ${config.blockSize} tokens and
-        a vocabulary of ${config.vocabSize}. ${showText(describeWeights(info))} ${showText(describeSaved(info))}
-      </p>
-      ${info.storageProblem ? html`<p class="notice" part="storage-notice" role="status">${showText(info.storageProblem)}</p>` : nothing}
-      ${info.notice ? html`<p class="notice" part="notice" role="status">${showText(info.notice)}</p>` : nothing}`;
+    return this.info ? renderModelLine(this.info) : nothing;
   }
 
   private renderStatus() {
@@ -550,28 +580,6 @@ export class LlmPlayground extends LitElement {
     }
     return nothing;
   }
-}
-
-/** Whether the model is saved in this browser, and as what. */
-function describeSaved(info: ModelInfo): string {
-  if (!info.saved) return info.weights === 'training' ? 'Not saved yet.' : '';
-  const at = info.saved.step > 0 ? ` at step ${count(info.saved.step)}` : '';
-  return `Saved in this browser as "${info.saved.name}"${at}.`;
-}
-
-/** Where the weights came from and what that means for the odds, in a sentence or two. */
-function describeWeights(info: ModelInfo): string {
-  const steps = `${count(info.step)} training ${info.step === 1 ? 'step' : 'steps'}`;
-  if (info.weights === 'training') {
-    return `It is being trained on ${info.corpus} (${steps} so far): its odds change as it learns.`;
-  }
-  if (info.weights === 'trained') {
-    return info.checkpoint
-      ? `Its weights were trained beforehand and read from ${info.checkpoint}.`
-      : `It was trained here on ${info.corpus} (${steps}).`;
-  }
-  return `Its weights are freshly initialised at random (seed ${info.seed}) and not trained yet, so its odds are close to
-    even: the machinery is real, the knowledge is not there yet.`;
 }
 
 customElements.define('llm-playground', LlmPlayground);

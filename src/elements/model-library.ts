@@ -11,15 +11,21 @@
  *   client  ModelLibraryClient: the engine's library area and requestPersistence (EngineClient, set by <llm-playground>)
  *   active  ModelInfo | null: the model the playground holds. Set anew when it changes (training, an autosave);
  *           the list is read again then, and whenever another engine on the same database changed it (client.library.watch).
+ *   pretrained  PretrainedModels | null: what this browser keeps of the pretrained models, when another element read it
+ *           (the Downloaded group, downloaded-models.ts, reads it itself too).
  *   saved   SavedModels | null (read-only): the list as last read.
  * Events (bubble, composed):
  *   llm-model-change   detail: ModelInfo, after a model was opened or imported (the playground swaps to it)
  *   llm-models-change  detail: SavedModels, whenever the list (or the storage it reports) changed
+ *   llm-pretrained-change  detail: PretrainedModels, from the Downloaded group (a delete, a download resumed)
  * Parts: library, active-model, storage, persisted, storage-problem, save-name, save-button, autosave,
  *   export-button, status, error, models, model, active-badge, model-name, model-meta, open-button,
  *   rename-button, rename-field, rename-save, rename-cancel, duplicate-button, download-button, delete-button,
  *   confirm-delete, confirm-delete-button, cancel-delete-button, empty, import, import-file, import-url, import-url-button,
- *   import-cancel, and read-progress, read-progress-bar, read-progress-text while a file is read.
+ *   import-cancel, and read-progress, read-progress-bar, read-progress-text while a file is read;
+ *   downloaded-models (the Downloaded group), and its own parts forwarded: downloaded, downloaded-model, downloaded-name,
+ *   downloaded-meta, downloaded-badge, downloaded-warning, downloaded-open, downloaded-delete, downloaded-confirm,
+ *   downloaded-confirm-delete, downloaded-keep, downloaded-cancel, downloaded-status, downloaded-error.
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -32,6 +38,7 @@ import {
   messageOf,
   type ModelInfo,
   overLimit,
+  type PretrainedModels,
   type ReadProgress,
   type SavedModels,
   type Uses,
@@ -42,6 +49,8 @@ import { count, formatBytes } from '../format.ts';
 import { type Answer, Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { showText } from '../visible-token.ts';
+import './downloaded-models.ts';
+import type { DownloadedModelsClient } from './downloaded-models.ts';
 import { modelLibraryStyles } from './model-library.styles.ts';
 import { type ImportActions, renderImport } from './model-import.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
@@ -51,6 +60,7 @@ export type ModelLibraryClient = Uses<
   'library',
   'list' | 'save' | 'open' | 'rename' | 'duplicate' | 'delete' | 'export' | 'import' | 'cancelImport' | 'setAutosave' | 'watch'
 > &
+  DownloadedModelsClient &
   Pick<EngineClient, 'requestPersistence'>;
 
 /** Autosave choices in steps; 0 is off. */
@@ -71,11 +81,13 @@ export class ModelLibrary extends LitElement {
   static override properties = {
     client: { attribute: false },
     active: { attribute: false },
+    pretrained: { attribute: false },
     ...states('saved', 'busy', 'status', 'error', 'saveName', 'renaming', 'confirmingDelete', 'dragging', 'importProgress'),
   };
 
   declare client: ModelLibraryClient | null;
   declare active: ModelInfo | null;
+  declare pretrained: PretrainedModels | null;
   /** The last list the worker gave; null before the first. */
   declare saved: SavedModels | null;
   declare private busy: Busy | null;
@@ -126,6 +138,7 @@ export class ModelLibrary extends LitElement {
     super();
     this.client = null;
     this.active = null;
+    this.pretrained = null;
     this.saved = null;
     this.busy = null;
     this.status = '';
@@ -486,6 +499,15 @@ export class ModelLibrary extends LitElement {
         ${this.error ? html`<p class="error" part="error" role="alert">${showText(this.error)}</p>` : nothing}
         <h4>Saved models</h4>
         ${this.renderModels(locked, canSave)}
+        <llm-downloaded-models
+          part="downloaded-models"
+          exportparts="downloaded, downloaded-model, downloaded-name, downloaded-meta, downloaded-badge, downloaded-warning, downloaded-open,
+            downloaded-delete, downloaded-confirm, downloaded-confirm-delete, downloaded-keep, downloaded-cancel,
+            downloaded-status, downloaded-error"
+          .client=${this.client}
+          .active=${this.active}
+          .models=${this.pretrained}
+        ></llm-downloaded-models>
         ${renderImport({ locked, importing: this.isBusy('import'), progress: this.importProgress }, this.importActions)}
       </div>
     `;

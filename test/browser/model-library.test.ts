@@ -12,12 +12,14 @@ import {
   type GPTConfig,
   type ImportSource,
   type ModelInfo,
+  type PretrainedModels,
   ReadCancelled,
   type ReadProgress,
   type SavedModels,
   type StorageInfo,
 } from '../../workers/api/index.ts';
 import { countParameters } from '../../workers/engine/params.ts';
+import { FakePretrained, pretrainedInfo } from './fake-pretrained.ts';
 import { pick, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -198,6 +200,10 @@ class FakeLibrary implements ModelLibraryClient {
       this.othersChanged = onChange;
     },
   };
+
+  /** The pretrained models kept in this browser (the Downloaded group); none unless a test keeps some. */
+  readonly downloads = new FakePretrained();
+  readonly pretrained = this.downloads.pretrained;
 
   /** What the element gave watch(): the worker calls it when another engine changed the saved models. */
   othersChanged: () => void = () => {
@@ -771,5 +777,116 @@ describe('<llm-model-library>', function () {
     expect((await listed).models.map((model) => model.id)).to.include(theirs.id);
     await library.updateComplete;
     expect(names()).to.deep.equal(client.models.map((model) => model.name));
+  });
+
+  describe('Downloaded (pretrained models kept in this browser)', () => {
+    const group = () => root().querySelector('llm-downloaded-models')!;
+    const inGroup = <E extends HTMLElement = HTMLButtonElement>(name: string, id?: string) =>
+      group().shadowRoot!.querySelector<E>(`${id ? `li[data-id="${id}"] ` : ''}[part~="${name}"]`);
+    const downloadedRows = () => [...group().shadowRoot!.querySelectorAll<HTMLLIElement>('[part~="downloaded-model"]')];
+    const settledGroup = async () => {
+      await waitFor(() => inGroup('downloaded')?.getAttribute('aria-busy') === 'false', 'the action to end');
+      await group().updateComplete;
+    };
+
+    async function mountKeeping(active: ModelInfo | null = null): Promise<FakeLibrary> {
+      const fake = new FakeLibrary();
+      const partial = randomInt(20 * MB, 900 * MB);
+      fake.downloads.kept.set('gpt2', { state: 'stored', storedBytes: 548_105_171 });
+      fake.downloads.kept.set('gpt2-medium', { state: 'partial', storedBytes: partial });
+      await mount(fake, active);
+      await waitFor(() => downloadedRows().length === 2, 'the downloaded rows');
+      return fake;
+    }
+
+    it('is left out while no pretrained model is kept', async () => {
+      await mount(new FakeLibrary());
+      await waitFor(() => group().models, 'the pretrained list');
+      await group().updateComplete;
+      expect(inGroup('downloaded')).to.equal(null);
+    });
+
+    it('lists the kept and partly downloaded ones with their size', async () => {
+      const fake = await mountKeeping();
+      expect(downloadedRows().map((li) => text(li.querySelector('[part~="downloaded-name"]')))).to.deep.equal([
+        'GPT-2 small',
+        'GPT-2 medium',
+      ]);
+      expect(text(inGroup('downloaded-meta', 'gpt2'))).to.equal('522.7 MB, opens offline');
+      const partial = fake.downloads.entry('gpt2-medium').storedBytes;
+      expect(text(inGroup('downloaded-meta', 'gpt2-medium'))).to.equal(
+        `partly downloaded: ${(partial / MB).toFixed(1)} MB of 1.4 GB, resumes from there`,
+      );
+      expect(inGroup('downloaded-warning', 'gpt2')).to.equal(null);
+      expect(text(inGroup('downloaded-warning', 'gpt2-medium'))).to.match(/^GPT-2 medium needs about 1\.5 GB of memory/);
+      expect(text(inGroup('downloaded-open', 'gpt2'))).to.equal('Open');
+      expect(text(inGroup('downloaded-open', 'gpt2-medium'))).to.equal('Resume download');
+    });
+
+    it('opens one, with its progress, and the playground swaps to it', async () => {
+      const fake = await mountKeeping();
+      inGroup('downloaded-open', 'gpt2')!.click();
+      await waitFor(() => fake.downloads.pending, 'the open call');
+      expect(fake.downloads.called('open')).to.deep.equal([['gpt2']]);
+      fake.downloads.progress({ phase: 'open', loaded: 100 * MB, total: 400 * MB });
+      await group().updateComplete;
+      expect(text(inGroup('progress-text', 'gpt2'))).to.equal('Reading it from this browser: 100.0 MB of 400.0 MB (25%)');
+      const changed = nextEvent<ModelInfo>('llm-model-change');
+      fake.downloads.finish();
+      expect((await changed).pretrained).to.equal('gpt2');
+      await settledGroup();
+      expect(text(inGroup('downloaded-status'))).to.equal('Opened GPT-2 small');
+    });
+
+    it('resumes a partial download with its progress, and Cancel stops it, keeping what came', async () => {
+      const fake = await mountKeeping();
+      inGroup('downloaded-open', 'gpt2-medium')!.click();
+      await waitFor(() => fake.downloads.pending, 'the open call');
+      const kept = fake.downloads.entry('gpt2-medium').storedBytes;
+      fake.downloads.progress({ loaded: kept + 10 * MB, total: 1_522_000_000, resumedFrom: kept, secondsLeft: 42 });
+      await group().updateComplete;
+      expect(text(inGroup('progress-text', 'gpt2-medium'))).to.match(/, about 42 s left, resuming from \d+\.\d MB$/);
+      inGroup('downloaded-cancel', 'gpt2-medium')!.click();
+      await settledGroup();
+      expect(fake.downloads.called('cancel')).to.have.length(1);
+      expect(text(inGroup('downloaded-status'))).to.equal('Stopped; what GPT-2 medium has downloaded is kept for a resume.');
+      expect(inGroup('downloaded-error')).to.equal(null);
+    });
+
+    it('works from the keyboard: Escape in the question keeps the model and puts focus back on Delete', async () => {
+      const fake = await mountKeeping();
+      inGroup('downloaded-delete', 'gpt2')!.focus();
+      await sendKeys({ press: 'Enter' });
+      await waitFor(() => group().shadowRoot!.activeElement === inGroup('downloaded-keep', 'gpt2'), 'focus on Keep');
+      await sendKeys({ press: 'Escape' });
+      await waitFor(() => group().shadowRoot!.activeElement === inGroup('downloaded-delete', 'gpt2'), 'focus on Delete');
+      expect(fake.downloads.called('delete')).to.deep.equal([]);
+    });
+
+    it('deletes only after a yes; the one in use stays open in the playground', async () => {
+      const fake = await mountKeeping();
+      library.active = pretrainedInfo(fake.downloads.entry('gpt2'));
+      await settled();
+      expect(text(inGroup('downloaded-badge', 'gpt2'))).to.equal('in use');
+      inGroup('downloaded-delete', 'gpt2')!.click();
+      await group().updateComplete;
+      expect(text(inGroup('downloaded-confirm', 'gpt2'))).to.match(/^Delete GPT-2 small from this browser\?/);
+      inGroup('downloaded-keep', 'gpt2')!.click();
+      await group().updateComplete;
+      expect(inGroup('downloaded-confirm', 'gpt2')).to.equal(null);
+      expect(fake.downloads.called('delete')).to.deep.equal([]);
+
+      inGroup('downloaded-delete', 'gpt2')!.click();
+      await group().updateComplete;
+      const listed = nextEvent<PretrainedModels>('llm-pretrained-change');
+      inGroup('downloaded-confirm-delete', 'gpt2')!.click();
+      expect((await listed).models.find((model) => model.id === 'gpt2')!.state).to.equal('none');
+      expect(fake.downloads.called('delete')).to.deep.equal([['gpt2']]);
+      await settledGroup();
+      expect(downloadedRows().map((li) => li.dataset['id'])).to.deep.equal(['gpt2-medium']);
+      expect(text(inGroup('downloaded-status'))).to.equal(
+        'Deleted GPT-2 small from this browser; it stays open in the playground until you choose another model.',
+      );
+    });
   });
 });
