@@ -161,14 +161,14 @@ export class EmbeddingExplorer extends LitElement {
         'map',
         () => html`<llm-embedding-map
         .client=${client} .vocabulary=${vocabulary} ?active=${open('map')}
-        exportparts="${SHARED_PARTS}, scatter, scatter-readout, scatter-table, explained"
+        exportparts="${SHARED_PARTS}, scatter, scatter-readout, scatter-table, explained, map-note, map-words, map-button"
       ></llm-embedding-map>`,
       )}
       ${made(
         'positions',
         () => html`<llm-embedding-positions
-        .client=${client} .vocabulary=${vocabulary} ?active=${open('positions')}
-        exportparts="${SHARED_PARTS}, position-heatmap"
+        .client=${client} .vocabulary=${vocabulary} ?active=${open('positions')} .blockSize=${this.blockSize}
+        exportparts="${SHARED_PARTS}, position-heatmap, position-note"
       ></llm-embedding-positions>`,
       )}
       ${made(
