@@ -9,12 +9,15 @@
  */
 import { expect } from 'chai';
 import '../../src/elements/attention-experiments.ts';
+import '../../src/elements/inspector-panel.ts';
+import type { InspectorPanelClient, InspectorTab } from '../../src/elements/inspector-panel.ts';
 import '../../src/elements/attention-inspector.ts';
 import '../../src/elements/embedding-explorer.ts';
 import { tokensOfWords } from '../../src/elements/embedding-map.ts';
 import '../../src/elements/logit-lens.ts';
 import '../../src/elements/mlp-neurons.ts';
 import { ACTIVE } from '../../src/elements/parameter-lab.ts';
+import { ADJECTIVES_EXAMPLE } from '../../src/panel-examples.ts';
 import type { TokenScore } from '../../workers/api/inspector.ts';
 import { ActiveModel, type LoadedModel } from '../../workers/areas/active-model.ts';
 import { InspectorArea, inspectedIds } from '../../workers/areas/inspector.ts';
@@ -55,7 +58,7 @@ function gpt2SizedTokenizer(): BpeTokenizer {
     }
     return token;
   };
-  for (const word of WORDS) [...word].reduce((left, char) => add(left, char));
+  for (const word of [...WORDS, ...ADJECTIVES_EXAMPLE.tokens]) [...word].reduce((left, char) => add(left, char));
   const letters = 'abcdefghijklmnopqrstuvwxyz';
   let generation = [...letters].map((letter) => ` ${letter}`).concat([...letters]);
   for (const token of generation) if (!known.has(token)) [...token].reduce((left, char) => add(left, char));
@@ -84,7 +87,7 @@ function areasFor(config: GPTConfig, label: string) {
   const inspector = new InspectorArea(active, {} as TrainingArea, noTransfer);
   const labs = new LabsArea(active);
   const modelArea = new ModelArea(active, {} as Backends, {} as ModelLibrary, noTransfer);
-  return { model, params, inspector, labs, client: { inspector, labs, model: modelArea } };
+  return { model, params, inspector, labs, modelArea, client: { inspector, labs, model: modelArea } };
 }
 
 const SMALL: GPTConfig = { vocabSize: GPT2_VOCAB, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32, tied: true };
@@ -480,6 +483,34 @@ describe('the panels render on a GPT-2-shaped model', function () {
     );
     const heatmap = parts(section(), 'position-heatmap')[0] as HTMLElement & { rows: number };
     expect(heatmap.rows).to.equal(256);
+  });
+
+  it('the inspector panel opens each tab on a pretrained GPT-2-shaped model, the adjective head not chosen', async () => {
+    const { client, modelArea } = areasFor(HEADS, 'inspector panel');
+    const panel = document.createElement('llm-inspector-panel');
+    panel.client = client as unknown as InspectorPanelClient;
+    panel.model = { ...modelArea.describe(), pretrained: 'gpt2' };
+    panel.text = '';
+    document.body.append(panel);
+    const inPanel = (tag: string) => shadowOf(panel).querySelector(tag);
+    const attention = await waitFor(() => inPanel('llm-attention-inspector'), 'the attention tab');
+    await waitFor(() => parts(shadowOf(attention), 'thumbnail').length === 144, '144 thumbnails', 120_000);
+    expect(parts(shadowOf(panel), 'example-note')[0]!.textContent).to.contain(ADJECTIVES_EXAMPLE.text);
+    const selected = parts(shadowOf(attention), 'thumbnail').findIndex((thumbnail) => thumbnail.matches('[part~="selected"]'));
+    expect(selected, "the first head, not the shipped model's adjective head").to.equal(0);
+    panel.text = ' the cat sat on the mat';
+    const checks: [string, string, string][] = [
+      ['experiments', 'llm-attention-experiments', 'head'],
+      ['mlp', 'llm-mlp-neurons', 'neuron'],
+      ['lens', 'llm-logit-lens', 'layer-row'],
+    ];
+    for (const [tab, tag, part] of checks) {
+      panel.tab = tab as InspectorTab;
+      await waitFor(() => inPanel(tag) && parts(shadowOf(inPanel(tag)!), part).length > 0, `the ${tab} tab`, 120_000);
+    }
+    panel.tab = 'embeddings';
+    const explorer = await waitFor(() => shadowOf(panel).querySelector('llm-embedding-explorer'), 'the embeddings tab');
+    expect(explorer.vocabulary.length).to.equal(GPT2_VOCAB);
   });
 
   it('the parameter lab counts the model in use against its buffer', async () => {
