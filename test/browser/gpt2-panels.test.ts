@@ -28,7 +28,7 @@ import type { TrainingArea } from '../../workers/areas/training.ts';
 import { noTransfer } from '../../workers/areas/transfer.ts';
 import { BpeTokenizer } from '../../workers/engine/bpe.ts';
 import type { GPTConfig } from '../../workers/engine/config.ts';
-import { mapLimit, POSITION_LIMIT, promotedHeads } from '../../workers/engine/inspect.ts';
+import { largest, mapLimit, POSITION_LIMIT, promotedHeads } from '../../workers/engine/inspect.ts';
 import { captureLength } from '../../workers/engine/model.ts';
 import { countParameters, createParameters, KNOWN_CONFIGS } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
@@ -135,6 +135,16 @@ describe('the inspector and labs on a GPT-2-shaped model (50,257 tokens)', funct
     const made = tokenizerOnce();
     expect(made.size).to.equal(GPT2_VOCAB);
     for (const word of WORDS) expect(made.encode(word), word).to.deep.equal([made.vocab.indexOf(word)]);
+  });
+
+  it('picks the largest of 50,257 scores as a sort of every id does, ties and left-out ids included', () => {
+    const random = new Random(50_257);
+    // Scores of a few values only: many ties, which go to the lower id.
+    const scores = Float32Array.from({ length: GPT2_VOCAB }, () => Math.floor(random.uniform() * 40) / 4);
+    const leaveOut = [0, 5, 17, 40_000];
+    for (const count of [0, 1, 10, 100]) {
+      expect(largest(scores, count, new Set(leaveOut)), `top ${count}`).to.deep.equal(sortedTop(scores, count, leaveOut));
+    }
   });
 
   it('reads a long prompt as its last captureLength tokens, says how many it left out, and runs it as odds() does', async () => {
