@@ -28,7 +28,7 @@ import type { TrainingArea } from '../../workers/areas/training.ts';
 import { noTransfer } from '../../workers/areas/transfer.ts';
 import { BpeTokenizer } from '../../workers/engine/bpe.ts';
 import type { GPTConfig } from '../../workers/engine/config.ts';
-import { largest, mapLimit, POSITION_LIMIT, promotedHeads } from '../../workers/engine/inspect.ts';
+import { contextualSimilarity, largest, mapLimit, POSITION_LIMIT, promotedHeads } from '../../workers/engine/inspect.ts';
 import { captureLength } from '../../workers/engine/model.ts';
 import { countParameters, createParameters, KNOWN_CONFIGS } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
@@ -183,6 +183,29 @@ describe('the inspector and labs on a GPT-2-shaped model (50,257 tokens)', funct
     }
     const short = await inspector.inspect(' the cat sat');
     expect(short.dropped, 'nothing left out').to.equal(undefined);
+  });
+
+  it("compares a word in two prompts by tokenize()'s positions, refusing those the inspector does not read", async () => {
+    const { inspector, modelArea, params, model } = areasFor(HEADS, 'context');
+    const T = captureLength(HEADS);
+    const long = promptOf(T + 10, new Random(9));
+    const short = ' the cat sat on the mat';
+    const { ids } = await modelArea.tokenize(long);
+    expect(ids.length, 'tokenize() reads the whole context').to.equal(T + 10);
+    const answer = await inspector.contextualSimilarity({ text: long, position: 10 + 4 }, { text: short, position: 1 });
+    const expected = contextualSimilarity(
+      params,
+      model.tokenizer,
+      { ids: ids.slice(10), position: 4 },
+      { ids: model.tokenizer.encode(short), position: 1 },
+    );
+    expect(answer).to.deep.equal(expected);
+    expect(answer.tokens[0]).to.equal(model.tokenizer.token(ids[14]!));
+    const refused = await inspector.contextualSimilarity({ text: long, position: 9 }, { text: short, position: 1 }).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    expect(refused).to.equal(`token 9 is before the last ${T} tokens, the most the inspector reads of this model`);
   });
 
   it("works out all 144 heads' updates, and the tokens each pushes up, as a plain loop does", async () => {
