@@ -60,7 +60,7 @@ type Compute<T> = (params: ParameterTensors, tokenizer: Tokenizer, read: (text: 
 /**
  * Activations kept for the next question about the same prompt, when they take at most this many bytes: a 64-token
  * prompt on GPT-2 small takes 57 MB (12 layers' attention, MLP and residual rows, and the logits), its longest
- * inspected prompt (293 tokens) 340 MB, which is not kept.
+ * inspected prompt (293 tokens) 338 MB, which is not kept (up to about 159 tokens are).
  */
 const KEPT_ACTIVATION_BYTES = 160 * 2 ** 20;
 
@@ -190,7 +190,7 @@ export class InspectorArea implements InspectorApi {
 
   /**
    * Lets the kept activations go unless they are of these ids: an inspection of another prompt must not hold them
-   * beside its own (GPT-2 small: 498 MB of weights, up to 340 MB of activations and 256 MB of capture).
+   * beside its own (GPT-2 small: 498 MB of weights, up to 338 MB of activations and 256 MB of capture).
    */
   private release(ids: number[]): void {
     if (this.kept && this.kept.key !== ids.join(',')) this.kept = null;
