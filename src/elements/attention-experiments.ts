@@ -14,11 +14,11 @@
  *   text    the prompt
  * Parts: mask-experiment, mask-toggle, mask-normal-chart, mask-off-chart, mask-change,
  *   ablate-experiment, heads, head, layer-all, clear, ablate-before-chart, ablate-after-chart, ablate-change,
- *   status, error.
+ *   status, error, dropped-note (a long prompt's tokens left out).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
-  type Inspection,
+  type PromptOdds,
   type Interventions,
   messageOf,
   type Prediction,
@@ -31,9 +31,10 @@ import { alerts, blocks, buttons, theme } from '../theme.ts';
 import { describeToken, formatPercent } from '../visible-token.ts';
 import './next-token-chart.ts';
 import { styleProperties } from '../style-properties.ts';
+import { droppedNote } from './dropped-note.ts';
 
 /** The part of the engine this element talks to. */
-export type ExperimentsClient = Uses<'inspector', 'inspect'>;
+export type ExperimentsClient = Uses<'inspector', 'odds'>;
 
 /** The three forward passes shown: the model as trained, without the mask, with the chosen heads zeroed. */
 type Run = 'normal' | 'unmasked' | 'ablated';
@@ -41,7 +42,7 @@ type Run = 'normal' | 'unmasked' | 'ablated';
 const RUNS: Run[] = ['normal', 'unmasked', 'ablated'];
 
 interface RunState {
-  inspection: Inspection | null;
+  inspection: PromptOdds | null;
   error: string;
 }
 
@@ -58,13 +59,13 @@ export function totalVariation(p: Float32Array, q: Float32Array): number {
  * Both inspections' predictions over the same tokens (those in either's top
  * list, likeliest in either first), so the two charts show the same rows.
  */
-export function comparedPredictions(before: Inspection, after: Inspection): [Prediction, Prediction] {
+export function comparedPredictions(before: PromptOdds, after: PromptOdds): [Prediction, Prediction] {
   const tokens = new Map<number, string>();
   for (const { id, token } of [...before.top, ...after.top]) tokens.set(id, token);
   const ids = [...tokens.keys()];
   const larger = (id: number) => Math.max(before.next[id]!, after.next[id]!);
   ids.sort((a, b) => larger(b) - larger(a));
-  const predictionOf = (inspection: Inspection): Prediction => {
+  const predictionOf = (inspection: PromptOdds): Prediction => {
     const top: TokenProbability[] = ids.map((id) => ({ id, token: tokens.get(id)!, prob: inspection.next[id]! }));
     const shown = top.reduce((sum, { prob }) => sum + prob, 0);
     return { top, rest: Math.max(0, 1 - shown), probs: inspection.next, contextLength: inspection.ids.length };
@@ -73,7 +74,7 @@ export function comparedPredictions(before: Inspection, after: Inspection): [Pre
 }
 
 /** One sentence on what changed from `before` to `after`; `subject` says under what ("Without the mask"). */
-export function describeChange(subject: string, before: Inspection, after: Inspection): string {
+export function describeChange(subject: string, before: PromptOdds, after: PromptOdds): string {
   const was = before.top[0];
   const now = after.top[0];
   if (!was || !now) return '';
@@ -86,7 +87,7 @@ export function describeChange(subject: string, before: Inspection, after: Inspe
   );
 }
 
-const sameTokens = (a: Inspection, b: Inspection): boolean =>
+const sameTokens = (a: PromptOdds, b: PromptOdds): boolean =>
   a.ids.length === b.ids.length && a.ids.every((id, i) => id === b.ids[i]);
 
 const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
@@ -106,7 +107,7 @@ export class AttentionExperiments extends LitElement {
   declare private runs: Record<Run, RunState>;
 
   /** Each run's newest request wins; answers to older ones are dropped. */
-  private readonly asks: Record<Run, Newest<Inspection>> = {
+  private readonly asks: Record<Run, Newest<PromptOdds>> = {
     normal: new Newest(this),
     unmasked: new Newest(this),
     ablated: new Newest(this),
@@ -149,7 +150,7 @@ export class AttentionExperiments extends LitElement {
     }
     this.setRun(run, { error: '' });
     await ask.ask(
-      () => client.inspector.inspect(this.text, interventions),
+      () => client.inspector.odds(this.text, interventions),
       (answer) => {
         if (answer.error !== undefined) {
           this.setRun(run, { error: messageOf(answer.error) });
@@ -162,7 +163,7 @@ export class AttentionExperiments extends LitElement {
   }
 
   /** Another model has other heads: the chosen ones no longer mean anything, so none stay chosen. */
-  private keepHeadsOf(inspection: Inspection): void {
+  private keepHeadsOf(inspection: PromptOdds): void {
     const previous = this.runs.normal.inspection?.config;
     const { nLayer, nHead } = inspection.config;
     if (!previous || (previous.nLayer === nLayer && previous.nHead === nHead) || !this.ablated.size) return;
@@ -291,7 +292,8 @@ export class AttentionExperiments extends LitElement {
   ];
 
   override render() {
-    return html`${this.renderMask()}${this.renderAblation()}`;
+    const normal = this.runs.normal.inspection;
+    return html`${normal ? droppedNote(normal.dropped, normal.tokens.length) : nothing}${this.renderMask()}${this.renderAblation()}`;
   }
 
   /**
@@ -409,8 +411,8 @@ export class AttentionExperiments extends LitElement {
 
   private renderComparison(shown: {
     run: Run;
-    before: Inspection | null;
-    after: Inspection | null;
+    before: PromptOdds | null;
+    after: PromptOdds | null;
     titles: [string, string];
     parts: [string, string, string];
     subject: string;

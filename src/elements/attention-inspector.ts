@@ -12,7 +12,8 @@
  * Parts: status, error, overview, layer-label, head-label, thumbnail (also "selected" on the chosen head),
  *   head-view, head-title, stages, stage (each radio), stage-caption, head-heatmap, queries (the token chips),
  *   query (each chip; also "selected"), updates (the table), update-row, update-head (the head's button),
- *   updates-status, updates-error.
+ *   updates-status, updates-error, dropped-note (a long prompt's tokens left out), promotes-note (the heads whose
+ *   pushed-up tokens were worked out, when not all).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { type HeadUpdate, headSize, type Inspection, messageOf, type Uses } from '../../workers/api/index.ts';
@@ -20,6 +21,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, tables, theme } from '../theme.ts';
 import { describeToken, showToken, visibleToken } from '../visible-token.ts';
+import { droppedNote } from './dropped-note.ts';
 import { type CellDetail, formatValue } from './heatmap.ts';
 import './heatmap.ts';
 import { styleProperties } from '../style-properties.ts';
@@ -306,7 +308,7 @@ export class AttentionInspector extends LitElement {
       return html`${status}${error}${busy || this.error ? nothing : html`<p class="empty">Waiting for the model…</p>`}`;
     }
     return html`
-      ${status}${error}
+      ${status}${error}${droppedNote(inspection.dropped, inspection.tokens.length)}
       <h3>Every head</h3>
       <p class="caption">Each square is one head's attention pattern (after softmax) for this prompt. Choose one to see it large.</p>
       ${this.renderOverview(inspection)}
@@ -427,6 +429,7 @@ export class AttentionInspector extends LitElement {
           <caption class="caption">
             What each head adds to ${describeToken(tokens[query] ?? '')} (position ${query + 1}), largest update first.
             The update is the head's weighted mix of value vectors, projected back into the residual stream.
+            ${this.promotesNote()}
           </caption>
           <thead>
             <tr>
@@ -445,6 +448,16 @@ export class AttentionInspector extends LitElement {
     `;
   }
 
+  /** Which heads' pushed-up tokens were worked out, when a big vocabulary leaves some out. */
+  private promotesNote() {
+    const read = this.updates.filter((update) => update.promotes.length > 0).length;
+    if (read === this.updates.length) return nothing;
+    return html`<span part="promotes-note">
+      Reading an update through all ${this.inspection?.config.vocabSize.toLocaleString('en-US')} tokens is slow at this
+      size, so the tokens it pushes up are shown for the ${read} largest updates only.
+    </span>`;
+  }
+
   private renderUpdate(update: HeadUpdate, tokens: string[], query: number) {
     const current = update.layer === this.layer && update.head === this.head;
     // Only keys up to the query can have weight under the causal mask.
@@ -461,7 +474,13 @@ export class AttentionInspector extends LitElement {
         <span class="caption">(${key + 1}) ${formatValue(update.weights[key]!)}</span>`,
       )}</td>
       <td class="number">${formatValue(update.norm)}</td>
-      <td>${update.promotes.slice(0, TOP_PROMOTED).map((promoted, i) => html`${i ? ', ' : ''}<span class="token">${showToken(promoted.token)}</span>`)}</td>
+      <td>${
+        update.promotes.length === 0
+          ? html`<span class="caption">–</span>`
+          : update.promotes
+              .slice(0, TOP_PROMOTED)
+              .map((promoted, i) => html`${i ? ', ' : ''}<span class="token">${showToken(promoted.token)}</span>`)
+      }</td>
     </tr>`;
   }
 

@@ -22,8 +22,8 @@
  *   arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
  *   directions-a … directions-d, directions-cosine, directions-first, directions-second,
  *   angle-a, angle-b, angle-values, angle-drawing (each token picker X also X-search and X-found),
- *   scatter, scatter-readout, scatter-table, explained,
- *   position-heatmap,
+ *   scatter, scatter-readout, scatter-table, explained, map-note, map-words, map-button,
+ *   position-heatmap, position-note,
  *   examples, example, example-note, context-word, context-first, context-second, context-third,
  *   context-first-position, context-second-position, context-third-position,
  *   compare-button, context-chart, context-table, context-summary.
@@ -161,14 +161,14 @@ export class EmbeddingExplorer extends LitElement {
         'map',
         () => html`<llm-embedding-map
         .client=${client} .vocabulary=${vocabulary} ?active=${open('map')}
-        exportparts="${SHARED_PARTS}, scatter, scatter-readout, scatter-table, explained"
+        exportparts="${SHARED_PARTS}, scatter, scatter-readout, scatter-table, explained, map-note, map-words, map-button"
       ></llm-embedding-map>`,
       )}
       ${made(
         'positions',
         () => html`<llm-embedding-positions
-        .client=${client} .vocabulary=${vocabulary} ?active=${open('positions')}
-        exportparts="${SHARED_PARTS}, position-heatmap"
+        .client=${client} .vocabulary=${vocabulary} ?active=${open('positions')} .blockSize=${this.blockSize}
+        exportparts="${SHARED_PARTS}, position-heatmap, position-note"
       ></llm-embedding-positions>`,
       )}
       ${made(

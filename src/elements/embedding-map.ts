@@ -4,15 +4,19 @@
  * the token under the pointer (or stepped to with the arrow keys) read out,
  * and every token's coordinates in a visually hidden table. A small vocabulary
  * has every dot labelled; a word-piece one (about a thousand tokens) only the
- * seed's example words, so the labels stay readable.
+ * seed's example words, so the labels stay readable. A map holds at most the
+ * worker's limit of tokens (all of a small model's; 1,820 of GPT-2's 50,257,
+ * whose full map would take the worker half a minute): a line says so, and the
+ * words listed in the box below make a map of their own tokens.
  *
  * Properties: those of every section (embedding-section.ts).
- * Parts: explanation, status, error, scatter, scatter-readout, scatter-table, explained.
+ * Parts: explanation, status, error, scatter, scatter-readout, scatter-table, explained, map-note, map-words,
+ *   map-button, map-missing.
  */
-import { css, html, type PropertyValues } from 'lit';
+import { css, html, nothing, type PropertyValues } from 'lit';
 import type { EmbeddingMap, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
-import { visuallyHidden } from '../theme.ts';
+import { buttons, visuallyHidden } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import { EmbeddingSection, formatNumber, tokenLabel } from './embedding-section.ts';
 
@@ -27,15 +31,42 @@ const LABELLED_WORDS = new Set(
 
 export type MapClient = Uses<'inspector', 'embeddingMap'>;
 
+/** The words the box starts with: pairs that differ in gender, as the arithmetic section uses. */
+const START_WORDS = 'king, queen, man, woman, prince, princess, boy, girl, father, mother, he, she';
+
+/**
+ * The tokens `words` (separated by commas or line breaks) are in the vocabulary: each as a word token
+ * (with its leading space) when there is one, else as written. Words that are no single token are `missing`.
+ */
+export function tokensOfWords(vocabulary: readonly string[], words: string): { ids: number[]; missing: string[] } {
+  const ids: number[] = [];
+  const missing: string[] = [];
+  for (const word of words
+    .split(/[,\n]/)
+    .map((piece) => piece.trim())
+    .filter(Boolean)) {
+    const id = [` ${word}`, word].map((token) => vocabulary.indexOf(token)).find((found) => found >= 0);
+    if (id === undefined) missing.push(word);
+    else if (!ids.includes(id)) ids.push(id);
+  }
+  return { ids, missing };
+}
+
 /** Pixels around the scatter's points, and how near the pointer must come to one to pick it. */
 const SCATTER_PADDING = 28;
 const HOVER_RADIUS = 14;
 
 export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
-  static override properties = states('hovered');
+  static override properties = states('hovered', 'words', 'chosen', 'missing');
 
-  /** The point under the pointer or keyboard focus. */
+  /** The point under the pointer or keyboard focus (an index in the map's tokens). */
   declare private hovered: number | null;
+  /** What is typed in the words box. */
+  declare private words: string;
+  /** The tokens of the words mapped, or null: the model's first tokens. */
+  declare private chosen: number[] | null;
+  /** Words of the last list that are no single token. */
+  declare private missing: string[];
 
   /** The pointer position waiting for the next animation frame, so a burst of moves costs one search. */
   private pendingPointer: { x: number; y: number } | null = null;
@@ -45,6 +76,9 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
   constructor() {
     super();
     this.hovered = null;
+    this.words = START_WORDS;
+    this.chosen = null;
+    this.missing = [];
   }
 
   override connectedCallback(): void {
@@ -60,11 +94,23 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
   protected override willUpdate(changed: PropertyValues<this>): void {
     // Another tab, another model: no point stays picked.
     if (changed.has('active') || changed.has('client') || changed.has('vocabulary')) this.hovered = null;
+    if (changed.has('vocabulary')) [this.chosen, this.missing] = [null, []];
     super.willUpdate(changed);
   }
 
   protected override request(client: MapClient) {
-    return () => client.inspector.embeddingMap();
+    const chosen = this.chosen;
+    return () => (chosen ? client.inspector.embeddingMap(chosen) : client.inspector.embeddingMap());
+  }
+
+  /** Maps the tokens of the words typed (the model's first tokens when none is a token). */
+  private mapWords(event: Event): void {
+    event.preventDefault();
+    const { ids, missing } = tokensOfWords(this.vocabulary, this.words);
+    this.missing = missing;
+    this.chosen = ids.length >= 2 ? ids : null;
+    this.hovered = null;
+    this.askWhenReady();
   }
 
   protected override updated(): void {
@@ -87,8 +133,39 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
         Every token's vector, flattened onto the two directions in which the embeddings differ most (principal component
         analysis). Tokens close together have similar vectors; whatever the other directions hold, this map leaves out.
       </p>
-      ${this.renderAnswer((map) => this.renderScatter(map))}
+      ${this.renderAnswer((map) => html`${this.renderLimit(map)}${this.renderScatter(map)}`)}
+      ${this.renderWords()}
     `;
+  }
+
+  /** What a map of a big vocabulary leaves out. */
+  private renderLimit({ ids, limit }: EmbeddingMap) {
+    const total = this.vocabulary.length;
+    if (limit >= total) return nothing;
+    const count = (n: number) => n.toLocaleString('en-US');
+    const which = this.chosen
+      ? `the ${count(ids.length)} tokens of your words`
+      : `its first ${count(ids.length)} tokens (a word-piece vocabulary's single bytes and commonest pieces)`;
+    return html`<p class="caption" part="map-note">
+      This model has ${count(total)} tokens. A map's cost grows with each token and the square of the vector's length, so
+      one map holds at most ${count(limit)}: this one shows ${which}. List words below to map those instead.
+    </p>`;
+  }
+
+  private renderWords() {
+    return html`<form class="words" @submit=${this.mapWords}>
+      <label>
+        Words to map, separated by commas (each must be one token)
+        <textarea part="map-words" rows="2" .value=${this.words}
+          @input=${(event: Event) => (this.words = (event.target as HTMLTextAreaElement).value)}></textarea>
+      </label>
+      <button part="map-button" type="submit">Map these words</button>
+      ${
+        this.missing.length > 0
+          ? html`<p class="caption" part="map-missing">Not one token in this vocabulary, so left out: ${this.missing.join(', ')}.</p>`
+          : nothing
+      }
+    </form>`;
   }
 
   /** What a big map labels, in words. */
@@ -99,7 +176,7 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
       : `Of the ${tokens.length} dots, only the ${labelled} words of pairs such as king and queen are labelled.`;
   }
 
-  private renderScatter({ tokens, points, explained }: EmbeddingMap) {
+  private renderScatter({ ids, tokens, points, explained }: EmbeddingMap) {
     const hovered = this.hovered;
     const coordinates = (id: number) => [formatNumber(points[2 * id]!, 3), formatNumber(points[2 * id + 1]!, 3)];
     return html`
@@ -121,7 +198,7 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
         ${
           hovered === null
             ? html`<span class="empty">Point at a dot (or use the arrow keys) to see its token.</span>`
-            : `${tokenLabel(tokens[hovered] ?? '')} · id ${hovered}: (${coordinates(hovered).join(', ')})`
+            : `${tokenLabel(tokens[hovered] ?? '')} · id ${ids[hovered] ?? hovered}: (${coordinates(hovered).join(', ')})`
         }
       </p>
       <table class="visually-hidden" part="scatter-table">
@@ -135,10 +212,10 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
         </thead>
         <tbody>
           ${tokens.map(
-            (token, id) => html`<tr>
+            (token, i) => html`<tr>
               <th scope="row">${describeToken(token)}</th>
-              <td>${id}</td>
-              ${coordinates(id).map((value) => html`<td>${value}</td>`)}
+              <td>${ids[i] ?? i}</td>
+              ${coordinates(i).map((value) => html`<td>${value}</td>`)}
             </tr>`,
           )}
         </tbody>
@@ -241,6 +318,7 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
 
   static override styles = [
     EmbeddingSection.styles,
+    buttons,
     visuallyHidden,
     css`
       canvas {
@@ -252,6 +330,25 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
         border: 1px solid var(--_border);
         border-radius: calc(var(--_radius) / 2);
         touch-action: none;
+      }
+      .words {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: flex-end;
+        gap: 0.5rem;
+        margin: 0.5rem 0;
+      }
+      .words label {
+        flex: 1 1 20rem;
+      }
+      textarea {
+        font: inherit;
+        font-family: var(--_mono);
+        font-size: 0.85rem;
+        color: var(--_foreground);
+        background: var(--_background);
+        border: 1px solid var(--_border);
+        border-radius: calc(var(--_radius) / 2);
       }
       .readout {
         font-family: var(--_mono);

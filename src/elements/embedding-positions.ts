@@ -1,11 +1,12 @@
 /**
  * <llm-embedding-positions>: how alike the model's position embeddings are,
- * every pair's cosine as a heatmap.
+ * every pair's cosine as a heatmap: all of a small model's positions, the first
+ * 256 of a longer context (GPT-2's 1,024), with a line saying so.
  *
- * Properties: those of every section (embedding-section.ts).
- * Parts: explanation, status, error, position-heatmap.
+ * Properties: those of every section (embedding-section.ts), and blockSize (the model's context length).
+ * Parts: explanation, status, error, position-heatmap, position-note.
  */
-import { html } from 'lit';
+import { html, nothing, type PropertyDeclarations } from 'lit';
 import type { Uses } from '../../workers/api/index.ts';
 import { EmbeddingSection } from './embedding-section.ts';
 import './heatmap.ts';
@@ -13,6 +14,15 @@ import './heatmap.ts';
 export type PositionsClient = Uses<'inspector', 'positionSimilarity'>;
 
 export class PositionsSection extends EmbeddingSection<Float32Array, PositionsClient> {
+  static override properties: PropertyDeclarations = { blockSize: { type: Number, attribute: 'block-size' } };
+
+  declare blockSize: number;
+
+  constructor() {
+    super();
+    this.blockSize = 0;
+  }
+
   protected override request(client: PositionsClient) {
     return () => client.inspector.positionSimilarity();
   }
@@ -27,7 +37,14 @@ export class PositionsSection extends EmbeddingSection<Float32Array, PositionsCl
       ${this.renderAnswer((values) => {
         const size = Math.round(Math.sqrt(values.length));
         const labels = Array.from({ length: size }, (_, i) => String(i));
-        return html`<llm-heatmap
+        const note =
+          size < this.blockSize
+            ? html`<p class="caption" part="position-note">
+                Positions 0 to ${size - 1} of the model's ${this.blockSize.toLocaleString('en-US')}: every pair of them all
+                would be ${(this.blockSize ** 2).toLocaleString('en-US')} cells, too many to compute and draw here.
+              </p>`
+            : nothing;
+        return html`${note}<llm-heatmap
           part="position-heatmap"
           .values=${values}
           .rows=${size}

@@ -80,18 +80,40 @@ export function idsOf(vocabulary: readonly string[], tokens: readonly string[]):
 export function searchTokens(vocabulary: readonly string[], search: string): number[] {
   const wanted = search.toLowerCase();
   if (!wanted) return vocabulary.map((_, id) => id);
-  const rank = (token: string): number => {
-    const lower = token.toLowerCase();
+  let searches = searchesByVocabulary.get(vocabulary);
+  if (!searches) searchesByVocabulary.set(vocabulary, (searches = new Map()));
+  const known = searches.get(wanted);
+  if (known) return known;
+  const rank = (lower: string): number => {
     if (lower === wanted || lower === ` ${wanted}`) return 0;
     if (lower.startsWith(wanted) || lower.startsWith(` ${wanted}`)) return 1;
     return lower.includes(wanted) ? 2 : 3;
   };
-  const ranks = vocabulary.map(rank);
-  return vocabulary
+  const ranks = lowerCaseOf(vocabulary).map(rank);
+  const found = vocabulary
     .map((_, id) => id)
     .filter((id) => ranks[id]! < 3)
     .sort((a, b) => ranks[a]! - ranks[b]! || a - b);
+  // Every picker renders again on each answer and key press: GPT-2's 50,257 tokens took milliseconds per search.
+  if (searches.size >= 32) searches.clear();
+  searches.set(wanted, found);
+  return found;
 }
+
+/** Searches already made, per vocabulary. */
+const searchesByVocabulary = new WeakMap<readonly string[], Map<string, number[]>>();
+const lowerCaseByVocabulary = new WeakMap<readonly string[], string[]>();
+function lowerCaseOf(vocabulary: readonly string[]): string[] {
+  let lower = lowerCaseByVocabulary.get(vocabulary);
+  if (!lower) lowerCaseByVocabulary.set(vocabulary, (lower = vocabulary.map((token) => token.toLowerCase())));
+  return lower;
+}
+
+/**
+ * Tokens a picker lists at most: GPT-2's 50,257 as options held the main thread 2.1 s per picker (Chrome, on a
+ * shared 2-core machine), and the arithmetic has three; past this, the search box finds the others.
+ */
+export const PICKER_MAX_OPTIONS = 2000;
 
 const sameTokens = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
   a !== undefined && a.length === b.length && a.every((token, id) => token === b[id]);
@@ -195,8 +217,12 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
     const vocabulary = this.vocabulary;
     const search = this.searches[part] ?? '';
     const matches = searchTokens(vocabulary, search);
-    const listed = matches.includes(selected) ? matches : [selected, ...matches];
-    const found = search ? `${matches.length} ${matches.length === 1 ? 'match' : 'matches'}` : '';
+    const shown = matches.slice(0, PICKER_MAX_OPTIONS);
+    const listed = shown.includes(selected) ? shown : [selected, ...shown];
+    const count = (n: number) => n.toLocaleString('en-US');
+    const more = matches.length > shown.length ? `, the first ${count(shown.length)} listed: type to find others` : '';
+    const what = search ? (matches.length === 1 ? 'match' : 'matches') : 'tokens';
+    const found = search || more ? `${count(matches.length)} ${what}${more}` : '';
     const onSearch = (event: Event) => (this.searches = { ...this.searches, [part]: (event.target as HTMLInputElement).value });
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== 'Enter' || matches.length === 0) return;

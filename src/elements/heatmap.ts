@@ -1,7 +1,8 @@
 /**
  * <llm-heatmap>: a matrix of numbers as coloured cells on a canvas (scaled by
  * the device pixel ratio), with an exact readout of the cell under the pointer
- * or keyboard focus, and the values in a visually hidden table for screen readers.
+ * or keyboard focus, and the values in a visually hidden table for screen readers
+ * (up to 128 × 128 values; past that, a line says the arrow keys read them).
  * Masked cells (−∞ in attention scores) are hatched, never a colour of the scale.
  *
  * Properties: values (Float32Array, rows×cols row-major), rows, cols, rowLabels, colLabels,
@@ -84,6 +85,12 @@ function scratchCanvas(width: number, height: number): HTMLCanvasElement {
   scratch.height = height;
   return scratch;
 }
+
+/**
+ * Cells the values table lists at most (a 128 × 128 matrix): GPT-2's inspected 293 tokens make 85,849 per head,
+ * whose table would hold the main thread for a long while; past this the arrow keys read the cells.
+ */
+const TABLE_MAX_CELLS = 128 * 128;
 
 /** Longest stretch of painting in one task: a page of heatmaps never blocks the main thread for long. */
 const PAINT_BUDGET_MS = 12;
@@ -289,8 +296,14 @@ export class Heatmap extends LitElement {
     return `${pair}: ${masked ? '−∞ (masked)' : formatValue(value)}`;
   }
 
-  private buildTable(): HTMLTableElement {
+  private buildTable(): HTMLElement {
     const { rows, cols, values, masked } = this;
+    if (rows * cols > TABLE_MAX_CELLS) {
+      const note = document.createElement('p');
+      note.setAttribute('part', 'table');
+      note.textContent = `${this.label}: ${rows} × ${cols} values, too many to list; focus the chart and use the arrow keys to read each one.`;
+      return note;
+    }
     const table = document.createElement('table');
     table.setAttribute('part', 'table');
     table.createCaption().textContent = this.label;

@@ -7,18 +7,20 @@
  *
  * Properties: client (LogitLensClient: EngineClient, set by the inspector panel), text (the prompt).
  * Parts: positions (the token chips), position (each chip), lens (the table), layer-row, prediction (each top
- *   token; also "final" when it is the last layer's first choice), prediction-fill, norm, norm-fill, status, error.
+ *   token; also "final" when it is the last layer's first choice), prediction-fill, norm, norm-fill, status, error,
+ *   dropped-note (a long prompt's tokens left out).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import { type Inspection, type LensLayer, messageOf, type Uses } from '../../workers/api/index.ts';
+import { type PromptOdds, type LensLayer, messageOf, type Uses } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, theme } from '../theme.ts';
 import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import { styleProperties } from '../style-properties.ts';
+import { droppedNote } from './dropped-note.ts';
 
 /** The part of the engine this element talks to. */
-export type LogitLensClient = Uses<'inspector', 'inspect' | 'logitLens'>;
+export type LogitLensClient = Uses<'inspector', 'odds' | 'logitLens'>;
 
 /** Predictions read out per layer. */
 const TOP_COUNT = 5;
@@ -30,20 +32,22 @@ export class LogitLens extends LitElement {
   static override properties = {
     client: { attribute: false },
     text: {},
-    ...states('tokens', 'position', 'layers', 'error'),
+    ...states('tokens', 'dropped', 'position', 'layers', 'error'),
   };
 
   declare client: LogitLensClient | null;
   declare text: string;
   /** The prompt's tokens, as the model reads them. */
   declare private tokens: string[];
+  /** Tokens at the start of a long prompt the inspector left out. */
+  declare private dropped: number;
   /** The token whose next-token prediction is read out (an index in `tokens`). */
   declare private position: number;
   declare private layers: LensLayer[];
   declare private error: string;
 
   /** Reading the prompt's tokens, then the lens at one of them: the newest question wins. */
-  private readonly tokensAsk = new Newest<Inspection>(this);
+  private readonly tokensAsk = new Newest<PromptOdds>(this);
   private readonly lensAsk = new Newest<LensLayer[]>(this);
 
   constructor() {
@@ -51,6 +55,7 @@ export class LogitLens extends LitElement {
     this.client = null;
     this.text = '';
     this.tokens = [];
+    this.dropped = 0;
     this.position = 0;
     this.layers = [];
     this.error = '';
@@ -71,13 +76,14 @@ export class LogitLens extends LitElement {
     this.error = '';
     const text = this.text;
     await this.tokensAsk.ask(
-      () => client.inspector.inspect(text),
+      () => client.inspector.odds(text),
       (answer) => {
         if (answer.error !== undefined) {
           this.error = messageOf(answer.error);
           return;
         }
         this.tokens = answer.value.tokens;
+        this.dropped = answer.value.dropped ?? 0;
         this.position = this.tokens.length - 1;
         this.layers = [];
         return this.readLens(client, this.position);
@@ -228,7 +234,7 @@ export class LogitLens extends LitElement {
         stopped there, so you can watch the prediction form layer by layer. The norm is the residual vector's length:
         how much the layers have written into it.
       </p>
-      ${this.renderPositions()} ${this.renderLens()}
+      ${droppedNote(this.dropped, this.tokens.length)} ${this.renderPositions()} ${this.renderLens()}
       <p class="status" part="status" role="status">${this.busy ? 'Reading out every layer…' : ''}</p>
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
     `;

@@ -17,12 +17,12 @@
  *   neurons, neuron, neuron-index, neuron-pre, neuron-post, gelu, gelu-curve, gelu-point,
  *   promotes, promote (also answer when it starts the fact's answer), promote-token, promote-score,
  *   fact-select, fact-prompt, fact-token (also name on the name's last token), predictions, prediction,
- *   fact-layers, fact-layer, fact-neurons, fact-neuron.
+ *   fact-layers, fact-layer, fact-neurons, fact-neuron, dropped-note (a long prompt's tokens left out).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
   type FactPrompt,
-  type Inspection,
+  type PromptOdds,
   messageOf,
   type NeuronReport,
   type TokenScore,
@@ -34,9 +34,10 @@ import { alerts, buttons, selects, theme } from '../theme.ts';
 import { FACT_EXAMPLE } from '../panel-examples.ts';
 import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import { chartFrame, formatActivation, geluCurve, neuronDrawingStyles, promotedTokens, startsAnswer } from './neuron-drawing.ts';
+import { droppedNote } from './dropped-note.ts';
 
 /** The part of the engine this element talks to. */
-export type MlpNeuronsClient = Uses<'inspector', 'inspect' | 'topNeurons' | 'factPrompts'>;
+export type MlpNeuronsClient = Uses<'inspector', 'odds' | 'topNeurons' | 'factPrompts'>;
 
 export type NeuronView = 'prompt' | 'facts';
 
@@ -59,7 +60,7 @@ export class MlpNeurons extends LitElement {
     client: { attribute: false },
     text: {},
     view: { reflect: true },
-    ...states('tokens', 'layers', 'neuronsPerLayer', 'position', 'layer', 'report', 'error'),
+    ...states('tokens', 'dropped', 'layers', 'neuronsPerLayer', 'position', 'layer', 'report', 'error'),
     ...states('facts', 'factIndex', 'reading', 'factError'),
   };
 
@@ -68,6 +69,8 @@ export class MlpNeurons extends LitElement {
   declare view: NeuronView;
   /** The prompt's tokens and the model's shape, once read. */
   declare private tokens: string[];
+  /** Tokens at the start of a long prompt the inspector left out. */
+  declare private dropped: number;
   declare private layers: number;
   declare private neuronsPerLayer: number;
   /** The chosen token's position; null follows the last token as the prompt grows. */
@@ -85,7 +88,7 @@ export class MlpNeurons extends LitElement {
   /** The client `facts` came from. */
   private factsOf: MlpNeuronsClient | null = null;
   /** Each view reads in two steps; the newest reading wins, and a new one drops both steps of the older. */
-  private readonly tokensAsk = new Newest<Inspection>(this);
+  private readonly tokensAsk = new Newest<PromptOdds>(this);
   private readonly reportAsk = new Newest<NeuronReport>(this);
   private readonly factsAsk = new Newest<FactPrompt[]>(this);
   private readonly readingAsk = new Newest<FactReading>(this);
@@ -96,6 +99,7 @@ export class MlpNeurons extends LitElement {
     this.text = '';
     this.view = 'prompt';
     this.tokens = [];
+    this.dropped = 0;
     this.layers = 0;
     this.neuronsPerLayer = 0;
     this.position = null;
@@ -140,14 +144,15 @@ export class MlpNeurons extends LitElement {
     this.error = '';
     if (this.tokensOf?.client === client && this.tokensOf.text === text) return this.readNeurons(client, text);
     await this.tokensAsk.ask(
-      () => client.inspector.inspect(text),
+      () => client.inspector.odds(text),
       (read) => {
         if (read.error !== undefined) {
           this.error = messageOf(read.error);
           return;
         }
-        const { tokens, config } = read.value;
+        const { tokens, config, dropped } = read.value;
         this.tokens = tokens;
+        this.dropped = dropped ?? 0;
         this.layers = config.nLayer;
         this.neuronsPerLayer = 4 * config.nEmbd;
         this.layer = Math.min(this.layer, config.nLayer - 1);
@@ -204,7 +209,7 @@ export class MlpNeurons extends LitElement {
     if (!fact) return;
     await this.readingAsk.ask(
       async () => {
-        const { tokens, top, config } = await client.inspector.inspect(fact.prompt);
+        const { tokens, top, config } = await client.inspector.odds(fact.prompt);
         const layers = Array.from({ length: config.nLayer }, (_, layer) => layer);
         const reports = await Promise.all(
           layers.map((layer) => client.inspector.topNeurons(fact.prompt, fact.namePosition, layer, FACT_NEURON_COUNT)),
@@ -432,6 +437,7 @@ export class MlpNeurons extends LitElement {
     const report = this.report;
     return html`
       <section aria-busy=${String(this.busy)}>
+        ${droppedNote(this.dropped, this.tokens.length)}
         ${
           this.tokens.length
             ? html`

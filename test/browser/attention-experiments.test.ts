@@ -1,5 +1,5 @@
 // <llm-attention-experiments> against an in-memory client that records the
-// interventions it is asked for and answers each inspect with a fresh random
+// interventions it is asked for and answers each odds() with a fresh random
 // distribution: the mask toggle, the head grid (single heads, whole layers,
 // clear, keys), both charts' numbers, the change sentence, busy state, the
 // newest answer winning, a new model's heads and errors.
@@ -9,7 +9,7 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/attention-experiments.ts';
 import type { AttentionExperiments, ExperimentsClient } from '../../src/elements/attention-experiments.ts';
 import { describeToken, formatPercent } from '../../src/visible-token.ts';
-import type { GPTConfig, Inspection, Interventions } from '../../workers/api/index.ts';
+import type { GPTConfig, Interventions, PromptOdds } from '../../workers/api/index.ts';
 import { random, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -41,7 +41,7 @@ function randomNext(size: number): Float32Array {
   return Float32Array.from(weights, (weight) => weight / total);
 }
 
-function inspectionOf(text: string, config: GPTConfig, next: Float32Array): Inspection {
+function inspectionOf(text: string, config: GPTConfig, next: Float32Array): PromptOdds {
   const vocabulary = vocabularyOf(config.vocabSize);
   const tokens = [...text].slice(-config.blockSize);
   const order = [...next.keys()].sort((a, b) => next[b]! - next[a]!);
@@ -49,7 +49,6 @@ function inspectionOf(text: string, config: GPTConfig, next: Float32Array): Insp
     ids: tokens.map((token) => vocabulary.indexOf(token)),
     tokens,
     config,
-    capture: { tokenEmbedding: new Float32Array(), positionEmbedding: new Float32Array(), layers: [] },
     next,
     top: order.slice(0, TOP).map((id) => ({ id, token: vocabulary[id]!, score: next[id]! })),
   };
@@ -58,11 +57,11 @@ function inspectionOf(text: string, config: GPTConfig, next: Float32Array): Insp
 interface Call {
   text: string;
   interventions: Interventions | undefined;
-  answer: Inspection;
+  answer: PromptOdds;
   release: () => void;
 }
 
-/** Answers inspect with fresh random odds; records each call; can hold answers until released; fails on request. */
+/** Answers odds() with fresh random odds; records each call; can hold answers until released; fails on request. */
 class FakeInspector implements ExperimentsClient {
   readonly calls: Call[] = [];
   config = randomConfig();
@@ -72,7 +71,7 @@ class FakeInspector implements ExperimentsClient {
   shape: ((size: number) => Float32Array) | null = null;
 
   readonly inspector = {
-    inspect: async (text: string, interventions?: Interventions): Promise<Inspection> => {
+    odds: async (text: string, interventions?: Interventions): Promise<PromptOdds> => {
       const answer = inspectionOf(text, this.config, (this.shape ?? randomNext)(this.config.vocabSize));
       let release = () => {};
       const released = new Promise<void>((resolve) => (release = resolve));
@@ -125,7 +124,7 @@ describe('<llm-attention-experiments>', function () {
   }
 
   /** Both charts show the same tokens (those in either top list, likeliest in either first), each with its own odds. */
-  function expectCharts(beforeChart: string, afterChart: string, before: Inspection, after: Inspection): void {
+  function expectCharts(beforeChart: string, afterChart: string, before: PromptOdds, after: PromptOdds): void {
     const union = new Set([...before.top, ...after.top].map(({ id }) => id));
     const larger = (id: number) => Math.max(before.next[id]!, after.next[id]!);
     const expectedIds = [...union].sort((a, b) => larger(b) - larger(a));
@@ -146,7 +145,7 @@ describe('<llm-attention-experiments>', function () {
   }
 
   /** The change sentence names the top token before and after, their odds, and the total variation distance. */
-  function expectChange(partName: string, subject: string, before: Inspection, after: Inspection): void {
+  function expectChange(partName: string, subject: string, before: PromptOdds, after: PromptOdds): void {
     let moved = 0;
     for (let i = 0; i < before.next.length; i++) moved += Math.abs(before.next[i]! - after.next[i]!);
     moved /= 2;

@@ -117,9 +117,11 @@ class FakeInspector implements EmbeddingExplorerClient {
       this.answer('embeddingMap', [], () => {
         const first = 0.2 + random() * 0.5;
         return {
+          ids: this.vocabulary.map((_, id) => id),
           tokens: [...this.vocabulary],
           points: Float32Array.from({ length: 2 * this.vocabulary.length }, () => (random() - 0.5) * 6),
           explained: [first, random() * (1 - first)] as [number, number],
+          limit: this.vocabulary.length,
         };
       }),
 
@@ -344,7 +346,14 @@ describe('<llm-embedding-explorer>', function () {
     const points = Float32Array.from({ length: 2 * VOCABULARY.length }, () => random() * 2 - 1);
     points.set([-1, -1, -1, 1], 0);
     points.set([10, 0], 2 * loner);
-    fake.inspector.embeddingMap = () => Promise.resolve({ tokens: [...VOCABULARY], points, explained: [0.5, 0.25] });
+    fake.inspector.embeddingMap = () =>
+      Promise.resolve({
+        ids: VOCABULARY.map((_, id) => id),
+        tokens: [...VOCABULARY],
+        points,
+        explained: [0.5, 0.25],
+        limit: VOCABULARY.length,
+      });
     await mount(fake);
     await open('map');
     await settled();

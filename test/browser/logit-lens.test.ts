@@ -7,7 +7,7 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/logit-lens.ts';
 import type { LogitLens, LogitLensClient } from '../../src/elements/logit-lens.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
-import type { Inspection, LensLayer } from '../../workers/api/index.ts';
+import type { LensLayer, PromptOdds } from '../../workers/api/index.ts';
 import { random, randomInt, shuffle } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -42,15 +42,13 @@ class FakeInspector implements LogitLensClient {
   readonly held: (() => void)[] = [];
 
   readonly inspector = {
-    inspect: async (text: string): Promise<Inspection> => {
+    odds: async (text: string): Promise<PromptOdds> => {
       const tokens = text ? [...text] : ['\n'];
       const config = { vocabSize: VOCABULARY.length, blockSize: 64, nLayer: this.nLayer, nHead: 2, nEmbd: 8, tied: true };
-      const capture = { tokenEmbedding: new Float32Array(0), positionEmbedding: new Float32Array(0), layers: [] };
       return {
         ids: tokens.map((token) => VOCABULARY.indexOf(token)),
         tokens,
         config,
-        capture,
         next: new Float32Array(0),
         top: [],
       };

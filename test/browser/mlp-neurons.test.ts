@@ -9,7 +9,7 @@ import type { EngineClient } from '../../src/client.ts';
 import '../../src/elements/mlp-neurons.ts';
 import type { MlpNeurons, MlpNeuronsClient } from '../../src/elements/mlp-neurons.ts';
 import { formatPercent, visibleToken } from '../../src/visible-token.ts';
-import type { Capture, FactPrompt, GPTConfig, Inspection, Neuron, NeuronReport, TokenScore } from '../../workers/api/index.ts';
+import type { FactPrompt, GPTConfig, Neuron, NeuronReport, PromptOdds, TokenScore } from '../../workers/api/index.ts';
 import { pick, randomIn, randomInt } from './seeded.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -33,7 +33,7 @@ const geluReference = (x: number): number => x / (1 + Math.exp(-1.5957691 * (x +
 const startsAnswerReference = (token: string, answer: string): boolean =>
   /\S/.test(token) && [answer, answer.replace(/^\s+/, '')].some((text) => text.slice(0, token.length) === token);
 
-type Method = 'inspect' | 'topNeurons' | 'factPrompts';
+type Method = 'odds' | 'topNeurons' | 'factPrompts';
 interface Call {
   method: Method;
   args: unknown[];
@@ -43,7 +43,7 @@ interface Call {
 class FakeInspector implements MlpNeuronsClient {
   readonly calls: Call[] = [];
   readonly reports: { args: [string, number, number, number]; report: NeuronReport }[] = [];
-  readonly inspections = new Map<string, Inspection>();
+  readonly inspections = new Map<string, PromptOdds>();
   readonly failures: Partial<Record<Method, string>> = {};
   readonly config: GPTConfig = {
     vocabSize: VOCAB.length,
@@ -80,13 +80,13 @@ class FakeInspector implements MlpNeuronsClient {
   }
 
   readonly inspector = {
-    inspect: (text: string) => this.inspect(text),
+    odds: (text: string) => this.odds(text),
     topNeurons: (text: string, position: number, layer: number, count: number) => this.topNeurons(text, position, layer, count),
     factPrompts: () => this.answer('factPrompts', [], () => this.facts),
   };
 
-  private inspect(text: string): Promise<Inspection> {
-    return this.answer('inspect', [text], () => {
+  private odds(text: string): Promise<PromptOdds> {
+    return this.answer('odds', [text], () => {
       const tokens = [...(text || '\n')].slice(-this.config.blockSize);
       let left = 1;
       const top = distinctTokens(5).map((score) => {
@@ -94,11 +94,10 @@ class FakeInspector implements MlpNeuronsClient {
         left -= probability;
         return { ...score, score: probability };
       });
-      const inspection: Inspection = {
+      const inspection: PromptOdds = {
         ids: tokens.map((token) => VOCAB.indexOf(token)),
         tokens,
         config: this.config,
-        capture: {} as Capture,
         next: new Float32Array(VOCAB.length).fill(0.001),
         top,
       };
@@ -208,7 +207,7 @@ describe('<llm-mlp-neurons>', () => {
     const fake = new FakeInspector();
     const text = randomPrompt();
     const element = await mount(fake, text);
-    expect(fake.callsOf('inspect')).to.deep.equal([[text]]);
+    expect(fake.callsOf('odds')).to.deep.equal([[text]]);
     expect(fake.callsOf('topNeurons')).to.deep.equal([[text, text.length - 1, 0, 8]]);
     expectShown(parts(shadow(element), 'neuron'), fake.lastReport());
     const chips = parts(shadow(element), 'token');
@@ -243,7 +242,7 @@ describe('<llm-mlp-neurons>', () => {
         .to.contain(`Layer ${layer + 1}, at`)
         .and.contain(`(position ${position})`);
     }
-    expect(fake.callsOf('inspect').length, 'the prompt is read once').to.equal(1);
+    expect(fake.callsOf('odds').length, 'the prompt is read once').to.equal(1);
   });
 
   it('moves the chosen token with the arrow keys, Home and End, focus following', async () => {
@@ -315,7 +314,7 @@ describe('<llm-mlp-neurons>', () => {
     const element = await mount(fake, randomPrompt());
     let text = randomPrompt();
     element.text = text;
-    await waitFor(() => fake.callsOf('inspect').length === 2 && idle(element), 'the new prompt');
+    await waitFor(() => fake.callsOf('odds').length === 2 && idle(element), 'the new prompt');
     await element.updateComplete;
     expect(fake.reports.at(-1)!.args).to.deep.equal([text, text.length - 1, 0, 8]);
     expect(parts(shadow(element), 'token').length).to.equal(text.length);
@@ -325,7 +324,7 @@ describe('<llm-mlp-neurons>', () => {
     await settled(element, fake);
     text = `${text} ${randomWord(3)}`;
     element.text = text;
-    await waitFor(() => fake.callsOf('inspect').length === 3 && idle(element), 'the longer prompt');
+    await waitFor(() => fake.callsOf('odds').length === 3 && idle(element), 'the longer prompt');
     expect(fake.reports.at(-1)!.args).to.deep.equal([text, 1, 0, 8]);
   });
 
@@ -362,12 +361,12 @@ describe('<llm-mlp-neurons>', () => {
 
   it("shows the client's error, and clears it when a later read works", async () => {
     const fake = new FakeInspector();
-    fake.failures.inspect = `No model loaded ${randomInt(1, 1e6)}`;
+    fake.failures.odds = `No model loaded ${randomInt(1, 1e6)}`;
     const element = await mount(fake, randomPrompt());
-    expect(part(shadow(element), 'error')!.textContent).to.equal(fake.failures.inspect);
+    expect(part(shadow(element), 'error')!.textContent).to.equal(fake.failures.odds);
     expect(part(shadow(element), 'error')!.getAttribute('role')).to.equal('alert');
 
-    delete fake.failures.inspect;
+    delete fake.failures.odds;
     element.text = randomPrompt();
     await waitFor(() => idle(element) && parts(shadow(element), 'neuron').length > 0, 'neurons after the error');
     expect(part(shadow(element), 'error')).to.equal(null);
@@ -435,7 +434,7 @@ describe('<llm-mlp-neurons>', () => {
       expect(element.getAttribute('view')).to.equal('facts');
       await expectFact(element, fake, fact);
       expect(fake.callsOf('factPrompts').length).to.equal(1);
-      expect(fake.callsOf('inspect').at(-1)).to.deep.equal([fact.prompt]);
+      expect(fake.callsOf('odds').at(-1)).to.deep.equal([fact.prompt]);
       const options = [...shadow(element).querySelectorAll('[part~="fact-select"] option')];
       expect(options.map((option) => option.textContent)).to.deep.equal(fake.facts.map((f) => `${f.prompt} →${f.answer}`));
     });
@@ -465,10 +464,10 @@ describe('<llm-mlp-neurons>', () => {
       await expectFact(element, fake, fact);
       expect(fake.callsOf('factPrompts').length).to.equal(1);
 
-      const promptReads = fake.callsOf('inspect').length;
+      const promptReads = fake.callsOf('odds').length;
       part(shadow(element), 'prompt-view-button')!.click();
       await waitFor(() => idle(element) && parts(shadow(element), 'neuron').length > 0, 'the prompt view');
-      expect(fake.callsOf('inspect').length).to.equal(promptReads + 1);
+      expect(fake.callsOf('odds').length).to.equal(promptReads + 1);
       part(shadow(element), 'facts-view-button')!.click();
       await element.updateComplete;
       expect(fake.callsOf('factPrompts').length, 'facts are read once').to.equal(1);

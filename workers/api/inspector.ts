@@ -1,9 +1,10 @@
 /**
  * The inspector's area of the contract: what the panels that look inside the
  * model ask, and what they get back (computed by engine/inspect.ts, served by
- * areas/inspector.ts). Every array is computed in the worker and transferred. Positions and token ids index the prompt's tokens as
- * tokenize() returns them (the last blockSize characters; an empty prompt is
- * one line break).
+ * areas/inspector.ts). Every array is computed in the worker and transferred. Positions and token ids index the
+ * prompt's tokens as the inspector reads them: its last captureLength(config) tokens (blockSize for the small models,
+ * 293 for GPT-2 small, whose captured insides would otherwise outgrow memory); an empty prompt is one line break.
+ * Inspection.dropped says how many tokens at the start were left out.
  */
 import type { GPTConfig } from '../engine/config.ts';
 import type { Capture } from '../engine/model.ts';
@@ -36,7 +37,15 @@ export interface Inspection {
   next: Float32Array;
   /** The likeliest next tokens, most likely first (score: probability). */
   top: TokenScore[];
+  /** Tokens at the start of the prompt left out, the inspector reading only its last captureLength (absent: none). */
+  dropped?: number;
 }
+
+/**
+ * One prompt run without capture: its tokens and next-token odds, for the panels that show no attention pattern
+ * (experiments, MLP neurons, logit lens). GPT-2 small's capture of a 64-token prompt is 28 MB, of 293 tokens 256 MB.
+ */
+export type PromptOdds = Omit<Inspection, 'capture'>;
 
 /** What one head adds for one query position. */
 export interface HeadUpdate {
@@ -48,7 +57,10 @@ export interface HeadUpdate {
   update: Float32Array;
   /** Euclidean norm of `update`. */
   norm: number;
-  /** Tokens whose unembedding rows have the largest dot product with `update` (score: the dot product). */
+  /**
+   * Tokens whose unembedding rows have the largest dot product with `update` (score: the dot product). Empty for
+   * the heads past the largest updates a big vocabulary allows reading (GPT-2 small: its 27 largest of 144).
+   */
   promotes: TokenScore[];
 }
 
@@ -101,11 +113,15 @@ export interface TokenDirections {
 }
 
 export interface EmbeddingMap {
+  /** The tokens mapped, in order: those asked for, else the first `limit` (every token of a small model). */
+  ids: number[];
   tokens: string[];
-  /** [V, 2] each token's embedding projected on the first two principal components. */
+  /** [ids.length, 2] each token's embedding projected on the first two principal components of the mapped tokens. */
   points: Float32Array;
   /** Share of the variance each of the two components explains. */
   explained: [number, number];
+  /** The most tokens one map may hold for this model (the covariance costs tokens × width²). */
+  limit: number;
 }
 
 export interface ContextualSimilarity {
@@ -144,6 +160,8 @@ export interface TimelapseSettings {
 export interface InspectorApi {
   /** The prompt run with capture, and with the interventions asked for (the model itself is not changed). */
   inspect(text: string, interventions?: Interventions): Promise<Inspection>;
+  /** The prompt run as inspect() runs it (the same tokens, the interventions asked for), without the capture. */
+  odds(text: string, interventions?: Interventions): Promise<PromptOdds>;
   headUpdates(text: string, position: number): Promise<HeadUpdate[]>;
   topNeurons(text: string, position: number, layer: number, count: number): Promise<NeuronReport>;
   /** The built-in corpus's facts as prompts for this model's vocabulary. */
@@ -153,8 +171,9 @@ export interface InspectorApi {
   tokenArithmetic(a: number, b: number, c: number, count: number): Promise<Neighbour[]>;
   tokenAngle(a: number, b: number): Promise<TokenAngle>;
   tokenDirections(a: number, b: number, c: number, d: number, count: number): Promise<TokenDirections>;
-  embeddingMap(): Promise<EmbeddingMap>;
-  /** [blockSize, blockSize] cosine similarity of every pair of position embeddings. */
+  /** A map of the tokens `ids` (at most EmbeddingMap.limit of them), else of the first `limit` tokens. */
+  embeddingMap(ids?: number[]): Promise<EmbeddingMap>;
+  /** [n, n] cosine similarity of every pair of the first n position embeddings: all of them, at most 256 (GPT-2: 1,024). */
   positionSimilarity(): Promise<Float32Array>;
   contextualSimilarity(
     first: { text: string; position: number },

@@ -17,7 +17,8 @@ import { factMlp } from '../labs/fact-mlp.ts';
 import { activeModelCount, knownConfigs, parameterBreakdown } from '../labs/parameters.ts';
 import { modelLogits, sampleCounts, softmax } from '../labs/softmax.ts';
 import { packVectors, randomAngles } from '../labs/superposition.ts';
-import { type ActiveModel, contextIds } from './active-model.ts';
+import type { ActiveModel } from './active-model.ts';
+import { inspectedIds } from './inspector.ts';
 
 export class LabsArea implements LabsApi {
   constructor(private readonly active: ActiveModel) {}
@@ -32,7 +33,8 @@ export class LabsArea implements LabsApi {
 
   async modelLogits(text: string, count: number): Promise<ModelLogits> {
     const { model, params } = await this.active.use();
-    return modelLogits(params, model.tokenizer, contextIds(model, text), count);
+    // Read as the inspector reads it (GPT-2 small: its last 293 tokens), so the logits of every position stay small.
+    return modelLogits(params, model.tokenizer, inspectedIds(model, text).ids, count);
   }
 
   async knownConfigs(): Promise<NamedConfig[]> {

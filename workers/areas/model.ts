@@ -16,6 +16,7 @@ import { messageOf } from '../api/errors.ts';
 import { download, fileName } from '../download.ts';
 import { readCheckpoint } from '../engine/checkpoint.ts';
 import { type GPTConfig, validateConfig } from '../engine/config.ts';
+import { largest } from '../engine/inspect.ts';
 import { countParameters, type ParameterCounts } from '../engine/params.ts';
 import { MODEL_PRESETS, type ModelPreset } from '../engine/presets.ts';
 import { nextTokenProbabilities } from '../engine/sampling.ts';
@@ -87,10 +88,12 @@ export class ModelArea implements ModelApi {
     const ids = contextIds(model, text);
     const { logits } = await this.backends.run(ids, { lastOnly: true });
     const probs = nextTokenProbabilities(logits, options);
-    const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]! || a - b);
-    const top: TokenProbability[] = order
-      .slice(0, options.top ?? DEFAULT_TOP)
-      .map((id) => ({ id, token: model.tokenizer.token(id), prob: probs[id]! }));
+    // The likeliest few without sorting every token (GPT-2's 50,257 took about 20 ms a prediction).
+    const top: TokenProbability[] = largest(probs, Math.min(probs.length, options.top ?? DEFAULT_TOP)).map((id) => ({
+      id,
+      token: model.tokenizer.token(id),
+      prob: probs[id]!,
+    }));
     const rest = Math.max(0, 1 - top.reduce((sum, entry) => sum + entry.prob, 0));
     return transferFresh(this.transfer, { top, rest, probs, contextLength: ids.length });
   }

@@ -14,12 +14,14 @@ import type {
   LensLayer,
   Neighbour,
   NeuronReport,
+  PromptOdds,
   TimelapseFrame,
   TokenAngle,
   TokenDirections,
   TokenScore,
 } from '../api/inspector.ts';
 import type { Fact } from '../corpus/facts.ts';
+import type { GPTConfig } from './config.ts';
 import { layernormForward, matmulForward, unembedForward } from './kernels.ts';
 import { type ActivationTensors, checkSequence, forward, forwardActivations, layerActivations } from './model.ts';
 import { layerView, type ParameterTensors, unembedding } from './params.ts';
@@ -30,12 +32,30 @@ import { excerpt } from '../api/errors.ts';
 
 type Ids = readonly number[];
 
-/** The `count` ids with the largest scores, largest first (equal scores: lower id first), leaving out `leaveOut`. */
-function largest(scores: ArrayLike<number>, count: number, leaveOut: ReadonlySet<number> = new Set()): number[] {
+/**
+ * The `count` ids with the largest scores, largest first (equal scores: lower id first), leaving out `leaveOut`.
+ * A few of many (the top 10 of GPT-2's 50,257 tokens) are kept in a short sorted list as the scores go by: sorting
+ * every id took 10–20 ms per call there, and the attention panel asks for 144 lists at once.
+ */
+export function largest(scores: ArrayLike<number>, count: number, leaveOut: ReadonlySet<number> = new Set()): number[] {
   checkCount(count);
-  const ids: number[] = [];
-  for (let id = 0; id < scores.length; id++) if (!leaveOut.has(id)) ids.push(id);
-  return ids.sort((a, b) => scores[b] - scores[a] || a - b).slice(0, count);
+  const before = (a: number, b: number) => scores[b] - scores[a] || a - b;
+  if (count * 16 >= scores.length) {
+    const ids: number[] = [];
+    for (let id = 0; id < scores.length; id++) if (!leaveOut.has(id)) ids.push(id);
+    return ids.sort(before).slice(0, count);
+  }
+  const kept: number[] = [];
+  for (let id = 0; id < scores.length; id++) {
+    // Ids come in increasing order, so a later id only gets in with a strictly larger score.
+    if (kept.length === count && !(scores[id] > scores[kept[count - 1]])) continue;
+    if (leaveOut.has(id) || Number.isNaN(scores[id])) continue;
+    let at = kept.length;
+    while (at > 0 && before(id, kept[at - 1]) < 0) at--;
+    kept.splice(at, 0, id);
+    if (kept.length > count) kept.pop();
+  }
+  return kept;
 }
 
 function topTokens(tokenizer: Tokenizer, scores: ArrayLike<number>, count: number): TokenScore[] {
@@ -62,7 +82,7 @@ function checkIndex(index: number, size: number, what: string): void {
 }
 
 /** Every activation of the prompt's forward pass (each layer its own). */
-function activationsOf(params: ParameterTensors, ids: Ids): ActivationTensors {
+export function activationsOf(params: ParameterTensors, ids: Ids): ActivationTensors {
   checkSequence(ids, params.config);
   return forwardActivations(params, ids, 1, ids.length);
 }
@@ -93,6 +113,26 @@ export function inspect(
   };
 }
 
+/** The prompt run without capture, with the interventions asked for; the `top` likeliest next tokens. */
+export function promptOdds(
+  params: ParameterTensors,
+  tokenizer: Tokenizer,
+  ids: Ids,
+  interventions: Interventions = {},
+  top = 10,
+): PromptOdds {
+  const { config } = params;
+  const { logits } = forward(params, ids, interventions);
+  const next = nextTokenOdds(logits, ids.length, config.vocabSize);
+  return {
+    ids: [...ids],
+    tokens: ids.map((id) => tokenizer.token(id)),
+    config: { ...config },
+    next,
+    top: topTokens(tokenizer, next, top),
+  };
+}
+
 /** What every head (layer-major) adds to the residual stream at `position`, and the tokens that pushes up. */
 export function headUpdates(
   params: ParameterTensors,
@@ -100,14 +140,16 @@ export function headUpdates(
   ids: Ids,
   position: number,
   promoteCount = 5,
+  acts: ActivationTensors = activationsOf(params, ids),
 ): HeadUpdate[] {
-  const { nLayer: L, nHead: NH, nEmbd: C } = params.config;
+  const { nLayer: L, nHead: NH, nEmbd: C, vocabSize: V } = params.config;
   const T = ids.length;
   const hs = C / NH;
-  const acts = activationsOf(params, ids);
   checkIndex(position, T, 'position');
   const noBias = new Float32Array(C);
-  const updates: HeadUpdate[] = [];
+  // Every head's update as one row of a [L·NH, C] matrix, read through the unembedding in one product.
+  const all = new Float32Array(L * NH * C);
+  const weights: Float32Array[] = [];
   for (let layer = 0; layer < L; layer++) {
     const a = layerActivations(acts, layer);
     const attprojw = layerView(params.attprojw, layer, L);
@@ -115,19 +157,42 @@ export function headUpdates(
       const rowOff = (head * T + position) * T;
       // The head's weighted sum of values times its hs rows of the output projection.
       const headOut = a.atty.subarray(position * C + head * hs, position * C + (head + 1) * hs);
-      const update = new Float32Array(C);
+      const update = all.subarray((layer * NH + head) * C, (layer * NH + head + 1) * C);
       matmulForward(update, headOut, attprojw.subarray(head * hs * C, (head + 1) * hs * C), noBias, 1, hs, C);
-      updates.push({
-        layer,
-        head,
-        weights: a.att.slice(rowOff, rowOff + T),
-        update,
-        norm: norm(update),
-        promotes: promotedBy(params, tokenizer, update, promoteCount),
-      });
+      weights.push(a.att.slice(rowOff, rowOff + T));
     }
   }
+  const updates = weights.map((headWeights, index) => {
+    const update = all.slice(index * C, (index + 1) * C);
+    return {
+      layer: Math.floor(index / NH),
+      head: index % NH,
+      weights: headWeights,
+      update,
+      norm: norm(update),
+      promotes: [] as TokenScore[],
+    };
+  });
+  // The heads whose updates are largest, as many as PROMOTE_BUDGET allows, are read through the unembedding at once.
+  const read = [...updates].sort((a, b) => b.norm - a.norm).slice(0, promotedHeads(params.config));
+  const rows = new Float32Array(read.length * C);
+  read.forEach(({ update }, i) => rows.set(update, i * C));
+  const dots = new Float32Array(read.length * V);
+  unembedForward(dots, rows, unembedding(params), read.length, C, V);
+  read.forEach((update, i) => (update.promotes = topTokens(tokenizer, dots.subarray(i * V, (i + 1) * V), promoteCount)));
   return updates;
+}
+
+/**
+ * Multiply-adds headUpdates may spend reading updates through the unembedding (heads × V × C). All 144 heads of
+ * GPT-2 small would take 5.6 billion, seconds of the worker; there the 27 largest updates are read.
+ */
+export const PROMOTE_BUDGET = 2 ** 30;
+
+/** How many heads' updates headUpdates reads through the unembedding (the largest first): every head of a small model. */
+export function promotedHeads(config: GPTConfig): number {
+  const { nLayer: L, nHead: NH, vocabSize: V, nEmbd: C } = config;
+  return Math.max(1, Math.min(L * NH, Math.floor(PROMOTE_BUDGET / (V * C))));
 }
 
 /** The `count` most active MLP neurons (post-GELU) of `layer` at `position`, and what each pushes up. */
@@ -139,9 +204,9 @@ export function topNeurons(
   layer: number,
   count: number,
   promoteCount = 5,
+  acts: ActivationTensors = activationsOf(params, ids),
 ): NeuronReport {
   const { nLayer: L, nEmbd: C } = params.config;
-  const acts = activationsOf(params, ids);
   checkIndex(position, ids.length, 'position');
   checkIndex(layer, L, 'layer');
   const a = layerActivations(acts, layer);
@@ -288,9 +353,13 @@ export function tokenDirections(
   };
 }
 
-/** Power iteration stops when the direction moves less than this, or after MAX_POWER_ITERATIONS. */
+/**
+ * Power iteration stops when the direction moves less than this, or after MAX_POWER_ITERATIONS, or after
+ * POWER_BUDGET multiply-adds (n² each): 455 iterations for GPT-2 small's 768 dimensions, a fraction of a second.
+ */
 const POWER_TOLERANCE = 1e-10;
 const MAX_POWER_ITERATIONS = 5000;
+const POWER_BUDGET = 2 ** 28;
 /** A fixed start vector, so the same embeddings always give the same map. */
 const POWER_SEED = 6;
 
@@ -308,7 +377,8 @@ function leadingEigenvectors(matrix: Float64Array, n: number, count: number): { 
     let v = Float64Array.from({ length: n }, () => random.normal());
     let w = new Float64Array(n);
     scale(v, 1 / norm(v));
-    for (let iteration = 0; iteration < MAX_POWER_ITERATIONS; iteration++) {
+    const iterations = Math.min(MAX_POWER_ITERATIONS, Math.ceil(POWER_BUDGET / (n * n)));
+    for (let iteration = 0; iteration < iterations; iteration++) {
       multiply(w, deflated, v);
       const length = norm(w);
       if (length === 0) break; // nothing left: v spans a zero-variance direction
@@ -343,49 +413,91 @@ function scale(v: Float64Array, factor: number): void {
   for (let i = 0; i < v.length; i++) v[i] *= factor;
 }
 
-/** Every token's embedding on the first two principal components of the (centred) embedding matrix. */
-export function embeddingMap(params: ParameterTensors, tokenizer: Tokenizer): EmbeddingMap {
+/**
+ * Multiply-adds one map may take for its covariance (rows × C²), about a second of the worker. Every token of GPT-2
+ * small (50,257 × 768²) would be 30 billion, half a minute or more, so a map there holds at most 1,820 tokens.
+ */
+export const MAP_BUDGET = 2 ** 30;
+
+/** The most tokens one embedding map may hold for this config: every token of a small model. */
+export function mapLimit(config: GPTConfig): number {
+  const { vocabSize: V, nEmbd: C } = config;
+  return Math.max(2, Math.min(V, Math.floor(MAP_BUDGET / (C * C))));
+}
+
+/**
+ * The chosen tokens' embeddings (by default the first mapLimit tokens: all of a small model's; a word-piece
+ * vocabulary's bytes and earliest merges on a big one) on the first two principal components of those
+ * embeddings, centred.
+ */
+export function embeddingMap(params: ParameterTensors, tokenizer: Tokenizer, chosen?: Ids): EmbeddingMap {
   const { vocabSize: V, nEmbd: C } = params.config;
+  const limit = mapLimit(params.config);
+  const ids = chosen === undefined ? Array.from({ length: limit }, (_, id) => id) : [...new Set(chosen)];
+  for (const id of ids) checkIndex(id, V, 'token');
+  if (ids.length < 2) throw new Error('a map needs at least 2 different tokens');
+  if (ids.length > limit) {
+    throw new Error(
+      `a map of this model holds at most ${limit.toLocaleString('en-US')} tokens, got ${ids.length.toLocaleString('en-US')}`,
+    );
+  }
+  const n = ids.length;
   const mean = new Float64Array(C);
-  for (let v = 0; v < V; v++) for (let c = 0; c < C; c++) mean[c] += params.wte[v * C + c] / V;
-  const centred = new Float64Array(V * C);
-  for (let v = 0; v < V; v++) for (let c = 0; c < C; c++) centred[v * C + c] = params.wte[v * C + c] - mean[c];
+  for (const id of ids) for (let c = 0; c < C; c++) mean[c] += params.wte[id * C + c] / n;
+  const centred = new Float64Array(n * C);
+  ids.forEach((id, row) => {
+    for (let c = 0; c < C; c++) centred[row * C + c] = params.wte[id * C + c] - mean[c];
+  });
   const covariance = new Float64Array(C * C);
-  for (let v = 0; v < V; v++) {
+  for (let row = 0; row < n; row++) {
     for (let r = 0; r < C; r++) {
-      const x = centred[v * C + r] / V;
-      for (let c = 0; c < C; c++) covariance[r * C + c] += x * centred[v * C + c];
+      const x = centred[row * C + r] / n;
+      // The upper triangle only; the lower one is the same numbers.
+      for (let c = r; c < C; c++) covariance[r * C + c] += x * centred[row * C + c];
     }
   }
+  for (let r = 0; r < C; r++) for (let c = 0; c < r; c++) covariance[r * C + c] = covariance[c * C + r];
   let totalVariance = 0;
   for (let c = 0; c < C; c++) totalVariance += covariance[c * C + c];
   const { vectors, values } = leadingEigenvectors(covariance, C, 2);
-  const points = new Float32Array(V * 2);
-  for (let v = 0; v < V; v++) {
-    for (let k = 0; k < 2; k++) points[v * 2 + k] = dot(centred, v * C, vectors[k], 0, C);
+  const points = new Float32Array(n * 2);
+  for (let row = 0; row < n; row++) {
+    for (let k = 0; k < 2; k++) points[row * 2 + k] = dot(centred, row * C, vectors[k], 0, C);
   }
   const share = (value: number) => (totalVariance > 0 ? Math.max(0, value) / totalVariance : 0);
   return {
-    tokens: Array.from({ length: V }, (_, id) => tokenizer.token(id)),
+    ids,
+    tokens: ids.map((id) => tokenizer.token(id)),
     points,
     explained: [share(values[0]), share(values[1])],
+    limit,
   };
 }
 
-/** [blockSize, blockSize] cosine similarity of every pair of position embeddings. */
+/**
+ * Positions positionSimilarity compares at most: the first 256 of GPT-2's 1,024, whose every pair would take
+ * 3 s of the worker here and a heatmap over 6,000 pixels wide; all of a small model's.
+ */
+export const POSITION_LIMIT = 256;
+
+/** [n, n] cosine similarity of every pair of the first n = min(blockSize, POSITION_LIMIT) position embeddings. */
 export function positionSimilarity(params: ParameterTensors): Float32Array {
   const { blockSize, nEmbd: C } = params.config;
-  const similarity = new Float32Array(blockSize * blockSize);
-  for (let p = 0; p < blockSize; p++) {
-    similarity.set(cosinesWithRows(params.wpe, params.wpe.subarray(p * C, (p + 1) * C), C), p * blockSize);
-  }
+  const n = Math.min(blockSize, POSITION_LIMIT);
+  const first = params.wpe.subarray(0, n * C);
+  const similarity = new Float32Array(n * n);
+  for (let p = 0; p < n; p++) similarity.set(cosinesWithRows(first, first.subarray(p * C, (p + 1) * C), C), p * n);
   return similarity;
 }
 
 /** [L+1] the residual stream at `position`: [0] token + position embedding, [l] after layer l. */
-function residualStream(params: ParameterTensors, ids: Ids, position: number): Float32Array[] {
+function residualStream(
+  params: ParameterTensors,
+  ids: Ids,
+  position: number,
+  acts: ActivationTensors = activationsOf(params, ids),
+): Float32Array[] {
   const { nLayer: L, nEmbd: C } = params.config;
-  const acts = activationsOf(params, ids);
   checkIndex(position, ids.length, 'position');
   const row = (stream: Float32Array) => stream.slice(position * C, (position + 1) * C);
   const stream = [row(acts.encoded)];
@@ -420,12 +532,13 @@ export function logitLens(
   ids: Ids,
   position: number,
   count: number,
+  acts: ActivationTensors = activationsOf(params, ids),
 ): LensLayer[] {
   const { nEmbd: C, vocabSize: V } = params.config;
   const normalised = new Float32Array(C);
   const [mean, rstd] = [new Float32Array(1), new Float32Array(1)];
   const logits = new Float32Array(V);
-  return residualStream(params, ids, position).map((residual, layer) => {
+  return residualStream(params, ids, position, acts).map((residual, layer) => {
     layernormForward(normalised, mean, rstd, residual, params.lnfw, params.lnfb, 1, C);
     unembedForward(logits, normalised, unembedding(params), 1, C, V);
     return { layer, top: topTokens(tokenizer, softmax(logits), count), norm: norm(residual) };

@@ -3,6 +3,7 @@
  * the intermediate steps (scaled logits, numerators, denominator) laid out, and
  * the active model's real next-token logits.
  */
+import { largest } from '../engine/inspect.ts';
 import { forward } from '../engine/model.ts';
 import type { ParameterTensors } from '../engine/params.ts';
 import { Random } from '../engine/random.ts';
@@ -49,8 +50,6 @@ export function modelLogits(params: ParameterTensors, tokenizer: Tokenizer, ids:
   const context = ids.slice(-blockSize);
   const { logits } = forward(params, context);
   const last = logits.subarray((context.length - 1) * V);
-  const top = Array.from({ length: V }, (_, id) => id)
-    .sort((a, b) => last[b] - last[a] || a - b)
-    .slice(0, count);
+  const top = largest(last, Math.min(V, count));
   return { tokens: top.map((id) => tokenizer.token(id)), logits: top.map((id) => last[id]) };
 }
