@@ -101,7 +101,10 @@ function gpt2Control(query, res) {
 }
 
 function gpt2File(file, options) {
-  const key = `${file} ${options.seed} ${options.dtype} ${options.set} ${options.vocabsize}`;
+  const key =
+    file === 'model.safetensors'
+      ? `${file} ${options.seed} ${options.dtype}`
+      : `${file} ${file === 'config.json' ? options.set : ''} ${file === 'vocab.json' ? options.vocabsize : ''}`;
   if (made.has(key)) return made.get(key);
   let bytes;
   const config = { ...TEST_CONFIG };

@@ -106,6 +106,7 @@ export async function openDownload(
   const close = () => connection.abort();
   try {
     const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
+    // no-store: the browser's HTTP cache would keep a second copy of a file that is kept anyway.
     const answer = fetch(url, { signal: connection.signal, headers, cache: 'no-store' }).catch(() => {
       throw new Error(
         `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,

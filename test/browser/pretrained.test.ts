@@ -87,6 +87,16 @@ describe('pretrained models: the loading path', function () {
     expect((await control(tag)).requests.length).to.equal(before);
   });
 
+  it('gives up on a download that stops sending, as other downloads do, and keeps what came', async () => {
+    const { engine } = await makeEngine({ timeoutMs: 1000 });
+    await engine.pretrained.setSources([testSource(baseUrl({ seed: 4, chunk: 1_000_000, delay: 5_000 }))]);
+    const error = await rejection(engine.pretrained.open('tiny'));
+    expect(error.message).to.match(
+      /^Tiny GPT-2 could not be opened: .*\/model\.safetensors stopped sending after [\d.]+ MB: nothing more came for 1 s\. Try again later\.$/,
+    );
+    expect((await engine.pretrained.list()).models[0]!.state).to.equal('partial');
+  });
+
   const refusals: [string, Record<string, string>, RegExp][] = [
     [
       'a missing file',

@@ -212,6 +212,11 @@ class Loader {
     const url = `${this.source.baseUrl}${file}`;
     this.progress.file = file;
     let record: StoredFile = this.manifest.files[file] ?? emptyFile();
+    if (!record.complete && record.size !== undefined && record.stored === record.size) {
+      // Every byte was kept but the end was not marked (the tab closed in between): nothing to fetch.
+      await store.appendChunk(this.manifest, file, new Uint8Array(0), true);
+      record = this.manifest.files[file]!;
+    }
     if (record.complete) {
       const sink = begin(record.size);
       for (let index = 0; index < record.chunks; index++) {
@@ -321,7 +326,14 @@ class Loader {
       }
     };
     if (record.stored === 0) return open(0);
-    const download = await open(record.stored);
+    let download: OpenedDownload;
+    try {
+      download = await open(record.stored);
+    } catch (error) {
+      // 416: the file is now shorter than what was kept of it, so it changed.
+      if (error instanceof Refused && error.cause instanceof HttpStatusError && error.cause.status === 416) return open(0);
+      throw error;
+    }
     const same =
       download.status === 206 &&
       download.from === record.stored &&
