@@ -5,18 +5,21 @@
 // each wrong file is refused with what is wrong, nothing of it left kept.
 import { config as chaiConfig, expect } from 'chai';
 import { encode as referenceEncode } from 'gpt-tokenizer/encoding/r50k_base';
+import type { PretrainedProgress } from '../../workers/api/index.ts';
 import { readCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { forward } from '../../workers/engine/model.ts';
 import { WeightsStream } from '../../workers/pretrained/weights-stream.ts';
 import { baseUrl, fileBytes, TEST_CONFIG, testEngines, testSource } from './pretrained-helpers.ts';
 import { randomInt } from './seeded.ts';
-import { rejection } from './wait-for.ts';
+import { engineClients } from './engine-clients.ts';
+import { rejection, waitFor } from './wait-for.ts';
 
 chaiConfig.truncateThreshold = 0;
 
 describe('pretrained models: the loading path', function () {
   this.timeout(120_000);
   const makeEngine = testEngines();
+  const makeClient = engineClients();
 
   it('streams the weights in parts of any size into the same buffer readCheckpoint makes (F32 and F16)', async () => {
     for (const dtype of ['F32', 'F16']) {
@@ -95,6 +98,24 @@ describe('pretrained models: the loading path', function () {
       /^Tiny GPT-2 could not be opened: .*\/model\.safetensors stopped sending after [\d.]+ MB: nothing more came for 1 s\. Try again later\.$/,
     );
     expect((await engine.pretrained.list()).models[0]!.state).to.equal('partial');
+  });
+
+  it('works in the worker through the page’s client: progress crosses over, and it is deleted', async () => {
+    const client = makeClient();
+    await client.library.useDatabase(`test-library-${crypto.randomUUID()}`);
+    await client.pretrained.setSources([testSource(baseUrl({ seed: 5 }), 0, `worker-${crypto.randomUUID()}`)]);
+    const { models } = await client.pretrained.list();
+    const id = models[0]!.id;
+    const reports: PretrainedProgress[] = [];
+    try {
+      const info = await client.pretrained.open(id, (progress) => reports.push(progress));
+      expect(info).to.deep.include({ pretrained: id, name: 'Tiny GPT-2' });
+      await waitFor(() => reports.at(-1)?.file === 'model.safetensors', 'the last report');
+      expect(reports.at(-1)!.loaded).to.equal(reports.at(-1)!.total);
+    } finally {
+      await client.pretrained.delete(id);
+    }
+    expect((await client.pretrained.list()).models[0]).to.deep.include({ state: 'none', storedBytes: 0 });
   });
 
   const refusals: [string, Record<string, string>, RegExp][] = [

@@ -105,7 +105,9 @@ export class PretrainedArea implements PretrainedApi {
       .catch(() => {})
       .then(() => {
         if (opening.signal.aborted) throw new ReadCancelled();
-        return loadPretrained(source, { store: this.store, signal: opening.signal, timeoutMs: this.fetchTimeoutMs, onProgress });
+        return this.locked(source, opening.signal, () =>
+          loadPretrained(source, { store: this.store, signal: opening.signal, timeoutMs: this.fetchTimeoutMs, onProgress }),
+        );
       });
     this.pending = work;
     let loaded;
@@ -128,12 +130,9 @@ export class PretrainedArea implements PretrainedApi {
   async reopen(id: string): Promise<void> {
     const source = this.source(id);
     const opening = (this.opening = new AbortController());
-    const loaded = await loadPretrained(source, {
-      store: this.store,
-      signal: opening.signal,
-      timeoutMs: this.fetchTimeoutMs,
-      keptOnly: true,
-    });
+    const loaded = await this.locked(source, opening.signal, () =>
+      loadPretrained(source, { store: this.store, signal: opening.signal, timeoutMs: this.fetchTimeoutMs, keptOnly: true }),
+    );
     this.use(source, loaded);
   }
 
@@ -148,6 +147,21 @@ export class PretrainedArea implements PretrainedApi {
       await this.pending.catch(() => {});
     }
     await this.store.delete(id);
+  }
+
+  /**
+   * `work` while holding this model's Web Lock: two playgrounds or tabs opening
+   * the same model take turns, so the second finds it kept instead of writing the
+   * same chunks at once. Cancelling while waiting for the lock is a ReadCancelled.
+   */
+  private async locked<T>(source: PretrainedSource, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+    if (typeof navigator.locks?.request !== 'function') return work();
+    try {
+      return await navigator.locks.request(`${this.store.dbName}/${source.id}`, { signal }, work);
+    } catch (error) {
+      if (signal.aborted) throw new ReadCancelled();
+      throw error;
+    }
   }
 
   private source(id: string): PretrainedSource {
