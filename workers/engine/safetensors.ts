@@ -309,9 +309,16 @@ export function readTensor(file: SafetensorsFile, name: string, out?: Float32Arr
  * into `out` from index `at`: readTensor's loop, for a tensor that arrives in parts.
  */
 export function decodeInto(dtype: Dtype, bytes: Uint8Array, out: Float32Array, at: number): void {
-  if (dtype === 'F32' && LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
-    // Aligned on a little-endian host (every browser's): the bytes are the floats, copied at once.
-    out.set(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2), at);
+  if (dtype === 'F32' && LITTLE_ENDIAN) {
+    // On a little-endian host (every browser's) the bytes are the floats: copied at once, through an
+    // aligned scratch buffer when they do not start on a multiple of 4 (a network part cut anywhere).
+    let aligned = bytes;
+    if (bytes.byteOffset % 4 !== 0) {
+      if (scratch.length < bytes.length) scratch = new Uint8Array(Math.max(bytes.length, 2 * scratch.length));
+      scratch.set(bytes);
+      aligned = scratch;
+    }
+    out.set(new Float32Array(aligned.buffer, aligned.byteOffset, bytes.length >> 2), at);
     return;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -326,6 +333,8 @@ export function decodeInto(dtype: Dtype, bytes: Uint8Array, out: Float32Array, a
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** decodeInto's aligned copy of unaligned float32 bytes; grows to the largest part seen. */
+let scratch = new Uint8Array(0);
 
 /** Bytes one value of `dtype` takes. */
 export const bytesPerElement = (dtype: Dtype): number => BYTES_PER_ELEMENT[dtype];
