@@ -337,8 +337,11 @@ export function planTensors(
 
 /** Why a decoded tensor cannot be used (a value that is not finite), or undefined. */
 export function tensorProblem(fileName: string, values: Float32Array): string | undefined {
-  const bad = values.findIndex((value) => !Number.isFinite(value));
-  return bad < 0 ? undefined : `tensor ${cut(fileName)} holds ${values[bad]} at index ${bad}: the weights are corrupt`;
+  // A plain loop: a callback a value costs several times more on GPT-2's 124 M weights.
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return `tensor ${cut(fileName)} holds ${values[i]} at index ${i}: the weights are corrupt`;
+  }
+  return undefined;
 }
 
 /** The checks and decoding behind readCheckpoint and importCheckpoint, for a parsed file. */
