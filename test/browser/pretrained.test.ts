@@ -4,12 +4,13 @@
 // The streamed load must equal readCheckpoint of the same file, the tokenizer must be GPT-2's, and
 // each wrong file is refused with what is wrong, nothing of it left kept.
 import { config as chaiConfig, expect } from 'chai';
+import { promisifyRequest } from 'idb-keyval';
 import { encode as referenceEncode } from 'gpt-tokenizer/encoding/r50k_base';
 import type { PretrainedProgress } from '../../workers/api/index.ts';
 import { readCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { forward } from '../../workers/engine/model.ts';
 import { WeightsStream } from '../../workers/pretrained/weights-stream.ts';
-import { baseUrl, fileBytes, TEST_CONFIG, testEngines, testSource } from './pretrained-helpers.ts';
+import { baseUrl, control, fileBytes, TEST_CONFIG, testEngines, testSource } from './pretrained-helpers.ts';
 import { randomInt } from './seeded.ts';
 import { engineClients } from './engine-clients.ts';
 import { rejection, waitFor } from './wait-for.ts';
@@ -83,7 +84,6 @@ describe('pretrained models: the loading path', function () {
     const tag = `again-${crypto.randomUUID()}`;
     await engine.pretrained.setSources([testSource(baseUrl({ tag }))]);
     await engine.pretrained.open('tiny');
-    const { control } = await import('./pretrained-helpers.ts');
     const before = (await control(tag)).requests.length;
     const info = await engine.pretrained.open('tiny');
     expect(info.pretrained).to.equal('tiny');
@@ -116,6 +116,31 @@ describe('pretrained models: the loading path', function () {
       await client.pretrained.delete(id);
     }
     expect((await client.pretrained.list()).models[0]).to.deep.include({ state: 'none', storedBytes: 0 });
+  });
+
+  it('a file kept whole whose end was not marked (the tab closed in between) is not fetched again', async () => {
+    const dbName = `test-pretrained-${crypto.randomUUID()}`;
+    const tag = `unmarked-${crypto.randomUUID()}`;
+    const first = await makeEngine({ dbName });
+    await first.engine.pretrained.setSources([testSource(baseUrl({ seed: 6, tag }))]);
+    await first.engine.pretrained.open('tiny');
+    const manifest = (await first.store.manifest('tiny'))!;
+    const weights = manifest.files['model.safetensors']!;
+    expect(weights).to.deep.include({ complete: true, stored: weights.size });
+    manifest.files['model.safetensors'] = { ...weights, complete: false };
+    const db = await promisifyRequest(indexedDB.open(dbName));
+    const tx = db.transaction('manifests', 'readwrite');
+    tx.objectStore('manifests').put(manifest);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    db.close();
+    await control(tag, { offline: '1' });
+    const requests = (await control(tag)).requests.length;
+    const second = await makeEngine({ dbName });
+    await second.engine.pretrained.setSources([testSource(baseUrl({ seed: 6, tag }))]);
+    expect((await second.engine.pretrained.list()).models[0]!.state).to.equal('partial');
+    expect((await second.engine.pretrained.open('tiny')).pretrained).to.equal('tiny');
+    expect((await control(tag)).requests.length, 'requests').to.equal(requests);
+    expect((await second.engine.pretrained.list()).models[0]!.state).to.equal('stored');
   });
 
   const refusals: [string, Record<string, string>, RegExp][] = [
