@@ -17,6 +17,7 @@
 //     chunk=C,delay=D        model.safetensors C bytes at a time, D ms apart (a slow download)
 //     stop=N                 model.safetensors breaks off the connection at byte N of the file, once per tag
 //     range=no               ignores Range: every answer is the whole file (200)
+//     range=hidden           answers Range with a 206 that does not say which part (no Content-Range)
 //     missing=FILE           404 for FILE;  html=FILE: a web page instead of FILE
 //     set=KEY:VALUE          config.json's KEY is VALUE (a number): a config that does not match the weights
 //     vocabsize=N            vocab.json keeps only ids below N
@@ -161,7 +162,7 @@ async function gpt2Route(path, range, res, gone) {
       res.end();
       return;
     }
-    headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`;
+    if (options.range !== 'hidden') headers['content-range'] = `bytes ${from}-${bytes.length - 1}/${bytes.length}`;
   }
   headers['content-length'] = String(bytes.length - from);
   res.writeHead(from > 0 ? 206 : 200, headers);

@@ -117,7 +117,11 @@ export async function openDownload(
     const response = await within(answer, timeoutMs, noAnswer, signal);
     if (!response.ok) throw new HttpStatusError(url, response);
     const range = response.status === 206 ? /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') ?? '') : null;
-    if (response.status === 206 && !range) throw new Error(`${url} sent a part of the file without saying which part`);
+    if (response.status === 206 && !range) {
+      // A part it does not say the place of (Content-Range not readable from another site): ask for the whole file.
+      close();
+      return await openDownload(url, { timeoutMs, ...(signal ? { signal } : {}) });
+    }
     const start = range ? Number(range[1]) : 0;
     const size = range ? Number(range[2]) : declaredLength(response);
     const reader = response.body?.getReader();

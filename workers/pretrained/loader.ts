@@ -297,7 +297,10 @@ class Loader {
       }
     }
     const size = this.manifest.files[file]?.size;
-    if (size !== undefined && received !== size) {
+    if (size !== undefined && received > size && download.from === 0) {
+      // The size was that of a compressed form (a server that compresses, and a Content-Encoding this page may not read).
+      this.manifest.files[file] = { ...this.manifest.files[file]!, size: received };
+    } else if (size !== undefined && received !== size) {
       throw new Error(
         `The download of ${url} ended after ${megabytes(received)} of ${megabytes(size)}. Open it again to resume.`,
       );
