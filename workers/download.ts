@@ -32,6 +32,17 @@ export interface Downloaded {
   type: string;
 }
 
+/** A server's answer that is not a success (404, 500, …); the message says which. */
+export class HttpStatusError extends Error {
+  override name = 'HttpStatusError';
+  readonly status: number;
+
+  constructor(url: string, response: Response) {
+    super(`${url} answered ${`${response.status} ${response.statusText}`.trim()}`);
+    this.status = response.status;
+  }
+}
+
 /** The file at `url`. Rejects with a message that names the address and what went wrong. */
 export async function download(url: string, options: DownloadOptions = {}): Promise<Downloaded> {
   const { timeoutMs = FETCH_TIMEOUT_MS, signal } = options;
@@ -45,7 +56,7 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
     const noAnswer = () =>
       new Error(`No answer from ${url} after ${duration(timeoutMs)}. Check the address, or try again later.`);
     const response = await within(answer, timeoutMs, noAnswer, signal);
-    if (!response.ok) throw new Error(`${url} answered ${`${response.status} ${response.statusText}`.trim()}`);
+    if (!response.ok) throw new HttpStatusError(url, response);
     const name = nameOf(response, url);
     if (!response.body) return { bytes: new Uint8Array(0), name, type: '' };
     const stalled = (loaded: number) =>
@@ -58,6 +69,93 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
   } finally {
     // Closes the connection when reading stopped early (too big, timed out, cancelled); a no-op after a full read.
     connection.abort();
+  }
+}
+
+/** A download opened for reading part by part (openDownload). */
+export interface OpenedDownload {
+  /** 200: the whole file; 206: the part from `from` on, as asked. */
+  status: number;
+  /** The file offset the body starts at (0 unless the server sent a part). */
+  from: number;
+  /** The whole file's size, when the server says (Content-Length, or the total of Content-Range). */
+  size?: number;
+  /** The server's ETag for the file, when it gives one: a resumed download checks the file is the same. */
+  etag?: string;
+  /** The Content-Type, '' when none. */
+  type: string;
+  /** The next part of the body; undefined at its end. Rejects when nothing comes for the timeout, or when cancelled. */
+  read(): Promise<Uint8Array | undefined>;
+  /** Stops reading and closes the connection (also after the end: a no-op then). */
+  close(): void;
+}
+
+/**
+ * The file at `url`, opened to be read part by part with download()'s timeouts:
+ * for a file too big to hold whole (pretrained weights, written away as they
+ * come). With `from` > 0 it asks for the rest of the file from there (an HTTP
+ * Range request); a server that cannot answers 200 with the whole file, which
+ * `status` and `from` then say. Rejects with download()'s messages.
+ */
+export async function openDownload(
+  url: string,
+  options: { from?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<OpenedDownload> {
+  const { from = 0, timeoutMs = FETCH_TIMEOUT_MS, signal } = options;
+  const connection = new AbortController();
+  const close = () => connection.abort();
+  try {
+    const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
+    // no-store: the browser's HTTP cache would keep a second copy of a file that is kept anyway.
+    const answer = fetch(url, { signal: connection.signal, headers, cache: 'no-store' }).catch(() => {
+      throw new Error(
+        `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,
+      );
+    });
+    const noAnswer = () =>
+      new Error(`No answer from ${url} after ${duration(timeoutMs)}. Check the address, or try again later.`);
+    const response = await within(answer, timeoutMs, noAnswer, signal);
+    if (!response.ok) throw new HttpStatusError(url, response);
+    const range = response.status === 206 ? /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') ?? '') : null;
+    if (response.status === 206 && !range) {
+      // A part it does not say the place of (Content-Range not readable from another site): ask for the whole file.
+      close();
+      return await openDownload(url, { timeoutMs, ...(signal ? { signal } : {}) });
+    }
+    const start = range ? Number(range[1]) : 0;
+    const size = range ? Number(range[2]) : declaredLength(response);
+    const reader = response.body?.getReader();
+    let loaded = 0;
+    const stalled = () =>
+      new Error(
+        `${url} stopped sending after ${megabytes(start + loaded)}: nothing more came for ${duration(timeoutMs)}. Try again later.`,
+      );
+    const opened: OpenedDownload = {
+      status: range ? 206 : 200,
+      from: start,
+      type: response.headers.get('content-type') ?? '',
+      async read() {
+        if (!reader) return undefined;
+        try {
+          const { done, value } = await within(reader.read(), timeoutMs, stalled, signal);
+          if (done) return undefined;
+          loaded += value.length;
+          return value;
+        } catch (error) {
+          reader.cancel().catch(() => {});
+          close();
+          throw error;
+        }
+      },
+      close,
+    };
+    if (size !== undefined) opened.size = size;
+    const etag = response.headers.get('etag');
+    if (etag) opened.etag = etag;
+    return opened;
+  } catch (error) {
+    close();
+    throw error;
   }
 }
 

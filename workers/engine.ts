@@ -11,6 +11,7 @@ import { InspectorArea } from './areas/inspector.ts';
 import { LabsArea } from './areas/labs.ts';
 import { LibraryArea } from './areas/library.ts';
 import { ModelArea } from './areas/model.ts';
+import { PretrainedArea } from './areas/pretrained.ts';
 import { TrainingArea } from './areas/training.ts';
 import { noTransfer, type TransferFunction } from './areas/transfer.ts';
 import { ChatService } from './chat/chat-service.ts';
@@ -18,6 +19,7 @@ import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/default
 import { initParameters } from './engine/params.ts';
 import { type GPUContext, requestGPU } from './engine/webgpu/device.ts';
 import { ModelLibrary } from './model-library.ts';
+import { PretrainedStore } from './pretrained/store.ts';
 
 export type { TransferFunction } from './areas/transfer.ts';
 
@@ -34,6 +36,8 @@ export interface EngineOptions {
   chat?: ChatService;
   /** How long a URL import or corpus download waits for an answer, or for more of the file (default 30 s; tests shorten it). */
   fetchTimeoutMs?: number;
+  /** Where pretrained models' files are kept (default: the IndexedDB database 'llm-playground-pretrained', 8 MB chunks). */
+  pretrainedStore?: PretrainedStore;
 }
 
 export function createEngine(options: EngineOptions = {}): EngineWorker {
@@ -54,11 +58,20 @@ export function createEngine(options: EngineOptions = {}): EngineWorker {
   const { fetchTimeoutMs } = options;
   const training: TrainingArea = new TrainingArea(active, backend, saves, describe, () => library.save(), fetchTimeoutMs);
   const library: LibraryArea = new LibraryArea(active, saves, training, describe, transfer, fetchTimeoutMs);
+  const pretrained = new PretrainedArea(
+    active,
+    saves,
+    describe,
+    options.pretrainedStore ?? new PretrainedStore(),
+    fetchTimeoutMs,
+  );
+  library.reopenPretrained = (id) => pretrained.reopen(id);
   return {
     model,
     backend,
     training,
     library,
+    pretrained,
     inspector: new InspectorArea(active, training, transfer),
     labs: new LabsArea(active),
     chat: options.chat ?? new ChatService(),

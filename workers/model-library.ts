@@ -16,6 +16,9 @@ import { excerpt, messageOf } from './api/errors.ts';
 /** Training saves itself this often by default (and whenever it pauses). */
 export const DEFAULT_AUTOSAVE_STEPS = 50;
 
+/** How the store's active key marks a pretrained model (saved models' ids are UUIDs, so they never start so). */
+const PRETRAINED_MARK = 'pretrained:';
+
 /** What the model in use was last saved as. */
 export interface SavedAs {
   id: string;
@@ -193,6 +196,26 @@ export class ModelLibrary {
   async notReopened(): Promise<void> {
     this.active = null;
     await this.store.setActive(null).catch(() => {});
+  }
+
+  /**
+   * Pretrained model `id` is now the one in use here: it reopens on reload (from
+   * its downloaded files; it is never saved as a model). A storage problem only
+   * means it will not reopen.
+   */
+  async usePretrained(id: string): Promise<void> {
+    this.active = null;
+    await this.store.setActive(`${PRETRAINED_MARK}${id}`).catch(() => {});
+  }
+
+  /** The pretrained model to reopen on start, when it was the one in use. */
+  async activePretrained(): Promise<string | null> {
+    try {
+      const mark = await this.store.activeMark();
+      return mark?.startsWith(PRETRAINED_MARK) ? mark.slice(PRETRAINED_MARK.length) : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The model in use is a new one: its next save is a new record. */

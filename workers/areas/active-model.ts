@@ -21,6 +21,8 @@ export interface LoadedModel {
   seed: number;
   /** File the weights came from, when they did. */
   checkpoint?: string;
+  /** The pretrained source it is (PretrainedSource id), when it is one: kept as its downloaded files, never saved. */
+  pretrained?: string;
   /** The training run, when the model trains here (its weights are `params`). */
   session?: TrainingSession;
 }

@@ -2,7 +2,7 @@
 import { cut, messageOf } from '../api/errors.ts';
 import type { CheckpointSummary, ImportSource, LibraryApi, SavedModels } from '../api/library.ts';
 import type { ModelInfo } from '../api/model.ts';
-import { MAX_IMPORT_BYTES, ReadCancelled, type ReadProgress } from '../api/reading.ts';
+import { MAX_IMPORT_BYTES, megabytes, ReadCancelled, type ReadProgress } from '../api/reading.ts';
 import { download, FETCH_TIMEOUT_MS, readFile } from '../download.ts';
 import { type Checkpoint, importCheckpoint, writeCheckpoint } from '../engine/checkpoint.ts';
 import { type ModelLibrary, type ModelToSave, savedWeights } from '../model-library.ts';
@@ -14,6 +14,8 @@ import { type TransferFunction, transferFresh } from './transfer.ts';
 export class LibraryArea implements LibraryApi {
   /** Aborts the import under way (cancelImport, or a newer import). */
   private importing = new AbortController();
+  /** Reopens a pretrained model from this browser (the pretrained area's reopen); set by the engine. */
+  reopenPretrained: ((id: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly active: ActiveModel,
@@ -32,6 +34,7 @@ export class LibraryArea implements LibraryApi {
 
   async save(name?: string): Promise<CheckpointSummary> {
     const model = this.active.model;
+    if (model.pretrained !== undefined) throw new Error(notSaved(model.name));
     const toSave = await toSaveFrom(model);
     if (name !== undefined && name.trim()) toSave.name = name.trim();
     const summary = await this.saves.save(toSave);
@@ -58,6 +61,17 @@ export class LibraryArea implements LibraryApi {
    * but no longer reopens on start.
    */
   async restoreActive(): Promise<ModelInfo | null> {
+    const pretrained = await this.saves.activePretrained();
+    if (pretrained !== null && this.reopenPretrained) {
+      try {
+        await this.reopenPretrained(pretrained);
+        return this.describe();
+      } catch (error) {
+        await this.saves.notReopened();
+        this.active.notice = `The pretrained model ${quoted(pretrained)} could not be reopened: ${reasonOf(error)}. The playground started without it.`;
+        return null;
+      }
+    }
     let record: CheckpointRecord | null = null;
     try {
       record = await this.saves.activeRecord();
@@ -90,6 +104,13 @@ export class LibraryArea implements LibraryApi {
   }
 
   async export(id?: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+    const inUse = this.active.model;
+    if (id === undefined && inUse.pretrained !== undefined) {
+      throw new Error(
+        `${inUse.name} is not exported: its file would take another ${megabytes(inUse.params.data.byteLength)} in this tab. ` +
+          `It is the model published at ${inUse.checkpoint ?? 'its source'}.`,
+      );
+    }
     const { name, ...weights } = id === undefined ? await this.inUse() : await this.saved(id);
     const bytes = writeCheckpoint(weights);
     return transferFresh(this.transfer, { fileName: `${safeFileName(name)}.safetensors`, bytes });
@@ -157,6 +178,11 @@ async function toSaveFrom(loaded: LoadedModel): Promise<ModelToSave> {
   else if (checkpoint) model.source = checkpoint;
   return model;
 }
+
+/** Why a pretrained model is not saved as a model. */
+const notSaved = (name: string): string =>
+  `${name} is kept in this browser as the files it was downloaded as, not as a saved model: it opens again from them. ` +
+  'Train a new model to save one.';
 
 /** Why something failed, to go inside a sentence. */
 const reasonOf = (error: unknown): string => messageOf(error).replace(/\.$/, '');

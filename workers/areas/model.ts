@@ -63,6 +63,7 @@ export class ModelArea implements ModelApi {
     if (saved) info.saved = { id: saved.id, name: saved.name, updated: saved.updated, step: saved.step };
     if (this.saves.problem) info.storageProblem = this.saves.problem;
     if (this.active.notice) info.notice = this.active.notice;
+    if (this.active.model.pretrained !== undefined) info.pretrained = this.active.model.pretrained;
     return info;
   }
 

@@ -205,6 +205,13 @@ export class TrainingArea implements TrainingApi {
 
   private session(): TrainingSession {
     const session = this.active.session;
+    const { name, pretrained } = this.active.model;
+    if (!session && pretrained !== undefined) {
+      throw new Error(
+        `${name} is not trained further here: it is kept as the files it was downloaded as, and its optimizer state is not part of them. ` +
+          'Train a new model from scratch instead.',
+      );
+    }
     if (!session) throw new Error('There is no model to train yet: create one first.');
     return session;
   }

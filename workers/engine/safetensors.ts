@@ -22,7 +22,7 @@ const BYTES_PER_ELEMENT: Record<Dtype, number> = { F32: 4, F16: 2, BF16: 2 };
 const SUPPORTED_DTYPES = Object.keys(BYTES_PER_ELEMENT) as Dtype[];
 
 /** The spec caps the header at 100 MB; a bigger length means a corrupt or foreign file. */
-const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = 100_000_000;
 /**
  * Deepest nesting a header may have. A safetensors header is 3 deep (the header,
  * a tensor, its shape); anything that walks a value recursively (JSON.stringify,
@@ -72,19 +72,42 @@ const isNonNegativeInteger = (value: unknown): value is number => Number.isSafeI
 /** Parses and validates the header; tensor data stays in `bytes` until `readTensor` decodes it. */
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short to hold the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dataStart = headerEnd(bytes, bytes.length);
+  const { tensors, metadata } = parseSafetensorsHeader(bytes.subarray(8, dataStart), bytes.length - dataStart);
+  return { bytes, tensors, metadata };
+}
+
+/**
+ * Where the header of a file of `fileLength` bytes ends (the data buffer starts),
+ * read from its first 8 bytes; checks the length against the file and the 100 MB
+ * cap. `fileLength` undefined: the file's size is not known yet (a download
+ * without Content-Length), so only the cap is checked.
+ */
+export function headerEnd(first8: Uint8Array, fileLength: number | undefined): number {
+  const view = new DataView(first8.buffer, first8.byteOffset, 8);
   const headerLength = view.getBigUint64(0, true);
   if (headerLength === 0n) fail('header length is 0: the file has no header (truncated, or not a safetensors file)');
-  if (headerLength > BigInt(bytes.length - 8)) {
-    fail(
-      `header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated, or not a safetensors file)`,
-    );
+  if (fileLength !== undefined && headerLength > BigInt(fileLength - 8)) {
+    fail(`header length ${headerLength} runs past the end of the ${fileLength}-byte file (truncated, or not a safetensors file)`);
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength} is over the 100 MB limit`);
-  const dataStart = 8 + Number(headerLength);
-  const dataLength = bytes.length - dataStart;
+  return 8 + Number(headerLength);
+}
 
-  const header = parseHeader(bytes.subarray(8, dataStart));
+/**
+ * Parses and validates a header (the bytes after the 8-byte length) for a data
+ * buffer of `dataLength` bytes: what parseSafetensors checks, for a reader that
+ * has the header but not yet the data (a download parsed as it arrives).
+ * `dataLength` undefined: not known, taken as where the tensors end (the reader
+ * must then check the data buffer is that long). Offsets come back counted from
+ * the start of the file.
+ */
+export function parseSafetensorsHeader(
+  headerBytes: Uint8Array,
+  dataLength: number | undefined,
+): { tensors: Map<string, TensorEntry>; metadata: Record<string, string>; dataStart: number; dataLength: number } {
+  const dataStart = 8 + headerBytes.length;
+  const header = parseHeader(headerBytes);
   const { [METADATA_KEY]: rawMetadata = {}, ...rawTensors } = header;
   if (typeof rawMetadata !== 'object' || rawMetadata === null || Array.isArray(rawMetadata)) {
     fail('__metadata__ must be an object of strings');
@@ -96,6 +119,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   }
 
   const tensors = new Map<string, TensorEntry>();
+  let furthest = 0;
   for (const [name, raw] of Object.entries(rawTensors)) {
     const tensor = `tensor ${excerpt(name)}`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -113,17 +137,19 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(`${tensor} data_offsets [${begin}, ${end}] end before they begin`);
-    if (end > dataLength) {
+    if (dataLength !== undefined && end > dataLength) {
       fail(`${tensor} data_offsets [${begin}, ${end}] fall outside the ${dataLength}-byte data buffer`);
     }
     const needed = elementCount(shape as number[]) * BYTES_PER_ELEMENT[dtype as Dtype];
     if (end - begin !== needed) {
       fail(`${tensor} has ${end - begin} bytes but shape ${excerpt(shape)} of ${dtype} needs ${needed}`);
     }
+    furthest = Math.max(furthest, end);
     tensors.set(name, { dtype: dtype as Dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
-  checkCoverage(tensors, dataStart, dataLength);
-  return { bytes, tensors, metadata };
+  const length = dataLength ?? furthest;
+  checkCoverage(tensors, dataStart, length);
+  return { tensors, metadata, dataStart, dataLength: length };
 }
 
 /** The header as an object: UTF-8 JSON starting with "{" (trailing spaces pad it), no key given twice. */
@@ -277,6 +303,41 @@ export function readTensor(file: SafetensorsFile, name: string, out?: Float32Arr
   }
   return result;
 }
+
+/**
+ * Decodes `count` values of `dtype` from `bytes` (little-endian, any alignment)
+ * into `out` from index `at`: readTensor's loop, for a tensor that arrives in parts.
+ */
+export function decodeInto(dtype: Dtype, bytes: Uint8Array, out: Float32Array, at: number): void {
+  if (dtype === 'F32' && LITTLE_ENDIAN) {
+    // On a little-endian host (every browser's) the bytes are the floats: copied at once, through an
+    // aligned scratch buffer when they do not start on a multiple of 4 (a network part cut anywhere).
+    let aligned = bytes;
+    if (bytes.byteOffset % 4 !== 0) {
+      if (scratch.length < bytes.length) scratch = new Uint8Array(Math.max(bytes.length, 2 * scratch.length));
+      scratch.set(bytes);
+      aligned = scratch;
+    }
+    out.set(new Float32Array(aligned.buffer, aligned.byteOffset, bytes.length >> 2), at);
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dtype === 'F32') {
+    const count = bytes.length >> 2;
+    for (let i = 0; i < count; i++) out[at + i] = view.getFloat32(4 * i, true);
+  } else {
+    const widen = dtype === 'F16' ? float16ToFloat32 : bfloat16ToFloat32;
+    const count = bytes.length >> 1;
+    for (let i = 0; i < count; i++) out[at + i] = widen(view.getUint16(2 * i, true));
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** decodeInto's aligned copy of unaligned float32 bytes; grows to the largest part seen. */
+let scratch = new Uint8Array(0);
+
+/** Bytes one value of `dtype` takes. */
+export const bytesPerElement = (dtype: Dtype): number => BYTES_PER_ELEMENT[dtype];
 
 /** Writes F32 tensors, in the given order, with string metadata. */
 export function writeSafetensors(tensors: readonly NamedTensor[], metadata: Record<string, string> = {}): Uint8Array {

@@ -241,6 +241,11 @@ export class CheckpointStore {
     });
   }
 
+  /** What the active key holds as it is: a saved model's id, or what else was set (a pretrained model's mark). */
+  async activeMark(): Promise<string | null> {
+    return this.guard('read the saved models', async () => (await get<string>(ACTIVE_KEY, this.store)) ?? null);
+  }
+
   async setActive(id: string | null): Promise<void> {
     await this.guard('remember the model in use', () =>
       id === null ? del(ACTIVE_KEY, this.store) : set(ACTIVE_KEY, id, this.store),
