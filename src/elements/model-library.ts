@@ -441,7 +441,11 @@ export class ModelLibrary extends LitElement {
     const storage = saved?.storage;
     const canSave = storage?.available ?? false;
     const locked = !this.client || !!this.busy;
-    const notice = storage?.problem || (storage && !storage.available ? NO_STORAGE : '');
+    // A pretrained model is kept as its downloaded files: saving or exporting it would copy 500 MB more.
+    const keptAsFiles = this.active?.pretrained
+      ? `${this.active.name} is kept as its downloaded files (below): it is not saved or exported as a model.`
+      : '';
+    const notice = storage?.problem || (storage && !storage.available ? NO_STORAGE : '') || keptAsFiles;
     return html`
       <div
         class="library ${this.dragging ? 'dragging' : ''}"
@@ -467,7 +471,7 @@ export class ModelLibrary extends LitElement {
           <button
             class="primary"
             part="save-button"
-            ?disabled=${locked || !canSave || !this.currentSaveName()}
+            ?disabled=${locked || !canSave || !!keptAsFiles || !this.currentSaveName()}
             aria-busy=${String(this.isBusy('save'))}
             aria-describedby=${notice ? 'storage-problem' : nothing}
             @click=${this.save}
@@ -480,7 +484,7 @@ export class ModelLibrary extends LitElement {
           <select
             id="autosave"
             part="autosave"
-            ?disabled=${locked || !saved || !canSave}
+            ?disabled=${locked || !saved || !canSave || !!keptAsFiles}
             aria-busy=${String(this.isBusy('autosave'))}
             aria-describedby=${notice ? 'storage-problem' : nothing}
             @change=${(event: Event) => this.setAutosave(Number((event.target as HTMLSelectElement).value))}
@@ -491,7 +495,7 @@ export class ModelLibrary extends LitElement {
               </option>`,
             )}
           </select>
-          <button part="export-button" ?disabled=${locked} aria-busy=${String(this.isBusy('export'))} @click=${() => this.export()}>
+          <button part="export-button" ?disabled=${locked || !!keptAsFiles} aria-busy=${String(this.isBusy('export'))} @click=${() => this.export()}>
             ${this.isBusy('export') ? 'Exporting…' : 'Export .safetensors'}
           </button>
         </div>

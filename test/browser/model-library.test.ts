@@ -293,6 +293,17 @@ describe('<llm-model-library>', function () {
     expect(part('empty')).to.equal(null);
   });
 
+  it('offers no Save, Autosave or Export for a pretrained model in use, and says it is kept as its files', async () => {
+    const gpt2 = { ...modelInfo(randomModel()), name: 'GPT-2 small', pretrained: 'gpt2' };
+    await mount(new FakeLibrary({ models: [], activeId: null }), gpt2);
+    for (const name of ['save-button', 'autosave', 'export-button']) {
+      expect(part<HTMLButtonElement>(name)!.disabled, name).to.equal(true);
+    }
+    expect(text(part('storage-problem'))).to.equal(
+      'GPT-2 small is kept as its downloaded files (below): it is not saved or exported as a model.',
+    );
+  });
+
   it('says when nothing is saved, and that the model in the playground is not (Save offers its name)', async () => {
     const unsaved = modelInfo(randomModel());
     await mount(new FakeLibrary({ models: [], activeId: null }), unsaved);

@@ -78,8 +78,7 @@ describe('pretrained models: download, resume, quota, offline', function () {
     });
     expect(isReadCancelled(await rejection(first)), 'cancelled').to.equal(true);
     const kept = (await test.store.manifest('tiny'))!.files[WEIGHTS]!;
-    expect(kept.stored, 'whole chunks kept').to.be.above(0);
-    expect(kept.stored % CHUNK).to.equal(0);
+    expect(kept.stored, 'what came is kept').to.be.above(0);
     const listed = (await test.engine.pretrained.list()).models[0]!;
     expect(listed.state).to.equal('partial');
     const sentBefore = (await control(tag)).bytes;

@@ -274,7 +274,12 @@ class Loader {
       try {
         part = await download.read();
       } catch (error) {
-        if (error instanceof ReadCancelled || /stopped sending/.test(messageOf(error))) throw error;
+        if (error instanceof ReadCancelled) {
+          // Everything that came is kept, so the card's "kept" is true and a resume starts exactly there.
+          if (filled > 0) await store.appendChunk(this.manifest, file, buffer.slice(0, filled), false);
+          throw error;
+        }
+        if (/stopped sending/.test(messageOf(error))) throw error;
         throw new Error(
           `The download of ${url} broke off after ${megabytes(received)} (${reason(error)}). Open it again to resume.`,
           { cause: error },
