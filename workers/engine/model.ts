@@ -230,6 +230,12 @@ interface RunOptions extends Interventions {
   cache?: KVCache;
   /** Logits of each sequence's last position only (acts from createActivations(…, lastOnly)). */
   lastOnly?: boolean;
+  /**
+   * B = 1 with one-layer acts: per layer, arrays of its own that the captured
+   * activations are written to in place of the shared buffers (the capture is
+   * made as the forward runs, with no full set of activations and no copies).
+   */
+  keep?: LayerCapture[];
 }
 
 /**
@@ -242,7 +248,7 @@ function runForward(
   params: ParameterTensors,
   tokens: ArrayLike<number>,
   acts: ActivationTensors,
-  { cache, causalMask = true, ablate = [], lastOnly = false }: RunOptions = {},
+  { cache, causalMask = true, ablate = [], lastOnly = false, keep }: RunOptions = {},
 ): ActivationTensors {
   const { config } = params;
   const { B, T } = acts;
@@ -254,6 +260,7 @@ function runForward(
   for (let l = 0; l < L; l++) {
     const p = layerParameters(params, l);
     const a = layerActivations(acts, acts.config.nLayer === L ? l : 0);
+    if (keep) keepInto(a, keep[l]);
     blockQKV(p, residual, a, N, C);
     cache?.store(l, a.qkv, 0, T);
     attentionForward(a.atty, a.preatt, a.att, a.qkv, B, T, C, NH, causalMask);
@@ -320,6 +327,16 @@ export interface ForwardResult {
   capture?: Capture;
 }
 
+/** Makes a layer's forward write what a capture keeps into the capture's own arrays. */
+function keepInto(a: LayerActivations, layer: LayerCapture): void {
+  a.preatt = layer.scores;
+  a.att = layer.pattern;
+  a.fch = layer.mlpPre;
+  a.fchGelu = layer.mlpPost;
+  a.residual2 = layer.residAfterAttn;
+  a.residual3 = layer.residAfterMlp;
+}
+
 /** [NH,T,T]: 1 where the key comes after the query. */
 export function causalMask(NH: number, T: number): Uint8Array {
   const mask = new Uint8Array(NH * T * T);
@@ -330,10 +347,11 @@ export function causalMask(NH: number, T: number): Uint8Array {
 }
 
 /**
- * Copies (each in its own buffer, so it can be transferred) of what the page shows.
+ * Fresh arrays, each in its own buffer (so it can be transferred), for what the
+ * page shows of a T-token forward; the forward fills the per-layer ones (keepInto).
  * Without the causal mask nothing is masked.
  */
-function captureOf(params: ParameterTensors, tokens: ArrayLike<number>, acts: ActivationTensors, causal: boolean): Capture {
+function newCapture(params: ParameterTensors, tokens: ArrayLike<number>, causal: boolean): Capture {
   const { nLayer: L, nHead: NH, nEmbd: C } = params.config;
   const T = tokens.length;
   const tokenEmbedding = new Float32Array(T * C);
@@ -341,15 +359,14 @@ function captureOf(params: ParameterTensors, tokens: ArrayLike<number>, acts: Ac
   const mask = causal ? causalMask(NH, T) : new Uint8Array(NH * T * T);
   const layers: LayerCapture[] = [];
   for (let l = 0; l < L; l++) {
-    const a = layerActivations(acts, l);
     layers.push({
-      scores: a.preatt.slice(),
+      scores: new Float32Array(NH * T * T),
       mask: mask.slice(),
-      pattern: a.att.slice(),
-      mlpPre: a.fch.slice(),
-      mlpPost: a.fchGelu.slice(),
-      residAfterAttn: a.residual2.slice(),
-      residAfterMlp: a.residual3.slice(),
+      pattern: new Float32Array(NH * T * T),
+      mlpPre: new Float32Array(T * 4 * C),
+      mlpPost: new Float32Array(T * 4 * C),
+      residAfterAttn: new Float32Array(T * C),
+      residAfterMlp: new Float32Array(T * C),
     });
   }
   return { tokenEmbedding, positionEmbedding: params.wpe.slice(0, T * C), layers };
@@ -392,8 +409,8 @@ export interface ForwardOptions extends Interventions {
 
 /**
  * Logits [T,V] for one sequence: row t predicts the token after position t.
- * With `capture`, also the per-layer insides; without it, every layer reuses one
- * layer's worth of buffers and nothing else is kept. causalMask and ablate are
+ * Every layer reuses one layer's worth of buffers; with `capture`, the per-layer
+ * insides are written straight into the capture's own arrays. causalMask and ablate are
  * the inspector's experiments (see Interventions); training never uses them.
  */
 export function forward(params: ParameterTensors, tokens: ArrayLike<number>, options: ForwardOptions = {}): ForwardResult {
@@ -402,12 +419,12 @@ export function forward(params: ParameterTensors, tokens: ArrayLike<number>, opt
   const { capture, causalMask: causal = true, ablate, lastOnly = false } = options;
   checkSequence(tokens, config);
   const interventions = { causalMask: causal, ablate, lastOnly };
-  if (!capture) {
-    const scratch = createActivations({ ...config, nLayer: 1 }, 1, T, lastOnly);
-    return { logits: runForward(params, tokens, scratch, interventions).logits };
-  }
-  const acts = runForward(params, tokens, createActivations(config, 1, T, lastOnly), interventions);
-  return { logits: acts.logits, capture: captureOf(params, tokens, acts, causal) };
+  // One layer's worth of buffers, shared by every layer; with capture, what it keeps goes to arrays of its own.
+  const scratch = createActivations({ ...config, nLayer: 1 }, 1, T, lastOnly);
+  if (!capture) return { logits: runForward(params, tokens, scratch, interventions).logits };
+  const kept = newCapture(params, tokens, causal);
+  runForward(params, tokens, scratch, { ...interventions, keep: kept.layers });
+  return { logits: scratch.logits, capture: kept };
 }
 
 /** Mean over positions of −log p(target) under softmax(logits); logits [N,V], targets [N]. */
