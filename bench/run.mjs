@@ -231,6 +231,8 @@ function report(result, mainThread, gpt2, browserVersion, load) {
 const launchOptions = {
   executablePath: chrome,
   headless: true,
+  // A busy machine can keep the page from answering a poll for minutes (the default gives up after 3).
+  protocolTimeout: TIMEOUT_MS,
   args: [
     '--no-sandbox',
     '--enable-unsafe-webgpu',
