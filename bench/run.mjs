@@ -103,7 +103,10 @@ function gpt2Lines(gpt2) {
   const verdict = (met) => (met ? 'met' : 'not met');
   const gpuCell = (value, text) => (value === null || value === undefined ? '– (see below)' : text);
   // The first line of the reason, without what would break the table or the list.
-  const reason = (gpu.reason ?? '').split('\n')[0].replace(/\|/g, '/').trim();
+  const reason = (gpu.reason ?? '')
+    .split('\n')[0]
+    .replace(/\|/g, '/')
+    .replace(/[\s.]+$/, '');
   const adapter = gpu.adapter ? `WebGPU, ${gpu.adapter}${gpu.software ? ' (software)' : ''}` : 'WebGPU';
   return [
     `## GPT-2 small (${cpu.parameters.toLocaleString('en-US')} random parameters in GPT-2's exact shapes; nothing downloaded)`,
