@@ -4,24 +4,30 @@
  * generation speed of that model, on every gemm path this browser runs and on
  * WebGPU when the browser has an adapter.
  */
-import type { TokenDataset } from '../workers/engine/data.ts';
 import { gemm, initGemm, supportedGemmPaths, type GemmPath } from '../workers/engine/gemm.ts';
 import { generate } from '../workers/engine/generate.ts';
 import { initParameters } from '../workers/engine/params.ts';
 import { presetConfig } from '../workers/engine/presets.ts';
 import { Random } from '../workers/engine/random.ts';
-import { Trainer, type TrainerOptions } from '../workers/engine/train.ts';
 import { transpose } from '../workers/engine/webgpu/backward.ts';
 import { adapterName, checkedGPUWork, type GPUContext, isSoftwareAdapter, requestGPU } from '../workers/engine/webgpu/device.ts';
 import { gemm as gpuGemm, rowMajor, transposed } from '../workers/engine/webgpu/matmul.ts';
 import { generateOnGPU, GPUModel } from '../workers/engine/webgpu/model.ts';
 import { type Dispatch, Program } from '../workers/engine/webgpu/program.ts';
 import { gpuBackend, GPUTrainer } from '../workers/engine/webgpu/trainer.ts';
+import {
+  benchTrainer,
+  BATCH,
+  CONTEXT,
+  millisecondsPer,
+  randomDataset,
+  stepsLine,
+  timeSteps,
+  type TrainingFigure,
+  VOCAB,
+} from './nano.ts';
 
-/** The reference config of the issue: nano-cpu with a 65-character vocabulary, batch 12 of 64 positions. */
-export const VOCAB = 65;
-export const BATCH = 12;
-export const CONTEXT = 64;
+export { BATCH, CONTEXT, type TrainingFigure, VOCAB };
 export const GENERATED_TOKENS = 200;
 
 /** A column of the tables: a gemm path of the CPU backend, or the WebGPU backend. */
@@ -42,15 +48,6 @@ export interface GenerationFigure {
   tokensPerSecond: number;
   windowTokensPerSecond: number;
 }
-export interface TrainingFigure {
-  column: Column;
-  tokensPerSecond: number;
-  millisecondsPerStep: number;
-  steps: number;
-  /** WebGPU only: compute dispatches and bytes read back per step. */
-  dispatchesPerStep?: number;
-  readbackBytesPerStep?: number;
-}
 export interface BenchResult {
   userAgent: string;
   hardwareConcurrency: number;
@@ -67,24 +64,6 @@ export type BenchMessage =
 
 const post = (message: BenchMessage) => postMessage(message);
 const progress = (line: string) => post({ kind: 'progress', line });
-
-/**
- * Milliseconds per call of run, averaged over at least minMs after one warm-up
- * call. A run that returns nothing is timed without an await between calls.
- */
-async function millisecondsPer(run: () => void | Promise<void>, minMs: number): Promise<number> {
-  await run();
-  let calls = 0;
-  const start = performance.now();
-  let elapsed: number;
-  do {
-    const pending = run();
-    if (pending) await pending;
-    calls++;
-    elapsed = performance.now() - start;
-  } while (elapsed < minMs);
-  return elapsed / calls;
-}
 
 /**
  * Milliseconds per submission of GPU work, averaged over at least minMs after
@@ -266,52 +245,8 @@ async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | n
   return figures;
 }
 
-/** Random token data is enough: the time of a step does not depend on what the tokens say. */
-function randomTokens(length: number, random: Random): Uint16Array {
-  const tokens = new Uint16Array(length);
-  for (let i = 0; i < length; i++) tokens[i] = random.int(VOCAB);
-  return tokens;
-}
-
-/** A nano-cpu trainer on batches of 12 × 64 that never evaluates during the bench. */
-function benchTrainer(dataset: TokenDataset, options: TrainerOptions = {}): Trainer {
-  return new Trainer(
-    initParameters(presetConfig('nano-cpu', VOCAB), 1),
-    dataset,
-    {
-      batchSize: BATCH,
-      seqLen: CONTEXT,
-      totalSteps: 1_000_000,
-      evalInterval: 1_000_000,
-    },
-    options,
-  );
-}
-
-/**
- * Times trainer's steps after a warm-up step (code paths, pipelines): at least 5
- * steps and 8 seconds, so a slow path's mean is not two or three steps' worth of this host's noise.
- */
-async function timeSteps(trainer: Trainer): Promise<Omit<TrainingFigure, 'column'>> {
-  await trainer.step();
-  let steps = 0;
-  const start = performance.now();
-  let elapsed: number;
-  do {
-    await trainer.step();
-    steps++;
-    elapsed = performance.now() - start;
-  } while (steps < 5 || elapsed < 8000);
-  const millisecondsPerStep = elapsed / steps;
-  return { tokensPerSecond: (BATCH * CONTEXT * 1000) / millisecondsPerStep, millisecondsPerStep, steps };
-}
-
-const stepsLine = (figure: Omit<TrainingFigure, 'column'>) =>
-  `${figure.tokensPerSecond.toFixed(0)} tokens/s, ${figure.millisecondsPerStep.toFixed(1)} ms/step (${figure.steps} steps of ${BATCH}×${CONTEXT} tokens)`;
-
 async function trainingFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Promise<TrainingFigure[]> {
-  const random = new Random(3);
-  const dataset = { train: randomTokens(200_000, random), validation: randomTokens(10_000, random) };
+  const dataset = randomDataset();
   const figures: TrainingFigure[] = await sequence(paths, async (path) => {
     await initGemm(path);
     const figure = await timeSteps(benchTrainer(dataset));

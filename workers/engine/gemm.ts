@@ -41,7 +41,8 @@ export function gemm(args: GemmArgs): void {
   const product: Product = { out, a, b, M, K, N, aRow, aCol, bRow, bCol, bias, accumulate };
   // With K = 0 there is nothing to sum: out is the bias (plus out when accumulating), done in JavaScript.
   if (kernel && K > 0) {
-    gemmWasm(kernel, product);
+    const home = residentOf(b) ?? residentOf(a);
+    if (!home || !gemmResident(kernel, home, product)) gemmWasm(kernel, product);
   } else {
     gemmJs(product);
   }
@@ -55,9 +56,8 @@ const WASM_BYTES: Record<Exclude<GemmPath, 'js'>, string> = {
   simd: KERNELS_SIMD_WASM,
 };
 
-interface WasmKernel {
-  path: GemmPath;
-  memory: WebAssembly.Memory;
+/** The module's exports, bound to one memory. */
+interface KernelExports {
   // The module's export, its arguments in the order it takes them (byte offsets, flags 0 or 1).
   // prettier-ignore
   gemm: (
@@ -68,6 +68,13 @@ interface WasmKernel {
   scratchBytes: (M: number, N: number) => number;
   geluForward: (out: number, inp: number, n: number) => void;
   geluBackward: (dinp: number, inp: number, dout: number, n: number) => void;
+}
+
+/** The compiled module and its instance on the growing memory that copied operands go to. */
+interface WasmKernel extends KernelExports {
+  path: GemmPath;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
   /** A view of memory, renewed when the memory grows (growing detaches the old buffer). */
   heap: Float32Array;
 }
@@ -138,15 +145,190 @@ async function choosePath(path: GemmPath | undefined): Promise<GemmPath> {
   refusal = null;
   if (chosen === 'js') return chosen;
   try {
-    const { instance } = await WebAssembly.instantiate(decodeBase64(WASM_BYTES[chosen]));
-    const exports = instance.exports as unknown as Omit<WasmKernel, 'path' | 'heap'>;
-    kernel = { ...exports, path: chosen, heap: new Float32Array(exports.memory.buffer) };
+    const module = await WebAssembly.compile(decodeBase64(WASM_BYTES[chosen]));
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const exports = instantiate(module, memory);
+    kernel = { ...exports, path: chosen, module, memory, heap: new Float32Array(memory.buffer) };
     return chosen;
   } catch (error) {
     if (path) throw error; // a path asked for by name runs or fails
     refusal = error instanceof Error ? error.message : String(error);
     return 'js';
   }
+}
+
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+}
+
+/**
+ * A block of weights in a WebAssembly memory of its own (kernelFloats), which the
+ * kernel reads in place instead of copying it for every product: for GPT-2 small
+ * that copy was about 500 MB per generated token. The memory is made at its final
+ * size with that size as its maximum, so it can never grow and the views into it
+ * never go stale (growing a memory detaches its buffer). After the weights it
+ * holds a fixed scratch area for the other operands of one product; products that
+ * would need more go in chunks of rows and columns.
+ */
+interface Resident {
+  memory: WebAssembly.Memory;
+  /** A view of the whole memory. */
+  heap: Float32Array;
+  /** Float offset and length of the scratch area. */
+  scratch: number;
+  scratchFloats: number;
+  /** The module instantiated on this memory, per compiled module (initGemm may change the path). */
+  instances: WeakMap<WebAssembly.Module, KernelExports>;
+}
+
+const residents = new WeakMap<ArrayBufferLike, Resident>();
+
+/** The first page of every resident memory is left to the module (it keeps no data there today). */
+const RESERVED_BYTES = 65536;
+/** Scratch after the weights of each resident memory: one chunk's A rows, B columns, bias, output and packing panels. */
+export const RESIDENT_SCRATCH_BYTES = 16 * 2 ** 20;
+/** createParameters() places buffers at least this big in kernel memory (kernelFloats); smaller ones are plain arrays. */
+export const RESIDENT_MIN_BYTES = 64 * 2 ** 20;
+/** Widest column chunk of a product on resident weights: its packed B (256 × this many floats) stays in the second-level cache. */
+const RESIDENT_CHUNK_COLUMNS = 512;
+/** The kernel's tile (4 × 8 floats), all the scratch a product of fewer than 4 rows needs when it reads B in place. */
+const TILE_FLOATS = 32;
+
+/**
+ * A zeroed Float32Array of `length` floats in a WebAssembly memory of its own,
+ * which gemm() reads in place whenever it is an operand (any view into it too).
+ * The memory never grows, so the array and its views stay valid for as long as
+ * they are referenced, whatever else is allocated or multiplied meanwhile; it is
+ * freed with them. Where WebAssembly is missing, or the memory cannot be made
+ * (beyond 4 GiB, or refused), a plain Float32Array: gemm() then copies, as it
+ * does for any other array. Works whichever gemm path is chosen, before or after
+ * initGemm(). `scratchBytes` sizes the scratch area (rounded up to whole pages):
+ * smaller means more, smaller chunks (tests use that to cut products up).
+ */
+export function kernelFloats(length: number, scratchBytes = RESIDENT_SCRATCH_BYTES): Float32Array {
+  const bytes = RESERVED_BYTES + Math.ceil(length / 4) * 16 + scratchBytes;
+  const pages = Math.ceil(bytes / 65536);
+  if (typeof WebAssembly !== 'object' || pages > 65536) return new Float32Array(length);
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  } catch {
+    return new Float32Array(length);
+  }
+  const heap = new Float32Array(memory.buffer);
+  const scratch = (RESERVED_BYTES >> 2) + Math.ceil(length / 4) * 4;
+  residents.set(memory.buffer, { memory, heap, scratch, scratchFloats: heap.length - scratch, instances: new WeakMap() });
+  return new Float32Array(memory.buffer, RESERVED_BYTES, length);
+}
+
+/** True when `array` lies in kernel memory (kernelFloats), so gemm() reads it in place. */
+export function isKernelResident(array: Float32Array): boolean {
+  return residents.has(array.buffer);
+}
+
+function residentOf(array: Float32Array): Resident | undefined {
+  return residents.get(array.buffer);
+}
+
+/** Floats from the first to the last element a strided operand reaches. */
+const spanOf = (rows: number, cols: number, rowStride: number, colStride: number) =>
+  (rows - 1) * rowStride + (cols - 1) * colStride + 1;
+const align4 = (floats: number) => Math.ceil(floats / 4) * 4;
+
+/**
+ * Rows and columns per chunk of a product run in a resident memory, so that what
+ * is copied into its scratch plus the kernel's own scratch fits; null when not
+ * even one row by 8 columns fits (gemm() then copies everything, as for plain arrays).
+ */
+function residentChunk(wasm: WasmKernel, home: Resident, p: Product): { m: number; n: number } | null {
+  const { a, b, bias, M, K, N, aRow, aCol, bRow, bCol } = p;
+  const aIn = a.buffer === home.memory.buffer;
+  const bIn = b.buffer === home.memory.buffer;
+  const biasIn = !bias || bias.buffer === home.memory.buffer;
+  // The kernel reads B in place for fewer than 4 rows when B's rows or (with A's rows) columns are contiguous.
+  const fewRows = (m: number) => m < 4 && (bCol === 1 || (bRow === 1 && aCol === 1));
+  const need = (m: number, n: number) =>
+    (aIn ? 0 : align4(spanOf(m, K, aRow, aCol))) +
+    (bIn ? 0 : align4(spanOf(K, n, bRow, bCol))) +
+    (biasIn ? 0 : align4(n)) +
+    align4(m * n) +
+    (fewRows(m) ? TILE_FLOATS : wasm.scratchBytes(m, n) / 4);
+  const budget = home.scratchFloats;
+  let n = fewRows(M) ? N : Math.min(N, RESIDENT_CHUNK_COLUMNS);
+  for (;;) {
+    if (need(1, n) <= budget) break;
+    if (n <= 8) return null;
+    n = Math.max(8, Math.floor(n / 16) * 8);
+  }
+  // The most rows that fit (need grows with m), a multiple of 4 when the product is cut.
+  let low = 1;
+  let high = M;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (need(mid, n) <= budget) low = mid;
+    else high = mid - 1;
+  }
+  const m = low < M && low >= 4 ? low - (low % 4) : low;
+  return { m, n };
+}
+
+/**
+ * A product with an operand in a resident memory: runs on the module instance
+ * bound to that memory. Operands there are read in place; the others, the bias
+ * and the output go through its scratch area, chunk by chunk. False, with nothing
+ * done, when the product cannot be cut to fit.
+ */
+function gemmResident(wasm: WasmKernel, home: Resident, p: Product): boolean {
+  const chunk = residentChunk(wasm, home, p);
+  if (!chunk) return false;
+  const { out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate } = p;
+  const own = home.memory.buffer;
+  let exports = home.instances.get(wasm.module);
+  if (!exports) {
+    exports = instantiate(wasm.module, home.memory);
+    home.instances.set(wasm.module, exports);
+  }
+  const { heap } = home;
+  for (let n0 = 0; n0 < N; n0 += chunk.n) {
+    const nc = Math.min(chunk.n, N - n0);
+    for (let m0 = 0; m0 < M; m0 += chunk.m) {
+      const mc = Math.min(chunk.m, M - m0);
+      let free = home.scratch;
+      // A float offset in scratch for `floats` values, 16-byte aligned.
+      const take = (floats: number) => {
+        const at = free;
+        free += align4(floats);
+        return at;
+      };
+      // Byte address of an operand's first element: in place, or copied into scratch.
+      const place = (array: Float32Array, start: number, span: number) => {
+        if (array.buffer === own) return array.byteOffset + start * 4;
+        const at = take(span);
+        heap.set(array.subarray(start, start + span), at);
+        return at * 4;
+      };
+      const aAt = place(a, m0 * aRow, spanOf(mc, K, aRow, aCol));
+      const bAt = place(b, n0 * bCol, spanOf(K, nc, bRow, bCol));
+      const biasAt = bias ? place(bias, n0, nc) : 0;
+      const outAt = take(mc * nc);
+      if (accumulate) {
+        for (let r = 0; r < mc; r++) {
+          const from = (m0 + r) * N + n0;
+          heap.set(out.subarray(from, from + nc), outAt + r * nc);
+        }
+      }
+      // prettier-ignore
+      exports.gemm(
+        outAt * 4, aAt, bAt, biasAt, bias ? 1 : 0,
+        mc, K, nc, aRow, aCol, bRow, bCol, accumulate ? 1 : 0, take(0) * 4,
+      );
+      if (nc === N) out.set(heap.subarray(outAt, outAt + mc * N), m0 * N);
+      else {
+        for (let r = 0; r < mc; r++) out.set(heap.subarray(outAt + r * nc, outAt + (r + 1) * nc), (m0 + r) * N + n0);
+      }
+    }
+  }
+  return true;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type GPTConfig, validateConfig } from './config.ts';
+import { kernelFloats, RESIDENT_MIN_BYTES } from './gemm.ts';
 import { Random } from './random.ts';
 
 /**
@@ -92,10 +93,14 @@ export function parameterLayout(config: GPTConfig): {
   return { offsets, sizes, total };
 }
 
-/** Wraps `data` (or a fresh zeroed buffer) with named views. */
+/**
+ * Wraps `data` (or a fresh zeroed buffer) with named views. A fresh buffer of
+ * RESIDENT_MIN_BYTES or more (GPT-2 small's 498 MB) is made in kernel memory
+ * (kernelFloats in gemm.ts), where the matrix multiply reads the weights in place.
+ */
 export function createParameters(config: GPTConfig, data?: Float32Array): ParameterTensors {
   const { offsets, sizes, total } = parameterLayout(config);
-  const buffer = data ?? new Float32Array(total);
+  const buffer = data ?? (total * 4 >= RESIDENT_MIN_BYTES ? kernelFloats(total) : new Float32Array(total));
   if (buffer.length !== total) {
     throw new Error(`parameter buffer has ${buffer.length} floats, config needs ${total}`);
   }

@@ -21,6 +21,8 @@ async function compile(sources: Record<string, string>, relaxed: boolean): Promi
     shrinkLevel: 0,
     noAssert: true,
     runtime: 'stub',
+    // The memory comes from outside: a growing one for copied operands, and one per block of weights (../gemm.ts).
+    importMemory: true,
     enable: relaxed ? ['simd', 'relaxed-simd'] : ['simd'],
   });
   if (result.error || !result.binary) {
