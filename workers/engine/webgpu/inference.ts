@@ -12,6 +12,7 @@ import type { ActivationName } from '../model.ts';
 import { cachedAttention, encoderBlocks, layernormRow, matvec, unembedRow } from './decode.ts';
 import { attentionForward, layernormForward, matmulForward, matmulGeluForward, residualForward } from './forward.ts';
 import { gemm, rowMajor, transposed } from './matmul.ts';
+import { layerStep, layerStepFits } from './layer-step.ts';
 import { type Dispatch, type GPUTensor, offsetBy, type Program } from './program.ts';
 import type { GPUWeights, RowBlock } from './weights.ts';
 
@@ -112,7 +113,8 @@ export const FUSED_NORM_WIDTH = 256;
 /**
  * One cached step: the token and position in `step`, every activation one row
  * (`act` at row 0; `att` [NH, blockSize] scratch), its keys and values written
- * to the caches' row at the position, logits [V] at the end.
+ * to the caches' row at the position, logits [V] at the end. A small model
+ * runs each layer in one dispatch (layer-step.ts) on `stepScratch`.
  */
 export function stepDispatches(
   p: Program,
@@ -123,8 +125,18 @@ export function stepDispatches(
   step: GPUTensor,
   qkvCache: readonly GPUBuffer[],
   logits: GPUTensor,
+  stepScratch: GPUBuffer,
 ): Dispatch[] {
   const { nLayer: L, nHead: NH, nEmbd: C, blockSize } = config;
+  const lnf = { weight: weights.param('lnfw'), bias: weights.param('lnfb') };
+  if (layerStepFits(config, weights.layers, FUSED_NORM_WIDTH)) {
+    // A layer per dispatch; the residual row lives at the start of the step scratch.
+    return [
+      ...encoderBlocks(p, stepScratch, step, weights.rowBlocks('wte'), weights.param('wpe'), 1, C, true),
+      ...weights.layers!.map((layer, l) => layerStep(p, config, layer, stepScratch, qkvCache[l]!, att, step)),
+      ...unembedRow(p, logits, stepScratch, weights.rowBlocks('unembedding'), C, step, lnf),
+    ];
+  }
   const fused = C <= FUSED_NORM_WIDTH;
   const a = (name: ActivationName) => act(name, 0);
   const dispatches = encoderBlocks(p, a('encoded'), step, weights.rowBlocks('wte'), weights.param('wpe'), 1, C, true);
@@ -156,8 +168,8 @@ export function stepDispatches(
       matvec(p, a('residual3'), a('fchGelu'), w('fcprojw'), 4 * C, C, step, { bias: w('fcprojb'), add: a('residual2') }),
     );
   }
-  const lnf = normed('lnf', a('residual3'), weights.param('lnfw'), weights.param('lnfb'));
-  dispatches.push(...unembedRow(p, logits, lnf.input, weights.rowBlocks('unembedding'), C, step, lnf.norm));
+  const final = normed('lnf', a('residual3'), lnf.weight, lnf.bias);
+  dispatches.push(...unembedRow(p, logits, final.input, weights.rowBlocks('unembedding'), C, step, final.norm));
   return dispatches;
 }
 

@@ -40,6 +40,7 @@ import {
   unembedForward,
 } from './forward.ts';
 import { type ActivationAccessor, forwardBody, rowsOn, stepDispatches, unembedRows } from './inference.ts';
+import { stepScratchLayout } from './layer-step.ts';
 import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
 import { Readback } from './readback.ts';
 import { floatsWithin, GPUWeights } from './weights.ts';
@@ -139,6 +140,8 @@ export class GPUModel {
   private captured: Partial<Record<ActivationName, GPUBuffer>> | null = null;
   /** [logitRows, V] */
   private readonly logits: GPUBuffer;
+  /** The rows a step works on when it runs a layer per dispatch (layer-step.ts). */
+  private readonly stepScratch: GPUBuffer;
   private readonly readback: Readback;
   private readonly forwards = new Map<string, Dispatch[]>();
   private readonly unembeddings = new Map<string, Dispatch[]>();
@@ -185,6 +188,7 @@ export class GPUModel {
       ]),
     );
     this.logits = buffer(this.logitRows * V, 'logits');
+    this.stepScratch = buffer(stepScratchLayout(C).floats, 'step scratch');
     this.readback = new Readback(ctx.device);
   }
 
@@ -380,7 +384,9 @@ export class GPUModel {
         this.readback.add(encoder, block.buffer, (id - block.firstRow) * C, C, tokenEmbedding, t * C);
       });
       const positionEmbedding = new Float32Array(T * C);
-      this.readback.add(encoder, this.weights.param('wpe'), 0, T * C, positionEmbedding);
+      const wpe = this.weights.param('wpe');
+      const [wpeBuffer, wpeOffset] = 'buffer' in wpe ? [wpe.buffer, wpe.offset] : [wpe, 0];
+      this.readback.add(encoder, wpeBuffer, wpeOffset, T * C, positionEmbedding);
       const shapes = activationShapes(this.config, 1, T);
       const mask = causalMask(NH, T);
       const layers = Array.from({ length: L }, (_, l) => {
@@ -423,6 +429,7 @@ export class GPUModel {
       this.step,
       this.qkvCache,
       this.logits,
+      this.stepScratch,
     );
     this.program.encode(encoder, this.stepList);
     this.readback.begin(V);

@@ -12,7 +12,7 @@
 
 import type { GPTConfig } from '../config.ts';
 import { PARAMETER_NAMES, type ParameterName, parameterLayout, parameterShapes } from '../params.ts';
-import type { Program } from './program.ts';
+import { type GPUTensor, offsetBy, type Program } from './program.ts';
 
 /** Rows firstRow .. firstRow + rows of a [rows, C] matrix, in a buffer of their own. */
 export interface RowBlock {
@@ -21,9 +21,10 @@ export interface RowBlock {
   rows: number;
 }
 
-/** One buffer's share of the flat layout: `floats` floats from flat offset `from`. */
+/** One buffer's share of the flat layout: `floats` floats from flat offset `from`, at float `at` of the buffer. */
 interface Piece {
   buffer: GPUBuffer;
+  at: number;
   from: number;
   floats: number;
 }
@@ -38,11 +39,19 @@ const VOCABULARY_ROWS: readonly ParameterName[] = ['wte', 'lmHead'];
  */
 export const floatsWithin = (limit: number, alignment: number): number => Math.floor((limit - alignment) / 4);
 
+/** One layer's tensors side by side in one buffer: where each starts, in floats. */
+export interface LayerBuffer {
+  buffer: GPUBuffer;
+  offsets: Partial<Record<ParameterName, number>>;
+}
+
 export class GPUWeights {
   readonly config: GPTConfig;
   readonly total: number;
-  /** Per name: one buffer per layer for per-layer tensors, else one (or none when empty). */
-  private readonly tensors = new Map<ParameterName, GPUBuffer[]>();
+  /** Per layer, its tensors in one buffer (when one layer fits a binding, as GPT-2 small's 28 MB do). */
+  readonly layers: LayerBuffer[] | null;
+  /** Per name: one tensor per layer for per-layer tensors, else one (none when empty). */
+  private readonly tensors = new Map<ParameterName, GPUTensor[]>();
   private readonly blocks = new Map<ParameterName, RowBlock[]>();
   private readonly pieces: Piece[] = [];
 
@@ -54,12 +63,34 @@ export class GPUWeights {
     this.total = total;
     const shapes = parameterShapes(config);
     const most = floatsWithin(limit, p.device.limits.minStorageBufferOffsetAlignment);
-    const make = (floats: number, from: number, label: string): GPUBuffer => {
+    const make = (floats: number, label: string): GPUBuffer => {
       if (floats > most) {
         throw new Error(`${label} (${4 * floats} bytes) does not fit one GPU binding of at most ${limit} bytes`);
       }
-      const buffer = p.buffer(4 * floats, label);
-      this.pieces.push({ buffer, from, floats });
+      return p.buffer(4 * floats, label);
+    };
+    const perLayer = PARAMETER_NAMES.filter(
+      (name) => sizes[name] > 0 && !VOCABULARY_ROWS.includes(name) && name !== 'wpe' && shapes[name].length > 1,
+    );
+    const layerFloats = perLayer.reduce((sum, name) => sum + sizes[name] / L, 0);
+    this.layers =
+      layerFloats <= most
+        ? Array.from({ length: L }, (_, l) => {
+            const buffer = make(layerFloats, `layer ${l}`);
+            const layerOffsets: Partial<Record<ParameterName, number>> = {};
+            let at = 0;
+            for (const name of perLayer) {
+              const each = sizes[name] / L;
+              layerOffsets[name] = at;
+              this.pieces.push({ buffer, at, from: offsets[name] + l * each, floats: each });
+              at += each;
+            }
+            return { buffer, offsets: layerOffsets };
+          })
+        : null;
+    const own = (floats: number, from: number, label: string): GPUBuffer => {
+      const buffer = make(floats, label);
+      this.pieces.push({ buffer, at: 0, from, floats });
       return buffer;
     };
     for (const name of PARAMETER_NAMES) {
@@ -72,27 +103,32 @@ export class GPUWeights {
         const blocks: RowBlock[] = [];
         for (let first = 0; first < rows; first += rowsEach) {
           const count = Math.min(rowsEach, rows - first);
-          const buffer = make(count * C, offsets[name] + first * C, `${name} rows ${first}..${first + count - 1}`);
+          const buffer = own(count * C, offsets[name] + first * C, `${name} rows ${first}..${first + count - 1}`);
           blocks.push({ buffer, firstRow: first, rows: count });
         }
         this.blocks.set(name, blocks);
-      } else if (shapes[name].length > 1 && shapes[name][0] === L && name !== 'wpe') {
+      } else if (perLayer.includes(name)) {
         const each = size / L;
+        const layers = this.layers;
         this.tensors.set(
           name,
-          Array.from({ length: L }, (_, l) => make(each, offsets[name] + l * each, `${name} layer ${l}`)),
+          Array.from({ length: L }, (_, l) =>
+            layers
+              ? offsetBy(layers[l]!.buffer, layers[l]!.offsets[name]!)
+              : own(each, offsets[name] + l * each, `${name} layer ${l}`),
+          ),
         );
       } else {
-        this.tensors.set(name, [make(size, offsets[name], name)]);
+        this.tensors.set(name, [own(size, offsets[name], name)]);
       }
     }
   }
 
   /** Layer `layer`'s tensor `name` (tensors not per layer: layer 0). Not for wte and lmHead: see rowBlocks. */
-  param(name: ParameterName, layer = 0): GPUBuffer {
-    const buffer = this.tensors.get(name)?.[layer];
-    if (!buffer) throw new Error(`no GPU tensor ${name} for layer ${layer}`);
-    return buffer;
+  param(name: ParameterName, layer = 0): GPUTensor {
+    const tensor = this.tensors.get(name)?.[layer];
+    if (!tensor) throw new Error(`no GPU tensor ${name} for layer ${layer}`);
+    return tensor;
   }
 
   /** The row blocks of wte, or of the unembedding (wte when tied, lmHead otherwise). */
@@ -105,8 +141,9 @@ export class GPUWeights {
     if (data.length !== this.total) {
       throw new Error(`parameter buffer has ${data.length} floats, config needs ${this.total}`);
     }
-    for (const { buffer, from, floats } of this.pieces)
-      queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>, from, floats);
+    for (const { buffer, at, from, floats } of this.pieces) {
+      queue.writeBuffer(buffer, 4 * at, data as Float32Array<ArrayBuffer>, from, floats);
+    }
   }
 
   /** Records copies of a flat parameter buffer on the GPU (params.ts layout) into the pieces. */
@@ -115,11 +152,8 @@ export class GPUWeights {
     if (source.size < bytes) {
       throw new Error(`a parameter buffer of ${source.size} bytes is smaller than the ${bytes} this model needs`);
     }
-    for (const { buffer, from, floats } of this.pieces) encoder.copyBufferToBuffer(source, 4 * from, buffer, 0, 4 * floats);
-  }
-
-  /** The largest piece, in bytes. */
-  get largestBytes(): number {
-    return Math.max(...this.pieces.map((piece) => 4 * piece.floats));
+    for (const { buffer, at, from, floats } of this.pieces) {
+      encoder.copyBufferToBuffer(source, 4 * from, buffer, 4 * at, 4 * floats);
+    }
   }
 }
