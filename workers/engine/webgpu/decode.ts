@@ -373,7 +373,8 @@ const STEP_ATTEND = perIndexKernel(
 /**
  * Attention of the step's query against the cached keys and values of one
  * layer (qkv [blockSize, 3C], the step's own row included): out [C], with
- * `att` [NH, blockSize] as scratch for the scores and weights.
+ * `att` [NH, blockSize] as scratch for the scores. Two dispatches: the scores,
+ * then the softmax folded into the weighted sum of the values.
  */
 export function cachedAttention(
   p: Program,

@@ -12,7 +12,7 @@ import type { ActivationName } from '../model.ts';
 import { cachedAttention, encoderBlocks, layernormRow, matvec, unembedRow } from './decode.ts';
 import { attentionForward, layernormForward, matmulForward, matmulGeluForward, residualForward } from './forward.ts';
 import { gemm, rowMajor, transposed } from './matmul.ts';
-import { layerStep, layerStepFits } from './layer-step.ts';
+import { layerStep, layerStepFits, stepScratchLayout, wholeStep } from './layer-step.ts';
 import { type Dispatch, type GPUTensor, offsetBy, type Program } from './program.ts';
 import type { GPUWeights, RowBlock } from './weights.ts';
 
@@ -31,7 +31,7 @@ export function forwardBody(
   act: ActivationAccessor,
   weights: GPUWeights,
   inputs: GPUTensor,
-  qkvCache: readonly GPUBuffer[],
+  qkvCache: readonly GPUTensor[],
   futureScores: boolean,
 ): Dispatch[] {
   const { nLayer: L, nHead: NH, nEmbd: C } = config;
@@ -102,19 +102,21 @@ export function unembedRows(
 }
 
 /**
- * Widths up to which a step LayerNorms inside the product that follows (each
- * invocation recomputing the row's statistics) instead of in a dispatch of its
- * own: on a small model a dispatch costs more than the work (nano-cpu's step
- * on SwiftShader: 26 dispatches instead of 35), on a wide one the recomputation
- * would cost more.
+ * Widths up to which a step runs a layer (or all of it) in one workgroup
+ * (layer-step.ts), or, where that cannot run (widths not multiples of 4),
+ * LayerNorms inside the product that follows (each invocation recomputing the
+ * row's statistics) instead of in a dispatch of its own: on a small model a
+ * dispatch costs more than the work, on a wide one the work is too much for
+ * one workgroup, or the recomputation costs more than a dispatch.
  */
 export const FUSED_NORM_WIDTH = 256;
 
 /**
  * One cached step: the token and position in `step`, every activation one row
  * (`act` at row 0; `att` [NH, blockSize] scratch), its keys and values written
- * to the caches' row at the position, logits [V] at the end. A small model
- * runs each layer in one dispatch (layer-step.ts) on `stepScratch`.
+ * to the caches' row at the position, logits [V] at the end (where: the
+ * second value returned, a buffer and a float offset). A small model runs the
+ * whole step, or each layer, in one dispatch (layer-step.ts) on `stepScratch`.
  */
 export function stepDispatches(
   p: Program,
@@ -123,19 +125,22 @@ export function stepDispatches(
   att: GPUTensor,
   weights: GPUWeights,
   step: GPUTensor,
-  qkvCache: readonly GPUBuffer[],
-  logits: GPUTensor,
+  qkvCache: readonly GPUTensor[],
+  logits: GPUBuffer,
   stepScratch: GPUBuffer,
-): Dispatch[] {
-  const { nLayer: L, nHead: NH, nEmbd: C, blockSize } = config;
+): { dispatches: Dispatch[]; logits: [GPUBuffer, number] } {
+  const { nLayer: L, nHead: NH, nEmbd: C, blockSize, vocabSize: V } = config;
   const lnf = { weight: weights.param('lnfw'), bias: weights.param('lnfb') };
   if (layerStepFits(config, weights.layers, FUSED_NORM_WIDTH)) {
+    const whole = wholeStep(p, config, weights, stepScratch, qkvCache, att, step);
+    if (whole) return { dispatches: [whole], logits: [stepScratch, stepScratchLayout(C, V).logits] };
     // A layer per dispatch; the residual row lives at the start of the step scratch.
-    return [
+    const dispatches = [
       ...encoderBlocks(p, stepScratch, step, weights.rowBlocks('wte'), weights.param('wpe'), 1, C, true),
       ...weights.layers!.map((layer, l) => layerStep(p, config, layer, stepScratch, qkvCache[l]!, att, step)),
       ...unembedRow(p, logits, stepScratch, weights.rowBlocks('unembedding'), C, step, lnf),
     ];
+    return { dispatches, logits: [logits, 0] };
   }
   const fused = C <= FUSED_NORM_WIDTH;
   const a = (name: ActivationName) => act(name, 0);
@@ -170,7 +175,7 @@ export function stepDispatches(
   }
   const final = normed('lnf', a('residual3'), lnf.weight, lnf.bias);
   dispatches.push(...unembedRow(p, logits, final.input, weights.rowBlocks('unembedding'), C, step, final.norm));
-  return dispatches;
+  return { dispatches, logits: [logits, 0] };
 }
 
 /** `tensor` moved on by `rows` rows of `width` floats. */

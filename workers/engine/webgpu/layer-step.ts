@@ -1,22 +1,26 @@
 /**
- * A whole layer of a cached step in one dispatch, for small models: one
- * workgroup runs the layer's phases (LayerNorm, qkv, scores, softmax, weighted
- * values, projection, LayerNorm, MLP) one after the other, with barriers
- * between them instead of dispatches. On SwiftShader (the software adapter in
- * tests) a dispatch costs about as much as 15 barriers, and a small model's
- * step is mostly dispatches: nano-cpu's step goes from 26 dispatches to 6.
- * A wide model's layer is more work than one workgroup should do: it takes the
- * dispatch per product path (inference.ts stepDispatches).
+ * A cached step of a small model in one dispatch per layer, or in one
+ * dispatch for the whole step: one workgroup runs the phases (embedding,
+ * then per layer LayerNorm, qkv, scores, softmax, weighted values,
+ * projection, LayerNorm, MLP, then the final LayerNorm and the logits) one
+ * after the other, with barriers between them instead of dispatches. On
+ * SwiftShader (the software adapter in tests) a dispatch costs about as much
+ * as 15 barriers, and a small model's step was mostly dispatches: nano-cpu's
+ * step went from 26 dispatches to 6 (a layer each), then to 1. A wide model's
+ * layer is more work than one workgroup should do: it keeps a dispatch per
+ * product (inference.ts stepDispatches).
  *
- * Needs the layer's weights in one buffer (weights.ts LayerBuffer) and every
- * width a multiple of 4 (C and the head size): everything is read as vec4s.
+ * Needs each layer's weights in one buffer (weights.ts LayerBuffer; for the
+ * whole step all layers and the final LayerNorm in one, the qkv caches in one,
+ * and the embedding and unembedding one block each) and every width a
+ * multiple of 4 (C and the head size): everything is read as vec4s.
  */
 
 import type { GPTConfig } from '../config.ts';
 import type { ParameterName } from '../params.ts';
 import { geluWGSL } from './matmul.ts';
 import { type Dispatch, type GPUTensor, type Program, uniforms } from './program.ts';
-import type { LayerBuffer } from './weights.ts';
+import type { GPUWeights, LayerBuffer } from './weights.ts';
 
 /** The layer's tensors, in the order of the uniforms that say where each starts. */
 const LAYER_TENSORS = [
@@ -34,8 +38,16 @@ const LAYER_TENSORS = [
   'fcprojb',
 ] as const satisfies readonly ParameterName[];
 
-/** The step scratch [8C]: where each row starts, in floats. The residual stream `x` is updated in place. */
-export const stepScratchLayout = (C: number) => ({ x: 0, ln: C, x2: 2 * C, atty: 3 * C, fc: 4 * C, floats: 8 * C });
+/** The step scratch: where each row starts, in floats (logits only for a whole step). The residual stream `x` is updated in place. */
+export const stepScratchLayout = (C: number, V: number) => ({
+  x: 0,
+  ln: C,
+  x2: 2 * C,
+  atty: 3 * C,
+  fc: 4 * C,
+  logits: 8 * C,
+  floats: 8 * C + 4 * Math.ceil(V / 4),
+});
 
 /**
  * Invocations of the one workgroup. SwiftShader runs a workgroup's invocations on one
@@ -48,12 +60,19 @@ const WORKGROUP = 32;
 export const layerStepFits = (config: GPTConfig, layers: LayerBuffer[] | null, maxWidth: number): boolean =>
   layers !== null && config.nEmbd <= maxWidth && config.nEmbd % 4 === 0 && (config.nEmbd / config.nHead) % 4 === 0;
 
-const layerStepWGSL = (uniformBlock: string): string => /* wgsl */ `
+/**
+ * WGSL of a layer step (`whole` false: one layer, at the offsets the uniforms
+ * give) or of a whole step (`whole`: the embedding, every layer, the final
+ * LayerNorm and the logits, into the scratch at u.logits).
+ */
+const stepWGSL = (uniformBlock: string, whole: boolean, tied: boolean): string => /* wgsl */ `
 @group(0) @binding(0) var<storage, read> w: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> qkv: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> s: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> att: array<f32>;
 @group(0) @binding(4) var<storage, read> step: array<i32>;
+${whole ? '@group(0) @binding(5) var<storage, read> wte: array<vec4f>;\n@group(0) @binding(6) var<storage, read> wpe: array<vec4f>;' : ''}
+${whole && !tied ? '@group(0) @binding(7) var<storage, read> unembedding: array<vec4f>;' : ''}
 ${uniformBlock}
 ${geluWGSL('vec4f')}
 const WG = ${WORKGROUP}u;
@@ -93,23 +112,22 @@ fn product(input: u32, K4: u32, weight: u32, N4: u32, n: u32) -> vec4f {
   return acc;
 }
 
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(local_invocation_index) lid: u32) {
+// One layer on the residual row s[u.x], its weights \`base\` vec4s after layer 0's, its cache from qkv[cache].
+fn layer(lid: u32, base: u32, cache: u32, position: u32) {
   let C4 = u.C4;
-  let position = u32(step[u.stepOff + 1u]);
   let keys = position + 1u;
-  let row = u.qkvOff + position * 3u * C4;
+  let row = cache + position * 3u * C4;
 
-  layernorm(lid, u.x, u.ln1w, u.ln1b);
+  layernorm(lid, u.x, base + u.ln1w, base + u.ln1b);
   // This position's query, key and value, into its row of the cache.
-  for (var n = lid; n < 3u * C4; n += WG) { qkv[row + n] = w[u.qkvb + n] + product(u.ln, C4, u.qkvw, 3u * C4, n); }
+  for (var n = lid; n < 3u * C4; n += WG) { qkv[row + n] = w[base + u.qkvb + n] + product(u.ln, C4, base + u.qkvw, 3u * C4, n); }
   phaseDone();
   // Its query against every cached key, head by head.
   for (var i = lid; i < u.NH * keys; i += WG) {
     let h = i / keys;
     let j = i % keys;
     let q = row + h * u.hs4;
-    let k = u.qkvOff + j * 3u * C4 + C4 + h * u.hs4;
+    let k = cache + j * 3u * C4 + C4 + h * u.hs4;
     var d = 0.0;
     for (var e = 0u; e < u.hs4; e++) { d += dot(qkv[q + e], qkv[k + e]); }
     att[u.attOff + h * u.T + j] = d * u.scale;
@@ -128,18 +146,95 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var c = lid; c < C4; c += WG) {
     let r = u.attOff + (c / u.hs4) * u.T;
     var acc = vec4f(0.0);
-    var at = u.qkvOff + 2u * C4 + c;
+    var at = cache + 2u * C4 + c;
     for (var j = 0u; j < keys; j++) { acc += att[r + j] * qkv[at]; at += 3u * C4; }
     s[u.atty + c] = acc;
   }
   phaseDone();
-  for (var n = lid; n < C4; n += WG) { s[u.x2 + n] = s[u.x + n] + w[u.attprojb + n] + product(u.atty, C4, u.attprojw, C4, n); }
+  for (var n = lid; n < C4; n += WG) {
+    s[u.x2 + n] = s[u.x + n] + w[base + u.attprojb + n] + product(u.atty, C4, base + u.attprojw, C4, n);
+  }
   phaseDone();
-  layernorm(lid, u.x2, u.ln2w, u.ln2b);
-  for (var n = lid; n < 4u * C4; n += WG) { s[u.fc + n] = gelu(w[u.fcb + n] + product(u.ln, C4, u.fcw, 4u * C4, n)); }
+  layernorm(lid, u.x2, base + u.ln2w, base + u.ln2b);
+  for (var n = lid; n < 4u * C4; n += WG) { s[u.fc + n] = gelu(w[base + u.fcb + n] + product(u.ln, C4, base + u.fcw, 4u * C4, n)); }
   phaseDone();
-  for (var n = lid; n < C4; n += WG) { s[u.x + n] = s[u.x2 + n] + w[u.fcprojb + n] + product(u.fc, 4u * C4, u.fcprojw, C4, n); }
+  for (var n = lid; n < C4; n += WG) {
+    s[u.x + n] = s[u.x2 + n] + w[base + u.fcprojb + n] + product(u.fc, 4u * C4, base + u.fcprojw, C4, n);
+  }
+}
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let position = u32(step[u.stepOff + 1u]);
+${
+  whole
+    ? /* wgsl */ `
+  let token = u32(step[u.stepOff]);
+  for (var c = lid; c < u.C4; c += WG) { s[u.x + c] = wte[token * u.C4 + c] + wpe[u.wpeOff + position * u.C4 + c]; }
+  phaseDone();
+  for (var l = 0u; l < u.L; l++) {
+    layer(lid, l * u.layerStride, u.qkvOff + l * u.cacheStride, position);
+    phaseDone();
+  }
+  layernorm(lid, u.x, u.lnfw, u.lnfb);
+  // Logits 4v..4v+3 (those past V are 0) against the unembedding's rows.
+  for (var v = lid; v < (u.V + 3u) / 4u; v += WG) {
+    var logits = vec4f(0.0);
+    for (var j = 0u; j < 4u; j++) {
+      let r = min(4u * v + j, u.V - 1u) * u.C4;
+      var d = 0.0;
+      for (var c = 0u; c < u.C4; c++) { d += dot(s[u.ln + c], ${tied ? 'wte' : 'unembedding'}[r + c]); }
+      logits[j] = select(0.0, d, 4u * v + j < u.V);
+    }
+    s[u.logits + v] = logits;
+  }`
+    : /* wgsl */ `
+  layer(lid, 0u, u.qkvOff, position);`
+}
 }`;
+
+/** Uniforms both kernels declare (the layer kernel leaves the whole step's at 0). */
+function stepUniforms(
+  config: GPTConfig,
+  layer: LayerBuffer,
+  bound: { offset: number }[],
+  whole: Partial<Record<'L' | 'layerStride' | 'cacheStride' | 'lnfw' | 'lnfb' | 'wpeOff' | 'V' | 'logits', number>> = {},
+) {
+  const { nEmbd: C, nHead: NH, blockSize } = config;
+  const hs = C / NH;
+  const layout = stepScratchLayout(C, config.vocabSize);
+  const vec4 = (floats: number) => {
+    if (floats % 4 !== 0) throw new Error('a step reads vec4s: offsets must be multiples of 4 floats');
+    return floats / 4;
+  };
+  return uniforms(
+    bound.length,
+    {
+      C4: C / 4,
+      NH,
+      hs4: hs / 4,
+      T: blockSize,
+      ...Object.fromEntries(LAYER_TENSORS.map((name) => [name, vec4(layer.offsets[name]!)])),
+      qkvOff: vec4(bound[1]!.offset),
+      stepOff: bound[4]!.offset,
+      attOff: bound[3]!.offset,
+      x: vec4(layout.x),
+      ln: vec4(layout.ln),
+      x2: vec4(layout.x2),
+      atty: vec4(layout.atty),
+      fc: vec4(layout.fc),
+      L: whole.L ?? 1,
+      layerStride: whole.layerStride ?? 0,
+      cacheStride: whole.cacheStride ?? 0,
+      lnfw: whole.lnfw ?? 0,
+      lnfb: whole.lnfb ?? 0,
+      wpeOff: whole.wpeOff ?? 0,
+      V: whole.V ?? 0,
+      logits: whole.logits ?? 0,
+    },
+    { scale: 1 / Math.sqrt(hs) },
+  );
+}
 
 /**
  * Layer `layer` of a cached step in one dispatch: reads the residual row at
@@ -150,39 +245,92 @@ fn main(@builtin(local_invocation_index) lid: u32) {
 export function layerStep(
   p: Program,
   config: GPTConfig,
-  weights: LayerBuffer,
+  layer: LayerBuffer,
   scratch: GPUBuffer,
-  qkvCache: GPUBuffer,
+  qkvCache: GPUTensor,
   att: GPUTensor,
   step: GPUTensor,
 ): Dispatch {
   const { nEmbd: C, nHead: NH, blockSize } = config;
-  const hs = C / NH;
-  const bound = [p.bind(weights.buffer), p.bind(qkvCache), p.bind(scratch), p.bind(att, NH * blockSize), p.bind(step, 2)];
-  if (bound.slice(0, 3).some((b) => b.offset !== 0)) throw new Error('a layer step binds whole buffers');
-  const layout = stepScratchLayout(C);
-  const vec4 = (floats: number) => floats / 4;
-  const tensorOffsets = Object.fromEntries(LAYER_TENSORS.map((name) => [name, vec4(weights.offsets[name]!)]));
-  const u = uniforms(
-    bound.length,
-    {
-      C4: C / 4,
-      NH,
-      hs4: hs / 4,
-      T: blockSize,
-      ...tensorOffsets,
-      qkvOff: 0,
-      stepOff: bound[4]!.offset,
-      attOff: bound[3]!.offset,
-      x: vec4(layout.x),
-      ln: vec4(layout.ln),
-      x2: vec4(layout.x2),
-      atty: vec4(layout.atty),
-      fc: vec4(layout.fc),
-    },
-    { scale: 1 / Math.sqrt(hs) },
+  const bound = [
+    p.bind(layer.buffer),
+    p.bind(qkvCache, blockSize * 3 * C),
+    p.bind(scratch),
+    p.bind(att, NH * blockSize),
+    p.bind(step, 2),
+  ];
+  if (bound[0]!.offset !== 0 || bound[2]!.offset !== 0) throw new Error('a layer step binds whole buffers');
+  const u = stepUniforms(config, layer, bound);
+  const pipeline = p.pipeline('layer step', () => stepWGSL(u.wgsl(), false, true));
+  return p.dispatch(
+    pipeline,
+    bound.map((b) => b.binding),
+    u.data,
+    [1, 1, 1],
   );
-  const pipeline = p.pipeline('layer step', () => layerStepWGSL(u.wgsl()));
+}
+
+/** Logits computed inside a whole step: at most this many multiply-adds (V × C) in its one workgroup. */
+const WHOLE_STEP_UNEMBEDDING = 2 ** 20;
+
+/**
+ * A whole cached step in one dispatch, for small models whose layers share
+ * one buffer, whose qkv caches share one, and whose embedding and
+ * unembedding are one block each (nano-cpu: 1 dispatch instead of 6): the
+ * logits [V] land in `scratch` at stepScratchLayout's logits. Null where the
+ * model is not such a model.
+ */
+export function wholeStep(
+  p: Program,
+  config: GPTConfig,
+  weights: GPUWeights,
+  scratch: GPUBuffer,
+  qkvCache: readonly GPUTensor[],
+  att: GPUTensor,
+  step: GPUTensor,
+): Dispatch | null {
+  const { nEmbd: C, nHead: NH, nLayer: L, blockSize, vocabSize: V, tied } = config;
+  const wte = weights.rowBlocks('wte');
+  const unembedding = weights.rowBlocks('unembedding');
+  const cache = qkvCache.map((t) => ('buffer' in t ? t : { buffer: t, offset: 0 }));
+  const sharedCache = cache.every((t, l) => t.buffer === cache[0]!.buffer && t.offset === l * blockSize * 3 * C);
+  if (
+    !weights.shared ||
+    !weights.layers ||
+    wte.length !== 1 ||
+    unembedding.length !== 1 ||
+    !sharedCache ||
+    V * C > WHOLE_STEP_UNEMBEDDING
+  ) {
+    return null;
+  }
+  const wpe = weights.param('wpe');
+  const bound = [
+    p.bind(weights.shared.buffer),
+    p.bind(cache[0]!.buffer),
+    p.bind(scratch),
+    p.bind(att, NH * blockSize),
+    p.bind(step, 2),
+    p.bind(wte[0]!.buffer),
+    p.bind(wpe),
+    ...(tied ? [] : [p.bind(unembedding[0]!.buffer)]),
+  ];
+  if ([0, 1, 2, 5, 7].some((i) => (bound[i]?.offset ?? 0) !== 0)) throw new Error('a whole step binds whole buffers');
+  const lnf = (name: 'lnfw' | 'lnfb') => {
+    const t = weights.param(name);
+    return ('buffer' in t ? t.offset : 0) / 4;
+  };
+  const u = stepUniforms(config, weights.layers[0]!, bound, {
+    L,
+    layerStride: weights.shared.layerFloats / 4,
+    cacheStride: (blockSize * 3 * C) / 4,
+    lnfw: lnf('lnfw'),
+    lnfb: lnf('lnfb'),
+    wpeOff: bound[6]!.offset / 4,
+    V,
+    logits: stepScratchLayout(C, V).logits / 4,
+  });
+  const pipeline = p.pipeline(`whole step${tied ? '' : ' untied'}`, () => stepWGSL(u.wgsl(), true, tied));
   return p.dispatch(
     pipeline,
     bound.map((b) => b.binding),

@@ -132,8 +132,8 @@ export class GPUModel {
   /** int32 [token, position] of a cached step. */
   private readonly step: GPUBuffer;
   private readonly stepData = new Int32Array(2);
-  /** Per layer [blockSize, 3C]: the queries, keys and values of the positions cached. */
-  private readonly qkvCache: GPUBuffer[];
+  /** Per layer [blockSize, 3C]: the queries, keys and values of the positions cached (one buffer when they fit). */
+  private readonly qkvCache: GPUTensor[];
   /** One layer's activations for blockSize tokens, reused by every layer (qkv lives in the cache). */
   private readonly scratch: Partial<Record<ActivationName, GPUBuffer>>;
   /** The captured activations stacked over layers for captureLength tokens, made at the first capture. */
@@ -145,7 +145,8 @@ export class GPUModel {
   private readonly readback: Readback;
   private readonly forwards = new Map<string, Dispatch[]>();
   private readonly unembeddings = new Map<string, Dispatch[]>();
-  private stepList: Dispatch[] | null = null;
+  /** A step's dispatches, and where its logits [V] land. */
+  private stepList: ReturnType<typeof stepDispatches> | null = null;
   /** A step has run without an error. */
   private stepChecked = false;
   /** The tokens (from position 0) whose queries, keys and values the cache holds. */
@@ -179,7 +180,11 @@ export class GPUModel {
     this.inputs = buffer(blockSize, 'tokens');
     this.tokens = new Int32Array(blockSize);
     this.step = buffer(2, 'step');
-    this.qkvCache = Array.from({ length: L }, (_, l) => buffer(blockSize * 3 * C, `qkv cache, layer ${l}`));
+    const cacheFloats = blockSize * 3 * C;
+    const sharedCache = L * cacheFloats <= most ? buffer(L * cacheFloats, 'qkv cache') : null;
+    this.qkvCache = Array.from({ length: L }, (_, l) =>
+      sharedCache ? offsetBy(sharedCache, l * cacheFloats) : buffer(cacheFloats, `qkv cache, layer ${l}`),
+    );
     const shapes = activationShapes({ ...config, nLayer: 1 }, 1, blockSize);
     this.scratch = Object.fromEntries(
       ACTIVATION_NAMES.filter((name) => name !== 'qkv' && name !== 'logits').map((name) => [
@@ -188,7 +193,7 @@ export class GPUModel {
       ]),
     );
     this.logits = buffer(this.logitRows * V, 'logits');
-    this.stepScratch = buffer(stepScratchLayout(C).floats, 'step scratch');
+    this.stepScratch = buffer(stepScratchLayout(C, V).floats, 'step scratch');
     this.readback = new Readback(ctx.device);
   }
 
@@ -431,13 +436,17 @@ export class GPUModel {
       this.logits,
       this.stepScratch,
     );
-    this.program.encode(encoder, this.stepList);
+    const {
+      dispatches,
+      logits: [source, offset],
+    } = this.stepList;
+    this.program.encode(encoder, dispatches);
     this.readback.begin(V);
     const logits = new Float32Array(V);
-    this.readback.add(encoder, this.logits, 0, V, logits);
+    this.readback.add(encoder, source, offset, V, logits);
     device.queue.submit([encoder.finish()]);
     this.readbackBytes = this.readback.bytes;
-    this.dispatched = this.stepList.length;
+    this.dispatched = dispatches.length;
     this.computed = 1;
     await this.readback.finish();
     cached.push(token);

@@ -50,6 +50,8 @@ export class GPUWeights {
   readonly total: number;
   /** Per layer, its tensors in one buffer (when one layer fits a binding, as GPT-2 small's 28 MB do). */
   readonly layers: LayerBuffer[] | null;
+  /** When every layer and the final LayerNorm share one buffer: it, and the floats between layers. */
+  readonly shared: { buffer: GPUBuffer; layerFloats: number } | null;
   /** Per name: one tensor per layer for per-layer tensors, else one (none when empty). */
   private readonly tensors = new Map<ParameterName, GPUTensor[]>();
   private readonly blocks = new Map<ParameterName, RowBlock[]>();
@@ -73,12 +75,16 @@ export class GPUWeights {
       (name) => sizes[name] > 0 && !VOCABULARY_ROWS.includes(name) && name !== 'wpe' && shapes[name].length > 1,
     );
     const layerFloats = perLayer.reduce((sum, name) => sum + sizes[name] / L, 0);
+    // Every layer and the final LayerNorm in one buffer when they fit one binding (small models), else a
+    // buffer per layer when one fits (GPT-2 small's layers are 28 MB each).
+    const headFloats = sizes.lnfw + sizes.lnfb;
+    const shared = L * layerFloats + headFloats <= most ? make(L * layerFloats + headFloats, 'layers') : null;
     this.layers =
-      layerFloats <= most
+      shared || layerFloats <= most
         ? Array.from({ length: L }, (_, l) => {
-            const buffer = make(layerFloats, `layer ${l}`);
+            const buffer = shared ?? make(layerFloats, `layer ${l}`);
             const layerOffsets: Partial<Record<ParameterName, number>> = {};
-            let at = 0;
+            let at = shared ? l * layerFloats : 0;
             for (const name of perLayer) {
               const each = sizes[name] / L;
               layerOffsets[name] = at;
@@ -88,6 +94,15 @@ export class GPUWeights {
             return { buffer, offsets: layerOffsets };
           })
         : null;
+    this.shared = shared ? { buffer: shared, layerFloats } : null;
+    if (shared) {
+      let at = L * layerFloats;
+      for (const name of ['lnfw', 'lnfb'] as const) {
+        this.pieces.push({ buffer: shared, at, from: offsets[name], floats: sizes[name] });
+        this.tensors.set(name, [offsetBy(shared, at)]);
+        at += sizes[name];
+      }
+    }
     const own = (floats: number, from: number, label: string): GPUBuffer => {
       const buffer = make(floats, label);
       this.pieces.push({ buffer, at: 0, from, floats });
@@ -118,7 +133,7 @@ export class GPUWeights {
               : own(each, offsets[name] + l * each, `${name} layer ${l}`),
           ),
         );
-      } else {
+      } else if (!this.tensors.has(name)) {
         this.tensors.set(name, [own(size, offsets[name], name)]);
       }
     }
