@@ -65,7 +65,7 @@ export const layerStepFits = (config: GPTConfig, layers: LayerBuffer[] | null, m
  * give) or of a whole step (`whole`: the embedding, every layer, the final
  * LayerNorm and the logits, into the scratch at u.logits).
  */
-const stepWGSL = (uniformBlock: string, whole: boolean, tied: boolean): string => /* wgsl */ `
+const stepWGSL = (uniformBlock: string, whole: boolean, tied: boolean, sizes: StepSizes): string => /* wgsl */ `
 @group(0) @binding(0) var<storage, read> w: array<vec4f>;
 @group(0) @binding(1) var<storage, read_write> qkv: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> s: array<vec4f>;
@@ -76,6 +76,13 @@ ${whole && !tied ? '@group(0) @binding(7) var<storage, read> unembedding: array<
 ${uniformBlock}
 ${geluWGSL('vec4f')}
 const WG = ${WORKGROUP}u;
+// The model's sizes as constants: loops of known length compile to tighter code.
+const C4 = ${sizes.C4}u;
+const NH = ${sizes.NH}u;
+const HS4 = ${sizes.hs4}u;
+const T = ${sizes.T}u;
+const L = ${sizes.L}u;
+const V = ${sizes.V}u;
 var<workgroup> stats: vec2f;
 
 fn phaseDone() {
@@ -88,15 +95,15 @@ fn phaseDone() {
 fn layernorm(lid: u32, source: u32, weight: u32, bias: u32) {
   if (lid == 0u) {
     var sum = vec4f(0.0);
-    for (var c = 0u; c < u.C4; c++) { sum += s[source + c]; }
-    let m = dot(sum, vec4f(1.0)) / f32(4u * u.C4);
+    for (var c = 0u; c < C4; c++) { sum += s[source + c]; }
+    let m = dot(sum, vec4f(1.0)) / f32(4u * C4);
     var squares = vec4f(0.0);
-    for (var c = 0u; c < u.C4; c++) { let d = s[source + c] - m; squares += d * d; }
-    stats = vec2f(m, 1.0 / sqrt(dot(squares, vec4f(1.0)) / f32(4u * u.C4) + 1e-5));
+    for (var c = 0u; c < C4; c++) { let d = s[source + c] - m; squares += d * d; }
+    stats = vec2f(m, 1.0 / sqrt(dot(squares, vec4f(1.0)) / f32(4u * C4) + 1e-5));
   }
   workgroupBarrier();
   let st = stats;
-  for (var c = lid; c < u.C4; c += WG) { s[u.ln + c] = (s[source + c] - st.x) * st.y * w[weight + c] + w[bias + c]; }
+  for (var c = lid; c < C4; c += WG) { s[u.ln + c] = (s[source + c] - st.x) * st.y * w[weight + c] + w[bias + c]; }
   phaseDone();
 }
 
@@ -114,7 +121,6 @@ fn product(input: u32, K4: u32, weight: u32, N4: u32, n: u32) -> vec4f {
 
 // One layer on the residual row s[u.x], its weights \`base\` vec4s after layer 0's, its cache from qkv[cache].
 fn layer(lid: u32, base: u32, cache: u32, position: u32) {
-  let C4 = u.C4;
   let keys = position + 1u;
   let row = cache + position * 3u * C4;
 
@@ -123,18 +129,18 @@ fn layer(lid: u32, base: u32, cache: u32, position: u32) {
   for (var n = lid; n < 3u * C4; n += WG) { qkv[row + n] = w[base + u.qkvb + n] + product(u.ln, C4, base + u.qkvw, 3u * C4, n); }
   phaseDone();
   // Its query against every cached key, head by head.
-  for (var i = lid; i < u.NH * keys; i += WG) {
+  for (var i = lid; i < NH * keys; i += WG) {
     let h = i / keys;
     let j = i % keys;
-    let q = row + h * u.hs4;
-    let k = cache + j * 3u * C4 + C4 + h * u.hs4;
+    let q = row + h * HS4;
+    let k = cache + j * 3u * C4 + C4 + h * HS4;
     var d = 0.0;
-    for (var e = 0u; e < u.hs4; e++) { d += dot(qkv[q + e], qkv[k + e]); }
-    att[u.attOff + h * u.T + j] = d * u.scale;
+    for (var e = 0u; e < HS4; e++) { d += dot(qkv[q + e], qkv[k + e]); }
+    att[u.attOff + h * T + j] = d * u.scale;
   }
   phaseDone();
-  if (lid < u.NH) {
-    let r = u.attOff + lid * u.T;
+  if (lid < NH) {
+    let r = u.attOff + lid * T;
     var maxScore = -0x1.fffffep+127f;
     for (var j = 0u; j < keys; j++) { maxScore = max(maxScore, att[r + j]); }
     var sum = 0.0;
@@ -144,7 +150,7 @@ fn layer(lid: u32, base: u32, cache: u32, position: u32) {
   }
   phaseDone();
   for (var c = lid; c < C4; c += WG) {
-    let r = u.attOff + (c / u.hs4) * u.T;
+    let r = u.attOff + (c / HS4) * T;
     var acc = vec4f(0.0);
     var at = cache + 2u * C4 + c;
     for (var j = 0u; j < keys; j++) { acc += att[r + j] * qkv[at]; at += 3u * C4; }
@@ -170,21 +176,21 @@ ${
   whole
     ? /* wgsl */ `
   let token = u32(step[u.stepOff]);
-  for (var c = lid; c < u.C4; c += WG) { s[u.x + c] = wte[token * u.C4 + c] + wpe[u.wpeOff + position * u.C4 + c]; }
+  for (var c = lid; c < C4; c += WG) { s[u.x + c] = wte[token * C4 + c] + wpe[u.wpeOff + position * C4 + c]; }
   phaseDone();
-  for (var l = 0u; l < u.L; l++) {
+  for (var l = 0u; l < L; l++) {
     layer(lid, l * u.layerStride, u.qkvOff + l * u.cacheStride, position);
     phaseDone();
   }
   layernorm(lid, u.x, u.lnfw, u.lnfb);
   // Logits 4v..4v+3 (those past V are 0) against the unembedding's rows.
-  for (var v = lid; v < (u.V + 3u) / 4u; v += WG) {
+  for (var v = lid; v < (V + 3u) / 4u; v += WG) {
     var logits = vec4f(0.0);
     for (var j = 0u; j < 4u; j++) {
-      let r = min(4u * v + j, u.V - 1u) * u.C4;
+      let r = min(4u * v + j, V - 1u) * C4;
       var d = 0.0;
-      for (var c = 0u; c < u.C4; c++) { d += dot(s[u.ln + c], ${tied ? 'wte' : 'unembedding'}[r + c]); }
-      logits[j] = select(0.0, d, 4u * v + j < u.V);
+      for (var c = 0u; c < C4; c++) { d += dot(s[u.ln + c], ${tied ? 'wte' : 'unembedding'}[r + c]); }
+      logits[j] = select(0.0, d, 4u * v + j < V);
     }
     s[u.logits + v] = logits;
   }`
@@ -192,6 +198,27 @@ ${
   layer(lid, 0u, u.qkvOff, position);`
 }
 }`;
+
+/** The sizes a step kernel is compiled for. */
+interface StepSizes {
+  C4: number;
+  NH: number;
+  hs4: number;
+  T: number;
+  L: number;
+  V: number;
+}
+
+const stepSizes = (config: GPTConfig, whole: boolean): StepSizes => ({
+  C4: config.nEmbd / 4,
+  NH: config.nHead,
+  hs4: config.nEmbd / config.nHead / 4,
+  T: config.blockSize,
+  L: whole ? config.nLayer : 1,
+  V: whole ? config.vocabSize : 1,
+});
+
+const sizesName = (sizes: StepSizes): string => Object.values(sizes).join(' ');
 
 /** Uniforms both kernels declare (the layer kernel leaves the whole step's at 0). */
 function stepUniforms(
@@ -261,7 +288,8 @@ export function layerStep(
   ];
   if (bound[0]!.offset !== 0 || bound[2]!.offset !== 0) throw new Error('a layer step binds whole buffers');
   const u = stepUniforms(config, layer, bound);
-  const pipeline = p.pipeline('layer step', () => stepWGSL(u.wgsl(), false, true));
+  const sizes = stepSizes(config, false);
+  const pipeline = p.pipeline(`layer step ${sizesName(sizes)}`, () => stepWGSL(u.wgsl(), false, true, sizes));
   return p.dispatch(
     pipeline,
     bound.map((b) => b.binding),
@@ -330,7 +358,10 @@ export function wholeStep(
     V,
     logits: stepScratchLayout(C, V).logits / 4,
   });
-  const pipeline = p.pipeline(`whole step${tied ? '' : ' untied'}`, () => stepWGSL(u.wgsl(), true, tied));
+  const sizes = stepSizes(config, true);
+  const pipeline = p.pipeline(`whole step${tied ? '' : ' untied'} ${sizesName(sizes)}`, () =>
+    stepWGSL(u.wgsl(), true, tied, sizes),
+  );
   return p.dispatch(
     pipeline,
     bound.map((b) => b.binding),
