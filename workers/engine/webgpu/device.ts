@@ -92,12 +92,19 @@ export function adapterName(info: GPUContext['adapterInfo']): string {
  * Runs GPU work (which submits and awaits its own readback) under error scopes,
  * so a lost device, an out-of-memory or a validation error rejects with a
  * GPUFailure that says what went wrong, instead of silently wrong numbers or a
- * promise that never settles.
+ * promise that never settles. With `scopes` false only a lost device is
+ * watched for (no error scopes, whose popping costs a round trip): for work
+ * that replays dispatches already checked once, on the same buffers.
  */
-export async function checkedGPUWork<T>(ctx: GPUContext, work: () => Promise<T>): Promise<T> {
+export async function checkedGPUWork<T>(ctx: GPUContext, work: () => Promise<T>, { scopes = true } = {}): Promise<T> {
   const lost = (reason: string) => new GPUFailure(`the GPU was lost (${reason})`);
   if (ctx.lostReason) throw lost(ctx.lostReason);
   const { device } = ctx;
+  if (!scopes) {
+    const value = await Promise.race([work(), device.lost.then((info) => Promise.reject(lost(info.message || info.reason)))]);
+    if (ctx.lostReason) throw lost(ctx.lostReason);
+    return value;
+  }
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
   let outcome: { value: T } | { error: unknown };
