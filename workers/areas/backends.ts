@@ -81,10 +81,8 @@ export class Backends implements BackendApi {
         await this.fallBack(`${capitalize(error.message)}; the CPU took over.`);
       }
     }
-    const { params, model } = await this.model.use();
-    const result = forward(params, ids, { capture: options.capture ?? false });
-    if (!options.lastOnly) return result;
-    return { logits: result.logits.subarray((ids.length - 1) * model.config.vocabSize) };
+    const { params } = await this.model.use();
+    return forward(params, ids, { capture: options.capture ?? false, lastOnly: options.lastOnly ?? false });
   }
 
   /** Sampled tokens after ids, on the active backend; a GPU failure part way hands the rest to the CPU. */

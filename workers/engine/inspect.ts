@@ -101,8 +101,9 @@ export function inspect(
   top = 10,
 ): Inspection {
   const { config } = params;
-  const { logits, capture } = forward(params, ids, { ...interventions, capture: true });
-  const next = nextTokenOdds(logits, ids.length, config.vocabSize);
+  // Only the last row of logits is shown: on GPT-2 small the other 63 of a 64-token prompt are 4.9 GFLOP.
+  const { logits, capture } = forward(params, ids, { ...interventions, capture: true, lastOnly: true });
+  const next = softmax(logits);
   return {
     ids: [...ids],
     tokens: ids.map((id) => tokenizer.token(id)),
@@ -122,8 +123,8 @@ export function promptOdds(
   top = 10,
 ): PromptOdds {
   const { config } = params;
-  const { logits } = forward(params, ids, interventions);
-  const next = nextTokenOdds(logits, ids.length, config.vocabSize);
+  const { logits } = forward(params, ids, { ...interventions, lastOnly: true });
+  const next = softmax(logits);
   return {
     ids: [...ids],
     tokens: ids.map((id) => tokenizer.token(id)),
