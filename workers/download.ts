@@ -48,15 +48,7 @@ export async function download(url: string, options: DownloadOptions = {}): Prom
   const { timeoutMs = FETCH_TIMEOUT_MS, signal } = options;
   const connection = new AbortController();
   try {
-    const answer = fetch(url, { signal: connection.signal }).catch(() => {
-      throw new Error(
-        `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,
-      );
-    });
-    const noAnswer = () =>
-      new Error(`No answer from ${url} after ${duration(timeoutMs)}. Check the address, or try again later.`);
-    const response = await within(answer, timeoutMs, noAnswer, signal);
-    if (!response.ok) throw new HttpStatusError(url, response);
+    const response = await answerOf(url, { signal: connection.signal }, timeoutMs, signal);
     const name = nameOf(response, url);
     if (!response.body) return { bytes: new Uint8Array(0), name, type: '' };
     const stalled = (loaded: number) =>
@@ -107,15 +99,7 @@ export async function openDownload(
   try {
     const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
     // no-store: the browser's HTTP cache would keep a second copy of a file that is kept anyway.
-    const answer = fetch(url, { signal: connection.signal, headers, cache: 'no-store' }).catch(() => {
-      throw new Error(
-        `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,
-      );
-    });
-    const noAnswer = () =>
-      new Error(`No answer from ${url} after ${duration(timeoutMs)}. Check the address, or try again later.`);
-    const response = await within(answer, timeoutMs, noAnswer, signal);
-    if (!response.ok) throw new HttpStatusError(url, response);
+    const response = await answerOf(url, { signal: connection.signal, headers, cache: 'no-store' }, timeoutMs, signal);
     const range = response.status === 206 ? /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') ?? '') : null;
     if (response.status === 206 && !range) {
       // A part it does not say the place of (Content-Range not readable from another site): ask for the whole file.
@@ -157,6 +141,19 @@ export async function openDownload(
     close();
     throw error;
   }
+}
+
+/** The server's answer for `url`, when it is a success; rejects with what went wrong, in words for the user. */
+async function answerOf(url: string, init: RequestInit, timeoutMs: number, signal?: AbortSignal): Promise<Response> {
+  const answer = fetch(url, init).catch(() => {
+    throw new Error(
+      `${url} could not be reached: check the address and the network (the site must also allow other pages to read it)`,
+    );
+  });
+  const noAnswer = () => new Error(`No answer from ${url} after ${duration(timeoutMs)}. Check the address, or try again later.`);
+  const response = await within(answer, timeoutMs, noAnswer, signal);
+  if (!response.ok) throw new HttpStatusError(url, response);
+  return response;
 }
 
 /** A File's (or Blob's) bytes, read in the worker: its size is checked before anything is read. */

@@ -11,6 +11,8 @@
  * a real GPU (coalesced rows, no synchronisation).
  */
 
+import type { ActivationName } from '../model.ts';
+import type { ParameterName } from '../params.ts';
 import { attentionViews, gemm, geluWGSL, rowMajor, transposed } from './matmul.ts';
 import {
   bindingPieces,
@@ -294,6 +296,38 @@ const CROSS_ENTROPY_FORWARD = perIndexKernel(
   for (var v = 0u; v < u.V; v++) { sum += exp(logits[row + v] - maxLogit); }
   losses[u.lossesOff + i] = maxLogit + log(sum) - logits[row + u32(targets[u.targetsOff + i])];`,
 );
+
+/**
+ * One transformer block over B sequences of T tokens, as model.ts runs it:
+ * attention, then the MLP, each added to the residual stream `input`. `a` and
+ * `w` give the layer's activations and weights; its queries, keys and values
+ * go to `qkv` (an activation, or a layer's KV cache).
+ */
+export function blockForward(
+  p: Program,
+  a: (name: ActivationName) => GPUTensor,
+  w: (name: ParameterName) => GPUTensor,
+  input: GPUTensor,
+  qkv: GPUTensor,
+  B: number,
+  T: number,
+  C: number,
+  NH: number,
+  futureScores: boolean,
+): Dispatch[] {
+  const N = B * T;
+  return [
+    ...layernormForward(p, a('ln1'), a('ln1Mean'), a('ln1Rstd'), input, w('ln1w'), w('ln1b'), N, C),
+    ...matmulForward(p, qkv, a('ln1'), w('qkvw'), w('qkvb'), N, C, 3 * C),
+    ...attentionForward(p, a('atty'), a('preatt'), a('att'), qkv, B, T, C, NH, futureScores),
+    ...matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C),
+    ...residualForward(p, a('residual2'), input, a('attproj'), N * C),
+    ...layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C),
+    ...matmulGeluForward(p, a('fch'), a('fchGelu'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C),
+    ...matmulForward(p, a('fcproj'), a('fchGelu'), w('fcprojw'), w('fcprojb'), N, 4 * C, C),
+    ...residualForward(p, a('residual3'), a('residual2'), a('fcproj'), N * C),
+  ];
+}
 
 /**
  * losses[n] = logsumexp(logits[n,:]) − logits[n, targets[n]] (targets int32

@@ -10,7 +10,7 @@
 import type { GPTConfig } from '../config.ts';
 import type { ActivationName } from '../model.ts';
 import { cachedAttention, encoderBlocks, layernormRow, matvec, unembedRow } from './decode.ts';
-import { attentionForward, layernormForward, matmulForward, matmulGeluForward, residualForward } from './forward.ts';
+import { blockForward, layernormForward } from './forward.ts';
 import { gemm, rowMajor, transposed } from './matmul.ts';
 import { layerStep, layerStepFits, stepScratchLayout, wholeStep } from './layer-step.ts';
 import { type Dispatch, type GPUTensor, offsetBy, type Program } from './program.ts';
@@ -42,18 +42,7 @@ export function forwardBody(
     const a = (name: ActivationName) => act(name, l);
     const w = (name: Parameters<GPUWeights['param']>[0]) => weights.param(name, l);
     const input = l === 0 ? encoded : act('residual3', l - 1);
-    const qkv = qkvCache[l]!;
-    dispatches.push(
-      ...layernormForward(p, a('ln1'), a('ln1Mean'), a('ln1Rstd'), input, w('ln1w'), w('ln1b'), N, C),
-      ...matmulForward(p, qkv, a('ln1'), w('qkvw'), w('qkvb'), N, C, 3 * C),
-      ...attentionForward(p, a('atty'), a('preatt'), a('att'), qkv, 1, T, C, NH, futureScores),
-      ...matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C),
-      ...residualForward(p, a('residual2'), input, a('attproj'), N * C),
-      ...layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C),
-      ...matmulGeluForward(p, a('fch'), a('fchGelu'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C),
-      ...matmulForward(p, a('fcproj'), a('fchGelu'), w('fcprojw'), w('fcprojb'), N, 4 * C, C),
-      ...residualForward(p, a('residual3'), a('residual2'), a('fcproj'), N * C),
-    );
+    dispatches.push(...blockForward(p, a, w, input, qkvCache[l]!, 1, T, C, NH, futureScores));
   }
   dispatches.push(
     ...layernormForward(

@@ -30,15 +30,7 @@ import {
 import { type ParameterName, product } from '../params.ts';
 import { OneAtATime } from '../one-at-a-time.ts';
 import { checkedGPUWork, type GPUContext } from './device.ts';
-import {
-  attentionForward,
-  encoderForward,
-  layernormForward,
-  matmulForward,
-  matmulGeluForward,
-  residualForward,
-  unembedForward,
-} from './forward.ts';
+import { blockForward, encoderForward, layernormForward, unembedForward } from './forward.ts';
 import { type ActivationAccessor, forwardBody, rowsOn, stepDispatches, unembedRows } from './inference.ts';
 import { stepScratchLayout } from './layer-step.ts';
 import { type Dispatch, type GPUTensor, offsetBy, Program } from './program.ts';
@@ -75,17 +67,7 @@ export function forwardDispatches(
     const a = (name: ActivationName) => act(name, l);
     const w = (name: ParameterName) => param(name, l);
     const input = l === 0 ? acts.encoded : act('residual3', l - 1);
-    dispatches.push(
-      ...layernormForward(p, a('ln1'), a('ln1Mean'), a('ln1Rstd'), input, w('ln1w'), w('ln1b'), N, C),
-      ...matmulForward(p, a('qkv'), a('ln1'), w('qkvw'), w('qkvb'), N, C, 3 * C),
-      ...attentionForward(p, a('atty'), a('preatt'), a('att'), a('qkv'), B, T, C, NH, futureScores),
-      ...matmulForward(p, a('attproj'), a('atty'), w('attprojw'), w('attprojb'), N, C, C),
-      ...residualForward(p, a('residual2'), input, a('attproj'), N * C),
-      ...layernormForward(p, a('ln2'), a('ln2Mean'), a('ln2Rstd'), a('residual2'), w('ln2w'), w('ln2b'), N, C),
-      ...matmulGeluForward(p, a('fch'), a('fchGelu'), a('ln2'), w('fcw'), w('fcb'), N, C, 4 * C),
-      ...matmulForward(p, a('fcproj'), a('fchGelu'), w('fcprojw'), w('fcprojb'), N, 4 * C, C),
-      ...residualForward(p, a('residual3'), a('residual2'), a('fcproj'), N * C),
-    );
+    dispatches.push(...blockForward(p, a, w, input, a('qkv'), B, T, C, NH, futureScores));
   }
   dispatches.push(
     ...layernormForward(p, acts.lnf, acts.lnfMean, acts.lnfRstd, act('residual3', L - 1), param('lnfw'), param('lnfb'), N, C),
