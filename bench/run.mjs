@@ -120,7 +120,7 @@ function gpt2Lines(gpt2) {
     `| peak worker memory | ${megabytes(peakBytes)} | – | ≤ ${GPT2_TARGETS.memoryMB.toLocaleString('en-US')} MB | ${peakBytes === null ? '–' : verdict(peakBytes / 1e6 <= GPT2_TARGETS.memoryMB)} | 2,600 MB (its renderer) | – | – |`,
     '',
     `- Forward with capture: the 64-token prompt with every layer's insides kept, and the logits of its last position (what the inspector shows); with every position's logits it took ${cpu.captureAllLogitsMs.toFixed(0)} ms. Without capture (a prefill): ${cpu.prefillMs.toFixed(0)} ms. Each is the mean of the runs in 2–3 s after one warm-up.`,
-    '- Generation: tokens/s from the first token after the 64-token prompt to the last (the prefill is not counted), temperature 1: 64 tokens on the CPU, 4 on WebGPU.',
+    '- Generation: tokens/s from the first token after the 64-token prompt to the last (the prefill is not counted), temperature 1: 64 tokens on the CPU (after a warm-up generation of 8), 4 on WebGPU.',
     `- Peak worker memory: the peak resident memory (VmHWM) of the renderer process of a browser that ran nothing else (the page and its dedicated worker live in it), read once the CPU figures were in and before the WebGPU part, whose buffers live in the GPU process. It includes the page, V8 and the weights (${megabytes(cpu.parameters * 4)}).`,
     ...(gpu.captureMs === null ? [`- WebGPU: not measured: ${reason}.`] : []),
     `- Making the random weights took ${(cpu.initMs / 1000).toFixed(1)} s (not counted).`,

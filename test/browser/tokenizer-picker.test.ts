@@ -123,11 +123,19 @@ describe('word pieces of the built-in corpus in the training panel', function ()
     const merges = picker.querySelector('llm-bpe-merges')!.shadowRoot!;
     const corpus = panel.shadowRoot!.querySelector('llm-corpus-picker')!.shadowRoot!;
     expect(picker.querySelector<HTMLInputElement>('[part~="vocab-size"]')!.value).to.equal(String(BUILTIN_BPE_VOCAB));
+    // While it learns: the merge under way, and the corpus picker is not said to be reading. Read as each render
+    // lands: a busy page can take every merge and the end in one go, between two looks of a poll.
+    let whileMerging: { heading: string; corpus: string } | null = null;
+    const watch = new MutationObserver(() => {
+      if (whileMerging || !/Merging now/.test(merges.textContent!)) return;
+      whileMerging = { heading: merges.querySelector('h5')!.textContent!, corpus: corpus.textContent! };
+    });
+    watch.observe(merges, { subtree: true, childList: true, characterData: true });
     picker.querySelector<HTMLInputElement>('input[value="bpe"]')!.click();
-    // While it learns: the merge under way, and the corpus picker is not said to be reading.
-    await waitFor(() => /Merging now/.test(merges.textContent!), 'a merge under way', 60_000);
-    expect(merges.querySelector('h5')!.textContent).to.equal('Learning word pieces…');
-    expect(corpus.textContent).to.not.contain('Reading the text');
+    const seen = await waitFor(() => whileMerging, 'a merge under way', 60_000);
+    watch.disconnect();
+    expect(seen.heading).to.equal('Learning word pieces…');
+    expect(seen.corpus).to.not.contain('Reading the text');
     await waitFor(
       () => /word-piece tokens/.test(corpus.querySelector('[part~="corpus-summary"]')?.textContent ?? ''),
       'the summary',
