@@ -23,7 +23,7 @@ import type {
 import type { Fact } from '../corpus/facts.ts';
 import type { GPTConfig } from './config.ts';
 import { layernormForward, matmulForward, unembedForward } from './kernels.ts';
-import { type ActivationTensors, checkSequence, forward, forwardActivations, layerActivations } from './model.ts';
+import { type ActivationTensors, type Capture, checkSequence, forward, forwardActivations, layerActivations } from './model.ts';
 import { layerView, type ParameterTensors, unembedding } from './params.ts';
 import { Random } from './random.ts';
 import { softmax } from './sampling.ts';
@@ -100,18 +100,8 @@ export function inspect(
   interventions: Interventions = {},
   top = 10,
 ): Inspection {
-  const { config } = params;
-  // Only the last row of logits is shown: on GPT-2 small the other 63 of a 64-token prompt are 4.9 GFLOP.
-  const { logits, capture } = forward(params, ids, { ...interventions, capture: true, lastOnly: true });
-  const next = softmax(logits);
-  return {
-    ids: [...ids],
-    tokens: ids.map((id) => tokenizer.token(id)),
-    config: { ...config },
-    capture: capture!,
-    next,
-    top: topTokens(tokenizer, next, top),
-  };
+  const { capture, ...odds } = run(params, tokenizer, ids, { ...interventions, capture: true }, top);
+  return { ...odds, capture: capture! };
 }
 
 /** The prompt run without capture, with the interventions asked for; the `top` likeliest next tokens. */
@@ -122,16 +112,27 @@ export function promptOdds(
   interventions: Interventions = {},
   top = 10,
 ): PromptOdds {
-  const { config } = params;
-  const { logits } = forward(params, ids, { ...interventions, lastOnly: true });
+  return run(params, tokenizer, ids, interventions, top);
+}
+
+/** inspect() and promptOdds(): only the last row of logits is read (on GPT-2 small the other 63 of a 64-token prompt are 4.9 GFLOP). */
+function run(
+  params: ParameterTensors,
+  tokenizer: Tokenizer,
+  ids: Ids,
+  options: Interventions & { capture?: boolean },
+  top: number,
+): PromptOdds & { capture?: Capture } {
+  const { logits, capture } = forward(params, ids, { ...options, lastOnly: true });
   const next = softmax(logits);
-  return {
+  const odds: PromptOdds = {
     ids: [...ids],
     tokens: ids.map((id) => tokenizer.token(id)),
-    config: { ...config },
+    config: { ...params.config },
     next,
     top: topTokens(tokenizer, next, top),
   };
+  return capture ? { ...odds, capture } : odds;
 }
 
 /** What every head (layer-major) adds to the residual stream at `position`, and the tokens that pushes up. */
