@@ -224,7 +224,7 @@ async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | n
     });
   });
   if (gpu) {
-    // No KV cache on the GPU: each token is a full forward of the whole context, reading back its last row of logits.
+    // With the GPU's KV cache: a prefill, then one position's work a token, reading back its row of logits.
     const model = new GPUModel(gpu, params.config);
     try {
       model.setParameters(params.data);

@@ -255,8 +255,8 @@ export function importCheckpoint(bytes: Uint8Array, options: { maxBytes?: number
     if (!hasConfig && !hasTokenizer) {
       fail(
         'it has no playground config or tokenizer in its metadata, as with a Hugging Face GPT-2 file. ' +
-          'The playground reads text one character at a time, so import a .safetensors exported from the playground ' +
-          'or made with `npx llm-playground train`',
+          'Such a model comes with its config.json, vocab.json and merges.txt: open it from Choose a model, which reads all four. ' +
+          'Here, import a .safetensors exported from the playground or made with `npx llm-playground train`',
       );
     }
     if (!hasConfig) fail('it has a tokenizer but no playground config in its metadata');
