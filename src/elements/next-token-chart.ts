@@ -51,7 +51,7 @@ export class NextTokenChart extends LitElement {
         min-width: 4.2rem;
       }
       @media (prefers-reduced-motion: reduce) {
-        .fill {
+        .bar-rows .fill {
           transition: none;
         }
       }

@@ -268,4 +268,14 @@ describe('<llm-playground>', function () {
     expect(light).to.equal('rgb(255, 255, 255)');
     expect(dark).to.not.equal(light);
   });
+
+  it('moves its bars without a transition when the reader asks for less motion', async () => {
+    const fill = () => chart().shadowRoot!.querySelector<HTMLElement>('[part~="bar-fill"]')!;
+    await waitFor(() => chart().shadowRoot!.querySelector('[part~="bar-fill"]') !== null, 'the bars');
+    await emulateMedia({ reducedMotion: 'no-preference' });
+    expect(getComputedStyle(fill()).transitionDuration).to.not.equal('0s');
+    await emulateMedia({ reducedMotion: 'reduce' });
+    expect(getComputedStyle(fill()).transitionDuration).to.equal('0s');
+    await emulateMedia({ reducedMotion: 'no-preference' });
+  });
 });
