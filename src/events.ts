@@ -18,6 +18,7 @@ import type {
 } from '../workers/api/index.ts';
 import type { CellDetail } from './elements/heatmap.ts';
 import type { SamplingSettings } from './elements/sampling-controls.ts';
+import type { PanelFocus, PanelTarget } from './view-state.ts';
 
 export interface LlmEvents {
   /** The model is in place and answers. */
@@ -53,6 +54,8 @@ export interface LlmEvents {
   'llm-heatmap-select': Record<string, never>;
   /** A heatmap row's label was picked. */
   'llm-row-select': { row: number };
+  /** Open a section's panel (and its tab), focused as asked: from the pipeline strip and the tour. */
+  'llm-open-panel': PanelTarget & { focus?: PanelFocus };
 }
 
 export type LlmEvent<K extends keyof LlmEvents> = CustomEvent<LlmEvents[K]>;
