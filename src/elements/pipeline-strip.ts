@@ -47,7 +47,6 @@ type Pipeline = [
   softmax: Stage,
 ];
 
-const INSPECT = 'Look inside the model';
 /** "1,280 × 128", kept on one line. */
 const times = (rows: number, columns: number) => `${count(rows)}\u00a0×\u00a0${count(columns)}`;
 const plural = (value: number, one: string, many: string) => `${count(value)} ${value === 1 ? one : many}`;
@@ -58,63 +57,27 @@ const plural = (value: number, one: string, many: string) => `${count(value)} ${
  */
 function pipelineStages(config: GPTConfig, T: number): Pipeline {
   const { vocabSize: V, nEmbd: C, nHead, blockSize } = config;
+  const inspect = (tab: string, label: string): Pick<Stage, 'target' | 'opens'> => ({
+    target: { section: 'inspect', tab },
+    opens: `Look inside the model › ${label}`,
+  });
+  // A table, an entry in two lines (where it leads on the second).
+  // prettier-ignore
   return [
-    {
-      id: 'tokens',
-      name: 'Tokens',
-      shape: plural(T, 'id', 'ids'),
-      detail: `T, each one of V = ${count(V)}`,
-      target: { section: 'train' },
-      opens: 'Train a model from scratch, where text becomes tokens',
-    },
-    {
-      id: 'embeddings',
-      name: 'Embeddings',
-      shape: times(T, C),
-      detail: `T × C: wte ${times(V, C)} + wpe ${times(blockSize, C)}`,
-      target: { section: 'inspect', tab: 'embeddings' },
-      opens: `${INSPECT} › Embeddings`,
-    },
-    {
-      id: 'attention',
-      name: 'Attention',
-      shape: plural(nHead, 'head', 'heads'),
-      detail: `each a ${times(T, T)} pattern`,
-      target: { section: 'inspect', tab: 'attention' },
-      opens: `${INSPECT} › Attention`,
-    },
-    {
-      id: 'mlp',
-      name: 'MLP',
-      shape: `${count(4 * C)} neurons`,
-      detail: '4C, for every token',
-      target: { section: 'inspect', tab: 'mlp' },
-      opens: `${INSPECT} › MLP neurons`,
-    },
-    {
-      id: 'final-norm',
-      name: 'Final LayerNorm',
-      shape: times(T, C),
-      detail: 'T × C',
-      target: { section: 'inspect', tab: 'lens' },
-      opens: `${INSPECT} › Logit lens`,
-    },
-    {
-      id: 'unembedding',
-      name: 'Unembedding',
-      shape: times(T, V),
-      detail: 'T × V logits; the last row scores the next token',
-      target: { section: 'inspect', tab: 'matrices' },
-      opens: `${INSPECT} › Vectors and matrices`,
-    },
-    {
-      id: 'softmax',
-      name: 'Softmax',
-      shape: `${count(V)} probabilities`,
-      detail: 'V, for the next token',
-      target: { section: 'labs', tab: 'softmax' },
-      opens: 'Concept labs › Softmax and temperature',
-    },
+    { id: 'tokens', name: 'Tokens', shape: plural(T, 'id', 'ids'), detail: `T, each one of V = ${count(V)}`,
+      target: { section: 'train' }, opens: 'Train a model from scratch, where text becomes tokens' },
+    { id: 'embeddings', name: 'Embeddings', shape: times(T, C), detail: `T × C: wte ${times(V, C)} + wpe ${times(blockSize, C)}`,
+      ...inspect('embeddings', 'Embeddings') },
+    { id: 'attention', name: 'Attention', shape: plural(nHead, 'head', 'heads'), detail: `each a ${times(T, T)} pattern`,
+      ...inspect('attention', 'Attention') },
+    { id: 'mlp', name: 'MLP', shape: `${count(4 * C)} neurons`, detail: '4C, for every token',
+      ...inspect('mlp', 'MLP neurons') },
+    { id: 'final-norm', name: 'Final LayerNorm', shape: times(T, C), detail: 'T × C',
+      ...inspect('lens', 'Logit lens') },
+    { id: 'unembedding', name: 'Unembedding', shape: times(T, V), detail: 'T × V logits; the last row scores the next token',
+      ...inspect('matrices', 'Vectors and matrices') },
+    { id: 'softmax', name: 'Softmax', shape: `${count(V)} probabilities`, detail: 'V, for the next token',
+      target: { section: 'labs', tab: 'softmax' }, opens: 'Concept labs › Softmax and temperature' },
   ];
 }
 
