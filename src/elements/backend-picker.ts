@@ -3,6 +3,9 @@
  * GPU adapter, with a choice of Auto / CPU / WebGPU. It asks `client` which
  * backend runs as soon as it gets one, and switches through it; the switch
  * itself (weights and optimizer state carried across) happens in the worker.
+ * Closed, it is one line ("Runs on: the CPU (WebAssembly)"); the adapter, the reason and the choice are inside.
+ * What the user must see stays outside, visible while closed: a failed switch, a backend change the worker made
+ * by itself (the GPU failed), and the CPU running JavaScript because WebAssembly was refused.
  *
  * Properties:
  *   client  the engine client (EngineClient, or anything with the BackendClient slice: backend.info() and backend.choose())
@@ -10,7 +13,8 @@
  *           to the CPU by itself; the reason is then shown as a warning.
  * Method: choose(choice) switches, as the user picking it does (the playground's `backend` attribute uses it).
  * Events: llm-backend-change (bubbles, composed; detail: BackendInfo), after a switch the user asked for.
- * Parts: picker, select, status, adapter, software, reason, cpu-refused (why the CPU runs JavaScript, not WebAssembly), error.
+ * Parts: runs-on (the <details>), runs-on-summary (its one line), runs-on-backend (what runs, in that line), picker,
+ *   select, status, adapter, software, reason, cpu-refused (why the CPU runs JavaScript, not WebAssembly), error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -118,6 +122,17 @@ export class BackendPicker extends LitElement {
     theme,
     selects,
     css`
+      summary {
+        width: fit-content;
+        font-size: 0.9rem;
+        cursor: pointer;
+      }
+      .runs-on-label {
+        font-weight: 600;
+      }
+      .runs-on[open] > summary {
+        margin-bottom: 0.35rem;
+      }
       .picker {
         display: flex;
         flex-wrap: wrap;
@@ -194,32 +209,10 @@ export class BackendPicker extends LitElement {
     const webgpuAvailable = info?.webgpuAvailable ?? false;
     // While switching, the choice being switched to; after a failed switch, the one that still runs.
     const shown = this.pending ?? info?.choice ?? 'auto';
-    return html`
-      <div class="picker" part="picker" aria-busy=${busy ? 'true' : 'false'}>
-        <label for="backend">Runs on</label>
-        <select
-          id="backend"
-          part="select"
-          aria-describedby="status reason"
-          ?disabled=${busy || !this.client || !info}
-          @change=${(event: Event) => this.choose((event.target as HTMLSelectElement).value as BackendChoice)}
-        >
-          ${CHOICES.map(
-            ({ choice, label }) => html`<option
-              value=${choice}
-              .selected=${live(choice === shown)}
-              ?disabled=${choice === 'webgpu' && !webgpuAvailable}
-              title=${choice === 'webgpu' && !webgpuAvailable ? NO_WEBGPU : nothing}
-            >
-              ${choice === 'webgpu' && info && !webgpuAvailable ? `${label} (not available)` : label}
-            </option>`,
-          )}
-        </select>
-        <span id="status" class="status" part="status" role="status">${this.renderStatus()}</span>
-      </div>
-      ${
-        info && !busy
-          ? html`<p
+    // A change the worker made by itself (the GPU failed) is news: it shows on the closed line's level, as an alert.
+    const reason =
+      info && !busy
+        ? html`<p
             id="reason"
             class="reason ${this.changedItself ? 'warning' : ''}"
             part="reason"
@@ -227,23 +220,61 @@ export class BackendPicker extends LitElement {
           >
             ${info.reason}
           </p>`
-          : nothing
-      }
+        : nothing;
+    return html`
+      <details class="runs-on" part="runs-on">
+        <summary part="runs-on-summary">
+          <span class="runs-on-label">Runs on:</span> <span part="runs-on-backend">${this.runsOn()}</span>
+        </summary>
+        <div class="picker" part="picker" aria-busy=${busy ? 'true' : 'false'}>
+          <label for="backend">Run the model on</label>
+          <select
+            id="backend"
+            part="select"
+            aria-describedby="status reason"
+            ?disabled=${busy || !this.client || !info}
+            @change=${(event: Event) => this.choose((event.target as HTMLSelectElement).value as BackendChoice)}
+          >
+            ${CHOICES.map(
+              ({ choice, label }) => html`<option
+                value=${choice}
+                .selected=${live(choice === shown)}
+                ?disabled=${choice === 'webgpu' && !webgpuAvailable}
+                title=${choice === 'webgpu' && !webgpuAvailable ? NO_WEBGPU : nothing}
+              >
+                ${choice === 'webgpu' && info && !webgpuAvailable ? `${label} (not available)` : label}
+              </option>`,
+            )}
+          </select>
+          <span id="status" class="status" part="status" role="status">${this.renderStatus()}</span>
+        </div>
+        ${this.changedItself ? nothing : reason}
+        <p class="caption">
+          ${
+            info && !webgpuAvailable
+              ? NO_WEBGPU
+              : `Auto uses WebGPU on a real graphics card and the CPU otherwise: a software GPU only imitates one on the
+              CPU, and is slower than running on the CPU directly.`
+          }
+        </p>
+      </details>
+      ${this.changedItself ? reason : nothing}
       ${
         info?.active === 'cpu' && info.cpu?.refused && !busy
           ? html`<p class="reason warning" part="cpu-refused">${info.cpu.refused}</p>`
           : nothing
       }
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
-      <p class="caption">
-        ${
-          info && !webgpuAvailable
-            ? NO_WEBGPU
-            : `Auto uses WebGPU on a real graphics card and the CPU otherwise: a software GPU only imitates one on the
-            CPU, and is slower than running on the CPU directly.`
-        }
-      </p>
     `;
+  }
+
+  /** The closed line's few words: what runs, and in what. */
+  private runsOn(): string {
+    if (this.pending) return `switching to ${labelOf(this.pending)}…`;
+    const info = this.info;
+    if (!info) return this.client && !this.error ? 'asking…' : 'not known yet';
+    if (info.active === 'webgpu') return info.adapter ? `WebGPU (${info.adapter.name})` : 'WebGPU';
+    return info.cpu ? `the CPU (${info.cpu.code})` : 'the CPU';
   }
 
   private renderStatus() {

@@ -1,6 +1,7 @@
 // <llm-backend-picker> against a stand-in client at the interface boundary
 // (backend.info() / backend.choose()): what it says runs, the WebGPU option, switching,
-// a failed switch, a switch the worker made by itself, and the keyboard.
+// a failed switch, a switch the worker made by itself, the keyboard, and the closed
+// "Runs on" line with what must show while it is closed.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
@@ -73,6 +74,8 @@ describe('<llm-backend-picker>', function () {
   const part = (name: string) => root().querySelector<HTMLElement>(`[part~="${name}"]`);
   const text = (name: string) => part(name)?.textContent!.replace(/\s+/g, ' ').trim() ?? '';
   const select = () => part('select') as HTMLSelectElement;
+  const details = () => part('runs-on') as HTMLDetailsElement;
+  const summary = () => part('runs-on-summary')!;
   const option = (choice: BackendChoice) => select().querySelector<HTMLOptionElement>(`option[value="${choice}"]`)!;
 
   async function mount(client: BackendClient): Promise<void> {
@@ -213,12 +216,17 @@ describe('<llm-backend-picker>', function () {
     expect(part('reason')!.classList.contains('warning')).to.equal(true);
   });
 
-  it('is usable by keyboard: Tab reaches the choice and the arrow keys switch', async () => {
+  it('is usable by keyboard: Tab reaches the line, Enter opens it, Tab reaches the choice and the arrow keys switch', async () => {
     const client = new FakeClient(AUTO_ON_SOFTWARE_GPU);
     await mount(client);
     const before = document.createElement('button');
     picker.before(before);
     before.focus();
+    await sendKeys({ press: 'Tab' });
+    expect(root().activeElement).to.equal(summary());
+    expect(getComputedStyle(summary()).outlineStyle).to.equal('solid');
+    await sendKeys({ press: 'Enter' });
+    expect(details().open).to.equal(true);
     await sendKeys({ press: 'Tab' });
     expect(root().activeElement).to.equal(select());
     expect(getComputedStyle(select()).outlineStyle).to.equal('solid');
@@ -227,7 +235,62 @@ describe('<llm-backend-picker>', function () {
     await waitFor(() => client.requested.length === 1, 'a switch');
     expect(client.requested).to.deep.equal(['cpu']);
     await waitFor(() => picker.info?.choice === 'cpu', 'the new info');
+    // Re-rendered with the new backend, it stays open; Space on the line closes it.
+    expect(details().open).to.equal(true);
+    summary().focus();
+    await sendKeys({ press: 'Space' });
+    expect(details().open).to.equal(false);
     before.remove();
+  });
+
+  it('is one closed line by default, saying what runs', async () => {
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly' } }));
+    expect(details().open).to.equal(false);
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly)');
+    // Only the line shows: the choice, the status and the reason wait inside.
+    for (const name of ['select', 'status', 'reason']) expect(part(name)!.checkVisibility(), name).to.equal(false);
+    const line = summary().getBoundingClientRect().height;
+    expect(picker.getBoundingClientRect().height).to.be.at.most(line + 1);
+    expect(line).to.be.below(2 * parseFloat(getComputedStyle(summary()).fontSize) * 1.5);
+    picker.remove();
+
+    await mount(new FakeClient(switched('webgpu', HARDWARE)));
+    expect(text('runs-on-backend')).to.equal(`WebGPU (${HARDWARE.name})`);
+    picker.remove();
+
+    const client = new FakeClient(AUTO_ON_SOFTWARE_GPU);
+    await mount(client);
+    expect(text('runs-on-backend')).to.equal('the CPU');
+    client.hold();
+    void picker.choose('webgpu');
+    await picker.updateComplete;
+    expect(text('runs-on-backend')).to.equal('switching to WebGPU…');
+    client.release();
+    await waitFor(() => text('runs-on-backend') === `WebGPU (${SWIFTSHADER.name})`, 'the new backend on the line');
+  });
+
+  it('shows a failed switch, a GPU that failed and a refused WebAssembly while closed', async () => {
+    await mount(new FakeClient(AUTO_ON_SOFTWARE_GPU, 'The GPU device could not be created.'));
+    await picker.choose('webgpu');
+    await picker.updateComplete;
+    expect(details().open).to.equal(false);
+    expect(part('error')!.checkVisibility()).to.equal(true);
+    expect(text('error')).to.match(/^Could not switch to WebGPU/);
+    picker.remove();
+
+    await mount(new FakeClient(switched('webgpu')));
+    picker.info = { ...switched('webgpu'), active: 'cpu', reason: 'The GPU was lost; inference goes on on the CPU.' };
+    await picker.updateComplete;
+    expect(part('reason')!.checkVisibility()).to.equal(true);
+    expect(part('reason')!.getAttribute('role')).to.equal('alert');
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU');
+    picker.remove();
+
+    const refused = cpuCode('js', "Refused to compile WebAssembly: 'wasm-unsafe-eval' is not an allowed source");
+    await mount(new FakeClient({ ...NO_GPU, cpu: refused }));
+    expect(details().open).to.equal(false);
+    expect(part('cpu-refused')!.checkVisibility()).to.equal(true);
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (JavaScript)');
   });
 });
 

@@ -157,6 +157,24 @@ describe('the shipped default model', () => {
     }
   });
 
+  test('completes the prompts a visitor meets first with the word the built-in world has there', (t) => {
+    // The site's page, the README's embed snippet and the demo article: every <llm-playground prompt="…">.
+    const corpus = generateCorpus().text;
+    for (const file of ['index.html', 'README.md', 'src/demo/article.html']) {
+      const page = readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
+      const prompts = [...page.matchAll(/<llm-playground\b[^>]*\sprompt="([^"]*)"/g)].map((match) => match[1]!);
+      assert.ok(prompts.length > 0, `${file} has a playground with a prompt`);
+      for (const prompt of prompts) {
+        // The first whole word of the greedy continuation (a few tokens, so a word cut into pieces is whole).
+        const word = /^ ?\p{L}+/u.exec(greedy(prompt, 4))?.[0] ?? '';
+        t.diagnostic(`${file}: "${prompt}" → "${word}"`);
+        assert.ok(word.trim().length > 0, `"${prompt}" is followed by a word, not "${greedy(prompt, 4)}"`);
+        const phrase = (prompt + word).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        assert.match(corpus, new RegExp(`${phrase}(?!\\p{L})`, 'u'), `"${prompt}${word}" is in the corpus as a whole word`);
+      }
+    }
+  });
+
   test('predicts held-out text of the corpus far better than chance', (t) => {
     // The last tenth of the corpus is the validation split the trainer never trains on.
     const ids = tokenizer.encode(generateCorpus().text);
