@@ -11,17 +11,33 @@ import type {
   PackingRequest,
   ParameterBreakdown,
   SoftmaxResult,
+  SteppedSentence,
+  StepSentences,
 } from '../api/labs.ts';
 import { type GPTConfig, validateConfig } from '../engine/config.ts';
+import { corpusSentences, StepCloseUp, stepCloseUpProblem } from '../engine/step-close-up.ts';
 import { factMlp } from '../labs/fact-mlp.ts';
 import { activeModelCount, knownConfigs, parameterBreakdown } from '../labs/parameters.ts';
 import { modelLogits, sampleCounts, softmax } from '../labs/softmax.ts';
 import { packVectors, randomAngles } from '../labs/superposition.ts';
+import { readCorpus } from '../prepared-corpus.ts';
 import type { ActiveModel } from './active-model.ts';
 import { inspectedIds } from './inspector.ts';
 
+/** The close-up's training copy, and the sentence and model it was made for. */
+interface StepCopy {
+  sentence: string;
+  version: number;
+  closeUp: StepCloseUp;
+}
+
 export class LabsArea implements LabsApi {
-  constructor(private readonly active: ActiveModel) {}
+  private stepCopy: StepCopy | null = null;
+
+  constructor(private readonly active: ActiveModel) {
+    // A new model (or a training reset) drops the copy of the old one.
+    active.onChange(() => (this.stepCopy = null));
+  }
 
   async softmax(logits: number[], temperature: number): Promise<SoftmaxResult> {
     return softmax(logits, temperature);
@@ -59,5 +75,30 @@ export class LabsArea implements LabsApi {
 
   async factMlp(setup: FactMlpSetup): Promise<FactMlpResult> {
     return factMlp(setup);
+  }
+
+  async stepSentences(count: number): Promise<StepSentences> {
+    const { config, tokenizer, session } = this.active.model;
+    const refusal = stepCloseUpProblem(config);
+    if (refusal) return { corpus: '', sentences: [], refusal };
+    // A model trained here learned from its session's corpus; the shipped one (or one imported) from the built-in one.
+    const { name, text } = session?.corpus ?? (await readCorpus({ kind: 'builtin' }));
+    return { corpus: name, sentences: corpusSentences(text, tokenizer, config.blockSize, count) };
+  }
+
+  async trainingStep(sentence: string): Promise<SteppedSentence> {
+    const { model, params } = await this.active.use();
+    const { version } = this.active;
+    const ids = model.tokenizer.encode(sentence);
+    const copy = this.stepCopy;
+    const same = copy?.sentence === sentence && copy.version === version;
+    const closeUp = same ? copy.closeUp : new StepCloseUp(params, ids);
+    this.stepCopy = { sentence, version, closeUp };
+    const result = await closeUp.step();
+    return { ...result, tokens: ids.map((id) => model.tokenizer.token(id)) };
+  }
+
+  async resetStep(): Promise<void> {
+    this.stepCopy = null;
   }
 }
