@@ -151,12 +151,25 @@ export interface MatrixStep {
   values: number;
 }
 
-/**
- * One trainer step on a sentence, on a copy of the model in use. The model reads all
- * but the last token; position t is scored on the token after it, targets[t].
- */
-export interface TrainingStepResult {
+/** A sentence as the close-up reads it: the model reads all but the last token; position t is scored on targets[t]. */
+export interface StepSentence {
+  /** The vocabulary's string of each token of the sentence (one more than the positions). */
+  tokens: string[];
   /** The true next token at each position: the sentence's ids but the first. */
+  targets: Int32Array;
+  /** −log p(target) and p(target) per position, on the model in use. */
+  loss: Float32Array;
+  prob: Float32Array;
+  /** The learning rate a step takes. */
+  learningRate: number;
+  /** The trainer's peak learning rate, for comparison. */
+  trainingLearningRate: number;
+}
+
+/** One trainer step on a sentence, on a copy of the model in use. */
+export interface TrainingStepResult {
+  /** As in StepSentence. */
+  tokens: string[];
   targets: Int32Array;
   /** −log p(target) per position, before and after the step. */
   lossBefore: Float32Array;
@@ -180,12 +193,6 @@ export interface TrainingStepResult {
   history: number[];
 }
 
-/** The sentence a step ran on, as the model reads it: its tokens and ids. */
-export interface SteppedSentence extends TrainingStepResult {
-  /** The vocabulary's string of each token of the sentence (one more than the positions). */
-  tokens: string[];
-}
-
 export interface LabsApi {
   softmax(logits: number[], temperature: number): Promise<SoftmaxResult>;
   /** Draws `draws` tokens from softmax(logits / T) with a seed; counts per token. Same seed, same counts. */
@@ -207,9 +214,9 @@ export interface LabsApi {
    * new model or resetStep() starts a new copy. The model in use never changes. Models over 8M parameters
    * (GPT-2 small: 124M, ≈ 2 GB for weights, gradient and AdamW's two moments) are refused.
    */
-  trainingStep(sentence: string): Promise<SteppedSentence>;
-  /** Drops the copy: the next step starts from the model in use. */
-  resetStep(): Promise<void>;
+  trainingStep(sentence: string): Promise<TrainingStepResult>;
+  /** The sentence's tokens and per-position loss on the model in use; drops the copy (the next step starts anew). */
+  startStep(sentence: string): Promise<StepSentence>;
 }
 
 /**

@@ -11,17 +11,26 @@ import type {
   PackingRequest,
   ParameterBreakdown,
   SoftmaxResult,
-  SteppedSentence,
+  StepSentence,
   StepSentences,
+  TrainingStepResult,
 } from '../api/labs.ts';
 import { type GPTConfig, validateConfig } from '../engine/config.ts';
-import { corpusSentences, StepCloseUp, stepCloseUpProblem } from '../engine/step-close-up.ts';
+import {
+  corpusSentences,
+  STEP_LEARNING_RATE,
+  StepCloseUp,
+  stepCloseUpProblem,
+  stepSentence,
+  targetLosses,
+} from '../engine/step-close-up.ts';
+import { DEFAULT_TRAINING } from '../engine/train.ts';
 import { factMlp } from '../labs/fact-mlp.ts';
 import { activeModelCount, knownConfigs, parameterBreakdown } from '../labs/parameters.ts';
 import { modelLogits, sampleCounts, softmax } from '../labs/softmax.ts';
 import { packVectors, randomAngles } from '../labs/superposition.ts';
 import { readCorpus } from '../prepared-corpus.ts';
-import type { ActiveModel } from './active-model.ts';
+import type { ActiveModel, LoadedModel } from './active-model.ts';
 import { inspectedIds } from './inspector.ts';
 
 /** The close-up's training copy, and the sentence and model it was made for. */
@@ -86,19 +95,31 @@ export class LabsArea implements LabsApi {
     return { corpus: name, sentences: corpusSentences(text, tokenizer, config.blockSize, count) };
   }
 
-  async trainingStep(sentence: string): Promise<SteppedSentence> {
+  async trainingStep(sentence: string): Promise<TrainingStepResult> {
     const { model, params } = await this.active.use();
     const { version } = this.active;
     const ids = model.tokenizer.encode(sentence);
     const copy = this.stepCopy;
-    const same = copy?.sentence === sentence && copy.version === version;
-    const closeUp = same ? copy.closeUp : new StepCloseUp(params, ids);
+    const closeUp = copy?.sentence === sentence && copy.version === version ? copy.closeUp : new StepCloseUp(params, ids);
     this.stepCopy = { sentence, version, closeUp };
-    const result = await closeUp.step();
-    return { ...result, tokens: ids.map((id) => model.tokenizer.token(id)) };
+    return { ...(await closeUp.step()), tokens: tokensOf(model, ids) };
   }
 
-  async resetStep(): Promise<void> {
+  async startStep(sentence: string): Promise<StepSentence> {
     this.stepCopy = null;
+    const { model, params } = await this.active.use();
+    const ids = model.tokenizer.encode(sentence);
+    const { inputs, targets } = stepSentence(ids, model.config);
+    const { losses, probs } = targetLosses(params, inputs, targets);
+    return {
+      tokens: tokensOf(model, ids),
+      targets,
+      loss: losses,
+      prob: probs,
+      learningRate: STEP_LEARNING_RATE,
+      trainingLearningRate: DEFAULT_TRAINING.learningRate,
+    };
   }
 }
+
+const tokensOf = (model: LoadedModel, ids: readonly number[]): string[] => ids.map((id) => model.tokenizer.token(id));

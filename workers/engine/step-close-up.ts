@@ -54,6 +54,27 @@ export function stepCloseUpProblem(config: GPTConfig): string | undefined {
   );
 }
 
+/**
+ * A sentence's ids as one training example: the model reads all but the last token (inputs) and is scored on the
+ * token after each one (targets). Throws, saying why, for a model too big or a sentence too short or too long.
+ */
+export function stepSentence(ids: readonly number[], config: GPTConfig) {
+  const problem = stepCloseUpProblem(config);
+  if (problem) throw new Error(problem);
+  if (ids.length < 2) throw new Error('a step needs at least 2 tokens: one to read and the next one to predict');
+  if (ids.length > config.blockSize + 1) {
+    throw new Error(
+      `the sentence is ${ids.length} tokens; this model reads at most ${config.blockSize} and predicts the next: ` +
+        `use at most ${config.blockSize + 1}`,
+    );
+  }
+  const inputs = Int32Array.from(ids.slice(0, -1));
+  const targets = Int32Array.from(ids.slice(1));
+  checkSequence(inputs, config);
+  checkSequence(targets, config);
+  return { inputs, targets };
+}
+
 /** What each named parameter is, as the close-up lists it. */
 const PARAMETER_LABELS: Record<ParameterName, string> = {
   wte: 'token embedding',
@@ -140,21 +161,12 @@ export class StepCloseUp {
     readonly learningRate = STEP_LEARNING_RATE,
   ) {
     const { config } = source;
-    const problem = stepCloseUpProblem(config);
-    if (problem) throw new Error(problem);
-    if (ids.length < 2) throw new Error('a step needs at least 2 tokens: one to read and the next one to predict');
-    if (ids.length > config.blockSize + 1) {
-      throw new Error(
-        `the sentence is ${ids.length} tokens; this model reads at most ${config.blockSize} and predicts the next: ` +
-          `use at most ${config.blockSize + 1}`,
-      );
-    }
-    checkSequence(ids.slice(1), config);
+    const { inputs, targets } = stepSentence(ids, config);
     if (!(learningRate > 0 && Number.isFinite(learningRate)))
       throw new Error(`the learning rate must be a number > 0, got ${excerpt(learningRate)}`);
     this.params = createParameters(config, source.data.slice());
-    this.inputs = Int32Array.from(ids.slice(0, -1));
-    this.targets = Int32Array.from(ids.slice(1));
+    this.inputs = inputs;
+    this.targets = targets;
     this.backend = new CPUTrainingBackend(this.params, { ...DEFAULT_TRAINING, batchSize: 1, seqLen: this.inputs.length });
     this.parts = partsOf(config);
     this.change = createParameters(config);
@@ -166,7 +178,7 @@ export class StepCloseUp {
   }
 
   /** One trainer step on the sentence, and what it changed. Throws (the copy unchanged) when the loss or gradient is not finite. */
-  async step(): Promise<TrainingStepResult> {
+  async step(): Promise<Omit<TrainingStepResult, 'tokens'>> {
     const { params, backend, inputs, targets } = this;
     const before = targetLosses(params, inputs, targets);
     const start = params.data.slice();
