@@ -25,16 +25,8 @@ export const trainingStepLabStyles = [
     select {
       max-width: 100%;
     }
-    input[type='text'] {
-      box-sizing: border-box;
-      width: 100%;
-      font: inherit;
-      font-family: var(--_mono);
-      padding: 0.3rem 0.45rem;
-      color: var(--_foreground);
-      background: var(--_background);
-      border: 1px solid var(--_border);
-      border-radius: calc(var(--_radius) / 2);
+    textarea {
+      resize: vertical;
     }
     .actions {
       display: flex;
@@ -105,8 +97,17 @@ export const trainingStepLabStyles = [
     .loss-bar {
       background: var(--_warning);
     }
-    .prob.before {
+    .prob.before,
+    .swatch.before {
       background: var(--_muted);
+    }
+    .swatch {
+      display: inline-block;
+      width: 0.7em;
+      height: 0.7em;
+      border-radius: 2px;
+      background: var(--_accent);
+      vertical-align: -0.05em;
     }
     .probs {
       display: flex;

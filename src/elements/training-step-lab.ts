@@ -58,7 +58,8 @@ interface PositionView {
   after: number | null;
 }
 
-const formatLoss = (loss: number): string => loss.toFixed(2);
+/** Two decimals, or two significant digits below 1, so a loss near 0 still shows its change. */
+const formatLoss = (loss: number): string => (loss >= 1 ? loss.toFixed(2) : loss.toPrecision(2));
 const formatNorm = (value: number): string => (value === 0 ? '0' : value.toPrecision(3));
 const percentWidth = (fraction: number): string => `${(Math.max(0, Math.min(1, fraction)) * 100).toFixed(2)}%`;
 const rowName = ({ layer, label }: MatrixStep): string => (layer === null ? label : `layer ${layer + 1} · ${label}`);
@@ -164,6 +165,13 @@ export class TrainingStepLab extends LitElement {
     });
   }
 
+  /** Enter uses the sentence (a sentence has no line breaks). */
+  private onTypedKey(event: KeyboardEvent): void {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    this.useTyped();
+  }
+
   private useTyped(): void {
     const typed = this.typed.trim();
     if (typed && typed !== this.sentence) this.sentence = typed;
@@ -208,15 +216,15 @@ export class TrainingStepLab extends LitElement {
         </label>
         <label class="own">
           or your own
-          <input
+          <textarea
             part="sentence-input"
-            type="text"
+            rows="1"
             placeholder="Type a sentence, then Enter"
             .value=${this.typed}
-            @input=${(event: Event) => (this.typed = (event.target as HTMLInputElement).value)}
-            @keydown=${(event: KeyboardEvent) => event.key === 'Enter' && this.useTyped()}
+            @input=${(event: Event) => (this.typed = (event.target as HTMLTextAreaElement).value)}
+            @keydown=${(event: KeyboardEvent) => this.onTypedKey(event)}
             @change=${() => this.useTyped()}
-          />
+          ></textarea>
         </label>
       </div>
       <div class="actions">
@@ -264,7 +272,12 @@ export class TrainingStepLab extends LitElement {
     return html`<figure class="positions-figure">
       <figcaption class="caption">
         Each position reads the tokens up to it and is scored on the next one: the bar is its loss
-        ${stepped ? html`before the step; below, the true token's probability before and after.` : html`; below, the true token's probability.`}
+        ${stepped ? html`before the step; below, the true token's probability` : html`; below, the true token's probability.`}
+        ${
+          stepped
+            ? html`<span class="legend"><span class="swatch before"></span> before and <span class="swatch after"></span> after.</span>`
+            : nothing
+        }
       </figcaption>
       <ol part="positions" class="positions">
         ${positions.map((position) => this.renderPosition(position, maxLoss))}
