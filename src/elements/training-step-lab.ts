@@ -15,6 +15,8 @@
  *             EngineClient (the shipped model) and ends it when disconnected.
  *   sentence  string: the sentence stepped on; set by the picker and the text box (default: the corpus's first
  *             offered sentence).
+ *   model     ModelInfo | null: the model in use, when the page knows it (<llm-playground> through the labs
+ *             panel). Another model (not the same one trained further) lists its corpus's sentences and starts over.
  * Keyboard: the picker, the text box (Enter uses it), the buttons and the checkbox are native controls.
  * Parts: explanation, sentence-picker, sentence-input, step-button, again-button, reset-button, settings, busy,
  *   status, error, refusal, summary, positions, position, token, target, loss-bar, loss, prob-before, prob-after,
@@ -24,6 +26,7 @@ import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
   type MatrixStep,
   messageOf,
+  type ModelInfo,
   type StepSentence,
   type StepSentences,
   type TrainingStepResult,
@@ -62,6 +65,9 @@ interface PositionView {
 const formatLoss = (loss: number): string => (loss >= 1 ? loss.toFixed(2) : loss.toPrecision(2));
 const formatNorm = (value: number): string => (value === 0 ? '0' : value.toPrecision(3));
 const percentWidth = (fraction: number): string => `${(Math.max(0, Math.min(1, fraction)) * 100).toFixed(2)}%`;
+/** What tells one model from another: a step of training keeps it the same model. */
+const identityOf = (model: ModelInfo | null | undefined): string =>
+  model ? JSON.stringify([model.name, model.seed, model.config]) : '';
 const rowName = ({ layer, label }: MatrixStep): string => (layer === null ? label : `layer ${layer + 1} · ${label}`);
 
 function positionsOf({ start, step }: View): PositionView[] {
@@ -89,11 +95,13 @@ export class TrainingStepLab extends LitElement {
   static override properties = {
     client: { attribute: false },
     sentence: { type: String },
+    model: { attribute: false },
     ...states('offered', 'view', 'error', 'allParameters', 'typed'),
   };
 
   declare client: TrainingStepLabClient | null;
   declare sentence: string;
+  declare model: ModelInfo | null;
   /** The corpus's sentences, or why the model is refused; null until the worker answers. */
   declare private offered: StepSentences | null;
   declare private view: View | null;
@@ -112,6 +120,7 @@ export class TrainingStepLab extends LitElement {
     new OwnClient(this); // a worker of its own when the page gives none
     this.client = null;
     this.sentence = '';
+    this.model = null;
     this.offered = null;
     this.view = null;
     this.error = '';
@@ -120,7 +129,11 @@ export class TrainingStepLab extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('client')) void this.listSentences();
+    const before = identityOf(changed.get('model'));
+    const anotherModel = changed.has('model') && before !== '' && before !== identityOf(this.model);
+    // The new model's corpus has sentences of its own: the first of them is taken.
+    if (anotherModel) this.sentence = '';
+    if (changed.has('client') || anotherModel) void this.listSentences();
     if ((changed.has('client') || changed.has('sentence')) && this.sentence) void this.start();
   }
 

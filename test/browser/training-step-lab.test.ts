@@ -7,6 +7,8 @@ import '../../src/elements/labs-panel.ts';
 import type { LabsPanelClient } from '../../src/elements/labs-panel.ts';
 import '../../src/elements/training-step-lab.ts';
 import type { TrainingStepLab, TrainingStepLabClient } from '../../src/elements/training-step-lab.ts';
+import { DEFAULT_PRETRAINED_SOURCES } from '../../workers/api/index.ts';
+import { pretrainedInfo } from './fake-pretrained.ts';
 import { waitFor } from './wait-for.ts';
 
 const part = <T extends Element = HTMLElement>(lab: Element, name: string): T | null =>
@@ -109,6 +111,49 @@ describe('<llm-training-step-lab> on a model it refuses', () => {
       expect(part(lab, 'refusal')!.textContent).to.equal(refusal);
       expect(part(lab, 'step-button')).to.equal(null);
       expect(asked).to.deep.equal([]);
+    } finally {
+      lab.remove();
+    }
+  });
+});
+
+describe('<llm-training-step-lab> when the model in use changes', () => {
+  it('lists the new model’s sentences and starts on the first; a training step of the same model keeps them', async () => {
+    const asked: string[] = [];
+    let corpus = 'the built-in corpus';
+    const client: TrainingStepLabClient = {
+      labs: {
+        stepSentences: async () => (asked.push('list'), { corpus, sentences: [`${corpus}: one.`, `${corpus}: two.`] }),
+        startStep: async (sentence) => (
+          asked.push(`start ${sentence}`),
+          {
+            tokens: ['a', 'b'],
+            targets: Int32Array.of(1),
+            loss: Float32Array.of(1),
+            prob: Float32Array.of(0.4),
+            learningRate: 0.001,
+            trainingLearningRate: 0.003,
+          }
+        ),
+        trainingStep: async () => Promise.reject(new Error('not asked here')),
+      },
+    };
+    const info = (name: string, step: number) => ({ ...pretrainedInfo(DEFAULT_PRETRAINED_SOURCES[0]!), name, step });
+    const lab = document.createElement('llm-training-step-lab') as TrainingStepLab;
+    lab.client = client;
+    lab.model = info('shipped', 0);
+    document.body.append(lab);
+    try {
+      await waitFor(() => asked.includes('start the built-in corpus: one.'), 'the first sentence started');
+      corpus = 'my text';
+      lab.model = info('Tiny model on my text', 0);
+      await waitFor(() => lab.sentence === 'my text: one.' && asked.at(-1) === 'start my text: one.', 'the new corpus');
+      expect(part(lab, 'sentence-picker')!.textContent).to.include('my text: two.');
+      const count = asked.length;
+      lab.model = info('Tiny model on my text', 120);
+      await lab.updateComplete;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(asked).to.have.lengthOf(count);
     } finally {
       lab.remove();
     }

@@ -12,6 +12,7 @@ import { forward } from '../../workers/engine/model.ts';
 import { createParameters, KNOWN_CONFIGS, layerView, type ParameterTensors } from '../../workers/engine/params.ts';
 import { STEP_LEARNING_RATE, StepCloseUp } from '../../workers/engine/step-close-up.ts';
 import { Trainer } from '../../workers/engine/train.ts';
+import type { TrainingSession } from '../../workers/training-session.ts';
 import { randomizeParameters, randomTokens, refForward, type RefParameters } from './engine-reference.ts';
 import { pick, randomFor } from './seeded.ts';
 import { expectRejection } from './wait-for.ts';
@@ -202,6 +203,19 @@ describe('one training step up close', function () {
     expect(refusal).to.match(/124,439,808 parameters.*about 2\.0 GB.*up to 8,000,000 parameters/);
     await expectRejection(labs.trainingStep('The cat sat.'), /124,439,808 parameters.*about 2\.0 GB/);
     await expectRejection(labs.startStep('The cat sat.'), /124,439,808 parameters/);
+  });
+
+  it("offers a model trained here its own corpus's sentences, from the part it trains on", async () => {
+    const { model } = await shippedArea();
+    const text = Array.from({ length: 40 }, (_, i) => `Line ${i} has a cat.`).join(' ');
+    const session = { corpus: { name: 'cats.txt', text } } as unknown as TrainingSession;
+    const labs = new LabsArea(new ActiveModel({ ...model, session }));
+    const { corpus, sentences } = await labs.stepSentences(8);
+    expect(corpus).to.equal('cats.txt');
+    expect(sentences).to.have.lengthOf(8);
+    expect(sentences[0]).to.equal('Line 0 has a cat.');
+    // The last tenth of the tokens is held out for validation: no sentence comes from there.
+    for (const sentence of sentences) expect(Number(/\d+/.exec(sentence)![0])).to.be.below(36);
   });
 
   it('says when a sentence is too short or too long for the model', async () => {
