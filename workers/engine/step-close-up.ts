@@ -31,7 +31,7 @@ export const STEP_LEARNING_RATE = DEFAULT_TRAINING.learningRate / 3;
 
 /**
  * The largest model the close-up copies: 8M parameters. The copy holds 4 floats per parameter (the weights, their
- * gradient, AdamW's two moments) and 1 more for the change a step makes: 160 MB at the limit. GPT-2 small's
+ * gradient, AdamW's two moments) and a step 2 more (the weights before it, and its change): 192 MB at the limit. GPT-2 small's
  * 124,439,808 parameters would need 2.0 GB for the first four alone.
  */
 export const STEP_PARAMETER_LIMIT = 8_000_000;
@@ -40,7 +40,7 @@ export const STEP_PARAMETER_LIMIT = 8_000_000;
 const TRAINING_BYTES_PER_PARAMETER = 16;
 
 /** Mean target probabilities the history keeps: the start and the last steps. */
-export const STEP_HISTORY_LIMIT = 200;
+const STEP_HISTORY_LIMIT = 200;
 
 /** Why a model is too big for the close-up, or undefined when it fits. */
 export function stepCloseUpProblem(config: GPTConfig): string | undefined {
@@ -157,7 +157,7 @@ export class StepCloseUp {
 
   constructor(
     source: ParameterTensors,
-    readonly ids: readonly number[],
+    ids: readonly number[],
     readonly learningRate = STEP_LEARNING_RATE,
   ) {
     const { config } = source;
