@@ -18,16 +18,23 @@ import './softmax-lab.ts';
 import type { SoftmaxLabClient } from './softmax-lab.ts';
 import './superposition-lab.ts';
 import type { SuperpositionLabClient } from './superposition-lab.ts';
+import './training-step-lab.ts';
+import type { TrainingStepLabClient } from './training-step-lab.ts';
 import { tabList, tabStyles } from './tabs.ts';
 
 /** The panel hands its client to each lab: it asks what they all ask. */
-export type LabsPanelClient = SoftmaxLabClient & ParameterLabClient & SuperpositionLabClient & FactMlpLabClient;
+export type LabsPanelClient = SoftmaxLabClient &
+  ParameterLabClient &
+  SuperpositionLabClient &
+  FactMlpLabClient &
+  TrainingStepLabClient;
 
 const LABS = [
   { id: 'softmax', label: 'Softmax and temperature' },
   { id: 'parameters', label: 'Counting parameters' },
   { id: 'superposition', label: 'Superposition' },
   { id: 'fact', label: 'An MLP that stores a fact' },
+  { id: 'training-step', label: 'One training step' },
 ] as const;
 
 export type Lab = (typeof LABS)[number]['id'];
@@ -61,6 +68,8 @@ export class LabsPanel extends LitElement {
         return html`<llm-superposition-lab .client=${client}></llm-superposition-lab>`;
       case 'fact':
         return html`<llm-fact-mlp-lab .client=${client}></llm-fact-mlp-lab>`;
+      case 'training-step':
+        return html`<llm-training-step-lab .client=${client}></llm-training-step-lab>`;
     }
   }
 

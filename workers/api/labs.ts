@@ -122,6 +122,77 @@ export interface FactMlpResult {
   basketball: number;
 }
 
+// ---- One training step up close ----
+
+/** The sentences the close-up offers, from the corpus the model in use learned from. */
+export interface StepSentences {
+  /** The corpus they come from, e.g. "the built-in corpus". */
+  corpus: string;
+  sentences: string[];
+  /** Why the model in use cannot take a step here (too big: GPT-2), or undefined. */
+  refusal?: string;
+}
+
+/** One named parameter (one layer's share of a stacked one) after a step. */
+export interface MatrixStep {
+  /** Its name in params.ts, e.g. "qkvw". */
+  name: string;
+  /** In words, e.g. "attention qkv". */
+  label: string;
+  /** Its layer (0-based), or null for the embeddings and the final LayerNorm. */
+  layer: number | null;
+  /** A 2-D weight matrix (false: a bias or a LayerNorm gain or shift). */
+  matrix: boolean;
+  /** √Σ g² of the loss's gradient over its values (before clipping). */
+  gradientNorm: number;
+  /** √Σ (after − before)² over its values: how far the step moved it. */
+  changeNorm: number;
+  /** How many values it has. */
+  values: number;
+}
+
+/** A sentence as the close-up reads it: the model reads all but the last token; position t is scored on targets[t]. */
+export interface StepSentence {
+  /** The vocabulary's string of each token of the sentence (one more than the positions). */
+  tokens: string[];
+  /** The true next token at each position: the sentence's ids but the first. */
+  targets: Int32Array;
+  /** −log p(target) and p(target) per position, on the model in use. */
+  loss: Float32Array;
+  prob: Float32Array;
+  /** The learning rate a step takes. */
+  learningRate: number;
+  /** The trainer's peak learning rate, for comparison. */
+  trainingLearningRate: number;
+}
+
+/** One trainer step on a sentence, on a copy of the model in use. */
+export interface TrainingStepResult {
+  /** As in StepSentence. */
+  tokens: string[];
+  targets: Int32Array;
+  /** −log p(target) per position, before and after the step. */
+  lossBefore: Float32Array;
+  lossAfter: Float32Array;
+  /** p(target) per position, before and after the step. */
+  probBefore: Float32Array;
+  probAfter: Float32Array;
+  meanLossBefore: number;
+  meanLossAfter: number;
+  /** The loss the trainer's step reported (its mean over the positions, before the update). */
+  trainerLoss: number;
+  /** The whole gradient's norm before clipping; the update used it scaled down to gradClip when larger. */
+  gradientNorm: number;
+  gradClip: number;
+  /** Every named parameter, per layer, in params.ts order. */
+  matrices: MatrixStep[];
+  learningRate: number;
+  /** Steps the copy has taken, this one included. */
+  steps: number;
+  /** Mean p(target) before the first step, then after each step (the last 200 steps). */
+  history: number[];
+}
+
 export interface LabsApi {
   softmax(logits: number[], temperature: number): Promise<SoftmaxResult>;
   /** Draws `draws` tokens from softmax(logits / T) with a seed; counts per token. Same seed, same counts. */
@@ -135,6 +206,17 @@ export interface LabsApi {
   /** Gradient descent pushing `count` unit vectors toward orthogonality; a frame every few steps, and the last. */
   packVectors(request: PackingRequest, onFrame: (frame: PackingFrame) => unknown): Promise<PackingFrame>;
   factMlp(setup: FactMlpSetup): Promise<FactMlpResult>;
+  /** A few sentences of the model in use's corpus (a session's own, else the built-in one), or why it is refused. */
+  stepSentences(count: number): Promise<StepSentences>;
+  /**
+   * One trainer step (forward, backward, clipping, AdamW at the learning rate 0.001) on the sentence, on a copy of the
+   * model in use with its own AdamW state: the same sentence again steps the same copy further; another sentence, a
+   * new model or resetStep() starts a new copy. The model in use never changes. Models over 8M parameters
+   * (GPT-2 small: 124M, ≈ 2 GB for weights, gradient and AdamW's two moments) are refused.
+   */
+  trainingStep(sentence: string): Promise<TrainingStepResult>;
+  /** The sentence's tokens and per-position loss on the model in use; drops the copy (the next step starts anew). */
+  startStep(sentence: string): Promise<StepSentence>;
 }
 
 /**

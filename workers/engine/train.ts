@@ -114,7 +114,8 @@ export type BackendFactory = (params: ParameterTensors, settings: TrainingSettin
 export class CPUTrainingBackend implements TrainingBackend {
   readonly kind = 'cpu';
   readonly optimizer: AdamW;
-  private readonly grads: ParameterTensors;
+  /** The last step's gradient, as the update used it (after clipping). */
+  readonly grads: ParameterTensors;
   private readonly acts: ActivationTensors;
   private readonly dacts: ActivationTensors;
 
