@@ -10,8 +10,9 @@
  *   nothing else chose one, if the model has it; else layer 1, head 1).
  * Events: llm-focus-change (PanelFocus: layer, head, query, key) when the user picks any of them.
  * Parts: status, error, pickers, layer-pick, head-pick, query-pick, key-pick, embedding-strip, wq, wk, wv, value-down
- *   (W_V too), query-vector, key-vector, dot-product, dot-terms, scores, score-cell, value-vector, value-up,
- *   value-counts, output-matrix, unembedding-pick, unembedding-row, dropped-note.
+ *   (W_V too), query-input and key-input (the LayerNorm'd vectors), query-vector, key-vector, dot-product, dot-terms,
+ *   scores, score-cell, value-vector, value-up, value-counts, output-matrix, unembedding-pick, unembedding-row,
+ *   dropped-note.
  * Keyboard: the pickers are drop-down lists; every matrix and strip is focusable and read by the arrow keys.
  */
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
@@ -181,9 +182,14 @@ export class HeadMatricesView extends LitElement {
         <div class="pair">
           ${this.matrix(m.wq, hs, C, 'wq', 'W_Q')} ${this.matrix(m.wk, hs, C, 'wk', 'W_K')}
         </div>
-        <p class="caption">The query of ${positionName(tokens, query)}: W_Q times its vector, plus a bias.</p>
+        <p class="caption">
+          ${positionName(tokens, query)} as layer ${m.layer + 1} reads it: its vector after the LayerNorm, x.
+        </p>
+        ${this.strip(m.queryInput, 'query-input', `The vector of ${queryName} after the LayerNorm`)}
+        <p class="caption">Its query, W_Q·x plus a bias: ${hs} numbers.</p>
         ${this.strip(m.queryVector, 'query-vector', `The query of ${queryName}`)}
-        <p class="caption">The key of ${positionName(tokens, key)}: W_K times its vector, plus a bias.</p>
+        <p class="caption">${positionName(tokens, key)} after the LayerNorm, and its key, W_K·x plus a bias.</p>
+        ${this.strip(m.keyInput, 'key-input', `The vector of ${keyName} after the LayerNorm`)}
         ${this.strip(m.keyVector, 'key-vector', `The key of ${keyName}`)}
         ${this.renderDot(m)}
       </section>
@@ -290,7 +296,7 @@ export class HeadMatricesView extends LitElement {
         "Value down", W_V: ${hs} rows × ${count(C)} columns, takes a token's ${count(C)} numbers down to ${hs}.
       </p>
       ${this.matrix(m.wv, hs, C, 'wv value-down', 'W_V, value down')}
-      <p class="caption">The value of ${positionName(tokens, key)}: W_V times its vector, plus a bias.</p>
+      <p class="caption">The value of ${positionName(tokens, key)}: W_V·x plus a bias, with x its vector above.</p>
       ${this.strip(m.valueVector, 'value-vector', `The value of ${quoted(tokens[key] ?? '')}`)}
       <p class="caption">
         "Value up": ${count(C)} rows × ${hs} columns, takes the head's ${hs} numbers back up to ${count(C)}, what it

@@ -36,7 +36,7 @@ const BOX = 480;
 /** Height of a vector's strip. */
 const STRIP_HEIGHT = 22;
 /** A cell is at most this many times taller than wide, or wider than tall (a 64 × 768 slice stays readable). */
-const MAX_ASPECT = 4;
+const MAX_ASPECT = 2;
 /** Colours of the diverging scale at 256 steps, [r, g, b] each. */
 const LEVELS = 256;
 let palette: Uint8ClampedArray | undefined;

@@ -36,6 +36,8 @@ const PARTS = [
   'wk',
   'wv',
   'value-down',
+  'query-input',
+  'key-input',
   'query-vector',
   'key-vector',
   'dot-product',
@@ -106,40 +108,32 @@ describe('<llm-head-matrices> on the shipped model', function () {
     expect(part(element, 'dot-product').textContent).to.include(`÷ √${hs}`).and.include(formatValue(m.dot));
     expect(part(element, 'dot-terms').querySelectorAll('li')).to.have.length(hs);
 
-    const shapes = Object.fromEntries(
-      [
-        'embedding-strip',
-        'wq',
-        'wk',
-        'wv',
-        'query-vector',
-        'key-vector',
-        'value-vector',
-        'value-up',
-        'output-matrix',
-        'unembedding-row',
-        'scores',
-      ].map((name) => [name, [view(element, name).rows, view(element, name).cols]]),
+    // Every matrix and strip: its shape, and the worker's numbers (the scores grid: the capture's, this pair's filled in).
+    const grid = m.scores.slice();
+    grid[m.query * T + m.key] = m.score;
+    const drawn: Record<string, [number, number, Float32Array]> = {
+      'embedding-strip': [1, C, m.embedding],
+      wq: [hs, C, m.wq],
+      wk: [hs, C, m.wk],
+      wv: [hs, C, m.wv],
+      'query-input': [1, C, m.queryInput],
+      'key-input': [1, C, m.keyInput],
+      'query-vector': [1, hs, m.queryVector],
+      'key-vector': [1, hs, m.keyVector],
+      'value-vector': [1, hs, m.valueVector],
+      'value-up': [C, hs, m.valueUp],
+      'output-matrix': [C, C, m.output],
+      'unembedding-row': [1, C, m.unembedding.row],
+      scores: [T, T, grid],
+    };
+    for (const [name, [rows, cols, values]] of Object.entries(drawn)) {
+      const shown = view(element, name);
+      expect([shown.rows, shown.cols], name).to.deep.equal([rows, cols]);
+      expect(Array.from(shown.values), name).to.deep.equal(Array.from(values));
+    }
+    expect(Array.from(view(element, 'scores').masked!)).to.deep.equal(
+      Array.from(inspection.capture.layers[1]!.mask.subarray(0, T * T)),
     );
-    expect(shapes).to.deep.equal({
-      'embedding-strip': [1, C],
-      wq: [hs, C],
-      wk: [hs, C],
-      wv: [hs, C],
-      'query-vector': [1, hs],
-      'key-vector': [1, hs],
-      'value-vector': [1, hs],
-      'value-up': [C, hs],
-      'output-matrix': [C, C],
-      'unembedding-row': [1, C],
-      scores: [T, T],
-    });
-    const same = (name: string, values: Float32Array) =>
-      expect(Array.from(view(element, name).values), name).to.deep.equal(Array.from(values));
-    same('wq', m.wq);
-    same('value-vector', m.valueVector);
-    same('output-matrix', m.output);
-    same('unembedding-row', m.unembedding.row);
     const counts = part(element, 'value-counts').textContent!.replace(/\s+/g, ' ');
     expect(counts)
       .to.include(`${C} → ${hs} → ${C}`)
