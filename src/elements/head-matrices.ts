@@ -17,7 +17,7 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { type HeadMatrices, type MatrixChoice, messageOf, type Uses } from '../../workers/api/index.ts';
-import { emit } from '../events.ts';
+import { emit, type LlmEvent } from '../events.ts';
 import { count } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
@@ -26,7 +26,7 @@ import type { PanelFocus } from '../view-state.ts';
 import { formatPercent, visibleToken } from '../visible-token.ts';
 import { droppedNote } from './dropped-note.ts';
 import { formatValue } from './heatmap.ts';
-import type { MarkedCells } from './matrix-view.ts';
+import type { MarkedCells, MatrixView } from './matrix-view.ts';
 import './matrix-view.ts';
 
 /** The part of the engine this element talks to. */
@@ -38,6 +38,13 @@ const DEBOUNCE_MS = 150;
 const TERMS_SHOWN = 3;
 
 type Head = { readonly layer: number; readonly head: number };
+
+/** How a matrix view differs from a plain one. */
+type ViewOptions = Partial<
+  Pick<MatrixView, 'rowAxis' | 'colAxis' | 'maxCell' | 'rowLabels' | 'colLabels' | 'masked' | 'marked'>
+> & {
+  onSelect?: (event: LlmEvent<'llm-cell-select'>) => void;
+};
 
 const quoted = (token: string): string => `'${visibleToken(token)}'`;
 /** "3 'blue'": a position (from 1) and its token. */
@@ -253,22 +260,16 @@ export class HeadMatricesView extends LitElement {
         The head's scores for this prompt: a row per query, a column per key. The outlined cell is the one worked out
         above; the grey cells are the ones the causal mask hides.
       </p>
-      <llm-matrix-view
-        part="scores"
-        label="Scaled scores of layer ${m.layer + 1}, head ${m.head + 1}"
-        row-axis="query"
-        col-axis="key"
-        max-cell="28"
-        .values=${grid}
-        .rows=${T}
-        .cols=${T}
-        .rowLabels=${tokens.map(quoted)}
-        .colLabels=${tokens.map(quoted)}
-        .masked=${m.mask}
-        .marked=${marked}
-        @llm-cell-select=${(event: CustomEvent<{ row: number; col: number }>) =>
-          this.pick({ query: event.detail.row, key: event.detail.col })}
-      ></llm-matrix-view>
+      ${this.view('scores', `Scaled scores of layer ${m.layer + 1}, head ${m.head + 1}`, grid, T, T, {
+        rowAxis: 'query',
+        colAxis: 'key',
+        maxCell: 28,
+        rowLabels: tokens.map(quoted),
+        colLabels: tokens.map(quoted),
+        masked: m.mask,
+        marked,
+        onSelect: (event) => this.pick({ query: event.detail.row, key: event.detail.col }),
+      })}
       <p part="score-cell">
         Query ${positionName(tokens, query)}, key ${positionName(tokens, key)}: <strong>${formatValue(m.score)}</strong>
         ${
@@ -338,16 +339,7 @@ export class HeadMatricesView extends LitElement {
         ${count(C)} × ${count(C)}: every head's value up side by side. This head's are columns ${range(head * hs, hs)}
         (outlined).
       </p>
-      <llm-matrix-view
-        part="output-matrix"
-        label="The attention output matrix of layer ${m.layer + 1}"
-        row-axis="row"
-        col-axis="column"
-        .values=${m.output}
-        .rows=${C}
-        .cols=${C}
-        .marked=${band}
-      ></llm-matrix-view>
+      ${this.view('output-matrix', `The attention output matrix of layer ${m.layer + 1}`, m.output, C, C, { marked: band })}
       <h3>A row of the unembedding</h3>
       <label
         >Token
@@ -376,15 +368,35 @@ export class HeadMatricesView extends LitElement {
     </section>`;
   }
 
+  /** A matrix under its name. */
   private matrix(values: Float32Array, rows: number, cols: number, part: string, label: string): TemplateResult {
     return html`<figure>
       <figcaption>${label}</figcaption>
-      <llm-matrix-view part=${part} label=${label} .values=${values} .rows=${rows} .cols=${cols}></llm-matrix-view>
+      ${this.view(part, label, values, rows, cols)}
     </figure>`;
   }
 
+  /** A vector as one row of numbers. */
   private strip(values: Float32Array, part: string, label: string): TemplateResult {
-    return html`<llm-matrix-view part=${part} label=${label} col-axis="number" .values=${values} .rows=${1} .cols=${values.length}></llm-matrix-view>`;
+    return this.view(part, label, values, 1, values.length, { colAxis: 'number' });
+  }
+
+  private view(part: string, label: string, values: Float32Array, rows: number, cols: number, more: ViewOptions = {}) {
+    return html`<llm-matrix-view
+      part=${part}
+      label=${label}
+      row-axis=${more.rowAxis ?? 'row'}
+      col-axis=${more.colAxis ?? 'column'}
+      max-cell=${more.maxCell ?? 12}
+      .values=${values}
+      .rows=${rows}
+      .cols=${cols}
+      .rowLabels=${more.rowLabels ?? []}
+      .colLabels=${more.colLabels ?? []}
+      .masked=${more.masked ?? null}
+      .marked=${more.marked ?? null}
+      @llm-cell-select=${more.onSelect ?? nothing}
+    ></llm-matrix-view>`;
   }
 
   static override styles = [

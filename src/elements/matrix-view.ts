@@ -2,7 +2,7 @@
  * <llm-matrix-view>: a matrix of numbers, or a vector (one row), as coloured cells on one canvas that fits a box
  * whatever its size: GPT-2's 768 × 768 output matrix too, where a cell is under a pixel. The colours are the
  * heatmap's diverging scale, symmetric about 0 (blue below, near-white at 0, red above). One pixel of the canvas
- * per cell, scaled by CSS: a 768 × 768 matrix is one ImageData of 590k pixels, coloured from a lookup table.
+ * per cell, scaled by CSS, coloured from a lookup table, a band of rows per task.
  * The value under the pointer, or at the keyboard's cell (focus the canvas: arrow keys, Home, End, PageUp,
  * PageDown), is read out below it (a live region); before that the readout gives the size and the range.
  * (<llm-heatmap> keeps cells 6 px or more and lists every value in a table: right for attention patterns,
@@ -37,16 +37,20 @@ const BOX = 480;
 const STRIP_HEIGHT = 22;
 /** A cell is at most this many times taller than wide, or wider than tall (a 64 × 768 slice stays readable). */
 const MAX_ASPECT = 2;
-/** Colours of the diverging scale at 256 steps, [r, g, b] each. */
+/** Colours of the diverging scale at 256 steps, each an opaque RGBA pixel as one 32-bit word in memory order. */
 const LEVELS = 256;
-let palette: Uint8ClampedArray | undefined;
+let colours: Uint32Array | undefined;
 
-function colours(): Uint8ClampedArray {
-  if (palette) return palette;
-  palette = new Uint8ClampedArray(LEVELS * 3);
-  for (let i = 0; i < LEVELS; i++) palette.set(scaleColor('diverging', i / (LEVELS - 1)), i * 3);
-  return palette;
+function palette(): Uint32Array {
+  if (colours) return colours;
+  colours = new Uint32Array(LEVELS);
+  const bytes = new Uint8ClampedArray(colours.buffer);
+  for (let i = 0; i < LEVELS; i++) bytes.set([...scaleColor('diverging', i / (LEVELS - 1)), 255], i * 4);
+  return colours;
 }
+
+/** Cells coloured in one task: GPT-2's 768 × 768 output matrix is drawn in 9 bands of 85 rows. */
+const CELLS_PER_TASK = 2 ** 16;
 
 /** Width and height of one cell in CSS pixels. */
 export function cellSize(rows: number, cols: number, maxCell: number): [number, number] {
@@ -101,6 +105,8 @@ export class MatrixView extends LitElement {
   declare maxCell: number;
   declare private focusCell: { row: number; col: number } | null;
 
+  /** Counts the draws begun: a band of an older one stops. */
+  private drawings = 0;
   /** The smallest and largest value, for the readout; recomputed when the data changes. */
   private range = { low: 0, high: 0, reach: 1 };
 
@@ -226,30 +232,51 @@ export class MatrixView extends LitElement {
     return `${place}: ${formatValue(value)}${masked ? ' (masked)' : ''}`;
   }
 
+  /**
+   * Draws the values in bands of rows, each band in a task of its own (CELLS_PER_TASK cells), so that a 768 × 768
+   * matrix never holds the main thread long; new values stop the bands of the old ones.
+   */
   private draw(): void {
     const canvas = this.renderRoot.querySelector('canvas');
-    const { rows, cols, values, masked } = this;
-    if (!canvas || rows === 0 || cols === 0) return;
+    const context = canvas?.getContext('2d');
+    const { rows, cols } = this;
+    const drawing = ++this.drawings;
+    if (!canvas || !context || rows === 0 || cols === 0) return;
     canvas.width = cols;
     canvas.height = rows;
-    const context = canvas.getContext('2d');
-    if (!context) return;
-    const pixels = new ImageData(cols, rows);
-    const table = colours();
+    const band = Math.max(1, Math.floor(CELLS_PER_TASK / cols));
+    const drawBand = (from: number): void => {
+      if (drawing !== this.drawings) return;
+      const to = Math.min(rows, from + band);
+      context.putImageData(this.colour(from, to), 0, from);
+      if (to < rows) setTimeout(() => drawBand(to));
+      else this.drawMasked(context);
+    };
+    setTimeout(() => drawBand(0));
+  }
+
+  /** Rows from..to of the values as pixels of the diverging scale. */
+  private colour(from: number, to: number): ImageData {
+    const { cols, values } = this;
+    const pixels = new ImageData(cols, to - from);
+    // One 32-bit write per pixel, through a view made once (ImageData.data is a getter: 2.4M calls at 768 × 768).
+    const words = new Uint32Array(pixels.data.buffer);
+    const table = palette();
     const scale = (LEVELS - 1) / (2 * this.range.reach);
-    for (let i = 0; i < rows * cols; i++) {
-      const value = values[i]!;
-      const level = Number.isFinite(value)
-        ? Math.min(LEVELS - 1, Math.max(0, Math.round((value + this.range.reach) * scale)))
-        : 127;
-      pixels.data[4 * i] = table[level * 3]!;
-      pixels.data[4 * i + 1] = table[level * 3 + 1]!;
-      pixels.data[4 * i + 2] = table[level * 3 + 2]!;
-      pixels.data[4 * i + 3] = 255;
+    const middle = table[LEVELS >> 1]!;
+    const offset = from * cols;
+    for (let i = 0; i < words.length; i++) {
+      const level = Math.round((values[offset + i]! + this.range.reach) * scale);
+      // NaN is neither ≥ 0 nor < 0: it takes the colour of 0.
+      words[i] = level >= 0 ? table[Math.min(level, LEVELS - 1)]! : level < 0 ? table[0]! : middle;
     }
-    context.putImageData(pixels, 0, 0);
+    return pixels;
+  }
+
+  /** Masked cells take the theme's muted colour: no colour of the scale. */
+  private drawMasked(context: CanvasRenderingContext2D): void {
+    const { rows, cols, masked } = this;
     if (!masked) return;
-    // Masked cells take the theme's muted colour: no colour of the scale.
     context.fillStyle = getComputedStyle(this).getPropertyValue('--_muted').trim() || 'gray';
     for (let row = 0; row < rows; row++) {
       for (let col = 0; col < cols; col++) {
@@ -262,18 +289,21 @@ export class MatrixView extends LitElement {
     }
   }
 
+  /** Moves the keyboard's cell to (row, col), kept inside the matrix, and says so when it moved. */
   private moveFocus(row: number, col: number): void {
-    const next = { row: Math.min(this.rows - 1, Math.max(0, row)), col: Math.min(this.cols - 1, Math.max(0, col)) };
-    if (this.focusCell?.row === next.row && this.focusCell.col === next.col) return;
-    this.focusCell = next;
-    emit(this, 'llm-cell-focus', this.cellAt(next.row, next.col));
+    const inside = (index: number, size: number) => Math.min(size - 1, Math.max(0, index));
+    const [toRow, toCol] = [inside(row, this.rows), inside(col, this.cols)];
+    if (this.focusCell && this.focusCell.row === toRow && this.focusCell.col === toCol) return;
+    this.focusCell = { row: toRow, col: toCol };
+    emit(this, 'llm-cell-focus', this.cellAt(toRow, toCol));
   }
 
+  /** The cell under a point of the canvas (CSS pixels from its corner), or null off the cells. */
   private cellFromPoint(x: number, y: number): { row: number; col: number } | null {
     const [cellWidth, cellHeight] = cellSize(this.rows, this.cols, this.maxCell);
-    const row = Math.floor(y / cellHeight);
-    const col = Math.floor(x / cellWidth);
-    return row >= 0 && row < this.rows && col >= 0 && col < this.cols ? { row, col } : null;
+    const cell = { row: Math.floor(y / cellHeight), col: Math.floor(x / cellWidth) };
+    const within = cell.row >= 0 && cell.col >= 0 && cell.row < this.rows && cell.col < this.cols;
+    return within ? cell : null;
   }
 
   private onPointerMove = (event: PointerEvent): void => {

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import '../../src/elements/head-matrices.ts';
 import type { HeadMatricesView } from '../../src/elements/head-matrices.ts';
-import { formatValue } from '../../src/elements/heatmap.ts';
+import { formatValue, scaleColor } from '../../src/elements/heatmap.ts';
 import '../../src/elements/inspector-panel.ts';
 import type { MatrixView } from '../../src/elements/matrix-view.ts';
 import type { LlmEvent } from '../../src/events.ts';
@@ -246,6 +246,22 @@ describe('<llm-head-matrices> on a GPT-2-shaped model', function () {
       const canvas = view(element, 'output-matrix').shadowRoot!.querySelector('canvas')!;
       expect([canvas.width, canvas.height]).to.deep.equal([768, 768]);
       expect(canvas.getBoundingClientRect().width).to.be.at.most(482);
+      // Drawn in bands, the last one too; a cell's pixel is its value's colour on a scale symmetric about 0.
+      const context = canvas.getContext('2d')!;
+      await waitFor(
+        () => context.getImageData(0, 767, 768, 1).data.every((value, i) => i % 4 !== 3 || value === 255),
+        'the last band',
+      );
+      const reach = m.output.reduce((largest, value) => Math.max(largest, Math.abs(value)), 0);
+      for (const [row, col] of [
+        [0, 0],
+        [767, 767],
+        [400, 123],
+      ] as const) {
+        const value = m.output[row * 768 + col]!;
+        const expected = scaleColor('diverging', Math.round(((value + reach) / (2 * reach)) * 255) / 255);
+        expect(Array.from(context.getImageData(col, row, 1, 1).data), `cell ${row}, ${col}`).to.deep.equal([...expected, 255]);
+      }
     } finally {
       element.remove();
     }
