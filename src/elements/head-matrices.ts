@@ -99,18 +99,22 @@ export class HeadMatricesView extends LitElement {
       this.query = this.key = null;
       this.unembed = null;
     }
-    if (changed.has('panelFocus') && this.panelFocus) this.applyFocus(this.panelFocus);
-    if (['client', 'text', 'panelFocus', 'start'].some((name) => changed.has(name as keyof HeadMatricesView))) {
+    // A focus that says what is chosen already (the page echoing the user's pick) asks nothing again.
+    const moved = changed.has('panelFocus') && this.panelFocus !== null && this.applyFocus(this.panelFocus);
+    if (moved || ['client', 'text', 'start'].some((name) => changed.has(name as keyof HeadMatricesView))) {
       this.ask(changed.has('text') ? DEBOUNCE_MS : 0);
     }
   }
 
-  private applyFocus({ layer, head, query, key }: PanelFocus): void {
+  /** Chooses what `focus` names (the rest stays); true when that changed anything. */
+  private applyFocus({ layer, head, query, key }: PanelFocus): boolean {
     if (layer !== undefined || head !== undefined) this.startPending = false;
+    const before = [this.layer, this.head, this.query, this.key].join();
     this.layer = layer ?? this.layer;
     this.head = head ?? this.head;
     this.query = query ?? this.query;
     this.key = key ?? this.key;
+    return [this.layer, this.head, this.query, this.key].join() !== before;
   }
 
   /** Asks for the chosen head and pair; the newest answer is shown. */
@@ -175,8 +179,8 @@ export class HeadMatricesView extends LitElement {
       <section class="block">
         <h3>A token's embedding</h3>
         <p class="caption">
-          ${queryName} enters the model as these ${count(C)} numbers: its row of the token embedding. Blue is below 0,
-          red above.
+          ${queryName} in the token embedding: its row, ${count(C)} numbers (the model adds its position's embedding
+          before layer 1). Blue is below 0, red above.
         </p>
         ${this.strip(m.embedding, 'embedding-strip', `The token embedding of ${queryName}`)}
       </section>
@@ -301,7 +305,7 @@ export class HeadMatricesView extends LitElement {
       ${this.strip(m.valueVector, 'value-vector', `The value of ${quoted(tokens[key] ?? '')}`)}
       <p class="caption">
         "Value up": ${count(C)} rows × ${hs} columns, takes the head's ${hs} numbers back up to ${count(C)}, what it
-        adds to the token's vector. Its rows are this head's ${hs} rows of the attention output matrix.
+        adds to the token's vector. It is this head's ${hs} columns of the output matrix below.
       </p>
       ${this.matrix(m.valueUp, C, hs, 'value-up', 'Value up')}
       <table part="value-counts">
