@@ -177,6 +177,9 @@ describe('<llm-head-matrices> on the shipped model', function () {
     await sendKeys({ press: 'ArrowRight' });
     await sendKeys({ press: 'Enter' });
     await waitFor(() => part(element, 'score-cell').textContent!.includes('masked'), 'a masked pair');
+    expect(view(element, 'scores').shadowRoot!.querySelector('[part="readout"]')!.textContent).to.match(
+      /^query '␣blue', key '␣creature': .* \(masked\)$/,
+    );
     expect(shownScore(element)).to.be.closeTo(captureScore(inspection, 2, 1, 2, 3), 1e-4);
     expect(events.at(-1)).to.deep.equal({ layer: 2, head: 1, query: 2, key: 3 });
   });
@@ -204,16 +207,26 @@ describe('<llm-head-matrices> on the shipped model', function () {
     expect(read()).to.equal(`row ${wq.rows}, column 2: ${formatValue(wq.values[(wq.rows - 1) * wq.cols + 1]!)}`);
   });
 
-  it('is a tab of the inspector panel', async () => {
+  it("is a tab of the inspector panel, which opens it on the notes' example at the adjective head", async () => {
     const panel = document.createElement('llm-inspector-panel');
-    Object.assign(panel, { client, text, tab: 'matrices' });
+    Object.assign(panel, { client, text: '', tab: 'matrices', model: await client.model.info() });
     document.body.append(panel);
     try {
       const tab = await waitFor(() => panel.shadowRoot!.querySelector('[part~="tab-matrices"]'), 'the tab');
       expect(tab.textContent).to.include('Vectors and matrices');
       const shown = await waitFor(() => panel.shadowRoot!.querySelector('llm-head-matrices'), 'the element');
       expect(shown.text).to.equal(text);
-      await waitFor(() => part(shown, 'score-cell'), 'its numbers');
+      expect(panel.shadowRoot!.querySelector('[part~="example-note"]')!.textContent).to.include(text);
+      await waitFor(
+        () => picked(shown, 'layer') === String(ADJECTIVE_HEAD.layer) && part(shown, 'score-cell'),
+        'the adjective head',
+      );
+      expect(picked(shown, 'head')).to.equal(String(ADJECTIVE_HEAD.head));
+      panel.text = 'the king';
+      // The typed prompt's tokens, its last one the query.
+      const options = () => [...part(shown, 'query-pick').querySelectorAll('option')];
+      await waitFor(() => options().at(-1)?.textContent?.includes('␣king'), 'the typed prompt');
+      expect(picked(shown, 'query')).to.equal(String(options().length - 1));
     } finally {
       panel.remove();
     }
