@@ -318,7 +318,7 @@ export class HeadMatricesView extends LitElement {
             <th scope="col">Value down</th>
             <th scope="col">Value up</th>
             <th scope="col">Both</th>
-            <th scope="col">One ${count(C)} × ${count(C)} matrix</th>
+            <th scope="col">One square matrix, width²</th>
           </tr>
         </thead>
         <tbody>
