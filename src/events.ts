@@ -56,6 +56,8 @@ export interface LlmEvents {
   'llm-row-select': { row: number };
   /** Open a section's panel (and its tab), focused as asked: from the pipeline strip and the tour. */
   'llm-open-panel': PanelTarget & { focus?: PanelFocus };
+  /** The user picked what a tab looks at (a layer, a head, a query or key token): a URL can follow. */
+  'llm-focus-change': PanelFocus;
 }
 
 export type LlmEvent<K extends keyof LlmEvents> = CustomEvent<LlmEvents[K]>;

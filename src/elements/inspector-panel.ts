@@ -13,7 +13,7 @@
  * Properties: client (InspectorPanelClient: the EngineClient, set by <llm-playground>; every panel gets it),
  *   text (the prompt), model (ModelInfo, set by <llm-playground>).
  * Parts: tabs, tab, tab-<id>, panel, example-note.
- * Attributes: tab ('attention' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
+ * Attributes: tab ('attention' | 'matrices' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
  * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
  */
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
@@ -26,6 +26,7 @@ import { theme } from '../theme.ts';
 import type { ExperimentsClient } from './attention-experiments.ts';
 import type { AttentionInspectorClient } from './attention-inspector.ts';
 import type { EmbeddingExplorerClient } from './embedding-explorer.ts';
+import type { HeadMatricesClient } from './head-matrices.ts';
 import type { LogitLensClient } from './logit-lens.ts';
 import type { MlpNeuronsClient } from './mlp-neurons.ts';
 import type { TimelapseClient } from './training-timelapse.ts';
@@ -33,6 +34,7 @@ import { tabList, tabStyles } from './tabs.ts';
 import './attention-experiments.ts';
 import './attention-inspector.ts';
 import './embedding-explorer.ts';
+import './head-matrices.ts';
 import './logit-lens.ts';
 import './mlp-neurons.ts';
 import './training-timelapse.ts';
@@ -42,12 +44,14 @@ export type InspectorPanelClient = AttentionInspectorClient &
   ExperimentsClient &
   MlpNeuronsClient &
   EmbeddingExplorerClient &
+  HeadMatricesClient &
   LogitLensClient &
   TimelapseClient &
   Uses<'training', 'state'>;
 
 const TABS = [
   { id: 'attention', label: 'Attention' },
+  { id: 'matrices', label: 'Vectors and matrices' },
   { id: 'experiments', label: 'Experiments' },
   { id: 'mlp', label: 'MLP neurons' },
   { id: 'embeddings', label: 'Embeddings' },
@@ -60,6 +64,7 @@ export type InspectorTab = (typeof TABS)[number]['id'];
 /** What a tab shows while the prompt is empty (the embeddings' sections have examples of their own). */
 const TAB_EXAMPLES: Partial<Record<InspectorTab, ExamplePrompt>> = {
   attention: ADJECTIVES_EXAMPLE,
+  matrices: ADJECTIVES_EXAMPLE,
   experiments: FACT_EXAMPLE,
   mlp: FACT_EXAMPLE,
   lens: FACT_EXAMPLE,
@@ -168,6 +173,9 @@ export class InspectorPanel extends LitElement {
         return html`<llm-attention-experiments .client=${client} .text=${text}></llm-attention-experiments>`;
       case 'mlp':
         return html`<llm-mlp-neurons .client=${client} .text=${text}></llm-mlp-neurons>`;
+      case 'matrices':
+        return html`<llm-head-matrices .client=${client} .text=${text}
+          .start=${example && !this.model?.pretrained ? ADJECTIVE_HEAD : null}></llm-head-matrices>`;
       case 'embeddings':
         return html`<llm-embedding-explorer .client=${client} .text=${this.text} .vocabulary=${this.vocabulary}
           .blockSize=${this.model?.config.blockSize ?? 0}></llm-embedding-explorer>`;

@@ -49,6 +49,7 @@ export const PROMPT_64 =
 /** Each inspector panel: its tab, the elements holding it (each inside the shadow root of the one before), and what shows it is drawn. */
 export const INSPECTOR_PANELS: [InspectorTab, string[], string][] = [
   ['attention', ['llm-attention-inspector'], '[part~="thumbnail"]'],
+  ['matrices', ['llm-head-matrices'], '[part~="score-cell"]'],
   ['experiments', ['llm-attention-experiments'], '[part~="head"]'],
   ['mlp', ['llm-mlp-neurons'], '[part~="neuron"]'],
   ['embeddings', ['llm-embedding-explorer', 'llm-embedding-neighbours'], '[part~="neighbour"]'],

@@ -157,6 +157,80 @@ export interface TimelapseSettings {
   every: number;
 }
 
+/** Which head, which (query, key) pair and which unembedding row headMatrices() shows. */
+export interface MatrixChoice {
+  layer: number;
+  head: number;
+  /** Positions in the prompt's tokens (default: the last token; the key the query attends to most). */
+  query?: number;
+  key?: number;
+  /** A token id (default: the likeliest next token). */
+  unembed?: number;
+}
+
+/** What one head's value map costs: "value down" (C → d_head) then "value up" (d_head → C), or one C × C matrix. */
+export interface ValueMapCount {
+  width: number;
+  headSize: number;
+  /** width × headSize each. */
+  down: number;
+  up: number;
+  /** down + up. */
+  factored: number;
+  /** width²: a full square value matrix. */
+  full: number;
+}
+
+/**
+ * One head's matrices and the vectors of one (query, key) pair. Matrices are row-major and written as the notes
+ * write them, y = M·x: a row per output number, a column per input number.
+ */
+export interface HeadMatrices {
+  ids: number[];
+  tokens: string[];
+  layer: number;
+  head: number;
+  /** How many layers, and heads per layer, the model has. */
+  layers: number;
+  heads: number;
+  /** C, the residual stream's width, and d_head. */
+  width: number;
+  headSize: number;
+  query: number;
+  key: number;
+  /** [C] the query token's row of the token embedding (wte). */
+  embedding: Float32Array;
+  /** [d_head, C] each: this head's columns of qkvw (query, key, value thirds), transposed. W_V is "value down". */
+  wq: Float32Array;
+  wk: Float32Array;
+  wv: Float32Array;
+  /** [C] the LayerNorm'd input of the layer at the query and at the key: what W_Q and W_K multiply. */
+  queryInput: Float32Array;
+  keyInput: Float32Array;
+  /** [d_head] W_Q·x + b_Q at the query, W_K·x + b_K and W_V·x + b_V at the key: the forward pass's own. */
+  queryVector: Float32Array;
+  keyVector: Float32Array;
+  valueVector: Float32Array;
+  /** Σ q_i·k_i, and it ÷ √d_head: the scaled score of the pair. */
+  dot: number;
+  score: number;
+  /** [T, T] this head's scaled scores before masking (query rows, key columns), and 1 where the causal mask hides. */
+  scores: Float32Array;
+  mask: Uint8Array;
+  /** The query's attention weight on the key (after softmax). */
+  weight: number;
+  /** [C, d_head] "value up": this head's d_head rows of attprojw, transposed (columns head·d_head.. of `output`). */
+  valueUp: Float32Array;
+  /** [C, C] the attention output matrix (attprojw, transposed): every head's value up side by side. */
+  output: Float32Array;
+  counts: { model: ValueMapCount; gpt3: ValueMapCount };
+  /** A token's row of the unembedding; tied: that matrix is the token embedding itself. */
+  unembedding: { id: number; token: string; row: Float32Array; tied: boolean; probability: number };
+  /** The likeliest next tokens after the prompt (score: probability). */
+  top: TokenScore[];
+  dropped?: number;
+}
+
 export interface InspectorApi {
   /** The prompt run with capture, and with the interventions asked for (the model itself is not changed). */
   inspect(text: string, interventions?: Interventions): Promise<Inspection>;
@@ -180,6 +254,8 @@ export interface InspectorApi {
     second: { text: string; position: number },
   ): Promise<ContextualSimilarity>;
   logitLens(text: string, position: number, count: number): Promise<LensLayer[]>;
+  /** One head's W_Q, W_K, W_V, value up and output matrix, and the vectors of one (query, key) pair of the prompt. */
+  headMatrices(text: string, choice: MatrixChoice): Promise<HeadMatrices>;
   /** Frames recorded while training (since the model was made or reset). */
   timelapse(): Promise<TimelapseFrame[]>;
   /** Watches a prompt while training: now, for the model being trained, and for every model trained after. */

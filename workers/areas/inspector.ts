@@ -11,11 +11,13 @@ import type {
   ContextualSimilarity,
   EmbeddingMap,
   FactPrompt,
+  HeadMatrices,
   HeadUpdate,
   Inspection,
   InspectorApi,
   Interventions,
   LensLayer,
+  MatrixChoice,
   Neighbour,
   NeuronReport,
   PromptOdds,
@@ -41,6 +43,7 @@ import {
   tokenDirections,
   topNeurons,
 } from '../engine/inspect.ts';
+import { headMatrices } from '../engine/matrices.ts';
 import { type ActivationTensors, captureLength } from '../engine/model.ts';
 import type { ParameterTensors } from '../engine/params.ts';
 import type { Tokenizer } from '../engine/tokenizer.ts';
@@ -165,6 +168,14 @@ export class InspectorArea implements InspectorApi {
     return this.answer((params, tokenizer, read) => {
       const { ids } = read(text);
       return logitLens(params, tokenizer, ids, position, count, this.activations(params, ids));
+    });
+  }
+
+  headMatrices(text: string, choice: MatrixChoice): Promise<HeadMatrices> {
+    return this.answer((params, tokenizer, read) => {
+      const { ids, dropped } = read(text);
+      const matrices = headMatrices(params, tokenizer, ids, choice, this.activations(params, ids));
+      return dropped > 0 ? { ...matrices, dropped } : matrices;
     });
   }
 
