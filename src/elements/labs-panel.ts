@@ -6,9 +6,11 @@
  *
  * Properties: client (LabsPanelClient: what the four labs ask, an EngineClient), text (the prompt, for the softmax lab's real logits).
  * Attributes: lab ('softmax' | 'parameters' | 'superposition' | 'fact', reflected).
+ * Events: llm-tab-change (detail { tab }) when the user picks a lab.
  * Parts: tabs, tab, tab-<id>, panel.
  */
 import { html, LitElement, type TemplateResult } from 'lit';
+import { emit } from '../events.ts';
 import { theme } from '../theme.ts';
 import './fact-mlp-lab.ts';
 import type { FactMlpLabClient } from './fact-mlp-lab.ts';
@@ -50,6 +52,11 @@ export class LabsPanel extends LitElement {
     this.lab = 'softmax';
   }
 
+  private select(lab: Lab): void {
+    this.lab = lab;
+    emit(this, 'llm-tab-change', { tab: lab });
+  }
+
   private renderLab(): TemplateResult {
     const { client } = this;
     switch (this.lab) {
@@ -66,7 +73,7 @@ export class LabsPanel extends LitElement {
 
   override render() {
     return html`
-      ${tabList(this, LABS, this.lab, 'Concept labs', (lab) => (this.lab = lab))}
+      ${tabList(this, LABS, this.lab, 'Concept labs', (lab) => this.select(lab))}
       <div id="panel" role="tabpanel" aria-labelledby="tab-${this.lab}" part="panel">
         ${this.client ? this.renderLab() : html`<p>Starting the model…</p>`}
       </div>
