@@ -37,6 +37,12 @@ export const playgroundStyles = [
         grid-column: 1 / -1;
       }
     }
+    /* While touring, the step stays in view as the page scrolls to what it highlights. */
+    llm-tour:not([step='-1']) {
+      position: sticky;
+      top: 0;
+      z-index: 6;
+    }
     header h2 {
       margin: 0;
       font-size: 1.35rem;

@@ -460,7 +460,7 @@ export class LlmPlayground extends LitElement {
       <div
         class="playground"
         @llm-open-panel=${(event: LlmEvent<'llm-open-panel'>) => this.view.openFromEvent(event.detail)}
-        @llm-tab-change=${() => this.view.tabChanged()}
+        @llm-tab-change=${(event: Event) => this.view.tabChanged(event)}
         @llm-focus-change=${(event: LlmEvent<'llm-focus-change'>) => this.view.focusChanged(event.detail)}
       >
         <header part="header">

@@ -15,6 +15,7 @@ import { SECTIONS } from './playground-sections.ts';
 export interface ViewHost extends ReactiveElement, Record<SectionFlag, boolean> {
   prompt: string;
   urlState: boolean;
+  status: string;
   /** Sets the model the link names (a pretrained id such as 'gpt2'), before the worker starts. */
   model: string;
 }
@@ -84,6 +85,10 @@ export class PlaygroundView implements ReactiveController {
     this.access.useBuiltIn();
     if (panel) await this.open(panel, focus);
     else this.current = null;
+    // The page settles once the model is in (a link opens on a step while it loads).
+    if (this.host.status === 'loading')
+      await new Promise((resolve) => this.host.addEventListener('llm-ready', resolve, { once: true }));
+    if (this.tour()?.step !== index) return;
     this.highlight.show(highlight);
     this.scheduleWrite();
   }
@@ -129,15 +134,18 @@ export class PlaygroundView implements ReactiveController {
     else if (this.current?.panel.section === section) this.current = null;
   }
 
-  /** A tab or an embeddings section was picked in the open section. */
-  tabChanged(): void {
-    if (this.current) this.current = { panel: this.panelShown(this.current.panel.section) };
+  /** A tab or an embeddings section was picked: the link names that section as it is now. */
+  tabChanged(event: Event): void {
+    const section = event.composedPath().some((node) => node instanceof Element && node.localName === 'llm-labs-panel')
+      ? 'labs'
+      : 'inspect';
+    this.current = { panel: this.panelShown(section) };
     this.scheduleWrite();
   }
 
   /** A head, a stage or a query was picked in the attention inspector. */
   focusChanged(focus: PanelFocus): void {
-    if (this.current?.panel.section === 'inspect') this.current = { ...this.current, focus };
+    this.current = { panel: this.panelShown('inspect'), focus };
     this.scheduleWrite();
   }
 

@@ -4,7 +4,7 @@
  * what to notice, with Back, Next and Leave. It only says which step is on: <llm-playground> puts the playground in
  * the step's state. The step reached is kept in localStorage, so a tour left (or a page closed) resumes there.
  *
- * Properties: steps (TourStep[], default: TOUR_STEPS), step (the step shown, from 0; -1: not touring).
+ * Properties: steps (TourStep[], default: TOUR_STEPS), step (the step shown, from 0; -1: not touring; reflected).
  * Attributes: storage-key (the localStorage key of the step reached; default 'llm-playground-tour').
  * Methods: start(index = 0), leave().
  * Events: llm-tour-step (detail { index }: a step is on, by the user or start()), llm-tour-leave (detail { index }:
@@ -23,7 +23,7 @@ const NOT_TOURING = -1;
 export class TourGuide extends LitElement {
   static override properties = {
     steps: { attribute: false },
-    step: { type: Number },
+    step: { type: Number, reflect: true },
     storageKey: { type: String, attribute: 'storage-key' },
     ...states('saved'),
   };
@@ -107,7 +107,8 @@ export class TourGuide extends LitElement {
 
   protected override updated(): void {
     if (!this.focusNext) return;
-    this.renderRoot.querySelector<HTMLElement>(this.focusNext)?.focus();
+    // Without scrolling: the playground scrolls to the step's highlighted element.
+    this.renderRoot.querySelector<HTMLElement>(this.focusNext)?.focus({ preventScroll: true });
     this.focusNext = '';
   }
 

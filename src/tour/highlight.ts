@@ -11,6 +11,11 @@ import { css, html, type ReactiveController, type ReactiveElement } from 'lit';
 const LOOK_AGAIN_MS = 100;
 /** The box's margin around the target, px. */
 const MARGIN = 4;
+/**
+ * For this long after the target is found, it is scrolled back into view when the page's layout moves it out (a
+ * panel filling in above it as its answers come).
+ */
+const SETTLE_MS = 2000;
 
 /** The element a path names: the first selector in `root`, each next one in the shadow root of the one before. */
 export function findThrough(root: ParentNode, path: readonly string[]): HTMLElement | null {
@@ -33,6 +38,8 @@ export class HighlightOverlay implements ReactiveController {
   private target: HTMLElement | null = null;
   private lookTimer: ReturnType<typeof setTimeout> | undefined;
   private frame = 0;
+  /** Until when the target is kept in view (performance.now()). */
+  private settleUntil = 0;
   private readonly resizes = new ResizeObserver(() => this.schedule());
   private readonly onMove = () => this.schedule();
 
@@ -101,6 +108,7 @@ export class HighlightOverlay implements ReactiveController {
     this.resizes.observe(this.host);
     const still = matchMedia('(prefers-reduced-motion: reduce)').matches;
     target.scrollIntoView({ block: 'center', behavior: still ? 'auto' : 'smooth' });
+    this.settleUntil = performance.now() + SETTLE_MS;
     this.place();
   }
 
@@ -124,6 +132,8 @@ export class HighlightOverlay implements ReactiveController {
       return;
     }
     const at = target.getBoundingClientRect();
+    if (performance.now() < this.settleUntil && (at.bottom < 0 || at.top > innerHeight))
+      target.scrollIntoView({ block: 'center' });
     const host = this.host.getBoundingClientRect();
     const px = (value: number) => `${value.toFixed(1)}px`;
     box.style.setProperty('--_top', px(at.top - host.top - this.host.clientTop - MARGIN));

@@ -46,6 +46,48 @@ const embeddings = (section: string, part: string) =>
 const lab = (element: string) => ['llm-labs-panel', element];
 const builtin = { model: 'builtin' } as const;
 
+/** A step of chapter 7 on "a fluffy blue creature", in the adjective head: the attention panel at a stage, or the matrices. */
+function attentionStep(
+  part: string,
+  text: string,
+  notice: string,
+  view: { stage: NonNullable<PanelFocus['stage']>; highlight: string } | 'matrices',
+): TourStep {
+  const state = { ...builtin, prompt: ADJECTIVES };
+  return {
+    chapter: 7,
+    title: 'Attention',
+    part,
+    text,
+    notice,
+    state:
+      view === 'matrices'
+        ? {
+            ...state,
+            panel: { section: 'inspect', tab: 'matrices' },
+            focus: ADJECTIVE_FOCUS,
+            highlight: inspector('llm-head-matrices'),
+          }
+        : {
+            ...state,
+            panel: { section: 'inspect', tab: 'attention' },
+            focus: { ...ADJECTIVE_FOCUS, stage: view.stage },
+            highlight: attention(view.highlight),
+          },
+  };
+}
+
+/** A step on one section of the embeddings panel, highlighting one of its parts. */
+const embeddingsStep = (step: Omit<TourStep, 'state'>, prompt: string, section: string, part: string): TourStep => ({
+  ...step,
+  state: {
+    ...builtin,
+    prompt,
+    panel: { section: 'inspect', tab: 'embeddings', sub: section },
+    highlight: embeddings(section, part),
+  },
+});
+
 export const TOUR_STEPS: readonly TourStep[] = [
   {
     chapter: 1,
@@ -79,179 +121,115 @@ export const TOUR_STEPS: readonly TourStep[] = [
     notice: 'Each chip’s number is its row in the vocabulary; common words are one token each.',
     state: { ...builtin, prompt: 'The fluffy blue creature sat by the river.', highlight: ['[part~="tokens"]'] },
   },
-  {
-    chapter: 4,
-    title: 'Embeddings and directions',
-    part: 'Neighbours',
-    text:
-      'Each token starts as its row of the embedding matrix: a vector of numbers, learned in training. Tokens used ' +
-      'alike end up pointing alike.',
-    notice: 'The tokens nearest " tower" by cosine, with how close each is (1 would be the same direction).',
-    state: {
-      ...builtin,
-      prompt: 'In Paris, the Eiffel tower stood tall.',
-      panel: { section: 'inspect', tab: 'embeddings', sub: 'neighbours' },
-      highlight: embeddings('neighbours', 'neighbours'),
+  embeddingsStep(
+    {
+      chapter: 4,
+      title: 'Embeddings and directions',
+      part: 'Neighbours',
+      text:
+        'Each token starts as its row of the embedding matrix: a vector of numbers, learned in training. Tokens used ' +
+        'alike end up pointing alike.',
+      notice: 'The tokens nearest " tower" by cosine, with how close each is (1 would be the same direction).',
     },
-  },
-  {
-    chapter: 4,
-    title: 'Embeddings and directions',
-    part: 'Arithmetic',
-    text: 'Differences between vectors carry meaning: king − man + woman is a vector too, and some token lies nearest it.',
-    notice: 'The nearest token to king − man + woman (leaving out those three) is " queen".',
-    state: {
-      ...builtin,
-      prompt: 'The king and the queen',
-      panel: { section: 'inspect', tab: 'embeddings', sub: 'arithmetic' },
-      highlight: embeddings('arithmetic', 'arithmetic-results'),
+    'In Paris, the Eiffel tower stood tall.',
+    'neighbours',
+    'neighbours',
+  ),
+  embeddingsStep(
+    {
+      chapter: 4,
+      title: 'Embeddings and directions',
+      part: 'Arithmetic',
+      text: 'Differences between vectors carry meaning: king − man + woman is a vector too, and some token lies nearest it.',
+      notice: 'The nearest token to king − man + woman (leaving out those three) is " queen".',
     },
-  },
-  {
-    chapter: 4,
-    title: 'Embeddings and directions',
-    part: 'Directions',
-    text: 'cats − cat and dogs − dog are two separate differences, yet they point the same way: a direction for "more than one".',
-    notice: 'The cosine of the two differences: 1 would be exactly the same direction, 0 unrelated.',
-    state: {
-      ...builtin,
-      prompt: 'By the fire, two cats sleep.',
-      panel: { section: 'inspect', tab: 'embeddings', sub: 'directions' },
-      highlight: embeddings('directions', 'directions-cosine'),
+    'The king and the queen',
+    'arithmetic',
+    'arithmetic-results',
+  ),
+  embeddingsStep(
+    {
+      chapter: 4,
+      title: 'Embeddings and directions',
+      part: 'Directions',
+      text: 'cats − cat and dogs − dog are two separate differences, yet they point the same way: a direction for "more than one".',
+      notice: 'The cosine of the two differences: 1 would be exactly the same direction, 0 unrelated.',
     },
-  },
-  {
-    chapter: 5,
-    title: 'Dot products',
-    text:
-      'The dot product of two vectors multiplies them number by number and adds up: positive when they point alike, ' +
-      '0 when at right angles, negative when opposed. Attention is built on it.',
-    notice: 'The dot product, cosine and angle of " king" and " queen".',
-    state: {
-      ...builtin,
-      prompt: 'The king and the queen',
-      panel: { section: 'inspect', tab: 'embeddings', sub: 'angle' },
-      highlight: embeddings('angle', 'angle-values'),
+    'By the fire, two cats sleep.',
+    'directions',
+    'directions-cosine',
+  ),
+  embeddingsStep(
+    {
+      chapter: 5,
+      title: 'Dot products',
+      text:
+        'The dot product of two vectors multiplies them number by number and adds up: positive when they point alike, ' +
+        '0 when at right angles, negative when opposed. Attention is built on it.',
+      notice: 'The dot product, cosine and angle of " king" and " queen".',
     },
-  },
-  {
-    chapter: 6,
-    title: 'Context size',
-    text:
-      'The model reads a fixed number of tokens at once, its context; each position has a vector of its own, added ' +
-      'to the token’s. Text beyond the context is not seen.',
-    notice: 'One row and one column per position the model can read: neighbouring positions are alike.',
-    state: {
-      ...builtin,
-      prompt: 'The king and the queen',
-      panel: { section: 'inspect', tab: 'embeddings', sub: 'positions' },
-      highlight: embeddings('positions', 'position-heatmap'),
+    'The king and the queen',
+    'angle',
+    'angle-values',
+  ),
+  embeddingsStep(
+    {
+      chapter: 6,
+      title: 'Context size',
+      text:
+        'The model reads a fixed number of tokens at once, its context; each position has a vector of its own, added ' +
+        'to the token’s. Text beyond the context is not seen.',
+      notice: 'One row and one column per position the model can read: neighbouring positions are alike.',
     },
-  },
-  {
-    chapter: 7,
-    title: 'Attention',
-    part: 'Query and key',
-    text:
-      'In one head, each token’s vector is multiplied by W_Q into a query (what it looks for) and by W_K into a key ' +
+    'The king and the queen',
+    'positions',
+    'position-heatmap',
+  ),
+  attentionStep(
+    'Query and key',
+    'In one head, each token’s vector is multiplied by W_Q into a query (what it looks for) and by W_K into a key ' +
       '(what it offers). Both are much shorter than the embedding.',
-    notice: 'The query of " creature" and the key of " fluffy", and their dot product.',
-    state: {
-      ...builtin,
-      prompt: ADJECTIVES,
-      panel: { section: 'inspect', tab: 'matrices' },
-      focus: ADJECTIVE_FOCUS,
-      highlight: inspector('llm-head-matrices'),
-    },
-  },
-  {
-    chapter: 7,
-    title: 'Attention',
-    part: 'Scores ÷ √d',
-    text: 'Every query is dotted with every key, and divided by the square root of their width: one score per pair of tokens.',
-    notice: 'Rows are queries, columns keys; hover or use the arrow keys for a cell’s exact score.',
-    state: {
-      ...builtin,
-      prompt: ADJECTIVES,
-      panel: { section: 'inspect', tab: 'attention' },
-      focus: { ...ADJECTIVE_FOCUS, stage: 'scores' },
-      highlight: attention('head-heatmap'),
-    },
-  },
-  {
-    chapter: 7,
-    title: 'Attention',
-    part: 'The causal mask',
-    text: 'A token may not look at the tokens after it: those scores become −∞ before softmax, so their weight is exactly 0.',
-    notice: 'The hatched cells above the diagonal.',
-    state: {
-      ...builtin,
-      prompt: ADJECTIVES,
-      panel: { section: 'inspect', tab: 'attention' },
-      focus: { ...ADJECTIVE_FOCUS, stage: 'masked' },
-      highlight: attention('head-heatmap'),
-    },
-  },
-  {
-    chapter: 7,
-    title: 'Attention',
-    part: 'The pattern',
-    text: 'Softmax turns each row of scores into weights that sum to 1: how much the query token takes from each earlier token.',
-    notice: 'In this head, " creature" puts most of its weight on its adjectives.',
-    state: {
-      ...builtin,
-      prompt: ADJECTIVES,
-      panel: { section: 'inspect', tab: 'attention' },
-      focus: { ...ADJECTIVE_FOCUS, stage: 'pattern' },
-      highlight: attention('head-heatmap'),
-    },
-  },
-  {
-    chapter: 7,
-    title: 'Attention',
-    part: 'Values',
-    text:
-      'Each token also gives a value vector: what it would add to a token that attends to it. The value map is low ' +
+    'The query of " creature" and the key of " fluffy", and their dot product.',
+    'matrices',
+  ),
+  attentionStep(
+    'Scores ÷ √d',
+    'Every query is dotted with every key, and divided by the square root of their width: one score per pair of tokens.',
+    'Rows are queries, columns keys; hover or use the arrow keys for a cell’s exact score.',
+    { stage: 'scores', highlight: 'head-heatmap' },
+  ),
+  attentionStep(
+    'The causal mask',
+    'A token may not look at the tokens after it: those scores become −∞ before softmax, so their weight is exactly 0.',
+    'The hatched cells above the diagonal.',
+    { stage: 'masked', highlight: 'head-heatmap' },
+  ),
+  attentionStep(
+    'The pattern',
+    'Softmax turns each row of scores into weights that sum to 1: how much the query token takes from each earlier token.',
+    'In this head, " creature" puts most of its weight on its adjectives.',
+    { stage: 'pattern', highlight: 'head-heatmap' },
+  ),
+  attentionStep(
+    'Values',
+    'Each token also gives a value vector: what it would add to a token that attends to it. The value map is low ' +
       'rank: down to the head’s width, then back up.',
-    notice: 'The value vector of " fluffy", and the value map’s parameter count beside GPT-3’s.',
-    state: {
-      ...builtin,
-      prompt: ADJECTIVES,
-      panel: { section: 'inspect', tab: 'matrices' },
-      focus: ADJECTIVE_FOCUS,
-      highlight: inspector('llm-head-matrices'),
-    },
-  },
-  {
-    chapter: 7,
-    title: 'Attention',
-    part: 'The output',
-    text:
-      'The head mixes the value vectors in the pattern’s proportions and the output matrix brings the mix back ' +
+    'The value vector of " fluffy", and the value map’s parameter count beside GPT-3’s.',
+    'matrices',
+  ),
+  attentionStep(
+    'The output',
+    'The head mixes the value vectors in the pattern’s proportions and the output matrix brings the mix back ' +
       'to the embedding’s width: that is what the head adds to the token.',
-    notice: 'What each head adds to " creature", largest first, and the tokens it pushes up.',
-    state: {
-      ...builtin,
-      prompt: ADJECTIVES,
-      panel: { section: 'inspect', tab: 'attention' },
-      focus: { ...ADJECTIVE_FOCUS, stage: 'pattern' },
-      highlight: attention('updates'),
-    },
-  },
-  {
-    chapter: 7,
-    title: 'Attention',
-    part: 'Many heads',
-    text: 'A layer runs several heads side by side, each with its own W_Q, W_K and W_V, and adds up what they all add.',
-    notice: 'Each square is one head’s pattern: they look at different tokens.',
-    state: {
-      ...builtin,
-      prompt: ADJECTIVES,
-      panel: { section: 'inspect', tab: 'attention' },
-      focus: { ...ADJECTIVE_FOCUS, stage: 'pattern' },
-      highlight: attention('overview'),
-    },
-  },
+    'What each head adds to " creature", largest first, and the tokens it pushes up.',
+    { stage: 'pattern', highlight: 'updates' },
+  ),
+  attentionStep(
+    'Many heads',
+    'A layer runs several heads side by side, each with its own W_Q, W_K and W_V, and adds up what they all add.',
+    'Each square is one head’s pattern: they look at different tokens.',
+    { stage: 'pattern', highlight: 'overview' },
+  ),
   {
     chapter: 8,
     title: 'The MLP and stored facts',
