@@ -109,7 +109,12 @@ export class PlaygroundView implements ReactiveController {
       const inspector = root.querySelector('llm-inspector-panel');
       if (inspector) {
         if (tab) inspector.tab = tab as typeof inspector.tab;
-        if (sub) inspector.sub = sub;
+        if (sub) {
+          inspector.sub = sub;
+          // An explorer already made keeps its own section: it is set too.
+          const explorer = inspector.shadowRoot?.querySelector('llm-embedding-explorer');
+          if (explorer) explorer.section = sub as typeof explorer.section;
+        }
         if (focus) inspector.panelFocus = focus;
       }
     } else if (section === 'labs' && tab) {
@@ -158,7 +163,9 @@ export class PlaygroundView implements ReactiveController {
     }
     const inspector = section === 'inspect' ? root.querySelector('llm-inspector-panel') : null;
     if (!inspector) return { section };
-    return { section, tab: inspector.tab, ...(inspector.tab === 'embeddings' && inspector.sub ? { sub: inspector.sub } : {}) };
+    const explorer = inspector.tab === 'embeddings' ? inspector.shadowRoot?.querySelector('llm-embedding-explorer') : null;
+    const sub = explorer?.section ?? inspector.sub;
+    return { section, tab: inspector.tab, ...(sub ? { sub } : {}) };
   }
 
   private tour() {

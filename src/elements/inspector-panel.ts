@@ -11,9 +11,10 @@
  * logit lens on "Michael Jordan plays the sport of"; a line above the panel says so.
  *
  * Properties: client (InspectorPanelClient: the EngineClient, set by <llm-playground>; every panel gets it),
- *   text (the prompt), model (ModelInfo, set by <llm-playground>), sub (the embeddings' section, e.g. 'neighbours'),
+ *   text (the prompt), model (ModelInfo, set by <llm-playground>), sub (the section the embeddings open on, e.g.
+ *   'neighbours'; cleared when the user picks a tab),
  *   panelFocus (PanelFocus: the layer, head, stage and query the attention panel shows; it follows the user's picks).
- * Events: llm-tab-change (detail { tab }) when the user picks a tab; the embeddings' own when they pick a section.
+ * Events: llm-tab-change (detail { tab }) when the user picks a tab.
  * Parts: tabs, tab, tab-<id>, panel, example-note.
  * Attributes: tab ('attention' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
  * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
@@ -162,16 +163,14 @@ export class InspectorPanel extends LitElement {
 
   private select(tab: InspectorTab): void {
     this.tab = tab;
+    // Back on the embeddings, they open on their first section, as before the sub-tab was set.
+    this.sub = '';
     emit(this, 'llm-tab-change', { tab });
   }
 
   /** The user's picks are kept, so a panel made again (a new model, another tab and back) opens on them. */
   private onFocusChange(event: LlmEvent<'llm-focus-change'>): void {
     this.panelFocus = event.detail;
-  }
-
-  private onSectionChange(event: LlmEvent<'llm-tab-change'>): void {
-    this.sub = event.detail.tab;
   }
 
   /** The open tab's example, when the prompt is empty and the model's vocabulary has the example's tokens. */
@@ -194,8 +193,7 @@ export class InspectorPanel extends LitElement {
         return html`<llm-mlp-neurons .client=${client} .text=${text}></llm-mlp-neurons>`;
       case 'embeddings':
         return html`<llm-embedding-explorer .client=${client} .text=${this.text} .vocabulary=${this.vocabulary}
-          .blockSize=${this.model?.config.blockSize ?? 0} .section=${this.sub || 'neighbours'}
-          @llm-tab-change=${this.onSectionChange}></llm-embedding-explorer>`;
+          .blockSize=${this.model?.config.blockSize ?? 0} .section=${this.sub || 'neighbours'}></llm-embedding-explorer>`;
       case 'lens':
         return html`<llm-logit-lens .client=${client} .text=${text}></llm-logit-lens>`;
       case 'timelapse':
