@@ -2,6 +2,7 @@
 // included; a link opens its state in a playground with `url-state`, the playground keeps the link current as the
 // user changes things, and one without the attribute neither reads nor writes the URL.
 import { expect } from 'chai';
+import { emit } from '../../src/events.ts';
 import type { AttentionInspector } from '../../src/elements/attention-inspector.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
 import { SECTIONS } from '../../src/playground-sections.ts';
@@ -90,7 +91,7 @@ describe('<llm-playground url-state>', function () {
     history.replaceState(null, '', start);
   });
 
-  const attention = () => inspectorPanel(playground!).shadowRoot!.querySelector<AttentionInspector>('llm-attention-inspector');
+  const attention = () => inspectorPanel(playground!)?.shadowRoot?.querySelector<AttentionInspector>('llm-attention-inspector');
   const part = (element: Element | null | undefined, name: string) =>
     element?.shadowRoot?.querySelector<HTMLElement>(`[part~="${name}"]`);
 
@@ -150,6 +151,26 @@ describe('<llm-playground url-state>', function () {
     (await waitFor(() => labs.shadowRoot!.querySelector<HTMLButtonElement>('#tab-superposition'), 'the labs tabs')).click();
     await waitFor(() => readLinkState(location.hash).panel?.tab === 'superposition', 'the superposition lab in the link');
     expect(readLinkState(location.hash).focus, 'a lab has no focus').to.equal(undefined);
+  });
+
+  it('opens what an llm-open-panel from inside asks (as the pipeline strip sends it), and the link follows', async () => {
+    history.replaceState(null, '', start.split('#')[0]);
+    playground = await addPlayground({ 'url-state': '', prompt: 'a fluffy blue creature' });
+    const from = playground.shadowRoot!.querySelector('llm-next-token-chart')!;
+    emit(from, 'llm-open-panel', { section: 'inspect', tab: 'attention', focus: { layer: 2, head: 3, stage: 'scores' } });
+    await waitFor(() => part(attention(), 'head-title')?.textContent === 'Layer 3, head 4', 'layer 3, head 4');
+    expect(playground.inspect).to.equal(true);
+    await waitFor(() => readLinkState(location.hash).focus?.stage === 'scores', 'the stage in the link');
+    expect(readLinkState(location.hash).panel).to.deep.equal({ section: 'inspect', tab: 'attention' });
+    emit(from, 'llm-open-panel', { section: 'inspect', tab: 'embeddings', sub: 'map' });
+    const explorer = await waitFor(
+      () => inspectorPanel(playground!)?.shadowRoot?.querySelector('llm-embedding-explorer'),
+      'the embeddings',
+    );
+    await waitFor(() => explorer.section === 'map', 'the map section');
+    await waitFor(() => readLinkState(location.hash).panel?.sub === 'map', 'the map in the link');
+    emit(from, 'llm-open-panel', { section: 'labs', tab: 'parameters' });
+    await waitFor(() => playground!.shadowRoot!.querySelector('llm-labs-panel')?.lab === 'parameters', 'the parameters lab');
   });
 
   it('without url-state, neither reads nor writes the URL', async () => {
