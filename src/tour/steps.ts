@@ -104,7 +104,7 @@ export const TOUR_STEPS: readonly TourStep[] = [
     text:
       'Step draws one token at random, in proportion to the bars, and appends it. The temperature divides the ' +
       'scores before softmax: below 1 the likeliest token takes more, above 1 the odds flatten.',
-    notice: 'At 1.5 the bars are flatter; drag the slider to 0.2 and watch one bar take nearly everything.',
+    notice: 'At 1.5 the bars are flatter than at 1; drag the slider towards 0 and the likeliest bar takes more and more.',
     state: {
       ...builtin,
       prompt: 'The king and the queen',

@@ -2,6 +2,7 @@
 // whole tour goes by keyboard alone, and a tour left resumes where it was, in a new page too.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
+import type { Heatmap } from '../../src/elements/heatmap.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
 import { TOUR_STEPS } from '../../src/tour/steps.ts';
 import { addPlayground } from './playground-drives.ts';
@@ -58,6 +59,31 @@ describe('the tour', function () {
         'the step kept in the link',
       );
     });
+  });
+
+  it('says what the shipped model shows: in the pattern step, " creature" puts most of its weight on its adjectives', async () => {
+    const index = TOUR_STEPS.findIndex((step) => step.part === 'The pattern');
+    playground = await addPlayground({});
+    tourPart(playground, 'start-button')!.click();
+    tourOf(playground).start(index);
+    await expectStepState(playground, index);
+    const inspector = playground
+      .shadowRoot!.querySelector('llm-inspector-panel')!
+      .shadowRoot!.querySelector('llm-attention-inspector')!;
+    const heatmap = inspector.shadowRoot!.querySelector<Heatmap>('[part~="head-heatmap"]')!;
+    const tokens = 4;
+    const row = [...heatmap.values.subarray(3 * tokens, 4 * tokens)];
+    // Tokens: "a", " fluffy", " blue", " creature".
+    expect(row[1]! + row[2]!, `the row of " creature": ${row}`).to.be.greaterThan(0.5);
+  });
+
+  it('says what the shipped model shows: after the fact prompt of step 1, one token takes most of the probability', async () => {
+    playground = await addPlayground({});
+    tourPart(playground, 'start-button')!.click();
+    await expectStepState(playground, 0);
+    const chart = playground.shadowRoot!.querySelector('llm-next-token-chart')!;
+    const first = await waitFor(() => chart.shadowRoot!.querySelector('[part~="bar-value"]')?.textContent, 'the bars');
+    expect(parseFloat(first), `the likeliest token's probability: ${first}`).to.be.greaterThan(50);
   });
 
   it('goes through the whole tour by keyboard alone: Tab to it, Enter, arrows, Space, Escape', async () => {
