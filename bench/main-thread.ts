@@ -1,6 +1,6 @@
 /**
- * The page's main thread while the real <llm-playground> trains and while its
- * inspector draws. Each case is a window between two performance marks; run.mjs
+ * The page's main thread while the real <llm-playground> trains, while its
+ * inspector draws and while the tour goes through its steps. Each case is a window between two performance marks; run.mjs
  * records a Chromium trace meanwhile (window.benchTracing) and reads the page's
  * main-thread tasks in each window from it: the browser's long-task entries
  * leave out every task under 50 ms, so they cannot give the longest one.
@@ -18,6 +18,7 @@ import {
   trainingPanel,
   workOutAttention,
 } from '../test/browser/playground-drives.ts';
+import { goThroughTour } from '../test/browser/tour-drives.ts';
 import { waitFor } from '../test/browser/wait-for.ts';
 
 const TRAINING_MS = 4000;
@@ -104,13 +105,31 @@ async function attentionInspector(): Promise<MainThreadCase> {
   }
 }
 
-/** The three cases one after the other, each in a playground of its own, while run.mjs traces the page. */
-export async function mainThreadCases(progress: (line: string) => void): Promise<MainThreadCase[]> {
+/** Every step of the tour in turn, each until its element is highlighted (shipped model). */
+async function tour(): Promise<MainThreadCase> {
+  const playground = await addPlayground({});
+  try {
+    return await marked('tour', 'stepping through the tour (every step, shipped model)', () => goThroughTour(playground));
+  } finally {
+    playground.remove();
+  }
+}
+
+const CASES = { training, inspector: inspectorPanels, attention: attentionInspector, tour };
+
+/**
+ * The cases one after the other (`only`: those named, e.g. ['tour']), each in a playground of its own, while run.mjs
+ * traces the page.
+ */
+export async function mainThreadCases(
+  progress: (line: string) => void,
+  only: string[] = Object.keys(CASES),
+): Promise<MainThreadCase[]> {
   if (!window.benchTracing) throw new Error('no trace to read the main thread from: run this page with `npm run bench`');
   const cases: MainThreadCase[] = [];
   await window.benchTracing(true);
   try {
-    for (const measure of [training, inspectorPanels, attentionInspector]) {
+    for (const measure of Object.entries(CASES).flatMap(([id, measure]) => (only.includes(id) ? [measure] : []))) {
       const result = await measure();
       progress(`main thread: ${result.name}: done`);
       cases.push(result);

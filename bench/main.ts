@@ -20,23 +20,35 @@ const progress = (line: string) => {
   log.textContent += `${line}\n`;
   console.log(line);
 };
-const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
-worker.onmessage = async (event: MessageEvent<BenchMessage>) => {
-  const message = event.data;
-  if (message.kind === 'progress') {
-    progress(message.line);
-  } else if (message.kind === 'done') {
-    // Its figures are in: nothing else runs beside the main-thread cases.
-    worker.terminate();
-    try {
-      window.benchResult = { ...message.result, mainThread: await mainThreadCases(progress) };
-    } catch (error) {
-      window.benchError = `main thread: ${messageOf(error)}`;
+/** `?main-thread=tour,attention`: only those main-thread cases, without the worker's (`npm run bench -- --main-thread=…`). */
+const onlyMainThread = new URLSearchParams(location.search).get('main-thread');
+if (onlyMainThread) {
+  mainThreadCases(progress, onlyMainThread.split(','))
+    .then((mainThread) => (window.benchResult = { mainThread }))
+    .catch((error) => (window.benchError = `main thread: ${messageOf(error)}`));
+} else {
+  startWorkerBench();
+}
+
+function startWorkerBench(): void {
+  const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = async (event: MessageEvent<BenchMessage>) => {
+    const message = event.data;
+    if (message.kind === 'progress') {
+      progress(message.line);
+    } else if (message.kind === 'done') {
+      // Its figures are in: nothing else runs beside the main-thread cases.
+      worker.terminate();
+      try {
+        window.benchResult = { ...message.result, mainThread: await mainThreadCases(progress) };
+      } catch (error) {
+        window.benchError = `main thread: ${messageOf(error)}`;
+      }
+    } else {
+      window.benchError = message.error;
     }
-  } else {
-    window.benchError = message.error;
-  }
-};
-worker.onerror = (event) => {
-  window.benchError = event.message || 'the benchmark worker failed to load';
-};
+  };
+  worker.onerror = (event) => {
+    window.benchError = event.message || 'the benchmark worker failed to load';
+  };
+}

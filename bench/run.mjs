@@ -4,7 +4,8 @@
 // runs the GPT-2 small case (gpt2.html) in a browser of its own, whose renderer's
 // peak memory it reads, and writes everything to bench/RESULTS.md with the
 // machine and the date. `npm run bench -- --gpt2` runs the GPT-2 case alone and
-// only prints it. Chromium gets
+// only prints it; `npm run bench -- --main-thread=tour` (case ids of main-thread.ts,
+// comma-separated) runs those main-thread cases alone and only prints them. Chromium gets
 // WebGPU (--enable-unsafe-webgpu, on a 127.0.0.1 page: a secure context);
 // without an adapter the WebGPU columns say so. Not a test: figures depend on
 // the machine and its load.
@@ -296,6 +297,7 @@ async function gpt2Bench(url) {
 }
 
 const gpt2Only = process.argv.includes('--gpt2');
+const mainThreadOnly = process.argv.find((arg) => arg.startsWith('--main-thread='))?.slice('--main-thread='.length);
 /** A pause between the two browsers, for the first one's processes to end and its memory to be freed. */
 const SETTLE_MS = 10_000;
 const load = loadavg()[0];
@@ -309,7 +311,11 @@ await server.listen();
 const address = server.httpServer.address();
 const base = `http://127.0.0.1:${address.port}/bench`;
 try {
-  if (gpt2Only) {
+  if (mainThreadOnly) {
+    console.log(`load average ${load.toFixed(2)}`);
+    const { mainThread } = await mainBench(`${base}/index.html?main-thread=${encodeURIComponent(mainThreadOnly)}`);
+    console.log(`\n${mainThreadLines(mainThread).join('\n')}`);
+  } else if (gpt2Only) {
     console.log(`load average ${load.toFixed(2)}`);
     const gpt2 = await gpt2Bench(`${base}/gpt2.html`);
     console.log(`\n${gpt2Lines(gpt2).join('\n')}`);

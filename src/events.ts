@@ -56,8 +56,14 @@ export interface LlmEvents {
   'llm-row-select': { row: number };
   /** Open a section's panel (and its tab), focused as asked: from the pipeline strip and the tour. */
   'llm-open-panel': PanelTarget & { focus?: PanelFocus };
-  /** The user picked what a tab looks at (a layer, a head, a query or key token): a URL can follow. */
+  /** A panel's tab (or an embeddings section) was picked by the user: the playground's link follows. */
+  'llm-tab-change': { tab: string };
+  /** The user picked what a tab looks at (a layer, a head, a stage, a query or key token): a link can follow. */
   'llm-focus-change': PanelFocus;
+  /** The tour shows step `index` (from 0). */
+  'llm-tour-step': { index: number };
+  /** The tour was left (or finished) at step `index`. */
+  'llm-tour-leave': { index: number };
 }
 
 export type LlmEvent<K extends keyof LlmEvents> = CustomEvent<LlmEvents[K]>;

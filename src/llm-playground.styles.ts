@@ -2,6 +2,7 @@
 import { css } from 'lit';
 import { collapsibleStyles } from './collapsible-sections.ts';
 import { alerts, blocks, buttons, inputs, theme } from './theme.ts';
+import { highlightStyles } from './tour/highlight.ts';
 
 export const playgroundStyles = [
   theme,
@@ -10,6 +11,7 @@ export const playgroundStyles = [
   blocks,
   alerts,
   collapsibleStyles,
+  highlightStyles,
   css`
     :host {
       container-type: inline-size;
@@ -27,11 +29,19 @@ export const playgroundStyles = [
         grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
       }
       header,
+      llm-tour,
+      llm-pipeline-strip,
       .status,
       .error,
       .collapsible {
         grid-column: 1 / -1;
       }
+    }
+    /* While touring, the step stays in view as the page scrolls to what it highlights. */
+    llm-tour:not([step='-1']) {
+      position: sticky;
+      top: 0;
+      z-index: 6;
     }
     header h2 {
       margin: 0;

@@ -34,6 +34,9 @@
  *   backend  'auto' | 'cpu' | 'webgpu' (default 'auto'): what runs the model. Auto takes WebGPU on a hardware
  *            GPU and the CPU otherwise. Applied once the model is ready; follows what the user picks.
  *   status   'loading' | 'ready' | 'error' (read-only, reflected)
+ *   url-state  (boolean) the URL's hash holds the state, as a link: read when the element connects, and kept current
+ *            (history.replaceState) as the prompt, temperature, open section and tab, layer and head, model or tour step
+ *            change; see url-state.ts. Off by default, so an embedding page's URL is left alone.
  * Events (bubble, composed):
  *   llm-ready  detail: ModelInfo, once the worker answers
  *   llm-token  detail: StreamedToken, for every token Step or Generate appends
@@ -44,16 +47,17 @@
  *   llm-pretrained-change  detail: PretrainedModels, when what this browser keeps of the pretrained models changed
  *     (from the model picker and the saved models' Downloaded group)
  *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model
- * Parts: header, model, notice, status, error, prompt, actions, step-button, generate-button, tokens, controls, chart,
- *   train-toggle, training, library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat,
- *   storage-notice, backend, model-picker,
- *   and the model picker's parts, forwarded with a picker- prefix: picker-choices, picker-choice, picker-builtin-choice,
- *   picker-choice-name, picker-choice-state, picker-card, picker-card-title, picker-card-size, picker-card-storage,
- *   picker-space-problem, picker-memory-warning, picker-stopped, picker-card-error, picker-download-button,
- *   picker-cancel-button, picker-close-button, picker-progress, picker-progress-bar, picker-progress-text, picker-error,
- *   and, forwarded from the inner elements: backend-picker, backend-select, backend-status, backend-adapter,
- *   backend-software, backend-reason, backend-cpu-refused, backend-error (the backend picker's parts), chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label,
- *   bar-fill, bar-value, field, temperature, top-k, top-p, seed, max-tokens.
+ *   llm-tour-step  detail: { index }, when the tour (<llm-tour>, tour-guide.ts) shows a step: the playground takes its
+ *     state; llm-tour-leave  detail: { index }, when it is left. An llm-open-panel from inside (the pipeline strip)
+ *     opens that section, tab and focus; llm-tab-change and llm-focus-change (a panel's tab, an attention head) keep
+ *     the link current.
+ * Parts: header, model, notice, status, error, tour (the tour's element), highlight (the box over a tour step's
+ *   element), pipeline, prompt, actions, step-button, generate-button, tokens, controls, chart, train-toggle, training,
+ *   library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat, storage-notice, backend,
+ *   model-picker; and the inner elements' parts, forwarded (playground-parts.ts lists them): the tour's as tour-card
+ *   and tour-*, the model picker's as picker-*, the backend picker's as backend-*, the pipeline strip's as pipeline-*,
+ *   and chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label, bar-fill, bar-value, field, temperature,
+ *   top-k, top-p, seed, max-tokens.
  * Theming: the --llm-playground-* custom properties listed in theme.ts.
  */
 import type { AppConfig } from '@mlc-ai/web-llm';
@@ -68,17 +72,21 @@ import './elements/labs-panel.ts';
 import './elements/model-library.ts';
 import './elements/model-picker.ts';
 import './elements/next-token-chart.ts';
+import './elements/pipeline-strip.ts';
 import './elements/prompt-tokens.ts';
 import './elements/training-panel.ts';
+import './elements/tour-guide.ts';
 import { DEFAULT_SETTINGS, type SamplingSettings } from './elements/sampling-controls.ts';
 import { emit, type LlmEvent } from './events.ts';
 import { playgroundStyles } from './llm-playground.styles.ts';
 import { renderModelLine } from './model-description.ts';
 import { Newest } from './newest.ts';
-import { SECTIONS, type SectionPanel } from './playground-sections.ts';
+import { type PanelContext, renderSectionPanel, SECTIONS } from './playground-sections.ts';
+import { BACKEND_PARTS, PICKER_PARTS, PIPELINE_PARTS, renderStatus, TOUR_PARTS } from './playground-parts.ts';
+import { PlaygroundView } from './playground-view.ts';
 import { type PretrainedSetup, pretrainedSetup } from './pretrained-setup.ts';
 import { states } from './states.ts';
-import { describeToken, formatPercent, showText } from './visible-token.ts';
+import { describeToken, formatPercent } from './visible-token.ts';
 import {
   type BackendChoice,
   type BackendInfo,
@@ -115,6 +123,7 @@ export class LlmPlayground extends LitElement {
     database: { type: String },
     backend: { type: String },
     status: { type: String, reflect: true },
+    urlState: { type: Boolean, attribute: 'url-state' },
     ...states('info', 'backendInfo', 'error', 'tokenization', 'prediction', 'settings', 'generating', 'stopShown', 'lastDrawn'),
     ...states('pretrainedModels', 'setup'),
   };
@@ -140,6 +149,7 @@ export class LlmPlayground extends LitElement {
   declare database: string;
   declare backend: BackendChoice;
   declare status: PlaygroundStatus;
+  declare urlState: boolean;
   declare private info: ModelInfo | null;
   /** What runs the model, when the worker switched by itself (from a training report) or the user switched. */
   declare private backendInfo: BackendInfo | null;
@@ -166,6 +176,13 @@ export class LlmPlayground extends LitElement {
   private stepping = false;
   private stopHold: ReturnType<typeof setTimeout> | undefined;
   private readonly sections = new CollapsibleSections();
+  /** The state a tour step, a link or the pipeline strip puts the playground in, and the link kept of it. */
+  private readonly view = new PlaygroundView(this, {
+    temperature: () => this.settings.temperature,
+    setTemperature: (temperature) => (this.settings = { ...this.settings, temperature }),
+    pretrained: () => this.info?.pretrained ?? null,
+    useBuiltIn: () => this.info && void this.renderRoot.querySelector('llm-model-picker')?.chooseBuiltIn(),
+  });
 
   constructor() {
     super();
@@ -182,6 +199,7 @@ export class LlmPlayground extends LitElement {
     this.database = '';
     this.backend = 'auto';
     this.status = 'loading';
+    this.urlState = false;
     this.info = null;
     this.backendInfo = null;
     this.error = '';
@@ -197,6 +215,7 @@ export class LlmPlayground extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.view.readLink();
     this.start();
   }
 
@@ -414,22 +433,38 @@ export class LlmPlayground extends LitElement {
     this.stopShown = false;
   }
 
+  /** What the sections' panels get; Lit calls the handlers on this element. */
+  private panelContext(): PanelContext {
+    const { client, prompt, info, pretrainedModels, chatAppConfig, onModelChange, onModelsChange } = this;
+    const { onTrainingProgress, onPretrainedChange } = this;
+    return {
+      client,
+      prompt,
+      info,
+      pretrainedModels,
+      chatAppConfig,
+      onModelChange,
+      onModelsChange,
+      onTrainingProgress,
+      onPretrainedChange,
+    };
+  }
+
   override render() {
     const ready = this.status === 'ready';
     return html`
-      <div class="playground">
+      <div
+        class="playground"
+        @llm-open-panel=${(event: LlmEvent<'llm-open-panel'>) => this.view.openFromEvent(event.detail)}
+        @llm-tab-change=${(event: Event) => this.view.tabChanged(event)}
+        @llm-focus-change=${(event: LlmEvent<'llm-focus-change'>) => this.view.focusChanged(event.detail)}
+      >
         <header part="header">
           <h2>LLM playground</h2>
-          ${this.renderModel()}
+          ${this.info ? renderModelLine(this.info) : nothing}
           <llm-model-picker
             part="model-picker"
-            exportparts="choices: picker-choices, choice: picker-choice, builtin-choice: picker-builtin-choice,
-              choice-name: picker-choice-name, choice-state: picker-choice-state, card: picker-card,
-              card-title: picker-card-title, card-size: picker-card-size,
-              card-storage: picker-card-storage, space-problem: picker-space-problem, memory-warning: picker-memory-warning,
-              stopped: picker-stopped, card-error: picker-card-error, download-button: picker-download-button,
-              cancel-button: picker-cancel-button, close-button: picker-close-button, progress: picker-progress,
-              progress-bar: picker-progress-bar, progress-text: picker-progress-text, error: picker-error"
+            exportparts=${PICKER_PARTS}
             .client=${this.client}
             .active=${this.info}
             .models=${this.pretrainedModels}
@@ -441,14 +476,19 @@ export class LlmPlayground extends LitElement {
           ></llm-model-picker>
           <llm-backend-picker
             part="backend"
-            exportparts="picker: backend-picker, select: backend-select, status: backend-status, adapter: backend-adapter,
-              software: backend-software, reason: backend-reason, cpu-refused: backend-cpu-refused, error: backend-error"
+            exportparts=${BACKEND_PARTS}
             .client=${this.client}
             .info=${this.backendInfo}
             @llm-backend-change=${this.onBackendChange}
           ></llm-backend-picker>
         </header>
-        ${this.renderStatus()}
+        ${renderStatus(this.status, this.error)}
+        <llm-tour
+          part="tour"
+          exportparts=${TOUR_PARTS}
+          @llm-tour-step=${(event: LlmEvent<'llm-tour-step'>) => this.view.applyStep(event.detail.index)}
+          @llm-tour-leave=${() => this.view.leaveTour()}
+        ></llm-tour>
         <section aria-labelledby="prompt-heading">
           <div class="block">
             <h3 id="prompt-heading"><label for="prompt">Prompt</label></h3>
@@ -528,57 +568,21 @@ export class LlmPlayground extends LitElement {
             ></llm-sampling-controls>
           </div>
         </section>
+        <llm-pipeline-strip part="pipeline" exportparts=${PIPELINE_PARTS} .model=${this.info} .open=${this.view.openPanel}
+          .tokens=${(this.tokenization?.ids.length ?? 0) + (this.tokenization?.dropped ?? 0)}></llm-pipeline-strip>
         ${SECTIONS.map(({ flag, ...section }) =>
           this.sections.render({
             ...section,
             toggle: `${flag}-toggle`,
             open: this[flag],
             disabled: !ready,
-            onToggle: () => (this[flag] = !this[flag]),
-            content: (hidden) => this.renderPanel(section.panel, hidden),
+            onToggle: () => this.view.toggle(flag),
+            content: (hidden) => renderSectionPanel(section.panel, hidden, this.panelContext()),
           }),
         )}
       </div>
+      ${this.view.highlight.render()}
     `;
-  }
-
-  /** The panel of a collapsible section, given the whole client. */
-  private renderPanel(panel: SectionPanel, hidden: boolean) {
-    switch (panel) {
-      case 'inspector':
-        return html`<llm-inspector-panel id="inspector" part="inspector" ?hidden=${hidden} .client=${this.client}
-          .text=${this.prompt} .model=${this.info}></llm-inspector-panel>`;
-      case 'training':
-        return html`<llm-training-panel id="training" part="training" ?hidden=${hidden} .client=${this.client}
-          @llm-model-change=${this.onModelChange} @llm-training-progress=${this.onTrainingProgress}></llm-training-panel>`;
-      case 'library':
-        return html`<llm-model-library id="library" part="library" ?hidden=${hidden} .client=${this.client}
-          .active=${this.info} .pretrained=${this.pretrainedModels} @llm-model-change=${this.onModelChange}
-          @llm-models-change=${this.onModelsChange} @llm-pretrained-change=${this.onPretrainedChange}></llm-model-library>`;
-      case 'labs':
-        return html`<llm-labs-panel id="labs" part="labs" ?hidden=${hidden} .client=${this.client} .text=${this.prompt}></llm-labs-panel>`;
-      case 'chat':
-        return html`<llm-chat-panel id="chat" part="chat" ?hidden=${hidden} .client=${this.client}
-          .appConfig=${this.chatAppConfig}></llm-chat-panel>`;
-    }
-  }
-
-  private renderModel() {
-    return this.info ? renderModelLine(this.info) : nothing;
-  }
-
-  private renderStatus() {
-    if (this.status === 'loading') {
-      return html`<p class="status" part="status" role="status">Starting the model in a background thread…</p>`;
-    }
-    if (this.status === 'error') {
-      return html`<div class="error" part="error" role="alert">
-        <strong>The model stopped working.</strong>
-        <p>${showText(this.error)}</p>
-        <p>Reload the page to start it again.</p>
-      </div>`;
-    }
-    return nothing;
   }
 }
 

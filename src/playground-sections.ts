@@ -1,4 +1,9 @@
-/** The collapsible sections of <llm-playground>, in page order. */
+/** The collapsible sections of <llm-playground>, in page order, and their panels. */
+import type { AppConfig } from '@mlc-ai/web-llm';
+import { html, type TemplateResult } from 'lit';
+import type { EngineClient } from './client.ts';
+import type { LlmEvent } from './events.ts';
+import type { ModelInfo, PretrainedModels } from '../workers/api/index.ts';
 
 /**
  * The collapsible sections under the prompt, in page order: the property that opens each (its button is
@@ -20,3 +25,39 @@ export const SECTIONS = [
 ] as const;
 
 export type SectionPanel = (typeof SECTIONS)[number]['panel'];
+
+/** What the panels show and the playground's handlers of their events (called on the playground). */
+export interface PanelContext {
+  client: EngineClient | null;
+  prompt: string;
+  info: ModelInfo | null;
+  pretrainedModels: PretrainedModels | null;
+  chatAppConfig: AppConfig | null;
+  onModelChange: (event: LlmEvent<'llm-model-change'>) => void;
+  onTrainingProgress: (event: LlmEvent<'llm-training-progress'>) => void;
+  onModelsChange: () => void;
+  onPretrainedChange: (event: LlmEvent<'llm-pretrained-change'>) => void;
+}
+
+/** The panel of a collapsible section, given the whole client. */
+export function renderSectionPanel(panel: SectionPanel, hidden: boolean, context: PanelContext): TemplateResult {
+  const { client, prompt, info } = context;
+  switch (panel) {
+    case 'inspector':
+      return html`<llm-inspector-panel id="inspector" part="inspector" ?hidden=${hidden} .client=${client}
+        .text=${prompt} .model=${info}></llm-inspector-panel>`;
+    case 'training':
+      return html`<llm-training-panel id="training" part="training" ?hidden=${hidden} .client=${client}
+        @llm-model-change=${context.onModelChange} @llm-training-progress=${context.onTrainingProgress}></llm-training-panel>`;
+    case 'library':
+      return html`<llm-model-library id="library" part="library" ?hidden=${hidden} .client=${client}
+        .active=${info} .pretrained=${context.pretrainedModels} @llm-model-change=${context.onModelChange}
+        @llm-models-change=${context.onModelsChange} @llm-pretrained-change=${context.onPretrainedChange}></llm-model-library>`;
+    case 'labs':
+      return html`<llm-labs-panel id="labs" part="labs" ?hidden=${hidden} .client=${client} .text=${prompt}
+        .model=${info}></llm-labs-panel>`;
+    case 'chat':
+      return html`<llm-chat-panel id="chat" part="chat" ?hidden=${hidden} .client=${client}
+        .appConfig=${context.chatAppConfig}></llm-chat-panel>`;
+  }
+}

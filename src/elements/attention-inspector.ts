@@ -8,7 +8,11 @@
  *
  * Properties: client (AttentionInspectorClient: EngineClient, set by the inspector panel), text (the prompt),
  *   start ({layer, head} or null: the head chosen when the next inspection comes after it is set, if the model has
- *   it, with the last token as the query: the inspector panel names the default model's adjective head for its example).
+ *   it, with the last token as the query: the inspector panel names the default model's adjective head for its example),
+ *   panelFocus (PanelFocus or null: the layer, head, stage and query to show, applied as soon as the prompt's inspection
+ *   is in; what the model lacks is left as it is).
+ * Events: llm-focus-change (detail: PanelFocus { layer, head, stage, query }) when the user picks a head, a stage
+ *   or a query token.
  * Parts: status, error, overview, layer-label, head-label, thumbnail (also "selected" on the chosen head),
  *   head-view, head-title, stages, stage (each radio), stage-caption, head-heatmap, queries (the token chips),
  *   query (each chip; also "selected"), updates (the table), update-row, update-head (the head's button),
@@ -17,6 +21,7 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { type HeadUpdate, headSize, type Inspection, messageOf, type Uses } from '../../workers/api/index.ts';
+import { emit } from '../events.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, tables, theme } from '../theme.ts';
@@ -25,6 +30,7 @@ import { droppedNote } from './dropped-note.ts';
 import { type CellDetail, formatValue } from './heatmap.ts';
 import './heatmap.ts';
 import { styleProperties } from '../style-properties.ts';
+import type { PanelFocus } from '../view-state.ts';
 
 /** The part of the engine this element talks to. */
 export type AttentionInspectorClient = Uses<'inspector', 'inspect' | 'headUpdates'>;
@@ -36,7 +42,7 @@ const TOP_KEYS = 3;
 /** Tokens listed per head's update. */
 const TOP_PROMOTED = 5;
 
-type Stage = 'scores' | 'masked' | 'pattern';
+type Stage = NonNullable<PanelFocus['stage']>;
 
 const STAGES: { id: Stage; label: string; caption: (dHead: number) => string }[] = [
   {
@@ -80,12 +86,14 @@ export class AttentionInspector extends LitElement {
     client: { attribute: false },
     text: {},
     start: { attribute: false },
+    panelFocus: { attribute: false },
     ...states('inspection', 'error', 'layer', 'head', 'stage', 'query', 'updates', 'updatesError'),
   };
 
   declare client: AttentionInspectorClient | null;
   declare text: string;
   declare start: { readonly layer: number; readonly head: number } | null;
+  declare panelFocus: PanelFocus | null;
   declare private inspection: Inspection | null;
   declare private error: string;
   declare private layer: number;
@@ -114,6 +122,7 @@ export class AttentionInspector extends LitElement {
     this.client = null;
     this.text = '';
     this.start = null;
+    this.panelFocus = null;
     this.inspection = null;
     this.error = '';
     this.layer = 0;
@@ -218,6 +227,9 @@ export class AttentionInspector extends LitElement {
   // willUpdate: the busy state goes into this render, not a second one.
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('start')) this.startPending = this.start !== null;
+    // On the inspection shown, unless a new one is coming (then show() applies it).
+    if (changed.has('panelFocus') && this.inspection && !changed.has('text') && this.inspectedText === this.text)
+      this.applyFocus();
     if (!changed.has('client') && !changed.has('text')) return;
     if (this.client) void this.inspect(this.client);
     else this.inspectAsk.drop();
@@ -258,11 +270,41 @@ export class AttentionInspector extends LitElement {
     this.head = Math.min(this.head, nHead - 1);
     const preset = this.startPending ? this.start : null;
     this.startPending = false;
-    if (preset && preset.layer < nLayer && preset.head < nHead) {
+    if (this.panelFocus) this.applyFocus(true);
+    else if (preset && preset.layer < nLayer && preset.head < nHead) {
       this.selectHead(preset.layer, preset.head);
       void this.loadUpdates(T - 1);
     } else if (this.query !== null && this.query < T) void this.loadUpdates(this.query);
     else this.clearQuery();
+  }
+
+  /** Shows `panelFocus` on the inspection in place (`fresh`: just in, so the query's updates are asked anew). */
+  private applyFocus(fresh = false): void {
+    const { layer, head, stage, query = this.query } = this.panelFocus ?? {};
+    const inspection = this.inspection;
+    if (!inspection) return;
+    const { nLayer, nHead } = inspection.config;
+    if (layer !== undefined && layer < nLayer) this.layer = layer;
+    if (head !== undefined && head < nHead) this.head = head;
+    if (stage) this.stage = stage;
+    if (query === null || query >= inspection.tokens.length) this.clearQuery();
+    else if (fresh || query !== this.query) void this.loadUpdates(query);
+  }
+
+  /** Says what the user now looks at, for the playground's link. */
+  private reportFocus(): void {
+    const { layer, head, stage } = this;
+    emit(this, 'llm-focus-change', { layer, head, stage, ...(this.query === null ? {} : { query: this.query }) });
+  }
+
+  private pickHead(layer: number, head: number): void {
+    this.selectHead(layer, head);
+    this.reportFocus();
+  }
+
+  private pickStage(stage: Stage): void {
+    this.stage = stage;
+    this.reportFocus();
   }
 
   private clearQuery(): void {
@@ -296,7 +338,9 @@ export class AttentionInspector extends LitElement {
   }
 
   private selectQuery(position: number): void {
-    if (position !== this.query) void this.loadUpdates(position);
+    if (position === this.query) return;
+    void this.loadUpdates(position);
+    this.reportFocus();
   }
 
   override render() {
@@ -340,7 +384,7 @@ export class AttentionInspector extends LitElement {
               .max=${1}
               .selected=${selected}
               label=${headName(l, h)}
-              @llm-heatmap-select=${() => this.selectHead(l, h)}
+              @llm-heatmap-select=${() => this.pickHead(l, h)}
             ></llm-heatmap>`;
           })}
         `,
@@ -362,7 +406,7 @@ export class AttentionInspector extends LitElement {
           ${STAGES.map(
             ({ id, label }) => html`<label>
             <input type="radio" name="stage" part="stage" value=${id} .checked=${id === this.stage}
-              @change=${() => (this.stage = id)} />
+              @change=${() => this.pickStage(id)} />
             ${label}
           </label>`,
           )}
@@ -467,7 +511,7 @@ export class AttentionInspector extends LitElement {
     return html`<tr part="update-row" class=${current ? 'current' : ''}>
       <th scope="row">
         <button part="update-head" aria-pressed=${String(current)} aria-label="Show ${headName(update.layer, update.head)}"
-          @click=${() => this.selectHead(update.layer, update.head)}>L${update.layer + 1} H${update.head + 1}</button>
+          @click=${() => this.pickHead(update.layer, update.head)}>L${update.layer + 1} H${update.head + 1}</button>
       </th>
       <td>${keys.map(
         (key, i) => html`${i ? ', ' : ''}<span class="token">${showToken(tokens[key] ?? '')}</span>

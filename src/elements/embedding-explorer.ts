@@ -17,6 +17,7 @@
  *   text        the playground's prompt: the first prompt of the "In context" section
  *   blockSize   the model's context length (attribute block-size)
  *   section     the open tab: neighbours | arithmetic | directions | angle | map | positions | context (attribute, reflected)
+ * Events: llm-tab-change (detail { tab: the section }) when the user picks a section.
  * Parts: tabs, tab, tab-<id>, panel, and the sections' own (exported): explanation, status, error,
  *   token-picker, neighbours, neighbour, neighbour-token, neighbour-bar, neighbour-value,
  *   arithmetic-a, arithmetic-b, arithmetic-c, arithmetic-results,
@@ -29,6 +30,7 @@
  *   compare-button, context-chart, context-table, context-summary.
  */
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { emit } from '../events.ts';
 import { theme } from '../theme.ts';
 import type { AngleClient } from './embedding-angle.ts';
 import type { ArithmeticClient } from './embedding-arithmetic.ts';
@@ -112,9 +114,14 @@ export class EmbeddingExplorer extends LitElement {
     return complete;
   }
 
+  private select(section: EmbeddingSectionId): void {
+    this.section = section;
+    emit(this, 'llm-tab-change', { tab: section });
+  }
+
   override render() {
     return html`
-      ${tabList(this, SECTIONS, this.section, 'Embeddings', (section) => (this.section = section))}
+      ${tabList(this, SECTIONS, this.section, 'Embeddings', (section) => this.select(section))}
       <div role="tabpanel" id="panel" part="panel" aria-labelledby="tab-${this.section}">
         ${this.vocabulary.length === 0 ? html`<p class="empty">Waiting for the model…</p>` : this.renderSections()}
       </div>

@@ -11,7 +11,10 @@
  * logit lens on "Michael Jordan plays the sport of"; a line above the panel says so.
  *
  * Properties: client (InspectorPanelClient: the EngineClient, set by <llm-playground>; every panel gets it),
- *   text (the prompt), model (ModelInfo, set by <llm-playground>).
+ *   text (the prompt), model (ModelInfo, set by <llm-playground>), sub (the section the embeddings open on, e.g.
+ *   'neighbours'; cleared when the user picks a tab),
+ *   panelFocus (PanelFocus: the layer, head, stage and query the attention panel shows; it follows the user's picks).
+ * Events: llm-tab-change (detail { tab }) when the user picks a tab.
  * Parts: tabs, tab, tab-<id>, panel, example-note.
  * Attributes: tab ('attention' | 'matrices' | 'experiments' | 'mlp' | 'embeddings' | 'lens' | 'timelapse', reflected).
  * Keyboard: the tabs follow the WAI-ARIA pattern (arrow keys, Home, End).
@@ -19,10 +22,12 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
 import { ADJECTIVE_HEAD, type LossPoint, type ModelInfo, type TrainingState, type Uses } from '../../workers/api/index.ts';
+import { emit, type LlmEvent } from '../events.ts';
 import { Newest } from '../newest.ts';
 import { ADJECTIVES_EXAMPLE, type ExamplePrompt, FACT_EXAMPLE, usableExample } from '../panel-examples.ts';
 import { states } from '../states.ts';
 import { theme } from '../theme.ts';
+import type { PanelFocus } from '../view-state.ts';
 import type { ExperimentsClient } from './attention-experiments.ts';
 import type { AttentionInspectorClient } from './attention-inspector.ts';
 import type { EmbeddingExplorerClient } from './embedding-explorer.ts';
@@ -79,6 +84,8 @@ export class InspectorPanel extends LitElement {
     text: { type: String },
     model: { attribute: false },
     tab: { type: String, reflect: true },
+    sub: { type: String },
+    panelFocus: { attribute: false },
     ...states('shownVersion', 'points'),
   };
 
@@ -86,6 +93,8 @@ export class InspectorPanel extends LitElement {
   declare text: string;
   declare model: ModelInfo | null;
   declare tab: InspectorTab;
+  declare sub: string;
+  declare panelFocus: PanelFocus | null;
   /** The model the open panel shows (it is made again when this changes). */
   declare private shownVersion: string;
   /** The loss history, for the time-lapse's curve. */
@@ -102,6 +111,8 @@ export class InspectorPanel extends LitElement {
     this.text = '';
     this.model = null;
     this.tab = 'attention';
+    this.sub = '';
+    this.panelFocus = null;
     this.shownVersion = '';
     this.points = [];
   }
@@ -151,9 +162,20 @@ export class InspectorPanel extends LitElement {
     );
   }
 
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('tab') && this.tab === 'timelapse') void this.refreshTimelapse();
+  }
+
   private select(tab: InspectorTab): void {
     this.tab = tab;
-    if (tab === 'timelapse') void this.refreshTimelapse();
+    // Back on the embeddings, they open on their first section, as before the sub-tab was set.
+    this.sub = '';
+    emit(this, 'llm-tab-change', { tab });
+  }
+
+  /** The user's picks are kept, so a panel made again (a new model, another tab and back) opens on them. */
+  private onFocusChange(event: LlmEvent<'llm-focus-change'>): void {
+    this.panelFocus = event.detail;
   }
 
   /** The open tab's example, when the prompt is empty and the model's vocabulary has the example's tokens. */
@@ -167,18 +189,20 @@ export class InspectorPanel extends LitElement {
     const text = this.text || example?.text || '';
     switch (this.tab) {
       case 'attention':
-        return html`<llm-attention-inspector .client=${client} .text=${text}
-          .start=${example && !this.model?.pretrained ? ADJECTIVE_HEAD : null}></llm-attention-inspector>`;
+        return html`<llm-attention-inspector .client=${client} .text=${text} .panelFocus=${this.panelFocus}
+          .start=${example && !this.model?.pretrained ? ADJECTIVE_HEAD : null}
+          @llm-focus-change=${this.onFocusChange}></llm-attention-inspector>`;
       case 'experiments':
         return html`<llm-attention-experiments .client=${client} .text=${text}></llm-attention-experiments>`;
       case 'mlp':
         return html`<llm-mlp-neurons .client=${client} .text=${text}></llm-mlp-neurons>`;
       case 'matrices':
-        return html`<llm-head-matrices .client=${client} .text=${text}
-          .start=${example && !this.model?.pretrained ? ADJECTIVE_HEAD : null}></llm-head-matrices>`;
+        return html`<llm-head-matrices .client=${client} .text=${text} .panelFocus=${this.panelFocus}
+          .start=${example && !this.model?.pretrained ? ADJECTIVE_HEAD : null}
+          @llm-focus-change=${this.onFocusChange}></llm-head-matrices>`;
       case 'embeddings':
         return html`<llm-embedding-explorer .client=${client} .text=${this.text} .vocabulary=${this.vocabulary}
-          .blockSize=${this.model?.config.blockSize ?? 0}></llm-embedding-explorer>`;
+          .blockSize=${this.model?.config.blockSize ?? 0} .section=${this.sub || 'neighbours'}></llm-embedding-explorer>`;
       case 'lens':
         return html`<llm-logit-lens .client=${client} .text=${text}></llm-logit-lens>`;
       case 'timelapse':

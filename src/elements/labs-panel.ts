@@ -1,14 +1,18 @@
 /**
  * <llm-labs-panel>: the concept labs behind one row of tabs: softmax and
- * temperature, counting the parameters, superposition, and an MLP that stores a
- * fact. Each lab is an element of its own (usable alone in any page); here they
+ * temperature, counting the parameters, superposition, an MLP that stores a
+ * fact, and one training step up close. Each lab is an element of its own (usable alone in any page); here they
  * share the playground's worker. Only the open lab exists.
  *
- * Properties: client (LabsPanelClient: what the four labs ask, an EngineClient), text (the prompt, for the softmax lab's real logits).
- * Attributes: lab ('softmax' | 'parameters' | 'superposition' | 'fact', reflected).
+ * Properties: client (LabsPanelClient: what the labs ask, an EngineClient), text (the prompt, for the softmax lab's real
+ *   logits), model (ModelInfo: the model in use, so the training step follows a change of model).
+ * Attributes: lab ('softmax' | 'parameters' | 'superposition' | 'fact' | 'training-step', reflected).
+ * Events: llm-tab-change (detail { tab }) when the user picks a lab.
  * Parts: tabs, tab, tab-<id>, panel.
  */
 import { html, LitElement, type TemplateResult } from 'lit';
+import type { ModelInfo } from '../../workers/api/index.ts';
+import { emit } from '../events.ts';
 import { theme } from '../theme.ts';
 import './fact-mlp-lab.ts';
 import type { FactMlpLabClient } from './fact-mlp-lab.ts';
@@ -44,17 +48,25 @@ export class LabsPanel extends LitElement {
     client: { attribute: false },
     text: { type: String },
     lab: { type: String, reflect: true },
+    model: { attribute: false },
   };
 
   declare client: LabsPanelClient | null;
   declare text: string;
   declare lab: Lab;
+  declare model: ModelInfo | null;
 
   constructor() {
     super();
     this.client = null;
     this.text = '';
     this.lab = 'softmax';
+    this.model = null;
+  }
+
+  private select(lab: Lab): void {
+    this.lab = lab;
+    emit(this, 'llm-tab-change', { tab: lab });
   }
 
   private renderLab(): TemplateResult {
@@ -69,13 +81,13 @@ export class LabsPanel extends LitElement {
       case 'fact':
         return html`<llm-fact-mlp-lab .client=${client}></llm-fact-mlp-lab>`;
       case 'training-step':
-        return html`<llm-training-step-lab .client=${client}></llm-training-step-lab>`;
+        return html`<llm-training-step-lab .client=${client} .model=${this.model}></llm-training-step-lab>`;
     }
   }
 
   override render() {
     return html`
-      ${tabList(this, LABS, this.lab, 'Concept labs', (lab) => (this.lab = lab))}
+      ${tabList(this, LABS, this.lab, 'Concept labs', (lab) => this.select(lab))}
       <div id="panel" role="tabpanel" aria-labelledby="tab-${this.lab}" part="panel">
         ${this.client ? this.renderLab() : html`<p>Starting the model…</p>`}
       </div>

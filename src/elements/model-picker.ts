@@ -232,7 +232,7 @@ export class ModelPicker extends LitElement {
   }
 
   /** Back to the built-in model: the checkpoint the playground opens with. */
-  private async chooseBuiltIn(): Promise<void> {
+  async chooseBuiltIn(): Promise<void> {
     const client = this.client;
     if (!client || this.opening !== null || this.builtInActive()) return;
     this.chosen = null;

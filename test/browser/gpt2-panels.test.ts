@@ -536,6 +536,7 @@ describe('the panels render on a GPT-2-shaped model', function () {
       ['experiments', 'llm-attention-experiments', 'head'],
       ['mlp', 'llm-mlp-neurons', 'neuron'],
       ['lens', 'llm-logit-lens', 'layer-row'],
+      ['matrices', 'llm-head-matrices', 'score-cell'],
     ];
     for (const [tab, tag, part] of checks) {
       panel.tab = tab as InspectorTab;

@@ -1,7 +1,7 @@
 // The concept labs with the real engine worker: each lab works alone in a page
 // (it starts a worker of its own), the parameter lab's figures are the counting
 // function's, the softmax lab's odds are the engine's softmax, and the playground
-// reaches all four labs.
+// reaches all five labs.
 import { expect } from 'chai';
 import type { EngineClient } from '../../src/client.ts';
 import type { LabsPanelClient } from '../../src/elements/labs-panel.ts';
@@ -62,7 +62,7 @@ describe('concept labs with the real worker', function () {
     }
   });
 
-  it('the playground opens the four labs, sharing its worker', async () => {
+  it('the playground opens the five labs, sharing its worker', async () => {
     expect(engineClientFits).to.equal(true);
     const playground = document.createElement('llm-playground') as LlmPlayground;
     playground.setAttribute('database', `test-${crypto.randomUUID()}`);
@@ -71,8 +71,8 @@ describe('concept labs with the real worker', function () {
     try {
       await waitFor(() => playground.status === 'ready', 'the playground', 60_000);
       const panel = await waitFor(() => shadow(playground, 'llm-labs-panel'), 'the labs');
-      const labs = ['softmax', 'parameters', 'superposition', 'fact'];
-      const tags = ['llm-softmax-lab', 'llm-parameter-lab', 'llm-superposition-lab', 'llm-fact-mlp-lab'];
+      const labs = ['softmax', 'parameters', 'superposition', 'fact', 'training-step'];
+      const tags = ['llm-softmax-lab', 'llm-parameter-lab', 'llm-superposition-lab', 'llm-fact-mlp-lab', 'llm-training-step-lab'];
       for (const [index, id] of labs.entries()) {
         (await waitFor(() => shadow(panel, `#tab-${id}`) as HTMLButtonElement | null, `the ${id} tab`)).click();
         const lab = await waitFor(() => shadow(panel, tags[index]!), tags[index]!);
