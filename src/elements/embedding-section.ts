@@ -44,13 +44,41 @@ function labelsOf(vocabulary: readonly string[]): string[] {
 
 /** What each picker's options were built from, so a render that changes neither list nor vocabulary keeps them. */
 const optionsBuiltFrom = new WeakMap<HTMLSelectElement, { vocabulary: readonly string[]; ids: string }>();
+/** The list each picker's last render asked for. */
+const optionsWanted = new WeakMap<HTMLSelectElement, { vocabulary: readonly string[]; ids: number[]; selected: number }>();
+/** Pickers focused, pressed or searched since they were made: only these hold the whole list. */
+const usedPickers = new WeakSet<HTMLSelectElement>();
 
 /**
  * A picker's options as plain elements, rebuilt only when its list changes: a Lit template per option took
- * 60 ms of the main thread for the shipped model's 1,280 tokens; `new Option` takes a few.
+ * 60 ms of the main thread for the shipped model's 1,280 tokens; `new Option` takes a few. Until the picker is first
+ * focused, pressed or searched it holds only the chosen token: laying out the three pickers of a section with every token held
+ * the main thread 100–150 ms as the section opened (the tour opens four such sections).
  */
-function fillOptions(select: HTMLSelectElement | undefined, vocabulary: readonly string[], ids: number[], selected: number) {
+function fillOptions(
+  select: HTMLSelectElement | undefined,
+  vocabulary: readonly string[],
+  ids: number[],
+  selected: number,
+  searched: boolean,
+) {
   if (!select) return;
+  if (searched) usedPickers.add(select);
+  if (!optionsWanted.has(select)) {
+    const use = () => {
+      if (usedPickers.has(select)) return;
+      usedPickers.add(select);
+      const wanted = optionsWanted.get(select)!;
+      buildOptions(select, wanted.vocabulary, wanted.ids, wanted.selected);
+    };
+    select.addEventListener('focus', use);
+    select.addEventListener('pointerdown', use);
+  }
+  optionsWanted.set(select, { vocabulary, ids, selected });
+  buildOptions(select, vocabulary, usedPickers.has(select) ? ids : [selected], selected);
+}
+
+function buildOptions(select: HTMLSelectElement, vocabulary: readonly string[], ids: number[], selected: number) {
   const key = ids.join(',');
   const built = optionsBuiltFrom.get(select);
   if (built?.vocabulary !== vocabulary || built.ids !== key) {
@@ -234,7 +262,7 @@ export abstract class EmbeddingSection<Value, Client> extends LitElement {
         ${label}
         <select
           part=${part}
-          ${ref((select) => fillOptions(select as HTMLSelectElement | undefined, vocabulary, listed, selected))}
+          ${ref((select) => fillOptions(select as HTMLSelectElement | undefined, vocabulary, listed, selected, search !== ''))}
           @change=${(event: Event) => choose(Number((event.target as HTMLSelectElement).value))}
         ></select>
       </label>

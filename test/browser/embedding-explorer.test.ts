@@ -156,8 +156,14 @@ describe('<llm-embedding-explorer>', function () {
     await waitFor(() => !text(part('status')), 'the answer');
     await explorer.updateComplete;
   };
-  const choose = async (name: string, value: number) => {
+  /** A token picker lists every token once used (it holds only the chosen one before): focused, as a user would. */
+  const used = (name: string) => {
     const select = part<HTMLSelectElement>(name)!;
+    select.focus();
+    return select;
+  };
+  const choose = async (name: string, value: number) => {
+    const select = used(name);
     select.value = String(value);
     select.dispatchEvent(new Event('change', { bubbles: true }));
     await explorer.updateComplete;
@@ -246,7 +252,10 @@ describe('<llm-embedding-explorer>', function () {
 
   it('shows invisible tokens visibly in the token picker', async () => {
     await mount();
-    const options = [...part<HTMLSelectElement>('token-picker')!.options].map((option) => option.text);
+    expect(part<HTMLSelectElement>('token-picker')!.options, 'the chosen token only, before the picker is used').to.have.length(
+      1,
+    );
+    const options = [...used('token-picker').options].map((option) => option.text);
     expect(options).to.have.length(VOCABULARY.length);
     expect(options[1]).to.match(/^⏎ line break · 1$/);
     expect(options[2]).to.match(/^␣ space · 2$/);

@@ -443,6 +443,7 @@ describe('the panels render on a GPT-2-shaped model', function () {
     );
     console.log(`GPT-2-sized vocabulary: the neighbours section shown in ${(performance.now() - started).toFixed(0)} ms`);
     const picker = section('llm-embedding-neighbours').querySelector('select')!;
+    picker.focus();
     expect(picker.options.length).to.be.within(2, 2001);
     expect(parts(section('llm-embedding-neighbours'), 'token-picker-found')[0]?.textContent).to.contain('the first 2,000 listed');
 
