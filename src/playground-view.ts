@@ -96,7 +96,7 @@ export class PlaygroundView implements ReactiveController {
     if (!step) return;
     const { prompt, temperature, panel, focus, highlight } = step.state;
     this.host.prompt = prompt;
-    if (temperature !== undefined) this.access.setTemperature(temperature);
+    this.access.setTemperature(temperature ?? PLAIN_TEMPERATURE);
     this.access.useBuiltIn();
     if (panel) await this.open(panel, focus);
     else this.current = null;

@@ -11,7 +11,7 @@ export interface TourState {
   /** The model the step reads: the shipped one. */
   model: 'builtin';
   prompt: string;
-  /** The sampling temperature, where the step is about it (else it stays as the user set it). */
+  /** The sampling temperature, where the step is about it (else 1, so the bars are the model's own odds). */
   temperature?: number;
   /** The section (and its tab) opened; none: the first screen's own parts. */
   panel?: PanelTarget;
@@ -41,6 +41,7 @@ const ADJECTIVE_FOCUS = { layer: 1, head: 0, query: 3, key: 1 } as const;
 
 const inspector = (...path: string[]) => ['llm-inspector-panel', ...path];
 const attention = (part: string) => inspector('llm-attention-inspector', `[part~="${part}"]`);
+const matrices = (part: string) => inspector('llm-head-matrices', `[part~="${part}"]`);
 const embeddings = (section: string, part: string) =>
   inspector('llm-embedding-explorer', `llm-embedding-${section}`, `[part~="${part}"]`);
 const lab = (element: string) => ['llm-labs-panel', element];
@@ -51,7 +52,7 @@ function attentionStep(
   part: string,
   text: string,
   notice: string,
-  view: { stage: NonNullable<PanelFocus['stage']>; highlight: string } | 'matrices',
+  view: { stage: NonNullable<PanelFocus['stage']>; highlight: string } | { matrices: string },
 ): TourStep {
   const state = { ...builtin, prompt: ADJECTIVES };
   return {
@@ -61,12 +62,12 @@ function attentionStep(
     text,
     notice,
     state:
-      view === 'matrices'
+      'matrices' in view
         ? {
             ...state,
             panel: { section: 'inspect', tab: 'matrices' },
             focus: ADJECTIVE_FOCUS,
-            highlight: inspector('llm-head-matrices'),
+            highlight: matrices(view.matrices),
           }
         : {
             ...state,
@@ -189,8 +190,8 @@ export const TOUR_STEPS: readonly TourStep[] = [
     'Query and key',
     'In one head, each token’s vector is multiplied by W_Q into a query (what it looks for) and by W_K into a key ' +
       '(what it offers). Both are much shorter than the embedding.',
-    'The query of " creature" and the key of " fluffy", and their dot product.',
-    'matrices',
+    'The query of " creature" and the key of " fluffy", multiplied number by number and added up.',
+    { matrices: 'dot-product' },
   ),
   attentionStep(
     'Scores ÷ √d',
@@ -214,8 +215,8 @@ export const TOUR_STEPS: readonly TourStep[] = [
     'Values',
     'Each token also gives a value vector: what it would add to a token that attends to it. The value map is low ' +
       'rank: down to the head’s width, then back up.',
-    'The value vector of " fluffy", and the value map’s parameter count beside GPT-3’s.',
-    'matrices',
+    'The value map’s parameters, down then up, for this model and for GPT-3.',
+    { matrices: 'value-counts' },
   ),
   attentionStep(
     'The output',
@@ -272,7 +273,7 @@ export const TOUR_STEPS: readonly TourStep[] = [
       ...builtin,
       prompt: FACT,
       panel: { section: 'inspect', tab: 'matrices' },
-      highlight: inspector('llm-head-matrices'),
+      highlight: matrices('unembedding-row'),
     },
   },
   {
@@ -342,7 +343,7 @@ export const TOUR_STEPS: readonly TourStep[] = [
     chapter: 15,
     title: 'How big GPT-3 is',
     text: 'GPT-3 has 175 billion parameters in eight kinds of matrices; the same counting gives this model’s size.',
-    notice: 'Attention holds about a third of the parameters, the MLPs about two thirds.',
+    notice: 'In GPT-3, attention holds about a third of the parameters and the MLPs about two thirds.',
     state: { ...builtin, prompt: FACT, panel: { section: 'labs', tab: 'parameters' }, highlight: lab('llm-parameter-lab') },
   },
 ];
