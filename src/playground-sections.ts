@@ -19,7 +19,7 @@ export const SECTIONS = [
   { flag: 'library', panel: 'library', title: 'Saved models',
     hint: 'kept in this browser, offline too: open, rename, export, import' },
   { flag: 'labs', panel: 'labs', title: 'Concept labs',
-    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP" },
+    hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP, one training step" },
   { flag: 'chat', panel: 'chat', title: 'Chat with a real model',
     hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes' },
 ] as const;

@@ -284,8 +284,9 @@ export class TrainingStepLab extends LitElement {
     const stepped = !!view.step;
     return html`<figure class="positions-figure">
       <figcaption class="caption">
-        Each position reads the tokens up to it and is scored on the next one: the bar is its loss
-        ${stepped ? html`before the step; below, the true token's probability` : html`; below, the true token's probability.`}
+        Each position reads the tokens up to it and is scored on the next one: the bar is its loss${
+          stepped ? html` before the step; below, the true token's probability` : html`; below, the true token's probability.`
+        }
         ${
           stepped
             ? html`<span class="legend"><span class="swatch before"></span> before and <span class="swatch after"></span> after.</span>`
