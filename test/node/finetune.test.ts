@@ -78,6 +78,25 @@ describe('finetune', () => {
     assert.ok(readCheckpoint(readFileSync(join(dir, 'mixed.safetensors'))).tokenizer, 'the tuned checkpoint keeps its tokenizer');
   });
 
+  test('reads characters a character vocabulary lacks as the unknown token, with one note, as training does', () => {
+    const init = cli('init', '--out', 'char.safetensors', '--n-layer', '1', '--n-head', '2', '--n-embd', '16');
+    assert.equal(init.status, 0, init.stderr);
+    const data = writeLines('snow.jsonl', [{ text: 'User: Snow? Assistant: ☃ and ❄.' }, { text: 'User: Sun? Assistant: ☀.' }]);
+    const result = cli(
+      'finetune',
+      '--checkpoint',
+      'char.safetensors',
+      '--data',
+      data,
+      '--out',
+      'snow.safetensors',
+      '--steps',
+      '1',
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^note: "☃" "❄" "☀" not in the vocabulary, read as the unknown token \(id 0\)$/m);
+  });
+
   test('bad lines fail with one clear message', () => {
     const cases: [unknown[], RegExp][] = [
       [[{ text: 'no cue here' }], /line 1: "text" must read "User: … Assistant: …"/],
