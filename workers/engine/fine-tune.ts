@@ -207,8 +207,10 @@ export function preferenceLoss(
   }
   const P = pairs.length;
   // Chosen answers in rows 0..P−1, rejected in rows P..2P−1.
-  const texts = [...pairs.map(({ prompt, chosen }) => ({ prompt, answer: chosen }))];
-  texts.push(...pairs.map(({ prompt, rejected }) => ({ prompt, answer: rejected })));
+  const texts = [
+    ...pairs.map(({ prompt, chosen }) => ({ prompt, answer: chosen })),
+    ...pairs.map(({ prompt, rejected }) => ({ prompt, answer: rejected })),
+  ];
   const batch = answerBatch(texts, blockSize);
   const policyPass = forwardLogProbs(policy, batch);
   const referencePass = forwardLogProbs(reference, batch);
