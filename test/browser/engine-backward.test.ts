@@ -15,11 +15,13 @@ import {
   unembedBackward,
 } from '../../workers/engine/kernels.ts';
 import { createActivationGradients, createActivations, lossAndGradients } from '../../workers/engine/model.ts';
-import { createParameters, PARAMETER_NAMES, parameterLayout, type ParameterTensors } from '../../workers/engine/params.ts';
+import { createParameters, PARAMETER_NAMES } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 import {
   expectCloseToScale,
+  float64Parameters,
   type Matrix,
+  numericGradient,
   randomArray,
   randomizeParameters,
   randomTokens,
@@ -36,22 +38,6 @@ import {
 } from './engine-reference.ts';
 
 const random = new Random(31_415_926);
-
-/** Central differences of f (evaluated in float64) at x, entry by entry. */
-function numericGradient(f: (x: Float64Array) => number, at: ArrayLike<number>, h = 1e-5): Float64Array {
-  const x = Float64Array.from(at);
-  const grad = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const saved = x[i]!;
-    x[i] = saved + h;
-    const up = f(x);
-    x[i] = saved - h;
-    const down = f(x);
-    x[i] = saved;
-    grad[i] = (up - down) / (2 * h);
-  }
-  return grad;
-}
 
 /** Σ weights·values: turns a function's output into the scalar whose gradient a backward kernel computes. */
 function weightedSum(weights: ArrayLike<number>, values: Matrix | number[]): number {
@@ -293,16 +279,6 @@ describe('crossEntropySoftmaxBackward', () => {
 });
 
 // ---- the whole model ----
-
-/** A float64 copy of the parameters with the same named views. */
-function float64Parameters(params: ParameterTensors): RefParameters & { data: Float64Array } {
-  const data = Float64Array.from(params.data);
-  const { offsets, sizes } = parameterLayout(params.config);
-  const views = Object.fromEntries(
-    PARAMETER_NAMES.map((name) => [name, data.subarray(offsets[name], offsets[name] + sizes[name])]),
-  );
-  return { ...views, config: params.config, data } as RefParameters & { data: Float64Array };
-}
 
 /** Mean cross-entropy over all B·T positions, from the float64 reference forward. */
 function referenceLoss(params: RefParameters, tokens: number[], targets: number[], B: number, T: number): number {

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { GPTConfig } from '../../workers/engine/config.ts';
-import type { ParameterName, ParameterTensors } from '../../workers/engine/params.ts';
+import { PARAMETER_NAMES, parameterLayout, type ParameterName, type ParameterTensors } from '../../workers/engine/params.ts';
 import { Random } from '../../workers/engine/random.ts';
 
 export type Matrix = number[][];
@@ -192,4 +192,30 @@ export function refForward(params: RefParameters, tokens: number[]): { logits: M
 export function randomizeParameters(params: ParameterTensors, random: Random, std = 0.5): ParameterTensors {
   params.data.set(randomArray(random, params.data.length, std));
   return params;
+}
+
+/** Central differences of f (evaluated in float64) at x, entry by entry. */
+export function numericGradient(f: (x: Float64Array) => number, at: ArrayLike<number>, h = 1e-5): Float64Array {
+  const x = Float64Array.from(at);
+  const grad = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const saved = x[i]!;
+    x[i] = saved + h;
+    const up = f(x);
+    x[i] = saved - h;
+    const down = f(x);
+    x[i] = saved;
+    grad[i] = (up - down) / (2 * h);
+  }
+  return grad;
+}
+
+/** A float64 copy of the parameters with the same named views. */
+export function float64Parameters(params: ParameterTensors): RefParameters & { data: Float64Array } {
+  const data = Float64Array.from(params.data);
+  const { offsets, sizes } = parameterLayout(params.config);
+  const views = Object.fromEntries(
+    PARAMETER_NAMES.map((name) => [name, data.subarray(offsets[name], offsets[name] + sizes[name])]),
+  );
+  return { ...views, config: params.config, data } as RefParameters & { data: Float64Array };
 }

@@ -479,7 +479,9 @@ export function residualBackward(da: Float32Array, db: Float32Array, dout: Float
 /**
  * Gradient of scale·Σ_n losses[n] with respect to the logits [N,V]: per row
  * (softmax(logits) − onehot(target))·scale. Writes dlogits (no +=): it starts
- * the backward pass. scale = 1/N makes the loss the mean over positions.
+ * the backward pass. scale = 1/N makes the loss the mean over positions; an
+ * array gives each row its own weight, Σ_n scale[n]·losses[n] (0 skips a row:
+ * fine-tuning learns from the answer's positions only).
  */
 export function crossEntropySoftmaxBackward(
   dlogits: Float32Array,
@@ -487,10 +489,15 @@ export function crossEntropySoftmaxBackward(
   targets: ArrayLike<number>,
   N: number,
   V: number,
-  scale: number,
+  scales: number | ArrayLike<number>,
 ): void {
   for (let n = 0; n < N; n++) {
     const off = n * V;
+    const scale = typeof scales === 'number' ? scales : scales[n];
+    if (scale === 0) {
+      dlogits.fill(0, off, off + V);
+      continue;
+    }
     let max = -Infinity;
     for (let v = 0; v < V; v++) if (logits[off + v] > max) max = logits[off + v];
     let sum = 0;

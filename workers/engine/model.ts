@@ -414,8 +414,30 @@ export function lossAndGradients(
   acts: ActivationTensors = createActivations(params.config, B, T),
   dacts: ActivationTensors = createActivationGradients(params.config, B, T),
 ): number {
+  forwardActivations(params, tokens, B, T, acts);
+  const loss = crossEntropy(acts.logits, targets, params.config.vocabSize);
+  backward(params, tokens, targets, 1 / (B * T), grads, acts, dacts);
+  return loss;
+}
+
+/**
+ * The backward pass of Σ_n scale[n]·(−log p(targets[n])) (scale one number or
+ * one per position of [B,T]) after forwardActivations filled acts: zeroes grads,
+ * then fills it with that sum's gradient. lossAndGradients uses 1/N (the mean);
+ * fine-tuning weighs the answer's positions only.
+ */
+export function backward(
+  params: ParameterTensors,
+  tokens: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  scale: number | ArrayLike<number>,
+  grads: ParameterTensors,
+  acts: ActivationTensors,
+  dacts: ActivationTensors,
+): void {
   const { config } = params;
   const { nLayer: L, nHead: NH, nEmbd: C, vocabSize: V } = config;
+  const { B, T } = acts;
   const N = B * T;
   if (!sameShape(grads.config, config) || grads.config.tied !== config.tied) {
     throw new Error('gradient buffers were made for a model of a different shape');
@@ -423,14 +445,13 @@ export function lossAndGradients(
   if (dacts.B !== B || dacts.T !== T || !sameShape({ ...config, nLayer: 1 }, dacts.config)) {
     throw new Error('activation-gradient buffers were sized for a different batch, length or model');
   }
-  forwardActivations(params, tokens, B, T, acts);
-  const loss = crossEntropy(acts.logits, targets, V);
-
+  if (typeof scale !== 'number' && scale.length !== N) throw new Error(`expected ${N} position weights, got ${scale.length}`);
+  checkTokens(targets, V, 'target');
   grads.data.fill(0);
   const d = layerActivations(dacts, 0);
   // dresidual: the gradient of the residual stream where the walk down has reached.
   const dresidual = d.residual3;
-  crossEntropySoftmaxBackward(dacts.logits, acts.logits, targets, N, V, 1 / N);
+  crossEntropySoftmaxBackward(dacts.logits, acts.logits, targets, N, V, scale);
   dacts.lnf.fill(0);
   unembedBackward(dacts.lnf, unembedding(grads), dacts.logits, acts.lnf, unembedding(params), N, C, V);
   dresidual.fill(0);
@@ -461,7 +482,6 @@ export function lossAndGradients(
     layernormBackward(dresidual, g.ln1w, g.ln1b, d.ln1, input, p.ln1w, a.ln1Mean, a.ln1Rstd, N, C);
   }
   encoderBackward(grads.wte, grads.wpe, dresidual, tokens, B, T, C);
-  return loss;
 }
 
 /**
