@@ -117,7 +117,8 @@ export class ModelChat extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('client')) this.tokenizing.drop();
     // Tokens are asked for the finished text only: a reply being written is not split token by token twice.
-    if (this.showTokens && this.client && !this.streaming) {
+    // They are asked even when hidden, to say when the context cuts the text's start off.
+    if (this.client && !this.streaming) {
       const text = joined(this.parts);
       if (this.tokenization?.text !== text) void this.tokenize(this.client, text);
     }
@@ -232,7 +233,7 @@ export class ModelChat extends LitElement {
   }
 
   private renderText(parts: TextPart[]) {
-    const tokenized = this.showTokens && this.tokenization?.text === joined(parts) ? this.tokenization.tokens : null;
+    const tokenized = this.tokenization?.text === joined(parts) ? this.tokenization.tokens : null;
     return html`<div class="text-heading">
         <span class="heading" id="model-chat-text-heading">The text the model continues</span>
         <button part="tokens-toggle" aria-pressed=${String(this.showTokens)} @click=${() => (this.showTokens = !this.showTokens)}>
@@ -240,13 +241,13 @@ export class ModelChat extends LitElement {
         </button>
       </div>
       <pre class="text" part="text" aria-labelledby="model-chat-text-heading">${
-        tokenized ? this.renderTokens(parts, tokenized) : parts.map((part) => this.renderPart(part))
+        tokenized && this.showTokens ? this.renderTokens(parts, tokenized) : parts.map((part) => this.renderPart(part))
       }</pre>
       ${
         tokenized?.truncated
           ? html`<p class="caption" part="window-note">
-            The model reads only the last ${tokenized.ids.length} tokens: the ${tokenized.dropped} before them (faded) are
-            cut off.
+            The model reads only the last ${tokenized.ids.length} tokens: the ${tokenized.dropped} before them are cut off
+            (Show tokens fades them), the system prompt first.
           </p>`
           : nothing
       }`;

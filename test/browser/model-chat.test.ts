@@ -212,9 +212,13 @@ describe('<llm-model-chat>', function () {
     expect(shownText()).to.equal(chat.parts.map((textPart) => textPart.text).join(''));
     expect(part('window-note')!.textContent!.replace(/\s+/g, ' ')).to.include(`last ${fake.context} tokens`);
 
+    // Hidden, the tokens still say what the context cuts off.
     part('tokens-toggle')!.click();
     await chat.updateComplete;
     expect(parts('text-token')).to.have.length(0);
+    expect(part('dropped')).to.equal(null);
+    expect(shownText()).to.equal(chat.parts.map((textPart) => textPart.text).join(''));
+    expect(part('window-note')!.textContent!.replace(/\s+/g, ' ')).to.include(`last ${fake.context} tokens`);
   });
 
   it('colours each part in light and in dark mode', async () => {
