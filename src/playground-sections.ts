@@ -20,8 +20,8 @@ export const SECTIONS = [
     hint: 'kept in this browser, offline too: open, rename, export, import' },
   { flag: 'labs', panel: 'labs', title: 'Concept labs',
     hint: "softmax and temperature, GPT-3's parameters, superposition, a fact in an MLP, one training step" },
-  { flag: 'chat', panel: 'chat', title: 'Chat with a real model',
-    hint: 'a small pretrained LLM on your GPU, with the odds of every token it writes' },
+  { flag: 'chat', panel: 'chat', title: 'Chat',
+    hint: 'with this model, offline, or a small pretrained LLM on your GPU; the odds of every token' },
 ] as const;
 
 export type SectionPanel = (typeof SECTIONS)[number]['panel'];

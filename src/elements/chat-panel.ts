@@ -1,6 +1,7 @@
 /**
- * <llm-chat-panel>: chat with a real pretrained model (web-llm, in the engine
- * worker). Pick a model (smallest first, those this GPU cannot run behind Show
+ * <llm-chat-panel>: the chat section, in two parts. "This model": a chat with
+ * the playground's own model, offline (<llm-model-chat>). "A real small model":
+ * chat with a real pretrained model (web-llm, in the engine worker). Pick a model (smallest first, those this GPU cannot run behind Show
  * all; its download size, the GPU memory it needs, whether it is cached),
  * download and load it with a progress bar, delete it from the cache; edit the
  * system prompt and see the exact text the model continues; chat with streamed
@@ -13,7 +14,7 @@
  *   appConfig  AppConfig | null: the host page's own model list (web-llm's AppConfig), handed to
  *              client.chat.setAppConfig; null: web-llm's small prebuilt models
  * Events: none.
- * Parts: chat-panel, environment, environment-problem, status, error (data-kind: the ChatErrorKind), error-title,
+ * Parts: chat-panel, own-model (the <llm-model-chat>, whose parts are its own), environment, environment-problem, status, error (data-kind: the ChatErrorKind), error-title,
  *   error-message, retry-button, offline-note, models, show-all-button, empty, model (data-id), model-name, loaded-badge,
  *   cache-state, model-meta, download-size, gpu-memory, disabled-reason, load-button, delete-button, confirm-delete,
  *   confirm-delete-button, cancel-delete-button, progress, progress-bar, progress-fill, progress-numbers, progress-text
@@ -44,6 +45,8 @@ import { renderModelCard } from './chat-model-card.ts';
 import { chatPanelStyles } from './chat-panel.styles.ts';
 import './chat-reply.ts';
 import './chat-template.ts';
+import './model-chat.ts';
+import type { ModelChatClient } from './model-chat.ts';
 import type { ChatTemplateClient } from './chat-template.ts';
 import {
   CACHE_PLACES,
@@ -55,8 +58,16 @@ import {
 } from './chat-panel.words.ts';
 import { renderNumberFields } from './number-fields.ts';
 
-/** What the panel asks of the engine, with what its template asks (it hands the template its client). */
-export type ChatPanelClient = Uses<'chat', 'models' | 'setAppConfig' | 'load' | 'reply' | 'stop' | 'delete'> & ChatTemplateClient;
+/**
+ * What the panel asks of the engine, with what its template and the chat with this model ask (it hands
+ * them its client). A client without the model area leaves that chat unconnected.
+ */
+export type ChatPanelClient = Uses<'chat', 'models' | 'setAppConfig' | 'load' | 'reply' | 'stop' | 'delete'> &
+  ChatTemplateClient &
+  Partial<ModelChatClient>;
+
+const withModel = (client: ChatPanelClient | null): (ChatPanelClient & ModelChatClient) | null =>
+  client?.model ? (client as ChatPanelClient & ModelChatClient) : null;
 
 /** A reply scrolled to within this many pixels of the end keeps following new tokens. */
 const FOLLOW_SLACK_PX = 40;
@@ -367,7 +378,12 @@ export class ChatPanel extends LitElement {
 
   override render() {
     const working = !!this.busy || this.streaming;
-    return html`<div class="panel" part="chat-panel" aria-busy=${String(working)}>
+    return html`<section class="block" aria-labelledby="own-model-heading">
+        <h3 id="own-model-heading">This model</h3>
+        <llm-model-chat part="own-model" .client=${withModel(this.client)}></llm-model-chat>
+      </section>
+      <h3>A real small model</h3>
+      <div class="panel" part="chat-panel" aria-busy=${String(working)}>
       <p class="caption">
         A real pretrained model, downloaded once and run on your GPU in this tab. It works like the small one: it only
         ever predicts the next token. A chat is that, after a system prompt and the turns so far.

@@ -9,6 +9,7 @@ import type { ParameterCounts } from '../engine/params.ts';
 import type { ModelPreset } from '../engine/presets.ts';
 import type { SamplingOptions } from '../engine/sampling.ts';
 import type { TokenizerType } from '../engine/tokenizer.ts';
+import type { ChatReply, ChatToken } from './chat.ts';
 
 export type { GPTConfig } from '../engine/config.ts';
 export type { Capture, LayerCapture } from '../engine/model.ts';
@@ -123,6 +124,17 @@ export interface GenerateResult {
   stopped: boolean;
 }
 
+/**
+ * What ends an assistant's turn: the built-in corpus writes each exchange as one
+ * line, "User: … Assistant: …", so the model ends a reply with a line break.
+ */
+export const REPLY_END = '\n';
+
+export interface ReplyRequest extends GenerateRequest {
+  /** How many of the likeliest tokens each token lists as its alternatives (default 5). */
+  top?: number;
+}
+
 export interface ModelApi {
   /** The model in use: its name, shape, vocabulary, where its weights came from and whether it is saved. */
   info(): Promise<ModelInfo>;
@@ -140,7 +152,13 @@ export interface ModelApi {
    * it then returns what it has with stopped: true.
    */
   generate(prompt: string, request: GenerateRequest, onToken: (token: StreamedToken) => unknown): Promise<GenerateResult>;
-  /** Stops the running generation, if any, before its next token. */
+  /**
+   * Streams the assistant's reply that continues `text`, each token with its likeliest
+   * alternatives, until a token holding REPLY_END (finish 'stop'; the reply's text stops
+   * before the line break), maxTokens (finish 'length'), or a cancel() (finish 'abort').
+   */
+  reply(text: string, request: ReplyRequest, onToken: (token: ChatToken) => unknown): Promise<ChatReply>;
+  /** Stops the running generation or reply, if any, before its next token. */
   cancel(): Promise<void>;
   /** Parameter counts by category for any config (the training panel shows them for each model size). */
   countParameters(config: GPTConfig): Promise<ParameterCounts>;

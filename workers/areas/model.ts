@@ -1,21 +1,25 @@
 /** The model area: what the model in use is, its tokens, its next-token odds, and sampling from it. */
-import type {
-  ForwardOutput,
-  GenerateRequest,
-  GenerateResult,
-  ModelApi,
-  ModelInfo,
-  PredictOptions,
-  Prediction,
-  SamplingOptions,
-  StreamedToken,
-  Tokenization,
-  TokenProbability,
+import type { ChatReply, ChatToken } from '../api/chat.ts';
+import {
+  type ForwardOutput,
+  type GenerateRequest,
+  type GenerateResult,
+  type ModelApi,
+  type ModelInfo,
+  type PredictOptions,
+  type Prediction,
+  REPLY_END,
+  type ReplyRequest,
+  type SamplingOptions,
+  type StreamedToken,
+  type Tokenization,
+  type TokenProbability,
 } from '../api/model.ts';
 import { messageOf } from '../api/errors.ts';
 import { download, fileName } from '../download.ts';
 import { readCheckpoint } from '../engine/checkpoint.ts';
 import { type GPTConfig, validateConfig } from '../engine/config.ts';
+import type { GeneratedToken } from '../engine/generate.ts';
 import { largest } from '../engine/inspect.ts';
 import { countParameters, type ParameterCounts } from '../engine/params.ts';
 import { MODEL_PRESETS, type ModelPreset } from '../engine/presets.ts';
@@ -28,6 +32,9 @@ import { type TransferFunction, transferFresh } from './transfer.ts';
 
 /** How many of the likeliest tokens predict() lists unless asked. */
 const DEFAULT_TOP = 15;
+
+/** How many of the likeliest tokens reply() lists beside each token unless asked. */
+const DEFAULT_ALTERNATIVES = 5;
 
 export class ModelArea implements ModelApi {
   /** Id of the generation allowed to continue; anything else stops at its next token. */
@@ -121,11 +128,51 @@ export class ModelArea implements ModelApi {
   }
 
   async generate(prompt: string, request: GenerateRequest, onToken: (token: StreamedToken) => unknown): Promise<GenerateResult> {
+    const { model } = this.active;
+    const textOf = model.tokenizer.streamDecoder();
+    const { ids, stopped } = await this.stream(prompt, request, ({ id, probs }, index) =>
+      onToken({ index, id, token: model.tokenizer.token(id), text: textOf(id), prob: probs[id]! }),
+    );
+    return { text: model.tokenizer.decode(ids), ids, stopped };
+  }
+
+  async reply(text: string, request: ReplyRequest, onToken: (token: ChatToken) => unknown): Promise<ChatReply> {
+    const { tokenizer } = this.active.model;
+    const textOf = tokenizer.streamDecoder();
+    const tokens: ChatToken[] = [];
+    let said = '';
+    let ended = false;
+    const { stopped } = await this.stream(text, request, async ({ id, probs }) => {
+      const alternatives = largest(probs, Math.min(probs.length, request.top ?? DEFAULT_ALTERNATIVES)).map((other) => ({
+        token: tokenizer.token(other),
+        logprob: Math.log(probs[other]!),
+        prob: probs[other]!,
+      }));
+      const token = { token: tokenizer.token(id), logprob: Math.log(probs[id]!), prob: probs[id]!, alternatives };
+      tokens.push(token);
+      const piece = textOf(id);
+      const end = piece.indexOf(REPLY_END);
+      ended = end >= 0;
+      said += ended ? piece.slice(0, end) : piece;
+      await onToken(token);
+      return ended;
+    });
+    return { text: said, tokens, finish: ended ? 'stop' : stopped ? 'abort' : 'length' };
+  }
+
+  /**
+   * Draws up to maxTokens tokens after the prompt, handing each to `take` once the one before was
+   * taken, until `take` answers true. A cancel, a newer generation or a new model stops it (stopped: true).
+   */
+  private async stream(
+    prompt: string,
+    request: GenerateRequest,
+    take: (token: GeneratedToken, index: number) => unknown,
+  ): Promise<{ ids: number[]; stopped: boolean }> {
     const generation = ++this.activeGeneration;
     const { model, signal } = this.active;
     const tokens = this.backends.sample(contextIds(model, prompt), request);
     const ids: number[] = [];
-    const textOf = model.tokenizer.streamDecoder();
     let stopped = false;
     while (ids.length < request.maxTokens) {
       // A cancel, a newer generate or a new model can arrive between two tokens.
@@ -136,14 +183,13 @@ export class ModelArea implements ModelApi {
       }
       const next = await tokens.next();
       if (next.done) break;
-      const { id, probs } = next.value;
-      ids.push(id);
+      ids.push(next.value.id);
       // Waiting for the page to take each token keeps it in step, and every token is
       // delivered before the result (callbacks and results travel on different ports).
-      await onToken({ index: ids.length - 1, id, token: model.tokenizer.token(id), text: textOf(id), prob: probs[id]! });
+      if ((await take(next.value, ids.length - 1)) === true) break;
     }
     await tokens.return(undefined);
-    return { text: model.tokenizer.decode(ids), ids, stopped };
+    return { ids, stopped };
   }
 
   async cancel(): Promise<void> {
