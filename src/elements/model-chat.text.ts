@@ -2,9 +2,9 @@
  * The text <llm-model-chat> has the model continue, in coloured parts: the
  * system prompt on its own line, then each exchange as the built-in corpus
  * writes it, one line "User: … Assistant: …" that the model ends with a line
- * break (REPLY_END).
+ * break (END_OF_REPLY).
  */
-import { REPLY_END } from '../../workers/api/index.ts';
+import { ASSISTANT_CUE, END_OF_REPLY, USER_CUE } from '../../workers/api/index.ts';
 
 /** Who a part of the text comes from; 'writing' is the reply being written. */
 export type TextRole = 'system' | 'user' | 'assistant' | 'writing';
@@ -35,12 +35,12 @@ export const oneLine = (text: string): string => text.trim().replace(/\s*\n\s*/g
 export function layOut(system: string, exchanges: readonly Exchange[]): TextPart[] {
   const parts: TextPart[] = [];
   const systemLine = system.trim();
-  if (systemLine) parts.push({ role: 'system', text: `${systemLine}${REPLY_END}` });
+  if (systemLine) parts.push({ role: 'system', text: `${systemLine}${END_OF_REPLY}` });
   for (const exchange of exchanges) {
-    parts.push({ role: 'user', text: `User: ${oneLine(exchange.user)}` });
-    parts.push({ role: 'assistant', text: ' Assistant:' });
+    parts.push({ role: 'user', text: `${USER_CUE} ${oneLine(exchange.user)}` });
+    parts.push({ role: 'assistant', text: ` ${ASSISTANT_CUE}` });
     if (exchange.writing) parts.push({ role: 'writing', text: exchange.reply });
-    else parts.push({ role: 'assistant', text: `${exchange.reply}${REPLY_END}` });
+    else parts.push({ role: 'assistant', text: `${exchange.reply}${END_OF_REPLY}` });
   }
   return parts.filter((part) => part.text);
 }

@@ -322,8 +322,13 @@ export const TOUR_STEPS: readonly TourStep[] = [
     text:
       'A chat is the same next-token prediction: a system prompt and the turns so far are laid out as one text, and ' +
       'the model continues it where the assistant speaks.',
-    notice: 'The system prompt is sent first, before every turn; you can edit it.',
-    state: { ...builtin, prompt: DIALOGUE, panel: { section: 'chat' }, highlight: ['llm-chat-panel', '[part~="system-prompt"]'] },
+    notice: 'The coloured text is all the model reads: the system line, then each turn. Edit the system line and ask again.',
+    state: {
+      ...builtin,
+      prompt: DIALOGUE,
+      panel: { section: 'chat' },
+      highlight: ['llm-chat-panel', 'llm-model-chat', '[part~="system-prompt"]'],
+    },
   },
   {
     chapter: 14,

@@ -1,10 +1,10 @@
 // model.reply through the real client and worker, with the shipped model: a greedy reply to a question of the
-// corpus's dialogues is the corpus's answer and stops at the line break (REPLY_END), with or without a system line;
+// corpus's dialogues is the corpus's answer and stops at the line break, with or without a system line;
 // a reply that reaches maxTokens first says 'length'; cancel() says 'abort'; and every token's odds and alternatives
 // are the softmax of the model's logits, computed here in float64.
 import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
-import { type ChatToken, REPLY_END } from '../../workers/api/index.ts';
+import type { ChatToken } from '../../workers/api/index.ts';
 import { RUN_SEED, randomInt } from './seeded.ts';
 
 const SHIPPED_MODEL = new URL('/public/default-model.safetensors', location.href).href;
@@ -50,8 +50,8 @@ describe('model.reply (the chat with this model)', function () {
         );
         expect(reply.text, question).to.equal(answer);
         expect(reply.finish).to.equal('stop');
-        expect(reply.tokens.at(-1)!.token).to.equal(REPLY_END);
-        expect(reply.tokens.map((token) => token.token).join('')).to.equal(`${answer}${REPLY_END}`);
+        expect(reply.tokens.at(-1)!.token).to.equal('\n');
+        expect(reply.tokens.map((token) => token.token).join('')).to.equal(`${answer}\n`);
         expect(streamed).to.deep.equal(reply.tokens);
       }
     });

@@ -124,11 +124,8 @@ export interface GenerateResult {
   stopped: boolean;
 }
 
-/**
- * What ends an assistant's turn: the built-in corpus writes each exchange as one
- * line, "User: … Assistant: …", so the model ends a reply with a line break.
- */
-export const REPLY_END = '\n';
+/** The dialogue format the chat lays out and fine-tuning teaches: its cues, and the line break that ends a reply. */
+export { ASSISTANT_CUE, END_OF_REPLY, USER_CUE } from '../engine/dialogue.ts';
 
 export interface ReplyRequest extends GenerateRequest {
   /** How many of the likeliest tokens each token lists as its alternatives (default 5). */
@@ -154,7 +151,7 @@ export interface ModelApi {
   generate(prompt: string, request: GenerateRequest, onToken: (token: StreamedToken) => unknown): Promise<GenerateResult>;
   /**
    * Streams the assistant's reply that continues `text`, each token with its likeliest
-   * alternatives, until a token holding REPLY_END (finish 'stop'; the reply's text stops
+   * alternatives, until a token holding END_OF_REPLY (finish 'stop'; the reply's text stops
    * before the line break), maxTokens (finish 'length'), or a cancel() (finish 'abort').
    */
   reply(text: string, request: ReplyRequest, onToken: (token: ChatToken) => unknown): Promise<ChatReply>;

@@ -8,7 +8,7 @@ import {
   type ModelInfo,
   type PredictOptions,
   type Prediction,
-  REPLY_END,
+  END_OF_REPLY,
   type ReplyRequest,
   type SamplingOptions,
   type StreamedToken,
@@ -151,7 +151,7 @@ export class ModelArea implements ModelApi {
       const token = { token: tokenizer.token(id), logprob: Math.log(probs[id]!), prob: probs[id]!, alternatives };
       tokens.push(token);
       const piece = textOf(id);
-      const end = piece.indexOf(REPLY_END);
+      const end = piece.indexOf(END_OF_REPLY);
       ended = end >= 0;
       said += ended ? piece.slice(0, end) : piece;
       await onToken(token);

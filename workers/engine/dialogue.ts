@@ -5,6 +5,7 @@
  */
 
 export const END_OF_REPLY = '\n';
+export const USER_CUE = 'User:';
 export const ASSISTANT_CUE = 'Assistant:';
 
 /** A prompt the model continues and the answer it should give, end marker included. */
