@@ -1,6 +1,7 @@
 /** The look of <llm-chat-panel>: its two blocks, the models' cards, badges and load progress, the messages and the compose row. */
 import { css } from 'lit';
 import { alerts, badges, blocks, buttons, cards, theme } from '../theme.ts';
+import { composeStyles } from './chat-compose.ts';
 import { numberFieldStyles } from './number-fields.ts';
 
 export const chatPanelStyles = [
@@ -10,6 +11,7 @@ export const chatPanelStyles = [
   alerts,
   buttons,
   numberFieldStyles,
+  composeStyles,
   blocks,
   css`
     h4 {
@@ -145,27 +147,6 @@ export const chatPanelStyles = [
     .messages li[data-role='assistant'] {
       background: var(--_background);
       border: 1px solid var(--_accent);
-    }
-    .who {
-      display: block;
-      font-size: 0.75rem;
-      font-weight: 600;
-      color: var(--_muted);
-      margin-bottom: 0.15rem;
-    }
-    .finish {
-      display: block;
-      margin-top: 0.2rem;
-      font-size: 0.8rem;
-      color: var(--_muted);
-    }
-    .compose {
-      display: flex;
-      gap: 0.5rem;
-      align-items: flex-end;
-    }
-    .compose textarea {
-      flex: 1 1 auto;
     }
     @media (prefers-reduced-motion: reduce) {
       .fill {

@@ -25,6 +25,7 @@
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
+import { renderCompose } from './chat-compose.ts';
 import { repeat } from 'lit/directives/repeat.js';
 import type { AppConfig } from '@mlc-ai/web-llm';
 import {
@@ -43,7 +44,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { renderModelCard } from './chat-model-card.ts';
 import { chatPanelStyles } from './chat-panel.styles.ts';
-import './chat-reply.ts';
+import { CHAT_REPLY_PARTS } from './chat-reply.ts';
 import './chat-template.ts';
 import './model-chat.ts';
 import type { ModelChatClient } from './model-chat.ts';
@@ -355,13 +356,6 @@ export class ChatPanel extends LitElement {
     this.focusAfterRender('[part~="message-input"]');
   }
 
-  private onInputKey(event: KeyboardEvent): void {
-    // Enter sends; Shift+Enter is a new line, and Enter that ends an IME composition stays in it.
-    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
-    event.preventDefault();
-    void this.send();
-  }
-
   /** The conversation as the model would get it next: finished turns and the message being typed. */
   private templateMessages(): ChatMessage[] {
     const finished = this.turns.filter((turn) => turn.role === 'user' || turn.finish);
@@ -521,27 +515,18 @@ export class ChatPanel extends LitElement {
           </ol>`
           : html`<p class="empty" part="messages-empty">${ready ? 'No messages yet.' : 'Load a model to chat with it.'}</p>`
       }
-      <div class="compose">
-        <textarea
-          part="message-input"
-          rows="2"
-          aria-label="Your message"
-          placeholder=${ready ? 'Ask something. Enter sends, Shift+Enter starts a new line.' : 'Load a model first.'}
-          .value=${live(this.draft)}
-          @input=${(event: Event) => (this.draft = (event.target as HTMLTextAreaElement).value)}
-          @keydown=${this.onInputKey}
-        ></textarea>
-        <button
-          class=${this.streaming ? '' : 'primary'}
-          part="send-button"
-          aria-busy=${String(this.stopping)}
-          ?disabled=${this.streaming ? this.stopping : !sendable}
-          @click=${this.streaming ? this.stop : this.send}
-        >
-          ${this.streaming ? (this.stopping ? 'Stopping…' : 'Stop') : 'Send'}
-        </button>
-        <button part="clear-button" ?disabled=${this.streaming || !this.turns.length} @click=${this.clear}>Clear</button>
-      </div>
+      ${renderCompose({
+        draft: this.draft,
+        placeholder: ready ? 'Ask something. Enter sends, Shift+Enter starts a new line.' : 'Load a model first.',
+        streaming: this.streaming,
+        stopping: this.stopping,
+        sendable,
+        clearable: !this.streaming && this.turns.length > 0,
+        onDraft: (draft) => (this.draft = draft),
+        send: () => void this.send(),
+        stop: () => void this.stop(),
+        clear: () => this.clear(),
+      })}
     `;
   }
 
@@ -556,7 +541,7 @@ export class ChatPanel extends LitElement {
         turn.tokens.length || !turn.content
           ? html`<llm-chat-reply
             part="message-text"
-            exportparts=${REPLY_PARTS}
+            exportparts=${CHAT_REPLY_PARTS}
             .tokens=${turn.tokens}
           ></llm-chat-reply>`
           : html`<span part="message-text">${turn.content}</span>`
@@ -568,21 +553,6 @@ export class ChatPanel extends LitElement {
 
 /** The parts of <llm-chat-template> this element passes on. */
 const TEMPLATE_PARTS = 'template, template-text, special-token, template-note';
-
-/** The parts of <llm-chat-reply> this element passes on. */
-const REPLY_PARTS = [
-  'tokens',
-  'token',
-  'selected-token',
-  'alternatives',
-  'alternatives-caption',
-  'alternative',
-  'chosen',
-  'alternative-label',
-  'alternative-fill',
-  'alternative-value',
-  'outside-top',
-].join(', ');
 
 const rowSelector = (id: string): string => `[part~="model"][data-id="${CSS.escape(id)}"]`;
 

@@ -26,6 +26,21 @@ const shownToken = (token: string) => showText(token.replace(/\n/g, '⏎').repla
 
 const lineBreaks = (token: string): number => token.split('\n').length - 1;
 
+/** Its parts, as a chat that shows replies passes them on (exportparts). */
+export const CHAT_REPLY_PARTS = [
+  'tokens',
+  'token',
+  'selected-token',
+  'alternatives',
+  'alternatives-caption',
+  'alternative',
+  'chosen',
+  'alternative-label',
+  'alternative-fill',
+  'alternative-value',
+  'outside-top',
+].join(', ');
+
 export class ChatReplyView extends LitElement {
   static override properties = {
     tokens: { attribute: false },

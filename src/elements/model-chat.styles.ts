@@ -1,6 +1,7 @@
 /** The look of <llm-model-chat>: the text the model continues, a colour for each part, the messages and the compose row. */
 import { css } from 'lit';
 import { alerts, buttons, inputs, theme } from '../theme.ts';
+import { composeStyles } from './chat-compose.ts';
 import { numberFieldStyles } from './number-fields.ts';
 
 export const modelChatStyles = [
@@ -9,6 +10,7 @@ export const modelChatStyles = [
   buttons,
   alerts,
   numberFieldStyles,
+  composeStyles,
   css`
     /* One colour a part, mixed from the theme's so that dark mode has its own. */
     :host {
@@ -86,29 +88,8 @@ export const modelChatStyles = [
       background: var(--_background);
       border-color: var(--_warning);
     }
-    .who {
-      display: block;
-      font-size: 0.75rem;
-      font-weight: 600;
-      color: var(--_muted);
-      margin-bottom: 0.15rem;
-    }
-    .finish {
-      display: block;
-      margin-top: 0.2rem;
-      font-size: 0.8rem;
-      color: var(--_muted);
-    }
     .error {
       color: var(--_error);
-    }
-    .compose {
-      display: flex;
-      gap: 0.5rem;
-      align-items: flex-end;
-    }
-    .compose textarea {
-      flex: 1 1 auto;
     }
   `,
 ];

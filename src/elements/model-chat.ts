@@ -19,10 +19,11 @@
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
+import { renderCompose } from './chat-compose.ts';
 import { type ChatReply, type ChatToken, messageOf, type Tokenization, type Uses } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
-import './chat-reply.ts';
+import { CHAT_REPLY_PARTS } from './chat-reply.ts';
 import { renderNumberFields, type NumberField } from './number-fields.ts';
 import { modelChatStyles } from './model-chat.styles.ts';
 import { DEFAULT_MODEL_SYSTEM_PROMPT, type Exchange, joined, layOut, oneLine, roleAt, type TextPart } from './model-chat.text.ts';
@@ -185,13 +186,6 @@ export class ModelChat extends LitElement {
     this.error = '';
   }
 
-  private onInputKey(event: KeyboardEvent): void {
-    // Enter sends; Shift+Enter is a new line, and Enter that ends an IME composition stays in it.
-    if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
-    event.preventDefault();
-    void this.send();
-  }
-
   private onKey(event: KeyboardEvent): void {
     // Escape inside a reply's tokens closes their odds first; anywhere else it stops the reply.
     if (event.key !== 'Escape' || !this.streaming || event.defaultPrevented) return;
@@ -283,27 +277,20 @@ export class ModelChat extends LitElement {
           </ol>`
           : nothing
       }
-      <div class="compose">
-        <textarea
-          part="message-input"
-          rows="2"
-          aria-label="Your message"
-          placeholder=${this.client ? 'Ask something, e.g. Where is the Eiffel tower? Enter sends.' : 'Not connected to the model yet.'}
-          .value=${live(this.draft)}
-          @input=${(event: Event) => (this.draft = (event.target as HTMLTextAreaElement).value)}
-          @keydown=${this.onInputKey}
-        ></textarea>
-        <button
-          class=${this.streaming ? '' : 'primary'}
-          part="send-button"
-          aria-busy=${String(this.stopping)}
-          ?disabled=${this.streaming ? this.stopping : !sendable}
-          @click=${this.streaming ? this.stop : this.send}
-        >
-          ${this.streaming ? (this.stopping ? 'Stopping…' : 'Stop') : 'Send'}
-        </button>
-        <button part="clear-button" ?disabled=${this.streaming || !this.turns.length} @click=${this.clear}>Clear</button>
-      </div>
+      ${renderCompose({
+        draft: this.draft,
+        placeholder: this.client
+          ? 'Ask something, e.g. Where is the Eiffel tower? Enter sends.'
+          : 'Not connected to the model yet.',
+        streaming: this.streaming,
+        stopping: this.stopping,
+        sendable,
+        clearable: !this.streaming && this.turns.length > 0,
+        onDraft: (draft) => (this.draft = draft),
+        send: () => void this.send(),
+        stop: () => void this.stop(),
+        clear: () => this.clear(),
+      })}
     `;
   }
 
@@ -312,26 +299,11 @@ export class ModelChat extends LitElement {
     return html`<li part="message" data-role="user"><span class="who">You</span><span part="message-text">${turn.user}</span></li>
       <li part="message" data-role="assistant">
         <span class="who">Model</span>
-        <llm-chat-reply part="message-text" exportparts=${REPLY_PARTS} .tokens=${turn.tokens}></llm-chat-reply>
+        <llm-chat-reply part="message-text" exportparts=${CHAT_REPLY_PARTS} .tokens=${turn.tokens}></llm-chat-reply>
         ${note ? html`<span class="finish" part="finish">${note}</span>` : nothing}
       </li>`;
   }
 }
-
-/** The parts of <llm-chat-reply> this element passes on. */
-const REPLY_PARTS = [
-  'tokens',
-  'token',
-  'selected-token',
-  'alternatives',
-  'alternatives-caption',
-  'alternative',
-  'chosen',
-  'alternative-label',
-  'alternative-fill',
-  'alternative-value',
-  'outside-top',
-].join(', ');
 
 customElements.define('llm-model-chat', ModelChat);
 
