@@ -14,7 +14,7 @@ import {
   writeTuned,
 } from './tuning-data.ts';
 
-// DPO runs far fast: at 1e-3, 20 steps on 12 pairs put the tuned model 3.7 nats a token from the reference.
+// DPO moves the model far faster than fine-tuning: at 1e-3, 20 steps on 12 pairs put it 3.7 nats a token from the reference.
 const LEARNING_RATE = 3e-5;
 const DEFAULT_STEPS = 20;
 const DEFAULT_BETA = 0.1;
