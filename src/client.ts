@@ -85,6 +85,7 @@ export class EngineClient extends EventTarget implements EngineApi {
   readonly inspector = this.area('inspector');
   readonly labs = this.area('labs');
   readonly chat = this.area('chat');
+  readonly tuning = this.area('tuning');
   private connection: Connection;
   private readonly options: EngineClientOptions;
   private readonly restarts: number[] = [];

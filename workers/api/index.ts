@@ -17,6 +17,7 @@ import type { LibraryApi } from './library.ts';
 import type { ModelApi } from './model.ts';
 import type { PretrainedApi } from './pretrained.ts';
 import type { TrainingApi } from './training.ts';
+import type { TuningApi } from './tuning.ts';
 
 export * from './backend.ts';
 export * from './chat.ts';
@@ -28,6 +29,7 @@ export * from './model.ts';
 export * from './pretrained.ts';
 export * from './reading.ts';
 export * from './training.ts';
+export type * from './tuning.ts';
 
 /** Everything the page may ask of the engine, by area. */
 export interface EngineApi {
@@ -37,6 +39,8 @@ export interface EngineApi {
   backend: BackendApi;
   /** Training a new model in the tab. */
   training: TrainingApi;
+  /** The model in use taught to answer: fine-tuned on dialogues, then tuned on the user's choices (DPO). */
+  tuning: TuningApi;
   /** Saved models in this browser. */
   library: LibraryApi;
   /** Pretrained models (GPT-2) downloaded once and kept in this browser. */

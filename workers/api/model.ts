@@ -51,6 +51,8 @@ export interface ModelInfo {
   storageProblem?: string;
   /** Something the page should tell the user, e.g. why the default model did not load. */
   notice?: string;
+  /** Set while the model is one tuned here: the model it was tuned from, and the tuning steps taken. */
+  tuning?: { reference: string; step: number };
 }
 
 export interface Tokenization {
