@@ -1,28 +1,14 @@
 // `finetune` run as a user runs it, on the shipped model, with dialogues made here:
 // SFT must lower the answer loss on dialogues it never saw, and refuse or skip bad lines clearly.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { scratchCli, SHIPPED_MODEL } from './scratch-cli.ts';
 import { readCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { splitDialogue } from '../../workers/engine/dialogue.ts';
 import { answerLoss } from '../../workers/engine/fine-tune.ts';
 
-const CLI = fileURLToPath(new URL('../../workers/cli.mjs', import.meta.url));
-const MODEL = fileURLToPath(new URL('../../public/default-model.safetensors', import.meta.url));
-let dir = '';
-
-function cli(...args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8' });
-}
-
-function writeLines(name: string, objects: unknown[]): string {
-  writeFileSync(join(dir, name), objects.map((o) => JSON.stringify(o)).join('\n') + '\n');
-  return name;
-}
+const { cli, path, writeLines } = scratchCli('llm-finetune-');
 
 /** A kind of exchange the built-in corpus never has: the answer repeats a word of the question. */
 const NOUNS = ['apple', 'dog', 'cat', 'king', 'queen', 'prince', 'tree', 'house', 'river', 'bird', 'horse', 'ship'];
@@ -40,23 +26,18 @@ function heldOutLoss(path: string): number {
   return answerLoss(model.params, texts);
 }
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'llm-finetune-'));
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
 describe('finetune', () => {
   test('lowers the answer loss on held-out dialogues of the kind it was tuned on', () => {
     const data = writeLines('dialogues.jsonl', TRAINING);
-    const result = cli('finetune', '--checkpoint', MODEL, '--data', data, '--out', 'tuned.safetensors', '--steps', '20');
+    const result = cli('finetune', '--checkpoint', SHIPPED_MODEL, '--data', data, '--out', 'tuned.safetensors', '--steps', '20');
     assert.equal(result.status, 0, result.stderr);
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 20);
     assert.match(lines[0]!, /^step 1\/20 {2}loss \d+\.\d{4}$/);
     const summary = JSON.parse(result.stdout);
     assert.equal(summary.dialogues, TRAINING.length);
-    const before = heldOutLoss(MODEL);
-    const after = heldOutLoss(join(dir, 'tuned.safetensors'));
+    const before = heldOutLoss(SHIPPED_MODEL);
+    const after = heldOutLoss(path('tuned.safetensors'));
     // Measured: 8.47 nats a token before, 1.52 after.
     assert.ok(before > 5, `held-out loss before ${before}`);
     assert.ok(after < before / 3, `held-out loss ${before} → ${after}`);
@@ -69,13 +50,13 @@ describe('finetune', () => {
       { prompt: `User: ${long} Assistant:`, answer: ' no.' },
       { text: 'User: Say the word cat twice. Assistant: cat cat ☃.' },
     ]);
-    const result = cli('finetune', '--checkpoint', MODEL, '--data', data, '--out', 'mixed.safetensors', '--steps', '2');
+    const result = cli('finetune', '--checkpoint', SHIPPED_MODEL, '--data', data, '--out', 'mixed.safetensors', '--steps', '2');
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /--data line 2 skipped: prompt and answer are \d+ tokens; the model reads at most 65/);
     // The shipped model's byte-level BPE spells ☃ from its UTF-8 bytes, as training does: nothing is unknown.
     assert.doesNotMatch(result.stderr, /not in the vocabulary/);
     assert.deepEqual(JSON.parse(result.stdout).skipped, 1);
-    assert.ok(readCheckpoint(readFileSync(join(dir, 'mixed.safetensors'))).tokenizer, 'the tuned checkpoint keeps its tokenizer');
+    assert.ok(readCheckpoint(readFileSync(path('mixed.safetensors'))).tokenizer, 'the tuned checkpoint keeps its tokenizer');
   });
 
   test('reads characters a character vocabulary lacks as the unknown token, with one note, as training does', () => {
@@ -104,13 +85,21 @@ describe('finetune', () => {
       [[{ other: 1 }], /line 1: give \{"prompt": …, "answer": …\} or \{"text": …\}/],
     ];
     for (const [objects, message] of cases) {
-      const result = cli('finetune', '--checkpoint', MODEL, '--data', writeLines('bad.jsonl', objects), '--out', 'x.safetensors');
+      const result = cli(
+        'finetune',
+        '--checkpoint',
+        SHIPPED_MODEL,
+        '--data',
+        writeLines('bad.jsonl', objects),
+        '--out',
+        'x.safetensors',
+      );
       assert.equal(result.status, 1);
       assert.match(result.stderr, message);
     }
-    writeFileSync(join(dir, 'broken.jsonl'), '{"text": \n');
+    writeFileSync(path('broken.jsonl'), '{"text": \n');
     assert.match(
-      cli('finetune', '--checkpoint', MODEL, '--data', 'broken.jsonl', '--out', 'x').stderr,
+      cli('finetune', '--checkpoint', SHIPPED_MODEL, '--data', 'broken.jsonl', '--out', 'x').stderr,
       /line 1 is not valid JSON/,
     );
   });

@@ -1,29 +1,15 @@
 // `prefer` (DPO) run as a user runs it, on the shipped model, with pairs made here: on held-out
 // pairs of the same kind the margin of chosen over rejected must rise while the KL to the reference stays small.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { scratchCli, SHIPPED_MODEL } from './scratch-cli.ts';
 import { readCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { withEndOfReply } from '../../workers/engine/dialogue.ts';
 import { preferenceLoss } from '../../workers/engine/fine-tune.ts';
 
-const CLI = fileURLToPath(new URL('../../workers/cli.mjs', import.meta.url));
-const MODEL = fileURLToPath(new URL('../../public/default-model.safetensors', import.meta.url));
 const BETA = 0.1;
-let dir = '';
-
-function cli(...args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8' });
-}
-
-function writeLines(name: string, objects: unknown[]): string {
-  writeFileSync(join(dir, name), objects.map((o) => JSON.stringify(o)).join('\n') + '\n');
-  return name;
-}
+const { cli, path, writeLines } = scratchCli('llm-prefer-');
 
 /** One kind of preference: the garden over the river, for every noun. */
 const NOUNS = [
@@ -52,7 +38,7 @@ const HELD_OUT = NOUNS.filter((_, i) => i % 4 === 3).map(pair); // king, house, 
 
 /** DPO's figures on the held-out pairs for a tuned checkpoint against the shipped one. */
 function heldOut(path: string) {
-  const reference = readCheckpoint(readFileSync(MODEL));
+  const reference = readCheckpoint(readFileSync(SHIPPED_MODEL));
   const model = readCheckpoint(readFileSync(path));
   const encode = (text: string) => model.tokenizer!.encode(text);
   const pairs = HELD_OUT.map(({ prompt, chosen, rejected }) => ({
@@ -63,23 +49,18 @@ function heldOut(path: string) {
   return preferenceLoss(model.params, reference.params, pairs, BETA);
 }
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'llm-prefer-'));
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
-
 describe('prefer', () => {
   test('raises the margin of chosen over rejected on held-out pairs, the KL to the reference under 0.5 nats', () => {
     const data = writeLines('pairs.jsonl', TRAINING);
     const args = ['--data', data, '--beta', String(BETA), '--steps', '20', '--out', 'tuned.safetensors'];
-    const result = cli('prefer', '--checkpoint', MODEL, ...args);
+    const result = cli('prefer', '--checkpoint', SHIPPED_MODEL, ...args);
     assert.equal(result.status, 0, result.stderr);
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 20);
     // The first step is measured before any update: the policy is the reference.
     assert.equal(lines[0], 'step 1/20  loss 0.6931  margin 0.0000  kl 0.0000');
-    const before = heldOut(MODEL);
-    const after = heldOut(join(dir, 'tuned.safetensors'));
+    const before = heldOut(SHIPPED_MODEL);
+    const after = heldOut(path('tuned.safetensors'));
     // Measured: margin 0 → 18.1 nats, log-probability margin 2.1 → 20.1, KL 0.30 nats a token.
     assert.equal(before.margin, 0);
     assert.ok(after.margin > 5, `held-out margin ${after.margin}`);
@@ -90,19 +71,30 @@ describe('prefer', () => {
   test('skips a pair too long for the context, refuses chosen equal to rejected', () => {
     const long = { prompt: `User: ${'word '.repeat(80)}Assistant:`, chosen: ' yes.', rejected: ' no.' };
     const data = writeLines('long.jsonl', [long, pair('dog')]);
-    const result = cli('prefer', '--checkpoint', MODEL, '--data', data, '--steps', '1', '--out', 'x.safetensors');
+    const result = cli('prefer', '--checkpoint', SHIPPED_MODEL, '--data', data, '--steps', '1', '--out', 'x.safetensors');
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /--data line 1 skipped: prompt and answer are \d+ tokens; the model reads at most 65/);
     assert.equal(JSON.parse(result.stdout).pairs, 1);
 
     const same = writeLines('same.jsonl', [pair('dog'), { ...pair('cat'), rejected: pair('cat').chosen }]);
-    const refused = cli('prefer', '--checkpoint', MODEL, '--data', same, '--out', 'x.safetensors');
+    const refused = cli('prefer', '--checkpoint', SHIPPED_MODEL, '--data', same, '--out', 'x.safetensors');
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /^llm-playground: --data line 2: the chosen answer is the same as the rejected one/);
 
-    const none = cli('prefer', '--checkpoint', MODEL, '--data', writeLines('none.jsonl', [long]), '--out', 'x.safetensors');
+    const none = cli(
+      'prefer',
+      '--checkpoint',
+      SHIPPED_MODEL,
+      '--data',
+      writeLines('none.jsonl', [long]),
+      '--out',
+      'x.safetensors',
+    );
     assert.equal(none.status, 1);
     assert.match(none.stderr, /--data has no pair the model can learn from/);
-    assert.match(cli('prefer', '--checkpoint', MODEL, '--data', data, '--beta', '0', '--out', 'x').stderr, /--beta must be > 0/);
+    assert.match(
+      cli('prefer', '--checkpoint', SHIPPED_MODEL, '--data', data, '--beta', '0', '--out', 'x').stderr,
+      /--beta must be > 0/,
+    );
   });
 });
