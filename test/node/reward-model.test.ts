@@ -161,9 +161,9 @@ describe('on the shipped model', () => {
   test('a reward model trained on 16 pairs ranks held-out pairs of the same kind', () => {
     const heldOut = rewardLossAndGradient(rewardModel.head, pairFeatures(params, encode(colourPairs(24, true, 2))), 0);
     // Measured: all 24 held-out pairs ranked right, chosen over rejected by 8.8 on average. (Pairs whose
-    // rejected answer names a wrong colour are not learned: 45–53% of 60 held-out pairs ranked right after
-    // 60 pairs. A linear head over this small model's averaged states tells what an answer is about, not
-    // whether it is true.)
+    // rejected answer names a wrong colour are not learned: trained on 60 of them, it ranked 45–53% of 60
+    // held-out ones right, chance. A linear head over this small model's averaged states tells what an
+    // answer is about, not whether it is true.)
     assert.ok(heldOut.accuracy >= 0.9, `held-out accuracy ${heldOut.accuracy}`);
     assert.ok(heldOut.margin > 3, `held-out margin ${heldOut.margin}`);
   });
