@@ -85,7 +85,7 @@ export function answerBatch(texts: readonly PromptAnswer[], blockSize: number): 
 }
 
 /** A forward pass over a batch: its activations and log p(target) at every position [B,T]. */
-function forwardLogProbs(params: ParameterTensors, batch: AnswerBatch) {
+export function forwardLogProbs(params: ParameterTensors, batch: AnswerBatch) {
   const { tokens, targets, B, T } = batch;
   const V = params.config.vocabSize;
   const acts = forwardActivations(params, tokens, B, T, createActivations(params.config, B, T));
@@ -96,7 +96,7 @@ function forwardLogProbs(params: ParameterTensors, batch: AnswerBatch) {
 }
 
 /** Σ_t answer[b,t]·values[b,t] for each sequence b: an answer's log-probability from its positions'. */
-function sumOverAnswers(values: Float32Array, batch: AnswerBatch): number[] {
+export function sumOverAnswers(values: Float32Array, batch: AnswerBatch): number[] {
   const { answer, B, T } = batch;
   return Array.from({ length: B }, (_, b) => {
     let sum = 0;
@@ -166,7 +166,7 @@ export interface PreferenceReport {
 }
 
 /** Σ_v p log p/q for softmax rows p (policy) and q (reference) of [V] logits, in float64. */
-function rowKL(policy: Float32Array, reference: Float32Array, off: number, V: number): number {
+export function rowKL(policy: Float32Array, reference: Float32Array, off: number, V: number): number {
   const logSoftmax = (logits: Float32Array) => {
     let max = -Infinity;
     for (let v = 0; v < V; v++) max = Math.max(max, logits[off + v]);
@@ -293,7 +293,11 @@ export class FineTuner {
     return { ...report, gradNorm: this.update(report.loss) };
   }
 
-  private update(loss: number): number {
+  /**
+   * Clips the gradient in grads, then AdamW; returns its norm before clipping. Public for steps whose
+   * gradient is written into grads elsewhere: reward-model.ts's policy-gradient step.
+   */
+  update(loss: number): number {
     const step = this.steps + 1;
     if (!Number.isFinite(loss)) this.diverged(`the loss became ${loss}`, step);
     const gradNorm = clipGradientNorm(this.grads.data, this.settings.gradClip);
