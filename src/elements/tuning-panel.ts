@@ -144,7 +144,7 @@ export class TuningPanel extends LitElement {
     this.error = '';
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
+  protected override willUpdate(changed: PropertyValues<this>): void {
     const client = this.client;
     if (!client) return;
     if (changed.has('client')) {
