@@ -224,7 +224,7 @@ export class TuningDialogues extends LitElement {
                   disabled: locked,
                   idPrefix: 'sft-',
                   onChange: (key, value) => {
-                    this.settings = { ...settings, [key]: value };
+                    this.settings = { ...this.settings!, [key]: value };
                     this.changed = true;
                   },
                 })

@@ -200,7 +200,7 @@ export class TuningPreference extends LitElement {
                 disabled: locked,
                 idPrefix: 'dpo-',
                 onChange: (key, value) => {
-                  this.settings = { ...settings, [key]: value };
+                  this.settings = { ...this.settings!, [key]: value };
                   this.changed = true;
                 },
               })
@@ -241,7 +241,7 @@ export class TuningPreference extends LitElement {
       ['kl', 'KL to the reference', latest.kl === undefined ? '–' : `${latest.kl.toFixed(4)} nats a token`],
       ['loss', 'DPO loss', latest.loss.toFixed(4)],
     ];
-    return html`<dl part="figures" aria-live="polite">
+    return html`<dl part="figures">
       ${figures.map(([id, label, value]) => html`<div part="figure" data-figure=${id}><dt>${label}</dt><dd>${value}</dd></div>`)}
     </dl>`;
   }
@@ -250,7 +250,7 @@ export class TuningPreference extends LitElement {
     if (this.oddsError) return html`<p class="error" part="odds-error" role="alert">${this.oddsError}</p>`;
     if (!this.odds) return nothing;
     const { odds } = this.odds;
-    return html`<p class="odds" part="odds" aria-live="polite">
+    return html`<p class="odds" part="odds">
       On the latest choice, the chosen answer is e<sup>${signed(odds.tuned, 2)}</sup> =
       <strong>${formatTimes(odds.tuned)}×</strong> as likely as the rejected one; before tuning:
       <strong>${formatTimes(odds.reference)}×</strong>.

@@ -1,11 +1,11 @@
 /**
  * A tuning run as both tabs of the tuning panel drive it: Play (getting the run ready first when it is not),
  * Pause, Step and Reset through the worker, the run's progress bar, and the events the panel and the
- * playground follow. A controller and render helpers, not an element, so the buttons stay in the tab's own
+ * playground follow. A helper class and render helpers, not an element, so the buttons stay in the tab's own
  * shadow root. Parts of renderRunControls: play-button, step-button, reset-button, run-error, progress-bar,
  * run-status.
  */
-import { css, html, nothing, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import { css, html, nothing, type ReactiveControllerHost } from 'lit';
 import {
   messageOf,
   type TuningKind,
@@ -56,7 +56,8 @@ export const pickSettings = <K extends keyof TuningSettings>(
   keys: readonly K[],
 ): Pick<TuningSettings, K> => Object.fromEntries(keys.map((key) => [key, settings[key]])) as Pick<TuningSettings, K>;
 
-export class TuningRun implements ReactiveController {
+/** The run's flags, kept by the tab that shows them (which it redraws as they change). */
+export class TuningRun {
   playing = false;
   /** Getting ready, a single step or a reset under way. */
   busy = false;
@@ -64,11 +65,7 @@ export class TuningRun implements ReactiveController {
   /** Pause was pressed and the run has not stopped yet. */
   pausing = false;
 
-  constructor(private readonly host: ReactiveControllerHost & HTMLElement) {
-    host.addController(this);
-  }
-
-  hostConnected(): void {}
+  constructor(private readonly host: ReactiveControllerHost & HTMLElement) {}
 
   get locked(): boolean {
     return this.playing || this.busy;
