@@ -8,7 +8,7 @@
  *   defaults (TuningSettings | null: the preference ones).
  * Events: llm-tuning-change (a choice or verdict recorded or forgotten), and those of <llm-tuning-preference>.
  * Parts: choice-question, temperature, draw-button, choices-error, answers, answer (data-answer: a, b),
- *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, recorded, choices-list, choice,
+ *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
  *   verdict, forget-button, pair-count, those of <llm-chat-reply> (tokens, token, alternatives, …) and of
  *   <llm-tuning-preference>.
  */
@@ -285,13 +285,15 @@ export class TuningChoices extends LitElement {
   }
 
   private renderDraw(draw: Draw, busy: boolean) {
+    // Two equal answers are no choice: the worker would refuse it, so the buttons say so before.
+    const same = draw.a.text === draw.b.text;
     return html`<div class="answers" part="answers" aria-live="polite">
         ${(['a', 'b'] as const).map(
           (which) => html`<section class="answer" part="answer" data-answer=${which}>
             <h5 part="answer-heading">${which.toUpperCase()}</h5>
             <llm-chat-reply exportparts=${CHAT_REPLY_PARTS} .tokens=${draw[which].tokens}></llm-chat-reply>
             <div class="row">
-              <button part="prefer-${which}-button" ?disabled=${busy} @click=${() => this.prefer(draw, which)}>
+              <button part="prefer-${which}-button" ?disabled=${busy || same} @click=${() => this.prefer(draw, which)}>
                 ${which.toUpperCase()} is better
               </button>
               <button part="good-button" aria-label="${which.toUpperCase()} is good" ?disabled=${busy} @click=${() => this.mark(draw, which, true)}>
@@ -304,6 +306,13 @@ export class TuningChoices extends LitElement {
           </section>`,
         )}
       </div>
+      ${
+        same
+          ? html`<p class="caption" part="same-answers">
+            The two answers are the same, so neither is better. Draw again; a higher temperature makes them differ more.
+          </p>`
+          : nothing
+      }
       ${
         this.recorded.length
           ? html`<p class="caption" part="recorded" role="status">Recorded: ${this.recorded.join(', ')}.</p>`

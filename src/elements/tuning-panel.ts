@@ -19,7 +19,7 @@
  *   reset-button, run-error, progress-bar, run-status, chart, train-line, validation-line, legend, question, text,
  *   text-part, replies, reply, reply-heading, compare-error, tokens, token, alternatives, …) and
  *   <llm-tuning-choices> (choice-question, temperature, draw-button, choices-error, answers, answer,
- *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, recorded, choices-list, choice,
+ *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
  *   verdict, forget-button, pair-count, dpo-caption, beta, figures, figure, odds, odds-error, margin-line,
  *   kl-line, …): the parts of both tabs are prefixed sft- and dpo- (e.g. sft-play-button, dpo-play-button).
  */
@@ -76,6 +76,7 @@ const CHOICES_PARTS = [
   'prefer-b-button',
   'good-button',
   'bad-button',
+  'same-answers',
   'recorded',
   'choices-list',
   'choice',
@@ -265,7 +266,7 @@ export class TuningPanel extends LitElement {
       </p>`;
     }
     return html`<p class="reference" part="reference">
-      Tuning ${this.model?.name ? html`<strong>${this.model.name}</strong>` : 'a copy'} from the reference
+      Tuning ${this.model?.tuning ? html`<strong>${this.model.name}</strong>` : 'a copy'} of the reference
       <strong>${reference.name}</strong> (<code title=${reference.fingerprint}>${reference.fingerprint.slice(0, SHORT_FINGERPRINT)}</code>),
       frozen: it stays as it was, and saving saves the tuned model as a new one.
     </p>`;

@@ -121,7 +121,7 @@ describe('<llm-tuning-panel>: tune on your choices', function () {
     expect(pairCount()).to.match(/^1 pair to learn from: 0 from choices, 1 from good and bad/);
   });
 
-  it("shows the worker's refusals: the same answers, and answers too long", async () => {
+  it("says when the two answers are the same, and shows the worker's refusal of answers too long", async () => {
     await drawTwo();
     // Two seeds that draw the same answer: the fake's answers depend on the seed only, so give both the same.
     engine.model.reply = async (text, request, onToken) => {
@@ -135,17 +135,19 @@ describe('<llm-tuning-panel>: tune on your choices', function () {
       return reply;
     };
     await drawTwo();
-    inAnswer('a', 'prefer-a-button').click();
-    const error = await waitFor(() => part('choices-error'), 'the refusal');
-    expect(error.getAttribute('role')).to.equal('alert');
-    expect(error.textContent).to.equal('The two answers are the same: there is nothing to prefer.');
+    // The worker would refuse the choice (the fake does too): the buttons say so before.
+    expect(part('same-answers')!.textContent).to.match(/The two answers are the same/);
+    expect([inAnswer('a', 'prefer-a-button').disabled, inAnswer('b', 'prefer-b-button').disabled]).to.deep.equal([true, true]);
+    expect(inAnswer('a', 'good-button').disabled).to.equal(false);
     const long = 'Where is it? '.repeat(30);
     const question = part<HTMLInputElement>('choice-question')!;
     question.value = long;
     question.dispatchEvent(new Event('input'));
     await drawTwo();
     inAnswer('a', 'good-button').click();
-    await waitFor(() => part('choices-error')?.textContent?.includes("longer than the model's context"), 'the long refusal');
+    const error = await waitFor(() => part('choices-error'), 'the refusal');
+    expect(error.getAttribute('role')).to.equal('alert');
+    expect(error.textContent).to.match(/longer than the model's context/);
     expect(engine.tuned).to.equal(null);
     expect(of('llm-model-change')).to.deep.equal([]);
   });
