@@ -6,14 +6,15 @@
  * gave it (<llm-chat-reply>). Asked again whenever the question or the tuning step changes (never while a run
  * plays); before tuning begins, only the model in use answers.
  *
- * Properties: client (TuningCompareClient | null), tuned (boolean: tuning began), step (number: tuning steps so
- *   far), playing (boolean: a run plays).
+ * Properties: client (TuningCompareClient | null), model (ModelInfo | null: the model in use; before tuning, another
+ *   one is asked again), tuned (boolean: tuning began), step (number: tuning steps so far), playing (boolean: a run
+ *   plays).
  * Parts: question, text, text-part (data-role), replies, reply (data-model: before, after), reply-heading,
  *   compare-error, and those of <llm-chat-reply> (tokens, token, alternatives, …).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
-import { type ChatReply, COMPARE_QUESTION, messageOf, type Uses } from '../../workers/api/index.ts';
+import { type ChatReply, COMPARE_QUESTION, messageOf, type ModelInfo, type Uses } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { inputs, theme } from '../theme.ts';
@@ -44,6 +45,7 @@ interface Replies {
 export class TuningCompare extends LitElement {
   static override properties = {
     client: { attribute: false },
+    model: { attribute: false },
     tuned: { type: Boolean },
     step: { type: Number },
     playing: { type: Boolean },
@@ -51,6 +53,7 @@ export class TuningCompare extends LitElement {
   };
 
   declare client: TuningCompareClient | null;
+  declare model: ModelInfo | null;
   declare tuned: boolean;
   declare step: number;
   declare playing: boolean;
@@ -63,6 +66,7 @@ export class TuningCompare extends LitElement {
   constructor() {
     super();
     this.client = null;
+    this.model = null;
     this.tuned = false;
     this.step = 0;
     this.playing = false;
@@ -72,7 +76,13 @@ export class TuningCompare extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    const moved = changed.has('client') || changed.has('tuned') || changed.has('step') || changed.has('playing');
+    // Once tuning began, its step says when the tuned model changed; before, only another model does.
+    const moved =
+      changed.has('client') ||
+      changed.has('tuned') ||
+      changed.has('step') ||
+      changed.has('playing') ||
+      (changed.has('model') && !this.tuned);
     if (moved && this.client && !this.playing) void this.ask(this.client, false);
   }
 

@@ -7,8 +7,8 @@
  *
  * Keyboard: the buttons and fields as usual; Escape pauses a run under way.
  *
- * Properties: client (TuningDialoguesClient | null), state (TuningState | null, from <llm-tuning-panel>),
- *   defaults (TuningSettings | null: the supervised ones).
+ * Properties: client (TuningDialoguesClient | null), model (ModelInfo | null: the model in use), state (TuningState |
+ *   null, from <llm-tuning-panel>), defaults (TuningSettings | null: the supervised ones).
  * Events: llm-tuning-change, llm-tuning-progress, llm-tuning-end, llm-model-change (see tuning-run.ts).
  * Parts: sources, source (data-source: builtin, text), paste, dialogue-summary, examples, skipped, unknown,
  *   dialogues-error, settings, field, steps, learning-rate, the run's (play-button, step-button, reset-button,
@@ -21,6 +21,7 @@ import {
   type DialogueSource,
   type LossPoint,
   messageOf,
+  type ModelInfo,
   type TuningSettings,
   type TuningState,
   type Uses,
@@ -68,12 +69,14 @@ export const lossPoints = (state: TuningState | null): LossPoint[] =>
 export class TuningDialogues extends LitElement {
   static override properties = {
     client: { attribute: false },
+    model: { attribute: false },
     state: { attribute: false },
     defaults: { attribute: false },
     ...states('source', 'pasted', 'dialogues', 'readError', 'settings', 'changed'),
   };
 
   declare client: TuningDialoguesClient | null;
+  declare model: ModelInfo | null;
   declare state: TuningState | null;
   declare defaults: TuningSettings | null;
   declare private source: DialogueSource['kind'];
@@ -92,6 +95,7 @@ export class TuningDialogues extends LitElement {
   constructor() {
     super();
     this.client = null;
+    this.model = null;
     this.state = null;
     this.defaults = null;
     this.source = 'builtin';
@@ -259,6 +263,7 @@ export class TuningDialogues extends LitElement {
           <llm-tuning-compare
             exportparts="question, text, text-part, replies, reply, reply-heading, compare-error, tokens, token, selected-token, alternatives, alternative, chosen"
             .client=${this.client}
+            .model=${this.model}
             ?tuned=${!!this.state}
             step=${this.state?.step ?? 0}
             ?playing=${this.run.playing || !!this.state?.playing}

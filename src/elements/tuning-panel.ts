@@ -4,6 +4,10 @@
  * from a frozen reference, the model as it was when tuning began: the tuned model is a new one named after it, and
  * the original stays as it was, saved or not. The tuning itself runs in the worker, on the CPU, through `client`.
  *
+ * Keyboard: arrow keys, Home and End move between the tabs; Escape pauses a run under way; Enter in the choices'
+ * question draws two answers. Only the progress bar, the charts and the figures change as reports come, with no
+ * transition, so reduced motion asks nothing more; colours come from the theme's variables (dark mode).
+ *
  * Properties: client (TuningPanelClient | null: EngineClient, set by <llm-playground>), model (ModelInfo | null: the
  *   model in use; another model makes the panel read the tuning state again), tab ('dialogues' | 'choices').
  * Events (bubble, composed):
@@ -242,6 +246,7 @@ export class TuningPanel extends LitElement {
           exportparts="${exportParts(DIALOGUES_PARTS, '')}, ${exportParts(SHARED_PARTS, 'sft-')}"
           ?hidden=${this.tab !== 'dialogues'}
           .client=${this.client}
+          .model=${this.model}
           .state=${tuning}
           .defaults=${this.defaults?.supervised ?? null}
         ></llm-tuning-dialogues>

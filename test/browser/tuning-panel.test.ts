@@ -1,7 +1,7 @@
 // <llm-tuning-panel>, its first tab (fine-tune on dialogues) and Before / After, with a fake engine that keeps the
 // tuning contract (tuning-panel-fake.ts): the calls in their order, the dialogues read, the run's progress, points and
 // events, the reference shown once tuning began, the replies compared, and errors.
-import { sendKeys } from '@web/test-runner-commands';
+import { emulateMedia, sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import type { EngineClient } from '../../src/client.ts';
 import type { LlmEvents } from '../../src/events.ts';
@@ -218,6 +218,27 @@ describe('<llm-tuning-panel>: fine-tune on dialogues', function () {
     button('play-button').click();
     await waitFor(() => inTab('run-error')?.textContent === engine.divergeWith, 'the diverged message');
     expect(of('llm-tuning-end').at(-1)!.reason).to.equal('diverged');
+  });
+
+  it('asks another untuned model again, and takes its colours from the theme in both schemes', async () => {
+    await mount(await engine.model.info());
+    await waitFor(() => replyText('before') === BEFORE_REPLY, 'the first reply');
+    const asked = engine.replies.length;
+    engine.name = 'another model';
+    panel.model = await engine.model.info();
+    await waitFor(() => engine.replies.length === asked + 1, 'the reply of the other model');
+    const reference = panel.shadowRoot!.querySelector<HTMLElement>('[part~="reference"]')!;
+    const colours = () => [getComputedStyle(reference).backgroundColor, getComputedStyle(reference).color];
+    try {
+      await emulateMedia({ colorScheme: 'light' });
+      const light = colours();
+      await emulateMedia({ colorScheme: 'dark' });
+      const dark = colours();
+      expect(dark[0]).not.to.equal(light[0]);
+      expect(dark[1]).not.to.equal(light[1]);
+    } finally {
+      await emulateMedia({ colorScheme: 'light' });
+    }
   });
 
   it('has two tabs the arrow keys move between, and reads the state of a model already being tuned', async () => {
