@@ -10,9 +10,6 @@
 import type { ChatReply } from './chat.ts';
 import type { ModelInfo } from './model.ts';
 
-/** The question the tuning panel compares before and after fine-tuning: held out from the built-in dialogues. */
-export { COMPARE_QUESTION } from '../corpus/tuning-dialogues.ts';
-
 /** Dialogues to fine-tune on: the built-in ones, or pasted lines "User: … Assistant: …". */
 export type DialogueSource = { kind: 'builtin' } | { kind: 'text'; text: string };
 
@@ -179,3 +176,6 @@ export interface TuningApi {
   /** Everything the tuning panel shows; null while the model in use is not being tuned. */
   state(): Promise<TuningState | null>;
 }
+
+/** The question the tuning panel compares before and after fine-tuning: held out from the built-in dialogues. */
+export { COMPARE_QUESTION } from '../corpus/tuning-dialogues.ts';
