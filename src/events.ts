@@ -15,6 +15,9 @@ import type {
   StreamedToken,
   TokenizerChoice,
   TrainingProgress,
+  TuningOutcome,
+  TuningProgress,
+  TuningState,
 } from '../workers/api/index.ts';
 import type { CellDetail } from './elements/heatmap.ts';
 import type { SamplingSettings } from './elements/sampling-controls.ts';
@@ -37,6 +40,12 @@ export interface LlmEvents {
   'llm-pretrained-change': PretrainedModels;
   'llm-training-progress': TrainingProgress;
   'llm-training-end': PlayOutcome;
+  /** A few times a second while the model in use is tuned (fine-tuning or tuning on choices). */
+  'llm-tuning-progress': TuningProgress;
+  /** A tuning run stopped (paused, finished or diverged). */
+  'llm-tuning-end': TuningOutcome;
+  /** What tuning holds changed: it began, a run or step, a choice or verdict added or removed, a reset. */
+  'llm-tuning-change': TuningState;
   /** The worker died and a new one reopened the last saved model (model: null when none could be). */
   'llm-restart': { message: string; model: ModelInfo | null };
   'llm-sampling-change': SamplingSettings;

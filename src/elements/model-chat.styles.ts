@@ -1,8 +1,9 @@
-/** The look of <llm-model-chat>: the text the model continues, a colour for each part, the messages and the compose row. */
+/** The look of <llm-model-chat>: the text the model continues (its colours: text-parts.ts), the messages and the compose row. */
 import { css } from 'lit';
 import { alerts, buttons, inputs, theme } from '../theme.ts';
 import { composeStyles } from './chat-compose.ts';
 import { numberFieldStyles } from './number-fields.ts';
+import { textPartStyles } from './text-parts.ts';
 
 export const modelChatStyles = [
   theme,
@@ -11,13 +12,8 @@ export const modelChatStyles = [
   alerts,
   numberFieldStyles,
   composeStyles,
+  textPartStyles,
   css`
-    /* One colour a part, mixed from the theme's so that dark mode has its own. */
-    :host {
-      --_system: color-mix(in srgb, var(--_muted) 22%, transparent);
-      --_user: color-mix(in srgb, var(--_accent) 22%, transparent);
-      --_assistant: color-mix(in srgb, var(--_warning) 22%, transparent);
-    }
     .heading {
       display: block;
       font-weight: 600;
@@ -35,31 +31,6 @@ export const modelChatStyles = [
       align-items: baseline;
       justify-content: space-between;
       margin-top: 0.6rem;
-    }
-    .text {
-      margin: 0.3rem 0;
-      padding: 0.55rem 0.7rem;
-      font-family: var(--_mono);
-      font-size: 0.85rem;
-      line-height: 1.7;
-      white-space: pre-wrap;
-      word-break: break-word;
-      background: var(--_background);
-      border: 1px solid var(--_border);
-      border-radius: calc(var(--_radius) / 2);
-    }
-    .system {
-      background: var(--_system);
-    }
-    .user {
-      background: var(--_user);
-    }
-    .assistant {
-      background: var(--_assistant);
-    }
-    .writing {
-      background: var(--_assistant);
-      outline: 1px dashed var(--_warning);
     }
     .token {
       box-shadow: inset -1px 0 0 var(--_foreground);

@@ -26,6 +26,7 @@ import { states } from '../states.ts';
 import { CHAT_REPLY_PARTS } from './chat-reply.ts';
 import { renderNumberFields, type NumberField } from './number-fields.ts';
 import { modelChatStyles } from './model-chat.styles.ts';
+import { renderTextPart } from './text-parts.ts';
 import { DEFAULT_MODEL_SYSTEM_PROMPT, type Exchange, joined, layOut, oneLine, roleAt, type TextPart } from './model-chat.text.ts';
 
 /** What the chat asks of the engine. */
@@ -59,13 +60,6 @@ const FINISH_NOTES: Partial<Record<NonNullable<Turn['finish']>, string>> = {
   length: 'No line break within the max tokens: the reply stops here, cut off.',
   abort: 'Stopped.',
   failed: 'Cut off by an error.',
-};
-
-const WHO: Record<TextPart['role'], string> = {
-  system: 'system prompt',
-  user: "user's turn",
-  assistant: "assistant's turn",
-  writing: 'being written',
 };
 
 export class ModelChat extends LitElement {
@@ -235,7 +229,7 @@ export class ModelChat extends LitElement {
         </button>
       </div>
       <pre class="text" part="text" aria-labelledby="model-chat-text-heading">${
-        tokenized && this.showTokens ? this.renderTokens(parts, tokenized) : parts.map((part) => this.renderPart(part))
+        tokenized && this.showTokens ? this.renderTokens(parts, tokenized) : parts.map(renderTextPart)
       }</pre>
       ${
         tokenized?.truncated
@@ -245,10 +239,6 @@ export class ModelChat extends LitElement {
           </p>`
           : nothing
       }`;
-  }
-
-  private renderPart(part: TextPart) {
-    return html`<span part="text-part" class=${part.role} data-role=${part.role} title=${WHO[part.role]}>${part.text}</span>`;
   }
 
   /** The text as the model's tokens, each coloured by the part it starts in; what the context cuts off, faded. */

@@ -29,7 +29,7 @@ export * from './model.ts';
 export * from './pretrained.ts';
 export * from './reading.ts';
 export * from './training.ts';
-export type * from './tuning.ts';
+export * from './tuning.ts';
 
 /** Everything the page may ask of the engine, by area. */
 export interface EngineApi {

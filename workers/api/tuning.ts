@@ -176,3 +176,6 @@ export interface TuningApi {
   /** Everything the tuning panel shows; null while the model in use is not being tuned. */
   state(): Promise<TuningState | null>;
 }
+
+/** The question the tuning panel compares before and after fine-tuning: held out from the built-in dialogues. */
+export { COMPARE_QUESTION } from '../corpus/tuning-dialogues.ts';

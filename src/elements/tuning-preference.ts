@@ -1,0 +1,267 @@
+/**
+ * <llm-tuning-preference>: tuning on the user's choices (Direct Preference Optimization): β, the steps and the
+ * learning rate; "Tune on my choices" (Pause while it runs), Step and Reset; and, at every report, what tuning
+ * changed: the margin over the reference, the tuned model's own log-probability margin, the KL divergence to the
+ * reference, and how much likelier the latest choice's chosen answer is than its rejected one, now and before.
+ *
+ * Keyboard: the buttons and fields as usual; Escape pauses a run under way.
+ *
+ * Properties: client (TuningPreferenceClient | null), state (TuningState | null), defaults (TuningSettings | null:
+ *   the preference ones).
+ * Events: llm-tuning-change, llm-tuning-progress, llm-tuning-end, llm-model-change (see tuning-run.ts).
+ * Parts: dpo-caption, settings, field, beta, steps, learning-rate, the run's (play-button, step-button,
+ *   reset-button, run-error, progress-bar, run-status), figures, figure (data-figure: margin, log-prob-margin, kl),
+ *   odds, odds-error, and those of <llm-tuning-margin-chart> (chart, margin-line, kl-line, legend).
+ */
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import {
+  messageOf,
+  type Preference,
+  type PreferenceOdds,
+  type TuningSettings,
+  type TuningState,
+  type Uses,
+} from '../../workers/api/index.ts';
+import { signed } from '../format.ts';
+import { Newest } from '../newest.ts';
+import { states } from '../states.ts';
+import { alerts, buttons, theme } from '../theme.ts';
+import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
+import './tuning-margin-chart.ts';
+import {
+  LEARNING_RATE_FIELD,
+  needsPreparing,
+  pauseOnEscape,
+  pickSettings,
+  renderRunControls,
+  runStyles,
+  STEPS_FIELD,
+  TuningRun,
+  type TuningRunClient,
+} from './tuning-run.ts';
+
+export type TuningPreferenceClient = Uses<'tuning', 'preferenceTune' | 'odds'> & TuningRunClient;
+
+const BETA_FIELD: NumberField<'beta'> = {
+  key: 'beta',
+  label: 'β',
+  min: 0.001,
+  max: 10,
+  step: 'any',
+  caption: 'How near the reference tuning stays: larger, nearer.',
+};
+const FIELDS = [BETA_FIELD, STEPS_FIELD, LEARNING_RATE_FIELD] as const;
+const SHOWN_KEYS = FIELDS.map((field) => field.key);
+/** Odds are asked at most this often while a run reports. */
+const ODDS_INTERVAL = 250;
+
+/** e^x as "how many times as likely": 3.3, 41, 2,900, 1.2e+6, 0.012. */
+export function formatTimes(logRatio: number): string {
+  const ratio = Math.exp(logRatio);
+  if (ratio >= 1e5 || ratio < 1e-3) return ratio.toExponential(1);
+  if (ratio >= 100) return Math.round(ratio).toLocaleString('en-US');
+  return ratio.toPrecision(2);
+}
+
+/** The choice whose odds are shown: the latest preference, else the latest pair of verdicts. */
+const latestChoice = (state: TuningState | null): Preference | undefined => state?.preferences.at(-1) ?? state?.pairs.at(-1);
+
+interface Odds {
+  preference: Preference;
+  odds: PreferenceOdds;
+}
+
+export class TuningPreference extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    state: { attribute: false },
+    defaults: { attribute: false },
+    ...states('settings', 'changed', 'odds', 'oddsError'),
+  };
+
+  declare client: TuningPreferenceClient | null;
+  declare state: TuningState | null;
+  declare defaults: TuningSettings | null;
+  declare private settings: TuningSettings | null;
+  declare private changed: boolean;
+  declare private odds: Odds | null;
+  declare private oddsError: string;
+
+  private readonly run = new TuningRun(this);
+  private readonly asking = new Newest<PreferenceOdds>(this, { delay: ODDS_INTERVAL, mode: 'throttle' });
+  /** The step and choice the odds were last asked for. */
+  private asked: { step: number; preference: Preference } | null = null;
+
+  constructor() {
+    super();
+    this.client = null;
+    this.state = null;
+    this.defaults = null;
+    this.settings = null;
+    this.changed = false;
+    this.odds = null;
+    this.oddsError = '';
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('defaults') && this.defaults && !this.settings) this.settings = { ...this.defaults };
+    if (changed.has('state') && this.state?.kind === 'preference' && !this.changed) this.settings = { ...this.state.settings };
+    if (changed.has('state')) {
+      // New pairs change what a run learns from: Play gets it ready anew.
+      const before = changed.get('state') as TuningState | null | undefined;
+      if (before && this.state && before.pairs.length !== this.state.pairs.length) this.changed = true;
+      this.askOdds();
+    }
+  }
+
+  /** The latest choice's odds, at each new step (throttled while a run reports) and for each new choice. */
+  private askOdds(): void {
+    const client = this.client;
+    const preference = latestChoice(this.state);
+    if (!client || !preference) {
+      this.asking.drop();
+      this.odds = null;
+      return;
+    }
+    const step = this.state!.step;
+    if (this.asked?.step === step && this.asked.preference === preference) return;
+    this.asked = { step, preference };
+    void this.asking.ask(
+      () => client.tuning.odds(preference),
+      (answer) => {
+        this.oddsError = answer.error === undefined ? '' : messageOf(answer.error);
+        if (answer.value) this.odds = { preference, odds: answer.value };
+      },
+      this.run.playing ? undefined : 0,
+    );
+  }
+
+  private prepare = () => {
+    const client = this.client!;
+    if (!needsPreparing(this.state, 'preference', this.changed)) return null;
+    this.changed = false;
+    return client.tuning.preferenceTune(pickSettings(this.settings!, SHOWN_KEYS));
+  };
+
+  private play = () => this.client && void this.run.play(this.client, this.prepare);
+  private pause = () => this.client && void this.run.pause(this.client);
+  private step = () => this.client && void this.run.step(this.client, this.prepare);
+  private reset = () => this.client && void this.run.reset(this.client);
+
+  static override styles = [
+    theme,
+    alerts,
+    buttons,
+    numberFieldStyles,
+    runStyles,
+    css`
+      dl {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr));
+        gap: 0.4rem 1rem;
+        margin: 0.5rem 0;
+      }
+      dt {
+        font-size: 0.78rem;
+        color: var(--_muted);
+      }
+      dd {
+        margin: 0;
+        font-family: var(--_mono);
+        font-size: 0.95rem;
+      }
+      .odds {
+        margin: 0.5rem 0;
+        padding: 0.5rem 0.75rem;
+        border-left: 3px solid var(--_accent);
+      }
+      .odds strong {
+        font-family: var(--_mono);
+      }
+    `,
+  ];
+
+  override render() {
+    const state = this.state;
+    const settings = this.settings;
+    const locked = this.run.locked || !!state?.playing;
+    const pairs = state?.pairs.length ?? 0;
+    return html`<div @keydown=${pauseOnEscape(this.run, this.pause)}>
+      <p class="caption" part="dpo-caption">
+        This is Direct Preference Optimization (DPO): it raises the chosen answer's odds relative to the frozen reference,
+        directly from your choices. The RLHF of big chatbots first trains a reward model on many people's choices, then
+        tunes the chatbot against it with policy-gradient reinforcement learning, also held near a reference. β sets how
+        near.
+      </p>
+      <div part="settings">
+        ${
+          settings
+            ? renderNumberFields(FIELDS, settings, {
+                disabled: locked,
+                idPrefix: 'dpo-',
+                onChange: (key, value) => {
+                  this.settings = { ...this.settings!, [key]: value };
+                  this.changed = true;
+                },
+              })
+            : html`<p class="empty">Asking for the defaults…</p>`
+        }
+      </div>
+      ${renderRunControls({
+        run: this.run,
+        ready: !!this.client && !!settings && pairs > 0 && !state?.playing,
+        playLabel: 'Tune on my choices',
+        state,
+        kind: 'preference',
+        plannedSteps: settings?.steps ?? 0,
+        play: this.play,
+        pause: this.pause,
+        step: this.step,
+        reset: this.reset,
+      })}
+      ${pairs ? nothing : html`<p class="note">Choose between two answers, or mark a good and a bad one, to tune on.</p>`}
+      ${this.renderFigures()} ${this.renderOdds()}
+      <llm-tuning-margin-chart
+        exportparts="chart, margin-line, kl-line, legend"
+        .points=${(state?.history ?? []).filter((point) => point.kind === 'preference')}
+      ></llm-tuning-margin-chart>
+    </div>`;
+  }
+
+  private renderFigures() {
+    const latest = this.state?.history.filter((point) => point.kind === 'preference').at(-1);
+    if (!latest) return nothing;
+    const figures: [string, string, string][] = [
+      ['margin', 'Margin over the reference', latest.margin === undefined ? '–' : `${signed(latest.margin, 3)} nats`],
+      [
+        'log-prob-margin',
+        'log p(chosen) − log p(rejected)',
+        latest.logProbMargin === undefined ? '–' : `${signed(latest.logProbMargin, 3)} nats`,
+      ],
+      ['kl', 'KL to the reference', latest.kl === undefined ? '–' : `${latest.kl.toFixed(4)} nats a token`],
+      ['loss', 'DPO loss', latest.loss.toFixed(4)],
+    ];
+    return html`<dl part="figures">
+      ${figures.map(([id, label, value]) => html`<div part="figure" data-figure=${id}><dt>${label}</dt><dd>${value}</dd></div>`)}
+    </dl>`;
+  }
+
+  private renderOdds() {
+    if (this.oddsError) return html`<p class="error" part="odds-error" role="alert">${this.oddsError}</p>`;
+    if (!this.odds) return nothing;
+    const { odds } = this.odds;
+    return html`<p class="odds" part="odds">
+      On the latest choice, the chosen answer is e<sup>${signed(odds.tuned, 2)}</sup> =
+      <strong>${formatTimes(odds.tuned)}×</strong> as likely as the rejected one; before tuning:
+      <strong>${formatTimes(odds.reference)}×</strong>.
+    </p>`;
+  }
+}
+
+customElements.define('llm-tuning-preference', TuningPreference);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'llm-tuning-preference': TuningPreference;
+  }
+}

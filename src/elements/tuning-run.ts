@@ -1,0 +1,233 @@
+/**
+ * A tuning run as both tabs of the tuning panel drive it: Play (getting the run ready first when it is not),
+ * Pause, Step and Reset through the worker, the run's progress bar, and the events the panel and the
+ * playground follow. A helper class and render helpers, not an element, so the buttons stay in the tab's own
+ * shadow root. Parts of renderRunControls: play-button, step-button, reset-button, run-error, progress-bar,
+ * run-status.
+ */
+import { css, html, nothing, type ReactiveControllerHost } from 'lit';
+import {
+  messageOf,
+  type TuningKind,
+  type TuningProgress,
+  type TuningSettings,
+  type TuningState,
+  type Uses,
+} from '../../workers/api/index.ts';
+import { emit } from '../events.ts';
+import { count } from '../format.ts';
+import { showText } from '../visible-token.ts';
+import type { NumberField } from './number-fields.ts';
+
+/** What a run asks of the engine. */
+export type TuningRunClient = Uses<'tuning', 'play' | 'pause' | 'step' | 'reset' | 'state'> & Uses<'model', 'info'>;
+
+/** Gets the run ready (fineTune or preferenceTune); null when it is ready already. */
+export type Prepare = () => Promise<TuningState> | null;
+
+/** The settings fields both tabs offer; the preference tab adds β. */
+export const STEPS_FIELD: NumberField<'steps'> = {
+  key: 'steps',
+  label: 'Steps',
+  min: 1,
+  max: 2000,
+  step: 1,
+  caption: 'Steps each Play takes.',
+};
+export const LEARNING_RATE_FIELD: NumberField<'learningRate'> = {
+  key: 'learningRate',
+  label: 'Learning rate',
+  min: 1e-6,
+  max: 0.1,
+  step: 'any',
+  caption: 'How far each step moves the weights.',
+};
+
+/**
+ * Whether Play or Step must first get a run of `kind` ready: none yet, the last one done, the other kind's,
+ * or `changed` (the data or the settings changed since).
+ */
+export const needsPreparing = (state: TuningState | null, kind: TuningKind, changed: boolean): boolean =>
+  !state || state.kind !== kind || state.step >= state.totalSteps || changed;
+
+/** Only the settings a tab shows, so the worker keeps the rest (the batch size) as they were. */
+export const pickSettings = <K extends keyof TuningSettings>(
+  settings: TuningSettings,
+  keys: readonly K[],
+): Pick<TuningSettings, K> => Object.fromEntries(keys.map((key) => [key, settings[key]])) as Pick<TuningSettings, K>;
+
+/** The run's flags, kept by the tab that shows them (which it redraws as they change). */
+export class TuningRun {
+  playing = false;
+  /** Getting ready, a single step or a reset under way. */
+  busy = false;
+  error = '';
+  /** Pause was pressed and the run has not stopped yet. */
+  pausing = false;
+
+  constructor(private readonly host: ReactiveControllerHost & HTMLElement) {}
+
+  get locked(): boolean {
+    return this.playing || this.busy;
+  }
+
+  /** Tunes until the run's last step or Pause; the playground then hears that the model changed. */
+  async play(client: TuningRunClient, prepare: Prepare): Promise<void> {
+    if (this.locked) return;
+    this.change({ playing: true, error: '' });
+    try {
+      await this.ready(prepare);
+      const outcome = await client.tuning.play((progress) => this.report(progress));
+      if (outcome.reason === 'diverged') this.error = outcome.message ?? 'Tuning stopped: the loss is not a number.';
+      await this.settle(client);
+      emit(this.host, 'llm-tuning-end', outcome);
+    } catch (error) {
+      this.error = messageOf(error);
+    } finally {
+      this.change({ playing: false, pausing: false });
+    }
+  }
+
+  async pause(client: TuningRunClient): Promise<void> {
+    if (!this.playing || this.pausing) return;
+    this.change({ pausing: true });
+    await client.tuning.pause().catch((error) => this.change({ error: messageOf(error), pausing: false }));
+  }
+
+  step(client: TuningRunClient, prepare: Prepare): Promise<void> {
+    return this.guarded(async () => {
+      await this.ready(prepare);
+      const progress = await client.tuning.step();
+      this.report(progress);
+      if (progress.diverged) this.error = progress.diverged;
+      await this.settle(client);
+    });
+  }
+
+  /** The weights back to the reference's; the choices stay. */
+  reset(client: TuningRunClient): Promise<void> {
+    return this.guarded(async () => {
+      const model = await client.tuning.reset();
+      const state = await client.tuning.state();
+      if (state) emit(this.host, 'llm-tuning-change', state);
+      emit(this.host, 'llm-model-change', model);
+    });
+  }
+
+  /** Runs `action` with the buttons disabled, showing any error. */
+  async guarded(action: () => Promise<void>): Promise<void> {
+    if (this.locked) return;
+    this.change({ busy: true, error: '' });
+    try {
+      await action();
+    } catch (error) {
+      this.error = messageOf(error);
+    } finally {
+      this.change({ busy: false });
+    }
+  }
+
+  private async ready(prepare: Prepare): Promise<void> {
+    const preparing = prepare();
+    if (preparing) emit(this.host, 'llm-tuning-change', await preparing);
+  }
+
+  private report(progress: TuningProgress): void {
+    emit(this.host, 'llm-tuning-progress', progress);
+    if (progress.diverged) this.change({ error: progress.diverged });
+  }
+
+  /** After a run or a step: the state as the worker holds it, and the tuned model, for the panels that show it. */
+  private async settle(client: TuningRunClient): Promise<void> {
+    const state = await client.tuning.state();
+    if (state) emit(this.host, 'llm-tuning-change', state);
+    emit(this.host, 'llm-model-change', await client.model.info());
+  }
+
+  private change(values: Partial<Pick<TuningRun, 'playing' | 'busy' | 'error' | 'pausing'>>): void {
+    Object.assign(this, values);
+    this.host.requestUpdate();
+  }
+}
+
+export interface RunControls {
+  run: TuningRun;
+  /** The tab can run now (a client, data to learn from, no other run under way). */
+  ready: boolean;
+  /** Words on the Play button. */
+  playLabel: string;
+  state: TuningState | null;
+  kind: TuningKind;
+  /** Steps Play will take when the run is got ready anew. */
+  plannedSteps: number;
+  play: () => void;
+  pause: () => void;
+  step: () => void;
+  reset: () => void;
+}
+
+/** Play (Pause while it plays), Step, Reset, the error line and the progress bar, with a status read out as it moves. */
+export function renderRunControls(controls: RunControls) {
+  const { run, ready, state } = controls;
+  const thisKind = state?.kind === controls.kind;
+  const step = state?.step ?? 0;
+  const total = thisKind && state ? state.totalSteps : step + controls.plannedSteps;
+  const last = thisKind ? state?.history.at(-1) : undefined;
+  const status = run.playing
+    ? `Step ${count(step)} of ${count(total)}${last ? `, loss ${last.loss.toFixed(3)}` : ''}.`
+    : state
+      ? `${count(step)} tuning steps so far.`
+      : 'Not tuned yet.';
+  return html`<div class="actions">
+      <button
+        class="primary"
+        part="play-button"
+        ?disabled=${run.playing ? run.pausing : !ready || run.busy}
+        @click=${run.playing ? controls.pause : controls.play}
+      >
+        ${run.playing ? (run.pausing ? 'Pausing…' : 'Pause') : controls.playLabel}
+      </button>
+      <button part="step-button" ?disabled=${!ready || run.locked} @click=${controls.step}>Step</button>
+      <button part="reset-button" ?disabled=${!state || run.locked || state.playing} @click=${controls.reset}>Reset</button>
+    </div>
+    ${run.error ? html`<p class="error" part="run-error" role="alert">${showText(run.error)}</p>` : nothing}
+    <progress
+      part="progress-bar"
+      max=${Math.max(total, 1)}
+      .value=${thisKind ? step : 0}
+      aria-label="Tuning progress: step ${count(step)} of ${count(total)}"
+    ></progress>
+    <p class="note" part="run-status" role="status" aria-live="polite">${status}</p>`;
+}
+
+/** Escape pauses a run under way, from anywhere in the tab (a reply's open odds close first: they take Escape). */
+export function pauseOnEscape(run: TuningRun, pause: () => void) {
+  return (event: KeyboardEvent) => {
+    if (event.key !== 'Escape' || !run.playing || event.defaultPrevented) return;
+    event.preventDefault();
+    pause();
+  };
+}
+
+export const runStyles = css`
+  .actions {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.6rem;
+    align-items: center;
+    margin: 0.6rem 0;
+  }
+  .actions button {
+    min-width: 5.5rem;
+  }
+  progress {
+    width: 100%;
+    height: 0.9rem;
+    accent-color: var(--_accent);
+  }
+  .note {
+    font-size: 0.85rem;
+    color: var(--_muted);
+    margin: 0.3rem 0;
+  }
+`;
