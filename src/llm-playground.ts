@@ -19,6 +19,7 @@
  *   pretrainedSources  (property only) PretrainedSource[]: the pretrained models the picker offers, instead of
  *            GPT-2 small and medium from the Hugging Face hub.
  *   train    (boolean, reflected) the training panel is open
+ *   tune     (boolean, reflected) the tuning panel is open (fine-tuning on dialogues, then on the user's choices)
  *   library  (boolean, reflected) the saved-models panel is open
  *   chat     (boolean, reflected) the chat with a real pretrained model (through web-llm, on WebGPU) is open
  *   chatAppConfig  (property only) a web-llm AppConfig: the host page's own list of chat models (default: small
@@ -53,8 +54,8 @@
  *     the link current.
  * Parts: header, model, notice, status, error, tour (the tour's element), highlight (the box over a tour step's
  *   element), pipeline, prompt, actions, step-button, generate-button, tokens, controls, chart, train-toggle, training,
- *   library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat, storage-notice, backend,
- *   model-picker; and the inner elements' parts, forwarded (playground-parts.ts lists them): the tour's as tour-card
+ *   tune-toggle, tuning, library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat,
+ *   storage-notice, backend, model-picker; and the inner elements' parts, forwarded (playground-parts.ts lists them): the tour's as tour-card
  *   and tour-*, the model picker's as picker-*, the backend picker's as backend-*, the pipeline strip's as pipeline-*,
  *   and chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label, bar-fill, bar-value, field, temperature,
  *   top-k, top-p, seed, max-tokens.
@@ -66,15 +67,10 @@ import { live } from 'lit/directives/live.js';
 import { DEFAULT_MODEL_URL, EngineClient, type RestartEvent } from './client.ts';
 import { CollapsibleSections } from './collapsible-sections.ts';
 import './elements/backend-picker.ts';
-import './elements/chat-panel.ts';
-import './elements/inspector-panel.ts';
-import './elements/labs-panel.ts';
-import './elements/model-library.ts';
 import './elements/model-picker.ts';
 import './elements/next-token-chart.ts';
 import './elements/pipeline-strip.ts';
 import './elements/prompt-tokens.ts';
-import './elements/training-panel.ts';
 import './elements/tour-guide.ts';
 import { DEFAULT_SETTINGS, type SamplingSettings } from './elements/sampling-controls.ts';
 import { emit, type LlmEvent } from './events.ts';
@@ -115,6 +111,7 @@ export class LlmPlayground extends LitElement {
     modelBase: { type: String, attribute: 'model-base' },
     pretrainedSources: { attribute: false },
     train: { type: Boolean, reflect: true },
+    tune: { type: Boolean, reflect: true },
     library: { type: Boolean, reflect: true },
     inspect: { type: Boolean, reflect: true },
     chat: { type: Boolean, reflect: true },
@@ -141,6 +138,7 @@ export class LlmPlayground extends LitElement {
   declare modelBase: string;
   declare pretrainedSources: PretrainedSource[] | null;
   declare train: boolean;
+  declare tune: boolean;
   declare library: boolean;
   declare inspect: boolean;
   declare chat: boolean;
@@ -191,6 +189,7 @@ export class LlmPlayground extends LitElement {
     this.modelBase = '';
     this.pretrainedSources = null;
     this.train = false;
+    this.tune = false;
     this.library = false;
     this.inspect = false;
     this.chat = false;

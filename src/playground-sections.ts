@@ -4,6 +4,12 @@ import { html, type TemplateResult } from 'lit';
 import type { EngineClient } from './client.ts';
 import type { LlmEvent } from './events.ts';
 import type { ModelInfo, PretrainedModels } from '../workers/api/index.ts';
+import './elements/chat-panel.ts';
+import './elements/inspector-panel.ts';
+import './elements/labs-panel.ts';
+import './elements/model-library.ts';
+import './elements/training-panel.ts';
+import './elements/tuning-panel.ts';
 
 /**
  * The collapsible sections under the prompt, in page order: the property that opens each (its button is
@@ -16,6 +22,8 @@ export const SECTIONS = [
     hint: 'attention, neurons, embeddings, the logit lens, for the prompt above' },
   { flag: 'train', panel: 'training', title: 'Train a model from scratch',
     hint: 'in this tab: pick a text, a size, press Play' },
+  { flag: 'tune', panel: 'tuning', title: 'Teach it to chat',
+    hint: 'fine-tune it on dialogues, then on your choices between two answers (DPO), in this tab' },
   { flag: 'library', panel: 'library', title: 'Saved models',
     hint: 'kept in this browser, offline too: open, rename, export, import' },
   { flag: 'labs', panel: 'labs', title: 'Concept labs',
@@ -49,6 +57,9 @@ export function renderSectionPanel(panel: SectionPanel, hidden: boolean, context
     case 'training':
       return html`<llm-training-panel id="training" part="training" ?hidden=${hidden} .client=${client}
         @llm-model-change=${context.onModelChange} @llm-training-progress=${context.onTrainingProgress}></llm-training-panel>`;
+    case 'tuning':
+      return html`<llm-tuning-panel id="tuning" part="tuning" ?hidden=${hidden} .client=${client} .model=${info}
+        @llm-model-change=${context.onModelChange}></llm-tuning-panel>`;
     case 'library':
       return html`<llm-model-library id="library" part="library" ?hidden=${hidden} .client=${client}
         .active=${info} .pretrained=${context.pretrainedModels} @llm-model-change=${context.onModelChange}

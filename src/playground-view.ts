@@ -11,6 +11,12 @@ import { type LinkState, readLinkState, writeLinkState } from './url-state.ts';
 import type { PanelFocus, PanelTarget, SectionFlag } from './view-state.ts';
 import { SECTIONS } from './playground-sections.ts';
 
+/** Sections whose panel's whole state is one tab: the panel's element, and its property that holds the tab. */
+const TABBED_SECTIONS = [
+  { section: 'labs', element: 'llm-labs-panel', property: 'lab' },
+  { section: 'tune', element: 'llm-tuning-panel', property: 'tab' },
+] as const;
+
 /** What the playground lets the view read and set. */
 export interface ViewHost extends ReactiveElement, Record<SectionFlag, boolean> {
   prompt: string;
@@ -132,9 +138,8 @@ export class PlaygroundView implements ReactiveController {
         }
         if (focus) inspector.panelFocus = focus;
       }
-    } else if (section === 'labs' && tab) {
-      const labs = root.querySelector('llm-labs-panel');
-      if (labs) labs.lab = tab as typeof labs.lab;
+    } else if (tab) {
+      this.tabbed(section)?.select(tab);
     }
     this.current = { panel: this.panelShown(section), ...(focus ? { focus } : {}) };
     this.scheduleWrite();
@@ -156,10 +161,11 @@ export class PlaygroundView implements ReactiveController {
 
   /** A tab or an embeddings section was picked: the link names that section as it is now. */
   tabChanged(event: Event): void {
-    const section = event.composedPath().some((node) => node instanceof Element && node.localName === 'llm-labs-panel')
-      ? 'labs'
-      : 'inspect';
-    this.current = { panel: this.panelShown(section) };
+    const path = event.composedPath();
+    const tabbed = TABBED_SECTIONS.find(({ element }) =>
+      path.some((node) => node instanceof Element && node.localName === element),
+    );
+    this.current = { panel: this.panelShown(tabbed?.section ?? 'inspect') };
     this.scheduleWrite();
   }
 
@@ -172,15 +178,22 @@ export class PlaygroundView implements ReactiveController {
   /** The section's panel as it is: its tab, and the embeddings' section. */
   private panelShown(section: SectionFlag): PanelTarget {
     const root = this.host.renderRoot;
-    if (section === 'labs') {
-      const labs = root.querySelector('llm-labs-panel');
-      return labs ? { section, tab: labs.lab } : { section };
-    }
+    const tabbed = this.tabbed(section);
+    if (tabbed) return { section, tab: tabbed.tab };
     const inspector = section === 'inspect' ? root.querySelector('llm-inspector-panel') : null;
     if (!inspector) return { section };
     const explorer = inspector.tab === 'embeddings' ? inspector.shadowRoot?.querySelector('llm-embedding-explorer') : null;
     const sub = explorer?.section ?? inspector.sub;
     return { section, tab: inspector.tab, ...(sub ? { sub } : {}) };
+  }
+
+  /** The panel of a section whose whole state is one tab (the labs, the tuning panel): its tab, and picking one. */
+  private tabbed(section: SectionFlag): { tab: string; select: (tab: string) => void } | null {
+    const entry = TABBED_SECTIONS.find((tabbed) => tabbed.section === section);
+    // Each entry's property holds the tab's name; a name the panel lacks leaves it on none of its tabs.
+    const panel = entry && (this.host.renderRoot.querySelector(entry.element) as unknown as Record<string, string> | null);
+    if (!entry || !panel) return null;
+    return { tab: panel[entry.property]!, select: (tab) => (panel[entry.property] = tab) };
   }
 
   private tour() {

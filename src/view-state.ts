@@ -4,12 +4,15 @@
  */
 import type { SECTIONS } from './playground-sections.ts';
 
-/** The property that opens a collapsible section: 'inspect', 'train', 'library', 'labs', 'chat'. */
+/** The property that opens a collapsible section: 'inspect', 'train', 'tune', 'library', 'labs', 'chat'. */
 export type SectionFlag = (typeof SECTIONS)[number]['flag'];
 
 export interface PanelTarget {
   section: SectionFlag;
-  /** The tab inside it: the inspector's tab (e.g. 'attention', 'matrices') or the lab (e.g. 'softmax', 'training-step'). */
+  /**
+   * The tab inside it: the inspector's (e.g. 'attention', 'matrices'), the lab (e.g. 'softmax', 'training-step'), or
+   * the tuning panel's ('dialogues', 'choices').
+   */
   tab?: string;
   /** A tab's own sub-tab, e.g. the embeddings' 'neighbours'. */
   sub?: string;

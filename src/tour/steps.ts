@@ -310,11 +310,32 @@ export const TOUR_STEPS: readonly TourStep[] = [
   {
     chapter: 12,
     title: 'Fine-tuning and preference tuning',
+    part: 'Fine-tuning on dialogues',
     text:
-      'A pretrained model only continues text. Fine-tuning on dialogues, then on answers people preferred, makes ' +
-      'it an assistant. A panel for this is coming.',
-    notice: 'This model saw short dialogues in its corpus, so it already answers this one.',
-    state: { ...builtin, prompt: DIALOGUE, highlight: ['[part~="chart"]'] },
+      'A pretrained model continues text. Fine-tuning goes on training it on dialogues only, counting the loss on ' +
+      'the answers, so that after "Assistant:" it answers.',
+    notice: 'Before, this model goes on with a line of its corpus. Press Play: after 60 steps it answers the question.',
+    state: {
+      ...builtin,
+      prompt: DIALOGUE,
+      panel: { section: 'tune', tab: 'dialogues' },
+      highlight: ['llm-tuning-panel', 'llm-tuning-dialogues', 'llm-tuning-compare'],
+    },
+  },
+  {
+    chapter: 12,
+    title: 'Fine-tuning and preference tuning',
+    part: 'Tuning on your choices',
+    text:
+      'RLHF then tunes the model towards answers people prefer. Here you pick the better of two answers, and Direct ' +
+      'Preference Optimization makes the one you chose likelier than the other.',
+    notice: 'As it tunes, the chosen answer’s odds over the other rise, and the KL shows how far it moved from where it began.',
+    state: {
+      ...builtin,
+      prompt: DIALOGUE,
+      panel: { section: 'tune', tab: 'choices' },
+      highlight: ['llm-tuning-panel', 'llm-tuning-choices', '[part~="choice-question"]'],
+    },
   },
   {
     chapter: 13,
