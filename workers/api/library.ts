@@ -14,10 +14,12 @@ export interface CheckpointSummary {
   config: GPTConfig;
   /** Training steps taken (0 for a model not trained here). */
   step: number;
-  /** Size of the record's arrays in bytes (weights, optimizer state, corpus text). */
+  /** Size of the record's arrays in bytes (weights, optimizer state, corpus text, a tuned model's reference weights and pasted dialogues). */
   bytes: number;
   corpus?: string;
   source?: string;
+  /** The name of the model this one was tuned from, when it was tuned here (the list says "tuned from …"). */
+  tunedFrom?: string;
   created: number;
   updated: number;
 }
