@@ -33,7 +33,11 @@ import { greedyReply } from './reply.ts';
 const TUNING_BYTES_PER_PARAMETER = 20;
 
 /** Why a model cannot be tuned here, or undefined when it can. */
-export function tuningProblem({ name, config, pretrained }: LoadedModel): string | undefined {
+export function tuningProblem({
+  name,
+  config,
+  pretrained,
+}: Pick<LoadedModel, 'name' | 'config' | 'pretrained'>): string | undefined {
   const { total } = countParameters(config);
   if (total <= STEP_PARAMETER_LIMIT) return undefined;
   const gigabytes = (total * TUNING_BYTES_PER_PARAMETER) / 1e9;
@@ -68,6 +72,7 @@ export class TuningArea implements TuningApi {
   }
 
   async fineTune(source: DialogueSource, settings?: Partial<TuningSettings>): Promise<TuningState> {
+    this.checkTunable();
     const { tokenizer, config } = this.active.model;
     const dialogues = readDialogues(source, tokenizer, config.blockSize);
     if (dialogues.learned.length === 0) {
@@ -112,6 +117,7 @@ export class TuningArea implements TuningApi {
   }
 
   async choose(preference: Preference): Promise<TuningState> {
+    this.checkTunable();
     const { tokenizer, config } = this.active.model;
     encodePair(tokenizer, config.blockSize, preference); // refused before tuning begins for it
     const session = await this.begin();
@@ -120,6 +126,7 @@ export class TuningArea implements TuningApi {
   }
 
   async mark(verdict: Verdict): Promise<TuningState> {
+    this.checkTunable();
     const { tokenizer, config } = this.active.model;
     checkVerdict(tokenizer, config.blockSize, verdict);
     const session = await this.begin();
@@ -162,9 +169,14 @@ export class TuningArea implements TuningApi {
     return this.beginning;
   }
 
-  private async beginTuning(): Promise<TuningSession> {
-    const problem = tuningProblem(this.active.model);
+  /** Throws, saying why, when the model in use cannot be tuned here (checked first: nothing else then matters). */
+  private checkTunable(): void {
+    const problem = this.active.model.tuning ? undefined : tuningProblem(this.active.model);
     if (problem) throw new Error(problem);
+  }
+
+  private async beginTuning(): Promise<TuningSession> {
+    this.checkTunable();
     const { model, params } = await this.active.use();
     const start = { name: model.name, params, savedId: this.saves.active?.id, source: model.checkpoint };
     const session = await TuningSession.begin(start, model.tokenizer, () => this.active.weightsEdited());
