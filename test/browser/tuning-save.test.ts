@@ -1,0 +1,55 @@
+// A tuned model saved and reopened offline, in this page: a fresh engine on the same database reopens it with its
+// weights, its reference (fingerprint and weights), its choices, settings and history, and tuning goes on.
+import { expect } from 'chai';
+import { createEngine } from '../../workers/engine.ts';
+import { asked, database, shippedEngine, weightsOf } from './tuning-engine.ts';
+
+describe('tuning: saving and reopening a tuned model', function () {
+  this.timeout(300_000);
+
+  it('reopens with the same weights, reference, choices and history, and can go on tuning', async () => {
+    const name = database();
+    const engine = await shippedEngine(name);
+    const original = await engine.library.save();
+    const referenceWeights = await weightsOf(engine);
+
+    await engine.tuning.fineTune({ kind: 'builtin' }, { steps: 3 });
+    await engine.tuning.play(() => {});
+    const prompt = asked('Hello!');
+    await engine.tuning.choose({ prompt, chosen: ' Hello! How can I help you?', rejected: ' Hello.' });
+    await engine.tuning.mark({ prompt, answer: ' Hi!', good: true });
+    await engine.tuning.mark({ prompt, answer: ' Go away.', good: false });
+    await engine.tuning.preferenceTune({ steps: 2, beta: 0.2 });
+    await engine.tuning.play(() => {});
+    const saved = await engine.library.save();
+    const state = (await engine.tuning.state())!;
+    const weights = await weightsOf(engine);
+
+    // The tuned model is a new saved model; the one it was tuned from stays, and is its reference.
+    expect(saved.id).to.not.equal(original.id);
+    expect(saved).to.include({ name: 'default-model, tuned', tunedFrom: 'default-model' });
+    expect(saved.bytes).to.equal(2 * original.bytes); // its weights and the reference's
+    expect(state.reference).to.include({ name: 'default-model', savedId: original.id });
+    expect(state.reference.fingerprint).to.match(/^[0-9a-f]{16}$/);
+    expect(state.history.map((point) => point.kind)).to.deep.equal([...Array(3).fill('supervised'), 'preference', 'preference']);
+    const { models } = await engine.library.list();
+    expect(models.map((model) => model.id).sort()).to.deep.equal([original.id, saved.id].sort());
+
+    const reopened = createEngine();
+    await reopened.library.useDatabase(name);
+    const info = await reopened.library.restoreActive();
+    expect(info).to.deep.include({ name: 'default-model, tuned', tuning: { reference: 'default-model', step: 5 } });
+    expect(await weightsOf(reopened)).to.deep.equal(weights);
+    expect(await reopened.tuning.state()).to.deep.equal(state);
+
+    // It goes on: a step (DPO, the run's kind, with its settings), then the reference's weights back on reset.
+    const progress = await reopened.tuning.step();
+    expect(progress).to.include({ kind: 'preference', step: 6 });
+    expect(progress.points[0]!.margin).to.be.a('number');
+    expect((await reopened.tuning.state())!.settings.beta).to.equal(0.2);
+    await reopened.tuning.reset();
+    expect(await weightsOf(reopened)).to.deep.equal(referenceWeights);
+    // Saving it again replaces its own record.
+    expect((await reopened.library.save()).id).to.equal(saved.id);
+  });
+});
