@@ -77,4 +77,29 @@ describe('tuning: fine-tuning in the tab (SFT)', function () {
     expect(state.history).to.deep.equal([]);
     expect(state.reference).to.deep.equal(identity);
   });
+
+  it("answers from the weights as tuned: the inspector's kept activations and GPU inference move on with each step", async () => {
+    const engine = await shippedEngine();
+    await engine.tuning.fineTune({ kind: 'builtin' });
+    const last = (await engine.model.tokenize(PROMPT)).ids.length - 1;
+    const lensTop = async () => (await engine.inspector.logitLens(PROMPT, last, 3)).at(-1)!.top;
+    const predictedTop = async () => (await engine.model.predict(PROMPT, { temperature: 1, top: 3 })).top;
+    const lensBefore = await lensTop(); // kept for the next question about the same prompt
+    const gpu = (await engine.backend.choose('auto')).active === 'webgpu';
+    const gpuBefore = gpu ? await predictedTop() : null; // the GPU now holds the weights before the step
+    await engine.tuning.step();
+    await engine.tuning.step();
+
+    // The logit lens's last layer is the model's own prediction: from the tuned weights, not the kept ones.
+    const lensAfter = await lensTop();
+    expect(lensAfter).to.not.deep.equal(lensBefore);
+    await engine.backend.choose('cpu');
+    const cpu = await predictedTop();
+    lensAfter.forEach((entry, i) => expect(entry.score).to.be.closeTo(cpu[i]!.prob, 1e-5));
+    if (!gpu) return; // no GPU here: the rest is for a browser with one
+    await engine.backend.choose('webgpu');
+    const gpuAfter = await predictedTop();
+    expect(gpuAfter).to.not.deep.equal(gpuBefore);
+    gpuAfter.forEach((entry, i) => expect(entry.prob).to.be.closeTo(cpu[i]!.prob, 1e-4));
+  });
 });
