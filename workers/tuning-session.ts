@@ -23,7 +23,7 @@ import type {
   TuningState,
   Verdict,
 } from './api/tuning.ts';
-import { excerpt } from './api/errors.ts';
+import { cut, excerpt } from './api/errors.ts';
 import { tuningDialogues } from './corpus/tuning-dialogues.ts';
 import { splitDialogue, withEndOfReply } from './engine/dialogue.ts';
 import {
@@ -57,6 +57,8 @@ export const TUNING_DEFAULTS: TuningDefaults = {
 const REPORT_INTERVAL_MS = 250;
 /** With at least this many usable pasted dialogues, every this-many-th is held out. */
 const HELD_OUT_EVERY = 10;
+/** Characters of a skipped line that its report keeps. */
+const SKIPPED_TEXT_LENGTH = 120;
 /** Dialogues a DialogueSet shows. */
 const EXAMPLES = 3;
 /** Seed of the batches' draws: the same dialogues and pairs draw the same batches. */
@@ -83,27 +85,31 @@ export function readDialogues(source: DialogueSource, tokenizer: Tokenizer, bloc
     return encoding.ids;
   };
   const skipped: SkippedLine[] = [];
-  const usable: { text: string; dialogue: PromptAnswer }[] = [];
-  const lines = source.kind === 'builtin' ? builtinLines() : source.text.split(/\r?\n/);
+  const usable: { text: string; line: number; dialogue: PromptAnswer }[] = [];
+  const { lines, heldOutFrom } =
+    source.kind === 'builtin' ? builtinLines() : { lines: source.text.split(/\r?\n/), heldOutFrom: 0 };
   lines.forEach((text, i) => {
     if (text.trim() === '') return;
     const split = splitDialogue(text);
     if (!split) {
-      skipped.push({ line: i + 1, text, reason: 'there is no answer after "Assistant:" to learn' });
+      skipped.push({
+        line: i + 1,
+        text: cut(text, SKIPPED_TEXT_LENGTH),
+        reason: 'there is no answer after "Assistant:" to learn',
+      });
       return;
     }
     const dialogue = { prompt: encode(split.prompt), answer: encode(split.answer) };
     const problem = answerProblem(dialogue, blockSize);
-    if (problem) skipped.push({ line: i + 1, text, reason: problem });
-    else usable.push({ text: text.trim(), dialogue });
+    if (problem) skipped.push({ line: i + 1, text: cut(text, SKIPPED_TEXT_LENGTH), reason: problem });
+    else usable.push({ text: text.trim(), line: i, dialogue });
   });
-  const heldOutCount = source.kind === 'builtin' ? tuningDialogues().heldOut.length : 0;
   const isHeldOut =
     source.kind === 'builtin'
-      ? (i: number) => i >= usable.length - heldOutCount
-      : (i: number) => usable.length >= HELD_OUT_EVERY && i % HELD_OUT_EVERY === HELD_OUT_EVERY - 1;
-  const learned = usable.filter((_, i) => !isHeldOut(i));
-  const heldOut = usable.filter((_, i) => isHeldOut(i));
+      ? ({ line }: { line: number }) => line >= heldOutFrom
+      : (_: unknown, i: number) => usable.length >= HELD_OUT_EVERY && i % HELD_OUT_EVERY === HELD_OUT_EVERY - 1;
+  const learned = usable.filter((entry, i) => !isHeldOut(entry, i));
+  const heldOut = usable.filter((entry, i) => isHeldOut(entry, i));
   return {
     source: source.kind === 'builtin' ? { kind: 'builtin' } : { kind: 'text', text: source.text },
     set: {
@@ -118,10 +124,10 @@ export function readDialogues(source: DialogueSource, tokenizer: Tokenizer, bloc
   };
 }
 
-/** The built-in dialogues, the held-out ones last. */
-function builtinLines(): string[] {
+/** The built-in dialogues, the held-out ones last, from line index heldOutFrom. */
+function builtinLines(): { lines: string[]; heldOutFrom: number } {
   const { learned, heldOut } = tuningDialogues();
-  return [...learned, ...heldOut];
+  return { lines: [...learned, ...heldOut], heldOutFrom: learned.length };
 }
 
 /** The settings with the changes asked for; throws, saying why, on one that cannot be used. */
@@ -476,7 +482,8 @@ export function preferenceOdds(
   preference: Preference,
 ): PreferenceOdds {
   const pair = encodePair(tokenizer, policy.config.blockSize, preference);
-  // margin = (π_c − ref_c) − (π_r − ref_r) and logProbMargin = π_c − π_r, so the reference's own margin is their difference.
+  // margin = (π_c − ref_c) − (π_r − ref_r) and logProbMargin = π_c − π_r:
+  // the reference's own margin ref_c − ref_r is their difference.
   const { logProbMargin, margin } = preferenceLoss(policy, reference, [pair], 1);
   return { tuned: logProbMargin, reference: logProbMargin - margin };
 }

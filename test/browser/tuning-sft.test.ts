@@ -102,4 +102,18 @@ describe('tuning: fine-tuning in the tab (SFT)', function () {
     expect(gpuAfter).to.not.deep.equal(gpuBefore);
     gpuAfter.forEach((entry, i) => expect(entry.prob).to.be.closeTo(cpu[i]!.prob, 1e-4));
   });
+
+  it('stops when a step diverges, keeping the last good weights, until tuning is prepared again', async () => {
+    const engine = await shippedEngine();
+    await engine.tuning.fineTune({ kind: 'builtin' }, { learningRate: 1e4, steps: 20 });
+    const outcome = await engine.tuning.play(() => {});
+    expect(outcome.reason).to.equal('diverged');
+    expect(outcome.message).to.match(/^fine-tuning stopped at step \d+: the (loss|gradients) became .*lower learning rate/);
+    const state = (await engine.tuning.state())!;
+    expect(state).to.include({ step: outcome.step, diverged: outcome.message });
+    const kept = await weightsOf(engine);
+    expect((await engine.tuning.step()).diverged).to.equal(outcome.message);
+    expect(await weightsOf(engine)).to.deep.equal(kept);
+    expect((await engine.tuning.fineTune({ kind: 'builtin' }, { learningRate: 1e-3 })).diverged).to.equal(undefined);
+  });
 });

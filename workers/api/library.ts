@@ -14,7 +14,10 @@ export interface CheckpointSummary {
   config: GPTConfig;
   /** Training steps taken (0 for a model not trained here). */
   step: number;
-  /** Size of the record's arrays in bytes (weights, optimizer state, corpus text, a tuned model's reference weights and pasted dialogues). */
+  /**
+   * Size of the record's arrays in bytes (weights, optimizer state, corpus text; for a tuned model, its
+   * reference's weights and pasted dialogues).
+   */
   bytes: number;
   corpus?: string;
   source?: string;
@@ -58,7 +61,9 @@ export interface LibraryApi {
   list(): Promise<SavedModels>;
   /**
    * Saves the model in use (weights, and when it trains here its optimizer,
-   * schedule, history and corpus), replacing its previous save; it reopens on
+   * schedule, history and corpus; when it was tuned here its reference's
+   * identity and weights, the choices, settings and history), replacing
+   * its previous save; it reopens on
    * reload. Rejects with a message for the user when storage fails; the model
    * stays as it is in memory.
    */

@@ -44,7 +44,8 @@ export function tuningProblem({
   return (
     `${name} is too large to tune here: tuning runs on the CPU, and its ${total.toLocaleString('en-US')} parameters ` +
     `need their gradients, AdamW's two running means and the reference's copy too, about ${gigabytes.toFixed(1)} GB. ` +
-    `Tuning takes models up to ${STEP_PARAMETER_LIMIT.toLocaleString('en-US')} parameters: the built-in one, or one trained here.` +
+    `Tuning takes models up to ${STEP_PARAMETER_LIMIT.toLocaleString('en-US')} parameters: ` +
+    'the built-in one, or one trained here.' +
     (pretrained !== undefined ? ' Open the built-in model to tune it.' : '')
   );
 }
