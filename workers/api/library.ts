@@ -63,9 +63,8 @@ export interface LibraryApi {
    * Saves the model in use (weights, and when it trains here its optimizer,
    * schedule, history and corpus; when it was tuned here its reference's
    * identity and weights, the choices, settings and history), replacing
-   * its previous save; it reopens on
-   * reload. Rejects with a message for the user when storage fails; the model
-   * stays as it is in memory.
+   * its previous save; it reopens on reload. Rejects with a message for the
+   * user when storage fails; the model stays as it is in memory.
    */
   save(name?: string): Promise<CheckpointSummary>;
   /** Replaces the model in use with a saved one; a model that was training resumes exactly where it was saved. */
