@@ -207,7 +207,7 @@ export class TuningSession {
   private activeRun = 0;
   /** Id of the play loop still running (0: none). */
   private runningLoop = 0;
-  /** The step saved last (null: never saved), so that a run's end saves only what is new. */
+  /** The step saved last (null: never saved), so that a run's end saves only what is new; the library sets it. */
   savedStep: number | null = null;
 
   private constructor(
@@ -256,7 +256,7 @@ export class TuningSession {
     return session;
   }
 
-  /** Everything needed to show this tuning again and go on with it (counts as saved at this step). */
+  /** Everything needed to show this tuning again and go on with it. */
   saveState(): StoredTuning {
     const stored: StoredTuning = {
       reference: { ...this.reference },
@@ -270,7 +270,6 @@ export class TuningSession {
       history: this.history.map((point) => ({ ...point })),
     };
     if (this.diverged) stored.diverged = this.diverged;
-    this.savedStep = this.step;
     return stored;
   }
 

@@ -2,7 +2,7 @@
 import type { EngineWorker } from '../../workers/api/index.ts';
 import { createEngine } from '../../workers/engine.ts';
 
-const SHIPPED_MODEL = new URL('/public/default-model.safetensors', location.href).href;
+export const SHIPPED_MODEL = new URL('/public/default-model.safetensors', location.href).href;
 
 /** A saved-models database of a test's own. */
 export const database = (): string => `test-${crypto.randomUUID()}`;

@@ -1,8 +1,10 @@
 // A tuned model saved and reopened offline, in this page: a fresh engine on the same database reopens it with its
 // weights, its reference (fingerprint and weights), its choices, settings and history, and tuning goes on.
 import { expect } from 'chai';
+import { EngineClient } from '../../src/client.ts';
+import type { TuningProgress } from '../../workers/api/index.ts';
 import { createEngine } from '../../workers/engine.ts';
-import { asked, database, shippedEngine, weightsOf } from './tuning-engine.ts';
+import { asked, database, SHIPPED_MODEL, shippedEngine, weightsOf } from './tuning-engine.ts';
 
 describe('tuning: saving and reopening a tuned model', function () {
   this.timeout(300_000);
@@ -51,5 +53,23 @@ describe('tuning: saving and reopening a tuned model', function () {
     expect(await weightsOf(reopened)).to.deep.equal(referenceWeights);
     // Saving it again replaces its own record.
     expect((await reopened.library.save()).id).to.equal(saved.id);
+  });
+
+  it('works through the worker and the client as the page calls it', async () => {
+    const client = new EngineClient({ modelUrl: SHIPPED_MODEL, database: database() });
+    try {
+      await client.model.loadCheckpoint(SHIPPED_MODEL);
+      await client.tuning.fineTune({ kind: 'builtin' }, { steps: 2 });
+      const reports: TuningProgress[] = [];
+      const outcome = await client.tuning.play((progress) => reports.push(progress));
+      expect(outcome).to.include({ reason: 'finished', step: 2 });
+      expect(outcome.saved).to.include({ tunedFrom: 'default-model' });
+      expect(reports.flatMap((report) => report.points).map((point) => point.step)).to.deep.equal([1, 2]);
+      expect((await client.model.info()).tuning).to.deep.equal({ reference: 'default-model', step: 2 });
+      const { models } = await client.library.list();
+      expect(models.map((model) => model.tunedFrom)).to.deep.equal(['default-model']);
+    } finally {
+      client.terminate();
+    }
   });
 });

@@ -39,6 +39,7 @@ export class LibraryArea implements LibraryApi {
     if (name !== undefined && name.trim()) toSave.name = name.trim();
     const summary = await this.saves.save(toSave);
     model.name = summary.name;
+    if (model.tuning && toSave.tuning) model.tuning.savedStep = toSave.tuning.history.length;
     return summary;
   }
 

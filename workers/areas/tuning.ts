@@ -178,10 +178,11 @@ export class TuningArea implements TuningApi {
 
   private async beginTuning(): Promise<TuningSession> {
     this.checkTunable();
+    const { signal } = this.active;
     const { model, params } = await this.active.use();
     const start = { name: model.name, params, savedId: this.saves.active?.id, source: model.checkpoint };
     const session = await TuningSession.begin(start, model.tokenizer, () => this.active.weightsEdited());
-    this.active.signal.throwIfAborted(); // another model came while the weights were copied
+    signal.throwIfAborted(); // another model came while the weights were copied
     const { name, config, tokenizer, seed } = model;
     this.active.replace({ name: `${name}, tuned`, config, params: session.params, tokenizer, seed, tuning: session });
     return session;
