@@ -236,11 +236,19 @@ export class TuningSession {
   }
 
   /**
-   * Tuning as it was saved, on the saved tuned weights: the reference, the choices, the settings and the
-   * history come back. The optimizer's moments are not saved, so going on starts them afresh, as any new run does.
+   * Tuning as it was saved, on the saved tuned weights: the reference (its weights checked against their
+   * fingerprint), the choices, the settings and the history come back. The optimizer's moments are not saved, so going on starts them afresh, as any new run does.
    */
-  static restore(saved: StoredTuning, params: ParameterTensors, tokenizer: Tokenizer, onEdit: () => void): TuningSession {
+  static async restore(
+    saved: StoredTuning,
+    params: ParameterTensors,
+    tokenizer: Tokenizer,
+    onEdit: () => void,
+  ): Promise<TuningSession> {
     const reference = createParameters(params.config, saved.referenceParams.slice());
+    if ((await fingerprint(reference.data)) !== saved.reference.fingerprint) {
+      throw new Error(`the weights kept of ${saved.reference.name}, the model it was tuned from, do not match their fingerprint`);
+    }
     const session = new TuningSession({ ...saved.reference }, reference, params, tokenizer, onEdit);
     session.kind = saved.kind;
     Object.assign(session.settings, structuredClone(saved.settings));

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import type { TuningProgress } from '../../workers/api/index.ts';
 import { createEngine } from '../../workers/engine.ts';
+import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
 import { asked, database, SHIPPED_MODEL, shippedEngine, weightsOf } from './tuning-engine.ts';
 
 describe('tuning: saving and reopening a tuned model', function () {
@@ -71,5 +72,24 @@ describe('tuning: saving and reopening a tuned model', function () {
     } finally {
       client.terminate();
     }
+  });
+
+  it('does not reopen a tuned model whose reference weights do not match their fingerprint, and says why', async () => {
+    const name = database();
+    const engine = await shippedEngine(name);
+    await engine.tuning.choose({ prompt: asked('Hello!'), chosen: ' Hello!', rejected: ' Go away.' });
+    const saved = await engine.library.save();
+    const store = new CheckpointStore({ dbName: name });
+    const record = (await store.load(saved.id))!;
+    const referenceParams = record.tuning!.referenceParams.slice();
+    referenceParams[0] += 1e-3;
+    await store.save({ ...record, tuning: { ...record.tuning!, referenceParams } }, { baseUpdated: record.updated });
+
+    const reopened = createEngine();
+    await reopened.library.useDatabase(name);
+    expect(await reopened.library.restoreActive()).to.equal(null);
+    expect((await reopened.model.info()).notice).to.match(
+      /"default-model, tuned" could not be reopened: the weights kept of default-model, the model it was tuned from, do not match their fingerprint/,
+    );
   });
 });

@@ -145,7 +145,7 @@ export class TrainingArea implements TrainingApi {
       model.params = session.params;
     }
     if (record.tuning) {
-      model.tuning = TuningSession.restore(record.tuning, params, tokenizer, () => this.active.weightsEdited());
+      model.tuning = await TuningSession.restore(record.tuning, params, tokenizer, () => this.active.weightsEdited());
     }
     return model;
   }
