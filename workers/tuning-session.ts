@@ -237,7 +237,8 @@ export class TuningSession {
 
   /**
    * Tuning as it was saved, on the saved tuned weights: the reference (its weights checked against their
-   * fingerprint), the choices, the settings and the history come back. The optimizer's moments are not saved, so going on starts them afresh, as any new run does.
+   * fingerprint), the choices, the settings and the history come back. The optimizer's moments are not
+   * saved, so going on starts them afresh, as any new run does.
    */
   static async restore(
     saved: StoredTuning,
@@ -258,7 +259,7 @@ export class TuningSession {
     session.history = saved.history.map((point) => ({ ...point }));
     session.reportedPoints = session.history.length;
     session.totalSteps = saved.totalSteps;
-    session.tuner.steps = session.step;
+    session.freshTuner(); // with the run's learning rate
     if (saved.diverged) session.diverged = saved.diverged;
     session.savedStep = session.step;
     return session;

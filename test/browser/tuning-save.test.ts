@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import type { TuningProgress } from '../../workers/api/index.ts';
 import { createEngine } from '../../workers/engine.ts';
+import { readCheckpoint } from '../../workers/engine/checkpoint.ts';
 import { CheckpointStore } from '../../workers/store/checkpoint-store.ts';
 import { asked, database, SHIPPED_MODEL, shippedEngine, weightsOf } from './tuning-engine.ts';
 
@@ -46,8 +47,15 @@ describe('tuning: saving and reopening a tuned model', function () {
     expect(await reopened.tuning.state()).to.deep.equal(state);
 
     // It goes on: a step (DPO, the run's kind, with its settings), then the reference's weights back on reset.
+    // AdamW's first step (the optimizer starts afresh) moves no weight by more than the learning rate, 3e-5 (and
+    // float32 rounding): not SFT's 1e-3.
     const progress = await reopened.tuning.step();
     expect(progress).to.include({ kind: 'preference', step: 6 });
+    const [was, now] = [weights, await weightsOf(reopened)].map((bytes) => readCheckpoint(bytes).params.data);
+    const moved = now!.reduce((most, value, i) => Math.max(most, Math.abs(value - was![i]!)), 0);
+    expect(moved)
+      .to.be.above(0)
+      .and.below(1.1 * state.settings.learningRate);
     expect(progress.points[0]!.margin).to.be.a('number');
     expect((await reopened.tuning.state())!.settings.beta).to.equal(0.2);
     await reopened.tuning.reset();
