@@ -84,7 +84,19 @@ describe('tuning: preference tuning in the tab (DPO)', function () {
 
     await engine.tuning.choose({ prompt, chosen: ' Hello!', rejected: ' Go.' });
     await engine.tuning.forget({ preference: 0 });
+    // Marking the same answer again changes its verdict: a good and a bad answer make one pair, then none.
+    await engine.tuning.mark({ prompt, answer: ' Hi!', good: true });
+    const pair = await engine.tuning.mark({ prompt, answer: ' Go.', good: false });
+    expect(pair.pairs).to.deep.equal([{ prompt, chosen: ' Hi!', rejected: ' Go.' }]);
+    const remarked = await engine.tuning.mark({ prompt, answer: ' Go. ', good: true });
+    expect(remarked.verdicts).to.deep.equal([
+      { prompt, answer: ' Hi!', good: true },
+      { prompt, answer: ' Go. ', good: true },
+    ]);
+    expect(remarked.pairs).to.deep.equal([]);
     await expectRejection(engine.tuning.preferenceTune(), /no pair to learn from/);
+    await engine.tuning.forget({ verdict: 1 });
+    await expectRejection(engine.tuning.forget({ verdict: 1 }), /there is no verdict 1 to forget/);
   });
 
   it('refuses models too large to tune on the CPU here, GPT-2 among them', async () => {
