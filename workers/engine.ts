@@ -13,6 +13,7 @@ import { LibraryArea } from './areas/library.ts';
 import { ModelArea } from './areas/model.ts';
 import { PretrainedArea } from './areas/pretrained.ts';
 import { TrainingArea } from './areas/training.ts';
+import { TuningArea } from './areas/tuning.ts';
 import { noTransfer, type TransferFunction } from './areas/transfer.ts';
 import { ChatService } from './chat/chat-service.ts';
 import { DEFAULT_CONFIG, DEFAULT_SEED, defaultTokenizer } from './engine/defaults.ts';
@@ -70,6 +71,7 @@ export function createEngine(options: EngineOptions = {}): EngineWorker {
     model,
     backend,
     training,
+    tuning: new TuningArea(active, saves, describe, () => library.save()),
     library,
     pretrained,
     inspector: new InspectorArea(active, training, transfer),

@@ -10,7 +10,7 @@ import { tokenizerFromJSON, type Tokenizer } from './engine/tokenizer.ts';
 import { CheckpointStore, StorageProblem } from './store/checkpoint-store.ts';
 import { SavedModelsChannel } from './store/saved-models-channel.ts';
 import type { CheckpointSummary, SavedModels } from './api/library.ts';
-import type { CheckpointRecord, StoredCorpus, StoredTraining } from './store/records.ts';
+import type { CheckpointRecord, StoredCorpus, StoredTraining, StoredTuning } from './store/records.ts';
 import { excerpt, messageOf } from './api/errors.ts';
 
 /** Training saves itself this often by default (and whenever it pauses). */
@@ -38,6 +38,7 @@ export interface ModelToSave {
   training: StoredTraining | null;
   corpus: StoredCorpus | null;
   source?: string;
+  tuning?: StoredTuning;
 }
 
 /** A saved model's weights, shape and tokenizer, as far as reading them checks them; throws when they do not fit. */
@@ -106,6 +107,7 @@ export class ModelLibrary {
       corpus: model.corpus,
     };
     if (model.source !== undefined) record.source = model.source;
+    if (model.tuning) record.tuning = model.tuning;
     if (previous) record.created = previous.created;
     try {
       const { summary, replaced } = await this.store.save(record, previous ? { baseUpdated: previous.updated } : {});

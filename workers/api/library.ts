@@ -14,10 +14,15 @@ export interface CheckpointSummary {
   config: GPTConfig;
   /** Training steps taken (0 for a model not trained here). */
   step: number;
-  /** Size of the record's arrays in bytes (weights, optimizer state, corpus text). */
+  /**
+   * Size of the record's arrays in bytes (weights, optimizer state, corpus text; for a tuned model, its
+   * reference's weights and pasted dialogues).
+   */
   bytes: number;
   corpus?: string;
   source?: string;
+  /** The name of the model this one was tuned from, when it was tuned here (the list says "tuned from …"). */
+  tunedFrom?: string;
   created: number;
   updated: number;
 }
@@ -56,9 +61,10 @@ export interface LibraryApi {
   list(): Promise<SavedModels>;
   /**
    * Saves the model in use (weights, and when it trains here its optimizer,
-   * schedule, history and corpus), replacing its previous save; it reopens on
-   * reload. Rejects with a message for the user when storage fails; the model
-   * stays as it is in memory.
+   * schedule, history and corpus; when it was tuned here its reference's
+   * identity and weights, the choices, settings and history), replacing
+   * its previous save; it reopens on reload. Rejects with a message for the
+   * user when storage fails; the model stays as it is in memory.
    */
   save(name?: string): Promise<CheckpointSummary>;
   /** Replaces the model in use with a saved one; a model that was training resumes exactly where it was saved. */

@@ -9,6 +9,7 @@
  */
 import type { ChatReply } from './chat.ts';
 import type { ModelInfo } from './model.ts';
+import type { AutosaveReport } from './training.ts';
 
 /** Dialogues to fine-tune on: the built-in ones, or pasted lines "User: … Assistant: …". */
 export type DialogueSource = { kind: 'builtin' } | { kind: 'text'; text: string };
@@ -105,7 +106,8 @@ export interface TuningProgress {
   diverged?: string;
 }
 
-export interface TuningOutcome {
+/** With autosave on, a run's end saves the tuned model: `saved`, or `saveProblem` saying why it could not. */
+export interface TuningOutcome extends AutosaveReport {
   /** paused: by pause(), reset() or another model; finished: the run's steps are done; diverged: see message. */
   reason: 'paused' | 'finished' | 'diverged';
   step: number;

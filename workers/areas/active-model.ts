@@ -10,6 +10,7 @@ import type { GPTConfig } from '../engine/config.ts';
 import type { ParameterTensors } from '../engine/params.ts';
 import type { Tokenizer } from '../engine/tokenizer.ts';
 import type { TrainingSession } from '../training-session.ts';
+import type { TuningSession } from '../tuning-session.ts';
 
 export interface LoadedModel {
   /** What the model is called (and saved as). */
@@ -25,6 +26,8 @@ export interface LoadedModel {
   pretrained?: string;
   /** The training run, when the model trains here (its weights are `params`). */
   session?: TrainingSession;
+  /** The tuning run, when the model is one tuned here (its weights are `params`, tuned in place). */
+  tuning?: TuningSession;
 }
 
 /** One request's view of the model: the model as it was when the request began, and its weights on the CPU. */
@@ -95,6 +98,7 @@ export class ActiveModel {
     this.replacement.abort(new ModelReplaced());
     this.replacement = new AbortController();
     this.current.session?.destroy();
+    this.current.tuning?.pause();
     this.current = next;
     this.changed();
   }
@@ -106,9 +110,17 @@ export class ActiveModel {
     for (const listener of this.listeners) listener();
   }
 
+  /**
+   * The weights changed in place and the model stays the same one (a tuning step, a tuning reset): caches
+   * keyed by the version go stale, and unlike changed() the next save still replaces the same saved model.
+   */
+  weightsEdited(): void {
+    this.version++;
+  }
+
   weights(): WeightsState {
-    const { session, checkpoint } = this.current;
-    if (!session) return checkpoint ? 'trained' : 'random';
+    const { session, checkpoint, tuning } = this.current;
+    if (!session) return checkpoint || tuning ? 'trained' : 'random';
     if (session.step === 0) return 'random';
     return session.finished ? 'trained' : 'training';
   }

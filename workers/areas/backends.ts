@@ -32,7 +32,7 @@ export class Backends implements BackendApi {
   private gpuFound: GPUContext | null = null;
   /** Inference on the GPU, for the current model's shape. */
   private gpuModel: GPUModel | null = null;
-  /** Which weights gpuModel holds (the model's version and training step); null: none yet. */
+  /** Which weights gpuModel holds (the model's version, moved by every tuning step, and training step); null: none yet. */
   private gpuWeights: string | null = null;
 
   constructor(
@@ -153,6 +153,7 @@ export class Backends implements BackendApi {
       this.gpuModel = new GPUModel(gpu, config);
       this.gpuWeights = null;
     }
+    // Training moves the step; tuning edits the weights in place and moves the version.
     const key = `${this.model.version}:${session?.step ?? 0}`;
     if (this.gpuWeights !== key) {
       const trainer = session?.trainingBackend;

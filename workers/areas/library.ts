@@ -39,6 +39,7 @@ export class LibraryArea implements LibraryApi {
     if (name !== undefined && name.trim()) toSave.name = name.trim();
     const summary = await this.saves.save(toSave);
     model.name = summary.name;
+    if (model.tuning && toSave.tuning) model.tuning.savedStep = toSave.tuning.history.length;
     return summary;
   }
 
@@ -170,12 +171,14 @@ export class LibraryArea implements LibraryApi {
   }
 }
 
-/** A model as saved: with its training state when it trains here. */
+/** A model as saved: with its training state when it trains here, its tuning when it is tuned here. */
 async function toSaveFrom(loaded: LoadedModel): Promise<ModelToSave> {
-  const { name, config, tokenizer, seed, params, checkpoint, session } = loaded;
+  const { name, config, tokenizer, seed, params, checkpoint, session, tuning } = loaded;
   const model: ModelToSave = { name, config, tokenizer, seed, params: params.data, training: null, corpus: null };
   if (session) Object.assign(model, await session.saveState());
   else if (checkpoint) model.source = checkpoint;
+  // The weights are copied: tuning goes on editing them in place while the save is written.
+  if (tuning) Object.assign(model, { params: params.data.slice(), tuning: tuning.saveState() });
   return model;
 }
 

@@ -8,7 +8,6 @@ import {
   type ModelInfo,
   type PredictOptions,
   type Prediction,
-  END_OF_REPLY,
   type ReplyRequest,
   type SamplingOptions,
   type StreamedToken,
@@ -28,13 +27,11 @@ import type { ModelLibrary } from '../model-library.ts';
 import { nextMacrotask } from '../training-session.ts';
 import { type ActiveModel, contextIds } from './active-model.ts';
 import type { Backends } from './backends.ts';
+import { ReplyBuilder } from './reply.ts';
 import { type TransferFunction, transferFresh } from './transfer.ts';
 
 /** How many of the likeliest tokens predict() lists unless asked. */
 const DEFAULT_TOP = 15;
-
-/** How many of the likeliest tokens reply() lists beside each token unless asked. */
-const DEFAULT_ALTERNATIVES = 5;
 
 export class ModelArea implements ModelApi {
   /** Id of the generation allowed to continue; anything else stops at its next token. */
@@ -71,6 +68,8 @@ export class ModelArea implements ModelApi {
     if (this.saves.problem) info.storageProblem = this.saves.problem;
     if (this.active.notice) info.notice = this.active.notice;
     if (this.active.model.pretrained !== undefined) info.pretrained = this.active.model.pretrained;
+    const { tuning } = this.active.model;
+    if (tuning) info.tuning = { reference: tuning.reference.name, step: tuning.step };
     return info;
   }
 
@@ -137,27 +136,12 @@ export class ModelArea implements ModelApi {
   }
 
   async reply(text: string, request: ReplyRequest, onToken: (token: ChatToken) => unknown): Promise<ChatReply> {
-    const { tokenizer } = this.active.model;
-    const textOf = tokenizer.streamDecoder();
-    const tokens: ChatToken[] = [];
-    let said = '';
-    let ended = false;
-    const { stopped } = await this.stream(text, request, async ({ id, probs }) => {
-      const alternatives = largest(probs, Math.min(probs.length, request.top ?? DEFAULT_ALTERNATIVES)).map((other) => ({
-        token: tokenizer.token(other),
-        logprob: Math.log(probs[other]!),
-        prob: probs[other]!,
-      }));
-      const token = { token: tokenizer.token(id), logprob: Math.log(probs[id]!), prob: probs[id]!, alternatives };
-      tokens.push(token);
-      const piece = textOf(id);
-      const end = piece.indexOf(END_OF_REPLY);
-      ended = end >= 0;
-      said += ended ? piece.slice(0, end) : piece;
-      await onToken(token);
-      return ended;
+    const reply = new ReplyBuilder(this.active.model.tokenizer, request.top);
+    const { stopped } = await this.stream(text, request, async (drawn) => {
+      await onToken(reply.add(drawn));
+      return reply.ended;
     });
-    return { text: said, tokens, finish: ended ? 'stop' : stopped ? 'abort' : 'length' };
+    return reply.reply(stopped);
   }
 
   /**

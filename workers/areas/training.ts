@@ -28,6 +28,7 @@ import { BpeTokenizer } from '../engine/bpe.ts';
 import { BUILTIN_BPE_VOCAB } from '../engine/defaults.ts';
 import { CHARACTER_TOKENS, PreparedCorpus, readCorpus } from '../prepared-corpus.ts';
 import { checkTimelapse, TRAINING_DEFAULTS, TrainingSession } from '../training-session.ts';
+import { TuningSession } from '../tuning-session.ts';
 import type { ActiveModel, LoadedModel } from './active-model.ts';
 import type { Backends } from './backends.ts';
 
@@ -125,7 +126,10 @@ export class TrainingArea implements TrainingApi {
     return { corpus: corpus.summary, model: this.describe() };
   }
 
-  /** A saved model as the model in use: one saved while training gets its training run back, exactly where it was. */
+  /**
+   * A saved model as the model in use: one saved while training gets its training run back, exactly where it
+   * was; one tuned here its tuning (see TuningSession.restore).
+   */
   async loadedFrom(record: CheckpointRecord): Promise<LoadedModel> {
     const { config, params, tokenizer } = savedWeights(record);
     const model: LoadedModel = { name: record.name, config, params, tokenizer, seed: record.seed };
@@ -139,6 +143,9 @@ export class TrainingArea implements TrainingApi {
       if (this.timelapseSettings) await session.setTimelapse(this.timelapseSettings);
       model.session = session;
       model.params = session.params;
+    }
+    if (record.tuning) {
+      model.tuning = await TuningSession.restore(record.tuning, params, tokenizer, () => this.active.weightsEdited());
     }
     return model;
   }

@@ -9,6 +9,9 @@
  *   2  CheckpointRecord below: adds the id, the tokenizer as JSON, the optimizer
  *      state and everything else needed to resume training, the corpus, and
  *      created/updated times.
+ *      Later, still 2: an optional `tuning` (StoredTuning) on a model tuned here. A record
+ *      without it reads as before, and an older playground reading a record with it
+ *      opens the tuned weights as a plain model, so no reader needs a new number.
  * migrateRecord() reads any of them as the newest.
  */
 import type { GPTConfig } from '../engine/config.ts';
@@ -16,6 +19,15 @@ import type { RandomState } from '../engine/random.ts';
 import type { TokenizerJSON } from '../engine/tokenizer.ts';
 import type { TrainingSettings } from '../engine/train.ts';
 import type { CheckpointSummary } from '../api/library.ts';
+import type {
+  DialogueSource,
+  Preference,
+  ReferenceModel,
+  TuningDefaults,
+  TuningKind,
+  TuningPoint,
+  Verdict,
+} from '../api/tuning.ts';
 import { excerpt } from '../api/errors.ts';
 
 export const SCHEMA_VERSION = 2;
@@ -61,6 +73,24 @@ export interface StoredTraining {
   diverged?: string;
 }
 
+/** Where tuning stood on a model tuned here: enough to show it again and go on tuning (its optimizer starts afresh). */
+export interface StoredTuning {
+  /** The model tuning started from, and its weights (params.ts layout): DPO's frozen reference. */
+  reference: ReferenceModel;
+  referenceParams: Float32Array;
+  kind: TuningKind | null;
+  settings: TuningDefaults;
+  /** The dialogues SFT learned from (pasted text kept whole); null before any were chosen. */
+  dialogues: DialogueSource | null;
+  preferences: Preference[];
+  verdicts: Verdict[];
+  /** The step the run under way ends at (the steps taken are the history's length). */
+  totalSteps: number;
+  history: TuningPoint[];
+  /** Set when tuning stopped because a step's loss or gradient was not finite. */
+  diverged?: string;
+}
+
 export interface CheckpointRecord {
   schema: typeof SCHEMA_VERSION;
   id: string;
@@ -76,6 +106,8 @@ export interface CheckpointRecord {
   corpus: StoredCorpus | null;
   /** Where the weights came from when not trained here: a file name or URL. */
   source?: string;
+  /** Set on a model tuned here (SFT, DPO): its reference, choices and history. */
+  tuning?: StoredTuning;
   /** Milliseconds since 1970 (Date.now()). */
   created: number;
   updated: number;
@@ -129,18 +161,23 @@ export function migrateRecord(raw: unknown, id: string): CheckpointRecord {
 
 /** The list line of a record. Text counts 2 bytes a character: JavaScript and IndexedDB hold it as UTF-16. */
 export function summarize(record: CheckpointRecord): CheckpointSummary {
-  const { training, corpus } = record;
-  const arrays = record.params.byteLength + (training ? training.optimizer.m.byteLength + training.optimizer.v.byteLength : 0);
+  const { training, corpus, tuning } = record;
+  const arrays =
+    record.params.byteLength +
+    (training ? training.optimizer.m.byteLength + training.optimizer.v.byteLength : 0) +
+    (tuning?.referenceParams.byteLength ?? 0);
+  const texts = (corpus?.text?.length ?? 0) + (tuning?.dialogues?.kind === 'text' ? tuning.dialogues.text.length : 0);
   const summary: CheckpointSummary = {
     id: record.id,
     name: record.name,
     config: record.config,
     step: training?.step ?? 0,
-    bytes: arrays + 2 * (corpus?.text?.length ?? 0),
+    bytes: arrays + 2 * texts,
     created: record.created,
     updated: record.updated,
   };
   if (corpus) summary.corpus = corpus.name;
   if (record.source !== undefined) summary.source = record.source;
+  if (tuning) summary.tunedFrom = tuning.reference.name;
   return summary;
 }
