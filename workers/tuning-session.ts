@@ -207,6 +207,13 @@ export class TuningSession {
   private activeRun = 0;
   /** Id of the play loop still running (0: none). */
   private runningLoop = 0;
+  /**
+   * The model tuning on choices started from, frozen: DPO's reference, the one its margin, KL and odds are measured
+   * against. The reference itself when nothing was tuned before; a copy of the fine-tuned weights when fine-tuning
+   * came first. Null until tuning on choices is prepared; fine-tuning again and a reset clear it, so the next tuning
+   * on choices starts from the model as it is then.
+   */
+  private preferenceStart: { model: ReferenceModel; params: ParameterTensors } | null = null;
   /** The step saved last (null: never saved), so that a run's end saves only what is new; the library sets it. */
   savedStep: number | null = null;
 
@@ -251,6 +258,16 @@ export class TuningSession {
       throw new Error(`the weights kept of ${saved.reference.name}, the model it was tuned from, do not match their fingerprint`);
     }
     const session = new TuningSession({ ...saved.reference }, reference, params, tokenizer, onEdit);
+    if (saved.preferenceReference) {
+      const { model, params: weights } = saved.preferenceReference;
+      const start = weights ? createParameters(params.config, weights.slice()) : reference;
+      if (weights && (await fingerprint(start.data)) !== model.fingerprint) {
+        throw new Error(
+          `the weights kept of ${model.name}, the model tuning on choices started from, do not match their fingerprint`,
+        );
+      }
+      session.preferenceStart = { model: { ...model }, params: start };
+    }
     session.kind = saved.kind;
     Object.assign(session.settings, structuredClone(saved.settings));
     if (saved.dialogues) session.dialogues = readDialogues(saved.dialogues, tokenizer, params.config.blockSize);
@@ -278,6 +295,12 @@ export class TuningSession {
       totalSteps: this.totalSteps,
       history: this.history.map((point) => ({ ...point })),
     };
+    if (this.preferenceStart) {
+      const { model, params } = this.preferenceStart;
+      // The weights are kept only when they are not the reference's.
+      stored.preferenceReference = { model: { ...model } };
+      if (params !== this.referenceParams) stored.preferenceReference.params = params.data.slice();
+    }
     if (this.diverged) stored.diverged = this.diverged;
     return stored;
   }
@@ -287,17 +310,25 @@ export class TuningSession {
     return this.history.length;
   }
 
+  /** DPO's reference: the model tuning on choices started from, or the reference before it began. */
+  get preferenceReference(): ParameterTensors {
+    return this.preferenceStart?.params ?? this.referenceParams;
+  }
+
   /**
    * Gets a run of `kind` ready (SFT on `dialogues`, or on the ones chosen before): play() then takes its
-   * steps. A running play stops first; the optimizer starts afresh.
+   * steps. A running play stops first; the optimizer starts afresh. Tuning on choices keeps the model as it is
+   * now as its reference, unless it has one since the last fine-tuning.
    */
-  prepare(kind: TuningKind, changes: Partial<TuningSettings> = {}, dialogues?: ReadDialogues): void {
+  async prepare(kind: TuningKind, changes: Partial<TuningSettings> = {}, dialogues?: ReadDialogues): Promise<void> {
     const settings = checkSettings(this.settings[kind], changes);
     if (kind === 'supervised' && !(dialogues ?? this.dialogues)?.learned.length) {
       throw new Error('There are no dialogues to fine-tune on: choose the built-in ones or paste some.');
     }
     if (kind === 'preference' && this.pairs().length === 0) throw new Error(NO_PAIRS);
     this.pause();
+    if (kind === 'supervised') this.preferenceStart = null;
+    else this.preferenceStart ??= await this.snapshot();
     this.settings[kind] = settings;
     if (dialogues) this.dialogues = dialogues;
     this.kind = kind;
@@ -308,6 +339,18 @@ export class TuningSession {
 
   pause(): void {
     this.activeRun++;
+  }
+
+  /** The weights as they are now, as a frozen model: the reference itself while nothing was tuned. */
+  private async snapshot(): Promise<{ model: ReferenceModel; params: ParameterTensors }> {
+    if (this.step === 0) return { model: this.reference, params: this.referenceParams };
+    const params = copyOf(this.params);
+    const model: ReferenceModel = {
+      name: `${this.reference.name} after ${this.step} tuning steps`,
+      fingerprint: await fingerprint(params.data),
+      parameters: params.data.length,
+    };
+    return { model, params };
   }
 
   /**
@@ -355,6 +398,7 @@ export class TuningSession {
   reset(): void {
     this.pause();
     this.params.data.set(this.referenceParams.data);
+    this.preferenceStart = null;
     this.history = [];
     this.reportedPoints = 0;
     this.diverged = undefined;
@@ -402,6 +446,7 @@ export class TuningSession {
     const kind = this.kind;
     const state: TuningState = {
       reference: { ...this.reference },
+      preferenceReference: this.preferenceStart ? { ...this.preferenceStart.model } : null,
       kind,
       dialogues: this.dialogues ? structuredClone(this.dialogues.set) : null,
       settings: { ...this.settings[kind ?? 'supervised'] },
@@ -455,8 +500,8 @@ export class TuningSession {
   private preferenceStep(batchSize: number, beta: number): TuningPoint {
     const pairs = this.pairs().map((pair) => encodePair(this.tokenizer, this.params.config.blockSize, pair));
     if (pairs.length === 0) throw new Error(NO_PAIRS);
-    const { loss } = this.tuner.preferenceStep(this.referenceParams, this.draw(pairs, batchSize), beta);
-    const { margin, logProbMargin, kl } = preferenceLoss(this.params, this.referenceParams, pairs, beta);
+    const { loss } = this.tuner.preferenceStep(this.preferenceReference, this.draw(pairs, batchSize), beta);
+    const { margin, logProbMargin, kl } = preferenceLoss(this.params, this.preferenceReference, pairs, beta);
     return { step: this.step + 1, kind: 'preference', loss, margin, logProbMargin, kl };
   }
 

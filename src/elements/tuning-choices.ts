@@ -276,7 +276,7 @@ export class TuningChoices extends LitElement {
       <div class="block">
         <h4>Tune on your choices</h4>
         <llm-tuning-preference
-          exportparts="dpo-caption, settings, field, beta, steps, learning-rate, play-button, step-button, reset-button, run-error, progress-bar, run-status, figures, figure, odds, odds-error, chart, margin-line, kl-line, legend"
+          exportparts="dpo-caption, dpo-reference, settings, field, beta, steps, learning-rate, play-button, step-button, reset-button, run-error, progress-bar, run-status, figures, figure, odds, odds-error, chart, margin-line, kl-line, legend"
           .client=${this.client}
           .state=${this.state}
           .defaults=${this.defaults}

@@ -1,8 +1,8 @@
 /**
  * <llm-tuning-panel>: teach the model in use to answer, in the tab. First fine-tune it on dialogues (supervised
- * fine-tuning), then tune it on your own choices between its answers (Direct Preference Optimization). Both start
- * from a frozen reference, the model as it was when tuning began: the tuned model is a new one named after it, and
- * the original stays as it was, saved or not. The tuning itself runs in the worker, on the CPU, through `client`.
+ * fine-tuning), then tune it on your own choices between its answers (Direct Preference Optimization). Tuning
+ * begins on a copy: the tuned model is a new one named after the model in use, and the original stays as it was,
+ * saved or not, frozen as the reference Before / After compares with. The tuning itself runs in the worker, on the CPU, through `client`.
  *
  * Keyboard: arrow keys, Home and End move between the tabs; Escape pauses a run under way; Enter in the choices'
  * question draws two answers. Only the progress bar, the charts and the figures change as reports come, with no
@@ -24,7 +24,7 @@
  *   text-part, replies, reply, reply-heading, compare-error, tokens, token, alternatives, …) and
  *   <llm-tuning-choices> (choice-question, temperature, draw-button, choices-error, answers, answer,
  *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
- *   verdict, forget-button, pair-count, dpo-caption, beta, figures, figure, odds, odds-error, margin-line,
+ *   verdict, forget-button, pair-count, dpo-caption, dpo-reference, beta, figures, figure, odds, odds-error, margin-line,
  *   kl-line, …): the parts of both tabs are prefixed sft- and dpo- (e.g. sft-play-button, dpo-play-button).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
@@ -38,6 +38,7 @@ import './tuning-choices.ts';
 import type { TuningChoicesClient } from './tuning-choices.ts';
 import './tuning-dialogues.ts';
 import type { TuningDialoguesClient } from './tuning-dialogues.ts';
+import { renderReferenceName } from './tuning-run.ts';
 
 export type TuningPanelClient = TuningDialoguesClient & TuningChoicesClient & Uses<'tuning', 'defaults' | 'state'>;
 
@@ -88,6 +89,7 @@ const CHOICES_PARTS = [
   'forget-button',
   'pair-count',
   'dpo-caption',
+  'dpo-reference',
   'beta',
   'figures',
   'figure',
@@ -117,9 +119,6 @@ const SHARED_PARTS = [
   'chosen',
 ];
 const exportParts = (names: readonly string[], prefix: string) => names.map((name) => `${name}:${prefix}${name}`).join(', ');
-
-/** The first hex digits of a fingerprint: enough to tell two models apart by eye. */
-const SHORT_FINGERPRINT = 8;
 
 export class TuningPanel extends LitElement {
   static override properties = {
@@ -267,12 +266,12 @@ export class TuningPanel extends LitElement {
       return html`<p class="reference" part="reference">
         Tuning begins with the first Play, Step or choice: a copy${name ? html` named <strong>${name}, tuned</strong>` : nothing}
         takes the place of the model in use, and is what tuning changes. The original stays as it was, and is the
-        reference both kinds of tuning compare with.
+        reference Before / After compares with.
       </p>`;
     }
     return html`<p class="reference" part="reference">
       Tuning ${this.model?.tuning ? html`<strong>${this.model.name}</strong>` : 'a copy'} of the reference
-      <strong>${reference.name}</strong> (<code title=${reference.fingerprint}>${reference.fingerprint.slice(0, SHORT_FINGERPRINT)}</code>),
+      ${renderReferenceName(reference)},
       frozen: it stays as it was, and saving saves the tuned model as a new one.
     </p>`;
   }

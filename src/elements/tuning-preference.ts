@@ -9,7 +9,7 @@
  * Properties: client (TuningPreferenceClient | null), state (TuningState | null), defaults (TuningSettings | null:
  *   the preference ones).
  * Events: llm-tuning-change, llm-tuning-progress, llm-tuning-end, llm-model-change (see tuning-run.ts).
- * Parts: dpo-caption, settings, field, beta, steps, learning-rate, the run's (play-button, step-button,
+ * Parts: dpo-caption, dpo-reference, settings, field, beta, steps, learning-rate, the run's (play-button, step-button,
  *   reset-button, run-error, progress-bar, run-status), figures, figure (data-figure: margin, log-prob-margin, kl),
  *   odds, odds-error, and those of <llm-tuning-margin-chart> (chart, margin-line, kl-line, legend).
  */
@@ -38,6 +38,7 @@ import {
   STEPS_FIELD,
   TuningRun,
   type TuningRunClient,
+  renderReferenceName,
 } from './tuning-run.ts';
 
 export type TuningPreferenceClient = Uses<'tuning', 'preferenceTune' | 'odds'> & TuningRunClient;
@@ -188,8 +189,8 @@ export class TuningPreference extends LitElement {
     const pairs = state?.pairs.length ?? 0;
     return html`<div @keydown=${pauseOnEscape(this.run, this.pause)}>
       <p class="caption" part="dpo-caption">
-        This is Direct Preference Optimization (DPO): it raises the chosen answer's odds relative to the frozen reference,
-        directly from your choices. The RLHF of big chatbots first trains a reward model on many people's choices, then
+        This is Direct Preference Optimization (DPO): it raises the chosen answer's odds relative to a frozen reference,
+        the model as it was when tuning on your choices began, directly from your choices. The RLHF of big chatbots first trains a reward model on many people's choices, then
         tunes the chatbot against it with policy-gradient reinforcement learning, also held near a reference. β sets how
         near.
       </p>
@@ -220,12 +221,21 @@ export class TuningPreference extends LitElement {
         reset: this.reset,
       })}
       ${pairs ? nothing : html`<p class="note">Choose between two answers, or mark a good and a bad one, to tune on.</p>`}
-      ${this.renderFigures()} ${this.renderOdds()}
+      ${this.renderReference()} ${this.renderFigures()} ${this.renderOdds()}
       <llm-tuning-margin-chart
         exportparts="chart, margin-line, kl-line, legend"
         .points=${(state?.history ?? []).filter((point) => point.kind === 'preference')}
       ></llm-tuning-margin-chart>
     </div>`;
+  }
+
+  /** DPO's reference: the figures and the odds are measured against it. */
+  private renderReference() {
+    const reference = this.state?.preferenceReference;
+    if (!reference) return nothing;
+    return html`<p class="note" part="dpo-reference">
+      Reference: ${renderReferenceName(reference)}.
+    </p>`;
   }
 
   private renderFigures() {
@@ -252,7 +262,7 @@ export class TuningPreference extends LitElement {
     const { odds } = this.odds;
     return html`<p class="odds" part="odds">
       On the latest choice, the chosen answer is e<sup>${signed(odds.tuned, 2)}</sup> =
-      <strong>${formatTimes(odds.tuned)}×</strong> as likely as the rejected one; before tuning:
+      <strong>${formatTimes(odds.tuned)}×</strong> as likely as the rejected one; under the reference:
       <strong>${formatTimes(odds.reference)}×</strong>.
     </p>`;
   }

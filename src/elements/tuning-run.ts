@@ -8,6 +8,7 @@
 import { css, html, nothing, type ReactiveControllerHost } from 'lit';
 import {
   messageOf,
+  type ReferenceModel,
   type TuningKind,
   type TuningProgress,
   type TuningSettings,
@@ -18,6 +19,14 @@ import { emit } from '../events.ts';
 import { count } from '../format.ts';
 import { showText } from '../visible-token.ts';
 import type { NumberField } from './number-fields.ts';
+
+/** Hex digits of a reference's fingerprint shown (all of them in its title). */
+const SHORT_FINGERPRINT = 8;
+
+/** A reference's name and the start of its fingerprint, which tells it from another model of the same name. */
+export const renderReferenceName = (reference: ReferenceModel) =>
+  html`<strong>${reference.name}</strong>
+    (<code title=${reference.fingerprint}>${reference.fingerprint.slice(0, SHORT_FINGERPRINT)}</code>)`;
 
 /** What a run asks of the engine. */
 export type TuningRunClient = Uses<'tuning', 'play' | 'pause' | 'step' | 'reset' | 'state'> & Uses<'model', 'info'>;

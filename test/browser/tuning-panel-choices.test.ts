@@ -9,7 +9,15 @@ import '../../src/elements/tuning-panel.ts';
 import type { TuningMarginChart } from '../../src/elements/tuning-margin-chart.ts';
 import type { TuningPanel } from '../../src/elements/tuning-panel.ts';
 import { randomInt } from './seeded.ts';
-import { DEFAULTS, dpoKl, dpoMargin, drawnAnswer, FakeTuningEngine, REFERENCE_LOG_RATIO } from './tuning-panel-fake.ts';
+import {
+  DEFAULTS,
+  dpoKl,
+  dpoMargin,
+  drawnAnswer,
+  FakeTuningEngine,
+  FINGERPRINT,
+  REFERENCE_LOG_RATIO,
+} from './tuning-panel-fake.ts';
 import { waitFor } from './wait-for.ts';
 
 const QUESTION = 'Where is the Eiffel tower?';
@@ -174,10 +182,15 @@ describe('<llm-tuning-panel>: tune on your choices', function () {
     await waitFor(() => of('llm-tuning-end').length === 1, 'the run to end');
     expect(engine.calls.slice(0, 2)).to.deep.equal(['preferenceTune', 'play']);
     expect(engine.preferenceTunes[0]).to.deep.equal({ beta, steps, learningRate: DEFAULTS.preference.learningRate });
+    // What the figures are measured against: the model as it was when tuning on choices began (no step before: the reference).
+    const reference = tuner().querySelector('[part~="dpo-reference"]')!.textContent!.replace(/\s+/g, ' ');
+    expect(reference).to.include(`Reference: ${engine.tuned!.preferenceReference!.name} (${FINGERPRINT.slice(0, 8)})`);
     // The figures of the last step, as the engine reported them.
     const figure = (name: string) => tuner().querySelector(`[data-figure="${name}"] dd`)!.textContent!;
-    await waitFor(() => figure('margin') === `${dpoMargin(steps).toFixed(3)} nats`, 'the last margin');
-    expect(figure('log-prob-margin')).to.equal(`${(REFERENCE_LOG_RATIO + dpoMargin(steps)).toFixed(3)} nats`);
+    // Negative figures read with a minus sign (−), not a hyphen.
+    const nats = (value: number) => `${value < 0 ? '−' : ''}${Math.abs(value).toFixed(3)} nats`;
+    await waitFor(() => figure('margin') === nats(dpoMargin(steps)), 'the last margin');
+    expect(figure('log-prob-margin')).to.equal(nats(REFERENCE_LOG_RATIO + dpoMargin(steps)));
     expect(figure('kl')).to.equal(`${dpoKl(steps).toFixed(4)} nats a token`);
     // The odds: e^(log p(chosen) − log p(rejected)), now and under the reference.
     const odds = await waitFor(() => {

@@ -122,6 +122,7 @@ export class FakeTuningEngine implements TuningPanelClient {
     this.name = `${this.name}, tuned`;
     this.tuned = {
       reference,
+      preferenceReference: null,
       kind: null,
       dialogues: null,
       settings: { ...DEFAULTS.supervised },
@@ -151,7 +152,18 @@ export class FakeTuningEngine implements TuningPanelClient {
   private prepare(kind: TuningKind, settings: Partial<TuningSettings> | undefined): TuningState {
     const state = this.begin();
     const merged = { ...DEFAULTS[kind], ...settings };
-    return this.update({ kind, settings: merged, totalSteps: state.step + merged.steps });
+    // As the worker does: tuning on choices keeps the model as it is then as its reference; fine-tuning drops it.
+    const preferenceReference =
+      kind === 'supervised' ? null : (state.preferenceReference ?? (state.step === 0 ? state.reference : this.snapshot(state)));
+    return this.update({ kind, settings: merged, totalSteps: state.step + merged.steps, preferenceReference });
+  }
+
+  private snapshot(state: TuningState): TuningState['reference'] {
+    return {
+      ...state.reference,
+      name: `${state.reference.name} after ${state.step} tuning steps`,
+      fingerprint: 'fedcba9876543210',
+    };
   }
 
   /** One step of the run: its point, as the contract describes it. */

@@ -32,8 +32,10 @@ describe('tuning: saving and reopening a tuned model', function () {
     // The tuned model is a new saved model; the one it was tuned from stays, and is its reference.
     expect(saved.id).to.not.equal(original.id);
     expect(saved).to.include({ name: 'default-model, tuned', tunedFrom: 'default-model' });
-    expect(saved.bytes).to.equal(2 * original.bytes); // its weights and the reference's
+    // Its weights, the reference's, and DPO's reference's: the model after fine-tuning.
+    expect(saved.bytes).to.equal(3 * original.bytes);
     expect(state.reference).to.include({ name: 'default-model', savedId: original.id });
+    expect(state.preferenceReference).to.include({ name: 'default-model after 3 tuning steps' });
     expect(state.reference.fingerprint).to.match(/^[0-9a-f]{16}$/);
     expect(state.history.map((point) => point.kind)).to.deep.equal([...Array(3).fill('supervised'), 'preference', 'preference']);
     const { models } = await engine.library.list();

@@ -117,6 +117,12 @@ export interface TuningOutcome extends AutosaveReport {
 /** Everything the tuning panel shows, to redraw it. */
 export interface TuningState {
   reference: ReferenceModel;
+  /**
+   * The model tuning on choices started from, frozen: DPO's reference, against which the margin, the KL and the odds
+   * are measured. The reference itself when nothing was tuned before; the fine-tuned model when fine-tuning came
+   * first. Null until tuning on choices is prepared; fine-tuning again and a reset clear it.
+   */
+  preferenceReference: ReferenceModel | null;
   /** What the current (or last) run tunes; null before any run. */
   kind: TuningKind | null;
   /** The dialogues SFT learns from, once chosen. */
@@ -134,11 +140,11 @@ export interface TuningState {
   pairs: Preference[];
 }
 
-/** How much likelier the chosen answer is than the rejected one, now and before tuning. */
+/** How much likelier the chosen answer is than the rejected one, now and under DPO's reference. */
 export interface PreferenceOdds {
   /** log p(chosen | prompt) − log p(rejected | prompt) under the tuned model (the answers with their end marker). */
   tuned: number;
-  /** The same under the reference. */
+  /** The same under DPO's reference (TuningState.preferenceReference, else the reference). */
   reference: number;
 }
 

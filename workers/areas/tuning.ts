@@ -81,13 +81,13 @@ export class TuningArea implements TuningApi {
       throw new Error(`There is no dialogue to learn from: give lines "User: … Assistant: …"${why}.`);
     }
     const session = await this.begin();
-    session.prepare('supervised', settings, dialogues);
+    await session.prepare('supervised', settings, dialogues);
     return session.state();
   }
 
   async preferenceTune(settings?: Partial<TuningSettings>): Promise<TuningState> {
     const session = this.session();
-    session.prepare('preference', settings);
+    await session.prepare('preference', settings);
     return session.state();
   }
 
@@ -141,10 +141,10 @@ export class TuningArea implements TuningApi {
     return session.state();
   }
 
-  /** Before tuning begins, the model in use is both the tuned model and the reference. */
+  /** Against DPO's reference; before tuning begins, the model in use is both the tuned model and the reference. */
   async odds(preference: Preference): Promise<PreferenceOdds> {
     const { model, params } = await this.active.use();
-    return preferenceOdds(params, model.tuning?.referenceParams ?? params, model.tokenizer, preference);
+    return preferenceOdds(params, model.tuning?.preferenceReference ?? params, model.tokenizer, preference);
   }
 
   /** Greedy replies on the CPU; before tuning begins, both are the model in use's. */

@@ -75,7 +75,7 @@ export interface StoredTraining {
 
 /** Where tuning stood on a model tuned here: enough to show it again and go on tuning (its optimizer starts afresh). */
 export interface StoredTuning {
-  /** The model tuning started from, and its weights (params.ts layout): DPO's frozen reference. */
+  /** The model tuning started from, and its weights (params.ts layout): the "before" of every comparison. */
   reference: ReferenceModel;
   referenceParams: Float32Array;
   kind: TuningKind | null;
@@ -87,6 +87,8 @@ export interface StoredTuning {
   /** The step the run under way ends at (the steps taken are the history's length). */
   totalSteps: number;
   history: TuningPoint[];
+  /** DPO's reference (TuningState.preferenceReference), once tuning on choices began; no weights: the reference's. */
+  preferenceReference?: { model: ReferenceModel; params?: Float32Array };
   /** Set when tuning stopped because a step's loss or gradient was not finite. */
   diverged?: string;
 }
@@ -165,7 +167,8 @@ export function summarize(record: CheckpointRecord): CheckpointSummary {
   const arrays =
     record.params.byteLength +
     (training ? training.optimizer.m.byteLength + training.optimizer.v.byteLength : 0) +
-    (tuning?.referenceParams.byteLength ?? 0);
+    (tuning?.referenceParams.byteLength ?? 0) +
+    (tuning?.preferenceReference?.params?.byteLength ?? 0);
   const texts = (corpus?.text?.length ?? 0) + (tuning?.dialogues?.kind === 'text' ? tuning.dialogues.text.length : 0);
   const summary: CheckpointSummary = {
     id: record.id,
