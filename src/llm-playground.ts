@@ -44,7 +44,8 @@
  *   llm-error  detail: { message }, when the worker fails
  *   llm-backend-change  detail: BackendInfo, after the user (or the `backend` attribute) switched backend
  *   llm-model-change, llm-training-progress, llm-training-end: from the training panel (see training-panel.ts),
- *     the model picker (model-picker.ts) and the saved-models panel (model-library.ts), which also sends llm-models-change
+ *     the model picker (model-picker.ts) and the saved-models panel (model-library.ts), which also sends llm-models-change;
+ *     llm-model-change, llm-tuning-change, llm-tuning-progress, llm-tuning-end: from the tuning panel (tuning-panel.ts)
  *   llm-pretrained-change  detail: PretrainedModels, when what this browser keeps of the pretrained models changed
  *     (from the model picker and the saved models' Downloaded group)
  *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model

@@ -51,7 +51,13 @@ export const cardPart = (id: string, part: string): string => `li[data-id="${CSS
 
 export function renderSavedModel(card: SavedModelCard, actions: SavedModelActions) {
   const { model, active, locked, mode } = card;
-  const origin = model.corpus ? `trained on ${model.corpus}` : model.source ? `from ${model.source}` : '';
+  const origin = model.tunedFrom
+    ? `tuned from ${model.tunedFrom}`
+    : model.corpus
+      ? `trained on ${model.corpus}`
+      : model.source
+        ? `from ${model.source}`
+        : '';
   return html`<li part="model" data-id=${model.id} aria-current=${active ? 'true' : nothing}>
     ${
       mode === 'rename'

@@ -261,11 +261,13 @@ describe('<llm-model-library>', function () {
     expect(engineClientFits).to.equal(true);
   });
 
-  it('lists the saved models: name, steps, size, when, corpus or source, and which one is in use', async () => {
+  it('lists the saved models: name, steps, size, when, corpus, source or the model tuned from, and which one is in use', async () => {
     const fake = new FakeLibrary();
     const imported = randomModel({ step: 0, source: `${randomName()}.safetensors` });
     delete imported.corpus;
-    fake.models.push(imported);
+    const tuned = randomModel({ step: 0, tunedFrom: randomName() });
+    delete tuned.corpus;
+    fake.models.push(imported, tuned);
     await mount(fake);
 
     expect(names()).to.deep.equal(fake.models.map((model) => model.name));
@@ -275,7 +277,12 @@ describe('<llm-model-library>', function () {
       const size = model.bytes >= MB ? `${(model.bytes / MB).toFixed(1)} MB` : `${(model.bytes / KB).toFixed(1)} KB`;
       const minutes = Math.floor((Date.now() - model.updated) / 60_000);
       expect(meta).to.include(`${steps} · ${size} · updated ${minutes} minutes ago`);
-      expect(meta).to.include(model.corpus ? `trained on ${model.corpus}` : `from ${model.source}`);
+      const origin = model.tunedFrom
+        ? `tuned from ${model.tunedFrom}`
+        : model.corpus
+          ? `trained on ${model.corpus}`
+          : `from ${model.source}`;
+      expect(meta).to.include(origin);
       const time = row(model.id)!.querySelector('time')!;
       expect(new Date(time.dateTime).getTime()).to.equal(model.updated);
       expect(time.title).to.equal(new Date(model.updated).toLocaleString('en-US'));
