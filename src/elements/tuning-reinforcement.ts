@@ -15,9 +15,9 @@
  *   figures, figure (data-figure: reward, first-reward, kl, loss), rl-samples, rl-sample, rl-sample-reward.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
-import type { TuningSettings, TuningState, Uses } from '../../workers/api/index.ts';
+import type { TuningPoint, TuningSettings, TuningState, Uses } from '../../workers/api/index.ts';
 import { emit } from '../events.ts';
-import { count, signed } from '../format.ts';
+import { count, signed, steps } from '../format.ts';
 import { states } from '../states.ts';
 import { alerts, buttons, theme } from '../theme.ts';
 import { showText } from '../visible-token.ts';
@@ -142,10 +142,10 @@ export class TuningReinforcement extends LitElement {
     return html`<div @keydown=${pauseOnEscape(this.run, this.pause)}>
       <p class="caption" part="rl-caption">
         This is how big chatbots are tuned, in small. First a reward model learns from your choices to score answers:
-        here, a single line of weights over the last layer of the frozen reference. Then the model draws answers to your
-        questions, and policy gradient makes the higher-scored ones likelier, while a KL penalty (β) holds it near the
-        reference. The reward model learns what an answer is about more than whether it is true: trained on answers
-        naming the wrong colour, it ranked new ones no better than chance.
+        here, a weighted sum of the frozen reference's last layer, averaged over the answer. Then the model draws
+        answers to your questions, one question a step, and policy gradient makes the higher-scored ones likelier, while
+        a KL penalty (β) holds it near the reference. The reward model learns what an answer is about more than whether
+        it is true: taught to prefer the right colour over a wrong one, it ranked new pairs of that kind at chance.
       </p>
       <div part="settings">
         ${
@@ -206,14 +206,20 @@ export class TuningReinforcement extends LitElement {
       }`;
   }
 
+  /**
+   * The mean reward of the answers drawn over the last round of questions and over the first (each step asks one
+   * question in turn, and some questions score higher than others), and the latest step's KL and loss.
+   */
   private renderFigures() {
-    const points = this.state?.history.filter((point) => point.kind === 'reinforcement') ?? [];
-    const [first, latest] = [points[0], points.at(-1)];
-    if (!first || !latest) return nothing;
-    const number = (value: number | undefined, digits: number) => (value === undefined ? '–' : value.toFixed(digits));
+    const state = this.state;
+    const points = state?.history.filter((point) => point.kind === 'reinforcement') ?? [];
+    const latest = points.at(-1);
+    if (!state || !latest) return nothing;
+    const round = Math.min(points.length, Math.max(1, new Set(state.pairs.map(({ prompt }) => prompt)).size));
+    const meanReward = (some: TuningPoint[]) => (some.reduce((sum, point) => sum + (point.reward ?? 0), 0) / round).toFixed(3);
     return renderFigures([
-      ['reward', 'Mean reward of the answers drawn', number(latest.reward, 3)],
-      ['first-reward', `The same at step ${count(first.step)}`, number(first.reward, 3)],
+      ['reward', `Mean reward of the answers drawn, the last ${steps(round)}`, meanReward(points.slice(-round))],
+      ['first-reward', `The same, the first ${steps(round)}`, meanReward(points.slice(0, round))],
       ['kl', 'KL to the reference', latest.kl === undefined ? '–' : `${latest.kl.toFixed(4)} nats a token`],
       ['loss', 'Loss: −(reward − β·log π/π_ref)', latest.loss.toFixed(4)],
     ]);

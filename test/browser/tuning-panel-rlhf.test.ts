@@ -24,8 +24,13 @@ describe('<llm-tuning-panel>: tune with a reward model and policy gradient', fun
   const text = (element: Element | null) => element!.textContent!.replace(/\s+/g, ' ').trim();
   const figure = (name: string) => text(rl().querySelector(`[data-figure="${name}"] dd`));
 
-  /** Draws two answers and chooses one: a pair. */
-  async function choose(): Promise<void> {
+  /** Draws two answers (to the question asked, else the one there) and chooses one: a pair. */
+  async function choose(question?: string): Promise<void> {
+    if (question !== undefined) {
+      const input = tab().querySelector<HTMLInputElement>('[part~="choice-question"]')!;
+      input.value = question;
+      input.dispatchEvent(new Event('input'));
+    }
     const pairs = engine.tuned?.pairs.length ?? 0;
     const before = engine.replies.length;
     const draw = tab().querySelector<HTMLButtonElement>('[part~="draw-button"]')!;
@@ -87,7 +92,7 @@ describe('<llm-tuning-panel>: tune with a reward model and policy gradient', fun
 
   it('tunes: Play takes the run trained for, each report shows the reward and the KL, and the last answers with their rewards', async () => {
     await choose();
-    await choose();
+    await choose('Where is the Colosseum?');
     await waitFor(() => !button('rl-train-button').disabled, 'two pairs to train on');
     const steps = randomInt(2, 6);
     setField('rl-steps', steps);
@@ -100,8 +105,11 @@ describe('<llm-tuning-panel>: tune with a reward model and policy gradient', fun
     // Ready since the reward model was trained: Play tunes at once.
     expect(engine.calls[0]).to.equal('play');
     expect(engine.calls).not.to.include('rewardTune');
-    await waitFor(() => figure('reward') === rlReward(steps).toFixed(3), 'the last reward');
-    expect(figure('first-reward')).to.equal(rlReward(1).toFixed(3));
+    // Two questions, one a step: the mean reward over the last two steps, and over the first two.
+    const meanOf = (a: number, b: number) => ((rlReward(a) + rlReward(b)) / 2).toFixed(3);
+    await waitFor(() => figure('reward') === meanOf(steps - 1, steps), 'the last reward');
+    expect(figure('first-reward')).to.equal(meanOf(1, 2));
+    expect(text(rl().querySelector('[data-figure="reward"] dt'))).to.include('the last 2 steps');
     expect(figure('kl')).to.equal(`${rlKl(steps).toFixed(4)} nats a token`);
     expect(figure('loss')).to.equal((-rlReward(steps)).toFixed(4));
     // The last step's answers, the highest rewarded first; one that did not end is marked so.
