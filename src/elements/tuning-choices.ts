@@ -14,7 +14,7 @@
  *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
  *   verdict, forget-button, pair-count, those of <llm-chat-reply> (tokens, token, alternatives, …), of
  *   <llm-tuning-preference>, and of <llm-tuning-reinforcement>: its own (rl-caption, rl-train-button, …) and its
- *   run's, settings' and figures' prefixed rl- (rl-play-button, rl-beta, rl-figure, …).
+ *   run's, settings', figures' and chart's prefixed rl- (rl-play-button, rl-beta, rl-figure, rl-reward-line, …).
  */
 import { css, html, LitElement, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -297,7 +297,7 @@ export class TuningChoices extends LitElement {
       <div class="block">
         <h4>Tune with a reward model</h4>
         <llm-tuning-reinforcement
-          exportparts="rl-caption, rl-train-button, rl-reward-model, rl-reference, rl-samples, rl-sample, rl-sample-reward, settings:rl-settings, field:rl-field, beta:rl-beta, batch-size:rl-batch-size, steps:rl-steps, learning-rate:rl-learning-rate, play-button:rl-play-button, step-button:rl-step-button, reset-button:rl-reset-button, run-error:rl-run-error, progress-bar:rl-progress-bar, run-status:rl-run-status, figures:rl-figures, figure:rl-figure"
+          exportparts="rl-caption, rl-train-button, rl-reward-model, rl-reference, rl-samples, rl-sample, rl-sample-reward, settings:rl-settings, field:rl-field, beta:rl-beta, batch-size:rl-batch-size, steps:rl-steps, learning-rate:rl-learning-rate, play-button:rl-play-button, step-button:rl-step-button, reset-button:rl-reset-button, run-error:rl-run-error, progress-bar:rl-progress-bar, run-status:rl-run-status, figures:rl-figures, figure:rl-figure, chart:rl-chart, reward-line:rl-reward-line, kl-line:rl-kl-line, legend:rl-legend"
           .client=${this.client}
           .state=${this.state}
           .defaults=${this.rewardDefaults}

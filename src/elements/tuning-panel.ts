@@ -25,7 +25,7 @@
  *   <llm-tuning-choices> (choice-question, temperature, draw-button, choices-error, answers, answer,
  *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
  *   verdict, forget-button, pair-count, dpo-caption, dpo-reference, beta, figures, figure, odds, odds-error, margin-line,
- *   kl-line, rl-caption, rl-train-button, rl-reward-model, rl-samples, rl-sample, rl-play-button, rl-figure, …): the parts
+ *   kl-line, rl-caption, rl-train-button, rl-reward-model, rl-samples, rl-sample, rl-play-button, rl-figure, rl-reward-line, …): the parts
  *   of both tabs are prefixed sft- and dpo- (e.g. sft-play-button, dpo-play-button); policy gradient's (in the
  *   choices tab, under DPO) are rl- ones.
  */
@@ -120,6 +120,10 @@ const CHOICES_PARTS = [
   'rl-run-status',
   'rl-figures',
   'rl-figure',
+  'rl-chart',
+  'rl-reward-line',
+  'rl-kl-line',
+  'rl-legend',
 ];
 const SHARED_PARTS = [
   'settings',

@@ -12,7 +12,8 @@
  * Events: llm-tuning-change, llm-tuning-progress, llm-tuning-end, llm-model-change (see tuning-run.ts).
  * Parts: rl-caption, rl-train-button, rl-reward-model, rl-reference, settings, field, beta, batch-size, steps,
  *   learning-rate, the run's (play-button, step-button, reset-button, run-error, progress-bar, run-status),
- *   figures, figure (data-figure: reward, first-reward, kl, loss), rl-samples, rl-sample, rl-sample-reward.
+ *   figures, figure (data-figure: reward, first-reward, kl, loss), rl-samples, rl-sample, rl-sample-reward, and those
+ *   of <llm-tuning-margin-chart> (chart, reward-line, kl-line, legend).
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { TuningPoint, TuningSettings, TuningState, Uses } from '../../workers/api/index.ts';
@@ -22,6 +23,8 @@ import { states } from '../states.ts';
 import { alerts, buttons, theme } from '../theme.ts';
 import { showText } from '../visible-token.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { type ChartLine, DPO_LINES } from './tuning-margin-chart.ts';
+import './tuning-margin-chart.ts';
 import {
   BETA_FIELD,
   figureStyles,
@@ -50,6 +53,11 @@ const SAMPLES_FIELD: NumberField<'batchSize'> = {
 };
 const FIELDS = [BETA_FIELD, SAMPLES_FIELD, STEPS_FIELD, LEARNING_RATE_FIELD] as const;
 const SHOWN_KEYS = FIELDS.map((field) => field.key);
+/** The chart's lines: the mean reward of each step's answers, and DPO's KL line. */
+const LINES: readonly ChartLine[] = [
+  { figure: 'reward', label: 'mean reward of the answers drawn', tone: 'accent' },
+  ...DPO_LINES.filter((line) => line.figure === 'kl'),
+];
 /** A reward model needs this many pairs (as the worker asks). */
 const PAIRS_NEEDED = 2;
 
@@ -184,7 +192,13 @@ export class TuningReinforcement extends LitElement {
         step: this.step,
         reset: this.reset,
       })}
-      ${this.renderFigures()} ${this.renderSamples()}
+      ${this.renderFigures()}
+      <llm-tuning-margin-chart
+        exportparts="chart, reward-line, kl-line, legend"
+        .points=${this.points()}
+        .lines=${LINES}
+      ></llm-tuning-margin-chart>
+      ${this.renderSamples()}
     </div>`;
   }
 
@@ -206,13 +220,17 @@ export class TuningReinforcement extends LitElement {
       }`;
   }
 
+  private points(): TuningPoint[] {
+    return this.state?.history.filter((point) => point.kind === 'reinforcement') ?? [];
+  }
+
   /**
    * The mean reward of the answers drawn over the last round of questions and over the first (each step asks one
    * question in turn, and some questions score higher than others), and the latest step's KL and loss.
    */
   private renderFigures() {
     const state = this.state;
-    const points = state?.history.filter((point) => point.kind === 'reinforcement') ?? [];
+    const points = this.points();
     const latest = points.at(-1);
     if (!state || !latest) return nothing;
     const round = Math.min(points.length, Math.max(1, new Set(state.pairs.map(({ prompt }) => prompt)).size));
@@ -227,7 +245,7 @@ export class TuningReinforcement extends LitElement {
 
   /** The answers the last step drew, the highest rewarded first. */
   private renderSamples() {
-    const latest = this.state?.history.filter((point) => point.kind === 'reinforcement').at(-1);
+    const latest = this.points().at(-1);
     if (!latest?.samples?.length) return nothing;
     const samples = [...latest.samples].sort((a, b) => b.reward - a.reward);
     return html`<p class="note">The answers drawn at step ${count(latest.step)}, the highest rewarded first:</p>

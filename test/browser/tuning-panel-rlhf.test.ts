@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { LlmEvents } from '../../src/events.ts';
 import { signed } from '../../src/format.ts';
 import '../../src/elements/tuning-panel.ts';
+import type { TuningMarginChart } from '../../src/elements/tuning-margin-chart.ts';
 import type { TuningPanel } from '../../src/elements/tuning-panel.ts';
 import { randomInt } from './seeded.ts';
 import { DEFAULTS, FakeTuningEngine, REWARD_MODEL, rlKl, rlReward, sampledAnswer } from './tuning-panel-fake.ts';
@@ -112,6 +113,12 @@ describe('<llm-tuning-panel>: tune with a reward model and policy gradient', fun
     expect(text(rl().querySelector('[data-figure="reward"] dt'))).to.include('the last 2 steps');
     expect(figure('kl')).to.equal(`${rlKl(steps).toFixed(4)} nats a token`);
     expect(figure('loss')).to.equal((-rlReward(steps)).toFixed(4));
+    // The chart has a point a step, on its reward line.
+    const chart = rl().querySelector<TuningMarginChart>('llm-tuning-margin-chart')!;
+    expect(chart.points.map((point) => point.reward)).to.deep.equal(Array.from({ length: steps }, (_, i) => rlReward(i + 1)));
+    const line = await waitFor(() => chart.shadowRoot!.querySelector('[part~="reward-line"]'), 'the reward line');
+    expect(line.getAttribute('points')!.trim().split(/\s+/)).to.have.length(steps);
+    expect(chart.shadowRoot!.querySelector('[part~="margin-line"]')).to.equal(null);
     // The last step's answers, the highest rewarded first; one that did not end is marked so.
     const batchSize = DEFAULTS.reinforcement.batchSize;
     const listed = [...rl().querySelectorAll('[part~="rl-sample"]')].map(text);
