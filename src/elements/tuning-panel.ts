@@ -25,9 +25,9 @@
  *   <llm-tuning-choices> (choice-question, temperature, draw-button, choices-error, answers, answer,
  *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
  *   verdict, forget-button, pair-count, dpo-caption, dpo-reference, beta, figures, figure, odds, odds-error, margin-line,
- *   kl-line, rl-caption, rl-train-button, rl-reward-model, rl-samples, rl-sample, rl-play-button, rl-figure, rl-reward-line, …): the parts
- *   of both tabs are prefixed sft- and dpo- (e.g. sft-play-button, dpo-play-button); policy gradient's (in the
- *   choices tab, under DPO) are rl- ones.
+ *   kl-line, rl-caption, rl-train-button, rl-reward-model, rl-samples, rl-sample, rl-play-button, rl-figure,
+ *   rl-reward-line, …): the parts of both tabs are prefixed sft- and dpo- (e.g. sft-play-button, dpo-play-button);
+ *   policy gradient's (in the choices tab, under DPO) are rl- ones.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { messageOf, type ModelInfo, type TuningDefaults, type TuningState, type Uses } from '../../workers/api/index.ts';
