@@ -1,9 +1,10 @@
 /**
  * The tuning area: the model in use fine-tuned on dialogues (SFT) and tuned on
- * the user's choices (DPO) or by policy gradient against a reward model learned from them, in the worker, between other requests. Tuning
- * begins by putting a new model in place of the one in use (named after it, its
- * weights a copy), so the next save is a new saved model and the old one stays
- * as it was; the old weights are kept, frozen, as the reference.
+ * the user's choices (DPO, or policy gradient against a reward model learned
+ * from them), in the worker, between other requests. Tuning begins by putting a
+ * new model in place of the one in use (named after it, its weights a copy), so
+ * the next save is a new saved model and the old one stays as it was; the old
+ * weights are kept, frozen, as the reference.
  */
 import type { ChatReply } from '../api/chat.ts';
 import { messageOf } from '../api/errors.ts';
