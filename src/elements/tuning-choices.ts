@@ -2,15 +2,19 @@
  * <llm-tuning-choices>: the tuning panel's second tab. Ask a question; the model draws two answers to it (the
  * same text, two seeds, at the temperature set), each token with its odds (<llm-chat-reply>). Say which is
  * better, or mark either good or bad; the list keeps every choice and verdict (Remove forgets one), and a good
- * and a bad answer to the same question make a pair too. <llm-tuning-preference> then tunes on the pairs.
+ * and a bad answer to the same question make a pair too. <llm-tuning-preference> then tunes on the pairs (DPO),
+ * and <llm-tuning-reinforcement> as big chatbots are tuned: a reward model learned from them, then policy gradient.
  *
  * Properties: client (TuningChoicesClient | null), state (TuningState | null, from <llm-tuning-panel>),
- *   defaults (TuningSettings | null: the preference ones).
- * Events: llm-tuning-change (a choice or verdict recorded or forgotten), and those of <llm-tuning-preference>.
+ *   defaults (TuningSettings | null: the preference ones), rewardDefaults (TuningSettings | null: the
+ *   reinforcement ones).
+ * Events: llm-tuning-change (a choice or verdict recorded or forgotten), and those of <llm-tuning-preference> and
+ *   <llm-tuning-reinforcement>.
  * Parts: choice-question, temperature, draw-button, choices-error, answers, answer (data-answer: a, b),
  *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
- *   verdict, forget-button, pair-count, those of <llm-chat-reply> (tokens, token, alternatives, …) and of
- *   <llm-tuning-preference>.
+ *   verdict, forget-button, pair-count, those of <llm-chat-reply> (tokens, token, alternatives, …), of
+ *   <llm-tuning-preference>, and of <llm-tuning-reinforcement>: its own (rl-caption, rl-train-button, …) and its
+ *   run's, settings', figures' and chart's prefixed rl- (rl-play-button, rl-beta, rl-figure, rl-reward-line, …).
  */
 import { css, html, LitElement, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -35,8 +39,13 @@ import { numberFieldStyles, renderNumberFields, type NumberField } from './numbe
 import { ANSWER_TOKENS, promptFor } from './tuning-compare.ts';
 import './tuning-preference.ts';
 import type { TuningPreferenceClient } from './tuning-preference.ts';
+import './tuning-reinforcement.ts';
+import type { TuningReinforcementClient } from './tuning-reinforcement.ts';
 
-export type TuningChoicesClient = Uses<'tuning', 'choose' | 'mark' | 'forget'> & Uses<'model', 'reply'> & TuningPreferenceClient;
+export type TuningChoicesClient = Uses<'tuning', 'choose' | 'mark' | 'forget'> &
+  Uses<'model', 'reply'> &
+  TuningPreferenceClient &
+  TuningReinforcementClient;
 
 const TEMPERATURE_FIELD: NumberField<'temperature'> = {
   key: 'temperature',
@@ -66,12 +75,14 @@ export class TuningChoices extends LitElement {
     client: { attribute: false },
     state: { attribute: false },
     defaults: { attribute: false },
+    rewardDefaults: { attribute: false },
     ...states('question', 'temperature', 'draw', 'drawing', 'recording', 'recorded', 'error'),
   };
 
   declare client: TuningChoicesClient | null;
   declare state: TuningState | null;
   declare defaults: TuningSettings | null;
+  declare rewardDefaults: TuningSettings | null;
   declare private question: string;
   declare private temperature: number;
   declare private draw: Draw | null;
@@ -90,6 +101,7 @@ export class TuningChoices extends LitElement {
     this.client = null;
     this.state = null;
     this.defaults = null;
+    this.rewardDefaults = null;
     this.question = DEFAULT_QUESTION;
     this.temperature = 1;
     this.draw = null;
@@ -281,6 +293,15 @@ export class TuningChoices extends LitElement {
           .state=${this.state}
           .defaults=${this.defaults}
         ></llm-tuning-preference>
+      </div>
+      <div class="block">
+        <h4>Tune with a reward model</h4>
+        <llm-tuning-reinforcement
+          exportparts="rl-caption, rl-train-button, rl-reward-model, rl-reference, rl-samples, rl-sample, rl-sample-reward, settings:rl-settings, field:rl-field, beta:rl-beta, batch-size:rl-batch-size, steps:rl-steps, learning-rate:rl-learning-rate, play-button:rl-play-button, step-button:rl-step-button, reset-button:rl-reset-button, run-error:rl-run-error, progress-bar:rl-progress-bar, run-status:rl-run-status, figures:rl-figures, figure:rl-figure, chart:rl-chart, reward-line:rl-reward-line, kl-line:rl-kl-line, legend:rl-legend"
+          .client=${this.client}
+          .state=${this.state}
+          .defaults=${this.rewardDefaults}
+        ></llm-tuning-reinforcement>
       </div>`;
   }
 

@@ -25,7 +25,9 @@
  *   <llm-tuning-choices> (choice-question, temperature, draw-button, choices-error, answers, answer,
  *   answer-heading, prefer-a-button, prefer-b-button, good-button, bad-button, same-answers, recorded, choices-list, choice,
  *   verdict, forget-button, pair-count, dpo-caption, dpo-reference, beta, figures, figure, odds, odds-error, margin-line,
- *   kl-line, …): the parts of both tabs are prefixed sft- and dpo- (e.g. sft-play-button, dpo-play-button).
+ *   kl-line, rl-caption, rl-train-button, rl-reward-model, rl-samples, rl-sample, rl-play-button, rl-figure,
+ *   rl-reward-line, …): the parts of both tabs are prefixed sft- and dpo- (e.g. sft-play-button, dpo-play-button);
+ *   policy gradient's (in the choices tab, under DPO) are rl- ones.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { messageOf, type ModelInfo, type TuningDefaults, type TuningState, type Uses } from '../../workers/api/index.ts';
@@ -97,6 +99,31 @@ const CHOICES_PARTS = [
   'odds-error',
   'margin-line',
   'kl-line',
+  'rl-caption',
+  'rl-train-button',
+  'rl-reward-model',
+  'rl-reference',
+  'rl-samples',
+  'rl-sample',
+  'rl-sample-reward',
+  'rl-settings',
+  'rl-field',
+  'rl-beta',
+  'rl-batch-size',
+  'rl-steps',
+  'rl-learning-rate',
+  'rl-play-button',
+  'rl-step-button',
+  'rl-reset-button',
+  'rl-run-error',
+  'rl-progress-bar',
+  'rl-run-status',
+  'rl-figures',
+  'rl-figure',
+  'rl-chart',
+  'rl-reward-line',
+  'rl-kl-line',
+  'rl-legend',
 ];
 const SHARED_PARTS = [
   'settings',
@@ -255,6 +282,7 @@ export class TuningPanel extends LitElement {
           .client=${this.client}
           .state=${tuning}
           .defaults=${this.defaults?.preference ?? null}
+          .rewardDefaults=${this.defaults?.reinforcement ?? null}
         ></llm-tuning-choices>
       </div>`;
   }

@@ -26,9 +26,12 @@ import { signed } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, buttons, theme } from '../theme.ts';
-import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
+import { numberFieldStyles, renderNumberFields } from './number-fields.ts';
 import './tuning-margin-chart.ts';
 import {
+  BETA_FIELD,
+  type Figure,
+  figureStyles,
   LEARNING_RATE_FIELD,
   needsPreparing,
   pauseOnEscape,
@@ -38,19 +41,12 @@ import {
   STEPS_FIELD,
   TuningRun,
   type TuningRunClient,
+  renderFigures,
   renderReferenceName,
 } from './tuning-run.ts';
 
 export type TuningPreferenceClient = Uses<'tuning', 'preferenceTune' | 'odds'> & TuningRunClient;
 
-const BETA_FIELD: NumberField<'beta'> = {
-  key: 'beta',
-  label: 'β',
-  min: 0.001,
-  max: 10,
-  step: 'any',
-  caption: 'How near the reference tuning stays: larger, nearer.',
-};
 const FIELDS = [BETA_FIELD, STEPS_FIELD, LEARNING_RATE_FIELD] as const;
 const SHOWN_KEYS = FIELDS.map((field) => field.key);
 /** Odds are asked at most this often while a run reports. */
@@ -155,22 +151,8 @@ export class TuningPreference extends LitElement {
     buttons,
     numberFieldStyles,
     runStyles,
+    figureStyles,
     css`
-      dl {
-        display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr));
-        gap: 0.4rem 1rem;
-        margin: 0.5rem 0;
-      }
-      dt {
-        font-size: 0.78rem;
-        color: var(--_muted);
-      }
-      dd {
-        margin: 0;
-        font-family: var(--_mono);
-        font-size: 0.95rem;
-      }
       .odds {
         margin: 0.5rem 0;
         padding: 0.5rem 0.75rem;
@@ -241,7 +223,7 @@ export class TuningPreference extends LitElement {
   private renderFigures() {
     const latest = this.state?.history.filter((point) => point.kind === 'preference').at(-1);
     if (!latest) return nothing;
-    const figures: [string, string, string][] = [
+    const figures: Figure[] = [
       ['margin', 'Margin over the reference', latest.margin === undefined ? '–' : `${signed(latest.margin, 3)} nats`],
       [
         'log-prob-margin',
@@ -251,9 +233,7 @@ export class TuningPreference extends LitElement {
       ['kl', 'KL to the reference', latest.kl === undefined ? '–' : `${latest.kl.toFixed(4)} nats a token`],
       ['loss', 'DPO loss', latest.loss.toFixed(4)],
     ];
-    return html`<dl part="figures">
-      ${figures.map(([id, label, value]) => html`<div part="figure" data-figure=${id}><dt>${label}</dt><dd>${value}</dd></div>`)}
-    </dl>`;
+    return renderFigures(figures);
   }
 
   private renderOdds() {

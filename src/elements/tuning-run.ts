@@ -3,7 +3,7 @@
  * Pause, Step and Reset through the worker, the run's progress bar, and the events the panel and the
  * playground follow. A helper class and render helpers, not an element, so the buttons stay in the tab's own
  * shadow root. Parts of renderRunControls: play-button, step-button, reset-button, run-error, progress-bar,
- * run-status.
+ * run-status; of renderFigures: figures, figure.
  */
 import { css, html, nothing, type ReactiveControllerHost } from 'lit';
 import {
@@ -34,7 +34,7 @@ export type TuningRunClient = Uses<'tuning', 'play' | 'pause' | 'step' | 'reset'
 /** Gets the run ready (fineTune or preferenceTune); null when it is ready already. */
 export type Prepare = () => Promise<TuningState> | null;
 
-/** The settings fields both tabs offer; the preference tab adds β. */
+/** The settings fields every kind offers; tuning on choices adds β. */
 export const STEPS_FIELD: NumberField<'steps'> = {
   key: 'steps',
   label: 'Steps',
@@ -51,6 +51,42 @@ export const LEARNING_RATE_FIELD: NumberField<'learningRate'> = {
   step: 'any',
   caption: 'How far each step moves the weights.',
 };
+
+export const BETA_FIELD: NumberField<'beta'> = {
+  key: 'beta',
+  label: 'β',
+  min: 0.001,
+  max: 10,
+  step: 'any',
+  caption: 'How near the reference tuning stays: larger, nearer.',
+};
+
+/** A figure a run reports: its data-figure id, its label, and its value as shown. */
+export type Figure = [id: string, label: string, value: string];
+
+/** The figures as a list of labelled values (parts figures, figure with data-figure). */
+export const renderFigures = (figures: readonly Figure[]) =>
+  html`<dl part="figures">
+    ${figures.map(([id, label, value]) => html`<div part="figure" data-figure=${id}><dt>${label}</dt><dd>${value}</dd></div>`)}
+  </dl>`;
+
+export const figureStyles = css`
+  dl {
+    display: grid;
+    grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr));
+    gap: 0.4rem 1rem;
+    margin: 0.5rem 0;
+  }
+  dt {
+    font-size: 0.78rem;
+    color: var(--_muted);
+  }
+  dd {
+    margin: 0;
+    font-family: var(--_mono);
+    font-size: 0.95rem;
+  }
+`;
 
 /**
  * Whether Play or Step must first get a run of `kind` ready: none yet, the last one done, the other kind's,

@@ -26,7 +26,11 @@ import type {
 export const DEFAULTS: TuningDefaults = {
   supervised: { steps: 6, learningRate: 1e-3, batchSize: 8, beta: 0.1 },
   preference: { steps: 4, learningRate: 5e-4, batchSize: 4, beta: 0.1 },
+  reinforcement: { steps: 3, learningRate: 3e-5, batchSize: 3, beta: 0.1 },
 };
+
+/** What the fake's reward model makes of the pairs. */
+export const REWARD_MODEL = { accuracy: 0.75, margin: 2.5 };
 
 export const BUILTIN: DialogueSet = {
   dialogues: 254,
@@ -49,6 +53,10 @@ export const heldOutLoss = (step: number) => 3.2 * Math.exp(-step / 12);
 export const dpoMargin = (dpoSteps: number) => 0.25 * dpoSteps;
 export const REFERENCE_LOG_RATIO = -0.7;
 export const dpoKl = (dpoSteps: number) => 0.002 * dpoSteps * dpoSteps;
+/** Policy gradient's figures after k of its steps: the mean reward and the KL grow; answer i of a step is rewarded rlReward(k) + i − 1. */
+export const rlReward = (rlSteps: number) => 1 + 0.5 * rlSteps;
+export const rlKl = (rlSteps: number) => 0.01 * rlSteps;
+export const sampledAnswer = (rlSteps: number, i: number) => ` Sample ${i} of step ${rlSteps}.`;
 
 export function tokensOf(text: string, probability = 0.5): ChatToken[] {
   return (text.match(/\s?[^\s]+/g) ?? []).map((token) => ({
@@ -98,6 +106,7 @@ export class FakeTuningEngine implements TuningPanelClient {
   /** Arguments of the calls that take any, by method. */
   readonly fineTunes: [DialogueSource, Partial<TuningSettings> | undefined][] = [];
   readonly preferenceTunes: (Partial<TuningSettings> | undefined)[] = [];
+  readonly rewardTunes: (Partial<TuningSettings> | undefined)[] = [];
   readonly replies: { text: string; request: ReplyRequest }[] = [];
   readonly compares: { text: string; maxTokens: number }[] = [];
   readonly odds: Preference[] = [];
@@ -111,6 +120,7 @@ export class FakeTuningEngine implements TuningPanelClient {
   tuned: TuningState | null = null;
   private paused = false;
   private dpoSteps = 0;
+  private rlSteps = 0;
 
   private log(call: string): void {
     this.calls.push(call);
@@ -133,6 +143,7 @@ export class FakeTuningEngine implements TuningPanelClient {
       preferences: [],
       verdicts: [],
       pairs: [],
+      rewardModel: null,
     };
     return this.tuned;
   }
@@ -173,6 +184,14 @@ export class FakeTuningEngine implements TuningPanelClient {
     let point: TuningPoint;
     if (state.kind === 'supervised') {
       point = { step, kind: 'supervised', loss: sftLoss(step), ...(step % 2 === 0 ? { heldOutLoss: heldOutLoss(step) } : {}) };
+    } else if (state.kind === 'reinforcement') {
+      const k = ++this.rlSteps;
+      const samples = Array.from({ length: state.settings.batchSize }, (_, i) => ({
+        answer: sampledAnswer(k, i),
+        ended: i > 0,
+        reward: rlReward(k) + i - (state.settings.batchSize - 1) / 2,
+      }));
+      point = { step, kind: 'reinforcement', loss: -rlReward(k), reward: rlReward(k), kl: rlKl(k), samples };
     } else {
       const k = ++this.dpoSteps;
       const margin = dpoMargin(k);
@@ -226,6 +245,14 @@ export class FakeTuningEngine implements TuningPanelClient {
       if (!this.tuned?.pairs.length) throw new Error('No pair to learn from: choose between two answers first.');
       return this.prepare('preference', settings);
     },
+    rewardTune: async (settings) => {
+      this.log('rewardTune');
+      this.rewardTunes.push(settings);
+      const pairs = this.tuned?.pairs.length ?? 0;
+      if (pairs < 2) throw new Error('A reward model needs at least 2 pairs to learn from.');
+      this.prepare('reinforcement', settings);
+      return this.update({ rewardModel: { pairs, ...REWARD_MODEL } });
+    },
     play: async (onProgress): Promise<TuningOutcome> => {
       this.log('play');
       this.paused = false;
@@ -257,7 +284,8 @@ export class FakeTuningEngine implements TuningPanelClient {
     reset: async () => {
       this.log('reset');
       this.dpoSteps = 0;
-      this.update({ step: 0, totalSteps: 0, history: [], kind: null });
+      this.rlSteps = 0;
+      this.update({ step: 0, totalSteps: 0, history: [], kind: null, preferenceReference: null, rewardModel: null });
       return modelInfo(this.name, { reference: this.tuned!.reference.name, step: 0 });
     },
     choose: async (preference) => {

@@ -4,8 +4,10 @@
  * (DPO) on the user's choices between answers, both against a frozen reference:
  * the model as it was when tuning began. Tuning makes a new model (the one it
  * started from stays as it was, saved or not); saving it keeps the reference,
- * the choices and the history, so it all reopens offline. areas/tuning.ts
- * implements it.
+ * the choices and the history, so it all reopens offline. The RLHF of big
+ * chatbots, in small, is the third kind: a reward model learned from the same
+ * choices, then policy-gradient steps on the model's own sampled answers.
+ * areas/tuning.ts implements it.
  */
 import type { ChatReply } from './chat.ts';
 import type { ModelInfo } from './model.ts';
@@ -35,7 +37,8 @@ export interface DialogueSet {
   unknown: string[];
 }
 
-export type TuningKind = 'supervised' | 'preference';
+/** SFT on dialogues; DPO on choices; policy gradient on sampled answers against a reward model learned from the choices. */
+export type TuningKind = 'supervised' | 'preference' | 'reinforcement';
 
 /** The model tuning started from, frozen: DPO's reference, and the "before" of every comparison. */
 export interface ReferenceModel {
@@ -68,21 +71,33 @@ export interface TuningSettings {
   steps: number;
   /** Constant AdamW learning rate. */
   learningRate: number;
-  /** Dialogues (SFT) or pairs (DPO) a step learns from. */
+  /** Dialogues (SFT) or pairs (DPO) a step learns from; answers sampled a step (policy gradient). */
   batchSize: number;
-  /** DPO's β: how strongly the tuned model is held near the reference (larger: nearer). */
+  /** DPO's and policy gradient's β: how strongly the tuned model is held near the reference (larger: nearer). */
   beta: number;
 }
 
 /** The settings each kind starts from. */
 export type TuningDefaults = Record<TuningKind, TuningSettings>;
 
+/** An answer the model drew in a policy-gradient step, and what the reward model made of it. */
+export interface RewardedAnswer {
+  /** The text after the prompt, without its end marker. */
+  answer: string;
+  /** Whether the end marker ended it (otherwise it stopped at the tokens allowed). */
+  ended: boolean;
+  reward: number;
+}
+
 /** One tuning step's figures. */
 export interface TuningPoint {
-  /** Tuning steps so far, SFT and DPO together. */
+  /** Tuning steps so far, all kinds together. */
   step: number;
   kind: TuningKind;
-  /** SFT: mean −log p of the batch's answer tokens. DPO: the batch's mean −log σ(β·margin). */
+  /**
+   * SFT: mean −log p of the batch's answer tokens. DPO: the batch's mean −log σ(β·margin). Policy gradient: the
+   * objective it climbs, negated: −(mean reward − β·mean log π/π_ref) over the step's sampled answers.
+   */
   loss: number;
   /** SFT: mean −log p of the held-out dialogues' answer tokens, after the step. */
   heldOutLoss?: number;
@@ -90,13 +105,30 @@ export interface TuningPoint {
   margin?: number;
   /** DPO, over all pairs, after the step: mean log p(chosen) − log p(rejected) under the tuned model. */
   logProbMargin?: number;
-  /** DPO, over all pairs, after the step: KL(tuned ‖ reference) per answer token, in nats. */
+  /**
+   * DPO, over all pairs, after the step: KL(tuned ‖ reference) per answer token, in nats. Policy gradient: the
+   * same over the step's sampled answers, before its update.
+   */
   kl?: number;
+  /** Policy gradient: the mean reward of the step's sampled answers (before its update). */
+  reward?: number;
+  /** Policy gradient: the step's sampled answers, with their rewards. */
+  samples?: RewardedAnswer[];
+}
+
+/** What the reward model makes of the pairs it learned from. */
+export interface RewardModelReport {
+  /** Pairs it learned from. */
+  pairs: number;
+  /** The fraction of them whose chosen answer it scores higher than the rejected one. */
+  accuracy: number;
+  /** Mean reward(chosen) − reward(rejected) over them. */
+  margin: number;
 }
 
 export interface TuningProgress {
   kind: TuningKind;
-  /** Tuning steps so far, SFT and DPO together. */
+  /** Tuning steps so far, all kinds together. */
   step: number;
   /** The step this run ends at. */
   totalSteps: number;
@@ -138,6 +170,11 @@ export interface TuningState {
   verdicts: Verdict[];
   /** Pairs DPO learns from: the preferences, then every good × bad verdict for the same prompt. */
   pairs: Preference[];
+  /**
+   * The reward model policy gradient tunes against, once trained: a linear head over the last layer of DPO's
+   * reference (preferenceReference), frozen. Fine-tuning again and a reset clear it, as they clear that reference.
+   */
+  rewardModel: RewardModelReport | null;
 }
 
 /** How much likelier the chosen answer is than the rejected one, now and under DPO's reference. */
@@ -149,7 +186,7 @@ export interface PreferenceOdds {
 }
 
 export interface TuningApi {
-  /** The settings SFT and DPO start from. */
+  /** The settings each kind starts from. */
   defaults(): Promise<TuningDefaults>;
   /** Reads dialogues as fine-tuning would, without tuning: counts, examples, skipped lines. */
   readDialogues(source: DialogueSource): Promise<DialogueSet>;
@@ -161,6 +198,12 @@ export interface TuningApi {
   fineTune(source: DialogueSource, settings?: Partial<TuningSettings>): Promise<TuningState>;
   /** Gets ready to tune on the choices (DPO); play() then tunes. Refused with no pair to learn from. */
   preferenceTune(settings?: Partial<TuningSettings>): Promise<TuningState>;
+  /**
+   * Trains a reward model on the pairs (over DPO's reference, frozen; set then when it was not) and gets a run of
+   * policy-gradient steps ready: each samples answers to one of the pairs' prompts in turn, and makes the higher
+   * rewarded ones likelier, held near DPO's reference by β; play() then tunes. Refused with fewer than 2 pairs.
+   */
+  rewardTune(settings?: Partial<TuningSettings>): Promise<TuningState>;
   /** Tunes until pause(), another model, or the run's last step; progress a few times a second. */
   play(onProgress: (progress: TuningProgress) => unknown): Promise<TuningOutcome>;
   pause(): Promise<void>;

@@ -1,9 +1,10 @@
 /**
  * The tuning area: the model in use fine-tuned on dialogues (SFT) and tuned on
- * the user's choices (DPO), in the worker, between other requests. Tuning
- * begins by putting a new model in place of the one in use (named after it, its
- * weights a copy), so the next save is a new saved model and the old one stays
- * as it was; the old weights are kept, frozen, as the reference.
+ * the user's choices (DPO, or policy gradient against a reward model learned
+ * from them), in the worker, between other requests. Tuning begins by putting a
+ * new model in place of the one in use (named after it, its weights a copy), so
+ * the next save is a new saved model and the old one stays as it was; the old
+ * weights are kept, frozen, as the reference.
  */
 import type { ChatReply } from '../api/chat.ts';
 import { messageOf } from '../api/errors.ts';
@@ -25,7 +26,15 @@ import type { AutosaveReport } from '../api/training.ts';
 import { countParameters } from '../engine/params.ts';
 import { STEP_PARAMETER_LIMIT } from '../engine/step-close-up.ts';
 import type { ModelLibrary } from '../model-library.ts';
-import { checkVerdict, encodePair, preferenceOdds, readDialogues, TUNING_DEFAULTS, TuningSession } from '../tuning-session.ts';
+import {
+  checkVerdict,
+  encodePair,
+  NO_PAIRS,
+  preferenceOdds,
+  readDialogues,
+  TUNING_DEFAULTS,
+  TuningSession,
+} from '../tuning-session.ts';
 import { type ActiveModel, contextIds, type LoadedModel } from './active-model.ts';
 import { greedyReply } from './reply.ts';
 
@@ -88,6 +97,13 @@ export class TuningArea implements TuningApi {
   async preferenceTune(settings?: Partial<TuningSettings>): Promise<TuningState> {
     const session = this.session();
     await session.prepare('preference', settings);
+    return session.state();
+  }
+
+  async rewardTune(settings?: Partial<TuningSettings>): Promise<TuningState> {
+    const session = this.active.model.tuning;
+    if (!session) throw new Error(NO_PAIRS); // choices begin tuning: without it there are none
+    await session.prepare('reinforcement', settings);
     return session.state();
   }
 

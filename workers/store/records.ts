@@ -23,6 +23,7 @@ import type {
   DialogueSource,
   Preference,
   ReferenceModel,
+  RewardModelReport,
   TuningDefaults,
   TuningKind,
   TuningPoint,
@@ -89,6 +90,8 @@ export interface StoredTuning {
   history: TuningPoint[];
   /** DPO's reference (TuningState.preferenceReference), once tuning on choices began; no weights: the reference's. */
   preferenceReference?: { model: ReferenceModel; params?: Float32Array };
+  /** The reward model policy gradient tunes against: its head [nEmbd] over preferenceReference, and its report. */
+  rewardModel?: { head: Float32Array; report: RewardModelReport };
   /** Set when tuning stopped because a step's loss or gradient was not finite. */
   diverged?: string;
 }
