@@ -64,7 +64,9 @@ describe('vite builds', () => {
     // The default model ships as a file beside the module, not inlined into it.
     assert.ok(library.includes('new URL("default-model.safetensors", import.meta.url)'));
     assert.ok(existsSync(join(out, 'lib', 'default-model.safetensors')));
-    assert.ok(library.length < 500_000, `library is ${library.length} bytes`);
+    // A budget for the elements' own code, unminified as a library ships it (the host's bundler minifies): 509 KB
+    // (137 KB gzipped) once the tuning panels came; a bound to notice a library that suddenly grows.
+    assert.ok(library.length < 600_000, `library is ${library.length} bytes`);
   });
 
   test("web-llm is not in the library's initial chunk nor in the worker's: it is a chunk of its own, loaded when the chat is used", () => {
