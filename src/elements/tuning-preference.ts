@@ -172,9 +172,10 @@ export class TuningPreference extends LitElement {
     return html`<div @keydown=${pauseOnEscape(this.run, this.pause)}>
       <p class="caption" part="dpo-caption">
         This is Direct Preference Optimization (DPO): it raises the chosen answer's odds relative to a frozen reference,
-        the model as it was when tuning on your choices began, directly from your choices. The RLHF of big chatbots first trains a reward model on many people's choices, then
-        tunes the chatbot against it with policy-gradient reinforcement learning, also held near a reference. β sets how
-        near.
+        the model as it was when tuning on your choices began, directly from your choices. β sets how near the reference
+        it stays. The RLHF of big chatbots first trains a reward model on many people's choices, then tunes the chatbot
+        against it with policy-gradient reinforcement learning, also held near a reference: the block below does that, in
+        small.
       </p>
       <div part="settings">
         ${

@@ -152,8 +152,7 @@ export class TuningReinforcement extends LitElement {
         This is how big chatbots are tuned, in small. First a reward model learns from your choices to score answers:
         here, a weighted sum of the frozen reference's last layer, averaged over the answer. Then the model draws
         answers to your questions, one question a step, and policy gradient makes the higher-scored ones likelier, while
-        a KL penalty (β) holds it near the reference. The reward model learns what an answer is about more than whether
-        it is true: taught to prefer the right colour over a wrong one, it ranked new pairs of that kind at chance.
+        a KL penalty (β) holds it near the reference.
       </p>
       <div part="settings">
         ${

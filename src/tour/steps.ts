@@ -338,6 +338,21 @@ export const TOUR_STEPS: readonly TourStep[] = [
     },
   },
   {
+    chapter: 12,
+    title: 'Fine-tuning and preference tuning',
+    part: 'RLHF in small',
+    text:
+      'Big chatbots are tuned another way: a reward model learns from people’s choices to score answers, then the ' +
+      'model samples answers and policy gradient makes the better-scored ones likelier.',
+    notice: 'Here the reward model is one layer over the frozen model; a KL penalty holds the tuned model near where it began.',
+    state: {
+      ...builtin,
+      prompt: DIALOGUE,
+      panel: { section: 'tune', tab: 'choices' },
+      highlight: ['llm-tuning-panel', 'llm-tuning-choices', 'llm-tuning-reinforcement', '[part~="rl-train-button"]'],
+    },
+  },
+  {
     chapter: 13,
     title: 'A chatbot is prediction after a system prompt',
     text:
