@@ -32,25 +32,23 @@ import { states } from '../states.ts';
 import { alerts, blocks, buttons, theme } from '../theme.ts';
 import { showText } from '../visible-token.ts';
 import './loss-chart.ts';
-import { numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { numberFieldStyles } from './number-fields.ts';
 import './tuning-compare.ts';
 import type { TuningCompareClient } from './tuning-compare.ts';
 import {
   LEARNING_RATE_FIELD,
-  needsPreparing,
   pauseOnEscape,
-  pickSettings,
   renderRunControls,
   runStyles,
   STEPS_FIELD,
   TuningRun,
+  TuningSettingsForm,
   type TuningRunClient,
 } from './tuning-run.ts';
 
 export type TuningDialoguesClient = Uses<'tuning', 'readDialogues' | 'fineTune'> & TuningRunClient & TuningCompareClient;
 
 const FIELDS = [STEPS_FIELD, LEARNING_RATE_FIELD] as const;
-const SHOWN_KEYS = FIELDS.map((field) => field.key);
 /** Pasted text is read once typing stops this long. */
 const TYPING_DELAY = 400;
 /** Skipped lines listed; the count says how many more. */
@@ -72,7 +70,7 @@ export class TuningDialogues extends LitElement {
     model: { attribute: false },
     state: { attribute: false },
     defaults: { attribute: false },
-    ...states('source', 'pasted', 'dialogues', 'readError', 'settings', 'changed'),
+    ...states('source', 'pasted', 'dialogues', 'readError'),
   };
 
   declare client: TuningDialoguesClient | null;
@@ -84,12 +82,8 @@ export class TuningDialogues extends LitElement {
   /** The dialogues as read for the source shown; null while being read. */
   declare private dialogues: DialogueSet | null;
   declare private readError: string;
-  /** The settings the form shows; null until the defaults come. */
-  declare private settings: TuningSettings | null;
-  /** The source or the settings changed since the run was got ready: Play gets it ready anew. */
-  declare private changed: boolean;
-
   private readonly run = new TuningRun(this);
+  private readonly form = new TuningSettingsForm(this, 'supervised', FIELDS, 'sft-');
   private readonly reading = new Newest<DialogueSet>(this, { delay: TYPING_DELAY });
 
   constructor() {
@@ -102,8 +96,6 @@ export class TuningDialogues extends LitElement {
     this.pasted = '';
     this.dialogues = null;
     this.readError = '';
-    this.settings = null;
-    this.changed = false;
   }
 
   private get dialogueSource(): DialogueSource {
@@ -111,9 +103,8 @@ export class TuningDialogues extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('defaults') && this.defaults && !this.settings) this.settings = { ...this.defaults };
-    // A run got ready elsewhere (a reopened model, or this tab's own) shows its settings.
-    if (changed.has('state') && this.state?.kind === 'supervised' && !this.changed) this.settings = { ...this.state.settings };
+    if (changed.has('defaults')) this.form.follow({ defaults: this.defaults });
+    if (changed.has('state')) this.form.follow({ state: this.state });
     if (changed.has('client') && this.client) void this.read(this.client, 0);
   }
 
@@ -133,21 +124,20 @@ export class TuningDialogues extends LitElement {
   private pick(source: DialogueSource['kind']): void {
     if (source === this.source) return;
     this.source = source;
-    this.changed = true;
+    this.form.changed = true;
     if (this.client) void this.read(this.client, 0);
   }
 
   private onPaste(text: string): void {
     this.pasted = text;
-    this.changed = true;
+    this.form.changed = true;
     if (this.client) void this.read(this.client);
   }
 
   private prepare = () => {
     const client = this.client!;
-    if (!needsPreparing(this.state, 'supervised', this.changed)) return null;
-    this.changed = false;
-    return client.tuning.fineTune(this.dialogueSource, pickSettings(this.settings!, SHOWN_KEYS));
+    if (!this.form.needsPreparing(this.state)) return null;
+    return client.tuning.fineTune(this.dialogueSource, this.form.take());
   };
 
   private play = () => this.client && void this.run.play(this.client, this.prepare);
@@ -207,7 +197,7 @@ export class TuningDialogues extends LitElement {
   ];
 
   override render() {
-    const settings = this.settings;
+    const settings = this.form.values;
     const locked = this.run.locked || !!this.state?.playing;
     const usable = !!this.dialogues && this.dialogues.dialogues > 0 && !this.reading.busy;
     return html`<div class="columns" @keydown=${pauseOnEscape(this.run, this.pause)}>
@@ -222,18 +212,7 @@ export class TuningDialogues extends LitElement {
         </div>
         <div class="block" part="settings">
           <h4>Settings</h4>
-          ${
-            settings
-              ? renderNumberFields(FIELDS, settings, {
-                  disabled: locked,
-                  idPrefix: 'sft-',
-                  onChange: (key, value) => {
-                    this.settings = { ...this.settings!, [key]: value };
-                    this.changed = true;
-                  },
-                })
-              : html`<p class="empty">Asking for the defaults…</p>`
-          }
+          ${this.form.render(locked)}
         </div>
       </div>
       <div>

@@ -26,20 +26,19 @@ import { signed } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, buttons, theme } from '../theme.ts';
-import { numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { numberFieldStyles } from './number-fields.ts';
 import './tuning-margin-chart.ts';
 import {
   BETA_FIELD,
   type Figure,
   figureStyles,
   LEARNING_RATE_FIELD,
-  needsPreparing,
   pauseOnEscape,
-  pickSettings,
   renderRunControls,
   runStyles,
   STEPS_FIELD,
   TuningRun,
+  TuningSettingsForm,
   type TuningRunClient,
   renderFigures,
   renderReferenceName,
@@ -48,7 +47,6 @@ import {
 export type TuningPreferenceClient = Uses<'tuning', 'preferenceTune' | 'odds'> & TuningRunClient;
 
 const FIELDS = [BETA_FIELD, STEPS_FIELD, LEARNING_RATE_FIELD] as const;
-const SHOWN_KEYS = FIELDS.map((field) => field.key);
 /** Odds are asked at most this often while a run reports. */
 const ODDS_INTERVAL = 250;
 
@@ -73,18 +71,17 @@ export class TuningPreference extends LitElement {
     client: { attribute: false },
     state: { attribute: false },
     defaults: { attribute: false },
-    ...states('settings', 'changed', 'odds', 'oddsError'),
+    ...states('odds', 'oddsError'),
   };
 
   declare client: TuningPreferenceClient | null;
   declare state: TuningState | null;
   declare defaults: TuningSettings | null;
-  declare private settings: TuningSettings | null;
-  declare private changed: boolean;
   declare private odds: Odds | null;
   declare private oddsError: string;
 
   private readonly run = new TuningRun(this);
+  private readonly form = new TuningSettingsForm(this, 'preference', FIELDS, 'dpo-');
   private readonly asking = new Newest<PreferenceOdds>(this, { delay: ODDS_INTERVAL, mode: 'throttle' });
   /** The step and choice the odds were last asked for. */
   private asked: { step: number; preference: Preference } | null = null;
@@ -94,19 +91,14 @@ export class TuningPreference extends LitElement {
     this.client = null;
     this.state = null;
     this.defaults = null;
-    this.settings = null;
-    this.changed = false;
     this.odds = null;
     this.oddsError = '';
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('defaults') && this.defaults && !this.settings) this.settings = { ...this.defaults };
-    if (changed.has('state') && this.state?.kind === 'preference' && !this.changed) this.settings = { ...this.state.settings };
+    if (changed.has('defaults')) this.form.follow({ defaults: this.defaults });
     if (changed.has('state')) {
-      // New pairs change what a run learns from: Play gets it ready anew.
-      const before = changed.get('state') as TuningState | null | undefined;
-      if (before && this.state && before.pairs.length !== this.state.pairs.length) this.changed = true;
+      this.form.follow({ state: this.state, previous: changed.get('state') as TuningState | null | undefined });
       this.askOdds();
     }
   }
@@ -135,9 +127,8 @@ export class TuningPreference extends LitElement {
 
   private prepare = () => {
     const client = this.client!;
-    if (!needsPreparing(this.state, 'preference', this.changed)) return null;
-    this.changed = false;
-    return client.tuning.preferenceTune(pickSettings(this.settings!, SHOWN_KEYS));
+    if (!this.form.needsPreparing(this.state)) return null;
+    return client.tuning.preferenceTune(this.form.take());
   };
 
   private play = () => this.client && void this.run.play(this.client, this.prepare);
@@ -166,7 +157,7 @@ export class TuningPreference extends LitElement {
 
   override render() {
     const state = this.state;
-    const settings = this.settings;
+    const settings = this.form.values;
     const locked = this.run.locked || !!state?.playing;
     const pairs = state?.pairs.length ?? 0;
     return html`<div @keydown=${pauseOnEscape(this.run, this.pause)}>
@@ -178,18 +169,7 @@ export class TuningPreference extends LitElement {
         small.
       </p>
       <div part="settings">
-        ${
-          settings
-            ? renderNumberFields(FIELDS, settings, {
-                disabled: locked,
-                idPrefix: 'dpo-',
-                onChange: (key, value) => {
-                  this.settings = { ...this.settings!, [key]: value };
-                  this.changed = true;
-                },
-              })
-            : html`<p class="empty">Asking for the defaults…</p>`
-        }
+        ${this.form.render(locked)}
       </div>
       ${renderRunControls({
         run: this.run,

@@ -19,25 +19,23 @@ import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { TuningPoint, TuningSettings, TuningState, Uses } from '../../workers/api/index.ts';
 import { emit } from '../events.ts';
 import { count, signed, steps } from '../format.ts';
-import { states } from '../states.ts';
 import { alerts, buttons, theme } from '../theme.ts';
 import { showText } from '../visible-token.ts';
-import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { type NumberField, numberFieldStyles } from './number-fields.ts';
 import { type ChartLine, DPO_LINES } from './tuning-margin-chart.ts';
 import './tuning-margin-chart.ts';
 import {
   BETA_FIELD,
   figureStyles,
   LEARNING_RATE_FIELD,
-  needsPreparing,
   pauseOnEscape,
-  pickSettings,
   renderFigures,
   renderReferenceName,
   renderRunControls,
   runStyles,
   STEPS_FIELD,
   TuningRun,
+  TuningSettingsForm,
   type TuningRunClient,
 } from './tuning-run.ts';
 
@@ -52,7 +50,6 @@ const SAMPLES_FIELD: NumberField<'batchSize'> = {
   caption: 'Answers the model draws each step, to compare.',
 };
 const FIELDS = [BETA_FIELD, SAMPLES_FIELD, STEPS_FIELD, LEARNING_RATE_FIELD] as const;
-const SHOWN_KEYS = FIELDS.map((field) => field.key);
 /** The chart's lines: the mean reward of each step's answers, and DPO's KL line. */
 const LINES: readonly ChartLine[] = [
   { figure: 'reward', label: 'mean reward of the answers drawn', tone: 'accent' },
@@ -66,44 +63,32 @@ export class TuningReinforcement extends LitElement {
     client: { attribute: false },
     state: { attribute: false },
     defaults: { attribute: false },
-    ...states('settings', 'changed'),
   };
 
   declare client: TuningReinforcementClient | null;
   declare state: TuningState | null;
   declare defaults: TuningSettings | null;
-  declare private settings: TuningSettings | null;
-  /** The pairs or the settings changed since the reward model was trained: Play trains it again. */
-  declare private changed: boolean;
-
   private readonly run = new TuningRun(this);
+  /** Its `changed`: the pairs or the settings changed since the reward model was trained, so Play trains it again. */
+  private readonly form = new TuningSettingsForm(this, 'reinforcement', FIELDS, 'rl-');
 
   constructor() {
     super();
     this.client = null;
     this.state = null;
     this.defaults = null;
-    this.settings = null;
-    this.changed = false;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('defaults') && this.defaults && !this.settings) this.settings = { ...this.defaults };
-    if (changed.has('state') && this.state?.kind === 'reinforcement' && !this.changed) {
-      this.settings = { ...this.state.settings };
-    }
-    const before = changed.get('state') as TuningState | null | undefined;
-    if (before && this.state && before.pairs.length !== this.state.pairs.length) this.changed = true;
+    if (changed.has('defaults')) this.form.follow({ defaults: this.defaults });
+    if (changed.has('state'))
+      this.form.follow({ state: this.state, previous: changed.get('state') as TuningState | null | undefined });
   }
 
   /** Trains the reward model on the pairs as they are, and gets a run ready with the settings shown. */
-  private rewardTune = () => {
-    this.changed = false;
-    return this.client!.tuning.rewardTune(pickSettings(this.settings!, SHOWN_KEYS));
-  };
+  private rewardTune = () => this.client!.tuning.rewardTune(this.form.take());
 
-  private prepare = () =>
-    needsPreparing(this.state, 'reinforcement', this.changed) || !this.state?.rewardModel ? this.rewardTune() : null;
+  private prepare = () => (this.form.needsPreparing(this.state) || !this.state?.rewardModel ? this.rewardTune() : null);
 
   private train = () =>
     this.client && void this.run.guarded(async () => emit(this, 'llm-tuning-change', await this.rewardTune()));
@@ -143,7 +128,7 @@ export class TuningReinforcement extends LitElement {
 
   override render() {
     const state = this.state;
-    const settings = this.settings;
+    const settings = this.form.values;
     const locked = this.run.locked || !!state?.playing;
     const enough = (state?.pairs.length ?? 0) >= PAIRS_NEEDED;
     const ready = !!this.client && !!settings && enough && !state?.playing;
@@ -155,18 +140,7 @@ export class TuningReinforcement extends LitElement {
         a KL penalty (β) holds it near the reference.
       </p>
       <div part="settings">
-        ${
-          settings
-            ? renderNumberFields(FIELDS, settings, {
-                disabled: locked,
-                idPrefix: 'rl-',
-                onChange: (key, value) => {
-                  this.settings = { ...this.settings!, [key]: value };
-                  this.changed = true;
-                },
-              })
-            : html`<p class="empty">Asking for the defaults…</p>`
-        }
+        ${this.form.render(locked)}
       </div>
       <div class="actions">
         <button part="rl-train-button" ?disabled=${!ready || locked} @click=${this.train}>

@@ -18,7 +18,7 @@ import {
 import { emit } from '../events.ts';
 import { count } from '../format.ts';
 import { showText } from '../visible-token.ts';
-import type { NumberField } from './number-fields.ts';
+import { type NumberField, renderNumberFields } from './number-fields.ts';
 
 /** Hex digits of a reference's fingerprint shown (all of them in its title). */
 const SHORT_FINGERPRINT = 8;
@@ -92,14 +92,66 @@ export const figureStyles = css`
  * Whether Play or Step must first get a run of `kind` ready: none yet, the last one done, the other kind's,
  * or `changed` (the data or the settings changed since).
  */
-export const needsPreparing = (state: TuningState | null, kind: TuningKind, changed: boolean): boolean =>
-  !state || state.kind !== kind || state.step >= state.totalSteps || changed;
+/**
+ * A tab's settings form: the values its fields show (the defaults, then those of a run of its kind the worker got
+ * ready, unless edited since), and whether anything changed since the run was got ready, so that Play gets it
+ * ready again. Only its fields' settings are sent: the worker keeps the rest (the batch size) as they were.
+ */
+export class TuningSettingsForm<K extends keyof TuningSettings> {
+  /** What the fields show; null until the defaults come. */
+  values: TuningSettings | null = null;
+  /** The settings, or what the tab learns from (its dialogues, its pairs), changed since the run was got ready. */
+  changed = false;
 
-/** Only the settings a tab shows, so the worker keeps the rest (the batch size) as they were. */
-export const pickSettings = <K extends keyof TuningSettings>(
-  settings: TuningSettings,
-  keys: readonly K[],
-): Pick<TuningSettings, K> => Object.fromEntries(keys.map((key) => [key, settings[key]])) as Pick<TuningSettings, K>;
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly kind: TuningKind,
+    private readonly fields: readonly NumberField<K>[],
+    private readonly idPrefix: string,
+  ) {}
+
+  /**
+   * Takes the defaults once they come, and the settings of a run of this kind got ready (here, or before a reopen).
+   * Tuning on choices learns from the pairs: a state with more or fewer than `previous` has Play get it ready anew.
+   */
+  follow({
+    defaults,
+    state,
+    previous,
+  }: {
+    defaults?: TuningSettings | null;
+    state?: TuningState | null;
+    previous?: TuningState | null;
+  }): void {
+    if (defaults && !this.values) this.values = { ...defaults };
+    if (state?.kind === this.kind && !this.changed) this.values = { ...state.settings };
+    if (this.kind !== 'supervised' && previous && state && previous.pairs.length !== state.pairs.length) this.changed = true;
+  }
+
+  /** True when Play must get a run ready first: none of this kind, the last one done, or something changed. */
+  needsPreparing(state: TuningState | null): boolean {
+    return !state || state.kind !== this.kind || state.step >= state.totalSteps || this.changed;
+  }
+
+  /** The fields' settings, to get the run ready with: from then on they are what the worker has. */
+  take(): Pick<TuningSettings, K> {
+    this.changed = false;
+    return Object.fromEntries(this.fields.map(({ key }) => [key, this.values![key]])) as Pick<TuningSettings, K>;
+  }
+
+  render(disabled: boolean) {
+    if (!this.values) return html`<p class="empty">Asking for the defaults…</p>`;
+    return renderNumberFields(this.fields, this.values, {
+      disabled,
+      idPrefix: this.idPrefix,
+      onChange: (key, value) => {
+        this.values = { ...this.values!, [key]: value };
+        this.changed = true;
+        this.host.requestUpdate();
+      },
+    });
+  }
+}
 
 /** The run's flags, kept by the tab that shows them (which it redraws as they change). */
 export class TuningRun {
