@@ -140,11 +140,6 @@ export class TuningDialogues extends LitElement {
     return client.tuning.fineTune(this.dialogueSource, this.form.take());
   };
 
-  private play = () => this.client && void this.run.play(this.client, this.prepare);
-  private pause = () => this.client && void this.run.pause(this.client);
-  private step = () => this.client && void this.run.step(this.client, this.prepare);
-  private reset = () => this.client && void this.run.reset(this.client);
-
   static override styles = [
     theme,
     alerts,
@@ -200,7 +195,7 @@ export class TuningDialogues extends LitElement {
     const settings = this.form.values;
     const locked = this.run.locked || !!this.state?.playing;
     const usable = !!this.dialogues && this.dialogues.dialogues > 0 && !this.reading.busy;
-    return html`<div class="columns" @keydown=${pauseOnEscape(this.run, this.pause)}>
+    return html`<div class="columns" @keydown=${pauseOnEscape(this.run, this.client)}>
       <div>
         <div class="block">
           <h4>Dialogues</h4>
@@ -220,15 +215,13 @@ export class TuningDialogues extends LitElement {
           <h4>Fine-tune</h4>
           ${renderRunControls({
             run: this.run,
+            client: this.client,
+            prepare: this.prepare,
             ready: !!this.client && !!settings && usable && !this.state?.playing,
             playLabel: 'Play',
             state: this.state,
             kind: 'supervised',
             plannedSteps: settings?.steps ?? 0,
-            play: this.play,
-            pause: this.pause,
-            step: this.step,
-            reset: this.reset,
           })}
           <llm-loss-chart
             exportparts="chart, train-line, validation-line, legend"

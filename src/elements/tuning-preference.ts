@@ -131,11 +131,6 @@ export class TuningPreference extends LitElement {
     return client.tuning.preferenceTune(this.form.take());
   };
 
-  private play = () => this.client && void this.run.play(this.client, this.prepare);
-  private pause = () => this.client && void this.run.pause(this.client);
-  private step = () => this.client && void this.run.step(this.client, this.prepare);
-  private reset = () => this.client && void this.run.reset(this.client);
-
   static override styles = [
     theme,
     alerts,
@@ -160,7 +155,7 @@ export class TuningPreference extends LitElement {
     const settings = this.form.values;
     const locked = this.run.locked || !!state?.playing;
     const pairs = state?.pairs.length ?? 0;
-    return html`<div @keydown=${pauseOnEscape(this.run, this.pause)}>
+    return html`<div @keydown=${pauseOnEscape(this.run, this.client)}>
       <p class="caption" part="dpo-caption">
         This is Direct Preference Optimization (DPO): it raises the chosen answer's odds relative to a frozen reference,
         the model as it was when tuning on your choices began, directly from your choices. β sets how near the reference
@@ -173,15 +168,13 @@ export class TuningPreference extends LitElement {
       </div>
       ${renderRunControls({
         run: this.run,
+        client: this.client,
+        prepare: this.prepare,
         ready: !!this.client && !!settings && pairs > 0 && !state?.playing,
         playLabel: 'Tune on my choices',
         state,
         kind: 'preference',
         plannedSteps: settings?.steps ?? 0,
-        play: this.play,
-        pause: this.pause,
-        step: this.step,
-        reset: this.reset,
       })}
       ${pairs ? nothing : html`<p class="note">Choose between two answers, or mark a good and a bad one, to tune on.</p>`}
       ${this.renderReference()} ${this.renderFigures()} ${this.renderOdds()}

@@ -92,10 +92,6 @@ export class TuningReinforcement extends LitElement {
 
   private train = () =>
     this.client && void this.run.guarded(async () => emit(this, 'llm-tuning-change', await this.rewardTune()));
-  private play = () => this.client && void this.run.play(this.client, this.prepare);
-  private pause = () => this.client && void this.run.pause(this.client);
-  private step = () => this.client && void this.run.step(this.client, this.prepare);
-  private reset = () => this.client && void this.run.reset(this.client);
 
   static override styles = [
     theme,
@@ -132,7 +128,7 @@ export class TuningReinforcement extends LitElement {
     const locked = this.run.locked || !!state?.playing;
     const enough = (state?.pairs.length ?? 0) >= PAIRS_NEEDED;
     const ready = !!this.client && !!settings && enough && !state?.playing;
-    return html`<div @keydown=${pauseOnEscape(this.run, this.pause)}>
+    return html`<div @keydown=${pauseOnEscape(this.run, this.client)}>
       <p class="caption" part="rl-caption">
         This is how big chatbots are tuned, in small. First a reward model learns from your choices to score answers:
         here, a weighted sum of the frozen reference's last layer, averaged over the answer. Then the model draws
@@ -155,15 +151,13 @@ export class TuningReinforcement extends LitElement {
       ${this.renderRewardModel()}
       ${renderRunControls({
         run: this.run,
+        client: this.client,
+        prepare: this.prepare,
         ready,
         playLabel: 'Tune with policy gradient',
         state,
         kind: 'reinforcement',
         plannedSteps: settings?.steps ?? 0,
-        play: this.play,
-        pause: this.pause,
-        step: this.step,
-        reset: this.reset,
       })}
       ${this.renderFigures()}
       <llm-tuning-margin-chart

@@ -249,6 +249,9 @@ export class TuningRun {
 
 export interface RunControls {
   run: TuningRun;
+  client: TuningRunClient | null;
+  /** Gets the run ready first, when Play or Step needs it. */
+  prepare: Prepare;
   /** The tab can run now (a client, data to learn from, no other run under way). */
   ready: boolean;
   /** Words on the Play button. */
@@ -257,52 +260,51 @@ export interface RunControls {
   kind: TuningKind;
   /** Steps Play will take when the run is got ready anew. */
   plannedSteps: number;
-  play: () => void;
-  pause: () => void;
-  step: () => void;
-  reset: () => void;
 }
 
 /** Play (Pause while it plays), Step, Reset, the error line and the progress bar, with a status read out as it moves. */
 export function renderRunControls(controls: RunControls) {
-  const { run, ready, state } = controls;
+  const { run, client, prepare, ready, state } = controls;
+  const play = () => client && void run.play(client, prepare);
+  const step = () => client && void run.step(client, prepare);
+  const reset = () => client && void run.reset(client);
   const thisKind = state?.kind === controls.kind;
-  const step = state?.step ?? 0;
-  const total = thisKind && state ? state.totalSteps : step + controls.plannedSteps;
+  const steps = state?.step ?? 0;
+  const total = thisKind && state ? state.totalSteps : steps + controls.plannedSteps;
   const last = thisKind ? state?.history.at(-1) : undefined;
   const status = run.playing
-    ? `Step ${count(step)} of ${count(total)}${last ? `, loss ${last.loss.toFixed(3)}` : ''}.`
+    ? `Step ${count(steps)} of ${count(total)}${last ? `, loss ${last.loss.toFixed(3)}` : ''}.`
     : state
-      ? `${count(step)} tuning steps so far.`
+      ? `${count(steps)} tuning steps so far.`
       : 'Not tuned yet.';
   return html`<div class="actions">
       <button
         class="primary"
         part="play-button"
         ?disabled=${run.playing ? run.pausing : !ready || run.busy}
-        @click=${run.playing ? controls.pause : controls.play}
+        @click=${run.playing ? () => client && void run.pause(client) : play}
       >
         ${run.playing ? (run.pausing ? 'Pausing…' : 'Pause') : controls.playLabel}
       </button>
-      <button part="step-button" ?disabled=${!ready || run.locked} @click=${controls.step}>Step</button>
-      <button part="reset-button" ?disabled=${!state || run.locked || state.playing} @click=${controls.reset}>Reset</button>
+      <button part="step-button" ?disabled=${!ready || run.locked} @click=${step}>Step</button>
+      <button part="reset-button" ?disabled=${!state || run.locked || state.playing} @click=${reset}>Reset</button>
     </div>
     ${run.error ? html`<p class="error" part="run-error" role="alert">${showText(run.error)}</p>` : nothing}
     <progress
       part="progress-bar"
       max=${Math.max(total, 1)}
-      .value=${thisKind ? step : 0}
-      aria-label="Tuning progress: step ${count(step)} of ${count(total)}"
+      .value=${thisKind ? steps : 0}
+      aria-label="Tuning progress: step ${count(steps)} of ${count(total)}"
     ></progress>
     <p class="note" part="run-status" role="status" aria-live="polite">${status}</p>`;
 }
 
 /** Escape pauses a run under way, from anywhere in the tab (a reply's open odds close first: they take Escape). */
-export function pauseOnEscape(run: TuningRun, pause: () => void) {
+export function pauseOnEscape(run: TuningRun, client: TuningRunClient | null) {
   return (event: KeyboardEvent) => {
-    if (event.key !== 'Escape' || !run.playing || event.defaultPrevented) return;
+    if (event.key !== 'Escape' || !run.playing || event.defaultPrevented || !client) return;
     event.preventDefault();
-    pause();
+    void run.pause(client);
   };
 }
 
