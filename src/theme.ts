@@ -124,6 +124,44 @@ export const inputs = css`
   }
 `;
 
+/** One-line text fields for words people type (a question): the inputs' box in the text's own font. */
+export const textFields = css`
+  input:not([type]),
+  input[type='text'] {
+    box-sizing: border-box;
+    width: 100%;
+    font: inherit;
+    padding: 0.3rem 0.45rem;
+    color: var(--_foreground);
+    background: var(--_background);
+    border: 1px solid var(--_border);
+    border-radius: calc(var(--_radius) / 2);
+  }
+`;
+
+/** A chart's legend under it: a swatch of each line's colour, the accent's, or the warning's with class "warning". */
+export const legends = css`
+  .legend {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 1.25rem;
+    margin: 0.25rem 0 0;
+    font-size: 0.85rem;
+    color: var(--_muted);
+  }
+  .swatch {
+    display: inline-block;
+    width: 1.2rem;
+    height: 3px;
+    vertical-align: middle;
+    margin-right: 0.35rem;
+    background: var(--_accent);
+  }
+  .swatch.warning {
+    background: var(--_warning);
+  }
+`;
+
 /** Buttons: outlined by default, filled with class "primary" or when pressed (aria-pressed="true"). */
 export const buttons = css`
   button {

@@ -8,7 +8,7 @@
 import { css, html, LitElement, nothing, svg } from 'lit';
 import type { LossPoint } from '../../workers/api/index.ts';
 import { count } from '../format.ts';
-import { theme } from '../theme.ts';
+import { legends, theme } from '../theme.ts';
 
 const WIDTH = 640;
 const HEIGHT = 260;
@@ -61,6 +61,7 @@ export class LossChart extends LitElement {
 
   static override styles = [
     theme,
+    legends,
     css`
       svg {
         display: block;
@@ -91,24 +92,6 @@ export class LossChart extends LitElement {
       }
       .validation-dot {
         fill: var(--_warning);
-      }
-      .legend {
-        display: flex;
-        gap: 1.25rem;
-        margin: 0.25rem 0 0;
-        font-size: 0.85rem;
-        color: var(--_muted);
-      }
-      .swatch {
-        display: inline-block;
-        width: 1.2rem;
-        height: 3px;
-        vertical-align: middle;
-        margin-right: 0.35rem;
-        background: var(--_accent);
-      }
-      .swatch.validation-swatch {
-        background: var(--_warning);
       }
     `,
   ];
@@ -162,7 +145,7 @@ export class LossChart extends LitElement {
       </svg>
       <p class="legend" part="legend">
         <span><span class="swatch"></span>training loss (each step's batch)</span>
-        <span><span class="swatch validation-swatch"></span>validation loss (held-out text)</span>
+        <span><span class="swatch warning"></span>validation loss (held-out text)</span>
       </p>
     `;
   }

@@ -30,7 +30,7 @@ import {
 import { emit } from '../events.ts';
 import { count } from '../format.ts';
 import { states } from '../states.ts';
-import { alerts, blocks, buttons, inputs, theme } from '../theme.ts';
+import { alerts, blocks, buttons, inputs, textFields, theme } from '../theme.ts';
 import { showText } from '../visible-token.ts';
 import { CHAT_REPLY_PARTS } from './chat-reply.ts';
 import './chat-reply.ts';
@@ -163,6 +163,7 @@ export class TuningChoices extends LitElement {
   static override styles = [
     theme,
     inputs,
+    textFields,
     alerts,
     buttons,
     blocks,
@@ -177,16 +178,6 @@ export class TuningChoices extends LitElement {
         font-weight: 600;
         font-size: 0.9rem;
         margin-bottom: 0.2rem;
-      }
-      input:not([type]) {
-        box-sizing: border-box;
-        width: 100%;
-        font: inherit;
-        padding: 0.3rem 0.45rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       .row {
         display: flex;

@@ -17,7 +17,7 @@ import { live } from 'lit/directives/live.js';
 import { type ChatReply, COMPARE_QUESTION, messageOf, type ModelInfo, type Uses } from '../../workers/api/index.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
-import { inputs, theme } from '../theme.ts';
+import { inputs, textFields, theme } from '../theme.ts';
 import { CHAT_REPLY_PARTS } from './chat-reply.ts';
 import './chat-reply.ts';
 import { DEFAULT_MODEL_CHAT_SETTINGS } from './model-chat.ts';
@@ -113,6 +113,7 @@ export class TuningCompare extends LitElement {
   static override styles = [
     theme,
     inputs,
+    textFields,
     textPartStyles,
     css`
       label {
@@ -120,16 +121,6 @@ export class TuningCompare extends LitElement {
         font-weight: 600;
         font-size: 0.9rem;
         margin-bottom: 0.2rem;
-      }
-      input {
-        box-sizing: border-box;
-        width: 100%;
-        font: inherit;
-        padding: 0.3rem 0.45rem;
-        color: var(--_foreground);
-        background: var(--_background);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) / 2);
       }
       .replies {
         display: grid;

@@ -11,7 +11,7 @@
 import { css, html, LitElement, nothing, svg } from 'lit';
 import type { TuningPoint } from '../../workers/api/index.ts';
 import { count, signed } from '../format.ts';
-import { theme } from '../theme.ts';
+import { legends, theme } from '../theme.ts';
 
 const WIDTH = 480;
 const HEIGHT = 180;
@@ -46,6 +46,7 @@ export class TuningMarginChart extends LitElement {
 
   static override styles = [
     theme,
+    legends,
     css`
       svg {
         display: block;
@@ -73,25 +74,6 @@ export class TuningMarginChart extends LitElement {
         fill: none;
         stroke: var(--_warning);
         stroke-width: 1.5;
-      }
-      .legend {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 1rem;
-        margin: 0.25rem 0 0;
-        font-size: 0.85rem;
-        color: var(--_muted);
-      }
-      .swatch {
-        display: inline-block;
-        width: 1.2rem;
-        height: 3px;
-        vertical-align: middle;
-        margin-right: 0.35rem;
-        background: var(--_accent);
-      }
-      .swatch.warning-swatch {
-        background: var(--_warning);
       }
     `,
   ];
@@ -128,7 +110,7 @@ export class TuningMarginChart extends LitElement {
         ${lines.map((line) => svg`<polyline part="${line.figure}-line" class=${line.tone} points=${polyline(line)}></polyline>`)}
       </svg>
       <p class="legend" part="legend">
-        ${lines.map((line) => html`<span><span class="swatch ${line.tone}-swatch"></span>${line.label}</span>`)}
+        ${lines.map((line) => html`<span><span class="swatch ${line.tone}"></span>${line.label}</span>`)}
       </p>`;
   }
 }
