@@ -474,6 +474,7 @@ export class TuningSession {
       preferenceReference: this.preferenceStart ? { ...this.preferenceStart.model } : null,
       kind,
       dialogues: this.dialogues ? structuredClone(this.dialogues.set) : null,
+      dialogueSource: this.dialogues ? structuredClone(this.dialogues.source) : null,
       settings: { ...this.settings[kind ?? 'supervised'] },
       step: this.step,
       totalSteps: Math.max(this.totalSteps, this.step),

@@ -104,8 +104,19 @@ export class TuningDialogues extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('defaults')) this.form.follow({ defaults: this.defaults });
-    if (changed.has('state')) this.form.follow({ state: this.state });
+    if (changed.has('state')) {
+      this.form.follow({ state: this.state });
+      this.showPasted(this.state?.dialogueSource);
+    }
     if (changed.has('client') && this.client) void this.read(this.client, 0);
+  }
+
+  /** Dialogues pasted before (a reopened model's) fill the untouched box, so that Play goes on with them. */
+  private showPasted(source: DialogueSource | null | undefined): void {
+    if (source?.kind !== 'text' || this.source !== 'builtin' || this.pasted || this.form.changed) return;
+    this.source = 'text';
+    this.pasted = source.text;
+    if (this.client) void this.read(this.client, 0);
   }
 
   private async read(client: TuningDialoguesClient, delay?: number): Promise<void> {

@@ -178,5 +178,9 @@ describe('tuning: preference tuning in the tab (DPO)', function () {
     expect(set).to.include({ dialogues: 11, heldOut: 1 });
     expect(set.examples).to.deep.equal(usable.slice(0, 3));
     expect(await engine.tuning.state()).to.equal(null); // reading does not begin tuning
+    // Fine-tuning on it keeps the text whole, for the panel to show again.
+    const state = await engine.tuning.fineTune({ kind: 'text', text });
+    expect(state.dialogueSource).to.deep.equal({ kind: 'text', text });
+    expect({ ...state.dialogues, unknown: state.dialogues!.unknown.sort() }).to.deep.equal(set); // set's was sorted above
   });
 });

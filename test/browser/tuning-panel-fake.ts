@@ -135,6 +135,7 @@ export class FakeTuningEngine implements TuningPanelClient {
       preferenceReference: null,
       kind: null,
       dialogues: null,
+      dialogueSource: null,
       settings: { ...DEFAULTS.supervised },
       step: 0,
       totalSteps: 0,
@@ -236,7 +237,10 @@ export class FakeTuningEngine implements TuningPanelClient {
       this.fineTunes.push([source, settings]);
       if (this.refuseTuning) throw new Error(this.refuseTuning);
       this.begin();
-      this.update({ dialogues: source.kind === 'builtin' ? BUILTIN : readText(source.text) });
+      this.update({
+        dialogues: source.kind === 'builtin' ? BUILTIN : readText(source.text),
+        dialogueSource: structuredClone(source),
+      });
       return this.prepare('supervised', settings);
     },
     preferenceTune: async (settings) => {

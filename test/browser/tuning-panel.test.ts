@@ -241,6 +241,18 @@ describe('<llm-tuning-panel>: fine-tune on dialogues', function () {
     }
   });
 
+  it('shows the dialogues a model already being tuned was fine-tuned on, pasted text whole', async () => {
+    engine.tuned = null;
+    const text = Array.from({ length: randomInt(2, 9) }, (_, i) => `User: Question ${i}? Assistant: Answer ${i}.`).join('\n');
+    await engine.tuning.fineTune({ kind: 'text', text });
+    await mount(await engine.model.info());
+    const paste = await waitFor(() => inTab<HTMLTextAreaElement>('paste'), 'the paste box');
+    expect(paste.value).to.equal(text);
+    const pressed = inTab('source')!.parentElement!.querySelector('[data-source="text"]')!;
+    expect(pressed.getAttribute('aria-pressed')).to.equal('true');
+    await waitFor(() => inTab('dialogue-summary')?.textContent?.includes('dialogues to learn from'), 'the summary of the text');
+  });
+
   it('has two tabs the arrow keys move between, and reads the state of a model already being tuned', async () => {
     engine.tuned = null;
     await engine.tuning.fineTune({ kind: 'builtin' });

@@ -159,6 +159,8 @@ export interface TuningState {
   kind: TuningKind | null;
   /** The dialogues SFT learns from, once chosen. */
   dialogues: DialogueSet | null;
+  /** Where they come from: pasted text comes back whole, so a reopened model's panel shows it again. */
+  dialogueSource: DialogueSource | null;
   settings: TuningSettings;
   step: number;
   /** The step the current run ends at (step when none runs). */
