@@ -219,3 +219,27 @@ export function float64Parameters(params: ParameterTensors): RefParameters & { d
   );
   return { ...views, config: params.config, data } as RefParameters & { data: Float64Array };
 }
+
+/**
+ * Every parameter's gradient in `grads` against central differences of `lossAt`, which reads `reference` (a
+ * float64Parameters copy): each view is moved, then put back. A tied model's empty lmHead is skipped.
+ */
+export function expectGradientsMatch(
+  grads: ParameterTensors,
+  reference: RefParameters,
+  lossAt: () => number,
+  tolerance = 1e-3,
+): void {
+  for (const name of PARAMETER_NAMES) {
+    if (grads[name].length === 0) continue;
+    const view = reference[name];
+    const at = view.slice();
+    const numeric = numericGradient((x) => {
+      view.set(x);
+      return lossAt();
+    }, at);
+    view.set(at);
+    const error = relativeError(grads[name], numeric);
+    expect(error, `${name}: relative error ${error.toExponential(2)}`).to.be.below(tolerance);
+  }
+}
