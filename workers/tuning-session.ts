@@ -29,6 +29,7 @@ import { tuningDialogues } from './corpus/tuning-dialogues.ts';
 import { splitDialogue, withEndOfReply } from './engine/dialogue.ts';
 import {
   answerLoss,
+  encodePreference,
   answerProblem,
   FineTuner,
   pairProblem,
@@ -163,12 +164,8 @@ export function checkSettings(settings: TuningSettings, changes: Partial<TuningS
 }
 
 /** A pair as DPO learns it: the answers with their end marker; throws, saying why, when it cannot be learned. */
-export function encodePair(tokenizer: Tokenizer, blockSize: number, { prompt, chosen, rejected }: Preference): PreferencePair {
-  const pair = {
-    prompt: tokenizer.encode(prompt),
-    chosen: tokenizer.encode(withEndOfReply(chosen)),
-    rejected: tokenizer.encode(withEndOfReply(rejected)),
-  };
+export function encodePair(tokenizer: Tokenizer, blockSize: number, preference: Preference): PreferencePair {
+  const pair = encodePreference((text) => tokenizer.encode(text), preference);
   const problem = pairProblem(pair, blockSize);
   if (problem) throw new Error(`This pair cannot be learned from: ${problem}.`);
   return pair;

@@ -1,7 +1,6 @@
 /** `prefer`: Direct Preference Optimization on pairs of answers, against the checkpoint as it was. */
 import { createParameters } from '../engine/params.ts';
-import { FineTuner, pairProblem, type PreferencePair } from '../engine/fine-tune.ts';
-import { withEndOfReply } from '../engine/dialogue.ts';
+import { encodePreference, FineTuner, pairProblem, type PreferencePair } from '../engine/fine-tune.ts';
 import { CHECKPOINT_OPTIONS, type Command, decimal, fail, loadCheckpoint, print, required } from './options.ts';
 import {
   DataEncoder,
@@ -50,11 +49,7 @@ export const preferCommand: Command = {
       if (chosen.trim() === rejected.trim()) {
         fail(`--data line ${line.line}: the chosen answer is the same as the rejected one, so there is no preference to learn`);
       }
-      const pair = {
-        prompt: encoder.encode(prompt!),
-        chosen: encoder.encode(withEndOfReply(chosen!)),
-        rejected: encoder.encode(withEndOfReply(rejected!)),
-      };
+      const pair = encodePreference((text) => encoder.encode(text), { prompt: prompt!, chosen: chosen!, rejected: rejected! });
       const problem = pairProblem(pair, model.config.blockSize);
       if (problem) process.stderr.write(`--data line ${line.line} skipped: ${problem}\n`);
       else pairs.push(pair);

@@ -7,6 +7,7 @@
  * backward with a weight per position (0 on the prompt).
  */
 import { sameShape } from './config.ts';
+import { withEndOfReply } from './dialogue.ts';
 import { crossEntropyForward } from './kernels.ts';
 import { backward, createActivationGradients, createActivations, forwardActivations } from './model.ts';
 import { AdamW, type AdamWSettings, clipGradientNorm, DEFAULT_ADAMW } from './optimizer.ts';
@@ -51,6 +52,14 @@ export function answerProblem({ prompt, answer }: PromptAnswer, blockSize: numbe
     return `prompt and answer are ${length} tokens; the model reads at most ${blockSize + 1} (its context of ${blockSize}, then the token it predicts)`;
   }
   return undefined;
+}
+
+/** A preference in words as DPO learns it: the prompt's tokens, and each answer's with one end marker after it. */
+export function encodePreference(
+  encode: (text: string) => number[],
+  { prompt, chosen, rejected }: { prompt: string; chosen: string; rejected: string },
+): PreferencePair {
+  return { prompt: encode(prompt), chosen: encode(withEndOfReply(chosen)), rejected: encode(withEndOfReply(rejected)) };
 }
 
 /** Why a pair cannot be learned from, or undefined when it can. */
