@@ -23,6 +23,7 @@ import './chat-reply.ts';
 import { DEFAULT_MODEL_CHAT_SETTINGS } from './model-chat.ts';
 import { DEFAULT_MODEL_SYSTEM_PROMPT, joined, layOut, oneLine, type TextPart } from './model-chat.text.ts';
 import { renderTextPart, textPartStyles } from './text-parts.ts';
+import { modelProperty } from './tuning-run.ts';
 
 export type TuningCompareClient = Uses<'tuning', 'compare'> & Uses<'model', 'reply'>;
 
@@ -45,7 +46,7 @@ interface Replies {
 export class TuningCompare extends LitElement {
   static override properties = {
     client: { attribute: false },
-    model: { attribute: false },
+    model: modelProperty,
     tuned: { type: Boolean },
     step: { type: Number },
     playing: { type: Boolean },

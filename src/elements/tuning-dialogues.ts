@@ -37,6 +37,7 @@ import './tuning-compare.ts';
 import type { TuningCompareClient } from './tuning-compare.ts';
 import {
   LEARNING_RATE_FIELD,
+  modelProperty,
   pauseOnEscape,
   renderRunControls,
   runStyles,
@@ -67,7 +68,7 @@ export const lossPoints = (state: TuningState | null): LossPoint[] =>
 export class TuningDialogues extends LitElement {
   static override properties = {
     client: { attribute: false },
-    model: { attribute: false },
+    model: modelProperty,
     state: { attribute: false },
     defaults: { attribute: false },
     ...states('source', 'pasted', 'dialogues', 'readError'),

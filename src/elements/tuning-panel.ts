@@ -40,7 +40,7 @@ import './tuning-choices.ts';
 import type { TuningChoicesClient } from './tuning-choices.ts';
 import './tuning-dialogues.ts';
 import type { TuningDialoguesClient } from './tuning-dialogues.ts';
-import { renderReferenceName } from './tuning-run.ts';
+import { modelProperty, renderReferenceName } from './tuning-run.ts';
 
 export type TuningPanelClient = TuningDialoguesClient & TuningChoicesClient & Uses<'tuning', 'defaults' | 'state'>;
 
@@ -150,7 +150,7 @@ const exportParts = (names: readonly string[], prefix: string) => names.map((nam
 export class TuningPanel extends LitElement {
   static override properties = {
     client: { attribute: false },
-    model: { attribute: false },
+    model: modelProperty,
     tab: { reflect: true },
     ...states('defaults', 'tuning', 'error'),
   };

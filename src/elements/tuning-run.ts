@@ -8,6 +8,7 @@
 import { css, html, nothing, type ReactiveControllerHost } from 'lit';
 import {
   messageOf,
+  type ModelInfo,
   type ReferenceModel,
   type TuningKind,
   type TuningProgress,
@@ -27,6 +28,30 @@ const SHORT_FINGERPRINT = 8;
 export const renderReferenceName = (reference: ReferenceModel) =>
   html`<strong>${reference.name}</strong>
     (<code title=${reference.fingerprint}>${reference.fingerprint.slice(0, SHORT_FINGERPRINT)}</code>)`;
+
+/**
+ * What of the model in use the tuning panel follows: which model it is and what its weights are, not every new
+ * ModelInfo the playground reads (one a keystroke in the prompt box, one a training report): each would have
+ * Before / After ask the model for a reply again. A model training from scratch counts once its run is finished.
+ */
+const modelKey = (model: ModelInfo | null | undefined): string =>
+  model
+    ? JSON.stringify([
+        model.name,
+        model.weights,
+        model.weights === 'training' ? null : model.step,
+        model.tuning?.step,
+        model.saved?.id,
+        model.pretrained,
+        model.checkpoint,
+      ])
+    : '';
+
+/** The `model` property of the tuning panel and its parts: it changes only when modelKey does. */
+export const modelProperty = {
+  attribute: false,
+  hasChanged: (value: ModelInfo | null, old: ModelInfo | null | undefined) => modelKey(value) !== modelKey(old),
+};
 
 /** What a run asks of the engine. */
 export type TuningRunClient = Uses<'tuning', 'play' | 'pause' | 'step' | 'reset' | 'state'> & Uses<'model', 'info'>;

@@ -220,10 +220,17 @@ describe('<llm-tuning-panel>: fine-tune on dialogues', function () {
     expect(of('llm-tuning-end').at(-1)!.reason).to.equal('diverged');
   });
 
-  it('asks another untuned model again, and takes its colours from the theme in both schemes', async () => {
+  it('asks another untuned model again, not the same one, and takes its colours from the theme in both schemes', async () => {
     await mount(await engine.model.info());
     await waitFor(() => replyText('before') === BEFORE_REPLY, 'the first reply');
     const asked = engine.replies.length;
+    // The playground hands over a new ModelInfo at every keystroke and training report: the same model asks nothing.
+    const states = engine.calls.filter((call) => call === 'state').length;
+    panel.model = { ...panel.model!, vocabulary: [...panel.model!.vocabulary] };
+    await panel.updateComplete;
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past the question's typing delay
+    expect(engine.replies.length).to.equal(asked);
+    expect(engine.calls.filter((call) => call === 'state').length).to.equal(states);
     engine.name = 'another model';
     panel.model = await engine.model.info();
     await waitFor(() => engine.replies.length === asked + 1, 'the reply of the other model');
