@@ -47,6 +47,18 @@ const embeddings = (section: string, part: string) =>
 const lab = (element: string) => ['llm-labs-panel', element];
 const builtin = { model: 'builtin' } as const;
 
+/** A step of chapter 12 on the dialogue prompt, in a tab of the tuning panel, highlighting `path` inside it. */
+function tuningStep(part: string, text: string, notice: string, tab: 'dialogues' | 'choices', path: string[]): TourStep {
+  return {
+    chapter: 12,
+    title: 'Fine-tuning and preference tuning',
+    part,
+    text,
+    notice,
+    state: { ...builtin, prompt: DIALOGUE, panel: { section: 'tune', tab }, highlight: ['llm-tuning-panel', ...path] },
+  };
+}
+
 /** A step of chapter 7 on "a fluffy blue creature", in the adjective head: the attention panel at a stage, or the matrices. */
 function attentionStep(
   part: string,
@@ -307,51 +319,30 @@ export const TOUR_STEPS: readonly TourStep[] = [
     notice: 'Play trains a new model in this tab; the loss falls as you watch.',
     state: { ...builtin, prompt: FACT, panel: { section: 'train' }, highlight: ['llm-training-panel', '[part~="play-button"]'] },
   },
-  {
-    chapter: 12,
-    title: 'Fine-tuning and preference tuning',
-    part: 'Fine-tuning on dialogues',
-    text:
-      'A pretrained model continues text. Fine-tuning goes on training it on dialogues only, counting the loss on ' +
+  tuningStep(
+    'Fine-tuning on dialogues',
+    'A pretrained model continues text. Fine-tuning goes on training it on dialogues only, counting the loss on ' +
       'the answers, so that after "Assistant:" it answers.',
-    notice: 'Before, this model goes on with a line of its corpus. Press Play: after 60 steps it answers the question.',
-    state: {
-      ...builtin,
-      prompt: DIALOGUE,
-      panel: { section: 'tune', tab: 'dialogues' },
-      highlight: ['llm-tuning-panel', 'llm-tuning-dialogues', 'llm-tuning-compare'],
-    },
-  },
-  {
-    chapter: 12,
-    title: 'Fine-tuning and preference tuning',
-    part: 'Tuning on your choices',
-    text:
-      'RLHF then tunes the model towards answers people prefer. Here you pick the better of two answers, and Direct ' +
+    'Before, this model goes on with a line of its corpus. Press Play: after 60 steps it answers the question.',
+    'dialogues',
+    ['llm-tuning-dialogues', 'llm-tuning-compare'],
+  ),
+  tuningStep(
+    'Tuning on your choices',
+    'Then the model is tuned towards answers people prefer. Here you pick the better of two answers, and Direct ' +
       'Preference Optimization makes the one you chose likelier than the other.',
-    notice: 'As it tunes, the chosen answer’s odds over the other rise, and the KL shows how far it moved from where it began.',
-    state: {
-      ...builtin,
-      prompt: DIALOGUE,
-      panel: { section: 'tune', tab: 'choices' },
-      highlight: ['llm-tuning-panel', 'llm-tuning-choices', '[part~="choice-question"]'],
-    },
-  },
-  {
-    chapter: 12,
-    title: 'Fine-tuning and preference tuning',
-    part: 'RLHF in small',
-    text:
-      'Big chatbots are tuned another way: a reward model learns from people’s choices to score answers, then the ' +
+    'As it tunes, the chosen answer’s odds over the other rise, and the KL shows how far it moved from where it began.',
+    'choices',
+    ['llm-tuning-choices', '[part~="choice-question"]'],
+  ),
+  tuningStep(
+    'RLHF in small',
+    'Big chatbots take this step with a reward model: it learns from people’s choices to score answers, then the ' +
       'model samples answers and policy gradient makes the better-scored ones likelier.',
-    notice: 'Here the reward model is one layer over the frozen model; a KL penalty holds the tuned model near where it began.',
-    state: {
-      ...builtin,
-      prompt: DIALOGUE,
-      panel: { section: 'tune', tab: 'choices' },
-      highlight: ['llm-tuning-panel', 'llm-tuning-choices', 'llm-tuning-reinforcement', '[part~="rl-train-button"]'],
-    },
-  },
+    'Here the reward model is one layer over the frozen model; a KL penalty holds the tuned model near where it began.',
+    'choices',
+    ['llm-tuning-choices', 'llm-tuning-reinforcement', '[part~="rl-train-button"]'],
+  ),
   {
     chapter: 13,
     title: 'A chatbot is prediction after a system prompt',
