@@ -1,6 +1,11 @@
 // The matrix multiply and the WebAssembly module behind it, which also holds the
 // GELU kernels (wasm/gelu.ts): the two are most of a training step's arithmetic.
-import { KERNELS_RELAXED_SIMD_WASM, KERNELS_SIMD_WASM } from './wasm/gemm-wasm.ts';
+import {
+  KERNELS_RELAXED_SIMD_SHARED_WASM,
+  KERNELS_RELAXED_SIMD_WASM,
+  KERNELS_SIMD_SHARED_WASM,
+  KERNELS_SIMD_WASM,
+} from './wasm/gemm-wasm.ts';
 
 /**
  * One product for gemm():
@@ -30,7 +35,16 @@ export interface GemmArgs {
 }
 
 /** GemmArgs with every default filled in: one object shape for the kernels. */
-type Product = Required<GemmArgs>;
+export type Product = Required<GemmArgs>;
+
+/** Takes a product to run it across threads (threads.ts); false: not worth it, run it here. */
+type Splitter = (product: Product) => boolean;
+let splitter: Splitter | null = null;
+
+/** Hands every product to `split` first (null: none), which threads.ts sets while helper threads run. */
+export function splitGemmWith(split: Splitter | null): void {
+  splitter = split;
+}
 
 /**
  * General matrix multiply, the one routine every matmul of the model goes through
@@ -39,6 +53,7 @@ type Product = Required<GemmArgs>;
 export function gemm(args: GemmArgs): void {
   const { out, a, b, M, K, N, aRow = K, aCol = 1, bRow = N, bCol = 1, bias = null, accumulate = false } = args;
   const product: Product = { out, a, b, M, K, N, aRow, aCol, bRow, bCol, bias, accumulate };
+  if (splitter && K > 0 && splitter(product)) return;
   // With K = 0 there is nothing to sum: out is the bias (plus out when accumulating), done in JavaScript.
   if (kernel && K > 0) {
     const home = residentOf(b) ?? residentOf(a);
@@ -54,6 +69,11 @@ export type GemmPath = 'relaxed-simd' | 'simd' | 'js';
 const WASM_BYTES: Record<Exclude<GemmPath, 'js'>, string> = {
   'relaxed-simd': KERNELS_RELAXED_SIMD_WASM,
   simd: KERNELS_SIMD_WASM,
+};
+/** The same kernels importing a shared memory: for shared kernel memories (kernelFloats on an isolated page). */
+const SHARED_WASM_BYTES: Record<Exclude<GemmPath, 'js'>, string> = {
+  'relaxed-simd': KERNELS_RELAXED_SIMD_SHARED_WASM,
+  simd: KERNELS_SIMD_SHARED_WASM,
 };
 
 /** The module's exports, bound to one memory. */
@@ -74,6 +94,8 @@ interface KernelExports {
 interface WasmKernel extends KernelExports {
   path: GemmPath;
   module: WebAssembly.Module;
+  /** The build for shared memories; null where SharedArrayBuffer is not allowed. */
+  sharedModule: WebAssembly.Module | null;
   memory: WebAssembly.Memory;
   /** A view of memory, renewed when the memory grows (growing detaches the old buffer). */
   heap: Float32Array;
@@ -146,9 +168,10 @@ async function choosePath(path: GemmPath | undefined): Promise<GemmPath> {
   if (chosen === 'js') return chosen;
   try {
     const module = await WebAssembly.compile(decodeBase64(WASM_BYTES[chosen]));
+    const sharedModule = sharedMemoryAllowed() ? await WebAssembly.compile(decodeBase64(SHARED_WASM_BYTES[chosen])) : null;
     const memory = new WebAssembly.Memory({ initial: 1 });
     const exports = instantiate(module, memory);
-    kernel = { ...exports, path: chosen, module, memory, heap: new Float32Array(memory.buffer) };
+    kernel = { ...exports, path: chosen, module, sharedModule, memory, heap: new Float32Array(memory.buffer) };
     return chosen;
   } catch (error) {
     if (path) throw error; // a path asked for by name runs or fails
@@ -183,6 +206,54 @@ interface Resident {
 
 const residents = new WeakMap<ArrayBufferLike, Resident>();
 
+/**
+ * Where SharedArrayBuffer is allowed (a cross-origin isolated page), kernel memories are
+ * shared, so helper threads read the weights in place too, each with a scratch slot of its own.
+ */
+export const sharedMemoryAllowed = (): boolean =>
+  typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+/** The most threads the CPU backend starts (threads.ts), and the scratch slots of a shared kernel memory. */
+export const MAX_THREADS = 16;
+/** The threads this machine has, at most MAX_THREADS. */
+export const hardwareThreads = (): number =>
+  Math.max(
+    1,
+    Math.min(MAX_THREADS, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1),
+  );
+
+/** A shared kernel memory as a helper thread adopts it: scratch slot `i` starts at scratch + i·slotFloats. */
+export interface SharedResident {
+  memory: WebAssembly.Memory;
+  scratch: number;
+  slotFloats: number;
+  slots: number;
+}
+const sharedResidents = new WeakMap<ArrayBufferLike, SharedResident>();
+
+/** Floats of shared memory, zeroed, that CPU threads can be handed (a plain array where memory cannot be shared). */
+export function sharedFloats(length: number): Float32Array {
+  return sharedMemoryAllowed() ? new Float32Array(new SharedArrayBuffer(length * 4)) : new Float32Array(length);
+}
+
+/** The shared kernel memory `array` lies in, if it does (threads.ts hands it to its helpers). */
+export function sharedResidentOf(array: Float32Array): SharedResident | undefined {
+  return sharedResidents.get(array.buffer);
+}
+
+/** In a helper thread: makes gemm() read operands in `memory` in place, using scratch slot `slot`. */
+export function adoptResident(shared: SharedResident, slot: number): void {
+  const { memory, scratch, slotFloats } = shared;
+  const heap = new Float32Array(memory.buffer);
+  sharedResidents.set(memory.buffer, shared);
+  residents.set(memory.buffer, {
+    memory,
+    heap,
+    scratch: scratch + slot * slotFloats,
+    scratchFloats: slotFloats,
+    instances: new WeakMap(),
+  });
+}
+
 /** The first page of every resident memory is left to the module (it keeps no data there today). */
 const RESERVED_BYTES = 65536;
 /** Scratch after the weights of each resident memory: one chunk's A rows, B columns, bias, output and packing panels. */
@@ -206,19 +277,30 @@ const TILE_FLOATS = 32;
  * smaller means more, smaller chunks (tests use that to cut products up).
  */
 export function kernelFloats(length: number, scratchBytes = RESIDENT_SCRATCH_BYTES): Float32Array {
-  const bytes = RESERVED_BYTES + Math.ceil(length / 4) * 16 + scratchBytes;
-  const pages = Math.ceil(bytes / 65536);
-  if (typeof WebAssembly !== 'object' || pages > 65536) return new Float32Array(length);
-  let memory: WebAssembly.Memory;
-  try {
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  } catch {
-    return new Float32Array(length);
-  }
+  if (typeof WebAssembly !== 'object') return new Float32Array(length);
+  const slotBytes = Math.ceil(scratchBytes / 65536) * 65536;
+  const weightBytes = RESERVED_BYTES + Math.ceil(length / 4) * 16;
+  const slots = sharedMemoryAllowed() ? hardwareThreads() : 1;
+  const made = makeMemory(weightBytes + slots * slotBytes, slots > 1) ?? makeMemory(weightBytes + slotBytes, false);
+  if (!made) return new Float32Array(length);
+  const { memory, shared } = made;
   const heap = new Float32Array(memory.buffer);
-  const scratch = (RESERVED_BYTES >> 2) + Math.ceil(length / 4) * 4;
-  residents.set(memory.buffer, { memory, heap, scratch, scratchFloats: heap.length - scratch, instances: new WeakMap() });
+  const scratch = weightBytes >> 2;
+  const slotFloats = shared ? slotBytes >> 2 : heap.length - scratch;
+  residents.set(memory.buffer, { memory, heap, scratch, scratchFloats: slotFloats, instances: new WeakMap() });
+  if (shared) sharedResidents.set(memory.buffer, { memory, scratch, slotFloats, slots });
   return new Float32Array(memory.buffer, RESERVED_BYTES, length);
+}
+
+/** A memory of `bytes` that never grows (null: beyond 4 GiB, or refused); shared ones are seen by helper threads. */
+function makeMemory(bytes: number, shared: boolean): { memory: WebAssembly.Memory; shared: boolean } | null {
+  const pages = Math.ceil(bytes / 65536);
+  if (pages > 65536) return null;
+  try {
+    return { memory: new WebAssembly.Memory({ initial: pages, maximum: pages, shared }), shared };
+  } catch {
+    return null;
+  }
 }
 
 /** True when `array` lies in kernel memory (kernelFloats), so gemm() reads it in place. */
@@ -283,10 +365,12 @@ function gemmResident(wasm: WasmKernel, home: Resident, p: Product): boolean {
   if (!chunk) return false;
   const { out, a, b, bias, M, K, N, aRow, aCol, bRow, bCol, accumulate } = p;
   const own = home.memory.buffer;
-  let exports = home.instances.get(wasm.module);
+  const module = sharedResidents.has(own) ? wasm.sharedModule : wasm.module;
+  if (!module) return false;
+  let exports = home.instances.get(module);
   if (!exports) {
-    exports = instantiate(wasm.module, home.memory);
-    home.instances.set(wasm.module, exports);
+    exports = instantiate(module, home.memory);
+    home.instances.set(module, exports);
   }
   const { heap } = home;
   for (let n0 = 0; n0 < N; n0 += chunk.n) {
