@@ -29,6 +29,24 @@ export interface BackendInfo {
 export interface CpuCode {
   code: 'WebAssembly' | 'JavaScript';
   refused?: string;
+  /** How many threads the CPU backend runs on, and why no more. */
+  threads: CpuThreads;
+}
+
+/**
+ * The CPU backend's threads: the engine worker and count − 1 helper workers that
+ * share its memory. More than one needs a cross-origin isolated page (COOP
+ * same-origin and COEP require-corp), where SharedArrayBuffer exists.
+ */
+export interface CpuThreads {
+  /** Threads in use now (1: the engine worker alone). */
+  count: number;
+  /** What was asked for (0: as many as the hardware has). */
+  asked: number;
+  /** The most this page can use: the hardware's threads when isolated, else 1. */
+  max: number;
+  /** One sentence for the page when it runs on fewer than asked: not isolated, or a thread failed. */
+  note?: string;
 }
 
 export interface BackendApi {
@@ -42,4 +60,10 @@ export interface BackendApi {
    * there is none.
    */
   choose(choice: BackendChoice): Promise<BackendInfo>;
+  /**
+   * Runs the CPU backend on `count` threads (0: as many as the hardware has, the
+   * default), at most `max`; takes effect from the next step or forward pass.
+   * Where the page is not cross-origin isolated it stays at one, and info says why.
+   */
+  threads(count: number): Promise<BackendInfo>;
 }

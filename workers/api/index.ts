@@ -80,6 +80,7 @@ export const SETTINGS = [
   ['library', 'watch'],
   ['pretrained', 'setSources'],
   ['backend', 'choose'],
+  ['backend', 'threads'],
   ['inspector', 'setTimelapse'],
   ['chat', 'setAppConfig'],
 ] as const satisfies readonly { [A in Area]: readonly [A, keyof EngineApi[A]] }[Area][];

@@ -3,6 +3,7 @@
  * the learning-rate schedule: linear warm-up, then cosine decay.
  */
 import type { GPTConfig } from './config.ts';
+import { sharedFloats } from './gemm.ts';
 import { createParameters, PARAMETER_NAMES, parameterLayout, type ParameterName, type ParameterTensors } from './params.ts';
 
 export interface AdamWSettings {
@@ -24,6 +25,64 @@ export const DEFAULT_ADAMW: AdamWSettings = { beta1: 0.9, beta2: 0.95, eps: 1e-8
  */
 export const DECAYED_PARAMETERS: readonly ParameterName[] = ['wte', 'wpe', 'qkvw', 'attprojw', 'fcw', 'fcprojw', 'lmHead'];
 
+/** A [start, end) range of the flat parameters and whether it gets weight decay. */
+export interface Segment {
+  start: number;
+  end: number;
+  decay: boolean;
+}
+
+/** The parameters' ranges in params.ts's layout, each with its weight decay. */
+export function decaySegments(config: GPTConfig): Segment[] {
+  const { offsets, sizes } = parameterLayout(config);
+  return PARAMETER_NAMES.map((name) => ({
+    start: offsets[name],
+    end: offsets[name] + sizes[name],
+    decay: DECAYED_PARAMETERS.includes(name),
+  }));
+}
+
+/** One update's numbers: the step's bias corrections (1 / (1 − β^t)) and the factor clipping puts on the gradient. */
+export interface UpdateNumbers {
+  settings: AdamWSettings;
+  learningRate: number;
+  gradScale: number;
+  mScale: number;
+  vScale: number;
+}
+
+/**
+ * AdamW over [start, end) of flat buffers (parameters p, gradient g, moments m, v):
+ * the gradient is first scaled by gradScale and kept so (clipping), then
+ *   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
+ *   p ← p − lr·(m̂ / (√v̂ + eps) + decay·p)   with m̂, v̂ corrected for starting at 0.
+ * CPU threads each run a range (threads.ts).
+ */
+export function adamwRange(
+  buffers: { p: Float32Array; g: Float32Array; m: Float32Array; v: Float32Array },
+  segments: readonly Segment[],
+  { settings, learningRate, gradScale, mScale, vScale }: UpdateNumbers,
+  from: number,
+  to: number,
+): void {
+  const { beta1, beta2, eps, weightDecay } = settings;
+  const { p, g, m, v } = buffers;
+  for (const segment of segments) {
+    const start = Math.max(from, segment.start);
+    const end = Math.min(to, segment.end);
+    const decayRate = segment.decay ? weightDecay : 0;
+    if (gradScale !== 1) for (let i = start; i < end; i++) g[i] *= gradScale;
+    for (let i = start; i < end; i++) {
+      const grad = g[i];
+      const mi = beta1 * m[i] + (1 - beta1) * grad;
+      const vi = beta2 * v[i] + (1 - beta2) * grad * grad;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] -= learningRate * ((mi * mScale) / (Math.sqrt(vi * vScale) + eps) + decayRate * p[i]);
+    }
+  }
+}
+
 export class AdamW {
   readonly settings: AdamWSettings;
   /** Running mean of the gradients (first moment), one per parameter. */
@@ -32,47 +91,32 @@ export class AdamW {
   readonly v: ParameterTensors;
   /** Updates made so far. */
   step = 0;
-  /** [start, end) ranges of the flat buffer and whether each gets weight decay. */
-  private readonly segments: { start: number; end: number; decay: boolean }[];
+  /** Ranges of the flat buffer and whether each gets weight decay. */
+  readonly segments: Segment[];
 
   constructor(config: GPTConfig, settings: Partial<AdamWSettings> = {}) {
     this.settings = { ...DEFAULT_ADAMW, ...settings };
-    this.m = createParameters(config);
-    this.v = createParameters(config);
-    const { offsets, sizes } = parameterLayout(config);
-    this.segments = PARAMETER_NAMES.map((name) => ({
-      start: offsets[name],
-      end: offsets[name] + sizes[name],
-      decay: DECAYED_PARAMETERS.includes(name),
-    }));
+    // Shared where it can be, so CPU threads update their ranges in place (threads.ts).
+    const total = parameterLayout(config).total;
+    this.m = createParameters(config, sharedFloats(total));
+    this.v = createParameters(config, sharedFloats(total));
+    this.segments = decaySegments(config);
   }
 
-  /**
-   * One update of every parameter from its gradient:
-   *   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
-   *   p ← p − lr·(m̂ / (√v̂ + eps) + decay·p)   with m̂, v̂ corrected for starting at 0.
-   */
-  update(params: ParameterTensors, grads: ParameterTensors, learningRate: number): void {
-    const { beta1, beta2, eps, weightDecay } = this.settings;
+  /** The numbers of the next update (its bias corrections), counting it as made. */
+  nextUpdate(learningRate: number, gradScale = 1): UpdateNumbers {
+    const { beta1, beta2 } = this.settings;
     this.step++;
     // Multiplying by the inverse corrections saves two divisions per parameter.
     const mScale = 1 / (1 - beta1 ** this.step);
     const vScale = 1 / (1 - beta2 ** this.step);
-    const p = params.data;
-    const g = grads.data;
-    const m = this.m.data;
-    const v = this.v.data;
-    for (const { start, end, decay } of this.segments) {
-      const decayRate = decay ? weightDecay : 0;
-      for (let i = start; i < end; i++) {
-        const grad = g[i];
-        const mi = beta1 * m[i] + (1 - beta1) * grad;
-        const vi = beta2 * v[i] + (1 - beta2) * grad * grad;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] -= learningRate * ((mi * mScale) / (Math.sqrt(vi * vScale) + eps) + decayRate * p[i]);
-      }
-    }
+    return { settings: this.settings, learningRate, gradScale, mScale, vScale };
+  }
+
+  /** One update of every parameter from its gradient (adamwRange over all of them). */
+  update(params: ParameterTensors, grads: ParameterTensors, learningRate: number): void {
+    const buffers = { p: params.data, g: grads.data, m: this.m.data, v: this.v.data };
+    adamwRange(buffers, this.segments, this.nextUpdate(learningRate), 0, params.data.length);
   }
 }
 

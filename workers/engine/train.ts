@@ -15,7 +15,9 @@ import { excerpt } from '../api/errors.ts';
 import { type TokenDataset, sampleBatch } from './data.ts';
 import { DEFAULT_SEED } from './defaults.ts';
 import { AdamW, type AdamWSettings, clipGradientNorm, DEFAULT_ADAMW, learningRateAt, type Schedule } from './optimizer.ts';
+import { sharedFloats } from './gemm.ts';
 import { createParameters, type ParameterTensors } from './params.ts';
+import { ThreadedTraining, trainingThreads } from './train-threads.ts';
 import { OneAtATime } from './one-at-a-time.ts';
 import { Random, type RandomState } from './random.ts';
 
@@ -126,13 +128,25 @@ export class CPUTrainingBackend implements TrainingBackend {
     const { config } = params;
     const { batchSize: B, seqLen: T } = settings;
     this.optimizer = new AdamW(config, settings);
-    this.grads = createParameters(config);
+    // Shared where it can be: with more than one CPU thread, threads sum into it (train-threads.ts).
+    this.grads = createParameters(config, sharedFloats(params.data.length));
     this.acts = createActivations(config, B, T);
     this.dacts = createActivationGradients(config, B, T);
   }
 
+  /** The step across threads, made when more than one runs (the count may change between steps). */
+  private threaded: ThreadedTraining | null = null;
+
+  private onThreads(): ThreadedTraining | null {
+    if (trainingThreads(this.settings.batchSize) < 2) return null;
+    this.threaded ??= new ThreadedTraining(this.params, this.grads, this.optimizer);
+    return this.threaded;
+  }
+
   async step({ inputs, targets }: BatchPair, learningRate: number): Promise<{ loss: number; gradNorm: number }> {
     const { batchSize: B, seqLen: T, gradClip } = this.settings;
+    const threads = this.onThreads();
+    if (threads) return threads.step(inputs, targets, B, T, learningRate, gradClip);
     const loss = lossAndGradients(this.params, inputs, targets, B, T, this.grads, this.acts, this.dacts);
     if (!Number.isFinite(loss)) return { loss, gradNorm: NaN };
     const gradNorm = clipGradientNorm(this.grads.data, gradClip);
@@ -143,7 +157,12 @@ export class CPUTrainingBackend implements TrainingBackend {
   async evaluate(batches: BatchPair[]): Promise<number> {
     const { batchSize: B, seqLen: T } = this.settings;
     let total = 0;
+    const threads = this.onThreads();
     for (const { inputs, targets } of batches) {
+      if (threads) {
+        total += threads.loss(inputs, targets, B, T);
+        continue;
+      }
       forwardActivations(this.params, inputs, B, T, this.acts);
       total += crossEntropy(this.acts.logits, targets, this.params.config.vocabSize);
     }
