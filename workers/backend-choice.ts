@@ -3,7 +3,14 @@
  * adapter the browser offers, decided in one place with a sentence that says why.
  */
 import { excerpt } from './api/errors.ts';
-import { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type BackendKind, type CpuCode } from './api/backend.ts';
+import {
+  BACKEND_CHOICES,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendKind,
+  type CpuCode,
+  type CpuThreads,
+} from './api/backend.ts';
 import { type GemmPath } from './engine/gemm.ts';
 import { adapterName, type GPUContext, isSoftwareAdapter } from './engine/webgpu/device.ts';
 
@@ -35,15 +42,16 @@ export function decideBackend(choice: BackendChoice, gpu: GPUContext | null): { 
 }
 
 /**
- * What the CPU runs in, given gemm()'s path and why WebAssembly was refused, if it was. Browsers word that error
- * their own way; Chromium's names the directive ("…'wasm-unsafe-eval' is not an allowed source of script…").
+ * What the CPU runs in, given gemm()'s path, why WebAssembly was refused, if it was, and its threads. Browsers word
+ * that error their own way; Chromium's names the directive ("…'wasm-unsafe-eval' is not an allowed source of script…").
  */
-export function cpuCode(path: GemmPath, refusal: string | null): CpuCode {
-  if (path !== 'js') return { code: 'WebAssembly' };
-  if (refusal === null) return { code: 'JavaScript' };
+export function cpuCode(path: GemmPath, refusal: string | null, threads: CpuThreads): CpuCode {
+  if (path !== 'js') return { code: 'WebAssembly', threads };
+  if (refusal === null) return { code: 'JavaScript', threads };
   const byPolicy = /content security policy|unsafe-eval/i.test(refusal);
   return {
     code: 'JavaScript',
+    threads,
     refused: byPolicy
       ? "The CPU runs JavaScript, several times slower than WebAssembly: this page's content security policy does not allow WebAssembly (its script-src needs 'wasm-unsafe-eval')."
       : `The CPU runs JavaScript, several times slower than WebAssembly, which could not be started: ${refusal}`,

@@ -1,20 +1,25 @@
 /**
  * <llm-backend-picker>: what runs the model, the CPU or WebGPU, and on which
- * GPU adapter, with a choice of Auto / CPU / WebGPU. It asks `client` which
- * backend runs as soon as it gets one, and switches through it; the switch
- * itself (weights and optimizer state carried across) happens in the worker.
- * Closed, it is one line ("Runs on: the CPU (WebAssembly)"); the adapter, the reason and the choice are inside.
- * What the user must see stays outside, visible while closed: a failed switch, a backend change the worker made
- * by itself (the GPU failed), and the CPU running JavaScript because WebAssembly was refused.
+ * GPU adapter, with a choice of Auto / CPU / WebGPU and of the CPU's thread
+ * count. It asks `client` which backend runs as soon as it gets one, and
+ * switches through it; the switch itself (weights and optimizer state carried
+ * across) and the threads happen in the worker.
+ * Closed, it is one line ("Runs on: the CPU (WebAssembly) × 4 threads"); the adapter, the reason and the choices
+ * are inside. What the user must see stays outside, visible while closed: a failed switch, a backend change the
+ * worker made by itself (the GPU failed), the CPU running JavaScript because WebAssembly was refused, and why the
+ * CPU runs on fewer threads than asked (the page is not cross-origin isolated, or a thread failed).
  *
  * Properties:
- *   client  the engine client (EngineClient, or anything with the BackendClient slice: backend.info() and backend.choose())
+ *   client  the engine client (EngineClient, or anything with the BackendClient slice: backend.info(),
+ *           backend.choose() and backend.threads())
  *   info    BackendInfo | null: what runs now. Set from outside too, e.g. when training fell back
  *           to the CPU by itself; the reason is then shown as a warning.
- * Method: choose(choice) switches, as the user picking it does (the playground's `backend` attribute uses it).
- * Events: llm-backend-change (bubbles, composed; detail: BackendInfo), after a switch the user asked for.
+ * Methods: choose(choice) switches, as the user picking it does (the playground's `backend` attribute uses it);
+ *   useThreads(count) runs the CPU on count threads (0: all the hardware's), as picking it does.
+ * Events: llm-backend-change (bubbles, composed; detail: BackendInfo), after a switch or a thread count the user asked for.
  * Parts: runs-on (the <details>), runs-on-summary (its one line), runs-on-backend (what runs, in that line), picker,
- *   select, status, adapter, software, reason, cpu-refused (why the CPU runs JavaScript, not WebAssembly), error.
+ *   select, status, adapter, software, reason, threads (the thread row), threads-select, cpu-refused (why the CPU
+ *   runs JavaScript, not WebAssembly), threads-note (why the CPU runs on fewer threads than asked), error.
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import { live } from 'lit/directives/live.js';
@@ -25,7 +30,7 @@ import { selects, theme } from '../theme.ts';
 import { type BackendChoice, type BackendInfo, messageOf, type Uses } from '../../workers/api/index.ts';
 
 /** The part of the engine this element talks to. */
-export type BackendClient = Uses<'backend', 'info' | 'choose'>;
+export type BackendClient = Uses<'backend', 'info' | 'choose' | 'threads'>;
 
 const CHOICES: { choice: BackendChoice; label: string }[] = [
   { choice: 'auto', label: 'Auto' },
@@ -39,13 +44,15 @@ export class BackendPicker extends LitElement {
   static override properties = {
     client: { attribute: false },
     info: { attribute: false },
-    ...states('pending', 'error', 'changedItself'),
+    ...states('pending', 'pendingThreads', 'error', 'changedItself'),
   };
 
   declare client: BackendClient | null;
   declare info: BackendInfo | null;
   /** The choice being switched to; null when no switch is in flight. */
   declare private pending: BackendChoice | null;
+  /** The thread count being set (0: all); null when none is. */
+  declare private pendingThreads: number | null;
   declare private error: string;
   /** The last info came from outside and moved to another backend: the worker switched by itself. */
   declare private changedItself: boolean;
@@ -60,6 +67,7 @@ export class BackendPicker extends LitElement {
     this.client = null;
     this.info = null;
     this.pending = null;
+    this.pendingThreads = null;
     this.error = '';
     this.changedItself = false;
   }
@@ -88,7 +96,7 @@ export class BackendPicker extends LitElement {
   /** Switches to `choice`; on failure the error is shown and the backend that ran before stays shown. */
   async choose(choice: BackendChoice): Promise<void> {
     const client = this.client;
-    if (!client || this.pending) return;
+    if (!client || this.busy) return;
     if (!CHOICES.some((entry) => entry.choice === choice)) {
       this.error = `There is no backend called "${choice}": use auto, cpu or webgpu.`;
       return;
@@ -110,6 +118,33 @@ export class BackendPicker extends LitElement {
     );
     // Also when the answer was dropped (a newer ask, or a new model): the switch is no longer under way.
     this.pending = null;
+  }
+
+  /** Runs the CPU on `count` threads (0: all the hardware's); on failure the error is shown and the count before stays. */
+  async useThreads(count: number): Promise<void> {
+    const client = this.client;
+    if (!client || this.busy) return;
+    const max = this.info?.cpu?.threads.max;
+    this.pendingThreads = count;
+    this.error = '';
+    await this.backendAsk.ask(
+      () => client.backend.threads(count),
+      (answer) => {
+        this.pendingThreads = null;
+        if (answer.error !== undefined) {
+          this.error = `Could not run the CPU on ${threadsChoice(count, max)}: ${messageOf(answer.error)}`;
+        } else {
+          this.show(answer.value);
+          emit(this, 'llm-backend-change', answer.value);
+        }
+      },
+    );
+    this.pendingThreads = null;
+  }
+
+  /** A switch or a thread count is being set: the choices wait. */
+  private get busy(): boolean {
+    return this.pending !== null || this.pendingThreads !== null;
   }
 
   private show(info: BackendInfo): void {
@@ -200,12 +235,15 @@ export class BackendPicker extends LitElement {
       .error {
         color: var(--_error);
       }
+      .threads {
+        margin-top: 0.5rem;
+      }
     `,
   ];
 
   override render() {
     const info = this.info;
-    const busy = this.pending !== null;
+    const busy = this.busy;
     const webgpuAvailable = info?.webgpuAvailable ?? false;
     // While switching, the choice being switched to; after a failed switch, the one that still runs.
     const shown = this.pending ?? info?.choice ?? 'auto';
@@ -257,6 +295,7 @@ export class BackendPicker extends LitElement {
               CPU, and is slower than running on the CPU directly.`
           }
         </p>
+        ${this.renderThreads()}
       </details>
       ${this.changedItself ? reason : nothing}
       ${
@@ -264,21 +303,58 @@ export class BackendPicker extends LitElement {
           ? html`<p class="reason warning" part="cpu-refused">${info.cpu.refused}</p>`
           : nothing
       }
+      ${this.renderThreadsNote()}
       ${this.error ? html`<p class="error" part="error" role="alert">${this.error}</p>` : nothing}
     `;
   }
 
-  /** The closed line's few words: what runs, and in what. */
+  /** The CPU's thread count: All (the most this page can run), or 1 to that; one only, disabled, with the note. */
+  private renderThreads() {
+    const threads = this.info?.cpu?.threads;
+    if (!threads) return nothing;
+    const { asked, max } = threads;
+    const shown = this.pendingThreads ?? Math.min(asked, max);
+    const counts = Array.from({ length: max }, (_, i) => i + 1);
+    return html`<div class="picker threads" part="threads">
+      <label for="threads">CPU threads</label>
+      <select
+        id="threads"
+        part="threads-select"
+        aria-describedby=${threads.note ? 'threads-note' : nothing}
+        ?disabled=${this.busy || !this.client || max <= 1}
+        @change=${(event: Event) => this.useThreads(Number((event.target as HTMLSelectElement).value))}
+      >
+        <option value="0" .selected=${live(shown === 0)}>All (${max})</option>
+        ${counts.map((count) => html`<option value=${count} .selected=${live(shown === count)}>${count}</option>`)}
+      </select>
+    </div>`;
+  }
+
+  /** Why the CPU runs on fewer threads than asked, while it runs the model: a failed thread is news, a warning. */
+  private renderThreadsNote() {
+    const info = this.info;
+    const note = info?.active === 'cpu' && !this.busy ? info.cpu?.threads.note : undefined;
+    if (!note) return nothing;
+    const failed = info!.cpu!.threads.max > 1;
+    return html`<p id="threads-note" class="reason ${failed ? 'warning' : ''}" part="threads-note">${note}</p>`;
+  }
+
+  /** The closed line's few words: what runs, in what, and on how many threads when more than one. */
   private runsOn(): string {
     if (this.pending) return `switching to ${labelOf(this.pending)}…`;
     const info = this.info;
     if (!info) return this.client && !this.error ? 'asking…' : 'not known yet';
     if (info.active === 'webgpu') return info.adapter ? `WebGPU (${info.adapter.name})` : 'WebGPU';
-    return info.cpu ? `the CPU (${info.cpu.code})` : 'the CPU';
+    if (this.pendingThreads !== null) return `the CPU, going to ${threadsChoice(this.pendingThreads, info.cpu?.threads.max)}…`;
+    return info.cpu ? `the CPU (${info.cpu.code})${timesThreads(info.cpu.threads.count)}` : 'the CPU';
   }
 
   private renderStatus() {
     if (this.pending) return html`<span class="spinner" aria-hidden="true"></span>Switching to ${labelOf(this.pending)}…`;
+    if (this.pendingThreads !== null) {
+      const count = threadsChoice(this.pendingThreads, this.info?.cpu?.threads.max);
+      return html`<span class="spinner" aria-hidden="true"></span>Going to ${count}…`;
+    }
     const info = this.info;
     if (!info) {
       if (!this.client) return 'Not connected to the model yet.';
@@ -296,12 +372,19 @@ export class BackendPicker extends LitElement {
         >`
       : nothing;
     if (info.active === 'webgpu') return html`Running on WebGPU · ${adapter}`;
-    const cpu = info.cpu ? ` in ${info.cpu.code}` : '';
+    const cpu = info.cpu ? ` in ${info.cpu.code}${timesThreads(info.cpu.threads.count)}` : '';
     return info.adapter ? html`Running on the CPU${cpu} (GPU adapter ${adapter}, not used)` : `Running on the CPU${cpu}`;
   }
 }
 
 const labelOf = (choice: BackendChoice): string => CHOICES.find((entry) => entry.choice === choice)!.label;
+
+/** " × 4 threads" after what the CPU runs in; nothing for one. */
+const timesThreads = (count: number): string => (count > 1 ? ` × ${count} threads` : '');
+
+/** A thread count asked for, in words: "all 8 threads", "1 thread", "3 threads". */
+const threadsChoice = (count: number, max: number | undefined): string =>
+  count === 0 ? (max ? `all ${max} threads` : 'all threads') : count === 1 ? '1 thread' : `${count} threads`;
 
 customElements.define('llm-backend-picker', BackendPicker);
 

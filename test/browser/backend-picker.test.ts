@@ -1,15 +1,26 @@
 // <llm-backend-picker> against a stand-in client at the interface boundary
-// (backend.info() / backend.choose()): what it says runs, the WebGPU option, switching,
-// a failed switch, a switch the worker made by itself, the keyboard, and the closed
+// (backend.info() / backend.choose() / backend.threads()): what it says runs, the WebGPU option, switching,
+// a failed switch, a switch the worker made by itself, the CPU's threads, the keyboard, and the closed
 // "Runs on" line with what must show while it is closed.
 import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import '../../src/elements/backend-picker.ts';
 import type { BackendClient, BackendPicker } from '../../src/elements/backend-picker.ts';
-import type { BackendChoice, BackendInfo } from '../../workers/api/index.ts';
+import type { BackendChoice, BackendInfo, CpuThreads } from '../../workers/api/index.ts';
 import { cpuCode } from '../../workers/backend-choice.ts';
 import { waitFor } from './wait-for.ts';
+
+/** What a page that is not cross-origin isolated runs on. */
+const NOT_ISOLATED: CpuThreads = {
+  count: 1,
+  asked: 0,
+  max: 1,
+  note: 'The CPU runs on one thread: this page is not cross-origin isolated, so threads cannot share memory.',
+};
+/** On a four-thread machine, isolated: all four, or the one the user asked for. */
+const FOUR: CpuThreads = { count: 4, asked: 0, max: 4 };
+const ONE: CpuThreads = { count: 1, asked: 1, max: 4 };
 
 const SWIFTSHADER = { name: 'SwiftShader Device (Subzero)', software: true };
 const HARDWARE = { name: 'NVIDIA GeForce RTX 3060', software: false };
@@ -37,9 +48,13 @@ function switched(choice: BackendChoice, adapter = SWIFTSHADER): BackendInfo {
 // The playground hands its EngineClient to the picker.
 const engineClientFits: EngineClient extends BackendClient ? true : never = true;
 
-/** Answers backend.info() with `info`; backend.choose() waits for `release()`, then answers or fails with `failure`. */
+/**
+ * Answers backend.info() with `info`; backend.choose() and backend.threads() wait for `release()`, then answer or
+ * fail with `failure`.
+ */
 class FakeClient implements BackendClient {
   readonly requested: BackendChoice[] = [];
+  readonly threadsAsked: number[] = [];
   private gate: Promise<void> = Promise.resolve();
   private open = () => {};
 
@@ -62,7 +77,16 @@ class FakeClient implements BackendClient {
       this.requested.push(choice);
       await this.gate;
       if (this.failure) throw new Error(this.failure);
-      this.info = switched(choice, this.info.adapter);
+      this.info = { ...switched(choice, this.info.adapter), cpu: this.info.cpu };
+      return this.info;
+    },
+    threads: async (asked: number): Promise<BackendInfo> => {
+      this.threadsAsked.push(asked);
+      await this.gate;
+      if (this.failure) throw new Error(this.failure);
+      const cpu = this.info.cpu!;
+      const max = cpu.threads.max;
+      this.info = { ...this.info, cpu: { ...cpu, threads: { count: Math.min(asked || max, max), asked, max } } };
       return this.info;
     },
   };
@@ -74,6 +98,7 @@ describe('<llm-backend-picker>', function () {
   const part = (name: string) => root().querySelector<HTMLElement>(`[part~="${name}"]`);
   const text = (name: string) => part(name)?.textContent!.replace(/\s+/g, ' ').trim() ?? '';
   const select = () => part('select') as HTMLSelectElement;
+  const threadsSelect = () => part('threads-select') as HTMLSelectElement;
   const details = () => part('runs-on') as HTMLDetailsElement;
   const summary = () => part('runs-on-summary')!;
   const option = (choice: BackendChoice) => select().querySelector<HTMLOptionElement>(`option[value="${choice}"]`)!;
@@ -89,6 +114,11 @@ describe('<llm-backend-picker>', function () {
   function pick(choice: BackendChoice): void {
     select().value = choice;
     select().dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+  }
+
+  function pickThreads(count: number): void {
+    threadsSelect().value = String(count);
+    threadsSelect().dispatchEvent(new Event('change', { bubbles: true, composed: true }));
   }
 
   afterEach(() => picker?.remove());
@@ -121,7 +151,7 @@ describe('<llm-backend-picker>', function () {
   });
 
   it('says what the CPU runs in, and why JavaScript where WebAssembly was refused', async () => {
-    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly' } }));
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: ONE } }));
     expect(text('status')).to.equal('Running on the CPU in WebAssembly');
     expect(part('cpu-refused')).to.equal(null);
     picker.remove();
@@ -129,9 +159,10 @@ describe('<llm-backend-picker>', function () {
     const refused = cpuCode(
       'js',
       "Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source",
+      FOUR,
     );
     await mount(new FakeClient({ ...AUTO_ON_SOFTWARE_GPU, cpu: refused }));
-    expect(text('status')).to.match(/^Running on the CPU in JavaScript \(GPU adapter /);
+    expect(text('status')).to.match(/^Running on the CPU in JavaScript × 4 threads \(GPU adapter /);
     expect(text('cpu-refused')).to.match(/several times slower .* content security policy .*'wasm-unsafe-eval'/);
     picker.remove();
 
@@ -244,7 +275,7 @@ describe('<llm-backend-picker>', function () {
   });
 
   it('is one closed line by default, saying what runs', async () => {
-    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly' } }));
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: ONE } }));
     expect(details().open).to.equal(false);
     expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly)');
     // Only the line shows: the choice, the status and the reason wait inside.
@@ -286,11 +317,131 @@ describe('<llm-backend-picker>', function () {
     expect(text('runs-on-summary')).to.equal('Runs on: the CPU');
     picker.remove();
 
-    const refused = cpuCode('js', "Refused to compile WebAssembly: 'wasm-unsafe-eval' is not an allowed source");
+    const refused = cpuCode('js', "Refused to compile WebAssembly: 'wasm-unsafe-eval' is not an allowed source", ONE);
     await mount(new FakeClient({ ...NO_GPU, cpu: refused }));
     expect(details().open).to.equal(false);
     expect(part('cpu-refused')!.checkVisibility()).to.equal(true);
     expect(text('runs-on-summary')).to.equal('Runs on: the CPU (JavaScript)');
+  });
+
+  it('says on how many threads the CPU runs: on the line from two, in the status, and not for WebGPU', async () => {
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: FOUR } }));
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly) × 4 threads');
+    expect(text('status')).to.equal('Running on the CPU in WebAssembly × 4 threads');
+    expect(part('threads-note')).to.equal(null);
+    picker.remove();
+
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: { count: 2, asked: 2, max: 4 } } }));
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly) × 2 threads');
+    picker.remove();
+
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: ONE } }));
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly)');
+    expect(text('status')).to.equal('Running on the CPU in WebAssembly');
+    picker.remove();
+
+    await mount(new FakeClient({ ...switched('webgpu', HARDWARE), cpu: { code: 'WebAssembly', threads: FOUR } }));
+    expect(text('runs-on-summary')).to.equal(`Runs on: WebGPU (${HARDWARE.name})`);
+  });
+
+  it('sets the thread count from its select: All (max) or 1 to max, busy while it runs, then the new info', async () => {
+    const client = new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: FOUR } });
+    await mount(client);
+    const options = [...threadsSelect().options].map((option) => [option.value, option.textContent!.trim()]);
+    expect(options).to.deep.equal([
+      ['0', 'All (4)'],
+      ['1', '1'],
+      ['2', '2'],
+      ['3', '3'],
+      ['4', '4'],
+    ]);
+    expect(threadsSelect().value).to.equal('0');
+    expect(threadsSelect().disabled).to.equal(false);
+    expect(root().querySelector(`label[for="${threadsSelect().id}"]`)!.textContent!.trim()).to.equal('CPU threads');
+    const events: BackendInfo[] = [];
+    document.addEventListener('llm-backend-change', (event) => events.push((event as CustomEvent).detail), { once: true });
+
+    client.hold();
+    pickThreads(2);
+    await picker.updateComplete;
+    expect(client.threadsAsked).to.deep.equal([2]);
+    expect(client.requested).to.deep.equal([]);
+    expect(threadsSelect().disabled).to.equal(true);
+    expect(select().disabled).to.equal(true);
+    expect(part('picker')!.getAttribute('aria-busy')).to.equal('true');
+    expect(text('status')).to.equal('Going to 2 threads…');
+    expect(text('runs-on-backend')).to.equal('the CPU, going to 2 threads…');
+
+    client.release();
+    await waitFor(() => events.length === 1, 'the event');
+    await picker.updateComplete;
+    expect(events[0]!.cpu!.threads).to.deep.equal({ count: 2, asked: 2, max: 4 });
+    expect(threadsSelect().value).to.equal('2');
+    expect(threadsSelect().disabled).to.equal(false);
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly) × 2 threads');
+
+    // Back to all of them: 0.
+    pickThreads(0);
+    await waitFor(() => picker.info?.cpu?.threads.asked === 0, 'all threads');
+    expect(client.threadsAsked).to.deep.equal([2, 0]);
+    await picker.updateComplete;
+    expect(threadsSelect().value).to.equal('0');
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly) × 4 threads');
+  });
+
+  it('shows a thread count that could not be set as an alert, the count before kept', async () => {
+    const client = new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: FOUR } }, 'A CPU thread could not start.');
+    await mount(client);
+    pickThreads(3);
+    await waitFor(() => part('error'), 'the error');
+    await picker.updateComplete;
+    expect(text('error')).to.equal('Could not run the CPU on 3 threads: A CPU thread could not start.');
+    expect(part('error')!.getAttribute('role')).to.equal('alert');
+    expect(threadsSelect().value).to.equal('0');
+    expect(threadsSelect().disabled).to.equal(false);
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly) × 4 threads');
+  });
+
+  it('where the page is not isolated: one thread, the choice disabled, and why under the closed line', async () => {
+    await mount(new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: NOT_ISOLATED } }));
+    expect(details().open).to.equal(false);
+    expect(text('runs-on-summary')).to.equal('Runs on: the CPU (WebAssembly)');
+    expect(part('threads-note')!.checkVisibility()).to.equal(true);
+    expect(text('threads-note')).to.equal(NOT_ISOLATED.note);
+    expect(part('threads-note')!.classList.contains('warning')).to.equal(false);
+    expect([...threadsSelect().options].map((option) => option.textContent!.trim())).to.deep.equal(['All (1)', '1']);
+    expect(threadsSelect().disabled).to.equal(true);
+    expect(threadsSelect().getAttribute('aria-describedby')).to.equal(part('threads-note')!.id);
+    picker.remove();
+
+    // A thread that failed is news: a warning.
+    const failed = 'The CPU runs on one thread: a thread failed (thread 1: out of memory).';
+    await mount(
+      new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: { count: 1, asked: 0, max: 4, note: failed } } }),
+    );
+    expect(text('threads-note')).to.equal(failed);
+    expect(part('threads-note')!.classList.contains('warning')).to.equal(true);
+    expect(threadsSelect().disabled).to.equal(false);
+    picker.remove();
+
+    // Only while the CPU runs the model.
+    await mount(new FakeClient({ ...switched('webgpu', HARDWARE), cpu: { code: 'WebAssembly', threads: NOT_ISOLATED } }));
+    expect(part('threads-note')).to.equal(null);
+  });
+
+  it('is usable by keyboard: Tab goes on from the backend to the threads, and the arrow keys set them', async () => {
+    const client = new FakeClient({ ...NO_GPU, cpu: { code: 'WebAssembly', threads: FOUR } });
+    await mount(client);
+    details().open = true;
+    select().focus();
+    await sendKeys({ press: 'Tab' });
+    expect(root().activeElement).to.equal(threadsSelect());
+    expect(getComputedStyle(threadsSelect()).outlineStyle).to.equal('solid');
+    await sendKeys({ press: 'ArrowDown' });
+    await waitFor(() => client.threadsAsked.length === 1, 'a thread count');
+    expect(client.threadsAsked).to.deep.equal([1]);
+    await waitFor(() => picker.info?.cpu?.threads.count === 1, 'the new info');
+    expect(details().open).to.equal(true);
   });
 });
 
@@ -318,8 +469,10 @@ describe('<llm-backend-picker> with the real worker', function () {
     expect(auto.choice).to.equal('auto');
     expect(auto.webgpuAvailable).to.equal(!!adapter);
     expect(auto.active).to.equal(auto.adapter && !auto.adapter.software ? 'webgpu' : 'cpu');
-    // The worker compiles its WebAssembly kernels, which Chromium runs (SIMD).
-    expect(auto.cpu).to.deep.equal({ code: 'WebAssembly' });
+    // The worker compiles its WebAssembly kernels, which Chromium runs (SIMD), on one thread: this page is not isolated.
+    expect(auto.cpu!.code).to.equal('WebAssembly');
+    expect(auto.cpu!.threads).to.include({ count: 1, asked: 0, max: 1 });
+    expect(auto.cpu!.threads.note).to.match(/not cross-origin isolated/);
     if (auto.adapter?.software)
       expect(status()).to.match(/^Running on the CPU in WebAssembly \(GPU adapter .+ software, not used\)$/);
     expect(auto.reason).to.not.equal('');

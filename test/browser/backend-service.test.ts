@@ -1,8 +1,10 @@
-// The engine service on each backend: what Auto picks and why, the same answers
-// (predictions, captured insides, greedy text) on the CPU and on WebGPU, switching
+// The engine service on each backend: what Auto picks and why, the CPU's threads on a
+// page that is not cross-origin isolated (the isolated ones: *.isolated.test.ts), the same
+// answers (predictions, captured insides, greedy text) on the CPU and on WebGPU, switching
 // mid-training without a jolt in the loss curve, and a lost GPU handing over to
 // the CPU without losing the model or the training run.
 import { expect } from 'chai';
+import { EngineClient } from '../../src/client.ts';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
 import type { EngineApi, NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
 import { createEngine } from '../../workers/engine.ts';
@@ -70,6 +72,54 @@ describe('backend choice', function () {
     if (auto.adapter!.software) expect(auto.reason).to.match(/software/);
     expect(await service.backend.choose('webgpu')).to.include({ choice: 'webgpu', active: 'webgpu' });
     expect(await service.backend.choose('cpu')).to.include({ choice: 'cpu', active: 'cpu' });
+  });
+});
+
+describe('CPU threads where the page is not cross-origin isolated', function () {
+  this.timeout(180_000);
+  const NOT_ISOLATED = /^The CPU runs on one thread: this page is not cross-origin isolated/;
+
+  before(() => expect(crossOriginIsolated).to.equal(false));
+
+  it('runs on one thread and says why, also when asked for two; a bad count is refused', async () => {
+    const service = createEngine({ findGPU: async () => null });
+    const { threads } = (await service.backend.info()).cpu!;
+    expect(threads).to.deep.include({ count: 1, asked: 0, max: 1 });
+    expect(threads.note).to.match(NOT_ISOLATED);
+
+    const two = (await service.backend.threads(2)).cpu!.threads;
+    expect(two).to.deep.include({ count: 1, asked: 2, max: 1 });
+    expect(two.note).to.match(NOT_ISOLATED);
+    expect((await service.backend.info()).cpu!.threads).to.deep.equal(two);
+
+    // One, asked for, is what runs: nothing to explain.
+    expect((await service.backend.threads(1)).cpu!.threads).to.deep.equal({ count: 1, asked: 1, max: 1 });
+
+    for (const bad of [-1, 1.5, Number.NaN, '2' as unknown as number]) {
+      const refused = await service.backend.threads(bad).catch((error: Error) => error);
+      expect(refused, String(bad)).to.be.instanceOf(Error);
+      expect((refused as Error).message).to.match(
+        /^The thread count must be a whole number, 0 \(as many as the hardware has\) or more/,
+      );
+    }
+    expect((await service.backend.info()).cpu!.threads.asked).to.equal(1);
+    // Still answers.
+    expect((await service.model.predict('a', { temperature: 1 })).probs.length).to.be.above(0);
+  });
+
+  it("in the engine's worker too: one thread, and why", async () => {
+    const client = new EngineClient({ modelUrl: null, database: `test-${crypto.randomUUID()}` });
+    try {
+      const { threads } = (await client.backend.info()).cpu!;
+      expect(threads).to.deep.include({ count: 1, asked: 0, max: 1 });
+      expect(threads.note).to.match(NOT_ISOLATED);
+      const two = (await client.backend.threads(2)).cpu!.threads;
+      expect(two).to.deep.include({ count: 1, asked: 2, max: 1 });
+      expect(two.note).to.match(NOT_ISOLATED);
+      expect((await client.model.predict('a', { temperature: 1 })).probs.length).to.be.above(0);
+    } finally {
+      client.terminate();
+    }
   });
 });
 

@@ -83,14 +83,24 @@ describe('a worker the page refuses', () => {
 });
 
 describe('cpuCode()', () => {
+  const one = { count: 1, asked: 0, max: 1, note: 'The CPU runs on one thread: this page is not cross-origin isolated.' };
+
   it('says why the CPU runs JavaScript when the page refused WebAssembly, and what would fix it', () => {
-    expect(cpuCode('simd', null)).to.deep.equal({ code: 'WebAssembly' });
-    expect(cpuCode('js', null)).to.deep.equal({ code: 'JavaScript' });
+    expect(cpuCode('simd', null, one)).to.deep.equal({ code: 'WebAssembly', threads: one });
+    expect(cpuCode('js', null, one)).to.deep.equal({ code: 'JavaScript', threads: one });
     const chromium =
       "WebAssembly.instantiate(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source of script in the following Content Security Policy directive: \"script-src 'self'\"";
-    expect(cpuCode('js', chromium).refused).to.match(/content security policy does not allow WebAssembly .*'wasm-unsafe-eval'/);
-    expect(cpuCode('js', 'Out of memory').refused).to.match(
+    expect(cpuCode('js', chromium, one).refused).to.match(
+      /content security policy does not allow WebAssembly .*'wasm-unsafe-eval'/,
+    );
+    expect(cpuCode('js', 'Out of memory', one).refused).to.match(
       /runs JavaScript, several times slower .*could not be started: Out of memory$/,
     );
+  });
+
+  it('passes the threads on as they are, whatever the CPU runs in', () => {
+    const four = { count: 4, asked: 0, max: 4 };
+    expect(cpuCode('relaxed-simd', null, four).threads).to.deep.equal(four);
+    expect(cpuCode('js', 'Out of memory', four).threads).to.deep.equal(four);
   });
 });

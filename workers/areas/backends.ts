@@ -1,7 +1,7 @@
 /**
  * The backend area: the one owner of the GPU device, of what runs the model
- * (the CPU or WebGPU), and of the single way back to the CPU when the GPU fails.
- * The other areas run the model through it.
+ * (the CPU or WebGPU), of the CPU's thread count, and of the single way back to
+ * the CPU when the GPU fails. The other areas run the model through it.
  */
 import { messageOf } from '../api/errors.ts';
 import { type BackendApi, type BackendChoice, type BackendInfo, type BackendKind } from '../api/backend.ts';
@@ -11,6 +11,7 @@ import { backendInfo, cpuCode, decideBackend } from '../backend-choice.ts';
 import { sameShape } from '../engine/config.ts';
 import { type GeneratedToken, generate } from '../engine/generate.ts';
 import { gemmChosen, gemmPath, gemmRefusal } from '../engine/gemm.ts';
+import { setThreads, threadsStatus } from '../engine/threads.ts';
 import { forward, type ForwardResult } from '../engine/model.ts';
 import { type BackendFactory, cpuBackend } from '../engine/train.ts';
 import { type GPUContext, GPUFailure } from '../engine/webgpu/device.ts';
@@ -26,6 +27,8 @@ export class Backends implements BackendApi {
   private news = false;
   /** Settles once the first choice is made: until then everything runs on the CPU. */
   private readonly ready: Promise<void>;
+  /** The CPU's threads as last described (count and note), to tell the page when they changed by themselves. */
+  private describedThreads = '';
   /** The GPU once looked for (null: there is none), looked for again after it is lost. */
   private gpu: Promise<GPUContext | null> | null = null;
   /** What the last look found. */
@@ -41,11 +44,14 @@ export class Backends implements BackendApi {
     choice: BackendChoice,
   ) {
     // A forced WebGPU with no adapter leaves the CPU running; info() says why. It also says what the CPU runs
-    // in, known once the worker's WebAssembly kernel is compiled or refused.
+    // in, known once the worker's WebAssembly kernel is compiled or refused, and on how many threads: as many as
+    // the hardware has, started once that kernel is chosen (the threads run it). A thread that cannot start leaves
+    // one, and the threads' note says why.
     const applied = this.apply(choice).catch((error: unknown) => {
       this.reason = messageOf(error);
     });
-    this.ready = Promise.all([applied, gemmChosen()]).then(() => {});
+    const threaded = gemmChosen().then(() => setThreads(0));
+    this.ready = Promise.all([applied, threaded.catch(() => {})]).then(() => {});
   }
 
   async info(): Promise<BackendInfo> {
@@ -56,6 +62,15 @@ export class Backends implements BackendApi {
   async choose(choice: BackendChoice): Promise<BackendInfo> {
     await this.ready;
     await this.apply(choice);
+    return this.describe();
+  }
+
+  /** Runs the CPU on `count` threads (0: the hardware's; more than the page can run: as many as it can). */
+  async threads(count: number): Promise<BackendInfo> {
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
+      throw new Error(`The thread count must be a whole number, 0 (as many as the hardware has) or more; got ${String(count)}.`);
+    await this.ready;
+    await setThreads(count);
     return this.describe();
   }
 
@@ -106,9 +121,13 @@ export class Backends implements BackendApi {
     yield* generate(params, context, { ...request, maxTokens: request.maxTokens - drawn.length });
   }
 
-  /** A training report, with the backend added when it changed by itself (a GPU failure moved training to the CPU). */
+  /**
+   * A training report, with the backend added when it changed by itself: a GPU failure moved training to the CPU,
+   * or a thread failed and the CPU went on on one.
+   */
   async report(progress: StepProgress): Promise<TrainingProgress> {
     if (progress.fellBack) await this.fallBack(`${capitalize(progress.fellBack.message)}.`);
+    if (this.describedThreads && threadsKey() !== this.describedThreads) this.news = true;
     if (!this.news) return progress;
     this.news = false;
     return { ...progress, backend: this.describe() };
@@ -179,8 +198,13 @@ export class Backends implements BackendApi {
   }
 
   private describe(): BackendInfo {
-    return backendInfo(this.choice, this.active, this.reason, this.gpuFound, cpuCode(gemmPath(), gemmRefusal()));
+    const threads = threadsStatus();
+    this.describedThreads = threadsKey(threads);
+    return backendInfo(this.choice, this.active, this.reason, this.gpuFound, cpuCode(gemmPath(), gemmRefusal(), threads));
   }
 }
+
+/** What the page shows of the threads: how many run, and why no more. */
+const threadsKey = ({ count, note } = threadsStatus()): string => `${count} ${note ?? ''}`;
 
 const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
