@@ -22,7 +22,7 @@ export const PICKER_PARTS = prefixed(
 
 export const BACKEND_PARTS = prefixed(
   'backend',
-  'picker runs-on runs-on-summary runs-on-backend select status adapter software reason cpu-refused error',
+  'picker runs-on runs-on-summary runs-on-backend select status adapter software reason cpu-refused threads threads-select threads-note error',
 );
 
 export const PIPELINE_PARTS = prefixed(
