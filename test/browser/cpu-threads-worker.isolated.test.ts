@@ -11,9 +11,10 @@ const nextRestart = (target: EventTarget): Promise<RestartEvent['detail']> =>
     target.addEventListener('restart', (event) => resolve((event as RestartEvent).detail), { once: true }),
   );
 
+/** Wide enough (128) that its products, one token's too, are cut across threads. */
 const request = (totalSteps: number): NewModelRequest => ({
   corpus: { kind: 'builtin' },
-  size: { nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 32 },
+  size: { nLayer: 2, nHead: 4, nEmbd: 128, blockSize: 64 },
   seed: 5,
   training: { totalSteps, batchSize: 8, learningRate: 1e-2, warmupSteps: 2, evalInterval: 5, sampleInterval: 10 },
 });
@@ -33,6 +34,23 @@ describe('the engine worker on CPU threads (cross-origin isolated page)', functi
     await engine.training.newModel(request(3));
     const report = await engine.training.step();
     expect(report.loss).to.be.a('number').and.satisfy(Number.isFinite);
+  });
+
+  it('predicts and generates on 2 threads exactly as on one', async () => {
+    const engine = client({ database: `test-${crypto.randomUUID()}` });
+    await engine.backend.choose('cpu');
+    await engine.training.newModel(request(3));
+    await engine.training.step();
+    const run = async (threads: number) => {
+      await engine.backend.threads(threads);
+      const { logits } = await engine.model.forward([1, 2, 3, 4, 5, 6, 7, 8]);
+      const { text } = await engine.model.generate('the ', { temperature: 1, maxTokens: 40, seed: 9 }, () => {});
+      return { logits: Array.from(logits), text };
+    };
+    const one = await run(1);
+    const two = await run(Math.min(2, hardware));
+    expect(two.logits).to.deep.equal(one.logits);
+    expect(two.text).to.equal(one.text);
   });
 
   it('survives the worker ended mid-step: the new worker runs on threads again and trains', async () => {

@@ -11,6 +11,8 @@ import { backendInfo, cpuCode, decideBackend } from '../backend-choice.ts';
 import { sameShape } from '../engine/config.ts';
 import { type GeneratedToken, generate } from '../engine/generate.ts';
 import { gemmChosen, gemmPath, gemmRefusal } from '../engine/gemm.ts';
+import type { ParameterTensors } from '../engine/params.ts';
+import { SharedWeights } from '../engine/shared-weights.ts';
 import { setThreads, threadsStatus } from '../engine/threads.ts';
 import { forward, type ForwardResult } from '../engine/model.ts';
 import { type BackendFactory, cpuBackend } from '../engine/train.ts';
@@ -37,6 +39,8 @@ export class Backends implements BackendApi {
   private gpuModel: GPUModel | null = null;
   /** Which weights gpuModel holds (the model's version, moved by every tuning step, and training step); null: none yet. */
   private gpuWeights: string | null = null;
+  /** The weights CPU inference reads, in shared memory where the page allows it. */
+  private readonly cpuWeights = new SharedWeights();
 
   constructor(
     private readonly model: ActiveModel,
@@ -96,7 +100,7 @@ export class Backends implements BackendApi {
         await this.fallBack(`${capitalize(error.message)}; the CPU took over.`);
       }
     }
-    const { params } = await this.model.use();
+    const params = await this.weightsOnCPU();
     return forward(params, ids, { capture: options.capture ?? false, lastOnly: options.lastOnly ?? false });
   }
 
@@ -116,8 +120,8 @@ export class Backends implements BackendApi {
         await this.fallBack(`${capitalize(error.message)}; the CPU took over.`);
       }
     }
-    const { params, model } = await this.model.use();
-    const context = [...ids, ...drawn].slice(-model.config.blockSize);
+    const params = await this.weightsOnCPU();
+    const context = [...ids, ...drawn].slice(-params.config.blockSize);
     yield* generate(params, context, { ...request, maxTokens: request.maxTokens - drawn.length });
   }
 
@@ -172,8 +176,7 @@ export class Backends implements BackendApi {
       this.gpuModel = new GPUModel(gpu, config);
       this.gpuWeights = null;
     }
-    // Training moves the step; tuning edits the weights in place and moves the version.
-    const key = `${this.model.version}:${session?.step ?? 0}`;
+    const key = this.weightsKey();
     if (this.gpuWeights !== key) {
       const trainer = session?.trainingBackend;
       // Weights the GPU trains are copied on the GPU; nothing comes back to the CPU.
@@ -182,6 +185,17 @@ export class Backends implements BackendApi {
       this.gpuWeights = key;
     }
     return this.gpuModel;
+  }
+
+  /** The current weights as CPU inference reads them (SharedWeights: in place on every thread, on an isolated page). */
+  private async weightsOnCPU(): Promise<ParameterTensors> {
+    const { params } = await this.model.use();
+    return this.cpuWeights.of(params, this.weightsKey());
+  }
+
+  /** Names the weights' version: training moves the step; tuning edits the weights in place and moves the version. */
+  private weightsKey(): string {
+    return `${this.model.version}:${this.model.model.session?.step ?? 0}`;
   }
 
   /** Looks for a GPU once, and again after the one found was lost. */
