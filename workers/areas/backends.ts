@@ -71,8 +71,6 @@ export class Backends implements BackendApi {
 
   /** Runs the CPU on `count` threads (0: the hardware's; more than the page can run: as many as it can). */
   async threads(count: number): Promise<BackendInfo> {
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0)
-      throw new Error(`The thread count must be a whole number, 0 (as many as the hardware has) or more; got ${String(count)}.`);
     await this.ready;
     await setThreads(count);
     return this.describe();

@@ -109,7 +109,9 @@ export function threadsStatus(): ThreadsStatus {
  */
 export function setThreads(count: number): Promise<ThreadsStatus> {
   if (!Number.isInteger(count) || count < 0)
-    return Promise.reject(new Error(`threads must be a whole number ≥ 0 (0: as many as the hardware has), got ${count}`));
+    return Promise.reject(
+      new Error(`The thread count must be a whole number, 0 (as many as the hardware has) or more; got ${String(count)}.`),
+    );
   const next = starting.then(() => restart(count));
   starting = next.catch(() => {});
   return next;
