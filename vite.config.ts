@@ -64,12 +64,27 @@ function publicFiles(dir: string): string[] {
     .map((name) => name.split('\\').join('/'));
 }
 
+/**
+ * Cross-origin isolation: with these on a page, and COEP on its workers' scripts, the page may share
+ * memory between threads (SharedArrayBuffer), and the CPU backend runs on all the machine's threads.
+ * Sent on every response, the workers' included. Everything the site loads is its own (same origin),
+ * and the chat's downloads (Hugging Face, GitHub) are CORS fetches, which COEP lets through.
+ * The built site on a static host gets them from its service worker (src/offline/service-worker.ts).
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 const shared: UserConfig = {
   // Relative URLs: the site and the library work from any folder, not only a domain's root,
   // and the library finds its worker next to itself (new URL('./assets/…', import.meta.url)).
   base: './',
   // The worker is an ES module (it imports the engine), so it is built as one.
   worker: { format: 'es' },
+  // `npm start` and `npm run preview`.
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
 };
 
 const site: UserConfig = {

@@ -10,11 +10,30 @@ import { storageQuotaPlugin } from './test/storage-quota-plugin.mjs';
 const seed = Number(process.env.TEST_SEED) || 1 + Math.floor(Math.random() * 2 ** 31);
 console.log(`Random test inputs use TEST_SEED=${seed}`);
 
+/**
+ * Test files named *.isolated.test.ts run in a cross-origin isolated page (SharedArrayBuffer, the CPU's
+ * threads); every other file in an ordinary one, on one thread, as most visitors' pages are. A test page's
+ * URL names only its session, so the file is read from the page the runner wrote (its __WTR_CONFIG__).
+ * COOP goes on those pages alone: elsewhere it would cut the popups some tests open from their opener.
+ * COEP goes on every response: a worker takes its policy from its own script's response, and Chromium
+ * does not start a worker without it from an isolated page. Elsewhere it changes nothing here: the tests
+ * load only same-origin files, and fetch in CORS mode. (No Cross-Origin-Resource-Policy is needed: COEP
+ * asks it only of other origins' files fetched without CORS.)
+ */
+async function crossOriginIsolation(ctx, next) {
+  ctx.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  await next();
+  if (ctx.path !== '/' || !ctx.response.is('html')) return;
+  const page = typeof ctx.body === 'string' ? ctx.body : Buffer.isBuffer(ctx.body) ? ctx.body.toString() : '';
+  const file = ctx.query['wtr-test-file'] ?? /"testFile":\s*"([^"]*)"/.exec(page)?.[1] ?? '';
+  if (/\.isolated\.test\.ts(\?|$)/.test(String(file))) ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+}
+
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: true,
   // Servers that never answer, stall or trickle, for the download tests.
-  middleware: [fetchTestRoutes],
+  middleware: [crossOriginIsolation, fetchTestRoutes],
   concurrency: 1,
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 120000 } },

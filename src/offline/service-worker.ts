@@ -9,7 +9,8 @@
  *   at once (with skipWaiting, the first visit's reload already works offline);
  * - fetch: the site's own files cache-first (a new build has a new hash, hence a
  *   new cache); any other same-origin GET from the network, with the last copy
- *   seen as the fallback when there is none.
+ *   seen as the fallback when there is none. Every answer gets the headers of
+ *   cross-origin isolation (see isolated() below).
  * Weights the user trained live in IndexedDB; the service worker is not involved.
  */
 
@@ -51,8 +52,30 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
   const key = precacheKey(url, request.mode);
-  event.respondWith(precached.has(key) ? cacheFirst(key, request) : networkFirst(event));
+  event.respondWith(isolated(precached.has(key) ? cacheFirst(key, request) : networkFirst(event)));
 });
+
+/**
+ * The response with COOP and COEP added (what coi-serviceworker does), so that on a static host that
+ * cannot send headers the pages are cross-origin isolated anyway and the CPU backend runs on all the
+ * machine's threads. COEP goes on every file, as a worker takes its policy from its own script.
+ * The site loads nothing from other origins but CORS fetches, which COEP lets through.
+ *
+ * A page is isolated only when this worker served it: not on the first visit, which it controls
+ * only once the whole site is cached. No reload then, as coi-serviceworker does: by that time the
+ * visitor may be typing or training, and a reload would throw that away. The first visit runs on
+ * one thread, and "Runs on" says why; every later load runs on all of them.
+ */
+async function isolated(answer: Promise<Response>): Promise<Response> {
+  const response = await answer;
+  // Opaque redirects (a navigation the browser follows itself) cannot be rebuilt; a redirected
+  // answer would lose its final URL, against which its own relative URLs resolve.
+  if (response.type === 'opaqueredirect' || response.redirected || response.status === 0) return response;
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
 
 /**
  * The precache entry a request asks for: the query is dropped (the default model is

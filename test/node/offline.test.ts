@@ -5,7 +5,7 @@
 // (e.g. training a few steps before going offline).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,29 @@ async function serveSite(): Promise<{ server: PreviewServer; url: string }> {
   assert.ok(url, 'the preview server has an address');
   return { server, url };
 }
+
+/**
+ * The built site as a static host that sends no headers of its own would serve it: vite's preview without
+ * the project's config (which adds COOP and COEP).
+ */
+async function serveBare(): Promise<{ server: PreviewServer; url: string }> {
+  const bare = await preview({
+    root,
+    configFile: false,
+    logLevel: 'error',
+    build: { outDir: out },
+    preview: { host: '127.0.0.1', port: 0 },
+  });
+  const url = bare.resolvedUrls?.local[0];
+  assert.ok(url, 'the preview server has an address');
+  return { server: bare, url };
+}
+
+/** The built engine worker's script and its CPU threads' where it has them (names change with each build), from the site's root. */
+const workerScripts = (): string[] =>
+  readdirSync(join(out, 'assets'))
+    .filter((name) => /^(engine\.worker|cpu-thread)-.*\.js$/.test(name))
+    .map((name) => `assets/${name}`);
 
 /** Opens the page and waits until its service worker controls it (the site is cached by then). */
 async function visit(page: Page, url: string): Promise<void> {
@@ -260,3 +283,59 @@ test('a model trained here reopens from IndexedDB with the network off, and samp
   assert.ok(written.length > 0);
   assert.deepEqual(errors, []);
 });
+
+test('npm run preview sends COOP and COEP on the pages and the workers', { timeout: 30_000 }, async () => {
+  const { server, url } = await serveSite();
+  try {
+    const scripts = workerScripts();
+    assert.ok(
+      scripts.some((name) => name.startsWith('assets/engine.worker-')),
+      `the engine worker is among ${scripts.join(', ')}`,
+    );
+    for (const path of ['', 'src/demo/article.html', ...scripts]) {
+      const response = await fetch(new URL(path, url));
+      await response.arrayBuffer();
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('cross-origin-opener-policy'), 'same-origin', path);
+      assert.equal(response.headers.get('cross-origin-embedder-policy'), 'require-corp', path);
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test(
+  'on a host that sends no headers, the service worker isolates the pages from the second load on',
+  { timeout: 90_000 },
+  async () => {
+    const { server, url } = await serveBare();
+    const context = await browser.createBrowserContext();
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      const first = await page.goto(url);
+      assert.equal(first?.headers()['cross-origin-embedder-policy'], undefined, 'the host sends no COEP');
+      assert.equal(await page.evaluate(() => crossOriginIsolated), false, 'the first visit is not isolated');
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, { timeout: WAIT_MS });
+
+      await page.reload();
+      assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'served by the service worker, the page is isolated');
+      // What the service worker answers, the page's own address and the workers' scripts.
+      for (const path of ['', ...workerScripts()]) {
+        const headers = await page.evaluate(async (address: string) => {
+          const response = await fetch(address);
+          return [response.headers.get('cross-origin-opener-policy'), response.headers.get('cross-origin-embedder-policy')];
+        }, new URL(path, url).href);
+        assert.deepEqual(headers, ['same-origin', 'require-corp'], path);
+      }
+      // Nothing the page loads is refused under require-corp: the playground predicts as before.
+      await expectPrediction(page);
+      await expectWeightsFrom(page, 'default-model.safetensors');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  },
+);
