@@ -11,13 +11,13 @@ const nextRestart = (target: EventTarget): Promise<RestartEvent['detail']> =>
     target.addEventListener('restart', (event) => resolve((event as RestartEvent).detail), { once: true }),
   );
 
-/** Wide enough (128) that its products, one token's too, are cut across threads. */
-const request = (totalSteps: number): NewModelRequest => ({
-  corpus: { kind: 'builtin' },
-  size: { nLayer: 2, nHead: 4, nEmbd: 128, blockSize: 64 },
-  seed: 5,
-  training: { totalSteps, batchSize: 8, learningRate: 1e-2, warmupSteps: 2, evalInterval: 5, sampleInterval: 10 },
-});
+const request = (totalSteps: number, size: NewModelRequest['size'] = { nLayer: 2, nHead: 4, nEmbd: 128, blockSize: 64 }) =>
+  ({
+    corpus: { kind: 'builtin' as const },
+    size,
+    seed: 5,
+    training: { totalSteps, batchSize: 8, learningRate: 1e-2, warmupSteps: 2, evalInterval: 5, sampleInterval: 10 },
+  }) satisfies NewModelRequest;
 
 describe('the engine worker on CPU threads (cross-origin isolated page)', function () {
   this.timeout(120_000);
@@ -39,11 +39,11 @@ describe('the engine worker on CPU threads (cross-origin isolated page)', functi
   it('predicts and generates on 2 threads exactly as on one', async () => {
     const engine = client({ database: `test-${crypto.randomUUID()}` });
     await engine.backend.choose('cpu');
-    await engine.training.newModel(request(3));
-    await engine.training.step();
+    // 512 wide: a 16-token forward's products and one token's MLP are big enough to be cut across threads.
+    await engine.training.newModel(request(3, { nLayer: 1, nHead: 8, nEmbd: 512, blockSize: 32 }));
     const run = async (threads: number) => {
       await engine.backend.threads(threads);
-      const { logits } = await engine.model.forward([1, 2, 3, 4, 5, 6, 7, 8]);
+      const { logits } = await engine.model.forward(Array.from({ length: 16 }, (_, i) => i + 1));
       const { text } = await engine.model.generate('the ', { temperature: 1, maxTokens: 40, seed: 9 }, () => {});
       return { logits: Array.from(logits), text };
     };

@@ -7,7 +7,7 @@ import type { GPTConfig } from '../../workers/engine/config.ts';
 import { gemm, type GemmArgs, initGemm, kernelFloats, sharedFloats, supportedGemmPaths } from '../../workers/engine/gemm.ts';
 import { initParameters } from '../../workers/engine/params.ts';
 import { CPUTrainingBackend, DEFAULT_TRAINING, type TrainingSettings } from '../../workers/engine/train.ts';
-import { injectThreadFault, setThreads, threadCount, threadsStatus } from '../../workers/engine/threads.ts';
+import { setThreads, threadCount, threadsStatus, threadTesting } from '../../workers/engine/threads.ts';
 import { randomFor } from './seeded.ts';
 
 const random = randomFor('cpu-threads');
@@ -16,13 +16,26 @@ const randomFloats = (n: number, into: Float32Array = new Float32Array(n)) => {
   return into;
 };
 
-/** The product each operand layout gives, on `threads` threads. */
-async function productOn(threads: number, args: GemmArgs): Promise<Float32Array> {
+/** The product `args` give on `threads` threads; with helpersOnly, every block on a helper. */
+async function productOn(threads: number, args: GemmArgs, helpersOnly = false): Promise<Float32Array> {
   await setThreads(threads);
   expect(threadCount()).to.equal(threads);
   const out = args.out.slice();
-  gemm({ ...args, out });
+  threadTesting.helpersOnly = helpersOnly;
+  try {
+    gemm({ ...args, out });
+  } finally {
+    threadTesting.helpersOnly = false;
+  }
   return out;
+}
+
+/** Fails naming the first float that differs (chai's deep equal would print a diff of the whole arrays). */
+function expectSameFloats(got: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(got.length, what).to.equal(expected.length);
+  let first = -1;
+  for (let i = 0; i < expected.length && first < 0; i++) if (!Object.is(got[i], expected[i])) first = i;
+  expect(first < 0 ? 'all equal' : `[${first}]: ${got[first]}, expected ${expected[first]}`, what).to.equal('all equal');
 }
 
 /** Σ_k A(m,k)·B(k,n) + bias in float64, with the strides gemm takes. */
@@ -57,12 +70,14 @@ describe('CPU threads (cross-origin isolated page)', () => {
   });
 
   // Each shape is cut a different way: by columns (one row: generation), by rows (few columns), transposed operands.
+  // Each shape is cut a different way: by columns (one row: generation), by rows (few columns), transposed
+  // operands. Each is above the work threads.ts splits from (2^20 multiply-adds).
   const shapes: [string, Omit<GemmArgs, 'out' | 'a' | 'b'>][] = [
-    ['one row by columns (a token with the KV cache)', { M: 1, K: 128, N: 384 }],
+    ['one row by columns (a token with the KV cache)', { M: 1, K: 1024, N: 1536 }],
     ['many rows by columns, with bias, accumulating', { M: 96, K: 128, N: 200, accumulate: true }],
-    ['few columns: cut by rows', { M: 200, K: 64, N: 9 }],
-    ['x·Wᵀ (bRow 1)', { M: 40, K: 72, N: 130, bRow: 1, bCol: 72 }],
-    ['xᵀ·dy (aRow 1)', { M: 64, K: 90, N: 80, aRow: 1, aCol: 64 }],
+    ['few columns: cut by rows', { M: 2000, K: 64, N: 9 }],
+    ['x·Wᵀ (bRow 1)', { M: 120, K: 100, N: 130, bRow: 1, bCol: 100 }],
+    ['xᵀ·dy (aRow 1)', { M: 128, K: 100, N: 100, aRow: 1, aCol: 128 }],
   ];
   for (const [what, shape] of shapes) {
     it(`cuts a product across 2 threads with the same result to the bit: ${what}`, async () => {
@@ -75,8 +90,8 @@ describe('CPU threads (cross-origin isolated page)', () => {
         bias: shape.accumulate ? randomFloats(N) : null,
       };
       const one = await productOn(1, args);
-      const two = await productOn(2, args);
-      expect(Array.from(two)).to.deep.equal(Array.from(one));
+      expectSameFloats(await productOn(2, args), one, 'blocks taken by whichever thread');
+      expectSameFloats(await productOn(2, args, true), one, 'every block on a helper');
       const exact = reference(args);
       for (let i = 0; i < exact.length; i++) expect(one[i]).to.be.closeTo(exact[i], 1e-4 * (1 + Math.abs(exact[i])));
     });
@@ -84,7 +99,7 @@ describe('CPU threads (cross-origin isolated page)', () => {
 
   it('reads weights in a shared kernel memory in place on every thread, and operands already shared', async () => {
     const M = 3;
-    const K = 256;
+    const K = 512;
     const N = 1000;
     const b = kernelFloats(K * N);
     randomFloats(K * N, b);
@@ -94,8 +109,7 @@ describe('CPU threads (cross-origin isolated page)', () => {
     expect(b.buffer).to.be.instanceOf(SharedArrayBuffer);
     const args: GemmArgs = { out: sharedFloats(M * N), a, b, M, K, N };
     const one = await productOn(1, args);
-    const two = await productOn(2, args);
-    expect(Array.from(two)).to.deep.equal(Array.from(one));
+    expectSameFloats(await productOn(2, args, true), one, 'every block on a helper');
   });
 
   it('trains a step on 2 threads as on one: loss and gradient within 1e-6 relative, AdamW to the bit', async () => {
@@ -123,7 +137,9 @@ describe('CPU threads (cross-origin isolated page)', () => {
       await setThreads(1);
       const expected = await one.step({ inputs, targets }, 3e-3);
       await setThreads(2);
-      const got = await two.step({ inputs, targets }, 3e-3);
+      // The middle step leaves every shard, sum and update to the helper.
+      threadTesting.helpersOnly = step === 1;
+      const got = await two.step({ inputs, targets }, 3e-3).finally(() => (threadTesting.helpersOnly = false));
       expect(Math.abs(got.loss - expected.loss) / expected.loss, `loss of step ${step}`).to.be.below(1e-6);
       expect(Math.abs(got.gradNorm - expected.gradNorm) / expected.gradNorm, `gradient norm of step ${step}`).to.be.below(1e-6);
       expect(relative(two.grads.data, one.grads.data), `gradient of step ${step}`).to.be.below(1e-6);
@@ -131,8 +147,8 @@ describe('CPU threads (cross-origin isolated page)', () => {
       const single = new CPUTrainingBackend(initParameters(NANO, 2), settings);
       single.restore(start);
       single.optimizer.update(single.params, two.grads, 3e-3);
-      expect(Array.from(two.params.data), `weights after step ${step}`).to.deep.equal(Array.from(single.params.data));
-      expect(Array.from(two.optimizer.v.data)).to.deep.equal(Array.from(single.optimizer.v.data));
+      expectSameFloats(two.params.data, single.params.data, `weights after step ${step}`);
+      expectSameFloats(two.optimizer.v.data, single.optimizer.v.data, `second moments after step ${step}`);
     }
     const batches = [batch(), batch()];
     await setThreads(1);
@@ -148,7 +164,7 @@ describe('CPU threads (cross-origin isolated page)', () => {
     const batch = { inputs: new Int32Array(64).fill(1), targets: new Int32Array(64).fill(2) };
     await backend.step(batch, 1e-3);
     const before = backend.params.data.slice();
-    injectThreadFault();
+    threadTesting.faultNext = true;
     let error: unknown = null;
     try {
       await backend.step(batch, 1e-3);
@@ -161,7 +177,7 @@ describe('CPU threads (cross-origin isolated page)', () => {
     );
     expect(threadCount()).to.equal(1);
     expect(threadsStatus().note).to.match(/a thread failed/);
-    expect(Array.from(backend.params.data), 'a failed step changes no weight').to.deep.equal(Array.from(before));
+    expectSameFloats(backend.params.data, before, 'a failed step changes no weight');
     const next = await backend.step(batch, 1e-3);
     expect(next.loss).to.be.a('number').and.to.satisfy(Number.isFinite);
   });

@@ -27,7 +27,7 @@ import {
 } from './thread-jobs.ts';
 
 /** How long a helper spins for the next job before it sleeps. */
-const SPIN_MS = 2;
+const SPIN_MS = 0.2;
 
 let index = 0;
 let control: Int32Array<SharedArrayBuffer>;

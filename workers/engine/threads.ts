@@ -54,7 +54,7 @@ export class ThreadFailure extends Error {
 }
 
 /** Products smaller than this many multiply-adds run on one thread: waking the others costs more. */
-const MIN_SPLIT_WORK = 1 << 15;
+const MIN_SPLIT_WORK = 1 << 20;
 
 interface Pool {
   workers: Worker[];
@@ -74,8 +74,12 @@ let pool: Pool | null = null;
 let nextId = 1;
 let asked = 0;
 let failure: string | null = null;
-/** The next job's blocks throw on the helpers (tests). */
-let faultNext = false;
+/**
+ * For tests: `helpersOnly` leaves every block to the helpers (this thread takes none, so that what the helpers
+ * compute is what a test checks); `faultNext` makes the next job's blocks throw on the helpers, as a thread that
+ * fails would (and leaves that job to them).
+ */
+export const threadTesting = { helpersOnly: false, faultNext: false };
 /** The latest setThreads(), settled. */
 let starting: Promise<unknown> = Promise.resolve();
 
@@ -229,8 +233,8 @@ export function runParallel(
 ): ParallelRun {
   const p = pool!;
   const { control, jobs } = p;
-  const faulting = faultNext;
-  faultNext = false;
+  const faulting = threadTesting.faultNext;
+  threadTesting.faultNext = false;
   for (let block = 0; block < blocks; block++) {
     const slot = jobs.subarray(block * JOB_WORDS, (block + 1) * JOB_WORDS);
     write(slot, block);
@@ -245,8 +249,8 @@ export function runParallel(
   const results: number[] = new Array(blocks).fill(0);
   const ranHere: boolean[] = new Array(blocks).fill(false);
   let error: unknown = null;
-  // A job with a fault injected is left to the helpers, so that one of them meets it.
-  for (let block = faulting ? -1 : claimBlock(control, generation); block >= 0; block = claimBlock(control, generation)) {
+  const claim = () => (faulting || threadTesting.helpersOnly ? -1 : claimBlock(control, generation));
+  for (let block = claim(); block >= 0; block = claim()) {
     try {
       results[block] = runHere(block);
     } catch (caught) {
@@ -383,9 +387,4 @@ function stage(p: Pool, product: Product): Pick<Product, 'out' | 'a' | 'b' | 'bi
   });
   const outIndex = isShared(out) ? -1 : operands.length - 1;
   return { a: staged[0], b: staged[1], bias: bias ? staged[2] : null, out: outIndex < 0 ? out : staged[outIndex] };
-}
-
-/** For tests: the next job's blocks throw on the helpers (none runs here), as a thread that fails would. */
-export function injectThreadFault(): void {
-  faultNext = true;
 }
