@@ -102,20 +102,7 @@ export class BackendPicker extends LitElement {
       return;
     }
     this.pending = choice;
-    this.error = '';
-    await this.backendAsk.ask(
-      () => client.backend.choose(choice),
-      (answer) => {
-        // Done switching in the same task as the answer shows: a render shows both or neither.
-        this.pending = null;
-        if (answer.error !== undefined) {
-          this.error = `Could not switch to ${labelOf(choice)}: ${messageOf(answer.error)}`;
-        } else {
-          this.show(answer.value);
-          emit(this, 'llm-backend-change', answer.value);
-        }
-      },
-    );
+    await this.change(() => client.backend.choose(choice), `switch to ${labelOf(choice)}`);
     // Also when the answer was dropped (a newer ask, or a new model): the switch is no longer under way.
     this.pending = null;
   }
@@ -124,22 +111,25 @@ export class BackendPicker extends LitElement {
   async useThreads(count: number): Promise<void> {
     const client = this.client;
     if (!client || this.busy) return;
-    const max = this.info?.cpu?.threads.max;
     this.pendingThreads = count;
-    this.error = '';
-    await this.backendAsk.ask(
-      () => client.backend.threads(count),
-      (answer) => {
-        this.pendingThreads = null;
-        if (answer.error !== undefined) {
-          this.error = `Could not run the CPU on ${threadsChoice(count, max)}: ${messageOf(answer.error)}`;
-        } else {
-          this.show(answer.value);
-          emit(this, 'llm-backend-change', answer.value);
-        }
-      },
-    );
+    await this.change(() => client.backend.threads(count), `run the CPU on ${threadsChoice(count, this.info?.cpu?.threads.max)}`);
     this.pendingThreads = null;
+  }
+
+  /** Asks the worker for a change (`what` it is, for the error); shows the answer and tells the page, or shows why not. */
+  private async change(request: () => Promise<BackendInfo>, what: string): Promise<void> {
+    this.error = '';
+    await this.backendAsk.ask(request, (answer) => {
+      // Done changing in the same task as the answer shows: a render shows both or neither.
+      this.pending = null;
+      this.pendingThreads = null;
+      if (answer.error !== undefined) {
+        this.error = `Could not ${what}: ${messageOf(answer.error)}`;
+      } else {
+        this.show(answer.value);
+        emit(this, 'llm-backend-change', answer.value);
+      }
+    });
   }
 
   /** A switch or a thread count is being set: the choices wait. */
