@@ -282,7 +282,7 @@ function mainThreadLines(figures) {
   ];
 }
 
-function report(result, mainThread, gpt2, browserVersion, load) {
+function report(result, mainThread, gpt2, browserVersion, load, peakLoad) {
   const { paths, webgpu } = result;
   const columns = [...paths, 'webgpu'];
   const header = `${columns.map((c) => (c === 'webgpu' ? 'WebGPU' : c)).join(' | ')} |`;
@@ -296,7 +296,7 @@ function report(result, mainThread, gpt2, browserVersion, load) {
     '',
     `Written by \`npm run bench\` on ${date}.`,
     '',
-    `- Machine: ${cpuModel()}, ${cpus().length} cores (the browser reports ${result.hardwareConcurrency}); load average ${load.toFixed(2)} when the run started (other work on the machine slows every figure)`,
+    `- Machine: ${cpuModel()}, ${cpus().length} cores (the browser reports ${result.hardwareConcurrency}); load average ${load.toFixed(2)} when the run started, at most ${peakLoad.toFixed(2)} during it (other work on the machine slows every figure, and threads most: they wait for each other)`,
     `- Browser: ${browserVersion}, headless, the engine in a dedicated worker`,
     `- gemm paths this browser runs: ${paths.join(', ')}`,
     ...webgpuLines(webgpu, result.training),
@@ -415,6 +415,10 @@ const mainThreadOnly = process.argv.find((arg) => arg.startsWith('--main-thread=
 /** A pause between the two browsers, for the first one's processes to end and its memory to be freed. */
 const SETTLE_MS = 10_000;
 const load = loadavg()[0];
+/** The highest 1-minute load average seen during the run, sampled every few seconds. */
+let peakLoad = load;
+const loadSampler = setInterval(() => (peakLoad = Math.max(peakLoad, loadavg()[0])), 5000);
+loadSampler.unref();
 const server = await createServer({
   root,
   configFile: false,
@@ -432,14 +436,14 @@ try {
   } else if (gpt2Only) {
     console.log(`load average ${load.toFixed(2)}`);
     const gpt2 = await gpt2Bench(`${base}/gpt2.html`);
-    console.log(`\n${gpt2Lines(gpt2).join('\n')}`);
+    console.log(`\n${gpt2Lines(gpt2).join('\n')}\nload average at most ${peakLoad.toFixed(2)} during the run`);
   } else {
     // GPT-2 first, in a browser of its own on a machine that has not just run another one: its peak memory and its
     // speed are then its own (run second, its nano-cpu training came out a quarter slower).
     const gpt2 = await gpt2Bench(`${base}/gpt2.html`);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const { result, mainThread, browserVersion } = await mainBench(`${base}/index.html`);
-    const markdown = report(result, mainThread, gpt2, browserVersion, load);
+    const markdown = report(result, mainThread, gpt2, browserVersion, load, peakLoad);
     writeFileSync(resultsFile, markdown);
     console.log(`\n${markdown}\nwrote bench/RESULTS.md`);
   }
