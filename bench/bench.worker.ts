@@ -2,13 +2,15 @@
  * The benchmark itself, in a dedicated worker like the playground's engine: the
  * matmul kernel's GFLOP/s on the nano-cpu model's shapes, training and
  * generation speed of that model, on every gemm path this browser runs and on
- * WebGPU when the browser has an adapter.
+ * WebGPU when the browser has an adapter, all on one thread; then training and
+ * generation on the fastest path at 1, 2 and the hardware's thread counts.
  */
 import { gemm, initGemm, supportedGemmPaths, type GemmPath } from '../workers/engine/gemm.ts';
 import { generate } from '../workers/engine/generate.ts';
-import { initParameters } from '../workers/engine/params.ts';
+import { initParameters, type ParameterTensors } from '../workers/engine/params.ts';
 import { presetConfig } from '../workers/engine/presets.ts';
 import { Random } from '../workers/engine/random.ts';
+import { setThreads } from '../workers/engine/threads.ts';
 import { transpose } from '../workers/engine/webgpu/backward.ts';
 import { adapterName, checkedGPUWork, type GPUContext, isSoftwareAdapter, requestGPU } from '../workers/engine/webgpu/device.ts';
 import { gemm as gpuGemm, rowMajor, transposed } from '../workers/engine/webgpu/matmul.ts';
@@ -22,8 +24,12 @@ import {
   millisecondsPer,
   randomDataset,
   stepsLine,
+  threadCounts,
+  threadsInfo,
+  type ThreadsInfo,
   timeSteps,
   type TrainingFigure,
+  useThreads,
   VOCAB,
 } from './nano.ts';
 
@@ -48,9 +54,24 @@ export interface GenerationFigure {
   tokensPerSecond: number;
   windowTokensPerSecond: number;
 }
+/** The nano-cpu cases on one gemm path at one thread count. */
+export interface ThreadFigure {
+  threads: number;
+  trainingTokensPerSecond: number;
+  millisecondsPerStep: number;
+  /** The generation table's two cases: 200 tokens, and 63 within the context. */
+  generationTokensPerSecond: number;
+  windowTokensPerSecond: number;
+  /** A 512³ product, timed right after the threads started (their warm-up). */
+  squareGflops: number;
+}
 export interface BenchResult {
   userAgent: string;
   hardwareConcurrency: number;
+  threadsInfo: ThreadsInfo;
+  /** The gemm path of the thread counts' cases (the fastest), and their figures, fewest threads first. */
+  threadsPath: GemmPath;
+  threads: ThreadFigure[];
   paths: GemmPath[];
   /** null: no WebGPU adapter in this browser, and no WebGPU figures. */
   webgpu: WebGPUAdapter | null;
@@ -195,12 +216,23 @@ function matmulFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Prom
   });
 }
 
+const generationOptions = (maxTokens: number) => ({ maxTokens, temperature: 1, seed: 7 });
+const checkCount = (count: number, maxTokens: number) => {
+  if (count !== maxTokens) throw new Error(`generated ${count} tokens, expected ${maxTokens}`);
+};
+
+/** Tokens per second of maxTokens generated on the CPU (gemm path and threads as set), with the KV cache: one position's work per token, and one 32-token forward per slide. */
+async function cpuTokensPerSecond(params: ParameterTensors, maxTokens: number): Promise<number> {
+  const ms = await millisecondsPer(() => {
+    let count = 0;
+    for (const _token of generate(params, [1], generationOptions(maxTokens))) count++;
+    checkCount(count, maxTokens);
+  }, 1000);
+  return (1000 * maxTokens) / ms;
+}
+
 async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | null): Promise<GenerationFigure[]> {
   const params = initParameters(presetConfig('nano-cpu', VOCAB), 1);
-  const options = (maxTokens: number) => ({ maxTokens, temperature: 1, seed: 7 });
-  const checkCount = (count: number, maxTokens: number) => {
-    if (count !== maxTokens) throw new Error(`generated ${count} tokens, expected ${maxTokens}`);
-  };
   // Both figures of one column: 200 tokens from a 1-token prompt (each time the 64 positions are full, the
   // context slides forward by half), and the first 63 tokens, which fit the 64-position context.
   const figure = async (column: Column, tokensPerSecond: (maxTokens: number) => Promise<number>): Promise<GenerationFigure> => {
@@ -213,15 +245,7 @@ async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | n
   };
   const figures = await sequence(paths, async (path) => {
     await initGemm(path);
-    // With the KV cache: one position's work per token, and one 32-token forward per slide.
-    return figure(path, async (maxTokens) => {
-      const ms = await millisecondsPer(() => {
-        let count = 0;
-        for (const _token of generate(params, [1], options(maxTokens))) count++;
-        checkCount(count, maxTokens);
-      }, 1000);
-      return (1000 * maxTokens) / ms;
-    });
+    return figure(path, (maxTokens) => cpuTokensPerSecond(params, maxTokens));
   });
   if (gpu) {
     // With the GPU's KV cache: a prefill, then one position's work a token, reading back its row of logits.
@@ -232,7 +256,7 @@ async function generationFigures(paths: readonly GemmPath[], gpu: GPUContext | n
         await figure('webgpu', async (maxTokens) => {
           const ms = await millisecondsPer(async () => {
             let count = 0;
-            for await (const _token of generateOnGPU(model, [1], options(maxTokens))) count++;
+            for await (const _token of generateOnGPU(model, [1], generationOptions(maxTokens))) count++;
             checkCount(count, maxTokens);
           }, 1000);
           return (1000 * maxTokens) / ms;
@@ -273,6 +297,38 @@ async function trainingFigures(paths: readonly GemmPath[], gpu: GPUContext | nul
   return figures;
 }
 
+/**
+ * Training and generation on `path` at each thread count of threadCounts(), in
+ * that order; each count starts its threads and warms them up first (useThreads).
+ * Leaves one thread running.
+ */
+async function threadFigures(path: GemmPath): Promise<ThreadFigure[]> {
+  await initGemm(path); // before the threads start: they run the path this thread runs
+  const dataset = randomDataset();
+  const params = initParameters(presetConfig('nano-cpu', VOCAB), 1);
+  try {
+    return await sequence(threadCounts(), async (threads) => {
+      const squareGflops = await useThreads(threads);
+      const training = await timeSteps(benchTrainer(dataset));
+      const generationTokensPerSecond = await cpuTokensPerSecond(params, GENERATED_TOKENS);
+      const windowTokensPerSecond = await cpuTokensPerSecond(params, CONTEXT - 1);
+      progress(
+        `threads ${threads} (${path}): training ${stepsLine(training)}; generation ${generationTokensPerSecond.toFixed(0)} tokens/s over ${GENERATED_TOKENS} tokens, ${windowTokensPerSecond.toFixed(0)} within the context; 512³ gemm ${squareGflops.toFixed(1)} GFLOP/s`,
+      );
+      return {
+        threads,
+        trainingTokensPerSecond: training.tokensPerSecond,
+        millisecondsPerStep: training.millisecondsPerStep,
+        generationTokensPerSecond,
+        windowTokensPerSecond,
+        squareGflops,
+      };
+    });
+  } finally {
+    await setThreads(1);
+  }
+}
+
 /** Runs step on each item one after another (not in parallel: timings must not overlap). */
 async function sequence<T, R>(items: readonly T[], step: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
@@ -283,6 +339,12 @@ async function sequence<T, R>(items: readonly T[], step: (item: T) => Promise<R>
 async function run(): Promise<BenchResult> {
   const paths = supportedGemmPaths();
   progress(`gemm paths in this browser: ${paths.join(', ')}`);
+  const threads = threadsInfo();
+  progress(
+    `cross-origin isolated: ${threads.isolated ? 'yes' : 'no'}; hardware threads ${threads.hardwareConcurrency}, the CPU backend runs at most ${threads.maxThreads}`,
+  );
+  // The per-path tables run on one thread, as before threads came: their figures stay comparable.
+  await setThreads(1);
   const gpu = await requestGPU();
   const webgpu = gpu && { name: adapterName(gpu.adapterInfo), software: isSoftwareAdapter(gpu.adapterInfo) };
   progress(
@@ -296,9 +358,14 @@ async function run(): Promise<BenchResult> {
   const training = await trainingFigures(paths, gpu);
   const generation = await generationFigures(paths, gpu);
   gpu?.device.destroy();
+  const threadsPath = paths[0];
+  const threadCases = await threadFigures(threadsPath);
   return {
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency,
+    threadsInfo: threads,
+    threadsPath,
+    threads: threadCases,
     paths,
     webgpu,
     parameters,

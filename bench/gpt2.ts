@@ -1,9 +1,10 @@
 /**
  * The GPT-2 small benchmark page (gpt2.html): runs gpt2.worker.ts, lets run.mjs
- * read the renderer's peak memory once the CPU figures are in (window.benchMemory),
- * and leaves everything in window.benchResult (or window.benchError).
+ * read the renderer's peak memory once the 1-thread CPU figures are in and again
+ * once those at more threads are (window.benchMemory), and leaves everything in
+ * window.benchResult (or window.benchError).
  */
-import type { Gpt2CpuFigures, Gpt2Message } from './gpt2.worker.ts';
+import type { Gpt2CpuFigures, Gpt2Message, Gpt2ThreadFigures } from './gpt2.worker.ts';
 
 declare global {
   interface Window {
@@ -21,6 +22,8 @@ const progress = (line: string) => {
 };
 let cpu: Gpt2CpuFigures | null = null;
 let peakBytes: number | null = null;
+let threads: Gpt2ThreadFigures | null = null;
+let threadsPeakBytes: number | null = null;
 const worker = new Worker(new URL('./gpt2.worker.ts', import.meta.url), { type: 'module' });
 worker.onmessage = async (event: MessageEvent<Gpt2Message>) => {
   const message = event.data;
@@ -30,9 +33,22 @@ worker.onmessage = async (event: MessageEvent<Gpt2Message>) => {
     // Before the WebGPU part: the CPU figures' peak, without the uploads to the GPU.
     peakBytes = window.benchMemory ? await window.benchMemory() : null;
     worker.postMessage('carry on');
+  } else if (message.kind === 'threads') {
+    threads = message.figures;
+    // The peak so far, through the runs at more threads (the helpers are workers of this renderer too).
+    threadsPeakBytes = window.benchMemory ? await window.benchMemory() : null;
+    worker.postMessage('carry on');
   } else if (message.kind === 'gpu') {
     worker.terminate();
-    window.benchResult = { cpu, peakBytes, gpu: message.figures, userAgent: navigator.userAgent };
+    window.benchResult = {
+      cpu,
+      peakBytes,
+      threads,
+      threadsPeakBytes,
+      pageIsolated: window.crossOriginIsolated,
+      gpu: message.figures,
+      userAgent: navigator.userAgent,
+    };
   } else window.benchError = message.error;
 };
 worker.onerror = (event) => {

@@ -5,15 +5,28 @@
  * read with capture, and generation with the KV cache; then the same on WebGPU
  * when there is an adapter. It first times nano-cpu training on the fastest
  * gemm path, so that run.mjs can scale the issue's targets to this machine.
+ * All of that on one thread; then, before the WebGPU part, the forwards and
+ * generation again at 2 and the hardware's thread counts.
  */
 import { gemmPath, initGemm, supportedGemmPaths } from '../workers/engine/gemm.ts';
 import { generate } from '../workers/engine/generate.ts';
 import { forward } from '../workers/engine/model.ts';
 import { initParameters, KNOWN_CONFIGS, type ParameterTensors } from '../workers/engine/params.ts';
 import { Random } from '../workers/engine/random.ts';
+import { setThreads } from '../workers/engine/threads.ts';
 import { adapterName, isSoftwareAdapter, requestGPU } from '../workers/engine/webgpu/device.ts';
 import { generateOnGPU, GPUModel } from '../workers/engine/webgpu/model.ts';
-import { benchTrainer, millisecondsPer, randomDataset, stepsLine, timeSteps } from './nano.ts';
+import {
+  benchTrainer,
+  millisecondsPer,
+  randomDataset,
+  stepsLine,
+  threadCounts,
+  threadsInfo,
+  type ThreadsInfo,
+  timeSteps,
+  useThreads,
+} from './nano.ts';
 
 export const PROMPT_TOKENS = 64;
 /** Tokens generated after the prompt's prefill on the CPU; the first one (which waits for the prefill) is not timed. */
@@ -34,6 +47,18 @@ export interface Gpt2CpuFigures {
   prefillMs: number;
   tokensPerSecond: number;
 }
+/** The CPU case at one thread count, on the same path. */
+export interface Gpt2ThreadFigure {
+  threads: number;
+  captureMs: number;
+  prefillMs: number;
+  tokensPerSecond: number;
+}
+export interface Gpt2ThreadFigures {
+  info: ThreadsInfo;
+  /** Fewest threads first, 1 included (the 1-thread figures of Gpt2CpuFigures). */
+  figures: Gpt2ThreadFigure[];
+}
 export interface Gpt2GpuFigures {
   adapter: string | null;
   software: boolean;
@@ -45,6 +70,7 @@ export interface Gpt2GpuFigures {
 export type Gpt2Message =
   | { kind: 'progress'; line: string }
   | { kind: 'cpu'; figures: Gpt2CpuFigures }
+  | { kind: 'threads'; figures: Gpt2ThreadFigures }
   | { kind: 'gpu'; figures: Gpt2GpuFigures }
   | { kind: 'failed'; error: string };
 
@@ -68,8 +94,23 @@ async function decodeRate(tokens: AsyncIterable<unknown> | Iterable<unknown>): P
   return (1000 * (count - 1)) / (performance.now() - start);
 }
 
+/** A 64-token forward with capture and its last row of logits (the inspector's), timed over minMs after one warm-up. */
+const captureMilliseconds = (params: ParameterTensors, ids: number[], minMs: number) =>
+  millisecondsPer(() => void forward(params, ids, { capture: true, lastOnly: true }), minMs);
+/** The same without capture: a prefill. */
+const prefillMilliseconds = (params: ParameterTensors, ids: number[], minMs: number) =>
+  millisecondsPer(() => void forward(params, ids, { lastOnly: true }), minMs);
+
+/** Generation after the prompt, after a warm-up generation of 8 (as the forwards have theirs: it also touches the KV cache's fresh pages). */
+async function cpuGenerationRate(params: ParameterTensors, ids: number[]): Promise<number> {
+  await decodeRate(generate(params, ids, { maxTokens: 8, temperature: 1, seed: 6 }));
+  return decodeRate(generate(params, ids, { maxTokens: CPU_GENERATED, temperature: 1, seed: 7 }));
+}
+
 async function cpuFigures(): Promise<{ figures: Gpt2CpuFigures; params: ParameterTensors }> {
   const path = await initGemm(supportedGemmPaths()[0]);
+  // One thread (before the threads' cases): the figures and the scale of the targets stay comparable with earlier runs.
+  await setThreads(1);
   const nano = await timeSteps(benchTrainer(randomDataset()));
   progress(`gpt2: nano-cpu training on ${path}: ${stepsLine(nano)}`);
   const config = KNOWN_CONFIGS['GPT-2 small']!;
@@ -78,15 +119,13 @@ async function cpuFigures(): Promise<{ figures: Gpt2CpuFigures; params: Paramete
   const initMs = performance.now() - start;
   progress(`gpt2: ${params.data.length.toLocaleString('en-US')} random parameters in ${initMs.toFixed(0)} ms`);
   const ids = promptIds();
-  const captureMs = await millisecondsPer(() => void forward(params, ids, { capture: true, lastOnly: true }), 3000);
+  const captureMs = await captureMilliseconds(params, ids, 3000);
   const captureAllLogitsMs = await millisecondsPer(() => void forward(params, ids, { capture: true }), 3000);
-  const prefillMs = await millisecondsPer(() => void forward(params, ids, { lastOnly: true }), 2000);
+  const prefillMs = await prefillMilliseconds(params, ids, 2000);
   progress(
     `gpt2 cpu: 64-token forward with capture ${captureMs.toFixed(0)} ms (every row of logits: ${captureAllLogitsMs.toFixed(0)} ms), without ${prefillMs.toFixed(0)} ms`,
   );
-  // One warm-up generation first, as the forwards above have theirs: the first one also touches the KV cache's fresh pages.
-  await decodeRate(generate(params, ids, { maxTokens: 8, temperature: 1, seed: 6 }));
-  const tokensPerSecond = await decodeRate(generate(params, ids, { maxTokens: CPU_GENERATED, temperature: 1, seed: 7 }));
+  const tokensPerSecond = await cpuGenerationRate(params, ids);
   progress(`gpt2 cpu: generation ${tokensPerSecond.toFixed(1)} tokens/s (${CPU_GENERATED - 1} tokens after a 64-token prompt)`);
   return {
     figures: {
@@ -101,6 +140,32 @@ async function cpuFigures(): Promise<{ figures: Gpt2CpuFigures; params: Paramete
     },
     params,
   };
+}
+
+/**
+ * The forwards and generation at each thread count above 1 (threadCounts()), each after its threads started and
+ * warmed up; the 1-thread figures are cpuFigures'. Leaves one thread running.
+ */
+async function threadFigures(params: ParameterTensors, cpu: Gpt2CpuFigures): Promise<Gpt2ThreadFigures> {
+  const ids = promptIds();
+  const figures: Gpt2ThreadFigure[] = [
+    { threads: 1, captureMs: cpu.captureMs, prefillMs: cpu.prefillMs, tokensPerSecond: cpu.tokensPerSecond },
+  ];
+  try {
+    for (const threads of threadCounts().filter((count) => count > 1)) {
+      await useThreads(threads);
+      const captureMs = await captureMilliseconds(params, ids, 3000);
+      const prefillMs = await prefillMilliseconds(params, ids, 2000);
+      const tokensPerSecond = await cpuGenerationRate(params, ids);
+      progress(
+        `gpt2 cpu, ${threads} threads: 64-token forward with capture ${captureMs.toFixed(0)} ms, without ${prefillMs.toFixed(0)} ms; generation ${tokensPerSecond.toFixed(1)} tokens/s`,
+      );
+      figures.push({ threads, captureMs, prefillMs, tokensPerSecond });
+    }
+  } finally {
+    await setThreads(1);
+  }
+  return { info: threadsInfo(), figures };
 }
 
 /** One forward with capture and a few generated tokens on the GPU; any failure (buffers over the limits, a lost device) is the reason. */
@@ -132,15 +197,19 @@ async function gpuFigures(params: ParameterTensors): Promise<Gpt2GpuFigures> {
   }
 }
 
-/** The page answers 'cpu' once run.mjs has read the renderer's peak memory: then the WebGPU part runs. */
-const carryOn = new Promise<void>((resolve) => {
-  self.onmessage = () => resolve();
-});
+/** Posts `message` and waits for the page's answer: it answers 'cpu' and 'threads' once run.mjs has read the renderer's peak memory. */
+function answered(message: Gpt2Message): Promise<void> {
+  const answer = new Promise<void>((resolve) => {
+    self.onmessage = () => resolve();
+  });
+  post(message);
+  return answer;
+}
 
 async function run(): Promise<void> {
   const { figures, params } = await cpuFigures();
-  post({ kind: 'cpu', figures });
-  await carryOn;
+  await answered({ kind: 'cpu', figures });
+  await answered({ kind: 'threads', figures: await threadFigures(params, figures) });
   post({ kind: 'gpu', figures: await gpuFigures(params) });
 }
 

@@ -40,7 +40,8 @@ function startWorkerBench(): void {
       // Its figures are in: nothing else runs beside the main-thread cases.
       worker.terminate();
       try {
-        window.benchResult = { ...message.result, mainThread: await mainThreadCases(progress) };
+        const pageIsolated = window.crossOriginIsolated;
+        window.benchResult = { ...message.result, pageIsolated, mainThread: await mainThreadCases(progress) };
       } catch (error) {
         window.benchError = `main thread: ${messageOf(error)}`;
       }

@@ -1,13 +1,15 @@
 /**
  * What both benchmark workers share: the nano-cpu reference config, a trainer
  * for it and the timing of its steps (bench.worker.ts times every path;
- * gpt2.worker.ts times the fastest, to scale the GPT-2 targets to this machine).
+ * gpt2.worker.ts times the fastest, to scale the GPT-2 targets to this machine),
+ * and the thread counts both time their cases at.
  */
 import type { TokenDataset } from '../workers/engine/data.ts';
-import type { GemmPath } from '../workers/engine/gemm.ts';
+import { gemm, type GemmPath } from '../workers/engine/gemm.ts';
 import { initParameters } from '../workers/engine/params.ts';
 import { presetConfig } from '../workers/engine/presets.ts';
 import { Random } from '../workers/engine/random.ts';
+import { maxThreads, setThreads, threadCount } from '../workers/engine/threads.ts';
 import { Trainer, type TrainerOptions } from '../workers/engine/train.ts';
 
 /** The reference config of the issue: nano-cpu with a 65-character vocabulary, batch 12 of 64 positions. */
@@ -91,3 +93,54 @@ export async function timeSteps(trainer: Trainer): Promise<Omit<TrainingFigure, 
 
 export const stepsLine = (figure: Omit<TrainingFigure, 'column'>) =>
   `${figure.tokensPerSecond.toFixed(0)} tokens/s, ${figure.millisecondsPerStep.toFixed(1)} ms/step (${figure.steps} steps of ${BATCH}×${CONTEXT} tokens)`;
+
+/** What a worker tells run.mjs about its threads: whether it could run more than one, and how many it could. */
+export interface ThreadsInfo {
+  /** The worker's crossOriginIsolated: threads share memory only where it is true. */
+  isolated: boolean;
+  hardwareConcurrency: number;
+  /** The most threads the CPU backend runs here (threads.ts's maxThreads()). */
+  maxThreads: number;
+}
+
+export const threadsInfo = (): ThreadsInfo => ({
+  isolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true,
+  hardwareConcurrency: navigator.hardwareConcurrency,
+  maxThreads: maxThreads(),
+});
+
+/** The thread counts of the issue: 1, 2 and the hardware's, as far as this page runs them (1 alone without isolation). */
+export function threadCounts(): number[] {
+  const max = maxThreads();
+  return [...new Set([1, 2, max])].filter((count) => count <= max).sort((a, b) => a - b);
+}
+
+/** Milliseconds of a 512³ product in the gemm path and threads in use, after `warmMs` of the same products. */
+async function squareGemmMilliseconds(warmMs: number, minMs: number): Promise<number> {
+  const random = new Random(5);
+  const [a, b] = [0, 1].map(() => {
+    const values = new Float32Array(512 * 512);
+    random.fillNormal(values, 1);
+    return values;
+  });
+  const out = new Float32Array(512 * 512);
+  const product = () => gemm({ out, a, b, M: 512, K: 512, N: 512 });
+  for (const start = performance.now(); performance.now() - start < warmMs;) product();
+  return millisecondsPer(product, minMs);
+}
+
+/**
+ * Runs the CPU backend on `count` threads (threads.ts) and warms them up: helpers
+ * start asynchronously and spin a moment before they sleep, so the first jobs
+ * after a start are slower than the rest. Returns the GFLOP/s of a 512³ product
+ * on those threads, timed after the warm-up. Throws when fewer threads run than asked.
+ */
+export async function useThreads(count: number): Promise<number> {
+  const status = await setThreads(count);
+  if (threadCount() !== count)
+    throw new Error(
+      `asked the CPU backend for ${count} threads, it runs ${threadCount()}${status.note ? `: ${status.note}` : ''}`,
+    );
+  const ms = await squareGemmMilliseconds(500, 300);
+  return (2 * 512 ** 3) / ms / 1e6;
+}
