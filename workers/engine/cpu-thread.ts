@@ -6,7 +6,7 @@
  * microseconds), then sleeps in Atomics.waitAsync, which leaves its event loop
  * free for the messages that bring buffers.
  */
-import { adoptResident, initGemm, type Product } from './gemm.ts';
+import { adoptResident, type Product, useGemmModules } from './gemm.ts';
 import {
   claimBlock,
   CONTROL,
@@ -59,7 +59,7 @@ async function start(init: Extract<ThreadMessage, { kind: 'init' }>): Promise<vo
     jobs = new Float64Array(init.control, CONTROL.jobsByte, threads * JOB_WORDS);
     messages = new Uint16Array(init.control, CONTROL.messagesByte(threads) + index * MESSAGE_CHARS * 2, MESSAGE_CHARS);
     seen = generationOf(Atomics.load(control, CONTROL.claim));
-    await initGemm(init.path);
+    useGemmModules(init.kernels);
   } catch (error) {
     scope.postMessage({ error: `CPU thread ${init.index} could not start: ${messageOf(error)}` });
     return;

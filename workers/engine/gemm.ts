@@ -91,11 +91,7 @@ interface KernelExports {
 }
 
 /** The compiled module and its instance on the growing memory that copied operands go to. */
-interface WasmKernel extends KernelExports {
-  path: GemmPath;
-  module: WebAssembly.Module;
-  /** The build for shared memories; null where SharedArrayBuffer is not allowed. */
-  sharedModule: WebAssembly.Module | null;
+interface WasmKernel extends KernelExports, GemmModules {
   memory: WebAssembly.Memory;
   /** A view of memory, renewed when the memory grows (growing detaches the old buffer). */
   heap: Float32Array;
@@ -169,15 +165,41 @@ async function choosePath(path: GemmPath | undefined): Promise<GemmPath> {
   try {
     const module = await WebAssembly.compile(decodeBase64(WASM_BYTES[chosen]));
     const sharedModule = sharedMemoryAllowed() ? await WebAssembly.compile(decodeBase64(SHARED_WASM_BYTES[chosen])) : null;
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    const exports = instantiate(module, memory);
-    kernel = { ...exports, path: chosen, module, sharedModule, memory, heap: new Float32Array(memory.buffer) };
+    useGemmModules({ path: chosen, module, sharedModule });
     return chosen;
   } catch (error) {
     if (path) throw error; // a path asked for by name runs or fails
     refusal = error instanceof Error ? error.message : String(error);
     return 'js';
   }
+}
+
+/** The compiled kernels gemm() runs. */
+export interface GemmModules {
+  path: Exclude<GemmPath, 'js'>;
+  module: WebAssembly.Module;
+  /** The build for shared memories; null where SharedArrayBuffer is not allowed. */
+  sharedModule: WebAssembly.Module | null;
+}
+
+/** The kernels gemm() runs now (null: the JavaScript path), which helper threads are given (threads.ts). */
+export function gemmModules(): GemmModules | null {
+  return kernel ? { path: kernel.path, module: kernel.module, sharedModule: kernel.sharedModule } : null;
+}
+
+/**
+ * Makes gemm() run these compiled kernels (null: JavaScript). A helper thread takes the engine's instead of
+ * compiling its own: a module sent to a worker shares its machine code, so the helper runs the code the
+ * engine's use has already optimised, not a fresh baseline compile of it.
+ */
+export function useGemmModules(modules: GemmModules | null): void {
+  if (!modules) {
+    kernel = null;
+    return;
+  }
+  const { module } = modules;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  kernel = { ...instantiate(module, memory), ...modules, memory, heap: new Float32Array(memory.buffer) };
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {

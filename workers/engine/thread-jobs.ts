@@ -4,7 +4,7 @@
  * themselves, which the coordinator runs for its own part as the helpers do.
  */
 import type { GPTConfig } from './config.ts';
-import { gemm, type GemmPath, type Product, type SharedResident } from './gemm.ts';
+import { gemm, type GemmModules, type Product, type SharedResident } from './gemm.ts';
 import {
   type ActivationTensors,
   backward,
@@ -70,7 +70,7 @@ export interface BufferRef {
 
 /** Messages to a helper: set up, take a buffer, drop one. */
 export type ThreadMessage =
-  | { kind: 'init'; index: number; control: SharedArrayBuffer; path: GemmPath }
+  | { kind: 'init'; index: number; control: SharedArrayBuffer; kernels: GemmModules | null }
   | { kind: 'adopt'; id: number; buffer: SharedArrayBuffer; resident?: SharedResident }
   | { kind: 'forget'; id: number };
 
