@@ -39,7 +39,7 @@ describe('the engine worker on CPU threads (cross-origin isolated page)', functi
   it('predicts and generates on 2 threads exactly as on one', async () => {
     const engine = client({ database: `test-${crypto.randomUUID()}` });
     await engine.backend.choose('cpu');
-    // 512 wide: a 16-token forward's products and one token's MLP are big enough to be cut across threads.
+    // 512 wide: a 16-token forward's products are big enough to be cut across threads (one token's are not).
     await engine.training.newModel(request(3, { nLayer: 1, nHead: 8, nEmbd: 512, blockSize: 32 }));
     const run = async (threads: number) => {
       await engine.backend.threads(threads);

@@ -71,9 +71,9 @@ describe('CPU threads (cross-origin isolated page)', () => {
 
   // Each shape is cut a different way: by columns (one row: generation), by rows (few columns), transposed operands.
   // Each shape is cut a different way: by columns (one row: generation), by rows (few columns), transposed
-  // operands. Each is above the work threads.ts splits from (2^20 multiply-adds).
+  // operands. Each is above the work threads.ts splits from (2^20 multiply-adds; 2^24 for fewer than 4 rows).
   const shapes: [string, Omit<GemmArgs, 'out' | 'a' | 'b'>][] = [
-    ['one row by columns (a token with the KV cache)', { M: 1, K: 1024, N: 1536 }],
+    ['one row by columns (a token of GPT-2 through its unembedding)', { M: 1, K: 1024, N: 16500 }],
     ['many rows by columns, with bias, accumulating', { M: 96, K: 128, N: 200, accumulate: true }],
     ['few columns: cut by rows', { M: 2000, K: 64, N: 9 }],
     ['x·Wᵀ (bRow 1)', { M: 120, K: 100, N: 130, bRow: 1, bCol: 100 }],
@@ -99,8 +99,8 @@ describe('CPU threads (cross-origin isolated page)', () => {
 
   it('reads weights in a shared kernel memory in place on every thread, and operands already shared', async () => {
     const M = 3;
-    const K = 512;
-    const N = 1000;
+    const K = 1024;
+    const N = 5500;
     const b = kernelFloats(K * N);
     randomFloats(K * N, b);
     const a = sharedFloats(M * K);

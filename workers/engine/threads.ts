@@ -15,7 +15,7 @@
  * summed in another order (within 1e-6 relative).
  */
 import {
-  gemmPath,
+  gemmModules,
   hardwareThreads,
   isKernelResident,
   type Product,
@@ -53,8 +53,14 @@ export class ThreadFailure extends Error {
   override name = 'ThreadFailure';
 }
 
-/** Products smaller than this many multiply-adds run on one thread: waking the others costs more. */
+/** Products smaller than this many multiply-adds run on one thread: waking the others and staging costs more. */
 const MIN_SPLIT_WORK = 1 << 20;
+/**
+ * The same for a product of fewer than 4 rows (a generated token's): it reads each weight once, the threads share
+ * the memory's bandwidth, and cut GPT-2's layer products (2^21) ran slower on 2 threads here (28 tokens/s against
+ * 39 on one); cutting only its unembedding (2^25) made generation 1.18× faster.
+ */
+const MIN_SPLIT_ROW_WORK = 1 << 24;
 
 interface Pool {
   workers: Worker[];
@@ -175,7 +181,7 @@ async function startPool(helpers: number): Promise<Pool> {
           worker.addEventListener('error', (event) => reject(new Error(event.message || 'a CPU thread could not start')));
         }),
       );
-      const init: ThreadMessage = { kind: 'init', index, control: control.buffer, path: gemmPath() };
+      const init: ThreadMessage = { kind: 'init', index, control: control.buffer, kernels: gemmModules() };
       worker.postMessage(init);
     }
     await Promise.all(ready);
@@ -308,7 +314,7 @@ function splitGemm(product: Product): boolean {
   const p = pool;
   if (!p || p.busy) return false;
   const { M, K, N } = product;
-  if (M * K * N < MIN_SPLIT_WORK) return false;
+  if (M * K * N < (M < 4 ? MIN_SPLIT_ROW_WORK : MIN_SPLIT_WORK)) return false;
   // Weights in a kernel memory that is not shared would be copied whole for the helpers: leave them to this thread.
   if ([product.a, product.b].some((x) => !isShared(x) && isKernelResident(x))) return false;
   const threads = p.workers.length + 1;
