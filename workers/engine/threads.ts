@@ -3,14 +3,15 @@
  * worker (thread 0, the coordinator) starts count − 1 helper workers
  * (cpu-thread.ts) that see the same SharedArrayBuffers. A parallel job goes out
  * through a small shared control block, not through messages: the coordinator
- * writes each helper's part, bumps the generation number, does part 0 itself
- * while the helpers (spinning a moment, then asleep in Atomics.waitAsync) do
- * theirs, and waits until none is pending. Messages carry only what memory
- * cannot: each shared buffer, once, when a job first needs it.
+ * writes one slot per block, announces the job in the claim word, and then every
+ * thread, the coordinator too, takes blocks until none is left (helpers spin a
+ * moment between jobs, then sleep in Atomics.waitAsync), so a helper that wakes
+ * late only finds less to do. Messages carry only what memory cannot: each shared
+ * buffer, once, when a job first needs it.
  *
  * The jobs (thread-jobs.ts): blocks of a matrix product (every big gemm() while
  * threads run), shards of a training batch, and the gradient sum and AdamW over
- * ranges of the parameters (train.ts). Each part computes exactly what one
+ * ranges of the parameters (train-threads.ts). A block computes exactly what one
  * thread would, so a product is the same to the bit; a batch's gradient is
  * summed in another order (within 1e-6 relative).
  */
@@ -56,9 +57,9 @@ export class ThreadFailure extends Error {
 /** Products smaller than this many multiply-adds run on one thread: waking the others and staging costs more. */
 const MIN_SPLIT_WORK = 1 << 20;
 /**
- * The same for a product of fewer than 4 rows (a generated token's): it reads each weight once, the threads share
- * the memory's bandwidth, and cut GPT-2's layer products (2^21) ran slower on 2 threads here (28 tokens/s against
- * 39 on one); cutting only its unembedding (2^25) made generation 1.18× faster.
+ * The same for a product of fewer than 4 rows (a generated token's): it reads each weight once and the threads share
+ * the memory's bandwidth. With GPT-2's layer products (about 2^21) cut, generation ran slower on 2 threads here
+ * (28 tokens/s against 39 on one); with only its unembedding (about 2^25) cut, 1.11–1.18× faster in two runs.
  */
 const MIN_SPLIT_ROW_WORK = 1 << 24;
 
@@ -105,10 +106,9 @@ export function threadsStatus(): ThreadsStatus {
   const wanted = Math.min(asked || max, max);
   if (failure) status.note = `The CPU runs on one thread: a thread failed (${failure}).`;
   else if (max === 1 && asked !== 1)
-    status.note =
-      typeof SharedArrayBuffer !== 'function'
-        ? 'The CPU runs on one thread: this page is not cross-origin isolated, so threads cannot share memory (it needs the headers COOP: same-origin and COEP: require-corp).'
-        : 'The CPU runs on one thread: this machine reports one.';
+    status.note = !sharedMemoryAllowed()
+      ? 'The CPU runs on one thread: this page is not cross-origin isolated, so threads cannot share memory (it needs the headers COOP: same-origin and COEP: require-corp).'
+      : 'The CPU runs on one thread: this machine reports one.';
   else if (count < wanted) status.note = `The CPU runs on ${count} of ${wanted} threads.`;
   return status;
 }
