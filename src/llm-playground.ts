@@ -95,6 +95,7 @@ import {
   type StreamedToken,
   type Tokenization,
 } from '../workers/api/index.ts';
+import { define } from './define.ts';
 
 export type PlaygroundStatus = 'loading' | 'ready' | 'error';
 
@@ -586,7 +587,7 @@ export class LlmPlayground extends LitElement {
   }
 }
 
-customElements.define('llm-playground', LlmPlayground);
+define('llm-playground', LlmPlayground);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -32,6 +32,7 @@ import { describeToken, formatPercent } from '../visible-token.ts';
 import './next-token-chart.ts';
 import { styleProperties } from '../style-properties.ts';
 import { droppedNote } from './dropped-note.ts';
+import { define } from '../define.ts';
 
 /** The part of the engine this element talks to. */
 export type ExperimentsClient = Uses<'inspector', 'odds'>;
@@ -443,7 +444,7 @@ export class AttentionExperiments extends LitElement {
   }
 }
 
-customElements.define('llm-attention-experiments', AttentionExperiments);
+define('llm-attention-experiments', AttentionExperiments);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -31,6 +31,7 @@ import { type CellDetail, formatValue } from './heatmap.ts';
 import './heatmap.ts';
 import { styleProperties } from '../style-properties.ts';
 import type { PanelFocus } from '../view-state.ts';
+import { define } from '../define.ts';
 
 /** The part of the engine this element talks to. */
 export type AttentionInspectorClient = Uses<'inspector', 'inspect' | 'headUpdates'>;
@@ -549,7 +550,7 @@ export class AttentionInspector extends LitElement {
   }
 }
 
-customElements.define('llm-attention-inspector', AttentionInspector);
+define('llm-attention-inspector', AttentionInspector);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -28,6 +28,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { selects, theme } from '../theme.ts';
 import { type BackendChoice, type BackendInfo, messageOf, type Uses } from '../../workers/api/index.ts';
+import { define } from '../define.ts';
 
 /** The part of the engine this element talks to. */
 export type BackendClient = Uses<'backend', 'info' | 'choose' | 'threads'>;
@@ -376,7 +377,7 @@ const timesThreads = (count: number): string => (count > 1 ? ` × ${count} threa
 const threadsChoice = (count: number, max: number | undefined): string =>
   count === 0 ? (max ? `all ${max} threads` : 'all threads') : count === 1 ? '1 thread' : `${count} threads`;
 
-customElements.define('llm-backend-picker', BackendPicker);
+define('llm-backend-picker', BackendPicker);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -14,6 +14,7 @@ import { count } from '../format.ts';
 import { styleProperties } from '../style-properties.ts';
 import { tables, theme } from '../theme.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
+import { define } from '../define.ts';
 
 /** Merges listed, newest first. */
 const LISTED_MERGES = 8;
@@ -135,7 +136,7 @@ export class BpeMerges extends LitElement {
   }
 }
 
-customElements.define('llm-bpe-merges', BpeMerges);
+define('llm-bpe-merges', BpeMerges);
 
 declare global {
   interface HTMLElementTagNameMap {

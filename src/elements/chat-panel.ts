@@ -58,6 +58,7 @@ import {
   SETTING_FIELDS,
 } from './chat-panel.words.ts';
 import { renderNumberFields } from './number-fields.ts';
+import { define } from '../define.ts';
 
 /**
  * What the panel asks of the engine, with what its template and the chat with this model ask (it hands
@@ -556,7 +557,7 @@ const TEMPLATE_PARTS = 'template, template-text, special-token, template-note';
 
 const rowSelector = (id: string): string => `[part~="model"][data-id="${CSS.escape(id)}"]`;
 
-customElements.define('llm-chat-panel', ChatPanel);
+define('llm-chat-panel', ChatPanel);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -14,6 +14,7 @@ import type { ChatToken } from '../../workers/api/index.ts';
 import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent, showText } from '../visible-token.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 /** How much of the text before a token the alternatives' caption quotes. */
 const CONTEXT_CHARS = 40;
@@ -247,7 +248,7 @@ export class ChatReplyView extends LitElement {
   }
 }
 
-customElements.define('llm-chat-reply', ChatReplyView);
+define('llm-chat-reply', ChatReplyView);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -16,6 +16,7 @@ import { type ChatMessage, messageOf, type Uses } from '../../workers/api/index.
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { theme } from '../theme.ts';
+import { define } from '../define.ts';
 
 /** What the template asks of the engine. */
 export type ChatTemplateClient = Uses<'chat', 'prompt'>;
@@ -145,7 +146,7 @@ function markSpecialTokens(text: string) {
   return pieces;
 }
 
-customElements.define('llm-chat-template', ChatTemplate);
+define('llm-chat-template', ChatTemplate);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -28,6 +28,7 @@ import { states } from '../states.ts';
 import { buttons, inputs, tables, theme } from '../theme.ts';
 import { describeToken, showText, visibleToken } from '../visible-token.ts';
 import { readProgressStyles, renderReadProgress } from './read-progress.ts';
+import { define } from '../define.ts';
 
 type Kind = CorpusSource['kind'];
 
@@ -324,7 +325,7 @@ export class CorpusPicker extends LitElement {
   }
 }
 
-customElements.define('llm-corpus-picker', CorpusPicker);
+define('llm-corpus-picker', CorpusPicker);
 
 declare global {
   interface HTMLElementTagNameMap {

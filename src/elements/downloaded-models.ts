@@ -34,6 +34,7 @@ import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { alerts, badges, buttons, cards, theme } from '../theme.ts';
 import { describeState, pretrainedProgressStyles, renderPretrainedProgress } from './pretrained-progress.ts';
+import { define } from '../define.ts';
 
 /** What the element asks of the engine (EngineClient has it all). */
 export type DownloadedModelsClient = Uses<'pretrained', 'list' | 'open' | 'cancel' | 'delete'>;
@@ -260,7 +261,7 @@ export class DownloadedModels extends LitElement {
   }
 }
 
-customElements.define('llm-downloaded-models', DownloadedModels);
+define('llm-downloaded-models', DownloadedModels);
 
 declare global {
   interface HTMLElementTagNameMap {

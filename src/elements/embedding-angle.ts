@@ -10,6 +10,7 @@ import type { TokenAngle, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
 import { describeToken, visibleToken } from '../visible-token.ts';
 import { EmbeddingSection, firstOf, formatNumber, idsOf } from './embedding-section.ts';
+import { define } from '../define.ts';
 
 export type AngleClient = Uses<'inspector', 'tokenAngle'>;
 
@@ -144,7 +145,7 @@ export class AngleSection extends EmbeddingSection<TokenAngle, AngleClient> {
   ];
 }
 
-customElements.define('llm-embedding-angle', AngleSection);
+define('llm-embedding-angle', AngleSection);
 
 declare global {
   interface HTMLElementTagNameMap {

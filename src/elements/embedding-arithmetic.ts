@@ -13,6 +13,7 @@ import type { Neighbour, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
 import { describeToken } from '../visible-token.ts';
 import { cosineList, EmbeddingSection, firstOf, idsOf, RESULT_COUNT } from './embedding-section.ts';
+import { define } from '../define.ts';
 
 export type ArithmeticClient = Uses<'inspector', 'tokenArithmetic'>;
 
@@ -79,7 +80,7 @@ export class ArithmeticSection extends EmbeddingSection<Neighbour[], ArithmeticC
   }
 }
 
-customElements.define('llm-embedding-arithmetic', ArithmeticSection);
+define('llm-embedding-arithmetic', ArithmeticSection);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -21,6 +21,7 @@ import { buttons, inputs, visuallyHidden } from '../theme.ts';
 import { describeToken, tokenTextAt, visibleToken } from '../visible-token.ts';
 import { EmbeddingSection, formatNumber } from './embedding-section.ts';
 import { SENSE_EXAMPLES, type SenseExample } from '../panel-examples.ts';
+import { define } from '../define.ts';
 
 export type ContextClient = Uses<'inspector', 'contextualSimilarity'> & Uses<'model', 'tokenize'>;
 
@@ -433,7 +434,7 @@ export class ContextSection extends EmbeddingSection<Comparisons, ContextClient>
   ];
 }
 
-customElements.define('llm-embedding-context', ContextSection);
+define('llm-embedding-context', ContextSection);
 
 declare global {
   interface HTMLElementTagNameMap {

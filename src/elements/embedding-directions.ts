@@ -16,6 +16,7 @@ import { states } from '../states.ts';
 import { describeToken } from '../visible-token.ts';
 import { casePairs } from './embedding-arithmetic.ts';
 import { cosineList, EmbeddingSection, firstOf, formatNumber, idsOf, RESULT_COUNT } from './embedding-section.ts';
+import { define } from '../define.ts';
 
 export type DirectionsClient = Uses<'inspector', 'tokenDirections'>;
 
@@ -132,7 +133,7 @@ export class DirectionsSection extends EmbeddingSection<TokenDirections, Directi
   ];
 }
 
-customElements.define('llm-embedding-directions', DirectionsSection);
+define('llm-embedding-directions', DirectionsSection);
 
 declare global {
   interface HTMLElementTagNameMap {

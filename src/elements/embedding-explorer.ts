@@ -48,6 +48,7 @@ import './embedding-map.ts';
 import './embedding-neighbours.ts';
 import './embedding-positions.ts';
 import { tabList, tabStyles } from './tabs.ts';
+import { define } from '../define.ts';
 
 /** Every section's slice: the explorer hands its client to each. */
 export type EmbeddingExplorerClient = NeighboursClient &
@@ -193,7 +194,7 @@ export class EmbeddingExplorer extends LitElement {
   static override styles = [theme, tabStyles];
 }
 
-customElements.define('llm-embedding-explorer', EmbeddingExplorer);
+define('llm-embedding-explorer', EmbeddingExplorer);
 
 declare global {
   interface HTMLElementTagNameMap {

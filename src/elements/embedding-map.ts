@@ -19,6 +19,7 @@ import { states } from '../states.ts';
 import { buttons, visuallyHidden } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import { EmbeddingSection, formatNumber, tokenLabel } from './embedding-section.ts';
+import { define } from '../define.ts';
 
 /** Up to this many tokens, every dot is labelled. */
 const LABEL_ALL_UP_TO = 160;
@@ -359,7 +360,7 @@ export class MapSection extends EmbeddingSection<EmbeddingMap, MapClient> {
   ];
 }
 
-customElements.define('llm-embedding-map', MapSection);
+define('llm-embedding-map', MapSection);
 
 declare global {
   interface HTMLElementTagNameMap {

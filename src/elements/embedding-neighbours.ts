@@ -10,6 +10,7 @@ import type { Neighbour, Uses } from '../../workers/api/index.ts';
 import { states } from '../states.ts';
 import { describeToken } from '../visible-token.ts';
 import { cosineList, EmbeddingSection, firstOf, RESULT_COUNT } from './embedding-section.ts';
+import { define } from '../define.ts';
 
 export type NeighboursClient = Uses<'inspector', 'nearestTokens'>;
 
@@ -52,7 +53,7 @@ export class NeighboursSection extends EmbeddingSection<Neighbour[], NeighboursC
   }
 }
 
-customElements.define('llm-embedding-neighbours', NeighboursSection);
+define('llm-embedding-neighbours', NeighboursSection);
 
 declare global {
   interface HTMLElementTagNameMap {

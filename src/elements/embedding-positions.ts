@@ -10,6 +10,7 @@ import { html, nothing, type PropertyDeclarations } from 'lit';
 import type { Uses } from '../../workers/api/index.ts';
 import { EmbeddingSection } from './embedding-section.ts';
 import './heatmap.ts';
+import { define } from '../define.ts';
 
 export type PositionsClient = Uses<'inspector', 'positionSimilarity'>;
 
@@ -64,7 +65,7 @@ export class PositionsSection extends EmbeddingSection<Float32Array, PositionsCl
   }
 }
 
-customElements.define('llm-embedding-positions', PositionsSection);
+define('llm-embedding-positions', PositionsSection);
 
 declare global {
   interface HTMLElementTagNameMap {

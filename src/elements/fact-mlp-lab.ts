@@ -33,6 +33,7 @@ import { states } from '../states.ts';
 import { buttons, inputs, tables, theme } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 /** Edits pause this long before the neuron runs again. */
 const DEBOUNCE_MS = 120;
@@ -558,7 +559,7 @@ function applyTyped(event: Event, current: number, leaving: boolean, apply: (val
   if (value !== current) apply(value);
 }
 
-customElements.define('llm-fact-mlp-lab', FactMlpLab);
+define('llm-fact-mlp-lab', FactMlpLab);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -28,6 +28,7 @@ import { droppedNote } from './dropped-note.ts';
 import { formatValue } from './heatmap.ts';
 import type { MarkedCells, MatrixView } from './matrix-view.ts';
 import './matrix-view.ts';
+import { define } from '../define.ts';
 
 /** The part of the engine this element talks to. */
 export type HeadMatricesClient = Uses<'inspector', 'headMatrices'>;
@@ -446,7 +447,7 @@ export class HeadMatricesView extends LitElement {
   ];
 }
 
-customElements.define('llm-head-matrices', HeadMatricesView);
+define('llm-head-matrices', HeadMatricesView);
 
 declare global {
   interface HTMLElementTagNameMap {

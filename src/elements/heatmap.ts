@@ -23,6 +23,7 @@ import { emit } from '../events.ts';
 import { signed } from '../format.ts';
 import { heatmapStyles } from './heatmap.styles.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 export type HeatmapScale = 'sequential' | 'diverging';
 
@@ -522,7 +523,7 @@ export class Heatmap extends LitElement {
   };
 }
 
-customElements.define('llm-heatmap', Heatmap);
+define('llm-heatmap', Heatmap);
 
 declare global {
   interface HTMLElementTagNameMap {

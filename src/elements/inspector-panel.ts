@@ -43,6 +43,7 @@ import './head-matrices.ts';
 import './logit-lens.ts';
 import './mlp-neurons.ts';
 import './training-timelapse.ts';
+import { define } from '../define.ts';
 
 /** What every panel uses, and the training's loss history for the time-lapse's curve. */
 export type InspectorPanelClient = AttentionInspectorClient &
@@ -249,7 +250,7 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
 const versionOf = (model: ModelInfo | null): string =>
   model ? `${model.saved?.id ?? model.name}:${model.config.vocabSize}:${model.parameters.total}|${model.step}` : '';
 
-customElements.define('llm-inspector-panel', InspectorPanel);
+define('llm-inspector-panel', InspectorPanel);
 
 declare global {
   interface HTMLElementTagNameMap {

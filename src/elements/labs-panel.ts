@@ -25,6 +25,7 @@ import type { SuperpositionLabClient } from './superposition-lab.ts';
 import './training-step-lab.ts';
 import type { TrainingStepLabClient } from './training-step-lab.ts';
 import { tabList, tabStyles } from './tabs.ts';
+import { define } from '../define.ts';
 
 /** The panel hands its client to each lab: it asks what they all ask. */
 export type LabsPanelClient = SoftmaxLabClient &
@@ -97,7 +98,7 @@ export class LabsPanel extends LitElement {
   static override styles = [theme, tabStyles];
 }
 
-customElements.define('llm-labs-panel', LabsPanel);
+define('llm-labs-panel', LabsPanel);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -18,6 +18,7 @@ import { alerts, theme } from '../theme.ts';
 import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import { styleProperties } from '../style-properties.ts';
 import { droppedNote } from './dropped-note.ts';
+import { define } from '../define.ts';
 
 /** The part of the engine this element talks to. */
 export type LogitLensClient = Uses<'inspector', 'odds' | 'logitLens'>;
@@ -315,7 +316,7 @@ export class LogitLens extends LitElement {
   }
 }
 
-customElements.define('llm-logit-lens', LogitLens);
+define('llm-logit-lens', LogitLens);
 
 declare global {
   interface HTMLElementTagNameMap {

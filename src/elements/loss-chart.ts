@@ -9,6 +9,7 @@ import { css, html, LitElement, nothing, svg } from 'lit';
 import type { LossPoint } from '../../workers/api/index.ts';
 import { count } from '../format.ts';
 import { legends, theme } from '../theme.ts';
+import { define } from '../define.ts';
 
 const WIDTH = 640;
 const HEIGHT = 260;
@@ -153,7 +154,7 @@ export class LossChart extends LitElement {
 
 const formatTick = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(1));
 
-customElements.define('llm-loss-chart', LossChart);
+define('llm-loss-chart', LossChart);
 
 declare global {
   interface HTMLElementTagNameMap {

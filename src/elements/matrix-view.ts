@@ -22,6 +22,7 @@ import { emit } from '../events.ts';
 import { styleProperties } from '../style-properties.ts';
 import { theme } from '../theme.ts';
 import { type CellDetail, formatValue, scaleColor } from './heatmap.ts';
+import { define } from '../define.ts';
 
 /** A cell, or a block of cells from (row, col), outlined. */
 export interface MarkedCells {
@@ -363,7 +364,7 @@ function keyTarget(key: string, row: number, col: number, rows: number, cols: nu
   }
 }
 
-customElements.define('llm-matrix-view', MatrixView);
+define('llm-matrix-view', MatrixView);
 
 declare global {
   interface HTMLElementTagNameMap {

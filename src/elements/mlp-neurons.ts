@@ -35,6 +35,7 @@ import { FACT_EXAMPLE } from '../panel-examples.ts';
 import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import { chartFrame, formatActivation, geluCurve, neuronDrawingStyles, promotedTokens, startsAnswer } from './neuron-drawing.ts';
 import { droppedNote } from './dropped-note.ts';
+import { define } from '../define.ts';
 
 /** The part of the engine this element talks to. */
 export type MlpNeuronsClient = Uses<'inspector', 'odds' | 'topNeurons' | 'factPrompts'>;
@@ -569,7 +570,7 @@ export class MlpNeurons extends LitElement {
   }
 }
 
-customElements.define('llm-mlp-neurons', MlpNeurons);
+define('llm-mlp-neurons', MlpNeurons);
 
 declare global {
   interface HTMLElementTagNameMap {

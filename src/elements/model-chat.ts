@@ -28,6 +28,7 @@ import { renderNumberFields, type NumberField } from './number-fields.ts';
 import { modelChatStyles } from './model-chat.styles.ts';
 import { renderTextPart } from './text-parts.ts';
 import { DEFAULT_MODEL_SYSTEM_PROMPT, type Exchange, joined, layOut, oneLine, roleAt, type TextPart } from './model-chat.text.ts';
+import { define } from '../define.ts';
 
 /** What the chat asks of the engine. */
 export type ModelChatClient = Uses<'model', 'reply' | 'cancel' | 'tokenize'>;
@@ -295,7 +296,7 @@ export class ModelChat extends LitElement {
   }
 }
 
-customElements.define('llm-model-chat', ModelChat);
+define('llm-model-chat', ModelChat);
 
 declare global {
   interface HTMLElementTagNameMap {

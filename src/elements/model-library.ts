@@ -54,6 +54,7 @@ import type { DownloadedModelsClient } from './downloaded-models.ts';
 import { modelLibraryStyles } from './model-library.styles.ts';
 import { type ImportActions, renderImport } from './model-import.ts';
 import { type CardAction, cardPart, renderSavedModel, type SavedModelActions } from './saved-model-card.ts';
+import { define } from '../define.ts';
 
 /** What the element asks of the engine (EngineClient has it all). */
 export type ModelLibraryClient = Uses<
@@ -580,7 +581,7 @@ const activeSummary = (saved: SavedModels | null): CheckpointSummary | undefined
 const autosaveChoices = (current: number): number[] =>
   AUTOSAVE_STEPS.includes(current) ? AUTOSAVE_STEPS : [...AUTOSAVE_STEPS, current].sort((a, b) => a - b);
 
-customElements.define('llm-model-library', ModelLibrary);
+define('llm-model-library', ModelLibrary);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -50,6 +50,7 @@ import {
   pretrainedProgressStyles,
   renderPretrainedProgress,
 } from './pretrained-progress.ts';
+import { define } from '../define.ts';
 
 /** What the element asks of the engine (EngineClient has it all). */
 export type ModelPickerClient = Uses<'pretrained', 'list' | 'setSources' | 'open' | 'cancel'> & Uses<'model', 'loadCheckpoint'>;
@@ -414,7 +415,7 @@ function fileName(url: string): string {
   }
 }
 
-customElements.define('llm-model-picker', ModelPicker);
+define('llm-model-picker', ModelPicker);
 
 declare global {
   interface HTMLElementTagNameMap {

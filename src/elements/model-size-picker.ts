@@ -17,6 +17,7 @@ import { count } from '../format.ts';
 import { theme } from '../theme.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 export const CUSTOM = 'custom';
 
@@ -199,7 +200,7 @@ export class ModelSizePicker extends LitElement {
   }
 }
 
-customElements.define('llm-model-size-picker', ModelSizePicker);
+define('llm-model-size-picker', ModelSizePicker);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -11,6 +11,7 @@ import { barRows, theme } from '../theme.ts';
 import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import type { Prediction } from '../../workers/api/index.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 export class NextTokenChart extends LitElement {
   static override properties = {
@@ -85,7 +86,7 @@ export class NextTokenChart extends LitElement {
   }
 }
 
-customElements.define('llm-next-token-chart', NextTokenChart);
+define('llm-next-token-chart', NextTokenChart);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -37,6 +37,7 @@ import { type NumberField, renderNumberFields } from './number-fields.ts';
 import { OwnClient } from './own-client.ts';
 import { parameterLabStyles } from './parameter-lab.styles.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 /** What the parameter lab asks of the engine. */
 export type ParameterLabClient = Uses<'labs', 'knownConfigs' | 'parameterBreakdown' | 'activeModelCount'>;
@@ -471,7 +472,7 @@ function shareSummary(rows: readonly ParameterRow[]): string {
   return `${part('Attention (query, key, value, output):', attention)}; ${part('the MLP (up, down):', mlp)}; embeddings ${formatPercent(Math.max(0, rest))}.`;
 }
 
-customElements.define('llm-parameter-lab', ParameterLab);
+define('llm-parameter-lab', ParameterLab);
 
 declare global {
   interface HTMLElementTagNameMap {

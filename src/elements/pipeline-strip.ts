@@ -20,6 +20,7 @@ import { count } from '../format.ts';
 import { theme } from '../theme.ts';
 import type { PanelTarget } from '../view-state.ts';
 import type { GPTConfig, ModelInfo } from '../../workers/api/index.ts';
+import { define } from '../define.ts';
 
 export type StageId = 'tokens' | 'embeddings' | 'attention' | 'mlp' | 'final-norm' | 'unembedding' | 'softmax';
 
@@ -264,7 +265,7 @@ export class PipelineStrip extends LitElement {
   }
 }
 
-customElements.define('llm-pipeline-strip', PipelineStrip);
+define('llm-pipeline-strip', PipelineStrip);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -10,6 +10,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { theme } from '../theme.ts';
 import { describeToken, isUnknownAt, showToken, tokenTextAt } from '../visible-token.ts';
 import { type Tokenization, UNKNOWN_ID } from '../../workers/api/index.ts';
+import { define } from '../define.ts';
 
 export class PromptTokens extends LitElement {
   static override properties = {
@@ -114,7 +115,7 @@ export class PromptTokens extends LitElement {
   }
 }
 
-customElements.define('llm-prompt-tokens', PromptTokens);
+define('llm-prompt-tokens', PromptTokens);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -10,6 +10,7 @@ import { css, html, LitElement } from 'lit';
 import { emit } from '../events.ts';
 import { theme } from '../theme.ts';
 import { type NumberField, numberFieldStyles, renderNumberFields } from './number-fields.ts';
+import { define } from '../define.ts';
 
 export interface SamplingSettings {
   temperature: number;
@@ -105,7 +106,7 @@ export class SamplingControls extends LitElement {
   }
 }
 
-customElements.define('llm-sampling-controls', SamplingControls);
+define('llm-sampling-controls', SamplingControls);
 
 declare global {
   interface HTMLElementTagNameMap {

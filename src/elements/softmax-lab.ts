@@ -30,6 +30,7 @@ import { type NumberField, renderNumberFields } from './number-fields.ts';
 import { OwnClient } from './own-client.ts';
 import { softmaxLabStyles } from './softmax-lab.styles.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 /** What the softmax lab asks of the engine. */
 export type SoftmaxLabClient = Uses<'labs', 'softmax' | 'sampleCounts' | 'modelLogits'>;
@@ -452,7 +453,7 @@ export class SoftmaxLab extends LitElement {
   }
 }
 
-customElements.define('llm-softmax-lab', SoftmaxLab);
+define('llm-softmax-lab', SoftmaxLab);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -35,6 +35,7 @@ import { buttons, theme, visuallyHidden } from '../theme.ts';
 import { OwnClient } from './own-client.ts';
 import { numberFieldStyles, renderNumberFields, type NumberField } from './number-fields.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 /** What the superposition lab asks of the engine. */
 export type SuperpositionLabClient = Uses<'labs', 'randomAngles' | 'packVectors'>;
@@ -440,7 +441,7 @@ function renderHistogram(histogram: AngleHistogram, part: string, title: string,
     </table>`;
 }
 
-customElements.define('llm-superposition-lab', SuperpositionLab);
+define('llm-superposition-lab', SuperpositionLab);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -20,6 +20,7 @@ import { states } from '../states.ts';
 import { inputs, theme } from '../theme.ts';
 import { showText } from '../visible-token.ts';
 import './bpe-merges.ts';
+import { define } from '../define.ts';
 
 export class TokenizerPicker extends LitElement {
   static override properties = {
@@ -168,7 +169,7 @@ export class TokenizerPicker extends LitElement {
   }
 }
 
-customElements.define('llm-tokenizer-picker', TokenizerPicker);
+define('llm-tokenizer-picker', TokenizerPicker);
 
 declare global {
   interface HTMLElementTagNameMap {

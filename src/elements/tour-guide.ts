@@ -17,6 +17,7 @@ import { emit } from '../events.ts';
 import { states } from '../states.ts';
 import { buttons, theme } from '../theme.ts';
 import { stepTitle, TOUR_STEPS, type TourStep } from '../tour/steps.ts';
+import { define } from '../define.ts';
 
 const NOT_TOURING = -1;
 
@@ -196,7 +197,7 @@ export class TourGuide extends LitElement {
   ];
 }
 
-customElements.define('llm-tour', TourGuide);
+define('llm-tour', TourGuide);
 
 declare global {
   interface HTMLElementTagNameMap {

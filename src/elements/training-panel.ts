@@ -46,6 +46,7 @@ import { renderNumberFields } from './number-fields.ts';
 import { trainingPanelStyles } from './training-panel.styles.ts';
 import { formSettings, progressOf, SETTING_FIELDS, type TrainingFormSettings } from './training-settings.ts';
 import './training-progress.ts';
+import { define } from '../define.ts';
 
 /** What the panel asks of the engine (its inner elements ask nothing). */
 export type TrainingPanelClient = Uses<
@@ -544,7 +545,7 @@ type GPTShape = ModelShape & { tied: boolean };
 
 const pickShape = ({ nLayer, nHead, nEmbd, blockSize }: ModelShape): ModelShape => ({ nLayer, nHead, nEmbd, blockSize });
 
-customElements.define('llm-training-panel', TrainingPanel);
+define('llm-training-panel', TrainingPanel);
 
 declare global {
   interface HTMLElementTagNameMap {

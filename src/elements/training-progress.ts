@@ -11,6 +11,7 @@ import type { Memorising } from '../../workers/api/index.ts';
 import type { TrainingProgress } from '../../workers/api/index.ts';
 import { count } from '../format.ts';
 import { theme } from '../theme.ts';
+import { define } from '../define.ts';
 
 /** Seconds as "45 s", "3 min 20 s" or "1 h 5 min". */
 export function formatDuration(seconds: number): string {
@@ -106,7 +107,7 @@ function memorisingWarning({ bestStep, best, latest }: Memorising) {
   </p>`;
 }
 
-customElements.define('llm-training-progress', TrainingProgressView);
+define('llm-training-progress', TrainingProgressView);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -39,6 +39,7 @@ import { styleProperties } from '../style-properties.ts';
 import { describeToken, formatPercent, showToken } from '../visible-token.ts';
 import { OwnClient } from './own-client.ts';
 import { trainingStepLabStyles } from './training-step-lab.styles.ts';
+import { define } from '../define.ts';
 
 /** What the training-step lab asks of the engine. */
 export type TrainingStepLabClient = Uses<'labs', 'stepSentences' | 'startStep' | 'trainingStep'>;
@@ -392,7 +393,7 @@ export class TrainingStepLab extends LitElement {
   }
 }
 
-customElements.define('llm-training-step-lab', TrainingStepLab);
+define('llm-training-step-lab', TrainingStepLab);
 
 declare global {
   interface HTMLElementTagNameMap {

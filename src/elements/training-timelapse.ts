@@ -18,6 +18,7 @@ import { alerts, barRows, buttons, inputs, selects, theme } from '../theme.ts';
 import { describeToken, formatPercent, visibleToken } from '../visible-token.ts';
 import './heatmap.ts';
 import { styleProperties } from '../style-properties.ts';
+import { define } from '../define.ts';
 
 /** The part of the engine this element talks to. */
 export type TimelapseClient = Uses<'inspector', 'timelapse' | 'setTimelapse'>;
@@ -440,7 +441,7 @@ export class TrainingTimelapse extends LitElement {
   }
 }
 
-customElements.define('llm-training-timelapse', TrainingTimelapse);
+define('llm-training-timelapse', TrainingTimelapse);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -41,6 +41,7 @@ import './tuning-preference.ts';
 import type { TuningPreferenceClient } from './tuning-preference.ts';
 import './tuning-reinforcement.ts';
 import type { TuningReinforcementClient } from './tuning-reinforcement.ts';
+import { define } from '../define.ts';
 
 export type TuningChoicesClient = Uses<'tuning', 'choose' | 'mark' | 'forget'> &
   Uses<'model', 'reply'> &
@@ -376,7 +377,7 @@ export class TuningChoices extends LitElement {
   }
 }
 
-customElements.define('llm-tuning-choices', TuningChoices);
+define('llm-tuning-choices', TuningChoices);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -24,6 +24,7 @@ import { DEFAULT_MODEL_CHAT_SETTINGS } from './model-chat.ts';
 import { DEFAULT_MODEL_SYSTEM_PROMPT, joined, layOut, oneLine, type TextPart } from './model-chat.text.ts';
 import { renderTextPart, textPartStyles } from './text-parts.ts';
 import { modelProperty } from './tuning-run.ts';
+import { define } from '../define.ts';
 
 export type TuningCompareClient = Uses<'tuning', 'compare'> & Uses<'model', 'reply'>;
 
@@ -186,7 +187,7 @@ export class TuningCompare extends LitElement {
   }
 }
 
-customElements.define('llm-tuning-compare', TuningCompare);
+define('llm-tuning-compare', TuningCompare);
 
 declare global {
   interface HTMLElementTagNameMap {

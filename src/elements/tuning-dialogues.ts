@@ -46,6 +46,7 @@ import {
   TuningSettingsForm,
   type TuningRunClient,
 } from './tuning-run.ts';
+import { define } from '../define.ts';
 
 export type TuningDialoguesClient = Uses<'tuning', 'readDialogues' | 'fineTune'> & TuningRunClient & TuningCompareClient;
 
@@ -329,7 +330,7 @@ export class TuningDialogues extends LitElement {
   }
 }
 
-customElements.define('llm-tuning-dialogues', TuningDialogues);
+define('llm-tuning-dialogues', TuningDialogues);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -12,6 +12,7 @@ import { css, html, LitElement, nothing, svg } from 'lit';
 import type { TuningPoint } from '../../workers/api/index.ts';
 import { count, signed } from '../format.ts';
 import { legends, theme } from '../theme.ts';
+import { define } from '../define.ts';
 
 const WIDTH = 480;
 const HEIGHT = 180;
@@ -115,7 +116,7 @@ export class TuningMarginChart extends LitElement {
   }
 }
 
-customElements.define('llm-tuning-margin-chart', TuningMarginChart);
+define('llm-tuning-margin-chart', TuningMarginChart);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -41,6 +41,7 @@ import type { TuningChoicesClient } from './tuning-choices.ts';
 import './tuning-dialogues.ts';
 import type { TuningDialoguesClient } from './tuning-dialogues.ts';
 import { modelProperty, renderReferenceName } from './tuning-run.ts';
+import { define } from '../define.ts';
 
 export type TuningPanelClient = TuningDialoguesClient & TuningChoicesClient & Uses<'tuning', 'defaults' | 'state'>;
 
@@ -305,7 +306,7 @@ export class TuningPanel extends LitElement {
   }
 }
 
-customElements.define('llm-tuning-panel', TuningPanel);
+define('llm-tuning-panel', TuningPanel);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -43,6 +43,7 @@ import {
   renderFigures,
   renderReferenceName,
 } from './tuning-run.ts';
+import { define } from '../define.ts';
 
 export type TuningPreferenceClient = Uses<'tuning', 'preferenceTune' | 'odds'> & TuningRunClient;
 
@@ -222,7 +223,7 @@ export class TuningPreference extends LitElement {
   }
 }
 
-customElements.define('llm-tuning-preference', TuningPreference);
+define('llm-tuning-preference', TuningPreference);
 
 declare global {
   interface HTMLElementTagNameMap {

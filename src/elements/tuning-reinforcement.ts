@@ -38,6 +38,7 @@ import {
   TuningSettingsForm,
   type TuningRunClient,
 } from './tuning-run.ts';
+import { define } from '../define.ts';
 
 export type TuningReinforcementClient = Uses<'tuning', 'rewardTune'> & TuningRunClient;
 
@@ -228,7 +229,7 @@ export class TuningReinforcement extends LitElement {
   }
 }
 
-customElements.define('llm-tuning-reinforcement', TuningReinforcement);
+define('llm-tuning-reinforcement', TuningReinforcement);
 
 declare global {
   interface HTMLElementTagNameMap {
