@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { EngineClient } from '../../src/client.ts';
 import { type GPUContext, requestGPU } from '../../workers/engine/webgpu/device.ts';
-import type { EngineApi, NewModelRequest, TrainingProgress } from '../../workers/api/index.ts';
+import type { EngineApi, NewModelRequest, TrainingProgress, Uses } from '../../workers/api/index.ts';
 import { createEngine } from '../../workers/engine.ts';
 import { relativeError } from './engine-reference.ts';
 
@@ -81,16 +81,21 @@ describe('CPU threads where the page is not cross-origin isolated', function () 
 
   before(() => expect(crossOriginIsolated).to.equal(false));
 
-  it('runs on one thread and says why, also when asked for two; a bad count is refused', async () => {
-    const service = createEngine({ findGPU: async () => null });
-    const { threads } = (await service.backend.info()).cpu!;
+  /** One thread and why at the start and when asked for two, in the page's engine or the worker's; it still predicts. */
+  async function expectOneThread(engine: Uses<'backend', 'info' | 'threads'> & Uses<'model', 'predict'>): Promise<void> {
+    const { threads } = (await engine.backend.info()).cpu!;
     expect(threads).to.deep.include({ count: 1, asked: 0, max: 1 });
     expect(threads.note).to.match(NOT_ISOLATED);
-
-    const two = (await service.backend.threads(2)).cpu!.threads;
+    const two = (await engine.backend.threads(2)).cpu!.threads;
     expect(two).to.deep.include({ count: 1, asked: 2, max: 1 });
     expect(two.note).to.match(NOT_ISOLATED);
-    expect((await service.backend.info()).cpu!.threads).to.deep.equal(two);
+    expect((await engine.backend.info()).cpu!.threads).to.deep.equal(two);
+    expect((await engine.model.predict('a', { temperature: 1 })).probs.length).to.be.above(0);
+  }
+
+  it('runs on one thread and says why, also when asked for two; a bad count is refused', async () => {
+    const service = createEngine({ findGPU: async () => null });
+    await expectOneThread(service);
 
     // One, asked for, is what runs: nothing to explain.
     expect((await service.backend.threads(1)).cpu!.threads).to.deep.equal({ count: 1, asked: 1, max: 1 });
@@ -110,13 +115,7 @@ describe('CPU threads where the page is not cross-origin isolated', function () 
   it("in the engine's worker too: one thread, and why", async () => {
     const client = new EngineClient({ modelUrl: null, database: `test-${crypto.randomUUID()}` });
     try {
-      const { threads } = (await client.backend.info()).cpu!;
-      expect(threads).to.deep.include({ count: 1, asked: 0, max: 1 });
-      expect(threads.note).to.match(NOT_ISOLATED);
-      const two = (await client.backend.threads(2)).cpu!.threads;
-      expect(two).to.deep.include({ count: 1, asked: 2, max: 1 });
-      expect(two.note).to.match(NOT_ISOLATED);
-      expect((await client.model.predict('a', { temperature: 1 })).probs.length).to.be.above(0);
+      await expectOneThread(client);
     } finally {
       client.terminate();
     }

@@ -7,6 +7,7 @@
  * free for the messages that bring buffers.
  */
 import { adoptResident, type Product, useGemmModules } from './gemm.ts';
+import { createParameters } from './params.ts';
 import {
   claimBlock,
   CONTROL,
@@ -20,7 +21,6 @@ import {
   readRef,
   shardStep,
   sumGradients,
-  tensorsOver,
   type BufferRef,
   type ThreadMessage,
   updateRange,
@@ -142,8 +142,8 @@ async function run(slot: Float64Array): Promise<number> {
     case JobKind.gradients:
     case JobKind.loss: {
       const config = readConfig(slot, at);
-      const params = tensorsOver(config, await floats(at + 6));
-      const grads = kind === JobKind.gradients ? tensorsOver(config, await floats(at + 9)) : null;
+      const params = createParameters(config, await floats(at + 6));
+      const grads = kind === JobKind.gradients ? createParameters(config, await floats(at + 9)) : null;
       const [tokens, targets] = [await ints(at + 12), await ints(at + 15)];
       const [B, T, scale] = slot.subarray(at + 18, at + 21);
       return shardStep(params, tokens, targets, B, T, scale, grads);

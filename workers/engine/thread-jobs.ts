@@ -14,7 +14,7 @@ import {
   forwardActivations,
 } from './model.ts';
 import { adamwRange, decaySegments, type Segment, type UpdateNumbers } from './optimizer.ts';
-import { createParameters, type ParameterTensors } from './params.ts';
+import type { ParameterTensors } from './params.ts';
 
 /** Numbers per block's job slot (a Float64Array): the kind, the arguments, a fault flag (tests) and the result. */
 export const JOB_WORDS = 64;
@@ -171,9 +171,6 @@ export function sumGradients(grads: Float32Array[], start: number, end: number):
   for (let i = start; i < end; i++) squares += total[i] * total[i];
   return squares;
 }
-
-/** Parameter tensors over a view a helper was handed. */
-export const tensorsOver = (config: GPTConfig, data: Float32Array): ParameterTensors => createParameters(config, data);
 
 const segmentsByConfig = new Map<string, Segment[]>();
 

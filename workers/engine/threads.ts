@@ -127,11 +127,6 @@ export function setThreads(count: number): Promise<ThreadsStatus> {
   return next;
 }
 
-/** Settles once the latest setThreads() has. */
-export async function threadsReady(): Promise<void> {
-  await starting;
-}
-
 async function restart(count: number): Promise<ThreadsStatus> {
   asked = count;
   failure = null;
@@ -151,7 +146,7 @@ async function restart(count: number): Promise<ThreadsStatus> {
 }
 
 /** Ends the helpers (their jobs are lost); everything runs on this thread. */
-export function stopThreads(): void {
+function stopThreads(): void {
   splitGemmWith(null);
   if (pool) for (const worker of pool.workers) worker.terminate();
   pool = null;
