@@ -3,7 +3,8 @@
  *                          a service worker (sw.js) that keeps the site for offline use
  * `vite build --mode lib`  the library: dist/lib/llm-playground.js (an ES module that
  *                          registers <llm-playground>) plus its worker as a separate file
- *                          beside it, loaded by URL, so one <script type="module"> is enough.
+ *                          beside it, loaded by URL, so one <script type="module"> is enough;
+ *                          and dist/lib/react.js, the React components.
  *                          No service worker: the page that hosts it decides what it caches.
  */
 import { createHash } from 'node:crypto';
@@ -98,17 +99,76 @@ const site: UserConfig = {
   },
 };
 
+/**
+ * The React wrapper (dist/lib/react.js) imports the package's entry as ./llm-playground.js, beside it, so an app
+ * that imports both gets one copy of the elements; React and @lit/react are the app's own (dependencies).
+ */
+function reactWrapperShares(): Plugin {
+  return {
+    name: 'llm-playground-react-wrapper',
+    enforce: 'pre',
+    apply: 'build',
+    resolveId(source, importer) {
+      if (importer?.endsWith('/src/react.ts') && source === './index.ts') return { id: './llm-playground.js', external: true };
+      return null;
+    },
+  };
+}
+
+/** The library's names for what the engine worker loads beside itself (see src/worker-files.ts). */
+const WORKER_FILES = { threads: 'assets/cpu-thread.js', webllm: 'assets/web-llm.js' };
+
+/**
+ * Names the engine worker's files from the main module (src/worker-files.ts), with `new URL('./assets/…',
+ * import.meta.url)`, which an app's bundler follows: it copies them, and the page hands their URLs to the worker.
+ */
+function workerFilesNamed(): Plugin {
+  return {
+    name: 'llm-playground-worker-files',
+    apply: 'build',
+    enforce: 'pre',
+    load(id) {
+      if (!id.endsWith('/src/worker-files.ts')) return null;
+      const source = readFileSync(id, 'utf8');
+      const named = Object.entries(WORKER_FILES).map(([key, file]) => `${key}: new URL('./${file}', import.meta.url).href`);
+      return source.replace(/export const workerFiles = .*\n/, `export const workerFiles = () => ({ ${named.join(', ')} });\n`);
+    },
+    // Vite turns `import.meta.url` into `"" + import.meta.url` where it finds no file to copy at build time (none is
+    // there beside src/): back to the form that an app's bundler follows.
+    renderChunk(code) {
+      let named = code;
+      for (const file of Object.values(WORKER_FILES)) {
+        named = named.replaceAll(`new URL("./${file}", "" + import.meta.url)`, `new URL("./${file}", import.meta.url)`);
+      }
+      return named === code ? null : named;
+    },
+  };
+}
+
 const library: UserConfig = {
   ...shared,
   publicDir: false,
+  plugins: [reactWrapperShares(), workerFilesNamed()],
+  // Names without hashes: the main module names these files (WORKER_FILES), and an app's bundler hashes them anyway.
+  worker: {
+    format: 'es',
+    rolldownOptions: {
+      output: {
+        entryFileNames: 'assets/[name].js',
+        chunkFileNames: (chunk) =>
+          chunk.moduleIds.some((id) => id.includes('@mlc-ai/web-llm')) ? WORKER_FILES.webllm : 'assets/[name].js',
+      },
+    },
+  },
   build: {
     outDir: 'dist/lib',
     emptyOutDir: true,
     lib: {
-      entry: 'src/llm-playground.ts',
+      entry: { 'llm-playground': 'src/index.ts', react: 'src/react.ts' },
       formats: ['es'],
-      fileName: () => 'llm-playground.js',
+      fileName: (_format, entry) => `${entry}.js`,
     },
+    rolldownOptions: { external: ['react', '@lit/react'] },
   },
 };
 

@@ -12,6 +12,7 @@ import * as Comlink from 'comlink';
 import { type Area, type EngineApi, type EngineWorker, type ModelInfo, SETTINGS } from '../workers/api/index.ts';
 import type { LlmEvents } from './events.ts';
 import { trustedScriptURL, workerStartProblem } from './trusted-script-url.ts';
+import { withWorkerFiles } from './worker-files.ts';
 
 /**
  * The trained model the playground opens with. Bundlers see this URL and ship the
@@ -39,7 +40,7 @@ const RESTART_WINDOW_MS = 60_000;
 
 /** Worker, given its script URL through the playground's Trusted Types policy (pages that require them refuse a plain one). */
 const TrustedWorker = function (url: URL, options?: WorkerOptions): Worker {
-  return new Worker(trustedScriptURL(url), options);
+  return new Worker(trustedScriptURL(withWorkerFiles(url)), options);
 } as unknown as typeof Worker;
 
 const startEngineWorker = (): Worker => {

@@ -18,6 +18,7 @@ import type {
 } from '@mlc-ai/web-llm';
 import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
 import { messageOf } from '../api/errors.ts';
+import { givenFile } from '../given-files.ts';
 import {
   chatError,
   interrupted,
@@ -109,7 +110,8 @@ export class ChatService implements ChatApi {
   private stopRequested = false;
 
   constructor(options: ChatServiceOptions = {}) {
-    this.loadWebLLM = options.loadWebLLM ?? (() => import('@mlc-ai/web-llm'));
+    const given = givenFile('webllm');
+    this.loadWebLLM = options.loadWebLLM ?? (() => (given ? (import(/* @vite-ignore */ given) as Promise<ChatWebLLM>) : import('@mlc-ai/web-llm')));
     this.gpu = options.gpu ?? (() => (globalThis.navigator as Navigator | undefined)?.gpu);
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }

@@ -15,6 +15,7 @@
  * thread would, so a product is the same to the bit; a batch's gradient is
  * summed in another order (within 1e-6 relative).
  */
+import { givenFile } from '../given-files.ts';
 import {
   gemmModules,
   hardwareThreads,
@@ -152,9 +153,13 @@ function stopThreads(): void {
   pool = null;
 }
 
+const THREAD_NAME = 'llm-playground CPU thread';
+
 function startWorker(): Worker {
+  const given = givenFile('threads');
+  if (given) return new Worker(given, { type: 'module', name: THREAD_NAME });
   // Named Worker here because bundlers (Vite) build the worker file only where they see `new Worker(new URL(…))`.
-  return new Worker(new URL('./cpu-thread.ts', import.meta.url), { type: 'module', name: 'llm-playground CPU thread' });
+  return new Worker(new URL('./cpu-thread.ts', import.meta.url), { type: 'module', name: THREAD_NAME });
 }
 
 async function startPool(helpers: number): Promise<Pool> {
