@@ -9,23 +9,19 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
+import { expectPrediction, generate, launchChromium, WAIT_MS } from './playground-page.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'llm-playground-offline-'));
-const WAIT_MS = 30_000;
 
 let browser: Browser;
 let server: PreviewServer | undefined;
 
 before(async () => {
   await build({ root, logLevel: 'error', build: { outDir: out, emptyOutDir: true } });
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -83,20 +79,6 @@ async function goOffline(page: Page, server: PreviewServer): Promise<void> {
   await page.setOfflineMode(true);
 }
 
-/** Waits for the playground to be ready and its next-token chart to show bars whose percentages add up to 100. */
-async function expectPrediction(page: Page): Promise<void> {
-  await page.waitForSelector('llm-playground[status="ready"]', { timeout: WAIT_MS });
-  const total = await page.waitForFunction(
-    () => {
-      const chart = document.querySelector('llm-playground')!.shadowRoot!.querySelector('llm-next-token-chart')?.shadowRoot;
-      const values = [...(chart?.querySelectorAll('[part~="bar-value"]') ?? [])].map((e) => parseFloat(e.textContent!));
-      return values.length > 10 ? values.reduce((a, b) => a + b, 0) : 0;
-    },
-    { timeout: WAIT_MS },
-  );
-  assert.ok(Math.abs((await total.jsonValue()) - 100) < 0.5);
-}
-
 /**
  * Checks which weights the playground runs: without them it would still predict, from
  * random weights, with a notice saying why.
@@ -111,30 +93,6 @@ async function expectWeightsFrom(page: Page, checkpoint: string): Promise<void> 
   });
   assert.equal(notice, null);
   assert.ok(model.replace(/\s+/g, ' ').includes(`read from ${checkpoint}.`), model);
-}
-
-/** Clicks Generate and waits until it is done: the prompt must have grown by the text the model wrote. */
-async function generate(page: Page): Promise<string> {
-  const promptOf = () => page.evaluate(() => document.querySelector('llm-playground')!.prompt);
-  const before = await promptOf();
-  await page.evaluate(() => {
-    const button = document
-      .querySelector('llm-playground')!
-      .shadowRoot!.querySelector<HTMLButtonElement>('[part~="generate-button"]')!;
-    button.click();
-  });
-  await page.waitForFunction(
-    (start: string) => {
-      const playground = document.querySelector('llm-playground')!;
-      const button = playground.shadowRoot!.querySelector('[part~="generate-button"]')!;
-      return playground.prompt.length > start.length && button.textContent!.trim() === 'Generate';
-    },
-    { timeout: WAIT_MS },
-    before,
-  );
-  const after = await promptOf();
-  assert.ok(after.startsWith(before));
-  return after.slice(before.length);
 }
 
 test('after one visit the site loads, predicts and generates with the network off', { timeout: 90_000 }, async () => {

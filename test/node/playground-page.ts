@@ -1,0 +1,53 @@
+// What the Node tests that open the playground in headless Chromium check on its page: that it predicts,
+// and that Generate writes. Shared by the built site's tests (offline) and the consumer builds' (consumers).
+import assert from 'node:assert/strict';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+
+export const WAIT_MS = 30_000;
+
+/** The machine's Chromium (CHROME_PATH, else Debian's), headless. */
+export function launchChromium(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/** Waits for the playground to be ready and its next-token chart to show bars whose percentages add up to 100. */
+export async function expectPrediction(page: Page): Promise<void> {
+  await page.waitForSelector('llm-playground[status="ready"]', { timeout: WAIT_MS });
+  const total = await page.waitForFunction(
+    () => {
+      const chart = document.querySelector('llm-playground')!.shadowRoot!.querySelector('llm-next-token-chart')?.shadowRoot;
+      const values = [...(chart?.querySelectorAll('[part~="bar-value"]') ?? [])].map((e) => parseFloat(e.textContent!));
+      return values.length > 10 ? values.reduce((a, b) => a + b, 0) : 0;
+    },
+    { timeout: WAIT_MS },
+  );
+  assert.ok(Math.abs((await total.jsonValue()) - 100) < 0.5);
+}
+
+/** Clicks Generate and waits until it is done: the prompt must have grown by the text the model wrote. */
+export async function generate(page: Page): Promise<string> {
+  const promptOf = () => page.evaluate(() => document.querySelector('llm-playground')!.prompt);
+  const before = await promptOf();
+  await page.evaluate(() => {
+    const button = document
+      .querySelector('llm-playground')!
+      .shadowRoot!.querySelector<HTMLButtonElement>('[part~="generate-button"]')!;
+    button.click();
+  });
+  await page.waitForFunction(
+    (start: string) => {
+      const playground = document.querySelector('llm-playground')!;
+      const button = playground.shadowRoot!.querySelector('[part~="generate-button"]')!;
+      return playground.prompt.length > start.length && button.textContent!.trim() === 'Generate';
+    },
+    { timeout: WAIT_MS },
+    before,
+  );
+  const after = await promptOf();
+  assert.ok(after.startsWith(before));
+  return after.slice(before.length);
+}
