@@ -1,66 +1,10 @@
 /**
- * <llm-playground>: type a prompt, see its tokens, watch the model score every
- * token as the next one, and sample from it step by step or as a stream.
- * Importing this module registers every element of the playground.
+ * <llm-playground>, the element a page embeds; its attributes, properties, events, parts and custom properties are
+ * the tags of its class comment (custom-elements.json is built from them). Importing this module registers every
+ * element of the playground.
  *
  * All model work happens in one worker, reached through EngineClient; this
  * element only shows results.
- *
- * Attributes / properties:
- *   prompt   the text in the prompt box (reflects what the user types)
- *   model    URL of the .safetensors checkpoint to open (default: the shipped trained model);
- *            "random" starts from random weights. Read when the element connects.
- *            Or a pretrained model's id: "gpt2" (GPT-2 small), "gpt2-medium", or one of `pretrainedSources`. It opens
- *            as soon as the worker is up when this browser keeps it (offline too); when not, the model picker shows
- *            its card (size, storage needed) and waits for the user's Download click: nothing downloads unasked.
- *   model-base  base URL of a Hugging Face GPT-2-family repository (where model.safetensors, config.json, vocab.json
- *            and merges.txt are, e.g. https://huggingface.co/openai-community/gpt2/resolve/main/) for the pretrained
- *            id `model` names (default 'gpt2'); a relative one is read against the page.
- *   pretrainedSources  (property only) PretrainedSource[]: the pretrained models the picker offers, instead of
- *            GPT-2 small and medium from the Hugging Face hub.
- *   train    (boolean, reflected) the training panel is open
- *   tune     (boolean, reflected) the tuning panel is open (fine-tuning on dialogues, then on the user's choices)
- *   library  (boolean, reflected) the saved-models panel is open
- *   chat     (boolean, reflected) the chat with a real pretrained model (through web-llm, on WebGPU) is open
- *   chatAppConfig  (property only) a web-llm AppConfig: the host page's own list of chat models (default: small
- *            prebuilt ones that fit a laptop)
- *   labs     (boolean, reflected) the concept labs are open (softmax and temperature, counting parameters,
- *            superposition, an MLP that stores a fact)
- *   inspect  (boolean, reflected) the "look inside" panels are open (attention, experiments, MLP neurons, embeddings,
- *            logit lens, training time-lapse) for the prompt in the box
- *   database name of the IndexedDB database this playground saves models in (default 'llm-playground');
- *            two playgrounds on one page with different databases keep their models apart; on the same one they
- *            share them, each list following the other's saves. Read when it connects.
- *            The model saved last reopens when the page loads again (before the `model` attribute's checkpoint).
- *   backend  'auto' | 'cpu' | 'webgpu' (default 'auto'): what runs the model. Auto takes WebGPU on a hardware
- *            GPU and the CPU otherwise. Applied once the model is ready; follows what the user picks.
- *   status   'loading' | 'ready' | 'error' (read-only, reflected)
- *   url-state  (boolean) the URL's hash holds the state, as a link: read when the element connects, and kept current
- *            (history.replaceState) as the prompt, temperature, open section and tab, layer and head, model or tour step
- *            change; see url-state.ts. Off by default, so an embedding page's URL is left alone.
- * Events (bubble, composed):
- *   llm-ready  detail: ModelInfo, once the worker answers
- *   llm-token  detail: StreamedToken, for every token Step or Generate appends
- *   llm-error  detail: { message }, when the worker fails
- *   llm-backend-change  detail: BackendInfo, after the user (or the `backend` attribute) switched backend
- *   llm-model-change, llm-training-progress, llm-training-end: from the training panel (see training-panel.ts),
- *     the model picker (model-picker.ts) and the saved-models panel (model-library.ts), which also sends llm-models-change;
- *     llm-model-change, llm-tuning-change, llm-tuning-progress, llm-tuning-end: from the tuning panel (tuning-panel.ts)
- *   llm-pretrained-change  detail: PretrainedModels, when what this browser keeps of the pretrained models changed
- *     (from the model picker and the saved models' Downloaded group)
- *   llm-restart  detail: { message, model }, when the worker died and a new one reopened the last saved model
- *   llm-tour-step  detail: { index }, when the tour (<llm-tour>, tour-guide.ts) shows a step: the playground takes its
- *     state; llm-tour-leave  detail: { index }, when it is left. An llm-open-panel from inside (the pipeline strip)
- *     opens that section, tab and focus; llm-tab-change and llm-focus-change (a panel's tab, an attention head) keep
- *     the link current.
- * Parts: header, model, notice, status, error, tour (the tour's element), highlight (the box over a tour step's
- *   element), pipeline, prompt, actions, step-button, generate-button, tokens, controls, chart, train-toggle, training,
- *   tune-toggle, tuning, library-toggle, library, inspect-toggle, inspector, labs-toggle, labs, chat-toggle, chat,
- *   storage-notice, backend, model-picker; and the inner elements' parts, forwarded (playground-parts.ts lists them): the tour's as tour-card
- *   and tour-*, the model picker's as picker-*, the backend picker's as backend-*, the pipeline strip's as pipeline-*,
- *   and chips, chip, chip-text, chip-id, notice, bars, bar, rest, bar-label, bar-fill, bar-value, field, temperature,
- *   top-k, top-p, seed, max-tokens.
- * Theming: the --llm-playground-* custom properties listed in theme.ts.
  */
 import type { AppConfig } from '@mlc-ai/web-llm';
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
@@ -106,6 +50,195 @@ const REFRESH_DELAY_MS = 40;
 /** While a model trains, its odds are re-read at most this often: enough to watch, cheap for the page. */
 const TRAINING_REFRESH_MS = 400;
 
+/**
+ * Type a prompt, see its tokens, watch the model score every token as the next one, and sample from it step by step
+ * or as a stream.
+ *
+ * Every event bubbles and is composed; its detail's type is in events.ts. This element sends the first ones, its
+ * panels the rest: the training panel (training-panel.ts), the model picker (model-picker.ts), the saved-models panel
+ * (model-library.ts) and the tuning panel (tuning-panel.ts) send llm-model-change. The inner elements' parts are
+ * forwarded (playground-parts.ts): the model picker's as picker-*, the backend picker's as backend-*, the pipeline
+ * strip's as pipeline-*, the tour's as tour-*. Theming: the --llm-playground-* custom properties of theme.ts, which
+ * custom-elements-manifest.config.mjs adds to the manifest.
+ *
+ * @tagname llm-playground
+ * @summary A GPT in the page: its tokens, its next-token odds, sampling, training and a look inside.
+ *
+ * @prop prompt - The text in the prompt box (reflects what the user types).
+ * @prop model - URL of the .safetensors checkpoint to open (default: the shipped trained model); "random" starts from
+ * random weights. Read when the element connects. Or a pretrained model's id: "gpt2" (GPT-2 small), "gpt2-medium", or
+ * one of `pretrainedSources`. It opens as soon as the worker is up when this browser keeps it (offline too); when not,
+ * the model picker shows its card (size, storage needed) and waits for the user's Download click: nothing downloads
+ * unasked.
+ * @prop modelBase - Base URL of a Hugging Face GPT-2-family repository (where model.safetensors, config.json,
+ * vocab.json and merges.txt are, e.g. https://huggingface.co/openai-community/gpt2/resolve/main/) for the pretrained
+ * id `model` names (default 'gpt2'); a relative one is read against the page.
+ * @prop pretrainedSources - The pretrained models the picker offers, instead of GPT-2 small and medium from the
+ * Hugging Face hub.
+ * @prop train - The training panel is open.
+ * @prop tune - The tuning panel is open (fine-tuning on dialogues, then on the user's choices).
+ * @prop library - The saved-models panel is open.
+ * @prop chat - The chat is open: with this model, and with a real pretrained one (through web-llm, on WebGPU).
+ * @prop chatAppConfig - A web-llm AppConfig: the host page's own list of chat models (default: small prebuilt ones
+ * that fit a laptop).
+ * @prop labs - The concept labs are open (softmax and temperature, counting parameters, superposition, an MLP that
+ * stores a fact, one training step).
+ * @prop inspect - The "look inside" panels are open (attention, experiments, MLP neurons, embeddings, logit lens,
+ * training time-lapse) for the prompt in the box.
+ * @prop database - Name of the IndexedDB database this playground saves models in (default 'llm-playground'); two
+ * playgrounds on one page with different databases keep their models apart; on the same one they share them, each
+ * list following the other's saves. Read when it connects. The model saved last reopens when the page loads again
+ * (before the `model` attribute's checkpoint).
+ * @prop backend - 'auto' | 'cpu' | 'webgpu' (default 'auto'): what runs the model. Auto takes WebGPU on a hardware GPU
+ * and the CPU otherwise. Applied once the model is ready; follows what the user picks.
+ * @prop status - 'loading' | 'ready' | 'error' (read-only).
+ * @prop urlState - The URL's hash holds the state, as a link: read when the element connects, and kept current
+ * (history.replaceState) as the prompt, temperature, open section and tab, layer and head, model or tour step change;
+ * see url-state.ts. Off by default, so an embedding page's URL is left alone.
+ *
+ * @fires {ModelInfo} llm-ready - Once the worker answers.
+ * @fires {StreamedToken} llm-token - For every token Step or Generate appends.
+ * @fires {{ message: string }} llm-error - When the worker fails.
+ * @fires {{ message: string; model: ModelInfo | null }} llm-restart - When the worker died and a new one reopened the
+ * last saved model.
+ * @fires {BackendInfo} llm-backend-change - After the user (or the `backend` attribute) switched backend.
+ * @fires {ModelInfo} llm-model-change - Another model is in use (new, reset, opened, imported).
+ * @fires {SavedModels} llm-models-change - The saved models changed (the saved-models panel).
+ * @fires {PretrainedModels} llm-pretrained-change - What this browser keeps of the pretrained models changed (the
+ * model picker and the saved models' Downloaded group).
+ * @fires {TrainingProgress} llm-training-progress - While the training panel trains.
+ * @fires {PlayOutcome} llm-training-end - A training run stopped.
+ * @fires {TuningState} llm-tuning-change - What tuning holds changed (the tuning panel).
+ * @fires {TuningProgress} llm-tuning-progress - A few times a second while the model is tuned.
+ * @fires {TuningOutcome} llm-tuning-end - A tuning run stopped (paused, finished or diverged).
+ * @fires {{ index: number }} llm-tour-step - The tour (<llm-tour>, tour-guide.ts) shows a step: the playground takes
+ * its state.
+ * @fires {{ index: number }} llm-tour-leave - The tour was left (or finished) at that step.
+ * @fires {PanelTarget & { focus?: PanelFocus }} llm-open-panel - Open a section, its tab and focus (the pipeline
+ * strip); the playground does.
+ * @fires {{ tab: string }} llm-tab-change - A panel's tab was picked: the link follows.
+ * @fires {PanelFocus} llm-focus-change - A layer, head or stage was picked: the link follows.
+ * @fires {SamplingSettings} llm-sampling-change - The sampling controls changed.
+ * @fires {CorpusSource} llm-corpus-change - The training panel's corpus changed.
+ * @fires {Record<string, never>} llm-corpus-cancel - Cancel while the corpus is read.
+ * @fires {TokenizerChoice} llm-tokenizer-change - Characters, or word pieces of a vocabulary size.
+ * @fires {string | ModelShape} llm-size-change - A model size preset's id, or a custom shape.
+ * @fires {CellDetail} llm-cell-focus - A heatmap cell got focus (arrow keys).
+ * @fires {CellDetail} llm-cell-select - A heatmap cell was picked (click, Enter).
+ * @fires {Record<string, never>} llm-heatmap-select - A heatmap thumbnail was picked.
+ * @fires {{ row: number }} llm-row-select - A heatmap row's label was picked.
+ *
+ * @csspart header - The top line: title, model, pickers.
+ * @csspart model - The line that describes the model.
+ * @csspart notice - A notice on the model (a restart) or on the prompt's tokens (the context cut).
+ * @csspart storage-notice - Why the browser could not keep the model.
+ * @csspart status - The line while the worker starts.
+ * @csspart error - The alert once the worker failed.
+ * @csspart tour - The tour's element.
+ * @csspart highlight - The box over a tour step's element.
+ * @csspart pipeline - The pipeline strip.
+ * @csspart prompt - The prompt box.
+ * @csspart actions - The Step and Generate buttons' row.
+ * @csspart step-button - Step.
+ * @csspart generate-button - Generate (Stop while generating).
+ * @csspart tokens - The prompt's tokens.
+ * @csspart chips - The row of token chips.
+ * @csspart chip - One token.
+ * @csspart chip-text - A token's text.
+ * @csspart chip-id - A token's id.
+ * @csspart chart - The next-token chart.
+ * @csspart bars - The chart's bars.
+ * @csspart bar - One token's bar.
+ * @csspart rest - The bar that sums all the others.
+ * @csspart bar-label - A bar's token.
+ * @csspart bar-fill - A bar's filled part.
+ * @csspart bar-value - A bar's probability.
+ * @csspart controls - The sampling controls.
+ * @csspart field - Each sampling field.
+ * @csspart temperature - The temperature field.
+ * @csspart top-k - The top-k field.
+ * @csspart top-p - The top-p field.
+ * @csspart seed - The seed field.
+ * @csspart max-tokens - The max tokens field.
+ * @csspart model-picker - The model picker.
+ * @csspart backend - The backend picker.
+ * @csspart inspect-toggle - The "look inside" section's toggle.
+ * @csspart inspector - The "look inside" panels.
+ * @csspart train-toggle - The training section's toggle.
+ * @csspart training - The training panel.
+ * @csspart tune-toggle - The tuning section's toggle.
+ * @csspart tuning - The tuning panel.
+ * @csspart library-toggle - The saved models section's toggle.
+ * @csspart library - The saved-models panel.
+ * @csspart labs-toggle - The concept labs section's toggle.
+ * @csspart labs - The concept labs.
+ * @csspart chat-toggle - The chat section's toggle.
+ * @csspart chat - The chat.
+ * @csspart picker-choices - the model picker's choices
+ * @csspart picker-choice - the model picker's choice
+ * @csspart picker-builtin-choice - the model picker's builtin-choice
+ * @csspart picker-choice-name - the model picker's choice-name
+ * @csspart picker-choice-state - the model picker's choice-state
+ * @csspart picker-card - the model picker's card
+ * @csspart picker-card-title - the model picker's card-title
+ * @csspart picker-card-size - the model picker's card-size
+ * @csspart picker-card-storage - the model picker's card-storage
+ * @csspart picker-space-problem - the model picker's space-problem
+ * @csspart picker-memory-warning - the model picker's memory-warning
+ * @csspart picker-stopped - the model picker's stopped
+ * @csspart picker-card-error - the model picker's card-error
+ * @csspart picker-download-button - the model picker's download-button
+ * @csspart picker-cancel-button - the model picker's cancel-button
+ * @csspart picker-close-button - the model picker's close-button
+ * @csspart picker-progress - the model picker's progress
+ * @csspart picker-progress-bar - the model picker's progress-bar
+ * @csspart picker-progress-text - the model picker's progress-text
+ * @csspart picker-error - the model picker's error
+ * @csspart backend-picker - the backend picker's picker
+ * @csspart backend-runs-on - the backend picker's runs-on
+ * @csspart backend-runs-on-summary - the backend picker's runs-on-summary
+ * @csspart backend-runs-on-backend - the backend picker's runs-on-backend
+ * @csspart backend-select - the backend picker's select
+ * @csspart backend-status - the backend picker's status
+ * @csspart backend-adapter - the backend picker's adapter
+ * @csspart backend-software - the backend picker's software
+ * @csspart backend-reason - the backend picker's reason
+ * @csspart backend-cpu-refused - the backend picker's cpu-refused
+ * @csspart backend-threads - the backend picker's threads
+ * @csspart backend-threads-select - the backend picker's threads-select
+ * @csspart backend-threads-note - the backend picker's threads-note
+ * @csspart backend-error - the backend picker's error
+ * @csspart pipeline-strip - the pipeline strip's strip
+ * @csspart pipeline-stages - the pipeline strip's stages
+ * @csspart pipeline-stage - the pipeline strip's stage
+ * @csspart pipeline-stage-tokens - the pipeline strip's stage-tokens
+ * @csspart pipeline-stage-embeddings - the pipeline strip's stage-embeddings
+ * @csspart pipeline-stage-attention - the pipeline strip's stage-attention
+ * @csspart pipeline-stage-mlp - the pipeline strip's stage-mlp
+ * @csspart pipeline-stage-final-norm - the pipeline strip's stage-final-norm
+ * @csspart pipeline-stage-unembedding - the pipeline strip's stage-unembedding
+ * @csspart pipeline-stage-softmax - the pipeline strip's stage-softmax
+ * @csspart pipeline-stage-name - the pipeline strip's stage-name
+ * @csspart pipeline-stage-shape - the pipeline strip's stage-shape
+ * @csspart pipeline-stage-detail - the pipeline strip's stage-detail
+ * @csspart pipeline-current - the pipeline strip's current
+ * @csspart pipeline-arrow - the pipeline strip's arrow
+ * @csspart pipeline-repeat - the pipeline strip's repeat
+ * @csspart pipeline-repeat-count - the pipeline strip's repeat-count
+ * @csspart pipeline-legend - the pipeline strip's legend
+ * @csspart pipeline-note - the pipeline strip's note
+ * @csspart tour-card - the tour's tour
+ * @csspart tour-intro - the tour's intro
+ * @csspart tour-start-button - the tour's start-button
+ * @csspart tour-resume-button - the tour's resume-button
+ * @csspart tour-counter - the tour's counter
+ * @csspart tour-title - the tour's title
+ * @csspart tour-text - the tour's text
+ * @csspart tour-notice - the tour's notice
+ * @csspart tour-back-button - the tour's back-button
+ * @csspart tour-next-button - the tour's next-button
+ * @csspart tour-leave-button - the tour's leave-button
+ */
 export class LlmPlayground extends LitElement {
   static override properties = {
     prompt: { type: String },

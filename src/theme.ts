@@ -1,22 +1,22 @@
 /**
  * Shared look of the playground's elements. Every colour and font comes from a
  * public custom property with a light and a dark default, so a page can retheme
- * the element from outside its shadow DOM:
+ * the element from outside its shadow DOM. The defaults follow prefers-color-scheme;
+ * the internal --_* names are not API. custom-elements-manifest.config.mjs gives
+ * each public element these tags, one line each:
  *
- *   --llm-playground-background   element background
- *   --llm-playground-surface      panels, chips and inputs
- *   --llm-playground-foreground   text
- *   --llm-playground-muted        captions and secondary text
- *   --llm-playground-border       lines around panels, chips and inputs
- *   --llm-playground-accent       buttons, bars, focus ring
- *   --llm-playground-on-accent    text on accent-coloured buttons
- *   --llm-playground-warning      unknown characters, cut-off context
- *   --llm-playground-error        error messages
- *   --llm-playground-font         body font
- *   --llm-playground-mono-font    font of tokens and numbers
- *   --llm-playground-radius       corner radius
- *
- * The defaults follow prefers-color-scheme. The internal --_* names are not API.
+ * @cssprop --llm-playground-background - element background
+ * @cssprop --llm-playground-surface - panels, chips and inputs
+ * @cssprop --llm-playground-foreground - text
+ * @cssprop --llm-playground-muted - captions and secondary text
+ * @cssprop --llm-playground-border - lines around panels, chips and inputs
+ * @cssprop --llm-playground-accent - buttons, bars, focus ring
+ * @cssprop --llm-playground-on-accent - text on accent-coloured buttons
+ * @cssprop --llm-playground-warning - unknown characters, cut-off context
+ * @cssprop --llm-playground-error - error messages
+ * @cssprop --llm-playground-font - body font
+ * @cssprop --llm-playground-mono-font - font of tokens and numbers
+ * @cssprop --llm-playground-radius - corner radius
  */
 import { css } from 'lit';
 

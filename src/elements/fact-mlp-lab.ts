@@ -9,19 +9,8 @@
  * added), all four as a truth table, so the AND is visible at once. The
  * element does no model math; it only scales the bars.
  *
- * Properties:
- *   client  FactMlpLabClient | null: anything with the labs area's factMlp (EngineClient). When none is set by the
- *           time the element connects, it starts its own EngineClient, and ends it when the element disconnects
- *           or another client is set.
- *   setup   FactMlpSetup: the vectors and weights. Replaced by a new object on every edit; defaults to the
- *           story's numbers, defaultFactMlp() (six dimensions, michael = e1, jordan = e2, basketball = e3,
- *           up = michael + jordan, bias −1, down = basketball, ReLU); "Back to the first numbers" restores them.
  * Keyboard: every number is a number field, the names are checkboxes, the activation a radio group.
- * Parts: explanation, directions, weights, vector (each editable or result row; also its name: michael, jordan,
- *   basketball, up, down, input, output, residual), vector-label, bars, cell, bias-field, bias,
- *   names, name-michael, name-jordan, activation, activation-relu, activation-gelu, reset,
- *   result, status, error, pre, post, neuron, basketball-added, truth-table, truth-row (the chosen input's row also
- *   current), truth-pre, truth-post, truth-basketball.
+ * Its properties and parts are the tags of the class comment.
  */
 import { css, html, LitElement, noChange, nothing, svg, type PropertyValues } from 'lit';
 import { Directive, directive, type ElementPart } from 'lit/directive.js';
@@ -77,6 +66,56 @@ const describeVector = (label: string, values: readonly number[]): string => `${
 const namesOf = ({ michael, jordan }: FactMlpSetup['input']): string =>
   michael && jordan ? 'Michael and Jordan' : michael ? 'Michael only' : jordan ? 'Jordan only' : 'neither name';
 
+/**
+ * @tagname llm-fact-mlp-lab
+ * @summary An MLP neuron that stores "Michael Jordan plays basketball", every number editable.
+ *
+ * @prop client - FactMlpLabClient | null: anything with the labs area's factMlp (EngineClient). When none is set by
+ * the time the element connects, it starts its own EngineClient, and ends it when the element disconnects or another
+ * client is set.
+ * @prop setup - FactMlpSetup: the vectors and weights. Replaced by a new object on every edit; defaults to the story's
+ * numbers, defaultFactMlp() (six dimensions, michael = e1, jordan = e2, basketball = e3, up = michael + jordan, bias
+ * −1, down = basketball, ReLU); "Back to the first numbers" restores them.
+ *
+ * @csspart explanation
+ * @csspart directions
+ * @csspart weights
+ * @csspart vector - Each editable or result row (also its name: michael, jordan, basketball, up, down, input, output,
+ * residual).
+ * @csspart michael
+ * @csspart jordan
+ * @csspart basketball
+ * @csspart up
+ * @csspart down
+ * @csspart input
+ * @csspart output
+ * @csspart residual
+ * @csspart vector-label
+ * @csspart bars
+ * @csspart cell
+ * @csspart bias-field
+ * @csspart bias
+ * @csspart names
+ * @csspart name-michael
+ * @csspart name-jordan
+ * @csspart activation
+ * @csspart activation-relu
+ * @csspart activation-gelu
+ * @csspart reset
+ * @csspart result
+ * @csspart status
+ * @csspart error
+ * @csspart pre
+ * @csspart post
+ * @csspart neuron
+ * @csspart basketball-added
+ * @csspart truth-table
+ * @csspart truth-row - A row of the truth table (the chosen input's row also current).
+ * @csspart current
+ * @csspart truth-pre
+ * @csspart truth-post
+ * @csspart truth-basketball
+ */
 export class FactMlpLab extends LitElement {
   static override properties = {
     client: { attribute: false },

@@ -8,16 +8,7 @@
  *
  * Usable on its own: with no client set by the time it connects, it starts
  * its own EngineClient (the engine worker with the shipped model) and ends it
- * when disconnected.
- *
- * Properties:
- *   client  ParameterLabClient | null (EngineClient, set by <llm-labs-panel>)
- *   choice  which model: a known config's id, 'active' (the model in this playground) or 'custom'.
- *           Empty until the known configs arrive; then GPT-3 175B.
- *   custom  GPTConfig: the custom shape (kept while another model is chosen).
- * Parts: lab, models, model, custom, field, n-layer, n-head, n-embd, block-size, vocab-size, tied, status, error,
- *   buffer-check, breakdown, row, total-row, rest, share-summary, picture, block, legend, memory, context,
- *   scores-per-head, scores-per-model, context-try, tried, ratio.
+ * when disconnected. Its properties and parts are the tags of the class comment.
  */
 import { html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import {
@@ -101,6 +92,45 @@ const MEMORY: { key: keyof ParameterBreakdown['memory']; label: string; each: st
   { key: 'int4', label: 'int4', each: 'half a byte, quantized' },
 ];
 
+/**
+ * @tagname llm-parameter-lab
+ * @summary Where a GPT's parameters are: each category's count, formula and share, memory and context.
+ *
+ * @prop client - ParameterLabClient | null (EngineClient, set by <llm-labs-panel>; see above for none).
+ * @prop choice - Which model: a known config's id, 'active' (the model in this playground) or 'custom'. Empty until
+ * the known configs arrive; then GPT-3 175B.
+ * @prop custom - GPTConfig: the custom shape (kept while another model is chosen).
+ *
+ * @csspart lab
+ * @csspart models
+ * @csspart model
+ * @csspart custom
+ * @csspart field - Each number field (also n-layer, n-head, n-embd, block-size, vocab-size, context-try).
+ * @csspart n-layer
+ * @csspart n-head
+ * @csspart n-embd
+ * @csspart block-size
+ * @csspart vocab-size
+ * @csspart context-try
+ * @csspart tied
+ * @csspart status
+ * @csspart error
+ * @csspart buffer-check
+ * @csspart breakdown
+ * @csspart row - A category's row (data-category names it).
+ * @csspart total-row
+ * @csspart rest
+ * @csspart share-summary
+ * @csspart picture
+ * @csspart block
+ * @csspart legend
+ * @csspart memory
+ * @csspart context
+ * @csspart scores-per-head
+ * @csspart scores-per-model
+ * @csspart tried
+ * @csspart ratio
+ */
 export class ParameterLab extends LitElement {
   static override properties = {
     client: { attribute: false },

@@ -7,18 +7,8 @@
  * probabilities. Every number comes from `client`; the element only lays
  * them out.
  *
- * Properties:
- *   client       SoftmaxLabClient | null. When none is set by the time the element connects, it starts its own
- *                EngineClient (the shipped model) and ends it when disconnected.
- *   text         string: the playground's prompt, for "Load the model's real logits"
- *   tokens       string[]: the tokens' names
- *   logits       number[]: one logit per token
- *   temperature  number, 0 … 2
  * Keyboard: on a logit bar, arrow keys change the logit by 0.1, Page Up/Down by 1.
- * Parts: explanation, temperature, temperature-input, temperature-value, tokens, token, token-name,
- *   logit-input, logit-bar, logit-fill, probability, probability-fill, sample-fill, sample-value,
- *   formula, formula-token, scaled, numerator, denominator, formula-probability, load-button, reset-button,
- *   sampling, draws, seed, draw-button, status, error.
+ * Its properties and parts are the tags of the class comment.
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { messageOf, type SoftmaxResult, type Uses } from '../../workers/api/index.ts';
@@ -83,6 +73,48 @@ function formatNumber(value: number): string {
   return text.replace('-', '−');
 }
 
+/**
+ * @tagname llm-softmax-lab
+ * @summary Softmax and temperature, hands on: logits in, probabilities and a histogram of draws out.
+ *
+ * @prop client - SoftmaxLabClient | null: anything with the labs area's softmax, sampleCounts and modelLogits
+ * (EngineClient). When none is set by the time the element connects, it starts its own EngineClient (the shipped
+ * model) and ends it when disconnected.
+ * @prop text - The playground's prompt, for "Load the model's real logits".
+ * @prop tokens - The tokens' names.
+ * @prop logits - One logit per token.
+ * @prop temperature - 0 … 2.
+ *
+ * @csspart explanation
+ * @csspart temperature
+ * @csspart temperature-input
+ * @csspart temperature-value
+ * @csspart tokens
+ * @csspart token - A token's row.
+ * @csspart token-name
+ * @csspart logit-input
+ * @csspart logit-bar
+ * @csspart logit-fill
+ * @csspart probability
+ * @csspart probability-fill
+ * @csspart sample-fill
+ * @csspart sample-value
+ * @csspart formula
+ * @csspart formula-token
+ * @csspart scaled
+ * @csspart numerator
+ * @csspart denominator
+ * @csspart formula-probability
+ * @csspart load-button
+ * @csspart reset-button
+ * @csspart sampling
+ * @csspart draws
+ * @csspart field - The seed's number field (also seed).
+ * @csspart seed
+ * @csspart draw-button
+ * @csspart status
+ * @csspart error
+ */
 export class SoftmaxLab extends LitElement {
   static override properties = {
     client: { attribute: false },

@@ -9,15 +9,8 @@
  * the bars out. The histograms are SVG, so they stay sharp at any pixel ratio,
  * and each has a hidden table of its bins.
  *
- * Properties:
- *   client  SuperpositionLabClient | null (EngineClient, set by <llm-labs-panel>). When none is set by the time the
- *           element connects, it starts its own EngineClient and ends it when disconnected.
  * Keyboard: the dimension slider takes arrow keys, Page Up/Down, Home and End.
- * Parts: angles, dimension, dimension-slider, dimension-value, field (each number field, also angles-count,
- *   angles-seed, pack-dimension, pack-count, pack-tolerance, pack-steps, pack-seed), angles-summary,
- *   angles-status, angles-error, spreads, spread, spread-bar,
- *   packing, pack-explanation, run-button, pack-status, pack-progress, pack-deviation, pack-within, pack-error,
- *   histogram (each chart, also angles-histogram or pack-histogram), bar, right-angle, tolerance-band, histogram-table.
+ * Its properties and parts are the tags of the class comment.
  */
 import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import {
@@ -86,6 +79,44 @@ interface SpreadEntry {
   spreadDegrees: number;
 }
 
+/**
+ * @tagname llm-superposition-lab
+ * @summary Why a model holds more features than dimensions: random angles, then vectors packed near 90°.
+ *
+ * @prop client - SuperpositionLabClient | null (EngineClient, set by <llm-labs-panel>). When none is set by the time
+ * the element connects, it starts its own EngineClient (the shipped model) and ends it when disconnected.
+ *
+ * @csspart angles
+ * @csspart dimension - The dimension slider's row, and the packing's dimension field.
+ * @csspart dimension-slider
+ * @csspart dimension-value
+ * @csspart field - Each number field (also count, seed, dimension, tolerance or steps).
+ * @csspart count
+ * @csspart seed
+ * @csspart tolerance
+ * @csspart steps
+ * @csspart angles-summary
+ * @csspart angles-status
+ * @csspart angles-error
+ * @csspart spreads
+ * @csspart spread
+ * @csspart spread-bar
+ * @csspart packing
+ * @csspart pack-explanation
+ * @csspart run-button
+ * @csspart pack-status
+ * @csspart pack-progress
+ * @csspart pack-deviation
+ * @csspart pack-within
+ * @csspart pack-error
+ * @csspart histogram - Each chart (also angles-histogram or pack-histogram).
+ * @csspart angles-histogram
+ * @csspart pack-histogram
+ * @csspart bar
+ * @csspart right-angle
+ * @csspart tolerance-band
+ * @csspart histogram-table
+ */
 export class SuperpositionLab extends LitElement {
   static override properties = {
     client: { attribute: false },

@@ -10,17 +10,8 @@
  * history of the mean probability. "Start over" goes back to the model in use,
  * which the steps never change. Every number comes from `client`.
  *
- * Properties:
- *   client    TrainingStepLabClient | null. When none is set by the time the element connects, it starts its own
- *             EngineClient (the shipped model) and ends it when disconnected.
- *   sentence  string: the sentence stepped on; set by the picker and the text box (default: the corpus's first
- *             offered sentence).
- *   model     ModelInfo | null: the model in use, when the page knows it (<llm-playground> through the labs
- *             panel). Another model (not the same one trained further) lists its corpus's sentences and starts over.
  * Keyboard: the picker, the text box (Enter uses it), the buttons and the checkbox are native controls.
- * Parts: explanation, sentence-picker, sentence-input, step-button, again-button, reset-button, settings, busy,
- *   status, error, refusal, summary, positions, position, token, target, loss-bar, loss, prob-before, prob-after,
- *   probs, history, history-bar, gradients, gradient-row, gradient-bar, all-parameters.
+ * Its properties and parts are the tags of the class comment.
  */
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import {
@@ -92,6 +83,45 @@ function positionsOf({ start, step }: View): PositionView[] {
   }));
 }
 
+/**
+ * @tagname llm-training-step-lab
+ * @summary One training step up close: each position's loss, then what one AdamW step changes.
+ *
+ * @prop client - TrainingStepLabClient | null. When none is set by the time the element connects, it starts its own
+ * EngineClient (the shipped model) and ends it when disconnected.
+ * @prop sentence - The sentence stepped on; set by the picker and the text box (default: the corpus's first offered
+ * sentence).
+ * @prop model - ModelInfo | null: the model in use, when the page knows it (<llm-playground> through the labs panel).
+ * Another model (not the same one trained further) lists its corpus's sentences and starts over.
+ *
+ * @csspart explanation
+ * @csspart sentence-picker
+ * @csspart sentence-input
+ * @csspart step-button
+ * @csspart again-button
+ * @csspart reset-button
+ * @csspart settings
+ * @csspart busy
+ * @csspart status
+ * @csspart error
+ * @csspart refusal
+ * @csspart summary
+ * @csspart positions
+ * @csspart position
+ * @csspart token
+ * @csspart target
+ * @csspart loss-bar
+ * @csspart loss
+ * @csspart prob-before
+ * @csspart prob-after
+ * @csspart probs
+ * @csspart history
+ * @csspart history-bar
+ * @csspart gradients
+ * @csspart gradient-row
+ * @csspart gradient-bar
+ * @csspart all-parameters
+ */
 export class TrainingStepLab extends LitElement {
   static override properties = {
     client: { attribute: false },

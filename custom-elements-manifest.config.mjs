@@ -1,0 +1,56 @@
+// custom-elements.json (`npm run manifest`): the public API of <llm-playground> and of the five concept labs that work
+// alone in a page, read from their JSDoc. test/node/manifest.test.ts checks it against the README.
+import { readFileSync } from 'node:fs';
+
+/** The elements a page may use; every other element is the playground's inside, not API. */
+const PUBLIC_ELEMENTS = [
+  'src/llm-playground.ts',
+  ...['softmax', 'parameter', 'superposition', 'fact-mlp', 'training-step'].map((lab) => `src/elements/${lab}-lab.ts`),
+];
+
+/**
+ * The --llm-playground-* custom properties, from the @cssprop tags heading theme.ts: every public element draws with
+ * that theme, so each gets the whole list from there rather than six copies of it.
+ */
+const themeProperties = () =>
+  [...readFileSync(new URL('src/theme.ts', import.meta.url), 'utf8').matchAll(/@cssprop\s+(--[\w-]+)\s+-\s+(.+)/g)].map(
+    ([, name, description]) => ({ name, description }),
+  );
+
+/** Keeps only the public elements and their public members: the rest (types, helpers, private state) is not API. */
+function publicApiOnly() {
+  return {
+    name: 'llm-playground-public-api',
+    packageLinkPhase({ customElementsManifest }) {
+      const cssProperties = themeProperties();
+      for (const module of customElementsManifest.modules) {
+        module.declarations = (module.declarations ?? []).filter((declaration) => declaration.customElement);
+        for (const element of module.declarations) {
+          element.members = (element.members ?? []).filter(
+            (member) => !member.static && (member.privacy ?? 'public') === 'public',
+          );
+          element.cssProperties = cssProperties;
+        }
+        const kept = new Set(module.declarations.map((declaration) => declaration.name));
+        module.exports = [
+          ...(module.exports ?? []).filter((entry) => kept.has(entry.declaration.name)),
+          // define() (src/define.ts) registers each tag when the module loads, which the analyzer cannot see.
+          ...module.declarations.map(({ name, tagName }) => ({
+            kind: 'custom-element-definition',
+            name: tagName,
+            declaration: { name, module: module.path },
+          })),
+        ];
+      }
+    },
+  };
+}
+
+export default {
+  globs: PUBLIC_ELEMENTS,
+  outdir: 'dist/lib',
+  litelement: true,
+  // package.json names the manifest itself; left on, a run into another folder would rewrite it.
+  packagejson: false,
+  plugins: [publicApiOnly()],
+};
