@@ -13,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -36,8 +37,11 @@ let tarball: string;
 let browser: Browser;
 
 before(async () => {
-  const packed = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8' });
-  tarball = join(work, (JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string }[])[0]!.filename);
+  execFileSync('npm', ['pack', '--pack-destination', work], { cwd: root, stdio: 'pipe' });
+  tarball = join(
+    work,
+    readdirSync(work).find((name) => name.endsWith('.tgz'))!,
+  );
   browser = await launchChromium();
 });
 
@@ -106,7 +110,12 @@ async function serve(dir: string): Promise<Served> {
   return {
     url: `http://127.0.0.1:${port}/`,
     asked,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    // Chromium keeps its connections open: without closing them, close() would wait for them to time out.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
