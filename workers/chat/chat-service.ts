@@ -18,6 +18,7 @@ import type {
 } from '@mlc-ai/web-llm';
 import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
 import { messageOf } from '../api/errors.ts';
+import { scriptProblem } from '../download.ts';
 import {
   chatError,
   interrupted,
@@ -258,7 +259,9 @@ export class ChatService implements ChatApi {
 
   private module(): Promise<ChatWebLLM> {
     if (!this.webllm) {
-      this.webllm = this.loadWebLLM();
+      this.webllm = this.loadWebLLM().catch(async (error: unknown) => {
+        throw new Error(`The chat's code (web-llm) could not be loaded: ${await importProblem(error)}.`);
+      });
       this.webllm.catch(() => (this.webllm = undefined));
     }
     return this.webllm;
@@ -468,4 +471,13 @@ function finishOf(reason: string): ChatReply['finish'] {
   if (reason === 'length') return 'length';
   if (reason === 'abort') return 'abort';
   return 'stop';
+}
+
+/**
+ * Why an import() failed. Chromium and Firefox name the file that did not load, but not why: a fetch of it tells
+ * (missing, say). Safari names no file.
+ */
+async function importProblem(error: unknown): Promise<string> {
+  const url = /\bhttps?:\/\/\S+/.exec(messageOf(error))?.[0];
+  return url ? scriptProblem(url) : messageOf(error);
 }
