@@ -29,11 +29,30 @@ async function crossOriginIsolation(ctx, next) {
   if (/\.isolated\.test\.ts(\?|$)/.test(String(file))) ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
 }
 
+/**
+ * `/missing/NAME/…` serves the project as `/…`, but answers 404 for the file whose path ends in NAME (URL-encoded);
+ * `/page-for/NAME/…` answers that file with a web page instead, as a single-page app's server does. Code loaded
+ * from there starts its workers and fetches its files from there too (they are relative to import.meta.url), so
+ * a test sees what a page that does not serve that one file gets (missing-assets tests).
+ */
+async function missingFile(ctx, next) {
+  const marked = /^\/(missing|page-for)\/([^/]+)(\/.*)$/.exec(ctx.path);
+  if (!marked) return next();
+  const [, answer, name, path] = marked;
+  if (path.endsWith(`/${decodeURIComponent(name)}`)) {
+    if (answer === 'missing') ctx.status = 404;
+    else ctx.body = '<!doctype html><title>An app</title><p>The app.</p>'; // 200, text/html
+    return;
+  }
+  ctx.url = ctx.querystring ? `${path}?${ctx.querystring}` : path;
+  return next();
+}
+
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: true,
-  // Servers that never answer, stall or trickle, for the download tests.
-  middleware: [crossOriginIsolation, fetchTestRoutes],
+  // Servers that never answer, stall or trickle, for the download tests; files missing, or a page in their place.
+  middleware: [crossOriginIsolation, fetchTestRoutes, missingFile],
   concurrency: 1,
   testsFinishTimeout: 10 * 60 * 1000,
   testFramework: { config: { timeout: 120000 } },

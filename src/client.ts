@@ -10,6 +10,7 @@
  */
 import * as Comlink from 'comlink';
 import { type Area, type EngineApi, type EngineWorker, type ModelInfo, SETTINGS } from '../workers/api/index.ts';
+import { scriptProblem } from '../workers/download.ts';
 import type { LlmEvents } from './events.ts';
 import { trustedScriptURL, workerStartProblem } from './trusted-script-url.ts';
 import { withWorkerFiles } from './worker-files.ts';
@@ -38,9 +39,14 @@ export type RestartEvent = CustomEvent<LlmEvents['llm-restart']>;
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 60_000;
 
+/** The script each worker TrustedWorker made was started from, to say which file is missing when it does not load. */
+const workerScripts = new WeakMap<Worker, string>();
+
 /** Worker, given its script URL through the playground's Trusted Types policy (pages that require them refuse a plain one). */
 const TrustedWorker = function (url: URL, options?: WorkerOptions): Worker {
-  return new Worker(trustedScriptURL(withWorkerFiles(url)), options);
+  const worker = new Worker(trustedScriptURL(withWorkerFiles(url)), options);
+  workerScripts.set(worker, url.href);
+  return worker;
 } as unknown as typeof Worker;
 
 const startEngineWorker = (): Worker => {
@@ -165,7 +171,11 @@ export class EngineClient extends EventTarget implements EngineApi {
     let running = false;
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      if (!running) fail(new Error(`The model's worker failed: ${event.message || 'it could not be loaded'}`));
+      if (running) return;
+      const script = workerScripts.get(worker);
+      // A script that did not load (missing, say) fires a bare Event, with no message and no file: a fetch of it tells why.
+      if (event.message || !script) fail(new Error(`The model's worker failed: ${event.message || 'it could not be loaded'}`));
+      else void scriptProblem(script).then((problem) => fail(new Error(`The model's worker could not be loaded: ${problem}.`)));
     });
     worker.addEventListener('messageerror', () => fail(new Error("A message from the model's worker could not be read.")));
     const connection: Connection = { worker, remote, failure, started: Promise.resolve(null), stopWatching };

@@ -193,7 +193,10 @@ export class ModelArea implements ModelApi {
     // A notice from before (why the saved model was not reopened) says why this model loads: it stays.
     const notices = [this.active.notice];
     try {
-      const checkpoint = readCheckpoint((await download(url)).bytes);
+      const { bytes, type } = await download(url);
+      // A server that answers a missing file with a page of its own (a single-page app's) says 200.
+      if (/^text\/html/i.test(type)) throw new Error(`${url} answered with a web page, not a checkpoint`);
+      const checkpoint = readCheckpoint(bytes);
       if (!checkpoint.tokenizer) throw new Error('it has no tokenizer in its metadata');
       const { config, params, tokenizer } = checkpoint;
       const { seed } = this.active.model;

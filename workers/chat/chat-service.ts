@@ -18,6 +18,7 @@ import type {
 } from '@mlc-ai/web-llm';
 import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
 import { messageOf } from '../api/errors.ts';
+import { scriptProblem } from '../download.ts';
 import { givenFile } from '../given-files.ts';
 import {
   chatError,
@@ -111,7 +112,9 @@ export class ChatService implements ChatApi {
 
   constructor(options: ChatServiceOptions = {}) {
     const given = givenFile('webllm');
-    this.loadWebLLM = options.loadWebLLM ?? (() => (given ? (import(/* @vite-ignore */ given) as Promise<ChatWebLLM>) : import('@mlc-ai/web-llm')));
+    this.loadWebLLM =
+      options.loadWebLLM ??
+      (() => (given ? (import(/* @vite-ignore */ given) as Promise<ChatWebLLM>) : import('@mlc-ai/web-llm')));
     this.gpu = options.gpu ?? (() => (globalThis.navigator as Navigator | undefined)?.gpu);
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
@@ -260,7 +263,9 @@ export class ChatService implements ChatApi {
 
   private module(): Promise<ChatWebLLM> {
     if (!this.webllm) {
-      this.webllm = this.loadWebLLM();
+      this.webllm = this.loadWebLLM().catch(async (error: unknown) => {
+        throw new Error(`The chat's code (web-llm) could not be loaded: ${await importProblem(error)}.`);
+      });
       this.webllm.catch(() => (this.webllm = undefined));
     }
     return this.webllm;
@@ -470,4 +475,13 @@ function finishOf(reason: string): ChatReply['finish'] {
   if (reason === 'length') return 'length';
   if (reason === 'abort') return 'abort';
   return 'stop';
+}
+
+/**
+ * Why an import() failed. Chromium and Firefox name the file that did not load, but not why: a fetch of it tells
+ * (missing, say). Safari names no file.
+ */
+async function importProblem(error: unknown): Promise<string> {
+  const url = /\bhttps?:\/\/\S+/.exec(messageOf(error))?.[0];
+  return url ? scriptProblem(url) : messageOf(error);
 }

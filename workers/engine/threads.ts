@@ -15,6 +15,7 @@
  * thread would, so a product is the same to the bit; a batch's gradient is
  * summed in another order (within 1e-6 relative).
  */
+import { scriptProblem } from '../download.ts';
 import { givenFile } from '../given-files.ts';
 import {
   gemmModules,
@@ -155,11 +156,18 @@ function stopThreads(): void {
 
 const THREAD_NAME = 'llm-playground CPU thread';
 
-function startWorker(): Worker {
+/** A helper, and the URL of its script (to name the file when it does not load). */
+function startWorker(): { worker: Worker; script: string } {
   const given = givenFile('threads');
-  if (given) return new Worker(given, { type: 'module', name: THREAD_NAME });
+  if (given) return { worker: new globalThis.Worker(given, { type: 'module', name: THREAD_NAME }), script: given };
+  let script = '';
   // Named Worker here because bundlers (Vite) build the worker file only where they see `new Worker(new URL(…))`.
-  return new Worker(new URL('./cpu-thread.ts', import.meta.url), { type: 'module', name: THREAD_NAME });
+  const Worker = function (url: URL, options?: WorkerOptions): Worker {
+    script = url.href;
+    return new globalThis.Worker(url, options);
+  } as unknown as typeof globalThis.Worker;
+  const worker = new Worker(new URL('./cpu-thread.ts', import.meta.url), { type: 'module', name: THREAD_NAME });
+  return { worker, script };
 }
 
 async function startPool(helpers: number): Promise<Pool> {
@@ -170,7 +178,7 @@ async function startPool(helpers: number): Promise<Pool> {
   const ready: Promise<void>[] = [];
   try {
     for (let index = 1; index <= helpers; index++) {
-      const worker = startWorker();
+      const { worker, script } = startWorker();
       workers.push(worker);
       ready.push(
         new Promise((resolve, reject) => {
@@ -178,7 +186,11 @@ async function startPool(helpers: number): Promise<Pool> {
             if (event.data.error) reject(new Error(event.data.error));
             else resolve();
           });
-          worker.addEventListener('error', (event) => reject(new Error(event.message || 'a CPU thread could not start')));
+          worker.addEventListener('error', (event) => {
+            // A script that did not load (missing, say) fires a bare Event, with no message and no file: a fetch of it tells why.
+            if (event.message) reject(new Error(event.message));
+            else void scriptProblem(script).then((problem) => reject(new Error(problem)));
+          });
         }),
       );
       const init: ThreadMessage = { kind: 'init', index, control: control.buffer, kernels: gemmModules() };
