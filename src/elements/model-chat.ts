@@ -121,7 +121,8 @@ export class ModelChat extends LitElement {
   }
 
   private async tokenize(client: ModelChatClient, text: string): Promise<void> {
-    if (this.tokenizing.busy && this.asked === text) return;
+    // Asked already: waiting, or refused (a dead client refuses again at once, and each answer re-renders).
+    if ((this.tokenizing.busy || this.error) && this.asked === text) return;
     this.asked = text;
     await this.tokenizing.ask(
       () => client.model.tokenize(text),

@@ -25,6 +25,8 @@ describe('missing assets', function () {
     await import(servedWith('missing', 'engine.worker.ts', 'src/llm-playground.ts'));
     const playground = document.createElement('llm-playground') as LlmPlayground;
     playground.setAttribute('model', 'random');
+    // The chat panel asks the engine too: with no engine it must show the error, not ask again forever.
+    playground.setAttribute('chat', '');
     playground.setAttribute('database', database());
     const failed = new Promise<CustomEvent<{ message: string }>>((resolve) =>
       playground.addEventListener('llm-error', resolve as EventListener, { once: true }),
