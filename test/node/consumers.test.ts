@@ -293,4 +293,27 @@ createRoot(document.getElementById('root')!).render(<App />);
     );
     await expectWorking(site, 'lib/');
   });
+
+  test('a page that forgot the assets folder: the element says which file is missing', async () => {
+    const site = join(work, 'forgot');
+    mkdirSync(site);
+    execFileSync('tar', ['-xzf', tarball, '-C', site, '--strip-components=2', 'package/dist/lib']);
+    rmSync(join(site, 'lib/assets'), { recursive: true });
+    writeFileSync(join(site, 'index.html'), page('<llm-playground></llm-playground>', './lib/llm-playground.js'));
+    const served = await serve(site);
+    try {
+      const { page } = await open(served);
+      await page.waitForSelector('llm-playground[status="error"]', { timeout: WAIT_MS });
+      const error = await page.evaluate(
+        () => document.querySelector('llm-playground')!.shadowRoot!.querySelector('[part~="error"]')!.textContent!,
+      );
+      assert.match(
+        error,
+        new RegExp(`${served.url}lib/assets/engine\\.worker\\.js answered 404 Not Found; serve the library's assets/`),
+      );
+      await page.close();
+    } finally {
+      await served.close();
+    }
+  });
 });
