@@ -42,6 +42,19 @@ function publicApiOnly() {
           })),
         ];
       }
+      // The package ships the built library, not src/: its entry exports every one of these classes and defines
+      // their tags, so the manifest names that one module.
+      const entry = 'dist/lib/llm-playground.js';
+      customElementsManifest.modules = [
+        {
+          kind: 'javascript-module',
+          path: entry,
+          declarations: customElementsManifest.modules.flatMap((module) => module.declarations),
+          exports: customElementsManifest.modules.flatMap((module) =>
+            module.exports.map((entryExport) => ({ ...entryExport, declaration: { ...entryExport.declaration, module: entry } })),
+          ),
+        },
+      ];
     },
   };
 }

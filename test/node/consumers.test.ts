@@ -28,7 +28,11 @@ import { ISOLATION_HEADERS } from '../../vite.config.ts';
 import { expectPrediction, generate, launchChromium, WAIT_MS } from './playground-page.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+  customElements: string;
+  types: string;
+};
 const work = mkdtempSync(join(tmpdir(), 'llm-playground-consumers-'));
 /** Consumers take the versions this project tests with, which `npm ci` has already put in npm's cache. */
 const version = (name: string) => ours.devDependencies[name]!;
@@ -210,6 +214,32 @@ const page = (body: string, script: string) =>
   `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>An app</title></head>\n<body>\n${body}\n<script type="module" src="${script}"></script>\n</body>\n</html>\n`;
 
 describe('the packed package in fresh apps', { timeout: 600_000 }, () => {
+  test('the tarball holds the library, its types, its manifest and the CLI, and nothing else', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line && !line.endsWith('/'))
+      .map((line) => line.replace(/^package\//, ''));
+    for (const file of [
+      'package.json',
+      'README.md',
+      'dist/lib/llm-playground.js',
+      'dist/lib/react.js',
+      'dist/lib/default-model.safetensors',
+      'dist/lib/assets/engine.worker.js',
+      'dist/lib/assets/cpu-thread.js',
+      'dist/lib/assets/web-llm.js',
+      'dist/lib/custom-elements.json',
+      'dist/lib/types/src/index.d.ts',
+      'dist/lib/types/src/react.d.ts',
+      'workers/cli.mjs',
+    ]) {
+      assert.ok(files.includes(file), `${file} is in the tarball`);
+    }
+    const unwanted = files.filter((file) => /^(src|test|bench|public)\/|\.map$|\.test\.|wasm\/(build|gemm|gelu)\.ts$/.test(file));
+    assert.deepEqual(unwanted, [], 'tests, bench, sources of the site and source maps stay out');
+    assert.ok(files.includes(ours.customElements) && files.includes(ours.types.replace(/^\.\//, '')), 'package.json names them');
+  });
+
   test('a Vite vanilla-TS app: typed, built, and the element works from the build', async () => {
     const dir = project(
       'vanilla',
