@@ -1,41 +1,15 @@
-// The two builds of vite.config.ts, checked the way a host page uses them: the
-// library is served by a plain static server and loaded with one
-// <script type="module"> into an ordinary page, in headless Chromium.
+// The two builds of vite.config.ts, checked file by file. How a page and an app use the library,
+// in headless Chromium, is consumers.test.ts (from the packed package).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
-import puppeteer from 'puppeteer-core';
+import { join } from 'node:path';
 
 const out = mkdtempSync(join(tmpdir(), 'llm-playground-build-'));
 const vite = (...args: string[]) =>
   execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', ...args], { stdio: 'pipe' });
-
-const HOST_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>host</title>
-<script type="module" src="./lib/llm-playground.js"></script></head>
-<body><article><h1>Some article</h1><llm-playground prompt="Hello"></llm-playground></article></body></html>`;
-
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html' };
-
-function serve(root: string): Promise<Server> {
-  const server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url!, 'http://x').pathname));
-    if (path === '/' || path === '/host.html') {
-      response.writeHead(200, { 'content-type': 'text/html' }).end(HOST_PAGE);
-      return;
-    }
-    const file = join(root, path);
-    if (!file.startsWith(root) || !existsSync(file)) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 describe('vite builds', () => {
   before(() => {
@@ -84,37 +58,15 @@ describe('vite builds', () => {
     assert.ok(read(worker).includes(chunks[0]!), 'the worker imports it by name (dynamically)');
   });
 
-  test('a plain page that loads the library with one script tag gets a working playground', async () => {
-    const server = await serve(out);
-    const { port } = server.address() as { port: number };
-    const browser = await puppeteer.launch({
-      executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.goto(`http://127.0.0.1:${port}/host.html`);
-      await page.waitForSelector('llm-playground[status="ready"]', { timeout: 30000 });
-      const description = await page.evaluate(() => document.querySelector('llm-playground')!.shadowRoot!.textContent!);
-      assert.match(description, /trained beforehand and read from default-model\.safetensors/);
-      // The next-token chart fills in from the worker: its bars' percentages add up to 100.
-      const total = await page.waitForFunction(
-        () => {
-          const root = document.querySelector('llm-playground')!.shadowRoot!;
-          const chart = root.querySelector('llm-next-token-chart')?.shadowRoot;
-          const values = [...(chart?.querySelectorAll('[part~="bar-value"]') ?? [])].map((e) => parseFloat(e.textContent!));
-          return values.length > 10 ? values.reduce((a, b) => a + b, 0) : 0;
-        },
-        { timeout: 30000 },
-      );
-      assert.ok(Math.abs((await total.jsonValue()) - 100) < 0.5);
-      assert.deepEqual(errors, []);
-    } finally {
-      await browser.close();
-      server.close();
+  test("the library names its worker's files in the form an app's bundler follows, and the React entry imports it", () => {
+    const library = readFileSync(join(out, 'lib', 'llm-playground.js'), 'utf8');
+    for (const file of ['cpu-thread.js', 'web-llm.js']) {
+      assert.ok(library.includes(`new URL("./assets/${file}", import.meta.url)`), `${file} named from the main module`);
+      assert.ok(existsSync(join(out, 'lib', 'assets', file)));
     }
+    const react = readFileSync(join(out, 'lib', 'react.js'), 'utf8');
+    assert.match(react, /from "\.\/llm-playground\.js";/);
+    assert.match(react, /from "react";/);
+    assert.ok(!react.includes('customElements.define('), 'one copy of the elements: the entry defines them');
   });
 });

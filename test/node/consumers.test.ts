@@ -25,7 +25,7 @@ import { dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { ISOLATION_HEADERS } from '../../vite.config.ts';
-import { expectPrediction, generate, launchChromium, WAIT_MS } from './playground-page.ts';
+import { expectPrediction, expectWeightsFrom, generate, launchChromium, WAIT_MS } from './playground-page.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -149,6 +149,7 @@ async function expectWorking(dir: string, assets: string, alsoCheck?: (page: Pag
   try {
     const { page, requests, errors } = await open(served);
     await expectPrediction(page);
+    await expectWeightsFrom(page, /read from default-model[\w-]*\.safetensors\./);
     assert.ok((await generate(page)).length > 0, 'Generate wrote something');
     await alsoCheck?.(page);
     assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the server sends the isolation headers');

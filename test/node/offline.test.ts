@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
-import { expectPrediction, generate, launchChromium, WAIT_MS } from './playground-page.ts';
+import { expectPrediction, expectWeightsFrom, generate, launchChromium, WAIT_MS } from './playground-page.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'llm-playground-offline-'));
@@ -77,22 +77,6 @@ async function visit(page: Page, url: string): Promise<void> {
 async function goOffline(page: Page, server: PreviewServer): Promise<void> {
   await server.close();
   await page.setOfflineMode(true);
-}
-
-/**
- * Checks which weights the playground runs: without them it would still predict, from
- * random weights, with a notice saying why.
- */
-async function expectWeightsFrom(page: Page, checkpoint: string): Promise<void> {
-  const { model, notice } = await page.evaluate(() => {
-    const root = document.querySelector('llm-playground')!.shadowRoot!;
-    return {
-      model: root.querySelector('[part~="model"]')?.textContent ?? '',
-      notice: root.querySelector('[part~="notice"]')?.textContent ?? null,
-    };
-  });
-  assert.equal(notice, null);
-  assert.ok(model.replace(/\s+/g, ' ').includes(`read from ${checkpoint}.`), model);
 }
 
 test('after one visit the site loads, predicts and generates with the network off', { timeout: 90_000 }, async () => {

@@ -51,3 +51,22 @@ export async function generate(page: Page): Promise<string> {
   assert.ok(after.startsWith(before));
   return after.slice(before.length);
 }
+
+/**
+ * Checks which weights the playground runs: without them it would still predict, from
+ * random weights, with a notice saying why. `checkpoint`: the file's name, or a pattern
+ * where a bundler renamed it.
+ */
+export async function expectWeightsFrom(page: Page, checkpoint: string | RegExp): Promise<void> {
+  const { model, notice } = await page.evaluate(() => {
+    const root = document.querySelector('llm-playground')!.shadowRoot!;
+    return {
+      model: root.querySelector('[part~="model"]')?.textContent ?? '',
+      notice: root.querySelector('[part~="notice"]')?.textContent ?? null,
+    };
+  });
+  assert.equal(notice, null);
+  const line = model.replace(/\s+/g, ' ');
+  if (typeof checkpoint === 'string') assert.ok(line.includes(`read from ${checkpoint}.`), line);
+  else assert.match(line, checkpoint);
+}
