@@ -25,7 +25,8 @@ import { dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { ISOLATION_HEADERS } from '../../vite.config.ts';
-import { expectPrediction, expectWeightsFrom, generate, launchChromium, WAIT_MS } from './playground-page.ts';
+import { expectPrediction, expectWeightsFrom, generate, WAIT_MS } from './playground-page.ts';
+import { launchChromium } from '../first-screen.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
-import { expectPrediction, expectWeightsFrom, generate, launchChromium, WAIT_MS } from './playground-page.ts';
+import { expectPrediction, expectWeightsFrom, generate, WAIT_MS } from './playground-page.ts';
+import { launchChromium } from '../first-screen.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'llm-playground-offline-'));

@@ -1,18 +1,9 @@
 // What the Node tests that open the playground in headless Chromium check on its page: that it predicts,
-// and that Generate writes. Shared by the built site's tests (offline) and the consumer builds' (consumers).
+// that Generate writes, and which weights it runs. Shared by the built site's tests (offline) and the consumer builds' (consumers).
 import assert from 'node:assert/strict';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 
 export const WAIT_MS = 30_000;
-
-/** The machine's Chromium (CHROME_PATH, else Debian's), headless. */
-export function launchChromium(): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-}
 
 /** Waits for the playground to be ready and its next-token chart to show bars whose percentages add up to 100. */
 export async function expectPrediction(page: Page): Promise<void> {
