@@ -17,6 +17,33 @@ const themeProperties = () =>
     ([, name, description]) => ({ name, description }),
   );
 
+/** Whose parts <llm-playground> forwards under each prefix. */
+const FORWARDED_FROM = {
+  picker: "the model picker's",
+  backend: "the backend picker's",
+  pipeline: "the pipeline strip's",
+  tour: "the tour's",
+};
+
+/**
+ * The inner elements' parts <llm-playground> forwards, from the `prefixed('…', '…')` lists of playground-parts.ts,
+ * where each name is written once; and the tour's card, which it forwards as tour-card. The manifest test checks
+ * these against the exportparts values themselves.
+ */
+const forwardedParts = () => {
+  const source = readFileSync(new URL('src/playground-parts.ts', import.meta.url), 'utf8');
+  const lists = [...source.matchAll(/prefixed\(\s*'(\w+)',\s*[`'](.*?)[`'],?\s*\)/gs)];
+  return [
+    { name: 'tour-card', description: "the tour's card" },
+    ...lists.flatMap(([, prefix, names]) =>
+      names
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((name) => ({ name: `${prefix}-${name}`, description: `${FORWARDED_FROM[prefix]} ${name}` })),
+    ),
+  ];
+};
+
 /** Keeps only the public elements and their public members: the rest (types, helpers, private state) is not API. */
 function publicApiOnly() {
   return {
@@ -30,6 +57,7 @@ function publicApiOnly() {
             (member) => !member.static && (member.privacy ?? 'public') === 'public',
           );
           element.cssProperties = cssProperties;
+          if (element.tagName === 'llm-playground') element.cssParts = [...(element.cssParts ?? []), ...forwardedParts()];
         }
         const kept = new Set(module.declarations.map((declaration) => declaration.name));
         module.exports = [

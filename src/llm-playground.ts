@@ -58,7 +58,7 @@ const TRAINING_REFRESH_MS = 400;
  * panels the rest: the training panel (training-panel.ts), the model picker (model-picker.ts), the saved-models panel
  * (model-library.ts) and the tuning panel (tuning-panel.ts) send llm-model-change. The inner elements' parts are
  * forwarded (playground-parts.ts): the model picker's as picker-*, the backend picker's as backend-*, the pipeline
- * strip's as pipeline-*, the tour's as tour-*. Theming: the --llm-playground-* custom properties of theme.ts, which
+ * strip's as pipeline-*, the tour's as tour-*; custom-elements-manifest.config.mjs lists them from there. Theming: the --llm-playground-* custom properties of theme.ts, which
  * custom-elements-manifest.config.mjs adds to the manifest.
  *
  * @tagname llm-playground
@@ -174,70 +174,6 @@ const TRAINING_REFRESH_MS = 400;
  * @csspart labs - The concept labs.
  * @csspart chat-toggle - The chat section's toggle.
  * @csspart chat - The chat.
- * @csspart picker-choices - the model picker's choices
- * @csspart picker-choice - the model picker's choice
- * @csspart picker-builtin-choice - the model picker's builtin-choice
- * @csspart picker-choice-name - the model picker's choice-name
- * @csspart picker-choice-state - the model picker's choice-state
- * @csspart picker-card - the model picker's card
- * @csspart picker-card-title - the model picker's card-title
- * @csspart picker-card-size - the model picker's card-size
- * @csspart picker-card-storage - the model picker's card-storage
- * @csspart picker-space-problem - the model picker's space-problem
- * @csspart picker-memory-warning - the model picker's memory-warning
- * @csspart picker-stopped - the model picker's stopped
- * @csspart picker-card-error - the model picker's card-error
- * @csspart picker-download-button - the model picker's download-button
- * @csspart picker-cancel-button - the model picker's cancel-button
- * @csspart picker-close-button - the model picker's close-button
- * @csspart picker-progress - the model picker's progress
- * @csspart picker-progress-bar - the model picker's progress-bar
- * @csspart picker-progress-text - the model picker's progress-text
- * @csspart picker-error - the model picker's error
- * @csspart backend-picker - the backend picker's picker
- * @csspart backend-runs-on - the backend picker's runs-on
- * @csspart backend-runs-on-summary - the backend picker's runs-on-summary
- * @csspart backend-runs-on-backend - the backend picker's runs-on-backend
- * @csspart backend-select - the backend picker's select
- * @csspart backend-status - the backend picker's status
- * @csspart backend-adapter - the backend picker's adapter
- * @csspart backend-software - the backend picker's software
- * @csspart backend-reason - the backend picker's reason
- * @csspart backend-cpu-refused - the backend picker's cpu-refused
- * @csspart backend-threads - the backend picker's threads
- * @csspart backend-threads-select - the backend picker's threads-select
- * @csspart backend-threads-note - the backend picker's threads-note
- * @csspart backend-error - the backend picker's error
- * @csspart pipeline-strip - the pipeline strip's strip
- * @csspart pipeline-stages - the pipeline strip's stages
- * @csspart pipeline-stage - the pipeline strip's stage
- * @csspart pipeline-stage-tokens - the pipeline strip's stage-tokens
- * @csspart pipeline-stage-embeddings - the pipeline strip's stage-embeddings
- * @csspart pipeline-stage-attention - the pipeline strip's stage-attention
- * @csspart pipeline-stage-mlp - the pipeline strip's stage-mlp
- * @csspart pipeline-stage-final-norm - the pipeline strip's stage-final-norm
- * @csspart pipeline-stage-unembedding - the pipeline strip's stage-unembedding
- * @csspart pipeline-stage-softmax - the pipeline strip's stage-softmax
- * @csspart pipeline-stage-name - the pipeline strip's stage-name
- * @csspart pipeline-stage-shape - the pipeline strip's stage-shape
- * @csspart pipeline-stage-detail - the pipeline strip's stage-detail
- * @csspart pipeline-current - the pipeline strip's current
- * @csspart pipeline-arrow - the pipeline strip's arrow
- * @csspart pipeline-repeat - the pipeline strip's repeat
- * @csspart pipeline-repeat-count - the pipeline strip's repeat-count
- * @csspart pipeline-legend - the pipeline strip's legend
- * @csspart pipeline-note - the pipeline strip's note
- * @csspart tour-card - the tour's tour
- * @csspart tour-intro - the tour's intro
- * @csspart tour-start-button - the tour's start-button
- * @csspart tour-resume-button - the tour's resume-button
- * @csspart tour-counter - the tour's counter
- * @csspart tour-title - the tour's title
- * @csspart tour-text - the tour's text
- * @csspart tour-notice - the tour's notice
- * @csspart tour-back-button - the tour's back-button
- * @csspart tour-next-button - the tour's next-button
- * @csspart tour-leave-button - the tour's leave-button
  */
 export class LlmPlayground extends LitElement {
   static override properties = {

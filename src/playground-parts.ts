@@ -1,8 +1,8 @@
 /**
  * What <llm-playground> shows around its own parts: the inner elements' parts it forwards (each list is an
  * exportparts value, with the prefix the playground's parts give them) and the status line while it starts or after
- * the worker failed. The forwarded names are API: the class comment of LlmPlayground lists each one as a @csspart
- * (custom-elements.json and the README follow it), and test/node/manifest.test.ts checks that they agree with these.
+ * the worker failed. The forwarded names are API: custom-elements-manifest.config.mjs reads these lists into
+ * custom-elements.json, and test/node/manifest.test.ts checks that it and the README agree with them.
  */
 import { html, nothing } from 'lit';
 import { showText } from './visible-token.ts';
