@@ -12,22 +12,21 @@
  * Keyboard: every number is a number field, the names are checkboxes, the activation a radio group.
  * Its properties and parts are the tags of the class comment.
  */
-import { css, html, LitElement, noChange, nothing, svg, type PropertyValues } from 'lit';
-import { Directive, directive, type ElementPart } from 'lit/directive.js';
-import { ifDefined } from 'lit/directives/if-defined.js';
+import { css, html, LitElement, nothing, svg, type PropertyValues } from 'lit';
 import { defaultFactMlp, type FactMlpResult, type FactMlpSetup, messageOf, type Uses } from '../../workers/api/index.ts';
 import { signed } from '../format.ts';
 import { Newest } from '../newest.ts';
 import { states } from '../states.ts';
 import { buttons, inputs, tables, theme } from '../theme.ts';
+import { numberInput } from './number-fields.ts';
 import { OwnClient } from './own-client.ts';
 import { styleProperties } from '../style-properties.ts';
 import { define } from '../define.ts';
 
 /** Edits pause this long before the neuron runs again. */
 const DEBOUNCE_MS = 120;
-/** Vector entries and the bias stay within ±LIMIT, so the bars keep a readable scale. */
-const LIMIT = 10;
+/** Vector entries and the bias stay within ±10, so the bars keep a readable scale. */
+const ENTRY_RANGE = { min: -10, max: 10, step: 0.1 };
 
 /** What the fact lab asks of the engine. */
 export type FactMlpLabClient = Uses<'labs', 'factMlp'>;
@@ -398,7 +397,7 @@ export class FactMlpLab extends LitElement {
       <div class="controls">
         <div class="bias" part="bias-field">
           <label for="bias">Bias</label>
-          ${numberInput(setup.bias, (bias) => (this.setup = { ...this.setup, bias }), { part: 'bias', id: 'bias', describedBy: 'bias-caption' })}
+          ${numberInput(setup.bias, ENTRY_RANGE, (bias) => (this.setup = { ...this.setup, bias }), { part: 'bias', id: 'bias', describedBy: 'bias-caption' })}
           <p class="caption" id="bias-caption">Added after the dot product. At −1, one name alone is not enough.</p>
         </div>
         <fieldset part="activation">
@@ -515,7 +514,10 @@ export class FactMlpLab extends LitElement {
         ${barRow(values, scale, describeVector(label, values))}
         ${values.map((value, index) =>
           edit
-            ? numberInput(value, (typed) => edit(index, typed), { part: 'cell', label: `${label}, dimension ${index + 1}` })
+            ? numberInput(value, ENTRY_RANGE, (typed) => edit(index, typed), {
+                part: 'cell',
+                label: `${label}, dimension ${index + 1}`,
+              })
             : html`<span class="value" part="cell" aria-hidden="true">${formatNumber(value)}</span>`,
         )}
       </div>
@@ -543,59 +545,6 @@ function barRow(values: readonly number[], scale: number, label: string) {
     })}
     <line class="baseline" x1="0" x2=${values.length} y1="0" y2="0" vector-effect="non-scaling-stroke"></line>
   </svg>`;
-}
-
-/** A number field for `value`; `apply` gets each new value (see applyTyped). */
-function numberInput(
-  value: number,
-  apply: (value: number) => void,
-  { part, id, label, describedBy }: { part: string; id?: string; label?: string; describedBy?: string },
-) {
-  return html`<input
-    type="number"
-    part=${part}
-    id=${ifDefined(id)}
-    step="0.1"
-    min=${-LIMIT}
-    max=${LIMIT}
-    aria-label=${ifDefined(label)}
-    aria-describedby=${ifDefined(describedBy)}
-    ${numberValue(value)}
-    @input=${(event: Event) => applyTyped(event, value, false, apply)}
-    @change=${(event: Event) => applyTyped(event, value, true, apply)}
-  />`;
-}
-
-/**
- * Sets a number field's value, but leaves alone text that already reads as it ("-0" on the way to "-0.5",
- * "2.50") and a half-typed number in the focused field ("-"): rewriting them would undo the typing.
- */
-class NumberValue extends Directive {
-  render(_value: number) {
-    return noChange;
-  }
-
-  override update(part: ElementPart, [value]: [number]) {
-    const input = part.element as HTMLInputElement;
-    const shown = input.valueAsNumber;
-    if (shown !== value && !(Number.isNaN(shown) && input.matches(':focus'))) input.value = String(value);
-    return noChange;
-  }
-}
-
-const numberValue = directive(NumberValue);
-
-/**
- * While typing, only readable numbers within ±LIMIT apply; when the field is left, anything else is clamped or
- * restored. Calls `apply` only when the value differs from `current`.
- */
-function applyTyped(event: Event, current: number, leaving: boolean, apply: (value: number) => void): void {
-  const input = event.target as HTMLInputElement;
-  const typed = input.valueAsNumber;
-  if (!leaving && !(Math.abs(typed) <= LIMIT)) return;
-  const value = Number.isFinite(typed) ? Math.min(LIMIT, Math.max(-LIMIT, typed)) : current;
-  if (leaving) input.value = String(value);
-  if (value !== current) apply(value);
 }
 
 define('llm-fact-mlp-lab', FactMlpLab);

@@ -1,10 +1,13 @@
 /**
  * Labelled number inputs with a caption each, shared by the sampling controls,
- * the training settings and the custom model size. While typing, only readable
+ * the training settings and the custom model size; and one bare field (numberInput,
+ * the fact lab's cells). While typing, only readable
  * in-range numbers apply; when a field is left, anything else is clamped or
  * restored, so the model never gets a bad value.
  */
-import { css, html } from 'lit';
+import { css, html, noChange } from 'lit';
+import { Directive, directive, type ElementPart } from 'lit/directive.js';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { inputs } from '../theme.ts';
 
 export interface NumberField<K extends string> {
@@ -78,8 +81,59 @@ export function renderNumberFields<K extends string>(
   </div>`;
 }
 
+/** What a field accepts. */
+type NumberRange = Pick<NumberField<string>, 'min' | 'max' | 'step'>;
+
+/**
+ * One unlabelled number field for `value` (a cell of a vector, say), with the fields' rule: `apply` gets each new
+ * valid value that differs from `value`.
+ */
+export function numberInput(
+  value: number,
+  range: NumberRange,
+  apply: (value: number) => void,
+  { part, id, label, describedBy }: { part: string; id?: string; label?: string; describedBy?: string },
+) {
+  const read = (event: Event, leaving: boolean) => {
+    const typed = readNumber(range, event.target as HTMLInputElement, value, leaving);
+    if (typed !== null && typed !== value) apply(typed);
+  };
+  return html`<input
+    type="number"
+    part=${part}
+    id=${ifDefined(id)}
+    step=${range.step}
+    min=${range.min}
+    max=${range.max}
+    aria-label=${ifDefined(label)}
+    aria-describedby=${ifDefined(describedBy)}
+    ${numberValue(value)}
+    @input=${(event: Event) => read(event, false)}
+    @change=${(event: Event) => read(event, true)}
+  />`;
+}
+
+/**
+ * Sets a number field's value, but leaves alone text that already reads as it ("-0" on the way to "-0.5",
+ * "2.50") and a half-typed number in the focused field ("-"): rewriting them would undo the typing.
+ */
+class NumberValue extends Directive {
+  render(_value: number) {
+    return noChange;
+  }
+
+  override update(part: ElementPart, [value]: [number]) {
+    const input = part.element as HTMLInputElement;
+    const shown = input.valueAsNumber;
+    if (shown !== value && !(Number.isNaN(shown) && input.matches(':focus'))) input.value = String(value);
+    return noChange;
+  }
+}
+
+const numberValue = directive(NumberValue);
+
 /** The value to apply, or null while a typed number is unreadable or out of range. */
-function readNumber(field: NumberField<string>, input: HTMLInputElement, current: number, leaving: boolean): number | null {
+function readNumber(field: NumberRange, input: HTMLInputElement, current: number, leaving: boolean): number | null {
   const typed = field.step === 1 ? Math.round(input.valueAsNumber) : input.valueAsNumber;
   const inRange = typed >= field.min && typed <= field.max;
   if (!leaving && !inRange) return null;
