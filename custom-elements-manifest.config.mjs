@@ -17,6 +17,18 @@ const themeProperties = () =>
     ([, name, description]) => ({ name, description }),
   );
 
+/**
+ * The events <llm-playground> sends, every one of src/events.ts (its panels' bubble out of it): each entry's name,
+ * detail type and doc comment there, so they are written once.
+ */
+const playgroundEvents = () => {
+  const source = readFileSync(new URL('src/events.ts', import.meta.url), 'utf8');
+  const body = source.slice(source.indexOf('export interface LlmEvents {'));
+  return [...body.slice(0, body.indexOf('\n}\n')).matchAll(/\/\*\*\s*(.*?)\s*\*\/\s*\n\s*'(llm-[\w-]+)': (.+);/g)].map(
+    ([, description, name, type]) => ({ name, type: { text: type }, description }),
+  );
+};
+
 /** Whose parts <llm-playground> forwards under each prefix. */
 const FORWARDED_FROM = {
   picker: "the model picker's",
@@ -57,7 +69,10 @@ function publicApiOnly() {
             (member) => !member.static && (member.privacy ?? 'public') === 'public',
           );
           element.cssProperties = cssProperties;
-          if (element.tagName === 'llm-playground') element.cssParts = [...(element.cssParts ?? []), ...forwardedParts()];
+          if (element.tagName === 'llm-playground') {
+            element.events = playgroundEvents();
+            element.cssParts = [...(element.cssParts ?? []), ...forwardedParts()];
+          }
         }
         const kept = new Set(module.declarations.map((declaration) => declaration.name));
         module.exports = [

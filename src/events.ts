@@ -38,7 +38,9 @@ export interface LlmEvents {
   'llm-models-change': SavedModels;
   /** What this browser keeps of the pretrained models (GPT-2) changed: a download, a cancel, a delete. */
   'llm-pretrained-change': PretrainedModels;
+  /** A few times a second while the training panel trains. */
   'llm-training-progress': TrainingProgress;
+  /** A training run stopped. */
   'llm-training-end': PlayOutcome;
   /** A few times a second while the model in use is tuned (fine-tuning or tuning on choices). */
   'llm-tuning-progress': TuningProgress;
@@ -48,7 +50,9 @@ export interface LlmEvents {
   'llm-tuning-change': TuningState;
   /** The worker died and a new one reopened the last saved model (model: null when none could be). */
   'llm-restart': { message: string; model: ModelInfo | null };
+  /** The sampling controls changed. */
   'llm-sampling-change': SamplingSettings;
+  /** The training panel's corpus changed. */
   'llm-corpus-change': CorpusSource;
   /** Cancel while the corpus is read. */
   'llm-corpus-cancel': Record<string, never>;
@@ -56,8 +60,9 @@ export interface LlmEvents {
   'llm-tokenizer-change': TokenizerChoice;
   /** A preset's id, or a custom shape. */
   'llm-size-change': string | ModelShape;
-  /** A heatmap cell got focus (arrow keys) or was picked (click, Enter). */
+  /** A heatmap cell got focus (arrow keys). */
   'llm-cell-focus': CellDetail;
+  /** A heatmap cell was picked (click, Enter). */
   'llm-cell-select': CellDetail;
   /** A heatmap thumbnail was picked. */
   'llm-heatmap-select': Record<string, never>;

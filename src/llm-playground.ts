@@ -54,9 +54,9 @@ const TRAINING_REFRESH_MS = 400;
  * Type a prompt, see its tokens, watch the model score every token as the next one, and sample from it step by step
  * or as a stream.
  *
- * Every event bubbles and is composed; its detail's type is in events.ts. This element sends the first ones, its
- * panels the rest: the training panel (training-panel.ts), the model picker (model-picker.ts), the saved-models panel
- * (model-library.ts) and the tuning panel (tuning-panel.ts) send llm-model-change. The inner elements' parts are
+ * Every event of events.ts bubbles out of it (composed), sent by this element or by its panels: the training panel
+ * (training-panel.ts), the model picker (model-picker.ts), the saved-models panel (model-library.ts) and the tuning
+ * panel (tuning-panel.ts) send llm-model-change. custom-elements-manifest.config.mjs lists them from events.ts. The inner elements' parts are
  * forwarded (playground-parts.ts): the model picker's as picker-*, the backend picker's as backend-*, the pipeline
  * strip's as pipeline-*, the tour's as tour-*; custom-elements-manifest.config.mjs lists them from there. Theming: the --llm-playground-* custom properties of theme.ts, which
  * custom-elements-manifest.config.mjs adds to the manifest.
@@ -95,38 +95,6 @@ const TRAINING_REFRESH_MS = 400;
  * @prop urlState - The URL's hash holds the state, as a link: read when the element connects, and kept current
  * (history.replaceState) as the prompt, temperature, open section and tab, layer and head, model or tour step change;
  * see url-state.ts. Off by default, so an embedding page's URL is left alone.
- *
- * @fires {ModelInfo} llm-ready - Once the worker answers.
- * @fires {StreamedToken} llm-token - For every token Step or Generate appends.
- * @fires {{ message: string }} llm-error - When the worker fails.
- * @fires {{ message: string; model: ModelInfo | null }} llm-restart - When the worker died and a new one reopened the
- * last saved model.
- * @fires {BackendInfo} llm-backend-change - After the user (or the `backend` attribute) switched backend.
- * @fires {ModelInfo} llm-model-change - Another model is in use (new, reset, opened, imported).
- * @fires {SavedModels} llm-models-change - The saved models changed (the saved-models panel).
- * @fires {PretrainedModels} llm-pretrained-change - What this browser keeps of the pretrained models changed (the
- * model picker and the saved models' Downloaded group).
- * @fires {TrainingProgress} llm-training-progress - While the training panel trains.
- * @fires {PlayOutcome} llm-training-end - A training run stopped.
- * @fires {TuningState} llm-tuning-change - What tuning holds changed (the tuning panel).
- * @fires {TuningProgress} llm-tuning-progress - A few times a second while the model is tuned.
- * @fires {TuningOutcome} llm-tuning-end - A tuning run stopped (paused, finished or diverged).
- * @fires {{ index: number }} llm-tour-step - The tour (<llm-tour>, tour-guide.ts) shows a step: the playground takes
- * its state.
- * @fires {{ index: number }} llm-tour-leave - The tour was left (or finished) at that step.
- * @fires {PanelTarget & { focus?: PanelFocus }} llm-open-panel - Open a section, its tab and focus (the pipeline
- * strip); the playground does.
- * @fires {{ tab: string }} llm-tab-change - A panel's tab was picked: the link follows.
- * @fires {PanelFocus} llm-focus-change - A layer, head or stage was picked: the link follows.
- * @fires {SamplingSettings} llm-sampling-change - The sampling controls changed.
- * @fires {CorpusSource} llm-corpus-change - The training panel's corpus changed.
- * @fires {Record<string, never>} llm-corpus-cancel - Cancel while the corpus is read.
- * @fires {TokenizerChoice} llm-tokenizer-change - Characters, or word pieces of a vocabulary size.
- * @fires {string | ModelShape} llm-size-change - A model size preset's id, or a custom shape.
- * @fires {CellDetail} llm-cell-focus - A heatmap cell got focus (arrow keys).
- * @fires {CellDetail} llm-cell-select - A heatmap cell was picked (click, Enter).
- * @fires {Record<string, never>} llm-heatmap-select - A heatmap thumbnail was picked.
- * @fires {{ row: number }} llm-row-select - A heatmap row's label was picked.
  *
  * @csspart header - The top line: title, model, pickers.
  * @csspart model - The line that describes the model.
