@@ -9,8 +9,7 @@
  * the last saved model, and a 'restart' event says what happened.
  */
 import * as Comlink from 'comlink';
-import { type Area, type EngineApi, type EngineWorker, type ModelInfo, SETTINGS } from '../workers/api/index.ts';
-import { scriptProblem } from '../workers/download.ts';
+import { type Area, type EngineApi, type EngineWorker, type ModelInfo, scriptProblem, SETTINGS } from '../workers/api/index.ts';
 import type { LlmEvents } from './events.ts';
 import { trustedScriptURL, workerStartProblem } from './trusted-script-url.ts';
 import { withWorkerFiles } from './worker-files.ts';

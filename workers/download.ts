@@ -3,6 +3,7 @@
  * or a URL), with progress, a size limit, cancelling, timeouts and plain-words
  * errors.
  */
+import { statusOf } from './api/errors.ts';
 import { megabytes, overLimit, ReadCancelled, type ReadProgress } from './api/reading.ts';
 
 /** A download gives up when its server sends no answer, or nothing more of the file, for this long. */
@@ -41,24 +42,6 @@ export class HttpStatusError extends Error {
     super(`${url} answered ${statusOf(response)}`);
     this.status = response.status;
   }
-}
-
-const statusOf = (response: Response): string => `${response.status} ${response.statusText}`.trim();
-
-/** What to do when one of the library's scripts is missing: they are built together and must be served together. */
-export const SERVE_ASSETS = "serve the library's assets/ folder next to llm-playground.js, or all of your build's files";
-
-/**
- * Why the script at `url` did not load, where the browser does not say (a worker that fails to load fires a bare
- * 'error' event): a fetch of it tells whether it is missing (an error status, or a server's page in its place).
- */
-export async function scriptProblem(url: string): Promise<string> {
-  const response = await fetch(url).catch(() => null);
-  if (!response) return `${url} could not be fetched`;
-  void response.body?.cancel().catch(() => {});
-  const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
-  if (response.ok && /javascript|ecmascript/i.test(type)) return `${url} was found but did not start`;
-  return `${url} answered ${response.ok ? `with ${type || 'no type'}, not a script` : statusOf(response)}; ${SERVE_ASSETS}`;
 }
 
 /** The file at `url`. Rejects with a message that names the address and what went wrong. */

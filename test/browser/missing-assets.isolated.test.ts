@@ -2,7 +2,7 @@
 // /missing/cpu-thread.ts/… (web-test-runner.config.mjs), where that file answers 404, so its real thread
 // start meets it. The CPU goes on on one thread, and the note names the file.
 import { expect } from 'chai';
-import { SERVE_ASSETS } from '../../workers/download.ts';
+import { SERVE_ASSETS } from '../../workers/api/errors.ts';
 import type * as Threads from '../../workers/engine/threads.ts';
 
 describe('missing assets, isolated', function () {

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import type * as Client from '../../src/client.ts';
 import type { LlmPlayground } from '../../src/llm-playground.ts';
-import { SERVE_ASSETS } from '../../workers/download.ts';
+import { SERVE_ASSETS } from '../../workers/api/errors.ts';
 import { rejection } from './wait-for.ts';
 
 type Answer = 'missing' | 'page-for';

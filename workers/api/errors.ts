@@ -96,3 +96,22 @@ function firstCodePoints(text: string, count: number): string {
   for (let n = 0; n < count && end < text.length; n++) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
   return text.slice(0, end);
 }
+
+/** A response's status as messages quote it: "404 Not Found". */
+export const statusOf = (response: Response): string => `${response.status} ${response.statusText}`.trim();
+
+/** What to do when one of the library's scripts is missing: they are built together and must be served together. */
+export const SERVE_ASSETS = "serve the library's assets/ folder next to llm-playground.js, or all of your build's files";
+
+/**
+ * Why the script at `url` did not load, where the browser does not say (a worker that fails to load fires a bare
+ * 'error' event): a fetch of it tells whether it is missing (an error status, or a server's page in its place).
+ */
+export async function scriptProblem(url: string): Promise<string> {
+  const response = await fetch(url).catch(() => null);
+  if (!response) return `${url} could not be fetched`;
+  void response.body?.cancel().catch(() => {});
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+  if (response.ok && /javascript|ecmascript/i.test(type)) return `${url} was found but did not start`;
+  return `${url} answered ${response.ok ? `with ${type || 'no type'}, not a script` : statusOf(response)}; ${SERVE_ASSETS}`;
+}

@@ -17,8 +17,7 @@ import type {
   ModelRecord,
 } from '@mlc-ai/web-llm';
 import type { ConvTemplateConfig } from '@mlc-ai/web-llm/lib/config';
-import { messageOf } from '../api/errors.ts';
-import { scriptProblem } from '../download.ts';
+import { messageOf, scriptProblem } from '../api/errors.ts';
 import { givenFile } from '../given-files.ts';
 import {
   chatError,

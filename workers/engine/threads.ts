@@ -15,7 +15,7 @@
  * thread would, so a product is the same to the bit; a batch's gradient is
  * summed in another order (within 1e-6 relative).
  */
-import { scriptProblem } from '../download.ts';
+import { scriptProblem } from '../api/errors.ts';
 import { givenFile } from '../given-files.ts';
 import {
   gemmModules,
